@@ -1,0 +1,48 @@
+// flexbench's command line: one module per command under harness/commands/, errors mapped to exit codes here.
+import yargs, { type CommandModule } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { FlexbenchError, INTERNAL_ERROR } from './exit-codes.js';
+
+const commandModules = [
+  'run', 'validate', 'plot', 'pcap', 'nf', 'store', 'compare', 'baseline',
+] as const;
+
+async function loadCommands(): Promise<CommandModule[]> {
+  const mods: CommandModule[] = [];
+  for (const name of commandModules) {
+    const mod = (await import(`./commands/${name}.js`)) as { command: CommandModule };
+    mods.push(mod.command);
+  }
+  return mods;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const commands = await loadCommands();
+  let y = yargs(argv)
+    .scriptName('flexbench')
+    .usage('$0 <command> [options]\n\nReproduce and regression-test the FlexState evaluation.')
+    .strict()
+    .demandCommand(1, 'name a command (see --help)')
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .epilogue('Exit codes: 0 ok, 1 failed trials, 2 invalid spec or usage, 3 regression, 4 inconclusive (--strict), 5 environment, 130 interrupted.')
+    .fail((msg, err) => {
+      throw err ?? new FlexbenchError(msg);
+    });
+  for (const c of commands) y = y.command(c);
+  try {
+    await y.parseAsync();
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof FlexbenchError) {
+      process.stderr.write(`flexbench: ${err.message}\n`);
+      return err.exitCode;
+    }
+    const e = err as Error;
+    process.stderr.write(`flexbench: internal error: ${e?.stack ?? String(err)}\n`);
+    return INTERNAL_ERROR;
+  }
+}
+
+const code = await main(hideBin(process.argv));
+process.exitCode = code;

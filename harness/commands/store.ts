@@ -1,0 +1,11 @@
+// Placeholder until its issue lands: the command exists so that --help lists it.
+import type { CommandModule } from 'yargs';
+import { FlexbenchError, EXIT } from '../exit-codes.js';
+
+export const command: CommandModule = {
+  command: 'store',
+  describe: '(not built yet)',
+  handler: () => {
+    throw new FlexbenchError('`flexbench store` is not built yet', EXIT.usage);
+  },
+};

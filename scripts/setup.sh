@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Everything a fresh Debian machine needs for flexbench: system packages, npm packages, the build.
+# Idempotent; safe to run before every command. Set FLEXBENCH_SKIP_APT=1 to skip the apt step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  redis-server          # the Redis store (tests, local testbed)
+  dpdk dpdk-dev         # dpdk-testpmd: baseline NF and software traffic generator
+  tshark                # pcap checks in tests
+  tcpreplay             # sends pcaps into veths in tests
+  openssh-server openssh-client  # sshd inside the emulated nodes
+  iproute2 iputils-ping procps psmisc
+  libxdp-dev libbpf-dev xdp-tools pkg-config  # AF_XDP native port
+  ansible ansible-lint  # lab provisioning checks
+  maven openjdk-17-jre-headless  # Apache Cassandra from Maven Central
+  build-essential python3
+)
+
+if [ "${FLEXBENCH_SKIP_APT:-0}" != 1 ]; then
+  missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    echo "setup: installing ${missing[*]}"
+    $SUDO apt-get update -qq
+    # tshark asks whether non-root users may capture; keep the default (no) without a prompt.
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run build --silent
+echo "setup: ready ($(nproc) cores, node $(node --version))"
