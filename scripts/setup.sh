@@ -15,6 +15,7 @@ APT_PACKAGES=(
   ansible ansible-lint  # lab provisioning checks
   maven openjdk-17-jre-headless  # Apache Cassandra from Maven Central
   build-essential python3
+  fonts-dejavu-core     # text in the PNG figures
 )
 
 if [ "${FLEXBENCH_SKIP_APT:-0}" != 1 ]; then
