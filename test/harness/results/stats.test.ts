@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  Welford, mean, variance, sd, percentile, median, lnGamma, incompleteBeta, tCdf, tQuantile, ciMean, summarize,
+} from '../../../harness/results/stats.js';
+
+const close = (actual: number, expected: number, rel = 1e-10) =>
+  assert.ok(Math.abs(actual - expected) <= rel * Math.max(1, Math.abs(expected)), `expected ${expected}, got ${actual}`);
+
+test('mean, sample variance and sd of a known set', () => {
+  const xs = [2, 4, 4, 4, 5, 5, 7, 9];
+  assert.equal(mean(xs), 5);
+  close(variance(xs), 32 / 7); // sum of squared deviations 32, n - 1 = 7
+  close(sd(xs), Math.sqrt(32 / 7));
+  assert.ok(Number.isNaN(variance([3])), 'one value has no sample variance');
+  assert.ok(Number.isNaN(mean([])));
+});
+
+test('Welford stays exact where the naive sum-of-squares formula loses everything', () => {
+  const w = new Welford();
+  for (const x of [1e9 + 4, 1e9 + 7, 1e9 + 13, 1e9 + 16]) w.push(x);
+  assert.equal(w.mean, 1e9 + 10);
+  close(w.variance, 30); // deviations -6 -3 3 6: 90 / 3
+  assert.throws(() => w.push(Number.NaN), /finite/);
+});
+
+test('interpolated percentiles (type 7) and median', () => {
+  const xs = [15, 20, 35, 40, 50];
+  assert.equal(median(xs), 35);
+  assert.equal(median([1, 2, 3, 4]), 2.5);
+  assert.equal(percentile(xs, 0), 15);
+  assert.equal(percentile(xs, 100), 50);
+  assert.equal(percentile(xs, 40), 29); // h = 1.6: 20 + 0.6 * 15
+  assert.equal(percentile([10, 1, 5], 25), 3); // unsorted input; h = 0.5 between 1 and 5
+  assert.throws(() => percentile(xs, 101), /within \[0, 100\]/);
+});
+
+test('lnGamma matches factorials and Γ(1/2) = √π', () => {
+  close(lnGamma(1), 0, 1e-14);
+  close(lnGamma(5), Math.log(24), 1e-13);
+  close(lnGamma(11), Math.log(3628800), 1e-13);
+  close(lnGamma(0.5), 0.5 * Math.log(Math.PI), 1e-13);
+});
+
+test('regularized incomplete beta matches the binomial closed form for integer a, b', () => {
+  const binom = (n: number, k: number) => { let r = 1; for (let i = 1; i <= k; i++) r = (r * (n - k + i)) / i; return r; };
+  const exact = (x: number, a: number, b: number) => {
+    let s = 0;
+    for (let j = a; j <= a + b - 1; j++) s += binom(a + b - 1, j) * x ** j * (1 - x) ** (a + b - 1 - j);
+    return s;
+  };
+  for (const [x, a, b] of [[0.3, 2, 5], [0.9, 3, 3], [0.05, 1, 10], [0.7, 7, 2]] as const) close(incompleteBeta(x, a, b), exact(x, a, b), 1e-12);
+  assert.equal(incompleteBeta(0, 2, 3), 0);
+  assert.equal(incompleteBeta(1, 2, 3), 1);
+});
+
+test('Student-t CDF: closed forms for 1 and 2 degrees of freedom', () => {
+  close(tCdf(1.5, 1), 0.5 + Math.atan(1.5) / Math.PI, 1e-13);
+  close(tCdf(-2, 2), 0.5 + -2 / (2 * Math.sqrt(2 + 4)), 1e-13);
+  assert.equal(tCdf(0, 7), 0.5);
+});
+
+// Closed form of the t CDF for odd df (Abramowitz & Stegun 26.7.3): an independent reference.
+function tCdfOdd(t: number, nu: number): number {
+  const th = Math.atan(t / Math.sqrt(nu));
+  const c = Math.cos(th);
+  let term = c;
+  let sum = nu > 1 ? c : 0;
+  for (let k = 3; k <= nu - 2; k += 2) { term *= ((k - 1) / k) * c * c; sum += term; }
+  return 0.5 + (th + Math.sin(th) * sum) / Math.PI;
+}
+
+test('Student-t quantiles equal published table values', () => {
+  // printed tables (10 significant digits)
+  close(tQuantile(0.975, 1), 12.70620474, 1e-9);
+  close(tQuantile(0.975, 9), 2.262157163, 1e-9);
+  close(tQuantile(0.975, 4), 2.776445105, 1e-9);
+  close(tQuantile(0.95, 5), 2.015048373, 1e-9);
+  close(tQuantile(0.975, 29), 2.045229642, 1e-9);
+  close(tQuantile(0.975, 2), 4.302652730, 1e-9);
+  // closed forms: df 1 is Cauchy, df 2 has t = (2p - 1) / sqrt(2p(1 - p))
+  close(tQuantile(0.975, 1), Math.tan(Math.PI * 0.475), 1e-12);
+  close(tQuantile(0.995, 1), Math.tan(Math.PI * 0.495), 1e-12);
+  close(tQuantile(0.9, 2), 0.8 / Math.sqrt(2 * 0.9 * 0.1), 1e-12);
+  close(tQuantile(0.025, 9), -2.262157163, 1e-9);
+  assert.equal(tQuantile(0.5, 3), 0);
+  // large df tends to the normal quantile 1.959963984540054
+  assert.ok(Math.abs(tQuantile(0.975, 1e6) - 1.959963984540054) < 1e-5);
+  assert.throws(() => tQuantile(1, 3), /\(0, 1\)/);
+  assert.throws(() => tQuantile(0.9, 0), /df must be > 0/);
+});
+
+test('Student-t quantile inverts the independent odd-df closed form to 1e-12', () => {
+  for (const nu of [1, 3, 5, 9, 29]) {
+    for (const p of [0.9, 0.95, 0.975, 0.995]) close(tCdfOdd(tQuantile(p, nu), nu), p, 1e-12);
+  }
+});
+
+test('95% CI of the mean uses t(0.975, n-1)', () => {
+  const xs = [10, 12, 14]; // mean 12, sd 2, n 3
+  const ci = ciMean(xs)!;
+  const h = (4.302652729749464 * 2) / Math.sqrt(3);
+  close(ci.halfWidth, h, 1e-11);
+  close(ci.low, 12 - h, 1e-11);
+  close(ci.high, 12 + h, 1e-11);
+  assert.equal(ciMean([5]), null);
+  const s = summarize(xs);
+  assert.deepEqual({ n: s.n, mean: s.mean, median: s.median, min: s.min, max: s.max }, { n: 3, mean: 12, median: 12, min: 10, max: 14 });
+  close(s.sd, 2);
+});
