@@ -1,0 +1,79 @@
+// The testpmd parser on real output captured here (DPDK 22.11, net_pcap -> net_null MAC swap).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseTestpmdOutput, TestpmdStatsParser, steadyRate, rateBetween, testpmdArgv, afPacketVdev, pcapReplayVdev } from '../../../harness/tools/testpmd.js';
+
+// dist/test/harness/tools -> the source tree's fixtures
+const fixtures = new URL('../../../../test/fixtures/testpmd/', import.meta.url).pathname;
+const captured = readFileSync(join(fixtures, 'macswap-pcap-null-22.11.stdout'), 'utf8');
+
+test('periodic blocks: every port, counters and since-last-show rates', () => {
+  const { snapshots, final } = parseTestpmdOutput(captured);
+  assert.equal(snapshots.length, 3);
+  for (const s of snapshots) assert.deepEqual(s.ports.map((p) => p.port), [0, 1]);
+  const p0 = snapshots[1].ports[0];
+  assert.equal(p0.rxPackets, 66725408);
+  assert.equal(p0.rxBytes, 4003524480);
+  assert.equal(p0.rxPps, 33160633);
+  assert.equal(p0.rxBps, 15917103944);
+  assert.equal(p0.txPackets, 0);
+  // counters only grow between blocks
+  assert.ok(snapshots[2].ports[0].rxPackets > snapshots[1].ports[0].rxPackets);
+  assert.ok(final);
+  assert.equal(final.done, true);
+});
+
+test('final forward statistics and the accumulated block', () => {
+  const { final } = parseTestpmdOutput(captured);
+  assert.ok(final);
+  assert.equal(final.ports.length, 2);
+  const [f0, f1] = final.ports;
+  assert.equal(f0.port, 0);
+  assert.equal(f1.port, 1);
+  assert.equal(f0.txPackets, 0);
+  assert.ok(f0.rxPackets > 0);
+  // MAC swap forwards port 0's input to port 1
+  assert.equal(f1.txPackets, f0.rxPackets);
+  assert.equal(final.accumulated?.rxPackets, f0.rxPackets + f1.rxPackets);
+});
+
+test('streaming in arbitrary chunks gives the same result as one string', () => {
+  const seen: number[] = [];
+  const p = new TestpmdStatsParser((s) => seen.push(s.index));
+  for (let i = 0; i < captured.length; i += 37) p.push(captured.slice(i, i + 37));
+  const streamed = p.end();
+  assert.deepEqual(streamed, parseTestpmdOutput(captured));
+  assert.deepEqual(seen, [0, 1, 2]);
+});
+
+test('steady rate drops warm-up blocks; counter-delta rates', () => {
+  const { snapshots } = parseTestpmdOutput(captured);
+  const r = steadyRate(snapshots, 0, 1);
+  assert.equal(r.samples, 2);
+  assert.equal(r.rxPps, (snapshots[1].ports[0].rxPps + snapshots[2].ports[0].rxPps) / 2);
+  const d = rateBetween(snapshots[1].ports[0], snapshots[2].ports[0], 2);
+  assert.equal(d.rxPps, (snapshots[2].ports[0].rxPackets - snapshots[1].ports[0].rxPackets) / 2);
+  assert.throws(() => rateBetween(snapshots[1].ports[0], snapshots[2].ports[0], 0), /window/);
+});
+
+test('output of a testpmd that died at start has no stats and no final block', () => {
+  const err = readFileSync(join(fixtures, 'macswap-pcap-null-22.11.stderr'), 'utf8');
+  const r = parseTestpmdOutput(err);
+  assert.equal(r.snapshots.length, 0);
+  assert.equal(r.final, null);
+});
+
+test('argv: always --stats-period, no-huge, file prefix; RSS with queues > 1; bad input named', () => {
+  const a = testpmdArgv({ lcores: [0, 1, 2], filePrefix: 'fb1', vdevs: [afPacketVdev(0, 'fbn1-p1', 2)], queues: 2 });
+  assert.ok(a.includes('--stats-period=1'));
+  assert.ok(a.includes('--no-huge'));
+  assert.ok(a.includes('--no-pci'));
+  assert.deepEqual(a.slice(a.indexOf('--file-prefix'), a.indexOf('--file-prefix') + 2), ['--file-prefix', 'fb1']);
+  assert.ok(a.includes('--nb-cores=2') && a.includes('--rxq=2') && a.includes('--rss-udp'));
+  assert.throws(() => testpmdArgv({ lcores: [0], filePrefix: 'x' }), /forwarding lcore/);
+  assert.throws(() => testpmdArgv({ lcores: [0, 1], filePrefix: 'a b' }), /file prefix/);
+  assert.throws(() => afPacketVdev(0, 'eth0;rm'), /interface/);
+  assert.throws(() => pcapReplayVdev(0, '/a,b.pcap'), /commas/);
+});
