@@ -1,0 +1,86 @@
+// The baseline file: per-cell samples + fingerprint + spec + commit, written one cell per line so a lab's git diff reads well.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { EXIT, FlexbenchError } from '../exit-codes.js';
+import { CELL_KEY_FIELDS, cellKeySchema, compareCellKeys, pickCellKey } from '../compare/cell.js';
+import { METRICS, type Metric, type SampleSet } from '../compare/samples.js';
+
+export const BASELINE_VERSION = 1;
+export const BASELINE_SUFFIX = '.baseline.json';
+
+const samples = z.array(z.number().finite());
+export const baselineCellSchema = cellKeySchema.extend({
+  failed: z.number().int().nonnegative(),
+  rx_pps: samples,
+  tx_pps: samples,
+});
+export type BaselineCell = z.infer<typeof baselineCellSchema>;
+
+export const baselineSchema = z.object({
+  flexbench_baseline: z.literal(BASELINE_VERSION),
+  name: z.string().min(1),
+  spec: z.string().nullable(),
+  commit: z.string().nullable(),
+  run_id: z.string().nullable(),
+  created_at: z.string(),
+  fingerprint: z.record(z.string(), z.unknown()).nullable(),
+  cells: z.array(baselineCellSchema),
+});
+export type Baseline = z.infer<typeof baselineSchema>;
+
+/** Field order of a cell line: key fields, then failure count, then the samples. */
+const CELL_FIELDS = [...CELL_KEY_FIELDS, 'failed', ...METRICS] as const;
+
+/** Pretty JSON for the header, one compact line per cell, cells sorted: re-saving the same run gives the same bytes (but created_at). */
+export function serializeBaseline(b: Baseline): string {
+  const parsed = baselineSchema.parse(b);
+  const cells = [...parsed.cells].sort(compareCellKeys);
+  const header: Record<string, unknown> = { ...parsed };
+  delete header.cells;
+  const head = JSON.stringify(header, null, 2).replace(/\n}$/, '');
+  const lines = cells.map((c) => {
+    const ordered: Record<string, unknown> = {};
+    for (const f of CELL_FIELDS) ordered[f] = c[f];
+    return `    ${JSON.stringify(ordered)}`;
+  });
+  return `${head},\n  "cells": [\n${lines.join(',\n')}\n  ]\n}\n`;
+}
+
+export function parseBaseline(text: string, path: string): Baseline {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new FlexbenchError(`${path}: not a baseline file (invalid JSON: ${(e as Error).message})`, EXIT.usage);
+  }
+  const r = baselineSchema.safeParse(raw);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+    throw new FlexbenchError(`${path}: not a valid flexbench baseline (version ${BASELINE_VERSION}):\n${issues}`, EXIT.usage);
+  }
+  return r.data;
+}
+
+export function readBaseline(path: string): Baseline {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new FlexbenchError(`cannot read baseline ${path}: ${(e as Error).message}`, EXIT.usage);
+  }
+  return parseBaseline(text, path);
+}
+
+/** A baseline as one side of a comparison, for one metric. */
+export function baselineSamples(b: Baseline, path: string, metric: Metric): SampleSet {
+  return {
+    kind: 'baseline',
+    path,
+    name: b.name,
+    spec: b.spec,
+    commit: b.commit,
+    fingerprint: b.fingerprint,
+    metric,
+    cells: b.cells.map((c) => ({ key: pickCellKey(c), values: [...c[metric]], failed: c.failed })),
+  };
+}

@@ -1,0 +1,121 @@
+// Match the cells of two sample sets, decide each, and turn the whole into one verdict and one exit code.
+import { EXIT, FlexbenchError, type ExitCode } from '../exit-codes.js';
+import { cellId, cellLabel, compareCellKeys, type CellKey } from './cell.js';
+import { diffFingerprints, formatDifferences, type FingerprintDifference } from './fingerprint.js';
+import type { Metric, SampleSet } from './samples.js';
+import { decide, sideStats, VERDICTS, type Decision, type DecisionOptions, type SideStats, type Verdict } from './verdict.js';
+
+export interface CompareOptions extends DecisionOptions {
+  /** compare even when the fingerprints differ (the differences are still reported) */
+  force: boolean;
+  /** inconclusive or missing cells fail the gate (exit 4) */
+  strict: boolean;
+}
+
+export interface CellComparison extends Decision {
+  key: CellKey;
+  label: string;
+  baseline: SideStats;
+  current: SideStats;
+}
+
+export interface SideInfo {
+  kind: SampleSet['kind'];
+  path: string;
+  name: string;
+  spec: string | null;
+  commit: string | null;
+}
+
+export interface Comparison {
+  metric: Metric;
+  tolerance: number;
+  confidence: number;
+  strict: boolean;
+  baseline: SideInfo;
+  current: SideInfo;
+  fingerprint: { differences: FingerprintDifference[]; forced: boolean };
+  cells: CellComparison[];
+  /** cells the baseline has and the current run lacks */
+  missing: CellKey[];
+  /** cells the current run has and the baseline lacks */
+  added: CellKey[];
+  counts: Record<Verdict | 'missing' | 'added', number>;
+  exitCode: ExitCode;
+  /** one line: what the gate concluded */
+  headline: string;
+}
+
+function info(s: SampleSet): SideInfo {
+  return { kind: s.kind, path: s.path, name: s.name, spec: s.spec, commit: s.commit };
+}
+
+/** Refuse a comparison across hardware unless forced; returns the differences either way. */
+export function checkFingerprints(baseline: SampleSet, current: SampleSet, force: boolean): FingerprintDifference[] {
+  const missing = [baseline, current].filter((s) => s.fingerprint === null).map((s) => `${s.kind} ${s.path}`);
+  if (missing.length > 0 && !force) {
+    throw new FlexbenchError(
+      `no hardware fingerprint in ${missing.join(' and ')}: cannot tell whether both were measured on the same hardware (use --force to compare anyway)`,
+      EXIT.usage,
+    );
+  }
+  const diffs = diffFingerprints(baseline.fingerprint ?? {}, current.fingerprint ?? {});
+  if (diffs.length > 0 && !force) {
+    throw new FlexbenchError(
+      `refusing to compare across hardware: the fingerprints differ in ${diffs.length} field(s):\n${formatDifferences(diffs)}\n` +
+        'Measure a baseline on this hardware (flexbench baseline save), or pass --force to compare anyway.',
+      EXIT.usage,
+    );
+  }
+  return diffs;
+}
+
+export function compareSampleSets(baseline: SampleSet, current: SampleSet, opts: CompareOptions): Comparison {
+  if (baseline.metric !== current.metric) {
+    throw new FlexbenchError(`the two sides hold different metrics (${baseline.metric} vs ${current.metric})`, EXIT.usage);
+  }
+  const differences = checkFingerprints(baseline, current, opts.force);
+  const cur = new Map(current.cells.map((c) => [cellId(c.key), c]));
+  const base = new Map(baseline.cells.map((c) => [cellId(c.key), c]));
+  const cells: CellComparison[] = [];
+  const missing: CellKey[] = [];
+  for (const b of [...baseline.cells].sort((x, y) => compareCellKeys(x.key, y.key))) {
+    const c = cur.get(cellId(b.key));
+    if (!c) {
+      missing.push(b.key);
+      continue;
+    }
+    const bs = sideStats(b.values, b.failed, opts.confidence);
+    const cs = sideStats(c.values, c.failed, opts.confidence);
+    cells.push({ key: b.key, label: cellLabel(b.key), baseline: bs, current: cs, ...decide(bs, cs, opts) });
+  }
+  const added = current.cells.filter((c) => !base.has(cellId(c.key))).map((c) => c.key).sort(compareCellKeys);
+  if (cells.length === 0) {
+    throw new FlexbenchError(
+      `nothing to compare: the baseline (${baseline.cells.length} cells) and the current run (${current.cells.length} cells) have no cell in common`,
+      EXIT.usage,
+    );
+  }
+  const counts = { regressed: 0, improved: 0, unchanged: 0, inconclusive: 0, missing: missing.length, added: added.length };
+  for (const c of cells) counts[c.verdict] += 1;
+  const exitCode: ExitCode =
+    counts.regressed > 0 ? EXIT.regression : opts.strict && counts.inconclusive + counts.missing > 0 ? EXIT.inconclusive : EXIT.ok;
+  const parts = VERDICTS.map((v) => `${counts[v]} ${v}`).concat(`${counts.missing} missing`, `${counts.added} new`);
+  const outcome =
+    exitCode === EXIT.regression ? 'REGRESSION' : exitCode === EXIT.inconclusive ? 'UNDECIDED (--strict)' : 'PASS';
+  return {
+    metric: baseline.metric,
+    tolerance: opts.tolerance,
+    confidence: opts.confidence,
+    strict: opts.strict,
+    baseline: info(baseline),
+    current: info(current),
+    fingerprint: { differences, forced: opts.force && differences.length > 0 },
+    cells,
+    missing,
+    added,
+    counts,
+    exitCode,
+    headline: `${outcome}: ${cells.length} cells compared — ${parts.join(', ')}`,
+  };
+}

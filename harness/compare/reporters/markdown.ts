@@ -1,0 +1,56 @@
+// GitHub-flavoured Markdown for a job summary or PR comment: a headline, one table row per cell, then the lists.
+import { cellLabel } from '../cell.js';
+import type { Comparison } from '../compare.js';
+import { changeInterval, confidenceText, moreText, percent, rate, type Reporter } from './reporter.js';
+
+const ICON = { regressed: '🔴', inconclusive: '🟡', improved: '🟢', unchanged: '⚪' } as const;
+const ORDER = { regressed: 0, inconclusive: 1, improved: 2, unchanged: 3 } as const;
+
+/** Table cells must not break the table. */
+function esc(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function ciCell(s: { ci: { low: number; high: number } | null }): string {
+  return s.ci ? `${rate(s.ci.low)} … ${rate(s.ci.high)}` : '–';
+}
+
+export const markdownReporter: Reporter = {
+  format: 'markdown',
+  render(c: Comparison): string {
+    const out: string[] = [];
+    out.push(`### flexbench regression gate: ${esc(c.headline)}`);
+    out.push('');
+    out.push(
+      `Metric \`${c.metric}\`, tolerance ±${percent(c.tolerance, false)}, confidence ${confidenceText(c)}${c.strict ? ', strict' : ''}. ` +
+        `Baseline \`${esc(c.baseline.name)}\`${c.baseline.commit ? ` (${c.baseline.commit.slice(0, 12)})` : ''} vs current \`${esc(c.current.name)}\`${c.current.commit ? ` (${c.current.commit.slice(0, 12)})` : ''}.`,
+    );
+    if (c.fingerprint.forced) {
+      out.push('');
+      out.push(`> ⚠️ **Compared across different hardware (--force).** Differing fingerprint fields: ${c.fingerprint.differences.map((d) => `\`${d.field}\``).join(', ')}.`);
+    }
+    out.push('');
+    out.push('| verdict | cell | baseline median | baseline CI | current median | current CI | change | change CI | n (b/c) | note |');
+    out.push('|---|---|--:|---|--:|---|--:|---|---|---|');
+    const cells = [...c.cells].sort((a, b) => ORDER[a.verdict] - ORDER[b.verdict]);
+    for (const x of cells) {
+      const note = x.verdict === 'inconclusive' ? `${x.reason}. ${moreText(x)}` : '';
+      out.push(
+        `| ${ICON[x.verdict]} ${x.verdict} | ${esc(x.label)} | ${rate(x.baseline.median)} | ${ciCell(x.baseline)} | ${rate(x.current.median)} | ${ciCell(x.current)} | ${percent(x.change)} | ${changeInterval(x)} | ${x.baseline.n}/${x.current.n} | ${esc(note)} |`,
+      );
+    }
+    if (c.missing.length > 0) {
+      out.push('');
+      out.push(`**Missing cells** (in the baseline, not measured now): ${c.missing.length}`);
+      for (const k of c.missing) out.push(`- ${esc(cellLabel(k))}`);
+    }
+    if (c.added.length > 0) {
+      out.push('');
+      out.push(`**New cells** (no baseline yet): ${c.added.length}`);
+      for (const k of c.added) out.push(`- ${esc(cellLabel(k))}`);
+    }
+    out.push('');
+    out.push('<sub>Verdict rule: Welch t-interval of (current − baseline) / baseline mean; regressed iff the whole interval is below −tolerance, improved iff above +tolerance, unchanged iff inside ±tolerance, else inconclusive. See docs/regression-gate.md.</sub>');
+    return out.join('\n') + '\n';
+  },
+};

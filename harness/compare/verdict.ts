@@ -1,0 +1,195 @@
+// The decision for one cell: a Welch t-interval on the difference of means, scaled by the baseline mean, against ±tolerance.
+import { mean, median, sd, ciMean, tQuantile } from '../results/stats.js';
+
+export const VERDICTS = ['regressed', 'improved', 'unchanged', 'inconclusive'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+export interface DecisionOptions {
+  /** relative tolerance, e.g. 0.05 for 5% */
+  tolerance: number;
+  /** two-sided confidence of the interval, e.g. 0.95 */
+  confidence: number;
+}
+
+export interface SideStats {
+  n: number;
+  failed: number;
+  mean: number;
+  sd: number;
+  median: number;
+  /** CI of the mean at the chosen confidence; null below two samples */
+  ci: { low: number; high: number } | null;
+}
+
+export interface MoreRepetitions {
+  /** repetitions per side that would decide the cell if the observed means and noise held; null if none up to the cap */
+  perSide: number | null;
+  /** extra repetitions needed on each side (perSide minus what it has) */
+  baseline: number | null;
+  current: number | null;
+  note: string;
+}
+
+export interface Decision {
+  verdict: Verdict;
+  /** (current mean − baseline mean) / baseline mean; NaN when it cannot be computed */
+  change: number;
+  /** (current median − baseline median) / baseline median */
+  medianChange: number;
+  /** the interval of `change` at the chosen confidence; null when it cannot be computed */
+  changeCi: { low: number; high: number } | null;
+  /** Welch–Satterthwaite degrees of freedom (Infinity when both sides have zero spread) */
+  df: number | null;
+  reason: string;
+  /** only for inconclusive verdicts */
+  more: MoreRepetitions | null;
+}
+
+/** Fewest successful repetitions per side that give a noise estimate. */
+export const MIN_REPETITIONS = 2;
+/** Upper bound of the repetition search: beyond it we say "no practical number". */
+export const MAX_REPETITIONS = 10_000;
+
+export function sideStats(values: readonly number[], failed: number, confidence: number): SideStats {
+  return {
+    n: values.length,
+    failed,
+    mean: mean(values),
+    sd: sd(values),
+    median: median(values),
+    ci: ciMean(values, confidence),
+  };
+}
+
+/** Welch–Satterthwaite df of a difference of two means from their per-mean variances a = s²/n and b. */
+export function welchDf(a: number, na: number, b: number, nb: number): number {
+  const num = (a + b) ** 2;
+  const den = (a * a) / (na - 1) + (b * b) / (nb - 1);
+  return den === 0 ? Number.POSITIVE_INFINITY : num / den;
+}
+
+/** Two-sided t quantile; an infinite df is the normal limit, which tQuantile approaches at large df. */
+function tCrit(confidence: number, df: number): number {
+  return tQuantile(1 - (1 - confidence) / 2, Number.isFinite(df) ? df : 1e9);
+}
+
+/** Where the interval lies against ±tolerance decides; the rule is spelled out in docs/regression-gate.md. */
+export function classify(low: number, high: number, tolerance: number): Verdict {
+  if (high < -tolerance) return 'regressed';
+  if (low > tolerance) return 'improved';
+  if (low >= -tolerance && high <= tolerance) return 'unchanged';
+  return 'inconclusive';
+}
+
+/**
+ * Half-width the interval must shrink below for the point estimate `change` to be decided, or 0 if it sits on a
+ * boundary (then no number of repetitions decides it).
+ */
+function marginToDecide(change: number, tolerance: number): number {
+  if (change < -tolerance) return -tolerance - change;
+  if (change > tolerance) return change - tolerance;
+  return tolerance - Math.abs(change);
+}
+
+/**
+ * How many repetitions per side would decide the cell, assuming the observed means and standard deviations hold.
+ * Equal counts per side; search upward from the larger current count.
+ */
+export function repetitionsToDecide(
+  b: { n: number; mean: number; sd: number },
+  c: { n: number; mean: number; sd: number },
+  opts: DecisionOptions,
+): MoreRepetitions {
+  const extra = (perSide: number | null, note: string): MoreRepetitions => ({
+    perSide,
+    baseline: perSide === null ? null : Math.max(0, perSide - b.n),
+    current: perSide === null ? null : Math.max(0, perSide - c.n),
+    note,
+  });
+  // Noise is unknown below two samples on both sides: borrow the other side's spread when one side has it.
+  const sdB = b.n >= MIN_REPETITIONS ? b.sd : c.n >= MIN_REPETITIONS ? c.sd : Number.NaN;
+  const sdC = c.n >= MIN_REPETITIONS ? c.sd : sdB;
+  if (!Number.isFinite(sdB) || !Number.isFinite(sdC) || !(b.mean > 0) || !Number.isFinite(c.mean)) {
+    return extra(Math.max(MIN_REPETITIONS, b.n, c.n), `noise unknown: need at least ${MIN_REPETITIONS} successful repetitions per side before any estimate`);
+  }
+  const change = (c.mean - b.mean) / b.mean;
+  const margin = marginToDecide(change, opts.tolerance);
+  if (!(margin > 0)) return extra(null, 'the observed change sits on the tolerance boundary: no number of repetitions decides it');
+  const start = Math.max(MIN_REPETITIONS, b.n, c.n);
+  const halfWidth = (n: number): number => {
+    const va = (sdB * sdB) / n;
+    const vb = (sdC * sdC) / n;
+    return (tCrit(opts.confidence, welchDf(va, n, vb, n)) * Math.sqrt(va + vb)) / b.mean;
+  };
+  // The half-width falls monotonically in n: exponential search, then bisection.
+  if (halfWidth(start) < margin) return extra(start, 'already decidable at the current count (spread estimate changed)');
+  let lo = start;
+  let hi = start * 2;
+  while (halfWidth(hi) >= margin) {
+    lo = hi;
+    hi *= 2;
+    if (hi > MAX_REPETITIONS) {
+      if (halfWidth(MAX_REPETITIONS) >= margin) return extra(null, `more than ${MAX_REPETITIONS} repetitions per side would be needed: the change is too close to the tolerance for this noise`);
+      hi = MAX_REPETITIONS;
+      break;
+    }
+  }
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (halfWidth(mid) < margin) hi = mid;
+    else lo = mid;
+  }
+  return extra(hi, `about ${hi} successful repetitions per side would decide it if the observed means and noise hold`);
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(2)}%`;
+}
+
+/** Decide one cell from its baseline and current samples. */
+export function decide(baseline: SideStats, current: SideStats, opts: DecisionOptions): Decision {
+  const base = { change: Number.NaN, medianChange: Number.NaN, changeCi: null, df: null, more: null };
+  if (current.n === 0 || baseline.n === 0) {
+    const side = baseline.n === 0 ? 'baseline' : 'current';
+    return { ...base, verdict: 'inconclusive', reason: `no successful trials on the ${side} side`, more: repetitionsToDecide(baseline, current, opts) };
+  }
+  if (!(baseline.mean > 0)) {
+    return { ...base, verdict: 'inconclusive', reason: `baseline mean is ${baseline.mean}: a relative change needs a positive baseline` };
+  }
+  const change = (current.mean - baseline.mean) / baseline.mean;
+  const medianChange = (current.median - baseline.median) / baseline.median;
+  if (baseline.n < MIN_REPETITIONS || current.n < MIN_REPETITIONS) {
+    return {
+      ...base,
+      change,
+      medianChange,
+      verdict: 'inconclusive',
+      reason: `too few repetitions (baseline ${baseline.n}, current ${current.n}; at least ${MIN_REPETITIONS} per side are needed to estimate noise)`,
+      more: repetitionsToDecide(baseline, current, opts),
+    };
+  }
+  const va = (baseline.sd * baseline.sd) / baseline.n;
+  const vc = (current.sd * current.sd) / current.n;
+  const df = welchDf(va, baseline.n, vc, current.n);
+  const halfWidth = (tCrit(opts.confidence, df) * Math.sqrt(va + vc)) / baseline.mean;
+  const changeCi = { low: change - halfWidth, high: change + halfWidth };
+  const verdict = classify(changeCi.low, changeCi.high, opts.tolerance);
+  const conf = `${Math.round(opts.confidence * 1000) / 10}%`;
+  const ci = `[${pct(changeCi.low)}, ${pct(changeCi.high)}]`;
+  const tol = `±${pct(opts.tolerance)}`;
+  const reasons: Record<Verdict, string> = {
+    regressed: `${conf} CI of the change ${ci} lies entirely below -${pct(opts.tolerance)}`,
+    improved: `${conf} CI of the change ${ci} lies entirely above +${pct(opts.tolerance)}`,
+    unchanged: `${conf} CI of the change ${ci} lies within ${tol}`,
+    inconclusive: `too noisy: ${conf} CI of the change ${ci} straddles a tolerance bound (${tol})`,
+  };
+  return {
+    verdict,
+    change,
+    medianChange,
+    changeCi,
+    df,
+    reason: reasons[verdict],
+    more: verdict === 'inconclusive' ? repetitionsToDecide(baseline, current, opts) : null,
+  };
+}
