@@ -1,0 +1,111 @@
+// The door between the FlexState runtime and a store: a driver applies changes to one partition
+// (nf, instance, core) and answers reads; it knows nothing of packets, caches or flush timers.
+
+/** The six structure types, spelled as they appear in store keys. */
+export const STRUCT_TYPES = ['Value', 'Counter', 'List', 'Set', 'Map', 'CounterMap'] as const;
+export type StructType = (typeof STRUCT_TYPES)[number];
+
+/** One core of one NF instance: the unit that owns a private copy of every structure. */
+export interface Partition {
+  readonly nf: string;
+  readonly instance: string;
+  readonly core: number;
+}
+
+/** Store key of a structure: `nf@instance@core@Type@id` (the paper's Redis layout). */
+export function structKey(p: Partition, type: StructType, id: string): string {
+  return `${p.nf}@${p.instance}@${p.core}@${type}@${id}`;
+}
+
+/**
+ * One change to one structure. Sync mode applies them one by one; async mode sends an ordered
+ * batch of them per flush (counters and countermaps as deltas).
+ */
+export type Change =
+  | { type: 'Value'; id: string; op: 'set'; value: string }
+  | { type: 'Value' | 'Counter' | 'List' | 'Set' | 'Map' | 'CounterMap'; id: string; op: 'delete' }
+  | { type: 'Counter'; id: string; op: 'add' | 'set'; value: number }
+  | { type: 'List'; id: string; op: 'pushBack' | 'pushFront'; values: string[] }
+  | { type: 'List'; id: string; op: 'popFront' | 'popBack'; count: number }
+  | { type: 'List'; id: string; op: 'setAt'; index: number; value: string }
+  | { type: 'Set'; id: string; op: 'insert' | 'erase'; values: string[] }
+  | { type: 'Map'; id: string; op: 'set'; keys: string[]; values: number[] }
+  | { type: 'Map' | 'CounterMap'; id: string; op: 'erase'; keys: string[] }
+  | { type: 'CounterMap'; id: string; op: 'add' | 'set'; keys: string[]; values: number[] };
+
+/** Reads (and the two pops, which change the store and return data). */
+export type Query =
+  | { type: 'Value'; id: string; op: 'get' }
+  | { type: 'Counter'; id: string; op: 'get' }
+  | { type: 'List'; id: string; op: 'at'; index: number }
+  | { type: 'List'; id: string; op: 'popFront' | 'popBack' }
+  | { type: 'List' | 'Set' | 'Map' | 'CounterMap'; id: string; op: 'size' }
+  | { type: 'List' | 'Set'; id: string; op: 'items' }
+  | { type: 'Set'; id: string; op: 'has'; value: string }
+  | { type: 'Map' | 'CounterMap'; id: string; op: 'get'; key: string }
+  | { type: 'Map' | 'CounterMap'; id: string; op: 'has'; key: string }
+  | { type: 'Map' | 'CounterMap'; id: string; op: 'entries' };
+
+/** What a query answers: strings/null for values and list elements, numbers for counters and map values. */
+export type QueryResult = string | number | boolean | null | string[] | [string[], number[]];
+
+/** One async-mode flush: applied atomically and at most once per (partition, seq). */
+export interface FlushBatch {
+  readonly seq: number;
+  readonly changes: Change[];
+}
+
+/** Everything a partition holds in the store, as loaded for recovery. */
+export interface Snapshot {
+  values: Record<string, string>;
+  counters: Record<string, number>;
+  lists: Record<string, string[]>;
+  sets: Record<string, string[]>;
+  maps: Record<string, [string[], number[]]>;
+  counterMaps: Record<string, [string[], number[]]>;
+}
+export function emptySnapshot(): Snapshot {
+  return { values: {}, counters: {}, lists: {}, sets: {}, maps: {}, counterMaps: {} };
+}
+
+/** Figures a driver reports about its last flush (for the bench). */
+export interface FlushCost {
+  entries: number;
+  bytes: number;
+  roundTrips: number;
+}
+
+/** A live connection to one store. Every method may reject with a FlexbenchError naming store and address. */
+export interface StoreConnection {
+  readonly url: string;
+  /** Sync mode: apply one change (not idempotent: a lost reply may or may not have applied). */
+  apply(p: Partition, change: Change): Promise<void>;
+  /** Reads and pops. */
+  query(p: Partition, q: Query): Promise<QueryResult>;
+  /**
+   * Async mode: apply a whole batch atomically, once. Returns 'duplicate' when `seq` is not above the
+   * partition's last applied sequence number (a resend whose first attempt did apply).
+   */
+  flush(p: Partition, batch: FlushBatch): Promise<'applied' | 'duplicate'>;
+  /** The partition's last applied flush sequence number (0 if none). */
+  lastSeq(p: Partition): Promise<number>;
+  /** Recovery: the whole partition. */
+  loadPartition(p: Partition): Promise<Snapshot>;
+  /** Delete every key of the partition (tests, trials). */
+  dropPartition(p: Partition): Promise<void>;
+  /** Cost of the most recent flush. */
+  lastFlushCost?(): FlushCost;
+  close(): Promise<void>;
+}
+
+export interface StoreDriver {
+  /** the label of the store URL (`hashmap`, `redis`, `redis+cluster`, `cassandra`) */
+  readonly label: string;
+  /**
+   * true when the store lives in this thread's memory: async mode then flushes on the same thread
+   * (a state worker would see an empty store of its own).
+   */
+  readonly inProcess: boolean;
+  /** Connect; reject with a FlexbenchError (EXIT.environment) naming the store and address when unreachable. */
+  connect(url: string, options: Record<string, unknown>): Promise<StoreConnection>;
+}

@@ -1,0 +1,154 @@
+// The FlexState API an NF is written against, once, whatever the store: typed handles per structure
+// type (an NF cannot call a counter operation on a map), waiting calls that return Promises, and a
+// synchronous `…NoWait` form for every call that returns nothing. The packet loop uses slot calls:
+// a key resolved once to an integer slot, then plain typed-array writes in async mode.
+import type { StateConfig, StateConfigInput } from './config.js';
+import type { FlushCost, Partition, StructType } from '../drivers/driver.js';
+
+export type { StateConfig, StateConfigInput } from './config.js';
+export type { Partition, StructType } from '../drivers/driver.js';
+
+interface Handle {
+  /** the store key, `nf@instance@core@Type@id` */
+  readonly key: string;
+  readonly id: string;
+}
+
+/** Name-value pair (string value). */
+export interface ValueHandle extends Handle {
+  get(): Promise<string | null>;
+  set(v: string): Promise<void>;
+  setNoWait(v: string): void;
+  delete(): Promise<void>;
+  deleteNoWait(): void;
+}
+
+/** Integer counter; async mode sends deltas. */
+export interface CounterHandle extends Handle {
+  get(): Promise<number>;
+  add(v?: number): Promise<void>;
+  /** async mode: a typed-array add and a dirty mark */
+  addNoWait(v?: number): void;
+  set(v: number): Promise<void>;
+  setNoWait(v: number): void;
+  delete(): Promise<void>;
+  deleteNoWait(): void;
+  /** async mode only: the cached value, synchronously */
+  peek(): number;
+}
+
+/** List of strings (a deque). */
+export interface ListHandle extends Handle {
+  pushBack(v: string): Promise<void>;
+  pushBackNoWait(v: string): void;
+  pushFront(v: string): Promise<void>;
+  pushFrontNoWait(v: string): void;
+  /** removes and returns the first element (null when empty) */
+  popFront(): Promise<string | null>;
+  popBack(): Promise<string | null>;
+  at(index: number): Promise<string | null>;
+  setAt(index: number, v: string): Promise<void>;
+  setAtNoWait(index: number, v: string): void;
+  size(): Promise<number>;
+  items(): Promise<string[]>;
+  clear(): Promise<void>;
+  clearNoWait(): void;
+}
+
+/** Set of strings. */
+export interface SetHandle extends Handle {
+  insert(v: string): Promise<void>;
+  insertNoWait(v: string): void;
+  erase(v: string): Promise<void>;
+  eraseNoWait(v: string): void;
+  contains(v: string): Promise<boolean>;
+  size(): Promise<number>;
+  items(): Promise<string[]>;
+  clear(): Promise<void>;
+  clearNoWait(): void;
+}
+
+/** Calls shared by maps and countermaps (string key -> number value). */
+interface KeyedHandle extends Handle {
+  get(key: string): Promise<number | null>;
+  set(key: string, v: number): Promise<void>;
+  setNoWait(key: string, v: number): void;
+  erase(key: string): Promise<void>;
+  eraseNoWait(key: string): void;
+  contains(key: string): Promise<boolean>;
+  size(): Promise<number>;
+  /** all entries, as parallel arrays */
+  entries(): Promise<[string[], number[]]>;
+  clear(): Promise<void>;
+  clearNoWait(): void;
+  /** resolve a key once to an integer slot (allocates on first sight; stable for the context's life) */
+  slot(key: string): number;
+  /** the key a slot stands for */
+  keyOf(slot: number): string;
+  setSlotNoWait(slot: number, v: number): void;
+  eraseSlotNoWait(slot: number): void;
+  /** async mode only: is the slot's key present, synchronously */
+  hasSlot(slot: number): boolean;
+  /** async mode only: the slot's cached value (0 when absent), synchronously */
+  peekSlot(slot: number): number;
+}
+
+/** Map from string keys to numbers (encode richer values, e.g. ip<<16|port, into one number). */
+export interface MapHandle extends KeyedHandle {}
+
+/** Map of integer counters. */
+export interface CounterMapHandle extends KeyedHandle {
+  addTo(key: string, v?: number): Promise<void>;
+  addToNoWait(key: string, v?: number): void;
+  /** the hot-path call: async mode = typed-array add + dirty mark */
+  addToSlotNoWait(slot: number, v?: number): void;
+}
+
+export interface StateStats {
+  /** flushes acknowledged by the store */
+  flushes: number;
+  /** entries (changes) sent in those flushes */
+  entries: number;
+  bytes: number;
+  roundTrips: number;
+  /** flushes that failed and were retried */
+  retries: number;
+  /** last flush's cost */
+  last: FlushCost | null;
+  /** last error the flusher met (cleared on success) */
+  lastError: string | null;
+}
+
+/** One core's state: its private partition of every structure. */
+export interface StateContext {
+  readonly config: StateConfig;
+  readonly partition: Partition;
+  readonly mode: 'sync' | 'async';
+  value(id: string): ValueHandle;
+  counter(id: string): CounterHandle;
+  list(id: string): ListHandle;
+  set(id: string): SetHandle;
+  map(id: string): MapHandle;
+  counterMap(id: string): CounterMapHandle;
+  /**
+   * Async mode: call once per burst (one Atomics load): hands the state thread its delta buffer when
+   * it asked for it. A timer also calls it whenever the packet loop yields. No-op in sync mode.
+   */
+  poll(): void;
+  /** push every change made so far and wait until the store acknowledged it */
+  flush(): Promise<void>;
+  flushNoWait(): void;
+  /** recovery: replace this partition's cached state with what the store holds */
+  load(): Promise<void>;
+  /** final flush, then disconnect; after it the store holds exactly the state this context produced */
+  close(): Promise<void>;
+  stats(): Promise<StateStats>;
+}
+
+export type { StructType as Type };
+
+/** Open core `core`'s partition. Rejects (nothing left running) on a bad config or an unreachable store. */
+export async function openState(config: StateConfig | StateConfigInput, core: number): Promise<StateContext> {
+  const { openStateContext } = await import('./context.js');
+  return openStateContext(config, core);
+}

@@ -1,0 +1,103 @@
+// The FlexState configuration: which NF/instance this is, which store, which update mode. Switching
+// store changes only this (one YAML file or the equivalent CLI flags).
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
+import { parseStoreUrl } from '../drivers/registry.js';
+
+// '@' separates key fields and '{}' are Redis Cluster hash tags: ids must not contain them.
+const idPart = z.string().min(1).regex(/^[^@{}\s]+$/, 'must be non-empty without "@", "{", "}" or spaces');
+
+export const stateConfigSchema = z
+  .object({
+    /** NF id, first field of every store key (`nf1`) */
+    nf: idPart,
+    /** instance id (`ins1`); a new instance started with a dead one's id recovers its state */
+    instance: idPart,
+    /** store URL: `hashmap:`, `hashmap:name`, `redis://host:port`, `redis+cluster://h:p,h:p`, `cassandra://host:port` */
+    store: z.string().min(1).refine((s) => { try { parseStoreUrl(s); return true; } catch { return false; } }, 'must look like label:address, e.g. redis://127.0.0.1:6379'),
+    /** sync: every call goes to the store and is awaited; async: per-core local cache flushed every flushMs */
+    mode: z.enum(['sync', 'async']).default('async'),
+    /** async flush period in ms (the paper uses 1) */
+    flushMs: z.number().positive().max(60_000).default(1),
+    /** async: `worker` = a dedicated state thread per core (the paper's design); `thread` = flush on the packet thread between bursts */
+    flusher: z.enum(['worker', 'thread']).default('worker'),
+    /** most keys one map/countermap may hold per core (shared-memory reservation) */
+    maxSlots: z.number().int().positive().max(1 << 26).default(1 << 21),
+    /** how long close() waits for the final flush to be acknowledged before giving up */
+    closeTimeoutMs: z.number().int().positive().default(10_000),
+    /** options passed to the driver as-is (e.g. connectTimeoutMs) */
+    driver: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export type StateConfig = z.infer<typeof stateConfigSchema>;
+export type StateConfigInput = z.input<typeof stateConfigSchema>;
+
+function invalid(where: string, err: z.ZodError): FlexbenchError {
+  const lines = err.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+  return new FlexbenchError(`${where}: invalid FlexState config\n${lines}`, EXIT.usage);
+}
+
+/** Validate a config object (defaults filled in). */
+export function parseStateConfig(input: unknown, where = 'state config'): StateConfig {
+  const r = stateConfigSchema.safeParse(input);
+  if (!r.success) throw invalid(where, r.error);
+  return r.data;
+}
+
+/** Load the YAML config file. */
+export function loadStateConfig(path: string): StateConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new FlexbenchError(`${path}: cannot read FlexState config: ${(err as Error).message}`, EXIT.usage);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new FlexbenchError(`${path}: not valid YAML: ${(err as Error).message}`, EXIT.usage);
+  }
+  return parseStateConfig(doc, path);
+}
+
+/** The CLI flags that mirror the config file (`--store URL --nf-id ID --instance ID --mode M --flush-ms T`). */
+export interface StateFlags {
+  stateConfig?: string;
+  store?: string;
+  nfId?: string;
+  instance?: string;
+  mode?: string;
+  flushMs?: number;
+  flusher?: string;
+}
+
+/** yargs option definitions for the flags above, for commands that open state. */
+export const stateFlagOptions = {
+  'state-config': { type: 'string', describe: 'FlexState config file (YAML); flags below override its fields' },
+  store: { type: 'string', describe: 'store URL: hashmap:, redis://host:port, redis+cluster://h:p,h:p, cassandra://host:port' },
+  'nf-id': { type: 'string', describe: 'NF id (first field of store keys)' },
+  instance: { type: 'string', describe: 'NF instance id' },
+  mode: { type: 'string', choices: ['sync', 'async'], describe: 'state update mode' },
+  'flush-ms': { type: 'number', describe: 'async flush period in ms (default 1)' },
+  flusher: { type: 'string', choices: ['worker', 'thread'], describe: 'async flusher: dedicated state thread (default) or same thread' },
+} as const;
+
+/** Map CLI flags (optionally on top of a config file) to the same StateConfig the file gives. */
+export function stateConfigFromFlags(flags: StateFlags, defaults: Partial<StateConfigInput> = {}): StateConfig {
+  const base: Record<string, unknown> = { ...defaults };
+  if (flags.stateConfig) Object.assign(base, loadStateConfig(flags.stateConfig));
+  const over: Record<string, unknown> = {
+    store: flags.store,
+    nf: flags.nfId,
+    instance: flags.instance,
+    mode: flags.mode,
+    flushMs: flags.flushMs,
+    flusher: flags.flusher,
+  };
+  for (const [k, v] of Object.entries(over)) if (v !== undefined) base[k] = v;
+  return parseStateConfig(base, flags.stateConfig ? `${flags.stateConfig} + flags` : 'state flags (--store, --nf-id, --instance, --mode, --flush-ms)');
+}

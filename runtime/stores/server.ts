@@ -1,0 +1,47 @@
+// Lifecycle of a local store *server* (a real redis-server, a real Cassandra), used by
+// `flexbench store start|stop`, by tests and by the harness.
+import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
+
+export interface StartOptions {
+  /** TCP port on 127.0.0.1; omitted = a free ephemeral port */
+  port?: number;
+  /** where the server keeps its files; omitted = a fresh temp dir removed on stop */
+  dataDir?: string;
+  /** keep the server running after this process exits (own process group, not killed on exit) */
+  detached?: boolean;
+  /** server-specific extras (e.g. redis `persist: true` = appendonly + fsync always) */
+  extra?: Record<string, unknown>;
+}
+
+export interface RunningStore {
+  /** store URL for the FlexState config, e.g. redis://127.0.0.1:40123 */
+  url: string;
+  pid: number;
+  port: number;
+  dataDir: string;
+  /** stop it (kills its process group, removes its temp dir unless dataDir was given) */
+  stop(): Promise<void>;
+}
+
+export interface StoreServer {
+  readonly label: string;
+  start(opts?: StartOptions): Promise<RunningStore>;
+  /** empty the store at `url` between trials */
+  reset(url: string): Promise<void>;
+}
+
+/** Resolve a store server by label via dynamic import of ./<label>.js exporting `server`. */
+export async function resolveStoreServer(label: string): Promise<StoreServer> {
+  if (!/^[a-z][a-z0-9-]*$/.test(label)) throw new FlexbenchError(`store "${label}": not a store label`, EXIT.usage);
+  let mod: { server?: StoreServer };
+  try {
+    mod = (await import(`./${label}.js`)) as typeof mod;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(`/${label}.js`)) {
+      throw new FlexbenchError(`store "${label}": unknown store server (no runtime/stores/${label}.ts)`, EXIT.usage);
+    }
+    throw err;
+  }
+  if (!mod.server) throw new FlexbenchError(`store "${label}": runtime/stores/${label}.js exports no \`server\``, EXIT.usage);
+  return mod.server;
+}
