@@ -1,0 +1,116 @@
+// Reading and writing a run directory; every write is atomic (temporary file + rename), so an interrupt never leaves half a file.
+import { readFileSync, writeFileSync, renameSync, existsSync, mkdirSync } from 'node:fs';
+import { join, dirname, basename } from 'node:path';
+import { FlexbenchError, EXIT } from '../exit-codes.js';
+import {
+  runJsonSchema, trialRecordSchema, summaryRowSchema, SUMMARY_COLUMNS,
+  type RunJson, type TrialRecord, type SummaryRow,
+} from './format.js';
+
+export const RUN_JSON = 'run.json';
+export const TRIALS_JSONL = 'trials.jsonl';
+export const SUMMARY_CSV = 'summary.csv';
+
+export function writeAtomic(path: string, data: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+export function writeRunJson(dir: string, run: RunJson): void {
+  writeAtomic(join(dir, RUN_JSON), `${JSON.stringify(runJsonSchema.parse(run), null, 2)}\n`);
+}
+
+export function readRunJson(dir: string): RunJson {
+  const p = join(dir, RUN_JSON);
+  if (!existsSync(p)) throw new FlexbenchError(`${dir} is not a run directory: ${RUN_JSON} is missing`, EXIT.usage);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(p, 'utf8'));
+  } catch (e) {
+    throw new FlexbenchError(`${p}: not valid JSON (${(e as Error).message})`, EXIT.usage);
+  }
+  const r = runJsonSchema.safeParse(raw);
+  if (!r.success) throw new FlexbenchError(`${p}: not a flexbench run.json: ${r.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, EXIT.usage);
+  return r.data;
+}
+
+/** The whole trials file rewritten atomically: small (one line per trial), and never torn. */
+export function writeTrials(dir: string, records: readonly TrialRecord[]): void {
+  writeAtomic(join(dir, TRIALS_JSONL), records.map((r) => JSON.stringify(trialRecordSchema.parse(r))).join('\n') + (records.length ? '\n' : ''));
+}
+
+export function readTrials(dir: string): TrialRecord[] {
+  const p = join(dir, TRIALS_JSONL);
+  if (!existsSync(p)) return [];
+  const out: TrialRecord[] = [];
+  readFileSync(p, 'utf8').split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch (e) {
+      throw new FlexbenchError(`${p}:${i + 1}: not valid JSON (${(e as Error).message})`, EXIT.usage);
+    }
+    const r = trialRecordSchema.safeParse(raw);
+    if (!r.success) throw new FlexbenchError(`${p}:${i + 1}: not a trial record: ${r.error.issues.slice(0, 3).map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`, EXIT.usage);
+    out.push(r.data);
+  });
+  return out;
+}
+
+function csvField(v: unknown): string {
+  if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return '';
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function formatSummaryCsv(rows: readonly SummaryRow[]): string {
+  const lines = [SUMMARY_COLUMNS.join(',')];
+  for (const r of rows) lines.push(SUMMARY_COLUMNS.map((c) => csvField(r[c])).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+export function writeSummary(dir: string, rows: readonly SummaryRow[]): void {
+  writeAtomic(join(dir, SUMMARY_CSV), formatSummaryCsv(rows));
+}
+
+/** Parse summary.csv (empty fields are null). */
+export function parseSummaryCsv(text: string, where = SUMMARY_CSV): SummaryRow[] {
+  const lines = text.split('\n').filter((l) => l.trim());
+  if (!lines.length) return [];
+  const header = lines[0].split(',');
+  return lines.slice(1).map((line, i) => {
+    const cells = splitCsv(line);
+    const obj: Record<string, unknown> = {};
+    header.forEach((h, j) => (obj[h] = cells[j] === '' || cells[j] === undefined ? null : cells[j]));
+    const r = summaryRowSchema.safeParse(obj);
+    if (!r.success) throw new FlexbenchError(`${where}:${i + 2}: not a summary row: ${r.error.issues[0].path.join('.')}: ${r.error.issues[0].message}`, EXIT.usage);
+    return r.data;
+  });
+}
+
+function splitCsv(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let q = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (q) {
+      if (c === '"' && line[i + 1] === '"') { cur += '"'; i++; }
+      else if (c === '"') q = false;
+      else cur += c;
+    } else if (c === '"') q = true;
+    else if (c === ',') { out.push(cur); cur = ''; }
+    else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+export function readSummary(dir: string): SummaryRow[] {
+  const p = join(dir, SUMMARY_CSV);
+  if (!existsSync(p)) return [];
+  return parseSummaryCsv(readFileSync(p, 'utf8'), p);
+}

@@ -1,0 +1,162 @@
+// The results format of a run directory (results/<run-id>/): run.json, trials.jsonl, summary.csv.
+// Readers (the regression gate) and writers (the harness) share these schemas; types are inferred from them.
+import { z } from 'zod';
+
+export const RESULTS_FORMAT_VERSION = 1;
+
+/** Hardware and software a number was measured on: two runs compare only when these agree. */
+export const fingerprintSchema = z.object({
+  cpu_model: z.string(),
+  /** logical cores the OS offers this process */
+  cores: z.number().int(),
+  kernel: z.string(),
+  node: z.string(),
+  platform: z.string(),
+  arch: z.string(),
+  memory_gb: z.number(),
+  /** version strings of the store servers, e.g. { redis: "7.0.15" }; null when not installed */
+  store_versions: z.record(z.string(), z.string().nullable()),
+  dpdk_version: z.string().nullable(),
+  testbed: z.string(),
+  /** NIC model/driver of the data port; null on testbeds without one (local) */
+  nic: z.string().nullable(),
+});
+export type Fingerprint = z.infer<typeof fingerprintSchema>;
+
+export const pcapInfoSchema = z.object({
+  name: z.string(),
+  path: z.string(),
+  sha256: z.string(),
+  /** null for pcaps given by the user */
+  seed: z.number().int().nullable(),
+  flows: z.number().int().nullable(),
+  frame_size: z.number().int(),
+});
+export type PcapInfo = z.infer<typeof pcapInfoSchema>;
+
+export const perCoreSchema = z.object({ core: z.number().int(), rx_packets: z.number(), tx_packets: z.number() });
+export type PerCore = z.infer<typeof perCoreSchema>;
+
+export const TRIAL_STATUSES = ['ok', 'failed', 'skipped'] as const;
+
+/** One line of trials.jsonl. Rates are packets per second over the measured window (warm-up excluded). */
+export const trialRecordSchema = z.object({
+  /** stable id of the trial within its plan: the same trial has the same id on --resume */
+  trial_id: z.string(),
+  index: z.number().int(),
+  nf: z.string(),
+  store: z.string(),
+  location: z.string(),
+  /** sync | async, or "none" for testpmd */
+  mode: z.string(),
+  flush_ms: z.number().nullable(),
+  cores: z.number().int(),
+  frame_size: z.number().int(),
+  testbed: z.string(),
+  /** pcap file name (see run.json provenance.pcaps for its hash and seed) */
+  pcap: z.string(),
+  pcap_sha256: z.string().nullable(),
+  repetition: z.number().int(),
+  status: z.enum(TRIAL_STATUSES),
+  /** why a trial was skipped or failed */
+  reason: z.string().nullable(),
+  rx_packets: z.number().nullable(),
+  tx_packets: z.number().nullable(),
+  rx_pps: z.number().nullable(),
+  tx_pps: z.number().nullable(),
+  dropped: z.number().nullable(),
+  /** measured window in seconds */
+  duration_s: z.number().nullable(),
+  warmup_s: z.number(),
+  per_core: z.array(perCoreSchema),
+  /** the command(s) the trial ran */
+  commands: z.array(z.string()),
+  started_at: z.string().nullable(),
+  ended_at: z.string().nullable(),
+});
+export type TrialRecord = z.infer<typeof trialRecordSchema>;
+
+/** Fields that identify a cell; repetitions and pcap files are samples of one cell. */
+export const CELL_FIELDS = ['nf', 'store', 'location', 'mode', 'cores', 'frame_size', 'testbed'] as const;
+export type CellKey = Pick<TrialRecord, (typeof CELL_FIELDS)[number]>;
+
+export function cellKeyOf(r: CellKey): CellKey {
+  return { nf: r.nf, store: r.store, location: r.location, mode: r.mode, cores: r.cores, frame_size: r.frame_size, testbed: r.testbed };
+}
+export function cellIdOf(r: CellKey): string {
+  return CELL_FIELDS.map((f) => String(r[f])).join('|');
+}
+
+/** summary.csv: one row per cell and metric. Values in Mpps (million packets per second). */
+export const SUMMARY_COLUMNS = [
+  ...CELL_FIELDS, 'metric', 'unit', 'n', 'mean', 'sd', 'median', 'ci95_low', 'ci95_high', 'min', 'max', 'n_failed', 'n_skipped',
+] as const;
+export const summaryRowSchema = z.object({
+  nf: z.string(),
+  store: z.string(),
+  location: z.string(),
+  mode: z.string(),
+  cores: z.coerce.number().int(),
+  frame_size: z.coerce.number().int(),
+  testbed: z.string(),
+  /** rx_mpps (packets the NF received) or tx_mpps (packets it forwarded: the paper's "transmission rate") */
+  metric: z.enum(['rx_mpps', 'tx_mpps']),
+  unit: z.literal('Mpps'),
+  /** successful trials (pcap files x repetitions) */
+  n: z.coerce.number().int(),
+  mean: z.coerce.number().nullable(),
+  sd: z.coerce.number().nullable(),
+  median: z.coerce.number().nullable(),
+  ci95_low: z.coerce.number().nullable(),
+  ci95_high: z.coerce.number().nullable(),
+  min: z.coerce.number().nullable(),
+  max: z.coerce.number().nullable(),
+  n_failed: z.coerce.number().int(),
+  n_skipped: z.coerce.number().int(),
+});
+export type SummaryRow = z.infer<typeof summaryRowSchema>;
+
+export const planTrialSchema = z.object({
+  trial_id: z.string(),
+  index: z.number().int(),
+  nf: z.string(),
+  store: z.string(),
+  location: z.string(),
+  mode: z.string(),
+  cores: z.number().int(),
+  frame_size: z.number().int(),
+  testbed: z.string(),
+  pcap_index: z.number().int(),
+  repetition: z.number().int(),
+  /** set when the plan already knows the trial cannot run here */
+  skip: z.string().nullable(),
+});
+export type PlanTrial = z.infer<typeof planTrialSchema>;
+
+export const runJsonSchema = z.object({
+  format_version: z.literal(RESULTS_FORMAT_VERSION),
+  run_id: z.string(),
+  /** "running" while trials run; "complete"; "incomplete" after an interrupt or a crash (resume with --resume) */
+  status: z.enum(['running', 'complete', 'incomplete']),
+  spec_file: z.string(),
+  profile: z.string().nullable(),
+  /** the spec exactly as written (parsed YAML) */
+  spec_given: z.unknown(),
+  /** after defaults, the chosen profile and normalisation: what the plan was expanded from */
+  spec_resolved: z.record(z.string(), z.unknown()),
+  plan: z.array(planTrialSchema),
+  provenance: z.object({
+    flexbench_version: z.string(),
+    git_commit: z.string().nullable(),
+    git_dirty: z.boolean().nullable(),
+    command: z.string(),
+    fingerprint: fingerprintSchema,
+    pcaps: z.array(pcapInfoSchema),
+    started_at: z.string(),
+    ended_at: z.string().nullable(),
+    /** every time the run was resumed */
+    resumed_at: z.array(z.string()),
+  }),
+  counts: z.object({ planned: z.number().int(), ok: z.number().int(), failed: z.number().int(), skipped: z.number().int(), missing: z.number().int() }),
+});
+export type RunJson = z.infer<typeof runJsonSchema>;

@@ -1,0 +1,74 @@
+// Spec problems with their place in the file, reported all at once.
+import { FlexbenchError, EXIT } from '../exit-codes.js';
+
+export interface SpecIssue {
+  file: string;
+  /** 1-based; 0 when the place is unknown */
+  line: number;
+  col: number;
+  /** field path, e.g. "matrix.cores[2]" ("" for the document) */
+  path: string;
+  message: string;
+}
+
+export type PathSeg = string | number;
+
+export function formatPath(path: readonly PathSeg[]): string {
+  let s = '';
+  for (const seg of path) s += typeof seg === 'number' ? `[${seg}]` : s ? `.${seg}` : seg;
+  return s;
+}
+
+export function formatIssue(i: SpecIssue): string {
+  const where = i.line > 0 ? `${i.file}:${i.line}:${i.col}` : i.file;
+  return `${where}: ${i.path ? `${i.path}: ` : ''}${i.message}`;
+}
+
+/** Thrown when a spec is invalid; carries every issue found (exit 2). */
+export class SpecError extends FlexbenchError {
+  constructor(readonly issues: SpecIssue[]) {
+    super(`invalid spec (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`, EXIT.usage);
+    this.name = 'SpecError';
+  }
+}
+
+/** Edit distance, for "did you mean". */
+export function levenshtein(a: string, b: string): number {
+  const prev = new Array<number>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length];
+}
+
+/** The closest candidate within a distance that still looks like a typo, or null. */
+export function didYouMean(word: string, candidates: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = levenshtein(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  const limit = Math.max(1, Math.floor(word.length / 3));
+  return best !== null && bestD <= limit ? best : null;
+}
+
+/** How a found value reads in an error message. */
+export function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `"${v}" (text)`;
+  return `${String(v)} (${typeof v})`;
+}

@@ -1,0 +1,265 @@
+// Reads a spec: YAML with positions -> schema -> normalise -> semantic rules; every problem at once, with file:line:col.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseDocument, LineCounter, isMap, isSeq, isPair, isScalar, type Document, type Node } from 'yaml';
+import { z } from 'zod';
+import { specSchema, type Spec } from './schema.js';
+import { SpecError, type SpecIssue, type PathSeg, formatPath, didYouMean, describeValue } from './errors.js';
+import { semanticIssues } from './rules.js';
+import { FlexbenchError, EXIT } from '../exit-codes.js';
+
+export interface LoadedSpec {
+  /** path as given */
+  file: string;
+  /** the document as written (plain data) */
+  given: unknown;
+  /** defaults applied, profile merged, normalised */
+  spec: Spec;
+  profile: string | null;
+  /** the spec file's directory, for relative pcap paths */
+  baseDir: string;
+}
+
+/** Where a path of the document sits in the text. */
+export class Positions {
+  private readonly lines: LineCounter;
+  constructor(private readonly doc: Document, lines: LineCounter, readonly file: string) {
+    this.lines = lines;
+  }
+  /** Line/column of the value at path, or of the key when `key` (unknown keys), or of the nearest existing parent. */
+  at(path: readonly PathSeg[], key = false): { line: number; col: number } {
+    let node: unknown = this.doc.contents;
+    let keyNode: unknown = null;
+    for (const seg of path) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+        if (!pair) break;
+        keyNode = pair.key;
+        node = pair.value;
+      } else if (isSeq(node) && typeof seg === 'number' && seg < node.items.length) {
+        keyNode = null;
+        node = node.items[seg];
+      } else break;
+    }
+    const target = (key && keyNode ? keyNode : node ?? keyNode) as Node | null;
+    const offset = target && 'range' in target && target.range ? target.range[0] : 0;
+    const p = this.lines.linePos(offset);
+    return { line: p.line, col: p.col };
+  }
+  /** whether the document spells out this exact path */
+  has(path: readonly PathSeg[]): boolean {
+    return this.doc.hasIn(path);
+  }
+}
+
+/** The schema node at a path (to list the keys an object allows). */
+function schemaAt(schema: z.ZodType, path: readonly PathSeg[]): z.ZodType | null {
+  let s: z.ZodType | null = schema;
+  for (const seg of [...path, null]) {
+    // unwrap wrappers that do not change the shape
+    for (let guard = 0; s && guard < 10; guard++) {
+      const def: Record<string, unknown> = (s as unknown as { _zod: { def: Record<string, unknown> } })._zod.def;
+      if (['optional', 'default', 'nullable', 'prefault', 'readonly', 'catch'].includes(def.type as string)) s = def.innerType as z.ZodType;
+      else if (def.type === 'pipe') s = def.in as z.ZodType;
+      else break;
+    }
+    if (seg === null || !s) break;
+    const def: Record<string, unknown> = (s as unknown as { _zod: { def: Record<string, unknown> } })._zod.def;
+    if (def.type === 'object') s = ((def.shape as Record<string, z.ZodType>)[String(seg)] ?? null);
+    else if (def.type === 'array') s = def.element as z.ZodType;
+    else if (def.type === 'record') s = def.valueType as z.ZodType;
+    else if (def.type === 'union') s = (def.options as z.ZodType[]).find((o) => (o as unknown as { _zod: { def: { type: string } } })._zod.def.type === 'object') ?? null;
+    else return null;
+  }
+  return s;
+}
+
+function objectKeys(schema: z.ZodType | null): string[] {
+  if (!schema) return [];
+  const def = (schema as unknown as { _zod: { def: { type: string; shape?: Record<string, unknown> } } })._zod.def;
+  return def.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+}
+
+function getIn(value: unknown, path: readonly PathSeg[]): unknown {
+  let v = value;
+  for (const seg of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[seg as string];
+  }
+  return v;
+}
+
+function expectedOf(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.expected === 'int' ? 'an integer' : issue.expected === 'array' ? 'a list' : issue.expected === 'object' ? 'a mapping' : `a ${issue.expected}`;
+    case 'invalid_value':
+      return issue.values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'too_small':
+      if (issue.origin === 'array') return `at least ${issue.minimum} item${Number(issue.minimum) === 1 ? '' : 's'}`;
+      if (issue.origin === 'string') return issue.minimum === 1 ? 'non-empty text' : `text of at least ${issue.minimum} characters`;
+      return `a number ${issue.inclusive ? '>=' : '>'} ${issue.minimum}`;
+    case 'too_big':
+      if (issue.origin === 'array') return `at most ${issue.maximum} items`;
+      return `a number ${issue.inclusive ? '<=' : '<'} ${issue.maximum}`;
+    case 'invalid_union': {
+      const alts = new Set<string>();
+      for (const branch of issue.errors) for (const sub of branch) if (sub.path.length === 0) alts.add(expectedOf(sub));
+      return [...alts].join(' or ') || 'another form';
+    }
+    case 'invalid_format':
+      return issue.format === 'regex' ? `text matching ${(issue as { pattern?: string }).pattern ?? 'the pattern'} (${issue.message})` : issue.message;
+    default:
+      return issue.message;
+  }
+}
+
+/** Turn zod issues into positioned spec issues. `origin` picks the document positions for a path (profiles). */
+export function zodIssues(
+  error: z.ZodError,
+  data: unknown,
+  locate: (path: readonly PathSeg[], key: boolean) => { file: string; line: number; col: number; prefix: string },
+  schema: z.ZodType = specSchema,
+): SpecIssue[] {
+  const out: SpecIssue[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path as PathSeg[];
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = objectKeys(schemaAt(schema, path));
+      for (const k of issue.keys) {
+        const p = [...path, k];
+        const loc = locate(p, true);
+        const hint = didYouMean(k, allowed);
+        out.push({
+          file: loc.file, line: loc.line, col: loc.col, path: formatPath(p),
+          message: `${loc.prefix}unknown key "${k}"${hint ? `; did you mean "${hint}"?` : ''} (allowed: ${allowed.join(', ')})`,
+        });
+      }
+      continue;
+    }
+    const found = getIn(data, path);
+    const loc = locate(path, false);
+    let message: string;
+    if (issue.code === 'custom') message = `${issue.message}, found ${describeValue(found)}`;
+    else if (issue.code === 'invalid_type' && found === undefined) message = `required, expected ${expectedOf(issue)}`;
+    else message = `expected ${expectedOf(issue)}, found ${describeValue(found)}`;
+    if (issue.code === 'invalid_value' && typeof found === 'string') {
+      const hint = didYouMean(found, issue.values.map(String));
+      if (hint) message += `; did you mean "${hint}"?`;
+    }
+    out.push({ file: loc.file, line: loc.line, col: loc.col, path: formatPath(path), message: loc.prefix + message });
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Profile merge: mappings merge key by key, anything else (lists too) replaces. */
+export function mergeProfile(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isPlainObject(v) && isPlainObject(out[k]) ? mergeProfile(out[k] as Record<string, unknown>, v) : v;
+  return out;
+}
+
+/** Normalise: sorted core counts, pcap paths resolved against the spec's directory. */
+function normalise(spec: Spec, baseDir: string): Spec {
+  return {
+    ...spec,
+    matrix: { ...spec.matrix, cores: [...spec.matrix.cores].sort((a, b) => a - b) },
+    traffic: { ...spec.traffic, pcaps: spec.traffic.pcaps?.map((p) => resolve(baseDir, p)) },
+  };
+}
+
+/** Parse and validate a spec text; throws SpecError with every problem. */
+export async function parseSpec(text: string, file: string, opts: { profile?: string | null; baseDir?: string } = {}): Promise<LoadedSpec> {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const pos = new Positions(doc, lines, file);
+  const baseDir = opts.baseDir ?? dirname(resolve(file));
+  const issues: SpecIssue[] = [];
+  for (const e of [...doc.errors, ...doc.warnings]) {
+    const p = lines.linePos(e.pos[0]);
+    issues.push({ file, line: p.line, col: p.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` });
+  }
+  if (issues.length) throw new SpecError(issues);
+  const given = doc.toJS() as unknown;
+  if (!isPlainObject(given)) {
+    throw new SpecError([{ file, line: 1, col: 1, path: '', message: `expected a mapping of spec fields (name, traffic, matrix, …), found ${describeValue(given)}` }]);
+  }
+  const seen = new Set<string>();
+  const add = (list: SpecIssue[]) => {
+    for (const i of list) {
+      const k = `${i.line}:${i.col}:${i.path}:${i.message}`;
+      if (!seen.has(k)) {
+        seen.add(k);
+        issues.push(i);
+      }
+    }
+  };
+
+  // Stage 1 on the spec as written (profiles included, so their outer shape is checked once).
+  const base = specSchema.safeParse(given);
+  const baseLocate = (p: readonly PathSeg[], key: boolean) => ({ file, ...pos.at(p, key), prefix: '' });
+  if (!base.success) add(zodIssues(base.error, given, baseLocate));
+  else add(await semanticIssues(normalise(base.data, baseDir), baseLocate));
+
+  const baseKeys = new Set(issues.map((i) => `${i.path}:${i.message}`));
+  // Every profile merged over the base is validated too, positions pointing into the profile where it overrides.
+  const profiles = isPlainObject(given.profiles) ? given.profiles : {};
+  const { profiles: _drop, ...plain } = given;
+  const resolved = new Map<string, Spec>();
+  for (const [name, over] of Object.entries(profiles)) {
+    if (!isPlainObject(over)) continue; // reported by stage 1
+    const { description: _d, ...overrides } = over;
+    const merged = mergeProfile(plain, overrides);
+    const owned = (p: readonly PathSeg[]): boolean => {
+      // a path belongs to the profile when the profile spells it out, or replaces a whole list/value above it
+      for (let n = p.length; n > 0; n--) {
+        const q = ['profiles', name, ...p.slice(0, n)];
+        if (!pos.has(q)) continue;
+        return n === p.length || !isPlainObject(getIn(given, q));
+      }
+      return false;
+    };
+    const locate = (p: readonly PathSeg[], key: boolean) => {
+      if (!owned(p)) return { file, ...pos.at(p, key), prefix: `(profile "${name}") ` };
+      for (let n = p.length; n > 0; n--) {
+        if (pos.has(['profiles', name, ...p.slice(0, n)])) return { file, ...pos.at(['profiles', name, ...p], key), prefix: `(profile "${name}") ` };
+      }
+      return { file, ...pos.at(p, key), prefix: `(profile "${name}") ` };
+    };
+    // problems the base already has are reported once, from the base
+    const fresh = (list: SpecIssue[]) => list.filter((i) => !baseKeys.has(`${i.path}:${i.message.replace(`(profile "${name}") `, '')}`));
+    const r = specSchema.safeParse(merged);
+    if (!r.success) add(fresh(zodIssues(r.error, merged, locate)));
+    else {
+      const spec = normalise(r.data, baseDir);
+      resolved.set(name, spec);
+      add(fresh(await semanticIssues(spec, locate)));
+    }
+  }
+
+  if (opts.profile && !Object.hasOwn(profiles, opts.profile)) {
+    const names = Object.keys(profiles);
+    const hint = didYouMean(opts.profile, names);
+    throw new FlexbenchError(
+      `${file}: no profile "${opts.profile}"${hint ? `; did you mean "${hint}"?` : ''} (profiles in this spec: ${names.length ? names.join(', ') : 'none'})`,
+      EXIT.usage,
+    );
+  }
+  if (issues.length) throw new SpecError(issues.sort((a, b) => a.line - b.line || a.col - b.col));
+  const spec = opts.profile ? resolved.get(opts.profile)! : normalise(base.data!, baseDir);
+  return { file, given, spec, profile: opts.profile ?? null, baseDir };
+}
+
+export async function loadSpec(file: string, opts: { profile?: string | null } = {}): Promise<LoadedSpec> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new FlexbenchError(`cannot read spec ${file}: ${(e as Error).message}`, EXIT.usage);
+  }
+  return parseSpec(text, file, opts);
+}

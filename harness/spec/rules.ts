@@ -1,0 +1,74 @@
+// Stage 3 of spec validation: rules across fields that a schema cannot say.
+import { existsSync } from 'node:fs';
+import type { Spec } from './schema.js';
+import type { SpecIssue, PathSeg } from './errors.js';
+import { formatPath, didYouMean } from './errors.js';
+import { loadTestbedModule } from '../testbeds/index.js';
+import { zodIssues } from './load.js';
+import type { z } from 'zod';
+
+export type Locate = (path: readonly PathSeg[], key: boolean) => { file: string; line: number; col: number; prefix: string };
+
+export async function semanticIssues(spec: Spec, locate: Locate): Promise<SpecIssue[]> {
+  const out: SpecIssue[] = [];
+  const issue = (path: PathSeg[], message: string, key = false) => {
+    const l = locate(path, key);
+    out.push({ file: l.file, line: l.line, col: l.col, path: formatPath(path), message: l.prefix + message });
+  };
+  const m = spec.matrix;
+
+  // "none" means no FlexState store at all: only testpmd runs without one.
+  const stateful = m.nfs.filter((n) => n !== 'testpmd');
+  const noneAt = m.stores.indexOf('none');
+  if (noneAt >= 0 && stateful.length > 0) {
+    issue(['matrix', 'stores', noneAt], `store "none" runs without FlexState, but ${stateful.join(', ')} need${stateful.length === 1 ? 's' : ''} a store (hashmap, redis or cassandra)`);
+  }
+  if (stateful.length > 0 && m.stores.every((s) => s === 'none')) {
+    issue(['matrix', 'stores'], `expected at least one FlexState store for ${stateful.join(', ')}, found only "none"`);
+  }
+
+  // Figures draw from the matrix: a filter value the matrix never produces draws an empty figure.
+  const ids = new Map<string, number>();
+  spec.figures.forEach((f, i) => {
+    if (ids.has(f.id)) issue(['figures', i, 'id'], `figure id "${f.id}" is already used by figures[${ids.get(f.id)}]`);
+    else ids.set(f.id, i);
+    const axes: Record<string, readonly string[]> = { nf: m.nfs, store: m.stores, location: m.locations, mode: m.modes };
+    for (const [field, want] of Object.entries(f.filter)) {
+      if (want === undefined) continue;
+      const values = Array.isArray(want) ? want : [want];
+      values.forEach((v, j) => {
+        const axis = axes[field] ?? [];
+        // testpmd runs with store none / location local whatever the axes say
+        const implicit = m.nfs.includes('testpmd') && ((field === 'store' && v === 'none') || (field === 'location' && v === 'local'));
+        if (!axis.includes(v) && !implicit) {
+          const hint = didYouMean(v, axis);
+          issue(['figures', i, 'filter', field, ...(Array.isArray(want) ? [j] : [])],
+            `expected a value of matrix.${field === 'nf' ? 'nfs' : `${field}s`} (${axis.join(', ')}), found "${v}"${hint ? `; did you mean "${hint}"?` : ''}`);
+        }
+      });
+    }
+  });
+
+  // Given pcaps must exist before anything starts.
+  spec.traffic.pcaps?.forEach((p, i) => {
+    if (!existsSync(p)) issue(['traffic', 'pcaps', i], `expected an existing pcap file, found no file at ${p}`);
+  });
+
+  // The inventory belongs to the testbed: its module checks its shape.
+  if (spec.testbed === 'local') {
+    if (spec.inventory !== undefined) issue(['inventory'], 'the local testbed takes no inventory (inventories are for testbed: netns or lab)', true);
+  } else {
+    const mod = await loadTestbedModule(spec.testbed).catch((e: Error) => e);
+    if (mod instanceof Error) issue(['testbed'], mod.message);
+    else if (mod.inventorySchema) {
+      const r = (mod.inventorySchema as z.ZodType).safeParse(spec.inventory);
+      if (!r.success) {
+        const shifted = (p: readonly PathSeg[], key: boolean) => locate(['inventory', ...p], key);
+        for (const i of zodIssues(r.error, spec.inventory, shifted, mod.inventorySchema as z.ZodType)) {
+          out.push({ ...i, path: i.path ? `inventory${i.path.startsWith('[') ? '' : '.'}${i.path}` : 'inventory' });
+        }
+      }
+    }
+  }
+  return out;
+}

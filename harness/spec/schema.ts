@@ -1,0 +1,103 @@
+// The one schema of an experiment spec; every type of the spec is inferred from it.
+import { z } from 'zod';
+
+export const NFS = ['testpmd', 'nat', 'lb', 'counter'] as const;
+export const STORES = ['hashmap', 'redis', 'cassandra', 'none'] as const;
+export const LOCATIONS = ['local', 'remote'] as const;
+export const MODES = ['sync', 'async'] as const;
+export const TESTBEDS = ['local', 'netns', 'lab'] as const;
+export const SERIES_FIELDS = ['nf', 'store', 'location', 'mode'] as const;
+export const METRIC_FIELDS = ['tx_mpps', 'rx_mpps'] as const;
+
+const posInt = z.number().int().positive();
+const nonEmptyUnique = <T extends z.ZodType>(item: T) =>
+  z.array(item).min(1).refine((xs) => new Set(xs.map((x) => JSON.stringify(x))).size === xs.length, { message: 'values must be unique' });
+
+/** One axis value or a list of them; a filter matches any listed value. */
+const oneOrMany = <T extends readonly [string, ...string[]]>(values: T) => z.union([z.enum(values), z.array(z.enum(values)).min(1)]);
+
+export const trafficSchema = z.strictObject({
+  /** Ethernet frame size in bytes (64 = the minimum, as in the paper) */
+  frame_size: z.number().int().min(64).max(1518).default(64),
+  /** distinct flows (= distinct packets) per pcap file */
+  flows: posInt.default(2000),
+  /** number of pcap files; every cell is measured once per file and repetition */
+  files: posInt.default(2),
+  proto: z.enum(['udp', 'tcp']).default('udp'),
+  /** seed of the first pcap; file i uses seed + i */
+  seed: z.number().int().nonnegative().default(1),
+  /** given pcap files instead of generated ones (paths relative to the spec file) */
+  pcaps: z.array(z.string().min(1)).min(1).optional(),
+  /** measured window per trial, seconds */
+  duration_s: z.number().positive().max(3600).default(2),
+  /** warm-up before the measured window, seconds (not counted) */
+  warmup_s: z.number().nonnegative().max(600).default(0.5),
+  /** "max": replay as fast as the NF takes it; a number: offered load in packets per second */
+  rate: z.union([z.literal('max'), z.number().positive()]).default('max'),
+});
+
+export const matrixSchema = z.strictObject({
+  nfs: nonEmptyUnique(z.enum(NFS)),
+  stores: nonEmptyUnique(z.enum(STORES)).default(['hashmap']),
+  locations: nonEmptyUnique(z.enum(LOCATIONS)).default(['local']),
+  modes: nonEmptyUnique(z.enum(MODES)).default(['async']),
+  cores: nonEmptyUnique(posInt),
+  /** repetitions per pcap file */
+  repetitions: posInt.default(1),
+});
+
+export const stateSchema = z.strictObject({
+  /** async flush period in milliseconds (the paper: 1 ms) */
+  flush_ms: z.number().positive().max(60_000).default(1),
+});
+
+export const figureSchema = z.strictObject({
+  /** file name of the figure (plots/<id>.png) */
+  id: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "-" or "_"'),
+  title: z.string().min(1),
+  /** lines: x cores, y Mpps, one line per series; best: bars of the best core count per series */
+  kind: z.enum(['lines', 'best']).default('lines'),
+  /** which trials the figure shows */
+  filter: z
+    .strictObject({ nf: oneOrMany(NFS).optional(), store: oneOrMany(STORES).optional(), location: oneOrMany(LOCATIONS).optional(), mode: oneOrMany(MODES).optional() })
+    .default({}),
+  /** the fields that make one line (or bar) */
+  series: nonEmptyUnique(z.enum(SERIES_FIELDS)).default(['store', 'location']),
+  metric: z.enum(METRIC_FIELDS).default('tx_mpps'),
+  /** dashed reference line in Mpps; null for none (10 GbE at 64 B = 14.88) */
+  line_rate_mpps: z.number().positive().nullable().default(14.88),
+});
+
+/** Everything a profile may override: the same sections, every field optional (checked again after merging). */
+const profileSchema = z.strictObject({
+  description: z.string().optional(),
+  traffic: z.record(z.string(), z.unknown()).optional(),
+  matrix: z.record(z.string(), z.unknown()).optional(),
+  state: z.record(z.string(), z.unknown()).optional(),
+  figures: z.array(z.unknown()).optional(),
+});
+
+export const specSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, ".", "-" or "_"'),
+  description: z.string().default(''),
+  testbed: z.enum(TESTBEDS).default('local'),
+  /** hosts and links of a netns/lab testbed; its shape is checked by that testbed's own schema */
+  inventory: z.unknown().optional(),
+  traffic: trafficSchema.default(() => trafficSchema.parse({})),
+  matrix: matrixSchema,
+  state: stateSchema.default(() => stateSchema.parse({})),
+  figures: z.array(figureSchema).default([]),
+  /** named overrides, chosen with `--profile NAME` (e.g. `paper` for the paper's full parameters) */
+  profiles: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), profileSchema).default({}),
+});
+
+export type SpecInput = z.input<typeof specSchema>;
+export type Spec = z.output<typeof specSchema>;
+export type Traffic = Spec['traffic'];
+export type Matrix = Spec['matrix'];
+export type Figure = Spec['figures'][number];
+export type NfName = (typeof NFS)[number];
+export type StoreName = (typeof STORES)[number];
+export type LocationName = (typeof LOCATIONS)[number];
+export type ModeName = (typeof MODES)[number];
+export type TestbedKind = (typeof TESTBEDS)[number];

@@ -1,0 +1,94 @@
+// The one interface every testbed implements (local here; netns and lab in their own modules).
+// The orchestrator drives it in this order:
+//   preflight -> prepare -> for each store group: startStore -> (resetStore, runTrial)* -> stopStore -> teardown
+// teardown is idempotent and also runs after an interrupt or a failure.
+import type { z } from 'zod';
+import type { Spec } from '../spec/schema.js';
+import type { Fingerprint, PcapInfo, PerCore, PlanTrial } from '../results/format.js';
+
+/** What the orchestrator hands a testbed to run one trial. */
+export interface TrialRequest {
+  trial: PlanTrial;
+  /** the pcap this trial replays (a path on the machine running flexbench; the testbed copies it where needed) */
+  pcap: PcapInfo;
+  traffic: Spec['traffic'];
+  flush_ms: number;
+  /** the running store for this trial's (store, location); null for store "none" and "hashmap" */
+  store: StoreHandle | null;
+  /** aborted on Ctrl-C: end every child at once */
+  signal: AbortSignal;
+  /** the run directory, for per-trial logs */
+  runDir: string;
+}
+
+/** The measurement of one trial over its measured window (warm-up excluded). */
+export interface TrialMeasurement {
+  rx_packets: number;
+  tx_packets: number;
+  dropped: number;
+  duration_s: number;
+  rx_pps: number;
+  tx_pps: number;
+  per_core: PerCore[];
+  /** the commands the trial ran, as a user could type them */
+  commands: string[];
+}
+
+/** A running store server as the NF must address it. */
+export interface StoreHandle {
+  store: string;
+  location: string;
+  /** what `flexbench nf run --store` takes, e.g. redis://127.0.0.1:6390 */
+  url: string;
+  /** empty the store between trials */
+  reset(): Promise<void>;
+  /** stop the server; idempotent */
+  stop(): Promise<void>;
+}
+
+export interface PrepareContext {
+  spec: Spec;
+  plan: readonly PlanTrial[];
+  pcaps: readonly PcapInfo[];
+  runDir: string;
+  signal: AbortSignal;
+  log: (line: string) => void;
+}
+
+export interface Testbed {
+  readonly kind: string;
+  /**
+   * Why this trial cannot run on this testbed (e.g. more cores than a node has, a store server that is
+   * not installed, "remote" on a one-node testbed), or null if it can. Called at plan time: pure, fast.
+   */
+  skipReason(trial: PlanTrial): string | null;
+  /** The commands a trial will run (for --dry-run), without running anything. */
+  describeTrial(trial: PlanTrial, pcap: PcapInfo, spec: Spec): string[];
+  /** Check tools and nodes are there (throw FlexbenchError with EXIT.environment if not). Starts nothing. */
+  preflight(spec: Spec): Promise<void>;
+  /** Hardware/software fingerprint of the node that runs the NF. */
+  fingerprint(): Promise<Fingerprint>;
+  /** Copy pcaps, set up links; before the first trial. */
+  prepare(ctx: PrepareContext): Promise<void>;
+  /** Start the store server for (store, location); null when the store needs no server (hashmap, none). */
+  startStore(store: string, location: string, signal: AbortSignal): Promise<StoreHandle | null>;
+  /** Run one trial to completion; throws on failure (the orchestrator records it as failed with the message). */
+  runTrial(req: TrialRequest): Promise<TrialMeasurement>;
+  /** Stop everything this testbed started, in reverse order; idempotent, never throws. */
+  teardown(): Promise<void>;
+}
+
+export interface TestbedOptions {
+  spec: Spec;
+  /** the spec's inventory after the module's inventorySchema (if any) */
+  inventory: unknown;
+  /** repository root (to find bin/flexbench.js) */
+  root: string;
+}
+
+/** What a testbed module (harness/testbeds/<kind>.ts) exports. */
+export interface TestbedModule {
+  createTestbed(opts: TestbedOptions): Testbed | Promise<Testbed>;
+  /** validates `inventory:` in specs for this testbed (positions and "did you mean" come for free) */
+  inventorySchema?: z.ZodType;
+}
