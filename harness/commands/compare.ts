@@ -1,11 +1,57 @@
-// Placeholder until its issue lands: the command exists so that --help lists it.
+// `flexbench compare BASELINE CURRENT`: the regression gate (exit 3 on regression, 4 undecided with --strict, 2 bad input).
+import { writeFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { FlexbenchError, EXIT } from '../exit-codes.js';
+import { EXIT, FlexbenchError } from '../exit-codes.js';
+import { compareSampleSets } from '../compare/compare.js';
+import { parseConfidence, parseTolerance } from '../compare/options.js';
+import { REPORTERS, REPORT_FORMATS, type ReportFormat } from '../compare/reporters/index.js';
+import { METRICS, type Metric } from '../compare/samples.js';
+import { loadSide } from '../compare/side.js';
 
-export const command: CommandModule = {
-  command: 'compare',
-  describe: '(not built yet)',
-  handler: () => {
-    throw new FlexbenchError('`flexbench compare` is not built yet', EXIT.usage);
+interface Args {
+  baseline: string;
+  current: string;
+  tolerance: string;
+  confidence: string;
+  format: ReportFormat;
+  metric: Metric;
+  strict: boolean;
+  force: boolean;
+  out?: string;
+}
+
+export const command: CommandModule<object, Args> = {
+  command: 'compare <baseline> <current>',
+  describe: 'Compare a run with a baseline, cell by cell, and fail on a statistically sure regression',
+  builder: (y) =>
+    y
+      .positional('baseline', { type: 'string', demandOption: true, describe: 'baseline: a run directory or a baseline file (flexbench baseline save)' })
+      .positional('current', { type: 'string', demandOption: true, describe: 'current: a run directory or a baseline file' })
+      .option('tolerance', { type: 'string', default: '5%', describe: 'relative change that matters, e.g. 5% or 0.05' })
+      .option('confidence', { type: 'string', default: '0.95', describe: 'two-sided confidence of the change interval, e.g. 0.95 or 95%' })
+      .option('format', { choices: REPORT_FORMATS, default: 'text' as ReportFormat, describe: 'report format' })
+      .option('metric', { choices: METRICS, default: 'rx_pps' as Metric, describe: 'throughput metric to gate on' })
+      .option('strict', { type: 'boolean', default: false, describe: 'inconclusive or missing cells fail the gate (exit 4)' })
+      .option('force', { type: 'boolean', default: false, describe: 'compare even across different hardware fingerprints' })
+      .option('out', { type: 'string', describe: 'write the report to FILE instead of stdout (the headline still goes to stderr)' }) as never,
+  handler: (args) => {
+    const tolerance = parseTolerance(args.tolerance);
+    const confidence = parseConfidence(args.confidence);
+    const baseline = loadSide(args.baseline, args.metric);
+    const current = loadSide(args.current, args.metric);
+    const result = compareSampleSets(baseline, current, { tolerance, confidence, strict: args.strict, force: args.force });
+    const report = REPORTERS[args.format].render(result);
+    if (args.out) {
+      try {
+        writeFileSync(args.out, report);
+      } catch (e) {
+        throw new FlexbenchError(`cannot write the report to ${args.out}: ${(e as Error).message}`, EXIT.usage);
+      }
+      process.stderr.write(`${result.headline}\n`);
+    } else {
+      process.stdout.write(report);
+    }
+    if (result.fingerprint.forced) process.stderr.write('flexbench: warning: compared across different hardware fingerprints (--force)\n');
+    process.exitCode = result.exitCode;
   },
 };

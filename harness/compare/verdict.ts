@@ -27,6 +27,8 @@ export interface MoreRepetitions {
   /** extra repetitions needed on each side (perSide minus what it has) */
   baseline: number | null;
   current: number | null;
+  /** false when there was no noise estimate to project from (perSide is then only the minimum) */
+  estimated: boolean;
   note: string;
 }
 
@@ -100,17 +102,18 @@ export function repetitionsToDecide(
   c: { n: number; mean: number; sd: number },
   opts: DecisionOptions,
 ): MoreRepetitions {
-  const extra = (perSide: number | null, note: string): MoreRepetitions => ({
+  const extra = (perSide: number | null, note: string, estimated = true): MoreRepetitions => ({
     perSide,
     baseline: perSide === null ? null : Math.max(0, perSide - b.n),
     current: perSide === null ? null : Math.max(0, perSide - c.n),
+    estimated,
     note,
   });
   // Noise is unknown below two samples on both sides: borrow the other side's spread when one side has it.
   const sdB = b.n >= MIN_REPETITIONS ? b.sd : c.n >= MIN_REPETITIONS ? c.sd : Number.NaN;
   const sdC = c.n >= MIN_REPETITIONS ? c.sd : sdB;
   if (!Number.isFinite(sdB) || !Number.isFinite(sdC) || !(b.mean > 0) || !Number.isFinite(c.mean)) {
-    return extra(Math.max(MIN_REPETITIONS, b.n, c.n), `noise unknown: need at least ${MIN_REPETITIONS} successful repetitions per side before any estimate`);
+    return extra(Math.max(MIN_REPETITIONS, b.n, c.n), `noise unknown: need at least ${MIN_REPETITIONS} successful repetitions per side before any estimate`, false);
   }
   const change = (c.mean - b.mean) / b.mean;
   const margin = marginToDecide(change, opts.tolerance);
@@ -143,7 +146,7 @@ export function repetitionsToDecide(
 }
 
 function pct(x: number): string {
-  return `${(x * 100).toFixed(2)}%`;
+  return `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
 }
 
 /** Decide one cell from its baseline and current samples. */
@@ -176,10 +179,10 @@ export function decide(baseline: SideStats, current: SideStats, opts: DecisionOp
   const verdict = classify(changeCi.low, changeCi.high, opts.tolerance);
   const conf = `${Math.round(opts.confidence * 1000) / 10}%`;
   const ci = `[${pct(changeCi.low)}, ${pct(changeCi.high)}]`;
-  const tol = `±${pct(opts.tolerance)}`;
+  const tol = `±${pct(opts.tolerance).slice(1)}`;
   const reasons: Record<Verdict, string> = {
-    regressed: `${conf} CI of the change ${ci} lies entirely below -${pct(opts.tolerance)}`,
-    improved: `${conf} CI of the change ${ci} lies entirely above +${pct(opts.tolerance)}`,
+    regressed: `${conf} CI of the change ${ci} lies entirely below -${pct(opts.tolerance).slice(1)}`,
+    improved: `${conf} CI of the change ${ci} lies entirely above ${pct(opts.tolerance)}`,
     unchanged: `${conf} CI of the change ${ci} lies within ${tol}`,
     inconclusive: `too noisy: ${conf} CI of the change ${ci} straddles a tolerance bound (${tol})`,
   };

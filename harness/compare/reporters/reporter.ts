@@ -36,7 +36,7 @@ export function changeInterval(c: { changeCi: { low: number; high: number } | nu
 
 export function moreText(c: Comparison['cells'][number]): string {
   if (!c.more) return '';
-  if (c.more.perSide === null) return c.more.note;
+  if (c.more.perSide === null || !c.more.estimated) return c.more.note;
   return `+${c.more.baseline} baseline / +${c.more.current} current repetitions (${c.more.perSide} per side) would likely decide it`;
 }
 

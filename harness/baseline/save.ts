@@ -1,0 +1,57 @@
+// `flexbench baseline save`: turn a finished run into a small committed file of per-cell samples.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXIT, FlexbenchError } from '../exit-codes.js';
+import { compareCellKeys } from '../compare/cell.js';
+import { readRunCells, type RunCells } from '../compare/run-cells.js';
+import { BASELINE_SUFFIX, BASELINE_VERSION, serializeBaseline, type Baseline } from './format.js';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export interface SaveOptions {
+  /** defaults to the spec's name, else the run id */
+  name?: string;
+  /** directory of baselines, default "baselines" */
+  dir: string;
+  /** overrides the commit recorded in the run's provenance */
+  commit?: string;
+  /** time stamp to record (tests pin it) */
+  now?: Date;
+}
+
+export function baselineFromRun(run: RunCells, name: string, commit: string | null, now: Date): Baseline {
+  if (run.cells.length === 0) throw new FlexbenchError(`${run.dir}: the run has no trials to make a baseline of`, EXIT.usage);
+  return {
+    flexbench_baseline: BASELINE_VERSION,
+    name,
+    spec: run.spec,
+    commit,
+    run_id: run.id,
+    created_at: now.toISOString(),
+    fingerprint: run.fingerprint,
+    cells: [...run.cells]
+      .sort((a, b) => compareCellKeys(a.key, b.key))
+      .map((c) => ({ ...c.key, failed: c.failed, rx_pps: c.samples.rx_pps, tx_pps: c.samples.tx_pps })),
+  };
+}
+
+export function baselinePath(dir: string, name: string): string {
+  return join(dir, `${name}${BASELINE_SUFFIX}`);
+}
+
+/** Writes (or overwrites: the lab's git history keeps the old one) the baseline; returns its path and content. */
+export function saveBaseline(runDir: string, opts: SaveOptions): { path: string; baseline: Baseline } {
+  const run = readRunCells(runDir);
+  const name = opts.name ?? run.spec ?? run.id;
+  if (!NAME.test(name)) {
+    throw new FlexbenchError(`baseline name "${name}" must be letters, digits, '.', '_' or '-' (it becomes a file name)`, EXIT.usage);
+  }
+  if (run.fingerprint === null) {
+    throw new FlexbenchError(`${runDir}: run.json has no hardware fingerprint (provenance.fingerprint); a baseline without one could not be checked`, EXIT.usage);
+  }
+  const baseline = baselineFromRun(run, name, opts.commit ?? run.commit, opts.now ?? new Date());
+  const path = baselinePath(opts.dir, name);
+  mkdirSync(opts.dir, { recursive: true });
+  writeFileSync(path, serializeBaseline(baseline));
+  return { path, baseline };
+}
