@@ -1,0 +1,111 @@
+// The Cassandra store server: a real Apache Cassandra 5.0 node (fetched once from Maven Central),
+// single node on 127.0.0.1. `flexbench store start cassandra`, the tests and the harness all start it here.
+import cassandra from 'cassandra-driver';
+import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
+import type { RunningStore, StartOptions, StoreServer } from './server.js';
+import { alive, killNode, recordedNodes, startNode, stopNode, type NodeRecord } from './cassandra/node.js';
+import { parseCassandraUrl } from '../drivers/cassandra/url.js';
+import { KEYSPACE_PREFIX } from '../drivers/cassandra/names.js';
+
+export interface RunningCassandra extends RunningStore {
+  readonly node: NodeRecord;
+  /** a crash: SIGKILL, files kept (tests of recovery) */
+  kill(): Promise<void>;
+  /** start the same node again on the same ports and files after kill() */
+  restart(): Promise<void>;
+}
+
+// Nodes started by this process without `detached` die with it, even if a test forgets to stop them.
+const attached = new Set<number>();
+let exitHook = false;
+function killAttachedOnExit(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const pid of attached) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch { /* already gone */ }
+    }
+  });
+}
+
+function wrap(first: NodeRecord, opts: StartOptions): RunningCassandra {
+  let node = first;
+  const track = () => {
+    if (!opts.detached) {
+      attached.add(node.pid);
+      killAttachedOnExit();
+    }
+  };
+  track();
+  const handle: RunningCassandra = {
+    get url() { return node.url; },
+    get pid() { return node.pid; },
+    get port() { return node.port; },
+    get dataDir() { return node.nodeDir; },
+    get node() { return node; },
+    async stop() {
+      attached.delete(node.pid);
+      await stopNode(node);
+    },
+    async kill() {
+      attached.delete(node.pid);
+      await killNode(node);
+    },
+    async restart() {
+      if (alive(node.pid)) throw new FlexbenchError(`Cassandra ${node.url} is still running (pid ${node.pid}): kill() it first`, EXIT.usage);
+      node = await startNode({ port: node.port, storagePort: node.storagePort, nodeDir: node.nodeDir });
+      track();
+    },
+  };
+  return handle;
+}
+
+/** Drop every keyspace the driver made (`fb_…`): an empty store between trials, without a restart. */
+export async function dropProjectKeyspaces(url: string): Promise<string[]> {
+  const u = parseCassandraUrl(url);
+  const client = new cassandra.Client({
+    contactPoints: u.contactPoints, localDataCenter: u.localDataCenter,
+    socketOptions: { connectTimeout: 5000, readTimeout: 60_000 },
+  });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new FlexbenchError(`cannot reach Cassandra at ${url}: ${(err as Error).message}`, EXIT.environment);
+  }
+  try {
+    const rs = await client.execute('SELECT keyspace_name FROM system_schema.keyspaces');
+    const ours = rs.rows.map((r) => String(r.get('keyspace_name'))).filter((k) => k.startsWith(KEYSPACE_PREFIX));
+    for (const ks of ours) await client.execute(`DROP KEYSPACE IF EXISTS ${ks}`);
+    return ours;
+  } finally {
+    await client.shutdown();
+  }
+}
+
+export interface CassandraServer extends StoreServer {
+  start(opts?: StartOptions): Promise<RunningCassandra>;
+  /** stop every node recorded on this machine (`flexbench store stop cassandra` from another process) */
+  stopRecorded(): Promise<string[]>;
+}
+
+export const server: CassandraServer = {
+  label: 'cassandra',
+  async start(opts: StartOptions = {}) {
+    const extra = opts.extra ?? {};
+    if (extra.heap !== undefined && !/^\d+[mg]$/.test(String(extra.heap))) {
+      throw new FlexbenchError(`cassandra: heap "${String(extra.heap)}" is not like 512m or 1g`, EXIT.usage);
+    }
+    const node = await startNode({ port: opts.port, dataDir: opts.dataDir, heap: extra.heap as string | undefined });
+    return wrap(node, opts);
+  },
+  async reset(url: string) {
+    await dropProjectKeyspaces(url);
+  },
+  async stopRecorded() {
+    const nodes = recordedNodes();
+    for (const n of nodes) await stopNode(n);
+    return nodes.map((n) => n.url);
+  },
+};

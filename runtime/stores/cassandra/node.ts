@@ -1,0 +1,208 @@
+// One Cassandra node as a child process: start (and wait until CQL answers), stop, kill (a crash, data kept).
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import cassandra from 'cassandra-driver';
+import { FlexbenchError, EXIT } from '../../../harness/exit-codes.js';
+import { ensureCassandra } from './fetch.js';
+import { cassandraYaml, dirsOf, javaArgs, logbackXml, type NodeLayout } from './config.js';
+
+export interface NodeOptions {
+  /** CQL (native transport) port; a free one when absent */
+  port?: number;
+  /** inter-node port; a free one when absent */
+  storagePort?: number;
+  /** a directory below which the node keeps its files (a fresh temp directory when absent) */
+  dataDir?: string;
+  /** reuse the files of a node that ran in `nodeDir` before (restart after a crash) */
+  nodeDir?: string;
+  heap?: string;
+  /** how long to wait for CQL (default 180 s, FLEXBENCH_CASSANDRA_START_TIMEOUT_MS) */
+  timeoutMs?: number;
+}
+
+export interface NodeRecord {
+  url: string;
+  pid: number;
+  host: string;
+  port: number;
+  storagePort: number;
+  /** the node's own directory; removed by stop() */
+  nodeDir: string;
+  version: string;
+  startSeconds: number;
+  fetchSeconds: number;
+}
+
+const HOST = '127.0.0.1';
+
+/** Where started nodes are recorded, so `flexbench store stop cassandra` in another process finds them. */
+export function registryDir(): string {
+  return path.join(os.tmpdir(), 'flexbench-stores', 'cassandra');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, HOST, () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(true));
+    s.listen(port, HOST, () => s.close(() => resolve(false)));
+  });
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function tail(file: string, lines: number): string {
+  if (!existsSync(file)) return `(no ${file})`;
+  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+export function logTail(nodeDir: string, lines = 30): string {
+  const logs = dirsOf(nodeDir).logs;
+  return `--- ${path.join(logs, 'system.log')} (last ${lines} lines) ---\n${tail(path.join(logs, 'system.log'), lines)}\n--- ${path.join(logs, 'stdout.log')} ---\n${tail(path.join(logs, 'stdout.log'), 10)}`;
+}
+
+/** Resolves once `SELECT release_version FROM system.local` answers; rejects after `timeoutMs` or when `stillAlive()` turns false. */
+export async function waitForCql(contactPoint: string, timeoutMs: number, stillAlive: () => boolean = () => true): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    if (!stillAlive()) throw new Error('the Cassandra process exited before CQL answered');
+    const client = new cassandra.Client({
+      contactPoints: [contactPoint], localDataCenter: 'datacenter1',
+      socketOptions: { connectTimeout: 2000, readTimeout: 5000 },
+      pooling: { warmup: false },
+    });
+    try {
+      await client.connect();
+      const rs = await client.execute('SELECT release_version FROM system.local');
+      return String(rs.first()?.get('release_version'));
+    } catch (err) {
+      last = err;
+    } finally {
+      await client.shutdown().catch(() => {});
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`CQL on ${contactPoint} did not answer within ${Math.round(timeoutMs / 1000)} s (last error: ${(last as Error)?.message ?? last})`);
+}
+
+function record(r: NodeRecord): void {
+  mkdirSync(registryDir(), { recursive: true });
+  writeFileSync(path.join(registryDir(), `${r.port}.json`), JSON.stringify(r));
+}
+
+function unrecord(port: number): void {
+  rmSync(path.join(registryDir(), `${port}.json`), { force: true });
+}
+
+export function recordedNodes(): NodeRecord[] {
+  if (!existsSync(registryDir())) return [];
+  return readdirSync(registryDir()).filter((f) => f.endsWith('.json')).flatMap((f) => {
+    try {
+      return [JSON.parse(readFileSync(path.join(registryDir(), f), 'utf8')) as NodeRecord];
+    } catch {
+      return [];
+    }
+  });
+}
+
+export async function startNode(o: NodeOptions = {}): Promise<NodeRecord> {
+  const art = await ensureCassandra();
+  const port = o.port ?? (await freePort());
+  if (o.port !== undefined && (!Number.isInteger(o.port) || o.port <= 0 || o.port > 65535)) {
+    throw new FlexbenchError(`Cassandra port ${o.port} is not a port number`, EXIT.usage);
+  }
+  if (await portInUse(port)) throw new FlexbenchError(`cannot start Cassandra on ${HOST}:${port}: the port is in use`, EXIT.environment);
+  let storagePort = o.storagePort ?? (await freePort());
+  while (storagePort === port) storagePort = await freePort();
+  let nodeDir = o.nodeDir;
+  if (!nodeDir) {
+    const parent = o.dataDir ?? os.tmpdir();
+    mkdirSync(parent, { recursive: true });
+    nodeDir = mkdtempSync(path.join(parent, `flexbench-cassandra-${port}-`));
+  }
+  const layout: NodeLayout = { dir: nodeDir, host: HOST, nativePort: port, storagePort };
+  const d = dirsOf(nodeDir);
+  for (const dir of Object.values(d)) mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(d.conf, 'cassandra.yaml'), cassandraYaml(layout));
+  writeFileSync(path.join(d.conf, 'logback.xml'), logbackXml(layout));
+  const out = openSync(path.join(d.logs, 'stdout.log'), 'a');
+  const t0 = performance.now();
+  const child = spawn('java', javaArgs(layout, { jars: art.jars, jamm: art.jamm, heap: o.heap ?? process.env.FLEXBENCH_CASSANDRA_HEAP ?? '1g' }), {
+    cwd: nodeDir, detached: true, stdio: ['ignore', out, out],
+  });
+  closeSync(out);
+  let exited = false;
+  const spawnError = new Promise<never>((_, reject) => child.once('error', (err: NodeJS.ErrnoException) => {
+    exited = true;
+    reject(err.code === 'ENOENT'
+      ? new FlexbenchError('`java` not found: Cassandra 5.0 needs a Java 17 runtime (apt-get install openjdk-17-jre-headless)', EXIT.environment)
+      : err);
+  }));
+  spawnError.catch(() => {});
+  child.once('exit', () => (exited = true));
+  child.unref(); // `flexbench store start` returns while the node keeps running
+  const pid = child.pid ?? -1;
+  const timeoutMs = o.timeoutMs ?? Number(process.env.FLEXBENCH_CASSANDRA_START_TIMEOUT_MS ?? 180_000);
+  let version: string;
+  try {
+    version = await Promise.race([waitForCql(`${HOST}:${port}`, timeoutMs, () => !exited), spawnError]);
+  } catch (err) {
+    if (pid > 0 && alive(pid)) process.kill(-pid, 'SIGKILL');
+    if (err instanceof FlexbenchError) throw err;
+    throw new FlexbenchError(`Cassandra ${art.version} on ${HOST}:${port} did not become ready: ${(err as Error).message}\n${logTail(nodeDir)}`, EXIT.environment);
+  }
+  const r: NodeRecord = {
+    url: `cassandra://${HOST}:${port}`, pid, host: HOST, port, storagePort, nodeDir, version,
+    startSeconds: (performance.now() - t0) / 1000, fetchSeconds: art.fetchSeconds,
+  };
+  record(r);
+  return r;
+}
+
+async function waitExit(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (!alive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return !alive(pid);
+}
+
+/** A crash: SIGKILL, files kept, so startNode({nodeDir, port, storagePort}) brings the same node back. */
+export async function killNode(r: NodeRecord): Promise<void> {
+  if (alive(r.pid)) process.kill(-r.pid, 'SIGKILL');
+  await waitExit(r.pid, 10_000);
+  unrecord(r.port);
+}
+
+/** Stops the node and removes its files: SIGKILL at once, since a graceful drain would only flush files about to be deleted. */
+export async function stopNode(r: NodeRecord): Promise<void> {
+  if (alive(r.pid)) {
+    process.kill(-r.pid, 'SIGKILL');
+    if (!(await waitExit(r.pid, 10_000))) throw new FlexbenchError(`Cassandra pid ${r.pid} (${r.url}) did not exit after SIGKILL`, EXIT.environment);
+  }
+  unrecord(r.port);
+  rmSync(r.nodeDir, { recursive: true, force: true });
+}
