@@ -1,0 +1,35 @@
+// What an NF is to the packet path: an object that rewrites bursts in place, built on one core's state context.
+import type { Burst } from '../runtime/packet/burst.js';
+import type { StateContext } from '../runtime/state/api.js';
+
+export type { Burst };
+
+/** Per-core NF. `process` handles one burst and returns how many packets remain to send. */
+export interface NetworkFunction {
+  process(b: Burst): number;
+  /** NFs that must await the store per packet (counter-sync) implement this instead of relying on process. */
+  processAsync?(b: Burst): Promise<number>;
+  /** figures for the JSON result (e.g. flows seen, pool left) */
+  stats?(): Record<string, number>;
+  /** called once after the last burst, before the state is flushed and closed */
+  close?(): Promise<void> | void;
+}
+
+/** Options every NF gets; NF-specific ones come from `nf run` flags. */
+export interface NfOptions {
+  core: number;
+  cores: number;
+  /** NAT pool: first address, count of addresses, port range */
+  natIps: { first: number; count: number };
+  natPorts: { lo: number; hi: number };
+  /** LB backends as IPv4 numbers */
+  lbBackends: number[];
+}
+
+export interface NfModule {
+  /** state mode the NF needs, if it fixes one (counter-sync: sync) */
+  readonly requiredMode?: 'sync' | 'async';
+  /** true when the NF never touches state (macswap): no store is opened */
+  readonly stateless?: boolean;
+  createNf(ctx: StateContext | null, opts: NfOptions): Promise<NetworkFunction>;
+}

@@ -1,0 +1,277 @@
+// `flexbench nf run`: lay the capture out per core, start one worker per core (and a pacing generator
+// in offered-load mode), run for a duration or an exact packet count, and sum up what happened.
+import { Worker } from 'node:worker_threads';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
+import type { StateConfig } from '../state/api.js';
+import type { NfName } from '../../nfs/index.js';
+import type { NfOptions } from '../../nfs/types.js';
+import { readPcap, PcapWriter } from './pcap.js';
+import { layoutRings, splitQuota, type Layout } from './layout.js';
+import type { OfferedQueues } from './replay-port.js';
+import type { GeneratorData } from './generator.js';
+import type { CoreMessage, CoreWorkerData, PortSpec } from './worker.js';
+import type { IfaceModule, IfacePrepared } from './port.js';
+import { BURST_SIZE } from './burst.js';
+import { CONTROL, CONTROL_WORDS, STATS_WORDS } from './shared.js';
+
+export interface NfRunOptions {
+  nf: NfName;
+  cores: number;
+  /** pcap to replay (replay and offered modes) */
+  input?: string;
+  /** `replay` (default), `offered`, or an interface name handled by runtime/packet/iface */
+  port: string;
+  /** offered mode: packets per second */
+  rate: number;
+  /** offered mode: descriptors per queue */
+  ringSize: number;
+  state: StateConfig | null;
+  nfOptions: Omit<NfOptions, 'core' | 'cores'>;
+  duration?: number;
+  packets?: number;
+  output?: string;
+  burstSize?: number;
+  /** seconds between rate lines on stderr (0 = none) */
+  progressEvery?: number;
+  log?: (line: string) => void;
+}
+
+export interface NfRunResult {
+  nf: string;
+  store: string | null;
+  mode: 'sync' | 'async' | null;
+  port: string;
+  cores: number;
+  cores_available: number;
+  burst: number;
+  input: string | null;
+  packets_in_capture: number | null;
+  rx_packets: number;
+  tx_packets: number;
+  /** missed (queue full) + dropped by the NF */
+  dropped: number;
+  missed: number;
+  nf_dropped: number;
+  duration_s: number;
+  rx_mpps: number;
+  tx_mpps: number;
+  offered_mpps: number | null;
+  stopped_by: 'packets' | 'duration' | 'signal' | 'input';
+  per_core: { core: number; rx_packets: number; tx_packets: number; dropped: number; missed: number; duration_s: number; rx_mpps: number; nf: Record<string, number> }[];
+  output: string | null;
+}
+
+const isRingPort = (p: string) => p === 'replay' || p === 'offered';
+
+export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
+  const log = o.log ?? ((s: string) => process.stderr.write(s + '\n'));
+  const burstSize = o.burstSize ?? BURST_SIZE;
+  if (!Number.isInteger(o.cores) || o.cores < 1) throw new FlexbenchError(`--cores must be a positive integer (got ${o.cores})`);
+  if (o.packets !== undefined && (!Number.isInteger(o.packets) || o.packets < 1)) throw new FlexbenchError(`--packets must be a positive integer (got ${o.packets})`);
+  if (o.duration !== undefined && !(o.duration > 0)) throw new FlexbenchError(`--duration must be positive seconds (got ${o.duration})`);
+  if (o.output && o.packets === undefined) throw new FlexbenchError('--output needs --packets N (a bounded run)');
+  if (isRingPort(o.port) && !o.input) throw new FlexbenchError(`--input PCAP is required with --port ${o.port}`);
+  if (o.port === 'offered' && !(o.rate > 0)) throw new FlexbenchError(`--rate must be positive packets per second (got ${o.rate})`);
+
+  let layout: Layout | null = null;
+  let quotas = new Array<number>(o.cores).fill(0);
+  let offered: OfferedQueues | null = null;
+  let iface: IfacePrepared | null = null;
+  const portSpecs: PortSpec[] = [];
+  if (isRingPort(o.port)) {
+    const frames = readPcap(o.input!);
+    layout = layoutRings(frames, o.cores, burstSize);
+    const empty = layout.rings.filter((r) => r.count === 0).map((r) => r.core);
+    if (empty.length > 0) {
+      throw new FlexbenchError(`${o.input}: RSS gave cores ${empty.join(', ')} no packets (${frames.count} packets over ${o.cores} cores); use fewer cores or more flows`);
+    }
+    if (o.port === 'offered') {
+      offered = {
+        produced: new SharedArrayBuffer(4 * o.cores),
+        consumed: new SharedArrayBuffer(4 * o.cores),
+        missed: new SharedArrayBuffer(8 * o.cores),
+        done: new SharedArrayBuffer(4),
+        ringSize: o.ringSize,
+      };
+    } else if (o.packets !== undefined) {
+      quotas = splitQuota(o.packets, layout.rings);
+    }
+    for (const ring of layout.rings) portSpecs.push({ kind: 'ring', ring, offered: offered ?? undefined });
+  } else {
+    let mod: IfaceModule;
+    try {
+      mod = (await import('./iface/index.js' as string)) as IfaceModule;
+    } catch (err) {
+      throw new FlexbenchError(`--port ${o.port}: no interface port is built into this flexbench (runtime/packet/iface/index.js: ${(err as Error).message}); use --port replay or --port offered`, EXIT.environment);
+    }
+    iface = (await mod.prepareIface?.({ iface: o.port, queues: o.cores })) ?? {};
+    for (let c = 0; c < o.cores; c++) portSpecs.push({ kind: 'iface', iface: o.port, shared: iface.shared });
+    if (o.packets !== undefined) quotas = splitQuota(o.packets, portSpecs.map(() => ({ count: 1 })));
+  }
+
+  const control = new SharedArrayBuffer(4 * CONTROL_WORDS);
+  const ctl = new Int32Array(control);
+  const stats = new SharedArrayBuffer(8 * STATS_WORDS * o.cores);
+  const statsView = new Float64Array(stats);
+  const workers: Worker[] = [];
+  let generator: Worker | null = null;
+  let generatorExit: Promise<void> = Promise.resolve();
+  const genReport = new Float64Array(new SharedArrayBuffer(16));
+  const done: (Extract<CoreMessage, { type: 'done' }> | undefined)[] = new Array(o.cores);
+  let failure: FlexbenchError | null = null;
+  let stoppedBy = (o.packets !== undefined ? 'packets' : 'duration') as NfRunResult['stopped_by'];
+  const stop = () => Atomics.store(ctl, CONTROL.stop, 1);
+  const onSignal = () => {
+    stoppedBy = 'signal';
+    stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let timer: NodeJS.Timeout | null = null;
+  let ticker: NodeJS.Timeout | null = null;
+
+  const exits: Promise<void>[] = [];
+  const readies: Promise<void>[] = [];
+  try {
+    for (let c = 0; c < o.cores; c++) {
+      const data: CoreWorkerData = {
+        core: c, cores: o.cores, nf: o.nf, nfOptions: o.nfOptions, state: o.state, port: portSpecs[c], burstSize,
+        quota: quotas[c], control, stats, capture: Boolean(o.output),
+      };
+      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
+      workers.push(w);
+      let readyResolve!: () => void;
+      readies.push(new Promise<void>((r) => (readyResolve = r)));
+      exits.push(
+        new Promise<void>((resolve) => {
+          w.on('message', (m: CoreMessage) => {
+            if (m.type === 'ready') readyResolve();
+            else if (m.type === 'done') done[m.core] = m;
+            else if (m.type === 'error') {
+              failure ??= new FlexbenchError(`core ${m.core}: ${m.message}`, (m.exitCode as typeof EXIT.usage) ?? EXIT.environment);
+              stop();
+              readyResolve();
+            }
+          });
+          w.on('error', (err) => {
+            failure ??= new FlexbenchError(`core ${c} worker crashed: ${err.stack ?? err.message}`, EXIT.environment);
+            stop();
+            readyResolve();
+          });
+          w.on('exit', () => {
+            readyResolve();
+            resolve();
+          });
+        }),
+      );
+    }
+    await Promise.all(readies);
+    if (failure) throw failure;
+
+    if (offered && layout) {
+      const g: GeneratorData = {
+        queues: offered, queueOfPacket: layout.queueOfPacket, packets: layout.packets, cores: o.cores, rate: o.rate,
+        total: o.packets ?? 0, control, report: genReport.buffer as SharedArrayBuffer,
+      };
+      generator = new Worker(new URL('./generator.js', import.meta.url), { workerData: g });
+      const gen = generator;
+      generatorExit = new Promise<void>((r) => gen.on('exit', () => r()));
+      generator.on('error', (err) => {
+        failure ??= new FlexbenchError(`offered-load generator crashed: ${err.message}`, EXIT.environment);
+        stop();
+      });
+    }
+
+    const t0 = performance.now();
+    Atomics.store(ctl, CONTROL.go, 1);
+    Atomics.notify(ctl, CONTROL.go);
+    if (o.duration !== undefined) timer = setTimeout(stop, o.duration * 1000);
+    if ((o.progressEvery ?? 1) > 0) {
+      let lastT = t0;
+      let lastRx = 0;
+      let lastTx = 0;
+      ticker = setInterval(() => {
+        const now = performance.now();
+        let rx = 0;
+        let tx = 0;
+        for (let c = 0; c < o.cores; c++) {
+          rx += statsView[c * STATS_WORDS];
+          tx += statsView[c * STATS_WORDS + 1];
+        }
+        const dt = (now - lastT) / 1000;
+        log(`[${o.nf}] t=${((now - t0) / 1000).toFixed(1)}s rx ${((rx - lastRx) / dt / 1e6).toFixed(3)} Mpps tx ${((tx - lastTx) / dt / 1e6).toFixed(3)} Mpps (total rx ${rx})`);
+        lastT = now;
+        lastRx = rx;
+        lastTx = tx;
+      }, (o.progressEvery ?? 1) * 1000);
+    }
+    await Promise.all(exits);
+    stop();
+    await generatorExit; // it sees the stop word within one pacing step; its missed counts are final after this
+  } finally {
+    stop();
+    if (timer) clearTimeout(timer);
+    if (ticker) clearInterval(ticker);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await Promise.all(workers.map((w) => w.terminate().catch(() => undefined)));
+    if (generator) await generator.terminate().catch(() => undefined);
+    await iface?.cleanup?.();
+  }
+  if (failure) throw failure;
+  const missing = done.map((d, c) => (d ? -1 : c)).filter((c) => c >= 0);
+  if (missing.length) throw new FlexbenchError(`cores ${missing.join(', ')} ended without reporting`, EXIT.environment);
+  const per = done as Extract<CoreMessage, { type: 'done' }>[];
+  if (offered) {
+    const m = new Float64Array(offered.missed);
+    for (const d of per) d.missed = m[d.core];
+  }
+
+  let output: string | null = null;
+  if (o.output) {
+    const w = new PcapWriter(o.output);
+    for (const d of per) {
+      let pos = 0;
+      for (let i = 0; i < d.capture!.lens.length; i++) {
+        w.add(d.capture!.bytes, pos, d.capture!.lens[i]);
+        pos += d.capture!.lens[i];
+      }
+    }
+    w.close();
+    output = o.output;
+  }
+  const rx = per.reduce((s, d) => s + d.rx, 0);
+  const tx = per.reduce((s, d) => s + d.tx, 0);
+  const missed = per.reduce((s, d) => s + d.missed, 0);
+  const duration = Math.max(...per.map((d) => d.seconds));
+  if (offered && stoppedBy !== 'signal' && o.packets !== undefined) stoppedBy = 'input';
+  const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
+  return {
+    nf: o.nf,
+    store: o.state?.store ?? null,
+    mode: o.state?.mode ?? null,
+    port: o.port,
+    cores: o.cores,
+    cores_available: os.availableParallelism(),
+    burst: burstSize,
+    input: o.input ?? null,
+    packets_in_capture: layout?.packets ?? null,
+    rx_packets: rx,
+    tx_packets: tx,
+    dropped: missed + (rx - tx),
+    missed,
+    nf_dropped: rx - tx,
+    duration_s: r6(duration),
+    rx_mpps: r6(duration > 0 ? rx / duration / 1e6 : 0),
+    tx_mpps: r6(duration > 0 ? tx / duration / 1e6 : 0),
+    offered_mpps: offered && genReport[1] > 0 ? r6(genReport[0] / genReport[1] / 1e6) : null,
+    stopped_by: stoppedBy,
+    per_core: per.map((d) => ({
+      core: d.core, rx_packets: d.rx, tx_packets: d.tx, dropped: d.missed + d.nfDropped, missed: d.missed,
+      duration_s: r6(d.seconds), rx_mpps: r6(d.seconds > 0 ? d.rx / d.seconds / 1e6 : 0), nf: d.nfStats,
+    })),
+    output,
+  };
+}

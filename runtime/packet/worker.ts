@@ -1,0 +1,128 @@
+// One core: open its state partition, its port and its NF, then loop rx -> NF -> tx in bursts until told to stop.
+import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import type { StateConfig, StateContext } from '../state/api.js';
+import { loadNf, type NfName } from '../../nfs/index.js';
+import type { NfOptions } from '../../nfs/types.js';
+import type { CoreRing } from './layout.js';
+import type { Port, IfaceModule } from './port.js';
+import { RingPort, type OfferedQueues } from './replay-port.js';
+import { Capture } from './capture.js';
+import { STATS_WORDS, CONTROL } from './shared.js';
+
+export type PortSpec =
+  | { kind: 'ring'; ring: CoreRing; offered?: OfferedQueues }
+  | { kind: 'iface'; iface: string; shared: unknown };
+
+export interface CoreWorkerData {
+  core: number;
+  cores: number;
+  nf: NfName;
+  nfOptions: Omit<NfOptions, 'core' | 'cores'>;
+  /** null for stateless NFs */
+  state: StateConfig | null;
+  port: PortSpec;
+  burstSize: number;
+  /** packets this core must process (0 = until stopped) */
+  quota: number;
+  control: SharedArrayBuffer;
+  stats: SharedArrayBuffer;
+  capture: boolean;
+}
+
+export type CoreMessage =
+  | { type: 'ready' }
+  | { type: 'done'; core: number; rx: number; tx: number; nfDropped: number; missed: number; seconds: number; nfStats: Record<string, number>; capture?: { bytes: Uint8Array; lens: Int32Array } }
+  | { type: 'error'; core: number; message: string; exitCode?: number };
+
+const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
+
+async function openPort(d: CoreWorkerData): Promise<Port> {
+  if (d.port.kind === 'ring') return new RingPort(d.port.ring, d.burstSize, d.port.offered);
+  const mod = (await import('./iface/index.js' as string)) as IfaceModule;
+  return mod.openIfacePort({ queue: d.core, queues: d.cores, burstSize: d.burstSize, iface: d.port.iface, shared: d.port.shared });
+}
+
+async function main(d: CoreWorkerData): Promise<void> {
+  const control = new Int32Array(d.control);
+  const stats = new Float64Array(d.stats, d.core * STATS_WORDS * 8, STATS_WORDS);
+  const mod = await loadNf(d.nf);
+  let ctx: StateContext | null = null;
+  let port: Port | null = null;
+  try {
+    if (d.state) ctx = await (await import('../state/api.js')).openState(d.state, d.core);
+    const nf = await mod.createNf(ctx, { ...d.nfOptions, core: d.core, cores: d.cores });
+    port = await openPort(d);
+    const capture = d.capture ? new Capture() : null;
+    const b = port.burst;
+    const B = Math.min(d.burstSize, b.capacity);
+    const asyncNf = nf.processAsync !== undefined;
+    const pollState = ctx !== null && ctx.mode === 'async';
+    parentPort!.postMessage({ type: 'ready' } satisfies CoreMessage);
+    while (Atomics.load(control, CONTROL.go) === 0 && Atomics.load(control, CONTROL.stop) === 0) {
+      Atomics.wait(control, CONTROL.go, 0, 20);
+    }
+    let rx = 0;
+    let tx = 0;
+    let remaining = d.quota > 0 ? d.quota : Infinity;
+    const t0 = performance.now();
+    let tEnd = t0;
+    let lastYield = t0;
+    outer: for (;;) {
+      // A chunk of bursts between stop checks and event-loop yields keeps the loop tight.
+      for (let k = 0; k < 64; k++) {
+        const n = port.rx(remaining < B ? remaining : B);
+        if (n <= 0) {
+          if (n < 0) break outer;
+          break;
+        }
+        if (asyncNf) await nf.processAsync!(b);
+        else nf.process(b);
+        if (pollState) ctx!.poll();
+        const sent = port.tx();
+        if (capture !== null) capture.add(b);
+        rx += n;
+        tx += sent;
+        remaining -= n;
+        if (remaining === 0) break outer;
+      }
+      stats[0] = rx;
+      stats[1] = tx;
+      if (Atomics.load(control, CONTROL.stop) !== 0) break;
+      const now = performance.now();
+      if (now - lastYield >= 1) {
+        await yieldToLoop(); // lets state timers and I/O run (async flushes, store replies)
+        lastYield = performance.now();
+      }
+    }
+    tEnd = performance.now();
+    stats[0] = rx;
+    stats[1] = tx;
+    await nf.close?.();
+    const nfStats = nf.stats?.() ?? {};
+    if (ctx) {
+      const c = ctx;
+      ctx = null;
+      await c.close(); // final flush: the store now holds everything this core did
+    }
+    const missed = port.missed();
+    await port.close();
+    port = null;
+    const cap = capture?.take();
+    parentPort!.postMessage(
+      { type: 'done', core: d.core, rx, tx, nfDropped: rx - tx, missed, seconds: (tEnd - t0) / 1000, nfStats, capture: cap } satisfies CoreMessage,
+      cap ? [cap.bytes.buffer as ArrayBuffer, cap.lens.buffer as ArrayBuffer] : [],
+    );
+  } catch (err) {
+    const e = err as Error & { exitCode?: number };
+    try {
+      await port?.close();
+      await ctx?.close();
+    } catch {
+      // the first error is the one to report
+    }
+    parentPort!.postMessage({ type: 'error', core: d.core, message: e.message ?? String(err), exitCode: e.exitCode } satisfies CoreMessage);
+  }
+}
+
+await main(workerData as CoreWorkerData);
