@@ -2,8 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { EXIT, FlexbenchError } from '../exit-codes.js';
-import { CELL_KEY_FIELDS, cellKeySchema, compareCellKeys, pickCellKey } from '../compare/cell.js';
-import { METRICS, type Metric, type SampleSet } from '../compare/samples.js';
+import { fingerprintSchema } from '../results/format.js';
+import { CELL_FIELDS, cellKeySchema, cellKeyOf, compareCellKeys } from '../compare/cell.js';
+import { METRIC_FIELD, SAMPLE_FIELDS, type Metric, type SampleSet } from '../compare/samples.js';
 
 export const BASELINE_VERSION = 1;
 export const BASELINE_SUFFIX = '.baseline.json';
@@ -23,13 +24,13 @@ export const baselineSchema = z.object({
   commit: z.string().nullable(),
   run_id: z.string().nullable(),
   created_at: z.string(),
-  fingerprint: z.record(z.string(), z.unknown()).nullable(),
+  fingerprint: fingerprintSchema,
   cells: z.array(baselineCellSchema),
 });
 export type Baseline = z.infer<typeof baselineSchema>;
 
-/** Field order of a cell line: key fields, then failure count, then the samples. */
-const CELL_FIELDS = [...CELL_KEY_FIELDS, 'failed', ...METRICS] as const;
+/** Field order of a cell line: key fields, then failure count, then the samples (packets per second, as measured). */
+const LINE_FIELDS = [...CELL_FIELDS, 'failed', ...SAMPLE_FIELDS] as const;
 
 /** Pretty JSON for the header, one compact line per cell, cells sorted: re-saving the same run gives the same bytes (but created_at). */
 export function serializeBaseline(b: Baseline): string {
@@ -40,7 +41,7 @@ export function serializeBaseline(b: Baseline): string {
   const head = JSON.stringify(header, null, 2).replace(/\n}$/, '');
   const lines = cells.map((c) => {
     const ordered: Record<string, unknown> = {};
-    for (const f of CELL_FIELDS) ordered[f] = c[f];
+    for (const f of LINE_FIELDS) ordered[f] = c[f];
     return `    ${JSON.stringify(ordered)}`;
   });
   return `${head},\n  "cells": [\n${lines.join(',\n')}\n  ]\n}\n`;
@@ -80,7 +81,8 @@ export function baselineSamples(b: Baseline, path: string, metric: Metric): Samp
     spec: b.spec,
     commit: b.commit,
     fingerprint: b.fingerprint,
+    complete: true,
     metric,
-    cells: b.cells.map((c) => ({ key: pickCellKey(c), values: [...c[metric]], failed: c.failed })),
+    cells: b.cells.map((c) => ({ key: cellKeyOf(c), values: [...c[METRIC_FIELD[metric]]], failed: c.failed })),
   };
 }

@@ -9,7 +9,7 @@ import { BASELINE_SUFFIX, BASELINE_VERSION, serializeBaseline, type Baseline } f
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export interface SaveOptions {
-  /** defaults to the spec's name, else the run id */
+  /** defaults to the spec's name (with ".<profile>" when a profile was chosen), else the run id */
   name?: string;
   /** directory of baselines, default "baselines" */
   dir: string;
@@ -42,12 +42,12 @@ export function baselinePath(dir: string, name: string): string {
 /** Writes (or overwrites: the lab's git history keeps the old one) the baseline; returns its path and content. */
 export function saveBaseline(runDir: string, opts: SaveOptions): { path: string; baseline: Baseline } {
   const run = readRunCells(runDir);
-  const name = opts.name ?? run.spec ?? run.id;
+  const name = opts.name ?? (run.spec ? `${run.spec}${run.profile ? `.${run.profile}` : ''}` : run.id);
   if (!NAME.test(name)) {
     throw new FlexbenchError(`baseline name "${name}" must be letters, digits, '.', '_' or '-' (it becomes a file name)`, EXIT.usage);
   }
-  if (run.fingerprint === null) {
-    throw new FlexbenchError(`${runDir}: run.json has no hardware fingerprint (provenance.fingerprint); a baseline without one could not be checked`, EXIT.usage);
+  if (!run.complete) {
+    throw new FlexbenchError(`${runDir}: the run is not complete (finish it with flexbench run --resume); a baseline must hold every planned cell`, EXIT.usage);
   }
   const baseline = baselineFromRun(run, name, opts.commit ?? run.commit, opts.now ?? new Date());
   const path = baselinePath(opts.dir, name);

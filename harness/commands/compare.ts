@@ -30,7 +30,7 @@ export const command: CommandModule<object, Args> = {
       .option('tolerance', { type: 'string', default: '5%', describe: 'relative change that matters, e.g. 5% or 0.05' })
       .option('confidence', { type: 'string', default: '0.95', describe: 'two-sided confidence of the change interval, e.g. 0.95 or 95%' })
       .option('format', { choices: REPORT_FORMATS, default: 'text' as ReportFormat, describe: 'report format' })
-      .option('metric', { choices: METRICS, default: 'rx_pps' as Metric, describe: 'throughput metric to gate on' })
+      .option('metric', { choices: METRICS, default: 'tx_mpps' as Metric, describe: 'throughput metric to gate on (tx: packets forwarded, the paper\'s rate; rx: packets received)' })
       .option('strict', { type: 'boolean', default: false, describe: 'inconclusive or missing cells fail the gate (exit 4)' })
       .option('force', { type: 'boolean', default: false, describe: 'compare even across different hardware fingerprints' })
       .option('out', { type: 'string', describe: 'write the report to FILE instead of stdout (the headline still goes to stderr)' }) as never,
@@ -51,7 +51,7 @@ export const command: CommandModule<object, Args> = {
     } else {
       process.stdout.write(report);
     }
-    if (result.fingerprint.forced) process.stderr.write('flexbench: warning: compared across different hardware fingerprints (--force)\n');
+    for (const w of result.warnings) process.stderr.write(`flexbench: warning: ${w}\n`);
     process.exitCode = result.exitCode;
   },
 };

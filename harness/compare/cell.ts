@@ -1,50 +1,27 @@
-// What a comparison matches on: a cell is one point of the sweep, identified by these six fields.
-import { z } from 'zod';
+// What a comparison matches on: the results format's cell (nf, store, location, mode, cores, frame size, testbed).
+import { CELL_FIELDS, cellIdOf, cellKeyOf, trialRecordSchema, type CellKey } from '../results/format.js';
 
-/** The fields that identify a cell, in report order. pcap and repetition are not among them: they are samples of one cell. */
-export const CELL_KEY_FIELDS = ['nf', 'store', 'location', 'cores', 'frame_size', 'testbed'] as const;
-export type CellKeyField = (typeof CELL_KEY_FIELDS)[number];
+export { CELL_FIELDS, cellKeyOf, type CellKey };
 
-const keyValue = z.union([z.string(), z.number()]);
-export const cellKeySchema = z.object({
-  nf: z.string(),
-  store: z.string(),
-  location: z.string(),
-  cores: keyValue,
-  frame_size: keyValue,
-  testbed: z.string(),
-});
-export type CellKey = z.infer<typeof cellKeySchema>;
+/** The cell key as a schema (for baseline files), cut from the trial record's schema so the two cannot drift. */
+export const cellKeySchema = trialRecordSchema.pick({ nf: true, store: true, location: true, mode: true, cores: true, frame_size: true, testbed: true });
 
-/** Stable identity of a cell (numbers and their string forms match: "4" and 4 are the same core count). */
-export function cellId(key: CellKey): string {
-  return CELL_KEY_FIELDS.map((f) => String(key[f])).join('|');
-}
+export const cellId = cellIdOf;
 
-/** Human label, e.g. "nat/redis/remote cores=4 frame=64 testbed=local". */
+/** Human label, e.g. "nat/redis/remote/async cores=4 frame=64 testbed=local". */
 export function cellLabel(key: CellKey): string {
-  return `${key.nf}/${key.store}/${key.location} cores=${key.cores} frame=${key.frame_size} testbed=${key.testbed}`;
+  return `${key.nf}/${key.store}/${key.location}/${key.mode} cores=${key.cores} frame=${key.frame_size} testbed=${key.testbed}`;
 }
 
 /** Sort order for reports and baseline files: by each key field, numbers numerically. */
 export function compareCellKeys(a: CellKey, b: CellKey): number {
-  for (const f of CELL_KEY_FIELDS) {
+  for (const f of CELL_FIELDS) {
     const x = a[f];
     const y = b[f];
-    if (typeof x === 'number' && typeof y === 'number') {
-      if (x !== y) return x - y;
-    } else {
-      const c = String(x).localeCompare(String(y), 'en', { numeric: true });
-      if (c !== 0) return c;
-    }
+    const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y), 'en');
+    if (c !== 0) return c;
   }
   return 0;
-}
-
-export function pickCellKey(record: Record<string, unknown>): CellKey {
-  const k: Record<string, unknown> = {};
-  for (const f of CELL_KEY_FIELDS) k[f] = record[f];
-  return cellKeySchema.parse(k);
 }
 
 /** The samples of one cell on one side of a comparison. */
@@ -52,6 +29,6 @@ export interface CellSamples {
   key: CellKey;
   /** metric values of the successful trials, in trial order */
   values: number[];
-  /** trials of this cell that did not succeed (their values are not samples) */
+  /** trials of this cell that failed (their values are not samples) */
   failed: number;
 }

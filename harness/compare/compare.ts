@@ -35,6 +35,8 @@ export interface Comparison {
   baseline: SideInfo;
   current: SideInfo;
   fingerprint: { differences: FingerprintDifference[]; forced: boolean };
+  /** things the reader should know that do not change the verdicts (an incomplete run, forced hardware) */
+  warnings: string[];
   cells: CellComparison[];
   /** cells the baseline has and the current run lacks */
   missing: CellKey[];
@@ -52,14 +54,7 @@ function info(s: SampleSet): SideInfo {
 
 /** Refuse a comparison across hardware unless forced; returns the differences either way. */
 export function checkFingerprints(baseline: SampleSet, current: SampleSet, force: boolean): FingerprintDifference[] {
-  const missing = [baseline, current].filter((s) => s.fingerprint === null).map((s) => `${s.kind} ${s.path}`);
-  if (missing.length > 0 && !force) {
-    throw new FlexbenchError(
-      `no hardware fingerprint in ${missing.join(' and ')}: cannot tell whether both were measured on the same hardware (use --force to compare anyway)`,
-      EXIT.usage,
-    );
-  }
-  const diffs = diffFingerprints(baseline.fingerprint ?? {}, current.fingerprint ?? {});
+  const diffs = diffFingerprints(baseline.fingerprint, current.fingerprint);
   if (diffs.length > 0 && !force) {
     throw new FlexbenchError(
       `refusing to compare across hardware: the fingerprints differ in ${diffs.length} field(s):\n${formatDifferences(diffs)}\n` +
@@ -101,6 +96,9 @@ export function compareSampleSets(baseline: SampleSet, current: SampleSet, opts:
   const exitCode: ExitCode =
     counts.regressed > 0 ? EXIT.regression : opts.strict && counts.inconclusive + counts.missing > 0 ? EXIT.inconclusive : EXIT.ok;
   const parts = VERDICTS.map((v) => `${counts[v]} ${v}`).concat(`${counts.missing} missing`, `${counts.added} new`);
+  const warnings: string[] = [];
+  if (opts.force && differences.length > 0) warnings.push(`compared across different hardware (--force): ${differences.map((d) => d.field).join(', ')} differ`);
+  for (const s of [baseline, current]) if (!s.complete) warnings.push(`the ${s === baseline ? 'baseline' : 'current'} run ${s.name} is not complete: its missing trials are missing cells or fewer samples`);
   const outcome =
     exitCode === EXIT.regression ? 'REGRESSION' : exitCode === EXIT.inconclusive ? 'UNDECIDED (--strict)' : 'PASS';
   return {
@@ -111,6 +109,7 @@ export function compareSampleSets(baseline: SampleSet, current: SampleSet, opts:
     baseline: info(baseline),
     current: info(current),
     fingerprint: { differences, forced: opts.force && differences.length > 0 },
+    warnings,
     cells,
     missing,
     added,

@@ -4,7 +4,7 @@ import { basename, dirname } from 'node:path';
 import { EXIT, FlexbenchError } from '../exit-codes.js';
 import { baselineSamples, readBaseline } from '../baseline/format.js';
 import { readRunCells } from './run-cells.js';
-import type { Metric, SampleSet } from './samples.js';
+import { METRIC_FIELD, type Metric, type SampleSet } from './samples.js';
 
 export function loadSide(path: string, metric: Metric): SampleSet {
   let isDir: boolean;
@@ -24,7 +24,8 @@ export function loadSide(path: string, metric: Metric): SampleSet {
     spec: run.spec,
     commit: run.commit,
     fingerprint: run.fingerprint,
+    complete: run.complete,
     metric,
-    cells: run.cells.map((c) => ({ key: c.key, values: c.samples[metric], failed: c.failed })),
+    cells: run.cells.map((c) => ({ key: c.key, values: c.samples[METRIC_FIELD[metric]], failed: c.failed })),
   };
 }

@@ -15,7 +15,7 @@ function xml(s: string): string {
 }
 
 function classname(k: CellKey): string {
-  return `flexbench.${k.nf}.${k.store}.${k.location}`;
+  return `flexbench.${k.nf}.${k.store}.${k.location}.${k.mode}`;
 }
 
 interface Case {

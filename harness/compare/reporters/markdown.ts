@@ -29,6 +29,10 @@ export const markdownReporter: Reporter = {
       out.push('');
       out.push(`> ⚠️ **Compared across different hardware (--force).** Differing fingerprint fields: ${c.fingerprint.differences.map((d) => `\`${d.field}\``).join(', ')}.`);
     }
+    for (const w of c.warnings.filter((w) => !w.startsWith('compared across'))) {
+      out.push('');
+      out.push(`> ⚠️ ${esc(w)}`);
+    }
     out.push('');
     out.push('| verdict | cell | baseline median | baseline CI | current median | current CI | change | change CI | n (b/c) | note |');
     out.push('|---|---|--:|---|--:|---|--:|---|---|---|');

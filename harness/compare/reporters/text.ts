@@ -12,9 +12,7 @@ export const textReporter: Reporter = {
     lines.push(`flexbench compare: ${c.metric}, tolerance ±${percent(c.tolerance, false)}, confidence ${confidenceText(c)}${c.strict ? ', strict' : ''}`);
     lines.push(`  baseline: ${c.baseline.name} (${c.baseline.kind} ${c.baseline.path}${c.baseline.commit ? `, commit ${c.baseline.commit}` : ''})`);
     lines.push(`  current:  ${c.current.name} (${c.current.kind} ${c.current.path}${c.current.commit ? `, commit ${c.current.commit}` : ''})`);
-    if (c.fingerprint.forced) {
-      lines.push(`  WARNING: fingerprints differ (--force): ${c.fingerprint.differences.map((d) => d.field).join(', ')}`);
-    }
+    for (const w of c.warnings) lines.push(`  WARNING: ${w}`);
     lines.push('');
     const cells = [...c.cells].sort((a, b) => ORDER[a.verdict] - ORDER[b.verdict]);
     for (const x of cells) {

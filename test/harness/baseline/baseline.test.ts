@@ -30,7 +30,8 @@ test('save writes <dir>/<spec>.baseline.json with every cell, samples, fingerpri
   assert.deepEqual(back.fingerprint, FINGERPRINT);
   assert.equal(back.cells.length, SCENARIO.baseline.length);
   const nat = back.cells.find((c) => c.nf === 'nat' && c.cores === 1);
-  assert.deepEqual(nat?.rx_pps, SCENARIO.baseline[0].values);
+  assert.deepEqual(nat?.tx_pps, SCENARIO.baseline[0].values);
+  assert.deepEqual(nat?.rx_pps, SCENARIO.baseline[0].values.map((v) => v * 1.01));
 });
 
 test('the file is diff-friendly: one line per cell, sorted, stable across saves', () => {
@@ -63,7 +64,7 @@ test('CLI: baseline save, then compare baseline file vs a regressed run exits 3;
   assert.equal(flexbench('compare', file, run).code, EXIT.ok);
   const show = flexbench('baseline', 'show', file);
   assert.equal(show.code, 0);
-  assert.match(show.stdout, /nat\/redis\/local cores=1 frame=64 testbed=local: n=5/);
+  assert.match(show.stdout, /nat\/redis\/local\/async cores=1 frame=64 testbed=lab: n=5/);
 });
 
 test('bad names, runs without a fingerprint, and malformed files are refused with exit 2', () => {
@@ -71,13 +72,18 @@ test('bad names, runs without a fingerprint, and malformed files are refused wit
   const bad = flexbench('baseline', 'save', run, '--name', '../escape');
   assert.equal(bad.code, EXIT.usage);
   assert.match(bad.stderr, /baseline name/);
-  const nofp = writeRun(join(tmp.dir, 'run5'), SCENARIO.baseline, { fingerprint: null });
-  const r = flexbench('baseline', 'save', nofp);
+  const partial = writeRun(join(tmp.dir, 'run5'), SCENARIO.baseline, { status: 'incomplete' });
+  const r = flexbench('baseline', 'save', partial);
   assert.equal(r.code, EXIT.usage);
-  assert.match(r.stderr, /no hardware fingerprint/);
+  assert.match(r.stderr, /not complete/);
   const broken = join(tmp.dir, 'broken.baseline.json');
-  writeFileSync(broken, '{"flexbench_baseline": 1, "name": "x", "spec": null, "commit": null, "run_id": null, "created_at": "t", "fingerprint": {}, "cells": [{"nf": "nat"}]}');
+  writeFileSync(broken, JSON.stringify({ flexbench_baseline: 1, name: 'x', spec: null, commit: null, run_id: null, created_at: 't', fingerprint: FINGERPRINT, cells: [{ nf: 'nat' }] }));
   const sh = flexbench('baseline', 'show', broken);
   assert.equal(sh.code, EXIT.usage);
   assert.match(sh.stderr, /cells\.0\.store/);
+  const nofp = join(tmp.dir, 'nofp.baseline.json');
+  writeFileSync(nofp, JSON.stringify({ flexbench_baseline: 1, name: 'x', spec: null, commit: null, run_id: null, created_at: 't', cells: [] }));
+  const nf = flexbench('compare', nofp, run);
+  assert.equal(nf.code, EXIT.usage);
+  assert.match(nf.stderr, /fingerprint/);
 });

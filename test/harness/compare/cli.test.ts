@@ -25,7 +25,7 @@ function flexbench(...args: string[]) {
 before(() => {
   writeRun(base, SCENARIO.baseline, { id: 'base' });
   writeRun(cur, SCENARIO.current, { id: 'cur' });
-  writeRun(otherHw, SCENARIO.current, { id: 'other', fingerprint: { ...FINGERPRINT, kernel: '6.8.0-40-generic', nic: { model: 'Intel X710', driver: 'i40e' } } });
+  writeRun(otherHw, SCENARIO.current, { id: 'other', fingerprint: { ...FINGERPRINT, kernel: '6.8.0-40-generic', nic: 'Intel X710 (i40e)', store_versions: { redis: '7.2.4', cassandra: '4.1.3' } } });
   // the baseline's first three cells re-measured with no real change
   writeRun(clean, SCENARIO.baseline.slice(0, 3).map((c) => ({ key: c.key, values: samplesWith(c.values.reduce((a, b) => a + b) / c.values.length, 0.05e6, 5) })), { id: 'clean' });
   writeRun(noisy, [{ key: key('nat', 'redis', 1), values: samplesWith(9.2e6, 1.2e6, 3) }, ...SCENARIO.baseline.slice(1, 3)], { id: 'noisy' });
@@ -35,12 +35,12 @@ after(() => tmp.cleanup());
 test('a clear regression exits 3 and names the regressed cell, the missing and the new one', () => {
   const r = flexbench('compare', base, cur);
   assert.equal(r.code, EXIT.regression, r.stderr);
-  assert.match(r.stdout, /REGRESSED\s+nat\/redis\/local cores=1/);
-  assert.match(r.stdout, /IMPROVED\s+nat\/redis\/local cores=2/);
-  assert.match(r.stdout, /UNCHANGED\s+lb\/hashmap\/local cores=1/);
-  assert.match(r.stdout, /INCONCLUSIVE\s+lb\/hashmap\/local cores=2/);
-  assert.match(r.stdout, /MISSING\s+counter-sync\/redis\/local cores=1/);
-  assert.match(r.stdout, /NEW\s+counter-async\/redis\/local cores=1/);
+  assert.match(r.stdout, /REGRESSED\s+nat\/redis\/local\/async cores=1/);
+  assert.match(r.stdout, /IMPROVED\s+nat\/redis\/local\/async cores=2/);
+  assert.match(r.stdout, /UNCHANGED\s+lb\/hashmap\/local\/async cores=1/);
+  assert.match(r.stdout, /INCONCLUSIVE\s+lb\/hashmap\/local\/async cores=2/);
+  assert.match(r.stdout, /MISSING\s+counter\/redis\/local\/sync cores=1/);
+  assert.match(r.stdout, /NEW\s+counter\/redis\/local\/async cores=1/);
 });
 
 test('no real change exits 0; --strict stays 0 when every cell is decided', () => {
@@ -53,7 +53,7 @@ test('a noisy drop is inconclusive: exit 0, but 4 with --strict; missing cells a
   const r = flexbench('compare', clean, noisy, '--format', 'json');
   assert.equal(r.code, EXIT.ok, r.stderr);
   const j = JSON.parse(r.stdout);
-  const nat = j.cells.find((c: { label: string }) => c.label.startsWith('nat/redis/local cores=1'));
+  const nat = j.cells.find((c: { label: string }) => c.label.startsWith('nat/redis/local/async cores=1'));
   assert.equal(nat.verdict, 'inconclusive');
   assert.ok(nat.more.perSide > 3);
   assert.equal(flexbench('compare', clean, noisy, '--strict').code, EXIT.inconclusive);
@@ -72,8 +72,9 @@ test('different hardware is refused with the differing fields listed (exit 2); -
   assert.equal(r.code, EXIT.usage);
   assert.match(r.stderr, /refusing to compare across hardware/);
   assert.match(r.stderr, /kernel: baseline "6\.1\.0-18-amd64" vs current "6\.8\.0-40-generic"/);
-  assert.match(r.stderr, /nic\.model/);
-  assert.match(r.stderr, /nic\.driver/);
+  assert.match(r.stderr, /nic: baseline "Intel 82599ES \(ixgbe\)" vs current "Intel X710 \(i40e\)"/);
+  assert.match(r.stderr, /store_versions\.redis: baseline "7\.0\.15" vs current "7\.2\.4"/);
+  assert.match(r.stderr, /differ in 3 field/);
   assert.doesNotMatch(r.stderr, /cpu_model/);
   const f = flexbench('compare', base, otherHw, '--force', '--format', 'markdown');
   assert.equal(f.code, EXIT.regression);
@@ -89,7 +90,7 @@ test('invalid inputs exit 2 with a message naming the problem', () => {
     [['compare', base, cur, '--confidence', '1.5'], /strictly between 0 and 1/],
     [['compare', base, cur, '--format', 'html'], /Invalid values|choices/i],
     [['compare', base], /Not enough non-option arguments|current/i],
-    [['compare', tmp.dir, cur], /not a flexbench run directory/],
+    [['compare', tmp.dir, cur], /is not a run directory: run\.json is missing/],
   ];
   for (const [args, msg] of cases) {
     const r = flexbench(...args);
@@ -101,6 +102,22 @@ test('invalid inputs exit 2 with a message naming the problem', () => {
   const r = flexbench('compare', bad, cur);
   assert.equal(r.code, EXIT.usage);
   assert.match(r.stderr, /not a valid flexbench baseline/);
+});
+
+test('a corrupt trials.jsonl is refused (exit 2) with file and line', () => {
+  const broken = writeRun(join(tmp.dir, 'broken'), SCENARIO.current);
+  writeFileSync(join(broken, 'trials.jsonl'), readFileSync(join(broken, 'trials.jsonl'), 'utf8') + '{"nf": "nat"\n');
+  const r = flexbench('compare', base, broken);
+  assert.equal(r.code, EXIT.usage);
+  assert.match(r.stderr, /trials\.jsonl:\d+: not valid JSON/);
+});
+
+test('an interrupted current run is compared, with a warning in the report and on stderr', () => {
+  const part = writeRun(join(tmp.dir, 'partial'), SCENARIO.baseline.slice(0, 2), { id: 'partial', status: 'incomplete' });
+  const r = flexbench('compare', base, part, '--format', 'markdown');
+  assert.equal(r.code, EXIT.ok, r.stderr);
+  assert.match(r.stdout, /> ⚠️ the current run partial is not complete/);
+  assert.match(r.stderr, /warning: the current run partial is not complete/);
 });
 
 test('two runs with no cell in common are an error, not a pass', () => {
@@ -116,18 +133,19 @@ test('--out writes the report to a file and the headline to stderr; --tolerance 
   assert.equal(r.code, EXIT.regression);
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /^REGRESSION: 4 cells compared/m);
-  assert.match(readFileSync(out, 'utf8'), /\| 🔴 regressed \| nat\/redis\/local cores=1/);
+  assert.match(readFileSync(out, 'utf8'), /\| 🔴 regressed \| nat\/redis\/local\/async cores=1/);
   // -20% is within a 25% tolerance: the same data passes a looser gate
   const loose = flexbench('compare', base, cur, '--tolerance', '25%', '--format', 'json');
   assert.equal(loose.code, EXIT.ok);
   assert.equal(JSON.parse(loose.stdout).counts.regressed, 0);
 });
 
-test('--metric tx_pps gates on the other metric', () => {
-  const r = flexbench('compare', base, cur, '--metric', 'tx_pps', '--format', 'json');
+test('--metric rx_mpps gates on the other metric (tx_mpps by default)', () => {
+  assert.equal(JSON.parse(flexbench('compare', base, cur, '--format', 'json').stdout).metric, 'tx_mpps');
+  const r = flexbench('compare', base, cur, '--metric', 'rx_mpps', '--format', 'json');
   const j = JSON.parse(r.stdout);
-  assert.equal(j.metric, 'tx_pps');
-  const nat = j.cells.find((c: { label: string }) => c.label.startsWith('nat/redis/local cores=1'));
-  assert.ok(Math.abs(nat.baseline.mean - 0.99 * 10e6) < 1e-3);
+  assert.equal(j.metric, 'rx_mpps');
+  const nat = j.cells.find((c: { label: string }) => c.label.startsWith('nat/redis/local/async cores=1'));
+  assert.ok(Math.abs(nat.baseline.mean - 1.01 * 10e6) < 1e-3);
   assert.equal(nat.verdict, 'regressed');
 });

@@ -9,7 +9,7 @@ import { FINGERPRINT, SCENARIO, type CellSpec } from './fixtures.js';
 
 function set(cells: CellSpec[], name: string): SampleSet {
   return {
-    kind: 'run', path: `/runs/${name} <&"'>`, name, spec: 'gate', commit: null, fingerprint: FINGERPRINT, metric: 'rx_pps',
+    kind: 'run', path: `/runs/${name} <&"'>`, name, spec: 'gate', commit: null, fingerprint: FINGERPRINT, complete: true, metric: 'tx_mpps',
     cells: cells.map((c) => ({ key: c.key, values: c.values, failed: c.failed ?? 0 })),
   };
 }
@@ -34,7 +34,7 @@ test('junit: one testcase per compared, missing and new cell; the regression is 
   assert.equal(failed.length, 1);
   assert.equal(Number(suite.failures), 1);
   assert.equal((failed[0].failure as Record<string, string>).type, 'regression');
-  assert.equal(failed[0].classname, 'flexbench.nat.redis.local');
+  assert.equal(failed[0].classname, 'flexbench.nat.redis.local.async');
   assert.equal(skipped.length, 3); // inconclusive, missing, new
   assert.equal(Number(suite.skipped), 3);
   assert.equal(Number(suite.errors), 0);
