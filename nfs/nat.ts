@@ -1,0 +1,157 @@
+// NAT: a pool of (IP, port) pairs split into per-core chunks; a new flow takes the next pair of its core's
+// chunk, and every packet of the flow leaves with that source IP and port (checksums updated per RFC 1624),
+// MACs swapped. The flow -> pair mapping lives in FlexState map `natMap` so a new instance recovers it.
+import type { MapHandle } from '../runtime/state/api.js';
+import type { Burst, NetworkFunction, NfModule, NfOptions } from './types.js';
+import { FlowTable } from './flow-table.js';
+import { swapMacs } from './macswap.js';
+import { PROTO_TCP, PROTO_UDP, csumAdjust, flowKey, ipToLe, ipv4L4Offset, parseFlowKey, word32Delta, wordDelta } from './packet.js';
+
+export const NAT_MAP_ID = 'natMap';
+
+/** This core's share [lo, hi) of pool pair indices. */
+export function poolChunk(total: number, core: number, cores: number): [number, number] {
+  return [Math.floor((core * total) / cores), Math.floor(((core + 1) * total) / cores)];
+}
+
+class Nat implements NetworkFunction {
+  private readonly table = new FlowTable(1 << 15);
+  private newSrc = new Uint32Array(1 << 12);
+  private newPort = new Uint16Array(1 << 12);
+  private dIp = new Int32Array(1 << 12);
+  private dL4 = new Int32Array(1 << 12);
+  private flows = 0;
+  private next: number;
+  private readonly end: number;
+  private readonly nports: number;
+  private poolDrops = 0;
+
+  constructor(private readonly o: NfOptions, private readonly map: MapHandle | null) {
+    this.nports = o.natPorts.hi - o.natPorts.lo + 1;
+    [this.next, this.end] = poolChunk(o.natIps.count * this.nports, o.core, o.cores);
+  }
+
+  /** Pair index -> (ip, port). */
+  private pair(k: number): [number, number] {
+    return [(this.o.natIps.first + Math.floor(k / this.nports)) >>> 0, this.o.natPorts.lo + (k % this.nports)];
+  }
+
+  /** Registers a flow -> pair mapping in the flow table; returns the flow index. */
+  private addFlow(src: number, dst: number, ports: number, proto: number, k: number): number {
+    const f = this.flows++;
+    if (f === this.newSrc.length) this.growFlows();
+    const [ip, port] = this.pair(k);
+    const newSrc = ipToLe(ip);
+    const newPortLe = ((port & 255) << 8) | (port >>> 8);
+    this.newSrc[f] = newSrc;
+    this.newPort[f] = newPortLe;
+    const dIp = word32Delta(src, newSrc);
+    this.dIp[f] = dIp;
+    this.dL4[f] = dIp + wordDelta(ports & 0xffff, newPortLe); // pseudo-header source + source port
+    this.table.put(src, dst, ports, proto, f);
+    return f;
+  }
+
+  private growFlows(): void {
+    const n = this.newSrc.length * 2;
+    const g32 = (a: Uint32Array) => { const b = new Uint32Array(n); b.set(a); return b; };
+    const gi = (a: Int32Array) => { const b = new Int32Array(n); b.set(a); return b; };
+    const g16 = new Uint16Array(n);
+    g16.set(this.newPort);
+    this.newSrc = g32(this.newSrc);
+    this.newPort = g16;
+    this.dIp = gi(this.dIp);
+    this.dL4 = gi(this.dL4);
+  }
+
+  /** New flow: take the next pair of this core's chunk (-1 when the chunk is used up). */
+  private newFlow(src: number, dst: number, ports: number, proto: number): number {
+    if (this.next >= this.end) return -1;
+    const k = this.next++;
+    if (this.map !== null) {
+      const [ip, port] = this.pair(k);
+      this.map.setSlotNoWait(this.map.slot(flowKey(src, dst, ports, proto)), ip * 65536 + port);
+    }
+    return this.addFlow(src, dst, ports, proto, k);
+  }
+
+  /** Recovery: rebuild the flow table and the pool cursor from the mapping held in the store. */
+  async recover(): Promise<number> {
+    if (this.map === null) return 0;
+    const [keys, vals] = await this.map.entries();
+    let n = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const t = parseFlowKey(keys[i]);
+      if (t === null) continue;
+      const ip = Math.floor(vals[i] / 65536);
+      const port = vals[i] % 65536;
+      const k = (ip - this.o.natIps.first) * this.nports + (port - this.o.natPorts.lo);
+      if (this.table.get(t[0], t[1], t[2], t[3]) >= 0) continue;
+      this.addFlow(t[0], t[1], t[2], t[3], k);
+      if (k >= this.next) this.next = k + 1;
+      n++;
+    }
+    return n;
+  }
+
+  process(b: Burst): number {
+    const u8 = b.u8;
+    const u16 = b.u16;
+    const u32 = b.u32;
+    const len = b.len;
+    const table = this.table;
+    let sent = 0;
+    for (let i = 0, n = b.count; i < n; i++) {
+      const ip = ipv4L4Offset(b, i);
+      if (ip < 0) {
+        sent++; // not NAT-able (non-IPv4, fragments): forwarded untouched
+        continue;
+      }
+      const w = ip >> 2;
+      const l4 = ip + ((u8[ip] & 15) << 2);
+      const proto = u8[ip + 9];
+      const src = u32[w + 3];
+      const dst = u32[w + 4];
+      const ports = u32[l4 >> 2];
+      let f = table.get(src, dst, ports, proto);
+      if (f < 0) {
+        f = this.newFlow(src, dst, ports, proto);
+        if (f < 0) {
+          len[i] = 0; // pool chunk exhausted: the paper's per-core starvation
+          this.poolDrops++;
+          continue;
+        }
+      }
+      u32[w + 3] = this.newSrc[f];
+      const hc = (ip + 10) >> 1;
+      u16[hc] = csumAdjust(u16[hc], this.dIp[f]);
+      u16[l4 >> 1] = this.newPort[f];
+      if (proto === PROTO_TCP) {
+        const c = (l4 + 16) >> 1;
+        u16[c] = csumAdjust(u16[c], this.dL4[f]);
+      } else if (proto === PROTO_UDP) {
+        const c = (l4 + 6) >> 1;
+        const old = u16[c];
+        if (old !== 0) {
+          const nc = csumAdjust(old, this.dL4[f]);
+          u16[c] = nc === 0 ? 0xffff : nc; // 0 means "no checksum" in UDP
+        }
+      }
+      sent++;
+    }
+    swapMacs(b);
+    return sent;
+  }
+
+  stats(): Record<string, number> {
+    return { flows: this.flows, pool_left: this.end - this.next, pool_drops: this.poolDrops };
+  }
+}
+
+export const nf: NfModule = {
+  async createNf(ctx, opts) {
+    const nat = new Nat(opts, ctx ? ctx.map(NAT_MAP_ID) : null);
+    await nat.recover();
+    return nat;
+  },
+};

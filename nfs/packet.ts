@@ -1,0 +1,73 @@
+// Header access for NFs over a burst's word views (frames are IP-aligned: the IPv4 header is 32-bit aligned).
+import type { Burst } from './types.js';
+
+/** EtherType IPv4 as read through the little-endian u16 view. */
+export const ETH_IPV4_LE = 0x0008;
+export const PROTO_TCP = 6;
+export const PROTO_UDP = 17;
+
+/** Byte offset of the IPv4 header of frame i, or -1 when it is not an unfragmented IPv4 TCP/UDP frame. */
+export function ipv4L4Offset(b: Burst, i: number): number {
+  const off = b.off[i];
+  const u8 = b.u8;
+  if (b.len[i] < 38 || b.u16[(off + 12) >> 1] !== ETH_IPV4_LE) return -1;
+  const ip = off + 14;
+  const vihl = u8[ip];
+  if (vihl >> 4 !== 4) return -1;
+  const proto = u8[ip + 9];
+  if (proto !== PROTO_TCP && proto !== PROTO_UDP) return -1;
+  if (((u8[ip + 6] & 0x3f) | u8[ip + 7]) !== 0) return -1; // fragments carry no ports
+  if (b.len[i] < 14 + (vihl & 15) * 4 + 8) return -1;
+  return ip;
+}
+
+/**
+ * RFC 1624 eq. 3: HC' = ~(~HC + ~m + m'), with the per-flow sum of (~m + m') precomputed in `d`.
+ * Works on byte-swapped words as well (one's-complement sums are byte-order independent).
+ */
+export function csumAdjust(hc: number, d: number): number {
+  let s = (~hc & 0xffff) + d;
+  s = (s & 0xffff) + (s >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
+  return ~s & 0xffff;
+}
+
+/** ~m + m' for one 16-bit word change. */
+export function wordDelta(oldWord: number, newWord: number): number {
+  return (~oldWord & 0xffff) + newWord;
+}
+
+/** ~m + m' summed over the two 16-bit halves of a 32-bit word change (as read through u32, little-endian). */
+export function word32Delta(oldW: number, newW: number): number {
+  return wordDelta(oldW & 0xffff, newW & 0xffff) + wordDelta(oldW >>> 16, newW >>> 16);
+}
+
+/** Dotted IPv4 of a u32 read little-endian from a frame (byte 0 = first octet). */
+export function leIpString(w: number): string {
+  return `${w & 255}.${(w >>> 8) & 255}.${(w >>> 16) & 255}.${w >>> 24}`;
+}
+
+/** Port value of a u16 read little-endian from a frame. */
+export function lePort(w: number): number {
+  return ((w & 255) << 8) | (w >>> 8);
+}
+
+/** Flow key for the state store: built once per new flow, never per packet. */
+export function flowKey(srcLe: number, dstLe: number, portsLe: number, proto: number): string {
+  return `${leIpString(srcLe)}:${lePort(portsLe & 0xffff)}>${leIpString(dstLe)}:${lePort(portsLe >>> 16)}/${proto}`;
+}
+
+/** Inverse of flowKey, for recovery: [srcLe, dstLe, portsLe, proto] or null. */
+export function parseFlowKey(k: string): [number, number, number, number] | null {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+):(\d+)>(\d+)\.(\d+)\.(\d+)\.(\d+):(\d+)\/(\d+)$/.exec(k);
+  if (!m) return null;
+  const n = m.slice(1).map(Number);
+  const le = (a: number, b: number, c: number, d: number) => (a | (b << 8) | (c << 16) | (d << 24)) >>> 0;
+  const swap = (p: number) => ((p & 255) << 8) | (p >>> 8);
+  return [le(n[0], n[1], n[2], n[3]), le(n[5], n[6], n[7], n[8]), ((swap(n[4]) | (swap(n[9]) << 16)) >>> 0), n[10]];
+}
+
+/** u32 little-endian word of an IPv4 address given as a number (a.b.c.d = a<<24|...). */
+export function ipToLe(ip: number): number {
+  return (((ip >>> 24) & 255) | (((ip >>> 16) & 255) << 8) | (((ip >>> 8) & 255) << 16) | ((ip & 255) << 24)) >>> 0;
+}
