@@ -1,0 +1,304 @@
+// `redis://host:port` and `redis+cluster://h:p,h:p` (ioredis): native types (INCRBY, HINCRBY, HSET
+// with many fields, RPUSH, SADD). Keys are the paper's `nf@ins@core@Type@id`; in a cluster the
+// partition part is a hash tag, `{nf@ins@core}@Type@id`, so one partition = one slot = one node.
+import { createHash } from 'node:crypto';
+import { Redis, Cluster } from 'ioredis';
+import type { Change, FlushBatch, FlushCost, Partition, Query, QueryResult, Snapshot, StoreConnection, StoreDriver, StructType } from '../driver.js';
+import { STRUCT_TYPES, emptySnapshot } from '../driver.js';
+import { FlexbenchError, EXIT } from '../../../harness/exit-codes.js';
+import { FLUSH_LUA } from './flush.lua.js';
+
+const FLUSH_SHA = createHash('sha1').update(FLUSH_LUA).digest('hex');
+
+export interface Address { host: string; port: number }
+
+/** Parse `redis://host:port` / `redis+cluster://h:p,h:p` into addresses, or throw naming the URL. */
+export function parseRedisUrl(url: string): { cluster: boolean; nodes: Address[] } {
+  const m = /^(redis|redis\+cluster):\/\/([^/?#]+)\/?$/.exec(url.trim());
+  const bad = (why: string) => new FlexbenchError(`store "${url}": malformed Redis URL (${why}); expected redis://host:port or redis+cluster://host:port,host:port`, EXIT.usage);
+  if (!m) throw bad('no host:port after the scheme');
+  const nodes = m[2]!.split(',').map((hp) => {
+    const i = hp.lastIndexOf(':');
+    const host = (i > 0 ? hp.slice(0, i) : hp).replace(/^\[|\]$/g, '');
+    const port = i > 0 ? Number(hp.slice(i + 1)) : 6379;
+    if (!host || !Number.isInteger(port) || port < 1 || port > 65535) throw bad(`bad address "${hp}"`);
+    return { host, port };
+  });
+  const cluster = m[1] === 'redis+cluster';
+  if (!cluster && nodes.length > 1) throw bad('several addresses need redis+cluster://');
+  return { cluster, nodes };
+}
+
+const num = (v: number) => (Number.isInteger(v) ? v.toFixed(0) : String(v));
+const respLen = (s: string) => { const b = Buffer.byteLength(s); return 1 + String(b).length + 2 + b + 2; };
+
+class RedisConnection implements StoreConnection {
+  private cost: FlushCost = { entries: 0, bytes: 0, roundTrips: 0 };
+  constructor(readonly url: string, private readonly r: Redis | Cluster, private readonly cluster: boolean) {}
+
+  private part(p: Partition): string {
+    const s = `${p.nf}@${p.instance}@${p.core}`;
+    return this.cluster ? `{${s}}` : s;
+  }
+  key(p: Partition, type: StructType, id: string): string {
+    return `${this.part(p)}@${type}@${id}`;
+  }
+  private seqKey(p: Partition): string {
+    return `${this.part(p)}@FlushSeq`;
+  }
+  private wrap(what: string, err: unknown): FlexbenchError {
+    if (err instanceof FlexbenchError) return err;
+    return new FlexbenchError(`store ${this.url}: ${what}: ${(err as Error).message}`, EXIT.environment, { cause: err });
+  }
+
+  async apply(p: Partition, c: Change): Promise<void> {
+    const k = this.key(p, c.type, c.id);
+    const r = this.r;
+    try {
+      if (c.op === 'delete') { await r.del(k); return; }
+      switch (c.type) {
+        case 'Value': await r.set(k, c.value); return;
+        case 'Counter':
+          if (c.op === 'set') await r.set(k, num(c.value));
+          else if (Number.isInteger(c.value)) await r.incrby(k, c.value);
+          else await r.incrbyfloat(k, c.value);
+          return;
+        case 'List':
+          if (c.op === 'setAt') await r.lset(k, c.index, c.value);
+          else if ('values' in c) await r.call(c.op === 'pushBack' ? 'RPUSH' : 'LPUSH', [k, ...c.values]);
+          else await r.call(c.op === 'popFront' ? 'LPOP' : 'RPOP', [k, c.count]);
+          return;
+        case 'Set':
+          if (c.op === 'insert') await r.sadd(k, c.values);
+          else await r.srem(k, c.values);
+          return;
+        case 'Map':
+        case 'CounterMap':
+          if (c.op === 'erase') await r.hdel(k, ...c.keys);
+          else if (c.op === 'set') await r.hset(k, c.keys.flatMap((f, i) => [f, num(c.values[i]!)]));
+          else if (c.keys.length === 1 && Number.isInteger(c.values[0])) await r.hincrby(k, c.keys[0]!, c.values[0]!);
+          else {
+            const pl = r.pipeline();
+            c.keys.forEach((f, i) => (Number.isInteger(c.values[i]) ? pl.hincrby(k, f, c.values[i]!) : pl.hincrbyfloat(k, f, c.values[i]!)));
+            await pl.exec();
+          }
+          return;
+      }
+    } catch (err) {
+      throw this.wrap(`${c.op} ${k}`, err);
+    }
+  }
+
+  async query(p: Partition, q: Query): Promise<QueryResult> {
+    const k = this.key(p, q.type, q.id);
+    const r = this.r;
+    try {
+      switch (q.type) {
+        case 'Value': return await r.get(k);
+        case 'Counter': { const v = await r.get(k); return v === null ? 0 : Number(v); }
+        case 'List':
+          if (q.op === 'size') return await r.llen(k);
+          if (q.op === 'items') return await r.lrange(k, 0, -1);
+          if (q.op === 'at') return await r.lindex(k, q.index);
+          return q.op === 'popFront' ? await r.lpop(k) : await r.rpop(k);
+        case 'Set':
+          if (q.op === 'size') return await r.scard(k);
+          if (q.op === 'items') return await r.smembers(k);
+          return (await r.sismember(k, (q as { value: string }).value)) === 1;
+        case 'Map':
+        case 'CounterMap': {
+          if (q.op === 'size') return await r.hlen(k);
+          if (q.op === 'has') return (await r.hexists(k, q.key)) === 1;
+          if (q.op === 'get') { const v = await r.hget(k, q.key); return v === null ? null : Number(v); }
+          if (q.op === 'entries') { const h = await r.hgetall(k); return [Object.keys(h), Object.values(h).map(Number)]; }
+          return null;
+        }
+      }
+    } catch (err) {
+      throw this.wrap(`${q.op} ${k}`, err);
+    }
+  }
+
+  /** Encode a batch as KEYS + ARGV of the flush script. */
+  encode(p: Partition, batch: FlushBatch): { keys: string[]; args: string[]; entries: number } {
+    const keys = [this.seqKey(p)];
+    const ki = new Map<string, number>();
+    const kidx = (type: StructType, id: string) => {
+      const k = this.key(p, type, id);
+      let i = ki.get(k);
+      if (i === undefined) { keys.push(k); ki.set(k, (i = keys.length)); }
+      return String(i);
+    };
+    const a: string[] = [String(batch.seq)];
+    let entries = 0;
+    for (const c of batch.changes) {
+      const k = kidx(c.type, c.id);
+      if (c.op === 'delete') { a.push('del', k, '1'); entries++; continue; }
+      switch (c.type) {
+        case 'Value': a.push('set', k, '1', c.value); entries++; break;
+        case 'Counter':
+          if (c.op === 'set') a.push('set', k, '1', num(c.value));
+          else a.push(Number.isInteger(c.value) ? 'incr' : 'incrf', k, '1', num(c.value));
+          entries++;
+          break;
+        case 'List':
+          if (c.op === 'pushBack' || c.op === 'pushFront') { a.push(c.op === 'pushBack' ? 'rpush' : 'lpush', k, String(c.values.length), ...c.values); entries += c.values.length; }
+          else if (c.op === 'popFront' || c.op === 'popBack') { a.push(c.op === 'popFront' ? 'lpop' : 'rpop', k, String(c.count)); entries += c.count; }
+          else if (c.op === 'setAt') { a.push('lset', k, '1', String(c.index), c.value); entries++; }
+          break;
+        case 'Set': a.push(c.op === 'insert' ? 'sadd' : 'srem', k, String(c.values.length), ...c.values); entries += c.values.length; break;
+        case 'Map':
+        case 'CounterMap':
+          if (c.op === 'erase') { a.push('hdel', k, String(c.keys.length), ...c.keys); entries += c.keys.length; break; }
+          {
+            const op = c.op === 'set' ? 'hset' : c.values.every(Number.isInteger) ? 'hincr' : 'hincrf';
+            a.push(op, k, String(c.keys.length));
+            for (let i = 0; i < c.keys.length; i++) a.push(c.keys[i]!, num(c.values[i]!));
+            entries += c.keys.length;
+          }
+          break;
+      }
+    }
+    return { keys, args: a, entries };
+  }
+
+  async flush(p: Partition, batch: FlushBatch): Promise<'applied' | 'duplicate'> {
+    const { keys, args, entries } = this.encode(p, batch);
+    let bytes = respLen('EVALSHA') + respLen(FLUSH_SHA) + respLen(String(keys.length)) + `*${3 + keys.length + args.length}\r\n`.length;
+    for (const s of keys) bytes += respLen(s);
+    for (const s of args) bytes += respLen(s);
+    let res: unknown;
+    let roundTrips = 1;
+    try {
+      try {
+        res = await this.r.call('EVALSHA', [FLUSH_SHA, keys.length].concat(keys, args));
+      } catch (err) {
+        if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
+        // first flush after a (re)start of the server: send the script body once
+        roundTrips++;
+        res = await this.r.call('EVAL', [FLUSH_LUA, keys.length].concat(keys, args));
+      }
+    } catch (err) {
+      throw this.wrap(`flush seq ${batch.seq} (${entries} entries)`, err);
+    }
+    this.cost = { entries, bytes, roundTrips };
+    return res === 1 ? 'applied' : 'duplicate';
+  }
+
+  lastFlushCost(): FlushCost {
+    return this.cost;
+  }
+
+  async lastSeq(p: Partition): Promise<number> {
+    try {
+      return Number((await this.r.get(this.seqKey(p))) ?? 0);
+    } catch (err) {
+      throw this.wrap('read flush sequence', err);
+    }
+  }
+
+  /** every key of the partition (a cluster keeps it on one node; scanning each master is simplest) */
+  private async partitionKeys(p: Partition): Promise<string[]> {
+    const pattern = `${this.part(p).replace(/[*?[\]\\]/g, '\\$&')}@*`;
+    const nodes = this.r instanceof Cluster ? this.r.nodes('master') : [this.r];
+    const out: string[] = [];
+    for (const n of nodes) {
+      let cursor = '0';
+      do {
+        const [next, ks] = await n.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        out.push(...ks);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+    return out;
+  }
+
+  async loadPartition(p: Partition): Promise<Snapshot> {
+    const snap = emptySnapshot();
+    try {
+      const prefix = `${this.part(p)}@`;
+      for (const k of await this.partitionKeys(p)) {
+        const rest = k.slice(prefix.length);
+        const at = rest.indexOf('@');
+        const type = rest.slice(0, at) as StructType;
+        const id = rest.slice(at + 1);
+        if (at < 0 || !STRUCT_TYPES.includes(type)) continue;
+        if (type === 'Value') { const v = await this.r.get(k); if (v !== null) snap.values[id] = v; }
+        else if (type === 'Counter') { const v = await this.r.get(k); if (v !== null) snap.counters[id] = Number(v); }
+        else if (type === 'List') snap.lists[id] = await this.r.lrange(k, 0, -1);
+        else if (type === 'Set') snap.sets[id] = await this.r.smembers(k);
+        else {
+          const h = await this.r.hgetall(k);
+          (type === 'Map' ? snap.maps : snap.counterMaps)[id] = [Object.keys(h), Object.values(h).map(Number)];
+        }
+      }
+    } catch (err) {
+      throw this.wrap('load partition', err);
+    }
+    return snap;
+  }
+
+  async dropPartition(p: Partition): Promise<void> {
+    try {
+      const ks = await this.partitionKeys(p);
+      for (let i = 0; i < ks.length; i += 500) await this.r.del(...ks.slice(i, i + 500));
+    } catch (err) {
+      throw this.wrap('drop partition', err);
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.r.quit();
+    } catch {
+      this.r.disconnect();
+    }
+  }
+}
+
+function numOpt(options: Record<string, unknown>, name: string, dflt: number): number {
+  const v = options[name];
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !(v > 0)) throw new FlexbenchError(`redis driver option ${name} must be a positive number, got ${JSON.stringify(v)}`, EXIT.usage);
+  return v;
+}
+
+async function connect(url: string, options: Record<string, unknown>): Promise<RedisConnection> {
+  const { cluster, nodes } = parseRedisUrl(url);
+  const connectTimeout = numOpt(options, 'connectTimeoutMs', 2000);
+  const commandTimeout = numOpt(options, 'commandTimeoutMs', 5000);
+  const maxBackoff = numOpt(options, 'reconnectMaxMs', 1000);
+  // No offline queue and no resend: a command either reaches a live connection or fails at once,
+  // so the flusher (which retries with the same sequence number) is the only one that resends.
+  const common = {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout,
+    commandTimeout,
+    retryStrategy: (times: number) => Math.min(20 * 2 ** Math.min(times, 10), maxBackoff),
+  };
+  const r = cluster
+    ? new Cluster(nodes, { lazyConnect: true, enableOfflineQueue: false, enableReadyCheck: true, clusterRetryStrategy: common.retryStrategy, redisOptions: common })
+    : new Redis({ host: nodes[0]!.host, port: nodes[0]!.port, ...common });
+  r.on('error', () => {}); // reported through the failing command; ioredis would otherwise log
+  const where = nodes.map((n) => `${n.host}:${n.port}`).join(',');
+  try {
+    await Promise.race([
+      r.connect(),
+      new Promise((_, rej) => setTimeout(() => rej(new Error(`no answer within ${connectTimeout} ms`)), connectTimeout + 500).unref()),
+    ]);
+    await r.ping();
+  } catch (err) {
+    r.disconnect();
+    throw new FlexbenchError(`store ${url}: cannot reach Redis${cluster ? ' Cluster' : ''} at ${where}: ${(err as Error).message}`, EXIT.environment);
+  }
+  return new RedisConnection(url.trim(), r, cluster);
+}
+
+export const drivers: Record<string, StoreDriver> = {
+  redis: { label: 'redis', inProcess: false, connect },
+  'redis+cluster': { label: 'redis+cluster', inProcess: false, connect },
+};
+export const driver = drivers.redis!;

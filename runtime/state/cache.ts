@@ -1,0 +1,390 @@
+// Async mode, packet side: the per-core local cache. Counters, maps and countermaps live in shared
+// typed arrays (slots); values, lists and sets in plain JS with an op log. Nothing here does I/O: a
+// swap hands the state thread everything changed since the last swap.
+import type { Change, Partition, Snapshot } from '../drivers/driver.js';
+import { structKey } from '../drivers/driver.js';
+import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
+import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, ValueHandle } from './api.js';
+import { C_CLEARED0, C_COUNT0, C_SLOTS, F_DIRTY, F_ERASE, F_SET, SlotViews, createSlotTable, type SlotTableInit } from './slots.js';
+
+/** partition control words: REQ = epoch the state thread asks for, ACK = epoch the packet side switched to */
+export const P_REQ = 0;
+export const P_ACK = 1;
+
+/** Everything the state thread needs after a swap, besides the shared buffers. */
+export interface SwapMessage {
+  tables: SlotTableInit[];
+  /** flat triples: table index, slot, key */
+  keys: (number | string)[];
+  ops: Change[];
+}
+
+const resolved = Promise.resolve();
+
+/** One slotted structure, packet side: current-buffer views swapped at each epoch. */
+export class LocalTable {
+  readonly v: SlotViews;
+  value: Float64Array;
+  present: Uint8Array;
+  delta: Float64Array;
+  abs: Float64Array;
+  flag: Uint8Array;
+  list: Int32Array;
+  n = 0;
+  b = 0;
+  readonly keys: string[] = [];
+  readonly index = new Map<string, number>();
+  constructor(readonly cache: PartitionCache, readonly init: SlotTableInit) {
+    this.v = new SlotViews(init);
+    this.value = this.v.value;
+    this.present = this.v.present;
+    this.delta = this.v.delta[0];
+    this.abs = this.v.abs[0];
+    this.flag = this.v.flag[0];
+    this.list = this.v.list[0];
+  }
+
+  use(b: number): void {
+    this.v.ctrl[C_COUNT0 + this.b] = this.n;
+    this.b = b;
+    this.n = 0;
+    this.delta = this.v.delta[b];
+    this.abs = this.v.abs[b];
+    this.flag = this.v.flag[b];
+    this.list = this.v.list[b];
+  }
+
+  slot(key: string): number {
+    const s = this.index.get(key);
+    if (s !== undefined) return s;
+    const n = this.keys.length;
+    if (n >= this.v.capacity && !this.v.grow(n + 1)) {
+      throw new FlexbenchError(`${this.init.type} ${this.init.id}: more than maxSlots=${this.v.capacity} keys on this core (raise maxSlots in the state config)`, EXIT.usage);
+    }
+    this.keys.push(key);
+    this.index.set(key, n);
+    this.v.ctrl[C_SLOTS] = n + 1;
+    this.cache.newKeys.push(this.init.index, n, key);
+    return n;
+  }
+
+  add(s: number, x: number): void {
+    this.value[s] += x;
+    this.present[s] = 1;
+    this.delta[s] += x;
+    if (this.flag[s] === 0) {
+      this.flag[s] = F_DIRTY;
+      this.list[this.n++] = s;
+    }
+  }
+
+  set(s: number, x: number): void {
+    this.value[s] = x;
+    this.present[s] = 1;
+    this.abs[s] = x;
+    this.delta[s] = 0;
+    if (this.flag[s] === 0) this.list[this.n++] = s;
+    this.flag[s] = F_DIRTY | F_SET;
+  }
+
+  erase(s: number): void {
+    this.value[s] = 0;
+    this.present[s] = 0;
+    this.delta[s] = 0;
+    if (this.flag[s] === 0) this.list[this.n++] = s;
+    this.flag[s] = F_DIRTY | F_ERASE;
+  }
+
+  clear(): void {
+    for (let i = 0; i < this.n; i++) {
+      const s = this.list[i];
+      this.flag[s] = 0;
+      this.delta[s] = 0;
+    }
+    this.n = 0;
+    this.value.fill(0);
+    this.present.fill(0);
+    this.v.ctrl[C_CLEARED0 + this.b] = 1;
+  }
+
+  /** recovery: take the store's contents as the cached state (no dirty marks) */
+  loadEntries(keys: string[], values: number[]): void {
+    this.value.fill(0);
+    this.present.fill(0);
+    for (let i = 0; i < keys.length; i++) {
+      const s = this.slot(keys[i]!);
+      this.value[s] = values[i]!;
+      this.present[s] = 1;
+    }
+  }
+
+  size(): number {
+    let n = 0;
+    const p = this.present;
+    for (let i = 0; i < this.keys.length; i++) n += p[i]!;
+    return n;
+  }
+
+  entries(): [string[], number[]] {
+    const ks: string[] = [];
+    const vs: number[] = [];
+    for (let i = 0; i < this.keys.length; i++) {
+      if (this.present[i]) {
+        ks.push(this.keys[i]!);
+        vs.push(this.value[i]!);
+      }
+    }
+    return [ks, vs];
+  }
+}
+
+export class PartitionCache {
+  readonly ctrl = new Int32Array(new SharedArrayBuffer(8));
+  epoch = 0;
+  readonly tables: LocalTable[] = [];
+  newTables: SlotTableInit[] = [];
+  newKeys: (number | string)[] = [];
+  ops: Change[] = [];
+  snapshot: Snapshot | null = null;
+  private readonly handles = new Map<string, unknown>();
+
+  constructor(readonly p: Partition, readonly maxSlots: number, private readonly ship: (m: SwapMessage) => void) {}
+
+  /** The packet loop's per-burst call: one Atomics load unless the state thread asked for a swap. */
+  poll(): void {
+    const req = Atomics.load(this.ctrl, P_REQ);
+    if (req !== this.epoch) this.swap(req);
+  }
+
+  swap(req: number): void {
+    const b = req & 1;
+    for (const t of this.tables) t.use(b);
+    this.epoch = req;
+    if (this.newTables.length || this.newKeys.length || this.ops.length) {
+      this.ship({ tables: this.newTables, keys: this.newKeys, ops: this.ops });
+      this.newTables = [];
+      this.newKeys = [];
+      this.ops = [];
+    }
+    Atomics.store(this.ctrl, P_ACK, req);
+    Atomics.notify(this.ctrl, P_ACK);
+  }
+
+  private table(type: 'Counter' | 'Map' | 'CounterMap', id: string): LocalTable {
+    const init = createSlotTable(this.tables.length, type, id, type === 'Counter' ? 1 : this.maxSlots);
+    const t = new LocalTable(this, init);
+    t.use(this.epoch & 1);
+    this.tables.push(t);
+    this.newTables.push(init);
+    return t;
+  }
+
+  private memo<T>(type: string, id: string, make: () => T): T {
+    const k = `${type}@${id}`;
+    let h = this.handles.get(k) as T | undefined;
+    if (!h) this.handles.set(k, (h = make()));
+    return h;
+  }
+
+  value(id: string): ValueHandle {
+    return this.memo('Value', id, () => new AsyncValue(this, id));
+  }
+  counter(id: string): CounterHandle {
+    return this.memo('Counter', id, () => new AsyncCounter(this, id, this.table('Counter', id)));
+  }
+  list(id: string): ListHandle {
+    return this.memo('List', id, () => new AsyncList(this, id));
+  }
+  set(id: string): SetHandle {
+    return this.memo('Set', id, () => new AsyncSet(this, id));
+  }
+  map(id: string): MapHandle {
+    return this.memo('Map', id, () => new AsyncMap(this, id, this.table('Map', id), 'Map'));
+  }
+  counterMap(id: string): CounterMapHandle {
+    return this.memo('CounterMap', id, () => new AsyncCounterMap(this, id, this.table('CounterMap', id), 'CounterMap'));
+  }
+
+  /** recovery: replace cached state by the snapshot (existing handles and those opened later) */
+  load(snap: Snapshot): void {
+    this.snapshot = snap;
+    for (const h of this.handles.values()) (h as { loadFrom(s: Snapshot): void }).loadFrom(snap);
+  }
+}
+
+class AsyncValue implements ValueHandle {
+  readonly key: string;
+  private v: string | null = null;
+  constructor(private readonly c: PartitionCache, readonly id: string) {
+    this.key = structKey(c.p, 'Value', id);
+    if (c.snapshot) this.loadFrom(c.snapshot);
+  }
+  loadFrom(s: Snapshot): void {
+    this.v = s.values[this.id] ?? null;
+  }
+  get() { return Promise.resolve(this.v); }
+  set(v: string) { this.setNoWait(v); return resolved; }
+  setNoWait(v: string) {
+    this.v = String(v);
+    this.c.ops.push({ type: 'Value', id: this.id, op: 'set', value: this.v });
+  }
+  delete() { this.deleteNoWait(); return resolved; }
+  deleteNoWait() {
+    this.v = null;
+    this.c.ops.push({ type: 'Value', id: this.id, op: 'delete' });
+  }
+}
+
+class AsyncCounter implements CounterHandle {
+  readonly key: string;
+  constructor(private readonly c: PartitionCache, readonly id: string, private readonly t: LocalTable) {
+    this.key = structKey(c.p, 'Counter', id);
+    t.slot('');
+    if (c.snapshot) this.loadFrom(c.snapshot);
+  }
+  loadFrom(s: Snapshot): void {
+    const v = s.counters[this.id];
+    this.t.loadEntries(v === undefined ? [] : [''], v === undefined ? [] : [v]);
+  }
+  get() { return Promise.resolve(this.t.value[0]!); }
+  peek() { return this.t.value[0]!; }
+  add(v = 1) { this.t.add(0, v); return resolved; }
+  addNoWait(v = 1) {
+    // inlined LocalTable.add: this is the hot path
+    const t = this.t;
+    t.value[0] += v;
+    t.present[0] = 1;
+    t.delta[0] += v;
+    if (t.flag[0] === 0) {
+      t.flag[0] = F_DIRTY;
+      t.list[t.n++] = 0;
+    }
+  }
+  set(v: number) { this.t.set(0, v); return resolved; }
+  setNoWait(v: number) { this.t.set(0, v); }
+  delete() { this.t.erase(0); return resolved; }
+  deleteNoWait() { this.t.erase(0); }
+}
+
+class AsyncList implements ListHandle {
+  readonly key: string;
+  private items_: string[] = [];
+  constructor(private readonly c: PartitionCache, readonly id: string) {
+    this.key = structKey(c.p, 'List', id);
+    if (c.snapshot) this.loadFrom(c.snapshot);
+  }
+  loadFrom(s: Snapshot): void {
+    this.items_ = [...(s.lists[this.id] ?? [])];
+  }
+  private log(op: 'pushBack' | 'pushFront', v: string): void {
+    const last = this.c.ops[this.c.ops.length - 1];
+    // consecutive pushes to one list travel as one change
+    if (last && last.type === 'List' && last.id === this.id && last.op === op) last.values.push(v);
+    else this.c.ops.push({ type: 'List', id: this.id, op, values: [v] });
+  }
+  private pop(op: 'popFront' | 'popBack'): string | null {
+    if (this.items_.length === 0) return null;
+    const v = op === 'popFront' ? this.items_.shift()! : this.items_.pop()!;
+    const last = this.c.ops[this.c.ops.length - 1];
+    if (last && last.type === 'List' && last.id === this.id && last.op === op) last.count++;
+    else this.c.ops.push({ type: 'List', id: this.id, op, count: 1 });
+    return v;
+  }
+  pushBack(v: string) { this.pushBackNoWait(v); return resolved; }
+  pushBackNoWait(v: string) { v = String(v); this.items_.push(v); this.log('pushBack', v); }
+  pushFront(v: string) { this.pushFrontNoWait(v); return resolved; }
+  pushFrontNoWait(v: string) { v = String(v); this.items_.unshift(v); this.log('pushFront', v); }
+  popFront() { return Promise.resolve(this.pop('popFront')); }
+  popBack() { return Promise.resolve(this.pop('popBack')); }
+  at(i: number) { return Promise.resolve(this.items_[i < 0 ? this.items_.length + i : i] ?? null); }
+  setAt(i: number, v: string) { try { this.setAtNoWait(i, v); return resolved; } catch (e) { return Promise.reject(e); } }
+  setAtNoWait(i: number, v: string) {
+    const j = i < 0 ? this.items_.length + i : i;
+    if (j < 0 || j >= this.items_.length) throw new FlexbenchError(`${this.key}: index ${i} out of range (size ${this.items_.length})`, EXIT.usage);
+    this.items_[j] = String(v);
+    this.c.ops.push({ type: 'List', id: this.id, op: 'setAt', index: j, value: String(v) });
+  }
+  size() { return Promise.resolve(this.items_.length); }
+  items() { return Promise.resolve([...this.items_]); }
+  clear() { this.clearNoWait(); return resolved; }
+  clearNoWait() { this.items_ = []; this.c.ops.push({ type: 'List', id: this.id, op: 'delete' }); }
+}
+
+class AsyncSet implements SetHandle {
+  readonly key: string;
+  private s = new Set<string>();
+  constructor(private readonly c: PartitionCache, readonly id: string) {
+    this.key = structKey(c.p, 'Set', id);
+    if (c.snapshot) this.loadFrom(c.snapshot);
+  }
+  loadFrom(s: Snapshot): void {
+    this.s = new Set(s.sets[this.id] ?? []);
+  }
+  private log(op: 'insert' | 'erase', v: string): void {
+    const last = this.c.ops[this.c.ops.length - 1];
+    if (last && last.type === 'Set' && last.id === this.id && last.op === op) last.values.push(v);
+    else this.c.ops.push({ type: 'Set', id: this.id, op, values: [v] });
+  }
+  insert(v: string) { this.insertNoWait(v); return resolved; }
+  insertNoWait(v: string) { v = String(v); if (!this.s.has(v)) { this.s.add(v); this.log('insert', v); } }
+  erase(v: string) { this.eraseNoWait(v); return resolved; }
+  eraseNoWait(v: string) { v = String(v); if (this.s.delete(v)) this.log('erase', v); }
+  contains(v: string) { return Promise.resolve(this.s.has(String(v))); }
+  size() { return Promise.resolve(this.s.size); }
+  items() { return Promise.resolve([...this.s]); }
+  clear() { this.clearNoWait(); return resolved; }
+  clearNoWait() { this.s.clear(); this.c.ops.push({ type: 'Set', id: this.id, op: 'delete' }); }
+}
+
+class AsyncMap implements MapHandle {
+  readonly key: string;
+  constructor(protected readonly c: PartitionCache, readonly id: string, protected readonly t: LocalTable, private readonly type: 'Map' | 'CounterMap') {
+    this.key = structKey(c.p, type, id);
+    if (c.snapshot) this.loadFrom(c.snapshot);
+  }
+  loadFrom(s: Snapshot): void {
+    const e = (this.type === 'Map' ? s.maps : s.counterMaps)[this.id];
+    this.t.loadEntries(e?.[0] ?? [], e?.[1] ?? []);
+  }
+  slot(key: string) { return this.t.slot(String(key)); }
+  keyOf(slot: number) { return this.t.keys[slot]!; }
+  get(key: string) {
+    const s = this.t.index.get(String(key));
+    return Promise.resolve(s !== undefined && this.t.present[s] ? this.t.value[s]! : null);
+  }
+  set(key: string, v: number) { this.t.set(this.slot(key), v); return resolved; }
+  setNoWait(key: string, v: number) { this.t.set(this.slot(key), v); }
+  setSlotNoWait(s: number, v: number) { this.t.set(s, v); }
+  erase(key: string) { this.eraseNoWait(key); return resolved; }
+  eraseNoWait(key: string) {
+    const s = this.t.index.get(String(key));
+    if (s !== undefined && this.t.present[s]) this.t.erase(s);
+  }
+  eraseSlotNoWait(s: number) { if (this.t.present[s]) this.t.erase(s); }
+  contains(key: string) {
+    const s = this.t.index.get(String(key));
+    return Promise.resolve(s !== undefined && this.t.present[s] === 1);
+  }
+  hasSlot(s: number) { return this.t.present[s] === 1; }
+  peekSlot(s: number) { return this.t.value[s]!; }
+  size() { return Promise.resolve(this.t.size()); }
+  entries() { return Promise.resolve(this.t.entries()); }
+  clear() { this.t.clear(); return resolved; }
+  clearNoWait() { this.t.clear(); }
+}
+
+class AsyncCounterMap extends AsyncMap implements CounterMapHandle {
+  addTo(key: string, v = 1) { this.t.add(this.slot(key), v); return resolved; }
+  addToNoWait(key: string, v = 1) { this.t.add(this.slot(key), v); }
+  addToSlotNoWait(s: number, v = 1) {
+    // inlined LocalTable.add: the hot path
+    const t = this.t;
+    t.value[s] += v;
+    t.present[s] = 1;
+    t.delta[s] += v;
+    if (t.flag[s] === 0) {
+      t.flag[s] = F_DIRTY;
+      t.list[t.n++] = s;
+    }
+  }
+}

@@ -1,0 +1,217 @@
+// openState: builds one core's StateContext for the configured mode: sync (straight to the store),
+// async with a dedicated state worker thread (default), or async flushed on the calling thread.
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { Partition, Snapshot, StoreConnection } from '../drivers/driver.js';
+import { resolveDriver } from '../drivers/registry.js';
+import { FlexbenchError, EXIT, type ExitCode } from '../../harness/exit-codes.js';
+import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, StateContext, StateStats, ValueHandle } from './api.js';
+import { parseStateConfig, type StateConfig, type StateConfigInput } from './config.js';
+import { PartitionCache, P_REQ, type SwapMessage } from './cache.js';
+import { Collector } from './collector.js';
+import { SyncHandles, SyncLink } from './sync.js';
+
+export async function openStateContext(input: StateConfig | StateConfigInput, core: number): Promise<StateContext> {
+  const config = parseStateConfig(input);
+  if (!Number.isInteger(core) || core < 0) throw new FlexbenchError(`openState: core must be an integer >= 0, got ${core}`, EXIT.usage);
+  const p: Partition = { nf: config.nf, instance: config.instance, core };
+  const driver = await resolveDriver(config.store);
+  if (config.mode === 'sync') return new SyncContext(config, p, await driver.connect(config.store, config.driver));
+  if (driver.inProcess || config.flusher === 'thread') {
+    const conn = await driver.connect(config.store, config.driver);
+    try {
+      return new ThreadContext(config, p, conn, await conn.lastSeq(p));
+    } catch (err) {
+      await conn.close().catch(() => {});
+      throw err;
+    }
+  }
+  return WorkerContext.open(config, p);
+}
+
+const emptyStats = (): StateStats => ({ flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, last: null, lastError: null });
+
+abstract class BaseContext {
+  protected closed = false;
+  constructor(readonly config: StateConfig, readonly partition: Partition) {}
+  protected live(): void {
+    if (this.closed) throw new FlexbenchError(`state context ${this.partition.nf}@${this.partition.instance}@${this.partition.core} is closed`, EXIT.usage);
+  }
+}
+
+class SyncContext extends BaseContext implements StateContext {
+  readonly mode = 'sync' as const;
+  private readonly link: SyncLink;
+  private readonly h: SyncHandles;
+  constructor(config: StateConfig, p: Partition, private readonly conn: StoreConnection) {
+    super(config, p);
+    this.link = new SyncLink(conn, p);
+    this.h = new SyncHandles(this.link);
+  }
+  value(id: string): ValueHandle { this.live(); return this.h.value(id); }
+  counter(id: string): CounterHandle { this.live(); return this.h.counter(id); }
+  list(id: string): ListHandle { this.live(); return this.h.list(id); }
+  set(id: string): SetHandle { this.live(); return this.h.set(id); }
+  map(id: string): MapHandle { this.live(); return this.h.map(id); }
+  counterMap(id: string): CounterMapHandle { this.live(); return this.h.counterMap(id); }
+  poll(): void {}
+  flush(): Promise<void> { return this.link.settle(); }
+  flushNoWait(): void {}
+  // the store is the state in sync mode: nothing to pull, but wait for sends in flight
+  load(): Promise<void> { return this.link.settle(); }
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.link.settle();
+    } finally {
+      await this.conn.close();
+    }
+  }
+  async stats(): Promise<StateStats> { return emptyStats(); }
+}
+
+abstract class AsyncContext extends BaseContext {
+  readonly mode = 'async' as const;
+  protected abstract readonly cache: PartitionCache;
+  value(id: string): ValueHandle { this.live(); return this.cache.value(id); }
+  counter(id: string): CounterHandle { this.live(); return this.cache.counter(id); }
+  list(id: string): ListHandle { this.live(); return this.cache.list(id); }
+  set(id: string): SetHandle { this.live(); return this.cache.set(id); }
+  map(id: string): MapHandle { this.live(); return this.cache.map(id); }
+  counterMap(id: string): CounterMapHandle { this.live(); return this.cache.counterMap(id); }
+  poll(): void { this.cache.poll(); }
+}
+
+/** Async mode, flushing on the calling thread from a timer (runs only when the packet loop yields). */
+class ThreadContext extends AsyncContext implements StateContext {
+  protected readonly cache: PartitionCache;
+  private readonly collector: Collector;
+  private readonly timer: NodeJS.Timeout;
+  private ticking = false;
+  constructor(config: StateConfig, p: Partition, private readonly conn: StoreConnection, seq: number) {
+    super(config, p);
+    this.cache = new PartitionCache(p, config.maxSlots, (m: SwapMessage) => this.collector.receive(m));
+    const cache = this.cache;
+    this.collector = new Collector(conn, p, seq, {
+      async swap() {
+        const e = cache.epoch + 1;
+        Atomics.store(cache.ctrl, P_REQ, e);
+        cache.swap(e);
+        return e;
+      },
+    });
+    this.timer = setInterval(() => {
+      if (this.ticking) return;
+      this.ticking = true;
+      this.collector.tick().finally(() => { this.ticking = false; });
+    }, config.flushMs);
+    this.timer.unref();
+  }
+  flush(): Promise<void> { this.live(); return this.collector.flushAll(); }
+  flushNoWait(): void { void this.collector.tick(); }
+  async load(): Promise<void> {
+    this.live();
+    await this.collector.flushAll();
+    this.cache.load(await this.conn.loadPartition(this.partition));
+  }
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.collector.close(this.config.closeTimeoutMs);
+  }
+  async stats(): Promise<StateStats> { return { ...this.collector.stats }; }
+}
+
+type Reply = { t: 'reply'; id: number; ok: true; value?: unknown } | { t: 'reply'; id: number; ok: false; message: string; exitCode: ExitCode };
+
+/** Async mode with a dedicated state worker thread per core: the paper's per-core state thread. */
+class WorkerContext extends AsyncContext implements StateContext {
+  protected readonly cache: PartitionCache;
+  private readonly pollTimer: NodeJS.Timeout;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private dead: Error | null = null;
+
+  static async open(config: StateConfig, p: Partition): Promise<WorkerContext> {
+    const { port1, port2 } = new MessageChannel();
+    const cache = new PartitionCache(p, config.maxSlots, (m: SwapMessage) => port1.postMessage(m));
+    const worker = new Worker(new URL('./state-worker.js', import.meta.url), {
+      workerData: { config, partition: p, ctrl: cache.ctrl.buffer, port: port2 },
+      transferList: [port2],
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onMsg = (m: Reply | { t: 'ready' }) => {
+        if (m.t === 'ready') { cleanup(); resolve(); }
+        else if (m.t === 'reply' && !m.ok) { cleanup(); reject(new FlexbenchError(m.message, m.exitCode)); }
+      };
+      const onErr = (e: Error) => { cleanup(); reject(e); };
+      const onExit = (code: number) => { cleanup(); reject(new FlexbenchError(`state worker for ${config.store} exited (${code}) before it was ready`, EXIT.environment)); };
+      const cleanup = () => { worker.off('message', onMsg); worker.off('error', onErr); worker.off('exit', onExit); };
+      worker.on('message', onMsg);
+      worker.on('error', onErr);
+      worker.on('exit', onExit);
+    }).catch(async (err) => {
+      await worker.terminate();
+      port1.close();
+      throw err;
+    });
+    return new WorkerContext(config, p, worker, port1, cache);
+  }
+
+  private constructor(config: StateConfig, p: Partition, private readonly worker: Worker, private readonly port: MessagePort, cache: PartitionCache) {
+    super(config, p);
+    this.cache = cache;
+    worker.on('message', (m: Reply | { t: 'poll' }) => {
+      if (m.t === 'poll') { this.cache.poll(); return; }
+      const r = this.pending.get(m.id);
+      if (!r) return;
+      this.pending.delete(m.id);
+      if (this.pending.size === 0) worker.unref();
+      if (m.ok) r.resolve(m.value);
+      else r.reject(new FlexbenchError(m.message, m.exitCode));
+    });
+    worker.on('error', (e) => this.die(e));
+    worker.on('exit', (code) => this.die(new FlexbenchError(`state worker for ${config.store} exited (${code})`, EXIT.environment)));
+    // whenever the packet loop yields, answer the state thread's swap requests
+    this.pollTimer = setInterval(() => this.cache.poll(), config.flushMs);
+    this.pollTimer.unref();
+    worker.unref();
+  }
+
+  private die(e: Error): void {
+    this.dead ??= e;
+    for (const r of this.pending.values()) r.reject(e);
+    this.pending.clear();
+  }
+
+  private rpc<T>(t: string): Promise<T> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    this.worker.ref();
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ t, id });
+    });
+  }
+
+  flush(): Promise<void> { this.live(); return this.rpc('flush'); }
+  flushNoWait(): void { this.live(); this.worker.postMessage({ t: 'tick' }); }
+  async load(): Promise<void> {
+    this.live();
+    this.cache.load(await this.rpc<Snapshot>('load'));
+  }
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.pollTimer);
+    try {
+      await this.rpc('close');
+    } finally {
+      this.dead ??= new Error('closed');
+      await this.worker.terminate();
+      this.port.close();
+    }
+  }
+  stats(): Promise<StateStats> { return this.rpc('stats'); }
+}

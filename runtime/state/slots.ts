@@ -1,0 +1,83 @@
+// Shared-memory layout of one slotted structure (counter = 1 slot, map, countermap) in async mode.
+// The packet thread writes values and deltas into the current of two buffers; the state thread
+// takes the other one after a swap. Growable SharedArrayBuffers: length-tracking views follow growth.
+import type { StructType } from '../drivers/driver.js';
+
+export const F_DIRTY = 1;
+export const F_SET = 2;
+export const F_ERASE = 4;
+
+/** per-table control words (Int32): dirty count and cleared flag per buffer, slot count */
+export const C_COUNT0 = 0;
+export const C_CLEARED0 = 2;
+export const C_SLOTS = 4;
+const CTRL_WORDS = 5;
+
+export interface SlotBuffers {
+  delta: SharedArrayBuffer;
+  abs: SharedArrayBuffer;
+  flag: SharedArrayBuffer;
+  list: SharedArrayBuffer;
+}
+
+/** What crosses to the state thread once per structure (postMessage). */
+export interface SlotTableInit {
+  index: number;
+  type: StructType;
+  id: string;
+  ctrl: SharedArrayBuffer;
+  value: SharedArrayBuffer;
+  present: SharedArrayBuffer;
+  bufs: [SlotBuffers, SlotBuffers];
+}
+
+const INITIAL = 64;
+
+// ES2024 growable SharedArrayBuffer (Node 20 has it; the ES2022 lib typings do not)
+type GrowableSab = SharedArrayBuffer & { readonly maxByteLength: number; grow(n: number): void };
+const Sab = SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => GrowableSab;
+
+function sab(bytesPerSlot: number, maxSlots: number, slots = INITIAL): SharedArrayBuffer {
+  return new Sab(bytesPerSlot * Math.min(slots, maxSlots), { maxByteLength: bytesPerSlot * maxSlots });
+}
+
+export function createSlotTable(index: number, type: StructType, id: string, maxSlots: number): SlotTableInit {
+  const buf = (): SlotBuffers => ({ delta: sab(8, maxSlots), abs: sab(8, maxSlots), flag: sab(1, maxSlots), list: sab(4, maxSlots) });
+  return { index, type, id, ctrl: new SharedArrayBuffer(CTRL_WORDS * 4), value: sab(8, maxSlots), present: sab(1, maxSlots), bufs: [buf(), buf()] };
+}
+
+/** Typed views over a table's buffers (each side builds its own). */
+export class SlotViews {
+  readonly ctrl: Int32Array;
+  readonly value: Float64Array;
+  readonly present: Uint8Array;
+  readonly delta: [Float64Array, Float64Array];
+  readonly abs: [Float64Array, Float64Array];
+  readonly flag: [Uint8Array, Uint8Array];
+  readonly list: [Int32Array, Int32Array];
+  constructor(readonly init: SlotTableInit) {
+    this.ctrl = new Int32Array(init.ctrl);
+    this.value = new Float64Array(init.value);
+    this.present = new Uint8Array(init.present);
+    this.delta = [new Float64Array(init.bufs[0].delta), new Float64Array(init.bufs[1].delta)];
+    this.abs = [new Float64Array(init.bufs[0].abs), new Float64Array(init.bufs[1].abs)];
+    this.flag = [new Uint8Array(init.bufs[0].flag), new Uint8Array(init.bufs[1].flag)];
+    this.list = [new Int32Array(init.bufs[0].list), new Int32Array(init.bufs[1].list)];
+  }
+
+  /** capacity in slots */
+  get capacity(): number {
+    return this.present.length;
+  }
+
+  /** grow every buffer to hold at least `slots` (packet side, on a new key only) */
+  grow(slots: number): boolean {
+    const max = (this.init.present as GrowableSab).maxByteLength;
+    if (slots > max) return false;
+    const n = Math.min(max, Math.max(slots, this.capacity * 2));
+    const all: [SharedArrayBuffer, number][] = [[this.init.value, 8], [this.init.present, 1]];
+    for (const b of this.init.bufs) all.push([b.delta, 8], [b.abs, 8], [b.flag, 1], [b.list, 4]);
+    for (const [s, w] of all) (s as GrowableSab).grow(n * w);
+    return true;
+  }
+}

@@ -1,0 +1,87 @@
+// The per-core state thread (async mode): asks the packet side for its delta buffer every flushMs,
+// merges it and pushes it to the store, so the packet loop never waits on I/O.
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { Partition } from '../drivers/driver.js';
+import { resolveDriver } from '../drivers/registry.js';
+import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
+import type { StateConfig } from './config.js';
+import { P_ACK, P_REQ, type SwapMessage } from './cache.js';
+import { Collector } from './collector.js';
+
+const { config, partition: p, ctrl: ctrlBuf, port } = workerData as { config: StateConfig; partition: Partition; ctrl: SharedArrayBuffer; port: MessagePort };
+const ctrl = new Int32Array(ctrlBuf);
+const parent = parentPort!;
+type WaitAsync = (a: Int32Array, i: number, v: number, t?: number) => { async: boolean; value: Promise<string> | string };
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+
+function errorReply(id: number, err: unknown) {
+  const e = err as Error;
+  return { t: 'reply', id, ok: false, message: e?.message ?? String(err), exitCode: err instanceof FlexbenchError ? err.exitCode : EXIT.environment };
+}
+
+let collector: Collector;
+try {
+  const driver = await resolveDriver(config.store);
+  const conn = await driver.connect(config.store, config.driver);
+  const seq = await conn.lastSeq(p).catch(async (err) => { await conn.close().catch(() => {}); throw err; });
+  let epoch = 0;
+  let wantPoll = 0;
+  collector = new Collector(conn, p, seq, {
+    async swap() {
+      const req = epoch + 1;
+      Atomics.store(ctrl, P_REQ, req);
+      // an explicit flush/close: the packet thread is idle awaiting us, so nudge it
+      if (wantPoll) parent.postMessage({ t: 'poll' });
+      for (;;) {
+        const a = Atomics.load(ctrl, P_ACK);
+        if (a === req) break;
+        const r = waitAsync(ctrl, P_ACK, a, 100);
+        if (r.async) await r.value;
+      }
+      epoch = req;
+      // messages posted before the ACK are already queued: drain them synchronously
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) collector.receive(m.message as SwapMessage);
+      return req;
+    },
+  });
+  let ticking = false;
+  const timer = setInterval(() => {
+    if (ticking) return;
+    ticking = true;
+    collector.tick().finally(() => { ticking = false; });
+  }, config.flushMs);
+
+  parent.on('message', async (m: { t: string; id: number }) => {
+    try {
+      if (m.t === 'tick') { void collector.tick(); return; }
+      if (m.t === 'stats') { parent.postMessage({ t: 'reply', id: m.id, ok: true, value: { ...collector.stats } }); return; }
+      wantPoll++;
+      try {
+        if (m.t === 'flush') {
+          await collector.flushAll();
+          parent.postMessage({ t: 'reply', id: m.id, ok: true });
+        } else if (m.t === 'load') {
+          await collector.flushAll();
+          parent.postMessage({ t: 'reply', id: m.id, ok: true, value: await conn.loadPartition(p) });
+        } else if (m.t === 'close') {
+          clearInterval(timer);
+          try {
+            await collector.close(config.closeTimeoutMs);
+            parent.postMessage({ t: 'reply', id: m.id, ok: true });
+          } catch (err) {
+            parent.postMessage(errorReply(m.id, new FlexbenchError(`final flush to ${config.store} failed after ${config.closeTimeoutMs} ms: ${(err as Error).message}`, EXIT.environment)));
+          }
+          parent.close();
+          port.close();
+        }
+      } finally {
+        wantPoll--;
+      }
+    } catch (err) {
+      parent.postMessage(errorReply(m.id, err));
+    }
+  });
+  parent.postMessage({ t: 'ready' });
+} catch (err) {
+  parent.postMessage(errorReply(0, err));
+}

@@ -1,0 +1,152 @@
+// Sync mode: every call goes to the store and is awaited (the paper's Sync Counter). NoWait calls
+// are sent without waiting; a failure surfaces on the next waiting call, flush() or close().
+import type { Change, Partition, Query, StoreConnection } from '../drivers/driver.js';
+import { structKey } from '../drivers/driver.js';
+import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
+import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, ValueHandle } from './api.js';
+
+export class SyncLink {
+  private inflight = new Set<Promise<void>>();
+  private failure: Error | null = null;
+  constructor(readonly conn: StoreConnection, readonly p: Partition) {}
+
+  private check(): void {
+    if (this.failure) {
+      const f = this.failure;
+      this.failure = null;
+      throw f;
+    }
+  }
+  async apply(c: Change): Promise<void> {
+    this.check();
+    await this.conn.apply(this.p, c);
+  }
+  applyNoWait(c: Change): void {
+    this.check();
+    const pr: Promise<void> = this.conn.apply(this.p, c).then(
+      () => { this.inflight.delete(pr); },
+      (e: Error) => { this.inflight.delete(pr); this.failure ??= e; },
+    );
+    this.inflight.add(pr);
+  }
+  async query<T>(q: Query): Promise<T> {
+    this.check();
+    return (await this.conn.query(this.p, q)) as T;
+  }
+  /** wait for every NoWait call sent so far */
+  async settle(): Promise<void> {
+    while (this.inflight.size) await Promise.all([...this.inflight]);
+    this.check();
+  }
+}
+
+const asyncOnly = (what: string) => new FlexbenchError(`${what} reads the local cache, which exists only in async mode (mode: async)`, EXIT.usage);
+
+class SyncValue implements ValueHandle {
+  readonly key: string;
+  constructor(private readonly l: SyncLink, readonly id: string) { this.key = structKey(l.p, 'Value', id); }
+  get() { return this.l.query<string | null>({ type: 'Value', id: this.id, op: 'get' }); }
+  set(v: string) { return this.l.apply({ type: 'Value', id: this.id, op: 'set', value: String(v) }); }
+  setNoWait(v: string) { this.l.applyNoWait({ type: 'Value', id: this.id, op: 'set', value: String(v) }); }
+  delete() { return this.l.apply({ type: 'Value', id: this.id, op: 'delete' }); }
+  deleteNoWait() { this.l.applyNoWait({ type: 'Value', id: this.id, op: 'delete' }); }
+}
+
+class SyncCounter implements CounterHandle {
+  readonly key: string;
+  constructor(private readonly l: SyncLink, readonly id: string) { this.key = structKey(l.p, 'Counter', id); }
+  get() { return this.l.query<number>({ type: 'Counter', id: this.id, op: 'get' }); }
+  add(v = 1) { return this.l.apply({ type: 'Counter', id: this.id, op: 'add', value: v }); }
+  addNoWait(v = 1) { this.l.applyNoWait({ type: 'Counter', id: this.id, op: 'add', value: v }); }
+  set(v: number) { return this.l.apply({ type: 'Counter', id: this.id, op: 'set', value: v }); }
+  setNoWait(v: number) { this.l.applyNoWait({ type: 'Counter', id: this.id, op: 'set', value: v }); }
+  delete() { return this.l.apply({ type: 'Counter', id: this.id, op: 'delete' }); }
+  deleteNoWait() { this.l.applyNoWait({ type: 'Counter', id: this.id, op: 'delete' }); }
+  peek(): number { throw asyncOnly(`${this.key}.peek()`); }
+}
+
+class SyncList implements ListHandle {
+  readonly key: string;
+  constructor(private readonly l: SyncLink, readonly id: string) { this.key = structKey(l.p, 'List', id); }
+  private c(op: 'pushBack' | 'pushFront', v: string): Change { return { type: 'List', id: this.id, op, values: [String(v)] }; }
+  pushBack(v: string) { return this.l.apply(this.c('pushBack', v)); }
+  pushBackNoWait(v: string) { this.l.applyNoWait(this.c('pushBack', v)); }
+  pushFront(v: string) { return this.l.apply(this.c('pushFront', v)); }
+  pushFrontNoWait(v: string) { this.l.applyNoWait(this.c('pushFront', v)); }
+  popFront() { return this.l.query<string | null>({ type: 'List', id: this.id, op: 'popFront' }); }
+  popBack() { return this.l.query<string | null>({ type: 'List', id: this.id, op: 'popBack' }); }
+  at(index: number) { return this.l.query<string | null>({ type: 'List', id: this.id, op: 'at', index }); }
+  setAt(index: number, v: string) { return this.l.apply({ type: 'List', id: this.id, op: 'setAt', index, value: String(v) }); }
+  setAtNoWait(index: number, v: string) { this.l.applyNoWait({ type: 'List', id: this.id, op: 'setAt', index, value: String(v) }); }
+  size() { return this.l.query<number>({ type: 'List', id: this.id, op: 'size' }); }
+  items() { return this.l.query<string[]>({ type: 'List', id: this.id, op: 'items' }); }
+  clear() { return this.l.apply({ type: 'List', id: this.id, op: 'delete' }); }
+  clearNoWait() { this.l.applyNoWait({ type: 'List', id: this.id, op: 'delete' }); }
+}
+
+class SyncSet implements SetHandle {
+  readonly key: string;
+  constructor(private readonly l: SyncLink, readonly id: string) { this.key = structKey(l.p, 'Set', id); }
+  insert(v: string) { return this.l.apply({ type: 'Set', id: this.id, op: 'insert', values: [String(v)] }); }
+  insertNoWait(v: string) { this.l.applyNoWait({ type: 'Set', id: this.id, op: 'insert', values: [String(v)] }); }
+  erase(v: string) { return this.l.apply({ type: 'Set', id: this.id, op: 'erase', values: [String(v)] }); }
+  eraseNoWait(v: string) { this.l.applyNoWait({ type: 'Set', id: this.id, op: 'erase', values: [String(v)] }); }
+  contains(v: string) { return this.l.query<boolean>({ type: 'Set', id: this.id, op: 'has', value: String(v) }); }
+  size() { return this.l.query<number>({ type: 'Set', id: this.id, op: 'size' }); }
+  items() { return this.l.query<string[]>({ type: 'Set', id: this.id, op: 'items' }); }
+  clear() { return this.l.apply({ type: 'Set', id: this.id, op: 'delete' }); }
+  clearNoWait() { this.l.applyNoWait({ type: 'Set', id: this.id, op: 'delete' }); }
+}
+
+class SyncMap implements MapHandle {
+  readonly key: string;
+  private readonly keys: string[] = [];
+  private readonly index = new Map<string, number>();
+  constructor(protected readonly l: SyncLink, readonly id: string, protected readonly type: 'Map' | 'CounterMap') { this.key = structKey(l.p, type, id); }
+  protected setChange(key: string, v: number): Change {
+    return this.type === 'Map' ? { type: 'Map', id: this.id, op: 'set', keys: [key], values: [v] } : { type: 'CounterMap', id: this.id, op: 'set', keys: [key], values: [v] };
+  }
+  get(key: string) { return this.l.query<number | null>({ type: this.type, id: this.id, op: 'get', key: String(key) }); }
+  set(key: string, v: number) { return this.l.apply(this.setChange(String(key), v)); }
+  setNoWait(key: string, v: number) { this.l.applyNoWait(this.setChange(String(key), v)); }
+  erase(key: string) { return this.l.apply({ type: this.type, id: this.id, op: 'erase', keys: [String(key)] }); }
+  eraseNoWait(key: string) { this.l.applyNoWait({ type: this.type, id: this.id, op: 'erase', keys: [String(key)] }); }
+  contains(key: string) { return this.l.query<boolean>({ type: this.type, id: this.id, op: 'has', key: String(key) }); }
+  size() { return this.l.query<number>({ type: this.type, id: this.id, op: 'size' }); }
+  entries() { return this.l.query<[string[], number[]]>({ type: this.type, id: this.id, op: 'entries' }); }
+  clear() { return this.l.apply({ type: this.type, id: this.id, op: 'delete' }); }
+  clearNoWait() { this.l.applyNoWait({ type: this.type, id: this.id, op: 'delete' }); }
+  slot(key: string): number {
+    key = String(key);
+    let s = this.index.get(key);
+    if (s === undefined) { s = this.keys.length; this.keys.push(key); this.index.set(key, s); }
+    return s;
+  }
+  keyOf(slot: number) { return this.keys[slot]!; }
+  setSlotNoWait(slot: number, v: number) { this.setNoWait(this.keys[slot]!, v); }
+  eraseSlotNoWait(slot: number) { this.eraseNoWait(this.keys[slot]!); }
+  hasSlot(_slot: number): boolean { throw asyncOnly(`${this.key}.hasSlot()`); }
+  peekSlot(_slot: number): number { throw asyncOnly(`${this.key}.peekSlot()`); }
+}
+
+class SyncCounterMap extends SyncMap implements CounterMapHandle {
+  addTo(key: string, v = 1) { return this.l.apply({ type: 'CounterMap', id: this.id, op: 'add', keys: [String(key)], values: [v] }); }
+  addToNoWait(key: string, v = 1) { this.l.applyNoWait({ type: 'CounterMap', id: this.id, op: 'add', keys: [String(key)], values: [v] }); }
+  addToSlotNoWait(slot: number, v = 1) { this.addToNoWait(this.keyOf(slot), v); }
+}
+
+export class SyncHandles {
+  private readonly handles = new Map<string, unknown>();
+  constructor(readonly link: SyncLink) {}
+  private memo<T>(k: string, make: () => T): T {
+    let h = this.handles.get(k) as T | undefined;
+    if (!h) this.handles.set(k, (h = make()));
+    return h;
+  }
+  value(id: string): ValueHandle { return this.memo(`Value@${id}`, () => new SyncValue(this.link, id)); }
+  counter(id: string): CounterHandle { return this.memo(`Counter@${id}`, () => new SyncCounter(this.link, id)); }
+  list(id: string): ListHandle { return this.memo(`List@${id}`, () => new SyncList(this.link, id)); }
+  set(id: string): SetHandle { return this.memo(`Set@${id}`, () => new SyncSet(this.link, id)); }
+  map(id: string): MapHandle { return this.memo(`Map@${id}`, () => new SyncMap(this.link, id, 'Map')); }
+  counterMap(id: string): CounterMapHandle { return this.memo(`CounterMap@${id}`, () => new SyncCounterMap(this.link, id, 'CounterMap')); }
+}
