@@ -1,0 +1,155 @@
+// The AF_PACKET fallback port: a TPACKET_V3 socket in a PACKET_FANOUT_HASH group (one per core).
+// The burst views the RX blocks in place; tx() copies each frame into the TX frame ring and kicks once.
+import type { Port } from '../port.js';
+import type { Burst } from '../burst.js';
+import type { NativeAddon, PacketSocket, PacketOptions } from './native.js';
+
+const TP_STATUS_USER = 1; // RX block: filled, owned by user space
+const TP_STATUS_KERNEL = 0;
+const TP_STATUS_SEND_REQUEST = 1; // TX frame: queued for the kernel
+const TP_STATUS_SENDING = 2;
+const TP_STATUS_WRONG_FORMAT = 4;
+const SPINS_BEFORE_SLEEP = 64;
+// tpacket_block_desc / tpacket_hdr_v1 and tpacket3_hdr field offsets (linux/if_packet.h)
+const BLK_STATUS = 8;
+const BLK_NUM_PKTS = 12;
+const BLK_FIRST = 16;
+const H_NEXT = 0;
+const H_SNAPLEN = 12;
+const H_LEN = 16;
+const H_STATUS = 20;
+const H_MAC = 24;
+
+export interface PacketPortConfig {
+  blockSize: number;
+  blockCount: number;
+  retireMs: number;
+  txFrameSize: number;
+  txFrameCount: number;
+}
+export const PACKET_DEFAULTS: PacketPortConfig = { blockSize: 1 << 18, blockCount: 32, retireMs: 1, txFrameSize: 2048, txFrameCount: 1024 };
+
+export class PacketPort implements Port {
+  readonly kind: string;
+  readonly burst: Burst;
+  readonly info: PacketSocket;
+  private readonly w: Int32Array;
+  private readonly u32: Uint32Array;
+  private blk = 0;
+  /** packets left in the current block (-1 = no block open) */
+  private left = -1;
+  private next = 0;
+  /** blocks fully handed out, released at the next rx() once their burst has been sent */
+  private finished = 0;
+  private txIdx = 0;
+  private idle = 0;
+  private dropsSoFar = 0;
+  private closed = false;
+  txFull = 0;
+  txWrongFormat = 0;
+
+  constructor(private readonly native: NativeAddon, iface: string, capacity: number, c: PacketPortConfig, fanoutGroup: number) {
+    const opts: PacketOptions = { ...c, fanoutGroup, fanout: 'hash' };
+    this.info = native.packetOpen(iface, opts);
+    this.kind = `af_packet:${iface}`;
+    const buf = this.info.buffer;
+    this.w = new Int32Array(buf);
+    this.u32 = new Uint32Array(buf);
+    this.burst = {
+      u8: new Uint8Array(buf),
+      u16: new Uint16Array(buf),
+      u32: this.u32,
+      off: new Int32Array(capacity),
+      len: new Int32Array(capacity),
+      capacity,
+      slotBytes: this.info.txFrameSize - this.info.txDataOffset,
+      count: 0,
+    };
+  }
+
+  private releaseFinished(): void {
+    const nb = this.info.blockCount;
+    const bs = this.info.blockSize;
+    for (let k = this.finished; k > 0; k--) {
+      const b = (this.blk - k + nb) % nb;
+      Atomics.store(this.w, (b * bs + BLK_STATUS) >> 2, TP_STATUS_KERNEL);
+    }
+    this.finished = 0;
+  }
+
+  rx(max: number): number {
+    this.releaseFinished();
+    const bs = this.info.blockSize;
+    const nb = this.info.blockCount;
+    const u32 = this.u32;
+    const b = this.burst;
+    let n = 0;
+    while (n < max) {
+      if (this.left <= 0) {
+        if (this.left === 0) {
+          // block done: hand it back after this burst is sent
+          this.finished++;
+          this.blk = (this.blk + 1) % nb;
+          this.left = -1;
+        }
+        const at = this.blk * bs;
+        if ((Atomics.load(this.w, (at + BLK_STATUS) >> 2) & TP_STATUS_USER) === 0) break;
+        this.left = u32[(at + BLK_NUM_PKTS) >> 2];
+        this.next = at + u32[(at + BLK_FIRST) >> 2];
+        continue;
+      }
+      const h = this.next;
+      b.off[n] = h + (u32[(h + H_MAC) >> 2] & 0xffff);
+      b.len[n] = u32[(h + H_SNAPLEN) >> 2];
+      n++;
+      this.left--;
+      this.next = h + u32[(h + H_NEXT) >> 2];
+    }
+    b.count = n;
+    if (n === 0 && ++this.idle >= SPINS_BEFORE_SLEEP) {
+      this.idle = 0;
+      this.native.packetPoll(this.info.handle, 1);
+    } else if (n > 0) this.idle = 0;
+    return n;
+  }
+
+  tx(): number {
+    const b = this.burst;
+    const i32 = this.w;
+    const { txOffset, txBlockSize, txFrameSize, txFramesPerBlock, txFrameCount, txDataOffset } = this.info;
+    let sent = 0;
+    for (let i = 0; i < b.count; i++) {
+      const len = b.len[i];
+      if (len <= 0) continue;
+      const idx = this.txIdx;
+      const fpb = (idx / txFramesPerBlock) | 0;
+      const frame = txOffset + fpb * txBlockSize + (idx - fpb * txFramesPerBlock) * txFrameSize;
+      const st = Atomics.load(i32, (frame + H_STATUS) >> 2);
+      if (st & (TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING)) {
+        this.txFull++;
+        continue;
+      }
+      if (st & TP_STATUS_WRONG_FORMAT) this.txWrongFormat++;
+      const src = b.off[i];
+      b.u8.copyWithin(frame + txDataOffset, src, src + (len < b.slotBytes ? len : b.slotBytes));
+      this.u32[(frame + H_LEN) >> 2] = len < b.slotBytes ? len : b.slotBytes;
+      Atomics.store(i32, (frame + H_STATUS) >> 2, TP_STATUS_SEND_REQUEST);
+      this.txIdx = idx + 1 === txFrameCount ? 0 : idx + 1;
+      sent++;
+    }
+    if (sent > 0) this.native.packetKick(this.info.handle);
+    return sent;
+  }
+
+  missed(): number {
+    if (!this.closed) this.dropsSoFar += this.native.packetStats(this.info.handle).drops;
+    return this.dropsSoFar;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.missed();
+    this.closed = true;
+    this.native.packetClose(this.info.handle);
+  }
+}
