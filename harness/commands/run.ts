@@ -1,11 +1,72 @@
-// Placeholder until its issue lands: the command exists so that --help lists it.
+// `flexbench run SPEC`: validate, expand the trial plan, run it on the spec's testbed, write results and figures.
 import type { CommandModule } from 'yargs';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
+import { loadSpec } from '../spec/load.js';
+import { runExperiment } from '../orchestrate/run.js';
 
-export const command: CommandModule = {
-  command: 'run',
-  describe: '(not built yet)',
-  handler: () => {
-    throw new FlexbenchError('`flexbench run` is not built yet', EXIT.usage);
+interface Args {
+  spec?: string;
+  out?: string;
+  'dry-run'?: boolean;
+  resume?: string;
+  json?: boolean;
+  profile?: string;
+  plots?: boolean;
+}
+
+export const command: CommandModule<object, Args> = {
+  command: 'run [spec]',
+  describe: 'run an experiment spec (or --resume an interrupted run) and draw its figures',
+  builder: (y) =>
+    y
+      .positional('spec', { type: 'string', describe: 'experiment spec (YAML), e.g. experiments/core-sweep.yaml' })
+      .option('out', { type: 'string', describe: 'results directory (default results/<run-id>)' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'print every trial, its commands and an ETA; run nothing' })
+      .option('resume', { type: 'string', describe: 'continue the run in DIR: only trials without a result run' })
+      .option('profile', { type: 'string', describe: 'apply a named profile of the spec (e.g. paper: the paper\'s full parameters)' })
+      .option('plots', { type: 'boolean', default: true, describe: 'draw the figures at the end (--no-plots to skip)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the outcome as one JSON line on stdout' })
+      .example('$0 run experiments/core-sweep.yaml', 'Figures 5 and 6 with the short default settings')
+      .example('$0 run experiments/core-sweep.yaml --profile paper', "the paper's full parameters (10 pcaps x 50,000 flows, 15 s trials)")
+      .example('$0 run experiments/testbed.yaml --dry-run', 'show the plan and ETA without running')
+      .example('$0 run --resume results/20261122T030000Z-core-sweep', 'finish an interrupted run')
+      .epilogue('Exit codes: 0 all trials ok (skips are fine), 1 some trials failed, 2 invalid spec or usage, 5 environment (tool or store missing), 130 interrupted (resume with --resume).'),
+  handler: async (a) => {
+    if (!a.spec && !a.resume) throw new FlexbenchError('name a spec to run, or --resume DIR', EXIT.usage);
+    if (a.spec && a.resume) throw new FlexbenchError('give either a spec or --resume DIR, not both (a resumed run keeps its own spec)', EXIT.usage);
+    if (a.resume && a.profile) throw new FlexbenchError('--profile cannot change a resumed run', EXIT.usage);
+    const loaded = a.spec ? await loadSpec(a.spec, { profile: a.profile ?? null }) : undefined;
+    // `flexbench run … --dry-run | head` closes stdout early: that is not an error
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(EXIT.ok);
+      throw e;
+    });
+    const ac = new AbortController();
+    let signals = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+      signals++;
+      if (signals === 1) {
+        process.stderr.write(`\nflexbench: ${sig}: stopping the current trial and the stores; results so far are kept (again to force)\n`);
+        ac.abort();
+      } else process.exit(EXIT.interrupted);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const r = await runExperiment({
+        loaded,
+        outDir: a.out,
+        resumeDir: a.resume,
+        dryRun: a['dry-run'],
+        json: a.json,
+        plots: a.plots,
+        signal: ac.signal,
+        command: `flexbench ${process.argv.slice(2).join(' ')}`,
+      });
+      process.exitCode = r.exitCode;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   },
 };

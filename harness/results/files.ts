@@ -11,7 +11,7 @@ export const RUN_JSON = 'run.json';
 export const TRIALS_JSONL = 'trials.jsonl';
 export const SUMMARY_CSV = 'summary.csv';
 
-export function writeAtomic(path: string, data: string): void {
+export function writeAtomic(path: string, data: string | Buffer): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   writeFileSync(tmp, data);

@@ -5,6 +5,7 @@ import type { SpecIssue, PathSeg } from './errors.js';
 import { formatPath, didYouMean } from './errors.js';
 import { loadTestbedModule } from '../testbeds/index.js';
 import { zodIssues } from './load.js';
+import { traitsOf } from '../plan/nfs.js';
 import type { z } from 'zod';
 
 export type Locate = (path: readonly PathSeg[], key: boolean) => { file: string; line: number; col: number; prefix: string };
@@ -17,8 +18,8 @@ export async function semanticIssues(spec: Spec, locate: Locate): Promise<SpecIs
   };
   const m = spec.matrix;
 
-  // "none" means no FlexState store at all: only testpmd runs without one.
-  const stateful = m.nfs.filter((n) => n !== 'testpmd');
+  // "none" means no FlexState store at all: only testpmd and macswap run without one.
+  const stateful = m.nfs.filter((n) => traitsOf(n).stateful);
   const noneAt = m.stores.indexOf('none');
   if (noneAt >= 0 && stateful.length > 0) {
     issue(['matrix', 'stores', noneAt], `store "none" runs without FlexState, but ${stateful.join(', ')} need${stateful.length === 1 ? 's' : ''} a store (hashmap, redis or cassandra)`);
@@ -38,8 +39,10 @@ export async function semanticIssues(spec: Spec, locate: Locate): Promise<SpecIs
       const values = Array.isArray(want) ? want : [want];
       values.forEach((v, j) => {
         const axis = axes[field] ?? [];
-        // testpmd runs with store none / location local whatever the axes say
-        const implicit = m.nfs.includes('testpmd') && ((field === 'store' && v === 'none') || (field === 'location' && v === 'local'));
+        // store-less NFs run with store none / location local / mode none; counter-sync/-async fix their mode
+        const storeless = m.nfs.some((n) => !traitsOf(n).stateful);
+        const fixedModes: string[] = m.nfs.map((n) => traitsOf(n).fixedMode).filter((x) => x !== null);
+        const implicit = (storeless && ((field === 'store' && v === 'none') || (field === 'location' && v === 'local'))) || (field === 'mode' && fixedModes.includes(v));
         if (!axis.includes(v) && !implicit) {
           const hint = didYouMean(v, axis);
           issue(['figures', i, 'filter', field, ...(Array.isArray(want) ? [j] : [])],

@@ -1,10 +1,13 @@
 // The one schema of an experiment spec; every type of the spec is inferred from it.
 import { z } from 'zod';
 
-export const NFS = ['testpmd', 'nat', 'lb', 'counter'] as const;
+/** testpmd is DPDK's (Figure 4); the rest are flexbench NFs run with `flexbench nf run --nf NAME`. */
+export const NFS = ['testpmd', 'macswap', 'nat', 'lb', 'counter-sync', 'counter-async'] as const;
 export const STORES = ['hashmap', 'redis', 'cassandra', 'none'] as const;
 export const LOCATIONS = ['local', 'remote'] as const;
 export const MODES = ['sync', 'async'] as const;
+/** trial modes: none for NFs without FlexState */
+export const TRIAL_MODES = ['sync', 'async', 'none'] as const;
 export const TESTBEDS = ['local', 'netns', 'lab'] as const;
 export const SERIES_FIELDS = ['nf', 'store', 'location', 'mode'] as const;
 export const METRIC_FIELDS = ['tx_mpps', 'rx_mpps'] as const;
@@ -59,7 +62,7 @@ export const figureSchema = z.strictObject({
   kind: z.enum(['lines', 'best']).default('lines'),
   /** which trials the figure shows */
   filter: z
-    .strictObject({ nf: oneOrMany(NFS).optional(), store: oneOrMany(STORES).optional(), location: oneOrMany(LOCATIONS).optional(), mode: oneOrMany(MODES).optional() })
+    .strictObject({ nf: oneOrMany(NFS).optional(), store: oneOrMany(STORES).optional(), location: oneOrMany(LOCATIONS).optional(), mode: oneOrMany(TRIAL_MODES).optional() })
     .default({}),
   /** the fields that make one line (or bar) */
   series: nonEmptyUnique(z.enum(SERIES_FIELDS)).default(['store', 'location']),

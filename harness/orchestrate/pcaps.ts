@@ -1,0 +1,75 @@
+// Pcaps are generated once per parameter set and cached under pcaps/<hash of the parameters>/ with their SHA-256s.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join, basename } from 'node:path';
+import type { Spec } from '../spec/schema.js';
+import type { PcapInfo } from '../results/format.js';
+import { writeAtomic } from '../results/files.js';
+import { FlexbenchError, EXIT } from '../exit-codes.js';
+
+/** Bump when the generator's output changes for the same parameters. */
+const GENERATOR = 'flexbench-pcap-v1';
+
+export function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+interface Manifest {
+  params: Record<string, unknown>;
+  files: { name: string; sha256: string }[];
+}
+
+export function pcapParams(spec: Spec) {
+  const t = spec.traffic;
+  return { generator: GENERATOR, flows: t.flows, files: t.files, frame_size: t.frame_size, seed: t.seed, proto: t.proto };
+}
+
+export function pcapCacheDir(cacheRoot: string, spec: Spec): string {
+  const key = createHash('sha256').update(JSON.stringify(pcapParams(spec))).digest('hex').slice(0, 16);
+  return join(cacheRoot, key);
+}
+
+/** The pcaps a dry run would use (paths only; nothing generated). */
+export function plannedPcaps(spec: Spec, cacheRoot: string): PcapInfo[] {
+  if (spec.traffic.pcaps) return spec.traffic.pcaps.map((p) => ({ name: basename(p), path: p, sha256: '', seed: null, flows: null, frame_size: spec.traffic.frame_size }));
+  const dir = pcapCacheDir(cacheRoot, spec);
+  const width = String(spec.traffic.files - 1).length;
+  return Array.from({ length: spec.traffic.files }, (_, i) => {
+    const name = `flows-${String(i).padStart(width, '0')}.pcap`;
+    return { name, path: join(dir, name), sha256: '', seed: spec.traffic.seed, flows: spec.traffic.flows, frame_size: spec.traffic.frame_size };
+  });
+}
+
+/** Generate (or reuse, after checking each file's SHA-256) the run's pcaps. */
+export async function ensurePcaps(spec: Spec, cacheRoot: string, log: (s: string) => void = () => {}): Promise<PcapInfo[]> {
+  if (spec.traffic.pcaps) {
+    return spec.traffic.pcaps.map((p) => {
+      if (!existsSync(p)) throw new FlexbenchError(`pcap ${p} does not exist`, EXIT.usage);
+      return { name: basename(p), path: p, sha256: sha256File(p), seed: null, flows: null, frame_size: spec.traffic.frame_size };
+    });
+  }
+  const dir = pcapCacheDir(cacheRoot, spec);
+  const manifestPath = join(dir, 'manifest.json');
+  const planned = plannedPcaps(spec, cacheRoot);
+  if (existsSync(manifestPath)) {
+    const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+    const ok = planned.every((p, i) => existsSync(p.path) && m.files[i]?.name === p.name && sha256File(p.path) === m.files[i].sha256);
+    if (ok) {
+      log(`pcaps: reusing ${planned.length} cached file(s) in ${dir}`);
+      return planned.map((p, i) => ({ ...p, sha256: m.files[i].sha256 }));
+    }
+    log(`pcaps: cache ${dir} does not match its manifest; regenerating`);
+  }
+  log(`pcaps: generating ${spec.traffic.files} file(s) of ${spec.traffic.flows} flows, ${spec.traffic.frame_size} B into ${dir}`);
+  // Generated into a temporary directory and renamed, so an interrupt never leaves a half cache.
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const { generatePcaps } = (await import('../../runtime/packet/generate.js')) as typeof import('../../runtime/packet/generate.js');
+  generatePcaps({ out: tmp, flows: spec.traffic.flows, files: spec.traffic.files, frameSize: spec.traffic.frame_size, seed: spec.traffic.seed, proto: spec.traffic.proto, prefix: 'flows' });
+  const files = planned.map((p) => ({ name: p.name, sha256: sha256File(join(tmp, p.name)) }));
+  writeAtomic(join(tmp, 'manifest.json'), `${JSON.stringify({ params: pcapParams(spec), files } satisfies Manifest, null, 2)}\n`);
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+  return planned.map((p, i) => ({ ...p, sha256: files[i].sha256 }));
+}

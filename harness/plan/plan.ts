@@ -1,0 +1,82 @@
+// Spec -> trial plan: every (store, location) group, NF, mode, core count, pcap file and repetition, in run order.
+import type { Spec } from '../spec/schema.js';
+import type { PlanTrial } from '../results/format.js';
+import { traitsOf } from './nfs.js';
+
+/** Trials are grouped by (store, location) so each store server starts once per group. */
+export interface PlanOptions {
+  /** why the testbed cannot run a trial (checked once per trial), or null */
+  skipReason?: (t: PlanTrial) => string | null;
+}
+
+export function trialId(t: Pick<PlanTrial, 'nf' | 'store' | 'location' | 'mode' | 'cores' | 'pcap_index' | 'repetition'>): string {
+  return `${t.nf}/${t.store}/${t.location}/${t.mode}/c${t.cores}/p${t.pcap_index}/r${t.repetition}`;
+}
+
+export function pcapCount(spec: Spec): number {
+  return spec.traffic.pcaps ? spec.traffic.pcaps.length : spec.traffic.files;
+}
+
+/** Reasons that hold on every testbed. */
+function intrinsicSkip(t: PlanTrial): string | null {
+  if (t.store === 'hashmap' && t.location === 'remote') return 'hashmap lives inside the NF process: it has no remote location';
+  return null;
+}
+
+export function expandPlan(spec: Spec, opts: PlanOptions = {}): PlanTrial[] {
+  const m = spec.matrix;
+  const files = pcapCount(spec);
+  const out: PlanTrial[] = [];
+  const push = (nf: string, store: string, location: string, mode: string) => {
+    for (const cores of m.cores) {
+      for (let p = 0; p < files; p++) {
+        for (let r = 0; r < m.repetitions; r++) {
+          const t: PlanTrial = {
+            trial_id: '', index: out.length, nf, store, location, mode, cores,
+            frame_size: spec.traffic.frame_size, testbed: spec.testbed, pcap_index: p, repetition: r, skip: null,
+          };
+          t.trial_id = trialId(t);
+          t.skip = intrinsicSkip(t) ?? opts.skipReason?.(t) ?? null;
+          out.push(t);
+        }
+      }
+    }
+  };
+  // NFs without FlexState (testpmd, macswap) run once, store-less, whatever the store/location/mode axes say.
+  for (const nf of m.nfs) if (!traitsOf(nf).stateful) push(nf, 'none', 'local', 'none');
+  const stateful = m.nfs.filter((n) => traitsOf(n).stateful);
+  for (const store of m.stores) {
+    if (store === 'none') continue;
+    for (const location of m.locations) {
+      for (const nf of stateful) {
+        const fixed = traitsOf(nf).fixedMode;
+        for (const mode of fixed ? [fixed] : m.modes) push(nf, store, location, mode);
+      }
+    }
+  }
+  return out;
+}
+
+/** Seconds a trial occupies beyond its warm-up and measured window (process start, stats, stop). */
+export const TRIAL_OVERHEAD_S = 1.5;
+/** Seconds to start a store server, by label (first start; later resets are near-free). */
+export const STORE_START_S: Record<string, number> = { redis: 1, cassandra: 45 };
+
+/** Estimated seconds for the runnable trials of a plan. */
+export function estimateSeconds(spec: Spec, plan: readonly PlanTrial[]): number {
+  const run = plan.filter((t) => !t.skip);
+  const perTrial = spec.traffic.warmup_s + spec.traffic.duration_s + TRIAL_OVERHEAD_S;
+  const groups = new Set(run.map((t) => `${t.store}@${t.location}`));
+  let s = run.length * perTrial;
+  for (const g of groups) s += STORE_START_S[g.split('@')[0]] ?? 0;
+  return s;
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = s % 60;
+  return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(r).padStart(2, '0')}s` : `${r}s`;
+}

@@ -1,0 +1,96 @@
+// The paper's figures as vega-lite specs, built from summary rows: x cores, y Mpps, one line per series, CI error bars.
+import type { TopLevelSpec } from 'vega-lite';
+import type { Figure } from '../spec/schema.js';
+import type { SummaryRow } from '../results/format.js';
+
+export const FONT = 'DejaVu Sans';
+
+export interface FigurePoint {
+  series: string;
+  nf: string;
+  cores: number;
+  mean: number;
+  low: number | null;
+  high: number | null;
+  n: number;
+}
+
+const matches = (want: string | readonly string[] | undefined, v: string) => want === undefined || (Array.isArray(want) ? want.includes(v) : want === v);
+
+/** Legend label of a row: the series fields joined the way the paper writes them (redis_local). */
+export function seriesLabel(fig: Figure, r: Pick<SummaryRow, 'nf' | 'store' | 'location' | 'mode'>): string {
+  return fig.series.map((f) => (f === 'mode' && r.mode !== 'none' ? `${r.mode}` : r[f])).join('_');
+}
+
+/** The rows a figure shows, as points (cells without a successful trial are left out). */
+export function figurePoints(fig: Figure, rows: readonly SummaryRow[]): FigurePoint[] {
+  return rows
+    .filter((r) => r.metric === fig.metric && r.mean !== null && r.n > 0)
+    .filter((r) => matches(fig.filter.nf, r.nf) && matches(fig.filter.store, r.store) && matches(fig.filter.location, r.location) && matches(fig.filter.mode, r.mode))
+    .map((r) => ({ series: seriesLabel(fig, r), nf: r.nf, cores: r.cores, mean: r.mean!, low: r.ci95_low, high: r.ci95_high, n: r.n }))
+    .sort((a, b) => a.series.localeCompare(b.series) || a.cores - b.cores);
+}
+
+/** For "best" figures: per series and NF, the core count with the highest mean (the paper's Figure 8). */
+export function bestPoints(points: readonly FigurePoint[]): FigurePoint[] {
+  const best = new Map<string, FigurePoint>();
+  for (const p of points) {
+    const k = `${p.nf}|${p.series}`;
+    const b = best.get(k);
+    if (!b || p.mean > b.mean) best.set(k, p);
+  }
+  return [...best.values()].sort((a, b) => a.nf.localeCompare(b.nf) || a.series.localeCompare(b.series));
+}
+
+const metricTitle = (fig: Figure) => (fig.metric === 'tx_mpps' ? 'Throughput, transmitted (Mpps)' : 'Throughput, received (Mpps)');
+
+function lineRateLayer(fig: Figure) {
+  if (fig.line_rate_mpps === null) return [];
+  return [
+    { data: { values: [{ y: fig.line_rate_mpps }] }, mark: { type: 'rule', strokeDash: [6, 4], color: '#555' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
+    {
+      data: { values: [{ y: fig.line_rate_mpps, label: `line rate ${fig.line_rate_mpps} Mpps` }] },
+      mark: { type: 'text', align: 'right', dy: -7, x: 'width', color: '#555', fontSize: 11 },
+      encoding: { y: { field: 'y', type: 'quantitative' }, text: { field: 'label' } },
+    },
+  ];
+}
+
+export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: string): TopLevelSpec | null {
+  const points = figurePoints(fig, rows);
+  if (points.length === 0) return null;
+  const top = Math.max(...points.map((p) => p.high ?? p.mean), fig.line_rate_mpps ?? 0) * 1.1;
+  const y = { field: 'mean', type: 'quantitative', title: metricTitle(fig), scale: { domain: [0, top], nice: true } } as const;
+  const common = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: fig.title, subtitle: subtitle ?? '', font: FONT, subtitleFont: FONT },
+    width: 520,
+    height: 320,
+    background: 'white',
+    config: { font: FONT, axis: { labelFont: FONT, titleFont: FONT, grid: true }, legend: { labelFont: FONT, titleFont: FONT } },
+  };
+  const tooltip = [{ field: 'series' }, { field: 'cores' }, { field: 'mean', format: '.3f' }, { field: 'n' }];
+  if (fig.kind === 'best') {
+    const best = bestPoints(points).map((p) => ({ ...p, label: `${p.series} (${p.cores} cores)` }));
+    return {
+      ...common,
+      data: { values: best },
+      layer: [
+        { mark: 'bar', encoding: { x: { field: 'nf', type: 'nominal', title: 'NF' }, xOffset: { field: 'series' }, y, color: { field: 'series', type: 'nominal', title: fig.series.join('_') }, tooltip: [...tooltip] } },
+        { mark: { type: 'errorbar', ticks: true }, encoding: { x: { field: 'nf', type: 'nominal' }, xOffset: { field: 'series' }, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } } },
+        ...lineRateLayer(fig),
+      ],
+    } as unknown as TopLevelSpec;
+  }
+  const cores = [...new Set(points.map((p) => p.cores))].sort((a, b) => a - b);
+  const x = { field: 'cores', type: 'quantitative', title: 'Cores', scale: { domain: [0, Math.max(...cores) + (cores.length > 1 ? 0 : 1)] }, axis: { values: cores, format: 'd' } } as const;
+  const color = { field: 'series', type: 'nominal', title: fig.series.join('_') } as const;
+  return {
+    ...common,
+    layer: [
+      { data: { values: points }, mark: { type: 'line', point: { filled: true, size: 50 } }, encoding: { x, y, color, tooltip } },
+      { data: { values: points.filter((p) => p.low !== null) }, mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' }, color } },
+      ...lineRateLayer(fig),
+    ],
+  } as unknown as TopLevelSpec;
+}

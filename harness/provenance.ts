@@ -1,0 +1,77 @@
+// Where a number came from: flexbench version and commit, and the fingerprint of the machine that measured it.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import type { Fingerprint } from './results/format.js';
+
+/** Repository root (dist/harness/provenance.js -> ../..). */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export function flexbenchVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function out(cmd: string, args: string[]): Promise<string | null> {
+  try {
+    const r = await execa(cmd, args, { reject: false, timeout: 5000, cwd: REPO_ROOT });
+    return r.exitCode === 0 ? r.stdout.trim() : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function gitState(): Promise<{ commit: string | null; dirty: boolean | null }> {
+  const commit = await out('git', ['rev-parse', 'HEAD']);
+  if (!commit) return { commit: null, dirty: null };
+  const status = await out('git', ['status', '--porcelain', '--untracked-files=no']);
+  return { commit, dirty: status === null ? null : status.length > 0 };
+}
+
+/** Version string of a locally installed store server; null when it is not installed. */
+export async function localStoreVersion(store: string): Promise<string | null> {
+  if (store === 'redis') {
+    const v = await out('redis-server', ['--version']);
+    return v?.match(/v=([\w.]+)/)?.[1] ?? v;
+  }
+  if (store === 'hashmap') return 'builtin';
+  if (store === 'cassandra') {
+    // the store module may know where its Cassandra lives; ask it if it says
+    try {
+      const mod = (await import('../runtime/stores/cassandra.js')) as { version?: () => Promise<string | null> | string | null };
+      if (typeof mod.version === 'function') return (await mod.version()) ?? null;
+    } catch {
+      /* not built */
+    }
+    return null;
+  }
+  return null;
+}
+
+export async function localDpdkVersion(): Promise<string | null> {
+  return (await out('pkg-config', ['--modversion', 'libdpdk'])) ?? (await out('dpkg-query', ['-W', '-f=${Version}', 'dpdk']));
+}
+
+/** Fingerprint of this machine as the node that runs the NF. */
+export async function localFingerprint(testbed: string, stores: readonly string[]): Promise<Fingerprint> {
+  const cpus = os.cpus();
+  const store_versions: Record<string, string | null> = {};
+  for (const s of [...new Set(stores)].sort()) if (s !== 'none') store_versions[s] = await localStoreVersion(s);
+  return {
+    cpu_model: cpus[0]?.model.trim() ?? 'unknown',
+    cores: os.availableParallelism(),
+    kernel: os.release(),
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    memory_gb: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    store_versions,
+    dpdk_version: await localDpdkVersion(),
+    testbed,
+    nic: null,
+  };
+}

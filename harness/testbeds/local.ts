@@ -1,0 +1,327 @@
+// The embedded testbed: everything on this machine. NFs run as `flexbench nf run … --json` processes replaying
+// the pcap in memory; testpmd replays it with net_pcap into net_null; stores are local servers from runtime/stores.
+import { existsSync, mkdirSync, createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import os from 'node:os';
+import { execa } from 'execa';
+import { FlexbenchError, EXIT } from '../exit-codes.js';
+import type { Spec } from '../spec/schema.js';
+import type { Fingerprint, PcapInfo, PlanTrial } from '../results/format.js';
+import { localFingerprint } from '../provenance.js';
+import { shellJoin } from '../hosts/host.js';
+import { testpmdArgv, pcapReplayVdev, TestpmdStatsParser, type TestpmdSnapshot } from '../tools/testpmd.js';
+import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext } from './testbed.js';
+
+/** Grace between SIGTERM and SIGKILL for every child. */
+const KILL_GRACE_MS = 3000;
+
+export function createTestbed(opts: TestbedOptions): Testbed {
+  return new LocalTestbed(opts);
+}
+
+/** Cumulative NF counters from `nf run`'s rate lines on stderr (one a second). */
+export interface NfProgress {
+  t: number;
+  rx_total: number;
+  tx_mpps: number;
+}
+const PROGRESS = /t=([\d.]+)s rx ([\d.]+) Mpps tx ([\d.]+) Mpps \(total rx (\d+)\)/;
+export function parseNfProgress(line: string): NfProgress | null {
+  const m = PROGRESS.exec(line);
+  return m ? { t: Number(m[1]), rx_total: Number(m[4]), tx_mpps: Number(m[3]) } : null;
+}
+
+/** The JSON line `flexbench nf run --json` ends with (fields the harness relies on). */
+interface NfRunJson {
+  rx_packets: number;
+  tx_packets: number;
+  dropped: number;
+  duration_s: number;
+  rx_mpps: number;
+  tx_mpps: number;
+  per_core: { core: number; rx_packets: number; tx_packets: number }[];
+}
+
+export function parseNfRunOutput(stdout: string): NfRunJson {
+  const last = stdout.trim().split('\n').pop() ?? '';
+  let j: Partial<NfRunJson>;
+  try {
+    j = JSON.parse(last) as Partial<NfRunJson>;
+  } catch {
+    throw new FlexbenchError(`nf run did not end with a JSON line (last line: ${JSON.stringify(last.slice(0, 200))})`, EXIT.environment);
+  }
+  for (const k of ['rx_packets', 'tx_packets', 'dropped', 'duration_s'] as const) {
+    if (typeof j[k] !== 'number') throw new FlexbenchError(`nf run JSON lacks a numeric "${k}": ${last.slice(0, 200)}`, EXIT.environment);
+  }
+  if (!Array.isArray(j.per_core)) throw new FlexbenchError(`nf run JSON lacks "per_core": ${last.slice(0, 200)}`, EXIT.environment);
+  return j as NfRunJson;
+}
+
+/**
+ * The measured window of an NF run that cannot skip its own warm-up: counters at the first rate line at or past
+ * the warm-up, subtracted from the final totals. rx is exact (the line carries the rx total); tx before the
+ * boundary is integrated from the per-second tx rates.
+ */
+export function measuredWindow(final: NfRunJson, progress: readonly NfProgress[], warmup_s: number) {
+  if (warmup_s <= 0) return { rx: final.rx_packets, tx: final.tx_packets, seconds: final.duration_s };
+  const idx = progress.findIndex((p) => p.t >= warmup_s);
+  if (idx < 0 || progress[idx].t >= final.duration_s) {
+    throw new FlexbenchError(`no rate line past the ${warmup_s}s warm-up in an NF run of ${final.duration_s}s: cannot separate warm-up from the measured window`, EXIT.environment);
+  }
+  const b = progress[idx];
+  let txBefore = 0;
+  let prevT = 0;
+  for (let i = 0; i <= idx; i++) {
+    txBefore += progress[i].tx_mpps * 1e6 * (progress[i].t - prevT);
+    prevT = progress[i].t;
+  }
+  return { rx: final.rx_packets - b.rx_total, tx: Math.max(0, final.tx_packets - Math.round(txBefore)), seconds: final.duration_s - b.t };
+}
+
+class LocalTestbed implements Testbed {
+  readonly kind = 'local';
+  private readonly cores = os.availableParallelism();
+  private readonly cli: string;
+  private readonly stores: StoreHandle[] = [];
+  private readonly trialControllers = new Set<AbortController>();
+  private nfWarmupFlag: boolean | null = null;
+
+  constructor(private readonly opts: TestbedOptions) {
+    this.cli = join(opts.root, 'bin', 'flexbench.js');
+  }
+
+  skipReason(t: PlanTrial): string | null {
+    if (t.location === 'remote') return 'the local testbed has one node: a remote store needs a second node (use testbed: netns or lab)';
+    if (t.nf === 'testpmd') {
+      if (t.cores + 1 > this.cores) return `testpmd needs ${t.cores + 1} lcores (1 main + ${t.cores} forwarding); this host has ${this.cores}`;
+    } else if (t.cores > this.cores) {
+      return `needs ${t.cores} cores; this host has ${this.cores} (never oversubscribed)`;
+    }
+    if (t.store !== 'none' && t.store !== 'hashmap' && !existsSync(new URL(`../../runtime/stores/${t.store}.js`, import.meta.url))) {
+      return `store server "${t.store}" is not available in this build (runtime/stores/${t.store}.ts is missing)`;
+    }
+    return null;
+  }
+
+  private nfArgs(t: PlanTrial, pcapPath: string, spec: Spec, storeUrl: string | null, warmupFlag: boolean): string[] {
+    const total = spec.traffic.duration_s + spec.traffic.warmup_s;
+    const a = ['nf', 'run', '--nf', t.nf, '--cores', String(t.cores), '--input', pcapPath];
+    if (spec.traffic.rate !== 'max') a.push('--port', 'offered', '--rate', String(spec.traffic.rate));
+    if (t.store !== 'none') {
+      a.push('--store', storeUrl ?? (t.store === 'hashmap' ? 'hashmap:' : `${t.store}://<started by the harness>`));
+      a.push('--nf-id', t.nf, '--instance', 'ins1', '--mode', t.mode, '--flush-ms', String(spec.state.flush_ms));
+    }
+    if (warmupFlag) a.push('--warmup', String(spec.traffic.warmup_s), '--duration', String(spec.traffic.duration_s));
+    else a.push('--duration', String(total));
+    a.push('--json');
+    return a;
+  }
+
+  private testpmdArgs(t: PlanTrial, pcapPath: string): string[] {
+    const lcores = Array.from({ length: t.cores + 1 }, (_, i) => i);
+    return testpmdArgv({
+      lcores,
+      nbCores: t.cores,
+      filePrefix: `flexbench-h3-${process.pid}-${t.index}`,
+      vdevs: [pcapReplayVdev(0, pcapPath), 'net_null0,no-rx=1'],
+      forwardMode: 'macswap',
+      statsPeriod: 1,
+      totalNumMbufs: 65536,
+      memoryMb: 1024,
+    });
+  }
+
+  describeTrial(t: PlanTrial, pcap: PcapInfo, spec: Spec): string[] {
+    if (t.nf === 'testpmd') return [shellJoin(this.testpmdArgs(t, pcap.path))];
+    return [shellJoin(['flexbench', ...this.nfArgs(t, pcap.path, spec, null, this.nfWarmupFlag ?? false)])];
+  }
+
+  async preflight(spec: Spec): Promise<void> {
+    if (spec.matrix.nfs.includes('testpmd')) {
+      const r = await execa('dpdk-testpmd', ['--version'], { reject: false, timeout: 10_000 }).catch((e: Error) => e);
+      if (r instanceof Error && (r as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new FlexbenchError('dpdk-testpmd is not installed (Debian package "dpdk"; see scripts/setup.sh)', EXIT.environment);
+      }
+    }
+    if (spec.matrix.nfs.some((n) => n !== 'testpmd')) {
+      if (!existsSync(this.cli)) throw new FlexbenchError(`${this.cli} is missing: build flexbench first (npm run build)`, EXIT.environment);
+      const help = await execa(process.execPath, [this.cli, 'nf', 'run', '--help'], { reject: false, timeout: 15_000 });
+      if (help.exitCode !== 0 || !/--cores/.test(help.stdout)) {
+        throw new FlexbenchError(`\`flexbench nf run\` is not usable in this build: ${(help.stderr || help.stdout).trim().split('\n').pop() ?? ''}`, EXIT.environment);
+      }
+      this.nfWarmupFlag = /--warmup/.test(help.stdout);
+    }
+  }
+
+  fingerprint(): Promise<Fingerprint> {
+    return localFingerprint('local', this.opts.spec.matrix.stores);
+  }
+
+  async prepare(_ctx: PrepareContext): Promise<void> {
+    // Pcaps are already on this machine; nothing to copy or link.
+  }
+
+  async startStore(store: string, _location: string, _signal: AbortSignal): Promise<StoreHandle | null> {
+    if (store === 'none' || store === 'hashmap') return null;
+    const { resolveStoreServer } = (await import('../../runtime/stores/server.js')) as typeof import('../../runtime/stores/server.js');
+    const server = await resolveStoreServer(store);
+    const running = await server.start({});
+    let stopped = false;
+    const handle: StoreHandle = {
+      store,
+      location: 'local',
+      url: running.url,
+      reset: () => server.reset(running.url),
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        const i = this.stores.indexOf(handle);
+        if (i >= 0) this.stores.splice(i, 1);
+        await running.stop();
+      },
+    };
+    this.stores.push(handle);
+    return handle;
+  }
+
+  async runTrial(req: TrialRequest): Promise<TrialMeasurement> {
+    const ac = new AbortController();
+    const onAbort = () => ac.abort(req.signal.reason);
+    if (req.signal.aborted) onAbort();
+    req.signal.addEventListener('abort', onAbort, { once: true });
+    this.trialControllers.add(ac);
+    try {
+      return req.trial.nf === 'testpmd' ? await this.runTestpmd(req, ac.signal) : await this.runNf(req, ac.signal);
+    } finally {
+      req.signal.removeEventListener('abort', onAbort);
+      this.trialControllers.delete(ac);
+    }
+  }
+
+  private logStream(req: TrialRequest) {
+    const dir = join(req.runDir, 'logs');
+    mkdirSync(dir, { recursive: true });
+    return createWriteStream(join(dir, `${String(req.trial.index).padStart(4, '0')}-${req.trial.trial_id.replace(/\//g, '_')}.log`));
+  }
+
+  private async runNf(req: TrialRequest, signal: AbortSignal): Promise<TrialMeasurement> {
+    const spec = this.opts.spec;
+    const warmupFlag = this.nfWarmupFlag ?? false;
+    const args = this.nfArgs(req.trial, req.pcap.path, spec, req.store?.url ?? null, warmupFlag);
+    const total = req.traffic.duration_s + req.traffic.warmup_s;
+    const log = this.logStream(req);
+    log.write(`$ ${shellJoin(['flexbench', ...args])}\n`);
+    const progress: NfProgress[] = [];
+    const child = execa(process.execPath, [this.cli, ...args], {
+      reject: false,
+      cancelSignal: signal,
+      forceKillAfterDelay: KILL_GRACE_MS,
+      timeout: (total + 60) * 1000,
+      stdin: 'ignore',
+      cwd: this.opts.root,
+    });
+    let errBuf = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      const s = d.toString();
+      log.write(s);
+      errBuf += s;
+      const lines = errBuf.split('\n');
+      errBuf = lines.pop() ?? '';
+      for (const l of lines) {
+        const p = parseNfProgress(l);
+        if (p) progress.push(p);
+      }
+    });
+    const r = await child;
+    log.write(r.stdout ? `${r.stdout}\n` : '');
+    log.end();
+    if (signal.aborted) throw new FlexbenchError('interrupted', EXIT.interrupted);
+    if (r.exitCode !== 0) {
+      const tail = String(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ');
+      throw new FlexbenchError(`nf run ${r.timedOut ? 'timed out' : `exited with ${r.exitCode ?? r.signal}`}: ${tail}`, EXIT.trialsFailed);
+    }
+    const j = parseNfRunOutput(String(r.stdout));
+    const w = warmupFlag ? { rx: j.rx_packets, tx: j.tx_packets, seconds: j.duration_s } : measuredWindow(j, progress, req.traffic.warmup_s);
+    return {
+      rx_packets: w.rx,
+      tx_packets: w.tx,
+      dropped: j.dropped,
+      duration_s: w.seconds,
+      rx_pps: w.rx / w.seconds,
+      tx_pps: w.tx / w.seconds,
+      per_core: j.per_core.map((c) => ({ core: c.core, rx_packets: c.rx_packets, tx_packets: c.tx_packets })),
+      commands: [shellJoin(['flexbench', ...args])],
+    };
+  }
+
+  private async runTestpmd(req: TrialRequest, signal: AbortSignal): Promise<TrialMeasurement> {
+    const argv = this.testpmdArgs(req.trial, req.pcap.path);
+    const log = this.logStream(req);
+    log.write(`$ ${shellJoin(argv)}\n`);
+    const t0 = performance.now();
+    const seen: { at: number; snap: TestpmdSnapshot }[] = [];
+    const parser = new TestpmdStatsParser((snap) => seen.push({ at: (performance.now() - t0) / 1000, snap }));
+    const child = execa(argv[0], argv.slice(1), {
+      reject: false,
+      cancelSignal: signal,
+      forceKillAfterDelay: KILL_GRACE_MS,
+      stdin: 'ignore',
+      timeout: (req.traffic.warmup_s + req.traffic.duration_s + 60) * 1000,
+    });
+    child.stdout?.on('data', (d: Buffer) => {
+      log.write(d);
+      parser.push(d.toString());
+    });
+    child.stderr?.on('data', (d: Buffer) => log.write(d));
+    let exited = false;
+    void child.finally(() => (exited = true));
+    // forward through warm-up and the measured window, then SIGINT so testpmd prints its totals and exits
+    const windowEnd = req.traffic.warmup_s + req.traffic.duration_s;
+    while (!exited && !signal.aborted && ((performance.now() - t0) / 1000 < windowEnd + 0.3 || seen.filter((s) => s.at >= req.traffic.warmup_s).length < 1)) {
+      await new Promise((res) => setTimeout(res, 100));
+      if ((performance.now() - t0) / 1000 > windowEnd + 20) break;
+    }
+    if (!exited) child.kill('SIGINT');
+    const r = await child;
+    parser.end();
+    log.end();
+    if (signal.aborted) throw new FlexbenchError('interrupted', EXIT.interrupted);
+    // the first block after start-up may cover EAL init; keep the ones that arrived after the warm-up
+    const measured = seen.filter((s) => s.at >= req.traffic.warmup_s && s.at <= windowEnd + 1.5);
+    if (measured.length === 0) {
+      const tail = String(r.stderr ?? r.stdout ?? '').trim().split('\n').slice(-3).join(' | ');
+      throw new FlexbenchError(`testpmd printed no statistics after the warm-up (exit ${r.exitCode ?? r.signal}): ${tail}`, EXIT.trialsFailed);
+    }
+    const port = (s: TestpmdSnapshot, p: number) => s.ports.find((x) => x.port === p);
+    const rxPps = measured.reduce((a, s) => a + (port(s.snap, 0)?.rxPps ?? 0), 0) / measured.length;
+    const txPps = measured.reduce((a, s) => a + (port(s.snap, 1)?.txPps ?? 0), 0) / measured.length;
+    const first = seen[seen.indexOf(measured[0]) - 1] ?? measured[0];
+    const last = measured[measured.length - 1];
+    const seconds = first === last ? 1 : last.at - first.at;
+    const d = (f: (s: TestpmdSnapshot) => number) => f(last.snap) - f(first.snap);
+    const rxPackets = first === last ? Math.round(rxPps) : d((s) => port(s, 0)?.rxPackets ?? 0);
+    const txPackets = first === last ? Math.round(txPps) : d((s) => port(s, 1)?.txPackets ?? 0);
+    return {
+      rx_packets: rxPackets,
+      tx_packets: txPackets,
+      dropped: Math.max(0, d((s) => (port(s, 0)?.rxMissed ?? 0) + (port(s, 1)?.txErrors ?? 0))),
+      duration_s: seconds,
+      rx_pps: rxPps,
+      tx_pps: txPps,
+      per_core: [{ core: 0, rx_packets: rxPackets, tx_packets: txPackets }],
+      commands: [shellJoin(argv)],
+    };
+  }
+
+  async teardown(): Promise<void> {
+    for (const ac of this.trialControllers) ac.abort(new Error('teardown'));
+    // stores stop in reverse start order
+    for (const s of [...this.stores].reverse()) {
+      try {
+        await s.stop();
+      } catch {
+        /* teardown never throws; the next stop still runs */
+      }
+    }
+  }
+}
