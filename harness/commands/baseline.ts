@@ -11,7 +11,7 @@ interface SaveArgs {
   commit?: string;
 }
 
-const save: CommandModule<object, SaveArgs> = {
+export const save: CommandModule<object, SaveArgs> = {
   command: 'save <run_dir>',
   describe: 'Store a run directory as a baseline file (small, text, one cell per line) in --dir, to be committed',
   builder: (y) =>
@@ -27,7 +27,7 @@ const save: CommandModule<object, SaveArgs> = {
   },
 };
 
-const show: CommandModule<object, { file: string }> = {
+export const show: CommandModule<object, { file: string }> = {
   command: 'show <file>',
   describe: 'Print what a baseline file holds (and validate it)',
   builder: (y) => y.positional('file', { type: 'string', demandOption: true }) as never,

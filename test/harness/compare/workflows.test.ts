@@ -1,0 +1,203 @@
+// The CI workflows cannot run here (they need the lab), so check what can be checked without GitHub: YAML syntax,
+// required keys, references between steps/jobs/inputs, the reusable-workflow contract, shell and JS syntax of every
+// script, no ${{ }} injected into scripts, and that every flexbench flag they pass exists on the command.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yargs, { type CommandModule } from 'yargs';
+import { parseDocument } from 'yaml';
+import { command as compareCommand } from '../../../harness/commands/compare.js';
+import { save as baselineSave } from '../../../harness/commands/baseline.js';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const DIR = join(ROOT, '.github', 'workflows');
+
+type Obj = Record<string, unknown>;
+interface Step { id?: string; name?: string; uses?: string; run?: string; with?: Obj; env?: Obj; if?: string }
+interface Job { 'runs-on'?: unknown; uses?: string; with?: Obj; steps?: Step[]; outputs?: Obj; env?: Obj; if?: string; 'timeout-minutes'?: unknown }
+interface Workflow { name: string; on: Obj; jobs: Record<string, Job>; permissions?: Obj; concurrency?: Obj }
+
+function load(file: string): Workflow {
+  const text = readFileSync(join(DIR, file), 'utf8');
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  assert.deepEqual(doc.errors.map((e) => e.message), [], `${file}: YAML errors`);
+  assert.deepEqual(doc.warnings.map((e) => e.message), [], `${file}: YAML warnings`);
+  return doc.toJS() as Workflow;
+}
+
+const files = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+const workflows = new Map(files.map((f) => [f, load(f)]));
+
+function optionsOf(cmd: CommandModule<object, never>): Set<string> {
+  const y = yargs([]);
+  (cmd.builder as (y: unknown) => unknown)(y);
+  const opts = (y as unknown as { getOptions(): { key: Obj } }).getOptions();
+  return new Set(Object.keys(opts.key));
+}
+const FLAGS: Record<string, Set<string>> = {
+  compare: optionsOf(compareCommand as CommandModule<object, never>),
+  'baseline save': optionsOf(baselineSave as CommandModule<object, never>),
+};
+
+/** Declared inputs of a workflow, by trigger. */
+function inputsOf(w: Workflow, trigger: 'workflow_call' | 'workflow_dispatch'): Record<string, Obj> {
+  const t = w.on[trigger] as Obj | null | undefined;
+  return ((t && (t.inputs as Record<string, Obj>)) ?? {}) as Record<string, Obj>;
+}
+
+/** Every ${{ … }} expression in a value, with where it is. */
+function expressions(v: unknown, where: string, out: Array<{ expr: string; where: string }> = []) {
+  if (typeof v === 'string') for (const m of v.matchAll(/\$\{\{(.*?)\}\}/gs)) out.push({ expr: m[1].trim(), where });
+  else if (Array.isArray(v)) v.forEach((x, i) => expressions(x, `${where}[${i}]`, out));
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) expressions(x, `${where}.${k}`, out);
+  // bare `if:` conditions are expressions without ${{ }}
+  return out;
+}
+
+test('there are the three workflows: the reusable lab gate, the PR/push gate and the nightly sweep', () => {
+  assert.deepEqual(files, ['lab-gate.yml', 'nightly-sweep.yml', 'regression-gate.yml']);
+});
+
+test('every workflow has a name, triggers and jobs; every job runs on the self-hosted lab runner or calls one that does', () => {
+  for (const [f, w] of workflows) {
+    assert.equal(typeof w.name, 'string', f);
+    assert.ok(w.on && typeof w.on === 'object', `${f}: on`);
+    assert.ok(Object.keys(w.jobs ?? {}).length > 0, `${f}: jobs`);
+    for (const [id, job] of Object.entries(w.jobs)) {
+      if (job.uses) {
+        assert.equal(job.steps, undefined, `${f}:${id}: a reusable call has no steps`);
+        continue;
+      }
+      const runsOn = [job['runs-on']].flat();
+      assert.ok(runsOn.includes('self-hosted') && runsOn.includes('flexbench-lab'), `${f}:${id}: runs-on ${JSON.stringify(runsOn)}`);
+      assert.ok(job['timeout-minutes'] !== undefined, `${f}:${id}: a lab job needs a timeout`);
+      assert.ok(Array.isArray(job.steps) && job.steps.length > 0, `${f}:${id}: steps`);
+      const ids = new Set<string>();
+      for (const s of job.steps) {
+        assert.ok(!!s.uses !== !!s.run, `${f}:${id}: step ${s.name} needs exactly one of uses/run`);
+        if (s.uses) assert.match(s.uses, /^[\w.-]+\/[\w.-]+@v\d+$/, `${f}:${id}: pin actions to a major version`);
+        if (s.id) {
+          assert.ok(!ids.has(s.id), `${f}:${id}: duplicate step id ${s.id}`);
+          ids.add(s.id);
+        }
+      }
+    }
+  }
+});
+
+test('the gate and the nightly call lab-gate.yml with inputs it declares, of the right types, and every required one', () => {
+  const callee = workflows.get('lab-gate.yml')!;
+  const inputs = inputsOf(callee, 'workflow_call');
+  assert.ok(Object.keys(inputs).length > 0);
+  for (const f of ['regression-gate.yml', 'nightly-sweep.yml']) {
+    const jobs = Object.values(workflows.get(f)!.jobs);
+    assert.equal(jobs.length, 1, f);
+    const job = jobs[0];
+    assert.equal(job.uses, './.github/workflows/lab-gate.yml', f);
+    const given = job.with ?? {};
+    for (const [k, v] of Object.entries(given)) {
+      assert.ok(k in inputs, `${f}: input ${k} is not declared by lab-gate.yml`);
+      const type = inputs[k].type;
+      const isExpr = typeof v === 'string' && v.startsWith('${{');
+      if (!isExpr) assert.equal(typeof v, type, `${f}: input ${k} should be a ${type}`);
+    }
+    for (const [k, spec] of Object.entries(inputs)) {
+      if (spec.required === true) assert.ok(k in given, `${f}: required input ${k} missing`);
+      assert.ok(['string', 'boolean', 'number'].includes(String(spec.type)), `lab-gate.yml: input ${k} type`);
+    }
+  }
+  // the nightly runs on a schedule with a five-field cron; the gate on PRs, pushes to main and by hand
+  const nightly = workflows.get('nightly-sweep.yml')!;
+  const cron = (nightly.on.schedule as Array<{ cron: string }>)[0].cron;
+  assert.equal(cron.trim().split(/\s+/).length, 5);
+  const gate = workflows.get('regression-gate.yml')!;
+  assert.ok('pull_request' in gate.on && 'push' in gate.on && 'workflow_dispatch' in gate.on);
+  // a self-hosted runner never runs a fork's code
+  assert.match(String(gate.jobs.gate.if), /head\.repo\.full_name == github\.repository/);
+});
+
+test('every expression refers to something that exists: steps.X, inputs.X, jobs.X', () => {
+  for (const [f, w] of workflows) {
+    const declared = { ...inputsOf(w, 'workflow_call'), ...inputsOf(w, 'workflow_dispatch') };
+    const all = expressions(w, f);
+    for (const [jid, job] of Object.entries(w.jobs)) {
+      for (const s of job.steps ?? []) if (s.if) all.push({ expr: s.if, where: `${f}:${jid}:${s.name}.if` });
+      if (job.if) all.push({ expr: job.if, where: `${f}:${jid}.if` });
+      const stepIds = new Set((job.steps ?? []).map((s) => s.id).filter(Boolean));
+      for (const { expr, where } of expressions(job, `${f}:${jid}`).concat(
+        (job.steps ?? []).filter((s) => s.if).map((s) => ({ expr: s.if!, where: `${f}:${jid}:${s.name}.if` })),
+      )) {
+        for (const m of expr.matchAll(/\bsteps\.([\w-]+)\.outputs\.([\w-]+)/g)) {
+          assert.ok(stepIds.has(m[1]), `${where}: no step with id ${m[1]}`);
+        }
+      }
+    }
+    for (const { expr, where } of all) {
+      for (const m of expr.matchAll(/\binputs\.([\w-]+)/g)) assert.ok(m[1] in declared, `${where}: input ${m[1]} is not declared`);
+      for (const m of expr.matchAll(/\bjobs\.([\w-]+)\.outputs\.([\w-]+)/g)) {
+        const job = w.jobs[m[1]];
+        assert.ok(job, `${where}: no job ${m[1]}`);
+        assert.ok(job.outputs && m[2] in job.outputs, `${where}: job ${m[1]} has no output ${m[2]}`);
+      }
+    }
+  }
+});
+
+test('scripts: valid bash (bash -n), no ${{ }} inside them, valid github-script JavaScript', () => {
+  let scripts = 0;
+  for (const [f, w] of workflows) {
+    for (const [jid, job] of Object.entries(w.jobs)) {
+      for (const s of job.steps ?? []) {
+        if (s.run) {
+          scripts++;
+          assert.doesNotMatch(s.run, /\$\{\{/, `${f}:${jid}:${s.name}: pass values through env, not \${{ }} in the script`);
+          const r = spawnSync('bash', ['-n', '-c', s.run], { encoding: 'utf8' });
+          assert.equal(r.status, 0, `${f}:${jid}:${s.name}: ${r.stderr}`);
+        }
+        if (s.uses?.startsWith('actions/github-script@')) {
+          const src = String(s.with?.script ?? '');
+          assert.doesNotMatch(src, /\$\{\{/);
+          // Constructing the function parses it without running it.
+          const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...a: string[]) => unknown;
+          assert.doesNotThrow(() => new AsyncFunction('require', 'github', 'context', 'process', src), `${f}:${jid}:${s.name}`);
+        }
+      }
+    }
+  }
+  assert.ok(scripts >= 5);
+});
+
+test('every flexbench compare / baseline save flag in the scripts exists on the command', () => {
+  const gate = workflows.get('lab-gate.yml')!;
+  const text = Object.values(gate.jobs).flatMap((j) => (j.steps ?? []).map((s) => s.run ?? '')).join('\n');
+  let seen = 0;
+  for (const line of text.split('\n')) {
+    const m = line.match(/node bin\/flexbench\.js (compare|baseline save)\b(.*)$/);
+    const arr = line.match(/\bopts\+?=\(([^)]*)\)/);
+    const cmd = m ? m[1] : arr ? 'compare' : null;
+    if (!cmd) continue;
+    const rest = m ? m[2] : arr![1];
+    for (const flag of rest.matchAll(/(?:^|\s)--([a-z][\w-]*)/g)) {
+      seen++;
+      assert.ok(FLAGS[cmd].has(flag[1]), `--${flag[1]} is not an option of flexbench ${cmd}`);
+    }
+  }
+  assert.ok(seen >= 8, `only ${seen} flags found`);
+  // and the formats the gate asks for are ones compare offers
+  for (const fmt of text.matchAll(/--format (\w+)/g)) assert.ok(['text', 'markdown', 'junit', 'json'].includes(fmt[1]));
+});
+
+test('the workflows only reference files of this repository that exist (or the lab commits: baselines/, experiments/)', () => {
+  for (const [f, w] of workflows) {
+    for (const job of Object.values(w.jobs)) {
+      if (job.uses?.startsWith('./')) assert.ok(existsSync(join(ROOT, job.uses)), `${f}: ${job.uses}`);
+      for (const [k, v] of Object.entries(job.with ?? {})) {
+        if (k === 'baseline') assert.match(String(v), /^baselines\/[\w.-]+\.baseline\.json$/, `${f}: baseline path`);
+        if (k === 'spec') assert.match(String(v), /^experiments\/[\w.-]+\.ya?ml$/, `${f}: spec path`);
+      }
+    }
+  }
+});
