@@ -49,7 +49,8 @@ export function lastJson(p: Proc): Record<string, any> {
 
 /** tshark fields, one array per packet. */
 export async function tsharkFields(file: string, fields: string[], extra: string[] = []): Promise<string[][]> {
-  const args = ['-r', file, '-n', '-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE', ...extra, '-T', 'fields', '-E', 'separator=\t'];
+  // occurrence=f: random ports can make tshark dissect a tunnel (e.g. VXLAN) with inner headers; we want the outer ones
+  const args = ['-r', file, '-n', '-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE', ...extra, '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=f'];
   for (const f of fields) args.push('-e', f);
   const p = await run('tshark', args);
   if (p.code !== 0) throw new Error(`tshark failed (${p.code}): ${p.stderr}`);
