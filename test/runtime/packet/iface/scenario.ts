@@ -1,0 +1,102 @@
+// One trial on a veth pair: start something that serves the NF-side interface, capture on the
+// sender side with tshark, replay a pcap with tcpreplay, stop everything, return what was seen.
+// Every process started here is stopped here, also on failure.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodePcap } from '../../../../runtime/packet/pcap.js';
+import type { VethPair } from './netns.js';
+
+export interface CapturedFrame {
+  ethSrc: string;
+  ethDst: string;
+  ipSrc: string;
+  ipDst: string;
+  ipId: number;
+  sport: number;
+  dport: number;
+  ipCsumOk: boolean;
+  udpCsumOk: boolean;
+}
+export interface Trial {
+  sent: number;
+  /** everything tshark saw on the sender's interface (both directions) */
+  frames: CapturedFrame[];
+  /** the NF side's stdout and stderr */
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what: string, cond: () => boolean, ms: number, p?: ChildProcess): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (p && p.exitCode !== null) throw new Error(`${what}: process exited (${p.exitCode}) before it was ready`);
+    if (Date.now() - t0 > ms) throw new Error(`${what}: not ready after ${ms} ms`);
+    await sleep(50);
+  }
+}
+
+function stopChild(p: ChildProcess | null, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => p.kill('SIGKILL'), 10_000);
+    p.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    p.kill(signal);
+  });
+}
+
+export async function runTrial(o: {
+  pair: VethPair;
+  frames: Uint8Array[];
+  /** argv run inside the NF namespace */
+  nfArgv: string[];
+  /** stdout/stderr text that says the NF side is serving */
+  ready: RegExp;
+  pps?: number;
+}): Promise<Trial> {
+  const dir = mkdtempSync(join(tmpdir(), 'fbx-iface-'));
+  const pcap = join(dir, 'in.pcap');
+  const capFile = join(dir, 'cap.pcap');
+  writeFileSync(pcap, encodePcap(o.frames));
+  let nf: ChildProcess | null = null;
+  let cap: ChildProcess | null = null;
+  try {
+    nf = spawn('nsenter', [`--net=/run/netns/${o.pair.nfNs}`, ...o.nfArgv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    nf.stdout!.on('data', (d) => (stdout += d));
+    nf.stderr!.on('data', (d) => (stderr += d));
+    await waitFor('NF side', () => o.ready.test(stdout) || o.ready.test(stderr), 30_000, nf);
+    cap = spawn('ip', ['netns', 'exec', o.pair.genNs, 'tshark', '-i', o.pair.genIf, '-w', capFile, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let capErr = '';
+    cap.stderr!.on('data', (d) => (capErr += d));
+    await waitFor('tshark', () => capErr.includes('Capturing on'), 20_000, cap);
+    const replay = execFileSync('ip', ['netns', 'exec', o.pair.genNs, 'tcpreplay', '-i', o.pair.genIf, '--pps', String(o.pps ?? 2000), pcap], { encoding: 'utf8' });
+    const m = /Successful packets:\s+(\d+)/.exec(replay);
+    if (!m) throw new Error(`tcpreplay said: ${replay}`);
+    await sleep(1000); // the last bursts come back
+    await stopChild(cap, 'SIGINT');
+    cap = null;
+    await stopChild(nf);
+    const exitCode = nf.exitCode;
+    nf = null;
+    const fields = ['eth.src', 'eth.dst', 'ip.src', 'ip.dst', 'ip.id', 'udp.srcport', 'udp.dstport', 'ip.checksum.status', 'udp.checksum.status'];
+    const text = execFileSync('tshark', ['-r', capFile, '-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const frames = text.split('\n').filter((l) => l.trim()).map((l) => {
+      const c = l.split('\t');
+      return { ethSrc: c[0], ethDst: c[1], ipSrc: c[2], ipDst: c[3], ipId: Number(c[4]), sport: Number(c[5]), dport: Number(c[6]), ipCsumOk: c[7] === '1', udpCsumOk: c[8] === '1' };
+    });
+    return { sent: Number(m[1]), frames, stdout, stderr, exitCode };
+  } finally {
+    await stopChild(cap, 'SIGINT');
+    await stopChild(nf);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
