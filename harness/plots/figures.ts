@@ -77,7 +77,7 @@ export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: 
       data: { values: best },
       layer: [
         { mark: 'bar', encoding: { x: { field: 'nf', type: 'nominal', title: 'NF' }, xOffset: { field: 'series' }, y, color: { field: 'series', type: 'nominal', title: fig.series.join('_') }, tooltip: [...tooltip] } },
-        { mark: { type: 'errorbar', ticks: true }, encoding: { x: { field: 'nf', type: 'nominal' }, xOffset: { field: 'series' }, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } } },
+        { mark: { type: 'errorbar', ticks: true }, encoding: { x: { field: 'nf', type: 'nominal' }, xOffset: { field: 'series' }, y: { field: 'low', type: 'quantitative', title: metricTitle(fig) }, y2: { field: 'high' } } },
         ...lineRateLayer(fig),
       ],
     } as unknown as TopLevelSpec;
@@ -89,7 +89,7 @@ export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: 
     ...common,
     layer: [
       { data: { values: points }, mark: { type: 'line', point: { filled: true, size: 50 } }, encoding: { x, y, color, tooltip } },
-      { data: { values: points.filter((p) => p.low !== null) }, mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' }, color } },
+      { data: { values: points.filter((p) => p.low !== null) }, mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'low', type: 'quantitative', title: metricTitle(fig) }, y2: { field: 'high' }, color } },
       ...lineRateLayer(fig),
     ],
   } as unknown as TopLevelSpec;

@@ -21,10 +21,11 @@ export async function semanticIssues(spec: Spec, locate: Locate): Promise<SpecIs
   // "none" means no FlexState store at all: only testpmd and macswap run without one.
   const stateful = m.nfs.filter((n) => traitsOf(n).stateful);
   const noneAt = m.stores.indexOf('none');
-  if (noneAt >= 0 && stateful.length > 0) {
+  const onlyNone = m.stores.every((x) => x === 'none');
+  if (noneAt >= 0 && stateful.length > 0 && !onlyNone) {
     issue(['matrix', 'stores', noneAt], `store "none" runs without FlexState, but ${stateful.join(', ')} need${stateful.length === 1 ? 's' : ''} a store (hashmap, redis or cassandra)`);
   }
-  if (stateful.length > 0 && m.stores.every((s) => s === 'none')) {
+  if (stateful.length > 0 && onlyNone) {
     issue(['matrix', 'stores'], `expected at least one FlexState store for ${stateful.join(', ')}, found only "none"`);
   }
 

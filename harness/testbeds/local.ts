@@ -275,19 +275,24 @@ class LocalTestbed implements Testbed {
     child.stderr?.on('data', (d: Buffer) => log.write(d));
     let exited = false;
     void child.finally(() => (exited = true));
-    // forward through warm-up and the measured window, then SIGINT so testpmd prints its totals and exits
+    // The clock starts at testpmd's first statistics block (EAL start-up takes seconds and varies):
+    // forward through warm-up and the measured window, then SIGINT so testpmd prints its totals and exits.
     const windowEnd = req.traffic.warmup_s + req.traffic.duration_s;
-    while (!exited && !signal.aborted && ((performance.now() - t0) / 1000 < windowEnd + 0.3 || seen.filter((s) => s.at >= req.traffic.warmup_s).length < 1)) {
-      await new Promise((res) => setTimeout(res, 100));
-      if ((performance.now() - t0) / 1000 > windowEnd + 20) break;
+    const now = () => (performance.now() - t0) / 1000;
+    const inWindow = (s: { at: number }, s0: number) => s.at >= s0 + req.traffic.warmup_s - 0.05 && s.at <= s0 + windowEnd + 0.5;
+    for (;;) {
+      if (exited || signal.aborted) break;
+      const s0 = seen.length ? seen[0].at : null;
+      if (s0 !== null && now() >= s0 + windowEnd && seen.some((s) => inWindow(s, s0))) break;
+      if (now() > (s0 ?? 0) + windowEnd + 30) break; // no statistics: give up, reported below
+      await new Promise((res) => setTimeout(res, 50));
     }
     if (!exited) child.kill('SIGINT');
     const r = await child;
     parser.end();
     log.end();
     if (signal.aborted) throw new FlexbenchError('interrupted', EXIT.interrupted);
-    // the first block after start-up may cover EAL init; keep the ones that arrived after the warm-up
-    const measured = seen.filter((s) => s.at >= req.traffic.warmup_s && s.at <= windowEnd + 1.5);
+    const measured = seen.length ? seen.filter((s) => inWindow(s, seen[0].at)) : [];
     if (measured.length === 0) {
       const tail = String(r.stderr ?? r.stdout ?? '').trim().split('\n').slice(-3).join(' | ');
       throw new FlexbenchError(`testpmd printed no statistics after the warm-up (exit ${r.exitCode ?? r.signal}): ${tail}`, EXIT.trialsFailed);

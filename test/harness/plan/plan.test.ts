@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseSpec } from '../../../harness/spec/load.js';
+import { expandPlan, estimateSeconds, formatDuration, trialId } from '../../../harness/plan/plan.js';
+import type { PlanTrial } from '../../../harness/results/format.js';
+
+const spec = async (text: string) => (await parseSpec(text, 'plan.yaml')).spec;
+
+test('expansion: stores x locations x NFs x modes x cores x pcaps x repetitions, grouped by store', async () => {
+  const s = await spec(`name: p
+traffic: { files: 2 }
+matrix:
+  nfs: [nat, lb]
+  stores: [hashmap, redis]
+  locations: [local, remote]
+  modes: [sync, async]
+  cores: [2, 1]
+  repetitions: 3
+`);
+  const plan = expandPlan(s);
+  assert.equal(plan.length, 2 * 2 * 2 * 2 * 2 * 2 * 3);
+  assert.deepEqual(plan.map((t) => t.index), plan.map((_, i) => i));
+  assert.equal(new Set(plan.map((t) => t.trial_id)).size, plan.length, 'trial ids are unique');
+  // store groups are contiguous so one server serves a whole group
+  const groups = plan.map((t) => `${t.store}@${t.location}`);
+  assert.deepEqual([...new Set(groups)], ['hashmap@local', 'hashmap@remote', 'redis@local', 'redis@remote']);
+  for (let i = 1; i < groups.length; i++) if (groups[i] !== groups[i - 1]) assert.ok(!groups.slice(0, i).includes(groups[i]), 'a group never comes back');
+  assert.equal(plan[0].trial_id, 'nat/hashmap/local/sync/c1/p0/r0', 'cores sorted ascending');
+  assert.equal(plan[1].trial_id, 'nat/hashmap/local/sync/c1/p0/r1');
+  assert.equal(plan[3].trial_id, 'nat/hashmap/local/sync/c1/p1/r0');
+  // hashmap has no remote location on any testbed
+  const remoteHashmap = plan.filter((t) => t.store === 'hashmap' && t.location === 'remote');
+  assert.equal(remoteHashmap.length, 48);
+  assert.ok(remoteHashmap.every((t) => /no remote location/.test(t.skip ?? '')));
+  assert.ok(plan.filter((t) => t.store === 'redis').every((t) => t.skip === null));
+});
+
+test('NFs without FlexState run once, store-less; counter-sync/-async fix their mode', async () => {
+  const s = await spec(`name: p
+traffic: { files: 1 }
+matrix:
+  nfs: [testpmd, counter-sync, counter-async, nat]
+  stores: [redis]
+  modes: [sync, async]
+  cores: [1]
+`);
+  const plan = expandPlan(s);
+  assert.deepEqual(plan.map((t) => `${t.nf}:${t.store}:${t.location}:${t.mode}`), [
+    'testpmd:none:local:none',
+    'counter-sync:redis:local:sync',
+    'counter-async:redis:local:async',
+    'nat:redis:local:sync',
+    'nat:redis:local:async',
+  ]);
+});
+
+test('the testbed decides what it cannot give, and the reason is kept', async () => {
+  const s = await spec('name: p\ntraffic: { files: 1 }\nmatrix: { nfs: [nat], cores: [1, 2, 64] }\n');
+  const plan = expandPlan(s, { skipReason: (t: PlanTrial) => (t.cores > 2 ? `needs ${t.cores} cores` : null) });
+  assert.deepEqual(plan.map((t) => t.skip), [null, null, 'needs 64 cores']);
+});
+
+test('ETA counts runnable trials and store starts only', async () => {
+  const s = await spec('name: p\ntraffic: { files: 1, duration_s: 10, warmup_s: 2 }\nmatrix: { nfs: [nat], stores: [redis], cores: [1, 2, 64] }\n');
+  const plan = expandPlan(s, { skipReason: (t) => (t.cores > 2 ? 'no' : null) });
+  assert.equal(estimateSeconds(s, plan), 2 * (10 + 2 + 1.5) + 1);
+  assert.equal(formatDuration(3725), '1h02m');
+  assert.equal(formatDuration(75), '1m15s');
+  assert.equal(formatDuration(9), '9s');
+});
+
+test('trial ids are stable text', () => {
+  assert.equal(trialId({ nf: 'lb', store: 'redis', location: 'remote', mode: 'async', cores: 8, pcap_index: 3, repetition: 0 }), 'lb/redis/remote/async/c8/p3/r0');
+});

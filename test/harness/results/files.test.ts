@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, readFileSync, readdirSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeTrials, readTrials, writeSummary, readSummary, formatSummaryCsv, parseSummaryCsv } from '../../../harness/results/files.js';
+import { summarizeTrials } from '../../../harness/results/summary.js';
+import type { TrialRecord } from '../../../harness/results/format.js';
+
+function rec(over: Partial<TrialRecord>): TrialRecord {
+  return {
+    trial_id: 'x', index: 0, nf: 'nat', store: 'redis', location: 'local', mode: 'async', flush_ms: 1, cores: 1, frame_size: 64,
+    testbed: 'local', pcap: 'flows-0.pcap', pcap_sha256: null, repetition: 0, status: 'ok', reason: null, rx_packets: 1, tx_packets: 1,
+    rx_pps: 1e6, tx_pps: 1e6, dropped: 0, duration_s: 2, warmup_s: 1, per_core: [{ core: 0, rx_packets: 1, tx_packets: 1 }], commands: [],
+    started_at: null, ended_at: null, ...over,
+  };
+}
+
+test('summary: per cell and metric, Mpps, t-based CI over the successful trials only', () => {
+  const records = [
+    rec({ trial_id: 'a', tx_pps: 10e6, rx_pps: 11e6 }),
+    rec({ trial_id: 'b', tx_pps: 12e6, rx_pps: 11e6 }),
+    rec({ trial_id: 'c', tx_pps: 14e6, rx_pps: 11e6 }),
+    rec({ trial_id: 'd', status: 'failed', reason: 'boom', tx_pps: null, rx_pps: null }),
+    rec({ trial_id: 'e', cores: 2, status: 'skipped', reason: 'needs 2 cores', tx_pps: null, rx_pps: null }),
+  ];
+  const rows = summarizeTrials(records);
+  const tx = rows.find((r) => r.cores === 1 && r.metric === 'tx_mpps')!;
+  assert.equal(tx.n, 3);
+  assert.equal(tx.mean, 12);
+  assert.equal(tx.sd, 2);
+  assert.equal(tx.median, 12);
+  const h = (4.302652729749464 * 2) / Math.sqrt(3);
+  assert.ok(Math.abs(tx.ci95_low! - (12 - h)) < 1e-9 && Math.abs(tx.ci95_high! - (12 + h)) < 1e-9);
+  assert.equal(tx.n_failed, 1);
+  const rx = rows.find((r) => r.cores === 1 && r.metric === 'rx_mpps')!;
+  assert.equal(rx.sd, 0);
+  const skipped = rows.find((r) => r.cores === 2 && r.metric === 'tx_mpps')!;
+  assert.deepEqual([skipped.n, skipped.mean, skipped.ci95_low, skipped.n_skipped], [0, null, null, 1]);
+});
+
+test('summary.csv and trials.jsonl round-trip, written atomically (no temp files left)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'h3-results-'));
+  try {
+    const records = [rec({ trial_id: 'a', tx_pps: 1.5e6 }), rec({ trial_id: 'b', index: 1, tx_pps: 2.5e6, repetition: 1 })];
+    writeTrials(dir, records);
+    assert.deepEqual(readTrials(dir), records);
+    const rows = summarizeTrials(records);
+    writeSummary(dir, rows);
+    assert.deepEqual(readSummary(dir), rows);
+    const text = readFileSync(join(dir, 'summary.csv'), 'utf8');
+    assert.match(text.split('\n')[0], /^nf,store,location,mode,cores,frame_size,testbed,metric,unit,n,mean,sd,median,ci95_low,ci95_high,min,max,n_failed,n_skipped$/);
+    assert.deepEqual(readdirSync(dir).sort(), ['summary.csv', 'trials.jsonl']);
+    assert.deepEqual(parseSummaryCsv(formatSummaryCsv(rows)), rows);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a broken trials.jsonl line is named by file and line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'h3-results-'));
+  try {
+    writeTrials(dir, [rec({})]);
+    const p = join(dir, 'trials.jsonl');
+    appendFileSync(p, '{"nf": 3}\n');
+    assert.throws(() => readTrials(dir), /trials\.jsonl:2: not a trial record/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+

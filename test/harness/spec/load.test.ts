@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { parseSpec, loadSpec } from '../../../harness/spec/load.js';
+import { SpecError, didYouMean, levenshtein } from '../../../harness/spec/errors.js';
+import { FlexbenchError } from '../../../harness/exit-codes.js';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+
+const VALID = `name: t
+matrix:
+  nfs: [nat]
+  stores: [hashmap]
+  cores: [1, 2]
+`;
+
+async function problems(text: string): Promise<string[]> {
+  try {
+    await parseSpec(text, 'spec.yaml', { baseDir: ROOT });
+  } catch (e) {
+    if (e instanceof SpecError) return e.issues.map((i) => `${i.line}:${i.col} ${i.path}: ${i.message}`);
+    throw e;
+  }
+  return [];
+}
+
+// Each invalid spec, and the problem (position, field, message fragment) it must produce.
+const TABLE: { name: string; text: string; expect: RegExp[] }[] = [
+  { name: 'unknown top-level key with a suggestion', text: `${VALID}trafic: {}\n`, expect: [/^6:1 trafic: unknown key "trafic"; did you mean "traffic"\?/] },
+  { name: 'unknown nested key', text: `${VALID}traffic:\n  durations: 3\n`, expect: [/^7:3 traffic\.durations: unknown key "durations"; did you mean "duration_s"\?/] },
+  { name: 'wrong type names expected and found', text: VALID.replace('[1, 2]', '[1, "two"]'), expect: [/^5:14 matrix\.cores\[1\]: expected a number, found "two" \(text\)/] },
+  { name: 'non-integer cores', text: VALID.replace('[1, 2]', '[1, 2.5]'), expect: [/^5:14 matrix\.cores\[1\]: expected an integer, found 2\.5/] },
+  { name: 'enum with did-you-mean', text: VALID.replace('[nat]', '[natt]'), expect: [/^3:9 matrix\.nfs\[0\]: expected one of .*"nat".*, found "natt" \(text\); did you mean "nat"\?/] },
+  { name: 'missing required field', text: 'name: t\nmatrix:\n  nfs: [nat]\n', expect: [/^3:3 matrix\.cores: required, expected a list/] },
+  { name: 'number out of range', text: `${VALID}traffic:\n  frame_size: 32\n`, expect: [/^7:15 traffic\.frame_size: expected a number >= 64, found 32/] },
+  { name: 'union (rate) lists the alternatives', text: `${VALID}traffic:\n  rate: fast\n`, expect: [/^7:9 traffic\.rate: expected "max" or a number, found "fast"/] },
+  { name: 'duplicate axis values', text: VALID.replace('[1, 2]', '[2, 2]'), expect: [/^5:10 matrix\.cores: values must be unique/] },
+  { name: 'YAML syntax error', text: 'name: t\nmatrix: [\n', expect: [/^\d+:\d+ : YAML: /] },
+  { name: 'duplicate key', text: `${VALID}name: u\n`, expect: [/^6:1 : YAML: Map keys must be unique/] },
+  { name: 'not a mapping', text: '- a\n- b\n', expect: [/^1:1 : expected a mapping of spec fields/] },
+  { name: 'semantic: store none with a stateful NF', text: VALID.replace('[hashmap]', '[hashmap, none]'), expect: [/^4:21 matrix\.stores\[1\]: store "none" runs without FlexState, but nat needs a store/] },
+  { name: 'semantic: only store none for a stateful NF', text: VALID.replace('[hashmap]', '[none]'), expect: [/^4:11 matrix\.stores: expected at least one FlexState store for nat, found only "none"/] },
+  {
+    name: 'semantic: figure filter outside the matrix',
+    text: `${VALID}figures:\n  - id: f\n    title: F\n    filter: { nf: lb }\n`,
+    expect: [/^9:19 figures\[0\]\.filter\.nf: expected a value of matrix\.nfs \(nat\), found "lb"/],
+  },
+  { name: 'semantic: inventory on the local testbed', text: `${VALID}inventory: { nodes: [] }\n`, expect: [/^6:1 inventory: the local testbed takes no inventory/] },
+  { name: 'semantic: given pcap must exist', text: `${VALID}traffic:\n  pcaps: [does-not-exist.pcap]\n`, expect: [/^7:11 traffic\.pcaps\[0\]: expected an existing pcap file/] },
+  {
+    name: 'profile problems point into the profile',
+    text: `${VALID}profiles:\n  paper:\n    traffic: { flows: -4 }\n    matrix: { corez: [1] }\n`,
+    expect: [/^8:23 traffic\.flows: \(profile "paper"\) expected a number > 0, found -4/, /^9:15 matrix\.corez: \(profile "paper"\) unknown key "corez"; did you mean "cores"\?/],
+  },
+];
+
+for (const row of TABLE) {
+  test(`spec error: ${row.name}`, async () => {
+    const got = await problems(row.text);
+    assert.equal(got.length, row.expect.length, `problems: ${JSON.stringify(got, null, 1)}`);
+    row.expect.forEach((re, i) => assert.match(got[i], re, `problems: ${JSON.stringify(got, null, 1)}`));
+  });
+}
+
+test('every problem is reported at once, in file order', async () => {
+  const got = await problems('name: t\nbogus: 1\ntraffic:\n  flows: 0\nmatrix:\n  nfs: [nat]\n  cores: []\n');
+  assert.deepEqual(got.map((g) => g.split(' ')[0]), ['2:1', '4:10', '7:10']);
+});
+
+test('a valid spec gets its defaults, sorted cores, and the chosen profile merged', async () => {
+  const text = `${VALID.replace('[1, 2]', '[4, 1, 2]')}profiles:\n  paper:\n    traffic: { flows: 50000, files: 10 }\n    matrix: { cores: [1, 48] }\n`;
+  const base = await parseSpec(text, 'spec.yaml');
+  assert.deepEqual(base.spec.matrix.cores, [1, 2, 4]);
+  assert.equal(base.spec.traffic.frame_size, 64);
+  assert.equal(base.spec.testbed, 'local');
+  assert.deepEqual(base.spec.matrix.modes, ['async']);
+  const paper = await parseSpec(text, 'spec.yaml', { profile: 'paper' });
+  assert.equal(paper.spec.traffic.flows, 50000);
+  assert.equal(paper.spec.traffic.duration_s, 2, 'fields the profile does not set keep the base value');
+  assert.deepEqual(paper.spec.matrix.cores, [1, 48], 'lists are replaced, not merged');
+  assert.deepEqual(paper.spec.matrix.nfs, ['nat']);
+  await assert.rejects(parseSpec(text, 'spec.yaml', { profile: 'papr' }), (e: unknown) => e instanceof FlexbenchError && /no profile "papr"; did you mean "paper"\?/.test(e.message) && e.exitCode === 2);
+});
+
+test('a testbed without a module is reported at its position', async () => {
+  const got = await problems(`${VALID}testbed: lab\n`);
+  if (got.length) assert.match(got[0], /^6:10 testbed: /);
+});
+
+test('the shipped experiments and their paper profiles are valid', async () => {
+  const dir = join(ROOT, 'experiments');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+  assert.ok(files.length >= 4, `experiments: ${files.join(', ')}`);
+  for (const f of files) {
+    const s = await loadSpec(join(dir, f));
+    assert.ok(s.spec.figures.length > 0, `${f} draws a figure`);
+    if (Object.hasOwn(s.spec.profiles, 'paper')) {
+      const p = await loadSpec(join(dir, f), { profile: 'paper' });
+      assert.ok(p.spec.traffic.duration_s >= 15 && p.spec.traffic.files >= 10 && p.spec.traffic.flows >= 50000, `${f} paper profile has the paper's traffic`);
+    }
+  }
+});
+
+test('did you mean: close words only', () => {
+  assert.equal(levenshtein('kitten', 'sitting'), 3);
+  assert.equal(didYouMean('durations', ['duration_s', 'warmup_s']), 'duration_s');
+  assert.equal(didYouMean('zzz', ['duration_s', 'warmup_s']), null);
+});
