@@ -204,10 +204,10 @@ class WorkerContext extends AsyncContext implements StateContext {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.pollTimer);
     try {
       await this.rpc('close');
     } finally {
+      clearInterval(this.pollTimer);
       this.dead ??= new Error('closed');
       await this.worker.terminate();
       this.port.close();

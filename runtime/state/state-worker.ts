@@ -30,12 +30,12 @@ try {
     async swap() {
       const req = epoch + 1;
       Atomics.store(ctrl, P_REQ, req);
-      // an explicit flush/close: the packet thread is idle awaiting us, so nudge it
-      if (wantPoll) parent.postMessage({ t: 'poll' });
       for (;;) {
         const a = Atomics.load(ctrl, P_ACK);
         if (a === req) break;
-        const r = waitAsync(ctrl, P_ACK, a, 100);
+        // an explicit flush/close/load: the packet thread is idle awaiting us, so nudge it
+        if (wantPoll) parent.postMessage({ t: 'poll' });
+        const r = waitAsync(ctrl, P_ACK, a, wantPoll ? 5 : 100);
         if (r.async) await r.value;
       }
       epoch = req;

@@ -1,0 +1,181 @@
+// A real redis-server (Debian's package) on 127.0.0.1: no persistence unless asked, its own temp
+// dir, its own process group (so stop() kills everything it started).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis, Cluster } from 'ioredis';
+import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
+import type { RunningStore, StartOptions, StoreServer } from './server.js';
+import { freePort, freePortWithBus, portFree } from './ports.js';
+
+export interface RedisStartExtra {
+  /** appendonly with fsync on every write: survives SIGKILL (crash tests) */
+  persist?: boolean;
+  /** start as a Redis Cluster node */
+  cluster?: boolean;
+}
+
+export interface RunningRedis extends RunningStore {
+  /** SIGKILL the server (crash tests); stop() still cleans up */
+  kill(): Promise<void>;
+}
+
+const live = new Set<RunningRedis>();
+// Anything this process started (not detached) dies with it, even when a test fails.
+process.once('exit', () => {
+  for (const s of live) try { process.kill(-s.pid, 'SIGKILL'); } catch { /* gone */ }
+});
+
+function which(bin: string): string {
+  const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
+  const p = r.stdout.trim();
+  if (!p) throw new FlexbenchError(`${bin} not found: install Debian's redis-server package (apt-get install redis-server), see scripts/setup.sh`, EXIT.environment);
+  return p;
+}
+
+/** PING over a raw socket until PONG. */
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    const done = (ok: boolean) => { s.destroy(); resolve(ok); };
+    s.setTimeout(500, () => done(false));
+    s.once('error', () => done(false));
+    s.once('connect', () => s.write('PING\r\n'));
+    s.once('data', (d) => done(d.toString().startsWith('+PONG')));
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (!alive(pid)) return true;
+    await sleep(20);
+  }
+  return !alive(pid);
+}
+
+/** Stop a server by pid (its process group), e.g. one started detached by another process. */
+export async function stopPid(pid: number): Promise<void> {
+  try { process.kill(-pid, 'SIGTERM'); } catch { try { process.kill(pid, 'SIGTERM'); } catch { return; } }
+  if (!(await waitGone(pid, 3000))) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+  await waitGone(pid, 2000);
+}
+
+export async function startRedis(opts: StartOptions = {}): Promise<RunningRedis> {
+  const bin = which('redis-server');
+  const extra = (opts.extra ?? {}) as RedisStartExtra;
+  const port = opts.port ?? (extra.cluster ? await freePortWithBus() : await freePort());
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new FlexbenchError(`redis: bad port ${port}`, EXIT.usage);
+  if (opts.port !== undefined && !(await portFree(port))) throw new FlexbenchError(`redis: port ${port} on 127.0.0.1 is already in use`, EXIT.environment);
+  const ownDir = !opts.dataDir;
+  const dir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'flexbench-redis-'));
+  mkdirSync(dir, { recursive: true });
+  const log = path.join(dir, 'redis.log');
+  const args = [
+    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--logfile', log, '--daemonize', 'no',
+    '--save', '', '--appendonly', extra.persist ? 'yes' : 'no', '--protected-mode', 'yes',
+  ];
+  if (extra.persist) args.push('--appendfsync', 'always');
+  if (extra.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000');
+  const child = spawn(bin, args, { detached: true, stdio: 'ignore' });
+  const pid = child.pid!;
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+  const url = `redis://127.0.0.1:${port}`;
+  const end = Date.now() + 10_000;
+  while (!(await ping(port))) {
+    if (exited || Date.now() > end) {
+      const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-5).join('\n') : '';
+      await stopPid(pid);
+      if (ownDir) rmSync(dir, { recursive: true, force: true });
+      throw new FlexbenchError(`redis-server on ${url} did not come up${exited ? ' (exited)' : ''}\n${tail}`, EXIT.environment);
+    }
+    await sleep(25);
+  }
+  let stopped = false;
+  const s: RunningRedis = {
+    url, pid, port, dataDir: dir,
+    async kill() {
+      try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+      await waitGone(pid, 2000);
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      live.delete(s);
+      await stopPid(pid);
+      if (ownDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  if (opts.detached) child.unref();
+  else live.add(s);
+  return s;
+}
+
+export interface RunningCluster {
+  url: string;
+  nodes: RunningRedis[];
+  stop(): Promise<void>;
+}
+
+/** A small Redis Cluster for tests: `masters` real redis-server processes on loopback, no replicas. */
+export async function startRedisCluster(masters = 3): Promise<RunningCluster> {
+  const nodes: RunningRedis[] = [];
+  const stop = async () => { await Promise.all(nodes.map((n) => n.stop())); };
+  try {
+    for (let i = 0; i < masters; i++) nodes.push(await startRedis({ extra: { cluster: true } }));
+    const addrs = nodes.map((n) => `127.0.0.1:${n.port}`);
+    const r = spawnSync(which('redis-cli'), ['--cluster', 'create', ...addrs, '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
+    if (r.status !== 0) throw new FlexbenchError(`redis-cli --cluster create failed: ${r.stderr || r.stdout}`, EXIT.environment);
+    // wait until every node agrees the cluster is up
+    const end = Date.now() + 20_000;
+    for (const n of nodes) {
+      for (;;) {
+        const info = spawnSync('redis-cli', ['-p', String(n.port), 'cluster', 'info'], { encoding: 'utf8' }).stdout;
+        if (/cluster_state:ok/.test(info)) break;
+        if (Date.now() > end) throw new FlexbenchError(`Redis Cluster on ${addrs.join(',')} did not reach cluster_state:ok`, EXIT.environment);
+        await sleep(100);
+      }
+    }
+    return { url: `redis+cluster://${addrs.join(',')}`, nodes, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Empty every database at `url` (single node or cluster). */
+export async function resetRedis(url: string): Promise<void> {
+  const m = /^(redis|redis\+cluster):\/\/(.+?)\/?$/.exec(url);
+  if (!m) throw new FlexbenchError(`redis reset: not a redis URL: ${url}`, EXIT.usage);
+  const nodes = m[2]!.split(',').map((hp) => ({ host: hp.slice(0, hp.lastIndexOf(':')), port: Number(hp.slice(hp.lastIndexOf(':') + 1)) }));
+  const opts = { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null };
+  if (m[1] === 'redis') {
+    const r = new Redis({ ...nodes[0]!, ...opts });
+    try { await r.connect(); await r.flushall(); } catch (err) {
+      throw new FlexbenchError(`redis reset ${url}: ${(err as Error).message}`, EXIT.environment);
+    } finally { r.disconnect(); }
+  } else {
+    const c = new Cluster(nodes, { lazyConnect: true, redisOptions: opts });
+    try {
+      await c.connect();
+      await Promise.all(c.nodes('master').map((n) => n.flushall()));
+    } catch (err) {
+      throw new FlexbenchError(`redis reset ${url}: ${(err as Error).message}`, EXIT.environment);
+    } finally { c.disconnect(); }
+  }
+}
+
+export const server: StoreServer = {
+  label: 'redis',
+  start: startRedis,
+  reset: resetRedis,
+};
