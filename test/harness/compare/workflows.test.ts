@@ -4,13 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs, { type CommandModule } from 'yargs';
 import { parseDocument } from 'yaml';
 import { command as compareCommand } from '../../../harness/commands/compare.js';
 import { save as baselineSave } from '../../../harness/commands/baseline.js';
+import { SCENARIO, makeTmp, writeRun } from './fixtures.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const DIR = join(ROOT, '.github', 'workflows');
@@ -199,5 +200,78 @@ test('the workflows only reference files of this repository that exist (or the l
         if (k === 'spec') assert.match(String(v), /^experiments\/[\w.-]+\.ya?ml$/, `${f}: spec path`);
       }
     }
+  }
+});
+
+/** Run one step's script of lab-gate.yml the way the runner would: bash -e, its env, a GITHUB_OUTPUT file. */
+function runStep(name: string, env: Record<string, string>) {
+  const job = workflows.get('lab-gate.yml')!.jobs.measure;
+  const step = job.steps!.find((s) => s.name === name);
+  assert.ok(step?.run, `no step "${name}"`);
+  const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
+  });
+  return r;
+}
+
+test('the compare, candidate and fail steps, run locally on synthetic runs, publish reports and fail with 3 on a regression', () => {
+  const read = readFileSync;
+  const write = writeFileSync;
+  const exists = existsSync;
+  const tmp = makeTmp('workflow');
+  try {
+    const base = writeRun(join(tmp.dir, 'base'), SCENARIO.baseline, { spec: 'regression' });
+    const cur = writeRun(join(tmp.dir, 'cur'), SCENARIO.current);
+    const gate = join(tmp.dir, 'gate');
+    const out = join(tmp.dir, 'github_output');
+    const summary = join(tmp.dir, 'step_summary');
+    const baselineFile = join(tmp.dir, 'baselines', 'regression.baseline.json');
+    const env = {
+      BASELINE: baselineFile, REQUIRE_BASELINE: 'true', TOLERANCE: '5%', CONFIDENCE: '0.95', METRIC: 'tx_mpps',
+      STRICT: 'false', GATE_DIR: gate, COMMIT: 'abcdef1', RUN_DIR: cur, GITHUB_OUTPUT: out, GITHUB_STEP_SUMMARY: summary,
+    };
+    mkdirSync(gate, { recursive: true });
+    // the lab's committed baseline, made by the real command
+    const saved = spawnSync(process.execPath, ['bin/flexbench.js', 'baseline', 'save', base, '--dir', join(tmp.dir, 'baselines')], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(saved.status, 0, saved.stderr);
+    assert.ok(exists(baselineFile));
+
+    write(out, '');
+    const cmp = runStep('Compare with the committed baseline', env);
+    assert.equal(cmp.status, 0, cmp.stderr);
+    assert.match(read(out, 'utf8'), /^code=3$/m);
+    assert.match(read(join(gate, 'summary.md'), 'utf8'), /🔴 regressed/);
+    assert.match(read(join(gate, 'junit.xml'), 'utf8'), /<failure type="regression"/);
+    assert.equal(JSON.parse(read(join(gate, 'compare.json'), 'utf8')).exitCode, 3);
+
+    const cand = runStep('Offer this run as the next baseline', env);
+    assert.equal(cand.status, 0, cand.stderr);
+    assert.ok(exists(join(gate, 'candidate', 'regression.baseline.json')));
+
+    const sum = runStep('Job summary', env);
+    assert.equal(sum.status, 0, sum.stderr);
+    assert.match(read(summary, 'utf8'), /flexbench regression gate: REGRESSION/);
+
+    const fail = runStep('Fail on regression', { ...env, CODE: '3' });
+    assert.equal(fail.status, 3);
+    assert.match(fail.stdout, /::error::flexbench compare: regression/);
+
+    // first night: no baseline yet, not required -> a "no baseline yet" summary and code 0
+    write(out, '');
+    const first = runStep('Compare with the committed baseline', { ...env, BASELINE: join(tmp.dir, 'baselines', 'none.baseline.json'), REQUIRE_BASELINE: 'false' });
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(read(out, 'utf8'), /^code=0$/m);
+    assert.match(read(join(gate, 'summary.md'), 'utf8'), /no baseline yet/);
+
+    // required but absent -> compare's own exit 2 is the job's verdict
+    write(out, '');
+    const missing = runStep('Compare with the committed baseline', { ...env, BASELINE: join(tmp.dir, 'baselines', 'none.baseline.json') });
+    assert.equal(missing.status, 0, missing.stderr);
+    assert.match(read(out, 'utf8'), /^code=2$/m);
+    assert.match(read(join(gate, 'summary.md'), 'utf8'), /could not run \(exit 2\)/);
+  } finally {
+    tmp.cleanup();
   }
 });
