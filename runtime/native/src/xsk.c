@@ -135,8 +135,8 @@ napi_value xsk_open(napi_env env, napi_callback_info info) {
   uint64_t need = (uint64_t)frame_size * frame_count;
   if (tlen < align + need) {
     char m[200];
-    snprintf(m, sizeof m, "umemView holds %zu bytes but %llu frames of %u bytes need %llu (+ up to 4095 to page-align)",
-             tlen, (unsigned long long)frame_count, frame_size, (unsigned long long)(need + align));
+    snprintf(m, sizeof m, "umemView holds %zu bytes but %llu frames of %u bytes need %llu from its first page boundary (%zu bytes in)",
+             tlen, (unsigned long long)frame_count, frame_size, (unsigned long long)need, align);
     return throw_msg(env, "EINVAL", m);
   }
   libxdp_set_print(log_xdp);

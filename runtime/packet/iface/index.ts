@@ -52,9 +52,9 @@ export async function prepareIface(o: PrepareOptions): Promise<IfacePrepared & {
   const { iface, mode } = parsePortSpec(o.iface, o.mode);
   const xdpCfg = { ...XDP_DEFAULTS, ...o.xdp };
   const pktCfg = { ...PACKET_DEFAULTS, ...o.packet };
-  const pf = preflight(iface, o.queues, umemBytes(xdpCfg));
   const nativeWhy = nativeUnavailable();
   if (nativeWhy) throw new FlexbenchError(`interface port unavailable: ${nativeWhy}; --port replay and --port offered still work`, EXIT.environment);
+  const pf = preflight(iface, o.queues, umemBytes(xdpCfg));
   let chosen: 'xdp' | 'packet' = 'packet';
   let reason = '';
   if (mode !== 'packet') {
