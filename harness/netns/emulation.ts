@@ -1,0 +1,187 @@
+// Two emulated nodes in network namespaces, each with its own sshd, joined by two veth pairs
+// (port1: data, port2: store traffic) and reached from the root namespace over a management veth.
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FlexbenchError, EXIT } from '../exit-codes.js';
+import { LocalHost } from '../hosts/local.js';
+
+export const NETNS_PREFIX = 'fbn';
+
+export interface EmulatedNode {
+  name: 'node1' | 'node2';
+  /** network namespace */
+  ns: string;
+  /** root-namespace end of the management veth */
+  rootIface: string;
+  /** address sshd listens on (management veth, inside the namespace) */
+  sshAddress: string;
+  sshPort: number;
+  /** data port (port1) and store port (port2) interface names inside the namespace */
+  dataIface: string;
+  storeIface: string;
+  dataAddress: string;
+  storeAddress: string;
+}
+
+export interface Emulation {
+  id: string;
+  runDir: string;
+  /** private key authorised on both nodes, and a known_hosts holding both nodes' host keys */
+  keyPath: string;
+  knownHostsPath: string;
+  user: string;
+  node1: EmulatedNode;
+  node2: EmulatedNode;
+  destroy(): Promise<void>;
+}
+
+export interface EmulationOptions {
+  /** distinguishes concurrent emulations; names become `${prefix}${suffix}-node1` */
+  suffix?: string;
+  /** 0..49: picks the address block so concurrent emulations do not collide */
+  slot?: number;
+  /** sweep leftovers of every earlier emulation with this prefix first (default true) */
+  sweep?: boolean;
+  sshdPath?: string;
+}
+
+const host = new LocalHost('root namespace');
+const sh = (argv: string[]) => host.exec(argv);
+const shOk = (argv: string[]) => host.exec(argv, { allowFailure: true });
+
+async function listNetns(): Promise<string[]> {
+  const r = await shOk(['ip', '-o', 'netns', 'list']);
+  return r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
+}
+
+async function killNetnsProcesses(ns: string): Promise<void> {
+  for (const sig of ['TERM', 'KILL']) {
+    const r = await shOk(['ip', 'netns', 'pids', ns]);
+    const pids = r.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p));
+    if (pids.length === 0) return;
+    await shOk(['kill', `-${sig}`, ...pids]);
+    await new Promise((res) => setTimeout(res, sig === 'TERM' ? 300 : 50));
+  }
+}
+
+/** Remove namespaces, root veths and run dirs left by an emulation that did not clean up (crash, kill -9). */
+export async function sweepStale(prefix = NETNS_PREFIX, only?: string): Promise<string[]> {
+  const removed: string[] = [];
+  const owned = (n: string) => (only ? n.startsWith(only + '-') : new RegExp(`^${prefix}[a-z0-9]*-node[12]$`).test(n));
+  for (const ns of await listNetns()) {
+    if (!owned(ns)) continue;
+    await killNetnsProcesses(ns);
+    await shOk(['ip', 'netns', 'del', ns]);
+    removed.push(`netns ${ns}`);
+  }
+  const links = await shOk(['ip', '-o', 'link', 'show']);
+  for (const m of links.stdout.matchAll(/^\d+:\s+([^:@\s]+)/gm)) {
+    const name = m[1];
+    const mine = only ? name.startsWith(only + '-') : new RegExp(`^${prefix}[a-z0-9]*-m[12]$`).test(name);
+    if (mine) {
+      await shOk(['ip', 'link', 'del', name]);
+      removed.push(`link ${name}`);
+    }
+  }
+  return removed;
+}
+
+/** What an emulation with this id would leave behind if teardown failed (for tests and the sweep). */
+export async function leftovers(id: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const ns of await listNetns()) if (ns.startsWith(id + '-')) out.push(`netns ${ns}`);
+  const links = await shOk(['ip', '-o', 'link', 'show']);
+  for (const m of links.stdout.matchAll(/^\d+:\s+([^:@\s]+)/gm)) if (m[1].startsWith(id + '-')) out.push(`link ${m[1]}`);
+  const ps = await shOk(['pgrep', '-f', `${tmpdir()}/${id}-run-`]);
+  for (const p of ps.stdout.split(/\s+/).filter(Boolean)) out.push(`process ${p}`);
+  return out;
+}
+
+async function requireRoot(): Promise<void> {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new FlexbenchError('the netns testbed needs root (network namespaces, veths, sshd); run as root or use --testbed local', EXIT.environment);
+  }
+}
+
+/** Build the two nodes. Throws (after cleaning up what it made) with the failing step named. */
+export async function createEmulation(opts: EmulationOptions = {}): Promise<Emulation> {
+  await requireRoot();
+  const suffix = opts.suffix ?? '';
+  if (!/^[a-z0-9]{0,6}$/.test(suffix)) throw new FlexbenchError(`netns suffix "${suffix}" must be 0-6 lowercase letters/digits`, EXIT.usage);
+  const slot = opts.slot ?? 0;
+  if (!Number.isInteger(slot) || slot < 0 || slot > 49) throw new FlexbenchError(`netns slot ${slot} must be an integer 0..49`, EXIT.usage);
+  const id = `${NETNS_PREFIX}${suffix}`;
+  const sshd = opts.sshdPath ?? '/usr/sbin/sshd';
+  if (opts.sweep ?? true) await sweepStale(NETNS_PREFIX, id);
+  // management block 198.18.(200+slot).0/29, data 198.19.(2*slot).0/24, store 198.19.(2*slot+1).0/24
+  const m = 200 + slot;
+  const mk = (name: 'node1' | 'node2', i: number): EmulatedNode => ({
+    name,
+    ns: `${id}-${name}`,
+    rootIface: `${id}-m${i}`,
+    sshAddress: `198.18.${m}.${i === 1 ? 2 : 6}`,
+    sshPort: 22,
+    dataIface: 'port1',
+    storeIface: 'port2',
+    dataAddress: `198.19.${2 * slot}.${i}`,
+    storeAddress: `198.19.${2 * slot + 1}.${i}`,
+  });
+  const node1 = mk('node1', 1);
+  const node2 = mk('node2', 2);
+  const runDir = await mkdtemp(join(tmpdir(), `${id}-run-`));
+  const keyPath = join(runDir, 'id_ed25519');
+  const knownHostsPath = join(runDir, 'known_hosts');
+  const destroy = async (): Promise<void> => {
+    await sweepStale(NETNS_PREFIX, id);
+    await rm(runDir, { recursive: true, force: true });
+  };
+  try {
+    await sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `flexbench-${id}`, '-f', keyPath]);
+    await writeFile(join(runDir, 'authorized_keys'), await readFile(keyPath + '.pub'), { mode: 0o600 });
+    await mkdir('/run/sshd', { recursive: true, mode: 0o755 }); // sshd's privilege-separation dir
+    const known: string[] = [];
+    for (const [i, n] of [[1, node1], [2, node2]] as const) {
+      await sh(['ip', 'netns', 'add', n.ns]);
+      await sh(['ip', '-n', n.ns, 'link', 'set', 'lo', 'up']);
+      await sh(['ip', 'link', 'add', n.rootIface, 'type', 'veth', 'peer', 'name', 'mgmt', 'netns', n.ns]);
+      const rootAddr = `198.18.${m}.${i === 1 ? 1 : 5}/30`;
+      await sh(['ip', 'addr', 'add', rootAddr, 'dev', n.rootIface]);
+      await sh(['ip', 'link', 'set', n.rootIface, 'up']);
+      await sh(['ip', '-n', n.ns, 'addr', 'add', `${n.sshAddress}/30`, 'dev', 'mgmt']);
+      await sh(['ip', '-n', n.ns, 'link', 'set', 'mgmt', 'up']);
+    }
+    // data and store links between the nodes, created directly inside the namespaces
+    for (const [ifc, a1, a2] of [['port1', node1.dataAddress, node2.dataAddress], ['port2', node1.storeAddress, node2.storeAddress]] as const) {
+      await sh(['ip', 'link', 'add', ifc, 'netns', node1.ns, 'type', 'veth', 'peer', 'name', ifc, 'netns', node2.ns]);
+      await sh(['ip', '-n', node1.ns, 'addr', 'add', `${a1}/24`, 'dev', ifc]);
+      await sh(['ip', '-n', node2.ns, 'addr', 'add', `${a2}/24`, 'dev', ifc]);
+      await sh(['ip', '-n', node1.ns, 'link', 'set', ifc, 'up']);
+      await sh(['ip', '-n', node2.ns, 'link', 'set', ifc, 'up']);
+    }
+    for (const n of [node1, node2]) {
+      const hostKey = join(runDir, `${n.name}_host_ed25519`);
+      await sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `${id}-${n.name}`, '-f', hostKey]);
+      // no config file: every setting is on the command line; sshd daemonises once it listens
+      await sh([
+        'ip', 'netns', 'exec', n.ns, sshd, '-f', '/dev/null', '-h', hostKey, '-p', String(n.sshPort),
+        '-E', join(runDir, `${n.name}-sshd.log`),
+        '-o', `ListenAddress=${n.sshAddress}`,
+        '-o', `PidFile=${join(runDir, `${n.name}-sshd.pid`)}`,
+        '-o', `AuthorizedKeysFile=${join(runDir, 'authorized_keys')}`,
+        '-o', 'StrictModes=no', '-o', 'UsePAM=no', '-o', 'PasswordAuthentication=no',
+        '-o', 'KbdInteractiveAuthentication=no', '-o', 'PermitRootLogin=prohibit-password',
+        '-o', 'Subsystem=sftp internal-sftp', '-o', 'AllowTcpForwarding=yes', '-o', 'UseDNS=no', '-o', 'MaxSessions=100',
+        '-o', `SetEnv=FLEXBENCH_NODE=${n.name}`,
+      ]);
+      const pub = (await readFile(hostKey + '.pub', 'utf8')).trim().split(/\s+/);
+      known.push(`${n.sshAddress} ${pub[0]} ${pub[1]}`);
+    }
+    await writeFile(knownHostsPath, known.join('\n') + '\n');
+    return { id, runDir, keyPath, knownHostsPath, user: 'root', node1, node2, destroy };
+  } catch (e) {
+    await destroy().catch(() => undefined);
+    if (e instanceof FlexbenchError) throw new FlexbenchError(`creating the emulated nodes failed: ${e.message}`, EXIT.environment, { cause: e });
+    throw e;
+  }
+}
