@@ -25,23 +25,31 @@ export const markdownReporter: Reporter = {
       `Metric \`${c.metric}\`, tolerance ±${percent(c.tolerance, false)}, confidence ${confidenceText(c)}${c.strict ? ', strict' : ''}. ` +
         `Baseline \`${esc(c.baseline.name)}\`${c.baseline.commit ? ` (${c.baseline.commit.slice(0, 12)})` : ''} vs current \`${esc(c.current.name)}\`${c.current.commit ? ` (${c.current.commit.slice(0, 12)})` : ''}.`,
     );
-    if (c.fingerprint.forced) {
+    for (const w of c.warnings) {
       out.push('');
-      out.push(`> ⚠️ **Compared across different hardware (--force).** Differing fingerprint fields: ${c.fingerprint.differences.map((d) => `\`${d.field}\``).join(', ')}.`);
-    }
-    for (const w of c.warnings.filter((w) => !w.startsWith('compared across'))) {
-      out.push('');
-      out.push(`> ⚠️ ${esc(w)}`);
+      out.push(`> ⚠️ **${esc(w)}**`);
     }
     out.push('');
-    out.push('| verdict | cell | baseline median | baseline CI | current median | current CI | change | change CI | n (b/c) | note |');
-    out.push('|---|---|--:|---|--:|---|--:|---|---|---|');
-    const cells = [...c.cells].sort((a, b) => ORDER[a.verdict] - ORDER[b.verdict]);
-    for (const x of cells) {
+    const header = [
+      '| verdict | cell | baseline median | baseline CI | current median | current CI | change | change CI | n (b/c) | note |',
+      '|---|---|--:|---|--:|---|--:|---|---|---|',
+    ];
+    const row = (x: Comparison['cells'][number]) => {
       const note = x.verdict === 'inconclusive' ? `${x.reason}. ${moreText(x)}` : '';
-      out.push(
-        `| ${ICON[x.verdict]} ${x.verdict} | ${esc(x.label)} | ${rate(x.baseline.median)} | ${ciCell(x.baseline)} | ${rate(x.current.median)} | ${ciCell(x.current)} | ${percent(x.change)} | ${changeInterval(x)} | ${x.baseline.n}/${x.current.n} | ${esc(note)} |`,
-      );
+      return `| ${ICON[x.verdict]} ${x.verdict} | ${esc(x.label)} | ${rate(x.baseline.median)} | ${ciCell(x.baseline)} | ${rate(x.current.median)} | ${ciCell(x.current)} | ${percent(x.change)} | ${changeInterval(x)} | ${x.baseline.n}/${x.current.n} | ${esc(note)} |`;
+    };
+    const cells = [...c.cells].sort((a, b) => ORDER[a.verdict] - ORDER[b.verdict]);
+    const notable = cells.filter((x) => x.verdict !== 'unchanged');
+    const unchanged = cells.filter((x) => x.verdict === 'unchanged');
+    if (notable.length > 0) out.push(...header, ...notable.map(row));
+    // Unchanged cells folded away: the reader of a PR comment wants what moved.
+    if (unchanged.length > 0) {
+      out.push('');
+      out.push(`<details><summary>${unchanged.length} unchanged cell${unchanged.length === 1 ? '' : 's'}</summary>`);
+      out.push('');
+      out.push(...header, ...unchanged.map(row));
+      out.push('');
+      out.push('</details>');
     }
     if (c.missing.length > 0) {
       out.push('');

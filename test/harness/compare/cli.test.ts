@@ -78,7 +78,7 @@ test('different hardware is refused with the differing fields listed (exit 2); -
   assert.doesNotMatch(r.stderr, /cpu_model/);
   const f = flexbench('compare', base, otherHw, '--force', '--format', 'markdown');
   assert.equal(f.code, EXIT.regression);
-  assert.match(f.stdout, /Compared across different hardware/);
+  assert.match(f.stdout, /> ⚠️ \*\*compared across different hardware \(--force\): kernel, nic, store_versions\.redis differ\*\*/);
   assert.match(f.stderr, /warning: compared across different hardware/);
 });
 
@@ -116,7 +116,7 @@ test('an interrupted current run is compared, with a warning in the report and o
   const part = writeRun(join(tmp.dir, 'partial'), SCENARIO.baseline.slice(0, 2), { id: 'partial', status: 'incomplete' });
   const r = flexbench('compare', base, part, '--format', 'markdown');
   assert.equal(r.code, EXIT.ok, r.stderr);
-  assert.match(r.stdout, /> ⚠️ the current run partial is not complete/);
+  assert.match(r.stdout, /> ⚠️ \*\*the current run partial is not complete/);
   assert.match(r.stderr, /warning: the current run partial is not complete/);
 });
 

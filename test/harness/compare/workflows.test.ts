@@ -254,9 +254,14 @@ test('the compare, candidate and fail steps, run locally on synthetic runs, publ
     assert.equal(sum.status, 0, sum.stderr);
     assert.match(read(summary, 'utf8'), /flexbench regression gate: REGRESSION/);
 
-    const fail = runStep('Fail on regression', { ...env, CODE: '3' });
+    const fail = runStep('Fail on regression', { ...env, CODE: '3', RUN_CODE: '1' });
     assert.equal(fail.status, 3);
     assert.match(fail.stdout, /::error::flexbench compare: regression/);
+    // no regression, but failed trials: still a failed job
+    const trials = runStep('Fail on regression', { ...env, CODE: '0', RUN_CODE: '1' });
+    assert.equal(trials.status, 1);
+    assert.match(trials.stdout, /some trials failed/);
+    assert.equal(runStep('Fail on regression', { ...env, CODE: '4', RUN_CODE: '0' }).status, 4);
 
     // first night: no baseline yet, not required -> a "no baseline yet" summary and code 0
     write(out, '');
