@@ -1,0 +1,321 @@
+// The FlexState contract, run against every driver (hashmap, redis, redis+cluster, cassandra):
+// every type, every call, NoWait and waiting forms, sync and async mode (both flushers), recovery.
+// What the store holds is checked through a fresh sync-mode context, i.e. by reading the store.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { openState, type StateContext } from '../../runtime/state/api.js';
+import type { StateConfigInput } from '../../runtime/state/config.js';
+
+export interface ContractStore {
+  url: string;
+  cleanup: () => Promise<void>;
+}
+
+type Variant = { mode: 'sync' | 'async'; flusher?: 'worker' | 'thread' };
+const VARIANTS: Variant[] = [{ mode: 'sync' }, { mode: 'async', flusher: 'thread' }, { mode: 'async', flusher: 'worker' }];
+const vname = (v: Variant) => (v.mode === 'sync' ? 'sync' : `async/${v.flusher}`);
+const sortNum = (e: [string[], number[]]) => e[0].map((k, i) => [k, e[1][i]] as const).sort(([a], [b]) => (a < b ? -1 : 1));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function contractSuite(label: string, makeStore: () => Promise<ContractStore>): void {
+  describe(`FlexState contract: ${label}`, () => {
+    let store: ContractStore;
+    let n = 0;
+    const open: StateContext[] = [];
+    before(async () => { store = await makeStore(); });
+    after(async () => {
+      for (const c of open) await c.close().catch(() => {});
+      await store?.cleanup();
+    });
+    // a fresh instance id per test keeps tests from seeing each other's keys
+    const cfg = (v: Variant, instance = `t${process.pid}x${++n}`): StateConfigInput => ({ nf: 'nf1', instance, store: store.url, mode: v.mode, flusher: v.flusher ?? 'worker', flushMs: 1 });
+    const ctxOf = async (c: StateConfigInput, core = 1) => { const x = await openState(c, core); open.push(x); return x; };
+    /** the store's view of a partition: a sync context reads straight from the store */
+    const storeView = (c: StateConfigInput, core = 1) => ctxOf({ ...c, mode: 'sync' }, core);
+
+    test('a structure key is nf@instance@core@Type@id', async () => {
+      const x = await ctxOf({ ...cfg({ mode: 'sync' }, 'ins1') });
+      assert.equal(x.counter('abc').key, 'nf1@ins1@1@Counter@abc');
+      assert.equal(x.counterMap('m').key, 'nf1@ins1@1@CounterMap@m');
+      assert.equal(x.value('v').key, 'nf1@ins1@1@Value@v');
+      await x.close();
+    });
+
+    test('unknown driver label and malformed config are refused with exit code 2, naming the store', async () => {
+      await assert.rejects(openState({ nf: 'nf1', instance: 'i', store: 'nosuchstore://h:1' }, 0), (e: Error & { exitCode?: number }) => e.exitCode === 2 && /nosuchstore/.test(e.message));
+      await assert.rejects(openState({ nf: 'nf@1', instance: 'i', store: store.url }, 0), (e: Error & { exitCode?: number }) => e.exitCode === 2 && /nf/.test(e.message));
+      await assert.rejects(openState({ nf: 'nf1', instance: 'i', store: store.url }, -1), (e: Error & { exitCode?: number }) => e.exitCode === 2);
+    });
+
+    for (const v of VARIANTS) {
+      describe(vname(v), () => {
+        test('Value: get/set/delete, waiting and NoWait', async () => {
+          const c = cfg(v);
+          const x = await ctxOf(c);
+          const h = x.value('name');
+          assert.equal(await h.get(), null);
+          await h.set('alpha');
+          assert.equal(await h.get(), 'alpha');
+          h.setNoWait('beta');
+          assert.equal(await h.get(), 'beta');
+          x.value('gone').setNoWait('x');
+          x.value('gone').deleteNoWait();
+          await x.value('gone2').set('y');
+          await x.value('gone2').delete();
+          assert.equal(await x.value('gone2').get(), null);
+          await x.flush();
+          const s = await storeView(c);
+          assert.equal(await s.value('name').get(), 'beta');
+          assert.equal(await s.value('gone').get(), null);
+          assert.equal(await s.value('gone2').get(), null);
+          await x.close();
+        });
+
+        test('Counter: add/set/delete/get, waiting and NoWait; the store gets the exact total', async () => {
+          const c = cfg(v);
+          const x = await ctxOf(c);
+          const h = x.counter('abc');
+          assert.equal(await h.get(), 0);
+          await h.add(5);
+          h.addNoWait();
+          h.addNoWait(3);
+          assert.equal(await h.get(), 9);
+          if (v.mode === 'async') assert.equal(h.peek(), 9);
+          else assert.throws(() => h.peek(), /async/);
+          await x.flush();
+          assert.equal(await (await storeView(c)).counter('abc').get(), 9);
+          await h.set(100);
+          h.addNoWait(1);
+          const d = x.counter('del');
+          d.addNoWait(7);
+          await x.flush();
+          d.deleteNoWait();
+          d.addNoWait(2);
+          const e = x.counter('e');
+          e.setNoWait(4);
+          await e.delete();
+          await x.close();
+          const s = await storeView(c);
+          assert.equal(await s.counter('abc').get(), 101);
+          assert.equal(await s.counter('del').get(), 2);
+          assert.equal(await s.counter('e').get(), 0);
+        });
+
+        test('List: push/pop both ends, at/setAt, size/items/clear', async () => {
+          const c = cfg(v);
+          const x = await ctxOf(c);
+          const l = x.list('pool');
+          await l.pushBack('a');
+          l.pushBackNoWait('b');
+          await l.pushFront('z');
+          l.pushFrontNoWait('y');
+          assert.deepEqual(await l.items(), ['y', 'z', 'a', 'b']);
+          assert.equal(await l.at(1), 'z');
+          assert.equal(await l.at(-1), 'b');
+          assert.equal(await l.at(9), null);
+          await l.setAt(2, 'A');
+          l.setAtNoWait(3, 'B');
+          assert.equal(await l.popFront(), 'y');
+          assert.equal(await l.popBack(), 'B');
+          assert.equal(await l.size(), 2);
+          await x.flush();
+          assert.deepEqual(await (await storeView(c)).list('pool').items(), ['z', 'A']);
+          const k = x.list('k');
+          k.pushBackNoWait('1');
+          k.clearNoWait();
+          k.pushBackNoWait('2');
+          await x.list('k2').pushBack('q');
+          await x.list('k2').clear();
+          assert.equal(await x.list('k2').size(), 0);
+          assert.equal(await x.list('empty').popFront(), null);
+          await x.close();
+          const s = await storeView(c);
+          assert.deepEqual(await s.list('k').items(), ['2']);
+          assert.deepEqual(await s.list('k2').items(), []);
+        });
+
+        test('Set: insert/erase/contains/size/items/clear', async () => {
+          const c = cfg(v);
+          const x = await ctxOf(c);
+          const h = x.set('seen');
+          await h.insert('a');
+          h.insertNoWait('b');
+          h.insertNoWait('a');
+          h.insertNoWait('c');
+          assert.equal(await h.size(), 3);
+          assert.equal(await h.contains('b'), true);
+          await h.erase('b');
+          h.eraseNoWait('c');
+          assert.equal(await h.contains('b'), false);
+          assert.deepEqual((await h.items()).sort(), ['a']);
+          const g = x.set('g');
+          g.insertNoWait('1');
+          await g.clear();
+          g.insertNoWait('2');
+          x.set('h').insertNoWait('x');
+          x.set('h').clearNoWait();
+          await x.close();
+          const s = await storeView(c);
+          assert.deepEqual(await s.set('seen').items(), ['a']);
+          assert.deepEqual(await s.set('g').items(), ['2']);
+          assert.equal(await s.set('h').size(), 0);
+        });
+
+        test('Map: get/set/erase/contains/size/entries/clear and slot calls', async () => {
+          const c = cfg(v);
+          const x = await ctxOf(c);
+          const m = x.map('nat');
+          await m.set('f1', 10);
+          m.setNoWait('f2', 20);
+          assert.equal(await m.get('f1'), 10);
+          assert.equal(await m.get('nope'), null);
+          assert.equal(await m.contains('f2'), true);
+          const s3 = m.slot('f3');
+          assert.equal(m.slot('f3'), s3);
+          assert.equal(m.keyOf(s3), 'f3');
+          m.setSlotNoWait(s3, 2 ** 40 + 7); // e.g. ip<<16|port: exact up to 2^53
+          if (v.mode === 'async') {
+            assert.equal(m.hasSlot(s3), true);
+            assert.equal(m.peekSlot(s3), 2 ** 40 + 7);
+          } else assert.throws(() => m.peekSlot(s3), /async/);
+          await m.erase('f1');
+          m.eraseNoWait('f2');
+          const s4 = m.slot('f4');
+          m.setSlotNoWait(s4, 4);
+          m.eraseSlotNoWait(s4);
+          assert.equal(await m.size(), 1);
+          assert.deepEqual(sortNum(await m.entries()), [['f3', 2 ** 40 + 7]]);
+          const cl = x.map('cl');
+          cl.setNoWait('a', 1);
+          await cl.clear();
+          cl.setNoWait('b', 2);
+          await x.close();
+          const s = await storeView(c);
+          assert.deepEqual(sortNum(await s.map('nat').entries()), [['f3', 2 ** 40 + 7]]);
+          assert.deepEqual(sortNum(await s.map('cl').entries()), [['b', 2]]);
+        });
+
+        test('CounterMap: addTo (key and slot), set, erase, entries, clear', async () => {
+          const c = cfg(v);
+          const x = await ctxOf(c);
+          const m = x.counterMap('load');
+          await m.addTo('s1', 2);
+          m.addToNoWait('s1');
+          const s2 = m.slot('s2');
+          for (let i = 0; i < 1000; i++) m.addToSlotNoWait(s2, 1);
+          m.addToSlotNoWait(s2);
+          await m.set('s3', 50);
+          m.addToNoWait('s3', -5);
+          m.setNoWait('s4', 1);
+          await m.erase('s4');
+          assert.equal(await m.get('s1'), 3);
+          assert.equal(await m.get('s2'), 1001);
+          assert.equal(await m.get('s4'), null);
+          if (v.mode === 'async') assert.equal(m.peekSlot(s2), 1001);
+          assert.equal(await m.size(), 3);
+          await x.flush();
+          m.addToSlotNoWait(s2, 9);
+          m.eraseNoWait('s1');
+          m.addToNoWait('s1', 4);
+          const cl = x.counterMap('cl');
+          cl.addToNoWait('a', 1);
+          cl.clearNoWait();
+          cl.addToNoWait('b', 2);
+          await x.close();
+          const s = await storeView(c);
+          assert.deepEqual(sortNum(await s.counterMap('load').entries()), [['s1', 4], ['s2', 1010], ['s3', 45]]);
+          assert.deepEqual(sortNum(await s.counterMap('cl').entries()), [['b', 2]]);
+        });
+
+        test('cores are partitions: the same ids on two cores do not share state', async () => {
+          const c = cfg(v);
+          const a = await ctxOf(c, 0);
+          const b = await ctxOf(c, 1);
+          a.counter('n').addNoWait(1);
+          b.counter('n').addNoWait(10);
+          a.counterMap('m').addToNoWait('k', 1);
+          await a.close();
+          await b.close();
+          assert.equal(await (await storeView(c, 0)).counter('n').get(), 1);
+          assert.equal(await (await storeView(c, 1)).counter('n').get(), 10);
+          assert.equal(await (await storeView(c, 1)).counterMap('m').get('k'), null);
+        });
+
+        test('recovery: a new context with a dead one\'s ids loads its partition and carries on', async () => {
+          const c = cfg(v);
+          const a = await ctxOf(c);
+          a.value('v').setNoWait('hello');
+          a.counter('pkts').addNoWait(41);
+          a.list('pool').pushBackNoWait('10.0.0.1:1000');
+          a.list('pool').pushBackNoWait('10.0.0.1:1001');
+          a.set('s').insertNoWait('x');
+          a.map('flows').setNoWait('f', 77);
+          a.counterMap('load').addToNoWait('srv1', 5);
+          await a.close();
+          const b = await ctxOf(c);
+          const early = b.counter('pkts'); // opened before load(): load refreshes it
+          await b.load();
+          assert.equal(await early.get(), 41);
+          assert.equal(await b.value('v').get(), 'hello');
+          assert.deepEqual(await b.list('pool').items(), ['10.0.0.1:1000', '10.0.0.1:1001']);
+          assert.deepEqual(await b.set('s').items(), ['x']);
+          assert.equal(await b.map('flows').get('f'), 77);
+          assert.equal(await b.counterMap('load').get('srv1'), 5);
+          early.addNoWait(1);
+          b.counterMap('load').addToSlotNoWait(b.counterMap('load').slot('srv1'), 1);
+          assert.equal(await b.list('pool').popFront(), '10.0.0.1:1000');
+          await b.close();
+          const s = await storeView(c);
+          assert.equal(await s.counter('pkts').get(), 42);
+          assert.equal(await s.counterMap('load').get('srv1'), 6);
+          assert.deepEqual(await s.list('pool').items(), ['10.0.0.1:1001']);
+        });
+
+        if (v.mode === 'async') {
+          test('async: deltas from many flush periods reach the store exactly once', async () => {
+            const c = cfg(v);
+            const x = await ctxOf(c);
+            const h = x.counter('pkts');
+            const m = x.counterMap('flows');
+            const slots = Array.from({ length: 64 }, (_, i) => m.slot(`flow${i}`));
+            let total = 0;
+            const end = Date.now() + 300;
+            while (Date.now() < end) {
+              for (let i = 0; i < 500; i++) {
+                h.addNoWait(1);
+                m.addToSlotNoWait(slots[i & 63]!, 1);
+                total++;
+              }
+              x.poll();
+              await sleep(1);
+            }
+            const st = await x.stats();
+            assert.ok(st.flushes > 3, `expected periodic flushes, got ${st.flushes}`);
+            await x.close();
+            const s = await storeView(c);
+            assert.equal(await s.counter('pkts').get(), total);
+            const [, vals] = await s.counterMap('flows').entries();
+            assert.equal(vals.reduce((a, b) => a + b, 0), total);
+          });
+        }
+
+        test('a closed context refuses further use', async () => {
+          const x = await ctxOf(cfg(v));
+          await x.close();
+          assert.throws(() => x.counter('a'), /closed/);
+          await x.close(); // idempotent
+        });
+      });
+    }
+
+    test('handles are typed: a counter has no map calls (compile-time)', () => {
+      const f = (x: StateContext) => {
+        // @ts-expect-error addTo is a countermap call
+        x.counter('c').addTo('k', 1);
+        // @ts-expect-error maps have no add
+        x.map('m').addNoWait(1);
+      };
+      assert.equal(typeof f, 'function');
+    });
+  });
+}

@@ -1,0 +1,173 @@
+// Redis driver against real redis-server processes (single node and a 3-master cluster): the
+// contract, the paper's key layout, idempotent flushes, bad addresses, and a store crash mid-run.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis, Cluster } from 'ioredis';
+import { contractSuite } from '../contract.js';
+import { startRedis, startRedisCluster, type RunningRedis, type RunningCluster } from '../../../runtime/stores/redis.js';
+import { freePort } from '../../../runtime/stores/ports.js';
+import { openState } from '../../../runtime/state/api.js';
+import { resolveDriver } from '../../../runtime/drivers/registry.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+contractSuite('redis (single node)', async () => {
+  const s = await startRedis();
+  return { url: s.url, cleanup: () => s.stop() };
+});
+
+contractSuite('redis+cluster (3 masters)', async () => {
+  const c = await startRedisCluster(3);
+  return { url: c.url, cleanup: () => c.stop() };
+});
+
+describe('redis key layout and native types', () => {
+  let s: RunningRedis;
+  let c: RunningCluster;
+  before(async () => { s = await startRedis(); c = await startRedisCluster(3); });
+  after(async () => { await s?.stop(); await c?.stop(); });
+
+  const fill = async (url: string, mode: 'sync' | 'async') => {
+    const x = await openState({ nf: 'nf1', instance: 'ins1', store: url, mode }, 1);
+    x.counter('abc').addNoWait(3);
+    x.value('v').setNoWait('x');
+    x.list('l').pushBackNoWait('a');
+    x.set('s').insertNoWait('a');
+    x.map('m').setNoWait('k', 1);
+    x.counterMap('cm').addToNoWait('k', 2);
+    await x.close();
+  };
+
+  for (const mode of ['sync', 'async'] as const) {
+    test(`single node (${mode}): nf1@ins1@1@Counter@abc and friends, as native Redis types`, async () => {
+      const r = new Redis(s.port, '127.0.0.1');
+      try {
+        await r.flushall();
+        await fill(s.url, mode);
+        assert.equal(await r.get('nf1@ins1@1@Counter@abc'), '3');
+        assert.equal(await r.type('nf1@ins1@1@Counter@abc'), 'string');
+        assert.equal(await r.get('nf1@ins1@1@Value@v'), 'x');
+        assert.deepEqual(await r.lrange('nf1@ins1@1@List@l', 0, -1), ['a']);
+        assert.deepEqual(await r.smembers('nf1@ins1@1@Set@s'), ['a']);
+        assert.deepEqual(await r.hgetall('nf1@ins1@1@Map@m'), { k: '1' });
+        assert.deepEqual(await r.hgetall('nf1@ins1@1@CounterMap@cm'), { k: '2' });
+        const keys = (await r.keys('*')).sort();
+        const expected = ['Counter@abc', 'CounterMap@cm', 'List@l', 'Map@m', 'Set@s', 'Value@v'].map((k) => `nf1@ins1@1@${k}`);
+        if (mode === 'async') expected.push('nf1@ins1@1@FlushSeq');
+        assert.deepEqual(keys, expected.sort());
+      } finally {
+        r.disconnect();
+      }
+    });
+  }
+
+  test('cluster: the partition is a hash tag, {nf1@ins1@1}@Counter@abc, all on one slot', async () => {
+    await fill(c.url, 'async');
+    const r = new Cluster([{ host: '127.0.0.1', port: c.nodes[0]!.port }]);
+    try {
+      assert.equal(await r.get('{nf1@ins1@1}@Counter@abc'), '3');
+      assert.deepEqual(await r.hgetall('{nf1@ins1@1}@CounterMap@cm'), { k: '2' });
+      const slot = await r.cluster('KEYSLOT', '{nf1@ins1@1}@Counter@abc');
+      assert.equal(await r.cluster('KEYSLOT', '{nf1@ins1@1}@Map@m'), slot);
+      // COUNTKEYSINSLOT is per node: only the slot's owner answers non-zero
+      const counts = await Promise.all(r.nodes('master').map((n) => n.cluster('COUNTKEYSINSLOT', slot as number)));
+      assert.deepEqual(counts.map(Number).sort(), [0, 0, 7]); // 6 structures + flush sequence
+    } finally {
+      r.disconnect();
+    }
+  });
+
+  test('a flush is applied once per sequence number, even when sent twice', async () => {
+    const d = await resolveDriver(s.url);
+    const conn = await d.connect(s.url, {});
+    const p = { nf: 'nfdup', instance: 'i', core: 0 };
+    try {
+      const seq = (await conn.lastSeq(p)) + 1;
+      const batch = { seq, changes: [{ type: 'Counter' as const, id: 'c', op: 'add' as const, value: 5 }, { type: 'CounterMap' as const, id: 'm', op: 'add' as const, keys: ['a', 'b'], values: [1, 2] }] };
+      assert.equal(await conn.flush(p, batch), 'applied');
+      assert.equal(await conn.flush(p, batch), 'duplicate');
+      assert.equal(await conn.query(p, { type: 'Counter', id: 'c', op: 'get' }), 5);
+      assert.deepEqual(await conn.query(p, { type: 'CounterMap', id: 'm', op: 'get', key: 'b' }), 2);
+      assert.equal(await conn.lastSeq(p), seq);
+      assert.deepEqual(conn.lastFlushCost?.().roundTrips, 1);
+    } finally {
+      await conn.close();
+    }
+  });
+});
+
+describe('redis: bad addresses', () => {
+  test('unreachable store: clear error naming store and address, exit code 5, in every mode', async () => {
+    const port = await freePort();
+    for (const mode of ['sync', 'async'] as const) {
+      for (const flusher of ['worker', 'thread'] as const) {
+        await assert.rejects(
+          openState({ nf: 'n', instance: 'i', store: `redis://127.0.0.1:${port}`, mode, flusher, driver: { connectTimeoutMs: 500 } }, 0),
+          (e: Error & { exitCode?: number }) => e.exitCode === 5 && e.message.includes(`127.0.0.1:${port}`) && /cannot reach Redis/.test(e.message),
+        );
+      }
+    }
+  });
+
+  test('malformed Redis URLs: exit code 2, naming the URL', async () => {
+    for (const url of ['redis://', 'redis://host:notaport', 'redis://a:1,b:2']) {
+      await assert.rejects(openState({ nf: 'n', instance: 'i', store: url, mode: 'sync' }, 0), (e: Error & { exitCode?: number }) => e.exitCode === 2 && e.message.includes(url));
+    }
+  });
+});
+
+describe('redis: store killed (SIGKILL) and restarted mid-run, async mode', () => {
+  for (const flusher of ['worker', 'thread'] as const) {
+    test(`${flusher} flusher: packets keep flowing, the store ends with the exact totals`, async () => {
+      let s = await startRedis({ extra: { persist: true } });
+      const { port, dataDir } = s;
+      const dirKeeper = await startRedis(); // unrelated server: proves we only kill our own
+      try {
+        const x = await openState({ nf: 'crash', instance: 'i', store: s.url, mode: 'async', flusher, flushMs: 1, closeTimeoutMs: 15000 }, 0);
+        const h = x.counter('pkts');
+        const m = x.counterMap('flows');
+        const slots = Array.from({ length: 256 }, (_, i) => m.slot(`f${i}`));
+        let total = 0;
+        let phase = 0;
+        let stalls = 0;
+        const t0 = Date.now();
+        while (Date.now() - t0 < 1500) {
+          const b0 = performance.now();
+          for (let i = 0; i < 256; i++) {
+            h.addNoWait(1);
+            m.addToSlotNoWait(slots[i]!, 1);
+            total++;
+          }
+          x.poll();
+          if (performance.now() - b0 > 50) stalls++;
+          const t = Date.now() - t0;
+          if (phase === 0 && t > 400) {
+            phase = 1;
+            await s.kill();
+          } else if (phase === 1 && t > 800) {
+            phase = 2;
+            // same port, same data dir: the appendonly file brings back everything acknowledged
+            s = await startRedis({ port, dataDir, extra: { persist: true } });
+          }
+          await sleep(1);
+        }
+        const st = await x.stats();
+        await x.close();
+        assert.ok(st.retries > 0, 'the outage should have made flushes fail and retry');
+        assert.equal(stalls, 0, 'no burst may stall on the store');
+        const r = new Redis(port, '127.0.0.1');
+        try {
+          assert.equal(Number(await r.get('crash@i@0@Counter@pkts')), total);
+          const vals = Object.values(await r.hgetall('crash@i@0@CounterMap@flows')).map(Number);
+          assert.equal(vals.reduce((a, b) => a + b, 0), total);
+        } finally {
+          r.disconnect();
+        }
+      } finally {
+        await s.stop();
+        await dirKeeper.stop();
+        (await import('node:fs')).rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  }
+});
