@@ -126,3 +126,34 @@ test('a higher confidence widens the interval (t quantile from the one stats mod
   const w99 = d99.changeCi.high - d99.changeCi.low;
   assert.ok(Math.abs(w99 / w95 - tQuantile(0.995, 6) / tQuantile(0.975, 6)) < 1e-9);
 });
+
+/** Seeded normal samples (Box–Muller on a 32-bit LCG): deterministic, so the rates below are fixed numbers. */
+function normals(seed: number) {
+  let s = seed >>> 0;
+  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
+  return (m: number, sd: number, n: number) =>
+    Array.from({ length: n }, () => m + sd * Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
+}
+
+function regressedRate(trueChange: number, noise: number, n: number, runs: number, seed: number): number {
+  const draw = normals(seed);
+  let hits = 0;
+  for (let i = 0; i < runs; i++) {
+    const b = draw(10e6, noise * 10e6, n);
+    const c = draw(10e6 * (1 + trueChange), noise * 10e6, n);
+    if (decide(stats(b), stats(c), opts).verdict === 'regressed') hits++;
+  }
+  return hits / runs;
+}
+
+test('calibration: a true drop exactly at the tolerance is called regressed about (1-c)/2 of the time, not more', () => {
+  // 3 repetitions, 3% noise: the one-sided claim is made at 97.5%, so at most ~2.5% false alarms at the boundary
+  const rate = regressedRate(-0.05, 0.03, 3, 3000, 7);
+  assert.ok(rate <= 0.035, `false-alarm rate at the boundary ${rate}`);
+  assert.ok(rate >= 0.005, `the interval is far too wide: ${rate}`);
+});
+
+test('calibration: pure noise (true change 0) is never called regressed; a true -15% drop nearly always is', () => {
+  assert.equal(regressedRate(0, 0.03, 3, 2000, 11), 0);
+  assert.ok(regressedRate(-0.15, 0.03, 5, 1000, 13) > 0.9);
+});
