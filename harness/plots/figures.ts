@@ -27,7 +27,7 @@ export function figurePoints(fig: Figure, rows: readonly SummaryRow[]): FigurePo
   return rows
     .filter((r) => r.metric === fig.metric && r.mean !== null && r.n > 0)
     .filter((r) => matches(fig.filter.nf, r.nf) && matches(fig.filter.store, r.store) && matches(fig.filter.location, r.location) && matches(fig.filter.mode, r.mode))
-    .map((r) => ({ series: seriesLabel(fig, r), nf: r.nf, cores: r.cores, mean: r.mean!, low: r.ci95_low, high: r.ci95_high, n: r.n }))
+    .map((r) => ({ series: seriesLabel(fig, r), nf: r.nf, cores: r.cores, mean: r.mean!, low: r.ci95_low === null ? null : Math.max(0, r.ci95_low), high: r.ci95_high, n: r.n }))
     .sort((a, b) => a.series.localeCompare(b.series) || a.cores - b.cores);
 }
 
@@ -71,19 +71,23 @@ export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: 
   };
   const tooltip = [{ field: 'series' }, { field: 'cores' }, { field: 'mean', format: '.3f' }, { field: 'n' }];
   if (fig.kind === 'best') {
-    const best = bestPoints(points).map((p) => ({ ...p, label: `${p.series} (${p.cores} cores)` }));
+    const best = bestPoints(points).map((p) => ({ ...p, coresLabel: `${p.cores} core${p.cores === 1 ? '' : 's'}` }));
     return {
       ...common,
-      data: { values: best },
       layer: [
-        { mark: 'bar', encoding: { x: { field: 'nf', type: 'nominal', title: 'NF' }, xOffset: { field: 'series' }, y, color: { field: 'series', type: 'nominal', title: fig.series.join('_') }, tooltip: [...tooltip] } },
-        { mark: { type: 'errorbar', ticks: true }, encoding: { x: { field: 'nf', type: 'nominal' }, xOffset: { field: 'series' }, y: { field: 'low', type: 'quantitative', title: metricTitle(fig) }, y2: { field: 'high' } } },
+        { data: { values: best }, mark: 'bar', encoding: { x: { field: 'nf', type: 'nominal', title: 'NF', axis: { labelAngle: 0 } }, xOffset: { field: 'series' }, y, color: { field: 'series', type: 'nominal', title: fig.series.join('_') }, tooltip: [...tooltip] } },
+        // which core count was best, written at the foot of each bar
+        { data: { values: best }, mark: { type: 'text', baseline: 'bottom', dy: -4, color: 'white', fontSize: 10 }, encoding: { x: { field: 'nf', type: 'nominal' }, xOffset: { field: 'series' }, y: { datum: 0, type: 'quantitative' }, text: { field: 'coresLabel' } } },
+        // rule + ticks rather than errorbar: the composite errorbar mark ignores xOffset
+        { data: { values: best.filter((p) => p.low !== null) }, mark: { type: 'rule', color: '#222' }, encoding: { x: { field: 'nf', type: 'nominal' }, xOffset: { field: 'series' }, y: { field: 'low', type: 'quantitative', title: metricTitle(fig) }, y2: { field: 'high' } } },
+        { data: { values: best.filter((p) => p.low !== null) }, mark: { type: 'tick', color: '#222', orient: 'horizontal', size: 10 }, encoding: { x: { field: 'nf', type: 'nominal' }, xOffset: { field: 'series' }, y: { field: 'low', type: 'quantitative' } } },
+        { data: { values: best.filter((p) => p.low !== null) }, mark: { type: 'tick', color: '#222', orient: 'horizontal', size: 10 }, encoding: { x: { field: 'nf', type: 'nominal' }, xOffset: { field: 'series' }, y: { field: 'high', type: 'quantitative' } } },
         ...lineRateLayer(fig),
       ],
     } as unknown as TopLevelSpec;
   }
   const cores = [...new Set(points.map((p) => p.cores))].sort((a, b) => a - b);
-  const x = { field: 'cores', type: 'quantitative', title: 'Cores', scale: { domain: [0, Math.max(...cores) + (cores.length > 1 ? 0 : 1)] }, axis: { values: cores, format: 'd' } } as const;
+  const x = { field: 'cores', type: 'quantitative', title: 'Cores', scale: { domain: [0, Math.max(...cores) * 1.08 + (cores.length > 1 ? 0 : 1)], nice: false }, axis: { values: cores, format: 'd' } } as const;
   const color = { field: 'series', type: 'nominal', title: fig.series.join('_') } as const;
   return {
     ...common,

@@ -23,12 +23,13 @@ export function createTestbed(opts: TestbedOptions): Testbed {
 export interface NfProgress {
   t: number;
   rx_total: number;
+  rx_mpps: number;
   tx_mpps: number;
 }
 const PROGRESS = /t=([\d.]+)s rx ([\d.]+) Mpps tx ([\d.]+) Mpps \(total rx (\d+)\)/;
 export function parseNfProgress(line: string): NfProgress | null {
   const m = PROGRESS.exec(line);
-  return m ? { t: Number(m[1]), rx_total: Number(m[4]), tx_mpps: Number(m[3]) } : null;
+  return m ? { t: Number(m[1]), rx_total: Number(m[4]), rx_mpps: Number(m[2]), tx_mpps: Number(m[3]) } : null;
 }
 
 /** The JSON line `flexbench nf run --json` ends with (fields the harness relies on). */
@@ -59,8 +60,8 @@ export function parseNfRunOutput(stdout: string): NfRunJson {
 
 /**
  * The measured window of an NF run that cannot skip its own warm-up: counters at the first rate line at or past
- * the warm-up, subtracted from the final totals. rx is exact (the line carries the rx total); tx before the
- * boundary is integrated from the per-second tx rates.
+ * the warm-up, subtracted from the final totals. rx is exact (the line carries the rx total); tx at the
+ * boundary is the rx total scaled by the tx/rx ratio of the rate lines up to it (exact when the NF forwards all).
  */
 export function measuredWindow(final: NfRunJson, progress: readonly NfProgress[], warmup_s: number) {
   if (warmup_s <= 0) return { rx: final.rx_packets, tx: final.tx_packets, seconds: final.duration_s };
@@ -69,12 +70,13 @@ export function measuredWindow(final: NfRunJson, progress: readonly NfProgress[]
     throw new FlexbenchError(`no rate line past the ${warmup_s}s warm-up in an NF run of ${final.duration_s}s: cannot separate warm-up from the measured window`, EXIT.environment);
   }
   const b = progress[idx];
-  let txBefore = 0;
-  let prevT = 0;
+  let rxSum = 0;
+  let txSum = 0;
   for (let i = 0; i <= idx; i++) {
-    txBefore += progress[i].tx_mpps * 1e6 * (progress[i].t - prevT);
-    prevT = progress[i].t;
+    rxSum += progress[i].rx_mpps;
+    txSum += progress[i].tx_mpps;
   }
+  const txBefore = rxSum > 0 ? b.rx_total * (txSum / rxSum) : 0;
   return { rx: final.rx_packets - b.rx_total, tx: Math.max(0, final.tx_packets - Math.round(txBefore)), seconds: final.duration_s - b.t };
 }
 
