@@ -1,0 +1,201 @@
+// End to end through the real CLI: real NF processes, a real redis-server started and stopped by the harness,
+// a real SIGINT in the middle of a run and a resume. Trials are 1 s so the file stays quick.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawn, execFileSync } from 'node:child_process';
+import { readRunJson, readTrials, readSummary } from '../../../harness/results/files.js';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const CLI = join(ROOT, 'bin', 'flexbench.js');
+
+interface Ran { code: number | null; stdout: string; stderr: string }
+
+function runCli(args: string[], cwd: string, onStderr?: (all: string, kill: (sig: NodeJS.Signals) => void) => void): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      onStderr?.(stderr, (sig) => child.kill(sig));
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Our NF processes still alive (the run's temp dir is in their --input path). */
+function leftovers(marker: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-af', marker], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('nf run') || l.includes('redis-server'));
+  } catch {
+    return [];
+  }
+}
+
+function redisServers(): number {
+  try {
+    return execFileSync('pgrep', ['-c', '-x', 'redis-server'], { encoding: 'utf8' }).trim() === '' ? 0 : Number(execFileSync('pgrep', ['-c', '-x', 'redis-server'], { encoding: 'utf8' }).trim());
+  } catch {
+    return 0;
+  }
+}
+
+test('e2e: hashmap and a real redis-server; every results file written and consistent', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'h3-e2e-'));
+  try {
+    writeFileSync(join(dir, 'small.yaml'), `name: small
+description: e2e
+traffic: { flows: 200, files: 2, duration_s: 1, warmup_s: 0.5 }
+matrix:
+  nfs: [nat]
+  stores: [hashmap, redis]
+  locations: [local, remote]
+  cores: [1, 1024]
+figures:
+  - { id: small-nat, title: "NAT e2e", filter: { nf: nat } }
+`);
+    const before = redisServers();
+    const r = await runCli(['run', 'small.yaml', '--out', 'out', '--json'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const outDir = join(dir, 'out');
+    const run = readRunJson(outDir);
+    assert.equal(run.status, 'complete');
+    assert.equal(run.spec_file, 'small.yaml');
+    assert.deepEqual(run.counts, { planned: 16, ok: 4, failed: 0, skipped: 12, missing: 0 });
+    assert.equal((run.spec_given as { name: string }).name, 'small');
+    assert.equal(run.spec_resolved.testbed, 'local');
+    const fp = run.provenance.fingerprint;
+    assert.equal(fp.testbed, 'local');
+    assert.ok(fp.cores >= 1 && fp.kernel.length > 0 && fp.node.startsWith('v'));
+    assert.match(fp.store_versions.redis ?? '', /^\d+\.\d+/);
+    assert.equal(run.provenance.pcaps.length, 2);
+    for (const p of run.provenance.pcaps) assert.match(p.sha256, /^[0-9a-f]{64}$/);
+    assert.match(run.provenance.git_commit ?? '', /^[0-9a-f]{40}$/);
+    assert.ok(run.provenance.ended_at);
+
+    const trials = readTrials(outDir);
+    assert.equal(trials.length, 16);
+    const ok = trials.filter((t) => t.status === 'ok');
+    assert.deepEqual(ok.map((t) => t.store).sort(), ['hashmap', 'hashmap', 'redis', 'redis']);
+    for (const t of ok) {
+      assert.ok(t.rx_pps! > 0 && t.tx_pps! > 0, `rates of ${t.trial_id}`);
+      assert.ok(t.duration_s! > 0.4 && t.duration_s! < 1.5, `measured window of ${t.trial_id}: ${t.duration_s}`);
+      assert.ok(t.per_core.length === 1 && t.per_core[0].rx_packets > 0);
+      assert.match(t.commands[0], /^flexbench nf run --nf nat --cores 1 /);
+      assert.equal(t.pcap_sha256, run.provenance.pcaps.find((p) => p.name === t.pcap)!.sha256);
+    }
+    assert.match(ok.find((t) => t.store === 'redis')!.commands[0], /--store redis:\/\/127\.0\.0\.1:\d+/);
+    const reasons = new Set(trials.filter((t) => t.status === 'skipped').map((t) => t.reason));
+    assert.ok([...reasons].some((x) => /remote store needs a second node/.test(x!)), [...reasons].join('\n'));
+    assert.ok([...reasons].some((x) => /needs 1024 cores/.test(x!)));
+
+    const summary = readSummary(outDir);
+    const redis1 = summary.find((s) => s.store === 'redis' && s.location === 'local' && s.cores === 1 && s.metric === 'tx_mpps')!;
+    assert.equal(redis1.n, 2);
+    const mpps = ok.filter((t) => t.store === 'redis').map((t) => t.tx_pps! / 1e6);
+    assert.ok(Math.abs(redis1.mean! - (mpps[0] + mpps[1]) / 2) < 1e-9);
+    assert.ok(redis1.ci95_low! <= redis1.mean! && redis1.mean! <= redis1.ci95_high!);
+
+    const png = readFileSync(join(outDir, 'plots', 'small-nat.png'));
+    assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+    assert.ok(existsSync(join(dir, 'plots', 'small-nat.png')), 'figures copied to ./plots');
+    assert.ok(readFileSync(join(outDir, 'plots', 'small-nat.svg'), 'utf8').includes('line rate 14.88 Mpps'));
+    assert.equal(readdirSync(join(outDir, 'logs')).length, 4, 'one log per trial that ran');
+    assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()!).counts, run.counts);
+    // the harness stopped the redis-server it started
+    assert.equal(redisServers(), before);
+    assert.deepEqual(leftovers(dir), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SIGINT mid-run keeps what finished, marks the run incomplete, ends its children; --resume runs only the rest', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'h3-resume-'));
+  try {
+    writeFileSync(join(dir, 'r.yaml'), `name: resumable
+traffic: { flows: 100, files: 3, duration_s: 1, warmup_s: 0.5 }
+matrix: { nfs: [lb], stores: [hashmap], cores: [1] }
+`);
+    let sent = false;
+    const first = await runCli(['run', 'r.yaml', '--out', 'out', '--no-plots'], dir, (all, kill) => {
+      // interrupt while the second trial runs
+      if (!sent && /\[2\/3\]/.test(all)) {
+        sent = true;
+        setTimeout(() => kill('SIGINT'), 700);
+      }
+    });
+    assert.ok(sent, first.stderr);
+    assert.equal(first.code, 130, first.stderr);
+    assert.match(first.stderr, /resume with: flexbench run --resume /);
+    const outDir = join(dir, 'out');
+    const run = readRunJson(outDir);
+    assert.equal(run.status, 'incomplete');
+    const done = readTrials(outDir);
+    assert.equal(done.length, 1, 'the trial cut short leaves no record');
+    assert.equal(done[0].status, 'ok');
+    assert.equal(run.counts.missing, 2);
+    assert.deepEqual(readdirSync(outDir).filter((f) => f.endsWith('.tmp')), []);
+    assert.deepEqual(leftovers(dir), [], 'no NF process survives the interrupt');
+
+    const second = await runCli(['run', '--resume', 'out', '--no-plots'], dir);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /\[1\/2\]/, 'only the two missing trials run');
+    const after = readRunJson(outDir);
+    assert.equal(after.status, 'complete');
+    assert.equal(after.provenance.resumed_at.length, 1);
+    assert.equal(after.provenance.started_at, run.provenance.started_at);
+    const all = readTrials(outDir);
+    assert.deepEqual(all.map((t) => t.trial_id), ['lb/hashmap/local/async/c1/p0/r0', 'lb/hashmap/local/async/c1/p1/r0', 'lb/hashmap/local/async/c1/p2/r0']);
+    assert.ok(all.every((t) => t.status === 'ok'));
+    assert.equal(all[0].started_at, done[0].started_at, 'the finished trial was not run again');
+    assert.equal(readSummary(outDir).find((s) => s.metric === 'tx_mpps')!.n, 3);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('validate exits 2 with positions; run of an invalid spec starts nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'h3-invalid-'));
+  try {
+    writeFileSync(join(dir, 'bad.yaml'), 'name: bad\nmatrix:\n  nfs: [nat]\n  cores: [0]\n  stores: [redis]\nfigurs: []\n');
+    const v = await runCli(['validate', 'bad.yaml'], dir);
+    assert.equal(v.code, 2);
+    assert.match(v.stderr, /bad\.yaml:4:11: matrix\.cores\[0\]: expected a number > 0, found 0/);
+    assert.match(v.stderr, /bad\.yaml:6:1: figurs: unknown key "figurs"; did you mean "figures"\?/);
+    const r = await runCli(['run', 'bad.yaml', '--out', 'out'], dir);
+    assert.equal(r.code, 2);
+    assert.ok(!existsSync(join(dir, 'out')), 'nothing written');
+    const ok = await runCli(['validate', join(ROOT, 'experiments', 'core-sweep.yaml')], dir);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /valid \(core-sweep\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('dry run prints every trial with its command and an ETA, and runs nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'h3-dry-'));
+  try {
+    const r = await runCli(['run', join(ROOT, 'experiments', 'testbed.yaml'), '--dry-run'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const trials = r.stdout.split('\n').filter((l) => /^#\s*\d+ /.test(l));
+    assert.equal(trials.length, 20);
+    assert.match(r.stdout, /\$ dpdk-testpmd -l 0,1 .*--vdev net_pcap0,rx_pcap=.*infinite_rx=1 --vdev net_null0,no-rx=1 .*--forward-mode=macswap/);
+    assert.match(r.stdout, /SKIP: testpmd needs 3 lcores/);
+    assert.match(r.stdout, /^ETA \d/m);
+    assert.ok(!existsSync(join(dir, 'results')) && !existsSync(join(dir, 'pcaps')), 'a dry run writes nothing');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
