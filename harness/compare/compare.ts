@@ -115,6 +115,6 @@ export function compareSampleSets(baseline: SampleSet, current: SampleSet, opts:
     added,
     counts,
     exitCode,
-    headline: `${outcome}: ${cells.length} cells compared — ${parts.join(', ')}`,
+    headline: `${outcome}: ${cells.length} cell${cells.length === 1 ? '' : 's'} compared — ${parts.join(', ')}`,
   };
 }

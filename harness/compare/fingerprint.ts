@@ -20,7 +20,13 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** Every field present in either fingerprint whose values differ (a field missing on one side is a difference). */
+/**
+ * Fields recorded only for what a run used: a run lists the versions of the stores its spec used, so a store present
+ * on one side only says nothing about the hardware (its cells are missing or new anyway).
+ */
+const PER_RUN_PREFIXES = ['store_versions.'];
+
+/** Every field present in either fingerprint whose values differ (a field missing on one side is a difference, except per-run ones). */
 export function diffFingerprints(baseline: unknown, current: unknown): FingerprintDifference[] {
   const a = new Map<string, unknown>();
   const b = new Map<string, unknown>();
@@ -28,6 +34,7 @@ export function diffFingerprints(baseline: unknown, current: unknown): Fingerpri
   flatten(current, '', b);
   const fields = [...new Set([...a.keys(), ...b.keys()])].sort();
   return fields
+    .filter((f) => !(PER_RUN_PREFIXES.some((p) => f.startsWith(p)) && (!a.has(f) || !b.has(f))))
     .filter((f) => !same(a.get(f), b.get(f)))
     .map((f) => ({ field: f, baseline: a.get(f), current: b.get(f) }));
 }

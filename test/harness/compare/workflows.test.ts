@@ -11,6 +11,7 @@ import yargs, { type CommandModule } from 'yargs';
 import { parseDocument } from 'yaml';
 import { command as compareCommand } from '../../../harness/commands/compare.js';
 import { save as baselineSave } from '../../../harness/commands/baseline.js';
+import { command as runCommand } from '../../../harness/commands/run.js';
 import { SCENARIO, makeTmp, writeRun } from './fixtures.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -41,7 +42,10 @@ function optionsOf(cmd: CommandModule<object, never>): Set<string> {
 const FLAGS: Record<string, Set<string>> = {
   compare: optionsOf(compareCommand as CommandModule<object, never>),
   'baseline save': optionsOf(baselineSave as CommandModule<object, never>),
+  run: optionsOf(runCommand as CommandModule<object, never>),
 };
+/** Bash arrays the scripts build flexbench arguments in, and the command each feeds. */
+const ARRAYS: Record<string, string> = { opts: 'compare', args: 'run' };
 
 /** Declared inputs of a workflow, by trigger. */
 function inputsOf(w: Workflow, trigger: 'workflow_call' | 'workflow_dispatch'): Record<string, Obj> {
@@ -171,22 +175,22 @@ test('scripts: valid bash (bash -n), no ${{ }} inside them, valid github-script 
   assert.ok(scripts >= 5);
 });
 
-test('every flexbench compare / baseline save flag in the scripts exists on the command', () => {
+test('every flexbench run / compare / baseline save flag in the scripts exists on the command', () => {
   const gate = workflows.get('lab-gate.yml')!;
   const text = Object.values(gate.jobs).flatMap((j) => (j.steps ?? []).map((s) => s.run ?? '')).join('\n');
   let seen = 0;
   for (const line of text.split('\n')) {
-    const m = line.match(/node bin\/flexbench\.js (compare|baseline save)\b(.*)$/);
-    const arr = line.match(/\bopts\+?=\(([^)]*)\)/);
-    const cmd = m ? m[1] : arr ? 'compare' : null;
+    const m = line.match(/node bin\/flexbench\.js (run|compare|baseline save)\b(.*)$/);
+    const arr = line.match(/\b(opts|args)\+?=\(([^)]*)\)/);
+    const cmd = m ? m[1] : arr ? ARRAYS[arr[1]] : null;
     if (!cmd) continue;
-    const rest = m ? m[2] : arr![1];
+    const rest = m ? m[2] : arr![2];
     for (const flag of rest.matchAll(/(?:^|\s)--([a-z][\w-]*)/g)) {
       seen++;
       assert.ok(FLAGS[cmd].has(flag[1]), `--${flag[1]} is not an option of flexbench ${cmd}`);
     }
   }
-  assert.ok(seen >= 8, `only ${seen} flags found`);
+  assert.ok(seen >= 10, `only ${seen} flags found`);
   // and the formats the gate asks for are ones compare offers
   for (const fmt of text.matchAll(/--format (\w+)/g)) assert.ok(['text', 'markdown', 'junit', 'json'].includes(fmt[1]));
 });
