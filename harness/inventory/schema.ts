@@ -1,0 +1,97 @@
+// The two-node inventory (spec `inventory:` or a YAML file it names): SSH, ports, tools, cores.
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const sshSchema = z.strictObject({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).default(22),
+  user: z.string().min(1).default('root'),
+  /** private key file; without it the SSH agent ($SSH_AUTH_SOCK) */
+  key: z.string().optional(),
+  known_hosts: z.array(z.string()).optional(),
+  /** on by default; false only for throwaway nodes */
+  strict_host_key_checking: z.boolean().default(true),
+  connect_timeout_ms: z.number().int().positive().default(10000),
+});
+
+const portSchema = z.strictObject({
+  /** kernel interface name (af_packet, AF_XDP, the netns veths) */
+  iface: z.string().regex(/^[A-Za-z0-9_.@-]+$/).optional(),
+  /** PCI address for DPDK (bound to vfio-pci) */
+  pci: z.string().regex(/^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/, 'a PCI address like 0000:81:00.0').optional(),
+  /** IPv4 address of this port (store traffic goes to it) */
+  address: z.string().regex(/^\d+\.\d+\.\d+\.\d+$/).optional(),
+}).refine((p) => p.iface || p.pci, { message: 'a port needs iface or pci' });
+
+export const nodeSchema = z.strictObject({
+  ssh: sshSchema,
+  /** data ports; the first carries the trial's traffic */
+  data_ports: z.array(portSchema).min(1),
+  /** the port the remote store is reached over (node1 listens on it, node2 connects through it) */
+  store_port: portSchema.optional(),
+  tools: z.strictObject({
+    testpmd: z.string().default('dpdk-testpmd'),
+    pktgen: z.string().optional(),
+    node: z.string().default('node'),
+    /** flexbench's CLI on the node (bin/flexbench.js of a built checkout) */
+    flexbench: z.string().optional(),
+    redis_server: z.string().default('redis-server'),
+    redis_cli: z.string().default('redis-cli'),
+  }).default({ testpmd: 'dpdk-testpmd', node: 'node', redis_server: 'redis-server', redis_cli: 'redis-cli' }),
+  dpdk: z.strictObject({
+    /** false in the emulation (no hugepages, virtual devices) */
+    hugepages: z.boolean().default(true),
+    memory_mb: z.number().int().positive().default(1024),
+    eal_args: z.array(z.string()).default([]),
+    total_num_mbufs: z.number().int().positive().default(65536),
+  }).default({ hugepages: true, memory_mb: 1024, eal_args: [], total_num_mbufs: 65536 }),
+  /** CPUs in trial order; omitted = derived from `lscpu -p` with the paper's rule */
+  cores: z.array(z.number().int().nonnegative()).min(2).optional(),
+  /** NUMA node of the data port (default: read from sysfs, else 0) */
+  numa_node: z.number().int().nonnegative().optional(),
+  /** CPUs never used for trials (e.g. 0 for the OS) */
+  exclude_cores: z.array(z.number().int().nonnegative()).default([]),
+});
+
+export const storeEndpointSchema = z.strictObject({
+  /** a server already running (e.g. installed by ansible), as the NF addresses it */
+  url: z.string().regex(/^[a-z]+:\/\//),
+});
+
+export const inventoryObjectSchema = z.strictObject({
+  nodes: z.strictObject({ node1: nodeSchema, node2: nodeSchema }),
+  /** traffic generator on node1 */
+  generator: z.enum(['testpmd', 'pktgen']).default('testpmd'),
+  /** pktgen only: percent of line rate used when the spec asks for "max" */
+  pktgen_max_rate_percent: z.number().min(0.01).max(100).default(100),
+  /** pre-started stores by name and location; otherwise redis is started over SSH per run */
+  stores: z.record(z.string(), z.strictObject({ local: storeEndpointSchema.optional(), remote: storeEndpointSchema.optional() })).default({}),
+  /** how long to wait for a generator to start forwarding, s */
+  start_timeout_s: z.number().positive().default(30),
+  /** a trial whose generator sent less than this share of the asked rate is flagged */
+  shortfall_tolerance: z.number().min(0).max(1).default(0.05),
+});
+
+export type Inventory = z.output<typeof inventorySchema>;
+export type InventoryInput = z.input<typeof inventorySchema>;
+export type NodeInventory = z.output<typeof nodeSchema>;
+
+/** `inventory: { file: PATH, ...overrides }` reads PATH (YAML, relative to the working directory) first. */
+function loadFile(v: unknown): unknown {
+  if (!v || typeof v !== 'object' || !('file' in v)) return v;
+  const { file, ...rest } = v as { file: unknown };
+  if (typeof file !== 'string') return v;
+  const path = resolve(file);
+  if (!existsSync(path)) return { ...rest, __missing_file: path };
+  const base = parseYaml(readFileSync(path, 'utf8')) as Record<string, unknown> | null;
+  const inner = base && typeof base === 'object' && 'inventory' in base ? (base.inventory as Record<string, unknown>) : base;
+  return { ...(inner ?? {}), ...rest };
+}
+
+export const inventorySchema = z.preprocess(loadFile, inventoryObjectSchema.extend({
+  __missing_file: z.string().optional(),
+}).superRefine((v, ctx) => {
+  if (v.__missing_file) ctx.addIssue({ code: 'custom', path: ['file'], message: `inventory file not found: ${v.__missing_file}` });
+}).transform(({ __missing_file: _, ...v }) => v));
