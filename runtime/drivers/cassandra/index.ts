@@ -1,0 +1,522 @@
+// `cassandra://host:port[,…][?consistency=LOCAL_ONE&…]`: FlexState on Apache Cassandra with the
+// paper's layout (see schema.ts and names.ts). Prepared statements only. An async flush becomes a
+// plan of single-partition units (one unlogged batch per structure, counters apart), run with
+// bounded concurrency; a failed flush is resent unchanged by the runtime and the plan resumes:
+//  - non-counter writes carry fixed write timestamps chosen once per flush, so resending them is
+//    idempotent (exactly the same cells);
+//  - a counter unit also raises the structure's `seq` counter to the flush's seq in the same
+//    single-partition batch (one mutation: all or nothing), so after an unknown outcome the driver
+//    reads `seq` and resends only if the unit did not apply: counters stay exact, never replayed blindly.
+import cassandra from 'cassandra-driver';
+import type { Change, FlushBatch, FlushCost, Partition, Query, QueryResult, Snapshot, StoreConnection, StoreDriver } from '../driver.js';
+import { emptySnapshot } from '../driver.js';
+import { FlexbenchError, EXIT } from '../../../harness/exit-codes.js';
+import { keyspaceName } from './names.js';
+import { parseCassandraUrl, type CassandraUrl } from './url.js';
+import { schemaStatements, statements, TABLE_COUNT, TABLES, type Statements } from './schema.js';
+
+const Long = cassandra.types.Long;
+type Row = cassandra.types.Row;
+const long = (n: number) => Long.fromNumber(n);
+const num = (v: unknown): number => (v == null ? 0 : v instanceof Long ? v.toNumber() : Number(v));
+
+interface Stmt { query: string; params: unknown[] }
+
+/** One single-partition piece of a flush: applied as one batch (one mutation), then marked done. */
+interface Unit {
+  stmts: Stmt[];
+  counter: boolean;
+  /** counter units: how to read back the structure's flush marker after an unknown outcome */
+  marker?: { query: string; key1: string; column: 'seq' };
+  done: boolean;
+  /** counter unit whose last attempt failed: it may or may not have applied */
+  unknown: boolean;
+  entries: number;
+}
+
+interface Plan { seq: number; units: Unit[]; ts: number }
+
+/** Per-partition (keyspace) state of this connection. */
+interface Part {
+  ks: string;
+  st: Statements;
+  lastSeq: number | null;
+  /** flush markers known for counter structures (key = table/key1), read once, then tracked */
+  markers: Map<string, number>;
+  plan: Plan | null;
+  lock: Promise<unknown>;
+  ready: Promise<void> | null;
+}
+
+// Rough size on the wire of one bound value ([int length] + bytes), for the flush cost figures.
+function paramBytes(v: unknown): number {
+  if (typeof v === 'string') return 4 + Buffer.byteLength(v);
+  if (Array.isArray(v)) return 4 + 4 + v.reduce((s: number, x) => s + paramBytes(x), 0);
+  return 4 + 8;
+}
+
+class CassandraConnection implements StoreConnection {
+  private readonly parts = new Map<string, Part>();
+  private cost: FlushCost = { entries: 0, bytes: 0, roundTrips: 0 };
+  private lastTs = 0;
+  private readonly cl: number;
+
+  constructor(readonly url: string, private readonly u: CassandraUrl, private readonly client: cassandra.Client) {
+    this.cl = cassandra.types.consistencies[u.consistency.replace(/_([a-z])/gi, (_, c: string) => c.toUpperCase()).replace(/^./, (c) => c.toLowerCase()) as keyof typeof cassandra.types.consistencies] as number;
+  }
+
+  /** Write timestamps (µs) of this connection: increasing, and ahead of the clock never by much. */
+  private timestamps(n: number): number {
+    const t = Math.max(Date.now() * 1000, this.lastTs + 1);
+    this.lastTs = t + n;
+    return t;
+  }
+
+  private fail(what: string, err: unknown): FlexbenchError {
+    if (err instanceof FlexbenchError) return err;
+    return new FlexbenchError(`store ${this.url}: ${what}: ${(err as Error).message ?? err}`, EXIT.environment, { cause: err });
+  }
+
+  private part(p: Partition): Part {
+    const ks = keyspaceName(p);
+    let s = this.parts.get(ks);
+    if (!s) this.parts.set(ks, (s = { ks, st: statements(ks), lastSeq: null, markers: new Map(), plan: null, lock: Promise.resolve(), ready: null }));
+    return s;
+  }
+
+  /** Serialise the work of one partition (a flush, a pop) so read-modify-write steps never interleave. */
+  private async locked<T>(s: Part, fn: () => Promise<T>): Promise<T> {
+    const prev = s.lock;
+    let release!: () => void;
+    s.lock = new Promise<void>((r) => (release = r));
+    try {
+      await prev.catch(() => {});
+      await this.ensureSchema(s);
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  private ensureSchema(s: Part): Promise<void> {
+    s.ready ??= (async () => {
+      const rs = await this.client.execute('SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?', [s.ks], { prepare: true });
+      if (rs.rowLength >= TABLE_COUNT) return;
+      // Schema changes go one at a time (concurrent DDL on one node only adds disagreement).
+      for (const ddl of schemaStatements(s.ks, this.u.replication)) await this.client.execute(ddl);
+    })().catch((err) => {
+      s.ready = null;
+      throw this.fail(`creating keyspace ${s.ks}`, err);
+    });
+    return s.ready;
+  }
+
+  private exec(query: string, params: unknown[], idempotent = true): Promise<cassandra.types.ResultSet> {
+    return this.client.execute(query, params, { prepare: true, consistency: this.cl, isIdempotent: idempotent });
+  }
+
+  /** All rows of a query, page by page (collections and whole tables can be large). */
+  private async all(query: string, params: unknown[]): Promise<Row[]> {
+    const rows: Row[] = [];
+    let pageState: string | undefined;
+    do {
+      const rs = await this.client.execute(query, params, { prepare: true, consistency: this.cl, fetchSize: 5000, pageState });
+      rows.push(...rs.rows);
+      pageState = rs.pageState ?? undefined;
+    } while (pageState);
+    return rows;
+  }
+
+  private async readList(s: Part, id: string): Promise<string[]> {
+    const r = (await this.exec(s.st.listGet, [id])).first();
+    return (r?.get('value') as string[] | null) ?? [];
+  }
+
+  private async counterMapValues(s: Part, id: string): Promise<Map<string, number>> {
+    const m = new Map<string, number>();
+    for (const r of await this.all(s.st.cmItems, [id])) {
+      const k = r.get('key2') as string | null;
+      if (k !== null) m.set(k, num(r.get('value')));
+    }
+    return m;
+  }
+
+  private async marker(s: Part, table: string, key1: string, fresh = false): Promise<number> {
+    const mk = `${table}/${key1}`;
+    const known = s.markers.get(mk);
+    if (known !== undefined && !fresh) return known;
+    const q = table === TABLES.counter ? s.st.counterGet : s.st.cmSeqGet;
+    const v = num((await this.exec(q, [key1])).first()?.get('seq'));
+    s.markers.set(mk, v);
+    return v;
+  }
+
+  /**
+   * Turn ordered changes into single-partition units. `seq` = null for sync-mode apply (no marker).
+   * Reads (lists, counters that are set or deleted) happen here, once per plan, so a resend reuses them.
+   */
+  private async compile(s: Part, changes: readonly Change[], seq: number | null): Promise<Plan> {
+    const st = s.st;
+    // Fold each structure's ops in order.
+    type Fold =
+      | { t: 'Value'; v: string | null }
+      | { t: 'Counter'; abs: number | null; delta: number }
+      | { t: 'List'; ops: Change[] }
+      | { t: 'Set' | 'Map'; cleared: boolean; entries: Map<string, number | true | null> }
+      | { t: 'CounterMap'; cleared: boolean; entries: Map<string, { abs: number | null; delta: number }> };
+    const folds = new Map<string, Fold>();
+    const order: string[] = [];
+    for (const c of changes) {
+      const fk = `${c.type}\u0000${c.id}`;
+      let f = folds.get(fk);
+      if (!f) {
+        f = c.type === 'Value' ? { t: 'Value', v: null }
+          : c.type === 'Counter' ? { t: 'Counter', abs: null, delta: 0 }
+          : c.type === 'List' ? { t: 'List', ops: [] }
+          : c.type === 'CounterMap' ? { t: 'CounterMap', cleared: false, entries: new Map() }
+          : { t: c.type, cleared: false, entries: new Map() };
+        folds.set(fk, f);
+        order.push(fk);
+      }
+      switch (f.t) {
+        case 'Value':
+          f.v = c.op === 'delete' ? null : (c as { value: string }).value;
+          break;
+        case 'Counter':
+          if (c.op === 'delete') { f.abs = 0; f.delta = 0; } else if (c.op === 'set') { f.abs = (c as { value: number }).value; f.delta = 0; } else f.delta += (c as { value: number }).value;
+          break;
+        case 'List':
+          f.ops.push(c);
+          break;
+        case 'Set':
+        case 'Map':
+          if (c.op === 'delete') { f.cleared = true; f.entries.clear(); } else if (c.type === 'Set') {
+            for (const v of (c as { values: string[] }).values) f.entries.set(v, c.op === 'insert' ? true : null);
+          } else {
+            const mc = c as { op: 'set' | 'erase'; keys: string[]; values?: number[] };
+            for (let i = 0; i < mc.keys.length; i++) f.entries.set(mc.keys[i]!, mc.op === 'erase' ? null : mc.values![i]!);
+          }
+          break;
+        case 'CounterMap':
+          if (c.op === 'delete') { f.cleared = true; f.entries.clear(); } else {
+            const cc = c as { op: 'add' | 'set' | 'erase'; keys: string[]; values?: number[] };
+            for (let i = 0; i < cc.keys.length; i++) {
+              const k = cc.keys[i]!;
+              let e = f.entries.get(k);
+              if (!e) f.entries.set(k, (e = { abs: null, delta: 0 }));
+              if (cc.op === 'erase') { e.abs = 0; e.delta = 0; } else if (cc.op === 'set') { e.abs = cc.values![i]!; e.delta = 0; } else e.delta += cc.values![i]!;
+            }
+          }
+          break;
+      }
+    }
+    let n = 0;
+    for (const fk of order) { const f = folds.get(fk)!; n += 1 + ('entries' in f ? f.entries.size : 0); }
+    const ts0 = this.timestamps(n + 1);
+    let tsi = ts0;
+    const ts = () => long(tsi++);
+    const units: Unit[] = [];
+    const regular = (stmts: Stmt[], entries: number) => { if (stmts.length) units.push({ stmts, counter: false, done: false, unknown: false, entries }); };
+    for (const fk of order) {
+      const f = folds.get(fk)!;
+      const id = fk.slice(fk.indexOf('\u0000') + 1);
+      switch (f.t) {
+        case 'Value':
+          regular([f.v === null ? { query: st.valueDel, params: [ts(), id] } : { query: st.valueSet, params: [id, f.v, ts()] }], 1);
+          break;
+        case 'List': {
+          const l = await this.readList(s, id);
+          for (const c of f.ops) {
+            if (c.op === 'delete') l.length = 0;
+            else if (c.op === 'pushBack') l.push(...(c as { values: string[] }).values);
+            else if (c.op === 'pushFront') for (const v of (c as { values: string[] }).values) l.unshift(v);
+            else if (c.op === 'popFront') l.splice(0, (c as { count: number }).count);
+            else if (c.op === 'popBack') { const k = (c as { count: number }).count; l.splice(Math.max(0, l.length - k), k); }
+            else if (c.op === 'setAt') {
+              const { index, value } = c as { index: number; value: string };
+              const i = index < 0 ? l.length + index : index;
+              if (i < 0 || i >= l.length) throw new FlexbenchError(`store ${this.url}: list ${id}: index ${index} out of range`, EXIT.usage);
+              l[i] = value;
+            }
+          }
+          regular([l.length === 0 ? { query: st.listDel, params: [ts(), id] } : { query: st.listSet, params: [id, l, ts()] }], 1);
+          break;
+        }
+        case 'Set':
+        case 'Map': {
+          const stmts: Stmt[] = [];
+          if (f.cleared) stmts.push({ query: f.t === 'Set' ? st.setDel : st.mapDel, params: [ts(), id] });
+          for (const [k, v] of f.entries) {
+            if (v === null) stmts.push({ query: f.t === 'Set' ? st.setErase : st.mapErase, params: [ts(), id, k] });
+            else if (f.t === 'Set') stmts.push({ query: st.setAdd, params: [id, k, ts()] });
+            else stmts.push({ query: st.mapSet, params: [id, k, v, ts()] });
+          }
+          regular(stmts, f.entries.size + (f.cleared ? 1 : 0));
+          break;
+        }
+        case 'Counter': {
+          let inc = f.delta;
+          if (f.abs !== null) inc += f.abs - num((await this.exec(st.counterGet, [id])).first()?.get('value'));
+          if (seq === null) {
+            if (inc !== 0) units.push({ stmts: [{ query: st.counterAdd, params: [long(inc), id] }], counter: true, done: false, unknown: false, entries: 1 });
+            break;
+          }
+          const m = await this.marker(s, TABLES.counter, id);
+          if (inc === 0) break;
+          units.push({
+            stmts: [{ query: st.counterAddSeq, params: [long(inc), long(seq - m), id] }], counter: true,
+            marker: { query: st.counterGet, key1: id, column: 'seq' }, done: false, unknown: false, entries: 1,
+          });
+          break;
+        }
+        case 'CounterMap': {
+          // Absolute values (set, erase, delete) need the current counts: one read of the structure.
+          const needsRead = f.cleared || [...f.entries.values()].some((e) => e.abs !== null);
+          const cur = needsRead ? await this.counterMapValues(s, id) : new Map<string, number>();
+          const incs = new Map<string, number>();
+          if (f.cleared) for (const [k, v] of cur) incs.set(k, -v);
+          for (const [k, e] of f.entries) {
+            const base = f.cleared ? 0 : (cur.get(k) ?? 0);
+            const target = e.abs !== null ? e.abs + e.delta : null;
+            const inc = target !== null ? target - base : e.delta;
+            incs.set(k, (f.cleared ? (incs.get(k) ?? 0) : 0) + inc);
+          }
+          const stmts: Stmt[] = [];
+          for (const [k, inc] of incs) if (inc !== 0) stmts.push({ query: st.cmAdd, params: [long(inc), id, k] });
+          if (!stmts.length) break;
+          if (seq !== null) {
+            const m = await this.marker(s, TABLES.counterMap, id);
+            stmts.push({ query: st.cmSeq, params: [long(seq - m), id] });
+          }
+          units.push({
+            stmts, counter: true, done: false, unknown: false, entries: incs.size,
+            marker: seq !== null ? { query: st.cmSeqGet, key1: id, column: 'seq' } : undefined,
+          });
+          break;
+        }
+      }
+    }
+    return { seq: seq ?? 0, units, ts: ts0 };
+  }
+
+  /** Run the plan's pending units with bounded concurrency; returns how many are still pending. */
+  private async run(s: Part, plan: Plan, cost: FlushCost): Promise<{ pending: number; error: unknown }> {
+    const todo = plan.units.filter((x) => !x.done);
+    let next = 0;
+    let error: unknown = null;
+    const worker = async () => {
+      while (next < todo.length) {
+        const unit = todo[next++]!;
+        try {
+          if (unit.unknown && unit.marker) {
+            // The last attempt may have applied: the marker says whether it did.
+            cost.roundTrips++;
+            const m = await this.marker(s, unit.marker.query === s.st.counterGet ? TABLES.counter : TABLES.counterMap, unit.marker.key1, true);
+            if (m >= plan.seq) { unit.done = true; unit.unknown = false; continue; }
+            // Not applied: the marker's increment must still lead to plan.seq from what the store holds now.
+            const last = unit.stmts[unit.stmts.length - 1]!;
+            if (unit.marker.query === s.st.counterGet) last.params[1] = long(plan.seq - m);
+            else last.params[0] = long(plan.seq - m);
+            unit.unknown = false;
+          }
+          cost.roundTrips++;
+          for (const q of unit.stmts) cost.bytes += 2 + 16 + 2 + q.params.reduce((a: number, v) => a + paramBytes(v), 0);
+          if (unit.stmts.length === 1) await this.exec(unit.stmts[0]!.query, unit.stmts[0]!.params, !unit.counter);
+          else await this.client.batch(unit.stmts, { prepare: true, logged: false, counter: unit.counter, consistency: this.cl, isIdempotent: !unit.counter });
+          unit.done = true;
+          if (unit.marker) s.markers.set(`${unit.marker.query === s.st.counterGet ? TABLES.counter : TABLES.counterMap}/${unit.marker.key1}`, plan.seq);
+        } catch (err) {
+          if (unit.counter) unit.unknown = true;
+          error ??= err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.u.concurrency, todo.length) }, worker));
+    return { pending: plan.units.filter((x) => !x.done).length, error };
+  }
+
+  async apply(p: Partition, change: Change): Promise<void> {
+    const s = this.part(p);
+    await this.locked(s, async () => {
+      try {
+        const plan = await this.compile(s, [change], null);
+        const { error } = await this.run(s, plan, { entries: 0, bytes: 0, roundTrips: 0 });
+        if (error) throw error;
+      } catch (err) {
+        throw this.fail(`${change.type} ${change.id}: ${change.op}`, err);
+      }
+    });
+  }
+
+  async flush(p: Partition, batch: FlushBatch): Promise<'applied' | 'duplicate'> {
+    const s = this.part(p);
+    return this.locked(s, async () => {
+      try {
+        if (s.lastSeq === null) s.lastSeq = num((await this.exec(s.st.metaGet, [])).first()?.get('seq'));
+        if (batch.seq <= s.lastSeq) return 'duplicate';
+        if (s.plan && s.plan.seq !== batch.seq) {
+          throw new FlexbenchError(`store ${this.url}: flush ${batch.seq} of ${s.ks} arrived while flush ${s.plan.seq} is unfinished (a failed flush must be resent unchanged)`, EXIT.usage);
+        }
+        const cost: FlushCost = { entries: 0, bytes: 0, roundTrips: 0 };
+        if (!s.plan) s.plan = await this.compile(s, batch.changes, batch.seq);
+        const plan = s.plan;
+        const { pending, error } = await this.run(s, plan, cost);
+        if (pending) throw new FlexbenchError(`store ${this.url}: flush ${batch.seq} of ${s.ks}: ${pending} of ${plan.units.length} parts not applied yet (resend to finish): ${(error as Error)?.message ?? error}`, EXIT.environment, { cause: error });
+        await this.exec(s.st.metaSet, [long(batch.seq), long(plan.ts)]);
+        cost.roundTrips++;
+        s.lastSeq = batch.seq;
+        s.plan = null;
+        cost.entries = plan.units.reduce((a, x) => a + x.entries, 0);
+        this.cost = cost;
+        return 'applied';
+      } catch (err) {
+        throw this.fail(`flush ${batch.seq} of ${s.ks}`, err);
+      }
+    });
+  }
+
+  async lastSeq(p: Partition): Promise<number> {
+    const s = this.part(p);
+    return this.locked(s, async () => {
+      try {
+        s.lastSeq = num((await this.exec(s.st.metaGet, [])).first()?.get('seq'));
+        return s.lastSeq;
+      } catch (err) {
+        throw this.fail(`reading the last flush of ${s.ks}`, err);
+      }
+    });
+  }
+
+  async query(p: Partition, q: Query): Promise<QueryResult> {
+    const s = this.part(p);
+    const st = s.st;
+    return this.locked(s, async () => {
+      try {
+        const first = async (query: string, params: unknown[]) => (await this.exec(query, params)).first();
+        switch (q.type) {
+          case 'Value': return ((await first(st.valueGet, [q.id]))?.get('value') as string | null) ?? null;
+          case 'Counter': return num((await first(st.counterGet, [q.id]))?.get('value'));
+          case 'List': {
+            const l = await this.readList(s, q.id);
+            if (q.op === 'size') return l.length;
+            if (q.op === 'items') return l;
+            if (q.op === 'at') return l[q.index < 0 ? l.length + q.index : q.index] ?? null;
+            const v = (q.op === 'popFront' ? l.shift() : l.pop()) ?? null;
+            if (v !== null) {
+              const ts = long(this.timestamps(1));
+              await this.exec(l.length ? st.listSet : st.listDel, l.length ? [q.id, l, ts] : [ts, q.id]);
+            }
+            return v;
+          }
+          case 'Set': {
+            if (q.op === 'has') return (await first(st.setHas, [q.id, q.value])) != null;
+            const items = (await this.all(st.setItems, [q.id])).map((r) => r.get('key2') as string);
+            return q.op === 'size' ? items.length : items;
+          }
+          case 'Map': {
+            if (q.op === 'get' || q.op === 'has') {
+              const r = await first(st.mapGet, [q.id, q.key]);
+              return q.op === 'has' ? r != null : r == null ? null : Number(r.get('value'));
+            }
+            const rows = await this.all(st.mapItems, [q.id]);
+            if (q.op === 'size') return rows.length;
+            return [rows.map((r) => r.get('key2') as string), rows.map((r) => Number(r.get('value')))];
+          }
+          case 'CounterMap': {
+            // A count of 0 is an erased entry (counter cells cannot be deleted and written again).
+            if (q.op === 'get' || q.op === 'has') {
+              const v = num((await first(st.cmGet, [q.id, q.key]))?.get('value'));
+              return q.op === 'has' ? v !== 0 : v === 0 ? null : v;
+            }
+            const m = await this.counterMapValues(s, q.id);
+            for (const [k, v] of m) if (v === 0) m.delete(k);
+            if (q.op === 'size') return m.size;
+            return [[...m.keys()], [...m.values()]];
+          }
+        }
+      } catch (err) {
+        throw this.fail(`${q.type} ${q.id}: ${q.op}`, err);
+      }
+    });
+  }
+
+  async loadPartition(p: Partition): Promise<Snapshot> {
+    const s = this.part(p);
+    const st = s.st;
+    return this.locked(s, async () => {
+      try {
+        const snap = emptySnapshot();
+        for (const r of await this.all(st.valueAll, [])) { const v = r.get('value') as string | null; if (v !== null) snap.values[r.get('key1') as string] = v; }
+        for (const r of await this.all(st.counterAll, [])) { const v = num(r.get('value')); if (v !== 0) snap.counters[r.get('key1') as string] = v; }
+        for (const r of await this.all(st.listAll, [])) { const v = r.get('value') as string[] | null; if (v?.length) snap.lists[r.get('key1') as string] = v; }
+        for (const r of await this.all(st.setAll, [])) (snap.sets[r.get('key1') as string] ??= []).push(r.get('key2') as string);
+        for (const r of await this.all(st.mapAll, [])) {
+          const e = (snap.maps[r.get('key1') as string] ??= [[], []]);
+          e[0].push(r.get('key2') as string);
+          e[1].push(Number(r.get('value')));
+        }
+        for (const r of await this.all(st.cmAll, [])) {
+          const k = r.get('key2') as string | null;
+          const v = num(r.get('value'));
+          if (k === null || v === 0) continue;
+          const e = (snap.counterMaps[r.get('key1') as string] ??= [[], []]);
+          e[0].push(k);
+          e[1].push(v);
+        }
+        return snap;
+      } catch (err) {
+        throw this.fail(`loading ${s.ks}`, err);
+      }
+    });
+  }
+
+  async dropPartition(p: Partition): Promise<void> {
+    const s = this.part(p);
+    await s.lock.catch(() => {});
+    try {
+      await this.client.execute(`DROP KEYSPACE IF EXISTS ${s.ks}`);
+    } catch (err) {
+      throw this.fail(`dropping ${s.ks}`, err);
+    } finally {
+      this.parts.delete(s.ks);
+    }
+  }
+
+  lastFlushCost(): FlushCost {
+    return this.cost;
+  }
+
+  async close(): Promise<void> {
+    await this.client.shutdown();
+  }
+}
+
+export const driver: StoreDriver = {
+  label: 'cassandra',
+  inProcess: false,
+  async connect(url: string) {
+    const u = parseCassandraUrl(url);
+    const client = new cassandra.Client({
+      contactPoints: u.contactPoints,
+      localDataCenter: u.localDataCenter,
+      queryOptions: { prepare: true, consistency: cassandra.types.consistencies.localOne },
+      socketOptions: { connectTimeout: Math.min(5000, u.timeoutMs), readTimeout: 12_000 },
+      // Come back quickly after a Cassandra restart: flushes are resent every second at most.
+      policies: { reconnection: new cassandra.policies.reconnection.ConstantReconnectionPolicy(250) },
+      pooling: { heartBeatInterval: 5000 },
+    });
+    const deadline = Date.now() + u.timeoutMs;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      try {
+        await client.connect();
+        return new CassandraConnection(url.trim(), u, client);
+      } catch (err) {
+        last = err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    await client.shutdown().catch(() => {});
+    throw new FlexbenchError(`store ${url}: Cassandra not reachable within ${u.timeoutMs} ms (${(last as Error)?.message ?? last})`, EXIT.environment, { cause: last });
+  },
+};

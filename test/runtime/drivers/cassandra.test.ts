@@ -1,0 +1,182 @@
+// The Cassandra driver against a real Cassandra node: every change kind checked against the
+// hashmap driver as the reference, 50,000-entry flushes, bad addresses, and a Cassandra killed
+// in the middle of async flushes (counters must end exact). One node for the whole file.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { server, type RunningCassandra } from '../../../runtime/stores/cassandra.js';
+import { driver } from '../../../runtime/drivers/cassandra/index.js';
+import { driver as hashmap } from '../../../runtime/drivers/hashmap/index.js';
+import type { Change, Partition, Query, Snapshot, StoreConnection } from '../../../runtime/drivers/driver.js';
+import { FlexbenchError, EXIT } from '../../../harness/exit-codes.js';
+
+// Sorted, order-free view of a snapshot (Cassandra returns rows in token/clustering order).
+function canon(s: Snapshot): unknown {
+  const pairs = (m: Record<string, [string[], number[]]>) => Object.fromEntries(Object.entries(m).sort().map(([k, [ks, vs]]) => [k, ks.map((x, i) => [x, vs[i]]).sort()]));
+  return {
+    values: Object.fromEntries(Object.entries(s.values).sort()),
+    counters: Object.fromEntries(Object.entries(s.counters).filter(([, v]) => v !== 0).sort()),
+    lists: Object.fromEntries(Object.entries(s.lists).sort()),
+    sets: Object.fromEntries(Object.entries(s.sets).sort().map(([k, v]) => [k, [...v].sort()])),
+    maps: pairs(s.maps),
+    counterMaps: pairs(s.counterMaps),
+  };
+}
+
+// A deterministic PRNG so a failure reproduces.
+function prng(seed: number) {
+  let x = seed >>> 0 || 1;
+  return () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), (x >>> 0) / 2 ** 32);
+}
+
+function randomChanges(rnd: () => number, n: number): Change[] {
+  const pick = <T>(a: readonly T[]) => a[Math.floor(rnd() * a.length)]!;
+  const ids = ['a', 'b', 'c_d', 'é'];
+  const keys = ['k1', 'k2', 'k3', '10.0.0.1:80', ''];
+  const out: Change[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = pick(ids);
+    const r = rnd();
+    const val = () => Math.floor(rnd() * 21) - 5;
+    if (r < 0.1) out.push({ type: 'Value', id, op: 'set', value: `v${i}` });
+    else if (r < 0.25) out.push({ type: 'Counter', id, op: pick(['add', 'add', 'add', 'set'] as const), value: val() });
+    else if (r < 0.35) out.push({ type: 'List', id, op: pick(['pushBack', 'pushFront'] as const), values: [`x${i}`, `y${i}`] });
+    else if (r < 0.4) out.push({ type: 'List', id, op: pick(['popFront', 'popBack'] as const), count: 1 });
+    else if (r < 0.5) out.push({ type: 'Set', id, op: pick(['insert', 'insert', 'erase'] as const), values: [pick(keys), pick(keys)] });
+    else if (r < 0.6) out.push({ type: 'Map', id, op: 'set', keys: [pick(keys)], values: [val() + 0.5] });
+    else if (r < 0.65) out.push({ type: 'Map', id, op: 'erase', keys: [pick(keys)] });
+    else if (r < 0.88) out.push({ type: 'CounterMap', id, op: pick(['add', 'add', 'add', 'set'] as const), keys: [pick(keys), pick(keys)], values: [val(), val()] });
+    else if (r < 0.93) out.push({ type: 'CounterMap', id, op: 'erase', keys: [pick(keys)] });
+    else out.push({ type: pick(['Value', 'Counter', 'List', 'Set', 'Map', 'CounterMap'] as const), id, op: 'delete' });
+  }
+  // Counting maps in the reference must never hold a zero that Cassandra reads as absent (see docs).
+  return out;
+}
+
+describe('cassandra driver on a real Cassandra', () => {
+  let node: RunningCassandra;
+  let conn: StoreConnection;
+  let ref: StoreConnection;
+
+  before(async () => {
+    node = await server.start();
+    conn = await driver.connect(`${node.url}?consistency=ONE`, {});
+    ref = await hashmap.connect(`hashmap:h4-cassandra-ref-${process.pid}`, {});
+  });
+  after(async () => {
+    await conn?.close().catch(() => {});
+    await node?.stop();
+  });
+
+  it('applies random flushes exactly like the hashmap reference (layout, folding, timestamps)', async () => {
+    const p: Partition = { nf: 'nat', instance: 'ins@1', core: 0 };
+    const rnd = prng(42);
+    for (let seq = 1; seq <= 12; seq++) {
+      const changes = randomChanges(rnd, 40);
+      // Sync-mode apply of a few changes between flushes must keep the order too.
+      assert.equal(await conn.flush(p, { seq, changes }), 'applied');
+      await ref.flush(p, { seq, changes });
+      if (seq % 4 === 0) {
+        const extra = randomChanges(rnd, 5);
+        for (const c of extra) { await conn.apply(p, c); await ref.apply(p, c); }
+      }
+      const want = canon(await ref.loadPartition(p));
+      const got = canon(await conn.loadPartition(p));
+      // The reference keeps countermap entries whose count came back to 0; Cassandra reads them as erased.
+      const strip = (x: any) => ({ ...x, counterMaps: Object.fromEntries(Object.entries(x.counterMaps as Record<string, [string, number][]>).map(([k, v]) => [k, v.filter(([, n]) => n !== 0)]).filter(([, v]) => (v as unknown[]).length)) });
+      assert.deepEqual(strip(got), strip(want), `after flush ${seq}`);
+    }
+    assert.equal(await conn.lastSeq(p), 12);
+    assert.equal(await conn.flush(p, { seq: 12, changes: [{ type: 'Counter', id: 'a', op: 'add', value: 1000 }] }), 'duplicate');
+    const qs: Query[] = [
+      { type: 'Counter', id: 'a', op: 'get' }, { type: 'Counter', id: 'zz', op: 'get' }, { type: 'Value', id: 'b', op: 'get' },
+      { type: 'List', id: 'a', op: 'size' }, { type: 'List', id: 'a', op: 'items' }, { type: 'List', id: 'a', op: 'at', index: -1 },
+      { type: 'Set', id: 'a', op: 'has', value: 'k1' }, { type: 'Map', id: 'a', op: 'get', key: 'k2' }, { type: 'Map', id: 'zz', op: 'get', key: 'k2' },
+      { type: 'List', id: 'b', op: 'popFront' }, { type: 'List', id: 'b', op: 'items' },
+    ];
+    for (const q of qs) assert.deepEqual(await conn.query(p, q), await ref.query(p, q), JSON.stringify(q));
+    await conn.dropPartition(p);
+    assert.deepEqual(canon(await conn.loadPartition(p)), canon({ values: {}, counters: {}, lists: {}, sets: {}, maps: {}, counterMaps: {} }));
+  });
+
+  it('flushes 50,000 dirty countermap entries in one unit and reports the cost', async () => {
+    const p: Partition = { nf: 'lb', instance: 'i', core: 1 };
+    const keys = Array.from({ length: 50_000 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+    const values = keys.map((_, i) => (i % 7) + 1);
+    assert.equal(await conn.flush(p, { seq: 1, changes: [{ type: 'CounterMap', id: 'flows', op: 'add', keys, values }] }), 'applied');
+    const cost = conn.lastFlushCost!();
+    assert.equal(cost.entries, 50_000);
+    assert.ok(cost.roundTrips >= 2 && cost.bytes > 50_000 * 8, JSON.stringify(cost));
+    assert.equal(await conn.query(p, { type: 'CounterMap', id: 'flows', op: 'size' }), 50_000);
+    assert.equal(await conn.query(p, { type: 'CounterMap', id: 'flows', op: 'get', key: keys[49_999]! }), values[49_999]);
+    await conn.dropPartition(p);
+  });
+
+  it('an unreachable address is a clear environment error after a bounded wait', async () => {
+    const s = net.createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+    const port = (s.address() as net.AddressInfo).port;
+    s.close();
+    const t0 = Date.now();
+    await assert.rejects(driver.connect(`cassandra://127.0.0.1:${port}?timeout_ms=1500`, {}), (err: unknown) => {
+      assert.ok(err instanceof FlexbenchError);
+      assert.equal(err.exitCode, EXIT.environment);
+      assert.match(err.message, new RegExp(`cassandra://127\\.0\\.0\\.1:${port}.*not reachable within 1500 ms`));
+      return true;
+    });
+    assert.ok(Date.now() - t0 < 10_000);
+  });
+
+  it('Cassandra killed mid-run: flushes fail, are resent unchanged, and counters end exact', async () => {
+    const p: Partition = { nf: 'nat', instance: 'crash', core: 0 };
+    const expect = new Map<string, number>();
+    let counter = 0;
+    let seq = 0;
+    let failures = 0;
+    let killed = false;
+    let restarted: Promise<void> | null = null;
+    // Keep producing flushes like the collector does: a failed one is retried unchanged.
+    const deadline = Date.now() + 120_000;
+    for (let round = 0; round < 60 && Date.now() < deadline; round++) {
+      const keys = Array.from({ length: 200 }, (_, i) => `f${(round * 37 + i) % 500}`);
+      const values = keys.map((_, i) => (i % 3) + 1);
+      for (let i = 0; i < keys.length; i++) expect.set(keys[i]!, (expect.get(keys[i]!) ?? 0) + values[i]!);
+      counter += round + 1;
+      const batch = { seq: ++seq, changes: [
+        { type: 'CounterMap', id: 'flows', op: 'add', keys, values },
+        { type: 'Counter', id: 'packets', op: 'add', value: round + 1 },
+        { type: 'Value', id: 'last', op: 'set', value: `r${round}` },
+      ] as Change[] };
+      if (round === 10) {
+        // Crash while a flush is in flight.
+        const inflight = conn.flush(p, batch).then(() => true, () => false);
+        await node.kill();
+        killed = true;
+        if (!(await inflight)) failures++;
+        restarted = node.restart();
+      }
+      for (;;) {
+        try {
+          await conn.flush(p, batch);
+          break;
+        } catch (err) {
+          assert.ok(err instanceof FlexbenchError, String(err));
+          failures++;
+          if (Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+    }
+    assert.ok(killed && restarted);
+    await restarted;
+    assert.ok(failures > 0, 'the crash made at least one flush fail');
+    const snap = await conn.loadPartition(p);
+    assert.equal(snap.counters.packets, counter);
+    const [ks, vs] = snap.counterMaps.flows!;
+    const got = new Map(ks.map((k, i) => [k, vs[i]!]));
+    assert.equal(got.size, expect.size);
+    for (const [k, v] of expect) assert.equal(got.get(k), v, `flows[${k}]`);
+    assert.equal(snap.values.last, `r${seq - 1}`);
+    assert.equal(await conn.lastSeq(p), seq);
+  });
+});
