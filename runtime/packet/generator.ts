@@ -34,6 +34,8 @@ function run(d: GeneratorData): void {
   const free = new Int32Array(cores);
   const add = new Int32Array(cores);
   const perMs = d.rate / 1000;
+  // At low rates a quarter ring lasts long enough to sleep instead of spinning (kinder to a shared machine).
+  const napMs = Math.min(1, ring / 4 / perMs);
   while (Atomics.load(control, 1) === 0 && Atomics.load(control, 0) === 0) Atomics.wait(control, 1, 0, 50);
   const t0 = performance.now();
   let sent = 0;
@@ -43,7 +45,11 @@ function run(d: GeneratorData): void {
   const total = d.total > 0 ? d.total : Infinity;
   while (Atomics.load(control, 0) === 0 && accepted < total) {
     const due = Math.floor((performance.now() - t0) * perMs) - sent;
-    if (due <= 0) continue; // pace by spinning: sleeping would release packets in bursts bigger than a ring
+    if (due <= 0) {
+      // pace by spinning unless a nap cannot overflow a ring (sleeping releases packets in bursts)
+      if (napMs >= 0.2) Atomics.wait(control, 0, 0, napMs);
+      continue;
+    }
     const m = due < 4096 ? due : 4096;
     for (let c = 0; c < cores; c++) free[c] = ring - ((local[c] - Atomics.load(consumed, c)) | 0);
     let i = 0;

@@ -13,13 +13,22 @@ export interface Proc {
   stderr: string;
 }
 
-export function run(cmd: string, args: string[], opts: { timeoutMs?: number; onSpawn?: (pid: number) => void } = {}): Promise<Proc> {
+export interface RunOpts {
+  timeoutMs?: number;
+  onSpawn?: (pid: number) => void;
+  onStderr?: (chunk: string) => void;
+}
+
+export function run(cmd: string, args: string[], opts: RunOpts = {}): Promise<Proc> {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
+    p.stderr.on('data', (d) => {
+      stderr += d;
+      opts.onStderr?.(String(d));
+    });
     const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
     p.on('error', (e) => {
       clearTimeout(timer);
@@ -33,7 +42,7 @@ export function run(cmd: string, args: string[], opts: { timeoutMs?: number; onS
   });
 }
 
-export function flexbench(args: string[], opts: { timeoutMs?: number; onSpawn?: (pid: number) => void } = {}): Promise<Proc> {
+export function flexbench(args: string[], opts: RunOpts = {}): Promise<Proc> {
   return run(process.execPath, [CLI, ...args], opts);
 }
 
