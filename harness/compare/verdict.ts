@@ -94,8 +94,8 @@ function marginToDecide(change: number, tolerance: number): number {
 }
 
 /**
- * How many repetitions per side would decide the cell, assuming the observed means and standard deviations hold.
- * Equal counts per side; search upward from the larger current count.
+ * How many repetitions per side would decide the cell, assuming the observed means and standard deviations hold:
+ * the smallest N such that topping each side up to N samples (a side never loses samples) narrows the interval enough.
  */
 export function repetitionsToDecide(
   b: { n: number; mean: number; sd: number },
@@ -118,16 +118,18 @@ export function repetitionsToDecide(
   const change = (c.mean - b.mean) / b.mean;
   const margin = marginToDecide(change, opts.tolerance);
   if (!(margin > 0)) return extra(null, 'the observed change sits on the tolerance boundary: no number of repetitions decides it');
-  const start = Math.max(MIN_REPETITIONS, b.n, c.n);
+  // With N per side, a side keeps the samples it has: it only grows to N if it has fewer.
   const halfWidth = (n: number): number => {
-    const va = (sdB * sdB) / n;
-    const vb = (sdC * sdC) / n;
-    return (tCrit(opts.confidence, welchDf(va, n, vb, n)) * Math.sqrt(va + vb)) / b.mean;
+    const nb = Math.max(b.n, n);
+    const nc = Math.max(c.n, n);
+    const va = (sdB * sdB) / nb;
+    const vb = (sdC * sdC) / nc;
+    return (tCrit(opts.confidence, welchDf(va, nb, vb, nc)) * Math.sqrt(va + vb)) / b.mean;
   };
-  // The half-width falls monotonically in n: exponential search, then bisection.
-  if (halfWidth(start) < margin) return extra(start, 'already decidable at the current count (spread estimate changed)');
-  let lo = start;
-  let hi = start * 2;
+  const found = (n: number) => extra(n, `about ${n} successful repetitions per side would decide it if the observed means and noise hold`);
+  // The half-width does not grow with N: exponential search, then bisection.
+  let lo = MIN_REPETITIONS - 1;
+  let hi = MIN_REPETITIONS;
   while (halfWidth(hi) >= margin) {
     lo = hi;
     hi *= 2;
@@ -142,7 +144,7 @@ export function repetitionsToDecide(
     if (halfWidth(mid) < margin) hi = mid;
     else lo = mid;
   }
-  return extra(hi, `about ${hi} successful repetitions per side would decide it if the observed means and noise hold`);
+  return found(hi);
 }
 
 function pct(x: number): string {

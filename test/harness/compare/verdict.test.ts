@@ -157,3 +157,14 @@ test('calibration: pure noise (true change 0) is never called regressed; a true 
   assert.equal(regressedRate(0, 0.03, 3, 2000, 11), 0);
   assert.ok(regressedRate(-0.15, 0.03, 5, 1000, 13) > 0.9);
 });
+
+test('repetitionsToDecide with unequal sides: only the short side is topped up, the long one keeps its samples', () => {
+  // 3 baseline vs 12 current samples of a -12% drop with 4% noise: inconclusive now, decided once the baseline has 4
+  assert.equal(decide(stats(samplesWith(100, 4, 3)), stats(samplesWith(88, 4, 12)), opts).verdict, 'inconclusive');
+  const more = repetitionsToDecide({ n: 3, mean: 100, sd: 4 }, { n: 12, mean: 88, sd: 4 }, opts);
+  assert.equal(more.perSide, 4);
+  assert.equal(more.baseline, 1);
+  assert.equal(more.current, 0);
+  assert.match(more.note, /about 4 successful repetitions per side/);
+  assert.equal(decide(stats(samplesWith(100, 4, 4)), stats(samplesWith(88, 4, 12)), opts).verdict, 'regressed');
+});
