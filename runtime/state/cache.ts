@@ -48,6 +48,13 @@ export class LocalTable {
     this.v.ctrl[C_COUNT0 + this.b] = this.n;
     this.b = b;
     this.n = 0;
+    this.views();
+  }
+
+  private views(): void {
+    const b = this.b;
+    this.value = this.v.value;
+    this.present = this.v.present;
     this.delta = this.v.delta[b];
     this.abs = this.v.abs[b];
     this.flag = this.v.flag[b];
@@ -61,6 +68,7 @@ export class LocalTable {
     if (n >= this.v.capacity && !this.v.grow(n + 1)) {
       throw new FlexbenchError(`${this.init.type} ${this.init.id}: more than maxSlots=${this.v.capacity} keys on this core (raise maxSlots in the state config)`, EXIT.usage);
     }
+    if (n >= this.value.length) this.views();
     this.keys.push(key);
     this.index.set(key, n);
     this.v.ctrl[C_SLOTS] = n + 1;

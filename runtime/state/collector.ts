@@ -31,6 +31,7 @@ class RemoteTable {
   merge(b: number): number {
     const v = this.v;
     const ctrl = v.ctrl;
+    if (ctrl[C_SLOTS]! > v.capacity) v.refresh();
     this.ensure(ctrl[C_SLOTS]!);
     if (ctrl[C_CLEARED0 + b]) {
       for (const s of this.alist) { this.aflag[s] = 0; this.adelta[s] = 0; }

@@ -1,0 +1,138 @@
+// FlexState on one core: counter.add and countermap.addTo per second in sync and async mode,
+// hashmap and Redis side by side, and what one flush of 50,000 dirty countermap entries costs.
+// Async runs the packet loop's shape: bursts of 32 NoWait calls, poll() per burst, a yield to the
+// event loop every ~1 ms. Measures and prints; asserts nothing.
+import { setImmediate as yieldLoop } from 'node:timers/promises';
+import { openState, type StateContext } from '../runtime/state/api.js';
+import type { StateConfigInput } from '../runtime/state/config.js';
+import { startRedis } from '../runtime/stores/redis.js';
+
+const MEASURE_MS = Number(process.env.BENCH_STATE_MS ?? 1500);
+const BURST = 32;
+const FLOWS = 50_000;
+
+interface Row { op: string; store: string; mode: string; opsPerS: number; maxGapMs: number; flushes: number }
+
+async function syncRate(ctx: StateContext, op: 'counter' | 'countermap'): Promise<Omit<Row, 'op' | 'store' | 'mode'>> {
+  const c = ctx.counter('bench');
+  const m = ctx.counterMap('bench');
+  let n = 0;
+  let maxGap = 0;
+  const end = performance.now() + MEASURE_MS;
+  const t0 = performance.now();
+  let last = t0;
+  while (performance.now() < end) {
+    for (let i = 0; i < BURST; i++, n++) {
+      if (op === 'counter') await c.add(1);
+      else await m.addTo(`f${n % FLOWS}`, 1);
+    }
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - last);
+    last = now;
+  }
+  return { opsPerS: n / ((performance.now() - t0) / 1000), maxGapMs: maxGap, flushes: 0 };
+}
+
+async function asyncRate(ctx: StateContext, op: 'counter' | 'countermap'): Promise<Omit<Row, 'op' | 'store' | 'mode'>> {
+  const c = ctx.counter('bench');
+  const m = ctx.counterMap('bench');
+  const slots = new Int32Array(FLOWS);
+  for (let i = 0; i < FLOWS; i++) slots[i] = m.slot(`f${i}`);
+  await ctx.flush();
+  const before = (await ctx.stats()).flushes;
+  let n = 0;
+  let f = 0;
+  let maxGap = 0;
+  const t0 = performance.now();
+  const end = t0 + MEASURE_MS;
+  let last = t0;
+  let lastYield = t0;
+  for (;;) {
+    if (op === 'counter') for (let i = 0; i < BURST; i++) c.addNoWait(1);
+    else for (let i = 0; i < BURST; i++) { m.addToSlotNoWait(slots[f]!, 1); f = f + 1 === FLOWS ? 0 : f + 1; }
+    n += BURST;
+    ctx.poll();
+    const now = performance.now();
+    if (now - lastYield > 1) {
+      await yieldLoop(); // where a same-thread flusher gets its turn
+      lastYield = performance.now();
+    }
+    maxGap = Math.max(maxGap, lastYield > now ? lastYield - last : now - last);
+    last = performance.now();
+    if (last > end) break;
+  }
+  const secs = (performance.now() - t0) / 1000;
+  await ctx.flush();
+  return { opsPerS: n / secs, maxGapMs: maxGap, flushes: (await ctx.stats()).flushes - before };
+}
+
+async function flushCost(store: string, cfg: Partial<StateConfigInput>) {
+  const ctx = await openState({ nf: 'bench', instance: `flush${process.pid}`, store, mode: 'async', flushMs: 60_000, ...cfg }, 0);
+  try {
+    const m = ctx.counterMap('flows');
+    const slots = new Int32Array(FLOWS);
+    for (let i = 0; i < FLOWS; i++) slots[i] = m.slot(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:${1024 + (i % 50000)}`);
+    await ctx.flush();
+    for (let i = 0; i < FLOWS; i++) m.addToSlotNoWait(slots[i]!, 1 + (i % 7));
+    const t = performance.now();
+    await ctx.flush();
+    const ms = performance.now() - t;
+    const st = await ctx.stats();
+    return { ms, ...(st.last ?? { entries: 0, bytes: 0, roundTrips: 0 }) };
+  } finally {
+    await ctx.close();
+  }
+}
+
+const fmt = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(0));
+const pad = (s: string, n: number) => s.padEnd(n);
+const lpad = (s: string, n: number) => s.padStart(n);
+
+export async function run(): Promise<void> {
+  const redis = await startRedis();
+  try {
+    const stores = [['hashmap', `hashmap:bench${process.pid}`], ['redis', redis.url]] as const;
+    const variants = [
+      { mode: 'sync', cfg: { mode: 'sync' } },
+      { mode: 'async/worker', cfg: { mode: 'async', flusher: 'worker' } },
+      { mode: 'async/thread', cfg: { mode: 'async', flusher: 'thread' } },
+    ] as const;
+    const rows: Row[] = [];
+    let inst = 0;
+    for (const op of ['counter', 'countermap'] as const) {
+      for (const [sname, url] of stores) {
+        for (const v of variants) {
+          // hashmap lives in the caller's memory: its async mode always flushes on the same thread
+          if (sname === 'hashmap' && v.mode === 'async/worker') continue;
+          const ctx = await openState({ nf: 'bench', instance: `i${process.pid}-${inst++}`, store: url, flushMs: 1, ...v.cfg } as StateConfigInput, 0);
+          try {
+            const r = v.cfg.mode === 'sync' ? await syncRate(ctx, op) : await asyncRate(ctx, op);
+            rows.push({ op: op === 'counter' ? 'counter.add' : 'countermap.addTo', store: sname, mode: sname === 'hashmap' && v.mode !== 'sync' ? 'async' : v.mode, ...r });
+          } finally {
+            await ctx.close();
+          }
+        }
+      }
+    }
+    console.log(`ops/s on one core, ${MEASURE_MS} ms each; async = bursts of ${BURST} NoWait calls + poll(), flushMs 1; countermap over ${FLOWS} keys`);
+    console.log(`${pad('operation', 18)}${pad('store', 9)}${pad('mode', 14)}${lpad('ops/s', 11)}${lpad('x sync', 10)}${lpad('x hashmap', 11)}${lpad('flushes', 9)}${lpad('max gap ms', 12)}`);
+    for (const r of rows) {
+      const sync = rows.find((x) => x.op === r.op && x.store === r.store && x.mode === 'sync')!;
+      const hm = rows.find((x) => x.op === r.op && x.store === 'hashmap' && (x.mode === r.mode || (r.mode.startsWith('async') && x.mode === 'async')));
+      console.log(
+        `${pad(r.op, 18)}${pad(r.store, 9)}${pad(r.mode, 14)}${lpad(fmt(r.opsPerS), 11)}${lpad(`${(r.opsPerS / sync.opsPerS).toFixed(1)}x`, 10)}` +
+          `${lpad(hm ? `${(r.opsPerS / hm.opsPerS).toFixed(2)}x` : '-', 11)}${lpad(String(r.flushes), 9)}${lpad(r.maxGapMs.toFixed(2), 12)}`,
+      );
+    }
+    console.log(`\nflush of ${FLOWS} dirty countermap entries (one flush, timed from the packet side's flush() call)`);
+    console.log(`${pad('store', 22)}${lpad('entries', 9)}${lpad('bytes', 11)}${lpad('round trips', 13)}${lpad('ms', 9)}${lpad('bytes/entry', 13)}`);
+    for (const [name, url, cfg] of [['hashmap', `hashmap:flush${process.pid}`, {}], ['redis async/worker', redis.url, { flusher: 'worker' }], ['redis async/thread', redis.url, { flusher: 'thread' }]] as const) {
+      const f = await flushCost(url, cfg as Partial<StateConfigInput>);
+      console.log(`${pad(name, 22)}${lpad(String(f.entries), 9)}${lpad(String(f.bytes), 11)}${lpad(String(f.roundTrips), 13)}${lpad(f.ms.toFixed(1), 9)}${lpad(f.entries ? (f.bytes / f.entries).toFixed(1) : '-', 13)}`);
+    }
+  } finally {
+    await redis.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();
