@@ -284,3 +284,20 @@ test('the compare, candidate and fail steps, run locally on synthetic runs, publ
     tmp.cleanup();
   }
 });
+
+test('the gate spec proposed in docs/regression-gate.md is a valid spec with several samples per cell', async () => {
+  const { loadSpec } = await import('../../../harness/spec/load.js');
+  const doc = readFileSync(join(ROOT, 'docs', 'regression-gate.md'), 'utf8');
+  const yamlText = doc.match(/```yaml\n([\s\S]*?)```/)?.[1];
+  assert.ok(yamlText, 'no yaml block in docs/regression-gate.md');
+  const tmp = makeTmp('docspec');
+  try {
+    const file = join(tmp.dir, 'regression.yaml');
+    writeFileSync(file, yamlText);
+    const loaded = await loadSpec(file, { profile: null });
+    assert.equal(loaded.spec.name, 'regression');
+    assert.ok(loaded.spec.traffic.files * loaded.spec.matrix.repetitions >= 3);
+  } finally {
+    tmp.cleanup();
+  }
+});
