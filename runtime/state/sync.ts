@@ -6,7 +6,9 @@ import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
 import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, ValueHandle } from './api.js';
 
 export class SyncLink {
-  private inflight = new Set<Promise<void>>();
+  // Every call runs after the previous one finished: a cluster client may reorder commands that
+  // are in flight together (a MOVED retry overtaking a later command), and order is the contract.
+  private tail: Promise<unknown> = Promise.resolve();
   private failure: Error | null = null;
   constructor(readonly conn: StoreConnection, readonly p: Partition) {}
 
@@ -17,25 +19,26 @@ export class SyncLink {
       throw f;
     }
   }
+  private chain<T>(f: () => Promise<T>): Promise<T> {
+    const r = this.tail.then(f, f);
+    this.tail = r.catch(() => {});
+    return r;
+  }
   async apply(c: Change): Promise<void> {
     this.check();
-    await this.conn.apply(this.p, c);
+    await this.chain(() => this.conn.apply(this.p, c));
   }
   applyNoWait(c: Change): void {
     this.check();
-    const pr: Promise<void> = this.conn.apply(this.p, c).then(
-      () => { this.inflight.delete(pr); },
-      (e: Error) => { this.inflight.delete(pr); this.failure ??= e; },
-    );
-    this.inflight.add(pr);
+    this.chain(() => this.conn.apply(this.p, c)).catch((e: Error) => { this.failure ??= e; });
   }
   async query<T>(q: Query): Promise<T> {
     this.check();
-    return (await this.conn.query(this.p, q)) as T;
+    return (await this.chain(() => this.conn.query(this.p, q))) as T;
   }
   /** wait for every NoWait call sent so far */
   async settle(): Promise<void> {
-    while (this.inflight.size) await Promise.all([...this.inflight]);
+    await this.tail;
     this.check();
   }
 }
