@@ -3,6 +3,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { commandTargetSchema } from '../tools/command.js';
 
 const sshSchema = z.strictObject({
   host: z.string().min(1),
@@ -68,6 +69,8 @@ export const inventoryObjectSchema = z.strictObject({
   pktgen_max_rate_percent: z.number().min(0.01).max(100).default(100),
   /** pre-started stores by name and location; otherwise redis is started over SSH per run */
   stores: z.record(z.string(), z.strictObject({ local: storeEndpointSchema.optional(), remote: storeEndpointSchema.optional() })).default({}),
+  /** NFs run by a command template instead of `flexbench nf run` (e.g. the paper's C++ NFs), by NF name */
+  commands: z.record(z.string(), commandTargetSchema).default({}),
   /** how long to wait for a generator to start forwarding, s */
   start_timeout_s: z.number().positive().default(30),
   /** a trial whose generator sent less than this share of the asked rate is flagged */

@@ -104,17 +104,12 @@ async function requireRoot(): Promise<void> {
   }
 }
 
-/** Build the two nodes. Throws (after cleaning up what it made) with the failing step named. */
-export async function createEmulation(opts: EmulationOptions = {}): Promise<Emulation> {
-  await requireRoot();
-  const suffix = opts.suffix ?? '';
-  if (!/^[a-z0-9]{0,6}$/.test(suffix)) throw new FlexbenchError(`netns suffix "${suffix}" must be 0-6 lowercase letters/digits`, EXIT.usage);
-  const slot = opts.slot ?? 0;
-  if (!Number.isInteger(slot) || slot < 0 || slot > 49) throw new FlexbenchError(`netns slot ${slot} must be an integer 0..49`, EXIT.usage);
+/**
+ * Names and addresses of the two nodes (pure: the same suffix and slot always give the same plan).
+ * Management 198.18.(200+slot).0/29, data 198.19.(2*slot).0/24, store 198.19.(2*slot+1).0/24.
+ */
+export function planNodes(suffix = '', slot = 0): { id: string; node1: EmulatedNode; node2: EmulatedNode } {
   const id = `${NETNS_PREFIX}${suffix}`;
-  const sshd = opts.sshdPath ?? '/usr/sbin/sshd';
-  if (opts.sweep ?? true) await sweepStale(NETNS_PREFIX, id);
-  // management block 198.18.(200+slot).0/29, data 198.19.(2*slot).0/24, store 198.19.(2*slot+1).0/24
   const m = 200 + slot;
   const mk = (name: 'node1' | 'node2', i: number): EmulatedNode => ({
     name,
@@ -127,8 +122,21 @@ export async function createEmulation(opts: EmulationOptions = {}): Promise<Emul
     dataAddress: `198.19.${2 * slot}.${i}`,
     storeAddress: `198.19.${2 * slot + 1}.${i}`,
   });
-  const node1 = mk('node1', 1);
-  const node2 = mk('node2', 2);
+  return { id, node1: mk('node1', 1), node2: mk('node2', 2) };
+}
+
+/** Build the two nodes. Throws (after cleaning up what it made) with the failing step named. */
+export async function createEmulation(opts: EmulationOptions = {}): Promise<Emulation> {
+  await requireRoot();
+  const suffix = opts.suffix ?? '';
+  if (!/^[a-z0-9]{0,6}$/.test(suffix)) throw new FlexbenchError(`netns suffix "${suffix}" must be 0-6 lowercase letters/digits`, EXIT.usage);
+  const slot = opts.slot ?? 0;
+  if (!Number.isInteger(slot) || slot < 0 || slot > 49) throw new FlexbenchError(`netns slot ${slot} must be an integer 0..49`, EXIT.usage);
+  const id = `${NETNS_PREFIX}${suffix}`;
+  const sshd = opts.sshdPath ?? '/usr/sbin/sshd';
+  if (opts.sweep ?? true) await sweepStale(NETNS_PREFIX, id);
+  const { node1, node2 } = planNodes(suffix, slot);
+  const m = 200 + slot;
   const runDir = await mkdtemp(join(tmpdir(), `${id}-run-`));
   const keyPath = join(runDir, 'id_ed25519');
   const knownHostsPath = join(runDir, 'known_hosts');

@@ -1,0 +1,78 @@
+// The emulated two-node testbed: two network namespaces with their own sshd (harness/netns/), reached
+// only over SSH, and then the very code of the lab testbed. DPDK runs with --no-huge and net_af_packet
+// on the veths; flexbench NFs use their interface port (AF_XDP or AF_PACKET) on node2's port1.
+import os from 'node:os';
+import { z } from 'zod';
+import { FlexbenchError, EXIT } from '../exit-codes.js';
+import type { Spec } from '../spec/schema.js';
+import { createEmulation, planNodes, type Emulation } from '../netns/emulation.js';
+import { inventoryObjectSchema, type Inventory } from '../inventory/schema.js';
+import { TwoNodeTestbed } from './lab.js';
+import type { Testbed, TestbedOptions } from './testbed.js';
+
+export const inventorySchema = z
+  .strictObject({
+    /** names become fbn<suffix>-node1/-node2 (0-6 lowercase letters/digits) */
+    suffix: z.string().regex(/^[a-z0-9]{0,6}$/).default(''),
+    /** address block 0..49, so two emulations can coexist */
+    slot: z.number().int().min(0).max(49).default(0),
+    /** mbufs per testpmd (no hugepages here) */
+    total_num_mbufs: z.number().int().positive().default(16384),
+    start_timeout_s: z.number().positive().default(30),
+  })
+  .default({ suffix: '', slot: 0, total_num_mbufs: 16384, start_timeout_s: 30 });
+export type NetnsOptions = z.output<typeof inventorySchema>;
+
+/** The lab inventory of an emulation (before it exists the SSH key paths are placeholders). */
+export function netnsInventory(o: NetnsOptions, root: string, em?: Emulation): Inventory {
+  const plan = planNodes(o.suffix, o.slot);
+  const cpus = Array.from({ length: os.availableParallelism() }, (_, i) => i);
+  const node = (n: typeof plan.node1) => ({
+    ssh: { host: n.sshAddress, port: n.sshPort, user: 'root', key: em?.keyPath ?? '<generated per run>', known_hosts: [em?.knownHostsPath ?? '<generated per run>'], strict_host_key_checking: true, connect_timeout_ms: 10000 },
+    data_ports: [{ iface: n.dataIface, address: n.dataAddress }],
+    store_port: { iface: n.storeIface, address: n.storeAddress },
+    tools: { testpmd: 'dpdk-testpmd', node: process.execPath, flexbench: `${root.replace(/\/$/, '')}/bin/flexbench.js`, redis_server: 'redis-server', redis_cli: 'redis-cli' },
+    dpdk: { hugepages: false, memory_mb: 512, eal_args: [], total_num_mbufs: o.total_num_mbufs },
+    // both namespaces share this machine's CPUs
+    cores: cpus,
+    exclude_cores: [],
+  });
+  return inventoryObjectSchema.parse({ nodes: { node1: node(plan.node1), node2: node(plan.node2) }, generator: 'testpmd', start_timeout_s: o.start_timeout_s });
+}
+
+export class NetnsTestbed extends TwoNodeTestbed {
+  private em: Emulation | null = null;
+
+  constructor(opts: TestbedOptions, private readonly netns: NetnsOptions) {
+    super(opts, netnsInventory(netns, opts.root), 'netns');
+  }
+
+  override async preflight(spec: Spec): Promise<void> {
+    if (process.getuid?.() !== 0) throw new FlexbenchError('testbed netns needs root (network namespaces, veths, sshd in each node)', EXIT.environment);
+    // the nodes exist only while the run does: built here, removed in teardown (and swept at the next start)
+    this.em = await createEmulation({ suffix: this.netns.suffix, slot: this.netns.slot });
+    this.inv = netnsInventory(this.netns, this.opts.root, this.em);
+    try {
+      await super.preflight(spec);
+    } catch (e) {
+      await this.teardown();
+      throw e;
+    }
+  }
+
+  /** The emulation while it runs (tests look inside). */
+  get emulation(): Emulation | null {
+    return this.em;
+  }
+
+  override async teardown(): Promise<void> {
+    await super.teardown();
+    const em = this.em;
+    this.em = null;
+    await em?.destroy().catch(() => undefined);
+  }
+}
+
+export function createTestbed(opts: TestbedOptions): Testbed {
+  return new NetnsTestbed(opts, inventorySchema.parse(opts.inventory));
+}
