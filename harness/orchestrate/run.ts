@@ -218,7 +218,10 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
       const { store, location } = trials[0];
       let handle: StoreHandle | null = null;
       try {
+        if (store !== 'none' && store !== 'hashmap') progress.log(`starting store ${store} (${location})`);
+        const t0 = Date.now();
         handle = await tb.startStore(store, location, signal);
+        if (handle) progress.log(`store ${store} (${location}) up at ${handle.url} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
       } catch (e) {
         if (signal.aborted) break;
         const reason = `store ${store} (${location}) did not start: ${(e as Error).message}`;

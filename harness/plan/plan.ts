@@ -60,7 +60,7 @@ export function expandPlan(spec: Spec, opts: PlanOptions = {}): PlanTrial[] {
 /** Seconds a trial occupies beyond its warm-up and measured window (process start, stats, stop). */
 export const TRIAL_OVERHEAD_S = 1.5;
 /** Seconds to start a store server, by label (first start; later resets are near-free). */
-export const STORE_START_S: Record<string, number> = { redis: 1, cassandra: 45 };
+export const STORE_START_S: Record<string, number> = { redis: 1, cassandra: 60 };
 
 /** Estimated seconds for the runnable trials of a plan. */
 export function estimateSeconds(spec: Spec, plan: readonly PlanTrial[]): number {

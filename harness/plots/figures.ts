@@ -50,20 +50,37 @@ function lineRateLayer(fig: Figure) {
     { data: { values: [{ y: fig.line_rate_mpps }] }, mark: { type: 'rule', strokeDash: [6, 4], color: '#555' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
     {
       data: { values: [{ y: fig.line_rate_mpps, label: `line rate ${fig.line_rate_mpps} Mpps` }] },
-      mark: { type: 'text', align: 'right', dy: -7, x: 'width', color: '#555', fontSize: 11 },
+      mark: { type: 'text', align: 'left', dy: -7, x: 4, color: '#555', fontSize: 11 },
       encoding: { y: { field: 'y', type: 'quantitative' }, text: { field: 'label' } },
     },
   ];
 }
 
-export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: string): TopLevelSpec | null {
+export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: string | string[]): TopLevelSpec | null {
   const points = figurePoints(fig, rows);
   if (points.length === 0) return null;
-  const top = Math.max(...points.map((p) => p.high ?? p.mean), fig.line_rate_mpps ?? 0) * 1.1;
+  // n = 2 on a busy machine gives CIs wider than the data (t = 12.7): the axis follows the means and
+  // the bars are cut at the top (and said so) rather than squashing every line to the floor
+  const meanTop = Math.max(...points.map((p) => p.mean));
+  const top = Math.max(meanTop * 1.5, (fig.line_rate_mpps ?? 0) * 1.15, Math.min(Math.max(...points.map((p) => p.high ?? p.mean)), meanTop * 1.5));
+  const clipped = points.some((p) => (p.high ?? 0) > top);
+  // error bars: a rule from low to high (cut at the top of the axis) with ticks at the ends it shows
+  const bars = (ps: readonly FigurePoint[]) =>
+    ps.filter((p) => p.low !== null && p.high !== null).map((p) => ({ ...p, barHigh: Math.min(p.high!, top), capped: p.high! > top }));
+  const barLayers = (xEnc: Record<string, unknown>, extra: Record<string, unknown>, ps: readonly FigurePoint[]) => {
+    const b = bars(ps);
+    return [
+      { data: { values: b }, mark: { type: 'rule', ...extra }, encoding: { ...xEnc, y: { field: 'low', type: 'quantitative', title: metricTitle(fig) }, y2: { field: 'barHigh' } } },
+      { data: { values: b }, mark: { type: 'tick', orient: 'horizontal', size: 10, ...extra }, encoding: { ...xEnc, y: { field: 'low', type: 'quantitative' } } },
+      { data: { values: b.filter((p) => !p.capped) }, mark: { type: 'tick', orient: 'horizontal', size: 10, ...extra }, encoding: { ...xEnc, y: { field: 'barHigh', type: 'quantitative' } } },
+    ];
+  };
+  // one subtitle line per item keeps the canvas as wide as the plot
+  const sub = [...(subtitle === undefined ? [] : Array.isArray(subtitle) ? subtitle : [subtitle]), ...(clipped ? ['CI bars cut at the top of the axis'] : [])];
   const y = { field: 'mean', type: 'quantitative', title: metricTitle(fig), scale: { domain: [0, top], nice: true } } as const;
   const common = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: fig.title, subtitle: subtitle ?? '', font: FONT, subtitleFont: FONT },
+    title: { text: fig.title, subtitle: sub, font: FONT, subtitleFont: FONT },
     width: 520,
     height: 320,
     background: 'white',
@@ -79,9 +96,7 @@ export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: 
         // which core count was best, written at the foot of each bar
         { data: { values: best }, mark: { type: 'text', baseline: 'bottom', dy: -4, color: 'white', fontSize: 10 }, encoding: { x: { field: 'nf', type: 'nominal' }, xOffset: { field: 'series' }, y: { datum: 0, type: 'quantitative' }, text: { field: 'coresLabel' } } },
         // rule + ticks rather than errorbar: the composite errorbar mark ignores xOffset
-        { data: { values: best.filter((p) => p.low !== null) }, mark: { type: 'rule', color: '#222' }, encoding: { x: { field: 'nf', type: 'nominal' }, xOffset: { field: 'series' }, y: { field: 'low', type: 'quantitative', title: metricTitle(fig) }, y2: { field: 'high' } } },
-        { data: { values: best.filter((p) => p.low !== null) }, mark: { type: 'tick', color: '#222', orient: 'horizontal', size: 10 }, encoding: { x: { field: 'nf', type: 'nominal' }, xOffset: { field: 'series' }, y: { field: 'low', type: 'quantitative' } } },
-        { data: { values: best.filter((p) => p.low !== null) }, mark: { type: 'tick', color: '#222', orient: 'horizontal', size: 10 }, encoding: { x: { field: 'nf', type: 'nominal' }, xOffset: { field: 'series' }, y: { field: 'high', type: 'quantitative' } } },
+        ...barLayers({ x: { field: 'nf', type: 'nominal' }, xOffset: { field: 'series' } }, { color: '#222' }, best),
         ...lineRateLayer(fig),
       ],
     } as unknown as TopLevelSpec;
@@ -93,7 +108,7 @@ export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: 
     ...common,
     layer: [
       { data: { values: points }, mark: { type: 'line', point: { filled: true, size: 50 } }, encoding: { x, y, color, tooltip } },
-      { data: { values: points.filter((p) => p.low !== null) }, mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'low', type: 'quantitative', title: metricTitle(fig) }, y2: { field: 'high' }, color } },
+      ...barLayers({ x, color }, {}, points),
       ...lineRateLayer(fig),
     ],
   } as unknown as TopLevelSpec;

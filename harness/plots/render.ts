@@ -46,7 +46,7 @@ export async function renderRunPlots(runDir: string, opts: { copyTo?: string | n
   const outDir = join(runDir, 'plots');
   mkdirSync(outDir, { recursive: true });
   const fp = run.provenance.fingerprint;
-  const subtitle = `${run.run_id} · testbed ${spec.testbed} · ${fp.cpu_model}, ${fp.cores} cores · mean of n trials, 95% CI`;
+  const subtitle = [`${run.run_id} · testbed ${spec.testbed} · ${fp.cpu_model}, ${fp.cores} cores`, `points: mean over pcaps x repetitions; bars: 95% CI (Student t)`];
   const written: string[] = [];
   for (const fig of spec.figures) {
     const vl = figureSpec(fig, rows, subtitle);
