@@ -27,7 +27,8 @@ export interface PacketPortConfig {
   txFrameSize: number;
   txFrameCount: number;
 }
-export const PACKET_DEFAULTS: PacketPortConfig = { blockSize: 1 << 18, blockCount: 32, retireMs: 1, txFrameSize: 2048, txFrameCount: 1024 };
+// a block retires when full or after retireMs: blockCount x retireMs is the shortest stall the ring absorbs
+export const PACKET_DEFAULTS: PacketPortConfig = { blockSize: 1 << 16, blockCount: 256, retireMs: 2, txFrameSize: 2048, txFrameCount: 2048 };
 
 export class PacketPort implements Port {
   readonly kind: string;

@@ -3,7 +3,7 @@
 import type { Port } from '../port.js';
 import type { Burst } from '../burst.js';
 import { IP_ALIGN } from '../burst.js';
-import type { NativeAddon, XskRing, XskSocket, XskOptions } from './native.js';
+import type { NativeAddon, XskRing, XskSocket, XskOptions, XskStats } from './native.js';
 
 /** XDP_RING_NEED_WAKEUP in a ring's flags word */
 const NEED_WAKEUP = 1;
@@ -20,7 +20,7 @@ export interface XdpPortConfig {
   zeroCopy: NonNullable<XskOptions['zeroCopy']>;
   xdpMode: NonNullable<XskOptions['xdpMode']>;
 }
-export const XDP_DEFAULTS: XdpPortConfig = { frameSize: 2048, frameCount: 4096, ringSize: 2048, zeroCopy: 'auto', xdpMode: 'auto' };
+export const XDP_DEFAULTS: XdpPortConfig = { frameSize: 2048, frameCount: 16384, ringSize: 8192, zeroCopy: 'auto', xdpMode: 'auto' };
 
 /** Bytes of SharedArrayBuffer one queue's UMEM needs (plus a page to align it). */
 export const umemBytes = (c: XdpPortConfig) => c.frameSize * c.frameCount + 4096;
@@ -208,6 +208,11 @@ export class XdpPort implements Port {
       if (Atomics.load(w, r.flags) & NEED_WAKEUP && this.native.xskKick(this.info.handle) === EAGAIN) this.native.xskKick(this.info.handle);
     }
     return sent;
+  }
+
+  /** the kernel's counters for this socket (why packets were missed) */
+  stats(): XskStats & { txFull: number } {
+    return { ...this.native.xskStats(this.info.handle), txFull: this.txFull };
   }
 
   missed(): number {

@@ -37,7 +37,8 @@ while (!stop && Date.now() < deadline) {
   if ((++spins & 1023) === 0) await new Promise((r) => setImmediate(r)); // let SIGTERM in
 }
 const missed = ports.map((p) => p.missed());
+const detail = ports.map((p) => ('stats' in p ? (p as unknown as { stats(): unknown }).stats() : null));
 for (const p of ports) await p.close();
 const flows: Record<string, number> = {};
 for (let f = 0; f < seen.length; f++) if (seen[f]) flows[f] = seen[f];
-process.stdout.write(JSON.stringify({ mode: prepared.shared.mode, reason: prepared.shared.reason, log: lines, rx, tx, missed, flows }) + '\n');
+process.stdout.write(JSON.stringify({ mode: prepared.shared.mode, reason: prepared.shared.reason, log: lines, rx, tx, missed, detail, flows }) + '\n');
