@@ -1,0 +1,117 @@
+// End to end on the emulated two-node testbed, through the real CLI: testpmd baseline and a FlexState NF
+// (flexbench nf run on node2's veth) with a local and a remote Redis; then Ctrl-C in the middle of a
+// trial. Every run must leave no namespace, veth or process behind. Needs root.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { leftovers } from '../../../harness/netns/emulation.js';
+import { LocalHost } from '../../../harness/hosts/local.js';
+
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+const cli = join(root, 'bin', 'flexbench.js');
+const skip = process.getuid?.() === 0 ? false : 'needs root (network namespaces, veths, sshd): run the tests as root';
+
+function spec(suffix: string, slot: number, body: string): string {
+  return `name: netns-${suffix}\ntestbed: netns\ninventory: { suffix: ${suffix}, slot: ${slot} }\n${body}`;
+}
+
+function runCli(args: string[], onStderr?: (s: string, child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      onStderr?.(stderr, child);
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Processes of our runs still alive (remote dirs and DPDK prefixes carry these names). */
+async function strayProcesses(): Promise<string> {
+  const r = await new LocalHost().exec(['pgrep', '-af', 'flexbench-netns-|fbnetnsn[12]-'], { allowFailure: true });
+  return r.stdout.split('\n').filter((l) => l.trim() && !/pgrep/.test(l)).join('\n');
+}
+
+test('testpmd baseline and counter-async with a local and a remote redis, nothing left behind', { skip, timeout: 600_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fbn-e2e-'));
+  try {
+    const file = join(dir, 'spec.yaml');
+    writeFileSync(file, spec('e2e', 14, `traffic: { frame_size: 64, flows: 200, files: 1, duration_s: 2, warmup_s: 1 }
+matrix:
+  nfs: [testpmd, counter-async]
+  stores: [redis]
+  locations: [local, remote]
+  modes: [async]
+  cores: [1]
+`));
+    const out = join(dir, 'res');
+    const r = await runCli(['run', file, '--out', out, '--no-plots']);
+    assert.equal(r.code, 0, r.stderr);
+    // preflight reported both nodes
+    assert.match(r.stderr, /node1: ok[\s\S]*node2: ok/);
+    const trials = readFileSync(join(out, 'trials.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    assert.equal(trials.length, 3);
+    for (const t of trials) {
+      assert.equal(t.status, 'ok', t.reason);
+      assert.equal(t.testbed, 'netns');
+      assert.ok(t.tx_pps > 0 && t.rx_pps > 0, `${t.trial_id}: rates ${t.rx_pps}/${t.tx_pps}`);
+      assert.ok(Math.abs(t.duration_s - 2) < 0.01, `window of ${t.duration_s}s on the generator's clock`);
+      assert.match(t.commands[0], /^node2\$ /);
+      assert.match(t.commands[1], /^node1\$ .*net_pcap0,rx_pcap=.*infinite_rx=1.*net_af_packet1,iface=port1/);
+    }
+    const byId = (s: string) => trials.find((t) => t.trial_id.startsWith(s))!;
+    assert.match(byId('testpmd/').commands[0], /dpdk-testpmd .*--no-huge.*net_af_packet0,iface=port1.*--forward-mode=macswap --stats-period=1/);
+    // the local store is on node2's loopback, the remote one on node1's store port (198.19.2*14+1.1)
+    assert.match(byId('counter-async/redis/local').commands[0], /--port port1 --store redis:\/\/127\.0\.0\.1:\d+/);
+    assert.match(byId('counter-async/redis/remote').commands[0], /--store redis:\/\/198\.19\.29\.1:\d+/);
+    // generator and NF counters recorded beside the rate
+    const sidecars = readdirSync(join(out, 'two-nodes'));
+    assert.equal(sidecars.length, 3);
+    for (const f of sidecars) {
+      const x = JSON.parse(readFileSync(join(out, 'two-nodes', f), 'utf8'));
+      assert.ok(x.generator.tx_packets > 0, 'generator sent');
+      assert.ok(x.generator.rx_packets > 0, 'packets came back to node1');
+      assert.equal(x.generator.rx_packets, trials.find((t) => t.trial_id === x.trial_id)!.tx_packets);
+      assert.ok(x.nf.final !== null, 'the NF reported its totals');
+      assert.deepEqual(x.flags, []);
+    }
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    assert.equal(run.provenance.fingerprint.testbed, 'netns');
+    assert.match(run.provenance.fingerprint.dpdk_version, /DPDK/);
+    assert.deepEqual(await leftovers('fbne2e'), []);
+    assert.equal(await strayProcesses(), '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Ctrl-C during a trial: exit 130, nodes and every remote process gone', { skip, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fbn-int-'));
+  try {
+    const file = join(dir, 'spec.yaml');
+    writeFileSync(file, spec('int', 15, `traffic: { frame_size: 64, flows: 100, files: 1, duration_s: 30, warmup_s: 1 }
+matrix: { nfs: [testpmd], cores: [1] }
+`));
+    let sent = false;
+    const r = await runCli(['run', file, '--out', join(dir, 'res'), '--no-plots'], (err, child) => {
+      // interrupt once the trial runs (its line is printed when it starts); give testpmd time to come up
+      if (!sent && /\[1\/1\]/.test(err)) {
+        sent = true;
+        setTimeout(() => child.kill('SIGINT'), 6000);
+      }
+    });
+    assert.ok(sent, `the trial never started: ${r.stderr}`);
+    assert.equal(r.code, 130, r.stderr);
+    assert.deepEqual(await leftovers('fbnint'), []);
+    assert.equal(await strayProcesses(), '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
