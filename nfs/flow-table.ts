@@ -1,10 +1,16 @@
-// Open-addressing flow table over typed arrays: 5-tuple words -> flow index. No strings, no objects per flow.
+// Keys and values are int32 (read the packet through Int32Array): V8 keeps them unboxed across calls.
+// Open-addressing flow table over one typed array: 5-tuple words -> a few value words stored in the
+// same 32-byte entry, so a lookup and its values cost one cache line. No strings, no objects per flow.
 
-const EMPTY = -1;
+/** words per entry: 4 key words (the 4th tagged as used) + 4 value words */
+export const ENTRY_WORDS = 8;
+/** first value word of an entry */
+export const VALUE = 4;
+const USED = 0x80000000 | 0;
 
 export class FlowTable {
-  private keys: Uint32Array;
-  private vals: Int32Array;
+  /** entries; re-created when the table grows (read it again after insert) */
+  data: Int32Array;
   private mask: number;
   size = 0;
 
@@ -12,55 +18,62 @@ export class FlowTable {
     let cap = 16;
     while (cap < expected * 2) cap *= 2;
     this.mask = cap - 1;
-    this.keys = new Uint32Array(cap * 4);
-    this.vals = new Int32Array(cap).fill(EMPTY);
+    this.data = new Int32Array(cap * ENTRY_WORDS);
   }
 
-  /** Flow index stored for (a, b, c, d), or -1. */
-  get(a: number, b: number, c: number, d: number): number {
-    const keys = this.keys;
-    const vals = this.vals;
+  /**
+   * Base word index of the entry for (a, b, c, d), or -1. The 4th key word must be below 2^31
+   * (it holds the IP protocol number here).
+   */
+  find(a: number, b: number, c: number, d: number): number {
+    const data = this.data;
     const mask = this.mask;
+    const tag = d | USED;
     let i = hash4(a, b, c, d) & mask;
     for (;;) {
-      const v = vals[i];
-      if (v === EMPTY) return EMPTY;
-      const k = i << 2;
-      if (keys[k] === a >>> 0 && keys[k + 1] === b >>> 0 && keys[k + 2] === c >>> 0 && keys[k + 3] === d >>> 0) return v;
+      const e = i * ENTRY_WORDS;
+      const t = data[e + 3];
+      if (t === 0) return -1;
+      if (t === tag && data[e] === a && data[e + 1] === b && data[e + 2] === c) return e;
       i = (i + 1) & mask;
     }
   }
 
-  /** Inserts a key known to be absent (new flows only). */
-  put(a: number, b: number, c: number, d: number, v: number): void {
-    if ((this.size + 1) * 2 > this.vals.length) this.grow();
+  /** Adds a key known to be absent (new flows only); returns its entry's base index (values zeroed). */
+  insert(a: number, b: number, c: number, d: number): number {
+    if ((this.size + 1) * 2 > this.mask + 1) this.grow();
+    return this.place(a, b, c, d);
+  }
+
+  private place(a: number, b: number, c: number, d: number): number {
+    const data = this.data;
     const mask = this.mask;
     let i = hash4(a, b, c, d) & mask;
-    while (this.vals[i] !== EMPTY) i = (i + 1) & mask;
-    const k = i << 2;
-    this.keys[k] = a;
-    this.keys[k + 1] = b;
-    this.keys[k + 2] = c;
-    this.keys[k + 3] = d;
-    this.vals[i] = v;
+    while (data[i * ENTRY_WORDS + 3] !== 0) i = (i + 1) & mask;
+    const e = i * ENTRY_WORDS;
+    data[e] = a;
+    data[e + 1] = b;
+    data[e + 2] = c;
+    data[e + 3] = d | USED;
     this.size++;
+    return e;
   }
 
   private grow(): void {
-    const oldK = this.keys;
-    const oldV = this.vals;
-    const cap = oldV.length * 2;
-    this.keys = new Uint32Array(cap * 4);
-    this.vals = new Int32Array(cap).fill(EMPTY);
+    const old = this.data;
+    const cap = (this.mask + 1) * 2;
+    this.data = new Int32Array(cap * ENTRY_WORDS);
     this.mask = cap - 1;
     this.size = 0;
-    for (let i = 0; i < oldV.length; i++) {
-      if (oldV[i] !== EMPTY) this.put(oldK[i * 4], oldK[i * 4 + 1], oldK[i * 4 + 2], oldK[i * 4 + 3], oldV[i]);
+    for (let e = 0; e < old.length; e += ENTRY_WORDS) {
+      if (old[e + 3] === 0) continue;
+      const n = this.place(old[e], old[e + 1], old[e + 2], old[e + 3] & ~USED);
+      for (let k = VALUE; k < ENTRY_WORDS; k++) this.data[n + k] = old[e + k];
     }
   }
 }
 
-/** murmur3-style mixing of four words. */
+/** murmur3-style mixing of four words (an int32; callers mask it). */
 export function hash4(a: number, b: number, c: number, d: number): number {
   let h = Math.imul(a ^ 0x9e3779b9, 0xcc9e2d51);
   h = Math.imul((h << 15) | (h >>> 17), 0x1b873593) ^ b;
@@ -71,5 +84,5 @@ export function hash4(a: number, b: number, c: number, d: number): number {
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
+  return h ^ (h >>> 16);
 }

@@ -3,9 +3,9 @@
 // MACs swapped. The flow -> pair mapping lives in FlexState map `natMap` so a new instance recovers it.
 import type { MapHandle } from '../runtime/state/api.js';
 import type { Burst, NetworkFunction, NfModule, NfOptions } from './types.js';
-import { FlowTable } from './flow-table.js';
+import { FlowTable, VALUE } from './flow-table.js';
 import { swapMacs } from './macswap.js';
-import { PROTO_TCP, PROTO_UDP, csumAdjust, flowKey, ipToLe, ipv4L4Offset, parseFlowKey, word32Delta, wordDelta } from './packet.js';
+import { Int32Words, PROTO_TCP, csumAdjust, flowKey, fold16, ipToLe, ipv4L4Offset, parseFlowKey, word32Delta, wordDelta } from './packet.js';
 
 export const NAT_MAP_ID = 'natMap';
 
@@ -16,11 +16,7 @@ export function poolChunk(total: number, core: number, cores: number): [number, 
 
 class Nat implements NetworkFunction {
   private readonly table = new FlowTable(1 << 15);
-  private newSrc = new Uint32Array(1 << 12);
-  private newPort = new Uint16Array(1 << 12);
-  private dIp = new Int32Array(1 << 12);
-  private dL4 = new Int32Array(1 << 12);
-  private flows = 0;
+  private readonly words = new Int32Words();
   private next: number;
   private readonly end: number;
   private readonly nports: number;
@@ -36,43 +32,32 @@ class Nat implements NetworkFunction {
     return [(this.o.natIps.first + Math.floor(k / this.nports)) >>> 0, this.o.natPorts.lo + (k % this.nports)];
   }
 
-  /** Registers a flow -> pair mapping in the flow table; returns the flow index. */
-  private addFlow(src: number, dst: number, ports: number, proto: number, k: number): number {
-    const f = this.flows++;
-    if (f === this.newSrc.length) this.growFlows();
+  /**
+   * Registers flow -> pair k; the entry holds what every packet needs: the new source word, the new
+   * port word and the two checksum deltas, precomputed once per flow.
+   */
+  private addFlow(src: number, dst: number, ports: number, proto: number, k: number): void {
     const [ip, port] = this.pair(k);
     const newSrc = ipToLe(ip);
     const newPortLe = ((port & 255) << 8) | (port >>> 8);
-    this.newSrc[f] = newSrc;
-    this.newPort[f] = newPortLe;
     const dIp = word32Delta(src, newSrc);
-    this.dIp[f] = dIp;
-    this.dL4[f] = dIp + wordDelta(ports & 0xffff, newPortLe); // pseudo-header source + source port
-    this.table.put(src, dst, ports, proto, f);
-    return f;
+    const e = this.table.insert(src, dst, ports, proto);
+    const data = this.table.data;
+    data[e + VALUE] = newSrc;
+    data[e + VALUE + 1] = newPortLe | (fold16(dIp) << 16);
+    data[e + VALUE + 2] = fold16(dIp + wordDelta(ports & 0xffff, newPortLe)); // pseudo-header source + source port
   }
 
-  private growFlows(): void {
-    const n = this.newSrc.length * 2;
-    const g32 = (a: Uint32Array) => { const b = new Uint32Array(n); b.set(a); return b; };
-    const gi = (a: Int32Array) => { const b = new Int32Array(n); b.set(a); return b; };
-    const g16 = new Uint16Array(n);
-    g16.set(this.newPort);
-    this.newSrc = g32(this.newSrc);
-    this.newPort = g16;
-    this.dIp = gi(this.dIp);
-    this.dL4 = gi(this.dL4);
-  }
-
-  /** New flow: take the next pair of this core's chunk (-1 when the chunk is used up). */
-  private newFlow(src: number, dst: number, ports: number, proto: number): number {
-    if (this.next >= this.end) return -1;
+  /** New flow: take the next pair of this core's chunk (false when the chunk is used up). */
+  private newFlow(src: number, dst: number, ports: number, proto: number): boolean {
+    if (this.next >= this.end) return false;
     const k = this.next++;
     if (this.map !== null) {
       const [ip, port] = this.pair(k);
       this.map.setSlotNoWait(this.map.slot(flowKey(src, dst, ports, proto)), ip * 65536 + port);
     }
-    return this.addFlow(src, dst, ports, proto, k);
+    this.addFlow(src, dst, ports, proto, k);
+    return true;
   }
 
   /** Recovery: rebuild the flow table and the pool cursor from the mapping held in the store. */
@@ -86,7 +71,7 @@ class Nat implements NetworkFunction {
       const ip = Math.floor(vals[i] / 65536);
       const port = vals[i] % 65536;
       const k = (ip - this.o.natIps.first) * this.nports + (port - this.o.natPorts.lo);
-      if (this.table.get(t[0], t[1], t[2], t[3]) >= 0) continue;
+      if (this.table.find(t[0], t[1], t[2], t[3]) >= 0) continue;
       this.addFlow(t[0], t[1], t[2], t[3], k);
       if (k >= this.next) this.next = k + 1;
       n++;
@@ -97,9 +82,10 @@ class Nat implements NetworkFunction {
   process(b: Burst): number {
     const u8 = b.u8;
     const u16 = b.u16;
-    const u32 = b.u32;
+    const i32 = this.words.of(b);
     const len = b.len;
     const table = this.table;
+    let data = table.data;
     let sent = 0;
     for (let i = 0, n = b.count; i < n; i++) {
       const ip = ipv4L4Offset(b, i);
@@ -110,30 +96,32 @@ class Nat implements NetworkFunction {
       const w = ip >> 2;
       const l4 = ip + ((u8[ip] & 15) << 2);
       const proto = u8[ip + 9];
-      const src = u32[w + 3];
-      const dst = u32[w + 4];
-      const ports = u32[l4 >> 2];
-      let f = table.get(src, dst, ports, proto);
-      if (f < 0) {
-        f = this.newFlow(src, dst, ports, proto);
-        if (f < 0) {
+      const src = i32[w + 3];
+      const dst = i32[w + 4];
+      const ports = i32[l4 >> 2];
+      let e = table.find(src, dst, ports, proto);
+      if (e < 0) {
+        if (!this.newFlow(src, dst, ports, proto)) {
           len[i] = 0; // pool chunk exhausted: the paper's per-core starvation
           this.poolDrops++;
           continue;
         }
+        data = table.data; // may have grown
+        e = table.find(src, dst, ports, proto);
       }
-      u32[w + 3] = this.newSrc[f];
+      const pw = data[e + VALUE + 1];
+      i32[w + 3] = data[e + VALUE];
       const hc = (ip + 10) >> 1;
-      u16[hc] = csumAdjust(u16[hc], this.dIp[f]);
-      u16[l4 >> 1] = this.newPort[f];
+      u16[hc] = csumAdjust(u16[hc], pw >>> 16);
+      u16[l4 >> 1] = pw & 0xffff;
       if (proto === PROTO_TCP) {
         const c = (l4 + 16) >> 1;
-        u16[c] = csumAdjust(u16[c], this.dL4[f]);
-      } else if (proto === PROTO_UDP) {
+        u16[c] = csumAdjust(u16[c], data[e + VALUE + 2]);
+      } else {
         const c = (l4 + 6) >> 1;
         const old = u16[c];
         if (old !== 0) {
-          const nc = csumAdjust(old, this.dL4[f]);
+          const nc = csumAdjust(old, data[e + VALUE + 2]);
           u16[c] = nc === 0 ? 0xffff : nc; // 0 means "no checksum" in UDP
         }
       }
@@ -144,7 +132,7 @@ class Nat implements NetworkFunction {
   }
 
   stats(): Record<string, number> {
-    return { flows: this.flows, pool_left: this.end - this.next, pool_drops: this.poolDrops };
+    return { flows: this.table.size, pool_left: this.end - this.next, pool_drops: this.poolDrops };
   }
 }
 

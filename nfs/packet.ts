@@ -1,6 +1,21 @@
 // Header access for NFs over a burst's word views (frames are IP-aligned: the IPv4 header is 32-bit aligned).
 import type { Burst } from './types.js';
 
+/** The burst's memory as int32 words (b.i32, or a view made once per buffer for ports without it). */
+export class Int32Words {
+  private u32: Uint32Array | null = null;
+  private i32: Int32Array | null = null;
+
+  of(b: Burst): Int32Array {
+    if (b.i32 !== undefined) return b.i32;
+    if (this.u32 !== b.u32) {
+      this.u32 = b.u32;
+      this.i32 = new Int32Array(b.u32.buffer, b.u32.byteOffset, b.u32.length);
+    }
+    return this.i32!;
+  }
+}
+
 /** EtherType IPv4 as read through the little-endian u16 view. */
 export const ETH_IPV4_LE = 0x0008;
 export const PROTO_TCP = 6;
@@ -32,6 +47,12 @@ export function csumAdjust(hc: number, d: number): number {
   return ~s & 0xffff;
 }
 
+/** Folds a one's-complement sum to 16 bits (a precomputed delta then fits in half a word). */
+export function fold16(s: number): number {
+  s = (s & 0xffff) + (s >>> 16);
+  return (s & 0xffff) + (s >>> 16);
+}
+
 /** ~m + m' for one 16-bit word change. */
 export function wordDelta(oldWord: number, newWord: number): number {
   return (~oldWord & 0xffff) + newWord;
@@ -42,7 +63,7 @@ export function word32Delta(oldW: number, newW: number): number {
   return wordDelta(oldW & 0xffff, newW & 0xffff) + wordDelta(oldW >>> 16, newW >>> 16);
 }
 
-/** Dotted IPv4 of a u32 read little-endian from a frame (byte 0 = first octet). */
+/** Dotted IPv4 of a 32-bit word read little-endian from a frame (byte 0 = first octet). */
 export function leIpString(w: number): string {
   return `${w & 255}.${(w >>> 8) & 255}.${(w >>> 16) & 255}.${w >>> 24}`;
 }
@@ -62,12 +83,12 @@ export function parseFlowKey(k: string): [number, number, number, number] | null
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+):(\d+)>(\d+)\.(\d+)\.(\d+)\.(\d+):(\d+)\/(\d+)$/.exec(k);
   if (!m) return null;
   const n = m.slice(1).map(Number);
-  const le = (a: number, b: number, c: number, d: number) => (a | (b << 8) | (c << 16) | (d << 24)) >>> 0;
+  const le = (a: number, b: number, c: number, d: number) => a | (b << 8) | (c << 16) | (d << 24);
   const swap = (p: number) => ((p & 255) << 8) | (p >>> 8);
-  return [le(n[0], n[1], n[2], n[3]), le(n[5], n[6], n[7], n[8]), ((swap(n[4]) | (swap(n[9]) << 16)) >>> 0), n[10]];
+  return [le(n[0], n[1], n[2], n[3]), le(n[5], n[6], n[7], n[8]), swap(n[4]) | (swap(n[9]) << 16), n[10]];
 }
 
-/** u32 little-endian word of an IPv4 address given as a number (a.b.c.d = a<<24|...). */
+/** int32 little-endian word of an IPv4 address given as a number (a.b.c.d = a<<24|...). */
 export function ipToLe(ip: number): number {
-  return (((ip >>> 24) & 255) | (((ip >>> 16) & 255) << 8) | (((ip >>> 8) & 255) << 16) | ((ip & 255) << 24)) >>> 0;
+  return ((ip >>> 24) & 255) | (((ip >>> 16) & 255) << 8) | (((ip >>> 8) & 255) << 16) | ((ip & 255) << 24);
 }

@@ -10,7 +10,7 @@ export const IP_ALIGN = 2;
 
 /**
  * One burst. Frame i is `u8[off[i] .. off[i] + len[i])`, i < count. The views u16/u32 cover the
- * same memory in the machine's (little-endian) order: an NF may compare or copy words through
+ * same memory in the machine's (little-endian) order (i32 too): an NF may compare or copy words through
  * them, and may compute Internet checksums over byte-swapped 16-bit words (RFC 1071 is
  * byte-order independent). An NF drops packet i by setting `len[i] = 0`.
  */
@@ -18,6 +18,11 @@ export interface Burst {
   readonly u8: Uint8Array;
   readonly u16: Uint16Array;
   readonly u32: Uint32Array;
+  /**
+   * 32-bit words as signed ints: what hot loops should read (they stay small integers in V8, never
+   * boxed). Optional for ports that predate it; `int32Words(b)` in nfs/packet.ts derives it.
+   */
+  readonly i32?: Int32Array;
   /** byte offset of each frame; always `% 4 === IP_ALIGN` */
   readonly off: Int32Array;
   /** frame lengths (0 = dropped by the NF) */
@@ -48,6 +53,7 @@ export function burstOver(buffer: SharedArrayBuffer | ArrayBuffer, base: number,
     u8: new Uint8Array(buffer),
     u16: new Uint16Array(buffer, 0, buffer.byteLength >> 1),
     u32: new Uint32Array(buffer, 0, buffer.byteLength >> 2),
+    i32: new Int32Array(buffer, 0, buffer.byteLength >> 2),
     off,
     len: new Int32Array(capacity),
     capacity,
