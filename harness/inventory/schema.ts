@@ -82,19 +82,23 @@ export type InventoryInput = z.input<typeof inventorySchema>;
 export type NodeInventory = z.output<typeof nodeSchema>;
 
 /** `inventory: { file: PATH, ...overrides }` reads PATH (YAML, relative to the working directory) first. */
-function loadFile(v: unknown): unknown {
+export const inventorySchema = z.preprocess((v, ctx) => {
   if (!v || typeof v !== 'object' || !('file' in v)) return v;
   const { file, ...rest } = v as { file: unknown };
   if (typeof file !== 'string') return v;
   const path = resolve(file);
-  if (!existsSync(path)) return { ...rest, __missing_file: path };
-  const base = parseYaml(readFileSync(path, 'utf8')) as Record<string, unknown> | null;
-  const inner = base && typeof base === 'object' && 'inventory' in base ? (base.inventory as Record<string, unknown>) : base;
+  if (!existsSync(path)) {
+    ctx.addIssue({ code: 'custom', path: ['file'], message: `inventory file not found: ${path}` });
+    return z.NEVER;
+  }
+  let base: unknown;
+  try {
+    base = parseYaml(readFileSync(path, 'utf8'));
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', path: ['file'], message: `inventory file ${path} is not valid YAML: ${(e as Error).message}` });
+    return z.NEVER;
+  }
+  const b = base as Record<string, unknown> | null;
+  const inner = b && typeof b === 'object' && 'inventory' in b ? (b.inventory as Record<string, unknown>) : b;
   return { ...(inner ?? {}), ...rest };
-}
-
-export const inventorySchema = z.preprocess(loadFile, inventoryObjectSchema.extend({
-  __missing_file: z.string().optional(),
-}).superRefine((v, ctx) => {
-  if (v.__missing_file) ctx.addIssue({ code: 'custom', path: ['file'], message: `inventory file not found: ${v.__missing_file}` });
-}).transform(({ __missing_file: _, ...v }) => v));
+}, inventoryObjectSchema);

@@ -1,0 +1,73 @@
+// Inventory validation (inline and from a file) and preflight reports against real emulated nodes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inventorySchema } from '../../../harness/inventory/schema.js';
+import { preflightNode, assertPreflight, formatPreflight } from '../../../harness/inventory/preflight.js';
+import { createEmulation } from '../../../harness/netns/emulation.js';
+import { SshHost } from '../../../harness/hosts/ssh.js';
+
+const node = (host: string, extra: Record<string, unknown> = {}) => ({ ssh: { host, key: '/k' }, data_ports: [{ iface: 'port1' }], ...extra });
+
+test('defaults fill in; bad fields are named by path', () => {
+  const inv = inventorySchema.parse({ nodes: { node1: node('10.0.0.1'), node2: node('10.0.0.2') } });
+  assert.equal(inv.generator, 'testpmd');
+  assert.equal(inv.nodes.node1.ssh.port, 22);
+  assert.equal(inv.nodes.node1.ssh.strict_host_key_checking, true);
+  assert.equal(inv.nodes.node2.tools.testpmd, 'dpdk-testpmd');
+  const bad = inventorySchema.safeParse({ nodes: { node1: node('a', { data_ports: [{ pci: '81:00.0' }] }), node2: { ssh: {} } }, generator: 'moongen' });
+  assert.equal(bad.success, false);
+  const paths = bad.error!.issues.map((i) => i.path.join('.'));
+  assert.ok(paths.includes('nodes.node1.data_ports.0.pci'), paths.join(' '));
+  assert.ok(paths.includes('nodes.node2.ssh.host'));
+  assert.ok(paths.includes('nodes.node2.data_ports'));
+  assert.ok(paths.includes('generator'));
+});
+
+test('inventory from a file, with inline keys overriding it; a missing file is named', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fbinv-'));
+  try {
+    const f = join(dir, 'lab.yaml');
+    writeFileSync(f, `inventory:\n  generator: pktgen\n  nodes:\n    node1: { ssh: { host: 10.0.0.1 }, data_ports: [{ pci: "0000:81:00.0" }], tools: { pktgen: /opt/pktgen } }\n    node2: { ssh: { host: 10.0.0.2 }, data_ports: [{ iface: ens1f0 }] }\n`);
+    const inv = inventorySchema.parse({ file: f, generator: 'testpmd' });
+    assert.equal(inv.generator, 'testpmd');
+    assert.equal(inv.nodes.node1.data_ports[0].pci, '0000:81:00.0');
+    const miss = inventorySchema.safeParse({ file: join(dir, 'nope.yaml') });
+    assert.equal(miss.success, false);
+    assert.match(miss.error!.issues.map((i) => i.message).join(), /inventory file not found: .*nope\.yaml/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('preflight on a real node: what is there is listed, every missing piece is reported at once', { skip: process.getuid?.() === 0 ? false : 'needs root (emulated node)' }, async () => {
+  const em = await createEmulation({ suffix: 'pf', slot: 16 });
+  const h = await SshHost.connect({ host: em.node1.sshAddress, key: em.keyPath, knownHosts: [em.knownHostsPath] }, 'node1');
+  try {
+    const good = inventorySchema.parse({ nodes: { node1: node(em.node1.sshAddress, { dpdk: { hugepages: false } }), node2: node('x') } }).nodes.node1;
+    const ok = await preflightNode('node1', h, good, { testpmd: true, pktgen: false, flexbench: false, redis: true, hugepages: true, cores: 2 });
+    assert.deepEqual(ok.missing, []);
+    assert.match(ok.versions.dpdk, /^DPDK \d+\.\d+/);
+    assert.match(ok.versions.redis, /^\d+\.\d+/);
+    assertPreflight([ok]);
+    const bad = inventorySchema.parse({
+      nodes: { node1: node(em.node1.sshAddress, { data_ports: [{ iface: 'nosuch0' }], tools: { testpmd: '/opt/none/dpdk-testpmd' } }), node2: node('x') },
+      generator: 'pktgen',
+    }).nodes.node1;
+    const rep = await preflightNode('node1', h, bad, { testpmd: true, pktgen: true, flexbench: true, redis: false, hugepages: true, cores: 64 });
+    const text = rep.missing.join('\n');
+    assert.match(text, /testpmd \(\/opt\/none\/dpdk-testpmd\) does not run/);
+    assert.match(text, /tools\.pktgen/);
+    assert.match(text, /tools\.flexbench/);
+    assert.match(text, /hugepages: \d+ MB free, DPDK needs 1024 MB/);
+    assert.match(text, /port nosuch0: no such interface/);
+    assert.match(text, /needs 64 CPUs/);
+    assert.throws(() => assertPreflight([ok, rep]), (e: Error) => /preflight failed:\nnode1:\n  - /.test(e.message) && (e as { exitCode?: number }).exitCode === 5);
+    assert.match(formatPreflight([rep]), /node1: MISSING/);
+  } finally {
+    await h.close();
+    await em.destroy();
+  }
+});
