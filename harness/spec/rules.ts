@@ -67,7 +67,8 @@ export async function semanticIssues(spec: Spec, locate: Locate): Promise<SpecIs
     else if (mod.inventorySchema) {
       const r = (mod.inventorySchema as z.ZodType).safeParse(spec.inventory);
       if (!r.success) {
-        const shifted = (p: readonly PathSeg[], key: boolean) => locate(['inventory', ...p], key);
+        // a missing inventory is reported at the testbed that asks for it
+        const shifted = (p: readonly PathSeg[], key: boolean) => (spec.inventory === undefined ? locate(['testbed'], false) : locate(['inventory', ...p], key));
         for (const i of zodIssues(r.error, spec.inventory, shifted, mod.inventorySchema as z.ZodType)) {
           out.push({ ...i, path: i.path ? `inventory${i.path.startsWith('[') ? '' : '.'}${i.path}` : 'inventory' });
         }

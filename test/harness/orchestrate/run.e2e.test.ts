@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn, execFileSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { readRunJson, readTrials, readSummary } from '../../../harness/results/files.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -42,12 +43,13 @@ function leftovers(marker: string): string[] {
   }
 }
 
-function redisServers(): number {
-  try {
-    return execFileSync('pgrep', ['-c', '-x', 'redis-server'], { encoding: 'utf8' }).trim() === '' ? 0 : Number(execFileSync('pgrep', ['-c', '-x', 'redis-server'], { encoding: 'utf8' }).trim());
-  } catch {
-    return 0;
-  }
+/** Whether anything still listens on 127.0.0.1:port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
 }
 
 test('e2e: hashmap and a real redis-server; every results file written and consistent', async () => {
@@ -64,7 +66,6 @@ matrix:
 figures:
   - { id: small-nat, title: "NAT e2e", filter: { nf: nat } }
 `);
-    const before = redisServers();
     const r = await runCli(['run', 'small.yaml', '--out', 'out', '--json'], dir);
     assert.equal(r.code, 0, r.stderr);
     const outDir = join(dir, 'out');
@@ -94,7 +95,8 @@ figures:
       assert.match(t.commands[0], /^flexbench nf run --nf nat --cores 1 /);
       assert.equal(t.pcap_sha256, run.provenance.pcaps.find((p) => p.name === t.pcap)!.sha256);
     }
-    assert.match(ok.find((t) => t.store === 'redis')!.commands[0], /--store redis:\/\/127\.0\.0\.1:\d+/);
+    const port = Number(/--store redis:\/\/127\.0\.0\.1:(\d+)/.exec(ok.find((t) => t.store === 'redis')!.commands[0])?.[1]);
+    assert.ok(port > 0, 'the NF was pointed at the redis-server the harness started');
     const reasons = new Set(trials.filter((t) => t.status === 'skipped').map((t) => t.reason));
     assert.ok([...reasons].some((x) => /remote store needs a second node/.test(x!)), [...reasons].join('\n'));
     assert.ok([...reasons].some((x) => /needs 1024 cores/.test(x!)));
@@ -113,7 +115,7 @@ figures:
     assert.equal(readdirSync(join(outDir, 'logs')).length, 4, 'one log per trial that ran');
     assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()!).counts, run.counts);
     // the harness stopped the redis-server it started
-    assert.equal(redisServers(), before);
+    assert.equal(await listening(port), false);
     assert.deepEqual(leftovers(dir), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -84,9 +84,10 @@ test('a valid spec gets its defaults, sorted cores, and the chosen profile merge
   await assert.rejects(parseSpec(text, 'spec.yaml', { profile: 'papr' }), (e: unknown) => e instanceof FlexbenchError && /no profile "papr"; did you mean "paper"\?/.test(e.message) && e.exitCode === 2);
 });
 
-test('a testbed without a module is reported at its position', async () => {
+test('a two-node testbed checks its inventory with its own schema; a missing one is reported at the testbed', async () => {
   const got = await problems(`${VALID}testbed: lab\n`);
-  if (got.length) assert.match(got[0], /^6:10 testbed: /);
+  assert.ok(got.length >= 1, 'lab needs an inventory');
+  assert.match(got[0], /^6:10 (inventory: required|testbed: )/);
 });
 
 test('the shipped experiments and their paper profiles are valid', async () => {
