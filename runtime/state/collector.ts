@@ -149,6 +149,8 @@ export class Collector {
     this.sending = this.send({ seq: this.seq + 1, changes }).finally(() => {
       this.sending = null;
     });
+    // only close() can make it reject, and close() awaits it: don't report it as unhandled
+    this.sending.catch(() => {});
   }
 
   private async send(batch: { seq: number; changes: Change[] }): Promise<void> {

@@ -299,6 +299,30 @@ export function contractSuite(label: string, makeStore: () => Promise<ContractSt
           });
         }
 
+        if (v.mode === 'async') {
+          test('async: a countermap grows to 20,000 keys while flushing (shared buffers grow under the state thread)', async () => {
+            const c = { ...cfg(v), maxSlots: 20_000 };
+            const x = await ctxOf(c);
+            const m = x.counterMap('many');
+            const mm = x.map('many');
+            let total = 0;
+            for (let k = 0; k < 20_000; k++) {
+              const s = m.slot(`k${k}`);
+              m.addToSlotNoWait(s, 1 + (k % 3));
+              mm.setSlotNoWait(mm.slot(`k${k}`), k);
+              total += 1 + (k % 3);
+              if (k % 1000 === 0) { x.poll(); await sleep(1); }
+            }
+            assert.throws(() => m.slot('one-too-many'), /maxSlots/);
+            await x.close();
+            const s = await storeView(c);
+            const [keys, vals] = await s.counterMap('many').entries();
+            assert.equal(keys.length, 20_000);
+            assert.equal(vals.reduce((a, b) => a + b, 0), total);
+            assert.equal(await s.map('many').get('k19999'), 19999);
+          });
+        }
+
         test('a closed context refuses further use', async () => {
           const x = await ctxOf(cfg(v));
           await x.close();

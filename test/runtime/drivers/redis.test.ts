@@ -116,6 +116,26 @@ describe('redis: bad addresses', () => {
   });
 });
 
+describe('redis: store gone at close', () => {
+  for (const flusher of ['worker', 'thread'] as const) {
+    test(`${flusher}: close() gives up after closeTimeoutMs with exit code 5 naming the store`, async () => {
+      const s = await startRedis();
+      try {
+        const x = await openState({ nf: 'gone', instance: 'i', store: s.url, mode: 'async', flusher, closeTimeoutMs: 400 }, 0);
+        x.counter('c').addNoWait(1);
+        await x.flush();
+        await s.kill();
+        x.counter('c').addNoWait(1);
+        const t = Date.now();
+        await assert.rejects(x.close(), (e: Error & { exitCode?: number }) => e.exitCode === 5 && e.message.includes(s.url.slice('redis://'.length)));
+        assert.ok(Date.now() - t < 5000, 'close must not hang');
+      } finally {
+        await s.stop();
+      }
+    });
+  }
+});
+
 describe('redis: store killed (SIGKILL) and restarted mid-run, async mode', () => {
   for (const flusher of ['worker', 'thread'] as const) {
     test(`${flusher} flusher: packets keep flowing, the store ends with the exact totals`, async () => {
@@ -129,17 +149,16 @@ describe('redis: store killed (SIGKILL) and restarted mid-run, async mode', () =
         const slots = Array.from({ length: 256 }, (_, i) => m.slot(`f${i}`));
         let total = 0;
         let phase = 0;
-        let stalls = 0;
+        let duringOutage = 0;
         const t0 = Date.now();
         while (Date.now() - t0 < 1500) {
-          const b0 = performance.now();
           for (let i = 0; i < 256; i++) {
             h.addNoWait(1);
             m.addToSlotNoWait(slots[i]!, 1);
             total++;
           }
           x.poll();
-          if (performance.now() - b0 > 50) stalls++;
+          if (phase === 1) duringOutage++;
           const t = Date.now() - t0;
           if (phase === 0 && t > 400) {
             phase = 1;
@@ -153,13 +172,14 @@ describe('redis: store killed (SIGKILL) and restarted mid-run, async mode', () =
         }
         const st = await x.stats();
         await x.close();
-        assert.ok(st.retries > 0, 'the outage should have made flushes fail and retry');
-        assert.equal(stalls, 0, 'no burst may stall on the store');
+        const why = `total ${total}, stats ${JSON.stringify(st)}`;
+        assert.ok(st.retries > 0, `the outage should have made flushes fail and retry (${why})`);
+        assert.ok(duringOutage > 50, `packets must keep flowing while the store is down (${duringOutage} bursts; ${why})`);
         const r = new Redis(port, '127.0.0.1');
         try {
-          assert.equal(Number(await r.get('crash@i@0@Counter@pkts')), total);
+          assert.equal(Number(await r.get('crash@i@0@Counter@pkts')), total, why);
           const vals = Object.values(await r.hgetall('crash@i@0@CounterMap@flows')).map(Number);
-          assert.equal(vals.reduce((a, b) => a + b, 0), total);
+          assert.equal(vals.reduce((a, b) => a + b, 0), total, why);
         } finally {
           r.disconnect();
         }
