@@ -3,7 +3,7 @@
 // (destination IP, checksums per RFC 1624), MACs swapped. Flow -> backend lives in map `lbFlows`.
 import type { CounterMapHandle, MapHandle } from '../runtime/state/api.js';
 import type { Burst, NetworkFunction, NfModule, NfOptions } from './types.js';
-import { FlowTable, VALUE } from './flow-table.js';
+import { FlowTable, VALUE, hash4 } from './flow-table.js';
 import { swapMacs } from './macswap.js';
 import { Int32Words, PROTO_TCP, csumAdjust, flowKey, fold16, ipToLe, ipv4L4Offset, parseFlowKey, word32Delta } from './packet.js';
 
@@ -17,6 +17,11 @@ function dotted(ip: number): string {
 class Lb implements NetworkFunction {
   private readonly table = new FlowTable(1 << 15);
   private readonly words = new Int32Words();
+  /** per-burst scratch: IPv4 header offsets and flow hashes from pass 1 */
+  private readonly ipOff = new Int32Array(1024);
+  private readonly hashes = new Int32Array(1024);
+  /** keeps pass 1's bucket reads observable so they are not optimised away */
+  sink = 0;
   private readonly backendLe: Int32Array;
   /** local mirror of this core's load counters (the store is written, never read, on the hot path) */
   private readonly load: Float64Array;
@@ -69,9 +74,25 @@ class Lb implements NetworkFunction {
     const u16 = b.u16;
     const i32 = this.words.of(b);
     const table = this.table;
-    let data = table.data;
-    for (let i = 0, n = b.count; i < n; i++) {
+    const n = b.count;
+    const ipOff = this.ipOff;
+    const hashes = this.hashes;
+    // Pass 1: parse and hash every packet, touching its bucket: the burst's cache misses overlap.
+    let touched = 0;
+    for (let i = 0; i < n; i++) {
       const ip = ipv4L4Offset(b, i);
+      ipOff[i] = ip;
+      if (ip < 0) continue;
+      const w = ip >> 2;
+      const h = hash4(i32[w + 3], i32[w + 4], i32[(ip + ((u8[ip] & 15) << 2)) >> 2], u8[ip + 9]);
+      hashes[i] = h;
+      touched |= table.touch(h);
+    }
+    this.sink = touched;
+    // Pass 2: look up (new flows pick a backend) and rewrite.
+    let data = table.data;
+    for (let i = 0; i < n; i++) {
+      const ip = ipOff[i];
       if (ip < 0) continue; // not balanced: forwarded untouched
       const w = ip >> 2;
       const l4 = ip + ((u8[ip] & 15) << 2);
@@ -79,11 +100,11 @@ class Lb implements NetworkFunction {
       const src = i32[w + 3];
       const dst = i32[w + 4];
       const ports = i32[l4 >> 2];
-      let e = table.find(src, dst, ports, proto);
+      let e = table.findFrom(hashes[i], src, dst, ports, proto);
       if (e < 0) {
         this.newFlow(src, dst, ports, proto);
         data = table.data; // may have grown
-        e = table.find(src, dst, ports, proto);
+        e = table.findFrom(hashes[i], src, dst, ports, proto);
       }
       const d = data[e + VALUE + 1];
       i32[w + 4] = data[e + VALUE];
