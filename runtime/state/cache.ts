@@ -5,7 +5,7 @@ import type { Change, Partition, Snapshot } from '../drivers/driver.js';
 import { structKey } from '../drivers/driver.js';
 import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
 import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, ValueHandle } from './api.js';
-import { C_CLEARED0, C_COUNT0, C_SLOTS, F_DIRTY, F_ERASE, F_SET, SlotViews, createSlotTable, type SlotTableInit } from './slots.js';
+import { C_CLEARED0, C_COUNT0, C_SLOTS, F_DIRTY, F_DIRTY_ADD, F_ERASE, F_SET, SlotViews, createSlotTable, type SlotTableInit } from './slots.js';
 
 /** partition control words: REQ = epoch the state thread asks for, ACK = epoch the packet side switched to */
 export const P_REQ = 0;
@@ -80,9 +80,10 @@ export class LocalTable {
     this.value[s] += x;
     this.present[s] = 1;
     this.delta[s] += x;
-    if (this.flag[s] === 0) {
-      this.flag[s] = F_DIRTY;
-      this.list[this.n++] = s;
+    const f = this.flag[s]!;
+    if (f !== F_DIRTY_ADD) {
+      if (f === 0) this.list[this.n++] = s;
+      this.flag[s] = f | F_DIRTY_ADD;
     }
   }
 
@@ -263,9 +264,10 @@ class AsyncCounter implements CounterHandle {
     t.value[0] += v;
     t.present[0] = 1;
     t.delta[0] += v;
-    if (t.flag[0] === 0) {
-      t.flag[0] = F_DIRTY;
-      t.list[t.n++] = 0;
+    const f = t.flag[0]!;
+    if (f !== F_DIRTY_ADD) {
+      if (f === 0) t.list[t.n++] = 0;
+      t.flag[0] = f | F_DIRTY_ADD;
     }
   }
   set(v: number) { this.t.set(0, v); return resolved; }
@@ -390,9 +392,10 @@ class AsyncCounterMap extends AsyncMap implements CounterMapHandle {
     t.value[s] += v;
     t.present[s] = 1;
     t.delta[s] += v;
-    if (t.flag[s] === 0) {
-      t.flag[s] = F_DIRTY;
-      t.list[t.n++] = s;
+    const f = t.flag[s]!;
+    if (f !== F_DIRTY_ADD) {
+      if (f === 0) t.list[t.n++] = s;
+      t.flag[s] = f | F_DIRTY_ADD;
     }
   }
 }

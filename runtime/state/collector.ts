@@ -3,7 +3,7 @@
 // even when its reply was lost. While a flush is unacknowledged, newer changes keep accumulating
 // and travel in the next one; a failed flush is retried unchanged, with backoff.
 import type { Change, FlushCost, Partition, StoreConnection } from '../drivers/driver.js';
-import { C_CLEARED0, C_COUNT0, C_SLOTS, F_ERASE, F_SET, SlotViews, type SlotTableInit } from './slots.js';
+import { C_CLEARED0, C_COUNT0, C_SLOTS, F_ADD, F_ERASE, F_SET, SlotViews, type SlotTableInit } from './slots.js';
 import type { SwapMessage } from './cache.js';
 import type { StateStats } from './api.js';
 
@@ -75,7 +75,7 @@ class RemoteTable {
       const k = this.keys[s]!;
       if (f & F_ERASE) ek.push(k);
       else if (f & F_SET) { sk.push(k); sv.push(this.aabs[s]!); }
-      if (this.adelta[s] !== 0) { ak.push(k); av.push(this.adelta[s]!); }
+      if (f & F_ADD) { ak.push(k); av.push(this.adelta[s]!); }
       this.aflag[s] = 0; this.adelta[s] = 0; this.aabs[s] = 0;
     }
     this.alist.length = 0;

@@ -6,6 +6,9 @@ import type { StructType } from '../drivers/driver.js';
 export const F_DIRTY = 1;
 export const F_SET = 2;
 export const F_ERASE = 4;
+/** an add happened (even one netting 0: it still creates the entry, as INCRBY/HINCRBY do) */
+export const F_ADD = 8;
+export const F_DIRTY_ADD = F_DIRTY | F_ADD;
 
 /** per-table control words (Int32): dirty count and cleared flag per buffer, slot count */
 export const C_COUNT0 = 0;
