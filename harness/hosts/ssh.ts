@@ -75,7 +75,9 @@ export class SshHost implements Host {
   static async connect(targetIn: SshTarget, label = 'host'): Promise<SshHost> {
     const parsed = sshTargetSchema.safeParse(targetIn);
     if (!parsed.success) throw new FlexbenchError(`bad SSH settings for ${label}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, EXIT.usage);
-    const t = parsed.data;
+    // inventories say ~/.ssh/…: expand it as ssh would
+    const home = (p: string) => (p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p);
+    const t = { ...parsed.data, key: parsed.data.key && home(parsed.data.key), knownHosts: parsed.data.knownHosts?.map(home) };
     const cfg: ConnectConfig = {
       host: t.host,
       port: t.port,
