@@ -90,7 +90,7 @@ export async function startRedis(opts: StartOptions = {}): Promise<RunningRedis>
   const child = spawn(bin, args, { detached: true, stdio: 'ignore' });
   const pid = child.pid!;
   let exited = false;
-  child.once('exit', () => { exited = true; });
+  const reaped = new Promise<void>((r) => child.once('exit', () => { exited = true; r(); }));
   const url = `redis://127.0.0.1:${port}`;
   const end = Date.now() + 10_000;
   while (!(await ping(port))) {
@@ -108,12 +108,15 @@ export async function startRedis(opts: StartOptions = {}): Promise<RunningRedis>
     async kill() {
       try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
       await waitGone(pid, 2000);
+      await Promise.race([reaped, sleep(2000)]);
     },
     async stop() {
       if (stopped) return;
       stopped = true;
       live.delete(s);
       await stopPid(pid);
+      // our own child: wait until it is reaped, so its pid is really gone when stop() returns
+      if (!opts.detached) await Promise.race([reaped, sleep(2000)]);
       if (ownDir) rmSync(dir, { recursive: true, force: true });
     },
   };
