@@ -60,6 +60,7 @@ export class PacketPort implements Port {
       u8: new Uint8Array(buf),
       u16: new Uint16Array(buf),
       u32: this.u32,
+      i32: this.w,
       off: new Int32Array(capacity),
       len: new Int32Array(capacity),
       capacity,
@@ -142,14 +143,32 @@ export class PacketPort implements Port {
     return sent;
   }
 
-  missed(): number {
-    if (!this.closed) this.dropsSoFar += this.native.packetStats(this.info.handle).drops;
-    return this.dropsSoFar;
+  /** Packets retired to user space and not yet handed out by rx(). */
+  pending(): number {
+    const bs = this.info.blockSize;
+    const nb = this.info.blockCount;
+    let n = this.left > 0 ? this.left : 0;
+    let b = this.left >= 0 ? (this.blk + 1) % nb : this.blk;
+    for (let k = 0; k < nb - this.finished; k++, b = (b + 1) % nb) {
+      if ((Atomics.load(this.w, (b * bs + BLK_STATUS) >> 2) & TP_STATUS_USER) === 0) break;
+      if (this.left >= 0 && b === this.blk) break;
+      n += this.u32[(b * bs + BLK_NUM_PKTS) >> 2];
+    }
+    return n;
   }
+
+  /** Kernel drops (ring full) plus, so that a stopped run accounts for every packet, what still waits in the ring. */
+  missed(): number {
+    if (this.closed) return this.dropsSoFar + this.leftAtClose;
+    this.dropsSoFar += this.native.packetStats(this.info.handle).drops;
+    return this.dropsSoFar + this.pending();
+  }
+  private leftAtClose = 0;
 
   close(): void {
     if (this.closed) return;
-    this.missed();
+    this.dropsSoFar += this.native.packetStats(this.info.handle).drops;
+    this.leftAtClose = this.pending();
     this.closed = true;
     this.native.packetClose(this.info.handle);
   }

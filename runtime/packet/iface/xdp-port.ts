@@ -90,6 +90,7 @@ export class XdpPort implements Port {
       u8: umem,
       u16: new Uint16Array(sab, 0, sab.byteLength >> 1),
       u32: new Uint32Array(sab, 0, sab.byteLength >> 2),
+      i32: new Int32Array(sab, 0, sab.byteLength >> 2),
       off: new Int32Array(capacity),
       len: new Int32Array(capacity),
       capacity,
@@ -210,6 +211,11 @@ export class XdpPort implements Port {
     return sent;
   }
 
+  /** Descriptors in the RX ring not yet handed out by rx(). */
+  pending(): number {
+    return (Atomics.load(this.rxr.w, this.rxr.prod) - this.rxCons) >>> 0;
+  }
+
   /** the kernel's counters for this socket (why packets were missed) */
   stats(): XskStats & { txFull: number } {
     return { ...this.native.xskStats(this.info.handle), txFull: this.txFull };
@@ -218,7 +224,8 @@ export class XdpPort implements Port {
   missed(): number {
     if (this.closed) return this.lastMissed;
     const s = this.native.xskStats(this.info.handle);
-    this.lastMissed = s.rxDropped + s.rxRingFull;
+    // what still waits in the RX ring counts too, so that a stopped run accounts for every packet
+    this.lastMissed = s.rxDropped + s.rxRingFull + this.pending();
     return this.lastMissed;
   }
   private lastMissed = 0;

@@ -75,7 +75,7 @@ describe('interface port on a veth pair between two namespaces', { skip: skip ? 
       assert.match(t.stderr, mode === 'xdp' ? /AF_XDP/ : /AF_PACKET/);
       const r = lastJson<{ rx_packets: number; tx_packets: number; dropped: number; missed: number; nf_dropped: number; stopped_by: string; per_core: { rx_packets: number }[] }>(t.stdout);
       assert.equal(r.stopped_by, 'signal');
-      assert.equal(r.rx_packets + r.missed, t.sent, 'every packet reached the NF or was counted as missed');
+      assert.equal(r.rx_packets + r.missed, t.sent, `every packet reached the NF or was counted as missed: ${t.stdout.trim().split('\n').pop()} ${t.stderr}`);
       assert.equal(r.rx_packets, r.tx_packets + r.nf_dropped, 'received = sent back + dropped by the NF');
       const back = t.frames.filter((f) => f.ethSrc === pair.nfMac);
       assert.equal(back.length, r.tx_packets);

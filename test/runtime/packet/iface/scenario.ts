@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePcap } from '../../../../runtime/packet/pcap.js';
 import type { VethPair } from './netns.js';
+import { flowFrames } from './frames.js';
 
 export interface CapturedFrame {
   ethSrc: string;
@@ -52,6 +53,15 @@ function stopChild(p: ChildProcess | null, signal: NodeJS.Signals = 'SIGTERM'): 
   });
 }
 
+const PROBE_IP = '198.18.255.254';
+
+/** A UDP frame to PROBE_IP that only says "tshark is capturing". */
+function probeFrame(pair: VethPair): Uint8Array {
+  const f = flowFrames({ flows: 1, perFlow: 1, srcMac: pair.genMac, dstMac: pair.nfMac })[0];
+  f.set([198, 18, 255, 254], 14 + 16);
+  return f;
+}
+
 export async function runTrial(o: {
   pair: VethPair;
   frames: Uint8Array[];
@@ -63,33 +73,42 @@ export async function runTrial(o: {
 }): Promise<Trial> {
   const dir = mkdtempSync(join(tmpdir(), 'fbx-iface-'));
   const pcap = join(dir, 'in.pcap');
-  const capFile = join(dir, 'cap.pcap');
+  const probePcap = join(dir, 'probe.pcap');
   writeFileSync(pcap, encodePcap(o.frames));
+  writeFileSync(probePcap, encodePcap([probeFrame(o.pair)]));
   let nf: ChildProcess | null = null;
   let cap: ChildProcess | null = null;
   try {
+    // tshark first, dissecting live; it is capturing once it shows a probe frame (sent before the
+    // NF side exists, so the probes never reach a port)
+    const fields = ['eth.src', 'eth.dst', 'ip.src', 'ip.dst', 'ip.id', 'udp.srcport', 'udp.dstport', 'ip.checksum.status', 'udp.checksum.status'];
+    cap = spawn('ip', ['netns', 'exec', o.pair.genNs, 'tshark', '-i', o.pair.genIf, '-l', '-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let capOut = '';
+    cap.stdout!.on('data', (d) => (capOut += d));
+    const replay = (file: string, pps: number) => execFileSync('ip', ['netns', 'exec', o.pair.genNs, 'tcpreplay', '-i', o.pair.genIf, '--pps', String(pps), file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const t0 = Date.now();
+    while (!capOut.includes(PROBE_IP)) {
+      if (cap.exitCode !== null) throw new Error(`tshark exited (${cap.exitCode})`);
+      if (Date.now() - t0 > 30_000) throw new Error('tshark did not start capturing within 30 s');
+      replay(probePcap, 100);
+      await sleep(200);
+    }
     nf = spawn('nsenter', [`--net=/run/netns/${o.pair.nfNs}`, ...o.nfArgv], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     nf.stdout!.on('data', (d) => (stdout += d));
     nf.stderr!.on('data', (d) => (stderr += d));
     await waitFor('NF side', () => o.ready.test(stdout) || o.ready.test(stderr), 30_000, nf);
-    cap = spawn('ip', ['netns', 'exec', o.pair.genNs, 'tshark', '-i', o.pair.genIf, '-w', capFile, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let capErr = '';
-    cap.stderr!.on('data', (d) => (capErr += d));
-    await waitFor('tshark', () => capErr.includes('Capturing on'), 20_000, cap);
-    const replay = execFileSync('ip', ['netns', 'exec', o.pair.genNs, 'tcpreplay', '-i', o.pair.genIf, '--pps', String(o.pps ?? 2000), pcap], { encoding: 'utf8' });
-    const m = /Successful packets:\s+(\d+)/.exec(replay);
-    if (!m) throw new Error(`tcpreplay said: ${replay}`);
+    const m = /Successful packets:\s+(\d+)/.exec(replay(pcap, o.pps ?? 2000));
+    if (!m) throw new Error('tcpreplay did not report its successful packets');
     await sleep(1000); // the last bursts come back
-    await stopChild(cap, 'SIGINT');
-    cap = null;
     await stopChild(nf);
     const exitCode = nf.exitCode;
     nf = null;
-    const fields = ['eth.src', 'eth.dst', 'ip.src', 'ip.dst', 'ip.id', 'udp.srcport', 'udp.dstport', 'ip.checksum.status', 'udp.checksum.status'];
-    const text = execFileSync('tshark', ['-r', capFile, '-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const frames = text.split('\n').filter((l) => l.trim()).map((l) => {
+    await sleep(300);
+    await stopChild(cap, 'SIGINT');
+    cap = null;
+    const frames = capOut.split('\n').filter((l) => l.trim() && !l.includes(PROBE_IP)).map((l) => {
       const c = l.split('\t');
       return { ethSrc: c[0], ethDst: c[1], ipSrc: c[2], ipDst: c[3], ipId: Number(c[4]), sport: Number(c[5]), dport: Number(c[6]), ipCsumOk: c[7] === '1', udpCsumOk: c[8] === '1' };
     });
