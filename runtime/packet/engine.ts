@@ -9,7 +9,7 @@ import type { NfName } from '../../nfs/index.js';
 import type { NfOptions } from '../../nfs/types.js';
 import { readPcap, PcapWriter } from './pcap.js';
 import { layoutRings, splitQuota, type Layout } from './layout.js';
-import type { OfferedQueues } from './replay-port.js';
+import { createOfferedQueues, line, type OfferedQueues } from './replay-port.js';
 import type { GeneratorData } from './generator.js';
 import type { CoreMessage, CoreWorkerData, PortSpec } from './worker.js';
 import type { IfaceModule, IfacePrepared } from './port.js';
@@ -88,13 +88,8 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
       throw new FlexbenchError(`${o.input}: RSS gave cores ${empty.join(', ')} no packets (${frames.count} packets over ${o.cores} cores); use fewer cores or more flows`);
     }
     if (o.port === 'offered') {
-      offered = {
-        produced: new SharedArrayBuffer(4 * o.cores),
-        consumed: new SharedArrayBuffer(4 * o.cores),
-        missed: new SharedArrayBuffer(8 * o.cores),
-        done: new SharedArrayBuffer(4),
-        ringSize: o.ringSize,
-      };
+      if (!Number.isInteger(o.ringSize) || o.ringSize < 32) throw new FlexbenchError(`--ring-size must be an integer >= 32 (got ${o.ringSize})`);
+      offered = createOfferedQueues(o.cores, o.ringSize);
     } else if (o.packets !== undefined) {
       quotas = splitQuota(o.packets, layout.rings);
     }
@@ -225,8 +220,8 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   if (missing.length) throw new FlexbenchError(`cores ${missing.join(', ')} ended without reporting`, EXIT.environment);
   const per = done as Extract<CoreMessage, { type: 'done' }>[];
   if (offered) {
-    const m = new Float64Array(offered.missed);
-    for (const d of per) d.missed = m[d.core];
+    const m = new Float64Array(offered.counters);
+    for (const d of per) d.missed = m[line(d.core, 2) / 2];
   }
 
   let output: string | null = null;

@@ -5,18 +5,31 @@ import { burstOver, type Burst } from './burst.js';
 import type { CoreRing } from './layout.js';
 import type { Port } from './port.js';
 
-/** Shared counters between the offered-load generator and the ports (one slot per queue). */
+/**
+ * Shared counters between the offered-load generator and the ports, each on its own 128-byte
+ * line (the generator and a port write different words; sharing a line would make them fight):
+ * per queue q, Int32 `produced` (packets delivered, wrapping) at int32 index `line(q, 0)`, Int32
+ * `consumed` (packets the port took, wrapping) at `line(q, 1)`, Float64 `missed` (packets that
+ * found the queue full) at float64 index `line(q, 2) / 2`; Int32 `done` (1 once the generator
+ * delivered its last packet) at `line(queues, 0)`.
+ */
 export interface OfferedQueues {
-  /** Int32 per queue: packets the generator delivered (wrapping) */
-  produced: SharedArrayBuffer;
-  /** Int32 per queue: packets the port took (wrapping) */
-  consumed: SharedArrayBuffer;
-  /** Float64 per queue: packets that found the queue full */
-  missed: SharedArrayBuffer;
-  /** Int32[1]: 1 once the generator has delivered its last packet (bounded runs) */
-  done: SharedArrayBuffer;
+  counters: SharedArrayBuffer;
   /** descriptors per queue (a NIC's rx ring size) */
   ringSize: number;
+}
+
+const LINE_INT32 = 32;
+/** int32 index of field f (0 produced, 1 consumed, 2 missed) of queue q */
+export function line(q: number, f: number): number {
+  return (q * 3 + f) * LINE_INT32;
+}
+export function createOfferedQueues(queues: number, ringSize: number): OfferedQueues {
+  return { counters: new SharedArrayBuffer((queues * 3 + 1) * LINE_INT32 * 4), ringSize };
+}
+/** index of the `done` word */
+export function doneIndex(queues: number): number {
+  return line(queues, 0);
 }
 
 export class RingPort implements Port {
@@ -30,13 +43,14 @@ export class RingPort implements Port {
   private readonly stride: number;
   private readonly burstBase: number;
   private pos = 0;
-  private readonly produced?: Int32Array;
-  private readonly consumed?: Int32Array;
+  private readonly words?: Int32Array;
   private readonly missedArr?: Float64Array;
-  private readonly done?: Int32Array;
+  private readonly pIdx: number = 0;
+  private readonly cIdx: number = 0;
+  private readonly dIdx: number = 0;
   private taken = 0;
 
-  constructor(private readonly ring: CoreRing, burstSize: number, offered?: OfferedQueues) {
+  constructor(private readonly ring: CoreRing, burstSize: number, offered?: OfferedQueues, queues = 1) {
     if (ring.count === 0) throw new Error(`core ${ring.core} received no packets of the capture`);
     this.kind = offered ? 'offered' : 'replay';
     this.stride = ring.stride;
@@ -47,19 +61,20 @@ export class RingPort implements Port {
     this.hashes = new Uint32Array(ring.hashes);
     this.rssHash = new Uint32Array(burstSize);
     if (offered) {
-      this.produced = new Int32Array(offered.produced);
-      this.consumed = new Int32Array(offered.consumed);
-      this.missedArr = new Float64Array(offered.missed);
-      this.done = new Int32Array(offered.done);
+      this.words = new Int32Array(offered.counters);
+      this.missedArr = new Float64Array(offered.counters);
+      this.pIdx = line(ring.core, 0);
+      this.cIdx = line(ring.core, 1);
+      this.dIdx = doneIndex(queues);
     }
   }
 
   rx(max: number): number {
     let want = max;
-    if (this.produced !== undefined) {
-      const q = this.ring.core;
-      const avail = (Atomics.load(this.produced, q) - this.taken) | 0;
-      if (avail <= 0) return Atomics.load(this.done!, 0) === 1 && ((Atomics.load(this.produced, q) - this.taken) | 0) === 0 ? -1 : 0;
+    const words = this.words;
+    if (words !== undefined) {
+      const avail = (Atomics.load(words, this.pIdx) - this.taken) | 0;
+      if (avail <= 0) return Atomics.load(words, this.dIdx) === 1 && ((Atomics.load(words, this.pIdx) - this.taken) | 0) === 0 ? -1 : 0;
       if (avail < want) want = avail;
     }
     const b = this.burst;
@@ -81,9 +96,9 @@ export class RingPort implements Port {
     }
     this.pos = pos;
     b.count = want;
-    if (this.consumed !== undefined) {
+    if (words !== undefined) {
       this.taken = (this.taken + want) | 0;
-      Atomics.store(this.consumed, this.ring.core, this.taken);
+      Atomics.store(words, this.cIdx, this.taken);
     }
     return want;
   }
@@ -97,7 +112,7 @@ export class RingPort implements Port {
   }
 
   missed(): number {
-    return this.missedArr ? this.missedArr[this.ring.core] : 0;
+    return this.missedArr ? this.missedArr[line(this.ring.core, 2) / 2] : 0;
   }
 
   close(): void {}

@@ -38,7 +38,7 @@ export type CoreMessage =
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 async function openPort(d: CoreWorkerData): Promise<Port> {
-  if (d.port.kind === 'ring') return new RingPort(d.port.ring, d.burstSize, d.port.offered);
+  if (d.port.kind === 'ring') return new RingPort(d.port.ring, d.burstSize, d.port.offered, d.cores);
   const mod = (await import('./iface/index.js' as string)) as IfaceModule;
   return mod.openIfacePort({ queue: d.core, queues: d.cores, burstSize: d.burstSize, iface: d.port.iface, shared: d.port.shared });
 }
