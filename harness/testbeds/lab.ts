@@ -68,6 +68,16 @@ export interface TwoNodeExtras {
   flags: string[];
 }
 
+/** Flags for a generator that did not offer what the trial asked (the trial's rate is then suspect). */
+export function generatorFlags(sentPps: number, askedPps: number | null, tolerance: number): string[] {
+  const flags: string[] = [];
+  if (sentPps <= 0) flags.push('generator_sent_nothing');
+  else if (askedPps !== null && sentPps < askedPps * (1 - tolerance)) {
+    flags.push(`generator_shortfall: sent ${Math.round(sentPps)} pps of ${askedPps} asked (${((sentPps / askedPps) * 100).toFixed(1)}%)`);
+  }
+  return flags;
+}
+
 type NodeName = 'node1' | 'node2';
 const now = (): number => performance.now() / 1000;
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -116,6 +126,7 @@ export class TwoNodeTestbed implements Testbed {
     const need = t.nf === 'testpmd' ? t.cores + 1 : t.cores;
     if (cores && need > cores.length) return `needs ${need} CPUs on node2 (${t.nf === 'testpmd' ? '1 main + ' + t.cores + ' forwarding' : t.cores + ' workers'}); node2 has ${cores.length}`;
     const kind = this.nfKind(t.nf);
+    if (kind === 'flexbench' && !n2.tools.flexbench) return 'inventory node2.tools.flexbench (bin/flexbench.js of a built checkout on node2) is not set';
     if (kind === 'flexbench' && !n2.data_ports[0].iface) return `flexbench NFs need a kernel interface on node2's data port (AF_XDP/AF_PACKET); the inventory gives only PCI ${n2.data_ports[0].pci}`;
     if (kind === 'testpmd' && t.store !== 'none' && t.store !== 'hashmap') return 'testpmd keeps no state';
     if (this.inv.generator === 'testpmd' && this.opts.spec.traffic.rate !== 'max') return 'testpmd as generator cannot pace at a rate: use rate: max, or generator: pktgen';
@@ -203,8 +214,7 @@ export class TwoNodeTestbed implements Testbed {
 
   flexbenchNfArgv(t: PlanTrial, storeUrl: string | null, maxSeconds: number): string[] {
     const n2 = this.inv.nodes.node2;
-    if (!n2.tools.flexbench) throw new FlexbenchError('inventory node2.tools.flexbench (bin/flexbench.js on node2) is not set', EXIT.usage);
-    const a = [n2.tools.node, n2.tools.flexbench, 'nf', 'run', '--nf', t.nf, '--cores', String(t.cores), '--port', n2.data_ports[0].iface!];
+    const a = [n2.tools.node, n2.tools.flexbench ?? '<node2.tools.flexbench>', 'nf', 'run', '--nf', t.nf, '--cores', String(t.cores), '--port', n2.data_ports[0].iface!];
     if (t.store !== 'none') {
       a.push('--store', storeUrl ?? (t.store === 'hashmap' ? 'hashmap:' : `${t.store}://<started by the harness>`));
       a.push('--nf-id', t.nf, '--instance', 'ins1', '--mode', t.mode, '--flush-ms', String(this.opts.spec.state.flush_ms));
@@ -604,10 +614,7 @@ export class TwoNodeTestbed implements Testbed {
       nfFinal = { rate_pps: nfRx };
     }
 
-    const flags: string[] = [];
-    const tol = this.inv.shortfall_tolerance;
-    if (asked !== null && sentPps < asked * (1 - tol)) flags.push(`generator_shortfall: sent ${Math.round(sentPps)} pps of ${asked} asked (${((sentPps / asked) * 100).toFixed(1)}%)`);
-    if (gw.tx === 0) flags.push('generator_sent_nothing');
+    const flags = generatorFlags(sentPps, asked, this.inv.shortfall_tolerance);
     const extras: TwoNodeExtras = {
       generator: { tool: this.inv.generator, tx_packets: gw.tx, rx_packets: gw.rx, tx_pps: sentPps, rx_pps: returnedPps, asked_pps: asked },
       nf: { tool: kind === 'flexbench' ? 'flexbench nf run' : kind, rx_packets: nfRx === null ? null : Math.round(nfRx * gw.seconds), tx_packets: nfTx === null ? null : Math.round(nfTx * gw.seconds), rx_pps: nfRx, tx_pps: nfTx, final: nfFinal },

@@ -1,0 +1,116 @@
+// The lab testbed: plan-time decisions and command lines for real hardware (PCI ports, Pktgen), and an
+// end-to-end run over SSH with the inventory read from a file, the nodes being the emulated ones, the NF
+// a `command` target (any NF a lab brings).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { specSchema } from '../../../harness/spec/schema.js';
+import { inventorySchema } from '../../../harness/inventory/schema.js';
+import { TwoNodeTestbed, generatorFlags, windowOf, alignedWindow } from '../../../harness/testbeds/lab.js';
+import { createEmulation, leftovers } from '../../../harness/netns/emulation.js';
+import type { PlanTrial } from '../../../harness/results/format.js';
+
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+
+const labInventory = (extra: Record<string, unknown> = {}) =>
+  inventorySchema.parse({
+    nodes: {
+      node1: { ssh: { host: '192.0.2.11' }, data_ports: [{ pci: '0000:81:00.0' }], store_port: { iface: 'ens2f1', address: '198.19.1.1' }, tools: { pktgen: '/usr/local/bin/pktgen' }, cores: [2, 3, 4, 5] },
+      node2: { ssh: { host: '192.0.2.12' }, data_ports: [{ iface: 'ens2f0', pci: '0000:81:00.0' }], cores: [2, 3, 4, 5, 6], tools: { flexbench: '/opt/flexbench/bin/flexbench.js' } },
+    },
+    ...extra,
+  });
+const spec = (over: Record<string, unknown> = {}) => specSchema.parse({ name: 't', testbed: 'lab', matrix: { nfs: ['testpmd', 'nat'], cores: [1] }, ...over });
+const trial = (over: Partial<PlanTrial>): PlanTrial => ({ trial_id: 'x', index: 3, nf: 'nat', store: 'redis', location: 'remote', mode: 'async', cores: 1, frame_size: 64, testbed: 'lab', pcap_index: 0, repetition: 0, skip: null, ...over });
+const pcap = { name: 'p.pcap', path: '/data/p.pcap', sha256: 'x', seed: 1, flows: 10, frame_size: 64 };
+
+test('plan-time skip reasons name what is missing', () => {
+  const tb = new TwoNodeTestbed({ spec: spec(), inventory: null, root }, labInventory(), 'lab');
+  assert.equal(tb.skipReason(trial({})), null);
+  const noCli = labInventory();
+  delete noCli.nodes.node2.tools.flexbench;
+  assert.match(new TwoNodeTestbed({ spec: spec(), inventory: null, root }, noCli, 'lab').skipReason(trial({}))!, /node2\.tools\.flexbench .* is not set/);
+  assert.match(tb.skipReason(trial({ nf: 'testpmd', store: 'none', cores: 5 }))!, /needs 6 CPUs on node2 \(1 main \+ 5 forwarding\); node2 has 5/);
+  assert.match(tb.skipReason(trial({ store: 'cassandra' }))!, /stores\.cassandra\.remote\.url/);
+  const pciOnly = labInventory();
+  pciOnly.nodes.node2.data_ports = [{ pci: '0000:81:00.0' }];
+  assert.match(new TwoNodeTestbed({ spec: spec(), inventory: null, root }, pciOnly, 'lab').skipReason(trial({}))!, /need a kernel interface on node2/);
+  const paced = new TwoNodeTestbed({ spec: spec({ traffic: { rate: 1e6 } }), inventory: null, root }, labInventory(), 'lab');
+  assert.match(paced.skipReason(trial({}))!, /testpmd as generator cannot pace/);
+  const pg = new TwoNodeTestbed({ spec: spec({ traffic: { rate: 1e6 } }), inventory: null, root }, labInventory({ generator: 'pktgen', stores: { cassandra: { remote: { url: 'cassandra://198.19.1.1:9042' } } } }), 'lab');
+  assert.equal(pg.skipReason(trial({})), null);
+  assert.equal(pg.skipReason(trial({ store: 'cassandra' })), null);
+});
+
+test('command lines on hardware: PCI ports, hugepages, core order, Pktgen with its Lua socket', () => {
+  const tb = new TwoNodeTestbed({ spec: spec(), inventory: null, root }, labInventory(), 'lab');
+  const [nf, gen] = tb.describeTrial(trial({ nf: 'testpmd', store: 'none', cores: 2 }), pcap, spec());
+  // node2: workers are the first 2 CPUs of its order, the main lcore the next; PCI port, hugepages
+  assert.match(nf, /^node2\$ dpdk-testpmd -l 4,2,3 /);
+  assert.match(nf, /-a 0000:81:00\.0/);
+  assert.doesNotMatch(nf, /--no-huge/);
+  assert.match(nf, /--rxq=2 --txq=2 --rss-udp/);
+  // node1: PCI data port is port 0, the pcap replay a vdev
+  assert.match(gen, /^node1\$ dpdk-testpmd -l 3,2 .*--vdev net_pcap0,rx_pcap=\/tmp\/flexbench-lab-.*\/pcaps\/p\.pcap,infinite_rx=1 -a 0000:81:00\.0/);
+  const pg = new TwoNodeTestbed({ spec: spec(), inventory: null, root }, labInventory({ generator: 'pktgen' }), 'lab');
+  const [, pgen] = pg.describeTrial(trial({}), pcap, spec());
+  assert.match(pgen, /^node1\$ \/usr\/local\/bin\/pktgen -l 4,2,3 .*-a 0000:81:00\.0 -- -T -P -G -m '\[2:3\]\.0' -s 0:\/tmp\/flexbench-lab-.*p\.pcap$/);
+  const [fnf] = pg.describeTrial(trial({}), pcap, spec());
+  assert.match(fnf, /nf run --nf nat --cores 1 --port ens2f0 --store/);
+});
+
+test('windows on the tools own clocks; generator flags', () => {
+  const s = [0, 1, 2, 3, 4].map((k) => ({ at: k, arr: 100 + k * 1.3, rx: k * 10, tx: k * 20 }));
+  assert.deepEqual(windowOf(s, 1, 3), { a: s[1], b: s[3], seconds: 2, rx: 20, tx: 40 });
+  assert.equal(windowOf(s.slice(0, 1), 0, 1), null);
+  const nf = [0, 1, 2, 3].map((k) => ({ at: k * 1.0, arr: 101.2 + k, rx: k * 7, tx: k * 7 }));
+  // s[1] arrived at 101.3 -> nf sample 0 (101.2); s[3] at 103.9 -> nf sample 3 (104.2)
+  assert.deepEqual(alignedWindow(nf, s[1].arr, s[3].arr), { seconds: 3, rx: 21, tx: 21 });
+  assert.deepEqual(generatorFlags(9e6, 10e6, 0.05), ['generator_shortfall: sent 9000000 pps of 10000000 asked (90.0%)']);
+  assert.deepEqual(generatorFlags(9.6e6, 10e6, 0.05), []);
+  assert.deepEqual(generatorFlags(0, null, 0.05), ['generator_sent_nothing']);
+  assert.deepEqual(generatorFlags(5e6, null, 0.05), []);
+});
+
+test('lab run over SSH from an inventory file, NF as a command target, nothing left behind', { skip: process.getuid?.() === 0 ? false : 'needs root (the emulated nodes stand in for lab machines)', timeout: 300_000 }, async () => {
+  const em = await createEmulation({ suffix: 'lab', slot: 19 });
+  const dir = mkdtempSync(join(tmpdir(), 'fbn-lab-'));
+  try {
+    const node = (n: typeof em.node1) => ({
+      ssh: { host: n.sshAddress, user: 'root', key: em.keyPath, known_hosts: [em.knownHostsPath] },
+      data_ports: [{ iface: n.dataIface }],
+      store_port: { iface: n.storeIface, address: n.storeAddress },
+      tools: { node: process.execPath, flexbench: join(root, 'bin/flexbench.js') },
+      dpdk: { hugepages: false, memory_mb: 512, total_num_mbufs: 16384 },
+    });
+    const inv = {
+      nodes: { node1: node(em.node1), node2: node(em.node2) },
+      commands: {
+        // "a lab's own NF": here flexbench's macswap started from a template, its rate read by JSON path
+        macswap: { argv: [process.execPath, join(root, 'bin/flexbench.js'), 'nf', 'run', '--nf', 'macswap', '--port', '{iface}', '--cores', '{cores}', '--duration', '{duration}', '--json'], rate: { json_path: 'rx_mpps', unit: 'mpps' } },
+      },
+    };
+    writeFileSync(join(dir, 'lab.yaml'), JSON.stringify({ inventory: inv }));
+    writeFileSync(join(dir, 'spec.yaml'), `name: lab-e2e\ntestbed: lab\ninventory: { file: ${join(dir, 'lab.yaml')} }\ntraffic: { flows: 100, files: 1, duration_s: 2, warmup_s: 1 }\nmatrix: { nfs: [macswap], cores: [1] }\n`);
+    const r = spawnSync(process.execPath, [join(root, 'bin/flexbench.js'), 'run', join(dir, 'spec.yaml'), '--out', join(dir, 'res'), '--no-plots'], { cwd: root, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const [t] = readFileSync(join(dir, 'res', 'trials.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(t.status, 'ok');
+    assert.equal(t.testbed, 'lab');
+    assert.ok(t.tx_pps > 0);
+    assert.match(t.commands[0], /^node2\$ .*nf run --nf macswap --port port1 --cores 1 --duration \d+ --json$/);
+    const side = JSON.parse(readFileSync(join(dir, 'res', 'two-nodes', '0000.json'), 'utf8'));
+    assert.equal(side.nf.tool, 'command');
+    assert.ok(side.nf.final.rate_pps > 0, 'the rate came from the command output');
+    const pids = spawnSync('ip', ['netns', 'pids', em.node2.ns], { encoding: 'utf8' }).stdout.trim().split('\n');
+    assert.equal(pids.length, 1, 'only sshd is left in node2');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await em.destroy();
+  }
+  assert.deepEqual(await leftovers(em.id), []);
+});
