@@ -20,6 +20,7 @@ const seen = new Uint8Array(65536);
 process.stdout.write(JSON.stringify({ ready: true, mode: prepared.shared.mode }) + '\n');
 const deadline = Date.now() + 60_000;
 let spins = 0;
+let misaligned = 0;
 while (!stop && Date.now() < deadline) {
   for (let i = 0; i < queues; i++) {
     const p = ports[i];
@@ -27,6 +28,7 @@ while (!stop && Date.now() < deadline) {
     if (n <= 0) continue;
     const b = p.burst;
     for (let k = 0; k < n; k++) {
+      if ((b.off[k] & 3) !== 2) misaligned++; // the burst contract: frames at % 4 === IP_ALIGN
       const ip = b.off[k] + 14;
       if (b.u8[ip - 2] === 0x08 && b.u8[ip - 1] === 0) seen[(b.u8[ip + 18] << 8) | b.u8[ip + 19]] |= 1 << i;
     }
@@ -41,4 +43,4 @@ const detail = ports.map((p) => ('stats' in p ? (p as unknown as { stats(): unkn
 for (const p of ports) await p.close();
 const flows: Record<string, number> = {};
 for (let f = 0; f < seen.length; f++) if (seen[f]) flows[f] = seen[f];
-process.stdout.write(JSON.stringify({ mode: prepared.shared.mode, reason: prepared.shared.reason, log: lines, rx, tx, missed, detail, flows }) + '\n');
+process.stdout.write(JSON.stringify({ mode: prepared.shared.mode, reason: prepared.shared.reason, log: lines, rx, tx, missed, detail, misaligned, flows }) + '\n');

@@ -20,6 +20,7 @@ interface EchoResult {
   rx: number[];
   tx: number[];
   missed: number[];
+  misaligned: number;
   flows: Record<string, number>;
 }
 const lastJson = <T>(s: string): T => JSON.parse(s.trim().split('\n').pop()!) as T;
@@ -40,6 +41,7 @@ describe('interface port on a veth pair between two namespaces', { skip: skip ? 
       const t = await runTrial({ pair, frames, nfArgv: [process.execPath, echoChild, `${mode}:${pair.nfIf}`, '2'], ready: /"ready":true/ });
       const r = lastJson<EchoResult>(t.stdout);
       assert.equal(r.mode, mode, `stderr: ${t.stderr}`);
+      assert.equal(r.misaligned, 0, 'every frame starts at offset % 4 === 2 (IP header word-aligned)');
       assert.equal(t.sent, frames.length);
       const sentKeys = new Set(t.frames.filter((f) => f.ethSrc === pair.genMac).map(key));
       assert.equal(sentKeys.size, frames.length, 'tshark saw every frame tcpreplay sent');
