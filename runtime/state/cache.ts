@@ -235,7 +235,10 @@ class AsyncValue implements ValueHandle {
   set(v: string) { this.setNoWait(v); return resolved; }
   setNoWait(v: string) {
     this.v = String(v);
-    this.c.ops.push({ type: 'Value', id: this.id, op: 'set', value: this.v });
+    const last = this.c.ops[this.c.ops.length - 1];
+    // a value set again before the flush: only the last one travels
+    if (last && last.type === 'Value' && last.id === this.id && last.op === 'set') last.value = this.v;
+    else this.c.ops.push({ type: 'Value', id: this.id, op: 'set', value: this.v });
   }
   delete() { this.deleteNoWait(); return resolved; }
   deleteNoWait() {
