@@ -58,7 +58,7 @@ export function expandPlan(spec: Spec, opts: PlanOptions = {}): PlanTrial[] {
 }
 
 /** Seconds a trial occupies beyond its warm-up and measured window (process start, stats, stop). */
-export const TRIAL_OVERHEAD_S = 1.5;
+export const TRIAL_OVERHEAD_S = 3;
 /** Seconds to start a store server, by label (first start; later resets are near-free). */
 export const STORE_START_S: Record<string, number> = { redis: 1, cassandra: 60 };
 
