@@ -108,6 +108,14 @@ test('lab run over SSH from an inventory file, NF as a command target, nothing l
     assert.ok(side.nf.final.rate_pps > 0, 'the rate came from the command output');
     const pids = spawnSync('ip', ['netns', 'pids', em.node2.ns], { encoding: 'utf8' }).stdout.trim().split('\n');
     assert.equal(pids.length, 1, 'only sshd is left in node2');
+
+    // the same run with node2's host key unknown: refused before anything starts, exit 5, what to do named
+    writeFileSync(join(dir, 'kh'), readFileSync(em.knownHostsPath, 'utf8').split('\n').filter((l) => !l.startsWith(em.node2.sshAddress + ' ')).join('\n'));
+    inv.nodes.node2.ssh.known_hosts = [join(dir, 'kh')];
+    writeFileSync(join(dir, 'lab.yaml'), JSON.stringify({ inventory: inv }));
+    const bad = spawnSync(process.execPath, [join(root, 'bin/flexbench.js'), 'run', join(dir, 'spec.yaml'), '--out', join(dir, 'res2'), '--no-plots'], { cwd: root, encoding: 'utf8' });
+    assert.equal(bad.status, 5, bad.stderr);
+    assert.match(bad.stderr, /SSH host key check failed for node2 \(root@198\.18\.\d+\.6:22\): .* is not in .*kh.*ssh-keyscan/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await em.destroy();
