@@ -6,7 +6,9 @@ export function swapMacs(b: Burst): void {
   const u16 = b.u16;
   const off = b.off;
   for (let i = 0, n = b.count; i < n; i++) {
-    const w = off[i] >> 1;
+    const o = off[i];
+    if ((o & 1) !== 0) throw new Error(`frame ${i} of the burst starts at odd byte ${o}: the burst contract wants off % 4 === 2`);
+    const w = o >> 1;
     const a0 = u16[w], a1 = u16[w + 1], a2 = u16[w + 2];
     u16[w] = u16[w + 3];
     u16[w + 1] = u16[w + 4];

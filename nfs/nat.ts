@@ -5,7 +5,7 @@ import type { MapHandle } from '../runtime/state/api.js';
 import type { Burst, NetworkFunction, NfModule, NfOptions } from './types.js';
 import { FlowTable, VALUE, hash4 } from './flow-table.js';
 import { swapMacs } from './macswap.js';
-import { Int32Words, PROTO_TCP, csumAdjust, flowKey, fold16, ipToLe, ipv4L4Offset, parseFlowKey, word32Delta, wordDelta } from './packet.js';
+import { Int32Words, PROTO_TCP, csumAdjust, misaligned, flowKey, fold16, ipToLe, ipv4L4Offset, parseFlowKey, word32Delta, wordDelta } from './packet.js';
 
 export const NAT_MAP_ID = 'natMap';
 
@@ -99,6 +99,7 @@ class Nat implements NetworkFunction {
       const ip = ipv4L4Offset(b, i);
       ipOff[i] = ip;
       if (ip < 0) continue;
+      if ((ip & 3) !== 0) throw misaligned(b, i); // word reads below need the IPv4 header 32-bit aligned
       const w = ip >> 2;
       const h = hash4(i32[w + 3], i32[w + 4], i32[(ip + ((u8[ip] & 15) << 2)) >> 2], u8[ip + 9]);
       hashes[i] = h;

@@ -21,6 +21,11 @@ export const ETH_IPV4_LE = 0x0008;
 export const PROTO_TCP = 6;
 export const PROTO_UDP = 17;
 
+/** The error for a port that breaks the burst contract (frames at off % 4 === 2). */
+export function misaligned(b: Burst, i: number): Error {
+  return new Error(`frame ${i} of the burst starts at byte ${b.off[i]}: the burst contract wants off % 4 === 2 (IP-aligned, see runtime/packet/burst.ts)`);
+}
+
 /** Byte offset of the IPv4 header of frame i, or -1 when it is not an unfragmented IPv4 TCP/UDP frame. */
 export function ipv4L4Offset(b: Burst, i: number): number {
   const off = b.off[i];

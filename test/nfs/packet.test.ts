@@ -54,3 +54,20 @@ test('flow keys round-trip (recovery parses them back)', () => {
   assert.deepEqual(parseFlowKey(k), [src, dst, ports, 6]);
   assert.equal(parseFlowKey('nonsense'), null);
 });
+
+test('NFs refuse frames that break the burst alignment contract instead of corrupting them', async () => {
+  const { createBurst } = await import('../../runtime/packet/burst.js');
+  const { generateFrames, GenerateOptions } = await import('../../runtime/packet/generate.js');
+  const { nf: nat } = await import('../../nfs/nat.js');
+  const { swapMacs } = await import('../../nfs/macswap.js');
+  const frame = generateFrames(GenerateOptions.parse({ out: '/unused', flows: 1 }), 0)[0];
+  const b = createBurst(60, 4);
+  b.off[0] += 2; // off % 4 === 0: the IPv4 header is no longer 32-bit aligned
+  b.u8.set(frame, b.off[0]);
+  b.len[0] = frame.length;
+  b.count = 1;
+  const n = await nat.createNf(null, { core: 0, cores: 1, natIps: { first: 0xc6130000, count: 1 }, natPorts: { lo: 1000, hi: 1999 }, lbBackends: [] });
+  assert.throws(() => n.process(b), /off % 4 === 2/);
+  b.off[0] += 1;
+  assert.throws(() => swapMacs(b), /odd byte/);
+});
