@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
-import { resolveStoreServer } from '../../runtime/stores/server.js';
+import { resolveStoreServer, type StoreServer } from '../../runtime/stores/server.js';
 import { stopPid } from '../../runtime/stores/redis.js';
 import { parseStoreUrl } from '../../runtime/drivers/registry.js';
 
@@ -38,8 +38,9 @@ function records(label?: string): { file: string; rec: Record_ }[] {
     .map((f) => ({ file: path.join(dir, f), rec: JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Record_ }));
 }
 
-async function stopRecord(file: string, rec: Record_): Promise<void> {
-  await stopPid(rec.pid);
+async function stopRecord(file: string, rec: Record_, server: StoreServer | null): Promise<void> {
+  if (server?.stopDetached) await server.stopDetached(rec);
+  else await stopPid(rec.pid);
   // only a temp dir this command created is removed; a --data-dir the user gave stays
   if (rec.tempDir && rec.dataDir.startsWith(os.tmpdir())) rmSync(rec.dataDir, { recursive: true, force: true });
   rmSync(file, { force: true });
@@ -58,14 +59,21 @@ export const command: CommandModule = {
         builder: (b: Argv) => label(b)
           .option('port', { type: 'number', describe: 'TCP port on 127.0.0.1 (default: a free one)' })
           .option('data-dir', { type: 'string', describe: 'keep the server files here (default: a temp dir removed on stop)' })
-          .option('persist', { type: 'boolean', default: false, describe: 'redis: appendonly, fsync always (survives kill -9)' }),
+          .option('persist', { type: 'boolean', default: false, describe: 'redis: appendonly, fsync always (survives kill -9)' })
+          .option('set', { type: 'string', array: true, default: [], describe: 'server-specific option key=value (e.g. cassandra heap=1g); repeatable' }),
         handler: async (a) => {
           const server = await resolveStoreServer(String(a.label));
           const port = a.port as number | undefined;
           if (port !== undefined && records(server.label).some((r) => r.rec.port === port && alive(r.rec.pid))) {
             throw new FlexbenchError(`${server.label} on port ${port} is already running (flexbench store stop ${server.label} --port ${port})`, EXIT.usage);
           }
-          const s = await server.start({ port, dataDir: a['data-dir'] as string | undefined, detached: true, extra: { persist: a.persist } });
+          const extra: Record<string, unknown> = { persist: a.persist };
+          for (const kv of a.set as string[]) {
+            const i = kv.indexOf('=');
+            if (i <= 0) throw new FlexbenchError(`--set ${kv}: expected key=value`, EXIT.usage);
+            extra[kv.slice(0, i)] = kv.slice(i + 1);
+          }
+          const s = await server.start({ port, dataDir: a['data-dir'] as string | undefined, detached: true, extra });
           const dir = storesDir();
           mkdirSync(dir, { recursive: true });
           const rec: Record_ = { label: server.label, url: s.url, pid: s.pid, port: s.port, dataDir: s.dataDir, tempDir: !a['data-dir'], startedAt: new Date().toISOString() };
@@ -81,12 +89,21 @@ export const command: CommandModule = {
           .option('all', { type: 'boolean', default: false, describe: 'stop every recorded server of this label' }),
         handler: async (a) => {
           const l = String(a.label);
+          const server = await resolveStoreServer(l).catch(() => null);
           let rs = records(l);
           if (a.port !== undefined) rs = rs.filter((r) => r.rec.port === a.port);
+          if (rs.length === 0 && a.port === undefined && server?.stopRecorded) {
+            // servers the module recorded itself (e.g. started by the harness)
+            const urls = await server.stopRecorded();
+            if (urls.length) {
+              for (const u of urls) process.stdout.write(`stopped ${l} ${u}\n`);
+              return;
+            }
+          }
           if (rs.length === 0) throw new FlexbenchError(`no running ${l} store recorded${a.port !== undefined ? ` on port ${a.port}` : ''} (in ${storesDir()})`, EXIT.usage);
           if (rs.length > 1 && !a.all) throw new FlexbenchError(`${rs.length} ${l} stores are recorded (ports ${rs.map((r) => r.rec.port).join(', ')}): name one with --port, or --all`, EXIT.usage);
           for (const r of rs) {
-            await stopRecord(r.file, r.rec);
+            await stopRecord(r.file, r.rec, server);
             process.stdout.write(`stopped ${r.rec.label} ${r.rec.url} (pid ${r.rec.pid})\n`);
           }
         },

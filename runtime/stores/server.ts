@@ -28,6 +28,13 @@ export interface StoreServer {
   start(opts?: StartOptions): Promise<RunningStore>;
   /** empty the store at `url` between trials */
   reset(url: string): Promise<void>;
+  /**
+   * optional: stop a server that `start({detached: true})` left running, from another process
+   * (`flexbench store stop`); without it the CLI kills the recorded pid's process group.
+   */
+  stopDetached?(rec: { url: string; pid: number; port: number; dataDir: string }): Promise<void>;
+  /** optional: stop servers of this label recorded by the server module itself (not by the CLI) */
+  stopRecorded?(): Promise<string[]>;
 }
 
 /** Resolve a store server by label via dynamic import of ./<label>.js exporting `server`. */
