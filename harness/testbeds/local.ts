@@ -12,6 +12,9 @@ import { shellJoin } from '../hosts/host.js';
 import { testpmdArgv, pcapReplayVdev, TestpmdStatsParser, type TestpmdSnapshot } from '../tools/testpmd.js';
 import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext } from './testbed.js';
 
+/** Seconds between `nf run` rate lines: the resolution of the warm-up boundary. */
+const PROGRESS_S = 0.5;
+
 /** Grace between SIGTERM and SIGKILL for every child. */
 const KILL_GRACE_MS = 3000;
 
@@ -106,15 +109,17 @@ class LocalTestbed implements Testbed {
   }
 
   private nfArgs(t: PlanTrial, pcapPath: string, spec: Spec, storeUrl: string | null, warmupFlag: boolean): string[] {
-    const total = spec.traffic.duration_s + spec.traffic.warmup_s;
     const a = ['nf', 'run', '--nf', t.nf, '--cores', String(t.cores), '--input', pcapPath];
     if (spec.traffic.rate !== 'max') a.push('--port', 'offered', '--rate', String(spec.traffic.rate));
     if (t.store !== 'none') {
-      a.push('--store', storeUrl ?? (t.store === 'hashmap' ? 'hashmap:' : `${t.store}://<started by the harness>`));
+      a.push('--store', storeUrl ?? (t.store === 'hashmap' ? 'hashmap:' : `${t.store}://127.0.0.1:PORT`));
       a.push('--nf-id', t.nf, '--instance', 'ins1', '--mode', t.mode, '--flush-ms', String(spec.state.flush_ms));
     }
     if (warmupFlag) a.push('--warmup', String(spec.traffic.warmup_s), '--duration', String(spec.traffic.duration_s));
-    else a.push('--duration', String(total));
+    else if (spec.traffic.warmup_s <= 0) a.push('--duration', String(spec.traffic.duration_s));
+    // the window opens at the first rate line at or past the warm-up (lines every PROGRESS_S): run one
+    // interval longer so the measured window is at least duration_s
+    else a.push('--progress', String(PROGRESS_S), '--duration', String(spec.traffic.warmup_s + spec.traffic.duration_s + PROGRESS_S));
     a.push('--json');
     return a;
   }
@@ -210,7 +215,7 @@ class LocalTestbed implements Testbed {
     const spec = this.opts.spec;
     const warmupFlag = this.nfWarmupFlag ?? false;
     const args = this.nfArgs(req.trial, req.pcap.path, spec, req.store?.url ?? null, warmupFlag);
-    const total = req.traffic.duration_s + req.traffic.warmup_s;
+    const total = req.traffic.duration_s + req.traffic.warmup_s + PROGRESS_S;
     const log = this.logStream(req);
     log.write(`$ ${shellJoin(['flexbench', ...args])}\n`);
     const progress: NfProgress[] = [];

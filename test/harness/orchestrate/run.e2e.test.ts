@@ -90,7 +90,7 @@ figures:
     assert.deepEqual(ok.map((t) => t.store).sort(), ['hashmap', 'hashmap', 'redis', 'redis']);
     for (const t of ok) {
       assert.ok(t.rx_pps! > 0 && t.tx_pps! > 0, `rates of ${t.trial_id}`);
-      assert.ok(t.duration_s! > 0.4 && t.duration_s! < 1.5, `measured window of ${t.trial_id}: ${t.duration_s}`);
+      assert.ok(t.duration_s! >= 0.95 && t.duration_s! < 1.7, `measured window of ${t.trial_id} is at least duration_s: ${t.duration_s}`);
       assert.ok(t.per_core.length === 1 && t.per_core[0].rx_packets > 0);
       assert.match(t.commands[0], /^flexbench nf run --nf nat --cores 1 /);
       assert.equal(t.pcap_sha256, run.provenance.pcaps.find((p) => p.name === t.pcap)!.sha256);
