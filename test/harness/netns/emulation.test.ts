@@ -44,8 +44,7 @@ test('node1 reaches node2 over port1 and port2; a crashed run is swept by the ne
     const x = await h.exec(['python3', '-c', `import socket;socket.create_connection(("${em.node2.sshAddress}",22),timeout=1)`], { allowFailure: true });
     assert.notEqual(x.code, 0);
     // a process left running inside node1, as after a crash of the harness
-    h.spawn(['sleep', '600']);
-    await new Promise((r) => setTimeout(r, 300));
+    await h.spawn(['sleep', '600']).pgid;
   } finally {
     h['conn'].end(); // drop the connection without cleaning up: the crash
   }
