@@ -8,6 +8,7 @@ import type { Spec } from '../spec/schema.js';
 import { createEmulation, planNodes, type Emulation } from '../netns/emulation.js';
 import { inventoryObjectSchema, type Inventory } from '../inventory/schema.js';
 import { TwoNodeTestbed } from './lab.js';
+import { commandTargetSchema } from '../tools/command.js';
 import type { Testbed, TestbedOptions } from './testbed.js';
 
 export const inventorySchema = z
@@ -19,8 +20,10 @@ export const inventorySchema = z
     /** mbufs per testpmd (no hugepages here) */
     total_num_mbufs: z.number().int().positive().default(16384),
     start_timeout_s: z.number().positive().default(30),
+    /** command targets, as in a lab inventory: rehearse a lab's own NFs on the emulation */
+    commands: z.record(z.string(), commandTargetSchema).default({}),
   })
-  .default({ suffix: '', slot: 0, total_num_mbufs: 16384, start_timeout_s: 30 });
+  .default({ suffix: '', slot: 0, total_num_mbufs: 16384, start_timeout_s: 30, commands: {} });
 export type NetnsOptions = z.output<typeof inventorySchema>;
 
 /** The lab inventory of an emulation (before it exists the SSH key paths are placeholders). */
@@ -37,14 +40,14 @@ export function netnsInventory(o: NetnsOptions, root: string, em?: Emulation): I
     cores: cpus,
     exclude_cores: [],
   });
-  return inventoryObjectSchema.parse({ nodes: { node1: node(plan.node1), node2: node(plan.node2) }, generator: 'testpmd', start_timeout_s: o.start_timeout_s });
+  return inventoryObjectSchema.parse({ nodes: { node1: node(plan.node1), node2: node(plan.node2) }, generator: 'testpmd', start_timeout_s: o.start_timeout_s, commands: o.commands });
 }
 
 export class NetnsTestbed extends TwoNodeTestbed {
   private em: Emulation | null = null;
 
   constructor(opts: TestbedOptions, private readonly netns: NetnsOptions) {
-    super(opts, netnsInventory(netns, opts.root), 'netns');
+    super(opts, netnsInventory(netns, opts.root), 'netns', netns.commands);
   }
 
   override async preflight(spec: Spec): Promise<void> {
