@@ -16,6 +16,8 @@ export type PortMode = (typeof PORT_MODES)[number];
 const SharedSchema = z.object({
   mode: z.enum(['xdp', 'packet']),
   iface: z.string(),
+  /** NIC queue of each core */
+  queueIds: z.array(z.number().int().min(0)),
   fanoutGroup: z.number().int().min(1).max(0xffff),
   xdp: z.object({ frameSize: z.number(), frameCount: z.number(), ringSize: z.number(), zeroCopy: z.enum(['auto', 'zerocopy', 'copy']), xdpMode: z.enum(['auto', 'native', 'generic']) }),
   packet: z.object({ blockSize: z.number(), blockCount: z.number(), retireMs: z.number(), txFrameSize: z.number(), txFrameCount: z.number() }),
@@ -23,18 +25,38 @@ const SharedSchema = z.object({
 });
 export type IfaceShared = z.infer<typeof SharedSchema>;
 
-/** Splits `[MODE:]IFACE`; the mode also comes from opts.mode or FLEXBENCH_PORT_MODE (default auto). */
-export function parsePortSpec(spec: string, mode?: string): { iface: string; mode: PortMode } {
-  let iface = spec;
+/**
+ * Splits `[MODE:]IFACE[,QUEUES]`. QUEUES is a count (`eth1,4`: queues 0-3) or a list of queue ids and
+ * ranges (`eth1,4-7` or `eth1,2,5`), mapped to cores in order; the default is one queue per core
+ * from 0. The mode also comes from `mode` or FLEXBENCH_PORT_MODE (default auto).
+ */
+export function parsePortSpec(spec: string, mode?: string): { iface: string; mode: PortMode; queueIds: number[] | null } {
+  let rest = spec;
   let m = mode ?? process.env.FLEXBENCH_PORT_MODE ?? 'auto';
-  const colon = spec.indexOf(':');
+  const colon = rest.indexOf(':');
   if (colon >= 0) {
-    m = spec.slice(0, colon);
-    iface = spec.slice(colon + 1);
+    m = rest.slice(0, colon);
+    rest = rest.slice(colon + 1);
   }
   if (!(PORT_MODES as readonly string[]).includes(m)) throw new FlexbenchError(`--port ${spec}: port mode "${m}" is not one of ${PORT_MODES.join(', ')}`, EXIT.usage);
+  const [iface, ...qs] = rest.split(',');
   if (!iface) throw new FlexbenchError(`--port ${spec}: no interface name`, EXIT.usage);
-  return { iface, mode: m as PortMode };
+  let queueIds: number[] | null = null;
+  if (qs.length === 1 && /^\d+$/.test(qs[0])) {
+    const n = Number(qs[0]);
+    if (n < 1) throw new FlexbenchError(`--port ${spec}: queue count must be at least 1`, EXIT.usage);
+    queueIds = Array.from({ length: n }, (_, i) => i);
+  } else if (qs.length > 0) {
+    queueIds = [];
+    for (const q of qs) {
+      const r = /^(\d+)-(\d+)$/.exec(q);
+      if (r && Number(r[1]) <= Number(r[2])) for (let i = Number(r[1]); i <= Number(r[2]); i++) queueIds.push(i);
+      else if (/^\d+$/.test(q)) queueIds.push(Number(q));
+      else throw new FlexbenchError(`--port ${spec}: "${q}" is not a queue id or range (want e.g. eth1,4 or eth1,4-7 or eth1,2,5)`, EXIT.usage);
+    }
+    if (new Set(queueIds).size !== queueIds.length) throw new FlexbenchError(`--port ${spec}: a queue is listed twice`, EXIT.usage);
+  }
+  return { iface, mode: m as PortMode, queueIds };
 }
 
 export interface PrepareOptions {
@@ -49,12 +71,16 @@ export interface PrepareOptions {
 
 export async function prepareIface(o: PrepareOptions): Promise<IfacePrepared & { shared: IfaceShared }> {
   const log = o.log ?? ((s: string) => process.stderr.write(s + '\n'));
-  const { iface, mode } = parsePortSpec(o.iface, o.mode);
+  const { iface, mode, queueIds: listed } = parsePortSpec(o.iface, o.mode);
+  if (listed && listed.length !== o.queues) {
+    throw new FlexbenchError(`--port ${o.iface} names ${listed.length} queue(s) but the run has ${o.queues} core(s): one queue per core`, EXIT.usage);
+  }
+  const queueIds = listed ?? Array.from({ length: o.queues }, (_, i) => i);
   const xdpCfg = { ...XDP_DEFAULTS, ...o.xdp };
   const pktCfg = { ...PACKET_DEFAULTS, ...o.packet };
   const nativeWhy = nativeUnavailable();
   if (nativeWhy) throw new FlexbenchError(`interface port unavailable: ${nativeWhy}; --port replay and --port offered still work`, EXIT.environment);
-  const pf = preflight(iface, o.queues, umemBytes(xdpCfg));
+  const pf = preflight(iface, o.queues, umemBytes(xdpCfg), Math.max(...queueIds) + 1);
   let chosen: 'xdp' | 'packet' = 'packet';
   let reason = '';
   if (mode !== 'packet') {
@@ -62,7 +88,7 @@ export async function prepareIface(o: PrepareOptions): Promise<IfacePrepared & {
     if (!why) {
       // a trial socket on queue 0 proves the XDP program attaches and the queue binds
       try {
-        const trial = new XdpPort(loadNative(), iface, 0, 1, xdpCfg);
+        const trial = new XdpPort(loadNative(), iface, queueIds[0], 1, xdpCfg);
         reason = trial.info.fallbacks ? `AF_XDP ${trial.info.copyMode}/${trial.info.xdpMode} (faster modes failed: ${trial.info.fallbacks})` : `AF_XDP ${trial.info.copyMode}/${trial.info.xdpMode}`;
         trial.close();
         chosen = 'xdp';
@@ -83,7 +109,8 @@ export async function prepareIface(o: PrepareOptions): Promise<IfacePrepared & {
   log(`flexbench: port ${iface}: ${reason}`);
   // fanout group ids are per network namespace; pid-derived keeps concurrent runs apart
   const fanoutGroup = ((process.pid * 2654435761) >>> 16) % 0xfffe + 1;
-  return { shared: { mode: chosen, iface, fanoutGroup, xdp: xdpCfg, packet: pktCfg, reason } };
+  if (chosen === 'packet' && listed) log(`flexbench: note: AF_PACKET spreads flows by fanout hash; the queue list ${listed.join(',')} is not used`);
+  return { shared: { mode: chosen, iface, queueIds, fanoutGroup, xdp: xdpCfg, packet: pktCfg, reason } };
 }
 
 export async function openIfacePort(o: PortOpenOptions & { iface: string; shared: unknown }): Promise<Port> {
@@ -96,7 +123,7 @@ export async function openIfacePort(o: PortOpenOptions & { iface: string; shared
     // prepareIface, a previous run): EBUSY for a few milliseconds is normal
     for (let attempt = 0; ; attempt++) {
       try {
-        return new XdpPort(native, shared.iface, o.queue, o.burstSize, shared.xdp);
+        return new XdpPort(native, shared.iface, shared.queueIds[o.queue] ?? o.queue, o.burstSize, shared.xdp);
       } catch (err) {
         if ((err as { code?: string }).code !== 'E16' || attempt >= 100) throw new FlexbenchError(`--port ${o.iface} queue ${o.queue}: ${(err as Error).message}`, EXIT.environment);
         await new Promise((r) => setTimeout(r, 10));

@@ -69,7 +69,8 @@ export interface Preflight {
   warnings: string[];
 }
 
-export function preflight(iface: string, queues: number, umemBytesPerQueue: number): Preflight {
+/** `queuesNeeded`: highest queue id used + 1 (= queues when cores take queues 0..queues-1). */
+export function preflight(iface: string, queues: number, umemBytesPerQueue: number, queuesNeeded = queues): Preflight {
   const link = linkInfo(iface);
   const caps = effectiveCaps();
   const rxQueues = link.num_rx_queues ?? 1;
@@ -88,10 +89,10 @@ export function preflight(iface: string, queues: number, umemBytesPerQueue: numb
   if (!has(caps, CAP.IPC_LOCK) && limit < need) {
     xdp.push(`RLIMIT_MEMLOCK is ${limit} bytes but ${queues} UMEM(s) need ${need}: \`ulimit -l unlimited\` before starting (LimitMEMLOCK=infinity under systemd)`);
   }
-  if (queues > rxQueues) {
-    xdp.push(`${iface} has ${rxQueues} RX queue(s) but ${queues} cores want one each: \`ethtool -L ${iface} combined ${queues}\` (a veth: create it with numrxqueues ${queues} numtxqueues ${queues}), or use fewer cores`);
+  if (queuesNeeded > rxQueues) {
+    xdp.push(`${iface} has ${rxQueues} RX queue(s) but queue ${queuesNeeded - 1} is wanted: \`ethtool -L ${iface} combined ${queuesNeeded}\` (a veth: create it with numrxqueues ${queuesNeeded} numtxqueues ${queuesNeeded}), or use fewer cores`);
   } else if (queues < rxQueues) {
-    warnings.push(`${iface} has ${rxQueues} RX queues but only ${queues} core(s): AF_XDP sees queues 0-${queues - 1} only, the rest go to the kernel stack (\`ethtool -L ${iface} combined ${queues}\` to match)`);
+    warnings.push(`${iface} has ${rxQueues} RX queues but only ${queues} core(s): AF_XDP serves ${queues} of them, the rest go to the kernel stack (\`ethtool -L ${iface} combined ${queues}\` to match)`);
   }
   if (link.operstate === 'DOWN') warnings.push(`${iface} is down: \`ip link set ${iface} up\``);
   return { link, rxQueues, xdp, packet, warnings };

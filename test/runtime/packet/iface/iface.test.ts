@@ -29,6 +29,8 @@ const key = (f: CapturedFrame) => `${f.ipDst}/${f.ipId}`;
 
 describe('interface port on a veth pair between two namespaces', { skip: skip ? `skipped: ${skip}` : false }, () => {
   let pair: VethPair;
+  /** flow -> queue mask seen by the AF_XDP run on both queues */
+  let xdpFlows: Record<string, number> | null = null;
   before(() => {
     ensureBpffs();
     pair = createVethPair('it', 2);
@@ -46,7 +48,7 @@ describe('interface port on a veth pair between two namespaces', { skip: skip ? 
       const sentKeys = new Set(t.frames.filter((f) => f.ethSrc === pair.genMac).map(key));
       assert.equal(sentKeys.size, frames.length, 'tshark saw every frame tcpreplay sent');
       // accounting: what arrived = what was received + what the kernel dropped; received = sent back + dropped in tx
-      assert.equal(sum(r.rx) + sum(r.missed), t.sent, `rx ${r.rx} + missed ${r.missed} != sent ${t.sent}`);
+      assert.equal(sum(r.rx) + sum(r.missed), t.sent, `rx ${r.rx} + missed ${r.missed} != sent ${t.sent} (flows ${JSON.stringify(r.flows)})`);
       const back = t.frames.filter((f) => f.ethSrc === pair.nfMac);
       assert.equal(back.length, sum(r.tx), 'tshark saw exactly the frames the port reports as sent');
       assert.ok(sum(r.tx) <= sum(r.rx));
@@ -64,6 +66,7 @@ describe('interface port on a veth pair between two namespaces', { skip: skip ? 
       assert.equal(masks.length, FLOWS);
       for (const [flow, mask] of Object.entries(r.flows)) assert.ok(mask === 1 || mask === 2, `flow ${flow} seen on queues mask ${mask}`);
       assert.ok(masks.includes(1) && masks.includes(2), `both cores get flows: ${JSON.stringify(r.flows)}`);
+      if (mode === 'xdp') xdpFlows = r.flows;
       for (let q = 0; q < 2; q++) {
         const flowsOnQ = masks.filter((m) => m === 1 << q).length;
         assert.equal(r.rx[q] + r.missed[q], flowsOnQ * PER_FLOW, `queue ${q}: all ${PER_FLOW} packets of its ${flowsOnQ} flows`);
@@ -96,6 +99,17 @@ describe('interface port on a veth pair between two namespaces', { skip: skip ? 
       assert.equal(new Set(pairOf.values()).size, pairOf.size, 'each flow gets its own public pair');
     });
   }
+
+  test('xdp:IFACE,1-1 binds the one core to queue 1: exactly the flows the NIC hashed to queue 1 arrive', async (t) => {
+    if (!xdpFlows) return t.skip('needs the flow map of the two-queue AF_XDP test');
+    const frames = flowFrames({ flows: FLOWS, perFlow: PER_FLOW, srcMac: pair.genMac, dstMac: pair.nfMac });
+    const tr = await runTrial({ pair, frames, nfArgv: [process.execPath, echoChild, `xdp:${pair.nfIf},1-1`, '1'], ready: /"ready":true/ });
+    const r = lastJson<EchoResult>(tr.stdout);
+    const onQ1 = Object.entries(xdpFlows).filter(([, m]) => m === 2).map(([f]) => f).sort();
+    assert.deepEqual(Object.keys(r.flows).sort(), onQ1);
+    assert.equal(r.rx[0] + r.missed[0], onQ1.length * PER_FLOW);
+    assert.match(r.log.join('\n'), /2 RX queues but only 1 core/);
+  });
 
   test('auto: without bpffs AF_XDP cannot load, the port falls back to AF_PACKET and says why', async () => {
     const frames = flowFrames({ flows: 8, perFlow: 2, srcMac: pair.genMac, dstMac: pair.nfMac });

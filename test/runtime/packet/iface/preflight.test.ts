@@ -42,12 +42,23 @@ describe('preflight', () => {
 
 describe('port spec', () => {
   test('[MODE:]IFACE, mode from the flag or FLEXBENCH_PORT_MODE otherwise', () => {
-    assert.deepEqual(parsePortSpec('xdp:eth1'), { iface: 'eth1', mode: 'xdp' });
-    assert.deepEqual(parsePortSpec('packet:veth0'), { iface: 'veth0', mode: 'packet' });
-    assert.deepEqual(parsePortSpec('eth1', 'packet'), { iface: 'eth1', mode: 'packet' });
+    assert.deepEqual(parsePortSpec('xdp:eth1'), { iface: 'eth1', mode: 'xdp', queueIds: null });
+    assert.deepEqual(parsePortSpec('packet:veth0'), { iface: 'veth0', mode: 'packet', queueIds: null });
+    assert.deepEqual(parsePortSpec('eth1', 'packet'), { iface: 'eth1', mode: 'packet', queueIds: null });
     assert.equal(parsePortSpec('eth1').mode, process.env.FLEXBENCH_PORT_MODE ?? 'auto');
     assert.throws(() => parsePortSpec('dpdk:eth1'), /port mode "dpdk" is not one of auto, xdp, packet/);
     assert.throws(() => parsePortSpec('xdp:'), /no interface name/);
+  });
+
+  test(',QUEUES: a count, ids or ranges, mapped to cores in order', () => {
+    assert.deepEqual(parsePortSpec('eth1,3').queueIds, [0, 1, 2]);
+    assert.deepEqual(parsePortSpec('xdp:eth1,4-6').queueIds, [4, 5, 6]);
+    assert.deepEqual(parsePortSpec('eth1,2,5').queueIds, [2, 5]);
+    assert.deepEqual(parsePortSpec('eth1,7-7,1').queueIds, [7, 1]);
+    assert.throws(() => parsePortSpec('eth1,0'), /queue count must be at least 1/);
+    assert.throws(() => parsePortSpec('eth1,a'), /"a" is not a queue id or range/);
+    assert.throws(() => parsePortSpec('eth1,5-2'), /"5-2" is not a queue id or range/);
+    assert.throws(() => parsePortSpec('eth1,1,1'), /listed twice/);
   });
 });
 

@@ -32,10 +32,10 @@ export interface Trial {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what: string, cond: () => boolean, ms: number, p?: ChildProcess): Promise<void> {
+async function waitFor(what: string, cond: () => boolean, ms: number, p?: ChildProcess, output?: () => string): Promise<void> {
   const t0 = Date.now();
   while (!cond()) {
-    if (p && p.exitCode !== null) throw new Error(`${what}: process exited (${p.exitCode}) before it was ready`);
+    if (p && p.exitCode !== null) throw new Error(`${what}: process exited (${p.exitCode}) before it was ready: ${output?.() ?? ''}`);
     if (Date.now() - t0 > ms) throw new Error(`${what}: not ready after ${ms} ms`);
     await sleep(50);
   }
@@ -98,7 +98,7 @@ export async function runTrial(o: {
     let stderr = '';
     nf.stdout!.on('data', (d) => (stdout += d));
     nf.stderr!.on('data', (d) => (stderr += d));
-    await waitFor('NF side', () => o.ready.test(stdout) || o.ready.test(stderr), 30_000, nf);
+    await waitFor('NF side', () => o.ready.test(stdout) || o.ready.test(stderr), 30_000, nf, () => stdout + stderr);
     const m = /Successful packets:\s+(\d+)/.exec(replay(pcap, o.pps ?? 2000));
     if (!m) throw new Error('tcpreplay did not report its successful packets');
     await sleep(1000); // the last bursts come back
