@@ -57,6 +57,7 @@ async function testpmd(pcap: string): Promise<number> {
   // line-buffered stdout (stdbuf) so that readings arrive as printed; stop after SECONDS+1 of them
   // (loading the pcap into mbufs takes a while before the first one)
   const r = await collect('stdbuf', ['-oL', 'dpdk-testpmd', ...args], undefined, (out) => port0Rates(out).length >= SECONDS + 1);
+  rmSync(`/var/run/dpdk/${prefix}`, { recursive: true, force: true }); // testpmd leaves its runtime dir behind
   const rates = port0Rates(r.stdout);
   const steady = rates.slice(1).filter((x) => x > 0);
   if (steady.length === 0) throw new Error(`testpmd gave no Rx-pps readings (exit ${r.code}):\n${r.stdout.slice(-1500)}\n${r.stderr.slice(-1500)}`);
