@@ -69,7 +69,7 @@ export interface PrepareOptions {
   packet?: Partial<IfaceShared['packet']>;
 }
 
-export async function prepareIface(o: PrepareOptions): Promise<IfacePrepared & { shared: IfaceShared }> {
+export async function prepareIface(o: PrepareOptions): Promise<IfacePrepared & { shared: IfaceShared; cleanup(): Promise<void> }> {
   const log = o.log ?? ((s: string) => process.stderr.write(s + '\n'));
   const { iface, mode, queueIds: listed } = parsePortSpec(o.iface, o.mode);
   if (listed && listed.length !== o.queues) {
@@ -86,7 +86,9 @@ export async function prepareIface(o: PrepareOptions): Promise<IfacePrepared & {
   if (mode !== 'packet') {
     let why = pf.xdp.join('; ');
     if (!why) {
-      // a trial socket on queue 0 proves the XDP program attaches and the queue binds
+      // a trial socket on the first queue proves the XDP program attaches and the queue binds. It is
+      // closed at once: kept open while the workers attach, its close detaches libxdp's program
+      // under their sockets (seen on veth). Cost: one more attach, which some NICs pay with a link reset.
       try {
         const trial = new XdpPort(loadNative(), iface, queueIds[0], 1, xdpCfg);
         reason = trial.info.fallbacks ? `AF_XDP ${trial.info.copyMode}/${trial.info.xdpMode} (faster modes failed: ${trial.info.fallbacks})` : `AF_XDP ${trial.info.copyMode}/${trial.info.xdpMode}`;
@@ -110,22 +112,28 @@ export async function prepareIface(o: PrepareOptions): Promise<IfacePrepared & {
   // fanout group ids are per network namespace; pid-derived keeps concurrent runs apart
   const fanoutGroup = ((process.pid * 2654435761) >>> 16) % 0xfffe + 1;
   if (chosen === 'packet' && listed) log(`flexbench: note: AF_PACKET spreads flows by fanout hash; the queue list ${listed.join(',')} is not used`);
-  return { shared: { mode: chosen, iface, queueIds, fanoutGroup, xdp: xdpCfg, packet: pktCfg, reason } };
+  return { shared: { mode: chosen, iface, queueIds, fanoutGroup, xdp: xdpCfg, packet: pktCfg, reason }, cleanup: async () => {} };
 }
 
 export async function openIfacePort(o: PortOpenOptions & { iface: string; shared: unknown }): Promise<Port> {
   const parsed = SharedSchema.safeParse(o.shared);
   // opened without prepareIface (e.g. directly from a test): decide here with the same rules
-  const shared = parsed.success ? parsed.data : (await prepareIface({ iface: o.iface, queues: o.queues, log: () => {} })).shared;
+  let shared: IfaceShared;
+  if (parsed.success) shared = parsed.data;
+  else {
+    const p = await prepareIface({ iface: o.iface, queues: o.queues, log: () => {} });
+    await p.cleanup();
+    shared = p.shared;
+  }
   const native = loadNative();
   if (shared.mode === 'xdp') {
     // the kernel releases a closed socket's queue binding from a workqueue (the trial socket of
-    // prepareIface, a previous run): EBUSY for a few milliseconds is normal
+    // prepareIface, a previous run): EBUSY for a while is normal
     for (let attempt = 0; ; attempt++) {
       try {
         return new XdpPort(native, shared.iface, shared.queueIds[o.queue] ?? o.queue, o.burstSize, shared.xdp);
       } catch (err) {
-        if ((err as { code?: string }).code !== 'E16' || attempt >= 100) throw new FlexbenchError(`--port ${o.iface} queue ${o.queue}: ${(err as Error).message}`, EXIT.environment);
+        if ((err as { code?: string }).code !== 'E16' || attempt >= 300) throw new FlexbenchError(`--port ${o.iface} queue ${o.queue}: ${(err as Error).message}`, EXIT.environment);
         await new Promise((r) => setTimeout(r, 10));
       }
     }

@@ -41,6 +41,7 @@ while (!stop && Date.now() < deadline) {
 const missed = ports.map((p) => p.missed());
 const detail = ports.map((p) => ('stats' in p ? (p as unknown as { stats(): unknown }).stats() : null));
 for (const p of ports) await p.close();
+await prepared.cleanup();
 const flows: Record<string, number> = {};
 for (let f = 0; f < seen.length; f++) if (seen[f]) flows[f] = seen[f];
 process.stdout.write(JSON.stringify({ mode: prepared.shared.mode, reason: prepared.shared.reason, log: lines, rx, tx, missed, detail, misaligned, flows }) + '\n');
