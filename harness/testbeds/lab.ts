@@ -11,7 +11,7 @@ import { shellJoin, type Host, type HostProcess } from '../hosts/host.js';
 import { inventorySchema as labInventorySchema, type Inventory, type NodeInventory } from '../inventory/schema.js';
 import { preflightNode, assertPreflight, formatPreflight, type NodeReport, type PreflightNeeds } from '../inventory/preflight.js';
 import { dpdkLcores } from '../inventory/cores.js';
-import { testpmdArgv, afPacketVdev, pcapReplayVdev, TestpmdStatsParser, type TestpmdSnapshot } from '../tools/testpmd.js';
+import { testpmdArgv, afPacketVdev, pcapReplayVdev, TestpmdStatsParser, TestpmdClock, type TestpmdSnapshot } from '../tools/testpmd.js';
 import { pktgenArgv, PktgenLua, PKTGEN_LUA_PORT, ratePercent } from '../tools/pktgen.js';
 import { expandArgv, readRate, type CommandTarget } from '../tools/command.js';
 import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext } from './testbed.js';
@@ -30,8 +30,9 @@ const STATS_PERIOD_S = 1;
 const STORE_PORT_BASE = 16390;
 
 /**
- * One sample of a counter pair. `at` is on the tool's own clock where it has one (testpmd: block index x
- * --stats-period; nf run: its t=), so SSH delays do not stretch the window; `arr` is when it reached us.
+ * One sample of a counter pair. `at` is on the tool's own clock where it has one (testpmd: TSC time from
+ * its per-block rates, see TestpmdClock; nf run: its t=), so neither SSH delays nor a starved printer
+ * stretch the window; `arr` is when it reached us.
  */
 export interface Sample {
   at: number;
@@ -40,17 +41,40 @@ export interface Sample {
   tx: number;
 }
 
-/** The samples of another tool that arrived closest to two moments (mapping a window across clocks). */
-export function alignedWindow(samples: readonly Sample[], arrA: number, arrB: number): { seconds: number; rx: number; tx: number } | null {
-  if (samples.length < 2) return null;
-  const near = (t: number) => samples.reduce((best, s) => (Math.abs(s.arr - t) < Math.abs(best.arr - t) ? s : best), samples[0]);
-  const a = near(arrA);
-  const b = near(arrB);
-  if (b.at <= a.at) return null;
-  return { seconds: b.at - a.at, rx: b.rx - a.rx, tx: b.tx - a.tx };
+/**
+ * Offset from a tool's clock to the harness clock, from its least delayed sample (as NTP does): lines can
+ * arrive late and in bunches (a starved process, SSH buffering), never early.
+ */
+export function clockOffset(samples: readonly Sample[]): number {
+  let off = Infinity;
+  for (const s of samples) off = Math.min(off, s.arr - s.at);
+  return off;
 }
 
-/** Deltas between the last sample at or before `from` and the first at or after `to`. */
+/** Counters at time t of the samples' own clock, linear between the samples around it; null outside. */
+export function counterAt(samples: readonly Sample[], t: number): { rx: number; tx: number } | null {
+  for (let i = 1; i < samples.length; i++) {
+    const a = samples[i - 1];
+    const b = samples[i];
+    if (t >= a.at - 1e-9 && t <= b.at + 1e-9) {
+      const f = b.at === a.at ? 0 : (t - a.at) / (b.at - a.at);
+      return { rx: a.rx + f * (b.rx - a.rx), tx: a.tx + f * (b.tx - a.tx) };
+    }
+  }
+  return null;
+}
+
+/** Another tool's counters over [from, to] of the harness clock (its samples mapped by clockOffset). */
+export function alignedWindow(samples: readonly Sample[], from: number, to: number): { seconds: number; rx: number; tx: number } | null {
+  if (samples.length < 2 || !(to > from)) return null;
+  const off = clockOffset(samples);
+  const a = counterAt(samples, from - off);
+  const b = counterAt(samples, to - off);
+  if (!a || !b) return null;
+  return { seconds: to - from, rx: b.rx - a.rx, tx: b.tx - a.tx };
+}
+
+/** Deltas between the last sample at or before `from` and the first at or after `to` (one clock). */
 export function windowOf(samples: readonly Sample[], from: number, to: number): { a: Sample; b: Sample; seconds: number; rx: number; tx: number } | null {
   if (samples.length < 2) return null;
   let a = samples[0];
@@ -446,9 +470,11 @@ export class TwoNodeTestbed implements Testbed {
     let nfErr = '';
     if (kind === 'testpmd') {
       nfArgv = this.testpmdNfArgv(t);
+      const clock = new TestpmdClock(STATS_PERIOD_S);
       nfParser = new TestpmdStatsParser((s) => {
+        const at = clock.next(s);
         const p = s.ports.find((x) => x.port === 0);
-        if (p) nfSamples.push({ at: s.index * STATS_PERIOD_S, arr: now(), rx: p.rxPackets, tx: p.txPackets });
+        if (p) nfSamples.push({ at, arr: now(), rx: p.rxPackets, tx: p.txPackets });
         nfReady = true;
       });
     } else if (kind === 'flexbench') nfArgv = this.flexbenchNfArgv(t, storeUrl, this.maxSeconds());
@@ -519,9 +545,11 @@ export class TwoNodeTestbed implements Testbed {
     } else {
       const g = this.testpmdGenArgv(t, rp);
       genArgv = g.argv;
+      const clock = new TestpmdClock(STATS_PERIOD_S);
       const parser = new TestpmdStatsParser((s: TestpmdSnapshot) => {
+        const at = clock.next(s);
         const p = s.ports.find((x) => x.port === g.dataPort);
-        if (p) genSamples.push({ at: s.index * STATS_PERIOD_S, arr: now(), rx: p.rxPackets, tx: p.txPackets });
+        if (p) genSamples.push({ at, arr: now(), rx: p.rxPackets, tx: p.txPackets });
       });
       log.write(`# ${new Date().toISOString()} node1$ ${shellJoin(genArgv)}\n`);
       gen = h1.spawn(lineBuffered(genArgv), {
@@ -578,6 +606,10 @@ export class TwoNodeTestbed implements Testbed {
     const gw = windowOf(genSamples, from, to);
     if (!gw) throw new FlexbenchError('the generator gave fewer than two samples in the measured window', EXIT.trialsFailed);
     const returnedPps = gw.rx / gw.seconds;
+    // the generator's window on the harness clock, to read the NF's counters over the same interval
+    const genOff = clockOffset(genSamples);
+    const genFrom = gw.a.at + genOff;
+    const genTo = gw.b.at + genOff;
     const sentPps = gw.tx / gw.seconds;
 
     // NF-side counters over the same window, where the NF reports them
@@ -587,7 +619,7 @@ export class TwoNodeTestbed implements Testbed {
     let perCore = [{ core: 0, rx_packets: 0, tx_packets: 0 }];
     if (kind === 'testpmd') {
       nfParser?.end();
-      const w = alignedWindow(nfSamples, gw.a.arr, gw.b.arr);
+      const w = alignedWindow(nfSamples, genFrom, genTo);
       if (w) {
         nfRx = w.rx / w.seconds;
         nfTx = w.tx / w.seconds;
@@ -599,7 +631,7 @@ export class TwoNodeTestbed implements Testbed {
       try {
         const j = JSON.parse(last) as { rx_packets: number; tx_packets: number; per_core?: { core: number; rx_packets: number; tx_packets: number }[] };
         nfFinal = j;
-        const w = alignedWindow(nfSamples, gw.a.arr, gw.b.arr);
+        const w = alignedWindow(nfSamples, genFrom, genTo);
         if (w) {
           nfRx = w.rx / w.seconds;
           // the rate lines carry rx totals; tx follows the final tx/rx ratio

@@ -256,3 +256,40 @@ export function pcapReplayVdev(index: number, pcapPath: string): string {
   if (/[,\s]/.test(pcapPath)) throw new FlexbenchError(`pcap path "${pcapPath}" may not contain commas or spaces (DPDK devargs)`, EXIT.usage);
   return `net_pcap${index},rx_pcap=${pcapPath},infinite_rx=1`;
 }
+
+/**
+ * testpmd's own clock for its statistics blocks. A block is printed "every --stats-period seconds" only
+ * as far as its main lcore gets to run; on a busy machine blocks stretch. The "since last show" rates are
+ * computed from TSC cycles, so the true interval between two blocks is Δpackets / pps of any port that
+ * moved; only when nothing moved does the nominal period stand in.
+ */
+export class TestpmdClock {
+  private prev: TestpmdSnapshot | null = null;
+  private t = 0;
+  constructor(private readonly periodS = 1) {}
+
+  /** seconds since the first block, for this block */
+  next(s: TestpmdSnapshot): number {
+    const p = this.prev;
+    this.prev = s;
+    if (!p) return (this.t = 0);
+    let dt = NaN;
+    for (const q of s.ports) {
+      const o = p.ports.find((x) => x.port === q.port);
+      if (!o) continue;
+      const drx = q.rxPackets - o.rxPackets;
+      const dtx = q.txPackets - o.txPackets;
+      // needs enough packets for the integer pps to carry the interval precisely
+      if (q.rxPps > 0 && drx > 1000) {
+        dt = drx / q.rxPps;
+        break;
+      }
+      if (q.txPps > 0 && dtx > 1000) {
+        dt = dtx / q.txPps;
+        break;
+      }
+    }
+    this.t += Number.isFinite(dt) && dt > 0 ? dt : this.periodS;
+    return this.t;
+  }
+}

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { specSchema } from '../../../harness/spec/schema.js';
 import { inventorySchema } from '../../../harness/inventory/schema.js';
-import { TwoNodeTestbed, generatorFlags, windowOf, alignedWindow } from '../../../harness/testbeds/lab.js';
+import { TwoNodeTestbed, generatorFlags, windowOf, alignedWindow, clockOffset, counterAt } from '../../../harness/testbeds/lab.js';
 import { createEmulation, leftovers } from '../../../harness/netns/emulation.js';
 import type { PlanTrial } from '../../../harness/results/format.js';
 
@@ -67,9 +67,14 @@ test('windows on the tools own clocks; generator flags', () => {
   const s = [0, 1, 2, 3, 4].map((k) => ({ at: k, arr: 100 + k * 1.3, rx: k * 10, tx: k * 20 }));
   assert.deepEqual(windowOf(s, 1, 3), { a: s[1], b: s[3], seconds: 2, rx: 20, tx: 40 });
   assert.equal(windowOf(s.slice(0, 1), 0, 1), null);
-  const nf = [0, 1, 2, 3].map((k) => ({ at: k * 1.0, arr: 101.2 + k, rx: k * 7, tx: k * 7 }));
-  // s[1] arrived at 101.3 -> nf sample 0 (101.2); s[3] at 103.9 -> nf sample 3 (104.2)
-  assert.deepEqual(alignedWindow(nf, s[1].arr, s[3].arr), { seconds: 3, rx: 21, tx: 21 });
+  // an NF whose lines arrive late and bunched: only the least delayed one (k=1, 0.2 s late) tells the clock
+  const nf = [0, 1, 2, 3, 4, 5].map((k) => ({ at: k, arr: 50 + k + (k === 1 ? 0.2 : 0.9 + (k % 2) * 0.5), rx: k * 100, tx: k * 90 }));
+  assert.equal(clockOffset(nf), 50.2);
+  // harness window [51.7, 53.7] = NF clock [1.5, 3.5]: 200 packets in 2 s, whatever the bunching
+  assert.deepEqual(alignedWindow(nf, 51.7, 53.7), { seconds: 2, rx: 200, tx: 180 });
+  assert.deepEqual(counterAt(nf, 2.25), { rx: 225, tx: 202.5 });
+  assert.equal(counterAt(nf, 9), null);
+  assert.equal(alignedWindow(nf, 40, 41), null);
   assert.deepEqual(generatorFlags(9e6, 10e6, 0.05), ['generator_shortfall: sent 9000000 pps of 10000000 asked (90.0%)']);
   assert.deepEqual(generatorFlags(9.6e6, 10e6, 0.05), []);
   assert.deepEqual(generatorFlags(0, null, 0.05), ['generator_sent_nothing']);

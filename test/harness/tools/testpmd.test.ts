@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseTestpmdOutput, TestpmdStatsParser, steadyRate, rateBetween, testpmdArgv, afPacketVdev, pcapReplayVdev } from '../../../harness/tools/testpmd.js';
+import { parseTestpmdOutput, TestpmdStatsParser, TestpmdClock, steadyRate, rateBetween, testpmdArgv, afPacketVdev, pcapReplayVdev } from '../../../harness/tools/testpmd.js';
 
 // dist/test/harness/tools -> the source tree's fixtures
 const fixtures = new URL('../../../../test/fixtures/testpmd/', import.meta.url).pathname;
@@ -104,4 +104,19 @@ test('testpmd as generator: pcap port 0 feeds the data port 1; returned packets 
   assert.equal(f.ports[0].txPackets, f.ports[1].rxPackets);
   assert.equal(f.ports[1].txPackets, f.ports[0].rxPackets);
   assert.equal(f.accumulated!.rxPackets, f.ports[0].rxPackets + f.ports[1].rxPackets);
+});
+
+test('TestpmdClock: block times from the TSC-based rates, not from the nominal period', () => {
+  // captured on a loaded machine: --stats-period 1, yet blocks came ~2 s apart
+  const { snapshots } = parseTestpmdOutput(captured);
+  const c = new TestpmdClock(1);
+  const t = snapshots.map((s) => c.next(s));
+  assert.equal(t[0], 0);
+  const p = (i: number) => snapshots[i].ports[0];
+  assert.equal(t[1], (p(1).rxPackets - p(0).rxPackets) / p(1).rxPps);
+  assert.ok(t[1] > 1.5, `the second block came ${t[1]} s after the first`);
+  // a block where nothing moved falls back to the period
+  const idle = new TestpmdClock(1);
+  idle.next({ index: 0, ports: [{ ...p(0), rxPackets: 5, rxPps: 0, txPackets: 0, txPps: 0 }] });
+  assert.equal(idle.next({ index: 1, ports: [{ ...p(0), rxPackets: 5, rxPps: 0, txPackets: 0, txPps: 0 }] }), 1);
 });
