@@ -81,6 +81,11 @@ matrix:
       assert.ok(x.generator.rx_packets > 0, 'packets came back to node1');
       assert.equal(x.generator.rx_packets, trials.find((t) => t.trial_id === x.trial_id)!.tx_packets);
       assert.ok(x.nf.final !== null, 'the NF reported its totals');
+      // nothing comes back that the generator did not send, and the NF's own counters tell the same story
+      // as node1's over the same window (both on their tools' clocks)
+      assert.ok(x.generator.rx_packets <= x.generator.tx_packets, `returned ${x.generator.rx_packets} > sent ${x.generator.tx_packets}`);
+      const ratio = x.nf.tx_pps / x.generator.rx_pps;
+      assert.ok(ratio > 0.8 && ratio < 1.25, `${x.trial_id}: NF tx ${x.nf.tx_pps} pps vs returned ${x.generator.rx_pps} pps`);
       assert.deepEqual(x.flags, []);
     }
     const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
