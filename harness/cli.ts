@@ -7,9 +7,13 @@ const commandModules = [
   'run', 'validate', 'plot', 'pcap', 'nf', 'store', 'compare', 'baseline',
 ] as const;
 
-async function loadCommands(): Promise<CommandModule[]> {
+// Only the command being run is loaded: startup stays fast, and a broken module elsewhere cannot
+// take down `flexbench nf run` on a node. Help and unknown commands load them all.
+async function loadCommands(argv: string[]): Promise<CommandModule[]> {
+  const first = argv[0];
+  const names = (commandModules as readonly string[]).includes(first ?? '') ? [first as string] : commandModules;
   const mods: CommandModule[] = [];
-  for (const name of commandModules) {
+  for (const name of names) {
     const mod = (await import(`./commands/${name}.js`)) as { command: CommandModule };
     mods.push(mod.command);
   }
@@ -17,7 +21,7 @@ async function loadCommands(): Promise<CommandModule[]> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const commands = await loadCommands();
+  const commands = await loadCommands(argv);
   let y = yargs(argv)
     .scriptName('flexbench')
     .usage('$0 <command> [options]\n\nReproduce and regression-test the FlexState evaluation.')
