@@ -106,3 +106,32 @@ test('host down / nothing listening: clear errors within the timeout', { skip },
     /cannot reach node1 .*connection refused \(is sshd running/,
   );
 });
+
+test('agent authentication when no key is given', { skip }, async () => {
+  const sock = join(em.runDir, 'agent.sock');
+  const local = new LocalHost();
+  const agent = local.spawn(['ssh-agent', '-D', '-a', sock]);
+  const before = process.env.SSH_AUTH_SOCK;
+  try {
+    for (let i = 0; i < 50 && (await local.exec(['test', '-S', sock], { allowFailure: true })).code !== 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await local.exec(['ssh-add', em.keyPath], { env: { SSH_AUTH_SOCK: sock } });
+    process.env.SSH_AUTH_SOCK = sock;
+    const viaAgent = await SshHost.connect({ host: em.node1.sshAddress, knownHosts: [em.knownHostsPath] }, 'node1');
+    assert.equal((await viaAgent.exec(['echo', 'agent'])).stdout, 'agent\n');
+    await viaAgent.close();
+  } finally {
+    if (before === undefined) delete process.env.SSH_AUTH_SOCK;
+    else process.env.SSH_AUTH_SOCK = before;
+    await agent.kill();
+  }
+  delete process.env.SSH_AUTH_SOCK;
+  await assert.rejects(SshHost.connect({ host: em.node1.sshAddress, knownHosts: [em.knownHostsPath] }, 'node1'), /no SSH key given for node1 and no agent/);
+  if (before !== undefined) process.env.SSH_AUTH_SOCK = before;
+});
+
+test('a remote command that outlives its timeout is killed', { skip }, async () => {
+  const t0 = Date.now();
+  const r = await h.exec(['sleep', '30'], { timeoutMs: 500, allowFailure: true });
+  assert.equal(r.signal, 'SIGTERM');
+  assert.ok(Date.now() - t0 < 10_000);
+});
