@@ -127,3 +127,54 @@ test('lab run over SSH from an inventory file, NF as a command target, nothing l
   }
   assert.deepEqual(await leftovers(em.id), []);
 });
+
+test('lab run with Pktgen on node1 (a DOUBLE: Pktgen cannot run here) through its Lua socket over SSH; shortfall flagged', { skip: process.getuid?.() === 0 ? false : 'needs root (the emulated nodes stand in for lab machines)', timeout: 300_000 }, async () => {
+  const em = await createEmulation({ suffix: 'pg', slot: 22 });
+  const dir = mkdtempSync(join(tmpdir(), 'fbn-pg-'));
+  try {
+    const node = (n: typeof em.node1, extra: Record<string, unknown>) => ({
+      ssh: { host: n.sshAddress, user: 'root', key: em.keyPath, known_hosts: [em.knownHostsPath] },
+      data_ports: [{ iface: n.dataIface }],
+      store_port: { iface: n.storeIface, address: n.storeAddress },
+      dpdk: { hugepages: false, memory_mb: 512, total_num_mbufs: 16384 },
+      ...extra,
+    });
+    const double = join(root, 'test/fixtures/pktgen/pktgen-double.mjs');
+    const log = join(dir, 'chunks.lua');
+    const inv = {
+      generator: 'pktgen',
+      nodes: {
+        // Pktgen wants a main lcore and one each for rx and tx: three entries, whatever this machine has
+        node1: node(em.node1, { tools: { pktgen: double }, cores: [0, 1, 1], dpdk: { hugepages: false, memory_mb: 512, eal_args: ['--double-log', log] } }),
+        node2: node(em.node2, {}),
+      },
+    };
+    writeFileSync(join(dir, 'lab.yaml'), JSON.stringify({ inventory: inv }));
+    // 12 Mpps asked; the recorded counters advance 9.5 Mpps: the generator fell short
+    writeFileSync(join(dir, 'spec.yaml'), `name: lab-pg\ntestbed: lab\ninventory: { file: ${join(dir, 'lab.yaml')} }\ntraffic: { flows: 100, files: 1, duration_s: 2, warmup_s: 1, rate: 12000000 }\nmatrix: { nfs: [testpmd], cores: [1] }\n`);
+    const r = spawnSync(process.execPath, [join(root, 'bin/flexbench.js'), 'run', join(dir, 'spec.yaml'), '--out', join(dir, 'res'), '--no-plots'], { cwd: root, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const [t] = readFileSync(join(dir, 'res', 'trials.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(t.status, 'ok', t.reason);
+    assert.match(t.commands[1], /^node1\$ .*pktgen-double\.mjs .* -- -T -P -G -m .* -s 0:\/tmp\/flexbench-lab-/);
+    // returned-to-node1 rate from counter deltas over the window: the recorded 9.4 Mpps
+    assert.ok(Math.abs(t.tx_pps - 9.4e6) / 9.4e6 < 0.15, `returned ${t.tx_pps}`);
+    const side = JSON.parse(readFileSync(join(dir, 'res', 'two-nodes', '0000.json'), 'utf8'));
+    assert.equal(side.generator.tool, 'pktgen');
+    assert.equal(side.generator.asked_pps, 12e6);
+    assert.equal(side.flags.length, 1);
+    assert.match(side.flags[0], /^generator_shortfall: sent \d+ pps of 12000000 asked/);
+    // the socket conversation: pcap on and rate before start, statistics polled, stop at the end
+    const chunks = readFileSync(log, 'utf8');
+    const at = (re: RegExp) => chunks.search(re);
+    assert.ok(at(/pktgen\.pcap\("0", "on"\)/) >= 0 && at(/pktgen\.pcap/) < at(/pktgen\.start/));
+    assert.match(chunks, /pktgen\.set\("0", "rate", 80\.64/);
+    assert.ok((chunks.match(/pktgen\.portStats/g) ?? []).length >= 3);
+    assert.ok(at(/pktgen\.stop/) > at(/pktgen\.start/));
+    assert.equal(spawnSync('ip', ['netns', 'pids', em.node1.ns], { encoding: 'utf8' }).stdout.trim().split('\n').length, 1, 'only sshd is left in node1');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await em.destroy();
+  }
+  assert.deepEqual(await leftovers(em.id), []);
+});
