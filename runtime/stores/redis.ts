@@ -22,10 +22,16 @@ export interface RunningRedis extends RunningStore {
   kill(): Promise<void>;
 }
 
+/** signal a server's process group (detached servers lead one), else the process itself */
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try { process.kill(-pid, sig); } catch { try { process.kill(pid, sig); } catch { /* gone */ } }
+}
+
+// Anything this process started (not detached) dies with it: on exit, with our process group
+// (Ctrl-C, job kill), and through the kernel's parent-death signal if we are killed outright.
 const live = new Set<RunningRedis>();
-// Anything this process started (not detached) dies with it, even when a test fails.
 process.once('exit', () => {
-  for (const s of live) try { process.kill(-s.pid, 'SIGKILL'); } catch { /* gone */ }
+  for (const s of live) signal(s.pid, 'SIGKILL');
 });
 
 function which(bin: string): string {
@@ -33,6 +39,10 @@ function which(bin: string): string {
   const p = r.stdout.trim();
   if (!p) throw new FlexbenchError(`${bin} not found: install Debian's redis-server package (apt-get install redis-server), see scripts/setup.sh`, EXIT.environment);
   return p;
+}
+
+function whichOptional(bin: string): string {
+  return spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' }).stdout.trim();
 }
 
 /** PING over a raw socket until PONG. */
@@ -66,8 +76,9 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
 
 /** Stop a server by pid (its process group), e.g. one started detached by another process. */
 export async function stopPid(pid: number): Promise<void> {
-  try { process.kill(-pid, 'SIGTERM'); } catch { try { process.kill(pid, 'SIGTERM'); } catch { return; } }
-  if (!(await waitGone(pid, 3000))) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+  if (!alive(pid)) return;
+  signal(pid, 'SIGTERM');
+  if (!(await waitGone(pid, 3000))) signal(pid, 'SIGKILL');
   await waitGone(pid, 2000);
 }
 
@@ -87,7 +98,11 @@ export async function startRedis(opts: StartOptions = {}): Promise<RunningRedis>
   ];
   if (extra.persist) args.push('--appendfsync', 'always');
   if (extra.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000');
-  const child = spawn(bin, args, { detached: true, stdio: 'ignore' });
+  // detached: own session, survives us; attached: our process group + parent-death signal
+  const setpriv = opts.detached ? '' : whichOptional('setpriv');
+  const child = setpriv
+    ? spawn(setpriv, ['--pdeathsig', 'KILL', '--', bin, ...args], { stdio: 'ignore' })
+    : spawn(bin, args, { detached: !!opts.detached, stdio: 'ignore' });
   const pid = child.pid!;
   let exited = false;
   const reaped = new Promise<void>((r) => child.once('exit', () => { exited = true; r(); }));
@@ -106,7 +121,7 @@ export async function startRedis(opts: StartOptions = {}): Promise<RunningRedis>
   const s: RunningRedis = {
     url, pid, port, dataDir: dir,
     async kill() {
-      try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+      signal(pid, 'SIGKILL');
       await waitGone(pid, 2000);
       await Promise.race([reaped, sleep(2000)]);
     },
