@@ -1,6 +1,6 @@
 // Two emulated nodes in network namespaces, each with its own sshd, joined by two veth pairs
 // (port1: data, port2: store traffic) and reached from the root namespace over a management veth.
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile, mkdir, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
@@ -84,7 +84,32 @@ export async function sweepStale(prefix = NETNS_PREFIX, only?: string): Promise<
       removed.push(`link ${name}`);
     }
   }
+  // run dirs (keys, sshd logs) of earlier emulations with these names; a running one would have been swept above
+  for (const d of await readdir(tmpdir()).catch(() => [] as string[])) {
+    const mine = only ? d.startsWith(`${only}-run-`) : new RegExp(`^${prefix}[a-z0-9]*-run-`).test(d);
+    if (mine) {
+      await rm(join(tmpdir(), d), { recursive: true, force: true });
+      removed.push(`dir ${d}`);
+    }
+  }
+  // what a killed two-node run left on the (shared) filesystem: /tmp/flexbench-netns-<pid>-… of dead pids
+  for (const d of await readdir(tmpdir()).catch(() => [] as string[])) {
+    const m = /^flexbench-netns-(\d+)-/.exec(d);
+    if (m && !pidAlive(Number(m[1]))) {
+      await rm(join(tmpdir(), d), { recursive: true, force: true });
+      removed.push(`dir ${d}`);
+    }
+  }
   return removed;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** What an emulation with this id would leave behind if teardown failed (for tests and the sweep). */
@@ -93,6 +118,7 @@ export async function leftovers(id: string): Promise<string[]> {
   for (const ns of await listNetns()) if (ns.startsWith(id + '-')) out.push(`netns ${ns}`);
   const links = await shOk(['ip', '-o', 'link', 'show']);
   for (const m of links.stdout.matchAll(/^\d+:\s+([^:@\s]+)/gm)) if (m[1].startsWith(id + '-')) out.push(`link ${m[1]}`);
+  for (const d of await readdir(tmpdir()).catch(() => [] as string[])) if (d.startsWith(`${id}-run-`)) out.push(`dir ${d}`);
   const ps = await shOk(['pgrep', '-f', `${tmpdir()}/${id}-run-`]);
   for (const p of ps.stdout.split(/\s+/).filter(Boolean)) out.push(`process ${p}`);
   return out;
