@@ -10,6 +10,8 @@ const TP_STATUS_SEND_REQUEST = 1; // TX frame: queued for the kernel
 const TP_STATUS_SENDING = 2;
 const TP_STATUS_WRONG_FORMAT = 4;
 const SPINS_BEFORE_SLEEP = 64;
+/** queued TX frames that trigger a send(): one syscall per two full bursts; rx() flushes when idle */
+const KICK_BATCH = 64;
 // tpacket_block_desc / tpacket_hdr_v1 and tpacket3_hdr field offsets (linux/if_packet.h)
 const BLK_STATUS = 8;
 const BLK_NUM_PKTS = 12;
@@ -43,6 +45,7 @@ export class PacketPort implements Port {
   /** blocks fully handed out, released at the next rx() once their burst has been sent */
   private finished = 0;
   private txIdx = 0;
+  private unkicked = 0;
   private idle = 0;
   private dropsSoFar = 0;
   private closed = false;
@@ -108,6 +111,7 @@ export class PacketPort implements Port {
       this.next = h + u32[(h + H_NEXT) >> 2];
     }
     b.count = n;
+    if (n === 0 && this.unkicked > 0) this.kick();
     if (n === 0 && ++this.idle >= SPINS_BEFORE_SLEEP) {
       this.idle = 0;
       this.native.packetPoll(this.info.handle, 1);
@@ -139,8 +143,14 @@ export class PacketPort implements Port {
       this.txIdx = idx + 1 === txFrameCount ? 0 : idx + 1;
       sent++;
     }
-    if (sent > 0) this.native.packetKick(this.info.handle);
+    this.unkicked += sent;
+    if (this.unkicked >= KICK_BATCH) this.kick();
     return sent;
+  }
+
+  private kick(): void {
+    this.unkicked = 0;
+    this.native.packetKick(this.info.handle);
   }
 
   /** Packets retired to user space and not yet handed out by rx(). */
@@ -167,6 +177,7 @@ export class PacketPort implements Port {
 
   close(): void {
     if (this.closed) return;
+    if (this.unkicked > 0) this.kick();
     this.dropsSoFar += this.native.packetStats(this.info.handle).drops;
     this.leftAtClose = this.pending();
     this.closed = true;
