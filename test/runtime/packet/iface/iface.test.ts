@@ -3,6 +3,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { createVethPair, ensureBpffs, netnsUnavailable, type VethPair } from './netns.js';
 import { flowFrames } from './frames.js';
 import { runTrial, type CapturedFrame } from './scenario.js';
@@ -109,6 +110,16 @@ describe('interface port on a veth pair between two namespaces', { skip: skip ? 
     assert.deepEqual(Object.keys(r.flows).sort(), onQ1);
     assert.equal(r.rx[0] + r.missed[0], onQ1.length * PER_FLOW);
     assert.match(r.log.join('\n'), /2 RX queues but only 1 core/);
+  });
+
+  test('xdp: refuses with exit code 5 and names the fix: no bpffs, too few queues for the cores', () => {
+    const inNs = ['nsenter', `--net=/run/netns/${pair.nfNs}`];
+    const noBpffs = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'umount /sys/fs/bpf 2>/dev/null; exec "$0" "$@"', ...inNs, process.execPath, cli, 'nf', 'run', '--nf', 'macswap', '--port', `xdp:${pair.nfIf}`, '--duration', '1'], { encoding: 'utf8' });
+    assert.equal(noBpffs.status, 5, noBpffs.stderr);
+    assert.match(noBpffs.stderr, /AF_XDP unavailable: libxdp needs a BPF filesystem at \/sys\/fs\/bpf: `mount -t bpf bpf \/sys\/fs\/bpf`/);
+    const tooFew = spawnSync(inNs[0], [...inNs.slice(1), process.execPath, cli, 'nf', 'run', '--nf', 'macswap', '--port', `xdp:${pair.nfIf}`, '--cores', '3', '--duration', '1'], { encoding: 'utf8' });
+    assert.equal(tooFew.status, 5, tooFew.stderr);
+    assert.match(tooFew.stderr, new RegExp(`${pair.nfIf} has 2 RX queue\\(s\\) but queue 2 is wanted: .ethtool -L ${pair.nfIf} combined 3. \\(a veth: create it with numrxqueues 3 numtxqueues 3\\)`));
   });
 
   test('auto: without bpffs AF_XDP cannot load, the port falls back to AF_PACKET and says why', async () => {
