@@ -110,7 +110,7 @@ export async function prepareIface(o: PrepareOptions): Promise<IfacePrepared & {
   for (const w of pf.warnings) log(`flexbench: warning: ${w}`);
   log(`flexbench: port ${iface}: ${reason}`);
   // fanout group ids are per network namespace; pid-derived keeps concurrent runs apart
-  const fanoutGroup = ((process.pid * 2654435761) >>> 16) % 0xfffe + 1;
+  const fanoutGroup = ((Math.imul(process.pid, 0x9e3779b1) >>> 16) % 0xfffe) + 1;
   if (chosen === 'packet' && listed) log(`flexbench: note: AF_PACKET spreads flows by fanout hash; the queue list ${listed.join(',')} is not used`);
   return { shared: { mode: chosen, iface, queueIds, fanoutGroup, xdp: xdpCfg, packet: pktCfg, reason }, cleanup: async () => {} };
 }
