@@ -448,6 +448,13 @@ export class TwoNodeTestbed implements Testbed {
       req.signal.removeEventListener('abort', onAbort);
       // whatever still runs (failure, interrupt) dies with its process group
       await Promise.all(started.map((p) => p.kill(KILL_GRACE_MS).catch(() => undefined)));
+      // DPDK leaves its runtime dir (config, sockets) behind on exit: one per trial would pile up
+      const i = req.trial.index;
+      const dirs = (n: string, pre: string[]) => pre.map((p) => `/var/run/dpdk/fb${this.kind}${p}-${process.pid}-${i}`);
+      await Promise.all([
+        this.hosts.node1?.exec(['rm', '-rf', ...dirs('node1', ['n1', 'pg'])], { allowFailure: true }).catch(() => undefined),
+        this.hosts.node2?.exec(['rm', '-rf', ...dirs('node2', ['n2'])], { allowFailure: true }).catch(() => undefined),
+      ]);
       log.end();
     }
   }

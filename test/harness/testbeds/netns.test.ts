@@ -93,6 +93,9 @@ matrix:
     assert.match(run.provenance.fingerprint.dpdk_version, /DPDK/);
     assert.deepEqual(await leftovers('fbne2e'), []);
     assert.equal(await strayProcesses(), '');
+    // nor DPDK runtime dirs of its testpmd processes
+    const dpdkDirs = new LocalHost().exec(['sh', '-c', 'ls /var/run/dpdk 2>/dev/null | grep "^fbnetnsn[12]-" || true']);
+    assert.equal((await dpdkDirs).stdout.trim(), '');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
