@@ -20,6 +20,8 @@ type Row = cassandra.types.Row;
 const long = (n: number) => Long.fromNumber(n);
 const num = (v: unknown): number => (v == null ? 0 : v instanceof Long ? v.toNumber() : Number(v));
 
+const DEBUG = !!process.env.FLEXBENCH_CASSANDRA_DEBUG;
+
 interface Stmt { query: string; params: unknown[] }
 
 /** One single-partition piece of a flush: applied as one batch (one mutation), then marked done. */
@@ -312,6 +314,7 @@ class CassandraConnection implements StoreConnection {
             // The last attempt may have applied: the marker says whether it did.
             cost.roundTrips++;
             const m = await this.marker(s, unit.marker.query === s.st.counterGet ? TABLES.counter : TABLES.counterMap, unit.marker.key1, true);
+            if (DEBUG) console.error(`cassandra driver: flush ${plan.seq} ${unit.marker.key1}: outcome unknown, marker ${m}`);
             if (m >= plan.seq) { unit.done = true; unit.unknown = false; continue; }
             // Not applied: the marker's increment must still lead to plan.seq from what the store holds now.
             const last = unit.stmts[unit.stmts.length - 1]!;
@@ -326,6 +329,7 @@ class CassandraConnection implements StoreConnection {
           unit.done = true;
           if (unit.marker) s.markers.set(`${unit.marker.query === s.st.counterGet ? TABLES.counter : TABLES.counterMap}/${unit.marker.key1}`, plan.seq);
         } catch (err) {
+          if (DEBUG) console.error(`cassandra driver: flush ${plan.seq} unit ${unit.marker?.key1 ?? '-'} failed: ${(err as Error).message}`);
           if (unit.counter) unit.unknown = true;
           error ??= err;
         }
