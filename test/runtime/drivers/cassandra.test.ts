@@ -9,6 +9,22 @@ import { driver } from '../../../runtime/drivers/cassandra/index.js';
 import { driver as hashmap } from '../../../runtime/drivers/hashmap/index.js';
 import type { Change, Partition, Query, Snapshot, StoreConnection } from '../../../runtime/drivers/driver.js';
 import { FlexbenchError, EXIT } from '../../../harness/exit-codes.js';
+import { contractSuite } from '../contract.js';
+
+// One Cassandra node for the whole file (start-up takes ~10 s on 2 cores), shared by the suites
+// below and stopped by the file-level after hook, once every suite is done.
+let shared: Promise<RunningCassandra> | null = null;
+const acquire = (): Promise<RunningCassandra> => (shared ??= server.start());
+const release = async (): Promise<void> => {};
+after(async () => {
+  const n = await shared?.catch(() => null);
+  await n?.stop();
+});
+
+contractSuite('cassandra', async () => {
+  const n = await acquire();
+  return { url: n.url, cleanup: release };
+});
 
 // Sorted, order-free view of a snapshot (Cassandra returns rows in token/clustering order).
 function canon(s: Snapshot): unknown {
@@ -59,13 +75,13 @@ describe('cassandra driver on a real Cassandra', () => {
   let ref: StoreConnection;
 
   before(async () => {
-    node = await server.start();
+    node = await acquire();
     conn = await driver.connect(`${node.url}?consistency=ONE`, {});
     ref = await hashmap.connect(`hashmap:h4-cassandra-ref-${process.pid}`, {});
   });
   after(async () => {
     await conn?.close().catch(() => {});
-    await node?.stop();
+    await release();
   });
 
   it('applies random flushes exactly like the hashmap reference (layout, folding, timestamps)', async () => {
