@@ -103,6 +103,11 @@ export const server: CassandraServer = {
   async reset(url: string) {
     await dropProjectKeyspaces(url);
   },
+  async stopDetached(rec) {
+    // Our own record knows the node directory and storage port; fall back to what the CLI recorded.
+    const mine = recordedNodes().find((n) => n.port === rec.port && n.pid === rec.pid);
+    await stopNode(mine ?? { url: rec.url, pid: rec.pid, host: '127.0.0.1', port: rec.port, storagePort: 0, nodeDir: rec.dataDir, version: '', startSeconds: 0, fetchSeconds: 0 });
+  },
   async stopRecorded() {
     const nodes = recordedNodes();
     for (const n of nodes) await stopNode(n);
