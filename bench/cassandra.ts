@@ -1,0 +1,89 @@
+// Cassandra beside hashmap and Redis: what one flush of 50,000 dirty countermap entries costs, and
+// async NAT and LB rates through `flexbench nf run`. Starts and stops its own Cassandra and Redis.
+// Measures and prints; asserts nothing.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openState, type StateConfigInput } from '../runtime/state/api.js';
+import { server as cassandraServer } from '../runtime/stores/cassandra.js';
+import { startRedis } from '../runtime/stores/redis.js';
+import { generatePcaps } from '../runtime/packet/generate.js';
+
+const CLI = new URL('../../bin/flexbench.js', import.meta.url).pathname;
+const SECONDS = Number(process.env.FLEXBENCH_BENCH_SECONDS ?? 5);
+const FLOWS = 50_000;
+
+async function flushCost(store: string, cfg: Partial<StateConfigInput>) {
+  const ctx = await openState({ nf: 'bench', instance: `flush${process.pid}`, store, mode: 'async', flushMs: 60_000, ...cfg } as StateConfigInput, 0);
+  try {
+    const m = ctx.counterMap('flows');
+    const slots = new Int32Array(FLOWS);
+    for (let i = 0; i < FLOWS; i++) slots[i] = m.slot(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:${1024 + (i % 50000)}`);
+    await ctx.flush();
+    for (let i = 0; i < FLOWS; i++) m.addToSlotNoWait(slots[i]!, 1 + (i % 7));
+    const t = performance.now();
+    await ctx.flush();
+    const ms = performance.now() - t;
+    const last = ((await ctx.stats()).last ?? { entries: 0, bytes: 0, roundTrips: 0 }) as { entries: number; bytes: number; roundTrips: number; statements?: number };
+    return { ms, ...last };
+  } finally {
+    await ctx.close();
+  }
+}
+
+function nfRun(pcap: string, nf: string, extra: string[]): Promise<Record<string, any>> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [CLI, 'nf', 'run', '--nf', nf, '--cores', '1', '--input', pcap, '--duration', String(SECONDS), '--json', '--progress', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    const hard = setTimeout(() => p.kill('SIGKILL'), SECONDS * 1000 + 120_000);
+    p.on('error', reject);
+    p.on('close', (code) => {
+      clearTimeout(hard);
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !last.startsWith('{')) reject(new Error(`nf run ${nf} ${extra.join(' ')} failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`));
+      else resolve(JSON.parse(last));
+    });
+  });
+}
+
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'cassandra-bench-'));
+  const t0 = performance.now();
+  const cas = await cassandraServer.start();
+  console.log(`cassandra ${cas.node.version} on ${cas.url}: ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (fetch ${cas.node.fetchSeconds.toFixed(1)} s, JVM to CQL ${cas.node.startSeconds.toFixed(1)} s)`);
+  const redis = await startRedis();
+  try {
+    console.log(`\nflush of ${FLOWS} dirty countermap entries (one flush, async/thread, timed from the packet side)`);
+    console.log(`${'store'.padEnd(11)}${'ms'.padStart(9)}${'entries'.padStart(9)}${'round trips'.padStart(13)}${'statements'.padStart(12)}${'bytes'.padStart(12)}`);
+    for (const [name, url] of [['hashmap', `hashmap:cflush${process.pid}`], ['redis', redis.url], ['cassandra', cas.url]] as const) {
+      try {
+        const f = await flushCost(url, { flusher: 'thread' });
+        console.log(`${name.padEnd(11)}${f.ms.toFixed(1).padStart(9)}${String(f.entries).padStart(9)}${String(f.roundTrips).padStart(13)}${(f.statements === undefined ? '-' : String(f.statements)).padStart(12)}${String(f.bytes).padStart(12)}`);
+      } catch (err) {
+        console.log(`${name.padEnd(11)} failed: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
+    const [pcap] = generatePcaps({ out: dir, flows: FLOWS, files: 1, seed: 1 });
+    console.log(`\nasync NAT and LB, 1 core, ${SECONDS} s each, pcap of ${FLOWS} flows x 64 B, flush every 1 ms`);
+    const rate: Record<string, number> = {};
+    for (const nf of ['nat', 'lb']) {
+      for (const [name, url] of [['hashmap', 'hashmap:'], ['redis', redis.url], ['cassandra', cas.url]] as const) {
+        try {
+          const r = await nfRun(pcap!, nf, ['--store', url, '--mode', 'async', '--nf-id', `bench-${nf}`, '--instance', `c${Date.now()}`]);
+          rate[`${nf} ${name}`] = r.rx_mpps;
+          console.log(`${`${nf} ${name}`.padEnd(16)}${r.rx_mpps.toFixed(3).padStart(8)} Mpps${rate[`${nf} hashmap`] ? `  ${(r.rx_mpps / rate[`${nf} hashmap`]!).toFixed(2)}x hashmap` : ''}`);
+        } catch (err) {
+          console.log(`${`${nf} ${name}`.padEnd(16)} failed: ${(err as Error).message.split('\n')[0]}`);
+        }
+      }
+    }
+  } finally {
+    await redis.stop();
+    await cas.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
