@@ -493,8 +493,14 @@ class CassandraConnection implements StoreConnection {
 
   async close(): Promise<void> {
     await this.client.shutdown();
+    // cassandra-driver 4.10 can leave a host's pool timers running after shutdown when the node was
+    // restarted while connected (seen in the kill test: the process never exited); close every host it ever had.
+    for (const h of seenHosts.get(this.client) ?? []) await h.shutdown(false).catch(() => {});
   }
 }
+
+interface HostLike { shutdown(waitForPending: boolean): Promise<void> }
+const seenHosts = new WeakMap<cassandra.Client, Set<HostLike>>();
 
 export const driver: StoreDriver = {
   label: 'cassandra',
@@ -508,13 +514,19 @@ export const driver: StoreDriver = {
       socketOptions: { connectTimeout: Math.min(5000, u.timeoutMs), readTimeout: 12_000 },
       // Come back quickly after a Cassandra restart: flushes are resent every second at most.
       policies: { reconnection: new cassandra.policies.reconnection.ConstantReconnectionPolicy(250) },
-      pooling: { heartBeatInterval: 5000 },
     });
+    const hosts = new Set<HostLike>();
+    seenHosts.set(client, hosts);
+    const see = (h: unknown) => { if (h && typeof (h as HostLike).shutdown === 'function') hosts.add(h as HostLike); };
+    client.on('hostAdd', see);
+    client.on('hostUp', see);
+    client.on('hostDown', see);
     const deadline = Date.now() + u.timeoutMs;
     let last: unknown;
     while (Date.now() < deadline) {
       try {
         await client.connect();
+        for (const h of client.hosts.values()) see(h);
         return new CassandraConnection(url.trim(), u, client);
       } catch (err) {
         last = err;

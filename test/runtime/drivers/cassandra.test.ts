@@ -1,6 +1,7 @@
 // The Cassandra driver against a real Cassandra node: every change kind checked against the
 // hashmap driver as the reference, 50,000-entry flushes, bad addresses, and a Cassandra killed
-// in the middle of async flushes (counters must end exact). One node for the whole file.
+// in the middle of async flushes (counters must end exact). One node for the whole file; the
+// FlexState contract suite runs in cassandra-contract.test.ts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -9,22 +10,6 @@ import { driver } from '../../../runtime/drivers/cassandra/index.js';
 import { driver as hashmap } from '../../../runtime/drivers/hashmap/index.js';
 import type { Change, Partition, Query, Snapshot, StoreConnection } from '../../../runtime/drivers/driver.js';
 import { FlexbenchError, EXIT } from '../../../harness/exit-codes.js';
-import { contractSuite } from '../contract.js';
-
-// One Cassandra node for the whole file (start-up takes ~10 s on 2 cores), shared by the suites
-// below and stopped by the file-level after hook, once every suite is done.
-let shared: Promise<RunningCassandra> | null = null;
-const acquire = (): Promise<RunningCassandra> => (shared ??= server.start());
-const release = async (): Promise<void> => {};
-after(async () => {
-  const n = await shared?.catch(() => null);
-  await n?.stop();
-});
-
-contractSuite('cassandra', async () => {
-  const n = await acquire();
-  return { url: n.url, cleanup: release };
-});
 
 // Sorted, order-free view of a snapshot (Cassandra returns rows in token/clustering order).
 function canon(s: Snapshot): unknown {
@@ -75,13 +60,13 @@ describe('cassandra driver on a real Cassandra', () => {
   let ref: StoreConnection;
 
   before(async () => {
-    node = await acquire();
+    node = await server.start();
     conn = await driver.connect(`${node.url}?consistency=ONE`, {});
     ref = await hashmap.connect(`hashmap:h4-cassandra-ref-${process.pid}`, {});
   });
   after(async () => {
     await conn?.close().catch(() => {});
-    await release();
+    await node?.stop();
   });
 
   it('applies random flushes exactly like the hashmap reference (layout, folding, timestamps)', async () => {
