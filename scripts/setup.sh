@@ -35,5 +35,7 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
+# npm ci builds the native interface addon too, but does not fail if it cannot; the tests need it.
+[ -f runtime/native/build/Release/flexbench_iface.node ] || sh runtime/native/build.sh >/dev/null
 npm run build --silent
 echo "setup: ready ($(nproc) cores, node $(node --version))"
