@@ -51,6 +51,9 @@ async function main(d: CoreWorkerData): Promise<void> {
   let port: Port | null = null;
   try {
     if (d.state) ctx = await (await import('../state/api.js')).openState(d.state, d.core);
+    // Recovery: in async mode an NF reads its local cache, so the partition a dead instance left in
+    // the store is loaded into it before the NF starts (sync-mode reads go to the store anyway).
+    if (ctx !== null && ctx.mode === 'async') await ctx.load();
     const nf = await mod.createNf(ctx, { ...d.nfOptions, core: d.core, cores: d.cores });
     port = await openPort(d);
     const capture = d.capture ? new Capture() : null;

@@ -3,6 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { readPcap, encodePcap } from '../../runtime/packet/pcap.js';
 import { Redis } from 'ioredis';
 import { startRedis, type RunningRedis } from '../../runtime/stores/redis.js';
 import { generatePcaps } from '../../runtime/packet/generate.js';
@@ -83,13 +85,19 @@ test('nat recovery: a new instance with the same id rewrites every known flow wi
   const second = join(tmp.dir, 'second.pcap');
   const a = await nfRun(['--nf', 'nat', '--packets', '1000', '--nf-id', 'natr', '--instance', 'i9', '--output', first]);
   assert.equal(a.code, 0, a.stderr);
-  // the second run replays the same capture from the start: the same 1000 flows, then 500 new ones
-  const b = await nfRun(['--nf', 'nat', '--packets', '1500', '--nf-id', 'natr', '--instance', 'i9', '--output', second]);
+  // the second instance (async mode, the default) sees the same 1000 flows in reverse order, then 500
+  // new ones: without recovery the reversed flows would draw pool pairs in another order
+  const src = readPcap(input);
+  const frame = (i: number) => src.bytes.subarray(src.offsets[i], src.offsets[i] + src.lengths[i]);
+  const order = [...Array.from({ length: 1000 }, (_, i) => 999 - i), ...Array.from({ length: 500 }, (_, i) => 1000 + i)];
+  const replay = join(tmp.dir, 'reversed.pcap');
+  writeFileSync(replay, encodePcap(order.map(frame)));
+  const b = await flexbench(['nf', 'run', '--input', replay, '--json', '--progress', '0', '--store', redis.url, '--nf', 'nat', '--packets', '1500', '--nf-id', 'natr', '--instance', 'i9', '--output', second]);
   assert.equal(b.code, 0, b.stderr);
   const f = ['ip.dst', 'udp.dstport', 'ip.src', 'udp.srcport'];
   const r1 = await tsharkFields(first, f);
   const r2 = await tsharkFields(second, f);
-  for (let i = 0; i < 1000; i++) assert.deepEqual(r2[i], r1[i], `packet ${i} mapped differently after recovery`);
+  for (let i = 0; i < 1000; i++) assert.deepEqual(r2[i], r1[999 - i], `flow ${999 - i} mapped differently after recovery`);
   const all = new Set(r2.map((x) => `${x[2]}:${x[3]}`));
   assert.equal(all.size, 1500, 'new flows after recovery take fresh pairs');
 });
