@@ -10,11 +10,13 @@ export const F_ERASE = 4;
 export const F_ADD = 8;
 export const F_DIRTY_ADD = F_DIRTY | F_ADD;
 
-/** per-table control words (Int32): dirty count and cleared flag per buffer, slot count */
+/** per-table control words (Int32): dirty count and cleared flag per buffer, slot count, capacity */
 export const C_COUNT0 = 0;
 export const C_CLEARED0 = 2;
 export const C_SLOTS = 4;
-const CTRL_WORDS = 5;
+/** slots every buffer holds: published (Atomics) only once all of them have grown */
+export const C_CAP = 5;
+const CTRL_WORDS = 6;
 
 export interface SlotBuffers {
   delta: SharedArrayBuffer;
@@ -46,7 +48,9 @@ function sab(bytesPerSlot: number, maxSlots: number, slots = INITIAL): SharedArr
 
 export function createSlotTable(index: number, type: StructType, id: string, maxSlots: number): SlotTableInit {
   const buf = (): SlotBuffers => ({ delta: sab(8, maxSlots), abs: sab(8, maxSlots), flag: sab(1, maxSlots), list: sab(4, maxSlots) });
-  return { index, type, id, ctrl: new SharedArrayBuffer(CTRL_WORDS * 4), value: sab(8, maxSlots), present: sab(1, maxSlots), bufs: [buf(), buf()] };
+  const ctrl = new SharedArrayBuffer(CTRL_WORDS * 4);
+  Atomics.store(new Int32Array(ctrl), C_CAP, Math.min(INITIAL, maxSlots));
+  return { index, type, id, ctrl, value: sab(8, maxSlots), present: sab(1, maxSlots), bufs: [buf(), buf()] };
 }
 
 /**
@@ -66,12 +70,17 @@ export class SlotViews {
     this.refresh();
   }
 
-  /** (re)build fixed-length views over the buffers' current size */
+  /**
+   * (re)build fixed-length views over the published capacity. Not over each buffer's byteLength:
+   * the state thread may look while the packet thread is half-way through growing the buffers, and
+   * a view left short reads `undefined` for the slots past its end (their changes were lost).
+   */
   refresh(): void {
     const i = this.init;
-    const f64 = (b: SharedArrayBuffer) => new Float64Array(b, 0, b.byteLength >> 3);
-    const u8 = (b: SharedArrayBuffer) => new Uint8Array(b, 0, b.byteLength);
-    const i32 = (b: SharedArrayBuffer) => new Int32Array(b, 0, b.byteLength >> 2);
+    const n = Atomics.load(this.ctrl, C_CAP);
+    const f64 = (b: SharedArrayBuffer) => new Float64Array(b, 0, n);
+    const u8 = (b: SharedArrayBuffer) => new Uint8Array(b, 0, n);
+    const i32 = (b: SharedArrayBuffer) => new Int32Array(b, 0, n);
     this.value = f64(i.value);
     this.present = u8(i.present);
     this.delta = [f64(i.bufs[0].delta), f64(i.bufs[1].delta)];
@@ -93,6 +102,7 @@ export class SlotViews {
     const all: [SharedArrayBuffer, number][] = [[this.init.value, 8], [this.init.present, 1]];
     for (const b of this.init.bufs) all.push([b.delta, 8], [b.abs, 8], [b.flag, 1], [b.list, 4]);
     for (const [s, w] of all) (s as GrowableSab).grow(n * w);
+    Atomics.store(this.ctrl, C_CAP, n);
     this.refresh();
     return true;
   }
