@@ -185,6 +185,10 @@ export class Collector {
 
   /** everything changed so far, acknowledged by the store */
   async flushAll(): Promise<void> {
+    // A round in flight may have had its swap acknowledged before the latest writes (its state
+    // thread wakes late): let it finish, then swap again so those writes travel too.
+    const inFlight = this.rounding;
+    if (inFlight) await inFlight.catch(() => {});
     await this.round();
     for (;;) {
       if (this.sending) await this.sending;
