@@ -38,6 +38,8 @@ export type Query =
   | { type: 'Value'; id: string; op: 'get' }
   | { type: 'Counter'; id: string; op: 'get' }
   | { type: 'List'; id: string; op: 'at'; index: number }
+  /** index of the first element equal to value, -1 if none */
+  | { type: 'List'; id: string; op: 'find'; value: string }
   | { type: 'List'; id: string; op: 'popFront' | 'popBack' }
   | { type: 'List' | 'Set' | 'Map' | 'CounterMap'; id: string; op: 'size' }
   | { type: 'List' | 'Set'; id: string; op: 'items' }

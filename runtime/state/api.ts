@@ -47,6 +47,9 @@ export interface ListHandle extends Handle {
   popFront(): Promise<string | null>;
   popBack(): Promise<string | null>;
   at(index: number): Promise<string | null>;
+  /** index of the first element equal to v (std::find), -1 if none */
+  find(v: string): Promise<number>;
+  contains(v: string): Promise<boolean>;
   setAt(index: number, v: string): Promise<void>;
   setAtNoWait(index: number, v: string): void;
   size(): Promise<number>;

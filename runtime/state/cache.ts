@@ -310,6 +310,8 @@ class AsyncList implements ListHandle {
   popFront() { return Promise.resolve(this.pop('popFront')); }
   popBack() { return Promise.resolve(this.pop('popBack')); }
   at(i: number) { return Promise.resolve(this.items_[i < 0 ? this.items_.length + i : i] ?? null); }
+  find(v: string) { return Promise.resolve(this.items_.indexOf(String(v))); }
+  contains(v: string) { return Promise.resolve(this.items_.includes(String(v))); }
   setAt(i: number, v: string) { try { this.setAtNoWait(i, v); return resolved; } catch (e) { return Promise.reject(e); } }
   setAtNoWait(i: number, v: string) {
     const j = i < 0 ? this.items_.length + i : i;

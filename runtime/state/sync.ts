@@ -79,6 +79,8 @@ class SyncList implements ListHandle {
   popFront() { return this.l.query<string | null>({ type: 'List', id: this.id, op: 'popFront' }); }
   popBack() { return this.l.query<string | null>({ type: 'List', id: this.id, op: 'popBack' }); }
   at(index: number) { return this.l.query<string | null>({ type: 'List', id: this.id, op: 'at', index }); }
+  find(v: string) { return this.l.query<number>({ type: 'List', id: this.id, op: 'find', value: String(v) }); }
+  async contains(v: string) { return (await this.find(v)) >= 0; }
   setAt(index: number, v: string) { return this.l.apply({ type: 'List', id: this.id, op: 'setAt', index, value: String(v) }); }
   setAtNoWait(index: number, v: string) { this.l.applyNoWait({ type: 'List', id: this.id, op: 'setAt', index, value: String(v) }); }
   size() { return this.l.query<number>({ type: 'List', id: this.id, op: 'size' }); }

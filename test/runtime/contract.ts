@@ -101,7 +101,7 @@ export function contractSuite(label: string, makeStore: () => Promise<ContractSt
           assert.equal(await s.counter('e').get(), 0);
         });
 
-        test('List: push/pop both ends, at/setAt, size/items/clear', async () => {
+        test('List: push/pop both ends, at/setAt, find/contains, size/items/clear', async () => {
           const c = cfg(v);
           const x = await ctxOf(c);
           const l = x.list('pool');
@@ -113,6 +113,12 @@ export function contractSuite(label: string, makeStore: () => Promise<ContractSt
           assert.equal(await l.at(1), 'z');
           assert.equal(await l.at(-1), 'b');
           assert.equal(await l.at(9), null);
+          l.pushBackNoWait('z');
+          assert.equal(await l.find('z'), 1, 'the first of two equal elements');
+          assert.equal(await l.find('q'), -1);
+          assert.equal(await l.contains('a'), true);
+          assert.equal(await l.contains('q'), false);
+          assert.equal(await l.popBack(), 'z');
           await l.setAt(2, 'A');
           l.setAtNoWait(3, 'B');
           assert.equal(await l.popFront(), 'y');
@@ -120,6 +126,7 @@ export function contractSuite(label: string, makeStore: () => Promise<ContractSt
           assert.equal(await l.size(), 2);
           await x.flush();
           assert.deepEqual(await (await storeView(c)).list('pool').items(), ['z', 'A']);
+          assert.equal(await (await storeView(c)).list('pool').find('A'), 1, 'the store answers find too');
           const k = x.list('k');
           k.pushBackNoWait('1');
           k.clearNoWait();

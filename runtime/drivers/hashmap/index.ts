@@ -101,6 +101,7 @@ class HashmapConnection implements StoreConnection {
         if (q.op === 'size') return l.length;
         if (q.op === 'items') return [...l];
         if (q.op === 'at') return l[q.index < 0 ? l.length + q.index : q.index] ?? null;
+        if (q.op === 'find') return l.indexOf(q.value);
         const v = (q.op === 'popFront' ? l.shift() : l.pop()) ?? null;
         this.prune(k);
         return v;
