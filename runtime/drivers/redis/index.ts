@@ -100,6 +100,7 @@ class RedisConnection implements StoreConnection {
           if (q.op === 'size') return await r.llen(k);
           if (q.op === 'items') return await r.lrange(k, 0, -1);
           if (q.op === 'at') return await r.lindex(k, q.index);
+          if (q.op === 'find') return (await r.lpos(k, q.value)) ?? -1;
           return q.op === 'popFront' ? await r.lpop(k) : await r.rpop(k);
         case 'Set':
           if (q.op === 'size') return await r.scard(k);
@@ -164,9 +165,10 @@ class RedisConnection implements StoreConnection {
 
   async flush(p: Partition, batch: FlushBatch): Promise<'applied' | 'duplicate'> {
     const { keys, args, entries } = this.encode(p, batch);
-    let bytes = respLen('EVALSHA') + respLen(FLUSH_SHA) + respLen(String(keys.length)) + `*${3 + keys.length + args.length}\r\n`.length;
-    for (const s of keys) bytes += respLen(s);
-    for (const s of args) bytes += respLen(s);
+    let body = respLen(String(keys.length)) + `*${3 + keys.length + args.length}\r\n`.length;
+    for (const s of keys) body += respLen(s);
+    for (const s of args) body += respLen(s);
+    let bytes = respLen('EVALSHA') + respLen(FLUSH_SHA) + body;
     let res: unknown;
     let roundTrips = 1;
     try {
@@ -176,6 +178,7 @@ class RedisConnection implements StoreConnection {
         if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
         // first flush after a (re)start of the server: send the script body once
         roundTrips++;
+        bytes += respLen('EVAL') + respLen(FLUSH_LUA) + body;
         res = await this.r.call('EVAL', [FLUSH_LUA, keys.length].concat(keys, args));
       }
     } catch (err) {
@@ -290,6 +293,10 @@ async function connect(url: string, options: Record<string, unknown>): Promise<R
       new Promise((_, rej) => setTimeout(() => rej(new Error(`no answer within ${connectTimeout} ms`)), connectTimeout + 500).unref()),
     ]);
     await r.ping();
+    // cache the flush script now so the first flush is one EVALSHA like the others (a server that
+    // refuses SCRIPT still works: flush falls back to EVAL on NOSCRIPT)
+    const targets = cluster ? (r as Cluster).nodes('master') : [r as Redis];
+    await Promise.all(targets.map((n) => n.call('SCRIPT', 'LOAD', FLUSH_LUA).catch(() => {})));
   } catch (err) {
     r.disconnect();
     throw new FlexbenchError(`store ${url}: cannot reach Redis${cluster ? ' Cluster' : ''} at ${where}: ${(err as Error).message}`, EXIT.environment);

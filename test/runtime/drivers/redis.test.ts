@@ -94,6 +94,31 @@ describe('redis key layout and native types', () => {
       await conn.close();
     }
   });
+  test('the flush script is cached at connect: the first flush is one round trip; after SCRIPT FLUSH, two and the body counted', async () => {
+    for (const url of [s.url, c.url]) {
+      const raw = url === s.url ? new Redis(s.port, '127.0.0.1') : new Cluster([{ host: '127.0.0.1', port: c.nodes[0]!.port }]);
+      const masters = raw instanceof Cluster ? (await raw.ping(), raw.nodes('master')) : [raw];
+      await Promise.all(masters.map((n) => n.call('SCRIPT', 'FLUSH')));
+      const conn = await (await resolveDriver(url)).connect(url, {});
+      const p = { nf: 'nfscript', instance: 'i', core: 0 };
+      try {
+        const batch = (seq: number) => ({ seq, changes: [{ type: 'Counter' as const, id: 'c', op: 'add' as const, value: 1 }] });
+        const seq = await conn.lastSeq(p);
+        await conn.flush(p, batch(seq + 1));
+        const first = conn.lastFlushCost!();
+        assert.equal(first.roundTrips, 1, url);
+        await Promise.all(masters.map((n) => n.call('SCRIPT', 'FLUSH')));
+        await conn.flush(p, batch(seq + 2));
+        const again = conn.lastFlushCost!();
+        assert.equal(again.roundTrips, 2, url);
+        assert.ok(again.bytes > first.bytes + 1000, `${again.bytes} bytes vs ${first.bytes}: the script body travelled`);
+        assert.equal(await conn.query(p, { type: 'Counter', id: 'c', op: 'get' }), 2);
+      } finally {
+        await conn.close();
+        raw.disconnect();
+      }
+    }
+  });
 });
 
 describe('redis: bad addresses', () => {
