@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { loadSpec } from '../spec/load.js';
 import { runExperiment } from '../orchestrate/run.js';
+import { TESTBEDS } from '../spec/schema.js';
 
 interface Args {
   spec?: string;
@@ -12,6 +13,8 @@ interface Args {
   json?: boolean;
   profile?: string;
   plots?: boolean;
+  testbed?: string;
+  inventory?: string;
 }
 
 export const command: CommandModule<object, Args> = {
@@ -24,18 +27,22 @@ export const command: CommandModule<object, Args> = {
       .option('dry-run', { type: 'boolean', default: false, describe: 'print every trial, its commands and an ETA; run nothing' })
       .option('resume', { type: 'string', describe: 'continue the run in DIR: only trials without a result run' })
       .option('profile', { type: 'string', describe: 'apply a named profile of the spec (e.g. paper: the paper\'s full parameters)' })
+      .option('testbed', { type: 'string', choices: [...TESTBEDS], describe: "run on this testbed instead of the spec's (netns: two emulated nodes, needs root)" })
+      .option('inventory', { type: 'string', describe: 'inventory file (YAML) for a netns or lab testbed, instead of the spec\'s inventory:' })
       .option('plots', { type: 'boolean', default: true, describe: 'draw the figures at the end (--no-plots to skip)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the outcome as one JSON line on stdout' })
       .example('$0 run experiments/core-sweep.yaml', 'Figures 5 and 6 with the short default settings')
       .example('$0 run experiments/core-sweep.yaml --profile paper', "the paper's full parameters (10 pcaps x 50,000 flows, 15 s trials)")
       .example('$0 run experiments/testbed.yaml --dry-run', 'show the plan and ETA without running')
+      .example('sudo $0 run experiments/store-location.yaml --testbed netns', 'the same spec on two emulated nodes over SSH')
+      .example('$0 run experiments/testbed.yaml --testbed lab --inventory lab.yaml', 'on real lab nodes')
       .example('$0 run --resume results/20261122T030000Z-core-sweep', 'finish an interrupted run')
       .epilogue('Exit codes: 0 all trials ok (skips are fine), 1 some trials failed, 2 invalid spec or usage, 5 environment (tool or store missing), 130 interrupted (resume with --resume).'),
   handler: async (a) => {
     if (!a.spec && !a.resume) throw new FlexbenchError('name a spec to run, or --resume DIR', EXIT.usage);
     if (a.spec && a.resume) throw new FlexbenchError('give either a spec or --resume DIR, not both (a resumed run keeps its own spec)', EXIT.usage);
-    if (a.resume && a.profile) throw new FlexbenchError('--profile cannot change a resumed run', EXIT.usage);
-    const loaded = a.spec ? await loadSpec(a.spec, { profile: a.profile ?? null }) : undefined;
+    if (a.resume && (a.profile || a.testbed || a.inventory)) throw new FlexbenchError('--profile, --testbed and --inventory cannot change a resumed run', EXIT.usage);
+    const loaded = a.spec ? await loadSpec(a.spec, { profile: a.profile ?? null, testbed: a.testbed, inventory: a.inventory }) : undefined;
     // `flexbench run … --dry-run | head` closes stdout early: that is not an error
     process.stdout.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE') process.exit(EXIT.ok);

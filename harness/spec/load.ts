@@ -173,7 +173,16 @@ function normalise(spec: Spec, baseDir: string): Spec {
 }
 
 /** Parse and validate a spec text; throws SpecError with every problem. */
-export async function parseSpec(text: string, file: string, opts: { profile?: string | null; baseDir?: string } = {}): Promise<LoadedSpec> {
+/** What `flexbench run` may change in a spec from the command line. */
+export interface SpecOptions {
+  profile?: string | null;
+  /** `--testbed`: run the same spec on another testbed */
+  testbed?: string;
+  /** `--inventory FILE`: the inventory of a netns/lab testbed, from a file */
+  inventory?: string;
+}
+
+export async function parseSpec(text: string, file: string, opts: SpecOptions & { baseDir?: string } = {}): Promise<LoadedSpec> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const pos = new Positions(doc, lines, file);
@@ -188,6 +197,9 @@ export async function parseSpec(text: string, file: string, opts: { profile?: st
   if (!isPlainObject(given)) {
     throw new SpecError([{ file, line: 1, col: 1, path: '', message: `expected a mapping of spec fields (name, traffic, matrix, …), found ${describeValue(given)}` }]);
   }
+  // Command-line overrides go into the spec as given, so they are checked (and recorded) like spec lines.
+  if (opts.testbed !== undefined) given.testbed = opts.testbed;
+  if (opts.inventory !== undefined) given.inventory = { file: resolve(opts.inventory) };
   const seen = new Set<string>();
   const add = (list: SpecIssue[]) => {
     for (const i of list) {
@@ -201,11 +213,14 @@ export async function parseSpec(text: string, file: string, opts: { profile?: st
 
   // Stage 1 on the spec as written (profiles included, so their outer shape is checked once).
   const base = specSchema.safeParse(given);
-  const baseLocate = (p: readonly PathSeg[], key: boolean) => ({ file, ...pos.at(p, key), prefix: '' });
+  // a problem in a field the command line set says so (its position is where the spec would have it)
+  const flagged = (p: readonly PathSeg[]) =>
+    p[0] === 'testbed' && opts.testbed !== undefined ? `(--testbed ${opts.testbed}) ` : p[0] === 'inventory' && opts.inventory !== undefined ? '(--inventory) ' : '';
+  const baseLocate = (p: readonly PathSeg[], key: boolean) => ({ file, ...pos.at(p, key), prefix: flagged(p) });
   if (!base.success) add(zodIssues(base.error, given, baseLocate));
   else add(await semanticIssues(normalise(base.data, baseDir), baseLocate));
 
-  const baseKeys = new Set(issues.map((i) => `${i.path}:${i.message}`));
+  const baseKeys = new Set(issues.map((i) => `${i.path}:${i.message.replace(/^\(--(testbed \w+|inventory)\) /, '')}`));
   // Every profile merged over the base is validated too, positions pointing into the profile where it overrides.
   const profiles = isPlainObject(given.profiles) ? given.profiles : {};
   const { profiles: _drop, ...plain } = given;
@@ -254,7 +269,7 @@ export async function parseSpec(text: string, file: string, opts: { profile?: st
   return { file, given, spec, profile: opts.profile ?? null, baseDir };
 }
 
-export async function loadSpec(file: string, opts: { profile?: string | null } = {}): Promise<LoadedSpec> {
+export async function loadSpec(file: string, opts: SpecOptions = {}): Promise<LoadedSpec> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -197,6 +197,15 @@ test('dry run prints every trial with its command and an ETA, and runs nothing',
     assert.match(r.stdout, /SKIP: testpmd needs 3 lcores/);
     assert.match(r.stdout, /^ETA \d/m);
     assert.ok(!existsSync(join(dir, 'results')) && !existsSync(join(dir, 'pcaps')), 'a dry run writes nothing');
+    // the same spec on the emulated nodes: generator on node1, NF on node2, over SSH
+    const nn = await runCli(['run', join(ROOT, 'experiments', 'store-location.yaml'), '--testbed', 'netns', '--dry-run'], dir);
+    assert.equal(nn.code, 0, nn.stderr);
+    assert.match(nn.stdout, /^spec store-location on testbed netns: /m);
+    assert.match(nn.stdout, /\$ node2\$ .*nf run --nf nat .*--port port1/);
+    assert.match(nn.stdout, /\$ node1\$ dpdk-testpmd .*net_af_packet1,iface=port1/);
+    const bad = await runCli(['run', '--resume', dir, '--testbed', 'netns'], dir);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /cannot change a resumed run/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -90,6 +90,18 @@ test('a two-node testbed checks its inventory with its own schema; a missing one
   assert.match(got[0], /^6:10 (inventory: required|testbed: )/);
 });
 
+test('--testbed and --inventory replace the spec\'s lines, are recorded as given, and their problems say so', async () => {
+  const spec = `${VALID}testbed: local\n`;
+  const netns = await parseSpec(spec, 'spec.yaml', { baseDir: ROOT, testbed: 'netns' });
+  assert.equal(netns.spec.testbed, 'netns');
+  assert.equal((netns.given as { testbed: string }).testbed, 'netns', 'run.json keeps what ran');
+  await assert.rejects(parseSpec(spec, 'spec.yaml', { baseDir: ROOT, testbed: 'lab' }), (e: SpecError) =>
+    e.issues.length === 1 && e.issues[0]!.line === 6 && /^\(--testbed lab\) required/.test(e.issues[0]!.message));
+  await assert.rejects(parseSpec(spec, 'spec.yaml', { baseDir: ROOT, testbed: 'lab', inventory: '/nonexistent/lab.yaml' }), (e: SpecError) =>
+    e.issues.length === 1 && e.issues[0]!.path === 'inventory.file' && /^\(--inventory\) inventory file not found: \/nonexistent\/lab.yaml/.test(e.issues[0]!.message));
+  await assert.rejects(parseSpec(spec, 'spec.yaml', { baseDir: ROOT, testbed: 'moon' }), (e: SpecError) => /^\(--testbed moon\) /.test(e.issues[0]!.message));
+});
+
 test('the shipped experiments and their paper profiles are valid', async () => {
   const dir = join(ROOT, 'experiments');
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
