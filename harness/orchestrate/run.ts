@@ -70,7 +70,7 @@ function baseRecord(t: PlanTrial, pcap: PcapInfo, spec: Spec): TrialRecord {
     flush_ms: t.mode === 'async' ? spec.state.flush_ms : null, cores: t.cores, frame_size: t.frame_size, testbed: t.testbed,
     pcap: pcap.name, pcap_sha256: pcap.sha256 || null, repetition: t.repetition, status: 'skipped', reason: null,
     rx_packets: null, tx_packets: null, rx_pps: null, tx_pps: null, dropped: null, duration_s: null,
-    warmup_s: spec.traffic.warmup_s, per_core: [], commands: [], started_at: null, ended_at: null,
+    warmup_s: spec.traffic.warmup_s, per_core: [], commands: [], flags: [], started_at: null, ended_at: null,
   };
 }
 
@@ -245,7 +245,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
           try {
             if (handle) await handle.reset();
             const m = await tb.runTrial({ trial: t, pcap: pcaps[t.pcap_index], traffic: spec.traffic, flush_ms: spec.state.flush_ms, store: handle, signal, runDir });
-            Object.assign(rec, { status: 'ok', rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped, duration_s: m.duration_s, per_core: m.per_core, commands: m.commands });
+            Object.assign(rec, { status: 'ok', rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped, duration_s: m.duration_s, per_core: m.per_core, commands: m.commands, flags: m.flags ?? [] });
             lastMpps = m.tx_pps / 1e6;
           } catch (e) {
             if (signal.aborted) break; // cut short: no record, it runs again on --resume
@@ -258,6 +258,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
           records.push(rec);
           save();
           if (!(err as NodeJS.WriteStream).isTTY) progress.log(`  ${rec.status === 'ok' ? `ok  rx ${(rec.rx_pps! / 1e6).toFixed(3)} Mpps  tx ${(rec.tx_pps! / 1e6).toFixed(3)} Mpps` : rec.status}`);
+          for (const f of rec.flags) progress.log(`  FLAG ${cellLabel(t)}: ${f}`);
         }
       } finally {
         await handle?.stop().catch(() => {});

@@ -71,6 +71,8 @@ export const trialRecordSchema = z.object({
   per_core: z.array(perCoreSchema),
   /** the command(s) the trial ran */
   commands: z.array(z.string()),
+  /** what makes an ok trial's rate suspect, e.g. "generator_shortfall: sent … of … asked" (older runs: absent) */
+  flags: z.array(z.string()).default([]),
   started_at: z.string().nullable(),
   ended_at: z.string().nullable(),
 });

@@ -676,6 +676,7 @@ export class TwoNodeTestbed implements Testbed {
         tx_pps: returnedPps,
         per_core: perCore,
         commands: [`node2$ ${shellJoin(nfArgv)}`, `node1$ ${shellJoin(genArgv)}`],
+        flags,
       },
       { two_nodes: extras },
     );

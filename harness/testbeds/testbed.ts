@@ -32,6 +32,8 @@ export interface TrialMeasurement {
   per_core: PerCore[];
   /** the commands the trial ran, as a user could type them */
   commands: string[];
+  /** what makes the rate suspect (two-node testbeds: the generator fell short of the asked rate) */
+  flags?: string[];
 }
 
 /** A running store server as the NF must address it. */

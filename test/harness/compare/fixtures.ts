@@ -57,7 +57,7 @@ export function writeRun(dir: string, cells: CellSpec[], opts: RunOptions = {}):
       reason: status === 'ok' ? null : `${status} on purpose`,
       rx_packets: v === null ? null : v * 1.01 * 2, tx_packets: v === null ? null : v * 2,
       rx_pps: v === null ? null : v * 1.01, tx_pps: v, dropped: v === null ? null : 0,
-      duration_s: v === null ? null : 2, warmup_s: 0.5, per_core: [], commands: [], started_at: null, ended_at: null,
+      duration_s: v === null ? null : 2, warmup_s: 0.5, per_core: [], commands: [], flags: [], started_at: null, ended_at: null,
     });
   };
   for (const c of cells) {

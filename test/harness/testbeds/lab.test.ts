@@ -164,6 +164,8 @@ test('lab run with Pktgen on node1 (a DOUBLE: Pktgen cannot run here) through it
     assert.equal(side.generator.asked_pps, 12e6);
     assert.equal(side.flags.length, 1);
     assert.match(side.flags[0], /^generator_shortfall: sent \d+ pps of 12000000 asked/);
+    assert.deepEqual(t.flags, side.flags, 'the flag travels with the trial in trials.jsonl');
+    assert.match(r.stderr, /FLAG .*generator_shortfall/);
     // the socket conversation: pcap on and rate before start, statistics polled, stop at the end
     const chunks = readFileSync(log, 'utf8');
     const at = (re: RegExp) => chunks.search(re);
