@@ -22,13 +22,19 @@ export interface SpawnOptions {
   buffer?: boolean;
 }
 
+/** the signal that asks a process to stop (SIGKILL follows after a grace period) */
+export type StopSignal = 'TERM' | 'INT';
+
 export interface HostProcess {
   /** the process group id on its host (== pid of the group leader) once known */
   readonly pgid: Promise<number>;
   /** settles when the process exits (never rejects for a non-zero exit) */
   readonly done: Promise<ExecResult>;
-  /** SIGTERM to the whole group, SIGKILL after the grace period; resolves when it has exited */
-  kill(graceMs?: number): Promise<ExecResult>;
+  /**
+   * `first` (default TERM; INT for tools that print their totals on Ctrl-C) to the whole group,
+   * SIGKILL after the grace period; resolves when it has exited
+   */
+  kill(graceMs?: number, first?: StopSignal): Promise<ExecResult>;
 }
 
 export interface Host {

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
-import { type Host, type HostProcess, type SpawnOptions, type ExecResult, ProcessSet, checkArgv, failure, DEFAULT_KILL_GRACE_MS } from './host.js';
+import { type Host, type HostProcess, type SpawnOptions, type ExecResult, type StopSignal, ProcessSet, checkArgv, failure, DEFAULT_KILL_GRACE_MS } from './host.js';
 
 function killGroup(pid: number, sig: NodeJS.Signals): void {
   try {
@@ -63,9 +63,9 @@ export class LocalHost implements Host {
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
     });
-    const kill = async (graceMs = DEFAULT_KILL_GRACE_MS): Promise<ExecResult> => {
+    const kill = async (graceMs = DEFAULT_KILL_GRACE_MS, first: StopSignal = 'TERM'): Promise<ExecResult> => {
       if (pid !== undefined && !exited) {
-        killGroup(pid, 'SIGTERM');
+        killGroup(pid, `SIG${first}`);
         const t = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
         const r = await done;
         clearTimeout(t);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
-import { type Host, type HostProcess, type SpawnOptions, type ExecResult, ProcessSet, checkArgv, failure, shellJoin, DEFAULT_KILL_GRACE_MS } from './host.js';
+import { type Host, type HostProcess, type SpawnOptions, type ExecResult, type StopSignal, ProcessSet, checkArgv, failure, shellJoin, DEFAULT_KILL_GRACE_MS } from './host.js';
 import { checkHostKey } from './known-hosts.js';
 
 export const sshTargetSchema = z.object({
@@ -198,15 +198,15 @@ export class SshHost implements Host {
       opts.signal?.removeEventListener('abort', onAbort);
     });
 
-    const signalGroup = async (sig: 'TERM' | 'KILL'): Promise<void> => {
+    const signalGroup = async (sig: StopSignal | 'KILL'): Promise<void> => {
       if (knownPgid === undefined || this.closed) return;
       const ch = await this.channel(`kill -${sig} -- -${knownPgid} 2>/dev/null; true`).catch(() => null);
       if (ch) await new Promise<void>((r) => { ch.on('close', () => r()); ch.resume(); ch.stderr.resume(); });
     };
-    const kill = async (graceMs = DEFAULT_KILL_GRACE_MS): Promise<ExecResult> => {
+    const kill = async (graceMs = DEFAULT_KILL_GRACE_MS, first: StopSignal = 'TERM'): Promise<ExecResult> => {
       if (!exited) {
         if (knownPgid === undefined) await Promise.race([pgid.catch(() => undefined), done]);
-        await signalGroup('TERM');
+        await signalGroup(first);
         const t = setTimeout(() => void signalGroup('KILL'), graceMs);
         const r = await done;
         clearTimeout(t);

@@ -486,15 +486,27 @@ export class TwoNodeTestbed implements Testbed {
       });
     } else if (kind === 'flexbench') nfArgv = this.flexbenchNfArgv(t, storeUrl, this.maxSeconds());
     else nfArgv = this.commandNfArgv(t, storeUrl, this.maxSeconds(), rp);
+    const target = kind === 'command' ? this.commands[t.nf] : null;
+    // a command target is ready at its ready line, or start_wait_s after launch if it has none
+    const readyRe = target?.ready ? new RegExp(target.ready.regex) : null;
+    let readyTail = '';
+    const watchReady = (stream: 'stdout' | 'stderr', c: string) => {
+      if (!readyRe || nfReady || target!.ready!.stream !== stream) return;
+      const lines = (readyTail + c).split('\n');
+      readyTail = (lines.pop() ?? '').slice(-4096);
+      if (lines.some((l) => readyRe.test(l)) || readyRe.test(readyTail)) nfReady = true;
+    };
     log.write(`# ${new Date().toISOString()} node2$ ${shellJoin(nfArgv)}\n`);
     const nf = h2.spawn(kind === 'testpmd' ? lineBuffered(nfArgv) : nfArgv, {
       signal,
       onStdout: (c) => {
         write('node2')(c);
         nfParser?.push(c);
+        watchReady('stdout', c);
       },
       onStderr: (c) => {
         write('node2')(c);
+        watchReady('stderr', c);
         if (kind !== 'flexbench') return;
         nfErr += c;
         const lines = nfErr.split('\n');
@@ -510,18 +522,22 @@ export class TwoNodeTestbed implements Testbed {
     });
     started.push(nf);
     const readyBy = now() + this.inv.start_timeout_s;
-    if (kind === 'command') await sleep(2000, signal);
+    const settledAt = target && !readyRe ? now() + target.start_wait_s : Infinity;
     let nfExited = false;
     void nf.done.then(() => (nfExited = true));
-    while (kind !== 'command' && !nfReady) {
+    while (!nfReady) {
       if (signal.aborted) throw new FlexbenchError('interrupted', EXIT.interrupted);
       if (nfExited) {
         const r = await nf.done;
         throw new FlexbenchError(`the NF on node2 exited before forwarding (${r.signal ?? `code ${r.code}`}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`, EXIT.trialsFailed);
       }
-      if (now() > readyBy) throw new FlexbenchError(`the NF on node2 showed no statistics within ${this.inv.start_timeout_s} s`, EXIT.trialsFailed);
+      if (now() >= settledAt) break;
+      if (now() > readyBy) {
+        throw new FlexbenchError(readyRe ? `the NF on node2 printed no line matching ${JSON.stringify(target!.ready!.regex)} on ${target!.ready!.stream} within ${this.inv.start_timeout_s} s` : `the NF on node2 showed no statistics within ${this.inv.start_timeout_s} s`, EXIT.trialsFailed);
+      }
       await sleep(50, signal);
     }
+    log.write(`# ${new Date().toISOString()} NF ready\n`);
 
     // 2. the generator on node1: what it sends, and what comes back (the paper's rate)
     const genSamples: Sample[] = [];
@@ -580,6 +596,7 @@ export class TwoNodeTestbed implements Testbed {
         const r = await gen.done;
         throw new FlexbenchError(`the generator on node1 exited at start (${r.signal ?? `code ${r.code}`}); see the trial log`, EXIT.trialsFailed);
       }
+      if (nfExited) throw new FlexbenchError('the NF on node2 exited while the generator was starting; see the trial log', EXIT.trialsFailed);
       if (now() > genBy) throw new FlexbenchError(`the generator on node1 showed no statistics within ${this.inv.start_timeout_s} s`, EXIT.trialsFailed);
       await sleep(50, signal);
     }
@@ -606,8 +623,10 @@ export class TwoNodeTestbed implements Testbed {
     }
     await gen.kill(KILL_GRACE_MS);
     log.write(`# ${new Date().toISOString()} generator stopped\n`);
-    const nfResult = await nf.kill(KILL_GRACE_MS * 2);
-    log.write(`# ${new Date().toISOString()} NF stopped\n`);
+    const stopWith = target?.stop_signal ?? 'TERM';
+    log.write(`# ${new Date().toISOString()} stopping the NF with SIG${stopWith}\n`);
+    const nfResult = await nf.kill(KILL_GRACE_MS * 2, stopWith);
+    log.write(`# ${new Date().toISOString()} NF stopped (${nfResult.signal ?? `code ${nfResult.code}`})\n`);
     if (signal.aborted) throw new FlexbenchError('interrupted', EXIT.interrupted);
 
     const gw = windowOf(genSamples, from, to);

@@ -4,6 +4,15 @@
 import { z } from 'zod';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 
+function isRegex(s: string): boolean {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const commandTargetSchema = z.strictObject({
   /** argv template, e.g. ["/opt/nfs/nat", "-l", "{corelist}", "--", "--iface", "{iface}", "--store", "{store}"] */
   argv: z.array(z.string()).min(1),
@@ -23,8 +32,11 @@ export const commandTargetSchema = z.strictObject({
       unit: z.enum(['pps', 'kpps', 'mpps']).default('pps'),
     }),
   ]),
-  /** signal that makes it print its totals and exit (default SIGINT-like TERM) */
+  /** signal that makes it print its totals and exit (INT for tools that report on Ctrl-C); SIGKILL follows after a grace period */
   stop_signal: z.enum(['TERM', 'INT']).default('TERM'),
+  /** when it is ready for traffic: the first output line matching regex; without it, start_wait_s after launch */
+  ready: z.strictObject({ regex: z.string().min(1).refine(isRegex, 'a valid regular expression'), stream: z.enum(['stdout', 'stderr']).default('stdout') }).optional(),
+  start_wait_s: z.number().min(0).max(600).default(2),
 });
 export type CommandTarget = z.output<typeof commandTargetSchema>;
 

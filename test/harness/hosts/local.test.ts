@@ -83,3 +83,17 @@ test('shell quoting for remote command lines', () => {
   assert.equal(shellQuote("it's"), `'it'\\''s'`);
   assert.equal(shellJoin(['echo', '$HOME', 'a b']), `echo '$HOME' 'a b'`);
 });
+
+test('kill(grace, "INT") asks with SIGINT first: a tool that prints its totals on Ctrl-C gets to print them', async () => {
+  const h = new LocalHost();
+  const p = h.spawn(['sh', '-c', 'trap "echo totals 42; exit 0" INT; echo up; while :; do sleep 0.05; done'], { buffer: true });
+  for (let i = 0; i < 40; i++) await new Promise((r) => setTimeout(r, 25));
+  const r = await p.kill(2000, 'INT');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /totals 42/);
+  const t = h.spawn(['sh', '-c', 'trap "echo totals; exit 0" INT; while :; do sleep 0.05; done']);
+  await new Promise((r) => setTimeout(r, 200));
+  const rt = await t.kill(2000);
+  assert.equal(rt.signal, 'SIGTERM', 'TERM by default, and the INT trap did not run');
+  assert.doesNotMatch(rt.stdout, /totals/);
+});

@@ -52,6 +52,15 @@ test('a remote process runs in its own group and dies with its children on kill 
   assert.equal(running, '', 'no process of the group survives');
 });
 
+test('a remote process asked to stop with SIGINT runs its Ctrl-C handler (command targets with stop_signal: INT)', { skip }, async () => {
+  const p = h.spawn(['sh', '-c', 'trap "echo totals 42; exit 0" INT; echo up; while :; do sleep 0.05; done']);
+  await p.pgid;
+  await new Promise((r) => setTimeout(r, 300));
+  const r = await p.kill(3000, 'INT');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /totals 42/);
+});
+
 test('files go both ways; a TCP tunnel reaches a port on the node', { skip }, async () => {
   const local = join(em.runDir, 'up.txt');
   await writeFile(local, 'payload\n');

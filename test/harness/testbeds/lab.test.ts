@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,7 +96,9 @@ test('lab run over SSH from an inventory file, NF as a command target, nothing l
       nodes: { node1: node(em.node1), node2: node(em.node2) },
       commands: {
         // "a lab's own NF": here flexbench's macswap started from a template, its rate read by JSON path
-        macswap: { argv: [process.execPath, join(root, 'bin/flexbench.js'), 'nf', 'run', '--nf', 'macswap', '--port', '{iface}', '--cores', '{cores}', '--duration', '{duration}', '--json'], rate: { json_path: 'rx_mpps', unit: 'mpps' } },
+        macswap: { argv: [process.execPath, join(root, 'bin/flexbench.js'), 'nf', 'run', '--nf', 'macswap', '--port', '{iface}', '--cores', '{cores}', '--duration', '{duration}', '--json'], rate: { json_path: 'rx_mpps', unit: 'mpps' },
+          // ready at its first rate line; Ctrl-C makes it print its totals (its JSON line) and exit
+          ready: { regex: 't=[\\d.]+s rx', stream: 'stderr' }, stop_signal: 'INT' },
       },
     };
     writeFileSync(join(dir, 'lab.yaml'), JSON.stringify({ inventory: inv }));
@@ -111,6 +113,13 @@ test('lab run over SSH from an inventory file, NF as a command target, nothing l
     const side = JSON.parse(readFileSync(join(dir, 'res', 'two-nodes', '0000.json'), 'utf8'));
     assert.equal(side.nf.tool, 'command');
     assert.ok(side.nf.final.rate_pps > 0, 'the rate came from the command output');
+    const logs = readdirSync(join(dir, 'res', 'logs'));
+    const trialLog = readFileSync(join(dir, 'res', 'logs', logs.find((f) => f.startsWith('0000'))!), 'utf8');
+    const at = (re: RegExp) => trialLog.search(re);
+    assert.ok(at(/\[node2\] .*t=[\d.]+s rx/) >= 0 && at(/\[node2\] .*t=[\d.]+s rx/) < at(/# .* NF ready/), 'ready came after its ready line');
+    assert.ok(at(/# .* NF ready/) < at(/node1\$ /), 'the generator started once the NF was ready');
+    assert.match(trialLog, /# .* stopping the NF with SIGINT\n/);
+    assert.match(trialLog, /# .* NF stopped \(code 0\)/);
     const pids = spawnSync('ip', ['netns', 'pids', em.node2.ns], { encoding: 'utf8' }).stdout.trim().split('\n');
     assert.equal(pids.length, 1, 'only sshd is left in node2');
 

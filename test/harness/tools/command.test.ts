@@ -35,3 +35,16 @@ test('schema rejects a target without argv or with an unknown rate form', () => 
   assert.equal(commandTargetSchema.safeParse({ argv: [], rate: { regex: 'x' } }).success, false);
   assert.equal(commandTargetSchema.safeParse({ argv: ['a'], rate: { xpath: 'x' } }).success, false);
 });
+
+test('ready line, start wait and stop signal: defaults, and a bad ready regex refused at validation', () => {
+  const d = commandTargetSchema.parse({ argv: ['x'], rate: { json_path: 'rx_mpps' } });
+  assert.equal(d.stop_signal, 'TERM');
+  assert.equal(d.start_wait_s, 2);
+  assert.equal(d.ready, undefined);
+  const r = commandTargetSchema.parse({ argv: ['x'], rate: { json_path: 'rx_mpps' }, ready: { regex: 'ports? up' }, stop_signal: 'INT' });
+  assert.deepEqual(r.ready, { regex: 'ports? up', stream: 'stdout' });
+  const bad = commandTargetSchema.safeParse({ argv: ['x'], rate: { json_path: 'rx_mpps' }, ready: { regex: '(unclosed' } });
+  assert.ok(!bad.success);
+  assert.deepEqual(bad.error.issues[0]!.path, ['ready', 'regex']);
+  assert.equal(commandTargetSchema.safeParse({ argv: ['x'], rate: { json_path: 'a' }, stop_signal: 'HUP' }).success, false);
+});
