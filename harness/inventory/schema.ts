@@ -24,6 +24,8 @@ const portSchema = z.strictObject({
   pci: z.string().regex(/^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/, 'a PCI address like 0000:81:00.0').optional(),
   /** IPv4 address of this port (store traffic goes to it) */
   address: z.string().regex(/^\d+\.\d+\.\d+\.\d+$/).optional(),
+  /** link speed: Pktgen paces in percent of it (25, 40, 100 GbE NICs need it set) */
+  speed_gbps: z.number().positive().max(800).default(10),
 }).refine((p) => p.iface || p.pci, { message: 'a port needs iface or pci' });
 
 export const nodeSchema = z.strictObject({

@@ -553,7 +553,7 @@ export class TwoNodeTestbed implements Testbed {
       gen = h1.spawn(genArgv, { signal, onStdout: write('node1'), onStderr: write('node1'), buffer: false });
       started.push(gen);
       lua = await this.openPktgen(h1, readyBy + this.inv.start_timeout_s, signal);
-      const pct = asked === null ? this.inv.pktgen_max_rate_percent : ratePercent(asked, t.frame_size, 10);
+      const pct = asked === null ? this.inv.pktgen_max_rate_percent : ratePercent(asked, t.frame_size, this.inv.nodes.node1.data_ports[0]!.speed_gbps);
       await lua.setup(0, pct);
       await lua.start(0);
       const l = lua;

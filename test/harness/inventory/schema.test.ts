@@ -17,6 +17,9 @@ test('defaults fill in; bad fields are named by path', () => {
   assert.equal(inv.nodes.node1.ssh.port, 22);
   assert.equal(inv.nodes.node1.ssh.strict_host_key_checking, true);
   assert.equal(inv.nodes.node2.tools.testpmd, 'dpdk-testpmd');
+  assert.equal(inv.nodes.node1.data_ports[0]!.speed_gbps, 10, 'Pktgen paces in percent of a 10 GbE link unless told');
+  const fast = inventorySchema.parse({ nodes: { node1: node('10.0.0.1', { data_ports: [{ pci: '0000:81:00.0', speed_gbps: 100 }] }), node2: node('10.0.0.2') } });
+  assert.equal(fast.nodes.node1.data_ports[0]!.speed_gbps, 100);
   const bad = inventorySchema.safeParse({ nodes: { node1: node('a', { data_ports: [{ pci: '81:00.0' }] }), node2: { ssh: {} } }, generator: 'moongen' });
   assert.equal(bad.success, false);
   const paths = bad.error!.issues.map((i) => i.path.join('.'));
