@@ -12,6 +12,26 @@ import { generatePcaps } from '../runtime/packet/generate.js';
 
 const CLI = new URL('../../bin/flexbench.js', import.meta.url).pathname;
 const SECONDS = Number(process.env.FLEXBENCH_BENCH_SECONDS ?? 5);
+/** the first 50,000 flows are inserted (and flushed) at the start: the harness excludes a warm-up, so does this */
+const WARMUP = Number(process.env.FLEXBENCH_BENCH_WARMUP ?? 2);
+const REPS = Number(process.env.FLEXBENCH_BENCH_REPS ?? 3);
+const PROGRESS = /t=([\d.]+)s rx [\d.]+ Mpps tx [\d.]+ Mpps \(total rx (\d+)\)/g;
+
+function median(v: number[]): number {
+  if (v.length === 0) return NaN;
+  const s = [...v].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
+/** rx rate after the warm-up, from the progress lines' running totals (null if too few) */
+function steadyMpps(stderr: string): number | null {
+  const pts = [...stderr.matchAll(PROGRESS)].map((m) => [Number(m[1]), Number(m[2])] as const).filter(([t]) => t >= WARMUP);
+  if (pts.length < 2) return null;
+  const [t0, r0] = pts[0]!;
+  const [t1, r1] = pts[pts.length - 1]!;
+  return (r1 - r0) / (t1 - t0) / 1e6;
+}
 const FLOWS = 50_000;
 
 async function flushCost(store: string, cfg: Partial<StateConfigInput>) {
@@ -34,7 +54,7 @@ async function flushCost(store: string, cfg: Partial<StateConfigInput>) {
 
 function nfRun(pcap: string, nf: string, extra: string[]): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, 'nf', 'run', '--nf', nf, '--cores', '1', '--input', pcap, '--duration', String(SECONDS), '--json', '--progress', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [CLI, 'nf', 'run', '--nf', nf, '--cores', '1', '--input', pcap, '--duration', String(SECONDS), '--json', '--progress', '0.5', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));
@@ -45,7 +65,7 @@ function nfRun(pcap: string, nf: string, extra: string[]): Promise<Record<string
       clearTimeout(hard);
       const last = out.trim().split('\n').pop() ?? '';
       if (code !== 0 || !last.startsWith('{')) reject(new Error(`nf run ${nf} ${extra.join(' ')} failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`));
-      else resolve(JSON.parse(last));
+      else resolve({ ...JSON.parse(last), steady_mpps: steadyMpps(err) });
     });
   });
 }
@@ -68,17 +88,32 @@ export async function run(): Promise<void> {
       }
     }
     const [pcap] = generatePcaps({ out: dir, flows: FLOWS, files: 1, seed: 1 });
-    console.log(`\nasync NAT and LB, 1 core, ${SECONDS} s each, pcap of ${FLOWS} flows x 64 B, flush every 1 ms`);
-    const rate: Record<string, number> = {};
+    console.log(`\nasync NAT and LB, 1 core, ${SECONDS} s each, pcap of ${FLOWS} flows x 64 B, flush every 1 ms, ${REPS} rounds interleaved over the stores`);
+    console.log(`rx Mpps after a ${WARMUP} s warm-up: median [min-max] of the rounds (whole-run median in brackets); ratios of medians`);
+    const stores = [['hashmap', 'hashmap:'], ['redis', redis.url], ['cassandra', cas.url]] as const;
     for (const nf of ['nat', 'lb']) {
-      for (const [name, url] of [['hashmap', 'hashmap:'], ['redis', redis.url], ['cassandra', cas.url]] as const) {
-        try {
-          const r = await nfRun(pcap!, nf, ['--store', url, '--mode', 'async', '--nf-id', `bench-${nf}`, '--instance', `c${Date.now()}`]);
-          rate[`${nf} ${name}`] = r.rx_mpps;
-          console.log(`${`${nf} ${name}`.padEnd(16)}${r.rx_mpps.toFixed(3).padStart(8)} Mpps${rate[`${nf} hashmap`] ? `  ${(r.rx_mpps / rate[`${nf} hashmap`]!).toFixed(2)}x hashmap` : ''}`);
-        } catch (err) {
-          console.log(`${`${nf} ${name}`.padEnd(16)} failed: ${(err as Error).message.split('\n')[0]}`);
+      const steady: Record<string, number[]> = {};
+      const whole: Record<string, number[]> = {};
+      const errors: Record<string, string> = {};
+      // round-robin, so a slow spell of the machine hits every store alike
+      for (let rep = 0; rep < REPS; rep++) {
+        for (const [name, url] of stores) {
+          try {
+            const r = await nfRun(pcap!, nf, ['--store', url, '--mode', 'async', '--nf-id', `bench-${nf}`, '--instance', `c${Date.now()}`]);
+            (whole[name] ??= []).push(r.rx_mpps);
+            if (r.steady_mpps !== null) (steady[name] ??= []).push(r.steady_mpps);
+          } catch (err) {
+            errors[name] = (err as Error).message.split('\n')[0]!;
+          }
         }
+      }
+      const base = median(steady.hashmap ?? []);
+      for (const [name] of stores) {
+        const v = steady[name] ?? [];
+        if (v.length === 0) { console.log(`${`${nf} ${name}`.padEnd(16)} failed: ${errors[name] ?? 'no rate lines'}`); continue; }
+        const m = median(v);
+        const range = `[${Math.min(...v).toFixed(2)}-${Math.max(...v).toFixed(2)}]`;
+        console.log(`${`${nf} ${name}`.padEnd(16)}${m.toFixed(3).padStart(8)} Mpps ${range.padEnd(14)}(${median(whole[name] ?? []).toFixed(3)})${name !== 'hashmap' && base > 0 ? `  ${(m / base).toFixed(2)}x hashmap` : ''}`);
       }
     }
   } finally {
