@@ -10,6 +10,9 @@ import { driver } from '../../../runtime/drivers/cassandra/index.js';
 import { driver as hashmap } from '../../../runtime/drivers/hashmap/index.js';
 import type { Change, Partition, Query, Snapshot, StoreConnection } from '../../../runtime/drivers/driver.js';
 import { FlexbenchError, EXIT } from '../../../harness/exit-codes.js';
+import { openState } from '../../../runtime/state/api.js';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // Sorted, order-free view of a snapshot (Cassandra returns rows in token/clustering order).
 function canon(s: Snapshot): unknown {
@@ -179,5 +182,50 @@ describe('cassandra driver on a real Cassandra', () => {
     for (const [k, v] of expect) assert.equal(got.get(k), v, `flows[${k}]`);
     assert.equal(snap.values.last, `r${seq - 1}`);
     assert.equal(await conn.lastSeq(p), seq);
+  });
+
+  it('Cassandra killed under a running async context: the packet loop never waits, the state thread reconnects, totals exact', async () => {
+    // the runtime as an NF uses it: per-burst NoWait calls and poll() on the packet side, a state worker flushing every 1 ms
+    const x = await openState({ nf: 'crash', instance: 'ctx', store: node.url, mode: 'async', flushMs: 1, closeTimeoutMs: 60_000 }, 0);
+    const h = x.counter('pkts');
+    const m = x.counterMap('flows');
+    const slots = Array.from({ length: 128 }, (_, i) => m.slot(`f${i}`));
+    let total = 0;
+    let outageBursts = 0;
+    let longest = 0;
+    let down = false;
+    let restarted: Promise<void> | null = null;
+    const t0 = Date.now();
+    let last = performance.now();
+    while (Date.now() - t0 < 4000 || restarted === null || down) {
+      for (let i = 0; i < 128; i++) {
+        h.addNoWait(1);
+        m.addToSlotNoWait(slots[i]!, 1);
+        total++;
+      }
+      x.poll();
+      if (down) outageBursts++;
+      if (restarted === null && Date.now() - t0 > 1000) {
+        await node.kill();
+        down = true;
+        restarted = node.restart().then(() => { down = false; });
+        last = performance.now();
+      }
+      await sleep(1);
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+      if (Date.now() - t0 > 120_000) throw new Error('Cassandra did not come back within 120 s');
+    }
+    const st = await x.stats();
+    await x.close();
+    const why = `total ${total}, ${outageBursts} bursts during the outage, stats ${JSON.stringify(st)}`;
+    assert.ok(st.retries > 0, `the outage made flushes fail and retry (${why})`);
+    assert.ok(outageBursts > 200, `packets kept flowing while Cassandra was down (${why})`);
+    assert.ok(longest < 1000, `no burst waited on the store: longest gap ${longest.toFixed(0)} ms`);
+    const snap = await conn.loadPartition({ nf: 'crash', instance: 'ctx', core: 0 });
+    assert.equal(snap.counters.pkts, total, why);
+    const [, vs] = snap.counterMaps.flows!;
+    assert.equal(vs.reduce((a, b) => a + b, 0), total, why);
   });
 });
