@@ -9,6 +9,7 @@ APT_PACKAGES=(
   dpdk dpdk-dev         # dpdk-testpmd: baseline NF and software traffic generator
   tshark                # pcap checks in tests
   tcpreplay             # sends pcaps into veths in tests
+  lua5.4                # runs the Lua flexbench sends to Pktgen, in the Pktgen double's tests
   openssh-server openssh-client  # sshd inside the emulated nodes
   iproute2 iputils-ping procps psmisc
   libxdp-dev libbpf-dev xdp-tools pkg-config  # AF_XDP native port

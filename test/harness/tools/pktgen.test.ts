@@ -10,9 +10,16 @@ import { PktgenLua, parseDump, countersFromStats, statsScript, windowRates, pktg
 const fixtures = new URL('../../../../test/fixtures/pktgen/', import.meta.url).pathname;
 const samples = (name: string) => readFileSync(fixtures + name, 'utf8').split('--- sample\n').filter((s) => s.trim());
 
-/** A Pktgen Lua socket double: records each chunk; answers stats calls with the next recorded sample. */
-function pktgenDouble(dumps: string[]) {
+type RunChunk = (chunk: string, shape: string, stats: string) => { out: string; calls: string[][]; error: string | null };
+const { runChunk } = (await import(fixtures + 'lua-pktgen.mjs')) as { runChunk: RunChunk };
+
+/**
+ * A Pktgen Lua socket double: each chunk runs in a real Lua 5.4 against a stand-in `pktgen` table
+ * (test/fixtures/pktgen/lua-pktgen.mjs) whose portStats answers with the next recorded sample.
+ */
+function pktgenDouble(dumps: string[], shape: 'legacy' | 'table') {
   const chunks: string[] = [];
+  const calls: string[][] = [];
   let next = 0;
   const server: Server = createServer((sock) => {
     let buf = '';
@@ -23,15 +30,16 @@ function pktgenDouble(dumps: string[]) {
         const chunk = buf.slice(0, (m.index ?? 0) + m[0].length);
         buf = buf.slice(chunk.length);
         chunks.push(chunk);
-        const tag = m[1];
-        let out = '';
-        if (chunk.includes('pktgen.portStats')) out = dumps[Math.min(next++, dumps.length - 1)];
-        sock.write(`FB-BEGIN ${tag}\n${out}FB-END ${tag}\n`);
+        const r = runChunk(chunk, shape, dumps[Math.min(next, dumps.length - 1)]!);
+        if (r.calls.some((c) => c[0] === 'portStats')) next++;
+        calls.push(...r.calls);
+        if (r.error) { sock.end(`lua error: ${r.error}\n`); return; }
+        sock.write(r.out);
       }
     });
   });
-  return new Promise<{ port: number; chunks: string[]; close: () => void }>((res) =>
-    server.listen(0, '127.0.0.1', () => res({ port: (server.address() as { port: number }).port, chunks, close: () => server.close() })),
+  return new Promise<{ port: number; chunks: string[]; calls: string[][]; close: () => void }>((res) =>
+    server.listen(0, '127.0.0.1', () => res({ port: (server.address() as { port: number }).port, chunks, calls, close: () => server.close() })),
   );
 }
 
@@ -42,10 +50,10 @@ const open = (port: number) =>
     s.once('error', rej);
   });
 
-for (const [name, label] of [['portstats-legacy.txt', 'up to 25.08: portStats(p, "port") flat table'], ['portstats-table.txt', 'from 26.02: portStats(p) {curr, sizes, qstats}']] as const) {
-  test(`rates from counter deltas, ${label}`, async () => {
+for (const [name, shape, label] of [['portstats-legacy.txt', 'legacy', 'up to 25.08: portStats(p, "port") flat table'], ['portstats-table.txt', 'table', 'from 26.02: portStats(p) {curr, sizes, qstats}']] as const) {
+  test(`rates from counter deltas, ${label}; the Lua runs in a real Lua 5.4`, async () => {
     const dumps = samples(name);
-    const d = await pktgenDouble(dumps);
+    const d = await pktgenDouble(dumps, shape);
     const lua = new PktgenLua(await open(d.port));
     try {
       await lua.setup(0, 100);
@@ -60,6 +68,13 @@ for (const [name, label] of [['portstats-legacy.txt', 'up to 25.08: portStats(p,
       assert.match(d.chunks[d.chunks.length - 1], /pktgen\.stop\("0"\)/);
       // the stats call tries the two-argument form under pcall and falls back to the one-argument form
       assert.match(d.chunks[2], /pcall\(pktgen\.portStats, "0", "port"\)[\s\S]*pktgen\.portStats\("0"\)/);
+      // what the Lua actually did: pcap on, rate, start; per stats call the two-argument form, and on
+      // 26.02 (which refuses it) the one-argument form as well; stop
+      const names = d.calls.map((c) => c.join(' '));
+      assert.deepEqual(names.slice(0, 3), ['pcap 0 on', 'set 0 rate 100', 'start 0']);
+      const perStats = shape === 'legacy' ? ['portStats 0 port'] : ['portStats 0 port', 'portStats 0 nil'];
+      assert.deepEqual(names.slice(3, -1), Array(4).fill(perStats).flat());
+      assert.equal(names[names.length - 1], 'stop 0');
       const exp0 = countersFromStats(parseDump(dumps[0]), 0);
       assert.deepEqual(c0, exp0);
       assert.equal(c1.opackets - c0.opackets, 9_500_000);
