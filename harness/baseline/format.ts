@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { EXIT, FlexbenchError } from '../exit-codes.js';
 import { fingerprintSchema } from '../results/format.js';
 import { CELL_FIELDS, cellKeySchema, cellKeyOf, compareCellKeys } from '../compare/cell.js';
+import { workloadSchema } from '../compare/workload.js';
 import { METRIC_FIELD, SAMPLE_FIELDS, type Metric, type SampleSet } from '../compare/samples.js';
 
 export const BASELINE_VERSION = 1;
@@ -25,6 +26,8 @@ export const baselineSchema = z.object({
   run_id: z.string().nullable(),
   created_at: z.string(),
   fingerprint: fingerprintSchema,
+  /** the traffic of the run (absent in baselines saved before it was recorded) */
+  workload: workloadSchema.optional(),
   cells: z.array(baselineCellSchema),
 });
 export type Baseline = z.infer<typeof baselineSchema>;
@@ -81,6 +84,7 @@ export function baselineSamples(b: Baseline, path: string, metric: Metric): Samp
     spec: b.spec,
     commit: b.commit,
     fingerprint: b.fingerprint,
+    workload: b.workload ?? null,
     complete: true,
     metric,
     cells: b.cells.map((c) => ({ key: cellKeyOf(c), values: [...c[METRIC_FIELD[metric]]], failed: c.failed })),

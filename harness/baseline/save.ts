@@ -29,6 +29,7 @@ export function baselineFromRun(run: RunCells, name: string, commit: string | nu
     run_id: run.id,
     created_at: now.toISOString(),
     fingerprint: run.fingerprint,
+    workload: run.workload,
     cells: [...run.cells]
       .sort((a, b) => compareCellKeys(a.key, b.key))
       .map((c) => ({ ...c.key, failed: c.failed, rx_pps: c.samples.rx_pps, tx_pps: c.samples.tx_pps })),

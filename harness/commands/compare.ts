@@ -32,7 +32,7 @@ export const command: CommandModule<object, Args> = {
       .option('format', { choices: REPORT_FORMATS, default: 'text' as ReportFormat, describe: 'report format' })
       .option('metric', { choices: METRICS, default: 'tx_mpps' as Metric, describe: 'throughput metric to gate on (tx: packets forwarded, the paper\'s rate; rx: packets received)' })
       .option('strict', { type: 'boolean', default: false, describe: 'inconclusive or missing cells fail the gate (exit 4)' })
-      .option('force', { type: 'boolean', default: false, describe: 'compare even across different hardware fingerprints' })
+      .option('force', { type: 'boolean', default: false, describe: 'compare even across different hardware fingerprints or traffic (flows, window, rate, pcaps)' })
       .option('out', { type: 'string', describe: 'write the report to FILE instead of stdout (the one-line headline then goes to stderr)' }) as never,
   handler: (args) => {
     const tolerance = parseTolerance(args.tolerance);

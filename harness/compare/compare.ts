@@ -2,6 +2,7 @@
 import { EXIT, FlexbenchError, type ExitCode } from '../exit-codes.js';
 import { cellId, cellLabel, compareCellKeys, type CellKey } from './cell.js';
 import { diffFingerprints, formatDifferences, type FingerprintDifference } from './fingerprint.js';
+import { diffWorkloads } from './workload.js';
 import type { Metric, SampleSet } from './samples.js';
 import { decide, sideStats, VERDICTS, type Decision, type DecisionOptions, type SideStats, type Verdict } from './verdict.js';
 
@@ -35,6 +36,8 @@ export interface Comparison {
   baseline: SideInfo;
   current: SideInfo;
   fingerprint: { differences: FingerprintDifference[]; forced: boolean };
+  /** traffic differences (flows, window, rate, flush period, pcap bytes); null when a side did not record its traffic */
+  workload: { differences: FingerprintDifference[]; forced: boolean } | null;
   /** things the reader should know that do not change the verdicts (an incomplete run, forced hardware) */
   warnings: string[];
   cells: CellComparison[];
@@ -65,11 +68,26 @@ export function checkFingerprints(baseline: SampleSet, current: SampleSet, force
   return diffs;
 }
 
+/** Refuse a comparison across different traffic unless forced; null when a side did not record it. */
+export function checkWorkloads(baseline: SampleSet, current: SampleSet, force: boolean): FingerprintDifference[] | null {
+  if (baseline.workload === null || current.workload === null) return null;
+  const diffs = diffWorkloads(baseline.workload, current.workload);
+  if (diffs.length > 0 && !force) {
+    throw new FlexbenchError(
+      `refusing to compare runs measured under different traffic: ${diffs.length} field(s) differ:\n${formatDifferences(diffs)}\n` +
+        'Save a new baseline for this spec (flexbench baseline save), or pass --force to compare anyway.',
+      EXIT.usage,
+    );
+  }
+  return diffs;
+}
+
 export function compareSampleSets(baseline: SampleSet, current: SampleSet, opts: CompareOptions): Comparison {
   if (baseline.metric !== current.metric) {
     throw new FlexbenchError(`the two sides hold different metrics (${baseline.metric} vs ${current.metric})`, EXIT.usage);
   }
   const differences = checkFingerprints(baseline, current, opts.force);
+  const workload = checkWorkloads(baseline, current, opts.force);
   const cur = new Map(current.cells.map((c) => [cellId(c.key), c]));
   const base = new Map(baseline.cells.map((c) => [cellId(c.key), c]));
   const cells: CellComparison[] = [];
@@ -98,6 +116,8 @@ export function compareSampleSets(baseline: SampleSet, current: SampleSet, opts:
   const parts = VERDICTS.map((v) => `${counts[v]} ${v}`).concat(`${counts.missing} missing`, `${counts.added} new`);
   const warnings: string[] = [];
   if (opts.force && differences.length > 0) warnings.push(`compared across different hardware (--force): ${differences.map((d) => d.field).join(', ')} differ`);
+  if (workload === null) warnings.push(`the ${baseline.workload === null ? 'baseline' : 'current side'} does not record its traffic (saved by an older flexbench): flows, window, rate and pcaps were not checked`);
+  else if (workload.length > 0) warnings.push(`compared under different traffic (--force): ${workload.map((d) => d.field).join(', ')} differ`);
   for (const s of [baseline, current]) if (!s.complete) warnings.push(`the ${s === baseline ? 'baseline' : 'current'} run ${s.name} is not complete: its missing trials are missing cells or fewer samples`);
   const outcome =
     exitCode === EXIT.regression ? 'REGRESSION' : exitCode === EXIT.inconclusive ? 'UNDECIDED (--strict)' : 'PASS';
@@ -109,6 +129,7 @@ export function compareSampleSets(baseline: SampleSet, current: SampleSet, opts:
     baseline: info(baseline),
     current: info(current),
     fingerprint: { differences, forced: opts.force && differences.length > 0 },
+    workload: workload === null ? null : { differences: workload, forced: workload.length > 0 },
     warnings,
     cells,
     missing,

@@ -5,6 +5,7 @@ import { readRunJson, readTrials } from '../results/files.js';
 import type { Fingerprint } from '../results/format.js';
 import { cellId, cellKeyOf, type CellKey } from './cell.js';
 import { SAMPLE_FIELDS, type SampleField } from './samples.js';
+import { workloadOfRun, type Workload } from './workload.js';
 
 export interface RunCell {
   key: CellKey;
@@ -19,6 +20,7 @@ export interface RunCells {
   profile: string | null;
   commit: string | null;
   fingerprint: Fingerprint;
+  workload: Workload;
   complete: boolean;
   cells: RunCell[];
 }
@@ -54,6 +56,7 @@ export function readRunCells(dir: string): RunCells {
     profile: run.profile,
     commit: git_commit ? `${git_commit}${git_dirty ? '-dirty' : ''}` : null,
     fingerprint: run.provenance.fingerprint,
+    workload: workloadOfRun(run),
     complete: run.status === 'complete',
     cells: [...cells.values()],
   };

@@ -1,6 +1,7 @@
 // One side of a comparison, whatever it was read from: a run directory or a stored baseline file.
 import type { Fingerprint } from '../results/format.js';
 import type { CellSamples } from './cell.js';
+import type { Workload } from './workload.js';
 
 /** Throughput metrics a comparison can gate on (the names figures and summary.csv use); all higher-is-better. */
 export const METRICS = ['tx_mpps', 'rx_mpps'] as const;
@@ -22,6 +23,8 @@ export interface SampleSet {
   commit: string | null;
   /** hardware fingerprint from the run's provenance */
   fingerprint: Fingerprint;
+  /** the traffic it was measured under (null: a baseline saved before flexbench recorded it) */
+  workload: Workload | null;
   /** a run that is still running or was interrupted is compared, with a warning */
   complete: boolean;
   metric: Metric;

@@ -24,6 +24,7 @@ export function loadSide(path: string, metric: Metric): SampleSet {
     spec: run.spec,
     commit: run.commit,
     fingerprint: run.fingerprint,
+    workload: run.workload,
     complete: run.complete,
     metric,
     cells: run.cells.map((c) => ({ key: c.key, values: c.samples[METRIC_FIELD[metric]], failed: c.failed })),

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { EXIT } from '../../../harness/exit-codes.js';
 import { parseBaseline, readBaseline, serializeBaseline } from '../../../harness/baseline/format.js';
 import { saveBaseline } from '../../../harness/baseline/save.js';
-import { FINGERPRINT, SCENARIO, makeTmp, writeRun } from '../compare/fixtures.js';
+import { FINGERPRINT, WORKLOAD, SCENARIO, makeTmp, writeRun } from '../compare/fixtures.js';
 
 const BIN = fileURLToPath(new URL('../../../../bin/flexbench.js', import.meta.url));
 const tmp = makeTmp('baseline');
@@ -28,6 +28,7 @@ test('save writes <dir>/<spec>.baseline.json with every cell, samples, fingerpri
   assert.equal(back.spec, 'core-sweep');
   assert.equal(back.commit, 'feedface'.repeat(5));
   assert.deepEqual(back.fingerprint, FINGERPRINT);
+  assert.deepEqual(back.workload, WORKLOAD, 'the traffic travels with the baseline');
   assert.equal(back.cells.length, SCENARIO.baseline.length);
   const nat = back.cells.find((c) => c.nf === 'nat' && c.cores === 1);
   assert.deepEqual(nat?.tx_pps, SCENARIO.baseline[0].values);
@@ -65,6 +66,17 @@ test('CLI: baseline save, then compare baseline file vs a regressed run exits 3;
   const show = flexbench('baseline', 'show', file);
   assert.equal(show.code, 0);
   assert.match(show.stdout, /nat\/redis\/local\/async cores=1 frame=64 testbed=lab: n=5/);
+});
+
+test('a baseline file from before workloads were recorded still compares, with a warning that traffic was not checked', () => {
+  const run = writeRun(join(tmp.dir, 'run-old'), SCENARIO.baseline, { spec: 'old' });
+  const { path } = saveBaseline(run, { dir: join(tmp.dir, 'baselines-old') });
+  const b = JSON.parse(readFileSync(path, 'utf8'));
+  delete b.workload;
+  writeFileSync(path, JSON.stringify(b));
+  const r = flexbench('compare', path, run);
+  assert.equal(r.code, EXIT.ok, r.stderr);
+  assert.match(r.stderr, /warning: the baseline does not record its traffic/);
 });
 
 test('bad names, runs without a fingerprint, and malformed files are refused with exit 2', () => {

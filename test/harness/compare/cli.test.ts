@@ -15,6 +15,7 @@ const base = join(tmp.dir, 'base');
 const cur = join(tmp.dir, 'cur');
 const otherHw = join(tmp.dir, 'other-hw');
 const clean = join(tmp.dir, 'clean');
+const otherTraffic = join(tmp.dir, 'other-traffic');
 const noisy = join(tmp.dir, 'noisy');
 
 function flexbench(...args: string[]) {
@@ -26,6 +27,7 @@ before(() => {
   writeRun(base, SCENARIO.baseline, { id: 'base' });
   writeRun(cur, SCENARIO.current, { id: 'cur' });
   writeRun(otherHw, SCENARIO.current, { id: 'other', fingerprint: { ...FINGERPRINT, kernel: '6.8.0-40-generic', nic: 'Intel X710 (i40e)', store_versions: { redis: '7.2.4', cassandra: '4.1.3' } } });
+  writeRun(otherTraffic, SCENARIO.current, { id: 'other-traffic', traffic: { flows: 50000, proto: 'udp', duration_s: 15, warmup_s: 0.5, rate: 'max' } });
   // the baseline's first three cells re-measured with no real change
   writeRun(clean, SCENARIO.baseline.slice(0, 3).map((c) => ({ key: c.key, values: samplesWith(c.values.reduce((a, b) => a + b) / c.values.length, 0.05e6, 5) })), { id: 'clean' });
   writeRun(noisy, [{ key: key('nat', 'redis', 1), values: samplesWith(9.2e6, 1.2e6, 3) }, ...SCENARIO.baseline.slice(1, 3)], { id: 'noisy' });
@@ -65,6 +67,17 @@ test('a noisy drop is inconclusive: exit 0, but 4 with --strict; missing cells a
 
 test('a regression wins over --strict: exit 3, not 4', () => {
   assert.equal(flexbench('compare', base, cur, '--strict').code, EXIT.regression);
+});
+
+test('different traffic (flows, window, rate, flush period, pcaps) is refused with the fields listed; --force compares and warns', () => {
+  const r = flexbench('compare', base, otherTraffic);
+  assert.equal(r.code, EXIT.usage);
+  assert.match(r.stderr, /refusing to compare runs measured under different traffic: 2 field\(s\) differ/);
+  assert.match(r.stderr, /flows: baseline 2000 vs current 50000/);
+  assert.match(r.stderr, /duration_s: baseline 2 vs current 15/);
+  const f = flexbench('compare', base, otherTraffic, '--force');
+  assert.equal(f.code, EXIT.regression);
+  assert.match(f.stderr, /warning: compared under different traffic \(--force\): duration_s, flows differ/);
 });
 
 test('different hardware is refused with the differing fields listed (exit 2); --force compares and warns', () => {

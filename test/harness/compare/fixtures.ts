@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { writeRunJson, writeTrials } from '../../../harness/results/files.js';
 import type { CellKey, Fingerprint, RunJson, TrialRecord } from '../../../harness/results/format.js';
 import { samplesWith } from './helpers.js';
+import type { Workload } from '../../../harness/compare/workload.js';
 
 export const FINGERPRINT: Fingerprint = {
   cpu_model: 'Intel(R) Xeon(R) CPU E5-2650 v4 @ 2.20GHz',
@@ -39,6 +40,8 @@ export function makeTmp(prefix: string): { dir: string; cleanup: () => void } {
 
 export interface RunOptions {
   fingerprint?: Fingerprint;
+  /** spec_resolved.traffic of the run (the workload compare checks) */
+  traffic?: Record<string, unknown>;
   commit?: string | null;
   dirty?: boolean;
   spec?: string;
@@ -74,7 +77,7 @@ export function writeRun(dir: string, cells: CellSpec[], opts: RunOptions = {}):
     spec_file: 'experiments/gate-test.yaml',
     profile: opts.profile ?? null,
     spec_given: {},
-    spec_resolved: { name: opts.spec ?? 'gate-test' },
+    spec_resolved: { name: opts.spec ?? 'gate-test', traffic: opts.traffic ?? { flows: 2000, proto: 'udp', duration_s: 2, warmup_s: 0.5, rate: 'max' }, state: { flush_ms: 1 } },
     plan: [],
     provenance: {
       flexbench_version: '0.1.0',
@@ -92,6 +95,9 @@ export function writeRun(dir: string, cells: CellSpec[], opts: RunOptions = {}):
   writeTrials(dir, trials);
   return dir;
 }
+
+/** The workload writeRun records by default, as a SampleSet holds it. */
+export const WORKLOAD: Workload = { flows: 2000, proto: 'udp', duration_s: 2, warmup_s: 0.5, rate: 'max', flush_ms: 1, pcaps: [] };
 
 /** The known-answer scenario: one cell per verdict, one missing, one new. */
 export const SCENARIO = {

@@ -5,11 +5,11 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { compareSampleSets } from '../../../harness/compare/compare.js';
 import { junitReporter } from '../../../harness/compare/reporters/junit.js';
 import type { SampleSet } from '../../../harness/compare/samples.js';
-import { FINGERPRINT, SCENARIO, type CellSpec } from './fixtures.js';
+import { FINGERPRINT, WORKLOAD, SCENARIO, type CellSpec } from './fixtures.js';
 
 function set(cells: CellSpec[], name: string): SampleSet {
   return {
-    kind: 'run', path: `/runs/${name} <&"'>`, name, spec: 'gate', commit: null, fingerprint: FINGERPRINT, complete: true, metric: 'tx_mpps',
+    kind: 'run', path: `/runs/${name} <&"'>`, name, spec: 'gate', commit: null, fingerprint: FINGERPRINT, workload: WORKLOAD, complete: true, metric: 'tx_mpps',
     cells: cells.map((c) => ({ key: c.key, values: c.values, failed: c.failed ?? 0 })),
   };
 }

@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { compareSampleSets } from '../../../harness/compare/compare.js';
 import { REPORTERS } from '../../../harness/compare/reporters/index.js';
 import type { SampleSet } from '../../../harness/compare/samples.js';
-import { FINGERPRINT, SCENARIO, key, type CellSpec } from './fixtures.js';
+import { FINGERPRINT, WORKLOAD, SCENARIO, key, type CellSpec } from './fixtures.js';
 
 function set(cells: CellSpec[], name: string): SampleSet {
   return {
-    kind: 'run', path: `/runs/${name}`, name, spec: 'gate', commit: 'c0ffee', fingerprint: FINGERPRINT, complete: true, metric: 'tx_mpps',
+    kind: 'run', path: `/runs/${name}`, name, spec: 'gate', commit: 'c0ffee', fingerprint: FINGERPRINT, workload: WORKLOAD, complete: true, metric: 'tx_mpps',
     cells: cells.map((c) => ({ key: c.key, values: c.values, failed: c.failed ?? 0 })),
   };
 }
