@@ -14,7 +14,7 @@ import type { GeneratorData } from './generator.js';
 import type { CoreMessage, CoreWorkerData, PortSpec } from './worker.js';
 import type { IfaceModule, IfacePrepared } from './port.js';
 import { BURST_SIZE } from './burst.js';
-import { CONTROL, CONTROL_WORDS, STATS_WORDS } from './shared.js';
+import { CONTROL, CONTROL_WORDS, MAX_SHARED_BUDGET, STATS_WORDS } from './shared.js';
 
 export interface NfRunOptions {
   nf: NfName;
@@ -77,6 +77,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
 
   let layout: Layout | null = null;
   let quotas = new Array<number>(o.cores).fill(0);
+  let sharedBudget = false;
   let offered: OfferedQueues | null = null;
   let iface: IfacePrepared | null = null;
   const portSpecs: PortSpec[] = [];
@@ -103,11 +104,15 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     }
     iface = (await mod.prepareIface?.({ iface: o.port, queues: o.cores })) ?? {};
     for (let c = 0; c < o.cores; c++) portSpecs.push({ kind: 'iface', iface: o.port, shared: iface.shared });
-    if (o.packets !== undefined) quotas = splitQuota(o.packets, portSpecs.map(() => ({ count: 1 })));
+    if (o.packets !== undefined) {
+      if (o.packets > MAX_SHARED_BUDGET) throw new FlexbenchError(`--packets ${o.packets} on an interface: at most ${MAX_SHARED_BUDGET} (use --duration for longer runs)`);
+      sharedBudget = true;
+    }
   }
 
   const control = new SharedArrayBuffer(4 * CONTROL_WORDS);
   const ctl = new Int32Array(control);
+  if (sharedBudget) Atomics.store(ctl, CONTROL.budget, o.packets!);
   const stats = new SharedArrayBuffer(8 * STATS_WORDS * o.cores);
   const statsView = new Float64Array(stats);
   const workers: Worker[] = [];
@@ -133,7 +138,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     for (let c = 0; c < o.cores; c++) {
       const data: CoreWorkerData = {
         core: c, cores: o.cores, nf: o.nf, nfOptions: o.nfOptions, state: o.state, port: portSpecs[c], burstSize,
-        quota: quotas[c], control, stats, capture: Boolean(o.output),
+        quota: quotas[c], sharedBudget, total: o.packets ?? 0, control, stats, capture: Boolean(o.output),
       };
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
       workers.push(w);

@@ -8,7 +8,7 @@ import type { CoreRing } from './layout.js';
 import type { Port, IfaceModule } from './port.js';
 import { RingPort, type OfferedQueues } from './replay-port.js';
 import { Capture } from './capture.js';
-import { STATS_WORDS, CONTROL } from './shared.js';
+import { STATS_WORDS, CONTROL, reserveBudget } from './shared.js';
 
 export type PortSpec =
   | { kind: 'ring'; ring: CoreRing; offered?: OfferedQueues }
@@ -25,6 +25,10 @@ export interface CoreWorkerData {
   burstSize: number;
   /** packets this core must process (0 = until stopped) */
   quota: number;
+  /** the cores share --packets through the control words instead of `quota` (interfaces) */
+  sharedBudget: boolean;
+  /** the shared budget's total (--packets) */
+  total: number;
   control: SharedArrayBuffer;
   stats: SharedArrayBuffer;
   capture: boolean;
@@ -67,14 +71,29 @@ async function main(d: CoreWorkerData): Promise<void> {
     }
     let rx = 0;
     let tx = 0;
-    let remaining = d.quota > 0 ? d.quota : Infinity;
+    const shared = d.sharedBudget;
+    let remaining = d.quota > 0 && !shared ? d.quota : Infinity;
     const t0 = performance.now();
     let tEnd = t0;
     let lastYield = t0;
     outer: for (;;) {
       // A chunk of bursts between stop checks and event-loop yields keeps the loop tight.
       for (let k = 0; k < 64; k++) {
-        const n = port.rx(remaining < B ? remaining : B);
+        let want = remaining < B ? remaining : B;
+        if (shared) {
+          want = reserveBudget(control, B);
+          if (want === 0) {
+            // every packet is reserved: done once the other cores' reservations came in
+            if (Atomics.load(control, CONTROL.taken) >= d.total) break outer;
+            break;
+          }
+        }
+        const n = port.rx(want);
+        if (shared) {
+          const got = n > 0 ? n : 0;
+          if (got < want) Atomics.add(control, CONTROL.budget, want - got);
+          if (got > 0) Atomics.add(control, CONTROL.taken, got);
+        }
         if (n <= 0) {
           if (n < 0) break outer;
           break;
@@ -88,6 +107,7 @@ async function main(d: CoreWorkerData): Promise<void> {
         tx += sent;
         remaining -= n;
         if (remaining === 0) break outer;
+        if (shared && Atomics.load(control, CONTROL.taken) >= d.total) break outer;
       }
       stats[0] = rx;
       stats[1] = tx;

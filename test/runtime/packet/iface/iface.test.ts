@@ -94,6 +94,20 @@ describe('interface port on a veth pair between two namespaces', { skip: skip ? 
       }
     });
 
+    test(`${mode}: --packets N on 2 cores ends by itself after exactly N, however the kernel spread the flows`, async () => {
+      // 13 flows cannot split evenly over two queues: fixed per-core quotas left one core waiting forever
+      const frames = flowFrames({ flows: 13, perFlow: PER_FLOW, srcMac: pair.genMac, dstMac: pair.nfMac });
+      if (mode === 'xdp') clearXdp(pair);
+      const t = await runTrial({ pair, frames, nfArgv: [process.execPath, cli, 'nf', 'run', '--nf', 'macswap', '--port', `${mode}:${pair.nfIf}`, '--cores', '2', '--packets', String(frames.length), '--progress', '1', '--json'], ready: /t=\d/ });
+      const r = lastJson<{ rx_packets: number; tx_packets: number; missed: number; stopped_by: string; per_core: { rx_packets: number }[] }>(t.stdout);
+      assert.equal(t.sent, frames.length);
+      assert.equal(r.stopped_by, 'packets', `it stopped on its own: ${t.stdout.trim().split('\n').pop()} ${t.stderr}`);
+      assert.equal(t.exitCode, 0);
+      assert.equal(r.rx_packets, frames.length);
+      assert.equal(r.per_core.reduce((a, c) => a + c.rx_packets, 0), frames.length);
+      assert.equal(t.frames.filter((f) => f.ethSrc === pair.nfMac).length, r.tx_packets, 'what it counted as sent came back');
+    });
+
     test(`${mode}: flexbench nf run --nf nat (async, hashmap) rewrites sources with valid checksums`, async () => {
       const frames = flowFrames({ flows: FLOWS, perFlow: PER_FLOW, srcMac: pair.genMac, dstMac: pair.nfMac });
       const argv = [process.execPath, cli, 'nf', 'run', '--nf', 'nat', '--store', 'hashmap:', '--mode', 'async', '--port', `${mode}:${pair.nfIf}`, '--cores', '2', '--duration', '60', '--progress', '1', '--json'];
