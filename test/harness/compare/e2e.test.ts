@@ -101,13 +101,17 @@ test('the lab workflow steps, run here: measure a third real run, compare it wit
   const baseline = join(tmp.dir, 'baselines', 'gate-e2e.baseline.json');
   if (!existsSync(baseline)) assert.equal(flexbench(['baseline', 'save', runA, '--dir', join(tmp.dir, 'baselines')]).code, 0);
   const env = {
-    PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', SPEC, PROFILE: '', BASELINE: baseline, REQUIRE_BASELINE: 'true',
+    PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', SPEC, PROFILE: '', TESTBED: 'local', INVENTORY: '', BASELINE: baseline, REQUIRE_BASELINE: 'true',
     TOLERANCE: '5%', CONFIDENCE: '0.95', METRIC: 'tx_mpps', STRICT: 'false', GATE_DIR: gate, RESULTS_DIR: join(tmp.dir, 'results'),
     GITHUB_OUTPUT: output, GITHUB_RUN_ID: 'e2e', GITHUB_RUN_ATTEMPT: '1', COMMIT: 'e2e',
   };
   const bash = (script: string, extra: Record<string, string> = {}) =>
     spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], { cwd: ROOT, encoding: 'utf8', env: { ...env, ...extra }, timeout: 120_000 });
-  const m = bash(step('Measure on the lab testbed'));
+  // a lab gate without an inventory stops before measuring, saying what to set
+  const noInv = bash(step('Measure on the testbed'), { TESTBED: 'lab' });
+  assert.equal(noInv.status, 2);
+  assert.match(noInv.stdout + noInv.stderr, /::error::testbed lab needs an inventory: set the FLEXBENCH_INVENTORY variable/);
+  const m = bash(step('Measure on the testbed'));
   assert.equal(m.status, 0, m.stderr);
   const outputs = Object.fromEntries(readFileSync(output, 'utf8').trim().split('\n').map((l) => l.split('=') as [string, string]));
   assert.equal(outputs.dir, join(tmp.dir, 'results', 'ci-e2e-1'));

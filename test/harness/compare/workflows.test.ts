@@ -301,3 +301,14 @@ test('the gate spec proposed in docs/regression-gate.md is a valid spec with sev
     tmp.cleanup();
   }
 });
+
+test('the lab job runs the exact Node.js of .nvmrc (part of the fingerprint) and the spec on the testbed given, with the inventory', () => {
+  const steps = workflows.get('lab-gate.yml')!.jobs.measure.steps as { uses?: string; with?: Record<string, unknown>; run?: string; name: string }[];
+  const node = steps.find((s) => s.uses?.startsWith('actions/setup-node@'))!;
+  assert.deepEqual(node.with?.['node-version-file'], '.nvmrc');
+  assert.equal(node.with?.['node-version'], undefined, 'no floating version');
+  assert.match(readFileSync(join(ROOT, '.nvmrc'), 'utf8').trim(), /^20\.\d+\.\d+$/);
+  const measure = steps.find((s) => s.name === 'Measure on the testbed')!.run!;
+  assert.match(measure, /--testbed "\$TESTBED"/);
+  assert.match(measure, /--inventory "\$INVENTORY"/);
+});
