@@ -39,7 +39,7 @@ export function diffFingerprints(baseline: unknown, current: unknown): Fingerpri
     .map((f) => ({ field: f, baseline: a.get(f), current: b.get(f) }));
 }
 
-export function formatDifferences(diffs: readonly FingerprintDifference[]): string {
+export function formatDifferences(diffs: readonly FingerprintDifference[], names: [string, string] = ['baseline', 'current']): string {
   const show = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v));
-  return diffs.map((d) => `  ${d.field}: baseline ${show(d.baseline)} vs current ${show(d.current)}`).join('\n');
+  return diffs.map((d) => `  ${d.field}: ${names[0]} ${show(d.baseline)} vs ${names[1]} ${show(d.current)}`).join('\n');
 }

@@ -1,4 +1,5 @@
 // Runs a plan on a testbed: one trial at a time, results written as they come, clean stop on Ctrl-C, resumable.
+import { diffFingerprints, formatDifferences } from '../compare/fingerprint.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
@@ -164,6 +165,12 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
       // the pcaps must be the very same files
       const before = run.provenance.pcaps.map((p) => p.sha256).join(',');
       if (before !== pcaps.map((p) => p.sha256).join(',')) throw new FlexbenchError(`${runDir}: the pcaps changed since the run started (SHA-256 differs); start a new run`, EXIT.usage);
+      // ... measured on the same hardware by the same code, or the cells would mix two of them
+      const hw = diffFingerprints(run.provenance.fingerprint, fingerprint);
+      if (hw.length > 0) throw new FlexbenchError(`${runDir}: this machine differs from the one the run started on:\n${formatDifferences(hw, ['run started on', 'here'])}\nStart a new run here.`, EXIT.usage);
+      const was = `${run.provenance.git_commit ?? 'unknown'}${run.provenance.git_dirty ? ' (with uncommitted changes)' : ''}`;
+      const now = `${git.commit ?? 'unknown'}${git.dirty ? ' (with uncommitted changes)' : ''}`;
+      if (was !== now) throw new FlexbenchError(`${runDir}: the run started on commit ${was}, this checkout is ${now}; resume it from that commit, or start a new run`, EXIT.usage);
     } else {
       run = {
         format_version: RESULTS_FORMAT_VERSION,

@@ -162,6 +162,25 @@ matrix: { nfs: [lb], stores: [hashmap], cores: [1] }
     assert.ok(all.every((t) => t.status === 'ok'));
     assert.equal(all[0].started_at, done[0].started_at, 'the finished trial was not run again');
     assert.equal(readSummary(outDir).find((s) => s.metric === 'tx_mpps')!.n, 3);
+
+    // a resume elsewhere or by other code is refused: the cells would mix two machines or two versions
+    const runJson = join(outDir, 'run.json');
+    const good = readFileSync(runJson, 'utf8');
+    const reopen = (edit: (r: any) => void) => {
+      const r = JSON.parse(good);
+      r.status = 'incomplete';
+      edit(r);
+      writeFileSync(runJson, JSON.stringify(r));
+    };
+    reopen((r) => { r.provenance.fingerprint.kernel = '5.10.0-other'; });
+    const elsewhere = await runCli(['run', '--resume', 'out', '--no-plots'], dir);
+    assert.equal(elsewhere.code, 2);
+    assert.match(elsewhere.stderr, /this machine differs from the one the run started on:\n\s+kernel: run started on "5\.10\.0-other" vs here "/);
+    reopen((r) => { r.provenance.git_commit = 'deadbeef'.repeat(5); });
+    const otherCode = await runCli(['run', '--resume', 'out', '--no-plots'], dir);
+    assert.equal(otherCode.code, 2);
+    assert.match(otherCode.stderr, /the run started on commit deadbeef/);
+    assert.equal(readTrials(outDir).length, 3, 'a refused resume changes no result');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
