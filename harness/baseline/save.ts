@@ -1,5 +1,6 @@
 // `flexbench baseline save`: turn a finished run into a small committed file of per-cell samples.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeAtomic } from '../results/files.js';
 import { join } from 'node:path';
 import { EXIT, FlexbenchError } from '../exit-codes.js';
 import { compareCellKeys } from '../compare/cell.js';
@@ -53,6 +54,6 @@ export function saveBaseline(runDir: string, opts: SaveOptions): { path: string;
   const baseline = baselineFromRun(run, name, opts.commit ?? run.commit, opts.now ?? new Date());
   const path = baselinePath(opts.dir, name);
   mkdirSync(opts.dir, { recursive: true });
-  writeFileSync(path, serializeBaseline(baseline));
+  writeAtomic(path, serializeBaseline(baseline));
   return { path, baseline };
 }

@@ -1,5 +1,5 @@
 // `flexbench compare BASELINE CURRENT`: the regression gate (exit 3 on regression, 4 undecided with --strict, 2 bad input).
-import { writeFileSync } from 'node:fs';
+import { writeAtomic } from '../results/files.js';
 import type { CommandModule } from 'yargs';
 import { EXIT, FlexbenchError } from '../exit-codes.js';
 import { compareSampleSets } from '../compare/compare.js';
@@ -43,7 +43,7 @@ export const command: CommandModule<object, Args> = {
     const report = REPORTERS[args.format].render(result);
     if (args.out) {
       try {
-        writeFileSync(args.out, report);
+        writeAtomic(args.out, report); // a CI step reading it never sees half a report
       } catch (e) {
         throw new FlexbenchError(`cannot write the report to ${args.out}: ${(e as Error).message}`, EXIT.usage);
       }

@@ -154,6 +154,10 @@ function pct(x: number): string {
 /** Decide one cell from its baseline and current samples. */
 export function decide(baseline: SideStats, current: SideStats, opts: DecisionOptions): Decision {
   const base = { change: Number.NaN, medianChange: Number.NaN, changeCi: null, df: null, more: null };
+  // a change that makes every trial of a cell fail is the worst regression there is, not noise
+  if (current.n === 0 && current.failed > 0 && baseline.n > 0) {
+    return { ...base, change: -1, medianChange: -1, verdict: 'regressed', reason: `every current trial failed (${current.failed}); the baseline had ${baseline.n} successful` };
+  }
   if (current.n === 0 || baseline.n === 0) {
     const side = baseline.n === 0 ? 'baseline' : 'current';
     return { ...base, verdict: 'inconclusive', reason: `no successful trials on the ${side} side`, more: repetitionsToDecide(baseline, current, opts) };

@@ -81,10 +81,17 @@ test('too few repetitions: one sample per side is inconclusive however large the
   assert.ok(d.more && d.more.perSide === 2);
 });
 
-test('no successful trials on one side is inconclusive and says which side', () => {
-  const d = decide(stats([1, 2, 3]), stats([], 3), opts);
+test('no successful trials on one side is inconclusive and says which side, unless every current trial failed: regressed', () => {
+  const d = decide(stats([], 3), stats([1, 2, 3]), opts);
   assert.equal(d.verdict, 'inconclusive');
-  assert.match(d.reason, /current side/);
+  assert.match(d.reason, /baseline side/);
+  const none = decide(stats([1, 2, 3]), stats([], 0), opts);
+  assert.equal(none.verdict, 'inconclusive', 'no trial at all (skipped) says nothing');
+  assert.match(none.reason, /current side/);
+  const broke = decide(stats([1, 2, 3]), stats([], 3), opts);
+  assert.equal(broke.verdict, 'regressed');
+  assert.equal(broke.change, -1);
+  assert.match(broke.reason, /every current trial failed \(3\); the baseline had 3 successful/);
 });
 
 test('a zero baseline cannot give a relative change', () => {
