@@ -71,12 +71,28 @@ const info: CommandModule<object, InfoArgs> = {
       bytes += f.lengths[i];
       perCore[queueOf(reta, frameRssHash(rss, f.bytes, off, f.lengths[i]))]++;
       // 5-tuple as text: fine here, this command is not the packet path
-      flows.add(Buffer.from(f.bytes.subarray(off + 23, off + 38)).toString('hex'));
+      flows.add(flowOf(f.bytes, off, f.lengths[i]));
     }
     const res = { file: a.file, packets: f.count, bytes, max_frame: f.maxLength, flows: flows.size, rss_per_core: perCore };
     process.stdout.write(a.json ? JSON.stringify(res) + '\n' : Object.entries(res).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(' ') : v}`).join('\n') + '\n');
   },
 };
+
+/**
+ * A frame's flow as text: protocol, addresses and (TCP/UDP, unfragmented) ports of IPv4; anything
+ * else by its bytes after the MACs. Not the header bytes around them: the IPv4 identification and
+ * checksum change per packet, and counting them made every packet its own flow.
+ */
+export function flowOf(f: Uint8Array, off: number, len: number): string {
+  const hex = (a: number, b: number) => Buffer.from(f.subarray(a, b)).toString('hex');
+  if (len < 34 || f[off + 12] !== 0x08 || f[off + 13] !== 0x00 || f[off + 14] >> 4 !== 4) return `raw:${hex(off + 12, off + len)}`;
+  const ip = off + 14;
+  const ihl = (f[ip] & 0x0f) * 4;
+  const proto = f[ip + 9]!;
+  const fragmented = (((f[ip + 6]! << 8) | f[ip + 7]!) & 0x3fff) !== 0;
+  const ports = !fragmented && (proto === 6 || proto === 17) && len >= 14 + ihl + 4 ? hex(ip + ihl, ip + ihl + 4) : '';
+  return `${proto}:${hex(ip + 12, ip + 20)}:${ports}`;
+}
 
 export const command: CommandModule = {
   command: 'pcap <command>',

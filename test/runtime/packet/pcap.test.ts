@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { generatePcaps } from '../../../runtime/packet/generate.js';
 import { readPcap, parsePcap, encodePcap } from '../../../runtime/packet/pcap.js';
 import { tsharkFields, tempDir, flexbench } from './helpers.js';
+import { flowFrames } from './iface/frames.js';
 
 test('generated pcaps: tshark reads them, exact distinct flows, valid checksums, 60-byte frames; same seed = same bytes, files differ', async () => {
   const { dir, cleanup } = tempDir('gen');
@@ -84,6 +85,14 @@ test('`flexbench pcap generate` writes the files and rejects bad flags with exit
     const bad = await flexbench(['pcap', 'generate', '--out', dir, '--frame-size', '32']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--frame-size/);
+    // several packets per flow whose IP id and checksum differ: still one flow each, as tshark counts them
+    const many = join(dir, 'many.pcap');
+    writeFileSync(many, encodePcap(flowFrames({ flows: 13, perFlow: 8, srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' })));
+    const mi = JSON.parse((await flexbench(['pcap', 'info', many, '--json'])).stdout);
+    assert.equal(mi.packets, 104);
+    const tuples = new Set((await tsharkFields(many, ['ip.src', 'ip.dst', 'udp.srcport', 'udp.dstport'])).map((r) => r.join(' ')));
+    assert.equal(tuples.size, 13);
+    assert.equal(mi.flows, tuples.size);
     writeFileSync(join(dir, 'bad.pcap'), Buffer.alloc(12));
     const badInfo = await flexbench(['pcap', 'info', join(dir, 'bad.pcap')]);
     assert.equal(badInfo.code, 2);
