@@ -9,29 +9,13 @@ import { openState, type StateConfigInput } from '../runtime/state/api.js';
 import { server as cassandraServer } from '../runtime/stores/cassandra.js';
 import { startRedis } from '../runtime/stores/redis.js';
 import { generatePcaps } from '../runtime/packet/generate.js';
+import { median, steadyMpps } from './lib/measure.js';
 
 const CLI = new URL('../../bin/flexbench.js', import.meta.url).pathname;
 const SECONDS = Number(process.env.FLEXBENCH_BENCH_SECONDS ?? 5);
 /** the first 50,000 flows are inserted (and flushed) at the start: the harness excludes a warm-up, so does this */
 const WARMUP = Number(process.env.FLEXBENCH_BENCH_WARMUP ?? 2);
 const REPS = Number(process.env.FLEXBENCH_BENCH_REPS ?? 3);
-const PROGRESS = /t=([\d.]+)s rx [\d.]+ Mpps tx [\d.]+ Mpps \(total rx (\d+)\)/g;
-
-function median(v: number[]): number {
-  if (v.length === 0) return NaN;
-  const s = [...v].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
-}
-
-/** rx rate after the warm-up, from the progress lines' running totals (null if too few) */
-function steadyMpps(stderr: string): number | null {
-  const pts = [...stderr.matchAll(PROGRESS)].map((m) => [Number(m[1]), Number(m[2])] as const).filter(([t]) => t >= WARMUP);
-  if (pts.length < 2) return null;
-  const [t0, r0] = pts[0]!;
-  const [t1, r1] = pts[pts.length - 1]!;
-  return (r1 - r0) / (t1 - t0) / 1e6;
-}
 const FLOWS = 50_000;
 
 async function flushCost(store: string, cfg: Partial<StateConfigInput>) {
@@ -65,7 +49,7 @@ function nfRun(pcap: string, nf: string, extra: string[]): Promise<Record<string
       clearTimeout(hard);
       const last = out.trim().split('\n').pop() ?? '';
       if (code !== 0 || !last.startsWith('{')) reject(new Error(`nf run ${nf} ${extra.join(' ')} failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`));
-      else resolve({ ...JSON.parse(last), steady_mpps: steadyMpps(err) });
+      else resolve({ ...JSON.parse(last), steady_mpps: steadyMpps(err, WARMUP) });
     });
   });
 }

@@ -1,14 +1,20 @@
 // Packet-path benchmark: DPDK testpmd (macswap, net_pcap infinite_rx -> net_null) versus `flexbench nf run`
-// in replay mode, same pcap, one core. Measures and prints rates and ratios; asserts nothing.
+// in replay mode, same pcap, both pinned to the same one CPU (taskset / --lcores), in interleaved rounds.
+// Measures and prints rates (median and range of the rounds) and ratios of medians; asserts nothing.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generatePcaps } from '../runtime/packet/generate.js';
 import { startRedis } from '../runtime/stores/redis.js';
+import { median, medianRange, steadyMpps } from './lib/measure.js';
 
 const CLI = new URL('../../bin/flexbench.js', import.meta.url).pathname;
 const SECONDS = Number(process.env.FLEXBENCH_BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.FLEXBENCH_BENCH_ROUNDS ?? 3);
+const WARMUP = Number(process.env.FLEXBENCH_BENCH_WARMUP ?? 1);
+/** the CPU every measured program runs on (the other one keeps the harness, redis-server and the OS) */
+const CPU = Number(process.env.FLEXBENCH_BENCH_CPU ?? 1);
 
 /** Rx-pps readings of port 0 (net_pcap receives) from testpmd's periodic statistics blocks. */
 function port0Rates(out: string): number[] {
@@ -46,11 +52,11 @@ function collect(cmd: string, args: string[], stopAfterMs?: number, stopWhen?: (
   });
 }
 
-/** testpmd on one forwarding core; the rate is the mean Rx-pps of port 0 over the readings after the first. */
+/** testpmd's main and forwarding lcores on CPU; the rate is the mean Rx-pps of port 0 over the readings after the first. */
 async function testpmd(pcap: string): Promise<number> {
   const prefix = `h2bench${process.pid}`;
   const args = [
-    '-l', '0-1', '--no-huge', '-m', '1024', '--no-pci', '--file-prefix', prefix,
+    '--lcores', `(0,1)@${CPU}`, '--no-huge', '-m', '1024', '--no-pci', '--file-prefix', prefix,
     '--vdev', `net_pcap0,rx_pcap=${pcap},infinite_rx=1`, '--vdev', 'net_null0,no-rx=1',
     '--', '--forward-mode=macswap', '--nb-cores=1', '--total-num-mbufs=65536', '--stats-period', '1',
   ];
@@ -65,10 +71,11 @@ async function testpmd(pcap: string): Promise<number> {
 }
 
 async function nfRun(pcap: string, nf: string, extra: string[]): Promise<Record<string, any>> {
-  const r = await collect(process.execPath, [CLI, 'nf', 'run', '--nf', nf, '--cores', '1', '--input', pcap, '--duration', String(SECONDS), '--json', '--progress', '0', ...extra]);
+  // every thread of it (packet worker, state worker) on the one CPU testpmd had
+  const r = await collect('taskset', ['-c', String(CPU), process.execPath, CLI, 'nf', 'run', '--nf', nf, '--cores', '1', '--input', pcap, '--duration', String(SECONDS + WARMUP), '--json', '--progress', '0.5', ...extra]);
   const last = r.stdout.trim().split('\n').pop() ?? '';
   if (r.code !== 0 || !last.startsWith('{')) throw new Error(`nf run ${nf} ${extra.join(' ')} failed (exit ${r.code}): ${r.stderr.slice(-1500)}`);
-  return JSON.parse(last);
+  return { ...JSON.parse(last), steady_mpps: steadyMpps(r.stderr, WARMUP) };
 }
 
 export async function run(): Promise<void> {
@@ -76,11 +83,7 @@ export async function run(): Promise<void> {
   const redis = await startRedis();
   try {
     const [pcap] = generatePcaps({ out: dir, flows: 50_000, files: 1, seed: 1 });
-    console.log(`pcap: 50,000 flows x 64 B; ${SECONDS} s per run, 1 core, burst 32`);
-    // testpmd first and last: on a shared machine the load drifts, the mean of both is the reference
-    const tpBefore = await testpmd(pcap);
-    console.log(`${'dpdk-testpmd macswap (first)'.padEnd(34)} ${tpBefore.toFixed(3).padStart(8)} Mpps`);
-    let tp = tpBefore;
+    console.log(`pcap: 50,000 flows x 64 B; ${SECONDS} s per run after a ${WARMUP} s warm-up, 1 core (CPU ${CPU} for testpmd and for every nf run thread), burst 32, ${ROUNDS} rounds interleaved`);
     const cases: [string, string, string[]][] = [
       ['macswap', 'macswap', []],
       ['counter-async hashmap', 'counter-async', ['--store', 'hashmap:']],
@@ -91,23 +94,36 @@ export async function run(): Promise<void> {
       ['lb redis', 'lb', ['--store', redis.url]],
       ['counter-sync redis', 'counter-sync', ['--store', redis.url]],
     ];
-    const rate: Record<string, number> = {};
-    for (const [label, nf, extra] of cases) {
+    const rates: Record<string, number[]> = { testpmd: [] };
+    const errors: Record<string, string> = {};
+    // round-robin: a slow spell of the shared machine hits every case alike
+    for (let round = 0; round < ROUNDS; round++) {
       try {
-        const r = await nfRun(pcap, nf, [...extra, '--nf-id', `bench-${nf}`, '--instance', `i${Date.now()}`]);
-        rate[label] = r.rx_mpps;
-        console.log(`${('flexbench ' + label).padEnd(34)} ${r.rx_mpps.toFixed(3).padStart(8)} Mpps`);
+        rates.testpmd!.push(await testpmd(pcap));
       } catch (err) {
-        console.log(`${('flexbench ' + label).padEnd(34)}   failed: ${(err as Error).message.split('\n')[0]}`);
+        errors.testpmd = (err as Error).message.split('\n')[0]!;
+      }
+      for (const [label, nf, extra] of cases) {
+        try {
+          const r = await nfRun(pcap, nf, [...extra, '--nf-id', `bench-${nf}`, '--instance', `i${Date.now()}`]);
+          (rates[label] ??= []).push(r.steady_mpps ?? r.rx_mpps);
+        } catch (err) {
+          errors[label] = (err as Error).message.split('\n')[0]!;
+        }
       }
     }
-    const tpAfter = await testpmd(pcap);
-    tp = (tpBefore + tpAfter) / 2;
-    console.log(`${'dpdk-testpmd macswap (last)'.padEnd(34)} ${tpAfter.toFixed(3).padStart(8)} Mpps`);
-    console.log(`testpmd reference (mean of both): ${tp.toFixed(3)} Mpps`);
-    for (const [label, r] of Object.entries(rate)) console.log(`${('flexbench ' + label).padEnd(34)} ${(r / tp).toFixed(2)}x testpmd`);
+    const tp = median(rates.testpmd!);
+    console.log(`${'case'.padEnd(34)} ${'Mpps: median [min-max]'.padEnd(26)} vs testpmd`);
+    for (const label of ['testpmd', ...cases.map((c) => c[0])]) {
+      const v = rates[label] ?? [];
+      const name = label === 'testpmd' ? 'dpdk-testpmd macswap' : `flexbench ${label}`;
+      if (v.length === 0) { console.log(`${name.padEnd(34)} failed: ${errors[label] ?? 'no rate'}`); continue; }
+      console.log(`${name.padEnd(34)} ${medianRange(v).padEnd(26)} ${label === 'testpmd' || !(tp > 0) ? '' : `${(median(v) / tp).toFixed(2)}x`}`);
+    }
     const ratio = (a: string, b: string, what: string) => {
-      if (rate[a] && rate[b]) console.log(`${what.padEnd(44)} ${(rate[a] / rate[b]).toFixed(2)}x`);
+      const x = median(rates[a] ?? []);
+      const y = median(rates[b] ?? []);
+      if (x > 0 && y > 0) console.log(`${what.padEnd(44)} ${(x / y).toFixed(2)}x`);
     };
     console.log('');
     ratio('counter-async redis', 'counter-sync redis', 'counter-async / counter-sync (redis)');
