@@ -23,6 +23,7 @@ interface RunArgs {
   'flush-ms'?: number;
   flusher?: string;
   duration?: number;
+  warmup?: number;
   packets?: number;
   output?: string;
   json: boolean;
@@ -84,7 +85,8 @@ const run: CommandModule<object, RunArgs> = {
       .option('ring-size', { type: 'number', default: 1024, describe: 'offered mode: rx descriptors per queue' })
       .option('config', { type: 'string', describe: 'FlexState config file (YAML); same as --state-config' })
       .options(stateFlagOptions)
-      .option('duration', { type: 'number', describe: 'seconds to run' })
+      .option('duration', { type: 'number', describe: 'seconds to run (after --warmup)' })
+      .option('warmup', { type: 'number', describe: 'seconds to run before the measured window; every count reported is the window\'s (needs --duration)' })
       .option('packets', { type: 'number', describe: 'process exactly N packets in total, then stop (final flush included)' })
       .option('output', { type: 'string', describe: 'write transmitted packets to this pcap (needs --packets)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON object on the last stdout line' })
@@ -96,6 +98,7 @@ const run: CommandModule<object, RunArgs> = {
       .check((a) => {
         if (a.duration === undefined && a.packets === undefined) throw new FlexbenchError('nf run: give --duration S or --packets N');
         if (a.duration !== undefined && a.packets !== undefined) throw new FlexbenchError('nf run: give --duration or --packets, not both');
+        if (a.warmup !== undefined && (a.duration === undefined || !(a.warmup >= 0))) throw new FlexbenchError('nf run: --warmup S needs --duration and S >= 0 (a --packets run is measured whole)');
         return true;
       }) as unknown as Argv<RunArgs>,
   handler: async (a) => {
@@ -128,6 +131,7 @@ const run: CommandModule<object, RunArgs> = {
         lbBackends: parseBackends(a['lb-backends'], '--lb-backends'),
       },
       duration: a.duration,
+      warmup: a.warmup,
       packets: a.packets,
       output: a.output,
       burstSize: a.burst,

@@ -30,6 +30,8 @@ export interface NfRunOptions {
   state: StateConfig | null;
   nfOptions: Omit<NfOptions, 'core' | 'cores'>;
   duration?: number;
+  /** seconds before the measured window: run warmup + duration, report the window only */
+  warmup?: number;
   packets?: number;
   output?: string;
   burstSize?: number;
@@ -59,6 +61,8 @@ export interface NfRunResult {
   tx_mpps: number;
   offered_mpps: number | null;
   stopped_by: 'packets' | 'duration' | 'signal' | 'input';
+  /** seconds excluded before the measured window (every count is the window's) */
+  warmup_s: number;
   per_core: { core: number; rx_packets: number; tx_packets: number; dropped: number; missed: number; duration_s: number; rx_mpps: number; nf: Record<string, number> }[];
   output: string | null;
 }
@@ -130,6 +134,9 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let timer: NodeJS.Timeout | null = null;
+  let warmTimer: NodeJS.Timeout | null = null;
+  let offeredMissedAtWarm: number[] | null = null;
+  const per0 = new Array<number>(o.cores).fill(0);
   let ticker: NodeJS.Timeout | null = null;
 
   const exits: Promise<void>[] = [];
@@ -138,7 +145,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     for (let c = 0; c < o.cores; c++) {
       const data: CoreWorkerData = {
         core: c, cores: o.cores, nf: o.nf, nfOptions: o.nfOptions, state: o.state, port: portSpecs[c], burstSize,
-        quota: quotas[c], sharedBudget, total: o.packets ?? 0, control, stats, capture: Boolean(o.output),
+        quota: quotas[c], sharedBudget, total: o.packets ?? 0, warmupMs: (o.warmup ?? 0) * 1000, control, stats, capture: Boolean(o.output),
       };
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
       workers.push(w);
@@ -187,7 +194,12 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     const t0 = performance.now();
     Atomics.store(ctl, CONTROL.go, 1);
     Atomics.notify(ctl, CONTROL.go);
-    if (o.duration !== undefined) timer = setTimeout(stop, o.duration * 1000);
+    if (o.duration !== undefined) timer = setTimeout(stop, ((o.warmup ?? 0) + o.duration) * 1000);
+    // offered mode counts misses in the generator: its counters at the warm-up's end open the window
+    if (offered && o.warmup) {
+      const m = new Float64Array(offered.counters);
+      warmTimer = setTimeout(() => { offeredMissedAtWarm = per0.map((_, c) => m[line(c, 2) / 2]); }, o.warmup * 1000);
+    }
     if ((o.progressEvery ?? 1) > 0) {
       let lastT = t0;
       let lastRx = 0;
@@ -213,6 +225,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   } finally {
     stop();
     if (timer) clearTimeout(timer);
+    if (warmTimer) clearTimeout(warmTimer);
     if (ticker) clearInterval(ticker);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -242,6 +255,19 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     w.close();
     output = o.output;
   }
+  if (o.warmup) {
+    // report the measured window only: every count from the warm-up's end (a core that stopped before it has none)
+    if (per.some((d) => d.warm === null)) throw new FlexbenchError(`the run ended within its ${o.warmup} s warm-up: nothing measured (longer --duration, or no --warmup)`);
+    for (const d of per) {
+      const w = d.warm!;
+      const missedAtWarm = offeredMissedAtWarm ? offeredMissedAtWarm[d.core]! : w.missed;
+      d.rx -= w.rx;
+      d.tx -= w.tx;
+      d.nfDropped = d.rx - d.tx;
+      d.missed = Math.max(0, d.missed - missedAtWarm);
+      d.seconds -= w.at;
+    }
+  }
   const rx = per.reduce((s, d) => s + d.rx, 0);
   const tx = per.reduce((s, d) => s + d.tx, 0);
   const missed = per.reduce((s, d) => s + d.missed, 0);
@@ -268,6 +294,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     tx_mpps: r6(duration > 0 ? tx / duration / 1e6 : 0),
     offered_mpps: offered && genReport[1] > 0 ? r6(genReport[0] / genReport[1] / 1e6) : null,
     stopped_by: stoppedBy,
+    warmup_s: o.warmup ?? 0,
     per_core: per.map((d) => ({
       core: d.core, rx_packets: d.rx, tx_packets: d.tx, dropped: d.missed + d.nfDropped, missed: d.missed,
       duration_s: r6(d.seconds), rx_mpps: r6(d.seconds > 0 ? d.rx / d.seconds / 1e6 : 0), nf: d.nfStats,

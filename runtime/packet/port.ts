@@ -19,6 +19,8 @@ export interface Port {
   tx(): number;
   /** Packets that reached this queue but found no room (a NIC's imissed), cumulative. */
   missed(): number;
+  /** Of missed(), the packets still waiting in the receive ring (received later if the run goes on). */
+  pending?(): number;
   close(): Promise<void> | void;
 }
 

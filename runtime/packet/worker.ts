@@ -29,6 +29,8 @@ export interface CoreWorkerData {
   sharedBudget: boolean;
   /** the shared budget's total (--packets) */
   total: number;
+  /** ms after go: the counters then are the start of the measured window (0: no warm-up) */
+  warmupMs: number;
   control: SharedArrayBuffer;
   stats: SharedArrayBuffer;
   capture: boolean;
@@ -36,7 +38,9 @@ export interface CoreWorkerData {
 
 export type CoreMessage =
   | { type: 'ready' }
-  | { type: 'done'; core: number; rx: number; tx: number; nfDropped: number; missed: number; seconds: number; nfStats: Record<string, number>; capture?: { bytes: Uint8Array; lens: Int32Array } }
+  | { type: 'done'; core: number; rx: number; tx: number; nfDropped: number; missed: number; seconds: number; nfStats: Record<string, number>; capture?: { bytes: Uint8Array; lens: Int32Array };
+      /** counters and time (s after go) at the end of the warm-up; null without one or if the run ended first */
+      warm: { rx: number; tx: number; missed: number; at: number } | null }
   | { type: 'error'; core: number; message: string; exitCode?: number };
 
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
@@ -76,6 +80,8 @@ async function main(d: CoreWorkerData): Promise<void> {
     const t0 = performance.now();
     let tEnd = t0;
     let lastYield = t0;
+    const warmAt = d.warmupMs > 0 ? t0 + d.warmupMs : Infinity;
+    let warm: { rx: number; tx: number; missed: number; at: number } | null = null;
     outer: for (;;) {
       // A chunk of bursts between stop checks and event-loop yields keeps the loop tight.
       for (let k = 0; k < 64; k++) {
@@ -113,6 +119,8 @@ async function main(d: CoreWorkerData): Promise<void> {
       stats[1] = tx;
       if (Atomics.load(control, CONTROL.stop) !== 0) break;
       const now = performance.now();
+      // checked once per chunk of bursts: the window opens within a chunk of the warm-up's end
+      if (warm === null && now >= warmAt) warm = { rx, tx, missed: port.missed() - (port.pending?.() ?? 0), at: (now - t0) / 1000 };
       if (now - lastYield >= 1) {
         await yieldToLoop(); // lets state timers and I/O run (async flushes, store replies)
         lastYield = performance.now();
@@ -133,7 +141,7 @@ async function main(d: CoreWorkerData): Promise<void> {
     port = null;
     const cap = capture?.take();
     parentPort!.postMessage(
-      { type: 'done', core: d.core, rx, tx, nfDropped: rx - tx, missed, seconds: (tEnd - t0) / 1000, nfStats, capture: cap } satisfies CoreMessage,
+      { type: 'done', core: d.core, rx, tx, nfDropped: rx - tx, missed, seconds: (tEnd - t0) / 1000, nfStats, capture: cap, warm } satisfies CoreMessage,
       cap ? [cap.bytes.buffer as ArrayBuffer, cap.lens.buffer as ArrayBuffer] : [],
     );
   } catch (err) {

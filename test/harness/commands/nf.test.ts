@@ -72,6 +72,23 @@ test('offered load: a rate the NF can take loses nothing; --packets counts accep
   assert.ok(r.offered_mpps > 0.08 && r.offered_mpps < 0.12, `offered ${r.offered_mpps} Mpps`);
 });
 
+test('--warmup W --duration D: every count is the window after W (paced at 100 kpps, ~1 s of packets in ~1 s)', async () => {
+  const p = await flexbench(['nf', 'run', '--nf', 'macswap', '--cores', '2', '--port', 'offered', '--rate', '100000', '--ring-size', '65536', '--input', input, '--warmup', '0.5', '--duration', '1', '--json', '--progress', '0']);
+  assert.equal(p.code, 0, p.stderr);
+  const r = lastJson(p);
+  assert.equal(r.warmup_s, 0.5);
+  assert.equal(r.per_core.reduce((a: number, c: any) => a + c.rx_packets, 0), r.rx_packets, 'per core adds up to the window');
+  assert.equal(r.rx_packets, r.tx_packets + r.nf_dropped);
+  assert.equal(r.dropped, r.missed + r.nf_dropped);
+  assert.ok(r.duration_s > 0.9 && r.duration_s < 1.45, `the window, not warm-up + window: ${r.duration_s} s`);
+  // warm-up packets left out of the count as well as out of the time: the rate is the paced one
+  const rate = r.rx_packets / r.duration_s;
+  assert.ok(rate > 70_000 && rate < 130_000, `${Math.round(rate)} pps in the window`);
+  const bad = await flexbench(['nf', 'run', '--nf', 'macswap', '--input', input, '--warmup', '1', '--packets', '10']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--warmup S needs --duration/);
+});
+
 test('offered load beyond what the NF can take is counted as dropped (missed), like a NIC', async () => {
   // counter-sync awaits the store per packet: far below 2 Mpps offered
   const p = await flexbench(['nf', 'run', '--nf', 'counter-sync', '--port', 'offered', '--rate', '2000000', '--ring-size', '256', '--input', input, '--duration', '1.5', '--json', '--progress', '0']);
