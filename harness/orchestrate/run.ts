@@ -1,5 +1,6 @@
 // Runs a plan on a testbed: one trial at a time, results written as they come, clean stop on Ctrl-C, resumable.
 import { diffFingerprints, formatDifferences } from '../compare/fingerprint.js';
+import { lockRunDir } from '../results/lock.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
@@ -153,6 +154,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
     if (existsSync(join(runDir, 'run.json'))) throw new FlexbenchError(`${runDir} already holds a run; use --resume ${runDir} to continue it, or another --out`, EXIT.usage);
   }
   mkdirSync(runDir, { recursive: true });
+  const unlock = lockRunDir(runDir);
 
   let exitCode: number = EXIT.ok;
   try {
@@ -277,6 +279,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
     if (!signal.aborted) {
       await tb.teardown();
       if (run) writeRunJson(runDir, { ...run, status: 'incomplete', counts: countsOf(plan, records) });
+      unlock();
       throw e;
     }
   } finally {
@@ -302,5 +305,6 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   if (!complete) progress.log(`resume with: flexbench run --resume ${runDir}`);
   if (o.json) out.write(`${JSON.stringify({ run_dir: runDir, status: complete ? 'complete' : 'incomplete', counts })}\n`);
   exitCode = signal.aborted ? EXIT.interrupted : counts.failed > 0 ? EXIT.trialsFailed : EXIT.ok;
+  unlock();
   return { exitCode, runDir, counts };
 }

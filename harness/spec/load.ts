@@ -152,6 +152,17 @@ export function zodIssues(
   return out;
 }
 
+/** A copy of the spec without the keys zod reported as unknown; null if any other kind of issue exists. */
+function withoutUnknownKeys(given: unknown, issues: readonly z.ZodIssue[]): unknown {
+  if (issues.some((i) => i.code !== 'unrecognized_keys')) return null;
+  const copy = structuredClone(given);
+  for (const i of issues) {
+    const at = getIn(copy, i.path as PathSeg[]);
+    if (isPlainObject(at) && i.code === 'unrecognized_keys') for (const k of i.keys) delete at[k];
+  }
+  return copy;
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
@@ -217,8 +228,14 @@ export async function parseSpec(text: string, file: string, opts: SpecOptions & 
   const flagged = (p: readonly PathSeg[]) =>
     p[0] === 'testbed' && opts.testbed !== undefined ? `(--testbed ${opts.testbed}) ` : p[0] === 'inventory' && opts.inventory !== undefined ? '(--inventory) ' : '';
   const baseLocate = (p: readonly PathSeg[], key: boolean) => ({ file, ...pos.at(p, key), prefix: flagged(p) });
-  if (!base.success) add(zodIssues(base.error, given, baseLocate));
-  else add(await semanticIssues(normalise(base.data, baseDir), baseLocate));
+  if (!base.success) {
+    add(zodIssues(base.error, given, baseLocate));
+    // Unknown keys alone do not hide the rest: check the spec without them against the rules too,
+    // so one run of validate lists every problem.
+    const pruned = withoutUnknownKeys(given, base.error.issues);
+    const again = pruned === null ? null : specSchema.safeParse(pruned);
+    if (again?.success) add(await semanticIssues(normalise(again.data, baseDir), baseLocate));
+  } else add(await semanticIssues(normalise(base.data, baseDir), baseLocate));
 
   const baseKeys = new Set(issues.map((i) => `${i.path}:${i.message.replace(/^\(--(testbed \w+|inventory)\) /, '')}`));
   // Every profile merged over the base is validated too, positions pointing into the profile where it overrides.

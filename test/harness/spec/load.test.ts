@@ -47,6 +47,11 @@ const TABLE: { name: string; text: string; expect: RegExp[] }[] = [
     text: `${VALID}figures:\n  - id: f\n    title: F\n    filter: { nf: lb }\n`,
     expect: [/^9:19 figures\[0\]\.filter\.nf: expected a value of matrix\.nfs \(nat\), found "lb"/],
   },
+  {
+    name: 'an unknown key does not hide a semantic problem elsewhere',
+    text: `${VALID}trafic: {}\nfigures:\n  - id: f\n    title: F\n    filter: { nf: lb }\n`,
+    expect: [/^6:1 trafic: unknown key "trafic"/, /^10:19 figures\[0\]\.filter\.nf: expected a value of matrix\.nfs \(nat\), found "lb"/],
+  },
   { name: 'semantic: inventory on the local testbed', text: `${VALID}inventory: { nodes: [] }\n`, expect: [/^6:1 inventory: the local testbed takes no inventory/] },
   { name: 'semantic: given pcap must exist', text: `${VALID}traffic:\n  pcaps: [does-not-exist.pcap]\n`, expect: [/^7:11 traffic\.pcaps\[0\]: expected an existing pcap file/] },
   {
