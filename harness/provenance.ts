@@ -56,6 +56,26 @@ export async function localDpdkVersion(): Promise<string | null> {
   return (await out('pkg-config', ['--modversion', 'libdpdk'])) ?? (await out('dpkg-query', ['-W', '-f=${Version}', 'dpdk']));
 }
 
+/** CPUs this process may run on (Cpus_allowed_list), e.g. "0-3,8" -> [0, 1, 2, 3, 8]. */
+export function parseCpuList(list: string): number[] {
+  const out: number[] = [];
+  for (const part of list.trim().split(',').filter(Boolean)) {
+    const [a, b] = part.split('-').map(Number);
+    for (let c = a!; c <= (b ?? a!); c++) out.push(c);
+  }
+  return out;
+}
+
+function allowedCpus(): number[] {
+  try {
+    const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return parseCpuList(m[1]!);
+  } catch {
+    // not Linux: every CPU the OS reports
+  }
+  return os.cpus().map((_, i) => i);
+}
+
 /** Fingerprint of this machine as the node that runs the NF. */
 export async function localFingerprint(testbed: string, stores: readonly string[]): Promise<Fingerprint> {
   const cpus = os.cpus();
@@ -64,6 +84,7 @@ export async function localFingerprint(testbed: string, stores: readonly string[
   return {
     cpu_model: cpus[0]?.model.trim() ?? 'unknown',
     cores: os.availableParallelism(),
+    core_list: allowedCpus(),
     kernel: os.release(),
     node: process.version,
     platform: process.platform,

@@ -9,6 +9,8 @@ export const fingerprintSchema = z.object({
   cpu_model: z.string(),
   /** logical cores the OS offers this process */
   cores: z.number().int(),
+  /** the CPUs trials run on, in trial order (a lab's NUMA-first order; here the process's affinity) */
+  core_list: z.array(z.number().int()).optional(),
   kernel: z.string(),
   node: z.string(),
   platform: z.string(),

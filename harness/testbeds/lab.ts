@@ -102,6 +102,17 @@ export function generatorFlags(sentPps: number, askedPps: number | null, toleran
   return flags;
 }
 
+/**
+ * "Intel Corporation 82599ES 10-Gigabit SFI/SFP+ Network Connection (ixgbe)" from `lspci -mm`
+ * (quoted fields: class, vendor, device, …), else "8086:10fb (ixgbe)" from sysfs vendor/device.
+ */
+export function nicDescription(driver: string, lspciMm: string | null, sysIds: string | null): string {
+  const fields = lspciMm ? [...lspciMm.matchAll(/"([^"]*)"/g)].map((m) => m[1]!) : [];
+  if (fields.length >= 3) return `${fields[1]} ${fields[2]} (${driver})`;
+  const ids = sysIds?.trim().split('\n').map((x) => x.trim().replace(/^0x/, '')).filter(Boolean) ?? [];
+  return `${ids.length === 2 ? ids.join(':') : 'unknown device'} (${driver})`;
+}
+
 type NodeName = 'node1' | 'node2';
 const now = (): number => performance.now() / 1000;
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -328,15 +339,23 @@ export class TwoNodeTestbed implements Testbed {
     const kb = Number(mem.stdout.match(/MemTotal:\s+(\d+)/)?.[1] ?? 0);
     const arch = await h.exec(['uname', '-m'], { allowFailure: true });
     const port = this.inv.nodes.node2.data_ports[0];
+    // model and driver of the data port: "Intel Corporation 82599ES 10-Gigabit SFI/SFP+ (ixgbe)", PCI ids without lspci
     let nic: string | null = null;
-    const drvPath = port.pci ? `/sys/bus/pci/devices/${port.pci}/driver` : `/sys/class/net/${port.iface}/device/driver`;
-    const drv = await h.exec(['readlink', drvPath], { allowFailure: true });
-    nic = drv.code === 0 ? (drv.stdout.trim().split('/').pop() ?? null) : port.iface ? `${port.iface} (kernel, no device)` : null;
+    const dev = port.pci ? `/sys/bus/pci/devices/${port.pci}` : `/sys/class/net/${port.iface}/device`;
+    const drv = await h.exec(['readlink', `${dev}/driver`], { allowFailure: true });
+    if (drv.code === 0) {
+      const driver = drv.stdout.trim().split('/').pop() ?? '?';
+      const pci = port.pci ?? (await h.exec(['readlink', dev], { allowFailure: true })).stdout.trim().split('/').pop() ?? '';
+      const names = pci ? await h.exec(['lspci', '-s', pci, '-mm'], { allowFailure: true }) : null;
+      const ids = await h.exec(['cat', `${dev}/vendor`, `${dev}/device`], { allowFailure: true });
+      nic = nicDescription(driver, names?.code === 0 ? names.stdout : null, ids.code === 0 ? ids.stdout : null);
+    } else if (port.iface) nic = `${port.iface} (kernel, no device)`;
     const stores: Record<string, string | null> = {};
     for (const s of this.opts.spec.matrix.stores) if (s !== 'none' && s !== 'hashmap') stores[s] = r?.versions[s] ?? this.reports.node1?.versions[s] ?? null;
     return {
       cpu_model: r?.cpuModel ?? 'unknown',
       cores: r?.cores.length ?? 0,
+      core_list: r?.cores ?? [],
       kernel: r?.kernel ?? 'unknown',
       node: r?.versions.node ?? 'unknown',
       platform: 'linux',

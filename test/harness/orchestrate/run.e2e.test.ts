@@ -78,6 +78,7 @@ figures:
     const fp = run.provenance.fingerprint;
     assert.equal(fp.testbed, 'local');
     assert.ok(fp.cores >= 1 && fp.kernel.length > 0 && fp.node.startsWith('v'));
+    assert.equal(fp.core_list?.length, fp.cores, 'the CPUs this run may use, listed');
     assert.match(fp.store_versions.redis ?? '', /^\d+\.\d+/);
     assert.equal(run.provenance.pcaps.length, 2);
     for (const p of run.provenance.pcaps) assert.match(p.sha256, /^[0-9a-f]{64}$/);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { specSchema } from '../../../harness/spec/schema.js';
 import { inventorySchema } from '../../../harness/inventory/schema.js';
-import { TwoNodeTestbed, generatorFlags, windowOf, alignedWindow, clockOffset, counterAt } from '../../../harness/testbeds/lab.js';
+import { TwoNodeTestbed, generatorFlags, windowOf, alignedWindow, clockOffset, counterAt, nicDescription } from '../../../harness/testbeds/lab.js';
 import { createEmulation, leftovers } from '../../../harness/netns/emulation.js';
 import type { PlanTrial } from '../../../harness/results/format.js';
 
@@ -67,6 +67,13 @@ test('command lines on hardware: PCI ports, hugepages, core order, Pktgen with i
   assert.match(pgen, /^node1\$ \/usr\/local\/bin\/pktgen -l 4,2,3 .*-a 0000:81:00\.0 -- -T -P -G -m '\[2:3\]\.0' -s 0:\/tmp\/flexbench-lab-.*p\.pcap$/);
   const [fnf] = pg.describeTrial(trial({}), pcap, spec());
   assert.match(fnf, /nf run --nf nat --cores 1 --port ens2f0 --store/);
+});
+
+test('NIC model for the fingerprint: lspci -mm names, else sysfs ids, with the driver', () => {
+  const lspci = '81:00.0 "Ethernet controller" "Intel Corporation" "82599ES 10-Gigabit SFI/SFP+ Network Connection" -r01 "Intel Corporation" "Ethernet Server Adapter X520-2"\n';
+  assert.equal(nicDescription('ixgbe', lspci, '0x8086\n0x10fb\n'), 'Intel Corporation 82599ES 10-Gigabit SFI/SFP+ Network Connection (ixgbe)');
+  assert.equal(nicDescription('vfio-pci', null, '0x8086\n0x10fb\n'), '8086:10fb (vfio-pci)');
+  assert.equal(nicDescription('mlx5_core', '', null), 'unknown device (mlx5_core)');
 });
 
 test('windows on the tools own clocks; generator flags', () => {
