@@ -148,11 +148,49 @@ const run: CommandModule<object, RunArgs> = {
   },
 };
 
+interface CheckPortArgs {
+  port: string;
+  cores: number;
+  json: boolean;
+}
+
+// What a preflight runs on the NF's node: open the interface port as `nf run --port` would for
+// --cores N (capabilities, bpffs, memlock, queues, a trial AF_XDP socket) and say which mode it gets.
+const checkPort: CommandModule<object, CheckPortArgs> = {
+  command: 'check-port',
+  describe: 'check that nf run could open --port IFACE on --cores N here, and with which socket (nothing is forwarded)',
+  builder: (y) =>
+    y
+      .option('port', { type: 'string', demandOption: true, describe: 'IFACE, xdp:IFACE or packet:IFACE, as for nf run' })
+      .option('cores', { type: 'number', default: 1, describe: 'cores (one queue each)' })
+      .option('json', { type: 'boolean', default: false, describe: 'one JSON line: {ok, port, mode, reason, warnings}' })
+      .example('$0 nf check-port --port ens2f0 --cores 4', 'exit 0 and the socket it would use; 5 with what to fix') as unknown as Argv<CheckPortArgs>,
+  handler: async (a) => {
+    if (!Number.isInteger(a.cores) || a.cores < 1) throw new FlexbenchError(`--cores must be a positive integer (got ${a.cores})`);
+    if (a.port === 'replay' || a.port === 'offered') throw new FlexbenchError(`--port ${a.port} needs no check: it is the embedded packet path`);
+    let mod: IfaceModule;
+    try {
+      mod = (await import('../../runtime/packet/iface/index.js' as string)) as IfaceModule;
+    } catch (err) {
+      throw new FlexbenchError(`no interface port is built into this flexbench: ${(err as Error).message}`, EXIT.environment);
+    }
+    const warnings: string[] = [];
+    const p = await mod.prepareIface({ iface: a.port, queues: a.cores, log: (l: string) => { if (/warning:/.test(l)) warnings.push(l.replace(/^flexbench: warning: /, '')); } });
+    await p.cleanup();
+    const res = { ok: true, port: a.port, cores: a.cores, mode: p.shared.mode, reason: p.shared.reason, warnings };
+    process.stdout.write(a.json ? `${JSON.stringify(res)}\n` : `${a.port} on ${a.cores} core(s): ${res.reason}${warnings.map((w) => `\nwarning: ${w}`).join('')}\n`);
+  },
+};
+
+interface IfaceModule {
+  prepareIface(o: { iface: string; queues: number; log?: (l: string) => void }): Promise<{ shared: { mode: string; reason: string }; cleanup(): Promise<void> }>;
+}
+
 export const command: CommandModule = {
   command: 'nf <command>',
   describe: 'run a network function on the embedded packet path',
-  builder: (y: Argv) => y.command(run).demandCommand(1, 'name a subcommand: run'),
+  builder: (y: Argv) => y.command(run).command(checkPort).demandCommand(1, 'name a subcommand: run or check-port'),
   handler: () => {
-    throw new FlexbenchError('name a subcommand: run', EXIT.usage);
+    throw new FlexbenchError('name a subcommand: run or check-port', EXIT.usage);
   },
 };

@@ -13,6 +13,8 @@ export interface PreflightNeeds {
   hugepages: boolean;
   /** most forwarding cores a trial asks of this node (+1 main lcore for DPDK apps) */
   cores: number;
+  /** flexbench NFs: the most cores one of their trials runs on (their port is opened for that many queues) */
+  flexbenchCores?: number;
 }
 
 export interface NodeReport {
@@ -81,6 +83,15 @@ export async function preflightNode(name: string, h: Host, inv: NodeInventory, n
       const help = await run(h, [inv.tools.node, inv.tools.flexbench, 'nf', 'run', '--help']);
       if (help.ok && /--port/.test(help.out)) rep.ok.push(`flexbench: ${inv.tools.flexbench}`);
       else rep.missing.push(`flexbench nf run does not work on the node (${inv.tools.flexbench}): ${help.out.split('\n').slice(-1)[0]}`);
+      // the NF's port as the largest trial that fits will open it: privileges, bpffs, memlock, queues
+      const iface = inv.data_ports[0]?.iface;
+      const cores = Math.max(1, Math.min(needs.flexbenchCores ?? 1, rep.cores.length || 1));
+      if (help.ok && iface) {
+        const chk = await run(h, [inv.tools.node, inv.tools.flexbench, 'nf', 'check-port', '--port', iface, '--cores', String(cores), '--json']);
+        const line = chk.out.split('\n').find((l) => l.startsWith('{'));
+        if (chk.ok && line) rep.ok.push(`port ${iface} for flexbench NFs on ${cores} core(s): ${(JSON.parse(line) as { reason: string }).reason}`);
+        else rep.missing.push(`flexbench NFs cannot open port ${iface} on ${cores} core(s): ${chk.out.split('\n').filter(Boolean).pop() ?? 'no answer'}`);
+      }
     }
   }
   if (needs.redis) {

@@ -325,6 +325,7 @@ export class TwoNodeTestbed implements Testbed {
       hugepages: m.nfs.includes('testpmd'),
       // trials needing more CPUs than node2 has fail with a clear reason; preflight checks the minimum
       cores: 2,
+      flexbenchCores: Math.max(...m.cores),
     };
     const [r1, r2] = await Promise.all([preflightNode('node1', this.host('node1'), this.inv.nodes.node1, needs1), preflightNode('node2', this.host('node2'), this.inv.nodes.node2, needs2)]);
     this.reports = { node1: r1, node2: r2 };

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { inventorySchema } from '../../../harness/inventory/schema.js';
 import { preflightNode, assertPreflight, formatPreflight } from '../../../harness/inventory/preflight.js';
 import { createEmulation } from '../../../harness/netns/emulation.js';
@@ -55,6 +56,15 @@ test('preflight on a real node: what is there is listed, every missing piece is 
     assert.match(ok.versions.dpdk, /^DPDK \d+\.\d+/);
     assert.match(ok.versions.redis, /^\d+\.\d+/);
     assertPreflight([ok]);
+    // flexbench NFs: the node opens the data port itself (nf check-port), as the largest trial would
+    const cli = { node: process.execPath, flexbench: fileURLToPath(new URL('../../../../bin/flexbench.js', import.meta.url)) };
+    const fb = inventorySchema.parse({ nodes: { node1: node(em.node1.sshAddress, { tools: cli }), node2: node('x') } }).nodes.node1;
+    const fbOk = await preflightNode('node1', h, fb, { testpmd: false, pktgen: false, flexbench: true, redis: false, hugepages: false, cores: 1, flexbenchCores: 1 });
+    assert.deepEqual(fbOk.missing, []);
+    assert.ok(fbOk.ok.some((l) => /^port port1 for flexbench NFs on 1 core\(s\): .*AF_(XDP|PACKET)/.test(l)), fbOk.ok.join('\n'));
+    const fbBad = inventorySchema.parse({ nodes: { node1: node(em.node1.sshAddress, { tools: cli, data_ports: [{ iface: 'nosuch0' }] }), node2: node('x') } }).nodes.node1;
+    const noPort = await preflightNode('node1', h, fbBad, { testpmd: false, pktgen: false, flexbench: true, redis: false, hugepages: false, cores: 1, flexbenchCores: 2 });
+    assert.match(noPort.missing.join('\n'), /flexbench NFs cannot open port nosuch0 on 2 core\(s\): .*nosuch0 does not exist/);
     const bad = inventorySchema.parse({
       nodes: { node1: node(em.node1.sshAddress, { data_ports: [{ iface: 'nosuch0' }], tools: { testpmd: '/opt/none/dpdk-testpmd' } }), node2: node('x') },
       generator: 'pktgen',
