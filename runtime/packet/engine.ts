@@ -145,7 +145,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     for (let c = 0; c < o.cores; c++) {
       const data: CoreWorkerData = {
         core: c, cores: o.cores, nf: o.nf, nfOptions: o.nfOptions, state: o.state, port: portSpecs[c], burstSize,
-        quota: quotas[c], sharedBudget, total: o.packets ?? 0, warmupMs: (o.warmup ?? 0) * 1000, control, stats, capture: Boolean(o.output),
+        quota: quotas[c], sharedBudget, total: o.packets ?? 0, warmup: (o.warmup ?? 0) > 0, control, stats, capture: Boolean(o.output),
       };
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
       workers.push(w);
@@ -195,10 +195,14 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     Atomics.store(ctl, CONTROL.go, 1);
     Atomics.notify(ctl, CONTROL.go);
     if (o.duration !== undefined) timer = setTimeout(stop, ((o.warmup ?? 0) + o.duration) * 1000);
-    // offered mode counts misses in the generator: its counters at the warm-up's end open the window
-    if (offered && o.warmup) {
-      const m = new Float64Array(offered.counters);
-      warmTimer = setTimeout(() => { offeredMissedAtWarm = per0.map((_, c) => m[line(c, 2) / 2]); }, o.warmup * 1000);
+    // the warm-up ends for every core at once: a control word each checks per burst
+    if (o.warmup) {
+      const m = offered ? new Float64Array(offered.counters) : null;
+      warmTimer = setTimeout(() => {
+        // offered mode counts misses in the generator: its counters now open the window
+        if (m) offeredMissedAtWarm = per0.map((_, c) => m[line(c, 2) / 2]!);
+        Atomics.store(ctl, CONTROL.warm, 1);
+      }, o.warmup * 1000);
     }
     if ((o.progressEvery ?? 1) > 0) {
       let lastT = t0;

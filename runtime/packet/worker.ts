@@ -29,8 +29,9 @@ export interface CoreWorkerData {
   sharedBudget: boolean;
   /** the shared budget's total (--packets) */
   total: number;
-  /** ms after go: the counters then are the start of the measured window (0: no warm-up) */
-  warmupMs: number;
+  /** a warm-up was asked for: watch CONTROL.warm, whose setting opens the measured window */
+  warmup: boolean;
+
   control: SharedArrayBuffer;
   stats: SharedArrayBuffer;
   capture: boolean;
@@ -80,8 +81,8 @@ async function main(d: CoreWorkerData): Promise<void> {
     const t0 = performance.now();
     let tEnd = t0;
     let lastYield = t0;
-    const warmAt = d.warmupMs > 0 ? t0 + d.warmupMs : Infinity;
     let warm: { rx: number; tx: number; missed: number; at: number } | null = null;
+    const watchWarm = d.warmup;
     outer: for (;;) {
       // A chunk of bursts between stop checks and event-loop yields keeps the loop tight.
       for (let k = 0; k < 64; k++) {
@@ -114,13 +115,16 @@ async function main(d: CoreWorkerData): Promise<void> {
         remaining -= n;
         if (remaining === 0) break outer;
         if (shared && Atomics.load(control, CONTROL.taken) >= d.total) break outer;
+        // per burst (one Atomics load each): a chunk of a store-bound NF can take seconds
+        if (watchWarm && warm === null && Atomics.load(control, CONTROL.warm) !== 0) warm = { rx, tx, missed: port.missed() - (port.pending?.() ?? 0), at: (performance.now() - t0) / 1000 };
+        if (asyncNf && Atomics.load(control, CONTROL.stop) !== 0) break outer;
       }
       stats[0] = rx;
       stats[1] = tx;
       if (Atomics.load(control, CONTROL.stop) !== 0) break;
       const now = performance.now();
-      // checked once per chunk of bursts: the window opens within a chunk of the warm-up's end
-      if (warm === null && now >= warmAt) warm = { rx, tx, missed: port.missed() - (port.pending?.() ?? 0), at: (now - t0) / 1000 };
+      // no packets flowing: the warm-up still ends on time
+      if (watchWarm && warm === null && Atomics.load(control, CONTROL.warm) !== 0) warm = { rx, tx, missed: port.missed() - (port.pending?.() ?? 0), at: (now - t0) / 1000 };
       if (now - lastYield >= 1) {
         await yieldToLoop(); // lets state timers and I/O run (async flushes, store replies)
         lastYield = performance.now();

@@ -59,6 +59,17 @@ test('counter-sync on Redis: every packet awaited in the store, sum exact; --mod
   assert.match(bad.stderr, /counter-sync runs in sync mode/);
 });
 
+test('a store-bound NF (counter-sync on Redis, bursts of 1024) still ends its warm-up and stops on time', async () => {
+  // a chunk of 64 such bursts takes seconds: warm-up and stop are checked per burst, not per chunk
+  const p = await nfRun(['--nf', 'counter-sync', '--burst', '1024', '--warmup', '0.5', '--duration', '1', '--nf-id', 'csw', '--instance', 'i1']);
+  assert.equal(p.code, 0, p.stderr);
+  const r = lastJson(p);
+  assert.equal(r.warmup_s, 0.5);
+  assert.ok(r.rx_packets > 0, 'packets in the window');
+  assert.ok(r.duration_s < 1.8, `stopped within a burst of the end: window ${r.duration_s} s`);
+  assert.equal(r.per_core[0].rx_packets, r.rx_packets);
+});
+
 test('nat and lb keep their state in Redis under nf@instance@core@Type@id', async () => {
   const nat = await nfRun(['--nf', 'nat', '--cores', '2', '--packets', '2000', '--nf-id', 'nat', '--instance', 'i1']);
   assert.equal(nat.code, 0, nat.stderr);
