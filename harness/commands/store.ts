@@ -10,6 +10,7 @@ import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { resolveStoreServer, type StoreServer } from '../../runtime/stores/server.js';
 import { stopPid } from '../../runtime/stores/redis.js';
 import { parseStoreUrl } from '../../runtime/drivers/registry.js';
+import { pidAlive } from '../../runtime/stores/pids.js';
 
 interface Record_ {
   label: string;
@@ -24,10 +25,6 @@ interface Record_ {
 /** where running stores are recorded: $FLEXBENCH_STORES_DIR or <repo>/.cache/stores */
 export function storesDir(): string {
   return process.env.FLEXBENCH_STORES_DIR ?? fileURLToPath(new URL('../../../.cache/stores/', import.meta.url));
-}
-
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
 }
 
 function records(label?: string): { file: string; rec: Record_ }[] {
@@ -64,7 +61,7 @@ export const command: CommandModule = {
         handler: async (a) => {
           const server = await resolveStoreServer(String(a.label));
           const port = a.port as number | undefined;
-          if (port !== undefined && records(server.label).some((r) => r.rec.port === port && alive(r.rec.pid))) {
+          if (port !== undefined && records(server.label).some((r) => r.rec.port === port && pidAlive(r.rec.pid))) {
             throw new FlexbenchError(`${server.label} on port ${port} is already running (flexbench store stop ${server.label} --port ${port})`, EXIT.usage);
           }
           const extra: Record<string, unknown> = { persist: a.persist };
@@ -122,7 +119,7 @@ export const command: CommandModule = {
         command: 'list',
         describe: 'list recorded store servers',
         handler: () => {
-          for (const { rec } of records()) process.stdout.write(`${rec.label}\t${rec.url}\tpid ${rec.pid}\t${alive(rec.pid) ? 'running' : 'dead'}\n`);
+          for (const { rec } of records()) process.stdout.write(`${rec.label}\t${rec.url}\tpid ${rec.pid}\t${pidAlive(rec.pid) ? 'running' : 'dead'}\n`);
         },
       })
       .demandCommand(1, 'name an action: start, stop, reset, list'),

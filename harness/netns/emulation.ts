@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { LocalHost } from '../hosts/local.js';
+import { pidAlive } from '../../runtime/stores/pids.js';
 
 export const NETNS_PREFIX = 'fbn';
 
@@ -101,15 +102,6 @@ export async function sweepStale(prefix = NETNS_PREFIX, only?: string): Promise<
     }
   }
   return removed;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** What an emulation with this id would leave behind if teardown failed (for tests and the sweep). */

@@ -4,17 +4,9 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
+import { pidAlive } from '../../runtime/stores/pids.js';
 
 export const LOCK_FILE = '.flexbench.lock';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Take the directory's lock or throw naming its owner; returns the release function (idempotent). */
 export function lockRunDir(dir: string): () => void {
@@ -34,7 +26,7 @@ export function lockRunDir(dir: string): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new FlexbenchError(`cannot lock ${dir}: ${(e as Error).message}`, EXIT.environment);
       const pid = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) {
         throw new FlexbenchError(`${dir} is in use by another flexbench run (pid ${pid}); wait for it to end or stop it`, EXIT.usage);
       }
       rmSync(path, { force: true }); // stale: its owner is gone

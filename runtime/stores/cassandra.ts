@@ -3,7 +3,8 @@
 import cassandra from 'cassandra-driver';
 import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
 import type { RunningStore, StartOptions, StoreServer } from './server.js';
-import { alive, killNode, recordedNodes, startNode, stopNode, type NodeRecord } from './cassandra/node.js';
+import { killNode, recordedNodes, startNode, stopNode, type NodeRecord } from './cassandra/node.js';
+import { pidAlive as alive } from './pids.js';
 import { parseCassandraUrl } from '../drivers/cassandra/url.js';
 import { KEYSPACE_PREFIX } from '../drivers/cassandra/names.js';
 

@@ -9,6 +9,7 @@ import { Redis, Cluster } from 'ioredis';
 import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
 import type { RunningStore, StartOptions, StoreServer } from './server.js';
 import { freePort, freePortWithBus, portFree } from './ports.js';
+import { pidRunning } from './pids.js';
 
 export interface RedisStartExtra {
   /** appendonly with fsync on every write: survives SIGKILL (crash tests) */
@@ -59,24 +60,18 @@ function ping(port: number): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); } catch { return false; }
-  // a detached server's parent may be gone and its reaper slow: a zombie has exited
-  try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return true; }
-}
-
 async function waitGone(pid: number, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    if (!alive(pid)) return true;
+    if (!pidRunning(pid)) return true;
     await sleep(20);
   }
-  return !alive(pid);
+  return !pidRunning(pid);
 }
 
 /** Stop a server by pid (its process group), e.g. one started detached by another process. */
 export async function stopPid(pid: number): Promise<void> {
-  if (!alive(pid)) return;
+  if (!pidRunning(pid)) return;
   signal(pid, 'SIGTERM');
   if (!(await waitGone(pid, 3000))) signal(pid, 'SIGKILL');
   await waitGone(pid, 2000);

@@ -8,6 +8,7 @@ import cassandra from 'cassandra-driver';
 import { FlexbenchError, EXIT } from '../../../harness/exit-codes.js';
 import { ensureCassandra } from './fetch.js';
 import { cassandraYaml, dirsOf, javaArgs, logbackXml, type NodeLayout } from './config.js';
+import { pidAlive as alive } from '../pids.js';
 
 export interface NodeOptions {
   /** CQL (native transport) port; a free one when absent */
@@ -63,14 +64,6 @@ function portInUse(port: number): Promise<boolean> {
   });
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function tail(file: string, lines: number): string {
   if (!existsSync(file)) return `(no ${file})`;

@@ -1,0 +1,21 @@
+// The one liveness check: a running process, a finished one, a zombie.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { pidAlive, pidRunning } from '../../../runtime/stores/pids.js';
+
+test('alive while running, gone once exited; a zombie (exited, not yet reaped) exists but is not running', async () => {
+  assert.equal(pidAlive(process.pid), true);
+  assert.equal(pidRunning(process.pid), true);
+  const gone = Number(spawnSync('sh', ['-c', 'echo $$']).stdout.toString());
+  assert.equal(pidAlive(gone), false);
+  assert.equal(pidRunning(gone), false);
+  // sh forks a child that exits at once, then becomes sleep (exec), which never reaps it
+  const parent = spawn('sh', ['-c', 'sh -c "exit 0" & echo $!; exec sleep 3'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = Number(await new Promise<string>((r) => parent.stdout.once('data', (d) => r(String(d)))));
+  for (let i = 0; i < 40 && !/ Z/.test(spawnSync('ps', ['-o', 'stat=', '-p', String(child)]).stdout.toString().replace(/^/, ' ')); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.match(spawnSync('ps', ['-o', 'stat=', '-p', String(child)]).stdout.toString(), /Z/, 'the child is a zombie now');
+  assert.equal(pidAlive(child), true, 'a zombie still holds its pid');
+  assert.equal(pidRunning(child), false);
+  parent.kill();
+});
