@@ -31,7 +31,6 @@ export interface CoreWorkerData {
   total: number;
   /** a warm-up was asked for: watch CONTROL.warm, whose setting opens the measured window */
   warmup: boolean;
-
   control: SharedArrayBuffer;
   stats: SharedArrayBuffer;
   capture: boolean;
