@@ -75,6 +75,8 @@ export interface FlushCost {
   entries: number;
   bytes: number;
   roundTrips: number;
+  /** elements of an applied flush the store refused (e.g. Redis WRONGTYPE on a foreign key), with the first reason */
+  rejected?: { count: number; first: string };
 }
 
 /** A live connection to one store. Every method may reject with a FlexbenchError naming store and address. */

@@ -165,7 +165,8 @@ export class Collector {
         this.stats.bytes += cost.bytes;
         this.stats.roundTrips += cost.roundTrips;
         this.stats.last = cost;
-        this.stats.lastError = null;
+        // applied, but the store refused some elements: say so rather than pass it off as a clean flush
+        this.stats.lastError = cost.rejected ? `store refused ${cost.rejected.count} element(s) of flush ${batch.seq}: ${cost.rejected.first}` : null;
         return;
       } catch (err) {
         this.stats.retries++;

@@ -184,8 +184,10 @@ class RedisConnection implements StoreConnection {
     } catch (err) {
       throw this.wrap(`flush seq ${batch.seq} (${entries} entries)`, err);
     }
-    this.cost = { entries, bytes, roundTrips };
-    return res === 1 ? 'applied' : 'duplicate';
+    const out = Array.isArray(res) ? res : [res];
+    const refused = Number(out[1] ?? 0);
+    this.cost = { entries, bytes, roundTrips, ...(refused > 0 ? { rejected: { count: refused, first: String(out[2]) } } : {}) };
+    return Number(out[0]) === 1 ? 'applied' : 'duplicate';
   }
 
   lastFlushCost(): FlushCost {

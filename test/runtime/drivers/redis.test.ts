@@ -94,6 +94,31 @@ describe('redis key layout and native types', () => {
       await conn.close();
     }
   });
+  test('elements the store refuses (WRONGTYPE on a foreign key) do not stop the batch and are reported, not lost silently', async () => {
+    const p = { nf: 'nfrefuse', instance: 'i', core: 0 };
+    const raw = new Redis(s.port, '127.0.0.1');
+    const openCtx = await openState({ nf: p.nf, instance: p.instance, store: s.url, mode: 'async', flusher: 'thread', flushMs: 60_000 }, 0);
+    try {
+      // someone else's string where the map should be
+      await raw.set('nfrefuse@i@0@Map@m', 'not a hash');
+      openCtx.map('m').setNoWait('k', 1);
+      openCtx.counter('c').addNoWait(7);
+      await openCtx.flush();
+      const st = await openCtx.stats();
+      assert.equal(st.last?.rejected?.count, 1);
+      assert.match(st.last!.rejected!.first, /WRONGTYPE/);
+      assert.match(st.lastError ?? '', /store refused 1 element\(s\) of flush \d+: WRONGTYPE/);
+      assert.equal(await raw.get('nfrefuse@i@0@Counter@c'), '7', 'the rest of the batch applied');
+      // a clean flush clears the report
+      openCtx.counter('c').addNoWait(1);
+      await openCtx.flush();
+      assert.equal((await openCtx.stats()).lastError, null);
+    } finally {
+      await openCtx.close();
+      raw.disconnect();
+    }
+  });
+
   test('the flush script is cached at connect: the first flush is one round trip; after SCRIPT FLUSH, two and the body counted', async () => {
     for (const url of [s.url, c.url]) {
       const raw = url === s.url ? new Redis(s.port, '127.0.0.1') : new Cluster([{ host: '127.0.0.1', port: c.nodes[0]!.port }]);
