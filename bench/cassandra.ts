@@ -9,7 +9,8 @@ import { openState, type StateConfigInput } from '../runtime/state/api.js';
 import { server as cassandraServer } from '../runtime/stores/cassandra.js';
 import { startRedis } from '../runtime/stores/redis.js';
 import { generatePcaps } from '../runtime/packet/generate.js';
-import { median, steadyMpps } from './lib/measure.js';
+import { median } from '../harness/results/stats.js';
+import { steadyMpps } from './lib/measure.js';
 
 const CLI = new URL('../../bin/flexbench.js', import.meta.url).pathname;
 const SECONDS = Number(process.env.FLEXBENCH_BENCH_SECONDS ?? 5);

@@ -18,6 +18,7 @@ import { createVethPair, ensureBpffs, netnsUnavailable } from '../test/runtime/p
 import { generatePcaps } from '../runtime/packet/generate.js';
 import { TestpmdStatsParser, steadyRate, afPacketVdev } from '../harness/tools/testpmd.js';
 import { nativeUnavailable } from '../runtime/packet/iface/native.js';
+import { median as med } from '../harness/results/stats.js';
 
 const cli = fileURLToPath(new URL('../../bin/flexbench.js', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -124,10 +125,6 @@ export async function run(): Promise<void> {
       rows.push({ name: dut.name, offeredPps: r.txPps, returnedPps: r.rxPps, samples: r.samples, dutSays });
       console.log(`[${round}] ${dut.name.padEnd(40)} offered ${fmt(r.txPps)}  returned ${fmt(r.rxPps)}  (${r.samples} s)  DUT: ${dutSays}`);
     }
-    const med = (xs: number[]) => {
-      const a = [...xs].sort((x, y) => x - y);
-      return a.length === 0 ? NaN : a.length % 2 ? a[a.length >> 1] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
-    };
     console.log(`\nmedian over ${rounds} round(s), packets/s as the generator counts them:`);
     const summary = duts.map((d) => {
       const mine = rows.filter((r) => r.name === d.name);

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generatePcaps } from '../runtime/packet/generate.js';
 import { startRedis } from '../runtime/stores/redis.js';
-import { median, medianRange, steadyMpps } from './lib/measure.js';
+import { median } from '../harness/results/stats.js';
+import { medianRange, steadyMpps } from './lib/measure.js';
 
 const CLI = new URL('../../bin/flexbench.js', import.meta.url).pathname;
 const SECONDS = Number(process.env.FLEXBENCH_BENCH_SECONDS ?? 5);

@@ -1,22 +1,16 @@
-// What the benchmarks share: a rate after the warm-up from `nf run`'s progress lines, and the median
-// of interleaved rounds (on a shared 2-core machine one run says little; the spread is printed too).
-
-const PROGRESS = /t=([\d.]+)s rx [\d.]+ Mpps tx [\d.]+ Mpps \(total rx (\d+)\)/g;
+// What the benchmarks share: a rate after the warm-up from `nf run`'s progress lines (read by the
+// harness's own parser) and median [min-max] of interleaved rounds (on a shared 2-core machine one
+// run says little). The median is harness/results/stats.ts's, the project's one statistics module.
+import { median } from '../../harness/results/stats.js';
+import { parseNfProgress } from '../../harness/tools/nf-run.js';
 
 /** rx Mpps between the first progress line at or after `warmupS` and the last one; null if fewer than two */
 export function steadyMpps(stderr: string, warmupS: number): number | null {
-  const pts = [...stderr.matchAll(PROGRESS)].map((m) => [Number(m[1]), Number(m[2])] as const).filter(([t]) => t >= warmupS);
+  const pts = stderr.split('\n').map(parseNfProgress).filter((p) => p !== null && p.t >= warmupS);
   if (pts.length < 2) return null;
-  const [t0, r0] = pts[0]!;
-  const [t1, r1] = pts[pts.length - 1]!;
-  return (r1 - r0) / (t1 - t0) / 1e6;
-}
-
-export function median(v: readonly number[]): number {
-  if (v.length === 0) return NaN;
-  const s = [...v].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+  const a = pts[0]!;
+  const b = pts[pts.length - 1]!;
+  return (b.rx_total - a.rx_total) / (b.t - a.t) / 1e6;
 }
 
 /** "12.345 [11.90-12.80]": median and range of the rounds */

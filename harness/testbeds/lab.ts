@@ -14,6 +14,7 @@ import { dpdkLcores } from '../inventory/cores.js';
 import { testpmdArgv, afPacketVdev, pcapReplayVdev, TestpmdStatsParser, TestpmdClock, type TestpmdSnapshot } from '../tools/testpmd.js';
 import { pktgenArgv, PktgenLua, PKTGEN_LUA_PORT, ratePercent } from '../tools/pktgen.js';
 import { expandArgv, readRate, type CommandTarget } from '../tools/command.js';
+import { parseNfProgress } from '../tools/nf-run.js';
 import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext } from './testbed.js';
 
 /** lab inventory = the two-node inventory plus command targets for NFs flexbench does not build. */
@@ -532,9 +533,9 @@ export class TwoNodeTestbed implements Testbed {
         const lines = nfErr.split('\n');
         nfErr = lines.pop() ?? '';
         for (const l of lines) {
-          const m = /t=([\d.]+)s rx [\d.]+ Mpps tx [\d.]+ Mpps \(total rx (\d+)\)/.exec(l);
-          if (m) {
-            nfSamples.push({ at: Number(m[1]), arr: now(), rx: Number(m[2]), tx: Number(m[2]) });
+          const p = parseNfProgress(l);
+          if (p) {
+            nfSamples.push({ at: p.t, arr: now(), rx: p.rx_total, tx: p.rx_total });
             nfReady = true;
           }
         }

@@ -10,6 +10,7 @@ import type { Fingerprint, PcapInfo, PlanTrial } from '../results/format.js';
 import { localFingerprint } from '../provenance.js';
 import { shellJoin } from '../hosts/host.js';
 import { testpmdArgv, pcapReplayVdev, TestpmdStatsParser, type TestpmdSnapshot } from '../tools/testpmd.js';
+import { parseNfProgress, type NfProgress } from '../tools/nf-run.js';
 import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext } from './testbed.js';
 
 /** Seconds between `nf run` rate lines: the resolution of the warm-up boundary. */
@@ -22,18 +23,6 @@ export function createTestbed(opts: TestbedOptions): Testbed {
   return new LocalTestbed(opts);
 }
 
-/** Cumulative NF counters from `nf run`'s rate lines on stderr (one a second). */
-export interface NfProgress {
-  t: number;
-  rx_total: number;
-  rx_mpps: number;
-  tx_mpps: number;
-}
-const PROGRESS = /t=([\d.]+)s rx ([\d.]+) Mpps tx ([\d.]+) Mpps \(total rx (\d+)\)/;
-export function parseNfProgress(line: string): NfProgress | null {
-  const m = PROGRESS.exec(line);
-  return m ? { t: Number(m[1]), rx_total: Number(m[4]), rx_mpps: Number(m[2]), tx_mpps: Number(m[3]) } : null;
-}
 
 /** The JSON line `flexbench nf run --json` ends with (fields the harness relies on). */
 interface NfRunJson {

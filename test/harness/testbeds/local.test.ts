@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import { parseNfProgress, parseNfRunOutput, measuredWindow, createTestbed } from '../../../harness/testbeds/local.js';
+import { parseNfRunOutput, measuredWindow, createTestbed } from '../../../harness/testbeds/local.js';
+import { parseNfProgress } from '../../../harness/tools/nf-run.js';
 import { parseSpec } from '../../../harness/spec/load.js';
 import type { PlanTrial } from '../../../harness/results/format.js';
 

@@ -1,0 +1,17 @@
+// `flexbench nf run`'s rate lines on stderr, as every reader of them (local and two-node testbeds,
+// the benchmarks) parses them: "[nat] t=1.5s rx 12.350 Mpps tx 12.250 Mpps (total rx 23918592)".
+
+/** Cumulative NF counters from one rate line. */
+export interface NfProgress {
+  t: number;
+  rx_total: number;
+  rx_mpps: number;
+  tx_mpps: number;
+}
+
+const PROGRESS = /t=([\d.]+)s rx ([\d.]+) Mpps tx ([\d.]+) Mpps \(total rx (\d+)\)/;
+
+export function parseNfProgress(line: string): NfProgress | null {
+  const m = PROGRESS.exec(line);
+  return m ? { t: Number(m[1]), rx_total: Number(m[4]), rx_mpps: Number(m[2]), tx_mpps: Number(m[3]) } : null;
+}
