@@ -136,7 +136,6 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   let timer: NodeJS.Timeout | null = null;
   let warmTimer: NodeJS.Timeout | null = null;
   let offeredMissedAtWarm: number[] | null = null;
-  const per0 = new Array<number>(o.cores).fill(0);
   let ticker: NodeJS.Timeout | null = null;
 
   const exits: Promise<void>[] = [];
@@ -200,7 +199,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
       const m = offered ? new Float64Array(offered.counters) : null;
       warmTimer = setTimeout(() => {
         // offered mode counts misses in the generator: its counters now open the window
-        if (m) offeredMissedAtWarm = per0.map((_, c) => m[line(c, 2) / 2]!);
+        if (m) offeredMissedAtWarm = Array.from({ length: o.cores }, (_, c) => m[line(c, 2) / 2]!);
         Atomics.store(ctl, CONTROL.warm, 1);
       }, o.warmup * 1000);
     }

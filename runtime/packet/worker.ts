@@ -40,10 +40,17 @@ export type CoreMessage =
   | { type: 'ready' }
   | { type: 'done'; core: number; rx: number; tx: number; nfDropped: number; missed: number; seconds: number; nfStats: Record<string, number>; capture?: { bytes: Uint8Array; lens: Int32Array };
       /** counters and time (s after go) at the end of the warm-up; null without one or if the run ended first */
-      warm: { rx: number; tx: number; missed: number; at: number } | null }
+      warm: WindowStart | null }
   | { type: 'error'; core: number; message: string; exitCode?: number };
 
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
+
+/** A core's counters when the warm-up ended; `missed` without what still waits in the ring (received later). */
+export interface WindowStart { rx: number; tx: number; missed: number; at: number }
+// module-level, not a closure: capturing the loop's rx/tx would move them out of registers
+function windowStart(rx: number, tx: number, port: Port, at: number): WindowStart {
+  return { rx, tx, missed: port.missed() - (port.pending?.() ?? 0), at };
+}
 
 async function openPort(d: CoreWorkerData): Promise<Port> {
   if (d.port.kind === 'ring') return new RingPort(d.port.ring, d.burstSize, d.port.offered, d.cores);
@@ -80,7 +87,7 @@ async function main(d: CoreWorkerData): Promise<void> {
     const t0 = performance.now();
     let tEnd = t0;
     let lastYield = t0;
-    let warm: { rx: number; tx: number; missed: number; at: number } | null = null;
+    let warm: WindowStart | null = null;
     const watchWarm = d.warmup;
     outer: for (;;) {
       // A chunk of bursts between stop checks and event-loop yields keeps the loop tight.
@@ -115,7 +122,7 @@ async function main(d: CoreWorkerData): Promise<void> {
         if (remaining === 0) break outer;
         if (shared && Atomics.load(control, CONTROL.taken) >= d.total) break outer;
         // per burst (one Atomics load each): a chunk of a store-bound NF can take seconds
-        if (watchWarm && warm === null && Atomics.load(control, CONTROL.warm) !== 0) warm = { rx, tx, missed: port.missed() - (port.pending?.() ?? 0), at: (performance.now() - t0) / 1000 };
+        if (watchWarm && warm === null && Atomics.load(control, CONTROL.warm) !== 0) warm = windowStart(rx, tx, port, (performance.now() - t0) / 1000);
         if (asyncNf && Atomics.load(control, CONTROL.stop) !== 0) break outer;
       }
       stats[0] = rx;
@@ -123,7 +130,7 @@ async function main(d: CoreWorkerData): Promise<void> {
       if (Atomics.load(control, CONTROL.stop) !== 0) break;
       const now = performance.now();
       // no packets flowing: the warm-up still ends on time
-      if (watchWarm && warm === null && Atomics.load(control, CONTROL.warm) !== 0) warm = { rx, tx, missed: port.missed() - (port.pending?.() ?? 0), at: (now - t0) / 1000 };
+      if (watchWarm && warm === null && Atomics.load(control, CONTROL.warm) !== 0) warm = windowStart(rx, tx, port, (now - t0) / 1000);
       if (now - lastYield >= 1) {
         await yieldToLoop(); // lets state timers and I/O run (async flushes, store replies)
         lastYield = performance.now();
