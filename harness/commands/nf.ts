@@ -7,6 +7,8 @@ import { parseIPv4 } from '../../runtime/packet/inet.js';
 import { stateFlagOptions, stateConfigFromFlags } from '../../runtime/state/config.js';
 import type { StateConfig } from '../../runtime/state/api.js';
 
+type IfaceIndex = typeof import('../../runtime/packet/iface/index.js');
+
 interface RunArgs {
   nf: NfName;
   cores: number;
@@ -168,9 +170,10 @@ const checkPort: CommandModule<object, CheckPortArgs> = {
   handler: async (a) => {
     if (!Number.isInteger(a.cores) || a.cores < 1) throw new FlexbenchError(`--cores must be a positive integer (got ${a.cores})`);
     if (a.port === 'replay' || a.port === 'offered') throw new FlexbenchError(`--port ${a.port} needs no check: it is the embedded packet path`);
-    let mod: IfaceModule;
+    let mod: IfaceIndex;
     try {
-      mod = (await import('../../runtime/packet/iface/index.js' as string)) as IfaceModule;
+      // loaded at run time: a flexbench without the native addon still runs everything else
+      mod = (await import('../../runtime/packet/iface/index.js' as string)) as IfaceIndex;
     } catch (err) {
       throw new FlexbenchError(`no interface port is built into this flexbench: ${(err as Error).message}`, EXIT.environment);
     }
@@ -181,10 +184,6 @@ const checkPort: CommandModule<object, CheckPortArgs> = {
     process.stdout.write(a.json ? `${JSON.stringify(res)}\n` : `${a.port} on ${a.cores} core(s): ${res.reason}${warnings.map((w) => `\nwarning: ${w}`).join('')}\n`);
   },
 };
-
-interface IfaceModule {
-  prepareIface(o: { iface: string; queues: number; log?: (l: string) => void }): Promise<{ shared: { mode: string; reason: string }; cleanup(): Promise<void> }>;
-}
 
 export const command: CommandModule = {
   command: 'nf <command>',
