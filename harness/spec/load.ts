@@ -158,7 +158,7 @@ function withoutUnknownKeys(given: unknown, issues: readonly z.ZodIssue[]): unkn
   const copy = structuredClone(given);
   for (const i of issues) {
     const at = getIn(copy, i.path as PathSeg[]);
-    if (isPlainObject(at) && i.code === 'unrecognized_keys') for (const k of i.keys) delete at[k];
+    if (isPlainObject(at) && i.code === 'unrecognized_keys') for (const k of i.keys) delete at[k]; // (the code check narrows i to read .keys)
   }
   return copy;
 }
@@ -237,7 +237,9 @@ export async function parseSpec(text: string, file: string, opts: SpecOptions & 
     if (again?.success) add(await semanticIssues(normalise(again.data, baseDir), baseLocate));
   } else add(await semanticIssues(normalise(base.data, baseDir), baseLocate));
 
-  const baseKeys = new Set(issues.map((i) => `${i.path}:${i.message.replace(/^\(--(testbed \w+|inventory)\) /, '')}`));
+  // the same problem seen from the base and from a profile differs only in its "(…) " prefix
+  const problemKey = (i: SpecIssue) => `${i.path}:${i.message.replace(/^\([^)]*\) /, '')}`;
+  const baseKeys = new Set(issues.map(problemKey));
   // Every profile merged over the base is validated too, positions pointing into the profile where it overrides.
   const profiles = isPlainObject(given.profiles) ? given.profiles : {};
   const { profiles: _drop, ...plain } = given;
@@ -263,7 +265,7 @@ export async function parseSpec(text: string, file: string, opts: SpecOptions & 
       return { file, ...pos.at(p, key), prefix: `(profile "${name}") ` };
     };
     // problems the base already has are reported once, from the base
-    const fresh = (list: SpecIssue[]) => list.filter((i) => !baseKeys.has(`${i.path}:${i.message.replace(`(profile "${name}") `, '')}`));
+    const fresh = (list: SpecIssue[]) => list.filter((i) => !baseKeys.has(problemKey(i)));
     const r = specSchema.safeParse(merged);
     if (!r.success) add(fresh(zodIssues(r.error, merged, locate)));
     else {
