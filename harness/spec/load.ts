@@ -152,15 +152,51 @@ export function zodIssues(
   return out;
 }
 
-/** A copy of the spec without the keys zod reported as unknown; null if any other kind of issue exists. */
-function withoutUnknownKeys(given: unknown, issues: readonly z.ZodIssue[]): unknown {
-  if (issues.some((i) => i.code !== 'unrecognized_keys')) return null;
+/**
+ * A copy of the spec without what stage 1 refused (unknown keys, wrong values, bad list items), so the
+ * semantic rules can still run on the rest and one run of validate lists every problem. `remap` turns a
+ * path in the copy back into the document's (list items after a dropped one moved up); `dropped` are the
+ * document paths whose values are gone (a rule about one of them would judge a default, not the spec),
+ * `shortened` the lists that lost items (a rule about a whole one would judge another list).
+ */
+function withoutBadFields(given: unknown, issues: readonly z.ZodIssue[]): { pruned: unknown; dropped: PathSeg[][]; shortened: Set<string>; remap: (p: readonly PathSeg[]) => PathSeg[] } | null {
   const copy = structuredClone(given);
+  const dropped: PathSeg[][] = [];
+  const items = new Map<unknown[], Set<number>>();
+  const itemLists = new Map<string, unknown[]>();
   for (const i of issues) {
-    const at = getIn(copy, i.path as PathSeg[]);
-    if (isPlainObject(at) && i.code === 'unrecognized_keys') for (const k of i.keys) delete at[k]; // (the code check narrows i to read .keys)
+    const path = i.path as PathSeg[];
+    if (i.code === 'unrecognized_keys') {
+      const at = getIn(copy, path);
+      if (isPlainObject(at)) for (const k of i.keys) delete at[k];
+      continue;
+    }
+    if (path.length === 0) return null;
+    const parent = getIn(copy, path.slice(0, -1));
+    const last = path[path.length - 1]!;
+    if (Array.isArray(parent) && typeof last === 'number') {
+      if (!items.has(parent)) items.set(parent, new Set());
+      items.get(parent)!.add(last);
+      itemLists.set(formatPath(path.slice(0, -1)), parent);
+    } else if (isPlainObject(parent)) delete parent[last as string];
+    dropped.push(path);
   }
-  return copy;
+  // list items go last, from the end, so earlier indices stay put; kept[i] = document index of item i
+  const kept = new Map<string, number[]>();
+  for (const [key, list] of itemLists) {
+    const gone = items.get(list)!;
+    kept.set(key, list.map((_, j) => j).filter((j) => !gone.has(j)));
+    for (const j of [...gone].sort((a, b) => b - a)) list.splice(j, 1);
+  }
+  const remap = (p: readonly PathSeg[]): PathSeg[] => {
+    const out: PathSeg[] = [];
+    for (const seg of p) {
+      const k = typeof seg === 'number' ? kept.get(formatPath(out)) : undefined;
+      out.push(k && typeof seg === 'number' && seg < k.length ? k[seg]! : seg);
+    }
+    return out;
+  };
+  return { pruned: copy, dropped, shortened: new Set(itemLists.keys()), remap };
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -230,11 +266,15 @@ export async function parseSpec(text: string, file: string, opts: SpecOptions & 
   const baseLocate = (p: readonly PathSeg[], key: boolean) => ({ file, ...pos.at(p, key), prefix: flagged(p) });
   if (!base.success) {
     add(zodIssues(base.error, given, baseLocate));
-    // Unknown keys alone do not hide the rest: check the spec without them against the rules too,
-    // so one run of validate lists every problem.
-    const pruned = withoutUnknownKeys(given, base.error.issues);
-    const again = pruned === null ? null : specSchema.safeParse(pruned);
-    if (again?.success) add(await semanticIssues(normalise(again.data, baseDir), baseLocate));
+    // Stage 1's problems do not hide the rest: the rules also judge the spec without the refused fields
+    // (where it still stands without them), so one run of validate lists every problem.
+    const cut = withoutBadFields(given, base.error.issues);
+    const again = cut === null ? null : specSchema.safeParse(cut.pruned);
+    if (cut && again?.success) {
+      const gone = cut.dropped.map(formatPath);
+      const moot = (path: string) => cut.shortened.has(path) || gone.some((d) => path === d || path.startsWith(`${d}.`) || path.startsWith(`${d}[`));
+      add((await semanticIssues(normalise(again.data, baseDir), baseLocate, cut.remap)).filter((i) => !moot(i.path)));
+    }
   } else add(await semanticIssues(normalise(base.data, baseDir), baseLocate));
 
   // the same problem seen from the base and from a profile differs only in its "(…) " prefix

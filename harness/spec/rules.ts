@@ -10,9 +10,11 @@ import type { z } from 'zod';
 
 export type Locate = (path: readonly PathSeg[], key: boolean) => { file: string; line: number; col: number; prefix: string };
 
-export async function semanticIssues(spec: Spec, locate: Locate): Promise<SpecIssue[]> {
+/** `remap`: paths in `spec` -> paths in the document, when `spec` is the document less some refused items. */
+export async function semanticIssues(spec: Spec, locate: Locate, remap: (p: readonly PathSeg[]) => readonly PathSeg[] = (p) => p): Promise<SpecIssue[]> {
   const out: SpecIssue[] = [];
-  const issue = (path: PathSeg[], message: string, key = false) => {
+  const issue = (at: PathSeg[], message: string, key = false) => {
+    const path = remap(at);
     const l = locate(path, key);
     out.push({ file: l.file, line: l.line, col: l.col, path: formatPath(path), message: l.prefix + message });
   };

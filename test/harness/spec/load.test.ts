@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseSpec, loadSpec } from '../../../harness/spec/load.js';
-import { SpecError, didYouMean, levenshtein } from '../../../harness/spec/errors.js';
+import { SpecError, didYouMean, levenshtein, typoDistance } from '../../../harness/spec/errors.js';
 import { FlexbenchError } from '../../../harness/exit-codes.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -74,6 +74,19 @@ test('every problem is reported at once, in file order', async () => {
   assert.deepEqual(got.map((g) => g.split(' ')[0]), ['2:1', '4:10', '7:10']);
 });
 
+test('cross-field rules still run when other fields are refused, at the refused list item\'s neighbours\' own lines', async () => {
+  // a type error elsewhere does not hide the store rule; a bad store before "none" does not move it
+  const got = await problems('name: t\ntraffic:\n  flows: many\nmatrix:\n  nfs: [nat]\n  stores: [redis, redsi, none]\n  cores: [1]\n');
+  assert.deepEqual(got.map((g) => g.split(':').slice(0, 2).join(':')), ['3:10 traffic.flows', '6:19 matrix.stores[1]', '6:26 matrix.stores[2]'], got.join('\n'));
+  assert.match(got[1]!, /did you mean "redis"/);
+  assert.match(got[2]!, /store "none" runs without FlexState, but nat needs a store/);
+  // a list keeps its valid items for the rules: the figure filter is still checked against matrix.nfs
+  const cores = await problems('name: t\nmatrix:\n  nfs: [nat]\n  stores: [hashmap]\n  cores: [1, 0]\nfigures:\n  - { id: f, title: T, filter: { nf: lb } }\n');
+  assert.equal(cores.length, 2, cores.join('\n'));
+  assert.match(cores[0]!, /^5:14 matrix.cores\[1\]/);
+  assert.match(cores[1]!, /figures\[0\]\.filter\.nf: expected a value of matrix\.nfs \(nat\), found "lb"/);
+});
+
 test('a valid spec gets its defaults, sorted cores, and the chosen profile merged', async () => {
   const text = `${VALID.replace('[1, 2]', '[4, 1, 2]')}profiles:\n  paper:\n    traffic: { flows: 50000, files: 10 }\n    matrix: { cores: [1, 48] }\n`;
   const base = await parseSpec(text, 'spec.yaml');
@@ -125,4 +138,9 @@ test('did you mean: close words only', () => {
   assert.equal(levenshtein('kitten', 'sitting'), 3);
   assert.equal(didYouMean('durations', ['duration_s', 'warmup_s']), 'duration_s');
   assert.equal(didYouMean('zzz', ['duration_s', 'warmup_s']), null);
+  // a swap of two neighbours is one typo
+  assert.equal(typoDistance('redsi', 'redis'), 1);
+  assert.equal(typoDistance('ca', 'abc'), 3);
+  assert.equal(typoDistance('kitten', 'sitting'), 3);
+  assert.equal(didYouMean('redsi', ['hashmap', 'redis', 'cassandra']), 'redis');
 });
