@@ -10,10 +10,10 @@ test('alive while running, gone once exited; a zombie (exited, not yet reaped) e
   const gone = Number(spawnSync('sh', ['-c', 'echo $$']).stdout.toString());
   assert.equal(pidAlive(gone), false);
   assert.equal(pidRunning(gone), false);
-  // sh forks a child that exits at once, then becomes sleep (exec), which never reaps it
-  const parent = spawn('sh', ['-c', 'sh -c "exit 0" & echo $!; exec sleep 3'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // python forks a child that exits at once and never waits for it (sh may reap a finished job before exec)
+  const parent = spawn('python3', ['-c', 'import os, sys, time\npid = os.fork()\nif pid == 0: os._exit(0)\nprint(pid, flush=True)\ntime.sleep(3)'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const child = Number(await new Promise<string>((r) => parent.stdout.once('data', (d) => r(String(d)))));
-  for (let i = 0; i < 40 && !/ Z/.test(spawnSync('ps', ['-o', 'stat=', '-p', String(child)]).stdout.toString().replace(/^/, ' ')); i++) await new Promise((r) => setTimeout(r, 25));
+  for (let i = 0; i < 40 && !/Z/.test(spawnSync('ps', ['-o', 'stat=', '-p', String(child)]).stdout.toString()); i++) await new Promise((r) => setTimeout(r, 25));
   assert.match(spawnSync('ps', ['-o', 'stat=', '-p', String(child)]).stdout.toString(), /Z/, 'the child is a zombie now');
   assert.equal(pidAlive(child), true, 'a zombie still holds its pid');
   assert.equal(pidRunning(child), false);
