@@ -1,12 +1,14 @@
 // `cassandra://host:port[,…][?consistency=LOCAL_ONE&…]`: FlexState on Apache Cassandra with the
 // paper's layout (see schema.ts and names.ts). Prepared statements only. An async flush becomes a
-// plan of single-partition units (one unlogged batch per structure, counters apart), run with
-// bounded concurrency; a failed flush is resent unchanged by the runtime and the plan resumes:
+// plan of single-partition units (unlogged batches of at most `batch` entries of one structure,
+// counters apart), run with bounded concurrency; a failed flush is resent unchanged by the runtime
+// and the plan resumes:
 //  - non-counter writes carry fixed write timestamps chosen once per flush, so resending them is
 //    idempotent (exactly the same cells);
-//  - a counter unit also raises the structure's `seq` counter to the flush's seq in the same
-//    single-partition batch (one mutation: all or nothing), so after an unknown outcome the driver
-//    reads `seq` and resends only if the unit did not apply: counters stay exact, never replayed blindly.
+//  - a counter unit also raises its marker (the counter's `seq`, or the `seq` of its chunk of a
+//    countermap) to a target above every value it held, in the same single-partition batch (one
+//    mutation: all or nothing), so after an unknown outcome the driver reads the marker and resends
+//    only if the unit did not apply: counters stay exact, never replayed blindly.
 import cassandra from 'cassandra-driver';
 import type { Change, FlushBatch, FlushCost, Partition, Query, QueryResult, Snapshot, StoreConnection, StoreDriver } from '../driver.js';
 import { emptySnapshot } from '../driver.js';
@@ -24,12 +26,23 @@ const DEBUG = !!process.env.FLEXBENCH_CASSANDRA_DEBUG;
 
 interface Stmt { query: string; params: unknown[] }
 
+/** A counter unit's exactly-once marker: a `seq` counter in the unit's own partition. */
+interface Marker {
+  table: typeof TABLES.counter | typeof TABLES.counterMapSeq;
+  key1: string;
+  /** countermap chunk index (0 for a plain counter) */
+  chunk: number;
+  /** the value the unit raises the marker to: above anything it held, so "applied" is marker >= target */
+  target: number;
+}
+const markerKey = (m: { table: string; key1: string; chunk: number }) => `${m.table}/${m.key1}/${m.chunk}`;
+
 /** One single-partition piece of a flush: applied as one batch (one mutation), then marked done. */
 interface Unit {
   stmts: Stmt[];
   counter: boolean;
-  /** counter units: how to read back the structure's flush marker after an unknown outcome */
-  marker?: { query: string; key1: string; column: 'seq' };
+  /** counter units in async flushes; the marker's increment is the last bound value of the last statement */
+  marker?: Marker;
   done: boolean;
   /** counter unit whose last attempt failed: it may or may not have applied */
   unknown: boolean;
@@ -43,7 +56,7 @@ interface Part {
   ks: string;
   st: Statements;
   lastSeq: number | null;
-  /** flush markers known for counter structures (key = table/key1), read once, then tracked */
+  /** flush markers known for counter structures (key = markerKey), read once, then tracked */
   markers: Map<string, number>;
   plan: Plan | null;
   lock: Promise<unknown>;
@@ -64,7 +77,7 @@ class CassandraConnection implements StoreConnection {
   private readonly cl: number;
 
   constructor(readonly url: string, private readonly u: CassandraUrl, private readonly client: cassandra.Client) {
-    this.cl = cassandra.types.consistencies[u.consistency.replace(/_([a-z])/gi, (_, c: string) => c.toUpperCase()).replace(/^./, (c) => c.toLowerCase()) as keyof typeof cassandra.types.consistencies] as number;
+    this.cl = consistencyCode(u.consistency);
   }
 
   /** Write timestamps (µs) of this connection: increasing, and ahead of the clock never by much. */
@@ -143,14 +156,21 @@ class CassandraConnection implements StoreConnection {
     return m;
   }
 
-  private async marker(s: Part, table: string, key1: string, fresh = false): Promise<number> {
-    const mk = `${table}/${key1}`;
+  private async marker(s: Part, m: Omit<Marker, 'target'>, fresh = false): Promise<number> {
+    const mk = markerKey(m);
     const known = s.markers.get(mk);
     if (known !== undefined && !fresh) return known;
-    const q = table === TABLES.counter ? s.st.counterGet : s.st.cmSeqGet;
-    const v = num((await this.exec(q, [key1])).first()?.get('seq'));
+    const rs = m.table === TABLES.counter ? await this.exec(s.st.counterGet, [m.key1]) : await this.exec(s.st.cmSeqGet, [m.key1, m.chunk]);
+    const v = num(rs.first()?.get('seq'));
     s.markers.set(mk, v);
     return v;
+  }
+
+  /** A marker for flush `seq`: its target is seq, or one above what it holds (a dead instance may have got that far). */
+  private async markerFor(s: Part, table: Marker['table'], key1: string, chunk: number, seq: number): Promise<{ marker: Marker; inc: number }> {
+    const m = await this.marker(s, { table, key1, chunk });
+    const target = Math.max(seq, m + 1);
+    return { marker: { table, key1, chunk, target }, inc: target - m };
   }
 
   /**
@@ -218,13 +238,19 @@ class CassandraConnection implements StoreConnection {
     let tsi = ts0;
     const ts = () => long(tsi++);
     const units: Unit[] = [];
-    const regular = (stmts: Stmt[], entries: number) => { if (stmts.length) units.push({ stmts, counter: false, done: false, unknown: false, entries }); };
+    // Idempotent writes (fixed timestamps) split anywhere: `batch` statements a unit.
+    const regular = (stmts: Stmt[]) => {
+      for (let i = 0; i < stmts.length; i += this.u.batch) {
+        const part = stmts.slice(i, i + this.u.batch);
+        units.push({ stmts: part, counter: false, done: false, unknown: false, entries: part.length });
+      }
+    };
     for (const fk of order) {
       const f = folds.get(fk)!;
       const id = fk.slice(fk.indexOf('\u0000') + 1);
       switch (f.t) {
         case 'Value':
-          regular([f.v === null ? { query: st.valueDel, params: [ts(), id] } : { query: st.valueSet, params: [id, f.v, ts()] }], 1);
+          regular([f.v === null ? { query: st.valueDel, params: [ts(), id] } : { query: st.valueSet, params: [id, f.v, ts()] }]);
           break;
         case 'List': {
           const l = await this.readList(s, id);
@@ -241,7 +267,7 @@ class CassandraConnection implements StoreConnection {
               l[i] = value;
             }
           }
-          regular([l.length === 0 ? { query: st.listDel, params: [ts(), id] } : { query: st.listSet, params: [id, l, ts()] }], 1);
+          regular([l.length === 0 ? { query: st.listDel, params: [ts(), id] } : { query: st.listSet, params: [id, l, ts()] }]);
           break;
         }
         case 'Set':
@@ -253,7 +279,7 @@ class CassandraConnection implements StoreConnection {
             else if (f.t === 'Set') stmts.push({ query: st.setAdd, params: [id, k, ts()] });
             else stmts.push({ query: st.mapSet, params: [id, k, v, ts()] });
           }
-          regular(stmts, f.entries.size + (f.cleared ? 1 : 0));
+          regular(stmts);
           break;
         }
         case 'Counter': {
@@ -263,12 +289,9 @@ class CassandraConnection implements StoreConnection {
             if (inc !== 0) units.push({ stmts: [{ query: st.counterAdd, params: [long(inc), id] }], counter: true, done: false, unknown: false, entries: 1 });
             break;
           }
-          const m = await this.marker(s, TABLES.counter, id);
           if (inc === 0) break;
-          units.push({
-            stmts: [{ query: st.counterAddSeq, params: [long(inc), long(seq - m), id] }], counter: true,
-            marker: { query: st.counterGet, key1: id, column: 'seq' }, done: false, unknown: false, entries: 1,
-          });
+          const { marker, inc: step } = await this.markerFor(s, TABLES.counter, id, 0, seq);
+          units.push({ stmts: [{ query: st.counterAddSeq, params: [long(inc), long(step), id] }], counter: true, marker, done: false, unknown: false, entries: 1 });
           break;
         }
         case 'CounterMap': {
@@ -283,17 +306,20 @@ class CassandraConnection implements StoreConnection {
             const inc = target !== null ? target - base : e.delta;
             incs.set(k, (f.cleared ? (incs.get(k) ?? 0) : 0) + inc);
           }
-          const stmts: Stmt[] = [];
-          for (const [k, inc] of incs) if (inc !== 0) stmts.push({ query: st.cmAdd, params: [long(inc), id, k] });
-          if (!stmts.length) break;
-          if (seq !== null) {
-            const m = await this.marker(s, TABLES.counterMap, id);
-            stmts.push({ query: st.cmSeq, params: [long(seq - m), id] });
+          const adds: Stmt[] = [];
+          for (const [k, inc] of incs) if (inc !== 0) adds.push({ query: st.cmAdd, params: [long(inc), id, k] });
+          // Chunks of `batch` entries, each with its own marker (chunk i of any flush uses marker i).
+          for (let i = 0, chunk = 0; i < adds.length; i += this.u.batch, chunk++) {
+            const stmts = adds.slice(i, i + this.u.batch);
+            const entries = stmts.length;
+            let marker: Marker | undefined;
+            if (seq !== null) {
+              const m = await this.markerFor(s, TABLES.counterMapSeq, id, chunk, seq);
+              marker = m.marker;
+              stmts.push({ query: st.cmSeq, params: [long(m.inc), id, chunk] });
+            }
+            units.push({ stmts, counter: true, marker, done: false, unknown: false, entries });
           }
-          units.push({
-            stmts, counter: true, done: false, unknown: false, entries: incs.size,
-            marker: seq !== null ? { query: st.cmSeqGet, key1: id, column: 'seq' } : undefined,
-          });
           break;
         }
       }
@@ -310,16 +336,16 @@ class CassandraConnection implements StoreConnection {
       while (next < todo.length) {
         const unit = todo[next++]!;
         try {
-          if (unit.unknown && unit.marker) {
+          const marker = unit.marker;
+          if (unit.unknown && marker) {
             // The last attempt may have applied: the marker says whether it did.
             cost.roundTrips++;
-            const m = await this.marker(s, unit.marker.query === s.st.counterGet ? TABLES.counter : TABLES.counterMap, unit.marker.key1, true);
-            if (DEBUG) console.error(`cassandra driver: flush ${plan.seq} ${unit.marker.key1}: outcome unknown, marker ${m}`);
-            if (m >= plan.seq) { unit.done = true; unit.unknown = false; continue; }
-            // Not applied: the marker's increment must still lead to plan.seq from what the store holds now.
+            const m = await this.marker(s, marker, true);
+            if (DEBUG) console.error(`cassandra driver: flush ${plan.seq} ${markerKey(marker)}: outcome unknown, marker ${m} (target ${marker.target})`);
+            if (m >= marker.target) { unit.done = true; unit.unknown = false; s.markers.set(markerKey(marker), m); continue; }
+            // Not applied: the marker's increment must still lead to the target from what the store holds now.
             const last = unit.stmts[unit.stmts.length - 1]!;
-            if (unit.marker.query === s.st.counterGet) last.params[1] = long(plan.seq - m);
-            else last.params[0] = long(plan.seq - m);
+            last.params[marker.table === TABLES.counter ? 1 : 0] = long(marker.target - m);
             unit.unknown = false;
           }
           cost.roundTrips++;
@@ -327,7 +353,7 @@ class CassandraConnection implements StoreConnection {
           if (unit.stmts.length === 1) await this.exec(unit.stmts[0]!.query, unit.stmts[0]!.params, !unit.counter);
           else await this.client.batch(unit.stmts, { prepare: true, logged: false, counter: unit.counter, consistency: this.cl, isIdempotent: !unit.counter });
           unit.done = true;
-          if (unit.marker) s.markers.set(`${unit.marker.query === s.st.counterGet ? TABLES.counter : TABLES.counterMap}/${unit.marker.key1}`, plan.seq);
+          if (marker) s.markers.set(markerKey(marker), marker.target);
         } catch (err) {
           if (DEBUG) console.error(`cassandra driver: flush ${plan.seq} unit ${unit.marker?.key1 ?? '-'} failed: ${(err as Error).message}`);
           if (unit.counter) unit.unknown = true;
@@ -500,6 +526,14 @@ class CassandraConnection implements StoreConnection {
   }
 }
 
+/** `LOCAL_QUORUM` -> the driver's `localQuorum` code; the URL parser already checked the name. */
+export function consistencyCode(name: string): number {
+  const key = name.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof typeof cassandra.types.consistencies;
+  const code = cassandra.types.consistencies[key];
+  if (typeof code !== 'number') throw new FlexbenchError(`consistency level ${name} is not known to cassandra-driver`, EXIT.usage);
+  return code;
+}
+
 interface HostLike { shutdown(waitForPending: boolean): Promise<void> }
 const seenHosts = new WeakMap<cassandra.Client, Set<HostLike>>();
 
@@ -511,7 +545,7 @@ export const driver: StoreDriver = {
     const client = new cassandra.Client({
       contactPoints: u.contactPoints,
       localDataCenter: u.localDataCenter,
-      queryOptions: { prepare: true, consistency: cassandra.types.consistencies.localOne },
+      queryOptions: { prepare: true, consistency: consistencyCode(u.consistency) },
       socketOptions: { connectTimeout: Math.min(5000, u.timeoutMs), readTimeout: 12_000 },
       // Come back quickly after a Cassandra restart: flushes are resent every second at most.
       policies: { reconnection: new cassandra.policies.reconnection.ConstantReconnectionPolicy(250) },

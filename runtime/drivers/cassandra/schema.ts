@@ -11,8 +11,14 @@ export const TABLES = {
   list: 'list_t',
   set: 'set_t',
   map: 'map_t',
-  /** countermap entries; static `seq` = the last flush whose deltas this partition holds */
+  /** countermap entries */
   counterMap: 'countermap_t',
+  /**
+   * countermap flush markers, one per chunk of a flush (a big countermap goes out as several batches):
+   * `seq` = the last flush whose deltas of that chunk the map holds. Same partition key as the entries,
+   * so a chunk's deltas and its marker are one mutation.
+   */
+  counterMapSeq: 'countermap_seq_t',
 } as const;
 
 export function schemaStatements(ks: string, replication: number): string[] {
@@ -24,7 +30,8 @@ export function schemaStatements(ks: string, replication: number): string[] {
     `CREATE TABLE IF NOT EXISTS ${ks}.${TABLES.list} (key1 text PRIMARY KEY, value frozen<list<text>>)`,
     `CREATE TABLE IF NOT EXISTS ${ks}.${TABLES.set} (key1 text, key2 text, PRIMARY KEY (key1, key2))`,
     `CREATE TABLE IF NOT EXISTS ${ks}.${TABLES.map} (key1 text, key2 text, value double, PRIMARY KEY (key1, key2))`,
-    `CREATE TABLE IF NOT EXISTS ${ks}.${TABLES.counterMap} (key1 text, key2 text, value counter, seq counter static, PRIMARY KEY (key1, key2))`,
+    `CREATE TABLE IF NOT EXISTS ${ks}.${TABLES.counterMap} (key1 text, key2 text, value counter, PRIMARY KEY (key1, key2))`,
+    `CREATE TABLE IF NOT EXISTS ${ks}.${TABLES.counterMapSeq} (key1 text, chunk int, seq counter, PRIMARY KEY (key1, chunk))`,
   ];
 }
 export const TABLE_COUNT = Object.keys(TABLES).length;
@@ -60,8 +67,8 @@ export function statements(ks: string) {
     mapItems: `SELECT key2, value FROM ${t('map')} WHERE key1 = ?`,
     mapAll: `SELECT key1, key2, value FROM ${t('map')}`,
     cmAdd: `UPDATE ${t('counterMap')} SET value = value + ? WHERE key1 = ? AND key2 = ?`,
-    cmSeq: `UPDATE ${t('counterMap')} SET seq = seq + ? WHERE key1 = ?`,
-    cmSeqGet: `SELECT seq FROM ${t('counterMap')} WHERE key1 = ? LIMIT 1`,
+    cmSeq: `UPDATE ${t('counterMapSeq')} SET seq = seq + ? WHERE key1 = ? AND chunk = ?`,
+    cmSeqGet: `SELECT seq FROM ${t('counterMapSeq')} WHERE key1 = ? AND chunk = ?`,
     cmGet: `SELECT value FROM ${t('counterMap')} WHERE key1 = ? AND key2 = ?`,
     cmItems: `SELECT key2, value FROM ${t('counterMap')} WHERE key1 = ?`,
     cmAll: `SELECT key1, key2, value FROM ${t('counterMap')}`,

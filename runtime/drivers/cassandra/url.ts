@@ -15,6 +15,8 @@ export interface CassandraUrl {
   replication: number;
   /** statements in flight at once per driver (default 32) */
   concurrency: number;
+  /** entries per batch: a structure with more dirty entries goes out as several single-partition batches (default 4096) */
+  batch: number;
   /** ms to wait for the cluster before giving up (default 30000) */
   timeoutMs: number;
 }
@@ -37,7 +39,7 @@ export function parseCassandraUrl(url: string): CassandraUrl {
     if (!(port > 0 && port < 65536)) throw new FlexbenchError(`store URL ${url}: port ${hm[2]} is out of range`, EXIT.usage);
     return `${hm[1]}:${port}`;
   });
-  const out: CassandraUrl = { contactPoints, consistency: 'LOCAL_ONE', localDataCenter: 'datacenter1', replication: 1, concurrency: 32, timeoutMs: 30_000 };
+  const out: CassandraUrl = { contactPoints, consistency: 'LOCAL_ONE', localDataCenter: 'datacenter1', replication: 1, concurrency: 32, batch: 4096, timeoutMs: 30_000 };
   for (const [k, v] of new URLSearchParams(m[2] ?? '')) {
     switch (k) {
       case 'consistency': {
@@ -51,8 +53,9 @@ export function parseCassandraUrl(url: string): CassandraUrl {
       case 'dc': out.localDataCenter = v; break;
       case 'replication': out.replication = positiveInt(k, v, url); break;
       case 'concurrency': out.concurrency = positiveInt(k, v, url); break;
+      case 'batch': out.batch = positiveInt(k, v, url); break;
       case 'timeout_ms': out.timeoutMs = positiveInt(k, v, url); break;
-      default: throw new FlexbenchError(`store URL ${url}: unknown option "${k}" (known: consistency, dc, replication, concurrency, timeout_ms)`, EXIT.usage);
+      default: throw new FlexbenchError(`store URL ${url}: unknown option "${k}" (known: consistency, dc, replication, concurrency, batch, timeout_ms)`, EXIT.usage);
     }
   }
   return out;

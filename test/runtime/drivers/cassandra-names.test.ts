@@ -2,7 +2,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeKeyspaceName, escapeName, keyspaceName, MAX_CQL_NAME } from '../../../runtime/drivers/cassandra/names.js';
-import { parseCassandraUrl } from '../../../runtime/drivers/cassandra/url.js';
+import cassandra from 'cassandra-driver';
+import { CONSISTENCY_LEVELS, parseCassandraUrl } from '../../../runtime/drivers/cassandra/url.js';
+import { consistencyCode } from '../../../runtime/drivers/cassandra/index.js';
 import { FlexbenchError } from '../../../harness/exit-codes.js';
 
 const tricky: [string, string, number][] = [
@@ -64,6 +66,18 @@ describe('cassandra store URL', () => {
     assert.equal(u.consistency, 'QUORUM');
     assert.equal(u.concurrency, 8);
     assert.equal(parseCassandraUrl('cassandra://h').consistency, 'LOCAL_ONE');
+    assert.equal(parseCassandraUrl('cassandra://h').batch, 4096);
+    assert.equal(parseCassandraUrl('cassandra://h?batch=10').batch, 10);
+  });
+
+  it('every consistency name reaches the driver as its own code', () => {
+    const c = cassandra.types.consistencies;
+    assert.equal(consistencyCode('LOCAL_ONE'), c.localOne);
+    assert.equal(consistencyCode('LOCAL_QUORUM'), c.localQuorum);
+    assert.equal(consistencyCode('EACH_QUORUM'), c.eachQuorum);
+    assert.equal(consistencyCode('QUORUM'), c.quorum);
+    assert.equal(consistencyCode('ALL'), c.all);
+    assert.equal(new Set(CONSISTENCY_LEVELS.map(consistencyCode)).size, CONSISTENCY_LEVELS.length);
   });
 
   it('rejects bad input with a message naming what is wrong', () => {
@@ -72,6 +86,7 @@ describe('cassandra store URL', () => {
       ['cassandra://h:99999', /port 99999 is out of range/],
       ['cassandra://h?consistency=SOME', /consistency=SOME is not one of/],
       ['cassandra://h?concurrency=0', /concurrency=0 is not a positive integer/],
+      ['cassandra://h?batch=1.5', /batch=1.5 is not a positive integer/],
       ['cassandra://h?color=red', /unknown option "color"/],
     ];
     for (const [url, re] of bad) {

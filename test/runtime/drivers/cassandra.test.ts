@@ -64,7 +64,8 @@ describe('cassandra driver on a real Cassandra', () => {
 
   before(async () => {
     node = await server.start();
-    conn = await driver.connect(`${node.url}?consistency=ONE`, {});
+    // small batches: the random and kill tests then cover countermaps split over several chunk markers
+    conn = await driver.connect(`${node.url}?consistency=ONE&batch=64`, {});
     ref = await hashmap.connect(`hashmap:h4-cassandra-ref-${process.pid}`, {});
   });
   after(async () => {
@@ -103,17 +104,73 @@ describe('cassandra driver on a real Cassandra', () => {
     assert.deepEqual(canon(await conn.loadPartition(p)), canon({ values: {}, counters: {}, lists: {}, sets: {}, maps: {}, counterMaps: {} }));
   });
 
-  it('flushes 50,000 dirty countermap entries in one unit and reports the cost', async () => {
-    const p: Partition = { nf: 'lb', instance: 'i', core: 1 };
-    const keys = Array.from({ length: 50_000 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
-    const values = keys.map((_, i) => (i % 7) + 1);
-    assert.equal(await conn.flush(p, { seq: 1, changes: [{ type: 'CounterMap', id: 'flows', op: 'add', keys, values }] }), 'applied');
-    const cost = conn.lastFlushCost!();
-    assert.equal(cost.entries, 50_000);
-    assert.ok(cost.roundTrips >= 2 && cost.bytes > 50_000 * 8, JSON.stringify(cost));
-    assert.equal(await conn.query(p, { type: 'CounterMap', id: 'flows', op: 'size' }), 50_000);
-    assert.equal(await conn.query(p, { type: 'CounterMap', id: 'flows', op: 'get', key: keys[49_999]! }), values[49_999]);
-    await conn.dropPartition(p);
+  it('flushes 50,000 dirty countermap entries in batches of the default size and reports the cost', async () => {
+    const big = await driver.connect(node.url, {});
+    try {
+      const p: Partition = { nf: 'lb', instance: 'i', core: 1 };
+      const keys = Array.from({ length: 50_000 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+      const values = keys.map((_, i) => (i % 7) + 1);
+      assert.equal(await big.flush(p, { seq: 1, changes: [{ type: 'CounterMap', id: 'flows', op: 'add', keys, values }] }), 'applied');
+      const cost = big.lastFlushCost!() as { entries: number; bytes: number; roundTrips: number; statements: number };
+      assert.equal(cost.entries, 50_000);
+      const batches = Math.ceil(50_000 / 4096);
+      // one batch per 4096 entries (each with its chunk marker), then the meta row
+      assert.equal(cost.roundTrips, batches + 1, JSON.stringify(cost));
+      assert.equal(cost.statements, 50_000 + batches + 1, JSON.stringify(cost));
+      assert.ok(cost.bytes > 50_000 * 8, JSON.stringify(cost));
+      assert.equal(await big.query(p, { type: 'CounterMap', id: 'flows', op: 'size' }), 50_000);
+      assert.equal(await big.query(p, { type: 'CounterMap', id: 'flows', op: 'get', key: keys[49_999]! }), values[49_999]);
+      // a second flush touching every entry again: each chunk's marker moves on, nothing counted twice
+      assert.equal(await big.flush(p, { seq: 2, changes: [{ type: 'CounterMap', id: 'flows', op: 'add', keys, values }] }), 'applied');
+      assert.equal(await big.query(p, { type: 'CounterMap', id: 'flows', op: 'get', key: keys[12_345]! }), 2 * values[12_345]!);
+      await big.dropPartition(p);
+    } finally {
+      await big.close();
+    }
+  });
+
+  it('the consistency level of the URL is the one every statement asks for', async () => {
+    const p: Partition = { nf: 'cl', instance: 'i', core: 0 };
+    // one node, replication 1: ALL is met, THREE never is (Cassandra answers Unavailable)
+    const all = await driver.connect(`${node.url}?consistency=ALL`, {});
+    const three = await driver.connect(`${node.url}?consistency=THREE&timeout_ms=5000`, {});
+    try {
+      assert.equal(await all.flush(p, { seq: 1, changes: [{ type: 'Counter', id: 'c', op: 'add', value: 3 }] }), 'applied');
+      await assert.rejects(three.query(p, { type: 'Counter', id: 'c', op: 'get' }), (err: unknown) => {
+        assert.ok(err instanceof FlexbenchError, String(err));
+        assert.match(err.message, /consistency THREE/i);
+        return true;
+      });
+      assert.equal(await all.query(p, { type: 'Counter', id: 'c', op: 'get' }), 3);
+      await all.dropPartition(p);
+    } finally {
+      await all.close();
+      await three.close();
+    }
+  });
+
+  it('a flush seq a dead instance already got partly through is applied once, and later flushes still count', async () => {
+    // instance A applies flush 1 and 2 but dies before meta says 2 (rolled back here by hand)
+    const p: Partition = { nf: 'redo', instance: 'i', core: 0 };
+    assert.equal(await conn.flush(p, { seq: 1, changes: [{ type: 'Counter', id: 'c', op: 'add', value: 5 }, { type: 'CounterMap', id: 'm', op: 'add', keys: ['a'], values: [5] }] }), 'applied');
+    assert.equal(await conn.flush(p, { seq: 2, changes: [{ type: 'Counter', id: 'c', op: 'add', value: 1 }, { type: 'CounterMap', id: 'm', op: 'add', keys: ['a'], values: [1] }] }), 'applied');
+    const b = await driver.connect(node.url, {});
+    try {
+      const { keyspaceName } = await import('../../../runtime/drivers/cassandra/names.js');
+      const raw = await import('cassandra-driver');
+      const c = new raw.default.Client({ contactPoints: [node.url.replace('cassandra://', '')], localDataCenter: 'datacenter1' });
+      await c.execute(`UPDATE ${keyspaceName(p)}.meta_t SET seq = 1 WHERE k = 'flush'`);
+      await c.shutdown();
+      // instance B recovers (reads 6 and 6) and sends its own flush 2: it must apply, and so must 3
+      assert.equal(await b.lastSeq(p), 1);
+      assert.equal(await b.flush(p, { seq: 2, changes: [{ type: 'Counter', id: 'c', op: 'add', value: 10 }, { type: 'CounterMap', id: 'm', op: 'add', keys: ['a'], values: [10] }] }), 'applied');
+      assert.equal(await b.flush(p, { seq: 3, changes: [{ type: 'Counter', id: 'c', op: 'add', value: 100 }, { type: 'CounterMap', id: 'm', op: 'add', keys: ['a'], values: [100] }] }), 'applied');
+      assert.equal(await b.query(p, { type: 'Counter', id: 'c', op: 'get' }), 116);
+      assert.equal(await b.query(p, { type: 'CounterMap', id: 'm', op: 'get', key: 'a' }), 116);
+      await b.dropPartition(p);
+    } finally {
+      await b.close();
+    }
   });
 
   it('an unreachable address is a clear environment error after a bounded wait', async () => {
