@@ -1,6 +1,6 @@
 // The paper's figures as vega-lite specs, built from summary rows: x cores, y Mpps, one line per series, CI error bars.
 import type { TopLevelSpec } from 'vega-lite';
-import type { Figure } from '../spec/schema.js';
+import { lineRateMpps, type Figure } from '../spec/schema.js';
 import type { SummaryRow } from '../results/format.js';
 
 export const FONT = 'DejaVu Sans';
@@ -44,12 +44,16 @@ export function bestPoints(points: readonly FigurePoint[]): FigurePoint[] {
 
 const metricTitle = (fig: Figure) => (fig.metric === 'tx_mpps' ? 'Throughput, transmitted (Mpps)' : 'Throughput, received (Mpps)');
 
+/** The reference line in Mpps ('auto' is resolved when the spec is loaded; a bare figure gets 64 B at 10 GbE). */
+const lineRate = (fig: Figure): number | null => (fig.line_rate_mpps === 'auto' ? lineRateMpps(64) : fig.line_rate_mpps);
+
 function lineRateLayer(fig: Figure) {
-  if (fig.line_rate_mpps === null) return [];
+  const rate = lineRate(fig);
+  if (rate === null) return [];
   return [
-    { data: { values: [{ y: fig.line_rate_mpps }] }, mark: { type: 'rule', strokeDash: [6, 4], color: '#555' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
+    { data: { values: [{ y: rate }] }, mark: { type: 'rule', strokeDash: [6, 4], color: '#555' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
     {
-      data: { values: [{ y: fig.line_rate_mpps, label: `line rate ${fig.line_rate_mpps} Mpps` }] },
+      data: { values: [{ y: rate, label: `line rate ${rate} Mpps` }] },
       mark: { type: 'text', align: 'left', dy: -7, x: 4, color: '#555', fontSize: 11 },
       encoding: { y: { field: 'y', type: 'quantitative' }, text: { field: 'label' } },
     },
@@ -62,7 +66,7 @@ export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: 
   // n = 2 on a busy machine gives CIs wider than the data (t = 12.7): the axis follows the means and
   // the bars are cut at the top (and said so) rather than squashing every line to the floor
   const meanTop = Math.max(...points.map((p) => p.mean));
-  const top = Math.max(meanTop * 1.5, (fig.line_rate_mpps ?? 0) * 1.15, Math.min(Math.max(...points.map((p) => p.high ?? p.mean)), meanTop * 1.5));
+  const top = Math.max(meanTop * 1.5, (lineRate(fig) ?? 0) * 1.15, Math.min(Math.max(...points.map((p) => p.high ?? p.mean)), meanTop * 1.5));
   const clipped = points.some((p) => (p.high ?? 0) > top);
   // error bars: a rule from low to high (cut at the top of the axis) with ticks at the ends it shows
   const bars = (ps: readonly FigurePoint[]) =>

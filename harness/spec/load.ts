@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument, LineCounter, isMap, isSeq, isPair, isScalar, type Document, type Node } from 'yaml';
 import { z } from 'zod';
-import { specSchema, type Spec } from './schema.js';
+import { lineRateMpps, specSchema, type Spec } from './schema.js';
 import { SpecError, type SpecIssue, type PathSeg, formatPath, didYouMean, describeValue } from './errors.js';
 import { semanticIssues } from './rules.js';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
@@ -210,10 +210,11 @@ export function mergeProfile(base: Record<string, unknown>, over: Record<string,
   return out;
 }
 
-/** Normalise: sorted core counts, pcap paths resolved against the spec's directory. */
+/** Normalise: sorted core counts, pcap paths resolved against the spec's directory, line rates of the frame size. */
 function normalise(spec: Spec, baseDir: string): Spec {
   return {
     ...spec,
+    figures: spec.figures.map((f) => (f.line_rate_mpps === 'auto' ? { ...f, line_rate_mpps: lineRateMpps(spec.traffic.frame_size) } : f)),
     matrix: { ...spec.matrix, cores: [...spec.matrix.cores].sort((a, b) => a - b) },
     traffic: { ...spec.traffic, pcaps: spec.traffic.pcaps?.map((p) => resolve(baseDir, p)) },
   };

@@ -54,6 +54,11 @@ export const stateSchema = z.strictObject({
   flush_ms: z.number().positive().max(60_000).default(1),
 });
 
+/** Packets per second of a link at a frame size: each frame also takes 8 bytes of preamble and 12 of gap. */
+export function lineRateMpps(frameSize: number, gbps = 10): number {
+  return Math.round((gbps * 1e9) / ((frameSize + 20) * 8) / 1e4) / 100;
+}
+
 export const figureSchema = z.strictObject({
   /** file name of the figure (plots/<id>.png) */
   id: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "-" or "_"'),
@@ -67,8 +72,8 @@ export const figureSchema = z.strictObject({
   /** the fields that make one line (or bar) */
   series: nonEmptyUnique(z.enum(SERIES_FIELDS)).default(['store', 'location']),
   metric: z.enum(METRIC_FIELDS).default('tx_mpps'),
-  /** dashed reference line in Mpps; null for none (10 GbE at 64 B = 14.88) */
-  line_rate_mpps: z.number().positive().nullable().default(14.88),
+  /** dashed reference line in Mpps; null for none; auto: 10 GbE (the paper's link) at the spec's frame size (64 B: 14.88) */
+  line_rate_mpps: z.union([z.literal('auto'), z.number().positive()]).nullable().default('auto'),
 });
 
 /** Everything a profile may override: the same sections, every field optional (checked again after merging). */

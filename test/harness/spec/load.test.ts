@@ -4,6 +4,7 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseSpec, loadSpec } from '../../../harness/spec/load.js';
+import { lineRateMpps } from '../../../harness/spec/schema.js';
 import { SpecError, didYouMean, levenshtein, typoDistance } from '../../../harness/spec/errors.js';
 import { FlexbenchError } from '../../../harness/exit-codes.js';
 
@@ -85,6 +86,17 @@ test('cross-field rules still run when other fields are refused, at the refused 
   assert.equal(cores.length, 2, cores.join('\n'));
   assert.match(cores[0]!, /^5:14 matrix.cores\[1\]/);
   assert.match(cores[1]!, /figures\[0\]\.filter\.nf: expected a value of matrix\.nfs \(nat\), found "lb"/);
+});
+
+test('a figure\'s line rate follows the frame size unless given', async () => {
+  assert.equal(lineRateMpps(64), 14.88);
+  assert.equal(lineRateMpps(128), 8.45);
+  assert.equal(lineRateMpps(1518), 0.81);
+  assert.equal(lineRateMpps(64, 100), 148.81);
+  const text = (extra: string) => `${VALID}traffic: { frame_size: 128 }\nfigures:\n  - { id: f, title: T${extra} }\n`;
+  assert.equal((await parseSpec(text(''), 'spec.yaml')).spec.figures[0]!.line_rate_mpps, 8.45);
+  assert.equal((await parseSpec(text(', line_rate_mpps: 3'), 'spec.yaml')).spec.figures[0]!.line_rate_mpps, 3);
+  assert.equal((await parseSpec(text(', line_rate_mpps: null'), 'spec.yaml')).spec.figures[0]!.line_rate_mpps, null);
 });
 
 test('a valid spec gets its defaults, sorted cores, and the chosen profile merged', async () => {
