@@ -19,7 +19,9 @@ export const save: CommandModule<object, SaveArgs> = {
       .positional('run_dir', { type: 'string', demandOption: true, describe: 'results/<run-id> directory of a finished run' })
       .option('name', { type: 'string', describe: 'baseline name (file <dir>/<name>.baseline.json); default: the spec name' })
       .option('dir', { type: 'string', default: 'baselines', describe: 'directory of baselines' })
-      .option('commit', { type: 'string', describe: 'commit to record (default: the one in the run provenance)' }) as never,
+      .option('commit', { type: 'string', describe: 'commit to record (default: the one in the run provenance)' })
+      .example('$0 baseline save results/20261205T100000Z-regression', 'write baselines/regression.baseline.json, to commit')
+      .example('$0 baseline save results/X --name lab-a-nat --dir ci/baselines', 'a name and a folder of your own') as never,
   handler: (args) => {
     const { path, baseline } = saveBaseline(args.run_dir, { name: args.name, dir: args.dir, commit: args.commit });
     const samples = baseline.cells.reduce((s, c) => s + c.rx_pps.length, 0);
@@ -30,7 +32,7 @@ export const save: CommandModule<object, SaveArgs> = {
 export const show: CommandModule<object, { file: string }> = {
   command: 'show <file>',
   describe: 'Print what a baseline file holds (and validate it)',
-  builder: (y) => y.positional('file', { type: 'string', demandOption: true }) as never,
+  builder: (y) => y.positional('file', { type: 'string', demandOption: true }).example('$0 baseline show baselines/regression.baseline.json', 'its cells, samples and fingerprint') as never,
   handler: (args) => {
     const b = readBaseline(args.file);
     const out = [

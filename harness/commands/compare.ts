@@ -33,7 +33,11 @@ export const command: CommandModule<object, Args> = {
       .option('metric', { choices: METRICS, default: 'tx_mpps' as Metric, describe: 'throughput metric to gate on (tx: packets forwarded, the paper\'s rate; rx: packets received)' })
       .option('strict', { type: 'boolean', default: false, describe: 'inconclusive or missing cells fail the gate (exit 4)' })
       .option('force', { type: 'boolean', default: false, describe: 'compare even across different hardware fingerprints or traffic (flows, window, rate, pcaps)' })
-      .option('out', { type: 'string', describe: 'write the report to FILE instead of stdout (the one-line headline then goes to stderr)' }) as never,
+      .option('out', { type: 'string', describe: 'write the report to FILE instead of stdout (the one-line headline then goes to stderr)' })
+      .example('$0 compare baselines/regression.baseline.json results/20261205T100000Z-regression', 'a lab run against its committed baseline')
+      .example('$0 compare results/A results/B --tolerance 3% --confidence 0.99', 'two runs; a drop counts past 3 %, at 99 % confidence')
+      .example('$0 compare base.json results/B --format junit --out gate.xml', 'a JUnit file for the CI, the headline on stderr')
+      .epilogue('Exit codes: 0 no regression, 3 a cell regressed, 4 inconclusive or missing cells with --strict, 2 invalid input or fingerprints that differ (without --force).') as never,
   handler: (args) => {
     const tolerance = parseTolerance(args.tolerance);
     const confidence = parseConfidence(args.confidence);

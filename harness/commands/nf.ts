@@ -79,6 +79,10 @@ const run: CommandModule<object, RunArgs> = {
   describe: 'run one NF on N cores: replay a pcap (capacity), offer it at a rate, or serve an interface',
   builder: (y: Argv) =>
     y
+      .example('$0 nf run --nf nat --cores 2 --input pcaps/flows-0.pcap --duration 5 --store redis://127.0.0.1:6379 --mode async', 'NAT capacity on 2 cores, state in Redis')
+      .example('$0 nf run --nf counter-sync --input p.pcap --packets 100000 --store redis://127.0.0.1:6379 --json', 'exactly 100,000 packets, the result as JSON')
+      .example('$0 nf run --nf macswap --port offered --rate 14.88e6 --input p.pcap --duration 10', 'offered at 10 GbE line rate, drops counted')
+      .example('sudo $0 nf run --nf nat --cores 4 --port ens2f0 --store hashmap: --duration 30', 'on a NIC (AF_XDP, AF_PACKET fallback)')
       .option('nf', { type: 'string', choices: NF_NAMES, demandOption: true, describe: 'network function' })
       .option('cores', { type: 'number', default: 1, describe: 'worker threads, one RSS queue each' })
       .option('input', { type: 'string', describe: 'pcap to replay (Ethernet, classic pcap)' })

@@ -30,7 +30,9 @@ const generate: CommandModule<object, GenerateArgs> = {
       .option('proto', { type: 'string', choices: ['udp', 'tcp'] as const, default: 'udp' as const })
       .option('src-mac', { type: 'string', default: '02:00:00:00:00:01', describe: 'source MAC (node1, the generator)' })
       .option('dst-mac', { type: 'string', default: '02:00:00:00:00:02', describe: 'destination MAC (node2, the NF)' })
-      .option('prefix', { type: 'string', default: 'flows', describe: 'file name prefix: PREFIX-N.pcap' }) as unknown as Argv<GenerateArgs>,
+      .option('prefix', { type: 'string', default: 'flows', describe: 'file name prefix: PREFIX-N.pcap' })
+      .example('$0 pcap generate --out pcaps/paper', "the paper's traffic: 10 files of 50,000 flows, 64-byte frames")
+      .example('$0 pcap generate --out /tmp/p --flows 2000 --files 2 --proto tcp --seed 7', 'small TCP captures, reproducible from seed 7') as unknown as Argv<GenerateArgs>,
   handler: (a) => {
     const r = GenerateOptions.safeParse({
       out: a.out, flows: a.flows, files: a.files, frameSize: a['frame-size'], seed: a.seed, proto: a.proto,
@@ -58,7 +60,8 @@ const info: CommandModule<object, InfoArgs> = {
     y
       .positional('file', { type: 'string', demandOption: true })
       .option('cores', { type: 'number', default: 1 })
-      .option('json', { type: 'boolean', default: false }) as unknown as Argv<InfoArgs>,
+      .option('json', { type: 'boolean', default: false })
+      .example('$0 pcap info pcaps/flows-0.pcap --cores 4', 'packets, flows and how RSS spreads them over 4 cores') as unknown as Argv<InfoArgs>,
   handler: (a) => {
     const f = readPcap(a.file);
     const rss = new Toeplitz();

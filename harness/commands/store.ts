@@ -43,11 +43,11 @@ async function stopRecord(file: string, rec: Record_, server: StoreServer | null
   rmSync(file, { force: true });
 }
 
-const label = (y: Argv) => y.positional('label', { type: 'string', describe: 'store server: redis (cassandra when installed)', demandOption: true });
+const label = (y: Argv) => y.positional('label', { type: 'string', describe: 'store server: redis or cassandra', demandOption: true });
 
 export const command: CommandModule = {
   command: 'store <action>',
-  describe: 'start/stop/reset local store servers (a real redis-server on 127.0.0.1)',
+  describe: 'start/stop/reset local store servers (a real redis-server or Apache Cassandra on 127.0.0.1)',
   builder: (y: Argv) =>
     y
       .command({
@@ -57,7 +57,9 @@ export const command: CommandModule = {
           .option('port', { type: 'number', describe: 'TCP port on 127.0.0.1 (default: a free one)' })
           .option('data-dir', { type: 'string', describe: 'keep the server files here (default: a temp dir removed on stop)' })
           .option('persist', { type: 'boolean', default: false, describe: 'redis: appendonly, fsync always (survives kill -9)' })
-          .option('set', { type: 'string', array: true, default: [], describe: 'server-specific option key=value (e.g. cassandra heap=1g); repeatable' }),
+          .option('set', { type: 'string', array: true, default: [], describe: 'server-specific option key=value (e.g. cassandra heap=1g); repeatable' })
+          .example('$0 store start redis', 'a redis-server on a free loopback port; its URL is the last stdout line')
+          .example('$0 store start cassandra --port 9142 --set heap=1g', 'Apache Cassandra (fetched from Maven Central once, then cached)'),
         handler: async (a) => {
           const server = await resolveStoreServer(String(a.label));
           const port = a.port as number | undefined;
@@ -83,7 +85,8 @@ export const command: CommandModule = {
         describe: 'stop a store server started by `store start`',
         builder: (b: Argv) => label(b)
           .option('port', { type: 'number', describe: 'which one (needed when several run)' })
-          .option('all', { type: 'boolean', default: false, describe: 'stop every recorded server of this label' }),
+          .option('all', { type: 'boolean', default: false, describe: 'stop every recorded server of this label' })
+          .example('$0 store stop cassandra', 'stop it and remove its data'),
         handler: async (a) => {
           const l = String(a.label);
           const server = await resolveStoreServer(l).catch(() => null);
