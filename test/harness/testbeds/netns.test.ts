@@ -33,10 +33,20 @@ function runCli(args: string[], onStderr?: (s: string, child: ReturnType<typeof 
   });
 }
 
-/** Processes of our runs still alive (remote dirs and DPDK prefixes carry these names). */
-async function strayProcesses(): Promise<string> {
-  const r = await new LocalHost().exec(['pgrep', '-af', 'flexbench-netns-|fbnetnsn[12]-'], { allowFailure: true });
-  return r.stdout.split('\n').filter((l) => l.trim() && !/pgrep/.test(l)).join('\n');
+/** Every process a run could start on a node (NF, store, tools, sshd, anything under its remote dirs). */
+async function candidates(): Promise<Map<number, string>> {
+  const r = await new LocalHost().exec(['pgrep', '-af', 'flexbench-netns-|fbnetnsn[12]-|flexbench\\.js nf run|redis-server|dpdk-testpmd|sshd'], { allowFailure: true });
+  const out = new Map<number, string>();
+  for (const l of r.stdout.split('\n')) {
+    const m = /^(\d+) (.*)$/.exec(l.trim());
+    if (m && !/pgrep/.test(m[2]!)) out.set(Number(m[1]), m[2]!);
+  }
+  return out;
+}
+
+/** Such processes that were not there before the run: what it left behind. */
+async function strayProcesses(before: Map<number, string>): Promise<string> {
+  return [...(await candidates())].filter(([pid]) => !before.has(pid)).map(([pid, cmd]) => `${pid} ${cmd}`).join('\n');
 }
 
 test('testpmd baseline and counter-async with a local and a remote redis, nothing left behind', { skip, timeout: 600_000 }, async () => {
@@ -52,6 +62,7 @@ matrix:
   cores: [1]
 `));
     const out = join(dir, 'res');
+    const before = await candidates();
     const r = await runCli(['run', file, '--out', out, '--no-plots']);
     assert.equal(r.code, 0, r.stderr);
     // preflight reported both nodes
@@ -92,7 +103,7 @@ matrix:
     assert.equal(run.provenance.fingerprint.testbed, 'netns');
     assert.match(run.provenance.fingerprint.dpdk_version, /DPDK/);
     assert.deepEqual(await leftovers('fbne2e'), []);
-    assert.equal(await strayProcesses(), '');
+    assert.equal(await strayProcesses(before), '');
     // nor DPDK runtime dirs of its testpmd processes
     const dpdkDirs = new LocalHost().exec(['sh', '-c', 'ls /var/run/dpdk 2>/dev/null | grep "^fbnetnsn[12]-" || true']);
     assert.equal((await dpdkDirs).stdout.trim(), '');
@@ -109,6 +120,7 @@ test('Ctrl-C during a trial: exit 130, nodes and every remote process gone', { s
 matrix: { nfs: [testpmd], cores: [1] }
 `));
     let sent = false;
+    const before = await candidates();
     const r = await runCli(['run', file, '--out', join(dir, 'res'), '--no-plots'], (err, child) => {
       // interrupt once the trial runs (its line is printed when it starts); give testpmd time to come up
       if (!sent && /\[1\/1\]/.test(err)) {
@@ -119,7 +131,7 @@ matrix: { nfs: [testpmd], cores: [1] }
     assert.ok(sent, `the trial never started: ${r.stderr}`);
     assert.equal(r.code, 130, r.stderr);
     assert.deepEqual(await leftovers('fbnint'), []);
-    assert.equal(await strayProcesses(), '');
+    assert.equal(await strayProcesses(before), '');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
