@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { leftovers } from '../../../harness/netns/emulation.js';
 import { LocalHost } from '../../../harness/hosts/local.js';
+import { pidRunning } from '../../../runtime/stores/pids.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const cli = join(root, 'bin', 'flexbench.js');
@@ -39,7 +40,8 @@ async function candidates(): Promise<Map<number, string>> {
   const out = new Map<number, string>();
   for (const l of r.stdout.split('\n')) {
     const m = /^(\d+) (.*)$/.exec(l.trim());
-    if (m && !/pgrep/.test(m[2]!)) out.set(Number(m[1]), m[2]!);
+    // a zombie has exited (its parent, maybe this sandbox's init, just has not reaped it yet)
+    if (m && !/pgrep/.test(m[2]!) && pidRunning(Number(m[1]))) out.set(Number(m[1]), m[2]!);
   }
   return out;
 }
