@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs';
 import { join, basename } from 'node:path';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
-import type { Spec } from '../spec/schema.js';
+import { linePps, type Spec } from '../spec/schema.js';
 import type { Fingerprint, PcapInfo, PlanTrial } from '../results/format.js';
 import { SshHost } from '../hosts/ssh.js';
 import { shellJoin, type Host, type HostProcess } from '../hosts/host.js';
@@ -91,6 +91,16 @@ export interface TwoNodeExtras {
   nf: { tool: string; rx_packets: number | null; tx_packets: number | null; rx_pps: number | null; tx_pps: number | null; final: unknown };
   /** e.g. generator_shortfall */
   flags: string[];
+}
+
+/**
+ * The rate a trial asks of the generator, null where it asks none. "max" asks Pktgen for
+ * `maxPercent` of line rate, so falling short of that is a shortfall too; testpmd as generator has
+ * no rate to ask, so only "sent nothing" can be flagged for it.
+ */
+export function askedPps(rate: number | 'max', generator: 'testpmd' | 'pktgen', frameSize: number, linkGbps: number, maxPercent: number): number | null {
+  if (rate !== 'max') return rate;
+  return generator === 'pktgen' ? Math.round((linePps(frameSize, linkGbps) * maxPercent) / 100) : null;
 }
 
 /** Flags for a generator that did not offer what the trial asked (the trial's rate is then suspect). */
@@ -565,7 +575,8 @@ export class TwoNodeTestbed implements Testbed {
     let genArgv: string[];
     let gen: HostProcess;
     let lua: PktgenLua | null = null;
-    const asked = tr.rate === 'max' ? null : tr.rate;
+    const linkGbps = this.inv.nodes.node1.data_ports[0]!.speed_gbps;
+    const asked = askedPps(tr.rate, this.inv.generator, t.frame_size, linkGbps, this.inv.pktgen_max_rate_percent);
     let stopPolling = false;
     let poller: Promise<void> = Promise.resolve();
     if (this.inv.generator === 'pktgen') {
@@ -574,7 +585,7 @@ export class TwoNodeTestbed implements Testbed {
       gen = h1.spawn(genArgv, { signal, onStdout: write('node1'), onStderr: write('node1'), buffer: false });
       started.push(gen);
       lua = await this.openPktgen(h1, readyBy + this.inv.start_timeout_s, signal);
-      const pct = asked === null ? this.inv.pktgen_max_rate_percent : ratePercent(asked, t.frame_size, this.inv.nodes.node1.data_ports[0]!.speed_gbps);
+      const pct = tr.rate === 'max' ? this.inv.pktgen_max_rate_percent : ratePercent(tr.rate, t.frame_size, linkGbps);
       await lua.setup(0, pct);
       await lua.start(0);
       const l = lua;
@@ -663,14 +674,14 @@ export class TwoNodeTestbed implements Testbed {
     let nfFinal: unknown = null;
     let nfRx: number | null = null;
     let nfTx: number | null = null;
-    let perCore = [{ core: 0, rx_packets: 0, tx_packets: 0 }];
+    // per-core counts where the NF gives them (flexbench nf run); testpmd's and a command's are per port only
+    let perCore: { core: number; rx_packets: number; tx_packets: number }[] = [];
     if (kind === 'testpmd') {
       nfParser?.end();
       const w = alignedWindow(nfSamples, genFrom, genTo);
       if (w) {
         nfRx = w.rx / w.seconds;
         nfTx = w.tx / w.seconds;
-        perCore = [{ core: 0, rx_packets: w.rx, tx_packets: w.tx }];
       }
       nfFinal = nfParser?.final ?? null;
     } else if (kind === 'flexbench') {

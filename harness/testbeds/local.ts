@@ -309,7 +309,7 @@ class LocalTestbed implements Testbed {
       duration_s: seconds,
       rx_pps: rxPps,
       tx_pps: txPps,
-      per_core: [{ core: 0, rx_packets: rxPackets, tx_packets: txPackets }],
+      per_core: [], // testpmd's periodic statistics are per port, not per lcore: nothing to split honestly
       commands: [shellJoin(argv)],
     };
   }

@@ -5,6 +5,7 @@
 // `pktgen.portStats(p)` returns { curr = {…}, sizes, qstats } per port.
 import type { Duplex } from 'node:stream';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
+import { linePps } from '../spec/schema.js';
 
 export const PKTGEN_LUA_PORT = 22022;
 
@@ -156,6 +157,5 @@ export class PktgenLua {
 
 /** Percent of line rate for a packet rate (Pktgen takes percent, not pps). Frame + 20 B preamble/IFG. */
 export function ratePercent(pps: number, frameSize: number, linkGbps: number): number {
-  const linePps = (linkGbps * 1e9) / ((frameSize + 20) * 8);
-  return Math.min(100, Math.max(0.01, (pps / linePps) * 100));
+  return Math.min(100, Math.max(0.01, (pps / linePps(frameSize, linkGbps)) * 100));
 }

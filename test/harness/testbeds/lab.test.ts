@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { specSchema } from '../../../harness/spec/schema.js';
 import { inventorySchema } from '../../../harness/inventory/schema.js';
-import { TwoNodeTestbed, generatorFlags, windowOf, alignedWindow, clockOffset, counterAt, nicDescription } from '../../../harness/testbeds/lab.js';
+import { TwoNodeTestbed, askedPps, generatorFlags, windowOf, alignedWindow, clockOffset, counterAt, nicDescription } from '../../../harness/testbeds/lab.js';
 import { createEmulation, leftovers } from '../../../harness/netns/emulation.js';
 import type { PlanTrial } from '../../../harness/results/format.js';
 
@@ -89,6 +89,12 @@ test('windows on the tools own clocks; generator flags', () => {
   assert.equal(counterAt(nf, 9), null);
   assert.equal(alignedWindow(nf, 40, 41), null);
   assert.deepEqual(generatorFlags(9e6, 10e6, 0.05), ['generator_shortfall: sent 9000000 pps of 10000000 asked (90.0%)']);
+  // what is asked: a paced rate as given; "max" of Pktgen is its percent of line rate; testpmd asks nothing
+  assert.equal(askedPps(1e6, 'testpmd', 64, 10, 100), 1e6);
+  assert.equal(askedPps('max', 'pktgen', 64, 10, 100), 14_880_952);
+  assert.equal(askedPps('max', 'pktgen', 64, 40, 50), 29_761_905);
+  assert.equal(askedPps('max', 'testpmd', 64, 10, 100), null);
+  assert.deepEqual(generatorFlags(9.4e6, askedPps('max', 'pktgen', 64, 10, 100), 0.05), ['generator_shortfall: sent 9400000 pps of 14880952 asked (63.2%)']);
   assert.deepEqual(generatorFlags(9.6e6, 10e6, 0.05), []);
   assert.deepEqual(generatorFlags(0, null, 0.05), ['generator_sent_nothing']);
   assert.deepEqual(generatorFlags(5e6, null, 0.05), []);
