@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { specSchema, type Spec } from '../spec/schema.js';
 import type { LoadedSpec } from '../spec/load.js';
-import { expandPlan, estimateSeconds, formatDuration, pcapCount, TRIAL_OVERHEAD_S, STORE_START_S } from '../plan/plan.js';
+import { expandPlan, estimateSeconds, formatDuration, pcapCount, TRIAL_OVERHEAD_S, STORE_RESET_S, STORE_START_S } from '../plan/plan.js';
 import { createTestbed } from '../testbeds/index.js';
 import type { Testbed, StoreHandle } from '../testbeds/testbed.js';
 import type { PcapInfo, PlanTrial, RunJson, TrialRecord } from '../results/format.js';
@@ -96,7 +96,7 @@ export function printDryRun(spec: Spec, plan: readonly PlanTrial[], tb: Testbed,
     out.write(`${head}\n`);
     for (const c of tb.describeTrial(t, pcaps[t.pcap_index], spec)) out.write(`       $ ${c}\n`);
   }
-  out.write(`ETA ${formatDuration(estimateSeconds(spec, plan))} (≈${TRIAL_OVERHEAD_S}s overhead per trial; store starts: ${Object.entries(STORE_START_S).map(([k, v]) => `${k} ${v}s`).join(', ')})\n`);
+  out.write(`ETA ${formatDuration(estimateSeconds(spec, plan))} (≈${TRIAL_OVERHEAD_S}s overhead per trial; store resets: ${Object.entries(STORE_RESET_S).map(([k, v]) => `${k} ${v}s`).join(', ')}; store starts: ${Object.entries(STORE_START_S).map(([k, v]) => `${k} ${v}s`).join(', ')})\n`);
 }
 
 export async function runExperiment(o: RunOptions): Promise<RunOutcome> {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSpec } from '../../../harness/spec/load.js';
-import { expandPlan, estimateSeconds, formatDuration, trialId, TRIAL_OVERHEAD_S } from '../../../harness/plan/plan.js';
+import { expandPlan, estimateSeconds, formatDuration, trialId, TRIAL_OVERHEAD_S, STORE_RESET_S, STORE_START_S } from '../../../harness/plan/plan.js';
 import type { PlanTrial } from '../../../harness/results/format.js';
 
 const spec = async (text: string) => (await parseSpec(text, 'plan.yaml')).spec;
@@ -63,7 +63,7 @@ test('the testbed decides what it cannot give, and the reason is kept', async ()
 test('ETA counts runnable trials and store starts only', async () => {
   const s = await spec('name: p\ntraffic: { files: 1, duration_s: 10, warmup_s: 2 }\nmatrix: { nfs: [nat], stores: [redis], cores: [1, 2, 64] }\n');
   const plan = expandPlan(s, { skipReason: (t) => (t.cores > 2 ? 'no' : null) });
-  assert.equal(estimateSeconds(s, plan), 2 * (10 + 2 + TRIAL_OVERHEAD_S) + 1);
+  assert.equal(estimateSeconds(s, plan), 2 * (10 + 2 + TRIAL_OVERHEAD_S + STORE_RESET_S.redis!) + STORE_START_S.redis!);
   assert.equal(formatDuration(3725), '1h02m');
   assert.equal(formatDuration(75), '1m15s');
   assert.equal(formatDuration(9), '9s');
