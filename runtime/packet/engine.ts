@@ -52,10 +52,11 @@ export interface NfRunResult {
   packets_in_capture: number | null;
   rx_packets: number;
   tx_packets: number;
-  /** missed (queue full) + dropped by the NF */
+  /** missed (queue full) + dropped by the NF + refused by the port's TX ring */
   dropped: number;
   missed: number;
   nf_dropped: number;
+  tx_dropped: number;
   duration_s: number;
   rx_mpps: number;
   tx_mpps: number;
@@ -63,7 +64,7 @@ export interface NfRunResult {
   stopped_by: 'packets' | 'duration' | 'signal' | 'input';
   /** seconds excluded before the measured window (every count is the window's) */
   warmup_s: number;
-  per_core: { core: number; rx_packets: number; tx_packets: number; dropped: number; missed: number; duration_s: number; rx_mpps: number; nf: Record<string, number> }[];
+  per_core: { core: number; rx_packets: number; tx_packets: number; dropped: number; missed: number; nf_dropped: number; tx_dropped: number; duration_s: number; rx_mpps: number; nf: Record<string, number> }[];
   output: string | null;
 }
 
@@ -266,7 +267,8 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
       const missedAtWarm = offeredMissedAtWarm ? offeredMissedAtWarm[d.core]! : w.missed;
       d.rx -= w.rx;
       d.tx -= w.tx;
-      d.nfDropped = d.rx - d.tx;
+      d.txDropped -= w.txDropped;
+      d.nfDropped = d.rx - d.tx - d.txDropped;
       d.missed = Math.max(0, d.missed - missedAtWarm);
       d.seconds -= w.at;
     }
@@ -274,6 +276,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   const rx = per.reduce((s, d) => s + d.rx, 0);
   const tx = per.reduce((s, d) => s + d.tx, 0);
   const missed = per.reduce((s, d) => s + d.missed, 0);
+  const txDropped = per.reduce((s, d) => s + d.txDropped, 0);
   const duration = Math.max(...per.map((d) => d.seconds));
   if (offered && stoppedBy !== 'signal' && o.packets !== undefined) stoppedBy = 'input';
   const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
@@ -291,7 +294,8 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     tx_packets: tx,
     dropped: missed + (rx - tx),
     missed,
-    nf_dropped: rx - tx,
+    nf_dropped: rx - tx - txDropped,
+    tx_dropped: txDropped,
     duration_s: r6(duration),
     rx_mpps: r6(duration > 0 ? rx / duration / 1e6 : 0),
     tx_mpps: r6(duration > 0 ? tx / duration / 1e6 : 0),
@@ -299,7 +303,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     stopped_by: stoppedBy,
     warmup_s: o.warmup ?? 0,
     per_core: per.map((d) => ({
-      core: d.core, rx_packets: d.rx, tx_packets: d.tx, dropped: d.missed + d.nfDropped, missed: d.missed,
+      core: d.core, rx_packets: d.rx, tx_packets: d.tx, dropped: d.missed + d.nfDropped + d.txDropped, missed: d.missed, nf_dropped: d.nfDropped, tx_dropped: d.txDropped,
       duration_s: r6(d.seconds), rx_mpps: r6(d.seconds > 0 ? d.rx / d.seconds / 1e6 : 0), nf: d.nfStats,
     })),
     output,

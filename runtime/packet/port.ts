@@ -21,6 +21,8 @@ export interface Port {
   missed(): number;
   /** Of missed(), the packets still waiting in the receive ring (received later if the run goes on). */
   pending?(): number;
+  /** Packets tx() could not send (a full TX ring), cumulative; ports that never refuse have none. */
+  txDropped?(): number;
   close(): Promise<void> | void;
 }
 

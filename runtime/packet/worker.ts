@@ -38,7 +38,7 @@ export interface CoreWorkerData {
 
 export type CoreMessage =
   | { type: 'ready' }
-  | { type: 'done'; core: number; rx: number; tx: number; nfDropped: number; missed: number; seconds: number; nfStats: Record<string, number>; capture?: { bytes: Uint8Array; lens: Int32Array };
+  | { type: 'done'; core: number; rx: number; tx: number; nfDropped: number; txDropped: number; missed: number; seconds: number; nfStats: Record<string, number>; capture?: { bytes: Uint8Array; lens: Int32Array };
       /** counters and time (s after go) at the end of the warm-up; null without one or if the run ended first */
       warm: WindowStart | null }
   | { type: 'error'; core: number; message: string; exitCode?: number };
@@ -46,10 +46,10 @@ export type CoreMessage =
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /** A core's counters when the warm-up ended; `missed` without what still waits in the ring (received later). */
-export interface WindowStart { rx: number; tx: number; missed: number; at: number }
+export interface WindowStart { rx: number; tx: number; missed: number; txDropped: number; at: number }
 // module-level, not a closure: capturing the loop's rx/tx would move them out of registers
 function windowStart(rx: number, tx: number, port: Port, at: number): WindowStart {
-  return { rx, tx, missed: port.missed() - (port.pending?.() ?? 0), at };
+  return { rx, tx, missed: port.missed() - (port.pending?.() ?? 0), txDropped: port.txDropped?.() ?? 0, at };
 }
 
 async function openPort(d: CoreWorkerData): Promise<Port> {
@@ -147,11 +147,12 @@ async function main(d: CoreWorkerData): Promise<void> {
       await c.close(); // final flush: the store now holds everything this core did
     }
     const missed = port.missed();
+    const txDropped = port.txDropped?.() ?? 0;
     await port.close();
     port = null;
     const cap = capture?.take();
     parentPort!.postMessage(
-      { type: 'done', core: d.core, rx, tx, nfDropped: rx - tx, missed, seconds: (tEnd - t0) / 1000, nfStats, capture: cap, warm } satisfies CoreMessage,
+      { type: 'done', core: d.core, rx, tx, nfDropped: rx - tx - txDropped, txDropped, missed, seconds: (tEnd - t0) / 1000, nfStats, capture: cap, warm } satisfies CoreMessage,
       cap ? [cap.bytes.buffer as ArrayBuffer, cap.lens.buffer as ArrayBuffer] : [],
     );
   } catch (err) {

@@ -168,6 +168,10 @@ export class PacketPort implements Port {
   }
 
   /** Kernel drops (ring full) plus, so that a stopped run accounts for every packet, what still waits in the ring. */
+  txDropped(): number {
+    return this.txFull;
+  }
+
   missed(): number {
     if (this.closed) return this.dropsSoFar + this.leftAtClose;
     this.dropsSoFar += this.native.packetStats(this.info.handle).drops;

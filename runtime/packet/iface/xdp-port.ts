@@ -217,6 +217,10 @@ export class XdpPort implements Port {
   }
 
   /** the kernel's counters for this socket (why packets were missed) */
+  txDropped(): number {
+    return this.txFull;
+  }
+
   stats(): XskStats & { txFull: number } {
     return { ...this.native.xskStats(this.info.handle), txFull: this.txFull };
   }
