@@ -540,8 +540,8 @@ const seenHosts = new WeakMap<cassandra.Client, Set<HostLike>>();
 export const driver: StoreDriver = {
   label: 'cassandra',
   inProcess: false,
-  async connect(url: string) {
-    const u = parseCassandraUrl(url);
+  async connect(url: string, options: Record<string, unknown>) {
+    const u = parseCassandraUrl(url, options);
     const client = new cassandra.Client({
       contactPoints: u.contactPoints,
       localDataCenter: u.localDataCenter,

@@ -29,7 +29,11 @@ function positiveInt(name: string, v: string, url: string): number {
   return n;
 }
 
-export function parseCassandraUrl(url: string): CassandraUrl {
+/**
+ * Parse the URL; `options` (the config file's `driver:` map) take the same names as the query and
+ * give defaults that the URL's query overrides.
+ */
+export function parseCassandraUrl(url: string, options: Record<string, unknown> = {}): CassandraUrl {
   const m = /^cassandra:\/\/([^/?#]+)\/?(?:\?([^#]*))?$/.exec(url.trim());
   if (!m) throw new FlexbenchError(`store URL "${url}" is not of the form cassandra://host[:port][,host[:port]…][?consistency=LOCAL_ONE]`, EXIT.usage);
   const contactPoints = m[1].split(',').map((hp) => {
@@ -40,7 +44,8 @@ export function parseCassandraUrl(url: string): CassandraUrl {
     return `${hm[1]}:${port}`;
   });
   const out: CassandraUrl = { contactPoints, consistency: 'LOCAL_ONE', localDataCenter: 'datacenter1', replication: 1, concurrency: 32, batch: 4096, timeoutMs: 30_000 };
-  for (const [k, v] of new URLSearchParams(m[2] ?? '')) {
+  const given: [string, string][] = Object.entries(options).map(([k, v]) => [k, String(v)]);
+  for (const [k, v] of [...given, ...new URLSearchParams(m[2] ?? '')]) {
     switch (k) {
       case 'consistency': {
         const c = v.toUpperCase();
@@ -55,7 +60,7 @@ export function parseCassandraUrl(url: string): CassandraUrl {
       case 'concurrency': out.concurrency = positiveInt(k, v, url); break;
       case 'batch': out.batch = positiveInt(k, v, url); break;
       case 'timeout_ms': out.timeoutMs = positiveInt(k, v, url); break;
-      default: throw new FlexbenchError(`store URL ${url}: unknown option "${k}" (known: consistency, dc, replication, concurrency, batch, timeout_ms)`, EXIT.usage);
+      default: throw new FlexbenchError(`store URL ${url}: unknown option "${k}"${Object.hasOwn(options, k) ? ' (in the driver options)' : ''} (known: consistency, dc, replication, concurrency, batch, timeout_ms)`, EXIT.usage);
     }
   }
   return out;

@@ -68,6 +68,10 @@ describe('cassandra store URL', () => {
     assert.equal(parseCassandraUrl('cassandra://h').consistency, 'LOCAL_ONE');
     assert.equal(parseCassandraUrl('cassandra://h').batch, 4096);
     assert.equal(parseCassandraUrl('cassandra://h?batch=10').batch, 10);
+    // the config file's driver options: same names, the URL's query wins
+    const o = parseCassandraUrl('cassandra://h?batch=10', { batch: 99, consistency: 'quorum', timeout_ms: 500 });
+    assert.deepEqual([o.batch, o.consistency, o.timeoutMs], [10, 'QUORUM', 500]);
+    assert.throws(() => parseCassandraUrl('cassandra://h', { color: 'red' }), /unknown option "color" \(in the driver options\)/);
   });
 
   it('every consistency name reaches the driver as its own code', () => {
