@@ -33,6 +33,19 @@ if [ "${FLEXBENCH_SKIP_APT:-0}" != 1 ]; then
   fi
 fi
 
+# Node.js 20 or newer (.nvmrc): Debian's nodejs where none is installed; an older one is named, not replaced.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  echo "setup: installing Debian's nodejs and npm"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: flexbench needs Node.js 20 or newer (.nvmrc: $(cat .nvmrc)); found $(node --version). Install it (nvm install, or NodeSource) and run this again." >&2
+  exit 5
+fi
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
