@@ -19,8 +19,10 @@ const WARMUP = Number(process.env.FLEXBENCH_BENCH_WARMUP ?? 2);
 const REPS = Number(process.env.FLEXBENCH_BENCH_REPS ?? 3);
 const FLOWS = 50_000;
 
+let flushRuns = 0;
 async function flushCost(store: string, cfg: Partial<StateConfigInput>) {
-  const ctx = await openState({ nf: 'bench', instance: `flush${process.pid}`, store, mode: 'async', flushMs: 60_000, ...cfg } as StateConfigInput, 0);
+  // a fresh partition each time: every round writes 50,000 new entries
+  const ctx = await openState({ nf: 'bench', instance: `flush${process.pid}x${flushRuns++}`, store, mode: 'async', flushMs: 60_000, ...cfg } as StateConfigInput, 0);
   try {
     const m = ctx.counterMap('flows');
     const slots = new Int32Array(FLOWS);
@@ -62,16 +64,29 @@ export async function run(): Promise<void> {
   console.log(`cassandra ${cas.node.version} on ${cas.url}: ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (fetch ${cas.node.fetchSeconds.toFixed(1)} s, JVM to CQL ${cas.node.startSeconds.toFixed(1)} s)`);
   const redis = await startRedis();
   try {
-    console.log(`\nflush of ${FLOWS} dirty countermap entries (one flush, async/thread, timed from the packet side)`);
-    console.log(`${'store'.padEnd(21)}${'ms'.padStart(9)}${'entries'.padStart(9)}${'round trips'.padStart(13)}${'statements'.padStart(12)}${'bytes'.padStart(12)}`);
+    console.log(`\nflush of ${FLOWS} dirty countermap entries (one flush, async/thread, timed from the packet side), ${REPS} rounds interleaved over the stores`);
+    console.log(`${'store'.padEnd(21)}${'ms: median [min-max]'.padStart(24)}${'entries'.padStart(9)}${'round trips'.padStart(13)}${'statements'.padStart(12)}${'bytes'.padStart(12)}`);
     // the driver's default batches (4096 entries) beside the whole map in one batch, as before the cap
-    for (const [name, url] of [['hashmap', `hashmap:cflush${process.pid}`], ['redis', redis.url], ['cassandra', cas.url], ['cassandra, one batch', `${cas.url}?batch=${FLOWS}`]] as const) {
-      try {
-        const f = await flushCost(url, { flusher: 'thread' });
-        console.log(`${name.padEnd(21)}${f.ms.toFixed(1).padStart(9)}${String(f.entries).padStart(9)}${String(f.roundTrips).padStart(13)}${(f.statements === undefined ? '-' : String(f.statements)).padStart(12)}${String(f.bytes).padStart(12)}`);
-      } catch (err) {
-        console.log(`${name.padEnd(21)} failed: ${(err as Error).message.split('\n')[0]}`);
+    const flushStores = [['hashmap', `hashmap:cflush${process.pid}`], ['redis', redis.url], ['cassandra', cas.url], ['cassandra, one batch', `${cas.url}?batch=${FLOWS}`]] as const;
+    const flushes = new Map<string, Awaited<ReturnType<typeof flushCost>>[]>();
+    const flushErrors = new Map<string, string>();
+    for (let round = 0; round < REPS; round++) {
+      for (const [name, url] of flushStores) {
+        try {
+          const f = await flushCost(url, { flusher: 'thread' });
+          flushes.set(name, [...(flushes.get(name) ?? []), f]);
+        } catch (err) {
+          flushErrors.set(name, (err as Error).message.split('\n')[0]!);
+        }
       }
+    }
+    for (const [name] of flushStores) {
+      const fs = flushes.get(name) ?? [];
+      if (fs.length === 0) { console.log(`${name.padEnd(21)} failed: ${flushErrors.get(name)}`); continue; }
+      const ms = fs.map((f) => f.ms);
+      const f = fs[fs.length - 1]!;
+      const cell = `${median(ms).toFixed(0)} [${Math.min(...ms).toFixed(0)}-${Math.max(...ms).toFixed(0)}]`;
+      console.log(`${name.padEnd(21)}${cell.padStart(24)}${String(f.entries).padStart(9)}${String(f.roundTrips).padStart(13)}${(f.statements === undefined ? '-' : String(f.statements)).padStart(12)}${String(f.bytes).padStart(12)}`);
     }
     const [pcap] = generatePcaps({ out: dir, flows: FLOWS, files: 1, seed: 1 });
     console.log(`\nasync NAT and LB, 1 core, ${SECONDS} s each, pcap of ${FLOWS} flows x 64 B, flush every 1 ms, ${REPS} rounds interleaved over the stores`);
