@@ -116,14 +116,27 @@ class CassandraConnection implements StoreConnection {
   private ensureSchema(s: Part): Promise<void> {
     s.ready ??= (async () => {
       const rs = await this.client.execute('SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?', [s.ks], { prepare: true });
-      if (rs.rowLength >= TABLE_COUNT) return;
       // Schema changes go one at a time (concurrent DDL on one node only adds disagreement).
-      for (const ddl of schemaStatements(s.ks, this.u.replication)) await this.client.execute(ddl);
+      if (rs.rowLength < TABLE_COUNT) for (const ddl of schemaStatements(s.ks, this.u.replication)) await this.client.execute(ddl);
+      await this.readMeta(s);
     })().catch((err) => {
       s.ready = null;
       throw this.fail(`creating keyspace ${s.ks}`, err);
     });
     return s.ready;
+  }
+
+  /**
+   * The partition's last whole flush, and its write time: this connection's write timestamps start
+   * above it, so an instance recovered on a host whose clock runs behind the dead one's still writes
+   * cells that win (a second of margin covers the dead instance's unfinished last flush).
+   */
+  private async readMeta(s: Part): Promise<number> {
+    const r = (await this.exec(s.st.metaGet, [])).first();
+    s.lastSeq = num(r?.get('seq'));
+    const ts = num(r?.get('ts'));
+    if (ts > 0) this.lastTs = Math.max(this.lastTs, ts + 1_000_000);
+    return s.lastSeq;
   }
 
   private exec(query: string, params: unknown[], idempotent = true): Promise<cassandra.types.ResultSet> {
@@ -382,8 +395,8 @@ class CassandraConnection implements StoreConnection {
     const s = this.part(p);
     return this.locked(s, async () => {
       try {
-        if (s.lastSeq === null) s.lastSeq = num((await this.exec(s.st.metaGet, [])).first()?.get('seq'));
-        if (batch.seq <= s.lastSeq) return 'duplicate';
+        const last = s.lastSeq ?? (await this.readMeta(s));
+        if (batch.seq <= last) return 'duplicate';
         if (s.plan && s.plan.seq !== batch.seq) {
           throw new FlexbenchError(`store ${this.url}: flush ${batch.seq} of ${s.ks} arrived while flush ${s.plan.seq} is unfinished (a failed flush must be resent unchanged)`, EXIT.usage);
         }
@@ -410,8 +423,7 @@ class CassandraConnection implements StoreConnection {
     const s = this.part(p);
     return this.locked(s, async () => {
       try {
-        s.lastSeq = num((await this.exec(s.st.metaGet, [])).first()?.get('seq'));
-        return s.lastSeq;
+        return await this.readMeta(s);
       } catch (err) {
         throw this.fail(`reading the last flush of ${s.ks}`, err);
       }

@@ -40,7 +40,7 @@ export const TABLE_COUNT = Object.keys(TABLES).length;
 export function statements(ks: string) {
   const t = (name: keyof typeof TABLES) => `${ks}.${TABLES[name]}`;
   return {
-    metaGet: `SELECT seq FROM ${t('meta')} WHERE k = 'flush'`,
+    metaGet: `SELECT seq, WRITETIME(seq) AS ts FROM ${t('meta')} WHERE k = 'flush'`,
     metaSet: `INSERT INTO ${t('meta')} (k, seq) VALUES ('flush', ?) USING TIMESTAMP ?`,
     valueGet: `SELECT value FROM ${t('value')} WHERE key1 = ?`,
     valueSet: `INSERT INTO ${t('value')} (key1, value) VALUES (?, ?) USING TIMESTAMP ?`,

@@ -129,6 +129,31 @@ describe('cassandra driver on a real Cassandra', () => {
     }
   });
 
+  it('an instance recovered on a host whose clock runs behind still writes cells that win', async () => {
+    const p: Partition = { nf: 'skew', instance: 'i', core: 0 };
+    assert.equal(await conn.flush(p, { seq: 1, changes: [{ type: 'Value', id: 'v', op: 'set', value: 'first' }] }), 'applied');
+    // the dead instance's host ran an hour ahead: its last flush left cells and the meta row at now + 1 h
+    const { keyspaceName } = await import('../../../runtime/drivers/cassandra/names.js');
+    const raw = await import('cassandra-driver');
+    const c = new raw.default.Client({ contactPoints: [node.url.replace('cassandra://', '')], localDataCenter: 'datacenter1' });
+    const ahead = (Date.now() + 3_600_000) * 1000;
+    const ks = keyspaceName(p);
+    await c.execute(`INSERT INTO ${ks}.value_t (key1, value) VALUES ('v', 'from the fast host') USING TIMESTAMP ${ahead}`);
+    await c.execute(`INSERT INTO ${ks}.meta_t (k, seq) VALUES ('flush', 2) USING TIMESTAMP ${ahead}`);
+    await c.shutdown();
+    const b = await driver.connect(node.url, {});
+    try {
+      assert.equal(await b.lastSeq(p), 2);
+      assert.equal(await b.flush(p, { seq: 3, changes: [{ type: 'Value', id: 'v', op: 'set', value: 'after recovery' }, { type: 'Map', id: 'm', op: 'set', keys: ['a'], values: [1] }] }), 'applied');
+      assert.equal(await b.query(p, { type: 'Value', id: 'v', op: 'get' }), 'after recovery');
+      await b.apply(p, { type: 'Value', id: 'v', op: 'delete' });
+      assert.equal(await b.query(p, { type: 'Value', id: 'v', op: 'get' }), null, 'a delete wins too');
+      await b.dropPartition(p);
+    } finally {
+      await b.close();
+    }
+  });
+
   it('the consistency level of the URL is the one every statement asks for', async () => {
     const p: Partition = { nf: 'cl', instance: 'i', core: 0 };
     // one node, replication 1: ALL is met, THREE never is (Cassandra answers Unavailable)
