@@ -80,6 +80,9 @@ export async function prepareIface(o: PrepareOptions): Promise<IfacePrepared & {
   const pktCfg = { ...PACKET_DEFAULTS, ...o.packet };
   const nativeWhy = nativeUnavailable();
   if (nativeWhy) throw new FlexbenchError(`interface port unavailable: ${nativeWhy}; --port replay and --port offered still work`, EXIT.environment);
+  // UMEM pages count against RLIMIT_MEMLOCK (kernels before 5.11): lift it as far as this process may,
+  // for every worker thread, so the preflight only complains about what is really out of reach
+  loadNative().raiseMemlock();
   const pf = preflight(iface, o.queues, umemBytes(xdpCfg), Math.max(...queueIds) + 1);
   let chosen: 'xdp' | 'packet' = 'packet';
   let reason = '';
