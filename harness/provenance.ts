@@ -52,6 +52,31 @@ export async function localStoreVersion(store: string): Promise<string | null> {
   return null;
 }
 
+/** Busy and total jiffies of all CPUs from /proc/stat's first line (iowait counts as idle). */
+export function cpuTimes(stat: string): { busy: number; total: number } | null {
+  const m = /^cpu\s+(.*)$/m.exec(stat);
+  if (!m) return null;
+  const f = m[1]!.trim().split(/\s+/).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0); // user nice system idle iowait irq softirq steal
+  return { busy: total - f[3]! - (f[4] ?? 0), total };
+}
+
+/**
+ * How many cores something else keeps busy now, sampled over `ms` while this process waits: a
+ * benchmark host should be idle between trials; if it is not, the run says so and records it.
+ */
+export async function hostBusyCores(ms = 500): Promise<number | null> {
+  try {
+    const a = cpuTimes(readFileSync('/proc/stat', 'utf8'));
+    await new Promise((r) => setTimeout(r, ms));
+    const b = cpuTimes(readFileSync('/proc/stat', 'utf8'));
+    if (!a || !b || b.total <= a.total) return null;
+    return Math.round(((b.busy - a.busy) / (b.total - a.total)) * os.availableParallelism() * 100) / 100;
+  } catch {
+    return null; // no /proc (not Linux)
+  }
+}
+
 export async function localDpdkVersion(): Promise<string | null> {
   return (await out('pkg-config', ['--modversion', 'libdpdk'])) ?? (await out('dpkg-query', ['-W', '-f=${Version}', 'dpdk']));
 }

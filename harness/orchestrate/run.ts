@@ -1,4 +1,5 @@
 // Runs a plan on a testbed: one trial at a time, results written as they come, clean stop on Ctrl-C, resumable.
+import os from 'node:os';
 import { diffFingerprints, formatDifferences } from '../compare/fingerprint.js';
 import { lockRunDir } from '../results/lock.js';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { readRunJson, readTrials, writeRunJson, writeTrials, writeSummary } from
 import { summarizeTrials } from '../results/summary.js';
 import { ensurePcaps, plannedPcaps } from './pcaps.js';
 import { Progress } from '../progress/progress.js';
-import { flexbenchVersion, gitState, REPO_ROOT } from '../provenance.js';
+import { flexbenchVersion, gitState, hostBusyCores, REPO_ROOT } from '../provenance.js';
 
 export interface RunOptions {
   /** the spec to run (absent with resumeDir) */
@@ -162,6 +163,11 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
     const pcaps = await ensurePcaps(spec, pcapCache, (l) => progress.log(l));
     const git = await gitState();
     const fingerprint = await tb.fingerprint();
+    // the local and emulated testbeds measure on this machine: it should be idle while they do
+    const busy = spec.testbed === 'lab' ? null : await hostBusyCores();
+    if (busy !== null && busy >= 0.25) {
+      progress.log(`warning: something else keeps ${busy} of ${os.availableParallelism()} cores busy on this host; trials run one at a time but share the machine with it, so rates will be lower and noisier (recorded in run.json as provenance.host_busy_cores)`);
+    }
     if (run) {
       run = { ...run, status: 'running', provenance: { ...run.provenance, resumed_at: [...run.provenance.resumed_at, startedAt.toISOString()] } };
       // the pcaps must be the very same files
@@ -193,6 +199,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
           started_at: startedAt.toISOString(),
           ended_at: null,
           resumed_at: [],
+          host_busy_cores: busy,
         },
         counts: countsOf(plan, []),
       };

@@ -160,6 +160,8 @@ export const runJsonSchema = z.object({
     ended_at: z.string().nullable(),
     /** every time the run was resumed */
     resumed_at: z.array(z.string()),
+    /** cores other work kept busy just before the first trial (local and netns testbeds; null: not measured) */
+    host_busy_cores: z.number().nullable().optional(),
   }),
   counts: z.object({ planned: z.number().int(), ok: z.number().int(), failed: z.number().int(), skipped: z.number().int(), missing: z.number().int() }),
 });

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { parseCpuList, localFingerprint } from '../../harness/provenance.js';
+import { spawn } from 'node:child_process';
+import { parseCpuList, localFingerprint, cpuTimes, hostBusyCores } from '../../harness/provenance.js';
 
 test('CPU lists: ranges and singles, in order', () => {
   assert.deepEqual(parseCpuList('0-3,8,10-11\n'), [0, 1, 2, 3, 8, 10, 11]);
@@ -15,4 +16,20 @@ test('the local fingerprint lists the CPUs this process may use, as /proc/self/s
   const line = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]!;
   assert.deepEqual(fp.core_list, parseCpuList(line));
   assert.equal(fp.core_list!.length, os.availableParallelism());
+});
+
+test('/proc/stat: busy = all but idle and iowait, over user..steal', () => {
+  assert.deepEqual(cpuTimes('cpu  100 5 50 800 20 3 2 10 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n'), { busy: 170, total: 990 });
+  assert.equal(cpuTimes('nothing here'), null);
+});
+
+test('a process spinning on one core shows up as (about) one busy core', async () => {
+  const spinner = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    const busy = await hostBusyCores(600);
+    assert.ok(busy !== null && busy >= 0.7 && busy <= os.availableParallelism(), `busy cores ${busy}`);
+  } finally {
+    spinner.kill('SIGKILL');
+  }
 });

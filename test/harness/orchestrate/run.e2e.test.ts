@@ -84,6 +84,7 @@ figures:
     for (const p of run.provenance.pcaps) assert.match(p.sha256, /^[0-9a-f]{64}$/);
     assert.match(run.provenance.git_commit ?? '', /^[0-9a-f]{40}$/);
     assert.ok(run.provenance.ended_at);
+    assert.equal(typeof run.provenance.host_busy_cores, 'number', 'how busy the host was is recorded');
 
     const trials = readTrials(outDir);
     assert.equal(trials.length, 16);
