@@ -32,23 +32,7 @@ export class SpecError extends FlexbenchError {
   }
 }
 
-/** Edit distance, for "did you mean". */
-export function levenshtein(a: string, b: string): number {
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length];
-}
-
-/** Levenshtein plus swaps of two neighbours as one edit (optimal string alignment): `redsi` is one typo from `redis`. */
+/** Edit distance for "did you mean": Levenshtein plus swaps of two neighbours as one edit (optimal string alignment), so `redsi` is one typo from `redis`. */
 export function typoDistance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {

@@ -5,7 +5,7 @@ import { parseDocument, LineCounter, isMap, isSeq, isPair, isScalar, type Docume
 import { z } from 'zod';
 import { lineRateMpps, specSchema, type Spec } from './schema.js';
 import { SpecError, type SpecIssue, type PathSeg, formatPath, didYouMean, describeValue } from './errors.js';
-import { semanticIssues } from './rules.js';
+import { semanticIssues, RULES_READ_DEFAULTED } from './rules.js';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 
 export interface LoadedSpec {
@@ -153,17 +153,18 @@ export function zodIssues(
 }
 
 /**
- * A copy of the spec without what stage 1 refused (unknown keys, wrong values, bad list items), so the
- * semantic rules can still run on the rest and one run of validate lists every problem. `remap` turns a
- * path in the copy back into the document's (list items after a dropped one moved up); `dropped` are the
- * document paths whose values are gone (a rule about one of them would judge a default, not the spec),
- * `shortened` the lists that lost items (a rule about a whole one would judge another list).
+ * A copy of the spec without what stage 1 refused (unknown keys, bad list items, wrong values), so the
+ * semantic rules can still judge the rest and one run of validate lists every problem. null when a
+ * refused value is one the rules read and the schema would default (they would judge the default).
+ * `remap` turns a path in the copy back into the document's (list items after a dropped one moved
+ * up); `dropped` are the refused paths, `shortened` the lists that lost items (a rule about a whole
+ * one would judge another list).
  */
-function withoutBadFields(given: unknown, issues: readonly z.ZodIssue[]): { pruned: unknown; dropped: PathSeg[][]; shortened: Set<string>; remap: (p: readonly PathSeg[]) => PathSeg[] } | null {
+function withoutBadFields(given: unknown, issues: readonly z.ZodIssue[]): { pruned: unknown; dropped: string[]; shortened: Set<string>; remap: (p: readonly PathSeg[]) => PathSeg[] } | null {
   const copy = structuredClone(given);
-  const dropped: PathSeg[][] = [];
-  const items = new Map<unknown[], Set<number>>();
-  const itemLists = new Map<string, unknown[]>();
+  const dropped: string[] = [];
+  const lists = new Map<string, { list: unknown[]; gone: Set<number> }>();
+  const related = (p: readonly PathSeg[], q: readonly PathSeg[]) => p.slice(0, q.length).every((seg, i) => seg === q[i]) || q.slice(0, p.length).every((seg, i) => seg === p[i]);
   for (const i of issues) {
     const path = i.path as PathSeg[];
     if (i.code === 'unrecognized_keys') {
@@ -175,16 +176,18 @@ function withoutBadFields(given: unknown, issues: readonly z.ZodIssue[]): { prun
     const parent = getIn(copy, path.slice(0, -1));
     const last = path[path.length - 1]!;
     if (Array.isArray(parent) && typeof last === 'number') {
-      if (!items.has(parent)) items.set(parent, new Set());
-      items.get(parent)!.add(last);
-      itemLists.set(formatPath(path.slice(0, -1)), parent);
-    } else if (isPlainObject(parent)) delete parent[last as string];
-    dropped.push(path);
+      const key = formatPath(path.slice(0, -1));
+      if (!lists.has(key)) lists.set(key, { list: parent, gone: new Set() });
+      lists.get(key)!.gone.add(last);
+    } else {
+      if (RULES_READ_DEFAULTED.some((r) => related(path, r))) return null;
+      if (isPlainObject(parent)) delete parent[last as string];
+    }
+    dropped.push(formatPath(path));
   }
   // list items go last, from the end, so earlier indices stay put; kept[i] = document index of item i
   const kept = new Map<string, number[]>();
-  for (const [key, list] of itemLists) {
-    const gone = items.get(list)!;
+  for (const [key, { list, gone }] of lists) {
     kept.set(key, list.map((_, j) => j).filter((j) => !gone.has(j)));
     for (const j of [...gone].sort((a, b) => b - a)) list.splice(j, 1);
   }
@@ -196,7 +199,7 @@ function withoutBadFields(given: unknown, issues: readonly z.ZodIssue[]): { prun
     }
     return out;
   };
-  return { pruned: copy, dropped, shortened: new Set(itemLists.keys()), remap };
+  return { pruned: copy, dropped, shortened: new Set(lists.keys()), remap };
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -272,8 +275,7 @@ export async function parseSpec(text: string, file: string, opts: SpecOptions & 
     const cut = withoutBadFields(given, base.error.issues);
     const again = cut === null ? null : specSchema.safeParse(cut.pruned);
     if (cut && again?.success) {
-      const gone = cut.dropped.map(formatPath);
-      const moot = (path: string) => cut.shortened.has(path) || gone.some((d) => path === d || path.startsWith(`${d}.`) || path.startsWith(`${d}[`));
+      const moot = (path: string) => cut.shortened.has(path) || cut.dropped.some((d) => path === d || path.startsWith(`${d}.`) || path.startsWith(`${d}[`));
       add((await semanticIssues(normalise(again.data, baseDir), baseLocate, cut.remap)).filter((i) => !moot(i.path)));
     }
   } else add(await semanticIssues(normalise(base.data, baseDir), baseLocate));

@@ -10,6 +10,12 @@ import type { z } from 'zod';
 
 export type Locate = (path: readonly PathSeg[], key: boolean) => { file: string; line: number; col: number; prefix: string };
 
+/**
+ * Fields the rules below read that the schema defaults: when one of them is refused, the rules would
+ * judge its default instead of what was written, so they do not run (see withoutBadFields in load.ts).
+ */
+export const RULES_READ_DEFAULTED: readonly (readonly PathSeg[])[] = [['matrix', 'stores'], ['matrix', 'locations'], ['matrix', 'modes'], ['testbed']];
+
 /** `remap`: paths in `spec` -> paths in the document, when `spec` is the document less some refused items. */
 export async function semanticIssues(spec: Spec, locate: Locate, remap: (p: readonly PathSeg[]) => readonly PathSeg[] = (p) => p): Promise<SpecIssue[]> {
   const out: SpecIssue[] = [];
@@ -34,7 +40,7 @@ export async function semanticIssues(spec: Spec, locate: Locate, remap: (p: read
   // Figures draw from the matrix: a filter value the matrix never produces draws an empty figure.
   const ids = new Map<string, number>();
   spec.figures.forEach((f, i) => {
-    if (ids.has(f.id)) issue(['figures', i, 'id'], `figure id "${f.id}" is already used by figures[${ids.get(f.id)}]`);
+    if (ids.has(f.id)) issue(['figures', i, 'id'], `figure id "${f.id}" is already used by figures[${remap(['figures', ids.get(f.id)!])[1]}]`);
     else ids.set(f.id, i);
     const axes: Record<string, readonly string[]> = { nf: m.nfs, store: m.stores, location: m.locations, mode: m.modes };
     for (const [field, want] of Object.entries(f.filter)) {

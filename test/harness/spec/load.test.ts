@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseSpec, loadSpec } from '../../../harness/spec/load.js';
 import { lineRateMpps } from '../../../harness/spec/schema.js';
-import { SpecError, didYouMean, levenshtein, typoDistance } from '../../../harness/spec/errors.js';
+import { SpecError, didYouMean, typoDistance } from '../../../harness/spec/errors.js';
 import { FlexbenchError } from '../../../harness/exit-codes.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -88,6 +88,21 @@ test('cross-field rules still run when other fields are refused, at the refused 
   assert.match(cores[1]!, /figures\[0\]\.filter\.nf: expected a value of matrix\.nfs \(nat\), found "lb"/);
 });
 
+test('rules never judge a default that stands in for a refused value', async () => {
+  // testbed refused: the rules would see "local" and call the inventory wrong
+  const tb = await problems(`${VALID}testbed: lba\ninventory: { file: lab.yaml }\n`);
+  assert.equal(tb.length, 1, tb.join('\n'));
+  assert.match(tb[0]!, /testbed: expected one of .*found "lba".*did you mean "lab"/);
+  // stores refused as a whole (duplicates): the rules would see [hashmap] and call the figure's filter wrong
+  const st = await problems('name: t\nmatrix:\n  nfs: [nat]\n  stores: [redis, redis]\n  cores: [1]\nfigures:\n  - { id: f, title: T, filter: { store: redis } }\n');
+  assert.equal(st.length, 1, st.join('\n'));
+  assert.match(st[0]!, /matrix\.stores: values must be unique/);
+  // a refused figure before two with the same id: the message names the document's index
+  const fig = await problems(`${VALID}figures:\n  - oops\n  - { id: a, title: A }\n  - { id: a, title: B }\n`);
+  assert.equal(fig.length, 2, fig.join('\n'));
+  assert.match(fig[1]!, /figures\[2\]\.id: figure id "a" is already used by figures\[1\]/);
+});
+
 test('a figure\'s line rate follows the frame size unless given', async () => {
   assert.equal(lineRateMpps(64), 14.88);
   assert.equal(lineRateMpps(128), 8.45);
@@ -147,7 +162,6 @@ test('the shipped experiments and their paper profiles are valid', async () => {
 });
 
 test('did you mean: close words only', () => {
-  assert.equal(levenshtein('kitten', 'sitting'), 3);
   assert.equal(didYouMean('durations', ['duration_s', 'warmup_s']), 'duration_s');
   assert.equal(didYouMean('zzz', ['duration_s', 'warmup_s']), null);
   // a swap of two neighbours is one typo
