@@ -58,6 +58,8 @@ interface Part {
   lastSeq: number | null;
   /** flush markers known for counter structures (key = markerKey), read once, then tracked */
   markers: Map<string, number>;
+  /** countermaps whose chunk markers were all read (absent chunks are then 0 without asking) */
+  markersRead: Set<string>;
   plan: Plan | null;
   lock: Promise<unknown>;
   ready: Promise<void> | null;
@@ -80,7 +82,10 @@ class CassandraConnection implements StoreConnection {
     this.cl = consistencyCode(u.consistency);
   }
 
-  /** Write timestamps (µs) of this connection: increasing, and ahead of the clock never by much. */
+  /**
+   * Write timestamps (µs) of this connection: increasing; ahead of this host's clock by a second after
+   * reading a partition's meta row (readMeta), or by as much as the host that wrote it was ahead.
+   */
   private timestamps(n: number): number {
     const t = Math.max(Date.now() * 1000, this.lastTs + 1);
     this.lastTs = t + n;
@@ -95,7 +100,7 @@ class CassandraConnection implements StoreConnection {
   private part(p: Partition): Part {
     const ks = keyspaceName(p);
     let s = this.parts.get(ks);
-    if (!s) this.parts.set(ks, (s = { ks, st: statements(ks), lastSeq: null, markers: new Map(), plan: null, lock: Promise.resolve(), ready: null }));
+    if (!s) this.parts.set(ks, (s = { ks, st: statements(ks), lastSeq: null, markers: new Map(), markersRead: new Set(), plan: null, lock: Promise.resolve(), ready: null }));
     return s;
   }
 
@@ -121,7 +126,7 @@ class CassandraConnection implements StoreConnection {
       await this.readMeta(s);
     })().catch((err) => {
       s.ready = null;
-      throw this.fail(`creating keyspace ${s.ks}`, err);
+      throw this.fail(`opening keyspace ${s.ks} (schema and last flush)`, err);
     });
     return s.ready;
   }
@@ -169,10 +174,19 @@ class CassandraConnection implements StoreConnection {
     return m;
   }
 
-  private async marker(s: Part, m: Omit<Marker, 'target'>, fresh = false): Promise<number> {
+  /** A marker's value: tracked once known; `fresh` reads it again (after an unknown outcome). */
+  private async marker(s: Part, m: Omit<Marker, 'target'>, fresh = false, cost?: FlushCost): Promise<number> {
     const mk = markerKey(m);
     const known = s.markers.get(mk);
     if (known !== undefined && !fresh) return known;
+    if (!fresh && m.table === TABLES.counterMapSeq && s.markersRead.has(m.key1)) return 0;
+    if (cost) cost.roundTrips++;
+    if (!fresh && m.table === TABLES.counterMapSeq) {
+      // every chunk marker of the countermap in one read: a big map has one per `batch` entries
+      for (const r of await this.all(s.st.cmSeqAll, [m.key1])) s.markers.set(markerKey({ ...m, chunk: r.get('chunk') as number }), num(r.get('seq')));
+      s.markersRead.add(m.key1);
+      return s.markers.get(mk) ?? 0;
+    }
     const rs = m.table === TABLES.counter ? await this.exec(s.st.counterGet, [m.key1]) : await this.exec(s.st.cmSeqGet, [m.key1, m.chunk]);
     const v = num(rs.first()?.get('seq'));
     s.markers.set(mk, v);
@@ -180,8 +194,8 @@ class CassandraConnection implements StoreConnection {
   }
 
   /** A marker for flush `seq`: its target is seq, or one above what it holds (a dead instance may have got that far). */
-  private async markerFor(s: Part, table: Marker['table'], key1: string, chunk: number, seq: number): Promise<{ marker: Marker; inc: number }> {
-    const m = await this.marker(s, { table, key1, chunk });
+  private async markerFor(s: Part, table: Marker['table'], key1: string, chunk: number, seq: number, cost: FlushCost): Promise<{ marker: Marker; inc: number }> {
+    const m = await this.marker(s, { table, key1, chunk }, false, cost);
     const target = Math.max(seq, m + 1);
     return { marker: { table, key1, chunk, target }, inc: target - m };
   }
@@ -190,7 +204,7 @@ class CassandraConnection implements StoreConnection {
    * Turn ordered changes into single-partition units. `seq` = null for sync-mode apply (no marker).
    * Reads (lists, counters that are set or deleted) happen here, once per plan, so a resend reuses them.
    */
-  private async compile(s: Part, changes: readonly Change[], seq: number | null): Promise<Plan> {
+  private async compile(s: Part, changes: readonly Change[], seq: number | null, cost: FlushCost): Promise<Plan> {
     const st = s.st;
     // Fold each structure's ops in order.
     type Fold =
@@ -266,6 +280,7 @@ class CassandraConnection implements StoreConnection {
           regular([f.v === null ? { query: st.valueDel, params: [ts(), id] } : { query: st.valueSet, params: [id, f.v, ts()] }]);
           break;
         case 'List': {
+          cost.roundTrips++;
           const l = await this.readList(s, id);
           for (const c of f.ops) {
             if (c.op === 'delete') l.length = 0;
@@ -297,19 +312,23 @@ class CassandraConnection implements StoreConnection {
         }
         case 'Counter': {
           let inc = f.delta;
-          if (f.abs !== null) inc += f.abs - num((await this.exec(st.counterGet, [id])).first()?.get('value'));
+          if (f.abs !== null) {
+            cost.roundTrips++;
+            inc += f.abs - num((await this.exec(st.counterGet, [id])).first()?.get('value'));
+          }
           if (seq === null) {
             if (inc !== 0) units.push({ stmts: [{ query: st.counterAdd, params: [long(inc), id] }], counter: true, done: false, unknown: false, entries: 1 });
             break;
           }
           if (inc === 0) break;
-          const { marker, inc: step } = await this.markerFor(s, TABLES.counter, id, 0, seq);
+          const { marker, inc: step } = await this.markerFor(s, TABLES.counter, id, 0, seq, cost);
           units.push({ stmts: [{ query: st.counterAddSeq, params: [long(inc), long(step), id] }], counter: true, marker, done: false, unknown: false, entries: 1 });
           break;
         }
         case 'CounterMap': {
           // Absolute values (set, erase, delete) need the current counts: one read of the structure.
           const needsRead = f.cleared || [...f.entries.values()].some((e) => e.abs !== null);
+          if (needsRead) cost.roundTrips++;
           const cur = needsRead ? await this.counterMapValues(s, id) : new Map<string, number>();
           const incs = new Map<string, number>();
           if (f.cleared) for (const [k, v] of cur) incs.set(k, -v);
@@ -327,7 +346,7 @@ class CassandraConnection implements StoreConnection {
             const entries = stmts.length;
             let marker: Marker | undefined;
             if (seq !== null) {
-              const m = await this.markerFor(s, TABLES.counterMapSeq, id, chunk, seq);
+              const m = await this.markerFor(s, TABLES.counterMapSeq, id, chunk, seq, cost);
               marker = m.marker;
               stmts.push({ query: st.cmSeq, params: [long(m.inc), id, chunk] });
             }
@@ -382,8 +401,9 @@ class CassandraConnection implements StoreConnection {
     const s = this.part(p);
     await this.locked(s, async () => {
       try {
-        const plan = await this.compile(s, [change], null);
-        const { error } = await this.run(s, plan, { entries: 0, bytes: 0, roundTrips: 0 });
+        const cost: FlushCost = { entries: 0, bytes: 0, roundTrips: 0 };
+        const plan = await this.compile(s, [change], null, cost);
+        const { error } = await this.run(s, plan, cost);
         if (error) throw error;
       } catch (err) {
         throw this.fail(`${change.type} ${change.id}: ${change.op}`, err);
@@ -401,7 +421,8 @@ class CassandraConnection implements StoreConnection {
           throw new FlexbenchError(`store ${this.url}: flush ${batch.seq} of ${s.ks} arrived while flush ${s.plan.seq} is unfinished (a failed flush must be resent unchanged)`, EXIT.usage);
         }
         const cost: FlushCost = { entries: 0, bytes: 0, roundTrips: 0 };
-        if (!s.plan) s.plan = await this.compile(s, batch.changes, batch.seq);
+        // reads the plan needs (lists, counts, markers) count as round trips of the flush that compiles it
+        if (!s.plan) s.plan = await this.compile(s, batch.changes, batch.seq, cost);
         const plan = s.plan;
         const { pending, error } = await this.run(s, plan, cost);
         if (pending) throw new FlexbenchError(`store ${this.url}: flush ${batch.seq} of ${s.ks}: ${pending} of ${plan.units.length} parts not applied yet (resend to finish): ${(error as Error)?.message ?? error}`, EXIT.environment, { cause: error });

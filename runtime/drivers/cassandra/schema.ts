@@ -69,6 +69,7 @@ export function statements(ks: string) {
     cmAdd: `UPDATE ${t('counterMap')} SET value = value + ? WHERE key1 = ? AND key2 = ?`,
     cmSeq: `UPDATE ${t('counterMapSeq')} SET seq = seq + ? WHERE key1 = ? AND chunk = ?`,
     cmSeqGet: `SELECT seq FROM ${t('counterMapSeq')} WHERE key1 = ? AND chunk = ?`,
+    cmSeqAll: `SELECT chunk, seq FROM ${t('counterMapSeq')} WHERE key1 = ?`,
     cmGet: `SELECT value FROM ${t('counterMap')} WHERE key1 = ? AND key2 = ?`,
     cmItems: `SELECT key2, value FROM ${t('counterMap')} WHERE key1 = ?`,
     cmAll: `SELECT key1, key2, value FROM ${t('counterMap')}`,
