@@ -167,11 +167,12 @@ export class PacketPort implements Port {
     return n;
   }
 
-  /** Kernel drops (ring full) plus, so that a stopped run accounts for every packet, what still waits in the ring. */
+  /** Frames tx() found no free slot for in the TX ring. */
   txDropped(): number {
     return this.txFull;
   }
 
+  /** Kernel drops (ring full) plus, so that a stopped run accounts for every packet, what still waits in the ring. */
   missed(): number {
     if (this.closed) return this.dropsSoFar + this.leftAtClose;
     this.dropsSoFar += this.native.packetStats(this.info.handle).drops;

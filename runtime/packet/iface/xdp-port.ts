@@ -216,11 +216,12 @@ export class XdpPort implements Port {
     return (Atomics.load(this.rxr.w, this.rxr.prod) - this.rxCons) >>> 0;
   }
 
-  /** the kernel's counters for this socket (why packets were missed) */
+  /** Frames tx() found no free descriptor for in the TX ring. */
   txDropped(): number {
     return this.txFull;
   }
 
+  /** the kernel's counters for this socket (why packets were missed) */
   stats(): XskStats & { txFull: number } {
     return { ...this.native.xskStats(this.info.handle), txFull: this.txFull };
   }

@@ -81,7 +81,6 @@ test('--warmup W --duration D: every count is the window after W (paced at 100 k
   assert.equal(r.warmup_s, 0.5);
   assert.equal(r.per_core.reduce((a: number, c: any) => a + c.rx_packets, 0), r.rx_packets, 'per core adds up to the window');
   assert.equal(r.rx_packets, r.tx_packets + r.nf_dropped);
-  assert.equal(r.tx_dropped, 0, 'a ring port never refuses what the NF sends');
   assert.equal(r.dropped, r.missed + r.nf_dropped);
   assert.ok(r.duration_s > 0.9 && r.duration_s < 1.45, `the window, not warm-up + window: ${r.duration_s} s`);
   // warm-up packets left out of the count as well as out of the time: the rate is the paced one
