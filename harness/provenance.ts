@@ -52,13 +52,20 @@ export async function localStoreVersion(store: string): Promise<string | null> {
   return null;
 }
 
-/** Busy and total jiffies of all CPUs from /proc/stat's first line (iowait counts as idle). */
-export function cpuTimes(stat: string): { busy: number; total: number } | null {
-  const m = /^cpu\s+(.*)$/m.exec(stat);
-  if (!m) return null;
-  const f = m[1]!.trim().split(/\s+/).map(Number);
-  const total = f.slice(0, 8).reduce((a, b) => a + b, 0); // user nice system idle iowait irq softirq steal
-  return { busy: total - f[3]! - (f[4] ?? 0), total };
+/** Busy and total jiffies of the given CPUs from /proc/stat's cpuN lines (iowait counts as idle). */
+export function cpuTimes(stat: string, cpus: readonly number[]): { busy: number; total: number } | null {
+  let busy = 0;
+  let total = 0;
+  let seen = 0;
+  for (const m of stat.matchAll(/^cpu(\d+)\s+(.*)$/gm)) {
+    if (!cpus.includes(Number(m[1]))) continue;
+    const f = m[2]!.trim().split(/\s+/).map(Number);
+    const t = f.slice(0, 8).reduce((a, b) => a + b, 0); // user nice system idle iowait irq softirq steal
+    busy += t - f[3]! - (f[4] ?? 0);
+    total += t;
+    seen++;
+  }
+  return seen ? { busy, total } : null;
 }
 
 /**
@@ -67,11 +74,13 @@ export function cpuTimes(stat: string): { busy: number; total: number } | null {
  */
 export async function hostBusyCores(ms = 500): Promise<number | null> {
   try {
-    const a = cpuTimes(readFileSync('/proc/stat', 'utf8'));
+    // the CPUs trials may run on (a cpuset container sees the whole host in /proc/stat)
+    const cpus = allowedCpus();
+    const a = cpuTimes(readFileSync('/proc/stat', 'utf8'), cpus);
     await new Promise((r) => setTimeout(r, ms));
-    const b = cpuTimes(readFileSync('/proc/stat', 'utf8'));
+    const b = cpuTimes(readFileSync('/proc/stat', 'utf8'), cpus);
     if (!a || !b || b.total <= a.total) return null;
-    return Math.round(((b.busy - a.busy) / (b.total - a.total)) * os.availableParallelism() * 100) / 100;
+    return Math.round(((b.busy - a.busy) / (b.total - a.total)) * cpus.length * 100) / 100;
   } catch {
     return null; // no /proc (not Linux)
   }

@@ -18,9 +18,12 @@ test('the local fingerprint lists the CPUs this process may use, as /proc/self/s
   assert.equal(fp.core_list!.length, os.availableParallelism());
 });
 
-test('/proc/stat: busy = all but idle and iowait, over user..steal', () => {
-  assert.deepEqual(cpuTimes('cpu  100 5 50 800 20 3 2 10 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n'), { busy: 170, total: 990 });
-  assert.equal(cpuTimes('nothing here'), null);
+test('/proc/stat: busy = all but idle and iowait, over user..steal, of the CPUs asked for only', () => {
+  const stat = 'cpu  101 7 53 804 25 9 9 18 0 0\ncpu0 100 5 50 800 20 3 2 10 0 0\ncpu1 1 2 3 4 5 6 7 8 0 0\n';
+  assert.deepEqual(cpuTimes(stat, [0]), { busy: 170, total: 990 });
+  assert.deepEqual(cpuTimes(stat, [0, 1]), { busy: 197, total: 1026 });
+  assert.equal(cpuTimes(stat, [5]), null);
+  assert.equal(cpuTimes('nothing here', [0]), null);
 });
 
 test('a process spinning on one core shows up as (about) one busy core', async () => {
