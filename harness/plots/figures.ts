@@ -44,11 +44,16 @@ export function bestPoints(points: readonly FigurePoint[]): FigurePoint[] {
 
 const metricTitle = (fig: Figure) => (fig.metric === 'tx_mpps' ? 'Throughput, transmitted (Mpps)' : 'Throughput, received (Mpps)');
 
-/** The reference line in Mpps ('auto' is resolved when the spec is loaded; a bare figure gets 64 B at 10 GbE). */
-const lineRate = (fig: Figure): number | null => (fig.line_rate_mpps === 'auto' ? lineRateMpps(64) : fig.line_rate_mpps);
+/**
+ * The reference line in Mpps. Loading a spec resolves 'auto' from its frame size; a figure that still
+ * says 'auto' takes it from the rows it draws (their smallest frame: the highest packet rate).
+ */
+function lineRate(fig: Figure, rows: readonly SummaryRow[]): number | null {
+  if (fig.line_rate_mpps !== 'auto') return fig.line_rate_mpps;
+  return rows.length ? lineRateMpps(Math.min(...rows.map((r) => r.frame_size))) : null;
+}
 
-function lineRateLayer(fig: Figure) {
-  const rate = lineRate(fig);
+function lineRateLayer(rate: number | null) {
   if (rate === null) return [];
   return [
     { data: { values: [{ y: rate }] }, mark: { type: 'rule', strokeDash: [6, 4], color: '#555' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
@@ -66,7 +71,8 @@ export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: 
   // n = 2 on a busy machine gives CIs wider than the data (t = 12.7): the axis follows the means and
   // the bars are cut at the top (and said so) rather than squashing every line to the floor
   const meanTop = Math.max(...points.map((p) => p.mean));
-  const top = Math.max(meanTop * 1.5, (lineRate(fig) ?? 0) * 1.15, Math.min(Math.max(...points.map((p) => p.high ?? p.mean)), meanTop * 1.5));
+  const rate = lineRate(fig, rows);
+  const top = Math.max(meanTop * 1.5, (rate ?? 0) * 1.15, Math.min(Math.max(...points.map((p) => p.high ?? p.mean)), meanTop * 1.5));
   const clipped = points.some((p) => (p.high ?? 0) > top);
   // error bars: a rule from low to high (cut at the top of the axis) with ticks at the ends it shows
   const bars = (ps: readonly FigurePoint[]) =>
@@ -101,7 +107,7 @@ export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: 
         { data: { values: best }, mark: { type: 'text', baseline: 'bottom', dy: -4, color: 'white', fontSize: 10 }, encoding: { x: { field: 'nf', type: 'nominal' }, xOffset: { field: 'series' }, y: { datum: 0, type: 'quantitative' }, text: { field: 'coresLabel' } } },
         // rule + ticks rather than errorbar: the composite errorbar mark ignores xOffset
         ...barLayers({ x: { field: 'nf', type: 'nominal' }, xOffset: { field: 'series' } }, { color: '#222' }, best),
-        ...lineRateLayer(fig),
+        ...lineRateLayer(rate),
       ],
     } as unknown as TopLevelSpec;
   }
@@ -113,7 +119,7 @@ export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: 
     layer: [
       { data: { values: points }, mark: { type: 'line', point: { filled: true, size: 50 } }, encoding: { x, y, color, tooltip } },
       ...barLayers({ x, color }, {}, points),
-      ...lineRateLayer(fig),
+      ...lineRateLayer(rate),
     ],
   } as unknown as TopLevelSpec;
 }

@@ -53,3 +53,12 @@ test('a figure renders to SVG with the line-rate rule and to a PNG', async () =>
   assert.ok(!bsvg.includes('line rate') && bsvg.includes('2 cores'));
   assert.equal(figureSpec(figureSchema.parse({ id: 'e', title: 'e', filter: { nf: 'counter-sync' } }), rows), null, 'nothing to draw');
 });
+
+test('an "auto" line rate not resolved by a spec follows the frame size of the rows drawn', async () => {
+  const fig = figureSchema.parse({ id: 'f', title: 'NAT, 128 B', filter: { nf: 'nat' } });
+  assert.equal(fig.line_rate_mpps, 'auto');
+  const svg = await toSvg(figureSpec(fig, rows.map((r) => ({ ...r, frame_size: 128 })))!);
+  assert.ok(svg.includes('line rate 8.45 Mpps'));
+  const given = await toSvg(figureSpec(figureSchema.parse({ id: 'g', title: 'g', filter: { nf: 'nat' }, line_rate_mpps: 3 }), rows)!);
+  assert.ok(given.includes('line rate 3 Mpps'));
+});
