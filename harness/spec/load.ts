@@ -157,7 +157,7 @@ export function zodIssues(
  * semantic rules can still judge the rest and one run of validate lists every problem. null when a
  * refused value is one the rules read and the schema would default (they would judge the default).
  * `remap` turns a path in the copy back into the document's (list items after a dropped one moved
- * up); `dropped` are the refused paths, `shortened` the lists that lost items (a rule about a whole
+ * up); `dropped` are the deleted fields, `shortened` the lists that lost items (a rule about a whole
  * one would judge another list).
  */
 function withoutBadFields(given: unknown, issues: readonly z.ZodIssue[]): { pruned: unknown; dropped: string[]; shortened: Set<string>; remap: (p: readonly PathSeg[]) => PathSeg[] } | null {
@@ -182,8 +182,8 @@ function withoutBadFields(given: unknown, issues: readonly z.ZodIssue[]): { prun
     } else {
       if (RULES_READ_DEFAULTED.some((r) => related(path, r))) return null;
       if (isPlainObject(parent)) delete parent[last as string];
+      dropped.push(formatPath(path));
     }
-    dropped.push(formatPath(path));
   }
   // list items go last, from the end, so earlier indices stay put; kept[i] = document index of item i
   const kept = new Map<string, number[]>();
