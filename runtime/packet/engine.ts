@@ -268,7 +268,6 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
       d.rx -= w.rx;
       d.tx -= w.tx;
       d.txDropped -= w.txDropped;
-      d.nfDropped = d.rx - d.tx - d.txDropped;
       d.missed = Math.max(0, d.missed - missedAtWarm);
       d.seconds -= w.at;
     }
@@ -302,8 +301,9 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     offered_mpps: offered && genReport[1] > 0 ? r6(genReport[0] / genReport[1] / 1e6) : null,
     stopped_by: stoppedBy,
     warmup_s: o.warmup ?? 0,
+    // what a core received and did not send back, the port did not refuse: the NF dropped it
     per_core: per.map((d) => ({
-      core: d.core, rx_packets: d.rx, tx_packets: d.tx, dropped: d.missed + d.nfDropped + d.txDropped, missed: d.missed, nf_dropped: d.nfDropped, tx_dropped: d.txDropped,
+      core: d.core, rx_packets: d.rx, tx_packets: d.tx, dropped: d.missed + d.rx - d.tx, missed: d.missed, nf_dropped: d.rx - d.tx - d.txDropped, tx_dropped: d.txDropped,
       duration_s: r6(d.seconds), rx_mpps: r6(d.seconds > 0 ? d.rx / d.seconds / 1e6 : 0), nf: d.nfStats,
     })),
     output,

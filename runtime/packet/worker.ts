@@ -38,7 +38,7 @@ export interface CoreWorkerData {
 
 export type CoreMessage =
   | { type: 'ready' }
-  | { type: 'done'; core: number; rx: number; tx: number; nfDropped: number; txDropped: number; missed: number; seconds: number; nfStats: Record<string, number>; capture?: { bytes: Uint8Array; lens: Int32Array };
+  | { type: 'done'; core: number; rx: number; tx: number; txDropped: number; missed: number; seconds: number; nfStats: Record<string, number>; capture?: { bytes: Uint8Array; lens: Int32Array };
       /** counters and time (s after go) at the end of the warm-up; null without one or if the run ended first */
       warm: WindowStart | null }
   | { type: 'error'; core: number; message: string; exitCode?: number };
@@ -152,7 +152,7 @@ async function main(d: CoreWorkerData): Promise<void> {
     port = null;
     const cap = capture?.take();
     parentPort!.postMessage(
-      { type: 'done', core: d.core, rx, tx, nfDropped: rx - tx - txDropped, txDropped, missed, seconds: (tEnd - t0) / 1000, nfStats, capture: cap, warm } satisfies CoreMessage,
+      { type: 'done', core: d.core, rx, tx, txDropped, missed, seconds: (tEnd - t0) / 1000, nfStats, capture: cap, warm } satisfies CoreMessage,
       cap ? [cap.bytes.buffer as ArrayBuffer, cap.lens.buffer as ArrayBuffer] : [],
     );
   } catch (err) {
