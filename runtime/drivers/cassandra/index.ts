@@ -265,12 +265,11 @@ class CassandraConnection implements StoreConnection {
     let tsi = ts0;
     const ts = () => long(tsi++);
     const units: Unit[] = [];
-    // Idempotent writes (fixed timestamps) split anywhere: `batch` statements a unit.
+    /** statements in runs of at most `batch`: one request each */
+    const chunks = (stmts: Stmt[]): Stmt[][] => Array.from({ length: Math.ceil(stmts.length / this.u.batch) }, (_, i) => stmts.slice(i * this.u.batch, (i + 1) * this.u.batch));
+    // Idempotent writes (fixed timestamps) split anywhere.
     const regular = (stmts: Stmt[]) => {
-      for (let i = 0; i < stmts.length; i += this.u.batch) {
-        const part = stmts.slice(i, i + this.u.batch);
-        units.push({ stmts: part, counter: false, done: false, unknown: false, entries: part.length });
-      }
+      for (const part of chunks(stmts)) units.push({ stmts: part, counter: false, done: false, unknown: false, entries: part.length });
     };
     for (const fk of order) {
       const f = folds.get(fk)!;
@@ -341,8 +340,7 @@ class CassandraConnection implements StoreConnection {
           const adds: Stmt[] = [];
           for (const [k, inc] of incs) if (inc !== 0) adds.push({ query: st.cmAdd, params: [long(inc), id, k] });
           // Chunks of `batch` entries, each with its own marker (chunk i of any flush uses marker i).
-          for (let i = 0, chunk = 0; i < adds.length; i += this.u.batch, chunk++) {
-            const stmts = adds.slice(i, i + this.u.batch);
+          for (const [chunk, stmts] of chunks(adds).entries()) {
             const entries = stmts.length;
             let marker: Marker | undefined;
             if (seq !== null) {
