@@ -1,6 +1,6 @@
 // Resolves a store URL's label to its driver by dynamic import of ./<folder>/index.js, so a new
 // driver plugs in by adding a folder, without editing this file.
-import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
+import { FlexbenchError, EXIT } from '../../common/errors.js';
 import type { StoreDriver } from './driver.js';
 
 /** `redis+cluster://a:1,b:2` -> label `redis+cluster`, folder `redis`; `hashmap:` -> `hashmap`. */

@@ -3,7 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
+import { FlexbenchError, EXIT } from '../../common/errors.js';
 import type { StateConfig } from '../state/api.js';
 import type { NfName } from '../../nfs/index.js';
 import type { NfOptions } from '../../nfs/types.js';

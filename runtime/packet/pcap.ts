@@ -1,6 +1,6 @@
 // Classic libpcap files (not pcapng): the format tshark, tcpreplay, DPDK's net_pcap and Pktgen all read.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
+import { FlexbenchError, EXIT } from '../../common/errors.js';
 
 export const LINKTYPE_ETHERNET = 1;
 const MAGIC_US = 0xa1b2c3d4;

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
+import { FlexbenchError, EXIT } from '../../common/errors.js';
 import { parseStoreUrl } from '../drivers/registry.js';
 
 // '@' separates key fields and '{}' are Redis Cluster hash tags: ids must not contain them.

@@ -3,7 +3,7 @@
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Partition } from '../drivers/driver.js';
 import { resolveDriver } from '../drivers/registry.js';
-import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
+import { FlexbenchError, EXIT } from '../../common/errors.js';
 import type { StateConfig } from './config.js';
 import { P_ACK, P_REQ, type SwapMessage } from './cache.js';
 import { Collector } from './collector.js';

@@ -2,7 +2,7 @@
 // are sent without waiting; a failure surfaces on the next waiting call, flush() or close().
 import type { Change, Partition, Query, StoreConnection } from '../drivers/driver.js';
 import { structKey } from '../drivers/driver.js';
-import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
+import { FlexbenchError, EXIT } from '../../common/errors.js';
 import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, ValueHandle } from './api.js';
 
 export class SyncLink {

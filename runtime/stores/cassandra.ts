@@ -1,7 +1,7 @@
 // The Cassandra store server: a real Apache Cassandra 5.0 node (fetched once from Maven Central),
 // single node on 127.0.0.1. `flexbench store start cassandra`, the tests and the harness all start it here.
 import cassandra from 'cassandra-driver';
-import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
+import { FlexbenchError, EXIT } from '../../common/errors.js';
 import type { RunningStore, StartOptions, StoreServer } from './server.js';
 import { killNode, recordedNodes, startNode, stopNode, type NodeRecord } from './cassandra/node.js';
 import { pidAlive as alive } from './pids.js';

@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis, Cluster } from 'ioredis';
-import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
+import { FlexbenchError, EXIT } from '../../common/errors.js';
 import type { RunningStore, StartOptions, StoreServer } from './server.js';
 import { freePort, freePortWithBus, portFree } from './ports.js';
 import { pidRunning } from './pids.js';

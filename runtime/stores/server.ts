@@ -1,6 +1,6 @@
 // Lifecycle of a local store *server* (a real redis-server, a real Cassandra), used by
 // `flexbench store start|stop`, by tests and by the harness.
-import { FlexbenchError, EXIT } from '../../harness/exit-codes.js';
+import { FlexbenchError, EXIT } from '../../common/errors.js';
 
 export interface StartOptions {
   /** TCP port on 127.0.0.1; omitted = a free ephemeral port */

@@ -12,7 +12,7 @@
 import cassandra from 'cassandra-driver';
 import type { Change, FlushBatch, FlushCost, Partition, Query, QueryResult, Snapshot, StoreConnection, StoreDriver } from '../driver.js';
 import { emptySnapshot } from '../driver.js';
-import { FlexbenchError, EXIT } from '../../../harness/exit-codes.js';
+import { FlexbenchError, EXIT } from '../../../common/errors.js';
 import { keyspaceName } from './names.js';
 import { parseCassandraUrl, type CassandraUrl } from './url.js';
 import { schemaStatements, statements, TABLE_COUNT, TABLES, type Statements } from './schema.js';

@@ -1,5 +1,5 @@
 // The store address of a Cassandra cluster: cassandra://host[:port][,host[:port]…][/][?option=value&…]
-import { FlexbenchError, EXIT } from '../../../harness/exit-codes.js';
+import { FlexbenchError, EXIT } from '../../../common/errors.js';
 
 export const CONSISTENCY_LEVELS = ['ANY', 'ONE', 'TWO', 'THREE', 'QUORUM', 'ALL', 'LOCAL_QUORUM', 'EACH_QUORUM', 'LOCAL_ONE'] as const;
 export type ConsistencyName = (typeof CONSISTENCY_LEVELS)[number];

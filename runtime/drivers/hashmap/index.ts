@@ -3,7 +3,7 @@
 // (recovery tests) finds what an earlier one left.
 import type { Change, FlushBatch, Partition, Query, QueryResult, Snapshot, StoreConnection, StoreDriver, StructType } from '../driver.js';
 import { emptySnapshot, structKey } from '../driver.js';
-import { FlexbenchError, EXIT } from '../../../harness/exit-codes.js';
+import { FlexbenchError, EXIT } from '../../../common/errors.js';
 
 type Entry = string | number | string[] | Set<string> | Map<string, number>;
 

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { Redis, Cluster } from 'ioredis';
 import type { Change, FlushBatch, FlushCost, Partition, Query, QueryResult, Snapshot, StoreConnection, StoreDriver, StructType } from '../driver.js';
 import { STRUCT_TYPES, emptySnapshot } from '../driver.js';
-import { FlexbenchError, EXIT } from '../../../harness/exit-codes.js';
+import { FlexbenchError, EXIT } from '../../../common/errors.js';
 import { FLUSH_LUA } from './flush.lua.js';
 
 const FLUSH_SHA = createHash('sha1').update(FLUSH_LUA).digest('hex');

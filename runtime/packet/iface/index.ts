@@ -2,7 +2,7 @@
 // per core bound to its queue, or AF_PACKET (TPACKET_V3, fanout hash) when AF_XDP cannot load.
 // prepareIface() runs once on the main thread and decides; openIfacePort() runs in each core's worker.
 import { z } from 'zod';
-import { FlexbenchError, EXIT } from '../../../harness/exit-codes.js';
+import { FlexbenchError, EXIT } from '../../../common/errors.js';
 import type { IfacePrepared, Port, PortOpenOptions } from '../port.js';
 import { loadNative, nativeUnavailable } from './native.js';
 import { preflight } from './preflight.js';

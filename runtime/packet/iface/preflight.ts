@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { z } from 'zod';
-import { FlexbenchError, EXIT } from '../../../harness/exit-codes.js';
+import { FlexbenchError, EXIT } from '../../../common/errors.js';
 
 const CAP = { NET_ADMIN: 12, NET_RAW: 13, IPC_LOCK: 14, SYS_ADMIN: 21, BPF: 39 } as const;
 export const BPFFS = '/sys/fs/bpf';

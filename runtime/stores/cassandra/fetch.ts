@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FlexbenchError, EXIT } from '../../../harness/exit-codes.js';
+import { FlexbenchError, EXIT } from '../../../common/errors.js';
 
 /** The 5.0 line is the first that runs on Java 17; 5.0.9 was the newest 5.0.x on Maven Central when written. */
 export const DEFAULT_CASSANDRA_VERSION = '5.0.9';
