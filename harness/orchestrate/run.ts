@@ -14,6 +14,7 @@ import type { PcapInfo, PlanTrial, RunJson, TrialRecord } from '../results/forma
 import { RESULTS_FORMAT_VERSION } from '../results/format.js';
 import { readRunJson, readTrials, writeRunJson, writeTrials, writeSummary } from '../results/files.js';
 import { summarizeTrials } from '../results/summary.js';
+import { judgeTrial } from '../results/judge.js';
 import { ensurePcaps, plannedPcaps } from './pcaps.js';
 import { Progress } from '../progress/progress.js';
 import { flexbenchVersion, gitState, hostBusyCores, REPO_ROOT } from '../provenance.js';
@@ -261,8 +262,11 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
           try {
             if (handle) await handle.reset();
             const m = await tb.runTrial({ trial: t, pcap: pcaps[t.pcap_index], traffic: spec.traffic, flush_ms: spec.state.flush_ms, store: handle, signal, runDir });
-            Object.assign(rec, { status: 'ok', rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped, duration_s: m.duration_s, per_core: m.per_core, commands: m.commands, flags: m.flags ?? [] });
-            lastMpps = m.tx_pps / 1e6;
+            // nothing measured => not ok: the floor every testbed's measurement passes
+            const j = judgeTrial(m, { duration_s: spec.traffic.duration_s });
+            Object.assign(rec, { status: j.status, reason: j.reason, rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped, duration_s: m.duration_s, per_core: m.per_core, commands: m.commands, flags: [...(m.flags ?? []), ...j.flags] });
+            if (j.status === 'failed') progress.log(`FAILED ${cellLabel(t)}: ${j.reason}`);
+            else lastMpps = m.tx_pps / 1e6;
           } catch (e) {
             if (signal.aborted) break; // cut short: no record, it runs again on --resume
             rec.status = 'failed';

@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { judgeTrial, flagName, MIN_PACKETS } from '../../../harness/results/judge.js';
+
+test('a trial that forwarded plenty over the window asked is ok with no flags', () => {
+  assert.deepEqual(judgeTrial({ rx_packets: 2_000_000, tx_packets: 1_999_000, duration_s: 1.0 }, { duration_s: 1 }), { status: 'ok', reason: null, flags: [] });
+});
+
+test('zero packets, or a window of 64 µs where 1.5 s was asked, is failed with the reason (the sync-vs-async false ok)', () => {
+  const zero = judgeTrial({ rx_packets: 0, tx_packets: 0, duration_s: 1.5 }, { duration_s: 1.5 });
+  assert.equal(zero.status, 'failed');
+  assert.match(zero.reason!, /no packet received in the 1.5 s window/);
+  const none = judgeTrial({ rx_packets: 300, tx_packets: 0, duration_s: 1.5 }, { duration_s: 1.5 });
+  assert.match(none.reason!, /300 packets received but none forwarded/);
+  const tiny = judgeTrial({ rx_packets: 0, tx_packets: 0, duration_s: 0.000064 }, { duration_s: 1.5 });
+  assert.equal(tiny.status, 'failed');
+  assert.match(tiny.reason!, /window 0.000064 s is shorter than the 1.5 s asked/);
+  assert.equal(judgeTrial({ rx_packets: 5, tx_packets: 5, duration_s: 0 }, { duration_s: 1 }).status, 'failed');
+  assert.equal(judgeTrial({ rx_packets: Number.NaN, tx_packets: 5, duration_s: 1 }, { duration_s: 1 }).status, 'failed');
+});
+
+test('a window short by more than the tolerance fails; within it passes', () => {
+  assert.equal(judgeTrial({ rx_packets: 1e6, tx_packets: 1e6, duration_s: 0.96 }, { duration_s: 1 }).status, 'ok');
+  assert.equal(judgeTrial({ rx_packets: 1e6, tx_packets: 1e6, duration_s: 0.94 }, { duration_s: 1 }).status, 'failed');
+  assert.equal(judgeTrial({ rx_packets: 1e6, tx_packets: 1e6, duration_s: 0.5 }, { duration_s: 1, windowTolerance: 0.6 }).status, 'ok');
+  // longer than asked is fine (the window is what was measured; the rate divides by it)
+  assert.equal(judgeTrial({ rx_packets: 1e6, tx_packets: 1e6, duration_s: 3 }, { duration_s: 1 }).status, 'ok');
+});
+
+test('below the packet floor: still ok (a slow NF measured), flagged low_count', () => {
+  const j = judgeTrial({ rx_packets: 310, tx_packets: 300, duration_s: 1.5 }, { duration_s: 1.5 });
+  assert.equal(j.status, 'ok');
+  assert.equal(j.flags.length, 1);
+  assert.equal(flagName(j.flags[0]!), 'low_count');
+  assert.match(j.flags[0]!, new RegExp(`300 packets forwarded in the 1.5 s window \\(floor ${MIN_PACKETS}\\)`));
+  assert.deepEqual(judgeTrial({ rx_packets: 50, tx_packets: 50, duration_s: 1 }, { duration_s: 1, minPackets: 10 }).flags, []);
+});
