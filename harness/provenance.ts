@@ -100,7 +100,7 @@ export function parseCpuList(list: string): number[] {
   return out;
 }
 
-function allowedCpus(): number[] {
+export function allowedCpus(): number[] {
   try {
     const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
     if (m) return parseCpuList(m[1]!);

@@ -15,6 +15,7 @@ interface Args {
   plots?: boolean;
   testbed?: string;
   inventory?: string;
+  seed?: number;
 }
 
 export const command: CommandModule<object, Args> = {
@@ -29,6 +30,7 @@ export const command: CommandModule<object, Args> = {
       .option('profile', { type: 'string', describe: 'apply a named profile of the spec (e.g. paper: the paper\'s full parameters)' })
       .option('testbed', { type: 'string', choices: [...TESTBEDS], describe: "run on this testbed instead of the spec's (netns: two emulated nodes, needs root)" })
       .option('inventory', { type: 'string', describe: 'inventory file (YAML) for a netns or lab testbed, instead of the spec\'s inventory:' })
+      .option('seed', { type: 'number', describe: 'seed of the interleaved trial order (default: drawn and recorded in run.json; give it to replay an order)' })
       .option('plots', { type: 'boolean', default: true, describe: 'draw the figures at the end (--no-plots to skip)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the outcome as one JSON line on stdout' })
       .example('$0 run experiments/core-sweep.yaml', 'Figures 5 and 6 with the short default settings')
@@ -41,7 +43,8 @@ export const command: CommandModule<object, Args> = {
   handler: async (a) => {
     if (!a.spec && !a.resume) throw new FlexbenchError('name a spec to run, or --resume DIR', EXIT.usage);
     if (a.spec && a.resume) throw new FlexbenchError('give either a spec or --resume DIR, not both (a resumed run keeps its own spec)', EXIT.usage);
-    if (a.resume && (a.profile || a.testbed || a.inventory)) throw new FlexbenchError('--profile, --testbed and --inventory cannot change a resumed run', EXIT.usage);
+    if (a.resume && (a.profile || a.testbed || a.inventory || a.seed !== undefined)) throw new FlexbenchError('--profile, --testbed, --inventory and --seed cannot change a resumed run (it keeps its recorded order)', EXIT.usage);
+    if (a.seed !== undefined && !(Number.isInteger(a.seed) && a.seed >= 0 && a.seed < 2 ** 31)) throw new FlexbenchError(`--seed: expected an integer from 0 to ${2 ** 31 - 1}, found ${a.seed}`, EXIT.usage);
     const loaded = a.spec ? await loadSpec(a.spec, { profile: a.profile ?? null, testbed: a.testbed, inventory: a.inventory }) : undefined;
     // `flexbench run … --dry-run | head` closes stdout early: that is not an error
     process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -65,6 +68,7 @@ export const command: CommandModule<object, Args> = {
         outDir: a.out,
         resumeDir: a.resume,
         dryRun: a['dry-run'],
+        seed: a.seed,
         json: a.json,
         plots: a.plots,
         signal: ac.signal,

@@ -1,22 +1,30 @@
-// Runs a plan on a testbed: one trial at a time, results written as they come, clean stop on Ctrl-C, resumable.
+// Runs a plan on a testbed, in phases: resolve (spec, plan, order) -> open (run directory, lock, provenance)
+// -> start the stores (up for the whole run) -> trials in the run's order (interleaved rounds by default) ->
+// one ordered shutdown -> summary, ratios, figures. Results are written as they come; Ctrl-C stops cleanly
+// and the run resumes in the same order.
 import os from 'node:os';
+import { randomInt } from 'node:crypto';
 import { diffFingerprints, formatDifferences } from '../compare/fingerprint.js';
 import { lockRunDir } from '../results/lock.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
-import { specSchema, type Spec } from '../spec/schema.js';
+import { specSchema, plannedRepetitions, type Spec } from '../spec/schema.js';
 import type { LoadedSpec } from '../spec/load.js';
-import { expandPlan, estimateSeconds, formatDuration, pcapCount, TRIAL_OVERHEAD_S, STORE_RESET_S, STORE_START_S } from '../plan/plan.js';
+import { expandPlan, estimateSeconds, formatDuration, pcapCount, trialSeconds, storeStartSeconds, TRIAL_OVERHEAD_S, STORE_RESET_S, STORE_START_S } from '../plan/plan.js';
+import { schedule, serversNeeded, serverKey, type Scheduled, type Order } from '../plan/order.js';
 import { createTestbed } from '../testbeds/index.js';
 import type { Testbed, StoreHandle } from '../testbeds/testbed.js';
 import type { PcapInfo, PlanTrial, RunJson, TrialRecord } from '../results/format.js';
-import { RESULTS_FORMAT_VERSION } from '../results/format.js';
-import { readRunJson, readTrials, writeRunJson, writeTrials, writeSummary } from '../results/files.js';
-import { summarizeTrials } from '../results/summary.js';
-import { judgeTrial } from '../results/judge.js';
+import { RESULTS_FORMAT_VERSION, cellIdOf } from '../results/format.js';
+import { readRunJson, readTrials, writeRunJson, writeTrials, writeSummary, writeRatios } from '../results/files.js';
+import { summarizeTrials, ratioRows, type Baseline } from '../results/summary.js';
+import { judgeTrial, FLAG_HOST_BUSY } from '../results/judge.js';
+import { logCi, relativeHalfWidth } from '../results/stats.js';
 import { ensurePcaps, plannedPcaps } from './pcaps.js';
-import { Progress } from '../progress/progress.js';
+import { Shutdown } from './shutdown.js';
+import { HOST_BUSY_CORES } from './host-load.js';
+import { Progress, formatRate } from '../progress/progress.js';
 import { flexbenchVersion, gitState, hostBusyCores, REPO_ROOT } from '../provenance.js';
 
 export interface RunOptions {
@@ -27,6 +35,8 @@ export interface RunOptions {
   /** continue an interrupted run in this directory */
   resumeDir?: string;
   dryRun?: boolean;
+  /** seed of the interleaved order (default: drawn, and recorded in run.json) */
+  seed?: number;
   /** print the final run summary as JSON on stdout */
   json?: boolean;
   /** root of the results directories (default ./results) */
@@ -50,6 +60,9 @@ export interface RunOutcome {
   runDir: string | null;
   counts: RunJson['counts'];
 }
+
+/** Repetitions auto: the first check once every pcap file ran this many times over (n >= 3 per cell). */
+const AUTO_MIN_SAMPLES = 3;
 
 function runIdFor(spec: Spec, now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${spec.name}`;
@@ -78,42 +91,65 @@ function baseRecord(t: PlanTrial, pcap: PcapInfo, spec: Spec): TrialRecord {
   };
 }
 
-/** Print the plan: every trial, its commands, and an ETA. */
-export function printDryRun(spec: Spec, plan: readonly PlanTrial[], tb: Testbed, pcaps: readonly PcapInfo[], out: NodeJS.WritableStream, profile: string | null): void {
-  const run = plan.filter((t) => !t.skip);
-  out.write(`spec ${spec.name}${profile ? ` (profile ${profile})` : ''} on testbed ${spec.testbed}: ${plan.length} trials, ${run.length} to run, ${plan.length - run.length} skipped\n`);
+/** The order of a run: from the spec (and --seed), or as a resumed run recorded it. */
+function orderOf(spec: Spec, recorded: RunJson['order'] | undefined, seed: number | undefined): NonNullable<RunJson['order']> {
+  if (recorded) return recorded;
+  const kind: Order = spec.matrix.order;
+  return { kind, seed: seed ?? randomInt(0, 2 ** 31 - 1), rounds: pcapCount(spec) * plannedRepetitions(spec.matrix) };
+}
+
+const scheduleOf = (spec: Spec, plan: readonly PlanTrial[], order: NonNullable<RunJson['order']>) => schedule(plan, { order: order.kind, seed: order.seed, files: pcapCount(spec) });
+
+/** Print the plan in the order it runs: every trial, the exact argv it will run, and an ETA. */
+export function printDryRun(spec: Spec, plan: readonly PlanTrial[], tb: Testbed, pcaps: readonly PcapInfo[], out: NodeJS.WritableStream, profile: string | null, order: NonNullable<RunJson['order']>): void {
+  const sched = scheduleOf(spec, plan, order);
+  out.write(`spec ${spec.name}${profile ? ` (profile ${profile})` : ''} on testbed ${spec.testbed}: ${plan.length} trials, ${sched.length} to run, ${plan.length - sched.length} skipped\n`);
   out.write(`traffic: ${pcapCount(spec)} pcap(s)${spec.traffic.pcaps ? '' : ` of ${spec.traffic.flows} flows`}, ${spec.traffic.frame_size} B, warm-up ${spec.traffic.warmup_s}s + ${spec.traffic.duration_s}s measured per trial\n`);
-  let group = '';
-  for (const t of plan) {
-    const g = `${t.store}@${t.location}`;
-    if (g !== group && t.store !== 'none' && t.store !== 'hashmap' && !t.skip) {
-      out.write(`  -- start store ${t.store} (${t.location}) then reset it before every trial\n`);
-    }
-    group = g;
-    const head = `#${String(t.index + 1).padStart(3)} ${cellLabel(t)}`;
-    if (t.skip) {
-      out.write(`${head}  SKIP: ${t.skip}\n`);
-      continue;
-    }
-    out.write(`${head}\n`);
-    for (const c of tb.describeTrial(t, pcaps[t.pcap_index], spec)) out.write(`       $ ${c}\n`);
+  out.write(`order: ${order.kind}${order.kind === 'interleaved' ? ` in ${order.rounds} round(s), seed ${order.seed} (replay with --seed ${order.seed})` : ''}${spec.matrix.repetitions === 'auto' ? `; repetitions auto: rounds stop once every cell's 95 % interval is within ±${(spec.matrix.target_ci * 100).toFixed(1)}% (at most ${order.rounds})` : ''}\n`);
+  for (const g of serversNeeded(plan)) out.write(`  -- start store ${g.store} (${g.location}) for the whole run; it is reset before each of its trials\n`);
+  let round = -1;
+  for (const { trial: t, round: r } of sched) {
+    if (r !== round && order.kind === 'interleaved') out.write(`  -- round ${r + 1} of ${order.rounds}\n`);
+    round = r;
+    out.write(`#${String(t.index + 1).padStart(3)} ${cellLabel(t)}\n`);
+    for (const c of tb.describeTrial(t, pcaps[t.pcap_index]!, spec)) out.write(`       $ ${c}\n`);
   }
+  for (const t of plan.filter((x) => x.skip)) out.write(`#${String(t.index + 1).padStart(3)} ${cellLabel(t)}  SKIP: ${t.skip}\n`);
   out.write(`ETA ${formatDuration(estimateSeconds(spec, plan))} (≈${TRIAL_OVERHEAD_S}s overhead per trial; store resets: ${Object.entries(STORE_RESET_S).map(([k, v]) => `${k} ${v}s`).join(', ')}; store starts: ${Object.entries(STORE_START_S).map(([k, v]) => `${k} ${v}s`).join(', ')})\n`);
 }
 
-export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
-  const out = o.out ?? process.stdout;
-  const err = o.err ?? process.stderr;
-  const progress = new Progress(err);
-  const resultsRoot = resolve(o.resultsRoot ?? 'results');
-  const pcapCache = resolve(o.pcapCache ?? 'pcaps');
+/** Everything a run holds while it runs. */
+interface RunState {
+  o: RunOptions;
+  spec: Spec;
+  plan: PlanTrial[];
+  order: NonNullable<RunJson['order']>;
+  tb: Testbed;
+  profile: string | null;
+  specFile: string;
+  run: RunJson | null;
+  records: TrialRecord[];
+  runDir: string;
+  pcaps: PcapInfo[];
+  signal: AbortSignal;
+  progress: Progress;
+  stores: Map<string, StoreHandle | Error>;
+  storeVersions: Record<string, string | null>;
+  auto: RunJson['auto'];
+  etaSeconds: number | null;
+  wallStart: number;
+  /** set once the trials ended without an interrupt or an error */
+  finished: boolean;
+}
 
-  // The plan comes from the spec, or, on resume, from run.json exactly as it was (same trial ids).
+/** Phase 1: the spec, plan and order, from the spec or, on resume, exactly as run.json recorded them. */
+async function resolveRun(o: RunOptions, signal: AbortSignal): Promise<RunState> {
+  const progress = new Progress(o.err ?? process.stderr);
   let spec: Spec;
-  let plan: PlanTrial[];
+  let plan: PlanTrial[] = [];
   let run: RunJson | null = null;
   let records: TrialRecord[] = [];
-  let runDir: string;
+  let runDir = '';
   let specFile: string;
   let profile: string | null;
   if (o.resumeDir) {
@@ -132,190 +168,278 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
     spec = o.loaded.spec;
     specFile = o.loaded.file;
     profile = o.loaded.profile;
-    plan = [];
-    runDir = '';
   }
   const tb = await createTestbed(spec.testbed, { spec, inventory: spec.inventory, root: REPO_ROOT });
   if (!o.resumeDir) plan = expandPlan(spec, { skipReason: (t) => tb.skipReason(t) });
+  // a run recorded before orders existed ran sequentially
+  const order = orderOf(spec, run ? (run.order ?? { kind: 'sequential', seed: 0, rounds: pcapCount(spec) * plannedRepetitions(spec.matrix) }) : undefined, o.seed);
+  return {
+    o, spec, plan, order, tb, profile, specFile, run, records, runDir, pcaps: [], signal, progress,
+    stores: new Map(), storeVersions: {}, auto: run?.auto ?? null, etaSeconds: null, wallStart: Date.now(), finished: false,
+  };
+}
 
-  if (o.dryRun) {
-    printDryRun(spec, plan, tb, plannedPcaps(spec, pcapCache), out, profile);
-    await tb.teardown();
-    return { exitCode: EXIT.ok, runDir: null, counts: countsOf(plan, []) };
-  }
+/** Writes trials, summary, ratios and run.json with the status given; synchronous, so a forced exit can call it. */
+function record(s: RunState, status: RunJson['status'], ended = false): void {
+  if (!s.run) return;
+  s.records.sort((a, b) => a.index - b.index);
+  writeTrials(s.runDir, s.records);
+  const base = s.spec.baseline as Baseline | undefined;
+  writeSummary(s.runDir, summarizeTrials(s.records, { baseline: base }));
+  const ratios = [...(base ? ratioRows(s.records, base) : []), ...s.spec.figures.filter((f) => f.baseline).flatMap((f) => ratioRows(s.records, f.baseline as Baseline, f.id))];
+  if (ratios.length) writeRatios(s.runDir, ratios);
+  const provenance = {
+    ...s.run.provenance,
+    store_started: { ...(s.run.provenance.store_started ?? {}), ...s.storeVersions },
+    eta_s: s.run.provenance.eta_s ?? s.etaSeconds,
+    wall_s: ended ? Math.round((Date.now() - s.wallStart) / 100) / 10 : s.run.provenance.wall_s ?? null,
+    ended_at: ended ? new Date().toISOString() : s.run.provenance.ended_at,
+  };
+  s.run = { ...s.run, status, counts: countsOf(s.plan, s.records), provenance, order: s.order, auto: s.auto };
+  writeRunJson(s.runDir, s.run);
+}
 
-  const ac = new AbortController();
-  const onAbort = () => ac.abort();
-  o.signal?.addEventListener('abort', onAbort, { once: true });
-  if (o.signal?.aborted) ac.abort();
-  const signal = ac.signal;
-
+/** Phase 2: the run directory, its lock, the interrupt wiring, pcaps, provenance and the first run.json. */
+async function openRun(s: RunState, shutdown: Shutdown): Promise<void> {
+  const { o, spec, progress } = s;
   const startedAt = new Date();
   if (!o.resumeDir) {
-    runDir = resolve(o.outDir ?? join(resultsRoot, runIdFor(spec, startedAt)));
-    if (existsSync(join(runDir, 'run.json'))) throw new FlexbenchError(`${runDir} already holds a run; use --resume ${runDir} to continue it, or another --out`, EXIT.usage);
+    s.runDir = resolve(o.outDir ?? join(resolve(o.resultsRoot ?? 'results'), runIdFor(spec, startedAt)));
+    if (existsSync(join(s.runDir, 'run.json'))) throw new FlexbenchError(`${s.runDir} already holds a run; use --resume ${s.runDir} to continue it, or another --out`, EXIT.usage);
   }
-  mkdirSync(runDir, { recursive: true });
-  const unlock = lockRunDir(runDir);
+  mkdirSync(s.runDir, { recursive: true });
+  const unlock = lockRunDir(s.runDir);
+  shutdown.on('lock', unlock);
+  shutdown.on('testbed', () => s.tb.teardown());
 
-  let exitCode: number = EXIT.ok;
-  try {
-    await tb.preflight(spec);
-    const pcaps = await ensurePcaps(spec, pcapCache, (l) => progress.log(l));
-    const git = await gitState();
-    const fingerprint = await tb.fingerprint();
-    // the local and emulated testbeds measure on this machine: it should be idle while they do
-    const busy = spec.testbed === 'lab' ? null : await hostBusyCores();
-    if (busy !== null && busy >= 0.25) {
-      progress.log(`warning: something else keeps ${busy} of ${os.availableParallelism()} cores busy on this host; trials run one at a time but share the machine with it, so rates will be lower and noisier (recorded in run.json as provenance.host_busy_cores)`);
-    }
-    if (run) {
-      run = { ...run, status: 'running', provenance: { ...run.provenance, resumed_at: [...run.provenance.resumed_at, startedAt.toISOString()] } };
-      // the pcaps must be the very same files
-      const before = run.provenance.pcaps.map((p) => p.sha256).join(',');
-      if (before !== pcaps.map((p) => p.sha256).join(',')) throw new FlexbenchError(`${runDir}: the pcaps changed since the run started (SHA-256 differs); start a new run`, EXIT.usage);
-      // ... measured on the same hardware by the same code, or the cells would mix two of them
-      const hw = diffFingerprints(run.provenance.fingerprint, fingerprint);
-      if (hw.length > 0) throw new FlexbenchError(`${runDir}: this machine differs from the one the run started on:\n${formatDifferences(hw, ['run started on', 'here'])}\nStart a new run here.`, EXIT.usage);
-      const was = `${run.provenance.git_commit ?? 'unknown'}${run.provenance.git_dirty ? ' (with uncommitted changes)' : ''}`;
-      const now = `${git.commit ?? 'unknown'}${git.dirty ? ' (with uncommitted changes)' : ''}`;
-      if (was !== now) throw new FlexbenchError(`${runDir}: the run started on commit ${was}, this checkout is ${now}; resume it from that commit, or start a new run`, EXIT.usage);
-    } else {
-      run = {
-        format_version: RESULTS_FORMAT_VERSION,
-        run_id: runDir.split('/').pop() ?? 'run',
-        status: 'running',
-        spec_file: specFile,
-        profile,
-        spec_given: o.loaded!.given,
-        spec_resolved: spec as unknown as Record<string, unknown>,
-        plan,
-        provenance: {
-          flexbench_version: flexbenchVersion(),
-          git_commit: git.commit,
-          git_dirty: git.dirty,
-          command: o.command ?? process.argv.slice(1).join(' '),
-          fingerprint,
-          pcaps,
-          started_at: startedAt.toISOString(),
-          ended_at: null,
-          resumed_at: [],
-          host_busy_cores: busy,
-        },
-        counts: countsOf(plan, []),
-      };
-    }
-    writeRunJson(runDir, run);
-    progress.log(`run ${run.run_id}: results in ${runDir}`);
-    await tb.prepare({ spec, plan, pcaps, runDir, signal, log: (l) => progress.log(l) });
-
-    const done = new Set(records.map((r) => r.trial_id));
-    const todo = plan.filter((t) => !done.has(t.trial_id));
-    const toRun = todo.filter((t) => !t.skip);
-    const perTrialEstimate = spec.traffic.warmup_s + spec.traffic.duration_s + TRIAL_OVERHEAD_S;
-    const save = () => {
-      records.sort((a, b) => a.index - b.index);
-      writeTrials(runDir, records);
-      writeRunJson(runDir, { ...run!, counts: countsOf(plan, records) });
+  await s.tb.preflight(spec);
+  s.pcaps = await ensurePcaps(spec, resolve(o.pcapCache ?? 'pcaps'), (l) => progress.log(l));
+  const git = await gitState();
+  const fingerprint = await s.tb.fingerprint();
+  // the local and emulated testbeds measure on this machine: it should be idle while they do
+  const busy = spec.testbed === 'lab' ? null : await hostBusyCores();
+  if (busy !== null && busy >= HOST_BUSY_CORES) {
+    progress.log(`warning: something else keeps ${busy} of ${os.availableParallelism()} cores busy on this host; trials share the machine with it, so rates will be lower and noisier (each trial records host_busy_cores; busy ones are flagged host_busy)`);
+  }
+  if (s.run) {
+    const run = s.run;
+    // the pcaps must be the very same files
+    if (run.provenance.pcaps.map((p) => p.sha256).join(',') !== s.pcaps.map((p) => p.sha256).join(',')) throw new FlexbenchError(`${s.runDir}: the pcaps changed since the run started (SHA-256 differs); start a new run`, EXIT.usage);
+    // ... measured on the same hardware by the same code, or the cells would mix two of them
+    const hw = diffFingerprints(run.provenance.fingerprint, fingerprint);
+    if (hw.length > 0) throw new FlexbenchError(`${s.runDir}: this machine differs from the one the run started on:\n${formatDifferences(hw, ['run started on', 'here'])}\nStart a new run here.`, EXIT.usage);
+    const was = `${run.provenance.git_commit ?? 'unknown'}${run.provenance.git_dirty ? ' (with uncommitted changes)' : ''}`;
+    const now = `${git.commit ?? 'unknown'}${git.dirty ? ' (with uncommitted changes)' : ''}`;
+    if (was !== now) throw new FlexbenchError(`${s.runDir}: the run started on commit ${was}, this checkout is ${now}; resume it from that commit, or start a new run`, EXIT.usage);
+    s.run = { ...run, status: 'running', provenance: { ...run.provenance, resumed_at: [...run.provenance.resumed_at, startedAt.toISOString()] } };
+  } else {
+    s.run = {
+      format_version: RESULTS_FORMAT_VERSION,
+      run_id: s.runDir.split('/').pop() ?? 'run',
+      status: 'running',
+      spec_file: s.specFile,
+      profile: s.profile,
+      spec_given: o.loaded!.given,
+      spec_resolved: spec as unknown as Record<string, unknown>,
+      plan: s.plan,
+      order: s.order,
+      provenance: {
+        flexbench_version: flexbenchVersion(),
+        git_commit: git.commit,
+        git_dirty: git.dirty,
+        command: o.command ?? process.argv.slice(1).join(' '),
+        fingerprint,
+        pcaps: s.pcaps,
+        started_at: startedAt.toISOString(),
+        ended_at: null,
+        resumed_at: [],
+        host_busy_cores: busy,
+      },
+      counts: countsOf(s.plan, []),
     };
-    for (const t of todo.filter((x) => x.skip)) records.push({ ...baseRecord(t, pcaps[t.pcap_index], spec), status: 'skipped', reason: t.skip });
-    save();
-
-    let ran = 0;
-    let spent = 0;
-    let lastMpps: number | null = null;
-    // trials are grouped by (store, location): one server per group, reset before each trial
-    const groups = new Map<string, PlanTrial[]>();
-    for (const t of toRun) {
-      const g = `${t.store}@${t.location}`;
-      groups.set(g, [...(groups.get(g) ?? []), t]);
-    }
-    for (const trials of groups.values()) {
-      if (signal.aborted) break;
-      const { store, location } = trials[0];
-      let handle: StoreHandle | null = null;
-      try {
-        if (store !== 'none' && store !== 'hashmap') progress.log(`starting store ${store} (${location})`);
-        const t0 = Date.now();
-        handle = await tb.startStore(store, location, signal);
-        if (handle) progress.log(`store ${store} (${location}) up at ${handle.url} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-      } catch (e) {
-        if (signal.aborted) break;
-        const reason = `store ${store} (${location}) did not start: ${(e as Error).message}`;
-        progress.log(`FAILED ${reason}`);
-        const now = new Date().toISOString();
-        for (const t of trials) records.push({ ...baseRecord(t, pcaps[t.pcap_index], spec), status: 'failed', reason, started_at: now, ended_at: now });
-        ran += trials.length;
-        save();
-        continue;
-      }
-      try {
-        for (const t of trials) {
-          if (signal.aborted) break;
-          ran++;
-          const remaining = toRun.length - ran + 1;
-          const avg = ran > 1 ? spent / (ran - 1) : perTrialEstimate;
-          progress.update({ i: ran, total: toRun.length, cell: cellLabel(t), etaSeconds: remaining * avg, lastMpps });
-          const started = new Date();
-          const rec = baseRecord(t, pcaps[t.pcap_index], spec);
-          rec.started_at = started.toISOString();
-          try {
-            if (handle) await handle.reset();
-            const m = await tb.runTrial({ trial: t, pcap: pcaps[t.pcap_index], traffic: spec.traffic, flush_ms: spec.state.flush_ms, store: handle, signal, runDir });
-            // nothing measured => not ok: the floor every testbed's measurement passes
-            const j = judgeTrial(m, { duration_s: spec.traffic.duration_s });
-            Object.assign(rec, { status: j.status, reason: j.reason, rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped, duration_s: m.duration_s, per_core: m.per_core, commands: m.commands, flags: [...(m.flags ?? []), ...j.flags] });
-            if (j.status === 'failed') progress.log(`FAILED ${cellLabel(t)}: ${j.reason}`);
-            else lastMpps = m.tx_pps / 1e6;
-          } catch (e) {
-            if (signal.aborted) break; // cut short: no record, it runs again on --resume
-            rec.status = 'failed';
-            rec.reason = (e as Error).message;
-            progress.log(`FAILED ${cellLabel(t)}: ${rec.reason}`);
-          }
-          rec.ended_at = new Date().toISOString();
-          spent += (Date.now() - started.getTime()) / 1000;
-          records.push(rec);
-          save();
-          if (!(err as NodeJS.WriteStream).isTTY) progress.log(`  ${rec.status === 'ok' ? `ok  rx ${(rec.rx_pps! / 1e6).toFixed(3)} Mpps  tx ${(rec.tx_pps! / 1e6).toFixed(3)} Mpps` : rec.status}`);
-          for (const f of rec.flags) progress.log(`  FLAG ${cellLabel(t)}: ${f}`);
-        }
-      } finally {
-        await handle?.stop().catch(() => {});
-      }
-    }
-    progress.done();
-  } catch (e) {
-    progress.done();
-    if (!signal.aborted) {
-      await tb.teardown();
-      if (run) writeRunJson(runDir, { ...run, status: 'incomplete', counts: countsOf(plan, records) });
-      unlock();
-      throw e;
-    }
-  } finally {
-    await tb.teardown();
-    o.signal?.removeEventListener('abort', onAbort);
   }
+  const done = new Set(s.records.map((r) => r.trial_id));
+  for (const t of s.plan.filter((x) => x.skip && !done.has(x.trial_id))) s.records.push({ ...baseRecord(t, s.pcaps[t.pcap_index]!, spec), status: 'skipped', reason: t.skip });
+  const todo = s.plan.filter((t) => !t.skip && !done.has(t.trial_id));
+  s.etaSeconds = todo.reduce((a, t) => a + trialSeconds(spec, t), 0) + storeStartSeconds(todo);
+  record(s, 'running');
+  // the record step of the shutdown: whatever happened, run.json does not stay "running"
+  shutdown.on('record', () => record(s, s.finished && !s.signal.aborted && countsOf(s.plan, s.records).missing === 0 ? 'complete' : 'incomplete', true));
+  // a forced second Ctrl-C exits at once: the files still say what finished
+  const onExit = () => {
+    if (!shutdown.closed) record(s, 'incomplete', true);
+  };
+  process.on('exit', onExit);
+  shutdown.on('signals', () => process.off('exit', onExit));
+  progress.log(`run ${s.run.run_id}: results in ${s.runDir} (order ${s.order.kind}${s.order.kind === 'interleaved' ? `, seed ${s.order.seed}` : ''}; ETA ${formatDuration(s.etaSeconds)})`);
+  await s.tb.prepare({ spec, plan: s.plan, pcaps: s.pcaps, runDir: s.runDir, signal: s.signal, log: (l) => progress.log(l) });
+}
 
-  const counts = countsOf(plan, records);
-  const complete = !signal.aborted && counts.missing === 0;
-  writeSummary(runDir, summarizeTrials(records));
-  if (run) writeRunJson(runDir, { ...run, status: complete ? 'complete' : 'incomplete', counts, provenance: { ...run.provenance, ended_at: new Date().toISOString() } });
-  if (o.plots !== false && counts.ok > 0 && spec.figures.length > 0) {
+/** Phase 3: every store server the remaining trials need, started once and kept up for the whole run. */
+async function startStores(s: RunState, todo: readonly Scheduled[], shutdown: Shutdown): Promise<void> {
+  for (const { store, location } of serversNeeded(todo.map((x) => x.trial))) {
+    if (s.signal.aborted) return;
+    const key = `${store}@${location}`;
+    s.progress.log(`starting store ${store} (${location})`);
+    const t0 = Date.now();
+    try {
+      const h = await s.tb.startStore(store, location, s.signal);
+      if (!h) continue;
+      s.stores.set(key, h);
+      shutdown.on('stores', () => h.stop());
+      if (h.version !== undefined) s.storeVersions[store] = h.version;
+      s.progress.log(`store ${store} (${location}) up at ${h.url} in ${((Date.now() - t0) / 1000).toFixed(1)}s${h.version ? ` (version ${h.version})` : ''}`);
+    } catch (e) {
+      if (s.signal.aborted) return;
+      const err = new Error(`store ${store} (${location}) did not start: ${(e as Error).message}`);
+      s.progress.log(`FAILED ${err.message}`);
+      s.stores.set(key, err); // its trials are recorded failed with this reason
+    }
+  }
+}
+
+/** One trial: reset its store, run it, judge the measurement (nothing measured => not ok), note the host's load. */
+async function runOne(s: RunState, { trial: t, round }: Scheduled): Promise<TrialRecord | null> {
+  const rec = { ...baseRecord(t, s.pcaps[t.pcap_index]!, s.spec), round };
+  rec.started_at = new Date().toISOString();
+  const key = serverKey(t);
+  const store = key ? s.stores.get(key) ?? null : null;
+  try {
+    if (store instanceof Error) throw store;
+    if (store) await store.reset();
+    const m = await s.tb.runTrial({ trial: t, pcap: s.pcaps[t.pcap_index]!, traffic: s.spec.traffic, flush_ms: s.spec.state.flush_ms, store, signal: s.signal, runDir: s.runDir });
+    const j = judgeTrial(m, { duration_s: s.spec.traffic.duration_s });
+    const flags = [...(m.flags ?? []), ...j.flags];
+    if (m.host && m.host.busy_cores >= HOST_BUSY_CORES) flags.push(`${FLAG_HOST_BUSY}: other work kept ${m.host.busy_cores} cores busy during the trial`);
+    Object.assign(rec, {
+      status: j.status, reason: j.reason, rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped,
+      duration_s: m.duration_s, per_core: m.per_core, commands: m.commands, flags, host_busy_cores: m.host?.busy_cores ?? null, host_steal: m.host?.steal ?? null,
+    });
+  } catch (e) {
+    if (s.signal.aborted) return null; // cut short: no record, it runs again on --resume
+    rec.status = 'failed';
+    rec.reason = (e as Error).message;
+  }
+  rec.ended_at = new Date().toISOString();
+  return rec;
+}
+
+/** Repetitions auto: the cells whose log-scale 95 % interval is still wider than the target ("cell ±x%"). */
+function unreachedCells(records: readonly TrialRecord[], target: number): string[] {
+  const byCell = new Map<string, number[]>();
+  for (const r of records) if (r.status === 'ok' && r.tx_pps) byCell.set(cellIdOf(r), [...(byCell.get(cellIdOf(r)) ?? []), r.tx_pps]);
+  const out: string[] = [];
+  for (const [cell, xs] of byCell) {
+    const ci = logCi(xs);
+    const hw = ci ? relativeHalfWidth(ci) : Number.POSITIVE_INFINITY;
+    if (!(hw <= target)) out.push(`${cell.split('|').slice(0, 5).join('/')}: ±${Number.isFinite(hw) ? (hw * 100).toFixed(1) : '∞'}%`);
+  }
+  return out;
+}
+
+/** Phase 4: the trials in the run's order, round by round; written after each one. */
+async function runTrials(s: RunState, todo: readonly Scheduled[]): Promise<void> {
+  const { spec, progress } = s;
+  const files = pcapCount(spec);
+  const auto = spec.matrix.repetitions === 'auto';
+  let estimated = todo.reduce((a, x) => a + trialSeconds(spec, x.trial), 0);
+  let spentEstimate = 0;
+  let spent = 0;
+  let lastMpps: number | null = null;
+  for (let i = 0; i < todo.length; i++) {
+    if (s.signal.aborted) return;
+    const cur = todo[i]!;
+    // repetitions auto: after each full pass over the pcap files, stop once every cell reached the target
+    if (auto && i > 0 && cur.round !== todo[i - 1]!.round && cur.round % files === 0 && cur.round >= files * Math.ceil(AUTO_MIN_SAMPLES / files)) {
+      const unreached = unreachedCells(s.records, spec.matrix.target_ci);
+      s.auto = { target_ci: spec.matrix.target_ci, rounds_run: cur.round, unreached };
+      if (unreached.length === 0) {
+        const reason = `not needed: every cell reached ±${(spec.matrix.target_ci * 100).toFixed(1)}% after ${cur.round} rounds (repetitions auto)`;
+        progress.log(reason);
+        for (const x of todo.slice(i)) s.records.push({ ...baseRecord(x.trial, s.pcaps[x.trial.pcap_index]!, spec), round: x.round, status: 'skipped', reason });
+        record(s, 'running');
+        return;
+      }
+    }
+    // ETA: what remains, scaled by how the estimate has held so far
+    const scale = spentEstimate > 0 ? spent / spentEstimate : 1;
+    progress.update({ i: i + 1, total: todo.length, round: cur.round + 1, rounds: s.order.rounds, cell: cellLabel(cur.trial), etaSeconds: estimated * scale, lastMpps });
+    const t0 = Date.now();
+    const rec = await runOne(s, cur);
+    if (!rec) return;
+    const est = trialSeconds(spec, cur.trial);
+    estimated -= est;
+    spentEstimate += est;
+    spent += (Date.now() - t0) / 1000;
+    s.records.push(rec);
+    record(s, 'running');
+    if (rec.status === 'ok') lastMpps = rec.tx_pps! / 1e6;
+    if (rec.status === 'failed') progress.log(`FAILED ${cellLabel(cur.trial)}: ${rec.reason}`);
+    else if (!(s.o.err as NodeJS.WriteStream | undefined)?.isTTY) progress.log(`  ok  rx ${formatRate(rec.rx_pps! / 1e6)}  tx ${formatRate(rec.tx_pps! / 1e6)}`);
+    for (const f of rec.flags) progress.log(`  FLAG ${cellLabel(cur.trial)}: ${f}`);
+  }
+  if (auto) {
+    const unreached = unreachedCells(s.records, spec.matrix.target_ci);
+    s.auto = { target_ci: spec.matrix.target_ci, rounds_run: s.order.rounds, unreached };
+  }
+  s.finished = true;
+}
+
+/** Phase 5: the final files, figures and the line that says how it went. */
+async function finish(s: RunState): Promise<RunOutcome> {
+  const { o, progress } = s;
+  const counts = countsOf(s.plan, s.records);
+  const complete = s.run?.status === 'complete';
+  if (o.plots !== false && counts.ok > 0 && s.spec.figures.length > 0) {
     try {
       const { renderRunPlots } = await import('../plots/render.js');
-      const files = await renderRunPlots(runDir, { copyTo: o.plotsDir === undefined ? resolve('plots') : o.plotsDir });
+      const files = await renderRunPlots(s.runDir, { copyTo: o.plotsDir === undefined ? resolve('plots') : o.plotsDir });
       for (const f of files) progress.log(`figure: ${f}`);
     } catch (e) {
       progress.log(`figures not drawn: ${(e as Error).message}`);
     }
   }
-  const line = `${complete ? 'complete' : 'INCOMPLETE'}: ${counts.ok} ok, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.missing} missing of ${counts.planned} -> ${runDir}`;
-  progress.log(line);
-  if (!complete) progress.log(`resume with: flexbench run --resume ${runDir}`);
-  if (o.json) out.write(`${JSON.stringify({ run_dir: runDir, status: complete ? 'complete' : 'incomplete', counts })}\n`);
-  exitCode = signal.aborted ? EXIT.interrupted : counts.failed > 0 ? EXIT.trialsFailed : EXIT.ok;
-  unlock();
-  return { exitCode, runDir, counts };
+  if (s.auto?.unreached.length) progress.log(`repetitions auto: ${s.auto.unreached.length} cell(s) did not reach ±${(s.auto.target_ci * 100).toFixed(1)}% within ${s.order.rounds} rounds: ${s.auto.unreached.join('; ')}`);
+  const wall = s.run?.provenance.wall_s;
+  if (wall != null && s.etaSeconds !== null) progress.log(`wall time ${formatDuration(wall)} (estimated ${formatDuration(s.etaSeconds)})`);
+  progress.log(`${complete ? 'complete' : 'INCOMPLETE'}: ${counts.ok} ok, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.missing} missing of ${counts.planned} -> ${s.runDir}`);
+  if (!complete) progress.log(`resume with: flexbench run --resume ${s.runDir}`);
+  if (o.json) (o.out ?? process.stdout).write(`${JSON.stringify({ run_dir: s.runDir, status: complete ? 'complete' : 'incomplete', counts })}\n`);
+  const exitCode = s.signal.aborted ? EXIT.interrupted : counts.failed > 0 ? EXIT.trialsFailed : EXIT.ok;
+  return { exitCode, runDir: s.runDir, counts };
+}
+
+export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
+  const ac = new AbortController();
+  const s = await resolveRun(o, ac.signal);
+  if (o.dryRun) {
+    try {
+      printDryRun(s.spec, s.plan, s.tb, plannedPcaps(s.spec, resolve(o.pcapCache ?? 'pcaps')), o.out ?? process.stdout, s.profile, s.order);
+    } finally {
+      await s.tb.teardown();
+    }
+    return { exitCode: EXIT.ok, runDir: null, counts: countsOf(s.plan, []) };
+  }
+  const shutdown = new Shutdown();
+  const onAbort = () => ac.abort();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  shutdown.on('signals', () => o.signal?.removeEventListener('abort', onAbort));
+  if (o.signal?.aborted) ac.abort();
+  let failure: unknown = null;
+  try {
+    await openRun(s, shutdown);
+    const done = new Set(s.records.map((r) => r.trial_id));
+    const todo = scheduleOf(s.spec, s.plan, s.order).filter((x) => !done.has(x.trial.trial_id));
+    s.wallStart = Date.now();
+    await startStores(s, todo, shutdown);
+    await runTrials(s, todo);
+  } catch (e) {
+    failure = e;
+  } finally {
+    s.progress.done();
+    // one ordered shutdown, on every path: stores, testbed, record, lock, signal wiring
+    await shutdown.close();
+  }
+  if (failure && !ac.signal.aborted) throw failure;
+  return finish(s);
 }

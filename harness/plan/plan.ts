@@ -1,9 +1,10 @@
-// Spec -> trial plan: every (store, location) group, NF, mode, core count, pcap file and repetition, in run order.
-import type { Spec } from '../spec/schema.js';
+// Spec -> trial plan: every (store, location), NF, mode, core count, pcap file and repetition, each with a stable id.
+// The order trials run in is harness/plan/order.ts's (interleaved rounds by default).
+import { plannedRepetitions, type Spec } from '../spec/schema.js';
 import type { PlanTrial } from '../results/format.js';
 import { traitsOf } from './nfs.js';
+import { serversNeeded } from './order.js';
 
-/** Trials are grouped by (store, location) so each store server starts once per group. */
 export interface PlanOptions {
   /** why the testbed cannot run a trial (checked once per trial), or null */
   skipReason?: (t: PlanTrial) => string | null;
@@ -30,7 +31,7 @@ export function expandPlan(spec: Spec, opts: PlanOptions = {}): PlanTrial[] {
   const push = (nf: string, store: string, location: string, mode: string) => {
     for (const cores of m.cores) {
       for (let p = 0; p < files; p++) {
-        for (let r = 0; r < m.repetitions; r++) {
+        for (let r = 0; r < plannedRepetitions(m); r++) {
           const t: PlanTrial = {
             trial_id: '', index: out.length, nf, store, location, mode, cores,
             frame_size: spec.traffic.frame_size, testbed: spec.testbed, pcap_index: p, repetition: r, skip: null,
@@ -67,15 +68,20 @@ export const STORE_RESET_S: Record<string, number> = { redis: 0.5, cassandra: 3 
 /** Seconds to start a store server, by label (first start, jars already fetched). */
 export const STORE_START_S: Record<string, number> = { redis: 1, cassandra: 20 };
 
-/** Estimated seconds for the runnable trials of a plan. */
+/** Estimated seconds of a trial (warm-up, window, overhead, the reset of its store before it). */
+export function trialSeconds(spec: Spec, t: Pick<PlanTrial, 'store'>): number {
+  return spec.traffic.warmup_s + spec.traffic.duration_s + TRIAL_OVERHEAD_S + (STORE_RESET_S[t.store] ?? 0);
+}
+
+/** Estimated seconds to start the store servers the given trials need (each once: they stay up for the run). */
+export function storeStartSeconds(trials: readonly PlanTrial[]): number {
+  return serversNeeded(trials).reduce((s, g) => s + (STORE_START_S[g.store] ?? 0), 0);
+}
+
+/** Estimated seconds for the runnable trials of a plan, store start-ups included. */
 export function estimateSeconds(spec: Spec, plan: readonly PlanTrial[]): number {
   const run = plan.filter((t) => !t.skip);
-  const perTrial = spec.traffic.warmup_s + spec.traffic.duration_s + TRIAL_OVERHEAD_S;
-  const groups = new Set(run.map((t) => `${t.store}@${t.location}`));
-  let s = 0;
-  for (const t of run) s += perTrial + (STORE_RESET_S[t.store] ?? 0);
-  for (const g of groups) s += STORE_START_S[g.split('@')[0]] ?? 0;
-  return s;
+  return run.reduce((s, t) => s + trialSeconds(spec, t), 0) + storeStartSeconds(run);
 }
 
 export function formatDuration(seconds: number): string {

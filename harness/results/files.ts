@@ -3,13 +3,14 @@ import { readFileSync, writeFileSync, renameSync, existsSync, mkdirSync } from '
 import { join, dirname, basename } from 'node:path';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import {
-  runJsonSchema, trialRecordSchema, summaryRowSchema, SUMMARY_COLUMNS,
-  type RunJson, type TrialRecord, type SummaryRow,
+  runJsonSchema, trialRecordSchema, summaryRowSchema, SUMMARY_COLUMNS, RATIO_COLUMNS,
+  type RunJson, type TrialRecord, type SummaryRow, type RatioRow,
 } from './format.js';
 
 export const RUN_JSON = 'run.json';
 export const TRIALS_JSONL = 'trials.jsonl';
 export const SUMMARY_CSV = 'summary.csv';
+export const RATIOS_CSV = 'ratios.csv';
 
 export function writeAtomic(path: string, data: string | Buffer): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -74,6 +75,12 @@ export function formatSummaryCsv(rows: readonly SummaryRow[]): string {
 
 export function writeSummary(dir: string, rows: readonly SummaryRow[]): void {
   writeAtomic(join(dir, SUMMARY_CSV), formatSummaryCsv(rows));
+}
+
+export function writeRatios(dir: string, rows: readonly RatioRow[]): void {
+  const lines = [RATIO_COLUMNS.join(',')];
+  for (const r of rows) lines.push(RATIO_COLUMNS.map((c) => csvField(r[c])).join(','));
+  writeAtomic(join(dir, RATIOS_CSV), `${lines.join('\n')}\n`);
 }
 
 /** Parse summary.csv (empty fields are null). */

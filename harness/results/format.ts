@@ -77,6 +77,12 @@ export const trialRecordSchema = z.object({
   flags: z.array(z.string()).default([]),
   started_at: z.string().nullable(),
   ended_at: z.string().nullable(),
+  /** 0-based round of the run's order (a trial is paired with its reference in the same round) */
+  round: z.number().int().optional(),
+  /** cores other work kept busy during the trial, outside the trial's own processes (null: not measured here) */
+  host_busy_cores: z.number().nullable().optional(),
+  /** share of CPU time the hypervisor stole during the trial (0..1; null: not measured) */
+  host_steal: z.number().nullable().optional(),
 });
 export type TrialRecord = z.infer<typeof trialRecordSchema>;
 
@@ -94,7 +100,9 @@ export function cellIdOf(r: CellKey): string {
 /** summary.csv: one row per cell and metric. Values in Mpps (million packets per second). */
 export const SUMMARY_COLUMNS = [
   ...CELL_FIELDS, 'metric', 'unit', 'n', 'mean', 'sd', 'median', 'ci95_low', 'ci95_high', 'min', 'max', 'n_failed', 'n_skipped',
+  'cv', 'mde_pct', 'n_flagged', 'flags', 'ci_method', 'baseline', 'ratio', 'ratio_low', 'ratio_high',
 ] as const;
+const optNum = z.coerce.number().nullable().optional();
 export const summaryRowSchema = z.object({
   nf: z.string(),
   store: z.string(),
@@ -117,6 +125,22 @@ export const summaryRowSchema = z.object({
   max: z.coerce.number().nullable(),
   n_failed: z.coerce.number().int(),
   n_skipped: z.coerce.number().int(),
+  /** coefficient of variation of the samples (sd / mean) */
+  cv: optNum,
+  /** minimum detectable effect, % of the mean: the smallest change a comparison of two such cells detects (95 %, power 0.8) */
+  mde_pct: optNum,
+  /** ok trials carrying a flag (low_count, host_busy, generator_shortfall, …) */
+  n_flagged: z.coerce.number().int().nullable().optional(),
+  /** the flag names seen, ';'-separated */
+  flags: z.string().nullable().optional(),
+  /** how ci95_low/high were computed */
+  ci_method: z.string().nullable().optional(),
+  /** the reference of the ratio columns, e.g. "store=hashmap" (tx_mpps rows) */
+  baseline: z.string().nullable().optional(),
+  /** geometric mean of the per-round ratios tx / baseline tx, and its 95 % interval (log scale) */
+  ratio: optNum,
+  ratio_low: optNum,
+  ratio_high: optNum,
 });
 export type SummaryRow = z.infer<typeof summaryRowSchema>;
 
@@ -162,7 +186,29 @@ export const runJsonSchema = z.object({
     resumed_at: z.array(z.string()),
     /** cores other work kept busy just before the first trial (local and netns testbeds; null: not measured) */
     host_busy_cores: z.number().nullable().optional(),
+    /** versions of the store servers the run actually started (as they answered), e.g. { cassandra: "5.0.2" } */
+    store_started: z.record(z.string(), z.string().nullable()).optional(),
+    /** the ETA printed at the start and the wall time the trials took, seconds (to check the estimate) */
+    eta_s: z.number().nullable().optional(),
+    wall_s: z.number().nullable().optional(),
   }),
+  /** the order trials ran in: interleaved rounds from this seed (replay with --seed), or sequential */
+  order: z.object({ kind: z.enum(['interleaved', 'sequential']), seed: z.number().int(), rounds: z.number().int() }).optional(),
+  /** repetitions auto: rounds run, and the cells that did not reach the target interval ("cell: ±x%") */
+  auto: z.object({ target_ci: z.number(), rounds_run: z.number().int(), unreached: z.array(z.string()) }).nullable().optional(),
   counts: z.object({ planned: z.number().int(), ok: z.number().int(), failed: z.number().int(), skipped: z.number().int(), missing: z.number().int() }),
 });
 export type RunJson = z.infer<typeof runJsonSchema>;
+
+/** ratios.csv: per cell, the paired ratio of its tx rate to its reference's, round by round. */
+export const RATIO_COLUMNS = [...CELL_FIELDS, 'figure', 'baseline', 'n_pairs', 'ratio', 'ratio_low', 'ratio_high', 'method'] as const;
+export interface RatioRow extends CellKey {
+  /** the figure whose baseline this is; empty for the spec's top-level baseline */
+  figure: string;
+  baseline: string;
+  n_pairs: number;
+  ratio: number | null;
+  ratio_low: number | null;
+  ratio_high: number | null;
+  method: string;
+}

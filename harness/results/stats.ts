@@ -191,3 +191,49 @@ export function summarize(xs: readonly number[]): Summary {
     ci95: ciMean(xs, 0.95),
   };
 }
+
+/** How an interval of a rate or a ratio is computed (named in summary.csv and ratios.csv). */
+export const LOG_CI_METHOD = 'student-t on ln(x), back-transformed (geometric mean)';
+
+export interface LogCI {
+  n: number;
+  /** geometric mean: exp(mean(ln x)) */
+  center: number;
+  low: number;
+  high: number;
+}
+
+/**
+ * Confidence interval computed on the log scale: exp(mean(ln x) ± t·sd(ln x)/√n). A rate or a ratio is
+ * positive and its spread multiplicative, so its bounds stay positive; null below two values or for x <= 0.
+ */
+export function logCi(xs: readonly number[], level = 0.95): LogCI | null {
+  if (xs.some((x) => !(x > 0))) return null;
+  const logs = xs.map(Math.log);
+  const c = ciMean(logs, level);
+  if (!c) return null;
+  return { n: xs.length, center: Math.exp(mean(logs)), low: Math.exp(c.low), high: Math.exp(c.high) };
+}
+
+/** Coefficient of variation: sample sd / mean; NaN below two values or for a zero mean. */
+export function cv(xs: readonly number[]): number {
+  const w = new Welford();
+  for (const x of xs) w.push(x);
+  return w.n < 2 || w.mean === 0 ? Number.NaN : w.sd / Math.abs(w.mean);
+}
+
+/**
+ * Minimum detectable effect, relative: the smallest change of the mean a two-sided two-sample t-test
+ * between two cells this noisy (n samples each, coefficient of variation `cv`) detects at `level`
+ * confidence with `power`: (t(1−α/2, 2n−2) + t(power, 2n−2)) · cv · √(2/n). NaN below two samples.
+ */
+export function minDetectableEffect(cvValue: number, n: number, level = 0.95, power = 0.8): number {
+  if (!(n >= 2) || !Number.isFinite(cvValue)) return Number.NaN;
+  const df = 2 * n - 2;
+  return (tQuantile(1 - (1 - level) / 2, df) + tQuantile(power, df)) * cvValue * Math.sqrt(2 / n);
+}
+
+/** Relative half-width of the log-scale interval: max distance of a bound from the center, over the center. */
+export function relativeHalfWidth(ci: LogCI): number {
+  return Math.max(ci.high - ci.center, ci.center - ci.low) / ci.center;
+}

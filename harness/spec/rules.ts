@@ -59,6 +59,7 @@ export async function semanticIssues(spec: Spec, locate: Locate, remap: (p: read
         }
       });
     }
+    if (f.metric === 'ratio' && !f.baseline && !spec.baseline) issue(['figures', i, 'metric'], 'expected a baseline for metric "ratio" (figures[].baseline or the top-level baseline, e.g. { store: hashmap }), found none');
   });
 
   // Given pcaps must exist before anything starts.

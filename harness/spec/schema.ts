@@ -1,5 +1,6 @@
 // The one schema of an experiment spec; every type of the spec is inferred from it.
 import { z } from 'zod';
+import { ORDERS } from '../plan/order.js';
 
 /** testpmd is DPDK's (Figure 4); the rest are flexbench NFs run with `flexbench nf run --nf NAME`. */
 export const NFS = ['testpmd', 'macswap', 'nat', 'lb', 'counter-sync', 'counter-async'] as const;
@@ -11,6 +12,8 @@ export const TRIAL_MODES = ['sync', 'async', 'none'] as const;
 export const TESTBEDS = ['local', 'netns', 'lab'] as const;
 export const SERIES_FIELDS = ['nf', 'store', 'location', 'mode'] as const;
 export const METRIC_FIELDS = ['tx_mpps', 'rx_mpps'] as const;
+/** what a figure draws: a rate, or the paired ratio of tx rate to the figure's baseline cell */
+export const FIGURE_METRICS = [...METRIC_FIELDS, 'ratio'] as const;
 
 const posInt = z.number().int().positive();
 const nonEmptyUnique = <T extends z.ZodType>(item: T) =>
@@ -45,9 +48,22 @@ export const matrixSchema = z.strictObject({
   locations: nonEmptyUnique(z.enum(LOCATIONS)).default(['local']),
   modes: nonEmptyUnique(z.enum(MODES)).default(['async']),
   cores: nonEmptyUnique(posInt),
-  /** repetitions per pcap file */
-  repetitions: posInt.default(1),
+  /** repetitions per pcap file; auto: rounds until every cell's interval reaches target_ci, at most max_repetitions */
+  repetitions: z.union([posInt, z.literal('auto')]).default(1),
+  /** with repetitions auto: the relative 95 % half-width to reach, a fraction (0.03) or a percentage ("3%") */
+  target_ci: z
+    .union([z.number().positive().max(1), z.string().regex(/^\d+(\.\d+)?%$/, 'a percentage such as "3%"').transform((s) => Number(s.slice(0, -1)) / 100)])
+    .default(0.03),
+  /** with repetitions auto: the cap on repetitions per pcap file */
+  max_repetitions: posInt.max(1000).default(10),
+  /** interleaved: round by round, every cell once per round in a seeded random order; sequential: cell by cell */
+  order: z.enum(ORDERS).default('interleaved'),
 });
+
+/** Repetitions per pcap file the plan holds (the cap when repetitions is auto). */
+export function plannedRepetitions(m: Pick<Matrix, 'repetitions' | 'max_repetitions'>): number {
+  return m.repetitions === 'auto' ? m.max_repetitions : m.repetitions;
+}
 
 export const stateSchema = z.strictObject({
   /** async flush period in milliseconds (the paper: 1 ms) */
@@ -64,6 +80,11 @@ export function lineRateMpps(frameSize: number, gbps = 10): number {
   return Math.round(linePps(frameSize, gbps) / 1e4) / 100;
 }
 
+/** A reference: each cell is paired with the cell that has these values instead (same round, same pcap). */
+export const baselineSchema = z
+  .strictObject({ nf: z.enum(NFS).optional(), store: z.enum(STORES).optional(), location: z.enum(LOCATIONS).optional(), mode: z.enum(TRIAL_MODES).optional() })
+  .refine((b) => Object.keys(b).length > 0, { message: 'name at least one of nf, store, location, mode' });
+
 export const figureSchema = z.strictObject({
   /** file name of the figure (plots/<id>.png) */
   id: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "-" or "_"'),
@@ -76,7 +97,9 @@ export const figureSchema = z.strictObject({
     .default({}),
   /** the fields that make one line (or bar) */
   series: nonEmptyUnique(z.enum(SERIES_FIELDS)).default(['store', 'location']),
-  metric: z.enum(METRIC_FIELDS).default('tx_mpps'),
+  metric: z.enum(FIGURE_METRICS).default('tx_mpps'),
+  /** the reference cell: the cell with these fields replaced (e.g. { store: hashmap }); needed by metric: ratio */
+  baseline: baselineSchema.optional(),
   /** dashed reference line in Mpps; null for none; auto: 10 GbE (the paper's link) at the spec's frame size (64 B: 14.88) */
   line_rate_mpps: z.union([z.literal('auto'), z.number().positive()]).nullable().default('auto'),
 });
@@ -100,6 +123,8 @@ export const specSchema = z.strictObject({
   matrix: matrixSchema,
   state: stateSchema.default(() => stateSchema.parse({})),
   figures: z.array(figureSchema).default([]),
+  /** the reference of ratios.csv and summary.csv's ratio columns (figures may name their own) */
+  baseline: baselineSchema.optional(),
   /** named overrides, chosen with `--profile NAME` (e.g. `paper` for the paper's full parameters) */
   profiles: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), profileSchema).default({}),
 });

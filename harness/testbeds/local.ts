@@ -10,11 +10,8 @@ import type { Fingerprint, PcapInfo, PlanTrial } from '../results/format.js';
 import { localFingerprint } from '../provenance.js';
 import { shellJoin } from '../hosts/host.js';
 import { testpmdArgv, pcapReplayVdev, TestpmdStatsParser, type TestpmdSnapshot } from '../tools/testpmd.js';
-import { parseNfProgress, type NfProgress } from '../tools/nf-run.js';
+import { HostLoadSampler } from '../orchestrate/host-load.js';
 import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext } from './testbed.js';
-
-/** Seconds between `nf run` rate lines: the resolution of the warm-up boundary. */
-const PROGRESS_S = 0.5;
 
 /** Grace between SIGTERM and SIGKILL for every child. */
 const KILL_GRACE_MS = 3000;
@@ -50,35 +47,12 @@ export function parseNfRunOutput(stdout: string): NfRunJson {
   return j as NfRunJson;
 }
 
-/**
- * The measured window of an NF run that cannot skip its own warm-up: counters at the first rate line at or past
- * the warm-up, subtracted from the final totals. rx is exact (the line carries the rx total); tx at the
- * boundary is the rx total scaled by the tx/rx ratio of the rate lines up to it (exact when the NF forwards all).
- */
-export function measuredWindow(final: NfRunJson, progress: readonly NfProgress[], warmup_s: number) {
-  if (warmup_s <= 0) return { rx: final.rx_packets, tx: final.tx_packets, seconds: final.duration_s };
-  const idx = progress.findIndex((p) => p.t >= warmup_s);
-  if (idx < 0 || progress[idx].t >= final.duration_s) {
-    throw new FlexbenchError(`no rate line past the ${warmup_s}s warm-up in an NF run of ${final.duration_s}s: cannot separate warm-up from the measured window`, EXIT.environment);
-  }
-  const b = progress[idx];
-  let rxSum = 0;
-  let txSum = 0;
-  for (let i = 0; i <= idx; i++) {
-    rxSum += progress[i].rx_mpps;
-    txSum += progress[i].tx_mpps;
-  }
-  const txBefore = rxSum > 0 ? b.rx_total * (txSum / rxSum) : 0;
-  return { rx: final.rx_packets - b.rx_total, tx: Math.max(0, final.tx_packets - Math.round(txBefore)), seconds: final.duration_s - b.t };
-}
-
 class LocalTestbed implements Testbed {
   readonly kind = 'local';
   private readonly cores = os.availableParallelism();
   private readonly cli: string;
   private readonly stores: StoreHandle[] = [];
   private readonly trialControllers = new Set<AbortController>();
-  private nfWarmupFlag: boolean | null = null;
 
   constructor(private readonly opts: TestbedOptions) {
     this.cli = join(opts.root, 'bin', 'flexbench.js');
@@ -97,19 +71,16 @@ class LocalTestbed implements Testbed {
     return null;
   }
 
-  private nfArgs(t: PlanTrial, pcapPath: string, spec: Spec, storeUrl: string | null, warmupFlag: boolean): string[] {
+  /** The argv of an NF trial: one function for --dry-run (store URL not yet known) and for the run itself. */
+  private nfArgs(t: PlanTrial, pcapPath: string, spec: Spec, storeUrl: string | null): string[] {
     const a = ['nf', 'run', '--nf', t.nf, '--cores', String(t.cores), '--input', pcapPath];
     if (spec.traffic.rate !== 'max') a.push('--port', 'offered', '--rate', String(spec.traffic.rate));
     if (t.store !== 'none') {
       a.push('--store', storeUrl ?? (t.store === 'hashmap' ? 'hashmap:' : `${t.store}://127.0.0.1:PORT`));
       a.push('--nf-id', t.nf, '--instance', 'ins1', '--mode', t.mode, '--flush-ms', String(spec.state.flush_ms));
     }
-    if (warmupFlag) a.push('--warmup', String(spec.traffic.warmup_s), '--duration', String(spec.traffic.duration_s));
-    else if (spec.traffic.warmup_s <= 0) a.push('--duration', String(spec.traffic.duration_s));
-    // the window opens at the first rate line at or past the warm-up (lines every PROGRESS_S): run one
-    // interval longer so the measured window is at least duration_s
-    else a.push('--progress', String(PROGRESS_S), '--duration', String(spec.traffic.warmup_s + spec.traffic.duration_s + PROGRESS_S));
-    a.push('--json');
+    // the one warm-up mechanism: nf run counts only the window after --warmup
+    a.push('--warmup', String(spec.traffic.warmup_s), '--duration', String(spec.traffic.duration_s), '--json');
     return a;
   }
 
@@ -118,7 +89,7 @@ class LocalTestbed implements Testbed {
     return testpmdArgv({
       lcores,
       nbCores: t.cores,
-      filePrefix: `flexbench-h3-${process.pid}-${t.index}`,
+      filePrefix: `flexbench-${this.opts.spec.name}-t${t.index}`, // no pid: --dry-run prints the very argv
       vdevs: [pcapReplayVdev(0, pcapPath), 'net_null0,no-rx=1'],
       forwardMode: 'macswap',
       statsPeriod: 1,
@@ -129,7 +100,7 @@ class LocalTestbed implements Testbed {
 
   describeTrial(t: PlanTrial, pcap: PcapInfo, spec: Spec): string[] {
     if (t.nf === 'testpmd') return [shellJoin(this.testpmdArgs(t, pcap.path))];
-    return [shellJoin(['flexbench', ...this.nfArgs(t, pcap.path, spec, null, this.nfWarmupFlag ?? false)])];
+    return [shellJoin(['flexbench', ...this.nfArgs(t, pcap.path, spec, null)])];
   }
 
   async preflight(spec: Spec): Promise<void> {
@@ -141,11 +112,6 @@ class LocalTestbed implements Testbed {
     }
     if (spec.matrix.nfs.some((n) => n !== 'testpmd')) {
       if (!existsSync(this.cli)) throw new FlexbenchError(`${this.cli} is missing: build flexbench first (npm run build)`, EXIT.environment);
-      const help = await execa(process.execPath, [this.cli, 'nf', 'run', '--help'], { reject: false, timeout: 15_000 });
-      if (help.exitCode !== 0 || !/--cores/.test(help.stdout)) {
-        throw new FlexbenchError(`\`flexbench nf run\` is not usable in this build: ${(help.stderr || help.stdout).trim().split('\n').pop() ?? ''}`, EXIT.environment);
-      }
-      this.nfWarmupFlag = /--warmup/.test(help.stdout);
     }
   }
 
@@ -167,6 +133,8 @@ class LocalTestbed implements Testbed {
       store,
       location: 'local',
       url: running.url,
+      pids: [running.pid],
+      version: running.version ?? null,
       reset: () => server.reset(running.url),
       stop: async () => {
         if (stopped) return;
@@ -202,12 +170,10 @@ class LocalTestbed implements Testbed {
 
   private async runNf(req: TrialRequest, signal: AbortSignal): Promise<TrialMeasurement> {
     const spec = this.opts.spec;
-    const warmupFlag = this.nfWarmupFlag ?? false;
-    const args = this.nfArgs(req.trial, req.pcap.path, spec, req.store?.url ?? null, warmupFlag);
-    const total = req.traffic.duration_s + req.traffic.warmup_s + PROGRESS_S;
+    const args = this.nfArgs(req.trial, req.pcap.path, spec, req.store?.url ?? null);
+    const total = req.traffic.duration_s + req.traffic.warmup_s;
     const log = this.logStream(req);
     log.write(`$ ${shellJoin(['flexbench', ...args])}\n`);
-    const progress: NfProgress[] = [];
     const child = execa(process.execPath, [this.cli, ...args], {
       reject: false,
       cancelSignal: signal,
@@ -216,19 +182,10 @@ class LocalTestbed implements Testbed {
       stdin: 'ignore',
       cwd: this.opts.root,
     });
-    let errBuf = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      const s = d.toString();
-      log.write(s);
-      errBuf += s;
-      const lines = errBuf.split('\n');
-      errBuf = lines.pop() ?? '';
-      for (const l of lines) {
-        const p = parseNfProgress(l);
-        if (p) progress.push(p);
-      }
-    });
+    const host = new HostLoadSampler(() => [child.pid ?? process.pid, ...(req.store?.pids ?? [])]);
+    child.stderr?.on('data', (d: Buffer) => log.write(d));
     const r = await child;
+    const load = host.stop();
     log.write(r.stdout ? `${r.stdout}\n` : '');
     log.end();
     if (signal.aborted) throw new FlexbenchError('interrupted', EXIT.interrupted);
@@ -237,16 +194,16 @@ class LocalTestbed implements Testbed {
       throw new FlexbenchError(`nf run ${r.timedOut ? 'timed out' : `exited with ${r.exitCode ?? r.signal}`}: ${tail}`, EXIT.trialsFailed);
     }
     const j = parseNfRunOutput(String(r.stdout));
-    const w = warmupFlag ? { rx: j.rx_packets, tx: j.tx_packets, seconds: j.duration_s } : measuredWindow(j, progress, req.traffic.warmup_s);
     return {
-      rx_packets: w.rx,
-      tx_packets: w.tx,
+      rx_packets: j.rx_packets,
+      tx_packets: j.tx_packets,
       dropped: j.dropped,
-      duration_s: w.seconds,
-      rx_pps: w.rx / w.seconds,
-      tx_pps: w.tx / w.seconds,
+      duration_s: j.duration_s,
+      rx_pps: j.duration_s > 0 ? j.rx_packets / j.duration_s : 0,
+      tx_pps: j.duration_s > 0 ? j.tx_packets / j.duration_s : 0,
       per_core: j.per_core.map((c) => ({ core: c.core, rx_packets: c.rx_packets, tx_packets: c.tx_packets })),
       commands: [shellJoin(['flexbench', ...args])],
+      host: load,
     };
   }
 
@@ -264,6 +221,7 @@ class LocalTestbed implements Testbed {
       stdin: 'ignore',
       timeout: (req.traffic.warmup_s + req.traffic.duration_s + 60) * 1000,
     });
+    const host = new HostLoadSampler(() => (child.pid ? [child.pid] : []));
     child.stdout?.on('data', (d: Buffer) => {
       log.write(d);
       parser.push(d.toString());
@@ -283,6 +241,7 @@ class LocalTestbed implements Testbed {
       if (now() > (s0 ?? 0) + windowEnd + 30) break; // no statistics: give up, reported below
       await new Promise((res) => setTimeout(res, 50));
     }
+    const load = host.stop();
     if (!exited) child.kill('SIGINT');
     const r = await child;
     parser.end();
@@ -311,6 +270,7 @@ class LocalTestbed implements Testbed {
       tx_pps: txPps,
       per_core: [], // testpmd's periodic statistics are per port, not per lcore: nothing to split honestly
       commands: [shellJoin(argv)],
+      host: load,
     };
   }
 

@@ -1,10 +1,12 @@
 // The one interface every testbed implements (local here; netns and lab in their own modules).
 // The orchestrator drives it in this order:
-//   preflight -> prepare -> for each store group: startStore -> (resetStore, runTrial)* -> stopStore -> teardown
+//   preflight -> prepare -> startStore for every server the plan needs (up for the whole run)
+//   -> (reset the trial's store, runTrial)* in the run's order -> stop the stores -> teardown
 // teardown is idempotent and also runs after an interrupt or a failure.
 import type { z } from 'zod';
 import type { Spec } from '../spec/schema.js';
 import type { Fingerprint, PcapInfo, PerCore, PlanTrial } from '../results/format.js';
+import type { HostLoad } from '../orchestrate/host-load.js';
 
 /** What the orchestrator hands a testbed to run one trial. */
 export interface TrialRequest {
@@ -34,6 +36,8 @@ export interface TrialMeasurement {
   commands: string[];
   /** what makes the rate suspect (two-node testbeds: the generator fell short of the asked rate) */
   flags?: string[];
+  /** how busy the host was outside the trial's processes (testbeds measuring on this machine; else absent) */
+  host?: HostLoad | null;
 }
 
 /** A running store server as the NF must address it. */
@@ -46,6 +50,10 @@ export interface StoreHandle {
   reset(): Promise<void>;
   /** stop the server; idempotent */
   stop(): Promise<void>;
+  /** its processes on this machine (their CPU time is the trial's own, not other work) */
+  pids?: number[];
+  /** the version the server answered with once started, when it says */
+  version?: string | null;
 }
 
 export interface PrepareContext {

@@ -45,6 +45,7 @@ function wrap(first: NodeRecord, opts: StartOptions): RunningCassandra {
     get pid() { return node.pid; },
     get port() { return node.port; },
     get dataDir() { return node.nodeDir; },
+    get version() { return node.version; },
     get node() { return node; },
     async stop() {
       attached.delete(node.pid);

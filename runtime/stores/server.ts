@@ -19,6 +19,8 @@ export interface RunningStore {
   pid: number;
   port: number;
   dataDir: string;
+  /** the version the running server reports (Cassandra's release_version), when known */
+  readonly version?: string;
   /** stop it (kills its process group, removes its temp dir unless dataDir was given) */
   stop(): Promise<void>;
 }

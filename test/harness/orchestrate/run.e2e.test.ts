@@ -66,8 +66,22 @@ matrix:
 figures:
   - { id: small-nat, title: "NAT e2e", filter: { nf: nat } }
 `);
-    const r = await runCli(['run', 'small.yaml', '--out', 'out', '--json'], dir);
+    // one function builds each trial's argv: the dry run prints exactly what the run executes, in the same order
+    const dry = await runCli(['run', 'small.yaml', '--dry-run', '--seed', '7'], dir);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /^order: interleaved in 2 round\(s\), seed 7/m);
+    const dryArgv = new Map<number, string>();
+    const dryOrder: number[] = [];
+    let cur = -1;
+    for (const line of dry.stdout.split('\n')) {
+      const m = /^#\s*(\d+) /.exec(line);
+      if (m) { cur = Number(m[1]) - 1; if (!/SKIP:/.test(line)) dryOrder.push(cur); continue; }
+      const c = /^\s+\$ (.*)$/.exec(line);
+      if (c) dryArgv.set(cur, c[1]!);
+    }
+    const r = await runCli(['run', 'small.yaml', '--out', 'out', '--json', '--seed', '7'], dir);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /\[1\/4\] round 1 of 2 /);
     const outDir = join(dir, 'out');
     const run = readRunJson(outDir);
     assert.equal(run.status, 'complete');
@@ -99,6 +113,13 @@ figures:
     }
     const port = Number(/--store redis:\/\/127\.0\.0\.1:(\d+)/.exec(ok.find((t) => t.store === 'redis')!.commands[0])?.[1]);
     assert.ok(port > 0, 'the NF was pointed at the redis-server the harness started');
+    // the executed argv is the dry run's, the store's port filled in; the order is the one the seed gave
+    for (const t of ok) assert.equal(t.commands[0]!.replace(`127.0.0.1:${port}`, '127.0.0.1:PORT'), dryArgv.get(t.index), t.trial_id);
+    assert.deepEqual([...ok].sort((a, b) => a.started_at!.localeCompare(b.started_at!)).map((t) => t.index), dryOrder);
+    assert.deepEqual(ok.map((t) => t.round).sort(), [0, 0, 1, 1]);
+    assert.deepEqual(run.order, { kind: 'interleaved', seed: 7, rounds: 2 });
+    for (const t of ok) assert.equal(typeof t.host_busy_cores, 'number', 'how busy the host was during the trial');
+    assert.ok(typeof run.provenance.eta_s === 'number' && typeof run.provenance.wall_s === 'number', 'ETA and wall time recorded side by side');
     const reasons = new Set(trials.filter((t) => t.status === 'skipped').map((t) => t.reason));
     assert.ok([...reasons].some((x) => /remote store needs a second node/.test(x!)), [...reasons].join('\n'));
     assert.ok([...reasons].some((x) => /needs 1024 cores/.test(x!)));
@@ -183,6 +204,38 @@ matrix: { nfs: [lb], stores: [hashmap], cores: [1] }
     assert.equal(otherCode.code, 2);
     assert.match(otherCode.stderr, /the run started on commit deadbeef/);
     assert.equal(readTrials(outDir).length, 3, 'a refused resume changes no result');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a forced second Ctrl-C still leaves run.json not "running" and a summary.csv', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'h3-force-'));
+  try {
+    writeFileSync(join(dir, 'f.yaml'), `name: forced
+traffic: { flows: 100, files: 3, duration_s: 1, warmup_s: 0.5 }
+matrix: { nfs: [lb], stores: [hashmap], cores: [1] }
+`);
+    let sent = false;
+    const r = await runCli(['run', 'f.yaml', '--out', 'out', '--no-plots'], dir, (all, kill) => {
+      if (!sent && /\[2\/3\]/.test(all)) {
+        sent = true;
+        // twice in a row: the second one exits at once, with the trial still running
+        kill('SIGINT');
+        setTimeout(() => kill('SIGINT'), 50);
+      }
+    });
+    assert.ok(sent, r.stderr);
+    assert.equal(r.code, 130, r.stderr);
+    const outDir = join(dir, 'out');
+    const run = readRunJson(outDir);
+    assert.equal(run.status, 'incomplete');
+    assert.ok(run.provenance.ended_at);
+    assert.equal(readTrials(outDir).length, 1, 'the finished trial is kept');
+    assert.ok(existsSync(join(outDir, 'summary.csv')), 'summary.csv written from what finished');
+    assert.equal(readSummary(outDir).find((x) => x.metric === 'tx_mpps')!.n, 1);
+    assert.deepEqual(readdirSync(outDir).filter((f) => f.endsWith('.tmp') || f.endsWith('.lock')), [], 'no half-written file, no lock left');
+    assert.deepEqual(leftovers(dir), [], 'no NF process survives');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

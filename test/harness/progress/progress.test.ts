@@ -14,6 +14,8 @@ const state = { i: 3, total: 12, cell: 'nat/redis/local/async cores=2 pcap=1 rep
 test('status line: trial i/N, the cell, ETA and the last rate', () => {
   assert.equal(Progress.format(state), '[3/12] nat/redis/local/async cores=2 pcap=1 rep=0  ETA 1m15s  last 4.250 Mpps');
   assert.equal(Progress.format({ ...state, lastMpps: null }), '[3/12] nat/redis/local/async cores=2 pcap=1 rep=0  ETA 1m15s');
+  assert.equal(Progress.format({ ...state, round: 2, rounds: 4, lastMpps: 0.000213 }), '[3/12] round 2 of 4 nat/redis/local/async cores=2 pcap=1 rep=0  ETA 1m15s  last 213 pps');
+  assert.equal(Progress.format({ ...state, lastMpps: 0.0456 }), '[3/12] nat/redis/local/async cores=2 pcap=1 rep=0  ETA 1m15s  last 45.6 kpps');
 });
 
 test('non-terminal: plain lines, no escape codes', () => {

@@ -30,8 +30,17 @@ test('summary: per cell and metric, Mpps, t-based CI over the successful trials 
   assert.equal(tx.mean, 12);
   assert.equal(tx.sd, 2);
   assert.equal(tx.median, 12);
-  const h = (4.302652729749464 * 2) / Math.sqrt(3);
-  assert.ok(Math.abs(tx.ci95_low! - (12 - h)) < 1e-9 && Math.abs(tx.ci95_high! - (12 + h)) < 1e-9);
+  // the interval is taken on the log scale (a rate never gets a negative bound): exp(mean ln x ± t·sd(ln x)/√n)
+  const ln = [10, 12, 14].map(Math.log);
+  const m = (ln[0]! + ln[1]! + ln[2]!) / 3;
+  const sdLn = Math.sqrt(ln.reduce((a, x) => a + (x - m) ** 2, 0) / 2);
+  const h = (4.302652729749464 * sdLn) / Math.sqrt(3);
+  assert.ok(Math.abs(tx.ci95_low! - Math.exp(m - h)) < 1e-9 && Math.abs(tx.ci95_high! - Math.exp(m + h)) < 1e-9);
+  assert.ok(tx.ci95_low! > 0);
+  assert.match(tx.ci_method!, /ln\(x\)/);
+  assert.equal(tx.cv, 2 / 12);
+  // (t(0.975, 4) + t(0.8, 4)) · cv · √(2/3), in %
+  assert.ok(Math.abs(tx.mde_pct! - (2.776445105197795 + 0.9409645772351785) * (2 / 12) * Math.sqrt(2 / 3) * 100) < 1e-6, String(tx.mde_pct));
   assert.equal(tx.n_failed, 1);
   const rx = rows.find((r) => r.cores === 1 && r.metric === 'rx_mpps')!;
   assert.equal(rx.sd, 0);
@@ -49,7 +58,7 @@ test('summary.csv and trials.jsonl round-trip, written atomically (no temp files
     writeSummary(dir, rows);
     assert.deepEqual(readSummary(dir), rows);
     const text = readFileSync(join(dir, 'summary.csv'), 'utf8');
-    assert.match(text.split('\n')[0], /^nf,store,location,mode,cores,frame_size,testbed,metric,unit,n,mean,sd,median,ci95_low,ci95_high,min,max,n_failed,n_skipped$/);
+    assert.match(text.split('\n')[0], /^nf,store,location,mode,cores,frame_size,testbed,metric,unit,n,mean,sd,median,ci95_low,ci95_high,min,max,n_failed,n_skipped,cv,mde_pct,n_flagged,flags,ci_method,baseline,ratio,ratio_low,ratio_high$/);
     assert.deepEqual(readdirSync(dir).sort(), ['summary.csv', 'trials.jsonl']);
     assert.deepEqual(parseSummaryCsv(formatSummaryCsv(rows)), rows);
   } finally {
@@ -69,3 +78,26 @@ test('a broken trials.jsonl line is named by file and line', () => {
   }
 });
 
+
+test('paired ratios: each rate over the reference rate of the same round; log-scale interval; flags counted', async () => {
+  const { ratioRows } = await import('../../../harness/results/summary.js');
+  const records = [
+    rec({ trial_id: 'h0', store: 'hashmap', pcap: 'p0', tx_pps: 10e6 }),
+    rec({ trial_id: 'h1', store: 'hashmap', pcap: 'p1', tx_pps: 20e6 }),
+    rec({ trial_id: 'r0', store: 'redis', pcap: 'p0', tx_pps: 5e6, flags: ['host_busy: other work kept 0.9 cores busy'] }),
+    rec({ trial_id: 'r1', store: 'redis', pcap: 'p1', tx_pps: 12e6 }),
+    rec({ trial_id: 'r2', store: 'redis', pcap: 'p2', tx_pps: 12e6 }), // no reference in its round: unpaired
+  ];
+  const rows = ratioRows(records, { store: 'hashmap' });
+  const redis = rows.find((r) => r.store === 'redis')!;
+  assert.equal(redis.n_pairs, 2);
+  assert.ok(Math.abs(redis.ratio! - Math.sqrt(0.5 * 0.6)) < 1e-12, 'geometric mean of 0.5 and 0.6');
+  assert.ok(redis.ratio_low! > 0 && redis.ratio_low! < redis.ratio! && redis.ratio! < redis.ratio_high!);
+  assert.equal(redis.baseline, 'store=hashmap');
+  assert.match(redis.method, /per-round ratio; student-t on ln/);
+  assert.equal(rows.find((r) => r.store === 'hashmap')!.ratio, 1);
+  const s = summarizeTrials(records, { baseline: { store: 'hashmap' } }).find((r) => r.store === 'redis' && r.metric === 'tx_mpps')!;
+  assert.equal(s.ratio, redis.ratio);
+  assert.equal(s.n_flagged, 1);
+  assert.equal(s.flags, 'host_busy');
+});

@@ -108,3 +108,29 @@ test('95% CI of the mean uses t(0.975, n-1)', () => {
   assert.deepEqual({ n: s.n, mean: s.mean, median: s.median, min: s.min, max: s.max }, { n: 3, mean: 12, median: 12, min: 10, max: 14 });
   close(s.sd, 2);
 });
+
+test('log-scale interval: [2, 8] has geometric mean 4 and bounds 4·2^∓t(0.975, 1); never below zero', async () => {
+  const { logCi, relativeHalfWidth } = await import('../../../harness/results/stats.js');
+  const t = 12.706204736174705; // t(0.975, 1)
+  const c = logCi([2, 8])!;
+  close(c.center, 4);
+  close(c.low, 4 * 2 ** -t);
+  close(c.high, 4 * 2 ** t);
+  assert.ok(c.low > 0);
+  close(relativeHalfWidth(c), 2 ** t - 1);
+  assert.equal(logCi([5]), null);
+  assert.equal(logCi([0, 3]), null, 'a zero rate has no log');
+  // the arithmetic interval of the nat/hashmap cell that went negative stays positive here
+  const wide = [7.0, 19.0, 8.1, 17.5, 9.2, 12.0];
+  assert.ok(ciMean([7.0, 19.0])!.low < 0);
+  assert.ok(logCi(wide)!.low > 0 && logCi([7.0, 19.0])!.low > 0);
+});
+
+test('coefficient of variation and minimum detectable effect (t(0.975, 2) + t(0.8, 2)) · cv · √(2/n)', async () => {
+  const { cv, minDetectableEffect } = await import('../../../harness/results/stats.js');
+  close(cv([2, 4, 4, 4, 5, 5, 7, 9]), Math.sqrt(32 / 7) / 5);
+  assert.ok(Number.isNaN(cv([1])));
+  close(minDetectableEffect(0.1, 2), (4.302652729911275 + 1.0606601717798212) * 0.1, 1e-9);
+  close(minDetectableEffect(0.05, 8), (tQuantile(0.975, 14) + tQuantile(0.8, 14)) * 0.05 * 0.5);
+  assert.ok(Number.isNaN(minDetectableEffect(0.1, 1)));
+});

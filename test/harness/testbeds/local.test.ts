@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import { parseNfRunOutput, measuredWindow, createTestbed } from '../../../harness/testbeds/local.js';
+import { parseNfRunOutput, createTestbed } from '../../../harness/testbeds/local.js';
 import { parseNfProgress } from '../../../harness/tools/nf-run.js';
 import { parseSpec } from '../../../harness/spec/load.js';
 import type { PlanTrial } from '../../../harness/results/format.js';
@@ -18,22 +18,6 @@ test('the last stdout line must be the result JSON with the contract fields', ()
   assert.throws(() => parseNfRunOutput('{"rx_packets":1}'), /lacks a numeric "tx_packets"/);
 });
 
-test('measured window: counters after the first rate line at or past the warm-up', () => {
-  const final = { rx_packets: 3000, tx_packets: 2900, dropped: 0, duration_s: 3.5, rx_mpps: 0, tx_mpps: 0, per_core: [] };
-  const lines = [
-    { t: 0.5, rx_total: 400, rx_mpps: 0.0008, tx_mpps: 0.0008 },
-    { t: 1.0, rx_total: 1000, rx_mpps: 0.0012, tx_mpps: 0.0012 },
-    { t: 1.5, rx_total: 1500, rx_mpps: 0.001, tx_mpps: 0.0009 },
-  ];
-  const w = measuredWindow(final, lines, 1);
-  assert.equal(w.rx, 2000);
-  assert.equal(w.seconds, 2.5);
-  // tx at the boundary: rx total 1000 x (tx/rx of the rate lines up to it) = 1000
-  assert.equal(w.tx, 1900);
-  assert.deepEqual(measuredWindow(final, lines, 0), { rx: 3000, tx: 2900, seconds: 3.5 });
-  assert.throws(() => measuredWindow(final, lines, 2), /no rate line past the 2s warm-up/);
-});
-
 test('local testbed: what it cannot give is skipped with a reason, and commands are exact', async () => {
   const { spec } = await parseSpec('name: l\ntraffic: { files: 1, duration_s: 2, warmup_s: 1 }\nmatrix: { nfs: [testpmd, nat], stores: [redis], cores: [1] }\n', 'l.yaml');
   const tb = await createTestbed({ spec, inventory: undefined, root: '/repo' });
@@ -46,9 +30,9 @@ test('local testbed: what it cannot give is skipped with a reason, and commands 
   assert.equal(tb.skipReason(t({})), null);
   const pcap = { name: 'f.pcap', path: '/p/f.pcap', sha256: '', seed: 1, flows: 10, frame_size: 64 };
   assert.deepEqual(tb.describeTrial(t({}), pcap, spec), [
-    'flexbench nf run --nf nat --cores 1 --input /p/f.pcap --store redis://127.0.0.1:PORT --nf-id nat --instance ins1 --mode async --flush-ms 1 --progress 0.5 --duration 3.5 --json',
+    'flexbench nf run --nf nat --cores 1 --input /p/f.pcap --store redis://127.0.0.1:PORT --nf-id nat --instance ins1 --mode async --flush-ms 1 --warmup 1 --duration 2 --json',
   ]);
   const [tp] = tb.describeTrial(t({ nf: 'testpmd', store: 'none', mode: 'none' }), pcap, spec);
-  assert.match(tp, /^dpdk-testpmd -l 0,1 --file-prefix flexbench-h3-\d+-7 --no-huge -m 1024 --vdev net_pcap0,rx_pcap=\/p\/f\.pcap,infinite_rx=1 --vdev net_null0,no-rx=1 --no-pci -- --nb-cores=1 --forward-mode=macswap --stats-period=1 --total-num-mbufs=65536$/);
+  assert.match(tp, /^dpdk-testpmd -l 0,1 --file-prefix flexbench-l-t7 --no-huge -m 1024 --vdev net_pcap0,rx_pcap=\/p\/f\.pcap,infinite_rx=1 --vdev net_null0,no-rx=1 --no-pci -- --nb-cores=1 --forward-mode=macswap --stats-period=1 --total-num-mbufs=65536$/);
   await tb.teardown();
 });

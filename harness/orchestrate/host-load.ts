@@ -1,0 +1,100 @@
+// How busy the host was during a trial outside the trial's own processes: /proc/stat's busy time over the
+// CPUs this process may use, minus the CPU time of the trial's processes (the NF or testpmd, its store
+// server, this harness), sampled while they run; and the share the hypervisor stole.
+import { readFileSync } from 'node:fs';
+import { allowedCpus } from '../provenance.js';
+
+/** From this many cores kept busy by other work a trial is flagged host_busy (and the run warns). */
+export const HOST_BUSY_CORES = 0.25;
+
+const SAMPLE_MS = 200;
+
+interface CpuSample {
+  busy: number;
+  total: number;
+  steal: number;
+}
+
+/** Busy, total and steal jiffies of the given CPUs from /proc/stat (iowait counts as idle). */
+export function parseCpuSample(stat: string, cpus: readonly number[]): CpuSample | null {
+  let busy = 0;
+  let total = 0;
+  let steal = 0;
+  let seen = 0;
+  for (const m of stat.matchAll(/^cpu(\d+)\s+(.*)$/gm)) {
+    if (!cpus.includes(Number(m[1]))) continue;
+    const f = m[2]!.trim().split(/\s+/).map(Number);
+    const t = f.slice(0, 8).reduce((a, b) => a + b, 0); // user nice system idle iowait irq softirq steal
+    busy += t - f[3]! - (f[4] ?? 0) - (f[7] ?? 0);
+    steal += f[7] ?? 0;
+    total += t;
+    seen++;
+  }
+  return seen ? { busy, total, steal } : null;
+}
+
+/** utime + stime of a process in clock ticks (all its threads), from /proc/<pid>/stat; null when it is gone. */
+export function processTicks(pid: number): number | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' '); // the command name may hold spaces
+    return Number(f[11]) + Number(f[12]); // fields 14 and 15 of the whole line
+  } catch {
+    return null;
+  }
+}
+
+export interface HostLoad {
+  /** cores kept busy by other work, on average over the trial */
+  busy_cores: number;
+  /** stolen share of CPU time, 0..1 */
+  steal: number;
+}
+
+interface Sample {
+  cpu: CpuSample;
+  own: number;
+}
+
+/** Samples the host while a trial runs; stop() gives the load over the span where every trial process lived. */
+export class HostLoadSampler {
+  private readonly cpus = allowedCpus();
+  private first: Sample | null = null;
+  private last: Sample | null = null;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly pids: () => readonly number[]) {
+    this.tick();
+    this.timer = setInterval(() => this.tick(), SAMPLE_MS);
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    let cpu: CpuSample | null;
+    try {
+      cpu = parseCpuSample(readFileSync('/proc/stat', 'utf8'), this.cpus);
+    } catch {
+      return; // no /proc: not measured
+    }
+    if (!cpu) return;
+    let own = 0;
+    for (const pid of new Set([process.pid, ...this.pids()])) {
+      const t = processTicks(pid);
+      if (t === null) return; // a trial process is gone: the span ends at the sample before
+      own += t;
+    }
+    const s = { cpu, own };
+    if (!this.first) this.first = s;
+    else this.last = s;
+  }
+
+  stop(): HostLoad | null {
+    clearInterval(this.timer);
+    const a = this.first;
+    const b = this.last;
+    if (!a || !b || b.cpu.total <= a.cpu.total) return null;
+    const perCpu = (b.cpu.total - a.cpu.total) / this.cpus.length;
+    const other = Math.max(0, b.cpu.busy - a.cpu.busy - (b.own - a.own));
+    return { busy_cores: Math.round((other / perCpu) * 100) / 100, steal: Math.round(((b.cpu.steal - a.cpu.steal) / (b.cpu.total - a.cpu.total)) * 1000) / 1000 };
+  }
+}

@@ -1,0 +1,68 @@
+// The order trials run in. Interleaved (the default): round by round, each round runs every runnable cell
+// once on one (pcap file, repetition), in a random order drawn from a recorded seed — slow drifts of the
+// host then hit every configuration alike, and a cell is compared with its reference within a round
+// (Abedi & Brecht, ICPE 2017). Sequential: the plan's own order (cell by cell).
+import type { PlanTrial } from '../results/format.js';
+
+export const ORDERS = ['interleaved', 'sequential'] as const;
+export type Order = (typeof ORDERS)[number];
+
+/** The round of a trial: repetition-major, so rounds cover every pcap file before repeating one. */
+export function roundOf(t: Pick<PlanTrial, 'pcap_index' | 'repetition'>, files: number): number {
+  return t.repetition * files + t.pcap_index;
+}
+
+/** mulberry32: a small seeded PRNG, uniform in [0, 1); the same seed gives the same order on every machine. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface Scheduled {
+  trial: PlanTrial;
+  /** 0-based round */
+  round: number;
+}
+
+/** The runnable trials of a plan in the order they run (skipped ones are not scheduled). */
+export function schedule(plan: readonly PlanTrial[], o: { order: Order; seed: number; files: number }): Scheduled[] {
+  const run = plan.filter((t) => !t.skip).map((trial) => ({ trial, round: roundOf(trial, o.files) }));
+  if (o.order === 'sequential') return run;
+  const rounds = new Map<number, Scheduled[]>();
+  for (const s of run) rounds.set(s.round, [...(rounds.get(s.round) ?? []), s]);
+  const rnd = seededRandom(o.seed);
+  const out: Scheduled[] = [];
+  for (const r of [...rounds.keys()].sort((a, b) => a - b)) {
+    const xs = rounds.get(r)!;
+    for (let i = xs.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [xs[i], xs[j]] = [xs[j]!, xs[i]!];
+    }
+    out.push(...xs);
+  }
+  return out;
+}
+
+/** Number of rounds a plan has (pcap files x repetitions). */
+export function roundCount(files: number, repetitions: number): number {
+  return files * repetitions;
+}
+
+/** A store that runs as a server (hashmap lives in the NF; none has no state). */
+export const needsServer = (store: string): boolean => store !== 'none' && store !== 'hashmap';
+
+/** The store servers a plan's runnable trials need, each (store, location) once, in first-use order. */
+export function serversNeeded(trials: readonly Pick<PlanTrial, 'store' | 'location' | 'skip'>[]): { store: string; location: string }[] {
+  const seen = new Map<string, { store: string; location: string }>();
+  for (const t of trials) if (!t.skip && needsServer(t.store)) seen.set(`${t.store}@${t.location}`, { store: t.store, location: t.location });
+  return [...seen.values()];
+}
+
+/** Key of the server a trial uses; null when it needs none. */
+export const serverKey = (t: Pick<PlanTrial, 'store' | 'location'>): string | null => (needsServer(t.store) ? `${t.store}@${t.location}` : null);

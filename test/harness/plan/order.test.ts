@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseSpec } from '../../../harness/spec/load.js';
+import { expandPlan } from '../../../harness/plan/plan.js';
+import { schedule, roundOf, seededRandom, serversNeeded, needsServer } from '../../../harness/plan/order.js';
+
+const plan = async () =>
+  expandPlan(
+    (await parseSpec('name: p\ntraffic: { files: 2 }\nmatrix: { nfs: [nat, lb], stores: [hashmap, redis, cassandra], cores: [1, 2, 64], repetitions: 2 }\n', 'o.yaml')).spec,
+    { skipReason: (t) => (t.cores > 2 ? 'needs 64 cores' : null) },
+  );
+
+test('interleaved: every round runs each runnable cell once, rounds in order, shuffled within by the seed', async () => {
+  const p = await plan();
+  const s = schedule(p, { order: 'interleaved', seed: 42, files: 2 });
+  const runnable = p.filter((t) => !t.skip);
+  assert.equal(s.length, runnable.length);
+  assert.deepEqual(s.map((x) => x.round), [...s.map((x) => x.round)].sort((a, b) => a - b), 'rounds are contiguous and ascending');
+  const cells = new Set(runnable.map((t) => `${t.nf}/${t.store}/c${t.cores}`));
+  for (let r = 0; r < 4; r++) {
+    const inRound = s.filter((x) => x.round === r).map((x) => `${x.trial.nf}/${x.trial.store}/c${x.trial.cores}`);
+    assert.deepEqual(new Set(inRound), cells, `round ${r} has each cell`);
+    assert.equal(inRound.length, cells.size, `round ${r} has each cell once`);
+  }
+  // round = repetition-major: round 1 is pcap 1 of repetition 0
+  assert.ok(s.filter((x) => x.round === 1).every((x) => x.trial.pcap_index === 1 && x.trial.repetition === 0));
+  assert.equal(roundOf({ pcap_index: 0, repetition: 1 }, 2), 2);
+  // the same seed replays the order; another seed changes it; sequential keeps the plan's order
+  assert.deepEqual(schedule(p, { order: 'interleaved', seed: 42, files: 2 }).map((x) => x.trial.trial_id), s.map((x) => x.trial.trial_id));
+  assert.notDeepEqual(schedule(p, { order: 'interleaved', seed: 43, files: 2 }).map((x) => x.trial.trial_id), s.map((x) => x.trial.trial_id));
+  assert.deepEqual(schedule(p, { order: 'sequential', seed: 42, files: 2 }).map((x) => x.trial.index), runnable.map((t) => t.index));
+});
+
+test('the seeded generator is the same everywhere (pinned values)', () => {
+  const r = seededRandom(1);
+  assert.deepEqual([r(), r(), r()], [0.6270739405881613, 0.002735721180215478, 0.5274470399599522]);
+});
+
+test('servers needed: each (store, location) once, none for hashmap/none or skipped trials', async () => {
+  const p = await plan();
+  assert.deepEqual(serversNeeded(p), [{ store: 'redis', location: 'local' }, { store: 'cassandra', location: 'local' }]);
+  assert.deepEqual(serversNeeded(p.filter((t) => t.store !== 'cassandra' || t.cores > 2)), [{ store: 'redis', location: 'local' }]);
+  assert.equal(needsServer('hashmap'), false);
+  assert.equal(needsServer('none'), false);
+  assert.equal(needsServer('redis'), true);
+});
