@@ -7,7 +7,7 @@ import { FlexbenchError, EXIT } from '../exit-codes.js';
 import type { Spec } from '../spec/schema.js';
 import { createEmulation, planNodes, type Emulation } from '../netns/emulation.js';
 import { inventoryObjectSchema, type Inventory } from '../inventory/schema.js';
-import { TwoNodeTestbed } from './lab.js';
+import { TwoNodeTestbed } from './two-nodes/testbed.js';
 import { commandTargetSchema } from '../tools/command.js';
 import type { Testbed, TestbedOptions } from './testbed.js';
 

@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis, Cluster } from 'ioredis';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
+import type { Duplex } from 'node:stream';
 import type { RunningStore, StartOptions, StoreServer } from './server.js';
+import type { StoreHost } from './host.js';
 import { freePort, freePortWithBus, portFree } from './ports.js';
 import { pidRunning } from './pids.js';
 
@@ -46,16 +48,66 @@ function whichOptional(bin: string): string {
   return spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' }).stdout.trim();
 }
 
-/** PING over a raw socket until PONG. */
-function ping(port: number): Promise<boolean> {
+/** RESP encoding of one command (an array of bulk strings). */
+function resp(args: readonly string[]): string {
+  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+}
+
+/**
+ * Send commands on a connected stream and read one status/error reply per command ("+PONG", "+OK",
+ * "-NOAUTH …"); the stream is destroyed afterwards. Enough for a server's lifecycle (PING, AUTH,
+ * FLUSHALL), which is all the harness may ask of a store, here and on a lab node alike.
+ */
+export function redisCommands(s: Duplex, commands: readonly (readonly string[])[], timeoutMs = 2000): Promise<string[]> {
   return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    const done = (ok: boolean) => { s.destroy(); resolve(ok); };
-    s.setTimeout(500, () => done(false));
-    s.once('error', () => done(false));
-    s.once('connect', () => s.write('PING\r\n'));
-    s.once('data', (d) => done(d.toString().startsWith('+PONG')));
+    let buf = '';
+    const replies: string[] = [];
+    const done = () => { clearTimeout(t); s.destroy(); resolve(replies); };
+    const t = setTimeout(done, timeoutMs);
+    s.once('error', done);
+    s.once('close', done);
+    s.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\r\n')) >= 0) {
+        replies.push(buf.slice(0, nl));
+        buf = buf.slice(nl + 2);
+      }
+      if (replies.length >= commands.length) done();
+    });
+    s.write(commands.map(resp).join(''));
   });
+}
+
+/** PING (after AUTH with a password) on a stream: "+PONG" when the server is up and lets us in. */
+async function pingOn(connect: () => Promise<Duplex>, password?: string): Promise<string> {
+  let s: Duplex;
+  try { s = await connect(); } catch (e) { return `-${(e as Error).message}`; }
+  const replies = await redisCommands(s, [...(password ? [['AUTH', password]] : []), ['PING']], 1000);
+  return replies.find((r) => r.startsWith('-')) ?? replies[replies.length - 1] ?? '-no answer';
+}
+
+function tcp(port: number, host = '127.0.0.1'): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, host);
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** PING over a raw socket until PONG. */
+async function ping(port: number): Promise<boolean> {
+  return (await pingOn(() => tcp(port))).startsWith('+PONG');
+}
+
+/** redis-server's arguments, the same for a server here and one on a lab node: no persistence unless asked, protected mode on. */
+export function redisServerArgs(o: { port: number; bind: string; dir: string; logfile?: string; persist?: boolean; cluster?: boolean; protectedMode?: boolean }): string[] {
+  const args = ['--port', String(o.port), '--bind', o.bind, '--dir', o.dir];
+  if (o.logfile) args.push('--logfile', o.logfile);
+  args.push('--daemonize', 'no', '--save', '', '--appendonly', o.persist ? 'yes' : 'no', '--protected-mode', o.protectedMode === false ? 'no' : 'yes');
+  if (o.persist) args.push('--appendfsync', 'always');
+  if (o.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000');
+  return args;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -87,12 +139,7 @@ export async function startRedis(opts: StartOptions = {}): Promise<RunningRedis>
   const dir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'flexbench-redis-'));
   mkdirSync(dir, { recursive: true });
   const log = path.join(dir, 'redis.log');
-  const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--logfile', log, '--daemonize', 'no',
-    '--save', '', '--appendonly', extra.persist ? 'yes' : 'no', '--protected-mode', 'yes',
-  ];
-  if (extra.persist) args.push('--appendfsync', 'always');
-  if (extra.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000');
+  const args = redisServerArgs({ port, bind: '127.0.0.1', dir, logfile: log, persist: extra.persist, cluster: extra.cluster });
   // detached: own session, survives us; attached: our process group + parent-death signal
   const setpriv = opts.detached ? '' : whichOptional('setpriv');
   const child = setpriv
@@ -187,6 +234,79 @@ export async function resetRedis(url: string): Promise<void> {
       throw new FlexbenchError(`redis reset ${url}: ${(err as Error).message}`, EXIT.environment);
     } finally { c.disconnect(); }
   }
+}
+
+/** A redis-server on another machine (a lab node), started and driven over a StoreHost. */
+export interface RedisOnHostOptions {
+  /** redis-server on that machine */
+  binary: string;
+  /** the one address it listens on (a node's loopback, or its store-network address) */
+  bind: string;
+  port: number;
+  /** its working directory there (made private: it holds the password file) */
+  dir: string;
+  /** requirepass; written to a config file readable only by its owner, never put on a command line */
+  password?: string;
+  signal?: AbortSignal;
+  startTimeoutMs?: number;
+}
+
+export interface RemoteRedis {
+  url: string;
+  /** empty it (FLUSHALL) */
+  reset(): Promise<void>;
+  /** stop it (its process group); idempotent */
+  stop(): Promise<void>;
+}
+
+const REMOTE_KILL_GRACE_MS = 5000;
+
+/** AUTH + FLUSHALL on a server a host reaches at host:port (one flexbench started, or one an inventory names). */
+export async function resetRedisOn(h: StoreHost, host: string, port: number, password?: string): Promise<void> {
+  const s = await h.connectTcp(host, port);
+  const replies = await redisCommands(s, [...(password ? [['AUTH', password]] : []), ['FLUSHALL']], 10_000);
+  const bad = replies.find((r) => r.startsWith('-')) ?? (replies.length === 0 ? 'no answer' : null);
+  if (bad) throw new FlexbenchError(`redis on ${h.name} at ${host}:${port}: FLUSHALL failed: ${bad.replace(/^-/, '')}`, EXIT.environment);
+}
+
+export async function startRedisOnHost(h: StoreHost, o: RedisOnHostOptions): Promise<RemoteRedis> {
+  await h.exec(['mkdir', '-p', o.dir]);
+  await h.exec(['chmod', '700', o.dir]);
+  const argv = [o.binary];
+  if (o.password !== undefined) {
+    if (/["\\\s]/.test(o.password)) throw new FlexbenchError('redis password: use letters, digits and punctuation without quotes, backslashes or spaces', EXIT.usage);
+    const conf = `${o.dir}/redis.conf`;
+    await h.writeFile(conf, `requirepass "${o.password}"\n`);
+    await h.exec(['chmod', '600', conf]);
+    argv.push(conf);
+  }
+  // protected mode refuses every address but loopback to a server without a password
+  const protectedMode = o.password !== undefined || o.bind === '127.0.0.1';
+  argv.push(...redisServerArgs({ port: o.port, bind: o.bind, dir: o.dir, protectedMode }));
+  const proc = h.spawn(argv, { signal: o.signal, buffer: true });
+  const where = `${o.bind}:${o.port}`;
+  const deadline = Date.now() + (o.startTimeoutMs ?? 15_000);
+  let last = '';
+  for (;;) {
+    last = await pingOn(() => h.connectTcp(o.bind, o.port), o.password);
+    if (last.startsWith('+PONG')) break;
+    const early = await Promise.race([proc.done, sleep(200).then(() => null)]);
+    if (early) throw new FlexbenchError(`redis-server on ${h.name} exited at start: ${(early.stderr || early.stdout).trim().split('\n').slice(-3).join(' | ')}`, EXIT.environment);
+    if (o.signal?.aborted || Date.now() > deadline) {
+      await proc.kill(REMOTE_KILL_GRACE_MS);
+      throw new FlexbenchError(`redis-server on ${h.name} did not answer PING on ${where} within ${Math.round((o.startTimeoutMs ?? 15_000) / 1000)} s (${last.replace(/^-/, '')})`, EXIT.environment);
+    }
+  }
+  let stopped = false;
+  return {
+    url: `redis://${where}`,
+    reset: () => resetRedisOn(h, o.bind, o.port, o.password),
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await proc.kill(REMOTE_KILL_GRACE_MS);
+    },
+  };
 }
 
 export const server: StoreServer = {

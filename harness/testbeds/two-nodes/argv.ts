@@ -1,0 +1,137 @@
+// Command lines of a two-node trial: the NF on node2 (testpmd MAC swap, `flexbench nf run`, or a lab's
+// own command target) and the generator on node1 (testpmd replaying a pcap, or Pktgen-DPDK). Pure:
+// built from the inventory and what preflight learned of the nodes' CPUs, never run here.
+import { FlexbenchError, EXIT } from '../../exit-codes.js';
+import type { PlanTrial } from '../../results/format.js';
+import type { Inventory, NodeInventory } from '../../inventory/schema.js';
+import { dpdkLcores } from '../../inventory/cores.js';
+import { testpmdArgv, afPacketVdev, pcapReplayVdev } from '../../tools/testpmd.js';
+import { pktgenArgv } from '../../tools/pktgen.js';
+import { expandArgv, type CommandTarget } from '../../tools/command.js';
+
+export type NodeName = 'node1' | 'node2';
+export type NfKind = 'testpmd' | 'command' | 'flexbench';
+
+/** What the command lines are built from. */
+export interface ArgvContext {
+  inv: Inventory;
+  kind: 'lab' | 'netns';
+  commands: Record<string, CommandTarget>;
+  /** CPUs of a node in trial order, where known (preflight, or the inventory) */
+  cores(node: NodeName): number[] | null;
+  flushMs: number;
+  /** names DPDK's runtime files of this run (file prefixes) */
+  pid: number;
+}
+
+export function nfKind(commands: Record<string, CommandTarget>, nf: string): NfKind {
+  if (nf === 'testpmd') return 'testpmd';
+  if (commands[nf]) return 'command';
+  return 'flexbench';
+}
+
+/** testpmd block-buffers stdout into a pipe: line-buffer it so each statistics block arrives when printed. */
+export const lineBuffered = (argv: string[]): string[] => ['stdbuf', '-oL', ...argv];
+
+/** The DPDK runtime-file prefix of a trial's process (its /var/run/dpdk/<prefix> is removed after the trial). */
+export const filePrefix = (c: ArgvContext, who: 'n1' | 'n2' | 'pg', index: number): string => `fb${c.kind}${who}-${c.pid}-${index}`;
+
+export function lcores(c: ArgvContext, node: NodeName, n: number): { main: number; workers: number[] } {
+  const order = c.cores(node) ?? Array.from({ length: n + 1 }, (_, i) => i);
+  const l = dpdkLcores(order, n);
+  if (!l) throw new FlexbenchError(`${node} has ${order.length} CPUs (${order.join(',')}), a DPDK app with ${n} forwarding core(s) needs ${n + 1}`, EXIT.trialsFailed);
+  return l;
+}
+
+function dpdkCommon(node: NodeInventory) {
+  return { noHuge: !node.dpdk.hugepages, memoryMb: node.dpdk.memory_mb, totalNumMbufs: node.dpdk.total_num_mbufs, extraEal: node.dpdk.eal_args };
+}
+
+/** testpmd on node2: MAC swap on n cores with n queues and RSS, one port looped back on itself. */
+export function testpmdNfArgv(c: ArgvContext, t: PlanTrial): string[] {
+  const n2 = c.inv.nodes.node2;
+  const port = n2.data_ports[0];
+  const { main, workers } = lcores(c, 'node2', t.cores);
+  return testpmdArgv({
+    binary: n2.tools.testpmd,
+    lcores: [main, ...workers],
+    nbCores: t.cores,
+    filePrefix: filePrefix(c, 'n2', t.index),
+    vdevs: port.iface && !port.pci ? [afPacketVdev(0, port.iface, t.cores)] : [],
+    pci: port.pci ? [port.pci] : [],
+    queues: t.cores,
+    forwardMode: 'macswap',
+    extraApp: ['--port-topology=loop'],
+    ...dpdkCommon(n2),
+  });
+}
+
+/** testpmd as generator on node1: replays the pcap (net_pcap, infinite_rx) into the data port. Port index of the data port too. */
+export function testpmdGenArgv(c: ArgvContext, t: PlanTrial, remotePcap: string): { argv: string[]; dataPort: number } {
+  const n1 = c.inv.nodes.node1;
+  const port = n1.data_ports[0];
+  const { main, workers } = lcores(c, 'node1', 1);
+  // PCI devices are probed before virtual ones: with a PCI data port it is port 0 and the pcap port 1
+  const usePci = Boolean(port.pci);
+  const vdevs = usePci ? [pcapReplayVdev(0, remotePcap)] : [pcapReplayVdev(0, remotePcap), afPacketVdev(1, port.iface!, 1)];
+  const argv = testpmdArgv({
+    binary: n1.tools.testpmd,
+    lcores: [main, ...workers],
+    nbCores: 1,
+    filePrefix: filePrefix(c, 'n1', t.index),
+    vdevs,
+    pci: usePci ? [port.pci!] : [],
+    forwardMode: 'io',
+    ...dpdkCommon(n1),
+  });
+  return { argv, dataPort: usePci ? 0 : 1 };
+}
+
+export function pktgenGenArgv(c: ArgvContext, t: PlanTrial, remotePcap: string): string[] {
+  const n1 = c.inv.nodes.node1;
+  const port = n1.data_ports[0];
+  const order = c.cores('node1') ?? [0, 1, 2];
+  if (order.length < 3) throw new FlexbenchError('pktgen needs 3 CPUs on node1 (main, rx, tx)', EXIT.trialsFailed);
+  return pktgenArgv({
+    binary: n1.tools.pktgen ?? 'pktgen',
+    lcores: [order[2], order[0], order[1]],
+    filePrefix: filePrefix(c, 'pg', t.index),
+    pci: port.pci ? [port.pci] : [],
+    vdevs: port.pci ? [] : [afPacketVdev(0, port.iface!, 1)],
+    noHuge: !n1.dpdk.hugepages,
+    memoryMb: n1.dpdk.memory_mb,
+    port: 0,
+    rxCore: order[0],
+    txCore: order[1],
+    pcap: remotePcap,
+    extraEal: n1.dpdk.eal_args,
+  });
+}
+
+export function flexbenchNfArgv(c: ArgvContext, t: PlanTrial, storeUrl: string | null, maxSeconds: number): string[] {
+  const n2 = c.inv.nodes.node2;
+  const a = [n2.tools.node, n2.tools.flexbench ?? '<node2.tools.flexbench>', 'nf', 'run', '--nf', t.nf, '--cores', String(t.cores), '--port', n2.data_ports[0].iface!];
+  if (t.store !== 'none') {
+    a.push('--store', storeUrl ?? (t.store === 'hashmap' ? 'hashmap:' : `${t.store}://<started by the harness>`));
+    a.push('--nf-id', t.nf, '--instance', 'ins1', '--mode', t.mode, '--flush-ms', String(c.flushMs));
+  }
+  // an upper bound: the harness stops it (SIGTERM -> it prints its JSON line) once the window is measured
+  a.push('--duration', String(Math.ceil(maxSeconds)), '--json');
+  return a;
+}
+
+export function commandNfArgv(c: ArgvContext, t: PlanTrial, storeUrl: string | null, maxSeconds: number, remotePcap: string): string[] {
+  const n2 = c.inv.nodes.node2;
+  const { workers } = lcores(c, 'node2', t.cores);
+  return expandArgv(c.commands[t.nf].argv, {
+    iface: n2.data_ports[0].iface ?? '',
+    pci: n2.data_ports[0].pci ?? '',
+    cores: t.cores,
+    corelist: workers.join(','),
+    duration: Math.ceil(maxSeconds),
+    store: storeUrl ?? '',
+    pcap: remotePcap,
+    mode: t.mode,
+    nf: t.nf,
+  });
+}

@@ -1,0 +1,370 @@
+// One two-node trial in its phases: the NF on node2 until it is ready, the generator on node1 until it
+// reports, the measured window on the generator's clock, the stop (generator first, so the NF sees its
+// last packets, then the NF, which prints its totals), and the measurement read from both.
+import { mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { FlexbenchError, EXIT } from '../../exit-codes.js';
+import { shellJoin, type Host, type HostProcess, type ExecResult } from '../../hosts/host.js';
+import type { Inventory } from '../../inventory/schema.js';
+import { TestpmdStatsParser, TestpmdClock, type TestpmdSnapshot } from '../../tools/testpmd.js';
+import { PktgenLua, PKTGEN_LUA_PORT, ratePercent } from '../../tools/pktgen.js';
+import { readRate, type CommandTarget } from '../../tools/command.js';
+import { parseNfProgress } from '../../tools/nf-run.js';
+import type { TrialMeasurement, TrialRequest } from '../testbed.js';
+import { type ArgvContext, type NfKind, nfKind, lineBuffered, testpmdNfArgv, testpmdGenArgv, pktgenGenArgv, flexbenchNfArgv, commandNfArgv } from './argv.js';
+import { type Sample, clockOffset, alignedWindow, windowOf, askedPps, generatorFlags } from './window.js';
+
+export const KILL_GRACE_MS = 5000;
+/** testpmd's --stats-period (the default of testpmdArgv) */
+const STATS_PERIOD_S = 1;
+
+/** What a two-node trial records beyond the rates (written next to the trial's log). */
+export interface TwoNodeExtras {
+  generator: { tool: string; tx_packets: number; rx_packets: number; tx_pps: number; rx_pps: number; asked_pps: number | null };
+  nf: { tool: string; rx_packets: number | null; tx_packets: number | null; rx_pps: number | null; tx_pps: number | null; final: unknown };
+  /** e.g. generator_shortfall */
+  flags: string[];
+}
+
+/** What a trial needs of its testbed. */
+export interface TrialEnv {
+  argv: ArgvContext;
+  inv: Inventory;
+  commands: Record<string, CommandTarget>;
+  node1: Host;
+  node2: Host;
+  /** where the trial's pcap is on the nodes */
+  remotePcap: string;
+  /** upper bound of an NF's run (the harness stops it earlier) */
+  maxSeconds: number;
+}
+
+export const now = (): number => performance.now() / 1000;
+export const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((res) => {
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      res();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+const interrupted = () => new FlexbenchError('interrupted', EXIT.interrupted);
+
+/** The state a trial's phases share. */
+interface Run {
+  env: TrialEnv;
+  req: TrialRequest;
+  signal: AbortSignal;
+  log: WriteStream;
+  started: HostProcess[];
+  kind: NfKind;
+  write: (who: string) => (c: string) => void;
+}
+
+interface RunningNf {
+  proc: HostProcess;
+  argv: string[];
+  samples: Sample[];
+  parser: TestpmdStatsParser | null;
+  target: CommandTarget | null;
+  /** when the NF had to be ready by (the generator's start-up is bounded from there) */
+  readyBy: number;
+  exited: () => boolean;
+}
+
+interface RunningGen {
+  proc: HostProcess;
+  argv: string[];
+  samples: Sample[];
+  lua: PktgenLua | null;
+  poller: Promise<void>;
+  stopPolling: () => void;
+  asked: number | null;
+  exited: () => boolean;
+}
+
+export async function runTwoNodeTrial(env: TrialEnv, req: TrialRequest, signal: AbortSignal, log: WriteStream, started: HostProcess[]): Promise<TrialMeasurement> {
+  const write = (who: string) => (c: string) => log.write(c.split('\n').map((l, i, a) => (i === a.length - 1 && l === '' ? '' : `[${who}] ${l}`)).join('\n'));
+  const run: Run = { env, req, signal, log, started, kind: nfKind(env.commands, req.trial.nf), write };
+  const nf = await startNf(run);
+  const gen = await startGenerator(run, nf);
+  const window = await awaitWindow(run, nf, gen);
+  const nfResult = await stopBoth(run, nf, gen);
+  return measure(run, nf, gen, window, nfResult);
+}
+
+/** 1. the NF on node2, sampled as it runs, until it is ready to forward */
+async function startNf(run: Run): Promise<RunningNf> {
+  const { env, req, signal, log, kind } = run;
+  const t = req.trial;
+  const storeUrl = req.store?.url ?? null;
+  const samples: Sample[] = [];
+  let ready = false;
+  let argv: string[];
+  let parser: TestpmdStatsParser | null = null;
+  let errTail = '';
+  if (kind === 'testpmd') {
+    argv = testpmdNfArgv(env.argv, t);
+    const clock = new TestpmdClock(STATS_PERIOD_S);
+    parser = new TestpmdStatsParser((s) => {
+      const at = clock.next(s);
+      const p = s.ports.find((x) => x.port === 0);
+      if (p) samples.push({ at, arr: now(), rx: p.rxPackets, tx: p.txPackets });
+      ready = true;
+    });
+  } else if (kind === 'flexbench') argv = flexbenchNfArgv(env.argv, t, storeUrl, env.maxSeconds);
+  else argv = commandNfArgv(env.argv, t, storeUrl, env.maxSeconds, env.remotePcap);
+  const target = kind === 'command' ? env.commands[t.nf] : null;
+  // a command target is ready at its ready line, or start_wait_s after launch if it has none
+  const readyRe = target?.ready ? new RegExp(target.ready.regex) : null;
+  let readyTail = '';
+  const watchReady = (stream: 'stdout' | 'stderr', c: string) => {
+    if (!readyRe || ready || target!.ready!.stream !== stream) return;
+    const lines = (readyTail + c).split('\n');
+    readyTail = (lines.pop() ?? '').slice(-4096);
+    if (lines.some((l) => readyRe.test(l)) || readyRe.test(readyTail)) ready = true;
+  };
+  log.write(`# ${new Date().toISOString()} node2$ ${shellJoin(argv)}\n`);
+  const proc = env.node2.spawn(kind === 'testpmd' ? lineBuffered(argv) : argv, {
+    signal,
+    onStdout: (c) => {
+      run.write('node2')(c);
+      parser?.push(c);
+      watchReady('stdout', c);
+    },
+    onStderr: (c) => {
+      run.write('node2')(c);
+      watchReady('stderr', c);
+      if (kind !== 'flexbench') return;
+      errTail += c;
+      const lines = errTail.split('\n');
+      errTail = lines.pop() ?? '';
+      for (const l of lines) {
+        const p = parseNfProgress(l);
+        if (p) {
+          samples.push({ at: p.t, arr: now(), rx: p.rx_total, tx: p.rx_total });
+          ready = true;
+        }
+      }
+    },
+  });
+  run.started.push(proc);
+  let exited = false;
+  void proc.done.then(() => (exited = true));
+  const startTimeout = env.inv.start_timeout_s;
+  const readyBy = now() + startTimeout;
+  const settledAt = target && !readyRe ? now() + target.start_wait_s : Infinity;
+  while (!ready) {
+    if (signal.aborted) throw interrupted();
+    if (exited) {
+      const r = await proc.done;
+      throw new FlexbenchError(`the NF on node2 exited before forwarding (${r.signal ?? `code ${r.code}`}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`, EXIT.trialsFailed);
+    }
+    if (now() >= settledAt) break;
+    if (now() > readyBy) {
+      throw new FlexbenchError(readyRe ? `the NF on node2 printed no line matching ${JSON.stringify(target!.ready!.regex)} on ${target!.ready!.stream} within ${startTimeout} s` : `the NF on node2 showed no statistics within ${startTimeout} s`, EXIT.trialsFailed);
+    }
+    await sleep(50, signal);
+  }
+  log.write(`# ${new Date().toISOString()} NF ready\n`);
+  return { proc, argv, samples, parser, target, readyBy, exited: () => exited };
+}
+
+/** 2. the generator on node1: what it sends, and what comes back (the paper's rate), until its first sample */
+async function startGenerator(run: Run, nf: RunningNf): Promise<RunningGen> {
+  const { env, req, signal, log } = run;
+  const t = req.trial;
+  const tr = req.traffic;
+  const inv = env.inv;
+  const samples: Sample[] = [];
+  let argv: string[];
+  let proc: HostProcess;
+  let lua: PktgenLua | null = null;
+  const linkGbps = inv.nodes.node1.data_ports[0]!.speed_gbps;
+  const asked = askedPps(tr.rate, inv.generator, t.frame_size, linkGbps, inv.pktgen_max_rate_percent);
+  let polling = true;
+  let poller: Promise<void> = Promise.resolve();
+  if (inv.generator === 'pktgen') {
+    argv = pktgenGenArgv(env.argv, t, env.remotePcap);
+    log.write(`node1$ ${shellJoin(argv)}\n`);
+    proc = env.node1.spawn(argv, { signal, onStdout: run.write('node1'), onStderr: run.write('node1'), buffer: false });
+    run.started.push(proc);
+    lua = await openPktgen(env.node1, nf.readyBy + inv.start_timeout_s, signal);
+    const pct = tr.rate === 'max' ? inv.pktgen_max_rate_percent : ratePercent(tr.rate, t.frame_size, linkGbps);
+    await lua.setup(0, pct);
+    await lua.start(0);
+    const l = lua;
+    poller = (async () => {
+      while (polling && !signal.aborted) {
+        const c = await l.counters(0);
+        const at = now();
+        samples.push({ at, arr: at, rx: c.ipackets, tx: c.opackets });
+        await sleep(1000, signal);
+      }
+    })();
+  } else {
+    const g = testpmdGenArgv(env.argv, t, env.remotePcap);
+    argv = g.argv;
+    const clock = new TestpmdClock(STATS_PERIOD_S);
+    const parser = new TestpmdStatsParser((s: TestpmdSnapshot) => {
+      const at = clock.next(s);
+      const p = s.ports.find((x) => x.port === g.dataPort);
+      if (p) samples.push({ at, arr: now(), rx: p.rxPackets, tx: p.txPackets });
+    });
+    log.write(`# ${new Date().toISOString()} node1$ ${shellJoin(argv)}\n`);
+    proc = env.node1.spawn(lineBuffered(argv), {
+      signal,
+      buffer: false,
+      onStdout: (c) => {
+        run.write('node1')(c);
+        parser.push(c);
+      },
+      onStderr: run.write('node1'),
+    });
+    run.started.push(proc);
+  }
+  let exited = false;
+  void proc.done.then(() => (exited = true));
+  // the clock starts at the generator's first sample (start-up takes seconds and varies)
+  const genBy = now() + inv.start_timeout_s;
+  while (samples.length === 0) {
+    if (signal.aborted) throw interrupted();
+    if (exited) {
+      const r = await proc.done;
+      throw new FlexbenchError(`the generator on node1 exited at start (${r.signal ?? `code ${r.code}`}); see the trial log`, EXIT.trialsFailed);
+    }
+    if (nf.exited()) throw new FlexbenchError('the NF on node2 exited while the generator was starting; see the trial log', EXIT.trialsFailed);
+    if (now() > genBy) throw new FlexbenchError(`the generator on node1 showed no statistics within ${inv.start_timeout_s} s`, EXIT.trialsFailed);
+    await sleep(50, signal);
+  }
+  return { proc, argv, samples, lua, poller, stopPolling: () => (polling = false), asked, exited: () => exited };
+}
+
+/** 3. the measured window, on the generator's own clock: warm-up from its first sample, then duration_s */
+async function awaitWindow(run: Run, nf: RunningNf, gen: RunningGen): Promise<{ from: number; to: number }> {
+  const tr = run.req.traffic;
+  const s = gen.samples;
+  const from = s[0].at + tr.warmup_s;
+  const to = from + tr.duration_s;
+  const deadline = s[0].arr + tr.warmup_s + tr.duration_s + 30;
+  while (!(s.length > 0 && s[s.length - 1].at >= to - 0.05)) {
+    if (run.signal.aborted) throw interrupted();
+    if (gen.exited()) throw new FlexbenchError('the generator on node1 stopped during the measured window; see the trial log', EXIT.trialsFailed);
+    if (nf.exited()) throw new FlexbenchError('the NF on node2 stopped during the measured window; see the trial log', EXIT.trialsFailed);
+    if (now() > deadline) throw new FlexbenchError('the generator stopped reporting statistics during the measured window', EXIT.trialsFailed);
+    await sleep(50, run.signal);
+  }
+  return { from, to };
+}
+
+/** 4. stop: generator first (so the NF sees its last packets), then the NF, which prints its totals */
+async function stopBoth(run: Run, nf: RunningNf, gen: RunningGen): Promise<ExecResult> {
+  const { log } = run;
+  log.write(`# ${new Date().toISOString()} window measured, stopping\n`);
+  gen.stopPolling();
+  await gen.poller.catch(() => undefined);
+  if (gen.lua) {
+    await gen.lua.stop(0).catch(() => undefined);
+    gen.lua.close();
+  }
+  await gen.proc.kill(KILL_GRACE_MS);
+  log.write(`# ${new Date().toISOString()} generator stopped\n`);
+  const stopWith = nf.target?.stop_signal ?? 'TERM';
+  log.write(`# ${new Date().toISOString()} stopping the NF with SIG${stopWith}\n`);
+  const r = await nf.proc.kill(KILL_GRACE_MS * 2, stopWith);
+  log.write(`# ${new Date().toISOString()} NF stopped (${r.signal ?? `code ${r.code}`})\n`);
+  if (run.signal.aborted) throw interrupted();
+  return r;
+}
+
+/** 5. the measurement: returned rate from the generator's window, the NF's own counters over the same interval */
+function measure(run: Run, nf: RunningNf, gen: RunningGen, win: { from: number; to: number }, nfResult: ExecResult): TrialMeasurement {
+  const { env, req, kind, log } = run;
+  const t = req.trial;
+  const gw = windowOf(gen.samples, win.from, win.to);
+  if (!gw) throw new FlexbenchError('the generator gave fewer than two samples in the measured window', EXIT.trialsFailed);
+  const returnedPps = gw.rx / gw.seconds;
+  // the generator's window on the harness clock, to read the NF's counters over the same interval
+  const genOff = clockOffset(gen.samples);
+  const genFrom = gw.a.at + genOff;
+  const genTo = gw.b.at + genOff;
+  const sentPps = gw.tx / gw.seconds;
+
+  let nfFinal: unknown = null;
+  let nfRx: number | null = null;
+  let nfTx: number | null = null;
+  // per-core counts where the NF gives them (flexbench nf run); testpmd's and a command's are per port only
+  let perCore: { core: number; rx_packets: number; tx_packets: number }[] = [];
+  if (kind === 'testpmd') {
+    nf.parser?.end();
+    const w = alignedWindow(nf.samples, genFrom, genTo);
+    if (w) {
+      nfRx = w.rx / w.seconds;
+      nfTx = w.tx / w.seconds;
+    }
+    nfFinal = nf.parser?.final ?? null;
+  } else if (kind === 'flexbench') {
+    const last = nfResult.stdout.trim().split('\n').pop() ?? '';
+    try {
+      const j = JSON.parse(last) as { rx_packets: number; tx_packets: number; per_core?: { core: number; rx_packets: number; tx_packets: number }[] };
+      nfFinal = j;
+      const w = alignedWindow(nf.samples, genFrom, genTo);
+      if (w) {
+        nfRx = w.rx / w.seconds;
+        // the rate lines carry rx totals; tx follows the final tx/rx ratio
+        nfTx = j.rx_packets > 0 ? nfRx * (j.tx_packets / j.rx_packets) : 0;
+      }
+      if (Array.isArray(j.per_core)) perCore = j.per_core.map((c) => ({ core: c.core, rx_packets: c.rx_packets, tx_packets: c.tx_packets }));
+    } catch {
+      throw new FlexbenchError(`flexbench nf run on node2 did not end with a JSON line: ${JSON.stringify(last.slice(0, 200))} (${(nfResult.stderr || '').trim().split('\n').slice(-2).join(' | ')})`, EXIT.trialsFailed);
+    }
+  } else {
+    nfRx = readRate(env.commands[t.nf], nfResult.stdout, nfResult.stderr);
+    nfFinal = { rate_pps: nfRx };
+  }
+
+  const flags = generatorFlags(sentPps, gen.asked, env.inv.shortfall_tolerance);
+  const extras: TwoNodeExtras = {
+    generator: { tool: env.inv.generator, tx_packets: gw.tx, rx_packets: gw.rx, tx_pps: sentPps, rx_pps: returnedPps, asked_pps: gen.asked },
+    nf: { tool: kind === 'flexbench' ? 'flexbench nf run' : kind, rx_packets: nfRx === null ? null : Math.round(nfRx * gw.seconds), tx_packets: nfTx === null ? null : Math.round(nfTx * gw.seconds), rx_pps: nfRx, tx_pps: nfTx, final: nfFinal },
+    flags,
+  };
+  const dir = join(req.runDir, 'two-nodes');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${String(t.index).padStart(4, '0')}.json`), JSON.stringify({ trial_id: t.trial_id, window_s: gw.seconds, ...extras }, null, 2) + '\n');
+  for (const f of flags) log.write(`FLAG ${f}\n`);
+
+  const rxPps = nfRx ?? sentPps;
+  return Object.assign(
+    {
+      // tx: packets returned to node1 per second, where the paper measures; rx: what the NF received
+      rx_packets: Math.round(rxPps * gw.seconds),
+      tx_packets: gw.rx,
+      dropped: Math.max(0, gw.tx - gw.rx),
+      duration_s: gw.seconds,
+      rx_pps: rxPps,
+      tx_pps: returnedPps,
+      per_core: perCore,
+      commands: [`node2$ ${shellJoin(nf.argv)}`, `node1$ ${shellJoin(gen.argv)}`],
+      flags,
+    },
+    { two_nodes: extras },
+  );
+}
+
+/** Pktgen's Lua socket on node1's localhost, through the SSH connection; retried while Pktgen starts. */
+async function openPktgen(h: Host, until: number, signal: AbortSignal): Promise<PktgenLua> {
+  let last: unknown;
+  while (now() < until && !signal.aborted) {
+    try {
+      return new PktgenLua(await h.connectTcp('127.0.0.1', PKTGEN_LUA_PORT));
+    } catch (e) {
+      last = e;
+      await sleep(500, signal);
+    }
+  }
+  throw new FlexbenchError(`pktgen's Lua socket (127.0.0.1:${PKTGEN_LUA_PORT} on node1) did not open: ${(last as Error)?.message ?? 'interrupted'}`, EXIT.trialsFailed);
+}

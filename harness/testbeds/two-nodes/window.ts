@@ -1,0 +1,79 @@
+// Window arithmetic of a two-node trial: counters sampled on each tool's own clock, the measured window
+// placed on the generator's, the NF's counters mapped onto it; what the generator was asked and whether
+// it delivered. Pure functions, pinned by exact-value tests.
+import { linePps } from '../../spec/schema.js';
+
+/**
+ * One sample of a counter pair. `at` is on the tool's own clock where it has one (testpmd: TSC time from
+ * its per-block rates, see TestpmdClock; nf run: its t=), so neither SSH delays nor a starved printer
+ * stretch the window; `arr` is when it reached us.
+ */
+export interface Sample {
+  at: number;
+  arr: number;
+  rx: number;
+  tx: number;
+}
+
+/**
+ * Offset from a tool's clock to the harness clock, from its least delayed sample (as NTP does): lines can
+ * arrive late and in bunches (a starved process, SSH buffering), never early.
+ */
+export function clockOffset(samples: readonly Sample[]): number {
+  let off = Infinity;
+  for (const s of samples) off = Math.min(off, s.arr - s.at);
+  return off;
+}
+
+/** Counters at time t of the samples' own clock, linear between the samples around it; null outside. */
+export function counterAt(samples: readonly Sample[], t: number): { rx: number; tx: number } | null {
+  for (let i = 1; i < samples.length; i++) {
+    const a = samples[i - 1];
+    const b = samples[i];
+    if (t >= a.at - 1e-9 && t <= b.at + 1e-9) {
+      const f = b.at === a.at ? 0 : (t - a.at) / (b.at - a.at);
+      return { rx: a.rx + f * (b.rx - a.rx), tx: a.tx + f * (b.tx - a.tx) };
+    }
+  }
+  return null;
+}
+
+/** Another tool's counters over [from, to] of the harness clock (its samples mapped by clockOffset). */
+export function alignedWindow(samples: readonly Sample[], from: number, to: number): { seconds: number; rx: number; tx: number } | null {
+  if (samples.length < 2 || !(to > from)) return null;
+  const off = clockOffset(samples);
+  const a = counterAt(samples, from - off);
+  const b = counterAt(samples, to - off);
+  if (!a || !b) return null;
+  return { seconds: to - from, rx: b.rx - a.rx, tx: b.tx - a.tx };
+}
+
+/** Deltas between the last sample at or before `from` and the first at or after `to` (one clock). */
+export function windowOf(samples: readonly Sample[], from: number, to: number): { a: Sample; b: Sample; seconds: number; rx: number; tx: number } | null {
+  if (samples.length < 2) return null;
+  let a = samples[0];
+  for (const s of samples) if (s.at <= from + 0.05) a = s;
+  const b = samples.find((s) => s.at >= to - 0.05 && s.at > a.at) ?? samples[samples.length - 1];
+  if (b.at <= a.at) return null;
+  return { a, b, seconds: b.at - a.at, rx: b.rx - a.rx, tx: b.tx - a.tx };
+}
+
+/**
+ * The rate a trial asks of the generator, null where it asks none. "max" asks Pktgen for
+ * `maxPercent` of line rate, so falling short of that is a shortfall too; testpmd as generator has
+ * no rate to ask, so only "sent nothing" can be flagged for it.
+ */
+export function askedPps(rate: number | 'max', generator: 'testpmd' | 'pktgen', frameSize: number, linkGbps: number, maxPercent: number): number | null {
+  if (rate !== 'max') return rate;
+  return generator === 'pktgen' ? Math.round((linePps(frameSize, linkGbps) * maxPercent) / 100) : null;
+}
+
+/** Flags for a generator that did not offer what the trial asked (the trial's rate is then suspect). */
+export function generatorFlags(sentPps: number, askedPps: number | null, tolerance: number): string[] {
+  const flags: string[] = [];
+  if (sentPps <= 0) flags.push('generator_sent_nothing');
+  else if (askedPps !== null && sentPps < askedPps * (1 - tolerance)) {
+    flags.push(`generator_shortfall: sent ${Math.round(sentPps)} pps of ${askedPps} asked (${((sentPps / askedPps) * 100).toFixed(1)}%)`);
+  }
+  return flags;
+}

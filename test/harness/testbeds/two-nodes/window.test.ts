@@ -1,0 +1,28 @@
+// Window arithmetic on the tools' own clocks, and the generator flags: exact values.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { windowOf, alignedWindow, clockOffset, counterAt, askedPps, generatorFlags } from '../../../../harness/testbeds/two-nodes/window.js';
+
+test('windows on the tools own clocks; generator flags', () => {
+  const s = [0, 1, 2, 3, 4].map((k) => ({ at: k, arr: 100 + k * 1.3, rx: k * 10, tx: k * 20 }));
+  assert.deepEqual(windowOf(s, 1, 3), { a: s[1], b: s[3], seconds: 2, rx: 20, tx: 40 });
+  assert.equal(windowOf(s.slice(0, 1), 0, 1), null);
+  // an NF whose lines arrive late and bunched: only the least delayed one (k=1, 0.2 s late) tells the clock
+  const nf = [0, 1, 2, 3, 4, 5].map((k) => ({ at: k, arr: 50 + k + (k === 1 ? 0.2 : 0.9 + (k % 2) * 0.5), rx: k * 100, tx: k * 90 }));
+  assert.equal(clockOffset(nf), 50.2);
+  // harness window [51.7, 53.7] = NF clock [1.5, 3.5]: 200 packets in 2 s, whatever the bunching
+  assert.deepEqual(alignedWindow(nf, 51.7, 53.7), { seconds: 2, rx: 200, tx: 180 });
+  assert.deepEqual(counterAt(nf, 2.25), { rx: 225, tx: 202.5 });
+  assert.equal(counterAt(nf, 9), null);
+  assert.equal(alignedWindow(nf, 40, 41), null);
+  assert.deepEqual(generatorFlags(9e6, 10e6, 0.05), ['generator_shortfall: sent 9000000 pps of 10000000 asked (90.0%)']);
+  // what is asked: a paced rate as given; "max" of Pktgen is its percent of line rate; testpmd asks nothing
+  assert.equal(askedPps(1e6, 'testpmd', 64, 10, 100), 1e6);
+  assert.equal(askedPps('max', 'pktgen', 64, 10, 100), 14_880_952);
+  assert.equal(askedPps('max', 'pktgen', 64, 40, 50), 29_761_905);
+  assert.equal(askedPps('max', 'testpmd', 64, 10, 100), null);
+  assert.deepEqual(generatorFlags(9.4e6, askedPps('max', 'pktgen', 64, 10, 100), 0.05), ['generator_shortfall: sent 9400000 pps of 14880952 asked (63.2%)']);
+  assert.deepEqual(generatorFlags(9.6e6, 10e6, 0.05), []);
+  assert.deepEqual(generatorFlags(0, null, 0.05), ['generator_sent_nothing']);
+  assert.deepEqual(generatorFlags(5e6, null, 0.05), []);
+});
