@@ -20,6 +20,8 @@ export interface SpawnOptions {
   timeoutMs?: number;
   /** keep stdout/stderr in the result (default true; off for long-running chatty tools) */
   buffer?: boolean;
+  /** 'pipe': stdin stays open for `write` (a console such as Pktgen's); default: no input */
+  stdin?: 'pipe';
 }
 
 /** the signal that asks a process to stop (SIGKILL follows after a grace period) */
@@ -35,6 +37,8 @@ export interface HostProcess {
    * SIGKILL after the grace period; resolves when it has exited
    */
   kill(graceMs?: number, first?: StopSignal): Promise<ExecResult>;
+  /** type into its stdin (spawned with stdin: 'pipe'); false when it has none or has exited */
+  write(data: string): boolean;
 }
 
 export interface Host {

@@ -31,7 +31,7 @@ export class LocalHost implements Host {
       detached: true,
       reject: false,
       buffer: false,
-      stdin: 'ignore',
+      stdin: opts.stdin === 'pipe' ? 'pipe' : 'ignore',
       env: opts.env,
       extendEnv: true,
       cwd: opts.cwd,
@@ -79,10 +79,17 @@ export class LocalHost implements Host {
     if (opts.signal?.aborted) queueMicrotask(onAbort);
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (opts.timeoutMs) timer = setTimeout(() => void kill(), opts.timeoutMs);
+    sub.stdin?.on('error', () => undefined);
+    const write = (data: string): boolean => {
+      if (exited || !sub.stdin || sub.stdin.destroyed) return false;
+      sub.stdin.write(data);
+      return true;
+    };
     const proc: HostProcess = {
       pgid: pid === undefined ? Promise.reject(new Error(`could not start ${argv[0]}`)) : Promise.resolve(pid),
       done,
       kill,
+      write,
     };
     proc.pgid.catch(() => undefined);
     return this.procs.add(proc);

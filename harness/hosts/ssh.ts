@@ -135,10 +135,13 @@ export class SshHost implements Host {
     let exited = false;
     let knownPgid: number | undefined;
     let timer: NodeJS.Timeout | undefined;
+    // the session's channel is the command's stdin (open until the channel closes)
+    let chRef: ClientChannel | null = null;
     const done = (async (): Promise<ExecResult> => {
       let ch: ClientChannel;
       try {
         ch = await this.channel(line);
+        chRef = ch;
       } catch (e) {
         rejectPgid(e);
         return { code: null, signal: null, stdout: '', stderr: String((e as Error).message) };
@@ -219,7 +222,12 @@ export class SshHost implements Host {
     if (opts.signal?.aborted) queueMicrotask(onAbort);
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (opts.timeoutMs) timer = setTimeout(() => void kill(), opts.timeoutMs);
-    return this.procs.add({ pgid, done, kill });
+    const write = (data: string): boolean => {
+      if (exited || !chRef || opts.stdin !== 'pipe') return false;
+      chRef.write(data);
+      return true;
+    };
+    return this.procs.add({ pgid, done, kill, write });
   }
 
   async exec(argv: string[], opts: SpawnOptions & { allowFailure?: boolean } = {}): Promise<ExecResult> {

@@ -3,9 +3,13 @@
 // Rates come from counter deltas over a measured window, so both statistics APIs give the same figures:
 // up to 25.08 `pktgen.portStats(p, "port")` returns flat counters per port; from 26.02
 // `pktgen.portStats(p)` returns { curr = {…}, sizes, qstats } per port.
+// The socket is a Lua REPL read line by line (a `local` does not outlive its line); only `io.write` comes
+// back over it (`print` and Lua errors go to Pktgen's console), so every call is one line that loads the
+// chunk, runs it under pcall and writes its own begin/end markers with the outcome.
 import type { Duplex } from 'node:stream';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { linePps } from '../spec/schema.js';
+import { shellJoin } from '../hosts/host.js';
 
 export const PKTGEN_LUA_PORT = 22022;
 
@@ -20,26 +24,49 @@ export interface PktgenCounters {
 }
 
 /** argv of pktgen: lcore map, pcap per port, Lua socket on localhost, promiscuous, no colours. */
-export function pktgenArgv(o: { binary: string; lcores: number[]; filePrefix: string; pci?: string[]; vdevs?: string[]; noHuge?: boolean; memoryMb?: number; port: number; rxCore: number; txCore: number; pcap: string; extraEal?: string[] }): string[] {
+export function pktgenArgv(o: { binary: string; lcores: number[]; filePrefix: string; pci?: string[]; vdevs?: string[]; noHuge?: boolean; memoryMb?: number; port: number; rxCore: number; txCore: number; pcap: string; extraEal?: string[]; luaPort?: number }): string[] {
   if (o.lcores.length < 2) throw new FlexbenchError('pktgen needs a main lcore and at least one port lcore', EXIT.usage);
   const eal = ['-l', o.lcores.join(','), '--file-prefix', o.filePrefix];
-  if (o.noHuge) eal.push('--no-huge', '-m', String(o.memoryMb ?? 1024));
+  // without hugepages there is no shared config to keep either (--in-memory cannot go with --no-huge)
+  if (o.noHuge) eal.push('--no-huge', '-m', String(o.memoryMb ?? 1024), '--no-shconf');
   for (const a of o.pci ?? []) eal.push('-a', a);
   for (const v of o.vdevs ?? []) eal.push('--vdev', v);
   eal.push(...(o.extraEal ?? []));
-  return [o.binary, ...eal, '--', '-T', '-P', '-G', '-m', `[${o.rxCore}:${o.txCore}].${o.port}`, '-s', `${o.port}:${o.pcap}`];
+  const lua = o.luaPort === undefined || o.luaPort === PKTGEN_LUA_PORT ? ['-G'] : ['-g', `127.0.0.1:${o.luaPort}`];
+  return [o.binary, ...eal, '--', '-T', '-P', ...lua, '-m', `[${o.rxCore}:${o.txCore}].${o.port}`, '-s', `${o.port}:${o.pcap}`];
+}
+
+/**
+ * Pktgen exits at once without a terminal ("tcgetattr failed"): run it under a pty that `script`
+ * holds, whose stdin (kept open by the caller) is Pktgen's console. `-e` passes its exit code on.
+ */
+export function pktgenConsoleArgv(argv: string[]): string[] {
+  return ['script', '-qfec', shellJoin(argv), '/dev/null'];
+}
+
+/** Typed on Pktgen's console to end it cleanly (`pktgen.quit()` over the Lua socket crashes it). */
+export const PKTGEN_QUIT = 'quit\r';
+
+/** Lua source as one Lua string literal on a single line (the socket's REPL reads line by line). */
+export function luaString(src: string): string {
+  return `"${src.replace(/[\\"]/g, '\\$&').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\0/g, '\\000')}"`;
+}
+
+/** One socket line: load the chunk, run it under pcall, write FB-BEGIN/FB-END markers with the outcome (ok, or error and its message). */
+export function wrapChunk(lua: string, tag: string): string {
+  return `do io.write("FB-BEGIN ${tag}\\n") local f, e = load(${luaString(lua)}, "=flexbench") local ok = f ~= nil if ok then ok, e = pcall(f) end io.write("\\nFB-END ${tag} ", ok and "ok" or ("error " .. string.gsub(tostring(e), "\\n", " ")), "\\n") io.flush() end\n`;
 }
 
 // Serialises whatever portStats returns as "path=value" lines between markers: the TypeScript side then
 // copes with either table shape, and a double can replay recorded dumps of both.
-const DUMP = `local function fbdump(t, pre) for k, v in pairs(t) do if type(v) == "table" then fbdump(v, pre .. tostring(k) .. ".") else print(pre .. tostring(k) .. "=" .. tostring(v)) end end end`;
+const DUMP = `local function fbdump(t, pre) for k, v in pairs(t) do if type(v) == "table" then fbdump(v, pre .. tostring(k) .. ".") else io.write(pre, tostring(k), "=", tostring(v), "\\n") end end end`;
 
-export function statsScript(port: number, api: 'auto' | 'legacy' | 'table', tag: string): string {
+export function statsScript(port: number, api: 'auto' | 'legacy' | 'table'): string {
   const legacy = `pktgen.portStats("${port}", "port")`;
   const table = `pktgen.portStats("${port}")`;
   // auto: the two-argument form first; if this Pktgen rejects it, the one-argument form of 26.02+
   const call = api === 'legacy' ? `local s = ${legacy}` : api === 'table' ? `local s = ${table}` : `local ok, s = pcall(pktgen.portStats, "${port}", "port")\nif not ok or s == nil then s = ${table} end`;
-  return `${DUMP}\nprint("FB-BEGIN ${tag}")\n${call}\nfbdump(s, "")\nprint("FB-END ${tag}")\n`;
+  return `${DUMP}\n${call}\nfbdump(s, "")\n`;
 }
 
 /** Parse "a.b.c=v" lines into nested objects. */
@@ -105,14 +132,15 @@ export class PktgenLua {
     sock.on('error', () => undefined);
   }
 
-  /** Run Lua and return what it printed between our markers. */
+  /** Run a Lua chunk and return what it wrote with io.write; a Lua error in it is thrown, naming the chunk. */
   async eval(lua: string): Promise<string> {
     const tag = `fb${++this.seq}`;
-    const body = lua.includes('FB-BEGIN') ? lua.replace(/FB-BEGIN \w+/, `FB-BEGIN ${tag}`).replace(/FB-END \w+/, `FB-END ${tag}`) : `print("FB-BEGIN ${tag}")\n${lua}\nprint("FB-END ${tag}")\n`;
-    this.sock.write(body);
-    const end = `FB-END ${tag}`;
+    this.sock.write(wrapChunk(lua, tag));
+    const begin = `FB-BEGIN ${tag}\n`;
+    const end = new RegExp(`\\nFB-END ${tag} ([^\\n]*)\\n`);
     const deadline = Date.now() + this.timeoutMs;
-    while (!this.buf.includes(end)) {
+    let m: RegExpExecArray | null;
+    while (!(m = end.exec(this.buf))) {
       if (this.closed) throw new FlexbenchError(`pktgen closed its Lua socket while running: ${lua.split('\n')[0]}`, EXIT.environment);
       const left = deadline - Date.now();
       if (left <= 0) throw new FlexbenchError(`pktgen did not answer on its Lua socket within ${this.timeoutMs} ms`, EXIT.environment);
@@ -124,17 +152,26 @@ export class PktgenLua {
         });
       });
     }
-    const start = this.buf.indexOf(`FB-BEGIN ${tag}`);
-    const stop = this.buf.indexOf(end);
-    const out = this.buf.slice(start >= 0 ? this.buf.indexOf('\n', start) + 1 : 0, stop);
-    this.buf = this.buf.slice(this.buf.indexOf('\n', stop) + 1);
+    const start = this.buf.lastIndexOf(begin, m.index);
+    const out = this.buf.slice(start >= 0 ? start + begin.length : 0, m.index);
+    this.buf = this.buf.slice(m.index + m[0].length);
+    const outcome = m[1];
+    if (outcome !== 'ok') throw new FlexbenchError(`pktgen's Lua failed (${outcome.replace(/^error /, '')}) running: ${lua.split('\n').slice(-2).join(' ').slice(0, 200)}`, EXIT.environment);
     return out;
   }
 
-  /** pcap mode on (loading a pcap with -s is not enough) and the rate in percent of line rate. */
+  /**
+   * The screen off (its once-a-second redraw would fill the trial log with escape sequences), pcap mode on
+   * (loading a pcap with -s is not enough) and the rate in percent of line rate.
+   */
   async setup(port: number, ratePercent: number): Promise<void> {
     if (!(ratePercent >= 0.01 && ratePercent <= 100)) throw new FlexbenchError(`pktgen rate must be 0.01..100 % of line rate, got ${ratePercent}`, EXIT.usage);
-    await this.eval(`pktgen.pcap("${port}", "on")\npktgen.set("${port}", "rate", ${ratePercent})`);
+    await this.eval(`pktgen.screen("off")\npktgen.pcap("${port}", "on")\npktgen.set("${port}", "rate", ${ratePercent})`);
+  }
+
+  /** pktgen.set: rate (percent), count (packets, 0 = forever), burst, size */
+  async set(port: number, what: 'rate' | 'count' | 'burst' | 'size', value: number): Promise<void> {
+    await this.eval(`pktgen.set("${port}", "${what}", ${value})`);
   }
 
   start(port: number): Promise<string> {
@@ -146,7 +183,7 @@ export class PktgenLua {
   }
 
   async counters(port: number, api: 'auto' | 'legacy' | 'table' = 'auto'): Promise<PktgenCounters> {
-    const out = await this.eval(statsScript(port, api, 'x'));
+    const out = await this.eval(statsScript(port, api));
     return countersFromStats(parseDump(out), port);
   }
 
