@@ -1,7 +1,8 @@
-// The paper's figures as vega-lite specs, built from summary rows: x cores, y Mpps, one line per series, CI error bars.
+// The paper's figures as vega-lite specs, built from summary rows: x cores, y Mpps (or kpps/pps for slow NFs,
+// or a paired ratio), one line per series, CI error bars side by side, a log axis where series differ > 10x.
 import type { TopLevelSpec } from 'vega-lite';
 import { lineRateMpps, type Figure } from '../spec/schema.js';
-import type { SummaryRow } from '../results/format.js';
+import type { RatioRow, SummaryRow } from '../results/format.js';
 
 export const FONT = 'DejaVu Sans';
 
@@ -17,15 +18,35 @@ export interface FigurePoint {
 
 const matches = (want: string | readonly string[] | undefined, v: string) => want === undefined || (Array.isArray(want) ? want.includes(v) : want === v);
 
-/** Legend label of a row: the series fields joined the way the paper writes them (redis_local). */
+const HUMAN: Record<string, string> = {
+  hashmap: 'hashmap', redis: 'Redis', cassandra: 'Cassandra', none: 'no store',
+  nat: 'NAT', lb: 'LB', 'counter-sync': 'Sync Counter', 'counter-async': 'Async Counter', testpmd: 'testpmd', macswap: 'MAC swap',
+  sync: 'sync', async: 'async',
+};
+
+/** Legend label of a row, as a reader writes it: "Redis (local)", "Sync Counter, Cassandra". */
 export function seriesLabel(fig: Figure, r: Pick<SummaryRow, 'nf' | 'store' | 'location' | 'mode'>): string {
-  return fig.series.map((f) => (f === 'mode' && r.mode !== 'none' ? `${r.mode}` : r[f])).join('_');
+  const parts = fig.series.filter((f) => f !== 'location' && !(f === 'mode' && r.mode === 'none')).map((f) => HUMAN[r[f]] ?? r[f]);
+  const label = parts.join(', ');
+  return fig.series.includes('location') ? (label ? `${label} (${r.location})` : r.location) : label;
+}
+
+const legendTitle = (fig: Figure) => {
+  const parts = fig.series.filter((f) => f !== 'location').join(', ');
+  return fig.series.includes('location') ? (parts ? `${parts} (location)` : 'location') : parts;
+};
+
+/** The unit that shows a figure's digits: Mpps, or kpps/pps where Mpps would read 0 (sync over Cassandra). */
+export function rateUnit(maxMpps: number): { unit: 'Mpps' | 'kpps' | 'pps'; scale: number } {
+  if (maxMpps >= 1) return { unit: 'Mpps', scale: 1 };
+  if (maxMpps >= 1e-3) return { unit: 'kpps', scale: 1e3 };
+  return { unit: 'pps', scale: 1e6 };
 }
 
 /** The rows a figure shows, as points (cells without a successful trial are left out). */
 export function figurePoints(fig: Figure, rows: readonly SummaryRow[]): FigurePoint[] {
   return rows
-    .filter((r) => r.metric === fig.metric && r.mean !== null && r.n > 0)
+    .filter((r) => r.metric === (fig.metric === 'ratio' ? 'tx_mpps' : fig.metric) && r.mean !== null && r.n > 0)
     .filter((r) => matches(fig.filter.nf, r.nf) && matches(fig.filter.store, r.store) && matches(fig.filter.location, r.location) && matches(fig.filter.mode, r.mode))
     .map((r) => ({ series: seriesLabel(fig, r), nf: r.nf, cores: r.cores, mean: r.mean!, low: r.ci95_low === null ? null : Math.max(0, r.ci95_low), high: r.ci95_high, n: r.n }))
     .sort((a, b) => a.series.localeCompare(b.series) || a.cores - b.cores);
@@ -42,7 +63,16 @@ export function bestPoints(points: readonly FigurePoint[]): FigurePoint[] {
   return [...best.values()].sort((a, b) => a.nf.localeCompare(b.nf) || a.series.localeCompare(b.series));
 }
 
-const metricTitle = (fig: Figure) => (fig.metric === 'tx_mpps' ? 'Throughput, transmitted (Mpps)' : 'Throughput, received (Mpps)');
+/** A ratio figure's points: the paired ratios of the cells its filter keeps. */
+export function ratioPoints(fig: Figure, ratios: readonly RatioRow[]): FigurePoint[] {
+  return ratios
+    .filter((r) => r.ratio !== null && matches(fig.filter.nf, r.nf) && matches(fig.filter.store, r.store) && matches(fig.filter.location, r.location) && matches(fig.filter.mode, r.mode))
+    .map((r) => ({ series: seriesLabel(fig, r), nf: r.nf, cores: r.cores, mean: r.ratio!, low: r.ratio_low, high: r.ratio_high, n: r.n_pairs }))
+    .sort((a, b) => a.series.localeCompare(b.series) || a.cores - b.cores);
+}
+
+const metricTitle = (fig: Figure, unit: string, baseline?: string) =>
+  fig.metric === 'ratio' ? `Ratio to ${baseline ?? 'the baseline'} (paired by round)` : `${fig.metric === 'tx_mpps' ? 'Throughput, transmitted' : 'Throughput, received'} (${unit})`;
 
 /**
  * The reference line in Mpps. Loading a spec resolves 'auto' from its frame size; a figure that still
@@ -53,73 +83,101 @@ function lineRate(fig: Figure, rows: readonly SummaryRow[]): number | null {
   return rows.length ? lineRateMpps(Math.min(...rows.map((r) => r.frame_size))) : null;
 }
 
-function lineRateLayer(rate: number | null) {
+function lineRateLayer(rate: number | null, label = (r: number) => `line rate ${r} Mpps`) {
   if (rate === null) return [];
   return [
     { data: { values: [{ y: rate }] }, mark: { type: 'rule', strokeDash: [6, 4], color: '#555' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
     {
-      data: { values: [{ y: rate, label: `line rate ${rate} Mpps` }] },
+      data: { values: [{ y: rate, label: label(rate) }] },
       mark: { type: 'text', align: 'left', dy: -7, x: 4, color: '#555', fontSize: 11 },
       encoding: { y: { field: 'y', type: 'quantitative' }, text: { field: 'label' } },
     },
   ];
 }
 
-export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: string | string[]): TopLevelSpec | null {
-  const points = figurePoints(fig, rows);
-  if (points.length === 0) return null;
+export interface FigureExtras {
+  /** paired ratios (for metric: ratio) */
+  ratios?: readonly RatioRow[];
+  /** notes under the title: skipped cells, a busy host, what the figure cannot show */
+  notes?: readonly string[];
+}
+
+export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: string | string[], extras: FigureExtras = {}): TopLevelSpec | null {
+  const ratio = fig.metric === 'ratio';
+  const raw = ratio ? ratioPoints(fig, extras.ratios ?? []) : figurePoints(fig, rows);
+  if (raw.length === 0) return null;
+  // slow NFs in kpps/pps: their Mpps would read 0
+  const { unit, scale } = ratio ? { unit: 'ratio', scale: 1 } : rateUnit(Math.max(...raw.map((p) => p.mean)));
+  const points = raw.map((p) => ({ ...p, mean: p.mean * scale, low: p.low === null ? null : p.low * scale, high: p.high === null ? null : p.high * scale }));
+  const meanTop = Math.max(...points.map((p) => p.mean));
+  const meanLow = Math.min(...points.map((p) => p.mean));
+  // series more than 10x apart (Fig. 7: sync vs async) would flatten the slow ones on a linear axis
+  const log = meanLow > 0 && meanTop / meanLow > 10;
+  const rate = ratio ? 1 : unit === 'Mpps' ? lineRate(fig, rows) : null;
   // n = 2 on a busy machine gives CIs wider than the data (t = 12.7): the axis follows the means and
   // the bars are cut at the top (and said so) rather than squashing every line to the floor
-  const meanTop = Math.max(...points.map((p) => p.mean));
-  const rate = lineRate(fig, rows);
-  const top = Math.max(meanTop * 1.5, (rate ?? 0) * 1.15, Math.min(Math.max(...points.map((p) => p.high ?? p.mean)), meanTop * 1.5));
-  const clipped = points.some((p) => (p.high ?? 0) > top);
-  // error bars: a rule from low to high (cut at the top of the axis) with ticks at the ends it shows
-  const bars = (ps: readonly FigurePoint[]) =>
-    ps.filter((p) => p.low !== null && p.high !== null).map((p) => ({ ...p, barHigh: Math.min(p.high!, top), capped: p.high! > top }));
-  const barLayers = (xEnc: Record<string, unknown>, extra: Record<string, unknown>, ps: readonly FigurePoint[]) => {
+  const top = log ? Math.max(meanTop * 3, (rate ?? 0) * 1.5) : Math.max(meanTop * 1.5, (rate ?? 0) * 1.15, Math.min(Math.max(...points.map((p) => p.high ?? p.mean)), meanTop * 1.5));
+  const bottom = log ? Math.min(meanLow / 3, rate !== null ? rate / 1.5 : Infinity) : 0;
+  const clipped = points.some((p) => (p.high ?? 0) > top || (log && (p.low ?? Infinity) < bottom));
+  // error bars: a rule from low to high (cut at the axis) with ticks at the ends it shows
+  const bars = (ps: readonly (FigurePoint & Record<string, unknown>)[]) =>
+    ps.filter((p) => p.low !== null && p.high !== null).map((p) => ({ ...p, barLow: Math.max(p.low!, bottom), barHigh: Math.min(p.high!, top), capped: p.high! > top }));
+  const yTitle = metricTitle(fig, unit, fig.baseline ? Object.entries(fig.baseline).map(([k, v]) => `${k} ${HUMAN[v as string] ?? v}`).join(', ') : undefined);
+  const barLayers = (xEnc: Record<string, unknown>, extra: Record<string, unknown>, ps: readonly (FigurePoint & Record<string, unknown>)[]) => {
     const b = bars(ps);
     return [
-      { data: { values: b }, mark: { type: 'rule', ...extra }, encoding: { ...xEnc, y: { field: 'low', type: 'quantitative', title: metricTitle(fig) }, y2: { field: 'barHigh' } } },
-      { data: { values: b }, mark: { type: 'tick', orient: 'horizontal', size: 10, ...extra }, encoding: { ...xEnc, y: { field: 'low', type: 'quantitative' } } },
-      { data: { values: b.filter((p) => !p.capped) }, mark: { type: 'tick', orient: 'horizontal', size: 10, ...extra }, encoding: { ...xEnc, y: { field: 'barHigh', type: 'quantitative' } } },
+      { data: { values: b }, mark: { type: 'rule', ...extra }, encoding: { ...xEnc, y: { field: 'barLow', type: 'quantitative', title: yTitle }, y2: { field: 'barHigh' } } },
+      { data: { values: b }, mark: { type: 'tick', orient: 'horizontal', size: 8, ...extra }, encoding: { ...xEnc, y: { field: 'barLow', type: 'quantitative' } } },
+      { data: { values: b.filter((p) => !p.capped) }, mark: { type: 'tick', orient: 'horizontal', size: 8, ...extra }, encoding: { ...xEnc, y: { field: 'barHigh', type: 'quantitative' } } },
     ];
   };
   // one subtitle line per item keeps the canvas as wide as the plot
-  const sub = [...(subtitle === undefined ? [] : Array.isArray(subtitle) ? subtitle : [subtitle]), ...(clipped ? ['CI bars cut at the top of the axis'] : [])];
-  const y = { field: 'mean', type: 'quantitative', title: metricTitle(fig), scale: { domain: [0, top], nice: true } } as const;
+  const sub = [
+    ...(subtitle === undefined ? [] : Array.isArray(subtitle) ? subtitle : [subtitle]),
+    ...(extras.notes ?? []),
+    ...(log ? ['log y-axis: series differ by more than 10x'] : []),
+    ...(clipped ? ['CI bars cut at the edge of the axis'] : []),
+  ];
+  const y = { field: 'mean', type: 'quantitative', title: yTitle, scale: log ? { type: 'log', domain: [bottom, top] } : { domain: [0, top], nice: true }, axis: log ? { format: '~g' } : {} } as const;
   const common = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: fig.title, subtitle: sub, font: FONT, subtitleFont: FONT },
     width: 520,
     height: 320,
     background: 'white',
-    config: { font: FONT, axis: { labelFont: FONT, titleFont: FONT, grid: true }, legend: { labelFont: FONT, titleFont: FONT } },
+    // labelLimit 0: legend labels are never cut
+    config: { font: FONT, axis: { labelFont: FONT, titleFont: FONT, grid: true }, legend: { labelFont: FONT, titleFont: FONT, labelLimit: 0, titleLimit: 0 } },
   };
-  const tooltip = [{ field: 'series' }, { field: 'cores' }, { field: 'mean', format: '.3f' }, { field: 'n' }];
+  const tooltip = [{ field: 'series' }, { field: 'cores' }, { field: 'mean', format: '.4~g' }, { field: 'n' }];
+  const refLayer = ratio ? lineRateLayer(1, () => 'baseline = 1.0') : lineRateLayer(rate);
   if (fig.kind === 'best') {
     const best = bestPoints(points).map((p) => ({ ...p, coresLabel: `${p.cores} core${p.cores === 1 ? '' : 's'}` }));
     return {
       ...common,
       layer: [
-        { data: { values: best }, mark: 'bar', encoding: { x: { field: 'nf', type: 'nominal', title: 'NF', axis: { labelAngle: 0 } }, xOffset: { field: 'series' }, y, color: { field: 'series', type: 'nominal', title: fig.series.join('_') }, tooltip: [...tooltip] } },
+        { data: { values: best }, mark: 'bar', encoding: { x: { field: 'nf', type: 'nominal', title: 'NF', axis: { labelAngle: 0 } }, xOffset: { field: 'series' }, y, color: { field: 'series', type: 'nominal', title: legendTitle(fig) }, tooltip: [...tooltip] } },
         // which core count was best, written at the foot of each bar
-        { data: { values: best }, mark: { type: 'text', baseline: 'bottom', dy: -4, color: 'white', fontSize: 10 }, encoding: { x: { field: 'nf', type: 'nominal' }, xOffset: { field: 'series' }, y: { datum: 0, type: 'quantitative' }, text: { field: 'coresLabel' } } },
+        { data: { values: best }, mark: { type: 'text', baseline: 'bottom', dy: -4, color: 'white', fontSize: 10 }, encoding: { x: { field: 'nf', type: 'nominal' }, xOffset: { field: 'series' }, y: { datum: log ? bottom : 0, type: 'quantitative' }, text: { field: 'coresLabel' } } },
         // rule + ticks rather than errorbar: the composite errorbar mark ignores xOffset
         ...barLayers({ x: { field: 'nf', type: 'nominal' }, xOffset: { field: 'series' } }, { color: '#222' }, best),
-        ...lineRateLayer(rate),
+        ...refLayer,
       ],
     } as unknown as TopLevelSpec;
   }
   const cores = [...new Set(points.map((p) => p.cores))].sort((a, b) => a - b);
-  const x = { field: 'cores', type: 'quantitative', title: 'Cores', scale: { domain: [0, Math.max(...cores) * 1.08 + (cores.length > 1 ? 0 : 1)], nice: false }, axis: { values: cores, format: 'd' } } as const;
-  const color = { field: 'series', type: 'nominal', title: fig.series.join('_') } as const;
+  const maxX = Math.max(...cores) * 1.08 + (cores.length > 1 ? 0 : 1);
+  // series side by side at each core count, so their interval bars do not hide each other
+  const series = [...new Set(points.map((p) => p.series))].sort();
+  const step = (maxX / 100) * 1.2;
+  const shifted = points.map((p) => ({ ...p, x: p.cores + (series.indexOf(p.series) - (series.length - 1) / 2) * step }));
+  const x = { field: 'x', type: 'quantitative', title: 'Cores', scale: { domain: [0, maxX], nice: false }, axis: { values: cores, format: 'd' } } as const;
+  const color = { field: 'series', type: 'nominal', title: legendTitle(fig) } as const;
   return {
     ...common,
     layer: [
-      { data: { values: points }, mark: { type: 'line', point: { filled: true, size: 50 } }, encoding: { x, y, color, tooltip } },
-      ...barLayers({ x, color }, {}, points),
-      ...lineRateLayer(rate),
+      { data: { values: shifted }, mark: { type: 'line', point: { filled: true, size: 50 } }, encoding: { x, y, color, tooltip } },
+      ...barLayers({ x, color }, {}, shifted),
+      ...refLayer,
     ],
   } as unknown as TopLevelSpec;
 }

@@ -6,8 +6,38 @@ import { parse, View } from 'vega';
 import { Resvg } from '@resvg/resvg-js';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { specSchema } from '../spec/schema.js';
-import { readRunJson, readSummary, writeAtomic } from '../results/files.js';
+import { readRunJson, readSummary, readTrials, writeAtomic } from '../results/files.js';
+import { ratioRows, type Baseline } from '../results/summary.js';
+import { flagName, FLAG_HOST_BUSY, FLAG_LOW_COUNT } from '../results/judge.js';
+import type { TrialRecord } from '../results/format.js';
+import type { Figure } from '../spec/schema.js';
 import { figureSpec, FONT } from './figures.js';
+
+const matches = (want: string | readonly string[] | undefined, v: string) => want === undefined || (Array.isArray(want) ? want.includes(v) : want === v);
+
+/** What a figure should say about the trials behind it: cells skipped and why, a busy host, coarse counts, one location. */
+export function figureNotes(fig: Figure, trials: readonly TrialRecord[]): string[] {
+  const mine = trials.filter((t) => matches(fig.filter.nf, t.nf) && matches(fig.filter.store, t.store) && matches(fig.filter.location, t.location) && matches(fig.filter.mode, t.mode));
+  const notes: string[] = [];
+  const skipped = new Map<string, Set<string>>();
+  for (const t of mine.filter((x) => x.status === 'skipped' && !/^not needed/.test(x.reason ?? ''))) {
+    const why = (t.reason ?? 'no reason').replace(/needs \d+ cores; this host has (\d+).*/, 'more cores than this host has ($1)').split(' (use ')[0]!;
+    const cell = `${t.nf}/${t.store}/${t.location}/c${t.cores}`;
+    skipped.set(why, (skipped.get(why) ?? new Set()).add(cell));
+  }
+  for (const [why, cells] of skipped) notes.push(`not drawn: ${cells.size} cell(s) skipped: ${why}`);
+  const failed = new Set(mine.filter((t) => t.status === 'failed').map((t) => `${t.nf}/${t.store}/c${t.cores}`));
+  if (failed.size) notes.push(`${failed.size} cell(s) with failed trials (see trials.jsonl reasons)`);
+  const ok = mine.filter((t) => t.status === 'ok');
+  const busy = ok.filter((t) => t.flags.some((f) => flagName(f) === FLAG_HOST_BUSY)).length;
+  if (busy) notes.push(`host busy: other work took CPU during ${busy} of ${ok.length} trials: rates lower and noisier`);
+  const low = ok.filter((t) => t.flags.some((f) => flagName(f) === FLAG_LOW_COUNT)).length;
+  if (low) notes.push(`${low} trial(s) forwarded fewer than 1,000 packets in the window: their rates are coarse`);
+  if (fig.series.includes('location') && ok.length && new Set(ok.map((t) => t.location)).size === 1) {
+    notes.push(`only one store location (${ok[0]!.location}) was measured here: this figure cannot show location (remote needs testbed netns or lab)`);
+  }
+  return notes;
+}
 
 const FONT_DIRS = ['/usr/share/fonts/truetype/dejavu', '/usr/share/fonts/dejavu', '/usr/local/share/fonts'];
 
@@ -43,13 +73,17 @@ export async function renderRunPlots(runDir: string, opts: { copyTo?: string | n
   const run = readRunJson(runDir);
   const spec = specSchema.parse(run.spec_resolved);
   const rows = readSummary(runDir);
+  const trials = readTrials(runDir);
   const outDir = join(runDir, 'plots');
   mkdirSync(outDir, { recursive: true });
   const fp = run.provenance.fingerprint;
-  const subtitle = [`${run.run_id} · testbed ${spec.testbed} · ${fp.cpu_model}, ${fp.cores} cores`, `points: mean over pcaps x repetitions; bars: 95% CI (Student t)`];
+  const order = run.order ? ` · ${run.order.kind}${run.order.kind === 'interleaved' ? ` rounds, seed ${run.order.seed}` : ''}` : '';
+  const subtitle = [`${run.run_id} · testbed ${spec.testbed} · ${fp.cpu_model}, ${fp.cores} cores${order}`, `points: mean over pcaps x repetitions; bars: 95% CI (Student t on the log scale)`];
   const written: string[] = [];
   for (const fig of spec.figures) {
-    const vl = figureSpec(fig, rows, subtitle);
+    const baseline = (fig.baseline ?? spec.baseline) as Baseline | undefined;
+    const ratios = fig.metric === 'ratio' && baseline ? ratioRows(trials, baseline, fig.id) : [];
+    const vl = figureSpec(fig, rows, fig.metric === 'ratio' ? [subtitle[0]!, 'points: geometric mean of per-round ratios; bars: 95% CI (log scale)'] : subtitle, { ratios, notes: figureNotes(fig, trials) });
     if (!vl) {
       opts.log?.(`figure ${fig.id}: no successful trials to draw`);
       continue;

@@ -26,15 +26,17 @@ const rows: SummaryRow[] = [
 test('points: filter, metric, series label, CI lows clamped at zero, empty cells left out', () => {
   const fig = figureSchema.parse({ id: 'f', title: 'NAT', filter: { nf: 'nat' } });
   const pts = figurePoints(fig, rows);
-  assert.deepEqual(pts.map((p) => `${p.series}@${p.cores}=${p.mean}`), ['hashmap_local@1=4', 'hashmap_local@2=8', 'redis_local@1=3', 'redis_local@2=6', 'redis_local@4=5']);
-  assert.equal(pts.find((p) => p.series === 'redis_local' && p.cores === 1)!.low, 0);
-  assert.equal(seriesLabel(figureSchema.parse({ id: 'g', title: 'g', series: ['nf', 'mode'] }), rows[0]), 'nat_async');
+  assert.deepEqual(pts.map((p) => `${p.series}@${p.cores}=${p.mean}`), ['hashmap (local)@1=4', 'hashmap (local)@2=8', 'Redis (local)@1=3', 'Redis (local)@2=6', 'Redis (local)@4=5']);
+  assert.equal(pts.find((p) => p.series === 'Redis (local)' && p.cores === 1)!.low, 0);
+  // human labels, as a reader writes them
+  assert.equal(seriesLabel(figureSchema.parse({ id: 'g', title: 'g', series: ['nf', 'mode'] }), rows[0]), 'NAT, async');
+  assert.equal(seriesLabel(figureSchema.parse({ id: 'g', title: 'g', series: ['nf', 'store'] }), { ...rows[0], nf: 'counter-sync', store: 'cassandra' }), 'Sync Counter, Cassandra');
 });
 
 test('best: the core count with the highest mean per NF and series', () => {
   const fig = figureSchema.parse({ id: 'f', title: 'best', kind: 'best' });
   const best = bestPoints(figurePoints(fig, rows));
-  assert.deepEqual(best.map((p) => `${p.nf}/${p.series}@${p.cores}`), ['lb/redis_local@2', 'nat/hashmap_local@2', 'nat/redis_local@2']);
+  assert.deepEqual(best.map((p) => `${p.nf}/${p.series}@${p.cores}`), ['lb/Redis (local)@2', 'nat/hashmap (local)@2', 'nat/Redis (local)@2']);
 });
 
 test('a figure renders to SVG with the line-rate rule and to a PNG', async () => {
@@ -44,7 +46,7 @@ test('a figure renders to SVG with the line-rate rule and to a PNG', async () =>
   const svg = await toSvg(spec);
   assert.match(svg, /^<svg/);
   assert.ok(svg.includes('line rate 14.88 Mpps'));
-  assert.ok(svg.includes('Figure 5: NAT') && svg.includes('redis_local') && svg.includes('Cores'));
+  assert.ok(svg.includes('Figure 5: NAT') && svg.includes('Redis (local)') && svg.includes('Cores'));
   const png = svgToPng(svg);
   assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   assert.ok(png.length > 10_000, `a real image, not an empty canvas (${png.length} bytes)`);
@@ -61,4 +63,47 @@ test('an "auto" line rate not resolved by a spec follows the frame size of the r
   assert.ok(svg.includes('line rate 8.45 Mpps'));
   const given = await toSvg(figureSpec(figureSchema.parse({ id: 'g', title: 'g', filter: { nf: 'nat' }, line_rate_mpps: 3 }), rows)!);
   assert.ok(given.includes('line rate 3 Mpps'));
+});
+
+test('series 10x apart get a log axis; slow NFs read in kpps/pps; long legend labels are not cut', async () => {
+  const { rateUnit } = await import('../../../harness/plots/figures.js');
+  assert.deepEqual(rateUnit(12), { unit: 'Mpps', scale: 1 });
+  assert.deepEqual(rateUnit(0.0456), { unit: 'kpps', scale: 1e3 });
+  assert.deepEqual(rateUnit(0.0002), { unit: 'pps', scale: 1e6 });
+  const fig7 = figureSchema.parse({ id: 'f7', title: 'Figure 7', series: ['nf', 'store'] });
+  const r7 = [
+    row({ nf: 'counter-sync', store: 'cassandra', cores: 1, mean: 0.0002, ci95_low: 0.00015, ci95_high: 0.00025 }),
+    row({ nf: 'counter-async', store: 'cassandra', cores: 1, mean: 8, ci95_low: 7, ci95_high: 9 }),
+  ];
+  const vl = figureSpec(fig7, r7) as any;
+  const y = vl.layer[0].encoding.y;
+  assert.equal(y.scale.type, 'log');
+  assert.ok(y.scale.domain[0] > 0 && y.scale.domain[0] < 0.0002);
+  const svg = await toSvg(vl);
+  assert.ok(svg.includes('Sync Counter, Cassandra') && svg.includes('Async Counter, Cassandra'), 'labels whole');
+  assert.ok(svg.includes('log y-axis'));
+  // a slow-only figure: pps, not a row of zeros
+  const slow = figureSpec(figureSchema.parse({ id: 's', title: 's', filter: { nf: 'counter-sync' }, series: ['nf', 'store'] }), r7) as any;
+  assert.match(slow.layer[0].encoding.y.title, /\(pps\)$/);
+  assert.equal(slow.layer[0].data.values[0].mean, 200);
+  // interval bars of series at one core count sit side by side
+  const two = figureSpec(figureSchema.parse({ id: 't', title: 't', filter: { nf: 'nat' } }), rows) as any;
+  const xs = two.layer[0].data.values.filter((p: any) => p.cores === 1).map((p: any) => p.x);
+  assert.equal(new Set(xs).size, xs.length);
+});
+
+test('metric ratio: per-round ratios to the baseline with the 1.0 line; notes say what is not shown', async () => {
+  const { figureNotes } = await import('../../../harness/plots/render.js');
+  const fig = figureSchema.parse({ id: 'r', title: 'ratio', metric: 'ratio', baseline: { store: 'hashmap' } });
+  const ratios = [{ nf: 'nat', store: 'redis', location: 'local', mode: 'async', cores: 1, frame_size: 64, testbed: 'local', figure: 'r', baseline: 'store=hashmap', n_pairs: 3, ratio: 0.6, ratio_low: 0.55, ratio_high: 0.66, method: 'm' }];
+  const svg = await toSvg(figureSpec(fig, rows, 'sub', { ratios, notes: ['a note'] })!);
+  assert.ok(svg.includes('baseline = 1.0') && svg.includes('Ratio to store hashmap') && svg.includes('a note'));
+  const t = (over: Record<string, unknown>) => ({ trial_id: 'x', index: 0, nf: 'nat', store: 'redis', location: 'local', mode: 'async', flush_ms: 1, cores: 1, frame_size: 64, testbed: 'local', pcap: 'p', pcap_sha256: null, repetition: 0, status: 'ok', reason: null, rx_packets: 1, tx_packets: 1, rx_pps: 1, tx_pps: 1, dropped: 0, duration_s: 1, warmup_s: 1, per_core: [], commands: [], flags: [], started_at: null, ended_at: null, ...over }) as any;
+  const notes = figureNotes(figureSchema.parse({ id: 'b', title: 'b', kind: 'best', series: ['store', 'location'] }), [
+    t({}), t({ flags: ['host_busy: other work kept 0.9 cores busy'] }),
+    t({ location: 'remote', status: 'skipped', reason: 'the local testbed has one node: a remote store needs a second node (use testbed: netns or lab)' }),
+  ]);
+  assert.ok(notes.some((n) => /1 cell\(s\) skipped: the local testbed has one node/.test(n)), notes.join('\n'));
+  assert.ok(notes.some((n) => /host busy: other work took CPU during 1 of 2 trials/.test(n)));
+  assert.ok(notes.some((n) => /only one store location \(local\) was measured here: this figure cannot show location/.test(n)));
 });
