@@ -40,14 +40,14 @@ export async function localStoreVersion(store: string): Promise<string | null> {
   }
   if (store === 'hashmap') return 'builtin';
   if (store === 'cassandra') {
-    // the store module may know where its Cassandra lives; ask it if it says
+    // the version the store module will fetch and start (FLEXBENCH_CASSANDRA_VERSION or its default); the
+    // version the node answered with once started is recorded too, in provenance.store_started
     try {
-      const mod = (await import('../runtime/stores/cassandra.js')) as { version?: () => Promise<string | null> | string | null };
-      if (typeof mod.version === 'function') return (await mod.version()) ?? null;
+      const { cassandraVersion } = (await import('../runtime/stores/cassandra/fetch.js')) as typeof import('../runtime/stores/cassandra/fetch.js');
+      return cassandraVersion();
     } catch {
-      /* not built */
+      return null; // not built
     }
-    return null;
   }
   return null;
 }

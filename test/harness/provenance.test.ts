@@ -36,3 +36,8 @@ test('a process spinning on one core shows up as (about) one busy core', async (
     spinner.kill('SIGKILL');
   }
 });
+
+test('the fingerprint names the Cassandra version the store module starts (it was always null)', async () => {
+  const fp = await localFingerprint('local', ['cassandra']);
+  assert.match(fp.store_versions.cassandra ?? '', /^\d+\.\d+\.\d+$/);
+});

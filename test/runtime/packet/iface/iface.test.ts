@@ -98,7 +98,7 @@ describe('interface port on a veth pair between two namespaces', { skip: skip ? 
       // 13 flows cannot split evenly over two queues: fixed per-core quotas left one core waiting forever
       const frames = flowFrames({ flows: 13, perFlow: PER_FLOW, srcMac: pair.genMac, dstMac: pair.nfMac });
       if (mode === 'xdp') clearXdp(pair);
-      const t = await runTrial({ pair, frames, nfArgv: [process.execPath, cli, 'nf', 'run', '--nf', 'macswap', '--port', `${mode}:${pair.nfIf}`, '--cores', '2', '--packets', String(frames.length), '--progress', '1', '--json'], ready: /t=\d/ });
+      const t = await runTrial({ pair, frames, nfArgv: [process.execPath, cli, 'nf', 'run', '--nf', 'macswap', '--port', `${mode}:${pair.nfIf}`, '--cores', '2', '--packets', String(frames.length), '--progress', '1', '--json'], ready: /t=\d/, endsItself: true });
       const r = lastJson<{ rx_packets: number; tx_packets: number; missed: number; stopped_by: string; per_core: { rx_packets: number }[] }>(t.stdout);
       assert.equal(t.sent, frames.length);
       assert.equal(r.stopped_by, 'packets', `it stopped on its own: ${t.stdout.trim().split('\n').pop()} ${t.stderr}`);

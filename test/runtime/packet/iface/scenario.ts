@@ -62,6 +62,32 @@ function probeFrame(pair: VethPair): Uint8Array {
   return f;
 }
 
+/** The last "total rx N" of an NF's rate lines. */
+const lastRxTotal = (text: string): number | null => {
+  const all = [...text.matchAll(/total rx (\d+)/g)];
+  return all.length ? Number(all[all.length - 1]![1]) : null;
+};
+
+/**
+ * Wait for a child to exit while it makes progress: a bound derived from what it reports (its rx total still
+ * growing between two looks three rate periods apart), not a fixed time. Returns when it exited or stalled.
+ */
+async function whileProgressing(p: ChildProcess, output: () => string, periodMs = 1000): Promise<void> {
+  let last = lastRxTotal(output());
+  for (;;) {
+    const exited = await new Promise<boolean>((res) => {
+      if (p.exitCode !== null || p.signalCode !== null) return res(true);
+      const t = setTimeout(() => { p.off('exit', on); res(false); }, 3 * periodMs);
+      const on = () => { clearTimeout(t); res(true); };
+      p.once('exit', on);
+    });
+    if (exited) return;
+    const now = lastRxTotal(output());
+    if (now === null || now === last) return; // stalled: the caller stops it and its assertions say so
+    last = now;
+  }
+}
+
 export async function runTrial(o: {
   pair: VethPair;
   frames: Uint8Array[];
@@ -70,6 +96,11 @@ export async function runTrial(o: {
   /** stdout/stderr text that says the NF side is serving */
   ready: RegExp;
   pps?: number;
+  /**
+   * the NF ends by itself (--packets N): wait for its exit as long as its rate lines show it still
+   * receiving, instead of a fixed second (a busy 2-core host can take longer to drain the rings)
+   */
+  endsItself?: boolean;
 }): Promise<Trial> {
   const dir = mkdtempSync(join(tmpdir(), 'fbx-iface-'));
   const pcap = join(dir, 'in.pcap');
@@ -102,6 +133,7 @@ export async function runTrial(o: {
     const m = /Successful packets:\s+(\d+)/.exec(replay(pcap, o.pps ?? 2000));
     if (!m) throw new Error('tcpreplay did not report its successful packets');
     await sleep(1000); // the last bursts come back
+    if (o.endsItself) await whileProgressing(nf, () => stderr);
     await stopChild(nf);
     const exitCode = nf.exitCode;
     nf = null;

@@ -1,0 +1,38 @@
+// Host load during a trial: /proc/stat minus the trial's own processes. Needs an idle core to see a spinner
+// as other work: it says so and checks for it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { parseCpuSample, processTicks, HostLoadSampler } from '../../../harness/orchestrate/host-load.js';
+import { hostBusyCores } from '../../../harness/provenance.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('/proc/stat sample: busy excludes idle, iowait and steal; steal counted apart', () => {
+  const stat = 'cpu  101 7 53 804 25 9 9 18 0 0\ncpu0 100 5 50 800 20 3 2 10 0 0\ncpu1 1 2 3 4 5 6 7 8 0 0\n';
+  assert.deepEqual(parseCpuSample(stat, [0]), { busy: 160, total: 990, steal: 10 });
+  assert.deepEqual(parseCpuSample(stat, [0, 1]), { busy: 179, total: 1026, steal: 18 });
+  assert.equal(parseCpuSample(stat, [7]), null);
+  assert.equal(processTicks(2 ** 30), null, 'a pid that does not exist');
+  assert.ok((processTicks(process.pid) ?? -1) >= 0);
+});
+
+test('a spinner outside the trial counts as other work; the same spinner as the trial\'s own process does not', async (t) => {
+  const idle = await hostBusyCores(300);
+  if (idle === null || idle > 0.5) return t.skip(`needs an idle core to tell the spinner apart (host busy ${idle})`);
+  const spinner = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+  try {
+    await sleep(300);
+    const other = new HostLoadSampler(() => []);
+    const own = new HostLoadSampler(() => [spinner.pid!]);
+    await sleep(1500);
+    const a = other.stop()!;
+    const b = own.stop()!;
+    // bounds from what was measured before the spinner: it adds about one core on top of that
+    assert.ok(a.busy_cores > idle + 0.6, `spinner as other work: ${a.busy_cores} (idle ${idle})`);
+    assert.ok(b.busy_cores < a.busy_cores - 0.6, `spinner as the trial's own: ${b.busy_cores} vs ${a.busy_cores}`);
+    assert.ok(a.steal >= 0 && a.steal <= 1);
+  } finally {
+    spinner.kill('SIGKILL');
+  }
+});
