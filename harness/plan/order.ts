@@ -3,6 +3,7 @@
 // host then hit every configuration alike, and a cell is compared with its reference within a round
 // (Abedi & Brecht, ICPE 2017). Sequential: the plan's own order (cell by cell).
 import type { PlanTrial } from '../results/format.js';
+import { seededRandom, shuffled } from '../results/random.js';
 
 export const ORDERS = ['interleaved', 'sequential'] as const;
 export type Order = (typeof ORDERS)[number];
@@ -10,18 +11,6 @@ export type Order = (typeof ORDERS)[number];
 /** The round of a trial: repetition-major, so rounds cover every pcap file before repeating one. */
 export function roundOf(t: Pick<PlanTrial, 'pcap_index' | 'repetition'>, files: number): number {
   return t.repetition * files + t.pcap_index;
-}
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1); the same seed gives the same order on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface Scheduled {
@@ -39,12 +28,7 @@ export function schedule(plan: readonly PlanTrial[], o: { order: Order; seed: nu
   const rnd = seededRandom(o.seed);
   const out: Scheduled[] = [];
   for (const r of [...rounds.keys()].sort((a, b) => a - b)) {
-    const xs = rounds.get(r)!;
-    for (let i = xs.length - 1; i > 0; i--) {
-      const j = Math.floor(rnd() * (i + 1));
-      [xs[i], xs[j]] = [xs[j]!, xs[i]!];
-    }
-    out.push(...xs);
+    out.push(...shuffled(rounds.get(r)!, rnd));
   }
   return out;
 }

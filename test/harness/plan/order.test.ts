@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSpec } from '../../../harness/spec/load.js';
 import { expandPlan } from '../../../harness/plan/plan.js';
-import { schedule, roundOf, seededRandom, serversNeeded, needsServer } from '../../../harness/plan/order.js';
+import { schedule, roundOf, serversNeeded, needsServer } from '../../../harness/plan/order.js';
 
 const plan = async () =>
   expandPlan(
@@ -29,11 +29,6 @@ test('interleaved: every round runs each runnable cell once, rounds in order, sh
   assert.deepEqual(schedule(p, { order: 'interleaved', seed: 42, files: 2 }).map((x) => x.trial.trial_id), s.map((x) => x.trial.trial_id));
   assert.notDeepEqual(schedule(p, { order: 'interleaved', seed: 43, files: 2 }).map((x) => x.trial.trial_id), s.map((x) => x.trial.trial_id));
   assert.deepEqual(schedule(p, { order: 'sequential', seed: 42, files: 2 }).map((x) => x.trial.index), runnable.map((t) => t.index));
-});
-
-test('the seeded generator is the same everywhere (pinned values)', () => {
-  const r = seededRandom(1);
-  assert.deepEqual([r(), r(), r()], [0.6270739405881613, 0.002735721180215478, 0.5274470399599522]);
 });
 
 test('servers needed: each (store, location) once, none for hashmap/none or skipped trials', async () => {
