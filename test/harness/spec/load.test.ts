@@ -170,3 +170,15 @@ test('did you mean: close words only', () => {
   assert.equal(typoDistance('kitten', 'sitting'), 3);
   assert.equal(didYouMean('redsi', ['hashmap', 'redis', 'cassandra']), 'redis');
 });
+
+test('order, repetitions auto, target_ci and baselines: defaults, percentages, and a ratio figure needs a baseline', async () => {
+  const base = 'name: o\nmatrix: { nfs: [nat], stores: [hashmap, redis], cores: [1]';
+  const s = (await parseSpec(`${base} }\n`, 'spec.yaml')).spec;
+  assert.equal(s.matrix.order, 'interleaved');
+  assert.equal(s.matrix.repetitions, 1);
+  const auto = (await parseSpec(`${base}, repetitions: auto, target_ci: "2.5%", max_repetitions: 6, order: sequential }\nbaseline: { store: hashmap }\n`, 'spec.yaml')).spec;
+  assert.deepEqual([auto.matrix.repetitions, auto.matrix.target_ci, auto.matrix.max_repetitions, auto.matrix.order], ['auto', 0.025, 6, 'sequential']);
+  assert.deepEqual(auto.baseline, { store: 'hashmap' });
+  assert.deepEqual(await problems(`${base} }\nfigures:\n  - { id: r, title: r, metric: ratio }\n`), ['4:32 figures[0].metric: expected a baseline for metric "ratio" (figures[].baseline or the top-level baseline, e.g. { store: hashmap }), found none']);
+  assert.equal((await problems(`${base}, order: random }\n`)).length, 1);
+});
