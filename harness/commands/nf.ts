@@ -5,6 +5,7 @@ import { NF_NAMES, loadNf, type NfName } from '../../nfs/index.js';
 import { runNf } from '../../runtime/packet/engine.js';
 import { parseIPv4 } from '../../runtime/packet/inet.js';
 import { stateFlagOptions, stateConfigFromFlags } from '../../runtime/state/config.js';
+import { stateLossMessage } from '../../runtime/state/collector.js';
 import type { StateConfig } from '../../runtime/state/api.js';
 
 type IfaceIndex = typeof import('../../runtime/packet/iface/index.js');
@@ -23,6 +24,7 @@ interface RunArgs {
   instance?: string;
   mode?: string;
   'flush-ms'?: number;
+  'on-state-loss'?: string;
   flusher?: string;
   duration?: number;
   warmup?: number;
@@ -114,7 +116,7 @@ const run: CommandModule<object, RunArgs> = {
       state = stateConfigFromFlags(
         {
           stateConfig: a.config ?? a['state-config'], store: a.store, nfId: a['nf-id'], instance: a.instance,
-          mode: a.mode, flushMs: a['flush-ms'], flusher: a.flusher,
+          mode: a.mode, flushMs: a['flush-ms'], flusher: a.flusher, onStateLoss: a['on-state-loss'],
         },
         { store: 'hashmap:', nf: a.nf, instance: 'ins1', ...(mod.requiredMode ? { mode: mod.requiredMode } : {}) },
       );
@@ -151,6 +153,9 @@ const run: CommandModule<object, RunArgs> = {
           `${result.rx_mpps.toFixed(3)} Mpps rx, ${result.tx_mpps.toFixed(3)} Mpps tx\n`,
       );
     }
+    // --on-state-loss fail: the result is printed (state_lost, state_loss), then the run fails
+    const fatal = result.state_loss.find((l) => l.action === 'fail');
+    if (fatal) throw new FlexbenchError(`nf run stopped: core ${fatal.core}: ${stateLossMessage(fatal)}`, EXIT.environment);
   },
 };
 

@@ -30,6 +30,9 @@ interface NfRunJson {
   rx_mpps: number;
   tx_mpps: number;
   per_core: { core: number; rx_packets: number; tx_packets: number }[];
+  /** a store came back without acknowledged state (--on-state-loss warn/reload let the run go on) */
+  state_lost?: boolean;
+  state_loss?: { core: number; store: string; flushes_lost: number; counts_lost: number | null; counts_exact: boolean; action: string }[];
 }
 
 export function parseNfRunOutput(stdout: string): NfRunJson {
@@ -204,6 +207,8 @@ class LocalTestbed implements Testbed {
       per_core: j.per_core.map((c) => ({ core: c.core, rx_packets: c.rx_packets, tx_packets: c.tx_packets })),
       commands: [shellJoin(['flexbench', ...args])],
       host: load,
+      // the trial record says so when a store lost acknowledged state and the NF went on (fail ends the trial)
+      ...(j.state_lost ? { flags: (j.state_loss ?? []).map((l) => `state_lost: core ${l.core}, ${l.store}: ${l.flushes_lost} acknowledged flushes, ${l.counts_lost === null ? 'unknown' : `${l.counts_exact ? '' : '>= '}${l.counts_lost}`} counts (${l.action})`) } : {}),
     };
   }
 

@@ -55,7 +55,19 @@ export type QueryResult = string | number | boolean | null | string[] | [string[
 export interface FlushBatch {
   readonly seq: number;
   readonly changes: Change[];
+  /**
+   * Apply even when the store's last sequence number is below `seq - 1` (the runtime found the
+   * store had lost acknowledged flushes, reported it, and continues on top of what is left).
+   */
+  readonly resync?: boolean;
 }
+
+/**
+ * What a flush found: `applied`; `duplicate` (seq not above the stored one: a resend whose first
+ * attempt did apply); `behind` (the store's last sequence number is below seq - 1: it lost flushes
+ * it had acknowledged, e.g. restarted empty or from an older copy; nothing was applied).
+ */
+export type FlushOutcome = 'applied' | 'duplicate' | 'behind';
 
 /** Everything a partition holds in the store, as loaded for recovery. */
 export interface Snapshot {
@@ -88,9 +100,11 @@ export interface StoreConnection {
   query(p: Partition, q: Query): Promise<QueryResult>;
   /**
    * Async mode: apply a whole batch atomically, once. Returns 'duplicate' when `seq` is not above the
-   * partition's last applied sequence number (a resend whose first attempt did apply).
+   * partition's last applied sequence number (a resend whose first attempt did apply), and 'behind',
+   * applying nothing, when that number is below `seq - 1` unless `batch.resync` (store continuity:
+   * every flush checks the store still holds the partition's previous flush).
    */
-  flush(p: Partition, batch: FlushBatch): Promise<'applied' | 'duplicate'>;
+  flush(p: Partition, batch: FlushBatch): Promise<FlushOutcome>;
   /** The partition's last applied flush sequence number (0 if none). */
   lastSeq(p: Partition): Promise<number>;
   /** Recovery: the whole partition. */

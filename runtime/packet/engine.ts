@@ -4,7 +4,8 @@ import { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
-import type { StateConfig } from '../state/api.js';
+import type { StateConfig, StateLoss } from '../state/api.js';
+import { stateLossMessage } from '../state/collector.js';
 import type { NfName } from '../../nfs/index.js';
 import type { NfOptions } from '../../nfs/types.js';
 import { readPcap, PcapWriter } from './pcap.js';
@@ -61,7 +62,11 @@ export interface NfRunResult {
   rx_mpps: number;
   tx_mpps: number;
   offered_mpps: number | null;
-  stopped_by: 'packets' | 'duration' | 'signal' | 'input';
+  stopped_by: 'packets' | 'duration' | 'signal' | 'input' | 'state-loss';
+  /** a store came back without acknowledged state (see docs/runtime.md, --on-state-loss) */
+  state_lost: boolean;
+  /** each loss found, per core: what the store held, what was lost, what was done */
+  state_loss: (StateLoss & { core: number })[];
   /** seconds excluded before the measured window (every count is the window's) */
   warmup_s: number;
   per_core: { core: number; rx_packets: number; tx_packets: number; dropped: number; missed: number; nf_dropped: number; tx_dropped: number; duration_s: number; rx_mpps: number; nf: Record<string, number> }[];
@@ -126,6 +131,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   const genReport = new Float64Array(new SharedArrayBuffer(16));
   const done: (Extract<CoreMessage, { type: 'done' }> | undefined)[] = new Array(o.cores);
   let failure: FlexbenchError | null = null;
+  const losses: (StateLoss & { core: number })[] = [];
   let stoppedBy = (o.packets !== undefined ? 'packets' : 'duration') as NfRunResult['stopped_by'];
   const stop = () => Atomics.store(ctl, CONTROL.stop, 1);
   const onSignal = () => {
@@ -156,6 +162,14 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
           w.on('message', (m: CoreMessage) => {
             if (m.type === 'ready') readyResolve();
             else if (m.type === 'done') done[m.core] = m;
+            else if (m.type === 'state-loss') {
+              losses.push({ core: m.core, ...m.loss });
+              log(`nf run: core ${m.core}: ${stateLossMessage(m.loss)}`);
+              if (m.loss.action === 'fail') {
+                stoppedBy = 'state-loss';
+                stop();
+              }
+            }
             else if (m.type === 'error') {
               failure ??= new FlexbenchError(`core ${m.core}: ${m.message}`, (m.exitCode as typeof EXIT.usage) ?? EXIT.environment);
               stop();
@@ -261,6 +275,8 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   }
   if (o.warmup) {
     // report the measured window only: every count from the warm-up's end (a core that stopped before it has none)
+    const lost = losses.find((l) => l.action === 'fail');
+    if (lost && per.some((d) => d.warm === null)) throw new FlexbenchError(`nf run stopped during its warm-up: core ${lost.core}: ${stateLossMessage(lost)}`, EXIT.environment);
     if (per.some((d) => d.warm === null)) throw new FlexbenchError(`the run ended within its ${o.warmup} s warm-up: nothing measured (longer --duration, or no --warmup)`);
     for (const d of per) {
       const w = d.warm!;
@@ -300,6 +316,8 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     tx_mpps: r6(duration > 0 ? tx / duration / 1e6 : 0),
     offered_mpps: offered && genReport[1] > 0 ? r6(genReport[0] / genReport[1] / 1e6) : null,
     stopped_by: stoppedBy,
+    state_lost: losses.length > 0,
+    state_loss: losses,
     warmup_s: o.warmup ?? 0,
     // what a core received and did not send back, the port did not refuse: the NF dropped it
     per_core: per.map((d) => ({

@@ -1,7 +1,7 @@
 // One core: open its state partition, its port and its NF, then loop rx -> NF -> tx in bursts until told to stop.
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import type { StateConfig, StateContext } from '../state/api.js';
+import type { StateConfig, StateContext, StateLoss } from '../state/api.js';
 import { loadNf, type NfName } from '../../nfs/index.js';
 import type { NfOptions } from '../../nfs/types.js';
 import type { CoreRing } from './layout.js';
@@ -41,7 +41,9 @@ export type CoreMessage =
   | { type: 'done'; core: number; rx: number; tx: number; txDropped: number; missed: number; seconds: number; nfStats: Record<string, number>; capture?: { bytes: Uint8Array; lens: Int32Array };
       /** counters and time (s after go) at the end of the warm-up; null without one or if the run ended first */
       warm: WindowStart | null }
-  | { type: 'error'; core: number; message: string; exitCode?: number };
+  | { type: 'error'; core: number; message: string; exitCode?: number }
+  /** a flush found the store without this core's last acknowledged flush (the engine reports it, and stops on `fail`) */
+  | { type: 'state-loss'; core: number; loss: StateLoss };
 
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
@@ -66,6 +68,7 @@ async function main(d: CoreWorkerData): Promise<void> {
   let port: Port | null = null;
   try {
     if (d.state) ctx = await (await import('../state/api.js')).openState(d.state, d.core);
+    ctx?.onStateLoss((loss) => parentPort!.postMessage({ type: 'state-loss', core: d.core, loss } satisfies CoreMessage));
     // Recovery: in async mode an NF reads its local cache, so the partition a dead instance left in
     // the store is loaded into it before the NF starts (sync-mode reads go to the store anyway).
     if (ctx !== null && ctx.mode === 'async') await ctx.load();

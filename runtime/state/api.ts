@@ -107,6 +107,36 @@ export interface CounterMapHandle extends KeyedHandle {
   addToSlotNoWait(slot: number, v?: number): void;
 }
 
+/** What a flush does when the store lost acknowledged flushes (`--on-state-loss`). */
+export type OnStateLoss = 'fail' | 'warn' | 'reload';
+
+/**
+ * A store found without this partition's last acknowledged flush (restarted empty, or from an older
+ * copy): what it held, what was lost, what the runtime did. Field names as in `nf run --json`.
+ */
+export interface StateLoss {
+  /** when it was found (ISO 8601) */
+  at: string;
+  store: string;
+  /** `nf@instance@core` */
+  partition: string;
+  /** the flush that found it */
+  flush_seq: number;
+  /** the last flush the store had acknowledged */
+  expected_seq: number;
+  /** the last flush the store holds now (0: it came back empty) */
+  store_seq: number;
+  /** acknowledged flushes the store no longer holds */
+  flushes_lost: number;
+  /** sum of counter and countermap increments acknowledged and no longer held; null when not known */
+  counts_lost: number | null;
+  /** false when counts_lost is a lower bound (the store also lost what it held before this context counted) */
+  counts_exact: boolean;
+  action: OnStateLoss;
+  /** reload: changes written back to restore what the store had acknowledged */
+  reloaded_entries?: number;
+}
+
 export interface StateStats {
   /** flushes acknowledged by the store */
   flushes: number;
@@ -120,6 +150,8 @@ export interface StateStats {
   last: FlushCost | null;
   /** last error the flusher met (cleared on success) */
   lastError: string | null;
+  /** every state loss found (async mode) */
+  losses: StateLoss[];
 }
 
 /** One core's state: its private partition of every structure. */
@@ -146,6 +178,11 @@ export interface StateContext {
   /** final flush, then disconnect; after it the store holds exactly the state this context produced */
   close(): Promise<void>;
   stats(): Promise<StateStats>;
+  /**
+   * Async mode: called once per state loss a flush finds (the store came back without this
+   * partition's last acknowledged flush), after the action of `onStateLoss` was taken.
+   */
+  onStateLoss(listener: (loss: StateLoss) => void): void;
 }
 
 export type { StructType as Type };

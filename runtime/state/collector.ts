@@ -2,10 +2,13 @@
 // into one ordered batch of changes and pushes it with a sequence number, so a flush applies once
 // even when its reply was lost. While a flush is unacknowledged, newer changes keep accumulating
 // and travel in the next one; a failed flush is retried unchanged, with backoff.
-import type { Change, FlushCost, Partition, StoreConnection } from '../drivers/driver.js';
+import type { Change, FlushBatch, FlushCost, Partition, Snapshot, StoreConnection } from '../drivers/driver.js';
+import { FlexbenchError, EXIT } from '../../common/errors.js';
+import { resolveDriver } from '../drivers/registry.js';
+import type { StateConfig } from './config.js';
 import { C_CLEARED0, C_COUNT0, C_SLOTS, F_ADD, F_ERASE, F_SET, SlotViews, type SlotTableInit } from './slots.js';
 import type { SwapMessage } from './cache.js';
-import type { StateStats } from './api.js';
+import type { OnStateLoss, StateLoss, StateStats } from './api.js';
 
 class RemoteTable {
   readonly v: SlotViews;
@@ -65,17 +68,18 @@ class RemoteTable {
     return this.acleared || this.alist.length > 0;
   }
 
-  /** the accumulator as changes (clear, erases, sets, adds), then reset */
-  drain(out: Change[]): void {
+  /** the accumulator as changes (clear, erases, sets, adds), then reset; returns the sum of the adds */
+  drain(out: Change[]): number {
     const { type, id } = this.v.init;
     if (this.acleared) out.push({ type, id, op: 'delete' });
     const ek: string[] = [], sk: string[] = [], sv: number[] = [], ak: string[] = [], av: number[] = [];
+    let counts = 0;
     for (const s of this.alist) {
       const f = this.aflag[s]!;
       const k = this.keys[s]!;
       if (f & F_ERASE) ek.push(k);
       else if (f & F_SET) { sk.push(k); sv.push(this.aabs[s]!); }
-      if (f & F_ADD) { ak.push(k); av.push(this.adelta[s]!); }
+      if (f & F_ADD) { ak.push(k); av.push(this.adelta[s]!); counts += this.adelta[s]!; }
       this.aflag[s] = 0; this.adelta[s] = 0; this.aabs[s] = 0;
     }
     this.alist.length = 0;
@@ -89,6 +93,7 @@ class RemoteTable {
       if (sk.length) out.push(type === 'Map' ? { type, id, op: 'set', keys: sk, values: sv } : { type: 'CounterMap', id, op: 'set', keys: sk, values: sv });
       if (ak.length && type === 'CounterMap') out.push({ type, id, op: 'add', keys: ak, values: av });
     }
+    return counts;
   }
 }
 
@@ -99,6 +104,19 @@ export interface Swapper {
   swap(): Promise<number>;
 }
 
+/** Cumulative counts acknowledged, per flush sequence number, kept for this many flushes. */
+const RING = 1 << 16;
+
+/** What to do when a flush finds the store lost acknowledged flushes, and whom to tell. */
+export interface LossPolicy {
+  action: OnStateLoss;
+  /** the store's URL, for the report */
+  store: string;
+  notify: (loss: StateLoss) => void;
+  /** reload: an in-process store mirroring what the store acknowledged (the hashmap driver) */
+  mirror?: StoreConnection;
+}
+
 export class Collector {
   private readonly tables: RemoteTable[] = [];
   private ops: Change[] = [];
@@ -106,7 +124,15 @@ export class Collector {
   private rounding: Promise<void> | null = null;
   private closing = false;
   private deadline = Infinity;
-  readonly stats: StateStats = { flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, last: null, lastError: null };
+  /** fail: the loss that stopped this partition's flushes (nothing more is written) */
+  private failed: StateLoss | null = null;
+  // sum of every counter/countermap increment acknowledged, and its value at each recent seq
+  private counted = 0;
+  private readonly countedAt = new Float64Array(RING);
+  /** below this seq, and at it, the store held things this collector did not count */
+  private floorSeq: number;
+  private readonly touched = new Map<string, { type: Change['type']; id: string }>();
+  readonly stats: StateStats = { flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, last: null, lastError: null, losses: [] };
 
   constructor(
     private readonly conn: StoreConnection,
@@ -114,7 +140,20 @@ export class Collector {
     private seq: number,
     private readonly swapper: Swapper,
     private readonly backoff = { firstMs: 10, maxMs: 1000 },
-  ) {}
+    private readonly loss: LossPolicy = { action: 'fail', store: conn.url, notify: () => {} },
+  ) {
+    this.floorSeq = seq;
+  }
+
+  /** reload: seed the mirror with what the store holds now (a recovered partition's state) */
+  async start(): Promise<void> {
+    const m = this.loss.mirror;
+    if (!m) return;
+    const snap = await this.conn.loadPartition(this.p);
+    const changes = this.rewrite(snap, false);
+    for (const c of changes) await m.apply(this.p, c);
+    this.remember(changes);
+  }
 
   receive(m: SwapMessage): void {
     for (const t of m.tables) this.tables[t.index] = new RemoteTable(t);
@@ -142,23 +181,36 @@ export class Collector {
 
   /** start sending the accumulator unless a flush is already under way */
   kick(): void {
-    if (this.sending || !this.pending) return;
+    if (this.sending || this.failed || !this.pending) return;
     const changes = this.ops;
     this.ops = [];
-    for (const t of this.tables) if (t) t.drain(changes);
-    this.sending = this.send({ seq: this.seq + 1, changes }).finally(() => {
+    let counts = 0;
+    for (const t of this.tables) if (t) counts += t.drain(changes);
+    this.sending = this.send({ seq: this.seq + 1, changes }, counts).finally(() => {
       this.sending = null;
     });
     // only close() can make it reject, and close() awaits it: don't report it as unhandled
     this.sending.catch(() => {});
   }
 
-  private async send(batch: { seq: number; changes: Change[] }): Promise<void> {
+  private async send(batch: FlushBatch, counts: number): Promise<void> {
     let delay = this.backoff.firstMs;
+    const own = batch.changes; // a reload puts the acknowledged state before them
     for (;;) {
       try {
-        await this.conn.flush(this.p, batch);
+        const outcome = await this.conn.flush(this.p, batch);
+        if (outcome === 'behind') {
+          batch = await this.lost(batch, own);
+          if (this.failed) return;
+          continue;
+        }
         this.seq = batch.seq;
+        this.counted += counts;
+        this.countedAt[batch.seq % RING] = this.counted;
+        if (this.loss.mirror) {
+          await this.loss.mirror.flush(this.p, { seq: batch.seq, changes: own, resync: true });
+          this.remember(own);
+        }
         const cost: FlushCost = this.conn.lastFlushCost?.() ?? { entries: batch.changes.length, bytes: 0, roundTrips: 1 };
         this.stats.flushes++;
         this.stats.entries += cost.entries;
@@ -178,13 +230,76 @@ export class Collector {
     }
   }
 
+  /**
+   * The store no longer holds this partition's last acknowledged flush: report what was lost, then
+   * stop writing (fail), continue on top of what is left (warn), or write the acknowledged state
+   * back first (reload). Returns the batch to send next.
+   */
+  private async lost(batch: FlushBatch, own: Change[]): Promise<FlushBatch> {
+    const storeSeq = await this.conn.lastSeq(this.p);
+    const expected = batch.seq - 1;
+    const floor = Math.max(this.floorSeq, storeSeq);
+    const inRing = expected - floor < RING;
+    const at = (q: number) => (q <= this.floorSeq ? this.countedAt[this.floorSeq % RING]! : this.countedAt[q % RING]!);
+    const exact = storeSeq >= this.floorSeq && inRing;
+    const loss: StateLoss = {
+      at: new Date().toISOString(),
+      store: this.loss.store,
+      partition: `${this.p.nf}@${this.p.instance}@${this.p.core}`,
+      flush_seq: batch.seq,
+      expected_seq: expected,
+      store_seq: storeSeq,
+      flushes_lost: expected - floor, // those lost before were reported then
+      counts_lost: inRing ? this.counted - at(floor) : null,
+      counts_exact: exact,
+      action: this.loss.action,
+    };
+    let next: FlushBatch = { ...batch, resync: true };
+    if (this.loss.action === 'fail') {
+      this.failed = loss;
+      this.stats.lastError = stateLossMessage(loss);
+    } else if (this.loss.action === 'reload' && this.loss.mirror) {
+      const rewrite = this.rewrite(await this.loss.mirror.loadPartition(this.p), true);
+      loss.reloaded_entries = rewrite.length;
+      next = { seq: batch.seq, changes: rewrite.concat(own), resync: true };
+    }
+    if (loss.reloaded_entries === undefined) {
+      // warn: what the store holds of ours starts again at this flush (on top of whatever it kept)
+      this.floorSeq = batch.seq - 1;
+      this.countedAt[this.floorSeq % RING] = this.counted;
+    }
+    this.stats.losses.push(loss);
+    this.loss.notify(loss);
+    return next;
+  }
+
+  /** the structures a snapshot holds as absolute writes (with `clear`, each first deleted, the touched ones too) */
+  private rewrite(snap: Snapshot, clear: boolean): Change[] {
+    const out: Change[] = [];
+    if (clear) for (const t of this.touched.values()) out.push({ type: t.type, id: t.id, op: 'delete' });
+    for (const [id, v] of Object.entries(snap.values)) out.push({ type: 'Value', id, op: 'set', value: v });
+    for (const [id, v] of Object.entries(snap.counters)) out.push({ type: 'Counter', id, op: 'set', value: v });
+    for (const [id, v] of Object.entries(snap.lists)) if (v.length) out.push({ type: 'List', id, op: 'pushBack', values: v });
+    for (const [id, v] of Object.entries(snap.sets)) if (v.length) out.push({ type: 'Set', id, op: 'insert', values: v });
+    for (const [id, [k, v]] of Object.entries(snap.maps)) if (k.length) out.push({ type: 'Map', id, op: 'set', keys: k, values: v });
+    for (const [id, [k, v]] of Object.entries(snap.counterMaps)) if (k.length) out.push({ type: 'CounterMap', id, op: 'set', keys: k, values: v });
+    return out;
+  }
+
+  private remember(changes: readonly Change[]): void {
+    for (const c of changes) {
+      const k = `${c.type}@${c.id}`;
+      if (!this.touched.has(k)) this.touched.set(k, { type: c.type, id: c.id });
+    }
+  }
+
   /** periodic tick: swap, merge, send if idle */
   async tick(): Promise<void> {
     await this.round();
     this.kick();
   }
 
-  /** everything changed so far, acknowledged by the store */
+  /** everything changed so far, acknowledged by the store (rejects once a state loss stopped the flushes) */
   async flushAll(): Promise<void> {
     // A round in flight may have had its swap acknowledged before the latest writes (its state
     // thread wakes late): let it finish, then swap again so those writes travel too.
@@ -193,6 +308,7 @@ export class Collector {
     await this.round();
     for (;;) {
       if (this.sending) await this.sending;
+      if (this.failed) throw new FlexbenchError(stateLossMessage(this.failed), EXIT.environment);
       this.kick();
       if (!this.sending) return;
     }
@@ -203,9 +319,29 @@ export class Collector {
     this.closing = true;
     this.deadline = Date.now() + timeoutMs;
     try {
-      await this.flushAll();
+      // after a loss with action fail nothing more is written: the store stays as it came back
+      await this.flushAll().catch((err) => { if (!this.failed) throw err; });
     } finally {
       await this.conn.close().catch(() => {});
+      await this.loss.mirror?.dropPartition(this.p).catch(() => {});
+      await this.loss.mirror?.close().catch(() => {});
     }
   }
+}
+
+/** One sentence for stderr and errors: where, what the store held, what was lost, what happens next. */
+export function stateLossMessage(l: StateLoss): string {
+  const what = l.counts_lost === null ? '' : `, ${l.counts_exact ? '' : 'at least '}${l.counts_lost} counted increments`;
+  const next = l.action === 'fail' ? 'flushes stopped (--on-state-loss fail)' : l.action === 'warn' ? 'continuing on top of what it kept (--on-state-loss warn)' : `acknowledged state written back (${l.reloaded_entries ?? 0} changes, --on-state-loss reload)`;
+  return `state lost: store ${l.store} holds flush ${l.store_seq} of partition ${l.partition}, which had acknowledged flush ${l.expected_seq} (${l.flushes_lost} acknowledged flushes lost${what}); ${next}`;
+}
+
+/**
+ * onStateLoss reload: an in-process store (hashmap driver, private to this partition) that mirrors
+ * what the store acknowledged, so it can be written back; in-process stores themselves need none.
+ */
+export async function lossMirror(config: StateConfig, p: Partition): Promise<StoreConnection | undefined> {
+  if (config.onStateLoss !== 'reload' || config.store.startsWith('hashmap:')) return undefined;
+  const url = `hashmap:flexbench-loss-mirror-${p.nf}@${p.instance}@${p.core}-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  return (await resolveDriver(url)).connect(url, {});
 }

@@ -25,6 +25,13 @@ export const stateConfigSchema = z
     flusher: z.enum(['worker', 'thread']).default('worker'),
     /** most keys one map/countermap may hold per core (shared-memory reservation) */
     maxSlots: z.number().int().positive().max(1 << 26).default(1 << 21),
+    /**
+     * async: a flush found the store without this partition's last acknowledged flush (restarted
+     * empty or older): `fail` = report it and write nothing more (flush() rejects, nf run exits 5),
+     * `warn` = report it and continue on top of what the store kept, `reload` = report it and write
+     * the acknowledged state back first (keeps a mirror of it on the state thread)
+     */
+    onStateLoss: z.enum(['fail', 'warn', 'reload']).default('fail'),
     /** how long close() waits for the final flush to be acknowledged before giving up */
     closeTimeoutMs: z.number().int().positive().default(10_000),
     /** options passed to the driver as-is (e.g. connectTimeoutMs) */
@@ -73,6 +80,7 @@ export interface StateFlags {
   mode?: string;
   flushMs?: number;
   flusher?: string;
+  onStateLoss?: string;
 }
 
 /** yargs option definitions for the flags above, for commands that open state. */
@@ -84,6 +92,7 @@ export const stateFlagOptions = {
   mode: { type: 'string', choices: ['sync', 'async'], describe: 'state update mode' },
   'flush-ms': { type: 'number', describe: 'async flush period in ms (default 1)' },
   flusher: { type: 'string', choices: ['worker', 'thread'], describe: 'async flusher: dedicated state thread (default) or same thread' },
+  'on-state-loss': { type: 'string', choices: ['fail', 'warn', 'reload'], describe: 'a store that came back without acknowledged state: stop (fail, default), report and continue (warn), write it back (reload)' },
 } as const;
 
 /** Map CLI flags (optionally on top of a config file) to the same StateConfig the file gives. */
@@ -97,7 +106,8 @@ export function stateConfigFromFlags(flags: StateFlags, defaults: Partial<StateC
     mode: flags.mode,
     flushMs: flags.flushMs,
     flusher: flags.flusher,
+    onStateLoss: flags.onStateLoss,
   };
   for (const [k, v] of Object.entries(over)) if (v !== undefined) base[k] = v;
-  return parseStateConfig(base, flags.stateConfig ? `${flags.stateConfig} + flags` : 'state flags (--store, --nf-id, --instance, --mode, --flush-ms)');
+  return parseStateConfig(base, flags.stateConfig ? `${flags.stateConfig} + flags` : 'state flags (--store, --nf-id, --instance, --mode, --flush-ms, --on-state-loss)');
 }

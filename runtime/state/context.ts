@@ -4,10 +4,10 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Partition, Snapshot, StoreConnection } from '../drivers/driver.js';
 import { resolveDriver } from '../drivers/registry.js';
 import { FlexbenchError, EXIT, type ExitCode } from '../../common/errors.js';
-import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, StateContext, StateStats, ValueHandle } from './api.js';
+import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, StateContext, StateLoss, StateStats, ValueHandle } from './api.js';
 import { parseStateConfig, type StateConfig, type StateConfigInput } from './config.js';
 import { PartitionCache, P_REQ, type SwapMessage } from './cache.js';
-import { Collector } from './collector.js';
+import { Collector, lossMirror, type LossPolicy } from './collector.js';
 import { SyncHandles, SyncLink } from './sync.js';
 
 export async function openStateContext(input: StateConfig | StateConfigInput, core: number): Promise<StateContext> {
@@ -19,7 +19,9 @@ export async function openStateContext(input: StateConfig | StateConfigInput, co
   if (driver.inProcess || config.flusher === 'thread') {
     const conn = await driver.connect(config.store, config.driver);
     try {
-      return new ThreadContext(config, p, conn, await conn.lastSeq(p));
+      const x = new ThreadContext(config, p, conn, await conn.lastSeq(p), await lossMirror(config, p));
+      await x.start();
+      return x;
     } catch (err) {
       await conn.close().catch(() => {});
       throw err;
@@ -28,7 +30,8 @@ export async function openStateContext(input: StateConfig | StateConfigInput, co
   return WorkerContext.open(config, p);
 }
 
-const emptyStats = (): StateStats => ({ flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, last: null, lastError: null });
+const emptyStats = (): StateStats => ({ flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, last: null, lastError: null, losses: [] });
+
 
 abstract class BaseContext {
   protected closed = false;
@@ -68,10 +71,15 @@ class SyncContext extends BaseContext implements StateContext {
     }
   }
   async stats(): Promise<StateStats> { return emptyStats(); }
+  // sync mode has no flush sequence to check: every call is the store's own
+  onStateLoss(): void {}
 }
 
 abstract class AsyncContext extends BaseContext {
   readonly mode = 'async' as const;
+  protected readonly lossListeners: ((loss: StateLoss) => void)[] = [];
+  onStateLoss(listener: (loss: StateLoss) => void): void { this.lossListeners.push(listener); }
+  protected lost(loss: StateLoss): void { for (const f of this.lossListeners) f(loss); }
   protected abstract readonly cache: PartitionCache;
   value(id: string): ValueHandle { this.live(); return this.cache.value(id); }
   counter(id: string): CounterHandle { this.live(); return this.cache.counter(id); }
@@ -88,8 +96,9 @@ class ThreadContext extends AsyncContext implements StateContext {
   private readonly collector: Collector;
   private readonly timer: NodeJS.Timeout;
   private ticking = false;
-  constructor(config: StateConfig, p: Partition, private readonly conn: StoreConnection, seq: number) {
+  constructor(config: StateConfig, p: Partition, private readonly conn: StoreConnection, seq: number, mirror: StoreConnection | undefined) {
     super(config, p);
+    const policy: LossPolicy = { action: config.onStateLoss, store: config.store, notify: (l) => this.lost(l), mirror };
     this.cache = new PartitionCache(p, config.maxSlots, (m: SwapMessage) => this.collector.receive(m));
     const cache = this.cache;
     this.collector = new Collector(conn, p, seq, {
@@ -99,7 +108,7 @@ class ThreadContext extends AsyncContext implements StateContext {
         cache.swap(e);
         return e;
       },
-    });
+    }, undefined, policy);
     this.timer = setInterval(() => {
       if (this.ticking) return;
       this.ticking = true;
@@ -107,6 +116,7 @@ class ThreadContext extends AsyncContext implements StateContext {
     }, config.flushMs);
     this.timer.unref();
   }
+  start(): Promise<void> { return this.collector.start(); }
   flush(): Promise<void> { this.live(); return this.collector.flushAll(); }
   flushNoWait(): void { void this.collector.tick(); }
   async load(): Promise<void> {
@@ -123,7 +133,7 @@ class ThreadContext extends AsyncContext implements StateContext {
   async stats(): Promise<StateStats> { return { ...this.collector.stats }; }
 }
 
-type Reply = { t: 'reply'; id: number; ok: true; value?: unknown } | { t: 'reply'; id: number; ok: false; message: string; exitCode: ExitCode };
+type Reply = { t: 'reply'; id: number; ok: true; value?: unknown } | { t: 'reply'; id: number; ok: false; message: string; exitCode: ExitCode } | { t: 'loss'; loss: StateLoss };
 
 /** Async mode with a dedicated state worker thread per core: the paper's per-core state thread. */
 class WorkerContext extends AsyncContext implements StateContext {
@@ -164,6 +174,7 @@ class WorkerContext extends AsyncContext implements StateContext {
     this.cache = cache;
     worker.on('message', (m: Reply | { t: 'poll' }) => {
       if (m.t === 'poll') { this.cache.poll(); return; }
+      if (m.t === 'loss') { this.lost(m.loss); return; }
       const r = this.pending.get(m.id);
       if (!r) return;
       this.pending.delete(m.id);

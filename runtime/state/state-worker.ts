@@ -6,7 +6,8 @@ import { resolveDriver } from '../drivers/registry.js';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
 import type { StateConfig } from './config.js';
 import { P_ACK, P_REQ, type SwapMessage } from './cache.js';
-import { Collector } from './collector.js';
+import { Collector, lossMirror } from './collector.js';
+
 
 const { config, partition: p, ctrl: ctrlBuf, port } = workerData as { config: StateConfig; partition: Partition; ctrl: SharedArrayBuffer; port: MessagePort };
 const ctrl = new Int32Array(ctrlBuf);
@@ -43,7 +44,8 @@ try {
       for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) collector.receive(m.message as SwapMessage);
       return req;
     },
-  });
+  }, undefined, { action: config.onStateLoss, store: config.store, notify: (loss) => parent.postMessage({ t: 'loss', loss }), mirror: await lossMirror(config, p) });
+  await collector.start();
   let ticking = false;
   const timer = setInterval(() => {
     if (ticking) return;

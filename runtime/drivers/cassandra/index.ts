@@ -10,7 +10,7 @@
 //    mutation: all or nothing), so after an unknown outcome the driver reads the marker and resends
 //    only if the unit did not apply: counters stay exact, never replayed blindly.
 import cassandra from 'cassandra-driver';
-import type { Change, FlushBatch, FlushCost, Partition, Query, QueryResult, Snapshot, StoreConnection, StoreDriver } from '../driver.js';
+import type { Change, FlushBatch, FlushCost, FlushOutcome, Partition, Query, QueryResult, Snapshot, StoreConnection, StoreDriver } from '../driver.js';
 import { emptySnapshot } from '../driver.js';
 import { FlexbenchError, EXIT } from '../../../common/errors.js';
 import { keyspaceName } from './names.js';
@@ -80,6 +80,9 @@ class CassandraConnection implements StoreConnection {
 
   constructor(readonly url: string, private readonly u: CassandraUrl, private readonly client: cassandra.Client) {
     this.cl = consistencyCode(u.consistency);
+    // a node that comes back may have come back empty: every partition's schema and last flush are
+    // checked again before its next flush
+    client.on('hostUp', () => { for (const s of this.parts.values()) { s.lastSeq = null; s.ready = null; } });
   }
 
   /**
@@ -409,12 +412,21 @@ class CassandraConnection implements StoreConnection {
     });
   }
 
-  async flush(p: Partition, batch: FlushBatch): Promise<'applied' | 'duplicate'> {
+  async flush(p: Partition, batch: FlushBatch): Promise<FlushOutcome> {
     const s = this.part(p);
     return this.locked(s, async () => {
       try {
+        // The last flush is read again after a failure or a node coming back (see connect): a
+        // Cassandra restarted empty or from an older copy is found at the next flush, not trusted.
         const last = s.lastSeq ?? (await this.readMeta(s));
         if (batch.seq <= last) return 'duplicate';
+        if (last < batch.seq - 1 && !batch.resync) {
+          // what the markers and an unfinished plan assumed of the store no longer holds
+          s.markers.clear();
+          s.markersRead.clear();
+          s.plan = null;
+          return 'behind';
+        }
         if (s.plan && s.plan.seq !== batch.seq) {
           throw new FlexbenchError(`store ${this.url}: flush ${batch.seq} of ${s.ks} arrived while flush ${s.plan.seq} is unfinished (a failed flush must be resent unchanged)`, EXIT.usage);
         }
@@ -433,6 +445,7 @@ class CassandraConnection implements StoreConnection {
         this.cost = Object.assign(cost, { statements: plan.units.reduce((a, x) => a + x.stmts.length, 0) + 1 });
         return 'applied';
       } catch (err) {
+        s.lastSeq = null;
         throw this.fail(`flush ${batch.seq} of ${s.ks}`, err);
       }
     });

@@ -1,7 +1,7 @@
 // `hashmap:` / `hashmap:name`: an in-process store (JavaScript Maps), for benchmarking the runtime
 // without a network. One store per URL per thread, so a context opened again in the same thread
 // (recovery tests) finds what an earlier one left.
-import type { Change, FlushBatch, Partition, Query, QueryResult, Snapshot, StoreConnection, StoreDriver, StructType } from '../driver.js';
+import type { Change, FlushBatch, FlushOutcome, Partition, Query, QueryResult, Snapshot, StoreConnection, StoreDriver, StructType } from '../driver.js';
 import { emptySnapshot, structKey } from '../driver.js';
 import { FlexbenchError, EXIT } from '../../../common/errors.js';
 
@@ -124,9 +124,11 @@ class HashmapConnection implements StoreConnection {
     }
   }
 
-  async flush(p: Partition, batch: FlushBatch): Promise<'applied' | 'duplicate'> {
+  async flush(p: Partition, batch: FlushBatch): Promise<FlushOutcome> {
     const pk = partKey(p);
-    if (batch.seq <= (this.s.seqs.get(pk) ?? 0)) return 'duplicate';
+    const last = this.s.seqs.get(pk) ?? 0;
+    if (batch.seq <= last) return 'duplicate';
+    if (last < batch.seq - 1 && !batch.resync) return 'behind';
     for (const c of batch.changes) this.applyNow(p, c);
     this.s.seqs.set(pk, batch.seq);
     let entries = 0;

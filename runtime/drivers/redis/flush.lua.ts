@@ -2,10 +2,14 @@
 // (partition, seq). redis.pcall keeps a bad element (e.g. LSET out of range) from aborting half-way,
 // which would leave a partial, unrecorded batch that a retry would apply twice; what it refused is
 // counted and returned ({1, count, first errors…}) so the runtime reports it instead of losing it.
+// Store continuity: a partition's flushes are numbered 1, 2, 3…, so a store holding less than seq - 1
+// lost flushes it acknowledged (restarted empty or from an older copy): the script then applies
+// nothing and answers {2, last}, unless ARGV[2] is 'r' (resync: the runtime reported the loss).
 export const FLUSH_LUA = `
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local seq = tonumber(ARGV[1])
 if seq <= last then return 0 end
+if last < seq - 1 and ARGV[2] ~= 'r' then return {2, last} end
 local CH = 4000
 local errs, nerr = {}, 0
 local function pc(...)
@@ -23,7 +27,7 @@ local function many(cmd, k, i, c)
     j = e + 1
   end
 end
-local i, n = 2, #ARGV
+local i, n = 3, #ARGV
 while i <= n do
   local op, k, c = ARGV[i], KEYS[tonumber(ARGV[i + 1])], tonumber(ARGV[i + 2])
   i = i + 3

@@ -3,7 +3,7 @@
 // partition part is a hash tag, `{nf@ins@core}@Type@id`, so one partition = one slot = one node.
 import { createHash } from 'node:crypto';
 import { Redis, Cluster } from 'ioredis';
-import type { Change, FlushBatch, FlushCost, Partition, Query, QueryResult, Snapshot, StoreConnection, StoreDriver, StructType } from '../driver.js';
+import type { Change, FlushBatch, FlushCost, FlushOutcome, Partition, Query, QueryResult, Snapshot, StoreConnection, StoreDriver, StructType } from '../driver.js';
 import { STRUCT_TYPES, emptySnapshot } from '../driver.js';
 import { FlexbenchError, EXIT } from '../../../common/errors.js';
 import { FLUSH_LUA } from './flush.lua.js';
@@ -130,7 +130,7 @@ class RedisConnection implements StoreConnection {
       if (i === undefined) { keys.push(k); ki.set(k, (i = keys.length)); }
       return String(i);
     };
-    const a: string[] = [String(batch.seq)];
+    const a: string[] = [String(batch.seq), batch.resync ? 'r' : '-'];
     let entries = 0;
     for (const c of batch.changes) {
       const k = kidx(c.type, c.id);
@@ -163,7 +163,7 @@ class RedisConnection implements StoreConnection {
     return { keys, args: a, entries };
   }
 
-  async flush(p: Partition, batch: FlushBatch): Promise<'applied' | 'duplicate'> {
+  async flush(p: Partition, batch: FlushBatch): Promise<FlushOutcome> {
     const { keys, args, entries } = this.encode(p, batch);
     let body = respLen(String(keys.length)) + `*${3 + keys.length + args.length}\r\n`.length;
     for (const s of keys) body += respLen(s);
@@ -185,6 +185,10 @@ class RedisConnection implements StoreConnection {
       throw this.wrap(`flush seq ${batch.seq} (${entries} entries)`, err);
     }
     const out = Array.isArray(res) ? res : [res];
+    if (Number(out[0]) === 2) {
+      this.cost = { entries: 0, bytes, roundTrips };
+      return 'behind';
+    }
     const refused = Number(out[1] ?? 0);
     this.cost = { entries, bytes, roundTrips, ...(refused > 0 ? { rejected: { count: refused, first: String(out[2]) } } : {}) };
     return Number(out[0]) === 1 ? 'applied' : 'duplicate';

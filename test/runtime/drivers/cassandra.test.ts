@@ -312,9 +312,51 @@ describe('cassandra driver on a real Cassandra', () => {
     assert.ok(st.retries > 0, `the outage made flushes fail and retry (${why})`);
     assert.ok(outageBursts > 200, `packets kept flowing while Cassandra was down (${why})`);
     assert.ok(longest < 1000, `no burst waited on the store: longest gap ${longest.toFixed(0)} ms`);
+    assert.deepEqual(st.losses, [], `a node restarted from its own files lost nothing (${why})`);
     const snap = await conn.loadPartition({ nf: 'crash', instance: 'ctx', core: 0 });
     assert.equal(snap.counters.pkts, total, why);
     const [, vs] = snap.counterMaps.flows!;
     assert.equal(vs.reduce((a, b) => a + b, 0), total, why);
+  });
+
+  it('Cassandra restarted empty under a running async context (warn): the loss is found when the node is back, reported exactly, and later counts arrive', async () => {
+    const x = await openState({ nf: 'crash', instance: 'empty', store: node.url, mode: 'async', flushMs: 1, closeTimeoutMs: 60_000, onStateLoss: 'warn' }, 0);
+    const losses: import('../../../runtime/state/api.js').StateLoss[] = [];
+    x.onStateLoss((l) => losses.push(l));
+    const h = x.counter('pkts');
+    let total = 0;
+    let restarted: Promise<void> | null = null;
+    let down = false;
+    const t0 = Date.now();
+    while (Date.now() - t0 < 3000 || restarted === null || down || losses.length === 0) {
+      h.addNoWait(1);
+      total++;
+      x.poll();
+      if (restarted === null && Date.now() - t0 > 1000) {
+        await x.flush();
+        await node.kill();
+        down = true;
+        // the node comes back without its files: an empty store on the same address
+        const { dirsOf } = await import('../../../runtime/stores/cassandra/config.js');
+        const { rmSync } = await import('node:fs');
+        const d = dirsOf(node.dataDir);
+        for (const dir of [d.data, d.commitlog, d.savedCaches, d.hints]) rmSync(dir, { recursive: true, force: true });
+        restarted = node.restart().then(() => { down = false; });
+      }
+      await sleep(1);
+      if (Date.now() - t0 > 180_000) throw new Error(`no loss reported within 180 s (down ${down})`);
+    }
+    await x.close();
+    const l = losses[0]!;
+    assert.equal(losses.length, 1, JSON.stringify(losses));
+    assert.deepEqual([l.store_seq, l.action, l.counts_exact], [0, 'warn', true], JSON.stringify(l));
+    assert.ok(l.counts_lost! > 0 && l.flushes_lost === l.expected_seq, JSON.stringify(l));
+    const c = await driver.connect(node.url, {});
+    try {
+      const snap = await c.loadPartition({ nf: 'crash', instance: 'empty', core: 0 });
+      assert.equal(snap.counters.pkts, total - l.counts_lost!, `the store holds what came after the loss (total ${total}, ${JSON.stringify(l)})`);
+    } finally {
+      await c.close();
+    }
   });
 });
