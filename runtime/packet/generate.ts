@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { Xoshiro128 } from './prng.js';
-import { encodePcap } from './pcap.js';
+import { encodePcap, PCAP_HEADER_LEN, RECORD_HEADER_LEN } from './pcap.js';
 import {
   ETH_HLEN, ETHERTYPE_IPV4, IPPROTO_TCP, IPPROTO_UDP, parseMac, ipv4HeaderChecksum, l4Checksum, l4ChecksumOffset,
 } from './inet.js';
@@ -39,57 +39,104 @@ function randomIPv4(rng: Xoshiro128): number {
   }
 }
 
-/** Builds the frames of one file: exactly `flows` distinct 5-tuples, one packet each. */
-export function generateFrames(o: z.output<typeof GenerateOptions>, fileIndex: number): Uint8Array[] {
+/**
+ * Exact set of (src IP, dst IP, ports word) triples: open addressing over one Int32Array (3 words a
+ * slot, src 0 = empty: drawn addresses never start with 0). A BigInt Set took minutes for 10 M flows.
+ */
+class TupleSet {
+  private readonly t: Int32Array;
+  private readonly mask: number;
+  constructor(n: number) {
+    let cap = 16;
+    while (cap < n * 2) cap *= 2;
+    this.mask = cap - 1;
+    this.t = new Int32Array(cap * 3);
+  }
+  /** adds the triple; false when it was there already */
+  add(a: number, b: number, c: number): boolean {
+    const t = this.t;
+    let h = Math.imul(a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b), 0xc2b2ae35);
+    h ^= h >>> 15;
+    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
+      const e = i * 3;
+      if (t[e] === 0) { t[e] = a; t[e + 1] = b; t[e + 2] = c; return true; }
+      if (t[e] === a && t[e + 1] === b && t[e + 2] === c) return false;
+    }
+  }
+}
+
+/**
+ * One file as a classic pcap in memory: exactly `flows` distinct 5-tuples, one packet each, written
+ * in place into one buffer from a template frame (no object per packet).
+ */
+export function generatePcapBuffer(o: z.output<typeof GenerateOptions>, fileIndex: number): Buffer {
   const rng = new Xoshiro128(o.seed, fileIndex);
   const frameLen = o.frameSize - 4; // the FCS belongs to the NIC, not the capture
   const proto = o.proto === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP;
   const l4hdr = proto === IPPROTO_TCP ? 20 : 8;
   if (ETH_HLEN + 20 + l4hdr > frameLen) throw new Error(`frame size ${o.frameSize} too small for ${o.proto}`);
-  const src = parseMac(o.srcMac);
-  const dst = parseMac(o.dstMac);
-  const seen = new Set<bigint>();
-  const frames: Uint8Array[] = [];
-  while (frames.length < o.flows) {
+  const tpl = new Uint8Array(frameLen);
+  const tv = new DataView(tpl.buffer);
+  tpl.set(parseMac(o.dstMac), 0);
+  tpl.set(parseMac(o.srcMac), 6);
+  tv.setUint16(12, ETHERTYPE_IPV4);
+  const ip = ETH_HLEN;
+  tpl[ip] = 0x45;
+  tv.setUint16(ip + 2, frameLen - ETH_HLEN);
+  tv.setUint16(ip + 6, 0x4000); // don't fragment
+  tpl[ip + 8] = 64;
+  tpl[ip + 9] = proto;
+  const l4 = ip + 20;
+  if (proto === IPPROTO_UDP) {
+    tv.setUint16(l4 + 4, frameLen - l4);
+  } else {
+    tpl[l4 + 12] = 5 << 4;
+    tpl[l4 + 13] = 0x18; // PSH|ACK: a data segment of an established flow
+    tv.setUint16(l4 + 14, 65535);
+  }
+  for (let i = l4 + l4hdr; i < frameLen; i++) tpl[i] = i & 0xff; // fixed payload pattern
+  const rec = RECORD_HEADER_LEN + frameLen;
+  const out = encodePcap([]);
+  const buf = Buffer.alloc(PCAP_HEADER_LEN + o.flows * rec);
+  out.copy(buf, 0, 0, PCAP_HEADER_LEN);
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const seen = new TupleSet(o.flows);
+  let n = 0;
+  while (n < o.flows) {
     const sip = randomIPv4(rng);
     const dip = randomIPv4(rng);
     const sport = rng.intIn(1024, 65535);
     const dport = rng.intIn(1024, 65535);
-    const key = (BigInt(sip) << 64n) | (BigInt(dip) << 32n) | BigInt(((sport << 16) | dport) >>> 0);
-    if (seen.has(key)) continue; // exactly `flows` distinct 5-tuples
-    seen.add(key);
-    const f = new Uint8Array(frameLen);
-    const dv = new DataView(f.buffer);
-    f.set(dst, 0);
-    f.set(src, 6);
-    dv.setUint16(12, ETHERTYPE_IPV4);
-    const ip = ETH_HLEN;
-    f[ip] = 0x45;
-    dv.setUint16(ip + 2, frameLen - ETH_HLEN);
-    dv.setUint16(ip + 4, frames.length & 0xffff); // identification
-    dv.setUint16(ip + 6, 0x4000); // don't fragment
-    f[ip + 8] = 64;
-    f[ip + 9] = proto;
-    dv.setUint32(ip + 12, sip);
-    dv.setUint32(ip + 16, dip);
-    const l4 = ip + 20;
-    dv.setUint16(l4, sport);
-    dv.setUint16(l4 + 2, dport);
-    if (proto === IPPROTO_UDP) {
-      dv.setUint16(l4 + 4, frameLen - l4);
-    } else {
-      dv.setUint32(l4 + 4, rng.nextU32()); // seq
-      dv.setUint32(l4 + 8, rng.nextU32()); // ack
-      f[l4 + 12] = 5 << 4;
-      f[l4 + 13] = 0x18; // PSH|ACK: a data segment of an established flow
-      dv.setUint16(l4 + 14, 65535);
+    if (!seen.add(sip | 0, dip | 0, (sport << 16) | dport)) continue; // exactly `flows` distinct 5-tuples
+    const r = PCAP_HEADER_LEN + n * rec;
+    dv.setUint32(r, Math.floor(n / 1e6), true); // timestamps 1 µs apart, as encodePcap writes them
+    dv.setUint32(r + 4, n % 1e6, true);
+    dv.setUint32(r + 8, frameLen, true);
+    dv.setUint32(r + 12, frameLen, true);
+    const f = r + RECORD_HEADER_LEN;
+    buf.set(tpl, f);
+    const fip = f + ip;
+    dv.setUint16(fip + 4, n & 0xffff); // identification
+    dv.setUint32(fip + 12, sip);
+    dv.setUint32(fip + 16, dip);
+    dv.setUint16(fip + 20, sport);
+    dv.setUint16(fip + 22, dport);
+    if (proto === IPPROTO_TCP) {
+      dv.setUint32(fip + 24, rng.nextU32()); // seq
+      dv.setUint32(fip + 28, rng.nextU32()); // ack
     }
-    for (let i = l4 + l4hdr; i < frameLen; i++) f[i] = i & 0xff; // fixed payload pattern
-    dv.setUint16(ip + 10, ipv4HeaderChecksum(f, ip));
-    dv.setUint16(l4ChecksumOffset(f, ip), l4Checksum(f, ip));
-    frames.push(f);
+    dv.setUint16(fip + 10, ipv4HeaderChecksum(buf, fip));
+    dv.setUint16(l4ChecksumOffset(buf, fip), l4Checksum(buf, fip));
+    n++;
   }
-  return frames;
+  return buf;
+}
+
+/** The frames of one file (views into its pcap buffer). */
+export function generateFrames(o: z.output<typeof GenerateOptions>, fileIndex: number): Uint8Array[] {
+  const buf = generatePcapBuffer(o, fileIndex);
+  const rec = RECORD_HEADER_LEN + o.frameSize - 4;
+  return Array.from({ length: o.flows }, (_, i) => buf.subarray(PCAP_HEADER_LEN + i * rec + RECORD_HEADER_LEN, PCAP_HEADER_LEN + (i + 1) * rec));
 }
 
 /** Writes `files` pcaps into `out`; returns their paths. */
@@ -100,7 +147,7 @@ export function generatePcaps(input: GenerateOptions): string[] {
   const paths: string[] = [];
   for (let i = 0; i < o.files; i++) {
     const p = join(o.out, `${o.prefix}-${String(i).padStart(width, '0')}.pcap`);
-    writeFileSync(p, encodePcap(generateFrames(o, i)));
+    writeFileSync(p, generatePcapBuffer(o, i));
     paths.push(p);
   }
   return paths;
