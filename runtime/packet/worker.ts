@@ -38,7 +38,10 @@ export interface CoreWorkerData {
 
 export type CoreMessage =
   | { type: 'ready' }
-  | { type: 'done'; core: number; rx: number; tx: number; txDropped: number; missed: number; seconds: number; nfStats: Record<string, number>; capture?: { bytes: Uint8Array; lens: Int32Array };
+  | { type: 'done'; core: number; rx: number; tx: number; txDropped: number; missed: number; seconds: number; nfStats: Record<string, number>;
+      /** async mode: the state flusher's figures (flushes, entries, bytes, round trips, retries) before the final flush */
+      state?: { flushes: number; entries: number; bytes: number; round_trips: number; retries: number; merge_ms: number };
+      capture?: { bytes: Uint8Array; lens: Int32Array };
       /** counters and time (s after go) at the end of the warm-up; null without one or if the run ended first */
       warm: WindowStart | null }
   | { type: 'error'; core: number; message: string; exitCode?: number }
@@ -144,6 +147,11 @@ async function main(d: CoreWorkerData): Promise<void> {
     stats[1] = tx;
     await nf.close?.();
     const nfStats = nf.stats?.() ?? {};
+    let state: Extract<CoreMessage, { type: 'done' }>['state'];
+    if (ctx?.mode === 'async') {
+      const st = await ctx.stats();
+      state = { flushes: st.flushes, entries: st.entries, bytes: st.bytes, round_trips: st.roundTrips, retries: st.retries, merge_ms: Math.round(st.mergeMs * 1000) / 1000 };
+    }
     if (ctx) {
       const c = ctx;
       ctx = null;
@@ -155,7 +163,7 @@ async function main(d: CoreWorkerData): Promise<void> {
     port = null;
     const cap = capture?.take();
     parentPort!.postMessage(
-      { type: 'done', core: d.core, rx, tx, txDropped, missed, seconds: (tEnd - t0) / 1000, nfStats, capture: cap, warm } satisfies CoreMessage,
+      { type: 'done', core: d.core, rx, tx, txDropped, missed, seconds: (tEnd - t0) / 1000, nfStats, state, capture: cap, warm } satisfies CoreMessage,
       cap ? [cap.bytes.buffer as ArrayBuffer, cap.lens.buffer as ArrayBuffer] : [],
     );
   } catch (err) {

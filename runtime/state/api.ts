@@ -152,6 +152,8 @@ export interface StateStats {
   lastError: string | null;
   /** every state loss found (async mode) */
   losses: StateLoss[];
+  /** time the flusher spent merging the packet side's buffers and turning them into a batch (ms) */
+  mergeMs: number;
 }
 
 /** One core's state: its private partition of every structure. */

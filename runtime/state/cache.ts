@@ -7,9 +7,16 @@ import { FlexbenchError, EXIT } from '../../common/errors.js';
 import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, ValueHandle } from './api.js';
 import { C_CLEARED0, C_COUNT0, C_SLOTS, F_DIRTY, F_DIRTY_ADD, F_ERASE, F_SET, SlotViews, createSlotTable, type SlotTableInit } from './slots.js';
 
-/** partition control words: REQ = epoch the state thread asks for, ACK = epoch the packet side switched to */
+/**
+ * partition control words: REQ = epoch the state thread asks for, ACK = epoch the packet side switched
+ * to, DIRTY = something changed since the last switch (the state thread asks for no swap, and sends
+ * nothing, while it is 0: an idle partition costs the packet side nothing)
+ */
 export const P_REQ = 0;
 export const P_ACK = 1;
+export const P_DIRTY = 2;
+/** the state thread sleeps on ACK (an explicit flush): only then does the packet side notify it */
+export const P_WAIT = 3;
 
 /** Everything the state thread needs after a swap, besides the shared buffers. */
 export interface SwapMessage {
@@ -34,7 +41,10 @@ export class LocalTable {
   b = 0;
   readonly keys: string[] = [];
   readonly index = new Map<string, number>();
+  /** the partition's control words: [P_DIRTY] is set on the first change of a slot in an epoch */
+  readonly pctrl: Int32Array;
   constructor(readonly cache: PartitionCache, readonly init: SlotTableInit) {
+    this.pctrl = cache.ctrl;
     this.v = new SlotViews(init);
     this.value = this.v.value;
     this.present = this.v.present;
@@ -73,6 +83,7 @@ export class LocalTable {
     this.index.set(key, n);
     this.v.ctrl[C_SLOTS] = n + 1;
     this.cache.newKeys.push(this.init.index, n, key);
+    this.pctrl[P_DIRTY] = 1;
     return n;
   }
 
@@ -82,7 +93,7 @@ export class LocalTable {
     this.delta[s] += x;
     const f = this.flag[s]!;
     if (f !== F_DIRTY_ADD) {
-      if (f === 0) this.list[this.n++] = s;
+      if (f === 0) { this.list[this.n++] = s; this.pctrl[P_DIRTY] = 1; }
       this.flag[s] = f | F_DIRTY_ADD;
     }
   }
@@ -92,7 +103,7 @@ export class LocalTable {
     this.present[s] = 1;
     this.abs[s] = x;
     this.delta[s] = 0;
-    if (this.flag[s] === 0) this.list[this.n++] = s;
+    if (this.flag[s] === 0) { this.list[this.n++] = s; this.pctrl[P_DIRTY] = 1; }
     this.flag[s] = F_DIRTY | F_SET;
   }
 
@@ -100,7 +111,7 @@ export class LocalTable {
     this.value[s] = 0;
     this.present[s] = 0;
     this.delta[s] = 0;
-    if (this.flag[s] === 0) this.list[this.n++] = s;
+    if (this.flag[s] === 0) { this.list[this.n++] = s; this.pctrl[P_DIRTY] = 1; }
     this.flag[s] = F_DIRTY | F_ERASE;
   }
 
@@ -114,6 +125,7 @@ export class LocalTable {
     this.value.fill(0);
     this.present.fill(0);
     this.v.ctrl[C_CLEARED0 + this.b] = 1;
+    this.pctrl[P_DIRTY] = 1;
   }
 
   /** recovery: take the store's contents as the cached state (no dirty marks) */
@@ -148,7 +160,7 @@ export class LocalTable {
 }
 
 export class PartitionCache {
-  readonly ctrl = new Int32Array(new SharedArrayBuffer(8));
+  readonly ctrl = new Int32Array(new SharedArrayBuffer(16));
   epoch = 0;
   readonly tables: LocalTable[] = [];
   newTables: SlotTableInit[] = [];
@@ -167,6 +179,7 @@ export class PartitionCache {
 
   swap(req: number): void {
     const b = req & 1;
+    this.ctrl[P_DIRTY] = 0; // what changes from here on lands in the new buffer and marks it again
     for (const t of this.tables) t.use(b);
     this.epoch = req;
     if (this.newTables.length || this.newKeys.length || this.ops.length) {
@@ -176,7 +189,8 @@ export class PartitionCache {
       this.ops = [];
     }
     Atomics.store(this.ctrl, P_ACK, req);
-    Atomics.notify(this.ctrl, P_ACK);
+    // a periodic flush finds the acknowledgement at its next tick: no wake-up per flush
+    if (Atomics.load(this.ctrl, P_WAIT) !== 0) Atomics.notify(this.ctrl, P_ACK);
   }
 
   private table(type: 'Counter' | 'Map' | 'CounterMap', id: string): LocalTable {
@@ -185,6 +199,7 @@ export class PartitionCache {
     t.use(this.epoch & 1);
     this.tables.push(t);
     this.newTables.push(init);
+    this.ctrl[P_DIRTY] = 1;
     return t;
   }
 
@@ -214,6 +229,12 @@ export class PartitionCache {
     return this.memo('CounterMap', id, () => new AsyncCounterMap(this, id, this.table('CounterMap', id), 'CounterMap'));
   }
 
+  /** an op-log entry (values, lists, sets) */
+  op(c: Change): void {
+    this.ops.push(c);
+    this.ctrl[P_DIRTY] = 1;
+  }
+
   /** recovery: replace cached state by the snapshot (existing handles and those opened later) */
   load(snap: Snapshot): void {
     this.snapshot = snap;
@@ -238,12 +259,12 @@ class AsyncValue implements ValueHandle {
     const last = this.c.ops[this.c.ops.length - 1];
     // a value set again before the flush: only the last one travels
     if (last && last.type === 'Value' && last.id === this.id && last.op === 'set') last.value = this.v;
-    else this.c.ops.push({ type: 'Value', id: this.id, op: 'set', value: this.v });
+    else this.c.op({ type: 'Value', id: this.id, op: 'set', value: this.v });
   }
   delete() { this.deleteNoWait(); return resolved; }
   deleteNoWait() {
     this.v = null;
-    this.c.ops.push({ type: 'Value', id: this.id, op: 'delete' });
+    this.c.op({ type: 'Value', id: this.id, op: 'delete' });
   }
 }
 
@@ -269,7 +290,7 @@ class AsyncCounter implements CounterHandle {
     t.delta[0] += v;
     const f = t.flag[0]!;
     if (f !== F_DIRTY_ADD) {
-      if (f === 0) t.list[t.n++] = 0;
+      if (f === 0) { t.list[t.n++] = 0; t.pctrl[P_DIRTY] = 1; }
       t.flag[0] = f | F_DIRTY_ADD;
     }
   }
@@ -293,14 +314,14 @@ class AsyncList implements ListHandle {
     const last = this.c.ops[this.c.ops.length - 1];
     // consecutive pushes to one list travel as one change
     if (last && last.type === 'List' && last.id === this.id && last.op === op) last.values.push(v);
-    else this.c.ops.push({ type: 'List', id: this.id, op, values: [v] });
+    else this.c.op({ type: 'List', id: this.id, op, values: [v] });
   }
   private pop(op: 'popFront' | 'popBack'): string | null {
     if (this.items_.length === 0) return null;
     const v = op === 'popFront' ? this.items_.shift()! : this.items_.pop()!;
     const last = this.c.ops[this.c.ops.length - 1];
     if (last && last.type === 'List' && last.id === this.id && last.op === op) last.count++;
-    else this.c.ops.push({ type: 'List', id: this.id, op, count: 1 });
+    else this.c.op({ type: 'List', id: this.id, op, count: 1 });
     return v;
   }
   pushBack(v: string) { this.pushBackNoWait(v); return resolved; }
@@ -317,12 +338,12 @@ class AsyncList implements ListHandle {
     const j = i < 0 ? this.items_.length + i : i;
     if (j < 0 || j >= this.items_.length) throw new FlexbenchError(`${this.key}: index ${i} out of range (size ${this.items_.length})`, EXIT.usage);
     this.items_[j] = String(v);
-    this.c.ops.push({ type: 'List', id: this.id, op: 'setAt', index: j, value: String(v) });
+    this.c.op({ type: 'List', id: this.id, op: 'setAt', index: j, value: String(v) });
   }
   size() { return Promise.resolve(this.items_.length); }
   items() { return Promise.resolve([...this.items_]); }
   clear() { this.clearNoWait(); return resolved; }
-  clearNoWait() { this.items_ = []; this.c.ops.push({ type: 'List', id: this.id, op: 'delete' }); }
+  clearNoWait() { this.items_ = []; this.c.op({ type: 'List', id: this.id, op: 'delete' }); }
 }
 
 class AsyncSet implements SetHandle {
@@ -338,7 +359,7 @@ class AsyncSet implements SetHandle {
   private log(op: 'insert' | 'erase', v: string): void {
     const last = this.c.ops[this.c.ops.length - 1];
     if (last && last.type === 'Set' && last.id === this.id && last.op === op) last.values.push(v);
-    else this.c.ops.push({ type: 'Set', id: this.id, op, values: [v] });
+    else this.c.op({ type: 'Set', id: this.id, op, values: [v] });
   }
   insert(v: string) { this.insertNoWait(v); return resolved; }
   insertNoWait(v: string) { v = String(v); if (!this.s.has(v)) { this.s.add(v); this.log('insert', v); } }
@@ -348,7 +369,7 @@ class AsyncSet implements SetHandle {
   size() { return Promise.resolve(this.s.size); }
   items() { return Promise.resolve([...this.s]); }
   clear() { this.clearNoWait(); return resolved; }
-  clearNoWait() { this.s.clear(); this.c.ops.push({ type: 'Set', id: this.id, op: 'delete' }); }
+  clearNoWait() { this.s.clear(); this.c.op({ type: 'Set', id: this.id, op: 'delete' }); }
 }
 
 class AsyncMap implements MapHandle {
@@ -399,7 +420,7 @@ class AsyncCounterMap extends AsyncMap implements CounterMapHandle {
     t.delta[s] += v;
     const f = t.flag[s]!;
     if (f !== F_DIRTY_ADD) {
-      if (f === 0) t.list[t.n++] = s;
+      if (f === 0) { t.list[t.n++] = s; t.pctrl[P_DIRTY] = 1; }
       t.flag[s] = f | F_DIRTY_ADD;
     }
   }

@@ -102,6 +102,13 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export interface Swapper {
   /** get the packet side onto a fresh buffer; resolves with the new epoch */
   swap(): Promise<number>;
+  /** did the packet side change anything since the last swap (absent: assume it did) */
+  dirty?(): boolean;
+  /**
+   * a swap may have been asked for (and answered) before the caller's latest writes: a flush that
+   * must carry them completes that one and then swaps again
+   */
+  pipelined?: boolean;
 }
 
 /** Cumulative counts acknowledged, per flush sequence number, kept for this many flushes. */
@@ -132,7 +139,7 @@ export class Collector {
   /** below this seq, and at it, the store held things this collector did not count */
   private floorSeq: number;
   private readonly touched = new Map<string, { type: Change['type']; id: string }>();
-  readonly stats: StateStats = { flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, last: null, lastError: null, losses: [] };
+  readonly stats: StateStats = { flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, last: null, lastError: null, losses: [], mergeMs: 0 };
 
   constructor(
     private readonly conn: StoreConnection,
@@ -167,7 +174,9 @@ export class Collector {
       try {
         const e = await this.swapper.swap();
         const b = (e - 1) & 1;
+        const t0 = performance.now();
         for (const t of this.tables) if (t) t.merge(b);
+        this.stats.mergeMs += performance.now() - t0;
       } finally {
         this.rounding = null;
       }
@@ -175,17 +184,20 @@ export class Collector {
     return this.rounding;
   }
 
-  private get pending(): boolean {
+  /** something merged and not yet sent (a flush in flight makes the next wait) */
+  get pending(): boolean {
     return this.ops.length > 0 || this.tables.some((t) => t?.pending);
   }
 
   /** start sending the accumulator unless a flush is already under way */
   kick(): void {
     if (this.sending || this.failed || !this.pending) return;
+    const t0 = performance.now();
     const changes = this.ops;
     this.ops = [];
     let counts = 0;
     for (const t of this.tables) if (t) counts += t.drain(changes);
+    this.stats.mergeMs += performance.now() - t0;
     this.sending = this.send({ seq: this.seq + 1, changes }, counts).finally(() => {
       this.sending = null;
     });
@@ -293,9 +305,14 @@ export class Collector {
     }
   }
 
-  /** periodic tick: swap, merge, send if idle */
+  /** nothing changed on the packet side and nothing waits here: a periodic tick has nothing to do */
+  get idle(): boolean {
+    return this.swapper.dirty?.() === false && !this.pending;
+  }
+
+  /** periodic tick: swap and merge if the packet side changed anything, send if idle */
   async tick(): Promise<void> {
-    await this.round();
+    if (this.swapper.dirty?.() !== false) await this.round();
     this.kick();
   }
 
@@ -305,6 +322,7 @@ export class Collector {
     // thread wakes late): let it finish, then swap again so those writes travel too.
     const inFlight = this.rounding;
     if (inFlight) await inFlight.catch(() => {});
+    if (this.swapper.pipelined) await this.round();
     await this.round();
     for (;;) {
       if (this.sending) await this.sending;

@@ -6,7 +6,7 @@ import { resolveDriver } from '../drivers/registry.js';
 import { FlexbenchError, EXIT, type ExitCode } from '../../common/errors.js';
 import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, StateContext, StateLoss, StateStats, ValueHandle } from './api.js';
 import { parseStateConfig, type StateConfig, type StateConfigInput } from './config.js';
-import { PartitionCache, P_REQ, type SwapMessage } from './cache.js';
+import { PartitionCache, P_DIRTY, P_REQ, type SwapMessage } from './cache.js';
 import { Collector, lossMirror, type LossPolicy } from './collector.js';
 import { SyncHandles, SyncLink } from './sync.js';
 
@@ -30,7 +30,7 @@ export async function openStateContext(input: StateConfig | StateConfigInput, co
   return WorkerContext.open(config, p);
 }
 
-const emptyStats = (): StateStats => ({ flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, last: null, lastError: null, losses: [] });
+const emptyStats = (): StateStats => ({ flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, last: null, lastError: null, losses: [], mergeMs: 0 });
 
 
 abstract class BaseContext {
@@ -108,9 +108,10 @@ class ThreadContext extends AsyncContext implements StateContext {
         cache.swap(e);
         return e;
       },
+      dirty: () => cache.ctrl[P_DIRTY] !== 0,
     }, undefined, policy);
     this.timer = setInterval(() => {
-      if (this.ticking) return;
+      if (this.ticking || this.collector.idle) return; // flush nothing when nothing changed
       this.ticking = true;
       this.collector.tick().finally(() => { this.ticking = false; });
     }, config.flushMs);

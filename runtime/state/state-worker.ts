@@ -5,7 +5,7 @@ import type { Partition } from '../drivers/driver.js';
 import { resolveDriver } from '../drivers/registry.js';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
 import type { StateConfig } from './config.js';
-import { P_ACK, P_REQ, type SwapMessage } from './cache.js';
+import { P_ACK, P_DIRTY, P_REQ, P_WAIT, type SwapMessage } from './cache.js';
 import { Collector, lossMirror } from './collector.js';
 
 
@@ -27,30 +27,55 @@ try {
   const seq = await conn.lastSeq(p).catch(async (err) => { await conn.close().catch(() => {}); throw err; });
   let epoch = 0;
   let wantPoll = 0;
+  /** the epoch asked of the packet side and not yet taken (0: none) */
+  let asked = 0;
+  const ask = (): number => {
+    if (asked === 0) {
+      asked = epoch + 1;
+      Atomics.store(ctrl, P_REQ, asked);
+    }
+    return asked;
+  };
   collector = new Collector(conn, p, seq, {
     async swap() {
-      const req = epoch + 1;
-      Atomics.store(ctrl, P_REQ, req);
+      const req = ask();
       for (;;) {
         const a = Atomics.load(ctrl, P_ACK);
         if (a === req) break;
         // an explicit flush/close/load: the packet thread is idle awaiting us, so nudge it
         if (wantPoll) parent.postMessage({ t: 'poll' });
+        Atomics.store(ctrl, P_WAIT, 1);
         const r = waitAsync(ctrl, P_ACK, a, wantPoll ? 5 : 100);
         if (r.async) await r.value;
+        Atomics.store(ctrl, P_WAIT, 0);
       }
+      asked = 0;
       epoch = req;
       // messages posted before the ACK are already queued: drain them synchronously
       for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) collector.receive(m.message as SwapMessage);
       return req;
     },
+    dirty: () => Atomics.load(ctrl, P_DIRTY) !== 0,
+    pipelined: true,
   }, undefined, { action: config.onStateLoss, store: config.store, notify: (loss) => parent.postMessage({ t: 'loss', loss }), mirror: await lossMirror(config, p) });
   await collector.start();
   let ticking = false;
+  // Each tick takes the buffer the packet side switched away from since the previous tick (it
+  // answers a request at its next burst), sends it, and asks for the next one: one flush per
+  // flushMs without waking either thread for the handshake, and nothing at all while nothing changes.
   const timer = setInterval(() => {
     if (ticking) return;
+    if (asked === 0) {
+      if (Atomics.load(ctrl, P_DIRTY) !== 0) ask();
+      if (collector.pending) collector.kick(); // what a flush in flight made wait
+      return;
+    }
+    if (Atomics.load(ctrl, P_ACK) !== asked) return; // not switched yet
     ticking = true;
-    collector.tick().finally(() => { ticking = false; });
+    collector.round().then(() => {
+      collector.kick();
+      if (Atomics.load(ctrl, P_DIRTY) !== 0) ask();
+    }).catch(() => {}).finally(() => { ticking = false; });
   }, config.flushMs);
 
   parent.on('message', async (m: { t: string; id: number }) => {

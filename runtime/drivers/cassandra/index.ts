@@ -445,7 +445,9 @@ class CassandraConnection implements StoreConnection {
         this.cost = Object.assign(cost, { statements: plan.units.reduce((a, x) => a + x.stmts.length, 0) + 1 });
         return 'applied';
       } catch (err) {
+        // the node may come back empty: schema and last flush are checked again before the resend
         s.lastSeq = null;
+        s.ready = null;
         throw this.fail(`flush ${batch.seq} of ${s.ks}`, err);
       }
     });
