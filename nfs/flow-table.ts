@@ -21,6 +21,11 @@ export class FlowTable {
     this.data = new Int32Array(cap * ENTRY_WORDS);
   }
 
+  /** memory the table holds (for the bench's bytes per flow) */
+  get bytes(): number {
+    return this.data.byteLength;
+  }
+
   /**
    * Base word index of the entry for (a, b, c, d), or -1. The 4th key word must be below 2^31
    * (it holds the IP protocol number here).

@@ -3,7 +3,8 @@
 // (destination IP, checksums per RFC 1624), MACs swapped. Flow -> backend lives in map `lbFlows`.
 import type { CounterMapHandle, MapHandle } from '../runtime/state/api.js';
 import type { Burst, NetworkFunction, NfModule, NfOptions } from './types.js';
-import { FlowTable, VALUE, hash4 } from './flow-table.js';
+import { hash4 } from './flow-table.js';
+import { CompactFlowTable } from './compact-flow-table.js';
 import { swapMacs } from './macswap.js';
 import { Int32Words, PROTO_TCP, csumAdjust, misaligned, flowKey, fold16, ipToLe, ipv4L4Offset, parseFlowKey, word32Delta } from './packet.js';
 
@@ -15,7 +16,8 @@ function dotted(ip: number): string {
 }
 
 class Lb implements NetworkFunction {
-  private readonly table = new FlowTable(1 << 15);
+  /** flow -> backend index (16-byte entries: the new address and checksum delta are derived per packet) */
+  private readonly table = new CompactFlowTable(1 << 15);
   private readonly words = new Int32Words();
   /** per-burst scratch: IPv4 header offsets and flow hashes from pass 1 */
   private readonly ipOff = new Int32Array(1024);
@@ -33,13 +35,8 @@ class Lb implements NetworkFunction {
     this.loadSlot = Int32Array.from(o.lbBackends.map((ip) => (loads ? loads.slot(dotted(ip)) : -1)));
   }
 
-  /** Entry values: new destination word, checksum delta (folded), backend index. */
   private addFlow(src: number, dst: number, ports: number, proto: number, j: number): void {
-    const e = this.table.insert(src, dst, ports, proto);
-    const data = this.table.data;
-    data[e + VALUE] = this.backendLe[j];
-    data[e + VALUE + 1] = fold16(word32Delta(dst, this.backendLe[j])); // IP header and pseudo header alike
-    data[e + VALUE + 2] = j;
+    this.table.insert(src, dst, ports, proto, j);
   }
 
   private newFlow(src: number, dst: number, ports: number, proto: number): void {
@@ -92,6 +89,7 @@ class Lb implements NetworkFunction {
     this.sink = touched;
     // Pass 2: look up (new flows pick a backend) and rewrite.
     let data = table.data;
+    const backendLe = this.backendLe;
     for (let i = 0; i < n; i++) {
       const ip = ipOff[i];
       if (ip < 0) continue; // not balanced: forwarded untouched
@@ -107,8 +105,9 @@ class Lb implements NetworkFunction {
         data = table.data; // may have grown
         e = table.findFrom(hashes[i], src, dst, ports, proto);
       }
-      const d = data[e + VALUE + 1];
-      i32[w + 4] = data[e + VALUE];
+      const newDst = backendLe[(data[e + 3] & 0xffffff) - 1];
+      const d = fold16(word32Delta(dst, newDst)); // IP header and pseudo header alike
+      i32[w + 4] = newDst;
       const hc = (ip + 10) >> 1;
       u16[hc] = csumAdjust(u16[hc], d);
       if (proto === PROTO_TCP) {
@@ -128,7 +127,7 @@ class Lb implements NetworkFunction {
   }
 
   stats(): Record<string, number> {
-    const s: Record<string, number> = { flows: this.table.size };
+    const s: Record<string, number> = { flows: this.table.size, table_bytes: this.table.bytes };
     this.load.forEach((v, j) => (s[`backend_${j}`] = v));
     return s;
   }

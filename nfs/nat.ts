@@ -3,7 +3,8 @@
 // MACs swapped. The flow -> pair mapping lives in FlexState map `natMap` so a new instance recovers it.
 import type { MapHandle } from '../runtime/state/api.js';
 import type { Burst, NetworkFunction, NfModule, NfOptions } from './types.js';
-import { FlowTable, VALUE, hash4 } from './flow-table.js';
+import { hash4 } from './flow-table.js';
+import { CompactFlowTable, COMPACT_MAX_VALUE } from './compact-flow-table.js';
 import { swapMacs } from './macswap.js';
 import { Int32Words, PROTO_TCP, csumAdjust, misaligned, flowKey, fold16, ipToLe, ipv4L4Offset, parseFlowKey, word32Delta, wordDelta } from './packet.js';
 
@@ -15,12 +16,20 @@ export function poolChunk(total: number, core: number, cores: number): [number, 
 }
 
 class Nat implements NetworkFunction {
-  private readonly table = new FlowTable(1 << 15);
+  /** flow -> pair index - base (16-byte entries: the pair's address, port and checksum deltas are derived per packet) */
+  private readonly table = new CompactFlowTable(1 << 15);
   private readonly words = new Int32Words();
   private next: number;
   private readonly end: number;
   private readonly nports: number;
+  /** 1 / nports: pair -> address index without a division per packet */
+  private readonly invPorts: number;
+  /** 0 when every pair index of the pool fits an entry (pools up to 16,777,215 pairs), else this core's chunk start */
+  private readonly base: number;
+  private readonly firstIp: number;
+  private readonly loPort: number;
   private poolDrops = 0;
+  private recoverSkipped = 0;
   /** per-burst scratch: IPv4 header offsets and flow hashes from pass 1 */
   private readonly ipOff = new Int32Array(1024);
   private readonly hashes = new Int32Array(1024);
@@ -29,7 +38,15 @@ class Nat implements NetworkFunction {
 
   constructor(private readonly o: NfOptions, private readonly map: MapHandle | null) {
     this.nports = o.natPorts.hi - o.natPorts.lo + 1;
-    [this.next, this.end] = poolChunk(o.natIps.count * this.nports, o.core, o.cores);
+    this.invPorts = 1 / this.nports;
+    this.firstIp = o.natIps.first;
+    this.loPort = o.natPorts.lo;
+    const total = o.natIps.count * this.nports;
+    let end: number;
+    [this.next, end] = poolChunk(total, o.core, o.cores);
+    // a bigger pool: entries hold the offset in this core's chunk, of which 16,777,215 pairs are used
+    this.base = total - 1 <= COMPACT_MAX_VALUE ? 0 : this.next;
+    this.end = Math.min(end, this.base + COMPACT_MAX_VALUE + 1);
   }
 
   /** Pair index -> (ip, port). */
@@ -37,20 +54,9 @@ class Nat implements NetworkFunction {
     return [(this.o.natIps.first + Math.floor(k / this.nports)) >>> 0, this.o.natPorts.lo + (k % this.nports)];
   }
 
-  /**
-   * Registers flow -> pair k; the entry holds what every packet needs: the new source word, the new
-   * port word and the two checksum deltas, precomputed once per flow.
-   */
+  /** Registers flow -> pair k (what a packet needs is derived from k: no per-flow precomputation to keep). */
   private addFlow(src: number, dst: number, ports: number, proto: number, k: number): void {
-    const [ip, port] = this.pair(k);
-    const newSrc = ipToLe(ip);
-    const newPortLe = ((port & 255) << 8) | (port >>> 8);
-    const dIp = word32Delta(src, newSrc);
-    const e = this.table.insert(src, dst, ports, proto);
-    const data = this.table.data;
-    data[e + VALUE] = newSrc;
-    data[e + VALUE + 1] = newPortLe | (fold16(dIp) << 16);
-    data[e + VALUE + 2] = fold16(dIp + wordDelta(ports & 0xffff, newPortLe)); // pseudo-header source + source port
+    this.table.insert(src, dst, ports, proto, k - this.base);
   }
 
   /** New flow: take the next pair of this core's chunk (false when the chunk is used up). */
@@ -77,6 +83,10 @@ class Nat implements NetworkFunction {
       const port = vals[i] % 65536;
       const k = (ip - this.o.natIps.first) * this.nports + (port - this.o.natPorts.lo);
       if (this.table.find(t[0], t[1], t[2], t[3]) >= 0) continue;
+      if (k < this.base || k - this.base > COMPACT_MAX_VALUE) {
+        this.recoverSkipped++; // outside what this core's entries address (pools over 16.7 M pairs only): a new mapping when seen
+        continue;
+      }
       this.addFlow(t[0], t[1], t[2], t[3], k);
       if (k >= this.next) this.next = k + 1;
       n++;
@@ -109,6 +119,11 @@ class Nat implements NetworkFunction {
     // Pass 2: look up and rewrite.
     let data = table.data;
     let sent = 0;
+    const base = this.base - 1; // entries hold pair - base + 1
+    const inv = this.invPorts;
+    const nports = this.nports;
+    const firstIp = this.firstIp;
+    const loPort = this.loPort;
     for (let i = 0; i < n; i++) {
       const ip = ipOff[i];
       if (ip < 0) {
@@ -131,19 +146,26 @@ class Nat implements NetworkFunction {
         data = table.data; // may have grown
         e = table.findFrom(hashes[i], src, dst, ports, proto);
       }
-      const pw = data[e + VALUE + 1];
-      i32[w + 3] = data[e + VALUE];
+      // pair k -> (address, port), then the RFC 1624 deltas of this packet's rewrite
+      const k = (data[e + 3] & 0xffffff) + base;
+      const a = Math.floor((k + 0.5) * inv); // exact: k < 2^32, nports <= 65536
+      const port = loPort + (k - a * nports);
+      const newSrc = ipToLe(firstIp + a);
+      const newPortLe = ((port & 255) << 8) | (port >>> 8);
+      const dIp = word32Delta(src, newSrc);
+      i32[w + 3] = newSrc;
       const hc = (ip + 10) >> 1;
-      u16[hc] = csumAdjust(u16[hc], pw >>> 16);
-      u16[l4 >> 1] = pw & 0xffff;
+      u16[hc] = csumAdjust(u16[hc], fold16(dIp));
+      u16[l4 >> 1] = newPortLe;
+      const dl4 = fold16(dIp + wordDelta(ports & 0xffff, newPortLe)); // pseudo-header source + source port
       if (proto === PROTO_TCP) {
         const c = (l4 + 16) >> 1;
-        u16[c] = csumAdjust(u16[c], data[e + VALUE + 2]);
+        u16[c] = csumAdjust(u16[c], dl4);
       } else {
         const c = (l4 + 6) >> 1;
         const old = u16[c];
         if (old !== 0) {
-          const nc = csumAdjust(old, data[e + VALUE + 2]);
+          const nc = csumAdjust(old, dl4);
           u16[c] = nc === 0 ? 0xffff : nc; // 0 means "no checksum" in UDP
         }
       }
@@ -154,7 +176,7 @@ class Nat implements NetworkFunction {
   }
 
   stats(): Record<string, number> {
-    return { flows: this.table.size, pool_left: this.end - this.next, pool_drops: this.poolDrops };
+    return { flows: this.table.size, pool_left: this.end - this.next, pool_drops: this.poolDrops, table_bytes: this.table.bytes, ...(this.recoverSkipped ? { recover_skipped: this.recoverSkipped } : {}) };
   }
 }
 
