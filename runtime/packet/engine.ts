@@ -69,7 +69,9 @@ export interface NfRunResult {
   state_loss: (StateLoss & { core: number })[];
   /** seconds excluded before the measured window (every count is the window's) */
   warmup_s: number;
-  per_core: { core: number; rx_packets: number; tx_packets: number; dropped: number; missed: number; nf_dropped: number; tx_dropped: number; duration_s: number; rx_mpps: number; nf: Record<string, number> }[];
+  per_core: { core: number; rx_packets: number; tx_packets: number; dropped: number; missed: number; nf_dropped: number; tx_dropped: number; duration_s: number; rx_mpps: number; nf: Record<string, number>;
+    /** async mode: the state flusher's figures before the final flush */
+    state?: { flushes: number; entries: number; bytes: number; round_trips: number; retries: number; merge_ms: number } }[];
   output: string | null;
 }
 
@@ -120,6 +122,14 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     }
   }
 
+  // a replayed capture may hold more flows per core than maxSlots' default (2,097,152): room for all
+  // of them (a map holds at most one key per packet), so 10,000,000 flows need no extra setting
+  let state = o.state;
+  if (state && layout) {
+    const most = Math.max(...layout.rings.map((r) => r.count));
+    if (most > state.maxSlots) state = { ...state, maxSlots: Math.min(1 << 26, 2 ** Math.ceil(Math.log2(most))) };
+  }
+
   const control = new SharedArrayBuffer(4 * CONTROL_WORDS);
   const ctl = new Int32Array(control);
   if (sharedBudget) Atomics.store(ctl, CONTROL.budget, o.packets!);
@@ -150,7 +160,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   try {
     for (let c = 0; c < o.cores; c++) {
       const data: CoreWorkerData = {
-        core: c, cores: o.cores, nf: o.nf, nfOptions: o.nfOptions, state: o.state, port: portSpecs[c], burstSize,
+        core: c, cores: o.cores, nf: o.nf, nfOptions: o.nfOptions, state, port: portSpecs[c], burstSize,
         quota: quotas[c], sharedBudget, total: o.packets ?? 0, warmup: (o.warmup ?? 0) > 0, control, stats, capture: Boolean(o.output),
       };
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
@@ -323,6 +333,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     per_core: per.map((d) => ({
       core: d.core, rx_packets: d.rx, tx_packets: d.tx, dropped: d.missed + d.rx - d.tx, missed: d.missed, nf_dropped: d.rx - d.tx - d.txDropped, tx_dropped: d.txDropped,
       duration_s: r6(d.seconds), rx_mpps: r6(d.seconds > 0 ? d.rx / d.seconds / 1e6 : 0), nf: d.nfStats,
+      ...(d.state ? { state: d.state } : {}),
     })),
     output,
   };
