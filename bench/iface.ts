@@ -6,8 +6,9 @@
 // gets CPU 1 alone (testpmd `--lcores (0,1)@1`; flexbench under `taskset -c 1`, all its threads).
 // The yardstick is the generator's view for every DUT: packets/s sent (offered) and returned.
 // Env: FLEXBENCH_BENCH_SECONDS (default 8) per DUT, FLEXBENCH_BENCH_FLOWS (default 10000),
-// FLEXBENCH_BENCH_DUTS (ids: testpmd, macswap-xdp, macswap-packet, nat-xdp, nat-packet; the
-// baseline always runs), FLEXBENCH_BENCH_ROUNDS (default 3): DUTs run interleaved, round after round,
+// FLEXBENCH_BENCH_DUTS (ids: testpmd, testpmd-xdp, macswap-xdp, macswap-packet, nat-xdp, nat-packet;
+// the baseline always runs), FLEXBENCH_BENCH_GEN=xdp (the generator on net_af_xdp instead of
+// net_af_packet), FLEXBENCH_BENCH_ROUNDS (default 3): DUTs run interleaved, round after round,
 // so that the load others put on this shared machine falls on all of them alike; medians reported.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -80,6 +81,8 @@ export async function run(): Promise<void> {
     const inNf = ['nsenter', `--net=/run/netns/${pair.nfNs}`, 'taskset', '-c', '1', process.execPath, cli, 'nf', 'run', '--cores', '1', '--duration', '3600', '--progress', '1', '--json'];
     const duts: Dut[] = [
       { id: 'testpmd', name: 'dpdk-testpmd macswap, net_af_packet', argv: testpmd(pair.nfNs, 1, 'fbx-bn-dut', [afPacketVdev(0, pair.nfIf)], 'macswap'), ready: /Port statistics/ },
+      // DPDK's own AF_XDP driver: the anchor for flexbench's AF_XDP port on the same veth
+      { id: 'testpmd-xdp', name: 'dpdk-testpmd macswap, net_af_xdp', argv: testpmd(pair.nfNs, 1, 'fbx-bn-dutx', [`net_af_xdp0,iface=${pair.nfIf},start_queue=0,queue_count=1`], 'macswap'), ready: /Port statistics/ },
       { id: 'macswap-xdp', name: 'flexbench macswap, AF_XDP', argv: [...inNf, '--nf', 'macswap', '--port', `xdp:${pair.nfIf}`], ready: /t=\d/ },
       { id: 'macswap-packet', name: 'flexbench macswap, AF_PACKET', argv: [...inNf, '--nf', 'macswap', '--port', `packet:${pair.nfIf}`], ready: /t=\d/ },
       { id: 'nat-xdp', name: 'flexbench nat async hashmap, AF_XDP', argv: [...inNf, '--nf', 'nat', '--store', 'hashmap:', '--mode', 'async', '--port', `xdp:${pair.nfIf}`], ready: /t=\d/ },
@@ -102,7 +105,9 @@ export async function run(): Promise<void> {
         continue;
       }
       const parser = new TestpmdStatsParser();
-      const gen = start(testpmd(pair.genNs, 0, 'fbx-bn-gen', [`net_pcap0,rx_pcap=${pcap},infinite_rx=1,tx_pcap=/dev/null`, afPacketVdev(1, pair.genIf)], 'io'));
+      // FLEXBENCH_BENCH_GEN=xdp: the generator sends through DPDK's AF_XDP driver (faster than af_packet)
+      const genPort = process.env.FLEXBENCH_BENCH_GEN === 'xdp' ? `net_af_xdp1,iface=${pair.genIf},start_queue=0,queue_count=1` : afPacketVdev(1, pair.genIf);
+      const gen = start(testpmd(pair.genNs, 0, 'fbx-bn-gen', [`net_pcap0,rx_pcap=${pcap},infinite_rx=1,tx_pcap=/dev/null`, genPort], 'io'));
       running.push(gen.p);
       gen.p.stdout!.on('data', (c) => parser.push(String(c)));
       const g0 = Date.now();
@@ -130,9 +135,12 @@ export async function run(): Promise<void> {
       const mine = rows.filter((r) => r.name === d.name);
       return { d, offered: med(mine.map((r) => r.offeredPps)), returned: med(mine.map((r) => r.returnedPps)), n: mine.length };
     });
-    const base = summary.find((x) => x.d.id === 'testpmd');
+    const packetBase = summary.find((x) => x.d.id === 'testpmd');
+    const xdpBase = summary.find((x) => x.d.id === 'testpmd-xdp');
     for (const x of summary) {
-      const ratio = base && base.returned > 0 && x !== base ? `  ${(x.returned / base.returned).toFixed(2)}x testpmd` : '';
+      // AF_XDP DUTs beside DPDK's AF_XDP driver when it ran, the rest beside testpmd on af_packet
+      const base = x.d.id.endsWith('-xdp') && xdpBase && xdpBase.returned > 0 ? xdpBase : packetBase;
+      const ratio = base && base.returned > 0 && x !== base ? `  ${(x.returned / base.returned).toFixed(2)}x ${base.d.name}` : '';
       console.log(`  ${x.d.name.padEnd(40)} offered ${fmt(x.offered)}  returned ${fmt(x.returned)}  (${x.n} run(s))${ratio}`);
     }
   } finally {

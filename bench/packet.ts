@@ -2,7 +2,7 @@
 // in replay mode, same pcap, both pinned to the same one CPU (taskset / --lcores), in interleaved rounds.
 // Measures and prints rates (median and range of the rounds) and ratios of medians; asserts nothing.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generatePcaps } from '../runtime/packet/generate.js';
@@ -54,12 +54,15 @@ function collect(cmd: string, args: string[], stopAfterMs?: number, stopWhen?: (
 }
 
 /** testpmd's main and forwarding lcores on CPU; the rate is the mean Rx-pps of port 0 over the readings after the first. */
-async function testpmd(pcap: string): Promise<number> {
+async function testpmd(pcap: string, packets: number): Promise<number> {
   const prefix = `h2bench${process.pid}`;
+  // net_pcap with infinite_rx holds the whole capture in mbufs: room for all of it
+  const mbufs = Math.max(65536, packets + 65536);
+  const mem = Math.max(1024, Math.ceil((mbufs * 2.5) / 1024) + 256);
   const args = [
-    '--lcores', `(0,1)@${CPU}`, '--no-huge', '-m', '1024', '--no-pci', '--file-prefix', prefix,
+    '--lcores', `(0,1)@${CPU}`, '--no-huge', '-m', String(mem), '--no-pci', '--file-prefix', prefix,
     '--vdev', `net_pcap0,rx_pcap=${pcap},infinite_rx=1`, '--vdev', 'net_null0,no-rx=1',
-    '--', '--forward-mode=macswap', '--nb-cores=1', '--total-num-mbufs=65536', '--stats-period', '1',
+    '--', '--forward-mode=macswap', '--nb-cores=1', `--total-num-mbufs=${mbufs}`, '--stats-period', '1',
   ];
   // line-buffered stdout (stdbuf) so that readings arrive as printed; stop after SECONDS+1 of them
   // (loading the pcap into mbufs takes a while before the first one)
@@ -71,55 +74,98 @@ async function testpmd(pcap: string): Promise<number> {
   return steady.reduce((a, b) => a + b, 0) / steady.length / 1e6;
 }
 
-async function nfRun(pcap: string, nf: string, extra: string[]): Promise<Record<string, any>> {
-  // every thread of it (packet worker, state worker) on the one CPU testpmd had
-  const r = await collect('taskset', ['-c', String(CPU), process.execPath, CLI, 'nf', 'run', '--nf', nf, '--cores', '1', '--input', pcap, '--duration', String(SECONDS + WARMUP), '--json', '--progress', '0.5', ...extra]);
+/** user + system CPU seconds a process has used so far (/proc/PID/stat), null when unreadable */
+function cpuSeconds(pid: number): number | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return null;
+  }
+}
+
+interface Case { label: string; nf: string; extra: string[]; pcap: 'p50k' | 'p1m'; cores?: number }
+
+async function nfRun(pcap: string, c: Case, warmup: number): Promise<Record<string, any>> {
+  // every thread of it (packet worker, state worker) on the one CPU testpmd had; 2 workers get both CPUs
+  const cpus = (c.cores ?? 1) === 1 ? String(CPU) : `0-${(c.cores ?? 1) - 1}`;
+  const r = await collect('taskset', ['-c', cpus, process.execPath, CLI, 'nf', 'run', '--nf', c.nf, '--cores', String(c.cores ?? 1), '--input', pcap, '--duration', String(SECONDS + warmup), '--json', '--progress', '0.5', ...c.extra]);
   const last = r.stdout.trim().split('\n').pop() ?? '';
-  if (r.code !== 0 || !last.startsWith('{')) throw new Error(`nf run ${nf} ${extra.join(' ')} failed (exit ${r.code}): ${r.stderr.slice(-1500)}`);
-  return { ...JSON.parse(last), steady_mpps: steadyMpps(r.stderr, WARMUP) };
+  if (r.code !== 0 || !last.startsWith('{')) throw new Error(`nf run ${c.nf} ${c.extra.join(' ')} failed (exit ${r.code}): ${r.stderr.slice(-1500)}`);
+  return { ...JSON.parse(last), steady_mpps: steadyMpps(r.stderr, warmup) };
 }
 
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'packet-bench-'));
   const redis = await startRedis();
   try {
-    const [pcap] = generatePcaps({ out: dir, flows: 50_000, files: 1, seed: 1 });
-    console.log(`pcap: 50,000 flows x 64 B; ${SECONDS} s per run after a ${WARMUP} s warm-up, 1 core (CPU ${CPU} for testpmd and for every nf run thread), burst 32, ${ROUNDS} rounds interleaved`);
-    const cases: [string, string, string[]][] = [
-      ['macswap', 'macswap', []],
-      ['counter-async hashmap', 'counter-async', ['--store', 'hashmap:']],
-      ['counter-async redis', 'counter-async', ['--store', redis.url]],
-      ['nat hashmap', 'nat', ['--store', 'hashmap:']],
-      ['nat redis', 'nat', ['--store', redis.url]],
-      ['lb hashmap', 'lb', ['--store', 'hashmap:']],
-      ['lb redis', 'lb', ['--store', redis.url]],
-      ['counter-sync redis', 'counter-sync', ['--store', redis.url]],
+    const t0 = performance.now();
+    const [p50k] = generatePcaps({ out: dir, flows: 50_000, files: 1, seed: 1, prefix: 'f50k' });
+    const t1 = performance.now();
+    const [p1m] = generatePcaps({ out: dir, flows: 1_000_000, files: 1, seed: 1, prefix: 'f1m' });
+    const t2 = performance.now();
+    const pcaps = { p50k: p50k!, p1m: p1m! };
+    console.log(`pcap generate: 50,000 flows in ${((t1 - t0) / 1000).toFixed(2)} s, 1,000,000 flows in ${((t2 - t1) / 1000).toFixed(2)} s`);
+    console.log(`${SECONDS} s per run after a ${WARMUP} s warm-up (1M flows: ${WARMUP + 1} s), 1 core (CPU ${CPU} for testpmd and for every nf run thread), burst 32, ${ROUNDS} rounds interleaved; redis-server on the other CPU`);
+    const cases: Case[] = [
+      { label: 'macswap', nf: 'macswap', extra: [], pcap: 'p50k' },
+      { label: 'counter-async hashmap', nf: 'counter-async', extra: ['--store', 'hashmap:'], pcap: 'p50k' },
+      { label: 'counter-async redis', nf: 'counter-async', extra: ['--store', redis.url], pcap: 'p50k' },
+      { label: 'nat hashmap', nf: 'nat', extra: ['--store', 'hashmap:'], pcap: 'p50k' },
+      { label: 'nat redis', nf: 'nat', extra: ['--store', redis.url], pcap: 'p50k' },
+      { label: 'lb hashmap', nf: 'lb', extra: ['--store', 'hashmap:'], pcap: 'p50k' },
+      { label: 'lb redis', nf: 'lb', extra: ['--store', redis.url], pcap: 'p50k' },
+      { label: 'counter-sync redis', nf: 'counter-sync', extra: ['--store', redis.url], pcap: 'p50k' },
+      { label: 'nat hashmap, 1M flows', nf: 'nat', extra: ['--store', 'hashmap:'], pcap: 'p1m' },
+      { label: 'lb hashmap, 1M flows', nf: 'lb', extra: ['--store', 'hashmap:'], pcap: 'p1m' },
+      { label: 'nat hashmap, 2 workers', nf: 'nat', extra: ['--store', 'hashmap:'], pcap: 'p50k', cores: 2 },
+      { label: 'macswap, 2 workers', nf: 'macswap', extra: [], pcap: 'p50k', cores: 2 },
     ];
-    const rates: Record<string, number[]> = { testpmd: [] };
+    const rates: Record<string, number[]> = { testpmd: [], 'testpmd 1M': [] };
+    /** redis-server CPU seconds per second of nf run, per redis case */
+    const redisCpu: Record<string, number[]> = {};
+    /** flow-table bytes per flow of the NFs that have one */
+    const perFlow: Record<string, number> = {};
     const errors: Record<string, string> = {};
     // round-robin: a slow spell of the shared machine hits every case alike
     for (let round = 0; round < ROUNDS; round++) {
-      try {
-        rates.testpmd!.push(await testpmd(pcap));
-      } catch (err) {
-        errors.testpmd = (err as Error).message.split('\n')[0]!;
-      }
-      for (const [label, nf, extra] of cases) {
+      for (const [label, pcap, n] of [['testpmd', p50k!, 50_000], ['testpmd 1M', p1m!, 1_000_000]] as const) {
         try {
-          const r = await nfRun(pcap, nf, [...extra, '--nf-id', `bench-${nf}`, '--instance', `i${Date.now()}`]);
-          (rates[label] ??= []).push(r.steady_mpps ?? r.rx_mpps);
+          rates[label]!.push(await testpmd(pcap, n));
         } catch (err) {
           errors[label] = (err as Error).message.split('\n')[0]!;
         }
       }
+      for (const c of cases) {
+        try {
+          const onRedis = c.extra.includes(redis.url);
+          const cpu0 = onRedis ? cpuSeconds(redis.pid) : null;
+          const w0 = performance.now();
+          const r = await nfRun(pcaps[c.pcap], { ...c, extra: [...c.extra, '--nf-id', `bench-${c.nf}`, '--instance', `i${Date.now()}`] }, c.pcap === 'p1m' ? WARMUP + 1 : WARMUP);
+          const cpu1 = onRedis ? cpuSeconds(redis.pid) : null;
+          if (cpu0 !== null && cpu1 !== null) (redisCpu[c.label] ??= []).push((cpu1 - cpu0) / ((performance.now() - w0) / 1000));
+          (rates[c.label] ??= []).push(r.steady_mpps ?? r.rx_mpps);
+          const nfs = r.per_core as { nf: { flows?: number; table_bytes?: number } }[];
+          const flows = nfs.reduce((a, x) => a + (x.nf.flows ?? 0), 0);
+          const bytes = nfs.reduce((a, x) => a + (x.nf.table_bytes ?? 0), 0);
+          if (flows > 0 && bytes > 0) perFlow[c.label] = bytes / flows;
+        } catch (err) {
+          errors[c.label] = (err as Error).message.split('\n')[0]!;
+        }
+      }
     }
     const tp = median(rates.testpmd!);
-    console.log(`${'case'.padEnd(34)} ${'Mpps: median [min-max]'.padEnd(26)} vs testpmd`);
-    for (const label of ['testpmd', ...cases.map((c) => c[0])]) {
+    const tp1m = median(rates['testpmd 1M']!);
+    console.log(`${'case'.padEnd(38)} ${'Mpps: median [min-max]'.padEnd(26)} ${'vs testpmd'.padEnd(11)} table B/flow  redis-server CPU`);
+    for (const label of ['testpmd', 'testpmd 1M', ...cases.map((c) => c.label)]) {
       const v = rates[label] ?? [];
-      const name = label === 'testpmd' ? 'dpdk-testpmd macswap' : `flexbench ${label}`;
-      if (v.length === 0) { console.log(`${name.padEnd(34)} failed: ${errors[label] ?? 'no rate'}`); continue; }
-      console.log(`${name.padEnd(34)} ${medianRange(v).padEnd(26)} ${label === 'testpmd' || !(tp > 0) ? '' : `${(median(v) / tp).toFixed(2)}x`}`);
+      const name = label.startsWith('testpmd') ? `dpdk-testpmd macswap${label.endsWith('1M') ? ', 1M flows' : ''}` : `flexbench ${label}`;
+      if (v.length === 0) { console.log(`${name.padEnd(38)} failed: ${errors[label] ?? 'no rate'}`); continue; }
+      const anchor = label.endsWith('1M flows') ? tp1m : tp;
+      const vs = label.startsWith('testpmd') || label.includes('2 workers') || !(anchor > 0) ? '' : `${(median(v) / anchor).toFixed(2)}x`;
+      const bpf = perFlow[label] ? perFlow[label]!.toFixed(1) : '';
+      const rc = redisCpu[label] ? `${(100 * median(redisCpu[label]!)).toFixed(1)} % of a core` : '';
+      console.log(`${name.padEnd(38)} ${medianRange(v).padEnd(26)} ${vs.padEnd(11)} ${bpf.padEnd(13)} ${rc}`);
     }
     const ratio = (a: string, b: string, what: string) => {
       const x = median(rates[a] ?? []);
@@ -131,6 +177,8 @@ export async function run(): Promise<void> {
     ratio('counter-async redis', 'counter-async hashmap', 'redis / hashmap, counter-async');
     ratio('nat redis', 'nat hashmap', 'redis / hashmap, nat');
     ratio('lb redis', 'lb hashmap', 'redis / hashmap, lb');
+    ratio('nat hashmap, 2 workers', 'nat hashmap', 'nat hashmap, 2 workers / 1');
+    ratio('macswap, 2 workers', 'macswap', 'macswap, 2 workers / 1');
   } finally {
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
