@@ -11,6 +11,7 @@ import { localFingerprint } from '../provenance.js';
 import { shellJoin } from '../hosts/host.js';
 import { testpmdArgv, pcapReplayVdev, TestpmdStatsParser, type TestpmdSnapshot } from '../tools/testpmd.js';
 import { HostLoadSampler } from '../orchestrate/host-load.js';
+import { stateLossFlags, type NfStateLoss } from '../tools/nf-run.js';
 import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext } from './testbed.js';
 
 /** Grace between SIGTERM and SIGKILL for every child. */
@@ -22,7 +23,7 @@ export function createTestbed(opts: TestbedOptions): Testbed {
 
 
 /** The JSON line `flexbench nf run --json` ends with (fields the harness relies on). */
-interface NfRunJson {
+interface NfRunJson extends NfStateLoss {
   rx_packets: number;
   tx_packets: number;
   dropped: number;
@@ -30,9 +31,6 @@ interface NfRunJson {
   rx_mpps: number;
   tx_mpps: number;
   per_core: { core: number; rx_packets: number; tx_packets: number }[];
-  /** a store came back without acknowledged state (--on-state-loss warn/reload let the run go on) */
-  state_lost?: boolean;
-  state_loss?: { core: number; store: string; flushes_lost: number; counts_lost: number | null; counts_exact: boolean; action: string }[];
 }
 
 export function parseNfRunOutput(stdout: string): NfRunJson {
@@ -208,7 +206,7 @@ class LocalTestbed implements Testbed {
       commands: [shellJoin(['flexbench', ...args])],
       host: load,
       // the trial record says so when a store lost acknowledged state and the NF went on (fail ends the trial)
-      ...(j.state_lost ? { flags: (j.state_loss ?? []).map((l) => `state_lost: core ${l.core}, ${l.store}: ${l.flushes_lost} acknowledged flushes, ${l.counts_lost === null ? 'unknown' : `${l.counts_exact ? '' : '>= '}${l.counts_lost}`} counts (${l.action})`) } : {}),
+      ...(j.state_lost ? { flags: stateLossFlags(j) } : {}),
     };
   }
 

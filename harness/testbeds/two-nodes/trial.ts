@@ -9,7 +9,7 @@ import type { Inventory } from '../../inventory/schema.js';
 import { TestpmdStatsParser, TestpmdClock, type TestpmdSnapshot } from '../../tools/testpmd.js';
 import { PktgenLua, PKTGEN_LUA_PORT, ratePercent } from '../../tools/pktgen.js';
 import { readRate, type CommandTarget } from '../../tools/command.js';
-import { parseNfProgress } from '../../tools/nf-run.js';
+import { parseNfProgress, stateLossFlags, type NfStateLoss } from '../../tools/nf-run.js';
 import type { TrialMeasurement, TrialRequest } from '../testbed.js';
 import { type ArgvContext, type NfKind, nfKind, lineBuffered, testpmdNfArgv, testpmdGenArgv, pktgenGenArgv, flexbenchNfArgv, commandNfArgv } from './argv.js';
 import { type Sample, clockOffset, alignedWindow, windowOf, askedPps, generatorFlags } from './window.js';
@@ -327,6 +327,7 @@ function measure(run: Run, nf: RunningNf, gen: RunningGen, win: { from: number; 
   }
 
   const flags = generatorFlags(sentPps, gen.asked, env.inv.shortfall_tolerance);
+  if (kind === 'flexbench' && nfFinal) flags.push(...stateLossFlags(nfFinal as NfStateLoss));
   const extras: TwoNodeExtras = {
     generator: { tool: env.inv.generator, tx_packets: gw.tx, rx_packets: gw.rx, tx_pps: sentPps, rx_pps: returnedPps, asked_pps: gen.asked },
     nf: { tool: kind === 'flexbench' ? 'flexbench nf run' : kind, rx_packets: nfRx === null ? null : Math.round(nfRx * gw.seconds), tx_packets: nfTx === null ? null : Math.round(nfTx * gw.seconds), rx_pps: nfRx, tx_pps: nfTx, final: nfFinal },
