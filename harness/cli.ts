@@ -4,7 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { FlexbenchError, INTERNAL_ERROR } from './exit-codes.js';
 
 const commandModules = [
-  'run', 'validate', 'plot', 'pcap', 'nf', 'store', 'compare', 'baseline', 'history',
+  'run', 'validate', 'plot', 'pcap', 'nf', 'store', 'compare', 'baseline', 'history', 'ab',
 ] as const;
 
 // Only the command being run is loaded: startup stays fast, and a broken module elsewhere cannot

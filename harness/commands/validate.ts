@@ -4,6 +4,7 @@ import { loadSpec } from '../spec/load.js';
 import { expandPlan, estimateSeconds, formatDuration } from '../plan/plan.js';
 import { createTestbed } from '../testbeds/index.js';
 import { REPO_ROOT } from '../provenance.js';
+import { cellIdOf } from '../results/format.js';
 
 interface Args {
   spec: string;
@@ -29,7 +30,9 @@ export const command: CommandModule<object, Args> = {
     await tb.teardown();
     const runnable = plan.filter((t) => !t.skip).length;
     if (a.json) {
-      process.stdout.write(`${JSON.stringify({ valid: true, spec: spec.name, profile: loaded.profile, trials: plan.length, runnable, eta_s: estimateSeconds(spec, plan) })}\n`);
+      // cells: what `flexbench ab` checks two builds agree on
+      const cells = [...new Set(plan.filter((t) => !t.skip).map((t) => cellIdOf(t)))].sort();
+      process.stdout.write(`${JSON.stringify({ valid: true, spec: spec.name, profile: loaded.profile, trials: plan.length, runnable, cells, eta_s: estimateSeconds(spec, plan) })}\n`);
     } else {
       process.stdout.write(`${a.spec}: valid (${spec.name}${loaded.profile ? `, profile ${loaded.profile}` : ''}): ${plan.length} trials, ${runnable} runnable here, ETA ${formatDuration(estimateSeconds(spec, plan))}\n`);
     }

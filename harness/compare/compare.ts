@@ -18,6 +18,8 @@ export interface CellComparison extends Decision {
   label: string;
   baseline: SideStats;
   current: SideStats;
+  /** `flexbench ab` only: the decision came from per-round paired ratios head/base */
+  paired?: { rounds: number; ratios: number[]; detectable: number | null };
 }
 
 export interface SideInfo {
@@ -49,6 +51,8 @@ export interface Comparison {
   exitCode: ExitCode;
   /** one line: what the gate concluded */
   headline: string;
+  /** `flexbench ab` only: the interleaved A/B run the verdicts come from */
+  ab?: { seed: number; rounds: number; until: 'rounds' | 'decided'; results: string };
 }
 
 function info(s: SampleSet): SideInfo {
@@ -82,6 +86,22 @@ export function checkWorkloads(baseline: SampleSet, current: SampleSet, force: b
   return diffs;
 }
 
+/** Counts per verdict, the gate's exit code and its headline: one rule for `compare` and `ab`. */
+export function tallyCells(
+  cells: readonly { verdict: Verdict }[],
+  missing: readonly CellKey[],
+  added: readonly CellKey[],
+  strict: boolean,
+): { counts: Comparison['counts']; exitCode: ExitCode; headline: string } {
+  const counts = { regressed: 0, improved: 0, unchanged: 0, inconclusive: 0, missing: missing.length, added: added.length };
+  for (const c of cells) counts[c.verdict] += 1;
+  const exitCode: ExitCode =
+    counts.regressed > 0 ? EXIT.regression : strict && counts.inconclusive + counts.missing > 0 ? EXIT.inconclusive : EXIT.ok;
+  const parts = VERDICTS.map((v) => `${counts[v]} ${v}`).concat(`${counts.missing} missing`, `${counts.added} new`);
+  const outcome = exitCode === EXIT.regression ? 'REGRESSION' : exitCode === EXIT.inconclusive ? 'UNDECIDED (--strict)' : 'PASS';
+  return { counts, exitCode, headline: `${outcome}: ${cells.length} cell${cells.length === 1 ? '' : 's'} compared — ${parts.join(', ')}` };
+}
+
 export function compareSampleSets(baseline: SampleSet, current: SampleSet, opts: CompareOptions): Comparison {
   if (baseline.metric !== current.metric) {
     throw new FlexbenchError(`the two sides hold different metrics (${baseline.metric} vs ${current.metric})`, EXIT.usage);
@@ -109,18 +129,12 @@ export function compareSampleSets(baseline: SampleSet, current: SampleSet, opts:
       EXIT.usage,
     );
   }
-  const counts = { regressed: 0, improved: 0, unchanged: 0, inconclusive: 0, missing: missing.length, added: added.length };
-  for (const c of cells) counts[c.verdict] += 1;
-  const exitCode: ExitCode =
-    counts.regressed > 0 ? EXIT.regression : opts.strict && counts.inconclusive + counts.missing > 0 ? EXIT.inconclusive : EXIT.ok;
-  const parts = VERDICTS.map((v) => `${counts[v]} ${v}`).concat(`${counts.missing} missing`, `${counts.added} new`);
+  const { counts, exitCode, headline } = tallyCells(cells, missing, added, opts.strict);
   const warnings: string[] = [];
   if (opts.force && differences.length > 0) warnings.push(`compared across different hardware (--force): ${differences.map((d) => d.field).join(', ')} differ`);
   if (workload === null) warnings.push(`the ${baseline.workload === null ? 'baseline' : 'current side'} does not record its traffic (saved by an older flexbench): flows, window, rate and pcaps were not checked`);
   else if (workload.length > 0) warnings.push(`compared under different traffic (--force): ${workload.map((d) => d.field).join(', ')} differ`);
   for (const s of [baseline, current]) if (!s.complete) warnings.push(`the ${s === baseline ? 'baseline' : 'current'} run ${s.name} is not complete: its missing trials are missing cells or fewer samples`);
-  const outcome =
-    exitCode === EXIT.regression ? 'REGRESSION' : exitCode === EXIT.inconclusive ? 'UNDECIDED (--strict)' : 'PASS';
   return {
     metric: baseline.metric,
     tolerance: opts.tolerance,
@@ -136,6 +150,6 @@ export function compareSampleSets(baseline: SampleSet, current: SampleSet, opts:
     added,
     counts,
     exitCode,
-    headline: `${outcome}: ${cells.length} cell${cells.length === 1 ? '' : 's'} compared — ${parts.join(', ')}`,
+    headline,
   };
 }

@@ -81,7 +81,8 @@ function countsOf(plan: readonly PlanTrial[], records: readonly TrialRecord[]): 
   };
 }
 
-function baseRecord(t: PlanTrial, pcap: PcapInfo, spec: Spec): TrialRecord {
+/** A trial record before it ran (status skipped, no numbers): what a runner fills in. */
+export function baseRecord(t: PlanTrial, pcap: PcapInfo, spec: Spec): TrialRecord {
   return {
     trial_id: t.trial_id, index: t.index, nf: t.nf, store: t.store, location: t.location, mode: t.mode,
     flush_ms: t.mode === 'async' ? spec.state.flush_ms : null, cores: t.cores, frame_size: t.frame_size, testbed: t.testbed,

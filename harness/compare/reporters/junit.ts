@@ -1,7 +1,7 @@
 // JUnit XML for CI test reporters: one testcase per cell; a regression is a failure, an undecided cell is skipped (a failure under --strict).
 import { cellLabel, type CellKey } from '../cell.js';
 import type { Comparison } from '../compare.js';
-import { changeInterval, moreText, percent, sideSummary, type Reporter } from './reporter.js';
+import { changeInterval, moreText, pairedText, percent, sideSummary, type Reporter } from './reporter.js';
 
 function xml(s: string): string {
   return s
@@ -31,7 +31,7 @@ export const junitReporter: Reporter = {
   render(c: Comparison): string {
     const cases: Case[] = [];
     for (const x of c.cells) {
-      const details = `change ${percent(x.change)}, CI ${changeInterval(x)}\nbaseline: ${sideSummary(x.baseline)}\ncurrent: ${sideSummary(x.current)}\n${x.reason}${x.more ? `\n${moreText(x)}` : ''}`;
+      const details = `change ${percent(x.change)}, CI ${changeInterval(x)}\nbaseline: ${sideSummary(x.baseline)}\ncurrent: ${sideSummary(x.current)}\n${x.reason}${x.more ? `\n${moreText(x)}` : ''}${x.paired ? `\n${pairedText(x)}` : ''}`;
       const name = `cores=${x.key.cores} frame=${x.key.frame_size} testbed=${x.key.testbed}`;
       let body = `<system-out>${xml(details)}</system-out>`;
       let failure = false;
@@ -72,7 +72,7 @@ export const junitReporter: Reporter = {
     }
     const failures = cases.filter((x) => x.failure).length;
     const skipped = cases.filter((x) => x.skipped).length;
-    const suiteName = `flexbench compare ${c.metric} (${c.baseline.name} vs ${c.current.name})`;
+    const suiteName = `flexbench ${c.ab ? 'ab' : 'compare'} ${c.metric} (${c.baseline.name} vs ${c.current.name})`;
     const lines = [
       '<?xml version="1.0" encoding="UTF-8"?>',
       `<testsuites name="flexbench" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}">`,
@@ -84,6 +84,7 @@ export const junitReporter: Reporter = {
       `      <property name="strict" value="${c.strict}"/>`,
       `      <property name="baseline" value="${xml(c.baseline.path)}"/>`,
       `      <property name="current" value="${xml(c.current.path)}"/>`,
+      ...(c.ab ? [`      <property name="seed" value="${c.ab.seed}"/>`, `      <property name="rounds" value="${c.ab.rounds}"/>`] : []),
       '    </properties>',
       ...cases.map((x) => `    <testcase classname="${xml(x.classname)}" name="${xml(x.name)}">${x.body}</testcase>`),
       `    <system-out>${xml(c.headline)}</system-out>`,

@@ -1,7 +1,7 @@
 // GitHub-flavoured Markdown for a job summary or PR comment: a headline, one table row per cell, then the lists.
 import { cellLabel } from '../cell.js';
 import type { Comparison } from '../compare.js';
-import { changeInterval, confidenceText, moreText, percent, rate, type Reporter } from './reporter.js';
+import { abText, changeInterval, confidenceText, moreText, pairedText, percent, rate, type Reporter } from './reporter.js';
 
 const ICON = { regressed: '🔴', inconclusive: '🟡', improved: '🟢', unchanged: '⚪' } as const;
 const ORDER = { regressed: 0, inconclusive: 1, improved: 2, unchanged: 3 } as const;
@@ -25,6 +25,7 @@ export const markdownReporter: Reporter = {
       `Metric \`${c.metric}\`, tolerance ±${percent(c.tolerance, false)}, confidence ${confidenceText(c)}${c.strict ? ', strict' : ''}. ` +
         `Baseline \`${esc(c.baseline.name)}\`${c.baseline.commit ? ` (${c.baseline.commit.slice(0, 12)})` : ''} vs current \`${esc(c.current.name)}\`${c.current.commit ? ` (${c.current.commit.slice(0, 12)})` : ''}.`,
     );
+    if (c.ab) out.push('', esc(abText(c)));
     for (const w of c.warnings) {
       out.push('');
       out.push(`> ⚠️ **${esc(w)}**`);
@@ -35,7 +36,7 @@ export const markdownReporter: Reporter = {
       '|---|---|--:|---|--:|---|--:|---|---|---|',
     ];
     const row = (x: Comparison['cells'][number]) => {
-      const note = x.verdict === 'inconclusive' ? `${x.reason}. ${moreText(x)}` : '';
+      const note = [x.verdict === 'inconclusive' ? `${x.reason}. ${moreText(x)}` : '', pairedText(x)].filter(Boolean).join(' ');
       return `| ${ICON[x.verdict]} ${x.verdict} | ${esc(x.label)} | ${rate(x.baseline.median)} | ${ciCell(x.baseline)} | ${rate(x.current.median)} | ${ciCell(x.current)} | ${percent(x.change)} | ${changeInterval(x)} | ${x.baseline.n}/${x.current.n} | ${esc(note)} |`;
     };
     const cells = [...c.cells].sort((a, b) => ORDER[a.verdict] - ORDER[b.verdict]);
@@ -62,7 +63,8 @@ export const markdownReporter: Reporter = {
       for (const k of c.added) out.push(`- ${esc(cellLabel(k))}`);
     }
     out.push('');
-    out.push('<sub>Verdict rule: Welch t-interval of (current − baseline) / baseline mean; regressed iff the whole interval is below −tolerance, improved iff above +tolerance, unchanged iff inside ±tolerance, else inconclusive. See docs/regression-gate.md.</sub>');
+    if (c.ab) out.push('<sub>Verdict rule: both builds measured in every round, in a seeded random order; t-interval of the mean per-round log ratio head/base, converted back to a relative change; regressed iff the whole interval is below −tolerance, improved iff above +tolerance, unchanged iff inside ±tolerance, else inconclusive. See docs/regression-gate.md.</sub>');
+    else out.push('<sub>Verdict rule: Welch t-interval of (current − baseline) / baseline mean; regressed iff the whole interval is below −tolerance, improved iff above +tolerance, unchanged iff inside ±tolerance, else inconclusive. See docs/regression-gate.md.</sub>');
     return out.join('\n') + '\n';
   },
 };

@@ -36,10 +36,23 @@ export function changeInterval(c: { changeCi: { low: number; high: number } | nu
 
 export function moreText(c: Comparison['cells'][number]): string {
   if (!c.more) return '';
+  if (c.paired) return c.more.perSide === null || !c.more.estimated ? c.more.note : `+${c.more.current} rounds (${c.more.perSide} in all) would likely decide it`;
   if (c.more.perSide === null || !c.more.estimated) return c.more.note;
   return `+${c.more.baseline} baseline / +${c.more.current} current repetitions (${c.more.perSide} per side) would likely decide it`;
 }
 
 export function confidenceText(c: Comparison): string {
   return `${Math.round(c.confidence * 1000) / 10}%`;
+}
+
+/** `flexbench ab`: the rounds and the smallest drop they could have told from noise; '' for compare. */
+export function pairedText(c: Comparison['cells'][number]): string {
+  if (!c.paired) return '';
+  const d = c.paired.detectable === null ? 'unknown (fewer than 2 rounds)' : `${(c.paired.detectable * 100).toFixed(2)}%`;
+  return `paired over ${c.paired.rounds} round${c.paired.rounds === 1 ? '' : 's'}; smallest drop it would call regressed 4 times in 5: ${d}`;
+}
+
+/** `flexbench ab`: seed and rounds, to replay the run order; '' for compare. */
+export function abText(c: Comparison): string {
+  return c.ab ? `interleaved A/B: ${c.ab.rounds} round${c.ab.rounds === 1 ? '' : 's'} (${c.ab.until === 'decided' ? 'until decided' : 'fixed'}), seed ${c.ab.seed}, results ${c.ab.results}` : '';
 }

@@ -1,7 +1,7 @@
 // Plain text for a terminal: one block per cell, worst first.
 import { cellLabel } from '../cell.js';
 import type { Comparison } from '../compare.js';
-import { changeInterval, confidenceText, moreText, percent, sideSummary, type Reporter } from './reporter.js';
+import { abText, changeInterval, confidenceText, moreText, pairedText, percent, sideSummary, type Reporter } from './reporter.js';
 
 const ORDER = { regressed: 0, inconclusive: 1, improved: 2, unchanged: 3 } as const;
 
@@ -9,9 +9,10 @@ export const textReporter: Reporter = {
   format: 'text',
   render(c: Comparison): string {
     const lines: string[] = [];
-    lines.push(`flexbench compare: ${c.metric}, tolerance ±${percent(c.tolerance, false)}, confidence ${confidenceText(c)}${c.strict ? ', strict' : ''}`);
+    lines.push(`flexbench ${c.ab ? 'ab' : 'compare'}: ${c.metric}, tolerance ±${percent(c.tolerance, false)}, confidence ${confidenceText(c)}${c.strict ? ', strict' : ''}`);
     lines.push(`  baseline: ${c.baseline.name} (${c.baseline.kind} ${c.baseline.path}${c.baseline.commit ? `, commit ${c.baseline.commit}` : ''})`);
     lines.push(`  current:  ${c.current.name} (${c.current.kind} ${c.current.path}${c.current.commit ? `, commit ${c.current.commit}` : ''})`);
+    if (c.ab) lines.push(`  ${abText(c)}`);
     for (const w of c.warnings) lines.push(`  WARNING: ${w}`);
     lines.push('');
     const cells = [...c.cells].sort((a, b) => ORDER[a.verdict] - ORDER[b.verdict]);
@@ -21,6 +22,7 @@ export const textReporter: Reporter = {
       lines.push(`  baseline: ${sideSummary(x.baseline)}`);
       lines.push(`  current:  ${sideSummary(x.current)}`);
       lines.push(`  ${x.reason}`);
+      if (x.paired) lines.push(`  ${pairedText(x)}`);
       const more = moreText(x);
       if (more) lines.push(`  ${more}`);
     }

@@ -1,0 +1,282 @@
+// An interleaved A/B run: the spec's cells measured with two builds of flexbench in the same rounds, back to back,
+// on the same pcaps and the same store servers; per cell a paired verdict from the per-round ratios head/base.
+// Each side is also written as an ordinary run directory (base/, head/), so compare, history and plot read it.
+import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { EXIT, FlexbenchError } from '../exit-codes.js';
+import type { LoadedSpec } from '../spec/load.js';
+import type { Spec } from '../spec/schema.js';
+import { expandPlan, trialId } from '../plan/plan.js';
+import { createTestbed } from '../testbeds/index.js';
+import type { StoreHandle, Testbed } from '../testbeds/testbed.js';
+import { ensurePcaps } from '../orchestrate/pcaps.js';
+import { baseRecord } from '../orchestrate/run.js';
+import { judgeTrial } from '../results/judge.js';
+import { cellIdOf, cellKeyOf, RESULTS_FORMAT_VERSION, type CellKey, type PlanTrial, type RunJson, type TrialRecord } from '../results/format.js';
+import { writeRunJson, writeTrials, writeSummary, writeAtomic } from '../results/files.js';
+import { summarizeTrials } from '../results/summary.js';
+import { lockRunDir } from '../results/lock.js';
+import { mean } from '../results/stats.js';
+import { flexbenchVersion, hostBusyCores } from '../provenance.js';
+import { cellLabel, compareCellKeys } from '../compare/cell.js';
+import { tallyCells, type CellComparison, type Comparison } from '../compare/compare.js';
+import { decidePaired } from '../compare/paired.js';
+import { METRIC_FIELD, type Metric } from '../compare/samples.js';
+import { sideStats } from '../compare/verdict.js';
+import { Schedule, type Slot } from './schedule.js';
+import type { Build, Role } from './revision.js';
+
+export interface AbOptions {
+  loaded: LoadedSpec;
+  base: Build;
+  head: Build;
+  /** fixed rounds, or the cap with until = 'decided' */
+  rounds: number;
+  until: 'rounds' | 'decided';
+  /** with until = 'decided': the first round after which the verdicts are looked at */
+  minRounds: number;
+  seed: number;
+  outDir: string;
+  pcapCache: string;
+  tolerance: number;
+  confidence: number;
+  strict: boolean;
+  metric: Metric;
+  signal: AbortSignal;
+  log: (line: string) => void;
+  command: string;
+}
+
+export interface AbOutcome {
+  comparison: Comparison;
+  outDir: string;
+  interrupted: boolean;
+}
+
+const ROLES: readonly Role[] = ['base', 'head'];
+const label = (b: Build) => `${b.role} ${b.rev}${b.commit ? ` (${b.commit.slice(0, 12)}${b.dirty ? '-dirty' : ''})` : ''}`;
+
+/** The cells a build makes of the spec, asked of the build itself (`validate --json`); null from a build that does not list them. */
+async function buildCells(b: Build, o: AbOptions): Promise<{ cells: string[] | null; runnable: number }> {
+  const args = [join(b.dir, 'bin', 'flexbench.js'), 'validate', o.loaded.file, '--json', ...(o.loaded.profile ? ['--profile', o.loaded.profile] : [])];
+  const r = await execa(process.execPath, args, { reject: false, stdin: 'ignore', cancelSignal: o.signal, forceKillAfterDelay: 3000, timeout: 60_000 });
+  if (r.exitCode !== 0) {
+    const why = String(r.stderr || r.stdout).trim().split('\n').slice(0, 6).join('\n    ');
+    throw new FlexbenchError(`the spec ${o.loaded.file} is not valid for the ${label(b)} build:\n    ${why}`, EXIT.usage);
+  }
+  const j = JSON.parse(String(r.stdout).trim().split('\n').pop() ?? '{}') as { cells?: string[]; runnable?: number };
+  return { cells: Array.isArray(j.cells) ? j.cells : null, runnable: j.runnable ?? -1 };
+}
+
+function diffCells(a: readonly string[], b: readonly string[]): string {
+  const sa = new Set(a);
+  const sb = new Set(b);
+  const only = (x: readonly string[], other: Set<string>) => x.filter((c) => !other.has(c)).map((c) => c.replace(/\|/g, '/'));
+  const oa = only(a, sb);
+  const ob = only(b, sa);
+  return [oa.length ? `only with base: ${oa.join(', ')}` : '', ob.length ? `only with head: ${ob.join(', ')}` : ''].filter(Boolean).join('; ');
+}
+
+/** Refuse a spec the two builds turn into different cells: there would be nothing to pair. */
+async function checkCells(o: AbOptions): Promise<void> {
+  const [b, h] = await Promise.all([buildCells(o.base, o), buildCells(o.head, o)]);
+  if (b.cells && h.cells) {
+    const d = diffCells(b.cells, h.cells);
+    if (d) throw new FlexbenchError(`the spec's cells differ between the builds (${d}): an A/B run pairs the same cells`, EXIT.usage);
+  } else if (b.runnable !== h.runnable) {
+    throw new FlexbenchError(`the spec's plan differs between the builds (${b.runnable} vs ${h.runnable} runnable trials): an A/B run pairs the same cells`, EXIT.usage);
+  }
+}
+
+function runJson(o: AbOptions, b: Build, spec: Spec, plan: PlanTrial[], fingerprint: RunJson['provenance']['fingerprint'], pcaps: RunJson['provenance']['pcaps'], started: string, busy: number | null): RunJson {
+  return {
+    format_version: RESULTS_FORMAT_VERSION,
+    run_id: `${o.outDir.split('/').pop()}-${b.role}`,
+    status: 'running',
+    spec_file: o.loaded.file,
+    profile: o.loaded.profile,
+    spec_given: o.loaded.given,
+    spec_resolved: spec as unknown as Record<string, unknown>,
+    plan,
+    provenance: {
+      flexbench_version: flexbenchVersion(),
+      git_commit: b.commit,
+      git_dirty: b.commit ? b.dirty : null,
+      command: o.command,
+      fingerprint,
+      pcaps,
+      started_at: started,
+      ended_at: null,
+      resumed_at: [],
+      host_busy_cores: busy,
+    },
+    counts: { planned: plan.length, ok: 0, failed: 0, skipped: 0, missing: 0 },
+  };
+}
+
+export async function runAb(o: AbOptions): Promise<AbOutcome> {
+  const spec0 = o.loaded.spec;
+  if (spec0.testbed !== 'local') {
+    throw new FlexbenchError(`flexbench ab runs on the local testbed (both builds on this machine); the spec says testbed: ${spec0.testbed}`, EXIT.usage);
+  }
+  // every round measures each cell once per pcap: rounds take the place of repetitions
+  const spec: Spec = { ...spec0, matrix: { ...spec0.matrix, repetitions: 1 } };
+  await checkCells(o);
+  const tbs = {} as Record<Role, Testbed>;
+  for (const r of ROLES) tbs[r] = await createTestbed('local', { spec, inventory: spec.inventory, root: (r === 'base' ? o.base : o.head).dir });
+  const units = expandPlan(spec, { skipReason: (t) => tbs.head.skipReason(t) ?? tbs.base.skipReason(t) }).filter((t) => !t.skip);
+  if (units.length === 0) throw new FlexbenchError(`the spec ${o.loaded.file} has no trial this machine can run`, EXIT.usage);
+  const cellIds = [...new Set(units.map((u) => cellIdOf(u)))];
+  const keys = new Map<string, CellKey>(units.map((u) => [cellIdOf(u), cellKeyOf(u)]));
+  const dirs = { base: join(o.outDir, 'base'), head: join(o.outDir, 'head') } as Record<Role, string>;
+  mkdirSync(o.outDir, { recursive: true });
+  const unlock = lockRunDir(o.outDir);
+  const records: Record<Role, TrialRecord[]> = { base: [], head: [] };
+  const plans: Record<Role, PlanTrial[]> = { base: [], head: [] };
+  const ratios = new Map<string, number[]>(cellIds.map((c) => [c, []]));
+  const slotsLog: { round: number; slots: Slot[] }[] = [];
+  const schedule = new Schedule(o.seed, units.length);
+  const stores = new Map<string, StoreHandle | null>();
+  const runs = {} as Record<Role, RunJson>;
+  const looks = o.until === 'decided' ? Math.max(1, o.rounds - o.minRounds + 1) : 1;
+  // Every look at the verdicts under --until decided is another chance of a false alarm: split the error over the looks (Bonferroni).
+  const confidence = 1 - (1 - o.confidence) / looks;
+  const decisionOpts = { tolerance: o.tolerance, confidence };
+  let round = 0;
+  let interrupted = false;
+  const warnings: string[] = [];
+  try {
+    for (const r of ROLES) await tbs[r].preflight(spec);
+    const pcaps = await ensurePcaps(spec, o.pcapCache, o.log);
+    const fingerprint = await tbs.head.fingerprint();
+    const busy = await hostBusyCores();
+    if (busy !== null && busy >= 0.25) warnings.push(`something else kept ${busy} of ${os.availableParallelism()} cores busy when the run started: both builds share the machine with it, round by round`);
+    const started = new Date().toISOString();
+    for (const r of ROLES) {
+      mkdirSync(dirs[r], { recursive: true });
+      runs[r] = runJson(o, r === 'base' ? o.base : o.head, spec, plans[r], fingerprint, pcaps, started, busy);
+      writeRunJson(dirs[r], runs[r]);
+    }
+    for (const u of units) {
+      const g = `${u.store}@${u.location}`;
+      if (stores.has(g)) continue;
+      if (u.store !== 'none' && u.store !== 'hashmap') o.log(`starting store ${u.store} (${u.location})`);
+      // one server per store for both builds: started through the base testbed, whose teardown stops it
+      stores.set(g, await tbs.base.startStore(u.store, u.location, o.signal));
+    }
+    const save = (r: Role) => {
+      writeTrials(dirs[r], records[r]);
+      writeRunJson(dirs[r], { ...runs[r], plan: plans[r], counts: { planned: plans[r].length, ok: records[r].filter((x) => x.status === 'ok').length, failed: records[r].filter((x) => x.status === 'failed').length, skipped: 0, missing: 0 } });
+    };
+    const field = METRIC_FIELD[o.metric];
+    rounds: while (round < o.rounds) {
+      if (o.signal.aborted) break;
+      const slots = schedule.next();
+      slotsLog.push({ round, slots });
+      const got = new Map<number, Partial<Record<Role, number>>>();
+      for (const slot of slots) {
+        const u = units[slot.unit];
+        for (const r of slot.order) {
+          if (o.signal.aborted) break rounds;
+          const trial: PlanTrial = { ...u, repetition: round, index: plans[r].length, trial_id: trialId({ ...u, repetition: round }) };
+          plans[r].push(trial);
+          const pcap = pcaps[u.pcap_index];
+          const rec = baseRecord(trial, pcap, spec);
+          rec.started_at = new Date().toISOString();
+          const handle = stores.get(`${u.store}@${u.location}`) ?? null;
+          try {
+            if (handle) await handle.reset();
+            const m = await tbs[r].runTrial({ trial, pcap, traffic: spec.traffic, flush_ms: spec.state.flush_ms, store: handle, signal: o.signal, runDir: dirs[r] });
+            const j = judgeTrial(m, { duration_s: spec.traffic.duration_s });
+            Object.assign(rec, { status: j.status, reason: j.reason, rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped, duration_s: m.duration_s, per_core: m.per_core, commands: m.commands, flags: [...(m.flags ?? []), ...j.flags] });
+          } catch (e) {
+            if (o.signal.aborted) {
+              plans[r].pop();
+              break rounds;
+            }
+            rec.status = 'failed';
+            rec.reason = (e as Error).message;
+          }
+          rec.ended_at = new Date().toISOString();
+          records[r].push(rec);
+          save(r);
+          if (rec.status === 'ok') got.set(slot.unit, { ...got.get(slot.unit), [r]: rec[field] as number });
+          else o.log(`FAILED ${r} ${trial.trial_id}: ${rec.reason}`);
+        }
+      }
+      round += 1;
+      // a cell's ratio for the round: the geometric mean over its pcaps of head/base, only when both measured every pcap
+      const line: string[] = [];
+      for (const id of cellIds) {
+        const mine = units.map((u, i) => ({ u, i })).filter((x) => cellIdOf(x.u) === id);
+        const pairs = mine.map((x) => got.get(x.i)).filter((v): v is Record<Role, number> => v?.base !== undefined && v?.head !== undefined && v.base > 0 && v.head > 0);
+        if (pairs.length === mine.length) {
+          const ratio = Math.exp(mean(pairs.map((p) => Math.log(p.head / p.base))));
+          ratios.get(id)!.push(ratio);
+          line.push(`${cellLabel(keys.get(id)!).split(' ')[0]} ${ratio.toFixed(4)}`);
+        }
+      }
+      o.log(`round ${round}/${o.rounds}: head/base ${line.join(', ') || '(no cell measured by both)'}`);
+      if (o.until === 'decided' && round >= o.minRounds) {
+        const open = cellIds.filter((id) => decidePaired(ratios.get(id)!, decisionOpts).verdict === 'inconclusive');
+        if (open.length === 0) {
+          o.log(`every cell decided after ${round} rounds`);
+          break;
+        }
+      }
+    }
+    interrupted = o.signal.aborted;
+  } finally {
+    for (const r of ROLES) await tbs[r].teardown();
+    for (const r of ROLES) {
+      if (!runs[r]) continue;
+      writeSummary(dirs[r], summarizeTrials(records[r]));
+      writeRunJson(dirs[r], { ...runs[r], status: o.signal.aborted ? 'incomplete' : 'complete', plan: plans[r], counts: { planned: plans[r].length, ok: records[r].filter((x) => x.status === 'ok').length, failed: records[r].filter((x) => x.status === 'failed').length, skipped: 0, missing: 0 }, provenance: { ...runs[r].provenance, ended_at: new Date().toISOString() } });
+    }
+    unlock();
+  }
+  if (interrupted) warnings.push(`interrupted after ${round} round(s): the verdicts use the rounds completed`);
+  if (looks > 1) warnings.push(`--until decided looked at the verdicts after each of up to ${looks} rounds: each look used ${(confidence * 100).toFixed(2)}% confidence so all of them together keep ${(o.confidence * 100).toFixed(1)}%`);
+  const field = METRIC_FIELD[o.metric];
+  const cells: CellComparison[] = [];
+  for (const id of [...cellIds].sort((a, b) => compareCellKeys(keys.get(a)!, keys.get(b)!))) {
+    const key = keys.get(id)!;
+    const side = (r: Role) => {
+      const rs = records[r].filter((x) => cellIdOf(x) === id);
+      return sideStats(rs.filter((x) => x.status === 'ok').map((x) => x[field] as number), rs.filter((x) => x.status === 'failed').length, o.confidence);
+    };
+    const baseline = side('base');
+    const current = side('head');
+    const { rounds, ratios: rs, detectable, ...d } = decidePaired(ratios.get(id)!, decisionOpts);
+    // a head that makes every trial of a cell fail is the worst regression there is, not noise (as compare rules)
+    const decision = current.n === 0 && current.failed > 0 && baseline.n > 0
+      ? { ...d, verdict: 'regressed' as const, change: -1, medianChange: -1, changeCi: null, more: null, reason: `every head trial failed (${current.failed}); the base had ${baseline.n} successful` }
+      : d;
+    cells.push({ key, label: cellLabel(key), baseline, current, ...decision, paired: { rounds, ratios: rs, detectable } });
+  }
+  const tally = tallyCells(cells, [], [], o.strict);
+  const info = (b: Build, r: Role) => ({ kind: 'run' as const, path: dirs[r], name: label(b), spec: spec.name, commit: b.commit ? `${b.commit}${b.dirty ? '-dirty' : ''}` : null });
+  const comparison: Comparison = {
+    metric: o.metric,
+    tolerance: o.tolerance,
+    confidence: o.confidence,
+    strict: o.strict,
+    baseline: info(o.base, 'base'),
+    current: info(o.head, 'head'),
+    fingerprint: { differences: [], forced: false },
+    workload: { differences: [], forced: false },
+    warnings,
+    cells,
+    missing: [],
+    added: [],
+    ...tally,
+    exitCode: interrupted ? EXIT.interrupted : tally.exitCode,
+    ab: { seed: o.seed, rounds: round, until: o.until, results: o.outDir },
+  };
+  const builds = Object.fromEntries([o.base, o.head].map((b) => [b.role, { rev: b.rev, commit: b.commit, dirty: b.dirty, dir: b.dir, source: b.source, cached: b.cached }]));
+  writeAtomic(join(o.outDir, 'ab.json'), `${JSON.stringify({ flexbench_ab: 1, seed: o.seed, rounds: round, until: o.until, builds, units: units.map((u) => ({ cell: cellIdOf(u), pcap_index: u.pcap_index })), order: slotsLog, ratios: Object.fromEntries(ratios), comparison }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+  writeFileSync(join(o.outDir, 'README'), `flexbench ab: ${o.command}\nbase/ and head/ are ordinary run directories; ab.json holds the seed, the order and the per-round ratios.\n`);
+  return { comparison, outDir: o.outDir, interrupted };
+}

@@ -1,0 +1,35 @@
+// The order of an interleaved A/B run, drawn from a recorded seed: every round measures every unit (a cell on one
+// pcap) with both builds back to back; the units come in a new random order each round, and which build goes
+// first alternates per unit from round to round, starting from a random side (so each build leads equally often).
+import { seededRandom, shuffled } from '../results/random.js';
+import type { Role } from './revision.js';
+
+export interface Slot {
+  unit: number;
+  /** the builds in the order they run */
+  order: [Role, Role];
+}
+
+export class Schedule {
+  private readonly random: () => number;
+  private readonly headFirst: boolean[];
+  private round = 0;
+
+  constructor(readonly seed: number, readonly units: number) {
+    this.random = seededRandom(seed);
+    this.headFirst = Array.from({ length: units }, () => this.random() < 0.5);
+  }
+
+  /** The next round's slots. */
+  next(): Slot[] {
+    const flip = this.round % 2 === 1;
+    this.round += 1;
+    const order = shuffled(Array.from({ length: this.units }, (_, i) => i), this.random);
+    return order.map((unit) => ({ unit, order: this.headFirst[unit] !== flip ? ['head', 'base'] : ['base', 'head'] }));
+  }
+}
+
+/** A fresh seed when none is given (recorded, so the order can be replayed with --seed). */
+export function newSeed(): number {
+  return Math.floor(Math.random() * 2 ** 31);
+}

@@ -1,0 +1,128 @@
+// `flexbench ab --base REV --head REV SPEC`: two builds measured in interleaved rounds; a paired verdict per cell,
+// with the exit codes and report formats of `flexbench compare`.
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { EXIT, FlexbenchError } from '../exit-codes.js';
+import { parseConfidence, parseTolerance } from '../compare/options.js';
+import { REPORTERS, REPORT_FORMATS, type ReportFormat } from '../compare/reporters/index.js';
+import { METRICS, type Metric } from '../compare/samples.js';
+import { loadSpec } from '../spec/load.js';
+import { writeAtomic } from '../results/files.js';
+import { prepareBuild, repoOf, resolveRevision } from '../ab/revision.js';
+import { newSeed } from '../ab/schedule.js';
+import { runAb } from '../ab/run.js';
+
+interface Args {
+  spec: string;
+  base: string;
+  head: string;
+  rounds: number;
+  until?: string;
+  'min-rounds': number;
+  seed?: number;
+  profile?: string;
+  repo?: string;
+  cache?: string;
+  out?: string;
+  report?: string;
+  tolerance: string;
+  confidence: string;
+  format: ReportFormat;
+  metric: Metric;
+  strict: boolean;
+}
+
+function defaultCache(): string {
+  return join(process.env.XDG_CACHE_HOME || join(os.homedir(), '.cache'), 'flexbench', 'builds');
+}
+
+export const command: CommandModule<object, Args> = {
+  command: 'ab <spec>',
+  describe: 'Measure two revisions of flexbench in interleaved rounds and decide, per cell, whether head regressed against base',
+  builder: (y) =>
+    y
+      .positional('spec', { type: 'string', demandOption: true, describe: 'experiment spec (YAML) on the local testbed' })
+      .option('base', { type: 'string', demandOption: true, describe: 'git revision (or a directory holding a built flexbench) to compare against' })
+      .option('head', { type: 'string', demandOption: true, describe: 'git revision (or directory) under test; its work tree must be clean' })
+      .option('rounds', { type: 'number', default: 10, describe: 'rounds (each: every cell and pcap with both builds, back to back); with --until decided the cap' })
+      .option('until', { type: 'string', choices: ['decided'], describe: 'stop once every cell is decided (looked at after each round from --min-rounds on; at most --rounds)' })
+      .option('min-rounds', { type: 'number', default: 5, describe: 'with --until decided: the first round after which verdicts are looked at' })
+      .option('seed', { type: 'number', describe: 'seed of the run order (default: drawn, and recorded in the report and ab.json)' })
+      .option('profile', { type: 'string', describe: 'apply a named profile of the spec' })
+      .option('repo', { type: 'string', describe: 'git repository the revisions are taken from (default: the one holding the current directory)' })
+      .option('cache', { type: 'string', describe: `builds are kept here, one worktree per commit (default ${defaultCache()})` })
+      .option('out', { type: 'string', describe: 'results directory (default results/<time>-ab-<spec>): base/ and head/ run directories and ab.json' })
+      .option('report', { type: 'string', describe: 'write the report to FILE instead of stdout (the headline then goes to stderr)' })
+      .option('tolerance', { type: 'string', default: '5%', describe: 'relative change that matters, e.g. 5% or 0.05' })
+      .option('confidence', { type: 'string', default: '0.95', describe: 'two-sided confidence of the change interval' })
+      .option('format', { choices: REPORT_FORMATS, default: 'text' as ReportFormat, describe: 'report format' })
+      .option('metric', { choices: METRICS, default: 'tx_mpps' as Metric, describe: 'throughput metric to gate on' })
+      .option('strict', { type: 'boolean', default: false, describe: 'inconclusive cells fail the gate (exit 4)' })
+      .example('$0 ab --base origin/main --head HEAD experiments/regression.yaml', 'a branch against main')
+      .example('$0 ab --base v0.1.0 --head . experiments/regression.yaml --until decided --rounds 30', 'this built checkout against a tag, until every cell is decided')
+      .epilogue('Exit codes: 0 no regression, 3 a cell regressed, 4 inconclusive with --strict, 2 invalid input (unknown revision, a revision that does not build, cells that differ, a dirty --head), 5 environment, 130 interrupted.') as never,
+  handler: async (a) => {
+    const tolerance = parseTolerance(a.tolerance);
+    const confidence = parseConfidence(a.confidence);
+    if (!Number.isInteger(a.rounds) || a.rounds < 2) throw new FlexbenchError(`--rounds ${a.rounds}: at least 2 whole rounds are needed to estimate noise`, EXIT.usage);
+    if (a.until && (!Number.isInteger(a['min-rounds']) || a['min-rounds'] < 2 || a['min-rounds'] > a.rounds)) throw new FlexbenchError(`--min-rounds ${a['min-rounds']} must be a whole number from 2 to --rounds (${a.rounds})`, EXIT.usage);
+    if (a.seed !== undefined && !(Number.isInteger(a.seed) && a.seed >= 0 && a.seed < 2 ** 32)) throw new FlexbenchError(`--seed ${a.seed} must be a whole number from 0 to 2^32 − 1`, EXIT.usage);
+    const loaded = await loadSpec(resolve(a.spec), { profile: a.profile ?? null });
+    const repo = a.repo ? resolve(a.repo) : await repoOf(process.cwd());
+    const ac = new AbortController();
+    let signals = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+      signals++;
+      if (signals === 1) {
+        process.stderr.write(`\nflexbench: ${sig}: stopping the current trial, builds and stores (again to force)\n`);
+        ac.abort();
+      } else process.exit(EXIT.interrupted);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const log = (l: string) => process.stderr.write(`${l}\n`);
+      const o = { repo: repo ?? '', cacheDir: resolve(a.cache ?? defaultCache()), signal: ac.signal, log };
+      const needsRepo = async (rev: string) => {
+        const { statSync } = await import('node:fs');
+        try {
+          return !statSync(rev).isDirectory();
+        } catch {
+          return true;
+        }
+      };
+      if (repo === null && ((await needsRepo(a.base)) || (await needsRepo(a.head)))) {
+        throw new FlexbenchError(`${process.cwd()} is not in a git repository: give --repo, or directories holding built flexbench for --base and --head`, EXIT.usage);
+      }
+      // both checked before either is built: a bad --head must not cost a build of --base
+      const rb = await resolveRevision('base', a.base, o);
+      const rh = await resolveRevision('head', a.head, o);
+      const base = await prepareBuild(rb, o);
+      const head = await prepareBuild(rh, o);
+      const seed = a.seed ?? newSeed();
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+      const outDir = resolve(a.out ?? join('results', `${stamp}-ab-${loaded.spec.name}`));
+      log(`ab: ${loaded.spec.name}, ${a.until ? `until decided (rounds ${a['min-rounds']}–${a.rounds})` : `${a.rounds} rounds`}, seed ${seed} -> ${outDir}`);
+      const r = await runAb({
+        loaded, base, head, rounds: a.rounds, until: a.until === 'decided' ? 'decided' : 'rounds', minRounds: a['min-rounds'], seed, outDir,
+        pcapCache: resolve('pcaps'), tolerance, confidence, strict: a.strict, metric: a.metric, signal: ac.signal, log,
+        command: `flexbench ${process.argv.slice(2).join(' ')}`,
+      });
+      const report = REPORTERS[a.format].render(r.comparison);
+      if (a.report) {
+        try {
+          writeAtomic(a.report, report);
+        } catch (e) {
+          throw new FlexbenchError(`cannot write the report to ${a.report}: ${(e as Error).message}`, EXIT.usage);
+        }
+        process.stderr.write(`${r.comparison.headline}\n`);
+      } else process.stdout.write(report);
+      for (const w of r.comparison.warnings) process.stderr.write(`flexbench: warning: ${w}\n`);
+      process.exitCode = r.comparison.exitCode;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};

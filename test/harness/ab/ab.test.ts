@@ -1,0 +1,152 @@
+// `flexbench ab` on this machine, in a throwaway clone of this repository (never the real one): a commit that
+// slows NAT by an extra loop per burst is called regressed, a revision against itself is not; and bad input
+// (unknown revision, a revision that does not build, cells that differ, a dirty --head) is exit 2 with a sentence,
+// leaving no worktree, no half-built directory and no process behind.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EXIT } from '../../../harness/exit-codes.js';
+import { makeTmp } from '../compare/fixtures.js';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const BIN = join(ROOT, 'bin', 'flexbench.js');
+const tmp = makeTmp('ab');
+const repo = join(tmp.dir, 'repo');
+const cache = join(tmp.dir, 'cache');
+const spec = join(tmp.dir, 'nat.yaml');
+// one cell, one pcap: a round is two trials of warm-up + window + about a second of process start each
+const WARMUP_S = 0.3;
+const WINDOW_S = 1;
+const ROUNDS = 6;
+/** Per-packet iterations of the extra loop the slow commit adds to NAT's burst (about a third slower here). */
+const EXTRA_PER_PACKET = 60;
+// the spawn's safety net, derived from the plan: every trial at four times its nominal length, plus the builds
+const TRIAL_S = WARMUP_S + WINDOW_S + 1;
+const AB_TIMEOUT_MS = (ROUNDS * 2 * TRIAL_S * 4 + 180) * 1000;
+
+function git(args: string[], cwd = repo) {
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
+  assert.equal(r.status, 0, `git ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+function ab(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, 'ab', '--cache', cache, '--seed', '11', ...args], { cwd: repo, encoding: 'utf8', timeout: AB_TIMEOUT_MS });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Commit a change of one file on a branch off the clone's main line; returns the commit. */
+function commitChange(branch: string, file: string, edit: (s: string) => string): string {
+  git(['checkout', '-q', '-b', branch, 'main']);
+  const p = join(repo, file);
+  const before = readFileSync(p, 'utf8');
+  const after = edit(before);
+  assert.notEqual(after, before, `${file}: the edit found nothing to change`);
+  writeFileSync(p, after);
+  git(['commit', '-q', '-am', `test: ${branch}`]);
+  const c = git(['rev-parse', 'HEAD']);
+  git(['checkout', '-q', 'main']);
+  return c;
+}
+
+let slow = '';
+let broken = '';
+let cells = '';
+
+before(() => {
+  git(['clone', '-q', '--no-hardlinks', ROOT, repo], tmp.dir);
+  git(['checkout', '-q', '-B', 'main']);
+  git(['config', 'user.email', 'test@flexbench.invalid']);
+  git(['config', 'user.name', 'flexbench test']);
+  slow = commitChange('slow-nat', 'nfs/nat.ts', (s) =>
+    s.replace('    this.sink = touched;\n', `    for (let k = 0, m = n * ${EXTRA_PER_PACKET}; k < m; k++) touched = (touched * 31 + k) | 0; // test: slower NAT\n    this.sink = touched;\n`));
+  broken = commitChange('broken', 'harness/cli.ts', (s) => `${s}\nconst broken: number = 'not a number';\n`);
+  // NAT without FlexState: its cells become nat/none/local/none
+  cells = commitChange('cells', 'harness/plan/nfs.ts', (s) => s.replace('nat: { stateful: true, fixedMode: null }', "nat: { stateful: false, fixedMode: 'none' }"));
+  writeFileSync(spec, [
+    'name: ab-nat', 'description: flexbench ab test (test/harness/ab/ab.test.ts)', 'testbed: local',
+    `traffic: { frame_size: 64, flows: 500, files: 1, duration_s: ${WINDOW_S}, warmup_s: ${WARMUP_S} }`,
+    'matrix: { nfs: [nat], stores: [hashmap], locations: [local], modes: [async], cores: [1], repetitions: 1 }', '',
+  ].join('\n'));
+});
+after(() => tmp.cleanup());
+
+/** Nothing left behind: no half-built directory, no worktree of the clone but finished builds, no process from the cache. */
+function assertClean() {
+  const dirs = existsSync(cache) ? readdirSync(cache) : [];
+  assert.deepEqual(dirs.filter((d) => d.includes('.tmp-')), [], 'a half-built directory was left');
+  const listed = git(['worktree', 'list', '--porcelain']).split('\n').filter((l) => l.startsWith('worktree ')).map((l) => l.slice(9)).filter((p) => p !== repo);
+  for (const w of listed) assert.ok(existsSync(join(w, '.flexbench-ab.json')), `worktree ${w} is not a finished build`);
+  const ps = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(cache) && !l.includes(' ps '));
+  assert.deepEqual(ps, [], 'processes from the builds outlived ab');
+}
+
+test('ab: an unknown revision is exit 2 naming it, before anything is built', () => {
+  const r = ab(['--base', 'main', '--head', 'no-such-branch', spec]);
+  assert.equal(r.code, EXIT.usage, r.stderr);
+  assert.match(r.stderr, /--head no-such-branch: no such revision/);
+  assert.ok(!existsSync(cache) || readdirSync(cache).length === 0, 'nothing may be built for a bad --head');
+  assertClean();
+});
+
+test('ab: a revision that does not build is exit 2 with the compiler\'s words, and leaves no worktree', () => {
+  const r = ab(['--base', 'main', '--head', broken, spec]);
+  assert.equal(r.code, EXIT.usage, r.stderr);
+  assert.match(r.stderr, /does not build: npm run build failed/);
+  assert.doesNotMatch(r.stderr, /\n\s+at .*\.js:\d+/);
+  assert.ok(!existsSync(join(cache, broken)));
+  assertClean();
+});
+
+test('ab: a dirty work tree as --head is exit 2', () => {
+  const p = join(repo, 'README.md');
+  const keep = readFileSync(p, 'utf8');
+  writeFileSync(p, `${keep}\nuncommitted\n`);
+  try {
+    const r = ab(['--base', 'main', '--head', 'HEAD', spec]);
+    assert.equal(r.code, EXIT.usage, r.stderr);
+    assert.match(r.stderr, /uncommitted changes/);
+  } finally {
+    writeFileSync(p, keep);
+  }
+  assertClean();
+});
+
+test('ab: a spec whose cells differ between the builds is exit 2 naming the cells', () => {
+  const r = ab(['--base', 'main', '--head', cells, spec]);
+  assert.equal(r.code, EXIT.usage, r.stderr);
+  assert.match(r.stderr, /cells differ between the builds .*only with base: nat\/hashmap/);
+  assertClean();
+});
+
+interface AbJson { flexbench_ab: number; seed: number; rounds: number; order: unknown[]; comparison: { exitCode: number; cells: { verdict: string; change: number; changeCi: { low: number; high: number } | null; paired: { rounds: number; ratios: number[]; detectable: number | null } }[] } }
+
+test(`ab: NAT slowed by ${EXTRA_PER_PACKET} loop iterations per packet is regressed; main against itself is not`, () => {
+  const outSelf = join(tmp.dir, 'self');
+  const self = ab(['--base', 'main', '--head', 'main', spec, '--rounds', String(ROUNDS), '--out', outSelf, '--format', 'json']);
+  assert.ok(self.code === EXIT.ok, `self: exit ${self.code}: ${self.stderr}`);
+  const js = JSON.parse(readFileSync(join(outSelf, 'ab.json'), 'utf8')) as AbJson;
+  assert.equal(js.seed, 11);
+  assert.equal(js.rounds, ROUNDS);
+  assert.notEqual(js.comparison.cells[0].verdict, 'regressed');
+  assert.equal(js.comparison.cells[0].paired.rounds, ROUNDS);
+  // both sides are ordinary run directories: compare reads them
+  for (const side of ['base', 'head']) assert.ok(existsSync(join(outSelf, side, 'run.json')));
+
+  const outSlow = join(tmp.dir, 'slow');
+  const r = ab(['--base', 'main', '--head', slow, spec, '--rounds', String(ROUNDS), '--out', outSlow, '--format', 'markdown']);
+  assert.equal(r.code, EXIT.regression, `slow: exit ${r.code}: ${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /### flexbench regression gate: REGRESSION/);
+  assert.match(r.stdout, /🔴 regressed \| nat\/hashmap\/local\/async cores=1/);
+  assert.match(r.stdout, /smallest drop it would call regressed 4 times in 5: \d+\.\d+%/);
+  const j = JSON.parse(readFileSync(join(outSlow, 'ab.json'), 'utf8')) as AbJson;
+  const c = j.comparison.cells[0];
+  assert.equal(c.verdict, 'regressed');
+  assert.ok(c.change < -0.05, String(c.change));
+  // what this machine measured, for the record (no speed is asserted)
+  process.stderr.write(`ab calibration: self change ${(js.comparison.cells[0].change * 100).toFixed(2)}%, slow NAT change ${(c.change * 100).toFixed(2)}% CI [${(c.changeCi!.low * 100).toFixed(2)}, ${(c.changeCi!.high * 100).toFixed(2)}]%, detectable ${((c.paired.detectable ?? NaN) * 100).toFixed(2)}%\n`);
+  assertClean();
+});

@@ -1,0 +1,19 @@
+// The A/B schedule: replayable from its seed, every unit once per round, each build first equally often per unit.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Schedule } from '../../../harness/ab/schedule.js';
+
+test('Schedule: same seed, same rounds; every unit once per round; the lead alternates per unit', () => {
+  const a = new Schedule(77, 5);
+  const b = new Schedule(77, 5);
+  const rounds = Array.from({ length: 6 }, () => a.next());
+  assert.deepEqual(rounds, Array.from({ length: 6 }, () => b.next()));
+  for (const r of rounds) assert.deepEqual(r.map((s) => s.unit).sort(), [0, 1, 2, 3, 4]);
+  for (let u = 0; u < 5; u++) {
+    const firsts = rounds.map((r) => r.find((s) => s.unit === u)!.order[0]);
+    for (let i = 1; i < firsts.length; i++) assert.notEqual(firsts[i], firsts[i - 1]);
+    assert.equal(firsts.filter((f) => f === 'head').length, 3);
+  }
+  for (const r of rounds) for (const s of r) assert.deepEqual([...s.order].sort(), ['base', 'head']);
+  assert.notDeepEqual(new Schedule(78, 5).next(), new Schedule(77, 5).next());
+});
