@@ -33,6 +33,9 @@ interface Args {
   strict: boolean;
 }
 
+/** The reports ab writes into its results directory, one per format. */
+export const REPORT_FILES: Record<ReportFormat, string> = { text: 'report.txt', markdown: 'report.md', junit: 'junit.xml', json: 'report.json' };
+
 function defaultCache(): string {
   return join(process.env.XDG_CACHE_HOME || join(os.homedir(), '.cache'), 'flexbench', 'builds');
 }
@@ -109,6 +112,8 @@ export const command: CommandModule<object, Args> = {
         pcapCache: resolve('pcaps'), tolerance, confidence, strict: a.strict, metric: a.metric, signal: ac.signal, log,
         command: `flexbench ${process.argv.slice(2).join(' ')}`,
       });
+      // every format next to the results, so a CI job publishes all of them from one measurement
+      for (const [fmt, file] of Object.entries(REPORT_FILES)) writeAtomic(join(r.outDir, file), REPORTERS[fmt as ReportFormat].render(r.comparison));
       const report = REPORTERS[a.format].render(r.comparison);
       if (a.report) {
         try {

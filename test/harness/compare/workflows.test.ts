@@ -13,6 +13,8 @@ import { parseDocument } from 'yaml';
 import { command as compareCommand } from '../../../harness/commands/compare.js';
 import { save as baselineSave } from '../../../harness/commands/baseline.js';
 import { command as runCommand } from '../../../harness/commands/run.js';
+import { command as abCommand } from '../../../harness/commands/ab.js';
+import { command as historyCommand } from '../../../harness/commands/history.js';
 import { SCENARIO, makeTmp, writeRun } from './fixtures.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -44,9 +46,11 @@ const FLAGS: Record<string, Set<string>> = {
   compare: optionsOf(compareCommand as CommandModule<object, never>),
   'baseline save': optionsOf(baselineSave as CommandModule<object, never>),
   run: optionsOf(runCommand as CommandModule<object, never>),
+  ab: optionsOf(abCommand as CommandModule<object, never>),
+  history: optionsOf(historyCommand as CommandModule<object, never>),
 };
-/** Bash arrays the scripts build flexbench arguments in, and the command each feeds. */
-const ARRAYS: Record<string, string> = { opts: 'compare', args: 'run' };
+/** Bash arrays the scripts build flexbench arguments in, and the command each feeds, per workflow. */
+const ARRAYS: Record<string, Record<string, string>> = { 'lab-gate.yml': { opts: 'compare', args: 'run' }, 'lab-ab.yml': { opts: 'ab' } };
 
 /** Declared inputs of a workflow, by trigger. */
 function inputsOf(w: Workflow, trigger: 'workflow_call' | 'workflow_dispatch'): Record<string, Obj> {
@@ -63,8 +67,8 @@ function expressions(v: unknown, where: string, out: Array<{ expr: string; where
   return out;
 }
 
-test('there are the three workflows: the reusable lab gate, the PR/push gate and the nightly sweep', () => {
-  assert.deepEqual(files, ['lab-gate.yml', 'nightly-sweep.yml', 'regression-gate.yml']);
+test('there are the four workflows: the reusable lab gate and A/B gate, the PR/push gate and the nightly sweep', () => {
+  assert.deepEqual(files, ['lab-ab.yml', 'lab-gate.yml', 'nightly-sweep.yml', 'regression-gate.yml']);
 });
 
 test('every workflow has a name, triggers and jobs; every job runs on the self-hosted lab runner or calls one that does', () => {
@@ -94,35 +98,42 @@ test('every workflow has a name, triggers and jobs; every job runs on the self-h
   }
 });
 
-test('the gate and the nightly call lab-gate.yml with inputs it declares, of the right types, and every required one', () => {
-  const callee = workflows.get('lab-gate.yml')!;
-  const inputs = inputsOf(callee, 'workflow_call');
-  assert.ok(Object.keys(inputs).length > 0);
-  for (const f of ['regression-gate.yml', 'nightly-sweep.yml']) {
-    const jobs = Object.values(workflows.get(f)!.jobs);
-    assert.equal(jobs.length, 1, f);
-    const job = jobs[0];
-    assert.equal(job.uses, './.github/workflows/lab-gate.yml', f);
+test('the gate and the nightly call the reusable workflows with inputs they declare, of the right types, and every required one', () => {
+  const calls: Array<[string, string, Job]> = [];
+  for (const f of ['regression-gate.yml', 'nightly-sweep.yml']) for (const [id, job] of Object.entries(workflows.get(f)!.jobs)) calls.push([f, id, job]);
+  // pull requests: ab against the merge base; pushes to main and the nightly: the committed baseline
+  assert.deepEqual(calls.map(([f, id, j]) => `${f}:${id}:${j.uses}`), [
+    'regression-gate.yml:ab:./.github/workflows/lab-ab.yml',
+    'regression-gate.yml:gate:./.github/workflows/lab-gate.yml',
+    'nightly-sweep.yml:sweep:./.github/workflows/lab-gate.yml',
+  ]);
+  for (const [f, id, job] of calls) {
+    const callee = workflows.get(job.uses!.split('/').pop()!)!;
+    const inputs = inputsOf(callee, 'workflow_call');
+    assert.ok(Object.keys(inputs).length > 0);
     const given = job.with ?? {};
     for (const [k, v] of Object.entries(given)) {
-      assert.ok(k in inputs, `${f}: input ${k} is not declared by lab-gate.yml`);
+      assert.ok(k in inputs, `${f}:${id}: input ${k} is not declared by ${job.uses}`);
       const type = inputs[k].type;
       const isExpr = typeof v === 'string' && v.startsWith('${{');
-      if (!isExpr) assert.equal(typeof v, type, `${f}: input ${k} should be a ${type}`);
+      if (!isExpr) assert.equal(typeof v, type, `${f}:${id}: input ${k} should be a ${type}`);
     }
     for (const [k, spec] of Object.entries(inputs)) {
-      if (spec.required === true) assert.ok(k in given, `${f}: required input ${k} missing`);
-      assert.ok(['string', 'boolean', 'number'].includes(String(spec.type)), `lab-gate.yml: input ${k} type`);
+      if (spec.required === true) assert.ok(k in given, `${f}:${id}: required input ${k} missing`);
+      assert.ok(['string', 'boolean', 'number'].includes(String(spec.type)), `${job.uses}: input ${k} type`);
     }
   }
-  // the nightly runs on a schedule with a five-field cron; the gate on PRs, pushes to main and by hand
+  // the nightly runs on a schedule with a five-field cron, and keeps a history; the gate on PRs, pushes to main and by hand
   const nightly = workflows.get('nightly-sweep.yml')!;
   const cron = (nightly.on.schedule as Array<{ cron: string }>)[0].cron;
   assert.equal(cron.trim().split(/\s+/).length, 5);
+  assert.equal(typeof nightly.jobs.sweep.with?.history, 'string');
   const gate = workflows.get('regression-gate.yml')!;
   assert.ok('pull_request' in gate.on && 'push' in gate.on && 'workflow_dispatch' in gate.on);
-  // a self-hosted runner never runs a fork's code
-  assert.match(String(gate.jobs.gate.if), /head\.repo\.full_name == github\.repository/);
+  // a self-hosted runner never runs a fork's code; the baseline gate does not run for pull requests (ab does)
+  assert.match(String(gate.jobs.ab.if), /head\.repo\.full_name == github\.repository/);
+  assert.match(String(gate.jobs.ab.if), /github\.event_name == 'pull_request'/);
+  assert.match(String(gate.jobs.gate.if), /github\.event_name != 'pull_request'/);
 });
 
 test('every expression refers to something that exists: steps.X, inputs.X, jobs.X', () => {
@@ -176,24 +187,26 @@ test('scripts: valid bash (bash -n), no ${{ }} inside them, valid github-script 
   assert.ok(scripts >= 5);
 });
 
-test('every flexbench run / compare / baseline save flag in the scripts exists on the command', () => {
-  const gate = workflows.get('lab-gate.yml')!;
-  const text = Object.values(gate.jobs).flatMap((j) => (j.steps ?? []).map((s) => s.run ?? '')).join('\n');
+test('every flexbench run / compare / baseline save / ab / history flag in the scripts exists on the command', () => {
   let seen = 0;
-  for (const line of text.split('\n')) {
-    const m = line.match(/node bin\/flexbench\.js (run|compare|baseline save)\b(.*)$/);
-    const arr = line.match(/\b(opts|args)\+?=\(([^)]*)\)/);
-    const cmd = m ? m[1] : arr ? ARRAYS[arr[1]] : null;
-    if (!cmd) continue;
-    const rest = m ? m[2] : arr![2];
-    for (const flag of rest.matchAll(/(?:^|\s)--([a-z][\w-]*)/g)) {
-      seen++;
-      assert.ok(FLAGS[cmd].has(flag[1]), `--${flag[1]} is not an option of flexbench ${cmd}`);
+  for (const f of ['lab-gate.yml', 'lab-ab.yml']) {
+    const w = workflows.get(f)!;
+    const text = Object.values(w.jobs).flatMap((j) => (j.steps ?? []).map((s) => s.run ?? '')).join('\n');
+    for (const line of text.split('\n')) {
+      const m = line.match(/node bin\/flexbench\.js (run|compare|baseline save|ab|history)\b(.*)$/);
+      const arr = line.match(/\b(opts|args)\+?=\(([^)]*)\)/);
+      const cmd = m ? m[1] : arr ? ARRAYS[f][arr[1]] : null;
+      if (!cmd) continue;
+      const rest = m ? m[2] : arr![2];
+      for (const flag of rest.matchAll(/(?:^|\s)--([a-z][\w-]*)/g)) {
+        seen++;
+        assert.ok(FLAGS[cmd].has(flag[1]), `${f}: --${flag[1]} is not an option of flexbench ${cmd}`);
+      }
     }
+    // and the formats asked for are ones the reporters offer
+    for (const fmt of text.matchAll(/--format (\w+)/g)) assert.ok(['text', 'markdown', 'junit', 'json'].includes(fmt[1]));
   }
-  assert.ok(seen >= 10, `only ${seen} flags found`);
-  // and the formats the gate asks for are ones compare offers
-  for (const fmt of text.matchAll(/--format (\w+)/g)) assert.ok(['text', 'markdown', 'junit', 'json'].includes(fmt[1]));
+  assert.ok(seen >= 20, `only ${seen} flags found`);
 });
 
 test('the workflows only reference files of this repository that exist (or the lab commits: baselines/, experiments/)', () => {
