@@ -10,7 +10,7 @@ import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { resolveStoreServer, type StoreServer } from '../../runtime/stores/server.js';
 import { stopPid } from '../../runtime/stores/redis.js';
 import { parseStoreUrl } from '../../runtime/drivers/registry.js';
-import { pidAlive } from '../../runtime/stores/pids.js';
+import { pidAlive } from '../../common/processes.js';
 
 interface Record_ {
   label: string;

@@ -1,6 +1,7 @@
 // One interface for running things on a node: a command is an argv array, never a pasted shell line.
 import type { Duplex } from 'node:stream';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
+import { DEFAULT_KILL_GRACE_MS } from '../../common/processes.js';
 
 export interface ExecResult {
   code: number | null;
@@ -58,7 +59,7 @@ export interface Host {
   close(): Promise<void>;
 }
 
-export const DEFAULT_KILL_GRACE_MS = 3000;
+export { DEFAULT_KILL_GRACE_MS };
 
 /** POSIX single-quote one argument so a remote shell passes it through unchanged. */
 export function shellQuote(arg: string): string {

@@ -1,19 +1,13 @@
-// The harness's own machine as a Host: execa with a detached process group per command.
+// The harness's own machine as a Host: execa with a detached process group per command, owned from
+// the first instant (parent-death signal, killed on exit) and ended by common/processes' terminate().
 import { execa } from 'execa';
 import { copyFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
-import { type Host, type HostProcess, type SpawnOptions, type ExecResult, type StopSignal, ProcessSet, checkArgv, failure, DEFAULT_KILL_GRACE_MS } from './host.js';
-
-function killGroup(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    /* already gone */
-  }
-}
+import { type Host, type HostProcess, type SpawnOptions, type ExecResult, type StopSignal, ProcessSet, checkArgv, failure } from './host.js';
+import { DEFAULT_KILL_GRACE_MS, dieWithParent, ownUntilExit, settlesWithin, signalGroup, terminate } from '../../common/processes.js';
 
 export class LocalHost implements Host {
   readonly name: string;
@@ -26,8 +20,9 @@ export class LocalHost implements Host {
   spawn(argv: string[], opts: SpawnOptions = {}): HostProcess {
     checkArgv(argv);
     const buffer = opts.buffer ?? true;
-    // detached: its own process group, so a kill reaches the children it forks too
-    const sub = execa(argv[0], argv.slice(1), {
+    // detached: its own process group, so a kill reaches the children it forks too; dies with us
+    const full = dieWithParent(argv);
+    const sub = execa(full[0], full.slice(1), {
       detached: true,
       reject: false,
       buffer: false,
@@ -49,6 +44,7 @@ export class LocalHost implements Host {
       opts.onStderr?.(c);
     });
     const pid = sub.pid;
+    const release = pid === undefined ? () => undefined : ownUntilExit(pid);
     let timer: NodeJS.Timeout | undefined;
     let exited = false;
     const done: Promise<ExecResult> = sub.then(
@@ -60,18 +56,13 @@ export class LocalHost implements Host {
       (e: unknown) => ({ code: null, signal: null, stdout, stderr: stderr + String((e as Error)?.message ?? e) }),
     ).finally(() => {
       exited = true;
+      release();
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
     });
     const kill = async (graceMs = DEFAULT_KILL_GRACE_MS, first: StopSignal = 'TERM'): Promise<ExecResult> => {
       if (pid !== undefined && !exited) {
-        killGroup(pid, `SIG${first}`);
-        const t = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
-        const r = await done;
-        clearTimeout(t);
-        // the leader is gone; make sure no child of it survives in the group
-        killGroup(pid, 'SIGKILL');
-        return r;
+        await terminate({ signal: (s) => signalGroup(pid, s), waitExit: (ms) => settlesWithin(done, ms) }, { first: `SIG${first}`, graceMs });
       }
       return done;
     };

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
-import { type Host, type HostProcess, type SpawnOptions, type ExecResult, type StopSignal, ProcessSet, checkArgv, failure, shellJoin, DEFAULT_KILL_GRACE_MS } from './host.js';
+import { type Host, type HostProcess, type SpawnOptions, type ExecResult, type StopSignal, ProcessSet, checkArgv, failure, shellJoin } from './host.js';
+import { DEFAULT_KILL_GRACE_MS, settlesWithin, terminate } from '../../common/processes.js';
 import { checkHostKey } from './known-hosts.js';
 
 export const sshTargetSchema = z.object({
@@ -201,20 +202,16 @@ export class SshHost implements Host {
       opts.signal?.removeEventListener('abort', onAbort);
     });
 
-    const signalGroup = async (sig: StopSignal | 'KILL'): Promise<void> => {
+    // the group lives on the node: `kill` there, over a session of its own
+    const signalGroup = async (sig: NodeJS.Signals): Promise<void> => {
       if (knownPgid === undefined || this.closed) return;
-      const ch = await this.channel(`kill -${sig} -- -${knownPgid} 2>/dev/null; true`).catch(() => null);
+      const ch = await this.channel(`kill -${sig.replace(/^SIG/, '')} -- -${knownPgid} 2>/dev/null; true`).catch(() => null);
       if (ch) await new Promise<void>((r) => { ch.on('close', () => r()); ch.resume(); ch.stderr.resume(); });
     };
     const kill = async (graceMs = DEFAULT_KILL_GRACE_MS, first: StopSignal = 'TERM'): Promise<ExecResult> => {
       if (!exited) {
         if (knownPgid === undefined) await Promise.race([pgid.catch(() => undefined), done]);
-        await signalGroup(first);
-        const t = setTimeout(() => void signalGroup('KILL'), graceMs);
-        const r = await done;
-        clearTimeout(t);
-        await signalGroup('KILL');
-        return r;
+        await terminate({ signal: signalGroup, waitExit: (ms) => settlesWithin(done, ms) }, { first: `SIG${first}`, graceMs });
       }
       return done;
     };

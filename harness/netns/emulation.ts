@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { LocalHost } from '../hosts/local.js';
-import { pidAlive } from '../../runtime/stores/pids.js';
+import { pidAlive, pidRunning, signalGroup, sleep, terminate } from '../../common/processes.js';
 
 export const NETNS_PREFIX = 'fbn';
 
@@ -56,14 +56,29 @@ async function listNetns(): Promise<string[]> {
   return r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
 }
 
+async function netnsPids(ns: string): Promise<number[]> {
+  const r = await shOk(['ip', 'netns', 'pids', ns]);
+  return r.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p)).map(Number);
+}
+
+/** Every process in the namespace (sshd, what it started), ended like any other child. */
 async function killNetnsProcesses(ns: string): Promise<void> {
-  for (const sig of ['TERM', 'KILL']) {
-    const r = await shOk(['ip', 'netns', 'pids', ns]);
-    const pids = r.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p));
-    if (pids.length === 0) return;
-    await shOk(['kill', `-${sig}`, ...pids]);
-    await new Promise((res) => setTimeout(res, sig === 'TERM' ? 300 : 50));
-  }
+  await terminate(
+    {
+      signal: async (sig) => {
+        for (const pid of await netnsPids(ns)) signalGroup(pid, sig);
+      },
+      waitExit: async (ms) => {
+        const end = Date.now() + ms;
+        for (;;) {
+          if ((await netnsPids(ns)).every((p) => !pidRunning(p))) return true;
+          if (Date.now() >= end) return false;
+          await sleep(50);
+        }
+      },
+    },
+    { graceMs: 300, killWaitMs: 2000 },
+  );
 }
 
 /** Remove namespaces, root veths and run dirs left by an emulation that did not clean up (crash, kill -9). */

@@ -4,7 +4,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
-import { pidAlive } from '../../runtime/stores/pids.js';
+import { pidAlive } from '../../common/processes.js';
 
 export const LOCK_FILE = '.flexbench.lock';
 

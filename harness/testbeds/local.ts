@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
-import { execa } from 'execa';
+import { execa, type Options as ExecaOptions } from 'execa';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import type { Spec } from '../spec/schema.js';
 import type { Fingerprint, PcapInfo, PlanTrial } from '../results/format.js';
@@ -13,9 +13,23 @@ import { testpmdArgv, pcapReplayVdev, TestpmdStatsParser, type TestpmdSnapshot }
 import { HostLoadSampler } from '../orchestrate/host-load.js';
 import { stateLossFlags, type NfStateLoss } from '../tools/nf-run.js';
 import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext } from './testbed.js';
+import { dieWithParent, ownUntilExit } from '../../common/processes.js';
+import { linkedController, type LinkedController } from '../../common/abort.js';
 
 /** Grace between SIGTERM and SIGKILL for every child. */
 const KILL_GRACE_MS = 3000;
+
+/**
+ * execa for a trial's child, owned from the first instant: its own process group (a terminal's
+ * Ctrl-C reaches the harness, which ends it in order), a parent-death signal, killed on our exit.
+ */
+function ownedExeca<O extends ExecaOptions>(argv: string[], opts: O) {
+  const full = dieWithParent(argv);
+  const child = execa(full[0], full.slice(1), { ...opts, detached: true } as O);
+  const release = ownUntilExit(child.pid ?? -1);
+  void child.finally(release).catch(() => undefined);
+  return child;
+}
 
 export function createTestbed(opts: TestbedOptions): Testbed {
   return new LocalTestbed(opts);
@@ -53,7 +67,7 @@ class LocalTestbed implements Testbed {
   private readonly cores = os.availableParallelism();
   private readonly cli: string;
   private readonly stores: StoreHandle[] = [];
-  private readonly trialControllers = new Set<AbortController>();
+  private readonly trialControllers = new Set<LinkedController>();
 
   constructor(private readonly opts: TestbedOptions) {
     this.cli = join(opts.root, 'bin', 'flexbench.js');
@@ -105,6 +119,9 @@ class LocalTestbed implements Testbed {
   }
 
   async preflight(spec: Spec): Promise<void> {
+    // the start-up check: store servers a flexbench that died (kill -9, forced Ctrl-C) left behind
+    const { stopOrphanServers } = (await import('../../runtime/stores/server.js')) as typeof import('../../runtime/stores/server.js');
+    for (const line of await stopOrphanServers()) process.stderr.write(`flexbench: stopped ${line}, left running by a flexbench that died\n`);
     if (spec.matrix.nfs.includes('testpmd')) {
       const r = await execa('dpdk-testpmd', ['--version'], { reject: false, timeout: 10_000 }).catch((e: Error) => e);
       if (r instanceof Error && (r as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -150,15 +167,12 @@ class LocalTestbed implements Testbed {
   }
 
   async runTrial(req: TrialRequest): Promise<TrialMeasurement> {
-    const ac = new AbortController();
-    const onAbort = () => ac.abort(req.signal.reason);
-    if (req.signal.aborted) onAbort();
-    req.signal.addEventListener('abort', onAbort, { once: true });
+    const ac = linkedController(req.signal);
     this.trialControllers.add(ac);
     try {
       return req.trial.nf === 'testpmd' ? await this.runTestpmd(req, ac.signal) : await this.runNf(req, ac.signal);
     } finally {
-      req.signal.removeEventListener('abort', onAbort);
+      ac.dispose();
       this.trialControllers.delete(ac);
     }
   }
@@ -175,7 +189,7 @@ class LocalTestbed implements Testbed {
     const total = req.traffic.duration_s + req.traffic.warmup_s;
     const log = this.logStream(req);
     log.write(`$ ${shellJoin(['flexbench', ...args])}\n`);
-    const child = execa(process.execPath, [this.cli, ...args], {
+    const child = ownedExeca([process.execPath, this.cli, ...args], {
       reject: false,
       cancelSignal: signal,
       forceKillAfterDelay: KILL_GRACE_MS,
@@ -217,7 +231,7 @@ class LocalTestbed implements Testbed {
     const t0 = performance.now();
     const seen: { at: number; snap: TestpmdSnapshot }[] = [];
     const parser = new TestpmdStatsParser((snap) => seen.push({ at: (performance.now() - t0) / 1000, snap }));
-    const child = execa(argv[0], argv.slice(1), {
+    const child = ownedExeca(argv, {
       reject: false,
       cancelSignal: signal,
       forceKillAfterDelay: KILL_GRACE_MS,

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
+import { MAX_TIMER_MS, setLongTimeout, type LongTimer } from '../../common/timers.js';
 import type { StateConfig, StateLoss } from '../state/api.js';
 import { stateLossMessage } from '../state/collector.js';
 import type { NfName } from '../../nfs/index.js';
@@ -82,7 +83,12 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   const burstSize = o.burstSize ?? BURST_SIZE;
   if (!Number.isInteger(o.cores) || o.cores < 1) throw new FlexbenchError(`--cores must be a positive integer (got ${o.cores})`);
   if (o.packets !== undefined && (!Number.isInteger(o.packets) || o.packets < 1)) throw new FlexbenchError(`--packets must be a positive integer (got ${o.packets})`);
-  if (o.duration !== undefined && !(o.duration > 0)) throw new FlexbenchError(`--duration must be positive seconds (got ${o.duration})`);
+  if (o.duration !== undefined && !(o.duration > 0 && Number.isFinite(o.duration))) throw new FlexbenchError(`--duration must be positive seconds (got ${o.duration})`);
+  if (o.warmup !== undefined && !(o.warmup >= 0 && Number.isFinite(o.warmup))) throw new FlexbenchError(`--warmup must be seconds >= 0 (got ${o.warmup})`);
+  // a rate line further apart than setInterval's limit would come every millisecond instead
+  if (o.progressEvery !== undefined && !(o.progressEvery >= 0 && o.progressEvery * 1000 <= MAX_TIMER_MS)) {
+    throw new FlexbenchError(`--progress must be seconds between 0 and ${Math.floor(MAX_TIMER_MS / 1000)} (got ${o.progressEvery})`);
+  }
   if (o.output && o.packets === undefined) throw new FlexbenchError('--output needs --packets N (a bounded run)');
   if (isRingPort(o.port) && !o.input) throw new FlexbenchError(`--input PCAP is required with --port ${o.port}`);
   if (o.port === 'offered' && !(o.rate > 0)) throw new FlexbenchError(`--rate must be positive packets per second (got ${o.rate})`);
@@ -150,8 +156,8 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  let timer: NodeJS.Timeout | null = null;
-  let warmTimer: NodeJS.Timeout | null = null;
+  let timer: LongTimer | null = null;
+  let warmTimer: LongTimer | null = null;
   let offeredMissedAtWarm: number[] | null = null;
   let ticker: NodeJS.Timeout | null = null;
 
@@ -218,11 +224,11 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     const t0 = performance.now();
     Atomics.store(ctl, CONTROL.go, 1);
     Atomics.notify(ctl, CONTROL.go);
-    if (o.duration !== undefined) timer = setTimeout(stop, ((o.warmup ?? 0) + o.duration) * 1000);
+    if (o.duration !== undefined) timer = setLongTimeout(stop, ((o.warmup ?? 0) + o.duration) * 1000);
     // the warm-up ends for every core at once: a control word each checks per burst
     if (o.warmup) {
       const m = offered ? new Float64Array(offered.counters) : null;
-      warmTimer = setTimeout(() => {
+      warmTimer = setLongTimeout(() => {
         // offered mode counts misses in the generator: its counters now open the window
         if (m) offeredMissedAtWarm = Array.from({ length: o.cores }, (_, c) => m[line(c, 2) / 2]!);
         Atomics.store(ctl, CONTROL.warm, 1);
@@ -252,8 +258,8 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     await generatorExit; // it sees the stop word within one pacing step; its missed counts are final after this
   } finally {
     stop();
-    if (timer) clearTimeout(timer);
-    if (warmTimer) clearTimeout(warmTimer);
+    timer?.clear();
+    warmTimer?.clear();
     if (ticker) clearInterval(ticker);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

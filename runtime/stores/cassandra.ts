@@ -4,9 +4,11 @@ import cassandra from 'cassandra-driver';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
 import type { RunningStore, StartOptions, StoreServer } from './server.js';
 import { killNode, recordedNodes, startNode, stopNode, type NodeRecord } from './cassandra/node.js';
-import { pidAlive as alive } from './pids.js';
+import { pidAlive as alive } from '../../common/processes.js';
+import { orphans, type ServerRecord } from './records.js';
 import { parseCassandraUrl } from '../drivers/cassandra/url.js';
 import { KEYSPACE_PREFIX } from '../drivers/cassandra/names.js';
+import { connectProblem } from '../drivers/cassandra/connect-errors.js';
 
 export interface RunningCassandra extends RunningStore {
   readonly node: NodeRecord;
@@ -16,30 +18,8 @@ export interface RunningCassandra extends RunningStore {
   restart(): Promise<void>;
 }
 
-// Nodes started by this process without `detached` die with it, even if a test forgets to stop them.
-const attached = new Set<number>();
-let exitHook = false;
-function killAttachedOnExit(): void {
-  if (exitHook) return;
-  exitHook = true;
-  process.on('exit', () => {
-    for (const pid of attached) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch { /* already gone */ }
-    }
-  });
-}
-
 function wrap(first: NodeRecord, opts: StartOptions): RunningCassandra {
   let node = first;
-  const track = () => {
-    if (!opts.detached) {
-      attached.add(node.pid);
-      killAttachedOnExit();
-    }
-  };
-  track();
   const handle: RunningCassandra = {
     get url() { return node.url; },
     get pid() { return node.pid; },
@@ -48,17 +28,14 @@ function wrap(first: NodeRecord, opts: StartOptions): RunningCassandra {
     get version() { return node.version; },
     get node() { return node; },
     async stop() {
-      attached.delete(node.pid);
       await stopNode(node);
     },
     async kill() {
-      attached.delete(node.pid);
       await killNode(node);
     },
     async restart() {
       if (alive(node.pid)) throw new FlexbenchError(`Cassandra ${node.url} is still running (pid ${node.pid}): kill() it first`, EXIT.usage);
-      node = await startNode({ port: node.port, storagePort: node.storagePort, nodeDir: node.nodeDir });
-      track();
+      node = await startNode({ port: node.port, storagePort: node.storagePort, nodeDir: node.nodeDir, detached: opts.detached });
     },
   };
   return handle;
@@ -74,7 +51,7 @@ export async function dropProjectKeyspaces(url: string): Promise<string[]> {
   try {
     await client.connect();
   } catch (err) {
-    throw new FlexbenchError(`cannot reach Cassandra at ${url}: ${(err as Error).message}`, EXIT.environment);
+    throw new FlexbenchError(`cannot reach Cassandra at ${url}: ${connectProblem(err)}`, EXIT.environment, { cause: err });
   }
   try {
     const rs = await client.execute('SELECT keyspace_name FROM system_schema.keyspaces');
@@ -99,7 +76,7 @@ export const server: CassandraServer = {
     if (extra.heap !== undefined && !/^\d+[mg]$/.test(String(extra.heap))) {
       throw new FlexbenchError(`cassandra: heap "${String(extra.heap)}" is not like 512m or 1g`, EXIT.usage);
     }
-    const node = await startNode({ port: opts.port, dataDir: opts.dataDir, heap: extra.heap as string | undefined });
+    const node = await startNode({ port: opts.port, dataDir: opts.dataDir, heap: extra.heap as string | undefined, detached: opts.detached });
     return wrap(node, opts);
   },
   async reset(url: string) {
@@ -114,5 +91,10 @@ export const server: CassandraServer = {
     const nodes = recordedNodes();
     for (const n of nodes) await stopNode(n);
     return nodes.map((n) => n.url);
+  },
+  async stopOrphans() {
+    const nodes = orphans<NodeRecord & ServerRecord>('cassandra');
+    for (const n of nodes) await stopNode(n);
+    return nodes.map((n) => `cassandra ${n.url} (pid ${n.pid}, left by pid ${n.ownerPid})`);
   },
 };

@@ -1,5 +1,6 @@
 // A real redis-server (Debian's package) on 127.0.0.1: no persistence unless asked, its own temp
-// dir, its own process group (so stop() kills everything it started).
+// dir, its own process group (so stop() kills everything it started), recorded from its spawn and,
+// unless detached, dying with this process (parent-death signal, exit hook).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import net from 'node:net';
@@ -11,7 +12,8 @@ import type { Duplex } from 'node:stream';
 import type { RunningStore, StartOptions, StoreServer } from './server.js';
 import type { StoreHost } from './host.js';
 import { freePort, freePortWithBus, portFree } from './ports.js';
-import { pidRunning } from './pids.js';
+import { dieWithParent, ownUntilExit, signalGroup, sleep, terminatePid, waitGone } from '../../common/processes.js';
+import { orphans, removeRecord, writeRecord, type ServerRecord } from './records.js';
 
 export interface RedisStartExtra {
   /** appendonly with fsync on every write: survives SIGKILL (crash tests) */
@@ -25,27 +27,11 @@ export interface RunningRedis extends RunningStore {
   kill(): Promise<void>;
 }
 
-/** signal a server's process group (detached servers lead one), else the process itself */
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try { process.kill(-pid, sig); } catch { try { process.kill(pid, sig); } catch { /* gone */ } }
-}
-
-// Anything this process started (not detached) dies with it: on exit, with our process group
-// (Ctrl-C, job kill), and through the kernel's parent-death signal if we are killed outright.
-const live = new Set<RunningRedis>();
-process.once('exit', () => {
-  for (const s of live) signal(s.pid, 'SIGKILL');
-});
-
 function which(bin: string): string {
   const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
   const p = r.stdout.trim();
   if (!p) throw new FlexbenchError(`${bin} not found: install Debian's redis-server package (apt-get install redis-server), see scripts/setup.sh`, EXIT.environment);
   return p;
-}
-
-function whichOptional(bin: string): string {
-  return spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' }).stdout.trim();
 }
 
 /** RESP encoding of one command (an array of bulk strings). */
@@ -110,23 +96,9 @@ export function redisServerArgs(o: { port: number; bind: string; dir: string; lo
   return args;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitGone(pid: number, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (!pidRunning(pid)) return true;
-    await sleep(20);
-  }
-  return !pidRunning(pid);
-}
-
 /** Stop a server by pid (its process group), e.g. one started detached by another process. */
 export async function stopPid(pid: number): Promise<void> {
-  if (!pidRunning(pid)) return;
-  signal(pid, 'SIGTERM');
-  if (!(await waitGone(pid, 3000))) signal(pid, 'SIGKILL');
-  await waitGone(pid, 2000);
+  await terminatePid(pid, { graceMs: 3000, killWaitMs: 2000 });
 }
 
 export async function startRedis(opts: StartOptions = {}): Promise<RunningRedis> {
@@ -140,12 +112,13 @@ export async function startRedis(opts: StartOptions = {}): Promise<RunningRedis>
   mkdirSync(dir, { recursive: true });
   const log = path.join(dir, 'redis.log');
   const args = redisServerArgs({ port, bind: '127.0.0.1', dir, logfile: log, persist: extra.persist, cluster: extra.cluster });
-  // detached: own session, survives us; attached: our process group + parent-death signal
-  const setpriv = opts.detached ? '' : whichOptional('setpriv');
-  const child = setpriv
-    ? spawn(setpriv, ['--pdeathsig', 'KILL', '--', bin, ...args], { stdio: 'ignore' })
-    : spawn(bin, args, { detached: !!opts.detached, stdio: 'ignore' });
+  // its own process group always; detached survives us, attached dies with us from this instant
+  const argv = opts.detached ? [bin, ...args] : dieWithParent([bin, ...args]);
+  const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: 'ignore' });
   const pid = child.pid!;
+  const release = opts.detached ? () => undefined : ownUntilExit(pid);
+  const rec: ServerRecord = { label: 'redis', url: `redis://127.0.0.1:${port}`, pid, port, dataDir: dir, ownerPid: process.pid, detached: !!opts.detached, state: 'starting' };
+  writeRecord(rec);
   let exited = false;
   const reaped = new Promise<void>((r) => child.once('exit', () => { exited = true; r(); }));
   const url = `redis://127.0.0.1:${port}`;
@@ -154,31 +127,34 @@ export async function startRedis(opts: StartOptions = {}): Promise<RunningRedis>
     if (exited || Date.now() > end) {
       const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-5).join('\n') : '';
       await stopPid(pid);
+      release();
+      removeRecord('redis', port);
       if (ownDir) rmSync(dir, { recursive: true, force: true });
       throw new FlexbenchError(`redis-server on ${url} did not come up${exited ? ' (exited)' : ''}\n${tail}`, EXIT.environment);
     }
     await sleep(25);
   }
+  writeRecord({ ...rec, state: 'ready' });
   let stopped = false;
   const s: RunningRedis = {
     url, pid, port, dataDir: dir,
     async kill() {
-      signal(pid, 'SIGKILL');
+      release();
+      signalGroup(pid, 'SIGKILL');
       await waitGone(pid, 2000);
       await Promise.race([reaped, sleep(2000)]);
     },
     async stop() {
       if (stopped) return;
       stopped = true;
-      live.delete(s);
       await stopPid(pid);
+      removeRecord('redis', port);
       // our own child: wait until it is reaped, so its pid is really gone when stop() returns
       if (!opts.detached) await Promise.race([reaped, sleep(2000)]);
       if (ownDir) rmSync(dir, { recursive: true, force: true });
     },
   };
   if (opts.detached) child.unref();
-  else live.add(s);
   return s;
 }
 
@@ -313,4 +289,13 @@ export const server: StoreServer = {
   label: 'redis',
   start: startRedis,
   reset: resetRedis,
+  async stopOrphans() {
+    const left = orphans('redis');
+    for (const r of left) {
+      await stopPid(r.pid);
+      removeRecord('redis', r.port);
+      if (r.dataDir.startsWith(path.join(os.tmpdir(), 'flexbench-redis-'))) rmSync(r.dataDir, { recursive: true, force: true });
+    }
+    return left.map((r) => `redis ${r.url} (pid ${r.pid}, left by pid ${r.ownerPid})`);
+  },
 };

@@ -37,6 +37,24 @@ export interface StoreServer {
   stopDetached?(rec: { url: string; pid: number; port: number; dataDir: string }): Promise<void>;
   /** optional: stop servers of this label recorded by the server module itself (not by the CLI) */
   stopRecorded?(): Promise<string[]>;
+  /** stop servers a dead flexbench started without `detached` (the start-up check); what was stopped */
+  stopOrphans?(): Promise<string[]>;
+}
+
+/** Store servers with a module here (runtime/stores/<label>.ts). */
+export const STORE_SERVERS = ['redis', 'cassandra'] as const;
+
+/**
+ * The start-up check: end the store servers an earlier flexbench left running when it died without
+ * its teardown (kill -9, a forced Ctrl-C, a crash). Returns one line per server it stopped.
+ */
+export async function stopOrphanServers(): Promise<string[]> {
+  const out: string[] = [];
+  for (const label of STORE_SERVERS) {
+    const s = await resolveStoreServer(label);
+    if (s.stopOrphans) out.push(...(await s.stopOrphans()));
+  }
+  return out;
 }
 
 /** Resolve a store server by label via dynamic import of ./<label>.js exporting `server`. */

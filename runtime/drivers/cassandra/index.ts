@@ -16,6 +16,7 @@ import { FlexbenchError, EXIT } from '../../../common/errors.js';
 import { keyspaceName } from './names.js';
 import { parseCassandraUrl, type CassandraUrl } from './url.js';
 import { schemaStatements, statements, TABLE_COUNT, TABLES, type Statements } from './schema.js';
+import { allRefused, connectProblem } from './connect-errors.js';
 
 const Long = cassandra.types.Long;
 type Row = cassandra.types.Row;
@@ -580,6 +581,9 @@ export function consistencyCode(name: string): number {
   return code;
 }
 
+/** How long connection refusals (nothing listens) are retried before connect() gives up. */
+const REFUSED_GIVE_UP_MS = 2000;
+
 interface HostLike { shutdown(waitForPending: boolean): Promise<void> }
 const seenHosts = new WeakMap<cassandra.Client, Set<HostLike>>();
 
@@ -602,19 +606,24 @@ export const driver: StoreDriver = {
     client.on('hostAdd', see);
     client.on('hostUp', see);
     client.on('hostDown', see);
-    const deadline = Date.now() + u.timeoutMs;
+    const t0 = Date.now();
+    // a port where nothing listens will not start answering by waiting: give up on refusals soon
+    const refusedGiveUp = Math.min(u.timeoutMs, REFUSED_GIVE_UP_MS);
     let last: unknown;
-    while (Date.now() < deadline) {
+    for (;;) {
       try {
         await client.connect();
         for (const h of client.hosts.values()) see(h);
         return new CassandraConnection(url.trim(), u, client);
       } catch (err) {
         last = err;
-        await new Promise((r) => setTimeout(r, 500));
       }
+      const waited = Date.now() - t0;
+      if (waited >= u.timeoutMs || (allRefused(last) && waited >= refusedGiveUp)) break;
+      await new Promise((r) => setTimeout(r, 500));
     }
     await client.shutdown().catch(() => {});
-    throw new FlexbenchError(`store ${url}: Cassandra not reachable within ${u.timeoutMs} ms (${(last as Error)?.message ?? last})`, EXIT.environment, { cause: last });
+    const within = allRefused(last) ? refusedGiveUp : u.timeoutMs;
+    throw new FlexbenchError(`store ${url}: Cassandra not reachable within ${within} ms: ${connectProblem(last)}`, EXIT.environment, { cause: last });
   },
 };

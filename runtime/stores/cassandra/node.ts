@@ -1,6 +1,6 @@
 // One Cassandra node as a child process: start (and wait until CQL answers), stop, kill (a crash, data kept).
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +8,8 @@ import cassandra from 'cassandra-driver';
 import { FlexbenchError, EXIT } from '../../../common/errors.js';
 import { ensureCassandra } from './fetch.js';
 import { cassandraYaml, dirsOf, javaArgs, logbackXml, type NodeLayout } from './config.js';
-import { pidAlive as alive } from '../pids.js';
+import { dieWithParent, ownUntilExit, pidAlive as alive, signalGroup, terminatePid } from '../../../common/processes.js';
+import { readRecords, recordsDir, removeRecord, writeRecord, type ServerRecord } from '../records.js';
 
 export interface NodeOptions {
   /** CQL (native transport) port; a free one when absent */
@@ -22,6 +23,8 @@ export interface NodeOptions {
   heap?: string;
   /** how long to wait for CQL (default 180 s, FLEXBENCH_CASSANDRA_START_TIMEOUT_MS) */
   timeoutMs?: number;
+  /** outlive this process (`flexbench store start`); otherwise it dies with it, even on kill -9 */
+  detached?: boolean;
 }
 
 export interface NodeRecord {
@@ -41,7 +44,7 @@ const HOST = '127.0.0.1';
 
 /** Where started nodes are recorded, so `flexbench store stop cassandra` in another process finds them. */
 export function registryDir(): string {
-  return path.join(os.tmpdir(), 'flexbench-stores', 'cassandra');
+  return recordsDir('cassandra');
 }
 
 function freePort(): Promise<number> {
@@ -100,24 +103,19 @@ export async function waitForCql(contactPoint: string, timeoutMs: number, stillA
   throw new Error(`CQL on ${contactPoint} did not answer within ${Math.round(timeoutMs / 1000)} s (last error: ${(last as Error)?.message ?? last})`);
 }
 
-function record(r: NodeRecord): void {
-  mkdirSync(registryDir(), { recursive: true });
-  writeFileSync(path.join(registryDir(), `${r.port}.json`), JSON.stringify(r));
+type Recorded = NodeRecord & ServerRecord;
+
+function record(r: NodeRecord, o: { detached: boolean; state: ServerRecord['state'] }): void {
+  writeRecord<Recorded>({ ...r, label: 'cassandra', dataDir: r.nodeDir, ownerPid: process.pid, detached: o.detached, state: o.state });
 }
 
 function unrecord(port: number): void {
-  rmSync(path.join(registryDir(), `${port}.json`), { force: true });
+  removeRecord('cassandra', port);
 }
 
-export function recordedNodes(): NodeRecord[] {
-  if (!existsSync(registryDir())) return [];
-  return readdirSync(registryDir()).filter((f) => f.endsWith('.json')).flatMap((f) => {
-    try {
-      return [JSON.parse(readFileSync(path.join(registryDir(), f), 'utf8')) as NodeRecord];
-    } catch {
-      return [];
-    }
-  });
+/** Every running node recorded on this machine, those still starting included. */
+export function recordedNodes(): Recorded[] {
+  return readRecords<Recorded>('cassandra');
 }
 
 export async function startNode(o: NodeOptions = {}): Promise<NodeRecord> {
@@ -140,12 +138,19 @@ export async function startNode(o: NodeOptions = {}): Promise<NodeRecord> {
   for (const dir of Object.values(d)) mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(d.conf, 'cassandra.yaml'), cassandraYaml(layout));
   writeFileSync(path.join(d.conf, 'logback.xml'), logbackXml(layout));
+  const java = spawnSync('sh', ['-c', 'command -v java'], { encoding: 'utf8' }).stdout?.trim();
+  if (!java) throw new FlexbenchError('`java` not found: Cassandra 5.0 needs a Java 17 runtime (apt-get install openjdk-17-jre-headless)', EXIT.environment);
   const out = openSync(path.join(d.logs, 'stdout.log'), 'a');
   const t0 = performance.now();
-  const child = spawn('java', javaArgs(layout, { jars: art.jars, jamm: art.jamm, heap: o.heap ?? process.env.FLEXBENCH_CASSANDRA_HEAP ?? '1g' }), {
-    cwd: nodeDir, detached: true, stdio: ['ignore', out, out],
-  });
+  const argv = [java, ...javaArgs(layout, { jars: art.jars, jamm: art.jamm, heap: o.heap ?? process.env.FLEXBENCH_CASSANDRA_HEAP ?? '1g' })];
+  // its own process group always; unless detached it dies with us from this instant (parent-death
+  // signal, exit hook) and is recorded before it can answer, so `store stop` and the next run find it
+  const full = o.detached ? argv : dieWithParent(argv);
+  const child = spawn(full[0], full.slice(1), { cwd: nodeDir, detached: true, stdio: ['ignore', out, out] });
   closeSync(out);
+  const release = o.detached ? () => undefined : ownUntilExit(child.pid ?? -1);
+  const starting: NodeRecord = { url: `cassandra://${HOST}:${port}`, pid: child.pid ?? -1, host: HOST, port, storagePort, nodeDir, version: '', startSeconds: 0, fetchSeconds: art.fetchSeconds };
+  if (child.pid) record(starting, { detached: !!o.detached, state: 'starting' });
   let exited = false;
   const spawnError = new Promise<never>((_, reject) => child.once('error', (err: NodeJS.ErrnoException) => {
     exited = true;
@@ -162,39 +167,27 @@ export async function startNode(o: NodeOptions = {}): Promise<NodeRecord> {
   try {
     version = await Promise.race([waitForCql(`${HOST}:${port}`, timeoutMs, () => !exited), spawnError]);
   } catch (err) {
-    if (pid > 0 && alive(pid)) process.kill(-pid, 'SIGKILL');
+    if (pid > 0 && alive(pid)) signalGroup(pid, 'SIGKILL');
+    release();
+    unrecord(port);
     if (err instanceof FlexbenchError) throw err;
     throw new FlexbenchError(`Cassandra ${art.version} on ${HOST}:${port} did not become ready: ${(err as Error).message}\n${logTail(nodeDir)}`, EXIT.environment);
   }
-  const r: NodeRecord = {
-    url: `cassandra://${HOST}:${port}`, pid, host: HOST, port, storagePort, nodeDir, version,
-    startSeconds: (performance.now() - t0) / 1000, fetchSeconds: art.fetchSeconds,
-  };
-  record(r);
+  const r: NodeRecord = { ...starting, version, startSeconds: (performance.now() - t0) / 1000 };
+  record(r, { detached: !!o.detached, state: 'ready' });
   return r;
-}
-
-async function waitExit(pid: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (!alive(pid)) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return !alive(pid);
 }
 
 /** A crash: SIGKILL, files kept, so startNode({nodeDir, port, storagePort}) brings the same node back. */
 export async function killNode(r: NodeRecord): Promise<void> {
-  if (alive(r.pid)) process.kill(-r.pid, 'SIGKILL');
-  await waitExit(r.pid, 10_000);
+  await terminatePid(r.pid, { first: 'SIGKILL', killWaitMs: 10_000, reaped: true });
   unrecord(r.port);
 }
 
 /** Stops the node and removes its files: SIGKILL at once, since a graceful drain would only flush files about to be deleted. */
 export async function stopNode(r: NodeRecord): Promise<void> {
-  if (alive(r.pid)) {
-    process.kill(-r.pid, 'SIGKILL');
-    if (!(await waitExit(r.pid, 10_000))) throw new FlexbenchError(`Cassandra pid ${r.pid} (${r.url}) did not exit after SIGKILL`, EXIT.environment);
+  if (!(await terminatePid(r.pid, { first: 'SIGKILL', killWaitMs: 10_000, reaped: true }))) {
+    throw new FlexbenchError(`Cassandra pid ${r.pid} (${r.url}) did not exit after SIGKILL`, EXIT.environment);
   }
   unrecord(r.port);
   rmSync(r.nodeDir, { recursive: true, force: true });

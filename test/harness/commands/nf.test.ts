@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import net from 'node:net';
 import { generatePcaps } from '../../../runtime/packet/generate.js';
 import { flexbench, lastJson, tempDir } from '../../runtime/packet/helpers.js';
 
@@ -62,6 +63,25 @@ test('SIGTERM stops a run cleanly: workers end, the result is still printed', as
   assert.ok(r.rx_packets > 0);
 });
 
+for (const duration of ['2147484', '1e9']) {
+  test(`--duration ${duration} (beyond setTimeout's 2^31-1 ms) runs until stopped, not 2 ms`, async () => {
+    let pid = 0;
+    let lines = 0;
+    let running!: () => void;
+    const twoRates = new Promise<void>((r) => (running = r));
+    const started = flexbench(['nf', 'run', '--nf', 'macswap', '--input', input, '--duration', duration, '--json', '--progress', '0.2'], {
+      onSpawn: (x) => (pid = x),
+      onStderr: (s) => (lines += (s.match(/\[macswap\] t=/g) ?? []).length) >= 2 && running(),
+    });
+    const first = await Promise.race([twoRates.then(() => 'running'), started.then(() => 'exited')]);
+    assert.equal(first, 'running', 'the run ended on its own before two rate lines');
+    process.kill(pid, 'SIGTERM');
+    const p = await started;
+    assert.equal(p.code, 0, p.stderr);
+    assert.equal(lastJson(p).stopped_by, 'signal');
+  });
+}
+
 test('offered load: a rate the NF can take loses nothing; --packets counts accepted packets', async () => {
   const p = await flexbench(['nf', 'run', '--nf', 'macswap', '--port', 'offered', '--rate', '100000', '--ring-size', '65536', '--input', input, '--packets', '30000', '--json', '--progress', '0']);
   assert.equal(p.code, 0, p.stderr);
@@ -100,6 +120,21 @@ test('offered load beyond what the NF can take is counted as dropped (missed), l
   assert.equal(r.dropped, r.missed + r.nf_dropped);
   assert.ok(r.rx_packets > 0);
   assert.ok(r.rx_mpps < r.offered_mpps);
+});
+
+test('a Cassandra URL on a closed port: a sentence and exit 5 within seconds, no error object or stack', async () => {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  const t0 = Date.now();
+  const p = await flexbench(['nf', 'run', '--nf', 'counter-async', '--input', input, '--packets', '10', '--store', `cassandra://127.0.0.1:${port}`, '--mode', 'async']);
+  const took = Date.now() - t0;
+  assert.equal(p.code, 5, p.stderr);
+  assert.match(p.stderr, new RegExp(`cassandra://127\\.0\\.0\\.1:${port}.*connection refused`));
+  assert.doesNotMatch(p.stderr, /\n\s+at |errno|\{/, 'no inspected error object or stack');
+  // the default wait is 30 s: a refused port gives up after 2 s of refusals (start-up of node included)
+  assert.ok(took < 20_000, `took ${took} ms`);
 });
 
 test('bad input gets a clear error and exit 2; a missing interface port exit 5', async () => {

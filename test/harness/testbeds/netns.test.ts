@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { leftovers } from '../../../harness/netns/emulation.js';
 import { LocalHost } from '../../../harness/hosts/local.js';
-import { pidRunning } from '../../../runtime/stores/pids.js';
+import { pidRunning } from '../../../common/processes.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const cli = join(root, 'bin', 'flexbench.js');

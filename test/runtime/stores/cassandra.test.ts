@@ -7,7 +7,7 @@ import net from 'node:net';
 import cassandra from 'cassandra-driver';
 import { server, type RunningCassandra } from '../../../runtime/stores/cassandra.js';
 import { recordedNodes } from '../../../runtime/stores/cassandra/node.js';
-import { pidAlive as alive } from '../../../runtime/stores/pids.js';
+import { pidAlive as alive } from '../../../common/processes.js';
 import { FlexbenchError } from '../../../harness/exit-codes.js';
 import { EXIT } from '../../../harness/exit-codes.js';
 

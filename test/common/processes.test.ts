@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { pidAlive, pidRunning } from '../../../runtime/stores/pids.js';
+import { pidAlive, pidRunning } from '../../common/processes.js';
 
 test('alive while running, gone once exited; a zombie (exited, not yet reaped) exists but is not running', async () => {
   assert.equal(pidAlive(process.pid), true);

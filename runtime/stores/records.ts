@@ -1,0 +1,60 @@
+// Store servers are recorded the moment they are spawned, before they can answer, so that
+// `flexbench store stop` finds one still starting and the next run's start-up check finds one whose
+// owner died (kill -9, a forced Ctrl-C) and ends it. One JSON file per server under
+// $TMPDIR/flexbench-stores/<label>/<port>.json; records of processes that are gone are pruned on read.
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pidAlive, pidRunning } from '../../common/processes.js';
+
+export interface ServerRecord {
+  label: string;
+  url: string;
+  pid: number;
+  port: number;
+  /** the server's own files */
+  dataDir: string;
+  /** the flexbench process that started it; a server not `detached` dies with it */
+  ownerPid: number;
+  /** started by `store start` to outlive its starter */
+  detached: boolean;
+  /** `starting` until it answered */
+  state: 'starting' | 'ready';
+}
+
+export function recordsDir(label: string): string {
+  return path.join(os.tmpdir(), 'flexbench-stores', label);
+}
+
+export function writeRecord<R extends ServerRecord>(rec: R): void {
+  mkdirSync(recordsDir(rec.label), { recursive: true });
+  writeFileSync(path.join(recordsDir(rec.label), `${rec.port}.json`), JSON.stringify(rec));
+}
+
+export function removeRecord(label: string, port: number): void {
+  rmSync(path.join(recordsDir(label), `${port}.json`), { force: true });
+}
+
+/** The recorded servers of `label` still running (records of finished ones are removed). */
+export function readRecords<R extends ServerRecord>(label: string): R[] {
+  const dir = recordsDir(label);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).flatMap((f) => {
+    let r: R;
+    try {
+      r = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as R;
+    } catch {
+      return [];
+    }
+    if (!(r.pid > 0) || !pidRunning(r.pid)) {
+      rmSync(path.join(dir, f), { force: true });
+      return [];
+    }
+    return [r];
+  });
+}
+
+/** Running servers whose owner is gone and that were not meant to outlive it. */
+export function orphans<R extends ServerRecord>(label: string): R[] {
+  return readRecords<R>(label).filter((r) => !r.detached && r.ownerPid !== process.pid && !pidAlive(r.ownerPid));
+}

@@ -1,0 +1,164 @@
+// Nothing flexbench starts outlives it: a run killed with SIGKILL, or forced with a second Ctrl-C while
+// Cassandra is still starting, leaves no JVM, redis-server or NF behind; `store stop cassandra` finds a
+// node that has not answered yet; the next run's start-up check ends what a dead run left running.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { pidAlive, waitGone } from '../../../common/processes.js';
+import { recordsDir, writeRecord, type ServerRecord } from '../../../runtime/stores/records.js';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const CLI = join(ROOT, 'bin', 'flexbench.js');
+
+function start(args: string[], cwd: string): { child: ChildProcess; exited: Promise<{ code: number | null; signal: string | null; stderr: string }> } {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stdout!.resume();
+  child.stderr!.on('data', (d) => (stderr += d));
+  const hard = setTimeout(() => child.kill('SIGKILL'), 240_000);
+  const exited = new Promise<{ code: number | null; signal: string | null; stderr: string }>((r) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(hard);
+      r({ code, signal, stderr });
+    }),
+  );
+  return { child, exited };
+}
+
+/** The record of a `label` server whose owner is `owner`, once it appears (the server was spawned). */
+async function recordOf(label: string, owner: number, want: ServerRecord['state'] | null = null, ms = 120_000): Promise<ServerRecord> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const dir = recordsDir(label);
+    for (const f of existsSync(dir) ? readdirSync(dir) : []) {
+      try {
+        const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as ServerRecord;
+        if (r.ownerPid === owner && (want === null || r.state === want)) return r;
+      } catch {
+        /* being written */
+      }
+    }
+    if (Date.now() > end) throw new Error(`no ${label} record of pid ${owner} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** processes whose command line mentions `marker` (the run's own temp dir) */
+function processesWith(marker: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-af', marker], { encoding: 'utf8' }).split('\n').filter((l) => l.trim() && !l.includes('pgrep'));
+  } catch {
+    return [];
+  }
+}
+
+function spec(dir: string, store: string): void {
+  writeFileSync(join(dir, 'own.yaml'), `name: own
+description: ownership
+traffic: { flows: 200, files: 1, duration_s: 3, warmup_s: 0.5 }
+matrix:
+  nfs: [nat]
+  stores: [${store}]
+  locations: [local]
+  cores: [1]
+`);
+}
+
+test('kill -9 of `flexbench run` while Cassandra starts: the JVM dies with it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-own-'));
+  try {
+    spec(dir, 'cassandra');
+    const run = start(['run', 'own.yaml', '--out', 'out', '--no-plots'], dir);
+    const rec = await recordOf('cassandra', run.child.pid!);
+    assert.ok(pidAlive(rec.pid), 'the JVM was recorded as soon as it was spawned');
+    run.child.kill('SIGKILL');
+    await run.exited;
+    assert.ok(await waitGone(rec.pid, 15_000, { reaped: true }), `Cassandra pid ${rec.pid} outlived the harness`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a second Ctrl-C while Cassandra starts: exit 130 and no JVM left', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-own-'));
+  try {
+    spec(dir, 'cassandra');
+    const run = start(['run', 'own.yaml', '--out', 'out', '--no-plots'], dir);
+    const rec = await recordOf('cassandra', run.child.pid!, 'starting');
+    run.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 300));
+    run.child.kill('SIGINT');
+    const r = await run.exited;
+    assert.equal(r.code, 130, r.stderr);
+    assert.ok(await waitGone(rec.pid, 15_000, { reaped: true }), `Cassandra pid ${rec.pid} outlived the harness`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('`flexbench store stop cassandra` stops a node that is still starting', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-own-'));
+  try {
+    const starter = start(['store', 'start', 'cassandra'], dir);
+    const rec = await recordOf('cassandra', starter.child.pid!, 'starting');
+    const stop = start(['store', 'stop', 'cassandra'], dir);
+    const s = await stop.exited;
+    assert.equal(s.code, 0, s.stderr);
+    assert.ok(await waitGone(rec.pid, 15_000, { reaped: true }), `Cassandra pid ${rec.pid} still runs after store stop`);
+    const st = await starter.exited;
+    assert.notEqual(st.code, 0, 'the start reports the node it waited for went away');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('kill -9 of `flexbench run` mid-trial: no redis-server and no NF process left', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-own-'));
+  try {
+    spec(dir, 'redis');
+    const run = start(['run', 'own.yaml', '--out', 'out', '--no-plots'], dir);
+    const rec = await recordOf('redis', run.child.pid!, 'ready');
+    // the NF reads its pcap from the run's pcap cache under `dir`
+    const end = Date.now() + 60_000;
+    while (!processesWith(dir).some((l) => l.includes('nf run'))) {
+      assert.ok(Date.now() < end, 'no NF process started');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    run.child.kill('SIGKILL');
+    await run.exited;
+    assert.ok(await waitGone(rec.pid, 10_000), `redis-server pid ${rec.pid} outlived the harness`);
+    const deadline = Date.now() + 10_000;
+    while (processesWith(dir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(processesWith(dir), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the next run's start-up check ends a store server a dead run left behind", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-own-'));
+  // a server whose owner died without a parent-death signal (setpriv missing, or another kernel)
+  const left = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
+  const deadOwner = Number(execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim());
+  const port = 1 + (left.pid! % 60000);
+  try {
+    writeRecord({ label: 'redis', url: `redis://127.0.0.1:${port}`, pid: left.pid!, port, dataDir: join(dir, 'gone'), ownerPid: deadOwner, detached: false, state: 'ready' });
+    spec(dir, 'hashmap');
+    const r = await start(['run', 'own.yaml', '--out', 'out', '--no-plots'], dir).exited;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`stopped redis redis://127\\.0\\.0\\.1:${port} \\(pid ${left.pid}, left by pid ${deadOwner}\\)`));
+    assert.ok(await waitGone(left.pid!, 5000), 'the leftover was ended');
+  } finally {
+    try {
+      process.kill(-left.pid!, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    rmSync(join(recordsDir('redis'), `${port}.json`), { force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
