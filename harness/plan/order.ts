@@ -4,6 +4,7 @@
 // (Abedi & Brecht, ICPE 2017). Sequential: the plan's own order (cell by cell).
 import type { PlanTrial } from '../results/format.js';
 import { seededRandom, shuffled } from '../results/random.js';
+import { needsServer } from '../../runtime/stores/server.js';
 
 export const ORDERS = ['interleaved', 'sequential'] as const;
 export type Order = (typeof ORDERS)[number];
@@ -38,8 +39,7 @@ export function roundCount(files: number, repetitions: number): number {
   return files * repetitions;
 }
 
-/** A store that runs as a server (hashmap lives in the NF; none has no state). */
-export const needsServer = (store: string): boolean => store !== 'none' && store !== 'hashmap';
+export { needsServer };
 
 /** The store servers a plan's runnable trials need, each (store, location) once, in first-use order. */
 export function serversNeeded(trials: readonly Pick<PlanTrial, 'store' | 'location' | 'skip'>[]): { store: string; location: string }[] {

@@ -15,6 +15,7 @@ import { stateLossFlags, type NfStateLoss } from '../tools/nf-run.js';
 import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext } from './testbed.js';
 import { dieWithParent, ownUntilExit } from '../../common/processes.js';
 import { linkedController, type LinkedController } from '../../common/abort.js';
+import { needsServer } from '../../runtime/stores/server.js';
 
 /** Grace between SIGTERM and SIGKILL for every child. */
 const KILL_GRACE_MS = 3000;
@@ -80,7 +81,7 @@ class LocalTestbed implements Testbed {
     } else if (t.cores > this.cores) {
       return `needs ${t.cores} cores; this host has ${this.cores} (never oversubscribed)`;
     }
-    if (t.store !== 'none' && t.store !== 'hashmap' && !existsSync(new URL(`../../runtime/stores/${t.store}.js`, import.meta.url))) {
+    if (needsServer(t.store) && !existsSync(new URL(`../../runtime/stores/${t.store}.js`, import.meta.url))) {
       return `store server "${t.store}" is not available in this build (runtime/stores/${t.store}.ts is missing)`;
     }
     return null;
@@ -142,7 +143,7 @@ class LocalTestbed implements Testbed {
   }
 
   async startStore(store: string, _location: string, _signal: AbortSignal): Promise<StoreHandle | null> {
-    if (store === 'none' || store === 'hashmap') return null;
+    if (!needsServer(store)) return null;
     const { resolveStoreServer } = (await import('../../runtime/stores/server.js')) as typeof import('../../runtime/stores/server.js');
     const server = await resolveStoreServer(store);
     const running = await server.start({});

@@ -41,6 +41,14 @@ export interface StoreServer {
   stopOrphans?(): Promise<string[]>;
 }
 
+/** Stores without a server: `none` keeps no state, `hashmap` lives inside the NF process. */
+export const IN_PROCESS_STORES = ['none', 'hashmap'] as const;
+
+/** The one test of whether a store runs as a server (started, reset, stopped, placed local or remote). */
+export function needsServer(store: string): boolean {
+  return !(IN_PROCESS_STORES as readonly string[]).includes(store);
+}
+
 /** Store servers with a module here (runtime/stores/<label>.ts). */
 export const STORE_SERVERS = ['redis', 'cassandra'] as const;
 

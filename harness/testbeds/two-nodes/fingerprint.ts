@@ -4,6 +4,7 @@ import type { Fingerprint } from '../../results/format.js';
 import type { Host } from '../../hosts/host.js';
 import type { Inventory } from '../../inventory/schema.js';
 import type { NodeReport } from '../../inventory/preflight.js';
+import { needsServer } from '../../../runtime/stores/server.js';
 
 /**
  * "Intel Corporation 82599ES 10-Gigabit SFI/SFP+ Network Connection (ixgbe)" from `lspci -mm`
@@ -36,7 +37,7 @@ export async function twoNodeFingerprint(h2: Host, inv: Inventory, reports: { no
   const kb = Number(mem.stdout.match(/MemTotal:\s+(\d+)/)?.[1] ?? 0);
   const arch = await h2.exec(['uname', '-m'], { allowFailure: true });
   const versions: Record<string, string | null> = {};
-  for (const s of stores) if (s !== 'none' && s !== 'hashmap') versions[s] = r?.versions[s] ?? reports.node1?.versions[s] ?? null;
+  for (const s of stores) if (needsServer(s)) versions[s] = r?.versions[s] ?? reports.node1?.versions[s] ?? null;
   return {
     cpu_model: r?.cpuModel ?? 'unknown',
     cores: r?.cores.length ?? 0,

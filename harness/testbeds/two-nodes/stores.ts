@@ -8,6 +8,7 @@ import { startRedisOnHost, resetRedisOn } from '../../../runtime/stores/redis.js
 import { resolveStoreServer } from '../../../runtime/stores/server.js';
 import type { StoreHandle } from '../testbed.js';
 import type { NodeName } from './argv.js';
+import { needsServer } from '../../../runtime/stores/server.js';
 
 const STORE_PORT_BASE = 16390;
 
@@ -22,7 +23,7 @@ export class TwoNodeStores {
   ) {}
 
   async start(store: string, location: string, signal: AbortSignal): Promise<StoreHandle | null> {
-    if (store === 'none' || store === 'hashmap') return null;
+    if (!needsServer(store)) return null;
     const inv = this.inv();
     const loc = location as 'local' | 'remote';
     const node: NodeName = loc === 'local' ? 'node2' : 'node1';

@@ -18,6 +18,8 @@ import { type ArgvContext, type NodeName, nfKind, testpmdNfArgv, testpmdGenArgv,
 import { TwoNodeStores } from './stores.js';
 import { twoNodeFingerprint } from './fingerprint.js';
 import { runTwoNodeTrial, KILL_GRACE_MS } from './trial.js';
+import { needsServer } from '../../../runtime/stores/server.js';
+import { linkedController } from '../../../common/abort.js';
 
 export class TwoNodeTestbed implements Testbed {
   protected hosts: Partial<Record<NodeName, SshHost>> = {};
@@ -59,9 +61,9 @@ export class TwoNodeTestbed implements Testbed {
     const kind = nfKind(this.commands, t.nf);
     if (kind === 'flexbench' && !n2.tools.flexbench) return 'inventory node2.tools.flexbench (bin/flexbench.js of a built checkout on node2) is not set';
     if (kind === 'flexbench' && !n2.data_ports[0].iface) return `flexbench NFs need a kernel interface on node2's data port (AF_XDP/AF_PACKET); the inventory gives only PCI ${n2.data_ports[0].pci}`;
-    if (kind === 'testpmd' && t.store !== 'none' && t.store !== 'hashmap') return 'testpmd keeps no state';
+    if (kind === 'testpmd' && needsServer(t.store)) return 'testpmd keeps no state';
     if (this.inv.generator === 'testpmd' && this.opts.spec.traffic.rate !== 'max') return 'testpmd as generator cannot pace at a rate: use rate: max, or generator: pktgen';
-    if (t.store !== 'none' && t.store !== 'hashmap') {
+    if (needsServer(t.store)) {
       const pre = this.inv.stores[t.store]?.[t.location as 'local' | 'remote'];
       if (!pre && t.store !== 'redis') return `store ${t.store} on a two-node testbed needs a running server: set inventory stores.${t.store}.${t.location}.url (flexbench starts only redis over SSH)`;
       if (!pre && t.location === 'remote' && !this.inv.nodes.node1.store_port?.address) return 'a remote store needs node1.store_port.address in the inventory (node2 reaches the store there)';
@@ -122,8 +124,7 @@ export class TwoNodeTestbed implements Testbed {
   async preflight(spec: Spec): Promise<void> {
     await this.connect();
     const m = spec.matrix;
-    const stateful = (s: string) => s !== 'none' && s !== 'hashmap';
-    const started = (loc: 'local' | 'remote') => m.stores.some((s) => stateful(s) && m.locations.includes(loc) && s === 'redis' && !this.inv.stores.redis?.[loc]);
+    const started = (loc: 'local' | 'remote') => m.stores.some((s) => needsServer(s) && m.locations.includes(loc) && s === 'redis' && !this.inv.stores.redis?.[loc]);
     const needs1: PreflightNeeds = { testpmd: this.inv.generator === 'testpmd', pktgen: this.inv.generator === 'pktgen', flexbench: false, redis: started('remote'), hugepages: true, cores: this.inv.generator === 'pktgen' ? 3 : 2 };
     const needs2: PreflightNeeds = {
       testpmd: m.nfs.includes('testpmd'),
@@ -172,17 +173,14 @@ export class TwoNodeTestbed implements Testbed {
   }
 
   async runTrial(req: TrialRequest): Promise<TrialMeasurement> {
-    const ac = new AbortController();
-    const onAbort = () => ac.abort(req.signal.reason);
-    if (req.signal.aborted) onAbort();
-    req.signal.addEventListener('abort', onAbort, { once: true });
+    const ac = linkedController(req.signal);
     const log = this.logStream(req);
     const started: HostProcess[] = [];
     try {
       const env = { argv: this.argv, inv: this.inv, commands: this.commands, node1: this.host('node1'), node2: this.host('node2'), remotePcap: this.remotePcapPath(req.pcap), maxSeconds: this.maxSeconds() };
       return await runTwoNodeTrial(env, req, ac.signal, log, started);
     } finally {
-      req.signal.removeEventListener('abort', onAbort);
+      ac.dispose();
       // whatever still runs (failure, interrupt) dies with its process group
       await Promise.all(started.map((p) => p.kill(KILL_GRACE_MS).catch(() => undefined)));
       // DPDK leaves its runtime dir (config, sockets) behind on exit: one per trial would pile up
