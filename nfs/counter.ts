@@ -45,7 +45,6 @@ export const counterAsync: NfModule = {
 };
 
 export const counterSync: NfModule = {
-  requiredMode: 'sync',
   async createNf(ctx) {
     return new CounterSync(need(ctx).counter(COUNTER_ID));
   },

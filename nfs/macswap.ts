@@ -27,7 +27,6 @@ class MacSwap implements NetworkFunction {
 }
 
 export const nf: NfModule = {
-  stateless: true,
   async createNf() {
     return new MacSwap();
   },

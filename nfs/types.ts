@@ -26,10 +26,7 @@ export interface NfOptions {
   lbBackends: number[];
 }
 
+/** An NF's module: builds the per-core NF (what it needs is said once, in nfs/registry.ts). */
 export interface NfModule {
-  /** state mode the NF needs, if it fixes one (counter-sync: sync) */
-  readonly requiredMode?: 'sync' | 'async';
-  /** true when the NF never touches state (macswap): no store is opened */
-  readonly stateless?: boolean;
   createNf(ctx: StateContext | null, opts: NfOptions): Promise<NetworkFunction>;
 }

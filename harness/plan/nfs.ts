@@ -1,5 +1,7 @@
-// What each NF needs from the plan: whether it keeps FlexState (needs a store) and whether its update mode is fixed.
+// What each NF needs from the plan: whether it keeps FlexState (needs a store) and whether its update
+// mode is fixed. flexbench's NFs say it in nfs/registry.ts; testpmd is DPDK's and keeps no state.
 import type { NfName } from '../spec/schema.js';
+import { NF_NAMES, NF_REGISTRY } from '../../nfs/registry.js';
 
 export interface NfTraits {
   /** keeps state through FlexState, so it runs once per store and location */
@@ -10,11 +12,12 @@ export interface NfTraits {
 
 export const NF_TRAITS: Record<NfName, NfTraits> = {
   testpmd: { stateful: false, fixedMode: 'none' },
-  macswap: { stateful: false, fixedMode: 'none' },
-  nat: { stateful: true, fixedMode: null },
-  lb: { stateful: true, fixedMode: null },
-  'counter-sync': { stateful: true, fixedMode: 'sync' },
-  'counter-async': { stateful: true, fixedMode: 'async' },
+  ...(Object.fromEntries(
+    NF_NAMES.map((n) => {
+      const e = NF_REGISTRY[n];
+      return [n, { stateful: e.stateful, fixedMode: e.stateful ? e.fixedMode : 'none' }];
+    }),
+  ) as Record<(typeof NF_NAMES)[number], NfTraits>),
 };
 
 export function traitsOf(nf: string): NfTraits {

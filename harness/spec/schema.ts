@@ -1,9 +1,10 @@
 // The one schema of an experiment spec; every type of the spec is inferred from it.
 import { z } from 'zod';
+import { NF_NAMES } from '../../nfs/registry.js';
 import { ORDERS } from '../plan/order.js';
 
-/** testpmd is DPDK's (Figure 4); the rest are flexbench NFs run with `flexbench nf run --nf NAME`. */
-export const NFS = ['testpmd', 'macswap', 'nat', 'lb', 'counter-sync', 'counter-async'] as const;
+/** testpmd is DPDK's (Figure 4); the rest are flexbench NFs run with `flexbench nf run --nf NAME` (nfs/registry.ts). */
+export const NFS = ['testpmd', ...NF_NAMES] as const;
 export const STORES = ['hashmap', 'redis', 'cassandra', 'none'] as const;
 export const LOCATIONS = ['local', 'remote'] as const;
 export const MODES = ['sync', 'async'] as const;

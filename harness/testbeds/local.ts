@@ -16,6 +16,7 @@ import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHand
 import { dieWithParent, ownUntilExit } from '../../common/processes.js';
 import { linkedController, type LinkedController } from '../../common/abort.js';
 import { needsServer } from '../../runtime/stores/server.js';
+import { parseNfRunOutput } from '../../runtime/nf-process/result.js';
 
 /** Grace between SIGTERM and SIGKILL for every child. */
 const KILL_GRACE_MS = 3000;
@@ -37,31 +38,6 @@ export function createTestbed(opts: TestbedOptions): Testbed {
 }
 
 
-/** The JSON line `flexbench nf run --json` ends with (fields the harness relies on). */
-interface NfRunJson extends NfStateLoss {
-  rx_packets: number;
-  tx_packets: number;
-  dropped: number;
-  duration_s: number;
-  rx_mpps: number;
-  tx_mpps: number;
-  per_core: { core: number; rx_packets: number; tx_packets: number }[];
-}
-
-export function parseNfRunOutput(stdout: string): NfRunJson {
-  const last = stdout.trim().split('\n').pop() ?? '';
-  let j: Partial<NfRunJson>;
-  try {
-    j = JSON.parse(last) as Partial<NfRunJson>;
-  } catch {
-    throw new FlexbenchError(`nf run did not end with a JSON line (last line: ${JSON.stringify(last.slice(0, 200))})`, EXIT.environment);
-  }
-  for (const k of ['rx_packets', 'tx_packets', 'dropped', 'duration_s'] as const) {
-    if (typeof j[k] !== 'number') throw new FlexbenchError(`nf run JSON lacks a numeric "${k}": ${last.slice(0, 200)}`, EXIT.environment);
-  }
-  if (!Array.isArray(j.per_core)) throw new FlexbenchError(`nf run JSON lacks "per_core": ${last.slice(0, 200)}`, EXIT.environment);
-  return j as NfRunJson;
-}
 
 class LocalTestbed implements Testbed {
   readonly kind = 'local';

@@ -13,6 +13,7 @@ import { parseNfProgress, stateLossFlags, type NfStateLoss } from '../../tools/n
 import type { TrialMeasurement, TrialRequest } from '../testbed.js';
 import { type ArgvContext, type NfKind, nfKind, lineBuffered, testpmdNfArgv, testpmdGenArgv, pktgenGenArgv, flexbenchNfArgv, commandNfArgv } from './argv.js';
 import { type Sample, clockOffset, alignedWindow, windowOf, askedPps, generatorFlags } from './window.js';
+import { parseNfRunOutput, type NfRunResult } from '../../../runtime/nf-process/result.js';
 
 export const KILL_GRACE_MS = 5000;
 /** testpmd's --stats-period (the default of testpmdArgv) */
@@ -307,20 +308,20 @@ function measure(run: Run, nf: RunningNf, gen: RunningGen, win: { from: number; 
     }
     nfFinal = nf.parser?.final ?? null;
   } else if (kind === 'flexbench') {
-    const last = nfResult.stdout.trim().split('\n').pop() ?? '';
+    let j: NfRunResult;
     try {
-      const j = JSON.parse(last) as { rx_packets: number; tx_packets: number; per_core?: { core: number; rx_packets: number; tx_packets: number }[] };
-      nfFinal = j;
-      const w = alignedWindow(nf.samples, genFrom, genTo);
-      if (w) {
-        nfRx = w.rx / w.seconds;
-        // the rate lines carry rx totals; tx follows the final tx/rx ratio
-        nfTx = j.rx_packets > 0 ? nfRx * (j.tx_packets / j.rx_packets) : 0;
-      }
-      if (Array.isArray(j.per_core)) perCore = j.per_core.map((c) => ({ core: c.core, rx_packets: c.rx_packets, tx_packets: c.tx_packets }));
-    } catch {
-      throw new FlexbenchError(`flexbench nf run on node2 did not end with a JSON line: ${JSON.stringify(last.slice(0, 200))} (${(nfResult.stderr || '').trim().split('\n').slice(-2).join(' | ')})`, EXIT.trialsFailed);
+      j = parseNfRunOutput(nfResult.stdout);
+    } catch (e) {
+      throw new FlexbenchError(`flexbench nf run on node2: ${(e as Error).message} (${(nfResult.stderr || '').trim().split('\n').slice(-2).join(' | ')})`, EXIT.trialsFailed);
     }
+    nfFinal = j;
+    const w = alignedWindow(nf.samples, genFrom, genTo);
+    if (w) {
+      nfRx = w.rx / w.seconds;
+      // the rate lines carry rx totals; tx follows the final tx/rx ratio
+      nfTx = j.rx_packets > 0 ? nfRx * (j.tx_packets / j.rx_packets) : 0;
+    }
+    perCore = j.per_core.map((c) => ({ core: c.core, rx_packets: c.rx_packets, tx_packets: c.tx_packets }));
   } else {
     nfRx = readRate(env.commands[t.nf], nfResult.stdout, nfResult.stderr);
     nfFinal = { rate_pps: nfRx };

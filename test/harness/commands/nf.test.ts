@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import net from 'node:net';
 import { generatePcaps } from '../../../runtime/packet/generate.js';
+import { parseNfRunOutput } from '../../../runtime/nf-process/result.js';
 import { flexbench, lastJson, tempDir } from '../../runtime/packet/helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -20,6 +21,7 @@ test('--packets N on 2 cores: exactly N packets, the JSON contract on the last s
   const p = await flexbench(['nf', 'run', '--nf', 'macswap', '--cores', '2', '--input', input, '--packets', '200001', '--json']);
   assert.equal(p.code, 0, p.stderr);
   const r = lastJson(p);
+  assert.deepEqual(parseNfRunOutput(p.stdout), r, 'the output holds to the contract its readers parse with');
   for (const k of ['rx_packets', 'tx_packets', 'dropped', 'duration_s', 'rx_mpps', 'tx_mpps', 'per_core', 'cores_available', 'nf', 'store', 'mode']) assert.ok(k in r, `missing ${k}`);
   assert.equal(r.rx_packets, 200001);
   assert.equal(r.tx_packets, 200001);

@@ -2,13 +2,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { StateConfig, StateContext, StateLoss } from '../state/api.js';
-import { loadNf, type NfName } from '../../nfs/index.js';
+import { NF_REGISTRY, type NfName } from '../../nfs/registry.js';
 import type { NfOptions } from '../../nfs/types.js';
-import type { CoreRing } from './layout.js';
-import type { Port, IfaceModule } from './port.js';
-import { RingPort, type OfferedQueues } from './replay-port.js';
-import { Capture } from './capture.js';
-import { STATS_WORDS, CONTROL, reserveBudget } from './shared.js';
+import type { CoreRing } from '../packet/layout.js';
+import type { Port, IfaceModule } from '../packet/port.js';
+import { RingPort, type OfferedQueues } from '../packet/replay-port.js';
+import { Capture } from '../packet/capture.js';
+import { STATS_WORDS, CONTROL, reserveBudget } from '../packet/shared.js';
 
 export type PortSpec =
   | { kind: 'ring'; ring: CoreRing; offered?: OfferedQueues }
@@ -59,14 +59,14 @@ function windowStart(rx: number, tx: number, port: Port, at: number): WindowStar
 
 async function openPort(d: CoreWorkerData): Promise<Port> {
   if (d.port.kind === 'ring') return new RingPort(d.port.ring, d.burstSize, d.port.offered, d.cores);
-  const mod = (await import('./iface/index.js' as string)) as IfaceModule;
+  const mod = (await import('../packet/iface/index.js' as string)) as IfaceModule;
   return mod.openIfacePort({ queue: d.core, queues: d.cores, burstSize: d.burstSize, iface: d.port.iface, shared: d.port.shared });
 }
 
 async function main(d: CoreWorkerData): Promise<void> {
   const control = new Int32Array(d.control);
   const stats = new Float64Array(d.stats, d.core * STATS_WORDS * 8, STATS_WORDS);
-  const mod = await loadNf(d.nf);
+  const mod = await NF_REGISTRY[d.nf].load();
   let ctx: StateContext | null = null;
   let port: Port | null = null;
   try {

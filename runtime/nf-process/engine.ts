@@ -7,16 +7,19 @@ import { FlexbenchError, EXIT } from '../../common/errors.js';
 import { MAX_TIMER_MS, setLongTimeout, type LongTimer } from '../../common/timers.js';
 import type { StateConfig, StateLoss } from '../state/api.js';
 import { stateLossMessage } from '../state/collector.js';
-import type { NfName } from '../../nfs/index.js';
+import type { NfName } from '../../nfs/registry.js';
 import type { NfOptions } from '../../nfs/types.js';
-import { readPcap, PcapWriter } from './pcap.js';
-import { layoutRings, splitQuota, type Layout } from './layout.js';
-import { createOfferedQueues, line, type OfferedQueues } from './replay-port.js';
-import type { GeneratorData } from './generator.js';
+import { readPcap, PcapWriter } from '../packet/pcap.js';
+import { layoutRings, splitQuota, type Layout } from '../packet/layout.js';
+import { createOfferedQueues, line, type OfferedQueues } from '../packet/replay-port.js';
+import type { GeneratorData } from '../packet/generator.js';
 import type { CoreMessage, CoreWorkerData, PortSpec } from './worker.js';
-import type { IfaceModule, IfacePrepared } from './port.js';
-import { BURST_SIZE } from './burst.js';
-import { CONTROL, CONTROL_WORDS, MAX_SHARED_BUDGET, STATS_WORDS } from './shared.js';
+import type { IfaceModule, IfacePrepared } from '../packet/port.js';
+import { BURST_SIZE } from '../packet/burst.js';
+import { CONTROL, CONTROL_WORDS, MAX_SHARED_BUDGET, STATS_WORDS } from '../packet/shared.js';
+import type { NfRunResult } from './result.js';
+
+export type { NfRunResult };
 
 export interface NfRunOptions {
   nf: NfName;
@@ -42,39 +45,6 @@ export interface NfRunOptions {
   log?: (line: string) => void;
 }
 
-export interface NfRunResult {
-  nf: string;
-  store: string | null;
-  mode: 'sync' | 'async' | null;
-  port: string;
-  cores: number;
-  cores_available: number;
-  burst: number;
-  input: string | null;
-  packets_in_capture: number | null;
-  rx_packets: number;
-  tx_packets: number;
-  /** missed (queue full) + dropped by the NF + refused by the port's TX ring */
-  dropped: number;
-  missed: number;
-  nf_dropped: number;
-  tx_dropped: number;
-  duration_s: number;
-  rx_mpps: number;
-  tx_mpps: number;
-  offered_mpps: number | null;
-  stopped_by: 'packets' | 'duration' | 'signal' | 'input' | 'state-loss';
-  /** a store came back without acknowledged state (see docs/runtime.md, --on-state-loss) */
-  state_lost: boolean;
-  /** each loss found, per core: what the store held, what was lost, what was done */
-  state_loss: (StateLoss & { core: number })[];
-  /** seconds excluded before the measured window (every count is the window's) */
-  warmup_s: number;
-  per_core: { core: number; rx_packets: number; tx_packets: number; dropped: number; missed: number; nf_dropped: number; tx_dropped: number; duration_s: number; rx_mpps: number; nf: Record<string, number>;
-    /** async mode: the state flusher's figures before the final flush */
-    state?: { flushes: number; entries: number; bytes: number; round_trips: number; retries: number; merge_ms: number } }[];
-  output: string | null;
-}
 
 const isRingPort = (p: string) => p === 'replay' || p === 'offered';
 
@@ -116,7 +86,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   } else {
     let mod: IfaceModule;
     try {
-      mod = (await import('./iface/index.js' as string)) as IfaceModule;
+      mod = (await import('../packet/iface/index.js' as string)) as IfaceModule;
     } catch (err) {
       throw new FlexbenchError(`--port ${o.port}: no interface port is built into this flexbench (runtime/packet/iface/index.js: ${(err as Error).message}); use --port replay or --port offered`, EXIT.environment);
     }
@@ -212,7 +182,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
         queues: offered, queueOfPacket: layout.queueOfPacket, packets: layout.packets, cores: o.cores, rate: o.rate,
         total: o.packets ?? 0, control, report: genReport.buffer as SharedArrayBuffer,
       };
-      generator = new Worker(new URL('./generator.js', import.meta.url), { workerData: g });
+      generator = new Worker(new URL('../packet/generator.js', import.meta.url), { workerData: g });
       const gen = generator;
       generatorExit = new Promise<void>((r) => gen.on('exit', () => r()));
       generator.on('error', (err) => {

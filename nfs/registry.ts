@@ -1,0 +1,63 @@
+// What an NF is and needs, in one place: its name, what it does, whether it keeps state through
+// FlexState (and so opens a store), the state mode it fixes, and how its module is loaded (on demand,
+// in each core's worker). `nf run --nf`, the spec schema's list of NFs and the plan's traits all derive
+// from this table; the NF modules themselves only build the per-core NF.
+import type { NfModule } from './types.js';
+
+export type StateMode = 'sync' | 'async';
+
+export interface NfEntry {
+  /** one line for --help and the docs */
+  readonly summary: string;
+  /** keeps state through FlexState: opens a store, runs once per store and location in a plan */
+  readonly stateful: boolean;
+  /** the state mode is part of the NF (the paper's Sync/Async Counter); null: any mode, the modes axis applies */
+  readonly fixedMode: StateMode | null;
+  load(): Promise<NfModule>;
+}
+
+export const NF_REGISTRY = {
+  macswap: {
+    summary: 'swap source and destination MAC: the packet path alone, no state',
+    stateful: false,
+    fixedMode: null,
+    load: async () => (await import('./macswap.js')).nf,
+  },
+  nat: {
+    summary: 'source NAT: a flow table and a port pool kept in FlexState',
+    stateful: true,
+    fixedMode: null,
+    load: async () => (await import('./nat.js')).nf,
+  },
+  lb: {
+    summary: 'load balancer: flows pinned to backends, per-backend counts in FlexState',
+    stateful: true,
+    fixedMode: null,
+    load: async () => (await import('./lb.js')).nf,
+  },
+  'counter-sync': {
+    summary: "the paper's Sync Counter: one store round trip per packet",
+    stateful: true,
+    fixedMode: 'sync',
+    load: async () => (await import('./counter.js')).counterSync,
+  },
+  'counter-async': {
+    summary: "the paper's Async Counter: counts in the local cache, flushed in batches",
+    stateful: true,
+    fixedMode: 'async',
+    load: async () => (await import('./counter.js')).counterAsync,
+  },
+} as const satisfies Record<string, NfEntry>;
+
+export type NfName = keyof typeof NF_REGISTRY;
+export const NF_NAMES = Object.keys(NF_REGISTRY) as [NfName, ...NfName[]];
+
+export function isNfName(name: string): name is NfName {
+  return Object.hasOwn(NF_REGISTRY, name);
+}
+
+/** The state modes an NF may run in ([] for an NF without state). */
+export function allowedModes(e: NfEntry): StateMode[] {
+  if (!e.stateful) return [];
+  return e.fixedMode ? [e.fixedMode] : ['sync', 'async'];
+}

@@ -1,0 +1,130 @@
+// The `nf run` process from its flags to its result: the NF's state configuration (from the registry's
+// facts), the NF's own options, the engine, and the result on stdout (the --json contract of
+// result.ts). harness/commands/nf.ts only declares the flags.
+import { FlexbenchError, EXIT } from '../../common/errors.js';
+import { NF_REGISTRY, type NfName } from '../../nfs/registry.js';
+import { runNf } from './engine.js';
+import { nfRunResultSchema, type NfRunResult } from './result.js';
+import { parseIPv4 } from '../packet/inet.js';
+import { stateConfigFromFlags } from '../state/config.js';
+import { stateLossMessage } from '../state/collector.js';
+import type { StateConfig } from '../state/api.js';
+
+/** The flags of `nf run`, as the CLI parsed them. */
+export interface NfRunArgs {
+  nf: NfName;
+  cores: number;
+  input?: string;
+  port: string;
+  rate: number;
+  'ring-size': number;
+  config?: string;
+  'state-config'?: string;
+  store?: string;
+  'nf-id'?: string;
+  instance?: string;
+  mode?: string;
+  'flush-ms'?: number;
+  'on-state-loss'?: string;
+  flusher?: string;
+  duration?: number;
+  warmup?: number;
+  packets?: number;
+  output?: string;
+  json: boolean;
+  burst: number;
+  progress: number;
+  'nat-ips': string;
+  'nat-ports': string;
+  'lb-backends': string;
+}
+
+/** "A.B.C.D/N" or "A.B.C.D" -> first address and count. */
+export function parseIpRange(s: string, flag: string): { first: number; count: number } {
+  const [ip, bits] = s.split('/');
+  let first: number;
+  try {
+    first = parseIPv4(ip);
+  } catch (err) {
+    throw new FlexbenchError(`${flag}: ${(err as Error).message}`);
+  }
+  if (bits === undefined) return { first, count: 1 };
+  const n = Number(bits);
+  if (!Number.isInteger(n) || n < 8 || n > 32) throw new FlexbenchError(`${flag}: prefix length must be 8..32 (got "${bits}")`);
+  const count = 2 ** (32 - n);
+  return { first: first - (first % count), count };
+}
+
+export function parsePortRange(s: string, flag: string): { lo: number; hi: number } {
+  const m = /^(\d+)-(\d+)$/.exec(s);
+  const lo = m ? Number(m[1]) : NaN;
+  const hi = m ? Number(m[2]) : NaN;
+  if (!m || lo < 1 || hi > 65535 || lo > hi) throw new FlexbenchError(`${flag}: want LO-HI within 1-65535 (got "${s}")`);
+  return { lo, hi };
+}
+
+export function parseBackends(s: string, flag: string): number[] {
+  const list = s.split(',').map((x) => x.trim()).filter(Boolean);
+  if (list.length === 0) throw new FlexbenchError(`${flag}: give at least one backend address`);
+  const ips = list.map((x) => {
+    try {
+      return parseIPv4(x);
+    } catch (err) {
+      throw new FlexbenchError(`${flag}: ${(err as Error).message}`);
+    }
+  });
+  if (new Set(ips).size !== ips.length) throw new FlexbenchError(`${flag}: backends must be distinct`);
+  return ips;
+}
+
+/** Run the NF as `flexbench nf run` does and print its result (one JSON line with --json). */
+export async function nfRunMain(a: NfRunArgs): Promise<NfRunResult> {
+  const entry = NF_REGISTRY[a.nf];
+  let state: StateConfig | null = null;
+  if (entry.stateful) {
+    state = stateConfigFromFlags(
+      {
+        stateConfig: a.config ?? a['state-config'], store: a.store, nfId: a['nf-id'], instance: a.instance,
+        mode: a.mode, flushMs: a['flush-ms'], flusher: a.flusher, onStateLoss: a['on-state-loss'],
+      },
+      { store: 'hashmap:', nf: a.nf, instance: 'ins1', ...(entry.fixedMode ? { mode: entry.fixedMode } : {}) },
+    );
+    if (entry.fixedMode && state.mode !== entry.fixedMode) {
+      throw new FlexbenchError(`--nf ${a.nf} runs in ${entry.fixedMode} mode (got --mode ${state.mode})`);
+    }
+  }
+  if (!Number.isInteger(a.burst) || a.burst < 1 || a.burst > 1024) throw new FlexbenchError(`--burst must be 1..1024 (got ${a.burst})`);
+  const result = await runNf({
+    nf: a.nf,
+    cores: a.cores,
+    input: a.input,
+    port: a.port,
+    rate: a.rate,
+    ringSize: a['ring-size'],
+    state,
+    nfOptions: {
+      natIps: parseIpRange(a['nat-ips'], '--nat-ips'),
+      natPorts: parsePortRange(a['nat-ports'], '--nat-ports'),
+      lbBackends: parseBackends(a['lb-backends'], '--lb-backends'),
+    },
+    duration: a.duration,
+    warmup: a.warmup,
+    packets: a.packets,
+    output: a.output,
+    burstSize: a.burst,
+    progressEvery: a.progress,
+  });
+  // the writer holds itself to the contract its readers parse with
+  if (a.json) process.stdout.write(JSON.stringify(nfRunResultSchema.parse(result)) + '\n');
+  else {
+    process.stdout.write(
+      `${result.nf} on ${result.cores} core(s), ${result.port}${result.store ? `, store ${result.store} (${result.mode})` : ''}: ` +
+        `rx ${result.rx_packets} tx ${result.tx_packets} dropped ${result.dropped} in ${result.duration_s.toFixed(3)} s = ` +
+        `${result.rx_mpps.toFixed(3)} Mpps rx, ${result.tx_mpps.toFixed(3)} Mpps tx\n`,
+    );
+  }
+  // --on-state-loss fail: the result is printed (state_lost, state_loss), then the run fails
+  const fatal = result.state_loss.find((l) => l.action === 'fail');
+  if (fatal) throw new FlexbenchError(`nf run stopped: core ${fatal.core}: ${stateLossMessage(fatal)}`, EXIT.environment);
+  return result;
+}

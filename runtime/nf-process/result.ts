@@ -1,0 +1,91 @@
+// The one contract of `flexbench nf run --json`: the last stdout line is one JSON object of this
+// schema. The engine writes it (typed by it); the harness's readers (local and two-node testbeds,
+// benchmarks) parse it with parseNfRunOutput, so a field renamed on one side fails on both.
+import { z } from 'zod';
+import { FlexbenchError, EXIT } from '../../common/errors.js';
+
+const count = z.number().int().nonnegative();
+const rate = z.number().nonnegative();
+
+export const nfRunCoreSchema = z.looseObject({
+  core: z.number().int().nonnegative(),
+  rx_packets: count,
+  tx_packets: count,
+  dropped: count,
+  missed: count,
+  nf_dropped: count,
+  tx_dropped: count,
+  duration_s: rate,
+  rx_mpps: rate,
+  /** the NF's own figures (flows seen, pool left, …) */
+  nf: z.record(z.string(), z.number()),
+  /** async mode: the state flusher's figures before the final flush */
+  state: z.looseObject({ flushes: count, entries: count, bytes: count, round_trips: count, retries: count, merge_ms: rate }).optional(),
+});
+
+/** A store found without a partition's last acknowledged flush (runtime/state/api.ts StateLoss), per core. */
+export const nfRunStateLossSchema = z.object({
+  core: z.number().int().nonnegative(),
+  at: z.string(),
+  store: z.string(),
+  partition: z.string(),
+  flush_seq: count,
+  expected_seq: count,
+  store_seq: count,
+  flushes_lost: count,
+  counts_lost: count.nullable(),
+  counts_exact: z.boolean(),
+  action: z.enum(['fail', 'warn', 'reload']),
+  reloaded_entries: count.optional(),
+});
+
+export const nfRunResultSchema = z.looseObject({
+  nf: z.string(),
+  store: z.string().nullable(),
+  mode: z.enum(['sync', 'async']).nullable(),
+  port: z.string(),
+  cores: z.number().int().positive(),
+  cores_available: z.number().int().positive(),
+  burst: z.number().int().positive(),
+  input: z.string().nullable(),
+  packets_in_capture: count.nullable(),
+  rx_packets: count,
+  tx_packets: count,
+  /** missed (queue full) + dropped by the NF + refused by the port's TX ring */
+  dropped: count,
+  missed: count,
+  nf_dropped: count,
+  tx_dropped: count,
+  duration_s: rate,
+  rx_mpps: rate,
+  tx_mpps: rate,
+  offered_mpps: rate.nullable(),
+  stopped_by: z.enum(['packets', 'duration', 'signal', 'input', 'state-loss']),
+  /** a store came back without acknowledged state (see docs/runtime.md, --on-state-loss) */
+  state_lost: z.boolean(),
+  /** each loss found, per core: what the store held, what was lost, what was done */
+  state_loss: z.array(nfRunStateLossSchema),
+  /** seconds excluded before the measured window (every count is the window's) */
+  warmup_s: rate,
+  per_core: z.array(nfRunCoreSchema),
+  output: z.string().nullable(),
+});
+
+export type NfRunResult = z.infer<typeof nfRunResultSchema>;
+
+/** The result from `nf run --json`'s stdout (its last non-empty line); a clear error if it is not one. */
+export function parseNfRunOutput(stdout: string): NfRunResult {
+  const last = stdout.trim().split('\n').pop() ?? '';
+  let j: unknown;
+  try {
+    j = JSON.parse(last);
+  } catch {
+    throw new FlexbenchError(`nf run did not end with a JSON line (last line: ${JSON.stringify(last.slice(0, 200))})`, EXIT.environment);
+  }
+  const r = nfRunResultSchema.safeParse(j);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new FlexbenchError(`nf run JSON does not match its contract at "${i.path.join('.') || '(top)'}": ${i.message} (${last.slice(0, 200)})`, EXIT.environment);
+  }
+  return r.data;
+}
