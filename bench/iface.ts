@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createVethPair, ensureBpffs, netnsUnavailable } from '../test/runtime/packet/iface/netns.js';
+import { createVethPair, ensureBpffs, netnsUnavailable } from './lib/veth-pair.js';
 import { generatePcaps } from '../runtime/packet/generate.js';
 import { TestpmdStatsParser, steadyRate, afPacketVdev } from '../harness/tools/testpmd.js';
 import { nativeUnavailable } from '../runtime/packet/iface/native.js';

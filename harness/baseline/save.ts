@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { EXIT, FlexbenchError } from '../exit-codes.js';
 import { compareCellKeys } from '../compare/cell.js';
 import { readRunCells, type RunCells } from '../compare/run-cells.js';
-import { BASELINE_SUFFIX, BASELINE_VERSION, serializeBaseline, type Baseline } from './format.js';
+import { BASELINE_SUFFIX, BASELINE_VERSION, serializeBaseline, type Baseline } from '../compare/baseline-file.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 

@@ -1,6 +1,6 @@
 // `flexbench baseline save RUN_DIR`: store a run as the committed reference for `flexbench compare`.
 import type { CommandModule } from 'yargs';
-import { readBaseline } from '../baseline/format.js';
+import { readBaseline } from '../compare/baseline-file.js';
 import { saveBaseline } from '../baseline/save.js';
 import { cellLabel } from '../compare/cell.js';
 

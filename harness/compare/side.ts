@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { EXIT, FlexbenchError } from '../exit-codes.js';
-import { baselineSamples, readBaseline } from '../baseline/format.js';
+import { baselineSamples, readBaseline } from './baseline-file.js';
 import { readRunCells } from './run-cells.js';
 import { METRIC_FIELD, type Metric, type SampleSet } from './samples.js';
 

@@ -4,7 +4,7 @@ import type { Spec } from './schema.js';
 import type { SpecIssue, PathSeg } from './errors.js';
 import { formatPath, didYouMean } from './errors.js';
 import { loadTestbedModule } from '../testbeds/index.js';
-import { zodIssues } from './load.js';
+import { zodIssues } from './zod-issues.js';
 import { traitsOf } from '../plan/nfs.js';
 import type { z } from 'zod';
 

@@ -21,10 +21,6 @@ export function parseIPv4(s: string): number {
   return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
 }
 
-export function formatIPv4(a: number): string {
-  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
-}
-
 /** One's-complement sum of big-endian 16-bit words of bytes[off .. off+len) added to `sum` (not folded). */
 export function onesSum(bytes: Uint8Array, off: number, len: number, sum = 0): number {
   let i = 0;

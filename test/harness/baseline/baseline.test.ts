@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT } from '../../../harness/exit-codes.js';
-import { parseBaseline, readBaseline, serializeBaseline } from '../../../harness/baseline/format.js';
+import { parseBaseline, readBaseline, serializeBaseline } from '../../../harness/compare/baseline-file.js';
 import { saveBaseline } from '../../../harness/baseline/save.js';
 import { FINGERPRINT, WORKLOAD, SCENARIO, makeTmp, writeRun } from '../compare/fixtures.js';
 

@@ -4,7 +4,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { createVethPair, ensureBpffs, netnsUnavailable, type VethPair } from './netns.js';
+import { createVethPair, ensureBpffs, netnsUnavailable, type VethPair } from '../../../../bench/lib/veth-pair.js';
 import { flowFrames } from './frames.js';
 import { runTrial, type CapturedFrame } from './scenario.js';
 

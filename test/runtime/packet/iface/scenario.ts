@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePcap } from '../../../../runtime/packet/pcap.js';
-import type { VethPair } from './netns.js';
+import type { VethPair } from '../../../../bench/lib/veth-pair.js';
 import { flowFrames } from './frames.js';
 
 export interface CapturedFrame {

@@ -1,11 +1,11 @@
-// The baseline file: per-cell samples + fingerprint + spec + commit, written one cell per line so a lab's git diff reads well.
+// The baseline file (compare reads it, `baseline save` writes it): per-cell samples + fingerprint + spec + commit, written one cell per line so a lab's git diff reads well.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { EXIT, FlexbenchError } from '../exit-codes.js';
 import { fingerprintSchema } from '../results/format.js';
-import { CELL_FIELDS, cellKeySchema, cellKeyOf, compareCellKeys } from '../compare/cell.js';
-import { workloadSchema } from '../compare/workload.js';
-import { METRIC_FIELD, SAMPLE_FIELDS, type Metric, type SampleSet } from '../compare/samples.js';
+import { CELL_FIELDS, cellKeySchema, cellKeyOf, compareCellKeys } from './cell.js';
+import { workloadSchema } from './workload.js';
+import { METRIC_FIELD, SAMPLE_FIELDS, type Metric, type SampleSet } from './samples.js';
 
 export const BASELINE_VERSION = 1;
 export const BASELINE_SUFFIX = '.baseline.json';

@@ -1,4 +1,4 @@
-// Two network namespaces joined by a multi-queue veth pair (names fbx-*, 198.18.0.0/15), for tests
+// Two network namespaces joined by a multi-queue veth pair (names fbx-*, 198.18.0.0/15), for the interface bench and its tests.
 // and the bench. Everything created here is removed by destroy(), which never throws.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
