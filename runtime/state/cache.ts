@@ -4,7 +4,7 @@
 import type { Change, Partition, Snapshot } from '../drivers/driver.js';
 import { structKey } from '../drivers/driver.js';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
-import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, ValueHandle } from './api.js';
+import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, ValueHandle } from './types.js';
 import { C_CLEARED0, C_COUNT0, C_SLOTS, F_DIRTY, F_DIRTY_ADD, F_ERASE, F_SET, SlotViews, createSlotTable, type SlotTableInit } from './slots.js';
 
 /**

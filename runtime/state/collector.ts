@@ -8,7 +8,7 @@ import { resolveDriver } from '../drivers/registry.js';
 import type { StateConfig } from './config.js';
 import { C_CLEARED0, C_COUNT0, C_SLOTS, F_ADD, F_ERASE, F_SET, SlotViews, type SlotTableInit } from './slots.js';
 import type { SwapMessage } from './cache.js';
-import type { OnStateLoss, StateLoss, StateStats } from './api.js';
+import type { OnStateLoss, StateLoss, StateStats } from './types.js';
 
 class RemoteTable {
   readonly v: SlotViews;

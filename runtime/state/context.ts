@@ -4,7 +4,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Partition, Snapshot, StoreConnection } from '../drivers/driver.js';
 import { resolveDriver } from '../drivers/registry.js';
 import { FlexbenchError, EXIT, type ExitCode } from '../../common/errors.js';
-import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, StateContext, StateLoss, StateStats, ValueHandle } from './api.js';
+import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, StateContext, StateLoss, StateStats, ValueHandle } from './types.js';
 import { parseStateConfig, type StateConfig, type StateConfigInput } from './config.js';
 import { PartitionCache, P_DIRTY, P_REQ, type SwapMessage } from './cache.js';
 import { Collector, lossMirror, type LossPolicy } from './collector.js';

@@ -3,7 +3,7 @@
 import type { Change, Partition, Query, StoreConnection } from '../drivers/driver.js';
 import { structKey } from '../drivers/driver.js';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
-import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, ValueHandle } from './api.js';
+import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, ValueHandle } from './types.js';
 
 export class SyncLink {
   // Every call runs after the previous one finished: a cluster client may reorder commands that

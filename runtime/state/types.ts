@@ -1,0 +1,187 @@
+// The FlexState API's types: the handles per structure type, the per-core StateContext, its figures
+// and state losses. api.ts is the door NFs import (it re-exports these and opens a context); the
+// implementation (context, cache, sync, collector) imports them from here, so nothing cycles back.
+import type { StateConfig, StateConfigInput } from './config.js';
+import type { FlushCost, Partition, StructType } from '../drivers/driver.js';
+
+export type { StateConfig, StateConfigInput } from './config.js';
+export type { Partition, StructType } from '../drivers/driver.js';
+
+interface Handle {
+  /** the store key, `nf@instance@core@Type@id` */
+  readonly key: string;
+  readonly id: string;
+}
+
+/** Name-value pair (string value). */
+export interface ValueHandle extends Handle {
+  get(): Promise<string | null>;
+  set(v: string): Promise<void>;
+  setNoWait(v: string): void;
+  delete(): Promise<void>;
+  deleteNoWait(): void;
+}
+
+/** Integer counter; async mode sends deltas. */
+export interface CounterHandle extends Handle {
+  get(): Promise<number>;
+  add(v?: number): Promise<void>;
+  /** async mode: a typed-array add and a dirty mark */
+  addNoWait(v?: number): void;
+  set(v: number): Promise<void>;
+  setNoWait(v: number): void;
+  delete(): Promise<void>;
+  deleteNoWait(): void;
+  /** async mode only: the cached value, synchronously */
+  peek(): number;
+}
+
+/** List of strings (a deque). */
+export interface ListHandle extends Handle {
+  pushBack(v: string): Promise<void>;
+  pushBackNoWait(v: string): void;
+  pushFront(v: string): Promise<void>;
+  pushFrontNoWait(v: string): void;
+  /** removes and returns the first element (null when empty) */
+  popFront(): Promise<string | null>;
+  popBack(): Promise<string | null>;
+  at(index: number): Promise<string | null>;
+  /** index of the first element equal to v (std::find), -1 if none */
+  find(v: string): Promise<number>;
+  contains(v: string): Promise<boolean>;
+  setAt(index: number, v: string): Promise<void>;
+  setAtNoWait(index: number, v: string): void;
+  size(): Promise<number>;
+  items(): Promise<string[]>;
+  clear(): Promise<void>;
+  clearNoWait(): void;
+}
+
+/** Set of strings. */
+export interface SetHandle extends Handle {
+  insert(v: string): Promise<void>;
+  insertNoWait(v: string): void;
+  erase(v: string): Promise<void>;
+  eraseNoWait(v: string): void;
+  contains(v: string): Promise<boolean>;
+  size(): Promise<number>;
+  items(): Promise<string[]>;
+  clear(): Promise<void>;
+  clearNoWait(): void;
+}
+
+/** Calls shared by maps and countermaps (string key -> number value). */
+interface KeyedHandle extends Handle {
+  get(key: string): Promise<number | null>;
+  set(key: string, v: number): Promise<void>;
+  setNoWait(key: string, v: number): void;
+  erase(key: string): Promise<void>;
+  eraseNoWait(key: string): void;
+  contains(key: string): Promise<boolean>;
+  size(): Promise<number>;
+  /** all entries, as parallel arrays */
+  entries(): Promise<[string[], number[]]>;
+  clear(): Promise<void>;
+  clearNoWait(): void;
+  /** resolve a key once to an integer slot (allocates on first sight; stable for the context's life) */
+  slot(key: string): number;
+  /** the key a slot stands for */
+  keyOf(slot: number): string;
+  setSlotNoWait(slot: number, v: number): void;
+  eraseSlotNoWait(slot: number): void;
+  /** async mode only: is the slot's key present, synchronously */
+  hasSlot(slot: number): boolean;
+  /** async mode only: the slot's cached value (0 when absent), synchronously */
+  peekSlot(slot: number): number;
+}
+
+/** Map from string keys to numbers (encode richer values, e.g. ip<<16|port, into one number). */
+export interface MapHandle extends KeyedHandle {}
+
+/** Map of integer counters. */
+export interface CounterMapHandle extends KeyedHandle {
+  addTo(key: string, v?: number): Promise<void>;
+  addToNoWait(key: string, v?: number): void;
+  /** the hot-path call: async mode = typed-array add + dirty mark */
+  addToSlotNoWait(slot: number, v?: number): void;
+}
+
+/** What a flush does when the store lost acknowledged flushes (`--on-state-loss`). */
+export type OnStateLoss = 'fail' | 'warn' | 'reload';
+
+/**
+ * A store found without this partition's last acknowledged flush (restarted empty, or from an older
+ * copy): what it held, what was lost, what the runtime did. Field names as in `nf run --json`.
+ */
+export interface StateLoss {
+  /** when it was found (ISO 8601) */
+  at: string;
+  store: string;
+  /** `nf@instance@core` */
+  partition: string;
+  /** the flush that found it */
+  flush_seq: number;
+  /** the last flush the store had acknowledged */
+  expected_seq: number;
+  /** the last flush the store holds now (0: it came back empty) */
+  store_seq: number;
+  /** acknowledged flushes the store no longer holds */
+  flushes_lost: number;
+  /** sum of counter and countermap increments acknowledged and no longer held; null when not known */
+  counts_lost: number | null;
+  /** false when counts_lost is a lower bound (the store also lost what it held before this context counted) */
+  counts_exact: boolean;
+  action: OnStateLoss;
+  /** reload: changes written back to restore what the store had acknowledged */
+  reloaded_entries?: number;
+}
+
+export interface StateStats {
+  /** flushes acknowledged by the store */
+  flushes: number;
+  /** entries (changes) sent in those flushes */
+  entries: number;
+  bytes: number;
+  roundTrips: number;
+  /** flushes that failed and were retried */
+  retries: number;
+  /** last flush's cost */
+  last: FlushCost | null;
+  /** last error the flusher met (cleared on success) */
+  lastError: string | null;
+  /** every state loss found (async mode) */
+  losses: StateLoss[];
+  /** time the flusher spent merging the packet side's buffers and turning them into a batch (ms) */
+  mergeMs: number;
+}
+
+/** One core's state: its private partition of every structure. */
+export interface StateContext {
+  readonly config: StateConfig;
+  readonly partition: Partition;
+  readonly mode: 'sync' | 'async';
+  value(id: string): ValueHandle;
+  counter(id: string): CounterHandle;
+  list(id: string): ListHandle;
+  set(id: string): SetHandle;
+  map(id: string): MapHandle;
+  counterMap(id: string): CounterMapHandle;
+  /**
+   * Async mode: call once per burst (one Atomics load): hands the state thread its delta buffer when
+   * it asked for it. A timer also calls it whenever the packet loop yields. No-op in sync mode.
+   */
+  poll(): void;
+  /** push every change made so far and wait until the store acknowledged it */
+  flush(): Promise<void>;
+  flushNoWait(): void;
+  /** recovery: replace this partition's cached state with what the store holds */
+  load(): Promise<void>;
+  /** final flush, then disconnect; after it the store holds exactly the state this context produced */
+  close(): Promise<void>;
+  stats(): Promise<StateStats>;
+  /**
+   * Async mode: called once per state loss a flush finds (the store came back without this
+   * partition's last acknowledged flush), after the action of `onStateLoss` was taken.
+   */
+  onStateLoss(listener: (loss: StateLoss) => void): void;
+}
