@@ -61,7 +61,8 @@ async function testpmd(pcap: string, packets: number): Promise<number> {
   const prefix = `h2bench${process.pid}`;
   // net_pcap with infinite_rx holds the whole capture in mbufs: room for all of it
   const mbufs = Math.max(65536, packets + 65536);
-  const mem = Math.max(1024, Math.ceil((mbufs * 2.5) / 1024) + 256);
+  // 2,176 B a default mbuf plus the mempool's own overhead: 2.5 KB each was refused for 1M (ENOMEM)
+  const mem = Math.max(1024, Math.ceil((mbufs * 4) / 1024) + 512);
   const args = [
     '--lcores', `(0,1)@${CPU}`, '--no-huge', '-m', String(mem), '--no-pci', '--file-prefix', prefix,
     '--vdev', `net_pcap0,rx_pcap=${pcap},infinite_rx=1`, '--vdev', 'net_null0,no-rx=1',
