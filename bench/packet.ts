@@ -60,13 +60,15 @@ function collect(cmd: string, args: string[], stopAfterMs?: number, stopWhen?: (
 async function testpmd(pcap: string, packets: number): Promise<number> {
   const prefix = `h2bench${process.pid}`;
   // net_pcap with infinite_rx holds the whole capture in mbufs: room for all of it
-  const mbufs = Math.max(65536, packets + 65536);
-  // 2,176 B a default mbuf plus the mempool's own overhead: 2.5 KB each was refused for 1M (ENOMEM)
-  const mem = Math.max(1024, Math.ceil((mbufs * 4) / 1024) + 512);
+  const mbufs = packets > 50_000 ? packets + 65536 : 65536; // 65536 as before for the 50,000-flow anchor
+  // a million default mbufs (2,176 B) is refused under --no-huge (ENOMEM even with -m 4096): a big
+  // capture gets 256 B mbufs (room for a 64 B frame after the 128 B headroom), a stricter anchor
+  const small = packets > 65536;
+  const mem = 1024;
   const args = [
     '--lcores', `(0,1)@${CPU}`, '--no-huge', '-m', String(mem), '--no-pci', '--file-prefix', prefix,
     '--vdev', `net_pcap0,rx_pcap=${pcap},infinite_rx=1`, '--vdev', 'net_null0,no-rx=1',
-    '--', '--forward-mode=macswap', '--nb-cores=1', `--total-num-mbufs=${mbufs}`, '--stats-period', '1',
+    '--', '--forward-mode=macswap', '--nb-cores=1', `--total-num-mbufs=${mbufs}`, ...(small ? ['--mbuf-size=256'] : []), '--stats-period', '1',
   ];
   // line-buffered stdout (stdbuf) so that readings arrive as printed; stop after SECONDS+1 of them
   // (loading the pcap into mbufs takes a while before the first one)
@@ -173,7 +175,7 @@ export async function run(): Promise<void> {
     console.log(`${'case'.padEnd(38)} ${'Mpps: median [min-max]'.padEnd(26)} ${'vs testpmd'.padEnd(11)} table B/flow  redis-server CPU`);
     for (const label of ['testpmd', 'testpmd 1M', ...cases.map((c) => c.label)]) {
       const v = rates[label] ?? [];
-      const name = label.startsWith('testpmd') ? `dpdk-testpmd macswap${label.endsWith('1M') ? ', 1M flows' : ''}` : `flexbench ${label}`;
+      const name = label.startsWith('testpmd') ? `dpdk-testpmd macswap${label.endsWith('1M') ? ', 1M flows (256 B mbufs)' : ''}` : `flexbench ${label}`;
       if (v.length === 0) { console.log(`${name.padEnd(38)} failed: ${errors[label] ?? 'no rate'}`); continue; }
       const anchor = label.endsWith('1M flows') ? tp1m : tp;
       const vs = label.startsWith('testpmd') || label.includes('2 workers') || !(anchor > 0) ? '' : `${(median(v) / anchor).toFixed(2)}x`;
