@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { EXIT, FlexbenchError } from '../exit-codes.js';
 import { REPO_ROOT } from '../provenance.js';
+import { DEFAULT_KILL_GRACE_MS, dieWithParent, ownUntilExit, signalGroup } from '../../common/processes.js';
 
 export type Role = 'base' | 'head';
 
@@ -33,8 +34,7 @@ export interface PrepareOptions {
 
 /** Marker written last into a finished build: a directory without it is not a build. */
 export const READY = '.flexbench-ab.json';
-/** Grace between SIGTERM and SIGKILL for npm and tsc. */
-const KILL_GRACE_MS = 3000;
+const KILL_GRACE_MS = DEFAULT_KILL_GRACE_MS;
 
 async function git(repo: string, args: string[], signal?: AbortSignal) {
   return execa('git', ['-C', repo, ...args], { reject: false, stdin: 'ignore', cancelSignal: signal, forceKillAfterDelay: KILL_GRACE_MS });
@@ -92,7 +92,17 @@ export async function resolveCommit(repo: string, role: Role, rev: string): Prom
 
 /** Run a build step in `dir`; a failure is the revision's fault (exit 2), with the tail of its output. */
 async function step(dir: string, what: string, file: string, args: string[], o: PrepareOptions, label: string): Promise<void> {
-  const r = await execa(file, args, { cwd: dir, reject: false, all: true, stdin: 'ignore', cancelSignal: o.signal, forceKillAfterDelay: KILL_GRACE_MS, env: { npm_config_audit: 'false', npm_config_fund: 'false' } });
+  // npm starts tsc (and npm ci install scripts): its own process group, dying with us, and nothing of it left after
+  const argv = dieWithParent([file, ...args]);
+  const child = execa(argv[0], argv.slice(1), { cwd: dir, reject: false, all: true, stdin: 'ignore', detached: true, cancelSignal: o.signal, forceKillAfterDelay: KILL_GRACE_MS, env: { npm_config_audit: 'false', npm_config_fund: 'false' } });
+  const release = ownUntilExit(child.pid ?? -1);
+  let r;
+  try {
+    r = await child;
+  } finally {
+    signalGroup(child.pid ?? -1, 'SIGKILL');
+    release();
+  }
   if (o.signal.aborted) throw new FlexbenchError('interrupted', EXIT.interrupted);
   if (r.exitCode !== 0) throw new FlexbenchError(`${label} does not build: ${what} failed (exit ${r.exitCode ?? r.signal}):\n    ${tail(r.all)}`, EXIT.usage);
 }
