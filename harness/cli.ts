@@ -1,7 +1,8 @@
 // flexbench's command line: one module per command under harness/commands/, errors mapped to exit codes here.
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { FlexbenchError, INTERNAL_ERROR } from './exit-codes.js';
+import { FlexbenchError } from './exit-codes.js';
+import { debugRequested, reportError } from './error-report.js';
 
 const commandModules = [
   'run', 'validate', 'plot', 'pcap', 'nf', 'store', 'compare', 'baseline', 'history', 'ab',
@@ -21,6 +22,16 @@ async function loadCommands(argv: string[]): Promise<CommandModule[]> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  try {
+    return await parse(argv);
+  } catch (err) {
+    const r = reportError(err, debugRequested(argv));
+    process.stderr.write(`${r.text}\n`);
+    return r.exitCode;
+  }
+}
+
+async function parse(argv: string[]): Promise<number> {
   const commands = await loadCommands(argv);
   let y = yargs(argv)
     .scriptName('flexbench')
@@ -29,24 +40,24 @@ export async function main(argv: string[]): Promise<number> {
     .demandCommand(1, 'name a command (see --help)')
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
-    .epilogue('Exit codes: 0 ok, 1 failed trials, 2 invalid spec or usage, 3 regression, 4 inconclusive (--strict), 5 environment, 130 interrupted.')
+    .option('debug', { type: 'boolean', global: true, hidden: true, describe: 'print the stack trace of an error (or FLEXBENCH_DEBUG=1)' })
+    .epilogue('Exit codes: 0 ok, 1 failed trials, 2 invalid spec or usage, 3 regression, 4 inconclusive (--strict), 5 environment, 70 internal error (a bug; --debug shows its stack), 130 interrupted.')
     .fail((msg, err) => {
       throw err ?? new FlexbenchError(msg);
     });
   for (const c of commands) y = y.command(c);
-  try {
-    await y.parseAsync();
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (err) {
-    if (err instanceof FlexbenchError) {
-      process.stderr.write(`flexbench: ${err.message}\n`);
-      return err.exitCode;
-    }
-    const e = err as Error;
-    process.stderr.write(`flexbench: internal error: ${e?.stack ?? String(err)}\n`);
-    return INTERNAL_ERROR;
-  }
+  await y.parseAsync();
+  return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }
+
+// An error thrown outside the command's promise (an event handler, a stream) is reported the same way.
+const fatal = (err: unknown) => {
+  const r = reportError(err, debugRequested(hideBin(process.argv)));
+  process.stderr.write(`${r.text}\n`);
+  process.exit(r.exitCode);
+};
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
 
 const code = await main(hideBin(process.argv));
 process.exitCode = code;
