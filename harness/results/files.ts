@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync, renameSync, existsSync, mkdirSync } from 'node:fs';
 import { join, dirname, basename } from 'node:path';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
+import { redactDeep } from '../secrets.js';
 import {
   runJsonSchema, trialRecordSchema, summaryRowSchema, SUMMARY_COLUMNS, RATIO_COLUMNS,
   type RunJson, type TrialRecord, type SummaryRow, type RatioRow,
@@ -20,7 +21,8 @@ export function writeAtomic(path: string, data: string | Buffer): void {
 }
 
 export function writeRunJson(dir: string, run: RunJson): void {
-  writeAtomic(join(dir, RUN_JSON), `${JSON.stringify(runJsonSchema.parse(run), null, 2)}\n`);
+  // passwords (store URLs in an inventory, commands) are masked: results get shared
+  writeAtomic(join(dir, RUN_JSON), `${JSON.stringify(redactDeep(runJsonSchema.parse(run)), null, 2)}\n`);
 }
 
 export function readRunJson(dir: string): RunJson {
@@ -39,7 +41,7 @@ export function readRunJson(dir: string): RunJson {
 
 /** The whole trials file rewritten atomically: small (one line per trial), and never torn. */
 export function writeTrials(dir: string, records: readonly TrialRecord[]): void {
-  writeAtomic(join(dir, TRIALS_JSONL), records.map((r) => JSON.stringify(trialRecordSchema.parse(r))).join('\n') + (records.length ? '\n' : ''));
+  writeAtomic(join(dir, TRIALS_JSONL), records.map((r) => JSON.stringify(redactDeep(trialRecordSchema.parse(r)))).join('\n') + (records.length ? '\n' : ''));
 }
 
 export function readTrials(dir: string): TrialRecord[] {

@@ -12,6 +12,7 @@ import { shellJoin } from '../hosts/host.js';
 import { testpmdArgv, pcapReplayVdev, TestpmdStatsParser, type TestpmdSnapshot } from '../tools/testpmd.js';
 import { HostLoadSampler } from '../orchestrate/host-load.js';
 import { stateLossFlags, type NfStateLoss } from '../tools/nf-run.js';
+import { redactSecrets } from '../secrets.js';
 import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext } from './testbed.js';
 import { dieWithParent, ownUntilExit } from '../../common/processes.js';
 import { linkedController, type LinkedController } from '../../common/abort.js';
@@ -157,7 +158,9 @@ class LocalTestbed implements Testbed {
   private logStream(req: TrialRequest) {
     const dir = join(req.runDir, 'logs');
     mkdirSync(dir, { recursive: true });
-    return createWriteStream(join(dir, `${String(req.trial.index).padStart(4, '0')}-${req.trial.trial_id.replace(/\//g, '_')}.log`));
+    const stream = createWriteStream(join(dir, `${String(req.trial.index).padStart(4, '0')}-${req.trial.trial_id.replace(/\//g, '_')}.log`));
+    // passwords in store URLs never reach a log file
+    return { write: (s: string | Buffer) => stream.write(redactSecrets(String(s))), end: () => stream.end() };
   }
 
   private async runNf(req: TrialRequest, signal: AbortSignal): Promise<TrialMeasurement> {
@@ -194,7 +197,7 @@ class LocalTestbed implements Testbed {
       rx_pps: j.duration_s > 0 ? j.rx_packets / j.duration_s : 0,
       tx_pps: j.duration_s > 0 ? j.tx_packets / j.duration_s : 0,
       per_core: j.per_core.map((c) => ({ core: c.core, rx_packets: c.rx_packets, tx_packets: c.tx_packets })),
-      commands: [shellJoin(['flexbench', ...args])],
+      commands: [redactSecrets(shellJoin(['flexbench', ...args]))],
       host: load,
       // the trial record says so when a store lost acknowledged state and the NF went on (fail ends the trial)
       ...(j.state_lost ? { flags: stateLossFlags(j) } : {}),

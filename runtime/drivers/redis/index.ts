@@ -7,26 +7,55 @@ import type { Change, FlushBatch, FlushCost, FlushOutcome, Partition, Query, Que
 import { STRUCT_TYPES, emptySnapshot } from '../driver.js';
 import { FlexbenchError, EXIT } from '../../../common/errors.js';
 import { FLUSH_LUA } from './flush.lua.js';
+import { redactSecrets, MASK } from '../../../harness/secrets.js';
 
 const FLUSH_SHA = createHash('sha1').update(FLUSH_LUA).digest('hex');
 
 export interface Address { host: string; port: number }
 
-/** Parse `redis://host:port` / `redis+cluster://h:p,h:p` into addresses, or throw naming the URL. */
-export function parseRedisUrl(url: string): { cluster: boolean; nodes: Address[] } {
-  const m = /^(redis|redis\+cluster):\/\/([^/?#]+)\/?$/.exec(url.trim());
-  const bad = (why: string) => new FlexbenchError(`store "${url}": malformed Redis URL (${why}); expected redis://host:port or redis+cluster://host:port,host:port`, EXIT.usage);
-  if (!m) throw bad('no host:port after the scheme');
-  const nodes = m[2]!.split(',').map((hp) => {
+export interface Credentials { username?: string; password: string }
+
+/**
+ * Parse `redis://[[user]:password@]host:port` / `redis+cluster://[…@]h:p,h:p` into addresses and
+ * credentials (percent-encoded in the URL, as usual), or throw naming the URL with its password masked.
+ */
+export function parseRedisUrl(url: string): { cluster: boolean; nodes: Address[]; auth?: Credentials } {
+  const m = /^(redis|redis\+cluster):\/\/(?:([^/?#@]*)@)?([^/?#@]+)\/?$/.exec(url.trim());
+  // a user part without ":" may be a password written in the wrong place: it is not shown either
+  const shown = redactSecrets(url).replace(/^([a-z+]+:\/\/)([^/?#:]*)@/i, `$1${MASK}@`);
+  const bad = (why: string) => new FlexbenchError(`store "${shown}": malformed Redis URL (${why}); expected redis://host:port, redis://:<password>@host:port or redis+cluster://host:port,host:port`, EXIT.usage);
+  if (!m) throw bad(/@.*@/.test(url) ? 'more than one "@": percent-encode an "@" in the password as %40' : 'no host:port after the scheme');
+  let auth: Credentials | undefined;
+  if (m[2] !== undefined) {
+    const colon = m[2].indexOf(':');
+    if (colon < 0) throw bad('the part before "@" needs a ":" before the password (redis://:<password>@host or redis://<user>:<password>@host)');
+    try {
+      const username = decodeURIComponent(m[2].slice(0, colon));
+      auth = { ...(username ? { username } : {}), password: decodeURIComponent(m[2].slice(colon + 1)) };
+    } catch {
+      throw bad('the user or password holds a "%" that is not percent-encoding');
+    }
+    if (!auth.password) throw bad('empty password after ":"');
+  }
+  const nodes = m[3]!.split(',').map((hp) => {
     const i = hp.lastIndexOf(':');
-    const host = (i > 0 ? hp.slice(0, i) : hp).replace(/^\[|\]$/g, '');
-    const port = i > 0 ? Number(hp.slice(i + 1)) : 6379;
+    const bracketed = hp.startsWith('[') && hp.lastIndexOf(']') > i; // [::1] without a port
+    const host = (i > 0 && !bracketed ? hp.slice(0, i) : hp).replace(/^\[|\]$/g, '');
+    const port = i > 0 && !bracketed ? Number(hp.slice(i + 1)) : 6379;
     if (!host || !Number.isInteger(port) || port < 1 || port > 65535) throw bad(`bad address "${hp}"`);
     return { host, port };
   });
   const cluster = m[1] === 'redis+cluster';
   if (!cluster && nodes.length > 1) throw bad('several addresses need redis+cluster://');
-  return { cluster, nodes };
+  return auth ? { cluster, nodes, auth } : { cluster, nodes };
+}
+
+/** What a refused login means, in words (Redis's own replies name no password). */
+function authProblem(message: string, where: string, auth: Credentials | undefined): string | null {
+  if (/WRONGPASS|invalid password|invalid username-password/i.test(message)) return `Redis at ${where} refused the ${auth?.username ? `user "${auth.username}" or its ` : ''}password in the URL`;
+  if (/NOAUTH|Authentication required/i.test(message)) return `Redis at ${where} needs a password: give it in the URL as redis://:<password>@${where}`;
+  if (/without any password configured/i.test(message)) return `Redis at ${where} has no password set, yet the URL gives one: leave it out of the URL`;
+  return null;
 }
 
 const num = (v: number) => (Number.isInteger(v) ? v.toFixed(0) : String(v));
@@ -34,7 +63,11 @@ const respLen = (s: string) => { const b = Buffer.byteLength(s); return 1 + Stri
 
 class RedisConnection implements StoreConnection {
   private cost: FlushCost = { entries: 0, bytes: 0, roundTrips: 0 };
-  constructor(readonly url: string, private readonly r: Redis | Cluster, private readonly cluster: boolean) {}
+  /** the URL as messages show it: password masked */
+  readonly url: string;
+  constructor(url: string, private readonly r: Redis | Cluster, private readonly cluster: boolean) {
+    this.url = redactSecrets(url);
+  }
 
   private part(p: Partition): string {
     const s = `${p.nf}@${p.instance}@${p.core}`;
@@ -273,7 +306,7 @@ function numOpt(options: Record<string, unknown>, name: string, dflt: number): n
 }
 
 async function connect(url: string, options: Record<string, unknown>): Promise<RedisConnection> {
-  const { cluster, nodes } = parseRedisUrl(url);
+  const { cluster, nodes, auth } = parseRedisUrl(url);
   const connectTimeout = numOpt(options, 'connectTimeoutMs', 2000);
   const commandTimeout = numOpt(options, 'commandTimeoutMs', 5000);
   const maxBackoff = numOpt(options, 'reconnectMaxMs', 1000);
@@ -287,11 +320,14 @@ async function connect(url: string, options: Record<string, unknown>): Promise<R
     connectTimeout,
     commandTimeout,
     retryStrategy: (times: number) => Math.min(20 * 2 ** Math.min(times, 10), maxBackoff),
+    ...(auth ? { username: auth.username, password: auth.password } : {}),
   };
   const r = cluster
     ? new Cluster(nodes, { lazyConnect: true, enableOfflineQueue: false, enableReadyCheck: true, clusterRetryStrategy: common.retryStrategy, redisOptions: common })
     : new Redis({ host: nodes[0]!.host, port: nodes[0]!.port, ...common });
-  r.on('error', () => {}); // reported through the failing command; ioredis would otherwise log
+  // reported through the failing command; ioredis would otherwise log. The last one says why a connect failed (a refused AUTH).
+  let lastError: Error | null = null;
+  r.on('error', (e: Error) => { lastError = e; });
   const where = nodes.map((n) => `${n.host}:${n.port}`).join(',');
   try {
     await Promise.race([
@@ -305,7 +341,10 @@ async function connect(url: string, options: Record<string, unknown>): Promise<R
     await Promise.all(targets.map((n) => n.call('SCRIPT', 'LOAD', FLUSH_LUA).catch(() => {})));
   } catch (err) {
     r.disconnect();
-    throw new FlexbenchError(`store ${url}: cannot reach Redis${cluster ? ' Cluster' : ''} at ${where}: ${(err as Error).message}`, EXIT.environment);
+    const masked = redactSecrets(url.trim());
+    const refused = authProblem(`${(err as Error).message} ${(lastError as Error | null)?.message ?? ''}`, where, auth);
+    if (refused) throw new FlexbenchError(`store ${masked}: ${refused}`, EXIT.usage);
+    throw new FlexbenchError(`store ${masked}: cannot reach Redis${cluster ? ' Cluster' : ''} at ${where}: ${redactSecrets((err as Error).message)}`, EXIT.environment);
   }
   return new RedisConnection(url.trim(), r, cluster);
 }

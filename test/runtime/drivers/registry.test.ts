@@ -31,3 +31,21 @@ test('the store key is the paper\'s nf@instance@core@Type@id', () => {
   assert.equal(structKey({ nf: 'nf1', instance: 'ins1', core: 1 }, 'Counter', 'abc'), 'nf1@ins1@1@Counter@abc');
   assert.equal(structKey({ nf: 'lb', instance: 'i2', core: 15 }, 'CounterMap', 'server@load'), 'lb@i2@15@CounterMap@server@load');
 });
+
+test('Redis URLs carry a password (and an ACL user), percent-encoded; errors never show it', () => {
+  assert.deepEqual(parseRedisUrl('redis://:s3cret@127.0.0.1:6380'), { cluster: false, nodes: [{ host: '127.0.0.1', port: 6380 }], auth: { password: 's3cret' } });
+  assert.deepEqual(parseRedisUrl('redis://app:p%40ss%3Aw@h:1').auth, { username: 'app', password: 'p@ss:w' });
+  assert.deepEqual(parseRedisUrl('redis+cluster://:pw@a:1,b:2').nodes, [{ host: 'a', port: 1 }, { host: 'b', port: 2 }]);
+  assert.deepEqual(parseRedisUrl('redis://[::1]').nodes, [{ host: '::1', port: 6379 }]);
+  // before: the password became part of the host name (":s3cret@127.0.0.1") and every message showed it
+  for (const [bad, why] of [
+    ['redis://s3cret@h:1', /needs a ":" before the password/],
+    ['redis://:s3cret@h:0', /bad address "h:0"/],
+    ['redis://:s3cret@h:1,h:2', /several addresses need redis\+cluster/],
+    ['redis://:s3cret@x@h:1', /more than one "@"/],
+    ['redis://:s3cret%zz@h:1', /not percent-encoding/],
+  ] as const) {
+    assert.throws(() => parseRedisUrl(bad), (e: Error & { exitCode?: number }) => e.exitCode === 2 && why.test(e.message) && !e.message.includes('s3cret'), bad);
+  }
+  assert.throws(() => parseStoreUrl('not a url with :s3cret@'), (e: Error) => /not a store URL/.test(e.message));
+});
