@@ -4,6 +4,7 @@ import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { loadSpec } from '../spec/load.js';
 import { runExperiment } from '../orchestrate/run.js';
 import { TESTBEDS } from '../spec/schema.js';
+import { checkOutputDir } from '../output-dir.js';
 
 interface Args {
   spec?: string;
@@ -45,6 +46,9 @@ export const command: CommandModule<object, Args> = {
     if (a.spec && a.resume) throw new FlexbenchError('give either a spec or --resume DIR, not both (a resumed run keeps its own spec)', EXIT.usage);
     if (a.resume && (a.profile || a.testbed || a.inventory || a.seed !== undefined)) throw new FlexbenchError('--profile, --testbed, --inventory and --seed cannot change a resumed run (it keeps its recorded order)', EXIT.usage);
     if (a.seed !== undefined && !(Number.isInteger(a.seed) && a.seed >= 0 && a.seed < 2 ** 31)) throw new FlexbenchError(`--seed: expected an integer from 0 to ${2 ** 31 - 1}, found ${a.seed}`, EXIT.usage);
+    if (a.resume && a.out) throw new FlexbenchError('--out cannot move a resumed run: it continues in its own directory', EXIT.usage);
+    // a results directory that cannot be is refused before the spec is even read
+    if (a.out !== undefined) checkOutputDir(a.out, '--out');
     const loaded = a.spec ? await loadSpec(a.spec, { profile: a.profile ?? null, testbed: a.testbed, inventory: a.inventory }) : undefined;
     // `flexbench run … --dry-run | head` closes stdout early: that is not an error
     process.stdout.on('error', (e: NodeJS.ErrnoException) => {

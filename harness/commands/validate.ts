@@ -1,10 +1,12 @@
 // `flexbench validate SPEC`: every problem of a spec at once, with file:line:column; nothing is started.
 import type { CommandModule } from 'yargs';
+import { resolve } from 'node:path';
 import { loadSpec } from '../spec/load.js';
 import { expandPlan, estimateSeconds, formatDuration } from '../plan/plan.js';
 import { createTestbed } from '../testbeds/index.js';
 import { REPO_ROOT } from '../provenance.js';
 import { cellIdOf } from '../results/format.js';
+import { checkReplayable, plannedPcaps } from '../orchestrate/pcaps.js';
 
 interface Args {
   spec: string;
@@ -28,6 +30,8 @@ export const command: CommandModule<object, Args> = {
     const tb = await createTestbed(spec.testbed, { spec, inventory: spec.inventory, root: REPO_ROOT });
     const plan = expandPlan(spec, { skipReason: (t) => tb.skipReason(t) });
     await tb.teardown();
+    // generated pcaps land in ./pcaps/ of the directory `run` starts in: judged as `run` would
+    if (!spec.traffic.pcaps) checkReplayable(spec, plannedPcaps(spec, resolve('pcaps')));
     const runnable = plan.filter((t) => !t.skip).length;
     if (a.json) {
       // cells: what `flexbench ab` checks two builds agree on

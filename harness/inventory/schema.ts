@@ -14,7 +14,8 @@ const sshSchema = z.strictObject({
   known_hosts: z.array(z.string()).optional(),
   /** on by default; false only for throwaway nodes */
   strict_host_key_checking: z.boolean().default(true),
-  connect_timeout_ms: z.number().int().positive().default(10000),
+  /** at most 10 minutes (a timer of more than 2^31 ms would fire at once) */
+  connect_timeout_ms: z.number().int().positive().max(600_000).default(10000),
 });
 
 const portSchema = z.strictObject({
@@ -58,9 +59,19 @@ export const nodeSchema = z.strictObject({
   exclude_cores: z.array(z.number().int().nonnegative()).default([]),
 });
 
+/** Every host:port of a store URL (redis+cluster lists several) names a port from 1 to 65535 (or none: the store's default). */
+export function storeUrlPortsOk(url: string): boolean {
+  const m = /^[a-z+]+:\/\/(?:[^@/]*@)?([^/?#]*)\/?$/.exec(url);
+  if (!m || !m[1]) return false;
+  return m[1].split(',').every((hp) => {
+    const p = /^(?:\[[0-9A-Fa-f:.]+\]|[^:\[\]\s]+)(?::(\d+))?$/.exec(hp);
+    return p !== null && (p[1] === undefined || (Number(p[1]) >= 1 && Number(p[1]) <= 65535));
+  });
+}
+
 export const storeEndpointSchema = z.strictObject({
   /** a server already running (e.g. installed by ansible), as the NF addresses it */
-  url: z.string().regex(/^[a-z]+:\/\//),
+  url: z.string().regex(/^[a-z+]+:\/\//).refine(storeUrlPortsOk, 'a store URL like redis://host:port, each port from 1 to 65535'),
 });
 
 export const inventoryObjectSchema = z.strictObject({
@@ -74,7 +85,7 @@ export const inventoryObjectSchema = z.strictObject({
   /** NFs run by a command template instead of `flexbench nf run` (e.g. the paper's C++ NFs), by NF name */
   commands: z.record(z.string(), commandTargetSchema).default({}),
   /** how long to wait for a generator to start forwarding, s */
-  start_timeout_s: z.number().positive().default(30),
+  start_timeout_s: z.number().positive().max(3600).default(30),
   /** a trial whose generator sent less than this share of the asked rate is flagged */
   shortfall_tolerance: z.number().min(0).max(1).default(0.05),
 });

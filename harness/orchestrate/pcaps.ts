@@ -1,11 +1,14 @@
 // Pcaps are generated once per parameter set and cached under pcaps/<hash of the parameters>/ with their SHA-256s.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import type { Spec } from '../spec/schema.js';
 import type { PcapInfo } from '../results/format.js';
 import { writeAtomic } from '../results/files.js';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
+import { ensureOutputDir } from '../output-dir.js';
+import { replayedPcapPath } from '../spec/rules.js';
+import { devargsPathProblem } from '../tools/testpmd.js';
 
 /** Bump when the generator's output changes for the same parameters. */
 const GENERATOR = 'flexbench-pcap-v1';
@@ -40,6 +43,18 @@ export function plannedPcaps(spec: Spec, cacheRoot: string): PcapInfo[] {
   });
 }
 
+/**
+ * Refuses (exit 2) pcaps DPDK could not replay where the run would replay them: the same check as the
+ * spec rule for given pcaps, here for generated ones, whose path comes from the working directory.
+ */
+export function checkReplayable(spec: Spec, pcaps: readonly PcapInfo[]): void {
+  for (const p of pcaps) {
+    const replayed = replayedPcapPath(spec, p.path);
+    const problem = replayed === null ? null : devargsPathProblem(replayed);
+    if (problem) throw new FlexbenchError(`${problem}; generated pcaps live in ./pcaps/, so run flexbench from a directory whose path has neither`, EXIT.usage);
+  }
+}
+
 /** Generate (or reuse, after checking each file's SHA-256) the run's pcaps. */
 export async function ensurePcaps(spec: Spec, cacheRoot: string, log: (s: string) => void = () => {}): Promise<PcapInfo[]> {
   if (spec.traffic.pcaps) {
@@ -63,8 +78,8 @@ export async function ensurePcaps(spec: Spec, cacheRoot: string, log: (s: string
   log(`pcaps: generating ${spec.traffic.files} file(s) of ${spec.traffic.flows} flows, ${spec.traffic.frame_size} B into ${dir}`);
   // Generated into a temporary directory and renamed, so an interrupt never leaves a half cache.
   const tmp = `${dir}.tmp-${process.pid}`;
+  ensureOutputDir(cacheRoot, 'pcap cache');
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
   const { generatePcaps } = (await import('../../runtime/packet/generate.js')) as typeof import('../../runtime/packet/generate.js');
   generatePcaps({ out: tmp, flows: spec.traffic.flows, files: spec.traffic.files, frameSize: spec.traffic.frame_size, seed: spec.traffic.seed, proto: spec.traffic.proto, prefix: 'flows' });
   const files = planned.map((p) => ({ name: p.name, sha256: sha256File(join(tmp, p.name)) }));

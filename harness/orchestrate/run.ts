@@ -6,7 +6,8 @@ import os from 'node:os';
 import { randomInt } from 'node:crypto';
 import { diffFingerprints, formatDifferences } from '../compare/fingerprint.js';
 import { lockRunDir } from '../results/lock.js';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { ensureOutputDir } from '../output-dir.js';
 import { join, resolve } from 'node:path';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { specSchema, plannedRepetitions, type Spec } from '../spec/schema.js';
@@ -21,7 +22,7 @@ import { readRunJson, readTrials, writeRunJson, writeTrials, writeSummary, write
 import { summarizeTrials, ratioRows, type Baseline } from '../results/summary.js';
 import { judgeTrial, FLAG_HOST_BUSY } from '../results/judge.js';
 import { logCi, relativeHalfWidth } from '../results/stats.js';
-import { ensurePcaps, plannedPcaps } from './pcaps.js';
+import { ensurePcaps, plannedPcaps, checkReplayable } from './pcaps.js';
 import { Shutdown } from './shutdown.js';
 import { HOST_BUSY_CORES } from './host-load.js';
 import { Progress, formatRate } from '../progress/progress.js';
@@ -172,6 +173,7 @@ async function resolveRun(o: RunOptions, signal: AbortSignal): Promise<RunState>
   }
   const tb = await createTestbed(spec.testbed, { spec, inventory: spec.inventory, root: REPO_ROOT });
   if (!o.resumeDir) plan = expandPlan(spec, { skipReason: (t) => tb.skipReason(t) });
+  if (!spec.traffic.pcaps) checkReplayable(spec, plannedPcaps(spec, resolve(o.pcapCache ?? 'pcaps')));
   // a run recorded before orders existed ran sequentially
   const order = orderOf(spec, run ? (run.order ?? { kind: 'sequential', seed: 0, rounds: pcapCount(spec) * plannedRepetitions(spec.matrix) }) : undefined, o.seed);
   return {
@@ -205,10 +207,9 @@ async function openRun(s: RunState, shutdown: Shutdown): Promise<void> {
   const { o, spec, progress } = s;
   const startedAt = new Date();
   if (!o.resumeDir) {
-    s.runDir = resolve(o.outDir ?? join(resolve(o.resultsRoot ?? 'results'), runIdFor(spec, startedAt)));
+    s.runDir = ensureOutputDir(o.outDir ?? join(resolve(o.resultsRoot ?? 'results'), runIdFor(spec, startedAt)), o.outDir ? '--out' : 'results directory');
     if (existsSync(join(s.runDir, 'run.json'))) throw new FlexbenchError(`${s.runDir} already holds a run; use --resume ${s.runDir} to continue it, or another --out`, EXIT.usage);
   }
-  mkdirSync(s.runDir, { recursive: true });
   const unlock = lockRunDir(s.runDir);
   shutdown.on('lock', unlock);
   shutdown.on('testbed', () => s.tb.teardown());

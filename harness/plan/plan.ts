@@ -4,6 +4,7 @@ import { plannedRepetitions, type Spec } from '../spec/schema.js';
 import type { PlanTrial } from '../results/format.js';
 import { traitsOf } from './nfs.js';
 import { serversNeeded } from './order.js';
+import { FlexbenchError, EXIT } from '../exit-codes.js';
 
 export interface PlanOptions {
   /** why the testbed cannot run a trial (checked once per trial), or null */
@@ -24,8 +25,30 @@ function intrinsicSkip(t: PlanTrial): string | null {
   return null;
 }
 
+/**
+ * Most trials one run may plan: a day of trials at 4 s each, and a run.json of a few tens of MB
+ * (trials.jsonl is rewritten after every trial). A bigger study is several specs.
+ */
+export const MAX_TRIALS = 20_000;
+
+/** Trials expandPlan would make, counted without making them (a matrix may multiply to billions). */
+export function countTrials(spec: Spec): number {
+  const m = spec.matrix;
+  const perCell = m.cores.length * pcapCount(spec) * plannedRepetitions(m);
+  let cells = m.nfs.filter((nf) => !traitsOf(nf).stateful).length;
+  const stores = m.stores.filter((s) => s !== 'none').length;
+  for (const nf of m.nfs) {
+    const t = traitsOf(nf);
+    if (t.stateful) cells += stores * m.locations.length * (t.fixedMode ? 1 : m.modes.length);
+  }
+  return cells * perCell;
+}
+
 export function expandPlan(spec: Spec, opts: PlanOptions = {}): PlanTrial[] {
   const m = spec.matrix;
+  // validation refuses such specs with their position; this guards every other way in
+  const n = countTrials(spec);
+  if (n > MAX_TRIALS) throw new FlexbenchError(`the plan has ${n.toLocaleString('en-US')} trials, more than the ${MAX_TRIALS.toLocaleString('en-US')} one run may hold`, EXIT.usage);
   const files = pcapCount(spec);
   const out: PlanTrial[] = [];
   const push = (nf: string, store: string, location: string, mode: string) => {

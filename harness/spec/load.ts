@@ -1,7 +1,7 @@
 // Reads a spec: YAML with positions -> schema -> normalise -> semantic rules; every problem at once, with file:line:col.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseDocument, LineCounter, isMap, isSeq, isPair, isScalar, type Document, type Node } from 'yaml';
+import { parseDocument, LineCounter, isMap, isSeq, isPair, isScalar, isAlias, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { lineRateMpps, specSchema, type Spec } from './schema.js';
 import { SpecError, type SpecIssue, type PathSeg, formatPath, didYouMean, describeValue } from './errors.js';
@@ -124,6 +124,71 @@ function normalise(spec: Spec, baseDir: string): Spec {
   };
 }
 
+/** Most values a spec may hold once its aliases are expanded: the shipped ones hold a few hundred. */
+export const MAX_SPEC_VALUES = 100_000;
+/** Deepest nesting of mappings and lists in a spec (the shipped ones nest 4 deep). */
+export const MAX_SPEC_DEPTH = 64;
+
+/**
+ * The document's size once aliases are expanded, counted before anything expands them: an alias bomb
+ * ("billion laughs") is refused at the alias that crosses the limit; an alias of a missing anchor or
+ * inside its own anchor (a cycle) at that alias. null when the document is fine.
+ */
+export function yamlShapeIssue(doc: Document, lines: LineCounter, file: string): SpecIssue | null {
+  const anchors = new Map<string, Node>();
+  const sizes = new Map<Node, number>();
+  const open = new Set<Node>();
+  let total = 0;
+  let issue: SpecIssue | null = null;
+  const fail = (n: Node, message: string): never => {
+    const p = lines.linePos(n.range?.[0] ?? 0);
+    issue = { file, line: p.line, col: p.col, path: '', message: `YAML: ${message}` };
+    throw issue;
+  };
+  // the number of values `n` stands for once its aliases are expanded
+  const walk = (n: unknown, depth: number): number => {
+    if (!n || typeof n !== 'object') return 0;
+    const node = n as Node;
+    if (depth > MAX_SPEC_DEPTH) fail(node, `nested deeper than ${MAX_SPEC_DEPTH} levels of mappings and lists`);
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      if (!target) return fail(node, `alias *${node.source} names no anchor before it (mark an earlier value with &${node.source})`);
+      if (open.has(target)) fail(node, `alias *${node.source} is inside the value it names (a cycle)`);
+      const size = sizes.get(target) ?? 1;
+      total += size;
+      if (total > MAX_SPEC_VALUES) fail(node, `alias *${node.source} expands the spec past ${MAX_SPEC_VALUES.toLocaleString('en-US')} values (an alias bomb?); write the values out or use fewer aliases`);
+      return size;
+    }
+    if (node.anchor) {
+      anchors.set(node.anchor, node);
+      open.add(node);
+    }
+    let size = 1;
+    if (++total > MAX_SPEC_VALUES) fail(node, `the spec holds more than ${MAX_SPEC_VALUES.toLocaleString('en-US')} values`);
+    if (isMap(node) || isSeq(node)) {
+      for (const item of node.items as unknown[]) {
+        if (!isPair(item)) size += walk(item, depth + 1);
+        else {
+          // a mapping or list as a key would be turned into text by JavaScript objects
+          if (isMap(item.key) || isSeq(item.key)) fail(item.key as Node, 'a key must be plain text, found a mapping or list as a key');
+          size += walk(item.key, depth + 1) + walk(item.value, depth + 1);
+        }
+      }
+    }
+    if (node.anchor) {
+      open.delete(node);
+      sizes.set(node, size);
+    }
+    return size;
+  };
+  try {
+    walk(doc.contents, 0);
+  } catch (e) {
+    if (e !== issue) throw e;
+  }
+  return issue;
+}
+
 /** Parse and validate a spec text; throws SpecError with every problem. */
 /** What `flexbench run` may change in a spec from the command line. */
 export interface SpecOptions {
@@ -145,7 +210,15 @@ export async function parseSpec(text: string, file: string, opts: SpecOptions & 
     issues.push({ file, line: p.line, col: p.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` });
   }
   if (issues.length) throw new SpecError(issues);
-  const given = doc.toJS() as unknown;
+  const shape = yamlShapeIssue(doc, lines, file);
+  if (shape) throw new SpecError([shape]);
+  let given: unknown;
+  try {
+    given = doc.toJS();
+  } catch (e) {
+    // yaml's own alias guard, should a document pass the count above and still trip it
+    throw new SpecError([{ file, line: 1, col: 1, path: '', message: `YAML: ${(e as Error).message}` }]);
+  }
   if (!isPlainObject(given)) {
     throw new SpecError([{ file, line: 1, col: 1, path: '', message: `expected a mapping of spec fields (name, traffic, matrix, …), found ${describeValue(given)}` }]);
   }

@@ -1,11 +1,14 @@
 // Stage 3 of spec validation: rules across fields that a schema cannot say.
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Spec } from './schema.js';
 import type { SpecIssue, PathSeg } from './errors.js';
 import { formatPath, didYouMean } from './errors.js';
 import { loadTestbedModule } from '../testbeds/index.js';
 import { zodIssues } from './zod-issues.js';
 import { traitsOf } from '../plan/nfs.js';
+import { boundIssues } from './bounds.js';
+import { devargsPathProblem } from '../tools/testpmd.js';
 import type { z } from 'zod';
 
 export type Locate = (path: readonly PathSeg[], key: boolean) => { file: string; line: number; col: number; prefix: string };
@@ -15,6 +18,16 @@ export type Locate = (path: readonly PathSeg[], key: boolean) => { file: string;
  * judge its default instead of what was written, so they do not run (see withoutBadFields in load.ts).
  */
 export const RULES_READ_DEFAULTED: readonly (readonly PathSeg[])[] = [['matrix', 'stores'], ['matrix', 'locations'], ['matrix', 'modes'], ['testbed']];
+
+/**
+ * The path DPDK will be given for a pcap, or null when nothing replays it through DPDK: the local
+ * testbed's testpmd trials replay it where it is; two-node testbeds copy it into their own directory
+ * on node1 under its file name, where the generator (testpmd or Pktgen) replays it.
+ */
+export function replayedPcapPath(spec: Spec, path: string): string | null {
+  if (spec.testbed !== 'local') return basename(path);
+  return spec.matrix.nfs.includes('testpmd') ? path : null;
+}
 
 /** `remap`: paths in `spec` -> paths in the document, when `spec` is the document less some refused items. */
 export async function semanticIssues(spec: Spec, locate: Locate, remap: (p: readonly PathSeg[]) => readonly PathSeg[] = (p) => p): Promise<SpecIssue[]> {
@@ -62,9 +75,15 @@ export async function semanticIssues(spec: Spec, locate: Locate, remap: (p: read
     if (f.metric === 'ratio' && !f.baseline && !spec.baseline) issue(['figures', i, 'metric'], 'expected a baseline for metric "ratio" (figures[].baseline or the top-level baseline, e.g. { store: hashmap }), found none');
   });
 
-  // Given pcaps must exist before anything starts.
+  // Sizes: trials in the plan, bytes of the pcaps to generate.
+  boundIssues(spec, issue);
+
+  // Given pcaps must exist before anything starts, at a path DPDK can replay where it will replay it.
   spec.traffic.pcaps?.forEach((p, i) => {
     if (!existsSync(p)) issue(['traffic', 'pcaps', i], `expected an existing pcap file, found no file at ${p}`);
+    const replayed = replayedPcapPath(spec, p);
+    const problem = replayed === null ? null : devargsPathProblem(replayed);
+    if (problem) issue(['traffic', 'pcaps', i], problem);
   });
 
   // The inventory belongs to the testbed: its module checks its shape.

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { NF_NAMES } from '../../nfs/registry.js';
 import { ORDERS } from '../plan/order.js';
+import { MAX_FLOWS, MAX_FILES, MAX_SEED } from '../../runtime/packet/generate.js';
 
 /** testpmd is DPDK's (Figure 4); the rest are flexbench NFs run with `flexbench nf run --nf NAME` (nfs/registry.ts). */
 export const NFS = ['testpmd', ...NF_NAMES] as const;
@@ -17,6 +18,10 @@ export const METRIC_FIELDS = ['tx_mpps', 'rx_mpps'] as const;
 export const FIGURE_METRICS = [...METRIC_FIELDS, 'ratio'] as const;
 
 const posInt = z.number().int().positive();
+/** Most cores a trial may ask for (DPDK builds for big hosts stop at 1024 lcores; the harness stops a little later). */
+export const MAX_CORES = 4096;
+/** Fastest offered rate a spec may ask for, packets/s: above 800 GbE at 64 B (1.19 Gpps). */
+export const MAX_RATE_PPS = 2e9;
 const nonEmptyUnique = <T extends z.ZodType>(item: T) =>
   z.array(item).min(1).refine((xs) => new Set(xs.map((x) => JSON.stringify(x))).size === xs.length, { message: 'values must be unique' });
 
@@ -27,20 +32,20 @@ export const trafficSchema = z.strictObject({
   /** Ethernet frame size in bytes (64 = the minimum, as in the paper) */
   frame_size: z.number().int().min(64).max(1518).default(64),
   /** distinct flows (= distinct packets) per pcap file */
-  flows: posInt.default(2000),
+  flows: posInt.max(MAX_FLOWS).default(2000),
   /** number of pcap files; every cell is measured once per file and repetition */
-  files: posInt.default(2),
+  files: posInt.max(MAX_FILES).default(2),
   proto: z.enum(['udp', 'tcp']).default('udp'),
   /** seed of the first pcap; file i uses seed + i */
-  seed: z.number().int().nonnegative().default(1),
+  seed: z.number().int().nonnegative().max(MAX_SEED).default(1),
   /** given pcap files instead of generated ones (paths relative to the spec file) */
-  pcaps: z.array(z.string().min(1)).min(1).optional(),
+  pcaps: z.array(z.string().min(1)).min(1).max(MAX_FILES).optional(),
   /** measured window per trial, seconds */
   duration_s: z.number().positive().max(3600).default(2),
   /** warm-up before the measured window, seconds (not counted) */
   warmup_s: z.number().nonnegative().max(600).default(0.5),
   /** "max": replay as fast as the NF takes it; a number: offered load in packets per second */
-  rate: z.union([z.literal('max'), z.number().positive()]).default('max'),
+  rate: z.union([z.literal('max'), z.number().min(1).max(MAX_RATE_PPS)]).default('max'),
 });
 
 export const matrixSchema = z.strictObject({
@@ -48,7 +53,7 @@ export const matrixSchema = z.strictObject({
   stores: nonEmptyUnique(z.enum(STORES)).default(['hashmap']),
   locations: nonEmptyUnique(z.enum(LOCATIONS)).default(['local']),
   modes: nonEmptyUnique(z.enum(MODES)).default(['async']),
-  cores: nonEmptyUnique(posInt),
+  cores: nonEmptyUnique(posInt.max(MAX_CORES)),
   /** repetitions per pcap file; auto: rounds until every cell's interval reaches target_ci, at most max_repetitions */
   repetitions: z.union([posInt, z.literal('auto')]).default(1),
   /** with repetitions auto: the relative 95 % half-width to reach, a fraction (0.03) or a percentage ("3%") */

@@ -19,7 +19,7 @@ export const inventorySchema = z
     slot: z.number().int().min(0).max(49).default(0),
     /** mbufs per testpmd (no hugepages here) */
     total_num_mbufs: z.number().int().positive().default(16384),
-    start_timeout_s: z.number().positive().default(30),
+    start_timeout_s: z.number().positive().max(3600).default(30),
     /** command targets, as in a lab inventory: rehearse a lab's own NFs on the emulation */
     commands: z.record(z.string(), commandTargetSchema).default({}),
   })

@@ -251,9 +251,15 @@ export function afPacketVdev(index: number, iface: string, qpairs = 1): string {
   return `net_af_packet${index},iface=${iface},blocksz=4096,framesz=2048,framecnt=4096,qpairs=${qpairs}`;
 }
 
+/** Why DPDK cannot take this path in a device argument (`rx_pcap=PATH,…`), or null; `validate` and the run ask the same. */
+export function devargsPathProblem(path: string): string | null {
+  return /[,\s]/.test(path) ? `pcap path "${path}" may not contain commas or spaces (DPDK reads it inside a comma-separated device argument)` : null;
+}
+
 /** A pcap vdev replaying FILE in a loop: testpmd as a software traffic generator. */
 export function pcapReplayVdev(index: number, pcapPath: string): string {
-  if (/[,\s]/.test(pcapPath)) throw new FlexbenchError(`pcap path "${pcapPath}" may not contain commas or spaces (DPDK devargs)`, EXIT.usage);
+  const problem = devargsPathProblem(pcapPath);
+  if (problem) throw new FlexbenchError(problem, EXIT.usage);
   return `net_pcap${index},rx_pcap=${pcapPath},infinite_rx=1`;
 }
 

@@ -1,9 +1,10 @@
 // `flexbench pcap generate`: the paper's traffic (64 B frames, one packet per flow, random 5-tuples), reproducible from a seed.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { Xoshiro128 } from './prng.js';
-import { encodePcap, PCAP_HEADER_LEN, RECORD_HEADER_LEN } from './pcap.js';
+import { encodePcap, pcapFileBytes, MAX_PCAP_FILE_BYTES, PCAP_HEADER_LEN, RECORD_HEADER_LEN } from './pcap.js';
+import { ensureOutputDir, checkFreeSpace, formatBytes } from '../../harness/output-dir.js';
 import {
   ETH_HLEN, ETHERTYPE_IPV4, IPPROTO_TCP, IPPROTO_UDP, parseMac, ipv4HeaderChecksum, l4Checksum, l4ChecksumOffset,
 } from './inet.js';
@@ -17,16 +18,40 @@ const macString = z.string().refine((s) => {
   }
 }, 'must be a MAC address like 02:00:00:00:00:01');
 
+/** Most flows (= packets) in one generated file: the generator keeps every 5-tuple in memory to keep them distinct. */
+export const MAX_FLOWS = 10_000_000;
+/** Most files one generation (or spec) asks for. */
+export const MAX_FILES = 10_000;
+/** Most bytes one generation (or spec) writes in all its files together. */
+export const MAX_PCAP_TOTAL_BYTES = 16 * 2 ** 30;
+/** Seeds are 32-bit. */
+export const MAX_SEED = 0xffffffff;
+
+/** Why `files` pcaps of `flows` frames of `frameSize` bytes are too big, or null. */
+export function pcapBytesProblem(flows: number, files: number, frameSize: number): { per: 'file' | 'total'; message: string } | null {
+  const one = pcapFileBytes(flows, frameSize);
+  if (one > MAX_PCAP_FILE_BYTES) {
+    return { per: 'file', message: `a pcap of ${flows} flows of ${frameSize} B is ${formatBytes(one)}, more than the ${formatBytes(MAX_PCAP_FILE_BYTES)} a file may hold (an NF keeps its whole capture in memory); use fewer flows or smaller frames` };
+  }
+  if (one * files > MAX_PCAP_TOTAL_BYTES) {
+    return { per: 'total', message: `${files} pcaps of ${formatBytes(one)} are ${formatBytes(one * files)}, more than the ${formatBytes(MAX_PCAP_TOTAL_BYTES)} flexbench generates at once; use fewer files or flows` };
+  }
+  return null;
+}
+
 export const GenerateOptions = z.object({
   out: z.string().min(1),
-  flows: z.number().int().min(1).max(10_000_000).default(50_000),
-  files: z.number().int().min(1).max(10_000).default(10),
+  flows: z.number().int().min(1).max(MAX_FLOWS).default(50_000),
+  files: z.number().int().min(1).max(MAX_FILES).default(10),
   frameSize: z.number().int().min(64).max(1518).default(64),
-  seed: z.number().int().min(0).max(0xffffffff).default(1),
+  seed: z.number().int().min(0).max(MAX_SEED).default(1),
   proto: z.enum(['udp', 'tcp']).default('udp'),
   srcMac: macString.default('02:00:00:00:00:01'),
   dstMac: macString.default('02:00:00:00:00:02'),
   prefix: z.string().regex(/^[A-Za-z0-9._-]+$/).default('flows'),
+}).superRefine((o, ctx) => {
+  const p = pcapBytesProblem(o.flows, o.files, o.frameSize);
+  if (p) ctx.addIssue({ code: 'custom', path: [p.per === 'file' ? 'flows' : 'files'], message: p.message });
 });
 export type GenerateOptions = z.input<typeof GenerateOptions>;
 
@@ -142,7 +167,8 @@ export function generateFrames(o: z.output<typeof GenerateOptions>, fileIndex: n
 /** Writes `files` pcaps into `out`; returns their paths. */
 export function generatePcaps(input: GenerateOptions): string[] {
   const o = GenerateOptions.parse(input);
-  mkdirSync(o.out, { recursive: true });
+  ensureOutputDir(o.out, 'pcap directory');
+  checkFreeSpace(o.out, pcapFileBytes(o.flows, o.frameSize) * o.files, `${o.files} pcap(s) of ${o.flows} flows`);
   const width = String(o.files - 1).length;
   const paths: string[] = [];
   for (let i = 0; i < o.files; i++) {

@@ -8,6 +8,16 @@ const MAGIC_NS = 0xa1b23c4d;
 const PCAPNG_MAGIC = 0x0a0d0d0a;
 export const PCAP_HEADER_LEN = 24;
 export const RECORD_HEADER_LEN = 16;
+/**
+ * Largest pcap flexbench reads or writes: an NF holds its whole capture in memory and indexes it with
+ * 32-bit offsets, and the generator builds a file in memory before writing it.
+ */
+export const MAX_PCAP_FILE_BYTES = 2 ** 30;
+
+/** Size of a classic pcap of `packets` frames of `frameSize` bytes on the wire (the file holds each without its 4-byte FCS). */
+export function pcapFileBytes(packets: number, frameSize: number): number {
+  return PCAP_HEADER_LEN + packets * (RECORD_HEADER_LEN + frameSize - 4);
+}
 
 /** All frames of one capture in one buffer: frame i is bytes[offsets[i] .. offsets[i] + lengths[i]). */
 export interface PcapFrames {

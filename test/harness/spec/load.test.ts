@@ -182,3 +182,16 @@ test('order, repetitions auto, target_ci and baselines: defaults, percentages, a
   assert.deepEqual(await problems(`${base} }\nfigures:\n  - { id: r, title: r, metric: ratio }\n`), ['4:32 figures[0].metric: expected a baseline for metric "ratio" (figures[].baseline or the top-level baseline, e.g. { store: hashmap }), found none']);
   assert.equal((await problems(`${base}, order: random }\n`)).length, 1);
 });
+
+test('a YAML alias bomb is refused at the alias that crosses the limit, before anything expands it; so are dangling and cyclic aliases', async () => {
+  const levels = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
+  for (const [i, n] of [...'bcdefghi'].entries()) levels.push(`${n}: &${n} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`);
+  const bomb = `${levels.join('\n')}\n`;
+  assert.deepEqual(await problems(bomb), ['6:8 : YAML: alias *e expands the spec past 100,000 values (an alias bomb?); write the values out or use fewer aliases']);
+  assert.deepEqual(await problems('name: t\nx: *nowhere\n'), ['2:4 : YAML: alias *nowhere names no anchor before it (mark an earlier value with &nowhere)']);
+  assert.deepEqual(await problems('name: t\nx: &a [1, *a]\n'), ['2:11 : YAML: alias *a is inside the value it names (a cycle)']);
+  assert.deepEqual(await problems('name: t\n? [a, b]\n: 1\n'), ['2:3 : YAML: a key must be plain text, found a mapping or list as a key']);
+  assert.match((await problems(`name: t\nx: ${'['.repeat(80)}${']'.repeat(80)}\n`))[0]!, /^2:\d+ : YAML: nested deeper than 64 levels/);
+  // aliases within the limit are ordinary YAML
+  assert.deepEqual(await problems(`name: t\nmatrix:\n  nfs: &n [nat]\n  cores: [1]\nprofiles:\n  p:\n    matrix: { nfs: *n }\n`), []);
+});
