@@ -1,6 +1,6 @@
 // What the CLI prints for an error and the exit code it returns: a sentence, never a stack (the stack only with --debug).
 import { FlexbenchError, EXIT, INTERNAL_ERROR } from './exit-codes.js';
-import { redactSecrets } from './secrets.js';
+import { redactSecrets } from '../common/secrets.js';
 
 export interface ErrorReport {
   /** what goes to stderr (ends without a newline) */

@@ -4,7 +4,7 @@ import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { loadSpec } from '../spec/load.js';
 import { runExperiment } from '../orchestrate/run.js';
 import { TESTBEDS } from '../spec/schema.js';
-import { checkOutputDir } from '../output-dir.js';
+import { checkOutputDir } from '../../common/output-dir.js';
 
 interface Args {
   spec?: string;

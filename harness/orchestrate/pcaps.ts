@@ -6,7 +6,7 @@ import type { Spec } from '../spec/schema.js';
 import type { PcapInfo } from '../results/format.js';
 import { writeAtomic } from '../results/files.js';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
-import { ensureOutputDir } from '../output-dir.js';
+import { ensureOutputDir } from '../../common/output-dir.js';
 import { replayedPcapPath } from '../spec/rules.js';
 import { devargsPathProblem } from '../tools/testpmd.js';
 

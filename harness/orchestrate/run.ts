@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import { diffFingerprints, formatDifferences } from '../compare/fingerprint.js';
 import { lockRunDir } from '../results/lock.js';
 import { existsSync } from 'node:fs';
-import { ensureOutputDir } from '../output-dir.js';
+import { ensureOutputDir } from '../../common/output-dir.js';
 import { join, resolve } from 'node:path';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { specSchema, plannedRepetitions, type Spec } from '../spec/schema.js';

@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync, renameSync, existsSync, mkdirSync } from 'node:fs';
 import { join, dirname, basename } from 'node:path';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
-import { redactDeep } from '../secrets.js';
+import { redactDeep } from '../../common/secrets.js';
 import {
   runJsonSchema, trialRecordSchema, summaryRowSchema, SUMMARY_COLUMNS, RATIO_COLUMNS,
   type RunJson, type TrialRecord, type SummaryRow, type RatioRow,

@@ -12,7 +12,7 @@ import { shellJoin } from '../hosts/host.js';
 import { testpmdArgv, pcapReplayVdev, TestpmdStatsParser, type TestpmdSnapshot } from '../tools/testpmd.js';
 import { HostLoadSampler } from '../orchestrate/host-load.js';
 import { stateLossFlags, type NfStateLoss } from '../tools/nf-run.js';
-import { redactSecrets } from '../secrets.js';
+import { redactSecrets } from '../../common/secrets.js';
 import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext } from './testbed.js';
 import { dieWithParent, ownUntilExit } from '../../common/processes.js';
 import { linkedController, type LinkedController } from '../../common/abort.js';

@@ -2,7 +2,7 @@
 // driver plugs in by adding a folder, without editing this file.
 import { FlexbenchError, EXIT } from '../../common/errors.js';
 import type { StoreDriver } from './driver.js';
-import { redactSecrets } from '../../harness/secrets.js';
+import { redactSecrets } from '../../common/secrets.js';
 
 /** `redis+cluster://a:1,b:2` -> label `redis+cluster`, folder `redis`; `hashmap:` -> `hashmap`. */
 export function parseStoreUrl(url: string): { label: string; folder: string; rest: string } {

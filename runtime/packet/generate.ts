@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { Xoshiro128 } from './prng.js';
 import { encodePcap, pcapFileBytes, MAX_PCAP_FILE_BYTES, PCAP_HEADER_LEN, RECORD_HEADER_LEN } from './pcap.js';
-import { ensureOutputDir, checkFreeSpace, formatBytes } from '../../harness/output-dir.js';
+import { ensureOutputDir, checkFreeSpace, formatBytes } from '../../common/output-dir.js';
 import {
   ETH_HLEN, ETHERTYPE_IPV4, IPPROTO_TCP, IPPROTO_UDP, parseMac, ipv4HeaderChecksum, l4Checksum, l4ChecksumOffset,
 } from './inet.js';

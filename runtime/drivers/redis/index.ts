@@ -7,7 +7,7 @@ import type { Change, FlushBatch, FlushCost, FlushOutcome, Partition, Query, Que
 import { STRUCT_TYPES, emptySnapshot } from '../driver.js';
 import { FlexbenchError, EXIT } from '../../../common/errors.js';
 import { FLUSH_LUA } from './flush.lua.js';
-import { redactSecrets, MASK } from '../../../harness/secrets.js';
+import { redactSecrets, MASK } from '../../../common/secrets.js';
 
 const FLUSH_SHA = createHash('sha1').update(FLUSH_LUA).digest('hex');
 

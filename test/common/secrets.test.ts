@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { redactSecrets, redactDeep } from '../../harness/secrets.js';
+import { redactSecrets, redactDeep } from '../../common/secrets.js';
 
 test('passwords in URLs are masked, user names and hosts stay', () => {
   assert.equal(redactSecrets('store redis://:s3cret@10.0.0.1:6379: down'), 'store redis://:***@10.0.0.1:6379: down');

@@ -1,7 +1,7 @@
 // Output directories the user names (--out, results/, pcaps/): a writable directory on a real file system, checked before anything starts.
 import { accessSync, constants, mkdirSync, realpathSync, statSync, statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { FlexbenchError, EXIT } from './exit-codes.js';
+import { FlexbenchError, EXIT } from './errors.js';
 
 // statfs f_type of file systems that hold no files of ours (the kernel's views and controls)
 const PSEUDO_FS: Record<number, string> = {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, statSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkOutputDir, ensureOutputDir, checkFreeSpace, formatBytes } from '../../harness/output-dir.js';
+import { checkOutputDir, ensureOutputDir, checkFreeSpace, formatBytes } from '../../common/output-dir.js';
 
 const usage = (re: RegExp) => (e: Error & { exitCode?: number }) => e.exitCode === 2 && re.test(e.message);
 
