@@ -1,5 +1,6 @@
 // The two-node inventory (spec `inventory:` or a YAML file it names): SSH, ports, tools, cores.
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readInputFile } from '../../common/input-file.js';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -106,8 +107,12 @@ export const inventorySchema = z.preprocess((v, ctx) => {
   }
   let base: unknown;
   try {
-    base = parseYaml(readFileSync(path, 'utf8'));
+    base = parseYaml(readInputFile(path, 2 ** 20, 'inventory file').toString('utf8'));
   } catch (e) {
+    if ((e as Error).name === 'FlexbenchError') {
+      ctx.addIssue({ code: 'custom', path: ['file'], message: (e as Error).message });
+      return z.NEVER;
+    }
     ctx.addIssue({ code: 'custom', path: ['file'], message: `inventory file ${path} is not valid YAML: ${(e as Error).message}` });
     return z.NEVER;
   }

@@ -1,5 +1,5 @@
 // Reads a spec: YAML with positions -> schema -> normalise -> semantic rules; every problem at once, with file:line:col.
-import { readFileSync } from 'node:fs';
+import { readInputFile } from '../../common/input-file.js';
 import { dirname, resolve } from 'node:path';
 import { parseDocument, LineCounter, isMap, isSeq, isPair, isScalar, isAlias, type Document, type Node } from 'yaml';
 import { z } from 'zod';
@@ -305,12 +305,9 @@ export async function parseSpec(text: string, file: string, opts: SpecOptions & 
   return { file, given, spec, profile: opts.profile ?? null, baseDir };
 }
 
+/** Largest spec file read: the shipped ones are 2-3 KiB. */
+export const MAX_SPEC_BYTES = 2 ** 20;
+
 export async function loadSpec(file: string, opts: SpecOptions = {}): Promise<LoadedSpec> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new FlexbenchError(`cannot read spec ${file}: ${(e as Error).message}`, EXIT.usage);
-  }
-  return parseSpec(text, file, opts);
+  return parseSpec(readInputFile(file, MAX_SPEC_BYTES, 'spec').toString('utf8'), file, opts);
 }

@@ -1,6 +1,6 @@
 // The FlexState configuration: which NF/instance this is, which store, which update mode. Switching
 // store changes only this (one YAML file or the equivalent CLI flags).
-import { readFileSync } from 'node:fs';
+import { readInputFile } from '../../common/input-file.js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
@@ -58,7 +58,7 @@ export function parseStateConfig(input: unknown, where = 'state config'): StateC
 export function loadStateConfig(path: string): StateConfig {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readInputFile(path, 2 ** 20, 'FlexState config').toString('utf8');
   } catch (err) {
     throw new FlexbenchError(`${path}: cannot read FlexState config: ${(err as Error).message}`, EXIT.usage);
   }
