@@ -2,6 +2,10 @@
 import type { PcapFrames } from './pcap.js';
 import { IP_ALIGN, slotStride } from './burst.js';
 import { Toeplitz, defaultReta, frameRssHash, queueOf } from './toeplitz.js';
+import { FlexbenchError, EXIT } from '../../common/errors.js';
+
+/** Most bytes of ring memory one NF run lays a capture out in (all cores together). */
+export const MAX_RING_BYTES = 4 * 2 ** 30;
 
 /** One core's share of the capture: packet k at `k * stride + IP_ALIGN` of `data`, burst slots after the ring. */
 export interface CoreRing {
@@ -28,6 +32,11 @@ export interface Layout {
 /** Splits frames over `cores` queues by Toeplitz RSS + redirection table and copies each into its ring. */
 export function layoutRings(frames: PcapFrames, cores: number, burstSize: number, rss = new Toeplitz(), reta = defaultReta(cores)): Layout {
   const stride = slotStride(frames.maxLength);
+  // every slot is as long as the longest frame: a few long frames among millions of short ones multiply
+  const ringBytes = (frames.count + cores * burstSize) * stride;
+  if (ringBytes > MAX_RING_BYTES) {
+    throw new FlexbenchError(`a capture of ${frames.count} frames whose longest has ${frames.maxLength} bytes needs ${(ringBytes / 2 ** 30).toFixed(1)} GiB of rings (each slot holds the longest frame), more than ${MAX_RING_BYTES / 2 ** 30} GiB; use fewer frames, or keep long frames in their own capture`, EXIT.usage);
+  }
   const queue = new Uint16Array(new SharedArrayBuffer(frames.count * 2));
   const counts = new Int32Array(cores);
   const hash = new Uint32Array(frames.count);

@@ -1,5 +1,6 @@
 // Classic libpcap files (not pcapng): the format tshark, tcpreplay, DPDK's net_pcap and Pktgen all read.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { readInputFile } from '../../common/input-file.js';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
 
 export const LINKTYPE_ETHERNET = 1;
@@ -13,6 +14,9 @@ export const RECORD_HEADER_LEN = 16;
  * 32-bit offsets, and the generator builds a file in memory before writing it.
  */
 export const MAX_PCAP_FILE_BYTES = 2 ** 30;
+
+/** Longest frame replayed: DPDK's largest jumbo frame (RTE_ETHER_MAX_JUMBO_FRAME_LEN); every ring slot is as long as the capture's longest frame. */
+export const MAX_FRAME_BYTES = 16_128;
 
 /** Size of a classic pcap of `packets` frames of `frameSize` bytes on the wire (the file holds each without its 4-byte FCS). */
 export function pcapFileBytes(packets: number, frameSize: number): number {
@@ -100,13 +104,7 @@ export class PcapWriter {
 
 /** Reads a whole classic pcap; errors name the file and what is wrong (truncation, link type, pcapng). */
 export function readPcap(path: string): PcapFrames {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (err) {
-    throw new FlexbenchError(`cannot read pcap ${path}: ${(err as Error).message}`, EXIT.usage, { cause: err });
-  }
-  return parsePcap(buf, path);
+  return parsePcap(readInputFile(path, MAX_PCAP_FILE_BYTES, 'pcap'), path);
 }
 
 export function parsePcap(buf: Uint8Array, name = 'pcap'): PcapFrames {
@@ -140,6 +138,7 @@ export function parsePcap(buf: Uint8Array, name = 'pcap'): PcapFrames {
       throw new FlexbenchError(`${name}: truncated pcap: packet ${count + 1} at byte ${pos} claims ${incl} bytes, only ${buf.length - pos - RECORD_HEADER_LEN} remain`);
     }
     if (incl < 14) throw new FlexbenchError(`${name}: packet ${count + 1} has ${incl} bytes, shorter than an Ethernet header`);
+    if (incl > MAX_FRAME_BYTES) throw new FlexbenchError(`${name}: packet ${count + 1} at byte ${pos} has ${incl} bytes, more than the ${MAX_FRAME_BYTES} of the largest jumbo frame (a capture taken with offloads? re-capture with them off, or cut it with \`editcap -s ${MAX_FRAME_BYTES}\`)`);
     if (incl > maxLength) maxLength = incl;
     pos += RECORD_HEADER_LEN + incl;
     count++;

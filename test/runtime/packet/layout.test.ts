@@ -61,3 +61,12 @@ test('packet quotas split exactly and deterministically over cores that have pac
   assert.deepEqual(splitQuota(7, [{ count: 0 }, { count: 9 }]), [0, 7]);
   assert.equal(splitQuota(1_000_003, [{ count: 1 }, { count: 1 }, { count: 1 }, { count: 1 }]).reduce((a, b) => a + b, 0), 1_000_003);
 });
+
+test('a capture whose rings would need more than 4 GiB (one long frame among many short ones) is refused before anything is allocated', async () => {
+  const { MAX_RING_BYTES } = await import('../../../runtime/packet/layout.js');
+  const count = 300_000;
+  const frames = { bytes: new Uint8Array(64), offsets: new Int32Array(count), lengths: new Int32Array(count).fill(60), count, maxLength: 16_128 };
+  assert.throws(() => layoutRings(frames, 1, 32), (e: Error & { exitCode?: number }) =>
+    e.exitCode === 2 && /^a capture of 300000 frames whose longest has 16128 bytes needs 4\.5 GiB of rings/.test(e.message));
+  assert.equal(MAX_RING_BYTES, 4 * 2 ** 30);
+});
