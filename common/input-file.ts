@@ -5,6 +5,9 @@ import { FlexbenchError, EXIT } from './errors.js';
 
 const human = (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${(n / 1024).toFixed(0)} KiB`);
 
+/** Largest results file read (run.json, trials.jsonl, summary.csv, a baseline): a 20,000-trial run writes some tens of MB. */
+export const MAX_RESULT_FILE_BYTES = 256 * 2 ** 20;
+
 /** The bytes of `path`, at most `maxBytes`; exit 2 naming `what` for a missing file, a directory, or one that is larger. */
 export function readInputFile(path: string, maxBytes: number, what: string): Buffer {
   let fd: number;
@@ -18,6 +21,8 @@ export function readInputFile(path: string, maxBytes: number, what: string): Buf
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw new FlexbenchError(`cannot read ${what} ${path}: is a directory`, EXIT.usage);
+    // /dev/zero, /dev/urandom, a disk: never a file of ours (/dev/null reads as empty)
+    if ((st.isCharacterDevice() || st.isBlockDevice()) && path !== '/dev/null') throw new FlexbenchError(`cannot read ${what} ${path}: is a device, not a file`, EXIT.usage);
     const tooBig = () => new FlexbenchError(`${what} ${path} is larger than the ${human(maxBytes)} flexbench reads as one`, EXIT.usage);
     if (st.isFile() && st.size > maxBytes) throw tooBig();
     // a regular file is read to its size; anything else (a pipe, a device) up to the cap and one byte more

@@ -1,5 +1,5 @@
 // The baseline file (compare reads it, `baseline save` writes it): per-cell samples + fingerprint + spec + commit, written one cell per line so a lab's git diff reads well.
-import { readFileSync } from 'node:fs';
+import { readInputFile, MAX_RESULT_FILE_BYTES } from '../../common/input-file.js';
 import { z } from 'zod';
 import { EXIT, FlexbenchError } from '../exit-codes.js';
 import { fingerprintSchema } from '../results/format.js';
@@ -68,9 +68,9 @@ export function parseBaseline(text: string, path: string): Baseline {
 export function readBaseline(path: string): Baseline {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readInputFile(path, MAX_RESULT_FILE_BYTES, 'baseline').toString('utf8');
   } catch (e) {
-    throw new FlexbenchError(`cannot read baseline ${path}: ${(e as Error).message}`, EXIT.usage);
+    throw new FlexbenchError((e as Error).message, EXIT.usage);
   }
   return parseBaseline(text, path);
 }

@@ -1,5 +1,6 @@
 // Reading and writing a run directory; every write is atomic (temporary file + rename), so an interrupt never leaves half a file.
-import { readFileSync, writeFileSync, renameSync, existsSync, mkdirSync } from 'node:fs';
+import { writeFileSync, renameSync, existsSync, mkdirSync } from 'node:fs';
+import { readInputFile, MAX_RESULT_FILE_BYTES } from '../../common/input-file.js';
 import { join, dirname, basename } from 'node:path';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { redactDeep } from '../../common/secrets.js';
@@ -29,8 +30,9 @@ export function readRunJson(dir: string): RunJson {
   const p = join(dir, RUN_JSON);
   if (!existsSync(p)) throw new FlexbenchError(`${dir} is not a run directory: ${RUN_JSON} is missing`, EXIT.usage);
   let raw: unknown;
+  const text = readInputFile(p, MAX_RESULT_FILE_BYTES, 'run file').toString('utf8');
   try {
-    raw = JSON.parse(readFileSync(p, 'utf8'));
+    raw = JSON.parse(text);
   } catch (e) {
     throw new FlexbenchError(`${p}: not valid JSON (${(e as Error).message})`, EXIT.usage);
   }
@@ -48,7 +50,7 @@ export function readTrials(dir: string): TrialRecord[] {
   const p = join(dir, TRIALS_JSONL);
   if (!existsSync(p)) return [];
   const out: TrialRecord[] = [];
-  readFileSync(p, 'utf8').split('\n').forEach((line, i) => {
+  readInputFile(p, MAX_RESULT_FILE_BYTES, 'trials file').toString('utf8').split('\n').forEach((line, i) => {
     if (!line.trim()) return;
     let raw: unknown;
     try {
@@ -121,5 +123,5 @@ function splitCsv(line: string): string[] {
 export function readSummary(dir: string): SummaryRow[] {
   const p = join(dir, SUMMARY_CSV);
   if (!existsSync(p)) return [];
-  return parseSummaryCsv(readFileSync(p, 'utf8'), p);
+  return parseSummaryCsv(readInputFile(p, MAX_RESULT_FILE_BYTES, 'summary').toString('utf8'), p);
 }

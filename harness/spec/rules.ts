@@ -9,6 +9,7 @@ import { zodIssues } from './zod-issues.js';
 import { traitsOf } from '../plan/nfs.js';
 import { boundIssues } from './bounds.js';
 import { devargsPathProblem } from '../tools/testpmd.js';
+import { readPcap } from '../../runtime/packet/pcap.js';
 import type { z } from 'zod';
 
 export type Locate = (path: readonly PathSeg[], key: boolean) => { file: string; line: number; col: number; prefix: string };
@@ -81,6 +82,14 @@ export async function semanticIssues(spec: Spec, locate: Locate, remap: (p: read
   // Given pcaps must exist before anything starts, at a path DPDK can replay where it will replay it.
   spec.traffic.pcaps?.forEach((p, i) => {
     if (!existsSync(p)) issue(['traffic', 'pcaps', i], `expected an existing pcap file, found no file at ${p}`);
+    else {
+      // read as `nf run` reads it: what it would refuse, validate refuses
+      try {
+        readPcap(p);
+      } catch (e) {
+        issue(['traffic', 'pcaps', i], (e as Error).message);
+      }
+    }
     const replayed = replayedPcapPath(spec, p);
     const problem = replayed === null ? null : devargsPathProblem(replayed);
     if (problem) issue(['traffic', 'pcaps', i], problem);

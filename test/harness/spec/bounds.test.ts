@@ -96,3 +96,25 @@ test('validate refuses pcap paths DPDK cannot replay, where the run would refuse
   // nf run reads the file itself: a space is fine for it on the local testbed
   assert.ok(!(await problems(given('nat'))).some((p) => /commas or spaces/.test(p)));
 });
+
+test('validate reads a given pcap as nf run does: a directory, a text file or a pcapng is refused at its line', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'bounds-'));
+  try {
+    writeFileSync(join(dir, 'notes.pcap'), 'not a capture at all, just text\n');
+    const got = await (async () => {
+      try {
+        await parseSpec('name: t\ntraffic:\n  pcaps: [notes.pcap, .]\nmatrix:\n  nfs: [nat]\n  cores: [1]\n', join(dir, 's.yaml'));
+        return [];
+      } catch (e) {
+        return (e as SpecError).issues.map((i) => `${i.line}:${i.col} ${i.path}: ${i.message}`);
+      }
+    })();
+    assert.equal(got.length, 2, JSON.stringify(got));
+    assert.match(got[0]!, /^3:11 traffic\.pcaps\[0\]: .*notes\.pcap: not a pcap file \(magic 0x20746f6e\)/);
+    assert.match(got[1]!, /^3:23 traffic\.pcaps\[1\]: cannot read pcap .*: is a directory/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
