@@ -4,6 +4,7 @@
 // This file holds the lifecycle; the jobs live beside it: argv.ts (command lines), window.ts (window
 // arithmetic), stores.ts (store servers over a Host), fingerprint.ts, trial.ts (a trial's phases).
 import { mkdirSync, createWriteStream, type WriteStream } from 'node:fs';
+import { redactSecrets } from '../../../common/secrets.js';
 import { join, basename } from 'node:path';
 import { FlexbenchError, EXIT } from '../../exit-codes.js';
 import type { Spec } from '../../spec/schema.js';
@@ -169,7 +170,11 @@ export class TwoNodeTestbed implements Testbed {
   private logStream(req: TrialRequest): WriteStream {
     const dir = join(req.runDir, 'logs');
     mkdirSync(dir, { recursive: true });
-    return createWriteStream(join(dir, `${String(req.trial.index).padStart(4, '0')}-${req.trial.trial_id.replace(/\//g, '_')}.log`));
+    const stream = createWriteStream(join(dir, `${String(req.trial.index).padStart(4, '0')}-${req.trial.trial_id.replace(/\//g, '_')}.log`));
+    // passwords in store URLs and redis-server options never reach a log file
+    const write = stream.write.bind(stream) as (c: unknown, ...rest: unknown[]) => boolean;
+    stream.write = ((c: unknown, ...rest: unknown[]) => write(typeof c === 'string' ? redactSecrets(c) : c, ...rest)) as typeof stream.write;
+    return stream;
   }
 
   async runTrial(req: TrialRequest): Promise<TrialMeasurement> {
