@@ -9,6 +9,7 @@ import { parseIPv4 } from '../packet/inet.js';
 import { stateConfigFromFlags } from '../state/config.js';
 import { stateLossMessage } from '../state/collector.js';
 import type { StateConfig } from '../state/api.js';
+import { redactDeep, redactSecrets } from '../../common/secrets.js';
 
 /** The flags of `nf run`, as the CLI parsed them. */
 export interface NfRunArgs {
@@ -115,10 +116,11 @@ export async function nfRunMain(a: NfRunArgs): Promise<NfRunResult> {
     progressEvery: a.progress,
   });
   // the writer holds itself to the contract its readers parse with
-  if (a.json) process.stdout.write(JSON.stringify(nfRunResultSchema.parse(result)) + '\n');
+  // the store URL may carry a password: shown masked
+  if (a.json) process.stdout.write(JSON.stringify(redactDeep(nfRunResultSchema.parse(result))) + '\n');
   else {
     process.stdout.write(
-      `${result.nf} on ${result.cores} core(s), ${result.port}${result.store ? `, store ${result.store} (${result.mode})` : ''}: ` +
+      `${result.nf} on ${result.cores} core(s), ${result.port}${result.store ? `, store ${redactSecrets(result.store)} (${result.mode})` : ''}: ` +
         `rx ${result.rx_packets} tx ${result.tx_packets} dropped ${result.dropped} in ${result.duration_s.toFixed(3)} s = ` +
         `${result.rx_mpps.toFixed(3)} Mpps rx, ${result.tx_mpps.toFixed(3)} Mpps tx\n`,
     );
