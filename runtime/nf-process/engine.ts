@@ -18,6 +18,7 @@ import type { IfaceModule, IfacePrepared } from '../packet/port.js';
 import { BURST_SIZE } from '../packet/burst.js';
 import { CONTROL, CONTROL_WORDS, MAX_SHARED_BUDGET, STATS_WORDS } from '../packet/shared.js';
 import type { NfRunResult } from './result.js';
+import { redactSecrets } from '../../common/secrets.js';
 
 export type { NfRunResult };
 
@@ -49,7 +50,8 @@ export interface NfRunOptions {
 const isRingPort = (p: string) => p === 'replay' || p === 'offered';
 
 export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
-  const log = o.log ?? ((s: string) => process.stderr.write(s + '\n'));
+  // lines name the store (its URL may carry a password: masked)
+  const log = o.log ?? ((s: string) => process.stderr.write(redactSecrets(s) + '\n'));
   const burstSize = o.burstSize ?? BURST_SIZE;
   if (!Number.isInteger(o.cores) || o.cores < 1) throw new FlexbenchError(`--cores must be a positive integer (got ${o.cores})`);
   if (o.packets !== undefined && (!Number.isInteger(o.packets) || o.packets < 1)) throw new FlexbenchError(`--packets must be a positive integer (got ${o.packets})`);
