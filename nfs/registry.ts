@@ -52,10 +52,6 @@ export const NF_REGISTRY = {
 export type NfName = keyof typeof NF_REGISTRY;
 export const NF_NAMES = Object.keys(NF_REGISTRY) as [NfName, ...NfName[]];
 
-export function isNfName(name: string): name is NfName {
-  return Object.hasOwn(NF_REGISTRY, name);
-}
-
 /** The state modes an NF may run in ([] for an NF without state). */
 export function allowedModes(e: NfEntry): StateMode[] {
   if (!e.stateful) return [];

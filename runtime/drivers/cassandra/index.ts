@@ -9,6 +9,7 @@
 //    countermap) to a target above every value it held, in the same single-partition batch (one
 //    mutation: all or nothing), so after an unknown outcome the driver reads the marker and resends
 //    only if the unit did not apply: counters stay exact, never replayed blindly.
+// Over 400 lines as one cohesive thing: the connection that compiles, runs and resumes these plans.
 import cassandra from 'cassandra-driver';
 import type { Change, FlushBatch, FlushCost, FlushOutcome, Partition, Query, QueryResult, Snapshot, StoreConnection, StoreDriver } from '../driver.js';
 import { emptySnapshot } from '../driver.js';

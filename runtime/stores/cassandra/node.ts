@@ -9,7 +9,7 @@ import { FlexbenchError, EXIT } from '../../../common/errors.js';
 import { ensureCassandra } from './fetch.js';
 import { cassandraYaml, dirsOf, javaArgs, logbackXml, type NodeLayout } from './config.js';
 import { dieWithParent, ownUntilExit, pidAlive as alive, signalGroup, terminatePid } from '../../../common/processes.js';
-import { readRecords, recordsDir, removeRecord, writeRecord, type ServerRecord } from '../records.js';
+import { readRecords, removeRecord, writeRecord, type ServerRecord } from '../records.js';
 
 export interface NodeOptions {
   /** CQL (native transport) port; a free one when absent */
@@ -41,11 +41,6 @@ export interface NodeRecord {
 }
 
 const HOST = '127.0.0.1';
-
-/** Where started nodes are recorded, so `flexbench store stop cassandra` in another process finds them. */
-export function registryDir(): string {
-  return recordsDir('cassandra');
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
