@@ -11,6 +11,7 @@ import { startRedis } from '../runtime/stores/redis.js';
 import { generatePcaps } from '../runtime/packet/generate.js';
 import { median } from '../harness/results/stats.js';
 import { steadyMpps } from './lib/measure.js';
+import { parseNfRunOutput } from '../runtime/nf-process/result.js';
 
 const CLI = new URL('../../bin/flexbench.js', import.meta.url).pathname;
 const SECONDS = Number(process.env.FLEXBENCH_BENCH_SECONDS ?? 5);
@@ -52,7 +53,7 @@ function nfRun(pcap: string, nf: string, extra: string[]): Promise<Record<string
       clearTimeout(hard);
       const last = out.trim().split('\n').pop() ?? '';
       if (code !== 0 || !last.startsWith('{')) reject(new Error(`nf run ${nf} ${extra.join(' ')} failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`));
-      else resolve({ ...JSON.parse(last), steady_mpps: steadyMpps(err, WARMUP) });
+      else resolve({ ...parseNfRunOutput(out), steady_mpps: steadyMpps(err, WARMUP) });
     });
   });
 }

@@ -20,6 +20,7 @@ import { generatePcaps } from '../runtime/packet/generate.js';
 import { TestpmdStatsParser, steadyRate, afPacketVdev } from '../harness/tools/testpmd.js';
 import { nativeUnavailable } from '../runtime/packet/iface/native.js';
 import { median as med } from '../harness/results/stats.js';
+import { parseNfRunOutput } from '../runtime/nf-process/result.js';
 
 const cli = fileURLToPath(new URL('../../bin/flexbench.js', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -121,7 +122,7 @@ export async function run(): Promise<void> {
       let dutSays = '';
       const last = d.out().trim().split('\n').pop() ?? '';
       if (last.startsWith('{')) {
-        const j = JSON.parse(last) as { rx_packets: number; tx_packets: number; missed: number; nf_dropped: number };
+        const j = parseNfRunOutput(d.out());
         dutSays = `rx ${j.rx_packets} tx ${j.tx_packets} missed ${j.missed} nf_dropped ${j.nf_dropped}`;
       } else {
         const fin = parseTestpmdFinal(d.out());

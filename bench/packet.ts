@@ -10,6 +10,7 @@ import { startRedis } from '../runtime/stores/redis.js';
 import { median } from '../harness/results/stats.js';
 import { medianRange, steadyMpps } from './lib/measure.js';
 import { parseNfProgress } from '../harness/tools/nf-run.js';
+import { parseNfRunOutput } from '../runtime/nf-process/result.js';
 
 const CLI = new URL('../../bin/flexbench.js', import.meta.url).pathname;
 const SECONDS = Number(process.env.FLEXBENCH_BENCH_SECONDS ?? 5);
@@ -98,7 +99,7 @@ async function nfRun(pcap: string, c: Case, warmup: number): Promise<Record<stri
   const r = await collect('taskset', ['-c', cpus, process.execPath, CLI, 'nf', 'run', '--nf', c.nf, '--cores', String(c.cores ?? 1), '--input', pcap, '--duration', String(SECONDS + warmup), '--json', '--progress', '0.5', ...c.extra]);
   const last = r.stdout.trim().split('\n').pop() ?? '';
   if (r.code !== 0 || !last.startsWith('{')) throw new Error(`nf run ${c.nf} ${c.extra.join(' ')} failed (exit ${r.code}): ${r.stderr.slice(-1500)}`);
-  const j = JSON.parse(last) as Record<string, any>;
+  const j: Record<string, any> = parseNfRunOutput(r.stdout);
   // the first pass over the capture is where every flow is new: when it ended, from the rate lines
   const pass = r.stderr.split('\n').map(parseNfProgress).find((p) => p !== null && p.rx_total >= (j.packets_in_capture as number));
   return { ...j, steady_mpps: steadyMpps(r.stderr, warmup), first_pass_s: pass?.t ?? null };
