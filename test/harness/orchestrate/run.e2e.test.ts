@@ -241,6 +241,27 @@ matrix: { nfs: [lb], stores: [hashmap], cores: [1] }
   }
 });
 
+test('repetitions auto: rounds stop once every cell is within target_ci; the rest is recorded as not needed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'h3-auto-'));
+  try {
+    // a target wide enough for any host (±60 %): the run must stop at the first check, after 3 rounds of 5
+    writeFileSync(join(dir, 'a.yaml'), `name: auto
+traffic: { flows: 100, files: 1, duration_s: 0.5, warmup_s: 0.3 }
+matrix: { nfs: [lb], stores: [hashmap], cores: [1], repetitions: auto, target_ci: "60%", max_repetitions: 5 }
+`);
+    const r = await runCli(['run', 'a.yaml', '--out', 'out', '--no-plots'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const run = readRunJson(join(dir, 'out'));
+    assert.equal(run.status, 'complete');
+    assert.deepEqual(run.auto, { target_ci: 0.6, rounds_run: 3, unreached: [] });
+    const trials = readTrials(join(dir, 'out'));
+    assert.deepEqual(trials.map((t) => t.status), ['ok', 'ok', 'ok', 'skipped', 'skipped']);
+    assert.match(trials[4]!.reason!, /^not needed: every cell reached ±60\.0% after 3 rounds/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('validate exits 2 with positions; run of an invalid spec starts nothing', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'h3-invalid-'));
   try {
