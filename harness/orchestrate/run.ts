@@ -13,7 +13,7 @@ import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { specSchema, plannedRepetitions, type Spec } from '../spec/schema.js';
 import type { LoadedSpec } from '../spec/load.js';
 import { expandPlan, estimateSeconds, formatDuration, pcapCount, trialSeconds, storeStartSeconds, TRIAL_OVERHEAD_S, STORE_RESET_S, STORE_START_S } from '../plan/plan.js';
-import { schedule, serversNeeded, serverKey, type Scheduled, type Order } from '../plan/order.js';
+import { schedule, serversNeeded, serverKey, blockBy, type Scheduled, type Order } from '../plan/order.js';
 import { createTestbed } from '../testbeds/index.js';
 import type { Testbed, StoreHandle } from '../testbeds/testbed.js';
 import type { PcapInfo, PlanTrial, RunJson, TrialRecord } from '../results/format.js';
@@ -97,17 +97,21 @@ export function baseRecord(t: PlanTrial, pcap: PcapInfo, spec: Spec): TrialRecor
 function orderOf(spec: Spec, recorded: RunJson['order'] | undefined, seed: number | undefined): NonNullable<RunJson['order']> {
   if (recorded) return recorded;
   const kind: Order = spec.matrix.order;
-  return { kind, seed: seed ?? randomInt(0, 2 ** 31 - 1), rounds: pcapCount(spec) * plannedRepetitions(spec.matrix) };
+  return { kind, seed: seed ?? randomInt(0, 2 ** 31 - 1), rounds: pcapCount(spec) * plannedRepetitions(spec.matrix), blocked: true };
 }
 
-const scheduleOf = (spec: Spec, plan: readonly PlanTrial[], order: NonNullable<RunJson['order']>) => schedule(plan, { order: order.kind, seed: order.seed, files: pcapCount(spec) });
+/** The run's order; with a baseline, a cell and its reference run back to back within each round. */
+function scheduleOf(spec: Spec, plan: readonly PlanTrial[], order: NonNullable<RunJson['order']>): Scheduled[] {
+  const baseline = spec.baseline ?? spec.figures.find((f) => f.baseline)?.baseline;
+  return schedule(plan, { order: order.kind, seed: order.seed, files: pcapCount(spec), block: order.blocked && baseline ? blockBy(baseline) : undefined });
+}
 
 /** Print the plan in the order it runs: every trial, the exact argv it will run, and an ETA. */
 export function printDryRun(spec: Spec, plan: readonly PlanTrial[], tb: Testbed, pcaps: readonly PcapInfo[], out: NodeJS.WritableStream, profile: string | null, order: NonNullable<RunJson['order']>): void {
   const sched = scheduleOf(spec, plan, order);
   out.write(`spec ${spec.name}${profile ? ` (profile ${profile})` : ''} on testbed ${spec.testbed}: ${plan.length} trials, ${sched.length} to run, ${plan.length - sched.length} skipped\n`);
   out.write(`traffic: ${pcapCount(spec)} pcap(s)${spec.traffic.pcaps ? '' : ` of ${spec.traffic.flows} flows`}, ${spec.traffic.frame_size} B, warm-up ${spec.traffic.warmup_s}s + ${spec.traffic.duration_s}s measured per trial\n`);
-  out.write(`order: ${order.kind}${order.kind === 'interleaved' ? ` in ${order.rounds} round(s), seed ${order.seed} (replay with --seed ${order.seed})` : ''}${spec.matrix.repetitions === 'auto' ? `; repetitions auto: rounds stop once every cell's 95 % interval is within ±${(spec.matrix.target_ci * 100).toFixed(1)}% (at most ${order.rounds})` : ''}\n`);
+  out.write(`order: ${order.kind}${order.kind === 'interleaved' ? ` in ${order.rounds} round(s), seed ${order.seed} (replay with --seed ${order.seed})${spec.baseline ?? spec.figures.some((f) => f.baseline) ? '; each cell beside its baseline cell' : ''}` : ''}${spec.matrix.repetitions === 'auto' ? `; repetitions auto: rounds stop once every cell's 95 % interval is within ±${(spec.matrix.target_ci * 100).toFixed(1)}% (at most ${order.rounds})` : ''}\n`);
   for (const g of serversNeeded(plan)) out.write(`  -- start store ${g.store} (${g.location}) for the whole run; it is reset before each of its trials\n`);
   let round = -1;
   for (const { trial: t, round: r } of sched) {

@@ -20,8 +20,13 @@ export interface Scheduled {
   round: number;
 }
 
-/** The runnable trials of a plan in the order they run (skipped ones are not scheduled). */
-export function schedule(plan: readonly PlanTrial[], o: { order: Order; seed: number; files: number }): Scheduled[] {
+/**
+ * The runnable trials of a plan in the order they run (skipped ones are not scheduled). With a `block` key
+ * (the cell with its baseline fields taken out: a cell and its reference share it), a round runs its blocks
+ * in a random order and the trials of a block back to back, also shuffled: a ratio then divides two rates
+ * measured seconds apart, not a round apart (a randomized block design).
+ */
+export function schedule(plan: readonly PlanTrial[], o: { order: Order; seed: number; files: number; block?: (t: PlanTrial) => string }): Scheduled[] {
   const run = plan.filter((t) => !t.skip).map((trial) => ({ trial, round: roundOf(trial, o.files) }));
   if (o.order === 'sequential') return run;
   const rounds = new Map<number, Scheduled[]>();
@@ -29,7 +34,14 @@ export function schedule(plan: readonly PlanTrial[], o: { order: Order; seed: nu
   const rnd = seededRandom(o.seed);
   const out: Scheduled[] = [];
   for (const r of [...rounds.keys()].sort((a, b) => a - b)) {
-    out.push(...shuffled(rounds.get(r)!, rnd));
+    const xs = rounds.get(r)!;
+    if (!o.block) {
+      out.push(...shuffled(xs, rnd));
+      continue;
+    }
+    const blocks = new Map<string, Scheduled[]>();
+    for (const s of xs) blocks.set(o.block(s.trial), [...(blocks.get(o.block(s.trial)) ?? []), s]);
+    for (const b of shuffled([...blocks.values()], rnd)) out.push(...shuffled(b, rnd));
   }
   return out;
 }
@@ -50,3 +62,9 @@ export function serversNeeded(trials: readonly Pick<PlanTrial, 'store' | 'locati
 
 /** Key of the server a trial uses; null when it needs none. */
 export const serverKey = (t: Pick<PlanTrial, 'store' | 'location'>): string | null => (needsServer(t.store) ? `${t.store}@${t.location}` : null);
+
+/** The block key of a baseline: the trial's cell with the baseline's fields left out. */
+export function blockBy(baseline: Partial<Record<'nf' | 'store' | 'location' | 'mode', string>>): (t: PlanTrial) => string {
+  const fields = (['nf', 'store', 'location', 'mode', 'cores'] as const).filter((f) => f === 'cores' || baseline[f] === undefined);
+  return (t) => fields.map((f) => t[f]).join('/');
+}

@@ -193,7 +193,11 @@ export const runJsonSchema = z.object({
     wall_s: z.number().nullable().optional(),
   }),
   /** the order trials ran in: interleaved rounds from this seed (replay with --seed), or sequential */
-  order: z.object({ kind: z.enum(['interleaved', 'sequential']), seed: z.number().int(), rounds: z.number().int() }).optional(),
+  order: z.object({
+    kind: z.enum(['interleaved', 'sequential']), seed: z.number().int(), rounds: z.number().int(),
+    /** within a round, a cell and its baseline cell run back to back (absent in runs before blocks: false) */
+    blocked: z.boolean().optional(),
+  }).optional(),
   /** repetitions auto: rounds run, and the cells that did not reach the target interval ("cell: ±x%") */
   auto: z.object({ target_ci: z.number(), rounds_run: z.number().int(), unreached: z.array(z.string()) }).nullable().optional(),
   counts: z.object({ planned: z.number().int(), ok: z.number().int(), failed: z.number().int(), skipped: z.number().int(), missing: z.number().int() }),

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSpec } from '../../../harness/spec/load.js';
 import { expandPlan } from '../../../harness/plan/plan.js';
-import { schedule, roundOf, serversNeeded, needsServer } from '../../../harness/plan/order.js';
+import { schedule, roundOf, serversNeeded, needsServer, blockBy } from '../../../harness/plan/order.js';
 
 const plan = async () =>
   expandPlan(
@@ -38,4 +38,17 @@ test('servers needed: each (store, location) once, none for hashmap/none or skip
   assert.equal(needsServer('hashmap'), false);
   assert.equal(needsServer('none'), false);
   assert.equal(needsServer('redis'), true);
+});
+
+test('blocked by a baseline: within each round a cell and its reference run back to back', async () => {
+  const p = await plan();
+  const s = schedule(p, { order: 'interleaved', seed: 9, files: 2, block: blockBy({ store: 'hashmap' }) });
+  assert.equal(s.length, p.filter((t) => !t.skip).length);
+  for (let r = 0; r < 4; r++) {
+    const keys = s.filter((x) => x.round === r).map((x) => `${x.trial.nf}/c${x.trial.cores}`);
+    // each block (nf, cores) is one contiguous run of its three stores
+    const runs = keys.filter((k, i) => i === 0 || keys[i - 1] !== k);
+    assert.equal(runs.length, new Set(keys).size, `round ${r}: ${keys.join(' ')}`);
+  }
+  assert.equal(blockBy({ store: 'hashmap', location: 'local' })({ nf: 'nat', store: 'redis', location: 'remote', mode: 'async', cores: 2 } as never), 'nat/async/2');
 });

@@ -14,15 +14,18 @@ test('zero packets, or a window of 64 µs where 1.5 s was asked, is failed with 
   assert.match(none.reason!, /300 packets received but none forwarded/);
   const tiny = judgeTrial({ rx_packets: 0, tx_packets: 0, duration_s: 0.000064 }, { duration_s: 1.5 });
   assert.equal(tiny.status, 'failed');
-  assert.match(tiny.reason!, /window 0.000064 s is shorter than the 1.5 s asked/);
+  assert.match(tiny.reason!, /window 0.000064 s is shorter than half the 1.5 s asked/);
   assert.equal(judgeTrial({ rx_packets: 5, tx_packets: 5, duration_s: 0 }, { duration_s: 1 }).status, 'failed');
   assert.equal(judgeTrial({ rx_packets: Number.NaN, tx_packets: 5, duration_s: 1 }, { duration_s: 1 }).status, 'failed');
 });
 
-test('a window short by more than the tolerance fails; within it passes', () => {
-  assert.equal(judgeTrial({ rx_packets: 1e6, tx_packets: 1e6, duration_s: 0.96 }, { duration_s: 1 }).status, 'ok');
-  assert.equal(judgeTrial({ rx_packets: 1e6, tx_packets: 1e6, duration_s: 0.94 }, { duration_s: 1 }).status, 'failed');
-  assert.equal(judgeTrial({ rx_packets: 1e6, tx_packets: 1e6, duration_s: 0.5 }, { duration_s: 1, windowTolerance: 0.6 }).status, 'ok');
+test('a window short by more than the tolerance is flagged short_window; below half the one asked it fails', () => {
+  assert.deepEqual(judgeTrial({ rx_packets: 1e6, tx_packets: 1e6, duration_s: 0.96 }, { duration_s: 1 }).flags, []);
+  const short = judgeTrial({ rx_packets: 1e6, tx_packets: 1e6, duration_s: 0.948 }, { duration_s: 1 });
+  assert.equal(short.status, 'ok');
+  assert.deepEqual(short.flags, ['short_window: measured 0.948 s of the 1 s asked']);
+  assert.equal(judgeTrial({ rx_packets: 1e6, tx_packets: 1e6, duration_s: 0.49 }, { duration_s: 1 }).status, 'failed');
+  assert.deepEqual(judgeTrial({ rx_packets: 1e6, tx_packets: 1e6, duration_s: 0.6 }, { duration_s: 1, windowTolerance: 0.6 }).flags, []);
   // longer than asked is fine (the window is what was measured; the rate divides by it)
   assert.equal(judgeTrial({ rx_packets: 1e6, tx_packets: 1e6, duration_s: 3 }, { duration_s: 1 }).status, 'ok');
 });
