@@ -363,7 +363,7 @@ async function runTrials(s: RunState, todo: readonly Scheduled[]): Promise<void>
         const reason = `not needed: every cell reached ±${(spec.matrix.target_ci * 100).toFixed(1)}% after ${cur.round} rounds (repetitions auto)`;
         progress.log(reason);
         for (const x of todo.slice(i)) s.records.push({ ...baseRecord(x.trial, s.pcaps[x.trial.pcap_index]!, spec), round: x.round, status: 'skipped', reason });
-        record(s, 'running');
+        s.finished = true;
         return;
       }
     }
