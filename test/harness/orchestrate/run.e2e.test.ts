@@ -117,7 +117,7 @@ figures:
     for (const t of ok) assert.equal(t.commands[0]!.replace(`127.0.0.1:${port}`, '127.0.0.1:PORT'), dryArgv.get(t.index), t.trial_id);
     assert.deepEqual([...ok].sort((a, b) => a.started_at!.localeCompare(b.started_at!)).map((t) => t.index), dryOrder);
     assert.deepEqual(ok.map((t) => t.round).sort(), [0, 0, 1, 1]);
-    assert.deepEqual(run.order, { kind: 'interleaved', seed: 7, rounds: 2 });
+    assert.deepEqual(run.order, { kind: 'interleaved', seed: 7, rounds: 2, blocked: true });
     for (const t of ok) assert.equal(typeof t.host_busy_cores, 'number', 'how busy the host was during the trial');
     assert.ok(typeof run.provenance.eta_s === 'number' && typeof run.provenance.wall_s === 'number', 'ETA and wall time recorded side by side');
     const reasons = new Set(trials.filter((t) => t.status === 'skipped').map((t) => t.reason));
