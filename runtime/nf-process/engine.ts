@@ -103,9 +103,16 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   // a replayed capture may hold more flows per core than maxSlots' default (2,097,152): room for all
   // of them (a map holds at most one key per packet), so 10,000,000 flows need no extra setting
   let state = o.state;
+  // and a heap for them: a flow's key lives as JavaScript strings and Map entries (several hundred
+  // bytes) and V8's default of 4 GB per worker ends at about 8,000,000 flows
+  let resourceLimits: { maxOldGenerationSizeMb: number } | undefined;
   if (state && layout) {
     const most = Math.max(...layout.rings.map((r) => r.count));
-    if (most > state.maxSlots) state = { ...state, maxSlots: Math.min(1 << 26, 2 ** Math.ceil(Math.log2(most))) };
+    if (most > state.maxSlots) {
+      state = { ...state, maxSlots: Math.min(1 << 26, 2 ** Math.ceil(Math.log2(most))) };
+      const share = Math.floor((os.totalmem() / 2 ** 20) * 0.75 / o.cores);
+      resourceLimits = { maxOldGenerationSizeMb: Math.max(4096, Math.min(share, Math.ceil(most / 1e6) * 1024)) };
+    }
   }
 
   const control = new SharedArrayBuffer(4 * CONTROL_WORDS);
@@ -141,7 +148,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
         core: c, cores: o.cores, nf: o.nf, nfOptions: o.nfOptions, state, port: portSpecs[c], burstSize,
         quota: quotas[c], sharedBudget, total: o.packets ?? 0, warmup: (o.warmup ?? 0) > 0, control, stats, capture: Boolean(o.output),
       };
-      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
+      const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: data, resourceLimits });
       workers.push(w);
       let readyResolve!: () => void;
       readies.push(new Promise<void>((r) => (readyResolve = r)));

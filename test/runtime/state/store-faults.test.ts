@@ -19,7 +19,7 @@ let tmp: ReturnType<typeof tempDir>;
 let input: string;
 let config: string;
 /** faults injected over the whole file, for the closing note */
-const faults = { kills: 0, emptyRestarts: 0, hangs: 0 };
+const faults = { kills: 0, emptyRestarts: 0, hangs: 0, outcomes: [] as string[] };
 
 before(() => {
   tmp = tempDir('faults');
@@ -31,6 +31,7 @@ before(() => {
 after(() => {
   tmp?.cleanup();
   console.log(`# store faults injected: ${faults.kills} kills (${faults.emptyRestarts} restarted empty), ${faults.hangs} hangs`);
+  for (const o of faults.outcomes) console.log(`#   ${o}`);
 });
 
 /**
@@ -76,6 +77,7 @@ test('persistence: Redis SIGKILLed and restarted from its appendonly file mid-ru
     assert.equal(j.state_lost, false, p.stderr);
     assert.deepEqual(j.state_loss, []);
     assert.equal(stored, j.rx_packets, 'the store holds every packet counted');
+    faults.outcomes.push(`persistence, SIGKILL + restart: ${j.rx_packets} counted, ${stored} in the store, nothing lost, no loss reported`);
   } finally {
     await redis.current.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -118,6 +120,7 @@ for (const mode of ['fail', 'warn', 'reload'] as const) {
         assert.equal(stored, mode === 'warn' ? j.rx_packets - l.counts_lost : j.rx_packets, JSON.stringify(l));
       }
       if (mode === 'reload') assert.ok(l.reloaded_entries >= 1);
+      faults.outcomes.push(`restarted empty, ${mode}: ${l.flushes_lost} acknowledged flushes and ${l.counts_lost} counts lost (reported exactly); ${j.rx_packets} counted, ${stored} in the store at the end, exit ${p.code}`);
     } finally {
       await redis.current.stop();
     }
@@ -140,6 +143,7 @@ test('hung store (SIGSTOP for 1.5 s, then SIGCONT): flushes time out and are res
     assert.equal(stored, j.rx_packets, 'every packet counted reached the store exactly once');
     // rate lines every 0.25 s: the ones inside the hang show the NF forwarding (not waiting on the store)
     assert.ok(rates.filter((r) => r > 0).length >= rates.length - 2, `packets kept flowing: ${rates.join(' ')}`);
+    faults.outcomes.push(`hung 1.5 s: ${j.rx_packets} counted, ${stored} in the store, nothing lost, no loss reported`);
   } finally {
     try { process.kill(s.pid, 'SIGCONT'); } catch { /* gone */ }
     await s.stop();
