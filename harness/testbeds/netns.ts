@@ -22,8 +22,16 @@ export const inventorySchema = z
     start_timeout_s: z.number().positive().max(3600).default(30),
     /** command targets, as in a lab inventory: rehearse a lab's own NFs on the emulation */
     commands: z.record(z.string(), commandTargetSchema).default({}),
+    /** traffic generator on node1: testpmd replaying the pcap, or a real Pktgen-DPDK on node1's veth */
+    generator: z.enum(['testpmd', 'pktgen']).default('testpmd'),
+    /** the pktgen binary on this machine (the nodes share its filesystem), e.g. what ../shared/vendor/pktgen/build.sh printed */
+    pktgen: z.string().min(1).default('pktgen'),
+    /** pktgen: percent of the veth's nominal 10 Gb/s asked for when the spec's rate is "max" */
+    pktgen_max_rate_percent: z.number().min(0.01).max(100).default(100),
+    /** a trial whose generator sent less than this share of what it was asked is flagged generator_shortfall */
+    shortfall_tolerance: z.number().min(0).max(1).default(0.05),
   })
-  .default({ suffix: '', slot: 0, total_num_mbufs: 16384, start_timeout_s: 30, commands: {} });
+  .default({ suffix: '', slot: 0, total_num_mbufs: 16384, start_timeout_s: 30, commands: {}, generator: 'testpmd', pktgen: 'pktgen', pktgen_max_rate_percent: 100, shortfall_tolerance: 0.05 });
 export type NetnsOptions = z.output<typeof inventorySchema>;
 
 /** The lab inventory of an emulation (before it exists the SSH key paths are placeholders). */
@@ -34,13 +42,20 @@ export function netnsInventory(o: NetnsOptions, root: string, em?: Emulation): I
     ssh: { host: n.sshAddress, port: n.sshPort, user: 'root', key: em?.keyPath ?? '<generated per run>', known_hosts: [em?.knownHostsPath ?? '<generated per run>'], strict_host_key_checking: true, connect_timeout_ms: 10000 },
     data_ports: [{ iface: n.dataIface, address: n.dataAddress }],
     store_port: { iface: n.storeIface, address: n.storeAddress },
-    tools: { testpmd: 'dpdk-testpmd', node: process.execPath, flexbench: `${root.replace(/\/$/, '')}/bin/flexbench.js`, redis_server: 'redis-server', redis_cli: 'redis-cli' },
+    tools: { testpmd: 'dpdk-testpmd', pktgen: o.pktgen, node: process.execPath, flexbench: `${root.replace(/\/$/, '')}/bin/flexbench.js`, redis_server: 'redis-server', redis_cli: 'redis-cli' },
     dpdk: { hugepages: false, memory_mb: 512, eal_args: [], total_num_mbufs: o.total_num_mbufs },
     // both namespaces share this machine's CPUs
     cores: cpus,
     exclude_cores: [],
   });
-  return inventoryObjectSchema.parse({ nodes: { node1: node(plan.node1), node2: node(plan.node2) }, generator: 'testpmd', start_timeout_s: o.start_timeout_s, commands: o.commands });
+  return inventoryObjectSchema.parse({
+    nodes: { node1: node(plan.node1), node2: node(plan.node2) },
+    generator: o.generator,
+    pktgen_max_rate_percent: o.pktgen_max_rate_percent,
+    shortfall_tolerance: o.shortfall_tolerance,
+    start_timeout_s: o.start_timeout_s,
+    commands: o.commands,
+  });
 }
 
 export class NetnsTestbed extends TwoNodeTestbed {
