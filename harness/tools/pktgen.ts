@@ -33,7 +33,10 @@ export function pktgenArgv(o: { binary: string; lcores: number[]; filePrefix: st
   for (const v of o.vdevs ?? []) eal.push('--vdev', v);
   eal.push(...(o.extraEal ?? []));
   const lua = o.luaPort === undefined || o.luaPort === PKTGEN_LUA_PORT ? ['-G'] : ['-g', `127.0.0.1:${o.luaPort}`];
-  return [o.binary, ...eal, '--', '-T', '-P', ...lua, '-m', `[${o.rxCore}:${o.txCore}].${o.port}`, '-s', `${o.port}:${o.pcap}`];
+  // one lcore for both directions is "N.P": "[N:N].P" makes N an rx lcore, then re-maps it tx-only ("lcore
+  // already in use") and nothing is received (seen on 24.07, app/l2p.c)
+  const map = o.rxCore === o.txCore ? `${o.rxCore}.${o.port}` : `[${o.rxCore}:${o.txCore}].${o.port}`;
+  return [o.binary, ...eal, '--', '-T', '-P', ...lua, '-m', map, '-s', `${o.port}:${o.pcap}`];
 }
 
 /**

@@ -91,18 +91,21 @@ export function pktgenGenArgv(c: ArgvContext, t: PlanTrial, remotePcap: string):
   const n1 = c.inv.nodes.node1;
   const port = n1.data_ports[0];
   const order = c.cores('node1') ?? [0, 1, 2];
-  if (order.length < 3) throw new FlexbenchError('pktgen needs 3 CPUs on node1 (main, rx, tx)', EXIT.trialsFailed);
+  if (order.length < 2) throw new FlexbenchError(`pktgen needs 2 CPUs on node1 (a main lcore and one for its port); node1 has ${order.length}`, EXIT.trialsFailed);
+  // three or more CPUs: rx and tx on lcores of their own; two: one lcore does both, the main lcore
+  // (DPDK's default: the lowest-numbered of -l) on the other
+  const [main, rx, tx] = order.length >= 3 ? [order[2], order[0], order[1]] : [Math.min(order[0], order[1]), Math.max(order[0], order[1]), Math.max(order[0], order[1])];
   return pktgenArgv({
     binary: n1.tools.pktgen ?? 'pktgen',
-    lcores: [order[2], order[0], order[1]],
+    lcores: order.length >= 3 ? [main, rx, tx] : [main, rx],
     filePrefix: filePrefix(c, 'pg', t.index),
     pci: port.pci ? [port.pci] : [],
     vdevs: port.pci ? [] : [afPacketVdev(0, port.iface!, 1)],
     noHuge: !n1.dpdk.hugepages,
     memoryMb: n1.dpdk.memory_mb,
     port: 0,
-    rxCore: order[0],
-    txCore: order[1],
+    rxCore: rx,
+    txCore: tx,
     pcap: remotePcap,
     extraEal: n1.dpdk.eal_args,
   });

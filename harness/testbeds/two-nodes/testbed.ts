@@ -126,7 +126,7 @@ export class TwoNodeTestbed implements Testbed {
     await this.connect();
     const m = spec.matrix;
     const started = (loc: 'local' | 'remote') => m.stores.some((s) => needsServer(s) && m.locations.includes(loc) && s === 'redis' && !this.inv.stores.redis?.[loc]);
-    const needs1: PreflightNeeds = { testpmd: this.inv.generator === 'testpmd', pktgen: this.inv.generator === 'pktgen', flexbench: false, redis: started('remote'), hugepages: true, cores: this.inv.generator === 'pktgen' ? 3 : 2 };
+    const needs1: PreflightNeeds = { testpmd: this.inv.generator === 'testpmd', pktgen: this.inv.generator === 'pktgen', flexbench: false, redis: started('remote'), hugepages: true, cores: 2 };
     const needs2: PreflightNeeds = {
       testpmd: m.nfs.includes('testpmd'),
       pktgen: false,

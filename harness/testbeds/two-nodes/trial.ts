@@ -7,11 +7,12 @@ import { FlexbenchError, EXIT } from '../../exit-codes.js';
 import { shellJoin, type Host, type HostProcess, type ExecResult } from '../../hosts/host.js';
 import type { Inventory } from '../../inventory/schema.js';
 import { TestpmdStatsParser, TestpmdClock, type TestpmdSnapshot } from '../../tools/testpmd.js';
-import { PktgenLua, PKTGEN_LUA_PORT, ratePercent } from '../../tools/pktgen.js';
+import { PktgenLua, pktgenConsoleArgv, ratePercent } from '../../tools/pktgen.js';
+import { PktgenProcess, consoleText } from '../../tools/pktgen-process.js';
 import { readRate, type CommandTarget } from '../../tools/command.js';
 import { parseNfProgress, stateLossFlags, type NfStateLoss } from '../../tools/nf-run.js';
 import type { TrialMeasurement, TrialRequest } from '../testbed.js';
-import { type ArgvContext, type NfKind, nfKind, lineBuffered, testpmdNfArgv, testpmdGenArgv, pktgenGenArgv, flexbenchNfArgv, commandNfArgv } from './argv.js';
+import { type ArgvContext, type NfKind, nfKind, lineBuffered, filePrefix, testpmdNfArgv, testpmdGenArgv, pktgenGenArgv, flexbenchNfArgv, commandNfArgv } from './argv.js';
 import { type Sample, clockOffset, alignedWindow, windowOf, askedPps, generatorFlags } from './window.js';
 import { parseNfRunOutput, type NfRunResult } from '../../../runtime/nf-process/result.js';
 
@@ -81,6 +82,8 @@ interface RunningGen {
   argv: string[];
   samples: Sample[];
   lua: PktgenLua | null;
+  /** Pktgen (ended through its console) */
+  pktgen: PktgenProcess | null;
   poller: Promise<void>;
   stopPolling: () => void;
   asked: number | null;
@@ -184,18 +187,32 @@ async function startGenerator(run: Run, nf: RunningNf): Promise<RunningGen> {
   let argv: string[];
   let proc: HostProcess;
   let lua: PktgenLua | null = null;
+  let pktgen: PktgenProcess | null = null;
   const linkGbps = inv.nodes.node1.data_ports[0]!.speed_gbps;
   const asked = askedPps(tr.rate, inv.generator, t.frame_size, linkGbps, inv.pktgen_max_rate_percent);
   let polling = true;
   let poller: Promise<void> = Promise.resolve();
   if (inv.generator === 'pktgen') {
     argv = pktgenGenArgv(env.argv, t, env.remotePcap);
-    log.write(`node1$ ${shellJoin(argv)}\n`);
-    proc = env.node1.spawn(argv, { signal, onStdout: run.write('node1'), onStderr: run.write('node1'), buffer: false });
+    // under a pty (Pktgen needs a terminal); its full-screen console goes to the log as text
+    log.write(`# ${new Date().toISOString()} node1$ ${shellJoin(pktgenConsoleArgv(argv))}\n`);
+    const toLog = run.write('node1');
+    pktgen = await PktgenProcess.start(env.node1, {
+      argv,
+      filePrefix: filePrefix(env.argv, 'pg', t.index),
+      startTimeoutMs: Math.max(1, nf.readyBy + inv.start_timeout_s - now()) * 1000,
+      signal,
+      onOutput: (c) => toLog(consoleText(c)),
+      graceMs: KILL_GRACE_MS,
+    });
+    proc = pktgen.proc;
     run.started.push(proc);
-    lua = await openPktgen(env.node1, nf.readyBy + inv.start_timeout_s, signal);
+    lua = pktgen.lua;
     const pct = tr.rate === 'max' ? inv.pktgen_max_rate_percent : ratePercent(tr.rate, t.frame_size, linkGbps);
     await lua.setup(0, pct);
+    // a pcap shorter than a burst (default 32) makes Pktgen send nothing
+    if (req.pcap.flows !== null && req.pcap.flows < 32) await lua.set(0, 'burst', Math.max(1, req.pcap.flows));
+    log.write(`# ${new Date().toISOString()} pktgen: pcap on, rate ${pct} % of ${linkGbps} Gb/s, start\n`);
     await lua.start(0);
     const l = lua;
     poller = (async () => {
@@ -241,7 +258,7 @@ async function startGenerator(run: Run, nf: RunningNf): Promise<RunningGen> {
     if (now() > genBy) throw new FlexbenchError(`the generator on node1 showed no statistics within ${inv.start_timeout_s} s`, EXIT.trialsFailed);
     await sleep(50, signal);
   }
-  return { proc, argv, samples, lua, poller, stopPolling: () => (polling = false), asked, exited: () => exited };
+  return { proc, argv, samples, lua, pktgen, poller, stopPolling: () => (polling = false), asked, exited: () => exited };
 }
 
 /** 3. the measured window, on the generator's own clock: warm-up from its first sample, then duration_s */
@@ -267,12 +284,10 @@ async function stopBoth(run: Run, nf: RunningNf, gen: RunningGen): Promise<ExecR
   log.write(`# ${new Date().toISOString()} window measured, stopping\n`);
   gen.stopPolling();
   await gen.poller.catch(() => undefined);
-  if (gen.lua) {
-    await gen.lua.stop(0).catch(() => undefined);
-    gen.lua.close();
-  }
-  await gen.proc.kill(KILL_GRACE_MS);
-  log.write(`# ${new Date().toISOString()} generator stopped\n`);
+  if (gen.lua) await gen.lua.stop(0).catch(() => undefined);
+  // Pktgen: `quit` on its console (signals only if it does not exit), runtime directory removed
+  const g = gen.pktgen ? await gen.pktgen.quit() : await gen.proc.kill(KILL_GRACE_MS);
+  log.write(`# ${new Date().toISOString()} generator stopped (${g.signal ?? `code ${g.code}`})\n`);
   const stopWith = nf.target?.stop_signal ?? 'TERM';
   log.write(`# ${new Date().toISOString()} stopping the NF with SIG${stopWith}\n`);
   const r = await nf.proc.kill(KILL_GRACE_MS * 2, stopWith);
@@ -355,18 +370,4 @@ function measure(run: Run, nf: RunningNf, gen: RunningGen, win: { from: number; 
     },
     { two_nodes: extras },
   );
-}
-
-/** Pktgen's Lua socket on node1's localhost, through the SSH connection; retried while Pktgen starts. */
-async function openPktgen(h: Host, until: number, signal: AbortSignal): Promise<PktgenLua> {
-  let last: unknown;
-  while (now() < until && !signal.aborted) {
-    try {
-      return new PktgenLua(await h.connectTcp('127.0.0.1', PKTGEN_LUA_PORT));
-    } catch (e) {
-      last = e;
-      await sleep(500, signal);
-    }
-  }
-  throw new FlexbenchError(`pktgen's Lua socket (127.0.0.1:${PKTGEN_LUA_PORT} on node1) did not open: ${(last as Error)?.message ?? 'interrupted'}`, EXIT.trialsFailed);
 }
