@@ -3,6 +3,7 @@
 // the emulated testbed and the adapter's tests.
 import type { Host, HostProcess, ExecResult } from '../hosts/host.js';
 import { FlexbenchError, EXIT, type ExitCode } from '../exit-codes.js';
+import { settlesWithin } from '../../common/processes.js';
 import { PktgenLua, pktgenConsoleArgv, PKTGEN_QUIT, PKTGEN_LUA_PORT } from './pktgen.js';
 
 /** DPDK's runtime directory of a --file-prefix (root's; Pktgen runs as root). */
@@ -118,16 +119,13 @@ export class PktgenProcess {
   }
 }
 
-/** console quit, then signals (the host's process-group kill), then the runtime directory */
+/** console quit, then the host's escalation (common/processes terminate(): SIGTERM, SIGKILL), then the runtime directory */
 async function endProcess(host: Host, proc: HostProcess, filePrefix: string, graceMs = 5000): Promise<ExecResult> {
-  const exited = await Promise.race([proc.done, Promise.resolve(null)]);
-  let r: ExecResult;
-  if (exited) r = exited;
-  else {
+  if (!(await settlesWithin(proc.done, 0))) {
     proc.write(PKTGEN_QUIT);
-    const t = new Promise<null>((res) => setTimeout(() => res(null), graceMs).unref());
-    r = (await Promise.race([proc.done, t])) ?? (await proc.kill(graceMs));
+    if (!(await settlesWithin(proc.done, graceMs))) await proc.kill(graceMs);
   }
+  const r = await proc.done;
   await host.exec(['rm', '-rf', dpdkRuntimeDir(filePrefix)], { allowFailure: true }).catch(() => undefined);
   return r;
 }
