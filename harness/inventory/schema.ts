@@ -95,8 +95,8 @@ export type Inventory = z.output<typeof inventorySchema>;
 export type InventoryInput = z.input<typeof inventorySchema>;
 export type NodeInventory = z.output<typeof nodeSchema>;
 
-/** `inventory: { file: PATH, ...overrides }` reads PATH (YAML, relative to the working directory) first. */
-export const inventorySchema = z.preprocess((v, ctx) => {
+/** `inventory: { file: PATH, ...overrides }` reads PATH (YAML, relative to the working directory) first (lab and netns). */
+export function inventoryFromFile(v: unknown, ctx: z.RefinementCtx): unknown {
   if (!v || typeof v !== 'object' || !('file' in v)) return v;
   const { file, ...rest } = v as { file: unknown };
   if (typeof file !== 'string') return v;
@@ -119,4 +119,6 @@ export const inventorySchema = z.preprocess((v, ctx) => {
   const b = base as Record<string, unknown> | null;
   const inner = b && typeof b === 'object' && 'inventory' in b ? (b.inventory as Record<string, unknown>) : b;
   return { ...(inner ?? {}), ...rest };
-}, inventoryObjectSchema);
+}
+
+export const inventorySchema = z.preprocess(inventoryFromFile, inventoryObjectSchema);

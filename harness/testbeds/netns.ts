@@ -6,12 +6,15 @@ import { z } from 'zod';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import type { Spec } from '../spec/schema.js';
 import { createEmulation, planNodes, type Emulation } from '../netns/emulation.js';
-import { inventoryObjectSchema, type Inventory } from '../inventory/schema.js';
+import { inventoryObjectSchema, inventoryFromFile, type Inventory } from '../inventory/schema.js';
 import { TwoNodeTestbed } from './two-nodes/testbed.js';
 import { commandTargetSchema } from '../tools/command.js';
 import type { Testbed, TestbedOptions } from './testbed.js';
 
-export const inventorySchema = z
+// `--inventory FILE` / `inventory: { file: … }` reads the file first, as for a lab
+export const inventorySchema = z.preprocess(
+  inventoryFromFile,
+  z
   .strictObject({
     /** names become fbn<suffix>-node1/-node2 (0-6 lowercase letters/digits) */
     suffix: z.string().regex(/^[a-z0-9]{0,6}$/).default(''),
@@ -31,7 +34,8 @@ export const inventorySchema = z
     /** a trial whose generator sent less than this share of what it was asked is flagged generator_shortfall */
     shortfall_tolerance: z.number().min(0).max(1).default(0.05),
   })
-  .default({ suffix: '', slot: 0, total_num_mbufs: 16384, start_timeout_s: 30, commands: {}, generator: 'testpmd', pktgen: 'pktgen', pktgen_max_rate_percent: 100, shortfall_tolerance: 0.05 });
+  .default({ suffix: '', slot: 0, total_num_mbufs: 16384, start_timeout_s: 30, commands: {}, generator: 'testpmd', pktgen: 'pktgen', pktgen_max_rate_percent: 100, shortfall_tolerance: 0.05 }),
+);
 export type NetnsOptions = z.output<typeof inventorySchema>;
 
 /** The lab inventory of an emulation (before it exists the SSH key paths are placeholders). */

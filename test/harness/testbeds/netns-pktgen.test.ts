@@ -132,3 +132,23 @@ test('generator: pktgen — Ctrl-C while Pktgen sends, and a Pktgen that fails t
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a netns inventory from a file (--inventory FILE) chooses the generator and its binary', async () => {
+  const { inventorySchema, netnsInventory } = await import('../../../harness/testbeds/netns.js');
+  const dir = mkdtempSync(join(tmpdir(), 'fbn-inv-'));
+  try {
+    const file = join(dir, 'inv.yaml');
+    writeFileSync(file, 'generator: pktgen\npktgen: /opt/pktgen/build/app/pktgen\npktgen_max_rate_percent: 5\n');
+    const o = inventorySchema.parse({ file, suffix: 'x' });
+    assert.deepEqual([o.generator, o.pktgen, o.pktgen_max_rate_percent, o.suffix], ['pktgen', '/opt/pktgen/build/app/pktgen', 5, 'x']);
+    const inv = netnsInventory(o, root);
+    assert.equal(inv.generator, 'pktgen');
+    assert.equal(inv.nodes.node1.tools.pktgen, '/opt/pktgen/build/app/pktgen');
+    assert.equal(inv.pktgen_max_rate_percent, 5);
+    assert.equal(inventorySchema.parse(undefined).generator, 'testpmd');
+    writeFileSync(file, 'generator: trex\n');
+    assert.throws(() => inventorySchema.parse({ file }), /generator/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
