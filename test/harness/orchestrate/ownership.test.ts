@@ -1,5 +1,5 @@
 // Nothing flexbench starts outlives it: a run killed with SIGKILL, or forced with a second Ctrl-C while
-// Cassandra is still starting, leaves no JVM, redis-server or NF behind; `store stop cassandra` finds a
+// Cassandra is still starting or mid-trial, leaves no JVM, redis-server or NF behind; `store stop cassandra` finds a
 // node that has not answered yet; the next run's start-up check ends what a dead run left running.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -130,6 +130,33 @@ test('kill -9 of `flexbench run` mid-trial: no redis-server and no NF process le
     }
     run.child.kill('SIGKILL');
     await run.exited;
+    assert.ok(await waitGone(rec.pid, 10_000), `redis-server pid ${rec.pid} outlived the harness`);
+    const deadline = Date.now() + 10_000;
+    while (processesWith(dir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(processesWith(dir), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a second Ctrl-C mid-trial: exit 130, no redis-server and no NF process left', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-own-'));
+  try {
+    spec(dir, 'redis');
+    const run = start(['run', 'own.yaml', '--out', 'out', '--no-plots'], dir);
+    const rec = await recordOf('redis', run.child.pid!, 'ready');
+    const end = Date.now() + 60_000;
+    while (!processesWith(dir).some((l) => l.includes('nf run'))) {
+      assert.ok(Date.now() < end, 'no NF process started');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    run.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 100));
+    run.child.kill('SIGINT');
+    const r = await run.exited;
+    // 130 when the second Ctrl-C forced the exit; a first one that already finished the shutdown
+    // leaves the default action to the second (killed by SIGINT): either way nothing may be left
+    assert.ok(r.code === 130 || r.signal === 'SIGINT', `exit ${r.code ?? r.signal}: ${r.stderr}`);
     assert.ok(await waitGone(rec.pid, 10_000), `redis-server pid ${rec.pid} outlived the harness`);
     const deadline = Date.now() + 10_000;
     while (processesWith(dir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
