@@ -10,7 +10,7 @@ const PSEUDO_FS: Record<number, string> = {
 };
 const PSEUDO_ROOTS = ['/proc', '/sys'];
 
-export interface OutputDirCheck {
+interface OutputDirCheck {
   /** the directory, absolute */
   path: string;
   /** the directories still to create, outermost first */
@@ -85,7 +85,7 @@ export function ensureOutputDir(dir: string, what: string): string {
 }
 
 /** Bytes free for us on the file system that holds `dir` (or would hold it). */
-export function freeBytes(dir: string): number {
+function freeBytes(dir: string): number {
   let p = resolve(dir);
   for (;;) {
     try {
@@ -100,7 +100,7 @@ export function freeBytes(dir: string): number {
 }
 
 /** Room kept free beyond what a write needs (logs, results, the system's own). */
-export const FREE_SPACE_MARGIN_BYTES = 256 * 2 ** 20;
+const FREE_SPACE_MARGIN_BYTES = 256 * 2 ** 20;
 
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];

@@ -59,13 +59,13 @@ export async function waitGone(pid: number, ms: number, o: { pollMs?: number; re
 }
 
 /** Something that can be signalled and watched: a local process group, a remote one, a namespace's pids. */
-export interface Terminable {
+interface Terminable {
   signal(sig: NodeJS.Signals): void | Promise<void>;
   /** true once it has exited, false if it still runs after `ms` (Infinity: wait for ever) */
   waitExit(ms: number): Promise<boolean>;
 }
 
-export interface TerminateOptions {
+interface TerminateOptions {
   /** first signal (default SIGTERM; SIGINT for tools that print totals on Ctrl-C; SIGKILL for no grace) */
   first?: NodeJS.Signals;
   /** how long the first signal has before SIGKILL (default DEFAULT_KILL_GRACE_MS) */
@@ -148,6 +148,6 @@ export function ownUntilExit(pid: number): () => void {
 }
 
 /** It was stopped (or handed over): no longer killed on exit. */
-export function disown(pid: number): void {
+function disown(pid: number): void {
   owned.delete(pid);
 }

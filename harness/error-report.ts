@@ -2,7 +2,7 @@
 import { FlexbenchError, EXIT, INTERNAL_ERROR } from './exit-codes.js';
 import { redactSecrets } from '../common/secrets.js';
 
-export interface ErrorReport {
+interface ErrorReport {
   /** what goes to stderr (ends without a newline) */
   text: string;
   exitCode: number;

@@ -33,7 +33,7 @@ export async function gitState(): Promise<{ commit: string | null; dirty: boolea
 }
 
 /** Version string of a locally installed store server; null when it is not installed. */
-export async function localStoreVersion(store: string): Promise<string | null> {
+async function localStoreVersion(store: string): Promise<string | null> {
   if (store === 'redis') {
     const v = await out('redis-server', ['--version']);
     return v?.match(/v=([\w.]+)/)?.[1] ?? v;
@@ -86,7 +86,7 @@ export async function hostBusyCores(ms = 500): Promise<number | null> {
   }
 }
 
-export async function localDpdkVersion(): Promise<string | null> {
+async function localDpdkVersion(): Promise<string | null> {
   return (await out('pkg-config', ['--modversion', 'libdpdk'])) ?? (await out('dpkg-query', ['-W', '-f=${Version}', 'dpdk']));
 }
 

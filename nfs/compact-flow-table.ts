@@ -4,7 +4,7 @@
 // FlowTable at half load needed 4 MB. Entry: [a, b, c, tag]; tag = d << 24 | (value + 1), 0 = empty.
 import { hash4 } from './flow-table.js';
 
-export const COMPACT_ENTRY_WORDS = 4;
+const COMPACT_ENTRY_WORDS = 4;
 /** the largest value an entry holds */
 export const COMPACT_MAX_VALUE = 0xfffffe;
 /** grow beyond this load (linear probing over 16-byte entries: a hit reads about one cache line) */

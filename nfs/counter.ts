@@ -5,7 +5,7 @@ import type { CounterHandle } from '../runtime/state/api.js';
 import type { Burst, NetworkFunction, NfModule } from './types.js';
 import { swapMacs } from './macswap.js';
 
-export const COUNTER_ID = 'pktCounter';
+const COUNTER_ID = 'pktCounter';
 
 class CounterAsync implements NetworkFunction {
   constructor(private readonly c: CounterHandle) {}

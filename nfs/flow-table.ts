@@ -3,7 +3,7 @@
 // same 32-byte entry, so a lookup and its values cost one cache line. No strings, no objects per flow.
 
 /** words per entry: 4 key words (the 4th tagged as used) + 4 value words */
-export const ENTRY_WORDS = 8;
+const ENTRY_WORDS = 8;
 /** first value word of an entry */
 export const VALUE = 4;
 const USED = 0x80000000 | 0;

@@ -8,8 +8,8 @@ import { CompactFlowTable } from './compact-flow-table.js';
 import { swapMacs } from './macswap.js';
 import { Int32Words, PROTO_TCP, csumAdjust, misaligned, flowKey, fold16, ipToLe, ipv4L4Offset, parseFlowKey, word32Delta } from './packet.js';
 
-export const LB_LOAD_ID = 'serverLoad';
-export const LB_FLOWS_ID = 'lbFlows';
+const LB_LOAD_ID = 'serverLoad';
+const LB_FLOWS_ID = 'lbFlows';
 
 function dotted(ip: number): string {
   return `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;

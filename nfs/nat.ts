@@ -8,10 +8,10 @@ import { CompactFlowTable, COMPACT_MAX_VALUE } from './compact-flow-table.js';
 import { swapMacs } from './macswap.js';
 import { Int32Words, PROTO_TCP, csumAdjust, misaligned, flowKey, fold16, ipToLe, ipv4L4Offset, parseFlowKey, word32Delta, wordDelta } from './packet.js';
 
-export const NAT_MAP_ID = 'natMap';
+const NAT_MAP_ID = 'natMap';
 
 /** This core's share [lo, hi) of pool pair indices. */
-export function poolChunk(total: number, core: number, cores: number): [number, number] {
+function poolChunk(total: number, core: number, cores: number): [number, number] {
   return [Math.floor((core * total) / cores), Math.floor(((core + 1) * total) / cores)];
 }
 

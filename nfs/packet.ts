@@ -17,9 +17,9 @@ export class Int32Words {
 }
 
 /** EtherType IPv4 as read through the little-endian u16 view. */
-export const ETH_IPV4_LE = 0x0008;
+const ETH_IPV4_LE = 0x0008;
 export const PROTO_TCP = 6;
-export const PROTO_UDP = 17;
+const PROTO_UDP = 17;
 
 /** The error for a port that breaks the burst contract (frames at off % 4 === 2). */
 export function misaligned(b: Burst, i: number): Error {
@@ -69,12 +69,12 @@ export function word32Delta(oldW: number, newW: number): number {
 }
 
 /** Dotted IPv4 of a 32-bit word read little-endian from a frame (byte 0 = first octet). */
-export function leIpString(w: number): string {
+function leIpString(w: number): string {
   return `${w & 255}.${(w >>> 8) & 255}.${(w >>> 16) & 255}.${w >>> 24}`;
 }
 
 /** Port value of a u16 read little-endian from a frame. */
-export function lePort(w: number): number {
+function lePort(w: number): number {
   return ((w & 255) << 8) | (w >>> 8);
 }
 

@@ -4,9 +4,9 @@
 // from this table; the NF modules themselves only build the per-core NF.
 import type { NfModule } from './types.js';
 
-export type StateMode = 'sync' | 'async';
+type StateMode = 'sync' | 'async';
 
-export interface NfEntry {
+interface NfEntry {
   /** one line for --help and the docs */
   readonly summary: string;
   /** keeps state through FlexState: opens a store, runs once per store and location in a plan */

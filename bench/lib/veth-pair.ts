@@ -65,6 +65,3 @@ export function createVethPair(tag: string, queues: number): VethPair {
     throw err;
   }
 }
-
-/** argv prefix that runs a command inside a namespace's network only (keeps /sys/fs/bpf visible). */
-export const inNet = (ns: string) => ['nsenter', `--net=/run/netns/${ns}`];

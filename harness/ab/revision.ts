@@ -33,7 +33,7 @@ export interface PrepareOptions {
 }
 
 /** Marker written last into a finished build: a directory without it is not a build. */
-export const READY = '.flexbench-ab.json';
+const READY = '.flexbench-ab.json';
 const KILL_GRACE_MS = DEFAULT_KILL_GRACE_MS;
 
 async function git(repo: string, args: string[], signal?: AbortSignal) {
@@ -83,7 +83,7 @@ async function pathBuild(role: Role, rev: string): Promise<Build> {
 }
 
 /** The commit a revision names in `repo`, or an exit-2 error saying it names none. */
-export async function resolveCommit(repo: string, role: Role, rev: string): Promise<string> {
+async function resolveCommit(repo: string, role: Role, rev: string): Promise<string> {
   if (rev.startsWith('-')) throw new FlexbenchError(`--${role} "${rev}" is not a revision`, EXIT.usage);
   const r = await git(repo, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`]);
   if (r.exitCode !== 0) throw new FlexbenchError(`--${role} ${rev}: no such revision in ${repo} (nor a directory)`, EXIT.usage);
@@ -126,14 +126,14 @@ async function installDeps(dir: string, o: PrepareOptions, label: string): Promi
 }
 
 /** Remove a worktree of `repo` at `dir`, whatever state it is in; never throws. */
-export async function removeWorktree(repo: string, dir: string): Promise<void> {
+async function removeWorktree(repo: string, dir: string): Promise<void> {
   await git(repo, ['worktree', 'remove', '--force', dir]).catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
   await git(repo, ['worktree', 'prune']).catch(() => undefined);
 }
 
 /** A revision checked but not built yet: cheap checks first, so a bad --head fails before --base is built. */
-export type Resolved = { role: Role; rev: string; build: Build } | { role: Role; rev: string; commit: string; build: null };
+type Resolved = { role: Role; rev: string; build: Build } | { role: Role; rev: string; commit: string; build: null };
 
 async function resolveGit(role: Role, rev: string, o: PrepareOptions): Promise<Resolved> {
   const commit = await resolveCommit(o.repo, role, rev);

@@ -28,7 +28,7 @@ import { sideStats } from '../compare/verdict.js';
 import { Schedule, type Slot } from './schedule.js';
 import type { Build, Role } from './revision.js';
 
-export interface AbOptions {
+interface AbOptions {
   loaded: LoadedSpec;
   base: Build;
   head: Build;
@@ -49,7 +49,7 @@ export interface AbOptions {
   command: string;
 }
 
-export interface AbOutcome {
+interface AbOutcome {
   comparison: Comparison;
   outDir: string;
   interrupted: boolean;

@@ -9,7 +9,7 @@ import { BASELINE_SUFFIX, BASELINE_VERSION, serializeBaseline, type Baseline } f
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-export interface SaveOptions {
+interface SaveOptions {
   /** defaults to the spec's name (with ".<profile>" when a profile was chosen), else the run id */
   name?: string;
   /** directory of baselines, default "baselines" */
@@ -20,7 +20,7 @@ export interface SaveOptions {
   now?: Date;
 }
 
-export function baselineFromRun(run: RunCells, name: string, commit: string | null, now: Date): Baseline {
+function baselineFromRun(run: RunCells, name: string, commit: string | null, now: Date): Baseline {
   if (run.cells.length === 0) throw new FlexbenchError(`${run.dir}: the run has no trials to make a baseline of`, EXIT.usage);
   return {
     flexbench_baseline: BASELINE_VERSION,
@@ -37,7 +37,7 @@ export function baselineFromRun(run: RunCells, name: string, commit: string | nu
   };
 }
 
-export function baselinePath(dir: string, name: string): string {
+function baselinePath(dir: string, name: string): string {
   return join(dir, `${name}${BASELINE_SUFFIX}`);
 }
 

@@ -34,7 +34,7 @@ interface Args {
 }
 
 /** The reports ab writes into its results directory, one per format. */
-export const REPORT_FILES: Record<ReportFormat, string> = { text: 'report.txt', markdown: 'report.md', junit: 'junit.xml', json: 'report.json' };
+const REPORT_FILES: Record<ReportFormat, string> = { text: 'report.txt', markdown: 'report.md', junit: 'junit.xml', json: 'report.json' };
 
 function defaultCache(): string {
   return join(process.env.XDG_CACHE_HOME || join(os.homedir(), '.cache'), 'flexbench', 'builds');

@@ -86,7 +86,7 @@ const info: CommandModule<object, InfoArgs> = {
  * else by its bytes after the MACs. Not the header bytes around them: the IPv4 identification and
  * checksum change per packet, and counting them made every packet its own flow.
  */
-export function flowOf(f: Uint8Array, off: number, len: number): string {
+function flowOf(f: Uint8Array, off: number, len: number): string {
   const hex = (a: number, b: number) => Buffer.from(f.subarray(a, b)).toString('hex');
   if (len < 34 || f[off + 12] !== 0x08 || f[off + 13] !== 0x00 || f[off + 14] >> 4 !== 4) return `raw:${hex(off + 12, off + len)}`;
   const ip = off + 14;

@@ -23,7 +23,7 @@ interface Record_ {
 }
 
 /** where running stores are recorded: $FLEXBENCH_STORES_DIR or <repo>/.cache/stores */
-export function storesDir(): string {
+function storesDir(): string {
   return process.env.FLEXBENCH_STORES_DIR ?? fileURLToPath(new URL('../../../.cache/stores/', import.meta.url));
 }
 

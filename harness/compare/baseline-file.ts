@@ -11,12 +11,11 @@ export const BASELINE_VERSION = 1;
 export const BASELINE_SUFFIX = '.baseline.json';
 
 const samples = z.array(z.number().finite());
-export const baselineCellSchema = cellKeySchema.extend({
+const baselineCellSchema = cellKeySchema.extend({
   failed: z.number().int().nonnegative(),
   rx_pps: samples,
   tx_pps: samples,
 });
-export type BaselineCell = z.infer<typeof baselineCellSchema>;
 
 export const baselineSchema = z.object({
   flexbench_baseline: z.literal(BASELINE_VERSION),

@@ -6,7 +6,7 @@ import { diffWorkloads } from './workload.js';
 import type { Metric, SampleSet } from './samples.js';
 import { decide, sideStats, VERDICTS, type Decision, type DecisionOptions, type SideStats, type Verdict } from './verdict.js';
 
-export interface CompareOptions extends DecisionOptions {
+interface CompareOptions extends DecisionOptions {
   /** compare even when the fingerprints differ (the differences are still reported) */
   force: boolean;
   /** inconclusive or missing cells fail the gate (exit 4) */
@@ -22,7 +22,7 @@ export interface CellComparison extends Decision {
   paired?: { rounds: number; ratios: number[]; detectable: number | null };
 }
 
-export interface SideInfo {
+interface SideInfo {
   kind: SampleSet['kind'];
   path: string;
   name: string;
@@ -60,7 +60,7 @@ function info(s: SampleSet): SideInfo {
 }
 
 /** Refuse a comparison across hardware unless forced; returns the differences either way. */
-export function checkFingerprints(baseline: SampleSet, current: SampleSet, force: boolean): FingerprintDifference[] {
+function checkFingerprints(baseline: SampleSet, current: SampleSet, force: boolean): FingerprintDifference[] {
   const diffs = diffFingerprints(baseline.fingerprint, current.fingerprint);
   if (diffs.length > 0 && !force) {
     throw new FlexbenchError(
@@ -73,7 +73,7 @@ export function checkFingerprints(baseline: SampleSet, current: SampleSet, force
 }
 
 /** Refuse a comparison across different traffic unless forced; null when a side did not record it. */
-export function checkWorkloads(baseline: SampleSet, current: SampleSet, force: boolean): FingerprintDifference[] | null {
+function checkWorkloads(baseline: SampleSet, current: SampleSet, force: boolean): FingerprintDifference[] | null {
   if (baseline.workload === null || current.workload === null) return null;
   const diffs = diffWorkloads(baseline.workload, current.workload);
   if (diffs.length > 0 && !force) {

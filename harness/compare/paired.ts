@@ -5,11 +5,11 @@ import { mean, median, sd, tQuantile } from '../results/stats.js';
 import { classify, MAX_REPETITIONS, type Decision, type DecisionOptions } from './verdict.js';
 
 /** Fewest rounds with a noise estimate. */
-export const MIN_ROUNDS = 2;
+const MIN_ROUNDS = 2;
 /** Power at which the smallest detectable change is stated. */
-export const DETECT_POWER = 0.8;
+const DETECT_POWER = 0.8;
 
-export interface PairedDecision extends Decision {
+interface PairedDecision extends Decision {
   /** rounds with a ratio */
   rounds: number;
   /** the per-round ratios head/base */

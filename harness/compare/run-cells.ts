@@ -7,7 +7,7 @@ import { cellId, cellKeyOf, type CellKey } from './cell.js';
 import { SAMPLE_FIELDS, type SampleField } from './samples.js';
 import { workloadOfRun, type Workload } from './workload.js';
 
-export interface RunCell {
+interface RunCell {
   key: CellKey;
   failed: number;
   samples: Record<SampleField, number[]>;

@@ -21,7 +21,7 @@ export interface SideStats {
   ci: { low: number; high: number } | null;
 }
 
-export interface MoreRepetitions {
+interface MoreRepetitions {
   /** repetitions per side that would decide the cell if the observed means and noise held; null if none up to the cap */
   perSide: number | null;
   /** extra repetitions needed on each side (perSide minus what it has) */
@@ -48,7 +48,7 @@ export interface Decision {
 }
 
 /** Fewest successful repetitions per side that give a noise estimate. */
-export const MIN_REPETITIONS = 2;
+const MIN_REPETITIONS = 2;
 /** Upper bound of the repetition search: beyond it we say "no practical number". */
 export const MAX_REPETITIONS = 10_000;
 

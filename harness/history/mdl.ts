@@ -17,7 +17,7 @@ export interface Group {
   bits: number;
 }
 
-export interface MdlOptions {
+interface MdlOptions {
   /**
    * Resolution of the values, the floor of the noise level. Default: the largest value / 2^RESOLUTION_BITS
    * (values known to about 12 significant bits).
@@ -27,7 +27,7 @@ export interface MdlOptions {
   sigma?: number;
 }
 
-export const RESOLUTION_BITS = 12;
+const RESOLUTION_BITS = 12;
 /**
  * The noise of one value, from the series itself: von Neumann's mean square successive difference,
  * σ² = Σ(x[i+1] − x[i])² / (2(n − 1)). A slow drift or a single step adds only its one difference, so

@@ -6,7 +6,7 @@ import type { Metric, SampleSet } from '../compare/samples.js';
 import { mean } from '../results/stats.js';
 import { mdlGroups, noiseLevel, type Group } from './mdl.js';
 
-export interface HistoryRun {
+interface HistoryRun {
   /** position in the series (0 = oldest) */
   index: number;
   name: string;
@@ -14,7 +14,7 @@ export interface HistoryRun {
   commit: string | null;
 }
 
-export interface HistoryPoint {
+interface HistoryPoint {
   /** index of the run in History.runs */
   run: number;
   /** mean of the metric over the run's successful trials of the cell, in Mpps */
@@ -23,7 +23,7 @@ export interface HistoryPoint {
   failed: number;
 }
 
-export interface ChangePoint {
+interface ChangePoint {
   /** index of the run the new group starts at */
   run: number;
   name: string;
@@ -36,13 +36,13 @@ export interface ChangePoint {
   kind: 'regression' | 'progression';
 }
 
-export interface HistoryGroup extends Group {
+interface HistoryGroup extends Group {
   /** runs (indices into History.runs) of the group's first and last point */
   firstRun: number;
   lastRun: number;
 }
 
-export interface CellHistory {
+interface CellHistory {
   key: CellKey;
   label: string;
   points: HistoryPoint[];
@@ -68,7 +68,7 @@ export interface History {
   headline: string;
 }
 
-export interface HistoryOptions {
+interface HistoryOptions {
   /** a newest group lower by no more than this fraction is not called a regression */
   tolerance: number;
 }

@@ -2,7 +2,7 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 
-export interface KnownHostEntry {
+interface KnownHostEntry {
   line: number;
   patterns: string[];
   hashed?: { salt: Buffer; hash: Buffer };
@@ -11,7 +11,7 @@ export interface KnownHostEntry {
   marker?: string;
 }
 
-export function parseKnownHosts(text: string): KnownHostEntry[] {
+function parseKnownHosts(text: string): KnownHostEntry[] {
   const out: KnownHostEntry[] = [];
   text.split('\n').forEach((raw, i) => {
     const l = raw.trim();
@@ -32,7 +32,7 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
 }
 
 /** The name a host has in known_hosts: "host" for port 22, "[host]:port" otherwise. */
-export function knownHostName(host: string, port: number): string {
+function knownHostName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
@@ -55,7 +55,7 @@ function matches(e: KnownHostEntry, name: string): boolean {
   return ok;
 }
 
-export type HostKeyVerdict = { ok: true } | { ok: false; reason: 'unknown' | 'mismatch' | 'revoked'; detail: string };
+type HostKeyVerdict = { ok: true } | { ok: false; reason: 'unknown' | 'mismatch' | 'revoked'; detail: string };
 
 /** Decide whether `key` (the server's public key blob) is the one known_hosts holds for host:port. */
 export function checkHostKey(files: string[], host: string, port: number, key: Buffer): HostKeyVerdict {

@@ -11,7 +11,7 @@ import { type Host, type HostProcess, type SpawnOptions, type ExecResult, type S
 import { DEFAULT_KILL_GRACE_MS, settlesWithin, terminate } from '../../common/processes.js';
 import { checkHostKey } from './known-hosts.js';
 
-export const sshTargetSchema = z.object({
+const sshTargetSchema = z.object({
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535).default(22),
   user: z.string().min(1).default('root'),
@@ -26,7 +26,7 @@ export const sshTargetSchema = z.object({
   connectTimeoutMs: z.number().int().positive().default(10000),
   keepaliveIntervalMs: z.number().int().positive().default(5000),
 });
-export type SshTarget = z.input<typeof sshTargetSchema>;
+type SshTarget = z.input<typeof sshTargetSchema>;
 
 // Marker the wrapper prints on stderr before exec'ing the command: the pid of the new session
 // leader, which is also the process group id to kill.
@@ -34,7 +34,7 @@ const PGID_MARK = '__FBPGID__ ';
 const WRAPPER = `printf '${PGID_MARK}%s\\n' $$ >&2; exec "$@"`;
 
 /** The remote shell line for argv: quoted, in a new session via setsid (-w: wait and pass the exit code). */
-export function remoteCommandLine(argv: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): string {
+function remoteCommandLine(argv: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): string {
   const envArgs = Object.entries(opts.env ?? {}).map(([k, v]) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new FlexbenchError(`bad environment variable name "${k}"`, EXIT.usage);
     return `${k}=${v}`;

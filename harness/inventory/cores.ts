@@ -2,7 +2,7 @@
 // cores, then the hyperthread siblings (NIC node first); an n-core trial takes the first n.
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 
-export interface CpuRow {
+interface CpuRow {
   cpu: number;
   core: number;
   socket: number;

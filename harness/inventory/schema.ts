@@ -30,7 +30,7 @@ const portSchema = z.strictObject({
   speed_gbps: z.number().positive().max(800).default(10),
 }).refine((p) => p.iface || p.pci, { message: 'a port needs iface or pci' });
 
-export const nodeSchema = z.strictObject({
+const nodeSchema = z.strictObject({
   ssh: sshSchema,
   /** data ports; the first carries the trial's traffic */
   data_ports: z.array(portSchema).min(1),
@@ -61,7 +61,7 @@ export const nodeSchema = z.strictObject({
 });
 
 /** Every host:port of a store URL (redis+cluster lists several) names a port from 1 to 65535 (or none: the store's default). */
-export function storeUrlPortsOk(url: string): boolean {
+function storeUrlPortsOk(url: string): boolean {
   const m = /^[a-z+]+:\/\/(?:[^@/]*@)?([^/?#]*)\/?$/.exec(url);
   if (!m || !m[1]) return false;
   return m[1].split(',').every((hp) => {
@@ -70,7 +70,7 @@ export function storeUrlPortsOk(url: string): boolean {
   });
 }
 
-export const storeEndpointSchema = z.strictObject({
+const storeEndpointSchema = z.strictObject({
   /** a server already running (e.g. installed by ansible), as the NF addresses it */
   url: z.string().regex(/^[a-z+]+:\/\//).refine(storeUrlPortsOk, 'a store URL like redis://host:port, each port from 1 to 65535'),
 });
@@ -92,7 +92,6 @@ export const inventoryObjectSchema = z.strictObject({
 });
 
 export type Inventory = z.output<typeof inventorySchema>;
-export type InventoryInput = z.input<typeof inventorySchema>;
 export type NodeInventory = z.output<typeof nodeSchema>;
 
 /** `inventory: { file: PATH, ...overrides }` reads PATH (YAML, relative to the working directory) first (lab and netns). */

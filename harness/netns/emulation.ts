@@ -7,9 +7,9 @@ import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { LocalHost } from '../hosts/local.js';
 import { pidAlive, pidRunning, signalGroup, sleep, terminate } from '../../common/processes.js';
 
-export const NETNS_PREFIX = 'fbn';
+const NETNS_PREFIX = 'fbn';
 
-export interface EmulatedNode {
+interface EmulatedNode {
   name: 'node1' | 'node2';
   /** network namespace */
   ns: string;
@@ -37,7 +37,7 @@ export interface Emulation {
   destroy(): Promise<void>;
 }
 
-export interface EmulationOptions {
+interface EmulationOptions {
   /** distinguishes concurrent emulations; names become `${prefix}${suffix}-node1` */
   suffix?: string;
   /** 0..49: picks the address block so concurrent emulations do not collide */

@@ -13,7 +13,7 @@ import { devargsPathProblem } from '../tools/testpmd.js';
 /** Bump when the generator's output changes for the same parameters. */
 const GENERATOR = 'flexbench-pcap-v1';
 
-export function sha256File(path: string): string {
+function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
@@ -22,12 +22,12 @@ interface Manifest {
   files: { name: string; sha256: string }[];
 }
 
-export function pcapParams(spec: Spec) {
+function pcapParams(spec: Spec) {
   const t = spec.traffic;
   return { generator: GENERATOR, flows: t.flows, files: t.files, frame_size: t.frame_size, seed: t.seed, proto: t.proto };
 }
 
-export function pcapCacheDir(cacheRoot: string, spec: Spec): string {
+function pcapCacheDir(cacheRoot: string, spec: Spec): string {
   const key = createHash('sha256').update(JSON.stringify(pcapParams(spec))).digest('hex').slice(0, 16);
   return join(cacheRoot, key);
 }

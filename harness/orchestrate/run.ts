@@ -56,7 +56,7 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-export interface RunOutcome {
+interface RunOutcome {
   exitCode: number;
   runDir: string | null;
   counts: RunJson['counts'];
@@ -107,7 +107,7 @@ function scheduleOf(spec: Spec, plan: readonly PlanTrial[], order: NonNullable<R
 }
 
 /** Print the plan in the order it runs: every trial, the exact argv it will run, and an ETA. */
-export function printDryRun(spec: Spec, plan: readonly PlanTrial[], tb: Testbed, pcaps: readonly PcapInfo[], out: NodeJS.WritableStream, profile: string | null, order: NonNullable<RunJson['order']>): void {
+function printDryRun(spec: Spec, plan: readonly PlanTrial[], tb: Testbed, pcaps: readonly PcapInfo[], out: NodeJS.WritableStream, profile: string | null, order: NonNullable<RunJson['order']>): void {
   const sched = scheduleOf(spec, plan, order);
   out.write(`spec ${spec.name}${profile ? ` (profile ${profile})` : ''} on testbed ${spec.testbed}: ${plan.length} trials, ${sched.length} to run, ${plan.length - sched.length} skipped\n`);
   out.write(`traffic: ${pcapCount(spec)} pcap(s)${spec.traffic.pcaps ? '' : ` of ${spec.traffic.flows} flows`}, ${spec.traffic.frame_size} B, warm-up ${spec.traffic.warmup_s}s + ${spec.traffic.duration_s}s measured per trial\n`);

@@ -3,8 +3,8 @@
 // and a failing step never keeps the next from running. Calling close() again returns the same promise.
 
 /** The order resources are released in: store servers first, the run directory's lock and signal wiring last. */
-export const SHUTDOWN_STEPS = ['stores', 'testbed', 'record', 'lock', 'signals'] as const;
-export type ShutdownStep = (typeof SHUTDOWN_STEPS)[number];
+const SHUTDOWN_STEPS = ['stores', 'testbed', 'record', 'lock', 'signals'] as const;
+type ShutdownStep = (typeof SHUTDOWN_STEPS)[number];
 
 export class Shutdown {
   private readonly steps = new Map<ShutdownStep, (() => unknown)[]>();

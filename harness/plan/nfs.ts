@@ -3,14 +3,14 @@
 import type { NfName } from '../spec/schema.js';
 import { NF_NAMES, NF_REGISTRY } from '../../nfs/registry.js';
 
-export interface NfTraits {
+interface NfTraits {
   /** keeps state through FlexState, so it runs once per store and location */
   stateful: boolean;
   /** the update mode is part of the NF (the paper's Sync/Async Counter); null = the modes axis applies */
   fixedMode: 'sync' | 'async' | 'none' | null;
 }
 
-export const NF_TRAITS: Record<NfName, NfTraits> = {
+const NF_TRAITS: Record<NfName, NfTraits> = {
   testpmd: { stateful: false, fixedMode: 'none' },
   ...(Object.fromEntries(
     NF_NAMES.map((n) => {

@@ -46,11 +46,6 @@ export function schedule(plan: readonly PlanTrial[], o: { order: Order; seed: nu
   return out;
 }
 
-/** Number of rounds a plan has (pcap files x repetitions). */
-export function roundCount(files: number, repetitions: number): number {
-  return files * repetitions;
-}
-
 export { needsServer };
 
 /** The store servers a plan's runnable trials need, each (store, location) once, in first-use order. */

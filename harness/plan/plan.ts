@@ -6,7 +6,7 @@ import { traitsOf } from './nfs.js';
 import { serversNeeded } from './order.js';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 
-export interface PlanOptions {
+interface PlanOptions {
   /** why the testbed cannot run a trial (checked once per trial), or null */
   skipReason?: (t: PlanTrial) => string | null;
 }

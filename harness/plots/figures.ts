@@ -6,7 +6,7 @@ import type { RatioRow, SummaryRow } from '../results/format.js';
 
 export const FONT = 'DejaVu Sans';
 
-export interface FigurePoint {
+interface FigurePoint {
   series: string;
   nf: string;
   cores: number;
@@ -64,7 +64,7 @@ export function bestPoints(points: readonly FigurePoint[]): FigurePoint[] {
 }
 
 /** A ratio figure's points: the paired ratios of the cells its filter keeps. */
-export function ratioPoints(fig: Figure, ratios: readonly RatioRow[]): FigurePoint[] {
+function ratioPoints(fig: Figure, ratios: readonly RatioRow[]): FigurePoint[] {
   return ratios
     .filter((r) => r.ratio !== null && matches(fig.filter.nf, r.nf) && matches(fig.filter.store, r.store) && matches(fig.filter.location, r.location) && matches(fig.filter.mode, r.mode))
     .map((r) => ({ series: seriesLabel(fig, r), nf: r.nf, cores: r.cores, mean: r.ratio!, low: r.ratio_low, high: r.ratio_high, n: r.n_pairs }))
@@ -95,7 +95,7 @@ function lineRateLayer(rate: number | null, label = (r: number) => `line rate ${
   ];
 }
 
-export interface FigureExtras {
+interface FigureExtras {
   /** paired ratios (for metric: ratio) */
   ratios?: readonly RatioRow[];
   /** notes under the title: skipped cells, a busy host, what the figure cannot show */

@@ -1,7 +1,7 @@
 // Live progress of a run: one redrawn status line on a terminal, plain lines otherwise (logs, CI).
 import { formatDuration } from '../plan/plan.js';
 
-export interface ProgressState {
+interface ProgressState {
   /** 1-based index of the trial running now among those to run */
   i: number;
   total: number;

@@ -9,10 +9,10 @@ import {
   type RunJson, type TrialRecord, type SummaryRow, type RatioRow,
 } from './format.js';
 
-export const RUN_JSON = 'run.json';
-export const TRIALS_JSONL = 'trials.jsonl';
-export const SUMMARY_CSV = 'summary.csv';
-export const RATIOS_CSV = 'ratios.csv';
+const RUN_JSON = 'run.json';
+const TRIALS_JSONL = 'trials.jsonl';
+const SUMMARY_CSV = 'summary.csv';
+const RATIOS_CSV = 'ratios.csv';
 
 export function writeAtomic(path: string, data: string | Buffer): void {
   mkdirSync(dirname(path), { recursive: true });

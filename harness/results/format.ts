@@ -25,7 +25,7 @@ export const fingerprintSchema = z.object({
 });
 export type Fingerprint = z.infer<typeof fingerprintSchema>;
 
-export const pcapInfoSchema = z.object({
+const pcapInfoSchema = z.object({
   name: z.string(),
   path: z.string(),
   sha256: z.string(),
@@ -36,10 +36,10 @@ export const pcapInfoSchema = z.object({
 });
 export type PcapInfo = z.infer<typeof pcapInfoSchema>;
 
-export const perCoreSchema = z.object({ core: z.number().int(), rx_packets: z.number(), tx_packets: z.number() });
+const perCoreSchema = z.object({ core: z.number().int(), rx_packets: z.number(), tx_packets: z.number() });
 export type PerCore = z.infer<typeof perCoreSchema>;
 
-export const TRIAL_STATUSES = ['ok', 'failed', 'skipped'] as const;
+const TRIAL_STATUSES = ['ok', 'failed', 'skipped'] as const;
 
 /** One line of trials.jsonl. Rates are packets per second over the measured window (warm-up excluded). */
 export const trialRecordSchema = z.object({
@@ -144,7 +144,7 @@ export const summaryRowSchema = z.object({
 });
 export type SummaryRow = z.infer<typeof summaryRowSchema>;
 
-export const planTrialSchema = z.object({
+const planTrialSchema = z.object({
   trial_id: z.string(),
   index: z.number().int(),
   nf: z.string(),

@@ -6,15 +6,15 @@
 export const MIN_PACKETS = 1000;
 
 /** A window may fall short of the one asked by this fraction (timer and stats-period granularity), no more. */
-export const WINDOW_TOLERANCE = 0.05;
+const WINDOW_TOLERANCE = 0.05;
 
 /** Flag names (the part before ':' of a flag string), for the summary and figures. */
 export const FLAG_LOW_COUNT = 'low_count';
 export const FLAG_HOST_BUSY = 'host_busy';
-export const FLAG_SHORT_WINDOW = 'short_window';
+const FLAG_SHORT_WINDOW = 'short_window';
 
 /** A window shorter than this share of the one asked is not a measurement of it: the trial fails. */
-export const MIN_WINDOW_SHARE = 0.5;
+const MIN_WINDOW_SHARE = 0.5;
 
 /** The part of a measurement the floor looks at. */
 export interface Measured {
@@ -23,7 +23,7 @@ export interface Measured {
   duration_s: number;
 }
 
-export interface Judgement {
+interface Judgement {
   status: 'ok' | 'failed';
   /** why the trial failed; null when ok */
   reason: string | null;
@@ -31,7 +31,7 @@ export interface Judgement {
   flags: string[];
 }
 
-export interface Floor {
+interface Floor {
   /** the measured window the trial was asked for, seconds */
   duration_s: number;
   minPackets?: number;

@@ -166,7 +166,7 @@ export function ciMean(xs: readonly number[], level = 0.95): CI | null {
   return { low: w.mean - halfWidth, high: w.mean + halfWidth, halfWidth };
 }
 
-export interface Summary {
+interface Summary {
   n: number;
   mean: number;
   sd: number;
@@ -195,7 +195,7 @@ export function summarize(xs: readonly number[]): Summary {
 /** How an interval of a rate or a ratio is computed (named in summary.csv and ratios.csv). */
 export const LOG_CI_METHOD = 'student-t on ln(x), back-transformed (geometric mean)';
 
-export interface LogCI {
+interface LogCI {
   n: number;
   /** geometric mean: exp(mean(ln x)) */
   center: number;

@@ -14,10 +14,10 @@ const num = (x: number) => (Number.isFinite(x) ? x : null);
 /** A reference: a cell is paired with the cell that has these field values instead. */
 export type Baseline = Partial<Record<'nf' | 'store' | 'location' | 'mode', string>>;
 
-export const baselineLabel = (b: Baseline): string => Object.entries(b).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`).join(',');
+const baselineLabel = (b: Baseline): string => Object.entries(b).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`).join(',');
 
 /** The reference cell of a cell under a baseline. */
-export const referenceOf = (key: CellKey, b: Baseline): CellKey => ({ ...key, ...Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined)) });
+const referenceOf = (key: CellKey, b: Baseline): CellKey => ({ ...key, ...Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined)) });
 
 /** Trials of one cell, keyed by the round they ran in (same pcap file and repetition on both sides of a pair). */
 const pairKey = (r: Pick<TrialRecord, 'pcap' | 'repetition'>) => `${r.pcap}|${r.repetition}`;
@@ -41,7 +41,7 @@ function cellsOf(records: readonly TrialRecord[]): Map<string, Cell> {
 const okRate = (t: TrialRecord): number | null => (t.status === 'ok' && typeof t.tx_pps === 'number' && t.tx_pps > 0 ? t.tx_pps : null);
 
 /** Per-round ratios of a cell's tx rate to its reference's: only rounds where both were ok. */
-export function pairedRatios(cell: readonly TrialRecord[], reference: readonly TrialRecord[]): number[] {
+function pairedRatios(cell: readonly TrialRecord[], reference: readonly TrialRecord[]): number[] {
   const ref = new Map<string, number>();
   for (const t of reference) {
     const v = okRate(t);

@@ -14,7 +14,7 @@ export interface TrialLoss {
 export type Bound = 'lower' | 'upper' | 'undecided';
 
 /** The sums and ratios of RFC 9971 appendix A, exposed so tests can pin each one. */
-export interface Classification {
+interface Classification {
   full_high_s: number;
   full_low_s: number;
   short_high_s: number;

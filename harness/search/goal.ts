@@ -18,7 +18,7 @@ export interface SearchGoal {
   width: number;
 }
 
-export type PresetName = 'quick' | 'csit' | 'rfc2544' | 'tst009';
+type PresetName = 'quick' | 'csit' | 'rfc2544' | 'tst009';
 export const PRESETS: readonly PresetName[] = ['quick', 'csit', 'rfc2544', 'tst009'];
 
 const goal = (name: string, g: Omit<SearchGoal, 'name'>): SearchGoal => ({ name, ...g });
@@ -59,7 +59,3 @@ export function goalProblem(g: SearchGoal): string | null {
   return null;
 }
 
-/** Seconds of trials a goal needs at least per decided load (for estimates). */
-export function secondsPerLoad(g: SearchGoal): number {
-  return g.exceed_ratio > 0 ? g.duration_sum * (1 - g.exceed_ratio) : g.final_trial_duration;
-}

@@ -16,7 +16,7 @@ export interface TrialOutcome {
 }
 
 /** One trial of the search as results record it. */
-export interface SearchTrial extends TrialLoss {
+interface SearchTrial extends TrialLoss {
   /** 1-based, in measuring order */
   n: number;
   /** intended load, packets/s */
@@ -31,7 +31,7 @@ export interface SearchTrial extends TrialLoss {
   extra?: Record<string, unknown>;
 }
 
-export interface GoalResult {
+interface GoalResult {
   goal: string;
   /** RFC 9971 §4.8: both relevant bounds exist and lie within the goal's width */
   regular: boolean;
@@ -47,7 +47,7 @@ export interface GoalResult {
   relative_width: number | null;
 }
 
-export interface SearchResult {
+interface SearchResult {
   goals: GoalResult[];
   trials: SearchTrial[];
   /** sum of effective seconds of every trial */
@@ -59,7 +59,7 @@ export interface SearchResult {
   stopped: string | null;
 }
 
-export interface SearchOptions {
+interface SearchOptions {
   goals: SearchGoal[];
   /** lowest load tried; loss there makes a goal unmeetable (irregular) */
   min_load_pps: number;

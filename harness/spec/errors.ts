@@ -19,7 +19,7 @@ export function formatPath(path: readonly PathSeg[]): string {
   return s;
 }
 
-export function formatIssue(i: SpecIssue): string {
+function formatIssue(i: SpecIssue): string {
   const where = i.line > 0 ? `${i.file}:${i.line}:${i.col}` : i.file;
   return `${where}: ${i.path ? `${i.path}: ` : ''}${i.message}`;
 }

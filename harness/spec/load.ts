@@ -22,7 +22,7 @@ export interface LoadedSpec {
 }
 
 /** Where a path of the document sits in the text. */
-export class Positions {
+class Positions {
   private readonly lines: LineCounter;
   constructor(private readonly doc: Document, lines: LineCounter, readonly file: string) {
     this.lines = lines;
@@ -108,7 +108,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Profile merge: mappings merge key by key, anything else (lists too) replaces. */
-export function mergeProfile(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+function mergeProfile(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) out[k] = isPlainObject(v) && isPlainObject(out[k]) ? mergeProfile(out[k] as Record<string, unknown>, v) : v;
   return out;
@@ -127,14 +127,14 @@ function normalise(spec: Spec, baseDir: string): Spec {
 /** Most values a spec may hold once its aliases are expanded: the shipped ones hold a few hundred. */
 export const MAX_SPEC_VALUES = 100_000;
 /** Deepest nesting of mappings and lists in a spec (the shipped ones nest 4 deep). */
-export const MAX_SPEC_DEPTH = 64;
+const MAX_SPEC_DEPTH = 64;
 
 /**
  * The document's size once aliases are expanded, counted before anything expands them: an alias bomb
  * ("billion laughs") is refused at the alias that crosses the limit; an alias of a missing anchor or
  * inside its own anchor (a cycle) at that alias. null when the document is fine.
  */
-export function yamlShapeIssue(doc: Document, lines: LineCounter, file: string): SpecIssue | null {
+function yamlShapeIssue(doc: Document, lines: LineCounter, file: string): SpecIssue | null {
   const anchors = new Map<string, Node>();
   const sizes = new Map<Node, number>();
   const open = new Set<Node>();
@@ -191,7 +191,7 @@ export function yamlShapeIssue(doc: Document, lines: LineCounter, file: string):
 
 /** Parse and validate a spec text; throws SpecError with every problem. */
 /** What `flexbench run` may change in a spec from the command line. */
-export interface SpecOptions {
+interface SpecOptions {
   profile?: string | null;
   /** `--testbed`: run the same spec on another testbed */
   testbed?: string;
@@ -306,7 +306,7 @@ export async function parseSpec(text: string, file: string, opts: SpecOptions & 
 }
 
 /** Largest spec file read: the shipped ones are 2-3 KiB. */
-export const MAX_SPEC_BYTES = 2 ** 20;
+const MAX_SPEC_BYTES = 2 ** 20;
 
 export async function loadSpec(file: string, opts: SpecOptions = {}): Promise<LoadedSpec> {
   return parseSpec(readInputFile(file, MAX_SPEC_BYTES, 'spec').toString('utf8'), file, opts);

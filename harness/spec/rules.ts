@@ -12,7 +12,7 @@ import { devargsPathProblem } from '../tools/testpmd.js';
 import { readPcap } from '../../runtime/packet/pcap.js';
 import type { z } from 'zod';
 
-export type Locate = (path: readonly PathSeg[], key: boolean) => { file: string; line: number; col: number; prefix: string };
+type Locate = (path: readonly PathSeg[], key: boolean) => { file: string; line: number; col: number; prefix: string };
 
 /**
  * Fields the rules below read that the schema defaults: when one of them is refused, the rules would

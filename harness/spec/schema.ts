@@ -10,25 +10,25 @@ export const STORES = ['hashmap', 'redis', 'cassandra', 'none'] as const;
 export const LOCATIONS = ['local', 'remote'] as const;
 export const MODES = ['sync', 'async'] as const;
 /** trial modes: none for NFs without FlexState */
-export const TRIAL_MODES = ['sync', 'async', 'none'] as const;
+const TRIAL_MODES = ['sync', 'async', 'none'] as const;
 export const TESTBEDS = ['local', 'netns', 'lab'] as const;
-export const SERIES_FIELDS = ['nf', 'store', 'location', 'mode'] as const;
-export const METRIC_FIELDS = ['tx_mpps', 'rx_mpps'] as const;
+const SERIES_FIELDS = ['nf', 'store', 'location', 'mode'] as const;
+const METRIC_FIELDS = ['tx_mpps', 'rx_mpps'] as const;
 /** what a figure draws: a rate, or the paired ratio of tx rate to the figure's baseline cell */
-export const FIGURE_METRICS = [...METRIC_FIELDS, 'ratio'] as const;
+const FIGURE_METRICS = [...METRIC_FIELDS, 'ratio'] as const;
 
 const posInt = z.number().int().positive();
 /** Most cores a trial may ask for (DPDK builds for big hosts stop at 1024 lcores; the harness stops a little later). */
-export const MAX_CORES = 4096;
+const MAX_CORES = 4096;
 /** Fastest offered rate a spec may ask for, packets/s: above 800 GbE at 64 B (1.19 Gpps). */
-export const MAX_RATE_PPS = 2e9;
+const MAX_RATE_PPS = 2e9;
 const nonEmptyUnique = <T extends z.ZodType>(item: T) =>
   z.array(item).min(1).refine((xs) => new Set(xs.map((x) => JSON.stringify(x))).size === xs.length, { message: 'values must be unique' });
 
 /** One axis value or a list of them; a filter matches any listed value. */
 const oneOrMany = <T extends readonly [string, ...string[]]>(values: T) => z.union([z.enum(values), z.array(z.enum(values)).min(1)]);
 
-export const trafficSchema = z.strictObject({
+const trafficSchema = z.strictObject({
   /** Ethernet frame size in bytes (64 = the minimum, as in the paper) */
   frame_size: z.number().int().min(64).max(1518).default(64),
   /** distinct flows (= distinct packets) per pcap file */
@@ -48,7 +48,7 @@ export const trafficSchema = z.strictObject({
   rate: z.union([z.literal('max'), z.number().min(1).max(MAX_RATE_PPS)]).default('max'),
 });
 
-export const matrixSchema = z.strictObject({
+const matrixSchema = z.strictObject({
   nfs: nonEmptyUnique(z.enum(NFS)),
   stores: nonEmptyUnique(z.enum(STORES)).default(['hashmap']),
   locations: nonEmptyUnique(z.enum(LOCATIONS)).default(['local']),
@@ -71,7 +71,7 @@ export function plannedRepetitions(m: Pick<Matrix, 'repetitions' | 'max_repetiti
   return m.repetitions === 'auto' ? m.max_repetitions : m.repetitions;
 }
 
-export const stateSchema = z.strictObject({
+const stateSchema = z.strictObject({
   /** async flush period in milliseconds (the paper: 1 ms) */
   flush_ms: z.number().positive().max(60_000).default(1),
 });
@@ -135,13 +135,7 @@ export const specSchema = z.strictObject({
   profiles: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), profileSchema).default({}),
 });
 
-export type SpecInput = z.input<typeof specSchema>;
 export type Spec = z.output<typeof specSchema>;
-export type Traffic = Spec['traffic'];
-export type Matrix = Spec['matrix'];
+type Matrix = Spec['matrix'];
 export type Figure = Spec['figures'][number];
 export type NfName = (typeof NFS)[number];
-export type StoreName = (typeof STORES)[number];
-export type LocationName = (typeof LOCATIONS)[number];
-export type ModeName = (typeof MODES)[number];
-export type TestbedKind = (typeof TESTBEDS)[number];

@@ -11,7 +11,7 @@ import { localFingerprint } from '../provenance.js';
 import { shellJoin } from '../hosts/host.js';
 import { testpmdArgv, pcapReplayVdev, TestpmdStatsParser, type TestpmdSnapshot } from '../tools/testpmd.js';
 import { HostLoadSampler } from '../orchestrate/host-load.js';
-import { stateLossFlags, type NfStateLoss } from '../tools/nf-run.js';
+import { stateLossFlags } from '../tools/nf-run.js';
 import { redactSecrets } from '../../common/secrets.js';
 import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext } from './testbed.js';
 import { dieWithParent, ownUntilExit } from '../../common/processes.js';

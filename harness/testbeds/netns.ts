@@ -36,7 +36,7 @@ export const inventorySchema = z.preprocess(
   })
   .default({ suffix: '', slot: 0, total_num_mbufs: 16384, start_timeout_s: 30, commands: {}, generator: 'testpmd', pktgen: 'pktgen', pktgen_max_rate_percent: 100, shortfall_tolerance: 0.05 }),
 );
-export type NetnsOptions = z.output<typeof inventorySchema>;
+type NetnsOptions = z.output<typeof inventorySchema>;
 
 /** The lab inventory of an emulation (before it exists the SSH key paths are placeholders). */
 export function netnsInventory(o: NetnsOptions, root: string, em?: Emulation): Inventory {
@@ -62,7 +62,7 @@ export function netnsInventory(o: NetnsOptions, root: string, em?: Emulation): I
   });
 }
 
-export class NetnsTestbed extends TwoNodeTestbed {
+class NetnsTestbed extends TwoNodeTestbed {
   private em: Emulation | null = null;
 
   constructor(opts: TestbedOptions, private readonly netns: NetnsOptions) {

@@ -40,7 +40,7 @@ export const commandTargetSchema = z.strictObject({
 });
 export type CommandTarget = z.output<typeof commandTargetSchema>;
 
-export interface CommandVars {
+interface CommandVars {
   iface: string;
   pci: string;
   cores: number;

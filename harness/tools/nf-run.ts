@@ -2,7 +2,7 @@
 // the benchmarks) parses them: "[nat] t=1.5s rx 12.350 Mpps tx 12.250 Mpps (total rx 23918592)".
 
 /** Cumulative NF counters from one rate line. */
-export interface NfProgress {
+interface NfProgress {
   t: number;
   rx_total: number;
   rx_mpps: number;

@@ -15,7 +15,7 @@ export function consoleText(s: string): string {
   return s.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78()][0-9A-Za-z]?|\x1b[=>]/g, '').replace(/\r/g, '');
 }
 
-export interface PktgenStart {
+interface PktgenStart {
   /** pktgen's own argv (pktgenArgv); it is wrapped in a pty here */
   argv: string[];
   filePrefix: string;

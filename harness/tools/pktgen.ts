@@ -13,7 +13,7 @@ import { shellJoin } from '../hosts/host.js';
 
 export const PKTGEN_LUA_PORT = 22022;
 
-export interface PktgenCounters {
+interface PktgenCounters {
   ipackets: number;
   opackets: number;
   ibytes: number;
@@ -100,7 +100,7 @@ export function countersFromStats(stats: Record<string, unknown>, port: number):
   return { ipackets: n('ipackets'), opackets: n('opackets'), ibytes: n('ibytes'), obytes: n('obytes'), ierrors: n('ierrors'), oerrors: n('oerrors'), imissed: n('imissed') };
 }
 
-export interface PktgenSample {
+interface PktgenSample {
   /** harness clock, seconds */
   at: number;
   counters: PktgenCounters;

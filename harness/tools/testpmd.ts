@@ -2,7 +2,7 @@
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 
 /** One port in one periodic "Port statistics" block (`--stats-period`). */
-export interface TestpmdPortStats {
+interface TestpmdPortStats {
   port: number;
   rxPackets: number;
   rxMissed: number;
@@ -20,7 +20,7 @@ export interface TestpmdPortStats {
 }
 
 /** One "Forward statistics for port N" block printed when testpmd stops. */
-export interface TestpmdForwardStats {
+interface TestpmdForwardStats {
   port: number;
   rxPackets: number;
   rxDropped: number;
@@ -36,14 +36,14 @@ export interface TestpmdSnapshot {
   ports: TestpmdPortStats[];
 }
 
-export interface TestpmdFinal {
+interface TestpmdFinal {
   ports: TestpmdForwardStats[];
   accumulated?: Omit<TestpmdForwardStats, 'port'>;
   /** "Done." seen after the forward statistics: testpmd stopped cleanly */
   done: boolean;
 }
 
-export interface TestpmdParsed {
+interface TestpmdParsed {
   snapshots: TestpmdSnapshot[];
   final: TestpmdFinal | null;
 }
@@ -195,7 +195,7 @@ export function steadyRate(snapshots: TestpmdSnapshot[], port: number, warmup = 
 // ---------------------------------------------------------------------------------------------
 // Command lines
 
-export interface TestpmdOptions {
+interface TestpmdOptions {
   /** path of the binary on the host running it */
   binary?: string;
   /** lcores: the first is testpmd's main lcore, the rest forward */

@@ -22,7 +22,7 @@ import { redactSecrets } from '../../common/secrets.js';
 
 export type { NfRunResult };
 
-export interface NfRunOptions {
+interface NfRunOptions {
   nf: NfName;
   cores: number;
   /** pcap to replay (replay and offered modes) */

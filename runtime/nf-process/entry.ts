@@ -56,7 +56,7 @@ export function parseIpRange(s: string, flag: string): { first: number; count: n
   return { first: first - (first % count), count };
 }
 
-export function parsePortRange(s: string, flag: string): { lo: number; hi: number } {
+function parsePortRange(s: string, flag: string): { lo: number; hi: number } {
   const m = /^(\d+)-(\d+)$/.exec(s);
   const lo = m ? Number(m[1]) : NaN;
   const hi = m ? Number(m[2]) : NaN;
@@ -64,7 +64,7 @@ export function parsePortRange(s: string, flag: string): { lo: number; hi: numbe
   return { lo, hi };
 }
 
-export function parseBackends(s: string, flag: string): number[] {
+function parseBackends(s: string, flag: string): number[] {
   const list = s.split(',').map((x) => x.trim()).filter(Boolean);
   if (list.length === 0) throw new FlexbenchError(`${flag}: give at least one backend address`);
   const ips = list.map((x) => {

@@ -7,7 +7,7 @@ import { FlexbenchError, EXIT } from '../../common/errors.js';
 const count = z.number().int().nonnegative();
 const rate = z.number().nonnegative();
 
-export const nfRunCoreSchema = z.looseObject({
+const nfRunCoreSchema = z.looseObject({
   core: z.number().int().nonnegative(),
   rx_packets: count,
   tx_packets: count,
@@ -24,7 +24,7 @@ export const nfRunCoreSchema = z.looseObject({
 });
 
 /** A store found without a partition's last acknowledged flush (runtime/state/api.ts StateLoss), per core. */
-export const nfRunStateLossSchema = z.object({
+const nfRunStateLossSchema = z.object({
   core: z.number().int().nonnegative(),
   at: z.string(),
   store: z.string(),

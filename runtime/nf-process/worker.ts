@@ -51,7 +51,7 @@ export type CoreMessage =
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /** A core's counters when the warm-up ended; `missed` without what still waits in the ring (received later). */
-export interface WindowStart { rx: number; tx: number; missed: number; txDropped: number; at: number }
+interface WindowStart { rx: number; tx: number; missed: number; txDropped: number; at: number }
 // module-level, not a closure: capturing the loop's rx/tx would move them out of registers
 function windowStart(rx: number, tx: number, port: Port, at: number): WindowStart {
   return { rx, tx, missed: port.missed() - (port.pending?.() ?? 0), txDropped: port.txDropped?.() ?? 0, at };

@@ -23,7 +23,7 @@ export const MAX_FLOWS = 10_000_000;
 /** Most files one generation (or spec) asks for. */
 export const MAX_FILES = 10_000;
 /** Most bytes one generation (or spec) writes in all its files together. */
-export const MAX_PCAP_TOTAL_BYTES = 16 * 2 ** 30;
+const MAX_PCAP_TOTAL_BYTES = 16 * 2 ** 30;
 /** Seeds are 32-bit. */
 export const MAX_SEED = 0xffffffff;
 
@@ -94,7 +94,7 @@ class TupleSet {
  * One file as a classic pcap in memory: exactly `flows` distinct 5-tuples, one packet each, written
  * in place into one buffer from a template frame (no object per packet).
  */
-export function generatePcapBuffer(o: z.output<typeof GenerateOptions>, fileIndex: number): Buffer {
+function generatePcapBuffer(o: z.output<typeof GenerateOptions>, fileIndex: number): Buffer {
   const rng = new Xoshiro128(o.seed, fileIndex);
   const frameLen = o.frameSize - 4; // the FCS belongs to the NIC, not the capture
   const proto = o.proto === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP;

@@ -1,9 +1,9 @@
 // Classic libpcap files (not pcapng): the format tshark, tcpreplay, DPDK's net_pcap and Pktgen all read.
 import { writeFileSync } from 'node:fs';
 import { readInputFile } from '../../common/input-file.js';
-import { FlexbenchError, EXIT } from '../../common/errors.js';
+import { FlexbenchError } from '../../common/errors.js';
 
-export const LINKTYPE_ETHERNET = 1;
+const LINKTYPE_ETHERNET = 1;
 const MAGIC_US = 0xa1b2c3d4;
 const MAGIC_NS = 0xa1b23c4d;
 const PCAPNG_MAGIC = 0x0a0d0d0a;

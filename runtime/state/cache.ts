@@ -30,7 +30,7 @@ export interface SwapMessage {
 const resolved = Promise.resolve();
 
 /** One slotted structure, packet side: current-buffer views swapped at each epoch. */
-export class LocalTable {
+class LocalTable {
   readonly v: SlotViews;
   value: Float64Array;
   present: Uint8Array;

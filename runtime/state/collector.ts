@@ -99,7 +99,7 @@ class RemoteTable {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export interface Swapper {
+interface Swapper {
   /** get the packet side onto a fresh buffer; resolves with the new epoch */
   swap(): Promise<number>;
   /** did the packet side change anything since the last swap (absent: assume it did) */

@@ -9,7 +9,7 @@ import { parseStoreUrl } from '../drivers/registry.js';
 // '@' separates key fields and '{}' are Redis Cluster hash tags: ids must not contain them.
 const idPart = z.string().min(1).regex(/^[^@{}\s]+$/, 'must be non-empty without "@", "{", "}" or spaces');
 
-export const stateConfigSchema = z
+const stateConfigSchema = z
   .object({
     /** NF id, first field of every store key (`nf1`) */
     nf: idPart,
@@ -72,7 +72,7 @@ export function loadStateConfig(path: string): StateConfig {
 }
 
 /** The CLI flags that mirror the config file (`--store URL --nf-id ID --instance ID --mode M --flush-ms T`). */
-export interface StateFlags {
+interface StateFlags {
   stateConfig?: string;
   store?: string;
   nfId?: string;

@@ -15,10 +15,10 @@ export const C_COUNT0 = 0;
 export const C_CLEARED0 = 2;
 export const C_SLOTS = 4;
 /** slots every buffer holds: published (Atomics) only once all of them have grown */
-export const C_CAP = 5;
+const C_CAP = 5;
 const CTRL_WORDS = 6;
 
-export interface SlotBuffers {
+interface SlotBuffers {
   delta: SharedArrayBuffer;
   abs: SharedArrayBuffer;
   flag: SharedArrayBuffer;

@@ -1,8 +1,8 @@
 // The FlexState API's types: the handles per structure type, the per-core StateContext, its figures
 // and state losses. api.ts is the door NFs import (it re-exports these and opens a context); the
 // implementation (context, cache, sync, collector) imports them from here, so nothing cycles back.
-import type { StateConfig, StateConfigInput } from './config.js';
-import type { FlushCost, Partition, StructType } from '../drivers/driver.js';
+import type { StateConfig } from './config.js';
+import type { FlushCost, Partition } from '../drivers/driver.js';
 
 export type { StateConfig, StateConfigInput } from './config.js';
 export type { Partition, StructType } from '../drivers/driver.js';

@@ -42,7 +42,7 @@ function wrap(first: NodeRecord, opts: StartOptions): RunningCassandra {
 }
 
 /** Drop every keyspace the driver made (`fb_…`): an empty store between trials, without a restart. */
-export async function dropProjectKeyspaces(url: string): Promise<string[]> {
+async function dropProjectKeyspaces(url: string): Promise<string[]> {
   const u = parseCassandraUrl(url);
   const client = new cassandra.Client({
     contactPoints: u.contactPoints, localDataCenter: u.localDataCenter,
@@ -63,7 +63,7 @@ export async function dropProjectKeyspaces(url: string): Promise<string[]> {
   }
 }
 
-export interface CassandraServer extends StoreServer {
+interface CassandraServer extends StoreServer {
   start(opts?: StartOptions): Promise<RunningCassandra>;
   /** stop every node recorded on this machine (`flexbench store stop cassandra` from another process) */
   stopRecorded(): Promise<string[]>;

@@ -2,14 +2,14 @@
 // (a lab node over SSH). The harness's Host satisfies it; runtime/ stays free of the harness.
 import type { Duplex } from 'node:stream';
 
-export interface StoreHostResult {
+interface StoreHostResult {
   code: number | null;
   signal: string | null;
   stdout: string;
   stderr: string;
 }
 
-export interface StoreHostProcess {
+interface StoreHostProcess {
   /** settles when the process exits (never rejects for a non-zero exit) */
   readonly done: Promise<StoreHostResult>;
   /** SIGTERM to its process group, SIGKILL after graceMs; resolves when it has exited */

@@ -15,7 +15,7 @@ import { freePort, freePortWithBus, portFree } from './ports.js';
 import { dieWithParent, ownUntilExit, signalGroup, sleep, terminatePid, waitGone } from '../../common/processes.js';
 import { orphans, removeRecord, writeRecord, type ServerRecord } from './records.js';
 
-export interface RedisStartExtra {
+interface RedisStartExtra {
   /** appendonly with fsync on every write: survives SIGKILL (crash tests) */
   persist?: boolean;
   /** start as a Redis Cluster node */
@@ -87,7 +87,7 @@ async function ping(port: number): Promise<boolean> {
 }
 
 /** redis-server's arguments, the same for a server here and one on a lab node: no persistence unless asked, protected mode on. */
-export function redisServerArgs(o: { port: number; bind: string; dir: string; logfile?: string; persist?: boolean; cluster?: boolean; protectedMode?: boolean }): string[] {
+function redisServerArgs(o: { port: number; bind: string; dir: string; logfile?: string; persist?: boolean; cluster?: boolean; protectedMode?: boolean }): string[] {
   const args = ['--port', String(o.port), '--bind', o.bind, '--dir', o.dir];
   if (o.logfile) args.push('--logfile', o.logfile);
   args.push('--daemonize', 'no', '--save', '', '--appendonly', o.persist ? 'yes' : 'no', '--protected-mode', o.protectedMode === false ? 'no' : 'yes');
@@ -213,7 +213,7 @@ export async function resetRedis(url: string): Promise<void> {
 }
 
 /** A redis-server on another machine (a lab node), started and driven over a StoreHost. */
-export interface RedisOnHostOptions {
+interface RedisOnHostOptions {
   /** redis-server on that machine */
   binary: string;
   /** the one address it listens on (a node's loopback, or its store-network address) */
@@ -227,7 +227,7 @@ export interface RedisOnHostOptions {
   startTimeoutMs?: number;
 }
 
-export interface RemoteRedis {
+interface RemoteRedis {
   url: string;
   /** empty it (FLUSHALL) */
   reset(): Promise<void>;

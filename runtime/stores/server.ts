@@ -42,7 +42,7 @@ export interface StoreServer {
 }
 
 /** Stores without a server: `none` keeps no state, `hashmap` lives inside the NF process. */
-export const IN_PROCESS_STORES = ['none', 'hashmap'] as const;
+const IN_PROCESS_STORES = ['none', 'hashmap'] as const;
 
 /** The one test of whether a store runs as a server (started, reset, stopped, placed local or remote). */
 export function needsServer(store: string): boolean {
@@ -50,7 +50,7 @@ export function needsServer(store: string): boolean {
 }
 
 /** Store servers with a module here (runtime/stores/<label>.ts). */
-export const STORE_SERVERS = ['redis', 'cassandra'] as const;
+const STORE_SERVERS = ['redis', 'cassandra'] as const;
 
 /**
  * The start-up check: end the store servers an earlier flexbench left running when it died without

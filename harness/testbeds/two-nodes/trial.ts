@@ -21,7 +21,7 @@ export const KILL_GRACE_MS = 5000;
 const STATS_PERIOD_S = 1;
 
 /** What a two-node trial records beyond the rates (written next to the trial's log). */
-export interface TwoNodeExtras {
+interface TwoNodeExtras {
   generator: { tool: string; tx_packets: number; rx_packets: number; tx_pps: number; rx_pps: number; asked_pps: number | null };
   nf: { tool: string; rx_packets: number | null; tx_packets: number | null; rx_pps: number | null; tx_pps: number | null; final: unknown };
   /** e.g. generator_shortfall */
@@ -29,7 +29,7 @@ export interface TwoNodeExtras {
 }
 
 /** What a trial needs of its testbed. */
-export interface TrialEnv {
+interface TrialEnv {
   argv: ArgvContext;
   inv: Inventory;
   commands: Record<string, CommandTarget>;

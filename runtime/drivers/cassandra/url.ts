@@ -2,7 +2,7 @@
 import { FlexbenchError, EXIT } from '../../../common/errors.js';
 
 export const CONSISTENCY_LEVELS = ['ANY', 'ONE', 'TWO', 'THREE', 'QUORUM', 'ALL', 'LOCAL_QUORUM', 'EACH_QUORUM', 'LOCAL_ONE'] as const;
-export type ConsistencyName = (typeof CONSISTENCY_LEVELS)[number];
+type ConsistencyName = (typeof CONSISTENCY_LEVELS)[number];
 
 export interface CassandraUrl {
   /** host:port contact points */

@@ -11,9 +11,9 @@ import { redactSecrets, MASK } from '../../../common/secrets.js';
 
 const FLUSH_SHA = createHash('sha1').update(FLUSH_LUA).digest('hex');
 
-export interface Address { host: string; port: number }
+interface Address { host: string; port: number }
 
-export interface Credentials { username?: string; password: string }
+interface Credentials { username?: string; password: string }
 
 /**
  * Parse `redis://[[user]:password@]host:port` / `redis+cluster://[…@]h:p,h:p` into addresses and

@@ -9,8 +9,8 @@ import { preflight } from './preflight.js';
 import { XdpPort, XDP_DEFAULTS, umemBytes } from './xdp-port.js';
 import { PacketPort, PACKET_DEFAULTS } from './packet-port.js';
 
-export const PORT_MODES = ['auto', 'xdp', 'packet'] as const;
-export type PortMode = (typeof PORT_MODES)[number];
+const PORT_MODES = ['auto', 'xdp', 'packet'] as const;
+type PortMode = (typeof PORT_MODES)[number];
 
 /** What every worker gets from prepareIface (structured-cloneable). */
 const SharedSchema = z.object({
@@ -23,7 +23,7 @@ const SharedSchema = z.object({
   packet: z.object({ blockSize: z.number(), blockCount: z.number(), retireMs: z.number(), txFrameSize: z.number(), txFrameCount: z.number() }),
   reason: z.string(),
 });
-export type IfaceShared = z.infer<typeof SharedSchema>;
+type IfaceShared = z.infer<typeof SharedSchema>;
 
 /**
  * Splits `[MODE:]IFACE[,QUEUES]`. QUEUES is a count (`eth1,4`: queues 0-3) or a list of queue ids and

@@ -87,9 +87,9 @@ export interface NativeAddon {
   raiseMemlock(): { cur: number; max: number };
 }
 
-export const ADDON_PATH =
+const ADDON_PATH =
   process.env.FLEXBENCH_NATIVE_ADDON ?? fileURLToPath(new URL('../../../../runtime/native/build/Release/flexbench_iface.node', import.meta.url));
-export const BUILD_HINT = 'build it with `sh runtime/native/build.sh` (needs gcc, make, python3, libxdp-dev, libbpf-dev)';
+const BUILD_HINT = 'build it with `sh runtime/native/build.sh` (needs gcc, make, python3, libxdp-dev, libbpf-dev)';
 
 let cached: NativeAddon | null = null;
 let failure: string | null = null;

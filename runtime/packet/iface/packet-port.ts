@@ -22,7 +22,7 @@ const H_LEN = 16;
 const H_STATUS = 20;
 const H_MAC = 24;
 
-export interface PacketPortConfig {
+interface PacketPortConfig {
   blockSize: number;
   blockCount: number;
   retireMs: number;

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { FlexbenchError, EXIT } from '../../../common/errors.js';
 
 const CAP = { NET_ADMIN: 12, NET_RAW: 13, IPC_LOCK: 14, SYS_ADMIN: 21, BPF: 39 } as const;
-export const BPFFS = '/sys/fs/bpf';
+const BPFFS = '/sys/fs/bpf';
 
 /** Effective capabilities of this process, from /proc/self/status. */
 export function effectiveCaps(status = readFileSync('/proc/self/status', 'utf8')): bigint {
@@ -40,7 +40,7 @@ const LinkSchema = z.array(
     mtu: z.number().optional(),
   }).passthrough(),
 );
-export type LinkInfo = z.infer<typeof LinkSchema>[number];
+type LinkInfo = z.infer<typeof LinkSchema>[number];
 
 /** The interface as `ip -d -j link show` sees it in this network namespace. */
 export function linkInfo(iface: string): LinkInfo {

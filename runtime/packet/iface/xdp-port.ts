@@ -13,7 +13,7 @@ const XDP_HEADROOM = 256;
 const SPINS_BEFORE_SLEEP = 64;
 const EAGAIN = 11;
 
-export interface XdpPortConfig {
+interface XdpPortConfig {
   frameSize: number;
   frameCount: number;
   ringSize: number;

@@ -96,7 +96,7 @@ const JAVA17_MODULE_FLAGS = [
   ].flatMap((m) => ['--add-opens', `${m}=ALL-UNNAMED`]),
 ];
 
-export interface JvmOptions {
+interface JvmOptions {
   jars: string[];
   jamm: string;
   heap: string;

@@ -7,9 +7,9 @@ import path from 'node:path';
 import { FlexbenchError, EXIT } from '../../../common/errors.js';
 
 /** The 5.0 line is the first that runs on Java 17; 5.0.9 was the newest 5.0.x on Maven Central when written. */
-export const DEFAULT_CASSANDRA_VERSION = '5.0.9';
+const DEFAULT_CASSANDRA_VERSION = '5.0.9';
 
-export interface CassandraArtifacts {
+interface CassandraArtifacts {
   version: string;
   /** absolute paths of every jar on the classpath */
   jars: string[];

@@ -11,7 +11,7 @@ import { cassandraYaml, dirsOf, javaArgs, logbackXml, type NodeLayout } from './
 import { dieWithParent, ownUntilExit, pidAlive as alive, signalGroup, terminatePid } from '../../../common/processes.js';
 import { readRecords, removeRecord, writeRecord, type ServerRecord } from '../records.js';
 
-export interface NodeOptions {
+interface NodeOptions {
   /** CQL (native transport) port; a free one when absent */
   port?: number;
   /** inter-node port; a free one when absent */
@@ -68,13 +68,13 @@ function tail(file: string, lines: number): string {
   return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-export function logTail(nodeDir: string, lines = 30): string {
+function logTail(nodeDir: string, lines = 30): string {
   const logs = dirsOf(nodeDir).logs;
   return `--- ${path.join(logs, 'system.log')} (last ${lines} lines) ---\n${tail(path.join(logs, 'system.log'), lines)}\n--- ${path.join(logs, 'stdout.log')} ---\n${tail(path.join(logs, 'stdout.log'), 10)}`;
 }
 
 /** Resolves once `SELECT release_version FROM system.local` answers; rejects after `timeoutMs` or when `stillAlive()` turns false. */
-export async function waitForCql(contactPoint: string, timeoutMs: number, stillAlive: () => boolean = () => true): Promise<string> {
+async function waitForCql(contactPoint: string, timeoutMs: number, stillAlive: () => boolean = () => true): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
