@@ -21,7 +21,7 @@ const spec = join(tmp.dir, 'nat.yaml');
 const WARMUP_S = 0.3;
 const WINDOW_S = 1;
 const ROUNDS = 6;
-/** Per-packet iterations of the extra loop the slow commit adds to NAT's burst (here 60 made NAT 85 % slower, so 4 is about a third; the test prints what it measured). */
+/** Per-packet iterations of the extra loop the slow commit adds to NAT's burst (on this VM 60 made NAT 85 % slower and 4 about 19 %; the test prints what it measured). */
 const EXTRA_PER_PACKET = 4;
 // the spawn's safety net, derived from the plan: every trial at four times its nominal length, plus the builds
 const TRIAL_S = WARMUP_S + WINDOW_S + 1;
