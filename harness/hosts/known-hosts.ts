@@ -37,7 +37,8 @@ function knownHostName(host: string, port: number): string {
 }
 
 function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i');
+  // every regex character but the two wildcards is literal: "[host]:2222" names a host on a port
+  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i');
   return re.test(name);
 }
 
@@ -62,7 +63,7 @@ export function checkHostKey(files: string[], host: string, port: number, key: B
   const name = knownHostName(host, port);
   const b64 = key.toString('base64');
   const keyType = key.readUInt32BE(0) <= key.length - 4 ? key.subarray(4, 4 + key.readUInt32BE(0)).toString() : '?';
-  const mismatches: string[] = [];
+  const mismatches: { file: string; line: number }[] = [];
   for (const f of files) {
     if (!existsSync(f)) continue;
     for (const e of parseKnownHosts(readFileSync(f, 'utf8'))) {
@@ -70,11 +71,18 @@ export function checkHostKey(files: string[], host: string, port: number, key: B
       if (e.marker === '@revoked' && e.key === b64) return { ok: false, reason: 'revoked', detail: `${f}:${e.line} marks this ${keyType} key as revoked` };
       if (e.marker) continue;
       if (e.key === b64) return { ok: true };
-      if (e.keyType === keyType) mismatches.push(`${f}:${e.line}`);
+      if (e.keyType === keyType) mismatches.push({ file: f, line: e.line });
     }
   }
   if (mismatches.length > 0) {
-    return { ok: false, reason: 'mismatch', detail: `the ${keyType} host key of ${name} does not match ${mismatches.join(', ')} (the host was reinstalled, or someone is in the middle); check it, then remove the old line with \`ssh-keygen -R '${name}'\`` };
+    const files = [...new Set(mismatches.map((m) => m.file))];
+    const remove = files.map((f) => `\`ssh-keygen -R ${shellWord(name)} -f ${shellWord(f)}\``).join(' and ');
+    return { ok: false, reason: 'mismatch', detail: `the ${keyType} host key of ${name} does not match ${mismatches.map((m) => `${m.file}:${m.line}`).join(', ')} (the host was reinstalled, or someone is in the middle); check it, then remove the old line with ${remove}` };
   }
-  return { ok: false, reason: 'unknown', detail: `${name} (${keyType} key) is not in ${files.join(' or ')}; add it after checking its fingerprint, e.g. \`ssh-keyscan -p ${port} ${host} >> ${files[0] ?? '~/.ssh/known_hosts'}\`, or set known_hosts in the inventory` };
+  return { ok: false, reason: 'unknown', detail: `${name} (${keyType} key) is not in ${files.join(' or ')}; add it after checking its fingerprint, e.g. \`ssh-keyscan -p ${port} ${shellWord(host)} >> ${shellWord(files[0] ?? '~/.ssh/known_hosts')}\`, or set known_hosts in the inventory` };
+}
+
+/** A word a user can paste into a shell: quoted only when it needs it ("[h]:p" globs unquoted). */
+function shellWord(s: string): string {
+  return /^[A-Za-z0-9_\/.,:=@%+~-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

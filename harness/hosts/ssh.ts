@@ -31,7 +31,9 @@ type SshTarget = z.input<typeof sshTargetSchema>;
 // Marker the wrapper prints on stderr before exec'ing the command: the pid of the new session
 // leader, which is also the process group id to kill.
 const PGID_MARK = '__FBPGID__ ';
-const WRAPPER = `printf '${PGID_MARK}%s\\n' $$ >&2; exec "$@"`;
+// A command that is not there is reported as a shell would ("NAME: not found", exit 127), without the
+// wrapper's own name; $0 is the command itself, so any other shell message names it too.
+const WRAPPER = `printf '${PGID_MARK}%s\\n' $$ >&2; command -v -- "$1" >/dev/null 2>&1 || { printf '%s: not found\\n' "$1" >&2; exit 127; }; exec "$@"`;
 
 /** The remote shell line for argv: quoted, in a new session via setsid (-w: wait and pass the exit code). */
 function remoteCommandLine(argv: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): string {
@@ -40,7 +42,7 @@ function remoteCommandLine(argv: string[], opts: { cwd?: string; env?: Record<st
     return `${k}=${v}`;
   });
   const full = envArgs.length ? ['env', ...envArgs, ...argv] : argv;
-  const line = `exec setsid -w sh -c ${shellJoin([WRAPPER])} fbwrap ${shellJoin(full)}`;
+  const line = `exec setsid -w sh -c ${shellJoin([WRAPPER])} ${shellJoin([full[0]!, ...full])}`;
   return opts.cwd ? `cd ${shellJoin([opts.cwd])} && ${line}` : line;
 }
 
@@ -96,14 +98,14 @@ export class SshHost implements Host {
       if (process.env.SSH_AUTH_SOCK) cfg.agent = process.env.SSH_AUTH_SOCK;
     }
     let hostKeyProblem: string | undefined;
-    if (t.strictHostKeyChecking) {
-      const files = t.knownHosts ?? [join(homedir(), '.ssh', 'known_hosts')];
-      cfg.hostVerifier = (key: Buffer): boolean => {
-        const v = checkHostKey(files, t.host, t.port, key);
-        if (!v.ok) hostKeyProblem = v.detail;
-        return v.ok;
-      };
-    }
+    const files = t.knownHosts ?? [join(homedir(), '.ssh', 'known_hosts')];
+    cfg.hostVerifier = (key: Buffer): boolean => {
+      const v = checkHostKey(files, t.host, t.port, key);
+      // relaxed checking accepts an unknown key, never a changed or revoked one
+      if (v.ok || (!t.strictHostKeyChecking && v.reason === 'unknown')) return true;
+      hostKeyProblem = v.detail;
+      return false;
+    };
     const conn = new Client();
     await new Promise<void>((resolve, reject) => {
       conn.once('ready', () => resolve());

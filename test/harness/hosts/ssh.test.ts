@@ -101,6 +101,33 @@ test('host key mismatch and unknown host are refused by default, with what to do
   await loose.close();
 });
 
+test('relaxed checking accepts an unknown key but refuses a CHANGED one; the hint names the inventory\'s known_hosts file (issue 21 point 8)', { skip }, async () => {
+  const wrong = join(em.runDir, 'known_hosts_changed');
+  const kh = await readFile(em.knownHostsPath, 'utf8');
+  const node2Key = kh.split('\n').find((l) => l.startsWith(em.node2.sshAddress + ' '))!.split(' ').slice(1).join(' ');
+  await writeFile(wrong, `${em.node1.sshAddress} ${node2Key}\n`);
+  await assert.rejects(
+    SshHost.connect({ host: em.node1.sshAddress, key: em.keyPath, knownHosts: [wrong], strictHostKeyChecking: false }, 'node1'),
+    (e: Error) => {
+      assert.match(e.message, /host key check failed for node1.*does not match/s);
+      assert.ok(e.message.includes(`\`ssh-keygen -R ${em.node1.sshAddress} -f ${wrong}\``), e.message);
+      return true;
+    },
+  );
+});
+
+test('a command that is not on the node is named as the shell would, without the wrapper (issue 21 point 8)', { skip }, async () => {
+  const h = await SshHost.connect({ host: em.node1.sshAddress, key: em.keyPath, knownHosts: [em.knownHostsPath] }, 'node1');
+  try {
+    const r = await h.exec(['no-such-tool-xyz', '--version'], { allowFailure: true });
+    assert.equal(r.code, 127);
+    assert.equal(r.stderr.trim(), 'no-such-tool-xyz: not found');
+    await assert.rejects(h.exec(['no-such-tool-xyz']), (e: Error) => !/fbwrap|sh -c/.test(e.message) && /no-such-tool-xyz: not found/.test(e.message));
+  } finally {
+    await h.close();
+  }
+});
+
 test('host down / nothing listening: clear errors within the timeout', { skip }, async () => {
   // node2 powered off, as far as the network can tell: its management link goes down
   await new LocalHost().exec(['ip', '-n', em.node2.ns, 'link', 'set', 'mgmt', 'down']);
