@@ -6,13 +6,17 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { commandTargetSchema } from '../tools/command.js';
 
+/** A list, or one item where one is the natural case (known_hosts: FILE, data_ports: { iface }). */
+// (only a value that is a valid item is wrapped, so a wrong one is reported as itself, at its own place)
+const listOf = <T extends z.ZodType>(item: T, min = 0) => z.preprocess((v) => (v !== undefined && !Array.isArray(v) && item.safeParse(v).success ? [v] : v), z.array(item).min(min));
+
 const sshSchema = z.strictObject({
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535).default(22),
   user: z.string().min(1).default('root'),
   /** private key file; without it the SSH agent ($SSH_AUTH_SOCK) */
   key: z.string().optional(),
-  known_hosts: z.array(z.string()).optional(),
+  known_hosts: listOf(z.string()).optional(),
   /** on by default; false only for throwaway nodes */
   strict_host_key_checking: z.boolean().default(true),
   /** at most 10 minutes (a timer of more than 2^31 ms would fire at once) */
@@ -28,12 +32,14 @@ const portSchema = z.strictObject({
   address: z.string().regex(/^\d+\.\d+\.\d+\.\d+$/).optional(),
   /** link speed: Pktgen paces in percent of it (25, 40, 100 GbE NICs need it set) */
   speed_gbps: z.number().positive().max(800).default(10),
+  /** flexbench NFs on this port (node2's first data port): auto = AF_XDP where the rule allows, else AF_PACKET; xdp = AF_XDP or skip; packet = AF_PACKET */
+  port_mode: z.enum(['auto', 'xdp', 'packet']).default('auto'),
 }).refine((p) => p.iface || p.pci, { message: 'a port needs iface or pci' });
 
 const nodeSchema = z.strictObject({
   ssh: sshSchema,
   /** data ports; the first carries the trial's traffic */
-  data_ports: z.array(portSchema).min(1),
+  data_ports: listOf(portSchema, 1),
   /** the port the remote store is reached over (node1 listens on it, node2 connects through it) */
   store_port: portSchema.optional(),
   tools: z.strictObject({
@@ -49,7 +55,7 @@ const nodeSchema = z.strictObject({
     /** false in the emulation (no hugepages, virtual devices) */
     hugepages: z.boolean().default(true),
     memory_mb: z.number().int().positive().default(1024),
-    eal_args: z.array(z.string()).default([]),
+    eal_args: listOf(z.string()).default([]),
     total_num_mbufs: z.number().int().positive().default(65536),
   }).default({ hugepages: true, memory_mb: 1024, eal_args: [], total_num_mbufs: 65536 }),
   /** CPUs in trial order; omitted = derived from `lscpu -p` with the paper's rule */
@@ -57,7 +63,7 @@ const nodeSchema = z.strictObject({
   /** NUMA node of the data port (default: read from sysfs, else 0) */
   numa_node: z.number().int().nonnegative().optional(),
   /** CPUs never used for trials (e.g. 0 for the OS) */
-  exclude_cores: z.array(z.number().int().nonnegative()).default([]),
+  exclude_cores: listOf(z.number().int().nonnegative()).default([]),
 });
 
 /** Every host:port of a store URL (redis+cluster lists several) names a port from 1 to 65535 (or none: the store's default). */
@@ -82,7 +88,19 @@ export const inventoryObjectSchema = z.strictObject({
   /** pktgen only: percent of line rate used when the spec asks for "max" */
   pktgen_max_rate_percent: z.number().min(0.01).max(100).default(100),
   /** pre-started stores by name and location; otherwise redis is started over SSH per run */
-  stores: z.record(z.string(), z.strictObject({ local: storeEndpointSchema.optional(), remote: storeEndpointSchema.optional() })).default({}),
+  stores: z
+    .record(
+      z.string(),
+      z.strictObject({
+        local: storeEndpointSchema.optional(),
+        remote: storeEndpointSchema.optional(),
+        /** a file on this (the harness) host holding the store's password: the one of running servers (ansible's vault), or the one a Redis flexbench starts gets (default: generated per run, kept in the run's secrets/) */
+        password_file: z.string().min(1).optional(),
+        /** the role to log in as where the store has users (Cassandra: flexbench, as the ansible role creates) */
+        username: z.string().min(1).optional(),
+      }),
+    )
+    .default({}),
   /** NFs run by a command template instead of `flexbench nf run` (e.g. the paper's C++ NFs), by NF name */
   commands: z.record(z.string(), commandTargetSchema).default({}),
   /** how long to wait for a generator to start forwarding, s */

@@ -7,6 +7,7 @@ import { lineRateMpps, specSchema, type Spec } from './schema.js';
 import { SpecError, type SpecIssue, type PathSeg, formatPath, didYouMean, describeValue } from './errors.js';
 import { semanticIssues, RULES_READ_DEFAULTED } from './rules.js';
 import { getIn, zodIssues } from './zod-issues.js';
+import { Positions } from './positions.js';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 
 export interface LoadedSpec {
@@ -21,37 +22,6 @@ export interface LoadedSpec {
   baseDir: string;
 }
 
-/** Where a path of the document sits in the text. */
-class Positions {
-  private readonly lines: LineCounter;
-  constructor(private readonly doc: Document, lines: LineCounter, readonly file: string) {
-    this.lines = lines;
-  }
-  /** Line/column of the value at path, or of the key when `key` (unknown keys), or of the nearest existing parent. */
-  at(path: readonly PathSeg[], key = false): { line: number; col: number } {
-    let node: unknown = this.doc.contents;
-    let keyNode: unknown = null;
-    for (const seg of path) {
-      if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
-        if (!pair) break;
-        keyNode = pair.key;
-        node = pair.value;
-      } else if (isSeq(node) && typeof seg === 'number' && seg < node.items.length) {
-        keyNode = null;
-        node = node.items[seg];
-      } else break;
-    }
-    const target = (key && keyNode ? keyNode : node ?? keyNode) as Node | null;
-    const offset = target && 'range' in target && target.range ? target.range[0] : 0;
-    const p = this.lines.linePos(offset);
-    return { line: p.line, col: p.col };
-  }
-  /** whether the document spells out this exact path */
-  has(path: readonly PathSeg[]): boolean {
-    return this.doc.hasIn(path);
-  }
-}
 
 /**
  * A copy of the spec without what stage 1 refused (unknown keys, bad list items, wrong values), so the

@@ -1,11 +1,14 @@
 // Stage 3 of spec validation: rules across fields that a schema cannot say.
 import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
+import { parseDocument, LineCounter } from 'yaml';
+import { readInputFile } from '../../common/input-file.js';
 import type { Spec } from './schema.js';
 import type { SpecIssue, PathSeg } from './errors.js';
 import { formatPath, didYouMean } from './errors.js';
 import { loadTestbedModule } from '../testbeds/index.js';
 import { zodIssues } from './zod-issues.js';
+import { Positions } from './positions.js';
 import { traitsOf } from '../plan/nfs.js';
 import { boundIssues } from './bounds.js';
 import { devargsPathProblem } from '../tools/testpmd.js';
@@ -102,15 +105,42 @@ export async function semanticIssues(spec: Spec, locate: Locate, remap: (p: read
     const mod = await loadTestbedModule(spec.testbed).catch((e: Error) => e);
     if (mod instanceof Error) issue(['testbed'], mod.message);
     else if (mod.inventorySchema) {
-      const r = (mod.inventorySchema as z.ZodType).safeParse(spec.inventory);
-      if (!r.success) {
-        // a missing inventory is reported at the testbed that asks for it
-        const shifted = (p: readonly PathSeg[], key: boolean) => (spec.inventory === undefined ? locate(['testbed'], false) : locate(['inventory', ...p], key));
-        for (const i of zodIssues(r.error, spec.inventory, shifted, mod.inventorySchema as z.ZodType)) {
-          out.push({ ...i, path: i.path ? `inventory${i.path.startsWith('[') ? '' : '.'}${i.path}` : 'inventory' });
-        }
-      }
+      for (const i of inventoryIssues(spec.inventory, mod.inventorySchema as z.ZodType, locate)) out.push(i);
     }
   }
   return out;
+}
+
+const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The inventory's problems, each at its place: in the inventory's own file (file:line:col) when it is
+ * `inventory: { file: PATH }`, in the spec for keys written there; a missing inventory at `testbed:`.
+ */
+export function inventoryIssues(inv: unknown, schema: z.ZodType, locate: Locate): SpecIssue[] {
+  const r = schema.safeParse(inv);
+  if (r.success) return [];
+  let data: unknown = inv;
+  let where: Locate = (p, key) => (inv === undefined ? locate(['testbed'], false) : locate(['inventory', ...p], key));
+  if (isMapping(inv) && typeof inv.file === 'string' && existsSync(resolve(inv.file))) {
+    const file = resolve(inv.file);
+    const lines = new LineCounter();
+    // the schema reads it too and reports a file too big or unreadable; here only its positions are wanted
+    let text: string;
+    try {
+      text = readInputFile(file, 2 ** 20, 'inventory file').toString('utf8');
+    } catch {
+      return zodIssues(r.error, data, where, schema).map((i) => ({ ...i, path: i.path ? `inventory${i.path.startsWith('[') ? '' : '.'}${i.path}` : 'inventory' }));
+    }
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    if (doc.errors.length) return doc.errors.map((e) => ({ file, ...lines.linePos(e.pos[0]), path: '', message: `YAML: ${e.message.split('\n')[0]}` }));
+    const pos = new Positions(doc, lines, file);
+    const js = doc.toJS() as unknown;
+    // the file holds the inventory itself, or a document with an `inventory:` key
+    const wrapped = isMapping(js) && 'inventory' in js;
+    const { file: _f, ...rest } = inv;
+    data = { ...((wrapped ? (js as Record<string, unknown>).inventory : js) as Record<string, unknown>), ...rest };
+    where = (p, key) => (p.length > 0 && String(p[0]) in rest ? locate(['inventory', ...p], key) : { file, ...pos.at(wrapped ? ['inventory', ...p] : p, key), prefix: '' });
+  }
+  return zodIssues(r.error, data, where, schema).map((i) => ({ ...i, path: i.path ? `inventory${i.path.startsWith('[') ? '' : '.'}${i.path}` : 'inventory' }));
 }

@@ -13,7 +13,8 @@ function schemaAt(schema: z.ZodType, path: readonly PathSeg[]): z.ZodType | null
     for (let guard = 0; s && guard < 10; guard++) {
       const def: Record<string, unknown> = (s as unknown as { _zod: { def: Record<string, unknown> } })._zod.def;
       if (['optional', 'default', 'nullable', 'prefault', 'readonly', 'catch'].includes(def.type as string)) s = def.innerType as z.ZodType;
-      else if (def.type === 'pipe') s = def.in as z.ZodType;
+      // z.preprocess is a pipe from a transform: the shape is its output's
+      else if (def.type === 'pipe') s = ((def.in as { _zod: { def: { type: string } } })._zod.def.type === 'transform' ? def.out : def.in) as z.ZodType;
       else break;
     }
     if (seg === null || !s) break;
