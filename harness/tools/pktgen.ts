@@ -26,7 +26,8 @@ interface PktgenCounters {
 /** argv of pktgen: lcore map, pcap per port, Lua socket on localhost, promiscuous, no colours. */
 export function pktgenArgv(o: { binary: string; lcores: number[]; filePrefix: string; pci?: string[]; vdevs?: string[]; noHuge?: boolean; memoryMb?: number; port: number; rxCore: number; txCore: number; pcap: string; extraEal?: string[]; luaPort?: number }): string[] {
   if (o.lcores.length < 2) throw new FlexbenchError('pktgen needs a main lcore and at least one port lcore', EXIT.usage);
-  const eal = ['-l', o.lcores.join(','), '--file-prefix', o.filePrefix];
+  // the first of lcores is Pktgen's main lcore (DPDK would take the lowest): stated, not implied
+  const eal = ['-l', o.lcores.join(','), '--main-lcore', String(o.lcores[0]), '--file-prefix', o.filePrefix];
   // without hugepages there is no shared config to keep either (--in-memory cannot go with --no-huge)
   if (o.noHuge) eal.push('--no-huge', '-m', String(o.memoryMb ?? 1024), '--no-shconf');
   for (const a of o.pci ?? []) eal.push('-a', a);

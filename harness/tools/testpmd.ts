@@ -227,7 +227,8 @@ export function testpmdArgv(o: TestpmdOptions): string[] {
   if (!/^[A-Za-z0-9_-]+$/.test(o.filePrefix)) throw new FlexbenchError(`testpmd file prefix "${o.filePrefix}" may only hold letters, digits, _ and -`, EXIT.usage);
   const nbCores = o.nbCores ?? o.lcores.length - 1;
   const queues = o.queues ?? 1;
-  const eal = ['-l', o.lcores.join(','), '--file-prefix', o.filePrefix];
+  // DPDK's main lcore is the lowest of -l unless named: the first of lcores is stated as main
+  const eal = ['-l', o.lcores.join(','), '--main-lcore', String(o.lcores[0]), '--file-prefix', o.filePrefix];
   if (o.noHuge ?? true) eal.push('--no-huge', '-m', String(o.memoryMb ?? 512));
   for (const v of o.vdevs ?? []) eal.push('--vdev', v);
   if (o.pci && o.pci.length > 0) for (const a of o.pci) eal.push('-a', a);

@@ -131,6 +131,8 @@ test('command line: Lua socket on, pcap per port, lcore map; rate in percent of 
   const a = pktgenArgv({ binary: '/opt/pktgen', lcores: [2, 0, 1], filePrefix: 'pg1', pci: ['0000:81:00.0'], port: 0, rxCore: 0, txCore: 1, pcap: '/tmp/x.pcap' });
   const app = a.slice(a.indexOf('--') + 1);
   assert.deepEqual(app, ['-T', '-P', '-G', '-m', '[0:1].0', '-s', '0:/tmp/x.pcap']);
+  // main lcore 2 stated (DPDK would take 0, the lowest, and leave rx without its core: issue 21 point 4)
+  assert.deepEqual(a.slice(1, 5), ['-l', '2,0,1', '--main-lcore', '2']);
   assert.ok(!a.includes('-f'), 'no start-up script: it would block the statistics timer');
   assert.equal(ratePercent(14_880_952, 64, 10).toFixed(2), '100.00');
   assert.equal(ratePercent(1_488_095, 64, 10).toFixed(1), '10.0');

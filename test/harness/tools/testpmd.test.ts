@@ -72,6 +72,9 @@ test('argv: always --stats-period, no-huge, file prefix; RSS with queues > 1; ba
   assert.ok(a.includes('--no-pci'));
   assert.deepEqual(a.slice(a.indexOf('--file-prefix'), a.indexOf('--file-prefix') + 2), ['--file-prefix', 'fb1']);
   assert.ok(a.includes('--nb-cores=2') && a.includes('--rxq=2') && a.includes('--rss-udp'));
+  // the main lcore is stated: DPDK would otherwise take the lowest of -l (issue 21 point 4)
+  const b = testpmdArgv({ lcores: [1, 0], filePrefix: 'fb2' });
+  assert.deepEqual(b.slice(1, 5), ['-l', '1,0', '--main-lcore', '1']);
   assert.throws(() => testpmdArgv({ lcores: [0], filePrefix: 'x' }), /forwarding lcore/);
   assert.throws(() => testpmdArgv({ lcores: [0, 1], filePrefix: 'a b' }), /file prefix/);
   assert.throws(() => afPacketVdev(0, 'eth0;rm'), /interface/);
