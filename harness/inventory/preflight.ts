@@ -26,6 +26,8 @@ export interface NodeReport {
   cores: number[];
   kernel: string;
   cpuModel: string;
+  /** flexbench NFs: what `nf check-port` found for the data port (mode xdp|packet and why) */
+  portCheck?: { mode: string; reason: string };
 }
 
 async function run(h: Host, argv: string[]): Promise<{ ok: boolean; out: string }> {
@@ -89,7 +91,10 @@ export async function preflightNode(name: string, h: Host, inv: NodeInventory, n
       if (help.ok && iface) {
         const chk = await run(h, [inv.tools.node, inv.tools.flexbench, 'nf', 'check-port', '--port', iface, '--cores', String(cores), '--json']);
         const line = chk.out.split('\n').find((l) => l.startsWith('{'));
-        if (chk.ok && line) rep.ok.push(`port ${iface} for flexbench NFs on ${cores} core(s): ${(JSON.parse(line) as { reason: string }).reason}`);
+        if (chk.ok && line) {
+          rep.portCheck = JSON.parse(line) as { mode: string; reason: string };
+          rep.ok.push(`port ${iface} for flexbench NFs on ${cores} core(s): ${rep.portCheck.reason}`);
+        }
         else rep.missing.push(`flexbench NFs cannot open port ${iface} on ${cores} core(s): ${chk.out.split('\n').filter(Boolean).pop() ?? 'no answer'}`);
       }
     }
@@ -115,6 +120,12 @@ export async function preflightNode(name: string, h: Host, inv: NodeInventory, n
       const r = await run(h, ['ip', '-br', 'link', 'show', 'dev', p.iface]);
       if (r.ok) rep.ok.push(`port ${p.iface}: ${r.out.split(/\s+/)[1] ?? ''}`);
       else rep.missing.push(`port ${p.iface}: no such interface`);
+      // an address the inventory gives a port must be on it: a store listens there, the NF connects to it
+      if (r.ok && p.address) {
+        const a = await run(h, ['ip', '-o', '-4', 'addr', 'show', 'dev', p.iface]);
+        const have = [...a.out.matchAll(/inet (\d+\.\d+\.\d+\.\d+)\//g)].map((m) => m[1]!);
+        if (!have.includes(p.address)) rep.missing.push(`port ${p.iface}: address ${p.address} is not on it (it has ${have.length ? have.join(', ') : 'no IPv4 address'}); fix the inventory, or \`ip addr add ${p.address}/24 dev ${p.iface}\` on ${name}`);
+      }
     } else if (p.pci) {
       const r = await run(h, ['readlink', `/sys/bus/pci/devices/${p.pci}/driver`]);
       const drv = r.out.split('/').pop() ?? '';

@@ -8,7 +8,7 @@ import { diffFingerprints, formatDifferences } from '../compare/fingerprint.js';
 import { lockRunDir } from '../results/lock.js';
 import { existsSync } from 'node:fs';
 import { ensureOutputDir } from '../../common/output-dir.js';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { specSchema, plannedRepetitions, type Spec } from '../spec/schema.js';
 import type { LoadedSpec } from '../spec/load.js';
@@ -44,7 +44,7 @@ export interface RunOptions {
   resultsRoot?: string;
   /** pcap cache (default ./pcaps) */
   pcapCache?: string;
-  /** where figures are also copied (default ./plots; null = not copied) */
+  /** where figures are also copied (default: ./plots for a run in ./results without --out, else none; null = not copied) */
   plotsDir?: string | null;
   /** draw figures at the end (default true) */
   plots?: boolean;
@@ -219,6 +219,8 @@ async function openRun(s: RunState, shutdown: Shutdown): Promise<void> {
   shutdown.on('testbed', () => s.tb.teardown());
 
   await s.tb.preflight(spec);
+  // preflight first, plan second: what the nodes turned out unable to run (CPUs, queues, port modes) is skipped with the reason
+  if (!o.resumeDir) s.plan = s.plan.map((t) => (t.skip ? t : { ...t, skip: s.tb.skipReason(t) }));
   s.pcaps = await ensurePcaps(spec, resolve(o.pcapCache ?? 'pcaps'), (l) => progress.log(l));
   const git = await gitState();
   const fingerprint = await s.tb.fingerprint();
@@ -320,6 +322,7 @@ async function runOne(s: RunState, { trial: t, round }: Scheduled): Promise<Tria
     Object.assign(rec, {
       status: j.status, reason: j.reason, rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped,
       duration_s: m.duration_s, per_core: m.per_core, commands: m.commands, flags, host_busy_cores: m.host?.busy_cores ?? null, host_steal: m.host?.steal ?? null,
+      ...(m.port_mode !== undefined ? { port_mode: m.port_mode } : {}), ...(m.lcores ? { lcores: m.lcores } : {}),
     });
   } catch (e) {
     if (s.signal.aborted) return null; // cut short: no record, it runs again on --resume
@@ -399,7 +402,9 @@ async function finish(s: RunState): Promise<RunOutcome> {
   if (o.plots !== false && counts.ok > 0 && s.spec.figures.length > 0) {
     try {
       const { renderRunPlots } = await import('../plots/render.js');
-      const files = await renderRunPlots(s.runDir, { copyTo: o.plotsDir === undefined ? resolve('plots') : o.plotsDir });
+      // a run writes only under its own directory; the checkout's plots/ gets a copy only for a run kept in its results/
+      const inResults = s.runDir.startsWith(resolve(o.resultsRoot ?? 'results') + sep);
+      const files = await renderRunPlots(s.runDir, { copyTo: o.plotsDir !== undefined ? o.plotsDir : !o.outDir && inResults ? resolve('plots') : null });
       for (const f of files) progress.log(`figure: ${f}`);
     } catch (e) {
       progress.log(`figures not drawn: ${(e as Error).message}`);

@@ -83,6 +83,10 @@ export const trialRecordSchema = z.object({
   host_busy_cores: z.number().nullable().optional(),
   /** share of CPU time the hypervisor stole during the trial (0..1; null: not measured) */
   host_steal: z.number().nullable().optional(),
+  /** two-node testbeds: how the NF reached its port (af_xdp | af_packet | dpdk; null: a command target) */
+  port_mode: z.string().nullable().optional(),
+  /** two-node testbeds: the CPUs each process got, by role ({nf: {main, workers}, generator: {…}}) */
+  lcores: z.record(z.string(), z.object({ main: z.number().int().nullable(), workers: z.array(z.number().int()) })).optional(),
 });
 export type TrialRecord = z.infer<typeof trialRecordSchema>;
 

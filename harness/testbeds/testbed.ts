@@ -36,6 +36,10 @@ export interface TrialMeasurement {
   commands: string[];
   /** what makes the rate suspect (two-node testbeds: the generator fell short of the asked rate) */
   flags?: string[];
+  /** how the NF reached its port (two-node testbeds: af_xdp, af_packet, dpdk; null for a command target) */
+  port_mode?: string | null;
+  /** the CPUs each process of the trial was given, by role (two-node testbeds: nf, generator) */
+  lcores?: Record<string, { main: number | null; workers: number[] }>;
   /** how busy the host was outside the trial's processes (testbeds measuring on this machine; else absent) */
   host?: HostLoad | null;
 }
@@ -48,6 +52,8 @@ export interface StoreHandle {
   url: string;
   /** empty the store between trials */
   reset(): Promise<void>;
+  /** driver options the NF needs beyond the URL (credentials of a locked store): handed over in a private file, never printed */
+  driverOptions?: Record<string, string>;
   /** stop the server; idempotent */
   stop(): Promise<void>;
   /** its processes on this machine (their CPU time is the trial's own, not other work) */

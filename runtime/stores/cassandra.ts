@@ -42,10 +42,12 @@ function wrap(first: NodeRecord, opts: StartOptions): RunningCassandra {
 }
 
 /** Drop every keyspace the driver made (`fb_…`): an empty store between trials, without a restart. */
-async function dropProjectKeyspaces(url: string): Promise<string[]> {
+async function dropProjectKeyspaces(url: string, options: Record<string, unknown> = {}): Promise<string[]> {
   const u = parseCassandraUrl(url);
   const client = new cassandra.Client({
     contactPoints: u.contactPoints, localDataCenter: u.localDataCenter,
+    // a locked server (PasswordAuthenticator): the same credentials the NF gets
+    ...(typeof options.password === 'string' ? { authProvider: new cassandra.auth.PlainTextAuthProvider(typeof options.username === 'string' ? options.username : 'flexbench', options.password) } : {}),
     socketOptions: { connectTimeout: 5000, readTimeout: 60_000 },
   });
   try {
@@ -79,8 +81,8 @@ export const server: CassandraServer = {
     const node = await startNode({ port: opts.port, dataDir: opts.dataDir, heap: extra.heap as string | undefined, detached: opts.detached });
     return wrap(node, opts);
   },
-  async reset(url: string) {
-    await dropProjectKeyspaces(url);
+  async reset(url: string, options?: Record<string, unknown>) {
+    await dropProjectKeyspaces(url, options);
   },
   async stopDetached(rec) {
     // Our own record knows the node directory and storage port; fall back to what the CLI recorded.

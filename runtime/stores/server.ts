@@ -29,7 +29,8 @@ export interface StoreServer {
   readonly label: string;
   start(opts?: StartOptions): Promise<RunningStore>;
   /** empty the store at `url` between trials */
-  reset(url: string): Promise<void>;
+  /** `options`: driver options a locked server needs (credentials) */
+  reset(url: string, options?: Record<string, unknown>): Promise<void>;
   /**
    * optional: stop a server that `start({detached: true})` left running, from another process
    * (`flexbench store stop`); without it the CLI kills the recorded pid's process group.

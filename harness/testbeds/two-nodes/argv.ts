@@ -8,6 +8,7 @@ import { dpdkLcores } from '../../inventory/cores.js';
 import { testpmdArgv, afPacketVdev, pcapReplayVdev } from '../../tools/testpmd.js';
 import { pktgenArgv } from '../../tools/pktgen.js';
 import { expandArgv, type CommandTarget } from '../../tools/command.js';
+import type { PortMode } from './port.js';
 
 export type NodeName = 'node1' | 'node2';
 export type NfKind = 'testpmd' | 'command' | 'flexbench';
@@ -22,6 +23,14 @@ export interface ArgvContext {
   flushMs: number;
   /** names DPDK's runtime files of this run (file prefixes) */
   pid: number;
+  /** flexbench NFs: the port mode the rule picked for an n-core trial (null before preflight: the NF's own choice) */
+  portMode(n: number): PortMode | null;
+}
+
+/** The CPUs a process got: DPDK's main lcore (null where there is none) and the rest. */
+export interface Lcores {
+  main: number | null;
+  workers: number[];
 }
 
 export function nfKind(commands: Record<string, CommandTarget>, nf: string): NfKind {
@@ -111,12 +120,25 @@ export function pktgenGenArgv(c: ArgvContext, t: PlanTrial, remotePcap: string):
   });
 }
 
-export function flexbenchNfArgv(c: ArgvContext, t: PlanTrial, storeUrl: string | null, maxSeconds: number): string[] {
+/** A flexbench NF's CPUs: the first n of node2's order (pinned with taskset), null while the order is unknown. */
+function flexbenchCpus(c: ArgvContext, n: number): number[] | null {
+  const order = c.cores('node2');
+  return order && order.length >= n ? order.slice(0, n) : null;
+}
+
+/** `stateConfig`: a private file on node2 with the store's credentials (a locked store), read by the NF beside the flags. */
+export function flexbenchNfArgv(c: ArgvContext, t: PlanTrial, storeUrl: string | null, maxSeconds: number, stateConfig?: string): string[] {
   const n2 = c.inv.nodes.node2;
-  const a = [n2.tools.node, n2.tools.flexbench ?? '<node2.tools.flexbench>', 'nf', 'run', '--nf', t.nf, '--cores', String(t.cores), '--port', n2.data_ports[0].iface!];
+  const iface = n2.data_ports[0].iface!;
+  // the mode is forced, so the NF can never fall back on its own and a cell never mixes modes
+  const mode = c.portMode(t.cores);
+  const port = mode === 'af_xdp' ? `xdp:${iface}` : mode === 'af_packet' ? `packet:${iface}` : iface;
+  const cpus = flexbenchCpus(c, t.cores);
+  const a = [...(cpus ? ['taskset', '-c', cpus.join(',')] : []), n2.tools.node, n2.tools.flexbench ?? '<node2.tools.flexbench>', 'nf', 'run', '--nf', t.nf, '--cores', String(t.cores), '--port', port];
   if (t.store !== 'none') {
     a.push('--store', storeUrl ?? (t.store === 'hashmap' ? 'hashmap:' : `${t.store}://<started by the harness>`));
     a.push('--nf-id', t.nf, '--instance', 'ins1', '--mode', t.mode, '--flush-ms', String(c.flushMs));
+    if (stateConfig) a.push('--state-config', stateConfig);
   }
   // an upper bound: the harness stops it (SIGTERM -> it prints its JSON line) once the window is measured
   a.push('--duration', String(Math.ceil(maxSeconds)), '--json');
@@ -137,4 +159,28 @@ export function commandNfArgv(c: ArgvContext, t: PlanTrial, storeUrl: string | n
     mode: t.mode,
     nf: t.nf,
   });
+}
+
+/** The CPUs each process of a trial gets, by role, as recorded in the trial (issue: lcores stated, not implied). */
+export function placement(c: ArgvContext, t: PlanTrial): Record<string, Lcores> {
+  const kind = nfKind(c.commands, t.nf);
+  let nf: Lcores;
+  if (kind === 'testpmd') nf = lcores(c, 'node2', t.cores);
+  else if (kind === 'command') nf = { main: null, workers: lcores(c, 'node2', t.cores).workers };
+  else nf = { main: null, workers: flexbenchCpus(c, t.cores) ?? [] };
+  let generator: Lcores;
+  if (c.inv.generator === 'pktgen') {
+    const order = c.cores('node1') ?? [0, 1, 2];
+    generator = { main: order[2]!, workers: [order[0]!, order[1]!] };
+  } else generator = lcores(c, 'node1', 1);
+  return { nf, generator };
+}
+
+/** How the NF reaches its port: forced AF_XDP/AF_PACKET for flexbench NFs, DPDK's for testpmd; null for a command target. */
+export function portModeOf(c: ArgvContext, t: PlanTrial): string | null {
+  const kind = nfKind(c.commands, t.nf);
+  const port = c.inv.nodes.node2.data_ports[0];
+  if (kind === 'testpmd') return port.pci ? 'dpdk' : 'af_packet';
+  if (kind === 'command') return null;
+  return c.portMode(t.cores);
 }

@@ -15,12 +15,13 @@ import type { Inventory } from '../../inventory/schema.js';
 import { preflightNode, assertPreflight, formatPreflight, type NodeReport, type PreflightNeeds } from '../../inventory/preflight.js';
 import type { CommandTarget } from '../../tools/command.js';
 import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext } from '../testbed.js';
-import { type ArgvContext, type NodeName, nfKind, testpmdNfArgv, testpmdGenArgv, pktgenGenArgv, flexbenchNfArgv, commandNfArgv, filePrefix } from './argv.js';
+import { type ArgvContext, type NodeName, nfKind, placement, portModeOf, testpmdNfArgv, testpmdGenArgv, pktgenGenArgv, flexbenchNfArgv, commandNfArgv, filePrefix } from './argv.js';
 import { TwoNodeStores } from './stores.js';
 import { twoNodeFingerprint } from './fingerprint.js';
 import { runTwoNodeTrial, KILL_GRACE_MS } from './trial.js';
 import { needsServer } from '../../../runtime/stores/server.js';
 import { linkedController } from '../../../common/abort.js';
+import { choosePortMode, readChannels, detachXdp, setChannels, type Channels, type PortChoice } from './port.js';
 
 export class TwoNodeTestbed implements Testbed {
   protected hosts: Partial<Record<NodeName, SshHost>> = {};
@@ -30,6 +31,10 @@ export class TwoNodeTestbed implements Testbed {
   private readonly commands: Record<string, CommandTarget>;
   private readonly stores: TwoNodeStores;
   private readonly argv: ArgvContext;
+  /** node2's data port as preflight found it (flexbench NFs): real queues, and why AF_XDP is out if it is */
+  protected portFacts: { channels: Channels | null; xdpProblem: string | null } | null = null;
+  /** XDP programs found attached and removed, for the log: at start and after trials */
+  readonly xdpRemoved: string[] = [];
 
   constructor(protected readonly opts: TestbedOptions, protected inv: Inventory, readonly kind: 'lab' | 'netns', commands: Record<string, CommandTarget> = {}) {
     if (!inv?.nodes) throw new FlexbenchError(`testbed ${kind} needs an inventory (inventory: in the spec, or inventory: { file: PATH })`, EXIT.usage);
@@ -46,12 +51,23 @@ export class TwoNodeTestbed implements Testbed {
       cores: (n) => this.knownCores(n),
       flushMs: opts.spec.state.flush_ms,
       pid: process.pid,
+      portMode: (n) => {
+        const c = this.portChoice(n);
+        return c && 'mode' in c ? c.mode : null;
+      },
     };
   }
 
   /** CPUs a node offers in trial order, when known without asking it (inventory, or the netns machine). */
   protected knownCores(node: NodeName): number[] | null {
     return this.reports[node]?.cores ?? this.inv.nodes[node].cores ?? null;
+  }
+
+  /** The rule's port mode for an n-core flexbench trial; null until preflight has looked at the port. */
+  portChoice(n: number): PortChoice | null {
+    const port = this.inv.nodes.node2.data_ports[0];
+    if (!this.portFacts || !port.iface) return null;
+    return choosePortMode(n, port.iface, this.portFacts.channels, this.portFacts.xdpProblem, port.port_mode);
   }
 
   skipReason(t: PlanTrial): string | null {
@@ -63,6 +79,10 @@ export class TwoNodeTestbed implements Testbed {
     if (kind === 'flexbench' && !n2.tools.flexbench) return 'inventory node2.tools.flexbench (bin/flexbench.js of a built checkout on node2) is not set';
     if (kind === 'flexbench' && !n2.data_ports[0].iface) return `flexbench NFs need a kernel interface on node2's data port (AF_XDP/AF_PACKET); the inventory gives only PCI ${n2.data_ports[0].pci}`;
     if (kind === 'testpmd' && needsServer(t.store)) return 'testpmd keeps no state';
+    if (kind === 'flexbench') {
+      const c = this.portChoice(t.cores);
+      if (c && 'skip' in c) return c.skip;
+    }
     if (this.inv.generator === 'testpmd' && this.opts.spec.traffic.rate !== 'max') return 'testpmd as generator cannot pace at a rate: use rate: max, or generator: pktgen';
     if (needsServer(t.store)) {
       const pre = this.inv.stores[t.store]?.[t.location as 'local' | 'remote'];
@@ -105,15 +125,22 @@ export class TwoNodeTestbed implements Testbed {
 
   // -- lifecycle ---------------------------------------------------------------------------------
 
+  /** Connect to both nodes at once; every node's SSH problem is reported together (exit 5). */
   protected async connect(): Promise<void> {
-    for (const name of ['node1', 'node2'] as const) {
-      if (this.hosts[name]) continue;
-      const s = this.inv.nodes[name].ssh;
-      this.hosts[name] = await SshHost.connect(
-        { host: s.host, port: s.port, user: s.user, key: s.key, knownHosts: s.known_hosts, strictHostKeyChecking: s.strict_host_key_checking, connectTimeoutMs: s.connect_timeout_ms },
-        name,
-      );
-    }
+    const names = (['node1', 'node2'] as const).filter((n) => !this.hosts[n]);
+    const results = await Promise.allSettled(
+      names.map((name) => {
+        const s = this.inv.nodes[name].ssh;
+        return SshHost.connect({ host: s.host, port: s.port, user: s.user, key: s.key, knownHosts: s.known_hosts, strictHostKeyChecking: s.strict_host_key_checking, connectTimeoutMs: s.connect_timeout_ms }, name);
+      }),
+    );
+    const problems: string[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') this.hosts[names[i]!] = r.value;
+      else problems.push(`${names[i]}:\n  - ${(r.reason as Error).message.replace(/\n/g, '\n    ')}`);
+    });
+    if (problems.length === 1) throw results.find((r) => r.status === 'rejected')!.reason as Error;
+    if (problems.length > 1) throw new FlexbenchError(`preflight failed:\n${problems.join('\n')}`, EXIT.environment);
   }
 
   protected host(name: NodeName): SshHost {
@@ -135,10 +162,25 @@ export class TwoNodeTestbed implements Testbed {
       hugepages: m.nfs.includes('testpmd'),
       // trials needing more CPUs than node2 has fail with a clear reason; preflight checks the minimum
       cores: 2,
-      flexbenchCores: Math.max(...m.cores),
+      // check-port at one queue tells whether AF_XDP works there at all; queues per trial are the rule's (port.ts)
+      flexbenchCores: 1,
     };
+    const iface = this.inv.nodes.node2.data_ports[0].iface;
+    if (needs2.flexbench && iface) {
+      // a program left attached (a crashed NF, an earlier run) makes libxdp refuse and the NF fall back: removed first
+      const stale = await detachXdp(this.host('node2'), iface);
+      if (stale.length) this.xdpRemoved.push(`at start: XDP program(s) ${stale.join(', ')} removed from node2's ${iface}`);
+    }
     const [r1, r2] = await Promise.all([preflightNode('node1', this.host('node1'), this.inv.nodes.node1, needs1), preflightNode('node2', this.host('node2'), this.inv.nodes.node2, needs2)]);
     this.reports = { node1: r1, node2: r2 };
+    if (needs2.flexbench && iface) {
+      const channels = await readChannels(this.host('node2'), iface);
+      const pc = r2.portCheck;
+      this.portFacts = { channels, xdpProblem: pc && pc.mode !== 'xdp' ? pc.reason.replace(/; falling back to AF_PACKET.*$/, '') : null };
+      r2.ok.push(`port ${iface}: ${channels ? `${channels.current} queue(s)${channels.max !== null ? ` of at most ${channels.max}` : ''} (${channels.source})` : 'queue count unknown'}; ` +
+        [...new Set(m.cores)].map((n) => { const c = this.portChoice(n)!; return `${n} core(s): ${'mode' in c ? c.mode : 'skip'}`; }).join(', '));
+    }
+    for (const x of this.xdpRemoved) r2.ok.push(x);
     process.stderr.write(`${this.kind} preflight:\n${formatPreflight([r1, r2])}\n`);
     assertPreflight([r1, r2]);
   }
@@ -148,6 +190,7 @@ export class TwoNodeTestbed implements Testbed {
   }
 
   async prepare(ctx: PrepareContext): Promise<void> {
+    this.stores.runDir = ctx.runDir;
     const h1 = this.host('node1');
     await h1.exec(['mkdir', '-p', `${this.remoteDir}/pcaps`]);
     for (const p of ctx.pcaps) {
@@ -181,9 +224,13 @@ export class TwoNodeTestbed implements Testbed {
     const ac = linkedController(req.signal);
     const log = this.logStream(req);
     const started: HostProcess[] = [];
+    const iface = this.inv.nodes.node2.data_ports[0].iface;
+    const flexbench = nfKind(this.commands, req.trial.nf) === 'flexbench' && iface !== undefined && this.portFacts !== null;
     try {
-      const env = { argv: this.argv, inv: this.inv, commands: this.commands, node1: this.host('node1'), node2: this.host('node2'), remotePcap: this.remotePcapPath(req.pcap), maxSeconds: this.maxSeconds() };
-      return await runTwoNodeTrial(env, req, ac.signal, log, started);
+      if (flexbench) await this.portBeforeTrial(req.trial, iface!, log);
+      const env = { argv: this.argv, inv: this.inv, commands: this.commands, node1: this.host('node1'), node2: this.host('node2'), remotePcap: this.remotePcapPath(req.pcap), maxSeconds: this.maxSeconds(), secretsDir: `${this.remoteDir}/secrets` };
+      const m = await runTwoNodeTrial(env, req, ac.signal, log, started);
+      return { ...m, port_mode: portModeOf(this.argv, req.trial), lcores: placement(this.argv, req.trial) };
     } finally {
       ac.dispose();
       // whatever still runs (failure, interrupt) dies with its process group
@@ -195,7 +242,32 @@ export class TwoNodeTestbed implements Testbed {
         this.hosts.node1?.exec(['rm', '-rf', ...dirs(['n1', 'pg'])], { allowFailure: true }).catch(() => undefined),
         this.hosts.node2?.exec(['rm', '-rf', ...dirs(['n2'])], { allowFailure: true }).catch(() => undefined),
       ]);
+      if (flexbench && this.hosts.node2) {
+        // the NF's own program goes with its sockets; one that stays would turn the next trial into AF_PACKET
+        const left = await detachXdp(this.hosts.node2, iface!).catch(() => []);
+        if (left.length) {
+          const msg = `after trial ${req.trial.index}: XDP program(s) ${left.join(', ')} were still attached to node2's ${iface} and were removed`;
+          this.xdpRemoved.push(msg);
+          log.write(`# ${new Date().toISOString()} ${msg}\n`);
+        }
+      }
       log.end();
+    }
+  }
+
+  /** Before a flexbench NF starts: no program left on its port, and as many queues as it has cores where AF_XDP is the rule. */
+  private async portBeforeTrial(t: PlanTrial, iface: string, log: WriteStream): Promise<void> {
+    const h2 = this.host('node2');
+    const stale = await detachXdp(h2, iface);
+    if (stale.length) {
+      const msg = `before trial ${t.index}: stale XDP program(s) ${stale.join(', ')} removed from node2's ${iface}`;
+      this.xdpRemoved.push(msg);
+      log.write(`# ${new Date().toISOString()} ${msg}\n`);
+    }
+    const ch = this.portFacts?.channels;
+    if (this.argv.portMode(t.cores) === 'af_xdp' && ch && ch.current !== t.cores) {
+      log.write(`# ${new Date().toISOString()} node2: ${iface} set to ${t.cores} queue(s)\n`);
+      await setChannels(h2, iface, ch, t.cores);
     }
   }
 

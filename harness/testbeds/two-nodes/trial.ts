@@ -39,6 +39,8 @@ interface TrialEnv {
   remotePcap: string;
   /** upper bound of an NF's run (the harness stops it earlier) */
   maxSeconds: number;
+  /** a private directory on node2 for the store's credentials */
+  secretsDir: string;
 }
 
 export const now = (): number => performance.now() / 1000;
@@ -119,7 +121,18 @@ async function startNf(run: Run): Promise<RunningNf> {
       if (p) samples.push({ at, arr: now(), rx: p.rxPackets, tx: p.txPackets });
       ready = true;
     });
-  } else if (kind === 'flexbench') argv = flexbenchNfArgv(env.argv, t, storeUrl, env.maxSeconds);
+  } else if (kind === 'flexbench') {
+    let stateConfig: string | undefined;
+    const driver = req.store?.driverOptions;
+    if (driver && storeUrl) {
+      // credentials go in a file only its owner reads, never on a command line or in a log
+      stateConfig = `${env.secretsDir}/state-${t.index}.json`;
+      await env.node2.exec(['mkdir', '-p', '-m', '700', env.secretsDir]);
+      await env.node2.exec(['sh', '-c', 'umask 077 && : > "$1"', 'sh', stateConfig]);
+      await env.node2.writeFile(stateConfig, JSON.stringify({ nf: t.nf, instance: 'ins1', store: storeUrl, driver }));
+    }
+    argv = flexbenchNfArgv(env.argv, t, storeUrl, env.maxSeconds, stateConfig);
+  }
   else argv = commandNfArgv(env.argv, t, storeUrl, env.maxSeconds, env.remotePcap);
   const target = kind === 'command' ? env.commands[t.nf] : null;
   // a command target is ready at its ready line, or start_wait_s after launch if it has none
@@ -302,6 +315,8 @@ function measure(run: Run, nf: RunningNf, gen: RunningGen, win: { from: number; 
   const t = req.trial;
   const gw = windowOf(gen.samples, win.from, win.to);
   if (!gw) throw new FlexbenchError('the generator gave fewer than two samples in the measured window', EXIT.trialsFailed);
+  // the shared floor says nothing measured is not ok; here it has a cause worth naming
+  if (gw.tx > 0 && gw.rx <= 0) throw new FlexbenchError(`nothing came back: the generator sent ${Math.round(gw.tx)} packets in the ${gw.seconds.toFixed(1)} s window and node1 received none (see the NF's counters in the trial log)`, EXIT.trialsFailed);
   const returnedPps = gw.rx / gw.seconds;
   // the generator's window on the harness clock, to read the NF's counters over the same interval
   const genOff = clockOffset(gen.samples);

@@ -600,6 +600,8 @@ export const driver: StoreDriver = {
       socketOptions: { connectTimeout: Math.min(5000, u.timeoutMs), readTimeout: 12_000 },
       // Come back quickly after a Cassandra restart: flushes are resent every second at most.
       policies: { reconnection: new cassandra.policies.reconnection.ConstantReconnectionPolicy(250) },
+      // a locked lab's Cassandra (PasswordAuthenticator): credentials as driver options, from a private config file
+      ...(typeof options.password === 'string' ? { authProvider: new cassandra.auth.PlainTextAuthProvider(typeof options.username === 'string' ? options.username : 'flexbench', options.password) } : {}),
     });
     const hosts = new Set<HostLike>();
     seenHosts.set(client, hosts);

@@ -44,7 +44,8 @@ export function parseCassandraUrl(url: string, options: Record<string, unknown> 
     return `${hm[1]}:${port}`;
   });
   const out: CassandraUrl = { contactPoints, consistency: 'LOCAL_ONE', localDataCenter: 'datacenter1', replication: 1, concurrency: 32, batch: 4096, timeoutMs: 30_000 };
-  const given: [string, string][] = Object.entries(options).map(([k, v]) => [k, String(v)]);
+  // credentials are driver options only (a config file readable by its owner), never URL query: the URL is logged
+  const given: [string, string][] = Object.entries(options).filter(([k]) => k !== 'username' && k !== 'password').map(([k, v]) => [k, String(v)]);
   for (const [k, v] of [...given, ...new URLSearchParams(m[2] ?? '')]) {
     switch (k) {
       case 'consistency': {
@@ -60,7 +61,7 @@ export function parseCassandraUrl(url: string, options: Record<string, unknown> 
       case 'concurrency': out.concurrency = positiveInt(k, v, url); break;
       case 'batch': out.batch = positiveInt(k, v, url); break;
       case 'timeout_ms': out.timeoutMs = positiveInt(k, v, url); break;
-      default: throw new FlexbenchError(`store URL ${url}: unknown option "${k}"${Object.hasOwn(options, k) ? ' (in the driver options)' : ''} (known: consistency, dc, replication, concurrency, batch, timeout_ms)`, EXIT.usage);
+      default: throw new FlexbenchError(`store URL ${url}: unknown option "${k}"${Object.hasOwn(options, k) ? ' (in the driver options)' : ''} (known: consistency, dc, replication, concurrency, batch, timeout_ms; username and password as driver options)`, EXIT.usage);
     }
   }
   return out;

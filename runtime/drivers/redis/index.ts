@@ -320,7 +320,8 @@ async function connect(url: string, options: Record<string, unknown>): Promise<R
     connectTimeout,
     commandTimeout,
     retryStrategy: (times: number) => Math.min(20 * 2 ** Math.min(times, 10), maxBackoff),
-    ...(auth ? { username: auth.username, password: auth.password } : {}),
+    // the URL's credentials, else driver options (a locked lab's Redis: from a private state-config file)
+    ...(auth ? { username: auth.username, password: auth.password } : typeof options.password === 'string' ? { password: options.password, ...(typeof options.username === 'string' ? { username: options.username } : {}) } : {}),
   };
   const r = cluster
     ? new Cluster(nodes, { lazyConnect: true, enableOfflineQueue: false, enableReadyCheck: true, clusterRetryStrategy: common.retryStrategy, redisOptions: common })

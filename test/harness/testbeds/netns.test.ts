@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync, readdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,8 +94,17 @@ matrix:
     const byId = (s: string) => trials.find((t) => t.trial_id.startsWith(s))!;
     assert.match(byId('testpmd/').commands[0], /dpdk-testpmd .*--no-huge.*net_af_packet0,iface=port1.*--forward-mode=macswap --stats-period=1/);
     // the local store is on node2's loopback, the remote one on node1's store port (198.19.2*14+1.1)
-    assert.match(byId('counter-async/redis/local').commands[0], /--port port1 --store redis:\/\/127\.0\.0\.1:\d+/);
+    assert.match(byId('counter-async/redis/local').commands[0], /--port (xdp|packet):port1 --store redis:\/\/127\.0\.0\.1:\d+/);
     assert.match(byId('counter-async/redis/remote').commands[0], /--store redis:\/\/198\.19\.29\.1:\d+/);
+    // the lab is locked (issue 14 item 11): the Redis flexbench started wanted a password generated for the
+    // run, kept on this host only (0600), handed to the NF in a private file, and written nowhere else
+    const secret = join(out, 'secrets', 'redis.password');
+    assert.equal(statSync(secret).mode & 0o777, 0o600);
+    const password = readFileSync(secret, 'utf8').trim();
+    assert.ok(password.length >= 24);
+    assert.match(byId('counter-async/redis/remote').commands[0], /--state-config \/tmp\/flexbench-netns-[^ ]+\/secrets\/state-\d+\.json/);
+    const everything = (d: string): string => readdirSync(d, { withFileTypes: true }).filter((e) => e.name !== 'secrets').map((e) => (e.isDirectory() ? everything(join(d, e.name)) : readFileSync(join(d, e.name), 'utf8'))).join('\n');
+    assert.ok(!everything(out).includes(password) && !r.stderr.includes(password) && !r.stdout.includes(password), 'the password was echoed');
     // generator and NF counters recorded beside the rate
     const sidecars = readdirSync(join(out, 'two-nodes'));
     assert.equal(sidecars.length, 3);

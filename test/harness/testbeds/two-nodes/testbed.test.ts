@@ -31,7 +31,7 @@ test('plan-time skip reasons name what is missing', () => {
   assert.match(tb.skipReason(trial({ nf: 'testpmd', store: 'none', cores: 5 }))!, /needs 6 CPUs on node2 \(1 main \+ 5 forwarding\); node2 has 5/);
   assert.match(tb.skipReason(trial({ store: 'cassandra' }))!, /stores\.cassandra\.remote\.url/);
   const pciOnly = labInventory();
-  pciOnly.nodes.node2.data_ports = [{ pci: '0000:81:00.0', speed_gbps: 10 }];
+  pciOnly.nodes.node2.data_ports = [{ pci: '0000:81:00.0', speed_gbps: 10, port_mode: 'auto' }];
   assert.match(new TwoNodeTestbed({ spec: spec(), inventory: null, root }, pciOnly, 'lab').skipReason(trial({}))!, /need a kernel interface on node2/);
   const paced = new TwoNodeTestbed({ spec: spec({ traffic: { rate: 1e6 } }), inventory: null, root }, labInventory(), 'lab');
   assert.match(paced.skipReason(trial({}))!, /testpmd as generator cannot pace/);
