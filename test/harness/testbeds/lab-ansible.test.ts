@@ -2,9 +2,10 @@
 // download run against the emulated nodes over SSH (system-changing ones in check mode: the emulated
 // nodes share this machine's filesystem).
 import { test } from 'node:test';
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { writeFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { createEmulation, leftovers } from '../../../harness/netns/emulation.js';
@@ -50,6 +51,8 @@ test('roles without downloads run against the emulated nodes over SSH', { skip: 
       // host keys are checked against the emulation's own known_hosts, as flexbench does
       `    ansible_ssh_common_args: "-o UserKnownHostsFile=${em.knownHostsPath} -o StrictHostKeyChecking=yes"`,
       '    ansible_python_interpreter: /usr/bin/python3',
+      // the redis role refuses to run without a password (issue 14 item 11): a throwaway one for check mode
+      `    redis_password: ${randomBytes(18).toString('base64url')}`,
       '  children:',
       '    flexbench_nodes:',
       '      hosts:',
@@ -69,4 +72,22 @@ test('roles without downloads run against the emulated nodes over SSH', { skip: 
     await em.destroy();
   }
   assert.deepEqual(await leftovers(em.id), []);
+});
+
+test('the lab is locked by default (issue 14 item 11): Redis and Cassandra with passwords, on the store address only; the Cassandra download checked', () => {
+  const read = (p: string) => readFileSync(join(ansibleDir, p), 'utf8');
+  const redis = read('roles/redis/tasks/main.yml');
+  assert.match(redis, /protected-mode yes/);
+  assert.match(redis, /requirepass "\{\{ redis_password \}\}"/);
+  assert.match(redis, /^\s+bind \{\{ redis_bind \}\}$/m, 'bound to the store address alone');
+  assert.doesNotMatch(redis, /protected-mode no/);
+  assert.match(redis, /redis_password \| length >= 16/, 'refuses an empty password');
+  const cass = read('roles/cassandra/tasks/main.yml');
+  assert.match(cass, /value: PasswordAuthenticator/);
+  assert.doesNotMatch(cass, /AllowAllAuthenticator/);
+  assert.match(cass, /checksum: "sha512:\{\{ cassandra_mirror \}\}\/\{\{ cassandra_tarball \}\}\.sha512"/);
+  assert.match(cass, /loop: \[listen_address, rpc_address\]/);
+  assert.match(cass, /ALTER ROLE cassandra WITH SUPERUSER = false AND LOGIN = false/);
+  // the secrets never reach ansible's output
+  for (const t of [redis, cass]) assert.ok((t.match(/no_log: true/g) ?? []).length >= 1);
 });
