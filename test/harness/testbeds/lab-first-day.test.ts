@@ -44,9 +44,10 @@ test('a lab user\'s first day: preflight then plan, AF_XDP queues by rule, stale
   must(['mkdir', '-p', cwd]);
   try {
     const [ns1, ns2] = [em.node1.ns, em.node2.ns];
-    // node2's data port: 2 queues allocated, 1 in use (the issue's veth: preflight used to read 2)
+    // node2's data port: 2 queues allocated, 1 in use (the issue's veth: preflight used to read 2). node1's
+    // end sends on one queue (a veth's "RSS" is its sender's tx queue; a NIC's is its own, set per trial)
     must(['ip', '-n', ns1, 'link', 'del', 'port1']);
-    must(['ip', 'link', 'add', 'port1', 'netns', ns1, 'numrxqueues', '2', 'numtxqueues', '2', 'type', 'veth', 'peer', 'name', 'port1', 'netns', ns2, 'numrxqueues', '2', 'numtxqueues', '2']);
+    must(['ip', 'link', 'add', 'port1', 'netns', ns1, 'numrxqueues', '1', 'numtxqueues', '1', 'type', 'veth', 'peer', 'name', 'port1', 'netns', ns2, 'numrxqueues', '2', 'numtxqueues', '2']);
     for (const [ns, a] of [[ns1, em.node1.dataAddress], [ns2, em.node2.dataAddress]] as const) {
       must(['ip', '-n', ns, 'addr', 'add', `${a}/24`, 'dev', 'port1']);
       must(['ip', '-n', ns, 'link', 'set', 'port1', 'up']);
