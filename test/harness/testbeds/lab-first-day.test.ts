@@ -64,7 +64,7 @@ test('a lab user\'s first day: preflight then plan, AF_XDP queues by rule, stale
     const spec = join(dir, 'spec.yaml');
     writeFileSync(spec, `name: first-day\ntestbed: lab\ninventory: { file: ${inv} }\ntraffic: { flows: 100, files: 1, duration_s: 2, warmup_s: 1 }
 matrix: { nfs: [macswap, testpmd], cores: [1, 2, 4], repetitions: 2 }
-figures: [{ id: day, kind: lines, series: [nf], metric: tx_mpps }]\n`);
+figures: [{ id: day, title: first day, kind: lines, series: [nf], metric: tx_mpps }]\n`);
     const out = join(dir, 'res');
     const r = flexbench(['run', spec, '--out', out], cwd);
     assert.equal(r.status, 0, r.stderr);
