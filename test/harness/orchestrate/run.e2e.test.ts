@@ -133,7 +133,8 @@ figures:
 
     const png = readFileSync(join(outDir, 'plots', 'small-nat.png'));
     assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
-    assert.ok(existsSync(join(dir, 'plots', 'small-nat.png')), 'figures copied to ./plots');
+    // a run with --out writes nothing outside it: its figures are in its own plots/ only (issue 21 point 5)
+    assert.ok(!existsSync(join(dir, 'plots')), 'figures copied to ./plots by a run with --out');
     assert.ok(readFileSync(join(outDir, 'plots', 'small-nat.svg'), 'utf8').includes('line rate 14.88 Mpps'));
     assert.equal(readdirSync(join(outDir, 'logs')).length, 4, 'one log per trial that ran');
     assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()!).counts, run.counts);
