@@ -3,6 +3,7 @@
 import { mkdtemp, readFile, rm, writeFile, mkdir, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { LocalHost } from '../hosts/local.js';
 import { pidAlive, pidRunning, signalGroup, sleep, terminate } from '../../common/processes.js';
@@ -219,10 +220,28 @@ export async function createEmulation(opts: EmulationOptions = {}): Promise<Emul
       known.push(`${n.sshAddress} ${pub[0]} ${pub[1]}`);
     }
     await writeFile(knownHostsPath, known.join('\n') + '\n');
+    // sshd daemonises before it listens: the nodes exist once both answer (a client connecting to both at
+    // once could otherwise be refused by the second)
+    for (const n of [node1, node2]) await waitListening(n.sshAddress, n.sshPort, 10_000);
     return { id, runDir, keyPath, knownHostsPath, user: 'root', node1, node2, destroy };
   } catch (e) {
     await destroy().catch(() => undefined);
     if (e instanceof FlexbenchError) throw new FlexbenchError(`creating the emulated nodes failed: ${e.message}`, EXIT.environment, { cause: e });
     throw e;
+  }
+}
+
+/** Resolves once host:port accepts a TCP connection; throws after `ms`. */
+async function waitListening(host: string, port: number, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise<boolean>((res) => {
+      const s = connect({ host, port });
+      s.once('connect', () => (s.destroy(), res(true)));
+      s.once('error', () => (s.destroy(), res(false)));
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new FlexbenchError(`sshd on ${host}:${port} did not start listening within ${ms / 1000} s`, EXIT.environment);
+    await sleep(50);
   }
 }
