@@ -228,12 +228,19 @@ async function startGenerator(run: Run, nf: RunningNf): Promise<RunningGen> {
     log.write(`# ${new Date().toISOString()} pktgen: pcap on, rate ${pct} % of ${linkGbps} Gb/s, start\n`);
     await lua.start(0);
     const l = lua;
+    // Pktgen's portStats is a snapshot its timer refreshes once a second (prev_stats in 24.07), so a
+    // sample read at a fixed second could be up to a second old: poll 5 times a second and keep a sample
+    // when the snapshot changed (timed within 0.2 s of its refresh), or after 1.5 s without change
     poller = (async () => {
+      let last: Sample | null = null;
       while (polling && !signal.aborted) {
         const c = await l.counters(0);
         const at = now();
-        samples.push({ at, arr: at, rx: c.ipackets, tx: c.opackets });
-        await sleep(1000, signal);
+        if (!last || c.ipackets !== last.rx || c.opackets !== last.tx || at - last.at > 1.5) {
+          last = { at, arr: at, rx: c.ipackets, tx: c.opackets };
+          samples.push(last);
+        }
+        await sleep(200, signal);
       }
     })();
   } else {
