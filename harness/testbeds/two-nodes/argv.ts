@@ -96,14 +96,23 @@ export function testpmdGenArgv(c: ArgvContext, t: PlanTrial, remotePcap: string)
   return { argv, dataPort: usePci ? 0 : 1 };
 }
 
+/**
+ * Pktgen's lcores: three or more CPUs: rx and tx on lcores of their own; two: one lcore does both, the main
+ * lcore (stated with --main-lcore, the lowest-numbered as DPDK's default would pick) on the other.
+ */
+function pktgenLcores(order: number[]): { main: number; rx: number; tx: number } {
+  if (order.length >= 3) return { main: order[2]!, rx: order[0]!, tx: order[1]! };
+  const lo = Math.min(order[0]!, order[1]!);
+  const hi = Math.max(order[0]!, order[1]!);
+  return { main: lo, rx: hi, tx: hi };
+}
+
 export function pktgenGenArgv(c: ArgvContext, t: PlanTrial, remotePcap: string): string[] {
   const n1 = c.inv.nodes.node1;
   const port = n1.data_ports[0];
   const order = c.cores('node1') ?? [0, 1, 2];
   if (order.length < 2) throw new FlexbenchError(`pktgen needs 2 CPUs on node1 (a main lcore and one for its port); node1 has ${order.length}`, EXIT.trialsFailed);
-  // three or more CPUs: rx and tx on lcores of their own; two: one lcore does both, the main lcore
-  // (DPDK's default: the lowest-numbered of -l) on the other
-  const [main, rx, tx] = order.length >= 3 ? [order[2], order[0], order[1]] : [Math.min(order[0], order[1]), Math.max(order[0], order[1]), Math.max(order[0], order[1])];
+  const { main, rx, tx } = pktgenLcores(order);
   return pktgenArgv({
     binary: n1.tools.pktgen ?? 'pktgen',
     lcores: order.length >= 3 ? [main, rx, tx] : [main, rx],
@@ -170,8 +179,8 @@ export function placement(c: ArgvContext, t: PlanTrial): Record<string, Lcores> 
   else nf = { main: null, workers: flexbenchCpus(c, t.cores) ?? [] };
   let generator: Lcores;
   if (c.inv.generator === 'pktgen') {
-    const order = c.cores('node1') ?? [0, 1, 2];
-    generator = { main: order[2]!, workers: [order[0]!, order[1]!] };
+    const p = pktgenLcores(c.cores('node1') ?? [0, 1, 2]);
+    generator = { main: p.main, workers: [...new Set([p.rx, p.tx])] };
   } else generator = lcores(c, 'node1', 1);
   return { nf, generator };
 }
