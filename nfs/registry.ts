@@ -47,6 +47,18 @@ export const NF_REGISTRY = {
     fixedMode: 'async',
     load: async () => (await import('./counter.js')).counterAsync,
   },
+  wire: {
+    summary: 'test NF: a wire, packets leave as they came (the latency calibration)',
+    stateful: false,
+    fixedMode: null,
+    load: async () => (await import('./wire.js')).nf,
+  },
+  ratelimit: {
+    summary: 'test NF: forwards at most --limit-pps packets/s, the excess is missed in its queue (a known capacity for the NDR search)',
+    stateful: false,
+    fixedMode: null,
+    load: async () => (await import('./ratelimit.js')).nf,
+  },
 } as const satisfies Record<string, NfEntry>;
 
 export type NfName = keyof typeof NF_REGISTRY;

@@ -24,6 +24,10 @@ export interface NfOptions {
   natPorts: { lo: number; hi: number };
   /** LB backends as IPv4 numbers */
   lbBackends: number[];
+  /** ratelimit (a test NF): packets/s forwarded at most over all cores, the refill noise (0..1) and its seed */
+  limitPps?: number;
+  limitNoise?: number;
+  seed?: number;
 }
 
 /** An NF's module: builds the per-core NF (what it needs is said once, in nfs/registry.ts). */

@@ -11,7 +11,9 @@ import type { NfName } from '../../nfs/registry.js';
 import type { NfOptions } from '../../nfs/types.js';
 import { readPcap, PcapWriter } from '../packet/pcap.js';
 import { layoutRings, splitQuota, type Layout } from '../packet/layout.js';
-import { createOfferedQueues, line, type OfferedQueues } from '../packet/replay-port.js';
+import { createOfferedQueues, line, warmMissedIndex, STAMP_BYTES, type OfferedQueues } from '../packet/replay-port.js';
+import { mergeLatency } from '../packet/latency.js';
+import { l4PayloadOffset } from '../packet/inet.js';
 import type { GeneratorData } from '../packet/generator.js';
 import type { CoreMessage, CoreWorkerData, PortSpec } from './worker.js';
 import type { IfaceModule, IfacePrepared } from '../packet/port.js';
@@ -43,6 +45,8 @@ interface NfRunOptions {
   burstSize?: number;
   /** seconds between rate lines on stderr (0 = none) */
   progressEvery?: number;
+  /** offered mode: stamp every Nth packet the generator sends and measure its latency (0 = off) */
+  latencyEvery?: number;
   log?: (line: string) => void;
 }
 
@@ -64,6 +68,9 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   if (o.output && o.packets === undefined) throw new FlexbenchError('--output needs --packets N (a bounded run)');
   if (isRingPort(o.port) && !o.input) throw new FlexbenchError(`--input PCAP is required with --port ${o.port}`);
   if (o.port === 'offered' && !(o.rate > 0)) throw new FlexbenchError(`--rate must be positive packets per second (got ${o.rate})`);
+  const latencyEvery = o.latencyEvery ?? 0;
+  if (latencyEvery !== 0 && !(Number.isInteger(latencyEvery) && latencyEvery > 0)) throw new FlexbenchError(`--latency-every must be a positive integer (got ${latencyEvery})`);
+  if (latencyEvery > 0 && o.port !== 'offered') throw new FlexbenchError(`--latency-every needs --port offered: the paced generator stamps the packets (got --port ${o.port})`);
 
   let layout: Layout | null = null;
   let quotas = new Array<number>(o.cores).fill(0);
@@ -73,6 +80,16 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   const portSpecs: PortSpec[] = [];
   if (isRingPort(o.port)) {
     const frames = readPcap(o.input!);
+    if (latencyEvery > 0) {
+      // the stamp takes a frame's last bytes: they must be L4 payload, never a header the NF reads
+      for (let i = 0; i < frames.count; i++) {
+        const len = frames.lengths[i];
+        const start = l4PayloadOffset(frames.bytes, frames.offsets[i], len);
+        if (len - start < STAMP_BYTES) {
+          throw new FlexbenchError(`${o.input}: packet ${i + 1} (${len} B in the capture) has ${Math.max(0, len - start)} B of payload after its headers; a latency stamp needs ${STAMP_BYTES} B (use larger frames, e.g. frame_size >= ${start + STAMP_BYTES + 4}, or UDP)`);
+        }
+      }
+    }
     layout = layoutRings(frames, o.cores, burstSize);
     const empty = layout.rings.filter((r) => r.count === 0).map((r) => r.core);
     if (empty.length > 0) {
@@ -80,7 +97,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     }
     if (o.port === 'offered') {
       if (!Number.isInteger(o.ringSize) || o.ringSize < 32) throw new FlexbenchError(`--ring-size must be an integer >= 32 (got ${o.ringSize})`);
-      offered = createOfferedQueues(o.cores, o.ringSize);
+      offered = createOfferedQueues(o.cores, o.ringSize, latencyEvery > 0);
     } else if (o.packets !== undefined) {
       quotas = splitQuota(o.packets, layout.rings);
     }
@@ -123,7 +140,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   const workers: Worker[] = [];
   let generator: Worker | null = null;
   let generatorExit: Promise<void> = Promise.resolve();
-  const genReport = new Float64Array(new SharedArrayBuffer(16));
+  const genReport = new Float64Array(new SharedArrayBuffer(32));
   const done: (Extract<CoreMessage, { type: 'done' }> | undefined)[] = new Array(o.cores);
   let failure: FlexbenchError | null = null;
   const losses: (StateLoss & { core: number })[] = [];
@@ -137,7 +154,6 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   process.on('SIGTERM', onSignal);
   let timer: LongTimer | null = null;
   let warmTimer: LongTimer | null = null;
-  let offeredMissedAtWarm: number[] | null = null;
   let ticker: NodeJS.Timeout | null = null;
 
   const exits: Promise<void>[] = [];
@@ -190,6 +206,8 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
       const g: GeneratorData = {
         queues: offered, queueOfPacket: layout.queueOfPacket, packets: layout.packets, cores: o.cores, rate: o.rate,
         total: o.packets ?? 0, control, report: genReport.buffer as SharedArrayBuffer,
+        warmupMs: (o.warmup ?? 0) * 1000, stampEvery: latencyEvery,
+        stopAfterMs: o.duration !== undefined ? ((o.warmup ?? 0) + o.duration) * 1000 : 0,
       };
       generator = new Worker(new URL('../packet/generator.js', import.meta.url), { workerData: g });
       const gen = generator;
@@ -203,16 +221,22 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     const t0 = performance.now();
     Atomics.store(ctl, CONTROL.go, 1);
     Atomics.notify(ctl, CONTROL.go);
-    if (o.duration !== undefined) timer = setLongTimeout(stop, ((o.warmup ?? 0) + o.duration) * 1000);
-    // the warm-up ends for every core at once: a control word each checks per burst
-    if (o.warmup) {
-      const m = offered ? new Float64Array(offered.counters) : null;
-      warmTimer = setLongTimeout(() => {
-        // offered mode counts misses in the generator: its counters now open the window
-        if (m) offeredMissedAtWarm = Array.from({ length: o.cores }, (_, c) => m[line(c, 2) / 2]!);
-        Atomics.store(ctl, CONTROL.warm, 1);
-      }, o.warmup * 1000);
+    if (o.duration !== undefined) {
+      const end = ((o.warmup ?? 0) + o.duration) * 1000;
+      // offered load: the generator stops itself after W + D by its own clock (it starts a little after
+      // this one) and the cores drain their queues, so nothing it sent is lost by stopping; this timer
+      // only stops a generator that overslept, and 5 s later a core that cannot drain
+      if (offered) {
+        timer = setLongTimeout(() => {
+          Atomics.store(ctl, CONTROL.genStop, 1);
+          Atomics.notify(ctl, CONTROL.genStop);
+          timer = setLongTimeout(stop, 5000);
+        }, end + 1000);
+      } else timer = setLongTimeout(stop, end);
     }
+    // the warm-up ends for every core at once: a control word each checks per burst
+    // (offered load: the generator marks the boundary itself, packet-exactly, per queue)
+    if (o.warmup && !offered) warmTimer = setLongTimeout(() => Atomics.store(ctl, CONTROL.warm, 1), o.warmup * 1000);
     if ((o.progressEvery ?? 1) > 0) {
       let lastT = t0;
       let lastRx = 0;
@@ -275,7 +299,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     if (per.some((d) => d.warm === null)) throw new FlexbenchError(`the run ended within its ${o.warmup} s warm-up: nothing measured (longer --duration, or no --warmup)`);
     for (const d of per) {
       const w = d.warm!;
-      const missedAtWarm = offeredMissedAtWarm ? offeredMissedAtWarm[d.core]! : w.missed;
+      const missedAtWarm = offered ? new Float64Array(offered.counters)[warmMissedIndex(d.core)] : w.missed;
       d.rx -= w.rx;
       d.tx -= w.tx;
       d.txDropped -= w.txDropped;
@@ -309,7 +333,10 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     duration_s: r6(duration),
     rx_mpps: r6(duration > 0 ? rx / duration / 1e6 : 0),
     tx_mpps: r6(duration > 0 ? tx / duration / 1e6 : 0),
-    offered_mpps: offered && genReport[1] > 0 ? r6(genReport[0] / genReport[1] / 1e6) : null,
+    offered_mpps: offered && genReport[1] > 0 ? r6((genReport[0] - genReport[2]) / (genReport[1] - genReport[3]) / 1e6) : null,
+    offered_packets: offered ? genReport[0] - genReport[2] : null,
+    intended_packets: offered ? Math.max(genReport[0] - genReport[2], Math.round(o.rate * (genReport[1] - genReport[3]))) : null,
+    latency: latencyEvery > 0 ? mergeLatency(per.map((d) => d.latency).filter((x) => x !== null)) : null,
     stopped_by: stoppedBy,
     state_lost: losses.length > 0,
     state_loss: losses,

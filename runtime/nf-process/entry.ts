@@ -38,6 +38,10 @@ export interface NfRunArgs {
   'nat-ips': string;
   'nat-ports': string;
   'lb-backends': string;
+  'latency-every'?: number;
+  'limit-pps'?: number;
+  'limit-noise'?: number;
+  seed?: number;
 }
 
 /** "A.B.C.D/N" or "A.B.C.D" -> first address and count. */
@@ -107,6 +111,9 @@ export async function nfRunMain(a: NfRunArgs): Promise<NfRunResult> {
       natIps: parseIpRange(a['nat-ips'], '--nat-ips'),
       natPorts: parsePortRange(a['nat-ports'], '--nat-ports'),
       lbBackends: parseBackends(a['lb-backends'], '--lb-backends'),
+      limitPps: a['limit-pps'],
+      limitNoise: a['limit-noise'],
+      seed: a.seed,
     },
     duration: a.duration,
     warmup: a.warmup,
@@ -114,6 +121,7 @@ export async function nfRunMain(a: NfRunArgs): Promise<NfRunResult> {
     output: a.output,
     burstSize: a.burst,
     progressEvery: a.progress,
+    latencyEvery: a['latency-every'],
   });
   // the writer holds itself to the contract its readers parse with
   // the store URL may carry a password: shown masked

@@ -39,6 +39,22 @@ const nfRunStateLossSchema = z.object({
   reloaded_entries: count.optional(),
 });
 
+/** Latency of the stamped packets (runtime/packet/latency.ts): microseconds; hdr = the merged HdrHistogram (ns), compressed base64. */
+export const nfRunLatencySchema = z.object({
+  samples: count,
+  min_us: rate,
+  mean_us: rate,
+  p50_us: rate,
+  p90_us: rate,
+  p99_us: rate,
+  p999_us: rate,
+  max_us: rate,
+  jitter_us: rate,
+  bad_stamps: count,
+  hdr: z.string(),
+});
+export type NfRunLatency = z.infer<typeof nfRunLatencySchema>;
+
 export const nfRunResultSchema = z.looseObject({
   nf: z.string(),
   store: z.string().nullable(),
@@ -60,6 +76,12 @@ export const nfRunResultSchema = z.looseObject({
   rx_mpps: rate,
   tx_mpps: rate,
   offered_mpps: rate.nullable(),
+  /** offered mode: packets the generator put on the wire in the measured window (accepted + missed) */
+  offered_packets: count.nullable().default(null),
+  /** offered mode: rate x the generator's window; above offered_packets when the generator fell behind */
+  intended_packets: count.nullable().default(null),
+  /** offered mode with --latency-every: latency of the sampled packets over the window */
+  latency: nfRunLatencySchema.nullable().default(null),
   stopped_by: z.enum(['packets', 'duration', 'signal', 'input', 'state-loss']),
   /** a store came back without acknowledged state (see docs/runtime.md, --on-state-loss) */
   state_lost: z.boolean(),

@@ -8,6 +8,7 @@ import type { CoreRing } from '../packet/layout.js';
 import type { Port, IfaceModule } from '../packet/port.js';
 import { RingPort, type OfferedQueues } from '../packet/replay-port.js';
 import { Capture } from '../packet/capture.js';
+import { LatencyRecorder, type CoreLatency } from '../packet/latency.js';
 import { STATS_WORDS, CONTROL, reserveBudget } from '../packet/shared.js';
 
 export type PortSpec =
@@ -43,7 +44,9 @@ export type CoreMessage =
       state?: { flushes: number; entries: number; bytes: number; round_trips: number; retries: number; merge_ms: number };
       capture?: { bytes: Uint8Array; lens: Int32Array };
       /** counters and time (s after go) at the end of the warm-up; null without one or if the run ended first */
-      warm: WindowStart | null }
+      warm: WindowStart | null;
+      /** sampled latency over the measured window (offered load with stamping), else null */
+      latency: CoreLatency | null }
   | { type: 'error'; core: number; message: string; exitCode?: number }
   /** a flush found the store without this core's last acknowledged flush (the engine reports it, and stops on `fail`) */
   | { type: 'state-loss'; core: number; loss: StateLoss };
@@ -82,6 +85,11 @@ async function main(d: CoreWorkerData): Promise<void> {
     const B = Math.min(d.burstSize, b.capacity);
     const asyncNf = nf.processAsync !== undefined;
     const pollState = ctx !== null && ctx.mode === 'async';
+    // offered load: the window opens packet-exactly at the generator's warm-up boundary (port.windowOpen)
+    const ringPort = port instanceof RingPort && d.port.kind === 'ring' && d.port.offered !== undefined ? port : null;
+    const lat = ringPort !== null && d.port.kind === 'ring' && d.port.offered?.stamps !== undefined ? new LatencyRecorder() : null;
+    if (lat !== null) ringPort!.onLatency = (ms) => lat.record(ms);
+    if (ringPort !== null && d.warmup) ringPort.watchBoundary = true;
     parentPort!.postMessage({ type: 'ready' } satisfies CoreMessage);
     while (Atomics.load(control, CONTROL.go) === 0 && Atomics.load(control, CONTROL.stop) === 0) {
       Atomics.wait(control, CONTROL.go, 0, 20);
@@ -128,7 +136,11 @@ async function main(d: CoreWorkerData): Promise<void> {
         if (remaining === 0) break outer;
         if (shared && Atomics.load(control, CONTROL.taken) >= d.total) break outer;
         // per burst (one Atomics load each): a chunk of a store-bound NF can take seconds
-        if (watchWarm && warm === null && Atomics.load(control, CONTROL.warm) !== 0) warm = windowStart(rx, tx, port, (performance.now() - t0) / 1000);
+        if (watchWarm && warm === null && (ringPort !== null ? ringPort.windowOpen() : Atomics.load(control, CONTROL.warm) !== 0)) {
+          warm = windowStart(rx, tx, port, (performance.now() - t0) / 1000);
+          if (lat !== null) lat.reset();
+          if (ringPort !== null) ringPort.badStamps = 0;
+        }
         if (asyncNf && Atomics.load(control, CONTROL.stop) !== 0) break outer;
       }
       stats[0] = rx;
@@ -136,7 +148,11 @@ async function main(d: CoreWorkerData): Promise<void> {
       if (Atomics.load(control, CONTROL.stop) !== 0) break;
       const now = performance.now();
       // no packets flowing: the warm-up still ends on time
-      if (watchWarm && warm === null && Atomics.load(control, CONTROL.warm) !== 0) warm = windowStart(rx, tx, port, (now - t0) / 1000);
+      if (watchWarm && warm === null && (ringPort !== null ? ringPort.windowOpen() : Atomics.load(control, CONTROL.warm) !== 0)) {
+        warm = windowStart(rx, tx, port, (now - t0) / 1000);
+        if (lat !== null) lat.reset();
+        if (ringPort !== null) ringPort.badStamps = 0;
+      }
       if (now - lastYield >= 1) {
         await yieldToLoop(); // lets state timers and I/O run (async flushes, store replies)
         lastYield = performance.now();
@@ -157,13 +173,14 @@ async function main(d: CoreWorkerData): Promise<void> {
       ctx = null;
       await c.close(); // final flush: the store now holds everything this core did
     }
+    const latency = lat !== null ? { ...lat.take(), bad_stamps: ringPort!.badStamps } : null;
     const missed = port.missed();
     const txDropped = port.txDropped?.() ?? 0;
     await port.close();
     port = null;
     const cap = capture?.take();
     parentPort!.postMessage(
-      { type: 'done', core: d.core, rx, tx, txDropped, missed, seconds: (tEnd - t0) / 1000, nfStats, state, capture: cap, warm } satisfies CoreMessage,
+      { type: 'done', core: d.core, rx, tx, txDropped, missed, seconds: (tEnd - t0) / 1000, nfStats, state, capture: cap, warm, latency } satisfies CoreMessage,
       cap ? [cap.bytes.buffer as ArrayBuffer, cap.lens.buffer as ArrayBuffer] : [],
     );
   } catch (err) {

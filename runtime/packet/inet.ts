@@ -66,3 +66,13 @@ export function l4ChecksumOffset(f: Uint8Array, ip: number): number {
   if (proto === IPPROTO_UDP) return l4 + 6;
   return -1;
 }
+
+/** Offset (from the frame's start) of the L4 payload of an IPv4 UDP/TCP frame; of the L3 payload for other IPv4; 14 otherwise. */
+export function l4PayloadOffset(bytes: Uint8Array, off: number, len: number): number {
+  if (len < ETH_HLEN + 20 || ((bytes[off + 12] << 8) | bytes[off + 13]) !== ETHERTYPE_IPV4) return ETH_HLEN;
+  const l4 = ETH_HLEN + (bytes[off + ETH_HLEN] & 15) * 4;
+  const proto = bytes[off + ETH_HLEN + 9];
+  if (proto === IPPROTO_UDP) return l4 + 8;
+  if (proto === IPPROTO_TCP && len >= l4 + 13) return l4 + (bytes[off + l4 + 12] >> 4) * 4;
+  return l4;
+}

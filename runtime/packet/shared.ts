@@ -1,8 +1,8 @@
 // Layout of the small shared control and statistics arrays between the main thread and core workers.
 
-/** Int32 control words */
-export const CONTROL = { stop: 0, go: 1, budget: 2, taken: 3, warm: 4 } as const;
-export const CONTROL_WORDS = 5;
+/** Int32 control words (genStop: the offered-load generator stops, the cores drain their queues) */
+export const CONTROL = { stop: 0, go: 1, budget: 2, taken: 3, warm: 4, genStop: 5 } as const;
+export const CONTROL_WORDS = 6;
 /**
  * --packets N on an interface: the kernel spreads flows over the queues unevenly, so the cores share
  * one budget (`budget`: not yet reserved; `taken`: received) instead of fixed per-core quotas.
