@@ -10,6 +10,8 @@ import type { Burst, NetworkFunction, NfModule, NfOptions } from './types.js';
 
 /** Milliseconds of tokens the bucket holds: absorbs an oversleep of the waits below without losing rate. */
 export const BUCKET_MS = 3;
+/** R when none is given (a spec's matrix can name the NF but has no flag for R) */
+export const DEFAULT_LIMIT_PPS = 1_000_000;
 
 class RateLimit implements NetworkFunction {
   private tokens = 0;
@@ -65,7 +67,7 @@ class RateLimit implements NetworkFunction {
 
 export const nf: NfModule = {
   async createNf(_ctx, opts) {
-    const limitPps = opts.limitPps ?? 0;
+    const limitPps = opts.limitPps ?? DEFAULT_LIMIT_PPS;
     if (!(limitPps > 0)) throw new Error(`--nf ratelimit needs --limit-pps R > 0 (got ${limitPps})`);
     return new RateLimit({ ...opts, limitPps });
   },

@@ -35,7 +35,7 @@ const run: CommandModule<object, NfRunArgs> = {
       .option('nat-ips', { type: 'string', default: '198.19.0.0/28', describe: 'NAT pool addresses (A.B.C.D/N)' })
       .option('nat-ports', { type: 'string', default: '1024-65535', describe: 'NAT pool ports (LO-HI)' })
       .option('latency-every', { type: 'number', default: 0, describe: 'offered mode: stamp every Nth packet at the generator and report its latency where it leaves (0: off)' })
-      .option('limit-pps', { type: 'number', default: 0, describe: 'ratelimit (test NF): forward at most this many packets/s; the excess waits in its queue and is missed there' })
+      .option('limit-pps', { type: 'number', default: 1_000_000, describe: 'ratelimit (test NF): forward at most this many packets/s; the excess waits in its queue and is missed there' })
       .option('limit-noise', { type: 'number', default: 0, describe: 'ratelimit: each millisecond\'s capacity is R x (1 - N x u), u seeded uniform in [0, 1)' })
       .option('seed', { type: 'number', default: 1, describe: 'seed of the ratelimit noise' })
       .option('lb-backends', { type: 'string', default: '198.19.1.1,198.19.1.2,198.19.1.3,198.19.1.4,198.19.1.5,198.19.1.6,198.19.1.7,198.19.1.8', describe: 'LB backend addresses, comma-separated' })
