@@ -131,8 +131,11 @@ export class RingPort implements Port {
    */
   windowOpen(): boolean {
     if (!this.boundaryKnown && !this.pollBoundary()) return false;
-    return ((this.taken - this.boundary) | 0) >= 0;
+    if (((this.taken - this.boundary) | 0) < 0) return false;
+    this.windowSeen = true;
+    return true;
   }
+  private windowSeen = false;
 
   /** Set by a worker measuring after a warm-up: rx() then never takes a packet past the boundary. */
   watchBoundary = false;
@@ -152,9 +155,11 @@ export class RingPort implements Port {
       const avail = (Atomics.load(words, this.pIdx) - this.taken) | 0;
       if (avail <= 0) return Atomics.load(words, this.dIdx) === 1 && ((Atomics.load(words, this.pIdx) - this.taken) | 0) === 0 ? -1 : 0;
       if (avail < want) want = avail;
-      if (this.watchBoundary && (this.boundaryKnown || this.pollBoundary())) {
+      if (this.watchBoundary && !this.windowSeen && (this.boundaryKnown || this.pollBoundary())) {
+        // stop at the boundary: the worker opens the window there before the next packet is taken
         const left = (this.boundary - this.taken) | 0;
-        if (left > 0 && left < want) want = left; // stop at the boundary: the worker opens the window there
+        if (left <= 0) return 0;
+        if (left < want) want = left;
       }
     }
     const b = this.burst;
