@@ -4,7 +4,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as hdr from 'hdr-histogram-js';
 import { generatePcaps } from '../../../runtime/packet/generate.js';
-import { runNf, type NfRunOptions } from '../../../runtime/nf-process/engine.js';
+import { runNf } from '../../../runtime/nf-process/engine.js';
+
+type NfRunOptions = Parameters<typeof runNf>[0];
 import { tempDir } from '../packet/helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;
