@@ -62,7 +62,7 @@ test('generator: pktgen — the real Pktgen on node1 paced at a rate; the NF on 
     assert.equal(trials.length, 2);
     for (const t of trials) {
       assert.equal(t.status, 'ok', t.reason);
-      assert.match(t.commands[1], /^node1\$ \S*pktgen -l \S+ --file-prefix fbnetnspg-\d+-\d+ --no-huge .*--vdev net_af_packet0,iface=port1\S* -- -T -P -G -m 1\.0 -s 0:\S+\.pcap$/);
+      assert.match(t.commands[1], /^node1\$ \S*pktgen -l \S+ --main-lcore \d+ --file-prefix fbnetnspg-\d+-\d+ --no-huge .*--vdev net_af_packet0,iface=port1\S* -- -T -P -G -m 1\.0 -s 0:\S+\.pcap$/);
       const x = JSON.parse(readFileSync(join(out, 'two-nodes', `${String(t.index).padStart(4, '0')}.json`), 'utf8'));
       assert.equal(x.generator.tool, 'pktgen');
       assert.equal(x.generator.asked_pps, 50000);
