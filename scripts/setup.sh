@@ -11,7 +11,8 @@ APT_PACKAGES=(
   tcpreplay             # sends pcaps into veths in tests
   lua5.4                # runs the Lua flexbench sends to Pktgen, in the Pktgen double's tests
   openssh-server openssh-client  # sshd inside the emulated nodes
-  iproute2 iputils-ping procps psmisc
+  iproute2 iputils-ping procps psmisc ethtool  # ethtool: a lab port's real queue count (ethtool -l/-L)
+  meson ninja-build liblua5.3-dev libpcap-dev libnuma-dev libbsd-dev  # the tests build a real Pktgen-DPDK from ../shared/vendor/pktgen
   libxdp-dev libbpf-dev xdp-tools pkg-config  # AF_XDP native port
   ansible ansible-lint  # lab provisioning checks
   maven openjdk-17-jre-headless  # Apache Cassandra from Maven Central
