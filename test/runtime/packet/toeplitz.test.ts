@@ -45,7 +45,7 @@ test('frame hash uses the 4-tuple for TCP and UDP, and the redirection table map
   for (const proto of ['udp', 'tcp'] as const) {
     const frames = generateFrames(GenerateOptions.parse({ out: '/unused', flows: 200, proto, seed: 7 }), 0);
     for (const f of frames) {
-      const dv = new DataView(f.buffer);
+      const dv = new DataView(f.buffer, f.byteOffset, f.byteLength); // frames may be views into one pcap buffer
       const want = t.hashTuple(dv.getUint32(26), dv.getUint32(30), dv.getUint16(34), dv.getUint16(36));
       assert.equal(frameRssHash(t, f, 0, f.length), want);
     }
