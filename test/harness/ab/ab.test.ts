@@ -65,7 +65,7 @@ before(() => {
     s.replace('    this.sink = touched;\n', `    for (let k = 0, m = n * ${EXTRA_PER_PACKET}; k < m; k++) touched = (touched * 31 + k) | 0; // test: slower NAT\n    this.sink = touched;\n`));
   broken = commitChange('broken', 'harness/cli.ts', (s) => `${s}\nconst broken: number = 'not a number';\n`);
   // NAT without FlexState: its cells become nat/none/local/none
-  cells = commitChange('cells', 'harness/plan/nfs.ts', (s) => s.replace('nat: { stateful: true, fixedMode: null }', "nat: { stateful: false, fixedMode: 'none' }"));
+  cells = commitChange('cells', 'nfs/registry.ts', (s) => s.replace(/(\n  nat: \{\n[^}]*?stateful: )true,/, '$1false,'));
   writeFileSync(spec, [
     'name: ab-nat', 'description: flexbench ab test (test/harness/ab/ab.test.ts)', 'testbed: local',
     `traffic: { frame_size: 64, flows: 500, files: 1, duration_s: ${WINDOW_S}, warmup_s: ${WARMUP_S} }`,
