@@ -1,8 +1,8 @@
 // A flow table of 16-byte entries for NFs whose per-flow value fits 24 bits (a pool pair index, a
 // backend index): 5-tuple words -> value, four entries per cache line, filled up to 80 %, so a
-// table of 50,000 flows is 1 MB (about 21 B per flow) and stays in a core's L2 where the 32-byte
-// FlowTable at half load needed 4 MB. Entry: [a, b, c, tag]; tag = d << 24 | (value + 1), 0 = empty.
-import { hash4 } from './flow-table.js';
+// table of 50,000 flows is 1 MB (about 21 B per flow) and stays in a core's L2 where the earlier
+// 32-byte table at half load needed 4 MB. Entry: [a, b, c, tag]; tag = d << 24 | (value + 1), 0 = empty.
+import { hash4 } from './flow-hash.js';
 
 const COMPACT_ENTRY_WORDS = 4;
 /** the largest value an entry holds */

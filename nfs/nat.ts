@@ -3,7 +3,7 @@
 // MACs swapped. The flow -> pair mapping lives in FlexState map `natMap` so a new instance recovers it.
 import type { MapHandle } from '../runtime/state/api.js';
 import type { Burst, NetworkFunction, NfModule, NfOptions } from './types.js';
-import { hash4 } from './flow-table.js';
+import { hash4 } from './flow-hash.js';
 import { CompactFlowTable, COMPACT_MAX_VALUE } from './compact-flow-table.js';
 import { swapMacs } from './macswap.js';
 import { Int32Words, PROTO_TCP, csumAdjust, misaligned, flowKey, fold16, ipToLe, ipv4L4Offset, parseFlowKey, word32Delta, wordDelta } from './packet.js';
