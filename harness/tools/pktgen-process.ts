@@ -12,7 +12,30 @@ export const dpdkRuntimeDir = (filePrefix: string): string => `/var/run/dpdk/${f
 /** Pktgen's console is a full-screen terminal UI: drop escape sequences so a log or an error reads as text. */
 export function consoleText(s: string): string {
   // eslint-disable-next-line no-control-regex
-  return s.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78()][0-9A-Za-z]?|\x1b[=>]/g, '').replace(/\r/g, '');
+  return s.replace(ESCAPE, '').replace(/\x1b|\r/g, ''); // a stray ESC of a sequence not listed goes too
+}
+// eslint-disable-next-line no-control-regex
+const ESCAPE = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[78()][0-9A-Za-z]?|\x1b[=>]/g;
+// eslint-disable-next-line no-control-regex
+const WHOLE_ESCAPE_AT_START = /^(?:\x1b\[[0-9;?]*[A-Za-z]|\x1b[78()][0-9A-Za-z]?|\x1b[=>])/;
+
+/**
+ * consoleText for output that arrives in chunks: a sequence split between two chunks (`ESC[12` then `;22H`,
+ * as a loaded machine delivers them) is held back until it is whole, so no half of it reaches the text.
+ */
+export function consoleTextStream(): (chunk: string) => string {
+  let held = '';
+  return (chunk) => {
+    let s = held + chunk;
+    held = '';
+    const esc = s.lastIndexOf('\x1b');
+    // a screen-control sequence is a few bytes: a longer unfinished tail is not one, and is let through
+    if (esc >= 0 && s.length - esc <= 32 && !WHOLE_ESCAPE_AT_START.test(s.slice(esc))) {
+      held = s.slice(esc);
+      s = s.slice(0, esc);
+    }
+    return consoleText(s);
+  };
 }
 
 interface PktgenStart {

@@ -8,7 +8,7 @@ import { shellJoin, type Host, type HostProcess, type ExecResult } from '../../h
 import type { Inventory } from '../../inventory/schema.js';
 import { TestpmdStatsParser, TestpmdClock, type TestpmdSnapshot } from '../../tools/testpmd.js';
 import { PktgenLua, pktgenConsoleArgv, ratePercent } from '../../tools/pktgen.js';
-import { PktgenProcess, consoleText } from '../../tools/pktgen-process.js';
+import { PktgenProcess, consoleTextStream } from '../../tools/pktgen-process.js';
 import { readRate, type CommandTarget } from '../../tools/command.js';
 import { parseNfProgress, stateLossFlags, type NfStateLoss } from '../../tools/nf-run.js';
 import type { TrialMeasurement, TrialRequest } from '../testbed.js';
@@ -210,12 +210,13 @@ async function startGenerator(run: Run, nf: RunningNf): Promise<RunningGen> {
     // under a pty (Pktgen needs a terminal); its full-screen console goes to the log as text
     log.write(`# ${new Date().toISOString()} node1$ ${shellJoin(pktgenConsoleArgv(argv))}\n`);
     const toLog = run.write('node1');
+    const text = consoleTextStream();
     pktgen = await PktgenProcess.start(env.node1, {
       argv,
       filePrefix: filePrefix(env.argv, 'pg', t.index),
       startTimeoutMs: Math.max(1, nf.readyBy + inv.start_timeout_s - now()) * 1000,
       signal,
-      onOutput: (c) => toLog(consoleText(c)),
+      onOutput: (c) => toLog(text(c)),
       graceMs: KILL_GRACE_MS,
     });
     proc = pktgen.proc;
