@@ -26,6 +26,6 @@ test('local testbed: what it cannot give is skipped with a reason, and commands 
     'flexbench nf run --nf nat --cores 1 --input /p/f.pcap --store redis://127.0.0.1:PORT --nf-id nat --instance ins1 --mode async --flush-ms 1 --warmup 1 --duration 2 --json',
   ]);
   const [tp] = tb.describeTrial(t({ nf: 'testpmd', store: 'none', mode: 'none' }), pcap, spec);
-  assert.match(tp, /^dpdk-testpmd -l 0,1 --file-prefix flexbench-l-t7 --no-huge -m 1024 --vdev net_pcap0,rx_pcap=\/p\/f\.pcap,infinite_rx=1 --vdev net_null0,no-rx=1 --no-pci -- --nb-cores=1 --forward-mode=macswap --stats-period=1 --total-num-mbufs=65536$/);
+  assert.match(tp, /^dpdk-testpmd -l 0,1 --main-lcore 0 --file-prefix flexbench-l-t7 --no-huge -m 1024 --vdev net_pcap0,rx_pcap=\/p\/f\.pcap,infinite_rx=1 --vdev net_null0,no-rx=1 --no-pci -- --nb-cores=1 --forward-mode=macswap --stats-period=1 --total-num-mbufs=65536$/);
   await tb.teardown();
 });
