@@ -79,9 +79,11 @@ function run(d: GeneratorData): void {
     if (!last && (stopped() || accepted >= total || (d.stopAfterMs > 0 && now - t0 >= d.stopAfterMs))) last = true; // one more pass releases what is due
     else if (last) break;
     let due = Math.floor((now - t0) * perMs) - sent;
-    if (accepted + due > total) due = total - accepted;
-    // release packets a burst's worth at a time (a poller would gather them into bursts anyway)
-    if (due < 32 && !last) {
+    const left = total - accepted;
+    if (due > left) due = left;
+    // release packets a burst's worth at a time (a poller would gather them into bursts anyway), or the
+    // last few of a --packets budget (waiting for a whole burst of them would wait for ever)
+    if (due < 32 && due < left && !last) {
       // pace by spinning unless a nap cannot overflow a ring (sleeping releases packets in bursts)
       if (napMs >= 0.2) Atomics.wait(control, CONTROL.genStop, 0, napMs);
       continue;

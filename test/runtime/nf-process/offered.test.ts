@@ -35,6 +35,15 @@ test('a paced trial with a warm-up loses nothing: every packet offered in the wi
   assert.equal(r.latency, null);
 });
 
+test('a --packets budget smaller than a burst (or its last few packets) is released: the run ends by itself', async () => {
+  // the generator released packets 32 at a time; a budget with fewer than 32 left waited for ever
+  for (const packets of [20, 1021]) {
+    const r = await runNf(opts({ packets }));
+    assert.equal(r.rx_packets, packets);
+    assert.equal(r.missed, 0);
+  }
+});
+
 test('latency stamps: every Nth packet, read back where it leaves; percentiles ordered; the histogram decodes', async () => {
   const r = await runNf(opts({ warmup: 0.2, duration: 0.6, latencyEvery: 50 }));
   const l = r.latency!;
