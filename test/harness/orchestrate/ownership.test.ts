@@ -1,5 +1,5 @@
 // Nothing flexbench starts outlives it: a run killed with SIGKILL, or forced with a second Ctrl-C while
-// Cassandra is still starting or mid-trial, leaves no JVM, redis-server or NF behind; `store stop cassandra` finds a
+// Cassandra is still starting, mid-trial or while the run tears down, leaves no JVM, redis-server or NF behind; `store stop cassandra` finds a
 // node that has not answered yet; the next run's start-up check ends what a dead run left running.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -157,6 +157,38 @@ test('a second Ctrl-C mid-trial: exit 130, no redis-server and no NF process lef
     // 130 when the second Ctrl-C forced the exit; a first one that already finished the shutdown
     // leaves the default action to the second (killed by SIGINT): either way nothing may be left
     assert.ok(r.code === 130 || r.signal === 'SIGINT', `exit ${r.code ?? r.signal}: ${r.stderr}`);
+    assert.ok(await waitGone(rec.pid, 10_000), `redis-server pid ${rec.pid} outlived the harness`);
+    const deadline = Date.now() + 10_000;
+    while (processesWith(dir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(processesWith(dir), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a second Ctrl-C as the run tears down (its only trial just ended): no redis-server and no NF process left', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-own-'));
+  try {
+    spec(dir, 'redis');
+    const run = start(['run', 'own.yaml', '--out', 'out', '--no-plots'], dir);
+    const rec = await recordOf('redis', run.child.pid!, 'ready');
+    // the plan has one trial: once its NF has come and gone, the harness is in its shutdown (stores, lock, record)
+    const nf = () => processesWith(dir).some((l) => l.includes('nf run'));
+    const end = Date.now() + 60_000;
+    while (!nf()) {
+      assert.ok(Date.now() < end, 'no NF process started');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    while (nf()) {
+      assert.ok(Date.now() < end + 60_000, 'the NF never ended');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    run.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 20));
+    run.child.kill('SIGINT');
+    const r = await run.exited;
+    // the shutdown may finish before either signal lands (exit 0) or be forced (130, or the default action of a late second one)
+    assert.ok(r.code === 0 || r.code === 130 || r.signal === 'SIGINT', `exit ${r.code ?? r.signal}: ${r.stderr}`);
     assert.ok(await waitGone(rec.pid, 10_000), `redis-server pid ${rec.pid} outlived the harness`);
     const deadline = Date.now() + 10_000;
     while (processesWith(dir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
