@@ -3,7 +3,7 @@
 // the emulated testbed and the adapter's tests.
 import type { Host, HostProcess, ExecResult } from '../hosts/host.js';
 import { FlexbenchError, EXIT, type ExitCode } from '../exit-codes.js';
-import { settlesWithin } from '../../common/processes.js';
+import { settlesWithin, sleep } from '../../common/processes.js';
 import { PktgenLua, pktgenConsoleArgv, PKTGEN_QUIT, PKTGEN_LUA_PORT } from './pktgen.js';
 
 /** DPDK's runtime directory of a --file-prefix (root's; Pktgen runs as root). */
@@ -51,17 +51,6 @@ interface PktgenStart {
   /** ms between the console quit and signals, and between SIGTERM and SIGKILL */
   graceMs?: number;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((res) => {
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      res();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 export class PktgenProcess {
   private ended: Promise<ExecResult> | null = null;

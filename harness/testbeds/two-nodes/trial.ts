@@ -15,6 +15,7 @@ import type { TrialMeasurement, TrialRequest } from '../testbed.js';
 import { type ArgvContext, type NfKind, nfKind, lineBuffered, filePrefix, testpmdNfArgv, testpmdGenArgv, pktgenGenArgv, flexbenchNfArgv, commandNfArgv } from './argv.js';
 import { type Sample, clockOffset, alignedWindow, windowOf, askedPps, generatorFlags } from './window.js';
 import { parseNfRunOutput, type NfRunResult } from '../../../runtime/nf-process/result.js';
+import { sleep } from '../../../common/processes.js';
 
 export const KILL_GRACE_MS = 5000;
 /** testpmd's --stats-period (the default of testpmdArgv) */
@@ -44,16 +45,6 @@ interface TrialEnv {
 }
 
 export const now = (): number => performance.now() / 1000;
-export const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((res) => {
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      res();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 const interrupted = () => new FlexbenchError('interrupted', EXIT.interrupted);
 
