@@ -7,16 +7,22 @@ import { FlexbenchError, EXIT } from '../../common/errors.js';
 const count = z.number().int().nonnegative();
 const rate = z.number().nonnegative();
 
-const nfRunCoreSchema = z.looseObject({
-  core: z.number().int().nonnegative(),
+/** the counts a whole run and each of its cores report alike */
+const counts = {
   rx_packets: count,
   tx_packets: count,
+  /** missed (queue full) + dropped by the NF + refused by the port's TX ring */
   dropped: count,
   missed: count,
   nf_dropped: count,
   tx_dropped: count,
   duration_s: rate,
   rx_mpps: rate,
+};
+
+const nfRunCoreSchema = z.looseObject({
+  core: z.number().int().nonnegative(),
+  ...counts,
   /** the NF's own figures (flows seen, pool left, …) */
   nf: z.record(z.string(), z.number()),
   /** async mode: the state flusher's figures before the final flush */
@@ -65,15 +71,7 @@ export const nfRunResultSchema = z.looseObject({
   burst: z.number().int().positive(),
   input: z.string().nullable(),
   packets_in_capture: count.nullable(),
-  rx_packets: count,
-  tx_packets: count,
-  /** missed (queue full) + dropped by the NF + refused by the port's TX ring */
-  dropped: count,
-  missed: count,
-  nf_dropped: count,
-  tx_dropped: count,
-  duration_s: rate,
-  rx_mpps: rate,
+  ...counts,
   tx_mpps: rate,
   offered_mpps: rate.nullable(),
   /** offered mode: packets the generator put on the wire in the measured window (accepted + missed) */
