@@ -103,6 +103,7 @@ async function main(d: CoreWorkerData): Promise<void> {
     let lastYield = t0;
     let warm: WindowStart | null = null;
     const watchWarm = d.warmup;
+    let dropsCounted = 0;
     outer: for (;;) {
       // A chunk of bursts between stop checks and event-loop yields keeps the loop tight.
       for (let k = 0; k < 64; k++) {
@@ -152,6 +153,17 @@ async function main(d: CoreWorkerData): Promise<void> {
         warm = windowStart(rx, tx, port, (now - t0) / 1000);
         if (lat !== null) lat.reset();
         if (ringPort !== null) ringPort.badStamps = 0;
+      }
+      if (shared && now - lastYield >= 1) {
+        // a packet the port dropped (queue full) arrived too: it counts against --packets, or a
+        // sender of exactly N would leave the run waiting for packets that will never come
+        const drops = port.missed() - (port.pending?.() ?? 0);
+        if (drops > dropsCounted) {
+          const delta = drops - dropsCounted;
+          dropsCounted = drops;
+          Atomics.sub(control, CONTROL.budget, delta);
+          if (Atomics.add(control, CONTROL.taken, delta) + delta >= d.total) break;
+        }
       }
       if (now - lastYield >= 1) {
         await yieldToLoop(); // lets state timers and I/O run (async flushes, store replies)

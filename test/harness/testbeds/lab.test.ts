@@ -73,7 +73,7 @@ test('lab run over SSH from an inventory file, NF as a command target, nothing l
   assert.deepEqual(await leftovers(em.id), []);
 });
 
-test('lab run with Pktgen on node1 (a DOUBLE: Pktgen cannot run here) through its Lua socket over SSH; shortfall flagged', { skip: process.getuid?.() === 0 ? false : 'needs root (the emulated nodes stand in for lab machines)', timeout: 300_000 }, async () => {
+test('lab run with Pktgen on node1 through its Lua socket over SSH at a 10 GbE NIC\'s rate (a DOUBLE fed recorded NIC counters: no NIC here; the real Pktgen runs this code path in netns-pktgen.test.ts); shortfall flagged', { skip: process.getuid?.() === 0 ? false : 'needs root (the emulated nodes stand in for lab machines)', timeout: 300_000 }, async () => {
   const em = await createEmulation({ suffix: 'pg', slot: 22 });
   const dir = mkdtempSync(join(tmpdir(), 'fbn-pg-'));
   try {

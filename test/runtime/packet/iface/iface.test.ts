@@ -94,7 +94,7 @@ describe('interface port on a veth pair between two namespaces', { skip: skip ? 
       }
     });
 
-    test(`${mode}: --packets N on 2 cores ends by itself after exactly N, however the kernel spread the flows`, async () => {
+    test(`${mode}: --packets N on 2 cores ends by itself after exactly N arrived, however the kernel spread (or dropped) them`, async () => {
       // 13 flows cannot split evenly over two queues: fixed per-core quotas left one core waiting forever
       const frames = flowFrames({ flows: 13, perFlow: PER_FLOW, srcMac: pair.genMac, dstMac: pair.nfMac });
       if (mode === 'xdp') clearXdp(pair);
@@ -103,8 +103,9 @@ describe('interface port on a veth pair between two namespaces', { skip: skip ? 
       assert.equal(t.sent, frames.length);
       assert.equal(r.stopped_by, 'packets', `it stopped on its own: ${t.stdout.trim().split('\n').pop()} ${t.stderr}`);
       assert.equal(t.exitCode, 0);
-      assert.equal(r.rx_packets, frames.length);
-      assert.equal(r.per_core.reduce((a, c) => a + c.rx_packets, 0), frames.length);
+      // a loaded kernel may drop a few at the queue: they arrived, and count against N
+      assert.equal(r.rx_packets + r.missed, frames.length, 'every packet sent was received or counted missed');
+      assert.equal(r.per_core.reduce((a, c) => a + c.rx_packets, 0), r.rx_packets);
       assert.equal(t.frames.filter((f) => f.ethSrc === pair.nfMac).length, r.tx_packets, 'what it counted as sent came back');
     });
 
