@@ -17,7 +17,7 @@ import { schedule, serversNeeded, serverKey, blockBy, type Scheduled, type Order
 import { createTestbed } from '../testbeds/index.js';
 import type { Testbed, StoreHandle } from '../testbeds/testbed.js';
 import type { PcapInfo, PlanTrial, RunJson, TrialRecord } from '../results/format.js';
-import { RESULTS_FORMAT_VERSION, cellIdOf } from '../results/format.js';
+import { RESULTS_FORMAT_VERSION, cellIdOf, isCellTrial } from '../results/format.js';
 import { readRunJson, readTrials, writeRunJson, writeTrials, writeSummary, writeRatios } from '../results/files.js';
 import { summarizeTrials, ratioRows, type Baseline } from '../results/summary.js';
 import { judgeTrial, FLAG_HOST_BUSY } from '../results/judge.js';
@@ -71,7 +71,9 @@ function runIdFor(spec: Spec, now: Date): string {
 
 const cellLabel = (t: PlanTrial) => `${t.nf}/${t.store}/${t.location}${t.mode === 'none' ? '' : `/${t.mode}`} cores=${t.cores} pcap=${t.pcap_index} rep=${t.repetition}`;
 
-function countsOf(plan: readonly PlanTrial[], records: readonly TrialRecord[]): RunJson['counts'] {
+function countsOf(plan: readonly PlanTrial[], all: readonly TrialRecord[]): RunJson['counts'] {
+  // sub-records (search, latency trials) belong to their plan trial: it is counted once
+  const records = all.filter(isCellTrial);
   const done = new Set(records.map((r) => r.trial_id));
   return {
     planned: plan.length,
@@ -167,8 +169,11 @@ async function resolveRun(o: RunOptions, signal: AbortSignal): Promise<RunState>
     plan = run.plan;
     specFile = run.spec_file;
     profile = run.profile;
-    // a trial cut short by the interrupt has no record: it runs again
-    records = readTrials(runDir);
+    // a trial cut short by the interrupt has no record: it runs again, so the sub-records (search,
+    // latency) it had written already go with it
+    const all = readTrials(runDir, { sub: true });
+    const whole = new Set(all.filter(isCellTrial).map((r) => r.trial_id));
+    records = all.filter((r) => isCellTrial(r) || whole.has(r.parent_trial_id!));
   } else {
     if (!o.loaded) throw new FlexbenchError('runExperiment: no spec', EXIT.usage);
     spec = o.loaded.spec;
@@ -336,7 +341,7 @@ async function runOne(s: RunState, { trial: t, round }: Scheduled): Promise<Tria
 /** Repetitions auto: the cells whose log-scale 95 % interval is still wider than the target ("cell ±x%"). */
 function unreachedCells(records: readonly TrialRecord[], target: number): string[] {
   const byCell = new Map<string, number[]>();
-  for (const r of records) if (r.status === 'ok' && r.tx_pps) byCell.set(cellIdOf(r), [...(byCell.get(cellIdOf(r)) ?? []), r.tx_pps]);
+  for (const r of records) if (isCellTrial(r) && r.status === 'ok' && r.tx_pps) byCell.set(cellIdOf(r), [...(byCell.get(cellIdOf(r)) ?? []), r.tx_pps]);
   const out: string[] = [];
   for (const [cell, xs] of byCell) {
     const ci = logCi(xs);

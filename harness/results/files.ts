@@ -6,7 +6,7 @@ import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { redactDeep } from '../../common/secrets.js';
 import {
   runJsonSchema, trialRecordSchema, summaryRowSchema, SUMMARY_COLUMNS, RATIO_COLUMNS,
-  type RunJson, type TrialRecord, type SummaryRow, type RatioRow,
+  isCellTrial, type RunJson, type TrialRecord, type SummaryRow, type RatioRow,
 } from './format.js';
 
 const RUN_JSON = 'run.json';
@@ -46,7 +46,12 @@ export function writeTrials(dir: string, records: readonly TrialRecord[]): void 
   writeAtomic(join(dir, TRIALS_JSONL), records.map((r) => JSON.stringify(redactDeep(trialRecordSchema.parse(r)))).join('\n') + (records.length ? '\n' : ''));
 }
 
-export function readTrials(dir: string): TrialRecord[] {
+/**
+ * The trial records of a run: by default the plan trials' own (throughput) records, one per plan trial,
+ * what statistics, compare and figures take as samples; `{ sub: true }` also returns the sub-records
+ * of measure: ndr_pdr and latency (every search trial, latency and calibration trial; see isCellTrial).
+ */
+export function readTrials(dir: string, opts: { sub?: boolean } = {}): TrialRecord[] {
   const p = join(dir, TRIALS_JSONL);
   if (!existsSync(p)) return [];
   const out: TrialRecord[] = [];
@@ -60,7 +65,7 @@ export function readTrials(dir: string): TrialRecord[] {
     }
     const r = trialRecordSchema.safeParse(raw);
     if (!r.success) throw new FlexbenchError(`${p}:${i + 1}: not a trial record: ${r.error.issues.slice(0, 3).map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`, EXIT.usage);
-    out.push(r.data);
+    if (opts.sub || isCellTrial(r.data)) out.push(r.data);
   });
   return out;
 }

@@ -41,6 +41,57 @@ export type PerCore = z.infer<typeof perCoreSchema>;
 
 const TRIAL_STATUSES = ['ok', 'failed', 'skipped'] as const;
 
+/** What a trial record measured (see `measure` below). */
+export const MEASURE_KINDS = ['throughput', 'search', 'latency', 'calibration'] as const;
+export type MeasureKind = (typeof MEASURE_KINDS)[number];
+
+/** Latency of the stamped packets of one trial (the same fields as `nf run --json`'s latency). */
+export const latencySchema = z.object({
+  samples: z.number().int().nonnegative(),
+  min_us: z.number(),
+  mean_us: z.number(),
+  p50_us: z.number(),
+  p90_us: z.number(),
+  p99_us: z.number(),
+  p999_us: z.number(),
+  max_us: z.number(),
+  /** mean absolute difference of consecutive samples */
+  jitter_us: z.number(),
+  /** stamps found broken where the packet came back */
+  bad_stamps: z.number().int().nonnegative(),
+  /** the merged HdrHistogram in nanoseconds, compressed base64 */
+  hdr: z.string(),
+});
+export type LatencyRecord = z.infer<typeof latencySchema>;
+
+/** One goal's result (RFC 9971 §4.8): the relevant bounds, conditional throughput, and whether it is regular. */
+const goalResultSchema = z.object({
+  goal: z.string(),
+  loss_ratio: z.number(),
+  exceed_ratio: z.number(),
+  width: z.number(),
+  regular: z.boolean(),
+  irregular_reason: z.string().nullable(),
+  lower_bound_pps: z.number().nullable(),
+  upper_bound_pps: z.number().nullable(),
+  conditional_throughput_pps: z.number().nullable(),
+  relative_width: z.number().nullable(),
+});
+
+/** A search as the cell's throughput record carries it. */
+export const searchResultSchema = z.object({
+  goals: z.array(goalResultSchema),
+  trials: z.number().int(),
+  /** seconds of trials summed (overheads included) */
+  seconds: z.number(),
+  min_load_pps: z.number(),
+  max_load_pps: z.number(),
+  start_load_pps: z.number(),
+  /** why it stopped early (trial budget), or null */
+  stopped: z.string().nullable(),
+});
+export type SearchRecord = z.infer<typeof searchResultSchema>;
+
 /** One line of trials.jsonl. Rates are packets per second over the measured window (warm-up excluded). */
 export const trialRecordSchema = z.object({
   /** stable id of the trial within its plan: the same trial has the same id on --resume */
@@ -87,12 +138,61 @@ export const trialRecordSchema = z.object({
   port_mode: z.string().nullable().optional(),
   /** two-node testbeds: the CPUs each process got, by role ({nf: {main, workers}, generator: {…}}) */
   lcores: z.record(z.string(), z.object({ main: z.number().int().nullable(), workers: z.array(z.number().int()) })).optional(),
+
+  // ---- measure: (docs/ndr-latency.md). Every field below is absent in runs before it (read: throughput). ----
+  /**
+   * What the record measured. throughput: the plan trial itself, at max load (or traffic.rate): one per
+   * plan trial, the only kind summary/compare/plots read as a sample. search: one trial of the NDR/PDR
+   * search. latency: a latency trial at one load. calibration: the same latency trial through the `wire`
+   * NF (the method's own bias). The last three are sub-records: `parent_trial_id` names their plan trial.
+   */
+  measure: z.enum(MEASURE_KINDS).optional(),
+  /** sub-records: the plan trial they belong to (their own trial_id is "<parent>/search/3", "<parent>/latency/50%", …) */
+  parent_trial_id: z.string().optional(),
+  /** intended offered load, packets/s (null: as fast as the NF takes it) */
+  load_pps: z.number().nullable().optional(),
+  /** packets the load meant to offer in the window (load x window) */
+  intended_packets: z.number().nullable().optional(),
+  /** packets the generator put on the wire in the window (below intended when it fell behind) */
+  offered_packets: z.number().nullable().optional(),
+  /** (intended - forwarded) / intended: what the generator failed to send counts as lost */
+  loss_ratio: z.number().nullable().optional(),
+  /** search trials: 1-based order in the search, the goal and phase (coarse: wider, shorter; final: the goal's own) that asked for it */
+  search_n: z.number().int().optional(),
+  search_goal: z.string().optional(),
+  search_phase: z.enum(['coarse', 'final']).optional(),
+  /** throughput records of a cell with ndr_pdr: the search's result (RFC 9971), per goal and in total */
+  search: searchResultSchema.optional(),
+  /** the goals named ndr and pdr, flat: pps = the relevant lower bound (the rate found), upper = the relevant upper bound */
+  ndr_pps: z.number().nullable().optional(),
+  ndr_lower_pps: z.number().nullable().optional(),
+  ndr_upper_pps: z.number().nullable().optional(),
+  ndr_conditional_pps: z.number().nullable().optional(),
+  ndr_regular: z.boolean().optional(),
+  pdr_pps: z.number().nullable().optional(),
+  pdr_lower_pps: z.number().nullable().optional(),
+  pdr_upper_pps: z.number().nullable().optional(),
+  pdr_conditional_pps: z.number().nullable().optional(),
+  pdr_regular: z.boolean().optional(),
+  /** trials the search needed (the max-load trial it started from not counted) */
+  search_trials: z.number().int().optional(),
+  /** latency and calibration records: the load as the spec names it ("0" = the low fixed rate, "50%" = of the reference) */
+  latency_load: z.string().optional(),
+  /** what the fractions are of: pdr (the PDR found, when the cell searched one) or max_load (its forwarding rate at max load) */
+  latency_reference: z.enum(['pdr', 'max_load', 'fixed']).optional(),
+  /** every Nth packet was stamped */
+  latency_every: z.number().int().optional(),
+  /** latency of the stamped packets, µs, and the merged HdrHistogram (ns, compressed base64: hdr-histogram-js decodes it) */
+  latency: latencySchema.nullable().optional(),
 });
 export type TrialRecord = z.infer<typeof trialRecordSchema>;
 
 /** Fields that identify a cell; repetitions and pcap files are samples of one cell. */
 export const CELL_FIELDS = ['nf', 'store', 'location', 'mode', 'cores', 'frame_size', 'testbed'] as const;
 export type CellKey = Pick<TrialRecord, (typeof CELL_FIELDS)[number]>;
+
+/** A plan trial's own record (throughput), not a search/latency/calibration sub-record. */
+export const isCellTrial = (r: Pick<TrialRecord, 'parent_trial_id'>): boolean => r.parent_trial_id === undefined;
 
 export function cellKeyOf(r: CellKey): CellKey {
   return { nf: r.nf, store: r.store, location: r.location, mode: r.mode, cores: r.cores, frame_size: r.frame_size, testbed: r.testbed };
@@ -101,10 +201,21 @@ export function cellIdOf(r: CellKey): string {
   return CELL_FIELDS.map((f) => String(r[f])).join('|');
 }
 
-/** summary.csv: one row per cell and metric. Values in Mpps (million packets per second). */
+/** Rates of a cell, Mpps: at max load (tx, rx) and the loss-bounded ones of an NDR/PDR search (lower bounds). */
+export const RATE_METRICS = ['tx_mpps', 'rx_mpps', 'ndr_mpps', 'pdr_mpps'] as const;
+/** Latency statistics of a cell at one load (column `load`), µs: higher is worse. */
+export const LATENCY_METRICS = ['latency_min_us', 'latency_mean_us', 'latency_p50_us', 'latency_p90_us', 'latency_p99_us', 'latency_p999_us', 'latency_max_us', 'latency_jitter_us'] as const;
+export const SUMMARY_METRICS = [...RATE_METRICS, ...LATENCY_METRICS] as const;
+export type SummaryMetric = (typeof SUMMARY_METRICS)[number];
+
+/**
+ * summary.csv: one row per cell and metric (and load, for latency). Rates in Mpps (million packets per
+ * second), latency in µs. The columns after ratio_high belong to measure: ndr_pdr and latency.
+ */
 export const SUMMARY_COLUMNS = [
   ...CELL_FIELDS, 'metric', 'unit', 'n', 'mean', 'sd', 'median', 'ci95_low', 'ci95_high', 'min', 'max', 'n_failed', 'n_skipped',
   'cv', 'mde_pct', 'n_flagged', 'flags', 'ci_method', 'baseline', 'ratio', 'ratio_low', 'ratio_high',
+  'load', 'load_pps', 'bound_low', 'bound_high', 'conditional', 'n_irregular', 'search_trials', 'bias', 'bias_n',
 ] as const;
 const optNum = z.coerce.number().nullable().optional();
 export const summaryRowSchema = z.object({
@@ -115,9 +226,12 @@ export const summaryRowSchema = z.object({
   cores: z.coerce.number().int(),
   frame_size: z.coerce.number().int(),
   testbed: z.string(),
-  /** rx_mpps (packets the NF received) or tx_mpps (packets it forwarded: the paper's "transmission rate") */
-  metric: z.enum(['rx_mpps', 'tx_mpps']),
-  unit: z.literal('Mpps'),
+  /**
+   * rx_mpps (packets the NF received) or tx_mpps (packets it forwarded: the paper's "transmission rate") at
+   * max load; ndr_mpps / pdr_mpps (the search's relevant lower bound per repetition); latency_*_us at `load`
+   */
+  metric: z.enum(SUMMARY_METRICS),
+  unit: z.enum(['Mpps', 'us']),
   /** successful trials (pcap files x repetitions) */
   n: z.coerce.number().int(),
   mean: z.coerce.number().nullable(),
@@ -145,6 +259,22 @@ export const summaryRowSchema = z.object({
   ratio: optNum,
   ratio_low: optNum,
   ratio_high: optNum,
+  /** latency rows: the load as the spec names it ("0" = the low fixed rate, "10%" of the reference); empty otherwise */
+  load: z.string().nullable().optional(),
+  /** latency rows: the mean offered load, packets/s */
+  load_pps: optNum,
+  /** ndr/pdr rows: the lowest relevant lower bound and the highest relevant upper bound over the repetitions, Mpps */
+  bound_low: optNum,
+  bound_high: optNum,
+  /** ndr/pdr rows: mean conditional throughput (RFC 9971 appendix B), Mpps */
+  conditional: optNum,
+  /** ndr/pdr rows: searches whose result is irregular (goal not met at the minimum load, max load a lower bound, budget) */
+  n_irregular: z.coerce.number().int().nullable().optional(),
+  /** ndr/pdr rows: mean trials per search */
+  search_trials: optNum,
+  /** latency rows: the same statistic through the wire (the method's bias) at the same load, µs, and its samples */
+  bias: optNum,
+  bias_n: z.coerce.number().int().nullable().optional(),
 });
 export type SummaryRow = z.infer<typeof summaryRowSchema>;
 

@@ -2,7 +2,7 @@
 // (CV, minimum detectable effect), and the paired ratio to a reference cell, round by round.
 import { summarize, logCi, cv, minDetectableEffect, LOG_CI_METHOD } from './stats.js';
 import { flagName } from './judge.js';
-import { cellIdOf, cellKeyOf, type TrialRecord, type SummaryRow, type CellKey, type RatioRow } from './format.js';
+import { cellIdOf, cellKeyOf, isCellTrial, LATENCY_METRICS, type LatencyRecord, type SummaryMetric, type TrialRecord, type SummaryRow, type CellKey, type RatioRow } from './format.js';
 
 const METRICS = [
   ['tx_mpps', 'tx_pps'],
@@ -58,7 +58,7 @@ function pairedRatios(cell: readonly TrialRecord[], reference: readonly TrialRec
 
 /** ratios.csv rows: every cell with a reference under the baseline (the reference itself gives 1). */
 export function ratioRows(records: readonly TrialRecord[], baseline: Baseline, figure = ''): RatioRow[] {
-  const cells = cellsOf(records);
+  const cells = cellsOf(records.filter(isCellTrial));
   const rows: RatioRow[] = [];
   for (const c of cells.values()) {
     const ref = cells.get(cellIdOf(referenceOf(c.key, baseline)));
@@ -75,46 +75,124 @@ export function ratioRows(records: readonly TrialRecord[], baseline: Baseline, f
   return rows;
 }
 
+/** The statistics columns of one row from its samples (rates and latency alike: positive, spread multiplicatively). */
+function statColumns(values: number[]) {
+  const s = summarize(values);
+  // the interval is taken on the log scale, never below 0
+  const ci = logCi(values);
+  const c = cv(values);
+  return {
+    n: s.n, mean: num(s.mean), sd: num(s.sd), median: num(s.median), ci95_low: ci ? ci.low : null, ci95_high: ci ? ci.high : null,
+    min: num(s.min), max: num(s.max), cv: num(c), mde_pct: num(minDetectableEffect(c, s.n) * 100), ci_method: LOG_CI_METHOD,
+  };
+}
+
+/** The columns every row of a cell shares. */
+interface RowBase {
+  n_failed: number;
+  n_skipped: number;
+  n_flagged: number;
+  flags: string | null;
+  baseline: string | null;
+  ratio: number | null;
+  ratio_low: number | null;
+  ratio_high: number | null;
+}
+
+/** The measure: columns, empty unless a row fills them (so a row reads back from summary.csv as written). */
+const NO_MEASURE_COLUMNS = { load: null, load_pps: null, bound_low: null, bound_high: null, conditional: null, n_irregular: null, search_trials: null, bias: null, bias_n: null };
+
+const meanOrNull = (xs: number[]): number | null => (xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : null);
+
+/** Latency statistic of a summary row -> the field of a trial record's latency. */
+const LATENCY_FIELD: Record<(typeof LATENCY_METRICS)[number], keyof Omit<LatencyRecord, 'hdr' | 'samples' | 'bad_stamps'>> = {
+  latency_min_us: 'min_us', latency_mean_us: 'mean_us', latency_p50_us: 'p50_us', latency_p90_us: 'p90_us',
+  latency_p99_us: 'p99_us', latency_p999_us: 'p999_us', latency_max_us: 'max_us', latency_jitter_us: 'jitter_us',
+};
+
+/** The ndr_mpps / pdr_mpps rows of a cell: the lower bound of each search (repetition), its bounds and regularity. */
+function searchRows(key: CellKey, cellTrials: readonly TrialRecord[], base: RowBase): SummaryRow[] {
+  const searched = cellTrials.filter((t) => t.status === 'ok' && t.search);
+  if (searched.length === 0) return [];
+  const names = [...new Set(searched.flatMap((t) => t.search!.goals.map((g) => g.goal)))].filter((g) => g === 'ndr' || g === 'pdr');
+  return names.map((name) => {
+    const goals = searched.map((t) => t.search!.goals.find((g) => g.goal === name)).filter((g) => g !== undefined);
+    const lows = goals.map((g) => g.lower_bound_pps).filter((v): v is number => v !== null && v > 0).map((v) => v / 1e6);
+    const highs = goals.map((g) => g.upper_bound_pps).filter((v): v is number => v !== null).map((v) => v / 1e6);
+    const conds = goals.map((g) => g.conditional_throughput_pps).filter((v): v is number => v !== null).map((v) => v / 1e6);
+    return {
+      ...key, metric: `${name}_mpps` as SummaryMetric, unit: 'Mpps' as const, ...NO_MEASURE_COLUMNS, ...base, ...statColumns(lows),
+      bound_low: lows.length ? Math.min(...lows) : null, bound_high: highs.length ? Math.max(...highs) : null,
+      conditional: meanOrNull(conds), n_irregular: goals.filter((g) => !g.regular).length,
+      search_trials: meanOrNull(searched.map((t) => t.search!.trials)),
+    };
+  });
+}
+
+/** The latency rows of a cell: per load, every statistic over its latency trials, beside the wire's (bias) at that load. */
+function latencyRows(key: CellKey, subs: readonly TrialRecord[], base: RowBase): SummaryRow[] {
+  const lat = subs.filter((t) => t.measure === 'latency' && t.status === 'ok' && t.latency && t.latency.samples > 0);
+  const cal = subs.filter((t) => t.measure === 'calibration' && t.status === 'ok' && t.latency && t.latency.samples > 0);
+  const loads = [...new Set(lat.map((t) => t.latency_load!))];
+  const rows: SummaryRow[] = [];
+  for (const load of loads) {
+    const at = lat.filter((t) => t.latency_load === load);
+    const bias = cal.filter((t) => t.latency_load === load);
+    for (const metric of LATENCY_METRICS) {
+      const f = LATENCY_FIELD[metric];
+      const biasValues = bias.map((t) => t.latency![f]);
+      rows.push({
+        ...key, metric, unit: 'us', ...NO_MEASURE_COLUMNS, ...base, ...statColumns(at.map((t) => t.latency![f])),
+        load, load_pps: meanOrNull(at.map((t) => t.load_pps).filter((v): v is number => typeof v === 'number')),
+        bias: meanOrNull(biasValues), bias_n: biasValues.length,
+      });
+    }
+  }
+  return rows;
+}
+
+/**
+ * Summary rows: per cell, the rates at max load (the plan trials' records), the NDR/PDR of its searches
+ * and its latency per load; sub-records (search, latency, calibration trials) are never samples of a rate.
+ */
 export function summarizeTrials(records: readonly TrialRecord[], opts: { baseline?: Baseline } = {}): SummaryRow[] {
-  const cells = cellsOf(records);
-  const ratios = opts.baseline ? new Map(ratioRows(records, opts.baseline).map((r) => [cellIdOf(r), r])) : new Map<string, RatioRow>();
+  const cellRecords = records.filter(isCellTrial);
+  const cells = cellsOf(cellRecords);
+  const subsOf = cellsOf(records.filter((r) => !isCellTrial(r)));
+  const ratios = opts.baseline ? new Map(ratioRows(cellRecords, opts.baseline).map((r) => [cellIdOf(r), r])) : new Map<string, RatioRow>();
   const rows: SummaryRow[] = [];
   for (const { key, trials } of cells.values()) {
     const ok = trials.filter((t) => t.status === 'ok');
     const flagged = ok.filter((t) => t.flags.length > 0);
     const flagNames = [...new Set(ok.flatMap((t) => t.flags.map(flagName)))].sort();
+    const base: RowBase = {
+      n_failed: trials.filter((t) => t.status === 'failed').length,
+      n_skipped: trials.filter((t) => t.status === 'skipped').length,
+      n_flagged: flagged.length,
+      flags: flagNames.join(';') || null,
+      baseline: null,
+      ratio: null,
+      ratio_low: null,
+      ratio_high: null,
+    };
     for (const [metric, field] of METRICS) {
       const values = ok.map((t) => t[field]).filter((v): v is number => typeof v === 'number').map((v) => v / 1e6);
-      const s = summarize(values);
-      // rates are positive and spread multiplicatively: the interval is taken on the log scale, never below 0
-      const ci = logCi(values);
-      const c = cv(values);
       const ratio = metric === 'tx_mpps' ? ratios.get(cellIdOf(key)) : undefined;
       rows.push({
         ...key,
         metric,
         unit: 'Mpps',
-        n: s.n,
-        mean: num(s.mean),
-        sd: num(s.sd),
-        median: num(s.median),
-        ci95_low: ci ? ci.low : null,
-        ci95_high: ci ? ci.high : null,
-        min: num(s.min),
-        max: num(s.max),
-        n_failed: trials.filter((t) => t.status === 'failed').length,
-        n_skipped: trials.filter((t) => t.status === 'skipped').length,
-        cv: num(c),
-        mde_pct: num(minDetectableEffect(c, s.n) * 100),
-        n_flagged: flagged.length,
-        flags: flagNames.join(';') || null,
-        ci_method: LOG_CI_METHOD,
+        ...NO_MEASURE_COLUMNS,
+        ...base,
+        ...statColumns(values),
         baseline: ratio ? ratio.baseline : opts.baseline ? baselineLabel(opts.baseline) : null,
         ratio: ratio?.ratio ?? null,
         ratio_low: ratio?.ratio_low ?? null,
         ratio_high: ratio?.ratio_high ?? null,
       });
     }
+    rows.push(...searchRows(key, trials, base));
+    rows.push(...latencyRows(key, subsOf.get(cellIdOf(key))?.trials ?? [], base));
   }
   return rows;
 }

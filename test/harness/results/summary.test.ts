@@ -1,0 +1,71 @@
+// measure: ndr_pdr and latency in the results: sub-records stay out of the rates, NDR/PDR and latency rows by exact value.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeTrials, readTrials, writeSummary, readSummary } from '../../../harness/results/files.js';
+import { summarizeTrials, ratioRows } from '../../../harness/results/summary.js';
+import type { TrialRecord, LatencyRecord, SearchRecord } from '../../../harness/results/format.js';
+
+function rec(over: Partial<TrialRecord>): TrialRecord {
+  return {
+    trial_id: 'x', index: 0, nf: 'nat', store: 'hashmap', location: 'local', mode: 'async', flush_ms: 1, cores: 1, frame_size: 64,
+    testbed: 'local', pcap: 'flows-0.pcap', pcap_sha256: null, repetition: 0, status: 'ok', reason: null, rx_packets: 1, tx_packets: 1,
+    rx_pps: 1e6, tx_pps: 1e6, dropped: 0, duration_s: 1, warmup_s: 0.5, per_core: [], commands: [], flags: [],
+    started_at: null, ended_at: null, ...over,
+  };
+}
+
+const lat = (p50: number, p99: number): LatencyRecord => ({
+  samples: 100, min_us: 1, mean_us: p50, p50_us: p50, p90_us: p50 * 2, p99_us: p99, p999_us: p99, max_us: p99 * 2, jitter_us: 1, bad_stamps: 0, hdr: 'HISTFAA',
+});
+
+const search = (ndr: [number | null, number | null], pdr: [number | null, number | null], trials: number, regular = true): SearchRecord => ({
+  goals: [
+    { goal: 'ndr', loss_ratio: 0, exceed_ratio: 0, width: 0.02, regular, irregular_reason: regular ? null : 'loss above the goal even at the minimum load', lower_bound_pps: ndr[0], upper_bound_pps: ndr[1], conditional_throughput_pps: ndr[0], relative_width: null },
+    { goal: 'pdr', loss_ratio: 0.005, exceed_ratio: 0, width: 0.02, regular: true, irregular_reason: null, lower_bound_pps: pdr[0], upper_bound_pps: pdr[1], conditional_throughput_pps: pdr[0] === null ? null : pdr[0] * 0.999, relative_width: null },
+  ],
+  trials, seconds: trials * 2, min_load_pps: 1e4, max_load_pps: 2e6, start_load_pps: 1e6, stopped: null,
+});
+
+const records: TrialRecord[] = [
+  rec({ trial_id: 'c/r0', tx_pps: 2e6, rx_pps: 2e6, search: search([1e6, 1.02e6], [1.1e6, 1.12e6], 10) }),
+  rec({ trial_id: 'c/r0/search/1', parent_trial_id: 'c/r0', measure: 'search', tx_pps: 5e5, load_pps: 5e5, loss_ratio: 0, search_n: 1, search_goal: 'ndr', search_phase: 'coarse' }),
+  rec({ trial_id: 'c/r0/latency/50%', parent_trial_id: 'c/r0', measure: 'latency', tx_pps: 5e5, load_pps: 5.5e5, latency_load: '50%', latency_reference: 'pdr', latency: lat(10, 100) }),
+  rec({ trial_id: 'c/r0/calibration/50%', parent_trial_id: 'c/r0', measure: 'calibration', nf: 'nat', tx_pps: 5e5, load_pps: 5.5e5, latency_load: '50%', latency: lat(4, 40) }),
+  rec({ trial_id: 'c/r1', repetition: 1, tx_pps: 4e6, rx_pps: 4e6, search: search([null, 1e4], [1.3e6, 1.32e6], 14, false) }),
+  rec({ trial_id: 'c/r1/latency/50%', parent_trial_id: 'c/r1', repetition: 1, measure: 'latency', tx_pps: 6e5, load_pps: 6.5e5, latency_load: '50%', latency: lat(20, 300) }),
+];
+
+test('summary: search and latency sub-records never count as rate samples; NDR/PDR rows carry bounds, conditional throughput, irregular searches and trials', () => {
+  const rows = summarizeTrials(records);
+  const tx = rows.find((r) => r.metric === 'tx_mpps')!;
+  assert.deepEqual([tx.n, tx.mean], [2, 3]);
+  const ndr = rows.find((r) => r.metric === 'ndr_mpps')!;
+  // the irregular search found no lower bound: one sample, counted irregular
+  assert.deepEqual([ndr.n, ndr.mean, ndr.bound_low, ndr.bound_high, ndr.conditional, ndr.n_irregular, ndr.search_trials, ndr.unit], [1, 1, 1, 1.02, 1, 1, 12, 'Mpps']);
+  const pdr = rows.find((r) => r.metric === 'pdr_mpps')!;
+  assert.deepEqual([pdr.n, pdr.bound_low, pdr.bound_high, pdr.n_irregular], [2, 1.1, 1.32, 0]);
+  assert.ok(Math.abs(pdr.mean! - 1.2) < 1e-12);
+  assert.ok(Math.abs(pdr.conditional! - 1.2 * 0.999) < 1e-12);
+  const p99 = rows.find((r) => r.metric === 'latency_p99_us' && r.load === '50%')!;
+  assert.deepEqual([p99.n, p99.mean, p99.min, p99.max, p99.unit, p99.load_pps, p99.bias, p99.bias_n], [2, 200, 100, 300, 'us', 6e5, 40, 1]);
+  assert.equal(rows.filter((r) => r.metric.startsWith('latency_')).length, 8);
+});
+
+test('readTrials: the plan trials by default, every sub-record with { sub: true }; the summary round-trips', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-summary-'));
+  try {
+    writeTrials(dir, records);
+    assert.deepEqual(readTrials(dir).map((r) => r.trial_id), ['c/r0', 'c/r1']);
+    assert.equal(readTrials(dir, { sub: true }).length, records.length);
+    const rows = summarizeTrials(readTrials(dir, { sub: true }));
+    writeSummary(dir, rows);
+    assert.deepEqual(readSummary(dir), rows);
+    // paired ratios stay between plan trials
+    assert.ok(ratioRows(records, { nf: 'nat' }).every((r) => r.n_pairs === 2));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
