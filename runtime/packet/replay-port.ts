@@ -5,6 +5,9 @@ import { performance } from 'node:perf_hooks';
 import { burstOver, type Burst } from './burst.js';
 import type { CoreRing } from './layout.js';
 import type { Port } from './port.js';
+import { StampScratch, readStamp, writeStamp } from './stamp.js';
+
+export { STAMP_BYTES, STAMP_MAGIC } from './stamp.js';
 
 /**
  * Shared counters between the offered-load generator and the ports, each on its own 128-byte
@@ -57,11 +60,6 @@ export function warmMissedIndex(q: number): number {
   return line(q, 3) / 2 + 1;
 }
 
-/** "FLXT": marks the 12 bytes at a frame's end as a send stamp (magic, then a Float64 of ms since the epoch). */
-export const STAMP_MAGIC = 0x54584c46;
-/** bytes a stamp takes at the end of a frame */
-export const STAMP_BYTES = 12;
-
 export class RingPort implements Port {
   readonly burst: Burst;
   readonly kind: string;
@@ -91,8 +89,7 @@ export class RingPort implements Port {
   private readonly stamped: Int32Array;
   private nStamped = 0;
   private readonly epoch: number = 0;
-  private readonly f64 = new Float64Array(1);
-  private readonly f64b = new Uint8Array(this.f64.buffer);
+  private readonly scratch = new StampScratch();
   /** latency sink: called with the latency of each stamped packet sent, ms (set by the worker) */
   onLatency: ((ms: number) => void) | null = null;
   /** stamps that came back broken (the NF rewrote the payload): the measurement cannot be trusted */
@@ -189,12 +186,11 @@ export class RingPort implements Port {
     return want;
   }
 
-  /** Moves the descriptor stamps of the packets just received into their frames' last 12 bytes. */
+  /** Moves the descriptor stamps of the packets just received into their frames' last 12 bytes (checksum kept valid). */
   private takeStamps(n: number): void {
     const st = this.stamps!;
     const u8 = this.u8;
     const b = this.burst;
-    const f = this.f64b;
     let slot = this.slot;
     let m = 0;
     for (let k = 0; k < n; k++) {
@@ -202,13 +198,7 @@ export class RingPort implements Port {
       const t = st[i];
       if (t !== 0) {
         st[i] = 0;
-        this.f64[0] = t;
-        const at = b.off[k] + b.len[k] - STAMP_BYTES;
-        u8[at] = 0x46; // "FLXT", little-endian STAMP_MAGIC
-        u8[at + 1] = 0x4c;
-        u8[at + 2] = 0x58;
-        u8[at + 3] = 0x54;
-        for (let j = 0; j < 8; j++) u8[at + 4 + j] = f[j];
+        writeStamp(u8, b.off[k], b.len[k], t, this.scratch);
         this.stamped[m++] = k;
       }
       if (++slot === this.ringSize) slot = 0;
@@ -229,20 +219,17 @@ export class RingPort implements Port {
   /** Latency of each stamped packet the NF sent: now minus the stamp read back from the frame. */
   private readStamps(): void {
     const b = this.burst;
-    const u8 = this.u8;
-    const f = this.f64b;
     const now = performance.timeOrigin + performance.now() - this.epoch;
     for (let m = 0; m < this.nStamped; m++) {
       const k = this.stamped[m];
       const len = b.len[k];
       if (len <= 0) continue; // dropped by the NF: no latency
-      const at = b.off[k] + len - STAMP_BYTES;
-      if (u8[at] !== 0x46 || u8[at + 1] !== 0x4c || u8[at + 2] !== 0x58 || u8[at + 3] !== 0x54) {
+      const t = readStamp(this.u8, b.off[k], len, this.scratch);
+      if (t !== t) {
         this.badStamps++;
         continue;
       }
-      for (let j = 0; j < 8; j++) f[j] = u8[at + 4 + j];
-      if (this.onLatency !== null) this.onLatency(now - this.f64[0]);
+      if (this.onLatency !== null) this.onLatency(now - t);
     }
     this.nStamped = 0;
   }
