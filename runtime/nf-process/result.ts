@@ -3,6 +3,7 @@
 // benchmarks) parse it with parseNfRunOutput, so a field renamed on one side fails on both.
 import { z } from 'zod';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
+import { latencySummarySchema } from '../packet/latency-schema.js';
 
 const count = z.number().int().nonnegative();
 const rate = z.number().nonnegative();
@@ -46,19 +47,7 @@ const nfRunStateLossSchema = z.object({
 });
 
 /** Latency of the stamped packets (runtime/packet/latency.ts): microseconds; hdr = the merged HdrHistogram (ns), compressed base64. */
-export const nfRunLatencySchema = z.object({
-  samples: count,
-  min_us: rate,
-  mean_us: rate,
-  p50_us: rate,
-  p90_us: rate,
-  p99_us: rate,
-  p999_us: rate,
-  max_us: rate,
-  jitter_us: rate,
-  bad_stamps: count,
-  hdr: z.string(),
-});
+export const nfRunLatencySchema = latencySummarySchema;
 export type NfRunLatency = z.infer<typeof nfRunLatencySchema>;
 
 export const nfRunResultSchema = z.looseObject({

@@ -53,3 +53,16 @@ export interface IfaceModule {
   prepareIface?(opts: { iface: string; queues: number }): Promise<IfacePrepared>;
   openIfacePort(opts: PortOpenOptions & { iface: string; shared: unknown }): Promise<Port>;
 }
+
+/**
+ * A port a generator can send from without receiving first (runtime/packet/roundtrip.ts): both interface
+ * ports implement it. txReserve() returns the offset in `burst.u8` where the next frame is written (room
+ * for `burst.slotBytes`), or -1 when the TX ring is full; txCommit(len) queues it; txFlush() sends.
+ */
+export interface SenderPort extends Port {
+  txReserve(): number;
+  txCommit(len: number): void;
+  txFlush(): void;
+  /** false: rx() busy-polls, never sleeping in poll(2) (packets are timed as they arrive) */
+  idleSleep: boolean;
+}

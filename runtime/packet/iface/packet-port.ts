@@ -112,7 +112,7 @@ export class PacketPort implements Port {
     }
     b.count = n;
     if (n === 0 && this.unkicked > 0) this.kick();
-    if (n === 0 && ++this.idle >= SPINS_BEFORE_SLEEP) {
+    if (n === 0 && ++this.idle >= SPINS_BEFORE_SLEEP && this.idleSleep) {
       this.idle = 0;
       this.native.packetPoll(this.info.handle, 1);
     } else if (n > 0) this.idle = 0;
@@ -146,6 +146,43 @@ export class PacketPort implements Port {
     this.unkicked += sent;
     if (this.unkicked >= KICK_BATCH) this.kick();
     return sent;
+  }
+
+  /**
+   * A sender's way to put a frame on the wire without a receive buffer (a generator): the byte offset in
+   * `burst.u8` where the next free TX frame's data goes (at most `burst.slotBytes`), or -1 when the TX
+   * ring is full. Write the frame there, then `txCommit(len)`; nothing is sent until then.
+   */
+  txReserve(): number {
+    const idx = this.txIdx;
+    const { txOffset, txBlockSize, txFrameSize, txFramesPerBlock, txDataOffset } = this.info;
+    const fpb = (idx / txFramesPerBlock) | 0;
+    const frame = txOffset + fpb * txBlockSize + (idx - fpb * txFramesPerBlock) * txFrameSize;
+    const st = Atomics.load(this.w, (frame + H_STATUS) >> 2);
+    if (st & (TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING)) return -1;
+    if (st & TP_STATUS_WRONG_FORMAT) this.txWrongFormat++;
+    this.reserved = frame;
+    return frame + txDataOffset;
+  }
+  private reserved = -1;
+
+  /** Queues the frame txReserve() handed out, `len` bytes; kicks the kernel every KICK_BATCH frames. */
+  txCommit(len: number): void {
+    const frame = this.reserved;
+    if (frame < 0) return;
+    this.reserved = -1;
+    this.u32[(frame + H_LEN) >> 2] = len;
+    Atomics.store(this.w, (frame + H_STATUS) >> 2, TP_STATUS_SEND_REQUEST);
+    this.txIdx = this.txIdx + 1 === this.info.txFrameCount ? 0 : this.txIdx + 1;
+    if (++this.unkicked >= KICK_BATCH) this.kick();
+  }
+
+  /** false: rx() never blocks in poll(2) when idle (a busy-polling receiver timing packets) */
+  idleSleep = true;
+
+  /** Sends what is queued now (a paced sender calls it after each release). */
+  txFlush(): void {
+    if (this.unkicked > 0) this.kick();
   }
 
   private kick(): void {

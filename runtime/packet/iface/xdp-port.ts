@@ -148,7 +148,7 @@ export class XdpPort implements Port {
     const r = this.rxr;
     let n = (Atomics.load(r.w, r.prod) - this.rxCons) >>> 0;
     if (n === 0) {
-      if (++this.idle >= SPINS_BEFORE_SLEEP) {
+      if (++this.idle >= SPINS_BEFORE_SLEEP && this.idleSleep) {
         this.idle = 0;
         // poll(2) also wakes the driver when the fill ring asks for it
         this.native.xskPoll(this.info.handle, 1);
@@ -210,6 +210,50 @@ export class XdpPort implements Port {
     }
     return sent;
   }
+
+  /**
+   * A sender's way to put a frame on the wire without receiving it first (a generator): a free UMEM
+   * frame's data offset in `burst.u8` (room for `burst.slotBytes`), or -1 when no frame or TX descriptor
+   * is free. Write the frame there, then `txCommit(len)`; `txFlush()` hands the committed ones to the kernel.
+   */
+  txReserve(): number {
+    if (this.reservedAddr >= 0) return this.base + this.reservedAddr + XDP_HEADROOM;
+    if (this.nFree === 0) this.reclaim();
+    const r = this.txr;
+    if (this.nFree === 0 || r.size - ((this.txProd + this.unflushed - Atomics.load(r.w, r.cons)) >>> 0) <= 0) return -1;
+    this.reservedAddr = this.free[--this.nFree];
+    return this.base + this.reservedAddr + XDP_HEADROOM;
+  }
+  private reservedAddr = -1;
+  private unflushed = 0;
+
+  /** Queues the reserved frame, `len` bytes (posted to the kernel at txFlush, or every 64 frames). */
+  txCommit(len: number): void {
+    const addr = this.reservedAddr;
+    if (addr < 0) return;
+    this.reservedAddr = -1;
+    const r = this.txr;
+    const w = r.w;
+    const d = r.desc + ((((this.txProd + this.unflushed) >>> 0) & r.mask) << 2);
+    w[d] = addr + XDP_HEADROOM;
+    w[d + 1] = 0;
+    w[d + 2] = len;
+    w[d + 3] = 0;
+    if (++this.unflushed >= 64) this.txFlush();
+  }
+
+  /** Posts the committed frames and kicks the kernel when it asks. */
+  txFlush(): void {
+    if (this.unflushed === 0) return;
+    const w = this.txr.w;
+    this.txProd = (this.txProd + this.unflushed) >>> 0;
+    this.unflushed = 0;
+    Atomics.store(w, this.txr.prod, this.txProd);
+    if (Atomics.load(w, this.txr.flags) & NEED_WAKEUP && this.native.xskKick(this.info.handle) === EAGAIN) this.native.xskKick(this.info.handle);
+  }
+
+  /** false: rx() never blocks in poll(2) when idle (a busy-polling receiver timing packets) */
+  idleSleep = true;
 
   /** Descriptors in the RX ring not yet handed out by rx(). */
   pending(): number {

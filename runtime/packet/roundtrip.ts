@@ -1,0 +1,186 @@
+// The round-trip generator (`flexbench gen`): on node1 of a two-node testbed it paces a capture onto an
+// interface at a given rate, stamps every Nth packet with its send time, and receives what the NF on
+// node2 sends back on the same port, so loss and latency are those of the whole round trip (wire or
+// veth out, the NF, back), timed on one clock. A trial is a warm-up, a gap that lets it drain, the
+// measured phase and a drain: packets are counted per phase, so what the NF lost while warming up (cold
+// flow table, a store connecting) is not the measured phase's loss (FD.io CSIT's separate warm-up trial).
+//
+// One thread, busy-polling: it sends what is due (rate x elapsed - sent, at least one packet: evenly
+// spaced at low rates, not bursts of 32) and then takes whatever came back. No allocation per packet:
+// the capture's frames are views made once, stamps are typed-array writes.
+import { performance } from 'node:perf_hooks';
+import { FlexbenchError, EXIT } from '../../common/errors.js';
+import { readPcap } from './pcap.js';
+import { l4PayloadOffset, ETHERTYPE_IPV4 } from './inet.js';
+import { STAMP_BYTES, StampScratch, readStamp, writeStamp } from './stamp.js';
+import { LatencyRecorder, mergeLatency } from './latency.js';
+import type { SenderPort } from './port.js';
+import type { RoundTripResult } from './roundtrip-result.js';
+
+export interface RoundTripOptions {
+  /** the capture to send, in order, looping */
+  input: string;
+  /** packets per second; 'max' sends as fast as the port takes them (unpaced) */
+  rate: number | 'max';
+  warmupS: number;
+  durationS: number;
+  /** stamp every Nth packet of the measured phase (0 = no latency) */
+  latencyEvery: number;
+  /** after each phase, how long to keep receiving before counting it done, ms */
+  drainMs: number;
+}
+
+/** Checks a capture can carry a stamp in every frame (the stamp takes the frame's last 12 bytes of L4 payload). */
+export function stampProblem(bytes: Uint8Array, offsets: ArrayLike<number>, lengths: ArrayLike<number>, count: number, name: string): string | null {
+  for (let i = 0; i < count; i++) {
+    const len = lengths[i];
+    const start = l4PayloadOffset(bytes, offsets[i], len);
+    if (len - start < STAMP_BYTES) {
+      return `${name}: packet ${i + 1} (${len} B in the capture) has ${Math.max(0, len - start)} B of payload after its headers; a latency stamp needs ${STAMP_BYTES} B (use larger frames, e.g. frame_size >= ${start + STAMP_BYTES + 4}, or UDP)`;
+    }
+  }
+  return null;
+}
+
+interface PhaseCounts {
+  intended: number;
+  sent: number;
+  txFull: number;
+  received: number;
+  seconds: number;
+}
+
+export function runRoundTrip(port: SenderPort, o: RoundTripOptions): RoundTripResult {
+  if (o.rate !== 'max' && !(o.rate > 0 && Number.isFinite(o.rate))) throw new FlexbenchError(`--rate must be positive packets per second or "max" (got ${o.rate})`, EXIT.usage);
+  if (!(o.durationS > 0)) throw new FlexbenchError(`--duration must be positive seconds (got ${o.durationS})`, EXIT.usage);
+  if (!(o.warmupS >= 0)) throw new FlexbenchError(`--warmup must be seconds >= 0 (got ${o.warmupS})`, EXIT.usage);
+  if (!(Number.isInteger(o.latencyEvery) && o.latencyEvery >= 0)) throw new FlexbenchError(`--latency-every must be an integer >= 0 (got ${o.latencyEvery})`, EXIT.usage);
+  const frames = readPcap(o.input);
+  if (o.latencyEvery > 0) {
+    const why = stampProblem(frames.bytes, frames.offsets, frames.lengths, frames.count, o.input);
+    if (why) throw new FlexbenchError(why, EXIT.usage);
+  }
+  const u8 = port.burst.u8;
+  const slot = port.burst.slotBytes;
+  const n = frames.count;
+  const views: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) {
+    if (frames.lengths[i] > slot) throw new FlexbenchError(`${o.input}: packet ${i + 1} has ${frames.lengths[i]} B; the port's frames hold ${slot} B`, EXIT.usage);
+    views.push(frames.bytes.subarray(frames.offsets[i], frames.offsets[i] + frames.lengths[i]));
+  }
+  const lens = Int32Array.from({ length: n }, (_, i) => frames.lengths[i]);
+  port.idleSleep = false;
+  const scratch = new StampScratch();
+  const rec = new LatencyRecorder();
+  const epoch = performance.now();
+  const burst = port.burst;
+  let j = 0;
+  let badStamps = 0;
+  let rxOther = 0;
+
+  // receives what came back; stamps count only at or after `since` (ms since epoch), i.e. the measured phase's own
+  const receive = (since: number): number => {
+    let got = 0;
+    for (let rounds = 0; rounds < 8; rounds++) {
+      const k = port.rx(burst.capacity);
+      if (k <= 0) break;
+      const now = performance.now() - epoch;
+      for (let i = 0; i < k; i++) {
+        const off = burst.off[i];
+        const len = burst.len[i];
+        if (len < 34 || ((u8[off + 12] << 8) | u8[off + 13]) !== ETHERTYPE_IPV4) {
+          rxOther++; // the node's own traffic (IPv6 ND, LLDP): not ours
+          continue;
+        }
+        got++;
+        if (since < 0) continue;
+        const t = readStamp(u8, off, len, scratch);
+        if (t !== t) continue;
+        if (t < since || t > now) {
+          if (t > now) badStamps++;
+          continue;
+        }
+        rec.record(now - t);
+      }
+      burst.count = 0;
+    }
+    return got;
+  };
+
+  const phase = (seconds: number, stamp: boolean): PhaseCounts => {
+    const perMs = o.rate === 'max' ? Infinity : o.rate / 1000;
+    const t0 = performance.now();
+    const since = stamp ? t0 - epoch : -1;
+    const every = stamp ? o.latencyEvery : 0;
+    let untilStamp = every;
+    let sent = 0;
+    let released = 0;
+    let txFull = 0;
+    let received = 0;
+    const endMs = seconds * 1000;
+    // packet k is due at k / rate: ceil(rate x D) of them fall in the phase
+    const total = perMs === Infinity ? Infinity : Math.ceil(endMs * perMs);
+    let now = t0;
+    for (;;) {
+      now = performance.now();
+      const el = now - t0;
+      if (el >= endMs) break;
+      let due = perMs === Infinity ? burst.capacity : Math.min(total, Math.floor(el * perMs) + 1) - released;
+      if (due > 0) {
+        if (due > 4096) due = 4096;
+        for (let k = 0; k < due; k++) {
+          const at = port.txReserve();
+          if (at < 0) {
+            // the TX ring is full: the generator fell behind; counted as intended but never sent (lost)
+            txFull += due - k;
+            break;
+          }
+          const len = lens[j];
+          u8.set(views[j], at);
+          if (every > 0 && --untilStamp === 0) {
+            untilStamp = every;
+            writeStamp(u8, at, len, performance.now() - epoch, scratch);
+          }
+          port.txCommit(len);
+          if (++j === n) j = 0;
+          sent++;
+        }
+        port.txFlush();
+        released += due;
+      }
+      received += receive(since);
+    }
+    const seconds_ = (now - t0) / 1000;
+    // drain: whatever is still on its way back belongs to this phase
+    const drainUntil = performance.now() + o.drainMs;
+    while (performance.now() < drainUntil) received += receive(since);
+    const intended = perMs === Infinity ? sent + txFull : total;
+    return { intended, sent, txFull, received, seconds: seconds_ };
+  };
+
+  if (o.warmupS > 0) phase(o.warmupS, false);
+  rec.reset();
+  const m = phase(o.durationS, o.latencyEvery > 0);
+  const lat = o.latencyEvery > 0 ? mergeLatency([{ ...rec.take(), bad_stamps: badStamps }]) : null;
+  return {
+    tool: 'flexbench gen',
+    port: port.kind,
+    rate_pps: o.rate === 'max' ? null : o.rate,
+    paced: o.rate !== 'max',
+    warmup_s: o.warmupS,
+    duration_s: o.durationS,
+    drain_ms: o.drainMs,
+    intended_packets: m.intended,
+    sent_packets: m.sent,
+    tx_ring_full: m.txFull,
+    received_packets: m.received,
+    lost_packets: Math.max(0, m.intended - m.received),
+    loss_ratio: m.intended > 0 ? Math.max(0, m.intended - m.received) / m.intended : 0,
+    seconds: m.seconds,
+    sent_pps: m.sent / m.seconds,
+    received_pps: m.received / m.seconds,
+    rx_other: rxOther,
+    latency_every: o.latencyEvery,
+    latency: lat,
+  };
+}
