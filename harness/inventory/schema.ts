@@ -83,8 +83,8 @@ const storeEndpointSchema = z.strictObject({
 
 export const inventoryObjectSchema = z.strictObject({
   nodes: z.strictObject({ node1: nodeSchema, node2: nodeSchema }),
-  /** traffic generator on node1 */
-  generator: z.enum(['testpmd', 'pktgen']).default('testpmd'),
+  /** traffic generator on node1: testpmd replays at full speed; pktgen paces in percent of line rate; flexbench (`flexbench gen`) paces, stamps and receives (NDR/PDR, latency) */
+  generator: z.enum(['testpmd', 'pktgen', 'flexbench']).default('testpmd'),
   /** pktgen only: percent of line rate used when the spec asks for "max" */
   pktgen_max_rate_percent: z.number().min(0.01).max(100).default(100),
   /** pre-started stores by name and location; otherwise redis is started over SSH per run */

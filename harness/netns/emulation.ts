@@ -245,3 +245,16 @@ async function waitListening(host: string, port: number, ms: number): Promise<vo
     await sleep(50);
   }
 }
+
+/**
+ * Mounts a BPF filesystem where the nodes' commands run, so AF_XDP (libxdp) loads there as on a lab node:
+ * `ip netns exec` gave each sshd its own mount namespace with a fresh /sys and no bpffs. The mount lives
+ * and dies with that namespace (the node's sshd), so nothing is left behind.
+ */
+export async function mountBpffs(em: Emulation): Promise<void> {
+  for (const n of [em.node1, em.node2]) {
+    const pid = (await readFile(join(em.runDir, `${n.name}-sshd.pid`), 'utf8')).trim();
+    const there = await shOk(['nsenter', '-t', pid, '-m', 'sh', '-c', "awk '$2==\"/sys/fs/bpf\" && $3==\"bpf\"' /proc/self/mounts | grep -q ."]);
+    if (there.code !== 0) await sh(['nsenter', '-t', pid, '-m', 'mount', '-t', 'bpf', 'bpf', '/sys/fs/bpf']);
+  }
+}

@@ -5,7 +5,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import type { Spec } from '../spec/schema.js';
-import { createEmulation, planNodes, type Emulation } from '../netns/emulation.js';
+import { createEmulation, mountBpffs, planNodes, type Emulation } from '../netns/emulation.js';
 import { inventoryObjectSchema, inventoryFromFile, type Inventory } from '../inventory/schema.js';
 import { TwoNodeTestbed } from './two-nodes/testbed.js';
 import { commandTargetSchema } from '../tools/command.js';
@@ -25,14 +25,16 @@ export const inventorySchema = z.preprocess(
     start_timeout_s: z.number().positive().max(3600).default(30),
     /** command targets, as in a lab inventory: rehearse a lab's own NFs on the emulation */
     commands: z.record(z.string(), commandTargetSchema).default({}),
-    /** traffic generator on node1: testpmd replaying the pcap, or a real Pktgen-DPDK on node1's veth */
-    generator: z.enum(['testpmd', 'pktgen']).default('testpmd'),
+    /** traffic generator on node1: testpmd replaying the pcap, a real Pktgen-DPDK on node1's veth, or `flexbench gen` (paces, stamps, receives: NDR/PDR and latency) */
+    generator: z.enum(['testpmd', 'pktgen', 'flexbench']).default('testpmd'),
     /** the pktgen binary on this machine (the nodes share its filesystem), e.g. what ../shared/vendor/pktgen/build.sh printed */
     pktgen: z.string().min(1).default('pktgen'),
     /** pktgen: percent of the veth's nominal 10 Gb/s asked for when the spec's rate is "max" */
     pktgen_max_rate_percent: z.number().min(0.01).max(100).default(100),
     /** a trial whose generator sent less than this share of what it was asked is flagged generator_shortfall */
     shortfall_tolerance: z.number().min(0).max(1).default(0.05),
+    /** mount a BPF filesystem in both nodes so AF_XDP loads there (default: with generator flexbench, whose latency it is for) */
+    bpffs: z.boolean().optional(),
   })
   .default({ suffix: '', slot: 0, total_num_mbufs: 16384, start_timeout_s: 30, commands: {}, generator: 'testpmd', pktgen: 'pktgen', pktgen_max_rate_percent: 100, shortfall_tolerance: 0.05 }),
 );
@@ -75,6 +77,9 @@ class NetnsTestbed extends TwoNodeTestbed {
     this.em = await createEmulation({ suffix: this.netns.suffix, slot: this.netns.slot });
     this.inv = netnsInventory(this.netns, this.opts.root, this.em);
     try {
+      // AF_XDP on both veth ends: AF_PACKET's TPACKET_V3 hands packets over only when a block retires
+      // (1-2 ms at low rates), which would swamp a round trip of microseconds
+      if (this.netns.bpffs ?? this.netns.generator === 'flexbench') await mountBpffs(this.em);
       await super.preflight(spec);
     } catch (e) {
       await this.teardown();

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { Spec } from '../spec/schema.js';
 import type { Fingerprint, PcapInfo, PerCore, PlanTrial } from '../results/format.js';
 import type { HostLoad } from '../orchestrate/host-load.js';
+import type { LatencySummary } from '../../runtime/packet/latency.js';
 
 /** What the orchestrator hands a testbed to run one trial. */
 export interface TrialRequest {
@@ -21,6 +22,31 @@ export interface TrialRequest {
   signal: AbortSignal;
   /** the run directory, for per-trial logs */
   runDir: string;
+  /** a paced trial (loss-bounded search, latency): overrides traffic.rate and traffic.duration_s (issue 16) */
+  load?: LoadRequest;
+}
+
+/**
+ * One paced trial of a loss-bounded search or a latency measurement: the load the generator offers and
+ * how often it stamps. A testbed whose generator cannot pace refuses it (`Testbed.unpaced`).
+ */
+export interface LoadRequest {
+  /** offered load, packets/s over the whole port */
+  rate_pps: number;
+  /** the measured phase, s (the search's trial duration); traffic.duration_s when absent */
+  duration_s?: number;
+  /** stamp every Nth packet and report latency (0 or absent: none) */
+  latency_every?: number;
+}
+
+/** What a paced trial counted (RFC 9971: what the generator failed to send counts as lost). */
+export interface OfferedCounts {
+  /** rate x the measured phase: what a perfect generator would have sent */
+  intended_packets: number;
+  /** what the generator put on the wire */
+  offered_packets: number;
+  /** what came back (two-node testbeds) or what the NF sent (local) */
+  forwarded_packets: number;
 }
 
 /** The measurement of one trial over its measured window (warm-up excluded). */
@@ -42,6 +68,12 @@ export interface TrialMeasurement {
   lcores?: Record<string, { main: number | null; workers: number[] }>;
   /** how busy the host was outside the trial's processes (testbeds measuring on this machine; else absent) */
   host?: HostLoad | null;
+  /** a paced trial's counts (TrialRequest.load) */
+  offered?: OfferedCounts;
+  /** latency of the stamped packets (TrialRequest.load.latency_every > 0): what it spans is `latency_path` */
+  latency?: LatencySummary | null;
+  /** what the latency includes, in words (e.g. "round trip node1 -> veth -> NF -> veth -> node1, AF_XDP both ends") */
+  latency_path?: string;
 }
 
 /** A running store server as the NF must address it. */
@@ -88,6 +120,12 @@ export interface Testbed {
   prepare(ctx: PrepareContext): Promise<void>;
   /** Start the store server for (store, location); null when the store needs no server (hashmap, none). */
   startStore(store: string, location: string, signal: AbortSignal): Promise<StoreHandle | null>;
+  /**
+   * Why this testbed's generator cannot offer a paced load (NDR/PDR search, latency), or null when it can.
+   * The orchestrator asks before the first trial of a `measure:` that needs pacing and refuses the run
+   * with this sentence (exit 2); absent = the testbed paces.
+   */
+  unpaced?(latency: boolean): string | null;
   /** Run one trial to completion; throws on failure (the orchestrator records it as failed with the message). */
   runTrial(req: TrialRequest): Promise<TrialMeasurement>;
   /** Stop everything this testbed started, in reverse order; idempotent, never throws. */

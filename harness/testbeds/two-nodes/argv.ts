@@ -170,6 +170,34 @@ export function commandNfArgv(c: ArgvContext, t: PlanTrial, storeUrl: string | n
   });
 }
 
+/** `flexbench gen`'s CPU: node1's last (the NF's are node2's first; on a netns machine both share the CPUs). */
+function genCpu(c: ArgvContext): number | null {
+  const order = c.cores('node1');
+  return order && order.length > 0 ? order[order.length - 1]! : null;
+}
+
+/** What a `flexbench gen` trial offers: the rate ('max' = unpaced), the measured phase and the stamping. */
+export interface GenLoad {
+  rate: number | 'max';
+  warmup_s: number;
+  duration_s: number;
+  latency_every: number;
+}
+
+/** The round-trip generator on node1's data port (AF_XDP where it loads, AF_PACKET otherwise), pinned to one CPU. */
+export function flexbenchGenArgv(c: ArgvContext, remotePcap: string, load: GenLoad): string[] {
+  const n1 = c.inv.nodes.node1;
+  const iface = n1.data_ports[0].iface;
+  if (!iface) throw new FlexbenchError(`generator flexbench needs a kernel interface on node1's data port (AF_XDP/AF_PACKET); the inventory gives only PCI ${n1.data_ports[0].pci}`, EXIT.usage);
+  const cpu = genCpu(c);
+  return [
+    ...(cpu !== null ? ['taskset', '-c', String(cpu)] : []),
+    n1.tools.node, n1.tools.flexbench ?? '<node1.tools.flexbench>', 'gen', '--port', iface, '--input', remotePcap,
+    '--rate', String(load.rate), '--warmup', String(load.warmup_s), '--duration', String(load.duration_s),
+    '--latency-every', String(load.latency_every), '--json',
+  ];
+}
+
 /** The CPUs each process of a trial gets, by role, as recorded in the trial (issue: lcores stated, not implied). */
 export function placement(c: ArgvContext, t: PlanTrial): Record<string, Lcores> {
   const kind = nfKind(c.commands, t.nf);
@@ -181,6 +209,9 @@ export function placement(c: ArgvContext, t: PlanTrial): Record<string, Lcores> 
   if (c.inv.generator === 'pktgen') {
     const p = pktgenLcores(c.cores('node1') ?? [0, 1, 2]);
     generator = { main: p.main, workers: [...new Set([p.rx, p.tx])] };
+  } else if (c.inv.generator === 'flexbench') {
+    const cpu = genCpu(c);
+    generator = { main: null, workers: cpu !== null ? [cpu] : [] };
   } else generator = lcores(c, 'node1', 1);
   return { nf, generator };
 }

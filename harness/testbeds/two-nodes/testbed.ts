@@ -15,10 +15,10 @@ import type { Inventory } from '../../inventory/schema.js';
 import { preflightNode, assertPreflight, formatPreflight, type NodeReport, type PreflightNeeds } from '../../inventory/preflight.js';
 import type { CommandTarget } from '../../tools/command.js';
 import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext } from '../testbed.js';
-import { type ArgvContext, type NodeName, nfKind, placement, portModeOf, testpmdNfArgv, testpmdGenArgv, pktgenGenArgv, flexbenchNfArgv, commandNfArgv, filePrefix } from './argv.js';
+import { type ArgvContext, type NodeName, nfKind, placement, portModeOf, testpmdNfArgv, testpmdGenArgv, pktgenGenArgv, flexbenchNfArgv, commandNfArgv, flexbenchGenArgv, filePrefix } from './argv.js';
 import { TwoNodeStores } from './stores.js';
 import { twoNodeFingerprint } from './fingerprint.js';
-import { runTwoNodeTrial, KILL_GRACE_MS } from './trial.js';
+import { runTwoNodeTrial, unpacedReason, KILL_GRACE_MS } from './trial.js';
 import { needsServer } from '../../../runtime/stores/server.js';
 import { linkedController } from '../../../common/abort.js';
 import { choosePortMode, readChannels, detachXdp, setChannels, type Channels, type PortChoice } from './port.js';
@@ -83,7 +83,12 @@ export class TwoNodeTestbed implements Testbed {
       const c = this.portChoice(t.cores);
       if (c && 'skip' in c) return c.skip;
     }
-    if (this.inv.generator === 'testpmd' && this.opts.spec.traffic.rate !== 'max') return 'testpmd as generator cannot pace at a rate: use rate: max, or generator: pktgen';
+    if (this.inv.generator === 'testpmd' && this.opts.spec.traffic.rate !== 'max') return 'testpmd as generator cannot pace at a rate: use rate: max, or generator: flexbench or pktgen';
+    if (this.inv.generator === 'flexbench') {
+      const n1 = this.inv.nodes.node1;
+      if (!n1.tools.flexbench) return 'generator flexbench: inventory node1.tools.flexbench (bin/flexbench.js of a built checkout on node1) is not set';
+      if (!n1.data_ports[0].iface) return `generator flexbench needs a kernel interface on node1's data port (AF_XDP/AF_PACKET); the inventory gives only PCI ${n1.data_ports[0].pci}`;
+    }
     if (needsServer(t.store)) {
       const pre = this.inv.stores[t.store]?.[t.location as 'local' | 'remote'];
       if (!pre && t.store !== 'redis') return `store ${t.store} on a two-node testbed needs a running server: set inventory stores.${t.store}.${t.location}.url (flexbench starts only redis over SSH)`;
@@ -106,9 +111,14 @@ export class TwoNodeTestbed implements Testbed {
     return pktgenGenArgv(this.argv, t, remotePcap);
   }
 
-  private maxSeconds(): number {
+  private maxSeconds(durationS?: number): number {
     const tr = this.opts.spec.traffic;
-    return this.inv.start_timeout_s * 2 + tr.warmup_s + tr.duration_s + 10;
+    return this.inv.start_timeout_s * 2 + tr.warmup_s + (durationS ?? tr.duration_s) + 10;
+  }
+
+  /** Why node1's generator cannot offer a paced load (or stamp and receive it, for latency); null when it can. */
+  unpaced(latency: boolean): string | null {
+    return unpacedReason(this.inv.generator, latency);
   }
 
   private remotePcapPath(p: PcapInfo): string {
@@ -117,7 +127,10 @@ export class TwoNodeTestbed implements Testbed {
 
   describeTrial(t: PlanTrial, pcap: PcapInfo, _spec: Spec): string[] {
     const rp = this.remotePcapPath(pcap);
-    const gen = this.inv.generator === 'pktgen' ? pktgenGenArgv(this.argv, t, rp) : testpmdGenArgv(this.argv, t, rp).argv;
+    const tr = this.opts.spec.traffic;
+    const gen = this.inv.generator === 'pktgen' ? pktgenGenArgv(this.argv, t, rp)
+      : this.inv.generator === 'flexbench' ? flexbenchGenArgv(this.argv, rp, { rate: tr.rate, warmup_s: tr.warmup_s, duration_s: tr.duration_s, latency_every: 0 })
+      : testpmdGenArgv(this.argv, t, rp).argv;
     const k = nfKind(this.commands, t.nf);
     const nf = k === 'testpmd' ? testpmdNfArgv(this.argv, t) : k === 'command' ? commandNfArgv(this.argv, t, null, this.maxSeconds(), rp) : flexbenchNfArgv(this.argv, t, null, this.maxSeconds());
     return [`node2$ ${shellJoin(nf)}`, `node1$ ${shellJoin(gen)}`];
@@ -153,7 +166,9 @@ export class TwoNodeTestbed implements Testbed {
     await this.connect();
     const m = spec.matrix;
     const started = (loc: 'local' | 'remote') => m.stores.some((s) => needsServer(s) && m.locations.includes(loc) && s === 'redis' && !this.inv.stores.redis?.[loc]);
-    const needs1: PreflightNeeds = { testpmd: this.inv.generator === 'testpmd', pktgen: this.inv.generator === 'pktgen', flexbench: false, redis: started('remote'), hugepages: true, cores: 2 };
+    const g = this.inv.generator;
+    // flexbench gen opens node1's data port like an NF on one core: the same checks
+    const needs1: PreflightNeeds = { testpmd: g === 'testpmd', pktgen: g === 'pktgen', flexbench: g === 'flexbench', flexbenchCores: 1, redis: started('remote'), hugepages: g !== 'flexbench', cores: 2 };
     const needs2: PreflightNeeds = {
       testpmd: m.nfs.includes('testpmd'),
       pktgen: false,
@@ -228,7 +243,7 @@ export class TwoNodeTestbed implements Testbed {
     const flexbench = nfKind(this.commands, req.trial.nf) === 'flexbench' && iface !== undefined && this.portFacts !== null;
     try {
       if (flexbench) await this.portBeforeTrial(req.trial, iface!, log);
-      const env = { argv: this.argv, inv: this.inv, commands: this.commands, node1: this.host('node1'), node2: this.host('node2'), remotePcap: this.remotePcapPath(req.pcap), maxSeconds: this.maxSeconds(), secretsDir: `${this.remoteDir}/secrets` };
+      const env = { argv: this.argv, inv: this.inv, commands: this.commands, node1: this.host('node1'), node2: this.host('node2'), remotePcap: this.remotePcapPath(req.pcap), maxSeconds: this.maxSeconds(req.load?.duration_s), secretsDir: `${this.remoteDir}/secrets` };
       const m = await runTwoNodeTrial(env, req, ac.signal, log, started);
       return { ...m, port_mode: portModeOf(this.argv, req.trial), lcores: placement(this.argv, req.trial) };
     } finally {

@@ -12,7 +12,8 @@ import { PktgenProcess, consoleTextStream } from '../../tools/pktgen-process.js'
 import { readRate, type CommandTarget } from '../../tools/command.js';
 import { parseNfProgress, stateLossFlags, type NfStateLoss } from '../../tools/nf-run.js';
 import type { TrialMeasurement, TrialRequest } from '../testbed.js';
-import { type ArgvContext, type NfKind, nfKind, lineBuffered, filePrefix, testpmdNfArgv, testpmdGenArgv, pktgenGenArgv, flexbenchNfArgv, commandNfArgv } from './argv.js';
+import { type ArgvContext, type NfKind, type GenLoad, nfKind, lineBuffered, filePrefix, testpmdNfArgv, testpmdGenArgv, pktgenGenArgv, flexbenchNfArgv, commandNfArgv, flexbenchGenArgv } from './argv.js';
+import { parseRoundTripOutput, type RoundTripResult } from '../../../runtime/packet/roundtrip-result.js';
 import { type Sample, clockOffset, alignedWindow, windowOf, askedPps, generatorFlags } from './window.js';
 import { parseNfRunOutput, type NfRunResult } from '../../../runtime/nf-process/result.js';
 import { sleep } from '../../../common/processes.js';
@@ -86,7 +87,17 @@ interface RunningGen {
 export async function runTwoNodeTrial(env: TrialEnv, req: TrialRequest, signal: AbortSignal, log: WriteStream, started: HostProcess[]): Promise<TrialMeasurement> {
   const write = (who: string) => (c: string) => log.write(c.split('\n').map((l, i, a) => (i === a.length - 1 && l === '' ? '' : `[${who}] ${l}`)).join('\n'));
   const run: Run = { env, req, signal, log, started, kind: nfKind(env.commands, req.trial.nf), write };
+  if (req.load && env.inv.generator !== 'flexbench') {
+    // pacing and stamping as a paced trial needs them: refused before anything starts
+    const why = unpacedReason(env.inv.generator, (req.load.latency_every ?? 0) > 0);
+    if (why) throw new FlexbenchError(why, EXIT.usage);
+  }
   const nf = await startNf(run);
+  if (env.inv.generator === 'flexbench') {
+    const gen = await runRoundTripGenerator(run, nf);
+    const nfResult = await stopNf(run, nf);
+    return measureRoundTrip(run, nf, gen, nfResult);
+  }
   const gen = await startGenerator(run, nf);
   const window = await awaitWindow(run, nf, gen);
   const nfResult = await stopBoth(run, nf, gen);
@@ -193,7 +204,9 @@ async function startGenerator(run: Run, nf: RunningNf): Promise<RunningGen> {
   let lua: PktgenLua | null = null;
   let pktgen: PktgenProcess | null = null;
   const linkGbps = inv.nodes.node1.data_ports[0]!.speed_gbps;
-  const asked = askedPps(tr.rate, inv.generator, t.frame_size, linkGbps, inv.pktgen_max_rate_percent);
+  // a paced trial (NDR/PDR search) asks its own load
+  const rate = req.load?.rate_pps ?? tr.rate;
+  const asked = askedPps(rate, inv.generator, t.frame_size, linkGbps, inv.pktgen_max_rate_percent);
   let polling = true;
   let poller: Promise<void> = Promise.resolve();
   if (inv.generator === 'pktgen') {
@@ -213,7 +226,7 @@ async function startGenerator(run: Run, nf: RunningNf): Promise<RunningGen> {
     proc = pktgen.proc;
     run.started.push(proc);
     lua = pktgen.lua;
-    const pct = tr.rate === 'max' ? inv.pktgen_max_rate_percent : ratePercent(tr.rate, t.frame_size, linkGbps);
+    const pct = rate === 'max' ? inv.pktgen_max_rate_percent : ratePercent(rate, t.frame_size, linkGbps);
     await lua.setup(0, pct);
     // a pcap shorter than a burst (default 32) makes Pktgen send nothing
     if (req.pcap.flows !== null && req.pcap.flows < 32) await lua.set(0, 'burst', Math.max(1, req.pcap.flows));
@@ -277,9 +290,10 @@ async function startGenerator(run: Run, nf: RunningNf): Promise<RunningGen> {
 async function awaitWindow(run: Run, nf: RunningNf, gen: RunningGen): Promise<{ from: number; to: number }> {
   const tr = run.req.traffic;
   const s = gen.samples;
+  const duration = run.req.load?.duration_s ?? tr.duration_s;
   const from = s[0].at + tr.warmup_s;
-  const to = from + tr.duration_s;
-  const deadline = s[0].arr + tr.warmup_s + tr.duration_s + 30;
+  const to = from + duration;
+  const deadline = s[0].arr + tr.warmup_s + duration + 30;
   while (!(s.length > 0 && s[s.length - 1].at >= to - 0.05)) {
     if (run.signal.aborted) throw interrupted();
     if (gen.exited()) throw new FlexbenchError('the generator on node1 stopped during the measured window; see the trial log', EXIT.trialsFailed);
@@ -288,6 +302,115 @@ async function awaitWindow(run: Run, nf: RunningNf, gen: RunningGen): Promise<{ 
     await sleep(50, run.signal);
   }
   return { from, to };
+}
+
+/**
+ * Why a two-node generator cannot offer a paced load (latency: stamp and receive it too), or null.
+ * testpmd replays the pcap at full speed; Pktgen paces in percent of line rate but flexbench does not
+ * read its latency; `flexbench gen` (generator: flexbench) does both.
+ */
+export function unpacedReason(generator: Inventory['generator'], latency: boolean): string | null {
+  if (generator === 'flexbench') return null;
+  if (generator === 'testpmd') return 'the generator testpmd replays the pcap as fast as it can and cannot pace a load: NDR/PDR and latency need a paced generator (inventory generator: flexbench, which paces, stamps and receives on node1; or pktgen for NDR/PDR)';
+  if (latency) return 'the generator pktgen paces but flexbench does not read its latency: latency needs inventory generator: flexbench (flexbench gen stamps on node1 and receives what the NF sends back)';
+  return null;
+}
+
+/** 2'. `flexbench gen` on node1: warm-up, measured phase and drains, to completion; its JSON result */
+async function runRoundTripGenerator(run: Run, nf: RunningNf): Promise<{ argv: string[]; result: RoundTripResult }> {
+  const { env, req, signal, log } = run;
+  const tr = req.traffic;
+  const load: GenLoad = {
+    rate: req.load?.rate_pps ?? tr.rate,
+    warmup_s: tr.warmup_s,
+    duration_s: req.load?.duration_s ?? tr.duration_s,
+    latency_every: req.load?.latency_every ?? 0,
+  };
+  const argv = flexbenchGenArgv(env.argv, env.remotePcap, load);
+  log.write(`# ${new Date().toISOString()} node1$ ${shellJoin(argv)}\n`);
+  const proc = env.node1.spawn(argv, { signal, onStderr: run.write('node1') });
+  run.started.push(proc);
+  // bounded: start-up, warm-up, the phase, two drains and a margin
+  const limitMs = (env.inv.start_timeout_s + load.warmup_s + load.duration_s + 10) * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), limitMs)));
+  const nfDied = (async () => {
+    while (!nf.exited()) await sleep(100, signal).catch(() => undefined);
+    return 'nf' as const;
+  })();
+  const first = await Promise.race([proc.done, timedOut, nfDied]);
+  clearTimeout(timer);
+  if (signal.aborted) throw interrupted();
+  if (first === 'timeout') throw new FlexbenchError(`flexbench gen on node1 did not finish within ${Math.round(limitMs / 1000)} s; see the trial log`, EXIT.trialsFailed);
+  if (first === 'nf') throw new FlexbenchError('the NF on node2 exited while the generator was sending; see the trial log', EXIT.trialsFailed);
+  if (first.code !== 0) throw new FlexbenchError(`flexbench gen on node1 failed (${first.signal ?? `code ${first.code}`}): ${(first.stderr || first.stdout).trim().split('\n').slice(-2).join(' | ')}`, EXIT.trialsFailed);
+  const result = parseRoundTripOutput(first.stdout);
+  log.write(`[node1] ${JSON.stringify({ ...result, latency: result.latency ? { ...result.latency, hdr: '…' } : null })}\n`);
+  return { argv, result };
+}
+
+/** 4'. the NF alone (the generator finished by itself) */
+async function stopNf(run: Run, nf: RunningNf): Promise<ExecResult> {
+  const stopWith = nf.target?.stop_signal ?? 'TERM';
+  run.log.write(`# ${new Date().toISOString()} generator done; stopping the NF with SIG${stopWith}\n`);
+  const r = await nf.proc.kill(KILL_GRACE_MS * 2, stopWith);
+  run.log.write(`# ${new Date().toISOString()} NF stopped (${r.signal ?? `code ${r.code}`})\n`);
+  if (run.signal.aborted) throw interrupted();
+  return r;
+}
+
+/** 5'. a round-trip trial: counts and latency from the generator, exact per phase; the NF's totals for the log */
+function measureRoundTrip(run: Run, nf: RunningNf, gen: { argv: string[]; result: RoundTripResult }, nfResult: ExecResult): TrialMeasurement {
+  const { env, req, kind, log } = run;
+  const t = req.trial;
+  const g = gen.result;
+  if (g.sent_packets > 0 && g.received_packets === 0) throw new FlexbenchError(`nothing came back: flexbench gen sent ${g.sent_packets} packets in ${g.seconds.toFixed(1)} s and node1 received none (see the NF's counters in the trial log)`, EXIT.trialsFailed);
+  let nfFinal: unknown = null;
+  let perCore: { core: number; rx_packets: number; tx_packets: number }[] = [];
+  if (kind === 'flexbench') {
+    try {
+      const j = parseNfRunOutput(nfResult.stdout);
+      nfFinal = j;
+      perCore = j.per_core.map((c) => ({ core: c.core, rx_packets: c.rx_packets, tx_packets: c.tx_packets }));
+    } catch (e) {
+      throw new FlexbenchError(`flexbench nf run on node2: ${(e as Error).message} (${(nfResult.stderr || '').trim().split('\n').slice(-2).join(' | ')})`, EXIT.trialsFailed);
+    }
+  } else if (kind === 'testpmd') {
+    nf.parser?.end();
+    nfFinal = nf.parser?.final ?? null;
+  }
+  const flags = generatorFlags(g.sent_pps, g.paced ? g.rate_pps : null, env.inv.shortfall_tolerance);
+  if (g.tx_ring_full > 0) flags.push(`generator_tx_ring_full: ${g.tx_ring_full} packets could not be sent (counted as lost)`);
+  if (g.latency && g.latency.bad_stamps > 0) flags.push(`latency_bad_stamps: ${g.latency.bad_stamps}`);
+  if (kind === 'flexbench' && nfFinal) flags.push(...stateLossFlags(nfFinal as NfStateLoss));
+  const extras: TwoNodeExtras = {
+    generator: { tool: 'flexbench gen', tx_packets: g.sent_packets, rx_packets: g.received_packets, tx_pps: g.sent_pps, rx_pps: g.received_pps, asked_pps: g.rate_pps },
+    nf: { tool: kind === 'flexbench' ? 'flexbench nf run' : kind, rx_packets: null, tx_packets: null, rx_pps: null, tx_pps: null, final: nfFinal },
+    flags,
+  };
+  const dir = join(req.runDir, 'two-nodes');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${String(t.index).padStart(4, '0')}.json`), JSON.stringify({ trial_id: t.trial_id, window_s: g.seconds, round_trip: { ...g, latency: g.latency ? { ...g.latency, hdr: undefined } : null }, ...extras }, null, 2) + '\n');
+  for (const f of flags) log.write(`FLAG ${f}\n`);
+  const mode = g.port.split(':')[0];
+  return Object.assign(
+    {
+      // rx: what the generator offered the NF; tx: what came back to node1 (the paper's measurement point)
+      rx_packets: g.sent_packets,
+      tx_packets: g.received_packets,
+      dropped: Math.max(0, g.sent_packets - g.received_packets),
+      duration_s: g.seconds,
+      rx_pps: g.sent_pps,
+      tx_pps: g.received_pps,
+      per_core: perCore,
+      commands: [`node2$ ${shellJoin(nf.argv)}`, `node1$ ${shellJoin(gen.argv)}`],
+      flags,
+      offered: { intended_packets: g.intended_packets, offered_packets: g.sent_packets, forwarded_packets: g.received_packets },
+      latency: g.latency,
+      latency_path: g.latency ? `round trip node1 -> ${env.argv.kind === 'netns' ? 'veth' : 'link'} -> NF on node2 -> back to node1 (generator port ${mode}, one clock on node1)` : undefined,
+    },
+    { two_nodes: extras },
+  );
 }
 
 /** 4. stop: generator first (so the NF sees its last packets), then the NF, which prints its totals */
@@ -381,6 +504,8 @@ function measure(run: Run, nf: RunningNf, gen: RunningGen, win: { from: number; 
       per_core: perCore,
       commands: [`node2$ ${shellJoin(nf.argv)}`, `node1$ ${shellJoin(gen.argv)}`],
       flags,
+      // Pktgen's counters sampled over the window: not packet-exact like flexbench gen's phases
+      ...(req.load && gen.asked !== null ? { offered: { intended_packets: Math.round(gen.asked * gw.seconds), offered_packets: Math.round(gw.tx), forwarded_packets: Math.round(gw.rx) } } : {}),
     },
     { two_nodes: extras },
   );

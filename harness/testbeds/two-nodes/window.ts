@@ -63,7 +63,7 @@ export function windowOf(samples: readonly Sample[], from: number, to: number): 
  * `maxPercent` of line rate, so falling short of that is a shortfall too; testpmd as generator has
  * no rate to ask, so only "sent nothing" can be flagged for it.
  */
-export function askedPps(rate: number | 'max', generator: 'testpmd' | 'pktgen', frameSize: number, linkGbps: number, maxPercent: number): number | null {
+export function askedPps(rate: number | 'max', generator: 'testpmd' | 'pktgen' | 'flexbench', frameSize: number, linkGbps: number, maxPercent: number): number | null {
   if (rate !== 'max') return rate;
   return generator === 'pktgen' ? Math.round((linePps(frameSize, linkGbps) * maxPercent) / 100) : null;
 }

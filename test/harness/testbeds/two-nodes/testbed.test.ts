@@ -56,3 +56,33 @@ test('command lines on hardware: PCI ports, hugepages, core order, Pktgen with i
   const [fnf] = pg.describeTrial(trial({}), pcap, spec());
   assert.match(fnf, /nf run --nf nat --cores 1 --port ens2f0 --store/);
 });
+
+test('paced trials (issue 16): an unpaced generator is refused with a sentence before anything starts; flexbench gen on node1 paces, stamps and receives', async () => {
+  const { unpacedReason, runTwoNodeTrial } = await import('../../../../harness/testbeds/two-nodes/trial.js');
+  const tb = new TwoNodeTestbed({ spec: spec(), inventory: null, root }, labInventory(), 'lab');
+  assert.match(tb.unpaced(false)!, /^the generator testpmd replays the pcap as fast as it can and cannot pace a load: NDR\/PDR and latency need a paced generator \(inventory generator: flexbench/);
+  const pg = new TwoNodeTestbed({ spec: spec(), inventory: null, root }, labInventory({ generator: 'pktgen' }), 'lab');
+  assert.equal(pg.unpaced(false), null, 'Pktgen paces (NDR/PDR)');
+  assert.match(pg.unpaced(true)!, /flexbench does not read its latency: latency needs inventory generator: flexbench/);
+  assert.equal(unpacedReason('flexbench', true), null);
+  // a paced trial handed to a testpmd generator fails as usage (exit 2) before any node is touched
+  const env = { inv: labInventory(), commands: {}, argv: null, node1: null, node2: null } as never;
+  const req = { trial: trial({}), pcap, traffic: spec().traffic, flush_ms: 1, store: null, signal: new AbortController().signal, runDir: '/nonexistent', load: { rate_pps: 1e5 } };
+  await assert.rejects(runTwoNodeTrial(env, req, req.signal, null as never, []), (e: Error & { exitCode?: number }) => e.exitCode === 2 && /cannot pace a load/.test(e.message));
+
+  const inv = labInventory({ generator: 'flexbench' });
+  inv.nodes.node1.data_ports = [{ iface: 'ens1f0', speed_gbps: 10, port_mode: 'auto' }];
+  inv.nodes.node1.tools.flexbench = '/opt/flexbench/bin/flexbench.js';
+  const fb = new TwoNodeTestbed({ spec: spec({ traffic: { rate: 2e5 } }), inventory: null, root }, inv, 'lab');
+  assert.equal(fb.skipReason(trial({})), null);
+  const [, gen] = fb.describeTrial(trial({}), pcap, spec());
+  // pinned to node1's last CPU (the NF takes node2's first)
+  assert.match(gen, /^node1\$ taskset -c 5 node \/opt\/flexbench\/bin\/flexbench\.js gen --port ens1f0 --input \/tmp\/flexbench-lab-\S+\/pcaps\/p\.pcap --rate 200000 --warmup 0\.5 --duration 2 --latency-every 0 --json$/);
+  const noCli = labInventory({ generator: 'flexbench' });
+  noCli.nodes.node1.data_ports = [{ iface: 'ens1f0', speed_gbps: 10, port_mode: 'auto' }];
+  assert.match(new TwoNodeTestbed({ spec: spec(), inventory: null, root }, noCli, 'lab').skipReason(trial({}))!, /generator flexbench: inventory node1\.tools\.flexbench .* is not set/);
+  const pci = labInventory({ generator: 'flexbench' });
+  pci.nodes.node1.tools.flexbench = '/x/flexbench.js';
+  assert.match(new TwoNodeTestbed({ spec: spec(), inventory: null, root }, pci, 'lab').skipReason(trial({}))!, /generator flexbench needs a kernel interface on node1's data port .* PCI 0000:81:00\.0/);
+  assert.deepEqual(fb.describeTrial(trial({}), pcap, spec()).length, 2);
+});
