@@ -65,6 +65,35 @@ export class CompactFlowTable {
     return this.place(a, b, c, (d << 24) | (value + 1));
   }
 
+  /**
+   * Removes the entry at e (from find): backward-shift deletion, so linear probing needs no
+   * tombstones and a table whose flows come and go (NAT mappings that expire) never silts up.
+   * Entries after e may move: an entry index found before a remove is stale after it.
+   */
+  remove(e: number): void {
+    const data = this.data;
+    const mask = this.mask;
+    let hole = e >> 2;
+    let j = hole;
+    for (;;) {
+      j = (j + 1) & mask;
+      const t = data[(j << 2) + 3];
+      if (t === 0) break;
+      const home = hash4(data[j << 2], data[(j << 2) + 1], data[(j << 2) + 2], t >>> 24) & mask;
+      // j's entry may fill the hole unless its home lies cyclically in (hole, j]
+      if (((j - home) & mask) < ((j - hole) & mask)) continue;
+      const h = hole << 2;
+      const s = j << 2;
+      data[h] = data[s];
+      data[h + 1] = data[s + 1];
+      data[h + 2] = data[s + 2];
+      data[h + 3] = t;
+      hole = j;
+    }
+    data[(hole << 2) + 3] = 0;
+    this.size--;
+  }
+
   private place(a: number, b: number, c: number, tag: number): number {
     const data = this.data;
     const mask = this.mask;

@@ -1,188 +1,542 @@
-// NAT: a pool of (IP, port) pairs split into per-core chunks; a new flow takes the next pair of its core's
-// chunk, and every packet of the flow leaves with that source IP and port (checksums updated per RFC 1624),
-// MACs swapped. The flow -> pair mapping lives in FlexState map `natMap` so a new instance recovers it.
-import type { MapHandle } from '../runtime/state/api.js';
+// NAT (NAPT, endpoint-dependent: one pool pair per 5-tuple) in both directions on one port. A packet
+// from the inside (source in --nat-inside; every packet not sent to the pool when no prefix is given)
+// leaves with a pool (address, port) as its source; a packet sent to a pool pair by the outside host
+// of that mapping goes back to the inside host's address and port. Checksums are updated
+// incrementally (RFC 1624; a UDP checksum of 0 stays 0). Mappings expire after --nat-timeout idle
+// seconds and their pairs go back to the pool. The pool is split in per-core chunks (the paper's
+// partitioning); a core whose chunk is used up drops new flows and says so, and never touches a live
+// mapping. Packets that are neither direction (non-IPv4, not TCP/UDP, fragments, outside -> outside)
+// are forwarded untouched (MACs swapped, as every packet was before the NAT knew directions), or
+// dropped with --nat-other drop; counted either way.
+//
+// State modes (docs/runtime.md): the mapping flow -> pair lives in FlexState map `natMap`. Without a
+// store (Native) and in `async` (FlexState's cache flushed every T ms) the packet never waits; `cache`
+// (StatelessNF's Cache) reads only the local copy and writes through without waiting, but a flow it
+// does not know waits for the store's answer; `stateless-async` (StatelessNF's Async) also sends a
+// read of the mapping per packet, not waited on; `sync` waits for a read per packet and for the write
+// of a new mapping.
+import type { MapHandle, StateContext } from '../runtime/state/api.js';
 import type { Burst, NetworkFunction, NfModule, NfOptions } from './types.js';
 import { hash4 } from './flow-hash.js';
-import { CompactFlowTable, COMPACT_MAX_VALUE } from './compact-flow-table.js';
-import { swapMacs } from './macswap.js';
-import { Int32Words, PROTO_TCP, csumAdjust, misaligned, flowKey, fold16, ipToLe, ipv4L4Offset, parseFlowKey, word32Delta, wordDelta } from './packet.js';
+import { Int32Words, PROTO_TCP, csumAdjust, flowKey, ipToLe, ipv4L4Offset, misaligned, parseFlowKey } from './packet.js';
+import { NatMappings, PairPool, REC_WORDS, R_IN_D, R_LAST, R_OUT_D, R_POOL_IP, R_POOL_PORT_PROTO, R_PORTS, R_SRC, pairOfValue, pairValue, type PoolShape } from './nat-table.js';
 
 const NAT_MAP_ID = 'natMap';
+/** default idle timeout (s): RFC 4787 REQ-5 asks at least 2 min for UDP and recommends 5 */
+export const NAT_DEFAULT_TIMEOUT_S = 300;
+/** mapping ids examined for expiry per burst (and per new flow that found the pool empty: 32x) */
+const SWEEP_PER_BURST = 8;
+/** stateless-async: reads in flight before a burst waits for some to come back */
+const MAX_INFLIGHT = 4096;
+
+const D_OTHER = 0;
+const D_OUT = 1;
+const D_IN = 2;
+const D_NOT_INSIDE = 3;
 
 /** This core's share [lo, hi) of pool pair indices. */
 function poolChunk(total: number, core: number, cores: number): [number, number] {
   return [Math.floor((core * total) / cores), Math.floor(((core + 1) * total) / cores)];
 }
 
-class Nat implements NetworkFunction {
-  /** flow -> pair index - base (16-byte entries: the pair's address, port and checksum deltas are derived per packet) */
-  private readonly table = new CompactFlowTable(1 << 15);
+/** (address & mask, mask) of a prefix as little-endian int32 words, to test a frame's address in one AND. */
+function prefixLe(r: { first: number; count: number }, what: string): [number, number] {
+  const { first, count } = r;
+  if (!Number.isInteger(Math.log2(count)) || first % count !== 0) throw new Error(`${what}: ${count} address(es) from ${first} is not a prefix`);
+  const mask = (0xffffffff - (count - 1)) >>> 0;
+  return [ipToLe(first), ipToLe(mask)];
+}
+
+/** whether two prefixes share an address (one holds the other) */
+export function prefixesOverlap(a: { first: number; count: number }, b: { first: number; count: number }): boolean {
+  const [small, big] = a.count <= b.count ? [a, b] : [b, a];
+  return small.first - (small.first % big.count) === big.first;
+}
+
+/** a MAC as the three little-endian u16 words a frame holds it in */
+function macWords(m: number[] | null | undefined): Int32Array | null {
+  if (!m) return null;
+  if (m.length !== 6) throw new Error(`NAT next-hop MAC must have 6 bytes (got ${m.length})`);
+  return Int32Array.of(m[0]! | (m[1]! << 8), m[2]! | (m[3]! << 8), m[4]! | (m[5]! << 8));
+}
+
+/** Frame i leaves to `mac` (its source becomes the address it was sent to), or back to its sender when mac is null. */
+function setMacs(u16: Uint16Array, off: number, mac: Int32Array | null): void {
+  const w = off >> 1;
+  const a0 = u16[w]!, a1 = u16[w + 1]!, a2 = u16[w + 2]!;
+  if (mac === null) {
+    u16[w] = u16[w + 3]!;
+    u16[w + 1] = u16[w + 4]!;
+    u16[w + 2] = u16[w + 5]!;
+  } else {
+    u16[w] = mac[0]!;
+    u16[w + 1] = mac[1]!;
+    u16[w + 2] = mac[2]!;
+  }
+  u16[w + 3] = a0;
+  u16[w + 4] = a1;
+  u16[w + 5] = a2;
+}
+
+/** Applies a folded RFC 1624 delta to the TCP or UDP checksum of the segment at l4 (UDP's 0 = none stays 0). */
+function l4Adjust(u16: Uint16Array, l4: number, proto: number, d: number): void {
+  if (proto === PROTO_TCP) {
+    const c = (l4 + 16) >> 1;
+    u16[c] = csumAdjust(u16[c]!, d);
+  } else {
+    const c = (l4 + 6) >> 1;
+    const old = u16[c]!;
+    if (old !== 0) {
+      const nc = csumAdjust(old, d);
+      u16[c] = nc === 0 ? 0xffff : nc; // 0 means "no checksum" in UDP
+    }
+  }
+}
+
+type StoreMode = 'none' | 'async' | 'cache' | 'stateless-async' | 'sync';
+
+export class Nat implements NetworkFunction {
+  readonly maps: NatMappings;
+  readonly pool: PairPool;
+  private readonly shape: PoolShape;
   private readonly words = new Int32Words();
-  private next: number;
-  private readonly end: number;
-  private readonly nports: number;
-  /** 1 / nports: pair -> address index without a division per packet */
-  private readonly invPorts: number;
-  /** 0 when every pair index of the pool fits an entry (pools up to 16,777,215 pairs), else this core's chunk start */
-  private readonly base: number;
-  private readonly firstIp: number;
-  private readonly loPort: number;
+  private readonly poolNet: number;
+  private readonly poolMask: number;
+  /** inside prefix; insideAll: none given, every packet not sent to the pool is from the inside */
+  private readonly inNet: number;
+  private readonly inMask: number;
+  private readonly insideAll: boolean;
+  private readonly passOther: boolean;
+  private readonly outMac: Int32Array | null;
+  private readonly inMac: Int32Array | null;
+  private readonly timeoutMs: number;
+  private readonly t0 = performance.now();
+  private cursor = 0;
+  readonly mode: StoreMode;
+  // counters (the JSON result's per-core `nf` figures)
+  private created = 0;
+  private expired = 0;
   private poolDrops = 0;
+  private idDrops = 0;
+  private outPackets = 0;
+  private inPackets = 0;
+  private inNoMapping = 0;
+  private notNat = 0;
+  private notInside = 0;
+  private recovered = 0;
   private recoverSkipped = 0;
-  /** per-burst scratch: IPv4 header offsets and flow hashes from pass 1 */
+  private storeReads = 0;
+  private storeWrites = 0;
+  private storeAdopted = 0;
+  private readFailures = 0;
+  private lastReadError = '';
+  private inflight = 0;
+  private drained: (() => void) | null = null;
+  /** per-burst scratch: IPv4 header offsets, directions, flow hashes from pass 1 */
   private readonly ipOff = new Int32Array(1024);
+  private readonly dir = new Int8Array(1024);
   private readonly hashes = new Int32Array(1024);
   /** keeps pass 1's bucket reads observable so they are not optimised away */
   sink = 0;
+  /** set in the store modes whose packets may wait (cache, stateless-async, sync): the worker awaits it per burst */
+  processAsync?: (b: Burst) => Promise<number>;
 
-  constructor(private readonly o: NfOptions, private readonly map: MapHandle | null) {
-    this.nports = o.natPorts.hi - o.natPorts.lo + 1;
-    this.invPorts = 1 / this.nports;
-    this.firstIp = o.natIps.first;
-    this.loPort = o.natPorts.lo;
-    const total = o.natIps.count * this.nports;
-    let end: number;
-    [this.next, end] = poolChunk(total, o.core, o.cores);
-    // a bigger pool: entries hold the offset in this core's chunk, of which 16,777,215 pairs are used
-    this.base = total - 1 <= COMPACT_MAX_VALUE ? 0 : this.next;
-    this.end = Math.min(end, this.base + COMPACT_MAX_VALUE + 1);
+  constructor(o: NfOptions, private readonly map: MapHandle | null, mode: StoreMode = map === null ? 'none' : 'async') {
+    this.mode = mode;
+    const nports = o.natPorts.hi - o.natPorts.lo + 1;
+    this.shape = { firstIp: o.natIps.first, ips: o.natIps.count, loPort: o.natPorts.lo, nports };
+    const [lo, hi] = poolChunk(o.natIps.count * nports, o.core, o.cores);
+    this.pool = new PairPool(lo, hi);
+    this.maps = new NatMappings(Math.min(1 << 15, Math.max(16, hi - lo)), this.shape);
+    [this.poolNet, this.poolMask] = prefixLe(o.natIps, '--nat-ips');
+    this.insideAll = !o.natInside;
+    [this.inNet, this.inMask] = o.natInside ? prefixLe(o.natInside, '--nat-inside') : [0, 0];
+    if (o.natInside && prefixesOverlap(o.natInside, o.natIps)) throw new Error('--nat-inside and --nat-ips overlap: a reply to the pool would look like inside traffic');
+    this.passOther = o.natOther !== 'drop';
+    this.outMac = macWords(o.natOutsideMac);
+    this.inMac = macWords(o.natInsideMac);
+    this.timeoutMs = Math.round((o.natTimeoutS ?? NAT_DEFAULT_TIMEOUT_S) * 1000);
+    if (!(this.timeoutMs > 0)) throw new Error(`NAT idle timeout must be above 0 s (got ${o.natTimeoutS})`);
+    if (map !== null && (mode === 'cache' || mode === 'stateless-async' || mode === 'sync')) this.processAsync = (b) => this.processWaiting(b);
   }
 
-  /** Pair index -> (ip, port). */
-  private pair(k: number): [number, number] {
-    return [(this.o.natIps.first + Math.floor(k / this.nports)) >>> 0, this.o.natPorts.lo + (k % this.nports)];
+  /** ms since the NAT started: a mapping's last use (int32 for 24 days) */
+  private clock(): number {
+    return (performance.now() - this.t0) | 0;
   }
 
-  /** Registers flow -> pair k (what a packet needs is derived from k: no per-flow precomputation to keep). */
-  private addFlow(src: number, dst: number, ports: number, proto: number, k: number): void {
-    this.table.insert(src, dst, ports, proto, k - this.base);
-  }
-
-  /** New flow: take the next pair of this core's chunk (false when the chunk is used up). */
-  private newFlow(src: number, dst: number, ports: number, proto: number): boolean {
-    if (this.next >= this.end) return false;
-    const k = this.next++;
-    if (this.map !== null) {
-      const [ip, port] = this.pair(k);
-      this.map.setSlotNoWait(this.map.slot(flowKey(src, dst, ports, proto)), ip * 65536 + port);
-    }
-    this.addFlow(src, dst, ports, proto, k);
-    return true;
-  }
-
-  /** Recovery: rebuild the flow table and the pool cursor from the mapping held in the store. */
+  /** Recovery: rebuild mappings and the pool from what the store holds (a dead instance's partition). */
   async recover(): Promise<number> {
     if (this.map === null) return 0;
     const [keys, vals] = await this.map.entries();
-    let n = 0;
+    const used: number[] = [];
+    const now = this.clock();
     for (let i = 0; i < keys.length; i++) {
-      const t = parseFlowKey(keys[i]);
-      if (t === null) continue;
-      const ip = Math.floor(vals[i] / 65536);
-      const port = vals[i] % 65536;
-      const k = (ip - this.o.natIps.first) * this.nports + (port - this.o.natPorts.lo);
-      if (this.table.find(t[0], t[1], t[2], t[3]) >= 0) continue;
-      if (k < this.base || k - this.base > COMPACT_MAX_VALUE) {
-        this.recoverSkipped++; // outside what this core's entries address (pools over 16.7 M pairs only): a new mapping when seen
+      const t = parseFlowKey(keys[i]!);
+      const k = t === null ? -1 : pairOfValue(this.shape, vals[i]!);
+      if (t === null || k < this.pool.start || k >= this.pool.end || this.maps.fwd.find(t[0], t[1], t[2], t[3]) >= 0) {
+        this.recoverSkipped++; // not a mapping of this core's chunk: the flow gets a new one when seen
         continue;
       }
-      this.addFlow(t[0], t[1], t[2], t[3], k);
-      if (k >= this.next) this.next = k + 1;
-      n++;
+      const m = this.maps.add(t[0], t[1], t[2], t[3], k, now);
+      if (m < 0) break;
+      this.maps.slot[m] = this.map.slot(keys[i]!);
+      used.push(k);
     }
-    return n;
+    this.pool.claim(used);
+    this.recovered = used.length;
+    return used.length;
+  }
+
+  /** New mapping for a forward 5-tuple from the pool, or -1 (pool chunk or id space used up: the packet is dropped). */
+  private create(src: number, dst: number, ports: number, proto: number, now: number, k = -1): number {
+    if (k < 0) k = this.pool.take();
+    if (k < 0) {
+      this.sweep(now, SWEEP_PER_BURST * 32); // idle mappings not yet swept may free a pair
+      k = this.pool.take();
+      if (k < 0) {
+        this.poolDrops++;
+        return -1;
+      }
+    }
+    const m = this.maps.add(src, dst, ports, proto, k, now);
+    if (m < 0) {
+      this.pool.release(k);
+      this.idDrops++;
+      return -1;
+    }
+    this.created++;
+    return m;
+  }
+
+  /** Native and FlexState async: a new flow's mapping is made here and written without waiting. */
+  private createLocal(src: number, dst: number, ports: number, proto: number, now: number): number {
+    const m = this.create(src, dst, ports, proto, now);
+    if (m >= 0 && this.map !== null) {
+      const s = this.map.slot(flowKey(src, dst, ports, proto)); // a string per new flow, never per packet
+      this.maps.slot[m] = s;
+      this.map.setSlotNoWait(s, pairValue(this.shape, this.maps.pair[m]!));
+      this.storeWrites++;
+    }
+    return m;
+  }
+
+  /** Expires up to `budget` mappings idle longer than the timeout, round robin over the ids. */
+  sweep(now: number, budget: number): void {
+    const maps = this.maps;
+    const high = maps.high;
+    if (high === 0) return;
+    const rec = maps.rec;
+    let c = this.cursor;
+    const n = budget < high ? budget : high;
+    for (let j = 0; j < n; j++) {
+      if (c >= high) c = 0;
+      const last = rec[c * REC_WORDS + R_LAST]!;
+      if (last >= 0 && now - last > this.timeoutMs) this.expire(c);
+      c++;
+    }
+    this.cursor = c;
+  }
+
+  private expire(m: number): void {
+    const s = this.maps.slot[m]!;
+    if (s >= 0 && this.map !== null) {
+      this.map.eraseSlotNoWait(s);
+      this.storeWrites++;
+    }
+    this.pool.release(this.maps.remove(m));
+    this.expired++;
+  }
+
+  /** Pass 1: parse, classify and hash every packet, touching its bucket so the burst's cache misses overlap. */
+  private classify(b: Burst, i32: Int32Array): void {
+    const u8 = b.u8;
+    const ipOff = this.ipOff;
+    const dir = this.dir;
+    const hashes = this.hashes;
+    const fwd = this.maps.fwd;
+    const rev = this.maps.rev;
+    let touched = 0;
+    for (let i = 0, n = b.count; i < n; i++) {
+      const ip = ipv4L4Offset(b, i);
+      ipOff[i] = ip;
+      if (ip < 0) {
+        dir[i] = D_OTHER;
+        continue;
+      }
+      if ((ip & 3) !== 0) throw misaligned(b, i); // word reads below need the IPv4 header 32-bit aligned
+      const w = ip >> 2;
+      const src = i32[w + 3]!;
+      const dst = i32[w + 4]!;
+      const h = hash4(src, dst, i32[(ip + ((u8[ip]! & 15) << 2)) >> 2]!, u8[ip + 9]!);
+      hashes[i] = h;
+      if ((dst & this.poolMask) === this.poolNet) {
+        dir[i] = D_IN;
+        touched |= rev.touch(h);
+      } else if (this.insideAll || (src & this.inMask) === this.inNet) {
+        dir[i] = D_OUT;
+        touched |= fwd.touch(h);
+      } else dir[i] = D_NOT_INSIDE;
+    }
+    this.sink = touched;
+  }
+
+  /** Neither direction: forwarded untouched (MACs swapped) or dropped, by --nat-other (pass unless told); counted. */
+  private other(b: Burst, i: number, d: number): number {
+    if (d === D_OTHER) this.notNat++;
+    else this.notInside++;
+    if (this.passOther) {
+      setMacs(b.u16, b.off[i]!, null);
+      return 1;
+    }
+    b.len[i] = 0;
+    return 0;
+  }
+
+  /** Rewrites frame i's source to mapping m's pool pair. */
+  private rewriteOut(b: Burst, i32: Int32Array, i: number, ip: number, l4: number, proto: number, m: number, now: number): void {
+    const u16 = b.u16;
+    const rec = this.maps.rec;
+    const o = m * REC_WORDS;
+    rec[o + R_LAST] = now;
+    const d = rec[o + R_OUT_D]!;
+    i32[(ip >> 2) + 3] = rec[o + R_POOL_IP]!;
+    const hc = (ip + 10) >> 1;
+    u16[hc] = csumAdjust(u16[hc]!, d & 0xffff);
+    u16[l4 >> 1] = rec[o + R_POOL_PORT_PROTO]! & 0xffff;
+    l4Adjust(u16, l4, proto, d >>> 16);
+    setMacs(u16, b.off[i]!, this.outMac);
+    this.outPackets++;
+  }
+
+  /** Rewrites frame i's destination back to mapping m's inside address and port. */
+  private rewriteIn(b: Burst, i32: Int32Array, i: number, ip: number, l4: number, proto: number, m: number, now: number): void {
+    const u16 = b.u16;
+    const rec = this.maps.rec;
+    const o = m * REC_WORDS;
+    rec[o + R_LAST] = now;
+    const d = rec[o + R_IN_D]!;
+    i32[(ip >> 2) + 4] = rec[o + R_SRC]!;
+    const hc = (ip + 10) >> 1;
+    u16[hc] = csumAdjust(u16[hc]!, d & 0xffff);
+    u16[(l4 + 2) >> 1] = rec[o + R_PORTS]! & 0xffff;
+    l4Adjust(u16, l4, proto, d >>> 16);
+    setMacs(u16, b.off[i]!, this.inMac);
+    this.inPackets++;
   }
 
   process(b: Burst): number {
-    const u8 = b.u8;
-    const u16 = b.u16;
     const i32 = this.words.of(b);
+    const u8 = b.u8;
     const len = b.len;
-    const table = this.table;
     const n = b.count;
+    this.classify(b, i32);
+    const now = this.clock();
+    this.sweep(now, SWEEP_PER_BURST);
     const ipOff = this.ipOff;
+    const dir = this.dir;
     const hashes = this.hashes;
-    // Pass 1: parse and hash every packet, touching its bucket: the burst's cache misses overlap.
-    let touched = 0;
-    for (let i = 0; i < n; i++) {
-      const ip = ipv4L4Offset(b, i);
-      ipOff[i] = ip;
-      if (ip < 0) continue;
-      if ((ip & 3) !== 0) throw misaligned(b, i); // word reads below need the IPv4 header 32-bit aligned
-      const w = ip >> 2;
-      const h = hash4(i32[w + 3], i32[w + 4], i32[(ip + ((u8[ip] & 15) << 2)) >> 2], u8[ip + 9]);
-      hashes[i] = h;
-      touched |= table.touch(h);
-    }
-    this.sink = touched;
-    // Pass 2: look up and rewrite.
-    let data = table.data;
+    const fwd = this.maps.fwd;
+    const rev = this.maps.rev;
     let sent = 0;
-    const base = this.base - 1; // entries hold pair - base + 1
-    const inv = this.invPorts;
-    const nports = this.nports;
-    const firstIp = this.firstIp;
-    const loPort = this.loPort;
     for (let i = 0; i < n; i++) {
-      const ip = ipOff[i];
-      if (ip < 0) {
-        sent++; // not NAT-able (non-IPv4, fragments): forwarded untouched
+      const d = dir[i]!;
+      if (d === D_OTHER || d === D_NOT_INSIDE) {
+        sent += this.other(b, i, d);
         continue;
       }
+      const ip = ipOff[i]!;
       const w = ip >> 2;
-      const l4 = ip + ((u8[ip] & 15) << 2);
-      const proto = u8[ip + 9];
-      const src = i32[w + 3];
-      const dst = i32[w + 4];
-      const ports = i32[l4 >> 2];
-      let e = table.findFrom(hashes[i], src, dst, ports, proto);
-      if (e < 0) {
-        if (!this.newFlow(src, dst, ports, proto)) {
-          len[i] = 0; // pool chunk exhausted: the paper's per-core starvation
-          this.poolDrops++;
+      const l4 = ip + ((u8[ip]! & 15) << 2);
+      const proto = u8[ip + 9]!;
+      const src = i32[w + 3]!;
+      const dst = i32[w + 4]!;
+      const ports = i32[l4 >> 2]!;
+      if (d === D_OUT) {
+        const e = fwd.findFrom(hashes[i]!, src, dst, ports, proto);
+        const m = e >= 0 ? fwd.value(e) : this.createLocal(src, dst, ports, proto, now);
+        if (m < 0) {
+          len[i] = 0;
           continue;
         }
-        data = table.data; // may have grown
-        e = table.findFrom(hashes[i], src, dst, ports, proto);
-      }
-      // pair k -> (address, port), then the RFC 1624 deltas of this packet's rewrite
-      const k = (data[e + 3] & 0xffffff) + base;
-      const a = Math.floor((k + 0.5) * inv); // exact: k < 2^32, nports <= 65536
-      const port = loPort + (k - a * nports);
-      const newSrc = ipToLe(firstIp + a);
-      const newPortLe = ((port & 255) << 8) | (port >>> 8);
-      const dIp = word32Delta(src, newSrc);
-      i32[w + 3] = newSrc;
-      const hc = (ip + 10) >> 1;
-      u16[hc] = csumAdjust(u16[hc], fold16(dIp));
-      u16[l4 >> 1] = newPortLe;
-      const dl4 = fold16(dIp + wordDelta(ports & 0xffff, newPortLe)); // pseudo-header source + source port
-      if (proto === PROTO_TCP) {
-        const c = (l4 + 16) >> 1;
-        u16[c] = csumAdjust(u16[c], dl4);
+        this.rewriteOut(b, i32, i, ip, l4, proto, m, now);
       } else {
-        const c = (l4 + 6) >> 1;
-        const old = u16[c];
-        if (old !== 0) {
-          const nc = csumAdjust(old, dl4);
-          u16[c] = nc === 0 ? 0xffff : nc; // 0 means "no checksum" in UDP
+        const e = rev.findFrom(hashes[i]!, src, dst, ports, proto);
+        if (e < 0) {
+          this.inNoMapping++; // to the pool without a live mapping from this outside host: dropped, as a NAT filters
+          len[i] = 0;
+          continue;
         }
+        this.rewriteIn(b, i32, i, ip, l4, proto, rev.value(e), now);
       }
       sent++;
     }
-    swapMacs(b);
     return sent;
   }
 
+  /** cache, stateless-async, sync: the same rewrite, with the store requests (and waits) of the mode. */
+  private async processWaiting(b: Burst): Promise<number> {
+    const map = this.map!;
+    const i32 = this.words.of(b);
+    const u8 = b.u8;
+    const len = b.len;
+    const n = b.count;
+    this.classify(b, i32);
+    let now = this.clock();
+    this.sweep(now, SWEEP_PER_BURST);
+    const ipOff = this.ipOff;
+    const dir = this.dir;
+    const hashes = this.hashes;
+    const fwd = this.maps.fwd;
+    const rev = this.maps.rev;
+    const sync = this.mode === 'sync';
+    const perPacket = this.mode === 'stateless-async';
+    let sent = 0;
+    for (let i = 0; i < n; i++) {
+      const d = dir[i]!;
+      if (d === D_OTHER || d === D_NOT_INSIDE) {
+        sent += this.other(b, i, d);
+        continue;
+      }
+      const ip = ipOff[i]!;
+      const w = ip >> 2;
+      const l4 = ip + ((u8[ip]! & 15) << 2);
+      const proto = u8[ip + 9]!;
+      const src = i32[w + 3]!;
+      const dst = i32[w + 4]!;
+      const ports = i32[l4 >> 2]!;
+      let m: number;
+      if (d === D_OUT) {
+        const e = fwd.findFrom(hashes[i]!, src, dst, ports, proto);
+        if (e >= 0) m = fwd.value(e);
+        else {
+          // a flow the local copy does not know: the packet cannot go on without the store's answer
+          m = await this.createFromStore(map, src, dst, ports, proto, now, sync);
+          now = this.clock();
+          if (m < 0) {
+            len[i] = 0;
+            continue;
+          }
+          if (sync) {
+            this.rewriteOut(b, i32, i, ip, l4, proto, m, now);
+            sent++;
+            continue; // its read was the one just made
+          }
+        }
+      } else {
+        const e = rev.findFrom(hashes[i]!, src, dst, ports, proto);
+        if (e < 0) {
+          this.inNoMapping++;
+          len[i] = 0;
+          continue;
+        }
+        m = rev.value(e);
+      }
+      const s = this.maps.slot[m]!;
+      if (sync && s >= 0) {
+        await this.read(map, s); // every packet waits for its mapping from the store
+        now = this.clock();
+      } else if (perPacket && s >= 0) {
+        this.readNoWait(map, s);
+        if (this.inflight >= MAX_INFLIGHT) await new Promise<void>((r) => { this.drained = r; });
+      }
+      if (d === D_OUT) this.rewriteOut(b, i32, i, ip, l4, proto, m, now);
+      else this.rewriteIn(b, i32, i, ip, l4, proto, m, now);
+      sent++;
+    }
+    return sent;
+  }
+
+  /** A flow new to the local copy: ask the store (a mapping an earlier instance left is taken over when its pair is free), else make one. */
+  private async createFromStore(map: MapHandle, src: number, dst: number, ports: number, proto: number, now: number, wait: boolean): Promise<number> {
+    const key = flowKey(src, dst, ports, proto);
+    const s = map.slot(key);
+    const v = await this.read(map, s);
+    now = this.clock();
+    const had = this.maps.fwd.find(src, dst, ports, proto);
+    if (had >= 0) return this.maps.fwd.value(had); // made while this one waited
+    let k = v === null ? -1 : pairOfValue(this.shape, v);
+    if (k >= 0 && this.pool.claimOne(k)) this.storeAdopted++;
+    else k = -1;
+    const m = this.create(src, dst, ports, proto, now, k);
+    if (m < 0) return -1;
+    this.maps.slot[m] = s;
+    if (k < 0) {
+      const value = pairValue(this.shape, this.maps.pair[m]!);
+      this.storeWrites++;
+      if (wait) await map.set(key, value);
+      else map.setSlotNoWait(s, value);
+    }
+    return m;
+  }
+
+  private read(map: MapHandle, s: number): Promise<number | null> {
+    this.storeReads++;
+    return map.get(map.keyOf(s));
+  }
+
+  private readonly onRead = (): void => {
+    this.inflight--;
+    if (this.drained !== null && this.inflight <= MAX_INFLIGHT >> 1) {
+      const r = this.drained;
+      this.drained = null;
+      r();
+    }
+  };
+
+  private readonly onReadFail = (e: Error): void => {
+    this.readFailures++;
+    this.lastReadError = e.message;
+    this.onRead();
+  };
+
+  /** stateless-async: the mapping's read goes out; the packet does not wait for it */
+  private readNoWait(map: MapHandle, s: number): void {
+    this.inflight++;
+    this.storeReads++;
+    map.get(map.keyOf(s)).then(this.onRead, this.onReadFail);
+  }
+
+  async close(): Promise<void> {
+    while (this.inflight > 0) await new Promise<void>((r) => { this.drained = r; });
+    this.sweep(this.clock(), this.maps.high); // what went idle while no packet came is expired and counted
+  }
+
   stats(): Record<string, number> {
-    return { flows: this.table.size, pool_left: this.end - this.next, pool_drops: this.poolDrops, table_bytes: this.table.bytes, ...(this.recoverSkipped ? { recover_skipped: this.recoverSkipped } : {}) };
+    return {
+      flows: this.maps.live,
+      mappings_created: this.created,
+      mappings_expired: this.expired,
+      pool_left: this.pool.left,
+      pool_drops: this.poolDrops,
+      out_packets: this.outPackets,
+      in_packets: this.inPackets,
+      in_no_mapping: this.inNoMapping,
+      not_nat: this.notNat,
+      not_inside: this.notInside,
+      table_bytes: this.maps.bytes,
+      ...(this.idDrops ? { id_drops: this.idDrops } : {}),
+      ...(this.recovered ? { recovered: this.recovered } : {}),
+      ...(this.recoverSkipped ? { recover_skipped: this.recoverSkipped } : {}),
+      ...(this.map !== null ? { store_reads: this.storeReads, store_writes: this.storeWrites, store_adopted: this.storeAdopted, store_read_failures: this.readFailures } : {}),
+    };
+  }
+
+  /** Sentences for the run's result: what went wrong that the counters alone do not say. */
+  messages(): string[] {
+    const out: string[] = [];
+    if (this.poolDrops > 0) {
+      out.push(`NAT pool exhausted on this core: ${this.poolDrops} packet(s) of new flows dropped (this core's chunk holds ${this.pool.end - this.pool.start} pairs; ` +
+        'widen --nat-ips or --nat-ports, or shorten --nat-timeout); existing mappings were kept');
+    }
+    if (this.readFailures > 0) out.push(`NAT: ${this.readFailures} store read(s) failed, last: ${this.lastReadError}`);
+    return out;
   }
 }
 
 export const nf: NfModule = {
-  async createNf(ctx, opts) {
-    const nat = new Nat(opts, ctx ? ctx.map(NAT_MAP_ID) : null);
+  async createNf(ctx: StateContext | null, opts) {
+    const nat = new Nat(opts, ctx ? ctx.map(NAT_MAP_ID) : null, ctx ? ctx.mode : 'none');
     await nat.recover();
     return nat;
   },

@@ -24,7 +24,7 @@ export const NF_REGISTRY = {
     load: async () => (await import('./macswap.js')).nf,
   },
   nat: {
-    summary: 'source NAT: a flow table and a port pool kept in FlexState',
+    summary: 'NAT (NAPT) both ways: inside flows get a pool (address, port), replies go back; mappings kept in FlexState, expire when idle',
     stateful: true,
     fixedMode: null,
     load: async () => (await import('./nat.js')).nf,

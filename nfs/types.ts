@@ -11,6 +11,8 @@ export interface NetworkFunction {
   processAsync?(b: Burst): Promise<number>;
   /** figures for the JSON result (e.g. flows seen, pool left) */
   stats?(): Record<string, number>;
+  /** sentences for the result's `warnings` (e.g. a NAT pool exhausted): what the figures alone do not say */
+  messages?(): string[];
   /** called once after the last burst, before the state is flushed and closed */
   close?(): Promise<void> | void;
 }
@@ -22,6 +24,17 @@ export interface NfOptions {
   /** NAT pool: first address, count of addresses, port range */
   natIps: { first: number; count: number };
   natPorts: { lo: number; hi: number };
+  /**
+   * NAT direction and rules (nfs/nat.ts): `natInside` = the inside prefix (null: every packet not sent
+   * to the pool is inside -> outside); idle timeout of a mapping in seconds; what becomes of packets
+   * that are neither (non-IPv4, not TCP/UDP, fragments, outside -> outside); the next-hop MACs each
+   * direction is sent to (6 bytes; null: source and destination MAC swapped, back where it came from)
+   */
+  natInside?: { first: number; count: number } | null;
+  natTimeoutS?: number;
+  natOther?: 'pass' | 'drop';
+  natInsideMac?: number[] | null;
+  natOutsideMac?: number[] | null;
   /** LB backends as IPv4 numbers */
   lbBackends: number[];
   /** ratelimit (a test NF): packets/s forwarded at most over all cores, the refill noise (0..1) and its seed */

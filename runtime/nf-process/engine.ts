@@ -341,6 +341,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     state_lost: losses.length > 0,
     state_loss: losses,
     warmup_s: o.warmup ?? 0,
+    warnings: per.flatMap((d) => (d.nfMessages ?? []).map((m) => `core ${d.core}: ${m}`)),
     // what a core received and did not send back, the port did not refuse: the NF dropped it
     per_core: per.map((d) => ({
       core: d.core, rx_packets: d.rx, tx_packets: d.tx, dropped: d.missed + d.rx - d.tx, missed: d.missed, nf_dropped: d.rx - d.tx - d.txDropped, tx_dropped: d.txDropped,

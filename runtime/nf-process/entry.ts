@@ -5,7 +5,8 @@ import { FlexbenchError, EXIT } from '../../common/errors.js';
 import { NF_REGISTRY, type NfName } from '../../nfs/registry.js';
 import { runNf } from './engine.js';
 import { nfRunResultSchema, type NfRunResult } from './result.js';
-import { parseIPv4 } from '../packet/inet.js';
+import { parseIPv4, parseMac } from '../packet/inet.js';
+import { prefixesOverlap } from '../../nfs/nat.js';
 import { stateConfigFromFlags } from '../state/config.js';
 import { stateLossMessage } from '../state/collector.js';
 import type { StateConfig } from '../state/api.js';
@@ -37,6 +38,11 @@ export interface NfRunArgs {
   progress: number;
   'nat-ips': string;
   'nat-ports': string;
+  'nat-inside'?: string;
+  'nat-timeout'?: number;
+  'nat-other'?: string;
+  'nat-inside-mac'?: string;
+  'nat-outside-mac'?: string;
   'lb-backends': string;
   'latency-every'?: number;
   'limit-pps'?: number;
@@ -58,6 +64,26 @@ export function parseIpRange(s: string, flag: string): { first: number; count: n
   if (!Number.isInteger(n) || n < 8 || n > 32) throw new FlexbenchError(`${flag}: prefix length must be 8..32 (got "${bits}")`);
   const count = 2 ** (32 - n);
   return { first: first - (first % count), count };
+}
+
+function parseMacFlag(s: string | undefined, flag: string): number[] | null {
+  if (s === undefined) return null;
+  try {
+    return [...parseMac(s)];
+  } catch (err) {
+    throw new FlexbenchError(`${flag}: ${(err as Error).message}`);
+  }
+}
+
+/** The NAT's direction and rules from its flags, checked before anything starts. */
+function natOptions(a: NfRunArgs, pool: { first: number; count: number }) {
+  const inside = a['nat-inside'] === undefined ? null : parseIpRange(a['nat-inside'], '--nat-inside');
+  if (inside && prefixesOverlap(inside, pool)) throw new FlexbenchError(`--nat-inside ${a['nat-inside']} and --nat-ips ${a['nat-ips']} overlap: a reply to the pool would look like inside traffic`);
+  const timeout = a['nat-timeout'] ?? 300;
+  if (!(timeout > 0) || timeout > 86400 * 24) throw new FlexbenchError(`--nat-timeout must be above 0 and at most 24 days in seconds (got ${a['nat-timeout']})`);
+  const other = a['nat-other'] ?? 'pass';
+  if (other !== 'drop' && other !== 'pass') throw new FlexbenchError(`--nat-other must be drop or pass (got ${other})`);
+  return { natInside: inside, natTimeoutS: timeout, natOther: other as 'drop' | 'pass', natInsideMac: parseMacFlag(a['nat-inside-mac'], '--nat-inside-mac'), natOutsideMac: parseMacFlag(a['nat-outside-mac'], '--nat-outside-mac') };
 }
 
 function parsePortRange(s: string, flag: string): { lo: number; hi: number } {
@@ -98,6 +124,7 @@ export async function nfRunMain(a: NfRunArgs): Promise<NfRunResult> {
       throw new FlexbenchError(`--nf ${a.nf} runs in ${entry.fixedMode} mode (got --mode ${state.mode})`);
     }
   }
+  const pool = parseIpRange(a['nat-ips'], '--nat-ips');
   if (!Number.isInteger(a.burst) || a.burst < 1 || a.burst > 1024) throw new FlexbenchError(`--burst must be 1..1024 (got ${a.burst})`);
   const result = await runNf({
     nf: a.nf,
@@ -108,7 +135,8 @@ export async function nfRunMain(a: NfRunArgs): Promise<NfRunResult> {
     ringSize: a['ring-size'],
     state,
     nfOptions: {
-      natIps: parseIpRange(a['nat-ips'], '--nat-ips'),
+      natIps: pool,
+      ...natOptions(a, pool),
       natPorts: parsePortRange(a['nat-ports'], '--nat-ports'),
       lbBackends: parseBackends(a['lb-backends'], '--lb-backends'),
       limitPps: a['limit-pps'],
@@ -133,6 +161,7 @@ export async function nfRunMain(a: NfRunArgs): Promise<NfRunResult> {
         `${result.rx_mpps.toFixed(3)} Mpps rx, ${result.tx_mpps.toFixed(3)} Mpps tx\n`,
     );
   }
+  for (const w of result.warnings) process.stderr.write(`flexbench: warning: ${w}\n`);
   // --on-state-loss fail: the result is printed (state_lost, state_loss), then the run fails
   const fatal = result.state_loss.find((l) => l.action === 'fail');
   if (fatal) throw new FlexbenchError(`nf run stopped: core ${fatal.core}: ${stateLossMessage(fatal)}`, EXIT.environment);

@@ -76,6 +76,8 @@ export const nfRunResultSchema = z.looseObject({
   state_loss: z.array(nfRunStateLossSchema),
   /** seconds excluded before the measured window (every count is the window's) */
   warmup_s: rate,
+  /** what the NF says the counts alone do not (a NAT pool exhausted, store reads that failed), per core */
+  warnings: z.array(z.string()).default([]),
   per_core: z.array(nfRunCoreSchema),
   output: z.string().nullable(),
 });

@@ -39,7 +39,7 @@ export interface CoreWorkerData {
 
 export type CoreMessage =
   | { type: 'ready' }
-  | { type: 'done'; core: number; rx: number; tx: number; txDropped: number; missed: number; seconds: number; nfStats: Record<string, number>;
+  | { type: 'done'; core: number; rx: number; tx: number; txDropped: number; missed: number; seconds: number; nfStats: Record<string, number>; nfMessages: string[];
       /** async mode: the state flusher's figures (flushes, entries, bytes, round trips, retries) before the final flush */
       state?: { flushes: number; entries: number; bytes: number; round_trips: number; retries: number; merge_ms: number };
       capture?: { bytes: Uint8Array; lens: Int32Array };
@@ -175,6 +175,7 @@ async function main(d: CoreWorkerData): Promise<void> {
     stats[1] = tx;
     await nf.close?.();
     const nfStats = nf.stats?.() ?? {};
+    const nfMessages = nf.messages?.() ?? [];
     let state: Extract<CoreMessage, { type: 'done' }>['state'];
     if (ctx?.mode === 'async') {
       const st = await ctx.stats();
@@ -192,7 +193,7 @@ async function main(d: CoreWorkerData): Promise<void> {
     port = null;
     const cap = capture?.take();
     parentPort!.postMessage(
-      { type: 'done', core: d.core, rx, tx, txDropped, missed, seconds: (tEnd - t0) / 1000, nfStats, state, capture: cap, warm, latency } satisfies CoreMessage,
+      { type: 'done', core: d.core, rx, tx, txDropped, missed, seconds: (tEnd - t0) / 1000, nfStats, nfMessages, state, capture: cap, warm, latency } satisfies CoreMessage,
       cap ? [cap.bytes.buffer as ArrayBuffer, cap.lens.buffer as ArrayBuffer] : [],
     );
   } catch (err) {

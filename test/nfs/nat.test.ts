@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { encodePcap } from '../../runtime/packet/pcap.js';
+import { frame } from './nat-frames.js';
 import { generatePcaps } from '../../runtime/packet/generate.js';
 import { flexbench, lastJson, tsharkFields, tempDir } from '../runtime/packet/helpers.js';
 import { parseIPv4 } from '../../runtime/packet/inet.js';
@@ -63,3 +66,39 @@ test('nat drops new flows once its core chunk of the pool is used up', async () 
     cleanup();
   }
 });
+
+for (const proto of ['tcp', 'udp'] as const) {
+  test(`nat (${proto}) both ways on a pcap: inside flows leave from the pool, their replies come back to the inside hosts, tshark finds every checksum good`, async () => {
+    const { dir, cleanup } = tempDir(`nat-both-${proto}`);
+    try {
+      // 200 inside flows, then one reply each to the pair it will get (1 core: pairs in order, ports first)
+      const flows = Array.from({ length: 200 }, (_, j) => ({ src: `10.0.${j % 3}.${2 + (j % 50)}`, dst: `203.0.113.${1 + (j % 7)}`, sport: 30000 + j, dport: 80 + (j % 5), proto }));
+      const frames = [...flows.map((f) => frame(f))];
+      flows.forEach((f, j) => frames.push(frame({ src: f.dst, dst: '198.19.0.1', sport: f.dport, dport: 3000 + j, proto })));
+      // a stranger's packet to a live pair, and an ARP: dropped and counted
+      frames.push(frame({ src: '203.0.113.99', dst: '198.19.0.1', sport: 80, dport: 3000, proto }));
+      frames.push(frame({ src: '10.0.0.2', dst: '10.0.0.1', sport: 0, dport: 0, ethType: 0x0806 }));
+      const input = join(dir, 'in.pcap');
+      writeFileSync(input, encodePcap(frames));
+      const out = join(dir, 'out.pcap');
+      const p = await flexbench(['nf', 'run', '--nf', 'nat', '--input', input, '--packets', String(frames.length), '--output', out, '--json', '--progress', '0',
+        '--nat-ips', '198.19.0.1/32', '--nat-ports', '3000-3999', '--nat-inside', '10.0.0.0/16', '--nat-outside-mac', '02:00:00:00:00:bb', '--nat-other', 'drop']);
+      assert.equal(p.code, 0, p.stderr);
+      const r = lastJson(p);
+      assert.equal(r.tx_packets, 400);
+      assert.equal(r.nf_dropped, 2);
+      const nf = r.per_core[0].nf;
+      assert.deepEqual([nf.out_packets, nf.in_packets, nf.in_no_mapping, nf.not_nat, nf.flows], [200, 200, 1, 1, 200]);
+      const rows = await tsharkFields(out, ['ip.src', `${proto}.srcport`, 'ip.dst', `${proto}.dstport`, 'ip.checksum.status', `${proto}.checksum.status`, 'eth.dst']);
+      assert.equal(rows.length, 400);
+      assert.ok(rows.every((x) => x[4] === '1' && x[5] === '1'), 'IPv4 and L4 checksums good after rewriting, both ways');
+      flows.forEach((f, j) => {
+        assert.deepEqual(rows[j]!.slice(0, 4), ['198.19.0.1', String(3000 + j), f.dst, String(f.dport)], `flow ${j} out`);
+        assert.equal(rows[j]![6], '02:00:00:00:00:bb', 'to the outside next hop');
+        assert.deepEqual(rows[200 + j]!.slice(0, 4), [f.dst, String(f.dport), f.src, String(f.sport)], `flow ${j} back in`);
+      });
+    } finally {
+      cleanup();
+    }
+  });
+}
