@@ -8,6 +8,7 @@ APT_PACKAGES=(
   redis-server          # the Redis store (tests, local testbed)
   dpdk dpdk-dev         # dpdk-testpmd: baseline NF and software traffic generator
   tshark                # pcap checks in tests
+  iperf3                # real TCP/UDP through the NAT (StatelessNF Table 2, netns testbed)
   tcpreplay             # sends pcaps into veths in tests
   lua5.4                # runs the Lua flexbench sends to Pktgen, in the Pktgen double's tests
   openssh-server openssh-client  # sshd inside the emulated nodes

@@ -1,5 +1,6 @@
 // Two emulated nodes in network namespaces, each with its own sshd, joined by two veth pairs
 // (port1: data, port2: store traffic) and reached from the root namespace over a management veth.
+// End hosts for real traffic through node2's NF (endpoints.ts: `<id>-cli`, `<id>-srv`) go with them.
 import { mkdtemp, readFile, rm, writeFile, mkdir, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,7 +86,7 @@ async function killNetnsProcesses(ns: string): Promise<void> {
 /** Remove namespaces, root veths and run dirs left by an emulation that did not clean up (crash, kill -9). */
 export async function sweepStale(prefix = NETNS_PREFIX, only?: string): Promise<string[]> {
   const removed: string[] = [];
-  const owned = (n: string) => (only ? n.startsWith(only + '-') : new RegExp(`^${prefix}[a-z0-9]*-node[12]$`).test(n));
+  const owned = (n: string) => (only ? n.startsWith(only + '-') : new RegExp(`^${prefix}[a-z0-9]*-(node[12]|cli|srv)$`).test(n));
   for (const ns of await listNetns()) {
     if (!owned(ns)) continue;
     await killNetnsProcesses(ns);
