@@ -1,8 +1,11 @@
 // The door between the FlexState runtime and a store: a driver applies changes to one partition
 // (nf, instance, core) and answers reads; it knows nothing of packets, caches or flush timers.
 
-/** The six structure types, spelled as they appear in store keys. */
-export const STRUCT_TYPES = ['Value', 'Counter', 'List', 'Set', 'Map', 'CounterMap'] as const;
+/**
+ * The structure types, spelled as they appear in store keys. `Timer` (Section VI-B): named timers,
+ * each entry a deadline (epoch ms) the store itself expires (Redis PX, Cassandra TTL, a timer wheel).
+ */
+export const STRUCT_TYPES = ['Value', 'Counter', 'List', 'Set', 'Map', 'CounterMap', 'Timer'] as const;
 export type StructType = (typeof STRUCT_TYPES)[number];
 
 /** One core of one NF instance: the unit that owns a private copy of every structure. */
@@ -23,15 +26,17 @@ export function structKey(p: Partition, type: StructType, id: string): string {
  */
 export type Change =
   | { type: 'Value'; id: string; op: 'set'; value: string }
-  | { type: 'Value' | 'Counter' | 'List' | 'Set' | 'Map' | 'CounterMap'; id: string; op: 'delete' }
+  | { type: StructType; id: string; op: 'delete' }
   | { type: 'Counter'; id: string; op: 'add' | 'set'; value: number }
   | { type: 'List'; id: string; op: 'pushBack' | 'pushFront'; values: string[] }
   | { type: 'List'; id: string; op: 'popFront' | 'popBack'; count: number }
   | { type: 'List'; id: string; op: 'setAt'; index: number; value: string }
   | { type: 'Set'; id: string; op: 'insert' | 'erase'; values: string[] }
   | { type: 'Map'; id: string; op: 'set'; keys: string[]; values: number[] }
-  | { type: 'Map' | 'CounterMap'; id: string; op: 'erase'; keys: string[] }
-  | { type: 'CounterMap'; id: string; op: 'add' | 'set'; keys: string[]; values: number[] };
+  | { type: 'Map' | 'CounterMap' | 'Timer'; id: string; op: 'erase'; keys: string[] }
+  | { type: 'CounterMap'; id: string; op: 'add' | 'set'; keys: string[]; values: number[] }
+  /** arm timers: values are deadlines in epoch ms; the store expires each entry at its deadline (one already past is erased) */
+  | { type: 'Timer'; id: string; op: 'set'; keys: string[]; values: number[] };
 
 /** Reads (and the two pops, which change the store and return data). */
 export type Query =
@@ -41,12 +46,14 @@ export type Query =
   /** index of the first element equal to value, -1 if none */
   | { type: 'List'; id: string; op: 'find'; value: string }
   | { type: 'List'; id: string; op: 'popFront' | 'popBack' }
-  | { type: 'List' | 'Set' | 'Map' | 'CounterMap'; id: string; op: 'size' }
+  | { type: 'List' | 'Set' | 'Map' | 'CounterMap' | 'Timer'; id: string; op: 'size' }
   | { type: 'List' | 'Set'; id: string; op: 'items' }
   | { type: 'Set'; id: string; op: 'has'; value: string }
-  | { type: 'Map' | 'CounterMap'; id: string; op: 'get'; key: string }
-  | { type: 'Map' | 'CounterMap'; id: string; op: 'has'; key: string }
-  | { type: 'Map' | 'CounterMap'; id: string; op: 'entries' };
+  /** Timer: the entry's deadline (epoch ms), null when not armed or expired */
+  | { type: 'Map' | 'CounterMap' | 'Timer'; id: string; op: 'get'; key: string }
+  | { type: 'Map' | 'CounterMap' | 'Timer'; id: string; op: 'has'; key: string }
+  /** Timer: live entries only, with their deadlines */
+  | { type: 'Map' | 'CounterMap' | 'Timer'; id: string; op: 'entries' };
 
 /** What a query answers: strings/null for values and list elements, numbers for counters and map values. */
 export type QueryResult = string | number | boolean | null | string[] | [string[], number[]];
@@ -77,9 +84,17 @@ export interface Snapshot {
   sets: Record<string, string[]>;
   maps: Record<string, [string[], number[]]>;
   counterMaps: Record<string, [string[], number[]]>;
+  /** live timers and their deadlines (epoch ms) */
+  timers: Record<string, [string[], number[]]>;
 }
 export function emptySnapshot(): Snapshot {
-  return { values: {}, counters: {}, lists: {}, sets: {}, maps: {}, counterMaps: {} };
+  return { values: {}, counters: {}, lists: {}, sets: {}, maps: {}, counterMaps: {}, timers: {} };
+}
+
+/** Who holds a lock, and for how much longer (ms; the store's granularity: Cassandra's TTL is in seconds). */
+export interface LockHolder {
+  owner: string;
+  remainingMs: number;
 }
 
 /** Figures a driver reports about its last flush (for the bench). */
@@ -111,6 +126,23 @@ export interface StoreConnection {
   loadPartition(p: Partition): Promise<Snapshot>;
   /** Delete every key of the partition (tests, trials). */
   dropPartition(p: Partition): Promise<void>;
+  /**
+   * Section VI-B merging functions: every partition (any instance, any core) of NF `nf` that may hold
+   * structure `type`/`id` (a superset is allowed: a partition without it reads as empty), sorted by
+   * instance, then core.
+   */
+  partitionsOf(nf: string, type: StructType, id: string): Promise<Partition[]>;
+  /**
+   * Section VI-B locks, one per (nf, name), shared by every instance and core of the NF. acquire: take
+   * the lock for `leaseMs` when nobody holds it (or its lease ran out), or renew it when `owner` holds
+   * it already; true when `owner` holds it afterwards. The store expires the lease by itself.
+   */
+  acquireLock(nf: string, name: string, owner: string, leaseMs: number): Promise<boolean>;
+  /** extend the lease, only when `owner` holds the lock; false when it does not (any more) */
+  renewLock(nf: string, name: string, owner: string, leaseMs: number): Promise<boolean>;
+  /** release, only when `owner` holds the lock; false (nothing changed) when another owner or nobody does */
+  releaseLock(nf: string, name: string, owner: string): Promise<boolean>;
+  lockHolder(nf: string, name: string): Promise<LockHolder | null>;
   /** Cost of the most recent flush. */
   lastFlushCost?(): FlushCost;
   close(): Promise<void>;

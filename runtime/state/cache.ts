@@ -5,7 +5,8 @@
 import type { Change, Partition, Snapshot } from '../drivers/driver.js';
 import { structKey } from '../drivers/driver.js';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
-import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, ValueHandle } from './types.js';
+import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, TimerHandle, ValueHandle } from './types.js';
+import { TimerWheel } from '../../common/timer-wheel.js';
 import { C_CLEARED0, C_COUNT0, C_SLOTS, F_DIRTY, F_DIRTY_ADD, F_ERASE, F_SET, SlotViews, createSlotTable, type SlotTableInit } from './slots.js';
 
 /**
@@ -194,7 +195,7 @@ export class PartitionCache {
     if (Atomics.load(this.ctrl, P_WAIT) !== 0) Atomics.notify(this.ctrl, P_ACK);
   }
 
-  private table(type: 'Counter' | 'Map' | 'CounterMap', id: string): LocalTable {
+  private table(type: 'Counter' | 'Map' | 'CounterMap' | 'Timer', id: string): LocalTable {
     const init = createSlotTable(this.tables.length, type, id, type === 'Counter' ? 1 : this.maxSlots);
     const t = new LocalTable(this, init);
     t.use(this.epoch & 1);
@@ -228,6 +229,9 @@ export class PartitionCache {
   }
   counterMap(id: string): CounterMapHandle {
     return this.memo('CounterMap', id, () => new AsyncCounterMap(this, id, this.table('CounterMap', id), 'CounterMap'));
+  }
+  timer(id: string): TimerHandle {
+    return this.memo('Timer', id, () => new AsyncTimer(this, id, this.table('Timer', id)));
   }
 
   /** an op-log entry (values, lists, sets) */
@@ -424,5 +428,86 @@ class AsyncCounterMap extends AsyncMap implements CounterMapHandle {
       if (f === 0) { t.list[t.n++] = s; t.pctrl[P_DIRTY] = 1; }
       t.flag[s] = f | F_DIRTY_ADD;
     }
+  }
+}
+
+/**
+ * Timers, packet side: a slotted table whose value is the deadline (epoch ms), flushed like a map's
+ * sets and erases (the driver turns each deadline into the store's own TTL), and a local timer wheel
+ * for the NF's notification. An entry that fires here is dropped locally without a change: the store
+ * expires its record by itself (a set still waiting for the flush carries a past deadline: erased).
+ */
+class AsyncTimer implements TimerHandle {
+  readonly key: string;
+  private clock = Date.now();
+  private readonly wheel = new TimerWheel(1, 4096, 64, this.clock);
+  constructor(private readonly c: PartitionCache, readonly id: string, private readonly t: LocalTable) {
+    this.key = structKey(c.p, 'Timer', id);
+    if (c.snapshot) this.loadFrom(c.snapshot);
+  }
+  loadFrom(s: Snapshot): void {
+    const e = s.timers[this.id];
+    this.t.loadEntries(e?.[0] ?? [], e?.[1] ?? []);
+    // recovery: the records still in the store arm the local wheel again (the paper's re-arm)
+    this.wheel.clear();
+    const t = this.t;
+    for (let i = 0; i < t.keys.length; i++) if (t.present[i]) this.wheel.arm(i, t.value[i]!);
+  }
+  private now(): number {
+    const n = Date.now();
+    if (n > this.clock) this.clock = n;
+    return this.clock;
+  }
+  private live(s: number | undefined, now: number): boolean {
+    return s !== undefined && this.t.present[s] === 1 && this.t.value[s]! > now;
+  }
+  slot(key: string) { return this.t.slot(String(key)); }
+  keyOf(slot: number) { return this.t.keys[slot]!; }
+  arm(key: string, ttlMs: number) { this.now(); this.armSlotNoWait(this.slot(key), ttlMs); return resolved; }
+  armNoWait(key: string, ttlMs: number) { this.armSlotNoWait(this.slot(key), ttlMs); }
+  armSlotNoWait(s: number, ttlMs: number) {
+    const d = this.clock + ttlMs;
+    this.t.set(s, d);
+    this.wheel.arm(s, d);
+  }
+  cancel(key: string) { this.cancelNoWait(key); return resolved; }
+  cancelNoWait(key: string) {
+    const s = this.t.index.get(String(key));
+    if (s !== undefined) this.cancelSlotNoWait(s);
+  }
+  cancelSlotNoWait(s: number) {
+    if (this.t.present[s]) this.t.erase(s);
+    this.wheel.cancel(s);
+  }
+  remaining(key: string) {
+    const now = this.now();
+    const s = this.t.index.get(String(key));
+    return Promise.resolve(this.live(s, now) ? this.t.value[s!]! - now : null);
+  }
+  contains(key: string) { return Promise.resolve(this.live(this.t.index.get(String(key)), this.now())); }
+  size() {
+    const now = this.now();
+    let n = 0;
+    for (let i = 0; i < this.t.keys.length; i++) if (this.live(i, now)) n++;
+    return Promise.resolve(n);
+  }
+  entries() {
+    const now = this.now();
+    const ks: string[] = [], vs: number[] = [];
+    for (let i = 0; i < this.t.keys.length; i++) if (this.live(i, now)) { ks.push(this.t.keys[i]!); vs.push(this.t.value[i]!); }
+    return Promise.resolve<[string[], number[]]>([ks, vs]);
+  }
+  clear() { this.clearNoWait(); return resolved; }
+  clearNoWait() { this.t.clear(); this.wheel.clear(); }
+  advance(nowMs: number, out: Int32Array): number {
+    if (nowMs > this.clock) this.clock = nowMs;
+    const n = this.wheel.advance(nowMs, out);
+    const t = this.t;
+    for (let i = 0; i < n; i++) {
+      const s = out[i]!;
+      t.present[s] = 0;
+      t.value[s] = 0;
+    }
+    return n;
   }
 }

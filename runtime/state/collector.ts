@@ -89,8 +89,8 @@ class RemoteTable {
       if (sk.length) out.push({ type, id, op: 'set', value: sv[0]! });
       if (ak.length) out.push({ type, id, op: 'add', value: av[0]! });
     } else {
-      if (ek.length) out.push({ type: type as 'Map' | 'CounterMap', id, op: 'erase', keys: ek });
-      if (sk.length) out.push(type === 'Map' ? { type, id, op: 'set', keys: sk, values: sv } : { type: 'CounterMap', id, op: 'set', keys: sk, values: sv });
+      if (ek.length) out.push({ type: type as 'Map' | 'CounterMap' | 'Timer', id, op: 'erase', keys: ek });
+      if (sk.length) out.push(type === 'Map' || type === 'Timer' ? { type, id, op: 'set', keys: sk, values: sv } : { type: 'CounterMap', id, op: 'set', keys: sk, values: sv });
       if (ak.length && type === 'CounterMap') out.push({ type, id, op: 'add', keys: ak, values: av });
     }
     return counts;
@@ -295,6 +295,7 @@ export class Collector {
     for (const [id, v] of Object.entries(snap.sets)) if (v.length) out.push({ type: 'Set', id, op: 'insert', values: v });
     for (const [id, [k, v]] of Object.entries(snap.maps)) if (k.length) out.push({ type: 'Map', id, op: 'set', keys: k, values: v });
     for (const [id, [k, v]] of Object.entries(snap.counterMaps)) if (k.length) out.push({ type: 'CounterMap', id, op: 'set', keys: k, values: v });
+    for (const [id, [k, v]] of Object.entries(snap.timers)) if (k.length) out.push({ type: 'Timer', id, op: 'set', keys: k, values: v });
     return out;
   }
 

@@ -4,7 +4,8 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Partition, Snapshot, StoreConnection } from '../drivers/driver.js';
 import { resolveDriver } from '../drivers/registry.js';
 import { FlexbenchError, EXIT, type ExitCode } from '../../common/errors.js';
-import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, StateContext, StateLoss, StateStats, ValueHandle } from './types.js';
+import type { CounterHandle, CounterMapHandle, ListHandle, LockHandle, MapHandle, MergedReads, SetHandle, StateContext, StateLoss, StateStats, TimerHandle, ValueHandle } from './types.js';
+import { Lock, Merged, checkExtId, type StoreAccess } from './extensions.js';
 import { parseStateConfig, type StateConfig, type StateConfigInput } from './config.js';
 import { PartitionCache, P_DIRTY, P_REQ, type SwapMessage } from './cache.js';
 import { Collector, lossMirror, type LossPolicy } from './collector.js';
@@ -33,12 +34,15 @@ export async function openStateContext(input: StateConfig | StateConfigInput, co
 const emptyStats = (): StateStats => ({ flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, last: null, lastError: null, losses: [], mergeMs: 0 });
 
 
-abstract class BaseContext {
+abstract class BaseContext implements StoreAccess {
   protected closed = false;
+  readonly merged: MergedReads = new Merged(this);
   constructor(readonly config: StateConfig, readonly partition: Partition) {}
-  protected live(): void {
+  live(): void {
     if (this.closed) throw new FlexbenchError(`state context ${this.partition.nf}@${this.partition.instance}@${this.partition.core} is closed`, EXIT.usage);
   }
+  abstract withStore<T>(f: (conn: StoreConnection) => Promise<T>, settled: boolean): Promise<T>;
+  lock(name: string, options: { owner?: string } = {}): LockHandle { this.live(); return new Lock(this, name, options.owner); }
 }
 
 class SyncContext extends BaseContext implements StateContext {
@@ -56,11 +60,17 @@ class SyncContext extends BaseContext implements StateContext {
   set(id: string): SetHandle { this.live(); return this.h.set(id); }
   map(id: string): MapHandle { this.live(); return this.h.map(id); }
   counterMap(id: string): CounterMapHandle { this.live(); return this.h.counterMap(id); }
+  timer(id: string): TimerHandle { this.live(); return this.h.timer(checkExtId('timer', id)); }
+  // in call order with everything sent before (a sync store answers in order)
+  withStore<T>(f: (conn: StoreConnection) => Promise<T>): Promise<T> { return this.link.run(() => f(this.conn)); }
   poll(): void {}
   flush(): Promise<void> { return this.link.settle(); }
   flushNoWait(): void {}
-  // the store is the state in sync mode: nothing to pull, but wait for sends in flight
-  load(): Promise<void> { return this.link.settle(); }
+  // the store is the state in sync mode: nothing to pull, but wait for sends in flight; timers re-arm locally
+  async load(): Promise<void> {
+    await this.link.settle();
+    await this.h.rearmTimers();
+  }
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -87,14 +97,22 @@ abstract class AsyncContext extends BaseContext {
   set(id: string): SetHandle { this.live(); return this.cache.set(id); }
   map(id: string): MapHandle { this.live(); return this.cache.map(id); }
   counterMap(id: string): CounterMapHandle { this.live(); return this.cache.counterMap(id); }
+  timer(id: string): TimerHandle { this.live(); return this.cache.timer(checkExtId('timer', id)); }
   poll(): void { this.cache.poll(); }
+  abstract flush(): Promise<void>;
+  /** a connection on this thread for what is not a flush (merged reads, locks) */
+  protected abstract storeConn(): Promise<StoreConnection>;
+  async withStore<T>(f: (conn: StoreConnection) => Promise<T>, settled: boolean): Promise<T> {
+    if (settled) await this.flush();
+    return f(await this.storeConn());
+  }
 }
 
 /** Async mode, flushing on the calling thread from a timer (runs only when the packet loop yields). */
 class ThreadContext extends AsyncContext implements StateContext {
   protected readonly cache: PartitionCache;
   private readonly collector: Collector;
-  private readonly timer: NodeJS.Timeout;
+  private readonly flushTimer: NodeJS.Timeout;
   private ticking = false;
   constructor(config: StateConfig, p: Partition, private readonly conn: StoreConnection, seq: number, mirror: StoreConnection | undefined) {
     super(config, p);
@@ -110,14 +128,15 @@ class ThreadContext extends AsyncContext implements StateContext {
       },
       dirty: () => cache.ctrl[P_DIRTY] !== 0,
     }, undefined, policy);
-    this.timer = setInterval(() => {
+    this.flushTimer = setInterval(() => {
       if (this.ticking || this.collector.idle) return; // flush nothing when nothing changed
       this.ticking = true;
       this.collector.tick().finally(() => { this.ticking = false; });
     }, config.flushMs);
-    this.timer.unref();
+    this.flushTimer.unref();
   }
   start(): Promise<void> { return this.collector.start(); }
+  protected async storeConn(): Promise<StoreConnection> { return this.conn; }
   flush(): Promise<void> { this.live(); return this.collector.flushAll(); }
   flushNoWait(): void { void this.collector.tick(); }
   async load(): Promise<void> {
@@ -128,7 +147,7 @@ class ThreadContext extends AsyncContext implements StateContext {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.timer);
+    clearInterval(this.flushTimer);
     await this.collector.close(this.config.closeTimeoutMs);
   }
   async stats(): Promise<StateStats> { return { ...this.collector.stats }; }
@@ -143,6 +162,8 @@ class WorkerContext extends AsyncContext implements StateContext {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private dead: Error | null = null;
+  /** opened on first use by merged reads and locks: the flushing connection lives in the state worker */
+  private side: Promise<StoreConnection> | null = null;
 
   static async open(config: StateConfig, p: Partition): Promise<WorkerContext> {
     const { port1, port2 } = new MessageChannel();
@@ -209,6 +230,11 @@ class WorkerContext extends AsyncContext implements StateContext {
 
   flush(): Promise<void> { this.live(); return this.rpc('flush'); }
   flushNoWait(): void { this.live(); this.worker.postMessage({ t: 'tick' }); }
+  protected storeConn(): Promise<StoreConnection> {
+    this.side ??= resolveDriver(this.config.store).then((d) => d.connect(this.config.store, this.config.driver));
+    this.side.catch(() => { this.side = null; });
+    return this.side;
+  }
   async load(): Promise<void> {
     this.live();
     this.cache.load(await this.rpc<Snapshot>('load'));
@@ -220,6 +246,7 @@ class WorkerContext extends AsyncContext implements StateContext {
       await this.rpc('close');
     } finally {
       clearInterval(this.pollTimer);
+      if (this.side) await this.side.then((c) => c.close(), () => {}).catch(() => {});
       this.dead ??= new Error('closed');
       await this.worker.terminate();
       this.port.close();

@@ -3,7 +3,8 @@
 import type { Change, Partition, Query, StoreConnection } from '../drivers/driver.js';
 import { structKey } from '../drivers/driver.js';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
-import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, ValueHandle } from './types.js';
+import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, TimerHandle, ValueHandle } from './types.js';
+import { TimerWheel } from '../../common/timer-wheel.js';
 
 export class SyncLink {
   // Every call runs after the previous one finished: a cluster client may reorder commands that
@@ -31,6 +32,11 @@ export class SyncLink {
   applyNoWait(c: Change): void {
     this.check();
     this.chain(() => this.conn.apply(this.p, c)).catch((e: Error) => { this.failure ??= e; });
+  }
+  /** run `f` after every call sent so far (merged reads, locks) */
+  async run<T>(f: () => Promise<T>): Promise<T> {
+    this.check();
+    return this.chain(f);
   }
   async query<T>(q: Query): Promise<T> {
     this.check();
@@ -140,8 +146,66 @@ class SyncCounterMap extends SyncMap implements CounterMapHandle {
   addToSlotNoWait(slot: number, v = 1) { this.addToNoWait(this.keyOf(slot), v); }
 }
 
+/**
+ * Timers in sync mode: every arm and cancel goes to the store (its record expires by itself); the
+ * local wheel tells the NF when one fires, and load() re-arms it from the store's records.
+ */
+class SyncTimer implements TimerHandle {
+  readonly key: string;
+  private readonly keys: string[] = [];
+  private readonly index = new Map<string, number>();
+  private clock = Date.now();
+  private readonly wheel = new TimerWheel(1, 4096, 64, this.clock);
+  constructor(private readonly l: SyncLink, readonly id: string) { this.key = structKey(l.p, 'Timer', id); }
+  private now(): number { const n = Date.now(); if (n > this.clock) this.clock = n; return this.clock; }
+  slot(key: string): number {
+    key = String(key);
+    let s = this.index.get(key);
+    if (s === undefined) { s = this.keys.length; this.keys.push(key); this.index.set(key, s); }
+    return s;
+  }
+  keyOf(slot: number) { return this.keys[slot]!; }
+  private armChange(s: number, ttlMs: number): Change {
+    const d = this.clock + ttlMs;
+    this.wheel.arm(s, d);
+    return { type: 'Timer', id: this.id, op: 'set', keys: [this.keys[s]!], values: [d] };
+  }
+  arm(key: string, ttlMs: number) { this.now(); return this.l.apply(this.armChange(this.slot(key), ttlMs)); }
+  armNoWait(key: string, ttlMs: number) { this.l.applyNoWait(this.armChange(this.slot(key), ttlMs)); }
+  armSlotNoWait(slot: number, ttlMs: number) { this.l.applyNoWait(this.armChange(slot, ttlMs)); }
+  private cancelChange(s: number): Change {
+    this.wheel.cancel(s);
+    return { type: 'Timer', id: this.id, op: 'erase', keys: [this.keys[s]!] };
+  }
+  cancel(key: string) { return this.l.apply(this.cancelChange(this.slot(key))); }
+  cancelNoWait(key: string) { this.l.applyNoWait(this.cancelChange(this.slot(key))); }
+  cancelSlotNoWait(slot: number) { this.l.applyNoWait(this.cancelChange(slot)); }
+  async remaining(key: string) {
+    const d = await this.l.query<number | null>({ type: 'Timer', id: this.id, op: 'get', key: String(key) });
+    if (d === null) return null;
+    const left = d - this.now();
+    return left > 0 ? left : null;
+  }
+  contains(key: string) { return this.l.query<boolean>({ type: 'Timer', id: this.id, op: 'has', key: String(key) }); }
+  size() { return this.l.query<number>({ type: 'Timer', id: this.id, op: 'size' }); }
+  entries() { return this.l.query<[string[], number[]]>({ type: 'Timer', id: this.id, op: 'entries' }); }
+  clear() { this.wheel.clear(); return this.l.apply({ type: 'Timer', id: this.id, op: 'delete' }); }
+  clearNoWait() { this.wheel.clear(); this.l.applyNoWait({ type: 'Timer', id: this.id, op: 'delete' }); }
+  advance(nowMs: number, out: Int32Array): number {
+    if (nowMs > this.clock) this.clock = nowMs;
+    return this.wheel.advance(nowMs, out);
+  }
+  /** recovery: arm the local wheel from the records the store still holds */
+  async rearm(): Promise<void> {
+    const [ks, ds] = await this.entries();
+    this.wheel.clear();
+    for (let i = 0; i < ks.length; i++) this.wheel.arm(this.slot(ks[i]!), ds[i]!);
+  }
+}
+
 export class SyncHandles {
   private readonly handles = new Map<string, unknown>();
+  private readonly timers: SyncTimer[] = [];
   constructor(readonly link: SyncLink) {}
   private memo<T>(k: string, make: () => T): T {
     let h = this.handles.get(k) as T | undefined;
@@ -154,4 +218,11 @@ export class SyncHandles {
   set(id: string): SetHandle { return this.memo(`Set@${id}`, () => new SyncSet(this.link, id)); }
   map(id: string): MapHandle { return this.memo(`Map@${id}`, () => new SyncMap(this.link, id, 'Map')); }
   counterMap(id: string): CounterMapHandle { return this.memo(`CounterMap@${id}`, () => new SyncCounterMap(this.link, id, 'CounterMap')); }
+  timer(id: string): TimerHandle {
+    return this.memo(`Timer@${id}`, () => { const t = new SyncTimer(this.link, id); this.timers.push(t); return t; });
+  }
+  /** recovery: every timer handle's local wheel armed again from the store */
+  async rearmTimers(): Promise<void> {
+    for (const t of this.timers) await t.rearm();
+  }
 }

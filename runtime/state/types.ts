@@ -2,10 +2,10 @@
 // and state losses. api.ts is the door NFs import (it re-exports these and opens a context); the
 // implementation (context, cache, sync, collector) imports them from here, so nothing cycles back.
 import type { StateConfig } from './config.js';
-import type { FlushCost, Partition } from '../drivers/driver.js';
+import type { FlushCost, LockHolder, Partition, StructType } from '../drivers/driver.js';
 
 export type { StateConfig, StateConfigInput } from './config.js';
-export type { Partition, StructType } from '../drivers/driver.js';
+export type { LockHolder, Partition, StructType } from '../drivers/driver.js';
 
 interface Handle {
   /** the store key, `nf@instance@core@Type@id` */
@@ -106,6 +106,102 @@ export interface CounterMapHandle extends KeyedHandle {
   addToSlotNoWait(slot: number, v?: number): void;
 }
 
+/**
+ * Named timers (Section VI-B): each entry armed with a TTL is a record in the store that the store
+ * itself expires (Redis `SET … PX`, Cassandra `USING TTL`, the hashmap store's timer wheel), and a
+ * local timer wheel tells the NF when it fires. After a failure, a new instance's load() re-arms its
+ * local wheel from the records still in the store (an absent record = the timer expired).
+ * Entries are keyed like map keys (resolve hot ones to a slot once); an entry's value is its
+ * deadline in epoch ms. Time: `advance(nowMs)` moves the local wheel, once per burst, with the
+ * worker's clock (Date.now() or performance.timeOrigin + performance.now()); the NoWait arm calls
+ * count the TTL from that clock, the waiting calls from Date.now().
+ */
+export interface TimerHandle extends Handle {
+  /** arm (or re-arm) `key` to expire `ttlMs` from now */
+  arm(key: string, ttlMs: number): Promise<void>;
+  armNoWait(key: string, ttlMs: number): void;
+  /** the hot-path call: async mode = typed-array write + wheel link, no allocation */
+  armSlotNoWait(slot: number, ttlMs: number): void;
+  cancel(key: string): Promise<void>;
+  cancelNoWait(key: string): void;
+  cancelSlotNoWait(slot: number): void;
+  /** ms left before `key` expires; null when not armed or expired (sync mode: asks the store) */
+  remaining(key: string): Promise<number | null>;
+  /** is `key` armed and not expired */
+  contains(key: string): Promise<boolean>;
+  /** live entries */
+  size(): Promise<number>;
+  /** live entries and their deadlines (epoch ms), as parallel arrays */
+  entries(): Promise<[string[], number[]]>;
+  /** cancel every entry */
+  clear(): Promise<void>;
+  clearNoWait(): void;
+  slot(key: string): number;
+  keyOf(slot: number): string;
+  /**
+   * Move the local wheel to `nowMs`: each entry whose deadline passed fires once, its slot written to
+   * `out` (at most out.length; the rest at the next call). Returns how many fired. Allocation-free.
+   * A fired entry is gone locally; the store expires its record by itself.
+   */
+  advance(nowMs: number, out: Int32Array): number;
+}
+
+/**
+ * A lock shared by every instance and core of the NF (Section VI-B): an owner and a lease the store
+ * expires by itself, so a dead holder's lock frees itself. Redis: `SET NX PX`, owner-checked renew
+ * and release in a script; Cassandra: lightweight transactions (`IF NOT EXISTS`, `IF owner = ?`) with
+ * a TTL (whole seconds: a lease is rounded up); hashmap: in-process (one thread's contexts).
+ * "Use locks only as a last resort" (the paper): none of this is for the packet path.
+ */
+export interface LockHandle {
+  /** the lock's store key: `nf@Lock@name` */
+  readonly key: string;
+  readonly name: string;
+  /** who this handle acquires as: `instance@core#token` unless given */
+  readonly owner: string;
+  /** take it for `leaseMs` (or renew it when this owner holds it); false when another owner holds it */
+  acquire(leaseMs: number): Promise<boolean>;
+  /** acquire, retrying every `retryMs` until `timeoutMs` passed; false on timeout */
+  acquireWithin(leaseMs: number, timeoutMs: number, retryMs?: number): Promise<boolean>;
+  /** extend the lease; false when this owner does not hold it (any more) */
+  renew(leaseMs: number): Promise<boolean>;
+  /**
+   * give it back; false (nothing changed) when this owner does not hold it. Async mode flushes this
+   * context's changes first, so what was written under the lock is in the store before it is free.
+   */
+  release(): Promise<boolean>;
+  /** who holds it now, and for how much longer; null when free */
+  holder(): Promise<LockHolder | null>;
+}
+
+/** How a merged map combines one key found in several partitions. All are order-independent. */
+export type MapMergeRule = 'max' | 'min' | 'sum';
+
+/**
+ * Merging functions (Section VI-B): one structure read from every partition of the NF (each instance,
+ * each core) and combined into one value, by a fixed rule per type. Reads the store: in async mode
+ * this context's own changes are flushed first; other partitions count as far as they have flushed
+ * (at most one flush period behind a live instance).
+ */
+export interface MergedReads {
+  /** the partitions (instance, core) holding the structure, sorted by instance then core */
+  partitions(type: StructType, id: string): Promise<Partition[]>;
+  /** Counter: the sum */
+  counter(id: string): Promise<number>;
+  /** CounterMap: per key, the sum */
+  counterMap(id: string): Promise<[string[], number[]]>;
+  /** Map: per key, `rule` over the partitions holding it (default `max`) */
+  map(id: string, rule?: MapMergeRule): Promise<[string[], number[]]>;
+  /** Set: the union, sorted */
+  set(id: string): Promise<string[]>;
+  /** List: the partitions' lists concatenated in partition order (instance, core) */
+  list(id: string): Promise<string[]>;
+  /** Value: each partition's value, by `instance@core` */
+  value(id: string): Promise<Record<string, string>>;
+  /** Timer: the union of live entries; per key the latest deadline */
+  timer(id: string): Promise<[string[], number[]]>;
+}
+
 /** What a flush does when the store lost acknowledged flushes (`--on-state-loss`). */
 export type OnStateLoss = 'fail' | 'warn' | 'reload';
 
@@ -166,6 +262,12 @@ export interface StateContext {
   set(id: string): SetHandle;
   map(id: string): MapHandle;
   counterMap(id: string): CounterMapHandle;
+  /** Section VI-B: named timers whose records the store expires (id without "@", "{", "}") */
+  timer(id: string): TimerHandle;
+  /** Section VI-B: a lock shared by every instance and core of this NF */
+  lock(name: string, options?: { owner?: string }): LockHandle;
+  /** Section VI-B merging functions: one structure over every partition of this NF */
+  readonly merged: MergedReads;
   /**
    * Async mode: call once per burst (one Atomics load): hands the state thread its delta buffer when
    * it asked for it. A timer also calls it whenever the packet loop yields. No-op in sync mode.

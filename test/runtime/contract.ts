@@ -343,6 +343,203 @@ export function contractSuite(label: string, makeStore: () => Promise<ContractSt
       });
     }
 
+    // Section VI-B: timers, locks, merging functions. Cassandra's TTL is in whole seconds (a lease or
+    // a record lives up to 1 s past its end in the store; reads still end it at its deadline).
+    describe('Section VI-B extensions', () => {
+      const coarse = () => store.url.startsWith('cassandra');
+      const lease = () => (coarse() ? 1000 : 200);
+
+      for (const v of VARIANTS) {
+        test(`Timer (${vname(v)}): armed entries expire by themselves, in reads, in the store and in the local wheel`, async () => {
+          const c = cfg(v);
+          const x = await ctxOf(c);
+          const t = x.timer('await');
+          const out = new Int32Array(16);
+          const t0 = Date.now();
+          await t.arm('short', 150);
+          const tArm = Date.now(); // short's deadline lies in [t0 + 150, tArm + 150]
+          const early = () => Date.now() - t0 < 150; // short still live for certain: a loaded machine may be past it
+          const sl = t.slot('long');
+          t.armSlotNoWait(sl, 60_000);
+          t.armNoWait('cancelled', 60_000);
+          t.cancelNoWait('cancelled');
+          const has = await t.contains('short');
+          const left = await t.remaining('short');
+          if (early()) {
+            assert.equal(has, true);
+            assert.ok(left !== null && left > 0 && left <= 150, `remaining ${left}`);
+            assert.equal(t.advance(t0 + 149, out), 0, 'nothing fires before its deadline');
+          }
+          await x.flush();
+          const sv = await storeView(c);
+          assert.equal(await sv.timer('await').contains('long'), true, 'the store holds the record');
+          assert.equal(await sv.timer('await').contains('cancelled'), false);
+          const due = (await sv.timer('await').entries())[1];
+          if (early()) assert.equal(due.length, 2);
+          // past the deadline: gone from this context's reads and from the store's, whatever the store's TTL granularity
+          await sleep(Math.max(0, tArm + 151 - Date.now()));
+          assert.equal(await t.contains('short'), false);
+          assert.equal(await t.remaining('short'), null);
+          assert.equal(await sv.timer('await').contains('short'), false);
+          assert.deepEqual((await sv.timer('await').entries())[0], ['long']);
+          assert.equal(await t.size(), 1);
+          // the local wheel: 'short' fires once, 'long' does not
+          const n = t.advance(Date.now(), out);
+          assert.equal(n, 1);
+          assert.equal(t.keyOf(out[0]!), 'short');
+          assert.equal(t.advance(Date.now() + 1000, out), 0, 'fired once only');
+          assert.equal(t.advance(Date.now() + 61_000, out), 1, 'the long one fires at its deadline');
+          // cancel and clear reach the store
+          await t.cancel('long');
+          t.armNoWait('c1', 60_000);
+          await t.clear();
+          t.armNoWait('c2', 60_000);
+          await x.close();
+          const s2 = await storeView(c);
+          assert.deepEqual((await s2.timer('await').entries())[0], ['c2']);
+        });
+
+        test(`Timer (${vname(v)}): a new instance with a dead one's ids re-arms its wheel from the store's records`, async () => {
+          const c = cfg(v);
+          const a = await ctxOf(c);
+          a.timer('t').armNoWait('flow1', 3000);
+          a.timer('t').armNoWait('flow2', 100);
+          await a.close();
+          await sleep(120);
+          const b = await ctxOf(c);
+          const t = b.timer('t');
+          await b.load();
+          const left = await t.remaining('flow1');
+          assert.ok(left !== null && left > 0 && left <= 3000, `remaining ${left}`);
+          assert.equal(await t.contains('flow2'), false, 'expired while nobody ran: gone');
+          const out = new Int32Array(4);
+          assert.equal(t.advance(Date.now(), out), 0);
+          assert.equal(t.advance(Date.now() + 3000, out), 1);
+          assert.equal(t.keyOf(out[0]!), 'flow1');
+          await b.close();
+        });
+      }
+
+      test('Timer ids are checked: "@" in an id is refused with exit code 2', async () => {
+        const x = await ctxOf(cfg({ mode: 'sync' }));
+        assert.throws(() => x.timer('a@b'), (e: Error & { exitCode?: number }) => e.exitCode === 2 && /timer "a@b"/.test(e.message));
+        assert.throws(() => x.lock('{x}'), (e: Error & { exitCode?: number }) => e.exitCode === 2);
+        await assert.rejects(x.lock('l').acquire(0), (e: Error & { exitCode?: number }) => e.exitCode === 2 && /lease/.test(e.message));
+        await assert.rejects(x.merged.map('m', 'avg' as never), (e: Error & { exitCode?: number }) => e.exitCode === 2 && /rule/.test(e.message));
+        await x.close();
+      });
+
+      for (const v of VARIANTS) {
+        test(`Lock (${vname(v)}): one owner at a time; another owner can neither release nor renew it`, async () => {
+          const name = `l${process.pid}x${++n}`;
+          const a = await ctxOf(cfg(v, `A${n}`));
+          const b = await ctxOf(cfg(v, `B${n}`));
+          const la = a.lock(name), lb = b.lock(name);
+          assert.equal(la.key, `nf1@Lock@${name}`);
+          assert.notEqual(la.owner, lb.owner);
+          assert.equal(await la.acquire(30_000), true);
+          assert.equal(await lb.acquire(30_000), false, 'held by A');
+          assert.equal(await lb.release(), false, 'B is not the owner: refused');
+          assert.equal(await lb.renew(30_000), false);
+          const h = await la.holder();
+          assert.equal(h?.owner, la.owner, 'A still holds it after B tried to release it');
+          assert.ok(h!.remainingMs > 0 && h!.remainingMs <= 30_000, `remaining ${h!.remainingMs}`);
+          assert.equal(await la.acquire(30_000), true, 'a re-acquire by the owner renews');
+          assert.equal(await la.renew(30_000), true);
+          assert.equal(await la.release(), true);
+          assert.equal(await la.holder(), null);
+          assert.equal(await la.release(), false, 'released twice: nothing to release');
+          assert.equal(await lb.acquire(30_000), true, 'free again: B takes it');
+          assert.equal((await la.holder())?.owner, lb.owner);
+          assert.equal(await lb.release(), true);
+        });
+      }
+
+      test('Lock: a lease runs out by itself, the next owner gets it, the old owner can no longer renew or release it', async () => {
+        const name = `lease${process.pid}x${++n}`;
+        const a = await ctxOf(cfg({ mode: 'sync' }, `A${n}`));
+        const b = await ctxOf(cfg({ mode: 'sync' }, `B${n}`));
+        const la = a.lock(name), lb = b.lock(name);
+        const t0 = Date.now();
+        assert.equal(await la.acquire(lease()), true);
+        assert.equal(await lb.acquire(lease()), false);
+        assert.equal(await lb.acquireWithin(30_000, 20_000, 5), true, 'the lease expired within 20 s');
+        const waited = Date.now() - t0;
+        assert.ok(waited >= lease() - 1, `B got it after ${waited} ms, before A's ${lease()} ms lease ran out`);
+        assert.equal(await la.renew(lease()), false, 'the old owner cannot renew a lock it lost');
+        assert.equal(await la.release(), false, 'nor release it');
+        assert.equal((await lb.holder())?.owner, lb.owner);
+        assert.equal(await lb.release(), true);
+      });
+
+      test('Lock: four owners racing for one lock: exactly one wins each round', async () => {
+        const name = `race${process.pid}x${++n}`;
+        const xs = await Promise.all([0, 1, 2, 3].map((i) => ctxOf(cfg({ mode: 'sync' }, `R${n}i${i}`))));
+        const ls = xs.map((x) => x.lock(name));
+        for (let round = 0; round < 3; round++) {
+          const won = await Promise.all(ls.map((l) => l.acquire(30_000)));
+          assert.equal(won.filter(Boolean).length, 1, `round ${round}: ${JSON.stringify(won)}`);
+          const w = ls[won.indexOf(true)]!;
+          assert.equal((await w.holder())?.owner, w.owner);
+          assert.equal(await w.release(), true);
+        }
+      });
+
+      test('Lock (async): release() flushes first, so what was written under the lock is in the store when it is free', async () => {
+        const name = `fl${process.pid}x${++n}`;
+        const c = { ...cfg({ mode: 'async', flusher: 'worker' }), flushMs: 60_000 };
+        const a = await ctxOf(c);
+        const l = a.lock(name);
+        assert.equal(await l.acquire(30_000), true);
+        a.counter('shared').addNoWait(7);
+        assert.equal(await l.release(), true);
+        assert.equal(await (await storeView(c)).counter('shared').get(), 7);
+      });
+
+      for (const v of VARIANTS) {
+        test(`merged reads (${vname(v)}): one structure over 2 instances x 2 cores, by the documented rule per type`, async () => {
+          const nf = `m${process.pid}x${++n}`;
+          const base = (ins: string): StateConfigInput => ({ ...cfg(v, ins), nf });
+          const xs: StateContext[] = [];
+          for (const ins of ['insB', 'insA']) for (const core of [1, 0]) xs.push(await ctxOf(base(ins), core));
+          // xs: B1 B0 A1 A0
+          xs.forEach((x, i) => {
+            x.counter('pkts').addNoWait(i + 1);
+            x.counterMap('load').addToNoWait('srv1', 10);
+            x.counterMap('load').addToNoWait(`own${i}`, i);
+            x.set('seen').insertNoWait(`s${i % 2}`);
+            x.set('seen').insertNoWait(`u${i}`);
+            x.map('m').setNoWait('k', 100 + i);
+            x.list('l').pushBackNoWait(`e${i}`);
+            x.value('v').setNoWait(`v${i}`);
+            x.timer('t').armNoWait('k', 10_000 + i * 1000);
+            x.timer('t').armNoWait(`own${i}`, 30_000);
+          });
+          for (const x of xs.slice(1)) await x.flush(); // xs[0]'s writes are still local (async): its merged read flushes them
+          const m = xs[0]!.merged;
+          assert.deepEqual((await m.partitions('Counter', 'pkts')).map((p) => `${p.instance}@${p.core}`), ['insA@0', 'insA@1', 'insB@0', 'insB@1']);
+          assert.equal(await m.counter('pkts'), 1 + 2 + 3 + 4);
+          assert.deepEqual(await m.counterMap('load'), [['own0', 'own1', 'own2', 'own3', 'srv1'], [0, 1, 2, 3, 40]]);
+          assert.deepEqual(await m.set('seen'), ['s0', 's1', 'u0', 'u1', 'u2', 'u3']);
+          assert.deepEqual(await m.map('m'), [['k'], [103]]);
+          assert.deepEqual(await m.map('m', 'min'), [['k'], [100]]);
+          assert.deepEqual(await m.map('m', 'sum'), [['k'], [406]]);
+          assert.deepEqual(await m.list('l'), ['e3', 'e2', 'e1', 'e0'], 'partition order: insA@0, insA@1, insB@0, insB@1');
+          assert.deepEqual(await m.value('v'), { 'insA@0': 'v3', 'insA@1': 'v2', 'insB@0': 'v1', 'insB@1': 'v0' });
+          const [tk, td] = await m.timer('t');
+          assert.deepEqual(tk, ['k', 'own0', 'own1', 'own2', 'own3']);
+          assert.ok(td[0]! - Date.now() > 12_000 && td[0]! - Date.now() <= 13_000, 'per key the latest deadline');
+          assert.equal(await m.counter('nothing'), 0);
+          assert.deepEqual(await m.set('nothing'), []);
+          // another NF's partitions never count
+          const other = await ctxOf({ ...base('insA'), nf: `${nf}z` }, 0);
+          other.counter('pkts').addNoWait(1000);
+          await other.flush();
+          assert.equal(await m.counter('pkts'), 10);
+        });
+      }
+    });
+
     test('handles are typed: a counter has no map calls (compile-time)', () => {
       const f = (x: StateContext) => {
         // @ts-expect-error addTo is a countermap call

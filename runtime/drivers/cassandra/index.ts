@@ -11,12 +11,12 @@
 //    only if the unit did not apply: counters stay exact, never replayed blindly.
 // Over 400 lines as one cohesive thing: the connection that compiles, runs and resumes these plans.
 import cassandra from 'cassandra-driver';
-import type { Change, FlushBatch, FlushCost, FlushOutcome, Partition, Query, QueryResult, Snapshot, StoreConnection, StoreDriver } from '../driver.js';
+import type { Change, FlushBatch, FlushCost, FlushOutcome, LockHolder, Partition, Query, QueryResult, Snapshot, StoreConnection, StoreDriver, StructType } from '../driver.js';
 import { emptySnapshot } from '../driver.js';
 import { FlexbenchError, EXIT } from '../../../common/errors.js';
-import { keyspaceName } from './names.js';
+import { keyspaceName, sharedKeyspaceName } from './names.js';
 import { parseCassandraUrl, type CassandraUrl } from './url.js';
-import { schemaStatements, statements, TABLE_COUNT, TABLES, type Statements } from './schema.js';
+import { schemaStatements, sharedSchemaStatements, sharedStatements, statements, SHARED_TABLE_COUNT, TABLE_COUNT, TABLES, type SharedStatements, type Statements } from './schema.js';
 import { allRefused, connectProblem } from './connect-errors.js';
 
 const Long = cassandra.types.Long;
@@ -55,6 +55,7 @@ interface Plan { seq: number; units: Unit[]; ts: number }
 
 /** Per-partition (keyspace) state of this connection. */
 interface Part {
+  p: Partition;
   ks: string;
   st: Statements;
   lastSeq: number | null;
@@ -105,7 +106,7 @@ class CassandraConnection implements StoreConnection {
   private part(p: Partition): Part {
     const ks = keyspaceName(p);
     let s = this.parts.get(ks);
-    if (!s) this.parts.set(ks, (s = { ks, st: statements(ks), lastSeq: null, markers: new Map(), markersRead: new Set(), plan: null, lock: Promise.resolve(), ready: null }));
+    if (!s) this.parts.set(ks, (s = { p: { nf: p.nf, instance: p.instance, core: p.core }, ks, st: statements(ks), lastSeq: null, markers: new Map(), markersRead: new Set(), plan: null, lock: Promise.resolve(), ready: null }));
     return s;
   }
 
@@ -128,12 +129,95 @@ class CassandraConnection implements StoreConnection {
       const rs = await this.client.execute('SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?', [s.ks], { prepare: true });
       // Schema changes go one at a time (concurrent DDL on one node only adds disagreement).
       if (rs.rowLength < TABLE_COUNT) for (const ddl of schemaStatements(s.ks, this.u.replication)) await this.client.execute(ddl);
+      // merged reads find the NF's partitions in its shared keyspace
+      const sh = await this.shared(s.p.nf);
+      await this.exec(sh.partAdd, [s.p.instance, s.p.core]);
       await this.readMeta(s);
     })().catch((err) => {
       s.ready = null;
       throw this.fail(`opening keyspace ${s.ks} (schema and last flush)`, err);
     });
     return s.ready;
+  }
+
+  private readonly sharedKs = new Map<string, Promise<SharedStatements>>();
+
+  /** An NF's shared keyspace (locks, its partitions), created on first use. */
+  private shared(nf: string): Promise<SharedStatements> {
+    const ks = sharedKeyspaceName(nf);
+    let r = this.sharedKs.get(ks);
+    if (!r) {
+      r = (async () => {
+        const rs = await this.client.execute('SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?', [ks], { prepare: true });
+        if (rs.rowLength < SHARED_TABLE_COUNT) for (const ddl of sharedSchemaStatements(ks, this.u.replication)) await this.client.execute(ddl);
+        return sharedStatements(ks);
+      })();
+      r.catch(() => this.sharedKs.delete(ks));
+      this.sharedKs.set(ks, r);
+    }
+    return r;
+  }
+
+  async partitionsOf(nf: string, _type: StructType, _id: string): Promise<Partition[]> {
+    try {
+      const sh = await this.shared(nf);
+      // clustering order: instance, then core
+      return (await this.all(sh.partAll, [])).map((r) => ({ nf, instance: r.get('instance') as string, core: r.get('core') as number }));
+    } catch (err) {
+      throw this.fail(`partitions of ${nf}`, err);
+    }
+  }
+
+  /** Lightweight transactions at SERIAL: one owner wins however many race; the TTL is the lease (whole seconds). */
+  private lwt(query: string, params: unknown[]): Promise<cassandra.types.ResultSet> {
+    return this.client.execute(query, params, { prepare: true, consistency: this.cl, serialConsistency: cassandra.types.consistencies.serial, isIdempotent: false });
+  }
+  private static leaseS(ms: number): number {
+    return Math.max(1, Math.ceil(ms / 1000));
+  }
+
+  async acquireLock(nf: string, name: string, owner: string, leaseMs: number): Promise<boolean> {
+    try {
+      const sh = await this.shared(nf);
+      const r = (await this.lwt(sh.lockTake, [name, owner, CassandraConnection.leaseS(leaseMs)])).first();
+      if (r?.get('[applied]') === true) return true;
+      // held: by this owner (a re-acquire renews the lease) or by another
+      if (r?.get('owner') !== owner) return false;
+      return (await this.lwt(sh.lockRenew, [CassandraConnection.leaseS(leaseMs), owner, name, owner])).first()?.get('[applied]') === true;
+    } catch (err) {
+      throw this.fail(`acquire lock ${nf}@Lock@${name}`, err);
+    }
+  }
+
+  async renewLock(nf: string, name: string, owner: string, leaseMs: number): Promise<boolean> {
+    try {
+      const sh = await this.shared(nf);
+      return (await this.lwt(sh.lockRenew, [CassandraConnection.leaseS(leaseMs), owner, name, owner])).first()?.get('[applied]') === true;
+    } catch (err) {
+      throw this.fail(`renew lock ${nf}@Lock@${name}`, err);
+    }
+  }
+
+  async releaseLock(nf: string, name: string, owner: string): Promise<boolean> {
+    try {
+      const sh = await this.shared(nf);
+      return (await this.lwt(sh.lockRelease, [name, owner])).first()?.get('[applied]') === true;
+    } catch (err) {
+      throw this.fail(`release lock ${nf}@Lock@${name}`, err);
+    }
+  }
+
+  async lockHolder(nf: string, name: string): Promise<LockHolder | null> {
+    try {
+      const sh = await this.shared(nf);
+      // SERIAL: sees the outcome of every transaction committed so far
+      const r = (await this.client.execute(sh.lockGet, [name], { prepare: true, consistency: cassandra.types.consistencies.serial })).first();
+      const owner = r?.get('owner') as string | null | undefined;
+      if (!owner) return null;
+      return { owner, remainingMs: Math.max(0, num(r!.get('ttl')) * 1000) };
+    } catch (err) {
+      throw this.fail(`lock holder ${nf}@Lock@${name}`, err);
+    }
   }
 
   /**
@@ -216,7 +300,7 @@ class CassandraConnection implements StoreConnection {
       | { t: 'Value'; v: string | null }
       | { t: 'Counter'; abs: number | null; delta: number }
       | { t: 'List'; ops: Change[] }
-      | { t: 'Set' | 'Map'; cleared: boolean; entries: Map<string, number | true | null> }
+      | { t: 'Set' | 'Map' | 'Timer'; cleared: boolean; entries: Map<string, number | true | null> }
       | { t: 'CounterMap'; cleared: boolean; entries: Map<string, { abs: number | null; delta: number }> };
     const folds = new Map<string, Fold>();
     const order: string[] = [];
@@ -244,6 +328,7 @@ class CassandraConnection implements StoreConnection {
           break;
         case 'Set':
         case 'Map':
+        case 'Timer':
           if (c.op === 'delete') { f.cleared = true; f.entries.clear(); } else if (c.type === 'Set') {
             for (const v of (c as { values: string[] }).values) f.entries.set(v, c.op === 'insert' ? true : null);
           } else {
@@ -310,6 +395,19 @@ class CassandraConnection implements StoreConnection {
             if (v === null) stmts.push({ query: f.t === 'Set' ? st.setErase : st.mapErase, params: [ts(), id, k] });
             else if (f.t === 'Set') stmts.push({ query: st.setAdd, params: [id, k, ts()] });
             else stmts.push({ query: st.mapSet, params: [id, k, v, ts()] });
+          }
+          regular(stmts);
+          break;
+        }
+        case 'Timer': {
+          // each entry a row with the store's own TTL (whole seconds, rounded up) and its deadline (exact reads)
+          const now = Date.now();
+          const stmts: Stmt[] = [];
+          if (f.cleared) stmts.push({ query: st.timerDel, params: [ts(), id] });
+          for (const [k, v] of f.entries) {
+            const due = v as number | null;
+            if (due === null || due <= now) stmts.push({ query: st.timerErase, params: [ts(), id, k] });
+            else stmts.push({ query: st.timerSet, params: [id, k, long(due), Math.ceil((due - now) / 1000), ts()] });
           }
           regular(stmts);
           break;
@@ -474,6 +572,16 @@ class CassandraConnection implements StoreConnection {
         const first = async (query: string, params: unknown[]) => (await this.exec(query, params)).first();
         switch (q.type) {
           case 'Value': return ((await first(st.valueGet, [q.id]))?.get('value') as string | null) ?? null;
+          case 'Timer': {
+            const now = Date.now();
+            if (q.op === 'get' || q.op === 'has') {
+              const d = num((await first(st.timerGet, [q.id, q.key]))?.get('deadline'));
+              return q.op === 'has' ? d > now : d > now ? d : null;
+            }
+            const ks: string[] = [], ds: number[] = [];
+            for (const r of await this.all(st.timerItems, [q.id])) { const d = num(r.get('deadline')); if (d > now) { ks.push(r.get('key2') as string); ds.push(d); } }
+            return q.op === 'size' ? ks.length : [ks, ds];
+          }
           case 'Counter': return num((await first(st.counterGet, [q.id]))?.get('value'));
           case 'List': {
             const l = await this.readList(s, q.id);
@@ -535,6 +643,14 @@ class CassandraConnection implements StoreConnection {
           e[0].push(r.get('key2') as string);
           e[1].push(Number(r.get('value')));
         }
+        const now = Date.now();
+        for (const r of await this.all(st.timerAll, [])) {
+          const d = num(r.get('deadline'));
+          if (d <= now) continue;
+          const e = (snap.timers[r.get('key1') as string] ??= [[], []]);
+          e[0].push(r.get('key2') as string);
+          e[1].push(d);
+        }
         for (const r of await this.all(st.cmAll, [])) {
           const k = r.get('key2') as string | null;
           const v = num(r.get('value'));
@@ -555,6 +671,8 @@ class CassandraConnection implements StoreConnection {
     await s.lock.catch(() => {});
     try {
       await this.client.execute(`DROP KEYSPACE IF EXISTS ${s.ks}`);
+      const sh = await this.shared(p.nf);
+      await this.exec(sh.partDel, [p.instance, p.core]);
     } catch (err) {
       throw this.fail(`dropping ${s.ks}`, err);
     } finally {

@@ -32,6 +32,18 @@ export function keyspaceName(p: Partition): string {
   return `${full.slice(0, KEYSPACE_PREFIX.length + HEAD)}_h${hash}`;
 }
 
+/**
+ * The keyspace an NF's partitions share (Section VI-B: its locks and the list of its partitions):
+ * `fb_` + esc(nf) + `_y`, or over 48 characters the head and `_g` + 16 hex digits of SHA-256 of nf.
+ * "y" and "g" never follow "_" in a partition's name (only a hex digit, "z" or "h" do): no clash.
+ */
+export function sharedKeyspaceName(nf: string): string {
+  const full = `${KEYSPACE_PREFIX}${escapeName(nf)}_y`;
+  if (full.length <= MAX_CQL_NAME) return full;
+  const hash = createHash('sha256').update(JSON.stringify(['shared', nf])).digest('hex').slice(0, 16);
+  return `${full.slice(0, KEYSPACE_PREFIX.length + HEAD)}_g${hash}`;
+}
+
 /** The partition a short keyspace name stands for; null for hashed (long) or foreign names. */
 export function decodeKeyspaceName(name: string): { nf: string; instance: string; core: string } | null {
   if (!name.startsWith(KEYSPACE_PREFIX)) return null;

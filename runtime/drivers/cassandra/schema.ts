@@ -19,7 +19,40 @@ export const TABLES = {
    * so a chunk's deltas and its marker are one mutation.
    */
   counterMapSeq: 'countermap_seq_t',
+  /** Timer entries (Section VI-B): each row written with a TTL, and its deadline, so reads are exact to the ms */
+  timer: 'timer_t',
 } as const;
+
+/** Tables of an NF's shared keyspace (names.ts sharedKeyspaceName). */
+export const SHARED_TABLES = {
+  /** locks: the owner cell carries the lease as its TTL; taken and released by lightweight transactions */
+  lock: 'lock_t',
+  /** every partition (instance, core) of the NF that opened its keyspace: what merged reads visit */
+  partitions: 'partition_t',
+} as const;
+
+export function sharedSchemaStatements(ks: string, replication: number): string[] {
+  return [
+    `CREATE KEYSPACE IF NOT EXISTS ${ks} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': ${replication}}`,
+    `CREATE TABLE IF NOT EXISTS ${ks}.${SHARED_TABLES.lock} (name text PRIMARY KEY, owner text)`,
+    `CREATE TABLE IF NOT EXISTS ${ks}.${SHARED_TABLES.partitions} (p text, instance text, core int, PRIMARY KEY (p, instance, core))`,
+  ];
+}
+export const SHARED_TABLE_COUNT = Object.keys(SHARED_TABLES).length;
+
+export function sharedStatements(ks: string) {
+  const lock = `${ks}.${SHARED_TABLES.lock}`, parts = `${ks}.${SHARED_TABLES.partitions}`;
+  return {
+    lockTake: `INSERT INTO ${lock} (name, owner) VALUES (?, ?) IF NOT EXISTS USING TTL ?`,
+    lockRenew: `UPDATE ${lock} USING TTL ? SET owner = ? WHERE name = ? IF owner = ?`,
+    lockRelease: `DELETE FROM ${lock} WHERE name = ? IF owner = ?`,
+    lockGet: `SELECT owner, TTL(owner) AS ttl FROM ${lock} WHERE name = ?`,
+    partAdd: `INSERT INTO ${parts} (p, instance, core) VALUES ('p', ?, ?)`,
+    partDel: `DELETE FROM ${parts} WHERE p = 'p' AND instance = ? AND core = ?`,
+    partAll: `SELECT instance, core FROM ${parts} WHERE p = 'p'`,
+  };
+}
+export type SharedStatements = ReturnType<typeof sharedStatements>;
 
 export function schemaStatements(ks: string, replication: number): string[] {
   return [
@@ -32,6 +65,7 @@ export function schemaStatements(ks: string, replication: number): string[] {
     `CREATE TABLE IF NOT EXISTS ${ks}.${TABLES.map} (key1 text, key2 text, value double, PRIMARY KEY (key1, key2))`,
     `CREATE TABLE IF NOT EXISTS ${ks}.${TABLES.counterMap} (key1 text, key2 text, value counter, PRIMARY KEY (key1, key2))`,
     `CREATE TABLE IF NOT EXISTS ${ks}.${TABLES.counterMapSeq} (key1 text, chunk int, seq counter, PRIMARY KEY (key1, chunk))`,
+    `CREATE TABLE IF NOT EXISTS ${ks}.${TABLES.timer} (key1 text, key2 text, deadline bigint, PRIMARY KEY (key1, key2))`,
   ];
 }
 export const TABLE_COUNT = Object.keys(TABLES).length;
@@ -73,6 +107,12 @@ export function statements(ks: string) {
     cmGet: `SELECT value FROM ${t('counterMap')} WHERE key1 = ? AND key2 = ?`,
     cmItems: `SELECT key2, value FROM ${t('counterMap')} WHERE key1 = ?`,
     cmAll: `SELECT key1, key2, value FROM ${t('counterMap')}`,
+    timerSet: `INSERT INTO ${t('timer')} (key1, key2, deadline) VALUES (?, ?, ?) USING TTL ? AND TIMESTAMP ?`,
+    timerErase: `DELETE FROM ${t('timer')} USING TIMESTAMP ? WHERE key1 = ? AND key2 = ?`,
+    timerDel: `DELETE FROM ${t('timer')} USING TIMESTAMP ? WHERE key1 = ?`,
+    timerGet: `SELECT deadline FROM ${t('timer')} WHERE key1 = ? AND key2 = ?`,
+    timerItems: `SELECT key2, deadline FROM ${t('timer')} WHERE key1 = ?`,
+    timerAll: `SELECT key1, key2, deadline FROM ${t('timer')}`,
   };
 }
 export type Statements = ReturnType<typeof statements>;

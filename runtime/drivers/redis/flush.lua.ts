@@ -50,6 +50,21 @@ while i <= n do
   elseif op == 'hincrf' then
     for j = i, i + 2 * c - 1, 2 do pc('HINCRBYFLOAT', k, ARGV[j], ARGV[j + 1]) end
     i = i + 2 * c
+  elseif op == 'tset' then
+    -- timers: one key per entry, k@name, holding its deadline and expiring by itself (PX)
+    for j = i, i + 3 * c - 1, 3 do pc('SET', k .. '@' .. ARGV[j], ARGV[j + 2], 'PX', ARGV[j + 1]) end
+    i = i + 3 * c
+  elseif op == 'tdel' then
+    for j = i, i + c - 1 do pc('DEL', k .. '@' .. ARGV[j]) end
+    i = i + c
+  elseif op == 'tclr' then
+    local cur = '0'
+    repeat
+      local r = redis.call('SCAN', cur, 'MATCH', ARGV[i], 'COUNT', 1000)
+      cur = r[1]
+      for _, key in ipairs(r[2]) do redis.call('DEL', key) end
+    until cur == '0'
+    i = i + 1
   else return redis.error_reply('flexbench flush: unknown op ' .. tostring(op))
   end
 end

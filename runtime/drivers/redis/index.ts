@@ -3,7 +3,7 @@
 // partition part is a hash tag, `{nf@ins@core}@Type@id`, so one partition = one slot = one node.
 import { createHash } from 'node:crypto';
 import { Redis, Cluster } from 'ioredis';
-import type { Change, FlushBatch, FlushCost, FlushOutcome, Partition, Query, QueryResult, Snapshot, StoreConnection, StoreDriver, StructType } from '../driver.js';
+import type { Change, FlushBatch, FlushCost, FlushOutcome, LockHolder, Partition, Query, QueryResult, Snapshot, StoreConnection, StoreDriver, StructType } from '../driver.js';
 import { STRUCT_TYPES, emptySnapshot } from '../driver.js';
 import { FlexbenchError, EXIT } from '../../../common/errors.js';
 import { FLUSH_LUA } from './flush.lua.js';
@@ -58,6 +58,16 @@ function authProblem(message: string, where: string, auth: Credentials | undefin
   return null;
 }
 
+/** a literal for a SCAN MATCH pattern */
+const glob = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');
+
+// Locks (Section VI-B): a lock is one key holding its owner, taken with SET NX PX (the lease is the
+// key's own expiry); renew and release check the owner atomically in a script, so nobody extends or
+// frees a lock another owner took after its lease ran out.
+const LOCK_RENEW_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+const LOCK_RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+const LOCK_HOLDER_LUA = `local v = redis.call('GET', KEYS[1]) if not v then return nil end return {v, redis.call('PTTL', KEYS[1])}`;
+
 const num = (v: number) => (Number.isInteger(v) ? v.toFixed(0) : String(v));
 const respLen = (s: string) => { const b = Buffer.byteLength(s); return 1 + String(b).length + 2 + b + 2; };
 
@@ -79,6 +89,51 @@ class RedisConnection implements StoreConnection {
   private seqKey(p: Partition): string {
     return `${this.part(p)}@FlushSeq`;
   }
+  /** a timer entry is a key of its own: `nf@ins@core@Timer@id@entry` (Redis 7.0 has no per-field TTL in a hash) */
+  private timerKey(p: Partition, id: string, name: string): string {
+    return `${this.key(p, 'Timer', id)}@${name}`;
+  }
+  /** a lock is one key, one slot: `nf@Lock@name` (`{nf@Lock@name}` in a cluster) */
+  lockKey(nf: string, name: string): string {
+    const k = `${nf}@Lock@${name}`;
+    return this.cluster ? `{${k}}` : k;
+  }
+  /** every key matching a pattern, on every master of a cluster */
+  private async scanAll(pattern: string): Promise<string[]> {
+    const nodes = this.r instanceof Cluster ? this.r.nodes('master') : [this.r];
+    const out: string[] = [];
+    for (const n of nodes) {
+      let cursor = '0';
+      do {
+        const [next, ks] = await n.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        out.push(...ks);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+    return out;
+  }
+  /** a Timer's live entries and deadlines */
+  private async timerEntries(p: Partition, id: string): Promise<[string[], number[]]> {
+    const prefix = `${this.key(p, 'Timer', id)}@`;
+    const ks = await this.scanAll(`${glob(prefix)}*`);
+    const names: string[] = [], dues: number[] = [];
+    if (ks.length === 0) return [names, dues];
+    const vals = await Promise.all(ks.map((k) => this.r.get(k)));
+    const now = Date.now();
+    ks.forEach((k, i) => {
+      const v = vals[i];
+      if (v != null && Number(v) > now) { names.push(k.slice(prefix.length)); dues.push(Number(v)); }
+    });
+    return [names, dues];
+  }
+  private async timerSet(p: Partition, id: string, keys: string[], dues: number[]): Promise<void> {
+    const now = Date.now();
+    await Promise.all(keys.map((name, i) => {
+      const ttl = Math.ceil(dues[i]! - now);
+      const k = this.timerKey(p, id, name);
+      return ttl > 0 ? this.r.set(k, num(dues[i]!), 'PX', ttl) : this.r.del(k);
+    }));
+  }
   private wrap(what: string, err: unknown): FlexbenchError {
     if (err instanceof FlexbenchError) return err;
     return new FlexbenchError(`store ${this.url}: ${what}: ${(err as Error).message}`, EXIT.environment, { cause: err });
@@ -88,8 +143,17 @@ class RedisConnection implements StoreConnection {
     const k = this.key(p, c.type, c.id);
     const r = this.r;
     try {
+      if (c.op === 'delete' && c.type === 'Timer') {
+        const ks = await this.scanAll(`${glob(k)}@*`);
+        for (let i = 0; i < ks.length; i += 500) await r.del(...ks.slice(i, i + 500));
+        return;
+      }
       if (c.op === 'delete') { await r.del(k); return; }
       switch (c.type) {
+        case 'Timer':
+          if (c.op === 'set') await this.timerSet(p, c.id, c.keys, c.values);
+          else await Promise.all(c.keys.map((name) => r.del(this.timerKey(p, c.id, name))));
+          return;
         case 'Value': await r.set(k, c.value); return;
         case 'Counter':
           if (c.op === 'set') await r.set(k, num(c.value));
@@ -129,6 +193,12 @@ class RedisConnection implements StoreConnection {
       switch (q.type) {
         case 'Value': return await r.get(k);
         case 'Counter': { const v = await r.get(k); return v === null ? 0 : Number(v); }
+        case 'Timer': {
+          if (q.op === 'size' || q.op === 'entries') { const e = await this.timerEntries(p, q.id); return q.op === 'size' ? e[0].length : e; }
+          const v = await r.get(this.timerKey(p, q.id, q.key));
+          const live = v !== null && Number(v) > Date.now();
+          return q.op === 'has' ? live : live ? Number(v) : null;
+        }
         case 'List':
           if (q.op === 'size') return await r.llen(k);
           if (q.op === 'items') return await r.lrange(k, 0, -1);
@@ -165,10 +235,26 @@ class RedisConnection implements StoreConnection {
     };
     const a: string[] = [String(batch.seq), batch.resync ? 'r' : '-'];
     let entries = 0;
+    const now = Date.now();
     for (const c of batch.changes) {
       const k = kidx(c.type, c.id);
+      if (c.op === 'delete' && c.type === 'Timer') { a.push('tclr', k, '1', `${glob(this.key(p, 'Timer', c.id))}@*`); entries++; continue; }
       if (c.op === 'delete') { a.push('del', k, '1'); entries++; continue; }
       switch (c.type) {
+        case 'Timer': {
+          if (c.op === 'erase') { a.push('tdel', k, String(c.keys.length), ...c.keys); entries += c.keys.length; break; }
+          // the TTL is what is left of each deadline now, at send time (a resent flush sends less); one already past is deleted
+          const live: string[] = [], gone: string[] = [];
+          for (let i = 0; i < c.keys.length; i++) {
+            const ttl = Math.ceil(c.values[i]! - now);
+            if (ttl > 0) live.push(c.keys[i]!, String(ttl), num(c.values[i]!));
+            else gone.push(c.keys[i]!);
+          }
+          if (live.length) a.push('tset', k, String(live.length / 3), ...live);
+          if (gone.length) a.push('tdel', k, String(gone.length), ...gone);
+          entries += c.keys.length;
+          break;
+        }
         case 'Value': a.push('set', k, '1', c.value); entries++; break;
         case 'Counter':
           if (c.op === 'set') a.push('set', k, '1', num(c.value));
@@ -265,6 +351,16 @@ class RedisConnection implements StoreConnection {
         const type = rest.slice(0, at) as StructType;
         const id = rest.slice(at + 1);
         if (at < 0 || !STRUCT_TYPES.includes(type)) continue;
+        if (type === 'Timer') {
+          // `Timer@id@entry`: a Timer id holds no "@" (the state API refuses one)
+          const cut = id.indexOf('@');
+          const v = cut < 0 ? null : await this.r.get(k);
+          if (v === null || !(Number(v) > Date.now())) continue;
+          const e = (snap.timers[id.slice(0, cut)] ??= [[], []]);
+          e[0].push(id.slice(cut + 1));
+          e[1].push(Number(v));
+          continue;
+        }
         if (type === 'Value') { const v = await this.r.get(k); if (v !== null) snap.values[id] = v; }
         else if (type === 'Counter') { const v = await this.r.get(k); if (v !== null) snap.counters[id] = Number(v); }
         else if (type === 'List') snap.lists[id] = await this.r.lrange(k, 0, -1);
@@ -278,6 +374,66 @@ class RedisConnection implements StoreConnection {
       throw this.wrap('load partition', err);
     }
     return snap;
+  }
+
+  async partitionsOf(nf: string, type: StructType, id: string): Promise<Partition[]> {
+    try {
+      const part = `${glob(nf)}@*@*`;
+      const tail = `@${type}@${glob(id)}${type === 'Timer' ? '@*' : ''}`;
+      const found = new Map<string, Partition>();
+      for (const k of await this.scanAll(this.cluster ? `{${part}}${tail}` : `${part}${tail}`)) {
+        // nf, instance and core hold no "@" (nor braces): the first three fields are the partition
+        const end = this.cluster ? k.indexOf('}') : k.split('@', 3).join('@').length;
+        const f = k.slice(this.cluster ? 1 : 0, end).split('@');
+        const rest = k.slice(end + (this.cluster ? 1 : 0));
+        const expect = `@${type}@${id}`;
+        if (f.length !== 3 || f[0] !== nf || !(rest === expect || (type === 'Timer' && rest.startsWith(`${expect}@`)))) continue;
+        const p = { nf, instance: f[1]!, core: Number(f[2]) };
+        found.set(`${p.instance}@${p.core}`, p);
+      }
+      return [...found.values()].sort((a, b) => (a.instance < b.instance ? -1 : a.instance > b.instance ? 1 : a.core - b.core));
+    } catch (err) {
+      throw this.wrap(`partitions of ${nf} ${type} ${id}`, err);
+    }
+  }
+
+  async acquireLock(nf: string, name: string, owner: string, leaseMs: number): Promise<boolean> {
+    const k = this.lockKey(nf, name);
+    try {
+      if ((await this.r.set(k, owner, 'PX', Math.ceil(leaseMs), 'NX')) === 'OK') return true;
+      // held: by us (a re-acquire renews the lease) or by another owner
+      return Number(await this.r.eval(LOCK_RENEW_LUA, 1, k, owner, String(Math.ceil(leaseMs)))) === 1;
+    } catch (err) {
+      throw this.wrap(`acquire lock ${k}`, err);
+    }
+  }
+
+  async renewLock(nf: string, name: string, owner: string, leaseMs: number): Promise<boolean> {
+    const k = this.lockKey(nf, name);
+    try {
+      return Number(await this.r.eval(LOCK_RENEW_LUA, 1, k, owner, String(Math.ceil(leaseMs)))) === 1;
+    } catch (err) {
+      throw this.wrap(`renew lock ${k}`, err);
+    }
+  }
+
+  async releaseLock(nf: string, name: string, owner: string): Promise<boolean> {
+    const k = this.lockKey(nf, name);
+    try {
+      return Number(await this.r.eval(LOCK_RELEASE_LUA, 1, k, owner)) === 1;
+    } catch (err) {
+      throw this.wrap(`release lock ${k}`, err);
+    }
+  }
+
+  async lockHolder(nf: string, name: string): Promise<LockHolder | null> {
+    const k = this.lockKey(nf, name);
+    try {
+      const r = (await this.r.eval(LOCK_HOLDER_LUA, 1, k)) as [string, number] | null;
+      return r ? { owner: String(r[0]), remainingMs: Math.max(0, Number(r[1])) } : null;
+    } catch (err) {
+      throw this.wrap(`lock holder ${k}`, err);
+    }
   }
 
   async dropPartition(p: Partition): Promise<void> {

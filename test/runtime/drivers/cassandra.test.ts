@@ -101,7 +101,7 @@ describe('cassandra driver on a real Cassandra', () => {
     ];
     for (const q of qs) assert.deepEqual(await conn.query(p, q), await ref.query(p, q), JSON.stringify(q));
     await conn.dropPartition(p);
-    assert.deepEqual(canon(await conn.loadPartition(p)), canon({ values: {}, counters: {}, lists: {}, sets: {}, maps: {}, counterMaps: {} }));
+    assert.deepEqual(canon(await conn.loadPartition(p)), canon({ values: {}, counters: {}, lists: {}, sets: {}, maps: {}, counterMaps: {}, timers: {} }));
   });
 
   it('flushes 50,000 dirty countermap entries in batches of the default size and reports the cost', async () => {

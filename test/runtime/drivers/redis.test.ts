@@ -146,6 +146,69 @@ describe('redis key layout and native types', () => {
   });
 });
 
+describe('redis: Section VI-B as Redis itself does it', () => {
+  let s: RunningRedis;
+  let c: RunningCluster;
+  before(async () => { s = await startRedis(); c = await startRedisCluster(3); });
+  after(async () => { await s?.stop(); await c?.stop(); });
+
+  for (const mode of ['sync', 'async'] as const) {
+    test(`timer entries (${mode}) are keys with the store's own TTL (PX), deleted by Redis at the deadline`, async () => {
+      const r = new Redis(s.port, '127.0.0.1');
+      try {
+        const x = await openState({ nf: 'tnf', instance: `i${mode}`, store: s.url, mode }, 2);
+        const t0 = Date.now();
+        await x.timer('t').arm('f1', 300);
+        x.timer('t').armNoWait('f2', 60_000);
+        await x.flush();
+        const k1 = `tnf@i${mode}@2@Timer@t@f1`;
+        const ttl = await r.pttl(k1);
+        assert.ok(ttl > 0 && ttl <= 300, `PTTL ${ttl}`);
+        const due = Number(await r.get(k1));
+        assert.ok(due >= t0 + 300 && due <= Date.now() + 300, 'the record holds its deadline');
+        const ttl2 = await r.pttl(`tnf@i${mode}@2@Timer@t@f2`);
+        assert.ok(ttl2 > 59_000 && ttl2 <= 60_000, `PTTL ${ttl2}`);
+        // Redis itself removes it (no client involved): EXISTS on the raw key after the deadline
+        await sleep(Math.max(0, due + 20 - Date.now()));
+        assert.equal(await r.exists(k1), 0);
+        await x.close();
+      } finally {
+        r.disconnect();
+      }
+    });
+  }
+
+  test('a lock is one key on one slot of the cluster, its lease the key\'s PTTL; a timer\'s entries share their partition\'s slot', async () => {
+    const x = await openState({ nf: 'lnf', instance: 'i1', store: c.url, mode: 'sync' }, 0);
+    const r = new Cluster([{ host: '127.0.0.1', port: c.nodes[0]!.port }]);
+    try {
+      const l = x.lock('fsm');
+      assert.equal(await l.acquire(5000), true);
+      assert.equal(await r.get('{lnf@Lock@fsm}'), l.owner);
+      const ttl = await r.pttl('{lnf@Lock@fsm}');
+      assert.ok(ttl > 0 && ttl <= 5000, `PTTL ${ttl}`);
+      await x.timer('t').arm('a', 10_000);
+      await x.counter('n').add(1);
+      assert.equal(await r.cluster('KEYSLOT', '{lnf@i1@0}@Timer@t@a'), await r.cluster('KEYSLOT', '{lnf@i1@0}@Counter@n'));
+      assert.equal(await l.release(), true);
+      assert.equal(await r.exists('{lnf@Lock@fsm}'), 0);
+      // merged reads find partitions on every master
+      for (let core = 1; core < 6; core++) {
+        const y = await openState({ nf: 'lnf', instance: `i${core % 2}`, store: c.url, mode: 'sync' }, core);
+        await y.counter('n').add(core);
+        await y.close();
+      }
+      const slots = new Set<unknown>();
+      for (const p of await x.merged.partitions('Counter', 'n')) slots.add(await r.cluster('KEYSLOT', `{lnf@${p.instance}@${p.core}}@Counter@n`));
+      assert.equal(await x.merged.counter('n'), 1 + 1 + 2 + 3 + 4 + 5);
+      assert.ok(slots.size > 1, 'partitions on several slots');
+    } finally {
+      r.disconnect();
+      await x.close();
+    }
+  });
+});
+
 describe('redis: bad addresses', () => {
   test('unreachable store: clear error naming store and address, exit code 5, in every mode', async () => {
     const port = await freePort();
