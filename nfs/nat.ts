@@ -125,6 +125,7 @@ export class Nat implements NetworkFunction {
   private notInside = 0;
   private recovered = 0;
   private recoverSkipped = 0;
+  private adopted = 0;
   private storeReads = 0;
   private storeWrites = 0;
   private storeAdopted = 0;
@@ -145,7 +146,9 @@ export class Nat implements NetworkFunction {
     this.mode = mode;
     const nports = o.natPorts.hi - o.natPorts.lo + 1;
     this.shape = { firstIp: o.natIps.first, ips: o.natIps.count, loPort: o.natPorts.lo, nports };
-    const [lo, hi] = poolChunk(o.natIps.count * nports, o.core, o.cores);
+    // several instances share one pool: instance i of N takes the i-th of N shares, split over its cores
+    const share = o.natShare ?? { index: 0, of: 1 };
+    const [lo, hi] = poolChunk(o.natIps.count * nports, share.index * o.cores + o.core, share.of * o.cores);
     this.pool = new PairPool(lo, hi);
     this.maps = new NatMappings(Math.min(1 << 15, Math.max(16, hi - lo)), this.shape);
     [this.poolNet, this.poolMask] = prefixLe(o.natIps, '--nat-ips');
@@ -186,6 +189,33 @@ export class Nat implements NetworkFunction {
     this.pool.claim(used);
     this.recovered = used.length;
     return used.length;
+  }
+
+  /**
+   * Scale-out/in: the mappings another instance made (its partition of this core, read from the store)
+   * are kept here with their pairs, which stay out of this pool (they are the other instance's share),
+   * and written to this instance's map too, so a later failover of this instance recovers them.
+   */
+  async adopt(from: StateContext): Promise<number> {
+    const [keys, vals] = await from.map(NAT_MAP_ID).entries();
+    const now = this.clock();
+    let n = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const t = parseFlowKey(keys[i]!);
+      const k = t === null ? -1 : pairOfValue(this.shape, vals[i]!);
+      if (t === null || k < 0 || this.maps.fwd.find(t[0], t[1], t[2], t[3]) >= 0) continue;
+      const m = this.maps.add(t[0], t[1], t[2], t[3], k, now);
+      if (m < 0) break;
+      if (this.map !== null) {
+        const s = this.map.slot(keys[i]!);
+        this.maps.slot[m] = s;
+        this.map.setSlotNoWait(s, vals[i]!);
+        this.storeWrites++;
+      }
+      n++;
+    }
+    this.adopted += n;
+    return n;
   }
 
   /** New mapping for a forward 5-tuple from the pool, or -1 (pool chunk or id space used up: the packet is dropped). */
@@ -244,7 +274,8 @@ export class Nat implements NetworkFunction {
       this.map.eraseSlotNoWait(s);
       this.storeWrites++;
     }
-    this.pool.release(this.maps.remove(m));
+    const k = this.maps.remove(m);
+    if (k >= this.pool.start && k < this.pool.end) this.pool.release(k); // an adopted mapping's pair belongs to another instance's share
     this.expired++;
   }
 
@@ -518,6 +549,7 @@ export class Nat implements NetworkFunction {
       ...(this.idDrops ? { id_drops: this.idDrops } : {}),
       ...(this.recovered ? { recovered: this.recovered } : {}),
       ...(this.recoverSkipped ? { recover_skipped: this.recoverSkipped } : {}),
+      ...(this.adopted ? { adopted: this.adopted } : {}),
       ...(this.map !== null ? { store_reads: this.storeReads, store_writes: this.storeWrites, store_adopted: this.storeAdopted, store_read_failures: this.readFailures } : {}),
     };
   }

@@ -13,6 +13,11 @@ export interface NetworkFunction {
   stats?(): Record<string, number>;
   /** sentences for the result's `warnings` (e.g. a NAT pool exhausted): what the figures alone do not say */
   messages?(): string[];
+  /**
+   * Scale-out/in: take over the flows another instance kept (`from`: that instance's partition of
+   * this core, read-only). Returns how many entries were taken; NFs without per-flow state omit it.
+   */
+  adopt?(from: StateContext): Promise<number>;
   /** called once after the last burst, before the state is flushed and closed */
   close?(): Promise<void> | void;
 }
@@ -24,6 +29,8 @@ export interface NfOptions {
   /** NAT pool: first address, count of addresses, port range */
   natIps: { first: number; count: number };
   natPorts: { lo: number; hi: number };
+  /** several NAT instances over one pool: this instance takes share `index` (0-based) of `of` */
+  natShare?: { index: number; of: number };
   /**
    * NAT direction and rules (nfs/nat.ts): `natInside` = the inside prefix (null: every packet not sent
    * to the pool is inside -> outside); idle timeout of a mapping in seconds; what becomes of packets

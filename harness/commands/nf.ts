@@ -20,7 +20,9 @@ const run: CommandModule<object, NfRunArgs> = {
       .option('nf', { type: 'string', choices: NF_NAMES, demandOption: true, describe: `network function: ${NF_NAMES.map((n) => `${n} (${NF_REGISTRY[n].summary})`).join('; ')}` })
       .option('cores', { type: 'number', default: 1, describe: 'worker threads, one RSS queue each' })
       .option('input', { type: 'string', describe: 'pcap to replay (Ethernet, classic pcap)' })
-      .option('port', { type: 'string', default: 'replay', describe: 'replay (loop the pcap as fast as the NF goes), offered (pace at --rate), or an interface name' })
+      .option('port', { type: 'string', default: 'replay', describe: 'replay (loop the pcap as fast as the NF goes), offered (pace at --rate), an interface name, or link:PATH (a front-end in front of several instances sends the bursts; runs until it ends the link)' })
+      .option('standby', { type: 'boolean', default: false, describe: 'with --port link:PATH: a standby that opens no state until the front-end assigns it an instance (a dead one\'s id: its partitions are recovered)' })
+      .option('nat-share', { type: 'string', describe: 'NAT: I/N, this instance takes share I of N of the pool (several instances, one pool, no pair handed out twice)' })
       .option('rate', { type: 'number', default: 14.88e6, describe: 'offered load in packets/s (default: 10 GbE line rate for 64 B)' })
       .option('ring-size', { type: 'number', default: 1024, describe: 'offered mode: rx descriptors per queue' })
       .option('config', { type: 'string', describe: 'FlexState config file (YAML); same as --state-config' })
@@ -45,7 +47,7 @@ const run: CommandModule<object, NfRunArgs> = {
       .option('seed', { type: 'number', default: 1, describe: 'seed of the ratelimit noise' })
       .option('lb-backends', { type: 'string', default: '198.19.1.1,198.19.1.2,198.19.1.3,198.19.1.4,198.19.1.5,198.19.1.6,198.19.1.7,198.19.1.8', describe: 'LB backend addresses, comma-separated' })
       .check((a) => {
-        if (a.duration === undefined && a.packets === undefined) throw new FlexbenchError('nf run: give --duration S or --packets N');
+        if (a.duration === undefined && a.packets === undefined && !String(a.port).startsWith('link:')) throw new FlexbenchError('nf run: give --duration S or --packets N');
         if (a.duration !== undefined && a.packets !== undefined) throw new FlexbenchError('nf run: give --duration or --packets, not both');
         if (a.warmup !== undefined && (a.duration === undefined || !(a.warmup >= 0))) throw new FlexbenchError('nf run: --warmup S needs --duration and S >= 0 (a --packets run is measured whole)');
         return true;

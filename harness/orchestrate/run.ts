@@ -328,6 +328,7 @@ async function runOne(s: RunState, { trial: t, round }: Scheduled): Promise<Tria
       status: j.status, reason: j.reason, rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped,
       duration_s: m.duration_s, per_core: m.per_core, commands: m.commands, flags, host_busy_cores: m.host?.busy_cores ?? null, host_steal: m.host?.steal ?? null,
       ...(m.port_mode !== undefined ? { port_mode: m.port_mode } : {}), ...(m.lcores ? { lcores: m.lcores } : {}),
+      ...(m.elastic ? { elastic: m.elastic } : {}),
     });
   } catch (e) {
     if (s.signal.aborted) return null; // cut short: no record, it runs again on --resume

@@ -91,6 +91,44 @@ export const searchResultSchema = z.object({
   stopped: z.string().nullable(),
 });
 export type SearchRecord = z.infer<typeof searchResultSchema>;
+/** One event of an elastic trial as measured by the front-end (times in ms; null: did not happen). */
+const elasticEventSchema = z.object({
+  kind: z.enum(['kill', 'add', 'remove']),
+  instance: z.string(),
+  at_s: z.number(),
+  at_ms: z.number(),
+  detected_ms: z.number().nullable(),
+  ready_ms: z.number().nullable(),
+  /** kill (or add/remove) -> the first packet of a moved flow forwarded by its new instance */
+  recovery_ms: z.number().nullable(),
+  moved_flows: z.number().int(),
+  checked_flows: z.number().int(),
+  kept_flows: z.number().int(),
+  changed_packets: z.number().int(),
+  lost_packets: z.number(),
+  loaded: z.array(z.record(z.string(), z.unknown())),
+});
+
+/** Several instances behind the front-end (issue 18): counts over the whole run, the events, the time series file. */
+export const elasticRecordSchema = z.object({
+  instances: z.array(z.string()),
+  /** relative to the run directory: 10 ms buckets of sent, returned, lost, nf_dropped, missed, moved_returned */
+  series_file: z.string(),
+  bucket_ms: z.number(),
+  sent: z.number(),
+  returned: z.number(),
+  lost: z.number(),
+  missed: z.number(),
+  nf_dropped: z.number(),
+  unanswered: z.number(),
+  changed_flows: z.number().int(),
+  reference_failover_ms: z.number(),
+  events: z.array(elasticEventSchema),
+  per_instance: z.record(z.string(), z.object({ returned: z.number(), pids: z.array(z.number()), recovered: z.number().optional(), adopted: z.number().optional(), exit: z.string().optional() })),
+  /** counter NFs: the store's total over every instance and core minus the packets the instances counted as forwarded */
+  counter: z.object({ store_total: z.number(), exact: z.number(), difference: z.number(), flush_ms: z.number().nullable() }).nullable().optional(),
+});
+export type ElasticRecord = z.infer<typeof elasticRecordSchema>;
 
 /** One line of trials.jsonl. Rates are packets per second over the measured window (warm-up excluded). */
 export const trialRecordSchema = z.object({
@@ -184,6 +222,8 @@ export const trialRecordSchema = z.object({
   latency_every: z.number().int().optional(),
   /** latency of the stamped packets, µs, and the merged HdrHistogram (ns, compressed base64: hdr-histogram-js decodes it) */
   latency: latencySchema.nullable().optional(),
+  /** several instances behind a front-end (spec `instances:`/`events:`): what the front-end measured */
+  elastic: elasticRecordSchema.optional(),
 });
 export type TrialRecord = z.infer<typeof trialRecordSchema>;
 

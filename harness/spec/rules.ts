@@ -11,6 +11,7 @@ import { zodIssues } from './zod-issues.js';
 import { Positions } from './positions.js';
 import { traitsOf } from '../plan/nfs.js';
 import { boundIssues } from './bounds.js';
+import { elasticIssues } from './elastic.js';
 import { devargsPathProblem } from '../tools/testpmd.js';
 import { readPcap } from '../../runtime/packet/pcap.js';
 import type { z } from 'zod';
@@ -78,6 +79,9 @@ export async function semanticIssues(spec: Spec, locate: Locate, remap: (p: read
     }
     if (f.metric === 'ratio' && !f.baseline && !spec.baseline) issue(['figures', i, 'metric'], 'expected a baseline for metric "ratio" (figures[].baseline or the top-level baseline, e.g. { store: hashmap }), found none');
   });
+
+  // Several instances and their events (kill, add, remove).
+  elasticIssues(spec, issue);
 
   // Sizes: trials in the plan, bytes of the pcaps to generate.
   boundIssues(spec, issue);

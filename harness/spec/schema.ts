@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { NF_NAMES } from '../../nfs/registry.js';
 import { ORDERS } from '../plan/order.js';
 import { MAX_FLOWS, MAX_FILES, MAX_SEED } from '../../runtime/packet/generate.js';
+import { eventsSchema, instancesSchema } from './elastic.js';
 
 /** testpmd is DPDK's (Figure 4); the rest are flexbench NFs run with `flexbench nf run --nf NAME` (nfs/registry.ts). */
 export const NFS = ['testpmd', ...NF_NAMES] as const;
@@ -133,6 +134,10 @@ export const specSchema = z.strictObject({
   baseline: baselineSchema.optional(),
   /** named overrides, chosen with `--profile NAME` (e.g. `paper` for the paper's full parameters) */
   profiles: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), profileSchema).default({}),
+  /** several instances of the NF behind a front-end, sharing the store (harness/spec/elastic.ts) */
+  instances: instancesSchema.optional(),
+  /** kill / add / remove instances during each trial */
+  events: eventsSchema.optional(),
 });
 
 export type Spec = z.output<typeof specSchema>;

@@ -3,7 +3,10 @@
 import { existsSync, mkdirSync, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
-import { execa, type Options as ExecaOptions } from 'execa';
+import { execa } from 'execa';
+import { ownedExeca } from './owned.js';
+import { runElasticTrial } from './elastic.js';
+import { elasticEvents } from '../spec/elastic.js';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import type { Spec } from '../spec/schema.js';
 import type { Fingerprint, PcapInfo, PlanTrial } from '../results/format.js';
@@ -14,25 +17,12 @@ import { HostLoadSampler } from '../orchestrate/host-load.js';
 import { stateLossFlags } from '../tools/nf-run.js';
 import { redactSecrets } from '../../common/secrets.js';
 import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext } from './testbed.js';
-import { dieWithParent, ownUntilExit } from '../../common/processes.js';
 import { linkedController, type LinkedController } from '../../common/abort.js';
 import { needsServer } from '../../runtime/stores/server.js';
 import { parseNfRunOutput } from '../../runtime/nf-process/result.js';
 
 /** Grace between SIGTERM and SIGKILL for every child. */
 const KILL_GRACE_MS = 3000;
-
-/**
- * execa for a trial's child, owned from the first instant: its own process group (a terminal's
- * Ctrl-C reaches the harness, which ends it in order), a parent-death signal, killed on our exit.
- */
-function ownedExeca<O extends ExecaOptions>(argv: string[], opts: O) {
-  const full = dieWithParent(argv);
-  const child = execa(full[0], full.slice(1), { ...opts, detached: true } as O);
-  const release = ownUntilExit(child.pid ?? -1);
-  void child.finally(release).catch(() => undefined);
-  return child;
-}
 
 export function createTestbed(opts: TestbedOptions): Testbed {
   return new LocalTestbed(opts);
@@ -148,6 +138,7 @@ class LocalTestbed implements Testbed {
     const ac = linkedController(req.signal);
     this.trialControllers.add(ac);
     try {
+      if (this.opts.spec.instances !== undefined) return await this.runElastic(req, ac.signal);
       return req.trial.nf === 'testpmd' ? await this.runTestpmd(req, ac.signal) : await this.runNf(req, ac.signal);
     } finally {
       ac.dispose();
@@ -202,6 +193,25 @@ class LocalTestbed implements Testbed {
       // the trial record says so when a store lost acknowledged state and the NF went on (fail ends the trial)
       ...(j.state_lost ? { flags: stateLossFlags(j) } : {}),
     };
+  }
+
+  /** Several instances behind the front-end, with the spec's events (testbeds/elastic.ts). */
+  private async runElastic(req: TrialRequest, signal: AbortSignal): Promise<TrialMeasurement> {
+    const spec = this.opts.spec;
+    const t = req.trial;
+    const log = this.logStream(req);
+    try {
+      const { m, elastic } = await runElasticTrial({
+        storePids: req.store?.pids,
+        cli: this.cli, cwd: this.opts.root, nf: t.nf, cores: t.cores, storeUrl: t.store === 'none' ? null : req.store?.url ?? null,
+        mode: t.mode, flushMs: req.flush_ms, pcapPath: req.pcap.path, rate: spec.traffic.rate as number,
+        warmupS: req.traffic.warmup_s, durationS: req.traffic.duration_s, instances: spec.instances!, events: elasticEvents(spec.events),
+        runDir: req.runDir, name: `${String(t.index).padStart(4, '0')}-${t.trial_id.replace(/\//g, '_')}`, signal, log: (s) => log.write(`${s}\n`),
+      });
+      return { ...m, elastic };
+    } finally {
+      log.end();
+    }
   }
 
   private async runTestpmd(req: TrialRequest, signal: AbortSignal): Promise<TrialMeasurement> {

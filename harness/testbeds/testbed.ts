@@ -5,7 +5,7 @@
 // teardown is idempotent and also runs after an interrupt or a failure.
 import type { z } from 'zod';
 import type { Spec } from '../spec/schema.js';
-import type { Fingerprint, PcapInfo, PerCore, PlanTrial } from '../results/format.js';
+import type { ElasticRecord, Fingerprint, PcapInfo, PerCore, PlanTrial } from '../results/format.js';
 import type { HostLoad } from '../orchestrate/host-load.js';
 import type { LatencySummary } from '../../runtime/packet/latency.js';
 
@@ -66,6 +66,8 @@ export interface TrialMeasurement {
   port_mode?: string | null;
   /** the CPUs each process of the trial was given, by role (two-node testbeds: nf, generator) */
   lcores?: Record<string, { main: number | null; workers: number[] }>;
+  /** several instances behind a front-end: what it measured (local testbed with spec `instances:`) */
+  elastic?: ElasticRecord;
   /** how busy the host was outside the trial's processes (testbeds measuring on this machine; else absent) */
   host?: HostLoad | null;
   /** a paced trial's counts (TrialRequest.load) */

@@ -47,6 +47,10 @@ interface NfRunOptions {
   progressEvery?: number;
   /** offered mode: stamp every Nth packet the generator sends and measure its latency (0 = off) */
   latencyEvery?: number;
+  /** link port: this process's instance id (what it tells the front-end) */
+  instance?: string;
+  /** link port: wait for the front-end to assign an instance id (a standby) */
+  standby?: boolean;
   log?: (line: string) => void;
 }
 
@@ -102,7 +106,15 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
       quotas = splitQuota(o.packets, layout.rings);
     }
     for (const ring of layout.rings) portSpecs.push({ kind: 'ring', ring, offered: offered ?? undefined });
+  } else if (o.port.startsWith('link:')) {
+    // a front-end in front of several instances sends this process its bursts (runtime/packet/link.ts)
+    const path = o.port.slice('link:'.length);
+    if (!path) throw new FlexbenchError('--port link:PATH needs the front-end\'s socket path');
+    if (o.packets !== undefined || o.duration !== undefined) throw new FlexbenchError('--port link: runs until the front-end ends the link (no --packets or --duration)');
+    if (burstSize < BURST_SIZE) throw new FlexbenchError(`--port link: needs --burst >= ${BURST_SIZE} (the front-end sends bursts of up to ${BURST_SIZE})`);
+    for (let c = 0; c < o.cores; c++) portSpecs.push({ kind: 'link', path, instance: o.standby ? null : (o.instance ?? 'ins1') });
   } else {
+    if (o.standby) throw new FlexbenchError('--standby needs --port link:PATH (a front-end assigns the standby its instance)');
     let mod: IfaceModule;
     try {
       mod = (await import('../packet/iface/index.js' as string)) as IfaceModule;
@@ -313,6 +325,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   const txDropped = per.reduce((s, d) => s + d.txDropped, 0);
   const duration = Math.max(...per.map((d) => d.seconds));
   if (offered && stoppedBy !== 'signal' && o.packets !== undefined) stoppedBy = 'input';
+  if (o.port.startsWith('link:') && stoppedBy !== 'signal' && stoppedBy !== 'state-loss') stoppedBy = 'input';
   const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
   return {
     nf: o.nf,

@@ -45,6 +45,8 @@ export interface NfRunArgs {
   'nat-outside-mac'?: string;
   'lb-backends': string;
   'latency-every'?: number;
+  standby?: boolean;
+  'nat-share'?: string;
   'limit-pps'?: number;
   'limit-noise'?: number;
   seed?: number;
@@ -94,6 +96,15 @@ function parsePortRange(s: string, flag: string): { lo: number; hi: number } {
   return { lo, hi };
 }
 
+/** "I/N": share I (1-based) of N, as several NAT instances split one pool */
+function parseShare(s: string, flag: string): { index: number; of: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(s);
+  const i = m ? Number(m[1]) : NaN;
+  const n = m ? Number(m[2]) : NaN;
+  if (!m || n < 1 || i < 1 || i > n) throw new FlexbenchError(`${flag}: want I/N with 1 <= I <= N (got "${s}")`);
+  return { index: i - 1, of: n };
+}
+
 function parseBackends(s: string, flag: string): number[] {
   const list = s.split(',').map((x) => x.trim()).filter(Boolean);
   if (list.length === 0) throw new FlexbenchError(`${flag}: give at least one backend address`);
@@ -138,6 +149,7 @@ export async function nfRunMain(a: NfRunArgs): Promise<NfRunResult> {
       natIps: pool,
       ...natOptions(a, pool),
       natPorts: parsePortRange(a['nat-ports'], '--nat-ports'),
+      ...(a['nat-share'] !== undefined ? { natShare: parseShare(a['nat-share'], '--nat-share') } : {}),
       lbBackends: parseBackends(a['lb-backends'], '--lb-backends'),
       limitPps: a['limit-pps'],
       limitNoise: a['limit-noise'],
@@ -150,6 +162,8 @@ export async function nfRunMain(a: NfRunArgs): Promise<NfRunResult> {
     burstSize: a.burst,
     progressEvery: a.progress,
     latencyEvery: a['latency-every'],
+    instance: state?.instance ?? a.instance,
+    standby: a.standby,
   });
   // the writer holds itself to the contract its readers parse with
   // the store URL may carry a password: shown masked

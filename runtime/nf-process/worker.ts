@@ -10,10 +10,14 @@ import { RingPort, type OfferedQueues } from '../packet/replay-port.js';
 import { Capture } from '../packet/capture.js';
 import { LatencyRecorder, type CoreLatency } from '../packet/latency.js';
 import { STATS_WORDS, CONTROL, reserveBudget } from '../packet/shared.js';
+import { LinkPort } from '../packet/link-port.js';
+import type { NetworkFunction } from '../../nfs/types.js';
 
 export type PortSpec =
   | { kind: 'ring'; ring: CoreRing; offered?: OfferedQueues }
-  | { kind: 'iface'; iface: string; shared: unknown };
+  | { kind: 'iface'; iface: string; shared: unknown }
+  /** a link to a front-end (several instances); instance null: a standby that waits to be assigned one */
+  | { kind: 'link'; path: string; instance: string | null };
 
 export interface CoreWorkerData {
   core: number;
@@ -61,6 +65,7 @@ function windowStart(rx: number, tx: number, port: Port, at: number): WindowStar
 }
 
 async function openPort(d: CoreWorkerData): Promise<Port> {
+  if (d.port.kind === 'link') return LinkPort.open(d.port.path, { instance: d.port.instance, core: d.core, cores: d.cores, pid: process.pid });
   if (d.port.kind === 'ring') return new RingPort(d.port.ring, d.burstSize, d.port.offered, d.cores);
   const mod = (await import('../packet/iface/index.js' as string)) as IfaceModule;
   return mod.openIfacePort({ queue: d.core, queues: d.cores, burstSize: d.burstSize, iface: d.port.iface, shared: d.port.shared });
@@ -73,13 +78,41 @@ async function main(d: CoreWorkerData): Promise<void> {
   let ctx: StateContext | null = null;
   let port: Port | null = null;
   try {
-    if (d.state) ctx = await (await import('../state/api.js')).openState(d.state, d.core);
+    let stateCfg = d.state;
+    let adopt: string[] = [];
+    let nfOptions = d.nfOptions;
+    // a standby: connected and counted ready, it opens the state of the instance it is assigned
+    // (a dead one's id: its partitions are recovered) only when the front-end says so
+    const standby = d.port.kind === 'link' && d.port.instance === null;
+    let link: LinkPort | null = null as LinkPort | null;
+    if (standby) {
+      link = (await openPort(d)) as LinkPort;
+      port = link as Port;
+      parentPort!.postMessage({ type: 'ready' } satisfies CoreMessage);
+      const a = await link.assignment();
+      if (a === null) {
+        // never needed: the run ended with this standby unused
+        await link.close();
+        port = null;
+        parentPort!.postMessage({ type: 'done', core: d.core, rx: 0, tx: 0, txDropped: 0, missed: 0, seconds: 0, nfStats: { standby_unused: 1 }, nfMessages: [], warm: null, latency: null } satisfies CoreMessage);
+        return;
+      }
+      if (stateCfg) stateCfg = { ...stateCfg, instance: a.instance };
+      adopt = a.adopt;
+      if (a.share) nfOptions = { ...nfOptions, natShare: a.share };
+    }
+    const tLoad = performance.now();
+    if (stateCfg) ctx = await (await import('../state/api.js')).openState(stateCfg, d.core);
     ctx?.onStateLoss((loss) => parentPort!.postMessage({ type: 'state-loss', core: d.core, loss } satisfies CoreMessage));
     // Recovery: in async mode an NF reads its local cache, so the partition a dead instance left in
     // the store is loaded into it before the NF starts (sync-mode reads go to the store anyway).
     if (ctx !== null && ctx.mode === 'async') await ctx.load();
-    const nf = await mod.createNf(ctx, { ...d.nfOptions, core: d.core, cores: d.cores });
-    port = await openPort(d);
+    const nf = await mod.createNf(ctx, { ...nfOptions, core: d.core, cores: d.cores });
+    let adopted = 0;
+    for (const other of adopt) adopted += await adoptFrom(nf, stateCfg, other, d.core);
+    const opened: Port = port ?? (await openPort(d));
+    port = opened;
+    if (opened instanceof LinkPort) link = opened;
     const capture = d.capture ? new Capture() : null;
     const b = port.burst;
     const B = Math.min(d.burstSize, b.capacity);
@@ -90,10 +123,13 @@ async function main(d: CoreWorkerData): Promise<void> {
     const lat = ringPort !== null && d.port.kind === 'ring' && d.port.offered?.stamps !== undefined ? new LatencyRecorder() : null;
     if (lat !== null) ringPort!.onLatency = (ms) => lat.record(ms);
     if (ringPort !== null && d.warmup) ringPort.watchBoundary = true;
-    parentPort!.postMessage({ type: 'ready' } satisfies CoreMessage);
+    if (!standby) parentPort!.postMessage({ type: 'ready' } satisfies CoreMessage);
     while (Atomics.load(control, CONTROL.go) === 0 && Atomics.load(control, CONTROL.stop) === 0) {
       Atomics.wait(control, CONTROL.go, 0, 20);
     }
+    // the front-end sends this core packets from now on
+    link?.ready(stateCfg?.instance ?? (d.port.kind === 'link' ? d.port.instance : null) ?? '', { load_ms: Math.round((performance.now() - tLoad) * 1000) / 1000, adopted });
+    let idle = false;
     let rx = 0;
     let tx = 0;
     const shared = d.sharedBudget;
@@ -124,6 +160,7 @@ async function main(d: CoreWorkerData): Promise<void> {
         }
         if (n <= 0) {
           if (n < 0) break outer;
+          idle = true;
           break;
         }
         if (asyncNf) await nf.processAsync!(b);
@@ -165,7 +202,21 @@ async function main(d: CoreWorkerData): Promise<void> {
           if (Atomics.add(control, CONTROL.taken, delta) + delta >= d.total) break;
         }
       }
-      if (now - lastYield >= 1) {
+      if (link !== null) {
+        // a link's packets arrive through the event loop: wait for them instead of spinning a shared core
+        if (link.pendingAdopt !== null) {
+          const want = link.pendingAdopt;
+          link.pendingAdopt = null;
+          const t = performance.now();
+          let k = 0;
+          for (const other of want.adopt) k += await adoptFrom(nf, stateCfg, other, d.core);
+          link.adopted({ adopted: k, load_ms: Math.round((performance.now() - t) * 1000) / 1000 });
+        }
+        if (idle) await link.wait(5);
+        else if (now - lastYield >= 1) await yieldToLoop();
+        idle = false;
+        lastYield = performance.now();
+      } else if (now - lastYield >= 1) {
         await yieldToLoop(); // lets state timers and I/O run (async flushes, store replies)
         lastYield = performance.now();
       }
@@ -188,7 +239,7 @@ async function main(d: CoreWorkerData): Promise<void> {
     }
     const latency = lat !== null ? { ...lat.take(), bad_stamps: ringPort!.badStamps } : null;
     const missed = port.missed();
-    const txDropped = port.txDropped?.() ?? 0;
+    const txDropped = (port as Port).txDropped?.() ?? 0;
     await port.close();
     port = null;
     const cap = capture?.take();
@@ -205,6 +256,20 @@ async function main(d: CoreWorkerData): Promise<void> {
       // the first error is the one to report
     }
     parentPort!.postMessage({ type: 'error', core: d.core, message: e.message ?? String(err), exitCode: e.exitCode } satisfies CoreMessage);
+  }
+}
+
+/**
+ * Scale-out and scale-in: the NF takes over the flows another instance kept, reading that instance's
+ * partition of this core (its last flushed state) through a read-only sync context.
+ */
+async function adoptFrom(nf: NetworkFunction, state: StateConfig | null, other: string, core: number): Promise<number> {
+  if (state === null || nf.adopt === undefined) return 0;
+  const from = await (await import('../state/api.js')).openState({ ...state, instance: other, mode: 'sync' }, core);
+  try {
+    return await nf.adopt(from);
+  } finally {
+    await from.close();
   }
 }
 
