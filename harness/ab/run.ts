@@ -23,7 +23,8 @@ import { flexbenchVersion, hostBusyCores } from '../provenance.js';
 import { cellLabel, compareCellKeys } from '../compare/cell.js';
 import { tallyCells, type CellComparison, type Comparison } from '../compare/compare.js';
 import { decidePaired } from '../compare/paired.js';
-import { METRIC_FIELD, type Metric } from '../compare/samples.js';
+import { betterOf, METRIC_INFO, type Metric } from '../compare/samples.js';
+import type { LoadRequest } from '../testbeds/testbed.js';
 import { sideStats } from '../compare/verdict.js';
 import { Schedule, type Slot } from './schedule.js';
 import type { Build, Role } from './revision.js';
@@ -116,6 +117,32 @@ function runJson(o: AbOptions, b: Build, spec: Spec, plan: PlanTrial[], fingerpr
   };
 }
 
+/** Samples in a latency A/B at one load: ~10,000 stamped packets per second of trial, never every packet at high rates. */
+const LATENCY_SAMPLES_PER_S = 10_000;
+
+/**
+ * What each A/B trial measures for a metric, and the sample it gives: max-load rates as today; latency
+ * at the spec's traffic.rate (a paced trial, TrialRequest.load), a statistic of its stamped packets.
+ * NDR/PDR would need a search per cell and round: refused with the way to get it.
+ */
+export function abMetric(metric: Metric, spec: Pick<Spec, 'traffic'>): { load: LoadRequest | null; valueOf: (rec: { tx_pps: number | null; rx_pps: number | null; latency?: { [k: string]: unknown } | null }) => number } {
+  const src = METRIC_INFO[metric].source;
+  if ('rate' in src) {
+    const f = src.rate;
+    if (f === 'ndr_pps' || f === 'pdr_pps') {
+      throw new FlexbenchError(`flexbench ab --metric ${metric}: the A/B gate measures one trial per cell and round, an NDR/PDR search is many; run each build with measure: [ndr_pdr] and gate with flexbench compare BASE_RUN HEAD_RUN --metric ${metric}`, EXIT.usage);
+    }
+    return { load: null, valueOf: (rec) => rec[f] as number };
+  }
+  const rate = spec.traffic.rate;
+  if (rate === 'max') throw new FlexbenchError(`flexbench ab --metric ${metric}: latency is measured at a load; set traffic.rate in the spec to the packets/s to measure it at (it is "max")`, EXIT.usage);
+  const stat = src.latency;
+  return {
+    load: { rate_pps: rate, latency_every: Math.max(1, Math.round(rate / LATENCY_SAMPLES_PER_S)) },
+    valueOf: (rec) => (rec.latency as Record<string, number>)[stat]!,
+  };
+}
+
 export async function runAb(o: AbOptions): Promise<AbOutcome> {
   const spec0 = o.loaded.spec;
   if (spec0.testbed !== 'local') {
@@ -123,6 +150,7 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
   }
   // every round measures each cell once per pcap: rounds take the place of repetitions
   const spec: Spec = { ...spec0, matrix: { ...spec0.matrix, repetitions: 1 } };
+  const { load, valueOf } = abMetric(o.metric, spec);
   await checkCells(o);
   const tbs = {} as Record<Role, Testbed>;
   for (const r of ROLES) tbs[r] = await createTestbed('local', { spec, inventory: spec.inventory, root: (r === 'base' ? o.base : o.head).dir });
@@ -143,7 +171,7 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
   const looks = o.until === 'decided' ? Math.max(1, o.rounds - o.minRounds + 1) : 1;
   // Every look at the verdicts under --until decided is another chance of a false alarm: split the error over the looks (Bonferroni).
   const confidence = 1 - (1 - o.confidence) / looks;
-  const decisionOpts = { tolerance: o.tolerance, confidence };
+  const decisionOpts = { tolerance: o.tolerance, confidence, better: betterOf(o.metric) };
   let round = 0;
   let interrupted = false;
   const warnings: string[] = [];
@@ -170,7 +198,6 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
       writeTrials(dirs[r], records[r]);
       writeRunJson(dirs[r], { ...runs[r], plan: plans[r], counts: { planned: plans[r].length, ok: records[r].filter((x) => x.status === 'ok').length, failed: records[r].filter((x) => x.status === 'failed').length, skipped: 0, missing: 0 } });
     };
-    const field = METRIC_FIELD[o.metric];
     rounds: while (round < o.rounds) {
       if (o.signal.aborted) break;
       const slots = schedule.next();
@@ -188,9 +215,13 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
           const handle = stores.get(`${u.store}@${u.location}`) ?? null;
           try {
             if (handle) await handle.reset();
-            const m = await tbs[r].runTrial({ trial, pcap, traffic: spec.traffic, flush_ms: spec.state.flush_ms, store: handle, signal: o.signal, runDir: dirs[r] });
+            const m = await tbs[r].runTrial({ trial, pcap, traffic: spec.traffic, flush_ms: spec.state.flush_ms, store: handle, signal: o.signal, runDir: dirs[r], ...(load ? { load } : {}) });
             const j = judgeTrial(m, { duration_s: spec.traffic.duration_s });
             Object.assign(rec, { status: j.status, reason: j.reason, rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped, duration_s: m.duration_s, per_core: m.per_core, commands: m.commands, flags: [...(m.flags ?? []), ...j.flags] });
+            if (load) {
+              Object.assign(rec, { measure: 'latency', load_pps: load.rate_pps, latency_every: load.latency_every, latency: m.latency ?? null });
+              if (rec.status === 'ok' && !(m.latency && m.latency.samples > 0)) Object.assign(rec, { status: 'failed', reason: `no latency measured at ${load.rate_pps} pps (the testbed returned no stamped packets)` });
+            }
           } catch (e) {
             if (o.signal.aborted) {
               plans[r].pop();
@@ -202,7 +233,7 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
           rec.ended_at = new Date().toISOString();
           records[r].push(rec);
           save(r);
-          if (rec.status === 'ok') got.set(slot.unit, { ...got.get(slot.unit), [r]: rec[field] as number });
+          if (rec.status === 'ok') got.set(slot.unit, { ...got.get(slot.unit), [r]: valueOf(rec) });
           else o.log(`FAILED ${r} ${trial.trial_id}: ${rec.reason}`);
         }
       }
@@ -239,13 +270,12 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
   }
   if (interrupted) warnings.push(`interrupted after ${round} round(s): the verdicts use the rounds completed`);
   if (looks > 1) warnings.push(`--until decided looked at the verdicts after each of up to ${looks} rounds: each look used ${(confidence * 100).toFixed(2)}% confidence so all of them together keep ${(o.confidence * 100).toFixed(1)}%`);
-  const field = METRIC_FIELD[o.metric];
   const cells: CellComparison[] = [];
   for (const id of [...cellIds].sort((a, b) => compareCellKeys(keys.get(a)!, keys.get(b)!))) {
     const key = keys.get(id)!;
     const side = (r: Role) => {
       const rs = records[r].filter((x) => cellIdOf(x) === id);
-      return sideStats(rs.filter((x) => x.status === 'ok').map((x) => x[field] as number), rs.filter((x) => x.status === 'failed').length, o.confidence);
+      return sideStats(rs.filter((x) => x.status === 'ok').map(valueOf), rs.filter((x) => x.status === 'failed').length, o.confidence);
     };
     const baseline = side('base');
     const current = side('head');

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { writeAtomic } from '../results/files.js';
 import { join } from 'node:path';
 import { EXIT, FlexbenchError } from '../exit-codes.js';
-import { compareCellKeys } from '../compare/cell.js';
+import { compareCellKeys, compareLoads } from '../compare/cell.js';
 import { readRunCells, type RunCells } from '../compare/run-cells.js';
 import { BASELINE_SUFFIX, BASELINE_VERSION, serializeBaseline, type Baseline } from '../compare/baseline-file.js';
 
@@ -33,7 +33,15 @@ function baselineFromRun(run: RunCells, name: string, commit: string | null, now
     workload: run.workload,
     cells: [...run.cells]
       .sort((a, b) => compareCellKeys(a.key, b.key))
-      .map((c) => ({ ...c.key, failed: c.failed, rx_pps: c.samples.rx_pps, tx_pps: c.samples.tx_pps })),
+      .map((c) => {
+        const searched = c.samples.ndr_pps.length + c.samples.pdr_pps.length + c.noRate.ndr_pps + c.noRate.pdr_pps > 0;
+        return {
+          ...c.key, failed: c.failed, rx_pps: c.samples.rx_pps, tx_pps: c.samples.tx_pps,
+          // rates of measure: ndr_pdr and latency per load only where the run measured them (older files stay as they were)
+          ...(searched ? { ndr_pps: c.samples.ndr_pps, pdr_pps: c.samples.pdr_pps, no_rate: c.noRate } : {}),
+          ...(c.latency.size > 0 ? { latency: Object.fromEntries([...c.latency].sort((a, b) => compareLoads(a[0], b[0])).map(([load, s]) => [load, { failed: s.failed, ...s.stats }])) } : {}),
+        };
+      }),
   };
 }
 

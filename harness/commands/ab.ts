@@ -60,7 +60,7 @@ export const command: CommandModule<object, Args> = {
       .option('tolerance', { type: 'string', default: '5%', describe: 'relative change that matters, e.g. 5% or 0.05' })
       .option('confidence', { type: 'string', default: '0.95', describe: 'two-sided confidence of the change interval' })
       .option('format', { choices: REPORT_FORMATS, default: 'text' as ReportFormat, describe: 'report format' })
-      .option('metric', { choices: METRICS, default: 'tx_mpps' as Metric, describe: 'throughput metric to gate on' })
+      .option('metric', { choices: METRICS, default: 'tx_mpps' as Metric, describe: 'metric to gate on: tx/rx at max load, or latency_* at the spec\'s traffic.rate (an increase is the regression)' })
       .option('strict', { type: 'boolean', default: false, describe: 'inconclusive cells fail the gate (exit 4)' })
       .example('$0 ab --base origin/main --head HEAD experiments/regression.yaml', 'a branch against main')
       .example('$0 ab --base v0.1.0 --head . experiments/regression.yaml --until decided --rounds 30', 'this built checkout against a tag, until every cell is decided')

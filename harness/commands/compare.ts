@@ -30,7 +30,7 @@ export const command: CommandModule<object, Args> = {
       .option('tolerance', { type: 'string', default: '5%', describe: 'relative change that matters, e.g. 5% or 0.05' })
       .option('confidence', { type: 'string', default: '0.95', describe: 'two-sided confidence of the change interval, e.g. 0.95 or 95%' })
       .option('format', { choices: REPORT_FORMATS, default: 'text' as ReportFormat, describe: 'report format' })
-      .option('metric', { choices: METRICS, default: 'tx_mpps' as Metric, describe: 'throughput metric to gate on (tx: packets forwarded, the paper\'s rate; rx: packets received)' })
+      .option('metric', { choices: METRICS, default: 'tx_mpps' as Metric, describe: 'metric to gate on: tx/rx at max load (tx: the paper\'s rate), ndr/pdr (measure: ndr_pdr), latency_* per load (measure: latency; an increase is the regression)' })
       .option('strict', { type: 'boolean', default: false, describe: 'inconclusive or missing cells fail the gate (exit 4)' })
       .option('force', { type: 'boolean', default: false, describe: 'compare even across different hardware fingerprints or traffic (flows, window, rate, pcaps)' })
       .option('out', { type: 'string', describe: 'write the report to FILE instead of stdout (the one-line headline then goes to stderr)' })

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { EXIT, FlexbenchError } from '../exit-codes.js';
 import { parseTolerance } from '../compare/options.js';
-import { METRICS, type Metric } from '../compare/samples.js';
+import { THROUGHPUT_METRICS, type Metric } from '../compare/samples.js';
 import { loadSide } from '../compare/side.js';
 import { writeAtomic } from '../results/files.js';
 import { buildHistory } from '../history/series.js';
@@ -26,7 +26,7 @@ export const command: CommandModule<object, Args> = {
   builder: (y) =>
     y
       .positional('runs', { type: 'string', array: true, demandOption: true, describe: 'run directories or baseline files, oldest first' })
-      .option('metric', { choices: METRICS, default: 'tx_mpps' as Metric, describe: 'throughput metric' })
+      .option('metric', { choices: THROUGHPUT_METRICS, default: 'tx_mpps' as Metric, describe: 'throughput metric' })
       .option('tolerance', { type: 'string', default: '0%', describe: 'a newest group lower by no more than this is not a regression, e.g. 2%' })
       .option('format', { choices: HISTORY_FORMATS, default: 'text' as HistoryFormat, describe: 'report format' })
       .option('out', { type: 'string', describe: 'write the report to FILE (the headline then goes to stderr)' })

@@ -3,18 +3,28 @@ import { readInputFile, MAX_RESULT_FILE_BYTES } from '../../common/input-file.js
 import { z } from 'zod';
 import { EXIT, FlexbenchError } from '../exit-codes.js';
 import { fingerprintSchema } from '../results/format.js';
-import { CELL_FIELDS, cellKeySchema, cellKeyOf, compareCellKeys } from './cell.js';
+import { CELL_FIELDS, cellKeySchema, cellKeyOf, compareCellKeys, type CellSamples } from './cell.js';
 import { workloadSchema } from './workload.js';
-import { METRIC_FIELD, SAMPLE_FIELDS, type Metric, type SampleSet } from './samples.js';
+import { LATENCY_STATS, METRIC_INFO, SAMPLE_FIELDS, type LatencyStat, type Metric, type SampleSet } from './samples.js';
 
 export const BASELINE_VERSION = 1;
 export const BASELINE_SUFFIX = '.baseline.json';
 
 const samples = z.array(z.number().finite());
+const loadSamplesSchema = z.object({
+  failed: z.number().int().nonnegative(),
+  ...(Object.fromEntries(LATENCY_STATS.map((s) => [s, samples])) as Record<LatencyStat, typeof samples>),
+});
 const baselineCellSchema = cellKeySchema.extend({
   failed: z.number().int().nonnegative(),
   rx_pps: samples,
   tx_pps: samples,
+  /** measure: ndr_pdr only: the rates found, and the searches that found none */
+  ndr_pps: samples.optional(),
+  pdr_pps: samples.optional(),
+  no_rate: z.object({ ndr_pps: z.number().int().nonnegative(), pdr_pps: z.number().int().nonnegative() }).optional(),
+  /** measure: latency only: per load ("0", "50%"), each statistic's samples in µs */
+  latency: z.record(z.string(), loadSamplesSchema).optional(),
 });
 
 export const baselineSchema = z.object({
@@ -32,7 +42,7 @@ export const baselineSchema = z.object({
 export type Baseline = z.infer<typeof baselineSchema>;
 
 /** Field order of a cell line: key fields, then failure count, then the samples (packets per second, as measured). */
-const LINE_FIELDS = [...CELL_FIELDS, 'failed', ...SAMPLE_FIELDS] as const;
+const LINE_FIELDS = [...CELL_FIELDS, 'failed', ...SAMPLE_FIELDS, 'no_rate', 'latency'] as const;
 
 /** Pretty JSON for the header, one compact line per cell, cells sorted: re-saving the same run gives the same bytes (but created_at). */
 export function serializeBaseline(b: Baseline): string {
@@ -86,6 +96,18 @@ export function baselineSamples(b: Baseline, path: string, metric: Metric): Samp
     workload: b.workload ?? null,
     complete: true,
     metric,
-    cells: b.cells.map((c) => ({ key: cellKeyOf(c), values: [...c[METRIC_FIELD[metric]]], failed: c.failed })),
+    cells: baselineCells(b, metric),
   };
+}
+
+function baselineCells(b: Baseline, metric: Metric): CellSamples[] {
+  const src = METRIC_INFO[metric].source;
+  if ('rate' in src) {
+    const f = src.rate;
+    const extra = (c: Baseline['cells'][number]) => (f === 'ndr_pps' || f === 'pdr_pps' ? (c.no_rate?.[f] ?? 0) : 0);
+    return b.cells.map((c) => ({ key: cellKeyOf(c), values: [...(c[f] ?? [])], failed: c.failed + extra(c) }));
+  }
+  const out: CellSamples[] = [];
+  for (const c of b.cells) for (const [load, s] of Object.entries(c.latency ?? {})) out.push({ key: { ...cellKeyOf(c), load }, values: [...s[src.latency]], failed: s.failed });
+  return out;
 }

@@ -1,9 +1,9 @@
 // Match the cells of two sample sets, decide each, and turn the whole into one verdict and one exit code.
 import { EXIT, FlexbenchError, type ExitCode } from '../exit-codes.js';
-import { cellId, cellLabel, compareCellKeys, type CellKey } from './cell.js';
+import { cellLabel, compareCellKeys, sampleId, type SampleKey } from './cell.js';
 import { diffFingerprints, formatDifferences, type FingerprintDifference } from './fingerprint.js';
 import { diffWorkloads } from './workload.js';
-import type { Metric, SampleSet } from './samples.js';
+import { betterOf, type Metric, type SampleSet } from './samples.js';
 import { decide, sideStats, VERDICTS, type Decision, type DecisionOptions, type SideStats, type Verdict } from './verdict.js';
 
 interface CompareOptions extends DecisionOptions {
@@ -14,7 +14,7 @@ interface CompareOptions extends DecisionOptions {
 }
 
 export interface CellComparison extends Decision {
-  key: CellKey;
+  key: SampleKey;
   label: string;
   baseline: SideStats;
   current: SideStats;
@@ -44,9 +44,9 @@ export interface Comparison {
   warnings: string[];
   cells: CellComparison[];
   /** cells the baseline has and the current run lacks */
-  missing: CellKey[];
+  missing: SampleKey[];
   /** cells the current run has and the baseline lacks */
-  added: CellKey[];
+  added: SampleKey[];
   counts: Record<Verdict | 'missing' | 'added', number>;
   exitCode: ExitCode;
   /** one line: what the gate concluded */
@@ -89,8 +89,8 @@ function checkWorkloads(baseline: SampleSet, current: SampleSet, force: boolean)
 /** Counts per verdict, the gate's exit code and its headline: one rule for `compare` and `ab`. */
 export function tallyCells(
   cells: readonly { verdict: Verdict }[],
-  missing: readonly CellKey[],
-  added: readonly CellKey[],
+  missing: readonly SampleKey[],
+  added: readonly SampleKey[],
   strict: boolean,
 ): { counts: Comparison['counts']; exitCode: ExitCode; headline: string } {
   const counts = { regressed: 0, improved: 0, unchanged: 0, inconclusive: 0, missing: missing.length, added: added.length };
@@ -108,21 +108,22 @@ export function compareSampleSets(baseline: SampleSet, current: SampleSet, opts:
   }
   const differences = checkFingerprints(baseline, current, opts.force);
   const workload = checkWorkloads(baseline, current, opts.force);
-  const cur = new Map(current.cells.map((c) => [cellId(c.key), c]));
-  const base = new Map(baseline.cells.map((c) => [cellId(c.key), c]));
+  const cur = new Map(current.cells.map((c) => [sampleId(c.key), c]));
+  const base = new Map(baseline.cells.map((c) => [sampleId(c.key), c]));
+  const decideOpts = { ...opts, better: betterOf(baseline.metric) };
   const cells: CellComparison[] = [];
-  const missing: CellKey[] = [];
+  const missing: SampleKey[] = [];
   for (const b of [...baseline.cells].sort((x, y) => compareCellKeys(x.key, y.key))) {
-    const c = cur.get(cellId(b.key));
+    const c = cur.get(sampleId(b.key));
     if (!c) {
       missing.push(b.key);
       continue;
     }
     const bs = sideStats(b.values, b.failed, opts.confidence);
     const cs = sideStats(c.values, c.failed, opts.confidence);
-    cells.push({ key: b.key, label: cellLabel(b.key), baseline: bs, current: cs, ...decide(bs, cs, opts) });
+    cells.push({ key: b.key, label: cellLabel(b.key), baseline: bs, current: cs, ...decide(bs, cs, decideOpts) });
   }
-  const added = current.cells.filter((c) => !base.has(cellId(c.key))).map((c) => c.key).sort(compareCellKeys);
+  const added = current.cells.filter((c) => !base.has(sampleId(c.key))).map((c) => c.key).sort(compareCellKeys);
   if (cells.length === 0) {
     throw new FlexbenchError(
       `nothing to compare: the baseline (${baseline.cells.length} cells) and the current run (${current.cells.length} cells) have no cell in common`,

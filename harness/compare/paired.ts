@@ -2,7 +2,7 @@
 // Both builds ran in the same round, one right after the other, so what the host was doing that minute
 // divides out of the ratio; the rounds are the samples. Log scale: a ratio of 0.9 and one of 1/0.9 weigh the same.
 import { mean, median, sd, tQuantile } from '../results/stats.js';
-import { classify, MAX_REPETITIONS, type Decision, type DecisionOptions } from './verdict.js';
+import { boundText, classify, MAX_REPETITIONS, type Decision, type DecisionOptions } from './verdict.js';
 
 /** Fewest rounds with a noise estimate. */
 const MIN_ROUNDS = 2;
@@ -74,13 +74,13 @@ export function decidePaired(ratios: readonly number[], opts: DecisionOptions): 
   const s = sd(logs);
   const h = (tQuantile(1 - (1 - opts.confidence) / 2, n - 1) * s) / Math.sqrt(n);
   const changeCi = { low: Math.exp(m - h) - 1, high: Math.exp(m + h) - 1 };
-  const verdict = classify(changeCi.low, changeCi.high, opts.tolerance);
+  const verdict = classify(changeCi.low, changeCi.high, opts.tolerance, opts.better);
   const conf = `${Math.round(opts.confidence * 1000) / 10}%`;
   const ci = `[${pct(changeCi.low)}, ${pct(changeCi.high)}]`;
   const tol = (opts.tolerance * 100).toFixed(2);
   const reasons = {
-    regressed: `${conf} CI of the paired change over ${n} rounds ${ci} lies entirely below -${tol}%`,
-    improved: `${conf} CI of the paired change over ${n} rounds ${ci} lies entirely above +${tol}%`,
+    regressed: `${conf} CI of the paired change over ${n} rounds ${ci} ${boundText('regressed', opts.tolerance, opts.better)}`,
+    improved: `${conf} CI of the paired change over ${n} rounds ${ci} ${boundText('improved', opts.tolerance, opts.better)}`,
     unchanged: `${conf} CI of the paired change over ${n} rounds ${ci} lies within ±${tol}%`,
     inconclusive: `too noisy: ${conf} CI of the paired change over ${n} rounds ${ci} straddles a tolerance bound (±${tol}%)`,
   } as const;

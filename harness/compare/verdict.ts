@@ -9,6 +9,8 @@ export interface DecisionOptions {
   tolerance: number;
   /** two-sided confidence of the interval, e.g. 0.95 */
   confidence: number;
+  /** which way the metric is better (compare/samples.ts METRIC_INFO): for latency an increase is the regression; default higher */
+  better?: 'higher' | 'lower';
 }
 
 export interface SideStats {
@@ -75,12 +77,22 @@ function tCrit(confidence: number, df: number): number {
   return tQuantile(1 - (1 - confidence) / 2, Number.isFinite(df) ? df : 1e9);
 }
 
-/** Where the interval lies against ±tolerance decides; the rule is spelled out in docs/regression-gate.md. */
-export function classify(low: number, high: number, tolerance: number): Verdict {
-  if (high < -tolerance) return 'regressed';
-  if (low > tolerance) return 'improved';
+/**
+ * Where the interval lies against ±tolerance decides; the rule is spelled out in docs/regression-gate.md.
+ * For a lower-is-better metric (latency) the sides swap: wholly above +tolerance is the regression.
+ */
+export function classify(low: number, high: number, tolerance: number, better: 'higher' | 'lower' = 'higher'): Verdict {
+  if (high < -tolerance) return better === 'higher' ? 'regressed' : 'improved';
+  if (low > tolerance) return better === 'higher' ? 'improved' : 'regressed';
   if (low >= -tolerance && high <= tolerance) return 'unchanged';
   return 'inconclusive';
+}
+
+/** "lies entirely below -5.00%" / "above +5.00%" for a verdict, by which way is better. */
+export function boundText(verdict: 'regressed' | 'improved', tolerance: number, better: 'higher' | 'lower' = 'higher'): string {
+  const below = (verdict === 'regressed') === (better === 'higher');
+  const t = (tolerance * 100).toFixed(2);
+  return below ? `lies entirely below -${t}%` : `lies entirely above +${t}%${better === 'lower' && verdict === 'regressed' ? ' (higher is worse for this metric)' : ''}`;
 }
 
 /**
@@ -182,13 +194,13 @@ export function decide(baseline: SideStats, current: SideStats, opts: DecisionOp
   const df = welchDf(va, baseline.n, vc, current.n);
   const halfWidth = (tCrit(opts.confidence, df) * Math.sqrt(va + vc)) / baseline.mean;
   const changeCi = { low: change - halfWidth, high: change + halfWidth };
-  const verdict = classify(changeCi.low, changeCi.high, opts.tolerance);
+  const verdict = classify(changeCi.low, changeCi.high, opts.tolerance, opts.better);
   const conf = `${Math.round(opts.confidence * 1000) / 10}%`;
   const ci = `[${pct(changeCi.low)}, ${pct(changeCi.high)}]`;
   const tol = `±${pct(opts.tolerance).slice(1)}`;
   const reasons: Record<Verdict, string> = {
-    regressed: `${conf} CI of the change ${ci} lies entirely below -${pct(opts.tolerance).slice(1)}`,
-    improved: `${conf} CI of the change ${ci} lies entirely above ${pct(opts.tolerance)}`,
+    regressed: `${conf} CI of the change ${ci} ${boundText('regressed', opts.tolerance, opts.better)}`,
+    improved: `${conf} CI of the change ${ci} ${boundText('improved', opts.tolerance, opts.better)}`,
     unchanged: `${conf} CI of the change ${ci} lies within ${tol}`,
     inconclusive: `too noisy: ${conf} CI of the change ${ci} straddles a tolerance bound (${tol})`,
   };

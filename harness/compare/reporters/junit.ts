@@ -31,8 +31,8 @@ export const junitReporter: Reporter = {
   render(c: Comparison): string {
     const cases: Case[] = [];
     for (const x of c.cells) {
-      const details = `change ${percent(x.change)}, CI ${changeInterval(x)}\nbaseline: ${sideSummary(x.baseline)}\ncurrent: ${sideSummary(x.current)}\n${x.reason}${x.more ? `\n${moreText(x)}` : ''}${x.paired ? `\n${pairedText(x)}` : ''}`;
-      const name = `cores=${x.key.cores} frame=${x.key.frame_size} testbed=${x.key.testbed}`;
+      const details = `change ${percent(x.change)}, CI ${changeInterval(x)}\nbaseline: ${sideSummary(x.baseline, c.metric)}\ncurrent: ${sideSummary(x.current, c.metric)}\n${x.reason}${x.more ? `\n${moreText(x)}` : ''}${x.paired ? `\n${pairedText(x)}` : ''}`;
+      const name = `cores=${x.key.cores} frame=${x.key.frame_size} testbed=${x.key.testbed}${x.key.load !== undefined ? ` load=${x.key.load}` : ''}`;
       let body = `<system-out>${xml(details)}</system-out>`;
       let failure = false;
       let skipped = false;

@@ -1,7 +1,8 @@
 // GitHub-flavoured Markdown for a job summary or PR comment: a headline, one table row per cell, then the lists.
 import { cellLabel } from '../cell.js';
 import type { Comparison } from '../compare.js';
-import { abText, changeInterval, confidenceText, moreText, pairedText, percent, rate, type Reporter } from './reporter.js';
+import { abText, changeInterval, confidenceText, directionText, moreText, pairedText, percent, value, type Reporter } from './reporter.js';
+import type { Metric } from '../samples.js';
 
 const ICON = { regressed: '🔴', inconclusive: '🟡', improved: '🟢', unchanged: '⚪' } as const;
 const ORDER = { regressed: 0, inconclusive: 1, improved: 2, unchanged: 3 } as const;
@@ -11,8 +12,8 @@ function esc(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-function ciCell(s: { ci: { low: number; high: number } | null }): string {
-  return s.ci ? `${rate(s.ci.low)} … ${rate(s.ci.high)}` : '–';
+function ciCell(s: { ci: { low: number; high: number } | null }, metric: Metric): string {
+  return s.ci ? `${value(s.ci.low, metric)} … ${value(s.ci.high, metric)}` : '–';
 }
 
 export const markdownReporter: Reporter = {
@@ -22,7 +23,7 @@ export const markdownReporter: Reporter = {
     out.push(`### flexbench regression gate: ${esc(c.headline)}`);
     out.push('');
     out.push(
-      `Metric \`${c.metric}\`, tolerance ±${percent(c.tolerance, false)}, confidence ${confidenceText(c)}${c.strict ? ', strict' : ''}. ` +
+      `Metric \`${c.metric}\`${directionText(c.metric)}, tolerance ±${percent(c.tolerance, false)}, confidence ${confidenceText(c)}${c.strict ? ', strict' : ''}. ` +
         `Baseline \`${esc(c.baseline.name)}\`${c.baseline.commit ? ` (${c.baseline.commit.slice(0, 12)})` : ''} vs current \`${esc(c.current.name)}\`${c.current.commit ? ` (${c.current.commit.slice(0, 12)})` : ''}.`,
     );
     if (c.ab) out.push('', esc(abText(c)));
@@ -37,7 +38,7 @@ export const markdownReporter: Reporter = {
     ];
     const row = (x: Comparison['cells'][number]) => {
       const note = [x.verdict === 'inconclusive' ? `${x.reason}. ${moreText(x)}` : '', pairedText(x)].filter(Boolean).join(' ');
-      return `| ${ICON[x.verdict]} ${x.verdict} | ${esc(x.label)} | ${rate(x.baseline.median)} | ${ciCell(x.baseline)} | ${rate(x.current.median)} | ${ciCell(x.current)} | ${percent(x.change)} | ${changeInterval(x)} | ${x.baseline.n}/${x.current.n} | ${esc(note)} |`;
+      return `| ${ICON[x.verdict]} ${x.verdict} | ${esc(x.label)} | ${value(x.baseline.median, c.metric)} | ${ciCell(x.baseline, c.metric)} | ${value(x.current.median, c.metric)} | ${ciCell(x.current, c.metric)} | ${percent(x.change)} | ${changeInterval(x)} | ${x.baseline.n}/${x.current.n} | ${esc(note)} |`;
     };
     const cells = [...c.cells].sort((a, b) => ORDER[a.verdict] - ORDER[b.verdict]);
     const notable = cells.filter((x) => x.verdict !== 'unchanged');

@@ -1,6 +1,7 @@
 // One interface for every output format of `flexbench compare`; each format lives in its own file.
 import type { Comparison } from '../compare.js';
 import type { SideStats } from '../verdict.js';
+import { METRIC_INFO, type Metric } from '../samples.js';
 
 export interface Reporter {
   /** the --format name */
@@ -23,11 +24,28 @@ export function percent(x: number, signed = true): string {
   return signed && x >= 0 ? `+${s}%` : `${s}%`;
 }
 
+/** A latency in the unit that keeps it readable (samples are µs). */
+export function micros(x: number): string {
+  if (!Number.isFinite(x)) return '–';
+  if (Math.abs(x) >= 1e3) return `${(x / 1e3).toFixed(3)} ms`;
+  return `${x.toFixed(x < 10 ? 2 : 1)} µs`;
+}
+
+/** A sample of the comparison's metric: a rate (pps) or a latency (µs), as compare/samples.ts says. */
+export function value(x: number, metric: Metric): string {
+  return METRIC_INFO[metric].unit === 'us' ? micros(x) : rate(x);
+}
+
 /** "median 9.812 Mpps, mean CI [9.70, 9.90] Mpps, n=5" style summary of one side. */
-export function sideSummary(s: SideStats): string {
+export function sideSummary(s: SideStats, metric: Metric = 'tx_mpps'): string {
   const failed = s.failed > 0 ? `, ${s.failed} failed` : '';
-  const ci = s.ci ? `CI ${rate(s.ci.low)} … ${rate(s.ci.high)}` : 'CI –';
-  return `median ${rate(s.median)}, ${ci}, n=${s.n}${failed}`;
+  const ci = s.ci ? `CI ${value(s.ci.low, metric)} … ${value(s.ci.high, metric)}` : 'CI –';
+  return `median ${value(s.median, metric)}, ${ci}, n=${s.n}${failed}`;
+}
+
+/** "(lower is better: an increase is the regression)" for a latency metric; '' for rates. */
+export function directionText(metric: Metric): string {
+  return METRIC_INFO[metric].better === 'lower' ? ' (lower is better: an increase is the regression)' : '';
 }
 
 export function changeInterval(c: { changeCi: { low: number; high: number } | null }): string {
