@@ -12,6 +12,7 @@ import { flagName, FLAG_HOST_BUSY, FLAG_LOW_COUNT } from '../results/judge.js';
 import type { TrialRecord } from '../results/format.js';
 import type { Figure } from '../spec/schema.js';
 import { figureSpec, FONT } from './figures.js';
+import { measureFigures } from './measure-figures.js';
 
 const matches = (want: string | readonly string[] | undefined, v: string) => want === undefined || (Array.isArray(want) ? want.includes(v) : want === v);
 
@@ -68,7 +69,21 @@ export function svgToPng(svg: string): Buffer {
   return r.render().asPng();
 }
 
-/** Draw every figure of a run's spec from its summary.csv; returns the PNG paths written in the run. */
+/** Writes one figure as <id>.vl.json, .svg and .png (and copies them where asked); returns the PNG's path. */
+async function writeFigure(outDir: string, id: string, vl: TopLevelSpec, copyTo?: string | null): Promise<string> {
+  const svg = await toSvg(vl);
+  writeAtomic(join(outDir, `${id}.vl.json`), `${JSON.stringify(vl, null, 2)}\n`);
+  writeAtomic(join(outDir, `${id}.svg`), svg);
+  const png = join(outDir, `${id}.png`);
+  writeAtomic(png, svgToPng(svg));
+  if (copyTo) {
+    mkdirSync(copyTo, { recursive: true });
+    for (const ext of ['png', 'svg', 'vl.json']) copyFileSync(join(outDir, `${id}.${ext}`), join(copyTo, `${id}.${ext}`));
+  }
+  return png;
+}
+
+/** Draw every figure of a run's spec from its summary.csv, and those its measure: asks for; returns the PNG paths written in the run. */
 export async function renderRunPlots(runDir: string, opts: { copyTo?: string | null; log?: (s: string) => void } = {}): Promise<string[]> {
   const run = readRunJson(runDir);
   const spec = specSchema.parse(run.spec_resolved);
@@ -88,16 +103,9 @@ export async function renderRunPlots(runDir: string, opts: { copyTo?: string | n
       opts.log?.(`figure ${fig.id}: no successful trials to draw`);
       continue;
     }
-    const svg = await toSvg(vl);
-    writeAtomic(join(outDir, `${fig.id}.vl.json`), `${JSON.stringify(vl, null, 2)}\n`);
-    writeAtomic(join(outDir, `${fig.id}.svg`), svg);
-    const png = join(outDir, `${fig.id}.png`);
-    writeAtomic(png, svgToPng(svg));
-    written.push(png);
-    if (opts.copyTo) {
-      mkdirSync(opts.copyTo, { recursive: true });
-      for (const ext of ['png', 'svg', 'vl.json']) copyFileSync(join(outDir, `${fig.id}.${ext}`), join(opts.copyTo, `${fig.id}.${ext}`));
-    }
+    written.push(await writeFigure(outDir, fig.id, vl, opts.copyTo));
   }
+  // measure: ndr_pdr and latency draw their own figures, one per NF (docs/ndr-latency.md)
+  for (const f of measureFigures(rows, [subtitle[0]!])) written.push(await writeFigure(outDir, f.id, f.spec, opts.copyTo));
   return written;
 }
