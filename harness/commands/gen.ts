@@ -33,14 +33,15 @@ export const command: CommandModule<object, GenArgs> = {
     const rate = a.rate === 'max' ? 'max' : Number(a.rate);
     if (rate !== 'max' && !(rate > 0 && Number.isFinite(rate))) throw new FlexbenchError(`--rate must be positive packets per second or "max" (got ${a.rate})`, EXIT.usage);
     if (!(a['drain-ms'] >= 0 && a['drain-ms'] <= 60_000)) throw new FlexbenchError(`--drain-ms must be between 0 and 60000 (got ${a['drain-ms']})`, EXIT.usage);
+    const { runRoundTrip, loadRoundTripCapture } = await import('../../runtime/packet/roundtrip.js');
+    const o = { input: a.input, rate, warmupS: a.warmup, durationS: a.duration, latencyEvery: a['latency-every'], drainMs: a['drain-ms'] } as const;
+    // the capture and the options first: a bad one is exit 2 before any socket or XDP program exists
+    const capture = loadRoundTripCapture(o);
     const iface = await import('../../runtime/packet/iface/index.js');
-    const { runRoundTrip } = await import('../../runtime/packet/roundtrip.js');
     const p = await iface.prepareIface({ iface: a.port, queues: 1, packet: { retireMs: 1 } });
     const port = await iface.openIfacePort({ iface: a.port, queue: 0, queues: 1, burstSize: 64, shared: p.shared });
     try {
-      const r = runRoundTrip(port as import('../../runtime/packet/port.js').SenderPort, {
-        input: a.input, rate, warmupS: a.warmup, durationS: a.duration, latencyEvery: a['latency-every'], drainMs: a['drain-ms'],
-      });
+      const r = runRoundTrip(port as import('../../runtime/packet/port.js').SenderPort, o, capture);
       if (a.json) process.stdout.write(JSON.stringify(r) + '\n');
       else {
         const l = r.latency;

@@ -10,7 +10,7 @@
 // the capture's frames are views made once, stamps are typed-array writes.
 import { performance } from 'node:perf_hooks';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
-import { readPcap } from './pcap.js';
+import { readPcap, type PcapFrames } from './pcap.js';
 import { l4PayloadOffset, ETHERTYPE_IPV4 } from './inet.js';
 import { STAMP_BYTES, StampScratch, readStamp, writeStamp } from './stamp.js';
 import { LatencyRecorder, mergeLatency } from './latency.js';
@@ -50,16 +50,31 @@ interface PhaseCounts {
   seconds: number;
 }
 
-export function runRoundTrip(port: SenderPort, o: RoundTripOptions): RoundTripResult {
+/** The capture a round trip sends, checked before any port is opened (bad options are exit 2 with nothing started). */
+export interface RoundTripCapture {
+  frames: PcapFrames;
+}
+
+export function loadRoundTripCapture(o: RoundTripOptions): RoundTripCapture {
   if (o.rate !== 'max' && !(o.rate > 0 && Number.isFinite(o.rate))) throw new FlexbenchError(`--rate must be positive packets per second or "max" (got ${o.rate})`, EXIT.usage);
-  if (!(o.durationS > 0)) throw new FlexbenchError(`--duration must be positive seconds (got ${o.durationS})`, EXIT.usage);
-  if (!(o.warmupS >= 0)) throw new FlexbenchError(`--warmup must be seconds >= 0 (got ${o.warmupS})`, EXIT.usage);
+  if (!(o.durationS > 0 && Number.isFinite(o.durationS))) throw new FlexbenchError(`--duration must be positive seconds (got ${o.durationS})`, EXIT.usage);
+  if (!(o.warmupS >= 0 && Number.isFinite(o.warmupS))) throw new FlexbenchError(`--warmup must be seconds >= 0 (got ${o.warmupS})`, EXIT.usage);
   if (!(Number.isInteger(o.latencyEvery) && o.latencyEvery >= 0)) throw new FlexbenchError(`--latency-every must be an integer >= 0 (got ${o.latencyEvery})`, EXIT.usage);
-  const frames = readPcap(o.input);
+  let frames: PcapFrames;
+  try {
+    frames = readPcap(o.input);
+  } catch (e) {
+    throw new FlexbenchError((e as Error).message, EXIT.usage);
+  }
   if (o.latencyEvery > 0) {
     const why = stampProblem(frames.bytes, frames.offsets, frames.lengths, frames.count, o.input);
     if (why) throw new FlexbenchError(why, EXIT.usage);
   }
+  return { frames };
+}
+
+export function runRoundTrip(port: SenderPort, o: RoundTripOptions, capture: RoundTripCapture = loadRoundTripCapture(o)): RoundTripResult {
+  const frames = capture.frames;
   const u8 = port.burst.u8;
   const slot = port.burst.slotBytes;
   const n = frames.count;
