@@ -22,7 +22,9 @@ import { readRunJson, readTrials, writeRunJson, writeTrials, writeSummary, write
 import { summarizeTrials, ratioRows, type Baseline } from '../results/summary.js';
 import { judgeTrial, FLAG_HOST_BUSY } from '../results/judge.js';
 import { logCi, relativeHalfWidth } from '../results/stats.js';
-import { ensurePcaps, plannedPcaps, checkReplayable } from './pcaps.js';
+import { ensurePcaps, plannedPcaps, checkReplayable, pcapOf } from './pcaps.js';
+import { measureBeyond } from './measure.js';
+import { needsPacing, frameSizesOf, measurePlan, loadLabel } from '../spec/measure.js';
 import { Shutdown } from './shutdown.js';
 import { HOST_BUSY_CORES } from './host-load.js';
 import { Progress, formatRate } from '../progress/progress.js';
@@ -112,7 +114,10 @@ function scheduleOf(spec: Spec, plan: readonly PlanTrial[], order: NonNullable<R
 function printDryRun(spec: Spec, plan: readonly PlanTrial[], tb: Testbed, pcaps: readonly PcapInfo[], out: NodeJS.WritableStream, profile: string | null, order: NonNullable<RunJson['order']>): void {
   const sched = scheduleOf(spec, plan, order);
   out.write(`spec ${spec.name}${profile ? ` (profile ${profile})` : ''} on testbed ${spec.testbed}: ${plan.length} trials, ${sched.length} to run, ${plan.length - sched.length} skipped\n`);
-  out.write(`traffic: ${pcapCount(spec)} pcap(s)${spec.traffic.pcaps ? '' : ` of ${spec.traffic.flows} flows`}, ${spec.traffic.frame_size} B, warm-up ${spec.traffic.warmup_s}s + ${spec.traffic.duration_s}s measured per trial\n`);
+  out.write(`traffic: ${pcapCount(spec)} pcap(s)${spec.traffic.pcaps ? '' : ` of ${spec.traffic.flows} flows`}, ${frameSizesOf(spec).join(', ')} B, warm-up ${spec.traffic.warmup_s}s + ${spec.traffic.duration_s}s measured per trial\n`);
+  const mp = measurePlan(spec);
+  if (mp.ndr_pdr) out.write(`measure ndr_pdr (${mp.ndr_pdr.preset}): after each trial at max load, an RFC 9971 search from its forwarding rate; goals ${mp.ndr_pdr.goals.map((g) => `${g.name} loss ${g.loss_ratio * 100}% exceed ${g.exceed_ratio} trials ${g.initial_trial_duration}-${g.final_trial_duration}s sum ${g.duration_sum}s width ${g.width * 100}%`).join('; ')}; each search trial: flexbench nf run --port offered --rate LOAD --warmup ${mp.ndr_pdr.warmup_s} --duration D\n`);
+  if (mp.latency) out.write(`measure latency: at ${mp.latency.loads.map((f) => (f === 0 ? `${mp.latency!.low_rate_pps} pps` : `${loadLabel(f)} of the ${mp.ndr_pdr ? 'PDR found' : 'max-load rate'}`)).join(', ')}, ${mp.latency.duration_s}s each, stamping every ${mp.latency.every === 'auto' ? 'Nth packet (~10,000 samples/s)' : `${mp.latency.every}th packet`}${mp.latency.calibrate ? '; each beside the wire NF at the same load (the bias)' : ''}\n`);
   out.write(`order: ${order.kind}${order.kind === 'interleaved' ? ` in ${order.rounds} round(s), seed ${order.seed} (replay with --seed ${order.seed})${spec.baseline ?? spec.figures.some((f) => f.baseline) ? '; each cell beside its baseline cell' : ''}` : ''}${spec.matrix.repetitions === 'auto' ? `; repetitions auto: rounds stop once every cell's 95 % interval is within ±${(spec.matrix.target_ci * 100).toFixed(1)}% (at most ${order.rounds})` : ''}\n`);
   for (const g of serversNeeded(plan)) out.write(`  -- start store ${g.store} (${g.location}) for the whole run; it is reset before each of its trials\n`);
   let round = -1;
@@ -120,7 +125,7 @@ function printDryRun(spec: Spec, plan: readonly PlanTrial[], tb: Testbed, pcaps:
     if (r !== round && order.kind === 'interleaved') out.write(`  -- round ${r + 1} of ${order.rounds}\n`);
     round = r;
     out.write(`#${String(t.index + 1).padStart(3)} ${cellLabel(t)}\n`);
-    for (const c of tb.describeTrial(t, pcaps[t.pcap_index]!, spec)) out.write(`       $ ${c}\n`);
+    for (const c of tb.describeTrial(t, pcapOf(spec, pcaps, t), spec)) out.write(`       $ ${c}\n`);
   }
   for (const t of plan.filter((x) => x.skip)) out.write(`#${String(t.index + 1).padStart(3)} ${cellLabel(t)}  SKIP: ${t.skip}\n`);
   out.write(`ETA ${formatDuration(estimateSeconds(spec, plan))} (≈${TRIAL_OVERHEAD_S}s overhead per trial; store resets: ${Object.entries(STORE_RESET_S).map(([k, v]) => `${k} ${v}s`).join(', ')}; store starts: ${Object.entries(STORE_START_S).map(([k, v]) => `${k} ${v}s`).join(', ')})\n`);
@@ -181,6 +186,12 @@ async function resolveRun(o: RunOptions, signal: AbortSignal): Promise<RunState>
     profile = o.loaded.profile;
   }
   const tb = await createTestbed(spec.testbed, { spec, inventory: spec.inventory, root: REPO_ROOT });
+  // measure: ndr_pdr / latency need a generator that paces (and stamps): refused before anything starts
+  const unpaced = needsPacing(spec) ? tb.unpaced?.(spec.measure.latency !== undefined) ?? null : null;
+  if (unpaced) {
+    await tb.teardown();
+    throw new FlexbenchError(`${unpaced} (measure.${spec.measure.ndr_pdr !== undefined ? 'ndr_pdr' : 'latency'} needs one)`, EXIT.usage);
+  }
   if (!o.resumeDir) plan = expandPlan(spec, { skipReason: (t) => tb.skipReason(t) });
   if (!spec.traffic.pcaps) checkReplayable(spec, plannedPcaps(spec, resolve(o.pcapCache ?? 'pcaps')));
   // a run recorded before orders existed ran sequentially
@@ -194,7 +205,8 @@ async function resolveRun(o: RunOptions, signal: AbortSignal): Promise<RunState>
 /** Writes trials, summary, ratios and run.json with the status given; synchronous, so a forced exit can call it. */
 function record(s: RunState, status: RunJson['status'], ended = false): void {
   if (!s.run) return;
-  s.records.sort((a, b) => a.index - b.index);
+  // a plan trial's record first, then its sub-records (search, latency) in the order they ran
+  s.records.sort((a, b) => a.index - b.index || Number(!isCellTrial(a)) - Number(!isCellTrial(b)));
   writeTrials(s.runDir, s.records);
   const base = s.spec.baseline as Baseline | undefined;
   writeSummary(s.runDir, summarizeTrials(s.records, { baseline: base }));
@@ -272,7 +284,7 @@ async function openRun(s: RunState, shutdown: Shutdown): Promise<void> {
     };
   }
   const done = new Set(s.records.map((r) => r.trial_id));
-  for (const t of s.plan.filter((x) => x.skip && !done.has(x.trial_id))) s.records.push({ ...baseRecord(t, s.pcaps[t.pcap_index]!, spec), status: 'skipped', reason: t.skip });
+  for (const t of s.plan.filter((x) => x.skip && !done.has(x.trial_id))) s.records.push({ ...baseRecord(t, pcapOf(spec, s.pcaps, t), spec), status: 'skipped', reason: t.skip });
   const todo = s.plan.filter((t) => !t.skip && !done.has(t.trial_id));
   s.etaSeconds = todo.reduce((a, t) => a + trialSeconds(spec, t), 0) + storeStartSeconds(todo);
   record(s, 'running');
@@ -313,14 +325,16 @@ async function startStores(s: RunState, todo: readonly Scheduled[], shutdown: Sh
 
 /** One trial: reset its store, run it, judge the measurement (nothing measured => not ok), note the host's load. */
 async function runOne(s: RunState, { trial: t, round }: Scheduled): Promise<TrialRecord | null> {
-  const rec = { ...baseRecord(t, s.pcaps[t.pcap_index]!, s.spec), round };
+  const pcap = pcapOf(s.spec, s.pcaps, t);
+  const rec: TrialRecord = { ...baseRecord(t, pcap, s.spec), round };
   rec.started_at = new Date().toISOString();
   const key = serverKey(t);
   const store = key ? s.stores.get(key) ?? null : null;
+  const subs: TrialRecord[] = [];
   try {
     if (store instanceof Error) throw store;
     if (store) await store.reset();
-    const m = await s.tb.runTrial({ trial: t, pcap: s.pcaps[t.pcap_index]!, traffic: s.spec.traffic, flush_ms: s.spec.state.flush_ms, store, signal: s.signal, runDir: s.runDir });
+    const m = await s.tb.runTrial({ trial: t, pcap, traffic: s.spec.traffic, flush_ms: s.spec.state.flush_ms, store, signal: s.signal, runDir: s.runDir });
     const j = judgeTrial(m, { duration_s: s.spec.traffic.duration_s });
     const flags = [...(m.flags ?? []), ...j.flags];
     if (m.host && m.host.busy_cores >= HOST_BUSY_CORES) flags.push(`${FLAG_HOST_BUSY}: other work kept ${m.host.busy_cores} cores busy during the trial`);
@@ -330,8 +344,27 @@ async function runOne(s: RunState, { trial: t, round }: Scheduled): Promise<Tria
       ...(m.port_mode !== undefined ? { port_mode: m.port_mode } : {}), ...(m.lcores ? { lcores: m.lcores } : {}),
       ...(m.elastic ? { elastic: m.elastic } : {}),
     });
+    // measure: ndr_pdr / latency: the search starts from this trial's forwarding rate; each trial is a sub-record
+    if (rec.status === 'ok' && needsPacing(s.spec)) {
+      rec.measure = 'throughput';
+      const out = await measureBeyond({
+        spec: s.spec, tb: s.tb, trial: t, pcap, store, signal: s.signal, runDir: s.runDir, base: rec, log: (l) => s.progress.log(l),
+        emit: (sub) => {
+          subs.push(sub);
+          s.records.push(sub);
+          record(s, 'running');
+        },
+      }, m.tx_pps);
+      Object.assign(rec, out.fields);
+      rec.flags = [...rec.flags, ...out.flags];
+      if (out.failure) Object.assign(rec, { status: 'failed', reason: out.failure });
+    }
   } catch (e) {
-    if (s.signal.aborted) return null; // cut short: no record, it runs again on --resume
+    if (s.signal.aborted) {
+      // cut short: no record, it runs again on --resume (with its sub-records)
+      s.records = s.records.filter((r) => !subs.includes(r));
+      return null;
+    }
     rec.status = 'failed';
     rec.reason = (e as Error).message;
   }
@@ -371,7 +404,7 @@ async function runTrials(s: RunState, todo: readonly Scheduled[]): Promise<void>
       if (unreached.length === 0) {
         const reason = `not needed: every cell reached ±${(spec.matrix.target_ci * 100).toFixed(1)}% after ${cur.round} rounds (repetitions auto)`;
         progress.log(reason);
-        for (const x of todo.slice(i)) s.records.push({ ...baseRecord(x.trial, s.pcaps[x.trial.pcap_index]!, spec), round: x.round, status: 'skipped', reason });
+        for (const x of todo.slice(i)) s.records.push({ ...baseRecord(x.trial, pcapOf(spec, s.pcaps, x.trial), spec), round: x.round, status: 'skipped', reason });
         s.finished = true;
         return;
       }

@@ -5,14 +5,16 @@ import type { PlanTrial } from '../results/format.js';
 import { traitsOf } from './nfs.js';
 import { serversNeeded } from './order.js';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
+import { frameSizesOf, measurePlan } from '../spec/measure.js';
 
 interface PlanOptions {
   /** why the testbed cannot run a trial (checked once per trial), or null */
   skipReason?: (t: PlanTrial) => string | null;
 }
 
-export function trialId(t: Pick<PlanTrial, 'nf' | 'store' | 'location' | 'mode' | 'cores' | 'pcap_index' | 'repetition'>): string {
-  return `${t.nf}/${t.store}/${t.location}/${t.mode}/c${t.cores}/p${t.pcap_index}/r${t.repetition}`;
+/** The id of a trial; `/f<size>` only when the spec makes frame size an axis (matrix.frame_sizes), so other ids stay as they were. */
+export function trialId(t: Pick<PlanTrial, 'nf' | 'store' | 'location' | 'mode' | 'cores' | 'pcap_index' | 'repetition'> & { frame_size?: number }, frameAxis = false): string {
+  return `${t.nf}/${t.store}/${t.location}/${t.mode}/c${t.cores}${frameAxis ? `/f${t.frame_size}` : ''}/p${t.pcap_index}/r${t.repetition}`;
 }
 
 export function pcapCount(spec: Spec): number {
@@ -34,7 +36,7 @@ export const MAX_TRIALS = 20_000;
 /** Trials expandPlan would make, counted without making them (a matrix may multiply to billions). */
 export function countTrials(spec: Spec): number {
   const m = spec.matrix;
-  const perCell = m.cores.length * pcapCount(spec) * plannedRepetitions(m);
+  const perCell = m.cores.length * frameSizesOf(spec).length * pcapCount(spec) * plannedRepetitions(m);
   let cells = m.nfs.filter((nf) => !traitsOf(nf).stateful).length;
   const stores = m.stores.filter((s) => s !== 'none').length;
   for (const nf of m.nfs) {
@@ -53,15 +55,17 @@ export function expandPlan(spec: Spec, opts: PlanOptions = {}): PlanTrial[] {
   const out: PlanTrial[] = [];
   const push = (nf: string, store: string, location: string, mode: string) => {
     for (const cores of m.cores) {
-      for (let p = 0; p < files; p++) {
-        for (let r = 0; r < plannedRepetitions(m); r++) {
-          const t: PlanTrial = {
-            trial_id: '', index: out.length, nf, store, location, mode, cores,
-            frame_size: spec.traffic.frame_size, testbed: spec.testbed, pcap_index: p, repetition: r, skip: null,
-          };
-          t.trial_id = trialId(t);
-          t.skip = intrinsicSkip(t) ?? opts.skipReason?.(t) ?? null;
-          out.push(t);
+      for (const frame_size of frameSizesOf(spec)) {
+        for (let p = 0; p < files; p++) {
+          for (let r = 0; r < plannedRepetitions(m); r++) {
+            const t: PlanTrial = {
+              trial_id: '', index: out.length, nf, store, location, mode, cores,
+              frame_size, testbed: spec.testbed, pcap_index: p, repetition: r, skip: null,
+            };
+            t.trial_id = trialId(t, m.frame_sizes !== undefined);
+            t.skip = intrinsicSkip(t) ?? opts.skipReason?.(t) ?? null;
+            out.push(t);
+          }
         }
       }
     }
@@ -91,9 +95,23 @@ export const STORE_RESET_S: Record<string, number> = { redis: 0.5, cassandra: 3 
 /** Seconds to start a store server, by label (first start, jars already fetched). */
 export const STORE_START_S: Record<string, number> = { redis: 1, cassandra: 20 };
 
-/** Estimated seconds of a trial (warm-up, window, overhead, the reset of its store before it). */
+/**
+ * Trials an NDR/PDR search of one goal typically needs (measured: 6-20 per search of two goals against
+ * ratelimit and NAT on this host); the estimate, not a bound (max_trials is the bound).
+ */
+export const SEARCH_TRIALS_PER_GOAL = 8;
+
+/** Estimated seconds of a plan trial (warm-up, window, overhead, the reset of its store before it), its search and latency trials included. */
 export function trialSeconds(spec: Spec, t: Pick<PlanTrial, 'store'>): number {
-  return spec.traffic.warmup_s + spec.traffic.duration_s + TRIAL_OVERHEAD_S + (STORE_RESET_S[t.store] ?? 0);
+  const reset = STORE_RESET_S[t.store] ?? 0;
+  let s = spec.traffic.warmup_s + spec.traffic.duration_s + TRIAL_OVERHEAD_S + reset;
+  const m = measurePlan(spec);
+  if (m.ndr_pdr) {
+    const perTrial = m.ndr_pdr.warmup_s + TRIAL_OVERHEAD_S + reset;
+    for (const g of m.ndr_pdr.goals) s += SEARCH_TRIALS_PER_GOAL * perTrial + (SEARCH_TRIALS_PER_GOAL / 2) * (g.initial_trial_duration + g.final_trial_duration) + Math.max(0, g.duration_sum - g.final_trial_duration);
+  }
+  if (m.latency) s += m.latency.loads.length * (m.latency.calibrate ? 2 : 1) * (m.latency.warmup_s + m.latency.duration_s + TRIAL_OVERHEAD_S + reset);
+  return s;
 }
 
 /** Estimated seconds to start the store servers the given trials need (each once: they stay up for the run). */

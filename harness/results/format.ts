@@ -193,6 +193,8 @@ export const trialRecordSchema = z.object({
   intended_packets: z.number().nullable().optional(),
   /** packets the generator put on the wire in the window (below intended when it fell behind) */
   offered_packets: z.number().nullable().optional(),
+  /** packets that made it through: what the NF sent (local) or what came back to the generator (two-node testbeds) */
+  forwarded_packets: z.number().nullable().optional(),
   /** (intended - forwarded) / intended: what the generator failed to send counts as lost */
   loss_ratio: z.number().nullable().optional(),
   /** search trials: 1-based order in the search, the goal and phase (coarse: wider, shorter; final: the goal's own) that asked for it */
@@ -220,6 +222,8 @@ export const trialRecordSchema = z.object({
   latency_reference: z.enum(['pdr', 'max_load', 'fixed']).optional(),
   /** every Nth packet was stamped */
   latency_every: z.number().int().optional(),
+  /** what the latency spans, in words (local: generator enqueue to NF transmit in one process; netns: the veth round trip) */
+  latency_path: z.string().optional(),
   /** latency of the stamped packets, µs, and the merged HdrHistogram (ns, compressed base64: hdr-histogram-js decodes it) */
   latency: latencySchema.nullable().optional(),
   /** several instances behind a front-end (spec `instances:`/`events:`): what the front-end measured */

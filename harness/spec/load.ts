@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { lineRateMpps, specSchema, type Spec } from './schema.js';
 import { SpecError, type SpecIssue, type PathSeg, formatPath, didYouMean, describeValue } from './errors.js';
 import { semanticIssues, RULES_READ_DEFAULTED } from './rules.js';
+import { frameSizesOf } from './measure.js';
 import { getIn, zodIssues } from './zod-issues.js';
 import { Positions } from './positions.js';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
@@ -88,7 +89,7 @@ function mergeProfile(base: Record<string, unknown>, over: Record<string, unknow
 function normalise(spec: Spec, baseDir: string): Spec {
   return {
     ...spec,
-    figures: spec.figures.map((f) => (f.line_rate_mpps === 'auto' ? { ...f, line_rate_mpps: lineRateMpps(spec.traffic.frame_size) } : f)),
+    figures: spec.figures.map((f) => (f.line_rate_mpps === 'auto' ? { ...f, line_rate_mpps: lineRateMpps(Math.min(...frameSizesOf(spec))) } : f)),
     matrix: { ...spec.matrix, cores: [...spec.matrix.cores].sort((a, b) => a - b) },
     traffic: { ...spec.traffic, pcaps: spec.traffic.pcaps?.map((p) => resolve(baseDir, p)) },
   };

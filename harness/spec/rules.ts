@@ -15,6 +15,10 @@ import { elasticIssues } from './elastic.js';
 import { devargsPathProblem } from '../tools/testpmd.js';
 import { readPcap } from '../../runtime/packet/pcap.js';
 import type { z } from 'zod';
+import { goalOf, minStampedFrame, needsPacing } from './measure.js';
+import { goalProblem } from '../search/goal.js';
+import { STAMP_BYTES } from '../../runtime/packet/replay-port.js';
+import { l4PayloadOffset } from '../../runtime/packet/inet.js';
 
 type Locate = (path: readonly PathSeg[], key: boolean) => { file: string; line: number; col: number; prefix: string };
 
@@ -83,6 +87,20 @@ export async function semanticIssues(spec: Spec, locate: Locate, remap: (p: read
   // Several instances and their events (kill, add, remove).
   elasticIssues(spec, issue);
 
+  measureIssues(spec, issue);
+  if (needsPacing(spec)) {
+    const where: PathSeg[] = spec.measure.ndr_pdr !== undefined ? ['measure', 'ndr_pdr'] : ['measure', 'latency'];
+    // what only a built testbed knows (a two-node generator) it says before the first trial (Testbed.unpaced)
+    if (spec.instances !== undefined) issue(where, 'the search and latency offer a paced load to one NF instance; several instances (instances:) run behind their own front-end: measure them in a spec without instances', true);
+    const mod = await loadTestbedModule(spec.testbed).catch(() => null);
+    if (mod?.pacingProblem) {
+      m.nfs.forEach((nf, i) => {
+        const p = mod.pacingProblem!(nf);
+        if (p) issue(['matrix', 'nfs', i], `${p}; measure.${where[1]} needs a generator that paces the load`);
+      });
+    }
+  }
+
   // Sizes: trials in the plan, bytes of the pcaps to generate.
   boundIssues(spec, issue);
 
@@ -113,6 +131,46 @@ export async function semanticIssues(spec: Spec, locate: Locate, remap: (p: read
     }
   }
   return out;
+}
+
+/** measure: goals RFC 9971 allows, one way to name them, loads in order, frames that carry a latency stamp. */
+function measureIssues(spec: Spec, issue: (at: PathSeg[], message: string, key?: boolean) => void): void {
+  const nd = spec.measure.ndr_pdr;
+  if (nd !== undefined && typeof nd !== 'string') {
+    if (nd.preset !== undefined && nd.goals !== undefined) issue(['measure', 'ndr_pdr', 'goals'], `give either preset (${nd.preset}) or goals, not both`, true);
+    const seen = new Set<string>();
+    nd.goals?.forEach((g, i) => {
+      if (seen.has(g.name)) issue(['measure', 'ndr_pdr', 'goals', i, 'name'], `goal name "${g.name}" is already used`);
+      seen.add(g.name);
+      const problem = goalProblem(goalOf(g));
+      if (problem) issue(['measure', 'ndr_pdr', 'goals', i], problem);
+    });
+    if (typeof nd.min_load_pps === 'number' && typeof nd.max_load_pps === 'number' && nd.min_load_pps >= nd.max_load_pps) {
+      issue(['measure', 'ndr_pdr', 'min_load_pps'], `expected a minimum load below max_load_pps (${nd.max_load_pps}), found ${nd.min_load_pps}`);
+    }
+  }
+  if (spec.matrix.frame_sizes && spec.traffic.pcaps) issue(['matrix', 'frame_sizes'], 'given pcaps (traffic.pcaps) have their own frame size: frame_sizes needs generated pcaps', true);
+  if (spec.measure.latency === undefined) return;
+  // the stamp takes the frame's last 12 bytes: they must be L4 payload, never a header the NF reads
+  const need = minStampedFrame(spec.traffic.proto);
+  const small = `too small for a latency stamp: ${spec.traffic.proto.toUpperCase()} frames need at least ${need} B (headers, ${STAMP_BYTES} B of stamp, FCS)`;
+  if (spec.matrix.frame_sizes) spec.matrix.frame_sizes.forEach((f, i) => f < need && issue(['matrix', 'frame_sizes', i], `frame size ${f} is ${small}`));
+  else if (!spec.traffic.pcaps && spec.traffic.frame_size < need) issue(['traffic', 'frame_size'], `frame size ${spec.traffic.frame_size} is ${small}`);
+  spec.traffic.pcaps?.forEach((p, i) => {
+    if (!existsSync(p)) return;
+    try {
+      const f = readPcap(p);
+      for (let k = 0; k < f.count; k++) {
+        const start = l4PayloadOffset(f.bytes, f.offsets[k]!, f.lengths[k]!);
+        if (f.lengths[k]! - start < STAMP_BYTES) {
+          issue(['traffic', 'pcaps', i], `packet ${k + 1} has ${Math.max(0, f.lengths[k]! - start)} B of payload after its headers, too little for a latency stamp (${STAMP_BYTES} B)`);
+          return;
+        }
+      }
+    } catch {
+      /* reported above */
+    }
+  });
 }
 
 const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);

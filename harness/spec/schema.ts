@@ -4,6 +4,7 @@ import { NF_NAMES } from '../../nfs/registry.js';
 import { ORDERS } from '../plan/order.js';
 import { MAX_FLOWS, MAX_FILES, MAX_SEED } from '../../runtime/packet/generate.js';
 import { eventsSchema, instancesSchema } from './elastic.js';
+import { PRESETS } from '../search/goal.js';
 
 /** testpmd is DPDK's (Figure 4); the rest are flexbench NFs run with `flexbench nf run --nf NAME` (nfs/registry.ts). */
 export const NFS = ['testpmd', ...NF_NAMES] as const;
@@ -49,8 +50,81 @@ const trafficSchema = z.strictObject({
   rate: z.union([z.literal('max'), z.number().min(1).max(MAX_RATE_PPS)]).default('max'),
 });
 
+/** A fraction written as a number (0.5) or a percentage ("50%"). */
+const fraction = (max: number) =>
+  z.union([z.number().min(0).max(max), z.string().regex(/^\d+(\.\d+)?%$/, 'a fraction (0.5) or a percentage such as "50%"').transform((s) => Number(s.slice(0, -1)) / 100).pipe(z.number().min(0).max(max))]);
+
+/** One explicit search goal (RFC 9971 §4.5); ranges beyond the schema's are checked by harness/search/goal.ts. */
+const goalSchema = z.strictObject({
+  /** what results call it; ndr and pdr also get flat fields (ndr_pps, pdr_pps, …) and summary rows */
+  name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'lower-case letters, digits or "_", e.g. ndr'),
+  /** a trial is low-loss when its loss ratio is at most this: 0 (NDR), 0.005 (PDR 0.5 %) */
+  loss_ratio: fraction(0.999999),
+  /** share of a load's trial seconds that may be high-loss while it is still a lower bound */
+  exceed_ratio: fraction(0.999999).default(0),
+  /** seconds of a full-length trial */
+  final_trial_duration: z.number().positive().max(3600),
+  /** seconds of the first, short trials (default: half the final one) */
+  initial_trial_duration: z.number().positive().max(3600).optional(),
+  /** seconds of trials a load needs before it is a bound (default: the final trial duration) */
+  duration_sum: z.number().positive().max(36_000).optional(),
+  /** done when (upper - lower) / upper is at most this */
+  width: fraction(0.5),
+});
+export type GoalSpec = z.output<typeof goalSchema>;
+
+const ndrPdrSchema = z.strictObject({
+  /** a named set of goals: quick (default; fits a shipped spec's 5 minutes), csit, rfc2544, tst009 */
+  preset: z.enum(PRESETS as unknown as ['quick', 'csit', 'rfc2544', 'tst009']).optional(),
+  /** explicit goals instead of a preset */
+  goals: z.array(goalSchema).min(1).max(8).optional(),
+  /** lowest load the search tries, pps (loss there: the goal cannot be met, an irregular result); auto: max load / 1000, at least 1,000 */
+  min_load_pps: z.union([z.literal('auto'), z.number().min(1).max(MAX_RATE_PPS)]).default('auto'),
+  /** highest load, pps; auto: 1.25 x the forwarding rate at max load (the first trial of every search) */
+  max_load_pps: z.union([z.literal('auto'), z.number().min(1).max(MAX_RATE_PPS)]).default('auto'),
+  /** warm-up of every search trial, seconds (default: traffic.warmup_s) */
+  warmup_s: z.number().nonnegative().max(600).optional(),
+  /** safety net: at most this many trials per search (the result is irregular when it runs out) */
+  max_trials: posInt.max(1000).default(60),
+});
+
+const latencySchema = z.strictObject({
+  /** loads to measure at: 0 = the low fixed rate below; others: fractions of the PDR found (of the max-load rate without ndr_pdr) */
+  loads: nonEmptyUnique(fraction(1)).default([0, 0.1, 0.5, 0.9]),
+  /** load 0, packets/s: low enough that nothing queues (FD.io CSIT's latency stream runs at 9 kpps) */
+  low_rate_pps: z.number().min(1).max(MAX_RATE_PPS).default(10_000),
+  /** stamp every Nth packet; auto: about 10,000 samples a second (every packet at 10 kpps, every 100th at 1 Mpps) */
+  every: z.union([z.literal('auto'), posInt.max(1_000_000)]).default('auto'),
+  /** measured window of each latency trial, seconds (default: traffic.duration_s) */
+  duration_s: z.number().positive().max(3600).optional(),
+  /** beside each latency trial, the same load through the wire NF: the method's own bias */
+  calibrate: z.boolean().default(true),
+});
+
+/** Options of the test NFs (nfs/ratelimit.ts): what `nf run --limit-pps/--limit-noise/--seed` take. */
+const nfOptionsSchema = z.strictObject({
+  /** ratelimit: forward at most this many packets/s (its known capacity R) */
+  limit_pps: z.number().min(1).max(MAX_RATE_PPS).optional(),
+  /** ratelimit: each millisecond's capacity is R x (1 - noise x u), u seeded uniform in [0, 1) */
+  limit_noise: z.number().min(0).max(1).optional(),
+  /** ratelimit: seed of the noise */
+  seed: z.number().int().nonnegative().max(2 ** 31).optional(),
+});
+
+/** What each plan trial measures (combinable); absent: throughput only, as before. */
+const measureSchema = z.strictObject({
+  /** the forwarding rate at max load (or traffic.rate): always measured, the search starts from it */
+  throughput: z.literal(true).default(true),
+  /** loss-bounded throughput by RFC 9971's MLRsearch: a preset name, or a mapping */
+  ndr_pdr: z.union([z.enum(PRESETS as unknown as ['quick', 'csit', 'rfc2544', 'tst009']), ndrPdrSchema]).optional(),
+  /** latency of stamped packets at fixed loads (true: the defaults) */
+  latency: z.union([z.literal(true), latencySchema]).optional(),
+});
+
 const matrixSchema = z.strictObject({
   nfs: nonEmptyUnique(z.enum(NFS)),
+  /** Ethernet frame sizes as an axis (pcaps are generated per size); absent: traffic.frame_size */
+  frame_sizes: nonEmptyUnique(z.number().int().min(64).max(1518)).optional(),
   stores: nonEmptyUnique(z.enum(STORES)).default(['hashmap']),
   locations: nonEmptyUnique(z.enum(LOCATIONS)).default(['local']),
   modes: nonEmptyUnique(z.enum(MODES)).default(['async']),
@@ -117,6 +191,8 @@ const profileSchema = z.strictObject({
   traffic: z.record(z.string(), z.unknown()).optional(),
   matrix: z.record(z.string(), z.unknown()).optional(),
   state: z.record(z.string(), z.unknown()).optional(),
+  measure: z.record(z.string(), z.unknown()).optional(),
+  nf_options: z.record(z.string(), z.unknown()).optional(),
   figures: z.array(z.unknown()).optional(),
 });
 
@@ -129,6 +205,10 @@ export const specSchema = z.strictObject({
   traffic: trafficSchema.default(() => trafficSchema.parse({})),
   matrix: matrixSchema,
   state: stateSchema.default(() => stateSchema.parse({})),
+  /** options of the test NFs (ratelimit's capacity and noise) */
+  nf_options: nfOptionsSchema.default({}),
+  /** what each trial measures: throughput (default), ndr_pdr, latency (docs/ndr-latency.md) */
+  measure: measureSchema.default(() => measureSchema.parse({})),
   figures: z.array(figureSchema).default([]),
   /** the reference of ratios.csv and summary.csv's ratio columns (figures may name their own) */
   baseline: baselineSchema.optional(),
@@ -141,6 +221,7 @@ export const specSchema = z.strictObject({
 });
 
 export type Spec = z.output<typeof specSchema>;
+export type MeasureSpec = Spec['measure'];
 type Matrix = Spec['matrix'];
 export type Figure = Spec['figures'][number];
 export type NfName = (typeof NFS)[number];

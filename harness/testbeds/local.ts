@@ -16,13 +16,18 @@ import { testpmdArgv, pcapReplayVdev, TestpmdStatsParser, type TestpmdSnapshot }
 import { HostLoadSampler } from '../orchestrate/host-load.js';
 import { stateLossFlags } from '../tools/nf-run.js';
 import { redactSecrets } from '../../common/secrets.js';
-import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext } from './testbed.js';
+import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext, LoadRequest } from './testbed.js';
 import { linkedController, type LinkedController } from '../../common/abort.js';
 import { needsServer } from '../../runtime/stores/server.js';
 import { parseNfRunOutput } from '../../runtime/nf-process/result.js';
 
 /** Grace between SIGTERM and SIGKILL for every child. */
 const KILL_GRACE_MS = 3000;
+
+/** flexbench's NFs take a paced load from the offered-load port; testpmd replays its pcap as fast as it can. */
+export function pacingProblem(nf: string): string | null {
+  return nf === 'testpmd' ? 'testpmd replays the pcap with net_pcap as fast as it can: it cannot be offered a paced load on the local testbed' : null;
+}
 
 export function createTestbed(opts: TestbedOptions): Testbed {
   return new LocalTestbed(opts);
@@ -54,16 +59,28 @@ class LocalTestbed implements Testbed {
     return null;
   }
 
-  /** The argv of an NF trial: one function for --dry-run (store URL not yet known) and for the run itself. */
-  private nfArgs(t: PlanTrial, pcapPath: string, spec: Spec, storeUrl: string | null): string[] {
-    const a = ['nf', 'run', '--nf', t.nf, '--cores', String(t.cores), '--input', pcapPath];
-    if (spec.traffic.rate !== 'max') a.push('--port', 'offered', '--rate', String(spec.traffic.rate));
-    if (t.store !== 'none') {
+  /**
+   * The argv of an NF trial: one function for --dry-run (store URL not yet known) and for the run itself.
+   * A paced load (measure: ndr_pdr, latency) runs the offered-load port at its rate, stamping every Nth packet.
+   */
+  private nfArgs(t: PlanTrial, pcapPath: string, spec: Spec, storeUrl: string | null, load?: LoadRequest): string[] {
+    const nf = load?.nf ?? t.nf;
+    const a = ['nf', 'run', '--nf', nf, '--cores', String(t.cores), '--input', pcapPath];
+    if (load) a.push('--port', 'offered', '--rate', String(Math.round(load.rate_pps)));
+    else if (spec.traffic.rate !== 'max') a.push('--port', 'offered', '--rate', String(spec.traffic.rate));
+    if (load?.latency_every) a.push('--latency-every', String(load.latency_every));
+    if (t.store !== 'none' && !load?.nf) {
       a.push('--store', storeUrl ?? (t.store === 'hashmap' ? 'hashmap:' : `${t.store}://127.0.0.1:PORT`));
       a.push('--nf-id', t.nf, '--instance', 'ins1', '--mode', t.mode, '--flush-ms', String(spec.state.flush_ms));
     }
+    const o = spec.nf_options;
+    if (nf === 'ratelimit') {
+      if (o.limit_pps !== undefined) a.push('--limit-pps', String(o.limit_pps));
+      if (o.limit_noise !== undefined) a.push('--limit-noise', String(o.limit_noise));
+      if (o.seed !== undefined) a.push('--seed', String(o.seed));
+    }
     // the one warm-up mechanism: nf run counts only the window after --warmup
-    a.push('--warmup', String(spec.traffic.warmup_s), '--duration', String(spec.traffic.duration_s), '--json');
+    a.push('--warmup', String(load?.warmup_s ?? spec.traffic.warmup_s), '--duration', String(load?.duration_s ?? spec.traffic.duration_s), '--json');
     return a;
   }
 
@@ -139,7 +156,8 @@ class LocalTestbed implements Testbed {
     this.trialControllers.add(ac);
     try {
       if (this.opts.spec.instances !== undefined) return await this.runElastic(req, ac.signal);
-      return req.trial.nf === 'testpmd' ? await this.runTestpmd(req, ac.signal) : await this.runNf(req, ac.signal);
+      if (req.load && req.trial.nf === 'testpmd' && !req.load.nf) throw new FlexbenchError(pacingProblem('testpmd')!, EXIT.usage);
+      return req.trial.nf === 'testpmd' && !req.load ? await this.runTestpmd(req, ac.signal) : await this.runNf(req, ac.signal);
     } finally {
       ac.dispose();
       this.trialControllers.delete(ac);
@@ -149,15 +167,15 @@ class LocalTestbed implements Testbed {
   private logStream(req: TrialRequest) {
     const dir = join(req.runDir, 'logs');
     mkdirSync(dir, { recursive: true });
-    const stream = createWriteStream(join(dir, `${String(req.trial.index).padStart(4, '0')}-${req.trial.trial_id.replace(/\//g, '_')}.log`));
+    const stream = createWriteStream(join(dir, `${String(req.trial.index).padStart(4, '0')}-${req.trial.trial_id.replace(/\//g, '_')}${req.logSuffix ? `-${req.logSuffix}` : ''}.log`));
     // passwords in store URLs never reach a log file
     return { write: (s: string | Buffer) => stream.write(redactSecrets(String(s))), end: () => stream.end() };
   }
 
   private async runNf(req: TrialRequest, signal: AbortSignal): Promise<TrialMeasurement> {
     const spec = this.opts.spec;
-    const args = this.nfArgs(req.trial, req.pcap.path, spec, req.store?.url ?? null);
-    const total = req.traffic.duration_s + req.traffic.warmup_s;
+    const args = this.nfArgs(req.trial, req.pcap.path, spec, req.load?.nf ? null : req.store?.url ?? null, req.load);
+    const total = (req.load?.duration_s ?? req.traffic.duration_s) + (req.load?.warmup_s ?? req.traffic.warmup_s);
     const log = this.logStream(req);
     log.write(`$ ${shellJoin(['flexbench', ...args])}\n`);
     const child = ownedExeca([process.execPath, this.cli, ...args], {
@@ -190,6 +208,9 @@ class LocalTestbed implements Testbed {
       per_core: j.per_core.map((c) => ({ core: c.core, rx_packets: c.rx_packets, tx_packets: c.tx_packets })),
       commands: [redactSecrets(shellJoin(['flexbench', ...args]))],
       host: load,
+      // a paced trial: what the generator meant to offer, offered, and what the NF sent on
+      ...(req.load ? { offered: { intended_packets: j.intended_packets ?? j.offered_packets ?? 0, offered_packets: j.offered_packets ?? 0, forwarded_packets: j.tx_packets } } : {}),
+      ...(req.load?.latency_every ? { latency: j.latency, latency_path: 'generator enqueue -> descriptor ring -> NF core -> NF transmit, in one process (no wire)' } : {}),
       // the trial record says so when a store lost acknowledged state and the NF went on (fail ends the trial)
       ...(j.state_lost ? { flags: stateLossFlags(j) } : {}),
     };

@@ -24,6 +24,8 @@ export interface TrialRequest {
   runDir: string;
   /** a paced trial (loss-bounded search, latency): overrides traffic.rate and traffic.duration_s (issue 16) */
   load?: LoadRequest;
+  /** names the trial's log file apart from its plan trial's (e.g. "search", "latency-50pct") */
+  logSuffix?: string;
 }
 
 /**
@@ -37,6 +39,13 @@ export interface LoadRequest {
   duration_s?: number;
   /** stamp every Nth packet and report latency (0 or absent: none) */
   latency_every?: number;
+  /** the warm-up before the measured phase, s; traffic.warmup_s when absent */
+  warmup_s?: number;
+  /**
+   * run this NF instead of the trial's, store-less: `wire` for the back-to-back calibration (the method's
+   * bias). A testbed that cannot must throw rather than run the trial's NF under its name.
+   */
+  nf?: string;
 }
 
 /** What a paced trial counted (RFC 9971: what the generator failed to send counts as lost). */
@@ -147,4 +156,9 @@ export interface TestbedModule {
   createTestbed(opts: TestbedOptions): Testbed | Promise<Testbed>;
   /** validates `inventory:` in specs for this testbed (positions and "did you mean" come for free) */
   inventorySchema?: z.ZodType;
+  /**
+   * Why this testbed cannot offer this NF a paced load, known from the spec alone (validate refuses it at
+   * matrix.nfs[i]); null if it can. What only a built testbed knows (its generator) is `Testbed.unpaced`.
+   */
+  pacingProblem?(nf: string): string | null;
 }

@@ -1,0 +1,163 @@
+// measure: ndr_pdr and latency end to end through the real CLI (`flexbench run`): real `nf run`
+// processes pacing each trial. Against ratelimit, whose capacity R is known, the search brackets R;
+// a goal that cannot be met gives a flagged, irregular result and no number; an unpaced NF is refused
+// before anything starts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import * as hdr from 'hdr-histogram-js';
+import { readRunJson, readTrials, readSummary } from '../../../harness/results/files.js';
+import { BUCKET_MS } from '../../../nfs/ratelimit.js';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const CLI = join(ROOT, 'bin', 'flexbench.js');
+
+function runCli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGINT'), 240_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const R = 50_000;
+const W = 0.04;
+const WARMUP = 0.3;
+const D = 1;
+/** nf run's default rx descriptors per queue: what a load above R can hide in the queue over warm-up + window */
+const RING = 1024;
+
+test(`flexbench run brackets ratelimit's R = ${R} pps within the search width, records every search trial, and measures latency beside the wire`, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-measure-'));
+  try {
+    writeFileSync(join(dir, 'rl.yaml'), `name: rl
+traffic: { flows: 500, files: 1, duration_s: ${D}, warmup_s: ${WARMUP} }
+matrix: { nfs: [ratelimit], cores: [1] }
+nf_options: { limit_pps: ${R}, limit_noise: 0.002, seed: 3 }
+measure:
+  ndr_pdr:
+    goals:
+      - { name: ndr, loss_ratio: 0, final_trial_duration: ${D}, initial_trial_duration: 0.5, width: ${W} }
+      - { name: pdr, loss_ratio: 0.005, final_trial_duration: ${D}, initial_trial_duration: 0.5, width: ${W} }
+    max_load_pps: ${R * 10}
+  latency: { loads: [0, 0.5], low_rate_pps: 5000, duration_s: 0.5 }
+`);
+    const r = await runCli(['run', 'rl.yaml', '--out', 'out', '--seed', '1'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const out = join(dir, 'out');
+    assert.equal(readRunJson(out).counts.ok, 1, 'one plan trial, however many sub-trials');
+    const [cell] = readTrials(out);
+    const all = readTrials(out, { sub: true });
+    const search = all.filter((t) => t.measure === 'search');
+    const ndr = cell!.search!.goals.find((g) => g.goal === 'ndr')!;
+    const pdr = cell!.search!.goals.find((g) => g.goal === 'pdr')!;
+    const at = `NDR ${ndr.lower_bound_pps?.toFixed(0)}..${ndr.upper_bound_pps?.toFixed(0)}, PDR ${pdr.lower_bound_pps?.toFixed(0)}..${pdr.upper_bound_pps?.toFixed(0)} in ${search.length} trials: ${search.map((t) => `${Math.round(t.load_pps!)}:${t.loss_ratio!.toFixed(4)}`).join(' ')}`;
+    console.log(`# ratelimit R=${R} via flexbench run: ${at}`);
+
+    // every search trial is a record with its load, loss, duration and phase, in order
+    assert.equal(cell!.search_trials, search.length, at);
+    assert.deepEqual(search.map((t) => t.search_n), search.map((_, i) => i + 1));
+    for (const t of search) {
+      assert.equal(t.parent_trial_id, cell!.trial_id);
+      assert.ok(t.status === 'ok' && t.load_pps! > 0 && t.loss_ratio! >= 0 && t.loss_ratio! <= 1 && t.duration_s! > 0, JSON.stringify(t));
+      assert.ok(['coarse', 'final'].includes(t.search_phase!) && ['ndr', 'pdr'].includes(t.search_goal!));
+      assert.ok(t.intended_packets! >= t.tx_packets! * (1 - 1e-9) || t.loss_ratio === 0, 'forwarded never exceeds intended unless lossless');
+    }
+    // the search's bracket holds R, as far as the NF itself allows: it forwards R less its noise plus a
+    // bucket of tokens, and a load above R hides at most a queue's worth over warm-up + window
+    assert.ok(ndr.regular && pdr.regular, at);
+    assert.equal(cell!.ndr_pps, ndr.lower_bound_pps);
+    assert.equal(cell!.pdr_upper_pps, pdr.upper_bound_pps);
+    const hidden = (BUCKET_MS / 1000 * R + RING) / (WARMUP + D) / R;
+    assert.ok(ndr.lower_bound_pps! <= R * (1 + hidden), at);
+    assert.ok(ndr.upper_bound_pps! >= R * (1 - 2 * W), at);
+    assert.ok(ndr.relative_width! <= W + 1e-9, at);
+    assert.ok(ndr.lower_bound_pps! <= pdr.lower_bound_pps!, at);
+
+    // latency: each load beside the wire at the same load, with its histogram
+    const lat = all.filter((t) => t.measure === 'latency');
+    const cal = all.filter((t) => t.measure === 'calibration');
+    assert.deepEqual(lat.map((t) => t.latency_load), ['0', '50%']);
+    assert.deepEqual(cal.map((t) => t.latency_load), ['0', '50%']);
+    assert.ok(cal.every((t) => t.commands[0]!.includes('--nf wire')));
+    assert.equal(lat[1]!.latency_reference, 'pdr');
+    assert.ok(Math.abs(lat[1]!.load_pps! - 0.5 * pdr.lower_bound_pps!) < 1);
+    for (const t of [...lat, ...cal]) {
+      assert.equal(t.status, 'ok', t.reason ?? '');
+      const l = t.latency!;
+      assert.ok(l.samples > 0 && l.min_us <= l.p50_us && l.p50_us <= l.p90_us && l.p90_us <= l.p99_us && l.p99_us <= l.p999_us && l.p999_us <= l.max_us, JSON.stringify(l));
+      assert.equal(hdr.decodeFromCompressedBase64(l.hdr).totalCount, l.samples, 'the serialised histogram holds every sample');
+    }
+    const rows = readSummary(out);
+    assert.equal(rows.find((x) => x.metric === 'ndr_mpps')!.bound_high, ndr.upper_bound_pps! / 1e6);
+    const p99 = rows.find((x) => x.metric === 'latency_p99_us' && x.load === '50%')!;
+    assert.equal(p99.mean, lat[1]!.latency!.p99_us);
+    assert.equal(p99.bias, cal[1]!.latency!.p99_us);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a goal that cannot be met (loss at the minimum load) is a flagged irregular result with no rate; latency at its fractions is not measured; frame sizes are an axis', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-measure-'));
+  try {
+    writeFileSync(join(dir, 'slow.yaml'), `name: slow
+traffic: { flows: 200, files: 1, duration_s: 0.5, warmup_s: 0.2 }
+matrix: { nfs: [ratelimit], cores: [1], frame_sizes: [64, 128] }
+nf_options: { limit_pps: 2000 }
+measure:
+  ndr_pdr: { preset: quick, min_load_pps: 20000, max_load_pps: 100000 }
+  latency: { loads: [0, 0.5], low_rate_pps: 500, duration_s: 0.5, calibrate: false }
+`);
+    const r = await runCli(['run', 'slow.yaml', '--out', 'out'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const out = join(dir, 'out');
+    const cells = readTrials(out);
+    assert.deepEqual(cells.map((c) => c.frame_size), [64, 128]);
+    assert.ok(readRunJson(out).provenance.pcaps.map((p) => p.frame_size).join() === '64,128');
+    for (const c of cells) {
+      assert.equal(c.status, 'ok');
+      for (const g of c.search!.goals) {
+        assert.equal(g.regular, false);
+        assert.match(g.irregular_reason!, /cannot be met/);
+        assert.equal(g.lower_bound_pps, null, 'no false number');
+      }
+      assert.equal(c.ndr_pps, null);
+      assert.ok(c.flags.some((f) => f.startsWith('irregular: ndr:')), c.flags.join('; '));
+      const subs = readTrials(out, { sub: true }).filter((t) => t.parent_trial_id === c.trial_id);
+      assert.equal(subs.find((t) => t.latency_load === '0')!.status, 'ok');
+      const half = subs.find((t) => t.latency_load === '50%')!;
+      assert.equal(half.status, 'skipped');
+      assert.match(half.reason!, /search found no PDR/);
+    }
+    const ndrRow = readSummary(out).find((x) => x.metric === 'ndr_mpps' && x.frame_size === 64)!;
+    assert.deepEqual([ndrRow.n, ndrRow.mean, ndrRow.n_irregular], [0, null, 1]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an unpaced generator (testpmd replaying its pcap) with ndr_pdr is refused before anything starts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-measure-'));
+  try {
+    writeFileSync(join(dir, 'u.yaml'), 'name: u\nmatrix: { nfs: [testpmd], cores: [1] }\nmeasure: { ndr_pdr: quick }\n');
+    const r = await runCli(['run', 'u.yaml', '--out', 'out'], dir);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /u\.yaml:2:17: matrix\.nfs\[0\]: testpmd replays the pcap with net_pcap as fast as it can/);
+    assert.ok(!existsSync(join(dir, 'out')) && !existsSync(join(dir, 'pcaps')), 'nothing was created');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
