@@ -60,3 +60,39 @@ test('generator: flexbench — paced trials over the veth count every packet per
   const procs = await new LocalHost().exec(['pgrep', '-af', 'flexbench\\.js (gen|nf run)'], { allowFailure: true });
   assert.equal(procs.stdout.split('\n').filter((l) => l && !/pgrep/.test(l) && /flexbench-netns-|port1/.test(l)).join('\n'), '');
 });
+
+test('generator: pktgen — the real Pktgen paces a search trial at the load asked (offered counts from its counters); a latency trial is refused before anything starts', { skip, timeout: 300_000 }, async () => {
+  const { realPktgen } = await import('../tools/real-pktgen.js');
+  const real = await realPktgen();
+  if (real.reason) {
+    process.stdout.write(`# real Pktgen unavailable: ${real.reason}\n`);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'fbn-rtp-'));
+  const spec = specSchema.parse({ name: 'rtp', testbed: 'netns', traffic: { frame_size: 64, flows: 200, files: 1, duration_s: 2, warmup_s: 1 }, matrix: { nfs: ['macswap'], stores: ['none'], cores: [1] } });
+  const tb = createTestbed({ spec, inventory: { suffix: 'rtp', slot: 25, generator: 'pktgen', pktgen: real.binary }, root });
+  const ac = new AbortController();
+  try {
+    assert.equal(tb.unpaced!(false), null);
+    assert.match(tb.unpaced!(true)!, /latency needs inventory generator: flexbench/);
+    const [pcapPath] = generatePcaps({ out: join(dir, 'pcaps'), flows: 200, files: 1, seed: 4 });
+    const pcap = { name: 'flows-0.pcap', path: pcapPath!, sha256: 'x', seed: 4, flows: 200, frame_size: 64 };
+    const trial: PlanTrial = { trial_id: 'macswap/none/local/async/c1/r0', index: 0, nf: 'macswap', store: 'none', location: 'local', mode: 'async', cores: 1, frame_size: 64, testbed: 'netns', pcap_index: 0, repetition: 0, skip: null };
+    await tb.preflight(spec);
+    await tb.prepare({ spec, plan: [], pcaps: [pcap], runDir: dir, signal: ac.signal, log: () => {} });
+    const base = { trial, pcap, traffic: spec.traffic, flush_ms: 1, store: null, signal: ac.signal, runDir: dir };
+    await assert.rejects(tb.runTrial({ ...base, load: { rate_pps: 20_000, latency_every: 10 } }), (e: Error & { exitCode?: number }) => e.exitCode === 2 && /flexbench does not read its latency/.test(e.message));
+    const m = await tb.runTrial({ ...base, load: { rate_pps: 20_000, duration_s: 2 } });
+    assert.match(m.commands[1]!, /pktgen/);
+    // intended = the load x Pktgen's window; what it sent and what came back from its own counters
+    assert.ok(Math.abs(m.offered!.intended_packets - 20_000 * m.duration_s) <= 1, JSON.stringify(m.offered));
+    assert.ok(m.offered!.offered_packets > 0 && m.offered!.forwarded_packets > 0, JSON.stringify(m.offered));
+    assert.equal(m.flags!.some((f) => f.startsWith('generator_shortfall')), m.offered!.offered_packets < m.offered!.intended_packets * 0.95, JSON.stringify(m.flags));
+    process.stdout.write(`# Pktgen at 20 kpps asked: ${JSON.stringify(m.offered)} in ${m.duration_s.toFixed(2)} s; flags ${JSON.stringify(m.flags)}\n`);
+  } finally {
+    await tb.teardown();
+    ac.abort();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(await leftovers('fbnrtp'), []);
+});
