@@ -7,6 +7,7 @@ import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generatePcaps } from '../runtime/packet/generate.js';
 import { startRedis } from '../runtime/stores/redis.js';
+import { server as cassandraServer, type RunningCassandra } from '../runtime/stores/cassandra.js';
 import { median } from '../harness/results/stats.js';
 import { medianRange, steadyMpps } from './lib/measure.js';
 import { parseNfProgress } from '../harness/tools/nf-run.js';
@@ -20,6 +21,10 @@ const WARMUP = Number(process.env.FLEXBENCH_BENCH_WARMUP ?? 1);
 const WARMUP_1M = Number(process.env.FLEXBENCH_BENCH_WARMUP_1M ?? 8);
 /** the CPU every measured program runs on (the other one keeps the harness, redis-server and the OS) */
 const CPU = Number(process.env.FLEXBENCH_BENCH_CPU ?? 1);
+/** comma-separated substrings: only the cases whose label holds one of them (anchors always run) */
+const ONLY = (process.env.FLEXBENCH_BENCH_CASES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+/** 0: leave Cassandra out (its JVM takes a minute to start and a few GB) */
+const WITH_CASSANDRA = process.env.FLEXBENCH_BENCH_CASSANDRA !== '0';
 
 /** Rx-pps readings of port 0 (net_pcap receives) from testpmd's periodic statistics blocks. */
 function port0Rates(out: string): number[] {
@@ -91,7 +96,28 @@ function cpuSeconds(pid: number): number | null {
   }
 }
 
-interface Case { label: string; nf: string; extra: string[]; pcap: 'p50k' | 'p1m'; cores?: number }
+interface Case { label: string; nf: string; extra: string[]; pcap: 'p50k' | 'p1m'; cores?: number; store?: 'redis' | 'cassandra' }
+
+/** what one run's flushes cost, per second of run and per flush (async mode, core 0) */
+interface FlushFigures { perS: number; entries: number; bytes: number; rtt: number; mergeUs: number; encodeUs: number; syscalls: number | null; threadPct: number | null }
+
+function flushFigures(r: Record<string, any>): FlushFigures | null {
+  const s = r.per_core?.[0]?.state as Record<string, number | null> | undefined;
+  const d = r.duration_s as number;
+  if (!s || !(s.flushes! > 0) || !(d > 0)) return null;
+  const f = s.flushes!;
+  const io = s.writes !== null && s.writes !== undefined && s.reads !== null && s.reads !== undefined ? (s.writes + s.reads) / f : null;
+  const busy = s.state_thread_busy_ms;
+  return { perS: f / d, entries: s.entries! / f, bytes: s.bytes! / f, rtt: s.round_trips! / f, mergeUs: (1000 * s.merge_ms!) / f, encodeUs: (1000 * (s.encode_ms ?? 0)) / f, syscalls: io, threadPct: busy === null || busy === undefined ? null : busy / 10 / d };
+}
+
+function flushCell(v: FlushFigures[]): string {
+  if (v.length === 0) return '';
+  const m = (k: keyof FlushFigures) => { const xs = v.map((x) => x[k]).filter((x): x is number => x !== null); return xs.length ? median(xs) : null; };
+  const io = m('syscalls');
+  const th = m('threadPct');
+  return `${m('perS')!.toFixed(0)}/s x ${m('entries')!.toFixed(1)} entries ${m('bytes')!.toFixed(0)} B ${m('rtt')!.toFixed(1)} RT, merge ${m('mergeUs')!.toFixed(1)} encode ${m('encodeUs')!.toFixed(1)} us${io === null ? '' : `, ${io.toFixed(1)} socket calls`}${th === null ? '' : `; state thread ${th.toFixed(1)} % busy`}`;
+}
 
 async function nfRun(pcap: string, c: Case, warmup: number): Promise<Record<string, any>> {
   // every thread of it (packet worker, state worker) on the one CPU testpmd had; 2 workers get both CPUs
@@ -108,6 +134,7 @@ async function nfRun(pcap: string, c: Case, warmup: number): Promise<Record<stri
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'packet-bench-'));
   const redis = await startRedis();
+  let cas: RunningCassandra | null = null;
   // redis-server on the other CPU, all its threads: on the DUT's CPU it would compete with the NF
   // unseen (its own CPU time is printed beside each redis case instead)
   const other = os.availableParallelism() > 1 ? (CPU === 0 ? 1 : 0) : CPU;
@@ -121,7 +148,7 @@ export async function run(): Promise<void> {
     const pcaps = { p50k: p50k!, p1m: p1m! };
     console.log(`pcap generate: 50,000 flows in ${((t1 - t0) / 1000).toFixed(2)} s, 1,000,000 flows in ${((t2 - t1) / 1000).toFixed(2)} s`);
     console.log(`${SECONDS} s per run after a ${WARMUP} s warm-up (1M flows: ${WARMUP_1M} s), 1 core (CPU ${CPU} for testpmd and for every nf run thread), burst 32, ${ROUNDS} rounds interleaved; redis-server pinned to CPU ${other}`);
-    const cases: Case[] = [
+    const cases: Case[] = ([
       { label: 'macswap', nf: 'macswap', extra: [], pcap: 'p50k' },
       { label: 'counter-async hashmap', nf: 'counter-async', extra: ['--store', 'hashmap:'], pcap: 'p50k' },
       { label: 'counter-async redis', nf: 'counter-async', extra: ['--store', redis.url], pcap: 'p50k' },
@@ -129,15 +156,36 @@ export async function run(): Promise<void> {
       { label: 'nat redis', nf: 'nat', extra: ['--store', redis.url], pcap: 'p50k' },
       { label: 'lb hashmap', nf: 'lb', extra: ['--store', 'hashmap:'], pcap: 'p50k' },
       { label: 'lb redis', nf: 'lb', extra: ['--store', redis.url], pcap: 'p50k' },
+      { label: 'counter-async cassandra', nf: 'counter-async', extra: [], pcap: 'p50k', store: 'cassandra' },
+      { label: 'nat cassandra', nf: 'nat', extra: [], pcap: 'p50k', store: 'cassandra' },
+      { label: 'lb cassandra', nf: 'lb', extra: [], pcap: 'p50k', store: 'cassandra' },
       { label: 'counter-sync redis', nf: 'counter-sync', extra: ['--store', redis.url], pcap: 'p50k' },
       { label: 'nat hashmap, 1M flows', nf: 'nat', extra: ['--store', 'hashmap:'], pcap: 'p1m' },
       { label: 'lb hashmap, 1M flows', nf: 'lb', extra: ['--store', 'hashmap:'], pcap: 'p1m' },
       { label: 'nat hashmap, 2 workers', nf: 'nat', extra: ['--store', 'hashmap:'], pcap: 'p50k', cores: 2 },
       { label: 'macswap, 2 workers', nf: 'macswap', extra: [], pcap: 'p50k', cores: 2 },
-    ];
+    ] satisfies Case[] as Case[]).filter((c) => ONLY.length === 0 || ONLY.some((s) => c.label.includes(s)));
+    for (const c of cases) if (c.extra.includes(redis.url)) c.store = 'redis';
+    const casWhy = !WITH_CASSANDRA ? 'FLEXBENCH_BENCH_CASSANDRA=0' : null;
+    if (cases.some((c) => c.store === 'cassandra') && casWhy === null) {
+      try {
+        const t = performance.now();
+        cas = await cassandraServer.start();
+        // the JVM on the other CPU, as redis-server: on the DUT's CPU it would compete unseen
+        spawnSync('taskset', ['-a', '-p', '-c', String(other), String(cas.pid)], { stdio: 'ignore' });
+        console.log(`cassandra ${cas.node.version} on ${cas.url} ready in ${((performance.now() - t) / 1000).toFixed(0)} s, pinned to CPU ${other}`);
+      } catch (err) {
+        console.log(`cassandra cases skipped: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
+    const casUrl = cas?.url ?? null;
+    const run = cases.filter((c) => c.store !== 'cassandra' || casUrl !== null).map((c) => (c.store === 'cassandra' ? { ...c, extra: ['--store', casUrl!] } : c));
+    if (casUrl === null && casWhy !== null && cases.some((c) => c.store === 'cassandra')) console.log(`cassandra cases skipped: ${casWhy}`);
     const rates: Record<string, number[]> = { testpmd: [], 'testpmd 1M': [] };
-    /** redis-server CPU seconds per second of nf run, per redis case */
+    /** store server CPU seconds per second of nf run, per redis/cassandra case */
     const redisCpu: Record<string, number[]> = {};
+    /** per-flush figures of async cases */
+    const flushes: Record<string, FlushFigures[]> = {};
     /** flow-table bytes per flow of the NFs that have one */
     const perFlow: Record<string, number> = {};
     const errors: Record<string, string> = {};
@@ -146,19 +194,22 @@ export async function run(): Promise<void> {
     // round-robin: a slow spell of the shared machine hits every case alike
     for (let round = 0; round < ROUNDS; round++) {
       for (const [label, pcap, n] of [['testpmd', p50k!, 50_000], ['testpmd 1M', p1m!, 1_000_000]] as const) {
+        if (label === 'testpmd 1M' && !run.some((c) => c.pcap === 'p1m')) continue; // its anchor only where a 1M case runs
         try {
           rates[label]!.push(await testpmd(pcap, n));
         } catch (err) {
           errors[label] = (err as Error).message.split('\n')[0]!;
         }
       }
-      for (const c of cases) {
+      for (const c of run) {
         try {
-          const onRedis = c.extra.includes(redis.url);
-          const cpu0 = onRedis ? cpuSeconds(redis.pid) : null;
+          const serverPid = c.store === 'redis' ? redis.pid : c.store === 'cassandra' ? cas!.pid : null;
+          const cpu0 = serverPid !== null ? cpuSeconds(serverPid) : null;
           const w0 = performance.now();
           const r = await nfRun(pcaps[c.pcap], { ...c, extra: [...c.extra, '--nf-id', `bench-${c.nf}`, '--instance', `i${Date.now()}`] }, c.pcap === 'p1m' ? WARMUP_1M : WARMUP);
-          const cpu1 = onRedis ? cpuSeconds(redis.pid) : null;
+          const cpu1 = serverPid !== null ? cpuSeconds(serverPid) : null;
+          const ff = flushFigures(r);
+          if (ff !== null) (flushes[c.label] ??= []).push(ff);
           if (cpu0 !== null && cpu1 !== null) (redisCpu[c.label] ??= []).push((cpu1 - cpu0) / ((performance.now() - w0) / 1000));
           (rates[c.label] ??= []).push(r.steady_mpps ?? r.rx_mpps);
           const nfs = r.per_core as { nf: { flows?: number; table_bytes?: number } }[];
@@ -173,8 +224,8 @@ export async function run(): Promise<void> {
     }
     const tp = median(rates.testpmd!);
     const tp1m = median(rates['testpmd 1M']!);
-    console.log(`${'case'.padEnd(38)} ${'Mpps: median [min-max]'.padEnd(26)} ${'vs testpmd'.padEnd(11)} table B/flow  redis-server CPU`);
-    for (const label of ['testpmd', 'testpmd 1M', ...cases.map((c) => c.label)]) {
+    console.log(`${'case'.padEnd(38)} ${'Mpps: median [min-max]'.padEnd(26)} ${'vs testpmd'.padEnd(11)} table B/flow  store server CPU`);
+    for (const label of ['testpmd', ...(run.some((c) => c.pcap === 'p1m') ? ['testpmd 1M'] : []), ...run.map((c) => c.label)]) {
       const v = rates[label] ?? [];
       const name = label.startsWith('testpmd') ? `dpdk-testpmd macswap${label.endsWith('1M') ? ', 1M flows (256 B mbufs)' : ''}` : `flexbench ${label}`;
       if (v.length === 0) { console.log(`${name.padEnd(38)} failed: ${errors[label] ?? 'no rate'}`); continue; }
@@ -184,6 +235,8 @@ export async function run(): Promise<void> {
       const rc = redisCpu[label] ? `${(100 * median(redisCpu[label]!)).toFixed(1)} % of a core` : '';
       console.log(`${name.padEnd(38)} ${medianRange(v).padEnd(26)} ${vs.padEnd(11)} ${bpf.padEnd(13)} ${rc}`);
     }
+    console.log('\nflushes (async, median of the rounds): flushes per second x per flush: entries, bytes sent, round trips, merge and encode time, socket writes + reads; the state thread\'s busy share of the run');
+    for (const c of run) if (flushes[c.label]) console.log(`${`flexbench ${c.label}`.padEnd(38)} ${flushCell(flushes[c.label]!)}`);
     const ratio = (a: string, b: string, what: string) => {
       const x = median(rates[a] ?? []);
       const y = median(rates[b] ?? []);
@@ -194,10 +247,14 @@ export async function run(): Promise<void> {
     ratio('counter-async redis', 'counter-async hashmap', 'redis / hashmap, counter-async');
     ratio('nat redis', 'nat hashmap', 'redis / hashmap, nat');
     ratio('lb redis', 'lb hashmap', 'redis / hashmap, lb');
+    ratio('counter-async cassandra', 'counter-async hashmap', 'cassandra / hashmap, counter-async');
+    ratio('nat cassandra', 'nat hashmap', 'cassandra / hashmap, nat');
+    ratio('lb cassandra', 'lb hashmap', 'cassandra / hashmap, lb');
     for (const [label, v] of Object.entries(firstPass)) console.log(`${`${label}: first pass (1,000,000 new flows)`.padEnd(44)} ${median(v).toFixed(1)} s = ${(1 / median(v)).toFixed(2)} M new flows/s (rate lines every 0.5 s)`);
     ratio('nat hashmap, 2 workers', 'nat hashmap', 'nat hashmap, 2 workers / 1');
     ratio('macswap, 2 workers', 'macswap', 'macswap, 2 workers / 1');
   } finally {
+    await cas?.stop();
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -102,6 +102,11 @@ export interface FlushCost {
   entries: number;
   bytes: number;
   roundTrips: number;
+  /** time the driver spent turning the batch into what it sends (ms) */
+  encodeMs?: number;
+  /** socket writes and reads the flush took (drivers that own their socket count them) */
+  writes?: number;
+  reads?: number;
   /** elements of an applied flush the store refused (e.g. Redis WRONGTYPE on a foreign key), with the first reason */
   rejected?: { count: number; first: string };
 }
@@ -120,6 +125,13 @@ export interface StoreConnection {
    * every flush checks the store still holds the partition's previous flush).
    */
   flush(p: Partition, batch: FlushBatch): Promise<FlushOutcome>;
+  /**
+   * Lazy replies (a dedicated state thread's periodic flushes): a flush's reply may be left unread
+   * until pollReplies() asks for it, so the thread wakes once per flush period, not also per reply.
+   * Off (the default) while anyone awaits a flush.
+   */
+  setLazyReplies?(on: boolean): void;
+  pollReplies?(): void;
   /** The partition's last applied flush sequence number (0 if none). */
   lastSeq(p: Partition): Promise<number>;
   /** Recovery: the whole partition. */

@@ -27,7 +27,11 @@ const nfRunCoreSchema = z.looseObject({
   /** the NF's own figures (flows seen, pool left, …) */
   nf: z.record(z.string(), z.number()),
   /** async mode: the state flusher's figures before the final flush */
-  state: z.looseObject({ flushes: count, entries: count, bytes: count, round_trips: count, retries: count, merge_ms: rate }).optional(),
+  state: z.looseObject({ flushes: count, entries: count, bytes: count, round_trips: count, retries: count, merge_ms: rate,
+    /** time the driver spent encoding batches; socket writes/reads of the flushes (null: not counted) */
+    encode_ms: rate.optional(), writes: count.nullable().optional(), reads: count.nullable().optional(),
+    /** the dedicated state thread's busy time since it was ready (null: flushes ran on the packet thread) */
+    state_thread_busy_ms: rate.nullable().optional() }).optional(),
 });
 
 /** A store found without a partition's last acknowledged flush (runtime/state/api.ts StateLoss), per core. */

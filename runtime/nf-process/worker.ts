@@ -45,7 +45,7 @@ export type CoreMessage =
   | { type: 'ready' }
   | { type: 'done'; core: number; rx: number; tx: number; txDropped: number; missed: number; seconds: number; nfStats: Record<string, number>; nfMessages: string[];
       /** async mode: the state flusher's figures (flushes, entries, bytes, round trips, retries) before the final flush */
-      state?: { flushes: number; entries: number; bytes: number; round_trips: number; retries: number; merge_ms: number };
+      state?: { flushes: number; entries: number; bytes: number; round_trips: number; retries: number; merge_ms: number; encode_ms: number; writes: number | null; reads: number | null; state_thread_busy_ms: number | null };
       capture?: { bytes: Uint8Array; lens: Int32Array };
       /** counters and time (s after go) at the end of the warm-up; null without one or if the run ended first */
       warm: WindowStart | null;
@@ -55,6 +55,7 @@ export type CoreMessage =
   /** a flush found the store without this core's last acknowledged flush (the engine reports it, and stops on `fail`) */
   | { type: 'state-loss'; core: number; loss: StateLoss };
 
+const ms3 = (ms: number) => Math.round(ms * 1000) / 1000;
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /** A core's counters when the warm-up ended; `missed` without what still waits in the ring (received later). */
@@ -230,7 +231,7 @@ async function main(d: CoreWorkerData): Promise<void> {
     let state: Extract<CoreMessage, { type: 'done' }>['state'];
     if (ctx?.mode === 'async') {
       const st = await ctx.stats();
-      state = { flushes: st.flushes, entries: st.entries, bytes: st.bytes, round_trips: st.roundTrips, retries: st.retries, merge_ms: Math.round(st.mergeMs * 1000) / 1000 };
+      state = { flushes: st.flushes, entries: st.entries, bytes: st.bytes, round_trips: st.roundTrips, retries: st.retries, merge_ms: ms3(st.mergeMs), encode_ms: ms3(st.encodeMs), writes: st.writes, reads: st.reads, state_thread_busy_ms: st.busyMs === null ? null : ms3(st.busyMs) };
     }
     if (ctx) {
       const c = ctx;

@@ -130,6 +130,8 @@ export class Collector {
   private sending: Promise<void> | null = null;
   private rounding: Promise<void> | null = null;
   private closing = false;
+  /** send what waits as soon as the flush in flight is acknowledged (the state thread's lazy replies) */
+  chain = false;
   private deadline = Infinity;
   /** fail: the loss that stopped this partition's flushes (nothing more is written) */
   private failed: StateLoss | null = null;
@@ -139,7 +141,7 @@ export class Collector {
   /** below this seq, and at it, the store held things this collector did not count */
   private floorSeq: number;
   private readonly touched = new Map<string, { type: Change['type']; id: string }>();
-  readonly stats: StateStats = { flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, last: null, lastError: null, losses: [], mergeMs: 0 };
+  readonly stats: StateStats = { flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, last: null, lastError: null, losses: [], mergeMs: 0, encodeMs: 0, writes: null, reads: null, busyMs: null };
 
   constructor(
     private readonly conn: StoreConnection,
@@ -200,6 +202,9 @@ export class Collector {
     this.stats.mergeMs += performance.now() - t0;
     this.sending = this.send({ seq: this.seq + 1, changes }, counts).finally(() => {
       this.sending = null;
+      // lazy replies: the reply is read at a tick, which merged while this flush was out: send that
+      // now, from the same wake-up, instead of at the next tick
+      if (this.chain) this.kick();
     });
     // only close() can make it reject, and close() awaits it: don't report it as unhandled
     this.sending.catch(() => {});
@@ -228,6 +233,9 @@ export class Collector {
         this.stats.entries += cost.entries;
         this.stats.bytes += cost.bytes;
         this.stats.roundTrips += cost.roundTrips;
+        this.stats.encodeMs += cost.encodeMs ?? 0;
+        if (cost.writes !== undefined) this.stats.writes = (this.stats.writes ?? 0) + cost.writes;
+        if (cost.reads !== undefined) this.stats.reads = (this.stats.reads ?? 0) + cost.reads;
         this.stats.last = cost;
         // applied, but the store refused some elements: say so rather than pass it off as a clean flush
         this.stats.lastError = cost.rejected ? `store refused ${cost.rejected.count} element(s) of flush ${batch.seq}: ${cost.rejected.first}` : null;

@@ -31,7 +31,7 @@ export async function openStateContext(input: StateConfig | StateConfigInput, co
   return WorkerContext.open(config, p);
 }
 
-const emptyStats = (): StateStats => ({ flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, last: null, lastError: null, losses: [], mergeMs: 0 });
+const emptyStats = (): StateStats => ({ flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, last: null, lastError: null, losses: [], mergeMs: 0, encodeMs: 0, writes: null, reads: null, busyMs: null });
 
 
 abstract class BaseContext implements StoreAccess {

@@ -1,5 +1,6 @@
 // The per-core state thread (async mode): asks the packet side for its delta buffer every flushMs,
 // merges it and pushes it to the store, so the packet loop never waits on I/O.
+import { performance } from 'node:perf_hooks';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Partition } from '../drivers/driver.js';
 import { resolveDriver } from '../drivers/registry.js';
@@ -21,6 +22,7 @@ function errorReply(id: number, err: unknown) {
 }
 
 let collector: Collector;
+let elu0: ReturnType<typeof performance.eventLoopUtilization>;
 try {
   const driver = await resolveDriver(config.store);
   const conn = await driver.connect(config.store, config.driver);
@@ -59,11 +61,16 @@ try {
     pipelined: true,
   }, undefined, { action: config.onStateLoss, store: config.store, notify: (loss) => parent.postMessage({ t: 'loss', loss }), mirror: await lossMirror(config, p) });
   await collector.start();
+  // periodic flushes read their replies at the next tick (one wake-up per flush period), and the
+  // collector sends what that tick merged as soon as the reply is in; an awaited flush reads at once
+  const lazy = (on: boolean) => { conn.setLazyReplies?.(on); collector.chain = on; };
+  lazy(true);
   let ticking = false;
   // Each tick takes the buffer the packet side switched away from since the previous tick (it
   // answers a request at its next burst), sends it, and asks for the next one: one flush per
   // flushMs without waking either thread for the handshake, and nothing at all while nothing changes.
   const timer = setInterval(() => {
+    conn.pollReplies?.(); // a reply waiting in the kernel is read in this wake-up's poll phase
     if (ticking) return;
     if (asked === 0) {
       if (Atomics.load(ctrl, P_DIRTY) !== 0) ask();
@@ -81,8 +88,8 @@ try {
   parent.on('message', async (m: { t: string; id: number }) => {
     try {
       if (m.t === 'tick') { void collector.tick(); return; }
-      if (m.t === 'stats') { parent.postMessage({ t: 'reply', id: m.id, ok: true, value: { ...collector.stats } }); return; }
-      wantPoll++;
+      if (m.t === 'stats') { parent.postMessage({ t: 'reply', id: m.id, ok: true, value: { ...collector.stats, busyMs: performance.eventLoopUtilization(elu0).active } }); return; }
+      if (wantPoll++ === 0) lazy(false);
       try {
         if (m.t === 'flush') {
           await collector.flushAll();
@@ -102,12 +109,14 @@ try {
           port.close();
         }
       } finally {
-        wantPoll--;
+        if (--wantPoll === 0) lazy(true);
       }
     } catch (err) {
       parent.postMessage(errorReply(m.id, err));
     }
   });
+  // the state thread's own cost: its event loop's busy time from here on (on a shared CPU, what it takes from the packet thread)
+  elu0 = performance.eventLoopUtilization();
   parent.postMessage({ t: 'ready' });
 } catch (err) {
   parent.postMessage(errorReply(0, err));

@@ -249,6 +249,13 @@ export interface StateStats {
   losses: StateLoss[];
   /** time the flusher spent merging the packet side's buffers and turning them into a batch (ms) */
   mergeMs: number;
+  /** time drivers spent encoding the batches (ms; 0 where a driver does not say) */
+  encodeMs: number;
+  /** socket writes and reads of the flushes (null where the driver does not count them) */
+  writes: number | null;
+  reads: number | null;
+  /** a dedicated state thread: time its event loop was busy since it was ready (ms); null when flushing on the packet thread */
+  busyMs: number | null;
 }
 
 /** One core's state: its private partition of every structure. */

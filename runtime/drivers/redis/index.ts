@@ -7,6 +7,7 @@ import type { Change, FlushBatch, FlushCost, FlushOutcome, LockHolder, Partition
 import { STRUCT_TYPES, emptySnapshot } from '../driver.js';
 import { FlexbenchError, EXIT } from '../../../common/errors.js';
 import { FLUSH_LUA } from './flush.lua.js';
+import { FlushSocket, type FlushReply } from './flush-socket.js';
 import { redactSecrets, MASK } from '../../../common/secrets.js';
 
 const FLUSH_SHA = createHash('sha1').update(FLUSH_LUA).digest('hex');
@@ -75,8 +76,20 @@ class RedisConnection implements StoreConnection {
   private cost: FlushCost = { entries: 0, bytes: 0, roundTrips: 0 };
   /** the URL as messages show it: password masked */
   readonly url: string;
-  constructor(url: string, private readonly r: Redis | Cluster, private readonly cluster: boolean) {
+  /** flushes of a single server go through their own socket (encoded without per-entry strings) */
+  private readonly fs: FlushSocket | null;
+  private scriptKnown = true;
+  constructor(url: string, private readonly r: Redis | Cluster, private readonly cluster: boolean, fs: FlushSocket | null = null) {
     this.url = redactSecrets(url);
+    this.fs = fs;
+  }
+
+  setLazyReplies(on: boolean): void {
+    this.fs?.setLazy(on);
+  }
+
+  pollReplies(): void {
+    this.fs?.poll();
   }
 
   private part(p: Partition): string {
@@ -283,11 +296,14 @@ class RedisConnection implements StoreConnection {
   }
 
   async flush(p: Partition, batch: FlushBatch): Promise<FlushOutcome> {
+    if (this.fs !== null) return this.flushOwn(this.fs, p, batch);
+    const t0 = performance.now();
     const { keys, args, entries } = this.encode(p, batch);
     let body = respLen(String(keys.length)) + `*${3 + keys.length + args.length}\r\n`.length;
     for (const s of keys) body += respLen(s);
     for (const s of args) body += respLen(s);
     let bytes = respLen('EVALSHA') + respLen(FLUSH_SHA) + body;
+    const encodeMs = performance.now() - t0;
     let res: unknown;
     let roundTrips = 1;
     try {
@@ -305,11 +321,42 @@ class RedisConnection implements StoreConnection {
     }
     const out = Array.isArray(res) ? res : [res];
     if (Number(out[0]) === 2) {
-      this.cost = { entries: 0, bytes, roundTrips };
+      this.cost = { entries: 0, bytes, roundTrips, encodeMs };
       return 'behind';
     }
     const refused = Number(out[1] ?? 0);
-    this.cost = { entries, bytes, roundTrips, ...(refused > 0 ? { rejected: { count: refused, first: String(out[2]) } } : {}) };
+    this.cost = { entries, bytes, roundTrips, encodeMs, ...(refused > 0 ? { rejected: { count: refused, first: String(out[2]) } } : {}) };
+    return Number(out[0]) === 1 ? 'applied' : 'duplicate';
+  }
+
+  private async flushOwn(fs: FlushSocket, p: Partition, batch: FlushBatch): Promise<FlushOutcome> {
+    const io0 = { ...fs.io };
+    let reply: FlushReply;
+    let entries = 0;
+    let encodeMs = 0;
+    let roundTrips = 1;
+    try {
+      const keyOf = (c: Change) => this.key(p, c.type, c.id);
+      ({ reply, entries, encodeMs } = await fs.flush(FLUSH_SHA, this.scriptKnown ? null : FLUSH_LUA, this.seqKey(p), keyOf, batch));
+      if (reply.kind === 'error' && reply.message.startsWith('NOSCRIPT')) {
+        // the server was restarted since the script was loaded: send its body once
+        roundTrips++;
+        this.scriptKnown = false;
+        ({ reply, entries, encodeMs } = await fs.flush(FLUSH_SHA, FLUSH_LUA, this.seqKey(p), keyOf, batch));
+      }
+    } catch (err) {
+      throw this.wrap(`flush seq ${batch.seq} (${batch.changes.length} changes)`, err);
+    }
+    if (reply.kind === 'error') throw this.wrap(`flush seq ${batch.seq} (${entries} entries)`, new Error(reply.message));
+    this.scriptKnown = true;
+    const io = { bytes: fs.io.bytes - io0.bytes, writes: fs.io.writes - io0.writes, reads: fs.io.reads - io0.reads };
+    const out = reply.kind === 'int' ? [reply.value] : reply.items;
+    if (Number(out[0]) === 2) {
+      this.cost = { entries: 0, bytes: io.bytes, roundTrips, encodeMs, writes: io.writes, reads: io.reads };
+      return 'behind';
+    }
+    const refused = Number(out[1] ?? 0);
+    this.cost = { entries, bytes: io.bytes, roundTrips, encodeMs, writes: io.writes, reads: io.reads, ...(refused > 0 ? { rejected: { count: refused, first: String(out[2]) } } : {}) };
     return Number(out[0]) === 1 ? 'applied' : 'duplicate';
   }
 
@@ -446,6 +493,7 @@ class RedisConnection implements StoreConnection {
   }
 
   async close(): Promise<void> {
+    this.fs?.close();
     try {
       await this.r.quit();
     } catch {
@@ -503,7 +551,8 @@ async function connect(url: string, options: Record<string, unknown>): Promise<R
     if (refused) throw new FlexbenchError(`store ${masked}: ${refused}`, EXIT.usage);
     throw new FlexbenchError(`store ${masked}: cannot reach Redis${cluster ? ' Cluster' : ''} at ${where}: ${redactSecrets((err as Error).message)}`, EXIT.environment);
   }
-  return new RedisConnection(url.trim(), r, cluster);
+  const own = cluster ? null : new FlushSocket({ host: nodes[0]!.host, port: nodes[0]!.port, connectTimeoutMs: connectTimeout, commandTimeoutMs: commandTimeout, ...(common.password !== undefined ? { password: common.password as string, ...(common.username !== undefined ? { username: common.username as string } : {}) } : {}) });
+  return new RedisConnection(url.trim(), r, cluster, own);
 }
 
 export const drivers: Record<string, StoreDriver> = {

@@ -1,0 +1,334 @@
+// The async flush's own connection to one Redis server (not ioredis): a batch is encoded straight
+// into one reusable Buffer as a RESP EVALSHA of the flush script (no string or array per entry),
+// written with one call, and the reply read through a fixed buffer (net's `onread`). With lazy
+// replies (the state thread's periodic flushes) the socket is not read between flushes: the reply
+// waits in the kernel until the state thread's next tick asks for it, so a flush costs that thread
+// one wake-up (its tick) instead of two (tick + reply), and the next batch goes out from that same wake.
+import net from 'node:net';
+import type { Change, FlushBatch } from '../driver.js';
+
+/** A reply of the flush script: an integer, an array of integers and bulk strings, or an error line. */
+export type FlushReply = { kind: 'int'; value: number } | { kind: 'array'; items: (number | string | null)[] } | { kind: 'error'; message: string };
+
+const CRLF = 0x0a0d; // "\r\n" as a little-endian uint16
+
+/** Grows on demand; reused for every flush of the connection. */
+export class RespWriter {
+  buf = Buffer.allocUnsafe(1 << 16);
+  off = 0;
+  args = 0;
+
+  private room(n: number): void {
+    if (this.off + n <= this.buf.length) return;
+    let m = this.buf.length * 2;
+    while (m < this.off + n) m *= 2;
+    const b = Buffer.allocUnsafe(m);
+    this.buf.copy(b, 0, 0, this.off);
+    this.buf = b;
+  }
+
+  private digits(v: number): number {
+    let n = 1;
+    while (v >= 10) { v = Math.floor(v / 10); n++; }
+    return n;
+  }
+
+  /** writes a non-negative integer's digits (no string made) */
+  private uint(v: number): void {
+    const n = this.digits(v);
+    let i = this.off + n;
+    this.off = i;
+    do { this.buf[--i] = 48 + (v % 10); v = Math.floor(v / 10); } while (v > 0);
+  }
+
+  private crlf(): void {
+    this.buf.writeUInt16LE(CRLF, this.off);
+    this.off += 2;
+  }
+
+  /** a bulk string */
+  str(s: string): void {
+    const len = Buffer.byteLength(s, 'utf8');
+    this.room(len + 24);
+    this.buf[this.off++] = 36; // $
+    this.uint(len);
+    this.crlf();
+    this.off += this.buf.write(s, this.off, len, 'utf8');
+    this.crlf();
+    this.args++;
+  }
+
+  /** a number as a bulk string: integers digit by digit, others as JavaScript prints them */
+  num(v: number): void {
+    if (!Number.isSafeInteger(v)) { this.str(String(v)); return; }
+    const neg = v < 0;
+    const a = neg ? -v : v;
+    const len = this.digits(a) + (neg ? 1 : 0);
+    this.room(len + 24);
+    this.buf[this.off++] = 36;
+    this.uint(len);
+    this.crlf();
+    if (neg) this.buf[this.off++] = 45; // -
+    this.uint(a);
+    this.crlf();
+    this.args++;
+  }
+
+  /** starts a command; its argument count is written in front by end() */
+  begin(): void {
+    this.off = 32;
+    this.args = 0;
+  }
+
+  /** the command's bytes: "*<args>\r\n" put just before the arguments */
+  end(): Buffer {
+    const n = this.digits(this.args);
+    const start = 32 - n - 3;
+    const save = this.off;
+    this.off = start;
+    this.buf[this.off++] = 42; // *
+    this.uint(this.args);
+    this.crlf();
+    return this.buf.subarray(start, save);
+  }
+}
+
+/** Parses one RESP value of the kinds the flush script and AUTH answer; null while incomplete. */
+export function parseReply(b: Buffer, end: number): { reply: FlushReply; used: number } | null {
+  const line = (at: number): number => {
+    for (let i = at; i + 1 < end; i++) if (b[i] === 13 && b[i + 1] === 10) return i;
+    return -1;
+  };
+  const e = line(0);
+  if (e < 0) return null;
+  const t = b[0];
+  const text = () => b.toString('utf8', 1, e);
+  if (t === 45) return { reply: { kind: 'error', message: text() }, used: e + 2 }; // -
+  if (t === 43) return { reply: { kind: 'array', items: [text()] }, used: e + 2 }; // + (AUTH's OK)
+  if (t === 58) return { reply: { kind: 'int', value: Number(text()) }, used: e + 2 }; // :
+  if (t !== 42) return { reply: { kind: 'error', message: `unexpected reply ${JSON.stringify(b.toString('latin1', 0, Math.min(end, 40)))}` }, used: end };
+  const n = Number(text());
+  const items: (number | string | null)[] = [];
+  let at = e + 2;
+  for (let k = 0; k < n; k++) {
+    const le = line(at);
+    if (le < 0) return null;
+    const kind = b[at];
+    const v = b.toString('utf8', at + 1, le);
+    if (kind === 58) { items.push(Number(v)); at = le + 2; }
+    else if (kind === 36) {
+      const len = Number(v);
+      if (len < 0) { items.push(null); at = le + 2; continue; }
+      if (le + 2 + len + 2 > end) return null;
+      items.push(b.toString('utf8', le + 2, le + 2 + len));
+      at = le + 2 + len + 2;
+    } else if (kind === 45 || kind === 43) { items.push(v); at = le + 2; }
+    else return { reply: { kind: 'error', message: `unexpected reply element ${JSON.stringify(String.fromCharCode(kind ?? 32))}` }, used: end };
+  }
+  return { reply: { kind: 'array', items }, used: at };
+}
+
+/**
+ * EVALSHA (or EVAL with the script when `script` is given) of a batch, in the flush script's
+ * layout: KEYS = seq key, then each structure once; ARGV = seq, resync flag, then per change
+ * op, key index, count, values. Returns the reply and how many entries the batch held.
+ */
+export function encodeFlush(w: RespWriter, sha: string, script: string | null, seqKey: string, keyOf: (c: Change) => string, batch: FlushBatch): { bytes: Buffer; entries: number } {
+  const keys: string[] = [seqKey];
+  const kidx: number[] = [];
+  for (const c of batch.changes) {
+    const k = keyOf(c);
+    let i = keys.indexOf(k);
+    if (i < 0) { keys.push(k); i = keys.length - 1; }
+    kidx.push(i + 1);
+  }
+  w.begin();
+  if (script === null) { w.str('EVALSHA'); w.str(sha); } else { w.str('EVAL'); w.str(script); }
+  w.num(keys.length);
+  for (const k of keys) w.str(k);
+  w.num(batch.seq);
+  w.str(batch.resync ? 'r' : '-');
+  let entries = 0;
+  for (let ci = 0; ci < batch.changes.length; ci++) {
+    const c = batch.changes[ci]!;
+    const k = kidx[ci]!;
+    if (c.op === 'delete') { w.str('del'); w.num(k); w.num(1); entries++; continue; }
+    switch (c.type) {
+      case 'Value': w.str('set'); w.num(k); w.num(1); w.str(c.value); entries++; break;
+      case 'Counter':
+        if (c.op === 'set') w.str('set');
+        else w.str(Number.isInteger(c.value) ? 'incr' : 'incrf');
+        w.num(k); w.num(1); w.num(c.value);
+        entries++;
+        break;
+      case 'List':
+        if (c.op === 'pushBack' || c.op === 'pushFront') {
+          w.str(c.op === 'pushBack' ? 'rpush' : 'lpush'); w.num(k); w.num(c.values.length);
+          for (const v of c.values) w.str(v);
+          entries += c.values.length;
+        } else if (c.op === 'popFront' || c.op === 'popBack') { w.str(c.op === 'popFront' ? 'lpop' : 'rpop'); w.num(k); w.num(c.count); entries += c.count; }
+        else if (c.op === 'setAt') { w.str('lset'); w.num(k); w.num(1); w.num(c.index); w.str(c.value); entries++; }
+        break;
+      case 'Set':
+        w.str(c.op === 'insert' ? 'sadd' : 'srem'); w.num(k); w.num(c.values.length);
+        for (const v of c.values) w.str(v);
+        entries += c.values.length;
+        break;
+      case 'Map':
+      case 'CounterMap':
+        if (c.op === 'erase') {
+          w.str('hdel'); w.num(k); w.num(c.keys.length);
+          for (const f of c.keys) w.str(f);
+        } else {
+          let ints = c.op !== 'set';
+          if (ints) for (let i = 0; i < c.values.length; i++) if (!Number.isInteger(c.values[i])) { ints = false; break; }
+          w.str(c.op === 'set' ? 'hset' : ints ? 'hincr' : 'hincrf'); w.num(k); w.num(c.keys.length);
+          for (let i = 0; i < c.keys.length; i++) { w.str(c.keys[i]!); w.num(c.values[i]!); }
+        }
+        entries += c.keys.length;
+        break;
+    }
+  }
+  return { bytes: w.end(), entries };
+}
+
+export interface FlushSocketOptions {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  connectTimeoutMs: number;
+  commandTimeoutMs: number;
+}
+
+/** What one flush cost on the wire. */
+export interface FlushIo { bytes: number; writes: number; reads: number }
+
+export class FlushSocket {
+  private sock: net.Socket | null = null;
+  private connecting: Promise<void> | null = null;
+  private readonly w = new RespWriter();
+  private readonly rbuf = Buffer.allocUnsafe(1 << 16);
+  private acc = Buffer.allocUnsafe(1 << 12);
+  private accLen = 0;
+  private waiting: { resolve: (r: FlushReply) => void; reject: (e: Error) => void } | null = null;
+  private readonly timer: NodeJS.Timeout;
+  private sentAt = 0;
+  private lazy = false;
+  /** reading stopped (lazy): the socket is out of the event loop's poll set */
+  private readOff = false;
+  readonly io: FlushIo = { bytes: 0, writes: 0, reads: 0 };
+
+  constructor(private readonly o: FlushSocketOptions) {
+    // one timer for every command, re-armed per command (no timer object per flush); a reply that
+    // came in time leaves it to fire for nothing
+    this.timer = setTimeout(() => {
+      if (this.waiting !== null && performance.now() - this.sentAt >= o.commandTimeoutMs - 1) this.fail(new Error(`no reply within ${o.commandTimeoutMs} ms`));
+    }, o.commandTimeoutMs);
+    this.timer.unref();
+  }
+
+  /** lazy: between the periodic flushes the reply is read only when poll() asks for it */
+  setLazy(on: boolean): void {
+    this.lazy = on;
+    if (!on) this.poll();
+  }
+
+  /** read a reply waiting in the kernel (the state thread's tick calls this) */
+  poll(): void {
+    if (this.waiting !== null && this.readOff) this.readOn();
+  }
+
+  private readOn(): void {
+    this.readOff = false;
+    this.sock?.resume();
+  }
+
+  private fail(err: Error): void {
+    const s = this.sock;
+    this.sock = null;
+    this.readOff = false;
+    s?.destroy();
+    const w = this.waiting;
+    this.waiting = null;
+    this.accLen = 0;
+    w?.reject(err);
+  }
+
+  private onData(n: number, buf: Buffer): boolean {
+    this.io.reads++;
+    if (this.accLen + n > this.acc.length) {
+      const b = Buffer.allocUnsafe(Math.max(this.acc.length * 2, this.accLen + n));
+      this.acc.copy(b, 0, 0, this.accLen);
+      this.acc = b;
+    }
+    buf.copy(this.acc, this.accLen, 0, n);
+    this.accLen += n;
+    const r = parseReply(this.acc, this.accLen);
+    if (r === null) return true;
+    if (r.used < this.accLen) this.acc.copy(this.acc, 0, r.used, this.accLen);
+    this.accLen -= r.used;
+    const w = this.waiting;
+    this.waiting = null;
+    // lazy: stop reading (no wake-up for the next reply) until a tick asks; returning false stops it
+    if (this.lazy) this.readOff = true;
+    w?.resolve(r.reply);
+    return !this.readOff;
+  }
+
+  private connect(): Promise<void> {
+    this.connecting ??= new Promise<void>((resolve, reject) => {
+      const s = net.connect({ host: this.o.host, port: this.o.port, noDelay: true, onread: { buffer: this.rbuf, callback: (n: number, b: Buffer) => this.onData(n, b) } });
+      const t = setTimeout(() => { s.destroy(); reject(new Error(`no connection within ${this.o.connectTimeoutMs} ms`)); }, this.o.connectTimeoutMs);
+      s.once('connect', () => { clearTimeout(t); this.sock = s; resolve(); });
+      s.on('error', (e) => { clearTimeout(t); if (this.sock === s) this.fail(e); else reject(e); });
+      s.on('close', () => { if (this.sock === s) this.fail(new Error('connection closed')); });
+    }).then(async () => {
+      if (this.o.password !== undefined) {
+        this.w.begin();
+        this.w.str('AUTH');
+        if (this.o.username !== undefined) this.w.str(this.o.username);
+        this.w.str(this.o.password);
+        const r = await this.send(this.w.end(), true);
+        if (r.kind === 'error') throw new Error(r.message);
+      }
+    }).finally(() => { this.connecting = null; });
+    return this.connecting;
+  }
+
+  private send(bytes: Buffer, eager = false): Promise<FlushReply> {
+    const s = this.sock;
+    if (s === null) return Promise.reject(new Error('not connected'));
+    return new Promise<FlushReply>((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      this.sentAt = performance.now();
+      this.timer.refresh();
+      this.io.bytes += bytes.length;
+      this.io.writes++;
+      s.write(bytes);
+      if (this.lazy && !eager) {
+        if (!this.readOff) { this.readOff = true; s.pause(); }
+      } else if (this.readOff) this.readOn();
+    });
+  }
+
+  /** EVALSHA (or EVAL with `script`) of a batch; the reply and how many entries the batch held */
+  async flush(sha: string, script: string | null, seqKey: string, keyOf: (c: Change) => string, batch: FlushBatch): Promise<{ reply: FlushReply; entries: number; encodeMs: number }> {
+    if (this.sock === null) await this.connect();
+    const t0 = performance.now();
+    const { bytes, entries } = encodeFlush(this.w, sha, script, seqKey, keyOf, batch);
+    const encodeMs = performance.now() - t0;
+    return { reply: await this.send(bytes), entries, encodeMs };
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.readOff = false;
+    const s = this.sock;
+    this.sock = null;
+    s?.destroy();
+    const w = this.waiting;
+    this.waiting = null;
+    w?.reject(new Error('connection closed'));
+  }
+}

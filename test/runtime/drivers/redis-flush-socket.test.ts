@@ -1,0 +1,112 @@
+// The Redis flush's own encoder and reply parser (pure: no server): the RESP bytes of a batch are
+// the flush script's KEYS/ARGV layout, numbers written digit by digit read back as JavaScript prints
+// them, and a reply split anywhere parses once whole.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { RespWriter, encodeFlush, parseReply } from '../../../runtime/drivers/redis/flush-socket.js';
+import type { Change, FlushBatch } from '../../../runtime/drivers/driver.js';
+
+/** a RESP array of bulk strings -> its strings (read byte by byte: lengths count bytes) */
+function respArgs(b: Buffer): string[] {
+  let at = 0;
+  const line = (): string => {
+    const e = b.indexOf('\r\n', at);
+    const v = b.toString('latin1', at, e);
+    at = e + 2;
+    return v;
+  };
+  const head = line();
+  assert.equal(head[0], '*');
+  const out: string[] = [];
+  for (let i = 0; i < Number(head.slice(1)); i++) {
+    const h = line();
+    assert.equal(h[0], '$');
+    const len = Number(h.slice(1));
+    out.push(b.toString('utf8', at, at + len));
+    assert.equal(b.toString('latin1', at + len, at + len + 2), '\r\n');
+    at += len + 2;
+  }
+  assert.equal(at, b.length, 'nothing after the last argument');
+  return out;
+}
+
+const keyOf = (c: Change) => `nf@i@0@${c.type}@${c.id}`;
+
+test('a batch of every op encodes as the flush script reads it: KEYS once per structure, ARGV op/key/count/values', () => {
+  const batch: FlushBatch = {
+    seq: 42,
+    resync: true,
+    changes: [
+      { type: 'Counter', id: 'pkts', op: 'add', value: 1234567 },
+      { type: 'Counter', id: 'pkts', op: 'set', value: -3 },
+      { type: 'Counter', id: 'f', op: 'add', value: 0.5 },
+      { type: 'Value', id: 'v', op: 'set', value: 'héllo' },
+      { type: 'List', id: 'l', op: 'pushBack', values: ['a', 'b'] },
+      { type: 'List', id: 'l', op: 'popFront', count: 2 },
+      { type: 'List', id: 'l', op: 'setAt', index: 1, value: 'z' },
+      { type: 'Set', id: 's', op: 'insert', values: ['x'] },
+      { type: 'Set', id: 's', op: 'erase', values: ['y'] },
+      { type: 'Map', id: 'm', op: 'set', keys: ['k1', 'k2'], values: [7, 2.25] },
+      { type: 'CounterMap', id: 'cm', op: 'add', keys: ['10.0.0.1:5>10.0.0.2:6/17'], values: [-9007199254740991] },
+      { type: 'CounterMap', id: 'cm', op: 'add', keys: ['a'], values: [1.5] },
+      { type: 'Map', id: 'm', op: 'erase', keys: ['k1'] },
+      { type: 'Map', id: 'm', op: 'delete' },
+    ],
+  };
+  const { bytes, entries } = encodeFlush(new RespWriter(), 'SHA', null, 'nf@i@0@FlushSeq', keyOf, batch);
+  assert.deepEqual(respArgs(bytes), [
+    'EVALSHA', 'SHA', '8', 'nf@i@0@FlushSeq', 'nf@i@0@Counter@pkts', 'nf@i@0@Counter@f', 'nf@i@0@Value@v', 'nf@i@0@List@l', 'nf@i@0@Set@s', 'nf@i@0@Map@m', 'nf@i@0@CounterMap@cm',
+    '42', 'r',
+    'incr', '2', '1', '1234567',
+    'set', '2', '1', '-3',
+    'incrf', '3', '1', '0.5',
+    'set', '4', '1', 'héllo',
+    'rpush', '5', '2', 'a', 'b',
+    'lpop', '5', '2',
+    'lset', '5', '1', '1', 'z',
+    'sadd', '6', '1', 'x',
+    'srem', '6', '1', 'y',
+    'hset', '7', '2', 'k1', '7', 'k2', '2.25',
+    'hincr', '8', '1', '10.0.0.1:5>10.0.0.2:6/17', '-9007199254740991',
+    'hincrf', '8', '1', 'a', '1.5',
+    'hdel', '7', '1', 'k1',
+    'del', '7', '1',
+  ]);
+  assert.equal(entries, 1 + 1 + 1 + 1 + 2 + 2 + 1 + 1 + 1 + 2 + 1 + 1 + 1 + 1);
+});
+
+test('EVAL with the script body when asked; the writer is reused across flushes of any size', () => {
+  const w = new RespWriter();
+  const big: FlushBatch = { seq: 1, changes: [{ type: 'CounterMap', id: 'cm', op: 'add', keys: Array.from({ length: 20_000 }, (_, i) => `key${i}`), values: Array.from({ length: 20_000 }, (_, i) => i) }] };
+  const a = respArgs(encodeFlush(w, 'SHA', null, 'q', keyOf, big).bytes);
+  assert.equal(a.length, 3 + 2 + 2 + 3 + 40_000);
+  assert.equal(a.at(-1), '19999');
+  const b = respArgs(encodeFlush(w, 'SHA', 'return 1', 'q', keyOf, { seq: 2, changes: [] }).bytes);
+  assert.deepEqual(b, ['EVAL', 'return 1', '1', 'q', '2', '-']);
+});
+
+test('numbers read back as the store gets them from JavaScript (integers digit by digit, others as printed)', () => {
+  fc.assert(fc.property(fc.oneof(fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }), fc.double({ noNaN: true, noDefaultInfinity: true })), (v) => {
+    const a = respArgs(encodeFlush(new RespWriter(), 'S', null, 'q', keyOf, { seq: 1, changes: [{ type: 'Counter', id: 'c', op: 'set', value: v }] }).bytes);
+    const want = Number.isSafeInteger(v) ? v.toFixed(0) : String(v);
+    assert.equal(a.at(-1), want === '-0' ? '0' : want);
+  }), { numRuns: 2000 });
+});
+
+test('a reply split anywhere parses only once whole: integers, the script\'s arrays, errors', () => {
+  const replies: [string, unknown][] = [
+    [':0\r\n', { kind: 'int', value: 0 }],
+    ['*2\r\n:1\r\n:0\r\n', { kind: 'array', items: [1, 0] }],
+    ['*2\r\n:2\r\n:17\r\n', { kind: 'array', items: [2, 17] }],
+    ['*3\r\n:1\r\n:1\r\n$37\r\nWRONGTYPE Operation against a key ...\r\n', { kind: 'array', items: [1, 1, 'WRONGTYPE Operation against a key ...'] }],
+    ['-NOSCRIPT No matching script. Please use EVAL.\r\n', { kind: 'error', message: 'NOSCRIPT No matching script. Please use EVAL.' }],
+    ['+OK\r\n', { kind: 'array', items: ['OK'] }],
+  ];
+  for (const [text, want] of replies) {
+    const b = Buffer.from(text);
+    for (let cut = 0; cut < b.length; cut++) assert.equal(parseReply(b, cut), null, `${JSON.stringify(text)} cut at ${cut}`);
+    const r = parseReply(Buffer.concat([b, Buffer.from(':5\r\n')]), b.length + 4);
+    assert.deepEqual(r, { reply: want, used: b.length });
+  }
+});
