@@ -18,7 +18,8 @@ import { createTestbed } from '../testbeds/index.js';
 import type { Testbed, StoreHandle } from '../testbeds/testbed.js';
 import type { PcapInfo, PlanTrial, RunJson, TrialRecord } from '../results/format.js';
 import { RESULTS_FORMAT_VERSION, cellIdOf, isCellTrial } from '../results/format.js';
-import { readRunJson, readTrials, writeRunJson, writeTrials, writeSummary, writeRatios } from '../results/files.js';
+import { readRunJson, readTrials, writeRunJson, writeTrials, writeSummary, writeRatios, writeAtomic } from '../results/files.js';
+import { elasticRows, elasticCsv, elasticTable } from '../results/elastic.js';
 import { summarizeTrials, ratioRows, type Baseline } from '../results/summary.js';
 import { judgeTrial, FLAG_HOST_BUSY } from '../results/judge.js';
 import { logCi, relativeHalfWidth } from '../results/stats.js';
@@ -212,6 +213,9 @@ function record(s: RunState, status: RunJson['status'], ended = false): void {
   writeSummary(s.runDir, summarizeTrials(s.records, { baseline: base }));
   const ratios = [...(base ? ratioRows(s.records, base) : []), ...s.spec.figures.filter((f) => f.baseline).flatMap((f) => ratioRows(s.records, f.baseline as Baseline, f.id))];
   if (ratios.length) writeRatios(s.runDir, ratios);
+  // several instances: recovery time, loss and state continuity per store and event
+  const elastic = elasticRows(s.records);
+  if (elastic.length) writeAtomic(join(s.runDir, 'elastic.csv'), elasticCsv(elastic));
   const provenance = {
     ...s.run.provenance,
     store_started: { ...(s.run.provenance.store_started ?? {}), ...s.storeVersions },
@@ -449,6 +453,8 @@ async function finish(s: RunState): Promise<RunOutcome> {
       progress.log(`figures not drawn: ${(e as Error).message}`);
     }
   }
+  const elastic = elasticRows(s.records);
+  if (elastic.length) for (const line of elasticTable(elastic)) progress.log(line);
   if (s.auto?.unreached.length) progress.log(`repetitions auto: ${s.auto.unreached.length} cell(s) did not reach ±${(s.auto.target_ci * 100).toFixed(1)}% within ${s.order.rounds} rounds: ${s.auto.unreached.join('; ')}`);
   const wall = s.run?.provenance.wall_s;
   if (wall != null && s.etaSeconds !== null) progress.log(`wall time ${formatDuration(wall)} (estimated ${formatDuration(s.etaSeconds)})`);

@@ -13,6 +13,7 @@ import type { TrialRecord } from '../results/format.js';
 import type { Figure } from '../spec/schema.js';
 import { figureSpec, FONT } from './figures.js';
 import { measureFigures } from './measure-figures.js';
+import { timeseriesSpec } from './timeseries.js';
 
 const matches = (want: string | readonly string[] | undefined, v: string) => want === undefined || (Array.isArray(want) ? want.includes(v) : want === v);
 
@@ -98,7 +99,7 @@ export async function renderRunPlots(runDir: string, opts: { copyTo?: string | n
   for (const fig of spec.figures) {
     const baseline = (fig.baseline ?? spec.baseline) as Baseline | undefined;
     const ratios = fig.metric === 'ratio' && baseline ? ratioRows(trials, baseline, fig.id) : [];
-    const vl = figureSpec(fig, rows, fig.metric === 'ratio' ? [subtitle[0]!, 'points: geometric mean of per-round ratios; bars: 95% CI (log scale)'] : subtitle, { ratios, notes: figureNotes(fig, trials) });
+    const vl = fig.kind === 'timeseries' ? timeseriesSpec(fig, trials, runDir, [subtitle[0]!]) : figureSpec(fig, rows, fig.metric === 'ratio' ? [subtitle[0]!, 'points: geometric mean of per-round ratios; bars: 95% CI (log scale)'] : subtitle, { ratios, notes: figureNotes(fig, trials) });
     if (!vl) {
       opts.log?.(`figure ${fig.id}: no successful trials to draw`);
       continue;

@@ -170,8 +170,8 @@ export const figureSchema = z.strictObject({
   /** file name of the figure (plots/<id>.png) */
   id: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "-" or "_"'),
   title: z.string().min(1),
-  /** lines: x cores, y Mpps, one line per series; best: bars of the best core count per series */
-  kind: z.enum(['lines', 'best']).default('lines'),
+  /** lines: x cores, y Mpps, one line per series; best: bars of the best core count per series; timeseries: forwarded rate over time around the events of an elastic run (instances:/events:) */
+  kind: z.enum(['lines', 'best', 'timeseries']).default('lines'),
   /** which trials the figure shows */
   filter: z
     .strictObject({ nf: oneOrMany(NFS).optional(), store: oneOrMany(STORES).optional(), location: oneOrMany(LOCATIONS).optional(), mode: oneOrMany(TRIAL_MODES).optional() })

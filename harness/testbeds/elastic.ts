@@ -109,12 +109,16 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
       child.stderr?.on('data', (d: Buffer) => o.log(`[${label}] ${String(d).trimEnd()}`));
       children.push({ label, argv, child });
     };
-    o.instances.forEach((id) => start(id, instanceArgv(o, socket, id, { index: all.indexOf(id), of: all.length })));
+    const exited = () => children.map((c) => c.child.then((r: { exitCode?: number; signal?: string; stderr?: unknown }) => `${c.label} exited before traffic started (${r.exitCode ?? r.signal}): ${String(r.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}`));
+    // one instance after the other: the first creates the store's schema (Cassandra: concurrent DDL from
+    // several clients on an emptied store can leave a table missing), the next ones find it
+    for (const id of o.instances) {
+      start(id, instanceArgv(o, socket, id, { index: all.indexOf(id), of: all.length }));
+      const problem = await Promise.race([fe.waitForInstances(60_000, [id], 0), ...exited()]);
+      if (problem) throw new FlexbenchError(`elastic trial: ${problem}`, EXIT.trialsFailed);
+    }
     for (let i = 0; i < standbys; i++) start(`standby${i + 1}`, instanceArgv(o, socket, null, null));
-    const problem = await Promise.race([
-      fe.waitForInstances(60_000),
-      ...children.map((c) => c.child.then((r: { exitCode?: number; signal?: string; stderr?: unknown }) => `${c.label} exited before traffic started (${r.exitCode ?? r.signal}): ${String(r.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}`)),
-    ]);
+    const problem = await Promise.race([fe.waitForInstances(60_000), ...exited()]);
     if (problem) throw new FlexbenchError(`elastic trial: ${problem}`, EXIT.trialsFailed);
     if (o.signal.aborted) throw new FlexbenchError('interrupted', EXIT.interrupted);
     // the host's other work, over the span every instance lived (a kill ends it)

@@ -104,10 +104,12 @@ async function main(d: CoreWorkerData): Promise<void> {
     }
     const tLoad = performance.now();
     if (stateCfg) ctx = await (await import('../state/api.js')).openState(stateCfg, d.core);
+    const tOpened = performance.now();
     ctx?.onStateLoss((loss) => parentPort!.postMessage({ type: 'state-loss', core: d.core, loss } satisfies CoreMessage));
     // Recovery: in async mode an NF reads its local cache, so the partition a dead instance left in
     // the store is loaded into it before the NF starts (sync-mode reads go to the store anyway).
     if (ctx !== null && ctx.mode === 'async') await ctx.load();
+    const tLoaded = performance.now();
     const nf = await mod.createNf(ctx, { ...nfOptions, core: d.core, cores: d.cores });
     let adopted = 0;
     for (const other of adopt) adopted += await adoptFrom(nf, stateCfg, other, d.core);
@@ -129,7 +131,11 @@ async function main(d: CoreWorkerData): Promise<void> {
       Atomics.wait(control, CONTROL.go, 0, 20);
     }
     // the front-end sends this core packets from now on
-    link?.ready(stateCfg?.instance ?? (d.port.kind === 'link' ? d.port.instance : null) ?? '', { load_ms: Math.round((performance.now() - tLoad) * 1000) / 1000, adopted });
+    const ms = (a: number, b: number) => Math.round((b - a) * 1000) / 1000;
+    // what a takeover spent: opening the partition (a state thread, the store connection), loading it, building the NF
+    link?.ready(stateCfg?.instance ?? (d.port.kind === 'link' ? d.port.instance : null) ?? '', {
+      load_ms: ms(tLoad, performance.now()), open_ms: ms(tLoad, tOpened), fetch_ms: ms(tOpened, tLoaded), nf_ms: ms(tLoaded, performance.now()), adopted,
+    });
     let idle = false;
     let rx = 0;
     let tx = 0;

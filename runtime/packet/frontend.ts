@@ -401,7 +401,18 @@ export class Frontend {
     }
   }
 
+  /** a moved flow's continuity counts for the event that moved it (before a later event moves it again) */
+  private tally(f: number): void {
+    const ev = this.movedBy[f];
+    if (ev < 0 || !this.seenBefore[f] || !this.seenAfter[f]) return;
+    this.outcomes[ev].checked_flows++;
+    if (!this.changedAfter[f]) this.outcomes[ev].kept_flows++;
+  }
+
   private markMoved(f: number, ev: number, fromIdx: number): void {
+    this.tally(f);
+    this.seenAfter[f] = 0;
+    this.changedAfter[f] = 0;
     this.movedBy[f] = ev;
     const from = fromIdx >= 0 ? this.connFor(fromIdx, f) : null;
     this.movedFrom[f] = from ? from.id : -1;
@@ -466,16 +477,19 @@ export class Frontend {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  /** Waits until every initial instance's cores are ready and every standby connected (or `ms` passed). */
-  async waitForInstances(ms: number): Promise<string | null> {
+  /**
+   * Waits until the given instances' cores are ready (all initial ones by default) and `standbys`
+   * standby processes connected (or `ms` passed); returns what is missing, or null.
+   */
+  async waitForInstances(ms: number, ids: readonly string[] = this.o.initial, standbyCount = this.o.standbys): Promise<string | null> {
     const deadline = performance.now() + ms;
     for (;;) {
-      const missing = this.o.initial.filter((id) => this.servingNow(this.o.instances.indexOf(id)) === null);
+      const missing = ids.filter((id) => this.servingNow(this.o.instances.indexOf(id)) === null);
       const standbys = new Set(this.conns.filter((c) => c.instance === null && !c.closed && c.pid !== 0).map((c) => c.pid));
       const standbyCores = this.conns.filter((c) => c.instance === null && !c.closed && c.pid !== 0).length;
-      if (missing.length === 0 && standbys.size >= this.o.standbys && standbyCores >= this.o.standbys * this.o.cores) return null;
+      if (missing.length === 0 && standbys.size >= standbyCount && standbyCores >= standbyCount * this.o.cores) return null;
       if (performance.now() >= deadline) {
-        return missing.length > 0 ? `instances ${missing.join(', ')} did not connect and load their state` : `${this.o.standbys - standbys.size} standby process(es) did not connect`;
+        return missing.length > 0 ? `instances ${missing.join(', ')} did not connect and load their state` : `${standbyCount - standbys.size} standby process(es) did not connect`;
       }
       await new Promise<void>((r) => {
         const t = setTimeout(r, 50);
@@ -593,12 +607,7 @@ export class Frontend {
     const warmB = Math.round(o.warmupMs / o.bucketMs);
     const endB = Math.round((o.warmupMs + o.durationMs) / o.bucketMs);
     const sum = (a: Float64Array) => a.subarray(warmB, endB).reduce((s, x) => s + x, 0);
-    for (let f = 0; f < this.nflows; f++) {
-      const ev = this.movedBy[f];
-      if (ev < 0 || !this.seenBefore[f] || !this.seenAfter[f]) continue;
-      this.outcomes[ev].checked_flows++;
-      if (!this.changedAfter[f]) this.outcomes[ev].kept_flows++;
-    }
+    for (let f = 0; f < this.nflows; f++) this.tally(f);
     // packets of a moved flow sent while it had no instance: the event's loss (in buckets, all flows together)
     for (const oc of this.outcomes) {
       const from = this.bucket(this.t0 + oc.at_ms);

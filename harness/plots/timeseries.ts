@@ -1,0 +1,74 @@
+// The elastic figure (issue 18): throughput over time in the front-end's 10 ms buckets around a trial's
+// first event (kill, add, remove), one line per trial coloured by series (the store, by default), the
+// events as vertical rules and the offered rate as a dashed line.
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import type { Figure } from '../spec/schema.js';
+import type { TrialRecord } from '../results/format.js';
+import { FONT, seriesLabel } from './figures.js';
+
+/** ms shown before and after the first event */
+export const BEFORE_MS = 300;
+export const AFTER_MS = 1200;
+
+const matches = (want: string | readonly string[] | undefined, v: string) => want === undefined || (Array.isArray(want) ? want.includes(v) : want === v);
+
+interface Point { series: string; trial: string; t: number; kpps: number }
+
+/** Rows of a series CSV (t_ms, sent, returned, …) as numbers by column. */
+export function parseSeriesCsv(text: string): Record<string, number[]> {
+  const [head, ...rows] = text.trim().split('\n');
+  const cols = head!.split(',');
+  const out: Record<string, number[]> = Object.fromEntries(cols.map((c) => [c, [] as number[]]));
+  for (const r of rows) r.split(',').forEach((v, i) => out[cols[i]!]!.push(Number(v)));
+  return out;
+}
+
+export function timeseriesSpec(fig: Figure, trials: readonly TrialRecord[], runDir: string, subtitle: string[]): TopLevelSpec | null {
+  const mine = trials.filter((t) => t.status === 'ok' && t.elastic && t.elastic.events.length > 0 &&
+    matches(fig.filter.nf, t.nf) && matches(fig.filter.store, t.store) && matches(fig.filter.location, t.location) && matches(fig.filter.mode, t.mode));
+  const points: Point[] = [];
+  const offered: { t: number; kpps: number }[] = [];
+  const rules = new Map<number, string>();
+  const notes: string[] = [];
+  for (const t of mine) {
+    const el = t.elastic!;
+    const file = join(runDir, el.series_file);
+    if (!existsSync(file)) continue;
+    const s = parseSeriesCsv(readFileSync(file, 'utf8'));
+    const t0 = el.events[0]!.at_ms;
+    const perS = 1000 / el.bucket_ms / 1000; // packets per bucket -> kpps
+    const label = seriesLabel(fig, t);
+    const trial = `${label} #${t.index}`;
+    for (let i = 0; i < s.t_ms!.length; i++) {
+      const x = s.t_ms![i]! - t0;
+      if (x < -BEFORE_MS || x > AFTER_MS) continue;
+      points.push({ series: label, trial, t: x, kpps: s.returned![i]! * perS });
+      if (offered.length < s.t_ms!.length && t === mine[0]) offered.push({ t: x, kpps: s.sent![i]! * perS });
+    }
+    for (const e of el.events) {
+      const x = Math.round(e.at_ms - t0);
+      if (x >= -BEFORE_MS && x <= AFTER_MS && !rules.has(x)) rules.set(x, `${e.kind} ${e.instance}`);
+    }
+  }
+  if (points.length === 0) return null;
+  if (mine.some((t) => t.elastic!.events.length > 1)) notes.push('x: ms after each trial\'s first event; later events marked where they fall');
+  const color = { field: 'series', type: 'nominal', title: fig.series.join(', ') } as const;
+  const x = { field: 't', type: 'quantitative', title: `ms after the event (${mine[0]!.elastic!.bucket_ms} ms buckets)`, scale: { domain: [-BEFORE_MS, AFTER_MS], nice: false } } as const;
+  const ruleValues = [...rules].map(([t, label]) => ({ t, label }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: fig.title, subtitle: [...subtitle, ...notes, 'lines: packets forwarded per 10 ms by all instances, one line per trial; dashed: offered'], font: FONT, subtitleFont: FONT },
+    width: 620,
+    height: 300,
+    background: 'white',
+    config: { font: FONT, axis: { labelFont: FONT, titleFont: FONT, grid: true }, legend: { labelFont: FONT, titleFont: FONT, labelLimit: 0, titleLimit: 0 } },
+    layer: [
+      { data: { values: offered }, mark: { type: 'line', strokeDash: [6, 4], color: '#777', strokeWidth: 1 }, encoding: { x, y: { field: 'kpps', type: 'quantitative' } } },
+      { data: { values: points }, mark: { type: 'line', strokeWidth: 1.2, opacity: 0.85, interpolate: 'step-after' }, encoding: { x, y: { field: 'kpps', type: 'quantitative', title: 'Forwarded (kpps)' }, color, detail: { field: 'trial' } } },
+      { data: { values: ruleValues }, mark: { type: 'rule', color: '#c00', strokeWidth: 1.5 }, encoding: { x: { field: 't', type: 'quantitative' } } },
+      { data: { values: ruleValues }, mark: { type: 'text', align: 'left', baseline: 'top', dx: 4, color: '#c00', fontSize: 11 }, encoding: { x: { field: 't', type: 'quantitative' }, y: { value: 4 }, text: { field: 'label' } } },
+    ],
+  } as unknown as TopLevelSpec;
+}

@@ -1,0 +1,96 @@
+// The table of an elastic run (issue 18): per NF, store, mode and event kind, over its ok trials —
+// recovery time (the event to the first packet of a moved flow forwarded by its new instance), packets
+// lost, and state continuity (moved flows whose every later packet kept the translation they had).
+// Written as elastic.csv beside summary.csv, and printed at the end of the run.
+import { median } from './stats.js';
+import type { TrialRecord } from './format.js';
+
+export interface ElasticRow {
+  nf: string;
+  store: string;
+  mode: string;
+  cores: number;
+  event: string;
+  /** trials with this event that recovered */
+  n: number;
+  recovery_ms_median: number | null;
+  recovery_ms_min: number | null;
+  recovery_ms_max: number | null;
+  /** the new owner's state loaded (ready), median */
+  ready_ms_median: number | null;
+  lost_packets_median: number | null;
+  moved_flows_median: number | null;
+  checked_flows: number;
+  kept_flows: number;
+  /** kept / checked, percent; null when nothing could be checked */
+  kept_pct: number | null;
+  changed_packets: number;
+  /** trials in which the moved flows never came back */
+  not_recovered: number;
+  /** REINFORCE's failover time, to read recovery_ms against */
+  reference_ms: number | null;
+}
+
+export const ELASTIC_COLUMNS: readonly (keyof ElasticRow)[] = [
+  'nf', 'store', 'mode', 'cores', 'event', 'n', 'recovery_ms_median', 'recovery_ms_min', 'recovery_ms_max', 'ready_ms_median', 'lost_packets_median',
+  'moved_flows_median', 'checked_flows', 'kept_flows', 'kept_pct', 'changed_packets', 'not_recovered', 'reference_ms',
+];
+
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+export function elasticRows(trials: readonly TrialRecord[]): ElasticRow[] {
+  const groups = new Map<string, { t: TrialRecord; e: NonNullable<TrialRecord['elastic']>['events'][number] }[]>();
+  for (const t of trials) {
+    if (t.status !== 'ok' || !t.elastic) continue;
+    for (const e of t.elastic.events) {
+      const k = [t.nf, t.store, t.mode, t.cores, e.kind].join('|');
+      groups.set(k, [...(groups.get(k) ?? []), { t, e }]);
+    }
+  }
+  const rows: ElasticRow[] = [];
+  for (const items of groups.values()) {
+    const { t, e } = items[0]!;
+    const rec = items.map((x) => x.e.recovery_ms).filter((x): x is number => x !== null);
+    const ready = items.map((x) => x.e.ready_ms).filter((x): x is number => x !== null);
+    const checked = items.reduce((s, x) => s + x.e.checked_flows, 0);
+    const kept = items.reduce((s, x) => s + x.e.kept_flows, 0);
+    rows.push({
+      nf: t.nf, store: t.store, mode: t.mode, cores: t.cores, event: e.kind, n: rec.length,
+      recovery_ms_median: rec.length ? r3(median(rec)) : null,
+      recovery_ms_min: rec.length ? Math.min(...rec) : null,
+      recovery_ms_max: rec.length ? Math.max(...rec) : null,
+      ready_ms_median: ready.length ? r3(median(ready)) : null,
+      lost_packets_median: r3(median(items.map((x) => x.e.lost_packets))),
+      moved_flows_median: r3(median(items.map((x) => x.e.moved_flows))),
+      checked_flows: checked,
+      kept_flows: kept,
+      kept_pct: checked > 0 ? r3((100 * kept) / checked) : null,
+      changed_packets: items.reduce((s, x) => s + x.e.changed_packets, 0),
+      not_recovered: items.length - rec.length,
+      reference_ms: e.kind === 'kill' ? t.elastic!.reference_failover_ms : null,
+    });
+  }
+  return rows.sort((a, b) => a.nf.localeCompare(b.nf) || a.event.localeCompare(b.event) || a.store.localeCompare(b.store) || a.mode.localeCompare(b.mode) || a.cores - b.cores);
+}
+
+export function elasticCsv(rows: readonly ElasticRow[]): string {
+  const lines = [ELASTIC_COLUMNS.join(',')];
+  for (const r of rows) lines.push(ELASTIC_COLUMNS.map((c) => (r[c] === null ? '' : String(r[c]))).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The table as a person reads it at the end of a run. */
+export function elasticTable(rows: readonly ElasticRow[]): string[] {
+  const head = ['event', 'nf', 'store', 'mode', 'n', 'recovery ms (median, min-max)', 'state loaded ms', 'lost pkts', 'moved flows', 'translations kept'];
+  const body = rows.map((r) => [
+    r.event, r.nf, r.store, r.mode, String(r.n),
+    r.recovery_ms_median === null ? `never (${r.not_recovered})` : `${r.recovery_ms_median.toFixed(1)} (${r.recovery_ms_min!.toFixed(1)}-${r.recovery_ms_max!.toFixed(1)})${r.reference_ms !== null ? ` vs ${r.reference_ms}` : ''}`,
+    r.ready_ms_median === null ? '-' : r.ready_ms_median.toFixed(1),
+    r.lost_packets_median === null ? '-' : String(r.lost_packets_median),
+    r.moved_flows_median === null ? '-' : String(r.moved_flows_median),
+    r.kept_pct === null ? 'not checked' : `${r.kept_pct.toFixed(1)} % (${r.kept_flows}/${r.checked_flows})`,
+  ]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd();
+  return [fmt(head), ...body.map(fmt)];
+}

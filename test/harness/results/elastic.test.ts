@@ -1,0 +1,41 @@
+// The elastic table: recovery time, loss and state continuity per NF, store, mode and event, pinned by exact values.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { elasticRows, elasticCsv, elasticTable } from '../../../harness/results/elastic.js';
+import type { TrialRecord } from '../../../harness/results/format.js';
+
+const ev = (recovery: number | null, o: Partial<NonNullable<TrialRecord['elastic']>['events'][number]> = {}) => ({
+  kind: 'kill' as const, instance: 'ins1', at_s: 2, at_ms: 2000, detected_ms: 1, ready_ms: recovery === null ? null : recovery - 2, recovery_ms: recovery,
+  moved_flows: 1000, checked_flows: 1000, kept_flows: 1000, changed_packets: 0, lost_packets: 100, loaded: [], ...o,
+});
+
+const trial = (store: string, events: ReturnType<typeof ev>[], status: TrialRecord['status'] = 'ok'): TrialRecord => ({
+  trial_id: 'x', index: 0, nf: 'nat', store, location: 'local', mode: 'async', flush_ms: 1, cores: 1, frame_size: 64, testbed: 'local', pcap: 'p', pcap_sha256: null,
+  repetition: 0, status, reason: null, rx_packets: 1, tx_packets: 1, rx_pps: 1, tx_pps: 1, dropped: 0, duration_s: 1, warmup_s: 1, per_core: [], commands: [], flags: [],
+  started_at: null, ended_at: null,
+  elastic: { instances: ['ins1', 'ins2'], series_file: 's.csv', bucket_ms: 10, sent: 1, returned: 1, lost: 0, missed: 0, nf_dropped: 0, unanswered: 0, changed_flows: 0, reference_failover_ms: 10, events, per_instance: {} },
+} as TrialRecord);
+
+test('per store: medians, extremes, kept share over every checked flow, trials that never recovered', () => {
+  const rows = elasticRows([
+    trial('redis', [ev(300)]),
+    trial('redis', [ev(500, { lost_packets: 300, checked_flows: 990, kept_flows: 980, changed_packets: 12 })]),
+    trial('redis', [ev(400, { lost_packets: 200 })]),
+    trial('cassandra', [ev(null, { checked_flows: 0, kept_flows: 0 })]),
+    trial('cassandra', [ev(100)], 'failed'),
+  ]);
+  assert.equal(rows.length, 2);
+  const [c, r] = rows;
+  assert.deepEqual(r, {
+    nf: 'nat', store: 'redis', mode: 'async', cores: 1, event: 'kill', n: 3, recovery_ms_median: 400, recovery_ms_min: 300, recovery_ms_max: 500, ready_ms_median: 398,
+    lost_packets_median: 200, moved_flows_median: 1000, checked_flows: 2990, kept_flows: 2980, kept_pct: 99.666, changed_packets: 12, not_recovered: 0, reference_ms: 10,
+  });
+  assert.equal(c!.n, 0);
+  assert.equal(c!.recovery_ms_median, null);
+  assert.equal(c!.not_recovered, 1);
+  assert.equal(c!.kept_pct, null);
+  assert.equal(elasticCsv(rows).split('\n')[2], 'nat,redis,async,1,kill,3,400,300,500,398,200,1000,2990,2980,99.666,12,0,10');
+  const table = elasticTable(rows);
+  assert.match(table[1]!, /^kill\s+nat\s+cassandra\s+async\s+0\s+never \(1\)/);
+  assert.match(table[2]!, /400\.0 \(300\.0-500\.0\) vs 10\s+398\.0\s+200\s+1000\s+99\.7 % \(2980\/2990\)$/);
+});
