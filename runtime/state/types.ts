@@ -150,7 +150,7 @@ export interface TimerHandle extends Handle {
  * A lock shared by every instance and core of the NF (Section VI-B): an owner and a lease the store
  * expires by itself, so a dead holder's lock frees itself. Redis: `SET NX PX`, owner-checked renew
  * and release in a script; Cassandra: lightweight transactions (`IF NOT EXISTS`, `IF owner = ?`) with
- * a TTL (whole seconds: a lease is rounded up); hashmap: in-process (one thread's contexts).
+ * a TTL (whole seconds: at least the lease, at most a second more); hashmap: in-process (one thread's contexts).
  * "Use locks only as a last resort" (the paper): none of this is for the packet path.
  */
 export interface LockHandle {

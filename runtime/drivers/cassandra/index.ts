@@ -172,8 +172,12 @@ class CassandraConnection implements StoreConnection {
   private lwt(query: string, params: unknown[]): Promise<cassandra.types.ResultSet> {
     return this.client.execute(query, params, { prepare: true, consistency: this.cl, serialConsistency: cassandra.types.consistencies.serial, isIdempotent: false });
   }
+  /**
+   * Cassandra expires a cell when the clock's whole second reaches write-second + TTL, so a TTL of n
+   * lives between n - 1 and n seconds: one second more keeps a lease at least as long as asked.
+   */
   private static leaseS(ms: number): number {
-    return Math.max(1, Math.ceil(ms / 1000));
+    return ttlSeconds(ms);
   }
 
   async acquireLock(nf: string, name: string, owner: string, leaseMs: number): Promise<boolean> {
@@ -407,7 +411,7 @@ class CassandraConnection implements StoreConnection {
           for (const [k, v] of f.entries) {
             const due = v as number | null;
             if (due === null || due <= now) stmts.push({ query: st.timerErase, params: [ts(), id, k] });
-            else stmts.push({ query: st.timerSet, params: [id, k, long(due), Math.ceil((due - now) / 1000), ts()] });
+            else stmts.push({ query: st.timerSet, params: [id, k, long(due), ttlSeconds(due - now), ts()] });
           }
           regular(stmts);
           break;
@@ -690,6 +694,14 @@ class CassandraConnection implements StoreConnection {
     // restarted while connected (seen in the kill test: the process never exited); close every host it ever had.
     for (const h of seenHosts.get(this.client) ?? []) await h.shutdown(false).catch(() => {});
   }
+}
+
+/**
+ * A CQL TTL (whole seconds) that keeps a cell at least `ms`: Cassandra ends a cell when the clock's
+ * whole second reaches its write second + TTL, i.e. after TTL - 1 to TTL seconds, so one more.
+ */
+export function ttlSeconds(ms: number): number {
+  return Math.ceil(ms / 1000) + 1;
 }
 
 /** `LOCAL_QUORUM` -> the driver's `localQuorum` code; the URL parser already checked the name. */
