@@ -6,7 +6,7 @@ import type { Burst, NetworkFunction, NfModule, NfOptions } from './types.js';
 import { hash4 } from './flow-hash.js';
 import { CompactFlowTable } from './compact-flow-table.js';
 import { swapMacs } from './macswap.js';
-import { Int32Words, PROTO_TCP, csumAdjust, misaligned, flowKey, fold16, ipToLe, ipv4L4Offset, parseFlowKey, word32Delta } from './packet.js';
+import { Int32Words, PROTO_TCP, csumAdjust, misaligned, fold16, ipToLe, ipv4L4Offset, parseFlowKey, word32Delta } from './packet.js';
 
 const LB_LOAD_ID = 'serverLoad';
 const LB_FLOWS_ID = 'lbFlows';
@@ -45,7 +45,8 @@ class Lb implements NetworkFunction {
     for (let k = 1; k < load.length; k++) if (load[k] < load[j]) j = k;
     load[j]++;
     if (this.loads !== null) this.loads.addToSlotNoWait(this.loadSlot[j], 1);
-    if (this.map !== null) this.map.setSlotNoWait(this.map.slot(flowKey(src, dst, ports, proto)), j);
+    // keyed by the flow's words: no string made on the packet thread (the state thread makes the store's)
+    if (this.map !== null) this.map.setSlotNoWait(this.map.slotOfFlow(src, dst, ports, proto), j);
     this.addFlow(src, dst, ports, proto, j);
   }
 

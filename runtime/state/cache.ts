@@ -7,6 +7,7 @@ import { structKey } from '../drivers/driver.js';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
 import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, TimerHandle, ValueHandle } from './types.js';
 import { TimerWheel } from '../../common/timer-wheel.js';
+import { flowKeyOfWords, WORD_KEY_INTS } from './flow-key.js';
 import { C_CLEARED0, C_COUNT0, C_SLOTS, F_DIRTY, F_DIRTY_ADD, F_ERASE, F_SET, SlotViews, createSlotTable, type SlotTableInit } from './slots.js';
 
 /**
@@ -25,10 +26,25 @@ export interface SwapMessage {
   tables: SlotTableInit[];
   /** flat triples: table index, slot, key */
   keys: (number | string)[];
+  /** keys given as a flow's words (slotOfFlow): flat groups of WORD_KEY_INTS (table, slot, four words) */
+  words: Int32Array | null;
   ops: Change[];
 }
 
 const resolved = Promise.resolve();
+
+/** murmur3-style mix of a flow's four words (callers mask it) */
+function mixWords(a: number, b: number, c: number, d: number): number {
+  let h = Math.imul(a ^ 0x9e3779b9, 0xcc9e2d51);
+  h = Math.imul((h << 15) | (h >>> 17), 0x1b873593) ^ b;
+  h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
+  h = Math.imul(h ^ c, 0xcc9e2d51);
+  h = Math.imul((h << 15) | (h >>> 17), 0x1b873593) ^ d;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h ^ (h >>> 16);
+}
 
 /** One slotted structure, packet side: current-buffer views swapped at each epoch. */
 class LocalTable {
@@ -41,8 +57,16 @@ class LocalTable {
   list: Int32Array;
   n = 0;
   b = 0;
-  readonly keys: string[] = [];
+  /** a slot's string key; null for a key given as words until someone asks for its string */
+  readonly keys: (string | null)[] = [];
   readonly index = new Map<string, number>();
+  /** four int32 words per slot for keys given as a flow's words (null until the first) */
+  private words: Int32Array | null = null;
+  /** slots keyed by words whose string is not in `index` yet (made at the first string lookup) */
+  private unindexed = 0;
+  /** words -> slot + 1 (0 = empty), at most half full; flowN entries */
+  private flowIdx: Int32Array | null = null;
+  private flowN = 0;
   /** the partition's control words: [P_DIRTY] is set on the first change of a slot in an epoch */
   readonly pctrl: Int32Array;
   constructor(readonly cache: PartitionCache, readonly init: SlotTableInit) {
@@ -73,20 +97,105 @@ class LocalTable {
     this.list = this.v.list[b];
   }
 
-  slot(key: string): number {
+  /** the slot of a string key, or undefined (keys given as words included) */
+  lookup(key: string): number | undefined {
     const s = this.index.get(key);
-    if (s !== undefined) return s;
+    if (s !== undefined || this.unindexed === 0) return s;
+    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] === null) this.keyAt(i);
+    this.unindexed = 0;
+    return this.index.get(key);
+  }
+
+  /** a slot's string key (made, once, for a key given as words) */
+  keyAt(s: number): string {
+    const k = this.keys[s];
+    if (k !== null) return k as string; // (undefined past the last slot, as before)
+    const w = this.words!;
+    const f = flowKeyOfWords(w[4 * s]!, w[4 * s + 1]!, w[4 * s + 2]!, w[4 * s + 3]!);
+    this.keys[s] = f;
+    this.index.set(f, s);
+    this.unindexed--;
+    return f;
+  }
+
+  private newSlot(key: string | null): number {
     const n = this.keys.length;
     if (n >= this.v.capacity && !this.v.grow(n + 1)) {
       throw new FlexbenchError(`${this.init.type} ${this.init.id}: more than maxSlots=${this.v.capacity} keys on this core (raise maxSlots in the state config)`, EXIT.usage);
     }
     if (n >= this.value.length) this.views();
     this.keys.push(key);
-    this.index.set(key, n);
     this.v.ctrl[C_SLOTS] = n + 1;
-    this.cache.newKeys.push(this.init.index, n, key);
     this.pctrl[P_DIRTY] = 1;
     return n;
+  }
+
+  slot(key: string): number {
+    const s = this.lookup(key);
+    if (s !== undefined) return s;
+    const n = this.newSlot(key);
+    this.index.set(key, n);
+    this.cache.newKeys.push(this.init.index, n, key);
+    return n;
+  }
+
+  /**
+   * The slot of a key given as a flow's four words, with no string made here: an integer index
+   * (open addressing over slot numbers, the words kept per slot). A key also known by its string
+   * (recovered from the store, or given to slot()) is found as that string, once.
+   */
+  slotOfFlow(a: number, b: number, c: number, d: number): number {
+    let idx = this.flowIdx;
+    if (idx === null || 2 * (this.flowN + 1) > idx.length) idx = this.growFlowIdx();
+    const mask = idx.length - 1;
+    let i = mixWords(a, b, c, d) & mask;
+    const w0 = this.words!;
+    for (let e = idx[i]!; e !== 0; e = idx[i]!) {
+      const q = 4 * (e - 1);
+      if (w0[q] === a && w0[q + 1] === b && w0[q + 2] === c && w0[q + 3] === d) return e - 1;
+      i = (i + 1) & mask;
+    }
+    let s = this.index.size > 0 ? this.lookup(flowKeyOfWords(a, b, c, d)) : undefined;
+    const fresh = s === undefined;
+    if (fresh) s = this.newSlot(null);
+    const w = this.wordsFor(s!);
+    w[4 * s!] = a; w[4 * s! + 1] = b; w[4 * s! + 2] = c; w[4 * s! + 3] = d;
+    idx[i] = s! + 1;
+    this.flowN++;
+    if (fresh) {
+      this.unindexed++;
+      this.cache.newWordKey(this.init.index, s!, a, b, c, d);
+    }
+    return s!;
+  }
+
+  private wordsFor(s: number): Int32Array {
+    let w = this.words;
+    if (w === null || w.length < 4 * (s + 1)) {
+      const m = new Int32Array(Math.max(1024, 4 * (s + 1), w === null ? 0 : 2 * w.length));
+      if (w !== null) m.set(w);
+      this.words = w = m;
+    }
+    return w;
+  }
+
+  private growFlowIdx(): Int32Array {
+    const old = this.flowIdx;
+    const idx = new Int32Array(old === null ? 1024 : 2 * old.length);
+    const mask = idx.length - 1;
+    const w = this.wordsFor(0);
+    if (old !== null) {
+      for (let j = 0; j < old.length; j++) {
+        const e = old[j]!;
+        if (e === 0) continue;
+        const q = 4 * (e - 1);
+        let i = mixWords(w[q]!, w[q + 1]!, w[q + 2]!, w[q + 3]!) & mask;
+        while (idx[i] !== 0) i = (i + 1) & mask;
+        idx[i] = e;
+      }
+    }
+    this.flowIdx = idx;
+    return idx;
   }
 
   add(s: number, x: number): void {
@@ -153,7 +262,7 @@ class LocalTable {
     const vs: number[] = [];
     for (let i = 0; i < this.keys.length; i++) {
       if (this.present[i]) {
-        ks.push(this.keys[i]!);
+        ks.push(this.keyAt(i));
         vs.push(this.value[i]!);
       }
     }
@@ -167,6 +276,9 @@ export class PartitionCache {
   readonly tables: LocalTable[] = [];
   newTables: SlotTableInit[] = [];
   newKeys: (number | string)[] = [];
+  /** keys given as words since the last swap: WORD_KEY_INTS ints each */
+  private newWords = new Int32Array(WORD_KEY_INTS * 1024);
+  private newWordsN = 0;
   ops: Change[] = [];
   snapshot: Snapshot | null = null;
   private readonly handles = new Map<string, unknown>();
@@ -184,15 +296,30 @@ export class PartitionCache {
     this.ctrl[P_DIRTY] = 0; // what changes from here on lands in the new buffer and marks it again
     for (const t of this.tables) t.use(b);
     this.epoch = req;
-    if (this.newTables.length || this.newKeys.length || this.ops.length) {
-      this.ship({ tables: this.newTables, keys: this.newKeys, ops: this.ops });
+    if (this.newTables.length || this.newKeys.length || this.ops.length || this.newWordsN > 0) {
+      // one copy of the swap's word keys (not one object per key)
+      const words = this.newWordsN > 0 ? this.newWords.slice(0, this.newWordsN) : null;
+      this.ship({ tables: this.newTables, keys: this.newKeys, words, ops: this.ops });
       this.newTables = [];
       this.newKeys = [];
+      this.newWordsN = 0;
       this.ops = [];
     }
     Atomics.store(this.ctrl, P_ACK, req);
     // a periodic flush finds the acknowledgement at its next tick: no wake-up per flush
     if (Atomics.load(this.ctrl, P_WAIT) !== 0) Atomics.notify(this.ctrl, P_ACK);
+  }
+
+  newWordKey(table: number, slot: number, a: number, b: number, c: number, d: number): void {
+    let w = this.newWords;
+    const i = this.newWordsN;
+    if (i + WORD_KEY_INTS > w.length) {
+      const m = new Int32Array(2 * w.length);
+      m.set(w);
+      this.newWords = w = m;
+    }
+    w[i] = table; w[i + 1] = slot; w[i + 2] = a; w[i + 3] = b; w[i + 4] = c; w[i + 5] = d;
+    this.newWordsN = i + WORD_KEY_INTS;
   }
 
   private table(type: 'Counter' | 'Map' | 'CounterMap' | 'Timer', id: string): LocalTable {
@@ -388,9 +515,10 @@ class AsyncMap implements MapHandle {
     this.t.loadEntries(e?.[0] ?? [], e?.[1] ?? []);
   }
   slot(key: string) { return this.t.slot(String(key)); }
-  keyOf(slot: number) { return this.t.keys[slot]!; }
+  keyOf(slot: number) { return this.t.keyAt(slot); }
+  slotOfFlow(a: number, b: number, c: number, d: number) { return this.t.slotOfFlow(a, b, c, d); }
   get(key: string) {
-    const s = this.t.index.get(String(key));
+    const s = this.t.lookup(String(key));
     return Promise.resolve(s !== undefined && this.t.present[s] ? this.t.value[s]! : null);
   }
   set(key: string, v: number) { this.t.set(this.slot(key), v); return resolved; }
@@ -398,12 +526,12 @@ class AsyncMap implements MapHandle {
   setSlotNoWait(s: number, v: number) { this.t.set(s, v); }
   erase(key: string) { this.eraseNoWait(key); return resolved; }
   eraseNoWait(key: string) {
-    const s = this.t.index.get(String(key));
+    const s = this.t.lookup(String(key));
     if (s !== undefined && this.t.present[s]) this.t.erase(s);
   }
   eraseSlotNoWait(s: number) { if (this.t.present[s]) this.t.erase(s); }
   contains(key: string) {
-    const s = this.t.index.get(String(key));
+    const s = this.t.lookup(String(key));
     return Promise.resolve(s !== undefined && this.t.present[s] === 1);
   }
   hasSlot(s: number) { return this.t.present[s] === 1; }

@@ -8,11 +8,30 @@ import { resolveDriver } from '../drivers/registry.js';
 import type { StateConfig } from './config.js';
 import { C_CLEARED0, C_COUNT0, C_SLOTS, F_ADD, F_ERASE, F_SET, SlotViews, type SlotTableInit } from './slots.js';
 import type { SwapMessage } from './cache.js';
+import { flowKeyOfWords, WORD_KEY_INTS } from './flow-key.js';
 import type { OnStateLoss, StateLoss, StateStats } from './types.js';
 
 class RemoteTable {
   readonly v: SlotViews;
+  /** string keys by slot; a key given as words has none here: its string is made when a flush carries it */
   readonly keys: string[] = [];
+  private words: Int32Array | null = null;
+  wordKey(s: number, a: number, b: number, c: number, d: number): void {
+    let w = this.words;
+    if (w === null || w.length < 4 * (s + 1)) {
+      const m = new Int32Array(Math.max(256, 4 * (s + 1), w === null ? 0 : 2 * w.length));
+      if (w !== null) m.set(w);
+      this.words = w = m;
+    }
+    w[4 * s] = a; w[4 * s + 1] = b; w[4 * s + 2] = c; w[4 * s + 3] = d;
+  }
+  /** a slot's store key (a word key's string is short-lived: the flush's, not kept per slot) */
+  keyAt(s: number): string {
+    const k = this.keys[s];
+    if (k !== undefined) return k;
+    const w = this.words!;
+    return flowKeyOfWords(w[4 * s]!, w[4 * s + 1]!, w[4 * s + 2]!, w[4 * s + 3]!);
+  }
   aflag = new Uint8Array(64);
   aabs = new Float64Array(64);
   adelta = new Float64Array(64);
@@ -76,7 +95,7 @@ class RemoteTable {
     let counts = 0;
     for (const s of this.alist) {
       const f = this.aflag[s]!;
-      const k = this.keys[s]!;
+      const k = this.keyAt(s);
       if (f & F_ERASE) ek.push(k);
       else if (f & F_SET) { sk.push(k); sv.push(this.aabs[s]!); }
       if (f & F_ADD) { ak.push(k); av.push(this.adelta[s]!); counts += this.adelta[s]!; }
@@ -167,6 +186,8 @@ export class Collector {
   receive(m: SwapMessage): void {
     for (const t of m.tables) this.tables[t.index] = new RemoteTable(t);
     for (let i = 0; i < m.keys.length; i += 3) this.tables[m.keys[i] as number]!.keys[m.keys[i + 1] as number] = m.keys[i + 2] as string;
+    const w = m.words;
+    if (w) for (let i = 0; i < w.length; i += WORD_KEY_INTS) this.tables[w[i]!]!.wordKey(w[i + 1]!, w[i + 2]!, w[i + 3]!, w[i + 4]!, w[i + 5]!);
     for (const c of m.ops) this.ops.push(c);
   }
 

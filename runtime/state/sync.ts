@@ -1,5 +1,6 @@
 // Sync mode: every call goes to the store and is awaited (the paper's Sync Counter). NoWait calls
 // are sent without waiting; a failure surfaces on the next waiting call, flush() or close().
+import { flowKeyOfWords } from './flow-key.js';
 import type { Change, Partition, Query, StoreConnection } from '../drivers/driver.js';
 import { structKey } from '../drivers/driver.js';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
@@ -134,6 +135,8 @@ class SyncMap implements MapHandle {
     return s;
   }
   keyOf(slot: number) { return this.keys[slot]!; }
+  // sync mode sends the string key with every call anyway
+  slotOfFlow(a: number, b: number, c: number, d: number) { return this.slot(flowKeyOfWords(a, b, c, d)); }
   setSlotNoWait(slot: number, v: number) { this.setNoWait(this.keys[slot]!, v); }
   eraseSlotNoWait(slot: number) { this.eraseNoWait(this.keys[slot]!); }
   hasSlot(_slot: number): boolean { throw asyncOnly(`${this.key}.hasSlot()`); }

@@ -85,6 +85,14 @@ interface KeyedHandle extends Handle {
   clearNoWait(): void;
   /** resolve a key once to an integer slot (allocates on first sight; stable for the context's life) */
   slot(key: string): number;
+  /**
+   * The slot of a key given as a flow's four words (IPv4 source, destination, the two ports, the
+   * protocol, as little-endian int32 reads of the packet): new-flow learning without a string on the
+   * packet thread (async mode: an integer index). Its store key, `a.b.c.d:p>a.b.c.d:p/proto`, is made
+   * off the hot path (by the state thread, or at the first string-keyed call); slot(thatString) is
+   * the same slot.
+   */
+  slotOfFlow(src: number, dst: number, ports: number, proto: number): number;
   /** the key a slot stands for */
   keyOf(slot: number): string;
   setSlotNoWait(slot: number, v: number): void;

@@ -1,0 +1,76 @@
+// Map keys given as a flow's words (slotOfFlow): the store holds the same string keys the NFs'
+// flowKey makes (recovery parses them back), one slot per flow whichever way it is asked for,
+// on the in-process store and on Redis through the state thread.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { flowKeyOfWords } from '../../../runtime/state/flow-key.js';
+import { flowKey, parseFlowKey } from '../../../nfs/packet.js';
+import { openState } from '../../../runtime/state/api.js';
+import { startRedis } from '../../../runtime/stores/redis.js';
+
+const word = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
+
+test('the store key of a flow given as words is nfs flowKey\'s, and parses back to the words', () => {
+  fc.assert(fc.property(word, word, word, fc.integer({ min: 0, max: 255 }), (a, b, c, d) => {
+    const k = flowKeyOfWords(a, b, c, d);
+    assert.equal(k, flowKey(a, b, c, d));
+    assert.deepEqual(parseFlowKey(k), [a, b, c, d]);
+  }), { numRuns: 3000 });
+});
+
+async function roundTrip(store: string, flusher: 'worker' | 'thread') {
+  const instance = `fk${process.pid}${flusher}${Math.random().toString(36).slice(2, 8)}`;
+  const N = 5000;
+  const w = (i: number): [number, number, number, number] => [0x0100000a + (i << 24), 0x0200000a, (1024 + i) | (80 << 16), 17];
+  const ctx = await openState({ nf: 'fk', instance, store, flusher }, 0);
+  try {
+    const m = ctx.map('flows');
+    const slots = new Int32Array(N);
+    for (let i = 0; i < N; i++) {
+      slots[i] = m.slotOfFlow(...w(i));
+      m.setSlotNoWait(slots[i]!, i * 3);
+    }
+    for (let i = 0; i < N; i += 97) assert.equal(m.slotOfFlow(...w(i)), slots[i], 'the same words, the same slot');
+    // the string form finds the slot the words made, and the other way round
+    assert.equal(m.slot(flowKey(...w(7))), slots[7]);
+    assert.equal(await m.get(flowKey(...w(8))), 24);
+    assert.equal(m.keyOf(slots[9]!), flowKey(...w(9)));
+    const s = m.slot(flowKey(...w(N)));
+    assert.equal(m.slotOfFlow(...w(N)), s, 'a key first given as a string');
+    m.setSlotNoWait(s, -1);
+    await ctx.flush();
+  } finally {
+    await ctx.close();
+  }
+  // a new instance with the same ids recovers every key as its string, and the words find them
+  const again = await openState({ nf: 'fk', instance, store, flusher }, 0);
+  try {
+    await again.load();
+    const m = again.map('flows');
+    const [keys, vals] = await m.entries();
+    assert.equal(keys.length, N + 1);
+    const got = new Map(keys.map((k, i) => [k, vals[i]]));
+    for (let i = 0; i < N; i += 13) assert.equal(got.get(flowKey(...w(i))), i * 3);
+    assert.equal(got.get(flowKey(...w(N))), -1);
+    const r = m.slotOfFlow(...w(42));
+    assert.equal(m.peekSlot(r), 126);
+    assert.equal(m.slot(flowKey(...w(42))), r);
+  } finally {
+    await again.close();
+  }
+}
+
+test('hashmap, async: flows given as words flush, recover and resolve to one slot each', async () => {
+  await roundTrip(`hashmap:fk${process.pid}`, 'thread');
+});
+
+test('redis, async (state thread and same-thread flusher): flows given as words flush, recover and resolve to one slot each', async () => {
+  const r = await startRedis();
+  try {
+    await roundTrip(r.url, 'worker');
+    await roundTrip(r.url, 'thread');
+  } finally {
+    await r.stop();
+  }
+});
