@@ -72,7 +72,7 @@ function runIdFor(spec: Spec, now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${spec.name}`;
 }
 
-const cellLabel = (t: PlanTrial) => `${t.nf}/${t.store}/${t.location}${t.mode === 'none' ? '' : `/${t.mode}`} cores=${t.cores} pcap=${t.pcap_index} rep=${t.repetition}`;
+const cellLabel = (t: PlanTrial) => `${t.nf}/${t.store}/${t.location}${t.mode === 'none' ? '' : `/${t.mode}`} cores=${t.cores}${t.trial_id.includes(`/f${t.frame_size}/`) ? ` frame=${t.frame_size}` : ''} pcap=${t.pcap_index} rep=${t.repetition}`;
 
 function countsOf(plan: readonly PlanTrial[], all: readonly TrialRecord[]): RunJson['counts'] {
   // sub-records (search, latency trials) belong to their plan trial: it is counted once
