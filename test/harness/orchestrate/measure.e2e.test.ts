@@ -149,6 +149,30 @@ measure:
   }
 });
 
+test('on the real NAT, NDR <= PDR <= the forwarding rate at max load, as measured in the same run', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-measure-'));
+  try {
+    writeFileSync(join(dir, 'nat.yaml'), `name: nat
+traffic: { flows: 500, files: 1, duration_s: 0.5, warmup_s: 0.3 }
+matrix: { nfs: [nat], stores: [hashmap], modes: [async], cores: [1] }
+measure:
+  ndr_pdr:
+    goals:
+      - { name: ndr, loss_ratio: 0, final_trial_duration: 0.5, width: 0.1 }
+      - { name: pdr, loss_ratio: 0.005, final_trial_duration: 0.5, width: 0.1 }
+`);
+    const r = await runCli(['run', 'nat.yaml', '--out', 'out'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const [cell] = readTrials(join(dir, 'out'));
+    const at = `NDR ${cell!.ndr_pps} PDR ${cell!.pdr_pps} max-load ${cell!.tx_pps} (${cell!.search_trials} trials; ${cell!.flags.join('; ')})`;
+    console.log(`# NAT: ${at}`);
+    assert.equal(cell!.status, 'ok', cell!.reason ?? '');
+    assert.ok(cell!.ndr_pps! > 0 && cell!.ndr_pps! <= cell!.pdr_pps! && cell!.pdr_pps! <= cell!.tx_pps!, at);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('an unpaced generator (testpmd replaying its pcap) with ndr_pdr is refused before anything starts', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fb-measure-'));
   try {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseSpec, loadSpec } from '../../../harness/spec/load.js';
 import { lineRateMpps } from '../../../harness/spec/schema.js';
+import { measurePlan } from '../../../harness/spec/measure.js';
 import { SpecError, didYouMean, typoDistance } from '../../../harness/spec/errors.js';
 import { FlexbenchError } from '../../../harness/exit-codes.js';
 
@@ -156,7 +157,13 @@ test('the shipped experiments and their paper profiles are valid', async () => {
     if (['testbed.yaml', 'core-sweep.yaml', 'sync-vs-async.yaml', 'store-location.yaml'].includes(f)) assert.ok(s.spec.figures.length > 0, `${f} draws a figure`);
     if (Object.hasOwn(s.spec.profiles, 'paper')) {
       const p = await loadSpec(join(dir, f), { profile: 'paper' });
-      assert.ok(p.spec.traffic.duration_s >= 15 && p.spec.traffic.files >= 10 && p.spec.traffic.flows >= 50000, `${f} paper profile has the paper's traffic`);
+      const mp = measurePlan(p.spec);
+      if (mp.ndr_pdr || mp.latency) {
+        // the measure: specs' paper profiles: full-length search and latency trials, the paper's flows
+        assert.ok(p.spec.traffic.flows >= 50000, `${f} paper profile has the paper's flows`);
+        assert.ok(!mp.ndr_pdr || mp.ndr_pdr.goals.every((g) => g.duration_sum >= 20), `${f} paper profile decides each load on at least 20 s of trials`);
+        assert.ok(!mp.latency || mp.latency.duration_s >= 10, `${f} paper profile measures latency over full-length trials`);
+      } else assert.ok(p.spec.traffic.duration_s >= 15 && p.spec.traffic.files >= 10 && p.spec.traffic.flows >= 50000, `${f} paper profile has the paper's traffic`);
     }
   }
 });
