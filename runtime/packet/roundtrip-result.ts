@@ -25,6 +25,8 @@ export const roundTripResultSchema = z.looseObject({
   tx_ring_full: count,
   /** IPv4 frames that came back in the phase and its drain */
   received_packets: count,
+  /** returns node1's own port dropped (its receive ring full: the generator fell behind receiving), part of the loss */
+  rx_missed: count.default(0),
   /** intended - received: what the generator failed to send counts as lost (RFC 9971) */
   lost_packets: count,
   loss_ratio: nonneg,

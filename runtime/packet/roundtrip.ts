@@ -47,6 +47,8 @@ interface PhaseCounts {
   sent: number;
   txFull: number;
   received: number;
+  /** returns the generator's own port dropped (its receive ring full): lost on node1, not by the NF */
+  rxMissed: number;
   seconds: number;
 }
 
@@ -96,7 +98,9 @@ export function runRoundTrip(port: SenderPort, o: RoundTripOptions, capture: Rou
   // receives what came back; stamps count only at or after `since` (ms since epoch), i.e. the measured phase's own
   const receive = (since: number): number => {
     let got = 0;
-    for (let rounds = 0; rounds < 8; rounds++) {
+    // drain what came back (up to 64 bursts a pass): a receiver that falls behind its sender loses the
+    // returns in its own ring, which would read as the NF's loss
+    for (let rounds = 0; rounds < 64; rounds++) {
       const k = port.rx(burst.capacity);
       if (k <= 0) break;
       const now = performance.now() - epoch;
@@ -124,6 +128,7 @@ export function runRoundTrip(port: SenderPort, o: RoundTripOptions, capture: Rou
 
   const phase = (seconds: number, stamp: boolean): PhaseCounts => {
     const perMs = o.rate === 'max' ? Infinity : o.rate / 1000;
+    const missed0 = port.missed();
     const t0 = performance.now();
     const since = stamp ? t0 - epoch : -1;
     const every = stamp ? o.latencyEvery : 0;
@@ -142,7 +147,7 @@ export function runRoundTrip(port: SenderPort, o: RoundTripOptions, capture: Rou
       if (el >= endMs) break;
       let due = perMs === Infinity ? burst.capacity : Math.min(total, Math.floor(el * perMs) + 1) - released;
       if (due > 0) {
-        if (due > 4096) due = 4096;
+        if (due > 1024) due = 1024; // at most this many between two receive passes
         for (let k = 0; k < due; k++) {
           const at = port.txReserve();
           if (at < 0) {
@@ -170,7 +175,7 @@ export function runRoundTrip(port: SenderPort, o: RoundTripOptions, capture: Rou
     const drainUntil = performance.now() + o.drainMs;
     while (performance.now() < drainUntil) received += receive(since);
     const intended = perMs === Infinity ? sent + txFull : total;
-    return { intended, sent, txFull, received, seconds: seconds_ };
+    return { intended, sent, txFull, received, rxMissed: Math.max(0, port.missed() - missed0), seconds: seconds_ };
   };
 
   if (o.warmupS > 0) phase(o.warmupS, false);
@@ -189,6 +194,7 @@ export function runRoundTrip(port: SenderPort, o: RoundTripOptions, capture: Rou
     sent_packets: m.sent,
     tx_ring_full: m.txFull,
     received_packets: m.received,
+    rx_missed: m.rxMissed,
     lost_packets: Math.max(0, m.intended - m.received),
     loss_ratio: m.intended > 0 ? Math.max(0, m.intended - m.received) / m.intended : 0,
     seconds: m.seconds,

@@ -381,6 +381,7 @@ function measureRoundTrip(run: Run, nf: RunningNf, gen: { argv: string[]; result
   }
   const flags = generatorFlags(g.sent_pps, g.paced ? g.rate_pps : null, env.inv.shortfall_tolerance);
   if (g.tx_ring_full > 0) flags.push(`generator_tx_ring_full: ${g.tx_ring_full} packets could not be sent (counted as lost)`);
+  if (g.rx_missed > 0) flags.push(`generator_rx_missed: node1's port dropped ${g.rx_missed} returned packets (counted as lost: the generator fell behind receiving)`);
   if (g.latency && g.latency.bad_stamps > 0) flags.push(`latency_bad_stamps: ${g.latency.bad_stamps}`);
   if (kind === 'flexbench' && nfFinal) flags.push(...stateLossFlags(nfFinal as NfStateLoss));
   const extras: TwoNodeExtras = {
