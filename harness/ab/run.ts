@@ -11,7 +11,7 @@ import type { Spec } from '../spec/schema.js';
 import { expandPlan, trialId } from '../plan/plan.js';
 import { createTestbed } from '../testbeds/index.js';
 import type { StoreHandle, Testbed } from '../testbeds/testbed.js';
-import { ensurePcaps } from '../orchestrate/pcaps.js';
+import { ensurePcaps, pcapOf } from '../orchestrate/pcaps.js';
 import { baseRecord } from '../orchestrate/run.js';
 import { judgeTrial } from '../results/judge.js';
 import { cellIdOf, cellKeyOf, RESULTS_FORMAT_VERSION, type CellKey, type PlanTrial, type RunJson, type TrialRecord } from '../results/format.js';
@@ -207,9 +207,9 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
         const u = units[slot.unit];
         for (const r of slot.order) {
           if (o.signal.aborted) break rounds;
-          const trial: PlanTrial = { ...u, repetition: round, index: plans[r].length, trial_id: trialId({ ...u, repetition: round }) };
+          const trial: PlanTrial = { ...u, repetition: round, index: plans[r].length, trial_id: trialId({ ...u, repetition: round }, spec.matrix.frame_sizes !== undefined) };
           plans[r].push(trial);
-          const pcap = pcaps[u.pcap_index];
+          const pcap = pcapOf(spec, pcaps, u);
           const rec = baseRecord(trial, pcap, spec);
           rec.started_at = new Date().toISOString();
           const handle = stores.get(`${u.store}@${u.location}`) ?? null;
