@@ -19,6 +19,12 @@ const counts = {
   tx_dropped: count,
   duration_s: rate,
   rx_mpps: rate,
+  /**
+   * the window's seconds the core's thread ran on a CPU, and waited runnable for one while something else held it
+   * (/proc/thread-self/schedstat; summed over cores for the run); null where the kernel does not say
+   */
+  cpu_s: rate.nullable().default(null),
+  wait_s: rate.nullable().default(null),
 };
 
 const nfRunCoreSchema = z.looseObject({

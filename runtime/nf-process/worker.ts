@@ -1,5 +1,6 @@
 // One core: open its state partition, its port and its NF, then loop rx -> NF -> tx in bursts until told to stop.
 import { parentPort, workerData } from 'node:worker_threads';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { StateConfig, StateContext, StateLoss } from '../state/api.js';
 import { NF_REGISTRY, type NfName } from '../../nfs/registry.js';
@@ -50,7 +51,9 @@ export type CoreMessage =
       /** counters and time (s after go) at the end of the warm-up; null without one or if the run ended first */
       warm: WindowStart | null;
       /** sampled latency over the measured window (offered load with stamping), else null */
-      latency: CoreLatency | null }
+      latency: CoreLatency | null;
+      /** the core's thread times at go and at its loop's end (another process holding its CPU shows as wait) */
+      times: { start: ThreadTimes | null; end: ThreadTimes | null } }
   | { type: 'error'; core: number; message: string; exitCode?: number }
   /** a flush found the store without this core's last acknowledged flush (the engine reports it, and stops on `fail`) */
   | { type: 'state-loss'; core: number; loss: StateLoss };
@@ -58,11 +61,22 @@ export type CoreMessage =
 const ms3 = (ms: number) => Math.round(ms * 1000) / 1000;
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
+/** This thread's time on a CPU and waiting runnable for one (s), from /proc/thread-self/schedstat; null where there is none. */
+export interface ThreadTimes { cpu: number; wait: number }
+function threadTimes(): ThreadTimes | null {
+  try {
+    const f = readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ');
+    return { cpu: Number(f[0]) / 1e9, wait: Number(f[1]) / 1e9 };
+  } catch {
+    return null;
+  }
+}
+
 /** A core's counters when the warm-up ended; `missed` without what still waits in the ring (received later). */
-interface WindowStart { rx: number; tx: number; missed: number; txDropped: number; at: number }
+interface WindowStart { rx: number; tx: number; missed: number; txDropped: number; at: number; times: ThreadTimes | null }
 // module-level, not a closure: capturing the loop's rx/tx would move them out of registers
 function windowStart(rx: number, tx: number, port: Port, at: number): WindowStart {
-  return { rx, tx, missed: port.missed() - (port.pending?.() ?? 0), txDropped: port.txDropped?.() ?? 0, at };
+  return { rx, tx, missed: port.missed() - (port.pending?.() ?? 0), txDropped: port.txDropped?.() ?? 0, at, times: threadTimes() };
 }
 
 async function openPort(d: CoreWorkerData): Promise<Port> {
@@ -142,6 +156,7 @@ async function main(d: CoreWorkerData): Promise<void> {
     const shared = d.sharedBudget;
     let remaining = d.quota > 0 && !shared ? d.quota : Infinity;
     const t0 = performance.now();
+    const times0 = threadTimes();
     let tEnd = t0;
     let lastYield = t0;
     let warm: WindowStart | null = null;
@@ -229,6 +244,7 @@ async function main(d: CoreWorkerData): Promise<void> {
       }
     }
     tEnd = performance.now();
+    const times1 = threadTimes();
     stats[0] = rx;
     stats[1] = tx;
     await nf.close?.();
@@ -251,7 +267,7 @@ async function main(d: CoreWorkerData): Promise<void> {
     port = null;
     const cap = capture?.take();
     parentPort!.postMessage(
-      { type: 'done', core: d.core, rx, tx, txDropped, missed, seconds: (tEnd - t0) / 1000, nfStats, nfMessages, state, capture: cap, warm, latency } satisfies CoreMessage,
+      { type: 'done', core: d.core, rx, tx, txDropped, missed, seconds: (tEnd - t0) / 1000, nfStats, nfMessages, state, capture: cap, warm, latency, times: { start: times0, end: times1 } } satisfies CoreMessage,
       cap ? [cap.bytes.buffer as ArrayBuffer, cap.lens.buffer as ArrayBuffer] : [],
     );
   } catch (err) {

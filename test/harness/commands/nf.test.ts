@@ -44,6 +44,12 @@ test('--duration runs for about that long and prints a rate line per second on s
   assert.equal(r.mode, 'async');
   assert.ok(r.duration_s > 2 && r.duration_s < 3.5, `duration ${r.duration_s}`);
   assert.ok(r.rx_packets > 0);
+  // the core's thread times over the window (Linux schedstat): on a CPU and waiting for one add up to at most the window
+  assert.equal(typeof r.cpu_s, 'number');
+  assert.equal(typeof r.wait_s, 'number');
+  assert.ok(r.cpu_s > 0 && r.wait_s >= 0, `cpu ${r.cpu_s} wait ${r.wait_s}`);
+  assert.ok(r.cpu_s + r.wait_s <= r.duration_s * 1.05 + 0.05, `cpu ${r.cpu_s} + wait ${r.wait_s} > window ${r.duration_s}`);
+  assert.deepEqual([r.per_core[0].cpu_s, r.per_core[0].wait_s], [r.cpu_s, r.wait_s]);
   assert.ok((p.stderr.match(/\[counter-async\] t=\d+\.\ds rx [\d.]+ Mpps/g) ?? []).length >= 2, p.stderr);
 });
 
