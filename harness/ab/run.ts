@@ -14,6 +14,7 @@ import type { StoreHandle, Testbed } from '../testbeds/testbed.js';
 import { ensurePcaps, pcapOf } from '../orchestrate/pcaps.js';
 import { baseRecord } from '../orchestrate/run.js';
 import { judgeTrial } from '../results/judge.js';
+import { ownFields } from '../results/own-time.js';
 import { cellIdOf, cellKeyOf, RESULTS_FORMAT_VERSION, type CellKey, type PlanTrial, type RunJson, type TrialRecord } from '../results/format.js';
 import { writeRunJson, writeTrials, writeSummary, writeAtomic } from '../results/files.js';
 import { summarizeTrials } from '../results/summary.js';
@@ -26,7 +27,7 @@ import { decidePaired } from '../compare/paired.js';
 import { betterOf, METRIC_INFO, type Metric } from '../compare/samples.js';
 import type { LoadRequest } from '../testbeds/testbed.js';
 import { sideStats } from '../compare/verdict.js';
-import { Schedule, type Slot } from './schedule.js';
+import { Schedule, lookRounds, type Slot } from './schedule.js';
 import type { Build, Role } from './revision.js';
 
 interface AbOptions {
@@ -125,14 +126,15 @@ const LATENCY_SAMPLES_PER_S = 10_000;
  * at the spec's traffic.rate (a paced trial, TrialRequest.load), a statistic of its stamped packets.
  * NDR/PDR would need a search per cell and round: refused with the way to get it.
  */
-export function abMetric(metric: Metric, spec: Pick<Spec, 'traffic'>): { load: LoadRequest | null; valueOf: (rec: { tx_pps: number | null; rx_pps: number | null; latency?: { [k: string]: unknown } | null }) => number } {
+export function abMetric(metric: Metric, spec: Pick<Spec, 'traffic'>): { load: LoadRequest | null; valueOf: (rec: { tx_pps: number | null; rx_pps: number | null; tx_pps_own?: number | null; latency?: { [k: string]: unknown } | null }) => number | null } {
   const src = METRIC_INFO[metric].source;
   if ('rate' in src) {
     const f = src.rate;
     if (f === 'ndr_pps' || f === 'pdr_pps') {
       throw new FlexbenchError(`flexbench ab --metric ${metric}: the A/B gate measures one trial per cell and round, an NDR/PDR search is many; run each build with measure: [ndr_pdr] and gate with flexbench compare BASE_RUN HEAD_RUN --metric ${metric}`, EXIT.usage);
     }
-    return { load: null, valueOf: (rec) => rec[f] as number };
+    // tx_pps_own is null where a build's nf run did not report its cores' wait (an older base): runAb falls back then
+    return { load: null, valueOf: (rec) => (typeof rec[f] === 'number' ? (rec[f] as number) : null) };
   }
   const rate = spec.traffic.rate;
   if (rate === 'max') throw new FlexbenchError(`flexbench ab --metric ${metric}: latency is measured at a load; set traffic.rate in the spec to the packets/s to measure it at (it is "max")`, EXIT.usage);
@@ -168,11 +170,13 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
   const schedule = new Schedule(o.seed, units.length);
   const stores = new Map<string, StoreHandle | null>();
   const runs = {} as Record<Role, RunJson>;
-  const looks = o.until === 'decided' ? Math.max(1, o.rounds - o.minRounds + 1) : 1;
+  const lookAt = new Set(o.until === 'decided' ? lookRounds(o.minRounds, o.rounds) : []);
+  const looks = Math.max(1, lookAt.size);
   // Every look at the verdicts under --until decided is another chance of a false alarm: split the error over the looks (Bonferroni).
   const confidence = 1 - (1 - o.confidence) / looks;
   const decisionOpts = { tolerance: o.tolerance, confidence, better: betterOf(o.metric) };
   let round = 0;
+  let fallbacks = 0;
   let interrupted = false;
   const warnings: string[] = [];
   try {
@@ -202,7 +206,8 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
       if (o.signal.aborted) break;
       const slots = schedule.next();
       slotsLog.push({ round, slots });
-      const got = new Map<number, Partial<Record<Role, number>>>();
+      // per unit and build: the gated value, and the forwarded rate for a pair where a build did not measure its own time
+      const got = new Map<number, Partial<Record<Role, { v: number | null; tx: number }>>>();
       for (const slot of slots) {
         const u = units[slot.unit];
         for (const r of slot.order) {
@@ -217,7 +222,7 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
             if (handle) await handle.reset();
             const m = await tbs[r].runTrial({ trial, pcap, traffic: spec.traffic, flush_ms: spec.state.flush_ms, store: handle, signal: o.signal, runDir: dirs[r], ...(load ? { load } : {}) });
             const j = judgeTrial(m, { duration_s: spec.traffic.duration_s });
-            Object.assign(rec, { status: j.status, reason: j.reason, rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped, duration_s: m.duration_s, per_core: m.per_core, commands: m.commands, flags: [...(m.flags ?? []), ...j.flags] });
+            Object.assign(rec, { status: j.status, reason: j.reason, rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped, duration_s: m.duration_s, per_core: m.per_core, commands: m.commands, flags: [...(m.flags ?? []), ...j.flags], host_busy_cores: m.host?.busy_cores ?? null, host_steal: m.host?.steal ?? null, ...ownFields(m.own) });
             if (load) {
               Object.assign(rec, { measure: 'latency', load_pps: load.rate_pps, latency_every: load.latency_every, latency: m.latency ?? null });
               if (rec.status === 'ok' && !(m.latency && m.latency.samples > 0)) Object.assign(rec, { status: 'failed', reason: `no latency measured at ${load.rate_pps} pps (the testbed returned no stamped packets)` });
@@ -233,7 +238,7 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
           rec.ended_at = new Date().toISOString();
           records[r].push(rec);
           save(r);
-          if (rec.status === 'ok') got.set(slot.unit, { ...got.get(slot.unit), [r]: valueOf(rec) });
+          if (rec.status === 'ok') got.set(slot.unit, { ...got.get(slot.unit), [r]: { v: valueOf(rec), tx: rec.tx_pps ?? 0 } });
           else o.log(`FAILED ${r} ${trial.trial_id}: ${rec.reason}`);
         }
       }
@@ -242,7 +247,11 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
       const line: string[] = [];
       for (const id of cellIds) {
         const mine = units.map((u, i) => ({ u, i })).filter((x) => cellIdOf(x.u) === id);
-        const pairs = mine.map((x) => got.get(x.i)).filter((v): v is Record<Role, number> => v?.base !== undefined && v?.head !== undefined && v.base > 0 && v.head > 0);
+        const both = mine.map((x) => got.get(x.i)).filter((v): v is Record<Role, { v: number | null; tx: number }> => v?.base !== undefined && v?.head !== undefined);
+        // the gated value where both builds measured it; else both sides' forwarded rate (tx_mpps_own from an older base's nf run)
+        const pairs = both
+          .map((p) => (p.base.v !== null && p.head.v !== null ? { base: p.base.v, head: p.head.v } : (fallbacks++, { base: p.base.tx, head: p.head.tx })))
+          .filter((p) => p.base > 0 && p.head > 0);
         if (pairs.length === mine.length) {
           const ratio = Math.exp(mean(pairs.map((p) => Math.log(p.head / p.base))));
           ratios.get(id)!.push(ratio);
@@ -250,7 +259,7 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
         }
       }
       o.log(`round ${round}/${o.rounds}: head/base ${line.join(', ') || '(no cell measured by both)'}`);
-      if (o.until === 'decided' && round >= o.minRounds) {
+      if (lookAt.has(round)) {
         const open = cellIds.filter((id) => decidePaired(ratios.get(id)!, decisionOpts).verdict === 'inconclusive');
         if (open.length === 0) {
           o.log(`every cell decided after ${round} rounds`);
@@ -268,14 +277,15 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
     }
     unlock();
   }
+  if (fallbacks > 0) warnings.push(`${fallbacks} pair(s) were compared on tx_mpps: a build did not report its cores' CPU wait (${o.metric} needs it on both sides)`);
   if (interrupted) warnings.push(`interrupted after ${round} round(s): the verdicts use the rounds completed`);
-  if (looks > 1) warnings.push(`--until decided looked at the verdicts after each of up to ${looks} rounds: each look used ${(confidence * 100).toFixed(2)}% confidence so all of them together keep ${(o.confidence * 100).toFixed(1)}%`);
+  if (looks > 1) warnings.push(`--until decided could look at the verdicts ${looks} times (after rounds ${[...lookAt].join(', ')}): each look used ${(confidence * 100).toFixed(2)}% confidence so all of them together keep ${(o.confidence * 100).toFixed(1)}%`);
   const cells: CellComparison[] = [];
   for (const id of [...cellIds].sort((a, b) => compareCellKeys(keys.get(a)!, keys.get(b)!))) {
     const key = keys.get(id)!;
     const side = (r: Role) => {
       const rs = records[r].filter((x) => cellIdOf(x) === id);
-      return sideStats(rs.filter((x) => x.status === 'ok').map(valueOf), rs.filter((x) => x.status === 'failed').length, o.confidence);
+      return sideStats(rs.filter((x) => x.status === 'ok').map(valueOf).filter((v): v is number => v !== null), rs.filter((x) => x.status === 'failed').length, o.confidence);
     };
     const baseline = side('base');
     const current = side('head');

@@ -37,6 +37,7 @@ function baselineFromRun(run: RunCells, name: string, commit: string | null, now
         const searched = c.samples.ndr_pps.length + c.samples.pdr_pps.length + c.noRate.ndr_pps + c.noRate.pdr_pps > 0;
         return {
           ...c.key, failed: c.failed, rx_pps: c.samples.rx_pps, tx_pps: c.samples.tx_pps,
+          ...(c.samples.tx_pps_own.length > 0 ? { tx_pps_own: c.samples.tx_pps_own } : {}),
           // rates of measure: ndr_pdr and latency per load only where the run measured them (older files stay as they were)
           ...(searched ? { ndr_pps: c.samples.ndr_pps, pdr_pps: c.samples.pdr_pps, no_rate: c.noRate } : {}),
           ...(c.latency.size > 0 ? { latency: Object.fromEntries([...c.latency].sort((a, b) => compareLoads(a[0], b[0])).map(([load, s]) => [load, { failed: s.failed, ...s.stats }])) } : {}),

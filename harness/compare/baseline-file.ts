@@ -20,6 +20,8 @@ const baselineCellSchema = cellKeySchema.extend({
   rx_pps: samples,
   tx_pps: samples,
   /** measure: ndr_pdr only: the rates found, and the searches that found none */
+  /** the own-time rate (absent in baselines saved before it was measured, or where no trial reported it) */
+  tx_pps_own: samples.optional(),
   ndr_pps: samples.optional(),
   pdr_pps: samples.optional(),
   no_rate: z.object({ ndr_pps: z.number().int().nonnegative(), pdr_pps: z.number().int().nonnegative() }).optional(),

@@ -46,7 +46,7 @@ export function readRunCells(dir: string): RunCells {
   const cellOf = (t: CellKey): RunCell => {
     const id = cellId(t);
     let cell = cells.get(id);
-    if (!cell) cells.set(id, (cell = { key: cellKeyOf(t), failed: 0, samples: { rx_pps: [], tx_pps: [], ndr_pps: [], pdr_pps: [] }, noRate: { ndr_pps: 0, pdr_pps: 0 }, latency: new Map() }));
+    if (!cell) cells.set(id, (cell = { key: cellKeyOf(t), failed: 0, samples: { rx_pps: [], tx_pps: [], tx_pps_own: [], ndr_pps: [], pdr_pps: [] }, noRate: { ndr_pps: 0, pdr_pps: 0 }, latency: new Map() }));
     return cell;
   };
   for (const t of trials) {
@@ -75,7 +75,7 @@ export function readRunCells(dir: string): RunCells {
       if (typeof v === 'number' && Number.isFinite(v)) cell.samples[f].push(v);
       else if (f === 'rx_pps' || f === 'tx_pps') throw new FlexbenchError(`${dir}: trial ${t.trial_id} is "ok" but has no ${f}`, EXIT.usage);
       // ndr/pdr: only cells with measure: ndr_pdr have them; a search that found no lower bound gives null
-      else if (t.search !== undefined) cell.noRate[f] += 1;
+      else if (t.search !== undefined && (f === 'ndr_pps' || f === 'pdr_pps')) cell.noRate[f] += 1;
     }
   }
   const spec = run.spec_resolved.name;

@@ -6,7 +6,7 @@ import type { Workload } from './workload.js';
 
 /** Rates (Mpps in names, as summary.csv and figures say; packets/s in the records) and latency statistics (µs). */
 export const METRICS = [
-  'tx_mpps', 'rx_mpps', 'ndr_mpps', 'pdr_mpps',
+  'tx_mpps', 'rx_mpps', 'tx_mpps_own', 'ndr_mpps', 'pdr_mpps',
   'latency_mean_us', 'latency_p50_us', 'latency_p90_us', 'latency_p99_us', 'latency_p999_us', 'latency_max_us', 'latency_jitter_us',
 ] as const;
 export type Metric = (typeof METRICS)[number];
@@ -14,7 +14,7 @@ export type Metric = (typeof METRICS)[number];
 export const THROUGHPUT_METRICS = ['tx_mpps', 'rx_mpps'] as const satisfies readonly Metric[];
 
 /** The record field behind a metric: a rate of the plan trial's record, or a statistic of its latency sub-records. */
-export type SampleField = 'rx_pps' | 'tx_pps' | 'ndr_pps' | 'pdr_pps';
+export type SampleField = 'rx_pps' | 'tx_pps' | 'tx_pps_own' | 'ndr_pps' | 'pdr_pps';
 export type LatencyStat = 'mean_us' | 'p50_us' | 'p90_us' | 'p99_us' | 'p999_us' | 'max_us' | 'jitter_us';
 
 interface MetricInfo {
@@ -30,6 +30,7 @@ interface MetricInfo {
 export const METRIC_INFO: Record<Metric, MetricInfo> = {
   tx_mpps: { source: { rate: 'tx_pps' }, better: 'higher', unit: 'pps', describe: 'packets forwarded per second at max load (the paper\'s rate)' },
   rx_mpps: { source: { rate: 'rx_pps' }, better: 'higher', unit: 'pps', describe: 'packets received per second at max load' },
+  tx_mpps_own: { source: { rate: 'tx_pps_own' }, better: 'higher', unit: 'pps', describe: 'packets forwarded per second of the time the NF\'s cores were not kept waiting for a CPU by other work (results/own-time.ts): what holds on a busy machine' },
   ndr_mpps: { source: { rate: 'ndr_pps' }, better: 'higher', unit: 'pps', describe: 'no-drop rate (RFC 9971 NDR: the relevant lower bound)' },
   pdr_mpps: { source: { rate: 'pdr_pps' }, better: 'higher', unit: 'pps', describe: 'partial-drop rate (RFC 9971 PDR: the relevant lower bound)' },
   latency_mean_us: { source: { latency: 'mean_us' }, better: 'lower', unit: 'us', describe: 'mean latency of the stamped packets, per load' },
@@ -41,8 +42,8 @@ export const METRIC_INFO: Record<Metric, MetricInfo> = {
   latency_jitter_us: { source: { latency: 'jitter_us' }, better: 'lower', unit: 'us', describe: 'jitter (mean difference of consecutive samples), per load' },
 };
 
-/** The rate fields a run's plan trials give and a baseline file keeps per cell (ndr/pdr only where searched). */
-export const SAMPLE_FIELDS = ['rx_pps', 'tx_pps', 'ndr_pps', 'pdr_pps'] as const satisfies readonly SampleField[];
+/** The rate fields a run's plan trials give and a baseline file keeps per cell (own-time where the NF reported its wait, ndr/pdr only where searched). */
+export const SAMPLE_FIELDS = ['rx_pps', 'tx_pps', 'tx_pps_own', 'ndr_pps', 'pdr_pps'] as const satisfies readonly SampleField[];
 export const LATENCY_STATS = ['mean_us', 'p50_us', 'p90_us', 'p99_us', 'p999_us', 'max_us', 'jitter_us'] as const satisfies readonly LatencyStat[];
 
 export const betterOf = (m: Metric): 'higher' | 'lower' => METRIC_INFO[m].better;

@@ -2,6 +2,7 @@
 // -> start the stores (up for the whole run) -> trials in the run's order (interleaved rounds by default) ->
 // one ordered shutdown -> summary, ratios, figures. Results are written as they come; Ctrl-C stops cleanly
 // and the run resumes in the same order.
+import { ownFields } from '../results/own-time.js';
 import os from 'node:os';
 import { randomInt } from 'node:crypto';
 import { diffFingerprints, formatDifferences } from '../compare/fingerprint.js';
@@ -345,6 +346,7 @@ async function runOne(s: RunState, { trial: t, round }: Scheduled): Promise<Tria
     Object.assign(rec, {
       status: j.status, reason: j.reason, rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped,
       duration_s: m.duration_s, per_core: m.per_core, commands: m.commands, flags, host_busy_cores: m.host?.busy_cores ?? null, host_steal: m.host?.steal ?? null,
+      ...ownFields(m.own),
       ...(m.port_mode !== undefined ? { port_mode: m.port_mode } : {}), ...(m.lcores ? { lcores: m.lcores } : {}),
       ...(m.elastic ? { elastic: m.elastic } : {}),
     });

@@ -172,6 +172,14 @@ export const trialRecordSchema = z.object({
   host_busy_cores: z.number().nullable().optional(),
   /** share of CPU time the hypervisor stole during the trial (0..1; null: not measured) */
   host_steal: z.number().nullable().optional(),
+  /**
+   * rates over the time the NF's cores were not kept waiting for a CPU by other work (results/own-time.ts): what the
+   * NF does on cores of its own; null where the NF did not report its threads' wait (testpmd, older nf run)
+   */
+  rx_pps_own: z.number().nullable().optional(),
+  tx_pps_own: z.number().nullable().optional(),
+  /** share of the NF cores' window they waited runnable for a CPU another process held (0..1) */
+  nf_wait_share: z.number().nullable().optional(),
   /** two-node testbeds: how the NF reached its port (af_xdp | af_packet | dpdk; null: a command target) */
   port_mode: z.string().nullable().optional(),
   /** two-node testbeds: the CPUs each process got, by role ({nf: {main, workers}, generator: {…}}) */
@@ -245,8 +253,12 @@ export function cellIdOf(r: CellKey): string {
   return CELL_FIELDS.map((f) => String(r[f])).join('|');
 }
 
-/** Rates of a cell, Mpps: at max load (tx, rx) and the loss-bounded ones of an NDR/PDR search (lower bounds). */
-export const RATE_METRICS = ['tx_mpps', 'rx_mpps', 'ndr_mpps', 'pdr_mpps'] as const;
+/**
+ * Rates of a cell, Mpps: at max load (tx, rx; tx_mpps_own: forwarded over the time the NF's cores were not kept
+ * waiting for a CPU by other work, results/own-time.ts, the rate that holds on a busy machine) and the
+ * loss-bounded ones of an NDR/PDR search (lower bounds).
+ */
+export const RATE_METRICS = ['tx_mpps', 'rx_mpps', 'tx_mpps_own', 'ndr_mpps', 'pdr_mpps'] as const;
 /** Latency statistics of a cell at one load (column `load`), µs: higher is worse. */
 export const LATENCY_METRICS = ['latency_min_us', 'latency_mean_us', 'latency_p50_us', 'latency_p90_us', 'latency_p99_us', 'latency_p999_us', 'latency_max_us', 'latency_jitter_us'] as const;
 export const SUMMARY_METRICS = [...RATE_METRICS, ...LATENCY_METRICS] as const;
@@ -383,11 +395,13 @@ export const runJsonSchema = z.object({
 export type RunJson = z.infer<typeof runJsonSchema>;
 
 /** ratios.csv: per cell, the paired ratio of its tx rate to its reference's, round by round. */
-export const RATIO_COLUMNS = [...CELL_FIELDS, 'figure', 'baseline', 'n_pairs', 'ratio', 'ratio_low', 'ratio_high', 'method'] as const;
+export const RATIO_COLUMNS = [...CELL_FIELDS, 'figure', 'baseline', 'metric', 'n_pairs', 'ratio', 'ratio_low', 'ratio_high', 'method'] as const;
 export interface RatioRow extends CellKey {
   /** the figure whose baseline this is; empty for the spec's top-level baseline */
   figure: string;
   baseline: string;
+  /** the rate divided: tx_mpps (forwarded) or tx_mpps_own (forwarded over the time the NF's cores held a CPU) */
+  metric: 'tx_mpps' | 'tx_mpps_own';
   n_pairs: number;
   ratio: number | null;
   ratio_low: number | null;

@@ -4,10 +4,14 @@ import { summarize, logCi, cv, minDetectableEffect, LOG_CI_METHOD } from './stat
 import { flagName } from './judge.js';
 import { cellIdOf, cellKeyOf, isCellTrial, LATENCY_METRICS, type LatencyRecord, type SummaryMetric, type TrialRecord, type SummaryRow, type CellKey, type RatioRow } from './format.js';
 
+type RateField = 'tx_pps' | 'rx_pps' | 'tx_pps_own';
 const METRICS = [
   ['tx_mpps', 'tx_pps'],
   ['rx_mpps', 'rx_pps'],
-] as const;
+  ['tx_mpps_own', 'tx_pps_own'],
+] as const satisfies readonly (readonly [SummaryMetric, RateField])[];
+/** the metrics with paired ratios (ratios.csv, summary.csv's ratio columns) */
+const RATIO_METRICS = [['tx_mpps', 'tx_pps'], ['tx_mpps_own', 'tx_pps_own']] as const satisfies readonly (readonly [RatioRow['metric'], RateField])[];
 
 const num = (x: number) => (Number.isFinite(x) ? x : null);
 
@@ -38,36 +42,42 @@ function cellsOf(records: readonly TrialRecord[]): Map<string, Cell> {
   return cells;
 }
 
-const okRate = (t: TrialRecord): number | null => (t.status === 'ok' && typeof t.tx_pps === 'number' && t.tx_pps > 0 ? t.tx_pps : null);
+const okRate = (t: TrialRecord, f: RateField): number | null => {
+  const v = t[f];
+  return t.status === 'ok' && typeof v === 'number' && v > 0 ? v : null;
+};
 
 /** Per-round ratios of a cell's tx rate to its reference's: only rounds where both were ok. */
-function pairedRatios(cell: readonly TrialRecord[], reference: readonly TrialRecord[]): number[] {
+function pairedRatios(cell: readonly TrialRecord[], reference: readonly TrialRecord[], f: RateField): number[] {
   const ref = new Map<string, number>();
   for (const t of reference) {
-    const v = okRate(t);
+    const v = okRate(t, f);
     if (v !== null) ref.set(pairKey(t), v);
   }
   const out: number[] = [];
   for (const t of cell) {
-    const v = okRate(t);
+    const v = okRate(t, f);
     const r = ref.get(pairKey(t));
     if (v !== null && r !== undefined) out.push(v / r);
   }
   return out;
 }
 
-/** ratios.csv rows: every cell with a reference under the baseline (the reference itself gives 1). */
-export function ratioRows(records: readonly TrialRecord[], baseline: Baseline, figure = ''): RatioRow[] {
+/**
+ * ratios.csv rows: every cell with a reference under the baseline (the reference itself gives 1), for the
+ * forwarded rate and, where the trials measured it, the own-time rate (a figure draws the first).
+ */
+export function ratioRows(records: readonly TrialRecord[], baseline: Baseline, figure = '', metrics: readonly RatioRow['metric'][] = ['tx_mpps', 'tx_mpps_own']): RatioRow[] {
   const cells = cellsOf(records.filter(isCellTrial));
   const rows: RatioRow[] = [];
-  for (const c of cells.values()) {
+  for (const [metric, field] of RATIO_METRICS.filter(([m]) => metrics.includes(m))) for (const c of cells.values()) {
     const ref = cells.get(cellIdOf(referenceOf(c.key, baseline)));
     if (!ref) continue;
-    const xs = pairedRatios(c.trials, ref.trials);
+    const xs = pairedRatios(c.trials, ref.trials, field);
     if (xs.length === 0) continue;
     const ci = logCi(xs);
     rows.push({
-      ...c.key, figure, baseline: baselineLabel(baseline), n_pairs: xs.length,
+      ...c.key, figure, baseline: baselineLabel(baseline), metric, n_pairs: xs.length,
       ratio: ci ? ci.center : Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length),
       ratio_low: ci?.low ?? null, ratio_high: ci?.high ?? null, method: `per-round ratio; ${LOG_CI_METHOD}; 95 %`,
     });
@@ -159,7 +169,7 @@ export function summarizeTrials(records: readonly TrialRecord[], opts: { baselin
   const cellRecords = records.filter(isCellTrial);
   const cells = cellsOf(cellRecords);
   const subsOf = cellsOf(records.filter((r) => !isCellTrial(r)));
-  const ratios = opts.baseline ? new Map(ratioRows(cellRecords, opts.baseline).map((r) => [cellIdOf(r), r])) : new Map<string, RatioRow>();
+  const ratios = opts.baseline ? new Map(ratioRows(cellRecords, opts.baseline).map((r) => [`${r.metric}|${cellIdOf(r)}`, r])) : new Map<string, RatioRow>();
   const rows: SummaryRow[] = [];
   for (const { key, trials } of cells.values()) {
     const ok = trials.filter((t) => t.status === 'ok');
@@ -177,7 +187,9 @@ export function summarizeTrials(records: readonly TrialRecord[], opts: { baselin
     };
     for (const [metric, field] of METRICS) {
       const values = ok.map((t) => t[field]).filter((v): v is number => typeof v === 'number').map((v) => v / 1e6);
-      const ratio = metric === 'tx_mpps' ? ratios.get(cellIdOf(key)) : undefined;
+      // a metric no trial of the cell measured (own time from testpmd, an older nf run) has no row
+      if (metric === 'tx_mpps_own' && values.length === 0) continue;
+      const ratio = ratios.get(`${metric}|${cellIdOf(key)}`);
       rows.push({
         ...key,
         metric,

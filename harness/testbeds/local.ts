@@ -14,6 +14,7 @@ import { localFingerprint } from '../provenance.js';
 import { shellJoin } from '../hosts/host.js';
 import { testpmdArgv, pcapReplayVdev, TestpmdStatsParser, type TestpmdSnapshot } from '../tools/testpmd.js';
 import { HostLoadSampler } from '../orchestrate/host-load.js';
+import { ownRates } from '../results/own-time.js';
 import { stateLossFlags } from '../tools/nf-run.js';
 import { redactSecrets } from '../../common/secrets.js';
 import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext, LoadRequest } from './testbed.js';
@@ -208,6 +209,8 @@ class LocalTestbed implements Testbed {
       per_core: j.per_core.map((c) => ({ core: c.core, rx_packets: c.rx_packets, tx_packets: c.tx_packets })),
       commands: [redactSecrets(shellJoin(['flexbench', ...args]))],
       host: load,
+      // a paced trial's cores idle between packets: its own-time rate would say nothing more than its rate
+      own: req.load ? null : ownRates(j.per_core),
       // a paced trial: what the generator meant to offer, offered, and what the NF sent on
       ...(req.load ? { offered: { intended_packets: j.intended_packets ?? j.offered_packets ?? 0, offered_packets: j.offered_packets ?? 0, forwarded_packets: j.tx_packets } } : {}),
       ...(req.load?.latency_every ? { latency: j.latency, latency_path: 'generator enqueue -> descriptor ring -> NF core -> NF transmit, in one process (no wire)' } : {}),

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { Spec } from '../spec/schema.js';
 import type { ElasticRecord, Fingerprint, PcapInfo, PerCore, PlanTrial } from '../results/format.js';
 import type { HostLoad } from '../orchestrate/host-load.js';
+import type { OwnRates } from '../results/own-time.js';
 import type { LatencySummary } from '../../runtime/packet/latency.js';
 
 /** What the orchestrator hands a testbed to run one trial. */
@@ -79,6 +80,8 @@ export interface TrialMeasurement {
   elastic?: ElasticRecord;
   /** how busy the host was outside the trial's processes (testbeds measuring on this machine; else absent) */
   host?: HostLoad | null;
+  /** the NF's rates over the time its cores were not kept waiting for a CPU (results/own-time.ts); null: not measured */
+  own?: OwnRates | null;
   /** a paced trial's counts (TrialRequest.load) */
   offered?: OfferedCounts;
   /** latency of the stamped packets (TrialRequest.load.latency_every > 0): what it spans is `latency_path` */

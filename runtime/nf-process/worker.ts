@@ -109,7 +109,7 @@ async function main(d: CoreWorkerData): Promise<void> {
         // never needed: the run ended with this standby unused
         await link.close();
         port = null;
-        parentPort!.postMessage({ type: 'done', core: d.core, rx: 0, tx: 0, txDropped: 0, missed: 0, seconds: 0, nfStats: { standby_unused: 1 }, nfMessages: [], warm: null, latency: null } satisfies CoreMessage);
+        parentPort!.postMessage({ type: 'done', core: d.core, rx: 0, tx: 0, txDropped: 0, missed: 0, seconds: 0, nfStats: { standby_unused: 1 }, nfMessages: [], warm: null, latency: null, times: { start: null, end: null } } satisfies CoreMessage);
         return;
       }
       if (stateCfg) stateCfg = { ...stateCfg, instance: a.instance };

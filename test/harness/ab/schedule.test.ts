@@ -17,3 +17,11 @@ test('Schedule: same seed, same rounds; every unit once per round; the lead alte
   for (const r of rounds) for (const s of r) assert.deepEqual([...s.order].sort(), ['base', 'head']);
   assert.notDeepEqual(new Schedule(78, 5).next(), new Schedule(77, 5).next());
 });
+
+test('lookRounds: --until decided looks at min, then about 1.25x further each time, and at the cap', async () => {
+  const { lookRounds } = await import('../../../harness/ab/schedule.js');
+  assert.deepEqual(lookRounds(10, 200), [10, 13, 17, 22, 28, 35, 44, 55, 69, 87, 109, 137, 172, 200]);
+  assert.deepEqual(lookRounds(2, 6), [2, 3, 4, 5, 6]);
+  assert.deepEqual(lookRounds(5, 5), [5]);
+  assert.deepEqual(lookRounds(3, 40, 2), [3, 6, 12, 24, 40]);
+});

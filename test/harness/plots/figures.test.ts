@@ -95,7 +95,7 @@ test('series 10x apart get a log axis; slow NFs read in kpps/pps; long legend la
 test('metric ratio: per-round ratios to the baseline with the 1.0 line; notes say what is not shown', async () => {
   const { figureNotes } = await import('../../../harness/plots/render.js');
   const fig = figureSchema.parse({ id: 'r', title: 'ratio', metric: 'ratio', baseline: { store: 'hashmap' } });
-  const ratios = [{ nf: 'nat', store: 'redis', location: 'local', mode: 'async', cores: 1, frame_size: 64, testbed: 'local', figure: 'r', baseline: 'store=hashmap', n_pairs: 3, ratio: 0.6, ratio_low: 0.55, ratio_high: 0.66, method: 'm' }];
+  const ratios = [{ nf: 'nat', store: 'redis', location: 'local', mode: 'async', cores: 1, frame_size: 64, testbed: 'local', figure: 'r', baseline: 'store=hashmap', metric: 'tx_mpps' as const, n_pairs: 3, ratio: 0.6, ratio_low: 0.55, ratio_high: 0.66, method: 'm' }];
   const svg = await toSvg(figureSpec(fig, rows, 'sub', { ratios, notes: ['a note'] })!);
   assert.ok(svg.includes('baseline = 1.0') && svg.includes('Ratio to store hashmap') && svg.includes('a note'));
   const t = (over: Record<string, unknown>) => ({ trial_id: 'x', index: 0, nf: 'nat', store: 'redis', location: 'local', mode: 'async', flush_ms: 1, cores: 1, frame_size: 64, testbed: 'local', pcap: 'p', pcap_sha256: null, repetition: 0, status: 'ok', reason: null, rx_packets: 1, tx_packets: 1, rx_pps: 1, tx_pps: 1, dropped: 0, duration_s: 1, warmup_s: 1, per_core: [], commands: [], flags: [], started_at: null, ended_at: null, ...over }) as any;
