@@ -378,13 +378,22 @@ async function runOne(s: RunState, { trial: t, round }: Scheduled): Promise<Tria
   return rec;
 }
 
-/** Repetitions auto: the cells whose log-scale 95 % interval is still wider than the target ("cell ±x%"). */
+/**
+ * Repetitions auto: the cells whose log-scale 95 % interval is still wider than the target ("cell ±x%"), on the
+ * own-time rate where every trial of the cell measured it (what holds on a busy host), else the forwarded rate.
+ */
 function unreachedCells(records: readonly TrialRecord[], target: number): string[] {
-  const byCell = new Map<string, number[]>();
-  for (const r of records) if (isCellTrial(r) && r.status === 'ok' && r.tx_pps) byCell.set(cellIdOf(r), [...(byCell.get(cellIdOf(r)) ?? []), r.tx_pps]);
+  const byCell = new Map<string, { tx: number[]; own: number[] }>();
+  for (const r of records) {
+    if (!isCellTrial(r) || r.status !== 'ok' || !r.tx_pps) continue;
+    const c = byCell.get(cellIdOf(r)) ?? { tx: [], own: [] };
+    c.tx.push(r.tx_pps);
+    if (typeof r.tx_pps_own === 'number' && r.tx_pps_own > 0) c.own.push(r.tx_pps_own);
+    byCell.set(cellIdOf(r), c);
+  }
   const out: string[] = [];
-  for (const [cell, xs] of byCell) {
-    const ci = logCi(xs);
+  for (const [cell, { tx, own }] of byCell) {
+    const ci = logCi(own.length === tx.length ? own : tx);
     const hw = ci ? relativeHalfWidth(ci) : Number.POSITIVE_INFINITY;
     if (!(hw <= target)) out.push(`${cell.split('|').slice(0, 5).join('/')}: ±${Number.isFinite(hw) ? (hw * 100).toFixed(1) : '∞'}%`);
   }

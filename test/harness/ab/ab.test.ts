@@ -25,7 +25,7 @@ const ROUNDS = 6;
 const EXTRA_PER_PACKET = 4;
 // the spawn's safety net, derived from the plan: every trial at four times its nominal length, plus the builds
 const TRIAL_S = WARMUP_S + WINDOW_S + 1;
-const AB_TIMEOUT_MS = (ROUNDS * 2 * TRIAL_S * 4 + 180) * 1000;
+const AB_TIMEOUT_MS = Math.round((2 * ROUNDS * 2 * TRIAL_S * 4 + 180) * 1000);
 
 function git(args: string[], cwd = repo) {
   const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
@@ -136,8 +136,9 @@ test(`ab: NAT slowed by ${EXTRA_PER_PACKET} loop iterations per packet is regres
   // both sides are ordinary run directories: compare reads them
   for (const side of ['base', 'head']) assert.ok(existsSync(join(outSelf, side, 'run.json')));
 
+  // --until decided: looks at rounds 3, 4, 5, 7, 9, 12 (the cap) and stops at the first where the cell is decided
   const outSlow = join(tmp.dir, 'slow');
-  const r = ab(['--base', 'main', '--head', slow, spec, '--rounds', String(ROUNDS), '--out', outSlow, '--format', 'markdown']);
+  const r = ab(['--base', 'main', '--head', slow, spec, '--until', 'decided', '--min-rounds', '3', '--rounds', String(2 * ROUNDS), '--out', outSlow, '--format', 'markdown']);
   assert.equal(r.code, EXIT.regression, `slow: exit ${r.code}: ${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /### flexbench regression gate: REGRESSION/);
   assert.match(r.stdout, /🔴 regressed \| nat\/hashmap\/local\/async cores=1/);
@@ -145,8 +146,10 @@ test(`ab: NAT slowed by ${EXTRA_PER_PACKET} loop iterations per packet is regres
   const j = JSON.parse(readFileSync(join(outSlow, 'ab.json'), 'utf8')) as AbJson;
   const c = j.comparison.cells[0];
   assert.equal(c.verdict, 'regressed');
+  assert.ok([3, 4, 5, 7, 9, 12].includes(j.rounds), `stopped after ${j.rounds} rounds, not at a look`);
+  if (j.rounds < 2 * ROUNDS) assert.match(r.stderr, new RegExp(`every cell decided after ${j.rounds} rounds`));
   assert.ok(c.change < -0.05, String(c.change));
   // what this machine measured, for the record (no speed is asserted)
-  process.stderr.write(`ab calibration: self change ${(js.comparison.cells[0].change * 100).toFixed(2)}%, slow NAT change ${(c.change * 100).toFixed(2)}% CI [${(c.changeCi!.low * 100).toFixed(2)}, ${(c.changeCi!.high * 100).toFixed(2)}]%, detectable ${((c.paired.detectable ?? NaN) * 100).toFixed(2)}%\n`);
+  process.stderr.write(`ab calibration: slow NAT decided after ${j.rounds} rounds; self change ${(js.comparison.cells[0].change * 100).toFixed(2)}%, slow NAT change ${(c.change * 100).toFixed(2)}% CI [${(c.changeCi!.low * 100).toFixed(2)}, ${(c.changeCi!.high * 100).toFixed(2)}]%, detectable ${((c.paired.detectable ?? NaN) * 100).toFixed(2)}%\n`);
   assertClean();
 });
