@@ -62,7 +62,7 @@ before(() => {
   git(['config', 'user.email', 'test@flexbench.invalid']);
   git(['config', 'user.name', 'flexbench test']);
   slow = commitChange('slow-nat', 'nfs/nat.ts', (s) =>
-    s.replace('    this.sink = touched;\n', `    for (let k = 0, m = n * ${EXTRA_PER_PACKET}; k < m; k++) touched = (touched * 31 + k) | 0; // test: slower NAT\n    this.sink = touched;\n`));
+    s.replace('    this.sink = touched;\n', `    for (let k = 0, m = b.count * ${EXTRA_PER_PACKET}; k < m; k++) touched = (touched * 31 + k) | 0; // test: slower NAT\n    this.sink = touched;\n`));
   broken = commitChange('broken', 'harness/cli.ts', (s) => `${s}\nconst broken: number = 'not a number';\n`);
   // NAT without FlexState: its cells become nat/none/local/none
   cells = commitChange('cells', 'nfs/registry.ts', (s) => s.replace(/(\n  nat: \{\n[^}]*?stateful: )true,/, '$1false,'));
