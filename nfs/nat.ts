@@ -137,6 +137,8 @@ export class Nat implements NetworkFunction {
   private readonly ipOff = new Int32Array(1024);
   private readonly dir = new Int8Array(1024);
   private readonly hashes = new Int32Array(1024);
+  /** per-burst scratch: each packet's mapping id from pass 2 (-1: none, dropped) */
+  private readonly mid = new Int32Array(1024);
   /** keeps pass 1's bucket reads observable so they are not optimised away */
   sink = 0;
   /** set in the store modes whose packets may wait (cache, stateless-async, sync): the worker awaits it per burst */
@@ -367,15 +369,15 @@ export class Nat implements NetworkFunction {
     const ipOff = this.ipOff;
     const dir = this.dir;
     const hashes = this.hashes;
+    const mid = this.mid;
     const fwd = this.maps.fwd;
     const rev = this.maps.rev;
-    let sent = 0;
+    // Pass 2: look every packet's mapping up (its bucket is in cache now) and touch its record, so
+    // the records' misses overlap too.
+    let touched = 0;
     for (let i = 0; i < n; i++) {
       const d = dir[i]!;
-      if (d === D_OTHER || d === D_NOT_INSIDE) {
-        sent += this.other(b, i, d);
-        continue;
-      }
+      if (d !== D_OUT && d !== D_IN) continue;
       const ip = ipOff[i]!;
       const w = ip >> 2;
       const l4 = ip + ((u8[ip]! & 15) << 2);
@@ -383,23 +385,36 @@ export class Nat implements NetworkFunction {
       const src = i32[w + 3]!;
       const dst = i32[w + 4]!;
       const ports = i32[l4 >> 2]!;
+      let m: number;
       if (d === D_OUT) {
         const e = fwd.findFrom(hashes[i]!, src, dst, ports, proto);
-        const m = e >= 0 ? fwd.value(e) : this.createLocal(src, dst, ports, proto, now);
-        if (m < 0) {
-          len[i] = 0;
-          continue;
-        }
-        this.rewriteOut(b, i32, i, ip, l4, proto, m, now);
+        m = e >= 0 ? fwd.value(e) : this.createLocal(src, dst, ports, proto, now);
       } else {
         const e = rev.findFrom(hashes[i]!, src, dst, ports, proto);
-        if (e < 0) {
-          this.inNoMapping++; // to the pool without a live mapping from this outside host: dropped, as a NAT filters
-          len[i] = 0;
-          continue;
-        }
-        this.rewriteIn(b, i32, i, ip, l4, proto, rev.value(e), now);
+        m = e >= 0 ? rev.value(e) : -1;
+        if (m < 0) this.inNoMapping++; // to the pool without a live mapping from this outside host: dropped, as a NAT filters
       }
+      mid[i] = m;
+      if (m >= 0) touched |= this.maps.rec[m * REC_WORDS + R_LAST]!;
+    }
+    this.sink |= touched;
+    // Pass 3: rewrite.
+    let sent = 0;
+    for (let i = 0; i < n; i++) {
+      const d = dir[i]!;
+      if (d !== D_OUT && d !== D_IN) {
+        sent += this.other(b, i, d);
+        continue;
+      }
+      const m = mid[i]!;
+      if (m < 0) {
+        len[i] = 0;
+        continue;
+      }
+      const ip = ipOff[i]!;
+      const l4 = ip + ((u8[ip]! & 15) << 2);
+      if (d === D_OUT) this.rewriteOut(b, i32, i, ip, l4, u8[ip + 9]!, m, now);
+      else this.rewriteIn(b, i32, i, ip, l4, u8[ip + 9]!, m, now);
       sent++;
     }
     return sent;
@@ -448,11 +463,9 @@ export class Nat implements NetworkFunction {
             len[i] = 0;
             continue;
           }
-          if (sync) {
-            this.rewriteOut(b, i32, i, ip, l4, proto, m, now);
-            sent++;
-            continue; // its read was the one just made
-          }
+          this.rewriteOut(b, i32, i, ip, l4, proto, m, now);
+          sent++;
+          continue; // its read was the one just made
         }
       } else {
         const e = rev.findFrom(hashes[i]!, src, dst, ports, proto);

@@ -3,16 +3,19 @@
 // in each core's worker). `nf run --nf`, the spec schema's list of NFs and the plan's traits all derive
 // from this table; the NF modules themselves only build the per-core NF.
 import type { NfModule } from './types.js';
+import type { StateMode } from '../runtime/state/api.js';
 
-type StateMode = 'sync' | 'async';
-
-interface NfEntry {
+export interface NfEntry {
   /** one line for --help and the docs */
   readonly summary: string;
   /** keeps state through FlexState: opens a store, runs once per store and location in a plan */
   readonly stateful: boolean;
   /** the state mode is part of the NF (the paper's Sync/Async Counter); null: any mode, the modes axis applies */
   readonly fixedMode: StateMode | null;
+  /** the modes it runs in when none is fixed (default FlexState's sync and async) */
+  readonly modes?: readonly StateMode[];
+  /** runs without a store too (`nf run --store none`: StatelessNF's Native), its state kept only in its own tables */
+  readonly native?: boolean;
   load(): Promise<NfModule>;
 }
 
@@ -27,6 +30,8 @@ export const NF_REGISTRY = {
     summary: 'NAT (NAPT) both ways: inside flows get a pool (address, port), replies go back; mappings kept in FlexState, expire when idle',
     stateful: true,
     fixedMode: null,
+    modes: ['sync', 'async', 'cache', 'stateless-async'],
+    native: true,
     load: async () => (await import('./nat.js')).nf,
   },
   lb: {
@@ -67,5 +72,5 @@ export const NF_NAMES = Object.keys(NF_REGISTRY) as [NfName, ...NfName[]];
 /** The state modes an NF may run in ([] for an NF without state). */
 export function allowedModes(e: NfEntry): StateMode[] {
   if (!e.stateful) return [];
-  return e.fixedMode ? [e.fixedMode] : ['sync', 'async'];
+  return e.fixedMode ? [e.fixedMode] : [...(e.modes ?? ['sync', 'async'])];
 }

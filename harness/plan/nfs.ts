@@ -1,25 +1,30 @@
 // What each NF needs from the plan: whether it keeps FlexState (needs a store) and whether its update
 // mode is fixed. flexbench's NFs say it in nfs/registry.ts; testpmd is DPDK's and keeps no state.
-import type { NfName } from '../spec/schema.js';
-import { NF_NAMES, NF_REGISTRY } from '../../nfs/registry.js';
+import type { NfName, MODES } from '../spec/schema.js';
+
+type Mode = (typeof MODES)[number];
+import { NF_NAMES, NF_REGISTRY, allowedModes } from '../../nfs/registry.js';
 
 interface NfTraits {
   /** keeps state through FlexState, so it runs once per store and location */
   stateful: boolean;
   /** the update mode is part of the NF (the paper's Sync/Async Counter); null = the modes axis applies */
-  fixedMode: 'sync' | 'async' | 'none' | null;
+  fixedMode: Mode | 'none' | null;
+  /** the modes it runs in (nfs/registry.ts allowedModes); the plan skips the others of the modes axis */
+  modes: readonly string[];
 }
 
 const NF_TRAITS: Record<NfName, NfTraits> = {
-  testpmd: { stateful: false, fixedMode: 'none' },
+  testpmd: { stateful: false, fixedMode: 'none', modes: [] },
   ...(Object.fromEntries(
     NF_NAMES.map((n) => {
       const e = NF_REGISTRY[n];
-      return [n, { stateful: e.stateful, fixedMode: e.stateful ? e.fixedMode : 'none' }];
+      const t: NfTraits = { stateful: e.stateful, fixedMode: e.stateful ? e.fixedMode : 'none', modes: allowedModes(e) };
+      return [n, t];
     }),
   ) as Record<(typeof NF_NAMES)[number], NfTraits>),
 };
 
 export function traitsOf(nf: string): NfTraits {
-  return NF_TRAITS[nf as NfName] ?? { stateful: true, fixedMode: null };
+  return NF_TRAITS[nf as NfName] ?? { stateful: true, fixedMode: null, modes: ['sync', 'async'] };
 }

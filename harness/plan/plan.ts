@@ -41,7 +41,7 @@ export function countTrials(spec: Spec): number {
   const stores = m.stores.filter((s) => s !== 'none').length;
   for (const nf of m.nfs) {
     const t = traitsOf(nf);
-    if (t.stateful) cells += stores * m.locations.length * (t.fixedMode ? 1 : m.modes.length);
+    if (t.stateful) cells += stores * m.locations.length * (t.fixedMode ? 1 : m.modes.filter((x) => t.modes.includes(x)).length);
   }
   return cells * perCell;
 }
@@ -78,7 +78,7 @@ export function expandPlan(spec: Spec, opts: PlanOptions = {}): PlanTrial[] {
     for (const location of m.locations) {
       for (const nf of stateful) {
         const fixed = traitsOf(nf).fixedMode;
-        for (const mode of fixed ? [fixed] : m.modes) push(nf, store, location, mode);
+        for (const mode of fixed ? [fixed] : m.modes.filter((x) => traitsOf(nf).modes.includes(x))) push(nf, store, location, mode);
       }
     }
   }

@@ -21,7 +21,7 @@ const matches = (want: string | readonly string[] | undefined, v: string) => wan
 const HUMAN: Record<string, string> = {
   hashmap: 'hashmap', redis: 'Redis', cassandra: 'Cassandra', none: 'no store',
   nat: 'NAT', lb: 'LB', 'counter-sync': 'Sync Counter', 'counter-async': 'Async Counter', testpmd: 'testpmd', macswap: 'MAC swap',
-  sync: 'sync', async: 'async',
+  sync: 'sync', async: 'async', cache: 'Cache', 'stateless-async': 'Stateless Async',
 };
 
 /** Legend label of a row, as a reader writes it: "Redis (local)", "Sync Counter, Cassandra". */

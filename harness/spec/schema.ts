@@ -10,9 +10,10 @@ import { PRESETS } from '../search/goal.js';
 export const NFS = ['testpmd', ...NF_NAMES] as const;
 export const STORES = ['hashmap', 'redis', 'cassandra', 'none'] as const;
 export const LOCATIONS = ['local', 'remote'] as const;
-export const MODES = ['sync', 'async'] as const;
+/** state modes (runtime/state/config.ts STATE_MODES): FlexState's sync and async, StatelessNF's cache and stateless-async */
+export const MODES = ['sync', 'async', 'cache', 'stateless-async'] as const;
 /** trial modes: none for NFs without FlexState */
-const TRIAL_MODES = ['sync', 'async', 'none'] as const;
+const TRIAL_MODES = [...MODES, 'none'] as const;
 export const TESTBEDS = ['local', 'netns', 'lab'] as const;
 const SERIES_FIELDS = ['nf', 'store', 'location', 'mode'] as const;
 const METRIC_FIELDS = ['tx_mpps', 'rx_mpps'] as const;

@@ -2,7 +2,7 @@
 // facts), the NF's own options, the engine, and the result on stdout (the --json contract of
 // result.ts). harness/commands/nf.ts only declares the flags.
 import { FlexbenchError, EXIT } from '../../common/errors.js';
-import { NF_REGISTRY, type NfName } from '../../nfs/registry.js';
+import { NF_NAMES, NF_REGISTRY, allowedModes, type NfEntry, type NfName } from '../../nfs/registry.js';
 import { runNf } from './engine.js';
 import { nfRunResultSchema, type NfRunResult } from './result.js';
 import { parseIPv4, parseMac } from '../packet/inet.js';
@@ -121,9 +121,13 @@ function parseBackends(s: string, flag: string): number[] {
 
 /** Run the NF as `flexbench nf run` does and print its result (one JSON line with --json). */
 export async function nfRunMain(a: NfRunArgs): Promise<NfRunResult> {
-  const entry = NF_REGISTRY[a.nf];
+  const entry: NfEntry = NF_REGISTRY[a.nf];
   let state: StateConfig | null = null;
-  if (entry.stateful) {
+  if (entry.stateful && a.store === 'none') {
+    // StatelessNF's Native: the NF's own tables only, no store opened
+    if (!entry.native) throw new FlexbenchError(`--store none: --nf ${a.nf} keeps its state in a store (only ${NF_NAMES.filter((n) => (NF_REGISTRY[n] as NfEntry).native).join(', ')} run without one)`);
+    if (a.mode !== undefined) throw new FlexbenchError(`--mode ${a.mode} needs a store (--store none runs the NF Native, with no state mode)`);
+  } else if (entry.stateful) {
     state = stateConfigFromFlags(
       {
         stateConfig: a.config ?? a['state-config'], store: a.store, nfId: a['nf-id'], instance: a.instance,
@@ -134,6 +138,8 @@ export async function nfRunMain(a: NfRunArgs): Promise<NfRunResult> {
     if (entry.fixedMode && state.mode !== entry.fixedMode) {
       throw new FlexbenchError(`--nf ${a.nf} runs in ${entry.fixedMode} mode (got --mode ${state.mode})`);
     }
+    const modes = allowedModes(entry);
+    if (!modes.includes(state.mode)) throw new FlexbenchError(`--nf ${a.nf} runs in mode ${modes.join(' or ')} (got --mode ${state.mode})`);
   }
   const pool = parseIpRange(a['nat-ips'], '--nat-ips');
   if (!Number.isInteger(a.burst) || a.burst < 1 || a.burst > 1024) throw new FlexbenchError(`--burst must be 1..1024 (got ${a.burst})`);

@@ -3,6 +3,7 @@
 // benchmarks) parse it with parseNfRunOutput, so a field renamed on one side fails on both.
 import { z } from 'zod';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
+import { STATE_MODES } from '../state/config.js';
 import { latencySummarySchema } from '../packet/latency-schema.js';
 
 const count = z.number().int().nonnegative();
@@ -63,7 +64,8 @@ export type NfRunLatency = z.infer<typeof nfRunLatencySchema>;
 export const nfRunResultSchema = z.looseObject({
   nf: z.string(),
   store: z.string().nullable(),
-  mode: z.enum(['sync', 'async']).nullable(),
+  /** the state mode (runtime/state/config.ts STATE_MODES); null without a store (Native) */
+  mode: z.enum(STATE_MODES).nullable(),
   port: z.string(),
   cores: z.number().int().positive(),
   cores_available: z.number().int().positive(),

@@ -9,6 +9,16 @@ import { parseStoreUrl } from '../drivers/registry.js';
 // '@' separates key fields and '{}' are Redis Cluster hash tags: ids must not contain them.
 const idPart = z.string().min(1).regex(/^[^@{}\s]+$/, 'must be non-empty without "@", "{", "}" or spaces');
 
+/**
+ * The state modes (docs/runtime.md, "State modes"): FlexState's `sync` (every call to the store,
+ * awaited) and `async` (a local cache flushed every flushMs by a state thread), and StatelessNF's
+ * `cache` (reads from a local copy, every write sent to the store at once and not waited on) and
+ * `stateless-async` (a store request per packet, not waited on: reads go out pipelined, writes in
+ * order). Without a store (`nf run --store none`) an NF is Native.
+ */
+export const STATE_MODES = ['sync', 'async', 'cache', 'stateless-async'] as const;
+export type StateMode = (typeof STATE_MODES)[number];
+
 const stateConfigSchema = z
   .object({
     /** NF id, first field of every store key (`nf1`) */
@@ -17,8 +27,8 @@ const stateConfigSchema = z
     instance: idPart,
     /** store URL: `hashmap:`, `hashmap:name`, `redis://host:port`, `redis+cluster://h:p,h:p`, `cassandra://host:port` */
     store: z.string().min(1).refine((s) => { try { parseStoreUrl(s); return true; } catch { return false; } }, 'must look like label:address, e.g. redis://127.0.0.1:6379'),
-    /** sync: every call goes to the store and is awaited; async: per-core local cache flushed every flushMs */
-    mode: z.enum(['sync', 'async']).default('async'),
+    /** sync: every call goes to the store and is awaited; async: per-core local cache flushed every flushMs; cache, stateless-async: StatelessNF's (STATE_MODES) */
+    mode: z.enum(STATE_MODES).default('async'),
     /** async flush period in ms (the paper uses 1) */
     flushMs: z.number().positive().max(60_000).default(1),
     /** async: `worker` = a dedicated state thread per core (the paper's design); `thread` = flush on the packet thread between bursts */
@@ -89,7 +99,7 @@ export const stateFlagOptions = {
   store: { type: 'string', describe: 'store URL: hashmap:, redis://host:port, redis+cluster://h:p,h:p, cassandra://host:port' },
   'nf-id': { type: 'string', describe: 'NF id (first field of store keys)' },
   instance: { type: 'string', describe: 'NF instance id' },
-  mode: { type: 'string', choices: ['sync', 'async'], describe: 'state update mode' },
+  mode: { type: 'string', choices: STATE_MODES, describe: 'state mode: sync (FlexState: every call awaited), async (FlexState: local cache flushed every --flush-ms), cache (StatelessNF: local reads, writes sent at once, not awaited), stateless-async (StatelessNF: a store request per packet, not awaited)' },
   'flush-ms': { type: 'number', describe: 'async flush period in ms (default 1)' },
   flusher: { type: 'string', choices: ['worker', 'thread'], describe: 'async flusher: dedicated state thread (default) or same thread' },
   'on-state-loss': { type: 'string', choices: ['fail', 'warn', 'reload'], describe: 'a store that came back without acknowledged state: stop (fail, default), report and continue (warn), write it back (reload)' },

@@ -1,5 +1,7 @@
 // openState: builds one core's StateContext for the configured mode: sync (straight to the store),
-// async with a dedicated state worker thread (default), or async flushed on the calling thread.
+// async with a dedicated state worker thread (default), or async flushed on the calling thread;
+// StatelessNF's cache (a local copy in front of a write-through link) and stateless-async (the sync
+// link with reads pipelined) share the sync context.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Partition, Snapshot, StoreConnection } from '../drivers/driver.js';
 import { resolveDriver } from '../drivers/registry.js';
@@ -16,7 +18,7 @@ export async function openStateContext(input: StateConfig | StateConfigInput, co
   if (!Number.isInteger(core) || core < 0) throw new FlexbenchError(`openState: core must be an integer >= 0, got ${core}`, EXIT.usage);
   const p: Partition = { nf: config.nf, instance: config.instance, core };
   const driver = await resolveDriver(config.store);
-  if (config.mode === 'sync') return new SyncContext(config, p, await driver.connect(config.store, config.driver));
+  if (config.mode !== 'async') return new SyncContext(config, p, await driver.connect(config.store, config.driver));
   if (driver.inProcess || config.flusher === 'thread') {
     const conn = await driver.connect(config.store, config.driver);
     try {
@@ -45,14 +47,16 @@ abstract class BaseContext implements StoreAccess {
   lock(name: string, options: { owner?: string } = {}): LockHandle { this.live(); return new Lock(this, name, options.owner); }
 }
 
+/** sync, cache and stateless-async: the store is the state; cache adds a local copy to read from. */
 class SyncContext extends BaseContext implements StateContext {
-  readonly mode = 'sync' as const;
+  readonly mode: 'sync' | 'cache' | 'stateless-async';
   private readonly link: SyncLink;
   private readonly h: SyncHandles;
   constructor(config: StateConfig, p: Partition, private readonly conn: StoreConnection) {
     super(config, p);
-    this.link = new SyncLink(conn, p);
-    this.h = new SyncHandles(this.link);
+    this.mode = config.mode as SyncContext['mode'];
+    this.link = new SyncLink(conn, p, this.mode === 'stateless-async');
+    this.h = new SyncHandles(this.link, this.mode === 'cache');
   }
   value(id: string): ValueHandle { this.live(); return this.h.value(id); }
   counter(id: string): CounterHandle { this.live(); return this.h.counter(id); }
@@ -81,7 +85,7 @@ class SyncContext extends BaseContext implements StateContext {
     }
   }
   async stats(): Promise<StateStats> { return emptyStats(); }
-  // sync mode has no flush sequence to check: every call is the store's own
+  // no flush sequence to check: every write is sent to the store as it happens
   onStateLoss(): void {}
 }
 

@@ -4,7 +4,8 @@
 import type { StateConfig } from './config.js';
 import type { FlushCost, LockHolder, Partition, StructType } from '../drivers/driver.js';
 
-export type { StateConfig, StateConfigInput } from './config.js';
+export type { StateConfig, StateConfigInput, StateMode } from './config.js';
+import type { StateMode } from './config.js';
 export type { LockHolder, Partition, StructType } from '../drivers/driver.js';
 
 interface Handle {
@@ -270,7 +271,7 @@ export interface StateStats {
 export interface StateContext {
   readonly config: StateConfig;
   readonly partition: Partition;
-  readonly mode: 'sync' | 'async';
+  readonly mode: StateMode;
   value(id: string): ValueHandle;
   counter(id: string): CounterHandle;
   list(id: string): ListHandle;

@@ -13,9 +13,10 @@ test('every registered NF is a spec NF with the same traits in the plan; testpmd
     const t = traitsOf(n);
     assert.equal(t.stateful, e.stateful, n);
     assert.equal(t.fixedMode, e.stateful ? e.fixedMode : 'none', n);
-    assert.deepEqual(allowedModes(e), !e.stateful ? [] : e.fixedMode ? [e.fixedMode] : ['sync', 'async'], n);
+    assert.deepEqual(allowedModes(e), !e.stateful ? [] : e.fixedMode ? [e.fixedMode] : n === 'nat' ? ['sync', 'async', 'cache', 'stateless-async'] : ['sync', 'async'], n);
+    assert.deepEqual(t.modes, allowedModes(e), n);
   }
-  assert.deepEqual(traitsOf('testpmd'), { stateful: false, fixedMode: 'none' });
+  assert.deepEqual(traitsOf('testpmd'), { stateful: false, fixedMode: 'none', modes: [] });
 });
 
 test('every registered NF loads; one without state is built without a state context', async () => {

@@ -11,9 +11,12 @@ export interface ContractStore {
   cleanup: () => Promise<void>;
 }
 
-type Variant = { mode: 'sync' | 'async'; flusher?: 'worker' | 'thread' };
-const VARIANTS: Variant[] = [{ mode: 'sync' }, { mode: 'async', flusher: 'thread' }, { mode: 'async', flusher: 'worker' }];
-const vname = (v: Variant) => (v.mode === 'sync' ? 'sync' : `async/${v.flusher}`);
+type Variant = { mode: 'sync' | 'async' | 'cache' | 'stateless-async'; flusher?: 'worker' | 'thread' };
+// StatelessNF's modes (cache: a local copy read first, write-through; stateless-async: reads pipelined) keep the same contract
+const VARIANTS: Variant[] = [{ mode: 'sync' }, { mode: 'async', flusher: 'thread' }, { mode: 'async', flusher: 'worker' }, { mode: 'cache' }, { mode: 'stateless-async' }];
+const vname = (v: Variant) => (v.mode === 'async' ? `async/${v.flusher}` : v.mode);
+/** modes with a local copy to peek at */
+const local = (v: Variant) => v.mode === 'async' || v.mode === 'cache';
 const sortNum = (e: [string[], number[]]) => e[0].map((k, i) => [k, e[1][i]] as const).sort(([a], [b]) => (a < b ? -1 : 1));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -80,7 +83,7 @@ export function contractSuite(label: string, makeStore: () => Promise<ContractSt
           h.addNoWait();
           h.addNoWait(3);
           assert.equal(await h.get(), 9);
-          if (v.mode === 'async') assert.equal(h.peek(), 9);
+          if (local(v)) assert.equal(h.peek(), 9);
           else assert.throws(() => h.peek(), /async/);
           await x.flush();
           assert.equal(await (await storeView(c)).counter('abc').get(), 9);
@@ -181,7 +184,7 @@ export function contractSuite(label: string, makeStore: () => Promise<ContractSt
           assert.equal(m.slot('f3'), s3);
           assert.equal(m.keyOf(s3), 'f3');
           m.setSlotNoWait(s3, 2 ** 40 + 7); // e.g. ip<<16|port: exact up to 2^53
-          if (v.mode === 'async') {
+          if (local(v)) {
             assert.equal(m.hasSlot(s3), true);
             assert.equal(m.peekSlot(s3), 2 ** 40 + 7);
           } else assert.throws(() => m.peekSlot(s3), /async/);
@@ -218,7 +221,7 @@ export function contractSuite(label: string, makeStore: () => Promise<ContractSt
           assert.equal(await m.get('s1'), 3);
           assert.equal(await m.get('s2'), 1001);
           assert.equal(await m.get('s4'), null);
-          if (v.mode === 'async') assert.equal(m.peekSlot(s2), 1001);
+          if (local(v)) assert.equal(m.peekSlot(s2), 1001);
           assert.equal(await m.size(), 3);
           await x.flush();
           m.addToSlotNoWait(s2, 9);
@@ -331,6 +334,47 @@ export function contractSuite(label: string, makeStore: () => Promise<ContractSt
             assert.equal(keys.length, 20_000);
             assert.equal(vals.reduce((a, b) => a + b, 0), total);
             assert.equal(await s.map('many').get('k19999'), 19999);
+          });
+        }
+
+        if (v.mode === 'cache') {
+          test('cache: what the copy knows is read from it (a change behind its back is not seen), what it does not know from the store; writes reach the store', async () => {
+            const c = cfg(v);
+            const x = await ctxOf(c);
+            const m = x.map('nat');
+            m.setSlotNoWait(m.slot('mine'), 5);
+            const k = x.counter('n');
+            k.setNoWait(10);
+            await x.flush(); // every write acknowledged
+            const s = await storeView(c);
+            await s.map('nat').set('mine', 6);
+            await s.map('nat').set('theirs', 7);
+            await s.counter('n').add(100);
+            assert.equal(await m.get('mine'), 5, 'a hit: the local copy');
+            assert.equal(await k.get(), 10);
+            assert.equal(await m.get('theirs'), 7, 'a miss: the store, then the copy');
+            assert.equal(m.peekSlot(m.slot('theirs')), 7);
+            assert.equal(m.hasSlot(m.slot('nobody')), false);
+            m.eraseNoWait('mine');
+            k.addNoWait(1);
+            await x.close();
+            assert.equal(await s.map('nat').get('mine'), null);
+            assert.equal(await s.counter('n').get(), 111, 'adds are sent as deltas: the store keeps both writers');
+          });
+        }
+
+        if (v.mode === 'stateless-async') {
+          test('stateless-async: many reads in flight at once each get their own answer; a read after a NoWait write sees it', async () => {
+            const c = cfg(v);
+            const x = await ctxOf(c);
+            const m = x.map('nat');
+            for (let i = 0; i < 200; i++) m.setNoWait(`f${i}`, i * 3);
+            await x.flush();
+            const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => m.get(`f${i}`)));
+            assert.deepEqual(answers, Array.from({ length: 200 }, (_, i) => i * 3));
+            m.setNoWait('f7', -1);
+            assert.equal(await m.get('f7'), -1);
+            await x.close();
           });
         }
 
