@@ -5,7 +5,7 @@
 // from the pairs released longest ago (a port just freed is not handed out again at once: the far
 // end may still hold the old connection's TIME_WAIT).
 import { CompactFlowTable, COMPACT_MAX_VALUE } from './compact-flow-table.js';
-import { fold16, ipToLe, word32Delta, wordDelta } from './packet.js';
+import { PROTO_ICMP, fold16, ipToLe, word32Delta, wordDelta } from './packet.js';
 
 /** words per mapping record */
 export const REC_WORDS = 8;
@@ -113,6 +113,14 @@ export function pairOfValue(s: PoolShape, v: number): number {
   return a * s.nports + p;
 }
 
+/**
+ * The reply's ports word as read from the frame: the outside port then the pool port; for ICMP echo
+ * the identifier alone (the key's "ports" of a ping are its identifier, the sequence left out).
+ */
+function revPorts(ports: number, poolPort: number, proto: number): number {
+  return proto === PROTO_ICMP ? poolPort : (ports >>> 16) | (poolPort << 16);
+}
+
 export class NatMappings {
   readonly fwd: CompactFlowTable;
   readonly rev: CompactFlowTable;
@@ -177,9 +185,11 @@ export class NatMappings {
     const insidePort = ports & 0xffff;
     // outbound: source address and port become the pool's; inbound: destination goes back
     const dOutIp = fold16(word32Delta(src, poolIp));
-    const dOutL4 = fold16(dOutIp + wordDelta(insidePort, poolPort));
     const dInIp = fold16(word32Delta(poolIp, src));
-    const dInL4 = fold16(dInIp + wordDelta(poolPort, insidePort));
+    // ICMP's checksum has no pseudo header: the identifier alone changes it
+    const icmp = proto === PROTO_ICMP;
+    const dOutL4 = fold16((icmp ? 0 : dOutIp) + wordDelta(insidePort, poolPort));
+    const dInL4 = fold16((icmp ? 0 : dInIp) + wordDelta(poolPort, insidePort));
     const r = this.rec;
     const o = m * REC_WORDS;
     r[o + R_SRC] = src;
@@ -193,7 +203,7 @@ export class NatMappings {
     this.pair[m] = k;
     this.slot[m] = -1;
     this.fwd.insert(src, dst, ports, proto, m);
-    this.rev.insert(dst, poolIp, (ports >>> 16) | (poolPort << 16), proto, m);
+    this.rev.insert(dst, poolIp, revPorts(ports, poolPort, proto), proto, m);
     this.live++;
     return m;
   }
@@ -210,7 +220,7 @@ export class NatMappings {
     const poolPort = pp & 0xffff;
     const f = this.fwd.find(src, dst, ports, proto);
     if (f >= 0) this.fwd.remove(f);
-    const b = this.rev.find(dst, r[o + R_POOL_IP]!, (ports >>> 16) | (poolPort << 16), proto);
+    const b = this.rev.find(dst, r[o + R_POOL_IP]!, revPorts(ports, poolPort, proto), proto);
     if (b >= 0) this.rev.remove(b);
     r[o + R_LAST] = -1;
     this.freeIds[this.nFree++] = m;

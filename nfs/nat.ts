@@ -2,10 +2,11 @@
 // from the inside (source in --nat-inside; every packet not sent to the pool when no prefix is given)
 // leaves with a pool (address, port) as its source; a packet sent to a pool pair by the outside host
 // of that mapping goes back to the inside host's address and port. Checksums are updated
-// incrementally (RFC 1624; a UDP checksum of 0 stays 0). Mappings expire after --nat-timeout idle
+// incrementally (RFC 1624; a UDP checksum of 0 stays 0). A ping is translated like a flow whose
+// identifier is its port (RFC 5508: echo request out, echo reply back in). Mappings expire after --nat-timeout idle
 // seconds and their pairs go back to the pool. The pool is split in per-core chunks (the paper's
 // partitioning); a core whose chunk is used up drops new flows and says so, and never touches a live
-// mapping. Packets that are neither direction (non-IPv4, not TCP/UDP, fragments, outside -> outside)
+// mapping. Packets that are neither direction (non-IPv4, not TCP/UDP/ICMP echo, fragments, outside -> outside)
 // are forwarded untouched (MACs swapped, as every packet was before the NAT knew directions), or
 // dropped with --nat-other drop; counted either way.
 //
@@ -18,7 +19,7 @@
 import type { MapHandle, StateContext } from '../runtime/state/api.js';
 import type { Burst, NetworkFunction, NfModule, NfOptions } from './types.js';
 import { hash4 } from './flow-hash.js';
-import { Int32Words, PROTO_TCP, csumAdjust, flowKey, ipToLe, ipv4L4Offset, misaligned, parseFlowKey } from './packet.js';
+import { Int32Words, PROTO_ICMP, PROTO_TCP, csumAdjust, flowKey, ipToLe, ipv4IcmpEchoOffset, ipv4L4Offset, misaligned, parseFlowKey } from './packet.js';
 import { NatMappings, PairPool, REC_WORDS, R_IN_D, R_LAST, R_OUT_D, R_POOL_IP, R_POOL_PORT_PROTO, R_PORTS, R_SRC, pairOfValue, pairValue, type PoolShape } from './nat-table.js';
 
 const NAT_MAP_ID = 'natMap';
@@ -83,6 +84,9 @@ function l4Adjust(u16: Uint16Array, l4: number, proto: number, d: number): void 
   if (proto === PROTO_TCP) {
     const c = (l4 + 16) >> 1;
     u16[c] = csumAdjust(u16[c]!, d);
+  } else if (proto === PROTO_ICMP) {
+    const c = (l4 + 2) >> 1;
+    u16[c] = csumAdjust(u16[c]!, d);
   } else {
     const c = (l4 + 6) >> 1;
     const old = u16[c]!;
@@ -139,6 +143,8 @@ export class Nat implements NetworkFunction {
   private readonly hashes = new Int32Array(1024);
   /** per-burst scratch: each packet's mapping id from pass 2 (-1: none, dropped) */
   private readonly mid = new Int32Array(1024);
+  /** per-burst scratch: the key's ports word (TCP/UDP: both ports as read; ICMP echo: the identifier) */
+  private readonly ports = new Int32Array(1024);
   /** keeps pass 1's bucket reads observable so they are not optimised away */
   sink = 0;
   /** set in the store modes whose packets may wait (cache, stateless-async, sync): the worker awaits it per burst */
@@ -290,18 +296,29 @@ export class Nat implements NetworkFunction {
     const fwd = this.maps.fwd;
     const rev = this.maps.rev;
     let touched = 0;
+    const u16 = b.u16;
+    const portsOf = this.ports;
     for (let i = 0, n = b.count; i < n; i++) {
-      const ip = ipv4L4Offset(b, i);
-      ipOff[i] = ip;
-      if (ip < 0) {
-        dir[i] = D_OTHER;
-        continue;
+      let ip = ipv4L4Offset(b, i);
+      let ports: number;
+      if (ip >= 0) {
+        if ((ip & 3) !== 0) throw misaligned(b, i); // word reads below need the IPv4 header 32-bit aligned
+        ports = i32[(ip + ((u8[ip]! & 15) << 2)) >> 2]!;
+      } else {
+        ip = ipv4IcmpEchoOffset(b, i); // ping: its identifier stands for the ports
+        if (ip < 0 || (ip & 3) !== 0) {
+          ipOff[i] = -1;
+          dir[i] = D_OTHER;
+          continue;
+        }
+        ports = u16[(ip + ((u8[ip]! & 15) << 2) + 4) >> 1]!;
       }
-      if ((ip & 3) !== 0) throw misaligned(b, i); // word reads below need the IPv4 header 32-bit aligned
+      ipOff[i] = ip;
+      portsOf[i] = ports;
       const w = ip >> 2;
       const src = i32[w + 3]!;
       const dst = i32[w + 4]!;
-      const h = hash4(src, dst, i32[(ip + ((u8[ip]! & 15) << 2)) >> 2]!, u8[ip + 9]!);
+      const h = hash4(src, dst, ports, u8[ip + 9]!);
       hashes[i] = h;
       if ((dst & this.poolMask) === this.poolNet) {
         dir[i] = D_IN;
@@ -336,7 +353,7 @@ export class Nat implements NetworkFunction {
     i32[(ip >> 2) + 3] = rec[o + R_POOL_IP]!;
     const hc = (ip + 10) >> 1;
     u16[hc] = csumAdjust(u16[hc]!, d & 0xffff);
-    u16[l4 >> 1] = rec[o + R_POOL_PORT_PROTO]! & 0xffff;
+    u16[(proto === PROTO_ICMP ? l4 + 4 : l4) >> 1] = rec[o + R_POOL_PORT_PROTO]! & 0xffff;
     l4Adjust(u16, l4, proto, d >>> 16);
     setMacs(u16, b.off[i]!, this.outMac);
     this.outPackets++;
@@ -352,7 +369,7 @@ export class Nat implements NetworkFunction {
     i32[(ip >> 2) + 4] = rec[o + R_SRC]!;
     const hc = (ip + 10) >> 1;
     u16[hc] = csumAdjust(u16[hc]!, d & 0xffff);
-    u16[(l4 + 2) >> 1] = rec[o + R_PORTS]! & 0xffff;
+    u16[(proto === PROTO_ICMP ? l4 + 4 : l4 + 2) >> 1] = rec[o + R_PORTS]! & 0xffff;
     l4Adjust(u16, l4, proto, d >>> 16);
     setMacs(u16, b.off[i]!, this.inMac);
     this.inPackets++;
@@ -370,6 +387,7 @@ export class Nat implements NetworkFunction {
     const dir = this.dir;
     const hashes = this.hashes;
     const mid = this.mid;
+    const portsOf = this.ports;
     const fwd = this.maps.fwd;
     const rev = this.maps.rev;
     // Pass 2: look every packet's mapping up (its bucket is in cache now) and touch its record, so
@@ -380,11 +398,10 @@ export class Nat implements NetworkFunction {
       if (d !== D_OUT && d !== D_IN) continue;
       const ip = ipOff[i]!;
       const w = ip >> 2;
-      const l4 = ip + ((u8[ip]! & 15) << 2);
       const proto = u8[ip + 9]!;
       const src = i32[w + 3]!;
       const dst = i32[w + 4]!;
-      const ports = i32[l4 >> 2]!;
+      const ports = portsOf[i]!;
       let m: number;
       if (d === D_OUT) {
         const e = fwd.findFrom(hashes[i]!, src, dst, ports, proto);
@@ -435,6 +452,7 @@ export class Nat implements NetworkFunction {
     const hashes = this.hashes;
     const fwd = this.maps.fwd;
     const rev = this.maps.rev;
+    const portsOf = this.ports;
     const sync = this.mode === 'sync';
     const perPacket = this.mode === 'stateless-async';
     let sent = 0;
@@ -450,7 +468,7 @@ export class Nat implements NetworkFunction {
       const proto = u8[ip + 9]!;
       const src = i32[w + 3]!;
       const dst = i32[w + 4]!;
-      const ports = i32[l4 >> 2]!;
+      const ports = portsOf[i]!;
       let m: number;
       if (d === D_OUT) {
         const e = fwd.findFrom(hashes[i]!, src, dst, ports, proto);

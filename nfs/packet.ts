@@ -41,6 +41,22 @@ export function ipv4L4Offset(b: Burst, i: number): number {
   return ip;
 }
 
+export const PROTO_ICMP = 1;
+
+/** Byte offset of the IPv4 header of frame i when it is an unfragmented ICMP echo request or reply (ping), else -1. */
+export function ipv4IcmpEchoOffset(b: Burst, i: number): number {
+  const off = b.off[i];
+  const u8 = b.u8;
+  if (b.len[i] < 42 || b.u16[(off + 12) >> 1] !== ETH_IPV4_LE) return -1;
+  const ip = off + 14;
+  const vihl = u8[ip];
+  if (vihl >> 4 !== 4 || u8[ip + 9] !== PROTO_ICMP || ((u8[ip + 6] & 0x3f) | u8[ip + 7]) !== 0) return -1;
+  const l4 = ip + (vihl & 15) * 4;
+  if (b.len[i] < l4 - off + 8) return -1;
+  const type = u8[l4];
+  return (type === 8 || type === 0) && u8[l4 + 1] === 0 ? ip : -1;
+}
+
 /**
  * RFC 1624 eq. 3: HC' = ~(~HC + ~m + m'), with the per-flow sum of (~m + m') precomputed in `d`.
  * Works on byte-swapped words as well (one's-complement sums are byte-order independent).

@@ -23,7 +23,7 @@ function natAt(o: NfOptions): { nat: Nat; at: (ms: number) => void } {
   return { nat, at: (ms) => { t = ms; } };
 }
 
-for (const proto of ['tcp', 'udp'] as const) {
+for (const proto of ['tcp', 'udp', 'icmp'] as const) {
   test(`nat ${proto}: out and back in, checksums equal to a from-scratch computation, the reply finds its inside host`, () => {
     const { nat } = natAt(opts());
     const out = burstOf([{ src: '10.0.0.2', dst: '203.0.113.9', sport: 5555, dport: 80, proto }]);
@@ -35,10 +35,13 @@ for (const proto of ['tcp', 'udp'] as const) {
     assert.equal(o.dport, 80);
     assert.equal(o.ipSum, o.ipScratch);
     assert.equal(o.l4Sum, o.l4Scratch);
-    const back = burstOf([{ src: '203.0.113.9', dst: '198.19.0.0', sport: 80, dport: 2000, proto }]);
+    // the reply: to the pool pair (ICMP echo reply: to the pool address, the pool identifier, the sequence kept)
+    const icmp = proto === 'icmp';
+    const back = burstOf([icmp ? { src: '203.0.113.9', dst: '198.19.0.0', sport: 2000, dport: 80, proto, icmpType: 0 } : { src: '203.0.113.9', dst: '198.19.0.0', sport: 80, dport: 2000, proto }]);
     assert.equal(nat.process(back), 1);
     const r = read(back, 0);
-    assert.deepEqual([r.src, r.sport, r.dst, r.dport], ['203.0.113.9', 80, '10.0.0.2', 5555]);
+    if (icmp) assert.deepEqual([r.src, r.dst, r.sport, r.dport], ['203.0.113.9', '10.0.0.2', 5555, 80]);
+    else assert.deepEqual([r.src, r.sport, r.dst, r.dport], ['203.0.113.9', 80, '10.0.0.2', 5555]);
     assert.equal(r.ipSum, r.ipScratch);
     assert.equal(r.l4Sum, r.l4Scratch);
     const s = nat.stats();
@@ -159,7 +162,7 @@ test('nat: the pool exhausted drops new flows, counts them, says so, and leaves 
   assert.equal(s.pool_drops, 2);
 });
 
-test('nat: what it cannot translate (ARP, ICMP, outside -> outside) is dropped with --nat-other drop, passed by default, counted either way', () => {
+test('nat: what it cannot translate (ARP, ICMP other than echo, outside -> outside) is dropped with --nat-other drop, passed by default, counted either way', () => {
   const pkts: Pkt[] = [
     { src: '10.0.0.2', dst: '203.0.113.9', sport: 1, dport: 2, ethType: 0x0806 },
     { src: '203.0.113.1', dst: '203.0.113.9', sport: 1, dport: 2 },
