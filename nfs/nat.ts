@@ -25,6 +25,8 @@ import { NatMappings, PairPool, REC_WORDS, R_IN_D, R_LAST, R_OUT_D, R_POOL_IP, R
 const NAT_MAP_ID = 'natMap';
 /** default idle timeout (s): RFC 4787 REQ-5 asks at least 2 min for UDP and recommends 5 */
 export const NAT_DEFAULT_TIMEOUT_S = 300;
+/** last use is written when it moved this much (ms): expiry is that much coarser, and a busy flow's record stays clean */
+const LAST_STEP_MS = 64;
 /** mapping ids examined for expiry per burst (and per new flow that found the pool empty: 32x) */
 const SWEEP_PER_BURST = 8;
 /** stateless-async: reads in flight before a burst waits for some to come back */
@@ -348,7 +350,7 @@ export class Nat implements NetworkFunction {
     const u16 = b.u16;
     const rec = this.maps.rec;
     const o = m * REC_WORDS;
-    rec[o + R_LAST] = now;
+    if (now - rec[o + R_LAST]! >= LAST_STEP_MS) rec[o + R_LAST] = now; // a record read, not dirtied, by most packets
     const d = rec[o + R_OUT_D]!;
     i32[(ip >> 2) + 3] = rec[o + R_POOL_IP]!;
     const hc = (ip + 10) >> 1;
@@ -364,7 +366,7 @@ export class Nat implements NetworkFunction {
     const u16 = b.u16;
     const rec = this.maps.rec;
     const o = m * REC_WORDS;
-    rec[o + R_LAST] = now;
+    if (now - rec[o + R_LAST]! >= LAST_STEP_MS) rec[o + R_LAST] = now; // a record read, not dirtied, by most packets
     const d = rec[o + R_IN_D]!;
     i32[(ip >> 2) + 4] = rec[o + R_SRC]!;
     const hc = (ip + 10) >> 1;
