@@ -19,7 +19,7 @@
 import type { MapHandle, StateContext } from '../runtime/state/api.js';
 import type { Burst, NetworkFunction, NfModule, NfOptions } from './types.js';
 import { hash4 } from './flow-hash.js';
-import { Int32Words, PROTO_ICMP, PROTO_TCP, csumAdjust, flowKey, ipToLe, ipv4IcmpEchoOffset, ipv4L4Offset, misaligned, parseFlowKey } from './packet.js';
+import { Int32Words, PROTO_ICMP, PROTO_TCP, csumAdjust, ipToLe, ipv4IcmpEchoOffset, ipv4L4Offset, misaligned, parseFlowKey } from './packet.js';
 import { NatMappings, PairPool, REC_WORDS, R_IN_D, R_LAST, R_OUT_D, R_POOL_IP, R_POOL_PORT_PROTO, R_PORTS, R_SRC, pairOfValue, pairValue, type PoolShape } from './nat-table.js';
 
 const NAT_MAP_ID = 'natMap';
@@ -253,7 +253,7 @@ export class Nat implements NetworkFunction {
   private createLocal(src: number, dst: number, ports: number, proto: number, now: number): number {
     const m = this.create(src, dst, ports, proto, now);
     if (m >= 0 && this.map !== null) {
-      const s = this.map.slot(flowKey(src, dst, ports, proto)); // a string per new flow, never per packet
+      const s = this.map.slotOfFlow(src, dst, ports, proto); // by the flow's words: no string on the packet thread
       this.maps.slot[m] = s;
       this.map.setSlotNoWait(s, pairValue(this.shape, this.maps.pair[m]!));
       this.storeWrites++;
@@ -513,8 +513,8 @@ export class Nat implements NetworkFunction {
 
   /** A flow new to the local copy: ask the store (a mapping an earlier instance left is taken over when its pair is free), else make one. */
   private async createFromStore(map: MapHandle, src: number, dst: number, ports: number, proto: number, now: number, wait: boolean): Promise<number> {
-    const key = flowKey(src, dst, ports, proto);
-    const s = map.slot(key);
+    const s = map.slotOfFlow(src, dst, ports, proto);
+    const key = map.keyOf(s);
     const v = await this.read(map, s);
     now = this.clock();
     const had = this.maps.fwd.find(src, dst, ports, proto);
