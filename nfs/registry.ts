@@ -16,6 +16,8 @@ export interface NfEntry {
   readonly modes?: readonly StateMode[];
   /** runs without a store too (`nf run --store none`: StatelessNF's Native), its state kept only in its own tables */
   readonly native?: boolean;
+  /** the FlexState counter in which the NF counts every packet it handles (its merged total is checked against the packets forwarded) */
+  readonly packetCounter?: string;
   load(): Promise<NfModule>;
 }
 
@@ -44,12 +46,14 @@ export const NF_REGISTRY = {
     summary: "the paper's Sync Counter: one store round trip per packet",
     stateful: true,
     fixedMode: 'sync',
+    packetCounter: 'pktCounter', // nfs/counter.ts COUNTER_ID
     load: async () => (await import('./counter.js')).counterSync,
   },
   'counter-async': {
     summary: "the paper's Async Counter: counts in the local cache, flushed in batches",
     stateful: true,
     fixedMode: 'async',
+    packetCounter: 'pktCounter', // nfs/counter.ts COUNTER_ID
     load: async () => (await import('./counter.js')).counterAsync,
   },
   wire: {

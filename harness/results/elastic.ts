@@ -29,11 +29,17 @@ export interface ElasticRow {
   not_recovered: number;
   /** REINFORCE's failover time, to read recovery_ms against */
   reference_ms: number | null;
+  /** counter NFs: the merged total minus the packets forwarded, least and most over the trials (null: not a counter) */
+  counter_diff_min: number | null;
+  counter_diff_max: number | null;
+  /** counter NFs: packets in flight to a dying instance (counted or not), most over the trials */
+  in_flight_lost_max: number | null;
 }
 
 export const ELASTIC_COLUMNS: readonly (keyof ElasticRow)[] = [
   'nf', 'store', 'mode', 'cores', 'event', 'n', 'recovery_ms_median', 'recovery_ms_min', 'recovery_ms_max', 'ready_ms_median', 'lost_packets_median',
   'moved_flows_median', 'checked_flows', 'kept_flows', 'kept_pct', 'changed_packets', 'not_recovered', 'reference_ms',
+  'counter_diff_min', 'counter_diff_max', 'in_flight_lost_max',
 ];
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -68,9 +74,20 @@ export function elasticRows(trials: readonly TrialRecord[]): ElasticRow[] {
       changed_packets: items.reduce((s, x) => s + x.e.changed_packets, 0),
       not_recovered: items.length - rec.length,
       reference_ms: e.kind === 'kill' ? t.elastic!.reference_failover_ms : null,
+      ...counterSpread(items.map((x) => x.t.elastic!.counter ?? null)),
     });
   }
   return rows.sort((a, b) => a.nf.localeCompare(b.nf) || a.event.localeCompare(b.event) || a.store.localeCompare(b.store) || a.mode.localeCompare(b.mode) || a.cores - b.cores);
+}
+
+function counterSpread(cs: (NonNullable<TrialRecord['elastic']>['counter'] | null)[]): Pick<ElasticRow, 'counter_diff_min' | 'counter_diff_max' | 'in_flight_lost_max'> {
+  const have = cs.filter((c): c is NonNullable<typeof c> => c != null);
+  if (have.length === 0) return { counter_diff_min: null, counter_diff_max: null, in_flight_lost_max: null };
+  return {
+    counter_diff_min: Math.min(...have.map((c) => c.difference)),
+    counter_diff_max: Math.max(...have.map((c) => c.difference)),
+    in_flight_lost_max: Math.max(...have.map((c) => c.in_flight_lost)),
+  };
 }
 
 export function elasticCsv(rows: readonly ElasticRow[]): string {
@@ -81,7 +98,8 @@ export function elasticCsv(rows: readonly ElasticRow[]): string {
 
 /** The table as a person reads it at the end of a run. */
 export function elasticTable(rows: readonly ElasticRow[]): string[] {
-  const head = ['event', 'nf', 'store', 'mode', 'n', 'recovery ms (median, min-max)', 'state loaded ms', 'lost pkts', 'moved flows', 'translations kept'];
+  const counters = rows.some((r) => r.counter_diff_min !== null);
+  const head = ['event', 'nf', 'store', 'mode', 'n', 'recovery ms (median, min-max)', 'state loaded ms', 'lost pkts', 'moved flows', 'translations kept', ...(counters ? ['count - forwarded (in flight)'] : [])];
   const body = rows.map((r) => [
     r.event, r.nf, r.store, r.mode, String(r.n),
     r.recovery_ms_median === null ? `never (${r.not_recovered})` : `${r.recovery_ms_median.toFixed(1)} (${r.recovery_ms_min!.toFixed(1)}-${r.recovery_ms_max!.toFixed(1)})${r.reference_ms !== null ? ` vs ${r.reference_ms}` : ''}`,
@@ -89,6 +107,7 @@ export function elasticTable(rows: readonly ElasticRow[]): string[] {
     r.lost_packets_median === null ? '-' : String(r.lost_packets_median),
     r.moved_flows_median === null ? '-' : String(r.moved_flows_median),
     r.kept_pct === null ? 'not checked' : `${r.kept_pct.toFixed(1)} % (${r.kept_flows}/${r.checked_flows})`,
+    ...(counters ? [r.counter_diff_min === null ? '-' : `${r.counter_diff_min}..${r.counter_diff_max} (${r.in_flight_lost_max})`] : []),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd();

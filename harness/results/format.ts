@@ -121,12 +121,24 @@ export const elasticRecordSchema = z.object({
   missed: z.number(),
   nf_dropped: z.number(),
   unanswered: z.number(),
+  lost_in_flight: z.number().optional(),
   changed_flows: z.number().int(),
   reference_failover_ms: z.number(),
   events: z.array(elasticEventSchema),
   per_instance: z.record(z.string(), z.object({ returned: z.number(), pids: z.array(z.number()), recovered: z.number().optional(), adopted: z.number().optional(), exit: z.string().optional() })),
   /** counter NFs: the store's total over every instance and core minus the packets the instances counted as forwarded */
-  counter: z.object({ store_total: z.number(), exact: z.number(), difference: z.number(), flush_ms: z.number().nullable() }).nullable().optional(),
+  counter: z.object({
+    /** the counter's merged total over every instance and core, read from the store after the run */
+    store_total: z.number(),
+    /** packets the instances forwarded (each counted once by the NF that forwarded it) */
+    forwarded: z.number(),
+    /** store_total - forwarded: 0 in sync mode up to in_flight_lost; async: down to minus one flush period of updates of a killed instance */
+    difference: z.number(),
+    /** packets in flight to an instance when it died: counted or not, never forwarded (the difference's uncertainty) */
+    in_flight_lost: z.number(),
+    mode: z.string(),
+    flush_ms: z.number().nullable(),
+  }).nullable().optional(),
 });
 export type ElasticRecord = z.infer<typeof elasticRecordSchema>;
 

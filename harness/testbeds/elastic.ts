@@ -20,6 +20,7 @@ import { HostLoadSampler } from '../orchestrate/host-load.js';
 import type { ElasticEvent } from '../spec/elastic.js';
 import type { TrialMeasurement } from './testbed.js';
 import type { ElasticRecord } from '../results/format.js';
+import { NF_REGISTRY } from '../../nfs/registry.js';
 
 /** REINFORCE (CoNEXT'18): failover across servers within 10 ms, the published anchor a recovery time is shown beside. */
 export const REINFORCE_FAILOVER_MS = 10;
@@ -152,6 +153,7 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
       if (sumStat('recovered')) per[inst].recovered = (per[inst].recovered ?? 0) + sumStat('recovered');
       if (sumStat('adopted')) per[inst].adopted = (per[inst].adopted ?? 0) + sumStat('adopted');
     }
+    const counter = await counterTotal(o, r);
     const seriesRel = join('series', `${o.name}.csv`);
     mkdirSync(join(o.runDir, 'series'), { recursive: true });
     writeFileSync(join(o.runDir, seriesRel), seriesCsv(r));
@@ -169,8 +171,8 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
     };
     const elastic: ElasticRecord = {
       instances: all, series_file: seriesRel, bucket_ms: r.bucket_ms, sent: r.sent, returned: r.returned, lost: r.lost, missed: r.missed,
-      nf_dropped: r.nf_dropped, unanswered: r.unanswered, changed_flows: r.changed_flows, reference_failover_ms: REINFORCE_FAILOVER_MS,
-      events: r.events, per_instance: per,
+      nf_dropped: r.nf_dropped, unanswered: r.unanswered, lost_in_flight: r.lost_in_flight, changed_flows: r.changed_flows, reference_failover_ms: REINFORCE_FAILOVER_MS,
+      events: r.events, per_instance: per, counter,
     };
     return { m, elastic };
   } finally {
@@ -180,6 +182,25 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
     for (const c of children) if (c.child.exitCode === undefined && c.child.pid) signalGroup(c.child.pid, 'SIGTERM');
     await Promise.all(children.map((c) => c.child.catch(() => undefined)));
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A counter NF's total after the run, merged over every instance and core (the state API's merging
+ * function, read through a sync context once every instance ended and flushed), beside the packets the
+ * instances forwarded: the state a failover lost (async: at most a flush period of a killed instance's
+ * updates) or counted twice.
+ */
+async function counterTotal(o: ElasticTrialOptions, r: FrontendResult): Promise<ElasticRecord['counter']> {
+  const id = (NF_REGISTRY as Record<string, { packetCounter?: string }>)[o.nf]?.packetCounter;
+  if (!id || o.storeUrl === null) return null;
+  const { openState } = await import('../../runtime/state/api.js');
+  const ctx = await openState({ nf: o.nf, instance: 'flexbench-harness', store: o.storeUrl, mode: 'sync' }, 0);
+  try {
+    const total = await ctx.merged.counter(id);
+    return { store_total: total, forwarded: r.returned, difference: total - r.returned, in_flight_lost: r.lost_in_flight, mode: o.mode, flush_ms: o.mode === 'async' ? o.flushMs : null };
+  } finally {
+    await ctx.close();
   }
 }
 

@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { StateConfig, StateContext, StateLoss } from '../state/api.js';
+import type { StateConfig, StateContext, StateLoss, WarmState } from '../state/api.js';
 import { NF_REGISTRY, type NfName } from '../../nfs/registry.js';
 import type { NfOptions } from '../../nfs/types.js';
 import type { CoreRing } from '../packet/layout.js';
@@ -100,12 +100,16 @@ async function main(d: CoreWorkerData): Promise<void> {
     // (a dead one's id: its partitions are recovered) only when the front-end says so
     const standby = d.port.kind === 'link' && d.port.instance === null;
     let link: LinkPort | null = null as LinkPort | null;
+    let warmState: WarmState | undefined;
     if (standby) {
       link = (await openPort(d)) as LinkPort;
       port = link as Port;
+      // a warm standby: its state thread started and connected now, so a takeover costs the store's round trips
+      if (d.state) warmState = await (await import('../state/api.js')).prewarmState(d.state);
       parentPort!.postMessage({ type: 'ready' } satisfies CoreMessage);
       const a = await link.assignment();
       if (a === null) {
+        if (warmState) await (await import('../state/api.js')).discardWarmState(warmState);
         // never needed: the run ended with this standby unused
         await link.close();
         port = null;
@@ -117,7 +121,7 @@ async function main(d: CoreWorkerData): Promise<void> {
       if (a.share) nfOptions = { ...nfOptions, natShare: a.share };
     }
     const tLoad = performance.now();
-    if (stateCfg) ctx = await (await import('../state/api.js')).openState(stateCfg, d.core);
+    if (stateCfg) ctx = await (await import('../state/api.js')).openState(stateCfg, d.core, warmState);
     const tOpened = performance.now();
     ctx?.onStateLoss((loss) => parentPort!.postMessage({ type: 'state-loss', core: d.core, loss } satisfies CoreMessage));
     // Recovery: in async mode an NF reads its local cache, so the partition a dead instance left in

@@ -66,7 +66,7 @@ export interface EventOutcome {
   kept_flows: number;
   /** packets of checked flows that left with a different source address or port than before the move */
   changed_packets: number;
-  /** packets of the moved flows sent between the event and the new instance's ready, lost */
+  /** packets of the moved flows lost: sent while they had no live instance, or in the dead/removed instance's queue */
   lost_packets: number;
   /** what the new instance loaded: entries recovered/adopted (from its READY/ADOPTED) */
   loaded: Record<string, unknown>[];
@@ -88,6 +88,8 @@ export interface FrontendResult {
   changed_flows: number;
   /** packets still unanswered when the run ended (counted lost) */
   unanswered: number;
+  /** packets in flight to an instance when its links closed mid-run (it may have counted them) */
+  lost_in_flight: number;
   per_instance: Record<string, { returned: number; pids: number[] }>;
 }
 
@@ -149,6 +151,8 @@ export class Frontend {
   private lost = 0;
   private nfDropped = 0;
   private missed = 0;
+  /** packets in flight to an instance whose links closed while traffic ran (a kill, a remove): processed or not, never returned */
+  private lostInDead = 0;
   private t0 = 0;
   private sending = false;
   private readonly outcomes: EventOutcome[] = [];
@@ -310,14 +314,23 @@ export class Frontend {
     c.closed = true;
     c.ready = false;
     this.refreshServing();
+    const lostHere = c.inflight;
     if (c.inflight > 0) {
       // what was in the dead (or ended) instance's queue never comes back
       this.lost += c.inflight;
+      if (this.sending) this.lostInDead += c.inflight;
       this.bLost[this.bucket(performance.now())] += c.inflight;
       c.inflight = 0;
     }
     const inst = c.instance;
     if (inst === null) return;
+    if (lostHere > 0 && this.sending) {
+      // what was in the dead (or removed) instance's queue belongs to the event that ended it
+      for (let k = this.outcomes.length - 1; k >= 0; k--) {
+        const o = this.outcomes[k];
+        if (o.instance === inst && (o.kind === 'kill' || o.kind === 'remove') && this.eventAt[k] !== undefined) { o.lost_packets += lostHere; break; }
+      }
+    }
     const rest = this.conns.filter((x) => x.instance === inst && !x.closed);
     if (rest.length > 0) return;
     const idx = this.o.instances.indexOf(inst);
@@ -524,6 +537,8 @@ export class Frontend {
     if (cs === null) {
       this.lost++;
       this.bLost[b]++;
+      const ev = this.movedBy[f];
+      if (ev >= 0) this.outcomes[ev].lost_packets++; // a moved flow's packet while it had no instance
       return;
     }
     const c = cs[this.fhash[f] % this.o.cores];
@@ -608,14 +623,6 @@ export class Frontend {
     const endB = Math.round((o.warmupMs + o.durationMs) / o.bucketMs);
     const sum = (a: Float64Array) => a.subarray(warmB, endB).reduce((s, x) => s + x, 0);
     for (let f = 0; f < this.nflows; f++) this.tally(f);
-    // packets of a moved flow sent while it had no instance: the event's loss (in buckets, all flows together)
-    for (const oc of this.outcomes) {
-      const from = this.bucket(this.t0 + oc.at_ms);
-      const to = oc.recovery_ms !== null ? this.bucket(this.t0 + oc.at_ms + oc.recovery_ms) : endB;
-      let l = 0;
-      for (let b = from; b <= to && b < this.buckets; b++) l += this.bLost[b];
-      oc.lost_packets = l;
-    }
     let changed = 0;
     for (let f = 0; f < this.nflows; f++) changed += this.xChanged[f];
     const arr = (a: Float64Array) => Array.from(a.subarray(0, n));
@@ -631,6 +638,7 @@ export class Frontend {
       events: this.outcomes,
       changed_flows: changed,
       unanswered,
+      lost_in_flight: this.lostInDead,
       per_instance: Object.fromEntries([...this.perInstance].map(([k, v]) => [k, { returned: v.returned, pids: [...v.pids] }])),
     };
   }

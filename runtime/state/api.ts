@@ -5,12 +5,30 @@
 import type { StateConfig, StateConfigInput } from './config.js';
 import type { StructType } from '../drivers/driver.js';
 import type { StateContext } from './types.js';
+import type { WarmState } from './context.js';
+
+export type { WarmState };
 
 export type * from './types.js';
 export type { StructType as Type };
 
-/** Open core `core`'s partition. Rejects (nothing left running) on a bad config or an unreachable store. */
-export async function openState(config: StateConfig | StateConfigInput, core: number): Promise<StateContext> {
+/**
+ * Open core `core`'s partition. Rejects (nothing left running) on a bad config or an unreachable store.
+ * `warm`: what prewarmState made ready for a standby (its state thread, already connected).
+ */
+export async function openState(config: StateConfig | StateConfigInput, core: number, warm?: WarmState): Promise<StateContext> {
   const { openStateContext } = await import('./context.js');
-  return openStateContext(config, core);
+  return openStateContext(config, core, warm);
+}
+
+/** A standby's state made ready before it knows its partition (modules loaded, state thread connected). */
+export async function prewarmState(config: StateConfig | StateConfigInput): Promise<WarmState> {
+  const { prewarmStateContext } = await import('./context.js');
+  return prewarmStateContext(config);
+}
+
+/** Ends a warm state that was never used (a standby that was not needed). */
+export async function discardWarmState(w: WarmState): Promise<void> {
+  const { discardWarmState: discard } = await import('./context.js');
+  return discard(w);
 }

@@ -13,7 +13,47 @@ import { PartitionCache, P_DIRTY, P_REQ, type SwapMessage } from './cache.js';
 import { Collector, lossMirror, type LossPolicy } from './collector.js';
 import { SyncHandles, SyncLink } from './sync.js';
 
-export async function openStateContext(input: StateConfig | StateConfigInput, core: number): Promise<StateContext> {
+/**
+ * A standby's state, made ready before it knows its partition: the modules loaded and, for the
+ * dedicated state thread, the thread started and connected to the store, so that taking over a dead
+ * instance's partition costs the store's round trips only (docs/elasticity.md).
+ */
+export interface WarmState {
+  readonly config: StateConfig;
+  /** the warm state thread (async mode, flusher worker); null when the context opens on the calling thread */
+  readonly worker: Worker | null;
+  /** resolves once the thread is connected (rejects if it could not connect) */
+  readonly ready: Promise<void>;
+}
+
+export async function prewarmStateContext(input: StateConfig | StateConfigInput): Promise<WarmState> {
+  const config = parseStateConfig(input);
+  const driver = await resolveDriver(config.store);
+  if (config.mode !== 'async' || driver.inProcess || config.flusher === 'thread') return { config, worker: null, ready: Promise.resolve() };
+  const worker = new Worker(new URL('./state-worker.js', import.meta.url), { workerData: { config, partition: null } });
+  const ready = new Promise<void>((resolve, reject) => {
+    const onMsg = (m: Reply | { t: 'warm' }) => {
+      if (m.t === 'warm') { cleanup(); resolve(); }
+      else if (m.t === 'reply' && !m.ok) { cleanup(); reject(new FlexbenchError(m.message, m.exitCode)); }
+    };
+    const onErr = (e: Error) => { cleanup(); reject(e); };
+    const onExit = (code: number) => { cleanup(); reject(new FlexbenchError(`state worker for ${config.store} exited (${code}) before it was ready`, EXIT.environment)); };
+    const cleanup = () => { worker.off('message', onMsg); worker.off('error', onErr); worker.off('exit', onExit); };
+    worker.on('message', onMsg);
+    worker.on('error', onErr);
+    worker.on('exit', onExit);
+  });
+  ready.catch(() => undefined); // reported when the warm state is used
+  worker.unref();
+  return { config, worker, ready };
+}
+
+/** Ends a warm state that was never used. */
+export async function discardWarmState(w: WarmState): Promise<void> {
+  await w.worker?.terminate();
+}
+
+export async function openStateContext(input: StateConfig | StateConfigInput, core: number, warm?: WarmState): Promise<StateContext> {
   const config = parseStateConfig(input);
   if (!Number.isInteger(core) || core < 0) throw new FlexbenchError(`openState: core must be an integer >= 0, got ${core}`, EXIT.usage);
   const p: Partition = { nf: config.nf, instance: config.instance, core };
@@ -30,6 +70,11 @@ export async function openStateContext(input: StateConfig | StateConfigInput, co
       throw err;
     }
   }
+  if (warm?.worker && warm.config.store === config.store && warm.config.flushMs === config.flushMs) {
+    await warm.ready;
+    return WorkerContext.open(config, p, warm.worker);
+  }
+  if (warm) await discardWarmState(warm);
   return WorkerContext.open(config, p);
 }
 
@@ -169,13 +214,15 @@ class WorkerContext extends AsyncContext implements StateContext {
   /** opened on first use by merged reads and locks: the flushing connection lives in the state worker */
   private side: Promise<StoreConnection> | null = null;
 
-  static async open(config: StateConfig, p: Partition): Promise<WorkerContext> {
+  static async open(config: StateConfig, p: Partition, warm?: Worker): Promise<WorkerContext> {
     const { port1, port2 } = new MessageChannel();
     const cache = new PartitionCache(p, config.maxSlots, (m: SwapMessage) => port1.postMessage(m));
-    const worker = new Worker(new URL('./state-worker.js', import.meta.url), {
+    // a warm state thread (a standby's) is told its partition; otherwise one starts with it
+    const worker = warm ?? new Worker(new URL('./state-worker.js', import.meta.url), {
       workerData: { config, partition: p, ctrl: cache.ctrl.buffer, port: port2 },
       transferList: [port2],
     });
+    if (warm) warm.postMessage({ t: 'bind', partition: p, ctrl: cache.ctrl.buffer, port: port2 }, [port2]);
     await new Promise<void>((resolve, reject) => {
       const onMsg = (m: Reply | { t: 'ready' }) => {
         if (m.t === 'ready') { cleanup(); resolve(); }

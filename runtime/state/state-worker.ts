@@ -10,8 +10,13 @@ import { P_ACK, P_DIRTY, P_REQ, P_WAIT, type SwapMessage } from './cache.js';
 import { Collector, lossMirror } from './collector.js';
 
 
-const { config, partition: p, ctrl: ctrlBuf, port } = workerData as { config: StateConfig; partition: Partition; ctrl: SharedArrayBuffer; port: MessagePort };
-const ctrl = new Int32Array(ctrlBuf);
+// partition null: a standby's warm state thread, connected before it learns which partition it serves (a bind message)
+const wd = workerData as { config: StateConfig; partition: Partition | null; ctrl?: SharedArrayBuffer; port?: MessagePort };
+const { config } = wd;
+let p = wd.partition as Partition;
+let ctrl = new Int32Array(wd.ctrl ?? new SharedArrayBuffer(64));
+let port = wd.port as MessagePort;
+interface Bind { t: 'bind'; partition: Partition; ctrl: SharedArrayBuffer; port: MessagePort }
 const parent = parentPort!;
 type WaitAsync = (a: Int32Array, i: number, v: number, t?: number) => { async: boolean; value: Promise<string> | string };
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
@@ -26,6 +31,13 @@ let elu0: ReturnType<typeof performance.eventLoopUtilization>;
 try {
   const driver = await resolveDriver(config.store);
   const conn = await driver.connect(config.store, config.driver);
+  if (wd.partition === null) {
+    parent.postMessage({ t: 'warm' });
+    const b = await new Promise<Bind>((resolve) => parent.once('message', (m: Bind) => resolve(m)));
+    p = b.partition;
+    ctrl = new Int32Array(b.ctrl);
+    port = b.port;
+  }
   const seq = await conn.lastSeq(p).catch(async (err) => { await conn.close().catch(() => {}); throw err; });
   let epoch = 0;
   let wantPoll = 0;

@@ -29,13 +29,25 @@ test('per store: medians, extremes, kept share over every checked flow, trials t
   assert.deepEqual(r, {
     nf: 'nat', store: 'redis', mode: 'async', cores: 1, event: 'kill', n: 3, recovery_ms_median: 400, recovery_ms_min: 300, recovery_ms_max: 500, ready_ms_median: 398,
     lost_packets_median: 200, moved_flows_median: 1000, checked_flows: 2990, kept_flows: 2980, kept_pct: 99.666, changed_packets: 12, not_recovered: 0, reference_ms: 10,
+    counter_diff_min: null, counter_diff_max: null, in_flight_lost_max: null,
   });
   assert.equal(c!.n, 0);
   assert.equal(c!.recovery_ms_median, null);
   assert.equal(c!.not_recovered, 1);
   assert.equal(c!.kept_pct, null);
-  assert.equal(elasticCsv(rows).split('\n')[2], 'nat,redis,async,1,kill,3,400,300,500,398,200,1000,2990,2980,99.666,12,0,10');
+  assert.equal(elasticCsv(rows).split('\n')[2], 'nat,redis,async,1,kill,3,400,300,500,398,200,1000,2990,2980,99.666,12,0,10,,,');
   const table = elasticTable(rows);
   assert.match(table[1]!, /^kill\s+nat\s+cassandra\s+async\s+0\s+never \(1\)/);
   assert.match(table[2]!, /400\.0 \(300\.0-500\.0\) vs 10\s+398\.0\s+200\s+1000\s+99\.7 % \(2980\/2990\)$/);
+});
+
+test('counter NFs: the merged total minus the packets forwarded, least and most, and the packets in flight at a death', () => {
+  const withCounter = (d: number, inflight: number) => {
+    const t = trial('redis', [ev(300)]);
+    t.elastic!.counter = { store_total: 1000 + d, forwarded: 1000, difference: d, in_flight_lost: inflight, mode: 'async', flush_ms: 1 };
+    return { ...t, nf: 'counter-async' } as TrialRecord;
+  };
+  const [r] = elasticRows([withCounter(-40, 32), withCounter(3, 64)]);
+  assert.deepEqual([r!.counter_diff_min, r!.counter_diff_max, r!.in_flight_lost_max], [-40, 3, 64]);
+  assert.match(elasticTable([r!])[1]!, /-40\.\.3 \(64\)$/);
 });
