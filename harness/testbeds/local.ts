@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import os from 'node:os';
 import { execa } from 'execa';
 import { ownedExeca } from './owned.js';
-import { runElasticTrial } from './elastic.js';
+import { runElasticTrial, instanceArgv, allInstances } from './elastic.js';
 import { elasticEvents } from '../spec/elastic.js';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import type { Spec } from '../spec/schema.js';
@@ -100,6 +100,18 @@ class LocalTestbed implements Testbed {
   }
 
   describeTrial(t: PlanTrial, pcap: PcapInfo, spec: Spec): string[] {
+    if (spec.instances !== undefined) {
+      // the front-end runs inside flexbench; these are the instance and standby processes it serves
+      const events = elasticEvents(spec.events);
+      const all = allInstances(spec.instances, events);
+      const o = { nf: t.nf, cores: t.cores, storeUrl: t.store === 'none' ? null : `${t.store}://127.0.0.1:PORT`, mode: t.mode, flushMs: spec.state.flush_ms };
+      const standbys = events.filter((e) => e.kind === 'kill' || e.kind === 'add').length;
+      return [
+        `front-end: ${pcap.path} at ${spec.traffic.rate} packets/s over ${spec.instances.join(', ')}; events: ${events.map((e) => `${e.kind} ${e.instance} at ${e.at_s} s`).join(', ') || 'none'}`,
+        ...spec.instances.map((id) => shellJoin(['flexbench', ...instanceArgv(o, 'SOCKET', id, { index: all.indexOf(id), of: all.length })])),
+        ...Array.from({ length: standbys }, () => shellJoin(['flexbench', ...instanceArgv(o, 'SOCKET', null, null)])),
+      ];
+    }
     if (t.nf === 'testpmd') return [shellJoin(this.testpmdArgs(t, pcap.path))];
     return [shellJoin(['flexbench', ...this.nfArgs(t, pcap.path, spec, null)])];
   }
