@@ -136,6 +136,10 @@ export async function run(): Promise<void> {
       const mine = rows.filter((r) => r.name === d.name);
       return { d, offered: med(mine.map((r) => r.offeredPps)), returned: med(mine.map((r) => r.returnedPps)), n: mine.length };
     });
+    // a generator whose packets come back from no DUT measured the veth, not the DUTs: say so
+    if (summary.every((x) => !(x.returned > 0)) && summary.some((x) => x.offered > 0)) {
+      console.log(`  no DUT returned a packet (testpmd on af_packet included): the generator's frames${process.env.FLEXBENCH_BENCH_GEN === 'xdp' ? ' (net_af_xdp, FLEXBENCH_BENCH_GEN=xdp)' : ''} do not reach the DUT's end of the veth; these rows are no measurement`);
+    }
     const packetBase = summary.find((x) => x.d.id === 'testpmd');
     const xdpBase = summary.find((x) => x.d.id === 'testpmd-xdp');
     for (const x of summary) {
