@@ -6,6 +6,7 @@
 // one wake-up (its tick) instead of two (tick + reply), and the next batch goes out from that same wake.
 import net from 'node:net';
 import type { Change, FlushBatch } from '../driver.js';
+import { flushKeys, writeFlushArgs, type FlushSink } from './flush-encode.js';
 
 /** A reply of the flush script: an integer, an array of integers and bulk strings, or an error line. */
 export type FlushReply = { kind: 'int'; value: number } | { kind: 'array'; items: (number | string | null)[] } | { kind: 'error'; message: string };
@@ -13,7 +14,7 @@ export type FlushReply = { kind: 'int'; value: number } | { kind: 'array'; items
 const CRLF = 0x0a0d; // "\r\n" as a little-endian uint16
 
 /** Grows on demand; reused for every flush of the connection. */
-export class RespWriter {
+export class RespWriter implements FlushSink {
   buf = Buffer.allocUnsafe(1 << 16);
   off = 0;
   args = 0;
@@ -130,65 +131,15 @@ export function parseReply(b: Buffer, end: number): { reply: FlushReply; used: n
 
 /**
  * EVALSHA (or EVAL with the script when `script` is given) of a batch, in the flush script's
- * layout: KEYS = seq key, then each structure once; ARGV = seq, resync flag, then per change
- * op, key index, count, values. Returns the reply and how many entries the batch held.
+ * layout (flush-encode.ts). Returns the command's bytes and how many entries the batch held.
  */
-export function encodeFlush(w: RespWriter, sha: string, script: string | null, seqKey: string, keyOf: (c: Change) => string, batch: FlushBatch): { bytes: Buffer; entries: number } {
-  const keys: string[] = [seqKey];
-  const kidx: number[] = [];
-  for (const c of batch.changes) {
-    const k = keyOf(c);
-    let i = keys.indexOf(k);
-    if (i < 0) { keys.push(k); i = keys.length - 1; }
-    kidx.push(i + 1);
-  }
+export function encodeFlush(w: RespWriter, sha: string, script: string | null, seqKey: string, keyOf: (c: Change) => string, batch: FlushBatch, now = Date.now()): { bytes: Buffer; entries: number } {
+  const { keys, kidx } = flushKeys(seqKey, keyOf, batch.changes);
   w.begin();
   if (script === null) { w.str('EVALSHA'); w.str(sha); } else { w.str('EVAL'); w.str(script); }
   w.num(keys.length);
   for (const k of keys) w.str(k);
-  w.num(batch.seq);
-  w.str(batch.resync ? 'r' : '-');
-  let entries = 0;
-  for (let ci = 0; ci < batch.changes.length; ci++) {
-    const c = batch.changes[ci]!;
-    const k = kidx[ci]!;
-    if (c.op === 'delete') { w.str('del'); w.num(k); w.num(1); entries++; continue; }
-    switch (c.type) {
-      case 'Value': w.str('set'); w.num(k); w.num(1); w.str(c.value); entries++; break;
-      case 'Counter':
-        if (c.op === 'set') w.str('set');
-        else w.str(Number.isInteger(c.value) ? 'incr' : 'incrf');
-        w.num(k); w.num(1); w.num(c.value);
-        entries++;
-        break;
-      case 'List':
-        if (c.op === 'pushBack' || c.op === 'pushFront') {
-          w.str(c.op === 'pushBack' ? 'rpush' : 'lpush'); w.num(k); w.num(c.values.length);
-          for (const v of c.values) w.str(v);
-          entries += c.values.length;
-        } else if (c.op === 'popFront' || c.op === 'popBack') { w.str(c.op === 'popFront' ? 'lpop' : 'rpop'); w.num(k); w.num(c.count); entries += c.count; }
-        else if (c.op === 'setAt') { w.str('lset'); w.num(k); w.num(1); w.num(c.index); w.str(c.value); entries++; }
-        break;
-      case 'Set':
-        w.str(c.op === 'insert' ? 'sadd' : 'srem'); w.num(k); w.num(c.values.length);
-        for (const v of c.values) w.str(v);
-        entries += c.values.length;
-        break;
-      case 'Map':
-      case 'CounterMap':
-        if (c.op === 'erase') {
-          w.str('hdel'); w.num(k); w.num(c.keys.length);
-          for (const f of c.keys) w.str(f);
-        } else {
-          let ints = c.op !== 'set';
-          if (ints) for (let i = 0; i < c.values.length; i++) if (!Number.isInteger(c.values[i])) { ints = false; break; }
-          w.str(c.op === 'set' ? 'hset' : ints ? 'hincr' : 'hincrf'); w.num(k); w.num(c.keys.length);
-          for (let i = 0; i < c.keys.length; i++) { w.str(c.keys[i]!); w.num(c.values[i]!); }
-        }
-        entries += c.keys.length;
-        break;
-    }
-  }
+  const entries = writeFlushArgs(w, keys, kidx, batch, now);
   return { bytes: w.end(), entries };
 }
 

@@ -8,6 +8,7 @@ import { STRUCT_TYPES, emptySnapshot } from '../driver.js';
 import { FlexbenchError, EXIT } from '../../../common/errors.js';
 import { FLUSH_LUA } from './flush.lua.js';
 import { FlushSocket, type FlushReply } from './flush-socket.js';
+import { ArraySink, flushKeys, glob, writeFlushArgs } from './flush-encode.js';
 import { redactSecrets, MASK } from '../../../common/secrets.js';
 
 const FLUSH_SHA = createHash('sha1').update(FLUSH_LUA).digest('hex');
@@ -60,7 +61,6 @@ function authProblem(message: string, where: string, auth: Credentials | undefin
 }
 
 /** a literal for a SCAN MATCH pattern */
-const glob = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');
 
 // Locks (Section VI-B): a lock is one key holding its owner, taken with SET NX PX (the lease is the
 // key's own expiry); renew and release check the owner atomically in a script, so nobody extends or
@@ -236,63 +236,12 @@ class RedisConnection implements StoreConnection {
     }
   }
 
-  /** Encode a batch as KEYS + ARGV of the flush script. */
+  /** Encode a batch as KEYS + ARGV of the flush script (flush-encode.ts, shared with the flush socket). */
   encode(p: Partition, batch: FlushBatch): { keys: string[]; args: string[]; entries: number } {
-    const keys = [this.seqKey(p)];
-    const ki = new Map<string, number>();
-    const kidx = (type: StructType, id: string) => {
-      const k = this.key(p, type, id);
-      let i = ki.get(k);
-      if (i === undefined) { keys.push(k); ki.set(k, (i = keys.length)); }
-      return String(i);
-    };
-    const a: string[] = [String(batch.seq), batch.resync ? 'r' : '-'];
-    let entries = 0;
-    const now = Date.now();
-    for (const c of batch.changes) {
-      const k = kidx(c.type, c.id);
-      if (c.op === 'delete' && c.type === 'Timer') { a.push('tclr', k, '1', `${glob(this.key(p, 'Timer', c.id))}@*`); entries++; continue; }
-      if (c.op === 'delete') { a.push('del', k, '1'); entries++; continue; }
-      switch (c.type) {
-        case 'Timer': {
-          if (c.op === 'erase') { a.push('tdel', k, String(c.keys.length), ...c.keys); entries += c.keys.length; break; }
-          // the TTL is what is left of each deadline now, at send time (a resent flush sends less); one already past is deleted
-          const live: string[] = [], gone: string[] = [];
-          for (let i = 0; i < c.keys.length; i++) {
-            const ttl = Math.ceil(c.values[i]! - now);
-            if (ttl > 0) live.push(c.keys[i]!, String(ttl), num(c.values[i]!));
-            else gone.push(c.keys[i]!);
-          }
-          if (live.length) a.push('tset', k, String(live.length / 3), ...live);
-          if (gone.length) a.push('tdel', k, String(gone.length), ...gone);
-          entries += c.keys.length;
-          break;
-        }
-        case 'Value': a.push('set', k, '1', c.value); entries++; break;
-        case 'Counter':
-          if (c.op === 'set') a.push('set', k, '1', num(c.value));
-          else a.push(Number.isInteger(c.value) ? 'incr' : 'incrf', k, '1', num(c.value));
-          entries++;
-          break;
-        case 'List':
-          if (c.op === 'pushBack' || c.op === 'pushFront') { a.push(c.op === 'pushBack' ? 'rpush' : 'lpush', k, String(c.values.length), ...c.values); entries += c.values.length; }
-          else if (c.op === 'popFront' || c.op === 'popBack') { a.push(c.op === 'popFront' ? 'lpop' : 'rpop', k, String(c.count)); entries += c.count; }
-          else if (c.op === 'setAt') { a.push('lset', k, '1', String(c.index), c.value); entries++; }
-          break;
-        case 'Set': a.push(c.op === 'insert' ? 'sadd' : 'srem', k, String(c.values.length), ...c.values); entries += c.values.length; break;
-        case 'Map':
-        case 'CounterMap':
-          if (c.op === 'erase') { a.push('hdel', k, String(c.keys.length), ...c.keys); entries += c.keys.length; break; }
-          {
-            const op = c.op === 'set' ? 'hset' : c.values.every(Number.isInteger) ? 'hincr' : 'hincrf';
-            a.push(op, k, String(c.keys.length));
-            for (let i = 0; i < c.keys.length; i++) a.push(c.keys[i]!, num(c.values[i]!));
-            entries += c.keys.length;
-          }
-          break;
-      }
-    }
-    return { keys, args: a, entries };
+    const { keys, kidx } = flushKeys(this.seqKey(p), (c) => this.key(p, c.type, c.id), batch.changes);
+    const sink = new ArraySink();
+    const entries = writeFlushArgs(sink, keys, kidx, batch, Date.now());
+    return { keys, args: sink.args, entries };
   }
 
   async flush(p: Partition, batch: FlushBatch): Promise<FlushOutcome> {

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RespWriter, encodeFlush, parseReply } from '../../../runtime/drivers/redis/flush-socket.js';
+import { ArraySink, flushKeys, writeFlushArgs } from '../../../runtime/drivers/redis/flush-encode.js';
 import type { Change, FlushBatch } from '../../../runtime/drivers/driver.js';
 
 /** a RESP array of bulk strings -> its strings (read byte by byte: lengths count bytes) */
@@ -109,4 +110,37 @@ test('a reply split anywhere parses only once whole: integers, the script\'s arr
     const r = parseReply(Buffer.concat([b, Buffer.from(':5\r\n')]), b.length + 4);
     assert.deepEqual(r, { reply: want, used: b.length });
   }
+});
+
+test('timers encode as the flush script reads them, on the flush socket and on the ioredis path alike: live entries with the TTL left at send time, past ones deleted, a cleared structure by a literal pattern', () => {
+  const now = 1_000_000;
+  const batch: FlushBatch = {
+    seq: 3,
+    changes: [
+      { type: 'Timer', id: 't*1', op: 'set', keys: ['a', 'b', 'c'], values: [now + 1500.2, now - 1, now + 10] },
+      { type: 'Timer', id: 't*1', op: 'erase', keys: ['d'] },
+      { type: 'Timer', id: 'u', op: 'set', keys: ['gone'], values: [now] },
+      { type: 'Timer', id: 'u', op: 'delete' },
+    ],
+  };
+  const want = [
+    'EVALSHA', 'SHA', '3', 'q', 'nf@i@0@Timer@t*1', 'nf@i@0@Timer@u',
+    '3', '-',
+    'tset', '2', '2', 'a', '1501', '1001500.2', 'c', '10', '1000010',
+    'tdel', '2', '1', 'b',
+    'tdel', '2', '1', 'd',
+    'tdel', '3', '1', 'gone',
+    'tclr', '3', '1', 'nf@i@0@Timer@u@*',
+  ];
+  const { bytes, entries } = encodeFlush(new RespWriter(), 'SHA', null, 'q', keyOf, batch, now);
+  assert.deepEqual(respArgs(bytes), want);
+  assert.equal(entries, 6);
+  // the same layout through the argument array the ioredis path sends
+  const { keys, kidx } = flushKeys('q', keyOf, batch.changes);
+  const sink = new ArraySink();
+  assert.equal(writeFlushArgs(sink, keys, kidx, batch, now), 6);
+  assert.deepEqual(['EVALSHA', 'SHA', String(keys.length), ...keys, ...sink.args], want);
+  // a key's glob characters are escaped: the clear matches that structure's entries only
+  const star = encodeFlush(new RespWriter(), 'SHA', null, 'q', keyOf, { seq: 4, changes: [{ type: 'Timer', id: 't*1', op: 'delete' }] }, now);
+  assert.equal(respArgs(star.bytes).at(-1), 'nf@i@0@Timer@t\\*1@*');
 });
