@@ -17,10 +17,12 @@ import { expandPlan, estimateSeconds, formatDuration, pcapCount, trialSeconds, s
 import { schedule, serversNeeded, serverKey, blockBy, type Scheduled, type Order } from '../plan/order.js';
 import { createTestbed } from '../testbeds/index.js';
 import type { Testbed, StoreHandle } from '../testbeds/testbed.js';
+import type { EndpointMeasurement } from '../tools/endpoint-tests.js';
 import type { PcapInfo, PlanTrial, RunJson, TrialRecord } from '../results/format.js';
 import { RESULTS_FORMAT_VERSION, cellIdOf, isCellTrial } from '../results/format.js';
 import { readRunJson, readTrials, writeRunJson, writeTrials, writeSummary, writeRatios, writeAtomic } from '../results/files.js';
 import { elasticRows, elasticCsv, elasticTable } from '../results/elastic.js';
+import { endpointsReport } from '../results/endpoints-report.js';
 import { summarizeTrials, ratioRows, type Baseline } from '../results/summary.js';
 import { judgeTrial, FLAG_HOST_BUSY } from '../results/judge.js';
 import { logCi, relativeHalfWidth } from '../results/stats.js';
@@ -73,7 +75,7 @@ function runIdFor(spec: Spec, now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${spec.name}`;
 }
 
-const cellLabel = (t: PlanTrial) => `${t.nf}/${t.store}/${t.location}${t.mode === 'none' ? '' : `/${t.mode}`} cores=${t.cores}${t.trial_id.includes(`/f${t.frame_size}/`) ? ` frame=${t.frame_size}` : ''} pcap=${t.pcap_index} rep=${t.repetition}`;
+const cellLabel = (t: PlanTrial) => `${t.nf}/${t.store}/${t.location}${t.mode === 'none' ? '' : `/${t.mode}`} cores=${t.cores}${t.trial_id.includes(`/f${t.frame_size}/`) ? ` frame=${t.frame_size}` : ''} pcap=${t.pcap_index} rep=${t.repetition}${t.measure ? ` ${t.measure}` : ''}`;
 
 function countsOf(plan: readonly PlanTrial[], all: readonly TrialRecord[]): RunJson['counts'] {
   // sub-records (search, latency trials) belong to their plan trial: it is counted once
@@ -96,6 +98,7 @@ export function baseRecord(t: PlanTrial, pcap: PcapInfo, spec: Spec): TrialRecor
     pcap: pcap.name, pcap_sha256: pcap.sha256 || null, repetition: t.repetition, status: 'skipped', reason: null,
     rx_packets: null, tx_packets: null, rx_pps: null, tx_pps: null, dropped: null, duration_s: null,
     warmup_s: spec.traffic.warmup_s, per_core: [], commands: [], flags: [], started_at: null, ended_at: null,
+    ...(t.measure ? { measure: t.measure } : {}),
   };
 }
 
@@ -211,7 +214,16 @@ function record(s: RunState, status: RunJson['status'], ended = false): void {
   s.records.sort((a, b) => a.index - b.index || Number(!isCellTrial(a)) - Number(!isCellTrial(b)));
   writeTrials(s.runDir, s.records);
   const base = s.spec.baseline as Baseline | undefined;
-  writeSummary(s.runDir, summarizeTrials(s.records, { baseline: base }));
+  const summary = summarizeTrials(s.records, { baseline: base });
+  writeSummary(s.runDir, summary);
+  if (s.spec.endpoints) {
+    // Tables 2 and 3 beside the paper's numbers (StatelessNF)
+    const portModes = [...new Set(s.records.map((r) => r.port_mode).filter((m): m is string => typeof m === 'string'))];
+    writeAtomic(join(s.runDir, 'endpoints.md'), endpointsReport({
+      runId: s.run.run_id, rows: summary, endpoints: s.spec.endpoints, flushMs: s.spec.state.flush_ms, fingerprint: s.run.provenance.fingerprint,
+      portModes, seconds: s.spec.traffic.duration_s, warmup: s.spec.traffic.warmup_s,
+    }));
+  }
   const ratios = [...(base ? ratioRows(s.records, base) : []), ...s.spec.figures.filter((f) => f.baseline).flatMap((f) => ratioRows(s.records, f.baseline as Baseline, f.id))];
   if (ratios.length) writeRatios(s.runDir, ratios);
   // several instances: recovery time, loss and state continuity per store and event
@@ -340,7 +352,8 @@ async function runOne(s: RunState, { trial: t, round }: Scheduled): Promise<Tria
     if (store instanceof Error) throw store;
     if (store) await store.reset();
     const m = await s.tb.runTrial({ trial: t, pcap, traffic: s.spec.traffic, flush_ms: s.spec.state.flush_ms, store, signal: s.signal, runDir: s.runDir });
-    const j = judgeTrial(m, { duration_s: s.spec.traffic.duration_s });
+    // a trial between end hosts has no generator window: the NF's counts are over its own run (iperf3 and the echo judged themselves)
+    const j = judgeTrial(m, { duration_s: m.endpoint ? m.duration_s : s.spec.traffic.duration_s });
     const flags = [...(m.flags ?? []), ...j.flags];
     if (m.host && m.host.busy_cores >= HOST_BUSY_CORES) flags.push(`${FLAG_HOST_BUSY}: other work kept ${m.host.busy_cores} cores busy during the trial`);
     Object.assign(rec, {
@@ -349,6 +362,7 @@ async function runOne(s: RunState, { trial: t, round }: Scheduled): Promise<Tria
       ...ownFields(m.own),
       ...(m.port_mode !== undefined ? { port_mode: m.port_mode } : {}), ...(m.lcores ? { lcores: m.lcores } : {}),
       ...(m.elastic ? { elastic: m.elastic } : {}),
+      ...(m.endpoint ? endpointFields(m.endpoint) : {}), ...(m.nf_stats ? { nf_stats: m.nf_stats } : {}),
     });
     // measure: ndr_pdr / latency: the search starts from this trial's forwarding rate; each trial is a sub-record
     if (rec.status === 'ok' && needsPacing(s.spec)) {
@@ -376,6 +390,24 @@ async function runOne(s: RunState, { trial: t, round }: Scheduled): Promise<Tria
   }
   rec.ended_at = new Date().toISOString();
   return rec;
+}
+
+/** What a trial between end hosts adds to its record (rates in Mbit/s). */
+function endpointFields(e: EndpointMeasurement): Partial<TrialRecord> {
+  const mbps = (bps: number) => Math.round(bps / 1e3) / 1e3;
+  const ip = e.iperf;
+  return {
+    measure: e.test === 'rtt' ? 'rtt' : e.test === 'tcp' ? 'iperf_tcp' : 'iperf_udp',
+    throughput_mbps: ip ? mbps(ip.received_bps) : null,
+    iperf: ip
+      ? {
+          proto: ip.proto, streams: ip.streams, seconds: ip.seconds, received_mbps: mbps(ip.received_bps), sent_mbps: mbps(ip.sent_bps), retransmits: ip.retransmits,
+          lost_packets: ip.lost_packets, packets: ip.packets, lost_percent: ip.lost_percent, jitter_ms: ip.jitter_ms, cpu_local_pct: ip.cpu_local_pct, cpu_remote_pct: ip.cpu_remote_pct,
+        }
+      : null,
+    rtt: e.rtt,
+    ping: e.ping,
+  };
 }
 
 /**
@@ -438,7 +470,10 @@ async function runTrials(s: RunState, todo: readonly Scheduled[]): Promise<void>
     record(s, 'running');
     if (rec.status === 'ok') lastMpps = rec.tx_pps! / 1e6;
     if (rec.status === 'failed') progress.log(`FAILED ${cellLabel(cur.trial)}: ${rec.reason}`);
-    else if (!(s.o.err as NodeJS.WriteStream | undefined)?.isTTY) progress.log(`  ok  rx ${formatRate(rec.rx_pps! / 1e6)}  tx ${formatRate(rec.tx_pps! / 1e6)}`);
+    else if (!(s.o.err as NodeJS.WriteStream | undefined)?.isTTY) {
+      const said = rec.throughput_mbps != null ? `  ${rec.measure} ${rec.throughput_mbps.toFixed(1)} Mbit/s` : rec.rtt ? `  rtt avg ${rec.rtt.avg_us} µs p99 ${rec.rtt.p99_us} µs` : '';
+      progress.log(`  ok  rx ${formatRate(rec.rx_pps! / 1e6)}  tx ${formatRate(rec.tx_pps! / 1e6)}${said}`);
+    }
     for (const f of rec.flags) progress.log(`  FLAG ${cellLabel(cur.trial)}: ${f}`);
   }
   if (auto) {

@@ -12,19 +12,21 @@ interface NfTraits {
   fixedMode: Mode | 'none' | null;
   /** the modes it runs in (nfs/registry.ts allowedModes); the plan skips the others of the modes axis */
   modes: readonly string[];
+  /** runs with store none too, its state only in its own tables (StatelessNF's Native): one store-less cell */
+  native: boolean;
 }
 
 const NF_TRAITS: Record<NfName, NfTraits> = {
-  testpmd: { stateful: false, fixedMode: 'none', modes: [] },
+  testpmd: { stateful: false, fixedMode: 'none', modes: [], native: false },
   ...(Object.fromEntries(
     NF_NAMES.map((n) => {
       const e = NF_REGISTRY[n];
-      const t: NfTraits = { stateful: e.stateful, fixedMode: e.stateful ? e.fixedMode : 'none', modes: allowedModes(e) };
+      const t: NfTraits = { stateful: e.stateful, fixedMode: e.stateful ? e.fixedMode : 'none', modes: allowedModes(e), native: e.stateful && 'native' in e && e.native === true };
       return [n, t];
     }),
   ) as Record<(typeof NF_NAMES)[number], NfTraits>),
 };
 
 export function traitsOf(nf: string): NfTraits {
-  return NF_TRAITS[nf as NfName] ?? { stateful: true, fixedMode: null, modes: ['sync', 'async'] };
+  return NF_TRAITS[nf as NfName] ?? { stateful: true, fixedMode: null, modes: ['sync', 'async'], native: false };
 }

@@ -1,7 +1,9 @@
 // Spec -> trial plan: every (store, location), NF, mode, core count, pcap file and repetition, each with a stable id.
 // The order trials run in is harness/plan/order.ts's (interleaved rounds by default).
-import { plannedRepetitions, type Spec } from '../spec/schema.js';
-import type { PlanTrial } from '../results/format.js';
+import { plannedRepetitions, type Spec, type ENDPOINT_TEST_NAMES } from '../spec/schema.js';
+import type { EndpointMeasure, PlanTrial } from '../results/format.js';
+
+type EndpointTestName = (typeof ENDPOINT_TEST_NAMES)[number];
 import { traitsOf } from './nfs.js';
 import { serversNeeded } from './order.js';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
@@ -12,9 +14,15 @@ interface PlanOptions {
   skipReason?: (t: PlanTrial) => string | null;
 }
 
-/** The id of a trial; `/f<size>` only when the spec makes frame size an axis (matrix.frame_sizes), so other ids stay as they were. */
-export function trialId(t: Pick<PlanTrial, 'nf' | 'store' | 'location' | 'mode' | 'cores' | 'pcap_index' | 'repetition'> & { frame_size?: number }, frameAxis = false): string {
-  return `${t.nf}/${t.store}/${t.location}/${t.mode}/c${t.cores}${frameAxis ? `/f${t.frame_size}` : ''}/p${t.pcap_index}/r${t.repetition}`;
+/** The id of a trial; `/f<size>` only when the spec makes frame size an axis (matrix.frame_sizes), so other ids stay as they were; `/<measure>` for a trial between end hosts. */
+export function trialId(t: Pick<PlanTrial, 'nf' | 'store' | 'location' | 'mode' | 'cores' | 'pcap_index' | 'repetition' | 'measure'> & { frame_size?: number }, frameAxis = false): string {
+  return `${t.nf}/${t.store}/${t.location}/${t.mode}/c${t.cores}${frameAxis ? `/f${t.frame_size}` : ''}/p${t.pcap_index}/r${t.repetition}${t.measure ? `/${t.measure}` : ''}`;
+}
+
+/** spec endpoints.tests -> the measure of each trial (one trial per test and cell, pcap file, repetition). */
+const ENDPOINT_MEASURE_OF: Record<EndpointTestName, EndpointMeasure> = { tcp: 'iperf_tcp', udp: 'iperf_udp', rtt: 'rtt' };
+export function endpointMeasures(spec: Spec): (EndpointMeasure | undefined)[] {
+  return spec.endpoints ? spec.endpoints.tests.map((t) => ENDPOINT_MEASURE_OF[t]) : [undefined];
 }
 
 export function pcapCount(spec: Spec): number {
@@ -24,6 +32,8 @@ export function pcapCount(spec: Spec): number {
 /** Reasons that hold on every testbed. */
 function intrinsicSkip(t: PlanTrial): string | null {
   if (t.store === 'hashmap' && t.location === 'remote') return 'hashmap lives inside the NF process: it has no remote location';
+  if (t.measure && t.testbed !== 'netns') return 'iperf and RTT trials run between the end hosts of testbed netns (client and server namespaces beside the NF)';
+  if (t.measure && t.nf === 'testpmd') return 'iperf and RTT trials run a flexbench NF on the end hosts\' path (testpmd has no interface port there)';
   return null;
 }
 
@@ -36,12 +46,13 @@ export const MAX_TRIALS = 20_000;
 /** Trials expandPlan would make, counted without making them (a matrix may multiply to billions). */
 export function countTrials(spec: Spec): number {
   const m = spec.matrix;
-  const perCell = m.cores.length * frameSizesOf(spec).length * pcapCount(spec) * plannedRepetitions(m);
+  const perCell = m.cores.length * frameSizesOf(spec).length * pcapCount(spec) * plannedRepetitions(m) * endpointMeasures(spec).length;
   let cells = m.nfs.filter((nf) => !traitsOf(nf).stateful).length;
   const stores = m.stores.filter((s) => s !== 'none').length;
   for (const nf of m.nfs) {
     const t = traitsOf(nf);
     if (t.stateful) cells += stores * m.locations.length * (t.fixedMode ? 1 : m.modes.filter((x) => t.modes.includes(x)).length);
+    if (t.stateful && t.native && m.stores.includes('none')) cells += 1;
   }
   return cells * perCell;
 }
@@ -58,13 +69,16 @@ export function expandPlan(spec: Spec, opts: PlanOptions = {}): PlanTrial[] {
       for (const frame_size of frameSizesOf(spec)) {
         for (let p = 0; p < files; p++) {
           for (let r = 0; r < plannedRepetitions(m); r++) {
+            for (const measure of endpointMeasures(spec)) {
             const t: PlanTrial = {
               trial_id: '', index: out.length, nf, store, location, mode, cores,
               frame_size, testbed: spec.testbed, pcap_index: p, repetition: r, skip: null,
+              ...(measure ? { measure } : {}),
             };
             t.trial_id = trialId(t, m.frame_sizes !== undefined);
             t.skip = intrinsicSkip(t) ?? opts.skipReason?.(t) ?? null;
             out.push(t);
+            }
           }
         }
       }
@@ -73,6 +87,8 @@ export function expandPlan(spec: Spec, opts: PlanOptions = {}): PlanTrial[] {
   // NFs without FlexState (testpmd, macswap) run once, store-less, whatever the store/location/mode axes say.
   for (const nf of m.nfs) if (!traitsOf(nf).stateful) push(nf, 'none', 'local', 'none');
   const stateful = m.nfs.filter((n) => traitsOf(n).stateful);
+  // store none for an NF that runs Native (StatelessNF's: no store, its state only in its own tables): one store-less cell
+  if (m.stores.includes('none')) for (const nf of stateful) if (traitsOf(nf).native) push(nf, 'none', 'local', 'none');
   for (const store of m.stores) {
     if (store === 'none') continue;
     for (const location of m.locations) {
@@ -90,6 +106,8 @@ export function expandPlan(spec: Spec, opts: PlanOptions = {}): PlanTrial[] {
 // Cassandra took 10-20 s to answer CQL once its jars were cached.
 /** Seconds a trial occupies beyond its warm-up and measured window (process start, stats, stop). */
 export const TRIAL_OVERHEAD_S = 1;
+/** Seconds an end-host trial takes beyond its traffic: the NF up, the server end listening, iperf3's handshakes, the stop. */
+export const ENDPOINT_OVERHEAD_S = 2.5;
 /** Seconds to empty a store between trials, by label. */
 export const STORE_RESET_S: Record<string, number> = { redis: 0.5, cassandra: 3 };
 /** Seconds to start a store server, by label (first start, jars already fetched). */
@@ -102,8 +120,12 @@ export const STORE_START_S: Record<string, number> = { redis: 1, cassandra: 20 }
 export const SEARCH_TRIALS_PER_GOAL = 8;
 
 /** Estimated seconds of a plan trial (warm-up, window, overhead, the reset of its store before it), its search and latency trials included. */
-export function trialSeconds(spec: Spec, t: Pick<PlanTrial, 'store'>): number {
+export function trialSeconds(spec: Spec, t: Pick<PlanTrial, 'store'> & { measure?: PlanTrial['measure'] }): number {
   const reset = STORE_RESET_S[t.store] ?? 0;
+  const e = spec.endpoints;
+  // end-host trials: the NF and the server end start first; an RTT trial is its stream and its pings
+  if (e && t.measure === 'rtt') return e.rtt_packets / e.rtt_rate + e.ping_packets * 0.002 + ENDPOINT_OVERHEAD_S + reset;
+  if (e && t.measure) return spec.traffic.warmup_s + spec.traffic.duration_s + ENDPOINT_OVERHEAD_S + reset;
   let s = spec.traffic.warmup_s + spec.traffic.duration_s + TRIAL_OVERHEAD_S + reset;
   const m = measurePlan(spec);
   if (m.ndr_pdr) {

@@ -42,8 +42,34 @@ export type PerCore = z.infer<typeof perCoreSchema>;
 const TRIAL_STATUSES = ['ok', 'failed', 'skipped'] as const;
 
 /** What a trial record measured (see `measure` below). */
-export const MEASURE_KINDS = ['throughput', 'search', 'latency', 'calibration'] as const;
+export const MEASURE_KINDS = ['throughput', 'search', 'latency', 'calibration', 'iperf_tcp', 'iperf_udp', 'rtt'] as const;
 export type MeasureKind = (typeof MEASURE_KINDS)[number];
+/** Plan trials measured between two end hosts through the NF (spec `endpoints:`), not by a generator's packet rate. */
+export const ENDPOINT_MEASURES = ['iperf_tcp', 'iperf_udp', 'rtt'] as const;
+export type EndpointMeasure = (typeof ENDPOINT_MEASURES)[number];
+export const isEndpointMeasure = (m: string | undefined): m is EndpointMeasure => (ENDPOINT_MEASURES as readonly string[]).includes(m ?? '');
+
+/** Round trips of one RTT trial, µs (harness/tools/rtt.ts). */
+const rttSchema = z.object({
+  tool: z.string(), sent: z.number().int(), received: z.number().int(), lost: z.number().int(),
+  min_us: z.number().nullable(), avg_us: z.number().nullable(), p50_us: z.number().nullable(), p99_us: z.number().nullable(), max_us: z.number().nullable(),
+});
+
+/** One iperf3 test as its client reported it (harness/tools/iperf.ts), rates in Mbit/s. */
+const iperfSchema = z.object({
+  proto: z.enum(['tcp', 'udp']),
+  streams: z.number().int(),
+  seconds: z.number(),
+  received_mbps: z.number(),
+  sent_mbps: z.number(),
+  retransmits: z.number().nullable(),
+  lost_packets: z.number().nullable(),
+  packets: z.number().nullable(),
+  lost_percent: z.number().nullable(),
+  jitter_ms: z.number().nullable(),
+  cpu_local_pct: z.number().nullable(),
+  cpu_remote_pct: z.number().nullable(),
+});
 
 /** Latency of the stamped packets of one trial (the same fields as `nf run --json`'s latency). */
 export const latencySchema = z.object({
@@ -248,6 +274,16 @@ export const trialRecordSchema = z.object({
   latency: latencySchema.nullable().optional(),
   /** several instances behind a front-end (spec `instances:`/`events:`): what the front-end measured */
   elastic: elasticRecordSchema.optional(),
+
+  // ---- endpoints: (docs/statelessnf.md): measure iperf_tcp, iperf_udp or rtt. Absent in other runs. ----
+  /** iperf trials: what arrived at the server, Mbit/s (the paper's Table 2 throughput) */
+  throughput_mbps: z.number().nullable().optional(),
+  iperf: iperfSchema.nullable().optional(),
+  /** rtt trials: the UDP echo stream's round trips (Table 3), and ping's beside it */
+  rtt: rttSchema.nullable().optional(),
+  ping: rttSchema.nullable().optional(),
+  /** what the NF said beyond its counts (NAT: flows, expired mappings, pool drops…) */
+  nf_stats: z.record(z.string(), z.number()).optional(),
 });
 export type TrialRecord = z.infer<typeof trialRecordSchema>;
 
@@ -273,7 +309,9 @@ export function cellIdOf(r: CellKey): string {
 export const RATE_METRICS = ['tx_mpps', 'rx_mpps', 'tx_mpps_own', 'ndr_mpps', 'pdr_mpps'] as const;
 /** Latency statistics of a cell at one load (column `load`), µs: higher is worse. */
 export const LATENCY_METRICS = ['latency_min_us', 'latency_mean_us', 'latency_p50_us', 'latency_p90_us', 'latency_p99_us', 'latency_p999_us', 'latency_max_us', 'latency_jitter_us'] as const;
-export const SUMMARY_METRICS = [...RATE_METRICS, ...LATENCY_METRICS] as const;
+/** Measured between end hosts (spec endpoints:): iperf3 throughput in Mbit/s, the UDP echo's round trip in µs. */
+export const ENDPOINT_METRICS = ['tcp_mbps', 'udp_mbps', 'udp_loss_pct', 'rtt_min_us', 'rtt_avg_us', 'rtt_p99_us', 'rtt_max_us', 'ping_avg_us'] as const;
+export const SUMMARY_METRICS = [...RATE_METRICS, ...LATENCY_METRICS, ...ENDPOINT_METRICS] as const;
 export type SummaryMetric = (typeof SUMMARY_METRICS)[number];
 
 /**
@@ -299,7 +337,7 @@ export const summaryRowSchema = z.object({
    * max load; ndr_mpps / pdr_mpps (the search's relevant lower bound per repetition); latency_*_us at `load`
    */
   metric: z.enum(SUMMARY_METRICS),
-  unit: z.enum(['Mpps', 'us']),
+  unit: z.enum(['Mpps', 'us', 'Mbit/s', '%']),
   /** successful trials (pcap files x repetitions) */
   n: z.coerce.number().int(),
   mean: z.coerce.number().nullable(),
@@ -360,6 +398,8 @@ const planTrialSchema = z.object({
   repetition: z.number().int(),
   /** set when the plan already knows the trial cannot run here */
   skip: z.string().nullable(),
+  /** endpoints: the test this trial runs (absent: the generator's packet-rate trial) */
+  measure: z.enum(ENDPOINT_MEASURES).optional(),
 });
 export type PlanTrial = z.infer<typeof planTrialSchema>;
 

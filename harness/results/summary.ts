@@ -2,7 +2,7 @@
 // (CV, minimum detectable effect), and the paired ratio to a reference cell, round by round.
 import { summarize, logCi, cv, minDetectableEffect, LOG_CI_METHOD } from './stats.js';
 import { flagName } from './judge.js';
-import { cellIdOf, cellKeyOf, isCellTrial, LATENCY_METRICS, type LatencyRecord, type SummaryMetric, type TrialRecord, type SummaryRow, type CellKey, type RatioRow } from './format.js';
+import { cellIdOf, cellKeyOf, isCellTrial, isEndpointMeasure, ENDPOINT_METRICS, LATENCY_METRICS, type EndpointMeasure, type LatencyRecord, type SummaryMetric, type TrialRecord, type SummaryRow, type CellKey, type RatioRow } from './format.js';
 
 type RateField = 'tx_pps' | 'rx_pps' | 'tx_pps_own';
 const METRICS = [
@@ -109,6 +109,54 @@ interface RowBase {
   ratio_high: number | null;
 }
 
+/** The columns a group of a cell's trials shares: failures, skips, flags (no ratio). */
+function rowBase(trials: readonly TrialRecord[]): RowBase {
+  const ok = trials.filter((t) => t.status === 'ok');
+  return {
+    n_failed: trials.filter((t) => t.status === 'failed').length,
+    n_skipped: trials.filter((t) => t.status === 'skipped').length,
+    n_flagged: ok.filter((t) => t.flags.length > 0).length,
+    flags: [...new Set(ok.flatMap((t) => t.flags.map(flagName)))].sort().join(';') || null,
+    baseline: null,
+    ratio: null,
+    ratio_low: null,
+    ratio_high: null,
+  };
+}
+
+/** Endpoint metric -> the trials it reads and the value of one trial. */
+const ENDPOINT_VALUE: Record<(typeof ENDPOINT_METRICS)[number], [EndpointMeasure, (t: TrialRecord) => number | null | undefined, SummaryRow['unit']]> = {
+  tcp_mbps: ['iperf_tcp', (t) => t.throughput_mbps, 'Mbit/s'],
+  udp_mbps: ['iperf_udp', (t) => t.throughput_mbps, 'Mbit/s'],
+  udp_loss_pct: ['iperf_udp', (t) => t.iperf?.lost_percent, '%'],
+  rtt_min_us: ['rtt', (t) => t.rtt?.min_us, 'us'],
+  rtt_avg_us: ['rtt', (t) => t.rtt?.avg_us, 'us'],
+  rtt_p99_us: ['rtt', (t) => t.rtt?.p99_us, 'us'],
+  rtt_max_us: ['rtt', (t) => t.rtt?.max_us, 'us'],
+  ping_avg_us: ['rtt', (t) => t.ping?.avg_us, 'us'],
+};
+
+/** The rows of a cell's end-host trials: per metric whose test ran, its statistics over the repetitions. */
+function endpointRows(key: CellKey, trials: readonly TrialRecord[]): SummaryRow[] {
+  const rows: SummaryRow[] = [];
+  for (const metric of ENDPOINT_METRICS) {
+    const [measure, value, unit] = ENDPOINT_VALUE[metric];
+    const mine = trials.filter((t) => t.measure === measure);
+    if (mine.length === 0) continue;
+    const values = mine.filter((t) => t.status === 'ok').map(value).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    // a loss of 0 % is a value: the log-scale interval needs positive samples, so loss keeps the plain mean and spread only
+    const stats = metric === 'udp_loss_pct' ? plainColumns(values) : statColumns(values);
+    rows.push({ ...key, metric, unit, ...NO_MEASURE_COLUMNS, ...rowBase(mine), ...stats });
+  }
+  return rows;
+}
+
+/** Mean, sd, median, min, max of values that may be 0 (no interval). */
+function plainColumns(values: number[]) {
+  const s = summarize(values);
+  return { n: s.n, mean: num(s.mean), sd: num(s.sd), median: num(s.median), min: num(s.min), max: num(s.max), ci95_low: null, ci95_high: null, cv: null, mde_pct: null, ci_method: null };
+}
+
 /** The measure: columns, empty unless a row fills them (so a row reads back from summary.csv as written). */
 const NO_MEASURE_COLUMNS = { load: null, load_pps: null, bound_low: null, bound_high: null, conditional: null, n_irregular: null, search_trials: null, bias: null, bias_n: null };
 
@@ -171,20 +219,13 @@ export function summarizeTrials(records: readonly TrialRecord[], opts: { baselin
   const subsOf = cellsOf(records.filter((r) => !isCellTrial(r)));
   const ratios = opts.baseline ? new Map(ratioRows(cellRecords, opts.baseline).map((r) => [`${r.metric}|${cellIdOf(r)}`, r])) : new Map<string, RatioRow>();
   const rows: SummaryRow[] = [];
-  for (const { key, trials } of cells.values()) {
+  for (const { key, trials: all } of cells.values()) {
+    // trials between end hosts (iperf, RTT) have rows of their own; the packet rates are the generator's trials'
+    rows.push(...endpointRows(key, all.filter((t) => isEndpointMeasure(t.measure))));
+    const trials = all.filter((t) => !isEndpointMeasure(t.measure));
+    if (trials.length === 0) continue;
     const ok = trials.filter((t) => t.status === 'ok');
-    const flagged = ok.filter((t) => t.flags.length > 0);
-    const flagNames = [...new Set(ok.flatMap((t) => t.flags.map(flagName)))].sort();
-    const base: RowBase = {
-      n_failed: trials.filter((t) => t.status === 'failed').length,
-      n_skipped: trials.filter((t) => t.status === 'skipped').length,
-      n_flagged: flagged.length,
-      flags: flagNames.join(';') || null,
-      baseline: null,
-      ratio: null,
-      ratio_low: null,
-      ratio_high: null,
-    };
+    const base = rowBase(trials);
     for (const [metric, field] of METRICS) {
       const values = ok.map((t) => t[field]).filter((v): v is number => typeof v === 'number').map((v) => v / 1e6);
       // a metric no trial of the cell measured (own time from testpmd, an older nf run) has no row

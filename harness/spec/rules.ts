@@ -49,7 +49,8 @@ export async function semanticIssues(spec: Spec, locate: Locate, remap: (p: read
   const m = spec.matrix;
 
   // "none" means no FlexState store at all: only testpmd and macswap run without one.
-  const stateful = m.nfs.filter((n) => traitsOf(n).stateful);
+  // (an NF that runs Native, e.g. nat, takes store none as its Native cell beside its stores)
+  const stateful = m.nfs.filter((n) => traitsOf(n).stateful && !traitsOf(n).native);
   const noneAt = m.stores.indexOf('none');
   const onlyNone = m.stores.every((x) => x === 'none');
   if (noneAt >= 0 && stateful.length > 0 && !onlyNone) {
@@ -58,6 +59,9 @@ export async function semanticIssues(spec: Spec, locate: Locate, remap: (p: read
   if (stateful.length > 0 && onlyNone) {
     issue(['matrix', 'stores'], `expected at least one FlexState store for ${stateful.join(', ')}, found only "none"`);
   }
+
+  // Real traffic between end hosts needs the namespaces netns builds beside its NF node.
+  if (spec.endpoints && spec.testbed !== 'netns') issue(['endpoints'], `iperf and RTT trials run between the end hosts of testbed netns (client and server namespaces beside the NF); this spec's testbed is ${spec.testbed}`, true);
 
   // Figures draw from the matrix: a filter value the matrix never produces draws an empty figure.
   const ids = new Map<string, number>();

@@ -186,6 +186,44 @@ export const figureSchema = z.strictObject({
   line_rate_mpps: z.union([z.literal('auto'), z.number().positive()]).nullable().default('auto'),
 });
 
+/** iperf3's rates as people write them: 1G, 500M, 10k (bit/s), or a number of bit/s; 0 = unlimited. */
+const bitrate = z.union([
+  z.number().nonnegative().max(1e12),
+  z.string().regex(/^\d+(\.\d+)?[kKmMgG]?$/, 'a bitrate such as 1G, 500M or 10k (bit/s)').transform((x) => Number(x.replace(/[kKmMgG]$/, '')) * ({ k: 1e3, m: 1e6, g: 1e9 }[x.slice(-1).toLowerCase()] ?? 1)),
+]);
+
+/** The paper's value of one mode, to print beside ours (StatelessNF's Tables 2 and 3). */
+const referenceValues = z.strictObject({ tcp_mbps: z.number().optional(), udp_mbps: z.number().optional(), rtt_us: z.number().optional() });
+
+/**
+ * Real traffic between two end hosts through the NF instead of replayed pcaps (StatelessNF's Section 5):
+ * iperf3 TCP and UDP with parallel streams (Table 2) and the round trip of a UDP echo stream (Table 3).
+ * Every cell runs one trial per test; traffic.duration_s is iperf3's -t, traffic.warmup_s its -O.
+ * Testbed netns only (the end hosts are namespaces beside node2).
+ */
+export const ENDPOINT_TEST_NAMES = ['tcp', 'udp', 'rtt'] as const;
+const endpointsSchema = z.strictObject({
+  tests: nonEmptyUnique(z.enum(ENDPOINT_TEST_NAMES)).default(['tcp', 'udp', 'rtt']),
+  /** parallel connections (iperf3 -P): each its own NAT mapping (the paper: 10) */
+  streams: posInt.max(128).default(10),
+  /** UDP: total offered bitrate over all streams; 0 = as fast as iperf3 sends (the paper's links were 1 Gbit/s) */
+  udp_bitrate: bitrate.default(1e9),
+  /** UDP payload bytes: 1472 makes the paper's 1500-byte packets */
+  udp_length: posInt.min(16).max(8972).default(1472),
+  /** UDP echo datagrams per RTT trial (the paper: 10,000) and their rate */
+  rtt_packets: posInt.max(1_000_000).default(10_000),
+  rtt_rate: z.number().positive().max(1e6).default(1000),
+  /** ping requests beside the UDP echo (0: none) */
+  ping_packets: z.number().int().nonnegative().max(100_000).default(100),
+  /** NAT: seconds a mapping may stay idle (nf run --nat-timeout) */
+  nat_timeout_s: z.number().positive().max(86400).default(30),
+  /** the paper's numbers by mode label (native, cache, async, sync), printed beside ours with `source` */
+  reference: z
+    .strictObject({ source: z.string().min(1), values: z.record(z.string(), referenceValues) })
+    .optional(),
+});
+export type EndpointsSpec = z.output<typeof endpointsSchema>;
+
 /** Everything a profile may override: the same sections, every field optional (checked again after merging). */
 const profileSchema = z.strictObject({
   description: z.string().optional(),
@@ -195,6 +233,7 @@ const profileSchema = z.strictObject({
   measure: z.record(z.string(), z.unknown()).optional(),
   nf_options: z.record(z.string(), z.unknown()).optional(),
   figures: z.array(z.unknown()).optional(),
+  endpoints: z.record(z.string(), z.unknown()).optional(),
 });
 
 export const specSchema = z.strictObject({
@@ -211,6 +250,7 @@ export const specSchema = z.strictObject({
   /** what each trial measures: throughput (default), ndr_pdr, latency (docs/ndr-latency.md) */
   measure: measureSchema.default(() => measureSchema.parse({})),
   figures: z.array(figureSchema).default([]),
+  endpoints: endpointsSchema.optional(),
   /** the reference of ratios.csv and summary.csv's ratio columns (figures may name their own) */
   baseline: baselineSchema.optional(),
   /** named overrides, chosen with `--profile NAME` (e.g. `paper` for the paper's full parameters) */

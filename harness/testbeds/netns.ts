@@ -6,10 +6,13 @@ import { z } from 'zod';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import type { Spec } from '../spec/schema.js';
 import { createEmulation, mountBpffs, planNodes, type Emulation } from '../netns/emulation.js';
+import { createEndpoints, planEndpoints, type Endpoints } from '../netns/endpoints.js';
+import { LocalHost } from '../hosts/local.js';
+import type { EndpointTrialEnv } from './two-nodes/endpoint-trial.js';
 import { inventoryObjectSchema, inventoryFromFile, type Inventory } from '../inventory/schema.js';
 import { TwoNodeTestbed } from './two-nodes/testbed.js';
 import { commandTargetSchema } from '../tools/command.js';
-import type { Testbed, TestbedOptions } from './testbed.js';
+import type { Testbed, TestbedOptions, TrialRequest } from './testbed.js';
 
 // `--inventory FILE` / `inventory: { file: … }` reads the file first, as for a lab
 export const inventorySchema = z.preprocess(
@@ -64,8 +67,12 @@ export function netnsInventory(o: NetnsOptions, root: string, em?: Emulation): I
   });
 }
 
+/** The end hosts' commands run on this machine, inside their namespaces. */
+const endHost = new LocalHost('end hosts');
+
 class NetnsTestbed extends TwoNodeTestbed {
   private em: Emulation | null = null;
+  private ends: Endpoints | null = null;
 
   constructor(opts: TestbedOptions, private readonly netns: NetnsOptions) {
     super(opts, netnsInventory(netns, opts.root), 'netns', netns.commands);
@@ -79,7 +86,9 @@ class NetnsTestbed extends TwoNodeTestbed {
     try {
       // AF_XDP on both veth ends: AF_PACKET's TPACKET_V3 hands packets over only when a block retires
       // (1-2 ms at low rates), which would swamp a round trip of microseconds
-      if (this.netns.bpffs ?? this.netns.generator === 'flexbench') await mountBpffs(this.em);
+      if (this.netns.bpffs ?? (this.netns.generator === 'flexbench' || spec.endpoints !== undefined)) await mountBpffs(this.em);
+      // end hosts for iperf/RTT trials: a client and a server namespace beside node2, the NF's port nat0 between them
+      if (spec.endpoints) this.ends = await createEndpoints(planEndpoints(this.em.id, this.netns.slot));
       await super.preflight(spec);
     } catch (e) {
       await this.teardown();
@@ -92,8 +101,30 @@ class NetnsTestbed extends TwoNodeTestbed {
     return this.em;
   }
 
+  protected override endpointEnv(req: TrialRequest, secretsDir: string): EndpointTrialEnv | null {
+    const e = this.opts.spec.endpoints;
+    if (!e) return null;
+    // before preflight (--dry-run) the names are the plan's; nothing runs then
+    const ep = this.ends ?? planEndpoints(planNodes(this.netns.suffix, this.netns.slot).id, this.netns.slot);
+    const inNs = (ns: string) => (argv: string[]) => ['ip', 'netns', 'exec', ns, ...argv];
+    return {
+      argv: this.argv,
+      node2: this.hosts.node2 ?? null,
+      ends: { host: endHost, inClient: inNs(ep.client.ns), inServer: inNs(ep.server.ns), serverAddress: ep.server.address, clientAddress: ep.client.address, flexbench: [process.execPath, `${this.opts.root.replace(/\/$/, '')}/bin/flexbench.js`] },
+      nfIface: ep.nfIface,
+      pool: ep.pool,
+      inside: ep.client.net,
+      endpoints: e,
+      traffic: req.traffic,
+      startTimeoutS: this.inv.start_timeout_s,
+      secretsDir,
+    };
+  }
+
   override async teardown(): Promise<void> {
     await super.teardown();
+    await this.ends?.destroy().catch(() => undefined);
+    this.ends = null;
     const em = this.em;
     this.em = null;
     await em?.destroy().catch(() => undefined);

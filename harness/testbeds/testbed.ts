@@ -8,6 +8,7 @@ import type { Spec } from '../spec/schema.js';
 import type { ElasticRecord, Fingerprint, PcapInfo, PerCore, PlanTrial } from '../results/format.js';
 import type { HostLoad } from '../orchestrate/host-load.js';
 import type { OwnRates } from '../results/own-time.js';
+import type { EndpointMeasurement } from '../tools/endpoint-tests.js';
 import type { LatencySummary } from '../../runtime/packet/latency.js';
 
 /** What the orchestrator hands a testbed to run one trial. */
@@ -88,6 +89,10 @@ export interface TrialMeasurement {
   latency?: LatencySummary | null;
   /** what the latency includes, in words (e.g. "round trip node1 -> veth -> NF -> veth -> node1, AF_XDP both ends") */
   latency_path?: string;
+  /** a trial between end hosts (PlanTrial.measure): what iperf3 or the echo measured; the counts above are the NF's */
+  endpoint?: EndpointMeasurement;
+  /** the NF's own statistics beyond its counts, summed over cores (NAT: flows, expired, pool drops) */
+  nf_stats?: Record<string, number>;
 }
 
 /** A running store server as the NF must address it. */

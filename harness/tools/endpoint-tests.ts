@@ -75,11 +75,31 @@ async function awaitListening(c: Ctx, proto: 'tcp' | 'udp', port: number, server
   }
 }
 
+const iperfArgv = (h: EndHosts, proto: 'tcp' | 'udp', o: EndpointTestOptions) => ({
+  server: h.inServer(iperfServerArgv({ bind: h.serverAddress, port: o.port })),
+  client: h.inClient(iperfClientArgv({ proto, server: h.serverAddress, port: o.port, streams: o.streams, seconds: o.seconds, omit: o.omit, udpBitrate: o.udpBitrate, udpLength: o.udpLength, bind: h.clientAddress })),
+});
+
+const rttArgv = (h: EndHosts, o: EndpointTestOptions) => ({
+  server: h.inServer([...h.flexbench, 'echo', 'serve', '--bind', h.serverAddress, '--port', String(o.port + 1), '--duration', '600']),
+  probe: h.inClient([...h.flexbench, 'echo', 'probe', '--to', h.serverAddress, '--port', String(o.port + 1), '--bind', h.clientAddress, '--count', String(o.rttPackets), '--rate', String(o.rttRate), '--size', String(MIN_UDP_PAYLOAD), '--json', '--samples']),
+  ping: h.inClient(['ping', '-n', '-c', String(o.pingPackets), '-i', '0.002', '-s', '18', '-W', '1', h.serverAddress]),
+});
+
+/** The commands a test runs, in order (--dry-run). */
+export function endpointTestCommands(h: EndHosts, test: EndpointTestKind, o: EndpointTestOptions): string[] {
+  if (test === 'rtt') {
+    const a = rttArgv(h, o);
+    return [`server$ ${shellJoin(a.server)}`, `client$ ${shellJoin(a.probe)}`, ...(o.pingPackets > 0 ? [`client$ ${shellJoin(a.ping)}`] : [])];
+  }
+  const a = iperfArgv(h, test, o);
+  return [`server$ ${shellJoin(a.server)}`, `client$ ${shellJoin(a.client)}`];
+}
+
 async function runIperf(c: Ctx, proto: 'tcp' | 'udp', o: EndpointTestOptions): Promise<{ r: IperfResult; commands: string[] }> {
-  const sArgv = c.h.inServer(iperfServerArgv({ bind: c.h.serverAddress, port: o.port }));
+  const { server: sArgv, client: cArgv } = iperfArgv(c.h, proto, o);
   const server = spawnLogged(c, 'server', sArgv);
   await awaitListening(c, 'tcp', o.port, server, 10_000); // iperf3's control connection is TCP for both protocols
-  const cArgv = c.h.inClient(iperfClientArgv({ proto, server: c.h.serverAddress, port: o.port, streams: o.streams, seconds: o.seconds, omit: o.omit, udpBitrate: o.udpBitrate, udpLength: o.udpLength, bind: c.h.clientAddress }));
   c.log(`# ${new Date().toISOString()} client$ ${shellJoin(cArgv)}\n`);
   // bounded: a path that drops the control connection's end would leave iperf3 waiting for ever
   const done = await c.h.host.exec(cArgv, { signal: c.signal, allowFailure: true, timeoutMs: (o.seconds + o.omit + 30) * 1000 });
@@ -94,11 +114,10 @@ async function runIperf(c: Ctx, proto: 'tcp' | 'udp', o: EndpointTestOptions): P
 
 async function runRtt(c: Ctx, o: EndpointTestOptions): Promise<{ rtt: RttSummary; ping: RttSummary | null; commands: string[] }> {
   const port = o.port + 1;
-  const sArgv = c.h.inServer([...c.h.flexbench, 'echo', 'serve', '--bind', c.h.serverAddress, '--port', String(port), '--duration', '600']);
+  const { server: sArgv, probe: pArgv, ping: gArgv } = rttArgv(c.h, o);
   const server = spawnLogged(c, 'server', sArgv);
   try {
     await awaitListening(c, 'udp', port, server, 15_000);
-    const pArgv = c.h.inClient([...c.h.flexbench, 'echo', 'probe', '--to', c.h.serverAddress, '--port', String(port), '--bind', c.h.clientAddress, '--count', String(o.rttPackets), '--rate', String(o.rttRate), '--size', String(MIN_UDP_PAYLOAD), '--json', '--samples']);
     c.log(`# ${new Date().toISOString()} client$ ${shellJoin(pArgv)}\n`);
     const p = await c.h.host.exec(pArgv, { signal: c.signal, allowFailure: true, timeoutMs: (o.rttPackets / o.rttRate + 30) * 1000 });
     if (c.signal.aborted) throw new FlexbenchError('interrupted', EXIT.interrupted);
@@ -116,7 +135,6 @@ async function runRtt(c: Ctx, o: EndpointTestOptions): Promise<{ rtt: RttSummary
     let ping: RttSummary | null = null;
     if (o.pingPackets > 0) {
       // ICMP beside the UDP echo: what an NF that passes ICMP untranslated adds (or not) to a round trip
-      const gArgv = c.h.inClient(['ping', '-n', '-c', String(o.pingPackets), '-i', '0.002', '-s', '18', '-W', '1', c.h.serverAddress]);
       c.log(`# ${new Date().toISOString()} client$ ${shellJoin(gArgv)}\n`);
       const g = await c.h.host.exec(gArgv, { signal: c.signal, allowFailure: true, timeoutMs: (o.pingPackets * 0.01 + 15) * 1000 });
       const pp = parsePing(g.stdout);

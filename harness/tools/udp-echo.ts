@@ -76,7 +76,6 @@ export async function probeEcho(o: ProbeOptions): Promise<ProbeResult> {
     s.once('error', rej);
     s.bind(0, o.bind, () => (s.off('error', rej), res()));
   });
-  const buf = Buffer.alloc(o.size);
   const t0 = performance.now();
   const interval = 1000 / o.rate;
   let sent = 0;
@@ -86,6 +85,8 @@ export async function probeEcho(o: ProbeOptions): Promise<ProbeResult> {
       if (o.signal?.aborted) throw new FlexbenchError('interrupted', EXIT.interrupted);
       const due = Math.min(o.count, Math.floor((performance.now() - t0) / interval) + 1);
       while (sent < due) {
+        // a buffer of its own: send() reads it later, so one reused buffer would go out with a later sequence number
+        const buf = Buffer.alloc(o.size);
         buf.writeUInt32BE(sent, 0);
         sentAt[sent] = performance.now();
         s.send(buf, o.port, o.to);

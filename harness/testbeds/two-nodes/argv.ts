@@ -9,6 +9,7 @@ import { testpmdArgv, afPacketVdev, pcapReplayVdev } from '../../tools/testpmd.j
 import { pktgenArgv } from '../../tools/pktgen.js';
 import { expandArgv, type CommandTarget } from '../../tools/command.js';
 import type { PortMode } from './port.js';
+import { traitsOf } from '../../plan/nfs.js';
 
 export type NodeName = 'node1' | 'node2';
 export type NfKind = 'testpmd' | 'command' | 'flexbench';
@@ -135,20 +136,26 @@ function flexbenchCpus(c: ArgvContext, n: number): number[] | null {
   return order && order.length >= n ? order.slice(0, n) : null;
 }
 
-/** `stateConfig`: a private file on node2 with the store's credentials (a locked store), read by the NF beside the flags. */
-export function flexbenchNfArgv(c: ArgvContext, t: PlanTrial, storeUrl: string | null, maxSeconds: number, stateConfig?: string): string[] {
+/**
+ * `stateConfig`: a private file on node2 with the store's credentials (a locked store), read by the NF beside the flags.
+ * `on`: another port than node2's data port (the end hosts' nat0) and the NF's own flags for it (NAT's pool and inside).
+ */
+export function flexbenchNfArgv(c: ArgvContext, t: PlanTrial, storeUrl: string | null, maxSeconds: number, stateConfig?: string, on?: { iface: string; nfArgs: string[] }): string[] {
   const n2 = c.inv.nodes.node2;
-  const iface = n2.data_ports[0].iface!;
+  const iface = on?.iface ?? n2.data_ports[0].iface!;
   // the mode is forced, so the NF can never fall back on its own and a cell never mixes modes
   const mode = c.portMode(t.cores);
   const port = mode === 'af_xdp' ? `xdp:${iface}` : mode === 'af_packet' ? `packet:${iface}` : iface;
   const cpus = flexbenchCpus(c, t.cores);
   const a = [...(cpus ? ['taskset', '-c', cpus.join(',')] : []), n2.tools.node, n2.tools.flexbench ?? '<node2.tools.flexbench>', 'nf', 'run', '--nf', t.nf, '--cores', String(t.cores), '--port', port];
+  // a stateful NF with store none runs Native (nf run --store none); a store-less NF takes no store flags
+  if (t.store === 'none' && t.mode === 'none' && traitsOf(t.nf).stateful) a.push('--store', 'none');
   if (t.store !== 'none') {
     a.push('--store', storeUrl ?? (t.store === 'hashmap' ? 'hashmap:' : `${t.store}://<started by the harness>`));
     a.push('--nf-id', t.nf, '--instance', 'ins1', '--mode', t.mode, '--flush-ms', String(c.flushMs));
     if (stateConfig) a.push('--state-config', stateConfig);
   }
+  if (on) a.push(...on.nfArgs);
   // an upper bound: the harness stops it (SIGTERM -> it prints its JSON line) once the window is measured
   a.push('--duration', String(Math.ceil(maxSeconds)), '--json');
   return a;

@@ -19,6 +19,7 @@ import { type ArgvContext, type NodeName, nfKind, placement, portModeOf, testpmd
 import { TwoNodeStores } from './stores.js';
 import { twoNodeFingerprint } from './fingerprint.js';
 import { runTwoNodeTrial, unpacedReason, KILL_GRACE_MS } from './trial.js';
+import { runEndpointTrial, describeEndpointTrial, type EndpointTrialEnv } from './endpoint-trial.js';
 import { needsServer } from '../../../runtime/stores/server.js';
 import { linkedController } from '../../../common/abort.js';
 import { choosePortMode, readChannels, detachXdp, setChannels, type Channels, type PortChoice } from './port.js';
@@ -30,7 +31,7 @@ export class TwoNodeTestbed implements Testbed {
   private readonly remotePcaps = new Map<string, string>();
   private readonly commands: Record<string, CommandTarget>;
   private readonly stores: TwoNodeStores;
-  private readonly argv: ArgvContext;
+  protected readonly argv: ArgvContext;
   /** node2's data port as preflight found it (flexbench NFs): real queues, and why AF_XDP is out if it is */
   protected portFacts: { channels: Channels | null; xdpProblem: string | null } | null = null;
   /** XDP programs found attached and removed, for the log: at start and after trials */
@@ -126,6 +127,10 @@ export class TwoNodeTestbed implements Testbed {
   }
 
   describeTrial(t: PlanTrial, pcap: PcapInfo, _spec: Spec): string[] {
+    if (t.measure) {
+      const env = this.endpointEnv({ trial: t, pcap, traffic: this.opts.spec.traffic, flush_ms: this.opts.spec.state.flush_ms, store: null, signal: new AbortController().signal, runDir: '' }, `${this.remoteDir}/secrets`);
+      return env ? describeEndpointTrial(env, t) : [`(${t.measure}: testbed netns only)`];
+    }
     const rp = this.remotePcapPath(pcap);
     const tr = this.opts.spec.traffic;
     const gen = this.inv.generator === 'pktgen' ? pktgenGenArgv(this.argv, t, rp)
@@ -225,7 +230,7 @@ export class TwoNodeTestbed implements Testbed {
     return this.stores.start(store, location, signal);
   }
 
-  private logStream(req: TrialRequest): WriteStream {
+  protected logStream(req: TrialRequest): WriteStream {
     const dir = join(req.runDir, 'logs');
     mkdirSync(dir, { recursive: true });
     const stream = createWriteStream(join(dir, `${String(req.trial.index).padStart(4, '0')}-${req.trial.trial_id.replace(/\//g, '_')}.log`));
@@ -239,10 +244,17 @@ export class TwoNodeTestbed implements Testbed {
     const ac = linkedController(req.signal);
     const log = this.logStream(req);
     const started: HostProcess[] = [];
-    const iface = this.inv.nodes.node2.data_ports[0].iface;
+    // a trial between end hosts runs the NF on their port instead of the data port (netns: endpointEnv)
+    const ends = req.trial.measure ? this.endpointEnv(req, `${this.remoteDir}/secrets`) : null;
+    const iface = ends ? ends.nfIface : this.inv.nodes.node2.data_ports[0].iface;
     const flexbench = nfKind(this.commands, req.trial.nf) === 'flexbench' && iface !== undefined && this.portFacts !== null;
     try {
-      if (flexbench) await this.portBeforeTrial(req.trial, iface!, log);
+      if (req.trial.measure && !ends) throw new FlexbenchError(`${req.trial.measure} trials run between the end hosts of testbed netns; this ${this.kind} testbed has none`, EXIT.trialsFailed);
+      if (flexbench) await this.portBeforeTrial(req.trial, iface!, log, !ends);
+      if (ends) {
+        const m = await runEndpointTrial(ends, req, ac.signal, log, started);
+        return { ...m, port_mode: portModeOf(this.argv, req.trial), lcores: { nf: placement(this.argv, req.trial).nf } };
+      }
       const env = { argv: this.argv, inv: this.inv, commands: this.commands, node1: this.host('node1'), node2: this.host('node2'), remotePcap: this.remotePcapPath(req.pcap), maxSeconds: this.maxSeconds(req.load?.duration_s), secretsDir: `${this.remoteDir}/secrets` };
       const m = await runTwoNodeTrial(env, req, ac.signal, log, started);
       return { ...m, port_mode: portModeOf(this.argv, req.trial), lcores: placement(this.argv, req.trial) };
@@ -270,8 +282,13 @@ export class TwoNodeTestbed implements Testbed {
     }
   }
 
-  /** Before a flexbench NF starts: no program left on its port, and as many queues as it has cores where AF_XDP is the rule. */
-  private async portBeforeTrial(t: PlanTrial, iface: string, log: WriteStream): Promise<void> {
+  /** The end hosts a trial with a measure runs between (netns builds them); null where there are none. */
+  protected endpointEnv(_req: TrialRequest, _secretsDir: string): EndpointTrialEnv | null {
+    return null;
+  }
+
+  /** Before a flexbench NF starts: no program left on its port, and (`queues`) as many queues as it has cores where AF_XDP is the rule. */
+  private async portBeforeTrial(t: PlanTrial, iface: string, log: WriteStream, queues = true): Promise<void> {
     const h2 = this.host('node2');
     const stale = await detachXdp(h2, iface);
     if (stale.length) {
@@ -280,7 +297,7 @@ export class TwoNodeTestbed implements Testbed {
       log.write(`# ${new Date().toISOString()} ${msg}\n`);
     }
     const ch = this.portFacts?.channels;
-    if (this.argv.portMode(t.cores) === 'af_xdp' && ch && ch.current !== t.cores) {
+    if (queues && this.argv.portMode(t.cores) === 'af_xdp' && ch && ch.current !== t.cores) {
       log.write(`# ${new Date().toISOString()} node2: ${iface} set to ${t.cores} queue(s)\n`);
       await setChannels(h2, iface, ch, t.cores);
     }

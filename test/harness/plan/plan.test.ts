@@ -72,3 +72,20 @@ test('ETA counts runnable trials and store starts only', async () => {
 test('trial ids are stable text', () => {
   assert.equal(trialId({ nf: 'lb', store: 'redis', location: 'remote', mode: 'async', cores: 8, pcap_index: 3, repetition: 0 }), 'lb/redis/remote/async/c8/p3/r0');
 });
+
+test('endpoints: one trial per test in every cell, named by its measure; only netns runs them; the ETA counts the echo stream', async () => {
+  const text = (testbed: string) => `name: e
+testbed: ${testbed}
+${testbed === 'netns' ? 'inventory: { suffix: pe, slot: 3 }\n' : ''}traffic: { files: 1, duration_s: 2, warmup_s: 1 }
+matrix: { nfs: [nat], stores: [hashmap], modes: [sync, async], cores: [1], repetitions: 2 }
+endpoints: { tests: [tcp, rtt], rtt_packets: 3000, rtt_rate: 1000, ping_packets: 0 }
+`;
+  const s = await spec(text('netns'));
+  const plan = expandPlan(s);
+  assert.equal(plan.length, 2 * 2 * 2);
+  assert.deepEqual(plan.slice(0, 4).map((t) => t.trial_id), ['nat/hashmap/local/sync/c1/p0/r0/iperf_tcp', 'nat/hashmap/local/sync/c1/p0/r0/rtt', 'nat/hashmap/local/sync/c1/p0/r1/iperf_tcp', 'nat/hashmap/local/sync/c1/p0/r1/rtt']);
+  assert.ok(plan.every((t) => t.skip === null));
+  // 2 s + 1 s of iperf3, or 3000 datagrams at 1000/s, each with the end hosts' overhead (2.5 s)
+  assert.equal(estimateSeconds(s, plan), 4 * (3 + 2.5) + 4 * (3 + 2.5));
+  await assert.rejects(parseSpec(text('local'), 'plan.yaml'), /endpoints: iperf and RTT trials run between the end hosts of testbed netns/);
+});

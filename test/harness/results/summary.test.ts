@@ -69,3 +69,22 @@ test('readTrials: the plan trials by default, every sub-record with { sub: true 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('end-host trials: throughput in Mbit/s and round trips in µs per cell, never samples of the packet rate', () => {
+  const rtt = (avg: number) => ({ tool: 'udp_echo', sent: 100, received: 100, lost: 0, min_us: avg / 2, avg_us: avg, p50_us: avg, p99_us: avg * 3, max_us: avg * 4 });
+  const rows = summarizeTrials([
+    rec({ trial_id: 't0', measure: 'iperf_tcp', throughput_mbps: 900, tx_pps: 9e4 }),
+    rec({ trial_id: 't1', measure: 'iperf_tcp', throughput_mbps: 1100, tx_pps: 1e5, repetition: 1 }),
+    rec({ trial_id: 'u0', measure: 'iperf_udp', throughput_mbps: 950, iperf: { proto: 'udp', streams: 10, seconds: 2, received_mbps: 950, sent_mbps: 1000, retransmits: null, lost_packets: 0, packets: 100, lost_percent: 0, jitter_ms: 0.1, cpu_local_pct: null, cpu_remote_pct: null } }),
+    rec({ trial_id: 'u1', measure: 'iperf_udp', status: 'failed', reason: 'iperf3 udp: nothing arrived at the server', throughput_mbps: null }),
+    rec({ trial_id: 'r0', measure: 'rtt', rtt: rtt(100), ping: rtt(80) }),
+    rec({ trial_id: 'r1', measure: 'rtt', rtt: rtt(300), ping: null, repetition: 1 }),
+  ]);
+  const by = (m: string) => rows.find((r) => r.metric === m)!;
+  assert.equal(rows.filter((r) => r.metric === 'tx_mpps').length, 0, 'no packet-rate row from end-host trials');
+  assert.deepEqual([by('tcp_mbps').unit, by('tcp_mbps').n, by('tcp_mbps').mean, by('tcp_mbps').min, by('tcp_mbps').max], ['Mbit/s', 2, 1000, 900, 1100]);
+  assert.deepEqual([by('udp_mbps').n, by('udp_mbps').mean, by('udp_mbps').n_failed], [1, 950, 1]);
+  assert.deepEqual([by('udp_loss_pct').unit, by('udp_loss_pct').mean, by('udp_loss_pct').ci95_low], ['%', 0, null]);
+  assert.deepEqual([by('rtt_avg_us').unit, by('rtt_avg_us').mean, by('rtt_p99_us').mean, by('rtt_min_us').mean], ['us', 200, 600, 100]);
+  assert.deepEqual([by('ping_avg_us').n, by('ping_avg_us').mean], [1, 80]);
+});

@@ -42,8 +42,10 @@ const TABLE: { name: string; text: string; expect: RegExp[] }[] = [
   { name: 'YAML syntax error', text: 'name: t\nmatrix: [\n', expect: [/^\d+:\d+ : YAML: /] },
   { name: 'duplicate key', text: `${VALID}name: u\n`, expect: [/^6:1 : YAML: Map keys must be unique/] },
   { name: 'not a mapping', text: '- a\n- b\n', expect: [/^1:1 : expected a mapping of spec fields/] },
-  { name: 'semantic: store none with a stateful NF', text: VALID.replace('[hashmap]', '[hashmap, none]'), expect: [/^4:21 matrix\.stores\[1\]: store "none" runs without FlexState, but nat needs a store/] },
-  { name: 'semantic: only store none for a stateful NF', text: VALID.replace('[hashmap]', '[none]'), expect: [/^4:11 matrix\.stores: expected at least one FlexState store for nat, found only "none"/] },
+  // lb keeps FlexState and has no Native form (nat has: store none is its Native cell, below)
+  { name: 'semantic: store none with a stateful NF', text: VALID.replace('[nat]', '[lb]').replace('[hashmap]', '[hashmap, none]'), expect: [/^4:21 matrix\.stores\[1\]: store "none" runs without FlexState, but lb needs a store/] },
+  { name: 'semantic: only store none for a stateful NF', text: VALID.replace('[nat]', '[lb]').replace('[hashmap]', '[none]'), expect: [/^4:11 matrix\.stores: expected at least one FlexState store for lb, found only "none"/] },
+  { name: 'semantic: store none is Native for nat', text: VALID.replace('[hashmap]', '[none, hashmap]'), expect: [] },
   {
     name: 'semantic: figure filter outside the matrix',
     text: `${VALID}figures:\n  - id: f\n    title: F\n    filter: { nf: lb }\n`,
@@ -78,10 +80,10 @@ test('every problem is reported at once, in file order', async () => {
 
 test('cross-field rules still run when other fields are refused, at the refused list item\'s neighbours\' own lines', async () => {
   // a type error elsewhere does not hide the store rule; a bad store before "none" does not move it
-  const got = await problems('name: t\ntraffic:\n  flows: many\nmatrix:\n  nfs: [nat]\n  stores: [redis, redsi, none]\n  cores: [1]\n');
+  const got = await problems('name: t\ntraffic:\n  flows: many\nmatrix:\n  nfs: [lb]\n  stores: [redis, redsi, none]\n  cores: [1]\n');
   assert.deepEqual(got.map((g) => g.split(':').slice(0, 2).join(':')), ['3:10 traffic.flows', '6:19 matrix.stores[1]', '6:26 matrix.stores[2]'], got.join('\n'));
   assert.match(got[1]!, /did you mean "redis"/);
-  assert.match(got[2]!, /store "none" runs without FlexState, but nat needs a store/);
+  assert.match(got[2]!, /store "none" runs without FlexState, but lb needs a store/);
   // a list keeps its valid items for the rules: the figure filter is still checked against matrix.nfs
   const cores = await problems('name: t\nmatrix:\n  nfs: [nat]\n  stores: [hashmap]\n  cores: [1, 0]\nfigures:\n  - { id: f, title: T, filter: { nf: lb } }\n');
   assert.equal(cores.length, 2, cores.join('\n'));
@@ -158,7 +160,11 @@ test('the shipped experiments and their paper profiles are valid', async () => {
     if (Object.hasOwn(s.spec.profiles, 'paper')) {
       const p = await loadSpec(join(dir, f), { profile: 'paper' });
       const mp = measurePlan(p.spec);
-      if (mp.ndr_pdr || mp.latency) {
+      const e = p.spec.endpoints;
+      if (e) {
+        // StatelessNF's evaluation is iperf and D-ITG, not replayed pcaps: its counts are 5 iterations, 10 streams, 10,000 echo datagrams
+        assert.ok(p.spec.matrix.repetitions === 5 && e.streams === 10 && e.rtt_packets === 10_000 && p.spec.testbed === 'netns', `${f} paper profile has StatelessNF's counts`);
+      } else if (mp.ndr_pdr || mp.latency) {
         // the measure: specs' paper profiles: full-length search and latency trials, the paper's flows
         assert.ok(p.spec.traffic.flows >= 50000, `${f} paper profile has the paper's flows`);
         assert.ok(!mp.ndr_pdr || mp.ndr_pdr.goals.every((g) => g.duration_sum >= 20), `${f} paper profile decides each load on at least 20 s of trials`);
