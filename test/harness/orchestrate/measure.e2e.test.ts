@@ -16,13 +16,16 @@ import { BUCKET_MS } from '../../../nfs/ratelimit.js';
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const CLI = join(ROOT, 'bin', 'flexbench.js');
 
-function runCli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(args: string[], cwd: string, onStderr?: (all: string, kill: (sig: NodeJS.Signals) => void) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      onStderr?.(stderr, (sig) => child.kill(sig));
+    });
     const timer = setTimeout(() => child.kill('SIGINT'), 240_000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -168,6 +171,45 @@ measure:
     console.log(`# NAT: ${at}`);
     assert.equal(cell!.status, 'ok', cell!.reason ?? '');
     assert.ok(cell!.ndr_pps! > 0 && cell!.ndr_pps! <= cell!.pdr_pps! && cell!.pdr_pps! <= cell!.tx_pps!, at);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Ctrl-C in the middle of a search: the plan trial and its sub-records are dropped, --resume searches again and records each trial once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-measure-'));
+  try {
+    writeFileSync(join(dir, 'r.yaml'), `name: r
+traffic: { flows: 200, files: 1, duration_s: 0.5, warmup_s: 0.2 }
+matrix: { nfs: [ratelimit], cores: [1], repetitions: 2 }
+nf_options: { limit_pps: 20000 }
+measure:
+  ndr_pdr: { goals: [{ name: ndr, loss_ratio: 0, final_trial_duration: 0.5, width: 0.1 }] }
+`);
+    let sent = false;
+    const first = await runCli(['run', 'r.yaml', '--out', 'out', '--seed', '3', '--json'], dir, (all, kill) => {
+      // the second plan trial's search has begun: its first trial is written, the plan trial is not
+      if (!sent && (all.match(/ {4}#1 ndr/g) ?? []).length >= 2) {
+        sent = true;
+        kill('SIGINT');
+      }
+    });
+    assert.ok(sent, first.stderr);
+    assert.equal(first.code, 130, first.stderr);
+    const out = join(dir, 'out');
+    const kept = readTrials(out, { sub: true });
+    assert.equal(kept.filter((t) => t.parent_trial_id === undefined).length, 1, 'one plan trial finished');
+    assert.ok(kept.every((t) => t.parent_trial_id === undefined || t.parent_trial_id === kept[0]!.trial_id), 'no sub-record of the cut trial is kept');
+    const again = await runCli(['run', '--resume', 'out'], dir);
+    assert.equal(again.code, 0, again.stderr);
+    const all = readTrials(out, { sub: true });
+    assert.equal(new Set(all.map((t) => t.trial_id)).size, all.length, 'every record once');
+    for (const c of all.filter((t) => t.parent_trial_id === undefined)) {
+      const n = all.filter((t) => t.parent_trial_id === c.trial_id && t.measure === 'search').map((t) => t.search_n);
+      assert.deepEqual(n, n.map((_, i) => i + 1), `${c.trial_id}: search trials 1..${n.length}`);
+      assert.equal(c.search_trials, n.length);
+    }
+    assert.deepEqual(readRunJson(out).counts, { planned: 2, ok: 2, failed: 0, skipped: 0, missing: 0 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
