@@ -165,11 +165,6 @@ async function runLatency(ctx: MeasureContext, p: LatencyPlan, search: SearchRec
     }
     const load: PacedLoad = { rate_pps: rate, duration_s: p.duration_s, warmup_s: p.warmup_s, latency_every: stampEvery(p.every, rate) };
     for (const k of kinds) {
-      if (k === 'calibration' && ctx.tb.kind !== 'local') {
-        // a two-node testbed's trial runs the plan trial's NF: it would be no wire
-        ctx.emit({ ...ctx.base, trial_id: `${ctx.trial.trial_id}/${k}/${label}`, parent_trial_id: ctx.trial.trial_id, measure: k, status: 'skipped', reason: `the ${ctx.tb.kind} testbed runs no wire calibration yet`, latency_load: label, flags: [] });
-        continue;
-      }
       const startedAt = new Date().toISOString();
       const l = k === 'calibration' ? { ...load, nf: 'wire' } : load;
       const m = await paced(ctx, l, `${k}/${label}`);

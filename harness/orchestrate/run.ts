@@ -488,7 +488,8 @@ async function finish(s: RunState): Promise<RunOutcome> {
   const { o, progress } = s;
   const counts = countsOf(s.plan, s.records);
   const complete = s.run?.status === 'complete';
-  if (o.plots !== false && counts.ok > 0 && s.spec.figures.length > 0) {
+  // measure: ndr_pdr and latency draw their own figures (plots/measure-figures.ts) even where the spec lists none
+  if (o.plots !== false && counts.ok > 0 && (s.spec.figures.length > 0 || s.spec.measure.ndr_pdr !== undefined || s.spec.measure.latency !== undefined)) {
     try {
       const { renderRunPlots } = await import('../plots/render.js');
       // a run writes only under its own directory; the checkout's plots/ gets a copy only for a run kept in its results/

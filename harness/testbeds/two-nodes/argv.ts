@@ -22,6 +22,8 @@ export interface ArgvContext {
   /** CPUs of a node in trial order, where known (preflight, or the inventory) */
   cores(node: NodeName): number[] | null;
   flushMs: number;
+  /** the spec's nf_options (the test NFs': ratelimit's capacity, noise and seed) */
+  nfOptions: { limit_pps?: number; limit_noise?: number; seed?: number };
   /** names DPDK's runtime files of this run (file prefixes) */
   pid: number;
   /** flexbench NFs: the port mode the rule picked for an n-core trial (null before preflight: the NF's own choice) */
@@ -156,6 +158,12 @@ export function flexbenchNfArgv(c: ArgvContext, t: PlanTrial, storeUrl: string |
     if (stateConfig) a.push('--state-config', stateConfig);
   }
   if (on) a.push(...on.nfArgs);
+  const o = c.nfOptions;
+  if (t.nf === 'ratelimit') {
+    if (o.limit_pps !== undefined) a.push('--limit-pps', String(o.limit_pps));
+    if (o.limit_noise !== undefined) a.push('--limit-noise', String(o.limit_noise));
+    if (o.seed !== undefined) a.push('--seed', String(o.seed));
+  }
   // an upper bound: the harness stops it (SIGTERM -> it prints its JSON line) once the window is measured
   a.push('--duration', String(Math.ceil(maxSeconds)), '--json');
   return a;

@@ -51,6 +51,7 @@ export class TwoNodeTestbed implements Testbed {
       commands,
       cores: (n) => this.knownCores(n),
       flushMs: opts.spec.state.flush_ms,
+      nfOptions: opts.spec.nf_options ?? {},
       pid: process.pid,
       portMode: (n) => {
         const c = this.portChoice(n);
@@ -240,7 +241,10 @@ export class TwoNodeTestbed implements Testbed {
     return stream;
   }
 
-  async runTrial(req: TrialRequest): Promise<TrialMeasurement> {
+  async runTrial(given: TrialRequest): Promise<TrialMeasurement> {
+    // the back-to-back calibration (load.nf: wire) runs that NF store-less in the trial's place
+    const req: TrialRequest = given.load?.nf ? { ...given, trial: { ...given.trial, nf: given.load.nf, store: 'none' }, store: null } : given;
+    if (given.load?.nf && nfKind(this.commands, given.load.nf) !== 'flexbench') throw new FlexbenchError(`load.nf ${given.load.nf}: a two-node calibration runs a flexbench NF (wire)`, EXIT.usage);
     const ac = linkedController(req.signal);
     const log = this.logStream(req);
     const started: HostProcess[] = [];

@@ -291,9 +291,10 @@ async function awaitWindow(run: Run, nf: RunningNf, gen: RunningGen): Promise<{ 
   const tr = run.req.traffic;
   const s = gen.samples;
   const duration = run.req.load?.duration_s ?? tr.duration_s;
-  const from = s[0].at + tr.warmup_s;
+  const warmup = run.req.load?.warmup_s ?? tr.warmup_s;
+  const from = s[0].at + warmup;
   const to = from + duration;
-  const deadline = s[0].arr + tr.warmup_s + duration + 30;
+  const deadline = s[0].arr + warmup + duration + 30;
   while (!(s.length > 0 && s[s.length - 1].at >= to - 0.05)) {
     if (run.signal.aborted) throw interrupted();
     if (gen.exited()) throw new FlexbenchError('the generator on node1 stopped during the measured window; see the trial log', EXIT.trialsFailed);
@@ -322,7 +323,7 @@ async function runRoundTripGenerator(run: Run, nf: RunningNf): Promise<{ argv: s
   const tr = req.traffic;
   const load: GenLoad = {
     rate: req.load?.rate_pps ?? tr.rate,
-    warmup_s: tr.warmup_s,
+    warmup_s: req.load?.warmup_s ?? tr.warmup_s,
     duration_s: req.load?.duration_s ?? tr.duration_s,
     latency_every: req.load?.latency_every ?? 0,
   };

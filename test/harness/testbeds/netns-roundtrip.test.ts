@@ -4,7 +4,8 @@
 // does for a search or latency trial (TrialRequest.load). Needs root; leaves no namespace or process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,4 +96,54 @@ test('generator: pktgen — the real Pktgen paces a search trial at the load ask
     rmSync(dir, { recursive: true, force: true });
   }
   assert.deepEqual(await leftovers('fbnrtp'), []);
+});
+
+test('flexbench run on netns with measure: ndr_pdr and latency — the search and the latency trials over the veth, the wire calibration beside them (the bias), figures drawn; nothing left behind', { skip, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fbn-rtm-'));
+  try {
+    const R = 50_000;
+    writeFileSync(join(dir, 'nl.yaml'), `name: nl
+testbed: netns
+inventory: { suffix: rtm, slot: 27, generator: flexbench }
+traffic: { flows: 500, files: 1, duration_s: 1, warmup_s: 0.3 }
+matrix: { nfs: [ratelimit], cores: [1] }
+nf_options: { limit_pps: ${R}, limit_noise: 0.002, seed: 3 }
+measure:
+  ndr_pdr:
+    goals:
+      - { name: ndr, loss_ratio: 0, final_trial_duration: 1, initial_trial_duration: 0.5, width: 0.04 }
+      - { name: pdr, loss_ratio: 0.005, final_trial_duration: 1, initial_trial_duration: 0.5, width: 0.04 }
+    max_load_pps: ${R * 10}
+  latency: { loads: [0, 0.5], low_rate_pps: 5000, duration_s: 0.5 }
+`);
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'flexbench.js'), 'run', 'nl.yaml', '--out', 'out', '--seed', '1'], { cwd: dir, encoding: 'utf8', timeout: 240_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const trials = readFileSync(join(dir, 'out', 'trials.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const plan = trials.find((t) => t.measure === 'throughput')!;
+    assert.equal(plan.status, 'ok');
+    // the search ran over the veth: every trial paced by flexbench gen on node1, its loss counted there
+    const search = trials.filter((t) => t.measure === 'search');
+    assert.ok(search.length >= 2 && search.every((t) => t.status === 'ok' && /node1\$ taskset -c \d+ \S+ \S+ gen --port port1 /.test(t.commands[1])), JSON.stringify(search.map((t) => t.commands)));
+    assert.ok(plan.ndr_pps > 0 && plan.ndr_pps <= plan.pdr_pps, `NDR ${plan.ndr_pps} PDR ${plan.pdr_pps}`);
+    // R plus what the NF's AF_XDP ring (8,192 descriptors) holds over a 1 s trial and its drain: the SUT's buffering
+    assert.ok(plan.ndr_upper_pps >= R * 0.96 && plan.ndr_lower_pps <= R + 8192 / 1.2 + R * 0.04, `NDR ${plan.ndr_lower_pps}..${plan.ndr_upper_pps} for R = ${R}`);
+    // latency at each load, and the wire through the same veth at the same load: the bias, in summary.csv
+    for (const load of ['0', '50%']) {
+      const lat = trials.find((t) => t.measure === 'latency' && t.latency_load === load)!;
+      const cal = trials.find((t) => t.measure === 'calibration' && t.latency_load === load)!;
+      assert.equal(lat.status, 'ok', lat.reason);
+      assert.equal(cal.status, 'ok', cal.reason);
+      assert.ok(lat.latency.samples > 0 && cal.latency.samples > 0);
+      assert.match(cal.commands[0], /nf run --nf wire /);
+      assert.doesNotMatch(cal.commands[0], /--store/);
+    }
+    const summary = readFileSync(join(dir, 'out', 'summary.csv'), 'utf8');
+    const p50 = summary.split('\n').find((l) => l.includes(',latency_p50_us,') && l.includes(',50%,'))!;
+    assert.ok(p50 && !/,,0$/.test(p50), `p50 row with a bias: ${p50}`);
+    for (const f of ['rate-by-frame-size-ratelimit', 'latency-ratelimit']) assert.ok(existsSync(join(dir, 'out', 'plots', `${f}.png`)), `${f}.png drawn`);
+    process.stdout.write(`# ratelimit R=${R} over netns: NDR ${plan.ndr_lower_pps}..${plan.ndr_upper_pps}, PDR ${plan.pdr_lower_pps}..${plan.pdr_upper_pps} in ${plan.search_trials} trials; p50 row ${p50}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(await leftovers('fbnrtm'), []);
 });
