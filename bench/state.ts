@@ -1,4 +1,5 @@
-// FlexState on one core: counter.add and countermap.addTo per second in sync and async mode,
+// FlexState on one core: counter.add, countermap.addTo and timer.arm (Section VI-B: one arm per
+// packet, the local wheel advanced per burst) per second in sync and async mode,
 // hashmap and Redis side by side, and what one flush of 50,000 dirty countermap entries costs.
 // Async runs the packet loop's shape: bursts of 32 NoWait calls, poll() per burst, a yield to the
 // event loop every ~1 ms. Measures and prints; asserts nothing.
@@ -26,9 +27,13 @@ function gapStats(): { p99GapMs: number; maxGapMs: number } {
   return r;
 }
 
-async function syncRate(ctx: StateContext, op: 'counter' | 'countermap'): Promise<Omit<Row, 'op' | 'store' | 'mode'>> {
+type Op = 'counter' | 'countermap' | 'timer';
+const TIMER_TTL_MS = 5000;
+
+async function syncRate(ctx: StateContext, op: Op): Promise<Omit<Row, 'op' | 'store' | 'mode'>> {
   const c = ctx.counter('bench');
   const m = ctx.counterMap('bench');
+  const t = ctx.timer('bench');
   let n = 0;
   ng = 0;
   const end = performance.now() + MEASURE_MS;
@@ -37,6 +42,7 @@ async function syncRate(ctx: StateContext, op: 'counter' | 'countermap'): Promis
   while (performance.now() < end) {
     for (let i = 0; i < BURST; i++, n++) {
       if (op === 'counter') await c.add(1);
+      else if (op === 'timer') await t.arm(`f${n % FLOWS}`, TIMER_TTL_MS);
       else await m.addTo(`f${n % FLOWS}`, 1);
     }
     const now = performance.now();
@@ -46,11 +52,13 @@ async function syncRate(ctx: StateContext, op: 'counter' | 'countermap'): Promis
   return { opsPerS: n / ((performance.now() - t0) / 1000), ...gapStats(), flushes: 0 };
 }
 
-async function asyncRate(ctx: StateContext, op: 'counter' | 'countermap'): Promise<Omit<Row, 'op' | 'store' | 'mode'>> {
+async function asyncRate(ctx: StateContext, op: Op): Promise<Omit<Row, 'op' | 'store' | 'mode'>> {
   const c = ctx.counter('bench');
   const m = ctx.counterMap('bench');
+  const t = ctx.timer('bench');
+  const fired = new Int32Array(256);
   const slots = new Int32Array(FLOWS);
-  for (let i = 0; i < FLOWS; i++) slots[i] = m.slot(`f${i}`);
+  for (let i = 0; i < FLOWS; i++) slots[i] = op === 'timer' ? t.slot(`f${i}`) : m.slot(`f${i}`);
   await ctx.flush();
   const before = (await ctx.stats()).flushes;
   let n = 0;
@@ -62,7 +70,11 @@ async function asyncRate(ctx: StateContext, op: 'counter' | 'countermap'): Promi
   let lastYield = t0;
   for (;;) {
     if (op === 'counter') for (let i = 0; i < BURST; i++) c.addNoWait(1);
-    else for (let i = 0; i < BURST; i++) { m.addToSlotNoWait(slots[f]!, 1); f = f + 1 === FLOWS ? 0 : f + 1; }
+    else if (op === 'timer') {
+      // the burst's clock: advance the wheel once, then arm (re-arm) one timer per packet
+      t.advance(performance.timeOrigin + performance.now(), fired);
+      for (let i = 0; i < BURST; i++) { t.armSlotNoWait(slots[f]!, TIMER_TTL_MS); f = f + 1 === FLOWS ? 0 : f + 1; }
+    } else for (let i = 0; i < BURST; i++) { m.addToSlotNoWait(slots[f]!, 1); f = f + 1 === FLOWS ? 0 : f + 1; }
     n += BURST;
     ctx.poll();
     const now = performance.now();
@@ -114,7 +126,7 @@ export async function run(): Promise<void> {
     ] as const;
     const rows: Row[] = [];
     let inst = 0;
-    for (const op of ['counter', 'countermap'] as const) {
+    for (const op of ['counter', 'countermap', 'timer'] as const) {
       for (const [sname, url] of stores) {
         for (const v of variants) {
           // hashmap lives in the caller's memory: its async mode always flushes on the same thread
@@ -122,7 +134,7 @@ export async function run(): Promise<void> {
           const ctx = await openState({ nf: 'bench', instance: `i${process.pid}-${inst++}`, store: url, flushMs: 1, ...v.cfg } as StateConfigInput, 0);
           try {
             const r = v.cfg.mode === 'sync' ? await syncRate(ctx, op) : await asyncRate(ctx, op);
-            rows.push({ op: op === 'counter' ? 'counter.add' : 'countermap.addTo', store: sname, mode: sname === 'hashmap' && v.mode !== 'sync' ? 'async' : v.mode, ...r });
+            rows.push({ op: op === 'counter' ? 'counter.add' : op === 'timer' ? 'timer.arm' : 'countermap.addTo', store: sname, mode: sname === 'hashmap' && v.mode !== 'sync' ? 'async' : v.mode, ...r });
           } finally {
             await ctx.close();
           }

@@ -85,7 +85,10 @@ class CassandraConnection implements StoreConnection {
     this.cl = consistencyCode(u.consistency);
     // a node that comes back may have come back empty: every partition's schema and last flush are
     // checked again before its next flush
-    client.on('hostUp', () => { for (const s of this.parts.values()) { s.lastSeq = null; s.ready = null; } });
+    client.on('hostUp', () => {
+      for (const s of this.parts.values()) { s.lastSeq = null; s.ready = null; }
+      this.sharedKs.clear(); // an NF's shared keyspace too (locks, its partitions)
+    });
   }
 
   /**
@@ -135,6 +138,7 @@ class CassandraConnection implements StoreConnection {
       await this.readMeta(s);
     })().catch((err) => {
       s.ready = null;
+      this.sharedKs.delete(sharedKeyspaceName(s.p.nf)); // checked again too: it may be what is gone
       throw this.fail(`opening keyspace ${s.ks} (schema and last flush)`, err);
     });
     return s.ready;
@@ -523,7 +527,12 @@ class CassandraConnection implements StoreConnection {
         // The last flush is read again after a failure or a node coming back (see connect): a
         // Cassandra restarted empty or from an older copy is found at the next flush, not trusted.
         const last = s.lastSeq ?? (await this.readMeta(s));
-        if (batch.seq <= last) return 'duplicate';
+        if (batch.seq <= last) {
+          // the store holds this flush whole (its meta row is written last): a plan left by an attempt
+          // whose reply was lost is finished, not pending
+          if (s.plan && s.plan.seq <= last) s.plan = null;
+          return 'duplicate';
+        }
         if (last < batch.seq - 1 && !batch.resync) {
           // what the markers and an unfinished plan assumed of the store no longer holds
           s.markers.clear();
