@@ -590,7 +590,7 @@ class AsyncTimer implements TimerHandle {
     return s !== undefined && this.t.present[s] === 1 && this.t.value[s]! > now;
   }
   slot(key: string) { return this.t.slot(String(key)); }
-  keyOf(slot: number) { return this.t.keys[slot]!; }
+  keyOf(slot: number) { return this.t.keyAt(slot); }
   arm(key: string, ttlMs: number) { this.now(); this.armSlotNoWait(this.slot(key), ttlMs); return resolved; }
   armNoWait(key: string, ttlMs: number) { this.armSlotNoWait(this.slot(key), ttlMs); }
   armSlotNoWait(s: number, ttlMs: number) {
@@ -600,7 +600,7 @@ class AsyncTimer implements TimerHandle {
   }
   cancel(key: string) { this.cancelNoWait(key); return resolved; }
   cancelNoWait(key: string) {
-    const s = this.t.index.get(String(key));
+    const s = this.t.lookup(String(key));
     if (s !== undefined) this.cancelSlotNoWait(s);
   }
   cancelSlotNoWait(s: number) {
@@ -609,10 +609,10 @@ class AsyncTimer implements TimerHandle {
   }
   remaining(key: string) {
     const now = this.now();
-    const s = this.t.index.get(String(key));
+    const s = this.t.lookup(String(key));
     return Promise.resolve(this.live(s, now) ? this.t.value[s!]! - now : null);
   }
-  contains(key: string) { return Promise.resolve(this.live(this.t.index.get(String(key)), this.now())); }
+  contains(key: string) { return Promise.resolve(this.live(this.t.lookup(String(key)), this.now())); }
   size() {
     const now = this.now();
     let n = 0;
@@ -622,7 +622,7 @@ class AsyncTimer implements TimerHandle {
   entries() {
     const now = this.now();
     const ks: string[] = [], vs: number[] = [];
-    for (let i = 0; i < this.t.keys.length; i++) if (this.live(i, now)) { ks.push(this.t.keys[i]!); vs.push(this.t.value[i]!); }
+    for (let i = 0; i < this.t.keys.length; i++) if (this.live(i, now)) { ks.push(this.t.keyAt(i)); vs.push(this.t.value[i]!); }
     return Promise.resolve<[string[], number[]]>([ks, vs]);
   }
   clear() { this.clearNoWait(); return resolved; }
