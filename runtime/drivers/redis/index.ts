@@ -322,19 +322,8 @@ class RedisConnection implements StoreConnection {
   }
 
   /** every key of the partition (a cluster keeps it on one node; scanning each master is simplest) */
-  private async partitionKeys(p: Partition): Promise<string[]> {
-    const pattern = `${this.part(p).replace(/[*?[\]\\]/g, '\\$&')}@*`;
-    const nodes = this.r instanceof Cluster ? this.r.nodes('master') : [this.r];
-    const out: string[] = [];
-    for (const n of nodes) {
-      let cursor = '0';
-      do {
-        const [next, ks] = await n.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        out.push(...ks);
-        cursor = next;
-      } while (cursor !== '0');
-    }
-    return out;
+  private partitionKeys(p: Partition): Promise<string[]> {
+    return this.scanAll(`${glob(this.part(p))}@*`);
   }
 
   async loadPartition(p: Partition): Promise<Snapshot> {
