@@ -20,7 +20,7 @@ import { writeRun, key, makeTmp } from './fixtures.js';
 const opts = { tolerance: 0.05, confidence: 0.95, force: false, strict: false };
 
 test('direction, in one place: rates higher-is-better, every latency metric lower-is-better; classify swaps the sides for lower', () => {
-  assert.deepEqual(METRICS.filter((m) => betterOf(m) === 'higher'), ['tx_mpps', 'rx_mpps', 'ndr_mpps', 'pdr_mpps']);
+  assert.deepEqual(METRICS.filter((m) => betterOf(m) === 'higher'), ['tx_mpps', 'rx_mpps', 'tx_mpps_own', 'ndr_mpps', 'pdr_mpps']);
   assert.ok(METRICS.filter((m) => m.startsWith('latency_')).every((m) => METRIC_INFO[m].better === 'lower' && METRIC_INFO[m].unit === 'us'));
   assert.equal(classify(0.1, 0.2, 0.05), 'improved');
   assert.equal(classify(0.1, 0.2, 0.05, 'lower'), 'regressed');
