@@ -85,7 +85,12 @@ measure:
     assert.equal(cell!.pdr_upper_pps, pdr.upper_bound_pps);
     const hidden = (BUCKET_MS / 1000 * R + RING) / (WARMUP + D) / R;
     assert.ok(ndr.lower_bound_pps! <= R * (1 + hidden), at);
-    assert.ok(ndr.upper_bound_pps! >= R * (1 - 2 * W), at);
+    if (ndr.upper_bound_pps! < R * (1 - 2 * W)) {
+      // a loss below R: only a host that kept the NF off a CPU (a competing load on 2 cores) explains it,
+      // and the trial's record says so (the NF's wait share, or the host_busy flag)
+      const lost = search.find((t) => Math.abs(t.load_pps! - ndr.upper_bound_pps!) < 1 && t.loss_ratio! > 0)!;
+      assert.ok((lost.nf_wait_share ?? 0) > 0 || lost.flags.some((f) => f.startsWith('host_busy')), `${at}: lost at ${lost.load_pps} pps below R on a host that did not hold the NF back (${JSON.stringify({ wait: lost.nf_wait_share, flags: lost.flags })})`);
+    }
     assert.ok(ndr.relative_width! <= W + 1e-9, at);
     assert.ok(ndr.lower_bound_pps! <= pdr.lower_bound_pps!, at);
 
