@@ -15,8 +15,10 @@ test('every registered NF is a spec NF with the same traits in the plan; testpmd
     assert.equal(t.fixedMode, e.stateful ? e.fixedMode : 'none', n);
     assert.deepEqual(allowedModes(e), !e.stateful ? [] : e.fixedMode ? [e.fixedMode] : n === 'nat' ? ['sync', 'async', 'cache', 'stateless-async'] : ['sync', 'async'], n);
     assert.deepEqual(t.modes, allowedModes(e), n);
+    // a Native form (store: none) only for a stateful NF that can run without its store: the NAT
+    assert.equal(t.native, n === 'nat', n);
   }
-  assert.deepEqual(traitsOf('testpmd'), { stateful: false, fixedMode: 'none', modes: [] });
+  assert.deepEqual(traitsOf('testpmd'), { stateful: false, fixedMode: 'none', modes: [], native: false });
 });
 
 test('every registered NF loads; one without state is built without a state context', async () => {
