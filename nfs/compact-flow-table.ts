@@ -5,7 +5,7 @@
 // takes 20.0 B per flow there, 25.7 B at 1,000,000 and 29.2 B at 10,000,000 (33.6 B at 1,000,000
 // with power-of-two doubling).
 // Entry: [a, b, c, tag]; tag = d << 24 | (value + 1), 0 = empty.
-import { hash4 } from './flow-hash.js';
+import { hash4 } from '../common/flow-hash.js';
 
 const COMPACT_ENTRY_WORDS = 4;
 /** the largest value an entry holds */

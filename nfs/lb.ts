@@ -3,7 +3,7 @@
 // (destination IP, checksums per RFC 1624), MACs swapped. Flow -> backend lives in map `lbFlows`.
 import type { CounterMapHandle, MapHandle } from '../runtime/state/api.js';
 import type { Burst, NetworkFunction, NfModule, NfOptions } from './types.js';
-import { hash4 } from './flow-hash.js';
+import { hash4 } from '../common/flow-hash.js';
 import { CompactFlowTable } from './compact-flow-table.js';
 import { swapMacs } from './macswap.js';
 import { Int32Words, PROTO_TCP, csumAdjust, misaligned, fold16, ipToLe, ipv4L4Offset, parseFlowKey, word32Delta } from './packet.js';

@@ -18,7 +18,7 @@
 // of a new mapping.
 import type { MapHandle, StateContext } from '../runtime/state/api.js';
 import type { Burst, NetworkFunction, NfModule, NfOptions } from './types.js';
-import { hash4 } from './flow-hash.js';
+import { hash4 } from '../common/flow-hash.js';
 import { Int32Words, PROTO_ICMP, PROTO_TCP, csumAdjust, ipToLe, ipv4IcmpEchoOffset, ipv4L4Offset, misaligned, parseFlowKey } from './packet.js';
 import { NatMappings, PairPool, REC_WORDS, R_IN_D, R_LAST, R_OUT_D, R_POOL_IP, R_POOL_PORT_PROTO, R_PORTS, R_SRC, pairOfValue, pairValue, type PoolShape } from './nat-table.js';
 

@@ -7,6 +7,7 @@ import { structKey } from '../drivers/driver.js';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
 import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, TimerHandle, ValueHandle } from './types.js';
 import { TimerWheel } from '../../common/timer-wheel.js';
+import { hash4 } from '../../common/flow-hash.js';
 import { flowKeyOfWords, WORD_KEY_INTS } from './flow-key.js';
 import { C_CLEARED0, C_COUNT0, C_SLOTS, F_DIRTY, F_DIRTY_ADD, F_ERASE, F_SET, SlotViews, createSlotTable, type SlotTableInit } from './slots.js';
 
@@ -32,19 +33,6 @@ export interface SwapMessage {
 }
 
 const resolved = Promise.resolve();
-
-/** murmur3-style mix of a flow's four words (callers mask it) */
-function mixWords(a: number, b: number, c: number, d: number): number {
-  let h = Math.imul(a ^ 0x9e3779b9, 0xcc9e2d51);
-  h = Math.imul((h << 15) | (h >>> 17), 0x1b873593) ^ b;
-  h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
-  h = Math.imul(h ^ c, 0xcc9e2d51);
-  h = Math.imul((h << 15) | (h >>> 17), 0x1b873593) ^ d;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  return h ^ (h >>> 16);
-}
 
 /** One slotted structure, packet side: current-buffer views swapped at each epoch. */
 class LocalTable {
@@ -148,7 +136,7 @@ class LocalTable {
     let idx = this.flowIdx;
     if (idx === null || 2 * (this.flowN + 1) > idx.length) idx = this.growFlowIdx();
     const mask = idx.length - 1;
-    let i = mixWords(a, b, c, d) & mask;
+    let i = hash4(a, b, c, d) & mask;
     const w0 = this.words!;
     for (let e = idx[i]!; e !== 0; e = idx[i]!) {
       const q = 4 * (e - 1);
@@ -189,7 +177,7 @@ class LocalTable {
         const e = old[j]!;
         if (e === 0) continue;
         const q = 4 * (e - 1);
-        let i = mixWords(w[q]!, w[q + 1]!, w[q + 2]!, w[q + 3]!) & mask;
+        let i = hash4(w[q]!, w[q + 1]!, w[q + 2]!, w[q + 3]!) & mask;
         while (idx[i] !== 0) i = (i + 1) & mask;
         idx[i] = e;
       }
