@@ -57,10 +57,6 @@ const nfRunStateLossSchema = z.object({
   reloaded_entries: count.optional(),
 });
 
-/** Latency of the stamped packets (runtime/packet/latency.ts): microseconds; hdr = the merged HdrHistogram (ns), compressed base64. */
-export const nfRunLatencySchema = latencySummarySchema;
-export type NfRunLatency = z.infer<typeof nfRunLatencySchema>;
-
 export const nfRunResultSchema = z.looseObject({
   nf: z.string(),
   store: z.string().nullable(),
@@ -79,8 +75,8 @@ export const nfRunResultSchema = z.looseObject({
   offered_packets: count.nullable().default(null),
   /** offered mode: rate x the generator's window; above offered_packets when the generator fell behind */
   intended_packets: count.nullable().default(null),
-  /** offered mode with --latency-every: latency of the sampled packets over the window */
-  latency: nfRunLatencySchema.nullable().default(null),
+  /** offered mode with --latency-every: latency of the sampled packets over the window (runtime/packet/latency-schema.ts) */
+  latency: latencySummarySchema.nullable().default(null),
   stopped_by: z.enum(['packets', 'duration', 'signal', 'input', 'state-loss']),
   /** a store came back without acknowledged state (see docs/runtime.md, --on-state-loss) */
   state_lost: z.boolean(),
