@@ -1,12 +1,12 @@
 // Load balancer: a new flow goes to the least-loaded backend by this core's load counters (FlexState
 // countermap `serverLoad`, one counter per backend); every packet of the flow is rewritten toward it
 // (destination IP, checksums per RFC 1624), MACs swapped. Flow -> backend lives in map `lbFlows`.
-import type { CounterMapHandle, MapHandle } from '../runtime/state/api.js';
+import { parseFlowKey, type CounterMapHandle, type MapHandle } from '../runtime/state/api.js';
 import type { Burst, NetworkFunction, NfModule, NfOptions } from './types.js';
 import { hash4 } from '../common/flow-hash.js';
 import { CompactFlowTable } from './compact-flow-table.js';
 import { swapMacs } from './macswap.js';
-import { Int32Words, PROTO_TCP, csumAdjust, misaligned, fold16, ipToLe, ipv4L4Offset, parseFlowKey, word32Delta } from './packet.js';
+import { Int32Words, PROTO_TCP, csumAdjust, misaligned, fold16, ipToLe, ipv4L4Offset, word32Delta } from './packet.js';
 
 const LB_LOAD_ID = 'serverLoad';
 const LB_FLOWS_ID = 'lbFlows';

@@ -16,10 +16,10 @@
 // does not know waits for the store's answer; `stateless-async` (StatelessNF's Async) also sends a
 // read of the mapping per packet, not waited on; `sync` waits for a read per packet and for the write
 // of a new mapping.
-import type { MapHandle, StateContext } from '../runtime/state/api.js';
+import { parseFlowKey, type MapHandle, type StateContext } from '../runtime/state/api.js';
 import type { Burst, NetworkFunction, NfModule, NfOptions } from './types.js';
 import { hash4 } from '../common/flow-hash.js';
-import { Int32Words, PROTO_ICMP, PROTO_TCP, csumAdjust, ipToLe, ipv4IcmpEchoOffset, ipv4L4Offset, misaligned, parseFlowKey } from './packet.js';
+import { Int32Words, PROTO_ICMP, PROTO_TCP, csumAdjust, ipToLe, ipv4IcmpEchoOffset, ipv4L4Offset, misaligned } from './packet.js';
 import { NatMappings, PairPool, REC_WORDS, R_IN_D, R_LAST, R_OUT_D, R_POOL_IP, R_POOL_PORT_PROTO, R_PORTS, R_SRC, pairOfValue, pairValue, type PoolShape } from './nat-table.js';
 
 const NAT_MAP_ID = 'natMap';

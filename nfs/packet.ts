@@ -84,31 +84,6 @@ export function word32Delta(oldW: number, newW: number): number {
   return wordDelta(oldW & 0xffff, newW & 0xffff) + wordDelta(oldW >>> 16, newW >>> 16);
 }
 
-/** Dotted IPv4 of a 32-bit word read little-endian from a frame (byte 0 = first octet). */
-function leIpString(w: number): string {
-  return `${w & 255}.${(w >>> 8) & 255}.${(w >>> 16) & 255}.${w >>> 24}`;
-}
-
-/** Port value of a u16 read little-endian from a frame. */
-function lePort(w: number): number {
-  return ((w & 255) << 8) | (w >>> 8);
-}
-
-/** Flow key for the state store: built once per new flow, never per packet. */
-export function flowKey(srcLe: number, dstLe: number, portsLe: number, proto: number): string {
-  return `${leIpString(srcLe)}:${lePort(portsLe & 0xffff)}>${leIpString(dstLe)}:${lePort(portsLe >>> 16)}/${proto}`;
-}
-
-/** Inverse of flowKey, for recovery: [srcLe, dstLe, portsLe, proto] or null. */
-export function parseFlowKey(k: string): [number, number, number, number] | null {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+):(\d+)>(\d+)\.(\d+)\.(\d+)\.(\d+):(\d+)\/(\d+)$/.exec(k);
-  if (!m) return null;
-  const n = m.slice(1).map(Number);
-  const le = (a: number, b: number, c: number, d: number) => a | (b << 8) | (c << 16) | (d << 24);
-  const swap = (p: number) => ((p & 255) << 8) | (p >>> 8);
-  return [le(n[0], n[1], n[2], n[3]), le(n[5], n[6], n[7], n[8]), swap(n[4]) | (swap(n[9]) << 16), n[10]];
-}
-
 /** int32 little-endian word of an IPv4 address given as a number (a.b.c.d = a<<24|...). */
 export function ipToLe(ip: number): number {
   return ((ip >>> 24) & 255) | (((ip >>> 16) & 255) << 8) | (((ip >>> 8) & 255) << 16) | ((ip & 255) << 24);

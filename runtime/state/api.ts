@@ -11,6 +11,8 @@ export type { WarmState };
 
 export type * from './types.js';
 export type { StructType as Type };
+/** a flow's store key from its four words, and back (an NF's recovery reads the keys a flush wrote) */
+export { flowKeyOfWords, parseFlowKey } from './flow-key.js';
 
 /**
  * Open core `core`'s partition. Rejects (nothing left running) on a bad config or an unreachable store.

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { csumAdjust, word32Delta, wordDelta, flowKey, parseFlowKey } from '../../nfs/packet.js';
+import { csumAdjust, word32Delta, wordDelta } from '../../nfs/packet.js';
 import { Xoshiro128 } from '../../runtime/packet/prng.js';
 import { onesSum, finishChecksum } from '../../runtime/packet/inet.js';
 
@@ -26,16 +26,6 @@ test('RFC 1624 incremental update equals a full recompute, on byte-swapped words
     assert.equal(finishChecksum(~sw(swapped) & 0xffff), finishChecksum(~full(after) & 0xffff));
   }
   assert.equal(onesSum(Uint8Array.from([0x12, 0x34, 0x56]), 0, 3), 0x1234 + 0x5600);
-});
-
-test('flow keys round-trip (recovery parses them back)', () => {
-  const src = 0xc401a8c0 | 0; // 192.168.1.196 read little-endian (a negative int32)
-  const dst = 0x0100000a; // 10.0.0.1
-  const ports = (0xbb01 << 16) | 0x3930; // sport 12345, dport 443
-  const k = flowKey(src, dst, ports, 6);
-  assert.equal(k, '192.168.1.196:12345>10.0.0.1:443/6');
-  assert.deepEqual(parseFlowKey(k), [src, dst, ports, 6]);
-  assert.equal(parseFlowKey('nonsense'), null);
 });
 
 test('NFs refuse frames that break the burst alignment contract instead of corrupting them', async () => {
