@@ -74,8 +74,15 @@ function threadTimes(): ThreadTimes | null {
 
 /** A core's counters when the warm-up ended; `missed` without what still waits in the ring (received later). */
 interface WindowStart { rx: number; tx: number; missed: number; txDropped: number; at: number; times: ThreadTimes | null }
-// module-level, not a closure: capturing the loop's rx/tx would move them out of registers
-function windowStart(rx: number, tx: number, port: Port, at: number): WindowStart {
+// module-level, not closures: capturing the loop's rx/tx would move them out of registers
+/** Has the warm-up ended: offered load, at the generator's boundary packet-exactly; else when the engine says so. */
+function warmupOver(control: Int32Array, ringPort: RingPort | null): boolean {
+  return ringPort !== null ? ringPort.windowOpen() : Atomics.load(control, CONTROL.warm) !== 0;
+}
+/** Opens the measured window: the counters at its start; latency and bad stamps count from here. */
+function windowStart(rx: number, tx: number, port: Port, at: number, lat: LatencyRecorder | null, ringPort: RingPort | null): WindowStart {
+  if (lat !== null) lat.reset();
+  if (ringPort !== null) ringPort.badStamps = 0;
   return { rx, tx, missed: port.missed() - (port.pending?.() ?? 0), txDropped: port.txDropped?.() ?? 0, at, times: threadTimes() };
 }
 
@@ -149,10 +156,9 @@ async function main(d: CoreWorkerData): Promise<void> {
       Atomics.wait(control, CONTROL.go, 0, 20);
     }
     // the front-end sends this core packets from now on
-    const ms = (a: number, b: number) => Math.round((b - a) * 1000) / 1000;
     // what a takeover spent: opening the partition (a state thread, the store connection), loading it, building the NF
     link?.ready(stateCfg?.instance ?? (d.port.kind === 'link' ? d.port.instance : null) ?? '', {
-      load_ms: ms(tLoad, performance.now()), open_ms: ms(tLoad, tOpened), fetch_ms: ms(tOpened, tLoaded), nf_ms: ms(tLoaded, performance.now()), adopted,
+      load_ms: ms3(performance.now() - tLoad), open_ms: ms3(tOpened - tLoad), fetch_ms: ms3(tLoaded - tOpened), nf_ms: ms3(performance.now() - tLoaded), adopted,
     });
     let idle = false;
     let rx = 0;
@@ -200,11 +206,7 @@ async function main(d: CoreWorkerData): Promise<void> {
         if (remaining === 0) break outer;
         if (shared && Atomics.load(control, CONTROL.taken) >= d.total) break outer;
         // per burst (one Atomics load each): a chunk of a store-bound NF can take seconds
-        if (watchWarm && warm === null && (ringPort !== null ? ringPort.windowOpen() : Atomics.load(control, CONTROL.warm) !== 0)) {
-          warm = windowStart(rx, tx, port, (performance.now() - t0) / 1000);
-          if (lat !== null) lat.reset();
-          if (ringPort !== null) ringPort.badStamps = 0;
-        }
+        if (watchWarm && warm === null && warmupOver(control, ringPort)) warm = windowStart(rx, tx, port, (performance.now() - t0) / 1000, lat, ringPort);
         if (asyncNf && Atomics.load(control, CONTROL.stop) !== 0) break outer;
       }
       stats[0] = rx;
@@ -212,11 +214,7 @@ async function main(d: CoreWorkerData): Promise<void> {
       if (Atomics.load(control, CONTROL.stop) !== 0) break;
       const now = performance.now();
       // no packets flowing: the warm-up still ends on time
-      if (watchWarm && warm === null && (ringPort !== null ? ringPort.windowOpen() : Atomics.load(control, CONTROL.warm) !== 0)) {
-        warm = windowStart(rx, tx, port, (now - t0) / 1000);
-        if (lat !== null) lat.reset();
-        if (ringPort !== null) ringPort.badStamps = 0;
-      }
+      if (watchWarm && warm === null && warmupOver(control, ringPort)) warm = windowStart(rx, tx, port, (now - t0) / 1000, lat, ringPort);
       if (shared && now - lastYield >= 1) {
         // a packet the port dropped (queue full) arrived too: it counts against --packets, or a
         // sender of exactly N would leave the run waiting for packets that will never come
@@ -236,7 +234,7 @@ async function main(d: CoreWorkerData): Promise<void> {
           const t = performance.now();
           let k = 0;
           for (const other of want.adopt) k += await adoptFrom(nf, stateCfg, other, d.core);
-          link.adopted({ adopted: k, load_ms: Math.round((performance.now() - t) * 1000) / 1000 });
+          link.adopted({ adopted: k, load_ms: ms3(performance.now() - t) });
         }
         if (idle) await link.wait(5);
         else if (now - lastYield >= 1) await yieldToLoop();
