@@ -12,9 +12,9 @@ import type { NfName } from '../../nfs/registry.js';
 import type { NfOptions } from '../../nfs/types.js';
 import { readPcap, PcapWriter } from '../packet/pcap.js';
 import { layoutRings, splitQuota, type Layout } from '../packet/layout.js';
-import { createOfferedQueues, line, warmMissedIndex, STAMP_BYTES, type OfferedQueues } from '../packet/replay-port.js';
+import { createOfferedQueues, line, warmMissedIndex, type OfferedQueues } from '../packet/replay-port.js';
+import { stampProblem } from '../packet/stamp.js';
 import { mergeLatency } from '../packet/latency.js';
-import { l4PayloadOffset } from '../packet/inet.js';
 import type { GeneratorData } from '../packet/generator.js';
 import type { CoreMessage, CoreWorkerData, PortSpec } from './worker.js';
 import type { IfaceModule, IfacePrepared } from '../packet/port.js';
@@ -85,16 +85,8 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   const portSpecs: PortSpec[] = [];
   if (isRingPort(o.port)) {
     const frames = readPcap(o.input!);
-    if (latencyEvery > 0) {
-      // the stamp takes a frame's last bytes: they must be L4 payload, never a header the NF reads
-      for (let i = 0; i < frames.count; i++) {
-        const len = frames.lengths[i];
-        const start = l4PayloadOffset(frames.bytes, frames.offsets[i], len);
-        if (len - start < STAMP_BYTES) {
-          throw new FlexbenchError(`${o.input}: packet ${i + 1} (${len} B in the capture) has ${Math.max(0, len - start)} B of payload after its headers; a latency stamp needs ${STAMP_BYTES} B (use larger frames, e.g. frame_size >= ${start + STAMP_BYTES + 4}, or UDP)`);
-        }
-      }
-    }
+    const why = latencyEvery > 0 ? stampProblem(frames, o.input!) : null;
+    if (why !== null) throw new FlexbenchError(why);
     layout = layoutRings(frames, o.cores, burstSize);
     const empty = layout.rings.filter((r) => r.count === 0).map((r) => r.core);
     if (empty.length > 0) {

@@ -11,8 +11,8 @@
 import { performance } from 'node:perf_hooks';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
 import { readPcap, type PcapFrames } from './pcap.js';
-import { l4PayloadOffset, ETHERTYPE_IPV4 } from './inet.js';
-import { STAMP_BYTES, StampScratch, readStamp, writeStamp } from './stamp.js';
+import { ETHERTYPE_IPV4 } from './inet.js';
+import { StampScratch, readStamp, stampProblem, writeStamp } from './stamp.js';
 import { LatencyRecorder, mergeLatency } from './latency.js';
 import type { SenderPort } from './port.js';
 import type { RoundTripResult } from './roundtrip-result.js';
@@ -28,18 +28,6 @@ export interface RoundTripOptions {
   latencyEvery: number;
   /** after each phase, how long to keep receiving before counting it done, ms */
   drainMs: number;
-}
-
-/** Checks a capture can carry a stamp in every frame (the stamp takes the frame's last 12 bytes of L4 payload). */
-export function stampProblem(bytes: Uint8Array, offsets: ArrayLike<number>, lengths: ArrayLike<number>, count: number, name: string): string | null {
-  for (let i = 0; i < count; i++) {
-    const len = lengths[i];
-    const start = l4PayloadOffset(bytes, offsets[i], len);
-    if (len - start < STAMP_BYTES) {
-      return `${name}: packet ${i + 1} (${len} B in the capture) has ${Math.max(0, len - start)} B of payload after its headers; a latency stamp needs ${STAMP_BYTES} B (use larger frames, e.g. frame_size >= ${start + STAMP_BYTES + 4}, or UDP)`;
-    }
-  }
-  return null;
 }
 
 interface PhaseCounts {
@@ -69,7 +57,7 @@ export function loadRoundTripCapture(o: RoundTripOptions): RoundTripCapture {
     throw new FlexbenchError((e as Error).message, EXIT.usage);
   }
   if (o.latencyEvery > 0) {
-    const why = stampProblem(frames.bytes, frames.offsets, frames.lengths, frames.count, o.input);
+    const why = stampProblem(frames, o.input);
     if (why) throw new FlexbenchError(why, EXIT.usage);
   }
   return { frames };

@@ -2,12 +2,28 @@
 // so the frame stays valid: the L4 checksum is updated incrementally (RFC 1624, eqn. 3) over the bytes
 // the stamp replaced, so the kernel, a veth peer, tshark or an NF that checks checksums accept it.
 // A UDP checksum of 0 (IPv4: "no checksum", RFC 768) stays 0. No allocation: the caller owns the scratch.
-import { ETH_HLEN, ETHERTYPE_IPV4, IPPROTO_TCP, IPPROTO_UDP } from './inet.js';
+import { ETH_HLEN, ETHERTYPE_IPV4, IPPROTO_TCP, IPPROTO_UDP, l4PayloadOffset } from './inet.js';
+import type { PcapFrames } from './pcap.js';
 
 /** "FLXT": marks the 12 bytes at a frame's end as a send stamp (magic, then a Float64 of ms since the epoch). */
 export const STAMP_MAGIC = 0x54584c46;
 /** bytes a stamp takes at the end of a frame */
 export const STAMP_BYTES = 12;
+
+/**
+ * Why a capture cannot carry a stamp in every frame (the stamp takes a frame's last 12 bytes: they must
+ * be L4 payload, never a header the NF reads), naming the first frame that has too little; null when all can.
+ */
+export function stampProblem(frames: PcapFrames, name: string): string | null {
+  for (let i = 0; i < frames.count; i++) {
+    const len = frames.lengths[i];
+    const start = l4PayloadOffset(frames.bytes, frames.offsets[i], len);
+    if (len - start < STAMP_BYTES) {
+      return `${name}: packet ${i + 1} (${len} B in the capture) has ${Math.max(0, len - start)} B of payload after its headers; a latency stamp needs ${STAMP_BYTES} B (use larger frames, e.g. frame_size >= ${start + STAMP_BYTES + 4}, or UDP)`;
+    }
+  }
+  return null;
+}
 
 /** Reusable bytes of one Float64 (one per port or generator; never shared between threads). */
 export class StampScratch {
