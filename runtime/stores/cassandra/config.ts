@@ -58,6 +58,10 @@ export function cassandraYaml(n: NodeLayout): string {
     concurrent_counter_writes: 8,
     concurrent_compactors: 1,
     disk_access_mode: 'mmap_index_only',
+    // Memtables take heap as their data grows, not a 1 MiB slab each (heap_buffers): one keyspace of
+    // nine tables per partition (nf, instance, core), so a node that ran many trials or the contract
+    // suite holds hundreds of nearly empty tables, and 1 MiB each ran a 1 GiB heap out (OutOfMemoryError).
+    memtable_allocation_type: 'unslabbed_heap_buffers',
     // Batch and frame limits stay Cassandra's own: the driver caps batches (`batch` entries), so a
     // lab's stock cassandra.yaml takes the same flushes as this one.
     write_request_timeout: '5000ms',
