@@ -26,23 +26,28 @@ export interface WarmState {
   readonly ready: Promise<void>;
 }
 
-export async function prewarmStateContext(input: StateConfig | StateConfigInput): Promise<WarmState> {
-  const config = parseStateConfig(input);
-  const driver = await resolveDriver(config.store);
-  if (config.mode !== 'async' || driver.inProcess || config.flusher === 'thread') return { config, worker: null, ready: Promise.resolve() };
-  const worker = new Worker(new URL('./state-worker.js', import.meta.url), { workerData: { config, partition: null } });
-  const ready = new Promise<void>((resolve, reject) => {
-    const onMsg = (m: Reply | { t: 'warm' }) => {
-      if (m.t === 'warm') { cleanup(); resolve(); }
+/** Resolves when the state worker posts `signal` (warm: connected; ready: its partition opened); rejects on its error reply, error or exit. */
+function workerSignal(worker: Worker, signal: 'warm' | 'ready', store: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onMsg = (m: Reply | { t: 'warm' | 'ready' }) => {
+      if (m.t === signal) { cleanup(); resolve(); }
       else if (m.t === 'reply' && !m.ok) { cleanup(); reject(new FlexbenchError(m.message, m.exitCode)); }
     };
     const onErr = (e: Error) => { cleanup(); reject(e); };
-    const onExit = (code: number) => { cleanup(); reject(new FlexbenchError(`state worker for ${config.store} exited (${code}) before it was ready`, EXIT.environment)); };
+    const onExit = (code: number) => { cleanup(); reject(new FlexbenchError(`state worker for ${store} exited (${code}) before it was ready`, EXIT.environment)); };
     const cleanup = () => { worker.off('message', onMsg); worker.off('error', onErr); worker.off('exit', onExit); };
     worker.on('message', onMsg);
     worker.on('error', onErr);
     worker.on('exit', onExit);
   });
+}
+
+export async function prewarmStateContext(input: StateConfig | StateConfigInput): Promise<WarmState> {
+  const config = parseStateConfig(input);
+  const driver = await resolveDriver(config.store);
+  if (config.mode !== 'async' || driver.inProcess || config.flusher === 'thread') return { config, worker: null, ready: Promise.resolve() };
+  const worker = new Worker(new URL('./state-worker.js', import.meta.url), { workerData: { config, partition: null } });
+  const ready = workerSignal(worker, 'warm', config.store);
   ready.catch(() => undefined); // reported when the warm state is used
   worker.unref();
   return { config, worker, ready };
@@ -223,18 +228,7 @@ class WorkerContext extends AsyncContext implements StateContext {
       transferList: [port2],
     });
     if (warm) warm.postMessage({ t: 'bind', partition: p, ctrl: cache.ctrl.buffer, port: port2 }, [port2]);
-    await new Promise<void>((resolve, reject) => {
-      const onMsg = (m: Reply | { t: 'ready' }) => {
-        if (m.t === 'ready') { cleanup(); resolve(); }
-        else if (m.t === 'reply' && !m.ok) { cleanup(); reject(new FlexbenchError(m.message, m.exitCode)); }
-      };
-      const onErr = (e: Error) => { cleanup(); reject(e); };
-      const onExit = (code: number) => { cleanup(); reject(new FlexbenchError(`state worker for ${config.store} exited (${code}) before it was ready`, EXIT.environment)); };
-      const cleanup = () => { worker.off('message', onMsg); worker.off('error', onErr); worker.off('exit', onExit); };
-      worker.on('message', onMsg);
-      worker.on('error', onErr);
-      worker.on('exit', onExit);
-    }).catch(async (err) => {
+    await workerSignal(worker, 'ready', config.store).catch(async (err) => {
       await worker.terminate();
       port1.close();
       throw err;

@@ -172,10 +172,20 @@ class SyncSet implements SetHandle {
   clearNoWait() { this.l.applyNoWait({ type: 'Set', id: this.id, op: 'delete' }); }
 }
 
+/** Sync-mode slots: numbers given to string keys in the order first seen (the store is sent the key). */
+class KeySlots {
+  readonly keys: string[] = [];
+  private readonly index = new Map<string, number>();
+  slot(key: string): number {
+    let s = this.index.get(key);
+    if (s === undefined) { s = this.keys.length; this.keys.push(key); this.index.set(key, s); }
+    return s;
+  }
+}
+
 class SyncMap implements MapHandle {
   readonly key: string;
-  private readonly keys: string[] = [];
-  private readonly index = new Map<string, number>();
+  private readonly slots = new KeySlots();
   /** cache mode: the local copy reads are answered from */
   protected readonly c: LocalCopy | null;
   constructor(protected readonly l: SyncLink, readonly id: string, protected readonly type: 'Map' | 'CounterMap', local: boolean) {
@@ -210,17 +220,12 @@ class SyncMap implements MapHandle {
   entries() { return this.l.query<[string[], number[]]>({ type: this.type, id: this.id, op: 'entries' }); }
   clear() { this.c?.clear(); return this.l.apply({ type: this.type, id: this.id, op: 'delete' }); }
   clearNoWait() { this.c?.clear(); this.l.applyNoWait({ type: this.type, id: this.id, op: 'delete' }); }
-  slot(key: string): number {
-    key = String(key);
-    let s = this.index.get(key);
-    if (s === undefined) { s = this.keys.length; this.keys.push(key); this.index.set(key, s); }
-    return s;
-  }
-  keyOf(slot: number) { return this.keys[slot]!; }
+  slot(key: string): number { return this.slots.slot(String(key)); }
+  keyOf(slot: number) { return this.slots.keys[slot]!; }
   // sync mode sends the string key with every call anyway
   slotOfFlow(a: number, b: number, c: number, d: number) { return this.slot(flowKeyOfWords(a, b, c, d)); }
-  setSlotNoWait(slot: number, v: number) { this.setNoWait(this.keys[slot]!, v); }
-  eraseSlotNoWait(slot: number) { this.eraseNoWait(this.keys[slot]!); }
+  setSlotNoWait(slot: number, v: number) { this.setNoWait(this.slots.keys[slot]!, v); }
+  eraseSlotNoWait(slot: number) { this.eraseNoWait(this.slots.keys[slot]!); }
   hasSlot(slot: number): boolean {
     if (this.c === null) throw asyncOnly(`${this.key}.hasSlot()`);
     return this.c.known(slot);
@@ -250,30 +255,24 @@ class SyncCounterMap extends SyncMap implements CounterMapHandle {
  */
 class SyncTimer implements TimerHandle {
   readonly key: string;
-  private readonly keys: string[] = [];
-  private readonly index = new Map<string, number>();
+  private readonly slots = new KeySlots();
   private clock = Date.now();
   private readonly wheel = new TimerWheel(1, 4096, 64, this.clock);
   constructor(private readonly l: SyncLink, readonly id: string) { this.key = structKey(l.p, 'Timer', id); }
   private now(): number { const n = Date.now(); if (n > this.clock) this.clock = n; return this.clock; }
-  slot(key: string): number {
-    key = String(key);
-    let s = this.index.get(key);
-    if (s === undefined) { s = this.keys.length; this.keys.push(key); this.index.set(key, s); }
-    return s;
-  }
-  keyOf(slot: number) { return this.keys[slot]!; }
+  slot(key: string): number { return this.slots.slot(String(key)); }
+  keyOf(slot: number) { return this.slots.keys[slot]!; }
   private armChange(s: number, ttlMs: number): Change {
     const d = this.clock + ttlMs;
     this.wheel.arm(s, d);
-    return { type: 'Timer', id: this.id, op: 'set', keys: [this.keys[s]!], values: [d] };
+    return { type: 'Timer', id: this.id, op: 'set', keys: [this.slots.keys[s]!], values: [d] };
   }
   arm(key: string, ttlMs: number) { this.now(); return this.l.apply(this.armChange(this.slot(key), ttlMs)); }
   armNoWait(key: string, ttlMs: number) { this.l.applyNoWait(this.armChange(this.slot(key), ttlMs)); }
   armSlotNoWait(slot: number, ttlMs: number) { this.l.applyNoWait(this.armChange(slot, ttlMs)); }
   private cancelChange(s: number): Change {
     this.wheel.cancel(s);
-    return { type: 'Timer', id: this.id, op: 'erase', keys: [this.keys[s]!] };
+    return { type: 'Timer', id: this.id, op: 'erase', keys: [this.slots.keys[s]!] };
   }
   cancel(key: string) { return this.l.apply(this.cancelChange(this.slot(key))); }
   cancelNoWait(key: string) { this.l.applyNoWait(this.cancelChange(this.slot(key))); }
