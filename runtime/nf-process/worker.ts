@@ -262,7 +262,7 @@ async function main(d: CoreWorkerData): Promise<void> {
       ctx = null;
       await c.close(); // final flush: the store now holds everything this core did
     }
-    const latency = lat !== null ? { ...lat.take(), bad_stamps: ringPort!.badStamps } : null;
+    const latency = lat !== null ? lat.take(ringPort!.badStamps) : null;
     const missed = port.missed();
     const txDropped = (port as Port).txDropped?.() ?? 0;
     await port.close();

@@ -1,4 +1,4 @@
-// The latency summary as JSON (runtime/packet/latency.ts's LatencySummary): one schema for every
+// The latency summary as JSON (runtime/packet/latency.ts's LatencySummary is its type): one schema for every
 // process that reports it (`nf run --json`, `flexbench gen --json`) and every reader.
 import { z } from 'zod';
 
@@ -15,6 +15,7 @@ export const latencySummarySchema = z.object({
   p99_us: us,
   p999_us: us,
   max_us: us,
+  /** mean absolute difference of consecutive samples (per core), the RFC 3550 spirit without smoothing */
   jitter_us: us,
   bad_stamps: count,
   hdr: z.string(),

@@ -1,5 +1,7 @@
 // Latency of sampled packets: one HDR histogram per core (nanoseconds), merged into one summary.
 import * as hdr from 'hdr-histogram-js';
+import type { z } from 'zod';
+import type { latencySummarySchema } from './latency-schema.js';
 
 /** Histogram parameters: 1 ns to 100 s at 3 significant digits (0.1 % relative resolution). */
 const BUILD = { lowestDiscernibleValue: 1, highestTrackableValue: 100e9, numberOfSignificantValueDigits: 3 as const };
@@ -20,7 +22,6 @@ export class LatencyRecorder {
   private prev = -1;
   private jitterSum = 0;
   private jitterN = 0;
-  bad = 0;
 
   record(ms: number): void {
     const ns = ms > 0 ? Math.round(ms * 1e6) : 0;
@@ -38,29 +39,16 @@ export class LatencyRecorder {
     this.prev = -1;
     this.jitterSum = 0;
     this.jitterN = 0;
-    this.bad = 0;
   }
 
-  take(): CoreLatency {
-    return { hdr: hdr.encodeIntoCompressedBase64(this.h), jitter_sum_ns: this.jitterSum, jitter_n: this.jitterN, bad_stamps: this.bad };
+  /** the core's latency so far, with the broken stamps its port or receiver counted */
+  take(badStamps: number): CoreLatency {
+    return { hdr: hdr.encodeIntoCompressedBase64(this.h), jitter_sum_ns: this.jitterSum, jitter_n: this.jitterN, bad_stamps: badStamps };
   }
 }
 
-/** The latency fields of a result: microseconds; `hdr` is the merged histogram (ns), compressed base64. */
-export interface LatencySummary {
-  samples: number;
-  min_us: number;
-  mean_us: number;
-  p50_us: number;
-  p90_us: number;
-  p99_us: number;
-  p999_us: number;
-  max_us: number;
-  /** mean absolute difference of consecutive samples (per core), the RFC 3550 spirit without smoothing */
-  jitter_us: number;
-  bad_stamps: number;
-  hdr: string;
-}
+/** The latency fields of a result (µs; `hdr` the merged histogram in ns, compressed base64), as latency-schema.ts reads them. */
+export type LatencySummary = z.infer<typeof latencySummarySchema>;
 
 const us = (ns: number) => Math.round(ns) / 1000;
 

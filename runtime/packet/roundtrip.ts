@@ -169,7 +169,7 @@ export function runRoundTrip(port: SenderPort, o: RoundTripOptions, capture: Rou
   if (o.warmupS > 0) phase(o.warmupS, false);
   rec.reset();
   const m = phase(o.durationS, o.latencyEvery > 0);
-  const lat = o.latencyEvery > 0 ? mergeLatency([{ ...rec.take(), bad_stamps: badStamps }]) : null;
+  const lat = o.latencyEvery > 0 ? mergeLatency([rec.take(badStamps)]) : null;
   return {
     tool: 'flexbench gen',
     port: port.kind,
