@@ -9,8 +9,8 @@ import type { Testbed, StoreHandle, TrialMeasurement, LoadRequest } from '../tes
 /** A paced trial's load as measure: asks it (every field given). */
 type PacedLoad = Required<Pick<LoadRequest, 'rate_pps' | 'duration_s' | 'warmup_s' | 'latency_every'>> & Pick<LoadRequest, 'nf'>;
 import type { PcapInfo, PlanTrial, TrialRecord, SearchRecord, MeasureKind } from '../results/format.js';
-import { judgeTrial, FLAG_HOST_BUSY } from '../results/judge.js';
-import { HOST_BUSY_CORES } from './host-load.js';
+import { judgeTrial } from '../results/judge.js';
+import { measuredFields } from './measured.js';
 import { mlrSearch } from '../search/mlr.js';
 import { formatRate } from '../progress/progress.js';
 
@@ -61,16 +61,11 @@ function subRecord(ctx: MeasureContext, kind: MeasureKind, suffix: string, load:
   const forwarded = m.offered?.forwarded_packets ?? m.tx_packets;
   // what the generator failed to send is lost too
   const loss = intended > 0 ? Math.max(0, intended - forwarded) / intended : 1;
-  const flags = [...(m.flags ?? [])];
   const j = judgeTrial(m, { duration_s: load.duration_s });
   // a search trial that forwarded nothing measured a loss of 1, not nothing: only a window that never ran fails it
   const failed = j.status === 'failed' && !(kind === 'search' && m.rx_packets >= 0 && m.duration_s >= load.duration_s * 0.5);
-  if (j.status === 'ok') flags.push(...j.flags);
-  if (m.host && m.host.busy_cores >= HOST_BUSY_CORES) flags.push(`${FLAG_HOST_BUSY}: other work kept ${m.host.busy_cores} cores busy during the trial`);
   return {
-    ...rec, status: failed ? 'failed' : 'ok', reason: failed ? j.reason : null, flags,
-    rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped, duration_s: m.duration_s,
-    per_core: m.per_core, commands: m.commands, host_busy_cores: m.host?.busy_cores ?? null, host_steal: m.host?.steal ?? null,
+    ...rec, status: failed ? 'failed' : 'ok', reason: failed ? j.reason : null, ...measuredFields(m, j.flags),
     intended_packets: intended, offered_packets: m.offered?.offered_packets ?? null, forwarded_packets: forwarded, loss_ratio: loss,
     ...(m.latency !== undefined ? { latency: m.latency } : {}), ...(m.latency_path ? { latency_path: m.latency_path } : {}),
   };

@@ -24,10 +24,11 @@ import { readRunJson, readTrials, writeRunJson, writeTrials, writeSummary, write
 import { elasticRows, elasticCsv, elasticTable } from '../results/elastic.js';
 import { endpointsReport } from '../results/endpoints-report.js';
 import { summarizeTrials, ratioRows, type Baseline } from '../results/summary.js';
-import { judgeTrial, FLAG_HOST_BUSY } from '../results/judge.js';
+import { judgeTrial } from '../results/judge.js';
 import { logCi, relativeHalfWidth } from '../results/stats.js';
 import { ensurePcaps, plannedPcaps, checkReplayable, pcapOf } from './pcaps.js';
 import { measureBeyond } from './measure.js';
+import { measuredFields } from './measured.js';
 import { needsPacing, frameSizesOf, measurePlan, loadLabel } from '../spec/measure.js';
 import { Shutdown } from './shutdown.js';
 import { HOST_BUSY_CORES } from './host-load.js';
@@ -354,11 +355,8 @@ async function runOne(s: RunState, { trial: t, round }: Scheduled): Promise<Tria
     const m = await s.tb.runTrial({ trial: t, pcap, traffic: s.spec.traffic, flush_ms: s.spec.state.flush_ms, store, signal: s.signal, runDir: s.runDir });
     // a trial between end hosts has no generator window: the NF's counts are over its own run (iperf3 and the echo judged themselves)
     const j = judgeTrial(m, { duration_s: m.endpoint ? m.duration_s : s.spec.traffic.duration_s });
-    const flags = [...(m.flags ?? []), ...j.flags];
-    if (m.host && m.host.busy_cores >= HOST_BUSY_CORES) flags.push(`${FLAG_HOST_BUSY}: other work kept ${m.host.busy_cores} cores busy during the trial`);
     Object.assign(rec, {
-      status: j.status, reason: j.reason, rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped,
-      duration_s: m.duration_s, per_core: m.per_core, commands: m.commands, flags, host_busy_cores: m.host?.busy_cores ?? null, host_steal: m.host?.steal ?? null,
+      status: j.status, reason: j.reason, ...measuredFields(m, j.flags),
       ...ownFields(m.own),
       ...(m.port_mode !== undefined ? { port_mode: m.port_mode } : {}), ...(m.lcores ? { lcores: m.lcores } : {}),
       ...(m.elastic ? { elastic: m.elastic } : {}),
