@@ -2,25 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { parseSpec, loadSpec } from '../../../harness/spec/load.js';
 import { SpecError } from '../../../harness/spec/errors.js';
 import { countTrials, expandPlan, MAX_TRIALS } from '../../../harness/plan/plan.js';
 import { NFS, STORES, LOCATIONS, MODES } from '../../../harness/spec/schema.js';
+import { problems, ROOT } from './problems.js';
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-
-async function problems(text: string): Promise<string[]> {
-  try {
-    await parseSpec(text, 'spec.yaml', { baseDir: ROOT });
-  } catch (e) {
-    if (e instanceof SpecError) return e.issues.map((i) => `${i.line}:${i.col} ${i.path}: ${i.message}`);
-    throw e;
-  }
-  return [];
-}
 
 test('countTrials is the length of the plan, for the shipped experiments and their profiles', async () => {
   const dir = join(ROOT, 'experiments');

@@ -1,28 +1,16 @@
 // Spec `instances:`/`events:` (issue 18): every bad input is refused before anything starts, at its line and field.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { parseSpec } from '../../../harness/spec/load.js';
-import { SpecError } from '../../../harness/spec/errors.js';
 import { elasticEvents } from '../../../harness/spec/elastic.js';
+import { problems, ROOT } from './problems.js';
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 const BASE = `name: t
 traffic: { rate: 50000, warmup_s: 1, duration_s: 3 }
 matrix: { nfs: [nat], stores: [redis], cores: [1] }
 instances: [ins1, ins2]
 `;
-
-async function problems(text: string): Promise<string[]> {
-  try {
-    await parseSpec(text, 'spec.yaml', { baseDir: ROOT });
-  } catch (e) {
-    if (e instanceof SpecError) return e.issues.map((i) => `${i.line}:${i.col} ${i.path}: ${i.message}`);
-    throw e;
-  }
-  return [];
-}
 
 test('a kill, an add and a remove in the window are accepted, normalised in spec order', async () => {
   const text = `${BASE}events:\n  - kill: { instance: ins1, at_s: 2 }\n  - add: { instance: ins3, at_s: 2.5 }\n  - remove: { instance: ins2, at_s: 3 }\n`;

@@ -1,15 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseSpec, loadSpec } from '../../../harness/spec/load.js';
 import { lineRateMpps } from '../../../harness/spec/schema.js';
 import { measurePlan } from '../../../harness/spec/measure.js';
 import { SpecError, didYouMean, typoDistance } from '../../../harness/spec/errors.js';
 import { FlexbenchError } from '../../../harness/exit-codes.js';
+import { problems, ROOT } from './problems.js';
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 const VALID = `name: t
 matrix:
@@ -17,16 +16,6 @@ matrix:
   stores: [hashmap]
   cores: [1, 2]
 `;
-
-async function problems(text: string): Promise<string[]> {
-  try {
-    await parseSpec(text, 'spec.yaml', { baseDir: ROOT });
-  } catch (e) {
-    if (e instanceof SpecError) return e.issues.map((i) => `${i.line}:${i.col} ${i.path}: ${i.message}`);
-    throw e;
-  }
-  return [];
-}
 
 // Each invalid spec, and the problem (position, field, message fragment) it must produce.
 const TABLE: { name: string; text: string; expect: RegExp[] }[] = [

@@ -2,29 +2,17 @@
 // before anything starts, each problem at its file:line:col and field.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { parseSpec } from '../../../harness/spec/load.js';
-import { SpecError } from '../../../harness/spec/errors.js';
 import { measurePlan, frameSizesOf, stampEvery, loadLabel, minStampedFrame } from '../../../harness/spec/measure.js';
 import { presetGoals } from '../../../harness/search/goal.js';
 import { expandPlan } from '../../../harness/plan/plan.js';
+import { problems } from './problems.js';
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const BASE = `name: m
 matrix:
   nfs: [nat]
   cores: [1]
 `;
-
-async function problems(text: string): Promise<string[]> {
-  try {
-    await parseSpec(text, 'spec.yaml', { baseDir: ROOT });
-  } catch (e) {
-    if (e instanceof SpecError) return e.issues.map((i) => `${i.line}:${i.col} ${i.path}: ${i.message}`);
-    throw e;
-  }
-  return [];
-}
 
 test('measure: absent is throughput only; a preset name, true and explicit goals resolve with their defaults', async () => {
   const plain = (await parseSpec(BASE, 'spec.yaml')).spec;
