@@ -15,7 +15,7 @@ import { shellJoin } from '../hosts/host.js';
 import { testpmdArgv, pcapReplayVdev, TestpmdStatsParser, type TestpmdSnapshot } from '../tools/testpmd.js';
 import { HostLoadSampler } from '../orchestrate/host-load.js';
 import { ownRates } from '../results/own-time.js';
-import { stateLossFlags } from '../tools/nf-run.js';
+import { stateLossFlags, nfRunCounts } from '../tools/nf-run.js';
 import { redactSecrets } from '../../common/secrets.js';
 import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext, LoadRequest } from './testbed.js';
 import { linkedController, type LinkedController } from '../../common/abort.js';
@@ -212,13 +212,7 @@ class LocalTestbed implements Testbed {
     }
     const j = parseNfRunOutput(String(r.stdout));
     return {
-      rx_packets: j.rx_packets,
-      tx_packets: j.tx_packets,
-      dropped: j.dropped,
-      duration_s: j.duration_s,
-      rx_pps: j.duration_s > 0 ? j.rx_packets / j.duration_s : 0,
-      tx_pps: j.duration_s > 0 ? j.tx_packets / j.duration_s : 0,
-      per_core: j.per_core.map((c) => ({ core: c.core, rx_packets: c.rx_packets, tx_packets: c.tx_packets })),
+      ...nfRunCounts(j),
       commands: [redactSecrets(shellJoin(['flexbench', ...args]))],
       host: load,
       // a paced trial's cores idle between packets: its own-time rate would say nothing more than its rate

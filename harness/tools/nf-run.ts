@@ -1,5 +1,8 @@
 // `flexbench nf run`'s rate lines on stderr, as every reader of them (local and two-node testbeds,
-// the benchmarks) parses them: "[nat] t=1.5s rx 12.350 Mpps tx 12.250 Mpps (total rx 23918592)".
+// the benchmarks) parses them: "[nat] t=1.5s rx 12.350 Mpps tx 12.250 Mpps (total rx 23918592)"; and
+// what every testbed takes from its last line, `--json`.
+import { FlexbenchError, EXIT } from '../exit-codes.js';
+import { parseNfRunOutput, type NfRunResult } from '../../runtime/nf-process/result.js';
 
 /** Cumulative NF counters from one rate line. */
 interface NfProgress {
@@ -26,4 +29,30 @@ export interface NfStateLoss {
 export function stateLossFlags(j: NfStateLoss): string[] {
   if (!j.state_lost) return [];
   return (j.state_loss ?? []).map((l) => `state_lost: core ${l.core}, ${l.store}: ${l.flushes_lost} acknowledged flushes, ${l.counts_lost === null ? 'unknown' : `${l.counts_exact ? '' : '>= '}${l.counts_lost}`} counts lost (${l.action})`);
+}
+
+/** `nf run --json` from a finished process on another node; a line that does not parse names the node and stderr's last lines. */
+export function parseNfRunOn(node: string, r: { stdout: string; stderr: string }): NfRunResult {
+  try {
+    return parseNfRunOutput(r.stdout);
+  } catch (err) {
+    throw new FlexbenchError(`flexbench nf run on ${node}: ${(err as Error).message} (${(r.stderr || '').trim().split('\n').slice(-2).join(' | ')})`, EXIT.trialsFailed);
+  }
+}
+
+/** The NF's per-core counts as a trial measurement keeps them. */
+export const nfRunPerCore = (j: NfRunResult): { core: number; rx_packets: number; tx_packets: number }[] =>
+  j.per_core.map((c) => ({ core: c.core, rx_packets: c.rx_packets, tx_packets: c.tx_packets }));
+
+/** A trial's counts from `nf run --json`: the NF's totals, its rates over its measured window, per core. */
+export function nfRunCounts(j: NfRunResult) {
+  return {
+    rx_packets: j.rx_packets,
+    tx_packets: j.tx_packets,
+    dropped: j.dropped,
+    duration_s: j.duration_s,
+    rx_pps: j.duration_s > 0 ? j.rx_packets / j.duration_s : 0,
+    tx_pps: j.duration_s > 0 ? j.tx_packets / j.duration_s : 0,
+    per_core: nfRunPerCore(j),
+  };
 }

@@ -8,10 +8,9 @@ import { shellJoin, type Host, type HostProcess } from '../../hosts/host.js';
 import type { EndpointsSpec, Spec } from '../../spec/schema.js';
 import type { TrialMeasurement, TrialRequest } from '../testbed.js';
 import { type ArgvContext, flexbenchNfArgv } from './argv.js';
-import { parseNfProgress, stateLossFlags, type NfStateLoss } from '../../tools/nf-run.js';
+import { parseNfProgress, stateLossFlags, parseNfRunOn, nfRunCounts } from '../../tools/nf-run.js';
 import { runEndpointTest, endpointTestCommands, type EndHosts, type EndpointTestKind, type EndpointTestOptions } from '../../tools/endpoint-tests.js';
 import type { PlanTrial } from '../../results/format.js';
-import { parseNfRunOutput, type NfRunResult } from '../../../runtime/nf-process/result.js';
 import { sleep } from '../../../common/processes.js';
 import { KILL_GRACE_MS } from './trial.js';
 
@@ -112,25 +111,14 @@ export async function runEndpointTrial(env: EndpointTrialEnv, req: TrialRequest,
   log.write(`# ${new Date().toISOString()} test done, stopping the NF with SIGTERM\n`);
   const r = await proc.kill(KILL_GRACE_MS * 2);
   if (signal.aborted) throw new FlexbenchError('interrupted', EXIT.interrupted);
-  let j: NfRunResult;
-  try {
-    j = parseNfRunOutput(r.stdout);
-  } catch (err) {
-    throw new FlexbenchError(`flexbench nf run on node2: ${(err as Error).message} (${(r.stderr || '').trim().split('\n').slice(-2).join(' | ')})`, EXIT.trialsFailed);
-  }
+  const j = parseNfRunOn('node2', r);
   // the NF's per-core statistics (NAT: flows, expired, pool_drops …) summed
   const nfStats: Record<string, number> = {};
-  for (const c of j.per_core) for (const [k, v] of Object.entries((c as { nf?: Record<string, unknown> }).nf ?? {})) if (typeof v === 'number') nfStats[k] = (nfStats[k] ?? 0) + v;
-  const flags = stateLossFlags(j as unknown as NfStateLoss);
-  for (const w of (j as { warnings?: string[] }).warnings ?? []) flags.push(`nf_warning: ${w}`);
+  for (const c of j.per_core) for (const [k, v] of Object.entries(c.nf)) nfStats[k] = (nfStats[k] ?? 0) + v;
+  const flags = stateLossFlags(j);
+  for (const w of j.warnings) flags.push(`nf_warning: ${w}`);
   return {
-    rx_packets: j.rx_packets,
-    tx_packets: j.tx_packets,
-    dropped: j.dropped,
-    duration_s: j.duration_s,
-    rx_pps: j.duration_s > 0 ? j.rx_packets / j.duration_s : 0,
-    tx_pps: j.duration_s > 0 ? j.tx_packets / j.duration_s : 0,
-    per_core: j.per_core.map((c) => ({ core: c.core, rx_packets: c.rx_packets, tx_packets: c.tx_packets })),
+    ...nfRunCounts(j),
     commands: [`node2$ ${shellJoin(argv)}`, ...measured.commands],
     flags,
     endpoint: measured,

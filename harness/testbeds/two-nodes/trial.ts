@@ -10,12 +10,11 @@ import { TestpmdStatsParser, TestpmdClock, type TestpmdSnapshot } from '../../to
 import { PktgenLua, pktgenConsoleArgv, ratePercent } from '../../tools/pktgen.js';
 import { PktgenProcess, consoleTextStream } from '../../tools/pktgen-process.js';
 import { readRate, type CommandTarget } from '../../tools/command.js';
-import { parseNfProgress, stateLossFlags, type NfStateLoss } from '../../tools/nf-run.js';
+import { parseNfProgress, stateLossFlags, parseNfRunOn, nfRunPerCore, type NfStateLoss } from '../../tools/nf-run.js';
 import type { TrialMeasurement, TrialRequest } from '../testbed.js';
 import { type ArgvContext, type NfKind, type GenLoad, nfKind, lineBuffered, filePrefix, testpmdNfArgv, testpmdGenArgv, pktgenGenArgv, flexbenchNfArgv, commandNfArgv, flexbenchGenArgv } from './argv.js';
 import { parseRoundTripOutput, type RoundTripResult } from '../../../runtime/packet/roundtrip-result.js';
 import { type Sample, clockOffset, alignedWindow, windowOf, askedPps, generatorFlags } from './window.js';
-import { parseNfRunOutput, type NfRunResult } from '../../../runtime/nf-process/result.js';
 import { sleep } from '../../../common/processes.js';
 
 export const KILL_GRACE_MS = 5000;
@@ -369,13 +368,9 @@ function measureRoundTrip(run: Run, nf: RunningNf, gen: { argv: string[]; result
   let nfFinal: unknown = null;
   let perCore: { core: number; rx_packets: number; tx_packets: number }[] = [];
   if (kind === 'flexbench') {
-    try {
-      const j = parseNfRunOutput(nfResult.stdout);
-      nfFinal = j;
-      perCore = j.per_core.map((c) => ({ core: c.core, rx_packets: c.rx_packets, tx_packets: c.tx_packets }));
-    } catch (e) {
-      throw new FlexbenchError(`flexbench nf run on node2: ${(e as Error).message} (${(nfResult.stderr || '').trim().split('\n').slice(-2).join(' | ')})`, EXIT.trialsFailed);
-    }
+    const j = parseNfRunOn('node2', nfResult);
+    nfFinal = j;
+    perCore = nfRunPerCore(j);
   } else if (kind === 'testpmd') {
     nf.parser?.end();
     nfFinal = nf.parser?.final ?? null;
@@ -462,12 +457,7 @@ function measure(run: Run, nf: RunningNf, gen: RunningGen, win: { from: number; 
     }
     nfFinal = nf.parser?.final ?? null;
   } else if (kind === 'flexbench') {
-    let j: NfRunResult;
-    try {
-      j = parseNfRunOutput(nfResult.stdout);
-    } catch (e) {
-      throw new FlexbenchError(`flexbench nf run on node2: ${(e as Error).message} (${(nfResult.stderr || '').trim().split('\n').slice(-2).join(' | ')})`, EXIT.trialsFailed);
-    }
+    const j = parseNfRunOn('node2', nfResult);
     nfFinal = j;
     const w = alignedWindow(nf.samples, genFrom, genTo);
     if (w) {
@@ -475,7 +465,7 @@ function measure(run: Run, nf: RunningNf, gen: RunningGen, win: { from: number; 
       // the rate lines carry rx totals; tx follows the final tx/rx ratio
       nfTx = j.rx_packets > 0 ? nfRx * (j.tx_packets / j.rx_packets) : 0;
     }
-    perCore = j.per_core.map((c) => ({ core: c.core, rx_packets: c.rx_packets, tx_packets: c.tx_packets }));
+    perCore = nfRunPerCore(j);
   } else {
     nfRx = readRate(env.commands[t.nf], nfResult.stdout, nfResult.stderr);
     nfFinal = { rate_pps: nfRx };
