@@ -7,33 +7,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { spawn } from 'node:child_process';
 import * as hdr from 'hdr-histogram-js';
 import { readRunJson, readTrials, readSummary } from '../../../harness/results/files.js';
 import { BUCKET_MS } from '../../../nfs/ratelimit.js';
+import { runCli as runCliWith, ROOT } from './cli.js';
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const CLI = join(ROOT, 'bin', 'flexbench.js');
-
-function runCli(args: string[], cwd: string, onStderr?: (all: string, kill: (sig: NodeJS.Signals) => void) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      onStderr?.(stderr, (sig) => child.kill(sig));
-    });
-    const timer = setTimeout(() => child.kill('SIGINT'), 240_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** a search run takes longer than the default guard: past it, an interrupt (the run still writes its files) */
+const runCli = (args: string[], cwd: string, onStderr?: Parameters<typeof runCliWith>[2]) => runCliWith(args, cwd, onStderr, { ms: 240_000, signal: 'SIGINT' });
 
 const R = 50_000;
 const W = 0.04;
