@@ -27,19 +27,23 @@ interface MetricInfo {
   describe: string;
 }
 
+/** A rate metric (higher is better) and a latency metric (per load, lower is better). */
+const rate = (field: SampleField, describe: string): MetricInfo => ({ source: { rate: field }, better: 'higher', unit: 'pps', describe });
+const latency = (stat: LatencyStat, what: string): MetricInfo => ({ source: { latency: stat }, better: 'lower', unit: 'us', describe: `${what}, per load` });
+
 export const METRIC_INFO: Record<Metric, MetricInfo> = {
-  tx_mpps: { source: { rate: 'tx_pps' }, better: 'higher', unit: 'pps', describe: 'packets forwarded per second at max load (the paper\'s rate)' },
-  rx_mpps: { source: { rate: 'rx_pps' }, better: 'higher', unit: 'pps', describe: 'packets received per second at max load' },
-  tx_mpps_own: { source: { rate: 'tx_pps_own' }, better: 'higher', unit: 'pps', describe: 'packets forwarded per second of the time the NF\'s cores were not kept waiting for a CPU by other work (results/own-time.ts): what holds on a busy machine' },
-  ndr_mpps: { source: { rate: 'ndr_pps' }, better: 'higher', unit: 'pps', describe: 'no-drop rate (RFC 9971 NDR: the relevant lower bound)' },
-  pdr_mpps: { source: { rate: 'pdr_pps' }, better: 'higher', unit: 'pps', describe: 'partial-drop rate (RFC 9971 PDR: the relevant lower bound)' },
-  latency_mean_us: { source: { latency: 'mean_us' }, better: 'lower', unit: 'us', describe: 'mean latency of the stamped packets, per load' },
-  latency_p50_us: { source: { latency: 'p50_us' }, better: 'lower', unit: 'us', describe: 'median latency, per load' },
-  latency_p90_us: { source: { latency: 'p90_us' }, better: 'lower', unit: 'us', describe: '90th percentile latency, per load' },
-  latency_p99_us: { source: { latency: 'p99_us' }, better: 'lower', unit: 'us', describe: '99th percentile latency, per load' },
-  latency_p999_us: { source: { latency: 'p999_us' }, better: 'lower', unit: 'us', describe: '99.9th percentile latency, per load' },
-  latency_max_us: { source: { latency: 'max_us' }, better: 'lower', unit: 'us', describe: 'maximum latency, per load' },
-  latency_jitter_us: { source: { latency: 'jitter_us' }, better: 'lower', unit: 'us', describe: 'jitter (mean difference of consecutive samples), per load' },
+  tx_mpps: rate('tx_pps', 'packets forwarded per second at max load (the paper\'s rate)'),
+  rx_mpps: rate('rx_pps', 'packets received per second at max load'),
+  tx_mpps_own: rate('tx_pps_own', 'packets forwarded per second of the time the NF\'s cores were not kept waiting for a CPU by other work (results/own-time.ts): what holds on a busy machine'),
+  ndr_mpps: rate('ndr_pps', 'no-drop rate (RFC 9971 NDR: the relevant lower bound)'),
+  pdr_mpps: rate('pdr_pps', 'partial-drop rate (RFC 9971 PDR: the relevant lower bound)'),
+  latency_mean_us: latency('mean_us', 'mean latency of the stamped packets'),
+  latency_p50_us: latency('p50_us', 'median latency'),
+  latency_p90_us: latency('p90_us', '90th percentile latency'),
+  latency_p99_us: latency('p99_us', '99th percentile latency'),
+  latency_p999_us: latency('p999_us', '99.9th percentile latency'),
+  latency_max_us: latency('max_us', 'maximum latency'),
+  latency_jitter_us: latency('jitter_us', 'jitter (mean difference of consecutive samples)'),
 };
 
 /** The rate fields a run's plan trials give and a baseline file keeps per cell (own-time where the NF reported its wait, ndr/pdr only where searched). */
