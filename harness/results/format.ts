@@ -1,6 +1,7 @@
 // The results format of a run directory (results/<run-id>/): run.json, trials.jsonl, summary.csv.
 // Readers (the regression gate) and writers (the harness) share these schemas; types are inferred from them.
 import { z } from 'zod';
+import { latencySummarySchema } from '../../runtime/packet/latency-schema.js';
 
 export const RESULTS_FORMAT_VERSION = 1;
 
@@ -71,23 +72,8 @@ const iperfSchema = z.object({
   cpu_remote_pct: z.number().nullable(),
 });
 
-/** Latency of the stamped packets of one trial (the same fields as `nf run --json`'s latency). */
-export const latencySchema = z.object({
-  samples: z.number().int().nonnegative(),
-  min_us: z.number(),
-  mean_us: z.number(),
-  p50_us: z.number(),
-  p90_us: z.number(),
-  p99_us: z.number(),
-  p999_us: z.number(),
-  max_us: z.number(),
-  /** mean absolute difference of consecutive samples */
-  jitter_us: z.number(),
-  /** stamps found broken where the packet came back */
-  bad_stamps: z.number().int().nonnegative(),
-  /** the merged HdrHistogram in nanoseconds, compressed base64 */
-  hdr: z.string(),
-});
+/** Latency of the stamped packets of one trial: the summary `nf run --json` and `flexbench gen --json` report, as they report it. */
+export const latencySchema = latencySummarySchema;
 export type LatencyRecord = z.infer<typeof latencySchema>;
 
 /** One goal's result (RFC 9971 §4.8): the relevant bounds, conditional throughput, and whether it is regular. */
