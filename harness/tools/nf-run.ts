@@ -20,7 +20,7 @@ export function parseNfProgress(line: string): NfProgress | null {
 }
 
 /** The part of `nf run --json` that says a store lost acknowledged state (docs/runtime.md, "Store continuity"). */
-export interface NfStateLoss {
+interface NfStateLoss {
   state_lost?: boolean;
   state_loss?: { core: number; store: string; flushes_lost: number; counts_lost: number | null; counts_exact: boolean; action: string }[];
 }
