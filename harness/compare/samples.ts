@@ -13,9 +13,15 @@ export type Metric = (typeof METRICS)[number];
 /** What `flexbench history` follows: the max-load rates every run has. */
 export const THROUGHPUT_METRICS = ['tx_mpps', 'rx_mpps'] as const satisfies readonly Metric[];
 
-/** The record field behind a metric: a rate of the plan trial's record, or a statistic of its latency sub-records. */
-export type SampleField = 'rx_pps' | 'tx_pps' | 'tx_pps_own' | 'ndr_pps' | 'pdr_pps';
-export type LatencyStat = 'mean_us' | 'p50_us' | 'p90_us' | 'p99_us' | 'p999_us' | 'max_us' | 'jitter_us';
+/**
+ * The record field behind a metric: a rate of the plan trial's record (the rate fields a run's plan trials
+ * give and a baseline file keeps per cell: own-time where the NF reported its wait, ndr/pdr only where
+ * searched), or a statistic of its latency sub-records.
+ */
+export const SAMPLE_FIELDS = ['rx_pps', 'tx_pps', 'tx_pps_own', 'ndr_pps', 'pdr_pps'] as const;
+export type SampleField = (typeof SAMPLE_FIELDS)[number];
+export const LATENCY_STATS = ['mean_us', 'p50_us', 'p90_us', 'p99_us', 'p999_us', 'max_us', 'jitter_us'] as const;
+export type LatencyStat = (typeof LATENCY_STATS)[number];
 
 interface MetricInfo {
   /** where the samples come from */
@@ -45,10 +51,6 @@ export const METRIC_INFO: Record<Metric, MetricInfo> = {
   latency_max_us: latency('max_us', 'maximum latency'),
   latency_jitter_us: latency('jitter_us', 'jitter (mean difference of consecutive samples)'),
 };
-
-/** The rate fields a run's plan trials give and a baseline file keeps per cell (own-time where the NF reported its wait, ndr/pdr only where searched). */
-export const SAMPLE_FIELDS = ['rx_pps', 'tx_pps', 'tx_pps_own', 'ndr_pps', 'pdr_pps'] as const satisfies readonly SampleField[];
-export const LATENCY_STATS = ['mean_us', 'p50_us', 'p90_us', 'p99_us', 'p999_us', 'max_us', 'jitter_us'] as const satisfies readonly LatencyStat[];
 
 export const betterOf = (m: Metric): 'higher' | 'lower' => METRIC_INFO[m].better;
 
