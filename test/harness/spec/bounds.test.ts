@@ -5,7 +5,6 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { parseSpec, loadSpec } from '../../../harness/spec/load.js';
-import { SpecError } from '../../../harness/spec/errors.js';
 import { countTrials, expandPlan, MAX_TRIALS } from '../../../harness/plan/plan.js';
 import { NFS, STORES, LOCATIONS, MODES } from '../../../harness/spec/schema.js';
 import { problems, ROOT } from './problems.js';
@@ -92,14 +91,7 @@ test('validate reads a given pcap as nf run does: a directory, a text file or a 
   const dir = mkdtempSync(join(tmpdir(), 'bounds-'));
   try {
     writeFileSync(join(dir, 'notes.pcap'), 'not a capture at all, just text\n');
-    const got = await (async () => {
-      try {
-        await parseSpec('name: t\ntraffic:\n  pcaps: [notes.pcap, .]\nmatrix:\n  nfs: [nat]\n  cores: [1]\n', join(dir, 's.yaml'));
-        return [];
-      } catch (e) {
-        return (e as SpecError).issues.map((i) => `${i.line}:${i.col} ${i.path}: ${i.message}`);
-      }
-    })();
+    const got = await problems('name: t\ntraffic:\n  pcaps: [notes.pcap, .]\nmatrix:\n  nfs: [nat]\n  cores: [1]\n', join(dir, 's.yaml'));
     assert.equal(got.length, 2, JSON.stringify(got));
     assert.match(got[0]!, /^3:11 traffic\.pcaps\[0\]: .*notes\.pcap: not a pcap file \(magic 0x20746f6e\)/);
     assert.match(got[1]!, /^3:23 traffic\.pcaps\[1\]: cannot read pcap .*: is a directory/);

@@ -5,10 +5,13 @@ import { SpecError } from '../../../harness/spec/errors.js';
 
 export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
-/** The spec's problems, none when it loads; any other error is the test's failure. */
-export async function problems(text: string): Promise<string[]> {
+/**
+ * The spec's problems, none when it loads; any other error is the test's failure. Read as `spec.yaml`
+ * with paths from the repository root, or as `file` with paths from its folder.
+ */
+export async function problems(text: string, file?: string): Promise<string[]> {
   try {
-    await parseSpec(text, 'spec.yaml', { baseDir: ROOT });
+    await parseSpec(text, file ?? 'spec.yaml', file === undefined ? { baseDir: ROOT } : {});
   } catch (e) {
     if (e instanceof SpecError) return e.issues.map((i) => `${i.line}:${i.col} ${i.path}: ${i.message}`);
     throw e;
