@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync, readFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { pidAlive, waitGone } from '../../../common/processes.js';
 import { recordsDir, writeRecord, type ServerRecord } from '../../../runtime/stores/records.js';
@@ -43,7 +44,7 @@ async function recordOf(label: string, owner: number, want: ServerRecord['state'
       }
     }
     if (Date.now() > end) throw new Error(`no ${label} record of pid ${owner} within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
+    await delay(50);
   }
 }
 
@@ -68,41 +69,62 @@ matrix:
 `);
 }
 
-test('kill -9 of `flexbench run` while Cassandra starts: the JVM dies with it', async () => {
+/** One test's folder (its path is the marker the run's processes carry: processesWith), removed after. */
+async function inDir(body: (dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fb-own-'));
   try {
+    await body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const startRun = (dir: string) => start(['run', 'own.yaml', '--out', 'out', '--no-plots'], dir);
+
+/** the run's NF process is up (it reads its pcap from the run's pcap cache under `dir`) */
+const nfRunning = (dir: string) => processesWith(dir).some((l) => l.includes('nf run'));
+
+async function untilNfStarted(dir: string, end: number, everyMs: number): Promise<void> {
+  while (!nfRunning(dir)) {
+    assert.ok(Date.now() < end, 'no NF process started');
+    await delay(everyMs);
+  }
+}
+
+/** The run's redis-server and every process of the run are gone. */
+async function assertNothingLeft(dir: string, redis: ServerRecord): Promise<void> {
+  assert.ok(await waitGone(redis.pid, 10_000), `redis-server pid ${redis.pid} outlived the harness`);
+  const deadline = Date.now() + 10_000;
+  while (processesWith(dir).length > 0 && Date.now() < deadline) await delay(100);
+  assert.deepEqual(processesWith(dir), []);
+}
+
+test('kill -9 of `flexbench run` while Cassandra starts: the JVM dies with it', () =>
+  inDir(async (dir) => {
     spec(dir, 'cassandra');
-    const run = start(['run', 'own.yaml', '--out', 'out', '--no-plots'], dir);
+    const run = startRun(dir);
     const rec = await recordOf('cassandra', run.child.pid!);
     assert.ok(pidAlive(rec.pid), 'the JVM was recorded as soon as it was spawned');
     run.child.kill('SIGKILL');
     await run.exited;
     assert.ok(await waitGone(rec.pid, 15_000, { reaped: true }), `Cassandra pid ${rec.pid} outlived the harness`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a second Ctrl-C while Cassandra starts: exit 130 and no JVM left', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fb-own-'));
-  try {
+test('a second Ctrl-C while Cassandra starts: exit 130 and no JVM left', () =>
+  inDir(async (dir) => {
     spec(dir, 'cassandra');
-    const run = start(['run', 'own.yaml', '--out', 'out', '--no-plots'], dir);
+    const run = startRun(dir);
     const rec = await recordOf('cassandra', run.child.pid!, 'starting');
     run.child.kill('SIGINT');
-    await new Promise((r) => setTimeout(r, 300));
+    await delay(300);
     run.child.kill('SIGINT');
     const r = await run.exited;
     assert.equal(r.code, 130, r.stderr);
     assert.ok(await waitGone(rec.pid, 15_000, { reaped: true }), `Cassandra pid ${rec.pid} outlived the harness`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('`flexbench store stop cassandra` stops a node that is still starting', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fb-own-'));
-  try {
+test('`flexbench store stop cassandra` stops a node that is still starting', () =>
+  inDir(async (dir) => {
     const starter = start(['store', 'start', 'cassandra'], dir);
     const rec = await recordOf('cassandra', starter.child.pid!, 'starting');
     const stop = start(['store', 'stop', 'cassandra'], dir);
@@ -111,92 +133,55 @@ test('`flexbench store stop cassandra` stops a node that is still starting', asy
     assert.ok(await waitGone(rec.pid, 15_000, { reaped: true }), `Cassandra pid ${rec.pid} still runs after store stop`);
     const st = await starter.exited;
     assert.notEqual(st.code, 0, 'the start reports the node it waited for went away');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('kill -9 of `flexbench run` mid-trial: no redis-server and no NF process left', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fb-own-'));
-  try {
+test('kill -9 of `flexbench run` mid-trial: no redis-server and no NF process left', () =>
+  inDir(async (dir) => {
     spec(dir, 'redis');
-    const run = start(['run', 'own.yaml', '--out', 'out', '--no-plots'], dir);
+    const run = startRun(dir);
     const rec = await recordOf('redis', run.child.pid!, 'ready');
-    // the NF reads its pcap from the run's pcap cache under `dir`
-    const end = Date.now() + 60_000;
-    while (!processesWith(dir).some((l) => l.includes('nf run'))) {
-      assert.ok(Date.now() < end, 'no NF process started');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilNfStarted(dir, Date.now() + 60_000, 50);
     run.child.kill('SIGKILL');
     await run.exited;
-    assert.ok(await waitGone(rec.pid, 10_000), `redis-server pid ${rec.pid} outlived the harness`);
-    const deadline = Date.now() + 10_000;
-    while (processesWith(dir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(processesWith(dir), []);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+    await assertNothingLeft(dir, rec);
+  }));
 
-test('a second Ctrl-C mid-trial: exit 130, no redis-server and no NF process left', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fb-own-'));
-  try {
+test('a second Ctrl-C mid-trial: exit 130, no redis-server and no NF process left', () =>
+  inDir(async (dir) => {
     spec(dir, 'redis');
-    const run = start(['run', 'own.yaml', '--out', 'out', '--no-plots'], dir);
+    const run = startRun(dir);
     const rec = await recordOf('redis', run.child.pid!, 'ready');
-    const end = Date.now() + 60_000;
-    while (!processesWith(dir).some((l) => l.includes('nf run'))) {
-      assert.ok(Date.now() < end, 'no NF process started');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilNfStarted(dir, Date.now() + 60_000, 50);
     run.child.kill('SIGINT');
-    await new Promise((r) => setTimeout(r, 100));
+    await delay(100);
     run.child.kill('SIGINT');
     const r = await run.exited;
     // 130 when the second Ctrl-C forced the exit; a first one that already finished the shutdown
     // leaves the default action to the second (killed by SIGINT): either way nothing may be left
     assert.ok(r.code === 130 || r.signal === 'SIGINT', `exit ${r.code ?? r.signal}: ${r.stderr}`);
-    assert.ok(await waitGone(rec.pid, 10_000), `redis-server pid ${rec.pid} outlived the harness`);
-    const deadline = Date.now() + 10_000;
-    while (processesWith(dir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(processesWith(dir), []);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+    await assertNothingLeft(dir, rec);
+  }));
 
-test('a second Ctrl-C as the run tears down (its only trial just ended): no redis-server and no NF process left', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fb-own-'));
-  try {
+test('a second Ctrl-C as the run tears down (its only trial just ended): no redis-server and no NF process left', () =>
+  inDir(async (dir) => {
     spec(dir, 'redis');
-    const run = start(['run', 'own.yaml', '--out', 'out', '--no-plots'], dir);
+    const run = startRun(dir);
     const rec = await recordOf('redis', run.child.pid!, 'ready');
     // the plan has one trial: once its NF has come and gone, the harness is in its shutdown (stores, lock, record)
-    const nf = () => processesWith(dir).some((l) => l.includes('nf run'));
     const end = Date.now() + 60_000;
-    while (!nf()) {
-      assert.ok(Date.now() < end, 'no NF process started');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    while (nf()) {
+    await untilNfStarted(dir, end, 20);
+    while (nfRunning(dir)) {
       assert.ok(Date.now() < end + 60_000, 'the NF never ended');
-      await new Promise((r) => setTimeout(r, 5));
+      await delay(5);
     }
     run.child.kill('SIGINT');
-    await new Promise((r) => setTimeout(r, 20));
+    await delay(20);
     run.child.kill('SIGINT');
     const r = await run.exited;
     // the shutdown may finish before either signal lands (exit 0) or be forced (130, or the default action of a late second one)
     assert.ok(r.code === 0 || r.code === 130 || r.signal === 'SIGINT', `exit ${r.code ?? r.signal}: ${r.stderr}`);
-    assert.ok(await waitGone(rec.pid, 10_000), `redis-server pid ${rec.pid} outlived the harness`);
-    const deadline = Date.now() + 10_000;
-    while (processesWith(dir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(processesWith(dir), []);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+    await assertNothingLeft(dir, rec);
+  }));
 
 test("the next run's start-up check ends a store server a dead run left behind", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fb-own-'));
@@ -207,7 +192,7 @@ test("the next run's start-up check ends a store server a dead run left behind",
   try {
     writeRecord({ label: 'redis', url: `redis://127.0.0.1:${port}`, pid: left.pid!, port, dataDir: join(dir, 'gone'), ownerPid: deadOwner, detached: false, state: 'ready' });
     spec(dir, 'hashmap');
-    const r = await start(['run', 'own.yaml', '--out', 'out', '--no-plots'], dir).exited;
+    const r = await startRun(dir).exited;
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`stopped redis redis://127\\.0\\.0\\.1:${port} \\(pid ${left.pid}, left by pid ${deadOwner}\\)`));
     assert.ok(await waitGone(left.pid!, 5000), 'the leftover was ended');
