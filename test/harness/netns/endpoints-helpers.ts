@@ -1,17 +1,67 @@
-// What the end-host tests share: a flexbench NF in a namespace (ready at its first rate line, stopped
-// with SIGTERM for its JSON totals), tshark capturing inside a namespace, and live processes by name.
-import { readFileSync, readdirSync } from 'node:fs';
+// What the end-host tests share: the end hosts around node2 with a flexbench NF there, made and swept
+// away again (withEndHosts); a flexbench NF in a namespace (ready at its first rate line, stopped with
+// SIGTERM for its JSON totals), tshark capturing inside a namespace, and live processes by name.
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LocalHost } from '../../../harness/hosts/local.js';
 import type { HostProcess } from '../../../harness/hosts/host.js';
+import { planEndpoints, createEndpoints, type Endpoints } from '../../../harness/netns/endpoints.js';
+import { sweepStale } from '../../../harness/netns/emulation.js';
+import type { EndHosts } from '../../../harness/tools/endpoint-tests.js';
+import { parseNfRunOutput, type NfRunResult } from '../../../runtime/nf-process/result.js';
 import { CLI } from '../../runtime/packet/helpers.js';
 
 const local = new LocalHost('test');
+
+export interface EndHostsRun {
+  ep: Endpoints;
+  /** the flexbench NF on node2's end-host port, forwarding */
+  nf: NfInNamespace;
+  hosts: EndHosts;
+  /** a scratch folder (captures), removed after */
+  dir: string;
+  signal: AbortSignal;
+  /** what the end-host tests logged: printed when the body fails */
+  log(s: string): void;
+}
+
+/**
+ * The end hosts of emulation `id` (slot `slot`) with `flexbench nf run … nfArgs` on node2's end-host
+ * port, once it forwards; then the NF stopped, the end hosts and every namespace of `id` swept away.
+ */
+export async function withEndHosts(id: string, slot: number, nfArgs: (ep: Endpoints) => string[], body: (r: EndHostsRun) => Promise<void>): Promise<void> {
+  await sweepStale('fbn', id);
+  await local.exec(['ip', 'netns', 'add', `${id}-node2`]);
+  const dir = mkdtempSync(join(tmpdir(), `endpoints-${id}-`));
+  const ep = await createEndpoints(planEndpoints(id, slot)).catch(async (e) => {
+    await sweepStale('fbn', id);
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  });
+  const nf = nfInNamespace(`${id}-node2`, nfArgs(ep));
+  const ac = new AbortController();
+  let log = '';
+  try {
+    await nf.ready;
+    const hosts: EndHosts = { host: local, inClient: ep.inClient, inServer: ep.inServer, serverAddress: ep.server.address, clientAddress: ep.client.address, flexbench: [process.execPath, CLI] };
+    await body({ ep, nf, hosts, dir, signal: ac.signal, log: (s) => (log += s) });
+  } catch (e) {
+    process.stderr.write(log.slice(-4000));
+    throw e;
+  } finally {
+    await nf.stop().catch(() => undefined);
+    await ep.destroy();
+    await sweepStale('fbn', id);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 export interface NfInNamespace {
   proc: HostProcess;
   ready: Promise<void>;
   /** SIGTERM, then the `--json` result */
-  stop(): Promise<Record<string, any>>;
+  stop(): Promise<NfRunResult>;
 }
 
 export function nfInNamespace(ns: string, args: string[], seconds = 200): NfInNamespace {
@@ -27,17 +77,16 @@ export function nfInNamespace(ns: string, args: string[], seconds = 200): NfInNa
     },
   });
   void proc.done.then((r) => rejectReady(new Error(`nf run exited before its first rate line (${r.code}): ${err.slice(-1000)}`)));
-  let result: Promise<Record<string, any>> | null = null;
+  let result: Promise<NfRunResult> | null = null;
   return {
     proc,
     ready,
     stop: () =>
       (result ??= proc.kill(5000).then((r) => {
-        const last = r.stdout.trim().split('\n').pop() ?? '';
         try {
-          return JSON.parse(last);
-        } catch {
-          throw new Error(`nf run printed no JSON (${r.code}): ${err.slice(-1000)}`);
+          return parseNfRunOutput(r.stdout);
+        } catch (e) {
+          throw new Error(`${(e as Error).message} (exit ${r.code}): ${err.slice(-1000)}`);
         }
       })),
   };

@@ -4,16 +4,13 @@
 // checksum valid; the UDP echo's replies are translated back. Nothing is left behind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planEndpoints, createEndpoints } from '../../../harness/netns/endpoints.js';
-import { leftovers, sweepStale } from '../../../harness/netns/emulation.js';
-import { LocalHost } from '../../../harness/hosts/local.js';
-import { runEndpointTest, type EndHosts } from '../../../harness/tools/endpoint-tests.js';
+import type { Endpoints } from '../../../harness/netns/endpoints.js';
+import { leftovers } from '../../../harness/netns/emulation.js';
+import { runEndpointTest } from '../../../harness/tools/endpoint-tests.js';
 import { parseIPv4 } from '../../../runtime/packet/inet.js';
-import { CLI, tsharkFields } from '../../runtime/packet/helpers.js';
-import { capture, nfInNamespace, running } from './endpoints-helpers.js';
+import { tsharkFields } from '../../runtime/packet/helpers.js';
+import { capture, running, withEndHosts } from './endpoints-helpers.js';
 
 const skip = process.getuid?.() === 0 ? false : 'needs root (network namespaces): run the tests as root';
 const ID = 'fbnipn';
@@ -27,35 +24,23 @@ const inPrefix = (ip: string, prefix: string) => {
 };
 
 test('NAT between the end hosts: mappings live as long as their connections and expire after; translated both ways with valid checksums', { skip, timeout: 240_000 }, async () => {
-  const local = new LocalHost('test');
-  await sweepStale('fbn', ID);
-  await local.exec(['ip', 'netns', 'add', `${ID}-node2`]);
-  const dir = mkdtempSync(join(tmpdir(), 'endpoints-nat-'));
-  const ep = await createEndpoints(planEndpoints(ID, SLOT)).catch(async (e) => {
-    await sweepStale('fbn', ID);
-    throw e;
-  });
-  const nf = nfInNamespace(`${ID}-node2`, ['--nf', 'nat', '--port', `packet:${ep.nfIface}`, '--nat-ips', ep.pool, '--nat-inside', ep.client.net, '--nat-timeout', String(TIMEOUT_S), '--nat-other', 'pass']);
-  const ac = new AbortController();
-  let log = '';
-  try {
-    await nf.ready;
-    const hosts: EndHosts = { host: local, inClient: ep.inClient, inServer: ep.inServer, serverAddress: ep.server.address, clientAddress: ep.client.address, flexbench: [process.execPath, CLI] };
+  const nfArgs = (ep: Endpoints) => ['--nf', 'nat', '--port', `packet:${ep.nfIface}`, '--nat-ips', ep.pool, '--nat-inside', ep.client.net, '--nat-timeout', String(TIMEOUT_S), '--nat-other', 'pass'];
+  await withEndHosts(ID, SLOT, nfArgs, async ({ ep, nf, hosts, dir, signal, log }) => {
     // iperf3 shorter than the timeout: its control connection is idle while the streams run, and a NAT may
     // rightly expire an idle mapping; the echo below is the flow that lives three timeouts long
     const o = { streams: 10, seconds: 1, omit: 0, udpBitrate: 200e6, udpLength: 1472, rttPackets: TIMEOUT_S * 3 * 500, rttRate: 500, pingPackets: 10, port: 5401 };
     const caps = [capture(ep.inClient, 'eth0', join(dir, 'client.pcap')), capture(ep.inServer, 'eth0', join(dir, 'server.pcap'))];
     await Promise.all(caps.map((c) => c.ready));
-    const tcp = await runEndpointTest(hosts, 'tcp', o, ac.signal, (s) => (log += s));
+    const tcp = await runEndpointTest(hosts, 'tcp', o, signal, log);
     assert.equal(tcp.iperf!.idle_streams, 0, `every stream carried data: ${JSON.stringify(tcp.iperf)}`);
     assert.ok(tcp.iperf!.received_bps > 0);
-    const rtt = await runEndpointTest(hosts, 'rtt', o, ac.signal, (s) => (log += s));
+    const rtt = await runEndpointTest(hosts, 'rtt', o, signal, log);
     // one flow for three idle timeouts: a mapping that expired under it would lose its replies and be made again
     assert.ok(rtt.rtt!.received >= o.rttPackets * 0.99, `the echo's replies come back through the NAT: ${JSON.stringify(rtt.rtt)}`);
     await Promise.all(caps.map((c) => c.stop()));
     // idle for longer than the timeout, then the NF's totals
     await new Promise((r) => setTimeout(r, (TIMEOUT_S + 1) * 1000));
-    const stats = (await nf.stop()).per_core[0].nf as Record<string, number>;
+    const stats = (await nf.stop()).per_core[0]!.nf;
     // iperf3's control connection + 10 streams + the echo's flow + ping's identifier (ICMP is translated too), each
     // mapped once: none made again mid-connection
     assert.equal(stats.mappings_created, 13, JSON.stringify(stats));
@@ -78,15 +63,7 @@ test('NAT between the end hosts: mappings live as long as their connections and 
     assert.ok(fromPool.length > 0 && fromPool.every((r) => inPrefix(r[0]!, ep.pool)), 'what reaches the server comes from the pool');
     assert.ok(atClient.every((r) => !inPrefix(r[0]!, ep.pool) && !inPrefix(r[1]!, ep.pool)), 'the client never sees a pool address');
     assert.equal(new Set(fromPool.filter((r) => r[2] === '6').map((r) => `${r[0]}:${r[6]}`)).size, 11, 'one outside address:port per TCP connection');
-  } catch (e) {
-    process.stderr.write(log.slice(-4000));
-    throw e;
-  } finally {
-    await nf.stop().catch(() => undefined);
-    await ep.destroy();
-    await sweepStale('fbn', ID);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
   assert.deepEqual(await leftovers(ID), []);
   assert.deepEqual(await running('iperf3'), [], 'no iperf3 is left');
 });

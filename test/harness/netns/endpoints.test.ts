@@ -1,17 +1,15 @@
 // Real traffic through a flexbench NF between two end hosts: iperf3 TCP and UDP with 10 streams, the UDP
 // echo and ping, tshark on both sides; then nothing left behind. The NF here forwards (macswap): the
-// path itself is under test. NAT's translation through the same path: test/harness/testbeds/statelessnf.test.ts.
+// path itself is under test. NAT's translation through the same path: endpoints-nat.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planEndpoints, endpointsCommands, createEndpoints } from '../../../harness/netns/endpoints.js';
-import { leftovers, sweepStale } from '../../../harness/netns/emulation.js';
+import { planEndpoints, endpointsCommands } from '../../../harness/netns/endpoints.js';
+import { leftovers } from '../../../harness/netns/emulation.js';
 import { LocalHost } from '../../../harness/hosts/local.js';
-import { runEndpointTest, type EndHosts } from '../../../harness/tools/endpoint-tests.js';
-import { CLI, tsharkFields } from '../../runtime/packet/helpers.js';
-import { capture, nfInNamespace, running } from './endpoints-helpers.js';
+import { runEndpointTest } from '../../../harness/tools/endpoint-tests.js';
+import { tsharkFields } from '../../runtime/packet/helpers.js';
+import { capture, running, withEndHosts } from './endpoints-helpers.js';
 
 const skip = process.getuid?.() === 0 ? false : 'needs root (network namespaces): run the tests as root';
 // names of this file only (emulation tests: em, sh, lab, …; slots 11-31)
@@ -35,33 +33,20 @@ test('plan: end hosts named after the emulation, addresses in 198.18.0.0/15 clea
 });
 
 test('iperf3 TCP and UDP with 10 streams, the UDP echo and ping through a flexbench NF; tshark sees valid checksums; nothing left', { skip, timeout: 240_000 }, async () => {
-  const local = new LocalHost('test');
-  await sweepStale('fbn', ID);
-  await local.exec(['ip', 'netns', 'add', `${ID}-node2`]);
-  const dir = mkdtempSync(join(tmpdir(), 'endpoints-'));
-  const ep = await createEndpoints(planEndpoints(ID, SLOT)).catch(async (e) => {
-    await sweepStale('fbn', ID);
-    throw e;
-  });
-  const nf = nfInNamespace(`${ID}-node2`, ['--nf', 'macswap', '--port', `packet:${ep.nfIface}`]);
-  const ac = new AbortController();
-  let log = '';
-  try {
-    await nf.ready;
-    const hosts: EndHosts = { host: local, inClient: ep.inClient, inServer: ep.inServer, serverAddress: ep.server.address, clientAddress: ep.client.address, flexbench: [process.execPath, CLI] };
+  await withEndHosts(ID, SLOT, (ep) => ['--nf', 'macswap', '--port', `packet:${ep.nfIface}`], async ({ ep, nf, hosts, dir, signal, log }) => {
     const o = { streams: 10, seconds: 2, omit: 0, udpBitrate: 200e6, udpLength: 1472, rttPackets: 400, rttRate: 1000, pingPackets: 20, port: 5301 };
-    const tcp = await runEndpointTest(hosts, 'tcp', o, ac.signal, (s) => (log += s));
+    const tcp = await runEndpointTest(hosts, 'tcp', o, signal, log);
     assert.equal(tcp.iperf!.proto, 'tcp');
     assert.equal(tcp.iperf!.streams, 10);
     assert.ok(tcp.iperf!.received_bps > 0 && tcp.iperf!.idle_streams === 0, `every TCP stream carried data: ${JSON.stringify(tcp.iperf)}`);
-    const udp = await runEndpointTest(hosts, 'udp', o, ac.signal, (s) => (log += s));
+    const udp = await runEndpointTest(hosts, 'udp', o, signal, log);
     assert.equal(udp.iperf!.proto, 'udp');
     assert.ok(udp.iperf!.received_bps > 0 && udp.iperf!.packets! > 0, JSON.stringify(udp.iperf));
 
     // tshark on both sides while the echo runs: what left the client arrives at the server with valid checksums
     const caps = [capture(ep.inClient, 'eth0', join(dir, 'client.pcap')), capture(ep.inServer, 'eth0', join(dir, 'server.pcap'))];
     await Promise.all(caps.map((c) => c.ready));
-    const rtt = await runEndpointTest(hosts, 'rtt', o, ac.signal, (s) => (log += s));
+    const rtt = await runEndpointTest(hosts, 'rtt', o, signal, log);
     await Promise.all(caps.map((c) => c.stop()));
     assert.equal(rtt.rtt!.sent, 400);
     assert.ok(rtt.rtt!.received >= 390, `echo: ${JSON.stringify(rtt.rtt)}`);
@@ -80,16 +65,9 @@ test('iperf3 TCP and UDP with 10 streams, the UDP echo and ping through a flexbe
     assert.ok(atServer.filter((r) => r[3] === '5302').every((r) => r[0] === ep.client.address && r[1] === ep.server.address));
     const stats = await nf.stop();
     assert.ok(stats.rx_packets > 0 && stats.tx_packets > 0, JSON.stringify(stats));
-  } catch (e) {
-    process.stderr.write(log.slice(-4000));
-    throw e;
-  } finally {
-    await nf.stop().catch(() => undefined);
-    await ep.destroy();
-    await sweepStale('fbn', ID);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
   assert.deepEqual(await leftovers(ID), []);
+  const local = new LocalHost('test');
   const left = await local.exec(['pgrep', '-f', `${ID}-`], { allowFailure: true });
   assert.equal(left.stdout.trim(), '', 'no process of the path is left');
   assert.deepEqual(await running('iperf3'), [], 'no iperf3 is left');
