@@ -23,9 +23,9 @@ import { RESULTS_FORMAT_VERSION, cellIdOf, isCellTrial } from '../results/format
 import { readRunJson, readTrials, writeRunJson, writeTrials, writeSummary, writeRatios, writeAtomic } from '../results/files.js';
 import { elasticRows, elasticCsv, elasticTable } from '../results/elastic.js';
 import { endpointsReport } from '../results/endpoints-report.js';
-import { summarizeTrials, ratioRows, type Baseline } from '../results/summary.js';
+import { summarizeTrials, type Baseline } from '../results/summary.js';
+import { specRatios, unreachedCells } from './auto.js';
 import { judgeTrial } from '../results/judge.js';
-import { logCi, relativeHalfWidth } from '../results/stats.js';
 import { ensurePcaps, plannedPcaps, checkReplayable, pcapOf } from './pcaps.js';
 import { measureBeyond } from './measure.js';
 import { measuredFields } from './measured.js';
@@ -124,7 +124,7 @@ function printDryRun(spec: Spec, plan: readonly PlanTrial[], tb: Testbed, pcaps:
   const mp = measurePlan(spec);
   if (mp.ndr_pdr) out.write(`measure ndr_pdr (${mp.ndr_pdr.preset}): after each trial at max load, an RFC 9971 search from its forwarding rate; goals ${mp.ndr_pdr.goals.map((g) => `${g.name} loss ${g.loss_ratio * 100}% exceed ${g.exceed_ratio} trials ${g.initial_trial_duration}-${g.final_trial_duration}s sum ${g.duration_sum}s width ${g.width * 100}%`).join('; ')}; each search trial: flexbench nf run --port offered --rate LOAD --warmup ${mp.ndr_pdr.warmup_s} --duration D\n`);
   if (mp.latency) out.write(`measure latency: at ${mp.latency.loads.map((f) => (f === 0 ? `${mp.latency!.low_rate_pps} pps` : `${loadLabel(f)} of the ${mp.ndr_pdr ? 'PDR found' : 'max-load rate'}`)).join(', ')}, ${mp.latency.duration_s}s each, stamping every ${mp.latency.every === 'auto' ? 'Nth packet (~10,000 samples/s)' : `${mp.latency.every}th packet`}${mp.latency.calibrate ? '; each beside the wire NF at the same load (the bias)' : ''}\n`);
-  out.write(`order: ${order.kind}${order.kind === 'interleaved' ? ` in ${order.rounds} round(s), seed ${order.seed} (replay with --seed ${order.seed})${spec.baseline ?? spec.figures.some((f) => f.baseline) ? '; each cell beside its baseline cell' : ''}` : ''}${spec.matrix.repetitions === 'auto' ? `; repetitions auto: rounds stop once every cell's 95 % interval is within ±${(spec.matrix.target_ci * 100).toFixed(1)}% (at most ${order.rounds})` : ''}\n`);
+  out.write(`order: ${order.kind}${order.kind === 'interleaved' ? ` in ${order.rounds} round(s), seed ${order.seed} (replay with --seed ${order.seed})${spec.baseline ?? spec.figures.some((f) => f.baseline) ? '; each cell beside its baseline cell' : ''}` : ''}${spec.matrix.repetitions === 'auto' ? `; repetitions auto: rounds stop once every cell's 95 % interval${spec.baseline ?? spec.figures.some((f) => f.baseline) ? ' and every paired ratio\'s' : ''} is within ±${(spec.matrix.target_ci * 100).toFixed(1)}% (at most ${order.rounds})` : ''}\n`);
   for (const g of serversNeeded(plan)) out.write(`  -- start store ${g.store} (${g.location}) for the whole run; it is reset before each of its trials\n`);
   let round = -1;
   for (const { trial: t, round: r } of sched) {
@@ -225,7 +225,7 @@ function record(s: RunState, status: RunJson['status'], ended = false): void {
       portModes, seconds: s.spec.traffic.duration_s, warmup: s.spec.traffic.warmup_s,
     }));
   }
-  const ratios = [...(base ? ratioRows(s.records, base) : []), ...s.spec.figures.filter((f) => f.baseline).flatMap((f) => ratioRows(s.records, f.baseline as Baseline, f.id))];
+  const ratios = specRatios(s.spec, s.records);
   if (ratios.length) writeRatios(s.runDir, ratios);
   // several instances: recovery time, loss and state continuity per store and event
   const elastic = elasticRows(s.records);
@@ -408,28 +408,6 @@ function endpointFields(e: EndpointMeasurement): Partial<TrialRecord> {
   };
 }
 
-/**
- * Repetitions auto: the cells whose log-scale 95 % interval is still wider than the target ("cell ±x%"), on the
- * own-time rate where every trial of the cell measured it (what holds on a busy host), else the forwarded rate.
- */
-function unreachedCells(records: readonly TrialRecord[], target: number): string[] {
-  const byCell = new Map<string, { tx: number[]; own: number[] }>();
-  for (const r of records) {
-    if (!isCellTrial(r) || r.status !== 'ok' || !r.tx_pps) continue;
-    const c = byCell.get(cellIdOf(r)) ?? { tx: [], own: [] };
-    c.tx.push(r.tx_pps);
-    if (typeof r.tx_pps_own === 'number' && r.tx_pps_own > 0) c.own.push(r.tx_pps_own);
-    byCell.set(cellIdOf(r), c);
-  }
-  const out: string[] = [];
-  for (const [cell, { tx, own }] of byCell) {
-    const ci = logCi(own.length === tx.length ? own : tx);
-    const hw = ci ? relativeHalfWidth(ci) : Number.POSITIVE_INFINITY;
-    if (!(hw <= target)) out.push(`${cell.split('|').slice(0, 5).join('/')}: ±${Number.isFinite(hw) ? (hw * 100).toFixed(1) : '∞'}%`);
-  }
-  return out;
-}
-
 /** Phase 4: the trials in the run's order, round by round; written after each one. */
 async function runTrials(s: RunState, todo: readonly Scheduled[]): Promise<void> {
   const { spec, progress } = s;
@@ -444,7 +422,7 @@ async function runTrials(s: RunState, todo: readonly Scheduled[]): Promise<void>
     const cur = todo[i]!;
     // repetitions auto: after each full pass over the pcap files, stop once every cell reached the target
     if (auto && i > 0 && cur.round !== todo[i - 1]!.round && cur.round % files === 0 && cur.round >= files * Math.ceil(AUTO_MIN_SAMPLES / files)) {
-      const unreached = unreachedCells(s.records, spec.matrix.target_ci);
+      const unreached = unreachedCells(spec, s.records);
       s.auto = { target_ci: spec.matrix.target_ci, rounds_run: cur.round, unreached };
       if (unreached.length === 0) {
         const reason = `not needed: every cell reached ±${(spec.matrix.target_ci * 100).toFixed(1)}% after ${cur.round} rounds (repetitions auto)`;
@@ -475,7 +453,7 @@ async function runTrials(s: RunState, todo: readonly Scheduled[]): Promise<void>
     for (const f of rec.flags) progress.log(`  FLAG ${cellLabel(cur.trial)}: ${f}`);
   }
   if (auto) {
-    const unreached = unreachedCells(s.records, spec.matrix.target_ci);
+    const unreached = unreachedCells(spec, s.records);
     s.auto = { target_ci: spec.matrix.target_ci, rounds_run: s.order.rounds, unreached };
   }
   s.finished = true;
