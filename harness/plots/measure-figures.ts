@@ -8,6 +8,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { SummaryRow } from '../results/format.js';
 import { compareLoads } from '../compare/cell.js';
 import { FONT, rateUnit } from './figures.js';
+import { FLAG_HOST_BUSY } from '../results/judge.js';
 
 const HUMAN: Record<string, string> = {
   hashmap: 'hashmap', redis: 'Redis', cassandra: 'Cassandra', none: 'no store',
@@ -58,6 +59,16 @@ export function ratePoints(rows: readonly SummaryRow[], nf: string): RatePoint[]
     .sort((a, b) => a.series.localeCompare(b.series) || a.rate.localeCompare(b.rate) || a.frame - b.frame);
 }
 
+/**
+ * A note when other work held the host's CPUs during an NF's measured cells: a descheduled NF drops what its
+ * ring cannot hold, so a loss-bounded rate or a latency tail measured then is partly the host's.
+ */
+function busyNote(rows: readonly SummaryRow[], nf: string, metrics: (m: string) => boolean, what: string): string[] {
+  const mine = rows.filter((r) => r.nf === nf && metrics(r.metric));
+  const busy = mine.filter((r) => (r.flags ?? '').split(';').includes(FLAG_HOST_BUSY));
+  return busy.length ? [`host busy during ${busy.length} of ${mine.length} ${what}: other work took CPU, and a descheduled NF loses and delays packets, so these values are partly the host's`] : [];
+}
+
 /** Rate by frame size for one NF: NDR solid, PDR dashed, one colour per store/mode; bars = the searches' bounds. */
 export function rateByFrameSizeSpec(rows: readonly SummaryRow[], nf: string, subtitle: readonly string[] = []): TopLevelSpec | null {
   const raw = ratePoints(rows, nf);
@@ -75,6 +86,7 @@ export function rateByFrameSizeSpec(rows: readonly SummaryRow[], nf: string, sub
   const notes = [
     'line: mean NDR/PDR (RFC 9971 relevant lower bound); bar: lowest lower to highest upper bound',
     ...(irregular.length ? [`${irregular.length} point(s) from an irregular search: a bound only (see summary.csv n_irregular)`] : []),
+    ...busyNote(rows, nf, (m) => m === 'ndr_mpps' || m === 'pdr_mpps', 'NDR/PDR rows'),
   ];
   const lo = frames[0]! / 1.15;
   const hi = frames[frames.length - 1]! * 1.15;
@@ -172,6 +184,7 @@ export function latencySpec(rows: readonly SummaryRow[], nf: string, subtitle: r
   const notes = [
     'line: mean over the latency trials of a cell; bar: 95% CI of that mean',
     bias.length ? 'gray: the same percentile through the wire NF (back-to-back bias)' : 'no back-to-back calibration in this run: the method\'s own bias is not shown',
+    ...busyNote(rows, nf, (m) => m.startsWith('latency_'), 'latency rows'),
   ];
   return {
     ...common(`${human(nf)}: latency by offered load`, [...subtitle, ...notes]),

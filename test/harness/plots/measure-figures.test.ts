@@ -61,6 +61,15 @@ test('rate by frame size: NDR and PDR per store/mode with the bounds as bars, in
   const png = svgToPng(svg);
   assert.ok(png.length > 5000);
   assert.equal(rateByFrameSizeSpec(rates, 'lb'), null);
+  assert.doesNotMatch(vl.title.subtitle.join('\n'), /host busy/);
+});
+
+test('a busy host is said on the rate and latency figures of the NF whose rows were flagged, with how many', () => {
+  const flagged = rates.map((r, i) => (i < 4 ? { ...r, flags: 'host_busy;low_count', n_flagged: 1 } : r));
+  const rate = rateByFrameSizeSpec(flagged, 'nat') as any;
+  assert.match(rate.title.subtitle.join('\n'), /host busy during 4 of 18 NDR\/PDR rows: other work took CPU, and a descheduled NF loses and delays packets/);
+  const l = latencySpec(lat.map((r) => (r.metric === 'latency_p50_us' && r.load === '90%' ? { ...r, flags: 'host_busy' } : r)), 'nat') as any;
+  assert.match(l.title.subtitle.join('\n'), /host busy during 2 of 25 latency rows/);
 });
 
 test('latency: p50/p99/p99.9 by load per store/mode on a log axis, beside the back-to-back bias; loads in reading order with their pps', async () => {
