@@ -6,6 +6,22 @@ import type { RatioRow, SummaryRow } from '../results/format.js';
 
 export const FONT = 'DejaVu Sans';
 
+/** Subtitle lines wrapped at word boundaries to `width` characters: one long note would widen the canvas, not the plot. */
+export function subtitleLines(lines: readonly string[], width = 96): string[] {
+  const out: string[] = [];
+  for (const line of lines) {
+    let cur = '';
+    for (const w of line.split(' ')) {
+      if (cur && cur.length + 1 + w.length > width) {
+        out.push(cur);
+        cur = `  ${w}`;
+      } else cur = cur ? `${cur} ${w}` : w;
+    }
+    out.push(cur);
+  }
+  return out;
+}
+
 interface FigurePoint {
   series: string;
   nf: string;
@@ -141,7 +157,7 @@ export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: 
   const y = { field: 'mean', type: 'quantitative', title: yTitle, scale: log ? { type: 'log', domain: [bottom, top] } : { domain: [0, top], nice: true }, axis: log ? { format: '~g' } : {} } as const;
   const common = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: fig.title, subtitle: sub, font: FONT, subtitleFont: FONT },
+    title: { text: fig.title, subtitle: subtitleLines(sub), font: FONT, subtitleFont: FONT },
     width: 520,
     height: 320,
     background: 'white',

@@ -7,7 +7,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { SummaryRow } from '../results/format.js';
 import { compareLoads } from '../compare/cell.js';
-import { FONT, rateUnit } from './figures.js';
+import { FONT, rateUnit, subtitleLines } from './figures.js';
 import { FLAG_HOST_BUSY } from '../results/judge.js';
 
 const HUMAN: Record<string, string> = {
@@ -25,7 +25,7 @@ export function measureSeries(r: Pick<SummaryRow, 'store' | 'mode' | 'location' 
 
 const common = (title: string, subtitle: readonly string[]) => ({
   $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-  title: { text: title, subtitle: [...subtitle], font: FONT, subtitleFont: FONT },
+  title: { text: title, subtitle: subtitleLines(subtitle), font: FONT, subtitleFont: FONT },
   width: 520,
   height: 320,
   background: 'white',
@@ -67,6 +67,14 @@ function busyNote(rows: readonly SummaryRow[], nf: string, metrics: (m: string) 
   const mine = rows.filter((r) => r.nf === nf && metrics(r.metric));
   const busy = mine.filter((r) => (r.flags ?? '').split(';').includes(FLAG_HOST_BUSY));
   return busy.length ? [`host busy during ${busy.length} of ${mine.length} ${what}: other work took CPU, and a descheduled NF loses and delays packets, so these values are partly the host's`] : [];
+}
+
+/** The series whose search found no PDR: their loads as a share of it were not measured (only the fixed low rate). */
+function noPdrNote(rows: readonly SummaryRow[], nf: string): string[] {
+  const mine = rows.filter((r) => r.nf === nf && r.metric === 'pdr_mpps');
+  const o = { locations: count(mine.map((r) => r.location)), cores: count(mine.map((r) => r.cores)) };
+  const none = [...new Set(mine.filter((r) => r.n === 0).map((r) => measureSeries(r, o)))];
+  return none.length ? [`${none.join('; ')}: the search found no PDR (loss above the goal at its lowest load), so no load relative to it was measured`] : [];
 }
 
 /** Rate by frame size for one NF: NDR solid, PDR dashed, one colour per store/mode; bars = the searches' bounds. */
@@ -185,6 +193,7 @@ export function latencySpec(rows: readonly SummaryRow[], nf: string, subtitle: r
     'line: mean over the latency trials of a cell; bar: 95% CI of that mean',
     bias.length ? 'gray: the same percentile through the wire NF (back-to-back bias)' : 'no back-to-back calibration in this run: the method\'s own bias is not shown',
     ...busyNote(rows, nf, (m) => m.startsWith('latency_'), 'latency rows'),
+    ...noPdrNote(rows, nf),
   ];
   return {
     ...common(`${human(nf)}: latency by offered load`, [...subtitle, ...notes]),

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { Figure } from '../spec/schema.js';
 import type { TrialRecord } from '../results/format.js';
-import { FONT, seriesLabel } from './figures.js';
+import { FONT, seriesLabel, subtitleLines } from './figures.js';
 
 /** ms shown before and after the first event */
 export const BEFORE_MS = 300;
@@ -59,7 +59,7 @@ export function timeseriesSpec(fig: Figure, trials: readonly TrialRecord[], runD
   const ruleValues = [...rules].map(([t, label]) => ({ t, label }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: fig.title, subtitle: [...subtitle, ...notes, 'lines: packets forwarded per 10 ms by all instances, one line per trial; dashed: offered'], font: FONT, subtitleFont: FONT },
+    title: { text: fig.title, subtitle: subtitleLines([...subtitle, ...notes, 'lines: packets forwarded per 10 ms by all instances, one line per trial; dashed: offered']), font: FONT, subtitleFont: FONT },
     width: 620,
     height: 300,
     background: 'white',

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { figurePoints, bestPoints, figureSpec, seriesLabel } from '../../../harness/plots/figures.js';
+import { figurePoints, bestPoints, figureSpec, seriesLabel, subtitleLines } from '../../../harness/plots/figures.js';
 import { toSvg, svgToPng } from '../../../harness/plots/render.js';
 import { figureSchema } from '../../../harness/spec/schema.js';
 import type { SummaryRow } from '../../../harness/results/format.js';
@@ -106,4 +106,11 @@ test('metric ratio: per-round ratios to the baseline with the 1.0 line; notes sa
   assert.ok(notes.some((n) => /1 cell\(s\) skipped: the local testbed has one node/.test(n)), notes.join('\n'));
   assert.ok(notes.some((n) => /host busy: other work took CPU during 1 of 2 trials/.test(n)));
   assert.ok(notes.some((n) => /only one store location \(local\) was measured here: this figure cannot show location/.test(n)));
+});
+
+test('subtitleLines: a long note wraps at word boundaries, continuation indented; short lines stay whole', () => {
+  assert.deepEqual(subtitleLines(['run x · testbed local', 'host busy during 4 of 18 rows: other work took CPU'], 24), [
+    'run x · testbed local', 'host busy during 4 of 18', '  rows: other work took', '  CPU',
+  ]);
+  assert.deepEqual(subtitleLines(['a-word-longer-than-the-width stays whole'], 10), ['a-word-longer-than-the-width', '  stays', '  whole']);
 });

@@ -67,9 +67,13 @@ test('rate by frame size: NDR and PDR per store/mode with the bounds as bars, in
 test('a busy host is said on the rate and latency figures of the NF whose rows were flagged, with how many', () => {
   const flagged = rates.map((r, i) => (i < 4 ? { ...r, flags: 'host_busy;low_count', n_flagged: 1 } : r));
   const rate = rateByFrameSizeSpec(flagged, 'nat') as any;
-  assert.match(rate.title.subtitle.join('\n'), /host busy during 4 of 18 NDR\/PDR rows: other work took CPU, and a descheduled NF loses and delays packets/);
+  const said = (vl: any) => vl.title.subtitle.join(' ').replace(/\s+/g, ' ');
+  assert.match(said(rate), /host busy during 4 of 18 NDR\/PDR rows: other work took CPU, and a descheduled NF loses and delays packets/);
   const l = latencySpec(lat.map((r) => (r.metric === 'latency_p50_us' && r.load === '90%' ? { ...r, flags: 'host_busy' } : r)), 'nat') as any;
-  assert.match(l.title.subtitle.join('\n'), /host busy during 2 of 25 latency rows/);
+  assert.match(said(l), /host busy during 2 of 25 latency rows/);
+  assert.doesNotMatch(said(l), /found no PDR/);
+  const noPdr = latencySpec([...lat, row({ store: 'redis', mode: 'async', metric: 'pdr_mpps', n: 0, mean: null })], 'nat') as any;
+  assert.match(said(noPdr), /Redis, async: the search found no PDR \(loss above the goal at its lowest load\), so no load relative to it was measured/);
 });
 
 test('latency: p50/p99/p99.9 by load per store/mode on a log axis, beside the back-to-back bias; loads in reading order with their pps', async () => {
