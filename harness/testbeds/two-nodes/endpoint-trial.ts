@@ -12,7 +12,7 @@ import { parseNfProgress, stateLossFlags, parseNfRunOn, nfRunCounts } from '../.
 import { runEndpointTest, endpointTestCommands, type EndHosts, type EndpointTestKind, type EndpointTestOptions } from '../../tools/endpoint-tests.js';
 import type { PlanTrial } from '../../results/format.js';
 import { sleep } from '../../../common/processes.js';
-import { KILL_GRACE_MS } from './trial.js';
+import { KILL_GRACE_MS, nodeLog, writeStateConfig } from './trial.js';
 
 export interface EndpointTrialEnv {
   argv: ArgvContext;
@@ -66,16 +66,9 @@ export async function runEndpointTrial(env: EndpointTrialEnv, req: TrialRequest,
   if (!test) throw new FlexbenchError(`trial ${t.trial_id} has no end-host test`, EXIT.trialsFailed);
   const node2 = env.node2;
   if (!node2) throw new FlexbenchError('node2 is not connected (preflight did not run)', EXIT.environment);
-  const write = (who: string) => (c: string) => log.write(c.split('\n').map((l, i, a) => (i === a.length - 1 && l === '' ? '' : `[${who}] ${l}`)).join('\n'));
+  const write = nodeLog(log);
   const storeUrl = req.store?.url ?? null;
-  let stateConfig: string | undefined;
-  if (req.store?.driverOptions && storeUrl) {
-    // credentials go in a file only its owner reads, never on a command line or in a log
-    stateConfig = `${env.secretsDir}/state-${t.index}.json`;
-    await node2.exec(['mkdir', '-p', '-m', '700', env.secretsDir]);
-    await node2.exec(['sh', '-c', 'umask 077 && : > "$1"', 'sh', stateConfig]);
-    await node2.writeFile(stateConfig, JSON.stringify({ nf: t.nf, instance: 'ins1', store: storeUrl, driver: req.store.driverOptions }));
-  }
+  const stateConfig = await writeStateConfig(node2, env.secretsDir, t, req.store);
   const maxSeconds = endpointMaxSeconds(env.endpoints, env.traffic, env.startTimeoutS);
   const argv = flexbenchNfArgv(env.argv, t, storeUrl, maxSeconds, stateConfig, { iface: env.nfIface, nfArgs: endpointNfArgs(t.nf, env) });
   log.write(`# ${new Date().toISOString()} node2$ ${shellJoin(argv)}\n`);

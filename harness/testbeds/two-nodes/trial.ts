@@ -18,6 +18,23 @@ import { type Sample, clockOffset, alignedWindow, windowOf, askedPps, generatorF
 import { sleep } from '../../../common/processes.js';
 
 export const KILL_GRACE_MS = 5000;
+
+/** A writer of a node's output into the trial log, each line tagged `[who] `. */
+export const nodeLog = (log: WriteStream) => (who: string) => (c: string) => log.write(c.split('\n').map((l, i, a) => (i === a.length - 1 && l === '' ? '' : `[${who}] ${l}`)).join('\n'));
+
+/**
+ * The NF's state config with the store's credentials, written on node2 in a file only its owner reads
+ * (never on a command line or in a log): its path for `nf run --state-config`; none without credentials.
+ */
+export async function writeStateConfig(node2: Host, secretsDir: string, t: TrialRequest['trial'], store: TrialRequest['store']): Promise<string | undefined> {
+  const driver = store?.driverOptions;
+  if (!driver || !store.url) return undefined;
+  const file = `${secretsDir}/state-${t.index}.json`;
+  await node2.exec(['mkdir', '-p', '-m', '700', secretsDir]);
+  await node2.exec(['sh', '-c', 'umask 077 && : > "$1"', 'sh', file]);
+  await node2.writeFile(file, JSON.stringify({ nf: t.nf, instance: 'ins1', store: store.url, driver }));
+  return file;
+}
 /** testpmd's --stats-period (the default of testpmdArgv) */
 const STATS_PERIOD_S = 1;
 
@@ -84,8 +101,7 @@ interface RunningGen {
 }
 
 export async function runTwoNodeTrial(env: TrialEnv, req: TrialRequest, signal: AbortSignal, log: WriteStream, started: HostProcess[]): Promise<TrialMeasurement> {
-  const write = (who: string) => (c: string) => log.write(c.split('\n').map((l, i, a) => (i === a.length - 1 && l === '' ? '' : `[${who}] ${l}`)).join('\n'));
-  const run: Run = { env, req, signal, log, started, kind: nfKind(env.commands, req.trial.nf), write };
+  const run: Run = { env, req, signal, log, started, kind: nfKind(env.commands, req.trial.nf), write: nodeLog(log) };
   if (req.load && env.inv.generator !== 'flexbench') {
     // pacing and stamping as a paced trial needs them: refused before anything starts
     const why = unpacedReason(env.inv.generator, (req.load.latency_every ?? 0) > 0);
@@ -123,15 +139,7 @@ async function startNf(run: Run): Promise<RunningNf> {
       ready = true;
     });
   } else if (kind === 'flexbench') {
-    let stateConfig: string | undefined;
-    const driver = req.store?.driverOptions;
-    if (driver && storeUrl) {
-      // credentials go in a file only its owner reads, never on a command line or in a log
-      stateConfig = `${env.secretsDir}/state-${t.index}.json`;
-      await env.node2.exec(['mkdir', '-p', '-m', '700', env.secretsDir]);
-      await env.node2.exec(['sh', '-c', 'umask 077 && : > "$1"', 'sh', stateConfig]);
-      await env.node2.writeFile(stateConfig, JSON.stringify({ nf: t.nf, instance: 'ins1', store: storeUrl, driver }));
-    }
+    const stateConfig = await writeStateConfig(env.node2, env.secretsDir, t, req.store);
     argv = flexbenchNfArgv(env.argv, t, storeUrl, env.maxSeconds, stateConfig);
   }
   else argv = commandNfArgv(env.argv, t, storeUrl, env.maxSeconds, env.remotePcap);
