@@ -24,7 +24,7 @@ import { flexbenchVersion, hostBusyCores } from '../provenance.js';
 import { cellLabel, compareCellKeys } from '../compare/cell.js';
 import { tallyCells, type CellComparison, type Comparison } from '../compare/compare.js';
 import { decidePaired } from '../compare/paired.js';
-import { betterOf, METRIC_INFO, type Metric } from '../compare/samples.js';
+import { betterOf, METRIC_INFO, type LatencyStat, type Metric } from '../compare/samples.js';
 import type { LoadRequest } from '../testbeds/testbed.js';
 import { sideStats } from '../compare/verdict.js';
 import { Schedule, lookRounds, type Slot } from './schedule.js';
@@ -121,12 +121,15 @@ function runJson(o: AbOptions, b: Build, spec: Spec, plan: PlanTrial[], fingerpr
 /** Samples in a latency A/B at one load: ~10,000 stamped packets per second of trial, never every packet at high rates. */
 const LATENCY_SAMPLES_PER_S = 10_000;
 
+/** What a sample is read from: a trial record's rates and its latency statistics. */
+type AbSample = Pick<TrialRecord, 'tx_pps' | 'rx_pps' | 'tx_pps_own'> & { latency?: Partial<Record<LatencyStat, number>> | null };
+
 /**
  * What each A/B trial measures for a metric, and the sample it gives: max-load rates as today; latency
  * at the spec's traffic.rate (a paced trial, TrialRequest.load), a statistic of its stamped packets.
  * NDR/PDR would need a search per cell and round: refused with the way to get it.
  */
-export function abMetric(metric: Metric, spec: Pick<Spec, 'traffic'>): { load: LoadRequest | null; valueOf: (rec: { tx_pps: number | null; rx_pps: number | null; tx_pps_own?: number | null; latency?: { [k: string]: unknown } | null }) => number | null } {
+export function abMetric(metric: Metric, spec: Pick<Spec, 'traffic'>): { load: LoadRequest | null; valueOf: (rec: AbSample) => number | null } {
   const src = METRIC_INFO[metric].source;
   if ('rate' in src) {
     const f = src.rate;
@@ -134,14 +137,14 @@ export function abMetric(metric: Metric, spec: Pick<Spec, 'traffic'>): { load: L
       throw new FlexbenchError(`flexbench ab --metric ${metric}: the A/B gate measures one trial per cell and round, an NDR/PDR search is many; run each build with measure: [ndr_pdr] and gate with flexbench compare BASE_RUN HEAD_RUN --metric ${metric}`, EXIT.usage);
     }
     // tx_pps_own is null where a build's nf run did not report its cores' wait (an older base): runAb falls back then
-    return { load: null, valueOf: (rec) => (typeof rec[f] === 'number' ? (rec[f] as number) : null) };
+    return { load: null, valueOf: (rec) => rec[f] ?? null };
   }
   const rate = spec.traffic.rate;
   if (rate === 'max') throw new FlexbenchError(`flexbench ab --metric ${metric}: latency is measured at a load; set traffic.rate in the spec to the packets/s to measure it at (it is "max")`, EXIT.usage);
   const stat = src.latency;
   return {
     load: { rate_pps: rate, latency_every: Math.max(1, Math.round(rate / LATENCY_SAMPLES_PER_S)) },
-    valueOf: (rec) => (rec.latency as Record<string, number>)[stat]!,
+    valueOf: (rec) => rec.latency?.[stat] ?? null,
   };
 }
 
