@@ -3,16 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { unreachedCells, specRatios } from '../../../harness/orchestrate/auto.js';
 import { logCi } from '../../../harness/results/stats.js';
-import type { TrialRecord } from '../../../harness/results/format.js';
-
-function rec(over: Partial<TrialRecord>): TrialRecord {
-  return {
-    trial_id: 'x', index: 0, nf: 'nat', store: 'hashmap', location: 'local', mode: 'async', flush_ms: 1, cores: 1, frame_size: 64,
-    testbed: 'local', pcap: 'flows-0.pcap', pcap_sha256: null, repetition: 0, status: 'ok', reason: null, rx_packets: 1, tx_packets: 1,
-    rx_pps: 1e6, tx_pps: 1e6, dropped: 0, duration_s: 1, warmup_s: 0.5, per_core: [], commands: [], flags: [],
-    started_at: null, ended_at: null, ...over,
-  };
-}
+import { trialRecord as rec } from '../results/record.js';
 
 // hashmap and redis rise and fall together round by round (a host's slow spells): each cell alone spreads
 // ±30 %, their ratio is 0.9 every round

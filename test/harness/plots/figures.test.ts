@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { figurePoints, bestPoints, figureSpec, seriesLabel, subtitleLines } from '../../../harness/plots/figures.js';
 import { toSvg, svgToPng } from '../../../harness/plots/render.js';
 import { figureSchema } from '../../../harness/spec/schema.js';
-import type { SummaryRow } from '../../../harness/results/format.js';
+import type { SummaryRow, TrialRecord } from '../../../harness/results/format.js';
+import { trialRecord } from '../results/record.js';
 
 function row(over: Partial<SummaryRow>): SummaryRow {
   return {
@@ -98,7 +99,7 @@ test('metric ratio: per-round ratios to the baseline with the 1.0 line; notes sa
   const ratios = [{ nf: 'nat', store: 'redis', location: 'local', mode: 'async', cores: 1, frame_size: 64, testbed: 'local', figure: 'r', baseline: 'store=hashmap', metric: 'tx_mpps' as const, n_pairs: 3, ratio: 0.6, ratio_low: 0.55, ratio_high: 0.66, method: 'm' }];
   const svg = await toSvg(figureSpec(fig, rows, 'sub', { ratios, notes: ['a note'] })!);
   assert.ok(svg.includes('baseline = 1.0') && svg.includes('Ratio to store hashmap') && svg.includes('a note'));
-  const t = (over: Record<string, unknown>) => ({ trial_id: 'x', index: 0, nf: 'nat', store: 'redis', location: 'local', mode: 'async', flush_ms: 1, cores: 1, frame_size: 64, testbed: 'local', pcap: 'p', pcap_sha256: null, repetition: 0, status: 'ok', reason: null, rx_packets: 1, tx_packets: 1, rx_pps: 1, tx_pps: 1, dropped: 0, duration_s: 1, warmup_s: 1, per_core: [], commands: [], flags: [], started_at: null, ended_at: null, ...over }) as any;
+  const t = (over: Partial<TrialRecord>) => trialRecord({ store: 'redis', pcap: 'p', rx_pps: 1, tx_pps: 1, warmup_s: 1, ...over });
   const notes = figureNotes(figureSchema.parse({ id: 'b', title: 'b', kind: 'best', series: ['store', 'location'] }), [
     t({}), t({ flags: ['host_busy: other work kept 0.9 cores busy'] }),
     t({ location: 'remote', status: 'skipped', reason: 'the local testbed has one node: a remote store needs a second node (use testbed: netns or lab)' }),

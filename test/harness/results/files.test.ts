@@ -6,15 +6,11 @@ import { join } from 'node:path';
 import { writeTrials, readTrials, writeSummary, readSummary, formatSummaryCsv, parseSummaryCsv } from '../../../harness/results/files.js';
 import { summarizeTrials } from '../../../harness/results/summary.js';
 import type { TrialRecord } from '../../../harness/results/format.js';
+import { trialRecord } from './record.js';
 
-function rec(over: Partial<TrialRecord>): TrialRecord {
-  return {
-    trial_id: 'x', index: 0, nf: 'nat', store: 'redis', location: 'local', mode: 'async', flush_ms: 1, cores: 1, frame_size: 64,
-    testbed: 'local', pcap: 'flows-0.pcap', pcap_sha256: null, repetition: 0, status: 'ok', reason: null, rx_packets: 1, tx_packets: 1,
-    rx_pps: 1e6, tx_pps: 1e6, dropped: 0, duration_s: 2, warmup_s: 1, per_core: [{ core: 0, rx_packets: 1, tx_packets: 1 }], commands: [], flags: [],
-    started_at: null, ended_at: null, ...over,
-  };
-}
+/** a redis cell's record, 2 s measured after 1 s of warm-up on one core */
+const rec = (over: Partial<TrialRecord>): TrialRecord =>
+  trialRecord({ store: 'redis', duration_s: 2, warmup_s: 1, per_core: [{ core: 0, rx_packets: 1, tx_packets: 1 }], ...over });
 
 test('summary: per cell and metric, Mpps, t-based CI over the successful trials only', () => {
   const records = [

@@ -7,15 +7,7 @@ import { join } from 'node:path';
 import { writeTrials, readTrials, writeSummary, readSummary } from '../../../harness/results/files.js';
 import { summarizeTrials, ratioRows } from '../../../harness/results/summary.js';
 import type { TrialRecord, LatencyRecord, SearchRecord } from '../../../harness/results/format.js';
-
-function rec(over: Partial<TrialRecord>): TrialRecord {
-  return {
-    trial_id: 'x', index: 0, nf: 'nat', store: 'hashmap', location: 'local', mode: 'async', flush_ms: 1, cores: 1, frame_size: 64,
-    testbed: 'local', pcap: 'flows-0.pcap', pcap_sha256: null, repetition: 0, status: 'ok', reason: null, rx_packets: 1, tx_packets: 1,
-    rx_pps: 1e6, tx_pps: 1e6, dropped: 0, duration_s: 1, warmup_s: 0.5, per_core: [], commands: [], flags: [],
-    started_at: null, ended_at: null, ...over,
-  };
-}
+import { trialRecord as rec } from './record.js';
 
 const lat = (p50: number, p99: number): LatencyRecord => ({
   samples: 100, min_us: 1, mean_us: p50, p50_us: p50, p90_us: p50 * 2, p99_us: p99, p999_us: p99, max_us: p99 * 2, jitter_us: 1, bad_stamps: 0, hdr: 'HISTFAA',
