@@ -15,7 +15,7 @@ import { shellJoin } from '../hosts/host.js';
 import { testpmdArgv, pcapReplayVdev, TestpmdStatsParser, type TestpmdSnapshot } from '../tools/testpmd.js';
 import { HostLoadSampler } from '../orchestrate/host-load.js';
 import { ownRates } from '../results/own-time.js';
-import { stateLossFlags, nfRunCounts } from '../tools/nf-run.js';
+import { nfRunFlags, nfRunCounts } from '../tools/nf-run.js';
 import { redactSecrets } from '../../common/secrets.js';
 import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext, LoadRequest } from './testbed.js';
 import { linkedController, type LinkedController } from '../../common/abort.js';
@@ -220,8 +220,9 @@ class LocalTestbed implements Testbed {
       // a paced trial: what the generator meant to offer, offered, and what the NF sent on
       ...(req.load ? { offered: { intended_packets: j.intended_packets ?? j.offered_packets ?? 0, offered_packets: j.offered_packets ?? 0, forwarded_packets: j.tx_packets } } : {}),
       ...(req.load?.latency_every ? { latency: j.latency, latency_path: 'generator enqueue -> descriptor ring -> NF core -> NF transmit, in one process (no wire)' } : {}),
-      // the trial record says so when a store lost acknowledged state and the NF went on (fail ends the trial)
-      ...(j.state_lost ? { flags: stateLossFlags(j) } : {}),
+      // the trial record says so when a store lost acknowledged state and the NF went on (fail ends the trial),
+      // and carries the NF's own warnings (a NAT's pool exhausted, a store read that failed)
+      flags: nfRunFlags(j),
     };
   }
 

@@ -26,9 +26,17 @@ interface NfStateLoss {
 }
 
 /** One trial flag per state loss (with --on-state-loss warn/reload the trial completes and says so). */
-export function stateLossFlags(j: NfStateLoss): string[] {
+function stateLossFlags(j: NfStateLoss): string[] {
   if (!j.state_lost) return [];
   return (j.state_loss ?? []).map((l) => `state_lost: core ${l.core}, ${l.store}: ${l.flushes_lost} acknowledged flushes, ${l.counts_lost === null ? 'unknown' : `${l.counts_exact ? '' : '>= '}${l.counts_lost}`} counts lost (${l.action})`);
+}
+
+/**
+ * Every flag a trial takes from `nf run --json`: a store's loss of acknowledged state, and the NF's own warnings
+ * (a NAT's pool exhausted, a store read that failed) — recorded on every testbed, not only on the NF's stderr.
+ */
+export function nfRunFlags(j: NfRunResult): string[] {
+  return [...stateLossFlags(j), ...j.warnings.map((w) => `nf_warning: ${w}`)];
 }
 
 /** `nf run --json` from a finished process on another node; a line that does not parse names the node and stderr's last lines. */

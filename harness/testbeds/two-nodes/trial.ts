@@ -10,7 +10,7 @@ import { TestpmdStatsParser, TestpmdClock, type TestpmdSnapshot } from '../../to
 import { PktgenLua, pktgenConsoleArgv, ratePercent } from '../../tools/pktgen.js';
 import { PktgenProcess, consoleTextStream } from '../../tools/pktgen-process.js';
 import { readRate, type CommandTarget } from '../../tools/command.js';
-import { parseNfProgress, stateLossFlags, parseNfRunOn, nfRunPerCore } from '../../tools/nf-run.js';
+import { parseNfProgress, nfRunFlags, parseNfRunOn, nfRunPerCore } from '../../tools/nf-run.js';
 import type { TrialMeasurement, TrialRequest } from '../testbed.js';
 import { type ArgvContext, type NfKind, type GenLoad, nfKind, lineBuffered, filePrefix, testpmdNfArgv, testpmdGenArgv, pktgenGenArgv, flexbenchNfArgv, commandNfArgv, flexbenchGenArgv } from './argv.js';
 import { parseRoundTripOutput, type RoundTripResult } from '../../../runtime/packet/roundtrip-result.js';
@@ -374,12 +374,12 @@ function measureRoundTrip(run: Run, nf: RunningNf, gen: { argv: string[]; result
   const g = gen.result;
   if (g.sent_packets > 0 && g.received_packets === 0) throw new FlexbenchError(`nothing came back: flexbench gen sent ${g.sent_packets} packets in ${g.seconds.toFixed(1)} s and node1 received none (see the NF's counters in the trial log)`, EXIT.trialsFailed);
   let nfFinal: unknown = null;
-  let lossFlags: string[] = [];
+  let nfFlags: string[] = [];
   let perCore: { core: number; rx_packets: number; tx_packets: number }[] = [];
   if (kind === 'flexbench') {
     const j = parseNfRunOn('node2', nfResult);
     nfFinal = j;
-    lossFlags = stateLossFlags(j);
+    nfFlags = nfRunFlags(j);
     perCore = nfRunPerCore(j);
   } else if (kind === 'testpmd') {
     nf.parser?.end();
@@ -389,7 +389,7 @@ function measureRoundTrip(run: Run, nf: RunningNf, gen: { argv: string[]; result
   if (g.tx_ring_full > 0) flags.push(`generator_tx_ring_full: ${g.tx_ring_full} packets could not be sent (counted as lost)`);
   if (g.rx_missed > 0) flags.push(`generator_rx_missed: node1's port dropped ${g.rx_missed} returned packets (counted as lost: the generator fell behind receiving)`);
   if (g.latency && g.latency.bad_stamps > 0) flags.push(`latency_bad_stamps: ${g.latency.bad_stamps}`);
-  flags.push(...lossFlags);
+  flags.push(...nfFlags);
   const extras: TwoNodeExtras = {
     generator: { tool: 'flexbench gen', tx_packets: g.sent_packets, rx_packets: g.received_packets, tx_pps: g.sent_pps, rx_pps: g.received_pps, asked_pps: g.rate_pps },
     nf: { tool: kind === 'flexbench' ? 'flexbench nf run' : kind, rx_packets: null, tx_packets: null, rx_pps: null, tx_pps: null, final: nfFinal },
@@ -454,7 +454,7 @@ function measure(run: Run, nf: RunningNf, gen: RunningGen, win: { from: number; 
   const sentPps = gw.tx / gw.seconds;
 
   let nfFinal: unknown = null;
-  let lossFlags: string[] = [];
+  let nfFlags: string[] = [];
   let nfRx: number | null = null;
   let nfTx: number | null = null;
   // per-core counts where the NF gives them (flexbench nf run); testpmd's and a command's are per port only
@@ -470,7 +470,7 @@ function measure(run: Run, nf: RunningNf, gen: RunningGen, win: { from: number; 
   } else if (kind === 'flexbench') {
     const j = parseNfRunOn('node2', nfResult);
     nfFinal = j;
-    lossFlags = stateLossFlags(j);
+    nfFlags = nfRunFlags(j);
     const w = alignedWindow(nf.samples, genFrom, genTo);
     if (w) {
       nfRx = w.rx / w.seconds;
@@ -484,7 +484,7 @@ function measure(run: Run, nf: RunningNf, gen: RunningGen, win: { from: number; 
   }
 
   const flags = generatorFlags(sentPps, gen.asked, env.inv.shortfall_tolerance);
-  flags.push(...lossFlags);
+  flags.push(...nfFlags);
   const extras: TwoNodeExtras = {
     generator: { tool: env.inv.generator, tx_packets: gw.tx, rx_packets: gw.rx, tx_pps: sentPps, rx_pps: returnedPps, asked_pps: gen.asked },
     nf: { tool: kind === 'flexbench' ? 'flexbench nf run' : kind, rx_packets: nfRx === null ? null : Math.round(nfRx * gw.seconds), tx_packets: nfTx === null ? null : Math.round(nfTx * gw.seconds), rx_pps: nfRx, tx_pps: nfTx, final: nfFinal },

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseNfProgress, stateLossFlags, parseNfRunOn, nfRunCounts } from '../../../harness/tools/nf-run.js';
+import { parseNfProgress, nfRunFlags, parseNfRunOn, nfRunCounts } from '../../../harness/tools/nf-run.js';
 import { FlexbenchError, EXIT } from '../../../harness/exit-codes.js';
 
 const core = (n: number, rx: number, tx: number) => ({ core: n, rx_packets: rx, tx_packets: tx, dropped: rx - tx, missed: 0, nf_dropped: rx - tx, tx_dropped: 0, duration_s: 2, rx_mpps: rx / 2e6, nf: { flows: 3 } });
@@ -15,19 +15,25 @@ test('rate lines parse into cumulative counters', () => {
   assert.equal(parseNfProgress('nf run: core 0: state lost: …'), null);
 });
 
-test('a state loss becomes one trial flag per core, saying what was lost and what was done', () => {
-  assert.deepEqual(stateLossFlags({ state_lost: false, state_loss: [] }), []);
-  assert.deepEqual(stateLossFlags({}), []);
+const loss = (core: number, flushes: number, counts: number | null, exact: boolean, action: string) => ({
+  core, at: '2026-12-05T00:00:00Z', store: 'redis://127.0.0.1:6390', partition: `p${core}`, flush_seq: 900, expected_seq: 900, store_seq: 900 - flushes,
+  flushes_lost: flushes, counts_lost: counts, counts_exact: exact, action,
+});
+
+test('a state loss becomes one trial flag per core, saying what was lost and what was done; the NF\'s warnings follow', () => {
+  const flags = (over: Record<string, unknown>) => nfRunFlags(parseNfRunOn('node2', { stdout: JSON.stringify({ ...RESULT, ...over }), stderr: '' }));
+  assert.deepEqual(flags({}), []);
   assert.deepEqual(
-    stateLossFlags({ state_lost: true, state_loss: [
-      { core: 0, store: 'redis://127.0.0.1:6390', flushes_lost: 812, counts_lost: 4211, counts_exact: true, action: 'warn' },
-      { core: 1, store: 'redis://127.0.0.1:6390', flushes_lost: 3, counts_lost: 17, counts_exact: false, action: 'reload' },
-      { core: 2, store: 'redis://127.0.0.1:6390', flushes_lost: 3, counts_lost: null, counts_exact: false, action: 'warn' },
-    ] }),
+    flags({ state_lost: true, state_loss: [
+      loss(0, 812, 4211, true, 'warn'),
+      loss(1, 3, 17, false, 'reload'),
+      loss(2, 3, null, false, 'warn'),
+    ], warnings: ['core 1: NAT pool exhausted on this core: 12 packet(s) of new flows dropped'] }),
     [
       'state_lost: core 0, redis://127.0.0.1:6390: 812 acknowledged flushes, 4211 counts lost (warn)',
       'state_lost: core 1, redis://127.0.0.1:6390: 3 acknowledged flushes, >= 17 counts lost (reload)',
       'state_lost: core 2, redis://127.0.0.1:6390: 3 acknowledged flushes, unknown counts lost (warn)',
+      'nf_warning: core 1: NAT pool exhausted on this core: 12 packet(s) of new flows dropped',
     ],
   );
 });
