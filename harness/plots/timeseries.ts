@@ -8,9 +8,20 @@ import type { Figure } from '../spec/schema.js';
 import type { TrialRecord } from '../results/format.js';
 import { FONT, seriesLabel, subtitleLines } from './figures.js';
 
-/** ms shown before and after the first event */
+/** ms shown before the first event, and at least after the last one (more where a recovery took longer) */
 export const BEFORE_MS = 300;
 export const AFTER_MS = 1200;
+
+/** The window after the first event: past every event by AFTER_MS, or by its recovery and a margin where that is longer. */
+function afterMs(trials: readonly TrialRecord[]): number {
+  let after = AFTER_MS;
+  for (const t of trials) {
+    const evs = t.elastic!.events;
+    const t0 = evs[0]!.at_ms;
+    for (const e of evs) after = Math.max(after, e.at_ms - t0 + Math.max(AFTER_MS, (e.recovery_ms ?? 0) + 300));
+  }
+  return Math.ceil(after / 100) * 100;
+}
 
 const matches = (want: string | readonly string[] | undefined, v: string) => want === undefined || (Array.isArray(want) ? want.includes(v) : want === v);
 
@@ -32,6 +43,7 @@ export function timeseriesSpec(fig: Figure, trials: readonly TrialRecord[], runD
   const offered: { t: number; kpps: number }[] = [];
   const rules = new Map<number, string>();
   const notes: string[] = [];
+  const after = afterMs(mine);
   for (const t of mine) {
     const el = t.elastic!;
     const file = join(runDir, el.series_file);
@@ -41,21 +53,24 @@ export function timeseriesSpec(fig: Figure, trials: readonly TrialRecord[], runD
     const perS = 1000 / el.bucket_ms / 1000; // packets per bucket -> kpps
     const label = seriesLabel(fig, t);
     const trial = `${label} #${t.index}`;
-    for (let i = 0; i < s.t_ms!.length; i++) {
+    // the buckets after the generator stopped would draw the end of the trial as an outage
+    let end = s.t_ms!.length;
+    while (end > 0 && s.sent![end - 1] === 0) end--;
+    for (let i = 0; i < end; i++) {
       const x = s.t_ms![i]! - t0;
-      if (x < -BEFORE_MS || x > AFTER_MS) continue;
+      if (x < -BEFORE_MS || x > after) continue;
       points.push({ series: label, trial, t: x, kpps: s.returned![i]! * perS });
       if (offered.length < s.t_ms!.length && t === mine[0]) offered.push({ t: x, kpps: s.sent![i]! * perS });
     }
     for (const e of el.events) {
       const x = Math.round(e.at_ms - t0);
-      if (x >= -BEFORE_MS && x <= AFTER_MS && !rules.has(x)) rules.set(x, `${e.kind} ${e.instance}`);
+      if (x >= -BEFORE_MS && x <= after && !rules.has(x)) rules.set(x, `${e.kind} ${e.instance}`);
     }
   }
   if (points.length === 0) return null;
   if (mine.some((t) => t.elastic!.events.length > 1)) notes.push('x: ms after each trial\'s first event; later events marked where they fall');
   const color = { field: 'series', type: 'nominal', title: fig.series.join(', ') } as const;
-  const x = { field: 't', type: 'quantitative', title: `ms after the event (${mine[0]!.elastic!.bucket_ms} ms buckets)`, scale: { domain: [-BEFORE_MS, AFTER_MS], nice: false } } as const;
+  const x = { field: 't', type: 'quantitative', title: `ms after the event (${mine[0]!.elastic!.bucket_ms} ms buckets)`, scale: { domain: [-BEFORE_MS, after], nice: false } } as const;
   const ruleValues = [...rules].map(([t, label]) => ({ t, label }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',

@@ -29,6 +29,15 @@ test('series CSV parsed by column; points relative to the kill, in kpps; the kil
     assert.equal(pts.find((p) => p.t === 200)!.kpps, 50);
     assert.deepEqual(spec.layer[2]!.data.values, [{ t: 0, label: 'kill ins1' }]);
     assert.equal(timeseriesSpec(fig, [missing], dir, []), null);
+    // the x axis runs 1.2 s past the last event, or past its recovery where that took longer
+    const x = (sp: unknown) => (sp as { layer: { encoding: { x: { scale: { domain: number[] } } } }[] }).layer[1]!.encoding.x.scale.domain;
+    assert.deepEqual(x(spec), [-300, 1200]);
+    const two = { ...t, elastic: { ...t.elastic!, events: [{ kind: 'add', instance: 'ins3', at_ms: 500, recovery_ms: 80 }, { kind: 'remove', instance: 'ins1', at_ms: 1500, recovery_ms: 1400 }] } } as unknown as TrialRecord;
+    assert.deepEqual(x(timeseriesSpec(fig, [two], dir, [])), [-300, 2700]);
+    // after the generator stopped (sent 0 to the end), nothing is drawn: the end of a trial is not an outage
+    writeFileSync(join(dir, 'series', 'a.csv'), [...rows.slice(0, 251), ...Array.from({ length: 50 }, (_, i) => `${(250 + i) * 10},0,0,0,0,0,0`)].join('\n') + '\n');
+    const ended = timeseriesSpec(fig, [t], dir, []) as unknown as { layer: { data: { values: { t: number }[] } }[] };
+    assert.equal(Math.max(...ended.layer[1]!.data.values.map((p) => p.t)), 490);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
