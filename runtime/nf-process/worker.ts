@@ -172,6 +172,8 @@ async function main(d: CoreWorkerData): Promise<void> {
     let warm: WindowStart | null = null;
     const watchWarm = d.warmup;
     let dropsCounted = 0;
+    let adopting: Promise<void> | null = null;
+    let adoptError: Error | null = null;
     outer: for (;;) {
       // A chunk of bursts between stop checks and event-loop yields keeps the loop tight.
       for (let k = 0; k < 64; k++) {
@@ -228,13 +230,23 @@ async function main(d: CoreWorkerData): Promise<void> {
       }
       if (link !== null) {
         // a link's packets arrive through the event loop: wait for them instead of spinning a shared core
-        if (link.pendingAdopt !== null) {
+        // a scale-in's adoption loads in the background while this core keeps forwarding its own flows
+        // (the removed instance's flows come here only once every survivor said ADOPTED); awaited here,
+        // it stopped every flow of the core for as long as opening the store took (Cassandra: ~300 ms)
+        if (adoptError !== null) throw adoptError;
+        if (link.pendingAdopt !== null && adopting === null) {
           const want = link.pendingAdopt;
+          const l = link;
           link.pendingAdopt = null;
           const t = performance.now();
-          let k = 0;
-          for (const other of want.adopt) k += await adoptFrom(nf, stateCfg, other, d.core);
-          link.adopted({ adopted: k, load_ms: ms3(performance.now() - t) });
+          adopting = (async () => {
+            let k = 0;
+            for (const other of want.adopt) k += await adoptFrom(nf, stateCfg, other, d.core);
+            l.adopted({ adopted: k, load_ms: ms3(performance.now() - t) });
+          })().then(
+            () => { adopting = null; },
+            (err: unknown) => { adopting = null; adoptError = err as Error; },
+          );
         }
         if (idle) await link.wait(5);
         else if (now - lastYield >= 1) await yieldToLoop();
@@ -249,6 +261,9 @@ async function main(d: CoreWorkerData): Promise<void> {
     const times1 = threadTimes();
     stats[0] = rx;
     stats[1] = tx;
+    // an adoption still loading finishes before the NF and its state close under it
+    await adopting;
+    if (adoptError !== null) throw adoptError;
     await nf.close?.();
     const nfStats = nf.stats?.() ?? {};
     const nfMessages = nf.messages?.() ?? [];
