@@ -58,3 +58,32 @@ test('kill one of two NAT instances on Redis: the standby recovers its flows, ev
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('remove one of two NAT instances on Redis: it drains and flushes, the survivor adopts its flows with their translations', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(os.tmpdir(), 'fb-elastic-rm-'));
+  const redis = await startRedis();
+  try {
+    const [pcap] = generatePcaps({ out: dir, flows: 500, files: 1 });
+    const ac = new AbortController();
+    const { m, elastic } = await runElasticTrial({
+      cli: CLI, cwd: ROOT, nf: 'nat', cores: 1, storeUrl: redis.url, mode: 'async', flushMs: 1, pcapPath: pcap!, rate: 20000,
+      warmupS: 0.5, durationS: 1.5, instances: ['ins1', 'ins2'], events: [{ kind: 'remove', instance: 'ins1', at_s: 1 }],
+      runDir: dir, name: 't', signal: ac.signal, log: () => {},
+    });
+    const ev = elastic.events[0]!;
+    assert.equal(ev.kind, 'remove');
+    assert.ok(ev.moved_flows > 100 && ev.moved_flows < 400, `moved ${ev.moved_flows} of 500 flows`);
+    assert.equal(ev.checked_flows, ev.moved_flows, 'every moved flow was seen before and after the remove');
+    assert.equal(ev.kept_flows, ev.checked_flows, 'the survivor translates every moved flow as the removed instance did');
+    assert.equal(ev.changed_packets, 0);
+    assert.ok(ev.ready_ms !== null && ev.recovery_ms !== null && ev.recovery_ms >= ev.ready_ms, JSON.stringify(ev));
+    // the survivor's ADOPTED names what it loaded: the removed instance's mappings, every one of them
+    assert.equal(ev.loaded.reduce((a, l) => a + Number(l.adopted ?? 0), 0), ev.moved_flows, JSON.stringify(ev.loaded));
+    assert.equal(elastic.sent, elastic.returned + elastic.lost + elastic.missed + elastic.nf_dropped);
+    assert.ok(m.tx_packets > 0 && m.tx_packets <= m.rx_packets);
+    for (const pids of Object.values(elastic.per_instance).map((p) => p.pids)) for (const pid of pids) assert.equal(pidAlive(pid), false, `pid ${pid} outlived the trial`);
+  } finally {
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
