@@ -35,7 +35,7 @@ interface FigurePoint {
 const matches = (want: string | readonly string[] | undefined, v: string) => want === undefined || (Array.isArray(want) ? want.includes(v) : want === v);
 
 const HUMAN: Record<string, string> = {
-  hashmap: 'hashmap', redis: 'Redis', cassandra: 'Cassandra', none: 'no store',
+  hashmap: 'hashmap', redis: 'Redis', 'redis-cluster': 'Redis Cluster', cassandra: 'Cassandra', none: 'no store',
   nat: 'NAT', lb: 'LB', 'counter-sync': 'Sync Counter', 'counter-async': 'Async Counter', testpmd: 'testpmd', macswap: 'MAC swap',
   sync: 'sync', async: 'async', cache: 'Cache', 'stateless-async': 'Stateless Async',
 };

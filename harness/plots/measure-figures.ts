@@ -11,7 +11,7 @@ import { FONT, rateUnit, subtitleLines } from './figures.js';
 import { FLAG_HOST_BUSY } from '../results/judge.js';
 
 const HUMAN: Record<string, string> = {
-  hashmap: 'hashmap', redis: 'Redis', cassandra: 'Cassandra', none: 'no store',
+  hashmap: 'hashmap', redis: 'Redis', 'redis-cluster': 'Redis Cluster', cassandra: 'Cassandra', none: 'no store',
   nat: 'NAT', lb: 'LB', 'counter-sync': 'Sync Counter', 'counter-async': 'Async Counter', testpmd: 'testpmd', macswap: 'MAC swap', wire: 'wire', ratelimit: 'rate limiter',
 };
 const human = (s: string) => HUMAN[s] ?? s;

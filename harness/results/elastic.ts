@@ -1,6 +1,10 @@
 // The table of an elastic run (issue 18): per NF, store, mode and event kind, over its ok trials —
 // recovery time (the event to the first packet of a moved flow forwarded by its new instance), packets
 // lost, and state continuity (moved flows whose every later packet kept the translation they had).
+// A store node kill (store redis-cluster) is a row of its own, event `kill-store-node`: its recovery is
+// the kill to the last failing partition's first flush acknowledged again (the promotion as the NF's
+// driver saw it), beside the cluster's own promotion time, the flush attempts that failed and the
+// acknowledged state the promoted replica lacked.
 // Written as elastic.csv beside summary.csv, and printed at the end of the run.
 import { median } from './stats.js';
 import type { TrialRecord } from './format.js';
@@ -34,13 +38,24 @@ export interface ElasticRow {
   counter_diff_max: number | null;
   /** counter NFs: packets in flight to a dying instance (counted or not), most over the trials */
   in_flight_lost_max: number | null;
+  /** store node kills: the kill -> another node serves the dead master's slots, as the cluster says (median) */
+  promoted_ms_median: number | null;
+  /** store node kills: flush attempts that failed (median over the trials) */
+  flushes_failed_median: number | null;
+  /** store node kills: acknowledged flushes the promoted replica lacked, and their counted increments (sums over the trials) */
+  state_losses: number | null;
+  counts_lost: number | null;
+  /** store node kills: flows whose translation changed during the trial, any cause (sum; null: not a NAT) */
+  changed_flows: number | null;
 }
 
 export const ELASTIC_COLUMNS: readonly (keyof ElasticRow)[] = [
   'nf', 'store', 'mode', 'cores', 'event', 'n', 'recovery_ms_median', 'recovery_ms_min', 'recovery_ms_max', 'ready_ms_median', 'lost_packets_median',
   'moved_flows_median', 'checked_flows', 'kept_flows', 'kept_pct', 'changed_packets', 'not_recovered', 'reference_ms',
-  'counter_diff_min', 'counter_diff_max', 'in_flight_lost_max',
+  'counter_diff_min', 'counter_diff_max', 'in_flight_lost_max', 'promoted_ms_median', 'flushes_failed_median', 'state_losses', 'counts_lost', 'changed_flows',
 ];
+
+const NO_STORE_NODE = { promoted_ms_median: null, flushes_failed_median: null, state_losses: null, counts_lost: null, changed_flows: null } as const;
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
@@ -75,9 +90,48 @@ export function elasticRows(trials: readonly TrialRecord[]): ElasticRow[] {
       not_recovered: items.length - rec.length,
       reference_ms: e.kind === 'kill' ? t.elastic!.reference_failover_ms : null,
       ...counterSpread(items.map((x) => x.t.elastic!.counter ?? null)),
+      ...NO_STORE_NODE,
     });
   }
+  rows.push(...storeNodeRows(trials));
   return rows.sort((a, b) => a.nf.localeCompare(b.nf) || a.event.localeCompare(b.event) || a.store.localeCompare(b.store) || a.mode.localeCompare(b.mode) || a.cores - b.cores);
+}
+
+/** One row per NF, store, mode and cores for the trials' store node kills. */
+function storeNodeRows(trials: readonly TrialRecord[]): ElasticRow[] {
+  const groups = new Map<string, { t: TrialRecord; e: NonNullable<NonNullable<TrialRecord['elastic']>['store_events']>[number] }[]>();
+  for (const t of trials) {
+    if (t.status !== 'ok' || !t.elastic?.store_events) continue;
+    for (const e of t.elastic.store_events) {
+      const k = [t.nf, t.store, t.mode, t.cores].join('|');
+      groups.set(k, [...(groups.get(k) ?? []), { t, e }]);
+    }
+  }
+  const rows: ElasticRow[] = [];
+  for (const items of groups.values()) {
+    const { t } = items[0]!;
+    const rec = items.map((x) => x.e.driver_recovered_ms).filter((x): x is number => x !== null);
+    const prom = items.map((x) => x.e.promoted_ms).filter((x): x is number => x !== null);
+    rows.push({
+      nf: t.nf, store: t.store, mode: t.mode, cores: t.cores, event: 'kill-store-node', n: rec.length,
+      recovery_ms_median: rec.length ? r3(median(rec)) : null,
+      recovery_ms_min: rec.length ? Math.min(...rec) : null,
+      recovery_ms_max: rec.length ? Math.max(...rec) : null,
+      ready_ms_median: null,
+      lost_packets_median: r3(median(items.map((x) => x.e.lost_packets))),
+      moved_flows_median: null, checked_flows: 0, kept_flows: 0, kept_pct: null, changed_packets: 0,
+      // a partition with nothing to write while the node was down had no flush to fail: not "never recovered"
+      not_recovered: items.filter((x) => x.e.outages.some((g) => g.to_ms === null)).length,
+      reference_ms: t.elastic!.reference_failover_ms,
+      counter_diff_min: null, counter_diff_max: null, in_flight_lost_max: null,
+      promoted_ms_median: prom.length ? r3(median(prom)) : null,
+      flushes_failed_median: r3(median(items.map((x) => x.e.flushes_failed))),
+      state_losses: items.reduce((s, x) => s + x.e.state_losses, 0),
+      counts_lost: items.reduce((s, x) => s + x.e.counts_lost, 0),
+      changed_flows: t.nf === 'nat' ? items.reduce((s, x) => s + x.t.elastic!.changed_flows, 0) : null,
+    });
+  }
+  return rows;
 }
 
 function counterSpread(cs: (NonNullable<TrialRecord['elastic']>['counter'] | null)[]): Pick<ElasticRow, 'counter_diff_min' | 'counter_diff_max' | 'in_flight_lost_max'> {
@@ -102,13 +156,26 @@ export function elasticTable(rows: readonly ElasticRow[]): string[] {
   const head = ['event', 'nf', 'store', 'mode', 'n', 'recovery ms (median, min-max)', 'state loaded ms', 'lost pkts', 'moved flows', 'translations kept', ...(counters ? ['count - forwarded (in flight)'] : [])];
   const body = rows.map((r) => [
     r.event, r.nf, r.store, r.mode, String(r.n),
-    r.recovery_ms_median === null ? `never (${r.not_recovered})` : `${r.recovery_ms_median.toFixed(1)} (${r.recovery_ms_min!.toFixed(1)}-${r.recovery_ms_max!.toFixed(1)})${r.reference_ms !== null ? ` vs ${r.reference_ms}` : ''}`,
+    r.recovery_ms_median === null ? (r.not_recovered === 0 && r.event === 'kill-store-node' ? 'no flush failed' : `never (${r.not_recovered})`) : `${r.recovery_ms_median.toFixed(1)} (${r.recovery_ms_min!.toFixed(1)}-${r.recovery_ms_max!.toFixed(1)})${r.reference_ms !== null ? ` vs ${r.reference_ms}` : ''}`,
     r.ready_ms_median === null ? '-' : r.ready_ms_median.toFixed(1),
     r.lost_packets_median === null ? '-' : String(r.lost_packets_median),
     r.moved_flows_median === null ? '-' : String(r.moved_flows_median),
     r.kept_pct === null ? 'not checked' : `${r.kept_pct.toFixed(1)} % (${r.kept_flows}/${r.checked_flows})`,
     ...(counters ? [r.counter_diff_min === null ? '-' : `${r.counter_diff_min}..${r.counter_diff_max} (${r.in_flight_lost_max})`] : []),
   ]);
+  // a store node kill: the cluster's promotion, failed flush attempts, what the promoted replica lacked
+  const nodes = rows.filter((r) => r.promoted_ms_median !== null || r.flushes_failed_median !== null);
+  if (nodes.length) {
+    head.push('promoted ms (cluster)', 'flushes failed', 'acked flushes lost (counts)');
+    for (const b of body) b.push('', '', '');
+    nodes.forEach((r) => {
+      const b = body[rows.indexOf(r)]!;
+      b[b.length - 3] = r.promoted_ms_median === null ? 'never' : r.promoted_ms_median.toFixed(0);
+      b[b.length - 2] = String(r.flushes_failed_median);
+      b[b.length - 1] = `${r.state_losses} (${r.counts_lost})`;
+      if (r.changed_flows !== null) b[9] = r.changed_flows === 0 ? 'all kept (0 changed)' : `${r.changed_flows} flows changed`;
+    });
+  }
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd();
   return [fmt(head), ...body.map(fmt)];

@@ -11,9 +11,23 @@ const when = z.strictObject({
   at_s: z.number().nonnegative().max(3600),
 });
 
-/** `kill` (SIGKILL; a standby takes the instance's id and recovers its partitions), `add` (scale-out), `remove` (scale-in). */
+/**
+ * A node of the store's cluster (store redis-cluster): `masterK` (the node serving slot range K when the
+ * event fires), `replicaK` (a replica of it), `master-of-INSTANCE` (the master serving that instance's
+ * first core's partition).
+ */
+const storeNode = z.string().regex(/^(master|replica)[1-9][0-9]*$|^master-of-[A-Za-z0-9_.-]+$/, 'masterK, replicaK (K from 1) or master-of-INSTANCE');
+/** a kill names an instance or a store node, never both */
+const killWhen = z.strictObject({
+  instance: instanceId.optional(),
+  /** SIGKILL a node of the store's cluster (store redis-cluster) */
+  store_node: storeNode.optional(),
+  at_s: z.number().nonnegative().max(3600),
+});
+
+/** `kill` (SIGKILL; a standby takes the instance's id and recovers its partitions; or a store node), `add` (scale-out), `remove` (scale-in). */
 export const eventSchema = z.union([
-  z.strictObject({ kill: when }),
+  z.strictObject({ kill: killWhen }),
   z.strictObject({ add: when }),
   z.strictObject({ remove: when }),
 ]);
@@ -29,13 +43,36 @@ export interface ElasticEvent {
   at_s: number;
 }
 
-/** The events as one shape, in spec order. */
-export function elasticEvents(events: readonly z.output<typeof eventSchema>[] | undefined): ElasticEvent[] {
-  return (events ?? []).map((e) => {
+/** A store node killed mid-run (SIGKILL), by its name in the spec. */
+export interface StoreNodeEvent {
+  node: string;
+  at_s: number;
+}
+
+type RawEvent = z.output<typeof eventSchema>;
+const storeKillOf = (e: RawEvent): { store_node: string; at_s: number } | null => {
+  const k = (e as { kill?: { store_node?: string; at_s: number } }).kill;
+  return k?.store_node !== undefined ? { store_node: k.store_node, at_s: k.at_s } : null;
+};
+
+/** The instances' events as one shape, in spec order (store node kills are storeNodeEvents'). */
+export function elasticEvents(events: readonly RawEvent[] | undefined): ElasticEvent[] {
+  return (events ?? []).filter((e) => storeKillOf(e) === null).map((e) => {
     const kind = Object.keys(e)[0] as ElasticEventKind;
     const w = (e as Record<string, { instance: string; at_s: number }>)[kind];
     return { kind, instance: w.instance, at_s: w.at_s };
   });
+}
+
+/** The store node kills, in spec order. */
+export function storeNodeEvents(events: readonly RawEvent[] | undefined): StoreNodeEvent[] {
+  return (events ?? []).map(storeKillOf).filter((k) => k !== null).map((k) => ({ node: k.store_node, at_s: k.at_s }));
+}
+
+/** A Redis Cluster's shape as the rules need it (spec `state.redis_cluster`). */
+interface ClusterShape {
+  masters: number;
+  replicas: number;
 }
 
 /** What the rules read of a spec. */
@@ -43,6 +80,7 @@ interface ElasticSpecPart {
   testbed: string;
   traffic: { warmup_s: number; duration_s: number; rate: number | 'max' };
   matrix: { nfs: readonly string[]; stores: readonly string[] };
+  state?: { redis_cluster?: ClusterShape };
   instances?: readonly string[];
   events?: readonly z.output<typeof eventSchema>[];
 }
@@ -67,16 +105,37 @@ export function elasticIssues(spec: ElasticSpecPart, issue: (at: PathSeg[], mess
   });
   const w0 = spec.traffic.warmup_s;
   const w1 = spec.traffic.warmup_s + spec.traffic.duration_s;
-  const events = elasticEvents(spec.events);
+  // every event in spec order, an instance's or a store node's (its index is its place in the spec's list)
+  const events = (spec.events ?? []).map((raw) => {
+    const sk = storeKillOf(raw);
+    if (sk) return { kind: 'kill' as const, instance: '', node: sk.store_node, at_s: sk.at_s };
+    const e = elasticEvents([raw])[0]!;
+    return { ...e, node: null as string | null };
+  });
+  const cluster = spec.state?.redis_cluster ?? { masters: 3, replicas: 1 };
+  let storeKills = 0;
   // replay the events in time order: which ids are live when each fires
   const live = new Set(spec.instances);
   const named = new Set(spec.instances);
   const order = events.map((e, i) => ({ e, i })).sort((a, b) => a.e.at_s - b.e.at_s || a.i - b.i);
   for (const { e, i } of order) {
     const at: PathSeg[] = ['events', i, e.kind];
-    if (e.at_s <= 0) issue([...at, 'at_s'], `a ${e.kind} at ${e.at_s} s is before the run starts (at_s counts from the first packet; give a time within the measured window, ${w0}..${w1} s)`);
-    else if (e.at_s < w0) issue([...at, 'at_s'], `a ${e.kind} at ${e.at_s} s falls in the ${w0} s warm-up, which is not measured (give ${w0} <= at_s < ${w1})`);
-    else if (e.at_s >= w1) issue([...at, 'at_s'], `a ${e.kind} at ${e.at_s} s is after the measured window ends (${w1} s = warmup_s + duration_s)`);
+    const what = e.node !== null ? 'store node kill' : e.kind;
+    if (e.at_s <= 0) issue([...at, 'at_s'], `a ${what} at ${e.at_s} s is before the run starts (at_s counts from the first packet; give a time within the measured window, ${w0}..${w1} s)`);
+    else if (e.at_s < w0) issue([...at, 'at_s'], `a ${what} at ${e.at_s} s falls in the ${w0} s warm-up, which is not measured (give ${w0} <= at_s < ${w1})`);
+    else if (e.at_s >= w1) issue([...at, 'at_s'], `a ${what} at ${e.at_s} s is after the measured window ends (${w1} s = warmup_s + duration_s)`);
+    if (e.node !== null) {
+      if ((spec.events![i] as { kill?: { instance?: string } }).kill?.instance !== undefined) {
+        issue(at, 'a kill names an instance or a store node, not both (two events kill both)', true);
+        continue;
+      }
+      storeNodeIssues(spec, e.node, live, cluster, ++storeKills, [...at, 'store_node'], issue);
+      continue;
+    }
+    if (e.instance === undefined) {
+      issue(at, 'a kill names an instance (instance: ins1) or a store node (store_node: master1)', true);
+      continue;
+    }
     if (e.kind === 'add') {
       if (live.has(e.instance)) issue([...at, 'instance'], `instance "${e.instance}" is already running when it is added`);
       else if (named.has(e.instance)) issue([...at, 'instance'], `instance "${e.instance}" was named before; a new instance needs a new id (a killed one comes back through its standby)`);
@@ -94,5 +153,39 @@ export function elasticIssues(spec: ElasticSpecPart, issue: (at: PathSeg[], mess
       live.delete(e.instance);
     }
     // a kill keeps the id live: a standby takes it over
+  }
+}
+
+/** A store node kill's problems: a store without cluster nodes, a node the cluster does not have, a master without a replica to take over. */
+function storeNodeIssues(spec: ElasticSpecPart, node: string, live: ReadonlySet<string>, cluster: ClusterShape, nth: number, at: PathSeg[], issue: (at: PathSeg[], message: string, key?: boolean) => void): void {
+  const other = spec.matrix.stores.findIndex((s) => s !== 'redis-cluster');
+  if (other >= 0) {
+    issue(at, `a store node kill needs a store with nodes: every store of the matrix must be redis-cluster (found "${spec.matrix.stores[other]}" at matrix.stores[${other}]; put the cluster's failover in a spec of its own)`);
+    return;
+  }
+  if (nth > 1) {
+    issue(at, 'one store node fails per trial: the cluster heals (the killed node rejoins as a replica) only between trials');
+    return;
+  }
+  const of = /^master-of-(.+)$/.exec(node)?.[1];
+  if (of !== undefined) {
+    if (!live.has(of)) {
+      const hint = didYouMean(of, [...live]);
+      issue(at, `"${node}": no instance "${of}" is running when this kill fires (running: ${[...live].join(', ') || 'none'})${hint ? `; did you mean "master-of-${hint}"?` : ''}`);
+      return;
+    }
+  } else {
+    const k = Number(/\d+$/.exec(node)![0]);
+    if (k > cluster.masters) {
+      issue(at, `"${node}": the cluster has ${cluster.masters} masters (state.redis_cluster.masters), so K runs from 1 to ${cluster.masters}`);
+      return;
+    }
+    if (node.startsWith('replica') && cluster.replicas === 0) {
+      issue(at, `"${node}": the cluster has no replicas (state.redis_cluster.replicas: 0)`);
+      return;
+    }
+  }
+  if (node.startsWith('master') && cluster.replicas === 0) {
+    issue(at, `"${node}": with no replica (state.redis_cluster.replicas: 0) nothing takes over a killed master's slots; give replicas: 1`);
   }
 }

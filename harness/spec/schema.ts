@@ -8,7 +8,7 @@ import { PRESETS } from '../search/goal.js';
 
 /** testpmd is DPDK's (Figure 4); the rest are flexbench NFs run with `flexbench nf run --nf NAME` (nfs/registry.ts). */
 export const NFS = ['testpmd', ...NF_NAMES] as const;
-export const STORES = ['hashmap', 'redis', 'cassandra', 'none'] as const;
+export const STORES = ['hashmap', 'redis', 'redis-cluster', 'cassandra', 'none'] as const;
 export const LOCATIONS = ['local', 'remote'] as const;
 /** state modes (runtime/state/config.ts STATE_MODES): FlexState's sync and async, StatelessNF's cache and stateless-async */
 export const MODES = ['sync', 'async', 'cache', 'stateless-async'] as const;
@@ -147,9 +147,22 @@ export function plannedRepetitions(m: Pick<Matrix, 'repetitions' | 'max_repetiti
   return m.repetitions === 'auto' ? m.max_repetitions : m.repetitions;
 }
 
+/** store redis-cluster: the cluster the harness starts on this machine */
+const redisClusterSchema = z.strictObject({
+  /** masters, each serving an equal range of the slots */
+  masters: posInt.min(3).max(9).default(3),
+  /** replicas of each master (a killed master's slots go to one of them) */
+  replicas: z.number().int().min(0).max(2).default(1),
+  /** cluster-node-timeout: how long a master is unreachable before it is failed and a replica promoted */
+  node_timeout_ms: z.number().int().min(100).max(60_000).default(1000),
+});
+
 const stateSchema = z.strictObject({
   /** async flush period in milliseconds (the paper: 1 ms) */
   flush_ms: z.number().positive().max(60_000).default(1),
+  redis_cluster: redisClusterSchema.default(() => redisClusterSchema.parse({})),
+  /** async mode, a store found without acknowledged flushes (a promoted replica that had not received them): stop the flushes (fail), go on (warn), write them back (reload); nf run --on-state-loss */
+  on_state_loss: z.enum(['fail', 'warn', 'reload']).default('fail'),
 });
 
 /** Packets per second of a link at a frame size: each frame also takes 8 bytes of preamble and 12 of gap. */

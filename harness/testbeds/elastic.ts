@@ -11,14 +11,14 @@ import os from 'node:os';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { readPcap } from '../../runtime/packet/pcap.js';
 import { Frontend, type FrontendResult } from '../../runtime/packet/frontend.js';
-import { parseNfRunOutput, type NfRunResult } from '../../runtime/nf-process/result.js';
+import { parseNfRunOutput, parseStateEvents, type NfRunResult, type NfRunStateEvent } from '../../runtime/nf-process/result.js';
 import { signalGroup } from '../../common/processes.js';
 import { redactSecrets } from '../../common/secrets.js';
 import { shellJoin } from '../hosts/host.js';
 import { ownedExeca } from './owned.js';
 import { HostLoadSampler } from '../orchestrate/host-load.js';
-import type { ElasticEvent } from '../spec/elastic.js';
-import type { TrialMeasurement } from './testbed.js';
+import type { ElasticEvent, StoreNodeEvent } from '../spec/elastic.js';
+import type { StoreNodes, TrialMeasurement } from './testbed.js';
 import type { ElasticRecord } from '../results/format.js';
 import { NF_REGISTRY } from '../../nfs/registry.js';
 
@@ -50,7 +50,14 @@ export interface ElasticTrialOptions {
   log: (s: string) => void;
   /** the store server's processes (their CPU time is the trial's own) */
   storePids?: number[];
+  /** store node kills (store redis-cluster) and the nodes they act on */
+  storeEvents?: StoreNodeEvent[];
+  storeNodes?: StoreNodes;
+  /** what an instance does when the store lost acknowledged flushes (`nf run --on-state-loss`) */
+  onStateLoss?: string;
 }
+
+type StoreEventRecord = NonNullable<ElasticRecord['store_events']>[number];
 
 /** Every instance id the run names, in order: the initial ones, then the added ones (a NAT pool's shares follow it). */
 export function allInstances(initial: readonly string[], events: readonly ElasticEvent[]): string[] {
@@ -60,9 +67,10 @@ export function allInstances(initial: readonly string[], events: readonly Elasti
 }
 
 /** The argv of one instance process (`instance` null: a standby). */
-export function instanceArgv(o: Pick<ElasticTrialOptions, 'nf' | 'cores' | 'storeUrl' | 'mode' | 'flushMs'>, socket: string, instance: string | null, share: { index: number; of: number } | null): string[] {
+export function instanceArgv(o: Pick<ElasticTrialOptions, 'nf' | 'cores' | 'storeUrl' | 'mode' | 'flushMs' | 'onStateLoss'>, socket: string, instance: string | null, share: { index: number; of: number } | null): string[] {
   const a = ['nf', 'run', '--nf', o.nf, '--cores', String(o.cores), '--port', `link:${socket}`];
   if (o.storeUrl !== null) a.push('--store', o.storeUrl, '--nf-id', o.nf, '--mode', o.mode, '--flush-ms', String(o.flushMs));
+  if (o.storeUrl !== null && o.onStateLoss !== undefined && o.onStateLoss !== 'fail') a.push('--on-state-loss', o.onStateLoss);
   if (instance === null) a.push('--standby');
   else a.push('--instance', instance);
   if (o.nf === 'nat' && share !== null) a.push('--nat-share', `${share.index + 1}/${share.of}`);
@@ -77,7 +85,27 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
   const dir = join(os.tmpdir(), `flexbench-elastic-${process.pid}-${Date.now().toString(36)}`);
   mkdirSync(dir, { recursive: true });
   const socket = join(dir, 'fe.sock');
-  const children: { label: string; argv: string[]; child: ReturnType<typeof ownedExeca> }[] = [];
+  const children: { label: string; argv: string[]; child: ReturnType<typeof ownedExeca>; stderr: string[] }[] = [];
+  // store node kills: the nodes are resolved before traffic starts, killed on the front-end's clock, and
+  // the cluster watched until another node serves the dead master's slots
+  const storeEvents = o.storeEvents ?? [];
+  if (storeEvents.length && !o.storeNodes) throw new FlexbenchError(`elastic trial: a store node kill needs a store made of nodes (redis-cluster); this trial's store has none`, EXIT.usage);
+  const storeKills: { e: StoreNodeEvent; target: { port: number; role: 'master' | 'replica'; slot: number } | null; rec: StoreEventRecord; done: Promise<void> | null }[] =
+    storeEvents.map((e) => ({ e, target: null, rec: { node: e.node, port: 0, pid: 0, role: 'master', slot: 0, at_s: e.at_s, at_ms: 0, killed_epoch_ms: 0, promoted_ms: null, promoted_port: null, outages: [], driver_recovered_ms: null, flushes_failed: 0, lost_packets: 0, state_losses: 0, counts_lost: 0 }, done: null }));
+  const fireStoreKill = (k: (typeof storeKills)[number], tMs: number) => {
+    const target = k.target!;
+    k.rec.at_ms = Math.round(tMs * 1000) / 1000;
+    k.done = (async () => {
+      const { pid, at } = await o.storeNodes!.kill(target.port);
+      o.log(`event: SIGKILL store node ${k.e.node} (port ${target.port}, pid ${pid}) at ${k.rec.at_ms} ms`);
+      Object.assign(k.rec, { pid, killed_epoch_ms: at });
+      if (target.role !== 'master') return;
+      // the failure is noticed after cluster-node-timeout, then a replica waits 0.5-1 s and asks for votes
+      const p = await o.storeNodes!.waitPromoted(target.slot, target.port, o.storeNodes!.nodeTimeoutMs * 4 + 10_000);
+      if (p) Object.assign(k.rec, { promoted_ms: p.at - at, promoted_port: p.port });
+      o.log(`event: store node ${k.e.node}: ${p ? `port ${p.port} serves slot ${target.slot} ${p.at - at} ms after the kill` : 'no node took over its slots'}`);
+    })();
+  };
   const fe = new Frontend({
     socketPath: socket,
     frames: readPcap(o.pcapPath),
@@ -96,6 +124,7 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
       o.log(`event: SIGKILL ${instance} (pid ${pids.join(', ')})`);
       for (const pid of pids) signalGroup(pid, 'SIGKILL');
     },
+    timed: storeKills.map((k) => ({ atMs: k.e.at_s * 1000, fire: (t: number) => fireStoreKill(k, t) })),
     log: o.log,
   });
   const abort = () => {
@@ -107,8 +136,12 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
     const start = (label: string, argv: string[]) => {
       o.log(`$ ${redactSecrets(shellJoin(['flexbench', ...argv]))}`);
       const child = ownedExeca([process.execPath, o.cli, ...argv], { reject: false, stdin: 'ignore', cwd: o.cwd, timeout: (o.warmupS + o.durationS + 180) * 1000, forceKillAfterDelay: 3000 });
-      child.stderr?.on('data', (d: Buffer) => o.log(`[${label}] ${String(d).trimEnd()}`));
-      children.push({ label, argv, child });
+      const stderr: string[] = [];
+      child.stderr?.on('data', (d: Buffer) => {
+        stderr.push(String(d));
+        o.log(`[${label}] ${String(d).trimEnd()}`);
+      });
+      children.push({ label, argv, child, stderr });
     };
     const exited = () => children.map((c) => c.child.then((r: { exitCode?: number; signal?: string; stderr?: unknown }) => `${c.label} exited before traffic started (${r.exitCode ?? r.signal}): ${String(r.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}`));
     // one instance after the other: the first creates the store's schema (Cassandra: concurrent DDL from
@@ -123,9 +156,15 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
     if (problem) throw new FlexbenchError(`elastic trial: ${problem}`, EXIT.trialsFailed);
     if (o.signal.aborted) throw new FlexbenchError('interrupted', EXIT.interrupted);
     // the host's other work, over the span every instance lived (a kill ends it)
+    for (const k of storeKills) {
+      k.target = await o.storeNodes!.resolve(k.e.node, o.nf);
+      Object.assign(k.rec, { port: k.target.port, role: k.target.role, slot: k.target.slot });
+      o.log(`store node ${k.e.node}: port ${k.target.port} (${k.target.role}, slot ${k.target.slot})`);
+    }
     const host = new HostLoadSampler(() => [...children.map((c) => c.child.pid ?? process.pid), ...(o.storePids ?? [])]);
     const r = await fe.run();
     const load = host.stop();
+    for (const k of storeKills) await k.done;
     await fe.close();
     // the instances end with their links: final flush, their result on stdout
     const results = await Promise.all(children.map(async (c) => ({ c, r: await c.child })));
@@ -173,6 +212,7 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
       instances: all, series_file: seriesRel, bucket_ms: r.bucket_ms, sent: r.sent, returned: r.returned, lost: r.lost, missed: r.missed,
       nf_dropped: r.nf_dropped, unanswered: r.unanswered, lost_in_flight: r.lost_in_flight, changed_flows: r.changed_flows, reference_failover_ms: REINFORCE_FAILOVER_MS,
       events: r.events, per_instance: per, counter,
+      ...(storeKills.length ? { store_events: storeKills.map((k) => storeEventOutcome(k.rec, r, stateEventsOf(children, per), o.events)) } : {}),
     };
     return { m, elastic };
   } finally {
@@ -210,4 +250,56 @@ export function seriesCsv(r: FrontendResult): string {
   const rows = ['t_ms,sent,returned,lost,nf_dropped,missed,moved_returned'];
   for (let i = 0; i < s.sent.length; i++) rows.push([i * r.bucket_ms, s.sent[i], s.returned[i], s.lost[i], s.nf_dropped[i], s.missed[i], s.moved_returned[i]].join(','));
   return rows.join('\n') + '\n';
+}
+
+/**
+ * What each instance process said on stderr of its store as it happened (outages, losses), under the
+ * instance it served: a killed process has said it too, and a standby's lines go to the id it took.
+ */
+function stateEventsOf(children: readonly { child: { pid?: number }; stderr: string[] }[], per: ElasticRecord['per_instance']): { instance: string; e: NfRunStateEvent }[] {
+  const out: { instance: string; e: NfRunStateEvent }[] = [];
+  for (const c of children) {
+    const inst = Object.entries(per).find(([, v]) => v.pids.includes(c.child.pid ?? 0))?.[0];
+    if (inst === undefined) continue;
+    for (const e of parseStateEvents(c.stderr.join(''))) out.push({ instance: inst, e });
+  }
+  return out;
+}
+
+/**
+ * A store node kill as the instances lived it: every span in which a partition's flushes failed around
+ * it (ms after the kill; a span said begun and never ended has to_ms null), the last partition's first
+ * flush acknowledged again (the promotion as the driver saw it), attempts that failed, acknowledged
+ * flushes the promoted replica lacked (Redis replicates asynchronously) and their counted increments,
+ * and the packets the front-end lost, missed or saw dropped from the kill to the next instance event
+ * (or the end of the window).
+ */
+export function storeEventOutcome(rec: StoreEventRecord, r: Pick<FrontendResult, 'bucket_ms' | 'series'>, events: readonly { instance: string; e: NfRunStateEvent }[], instanceEvents: readonly ElasticEvent[] = []): StoreEventRecord {
+  const at = rec.killed_epoch_ms;
+  const out: StoreEventRecord = { ...rec, outages: [], driver_recovered_ms: null, flushes_failed: 0, state_losses: 0, counts_lost: 0 };
+  // an outage is said when it begins and again when it ends: the last word per partition and start wins
+  const spans = new Map<string, StoreEventRecord['outages'][number]>();
+  for (const { instance, e } of events) {
+    if (e.kind === 'store outage') {
+      const g = e.outage;
+      if (g.to !== null && g.to < at) continue; // over before the kill: another cause
+      const key = `${instance}|${e.core}|${g.from}`;
+      const prev = spans.get(key);
+      if (prev && prev.to_ms !== null) continue;
+      spans.set(key, { instance, core: e.core, from_ms: g.from - at, to_ms: g.to === null ? null : g.to - at, failed: g.failed, error: g.error });
+    } else if (Date.parse(e.loss.at) >= at) {
+      out.state_losses++;
+      out.counts_lost += e.loss.counts_lost ?? 0;
+    }
+  }
+  out.outages = [...spans.values()].sort((a, b) => a.from_ms - b.from_ms);
+  out.flushes_failed = out.outages.reduce((s, g) => s + g.failed, 0);
+  const ends = out.outages.map((g) => g.to_ms);
+  out.driver_recovered_ms = ends.length && ends.every((x) => x !== null) ? Math.max(...(ends as number[])) : null;
+  const b0 = Math.floor(rec.at_ms / r.bucket_ms);
+  const next = instanceEvents.map((e) => e.at_s * 1000).filter((t) => t > rec.at_ms).sort((a, b) => a - b)[0];
+  const s = r.series;
+  const b1 = next === undefined ? s.sent.length : Math.min(s.sent.length, Math.floor(next / r.bucket_ms));
+  for (let b = b0; b < b1; b++) out.lost_packets += s.lost[b]! + s.missed[b]! + s.nf_dropped[b]!;
+  return out;
 }

@@ -6,7 +6,7 @@ import os from 'node:os';
 import { execa } from 'execa';
 import { ownedExeca } from './owned.js';
 import { runElasticTrial, instanceArgv, allInstances } from './elastic.js';
-import { elasticEvents } from '../spec/elastic.js';
+import { elasticEvents, storeNodeEvents } from '../spec/elastic.js';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import type { Spec } from '../spec/schema.js';
 import type { Fingerprint, PcapInfo, PlanTrial } from '../results/format.js';
@@ -73,6 +73,7 @@ class LocalTestbed implements Testbed {
     if (t.store !== 'none' && !load?.nf) {
       a.push('--store', storeUrl ?? (t.store === 'hashmap' ? 'hashmap:' : `${t.store}://127.0.0.1:PORT`));
       a.push('--nf-id', t.nf, '--instance', 'ins1', '--mode', t.mode, '--flush-ms', String(spec.state.flush_ms));
+      if (spec.state.on_state_loss !== 'fail') a.push('--on-state-loss', spec.state.on_state_loss);
     }
     const o = spec.nf_options;
     if (nf === 'ratelimit') {
@@ -103,12 +104,14 @@ class LocalTestbed implements Testbed {
     if (spec.instances !== undefined) {
       // the front-end runs inside flexbench; these are the instance and standby processes it serves
       const events = elasticEvents(spec.events);
-      const all = allInstances(spec.instances, events);
-      const o = { nf: t.nf, cores: t.cores, storeUrl: t.store === 'none' ? null : `${t.store}://127.0.0.1:PORT`, mode: t.mode, flushMs: spec.state.flush_ms };
+      const ids = allInstances(spec.instances, events);
+      const url = t.store === 'redis-cluster' ? 'redis+cluster://127.0.0.1:PORT,…' : `${t.store}://127.0.0.1:PORT`;
+      const o = { nf: t.nf, cores: t.cores, storeUrl: t.store === 'none' ? null : url, mode: t.mode, flushMs: spec.state.flush_ms, onStateLoss: spec.state.on_state_loss };
       const standbys = events.filter((e) => e.kind === 'kill' || e.kind === 'add').length;
+      const all = [...events.map((e) => ({ at: e.at_s, s: `${e.kind} ${e.instance} at ${e.at_s} s` })), ...storeNodeEvents(spec.events).map((e) => ({ at: e.at_s, s: `kill store node ${e.node} at ${e.at_s} s` }))].sort((a, b) => a.at - b.at);
       return [
-        `front-end: ${pcap.path} at ${spec.traffic.rate} packets/s over ${spec.instances.join(', ')}; events: ${events.map((e) => `${e.kind} ${e.instance} at ${e.at_s} s`).join(', ') || 'none'}`,
-        ...spec.instances.map((id) => shellJoin(['flexbench', ...instanceArgv(o, 'SOCKET', id, { index: all.indexOf(id), of: all.length })])),
+        `front-end: ${pcap.path} at ${spec.traffic.rate} packets/s over ${spec.instances.join(', ')}; events: ${all.map((e) => e.s).join(', ') || 'none'}`,
+        ...spec.instances.map((id) => shellJoin(['flexbench', ...instanceArgv(o, 'SOCKET', id, { index: ids.indexOf(id), of: ids.length })])),
         ...Array.from({ length: standbys }, () => shellJoin(['flexbench', ...instanceArgv(o, 'SOCKET', null, null)])),
       ];
     }
@@ -143,15 +146,26 @@ class LocalTestbed implements Testbed {
     if (!needsServer(store)) return null;
     const { resolveStoreServer } = (await import('../../runtime/stores/server.js')) as typeof import('../../runtime/stores/server.js');
     const server = await resolveStoreServer(store);
-    const running = await server.start({});
+    const rc = this.opts.spec.state.redis_cluster;
+    const running = await server.start(store === 'redis-cluster' ? { extra: { masters: rc.masters, replicas: rc.replicas, nodeTimeoutMs: rc.node_timeout_ms } } : {});
+    const cluster = store === 'redis-cluster' ? (running as import('../../runtime/stores/redis-cluster.js').RunningCluster) : null;
+    const pids = cluster ? cluster.nodes.map((n) => n.pid) : [running.pid];
     let stopped = false;
     const handle: StoreHandle = {
       store,
       location: 'local',
       url: running.url,
-      pids: [running.pid],
+      pids,
       version: running.version ?? null,
-      reset: () => server.reset(running.url),
+      reset: async () => {
+        if (cluster) {
+          // a node killed by the last trial comes back (as a replica) and every master has its replicas in sync again
+          await cluster.heal();
+          pids.splice(0, pids.length, ...cluster.nodes.map((n) => n.pid));
+        }
+        await server.reset(running.url);
+      },
+      ...(cluster ? { nodes: { resolve: (name: string, nf: string) => cluster.resolve(name, nf), kill: (port: number) => cluster.kill(port), waitPromoted: (slot: number, dead: number, ms: number) => cluster.waitPromoted(slot, dead, ms), nodeTimeoutMs: cluster.nodeTimeoutMs } } : {}),
       stop: async () => {
         if (stopped) return;
         stopped = true;
@@ -238,6 +252,7 @@ class LocalTestbed implements Testbed {
         mode: t.mode, flushMs: req.flush_ms, pcapPath: req.pcap.path, rate: spec.traffic.rate as number,
         warmupS: req.traffic.warmup_s, durationS: req.traffic.duration_s, instances: spec.instances!, events: elasticEvents(spec.events),
         runDir: req.runDir, name: `${String(t.index).padStart(4, '0')}-${t.trial_id.replace(/\//g, '_')}`, signal, log: (s) => log.write(`${s}\n`),
+        storeEvents: storeNodeEvents(spec.events), ...(req.store?.nodes ? { storeNodes: req.store.nodes } : {}), onStateLoss: spec.state.on_state_loss,
       });
       return { ...m, elastic };
     } finally {

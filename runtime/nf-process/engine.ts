@@ -20,7 +20,7 @@ import type { CoreMessage, CoreWorkerData, PortSpec } from './worker.js';
 import type { IfaceModule, IfacePrepared } from '../packet/port.js';
 import { BURST_SIZE } from '../packet/burst.js';
 import { CONTROL, CONTROL_WORDS, MAX_SHARED_BUDGET, STATS_WORDS } from '../packet/shared.js';
-import type { NfRunResult } from './result.js';
+import { stateEventLine, type NfRunResult } from './result.js';
 import { redactSecrets } from '../../common/secrets.js';
 
 export type { NfRunResult };
@@ -186,11 +186,13 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
             else if (m.type === 'state-loss') {
               losses.push({ core: m.core, ...m.loss });
               log(`nf run: core ${m.core}: ${stateLossMessage(m.loss)}`);
+              log(stateEventLine({ core: m.core, kind: 'state loss', loss: { core: m.core, ...m.loss } }));
               if (m.loss.action === 'fail') {
                 stoppedBy = 'state-loss';
                 stop();
               }
             }
+            else if (m.type === 'store-outage') log(stateEventLine({ core: m.core, kind: 'store outage', outage: m.outage }));
             else if (m.type === 'error') {
               failure ??= new FlexbenchError(`core ${m.core}: ${m.message}`, (m.exitCode as typeof EXIT.usage) ?? EXIT.environment);
               stop();

@@ -38,7 +38,9 @@ const nfRunCoreSchema = z.looseObject({
     /** time the driver spent encoding batches; socket writes/reads of the flushes (null: not counted) */
     encode_ms: rate.optional(), writes: count.nullable().optional(), reads: count.nullable().optional(),
     /** the dedicated state thread's busy time since it was ready (null: flushes ran on the packet thread) */
-    state_thread_busy_ms: rate.nullable().optional() }).optional(),
+    state_thread_busy_ms: rate.nullable().optional(),
+    /** spans in which flushes failed (a store node down), epoch ms of the first failure and of the next flush acknowledged */
+    outages: z.array(z.object({ from: z.number(), to: z.number().nullable(), failed: count, error: z.string() })).optional() }).optional(),
 });
 
 /** A store found without a partition's last acknowledged flush (runtime/state/api.ts StateLoss), per core. */
@@ -107,4 +109,34 @@ export function parseNfRunOutput(stdout: string): NfRunResult {
     throw new FlexbenchError(`nf run JSON does not match its contract at "${i.path.join('.') || '(top)'}": ${i.message} (${last.slice(0, 200)})`, EXIT.environment);
   }
   return r.data;
+}
+
+/** A store outage or a state loss as `nf run` says it on stderr the moment it happens (a process killed later has said it already). */
+export type NfRunStateEvent =
+  | { core: number; kind: 'store outage'; outage: { from: number; to: number | null; failed: number; error: string } }
+  | { core: number; kind: 'state loss'; loss: z.infer<typeof nfRunStateLossSchema> };
+
+const STATE_EVENT_LINE = /^nf run: core (\d+): (store outage|state loss) (\{.*\})$/;
+
+/** The stderr line of a state event: `nf run: core C: store outage {json}` / `… state loss {json}`. */
+export function stateEventLine(e: NfRunStateEvent): string {
+  return `nf run: core ${e.core}: ${e.kind} ${JSON.stringify(e.kind === 'store outage' ? e.outage : e.loss)}`;
+}
+
+/** The state events among stderr lines (other lines are skipped). */
+export function parseStateEvents(text: string): NfRunStateEvent[] {
+  const out: NfRunStateEvent[] = [];
+  for (const line of text.split('\n')) {
+    const m = STATE_EVENT_LINE.exec(line.trim());
+    if (!m) continue;
+    try {
+      const v = JSON.parse(m[3]!) as Record<string, unknown>;
+      const core = Number(m[1]);
+      if (m[2] === 'store outage') out.push({ core, kind: 'store outage', outage: v as Extract<NfRunStateEvent, { kind: 'store outage' }>['outage'] });
+      else out.push({ core, kind: 'state loss', loss: nfRunStateLossSchema.parse({ ...v, core }) });
+    } catch {
+      /* a line cut by a kill: not an event */
+    }
+  }
+  return out;
 }

@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { StateConfig, StateContext, StateLoss, WarmState } from '../state/api.js';
+import type { StateConfig, StateContext, StateLoss, StoreOutage, WarmState } from '../state/api.js';
 import { NF_REGISTRY, type NfName } from '../../nfs/registry.js';
 import type { NfOptions } from '../../nfs/types.js';
 import type { CoreRing } from '../packet/layout.js';
@@ -46,7 +46,7 @@ export type CoreMessage =
   | { type: 'ready' }
   | { type: 'done'; core: number; rx: number; tx: number; txDropped: number; missed: number; seconds: number; nfStats: Record<string, number>; nfMessages: string[];
       /** async mode: the state flusher's figures (flushes, entries, bytes, round trips, retries) before the final flush */
-      state?: { flushes: number; entries: number; bytes: number; round_trips: number; retries: number; merge_ms: number; encode_ms: number; writes: number | null; reads: number | null; state_thread_busy_ms: number | null };
+      state?: { flushes: number; entries: number; bytes: number; round_trips: number; retries: number; merge_ms: number; encode_ms: number; writes: number | null; reads: number | null; state_thread_busy_ms: number | null; outages?: { from: number; to: number | null; failed: number; error: string }[] };
       capture?: { bytes: Uint8Array; lens: Int32Array };
       /** counters and time (s after go) at the end of the warm-up; null without one or if the run ended first */
       warm: WindowStart | null;
@@ -56,7 +56,9 @@ export type CoreMessage =
       times: { start: ThreadTimes | null; end: ThreadTimes | null } }
   | { type: 'error'; core: number; message: string; exitCode?: number }
   /** a flush found the store without this core's last acknowledged flush (the engine reports it, and stops on `fail`) */
-  | { type: 'state-loss'; core: number; loss: StateLoss };
+  | { type: 'state-loss'; core: number; loss: StateLoss }
+  /** this core's flushes started failing (`to` null) or were acknowledged again after failing */
+  | { type: 'store-outage'; core: number; outage: StoreOutage };
 
 const ms3 = (ms: number) => Math.round(ms * 1000) / 1000;
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
@@ -131,6 +133,7 @@ async function main(d: CoreWorkerData): Promise<void> {
     if (stateCfg) ctx = await (await import('../state/api.js')).openState(stateCfg, d.core, warmState);
     const tOpened = performance.now();
     ctx?.onStateLoss((loss) => parentPort!.postMessage({ type: 'state-loss', core: d.core, loss } satisfies CoreMessage));
+    ctx?.onStoreOutage((outage) => parentPort!.postMessage({ type: 'store-outage', core: d.core, outage } satisfies CoreMessage));
     // Recovery: in async mode an NF reads its local cache, so the partition a dead instance left in
     // the store is loaded into it before the NF starts (sync-mode reads go to the store anyway).
     if (ctx !== null && ctx.mode === 'async') await ctx.load();
@@ -270,7 +273,7 @@ async function main(d: CoreWorkerData): Promise<void> {
     let state: Extract<CoreMessage, { type: 'done' }>['state'];
     if (ctx?.mode === 'async') {
       const st = await ctx.stats();
-      state = { flushes: st.flushes, entries: st.entries, bytes: st.bytes, round_trips: st.roundTrips, retries: st.retries, merge_ms: ms3(st.mergeMs), encode_ms: ms3(st.encodeMs), writes: st.writes, reads: st.reads, state_thread_busy_ms: st.busyMs === null ? null : ms3(st.busyMs) };
+      state = { flushes: st.flushes, entries: st.entries, bytes: st.bytes, round_trips: st.roundTrips, retries: st.retries, merge_ms: ms3(st.mergeMs), encode_ms: ms3(st.encodeMs), writes: st.writes, reads: st.reads, state_thread_busy_ms: st.busyMs === null ? null : ms3(st.busyMs), ...(st.outages.length ? { outages: st.outages } : {}) };
     }
     if (ctx) {
       const c = ctx;

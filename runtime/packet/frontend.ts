@@ -41,6 +41,8 @@ export interface FrontendOptions {
   drainMs: number;
   /** the front-end asks the owner of the processes to kill the process serving an instance (SIGKILL), at once */
   kill(instance: string, pids: number[]): void;
+  /** what the owner does itself at a time on this clock (a store node's kill): called with the ms after traffic started */
+  timed?: { atMs: number; fire(tMs: number): void }[];
   log(line: string): void;
 }
 
@@ -573,11 +575,14 @@ export class Frontend {
     let p = 0;
     const order = o.events.map((e, k) => ({ e, k })).sort((a, b) => a.e.atMs - b.e.atMs);
     let ei = 0;
+    const timed = [...(o.timed ?? [])].sort((a, b) => a.atMs - b.atMs);
+    let ti = 0;
     // the capture is offered in order, over and over; packet i is flow i (one packet per flow in a generated capture)
     for (;;) {
       const now = performance.now();
       const t = now - this.t0;
       while (ei < order.length && order[ei].e.atMs <= t) this.fire(order[ei++].k);
+      while (ti < timed.length && timed[ti].atMs <= t) timed[ti++].fire(t);
       if (t >= endMs) break;
       const due = Math.floor((o.rate * t) / 1000);
       const b = this.bucket(now);

@@ -9,7 +9,7 @@ import type { StateConfig } from './config.js';
 import { C_CLEARED0, C_COUNT0, C_SLOTS, F_ADD, F_ERASE, F_SET, SlotViews, type SlotTableInit } from './slots.js';
 import type { SwapMessage } from './cache.js';
 import { flowKeyOfWords, WORD_KEY_INTS } from './flow-key.js';
-import type { OnStateLoss, StateLoss, StateStats } from './types.js';
+import type { OnStateLoss, StateLoss, StateStats, StoreOutage } from './types.js';
 
 class RemoteTable {
   readonly v: SlotViews;
@@ -139,6 +139,8 @@ export interface LossPolicy {
   /** the store's URL, for the report */
   store: string;
   notify: (loss: StateLoss) => void;
+  /** told when flushes start failing and when one is acknowledged again (a copy each time) */
+  outage?: (o: StoreOutage) => void;
   /** reload: an in-process store mirroring what the store acknowledged (the hashmap driver) */
   mirror?: StoreConnection;
 }
@@ -154,13 +156,15 @@ export class Collector {
   private deadline = Infinity;
   /** fail: the loss that stopped this partition's flushes (nothing more is written) */
   private failed: StateLoss | null = null;
+  /** the outage under way (flushes failing since), null while flushes succeed */
+  private outage: StoreOutage | null = null;
   // sum of every counter/countermap increment acknowledged, and its value at each recent seq
   private counted = 0;
   private readonly countedAt = new Float64Array(RING);
   /** below this seq, and at it, the store held things this collector did not count */
   private floorSeq: number;
   private readonly touched = new Map<string, { type: Change['type']; id: string }>();
-  readonly stats: StateStats = { flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, last: null, lastError: null, losses: [], mergeMs: 0, encodeMs: 0, writes: null, reads: null, busyMs: null };
+  readonly stats: StateStats = { flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, outages: [], last: null, lastError: null, losses: [], mergeMs: 0, encodeMs: 0, writes: null, reads: null, busyMs: null };
 
   constructor(
     private readonly conn: StoreConnection,
@@ -235,12 +239,18 @@ export class Collector {
     let delay = this.backoff.firstMs;
     const own = batch.changes; // a reload puts the acknowledged state before them
     for (;;) {
+      const tried = Date.now();
       try {
         const outcome = await this.conn.flush(this.p, batch);
         if (outcome === 'behind') {
           batch = await this.lost(batch, own);
           if (this.failed) return;
           continue;
+        }
+        if (this.outage) {
+          this.outage.to = Date.now();
+          this.loss.outage?.({ ...this.outage });
+          this.outage = null;
         }
         this.seq = batch.seq;
         this.counted += counts;
@@ -264,6 +274,11 @@ export class Collector {
       } catch (err) {
         this.stats.retries++;
         this.stats.lastError = (err as Error).message;
+        if (!this.outage) {
+          // from the attempt's start: a client may retry inside one attempt (a cluster's redirections) before it fails
+          this.stats.outages.push((this.outage = { from: tried, to: null, failed: 1, error: (err as Error).message }));
+          this.loss.outage?.({ ...this.outage });
+        } else this.outage.failed++;
         if (this.closing && Date.now() + delay > this.deadline) throw err;
         await sleep(delay);
         delay = Math.min(delay * 2, this.backoff.maxMs);

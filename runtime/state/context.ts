@@ -6,7 +6,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Partition, Snapshot, StoreConnection } from '../drivers/driver.js';
 import { resolveDriver } from '../drivers/registry.js';
 import { FlexbenchError, EXIT, type ExitCode } from '../../common/errors.js';
-import type { CounterHandle, CounterMapHandle, ListHandle, LockHandle, MapHandle, MergedReads, SetHandle, StateContext, StateLoss, StateStats, TimerHandle, ValueHandle } from './types.js';
+import type { CounterHandle, CounterMapHandle, ListHandle, LockHandle, MapHandle, MergedReads, SetHandle, StateContext, StateLoss, StateStats, StoreOutage, TimerHandle, ValueHandle } from './types.js';
 import { Lock, Merged, checkExtId, type StoreAccess } from './extensions.js';
 import { parseStateConfig, type StateConfig, type StateConfigInput } from './config.js';
 import { PartitionCache, P_DIRTY, P_REQ, type SwapMessage } from './cache.js';
@@ -83,7 +83,7 @@ export async function openStateContext(input: StateConfig | StateConfigInput, co
   return WorkerContext.open(config, p);
 }
 
-const emptyStats = (): StateStats => ({ flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, last: null, lastError: null, losses: [], mergeMs: 0, encodeMs: 0, writes: null, reads: null, busyMs: null });
+const emptyStats = (): StateStats => ({ flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, outages: [], last: null, lastError: null, losses: [], mergeMs: 0, encodeMs: 0, writes: null, reads: null, busyMs: null });
 
 
 abstract class BaseContext implements StoreAccess {
@@ -137,6 +137,7 @@ class SyncContext extends BaseContext implements StateContext {
   async stats(): Promise<StateStats> { return emptyStats(); }
   // no flush sequence to check: every write is sent to the store as it happens
   onStateLoss(): void {}
+  onStoreOutage(): void {}
 }
 
 abstract class AsyncContext extends BaseContext {
@@ -144,6 +145,9 @@ abstract class AsyncContext extends BaseContext {
   protected readonly lossListeners: ((loss: StateLoss) => void)[] = [];
   onStateLoss(listener: (loss: StateLoss) => void): void { this.lossListeners.push(listener); }
   protected lost(loss: StateLoss): void { for (const f of this.lossListeners) f(loss); }
+  private readonly outageListeners: ((o: StoreOutage) => void)[] = [];
+  onStoreOutage(listener: (o: StoreOutage) => void): void { this.outageListeners.push(listener); }
+  protected outaged(o: StoreOutage): void { for (const f of this.outageListeners) f(o); }
   protected abstract readonly cache: PartitionCache;
   value(id: string): ValueHandle { this.live(); return this.cache.value(id); }
   counter(id: string): CounterHandle { this.live(); return this.cache.counter(id); }
@@ -170,7 +174,7 @@ class ThreadContext extends AsyncContext implements StateContext {
   private ticking = false;
   constructor(config: StateConfig, p: Partition, private readonly conn: StoreConnection, seq: number, mirror: StoreConnection | undefined) {
     super(config, p);
-    const policy: LossPolicy = { action: config.onStateLoss, store: config.store, notify: (l) => this.lost(l), mirror };
+    const policy: LossPolicy = { action: config.onStateLoss, store: config.store, notify: (l) => this.lost(l), outage: (o) => this.outaged(o), mirror };
     this.cache = new PartitionCache(p, config.maxSlots, (m: SwapMessage) => this.collector.receive(m));
     const cache = this.cache;
     this.collector = new Collector(conn, p, seq, {
@@ -207,7 +211,7 @@ class ThreadContext extends AsyncContext implements StateContext {
   async stats(): Promise<StateStats> { return { ...this.collector.stats }; }
 }
 
-type Reply = { t: 'reply'; id: number; ok: true; value?: unknown } | { t: 'reply'; id: number; ok: false; message: string; exitCode: ExitCode } | { t: 'loss'; loss: StateLoss };
+type Reply = { t: 'reply'; id: number; ok: true; value?: unknown } | { t: 'reply'; id: number; ok: false; message: string; exitCode: ExitCode } | { t: 'loss'; loss: StateLoss } | { t: 'outage'; outage: StoreOutage };
 
 /** Async mode with a dedicated state worker thread per core: the paper's per-core state thread. */
 class WorkerContext extends AsyncContext implements StateContext {
@@ -242,6 +246,7 @@ class WorkerContext extends AsyncContext implements StateContext {
     worker.on('message', (m: Reply | { t: 'poll' }) => {
       if (m.t === 'poll') { this.cache.poll(); return; }
       if (m.t === 'loss') { this.lost(m.loss); return; }
+      if (m.t === 'outage') { this.outaged(m.outage); return; }
       const r = this.pending.get(m.id);
       if (!r) return;
       this.pending.delete(m.id);

@@ -71,7 +71,7 @@ try {
     },
     dirty: () => Atomics.load(ctrl, P_DIRTY) !== 0,
     pipelined: true,
-  }, undefined, { action: config.onStateLoss, store: config.store, notify: (loss) => parent.postMessage({ t: 'loss', loss }), mirror: await lossMirror(config, p) });
+  }, undefined, { action: config.onStateLoss, store: config.store, notify: (loss) => parent.postMessage({ t: 'loss', loss }), outage: (outage) => parent.postMessage({ t: 'outage', outage }), mirror: await lossMirror(config, p) });
   await collector.start();
   // periodic flushes read their replies at the next tick (one wake-up per flush period), and the
   // collector sends what that tick merged as soon as the reply is in; an awaited flush reads at once

@@ -241,6 +241,18 @@ export interface StateLoss {
   reloaded_entries?: number;
 }
 
+/** Flushes failing in a row, then one acknowledged: how long this partition could not write (epoch ms, this machine's clock). */
+export interface StoreOutage {
+  /** the start of the first flush attempt that failed */
+  from: number;
+  /** the first flush acknowledged after it (null: still failing when asked) */
+  to: number | null;
+  /** attempts that failed in between */
+  failed: number;
+  /** the first failure's message */
+  error: string;
+}
+
 export interface StateStats {
   /** flushes acknowledged by the store */
   flushes: number;
@@ -250,6 +262,8 @@ export interface StateStats {
   roundTrips: number;
   /** flushes that failed and were retried */
   retries: number;
+  /** spans in which flushes failed, from the first failure to the next flush acknowledged (a store node's failover) */
+  outages: StoreOutage[];
   /** last flush's cost */
   last: FlushCost | null;
   /** last error the flusher met (cleared on success) */
@@ -302,4 +316,10 @@ export interface StateContext {
    * partition's last acknowledged flush), after the action of `onStateLoss` was taken.
    */
   onStateLoss(listener: (loss: StateLoss) => void): void;
+  /**
+   * Async mode: called when this partition's flushes start failing (`to` null) and again when one is
+   * acknowledged after them (a store node down and back, a failover), so a process killed in between
+   * has said so already.
+   */
+  onStoreOutage(listener: (outage: StoreOutage) => void): void;
 }

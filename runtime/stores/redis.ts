@@ -20,6 +20,8 @@ interface RedisStartExtra {
   persist?: boolean;
   /** start as a Redis Cluster node */
   cluster?: boolean;
+  /** a cluster node's cluster-node-timeout (ms): how long a master may be unreachable before its replica is promoted */
+  nodeTimeoutMs?: number;
 }
 
 export interface RunningRedis extends RunningStore {
@@ -87,12 +89,13 @@ async function ping(port: number): Promise<boolean> {
 }
 
 /** redis-server's arguments, the same for a server here and one on a lab node: no persistence unless asked, protected mode on. */
-function redisServerArgs(o: { port: number; bind: string; dir: string; logfile?: string; persist?: boolean; cluster?: boolean; protectedMode?: boolean }): string[] {
+function redisServerArgs(o: { port: number; bind: string; dir: string; logfile?: string; persist?: boolean; cluster?: boolean; nodeTimeoutMs?: number; protectedMode?: boolean }): string[] {
   const args = ['--port', String(o.port), '--bind', o.bind, '--dir', o.dir];
   if (o.logfile) args.push('--logfile', o.logfile);
   args.push('--daemonize', 'no', '--save', '', '--appendonly', o.persist ? 'yes' : 'no', '--protected-mode', o.protectedMode === false ? 'no' : 'yes');
   if (o.persist) args.push('--appendfsync', 'always');
-  if (o.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000');
+  // a replica's first sync starts at once (Redis 7 waits 5 s for more replicas to share a diskless transfer)
+  if (o.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(o.nodeTimeoutMs ?? 2000), '--repl-diskless-sync-delay', '0');
   return args;
 }
 
@@ -111,7 +114,7 @@ export async function startRedis(opts: StartOptions = {}): Promise<RunningRedis>
   const dir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'flexbench-redis-'));
   mkdirSync(dir, { recursive: true });
   const log = path.join(dir, 'redis.log');
-  const args = redisServerArgs({ port, bind: '127.0.0.1', dir, logfile: log, persist: extra.persist, cluster: extra.cluster });
+  const args = redisServerArgs({ port, bind: '127.0.0.1', dir, logfile: log, persist: extra.persist, cluster: extra.cluster, nodeTimeoutMs: extra.nodeTimeoutMs });
   // its own process group always; detached survives us, attached dies with us from this instant
   const argv = opts.detached ? [bin, ...args] : dieWithParent([bin, ...args]);
   const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: 'ignore' });
@@ -156,38 +159,6 @@ export async function startRedis(opts: StartOptions = {}): Promise<RunningRedis>
   };
   if (opts.detached) child.unref();
   return s;
-}
-
-export interface RunningCluster {
-  url: string;
-  nodes: RunningRedis[];
-  stop(): Promise<void>;
-}
-
-/** A small Redis Cluster for tests: `masters` real redis-server processes on loopback, no replicas. */
-export async function startRedisCluster(masters = 3): Promise<RunningCluster> {
-  const nodes: RunningRedis[] = [];
-  const stop = async () => { await Promise.all(nodes.map((n) => n.stop())); };
-  try {
-    for (let i = 0; i < masters; i++) nodes.push(await startRedis({ extra: { cluster: true } }));
-    const addrs = nodes.map((n) => `127.0.0.1:${n.port}`);
-    const r = spawnSync(which('redis-cli'), ['--cluster', 'create', ...addrs, '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
-    if (r.status !== 0) throw new FlexbenchError(`redis-cli --cluster create failed: ${r.stderr || r.stdout}`, EXIT.environment);
-    // wait until every node agrees the cluster is up
-    const end = Date.now() + 20_000;
-    for (const n of nodes) {
-      for (;;) {
-        const info = spawnSync('redis-cli', ['-p', String(n.port), 'cluster', 'info'], { encoding: 'utf8' }).stdout;
-        if (/cluster_state:ok/.test(info)) break;
-        if (Date.now() > end) throw new FlexbenchError(`Redis Cluster on ${addrs.join(',')} did not reach cluster_state:ok`, EXIT.environment);
-        await sleep(100);
-      }
-    }
-    return { url: `redis+cluster://${addrs.join(',')}`, nodes, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
 }
 
 /** Empty every database at `url` (single node or cluster). */

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSpec } from '../../../harness/spec/load.js';
-import { elasticEvents } from '../../../harness/spec/elastic.js';
+import { elasticEvents, storeNodeEvents } from '../../../harness/spec/elastic.js';
 import { problems, ROOT } from './problems.js';
 
 
@@ -40,6 +40,31 @@ const TABLE: { name: string; events: string; base?: string; expect: RegExp[] }[]
   { name: 'rate max', events: '  - kill: { instance: ins1, at_s: 2 }\n', base: BASE.replace('rate: 50000', 'rate: max'), expect: [/traffic\.rate: several instances need an offered rate/] },
   { name: 'events without instances', events: '  - kill: { instance: ins1, at_s: 2 }\n', base: BASE.replace('instances: [ins1, ins2]\n', ''), expect: [/events: events need instances/] },
 ];
+
+const CLUSTER = BASE.replace('[redis]', '[redis-cluster]');
+
+test('a store node kill on a Redis Cluster is accepted beside an instance kill; each reads back as its own kind', async () => {
+  const text = `${CLUSTER}events:\n  - kill: { store_node: master-of-ins1, at_s: 1.5 }\n  - kill: { instance: ins1, at_s: 3 }\n`;
+  assert.deepEqual(await problems(text), []);
+  const spec = await parseSpec(text, 'spec.yaml', { baseDir: ROOT });
+  assert.deepEqual(elasticEvents(spec.spec.events), [{ kind: 'kill', instance: 'ins1', at_s: 3 }]);
+  assert.deepEqual(storeNodeEvents(spec.spec.events), [{ node: 'master-of-ins1', at_s: 1.5 }]);
+  assert.deepEqual(spec.spec.state.redis_cluster, { masters: 3, replicas: 1, node_timeout_ms: 1000 });
+  for (const node of ['master1', 'master3', 'replica2']) assert.deepEqual(await problems(`${CLUSTER}events:\n  - kill: { store_node: ${node}, at_s: 2 }\n`), [], node);
+});
+
+TABLE.push(
+  { name: 'a store node kill on a store without nodes', events: '  - kill: { store_node: master1, at_s: 2 }\n', expect: [/^6:25 events\[0\]\.kill\.store_node: a store node kill needs a store with nodes: every store of the matrix must be redis-cluster \(found "redis" at matrix\.stores\[0\]/] },
+  { name: 'a master the cluster does not have', base: CLUSTER, events: '  - kill: { store_node: master4, at_s: 2 }\n', expect: [/events\[0\]\.kill\.store_node: "master4": the cluster has 3 masters \(state\.redis_cluster\.masters\), so K runs from 1 to 3/] },
+  { name: 'a master of an instance that is not running', base: CLUSTER, events: '  - kill: { store_node: master-of-ins3, at_s: 2 }\n', expect: [/"master-of-ins3": no instance "ins3" is running when this kill fires \(running: ins1, ins2\); did you mean "master-of-ins1"\?/] },
+  { name: 'a node name that is none', base: CLUSTER, events: '  - kill: { store_node: leader, at_s: 2 }\n', expect: [/events\[0\]\.kill\.store_node: .*masterK, replicaK \(K from 1\) or master-of-INSTANCE/] },
+  { name: 'a master with no replica to take over', base: `${CLUSTER}state: { redis_cluster: { replicas: 0 } }\n`, events: '  - kill: { store_node: master2, at_s: 2 }\n', expect: [/"master2": with no replica \(state\.redis_cluster\.replicas: 0\) nothing takes over/] },
+  { name: 'a replica when there are none', base: `${CLUSTER}state: { redis_cluster: { replicas: 0 } }\n`, events: '  - kill: { store_node: replica2, at_s: 2 }\n', expect: [/"replica2": the cluster has no replicas/] },
+  { name: 'two store node kills', base: CLUSTER, events: '  - kill: { store_node: master1, at_s: 2 }\n  - kill: { store_node: master2, at_s: 3 }\n', expect: [/events\[1\]\.kill\.store_node: one store node fails per trial/] },
+  { name: 'a store node kill in the warm-up', base: CLUSTER, events: '  - kill: { store_node: master1, at_s: 0.5 }\n', expect: [/events\[0\]\.kill\.at_s: a store node kill at 0\.5 s falls in the 1 s warm-up/] },
+  { name: 'a kill naming both', base: CLUSTER, events: '  - kill: { instance: ins1, store_node: master1, at_s: 2 }\n', expect: [/events\[0\]\.kill: a kill names an instance or a store node, not both/] },
+  { name: 'a kill naming neither an instance nor a store node', events: '  - kill: { at_s: 2 }\n', expect: [/events\[0\]\.kill: a kill names an instance \(instance: ins1\) or a store node/] },
+);
 
 for (const t of TABLE) {
   test(`refused: ${t.name}`, async () => {

@@ -9,7 +9,8 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startRedis } from '../../../runtime/stores/redis.js';
 import { generatePcaps } from '../../../runtime/packet/generate.js';
-import { runElasticTrial, instanceArgv, allInstances } from '../../../harness/testbeds/elastic.js';
+import { runElasticTrial, instanceArgv, allInstances, storeEventOutcome } from '../../../harness/testbeds/elastic.js';
+import { stateEventLine, parseStateEvents } from '../../../runtime/nf-process/result.js';
 import { pidAlive } from '../../../common/processes.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -22,6 +23,37 @@ test('instance argv: ids, pool shares in the order the run names them, a standby
   assert.deepEqual(instanceArgv(o, '/s', 'ins2', { index: 1, of: 3 }).join(' '),
     'nf run --nf nat --cores 1 --port link:/s --store redis://127.0.0.1:1 --nf-id nat --mode async --flush-ms 1 --instance ins2 --nat-share 2/3 --progress 0 --json');
   assert.ok(instanceArgv(o, '/s', null, null).includes('--standby'));
+});
+
+test('a store node kill from what the instances said on stderr: outages begun and ended, losses, packets lost until the next event', () => {
+  const kill = 1_000_000;
+  const lines = [
+    'nf run: core 0: something else',
+    stateEventLine({ core: 0, kind: 'store outage', outage: { from: kill - 5, to: null, failed: 1, error: 'MOVED' } }),
+    stateEventLine({ core: 0, kind: 'store outage', outage: { from: kill - 5, to: kill + 2400, failed: 3, error: 'MOVED' } }),
+    stateEventLine({ core: 0, kind: 'state loss', loss: { core: 0, at: new Date(kill + 2401).toISOString(), store: 's', partition: 'nat@ins1@0', flush_seq: 9, expected_seq: 8, store_seq: 7, flushes_lost: 1, counts_lost: 25, counts_exact: true, action: 'warn' } }),
+    stateEventLine({ core: 0, kind: 'store outage', outage: { from: kill - 900, to: kill - 800, failed: 1, error: 'old' } }),
+    'nf run: core 0: store outage {cut by a ki',
+  ].join('\n');
+  const ev = parseStateEvents(lines);
+  assert.equal(ev.length, 4);
+  const other = parseStateEvents(stateEventLine({ core: 0, kind: 'store outage', outage: { from: kill + 1000, to: null, failed: 2, error: 'down' } }));
+  const zeros = () => Array.from({ length: 60 }, () => 0);
+  const series = { sent: zeros(), returned: zeros(), lost: zeros(), nf_dropped: zeros(), missed: zeros(), moved_returned: zeros() };
+  series.missed[20] = 2; // after the kill at 200 ms
+  series.lost[45] = 7; // after the next event at 400 ms: the instance kill's, not the store's
+  const rec = { node: 'master-of-ins1', port: 1, pid: 2, role: 'master' as const, slot: 3, at_s: 0.2, at_ms: 200, killed_epoch_ms: kill, promoted_ms: 2300, promoted_port: 4, outages: [], driver_recovered_ms: null, flushes_failed: 0, lost_packets: 0, state_losses: 0, counts_lost: 0 };
+  const out = storeEventOutcome(rec, { bucket_ms: 10, series }, [...ev.map((e) => ({ instance: 'ins1', e })), ...other.map((e) => ({ instance: 'ins2', e }))], [{ kind: 'kill', instance: 'ins1', at_s: 0.4 }]);
+  assert.deepEqual(out.outages, [
+    { instance: 'ins1', core: 0, from_ms: -5, to_ms: 2400, failed: 3, error: 'MOVED' },
+    { instance: 'ins2', core: 0, from_ms: 1000, to_ms: null, failed: 2, error: 'down' },
+  ]);
+  assert.equal(out.flushes_failed, 5);
+  assert.equal(out.driver_recovered_ms, null, 'ins2 never wrote again');
+  assert.deepEqual([out.state_losses, out.counts_lost, out.lost_packets], [1, 25, 2]);
+  const one = storeEventOutcome(rec, { bucket_ms: 10, series }, ev.map((e) => ({ instance: 'ins1', e })));
+  assert.equal(one.driver_recovered_ms, 2400);
+  assert.equal(one.lost_packets, 9, 'no later event: to the end of the series');
 });
 
 test('kill one of two NAT instances on Redis: the standby recovers its flows, every translation kept', { timeout: 120_000 }, async () => {

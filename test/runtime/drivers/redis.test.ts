@@ -4,7 +4,8 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis, Cluster } from 'ioredis';
 import { contractSuite } from '../contract.js';
-import { startRedis, startRedisCluster, type RunningRedis, type RunningCluster } from '../../../runtime/stores/redis.js';
+import { startRedis, type RunningRedis } from '../../../runtime/stores/redis.js';
+import { startRedisCluster, type RunningCluster } from '../../../runtime/stores/redis-cluster.js';
 import { freePort } from '../../../runtime/stores/ports.js';
 import { openState } from '../../../runtime/state/api.js';
 import { resolveDriver } from '../../../runtime/drivers/registry.js';
@@ -17,14 +18,14 @@ contractSuite('redis (single node)', async () => {
 });
 
 contractSuite('redis+cluster (3 masters)', async () => {
-  const c = await startRedisCluster(3);
+  const c = await startRedisCluster({ masters: 3 });
   return { url: c.url, cleanup: () => c.stop() };
 });
 
 describe('redis key layout and native types', () => {
   let s: RunningRedis;
   let c: RunningCluster;
-  before(async () => { s = await startRedis(); c = await startRedisCluster(3); });
+  before(async () => { s = await startRedis(); c = await startRedisCluster({ masters: 3 }); });
   after(async () => { await s?.stop(); await c?.stop(); });
 
   const fill = async (url: string, mode: 'sync' | 'async') => {
@@ -149,7 +150,7 @@ describe('redis key layout and native types', () => {
 describe('redis: Section VI-B as Redis itself does it', () => {
   let s: RunningRedis;
   let c: RunningCluster;
-  before(async () => { s = await startRedis(); c = await startRedisCluster(3); });
+  before(async () => { s = await startRedis(); c = await startRedisCluster({ masters: 3 }); });
   after(async () => { await s?.stop(); await c?.stop(); });
 
   for (const mode of ['sync', 'async'] as const) {
