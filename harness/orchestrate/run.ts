@@ -360,10 +360,11 @@ async function runOne(s: RunState, { trial: t, round }: Scheduled): Promise<Tria
       ...ownFields(m.own),
       ...(m.port_mode !== undefined ? { port_mode: m.port_mode } : {}), ...(m.lcores ? { lcores: m.lcores } : {}),
       ...(m.elastic ? { elastic: m.elastic } : {}),
-      ...(m.endpoint ? endpointFields(m.endpoint) : {}), ...(m.nf_stats ? { nf_stats: m.nf_stats } : {}),
+      ...(m.endpoint ? endpointFields(m.endpoint) : {}),
     });
     // measure: ndr_pdr / latency: the search starts from this trial's forwarding rate; each trial is a sub-record
-    if (rec.status === 'ok' && needsPacing(s.spec)) {
+    // (a trial between end hosts measured iperf3's or the echo's traffic: nothing to search from)
+    if (rec.status === 'ok' && needsPacing(s.spec) && !t.measure) {
       rec.measure = 'throughput';
       const out = await measureBeyond({
         spec: s.spec, tb: s.tb, trial: t, pcap, store, signal: s.signal, runDir: s.runDir, base: rec, log: (l) => s.progress.log(l),
@@ -465,7 +466,8 @@ async function finish(s: RunState): Promise<RunOutcome> {
   const counts = countsOf(s.plan, s.records);
   const complete = s.run?.status === 'complete';
   // measure: ndr_pdr and latency draw their own figures (plots/measure-figures.ts) even where the spec lists none
-  if (o.plots !== false && counts.ok > 0 && (s.spec.figures.length > 0 || s.spec.measure.ndr_pdr !== undefined || s.spec.measure.latency !== undefined)) {
+  // so do endpoints: (Tables 2 and 3 as bars, plots/endpoint-figures.ts)
+  if (o.plots !== false && counts.ok > 0 && (s.spec.figures.length > 0 || s.spec.measure.ndr_pdr !== undefined || s.spec.measure.latency !== undefined || s.spec.endpoints !== undefined)) {
     try {
       const { renderRunPlots } = await import('../plots/render.js');
       // a run writes only under its own directory; the checkout's plots/ gets a copy only for a run kept in its results/

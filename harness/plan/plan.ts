@@ -7,22 +7,49 @@ type EndpointTestName = (typeof ENDPOINT_TEST_NAMES)[number];
 import { traitsOf } from './nfs.js';
 import { serversNeeded } from './order.js';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
-import { frameSizesOf, measurePlan } from '../spec/measure.js';
+import { frameSizesOf, measurePlan, needsPacing } from '../spec/measure.js';
 
 interface PlanOptions {
   /** why the testbed cannot run a trial (checked once per trial), or null */
   skipReason?: (t: PlanTrial) => string | null;
 }
 
-/** The id of a trial; `/f<size>` only when the spec makes frame size an axis (matrix.frame_sizes), so other ids stay as they were; `/<measure>` for a trial between end hosts. */
+/**
+ * The id of a trial; `/f<size>` only when the spec makes frame size an axis (matrix.frame_sizes) and the
+ * trial replays frames (an end-host trial's packets are iperf3's and the echo's), so other ids stay as they
+ * were; `/<measure>` for a trial between end hosts.
+ */
 export function trialId(t: Pick<PlanTrial, 'nf' | 'store' | 'location' | 'mode' | 'cores' | 'pcap_index' | 'repetition' | 'measure'> & { frame_size?: number }, frameAxis = false): string {
-  return `${t.nf}/${t.store}/${t.location}/${t.mode}/c${t.cores}${frameAxis ? `/f${t.frame_size}` : ''}/p${t.pcap_index}/r${t.repetition}${t.measure ? `/${t.measure}` : ''}`;
+  return `${t.nf}/${t.store}/${t.location}/${t.mode}/c${t.cores}${frameAxis && !t.measure ? `/f${t.frame_size}` : ''}/p${t.pcap_index}/r${t.repetition}${t.measure ? `/${t.measure}` : ''}`;
 }
 
 /** spec endpoints.tests -> the measure of each trial (one trial per test and cell, pcap file, repetition). */
 const ENDPOINT_MEASURE_OF: Record<EndpointTestName, EndpointMeasure> = { tcp: 'iperf_tcp', udp: 'iperf_udp', rtt: 'rtt' };
-export function endpointMeasures(spec: Spec): (EndpointMeasure | undefined)[] {
-  return spec.endpoints ? spec.endpoints.tests.map((t) => ENDPOINT_MEASURE_OF[t]) : [undefined];
+export function endpointMeasures(spec: Spec): EndpointMeasure[] {
+  return spec.endpoints ? spec.endpoints.tests.map((t) => ENDPOINT_MEASURE_OF[t]) : [];
+}
+
+/** One group of a cell's trials: frames of one size replayed by the generator (measure absent), or the end-host tests. */
+interface TrialGroup {
+  frame_size: number;
+  measures: (EndpointMeasure | undefined)[];
+  /** the repetitions the group runs in (the first ones) */
+  repetitions: number;
+}
+
+/**
+ * What a cell runs per core count, pcap file and repetition: the generator's trial at each frame size
+ * (and, with measure: ndr_pdr or latency, its search and latency trials), then the end-host tests once
+ * (their packet sizes are iperf3's and the echo's). A spec with endpoints: runs the generator's trials only
+ * when its measure: asks for more than throughput (StatelessNF's Figure 3 beside its Tables 2 and 3).
+ */
+export function trialGroups(spec: Spec): TrialGroup[] {
+  const ends = endpointMeasures(spec);
+  const reps = plannedRepetitions(spec.matrix);
+  // measure.repetitions (endpoints only): the generator's trials in the first repetitions
+  const genReps = Math.min(reps, spec.measure.repetitions ?? reps);
+  const frames = ends.length === 0 || needsPacing(spec) ? frameSizesOf(spec).map((f) => ({ frame_size: f, measures: [undefined], repetitions: genReps })) : [];
+  return ends.length ? [...frames, { frame_size: spec.traffic.frame_size, measures: ends, repetitions: reps }] : frames;
 }
 
 export function pcapCount(spec: Spec): number {
@@ -46,7 +73,7 @@ export const MAX_TRIALS = 20_000;
 /** Trials expandPlan would make, counted without making them (a matrix may multiply to billions). */
 export function countTrials(spec: Spec): number {
   const m = spec.matrix;
-  const perCell = m.cores.length * frameSizesOf(spec).length * pcapCount(spec) * plannedRepetitions(m) * endpointMeasures(spec).length;
+  const perCell = m.cores.length * trialGroups(spec).reduce((n, g) => n + g.measures.length * g.repetitions, 0) * pcapCount(spec);
   let cells = m.nfs.filter((nf) => !traitsOf(nf).stateful).length;
   const stores = m.stores.filter((s) => s !== 'none').length;
   for (const nf of m.nfs) {
@@ -66,10 +93,10 @@ export function expandPlan(spec: Spec, opts: PlanOptions = {}): PlanTrial[] {
   const out: PlanTrial[] = [];
   const push = (nf: string, store: string, location: string, mode: string) => {
     for (const cores of m.cores) {
-      for (const frame_size of frameSizesOf(spec)) {
+      for (const { frame_size, measures, repetitions } of trialGroups(spec)) {
         for (let p = 0; p < files; p++) {
-          for (let r = 0; r < plannedRepetitions(m); r++) {
-            for (const measure of endpointMeasures(spec)) {
+          for (let r = 0; r < repetitions; r++) {
+            for (const measure of measures) {
             const t: PlanTrial = {
               trial_id: '', index: out.length, nf, store, location, mode, cores,
               frame_size, testbed: spec.testbed, pcap_index: p, repetition: r, skip: null,

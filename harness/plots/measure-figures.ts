@@ -9,6 +9,7 @@ import type { SummaryRow } from '../results/format.js';
 import { compareLoads } from '../compare/cell.js';
 import { FONT, rateUnit, subtitleLines } from './figures.js';
 import { FLAG_HOST_BUSY } from '../results/judge.js';
+import { traitsOf } from '../plan/nfs.js';
 
 const HUMAN: Record<string, string> = {
   hashmap: 'hashmap', redis: 'Redis', 'redis-cluster': 'Redis Cluster', cassandra: 'Cassandra', none: 'no store',
@@ -53,7 +54,8 @@ export function ratePoints(rows: readonly SummaryRow[], nf: string): RatePoint[]
   const o = { locations: count(mine.map((r) => r.location)), cores: count(mine.map((r) => r.cores)) };
   return mine
     .map((r) => ({
-      series: measureSeries(r, o), rate: r.metric === 'ndr_mpps' ? ('NDR' as const) : ('PDR' as const), frame: r.frame_size,
+      // an NF that runs Native without a store (StatelessNF's NAT) is named so beside its store modes
+      series: r.store === 'none' && traitsOf(nf).native ? 'Native (no store)' : measureSeries(r, o), rate: r.metric === 'ndr_mpps' ? ('NDR' as const) : ('PDR' as const), frame: r.frame_size,
       mean: r.mean!, low: r.bound_low ?? null, high: r.bound_high ?? null, n: r.n, irregular: r.n_irregular ?? 0,
     }))
     .sort((a, b) => a.series.localeCompare(b.series) || a.rate.localeCompare(b.rate) || a.frame - b.frame);

@@ -13,6 +13,7 @@ import type { TrialRecord } from '../results/format.js';
 import type { Figure } from '../spec/schema.js';
 import { figureSpec, FONT } from './figures.js';
 import { measureFigures } from './measure-figures.js';
+import { endpointFigures } from './endpoint-figures.js';
 import { timeseriesSpec } from './timeseries.js';
 
 const matches = (want: string | readonly string[] | undefined, v: string) => want === undefined || (Array.isArray(want) ? want.includes(v) : want === v);
@@ -108,5 +109,12 @@ export async function renderRunPlots(runDir: string, opts: { copyTo?: string | n
   }
   // measure: ndr_pdr and latency draw their own figures, one per NF (docs/ndr-latency.md)
   for (const f of measureFigures(rows, [subtitle[0]!])) written.push(await writeFigure(outDir, f.id, f.spec, opts.copyTo));
+  // endpoints: (StatelessNF's Tables 2 and 3) as bars beside the paper's values (docs/statelessnf.md)
+  if (spec.endpoints) {
+    const ports = [...new Set(trials.map((t) => t.port_mode).filter((m): m is string => typeof m === 'string'))];
+    const reps = run.plan.length ? Math.max(...run.plan.map((t) => t.repetition)) + 1 : 0;
+    const ours = `${run.run_id}, testbed ${spec.testbed} (end hosts in namespaces, veths, NF port ${ports.join('/') || '?'}), ${fp.cpu_model}, ${fp.cores} cores`;
+    for (const f of endpointFigures(trials, spec.endpoints, { ours, repetitions: `${reps} repetition${reps === 1 ? '' : 's'} per cell, interleaved` })) written.push(await writeFigure(outDir, f.id, f.spec, opts.copyTo));
+  }
   return written;
 }

@@ -96,6 +96,50 @@ export function endpointsReport(o: { runId: string; rows: readonly SummaryRow[];
     }
   }
   out.push(...(lines.length ? lines : ['- fewer than two modes measured: no order to show']));
+  out.push(...figure3Section(o.rows, (c) => modeLabel(c.store, c.mode, o.flushMs), ref?.figure_3));
   out.push('', 'Absolute numbers do not carry over: the paper\'s are Click on 1 Gbit/s NICs with RAMCloud over SDR InfiniBand (reads ~30 µs); ours are veths on one host with Redis over a veth. docs/statelessnf.md says what does.', '');
   return out.join('\n');
+}
+
+const kpps = (mpps: number | null | undefined) => (mpps === null || mpps === undefined || !Number.isFinite(mpps) ? '—' : (mpps * 1e3).toFixed(1));
+
+/**
+ * Figure 3 (the highest UDP rate before loss by packet size) as a table: the NDR the searches found per
+ * mode and frame size, kpps, with the lowest lower and highest upper bound; the order of the modes at each
+ * size; the paper's figure in words (it prints no numbers). Nothing when the run searched no NDR.
+ */
+export function figure3Section(rows: readonly SummaryRow[], label: (c: Pick<Cell, 'store' | 'mode'>) => string, paper: string | undefined): string[] {
+  const ndr = rows.filter((r) => r.metric === 'ndr_mpps' && (r.n > 0 || r.n_failed > 0));
+  if (ndr.length === 0) return [];
+  const frames = [...new Set(ndr.map((r) => r.frame_size))].sort((a, b) => a - b);
+  const cells = new Map<string, { store: string; location: string; mode: string; at: Map<number, SummaryRow> }>();
+  for (const r of ndr) {
+    const k = `${r.nf}|${r.store}|${r.location}|${r.mode}|${r.cores}`;
+    const c = cells.get(k) ?? { store: r.store, location: r.location, mode: r.mode, at: new Map() };
+    c.at.set(r.frame_size, r);
+    cells.set(k, c);
+  }
+  const where = (c: { store: string; location: string }) => (c.store === 'none' ? '—' : `${c.store} (${c.location})`);
+  const out = ['', '## Figure 3: highest UDP rate before loss by frame size (NDR, kpps)', ''];
+  out.push('NDR: the RFC 9971 search\'s relevant lower bound at 0 % loss, mean over the searches of a cell; [lowest lower bound, highest upper bound] over them.', '');
+  out.push(`| mode | store | ${frames.map((f) => `${f} B`).join(' | ')} |`);
+  out.push(`|---|---|${frames.map(() => '---').join('|')}|`);
+  for (const c of cells.values()) {
+    out.push(`| ${label(c)} | ${where(c)} | ${frames.map((f) => {
+      const r = c.at.get(f);
+      if (!r || r.mean === null) return r?.n_failed ? 'failed' : '—';
+      return `${kpps(r.mean)} [${kpps(r.bound_low)}, ${kpps(r.bound_high)}]${r.n_irregular ? ' irregular' : ''}`;
+    }).join(' | ')} |`);
+  }
+  out.push('', 'Order of the modes by NDR at each frame size (per store location; Native beside each):', '');
+  const locations = [...new Set([...cells.values()].filter((c) => c.store !== 'none').map((c) => where(c)))];
+  for (const loc of locations.length ? locations : ['—']) {
+    const mine = [...cells.values()].filter((c) => c.store === 'none' || where(c) === loc);
+    for (const f of frames) {
+      const xs = mine.map((c) => ({ c, m: c.at.get(f)?.mean ?? null })).filter((x): x is { c: typeof x.c; m: number } => x.m !== null).sort((a, b) => b.m - a.m);
+      if (xs.length > 1) out.push(`- ${loc}, ${f} B: ${xs.map((x) => `${label(x.c)} ${kpps(x.m)}`).join(' > ')}`);
+    }
+  }
+  out.push('', `**Paper's Figure 3**: ${paper ?? '(not given in the spec: endpoints.reference.figure_3)'}`, '');
+  return out;
 }

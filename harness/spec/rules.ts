@@ -154,6 +154,14 @@ function measureIssues(spec: Spec, issue: (at: PathSeg[], message: string, key?:
     }
   }
   if (spec.matrix.frame_sizes && spec.traffic.pcaps) issue(['matrix', 'frame_sizes'], 'given pcaps (traffic.pcaps) have their own frame size: frame_sizes needs generated pcaps', true);
+  const mr = spec.measure.repetitions;
+  if (mr !== undefined) {
+    // it splits a cell's repetitions between the generator's trials and the end-host tests
+    if (!spec.endpoints) issue(['measure', 'repetitions'], 'measure.repetitions says how many repetitions also run the generator\'s trials beside the end-host tests (endpoints:); without endpoints every trial is the generator\'s: lower matrix.repetitions instead', true);
+    else if (!needsPacing(spec)) issue(['measure', 'repetitions'], 'measure.repetitions counts the repetitions that run the generator\'s search or latency trials: give measure.ndr_pdr or measure.latency', true);
+    else if (spec.matrix.repetitions === 'auto') issue(['measure', 'repetitions'], 'measure.repetitions needs a fixed matrix.repetitions (auto decides the rounds as it runs)', true);
+    else if (mr > spec.matrix.repetitions) issue(['measure', 'repetitions'], `expected at most matrix.repetitions (${spec.matrix.repetitions}), found ${mr}`);
+  }
   if (spec.measure.latency === undefined) return;
   // the stamp takes the frame's last 12 bytes: they must be L4 payload, never a header the NF reads
   const need = minStampedFrame(spec.traffic.proto);

@@ -120,6 +120,12 @@ const measureSchema = z.strictObject({
   ndr_pdr: z.union([z.enum(PRESETS as unknown as ['quick', 'csit', 'rfc2544', 'tst009']), ndrPdrSchema]).optional(),
   /** latency of stamped packets at fixed loads (true: the defaults) */
   latency: z.union([z.literal(true), latencySchema]).optional(),
+  /**
+   * with endpoints: how many of matrix.repetitions also run the generator's trials (throughput, search,
+   * latency), the first ones; the others run the end-host tests only (a search's bounds are its own spread,
+   * and it costs a dozen trials). Default: every repetition.
+   */
+  repetitions: posInt.max(1000).optional(),
 });
 
 const matrixSchema = z.strictObject({
@@ -232,7 +238,12 @@ const endpointsSchema = z.strictObject({
   nat_timeout_s: z.number().positive().max(86400).default(30),
   /** the paper's numbers by mode label (native, cache, async, sync), printed beside ours with `source` */
   reference: z
-    .strictObject({ source: z.string().min(1), values: z.record(z.string(), referenceValues) })
+    .strictObject({
+      source: z.string().min(1),
+      values: z.record(z.string(), referenceValues),
+      /** what the paper's Figure 3 (rate before loss by packet size) shows, in words: it prints no numbers */
+      figure_3: z.string().min(1).optional(),
+    })
     .optional(),
 });
 export type EndpointsSpec = z.output<typeof endpointsSchema>;

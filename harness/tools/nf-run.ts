@@ -52,6 +52,13 @@ export function parseNfRunOn(node: string, r: { stdout: string; stderr: string }
 export const nfRunPerCore = (j: NfRunResult): { core: number; rx_packets: number; tx_packets: number }[] =>
   j.per_core.map((c) => ({ core: c.core, rx_packets: c.rx_packets, tx_packets: c.tx_packets }));
 
+/** The NF's own statistics (NAT: flows, mappings created and expired, pool drops, replies without a mapping …) summed over its cores. */
+export function nfRunStats(j: NfRunResult): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of j.per_core) for (const [k, v] of Object.entries(c.nf)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
 /** A trial's counts from `nf run --json`: the NF's totals, its rates over its measured window, per core. */
 export function nfRunCounts(j: NfRunResult) {
   return {

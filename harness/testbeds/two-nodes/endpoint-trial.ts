@@ -8,7 +8,7 @@ import { shellJoin, type Host, type HostProcess } from '../../hosts/host.js';
 import type { EndpointsSpec, Spec } from '../../spec/schema.js';
 import type { TrialMeasurement, TrialRequest } from '../testbed.js';
 import { type ArgvContext, flexbenchNfArgv } from './argv.js';
-import { parseNfProgress, nfRunFlags, parseNfRunOn, nfRunCounts } from '../../tools/nf-run.js';
+import { parseNfProgress, nfRunFlags, parseNfRunOn, nfRunCounts, nfRunStats } from '../../tools/nf-run.js';
 import { runEndpointTest, endpointTestCommands, type EndHosts, type EndpointTestKind, type EndpointTestOptions } from '../../tools/endpoint-tests.js';
 import type { PlanTrial } from '../../results/format.js';
 import { sleep } from '../../../common/processes.js';
@@ -105,15 +105,12 @@ export async function runEndpointTrial(env: EndpointTrialEnv, req: TrialRequest,
   const r = await proc.kill(KILL_GRACE_MS * 2);
   if (signal.aborted) throw new FlexbenchError('interrupted', EXIT.interrupted);
   const j = parseNfRunOn('node2', r);
-  // the NF's per-core statistics (NAT: flows, expired, pool_drops …) summed
-  const nfStats: Record<string, number> = {};
-  for (const c of j.per_core) for (const [k, v] of Object.entries(c.nf)) nfStats[k] = (nfStats[k] ?? 0) + v;
   const flags = nfRunFlags(j);
   return {
     ...nfRunCounts(j),
     commands: [`node2$ ${shellJoin(argv)}`, ...measured.commands],
     flags,
     endpoint: measured,
-    nf_stats: nfStats,
+    nf_stats: nfRunStats(j),
   };
 }

@@ -10,7 +10,7 @@ import { TestpmdStatsParser, TestpmdClock, type TestpmdSnapshot } from '../../to
 import { PktgenLua, pktgenConsoleArgv, ratePercent } from '../../tools/pktgen.js';
 import { PktgenProcess, consoleTextStream } from '../../tools/pktgen-process.js';
 import { readRate, type CommandTarget } from '../../tools/command.js';
-import { parseNfProgress, nfRunFlags, parseNfRunOn, nfRunPerCore } from '../../tools/nf-run.js';
+import { parseNfProgress, nfRunFlags, parseNfRunOn, nfRunPerCore, nfRunStats } from '../../tools/nf-run.js';
 import type { TrialMeasurement, TrialRequest } from '../testbed.js';
 import { type ArgvContext, type NfKind, type GenLoad, nfKind, lineBuffered, filePrefix, testpmdNfArgv, testpmdGenArgv, pktgenGenArgv, flexbenchNfArgv, commandNfArgv, flexbenchGenArgv } from './argv.js';
 import { parseRoundTripOutput, type RoundTripResult } from '../../../runtime/packet/roundtrip-result.js';
@@ -376,11 +376,13 @@ function measureRoundTrip(run: Run, nf: RunningNf, gen: { argv: string[]; result
   let nfFinal: unknown = null;
   let nfFlags: string[] = [];
   let perCore: { core: number; rx_packets: number; tx_packets: number }[] = [];
+  let nfStats: Record<string, number> | undefined;
   if (kind === 'flexbench') {
     const j = parseNfRunOn('node2', nfResult);
     nfFinal = j;
     nfFlags = nfRunFlags(j);
     perCore = nfRunPerCore(j);
+    nfStats = nfRunStats(j);
   } else if (kind === 'testpmd') {
     nf.parser?.end();
     nfFinal = nf.parser?.final ?? null;
@@ -414,6 +416,7 @@ function measureRoundTrip(run: Run, nf: RunningNf, gen: { argv: string[]; result
       flags,
       offered: { intended_packets: g.intended_packets, offered_packets: g.sent_packets, forwarded_packets: g.received_packets },
       latency: g.latency,
+      ...(nfStats ? { nf_stats: nfStats } : {}),
       latency_path: g.latency ? `round trip node1 -> ${env.argv.kind === 'netns' ? 'veth' : 'link'} -> NF on node2 -> back to node1 (generator port ${mode}, one clock on node1)` : undefined,
     },
     { two_nodes: extras },

@@ -94,7 +94,7 @@ test('two nodes run the test NFs with the spec\'s nf_options, and a calibration 
   const s = spec({ matrix: { nfs: ['ratelimit'], cores: [1] }, nf_options: { limit_pps: 50_000, limit_noise: 0.002, seed: 3 } });
   const tb = new TwoNodeTestbed({ spec: s, inventory: null, root }, inv, 'lab', { mynf: { argv: ['/opt/mynf', '{iface}'] } } as never);
   const [nf] = tb.describeTrial(trial({ nf: 'ratelimit', store: 'none' }), pcap, s);
-  assert.match(nf, /nf run --nf ratelimit --cores 1 --port ens2f0 --limit-pps 50000 --limit-noise 0\.002 --seed 3 --duration \d+ --json$/);
+  assert.match(nf, /nf run --nf ratelimit --cores 1 --port ens2f0 --limit-pps 50000 --limit-noise 0\.002 --seed 3 --progress 0\.2 --duration \d+ --json$/);
   const req = { trial: trial({}), pcap, traffic: s.traffic, flush_ms: 1, store: null, signal: new AbortController().signal, runDir: '/nonexistent', load: { rate_pps: 1e4, nf: 'mynf' } };
   await assert.rejects(tb.runTrial(req), (e: Error & { exitCode?: number }) => e.exitCode === 2 && /a two-node calibration runs a flexbench NF \(wire\)/.test(e.message));
 });
