@@ -16,11 +16,30 @@ const MODES = [
   { key: 'sync', label: 'Sync', of: (r: Pick<TrialRecord, 'store' | 'mode'>) => r.store !== 'none' && r.mode === 'sync' },
 ] as const;
 
-export const PAPER_SERIES = 'paper (its testbed: see subtitle)';
+export const PAPER_SERIES = 'the paper (StatelessNF\'s testbed, subtitle)';
 
-/** The bar a record belongs to: ours by store and location (Native has no store), named for the legend. */
+/**
+ * The bar a record belongs to: ours by store location. Native has no store: its bar takes the local
+ * slot (a slot of its own would leave a gap beside every other mode).
+ */
 export function ourSeries(r: Pick<TrialRecord, 'store' | 'location'>): string {
-  return r.store === 'none' ? 'ours: Native, no store' : `ours: ${r.store === 'redis' ? 'Redis' : r.store} ${r.location === 'remote' ? 'on node1 (remote)' : 'on the NF\'s node (local)'}`;
+  return r.location === 'remote' && r.store !== 'none' ? 'ours: store on node1 (remote)' : 'ours: store on the NF\'s node (local); Native: none';
+}
+
+/** Bars left to right: ours local, ours remote, the paper. */
+const seriesOrder = (s: string) => (s === PAPER_SERIES ? 2 : s.includes('(remote)') ? 1 : 0);
+
+/** Subtitle lines of at most `width` characters, broken after "; " or ", " (a testbed's description is one long sentence). */
+export function wrap(line: string, width = 100): string[] {
+  const out: string[] = [];
+  let rest = line;
+  while (rest.length > width) {
+    const cut = Math.max(rest.lastIndexOf('; ', width), rest.lastIndexOf(', ', width));
+    if (cut <= 0) break;
+    out.push(rest.slice(0, cut + 1));
+    rest = `  ${rest.slice(cut + 2)}`;
+  }
+  return [...out, rest];
 }
 
 export interface EndpointBar {
@@ -58,7 +77,7 @@ export function endpointBars(
         const s = ourSeries(t);
         groups.set(s, [...(groups.get(s) ?? []), v]);
       }
-      for (const [series, vs] of [...groups].sort((a, b) => a[0].localeCompare(b[0]))) {
+      for (const [series, vs] of [...groups].sort((a, b) => seriesOrder(a[0]) - seriesOrder(b[0]))) {
         bars.push({ panel: p.panel, mode: m.label, series, mean: vs.reduce((a, b) => a + b, 0) / vs.length, min: Math.min(...vs), max: Math.max(...vs), n: vs.length });
         for (const value of vs) dots.push({ panel: p.panel, mode: m.label, series, value });
       }
@@ -72,7 +91,7 @@ export function endpointBars(
 
 function barsSpec(o: { title: string; yTitle: string; subtitle: readonly string[]; bars: EndpointBar[]; dots: EndpointDot[]; notes: string[] }): TopLevelSpec {
   const modes = MODES.map((m) => m.label as string).filter((l) => o.bars.some((b) => b.mode === l));
-  const series = [...new Set(o.bars.map((b) => b.series))].sort((a, b) => Number(a === PAPER_SERIES) - Number(b === PAPER_SERIES) || a.localeCompare(b));
+  const series = [...new Set(o.bars.map((b) => b.series))].sort((a, b) => seriesOrder(a) - seriesOrder(b));
   const x = { field: 'mode', type: 'nominal', title: 'mode (StatelessNF\'s names)', sort: modes, axis: { labelAngle: 0 } } as const;
   const xOffset = { field: 'series', type: 'nominal', sort: series } as const;
   // ours in blues, the paper in gray: never confused
@@ -107,19 +126,19 @@ function barsSpec(o: { title: string; yTitle: string; subtitle: readonly string[
  */
 export function endpointFigures(trials: readonly TrialRecord[], e: EndpointsSpec, testbeds: { ours: string; repetitions: string }): { id: string; spec: TopLevelSpec }[] {
   const out: { id: string; spec: TopLevelSpec }[] = [];
-  const paper = e.reference ? [`paper: ${e.reference.source}`] : ['(no paper values in the spec: endpoints.reference)'];
-  const subtitle = [`ours: ${testbeds.ours}`, ...paper];
-  const spread = `bar: mean; dots: each repetition; black line: their min-max (${testbeds.repetitions}); gray: the paper's mean (no spread given)`;
+  const paper = e.reference ? wrap(`the paper: ${e.reference.source}`) : ['(no paper values in the spec: endpoints.reference)'];
+  const subtitle = [...wrap(`ours: ${testbeds.ours}`), ...paper];
+  const spread = `bar: mean; dots: each repetition; black line: their min-max (${testbeds.repetitions}); gray: the paper's mean (it gives no spread)`;
   const t2 = endpointBars(trials, [
     { panel: 'TCP (iperf3)', measure: 'iperf_tcp', value: (r) => r.throughput_mbps, paper: 'tcp_mbps' },
     { panel: `UDP (iperf3, ${Math.round(e.udp_bitrate / 1e6)} Mbit/s offered)`, measure: 'iperf_udp', value: (r) => r.throughput_mbps, paper: 'udp_mbps' },
   ], e.reference);
   if (t2.bars.some((b) => b.series !== PAPER_SERIES)) {
-    out.push({ id: 'table2-throughput', spec: barsSpec({ title: `Table 2: throughput through the NAT, ${e.streams} parallel connections`, yTitle: 'Throughput (Mbit/s, received)', subtitle, bars: t2.bars, dots: t2.dots, notes: [spread] }) });
+    out.push({ id: 'table2-throughput', spec: barsSpec({ title: `Table 2: throughput through the NAT, ${e.streams} parallel connections`, yTitle: 'Throughput (Mbit/s, received)', subtitle, bars: t2.bars, dots: t2.dots, notes: wrap(spread) }) });
   }
   const t3 = endpointBars(trials, [{ panel: `UDP echo, ${e.rtt_packets} datagrams at ${e.rtt_rate}/s`, measure: 'rtt', value: (r) => r.rtt?.avg_us, paper: 'rtt_us' }], e.reference);
   if (t3.bars.some((b) => b.series !== PAPER_SERIES)) {
-    out.push({ id: 'table3-rtt', spec: barsSpec({ title: 'Table 3: round-trip time through the NAT (mean per trial)', yTitle: 'RTT, average (µs)', subtitle, bars: t3.bars, dots: t3.dots, notes: [spread, 'lower is better'] }) });
+    out.push({ id: 'table3-rtt', spec: barsSpec({ title: 'Table 3: round-trip time through the NAT (mean per trial)', yTitle: 'RTT, average (µs)', subtitle, bars: t3.bars, dots: t3.dots, notes: [...wrap(spread), 'lower is better'] }) });
   }
   return out;
 }

@@ -94,7 +94,7 @@ export function rateByFrameSizeSpec(rows: readonly SummaryRow[], nf: string, sub
   const bars = shifted.filter((p) => p.low !== null && p.high !== null);
   const irregular = pts.filter((p) => p.irregular > 0);
   const notes = [
-    'line: mean NDR/PDR (RFC 9971 relevant lower bound); bar: lowest lower to highest upper bound',
+    `line: mean ${raw.some((p) => p.rate === 'PDR') && raw.some((p) => p.rate === 'NDR') ? 'NDR/PDR' : raw[0]!.rate} (RFC 9971 relevant lower bound); bar: lowest lower to highest upper bound`,
     ...(irregular.length ? [`${irregular.length} point(s) from an irregular search: a bound only (see summary.csv n_irregular)`] : []),
     ...busyNote(rows, nf, (m) => m === 'ndr_mpps' || m === 'pdr_mpps', 'NDR/PDR rows'),
   ];
@@ -103,7 +103,9 @@ export function rateByFrameSizeSpec(rows: readonly SummaryRow[], nf: string, sub
   const x = { field: 'x', type: 'quantitative', title: 'Frame size (bytes, log scale)', scale: { type: 'log', base: 2, domain: [lo, hi], nice: false }, axis: { values: frames, format: 'd' } } as const;
   const color = { field: 'series', type: 'nominal', title: 'store, mode' } as const;
   // the dash legend draws strokes (a point symbol would not show the dash)
-  const dash = { field: 'rate', type: 'nominal', title: 'rate', scale: { domain: ['NDR', 'PDR'], range: [[1, 0], [6, 3]] }, legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 300, symbolStrokeColor: '#555', encode: { symbols: { update: { stroke: { value: '#555' } } } } } } as const;
+  // a dash legend only when both rates are drawn (a spec may search the NDR alone: StatelessNF's Figure 3)
+  const rates = [...new Set(pts.map((p) => p.rate))].sort();
+  const dash = { field: 'rate', type: 'nominal', title: 'rate', scale: { domain: ['NDR', 'PDR'], range: [[1, 0], [6, 3]] }, legend: rates.length > 1 ? { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 300, symbolStrokeColor: '#555', encode: { symbols: { update: { stroke: { value: '#555' } } } } } : null } as const;
   // series more than 10x apart (sync over a remote store vs hashmap) would flatten the slow ones on a linear axis
   const means = pts.map((p) => p.mean).filter((v) => v > 0);
   const log = means.length > 0 && Math.max(...means) / Math.min(...means) > 10;
@@ -111,7 +113,7 @@ export function rateByFrameSizeSpec(rows: readonly SummaryRow[], nf: string, sub
   if (log) notes.push('log y-axis: series differ by more than 10x');
   const yTitle = `Loss-bounded rate (${unit}${log ? ', log scale' : ''})`;
   return {
-    ...common(`${human(nf)}: NDR and PDR by frame size`, [...subtitle, ...notes]),
+    ...common(`${human(nf)}: ${rates.join(' and ')} by frame size`, [...subtitle, ...notes]),
     layer: [
       { data: { values: shifted }, mark: { type: 'line', point: { filled: true, size: 45 } }, encoding: { x, y: { field: 'mean', type: 'quantitative', title: yTitle, scale: yScale, axis: log ? { format: '~g' } : {} }, color, strokeDash: dash, tooltip: [{ field: 'series' }, { field: 'rate' }, { field: 'frame', title: 'frame size' }, { field: 'mean', format: '.4~g' }, { field: 'low', format: '.4~g' }, { field: 'high', format: '.4~g' }, { field: 'n' }] } },
       { data: { values: bars }, mark: { type: 'rule', opacity: 0.7 }, encoding: { x, y: { field: 'low', type: 'quantitative', title: yTitle, scale: yScale }, y2: { field: 'high' }, color } },

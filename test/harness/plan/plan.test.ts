@@ -89,3 +89,47 @@ endpoints: { tests: [tcp, rtt], rtt_packets: 3000, rtt_rate: 1000, ping_packets:
   assert.equal(estimateSeconds(s, plan), 4 * (3 + 2.5) + 4 * (3 + 2.5));
   await assert.rejects(parseSpec(text('local'), 'plan.yaml'), /endpoints: iperf and RTT trials run between the end hosts of testbed netns/);
 });
+
+test('endpoints beside measure: the generator\'s trials at every frame size (in the first measure.repetitions), the end-host tests once per repetition', async () => {
+  const s = await spec(`name: e
+testbed: netns
+inventory: { suffix: pe, slot: 3, generator: flexbench }
+traffic: { files: 1, duration_s: 2, warmup_s: 0 }
+matrix: { nfs: [nat], stores: [none, redis], modes: [sync], cores: [1], frame_sizes: [64, 1500], repetitions: 2 }
+measure: { ndr_pdr: quick, repetitions: 1 }
+endpoints: { tests: [tcp, rtt] }
+`);
+  const plan = expandPlan(s);
+  const ids = (cell: string) => plan.filter((t) => t.trial_id.startsWith(cell)).map((t) => t.trial_id);
+  // Native (store none) and Sync over Redis alike: 2 frame sizes once, 2 tests twice
+  for (const cell of ['nat/none/local/none/c1/', 'nat/redis/local/sync/c1/']) {
+    assert.deepEqual(ids(cell), [`${cell}f64/p0/r0`, `${cell}f1500/p0/r0`, `${cell}p0/r0/iperf_tcp`, `${cell}p0/r0/rtt`, `${cell}p0/r1/iperf_tcp`, `${cell}p0/r1/rtt`]);
+  }
+  assert.equal(plan.length, 2 * 6);
+  // the generator's trials carry their frame size; the end-host ones the spec's (their packets are iperf3's)
+  assert.deepEqual(plan.filter((t) => !t.measure).map((t) => t.frame_size), [64, 1500, 64, 1500]);
+  // without measure.repetitions every repetition runs both
+  const all = await spec(`name: e
+testbed: netns
+inventory: { suffix: pe, slot: 3, generator: flexbench }
+traffic: { files: 1 }
+matrix: { nfs: [nat], stores: [none], cores: [1], frame_sizes: [64, 1500], repetitions: 2 }
+measure: { ndr_pdr: quick }
+endpoints: { tests: [udp] }
+`);
+  assert.deepEqual(expandPlan(all).map((t) => t.trial_id), ['nat/none/local/none/c1/f64/p0/r0', 'nat/none/local/none/c1/f64/p0/r1', 'nat/none/local/none/c1/f1500/p0/r0', 'nat/none/local/none/c1/f1500/p0/r1', 'nat/none/local/none/c1/p0/r0/iperf_udp', 'nat/none/local/none/c1/p0/r1/iperf_udp']);
+});
+
+test('the shipped statelessnf.yaml plans Figure 3 (every mode at every frame size, searched) beside Tables 2 and 3', async () => {
+  const { loadSpec } = await import('../../../harness/spec/load.js');
+  const { measurePlan } = await import('../../../harness/spec/measure.js');
+  const { ROOT } = await import('../spec/problems.js');
+  const { spec: s } = await loadSpec(`${ROOT}experiments/statelessnf.yaml`);
+  const plan = expandPlan(s);
+  assert.ok(measurePlan(s).ndr_pdr, 'measure.ndr_pdr: the search Figure 3 needs');
+  const cells = ['nat/none/local/none', 'nat/redis/local/cache', 'nat/redis/local/stateless-async', 'nat/redis/local/sync'];
+  for (const c of cells) {
+    for (const f of s.matrix.frame_sizes!) assert.ok(plan.some((t) => t.trial_id.startsWith(`${c}/c1/f${f}/`) && !t.measure), `${c} searched at ${f} B`);
+    for (const m of ['iperf_tcp', 'iperf_udp', 'rtt']) assert.ok(plan.some((t) => t.trial_id.startsWith(`${c}/c1/`) && t.measure === m), `${c} ${m}`);
+  }
+});

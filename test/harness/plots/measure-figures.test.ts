@@ -50,6 +50,14 @@ test('rate by frame size: NDR and PDR per store/mode with the bounds as bars, in
   assert.match(vl.title.subtitle.join('\n'), /log y-axis: series differ by more than 10x/);
   const lin = rateByFrameSizeSpec(rates.filter((r) => r.mode === 'async'), 'nat') as any;
   assert.equal(lin.layer[0].encoding.y.title, 'Loss-bounded rate (Mpps)');
+  // the NDR alone (StatelessNF's Figure 3): said in the title and the note, no dash legend for a rate not drawn;
+  // an NF that runs Native names its store-less cell so
+  const ndrOnly = rateByFrameSizeSpec([...rates, row({ store: 'none', mode: 'none', metric: 'ndr_mpps', mean: 2, bound_low: 2, bound_high: 2.1 })].filter((r) => r.metric === 'ndr_mpps'), 'nat') as any;
+  assert.equal(ndrOnly.title.text, 'NAT: NDR by frame size');
+  assert.match(ndrOnly.title.subtitle.join('\n'), /line: mean NDR \(RFC 9971/);
+  assert.equal(ndrOnly.layer[0].encoding.strokeDash.legend, null);
+  assert.ok(ndrOnly.layer[0].data.values.some((p: any) => p.series === 'Native (no store)'));
+  assert.notEqual(vl.layer[0].encoding.strokeDash.legend, null);
   assert.deepEqual(vl.layer[0].encoding.x.axis.values, [64, 512, 1500]);
   assert.equal(vl.config.legend.labelLimit, 0);
   assert.equal(vl.config.axis.labelLimit, 0);

@@ -96,6 +96,16 @@ const BAD: { name: string; text: string; expect: RegExp[] }[] = [
     text: `${BASE}  frame_sizes: [64, 128]\ntraffic: { pcaps: [package.json] }\n`,
     expect: [/matrix\.frame_sizes: given pcaps \(traffic\.pcaps\) have their own frame size/],
   },
+  {
+    name: 'measure.repetitions without end-host tests (every trial is the generator\'s)',
+    text: `${BASE}  repetitions: 3\nmeasure: { ndr_pdr: quick, repetitions: 1 }\n`,
+    expect: [/^6:28 measure\.repetitions: measure\.repetitions says how many repetitions also run the generator's trials beside the end-host tests \(endpoints:\); without endpoints every trial is the generator's: lower matrix\.repetitions instead/],
+  },
+  {
+    name: 'measure.repetitions above the matrix\'s',
+    text: `name: m\ntestbed: netns\ninventory: { generator: flexbench }\nmatrix: { nfs: [nat], stores: [none], cores: [1], repetitions: 2 }\nmeasure: { ndr_pdr: quick, repetitions: 3 }\nendpoints: { tests: [udp] }\n`,
+    expect: [/^5:41 measure\.repetitions: expected at most matrix\.repetitions \(2\), found 3/],
+  },
 ];
 
 for (const c of BAD) {
