@@ -30,6 +30,12 @@ export function pacingProblem(nf: string): string | null {
   return nf === 'testpmd' ? 'testpmd replays the pcap with net_pcap as fast as it can: it cannot be offered a paced load on the local testbed' : null;
 }
 
+/** A store's URL before its server started (--dry-run): the scheme the driver takes, ports unknown. */
+function placeholderUrl(store: string): string {
+  if (store === 'hashmap') return 'hashmap:';
+  return store === 'redis-cluster' ? 'redis+cluster://127.0.0.1:PORT,…' : `${store}://127.0.0.1:PORT`;
+}
+
 export function createTestbed(opts: TestbedOptions): Testbed {
   return new LocalTestbed(opts);
 }
@@ -71,7 +77,7 @@ class LocalTestbed implements Testbed {
     else if (spec.traffic.rate !== 'max') a.push('--port', 'offered', '--rate', String(spec.traffic.rate));
     if (load?.latency_every) a.push('--latency-every', String(load.latency_every));
     if (t.store !== 'none' && !load?.nf) {
-      a.push('--store', storeUrl ?? (t.store === 'hashmap' ? 'hashmap:' : `${t.store}://127.0.0.1:PORT`));
+      a.push('--store', storeUrl ?? placeholderUrl(t.store));
       a.push('--nf-id', t.nf, '--instance', 'ins1', '--mode', t.mode, '--flush-ms', String(spec.state.flush_ms));
       if (spec.state.on_state_loss !== 'fail') a.push('--on-state-loss', spec.state.on_state_loss);
     }
@@ -105,8 +111,7 @@ class LocalTestbed implements Testbed {
       // the front-end runs inside flexbench; these are the instance and standby processes it serves
       const events = elasticEvents(spec.events);
       const ids = allInstances(spec.instances, events);
-      const url = t.store === 'redis-cluster' ? 'redis+cluster://127.0.0.1:PORT,…' : `${t.store}://127.0.0.1:PORT`;
-      const o = { nf: t.nf, cores: t.cores, storeUrl: t.store === 'none' ? null : url, mode: t.mode, flushMs: spec.state.flush_ms, onStateLoss: spec.state.on_state_loss };
+      const o = { nf: t.nf, cores: t.cores, storeUrl: t.store === 'none' ? null : placeholderUrl(t.store), mode: t.mode, flushMs: spec.state.flush_ms, onStateLoss: spec.state.on_state_loss };
       const standbys = events.filter((e) => e.kind === 'kill' || e.kind === 'add').length;
       const all = [...events.map((e) => ({ at: e.at_s, s: `${e.kind} ${e.instance} at ${e.at_s} s` })), ...storeNodeEvents(spec.events).map((e) => ({ at: e.at_s, s: `kill store node ${e.node} at ${e.at_s} s` }))].sort((a, b) => a.at - b.at);
       return [

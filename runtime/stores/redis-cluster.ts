@@ -273,6 +273,10 @@ export async function startRedisCluster(opts: ClusterOptions = {}): Promise<Runn
 export const server: StoreServer = {
   label: 'redis-cluster',
   async start(opts: StartOptions = {}) {
+    // six processes on ports of their own, owned by the run that starts them: no fixed port, no detached cluster
+    if (opts.detached || opts.port !== undefined || opts.dataDir !== undefined) {
+      throw new FlexbenchError('redis-cluster is started by `flexbench run` (stores: [redis-cluster]) and dies with it; `flexbench store start` starts redis or cassandra (a cluster you run yourself: give its redis+cluster:// URL)', EXIT.usage);
+    }
     const e = (opts.extra ?? {}) as ClusterOptions;
     return startRedisCluster({ masters: e.masters ?? 3, replicas: e.replicas ?? 1, nodeTimeoutMs: e.nodeTimeoutMs ?? 1000 });
   },
