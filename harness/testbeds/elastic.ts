@@ -207,6 +207,7 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
       per_core: [],
       commands: children.map((c) => redactSecrets(shellJoin(['flexbench', ...c.argv]))),
       host: load,
+      flags: eventFlags(r, w.seconds),
     };
     const elastic: ElasticRecord = {
       instances: all, series_file: seriesRel, bucket_ms: r.bucket_ms, sent: r.sent, returned: r.returned, lost: r.lost, missed: r.missed,
@@ -242,6 +243,20 @@ async function counterTotal(o: ElasticTrialOptions, r: FrontendResult): Promise<
   } finally {
     await ctx.close();
   }
+}
+
+/**
+ * An event the trial could not show whole is flagged, never passed off as a clean recovery: its new owner
+ * was not ready, or no moved flow came back, before the traffic ended (a store that opens slowly, a trial
+ * too short for its events).
+ */
+export function eventFlags(r: Pick<FrontendResult, 'events'>, seconds: number): string[] {
+  const out: string[] = [];
+  for (const e of r.events) {
+    if (e.ready_ms === null) out.push(`elastic_incomplete: ${e.kind} ${e.instance} at ${(e.at_ms / 1000).toFixed(2)} s: its new owner was not ready when the traffic ended (${seconds.toFixed(2)} s measured); lengthen the trial or move the event earlier`);
+    else if (e.moved_flows > 0 && e.recovery_ms === null) out.push(`elastic_incomplete: ${e.kind} ${e.instance}: none of its ${e.moved_flows} moved flows came back before the traffic ended`);
+  }
+  return out;
 }
 
 /** The time series: one row per bucket, ms after traffic started. */

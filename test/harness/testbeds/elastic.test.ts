@@ -9,7 +9,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startRedis } from '../../../runtime/stores/redis.js';
 import { generatePcaps } from '../../../runtime/packet/generate.js';
-import { runElasticTrial, instanceArgv, allInstances, storeEventOutcome } from '../../../harness/testbeds/elastic.js';
+import { runElasticTrial, instanceArgv, allInstances, storeEventOutcome, eventFlags } from '../../../harness/testbeds/elastic.js';
 import { stateEventLine, parseStateEvents } from '../../../runtime/nf-process/result.js';
 import { pidAlive } from '../../../common/processes.js';
 
@@ -54,6 +54,15 @@ test('a store node kill from what the instances said on stderr: outages begun an
   const one = storeEventOutcome(rec, { bucket_ms: 10, series }, ev.map((e) => ({ instance: 'ins1', e })));
   assert.equal(one.driver_recovered_ms, 2400);
   assert.equal(one.lost_packets, 9, 'no later event: to the end of the series');
+});
+
+test('an event the trial could not show whole is flagged: no owner ready, or no moved flow back, before the traffic ended', () => {
+  const ev = (over: Record<string, unknown>) => ({ kind: 'add', instance: 'ins3', at_s: 2, at_ms: 2001.3, detected_ms: null, ready_ms: 150, recovery_ms: 160, moved_flows: 600, checked_flows: 600, kept_flows: 600, changed_packets: 0, lost_packets: 0, loaded: [], ...over });
+  assert.deepEqual(eventFlags({ events: [ev({})] } as never, 3), []);
+  assert.deepEqual(eventFlags({ events: [ev({ ready_ms: null, recovery_ms: null, moved_flows: 0 }), ev({ kind: 'remove', instance: 'ins1', recovery_ms: null })] } as never, 3), [
+    'elastic_incomplete: add ins3 at 2.00 s: its new owner was not ready when the traffic ended (3.00 s measured); lengthen the trial or move the event earlier',
+    'elastic_incomplete: remove ins1: none of its 600 moved flows came back before the traffic ended',
+  ]);
 });
 
 test('kill one of two NAT instances on Redis: the standby recovers its flows, every translation kept', { timeout: 120_000 }, async () => {
