@@ -109,7 +109,8 @@ export function rateByFrameSizeSpec(rows: readonly SummaryRow[], nf: string, sub
   // series more than 10x apart (sync over a remote store vs hashmap) would flatten the slow ones on a linear axis
   const means = pts.map((p) => p.mean).filter((v) => v > 0);
   const log = means.length > 0 && Math.max(...means) / Math.min(...means) > 10;
-  const yScale = log ? { type: 'log', domain: [Math.min(...means, ...bars.map((b) => b.low!).filter((v) => v > 0)) / 1.5, Math.max(...means, ...bars.map((b) => b.high!)) * 1.5] } : { zero: true, nice: true };
+  // nice: false keeps the log axis to the data (rounded out to decades it left most of the plot empty)
+  const yScale = log ? { type: 'log', nice: false, domain: [Math.min(...means, ...bars.map((b) => b.low!).filter((v) => v > 0)) / 1.5, Math.max(...means, ...bars.map((b) => b.high!)) * 1.5] } : { zero: true, nice: true };
   if (log) notes.push('log y-axis: series differ by more than 10x');
   const yTitle = `Loss-bounded rate (${unit}${log ? ', log scale' : ''})`;
   return {

@@ -47,6 +47,7 @@ test('rate by frame size: NDR and PDR per store/mode with the bounds as bars, in
   // Redis sync is 30x below hashmap: a log axis, said in the title and a note
   assert.equal(vl.layer[0].encoding.y.title, 'Loss-bounded rate (Mpps, log scale)');
   assert.equal(vl.layer[0].encoding.y.scale.type, 'log');
+  assert.equal(vl.layer[0].encoding.y.scale.nice, false, 'the log axis spans the data, not whole decades');
   assert.match(vl.title.subtitle.join('\n'), /log y-axis: series differ by more than 10x/);
   const lin = rateByFrameSizeSpec(rates.filter((r) => r.mode === 'async'), 'nat') as any;
   assert.equal(lin.layer[0].encoding.y.title, 'Loss-bounded rate (Mpps)');
