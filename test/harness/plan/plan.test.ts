@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSpec } from '../../../harness/spec/load.js';
-import { expandPlan, estimateSeconds, formatDuration, trialId, TRIAL_OVERHEAD_S, STORE_RESET_S, STORE_START_S } from '../../../harness/plan/plan.js';
+import { expandPlan, countTrials, estimateSeconds, formatDuration, trialId, TRIAL_OVERHEAD_S, STORE_RESET_S, STORE_START_S } from '../../../harness/plan/plan.js';
 import type { PlanTrial } from '../../../harness/results/format.js';
 
 const spec = async (text: string) => (await parseSpec(text, 'plan.yaml')).spec;
@@ -106,6 +106,7 @@ endpoints: { tests: [tcp, rtt] }
     assert.deepEqual(ids(cell), [`${cell}f64/p0/r0`, `${cell}f1500/p0/r0`, `${cell}p0/r0/iperf_tcp`, `${cell}p0/r0/rtt`, `${cell}p0/r1/iperf_tcp`, `${cell}p0/r1/rtt`]);
   }
   assert.equal(plan.length, 2 * 6);
+  assert.equal(countTrials(s), plan.length, 'the count validation bounds is the plan\'s');
   // the generator's trials carry their frame size; the end-host ones the spec's (their packets are iperf3's)
   assert.deepEqual(plan.filter((t) => !t.measure).map((t) => t.frame_size), [64, 1500, 64, 1500]);
   // without measure.repetitions every repetition runs both
