@@ -197,6 +197,7 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
     mkdirSync(join(o.runDir, 'series'), { recursive: true });
     writeFileSync(join(o.runDir, seriesRel), seriesCsv(r));
     const w = r.window;
+    const storeEvents = storeKills.map((k) => storeEventOutcome(k.rec, r, stateEventsOf(children, per), o.events));
     const m: TrialMeasurement = {
       rx_packets: w.sent,
       tx_packets: w.returned,
@@ -207,13 +208,13 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
       per_core: [],
       commands: children.map((c) => redactSecrets(shellJoin(['flexbench', ...c.argv]))),
       host: load,
-      flags: eventFlags(r, w.seconds),
+      flags: [...eventFlags(r, w.seconds), ...storeEventFlags(storeEvents, o.events)],
     };
     const elastic: ElasticRecord = {
       instances: all, series_file: seriesRel, bucket_ms: r.bucket_ms, sent: r.sent, returned: r.returned, lost: r.lost, missed: r.missed,
       nf_dropped: r.nf_dropped, unanswered: r.unanswered, lost_in_flight: r.lost_in_flight, changed_flows: r.changed_flows, reference_failover_ms: REINFORCE_FAILOVER_MS,
       events: r.events, per_instance: per, counter,
-      ...(storeKills.length ? { store_events: storeKills.map((k) => storeEventOutcome(k.rec, r, stateEventsOf(children, per), o.events)) } : {}),
+      ...(storeEvents.length ? { store_events: storeEvents } : {}),
     };
     return { m, elastic };
   } finally {
@@ -316,5 +317,22 @@ export function storeEventOutcome(rec: StoreEventRecord, r: Pick<FrontendResult,
   const s = r.series;
   const b1 = next === undefined ? s.sent.length : Math.min(s.sent.length, Math.floor(next / r.bucket_ms));
   for (let b = b0; b < b1; b++) out.lost_packets += s.lost[b]! + s.missed[b]! + s.nf_dropped[b]!;
+  return out;
+}
+
+/**
+ * A store node kill the trial could not show whole is flagged like an instance event: no node served
+ * the dead master's slots before the traffic ended, or a partition's flushes still failed then (unless
+ * its instance was killed: a dead instance writes nothing more, whatever the store does).
+ */
+export function storeEventFlags(events: readonly StoreEventRecord[], instanceEvents: readonly ElasticEvent[] = []): string[] {
+  const out: string[] = [];
+  const killed = new Set(instanceEvents.filter((e) => e.kind === 'kill' || e.kind === 'remove').map((e) => e.instance));
+  for (const e of events) {
+    if (e.role === 'master' && e.promoted_ms === null) out.push(`elastic_incomplete: store node ${e.node} (port ${e.port}) killed at ${(e.at_ms / 1000).toFixed(2)} s: no node served its slots before the traffic ended; lengthen the trial or move the kill earlier`);
+    for (const g of e.outages) {
+      if (g.to_ms === null && !killed.has(g.instance)) out.push(`elastic_incomplete: store node ${e.node}: ${g.instance} core ${g.core} still could not flush when the traffic ended (${g.failed} attempts failed since ${g.from_ms} ms after the kill)`);
+    }
+  }
   return out;
 }

@@ -9,7 +9,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startRedis } from '../../../runtime/stores/redis.js';
 import { generatePcaps } from '../../../runtime/packet/generate.js';
-import { runElasticTrial, instanceArgv, allInstances, storeEventOutcome, eventFlags } from '../../../harness/testbeds/elastic.js';
+import { runElasticTrial, instanceArgv, allInstances, storeEventOutcome, storeEventFlags, eventFlags } from '../../../harness/testbeds/elastic.js';
 import { stateEventLine, parseStateEvents } from '../../../runtime/nf-process/result.js';
 import { pidAlive } from '../../../common/processes.js';
 
@@ -63,6 +63,19 @@ test('an event the trial could not show whole is flagged: no owner ready, or no 
     'elastic_incomplete: add ins3 at 2.00 s: its new owner was not ready when the traffic ended (3.00 s measured); lengthen the trial or move the event earlier',
     'elastic_incomplete: remove ins1: none of its 600 moved flows came back before the traffic ended',
   ]);
+});
+
+test('a store node kill the trial could not show whole is flagged: never promoted, a live instance still failing', () => {
+  const base = { node: 'master1', port: 7001, pid: 2, role: 'master' as const, slot: 0, at_s: 2, at_ms: 2000, killed_epoch_ms: 1, promoted_ms: 2400 as number | null, promoted_port: 7004 as number | null, outages: [] as { instance: string; core: number; from_ms: number; to_ms: number | null; failed: number; error: string }[], driver_recovered_ms: null, flushes_failed: 0, lost_packets: 0, state_losses: 0, counts_lost: 0 };
+  assert.deepEqual(storeEventFlags([base]), []);
+  const never = storeEventFlags([{ ...base, promoted_ms: null, promoted_port: null }]);
+  assert.equal(never.length, 1);
+  assert.match(never[0]!, /^elastic_incomplete: store node master1 \(port 7001\) killed at 2\.00 s: no node served its slots/);
+  const failing = { ...base, outages: [{ instance: 'ins1', core: 0, from_ms: 3, to_ms: null, failed: 4, error: 'x' }, { instance: 'ins2', core: 0, from_ms: 5, to_ms: null, failed: 2, error: 'x' }] };
+  const f = storeEventFlags([failing], [{ kind: 'kill', instance: 'ins1', at_s: 4 }]);
+  assert.deepEqual(f, ['elastic_incomplete: store node master1: ins2 core 0 still could not flush when the traffic ended (2 attempts failed since 5 ms after the kill)']);
+  // a replica's kill promotes nobody
+  assert.deepEqual(storeEventFlags([{ ...base, role: 'replica', promoted_ms: null, promoted_port: null }]), []);
 });
 
 test('kill one of two NAT instances on Redis: the standby recovers its flows, every translation kept', { timeout: 120_000 }, async () => {
