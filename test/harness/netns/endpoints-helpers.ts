@@ -134,3 +134,31 @@ export async function running(comm: string): Promise<number[]> {
   }
   return out;
 }
+
+/** A captured packet's checksum fields as tshark reports them (ip.proto, ip/tcp/udp.checksum.status, tcp.checksum, tcp.checksum_calculated). */
+export interface ChecksumRow {
+  proto: string;
+  ip: string;
+  tcp: string;
+  udp: string;
+  tcpSum: string;
+  tcpCalculated: string;
+}
+
+/**
+ * Why a captured packet's checksums are not valid, or null. tshark's status decides (1 = good), with one
+ * exception for what an end host's own kernel sent (`sentHere`): Linux's software checksum (skb_checksum_help,
+ * used because the end hosts' tx offload is off) writes a checksum that computes to 0x0000 as 0xFFFF
+ * (CSUM_MANGLED_0, UDP's rule, applied to TCP too). Both are one's-complement zero, every receiver's sum
+ * verifies, but tshark calls the TCP one bad ("should be 0x0000, see RFC 1624"): about one pure ACK in
+ * 65,536. What the NAT sent gets no exception: RFC 1624's eq. 3 never yields 0xFFFF
+ * (test/nfs/nat-checksum.test.ts), so the same segment arrives translated with the exact value.
+ */
+export function checksumProblem(r: ChecksumRow, sentHere: boolean): string | null {
+  if (r.ip !== '1') return `IPv4 header checksum status ${r.ip || 'missing'}`;
+  const status = r.proto === '6' ? r.tcp : r.udp;
+  if (status === '1') return null;
+  const what = `${r.proto === '6' ? 'TCP' : 'UDP'} checksum status ${status || 'missing'}`;
+  if (r.proto === '6' && sentHere && Number(r.tcpSum) === 0xffff && r.tcpCalculated !== '' && Number(r.tcpCalculated) === 0) return null;
+  return r.proto === '6' ? `${what} (${r.tcpSum}, computed ${r.tcpCalculated}${sentHere ? '' : ', not sent by this end host'})` : what;
+}

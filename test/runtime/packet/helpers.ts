@@ -58,8 +58,11 @@ export function lastJson(p: Proc): Record<string, any> {
 
 /** tshark fields, one array per packet. */
 export async function tsharkFields(file: string, fields: string[], extra: string[] = []): Promise<string[][]> {
-  // occurrence=f: random ports can make tshark dissect a tunnel (e.g. VXLAN) with inner headers; we want the outer ones
-  const args = ['-r', file, '-n', '-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE', ...extra, '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=f'];
+  // occurrence=f: random ports can make tshark dissect a tunnel (e.g. VXLAN) with inner headers; we want the outer ones.
+  // No TCP reassembly: callers read headers only, and a reassembling dissector that takes random payload for its own
+  // (Thrift's heuristic on iperf3's bytes: a million tree items per PDU) made one capture of 112,000 packets take
+  // 140 s instead of 3, past run()'s timeout
+  const args = ['-r', file, '-n', '-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE', '-o', 'tcp.desegment_tcp_streams:FALSE', ...extra, '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=f'];
   for (const f of fields) args.push('-e', f);
   const p = await run('tshark', args);
   if (p.code !== 0) throw new Error(`tshark failed (${p.code}): ${p.stderr}`);
