@@ -81,14 +81,27 @@ function setMacs(u16: Uint16Array, off: number, mac: Int32Array | null): void {
   u16[w + 5] = a2;
 }
 
-/** Applies a folded RFC 1624 delta to the TCP or UDP checksum of the segment at l4 (UDP's 0 = none stays 0). */
-function l4Adjust(u16: Uint16Array, l4: number, proto: number, d: number): void {
+/** Whether the ICMP message at l4 of frame i is all zero but its checksum field (an echo reply with identifier, sequence and data 0). */
+function icmpAllZero(b: Burst, i: number, ip: number, l4: number): boolean {
+  const u8 = b.u8;
+  const frameEnd = b.off[i]! + b.len[i]!;
+  const ipEnd = ip + ((u8[ip + 2]! << 8) | u8[ip + 3]!);
+  const end = ipEnd < frameEnd ? ipEnd : frameEnd;
+  for (let k = l4; k < end; k++) if (u8[k] !== 0 && (k < l4 + 2 || k > l4 + 3)) return false;
+  return true;
+}
+
+/** Applies a folded RFC 1624 delta to the TCP, UDP or ICMP checksum of frame i's segment at l4 (UDP's 0 = none stays 0). */
+function l4Adjust(b: Burst, i: number, ip: number, l4: number, proto: number, d: number): void {
+  const u16 = b.u16;
   if (proto === PROTO_TCP) {
     const c = (l4 + 16) >> 1;
     u16[c] = csumAdjust(u16[c]!, d);
   } else if (proto === PROTO_ICMP) {
     const c = (l4 + 2) >> 1;
-    u16[c] = csumAdjust(u16[c]!, d);
+    const nc = csumAdjust(u16[c]!, d);
+    // eq. 3 never yields 0xFFFF, yet that is the checksum of an all-zero message (TCP/UDP have a pseudo header, never all zero)
+    u16[c] = nc === 0 && icmpAllZero(b, i, ip, l4) ? 0xffff : nc;
   } else {
     const c = (l4 + 6) >> 1;
     const old = u16[c]!;
@@ -354,7 +367,7 @@ export class Nat implements NetworkFunction {
     const hc = (ip + 10) >> 1;
     u16[hc] = csumAdjust(u16[hc]!, d & 0xffff);
     u16[(proto === PROTO_ICMP ? l4 + 4 : l4) >> 1] = rec[o + R_POOL_PORT_PROTO]! & 0xffff;
-    l4Adjust(u16, l4, proto, d >>> 16);
+    l4Adjust(b, i, ip, l4, proto, d >>> 16);
     setMacs(u16, b.off[i]!, this.outMac);
     this.outPackets++;
   }
@@ -370,7 +383,7 @@ export class Nat implements NetworkFunction {
     const hc = (ip + 10) >> 1;
     u16[hc] = csumAdjust(u16[hc]!, d & 0xffff);
     u16[(proto === PROTO_ICMP ? l4 + 4 : l4 + 2) >> 1] = rec[o + R_PORTS]! & 0xffff;
-    l4Adjust(u16, l4, proto, d >>> 16);
+    l4Adjust(b, i, ip, l4, proto, d >>> 16);
     setMacs(u16, b.off[i]!, this.inMac);
     this.inPackets++;
   }
