@@ -1,7 +1,7 @@
 // How busy the host was during a trial outside the trial's own processes: /proc/stat's busy time over the
 // CPUs this process may use, minus the CPU time of the trial's processes (the NF or testpmd, its store
 // server, this harness), sampled while they run; and the share the hypervisor stole.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { allowedCpus } from '../provenance.js';
 
 /** From this many cores kept busy by other work a trial is flagged host_busy (and the run warns). */
@@ -44,6 +44,43 @@ export function processTicks(pid: number): number | null {
   }
 }
 
+/** utime + stime + cutime + cstime (its reaped children's too) from a /proc/<pid>/stat line's fields after the name. */
+const withChildren = (f: readonly string[]) => Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+
+/**
+ * The trial's own CPU on an emulated testbed: every process inside the given network namespaces (the nodes'
+ * sshd, NF, generator, store server, end hosts) and this harness's children (its ssh clients), each with what
+ * its reaped children used, so a process that ended inside the window still counts as the trial's.
+ * A namespace that does not exist is left out; ticks are summed over /proc at each call.
+ */
+export function namespaceTicks(names: readonly string[]): () => number {
+  const inodes = new Set<string>();
+  for (const n of names) {
+    try {
+      inodes.add(`net:[${statSync(`/run/netns/${n}`).ino}]`);
+    } catch {
+      // not (or no longer) there
+    }
+  }
+  return () => {
+    // this harness's own time is the sampler's; its reaped children's (ssh clients that ended) is added here
+    const self = readFileSync('/proc/self/stat', 'utf8');
+    const sf = self.slice(self.lastIndexOf(')') + 2).split(' ');
+    let sum = Number(sf[13]) + Number(sf[14]);
+    for (const d of readdirSync('/proc')) {
+      if (d.charCodeAt(0) > 57) continue; // not a pid
+      try {
+        const s = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+        if (Number(f[1]) === process.pid || inodes.has(readlinkSync(`/proc/${d}/ns/net`))) sum += withChildren(f);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return sum;
+  };
+}
+
 export interface HostLoad {
   /** cores kept busy by other work, on average over the trial */
   busy_cores: number;
@@ -63,7 +100,8 @@ export class HostLoadSampler {
   private last: Sample | null = null;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly pids: () => readonly number[]) {
+  /** pids: the trial's processes, each while it lives; more: CPU ticks of further own processes (namespaceTicks) */
+  constructor(private readonly pids: () => readonly number[], private readonly more?: () => number) {
     this.tick();
     this.timer = setInterval(() => this.tick(), SAMPLE_MS);
     this.timer.unref();
@@ -83,6 +121,7 @@ export class HostLoadSampler {
       if (t === null) return; // a trial process is gone: the span ends at the sample before
       own += t;
     }
+    own += this.more?.() ?? 0;
     const s = { cpu, own };
     if (!this.first) this.first = s;
     else this.last = s;

@@ -11,6 +11,7 @@ import { LocalHost } from '../hosts/local.js';
 import type { EndpointTrialEnv } from './two-nodes/endpoint-trial.js';
 import { inventoryObjectSchema, inventoryFromFile, type Inventory } from '../inventory/schema.js';
 import { TwoNodeTestbed } from './two-nodes/testbed.js';
+import { namespaceTicks } from '../orchestrate/host-load.js';
 import { commandTargetSchema } from '../tools/command.js';
 import type { Testbed, TestbedOptions, TrialRequest } from './testbed.js';
 
@@ -94,6 +95,12 @@ class NetnsTestbed extends TwoNodeTestbed {
       await this.teardown();
       throw e;
     }
+  }
+
+  /** Every process of the emulated nodes and end hosts is the trial's: they share this machine's CPUs with whatever else runs. */
+  protected override ownTicks(): (() => number) | null {
+    if (!this.em) return null;
+    return namespaceTicks([this.em.node1.ns, this.em.node2.ns, ...(this.ends ? [this.ends.client.ns, this.ends.server.ns] : [])]);
   }
 
   /** The emulation while it runs (tests look inside). */

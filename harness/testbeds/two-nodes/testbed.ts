@@ -7,6 +7,7 @@ import { mkdirSync, createWriteStream, type WriteStream } from 'node:fs';
 import { redactSecrets } from '../../../common/secrets.js';
 import { join, basename } from 'node:path';
 import { FlexbenchError, EXIT } from '../../exit-codes.js';
+import { HostLoadSampler } from '../../orchestrate/host-load.js';
 import type { Spec } from '../../spec/schema.js';
 import type { Fingerprint, PcapInfo, PlanTrial } from '../../results/format.js';
 import { SshHost } from '../../hosts/ssh.js';
@@ -248,6 +249,10 @@ export class TwoNodeTestbed implements Testbed {
     const ac = linkedController(req.signal);
     const log = this.logStream(req);
     const started: HostProcess[] = [];
+    // how busy the host was outside the trial's processes, where the nodes share this machine (netns)
+    const own = this.ownTicks();
+    const sampler = own ? new HostLoadSampler(() => [], own) : null;
+    const host = () => ({ host: sampler?.stop() ?? null });
     // a trial between end hosts runs the NF on their port instead of the data port (netns: endpointEnv)
     const ends = req.trial.measure ? this.endpointEnv(req, `${this.remoteDir}/secrets`) : null;
     const iface = ends ? ends.nfIface : this.inv.nodes.node2.data_ports[0].iface;
@@ -257,12 +262,13 @@ export class TwoNodeTestbed implements Testbed {
       if (flexbench) await this.portBeforeTrial(req.trial, iface!, log, !ends);
       if (ends) {
         const m = await runEndpointTrial(ends, req, ac.signal, log, started);
-        return { ...m, port_mode: portModeOf(this.argv, req.trial), lcores: { nf: placement(this.argv, req.trial).nf } };
+        return { ...m, ...host(), port_mode: portModeOf(this.argv, req.trial), lcores: { nf: placement(this.argv, req.trial).nf } };
       }
       const env = { argv: this.argv, inv: this.inv, commands: this.commands, node1: this.host('node1'), node2: this.host('node2'), remotePcap: this.remotePcapPath(req.pcap), maxSeconds: this.maxSeconds(req.load?.duration_s), secretsDir: `${this.remoteDir}/secrets` };
       const m = await runTwoNodeTrial(env, req, ac.signal, log, started);
-      return { ...m, port_mode: portModeOf(this.argv, req.trial), lcores: placement(this.argv, req.trial) };
+      return { ...m, ...host(), port_mode: portModeOf(this.argv, req.trial), lcores: placement(this.argv, req.trial) };
     } finally {
+      sampler?.stop();
       ac.dispose();
       // whatever still runs (failure, interrupt) dies with its process group
       await Promise.all(started.map((p) => p.kill(KILL_GRACE_MS).catch(() => undefined)));
@@ -284,6 +290,11 @@ export class TwoNodeTestbed implements Testbed {
       }
       log.end();
     }
+  }
+
+  /** CPU ticks of the trial's own processes where they run on this machine (netns); null on lab nodes, whose load is not read. */
+  protected ownTicks(): (() => number) | null {
+    return null;
   }
 
   /** The end hosts a trial with a measure runs between (netns builds them); null where there are none. */

@@ -3,7 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { parseCpuSample, processTicks, HostLoadSampler } from '../../../harness/orchestrate/host-load.js';
+import { parseCpuSample, processTicks, HostLoadSampler, namespaceTicks } from '../../../harness/orchestrate/host-load.js';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { hostBusyCores } from '../../../harness/provenance.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -34,5 +38,31 @@ test('a spinner outside the trial counts as other work; the same spinner as the 
     assert.ok(a.steal >= 0 && a.steal <= 1);
   } finally {
     spinner.kill('SIGKILL');
+  }
+});
+
+// a spinner that stops once it has used 300 ms of CPU, however busy the host is
+const SPIN_300MS_CPU = 'const t = process.cpuUsage(); while (process.cpuUsage(t).user < 300000) {}';
+
+test('namespaceTicks: a process inside the namespaces counts as the trial\'s (also once it ended), one outside does not', { skip: process.getuid?.() !== 0 ? 'needs root (ip netns)' : false }, async () => {
+  const ns = `fbht-${process.pid}`;
+  const dir = mkdtempSync(join(tmpdir(), 'fb-ht-'));
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    const ticks = namespaceTicks([ns, 'fb-no-such-namespace']);
+    // outside, not this process's child: setsid -f detaches it
+    const before = ticks();
+    execFileSync('setsid', ['-f', 'sh', '-c', `${process.execPath} -e '${SPIN_300MS_CPU}'; touch ${dir}/done`]);
+    while (!existsSync(join(dir, 'done'))) await sleep(20);
+    const outside = ticks() - before;
+    // inside the namespace, started through ip netns exec and ended before the second reading
+    const before2 = ticks();
+    execFileSync('ip', ['netns', 'exec', ns, 'sh', '-c', `${process.execPath} -e '${SPIN_300MS_CPU}'`]);
+    const inside = ticks() - before2;
+    assert.ok(inside >= 25, `inside: ${inside} ticks for 300 ms of CPU`);
+    assert.ok(outside < 10, `outside: ${outside} ticks counted as the trial's`);
+  } finally {
+    execFileSync('ip', ['netns', 'del', ns]);
+    rmSync(dir, { recursive: true, force: true });
   }
 });
