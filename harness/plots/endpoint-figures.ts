@@ -5,7 +5,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { TrialRecord } from '../results/format.js';
 import type { EndpointsSpec } from '../spec/schema.js';
-import { FONT } from './figures.js';
+import { figureFrame } from './figures.js';
 
 /** StatelessNF's names for the modes, in its tables' order; the key of the paper's values. */
 const MODES = [
@@ -28,19 +28,6 @@ export function ourSeries(r: Pick<TrialRecord, 'store' | 'location'>): string {
 
 /** Bars left to right: ours local, ours remote, the paper. */
 const seriesOrder = (s: string) => (s === PAPER_SERIES ? 2 : s.includes('(remote)') ? 1 : 0);
-
-/** Subtitle lines of at most `width` characters, broken after "; " or ", " (a testbed's description is one long sentence). */
-export function wrap(line: string, width = 100): string[] {
-  const out: string[] = [];
-  let rest = line;
-  while (rest.length > width) {
-    const cut = Math.max(rest.lastIndexOf('; ', width), rest.lastIndexOf(', ', width));
-    if (cut <= 0) break;
-    out.push(rest.slice(0, cut + 1));
-    rest = `  ${rest.slice(cut + 2)}`;
-  }
-  return [...out, rest];
-}
 
 export interface EndpointBar {
   panel: string;
@@ -89,7 +76,7 @@ export function endpointBars(
   return { bars, dots };
 }
 
-function barsSpec(o: { title: string; yTitle: string; subtitle: readonly string[]; bars: EndpointBar[]; dots: EndpointDot[]; notes: string[] }): TopLevelSpec {
+function barsSpec(o: { title: string; yTitle: string; subtitle: readonly string[]; bars: EndpointBar[]; dots: EndpointDot[]; notes: readonly string[] }): TopLevelSpec {
   const modes = MODES.map((m) => m.label as string).filter((l) => o.bars.some((b) => b.mode === l));
   const series = [...new Set(o.bars.map((b) => b.series))].sort((a, b) => seriesOrder(a) - seriesOrder(b));
   const x = { field: 'mode', type: 'nominal', title: 'mode (StatelessNF\'s names)', sort: modes, axis: { labelAngle: 0 } } as const;
@@ -101,10 +88,7 @@ function barsSpec(o: { title: string; yTitle: string; subtitle: readonly string[
   const y = { type: 'quantitative', title: o.yTitle } as const;
   const values = [...o.bars.map((b) => ({ ...b, kind: 'bar' })), ...o.dots.map((d) => ({ ...d, kind: 'dot' }))];
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: o.title, subtitle: [...o.subtitle, ...o.notes], font: FONT, subtitleFont: FONT, anchor: 'start' },
-    background: 'white',
-    config: { font: FONT, axis: { labelFont: FONT, titleFont: FONT, grid: true, labelLimit: 0, titleLimit: 0 }, legend: { labelFont: FONT, titleFont: FONT, labelLimit: 0, titleLimit: 0 }, header: { labelFont: FONT, titleFont: FONT, labelFontSize: 13 } },
+    ...figureFrame(o.title, [...o.subtitle, ...o.notes], { anchor: 'start' }),
     data: { values },
     facet: { column: { field: 'panel', type: 'nominal', title: null, sort: [...new Set(o.bars.map((b) => b.panel))] } },
     spec: {
@@ -126,19 +110,18 @@ function barsSpec(o: { title: string; yTitle: string; subtitle: readonly string[
  */
 export function endpointFigures(trials: readonly TrialRecord[], e: EndpointsSpec, testbeds: { ours: string; repetitions: string }): { id: string; spec: TopLevelSpec }[] {
   const out: { id: string; spec: TopLevelSpec }[] = [];
-  const paper = e.reference ? wrap(`the paper: ${e.reference.source}`) : ['(no paper values in the spec: endpoints.reference)'];
-  const subtitle = [...wrap(`ours: ${testbeds.ours}`), ...paper];
+  const subtitle = [`ours: ${testbeds.ours}`, e.reference ? `the paper: ${e.reference.source}` : '(no paper values in the spec: endpoints.reference)'];
   const spread = `bar: mean; dots: each repetition; black line: their min-max (${testbeds.repetitions}); gray: the paper's mean (it gives no spread)`;
   const t2 = endpointBars(trials, [
     { panel: 'TCP (iperf3)', measure: 'iperf_tcp', value: (r) => r.throughput_mbps, paper: 'tcp_mbps' },
     { panel: `UDP (iperf3, ${Math.round(e.udp_bitrate / 1e6)} Mbit/s offered)`, measure: 'iperf_udp', value: (r) => r.throughput_mbps, paper: 'udp_mbps' },
   ], e.reference);
   if (t2.bars.some((b) => b.series !== PAPER_SERIES)) {
-    out.push({ id: 'table2-throughput', spec: barsSpec({ title: `Table 2: throughput through the NAT, ${e.streams} parallel connections`, yTitle: 'Throughput (Mbit/s, received)', subtitle, bars: t2.bars, dots: t2.dots, notes: wrap(spread) }) });
+    out.push({ id: 'table2-throughput', spec: barsSpec({ title: `Table 2: throughput through the NAT, ${e.streams} parallel connections`, yTitle: 'Throughput (Mbit/s, received)', subtitle, bars: t2.bars, dots: t2.dots, notes: [spread] }) });
   }
   const t3 = endpointBars(trials, [{ panel: `UDP echo, ${e.rtt_packets} datagrams at ${e.rtt_rate}/s`, measure: 'rtt', value: (r) => r.rtt?.avg_us, paper: 'rtt_us' }], e.reference);
   if (t3.bars.some((b) => b.series !== PAPER_SERIES)) {
-    out.push({ id: 'table3-rtt', spec: barsSpec({ title: 'Table 3: round-trip time through the NAT (mean per trial)', yTitle: 'RTT, average (µs)', subtitle, bars: t3.bars, dots: t3.dots, notes: [...wrap(spread), 'lower is better'] }) });
+    out.push({ id: 'table3-rtt', spec: barsSpec({ title: 'Table 3: round-trip time through the NAT (mean per trial)', yTitle: 'RTT, average (µs)', subtitle, bars: t3.bars, dots: t3.dots, notes: [spread, 'lower is better'] }) });
   }
   return out;
 }

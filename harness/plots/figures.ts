@@ -6,6 +6,24 @@ import type { RatioRow, SummaryRow } from '../results/format.js';
 
 export const FONT = 'DejaVu Sans';
 
+/**
+ * What every figure shares: the schema, its title with the subtitle wrapped, a white background, one font,
+ * axis and legend labels never cut (labelLimit 0), facet headers in the same font.
+ */
+export function figureFrame(title: string, subtitle: readonly string[], o: { anchor?: 'start' } = {}) {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: title, subtitle: subtitleLines(subtitle), font: FONT, subtitleFont: FONT, ...(o.anchor ? { anchor: o.anchor } : {}) },
+    background: 'white',
+    config: {
+      font: FONT,
+      axis: { labelFont: FONT, titleFont: FONT, grid: true, labelLimit: 0, titleLimit: 0 },
+      legend: { labelFont: FONT, titleFont: FONT, labelLimit: 0, titleLimit: 0 },
+      header: { labelFont: FONT, titleFont: FONT, labelFontSize: 13 },
+    },
+  };
+}
+
 /** Subtitle lines wrapped at word boundaries to `width` characters: one long note would widen the canvas, not the plot. */
 export function subtitleLines(lines: readonly string[], width = 96): string[] {
   const out: string[] = [];
@@ -33,6 +51,10 @@ interface FigurePoint {
 }
 
 const matches = (want: string | readonly string[] | undefined, v: string) => want === undefined || (Array.isArray(want) ? want.includes(v) : want === v);
+
+/** Whether a row or trial is one a figure's filter keeps (every figure kind and its notes read it so). */
+export const inFilter = (fig: Pick<Figure, 'filter'>, r: { nf: string; store: string; location: string; mode: string }): boolean =>
+  matches(fig.filter.nf, r.nf) && matches(fig.filter.store, r.store) && matches(fig.filter.location, r.location) && matches(fig.filter.mode, r.mode);
 
 const HUMAN: Record<string, string> = {
   hashmap: 'hashmap', redis: 'Redis', 'redis-cluster': 'Redis Cluster', cassandra: 'Cassandra', none: 'no store',
@@ -63,7 +85,7 @@ export function rateUnit(maxMpps: number): { unit: 'Mpps' | 'kpps' | 'pps'; scal
 export function figurePoints(fig: Figure, rows: readonly SummaryRow[]): FigurePoint[] {
   return rows
     .filter((r) => r.metric === (fig.metric === 'ratio' ? 'tx_mpps' : fig.metric) && r.mean !== null && r.n > 0)
-    .filter((r) => matches(fig.filter.nf, r.nf) && matches(fig.filter.store, r.store) && matches(fig.filter.location, r.location) && matches(fig.filter.mode, r.mode))
+    .filter((r) => inFilter(fig, r))
     .map((r) => ({ series: seriesLabel(fig, r), nf: r.nf, cores: r.cores, mean: r.mean!, low: r.ci95_low === null ? null : Math.max(0, r.ci95_low), high: r.ci95_high, n: r.n }))
     .sort((a, b) => a.series.localeCompare(b.series) || a.cores - b.cores);
 }
@@ -82,7 +104,7 @@ export function bestPoints(points: readonly FigurePoint[]): FigurePoint[] {
 /** A ratio figure's points: the paired ratios of the cells its filter keeps. */
 function ratioPoints(fig: Figure, ratios: readonly RatioRow[]): FigurePoint[] {
   return ratios
-    .filter((r) => r.ratio !== null && matches(fig.filter.nf, r.nf) && matches(fig.filter.store, r.store) && matches(fig.filter.location, r.location) && matches(fig.filter.mode, r.mode))
+    .filter((r) => r.ratio !== null && inFilter(fig, r))
     .map((r) => ({ series: seriesLabel(fig, r), nf: r.nf, cores: r.cores, mean: r.ratio!, low: r.ratio_low, high: r.ratio_high, n: r.n_pairs }))
     .sort((a, b) => a.series.localeCompare(b.series) || a.cores - b.cores);
 }
@@ -155,15 +177,7 @@ export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: 
     ...(clipped ? ['CI bars cut at the edge of the axis'] : []),
   ];
   const y = { field: 'mean', type: 'quantitative', title: yTitle, scale: log ? { type: 'log', domain: [bottom, top] } : { domain: [0, top], nice: true }, axis: log ? { format: '~g' } : {} } as const;
-  const common = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: fig.title, subtitle: subtitleLines(sub), font: FONT, subtitleFont: FONT },
-    width: 520,
-    height: 320,
-    background: 'white',
-    // labelLimit 0: legend labels are never cut
-    config: { font: FONT, axis: { labelFont: FONT, titleFont: FONT, grid: true }, legend: { labelFont: FONT, titleFont: FONT, labelLimit: 0, titleLimit: 0 } },
-  };
+  const common = { ...figureFrame(fig.title, sub), width: 520, height: 320 };
   const tooltip = [{ field: 'series' }, { field: 'cores' }, { field: 'mean', format: '.4~g' }, { field: 'n' }];
   const refLayer = ratio ? lineRateLayer(1, () => 'baseline = 1.0') : lineRateLayer(rate);
   if (fig.kind === 'best') {

@@ -7,7 +7,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { SummaryRow } from '../results/format.js';
 import { compareLoads } from '../compare/cell.js';
-import { FONT, rateUnit, subtitleLines } from './figures.js';
+import { figureFrame, rateUnit } from './figures.js';
 import { FLAG_HOST_BUSY } from '../results/judge.js';
 import { traitsOf } from '../plan/nfs.js';
 
@@ -24,15 +24,7 @@ export function measureSeries(r: Pick<SummaryRow, 'store' | 'mode' | 'location' 
   return o.locations > 1 ? `${parts.join(', ')} (${r.location})` : parts.join(', ');
 }
 
-const common = (title: string, subtitle: readonly string[]) => ({
-  $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-  title: { text: title, subtitle: subtitleLines(subtitle), font: FONT, subtitleFont: FONT },
-  width: 520,
-  height: 320,
-  background: 'white',
-  // labelLimit 0: axis and legend labels are never cut
-  config: { font: FONT, axis: { labelFont: FONT, titleFont: FONT, grid: true, labelLimit: 0, titleLimit: 0 }, legend: { labelFont: FONT, titleFont: FONT, labelLimit: 0, titleLimit: 0 } },
-});
+const common = (title: string, subtitle: readonly string[]) => ({ ...figureFrame(title, subtitle), width: 520, height: 320 });
 
 const ok = (r: SummaryRow) => r.mean !== null && r.n > 0;
 const count = <T>(xs: readonly T[]) => new Set(xs).size;

@@ -11,16 +11,14 @@ import { ratioRows, type Baseline } from '../results/summary.js';
 import { flagName, FLAG_HOST_BUSY, FLAG_LOW_COUNT } from '../results/judge.js';
 import type { TrialRecord } from '../results/format.js';
 import type { Figure } from '../spec/schema.js';
-import { figureSpec, FONT } from './figures.js';
+import { figureSpec, inFilter, FONT } from './figures.js';
 import { measureFigures } from './measure-figures.js';
 import { endpointFigures } from './endpoint-figures.js';
 import { timeseriesSpec } from './timeseries.js';
 
-const matches = (want: string | readonly string[] | undefined, v: string) => want === undefined || (Array.isArray(want) ? want.includes(v) : want === v);
-
 /** What a figure should say about the trials behind it: cells skipped and why, a busy host, coarse counts, one location. */
 export function figureNotes(fig: Figure, trials: readonly TrialRecord[]): string[] {
-  const mine = trials.filter((t) => matches(fig.filter.nf, t.nf) && matches(fig.filter.store, t.store) && matches(fig.filter.location, t.location) && matches(fig.filter.mode, t.mode));
+  const mine = trials.filter((t) => inFilter(fig, t));
   const notes: string[] = [];
   const skipped = new Map<string, Set<string>>();
   for (const t of mine.filter((x) => x.status === 'skipped' && !/^not needed/.test(x.reason ?? ''))) {

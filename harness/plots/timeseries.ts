@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { Figure } from '../spec/schema.js';
 import type { TrialRecord } from '../results/format.js';
-import { FONT, seriesLabel, subtitleLines } from './figures.js';
+import { figureFrame, inFilter, seriesLabel } from './figures.js';
 
 /** ms shown before the first event, and at least after the last one (more where a recovery took longer) */
 export const BEFORE_MS = 300;
@@ -23,8 +23,6 @@ function afterMs(trials: readonly TrialRecord[]): number {
   return Math.ceil(after / 100) * 100;
 }
 
-const matches = (want: string | readonly string[] | undefined, v: string) => want === undefined || (Array.isArray(want) ? want.includes(v) : want === v);
-
 interface Point { series: string; trial: string; t: number; kpps: number }
 
 /** Rows of a series CSV (t_ms, sent, returned, …) as numbers by column. */
@@ -37,8 +35,7 @@ export function parseSeriesCsv(text: string): Record<string, number[]> {
 }
 
 export function timeseriesSpec(fig: Figure, trials: readonly TrialRecord[], runDir: string, subtitle: string[]): TopLevelSpec | null {
-  const mine = trials.filter((t) => t.status === 'ok' && t.elastic && t.elastic.events.length > 0 &&
-    matches(fig.filter.nf, t.nf) && matches(fig.filter.store, t.store) && matches(fig.filter.location, t.location) && matches(fig.filter.mode, t.mode));
+  const mine = trials.filter((t) => t.status === 'ok' && t.elastic && t.elastic.events.length > 0 && inFilter(fig, t));
   const points: Point[] = [];
   const offered: { t: number; kpps: number }[] = [];
   const rules = new Map<number, string>();
@@ -73,12 +70,9 @@ export function timeseriesSpec(fig: Figure, trials: readonly TrialRecord[], runD
   const x = { field: 't', type: 'quantitative', title: `ms after the event (${mine[0]!.elastic!.bucket_ms} ms buckets)`, scale: { domain: [-BEFORE_MS, after], nice: false } } as const;
   const ruleValues = [...rules].map(([t, label]) => ({ t, label }));
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: fig.title, subtitle: subtitleLines([...subtitle, ...notes, 'lines: packets forwarded per 10 ms by all instances, one line per trial; dashed: offered']), font: FONT, subtitleFont: FONT },
+    ...figureFrame(fig.title, [...subtitle, ...notes, 'lines: packets forwarded per 10 ms by all instances, one line per trial; dashed: offered']),
     width: 620,
     height: 300,
-    background: 'white',
-    config: { font: FONT, axis: { labelFont: FONT, titleFont: FONT, grid: true }, legend: { labelFont: FONT, titleFont: FONT, labelLimit: 0, titleLimit: 0 } },
     layer: [
       { data: { values: offered }, mark: { type: 'line', strokeDash: [6, 4], color: '#777', strokeWidth: 1 }, encoding: { x, y: { field: 'kpps', type: 'quantitative' } } },
       { data: { values: points }, mark: { type: 'line', strokeWidth: 1.2, opacity: 0.85, interpolate: 'step-after' }, encoding: { x, y: { field: 'kpps', type: 'quantitative', title: 'Forwarded (kpps)' }, color, detail: { field: 'trial' } } },

@@ -3,7 +3,7 @@
 // order of the modes, the paper's figure in words); the figures really render.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { endpointBars, endpointFigures, ourSeries, wrap, PAPER_SERIES } from '../../../harness/plots/endpoint-figures.js';
+import { endpointBars, endpointFigures, ourSeries, PAPER_SERIES } from '../../../harness/plots/endpoint-figures.js';
 import { figure3Section, modeLabel } from '../../../harness/results/endpoints-report.js';
 import { toSvg, svgToPng } from '../../../harness/plots/render.js';
 import type { SummaryRow, TrialRecord } from '../../../harness/results/format.js';
@@ -86,9 +86,4 @@ test('Figure 3 in endpoints.md: NDR kpps with bounds per mode and size, the orde
     '', '**Paper\'s Figure 3**: Cache meets Native from 500 B', '',
   ]);
   assert.deepEqual(figure3Section(rows.map((r) => ({ ...r, metric: 'tx_mpps' })), label, undefined), [], 'no search, no section');
-});
-
-test('subtitle lines wrap after "; " or ", " within the width', () => {
-  assert.deepEqual(wrap('aaaa, bbbb; cccc dddd, eeee', 12), ['aaaa, bbbb;', '  cccc dddd,', '  eeee']);
-  assert.deepEqual(wrap('short'), ['short']);
 });

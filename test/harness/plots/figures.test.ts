@@ -115,3 +115,8 @@ test('subtitleLines: a long note wraps at word boundaries, continuation indented
   ]);
   assert.deepEqual(subtitleLines(['a-word-longer-than-the-width stays whole'], 10), ['a-word-longer-than-the-width', '  stays', '  whole']);
 });
+
+test('subtitleLines: a testbed\'s long description breaks after its "; " and ", " within the width (the endpoint figures\' subtitles)', () => {
+  assert.deepEqual(subtitleLines(['aaaa, bbbb; cccc dddd, eeee'], 12), ['aaaa, bbbb;', '  cccc dddd,', '  eeee']);
+  assert.deepEqual(subtitleLines(['short']), ['short']);
+});
