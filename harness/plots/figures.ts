@@ -56,15 +56,17 @@ const matches = (want: string | readonly string[] | undefined, v: string) => wan
 export const inFilter = (fig: Pick<Figure, 'filter'>, r: { nf: string; store: string; location: string; mode: string }): boolean =>
   matches(fig.filter.nf, r.nf) && matches(fig.filter.store, r.store) && matches(fig.filter.location, r.location) && matches(fig.filter.mode, r.mode);
 
+/** Stores, NFs and modes as a reader names them, in every figure. */
 const HUMAN: Record<string, string> = {
   hashmap: 'hashmap', redis: 'Redis', 'redis-cluster': 'Redis Cluster', cassandra: 'Cassandra', none: 'no store',
-  nat: 'NAT', lb: 'LB', 'counter-sync': 'Sync Counter', 'counter-async': 'Async Counter', testpmd: 'testpmd', macswap: 'MAC swap',
+  nat: 'NAT', lb: 'LB', 'counter-sync': 'Sync Counter', 'counter-async': 'Async Counter', testpmd: 'testpmd', macswap: 'MAC swap', wire: 'wire', ratelimit: 'rate limiter',
   sync: 'sync', async: 'async', cache: 'Cache', 'stateless-async': 'Stateless Async',
 };
+export const human = (s: string): string => HUMAN[s] ?? s;
 
 /** Legend label of a row, as a reader writes it: "Redis (local)", "Sync Counter, Cassandra". */
 export function seriesLabel(fig: Figure, r: Pick<SummaryRow, 'nf' | 'store' | 'location' | 'mode'>): string {
-  const parts = fig.series.filter((f) => f !== 'location' && !(f === 'mode' && r.mode === 'none')).map((f) => HUMAN[r[f]] ?? r[f]);
+  const parts = fig.series.filter((f) => f !== 'location' && !(f === 'mode' && r.mode === 'none')).map((f) => human(r[f]));
   const label = parts.join(', ');
   return fig.series.includes('location') ? (label ? `${label} (${r.location})` : r.location) : label;
 }
@@ -160,7 +162,7 @@ export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: 
   // error bars: a rule from low to high (cut at the axis) with ticks at the ends it shows
   const bars = (ps: readonly (FigurePoint & Record<string, unknown>)[]) =>
     ps.filter((p) => p.low !== null && p.high !== null).map((p) => ({ ...p, barLow: Math.max(p.low!, bottom), barHigh: Math.min(p.high!, top), capped: p.high! > top }));
-  const yTitle = metricTitle(fig, unit, fig.baseline ? Object.entries(fig.baseline).map(([k, v]) => `${k} ${HUMAN[v as string] ?? v}`).join(', ') : undefined);
+  const yTitle = metricTitle(fig, unit, fig.baseline ? Object.entries(fig.baseline).map(([k, v]) => `${k} ${human(v as string)}`).join(', ') : undefined);
   const barLayers = (xEnc: Record<string, unknown>, extra: Record<string, unknown>, ps: readonly (FigurePoint & Record<string, unknown>)[]) => {
     const b = bars(ps);
     return [

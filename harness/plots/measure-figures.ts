@@ -7,15 +7,10 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { SummaryRow } from '../results/format.js';
 import { compareLoads } from '../compare/cell.js';
-import { figureFrame, rateUnit } from './figures.js';
+import { figureFrame, human, rateUnit } from './figures.js';
 import { FLAG_HOST_BUSY } from '../results/judge.js';
 import { traitsOf } from '../plan/nfs.js';
 
-const HUMAN: Record<string, string> = {
-  hashmap: 'hashmap', redis: 'Redis', 'redis-cluster': 'Redis Cluster', cassandra: 'Cassandra', none: 'no store',
-  nat: 'NAT', lb: 'LB', 'counter-sync': 'Sync Counter', 'counter-async': 'Async Counter', testpmd: 'testpmd', macswap: 'MAC swap', wire: 'wire', ratelimit: 'rate limiter',
-};
-const human = (s: string) => HUMAN[s] ?? s;
 
 /** "Redis, async (remote)": what varies within one NF's figure; the location only when the figure has both. */
 export function measureSeries(r: Pick<SummaryRow, 'store' | 'mode' | 'location' | 'cores'>, o: { locations: number; cores: number }): string {
