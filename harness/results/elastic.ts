@@ -7,7 +7,7 @@
 // acknowledged state the promoted replica lacked.
 // Written as elastic.csv beside summary.csv, and printed at the end of the run.
 import { median } from './stats.js';
-import type { TrialRecord } from './format.js';
+import type { ElasticRecord, TrialRecord } from './format.js';
 
 export interface ElasticRow {
   nf: string;
@@ -58,36 +58,51 @@ export const ELASTIC_COLUMNS: readonly (keyof ElasticRow)[] = [
 const NO_STORE_NODE = { promoted_ms_median: null, flushes_failed_median: null, state_losses: null, counts_lost: null, changed_flows: null } as const;
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
+/** The median of the values that are there (null: none is), to three decimals. */
+const medianOf = (xs: readonly (number | null)[]): number | null => {
+  const have = xs.filter((x): x is number => x !== null);
+  return have.length ? r3(median(have)) : null;
+};
+const sum = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0);
 
-export function elasticRows(trials: readonly TrialRecord[]): ElasticRow[] {
-  const groups = new Map<string, { t: TrialRecord; e: NonNullable<TrialRecord['elastic']>['events'][number] }[]>();
+/** The ok trials' events of one kind (an instance's or a store node's), grouped by key in first-seen order. */
+function groupEvents<E>(trials: readonly TrialRecord[], eventsOf: (el: ElasticRecord) => readonly E[] | undefined, key: (t: TrialRecord, e: E) => string): { t: TrialRecord; e: E }[][] {
+  const groups = new Map<string, { t: TrialRecord; e: E }[]>();
   for (const t of trials) {
     if (t.status !== 'ok' || !t.elastic) continue;
-    for (const e of t.elastic.events) {
-      const k = [t.nf, t.store, t.mode, t.cores, e.kind].join('|');
-      groups.set(k, [...(groups.get(k) ?? []), { t, e }]);
+    for (const e of eventsOf(t.elastic) ?? []) {
+      const k = key(t, e);
+      const g = groups.get(k);
+      if (g) g.push({ t, e });
+      else groups.set(k, [{ t, e }]);
     }
   }
+  return [...groups.values()];
+}
+
+/** The recovery columns over the trials that recovered (n of them; null: none did). */
+function recoverySpread(ms: readonly (number | null)[]): Pick<ElasticRow, 'n' | 'recovery_ms_median' | 'recovery_ms_min' | 'recovery_ms_max'> {
+  const rec = ms.filter((x): x is number => x !== null);
+  return { n: rec.length, recovery_ms_median: medianOf(rec), recovery_ms_min: rec.length ? Math.min(...rec) : null, recovery_ms_max: rec.length ? Math.max(...rec) : null };
+}
+
+export function elasticRows(trials: readonly TrialRecord[]): ElasticRow[] {
   const rows: ElasticRow[] = [];
-  for (const items of groups.values()) {
+  for (const items of groupEvents(trials, (el) => el.events, (t, e) => [t.nf, t.store, t.mode, t.cores, e.kind].join('|'))) {
     const { t, e } = items[0]!;
-    const rec = items.map((x) => x.e.recovery_ms).filter((x): x is number => x !== null);
-    const ready = items.map((x) => x.e.ready_ms).filter((x): x is number => x !== null);
-    const checked = items.reduce((s, x) => s + x.e.checked_flows, 0);
-    const kept = items.reduce((s, x) => s + x.e.kept_flows, 0);
+    const checked = sum(items.map((x) => x.e.checked_flows));
+    const kept = sum(items.map((x) => x.e.kept_flows));
+    const recovery = recoverySpread(items.map((x) => x.e.recovery_ms));
     rows.push({
-      nf: t.nf, store: t.store, mode: t.mode, cores: t.cores, event: e.kind, n: rec.length,
-      recovery_ms_median: rec.length ? r3(median(rec)) : null,
-      recovery_ms_min: rec.length ? Math.min(...rec) : null,
-      recovery_ms_max: rec.length ? Math.max(...rec) : null,
-      ready_ms_median: ready.length ? r3(median(ready)) : null,
+      nf: t.nf, store: t.store, mode: t.mode, cores: t.cores, event: e.kind, ...recovery,
+      ready_ms_median: medianOf(items.map((x) => x.e.ready_ms)),
       lost_packets_median: r3(median(items.map((x) => x.e.lost_packets))),
       moved_flows_median: r3(median(items.map((x) => x.e.moved_flows))),
       checked_flows: checked,
       kept_flows: kept,
       kept_pct: checked > 0 ? r3((100 * kept) / checked) : null,
-      changed_packets: items.reduce((s, x) => s + x.e.changed_packets, 0),
-      not_recovered: items.length - rec.length,
+      changed_packets: sum(items.map((x) => x.e.changed_packets)),
+      not_recovered: items.length - recovery.n,
       reference_ms: e.kind === 'kill' ? t.elastic!.reference_failover_ms : null,
       ...counterSpread(items.map((x) => x.t.elastic!.counter ?? null)),
       ...NO_STORE_NODE,
@@ -99,24 +114,10 @@ export function elasticRows(trials: readonly TrialRecord[]): ElasticRow[] {
 
 /** One row per NF, store, mode and cores for the trials' store node kills. */
 function storeNodeRows(trials: readonly TrialRecord[]): ElasticRow[] {
-  const groups = new Map<string, { t: TrialRecord; e: NonNullable<NonNullable<TrialRecord['elastic']>['store_events']>[number] }[]>();
-  for (const t of trials) {
-    if (t.status !== 'ok' || !t.elastic?.store_events) continue;
-    for (const e of t.elastic.store_events) {
-      const k = [t.nf, t.store, t.mode, t.cores].join('|');
-      groups.set(k, [...(groups.get(k) ?? []), { t, e }]);
-    }
-  }
-  const rows: ElasticRow[] = [];
-  for (const items of groups.values()) {
+  return groupEvents(trials, (el) => el.store_events, (t) => [t.nf, t.store, t.mode, t.cores].join('|')).map((items) => {
     const { t } = items[0]!;
-    const rec = items.map((x) => x.e.driver_recovered_ms).filter((x): x is number => x !== null);
-    const prom = items.map((x) => x.e.promoted_ms).filter((x): x is number => x !== null);
-    rows.push({
-      nf: t.nf, store: t.store, mode: t.mode, cores: t.cores, event: 'kill-store-node', n: rec.length,
-      recovery_ms_median: rec.length ? r3(median(rec)) : null,
-      recovery_ms_min: rec.length ? Math.min(...rec) : null,
-      recovery_ms_max: rec.length ? Math.max(...rec) : null,
+    return {
+      nf: t.nf, store: t.store, mode: t.mode, cores: t.cores, event: 'kill-store-node', ...recoverySpread(items.map((x) => x.e.driver_recovered_ms)),
       ready_ms_median: null,
       lost_packets_median: r3(median(items.map((x) => x.e.lost_packets))),
       moved_flows_median: null, checked_flows: 0, kept_flows: 0, kept_pct: null, changed_packets: 0,
@@ -124,14 +125,13 @@ function storeNodeRows(trials: readonly TrialRecord[]): ElasticRow[] {
       not_recovered: items.filter((x) => x.e.outages.some((g) => g.to_ms === null)).length,
       reference_ms: t.elastic!.reference_failover_ms,
       counter_diff_min: null, counter_diff_max: null, in_flight_lost_max: null,
-      promoted_ms_median: prom.length ? r3(median(prom)) : null,
+      promoted_ms_median: medianOf(items.map((x) => x.e.promoted_ms)),
       flushes_failed_median: r3(median(items.map((x) => x.e.flushes_failed))),
-      state_losses: items.reduce((s, x) => s + x.e.state_losses, 0),
-      counts_lost: items.reduce((s, x) => s + x.e.counts_lost, 0),
-      changed_flows: t.nf === 'nat' ? items.reduce((s, x) => s + x.t.elastic!.changed_flows, 0) : null,
-    });
-  }
-  return rows;
+      state_losses: sum(items.map((x) => x.e.state_losses)),
+      counts_lost: sum(items.map((x) => x.e.counts_lost)),
+      changed_flows: t.nf === 'nat' ? sum(items.map((x) => x.t.elastic!.changed_flows)) : null,
+    };
+  });
 }
 
 function counterSpread(cs: (NonNullable<TrialRecord['elastic']>['counter'] | null)[]): Pick<ElasticRow, 'counter_diff_min' | 'counter_diff_max' | 'in_flight_lost_max'> {
@@ -153,29 +153,25 @@ export function elasticCsv(rows: readonly ElasticRow[]): string {
 /** The table as a person reads it at the end of a run. */
 export function elasticTable(rows: readonly ElasticRow[]): string[] {
   const counters = rows.some((r) => r.counter_diff_min !== null);
-  const head = ['event', 'nf', 'store', 'mode', 'n', 'recovery ms (median, min-max)', 'state loaded ms', 'lost pkts', 'moved flows', 'translations kept', ...(counters ? ['count - forwarded (in flight)'] : [])];
+  // a store node kill: the cluster's promotion, failed flush attempts, what the promoted replica lacked
+  const isNode = (r: ElasticRow) => r.promoted_ms_median !== null || r.flushes_failed_median !== null;
+  const nodes = rows.some(isNode);
+  const head = [
+    'event', 'nf', 'store', 'mode', 'n', 'recovery ms (median, min-max)', 'state loaded ms', 'lost pkts', 'moved flows', 'translations kept',
+    ...(counters ? ['count - forwarded (in flight)'] : []), ...(nodes ? ['promoted ms (cluster)', 'flushes failed', 'acked flushes lost (counts)'] : []),
+  ];
   const body = rows.map((r) => [
     r.event, r.nf, r.store, r.mode, String(r.n),
     r.recovery_ms_median === null ? (r.not_recovered === 0 && r.event === 'kill-store-node' ? 'no flush failed' : `never (${r.not_recovered})`) : `${r.recovery_ms_median.toFixed(1)} (${r.recovery_ms_min!.toFixed(1)}-${r.recovery_ms_max!.toFixed(1)})${r.reference_ms !== null ? ` vs ${r.reference_ms}` : ''}`,
     r.ready_ms_median === null ? '-' : r.ready_ms_median.toFixed(1),
     r.lost_packets_median === null ? '-' : String(r.lost_packets_median),
     r.moved_flows_median === null ? '-' : String(r.moved_flows_median),
-    r.kept_pct === null ? 'not checked' : `${r.kept_pct.toFixed(1)} % (${r.kept_flows}/${r.checked_flows})`,
+    // a store node kill moves no flow: a NAT's translations are kept unless a flow's changed, any cause
+    isNode(r) && r.changed_flows !== null ? (r.changed_flows === 0 ? 'all kept (0 changed)' : `${r.changed_flows} flows changed`)
+      : r.kept_pct === null ? 'not checked' : `${r.kept_pct.toFixed(1)} % (${r.kept_flows}/${r.checked_flows})`,
     ...(counters ? [r.counter_diff_min === null ? '-' : `${r.counter_diff_min}..${r.counter_diff_max} (${r.in_flight_lost_max})`] : []),
+    ...(!nodes ? [] : !isNode(r) ? ['', '', ''] : [r.promoted_ms_median === null ? 'never' : r.promoted_ms_median.toFixed(0), String(r.flushes_failed_median), `${r.state_losses} (${r.counts_lost})`]),
   ]);
-  // a store node kill: the cluster's promotion, failed flush attempts, what the promoted replica lacked
-  const nodes = rows.filter((r) => r.promoted_ms_median !== null || r.flushes_failed_median !== null);
-  if (nodes.length) {
-    head.push('promoted ms (cluster)', 'flushes failed', 'acked flushes lost (counts)');
-    for (const b of body) b.push('', '', '');
-    nodes.forEach((r) => {
-      const b = body[rows.indexOf(r)]!;
-      b[b.length - 3] = r.promoted_ms_median === null ? 'never' : r.promoted_ms_median.toFixed(0);
-      b[b.length - 2] = String(r.flushes_failed_median);
-      b[b.length - 1] = `${r.state_losses} (${r.counts_lost})`;
-      if (r.changed_flows !== null) b[9] = r.changed_flows === 0 ? 'all kept (0 changed)' : `${r.changed_flows} flows changed`;
-    });
-  }
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd();
   return [fmt(head), ...body.map(fmt)];

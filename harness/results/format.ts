@@ -121,6 +121,36 @@ const elasticEventSchema = z.object({
   loaded: z.array(z.record(z.string(), z.unknown())),
 });
 
+/** A store node killed during an elastic trial (store redis-cluster): the node, the cluster's promotion, what the instances' flushes lived through. */
+const storeEventSchema = z.object({
+  /** as the spec names it (master1, replica2, master-of-ins1) */
+  node: z.string(),
+  port: z.number(),
+  pid: z.number(),
+  role: z.enum(['master', 'replica']),
+  /** a slot the node served (a replica: its master's) */
+  slot: z.number(),
+  at_s: z.number(),
+  /** when it was killed, ms after traffic started */
+  at_ms: z.number(),
+  killed_epoch_ms: z.number(),
+  /** the kill -> a live node seen serving the slot as a master (null: a replica, or never) */
+  promoted_ms: z.number().nullable(),
+  promoted_port: z.number().nullable(),
+  /** per instance core: flushes failing from from_ms to the next one acknowledged at to_ms (ms after the kill) */
+  outages: z.array(z.object({ instance: z.string(), core: z.number(), from_ms: z.number(), to_ms: z.number().nullable(), failed: z.number(), error: z.string() })),
+  /** the kill -> the last failing partition's first flush acknowledged: the promotion as the driver saw it (null: none failed, or one never recovered) */
+  driver_recovered_ms: z.number().nullable(),
+  /** flush attempts that failed (and were retried) */
+  flushes_failed: z.number(),
+  /** packets lost, missed or dropped by the NF from the kill to the end of the window */
+  lost_packets: z.number(),
+  /** acknowledged flushes the promoted replica did not hold (asynchronous replication), found by the instances */
+  state_losses: z.number(),
+  counts_lost: z.number(),
+});
+export type StoreEventRecord = z.infer<typeof storeEventSchema>;
+
 /** Several instances behind the front-end (issue 18): counts over the whole run, the events, the time series file. */
 export const elasticRecordSchema = z.object({
   instances: z.array(z.string()),
@@ -138,34 +168,8 @@ export const elasticRecordSchema = z.object({
   reference_failover_ms: z.number(),
   events: z.array(elasticEventSchema),
   per_instance: z.record(z.string(), z.object({ returned: z.number(), pids: z.array(z.number()), recovered: z.number().optional(), adopted: z.number().optional(), exit: z.string().optional() })),
-  /** store node kills (store redis-cluster): the node, the cluster's promotion, what the instances' flushes lived through */
-  store_events: z.array(z.object({
-    /** as the spec names it (master1, replica2, master-of-ins1) */
-    node: z.string(),
-    port: z.number(),
-    pid: z.number(),
-    role: z.enum(['master', 'replica']),
-    /** a slot the node served (a replica: its master's) */
-    slot: z.number(),
-    at_s: z.number(),
-    /** when it was killed, ms after traffic started */
-    at_ms: z.number(),
-    killed_epoch_ms: z.number(),
-    /** the kill -> a live node seen serving the slot as a master (null: a replica, or never) */
-    promoted_ms: z.number().nullable(),
-    promoted_port: z.number().nullable(),
-    /** per instance core: flushes failing from from_ms to the next one acknowledged at to_ms (ms after the kill) */
-    outages: z.array(z.object({ instance: z.string(), core: z.number(), from_ms: z.number(), to_ms: z.number().nullable(), failed: z.number(), error: z.string() })),
-    /** the kill -> the last failing partition's first flush acknowledged: the promotion as the driver saw it (null: none failed, or one never recovered) */
-    driver_recovered_ms: z.number().nullable(),
-    /** flush attempts that failed (and were retried) */
-    flushes_failed: z.number(),
-    /** packets lost, missed or dropped by the NF from the kill to the end of the window */
-    lost_packets: z.number(),
-    /** acknowledged flushes the promoted replica did not hold (asynchronous replication), found by the instances */
-    state_losses: z.number(),
-    counts_lost: z.number(),
-  })).optional(),
+  /** store node kills (store redis-cluster) */
+  store_events: z.array(storeEventSchema).optional(),
   /** counter NFs: the store's total over every instance and core minus the packets the instances counted as forwarded */
   counter: z.object({
     /** the counter's merged total over every instance and core, read from the store after the run */
