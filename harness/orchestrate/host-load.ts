@@ -33,15 +33,20 @@ export function parseCpuSample(stat: string, cpus: readonly number[]): CpuSample
   return seen ? { busy, total, steal } : null;
 }
 
-/** utime + stime of a process in clock ticks (all its threads), from /proc/<pid>/stat; null when it is gone. */
-export function processTicks(pid: number): number | null {
+/** The fields of /proc/<pid>/stat after the command name (field 3 of the whole line is [0]); null when it is gone. */
+function statFields(pid: number | 'self'): string[] | null {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' '); // the command name may hold spaces
-    return Number(f[11]) + Number(f[12]); // fields 14 and 15 of the whole line
+    return s.slice(s.lastIndexOf(')') + 2).split(' '); // the command name may hold spaces
   } catch {
     return null;
   }
+}
+
+/** utime + stime of a process in clock ticks (all its threads), from /proc/<pid>/stat; null when it is gone. */
+export function processTicks(pid: number): number | null {
+  const f = statFields(pid);
+  return f && Number(f[11]) + Number(f[12]); // fields 14 and 15 of the whole line
 }
 
 /** utime + stime + cutime + cstime (its reaped children's too) from a /proc/<pid>/stat line's fields after the name. */
@@ -64,14 +69,13 @@ export function namespaceTicks(names: readonly string[]): () => number {
   }
   return () => {
     // this harness's own time is the sampler's; its reaped children's (ssh clients that ended) is added here
-    const self = readFileSync('/proc/self/stat', 'utf8');
-    const sf = self.slice(self.lastIndexOf(')') + 2).split(' ');
+    const sf = statFields('self')!;
     let sum = Number(sf[13]) + Number(sf[14]);
     for (const d of readdirSync('/proc')) {
       if (d.charCodeAt(0) > 57) continue; // not a pid
+      const f = statFields(Number(d));
+      if (f === null) continue; // gone meanwhile
       try {
-        const s = readFileSync(`/proc/${d}/stat`, 'utf8');
-        const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
         if (Number(f[1]) === process.pid || inodes.has(readlinkSync(`/proc/${d}/ns/net`))) sum += withChildren(f);
       } catch {
         // gone meanwhile
