@@ -25,7 +25,7 @@ export function trialId(t: Pick<PlanTrial, 'nf' | 'store' | 'location' | 'mode' 
 
 /** spec endpoints.tests -> the measure of each trial (one trial per test and cell, pcap file, repetition). */
 const ENDPOINT_MEASURE_OF: Record<EndpointTestName, EndpointMeasure> = { tcp: 'iperf_tcp', udp: 'iperf_udp', rtt: 'rtt' };
-export function endpointMeasures(spec: Spec): EndpointMeasure[] {
+function endpointMeasures(spec: Spec): EndpointMeasure[] {
   return spec.endpoints ? spec.endpoints.tests.map((t) => ENDPOINT_MEASURE_OF[t]) : [];
 }
 
@@ -90,21 +90,22 @@ export function expandPlan(spec: Spec, opts: PlanOptions = {}): PlanTrial[] {
   const n = countTrials(spec);
   if (n > MAX_TRIALS) throw new FlexbenchError(`the plan has ${n.toLocaleString('en-US')} trials, more than the ${MAX_TRIALS.toLocaleString('en-US')} one run may hold`, EXIT.usage);
   const files = pcapCount(spec);
+  const groups = trialGroups(spec);
   const out: PlanTrial[] = [];
   const push = (nf: string, store: string, location: string, mode: string) => {
     for (const cores of m.cores) {
-      for (const { frame_size, measures, repetitions } of trialGroups(spec)) {
+      for (const { frame_size, measures, repetitions } of groups) {
         for (let p = 0; p < files; p++) {
           for (let r = 0; r < repetitions; r++) {
             for (const measure of measures) {
-            const t: PlanTrial = {
-              trial_id: '', index: out.length, nf, store, location, mode, cores,
-              frame_size, testbed: spec.testbed, pcap_index: p, repetition: r, skip: null,
-              ...(measure ? { measure } : {}),
-            };
-            t.trial_id = trialId(t, m.frame_sizes !== undefined);
-            t.skip = intrinsicSkip(t) ?? opts.skipReason?.(t) ?? null;
-            out.push(t);
+              const t: PlanTrial = {
+                trial_id: '', index: out.length, nf, store, location, mode, cores,
+                frame_size, testbed: spec.testbed, pcap_index: p, repetition: r, skip: null,
+                ...(measure ? { measure } : {}),
+              };
+              t.trial_id = trialId(t, m.frame_sizes !== undefined);
+              t.skip = intrinsicSkip(t) ?? opts.skipReason?.(t) ?? null;
+              out.push(t);
             }
           }
         }
