@@ -50,23 +50,23 @@ export interface StoreNodeEvent {
 }
 
 type RawEvent = z.output<typeof eventSchema>;
-const storeKillOf = (e: RawEvent): { store_node: string; at_s: number } | null => {
-  const k = (e as { kill?: { store_node?: string; at_s: number } }).kill;
-  return k?.store_node !== undefined ? { store_node: k.store_node, at_s: k.at_s } : null;
-};
+
+/** One event of the spec's list in one shape: what it does, the instance it names, the store node a kill names (null: none). */
+function specEvent(raw: RawEvent): { kind: ElasticEventKind; instance: string | undefined; node: string | null; at_s: number } {
+  const kind = Object.keys(raw)[0] as ElasticEventKind;
+  const w = (raw as Record<string, { instance?: string; store_node?: string; at_s: number }>)[kind]!;
+  return { kind, instance: w.instance, node: w.store_node ?? null, at_s: w.at_s };
+}
 
 /** The instances' events as one shape, in spec order (store node kills are storeNodeEvents'). */
 export function elasticEvents(events: readonly RawEvent[] | undefined): ElasticEvent[] {
-  return (events ?? []).filter((e) => storeKillOf(e) === null).map((e) => {
-    const kind = Object.keys(e)[0] as ElasticEventKind;
-    const w = (e as Record<string, { instance: string; at_s: number }>)[kind];
-    return { kind, instance: w.instance, at_s: w.at_s };
-  });
+  // validation refuses a kill that names neither an instance nor a store node
+  return (events ?? []).map(specEvent).filter((e) => e.node === null).map((e) => ({ kind: e.kind, instance: e.instance!, at_s: e.at_s }));
 }
 
 /** The store node kills, in spec order. */
 export function storeNodeEvents(events: readonly RawEvent[] | undefined): StoreNodeEvent[] {
-  return (events ?? []).map(storeKillOf).filter((k) => k !== null).map((k) => ({ node: k.store_node, at_s: k.at_s }));
+  return (events ?? []).map(specEvent).filter((e) => e.node !== null).map((e) => ({ node: e.node!, at_s: e.at_s }));
 }
 
 /** A Redis Cluster's shape as the rules need it (spec `state.redis_cluster`). */
@@ -106,12 +106,7 @@ export function elasticIssues(spec: ElasticSpecPart, issue: (at: PathSeg[], mess
   const w0 = spec.traffic.warmup_s;
   const w1 = spec.traffic.warmup_s + spec.traffic.duration_s;
   // every event in spec order, an instance's or a store node's (its index is its place in the spec's list)
-  const events = (spec.events ?? []).map((raw) => {
-    const sk = storeKillOf(raw);
-    if (sk) return { kind: 'kill' as const, instance: '', node: sk.store_node, at_s: sk.at_s };
-    const e = elasticEvents([raw])[0]!;
-    return { ...e, node: null as string | null };
-  });
+  const events = (spec.events ?? []).map(specEvent);
   const cluster = spec.state?.redis_cluster ?? { masters: 3, replicas: 1 };
   let storeKills = 0;
   // replay the events in time order: which ids are live when each fires
@@ -125,7 +120,7 @@ export function elasticIssues(spec: ElasticSpecPart, issue: (at: PathSeg[], mess
     else if (e.at_s < w0) issue([...at, 'at_s'], `a ${what} at ${e.at_s} s falls in the ${w0} s warm-up, which is not measured (give ${w0} <= at_s < ${w1})`);
     else if (e.at_s >= w1) issue([...at, 'at_s'], `a ${what} at ${e.at_s} s is after the measured window ends (${w1} s = warmup_s + duration_s)`);
     if (e.node !== null) {
-      if ((spec.events![i] as { kill?: { instance?: string } }).kill?.instance !== undefined) {
+      if (e.instance !== undefined) {
         issue(at, 'a kill names an instance or a store node, not both (two events kill both)', true);
         continue;
       }
