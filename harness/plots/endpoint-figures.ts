@@ -6,14 +6,15 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { TrialRecord } from '../results/format.js';
 import type { EndpointsSpec } from '../spec/schema.js';
 import { figureFrame } from './figures.js';
+import { referenceKey } from '../results/endpoints-report.js';
 
-/** StatelessNF's names for the modes, in its tables' order; the key of the paper's values. */
+/** StatelessNF's names for the modes (short: an axis's labels), in its tables' order, by the key of the paper's values (referenceKey). */
 const MODES = [
-  { key: 'native', label: 'Native', of: (r: Pick<TrialRecord, 'store' | 'mode'>) => r.store === 'none' },
-  { key: 'cache', label: 'Cache', of: (r: Pick<TrialRecord, 'store' | 'mode'>) => r.store !== 'none' && r.mode === 'cache' },
-  { key: 'stateless-async', label: 'Async', of: (r: Pick<TrialRecord, 'store' | 'mode'>) => r.store !== 'none' && r.mode === 'stateless-async' },
-  { key: 'async', label: 'Async (FlexState, flushed)', of: (r: Pick<TrialRecord, 'store' | 'mode'>) => r.store !== 'none' && r.mode === 'async' },
-  { key: 'sync', label: 'Sync', of: (r: Pick<TrialRecord, 'store' | 'mode'>) => r.store !== 'none' && r.mode === 'sync' },
+  { key: 'native', label: 'Native' },
+  { key: 'cache', label: 'Cache' },
+  { key: 'stateless-async', label: 'Async' },
+  { key: 'async', label: 'Async (FlexState, flushed)' },
+  { key: 'sync', label: 'Sync' },
 ] as const;
 
 export const PAPER_SERIES = 'the paper (StatelessNF\'s testbed, subtitle)';
@@ -58,7 +59,7 @@ export function endpointBars(
     const mine = trials.filter((t) => t.measure === p.measure && t.status === 'ok' && t.parent_trial_id === undefined);
     for (const m of MODES) {
       const groups = new Map<string, number[]>();
-      for (const t of mine.filter((x) => m.of(x))) {
+      for (const t of mine.filter((x) => referenceKey(x.store, x.mode) === m.key)) {
         const v = p.value(t);
         if (v === null || v === undefined || !Number.isFinite(v)) continue;
         const s = ourSeries(t);

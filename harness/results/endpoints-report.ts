@@ -14,7 +14,10 @@ export function modeLabel(store: string, mode: string, flushMs: number | null): 
 }
 
 /** The paper's key of a cell: native for no store, else its mode. */
-const referenceKey = (store: string, mode: string) => (store === 'none' ? 'native' : mode);
+export const referenceKey = (store: string, mode: string): string => (store === 'none' ? 'native' : mode);
+
+/** Where a cell's store ran: "redis (local)"; a dash for Native. */
+const where = (c: { store: string; location: string }) => (c.store === 'none' ? '—' : `${c.store} (${c.location})`);
 
 interface Cell {
   nf: string;
@@ -52,7 +55,6 @@ export function endpointsReport(o: { runId: string; rows: readonly SummaryRow[];
   const cells = cellsOf(o.rows);
   const ref = e.reference;
   const label = (c: Cell) => modeLabel(c.store, c.mode, o.flushMs);
-  const where = (c: Cell) => (c.store === 'none' ? '—' : `${c.store} (${c.location})`);
   const refOf = (c: Cell) => ref?.values[referenceKey(c.store, c.mode)];
   const fp = o.fingerprint;
   const out: string[] = [];
@@ -119,7 +121,6 @@ export function figure3Section(rows: readonly SummaryRow[], label: (c: Pick<Cell
     c.at.set(r.frame_size, r);
     cells.set(k, c);
   }
-  const where = (c: { store: string; location: string }) => (c.store === 'none' ? '—' : `${c.store} (${c.location})`);
   const out = ['', '## Figure 3: highest UDP rate before loss by frame size (NDR, kpps)', ''];
   out.push('NDR: the RFC 9971 search\'s relevant lower bound at 0 % loss, mean over the searches of a cell; [lowest lower bound, highest upper bound] over them.', '');
   out.push(`| mode | store | ${frames.map((f) => `${f} B`).join(' | ')} |`);
