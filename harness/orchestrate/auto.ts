@@ -43,7 +43,7 @@ export function unreachedCells(spec: Pick<Spec, 'baseline' | 'figures' | 'matrix
       out.push(`${cellName(cellIdOf(r))} / ${r.baseline}: no interval (${r.n_pairs} pair(s))`);
       continue;
     }
-    const hw = Math.max(r.ratio_high - r.ratio, r.ratio - r.ratio_low) / r.ratio;
+    const hw = relativeHalfWidth({ n: r.n_pairs, center: r.ratio, low: r.ratio_low, high: r.ratio_high });
     if (!(hw <= target)) out.push(`${cellName(cellIdOf(r))} / ${r.baseline}: ±${(hw * 100).toFixed(1)}%`);
   }
   return [...new Set(out)];
