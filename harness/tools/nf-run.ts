@@ -19,16 +19,10 @@ export function parseNfProgress(line: string): NfProgress | null {
   return m ? { t: Number(m[1]), rx_total: Number(m[4]), rx_mpps: Number(m[2]), tx_mpps: Number(m[3]) } : null;
 }
 
-/** The part of `nf run --json` that says a store lost acknowledged state (docs/runtime.md, "Store continuity"). */
-interface NfStateLoss {
-  state_lost?: boolean;
-  state_loss?: { core: number; store: string; flushes_lost: number; counts_lost: number | null; counts_exact: boolean; action: string }[];
-}
-
-/** One trial flag per state loss (with --on-state-loss warn/reload the trial completes and says so). */
-function stateLossFlags(j: NfStateLoss): string[] {
+/** One trial flag per loss of acknowledged state a store showed (docs/runtime.md, "Store continuity"; with --on-state-loss warn/reload the trial completes and says so). */
+function stateLossFlags(j: Pick<NfRunResult, 'state_lost' | 'state_loss'>): string[] {
   if (!j.state_lost) return [];
-  return (j.state_loss ?? []).map((l) => `state_lost: core ${l.core}, ${l.store}: ${l.flushes_lost} acknowledged flushes, ${l.counts_lost === null ? 'unknown' : `${l.counts_exact ? '' : '>= '}${l.counts_lost}`} counts lost (${l.action})`);
+  return j.state_loss.map((l) => `state_lost: core ${l.core}, ${l.store}: ${l.flushes_lost} acknowledged flushes, ${l.counts_lost === null ? 'unknown' : `${l.counts_exact ? '' : '>= '}${l.counts_lost}`} counts lost (${l.action})`);
 }
 
 /**
