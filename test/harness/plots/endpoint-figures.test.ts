@@ -8,12 +8,9 @@ import { figure3Section, modeLabel } from '../../../harness/results/endpoints-re
 import { toSvg, svgToPng } from '../../../harness/plots/render.js';
 import type { SummaryRow, TrialRecord } from '../../../harness/results/format.js';
 import type { EndpointsSpec } from '../../../harness/spec/schema.js';
+import { trialRecord } from '../results/record.js';
 
-const rec = (o: Partial<TrialRecord>): TrialRecord => ({
-  trial_id: 'x', index: 0, nf: 'nat', store: 'redis', location: 'local', mode: 'cache', flush_ms: null, cores: 1, frame_size: 64, testbed: 'netns',
-  pcap: 'p', pcap_sha256: null, repetition: 0, status: 'ok', reason: null, rx_packets: 1, tx_packets: 1, rx_pps: 1, tx_pps: 1, dropped: 0, duration_s: 2,
-  warmup_s: 0, per_core: [], commands: [], flags: [], started_at: null, ended_at: null, ...o,
-}) as TrialRecord;
+const rec = (o: Partial<TrialRecord>): TrialRecord => trialRecord({ store: 'redis', mode: 'cache', testbed: 'netns', ...o });
 
 const E = {
   tests: ['tcp', 'udp', 'rtt'], streams: 10, udp_bitrate: 1e9, udp_length: 1472, rtt_packets: 1000, rtt_rate: 1000, ping_packets: 50, nat_timeout_s: 30,

@@ -3,18 +3,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { elasticRows, elasticCsv, elasticTable } from '../../../harness/results/elastic.js';
 import type { TrialRecord } from '../../../harness/results/format.js';
+import { trialRecord } from './record.js';
 
 const ev = (recovery: number | null, o: Partial<NonNullable<TrialRecord['elastic']>['events'][number]> = {}) => ({
   kind: 'kill' as const, instance: 'ins1', at_s: 2, at_ms: 2000, detected_ms: 1, ready_ms: recovery === null ? null : recovery - 2, recovery_ms: recovery,
   moved_flows: 1000, checked_flows: 1000, kept_flows: 1000, changed_packets: 0, lost_packets: 100, loaded: [], ...o,
 });
 
-const trial = (store: string, events: ReturnType<typeof ev>[], status: TrialRecord['status'] = 'ok'): TrialRecord => ({
-  trial_id: 'x', index: 0, nf: 'nat', store, location: 'local', mode: 'async', flush_ms: 1, cores: 1, frame_size: 64, testbed: 'local', pcap: 'p', pcap_sha256: null,
-  repetition: 0, status, reason: null, rx_packets: 1, tx_packets: 1, rx_pps: 1, tx_pps: 1, dropped: 0, duration_s: 1, warmup_s: 1, per_core: [], commands: [], flags: [],
-  started_at: null, ended_at: null,
+const trial = (store: string, events: ReturnType<typeof ev>[], status: TrialRecord['status'] = 'ok'): TrialRecord => trialRecord({
+  store, status,
   elastic: { instances: ['ins1', 'ins2'], series_file: 's.csv', bucket_ms: 10, sent: 1, returned: 1, lost: 0, missed: 0, nf_dropped: 0, unanswered: 0, changed_flows: 0, reference_failover_ms: 10, events, per_instance: {} },
-} as TrialRecord);
+});
 
 test('per store: medians, extremes, kept share over every checked flow, trials that never recovered', () => {
   const rows = elasticRows([
