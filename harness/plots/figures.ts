@@ -1,5 +1,7 @@
 // The paper's figures as vega-lite specs, built from summary rows: x cores, y Mpps (or kpps/pps for slow NFs,
-// or a paired ratio), one line per series, CI error bars side by side, a log axis where series differ > 10x.
+// or a paired ratio), one line per series, CI error bars side by side, a log axis where series differ > 10x;
+// and what every figure kind shares (measure-figures, timeseries, endpoint-figures): the frame (schema, title,
+// font, labels never cut), subtitle wrapping, the spec filter, human names.
 import type { TopLevelSpec } from 'vega-lite';
 import { lineRateMpps, type Figure } from '../spec/schema.js';
 import type { RatioRow, SummaryRow } from '../results/format.js';
