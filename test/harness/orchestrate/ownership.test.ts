@@ -6,14 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { pidAlive, waitGone } from '../../../common/processes.js';
 import { recordsDir, writeRecord, type ServerRecord } from '../../../runtime/stores/records.js';
+import { CLI } from './cli.js';
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const CLI = join(ROOT, 'bin', 'flexbench.js');
 
 function start(args: string[], cwd: string): { child: ChildProcess; exited: Promise<{ code: number | null; signal: string | null; stderr: string }> } {
   const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
