@@ -12,7 +12,9 @@ test('keySlot: CRC16/XMODEM mod 16384 of the hash tag, as Redis computes it', ()
   assert.equal(keySlot('foo'), 12182);
   assert.equal(keySlot('123456789'), 12739);
   assert.equal(keySlot('{user1000}.following'), keySlot('user1000'));
-  assert.equal(keySlot('{}x'), keySlot('{}x')); // an empty tag hashes the whole key
+  // an empty tag hashes the whole key: '{}x' itself (CRC16/XMODEM as Python's binascii.crc_hqx(b'{}x', 0) % 16384), not 'x'
+  assert.equal(keySlot('{}x'), 10595);
+  assert.notEqual(keySlot('{}x'), keySlot('x'));
   assert.notEqual(keySlot('{}x'), keySlot(''));
 });
 
