@@ -28,6 +28,9 @@ const counts = {
   wait_s: rate.nullable().default(null),
 };
 
+/** Flushes failing in a row (runtime/state/api.ts StoreOutage): epoch ms of the first failure and of the next flush acknowledged (null: still failing). */
+const nfRunStoreOutageSchema = z.object({ from: z.number(), to: z.number().nullable(), failed: count, error: z.string() });
+
 const nfRunCoreSchema = z.looseObject({
   core: z.number().int().nonnegative(),
   ...counts,
@@ -39,8 +42,8 @@ const nfRunCoreSchema = z.looseObject({
     encode_ms: rate.optional(), writes: count.nullable().optional(), reads: count.nullable().optional(),
     /** the dedicated state thread's busy time since it was ready (null: flushes ran on the packet thread) */
     state_thread_busy_ms: rate.nullable().optional(),
-    /** spans in which flushes failed (a store node down), epoch ms of the first failure and of the next flush acknowledged */
-    outages: z.array(z.object({ from: z.number(), to: z.number().nullable(), failed: count, error: z.string() })).optional() }).optional(),
+    /** spans in which flushes failed (a store node down) */
+    outages: z.array(nfRunStoreOutageSchema).optional() }).optional(),
 });
 
 /** A store found without a partition's last acknowledged flush (runtime/state/api.ts StateLoss), per core. */
@@ -113,7 +116,7 @@ export function parseNfRunOutput(stdout: string): NfRunResult {
 
 /** A store outage or a state loss as `nf run` says it on stderr the moment it happens (a process killed later has said it already). */
 export type NfRunStateEvent =
-  | { core: number; kind: 'store outage'; outage: { from: number; to: number | null; failed: number; error: string } }
+  | { core: number; kind: 'store outage'; outage: z.infer<typeof nfRunStoreOutageSchema> }
   | { core: number; kind: 'state loss'; loss: z.infer<typeof nfRunStateLossSchema> };
 
 const STATE_EVENT_LINE = /^nf run: core (\d+): (store outage|state loss) (\{.*\})$/;
@@ -132,7 +135,7 @@ export function parseStateEvents(text: string): NfRunStateEvent[] {
     try {
       const v = JSON.parse(m[3]!) as Record<string, unknown>;
       const core = Number(m[1]);
-      if (m[2] === 'store outage') out.push({ core, kind: 'store outage', outage: v as Extract<NfRunStateEvent, { kind: 'store outage' }>['outage'] });
+      if (m[2] === 'store outage') out.push({ core, kind: 'store outage', outage: nfRunStoreOutageSchema.parse(v) });
       else out.push({ core, kind: 'state loss', loss: nfRunStateLossSchema.parse({ ...v, core }) });
     } catch {
       /* a line cut by a kill: not an event */
