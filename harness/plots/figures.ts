@@ -26,16 +26,21 @@ export function figureFrame(title: string, subtitle: readonly string[], o: { anc
   };
 }
 
-/** Subtitle lines wrapped at word boundaries to `width` characters: one long note would widen the canvas, not the plot. */
+/**
+ * Subtitle lines wrapped to `width` characters: one long note would widen the canvas, not the plot. A line of
+ * facts joined by " · " (the run's identity line) breaks between its facts, so "seed 384943079" stays whole;
+ * other lines break between words.
+ */
 export function subtitleLines(lines: readonly string[], width = 96): string[] {
   const out: string[] = [];
   for (const line of lines) {
+    const sep = line.includes(' · ') ? ' · ' : ' ';
     let cur = '';
-    for (const w of line.split(' ')) {
-      if (cur && cur.length + 1 + w.length > width) {
-        out.push(cur);
+    for (const w of line.split(sep)) {
+      if (cur && cur.length + sep.length + w.length > width) {
+        out.push(sep === ' ' ? cur : `${cur} ·`);
         cur = `  ${w}`;
-      } else cur = cur ? `${cur} ${w}` : w;
+      } else cur = cur ? `${cur}${sep}${w}` : w;
     }
     out.push(cur);
   }

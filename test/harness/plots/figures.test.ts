@@ -114,6 +114,10 @@ test('subtitleLines: a long note wraps at word boundaries, continuation indented
     'run x · testbed local', 'host busy during 4 of 18', '  rows: other work took', '  CPU',
   ]);
   assert.deepEqual(subtitleLines(['a-word-longer-than-the-width stays whole'], 10), ['a-word-longer-than-the-width', '  stays', '  whole']);
+  // the run's identity line breaks between its facts, never inside one ("seed N" stays whole)
+  assert.deepEqual(subtitleLines(['20261206T004437Z-core-sweep · testbed local · AMD EPYC, 2 cores · interleaved rounds, seed 384943079'], 96), [
+    '20261206T004437Z-core-sweep · testbed local · AMD EPYC, 2 cores ·', '  interleaved rounds, seed 384943079',
+  ]);
 });
 
 test('subtitleLines: a testbed\'s long description breaks after its "; " and ", " within the width (the endpoint figures\' subtitles)', () => {
