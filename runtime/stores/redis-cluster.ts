@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
 import { sleep } from '../../common/processes.js';
-import { startRedis, resetRedis, type RunningRedis } from './redis.js';
+import { redisBinary, startRedis, resetRedis, type RunningRedis } from './redis.js';
 import type { RunningStore, StoreServer, StartOptions } from './server.js';
 
 export interface ClusterOptions {
@@ -39,8 +39,6 @@ export interface ClusterNodeState {
 export interface RunningCluster extends RunningStore {
   /** the processes, in creation order (the first `masters` were created masters) */
   nodes: RunningRedis[];
-  readonly masters: number;
-  readonly replicas: number;
   readonly nodeTimeoutMs: number;
   /** the slot range of `masterK` (K from 1), fixed at creation */
   range(k: number): [number, number];
@@ -59,13 +57,6 @@ export interface RunningCluster extends RunningStore {
   /** start killed nodes again (they rejoin as replicas) and wait until every master has its replicas in sync */
   heal(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
-}
-
-function redisCli(): string {
-  const r = spawnSync('sh', ['-c', 'command -v redis-cli'], { encoding: 'utf8' });
-  const p = r.stdout.trim();
-  if (!p) throw new FlexbenchError("redis-cli not found: install Debian's redis-tools package (apt-get install redis-server), see scripts/setup.sh", EXIT.environment);
-  return p;
 }
 
 /** CLUSTER NODES' text -> nodes (pure; pinned by a test). */
@@ -115,25 +106,13 @@ export function keySlot(key: string): number {
   return crc % 16384;
 }
 
-async function clusterNodesOf(port: number): Promise<ClusterNodeState[] | null> {
+/** One command's reply as text from the node on `port` (CLUSTER NODES, CLUSTER INFO, INFO …), null when it does not answer. */
+async function nodeReply(port: number, ...command: [string, ...string[]]): Promise<string | null> {
   const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: 500, commandTimeout: 1000 });
   r.on('error', () => {});
   try {
     await r.connect();
-    return parseClusterNodes(String(await r.call('CLUSTER', 'NODES')));
-  } catch {
-    return null;
-  } finally {
-    r.disconnect();
-  }
-}
-
-async function infoOf(port: number, section: string): Promise<string | null> {
-  const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: 500, commandTimeout: 1000 });
-  r.on('error', () => {});
-  try {
-    await r.connect();
-    return String(await r.call(section === 'cluster' ? 'CLUSTER' : 'INFO', section === 'cluster' ? 'INFO' : section));
+    return String(await r.call(...command));
   } catch {
     return null;
   } finally {
@@ -161,15 +140,15 @@ export async function startRedisCluster(opts: ClusterOptions = {}): Promise<Runn
   const live = () => nodes.filter((n) => !killed.has(n.port));
   const topology = async (): Promise<ClusterNodeState[]> => {
     for (const n of live()) {
-      const t = await clusterNodesOf(n.port);
-      if (t) return t;
+      const t = await nodeReply(n.port, 'CLUSTER', 'NODES');
+      if (t !== null) return parseClusterNodes(t);
     }
     throw new FlexbenchError('redis cluster: no live node answers CLUSTER NODES', EXIT.environment);
   };
   // healthy: every live node says cluster_state:ok, every master serves its range with `replicas` connected replicas in sync
   const healthy = async (): Promise<string | null> => {
     for (const n of live()) {
-      const info = await infoOf(n.port, 'cluster');
+      const info = await nodeReply(n.port, 'CLUSTER', 'INFO');
       if (!info || !/cluster_state:ok/.test(info)) return `node ${n.port}: cluster state not ok`;
     }
     const t = await topology();
@@ -177,7 +156,7 @@ export async function startRedisCluster(opts: ClusterOptions = {}): Promise<Runn
       const rs = t.filter((x) => x.masterId === m.id && !x.failed);
       if (rs.length < replicas) return `master ${m.port}: ${rs.length} of ${replicas} replicas connected`;
       for (const r of rs) {
-        const info = await infoOf(r.port, 'replication');
+        const info = await nodeReply(r.port, 'INFO', 'replication');
         if (!info || !/master_link_status:up/.test(info)) return `replica ${r.port}: not in sync with its master`;
       }
     }
@@ -199,7 +178,7 @@ export async function startRedisCluster(opts: ClusterOptions = {}): Promise<Runn
     }
     const addrs = nodes.map((n) => `127.0.0.1:${n.port}`);
     // redis-cli makes the first `masters` addresses masters, in order, and assigns the rest as replicas
-    const r = spawnSync(redisCli(), ['--cluster', 'create', ...addrs, '--cluster-replicas', String(replicas), '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(redisBinary('redis-cli'), ['--cluster', 'create', ...addrs, '--cluster-replicas', String(replicas), '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
     if (r.status !== 0) throw new FlexbenchError(`redis-cli --cluster create failed: ${r.stderr || r.stdout}`, EXIT.environment);
     await waitHealthy(30_000, `on ${addrs.join(',')}`);
   } catch (err) {
@@ -213,8 +192,6 @@ export async function startRedisCluster(opts: ClusterOptions = {}): Promise<Runn
     port: nodes[0]!.port,
     dataDir: root,
     nodes,
-    masters,
-    replicas,
     nodeTimeoutMs,
     range: (k) => {
       const r = ranges[k - 1];

@@ -29,7 +29,8 @@ export interface RunningRedis extends RunningStore {
   kill(): Promise<void>;
 }
 
-function which(bin: string): string {
+/** The path of one of Redis's programs (redis-server, redis-cli: Debian's redis-server package brings both). */
+export function redisBinary(bin: 'redis-server' | 'redis-cli'): string {
   const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
   const p = r.stdout.trim();
   if (!p) throw new FlexbenchError(`${bin} not found: install Debian's redis-server package (apt-get install redis-server), see scripts/setup.sh`, EXIT.environment);
@@ -105,7 +106,7 @@ export async function stopPid(pid: number): Promise<void> {
 }
 
 export async function startRedis(opts: StartOptions = {}): Promise<RunningRedis> {
-  const bin = which('redis-server');
+  const bin = redisBinary('redis-server');
   const extra = (opts.extra ?? {}) as RedisStartExtra;
   const port = opts.port ?? (extra.cluster ? await freePortWithBus() : await freePort());
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new FlexbenchError(`redis: bad port ${port}`, EXIT.usage);
