@@ -163,6 +163,8 @@ export class Frontend {
   private readonly perInstance = new Map<string, { returned: number; pids: Set<number> }>();
   private readonly waiters: (() => void)[] = [];
   private pendingRemove: { ev: number; instance: string; waitingAdopt: Set<number> } | null = null;
+  /** removes that fired while another was draining: carried out one after another (a survivor adopts one instance at a time) */
+  private readonly deferredRemoves: number[] = [];
   private standbyAssigned = new Map<number, number>();
 
   constructor(o: FrontendOptions) {
@@ -443,6 +445,12 @@ export class Frontend {
 
   private fire(k: number): void {
     const e = this.o.events[k];
+    if (e.kind === 'remove' && this.pendingRemove !== null) {
+      // a second remove before the first one's flows found their survivors would drop the first's adoption
+      this.deferredRemoves.push(k);
+      this.o.log(`front-end: remove ${e.instance} waits until remove ${this.pendingRemove.instance} is adopted`);
+      return;
+    }
     const idx = this.o.instances.indexOf(e.instance);
     this.eventAt[k] = performance.now();
     const o = this.outcomes[k];
@@ -486,6 +494,8 @@ export class Frontend {
     const o = this.outcomes[pr.ev];
     o.ready_ms = round3(performance.now() - this.eventAt[pr.ev]);
     for (let f = 0; f < this.nflows; f++) if (this.ownerOf[f] === -2) this.ownerOf[f] = rendezvousOwner(this.fhash[f], this.idHashes, this.live);
+    const next = this.deferredRemoves.shift();
+    if (next !== undefined) this.fire(next);
   }
 
   private notify(): void {

@@ -141,3 +141,31 @@ test('remove one of two NAT instances on Redis: it drains and flushes, the survi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('two removes 10 ms apart: the second waits until the first is adopted; both instances\' flows keep their translations', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(os.tmpdir(), 'fb-elastic-rm2-'));
+  const redis = await startRedis();
+  try {
+    const [pcap] = generatePcaps({ out: dir, flows: 600, files: 1 });
+    const { elastic } = await runElasticTrial({
+      cli: CLI, cwd: ROOT, nf: 'nat', cores: 1, storeUrl: redis.url, mode: 'async', flushMs: 1, pcapPath: pcap!, rate: 20000,
+      warmupS: 0.5, durationS: 2, instances: ['ins1', 'ins2', 'ins3'],
+      events: [{ kind: 'remove', instance: 'ins1', at_s: 1 }, { kind: 'remove', instance: 'ins2', at_s: 1.01 }],
+      runDir: dir, name: 't', signal: new AbortController().signal, log: () => {},
+    });
+    const [a, b] = elastic.events;
+    for (const ev of [a!, b!]) {
+      assert.equal(ev.kind, 'remove');
+      assert.ok(ev.moved_flows > 0 && ev.ready_ms !== null && ev.recovery_ms !== null, JSON.stringify(ev));
+      assert.equal(ev.kept_flows, ev.checked_flows, `${ev.instance}: every moved flow keeps its translation`);
+      assert.equal(ev.changed_packets, 0);
+    }
+    // carried out one after the other: the second began once the first's survivors had adopted
+    assert.ok(b!.at_ms >= a!.at_ms + a!.ready_ms!, `${JSON.stringify(a)} ${JSON.stringify(b)}`);
+    assert.equal(elastic.changed_flows, 0);
+    assert.equal(elastic.sent, elastic.returned + elastic.lost + elastic.missed + elastic.nf_dropped);
+  } finally {
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
