@@ -2,7 +2,7 @@
 // spec's own, defaults filled in), loads and stamping of latency; frame sizes as an axis. Pure.
 import type { Spec, GoalSpec } from './schema.js';
 import { presetGoals, type SearchGoal } from '../search/goal.js';
-import { STAMP_BYTES } from '../../runtime/packet/replay-port.js';
+import { STAMP_BYTES } from '../../runtime/packet/stamp.js';
 
 export interface NdrPdrPlan {
   /** the preset's name, or "custom" */

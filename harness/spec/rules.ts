@@ -17,8 +17,7 @@ import { readPcap } from '../../runtime/packet/pcap.js';
 import type { z } from 'zod';
 import { goalOf, minStampedFrame, needsPacing } from './measure.js';
 import { goalProblem } from '../search/goal.js';
-import { STAMP_BYTES } from '../../runtime/packet/replay-port.js';
-import { l4PayloadOffset } from '../../runtime/packet/inet.js';
+import { STAMP_BYTES, stampProblem } from '../../runtime/packet/stamp.js';
 
 type Locate = (path: readonly PathSeg[], key: boolean) => { file: string; line: number; col: number; prefix: string };
 
@@ -171,14 +170,9 @@ function measureIssues(spec: Spec, issue: (at: PathSeg[], message: string, key?:
   spec.traffic.pcaps?.forEach((p, i) => {
     if (!existsSync(p)) return;
     try {
-      const f = readPcap(p);
-      for (let k = 0; k < f.count; k++) {
-        const start = l4PayloadOffset(f.bytes, f.offsets[k]!, f.lengths[k]!);
-        if (f.lengths[k]! - start < STAMP_BYTES) {
-          issue(['traffic', 'pcaps', i], `packet ${k + 1} has ${Math.max(0, f.lengths[k]! - start)} B of payload after its headers, too little for a latency stamp (${STAMP_BYTES} B)`);
-          return;
-        }
-      }
+      // the same check nf run and flexbench gen make before they stamp
+      const why = stampProblem(readPcap(p), p);
+      if (why) issue(['traffic', 'pcaps', i], why);
     } catch {
       /* reported above */
     }

@@ -7,7 +7,6 @@ import type { CoreRing } from './layout.js';
 import type { Port } from './port.js';
 import { StampScratch, readStamp, writeStamp } from './stamp.js';
 
-export { STAMP_BYTES, STAMP_MAGIC } from './stamp.js';
 
 /**
  * Shared counters between the offered-load generator and the ports, each on its own 128-byte

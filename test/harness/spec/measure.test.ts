@@ -7,6 +7,10 @@ import { measurePlan, frameSizesOf, stampEvery, loadLabel, minStampedFrame } fro
 import { presetGoals } from '../../../harness/search/goal.js';
 import { expandPlan } from '../../../harness/plan/plan.js';
 import { problems } from './problems.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generatePcaps } from '../../../runtime/packet/generate.js';
 
 const BASE = `name: m
 matrix:
@@ -114,3 +118,15 @@ for (const c of BAD) {
     for (const re of c.expect) assert.ok(got.some((g) => re.test(g)), `expected ${re} in:\n${got.join('\n')}`);
   });
 }
+
+test('a given capture whose packets cannot carry a latency stamp is refused at its entry, with the sentence nf run and gen give', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-stamp-spec-'));
+  try {
+    const [tcp64] = generatePcaps({ out: dir, flows: 10, files: 1, seed: 2, proto: 'tcp' });
+    const got = await problems(`${BASE}traffic: { pcaps: [${tcp64}] }\nmeasure: { latency: true }\n`);
+    assert.equal(got.length, 1, got.join('\n'));
+    assert.match(got[0]!, /traffic\.pcaps\[0\]: .*: packet 1 \(60 B in the capture\) has 6 B of payload after its headers; a latency stamp needs 12 B \(use larger frames/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
