@@ -78,18 +78,32 @@ test('a store node kill the trial could not show whole is flagged: never promote
   assert.deepEqual(storeEventFlags([{ ...base, role: 'replica', promoted_ms: null, promoted_port: null }]), []);
 });
 
-test('kill one of two NAT instances on Redis: the standby recovers its flows, every translation kept', { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(os.tmpdir(), 'fb-elastic-'));
+/** Two NAT instances on a real redis-server, 500 flows at 20 kpps, one event at 1 s; the trial's dir and store removed after. */
+async function natTrial(prefix: string, event: 'kill' | 'remove', check: (r: Awaited<ReturnType<typeof runElasticTrial>>, dir: string) => void): Promise<void> {
+  const dir = mkdtempSync(join(os.tmpdir(), prefix));
   const redis = await startRedis();
   try {
     const [pcap] = generatePcaps({ out: dir, flows: 500, files: 1 });
     const ac = new AbortController();
-    const lines: string[] = [];
-    const { m, elastic } = await runElasticTrial({
+    const r = await runElasticTrial({
       cli: CLI, cwd: ROOT, nf: 'nat', cores: 1, storeUrl: redis.url, mode: 'async', flushMs: 1, pcapPath: pcap!, rate: 20000,
-      warmupS: 0.5, durationS: 1.5, instances: ['ins1', 'ins2'], events: [{ kind: 'kill', instance: 'ins1', at_s: 1 }],
-      runDir: dir, name: 't', signal: ac.signal, log: (s) => lines.push(s),
+      warmupS: 0.5, durationS: 1.5, instances: ['ins1', 'ins2'], events: [{ kind: event, instance: 'ins1', at_s: 1 }],
+      runDir: dir, name: 't', signal: ac.signal, log: () => {},
     });
+    check(r, dir);
+    const { m, elastic } = r;
+    // every packet is accounted for: returned, lost (no instance / in the dead one), missed or dropped
+    assert.equal(elastic.sent, elastic.returned + elastic.lost + elastic.missed + elastic.nf_dropped);
+    assert.ok(m.tx_packets > 0 && m.tx_packets <= m.rx_packets);
+    for (const pids of Object.values(elastic.per_instance).map((p) => p.pids)) for (const pid of pids) assert.equal(pidAlive(pid), false, `pid ${pid} outlived the trial`);
+  } finally {
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('kill one of two NAT instances on Redis: the standby recovers its flows, every translation kept', { timeout: 120_000 }, () =>
+  natTrial('fb-elastic-', 'kill', ({ elastic }, dir) => {
     const ev = elastic.events[0]!;
     assert.equal(ev.kind, 'kill');
     assert.ok(ev.moved_flows > 100 && ev.moved_flows < 400, `moved ${ev.moved_flows} of 500 flows`);
@@ -100,30 +114,13 @@ test('kill one of two NAT instances on Redis: the standby recovers its flows, ev
     assert.ok(ev.recovery_ms !== null && ev.recovery_ms > 0 && ev.ready_ms !== null && ev.recovery_ms >= ev.ready_ms, JSON.stringify(ev));
     assert.equal(elastic.per_instance.ins1?.exit, 'SIGKILL');
     assert.equal(elastic.per_instance.ins1?.recovered, ev.moved_flows, 'the standby recovered exactly the flows the dead instance had');
-    // every packet is accounted for: returned, lost (no instance / in the dead one), missed or dropped
-    assert.equal(elastic.sent, elastic.returned + elastic.lost + elastic.missed + elastic.nf_dropped);
-    assert.ok(m.tx_packets > 0 && m.tx_packets <= m.rx_packets);
     const csv = readFileSync(join(dir, elastic.series_file), 'utf8').trim().split('\n');
     assert.equal(csv[0], 't_ms,sent,returned,lost,nf_dropped,missed,moved_returned');
     assert.ok(csv.length > 150);
-    for (const pids of Object.values(elastic.per_instance).map((p) => p.pids)) for (const pid of pids) assert.equal(pidAlive(pid), false, `pid ${pid} outlived the trial`);
-  } finally {
-    await redis.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('remove one of two NAT instances on Redis: it drains and flushes, the survivor adopts its flows with their translations', { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(os.tmpdir(), 'fb-elastic-rm-'));
-  const redis = await startRedis();
-  try {
-    const [pcap] = generatePcaps({ out: dir, flows: 500, files: 1 });
-    const ac = new AbortController();
-    const { m, elastic } = await runElasticTrial({
-      cli: CLI, cwd: ROOT, nf: 'nat', cores: 1, storeUrl: redis.url, mode: 'async', flushMs: 1, pcapPath: pcap!, rate: 20000,
-      warmupS: 0.5, durationS: 1.5, instances: ['ins1', 'ins2'], events: [{ kind: 'remove', instance: 'ins1', at_s: 1 }],
-      runDir: dir, name: 't', signal: ac.signal, log: () => {},
-    });
+test('remove one of two NAT instances on Redis: it drains and flushes, the survivor adopts its flows with their translations', { timeout: 120_000 }, () =>
+  natTrial('fb-elastic-rm-', 'remove', ({ elastic }) => {
     const ev = elastic.events[0]!;
     assert.equal(ev.kind, 'remove');
     assert.ok(ev.moved_flows > 100 && ev.moved_flows < 400, `moved ${ev.moved_flows} of 500 flows`);
@@ -133,14 +130,7 @@ test('remove one of two NAT instances on Redis: it drains and flushes, the survi
     assert.ok(ev.ready_ms !== null && ev.recovery_ms !== null && ev.recovery_ms >= ev.ready_ms, JSON.stringify(ev));
     // the survivor's ADOPTED names what it loaded: the removed instance's mappings, every one of them
     assert.equal(ev.loaded.reduce((a, l) => a + Number(l.adopted ?? 0), 0), ev.moved_flows, JSON.stringify(ev.loaded));
-    assert.equal(elastic.sent, elastic.returned + elastic.lost + elastic.missed + elastic.nf_dropped);
-    assert.ok(m.tx_packets > 0 && m.tx_packets <= m.rx_packets);
-    for (const pids of Object.values(elastic.per_instance).map((p) => p.pids)) for (const pid of pids) assert.equal(pidAlive(pid), false, `pid ${pid} outlived the trial`);
-  } finally {
-    await redis.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 test('two removes 10 ms apart: the second waits until the first is adopted; both instances\' flows keep their translations', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(os.tmpdir(), 'fb-elastic-rm2-'));
