@@ -170,7 +170,8 @@ class LocalTestbed implements Testbed {
         }
         await server.reset(running.url);
       },
-      ...(cluster ? { nodes: { resolve: (name: string, nf: string) => cluster.resolve(name, nf), kill: (port: number) => cluster.kill(port), waitPromoted: (slot: number, dead: number, ms: number) => cluster.waitPromoted(slot, dead, ms), nodeTimeoutMs: cluster.nodeTimeoutMs } } : {}),
+      // the cluster is what a store node kill acts on (it has StoreNodes' methods)
+      ...(cluster ? { nodes: cluster } : {}),
       stop: async () => {
         if (stopped) return;
         stopped = true;
