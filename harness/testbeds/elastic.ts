@@ -155,12 +155,12 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
     const problem = await Promise.race([fe.waitForInstances(60_000), ...exited()]);
     if (problem) throw new FlexbenchError(`elastic trial: ${problem}`, EXIT.trialsFailed);
     if (o.signal.aborted) throw new FlexbenchError('interrupted', EXIT.interrupted);
-    // the host's other work, over the span every instance lived (a kill ends it)
     for (const k of storeKills) {
       k.target = await o.storeNodes!.resolve(k.e.node, o.nf);
       Object.assign(k.rec, { port: k.target.port, role: k.target.role, slot: k.target.slot });
       o.log(`store node ${k.e.node}: port ${k.target.port} (${k.target.role}, slot ${k.target.slot})`);
     }
+    // the host's other work, over the span every instance lived (a kill ends it)
     const host = new HostLoadSampler(() => [...children.map((c) => c.child.pid ?? process.pid), ...(o.storePids ?? [])]);
     const r = await fe.run();
     const load = host.stop();
