@@ -309,6 +309,17 @@ async function awaitWindow(run: Run, nf: RunningNf, gen: RunningGen): Promise<{ 
     if (now() > deadline) throw new FlexbenchError('the generator stopped reporting statistics during the measured window', EXIT.trialsFailed);
     await sleep(50, run.signal);
   }
+  // the NF's counters must reach past the window's end too (a starved testpmd prints every 1-2 s, late):
+  // a sample that had received more than the generator had sent by the window's end was taken after it.
+  // Waited for up to twice the longest gap between the NF's samples so far.
+  const n = nf.samples;
+  if (n.length > 0) {
+    const sentByEnd = s[s.length - 1].tx;
+    let gap = 1;
+    for (let i = 1; i < n.length; i++) gap = Math.max(gap, n[i].arr - n[i - 1].arr);
+    const by = now() + 2 * gap;
+    while (!(n[n.length - 1].rx > sentByEnd) && now() < by && !nf.exited() && !gen.exited()) await sleep(50, run.signal);
+  }
   return { from, to };
 }
 
@@ -464,7 +475,7 @@ function measure(run: Run, nf: RunningNf, gen: RunningGen, win: { from: number; 
   let perCore: { core: number; rx_packets: number; tx_packets: number }[] = [];
   if (kind === 'testpmd') {
     nf.parser?.end();
-    const w = alignedWindow(nf.samples, genFrom, genTo);
+    const w = alignedWindow(nf.samples, genFrom, genTo, gen.samples);
     if (w) {
       nfRx = w.rx / w.seconds;
       nfTx = w.tx / w.seconds;
@@ -474,7 +485,7 @@ function measure(run: Run, nf: RunningNf, gen: RunningGen, win: { from: number; 
     const j = parseNfRunOn('node2', nfResult);
     nfFinal = j;
     nfFlags = nfRunFlags(j);
-    const w = alignedWindow(nf.samples, genFrom, genTo);
+    const w = alignedWindow(nf.samples, genFrom, genTo, gen.samples);
     if (w) {
       nfRx = w.rx / w.seconds;
       // the rate lines carry rx totals; tx follows the final tx/rx ratio

@@ -16,12 +16,25 @@ export interface Sample {
 }
 
 /**
- * Offset from a tool's clock to the harness clock, from its least delayed sample (as NTP does): lines can
- * arrive late and in bunches (a starved process, SSH buffering), never early.
+ * Offset from a tool's clock to the harness clock: an upper bound of the true one, from its least delayed
+ * sample (as NTP does: lines can arrive late and in bunches, a starved process, SSH buffering, never
+ * early). Where every line arrives late (a starved testpmd's, 0.8 s and more measured) that bound is
+ * loose; the generator's `returned` counts tighten it by causality: the generator cannot have got back
+ * what the NF had not yet sent on, so an NF sample with fewer sent on (`tx`) than a generator sample had
+ * returned was taken before that generator sample reached us. Returned packets beyond what the generator
+ * sent (a peer kernel's own) are discounted as the samples show them.
  */
-export function clockOffset(samples: readonly Sample[]): number {
+export function clockOffset(samples: readonly Sample[], returned: readonly Sample[] = []): number {
+  let strays = 0;
+  for (const r of returned) strays = Math.max(strays, r.rx - r.tx);
   let off = Infinity;
-  for (const s of samples) off = Math.min(off, s.arr - s.at);
+  let j = 0;
+  for (const s of samples) {
+    off = Math.min(off, s.arr - s.at);
+    // counters only grow: the first generator sample past this NF sample's count is the tightest
+    while (j < returned.length && returned[j].rx - strays <= s.tx) j++;
+    if (j < returned.length) off = Math.min(off, returned[j].arr - s.at);
+  }
   return off;
 }
 
@@ -38,10 +51,10 @@ export function counterAt(samples: readonly Sample[], t: number): { rx: number; 
   return null;
 }
 
-/** Another tool's counters over [from, to] of the harness clock (its samples mapped by clockOffset). */
-export function alignedWindow(samples: readonly Sample[], from: number, to: number): { seconds: number; rx: number; tx: number } | null {
+/** Another tool's counters over [from, to] of the harness clock (its samples mapped by clockOffset, tightened by the generator's `returned` samples). */
+export function alignedWindow(samples: readonly Sample[], from: number, to: number, returned: readonly Sample[] = []): { seconds: number; rx: number; tx: number } | null {
   if (samples.length < 2 || !(to > from)) return null;
-  const off = clockOffset(samples);
+  const off = clockOffset(samples, returned);
   const a = counterAt(samples, from - off);
   const b = counterAt(samples, to - off);
   if (!a || !b) return null;

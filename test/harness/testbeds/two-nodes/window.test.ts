@@ -15,6 +15,16 @@ test('windows on the tools own clocks; generator flags', () => {
   assert.deepEqual(counterAt(nf, 2.25), { rx: 225, tx: 202.5 });
   assert.equal(counterAt(nf, 9), null);
   assert.equal(alignedWindow(nf, 40, 41), null);
+  // every line of a starved NF 1 s late (true offset 10): the least delayed says 11; the generator's returned
+  // counts (read at 10.5 + k, what the NF had sent on at its k + 0.5) say the NF's sample k came before 10.5 + k
+  const late = [0, 100, 300, 600, 1000].map((c, k) => ({ at: k, arr: 11 + k, rx: c, tx: c }));
+  const returned = [50, 200, 450, 800].map((c, k) => ({ at: 10.5 + k, arr: 10.5 + k, rx: c, tx: c + 10 }));
+  assert.equal(clockOffset(late), 11);
+  assert.equal(clockOffset(late, returned), 10.5);
+  assert.deepEqual(alignedWindow(late, 11.5, 13.5), { seconds: 2, rx: 400, tx: 400 });
+  assert.deepEqual(alignedWindow(late, 11.5, 13.5, returned), { seconds: 2, rx: 500, tx: 500 });
+  // returned packets the generator never sent (210 beyond what it sent: a peer kernel's) are discounted
+  assert.equal(clockOffset(late, returned.map((r) => ({ ...r, tx: r.rx - 210 }))), 11);
   assert.deepEqual(generatorFlags(9e6, 10e6, 0.05), ['generator_shortfall: sent 9000000 pps of 10000000 asked (90.0%)']);
   // what is asked: a paced rate as given; "max" of Pktgen is its percent of line rate; testpmd asks nothing
   assert.equal(askedPps(1e6, 'testpmd', 64, 10, 100), 1e6);
