@@ -310,15 +310,15 @@ async function awaitWindow(run: Run, nf: RunningNf, gen: RunningGen): Promise<{ 
     await sleep(50, run.signal);
   }
   // the NF's counters must reach past the window's end too (a starved testpmd prints every 1-2 s, late):
-  // a sample that had received more than the generator had sent by the window's end was taken after it.
+  // its last sample, placed as measure() places it, at or after the window's end on the harness clock.
   // Waited for up to twice the longest gap between the NF's samples so far.
   const n = nf.samples;
   if (n.length > 0) {
-    const sentByEnd = s[s.length - 1].tx;
+    const end = s[s.length - 1].at + clockOffset(s);
     let gap = 1;
     for (let i = 1; i < n.length; i++) gap = Math.max(gap, n[i].arr - n[i - 1].arr);
     const by = now() + 2 * gap;
-    while (!(n[n.length - 1].rx > sentByEnd) && now() < by && !nf.exited() && !gen.exited()) await sleep(50, run.signal);
+    while (n[n.length - 1].at + clockOffset(n, s) < end && now() < by && !nf.exited() && !gen.exited()) await sleep(50, run.signal);
   }
   return { from, to };
 }
