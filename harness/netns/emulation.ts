@@ -10,6 +10,8 @@ import { LocalHost } from '../hosts/local.js';
 import { pidAlive, pidRunning, signalGroup, sleep, terminate } from '../../common/processes.js';
 
 const NETNS_PREFIX = 'fbn';
+/** last-resort bound on a living sshd's start; a dead one fails at once */
+const SSHD_START_CAP_MS = 120_000;
 
 interface EmulatedNode {
   name: 'node1' | 'node2';
@@ -223,7 +225,7 @@ export async function createEmulation(opts: EmulationOptions = {}): Promise<Emul
     await writeFile(knownHostsPath, known.join('\n') + '\n');
     // sshd daemonises before it listens: the nodes exist once both answer (a client connecting to both at
     // once could otherwise be refused by the second)
-    for (const n of [node1, node2]) await waitListening(n.sshAddress, n.sshPort, 10_000);
+    for (const n of [node1, node2]) await waitListening(n, join(runDir, `${n.name}-sshd.log`));
     return { id, runDir, keyPath, knownHostsPath, user: 'root', node1, node2, destroy };
   } catch (e) {
     await destroy().catch(() => undefined);
@@ -232,17 +234,28 @@ export async function createEmulation(opts: EmulationOptions = {}): Promise<Emul
   }
 }
 
-/** Resolves once host:port accepts a TCP connection; throws after `ms`. */
-async function waitListening(host: string, port: number, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
+/**
+ * Resolves once the node's sshd accepts a TCP connection. No fixed deadline while the daemon lives: on a loaded
+ * runner its start (key loading, re-exec) took longer than 10 s. It fails at once, with its log, when nothing
+ * runs in the namespace any more, and after SSHD_START_CAP_MS as a last resort.
+ */
+async function waitListening(n: EmulatedNode, logPath: string): Promise<void> {
+  const start = Date.now();
+  for (let i = 0; ; i++) {
     const ok = await new Promise<boolean>((res) => {
-      const s = connect({ host, port });
+      const s = connect({ host: n.sshAddress, port: n.sshPort });
       s.once('connect', () => (s.destroy(), res(true)));
       s.once('error', () => (s.destroy(), res(false)));
     });
     if (ok) return;
-    if (Date.now() > end) throw new FlexbenchError(`sshd on ${host}:${port} did not start listening within ${ms / 1000} s`, EXIT.environment);
+    const waited = Date.now() - start;
+    // every 20th try (about a second apart): is the daemon still there?
+    const gone = i % 20 === 19 && (await netnsPids(n.ns)).length === 0;
+    if (gone || waited > SSHD_START_CAP_MS) {
+      const log = (await readFile(logPath, 'utf8').catch(() => '')).trim().split('\n').slice(-5).join(' | ');
+      const why = gone ? 'exited before it listened' : `did not listen within ${Math.round(waited / 1000)} s although it runs`;
+      throw new FlexbenchError(`sshd on ${n.sshAddress}:${n.sshPort} (${n.ns}) ${why}${log ? `; its log: ${log}` : ''}`, EXIT.environment);
+    }
     await sleep(50);
   }
 }

@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { createEmulation, leftovers, sweepStale, planNodes } from '../../../harness/netns/emulation.js';
 import { SshHost } from '../../../harness/hosts/ssh.js';
 import { LocalHost } from '../../../harness/hosts/local.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const skip = process.getuid?.() === 0 ? false : 'needs root (network namespaces): run the tests as root';
 
@@ -19,6 +22,22 @@ test('plan: names and addresses from suffix and slot, inside 198.18.0.0/15', () 
 test('bad suffix or slot is named', { skip }, async () => {
   await assert.rejects(createEmulation({ suffix: 'Bad!' }), /suffix "Bad!"/);
   await assert.rejects(createEmulation({ slot: 99 }), /slot 99/);
+});
+
+test('an sshd that exits after daemonising fails the build at once, with its log, and leaves nothing', { skip, timeout: 60_000 }, async () => {
+  // stands in for a real sshd that died after forking (cannot be provoked reliably): writes its log, forks, exits
+  const dir = await mkdtemp(join(tmpdir(), 'fb-fake-sshd-'));
+  const fake = join(dir, 'sshd');
+  await writeFile(fake, '#!/bin/sh\nwhile [ "$1" != "-E" ]; do shift; done; echo "Cannot bind any address." > "$2"\nsleep 0.2 &\nexit 0\n', { mode: 0o755 });
+  try {
+    await assert.rejects(createEmulation({ suffix: 'dead', slot: 18, sshdPath: fake }), (e: Error) => {
+      assert.match(e.message, /exited before it listened; its log: Cannot bind any address\./);
+      return true;
+    });
+    assert.deepEqual(await leftovers('fbndead'), []);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('node1 reaches node2 over port1 and port2; a crashed run is swept by the next', { skip, timeout: 60_000 }, async () => {
