@@ -75,6 +75,11 @@ function paramBytes(v: unknown): number {
   return 4 + 8;
 }
 
+/** what Cassandra answers for a table or keyspace it does not serve (yet) */
+const SCHEMA_NOT_YET = /does not exist|unconfigured table|keyspace .* does not exist/i;
+/** 50 ms doubling: about 12 s in all before the error is the answer */
+const SCHEMA_SETTLE_TRIES = 8;
+
 class CassandraConnection implements StoreConnection {
   private readonly parts = new Map<string, Part>();
   private cost: FlushCost = { entries: 0, bytes: 0, roundTrips: 0 };
@@ -128,7 +133,7 @@ class CassandraConnection implements StoreConnection {
   }
 
   private ensureSchema(s: Part): Promise<void> {
-    s.ready ??= (async () => {
+    s.ready ??= this.whileSchemaSettles(async () => {
       const rs = await this.client.execute('SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?', [s.ks], { prepare: true });
       // Schema changes go one at a time (concurrent DDL on one node only adds disagreement).
       if (rs.rowLength < TABLE_COUNT) for (const ddl of schemaStatements(s.ks, this.u.replication)) await this.client.execute(ddl);
@@ -136,12 +141,30 @@ class CassandraConnection implements StoreConnection {
       const sh = await this.shared(s.p.nf);
       await this.exec(sh.partAdd, [s.p.instance, s.p.core]);
       await this.readMeta(s);
-    })().catch((err) => {
+    }, () => this.sharedKs.delete(sharedKeyspaceName(s.p.nf))).catch((err) => {
       s.ready = null;
       this.sharedKs.delete(sharedKeyspaceName(s.p.nf)); // checked again too: it may be what is gone
       throw this.fail(`opening keyspace ${s.ks} (schema and last flush)`, err);
     });
     return s.ready;
+  }
+
+  /**
+   * Runs a schema-opening step again while Cassandra says a table it was just told to create "does not
+   * exist". Every core's state thread and every instance opens the NF's shared keyspace at once, so one
+   * of them can see the tables in system_schema before the node serves them (a store-location run beside
+   * a busy loop failed 1 two-core NAT trial in 24 so). Bounded: SCHEMA_SETTLE_TRIES tries, 50 ms doubling.
+   */
+  private async whileSchemaSettles(step: () => Promise<void>, forget: () => void): Promise<void> {
+    for (let i = 0; ; i++) {
+      try {
+        return await step();
+      } catch (err) {
+        if (i + 1 >= SCHEMA_SETTLE_TRIES || !SCHEMA_NOT_YET.test(String((err as Error)?.message ?? err))) throw err;
+        forget();
+        await new Promise((r) => setTimeout(r, 50 * 2 ** i));
+      }
+    }
   }
 
   private readonly sharedKs = new Map<string, Promise<SharedStatements>>();
