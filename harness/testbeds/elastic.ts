@@ -19,7 +19,7 @@ import { ownedExeca } from './owned.js';
 import { HostLoadSampler } from '../orchestrate/host-load.js';
 import type { ElasticEvent, StoreNodeEvent } from '../spec/elastic.js';
 import type { StoreNodes, TrialMeasurement } from './testbed.js';
-import type { ElasticRecord } from '../results/format.js';
+import type { ElasticRecord, StoreEventRecord } from '../results/format.js';
 import { NF_REGISTRY } from '../../nfs/registry.js';
 
 /** REINFORCE (CoNEXT'18): failover across servers within 10 ms, the published anchor a recovery time is shown beside. */
@@ -56,8 +56,6 @@ export interface ElasticTrialOptions {
   /** what an instance does when the store lost acknowledged flushes (`nf run --on-state-loss`) */
   onStateLoss?: string;
 }
-
-type StoreEventRecord = NonNullable<ElasticRecord['store_events']>[number];
 
 /** Every instance id the run names, in order: the initial ones, then the added ones (a NAT pool's shares follow it). */
 export function allInstances(initial: readonly string[], events: readonly ElasticEvent[]): string[] {

@@ -5,32 +5,19 @@
 // namespace. Needs root and a Pktgen that builds here (../shared/vendor/pktgen): skipped saying why.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { leftovers } from '../../../harness/netns/emulation.js';
+import { runCli } from '../orchestrate/cli.js';
 import { realPktgen, processesWith } from '../tools/real-pktgen.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const cli = join(root, 'bin', 'flexbench.js');
+// a run past this is killed, so a hung run fails its test with its output instead of at the test's timeout
+const GUARD = { ms: 540_000, signal: 'SIGKILL' as const };
 const real = process.getuid?.() === 0 ? await realPktgen() : { reason: 'needs root (network namespaces, veths, sshd)' };
 const skip = real.reason ? `real Pktgen unavailable: ${real.reason}` : false;
-
-function runCli(args: string[], onStderr?: (s: string, child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      onStderr?.(stderr, child);
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** What a pktgen run could leave: Pktgen processes (its file prefix, its binary), runtime dirs, nodes. */
 async function leftBehind(suffix: string): Promise<string[]> {
@@ -55,7 +42,7 @@ test('generator: pktgen — the real Pktgen on node1 paced at a rate; the NF on 
     const file = join(dir, 'paced.yaml');
     writeFileSync(file, spec('pga', 16, '', 'duration_s: 3, warmup_s: 1, rate: 50000', '{ nfs: [testpmd, macswap], cores: [1] }'));
     const out = join(dir, 'paced');
-    const r = await runCli(['run', file, '--out', out, '--no-plots']);
+    const r = await runCli(['run', file, '--out', out, '--no-plots'], root, undefined, GUARD);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /pktgen: .*pktgen/, 'preflight found the pktgen binary on node1');
     const trials = readFileSync(join(out, 'trials.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
@@ -92,7 +79,7 @@ test('generator: pktgen — the real Pktgen on node1 paced at a rate; the NF on 
     // the real limiter falls short and the trial says so
     const maxFile = join(dir, 'max.yaml');
     writeFileSync(maxFile, spec('pgb', 17, '', 'duration_s: 2, warmup_s: 1', '{ nfs: [macswap], cores: [1] }'));
-    const r2 = await runCli(['run', maxFile, '--out', join(dir, 'max'), '--no-plots']);
+    const r2 = await runCli(['run', maxFile, '--out', join(dir, 'max'), '--no-plots'], root, undefined, GUARD);
     assert.equal(r2.code, 0, r2.stderr);
     const [m] = readFileSync(join(dir, 'max', 'trials.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
     assert.equal(m.status, 'ok', m.reason);
@@ -112,17 +99,17 @@ test('generator: pktgen — Ctrl-C while Pktgen sends, and a Pktgen that fails t
     const out = join(dir, 'int');
     let sent = false;
     let poll: NodeJS.Timeout | undefined;
-    const r = await runCli(['run', file, '--out', out, '--no-plots'], (_err, child) => {
+    const r = await runCli(['run', file, '--out', out, '--no-plots'], root, (_err, kill) => {
       // interrupt once Pktgen has been told to start (the trial log says so)
       poll ??= setInterval(() => {
         if (sent || !existsSync(join(out, 'logs'))) return;
         const logs = readdirSync(join(out, 'logs'));
         if (logs.some((f) => /pktgen: pcap on, rate/.test(readFileSync(join(out, 'logs', f), 'utf8')))) {
           sent = true;
-          setTimeout(() => child.kill('SIGINT'), 1500);
+          setTimeout(() => kill('SIGINT'), 1500);
         }
       }, 200);
-    });
+    }, GUARD);
     clearInterval(poll);
     assert.ok(sent, `Pktgen never started: ${r.stderr}`);
     assert.equal(r.code, 130, r.stderr);
@@ -131,7 +118,7 @@ test('generator: pktgen — Ctrl-C while Pktgen sends, and a Pktgen that fails t
     // a Pktgen that exits at start (here: a binary that is not Pktgen) fails the trial with the reason
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, `name: netns-pgf\ntestbed: netns\ninventory: { suffix: pgf, slot: 19, generator: pktgen, pktgen: /bin/false }\ntraffic: { frame_size: 64, flows: 100, files: 1, duration_s: 2, warmup_s: 1, rate: 20000 }\nmatrix: { nfs: [macswap], cores: [1] }\n`);
-    const r2 = await runCli(['run', bad, '--out', join(dir, 'bad'), '--no-plots']);
+    const r2 = await runCli(['run', bad, '--out', join(dir, 'bad'), '--no-plots'], root, undefined, GUARD);
     assert.equal(r2.code, 1, r2.stderr);
     const [t] = readFileSync(join(dir, 'bad', 'trials.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
     assert.equal(t.status, 'failed');

@@ -3,35 +3,22 @@
 // trial. Every run must leave no namespace, veth or process behind. Needs root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { leftovers } from '../../../harness/netns/emulation.js';
+import { runCli } from '../orchestrate/cli.js';
 import { LocalHost } from '../../../harness/hosts/local.js';
 import { pidRunning } from '../../../common/processes.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const cli = join(root, 'bin', 'flexbench.js');
+// a run past this is killed, so a hung run fails its test with its output instead of at the test's timeout
+const GUARD = { ms: 540_000, signal: 'SIGKILL' as const };
 const skip = process.getuid?.() === 0 ? false : 'needs root (network namespaces, veths, sshd): run the tests as root';
 
 function spec(suffix: string, slot: number, body: string): string {
   return `name: netns-${suffix}\ntestbed: netns\ninventory: { suffix: ${suffix}, slot: ${slot} }\n${body}`;
-}
-
-function runCli(args: string[], onStderr?: (s: string, child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      onStderr?.(stderr, child);
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 /** Every process a run could start on a node (NF, store, tools, sshd, anything under its remote dirs). */
@@ -76,7 +63,7 @@ matrix:
 `));
     const out = join(dir, 'res');
     const before = await candidates();
-    const r = await runCli(['run', file, '--out', out, '--no-plots']);
+    const r = await runCli(['run', file, '--out', out, '--no-plots'], root, undefined, GUARD);
     assert.equal(r.code, 0, r.stderr);
     // preflight reported both nodes
     assert.match(r.stderr, /node1: ok[\s\S]*node2: ok/);
@@ -146,13 +133,13 @@ matrix: { nfs: [testpmd], cores: [1] }
 `));
     let sent = false;
     const before = await candidates();
-    const r = await runCli(['run', file, '--out', join(dir, 'res'), '--no-plots'], (err, child) => {
+    const r = await runCli(['run', file, '--out', join(dir, 'res'), '--no-plots'], root, (err, kill) => {
       // interrupt once the trial runs (its line is printed when it starts); give testpmd time to come up
       if (!sent && /\[1\/1\]/.test(err)) {
         sent = true;
-        setTimeout(() => child.kill('SIGINT'), 6000);
+        setTimeout(() => kill('SIGINT'), 6000);
       }
-    });
+    }, GUARD);
     assert.ok(sent, `the trial never started: ${r.stderr}`);
     assert.equal(r.code, 130, r.stderr);
     assert.deepEqual(await leftovers('fbnint'), []);
