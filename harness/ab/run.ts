@@ -39,6 +39,8 @@ interface AbOptions {
   until: 'rounds' | 'decided';
   /** with until = 'decided': the first round after which the verdicts are looked at */
   minRounds: number;
+  /** --max-time: no round starts that would likely end after `at` (epoch ms) */
+  deadline?: { at: number; label: string } | null;
   seed: number;
   outDir: string;
   pcapCache: string;
@@ -181,6 +183,9 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
   let round = 0;
   let fallbacks = 0;
   let interrupted = false;
+  /** why the rounds ended: the cap (or the fixed count), every cell decided, the --max-time budget, a signal */
+  let stoppedBy: 'rounds' | 'decided' | 'time' | 'interrupted' = 'rounds';
+  let longestRoundMs = 0;
   const warnings: string[] = [];
   try {
     for (const r of ROLES) await tbs[r].preflight(spec);
@@ -207,6 +212,13 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
     };
     rounds: while (round < o.rounds) {
       if (o.signal.aborted) break;
+      // the next round is as long as the longest so far: start it only if that still ends within the budget
+      if (o.deadline && round > 0 && Date.now() + longestRoundMs > o.deadline.at) {
+        stoppedBy = 'time';
+        o.log(`--max-time ${o.deadline.label}: no time for round ${round + 1} (the longest took ${(longestRoundMs / 1000).toFixed(1)} s); stopping after ${round}`);
+        break;
+      }
+      const roundStart = Date.now();
       const slots = schedule.next();
       slotsLog.push({ round, slots });
       // per unit and build: the gated value, and the forwarded rate for a pair where a build did not measure its own time
@@ -246,6 +258,7 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
         }
       }
       round += 1;
+      longestRoundMs = Math.max(longestRoundMs, Date.now() - roundStart);
       // a cell's ratio for the round: the geometric mean over its pcaps of head/base, only when both measured every pcap
       const line: string[] = [];
       for (const id of cellIds) {
@@ -266,11 +279,13 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
         const open = cellIds.filter((id) => decidePaired(ratios.get(id)!, decisionOpts).verdict === 'inconclusive');
         if (open.length === 0) {
           o.log(`every cell decided after ${round} rounds`);
+          stoppedBy = 'decided';
           break;
         }
       }
     }
     interrupted = o.signal.aborted;
+    if (interrupted) stoppedBy = 'interrupted';
   } finally {
     for (const r of ROLES) await tbs[r].teardown();
     for (const r of ROLES) {
@@ -282,6 +297,8 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
   }
   if (fallbacks > 0) warnings.push(`${fallbacks} pair(s) were compared on tx_mpps: a build did not report its cores' CPU wait (${o.metric} needs it on both sides)`);
   if (interrupted) warnings.push(`interrupted after ${round} round(s): the verdicts use the rounds completed`);
+  // stopping on time makes the look at that round the last one, in place of a later planned look: no extra look
+  if (stoppedBy === 'time') warnings.push(`--max-time ${o.deadline!.label} reached: stopped after ${round} of ${o.rounds} rounds (another round of up to ${(longestRoundMs / 1000).toFixed(1)} s would have passed it); the verdicts use the rounds done`);
   if (looks > 1) warnings.push(`--until decided could look at the verdicts ${looks} times (after rounds ${[...lookAt].join(', ')}): each look used ${(confidence * 100).toFixed(2)}% confidence so all of them together keep ${(o.confidence * 100).toFixed(1)}%`);
   const cells: CellComparison[] = [];
   for (const id of [...cellIds].sort((a, b) => compareCellKeys(keys.get(a)!, keys.get(b)!))) {
@@ -316,10 +333,10 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
     added: [],
     ...tally,
     exitCode: interrupted ? EXIT.interrupted : tally.exitCode,
-    ab: { seed: o.seed, rounds: round, until: o.until, results: o.outDir },
+    ab: { seed: o.seed, rounds: round, until: o.until, stopped_by: stoppedBy, results: o.outDir },
   };
   const builds = Object.fromEntries([o.base, o.head].map((b) => [b.role, { rev: b.rev, commit: b.commit, dirty: b.dirty, dir: b.dir, source: b.source, cached: b.cached }]));
-  writeAtomic(join(o.outDir, 'ab.json'), `${JSON.stringify({ flexbench_ab: 1, seed: o.seed, rounds: round, until: o.until, builds, units: units.map((u) => ({ cell: cellIdOf(u), pcap_index: u.pcap_index })), order: slotsLog, ratios: Object.fromEntries(ratios), comparison }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+  writeAtomic(join(o.outDir, 'ab.json'), `${JSON.stringify({ flexbench_ab: 1, seed: o.seed, rounds: round, until: o.until, stopped_by: stoppedBy, max_time: o.deadline?.label ?? null, builds, units: units.map((u) => ({ cell: cellIdOf(u), pcap_index: u.pcap_index })), order: slotsLog, ratios: Object.fromEntries(ratios), comparison }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
   writeFileSync(join(o.outDir, 'README'), `flexbench ab: ${o.command}\nbase/ and head/ are ordinary run directories; ab.json holds the seed, the order and the per-round ratios.\n`);
   return { comparison, outDir: o.outDir, interrupted };
 }

@@ -20,6 +20,7 @@ interface Args {
   rounds: number;
   until?: string;
   'min-rounds': number;
+  'max-time'?: string;
   seed?: number;
   profile?: string;
   repo?: string;
@@ -36,6 +37,14 @@ interface Args {
 /** The reports ab writes into its results directory, one per format. */
 const REPORT_FILES: Record<ReportFormat, string> = { text: 'report.txt', markdown: 'report.md', junit: 'junit.xml', json: 'report.json' };
 
+/** `--max-time`: seconds, or a number with s, m or h. */
+export function parseMaxTime(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(v.trim());
+  const s = m ? Number(m[1]) * (m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1) : NaN;
+  if (!(s > 0)) throw new FlexbenchError(`--max-time "${v}" is not a duration like 600, 90s or 10m`, EXIT.usage);
+  return s;
+}
+
 function defaultCache(): string {
   return join(process.env.XDG_CACHE_HOME || join(os.homedir(), '.cache'), 'flexbench', 'builds');
 }
@@ -51,6 +60,7 @@ export const command: CommandModule<object, Args> = {
       .option('rounds', { type: 'number', default: 10, describe: 'rounds (each: every cell and pcap with both builds, back to back); with --until decided the cap' })
       .option('until', { type: 'string', choices: ['decided'], describe: 'stop once every cell is decided (looked at after each round from --min-rounds on; at most --rounds)' })
       .option('min-rounds', { type: 'number', default: 5, describe: 'with --until decided: the first round after which verdicts are looked at (then about every 1.25x as many rounds, and at the cap)' })
+      .option('max-time', { type: 'string', describe: 'wall-clock budget of the whole run, builds included (e.g. 600, 90s, 10m): no round starts that would likely end past it; the verdicts use the rounds done' })
       .option('seed', { type: 'number', describe: 'seed of the run order (default: drawn, and recorded in the report and ab.json)' })
       .option('profile', { type: 'string', describe: 'apply a named profile of the spec' })
       .option('repo', { type: 'string', describe: 'git repository the revisions are taken from (default: the one holding the current directory)' })
@@ -71,6 +81,8 @@ export const command: CommandModule<object, Args> = {
     if (!Number.isInteger(a.rounds) || a.rounds < 2) throw new FlexbenchError(`--rounds ${a.rounds}: at least 2 whole rounds are needed to estimate noise`, EXIT.usage);
     if (a.until && (!Number.isInteger(a['min-rounds']) || a['min-rounds'] < 2 || a['min-rounds'] > a.rounds)) throw new FlexbenchError(`--min-rounds ${a['min-rounds']} must be a whole number from 2 to --rounds (${a.rounds})`, EXIT.usage);
     if (a.seed !== undefined && !(Number.isInteger(a.seed) && a.seed >= 0 && a.seed < 2 ** 32)) throw new FlexbenchError(`--seed ${a.seed} must be a whole number from 0 to 2^32 − 1`, EXIT.usage);
+    const started = Date.now();
+    const maxTimeS = a['max-time'] === undefined ? null : parseMaxTime(a['max-time']);
     const loaded = await loadSpec(resolve(a.spec), { profile: a.profile ?? null });
     const repo = a.repo ? resolve(a.repo) : await repoOf(process.cwd());
     const ac = new AbortController();
@@ -109,6 +121,7 @@ export const command: CommandModule<object, Args> = {
       log(`ab: ${loaded.spec.name}, ${a.until ? `until decided (rounds ${a['min-rounds']}–${a.rounds})` : `${a.rounds} rounds`}, seed ${seed} -> ${outDir}`);
       const r = await runAb({
         loaded, base, head, rounds: a.rounds, until: a.until === 'decided' ? 'decided' : 'rounds', minRounds: a['min-rounds'], seed, outDir,
+        deadline: maxTimeS === null ? null : { at: started + maxTimeS * 1000, label: a['max-time']! },
         pcapCache: resolve('pcaps'), tolerance, confidence, strict: a.strict, metric: a.metric, signal: ac.signal, log,
         command: `flexbench ${process.argv.slice(2).join(' ')}`,
       });

@@ -52,7 +52,7 @@ export interface Comparison {
   /** one line: what the gate concluded */
   headline: string;
   /** `flexbench ab` only: the interleaved A/B run the verdicts come from */
-  ab?: { seed: number; rounds: number; until: 'rounds' | 'decided'; results: string };
+  ab?: { seed: number; rounds: number; until: 'rounds' | 'decided'; stopped_by?: 'rounds' | 'decided' | 'time' | 'interrupted'; results: string };
 }
 
 function info(s: SampleSet): SideInfo {

@@ -135,6 +135,24 @@ test(`ab: NAT slowed by ${EXTRA_PER_PACKET} loop iterations per packet is regres
   assert.equal(js.comparison.cells[0].paired.rounds, ROUNDS);
   // both sides are ordinary run directories: compare reads them
   for (const side of ['base', 'head']) assert.ok(existsSync(join(outSelf, side, 'run.json')));
+  // what a round costs here: first trial's start to last trial's end, over the rounds
+  const times = ['base', 'head'].flatMap((side) => readFileSync(join(outSelf, side, 'trials.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { started_at: string; ended_at: string }));
+  const roundMs = (Math.max(...times.map((t) => Date.parse(t.ended_at))) - Math.min(...times.map((t) => Date.parse(t.started_at)))) / ROUNDS;
+
+  // --max-time: a budget of about 3.5 rounds ends the run on time, whatever --rounds says
+  const budgetS = Math.ceil((3.5 * roundMs) / 1000);
+  const outTime = join(tmp.dir, 'time');
+  const t1 = Date.now();
+  const timed = ab(['--base', 'main', '--head', 'main', spec, '--rounds', '50', '--max-time', `${budgetS}s`, '--out', outTime, '--format', 'json']);
+  const wallMs = Date.now() - t1;
+  assert.equal(timed.code, EXIT.ok, `timed: exit ${timed.code}: ${timed.stderr}`);
+  const jt = JSON.parse(readFileSync(join(outTime, 'ab.json'), 'utf8')) as AbJson & { stopped_by: string; max_time: string };
+  assert.equal(jt.stopped_by, 'time');
+  assert.equal(jt.max_time, `${budgetS}s`);
+  assert.ok(jt.rounds >= 1 && jt.rounds < 50, `rounds ${jt.rounds}`);
+  assert.match(timed.stderr, new RegExp(`--max-time ${budgetS}s reached: stopped after ${jt.rounds} of 50 rounds`));
+  // no round starts that would likely end past the budget: over it by at most one round (a slower one than any before)
+  assert.ok(wallMs < budgetS * 1000 + 2 * roundMs, `wall ${wallMs} ms for a ${budgetS} s budget (a round ≈ ${Math.round(roundMs)} ms)`);
 
   // --until decided: looks at rounds 3, 4, 5, 7, 9, 12 (the cap) and stops at the first where the cell is decided
   const outSlow = join(tmp.dir, 'slow');
