@@ -1,9 +1,7 @@
 // NAT's mappings and its pool, one core's share. A mapping has a dense id m and a 32-byte record;
 // the forward table (the inside flow's 5-tuple as the inside host sends it) and the reverse table
 // (the reply's 5-tuple as the outside host sends it) both lead to m, so either direction costs one
-// hash probe and one record. Pool pairs come first from the untouched part of the core's chunk, then
-// from the pairs released longest ago (a port just freed is not handed out again at once: the far
-// end may still hold the old connection's TIME_WAIT).
+// hash probe and one record. The pool's pairs are handed out by nfs/nat-pool.ts.
 import { CompactFlowTable, COMPACT_MAX_VALUE } from './compact-flow-table.js';
 import { PROTO_ICMP, fold16, ipToLe, word32Delta, wordDelta } from './packet.js';
 
@@ -25,66 +23,6 @@ export const R_IN_D = 7;
 
 /** Byte-swapped u16 (a port as the frame holds it <-> its value). */
 export const swap16 = (p: number): number => ((p & 255) << 8) | ((p >>> 8) & 255);
-
-/** One core's share [start, end) of the pool's pair indices: untouched pairs first, then released ones, oldest first. */
-export class PairPool {
-  private next: number;
-  private ring = new Float64Array(1024);
-  private head = 0;
-  private count = 0;
-  constructor(readonly start: number, readonly end: number) {
-    this.next = start;
-  }
-
-  get left(): number {
-    return this.end - this.next + this.count;
-  }
-
-  /** a pair index, or -1 when the chunk is used up */
-  take(): number {
-    if (this.next < this.end) return this.next++;
-    if (this.count === 0) return -1;
-    const k = this.ring[this.head]!;
-    this.head = (this.head + 1) % this.ring.length;
-    this.count--;
-    return k;
-  }
-
-  release(k: number): void {
-    if (this.count === this.ring.length) {
-      const r = new Float64Array(this.ring.length * 2);
-      for (let i = 0; i < this.count; i++) r[i] = this.ring[(this.head + i) % this.ring.length]!;
-      this.ring = r;
-      this.head = 0;
-    }
-    this.ring[(this.head + this.count) % this.ring.length] = k;
-    this.count++;
-  }
-
-  /** Takes pair k if it was never handed out (those below it become free); false when it may be in use. */
-  claimOne(k: number): boolean {
-    if (k < this.next || k >= this.end) return false;
-    for (let j = this.next; j < k; j++) this.release(j);
-    this.next = k + 1;
-    return true;
-  }
-
-  /** Recovery: the pairs a dead instance's mappings hold are taken; those below the highest are free. */
-  claim(used: number[]): void {
-    if (used.length === 0) return;
-    const sorted = [...used].sort((a, b) => a - b);
-    const top = sorted[sorted.length - 1]!;
-    let u = 0;
-    for (let k = this.next; k <= top; k++) {
-      if (u < sorted.length && sorted[u] === k) {
-        while (u < sorted.length && sorted[u] === k) u++;
-        continue;
-      }
-      this.release(k);
-    }
-    this.next = Math.max(this.next, top + 1);
-  }
-}
 
 /** What a pool pair index stands for. */
 export interface PoolShape {

@@ -5,8 +5,9 @@
 // incrementally (RFC 1624; a UDP checksum of 0 stays 0). A ping is translated like a flow whose
 // identifier is its port (RFC 5508: echo request out, echo reply back in). Mappings expire after --nat-timeout idle
 // seconds and their pairs go back to the pool. The pool is split in per-core chunks (the paper's
-// partitioning); a core whose chunk is used up drops new flows and says so, and never touches a live
-// mapping. Packets that are neither direction (non-IPv4, not TCP/UDP/ICMP echo, fragments, outside -> outside)
+// partitioning) handed out in blocks (nfs/nat-pool.ts): a core whose chunk is used up borrows a block
+// another core gave back or never touched; when no core has one, it drops new flows and says so, and
+// never touches a live mapping. Packets that are neither direction (non-IPv4, not TCP/UDP/ICMP echo, fragments, outside -> outside)
 // are forwarded untouched (MACs swapped, as every packet was before the NAT knew directions), or
 // dropped with --nat-other drop; counted either way.
 //
@@ -20,7 +21,8 @@ import { parseFlowKey, type MapHandle, type StateContext } from '../runtime/stat
 import type { Burst, NetworkFunction, NfModule, NfOptions } from './types.js';
 import { hash4 } from '../common/flow-hash.js';
 import { Int32Words, PROTO_ICMP, PROTO_TCP, csumAdjust, ipToLe, ipv4IcmpEchoOffset, ipv4L4Offset, misaligned } from './packet.js';
-import { NatMappings, PairPool, REC_WORDS, R_IN_D, R_LAST, R_OUT_D, R_POOL_IP, R_POOL_PORT_PROTO, R_PORTS, R_SRC, pairOfValue, pairValue, type PoolShape } from './nat-table.js';
+import { NatMappings, REC_WORDS, R_IN_D, R_LAST, R_OUT_D, R_POOL_IP, R_POOL_PORT_PROTO, R_PORTS, R_SRC, pairOfValue, pairValue, type PoolShape } from './nat-table.js';
+import { NAT_BLOCK_DEFAULT, PairPool, PoolBlocks, blockSizeFor, poolSharedBytes } from './nat-pool.js';
 
 const NAT_MAP_ID = 'natMap';
 /** default idle timeout (s): RFC 4787 REQ-5 asks at least 2 min for UDP and recommends 5 */
@@ -37,9 +39,17 @@ const D_OUT = 1;
 const D_IN = 2;
 const D_NOT_INSIDE = 3;
 
-/** This core's share [lo, hi) of pool pair indices. */
-function poolChunk(total: number, core: number, cores: number): [number, number] {
-  return [Math.floor((core * total) / cores), Math.floor(((core + 1) * total) / cores)];
+/** The per-core chunk boundaries (cores + 1) of instance `share.index` of `share.of` over a pool of `total` pairs. */
+function poolChunks(total: number, share: { index: number; of: number }, cores: number): number[] {
+  const all = share.of * cores;
+  return Array.from({ length: cores + 1 }, (_, c) => Math.floor(((share.index * cores + c) * total) / all));
+}
+
+/** The pairs of the pool the options describe, and the block size the cores share them in (0: no sharing). */
+function poolGeometry(o: Pick<NfOptions, 'natIps' | 'natPorts' | 'cores' | 'natBlock'>): { total: number; block: number } {
+  const total = o.natIps.count * (o.natPorts.hi - o.natPorts.lo + 1);
+  const block = o.natBlock ?? NAT_BLOCK_DEFAULT;
+  return { total, block: block === 0 ? 0 : blockSizeFor(total, o.cores, block) };
 }
 
 /** (address & mask, mask) of a prefix as little-endian int32 words, to test a frame's address in one AND. */
@@ -169,8 +179,13 @@ export class Nat implements NetworkFunction {
     this.shape = { firstIp: o.natIps.first, ips: o.natIps.count, loPort: o.natPorts.lo, nports };
     // several instances share one pool: instance i of N takes the i-th of N shares, split over its cores
     const share = o.natShare ?? { index: 0, of: 1 };
-    const [lo, hi] = poolChunk(o.natIps.count * nports, share.index * o.cores + o.core, share.of * o.cores);
-    this.pool = new PairPool(lo, hi);
+    const { total, block } = poolGeometry(o);
+    const chunks = poolChunks(total, share, o.cores);
+    // the cores of this instance share their blocks through o.shared (rebalancing); else each keeps its chunk
+    this.pool = block > 0 && o.shared !== undefined && o.cores > 1
+      ? new PairPool(new PoolBlocks(chunks, block, o.shared), o.core)
+      : PairPool.alone(chunks[o.core]!, chunks[o.core + 1]!, block || NAT_BLOCK_DEFAULT);
+    const [lo, hi] = [chunks[o.core]!, chunks[o.core + 1]!];
     this.maps = new NatMappings(Math.min(1 << 15, Math.max(16, hi - lo)), this.shape);
     [this.poolNet, this.poolMask] = prefixLe(o.natIps, '--nat-ips');
     this.insideAll = !o.natInside;
@@ -193,23 +208,38 @@ export class Nat implements NetworkFunction {
   async recover(): Promise<number> {
     if (this.map === null) return 0;
     const [keys, vals] = await this.map.entries();
-    const used: number[] = [];
-    const now = this.clock();
+    const at: number[] = [];
+    const pairs: number[] = [];
     for (let i = 0; i < keys.length; i++) {
-      const t = parseFlowKey(keys[i]!);
-      const k = t === null ? -1 : pairOfValue(this.shape, vals[i]!);
-      if (t === null || k < this.pool.start || k >= this.pool.end || this.maps.fwd.find(t[0], t[1], t[2], t[3]) >= 0) {
-        this.recoverSkipped++; // not a mapping of this core's chunk: the flow gets a new one when seen
+      const k = pairOfValue(this.shape, vals[i]!);
+      if (k >= 0 && parseFlowKey(keys[i]!) !== null) {
+        at.push(i);
+        pairs.push(k);
+      } else this.recoverSkipped++;
+    }
+    // the pairs are taken with their blocks first: one held by another core (or listed twice) is refused
+    const ok = this.pool.claim(pairs);
+    const now = this.clock();
+    let n = 0;
+    for (let j = 0; j < at.length; j++) {
+      const i = at[j]!;
+      const t = parseFlowKey(keys[i]!)!;
+      if (ok[j] !== 1 || this.maps.fwd.find(t[0], t[1], t[2], t[3]) >= 0) {
+        if (ok[j] === 1) this.pool.release(pairs[j]!);
+        this.recoverSkipped++; // not a pair this core may hold: the flow gets a new one when seen
         continue;
       }
-      const m = this.maps.add(t[0], t[1], t[2], t[3], k, now);
-      if (m < 0) break;
+      const m = this.maps.add(t[0], t[1], t[2], t[3], pairs[j]!, now);
+      if (m < 0) {
+        this.pool.release(pairs[j]!);
+        this.recoverSkipped++;
+        continue;
+      }
       this.maps.slot[m] = this.map.slot(keys[i]!);
-      used.push(k);
+      n++;
     }
-    this.pool.claim(used);
-    this.recovered = used.length;
-    return used.length;
+    this.recovered = n;
+    return n;
   }
 
   /**
@@ -295,8 +325,7 @@ export class Nat implements NetworkFunction {
       this.map.eraseSlotNoWait(s);
       this.storeWrites++;
     }
-    const k = this.maps.remove(m);
-    if (k >= this.pool.start && k < this.pool.end) this.pool.release(k); // an adopted mapping's pair belongs to another instance's share
+    this.pool.release(this.maps.remove(m)); // not done for an adopted mapping's pair: another instance's share
     this.expired++;
   }
 
@@ -574,6 +603,7 @@ export class Nat implements NetworkFunction {
       mappings_expired: this.expired,
       pool_left: this.pool.left,
       pool_drops: this.poolDrops,
+      ...(this.pool.blocks.cores > 1 ? this.blockStats() : {}),
       out_packets: this.outPackets,
       in_packets: this.inPackets,
       in_no_mapping: this.inNoMapping,
@@ -588,11 +618,23 @@ export class Nat implements NetworkFunction {
     };
   }
 
+  /**
+   * rebalancing: blocks this core borrowed (from the reserve or another core) and gave back, the block
+   * size. What it lent is left out: another core may still borrow after this one reported.
+   */
+  private blockStats(): Record<string, number> {
+    const c = this.pool.counts();
+    return { pool_blocks_borrowed: c.borrowed, pool_blocks_returned: c.returned, pool_block: this.pool.blocks.block };
+  }
+
   /** Sentences for the run's result: what went wrong that the counters alone do not say. */
   messages(): string[] {
     const out: string[] = [];
     if (this.poolDrops > 0) {
-      out.push(`NAT pool exhausted on this core: ${this.poolDrops} packet(s) of new flows dropped (this core's chunk holds ${this.pool.end - this.pool.start} pairs; ` +
+      const shared = this.pool.blocks.cores > 1
+        ? ` and it borrowed ${this.pool.counts().borrowed} block(s) of ${this.pool.blocks.block}; no core had one to spare`
+        : '';
+      out.push(`NAT pool exhausted on this core: ${this.poolDrops} packet(s) of new flows dropped (this core's chunk holds ${this.pool.end - this.pool.start} pairs${shared}; ` +
         'widen --nat-ips or --nat-ports, or shorten --nat-timeout); existing mappings were kept');
     }
     if (this.readFailures > 0) out.push(`NAT: ${this.readFailures} store read(s) failed, last: ${this.lastReadError}`);
@@ -601,6 +643,10 @@ export class Nat implements NetworkFunction {
 }
 
 export const nf: NfModule = {
+  sharedBytes(o) {
+    const { total, block } = poolGeometry(o);
+    return poolSharedBytes(total, o.cores, block);
+  },
   async createNf(ctx: StateContext | null, opts) {
     const nat = new Nat(opts, ctx ? ctx.map(NAT_MAP_ID) : null, ctx ? ctx.mode : 'none');
     await nat.recover();

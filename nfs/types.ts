@@ -31,6 +31,10 @@ export interface NfOptions {
   natPorts: { lo: number; hi: number };
   /** several NAT instances over one pool: this instance takes share `index` (0-based) of `of` */
   natShare?: { index: number; of: number };
+  /** NAT pool rebalancing: pairs per block the cores lend each other (default 256; 0 = none, each core keeps its chunk) */
+  natBlock?: number;
+  /** what the cores of this process share, zeroed, sized by the module's `sharedBytes` (the NAT's block table) */
+  shared?: SharedArrayBuffer;
   /**
    * NAT direction and rules (nfs/nat.ts): `natInside` = the inside prefix (null: every packet not sent
    * to the pool is inside -> outside); idle timeout of a mapping in seconds; what becomes of packets
@@ -53,4 +57,6 @@ export interface NfOptions {
 /** An NF's module: builds the per-core NF (what it needs is said once, in nfs/registry.ts). */
 export interface NfModule {
   createNf(ctx: StateContext | null, opts: NfOptions): Promise<NetworkFunction>;
+  /** bytes of memory the cores share (0 or absent: none); made once per process, handed to every core as `opts.shared` */
+  sharedBytes?(opts: Omit<NfOptions, 'core'>): number;
 }

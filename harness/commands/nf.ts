@@ -23,6 +23,7 @@ const run: CommandModule<object, NfRunArgs> = {
       .option('port', { type: 'string', default: 'replay', describe: 'replay (loop the pcap as fast as the NF goes), offered (pace at --rate), an interface name, or link:PATH (a front-end in front of several instances sends the bursts; runs until it ends the link)' })
       .option('standby', { type: 'boolean', default: false, describe: 'with --port link:PATH: a standby that opens no state until the front-end assigns it an instance (a dead one\'s id: its partitions are recovered)' })
       .option('nat-share', { type: 'string', describe: 'NAT: I/N, this instance takes share I of N of the pool (several instances, one pool, no pair handed out twice)' })
+      .option('nat-block', { type: 'number', describe: 'NAT: pairs per block a core whose chunk of the pool ran out borrows from the others (default 256; 0 = each core keeps its own chunk, the paper\'s partitioning)' })
       .option('rate', { type: 'number', default: 14.88e6, describe: 'offered load in packets/s (default: 10 GbE line rate for 64 B)' })
       .option('ring-size', { type: 'number', default: 1024, describe: 'offered mode: rx descriptors per queue' })
       .option('config', { type: 'string', describe: 'FlexState config file (YAML); same as --state-config' })

@@ -8,7 +8,7 @@ import { FlexbenchError, EXIT } from '../../common/errors.js';
 import { MAX_TIMER_MS, setLongTimeout, type LongTimer } from '../../common/timers.js';
 import type { StateConfig, StateLoss } from '../state/api.js';
 import { stateLossMessage } from '../state/collector.js';
-import type { NfName } from '../../nfs/registry.js';
+import { NF_REGISTRY, type NfName } from '../../nfs/registry.js';
 import type { NfOptions } from '../../nfs/types.js';
 import { readPcap, PcapWriter } from '../packet/pcap.js';
 import { layoutRings, splitQuota, type Layout } from '../packet/layout.js';
@@ -147,6 +147,9 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   if (sharedBudget) Atomics.store(ctl, CONTROL.budget, o.packets!);
   const stats = new SharedArrayBuffer(8 * STATS_WORDS * o.cores);
   const statsView = new Float64Array(stats);
+  // what the NF's cores share (the NAT's pool blocks): one zeroed buffer for all of them
+  const nfBytes = (await NF_REGISTRY[o.nf].load()).sharedBytes?.({ ...o.nfOptions, cores: o.cores }) ?? 0;
+  const nfShared = nfBytes > 0 ? new SharedArrayBuffer(nfBytes) : undefined;
   const workers: Worker[] = [];
   let generator: Worker | null = null;
   let generatorExit: Promise<void> = Promise.resolve();
@@ -173,6 +176,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
       const data: CoreWorkerData = {
         core: c, cores: o.cores, nf: o.nf, nfOptions: o.nfOptions, state, port: portSpecs[c], burstSize,
         quota: quotas[c], sharedBudget, total: o.packets ?? 0, warmup: (o.warmup ?? 0) > 0, control, stats, capture: Boolean(o.output),
+        ...(nfShared ? { nfShared } : {}),
       };
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: data, resourceLimits });
       workers.push(w);

@@ -47,6 +47,7 @@ export interface NfRunArgs {
   'latency-every'?: number;
   standby?: boolean;
   'nat-share'?: string;
+  'nat-block'?: number;
   'limit-pps'?: number;
   'limit-noise'?: number;
   seed?: number;
@@ -105,6 +106,12 @@ function parseShare(s: string, flag: string): { index: number; of: number } {
   return { index: i - 1, of: n };
 }
 
+/** --nat-block: pairs per block the cores lend each other, 0 = none */
+function parseBlock(n: number): number {
+  if (!Number.isInteger(n) || n < 0 || n > 1 << 24) throw new FlexbenchError(`--nat-block: want a whole number of pairs, 0 (no rebalancing) to ${1 << 24} (got ${n})`);
+  return n;
+}
+
 function parseBackends(s: string, flag: string): number[] {
   const list = s.split(',').map((x) => x.trim()).filter(Boolean);
   if (list.length === 0) throw new FlexbenchError(`${flag}: give at least one backend address`);
@@ -156,6 +163,7 @@ export async function nfRunMain(a: NfRunArgs): Promise<NfRunResult> {
       ...natOptions(a, pool),
       natPorts: parsePortRange(a['nat-ports'], '--nat-ports'),
       ...(a['nat-share'] !== undefined ? { natShare: parseShare(a['nat-share'], '--nat-share') } : {}),
+      ...(a['nat-block'] !== undefined ? { natBlock: parseBlock(a['nat-block']) } : {}),
       lbBackends: parseBackends(a['lb-backends'], '--lb-backends'),
       limitPps: a['limit-pps'],
       limitNoise: a['limit-noise'],

@@ -40,6 +40,8 @@ export interface CoreWorkerData {
   control: SharedArrayBuffer;
   stats: SharedArrayBuffer;
   capture: boolean;
+  /** what the NF's cores share (NfModule.sharedBytes), if it asked for any */
+  nfShared?: SharedArrayBuffer;
 }
 
 export type CoreMessage =
@@ -138,7 +140,7 @@ async function main(d: CoreWorkerData): Promise<void> {
     // the store is loaded into it before the NF starts (sync-mode reads go to the store anyway).
     if (ctx !== null && ctx.mode === 'async') await ctx.load();
     const tLoaded = performance.now();
-    const nf = await mod.createNf(ctx, { ...nfOptions, core: d.core, cores: d.cores });
+    const nf = await mod.createNf(ctx, { ...nfOptions, core: d.core, cores: d.cores, ...(d.nfShared ? { shared: d.nfShared } : {}) });
     let adopted = 0;
     for (const other of adopt) adopted += await adoptFrom(nf, stateCfg, other, d.core);
     const opened: Port = port ?? (await openPort(d));
