@@ -1,9 +1,12 @@
-// The NAT pool's blocks shared by several cores (simulated here: one PairPool per core over one
-// SharedArrayBuffer): exact hand-out order, borrowing, giving back, recovery claims, and under random
-// take/release/claim sequences never a pair handed out twice and every pair accounted for.
+// The NAT pool's blocks shared by several cores (simulated here: one PairPool, or one Nat, per core
+// over one SharedArrayBuffer): exact hand-out order, borrowing, giving back, recovery claims, and
+// under random take/release/claim sequences never a pair handed out twice and every pair accounted for.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { Nat, nf } from '../../nfs/nat.js';
+import { burstOf, read } from './nat-frames.js';
+import { parseIPv4 } from '../../runtime/packet/inet.js';
 import { PairPool, PoolBlocks, poolSharedBytes, poolWords, blockSizeFor, MAX_BLOCKS } from '../../nfs/nat-pool.js';
 
 /** cores PairPools over chunks of `total` pairs split evenly, blocks of `block` */
@@ -164,4 +167,43 @@ test('nat pool property: recovery on every core of a fresh table, then traffic: 
     }),
     { numRuns: 300 },
   );
+});
+
+test('nat on 2 cores sharing one block table: core 0 borrows, its idle mappings expire and a freed block goes to the reserve, core 1 takes it', () => {
+  const base = {
+    cores: 2, natIps: { first: parseIPv4('198.19.0.1'), count: 1 }, natPorts: { lo: 2000, hi: 2015 }, natBlock: 4, lbBackends: [],
+    natInside: { first: parseIPv4('10.0.0.0'), count: 256 }, natTimeoutS: 1, natOther: 'drop' as const,
+  };
+  const shared = new SharedArrayBuffer(nf.sharedBytes!(base));
+  let t = 0;
+  const mk = (core: number) => {
+    const nat = new Nat({ ...base, core, shared }, null);
+    (nat as unknown as { clock: () => number }).clock = () => t;
+    return nat;
+  };
+  const [n0, n1] = [mk(0), mk(1)];
+  const flow = (k: number) => ({ src: '10.0.0.2', dst: '203.0.113.9', sport: 100 + k, dport: 80 });
+  const ports = (b: ReturnType<typeof burstOf>, n: number) => Array.from({ length: n }, (_, i) => (b.len[i]! > 0 ? read(b, i).sport : -1));
+  // core 0: 12 flows on 8 pairs of its own: it borrows core 1's top block (2012-2015)
+  const b0 = burstOf(Array.from({ length: 12 }, (_, k) => flow(k)));
+  assert.equal(n0.process(b0), 12);
+  assert.deepEqual(ports(b0, 12), [2000, 2001, 2002, 2003, 2004, 2005, 2006, 2007, 2012, 2013, 2014, 2015]);
+  // core 1: 4 flows on its bottom block; a fifth finds nothing to spare anywhere
+  const b1 = burstOf(Array.from({ length: 5 }, (_, k) => flow(50 + k)));
+  assert.equal(n1.process(b1), 4);
+  assert.deepEqual(ports(b1, 5), [2008, 2009, 2010, 2011, -1]);
+  assert.equal(n1.stats().pool_drops, 1);
+  assert.match(n1.messages()[0]!, /NAT pool exhausted on this core: 1 packet\(s\) .*chunk holds 8 pairs and it borrowed 0 block\(s\) of 4; no core had one to spare/);
+  t = 1500;
+  n1.process(burstOf([0, 1, 2, 3].map((k) => flow(50 + k)))); // core 1's flows stay busy
+  // t = 2000: core 0's sweep expires 8 idle mappings; its home block 1 all free with 4 other free pairs: to the reserve
+  t = 2000;
+  const c0 = burstOf([flow(99)]);
+  assert.equal(n0.process(c0), 1);
+  assert.deepEqual(ports(c0, 1), [2000], 'released pairs oldest first');
+  assert.deepEqual([n0.stats().pool_blocks_borrowed, n0.stats().pool_blocks_returned, n0.stats().mappings_expired], [1, 1, 8]);
+  const c1 = burstOf([flow(60), flow(61)]);
+  assert.equal(n1.process(c1), 2);
+  assert.deepEqual(ports(c1, 2), [2004, 2005], 'core 1 takes the block core 0 gave back');
+  assert.deepEqual([n1.stats().pool_blocks_borrowed, n1.stats().pool_drops], [1, 1]);
 });
