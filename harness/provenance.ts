@@ -39,7 +39,7 @@ async function localStoreVersion(store: string): Promise<string | null> {
     return v?.match(/v=([\w.]+)/)?.[1] ?? v;
   }
   if (store === 'hashmap') return 'builtin';
-  if (store === 'cassandra') {
+  if (store === 'cassandra' || store === 'cassandra-cluster') {
     // the version the store module will fetch and start (FLEXBENCH_CASSANDRA_VERSION or its default); the
     // version the node answered with once started is recorded too, in provenance.store_started
     try {

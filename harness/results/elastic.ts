@@ -1,10 +1,11 @@
 // The table of an elastic run (issue 18): per NF, store, mode and event kind, over its ok trials —
 // recovery time (the event to the first packet of a moved flow forwarded by its new instance), packets
 // lost, and state continuity (moved flows whose every later packet kept the translation they had).
-// A store node kill (store redis-cluster) is a row of its own, event `kill-store-node`: its recovery is
-// the kill to the last failing partition's first flush acknowledged again (the promotion as the NF's
-// driver saw it), beside the cluster's own promotion time, the flush attempts that failed and the
-// acknowledged state the promoted replica lacked.
+// A store node kill (store redis-cluster or cassandra-cluster) is a row of its own, event
+// `kill-store-node`: its recovery is the kill to the last failing partition's first flush acknowledged
+// again (the promotion, or a Cassandra ring's conviction of the dead node, as the NF's driver saw it),
+// beside the cluster's own promotion time (a ring promotes nothing), the flush attempts that failed, the
+// acknowledged state the store was found to lack and a counter's difference from the exact count.
 // Written as elastic.csv beside summary.csv, and printed at the end of the run.
 import { median } from './stats.js';
 import type { ElasticRecord, TrialRecord } from './format.js';
@@ -124,7 +125,8 @@ function storeNodeRows(trials: readonly TrialRecord[]): ElasticRow[] {
       // a partition with nothing to write while the node was down had no flush to fail: not "never recovered"
       not_recovered: items.filter((x) => x.e.outages.some((g) => g.to_ms === null)).length,
       reference_ms: t.elastic!.reference_failover_ms,
-      counter_diff_min: null, counter_diff_max: null, in_flight_lost_max: null,
+      // a counter's merged total against the packets forwarded: what the node's death cost the count
+      ...counterSpread(items.map((x) => x.t.elastic!.counter ?? null)),
       promoted_ms_median: medianOf(items.map((x) => x.e.promoted_ms)),
       flushes_failed_median: r3(median(items.map((x) => x.e.flushes_failed))),
       state_losses: sum(items.map((x) => x.e.state_losses)),
@@ -170,7 +172,7 @@ export function elasticTable(rows: readonly ElasticRow[]): string[] {
     isNode(r) && r.changed_flows !== null ? (r.changed_flows === 0 ? 'all kept (0 changed)' : `${r.changed_flows} flows changed`)
       : r.kept_pct === null ? 'not checked' : `${r.kept_pct.toFixed(1)} % (${r.kept_flows}/${r.checked_flows})`,
     ...(counters ? [r.counter_diff_min === null ? '-' : `${r.counter_diff_min}..${r.counter_diff_max} (${r.in_flight_lost_max})`] : []),
-    ...(!nodes ? [] : !isNode(r) ? ['', '', ''] : [r.promoted_ms_median === null ? 'never' : r.promoted_ms_median.toFixed(0), String(r.flushes_failed_median), `${r.state_losses} (${r.counts_lost})`]),
+    ...(!nodes ? [] : !isNode(r) ? ['', '', ''] : [r.promoted_ms_median !== null ? r.promoted_ms_median.toFixed(0) : r.store === 'redis-cluster' ? 'never' : '- (no promotion)', String(r.flushes_failed_median), `${r.state_losses} (${r.counts_lost})`]),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd();

@@ -127,7 +127,8 @@ const storeEventSchema = z.object({
   node: z.string(),
   port: z.number(),
   pid: z.number(),
-  role: z.enum(['master', 'replica']),
+  /** node: a Cassandra ring's (every node a replica of every partition at RF = nodes; nothing is promoted) */
+  role: z.enum(['master', 'replica', 'node']),
   /** a slot the node served (a replica: its master's) */
   slot: z.number(),
   at_s: z.number(),

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { PathSeg } from './errors.js';
 import { didYouMean } from './errors.js';
+import { replicasNeeded } from '../../runtime/stores/cassandra/ring-shape.js';
 
 const instanceId = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, ".", "-" or "_" (it is part of the store keys)');
 const when = z.strictObject({
@@ -12,15 +13,15 @@ const when = z.strictObject({
 });
 
 /**
- * A node of the store's cluster (store redis-cluster): `masterK` (the node serving slot range K when the
+ * A node of the store's cluster: store redis-cluster's `masterK` (the node serving slot range K when the
  * event fires), `replicaK` (a replica of it), `master-of-INSTANCE` (the master serving that instance's
- * first core's partition).
+ * first core's partition); store cassandra-cluster's `nodeK` (the ring's Kth node).
  */
-const storeNode = z.string().regex(/^(master|replica)[1-9][0-9]*$|^master-of-[A-Za-z0-9_.-]+$/, 'masterK, replicaK (K from 1) or master-of-INSTANCE');
+const storeNode = z.string().regex(/^(master|replica|node)[1-9][0-9]*$|^master-of-[A-Za-z0-9_.-]+$/, 'masterK, replicaK (K from 1) or master-of-INSTANCE (redis-cluster), nodeK (cassandra-cluster)');
 /** a kill names an instance or a store node, never both */
 const killWhen = z.strictObject({
   instance: instanceId.optional(),
-  /** SIGKILL a node of the store's cluster (store redis-cluster) */
+  /** SIGKILL a node of the store's cluster (store redis-cluster or cassandra-cluster) */
   store_node: storeNode.optional(),
   at_s: z.number().nonnegative().max(3600),
 });
@@ -75,12 +76,19 @@ interface ClusterShape {
   replicas: number;
 }
 
+/** A Cassandra ring's shape as the rules need it (spec `state.cassandra_cluster`). */
+interface RingShape {
+  nodes: number;
+  replication: number;
+  consistency: string;
+}
+
 /** What the rules read of a spec. */
 interface ElasticSpecPart {
   testbed: string;
   traffic: { warmup_s: number; duration_s: number; rate: number | 'max' };
   matrix: { nfs: readonly string[]; stores: readonly string[] };
-  state?: { redis_cluster?: ClusterShape };
+  state?: { redis_cluster?: ClusterShape; cassandra_cluster?: RingShape };
   instances?: readonly string[];
   events?: readonly z.output<typeof eventSchema>[];
 }
@@ -91,6 +99,7 @@ interface ElasticSpecPart {
  * last instance, a store the instances cannot share, a rate the front-end cannot offer.
  */
 export function elasticIssues(spec: ElasticSpecPart, issue: (at: PathSeg[], message: string, key?: boolean) => void): void {
+  ringIssues(spec, issue);
   if (spec.events !== undefined && spec.instances === undefined) {
     issue(['events'], 'events need instances: name the instances live from the start (instances: [ins1, ins2])', true);
     return;
@@ -151,15 +160,52 @@ export function elasticIssues(spec: ElasticSpecPart, issue: (at: PathSeg[], mess
   }
 }
 
-/** A store node kill's problems: a store without cluster nodes, a node the cluster does not have, a master without a replica to take over. */
+const DEFAULT_RING: RingShape = { nodes: 3, replication: 3, consistency: 'QUORUM' };
+
+/** A ring the matrix starts: replication within its nodes, and only where the harness can start it (the local testbed). */
+function ringIssues(spec: ElasticSpecPart, issue: (at: PathSeg[], message: string, key?: boolean) => void): void {
+  const i = spec.matrix.stores.indexOf('cassandra-cluster');
+  if (i < 0) return;
+  if (spec.testbed !== 'local') {
+    issue(['matrix', 'stores', i], `cassandra-cluster's ring is started by the local testbed (each node in a network namespace of its own, reached from the NF in the root namespace); on testbed ${spec.testbed} give a ring you run as store cassandra with its URL in the inventory (stores.cassandra.local.url: cassandra://a,b,c?consistency=QUORUM&replication=3)`);
+  }
+  const r = spec.state?.cassandra_cluster ?? DEFAULT_RING;
+  if (r.replication > r.nodes) issue(['state', 'cassandra_cluster', 'replication'], `replication ${r.replication} needs as many nodes; the ring has ${r.nodes} (state.cassandra_cluster.nodes)`);
+  if (replicasNeeded(r.consistency, r.replication) > r.replication) issue(['state', 'cassandra_cluster', 'consistency'], `${r.consistency} needs ${replicasNeeded(r.consistency, r.replication)} replicas; replication ${r.replication} has ${r.replication}`);
+}
+
+/** A store node kill's problems: a store without cluster nodes, a node the cluster does not have, a master without a replica to take over, a ring that cannot answer with a node down. */
 function storeNodeIssues(spec: ElasticSpecPart, node: string, live: ReadonlySet<string>, cluster: ClusterShape, nth: number, at: PathSeg[], issue: (at: PathSeg[], message: string, key?: boolean) => void): void {
-  const other = spec.matrix.stores.findIndex((s) => s !== 'redis-cluster');
+  const kind = spec.matrix.stores[0] === 'cassandra-cluster' ? 'cassandra-cluster' : 'redis-cluster';
+  const other = spec.matrix.stores.findIndex((s) => s !== kind);
   if (other >= 0) {
-    issue(at, `a store node kill needs a store with nodes: every store of the matrix must be redis-cluster (found "${spec.matrix.stores[other]}" at matrix.stores[${other}]; put the cluster's failover in a spec of its own)`);
+    issue(at, `a store node kill needs a store with nodes: every store of the matrix must be ${kind === 'redis-cluster' && other === 0 ? 'redis-cluster or cassandra-cluster' : kind} (found "${spec.matrix.stores[other]}" at matrix.stores[${other}]; put the cluster's failover in a spec of its own)`);
     return;
   }
   if (nth > 1) {
-    issue(at, 'one store node fails per trial: the cluster heals (the killed node rejoins as a replica) only between trials');
+    issue(at, `one store node fails per trial: the ${kind === 'redis-cluster' ? 'cluster heals (the killed node rejoins as a replica)' : 'ring heals (the killed node is started again and rejoins)'} only between trials`);
+    return;
+  }
+  if (kind === 'cassandra-cluster') {
+    const r = spec.state?.cassandra_cluster ?? DEFAULT_RING;
+    const k = /^node([1-9]\d*)$/.exec(node)?.[1];
+    if (k === undefined) {
+      issue(at, `"${node}": a Cassandra ring's nodes are node1 to node${r.nodes} (masters, replicas and master-of-INSTANCE are a Redis Cluster's)`);
+      return;
+    }
+    if (Number(k) > r.nodes) {
+      issue(at, `"${node}": the ring has ${r.nodes} nodes (state.cassandra_cluster.nodes), so K runs from 1 to ${r.nodes}`);
+      return;
+    }
+    // with one node down, a partition it held has replication - 1 replicas left (at RF = nodes: every partition)
+    const need = replicasNeeded(r.consistency, r.replication);
+    if (need > r.replication - 1) {
+      issue(at, `"${node}": at ${r.consistency} a write needs ${need} of ${r.replication} replicas, so with one down the partitions it holds take no write until the ring heals after the trial; give consistency QUORUM with replication 3 (or ONE with replication 2 or more)`);
+    }
+    return;
+  }
+  if (/^node\d/.test(node)) {
+    issue(at, `"${node}": nodeK names a Cassandra ring's node; a Redis Cluster's are masterK, replicaK or master-of-INSTANCE`);
     return;
   }
   const of = /^master-of-(.+)$/.exec(node)?.[1];

@@ -5,10 +5,11 @@ import { ORDERS } from '../plan/order.js';
 import { MAX_FLOWS, MAX_FILES, MAX_SEED } from '../../runtime/packet/generate.js';
 import { eventsSchema, instancesSchema } from './elastic.js';
 import { PRESETS } from '../search/goal.js';
+import { CONSISTENCY_LEVELS } from '../../runtime/stores/cassandra/ring-shape.js';
 
 /** testpmd is DPDK's (Figure 4); the rest are flexbench NFs run with `flexbench nf run --nf NAME` (nfs/registry.ts). */
 export const NFS = ['testpmd', ...NF_NAMES] as const;
-export const STORES = ['hashmap', 'redis', 'redis-cluster', 'cassandra', 'none'] as const;
+export const STORES = ['hashmap', 'redis', 'redis-cluster', 'cassandra', 'cassandra-cluster', 'none'] as const;
 export const LOCATIONS = ['local', 'remote'] as const;
 /** state modes (runtime/state/config.ts STATE_MODES): FlexState's sync and async, StatelessNF's cache and stateless-async */
 export const MODES = ['sync', 'async', 'cache', 'stateless-async'] as const;
@@ -163,10 +164,25 @@ const redisClusterSchema = z.strictObject({
   node_timeout_ms: z.number().int().min(100).max(60_000).default(1000),
 });
 
+/** store cassandra-cluster: a ring the harness starts on this machine, each node in a network namespace of its own (runtime/stores/cassandra-cluster.ts) */
+const cassandraClusterSchema = z.strictObject({
+  /** nodes in the ring */
+  nodes: z.number().int().min(1).max(5).default(3),
+  /** replication factor of the NF's keyspaces (at most nodes; checked with them) */
+  replication: z.number().int().min(1).max(5).default(3),
+  /** consistency level of the NF's writes and reads */
+  consistency: z.enum(CONSISTENCY_LEVELS).default('QUORUM'),
+  /** each node's JVM heap */
+  heap: z.string().regex(/^\d+[mg]$/, 'like 512m or 1g').default('512m'),
+  /** Cassandra's phi_convict_threshold: the live nodes convict a silent one after about 2.3 x this many seconds (Cassandra's default 8) */
+  phi_convict_threshold: z.number().min(5).max(16).default(8),
+});
+
 const stateSchema = z.strictObject({
   /** async flush period in milliseconds (the paper: 1 ms) */
   flush_ms: z.number().positive().max(60_000).default(1),
   redis_cluster: redisClusterSchema.default(() => redisClusterSchema.parse({})),
+  cassandra_cluster: cassandraClusterSchema.default(() => cassandraClusterSchema.parse({})),
   /** async mode, a store found without acknowledged flushes (a promoted replica that had not received them): stop the flushes (fail), go on (warn), write them back (reload); nf run --on-state-loss */
   on_state_loss: z.enum(['fail', 'warn', 'reload']).default('fail'),
 });

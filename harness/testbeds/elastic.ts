@@ -50,7 +50,7 @@ export interface ElasticTrialOptions {
   log: (s: string) => void;
   /** the store server's processes (their CPU time is the trial's own) */
   storePids?: number[];
-  /** store node kills (store redis-cluster) and the nodes they act on */
+  /** store node kills (store redis-cluster, cassandra-cluster) and the nodes they act on */
   storeEvents?: StoreNodeEvent[];
   storeNodes?: StoreNodes;
   /** what an instance does when the store lost acknowledged flushes (`nf run --on-state-loss`) */
@@ -87,15 +87,15 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
   // store node kills: the nodes are resolved before traffic starts, killed on the front-end's clock, and
   // the cluster watched until another node serves the dead master's slots
   const storeEvents = o.storeEvents ?? [];
-  if (storeEvents.length && !o.storeNodes) throw new FlexbenchError(`elastic trial: a store node kill needs a store made of nodes (redis-cluster); this trial's store has none`, EXIT.usage);
-  const storeKills: { e: StoreNodeEvent; target: { port: number; role: 'master' | 'replica'; slot: number } | null; rec: StoreEventRecord; done: Promise<void> | null }[] =
+  if (storeEvents.length && !o.storeNodes) throw new FlexbenchError(`elastic trial: a store node kill needs a store made of nodes (redis-cluster, cassandra-cluster); this trial's store has none`, EXIT.usage);
+  const storeKills: { e: StoreNodeEvent; target: { host?: string; port: number; role: 'master' | 'replica' | 'node'; slot: number } | null; rec: StoreEventRecord; done: Promise<void> | null }[] =
     storeEvents.map((e) => ({ e, target: null, rec: { node: e.node, port: 0, pid: 0, role: 'master', slot: 0, at_s: e.at_s, at_ms: 0, killed_epoch_ms: 0, promoted_ms: null, promoted_port: null, outages: [], driver_recovered_ms: null, flushes_failed: 0, lost_packets: 0, state_losses: 0, counts_lost: 0 }, done: null }));
   const fireStoreKill = (k: (typeof storeKills)[number], tMs: number) => {
     const target = k.target!;
     k.rec.at_ms = Math.round(tMs * 1000) / 1000;
     k.done = (async () => {
-      const { pid, at } = await o.storeNodes!.kill(target.port);
-      o.log(`event: SIGKILL store node ${k.e.node} (port ${target.port}, pid ${pid}) at ${k.rec.at_ms} ms`);
+      const { pid, at } = await o.storeNodes!.kill(target.port, target.host);
+      o.log(`event: SIGKILL store node ${k.e.node} (${target.host ? `${target.host}:` : 'port '}${target.port}, pid ${pid}) at ${k.rec.at_ms} ms`);
       Object.assign(k.rec, { pid, killed_epoch_ms: at });
       if (target.role !== 'master') return;
       // the failure is noticed after cluster-node-timeout, then a replica waits 0.5-1 s and asks for votes
@@ -156,7 +156,7 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
     for (const k of storeKills) {
       k.target = await o.storeNodes!.resolve(k.e.node, o.nf);
       Object.assign(k.rec, { port: k.target.port, role: k.target.role, slot: k.target.slot });
-      o.log(`store node ${k.e.node}: port ${k.target.port} (${k.target.role}, slot ${k.target.slot})`);
+      o.log(`store node ${k.e.node}: ${k.target.host ? `${k.target.host}:` : 'port '}${k.target.port} (${k.target.role}${k.target.role === 'node' ? '' : `, slot ${k.target.slot}`})`);
     }
     // the host's other work, over the span every instance lived (a kill ends it)
     const host = new HostLoadSampler(() => [...children.map((c) => c.child.pid ?? process.pid), ...(o.storePids ?? [])]);

@@ -33,6 +33,7 @@ export function pacingProblem(nf: string): string | null {
 /** A store's URL before its server started (--dry-run): the scheme the driver takes, ports unknown. */
 function placeholderUrl(store: string): string {
   if (store === 'hashmap') return 'hashmap:';
+  if (store === 'cassandra-cluster') return 'cassandra://198.18.25X.11:9042,…?consistency=…&replication=…';
   return store === 'redis-cluster' ? 'redis+cluster://127.0.0.1:PORT,…' : `${store}://127.0.0.1:PORT`;
 }
 
@@ -128,6 +129,9 @@ class LocalTestbed implements Testbed {
     // the start-up check: store servers a flexbench that died (kill -9, forced Ctrl-C) left behind
     const { stopOrphanServers } = (await import('../../runtime/stores/server.js')) as typeof import('../../runtime/stores/server.js');
     for (const line of await stopOrphanServers()) process.stderr.write(`flexbench: stopped ${line}, left running by a flexbench that died\n`);
+    if (spec.matrix.stores.includes('cassandra-cluster') && process.getuid?.() !== 0) {
+      throw new FlexbenchError('store cassandra-cluster needs root: each of its nodes runs in a network namespace of its own (run as root, or use store cassandra)', EXIT.environment);
+    }
     if (spec.matrix.nfs.includes('testpmd')) {
       const r = await execa('dpdk-testpmd', ['--version'], { reject: false, timeout: 10_000 }).catch((e: Error) => e);
       if (r instanceof Error && (r as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -152,9 +156,18 @@ class LocalTestbed implements Testbed {
     const { resolveStoreServer } = (await import('../../runtime/stores/server.js')) as typeof import('../../runtime/stores/server.js');
     const server = await resolveStoreServer(store);
     const rc = this.opts.spec.state.redis_cluster;
-    const running = await server.start(store === 'redis-cluster' ? { extra: { masters: rc.masters, replicas: rc.replicas, nodeTimeoutMs: rc.node_timeout_ms } } : {});
-    const cluster = store === 'redis-cluster' ? (running as import('../../runtime/stores/redis-cluster.js').RunningCluster) : null;
+    const cc = this.opts.spec.state.cassandra_cluster;
+    const extra = store === 'redis-cluster' ? { masters: rc.masters, replicas: rc.replicas, nodeTimeoutMs: rc.node_timeout_ms }
+      : store === 'cassandra-cluster' ? { nodes: cc.nodes, replication: cc.replication, consistency: cc.consistency, heap: cc.heap, phiConvictThreshold: cc.phi_convict_threshold } : null;
+    const running = await server.start(extra ? { extra } : {});
+    // a store made of nodes: a Redis Cluster or a Cassandra ring (both kill a node and heal it between trials)
+    const cluster = store === 'redis-cluster' || store === 'cassandra-cluster'
+      ? (running as import('../../runtime/stores/redis-cluster.js').RunningCluster | import('../../runtime/stores/cassandra-cluster.js').RunningRing) : null;
     const pids = cluster ? cluster.nodes.map((n) => n.pid) : [running.pid];
+    if (store === 'cassandra-cluster') {
+      const ring = running as import('../../runtime/stores/cassandra-cluster.js').RunningRing;
+      process.stderr.write(`flexbench: cassandra-cluster: ${ring.nodes.length} nodes (${ring.net.nodes.map((n) => `${n.netns} ${n.address}`).join(', ')}), replication ${ring.replication}, ${ring.consistency}: ring whole after ${ring.ringStartSeconds.toFixed(1)} s\n`);
+    }
     let stopped = false;
     const handle: StoreHandle = {
       store,
@@ -164,7 +177,8 @@ class LocalTestbed implements Testbed {
       version: running.version ?? null,
       reset: async () => {
         if (cluster) {
-          // a node killed by the last trial comes back (as a replica) and every master has its replicas in sync again
+          // a node killed by the last trial comes back (Redis: as a replica, every master's replicas in sync
+          // again; Cassandra: the ring whole again)
           await cluster.heal();
           pids.splice(0, pids.length, ...cluster.nodes.map((n) => n.pid));
         }

@@ -111,16 +111,19 @@ export interface StoreHandle {
   pids?: number[];
   /** the version the server answered with once started, when it says */
   version?: string | null;
-  /** a store made of nodes (redis-cluster): what a spec's store node kill needs */
+  /** a store made of nodes (redis-cluster, cassandra-cluster): what a spec's store node kill needs */
   nodes?: StoreNodes;
 }
 
-/** The nodes of a clustered store, as a store node kill uses them (runtime/stores/redis-cluster.ts). */
+/** The nodes of a clustered store, as a store node kill uses them (runtime/stores/redis-cluster.ts, cassandra-cluster.ts). */
 export interface StoreNodes {
-  /** a node named in the spec (masterK, replicaK, master-of-INSTANCE of NF `nf`), with the slot it serves (a replica: its master's) */
-  resolve(name: string, nf: string): Promise<{ port: number; role: 'master' | 'replica'; slot: number }>;
-  /** SIGKILL; epoch ms of the signal */
-  kill(port: number): Promise<{ pid: number; at: number }>;
+  /**
+   * a node named in the spec (masterK, replicaK, master-of-INSTANCE of NF `nf`; a ring's nodeK), with the
+   * slot it serves (a replica: its master's; a ring's node, role `node`, takes over nothing: slot 0)
+   */
+  resolve(name: string, nf: string): Promise<{ host?: string; port: number; role: 'master' | 'replica' | 'node'; slot: number }>;
+  /** SIGKILL (`host`: a ring's node, whose nodes share a port); epoch ms of the signal */
+  kill(port: number, host?: string): Promise<{ pid: number; at: number }>;
   /** a live node other than `deadPort` serves `slot` as a master (epoch ms first seen), or null after the timeout */
   waitPromoted(slot: number, deadPort: number, timeoutMs: number): Promise<{ at: number; port: number } | null>;
   /** cluster-node-timeout (ms) */

@@ -20,6 +20,8 @@ export interface ServerRecord {
   detached: boolean;
   /** `starting` until it answered */
   state: 'starting' | 'ready';
+  /** the record's file name when the port is not unique on this machine (a ring's nodes, each in a namespace of its own) */
+  key?: string;
 }
 
 export function recordsDir(label: string): string {
@@ -28,11 +30,11 @@ export function recordsDir(label: string): string {
 
 export function writeRecord<R extends ServerRecord>(rec: R): void {
   mkdirSync(recordsDir(rec.label), { recursive: true });
-  writeFileSync(path.join(recordsDir(rec.label), `${rec.port}.json`), JSON.stringify(rec));
+  writeFileSync(path.join(recordsDir(rec.label), `${rec.key ?? rec.port}.json`), JSON.stringify(rec));
 }
 
-export function removeRecord(label: string, port: number): void {
-  rmSync(path.join(recordsDir(label), `${port}.json`), { force: true });
+export function removeRecord(label: string, key: number | string): void {
+  rmSync(path.join(recordsDir(label), `${key}.json`), { force: true });
 }
 
 /** The recorded servers of `label` still running (records of finished ones are removed). */

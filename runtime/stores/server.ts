@@ -51,7 +51,7 @@ export function needsServer(store: string): boolean {
 }
 
 /** Store servers with a module here (runtime/stores/<label>.ts). */
-const STORE_SERVERS = ['redis', 'cassandra'] as const;
+const STORE_SERVERS = ['redis', 'cassandra', 'cassandra-cluster'] as const;
 
 /**
  * The start-up check: end the store servers an earlier flexbench left running when it died without

@@ -9,6 +9,8 @@ export interface NodeLayout {
   host: string;
   nativePort: number;
   storagePort: number;
+  /** a node of a ring (runtime/stores/cassandra-cluster.ts): its seeds (host:storagePort) and its one token; absent: a single node owning the ring */
+  ring?: { seeds: string[]; token: string; phiConvictThreshold?: number };
 }
 
 export const dirsOf = (dir: string) => ({
@@ -25,9 +27,10 @@ export function cassandraYaml(n: NodeLayout): string {
   const d = dirsOf(n.dir);
   return stringify({
     cluster_name: 'flexbench',
-    // One token and no vnodes: a single node owns the ring, nothing to allocate at start-up.
+    // One token and no vnodes: a single node owns the ring, nothing to allocate at start-up; a ring's
+    // nodes are given evenly spaced tokens (ringTokens), so every node starts at once with no bootstrap.
     num_tokens: 1,
-    initial_token: 0,
+    initial_token: n.ring ? n.ring.token : 0,
     partitioner: 'org.apache.cassandra.dht.Murmur3Partitioner',
     auto_bootstrap: false,
     authenticator: 'AllowAllAuthenticator',
@@ -43,13 +46,16 @@ export function cassandraYaml(n: NodeLayout): string {
     // Cassandra keeps every write it acknowledged. Measured here: periodic sync (default or mmap access)
     // lost 4-6 of 20 writes acknowledged just before SIGKILL; counters could then never end exact.
     commitlog_sync: 'batch',
-    seed_provider: [{ class_name: 'org.apache.cassandra.locator.SimpleSeedProvider', parameters: [{ seeds: `${n.host}:${n.storagePort}` }] }],
+    seed_provider: [{ class_name: 'org.apache.cassandra.locator.SimpleSeedProvider', parameters: [{ seeds: n.ring ? n.ring.seeds.join(',') : `${n.host}:${n.storagePort}` }] }],
     listen_address: n.host,
     rpc_address: n.host,
     storage_port: n.storagePort,
     native_transport_port: n.nativePort,
     start_native_transport: true,
     endpoint_snitch: 'SimpleSnitch',
+    // how long a ring's peers take to convict a silent node (~phi x 2.3 gossip seconds): until then a
+    // counter write whose leader is the dead node times out (cassandra-cluster.ts; docs/elasticity.md)
+    ...(n.ring?.phiConvictThreshold !== undefined ? { phi_convict_threshold: n.ring.phiConvictThreshold } : {}),
     dynamic_snitch: false,
     hinted_handoff_enabled: false,
     // A 2-core machine shared with the NF under test: few threads.
@@ -74,6 +80,12 @@ export function cassandraYaml(n: NodeLayout): string {
 }
 
 /** Quiet logging: everything to logs/system.log (shown on a failed start), nothing to the console. */
+/** Evenly spaced Murmur3 tokens for a ring of `n` nodes (pure; pinned by a test). */
+export function ringTokens(n: number): string[] {
+  const span = 2n ** 64n;
+  return Array.from({ length: n }, (_, i) => String(-(2n ** 63n) + (span * BigInt(i)) / BigInt(n)));
+}
+
 export function logbackXml(n: NodeLayout): string {
   return `<configuration>
   <appender name="FILE" class="ch.qos.logback.core.FileAppender">
@@ -106,6 +118,7 @@ interface JvmOptions {
   heap: string;
 }
 
+
 export function javaArgs(n: NodeLayout, o: JvmOptions): string[] {
   const d = dirsOf(n.dir);
   return [
@@ -125,6 +138,8 @@ export function javaArgs(n: NodeLayout, o: JvmOptions): string[] {
     `-Dcassandra.storagedir=${n.dir}`,
     `-Dcassandra.logdir=${d.logs}`,
     // A single node has nobody to gossip with: do not wait for gossip to settle, nor for a superuser setup.
+    // A ring's nodes start together with tokens of their own and no bootstrap: nothing to wait for
+    // either; the ring is waited for by what it does (cassandra-cluster.ts: every node sees every other NORMAL).
     '-Dcassandra.skip_wait_for_gossip_to_settle=0',
     '-Dcassandra.superuser_setup_delay_ms=0',
     '-Dcassandra.ring_delay_ms=0',

@@ -25,10 +25,19 @@ interface NodeOptions {
   timeoutMs?: number;
   /** outlive this process (`flexbench store start`); otherwise it dies with it, even on kill -9 */
   detached?: boolean;
+  /**
+   * a node of a ring in a network namespace of its own (runtime/stores/cassandra-cluster.ts): it listens
+   * on `host` there with the given ports, and is recorded under `label` keyed by `key` (several nodes
+   * share a port number in their namespaces)
+   */
+  ring?: { netns: string; host: string; seeds: string[]; token: string; label: string; key: string; phiConvictThreshold?: number };
 }
 
 export interface NodeRecord {
   url: string;
+  /** the record's file name when not the port (a ring's node) */
+  key?: string;
+  label?: string;
   pid: number;
   host: string;
   port: number;
@@ -101,11 +110,11 @@ async function waitForCql(contactPoint: string, timeoutMs: number, stillAlive: (
 type Recorded = NodeRecord & ServerRecord;
 
 function record(r: NodeRecord, o: { detached: boolean; state: ServerRecord['state'] }): void {
-  writeRecord<Recorded>({ ...r, label: 'cassandra', dataDir: r.nodeDir, ownerPid: process.pid, detached: o.detached, state: o.state });
+  writeRecord<Recorded>({ ...r, label: r.label ?? 'cassandra', dataDir: r.nodeDir, ownerPid: process.pid, detached: o.detached, state: o.state });
 }
 
-function unrecord(port: number): void {
-  removeRecord('cassandra', port);
+function unrecord(r: Pick<NodeRecord, 'port' | 'key' | 'label'>): void {
+  removeRecord(r.label ?? 'cassandra', r.key ?? r.port);
 }
 
 /** Every running node recorded on this machine, those still starting included. */
@@ -115,11 +124,13 @@ export function recordedNodes(): Recorded[] {
 
 export async function startNode(o: NodeOptions = {}): Promise<NodeRecord> {
   const art = await ensureCassandra();
+  const host = o.ring?.host ?? HOST;
   const port = o.port ?? (await freePort());
   if (o.port !== undefined && (!Number.isInteger(o.port) || o.port <= 0 || o.port > 65535)) {
     throw new FlexbenchError(`Cassandra port ${o.port} is not a port number`, EXIT.usage);
   }
-  if (await portInUse(port)) throw new FlexbenchError(`cannot start Cassandra on ${HOST}:${port}: the port is in use`, EXIT.environment);
+  // a ring's node has its namespace's ports to itself
+  if (!o.ring && (await portInUse(port))) throw new FlexbenchError(`cannot start Cassandra on ${HOST}:${port}: the port is in use`, EXIT.environment);
   let storagePort = o.storagePort ?? (await freePort());
   while (storagePort === port) storagePort = await freePort();
   let nodeDir = o.nodeDir;
@@ -128,7 +139,7 @@ export async function startNode(o: NodeOptions = {}): Promise<NodeRecord> {
     mkdirSync(parent, { recursive: true });
     nodeDir = mkdtempSync(path.join(parent, `flexbench-cassandra-${port}-`));
   }
-  const layout: NodeLayout = { dir: nodeDir, host: HOST, nativePort: port, storagePort };
+  const layout: NodeLayout = { dir: nodeDir, host, nativePort: port, storagePort, ...(o.ring ? { ring: { seeds: o.ring.seeds, token: o.ring.token, phiConvictThreshold: o.ring.phiConvictThreshold } } : {}) };
   const d = dirsOf(nodeDir);
   for (const dir of Object.values(d)) mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(d.conf, 'cassandra.yaml'), cassandraYaml(layout));
@@ -140,11 +151,13 @@ export async function startNode(o: NodeOptions = {}): Promise<NodeRecord> {
   const argv = [java, ...javaArgs(layout, { jars: art.jars, jamm: art.jamm, heap: o.heap ?? process.env.FLEXBENCH_CASSANDRA_HEAP ?? '1g' })];
   // its own process group always; unless detached it dies with us from this instant (parent-death
   // signal, exit hook) and is recorded before it can answer, so `store stop` and the next run find it
-  const full = o.detached ? argv : dieWithParent(argv);
+  const own = o.detached ? argv : dieWithParent(argv);
+  // `ip netns exec` execs the command in place: the parent-death signal set inside still names us
+  const full = o.ring ? ['ip', 'netns', 'exec', o.ring.netns, ...own] : own;
   const child = spawn(full[0], full.slice(1), { cwd: nodeDir, detached: true, stdio: ['ignore', out, out] });
   closeSync(out);
   const release = o.detached ? () => undefined : ownUntilExit(child.pid ?? -1);
-  const starting: NodeRecord = { url: `cassandra://${HOST}:${port}`, pid: child.pid ?? -1, host: HOST, port, storagePort, nodeDir, version: '', startSeconds: 0, fetchSeconds: art.fetchSeconds };
+  const starting: NodeRecord = { url: `cassandra://${host}:${port}`, pid: child.pid ?? -1, host, port, storagePort, nodeDir, version: '', startSeconds: 0, fetchSeconds: art.fetchSeconds, ...(o.ring ? { key: o.ring.key, label: o.ring.label } : {}) };
   if (child.pid) record(starting, { detached: !!o.detached, state: 'starting' });
   let exited = false;
   const spawnError = new Promise<never>((_, reject) => child.once('error', (err: NodeJS.ErrnoException) => {
@@ -160,13 +173,13 @@ export async function startNode(o: NodeOptions = {}): Promise<NodeRecord> {
   const timeoutMs = o.timeoutMs ?? Number(process.env.FLEXBENCH_CASSANDRA_START_TIMEOUT_MS ?? 180_000);
   let version: string;
   try {
-    version = await Promise.race([waitForCql(`${HOST}:${port}`, timeoutMs, () => !exited), spawnError]);
+    version = await Promise.race([waitForCql(`${host}:${port}`, timeoutMs, () => !exited), spawnError]);
   } catch (err) {
     if (pid > 0 && alive(pid)) signalGroup(pid, 'SIGKILL');
     release();
-    unrecord(port);
+    unrecord(starting);
     if (err instanceof FlexbenchError) throw err;
-    throw new FlexbenchError(`Cassandra ${art.version} on ${HOST}:${port} did not become ready: ${(err as Error).message}\n${logTail(nodeDir)}`, EXIT.environment);
+    throw new FlexbenchError(`Cassandra ${art.version} on ${host}:${port}${o.ring ? ` (netns ${o.ring.netns})` : ''} did not become ready: ${(err as Error).message}\n${logTail(nodeDir)}`, EXIT.environment);
   }
   const r: NodeRecord = { ...starting, version, startSeconds: (performance.now() - t0) / 1000 };
   record(r, { detached: !!o.detached, state: 'ready' });
@@ -176,7 +189,7 @@ export async function startNode(o: NodeOptions = {}): Promise<NodeRecord> {
 /** A crash: SIGKILL, files kept, so startNode({nodeDir, port, storagePort}) brings the same node back. */
 export async function killNode(r: NodeRecord): Promise<void> {
   await terminatePid(r.pid, { first: 'SIGKILL', killWaitMs: 10_000, reaped: true });
-  unrecord(r.port);
+  unrecord(r);
 }
 
 /** Stops the node and removes its files: SIGKILL at once, since a graceful drain would only flush files about to be deleted. */
@@ -184,6 +197,6 @@ export async function stopNode(r: NodeRecord): Promise<void> {
   if (!(await terminatePid(r.pid, { first: 'SIGKILL', killWaitMs: 10_000, reaped: true }))) {
     throw new FlexbenchError(`Cassandra pid ${r.pid} (${r.url}) did not exit after SIGKILL`, EXIT.environment);
   }
-  unrecord(r.port);
+  unrecord(r);
   rmSync(r.nodeDir, { recursive: true, force: true });
 }

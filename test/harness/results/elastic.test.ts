@@ -84,3 +84,17 @@ test('a store node kill nobody had to write through: no flush failed, not "never
   assert.equal(r!.not_recovered, 0);
   assert.match(elasticTable([r!])[1]!, /^kill-store-node\s+nat\s+redis-cluster\s+async\s+0\s+no flush failed\s/);
 });
+
+test('a Cassandra ring node kill: its row carries the counter\'s difference from the exact count, and no promotion', () => {
+  const t = trial('cassandra-cluster', []);
+  t.nf = 'counter-async';
+  t.elastic!.counter = { store_total: 1000, forwarded: 1000, difference: 0, in_flight_lost: 0, mode: 'async', flush_ms: 5 };
+  t.elastic!.store_events = [{
+    node: 'node1', port: 9042, pid: 1, role: 'node', slot: 0, at_s: 1.5, at_ms: 1500, killed_epoch_ms: 1e12, promoted_ms: null, promoted_port: null,
+    outages: [{ instance: 'ins1', core: 0, from_ms: 200, to_ms: 5300, failed: 1, error: 'Server timeout during write query at consistency ONE' }],
+    driver_recovered_ms: 5300, flushes_failed: 1, lost_packets: 0, state_losses: 0, counts_lost: 0,
+  }];
+  const [r] = elasticRows([t]);
+  assert.deepEqual([r!.event, r!.store, r!.counter_diff_min, r!.counter_diff_max, r!.promoted_ms_median, r!.recovery_ms_median, r!.flushes_failed_median, r!.state_losses], ['kill-store-node', 'cassandra-cluster', 0, 0, null, 5300, 1, 0]);
+  assert.match(elasticTable([r!])[1]!, /^kill-store-node\s+counter-async\s+cassandra-cluster\s+async\s+1\s+5300\.0 \(5300\.0-5300\.0\) vs 10\s+-\s+0\s+-\s+not checked\s+0\.\.0 \(0\)\s+- \(no promotion\)\s+1\s+0 \(0\)$/);
+});

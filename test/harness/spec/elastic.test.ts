@@ -42,6 +42,18 @@ const TABLE: { name: string; events: string; base?: string; expect: RegExp[] }[]
 ];
 
 const CLUSTER = BASE.replace('[redis]', '[redis-cluster]');
+const RING = `${BASE.replace('[redis]', '[cassandra-cluster]')}state: { cassandra_cluster: { nodes: 3, replication: 3, consistency: QUORUM } }
+`;
+
+test('a node kill on a Cassandra ring (RF 3, QUORUM) is accepted and reads back as a store node kill', async () => {
+  const text = `${RING}events:\n  - kill: { store_node: node2, at_s: 2 }\n  - kill: { instance: ins1, at_s: 3 }\n`;
+  assert.deepEqual(await problems(text), []);
+  const spec = await parseSpec(text, 'spec.yaml', { baseDir: ROOT });
+  assert.deepEqual(storeNodeEvents(spec.spec.events), [{ node: 'node2', at_s: 2 }]);
+  assert.deepEqual(spec.spec.state.cassandra_cluster, { nodes: 3, replication: 3, consistency: 'QUORUM', heap: '512m', phi_convict_threshold: 8 });
+  // ONE with two replicas left also survives a node
+  assert.deepEqual(await problems(text.replace('consistency: QUORUM', 'consistency: ONE').replace('replication: 3', 'replication: 2')), []);
+});
 
 test('a store node kill on a Redis Cluster is accepted beside an instance kill; each reads back as its own kind', async () => {
   const text = `${CLUSTER}events:\n  - kill: { store_node: master-of-ins1, at_s: 1.5 }\n  - kill: { instance: ins1, at_s: 3 }\n`;
@@ -54,7 +66,7 @@ test('a store node kill on a Redis Cluster is accepted beside an instance kill; 
 });
 
 TABLE.push(
-  { name: 'a store node kill on a store without nodes', events: '  - kill: { store_node: master1, at_s: 2 }\n', expect: [/^6:25 events\[0\]\.kill\.store_node: a store node kill needs a store with nodes: every store of the matrix must be redis-cluster \(found "redis" at matrix\.stores\[0\]/] },
+  { name: 'a store node kill on a store without nodes', events: '  - kill: { store_node: master1, at_s: 2 }\n', expect: [/^6:25 events\[0\]\.kill\.store_node: a store node kill needs a store with nodes: every store of the matrix must be redis-cluster or cassandra-cluster \(found "redis" at matrix\.stores\[0\]/] },
   { name: 'a master the cluster does not have', base: CLUSTER, events: '  - kill: { store_node: master4, at_s: 2 }\n', expect: [/events\[0\]\.kill\.store_node: "master4": the cluster has 3 masters \(state\.redis_cluster\.masters\), so K runs from 1 to 3/] },
   { name: 'a master of an instance that is not running', base: CLUSTER, events: '  - kill: { store_node: master-of-ins3, at_s: 2 }\n', expect: [/"master-of-ins3": no instance "ins3" is running when this kill fires \(running: ins1, ins2\); did you mean "master-of-ins1"\?/] },
   { name: 'a node name that is none', base: CLUSTER, events: '  - kill: { store_node: leader, at_s: 2 }\n', expect: [/events\[0\]\.kill\.store_node: .*masterK, replicaK \(K from 1\) or master-of-INSTANCE/] },
@@ -63,6 +75,14 @@ TABLE.push(
   { name: 'two store node kills', base: CLUSTER, events: '  - kill: { store_node: master1, at_s: 2 }\n  - kill: { store_node: master2, at_s: 3 }\n', expect: [/events\[1\]\.kill\.store_node: one store node fails per trial/] },
   { name: 'a store node kill in the warm-up', base: CLUSTER, events: '  - kill: { store_node: master1, at_s: 0.5 }\n', expect: [/events\[0\]\.kill\.at_s: a store node kill at 0\.5 s falls in the 1 s warm-up/] },
   { name: 'a kill naming both', base: CLUSTER, events: '  - kill: { instance: ins1, store_node: master1, at_s: 2 }\n', expect: [/events\[0\]\.kill: a kill names an instance or a store node, not both/] },
+  { name: 'a ring node the ring does not have', base: RING, events: '  - kill: { store_node: node4, at_s: 2 }\n', expect: [/^7:25 events\[0\]\.kill\.store_node: "node4": the ring has 3 nodes \(state\.cassandra_cluster\.nodes\), so K runs from 1 to 3/] },
+  { name: 'a Redis Cluster name on a ring', base: RING, events: '  - kill: { store_node: master1, at_s: 2 }\n', expect: [/events\[0\]\.kill\.store_node: "master1": a Cassandra ring's nodes are node1 to node3 \(masters, replicas and master-of-INSTANCE are a Redis Cluster's\)/] },
+  { name: 'a ring node name on a Redis Cluster', base: CLUSTER, events: '  - kill: { store_node: node1, at_s: 2 }\n', expect: [/events\[0\]\.kill\.store_node: "node1": nodeK names a Cassandra ring's node/] },
+  { name: 'a ring node kill at ALL', base: RING.replace('consistency: QUORUM', 'consistency: ALL'), events: '  - kill: { store_node: node2, at_s: 2 }\n', expect: [/"node2": at ALL a write needs 3 of 3 replicas, so with one down the partitions it holds take no write until the ring heals after the trial/] },
+  { name: 'a ring node kill with every partition on one node', base: RING.replace('replication: 3', 'replication: 1').replace('consistency: QUORUM', 'consistency: ONE'), events: '  - kill: { store_node: node2, at_s: 2 }\n', expect: [/"node2": at ONE a write needs 1 of 1 replicas/] },
+  { name: 'replication beyond the ring', base: RING.replace('replication: 3', 'replication: 4'), events: '  - kill: { instance: ins1, at_s: 2 }\n', expect: [/state\.cassandra_cluster\.replication: replication 4 needs as many nodes; the ring has 3/] },
+  { name: 'a ring on a two-node testbed', base: `testbed: netns\n${RING}`, events: '  - kill: { store_node: node1, at_s: 2 }\n', expect: [/matrix\.stores\[0\]: cassandra-cluster's ring is started by the local testbed/] },
+  { name: 'a ring and another store under a node kill', base: BASE.replace('[redis]', '[cassandra-cluster, cassandra]'), events: '  - kill: { store_node: node1, at_s: 2 }\n', expect: [/every store of the matrix must be cassandra-cluster \(found "cassandra" at matrix\.stores\[1\]/] },
   { name: 'a kill naming neither an instance nor a store node', events: '  - kill: { at_s: 2 }\n', expect: [/events\[0\]\.kill: a kill names an instance \(instance: ins1\) or a store node/] },
 );
 
