@@ -137,9 +137,9 @@ export const TRIAL_OVERHEAD_S = 1;
 /** Seconds an end-host trial takes beyond its traffic: the NF up, the server end listening, iperf3's handshakes, the stop. */
 export const ENDPOINT_OVERHEAD_S = 2.5;
 /** Seconds to empty a store between trials, by label (redis-cluster: a node the last trial killed started again and resynced first). */
-export const STORE_RESET_S: Record<string, number> = { redis: 0.5, 'redis-cluster': 2, cassandra: 3, 'cassandra-cluster': 20 };
+export const STORE_RESET_S: Record<string, number> = { redis: 0.5, 'redis-cluster': 2, cassandra: 3, 'cassandra-cluster': 12 };
 /** Seconds to start a store server, by label (first start, jars already fetched). */
-export const STORE_START_S: Record<string, number> = { redis: 1, 'redis-cluster': 2.5, cassandra: 20, 'cassandra-cluster': 60 };
+export const STORE_START_S: Record<string, number> = { redis: 1, 'redis-cluster': 2.5, cassandra: 20, 'cassandra-cluster': 30 };
 
 /**
  * Trials an NDR/PDR search of one goal typically needs (measured: 6-20 per search of two goals against
