@@ -1,6 +1,6 @@
 // The elastic figure (issue 18): throughput over time in the front-end's 10 ms buckets around a trial's
-// first event (kill, add, remove), one line per trial coloured by series (the store, by default), the
-// events as vertical rules and the offered rate as a dashed line.
+// first event (kill, add, remove, a store node's kill), one line per trial coloured by series (the store,
+// by default), the events as vertical rules and the offered rate as a dashed line.
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
@@ -12,11 +12,20 @@ import { figureFrame, inFilter, seriesLabel } from './figures.js';
 export const BEFORE_MS = 300;
 export const AFTER_MS = 1200;
 
+/** A trial's events in time order, an instance's or a store node's kill: when, what, and its recovery (ms). */
+export function trialEvents(t: TrialRecord): { at_ms: number; label: string; recovery_ms: number | null }[] {
+  const el = t.elastic!;
+  return [
+    ...el.events.map((e) => ({ at_ms: e.at_ms, label: `${e.kind} ${e.instance}`, recovery_ms: e.recovery_ms })),
+    ...(el.store_events ?? []).map((e) => ({ at_ms: e.at_ms, label: `kill store ${e.node}`, recovery_ms: e.driver_recovered_ms })),
+  ].sort((a, b) => a.at_ms - b.at_ms);
+}
+
 /** The window after the first event: past every event by AFTER_MS, or by its recovery and a margin where that is longer. */
 function afterMs(trials: readonly TrialRecord[]): number {
   let after = AFTER_MS;
   for (const t of trials) {
-    const evs = t.elastic!.events;
+    const evs = trialEvents(t);
     const t0 = evs[0]!.at_ms;
     for (const e of evs) after = Math.max(after, e.at_ms - t0 + Math.max(AFTER_MS, (e.recovery_ms ?? 0) + 300));
   }
@@ -35,7 +44,7 @@ export function parseSeriesCsv(text: string): Record<string, number[]> {
 }
 
 export function timeseriesSpec(fig: Figure, trials: readonly TrialRecord[], runDir: string, subtitle: string[]): TopLevelSpec | null {
-  const mine = trials.filter((t) => t.status === 'ok' && t.elastic && t.elastic.events.length > 0 && inFilter(fig, t));
+  const mine = trials.filter((t) => t.status === 'ok' && t.elastic && trialEvents(t).length > 0 && inFilter(fig, t));
   const points: Point[] = [];
   const offered: { t: number; kpps: number }[] = [];
   const rules = new Map<number, string>();
@@ -46,7 +55,8 @@ export function timeseriesSpec(fig: Figure, trials: readonly TrialRecord[], runD
     const file = join(runDir, el.series_file);
     if (!existsSync(file)) continue;
     const s = parseSeriesCsv(readFileSync(file, 'utf8'));
-    const t0 = el.events[0]!.at_ms;
+    const evs = trialEvents(t);
+    const t0 = evs[0]!.at_ms;
     const perS = 1000 / el.bucket_ms / 1000; // packets per bucket -> kpps
     const label = seriesLabel(fig, t);
     const trial = `${label} #${t.index}`;
@@ -59,13 +69,13 @@ export function timeseriesSpec(fig: Figure, trials: readonly TrialRecord[], runD
       points.push({ series: label, trial, t: x, kpps: s.returned![i]! * perS });
       if (offered.length < s.t_ms!.length && t === mine[0]) offered.push({ t: x, kpps: s.sent![i]! * perS });
     }
-    for (const e of el.events) {
+    for (const e of evs) {
       const x = Math.round(e.at_ms - t0);
-      if (x >= -BEFORE_MS && x <= after && !rules.has(x)) rules.set(x, `${e.kind} ${e.instance}`);
+      if (x >= -BEFORE_MS && x <= after && !rules.has(x)) rules.set(x, e.label);
     }
   }
   if (points.length === 0) return null;
-  if (mine.some((t) => t.elastic!.events.length > 1)) notes.push('x: ms after each trial\'s first event; later events marked where they fall');
+  if (mine.some((t) => trialEvents(t).length > 1)) notes.push('x: ms after each trial\'s first event; later events marked where they fall');
   const color = { field: 'series', type: 'nominal', title: fig.series.join(', ') } as const;
   const x = { field: 't', type: 'quantitative', title: `ms after the event (${mine[0]!.elastic!.bucket_ms} ms buckets)`, scale: { domain: [-BEFORE_MS, after], nice: false } } as const;
   const ruleValues = [...rules].map(([t, label]) => ({ t, label }));

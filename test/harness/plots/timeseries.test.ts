@@ -34,6 +34,14 @@ test('series CSV parsed by column; points relative to the kill, in kpps; the kil
     assert.deepEqual(x(spec), [-300, 1200]);
     const two = { ...t, elastic: { ...t.elastic!, events: [{ kind: 'add', instance: 'ins3', at_ms: 500, recovery_ms: 80 }, { kind: 'remove', instance: 'ins1', at_ms: 1500, recovery_ms: 1400 }] } } as unknown as TrialRecord;
     assert.deepEqual(x(timeseriesSpec(fig, [two], dir, [])), [-300, 2700]);
+    // a store node's kill alone (a ring's node) is drawn too, its window past the driver's recovery
+    const store = { ...t, elastic: { ...t.elastic!, events: [], store_events: [{ node: 'node1', at_ms: 1000, driver_recovered_ms: 1500 }] } } as unknown as TrialRecord;
+    const st = timeseriesSpec(fig, [store], dir, []) as unknown as { layer: { data: { values: Record<string, unknown>[] } }[] };
+    assert.deepEqual(st.layer[2]!.data.values, [{ t: 0, label: 'kill store node1' }]);
+    assert.deepEqual(x(st), [-300, 1800]);
+    // with an instance kill after it, the window starts at the store's kill and both are marked
+    const both = { ...store, elastic: { ...store.elastic!, events: [{ kind: 'kill', instance: 'ins1', at_ms: 2000, recovery_ms: 50 }] } } as unknown as TrialRecord;
+    assert.deepEqual((timeseriesSpec(fig, [both], dir, []) as unknown as typeof st).layer[2]!.data.values, [{ t: 0, label: 'kill store node1' }, { t: 1000, label: 'kill ins1' }]);
     // after the generator stopped (sent 0 to the end), nothing is drawn: the end of a trial is not an outage
     writeFileSync(join(dir, 'series', 'a.csv'), [...rows.slice(0, 251), ...Array.from({ length: 50 }, (_, i) => `${(250 + i) * 10},0,0,0,0,0,0`)].join('\n') + '\n');
     const ended = timeseriesSpec(fig, [t], dir, []) as unknown as { layer: { data: { values: { t: number }[] } }[] };
