@@ -21,8 +21,12 @@ const spec = join(tmp.dir, 'nat.yaml');
 const WARMUP_S = 0.3;
 const WINDOW_S = 1;
 const ROUNDS = 6;
-/** Per-packet iterations of the extra loop the slow commit adds to NAT's burst (on this VM 60 made NAT 85 % slower and 4 about 19 %; the test prints what it measured). */
-const EXTRA_PER_PACKET = 4;
+/**
+ * Per-packet iterations of the extra loop the slow commit adds to NAT's burst (on this VM 60 made NAT 85 % slower and
+ * 4 about 19 %; the test prints what it measured). 4 was not decided in 12 rounds on a noisy day (round ratios
+ * 0.74-1.36, an interval of [-34 %, +4 %] around -17 %); 16 is far enough from the tolerance for any noise seen here.
+ */
+const EXTRA_PER_PACKET = 16;
 // the spawn's safety net, derived from the plan: every trial at four times its nominal length, plus the builds
 const TRIAL_S = WARMUP_S + WINDOW_S + 1;
 const AB_TIMEOUT_MS = Math.round((2 * ROUNDS * 2 * TRIAL_S * 4 + 180) * 1000);
@@ -126,7 +130,8 @@ interface AbJson { flexbench_ab: number; seed: number; rounds: number; order: un
 
 test(`ab: NAT slowed by ${EXTRA_PER_PACKET} loop iterations per packet is regressed; main against itself is not`, () => {
   const outSelf = join(tmp.dir, 'self');
-  const self = ab(['--base', 'main', '--head', 'main', spec, '--rounds', String(ROUNDS), '--out', outSelf, '--format', 'json']);
+  // at 99 %: a false 'regressed' of a build against itself is then a 1-in-200 event, not 1 in 40, on any host
+  const self = ab(['--base', 'main', '--head', 'main', spec, '--rounds', String(ROUNDS), '--confidence', '0.99', '--out', outSelf, '--format', 'json']);
   assert.ok(self.code === EXIT.ok, `self: exit ${self.code}: ${self.stderr}`);
   const js = JSON.parse(readFileSync(join(outSelf, 'ab.json'), 'utf8')) as AbJson;
   assert.equal(js.seed, 11);
@@ -143,7 +148,7 @@ test(`ab: NAT slowed by ${EXTRA_PER_PACKET} loop iterations per packet is regres
   const budgetS = Math.ceil((3.5 * roundMs) / 1000);
   const outTime = join(tmp.dir, 'time');
   const t1 = Date.now();
-  const timed = ab(['--base', 'main', '--head', 'main', spec, '--rounds', '50', '--max-time', `${budgetS}s`, '--out', outTime, '--format', 'json']);
+  const timed = ab(['--base', 'main', '--head', 'main', spec, '--rounds', '50', '--max-time', `${budgetS}s`, '--confidence', '0.99', '--out', outTime, '--format', 'json']);
   const wallMs = Date.now() - t1;
   assert.equal(timed.code, EXIT.ok, `timed: exit ${timed.code}: ${timed.stderr}`);
   const jt = JSON.parse(readFileSync(join(outTime, 'ab.json'), 'utf8')) as AbJson & { stopped_by: string; max_time: string };
