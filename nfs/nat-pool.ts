@@ -22,8 +22,8 @@ const LOCK = 0;
 const Q_HEAD = 1;
 const Q_TAIL = 2;
 const HEADER = 3;
-/** per core: home blocks taken from the bottom, home blocks skipped at the top (lent), borrowed, lent, returned */
-const C_TAKEN = 0;
+/** per core: home blocks no longer untouched (by anyone), home blocks skipped at the top (lent), borrowed, lent, returned */
+const C_TOUCHED = 0;
 const C_TOPSKIP = 1;
 const C_BORROWED = 2;
 const C_LENT = 3;
@@ -132,20 +132,21 @@ export class PoolBlocks {
     const w = this.w;
     const home = this.homeOf(b);
     w[this.state + b] = 1 + core;
+    w[this.cw(home, C_TOUCHED)]!++;
     if (home === core) return;
     w[this.cw(home, C_LENT)]!++;
     w[this.cw(core, C_BORROWED)]!++;
   }
 
-  /** The lowest block of core's own chunk nobody touched, from `from` on; taken. -1: none left. */
+  /** The lowest block of core's own chunk nobody touched, from `from` on; taken. -1: none left (then without the lock: see spareMaybe). */
   takeHome(core: number, from: number): number {
     const end = this.first[core + 1]!;
+    if (this.untouched(core) === 0) return -1;
     this.lock();
     try {
       for (let b = Math.max(from, this.first[core]!); b < end; b++) {
         if (this.w[this.state + b] !== FREE_HOME) continue;
-        this.w[this.state + b] = 1 + core;
-        this.w[this.cw(core, C_TAKEN)]!++;
+        this.takeFree(core, b);
         return b;
       }
       return -1;
@@ -154,9 +155,15 @@ export class PoolBlocks {
     }
   }
 
-  /** A block for a core whose own ran out: the reserve's oldest, else the untouched top block of the core with the most. -1: none. */
+  /**
+   * A block for a core whose own ran out: the reserve's oldest, else the untouched top block of the
+   * core with the most. -1: none, said without the lock when there is none (a core whose pool ran dry
+   * asks per new flow): untouched counts only fall, so all of them 0 and then the queue seen empty
+   * (head read before tail) was, at the tail's read, a moment with nothing to spare.
+   */
   takeSpare(core: number): number {
     const w = this.w;
+    if (!this.spareMaybe(core)) return -1;
     this.lock();
     try {
       while (w[Q_HEAD] !== w[Q_TAIL]) {
@@ -171,7 +178,7 @@ export class PoolBlocks {
       let most = 0;
       for (let d = 0; d < this.cores; d++) {
         if (d === core) continue;
-        const n = this.untouchedLocked(d);
+        const n = this.untouched(d);
         if (n > most) {
           most = n;
           best = d;
@@ -190,12 +197,16 @@ export class PoolBlocks {
     }
   }
 
-  /** untouched home blocks of core d (lock held): counted between its walk and its lent top */
-  private untouchedLocked(d: number): number {
-    let n = 0;
-    const top = this.first[d + 1]! - this.w[this.cw(d, C_TOPSKIP)]!;
-    for (let b = this.first[d]! + this.w[this.cw(d, C_TAKEN)]!; b < top; b++) if (this.w[this.state + b] === FREE_HOME) n++;
-    return n;
+  /** untouched home blocks of core d (a count that only falls) */
+  private untouched(d: number): number {
+    return this.first[d + 1]! - this.first[d]! - Atomics.load(this.w, this.cw(d, C_TOUCHED));
+  }
+
+  /** whether another core has an untouched block or the reserve one (without the lock; false is final, see takeSpare) */
+  private spareMaybe(core: number): boolean {
+    for (let d = 0; d < this.cores; d++) if (d !== core && this.untouched(d) > 0) return true;
+    const head = Atomics.load(this.w, Q_HEAD);
+    return Atomics.load(this.w, Q_TAIL) !== head;
   }
 
   /** Recovery and takeover: core takes block b if nobody touched it (any core's home), or already holds it. */

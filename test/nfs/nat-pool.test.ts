@@ -73,6 +73,17 @@ test('nat pool recovery: pairs are claimed with their blocks, another core\'s un
   assert.deepEqual(takeN(b!, 3), [8, 10, 11]);
 });
 
+test('nat pool dry: once no core has a block to spare, asking again takes no lock (a dropped new flow costs no lock)', () => {
+  const [a, b] = cores(8, 2, 4);
+  assert.deepEqual(takeN(a!, 8), [0, 1, 2, 3, 4, 5, 6, 7]);
+  const w = new Int32Array((a!.blocks as unknown as { w: Int32Array }).w.buffer);
+  Atomics.store(w, 0, 1); // the lock held by someone else: a take that asked for it would spin forever
+  assert.deepEqual([a!.take(), b!.take()], [-1, -1]);
+  Atomics.store(w, 0, 0);
+  a!.release(5);
+  assert.equal(a!.take(), 5);
+});
+
 test('nat pool claimOne: a never-handed pair of the current block or of an untouched block, never one that may be live', () => {
   const [a, b] = cores(16, 2, 4);
   assert.equal(a!.take(), 0);
