@@ -209,13 +209,11 @@ export class PoolBlocks {
     return Atomics.load(this.w, Q_TAIL) !== head;
   }
 
-  /** Recovery and takeover: core takes block b if nobody touched it (any core's home), or already holds it. */
-  take(core: number, b: number): boolean {
+  /** Recovery and takeover: core takes block b if nobody touched it (any core's home). */
+  takeUntouched(core: number, b: number): boolean {
     this.lock();
     try {
-      const s = this.w[this.state + b]!;
-      if (s === 1 + core) return true;
-      if (s !== FREE_HOME) return false;
+      if (this.w[this.state + b] !== FREE_HOME) return false;
       this.takeFree(core, b);
       return true;
     } finally {
@@ -238,10 +236,9 @@ export class PoolBlocks {
     }
   }
 
-  /** who holds block b: a core, -1 the reserve, null nobody yet (its home core's, untouched) */
-  holder(b: number): number | null {
-    const s = Atomics.load(this.w, this.state + b);
-    return s === FREE_HOME ? null : s === IN_RESERVE ? -1 : s - 1;
+  /** whether core holds block b (a plain read: only core itself moves a block it holds) */
+  holds(core: number, b: number): boolean {
+    return this.w[this.state + b] === 1 + core;
   }
 
   /** pairs of core's own chunk nobody touched yet (a snapshot) */
@@ -283,8 +280,6 @@ export class PairPool {
   private ring = new Float64Array(1024);
   private head = 0;
   private count = 0;
-  /** per block: 1 = this core holds it */
-  private readonly held: Uint8Array;
   /** per block: pairs of it that live mappings of this core hold */
   private readonly live: Int32Array;
 
@@ -292,7 +287,6 @@ export class PairPool {
     this.start = blocks.starts[blocks.first[core]!]!;
     this.end = blocks.starts[blocks.first[core + 1]!]!;
     this.homeNext = blocks.first[core]!;
-    this.held = new Uint8Array(blocks.nb);
     this.live = new Int32Array(blocks.nb);
   }
 
@@ -336,7 +330,6 @@ export class PairPool {
   }
 
   private use(b: number): void {
-    this.held[b] = 1;
     this.cur = b;
     this.next = this.blocks.starts[b]!;
     this.curEnd = this.blocks.starts[b + 1]!;
@@ -345,7 +338,7 @@ export class PairPool {
   /** whether pair k is in a block this core holds (a pair it may have handed out) */
   owns(k: number): boolean {
     const b = this.blocks.blockOf(k);
-    return b >= 0 && this.held[b] === 1;
+    return b >= 0 && this.blocks.holds(this.core, b);
   }
 
   private push(k: number): void {
@@ -362,7 +355,7 @@ export class PairPool {
   /** Pair k, handed out by this core, is free again; false (nothing done) when it is not this core's. */
   release(k: number): boolean {
     const b = this.blocks.blockOf(k);
-    if (b < 0 || this.held[b] !== 1) return false;
+    if (b < 0 || !this.blocks.holds(this.core, b)) return false;
     this.push(k);
     if (--this.live[b]! === 0) this.maybeGiveBack(b);
     return true;
@@ -387,7 +380,6 @@ export class PairPool {
       kept++;
     }
     this.count = kept;
-    this.held[b] = 0;
     bl.giveBack(this.core, b);
   }
 
@@ -400,8 +392,7 @@ export class PairPool {
       return true;
     }
     const b = this.blocks.blockOf(k);
-    if (b < 0 || this.held[b] === 1 || !this.blocks.take(this.core, b)) return false;
-    this.held[b] = 1;
+    if (b < 0 || !this.blocks.takeUntouched(this.core, b)) return false;
     for (let j = this.blocks.starts[b]!; j < this.blocks.starts[b + 1]!; j++) if (j !== k) this.push(j);
     this.live[b] = 1;
     return true;
@@ -423,8 +414,7 @@ export class PairPool {
       l.push(i);
     }
     for (const [b, idx] of [...byBlock].sort((x, y) => x[0] - y[0])) {
-      if (this.held[b] === 1 || !this.blocks.take(this.core, b)) continue; // recovery runs before any take: held means taken twice
-      this.held[b] = 1;
+      if (!this.blocks.takeUntouched(this.core, b)) continue; // held already (by another core, or this one: taken twice)
       const taken = new Set<number>();
       for (const i of idx) {
         if (taken.has(used[i]!)) continue;
