@@ -292,7 +292,7 @@ export class PairPool {
 
   /** A pool of its own, no other core to share with: [start, end) in blocks of `block` (the paper's static partition). */
   static alone(start: number, end: number, block = NAT_BLOCK_DEFAULT): PairPool {
-    return new PairPool(new PoolBlocks([start, end], Math.max(1, blockSizeFor(end - start, 1, block))), 0);
+    return new PairPool(new PoolBlocks([start, end], blockSizeFor(end - start, 1, block)), 0);
   }
 
   /** pairs this core can still hand out without borrowing: its current block, released ones, its chunk's untouched blocks */

@@ -185,8 +185,7 @@ export class Nat implements NetworkFunction {
     this.pool = block > 0 && o.shared !== undefined && o.cores > 1
       ? new PairPool(new PoolBlocks(chunks, block, o.shared), o.core)
       : PairPool.alone(chunks[o.core]!, chunks[o.core + 1]!, block || NAT_BLOCK_DEFAULT);
-    const [lo, hi] = [chunks[o.core]!, chunks[o.core + 1]!];
-    this.maps = new NatMappings(Math.min(1 << 15, Math.max(16, hi - lo)), this.shape);
+    this.maps = new NatMappings(Math.min(1 << 15, Math.max(16, this.pool.end - this.pool.start)), this.shape);
     [this.poolNet, this.poolMask] = prefixLe(o.natIps, '--nat-ips');
     this.insideAll = !o.natInside;
     [this.inNet, this.inMask] = o.natInside ? prefixLe(o.natInside, '--nat-inside') : [0, 0];
@@ -209,11 +208,14 @@ export class Nat implements NetworkFunction {
     if (this.map === null) return 0;
     const [keys, vals] = await this.map.entries();
     const at: number[] = [];
+    const flows: [number, number, number, number][] = [];
     const pairs: number[] = [];
     for (let i = 0; i < keys.length; i++) {
       const k = pairOfValue(this.shape, vals[i]!);
-      if (k >= 0 && parseFlowKey(keys[i]!) !== null) {
+      const t = k >= 0 ? parseFlowKey(keys[i]!) : null;
+      if (t !== null) {
         at.push(i);
+        flows.push(t);
         pairs.push(k);
       } else this.recoverSkipped++;
     }
@@ -223,7 +225,7 @@ export class Nat implements NetworkFunction {
     let n = 0;
     for (let j = 0; j < at.length; j++) {
       const i = at[j]!;
-      const t = parseFlowKey(keys[i]!)!;
+      const t = flows[j]!;
       if (ok[j] !== 1 || this.maps.fwd.find(t[0], t[1], t[2], t[3]) >= 0) {
         if (ok[j] === 1) this.pool.release(pairs[j]!);
         this.recoverSkipped++; // not a pair this core may hold: the flow gets a new one when seen
