@@ -75,7 +75,7 @@ interface Terminable {
   waitExit(ms: number): Promise<boolean>;
 }
 
-interface TerminateOptions {
+export interface TerminateOptions {
   /** first signal (default SIGTERM; SIGINT for tools that print totals on Ctrl-C; SIGKILL for no grace) */
   first?: NodeJS.Signals;
   /** how long the first signal has before SIGKILL (default DEFAULT_KILL_GRACE_MS) */

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { connect } from 'node:net';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { LocalHost } from '../hosts/local.js';
-import { pidAlive, pidRunning, signalGroup, sleep, terminate } from '../../common/processes.js';
+import { pidAlive, sleep } from '../../common/processes.js';
+import { deleteLink, linkNames, listNetns, netnsPids, removeNetns } from '../../common/netns.js';
 
 const NETNS_PREFIX = 'fbn';
 /** last-resort bound on a living sshd's start; a dead one fails at once */
@@ -55,52 +56,20 @@ const host = new LocalHost('root namespace');
 const sh = (argv: string[]) => host.exec(argv);
 const shOk = (argv: string[]) => host.exec(argv, { allowFailure: true });
 
-async function listNetns(): Promise<string[]> {
-  const r = await shOk(['ip', '-o', 'netns', 'list']);
-  return r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
-}
-
-async function netnsPids(ns: string): Promise<number[]> {
-  const r = await shOk(['ip', 'netns', 'pids', ns]);
-  return r.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p)).map(Number);
-}
-
-/** Every process in the namespace (sshd, what it started), ended like any other child. */
-async function killNetnsProcesses(ns: string): Promise<void> {
-  await terminate(
-    {
-      signal: async (sig) => {
-        for (const pid of await netnsPids(ns)) signalGroup(pid, sig);
-      },
-      waitExit: async (ms) => {
-        const end = Date.now() + ms;
-        for (;;) {
-          if ((await netnsPids(ns)).every((p) => !pidRunning(p))) return true;
-          if (Date.now() >= end) return false;
-          await sleep(50);
-        }
-      },
-    },
-    { graceMs: 300, killWaitMs: 2000 },
-  );
-}
-
 /** Remove namespaces, root veths and run dirs left by an emulation that did not clean up (crash, kill -9). */
 export async function sweepStale(prefix = NETNS_PREFIX, only?: string): Promise<string[]> {
   const removed: string[] = [];
   const owned = (n: string) => (only ? n.startsWith(only + '-') : new RegExp(`^${prefix}[a-z0-9]*-(node[12]|cli|srv)$`).test(n));
   for (const ns of await listNetns()) {
     if (!owned(ns)) continue;
-    await killNetnsProcesses(ns);
-    await shOk(['ip', 'netns', 'del', ns]);
+    // sshd and what it started: SIGTERM, SIGKILL after 300 ms
+    await removeNetns(ns, { graceMs: 300, killWaitMs: 2000 });
     removed.push(`netns ${ns}`);
   }
-  const links = await shOk(['ip', '-o', 'link', 'show']);
-  for (const m of links.stdout.matchAll(/^\d+:\s+([^:@\s]+)/gm)) {
-    const name = m[1];
+  for (const name of await linkNames()) {
     const mine = only ? name.startsWith(only + '-') : new RegExp(`^${prefix}[a-z0-9]*-m[12]$`).test(name);
     if (mine) {
-      await shOk(['ip', 'link', 'del', name]);
+      await deleteLink(name);
       removed.push(`link ${name}`);
     }
   }
@@ -127,8 +96,7 @@ export async function sweepStale(prefix = NETNS_PREFIX, only?: string): Promise<
 export async function leftovers(id: string): Promise<string[]> {
   const out: string[] = [];
   for (const ns of await listNetns()) if (ns.startsWith(id + '-')) out.push(`netns ${ns}`);
-  const links = await shOk(['ip', '-o', 'link', 'show']);
-  for (const m of links.stdout.matchAll(/^\d+:\s+([^:@\s]+)/gm)) if (m[1].startsWith(id + '-')) out.push(`link ${m[1]}`);
+  for (const name of await linkNames()) if (name.startsWith(id + '-')) out.push(`link ${name}`);
   for (const d of await readdir(tmpdir()).catch(() => [] as string[])) if (d.startsWith(`${id}-run-`)) out.push(`dir ${d}`);
   const ps = await shOk(['pgrep', '-f', `${tmpdir()}/${id}-run-`]);
   for (const p of ps.stdout.split(/\s+/).filter(Boolean)) out.push(`process ${p}`);

@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { FlexbenchError, EXIT } from '../../../common/errors.js';
-import { pidAlive, pidRunning, signalGroup, sleep } from '../../../common/processes.js';
+import { pidAlive } from '../../../common/processes.js';
+import { deleteLink, linkNames, listNetns, removeNetns } from '../../../common/netns.js';
 
 const run = promisify(execFile);
 const PREFIX = 'fbc';
@@ -63,45 +64,20 @@ async function ip(args: string[]): Promise<void> {
   }
 }
 
-async function lines(args: string[]): Promise<string[]> {
-  const r = await run('ip', args, { timeout: 10_000 }).catch(() => ({ stdout: '' }));
-  return String(r.stdout).split('\n').map((l) => l.trim()).filter(Boolean);
-}
-
 /** Everything of ring `id` that exists now: its namespaces, root links, owner file (for the sweep and the tests' leftover checks). */
 export async function ringLeftovers(id?: string): Promise<string[]> {
   const mine = (s: string) => (id ? s.startsWith(`${id}-`) : new RegExp(`^${PREFIX}\\d+-`).test(s));
   const out: string[] = [];
-  for (const l of await lines(['-o', 'netns', 'list'])) if (mine(l.split(/\s+/)[0]!)) out.push(`netns ${l.split(/\s+/)[0]}`);
-  for (const l of await lines(['-o', 'link', 'show'])) {
-    const name = /^\d+:\s+([^:@\s]+)/.exec(l)?.[1];
-    if (name && mine(name)) out.push(`link ${name}`);
-  }
+  for (const ns of await listNetns()) if (mine(ns)) out.push(`netns ${ns}`);
+  for (const name of await linkNames()) if (mine(name)) out.push(`link ${name}`);
   if (existsSync(ownersDir())) for (const f of readdirSync(ownersDir())) if (mine(f.replace(/\.json$/, '-'))) out.push(`owner file ${f}`);
   return out;
 }
 
-/** SIGKILL every process in the namespace, then delete it. */
-async function removeNetns(ns: string): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    const pids = (await lines(['netns', 'pids', ns])).filter((p) => /^\d+$/.test(p)).map(Number).filter(pidRunning);
-    if (pids.length === 0) break;
-    for (const p of pids) signalGroup(p, 'SIGKILL');
-    await sleep(100);
-  }
-  await run('ip', ['netns', 'del', ns]).catch(() => undefined);
-}
-
-/** Remove ring `id` whole: processes, namespaces, bridge and veths, its files and owner file. Idempotent. */
+/** Remove ring `id` whole: processes (SIGKILL: the files go too), namespaces, bridge and veths, its files and owner file. Idempotent. */
 async function removeRing(id: string, dir: string | null): Promise<void> {
-  for (const l of await lines(['-o', 'netns', 'list'])) {
-    const ns = l.split(/\s+/)[0]!;
-    if (ns.startsWith(`${id}-`)) await removeNetns(ns);
-  }
-  for (const l of await lines(['-o', 'link', 'show'])) {
-    const name = /^\d+:\s+([^:@\s]+)/.exec(l)?.[1];
-    if (name?.startsWith(`${id}-`)) await run('ip', ['link', 'del', name]).catch(() => undefined);
-  }
+  for (const ns of await listNetns()) if (ns.startsWith(`${id}-`)) await removeNetns(ns, { first: 'SIGKILL', killWaitMs: 5000 });
+  for (const name of await linkNames()) if (name.startsWith(`${id}-`)) await deleteLink(name);
   if (dir) rmSync(dir, { recursive: true, force: true });
   rmSync(ownerFile(id), { force: true });
 }
