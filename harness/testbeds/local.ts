@@ -153,7 +153,7 @@ class LocalTestbed implements Testbed {
 
   async startStore(store: string, _location: string, _signal: AbortSignal): Promise<StoreHandle | null> {
     if (!needsServer(store)) return null;
-    const { resolveStoreServer } = (await import('../../runtime/stores/server.js')) as typeof import('../../runtime/stores/server.js');
+    const { resolveStoreServer, isClustered } = (await import('../../runtime/stores/server.js')) as typeof import('../../runtime/stores/server.js');
     const server = await resolveStoreServer(store);
     const rc = this.opts.spec.state.redis_cluster;
     const cc = this.opts.spec.state.cassandra_cluster;
@@ -161,8 +161,7 @@ class LocalTestbed implements Testbed {
       : store === 'cassandra-cluster' ? { nodes: cc.nodes, replication: cc.replication, consistency: cc.consistency, heap: cc.heap, phiConvictThreshold: cc.phi_convict_threshold } : null;
     const running = await server.start(extra ? { extra } : {});
     // a store made of nodes: a Redis Cluster or a Cassandra ring (both kill a node and heal it between trials)
-    const cluster = store === 'redis-cluster' || store === 'cassandra-cluster'
-      ? (running as import('../../runtime/stores/redis-cluster.js').RunningCluster | import('../../runtime/stores/cassandra-cluster.js').RunningRing) : null;
+    const cluster = isClustered(running) ? running : null;
     const pids = cluster ? cluster.nodes.map((n) => n.pid) : [running.pid];
     if (store === 'cassandra-cluster') {
       const ring = running as import('../../runtime/stores/cassandra-cluster.js').RunningRing;
@@ -184,7 +183,7 @@ class LocalTestbed implements Testbed {
         }
         await server.reset(running.url);
       },
-      // the cluster is what a store node kill acts on (it has StoreNodes' methods)
+      // the cluster is what a store node kill acts on
       ...(cluster ? { nodes: cluster } : {}),
       stop: async () => {
         if (stopped) return;

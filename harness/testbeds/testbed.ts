@@ -10,6 +10,7 @@ import type { HostLoad } from '../orchestrate/host-load.js';
 import type { OwnRates } from '../results/own-time.js';
 import type { EndpointMeasurement } from '../tools/endpoint-tests.js';
 import type { LatencySummary } from '../../runtime/packet/latency.js';
+import type { ClusteredStore } from '../../runtime/stores/server.js';
 
 /** What the orchestrator hands a testbed to run one trial. */
 export interface TrialRequest {
@@ -115,20 +116,8 @@ export interface StoreHandle {
   nodes?: StoreNodes;
 }
 
-/** The nodes of a clustered store, as a store node kill uses them (runtime/stores/redis-cluster.ts, cassandra-cluster.ts). */
-export interface StoreNodes {
-  /**
-   * a node named in the spec (masterK, replicaK, master-of-INSTANCE of NF `nf`; a ring's nodeK), with the
-   * slot it serves (a replica: its master's; a ring's node, role `node`, takes over nothing: slot 0)
-   */
-  resolve(name: string, nf: string): Promise<{ host?: string; port: number; role: 'master' | 'replica' | 'node'; slot: number }>;
-  /** SIGKILL (`host`: a ring's node, whose nodes share a port); epoch ms of the signal */
-  kill(port: number, host?: string): Promise<{ pid: number; at: number }>;
-  /** a live node other than `deadPort` serves `slot` as a master (epoch ms first seen), or null after the timeout */
-  waitPromoted(slot: number, deadPort: number, timeoutMs: number): Promise<{ at: number; port: number } | null>;
-  /** cluster-node-timeout (ms) */
-  readonly nodeTimeoutMs: number;
-}
+/** The nodes of a clustered store, as a store node kill uses them (runtime/stores/server.ts's ClusteredStore). */
+export type StoreNodes = Pick<ClusteredStore, 'resolve' | 'kill' | 'waitPromoted'>;
 
 export interface PrepareContext {
   spec: Spec;

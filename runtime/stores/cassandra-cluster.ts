@@ -16,7 +16,7 @@ import { killNode, startNode, stopNode, type NodeRecord } from './cassandra/node
 import { ringTokens } from './cassandra/config.js';
 import { createRingNet, sweepOrphanRings, type RingNet } from './cassandra/ring-net.js';
 import { orphans, type ServerRecord } from './records.js';
-import type { RunningStore, StartOptions, StoreServer } from './server.js';
+import type { ClusteredStore, StartOptions, StoreServer } from './server.js';
 
 export const LABEL = 'cassandra-cluster';
 /** every node's inter-node and CQL ports (each node has its namespace's ports to itself; the Node.js driver
@@ -41,7 +41,7 @@ export interface RingOptions {
   timeoutMs?: number;
 }
 
-export interface RunningRing extends RunningStore {
+export interface RunningRing extends ClusteredStore {
   readonly net: RingNet;
   readonly nodes: readonly NodeRecord[];
   readonly replication: number;
@@ -52,14 +52,6 @@ export interface RunningRing extends RunningStore {
   readonly healSeconds: number | null;
   /** `nodeK`, K from 1, with its address (nf: unused; every node holds every partition at RF = nodes) */
   resolve(name: string, nf?: string): Promise<{ host: string; port: number; role: 'node'; slot: number }>;
-  /** SIGKILL the node at `host` (every node listens on the same port) */
-  kill(port: number, host?: string): Promise<{ pid: number; at: number }>;
-  /** no promotion in a ring: a live node other than the dead one answers at once (kept for the StoreNodes shape) */
-  waitPromoted(slot: number, deadPort: number, timeoutMs: number): Promise<{ at: number; port: number } | null>;
-  readonly nodeTimeoutMs: number;
-  /** start killed nodes again on their files and wait until the ring is whole */
-  heal(timeoutMs?: number): Promise<void>;
-  stop(): Promise<void>;
 }
 
 /** Is the ring whole: the ALL write through each live node as coordinator; null when it is, else why not. */
@@ -163,7 +155,6 @@ export async function startCassandraRing(o: RingOptions = {}): Promise<RunningRi
     consistency,
     ringStartSeconds,
     get healSeconds() { return healSeconds; },
-    nodeTimeoutMs: 0,
     async resolve(name) {
       const k = Number(/^node([1-9]\d*)$/.exec(name)?.[1]);
       if (!(k >= 1 && k <= count)) throw new FlexbenchError(`cassandra-cluster: no node "${name}" (name nodeK, K from 1 to ${count})`, EXIT.usage);
@@ -177,9 +168,6 @@ export async function startCassandraRing(o: RingOptions = {}): Promise<RunningRi
       const at = Date.now();
       await killNode(n);
       return { pid: n.pid, at };
-    },
-    async waitPromoted() {
-      return live().length ? { at: Date.now(), port: NATIVE_PORT } : null;
     },
     async heal(ms = timeoutMs) {
       if (killed.size === 0) return;

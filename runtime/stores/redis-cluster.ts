@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
 import { sleep } from '../../common/processes.js';
 import { redisBinary, startRedis, resetRedis, type RunningRedis } from './redis.js';
-import type { RunningStore, StoreServer, StartOptions } from './server.js';
+import type { ClusteredStore, StoreServer, StartOptions } from './server.js';
 
 export interface ClusterOptions {
   /** masters, each serving an equal range of the slots (3: the smallest cluster Redis accepts) */
@@ -36,10 +36,9 @@ export interface ClusterNodeState {
   slots: [number, number][];
 }
 
-export interface RunningCluster extends RunningStore {
+export interface RunningCluster extends ClusteredStore {
   /** the processes, in creation order (the first `masters` were created masters) */
   nodes: RunningRedis[];
-  readonly nodeTimeoutMs: number;
   /** the slot range of `masterK` (K from 1), fixed at creation */
   range(k: number): [number, number];
   /** the cluster's view now (CLUSTER NODES from a live node) */
@@ -50,13 +49,14 @@ export interface RunningCluster extends RunningStore {
    * master it is (a replica's: its master's)
    */
   resolve(name: string, nf?: string): Promise<{ port: number; role: 'master' | 'replica'; slot: number }>;
-  /** SIGKILL the node on `port`; when: epoch ms of the signal */
-  kill(port: number): Promise<{ pid: number; at: number }>;
-  /** wait until a live node other than `deadPort` serves `slot` as a master every live node agrees on; epoch ms seen, or null */
-  waitPromoted(slot: number, deadPort: number, timeoutMs: number, pollMs?: number): Promise<{ at: number; port: number } | null>;
+  /**
+   * wait until a live node other than `deadPort` serves `slot` as a master every live node agrees on; epoch ms
+   * seen, or null after `timeoutMs` (default: 4 node timeouts + 10 s, as the failure is noticed after the node
+   * timeout, then a replica waits 0.5-1 s and asks for votes)
+   */
+  waitPromoted(slot: number, deadPort: number, timeoutMs?: number, pollMs?: number): Promise<{ at: number; port: number } | null>;
   /** start killed nodes again (they rejoin as replicas) and wait until every master has its replicas in sync */
   heal(timeoutMs?: number): Promise<void>;
-  stop(): Promise<void>;
 }
 
 /** CLUSTER NODES' text -> nodes (pure; pinned by a test). */
@@ -192,7 +192,6 @@ export async function startRedisCluster(opts: ClusterOptions = {}): Promise<Runn
     port: nodes[0]!.port,
     dataDir: root,
     nodes,
-    nodeTimeoutMs,
     range: (k) => {
       const r = ranges[k - 1];
       if (!r) throw new FlexbenchError(`redis cluster: no master${k} (the cluster has ${masters} masters)`, EXIT.usage);
@@ -221,7 +220,7 @@ export async function startRedisCluster(opts: ClusterOptions = {}): Promise<Runn
       await n.kill();
       return { pid: n.pid, at };
     },
-    async waitPromoted(slot, deadPort, timeoutMs, pollMs = 10) {
+    async waitPromoted(slot, deadPort, timeoutMs = nodeTimeoutMs * 4 + 10_000, pollMs = 10) {
       const end = Date.now() + timeoutMs;
       while (Date.now() < end) {
         const t = await topology().catch(() => null);

@@ -25,6 +25,34 @@ export interface RunningStore {
   stop(): Promise<void>;
 }
 
+/**
+ * A store made of nodes (redis-cluster, cassandra-cluster): a node a spec names is killed mid-trial
+ * (harness/testbeds/elastic.ts) and started again before the next trial (heal).
+ */
+export interface ClusteredStore extends RunningStore {
+  /** its processes now (a healed node is a new process) */
+  readonly nodes: readonly { readonly pid: number }[];
+  /**
+   * a node by the spec's name (masterK, replicaK, master-of-INSTANCE of NF `nf`; a ring's nodeK), with the
+   * slot whose master it is (a replica: its master's; a ring's node, role `node`, takes over nothing: slot 0)
+   */
+  resolve(name: string, nf?: string): Promise<{ host?: string; port: number; role: 'master' | 'replica' | 'node'; slot: number }>;
+  /** SIGKILL the node at `port` (`host`: where nodes share a port, a ring's); epoch ms of the signal */
+  kill(port: number, host?: string): Promise<{ pid: number; at: number }>;
+  /**
+   * a store whose replicas take over a dead master (redis-cluster): a live node other than `deadPort` seen
+   * serving `slot` as a master (epoch ms), or null after the store's own bound; a ring promotes nothing
+   */
+  waitPromoted?(slot: number, deadPort: number): Promise<{ at: number; port: number } | null>;
+  /** start killed nodes again and wait until the store is whole */
+  heal(timeoutMs?: number): Promise<void>;
+}
+
+/** Whether a started store is made of nodes a spec's store node kill acts on. */
+export function isClustered(s: RunningStore): s is ClusteredStore {
+  return typeof (s as Partial<ClusteredStore>).heal === 'function';
+}
+
 export interface StoreServer {
   readonly label: string;
   start(opts?: StartOptions): Promise<RunningStore>;
