@@ -121,9 +121,9 @@ const elasticEventSchema = z.object({
   loaded: z.array(z.record(z.string(), z.unknown())),
 });
 
-/** A store node killed during an elastic trial (store redis-cluster): the node, the cluster's promotion, what the instances' flushes lived through. */
+/** A store node killed during an elastic trial (store redis-cluster or cassandra-cluster): the node, the cluster's promotion, what the instances' flushes lived through. */
 const storeEventSchema = z.object({
-  /** as the spec names it (master1, replica2, master-of-ins1) */
+  /** as the spec names it (master1, replica2, master-of-ins1; a ring's node2) */
   node: z.string(),
   port: z.number(),
   pid: z.number(),
@@ -169,7 +169,7 @@ export const elasticRecordSchema = z.object({
   reference_failover_ms: z.number(),
   events: z.array(elasticEventSchema),
   per_instance: z.record(z.string(), z.object({ returned: z.number(), pids: z.array(z.number()), recovered: z.number().optional(), adopted: z.number().optional(), exit: z.string().optional() })),
-  /** store node kills (store redis-cluster) */
+  /** store node kills (store redis-cluster, cassandra-cluster) */
   store_events: z.array(storeEventSchema).optional(),
   /** counter NFs: the store's total over every instance and core minus the packets the instances counted as forwarded */
   counter: z.object({

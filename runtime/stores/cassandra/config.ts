@@ -1,5 +1,6 @@
-// The project's own Cassandra configuration: a single small node on loopback, every directory
-// inside one data directory, JVM flags for Java 17 taken from Cassandra's conf/jvm17-server.options.
+// The project's own Cassandra configuration: a single small node on loopback, or a ring's node on its own
+// address with its token and seeds (cassandra-cluster.ts); every directory inside one data directory, JVM
+// flags for Java 17 taken from Cassandra's conf/jvm17-server.options.
 import path from 'node:path';
 import { stringify } from 'yaml';
 
@@ -79,13 +80,13 @@ export function cassandraYaml(n: NodeLayout): string {
   });
 }
 
-/** Quiet logging: everything to logs/system.log (shown on a failed start), nothing to the console. */
 /** Evenly spaced Murmur3 tokens for a ring of `n` nodes (pure; pinned by a test). */
 export function ringTokens(n: number): string[] {
   const span = 2n ** 64n;
   return Array.from({ length: n }, (_, i) => String(-(2n ** 63n) + (span * BigInt(i)) / BigInt(n)));
 }
 
+/** Quiet logging: everything to logs/system.log (shown on a failed start), nothing to the console. */
 export function logbackXml(n: NodeLayout): string {
   return `<configuration>
   <appender name="FILE" class="ch.qos.logback.core.FileAppender">
@@ -117,7 +118,6 @@ interface JvmOptions {
   jamm: string;
   heap: string;
 }
-
 
 export function javaArgs(n: NodeLayout, o: JvmOptions): string[] {
   const d = dirsOf(n.dir);
