@@ -88,7 +88,8 @@ interface ElasticSpecPart {
   testbed: string;
   traffic: { warmup_s: number; duration_s: number; rate: number | 'max' };
   matrix: { nfs: readonly string[]; stores: readonly string[] };
-  state?: { redis_cluster?: ClusterShape; cassandra_cluster?: RingShape };
+  /** filled by the schema's defaults */
+  state: { redis_cluster: ClusterShape; cassandra_cluster: RingShape };
   instances?: readonly string[];
   events?: readonly z.output<typeof eventSchema>[];
 }
@@ -116,7 +117,7 @@ export function elasticIssues(spec: ElasticSpecPart, issue: (at: PathSeg[], mess
   const w1 = spec.traffic.warmup_s + spec.traffic.duration_s;
   // every event in spec order, an instance's or a store node's (its index is its place in the spec's list)
   const events = (spec.events ?? []).map(specEvent);
-  const cluster = spec.state?.redis_cluster ?? { masters: 3, replicas: 1 };
+  const cluster = spec.state.redis_cluster;
   let storeKills = 0;
   // replay the events in time order: which ids are live when each fires
   const live = new Set(spec.instances);
@@ -160,8 +161,6 @@ export function elasticIssues(spec: ElasticSpecPart, issue: (at: PathSeg[], mess
   }
 }
 
-const DEFAULT_RING: RingShape = { nodes: 3, replication: 3, consistency: 'QUORUM' };
-
 /** A ring the matrix starts: replication within its nodes, and only where the harness can start it (the local testbed). */
 function ringIssues(spec: ElasticSpecPart, issue: (at: PathSeg[], message: string, key?: boolean) => void): void {
   const i = spec.matrix.stores.indexOf('cassandra-cluster');
@@ -169,7 +168,7 @@ function ringIssues(spec: ElasticSpecPart, issue: (at: PathSeg[], message: strin
   if (spec.testbed !== 'local') {
     issue(['matrix', 'stores', i], `cassandra-cluster's ring is started by the local testbed (each node in a network namespace of its own, reached from the NF in the root namespace); on testbed ${spec.testbed} give a ring you run as store cassandra with its URL in the inventory (stores.cassandra.local.url: cassandra://a,b,c?consistency=QUORUM&replication=3)`);
   }
-  const r = spec.state?.cassandra_cluster ?? DEFAULT_RING;
+  const r = spec.state.cassandra_cluster;
   if (r.replication > r.nodes) issue(['state', 'cassandra_cluster', 'replication'], `replication ${r.replication} needs as many nodes; the ring has ${r.nodes} (state.cassandra_cluster.nodes)`);
   if (replicasNeeded(r.consistency, r.replication) > r.replication) issue(['state', 'cassandra_cluster', 'consistency'], `${r.consistency} needs ${replicasNeeded(r.consistency, r.replication)} replicas; replication ${r.replication} has ${r.replication}`);
 }
@@ -187,7 +186,7 @@ function storeNodeIssues(spec: ElasticSpecPart, node: string, live: ReadonlySet<
     return;
   }
   if (kind === 'cassandra-cluster') {
-    const r = spec.state?.cassandra_cluster ?? DEFAULT_RING;
+    const r = spec.state.cassandra_cluster;
     const k = /^node([1-9]\d*)$/.exec(node)?.[1];
     if (k === undefined) {
       issue(at, `"${node}": a Cassandra ring's nodes are node1 to node${r.nodes} (masters, replicas and master-of-INSTANCE are a Redis Cluster's)`);
