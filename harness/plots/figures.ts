@@ -65,7 +65,7 @@ export const inFilter = (fig: Pick<Figure, 'filter'>, r: { nf: string; store: st
 
 /** Stores, NFs and modes as a reader names them, in every figure. */
 const HUMAN: Record<string, string> = {
-  hashmap: 'hashmap', redis: 'Redis', 'redis-cluster': 'Redis Cluster', cassandra: 'Cassandra', none: 'no store',
+  hashmap: 'hashmap', redis: 'Redis', 'redis-cluster': 'Redis Cluster', cassandra: 'Cassandra', 'cassandra-cluster': 'Cassandra ring', none: 'no store',
   nat: 'NAT', lb: 'LB', 'counter-sync': 'Sync Counter', 'counter-async': 'Async Counter', testpmd: 'testpmd', macswap: 'MAC swap', wire: 'wire', ratelimit: 'rate limiter',
   sync: 'sync', async: 'async', cache: 'Cache', 'stateless-async': 'Stateless Async',
 };
