@@ -14,6 +14,7 @@ import cassandra from 'cassandra-driver';
 import type { Change, FlushBatch, FlushCost, FlushOutcome, LockHolder, Partition, Query, QueryResult, Snapshot, StoreConnection, StoreDriver, StructType } from '../driver.js';
 import { emptySnapshot } from '../driver.js';
 import { FlexbenchError, EXIT } from '../../../common/errors.js';
+import { sleep } from '../../../common/processes.js';
 import { keyspaceName, sharedKeyspaceName } from './names.js';
 import { parseCassandraUrl, type CassandraUrl } from './url.js';
 import { schemaStatements, sharedSchemaStatements, sharedStatements, statements, SHARED_TABLE_COUNT, TABLE_COUNT, TABLES, type SharedStatements, type Statements } from './schema.js';
@@ -76,7 +77,7 @@ function paramBytes(v: unknown): number {
 }
 
 /** what Cassandra answers for a table or keyspace it does not serve (yet) */
-const SCHEMA_NOT_YET = /does not exist|unconfigured table|keyspace .* does not exist/i;
+const SCHEMA_NOT_YET = /does not exist|unconfigured table/i;
 /** 50 ms doubling: about 12 s in all before the error is the answer */
 const SCHEMA_SETTLE_TRIES = 8;
 
@@ -133,6 +134,8 @@ class CassandraConnection implements StoreConnection {
   }
 
   private ensureSchema(s: Part): Promise<void> {
+    // the shared keyspace is checked again too after a failure: it may be what is gone, or not served yet
+    const forgetShared = () => this.sharedKs.delete(sharedKeyspaceName(s.p.nf));
     s.ready ??= this.whileSchemaSettles(async () => {
       const rs = await this.client.execute('SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?', [s.ks], { prepare: true });
       // Schema changes go one at a time (concurrent DDL on one node only adds disagreement).
@@ -141,9 +144,9 @@ class CassandraConnection implements StoreConnection {
       const sh = await this.shared(s.p.nf);
       await this.exec(sh.partAdd, [s.p.instance, s.p.core]);
       await this.readMeta(s);
-    }, () => this.sharedKs.delete(sharedKeyspaceName(s.p.nf))).catch((err) => {
+    }, forgetShared).catch((err) => {
       s.ready = null;
-      this.sharedKs.delete(sharedKeyspaceName(s.p.nf)); // checked again too: it may be what is gone
+      forgetShared();
       throw this.fail(`opening keyspace ${s.ks} (schema and last flush)`, err);
     });
     return s.ready;
@@ -162,7 +165,7 @@ class CassandraConnection implements StoreConnection {
       } catch (err) {
         if (i + 1 >= SCHEMA_SETTLE_TRIES || !SCHEMA_NOT_YET.test(String((err as Error)?.message ?? err))) throw err;
         forget();
-        await new Promise((r) => setTimeout(r, 50 * 2 ** i));
+        await sleep(50 * 2 ** i);
       }
     }
   }
@@ -785,7 +788,7 @@ export const driver: StoreDriver = {
       }
       const waited = Date.now() - t0;
       if (waited >= u.timeoutMs || (allRefused(last) && waited >= refusedGiveUp)) break;
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
     await client.shutdown().catch(() => {});
     const within = allRefused(last) ? refusedGiveUp : u.timeoutMs;
