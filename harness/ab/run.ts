@@ -22,7 +22,7 @@ import { lockRunDir } from '../results/lock.js';
 import { mean } from '../results/stats.js';
 import { flexbenchVersion, hostBusyCores } from '../provenance.js';
 import { cellLabel, compareCellKeys } from '../compare/cell.js';
-import { tallyCells, type CellComparison, type Comparison } from '../compare/compare.js';
+import { tallyCells, type AbStop, type CellComparison, type Comparison } from '../compare/compare.js';
 import { decidePaired } from '../compare/paired.js';
 import { betterOf, METRIC_INFO, type LatencyStat, type Metric } from '../compare/samples.js';
 import type { LoadRequest } from '../testbeds/testbed.js';
@@ -182,9 +182,7 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
   const decisionOpts = { tolerance: o.tolerance, confidence, better: betterOf(o.metric) };
   let round = 0;
   let fallbacks = 0;
-  let interrupted = false;
-  /** why the rounds ended: the cap (or the fixed count), every cell decided, the --max-time budget, a signal */
-  let stoppedBy: 'rounds' | 'decided' | 'time' | 'interrupted' = 'rounds';
+  let stoppedBy: AbStop = 'rounds';
   let longestRoundMs = 0;
   const warnings: string[] = [];
   try {
@@ -284,8 +282,7 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
         }
       }
     }
-    interrupted = o.signal.aborted;
-    if (interrupted) stoppedBy = 'interrupted';
+    if (o.signal.aborted) stoppedBy = 'interrupted';
   } finally {
     for (const r of ROLES) await tbs[r].teardown();
     for (const r of ROLES) {
@@ -296,6 +293,7 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
     unlock();
   }
   if (fallbacks > 0) warnings.push(`${fallbacks} pair(s) were compared on tx_mpps: a build did not report its cores' CPU wait (${o.metric} needs it on both sides)`);
+  const interrupted = stoppedBy === 'interrupted';
   if (interrupted) warnings.push(`interrupted after ${round} round(s): the verdicts use the rounds completed`);
   // stopping on time makes the look at that round the last one, in place of a later planned look: no extra look
   if (stoppedBy === 'time') warnings.push(`--max-time ${o.deadline!.label} reached: stopped after ${round} of ${o.rounds} rounds (another round of up to ${(longestRoundMs / 1000).toFixed(1)} s would have passed it); the verdicts use the rounds done`);

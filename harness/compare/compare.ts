@@ -30,6 +30,9 @@ interface SideInfo {
   commit: string | null;
 }
 
+/** why an A/B run's rounds ended: the cap (or the fixed count), every cell decided, the --max-time budget, a signal */
+export type AbStop = 'rounds' | 'decided' | 'time' | 'interrupted';
+
 export interface Comparison {
   metric: Metric;
   tolerance: number;
@@ -52,7 +55,7 @@ export interface Comparison {
   /** one line: what the gate concluded */
   headline: string;
   /** `flexbench ab` only: the interleaved A/B run the verdicts come from */
-  ab?: { seed: number; rounds: number; until: 'rounds' | 'decided'; stopped_by?: 'rounds' | 'decided' | 'time' | 'interrupted'; results: string };
+  ab?: { seed: number; rounds: number; until: 'rounds' | 'decided'; stopped_by?: AbStop; results: string };
 }
 
 function info(s: SampleSet): SideInfo {

@@ -47,6 +47,9 @@ test('ab reports: rounds, detectable drop and seed in text, markdown, junit and 
   const j = JSON.parse(REPORTERS.json.render(c)) as { ab: { seed: number }; cells: { paired: { ratios: number[] } }[] };
   assert.equal(j.ab.seed, 42);
   assert.deepEqual(j.cells[0].paired.ratios, [0.7, 0.72, 0.69, 0.71]);
+  // a run its --max-time budget ended says so where it says how many rounds ran
+  const timed = { ...c, ab: { ...c.ab!, until: 'decided' as const, stopped_by: 'time' as const } };
+  for (const fmt of ['text', 'markdown'] as const) assert.match(REPORTERS[fmt].render(timed), /interleaved A\/B: 4 rounds \(until decided, stopped by --max-time\), seed 42/);
 });
 
 test('ab reports: an undecided cell says how many rounds would decide it; --strict turns it into exit 4', () => {
