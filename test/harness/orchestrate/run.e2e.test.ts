@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { readRunJson, readTrials, readSummary } from '../../../harness/results/files.js';
-import { logCi, relativeHalfWidth } from '../../../harness/results/stats.js';
+import { loadSpec } from '../../../harness/spec/load.js';
+import { unreachedCells } from '../../../harness/orchestrate/auto.js';
 import { runCli, ROOT } from './cli.js';
 
 
@@ -235,15 +236,13 @@ matrix: { nfs: [lb], stores: [hashmap], cores: [1], repetitions: auto, target_ci
     const run = readRunJson(join(dir, 'out'));
     assert.equal(run.status, 'complete');
     const trials = readTrials(join(dir, 'out'));
-    // the stopping rule replayed on the recorded trials: the first check (from 3 rounds on) whose interval is within
-    // ±60 %, on the own-time rate when every trial has it
+    // the stopping rule (orchestrate/auto.ts, pinned by its own tests) replayed on the recorded trials: the first
+    // check, from 3 rounds on, at which no cell is left unreached
+    const { spec } = await loadSpec(join(dir, 'a.yaml'));
     const ok = trials.filter((t) => t.status === 'ok');
     let stop = CAP;
-    for (let k = 3; k <= CAP && k <= ok.length; k++) {
-      const xs = ok.slice(0, k);
-      const own = xs.every((t) => typeof t.tx_pps_own === 'number' && t.tx_pps_own > 0);
-      const ci = logCi(xs.map((t) => (own ? t.tx_pps_own! : t.tx_pps!)));
-      if (ci && relativeHalfWidth(ci) <= 0.6) {
+    for (let k = 3; k <= Math.min(CAP, ok.length); k++) {
+      if (unreachedCells(spec, ok.slice(0, k)).length === 0) {
         stop = k;
         break;
       }
