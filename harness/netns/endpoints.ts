@@ -8,6 +8,7 @@
 // fits an MTU (an NF port sees what the wire carries).
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { LocalHost } from '../hosts/local.js';
+import { removeNetns } from '../../common/netns.js';
 
 /** The one MAC every interface of the path carries (locally administered). */
 export const PATH_MAC = '02:fb:00:00:00:01';
@@ -103,18 +104,8 @@ export async function createEndpoints(p: EndpointsPlan): Promise<Endpoints> {
     throw new FlexbenchError('the end hosts of an iperf/RTT trial need root (network namespaces, veths, tc)', EXIT.environment);
   }
   const destroy = async (): Promise<void> => {
-    // the NF-side ends go with their peers; killing first what runs in the end hosts (iperf3, echo, tshark)
-    for (const ns of [p.client.ns, p.server.ns]) {
-      const pids = await host.exec(['ip', 'netns', 'pids', ns], { allowFailure: true });
-      for (const pid of pids.stdout.split(/\s+/).filter((x) => /^\d+$/.test(x))) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-      await host.exec(['ip', 'netns', 'del', ns], { allowFailure: true });
-    }
+    // the NF-side ends go with their peers; what runs in the end hosts (iperf3, echo, tshark) is killed first
+    for (const ns of [p.client.ns, p.server.ns]) await removeNetns(ns, { first: 'SIGKILL', killWaitMs: 2000 });
     await host.exec(['ip', '-n', p.nfNs, 'link', 'del', p.nfIface], { allowFailure: true });
   };
   await destroy(); // what an earlier, killed run left under these names
