@@ -5,12 +5,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openState, type StateConfigInput } from '../runtime/state/api.js';
 import { server as cassandraServer } from '../runtime/stores/cassandra.js';
 import { startRedis } from '../runtime/stores/redis.js';
 import { generatePcaps } from '../runtime/packet/generate.js';
 import { median } from '../harness/results/stats.js';
 import { steadyMpps } from './lib/measure.js';
+import { flushCost } from './lib/flush-cost.js';
 import { parseNfRunOutput } from '../runtime/nf-process/result.js';
 
 const CLI = new URL('../../bin/flexbench.js', import.meta.url).pathname;
@@ -19,26 +19,6 @@ const SECONDS = Number(process.env.FLEXBENCH_BENCH_SECONDS ?? 5);
 const WARMUP = Number(process.env.FLEXBENCH_BENCH_WARMUP ?? 2);
 const REPS = Number(process.env.FLEXBENCH_BENCH_REPS ?? 3);
 const FLOWS = 50_000;
-
-let flushRuns = 0;
-async function flushCost(store: string, cfg: Partial<StateConfigInput>) {
-  // a fresh partition each time: every round writes 50,000 new entries
-  const ctx = await openState({ nf: 'bench', instance: `flush${process.pid}x${flushRuns++}`, store, mode: 'async', flushMs: 60_000, ...cfg } as StateConfigInput, 0);
-  try {
-    const m = ctx.counterMap('flows');
-    const slots = new Int32Array(FLOWS);
-    for (let i = 0; i < FLOWS; i++) slots[i] = m.slot(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:${1024 + (i % 50000)}`);
-    await ctx.flush();
-    for (let i = 0; i < FLOWS; i++) m.addToSlotNoWait(slots[i]!, 1 + (i % 7));
-    const t = performance.now();
-    await ctx.flush();
-    const ms = performance.now() - t;
-    const last = ((await ctx.stats()).last ?? { entries: 0, bytes: 0, roundTrips: 0 }) as { entries: number; bytes: number; roundTrips: number; statements?: number };
-    return { ms, ...last };
-  } finally {
-    await ctx.close();
-  }
-}
 
 function nfRun(pcap: string, nf: string, extra: string[]): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {

@@ -7,6 +7,7 @@ import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { openState, type StateContext } from '../runtime/state/api.js';
 import type { StateConfigInput } from '../runtime/state/config.js';
 import { startRedis } from '../runtime/stores/redis.js';
+import { flushCost } from './lib/flush-cost.js';
 
 const MEASURE_MS = Number(process.env.BENCH_STATE_MS ?? 1500);
 const BURST = 32;
@@ -91,24 +92,6 @@ async function asyncRate(ctx: StateContext, op: Op): Promise<Omit<Row, 'op' | 's
   await ctx.flush();
   const g = gapStats();
   return { opsPerS: n / secs, ...g, flushes: (await ctx.stats()).flushes - before };
-}
-
-async function flushCost(store: string, cfg: Partial<StateConfigInput>) {
-  const ctx = await openState({ nf: 'bench', instance: `flush${process.pid}`, store, mode: 'async', flushMs: 60_000, ...cfg }, 0);
-  try {
-    const m = ctx.counterMap('flows');
-    const slots = new Int32Array(FLOWS);
-    for (let i = 0; i < FLOWS; i++) slots[i] = m.slot(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:${1024 + (i % 50000)}`);
-    await ctx.flush();
-    for (let i = 0; i < FLOWS; i++) m.addToSlotNoWait(slots[i]!, 1 + (i % 7));
-    const t = performance.now();
-    await ctx.flush();
-    const ms = performance.now() - t;
-    const st = await ctx.stats();
-    return { ms, ...(st.last ?? { entries: 0, bytes: 0, roundTrips: 0 }) };
-  } finally {
-    await ctx.close();
-  }
 }
 
 const fmt = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(0));
