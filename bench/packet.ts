@@ -106,7 +106,7 @@ function cpuSeconds(pid: number): number | null {
 interface Case { label: string; nf: string; extra: string[]; pcap: 'p50k' | 'p1m'; cores?: number; store?: 'redis' | 'cassandra' }
 
 /** what one run's flushes cost, per second of run and per flush (async mode, core 0) */
-interface FlushFigures { perS: number; entries: number; bytes: number; rtt: number; mergeUs: number; encodeUs: number; syscalls: number | null; threadPct: number | null }
+interface FlushFigures { perS: number; entries: number; bytes: number; rtt: number; mergeUs: number; encodeUs: number; syscalls: number | null; threadPct: number | null; cpuPct: number | null; wakeS: number | null }
 
 function flushFigures(r: Record<string, any>): FlushFigures | null {
   const s = r.per_core?.[0]?.state as Record<string, number | null> | undefined;
@@ -115,7 +115,10 @@ function flushFigures(r: Record<string, any>): FlushFigures | null {
   const f = s.flushes!;
   const io = s.writes !== null && s.writes !== undefined && s.reads !== null && s.reads !== undefined ? (s.writes + s.reads) / f : null;
   const busy = s.state_thread_busy_ms;
-  return { perS: f / d, entries: s.entries! / f, bytes: s.bytes! / f, rtt: s.round_trips! / f, mergeUs: (1000 * s.merge_ms!) / f, encodeUs: (1000 * (s.encode_ms ?? 0)) / f, syscalls: io, threadPct: busy === null || busy === undefined ? null : busy / 10 / d };
+  const cpu = s.state_thread_cpu_ms;
+  const wake = s.state_thread_wakeups;
+  return { perS: f / d, entries: s.entries! / f, bytes: s.bytes! / f, rtt: s.round_trips! / f, mergeUs: (1000 * s.merge_ms!) / f, encodeUs: (1000 * (s.encode_ms ?? 0)) / f, syscalls: io, threadPct: busy === null || busy === undefined ? null : busy / 10 / d,
+    cpuPct: cpu === null || cpu === undefined ? null : cpu / 10 / d, wakeS: wake === null || wake === undefined ? null : wake / d };
 }
 
 function flushCell(v: FlushFigures[]): string {
@@ -123,7 +126,9 @@ function flushCell(v: FlushFigures[]): string {
   const m = (k: keyof FlushFigures) => { const xs = v.map((x) => x[k]).filter((x): x is number => x !== null); return xs.length ? median(xs) : null; };
   const io = m('syscalls');
   const th = m('threadPct');
-  return `${m('perS')!.toFixed(0)}/s x ${m('entries')!.toFixed(1)} entries ${m('bytes')!.toFixed(0)} B ${m('rtt')!.toFixed(1)} RT, merge ${m('mergeUs')!.toFixed(1)} encode ${m('encodeUs')!.toFixed(1)} us${io === null ? '' : `, ${io.toFixed(1)} socket calls`}${th === null ? '' : `; state thread ${th.toFixed(1)} % busy`}`;
+  const cpu = m('cpuPct');
+  const wake = m('wakeS');
+  return `${m('perS')!.toFixed(0)}/s x ${m('entries')!.toFixed(1)} entries ${m('bytes')!.toFixed(0)} B ${m('rtt')!.toFixed(1)} RT, merge ${m('mergeUs')!.toFixed(1)} encode ${m('encodeUs')!.toFixed(1)} us${io === null ? '' : `, ${io.toFixed(1)} socket calls`}${th === null ? '' : `; state thread ${th.toFixed(1)} % busy`}${cpu === null ? '' : `, ${cpu.toFixed(1)} % CPU`}${wake === null ? '' : `, ${wake.toFixed(0)} wake-ups/s`}`;
 }
 
 async function nfRun(pcap: string, c: Case, warmup: number): Promise<Record<string, any>> {
@@ -247,7 +252,7 @@ export async function run(): Promise<void> {
       const rc = redisCpu[label] ? `${(100 * median(redisCpu[label]!)).toFixed(1)} % of a core` : '';
       console.log(`${name.padEnd(38)} ${medianRange(v).padEnd(26)} ${vs.padEnd(11)} ${bpf.padEnd(13)} ${rc}`);
     }
-    console.log('\nflushes (async, median of the rounds): flushes per second x per flush: entries, bytes sent, round trips, merge and encode time, socket writes + reads; the state thread\'s busy share of the run');
+    console.log('\nflushes (async, median of the rounds): flushes per second x per flush: entries, bytes sent, round trips, merge and encode time, socket writes + reads; the state thread\'s busy share of the run, its CPU share (what it took from the packet thread on the one CPU) and wake-ups per second');
     for (const c of run) if (flushes[c.label]) console.log(`${`flexbench ${c.label}`.padEnd(38)} ${flushCell(flushes[c.label]!)}`);
     const ratio = (a: string, b: string, what: string) => {
       const x = median(rates[a] ?? []);

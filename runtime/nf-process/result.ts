@@ -42,6 +42,8 @@ const nfRunCoreSchema = z.looseObject({
     encode_ms: rate.optional(), writes: count.nullable().optional(), reads: count.nullable().optional(),
     /** the dedicated state thread's busy time since it was ready (null: flushes ran on the packet thread) */
     state_thread_busy_ms: rate.nullable().optional(),
+    /** the dedicated state thread's own CPU time and wake-ups (voluntary context switches) since it was ready (null: none, or not known) */
+    state_thread_cpu_ms: rate.nullable().optional(), state_thread_wakeups: count.nullable().optional(),
     /** spans in which flushes failed (a store node down) */
     outages: z.array(nfRunStoreOutageSchema).optional() }).optional(),
 });

@@ -48,7 +48,7 @@ export type CoreMessage =
   | { type: 'ready' }
   | { type: 'done'; core: number; rx: number; tx: number; txDropped: number; missed: number; seconds: number; nfStats: Record<string, number>; nfMessages: string[];
       /** async mode: the state flusher's figures (flushes, entries, bytes, round trips, retries) before the final flush */
-      state?: { flushes: number; entries: number; bytes: number; round_trips: number; retries: number; merge_ms: number; encode_ms: number; writes: number | null; reads: number | null; state_thread_busy_ms: number | null; outages?: StoreOutage[] };
+      state?: { flushes: number; entries: number; bytes: number; round_trips: number; retries: number; merge_ms: number; encode_ms: number; writes: number | null; reads: number | null; state_thread_busy_ms: number | null; state_thread_cpu_ms: number | null; state_thread_wakeups: number | null; outages?: StoreOutage[] };
       capture?: { bytes: Uint8Array; lens: Int32Array };
       /** counters and time (s after go) at the end of the warm-up; null without one or if the run ended first */
       warm: WindowStart | null;
@@ -275,7 +275,7 @@ async function main(d: CoreWorkerData): Promise<void> {
     let state: Extract<CoreMessage, { type: 'done' }>['state'];
     if (ctx?.mode === 'async') {
       const st = await ctx.stats();
-      state = { flushes: st.flushes, entries: st.entries, bytes: st.bytes, round_trips: st.roundTrips, retries: st.retries, merge_ms: ms3(st.mergeMs), encode_ms: ms3(st.encodeMs), writes: st.writes, reads: st.reads, state_thread_busy_ms: st.busyMs === null ? null : ms3(st.busyMs), ...(st.outages.length ? { outages: st.outages } : {}) };
+      state = { flushes: st.flushes, entries: st.entries, bytes: st.bytes, round_trips: st.roundTrips, retries: st.retries, merge_ms: ms3(st.mergeMs), encode_ms: ms3(st.encodeMs), writes: st.writes, reads: st.reads, state_thread_busy_ms: st.busyMs === null ? null : ms3(st.busyMs), state_thread_cpu_ms: st.cpuMs === null ? null : ms3(st.cpuMs), state_thread_wakeups: st.wakeups, ...(st.outages.length ? { outages: st.outages } : {}) };
     }
     if (ctx) {
       const c = ctx;

@@ -164,7 +164,7 @@ export class Collector {
   /** below this seq, and at it, the store held things this collector did not count */
   private floorSeq: number;
   private readonly touched = new Map<string, { type: Change['type']; id: string }>();
-  readonly stats: StateStats = { flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, outages: [], last: null, lastError: null, losses: [], mergeMs: 0, encodeMs: 0, writes: null, reads: null, busyMs: null };
+  readonly stats: StateStats = { flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, outages: [], last: null, lastError: null, losses: [], mergeMs: 0, encodeMs: 0, writes: null, reads: null, busyMs: null, cpuMs: null, wakeups: null };
 
   constructor(
     private readonly conn: StoreConnection,

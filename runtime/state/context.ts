@@ -83,7 +83,7 @@ export async function openStateContext(input: StateConfig | StateConfigInput, co
   return WorkerContext.open(config, p);
 }
 
-const emptyStats = (): StateStats => ({ flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, outages: [], last: null, lastError: null, losses: [], mergeMs: 0, encodeMs: 0, writes: null, reads: null, busyMs: null });
+const emptyStats = (): StateStats => ({ flushes: 0, entries: 0, bytes: 0, roundTrips: 0, retries: 0, outages: [], last: null, lastError: null, losses: [], mergeMs: 0, encodeMs: 0, writes: null, reads: null, busyMs: null, cpuMs: null, wakeups: null });
 
 
 abstract class BaseContext implements StoreAccess {

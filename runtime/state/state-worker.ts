@@ -5,6 +5,7 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import type { Partition } from '../drivers/driver.js';
 import { resolveDriver } from '../drivers/registry.js';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
+import { threadUsage, type ThreadUsage } from '../../common/thread-usage.js';
 import type { StateConfig } from './config.js';
 import { P_ACK, P_DIRTY, P_REQ, P_WAIT, type SwapMessage } from './cache.js';
 import { Collector, lossMirror } from './collector.js';
@@ -28,6 +29,12 @@ function errorReply(id: number, err: unknown) {
 
 let collector: Collector;
 let elu0: ReturnType<typeof performance.eventLoopUtilization>;
+let usage0: ThreadUsage | null = null;
+/** this thread's CPU time and wake-ups since it was ready (null where /proc has none) */
+function usage(): { cpuMs: number | null; wakeups: number | null } {
+  const u = usage0 === null ? null : threadUsage();
+  return u === null ? { cpuMs: null, wakeups: null } : { cpuMs: u.cpuMs - usage0!.cpuMs, wakeups: u.wakeups - usage0!.wakeups };
+}
 try {
   const driver = await resolveDriver(config.store);
   const conn = await driver.connect(config.store, config.driver);
@@ -100,7 +107,7 @@ try {
   parent.on('message', async (m: { t: string; id: number }) => {
     try {
       if (m.t === 'tick') { void collector.tick(); return; }
-      if (m.t === 'stats') { parent.postMessage({ t: 'reply', id: m.id, ok: true, value: { ...collector.stats, busyMs: performance.eventLoopUtilization(elu0).active } }); return; }
+      if (m.t === 'stats') { parent.postMessage({ t: 'reply', id: m.id, ok: true, value: { ...collector.stats, busyMs: performance.eventLoopUtilization(elu0).active, ...usage() } }); return; }
       if (wantPoll++ === 0) lazy(false);
       try {
         if (m.t === 'flush') {
@@ -129,6 +136,7 @@ try {
   });
   // the state thread's own cost: its event loop's busy time from here on (on a shared CPU, what it takes from the packet thread)
   elu0 = performance.eventLoopUtilization();
+  usage0 = threadUsage();
   parent.postMessage({ t: 'ready' });
 } catch (err) {
   parent.postMessage(errorReply(0, err));

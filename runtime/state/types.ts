@@ -279,6 +279,13 @@ export interface StateStats {
   reads: number | null;
   /** a dedicated state thread: time its event loop was busy since it was ready (ms); null when flushing on the packet thread */
   busyMs: number | null;
+  /**
+   * a dedicated state thread: its own CPU time since it was ready (ms, the kernel's schedstat; on a
+   * CPU it shares with the packet thread, what it took from it) and how often it went to sleep and
+   * was woken again (voluntary context switches); null when flushing on the packet thread or unknown
+   */
+  cpuMs: number | null;
+  wakeups: number | null;
 }
 
 /** One core's state: its private partition of every structure. */
