@@ -21,6 +21,11 @@ export const P_ACK = 1;
 export const P_DIRTY = 2;
 /** the state thread sleeps on ACK (an explicit flush): only then does the packet side notify it */
 export const P_WAIT = 3;
+/**
+ * the state thread sleeps on PARK (it had nothing to send and nothing changed): the packet side's next
+ * poll that finds DIRTY set clears it and wakes the thread, so an idle partition costs no timer wake-ups
+ */
+export const P_PARK = 4;
 
 /** Everything the state thread needs after a swap, besides the shared buffers. */
 export interface SwapMessage {
@@ -259,7 +264,7 @@ class LocalTable {
 }
 
 export class PartitionCache {
-  readonly ctrl = new Int32Array(new SharedArrayBuffer(16));
+  readonly ctrl = new Int32Array(new SharedArrayBuffer(32));
   epoch = 0;
   readonly tables: LocalTable[] = [];
   newTables: SlotTableInit[] = [];
@@ -273,10 +278,18 @@ export class PartitionCache {
 
   constructor(readonly p: Partition, readonly maxSlots: number, private readonly ship: (m: SwapMessage) => void) {}
 
-  /** The packet loop's per-burst call: one Atomics load unless the state thread asked for a swap. */
+  /** The packet loop's per-burst call: two loads unless the state thread asked for a swap or sleeps while something changed. */
   poll(): void {
-    const req = Atomics.load(this.ctrl, P_REQ);
+    const c = this.ctrl;
+    const req = Atomics.load(c, P_REQ);
     if (req !== this.epoch) this.swap(req);
+    else if (Atomics.load(c, P_PARK) !== 0 && c[P_DIRTY] !== 0) this.unpark();
+  }
+
+  /** the state thread slept with nothing to do and something changed since: wake it (once: PARK is cleared) */
+  private unpark(): void {
+    Atomics.store(this.ctrl, P_PARK, 0);
+    Atomics.notify(this.ctrl, P_PARK);
   }
 
   swap(req: number): void {

@@ -211,6 +211,11 @@ export class Collector {
     return this.rounding;
   }
 
+  /** a swap, merge or flush under way (a flush in flight waits for its reply, or for its retry) */
+  get busy(): boolean {
+    return this.sending !== null || this.rounding !== null;
+  }
+
   /** something merged and not yet sent (a flush in flight makes the next wait) */
   get pending(): boolean {
     return this.ops.length > 0 || this.tables.some((t) => t?.pending);

@@ -7,7 +7,7 @@ import { resolveDriver } from '../drivers/registry.js';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
 import { threadUsage, type ThreadUsage } from '../../common/thread-usage.js';
 import type { StateConfig } from './config.js';
-import { P_ACK, P_DIRTY, P_REQ, P_WAIT, type SwapMessage } from './cache.js';
+import { P_ACK, P_DIRTY, P_PARK, P_REQ, P_WAIT, type SwapMessage } from './cache.js';
 import { Collector, lossMirror } from './collector.js';
 
 
@@ -85,14 +85,16 @@ try {
   const lazy = (on: boolean) => { conn.setLazyReplies?.(on); collector.chain = on; };
   lazy(true);
   let ticking = false;
+  let closing = false;
   // Each tick takes the buffer the packet side switched away from since the previous tick (it
   // answers a request at its next burst), sends it, and asks for the next one: one flush per
   // flushMs without waking either thread for the handshake, and nothing at all while nothing changes.
-  const timer = setInterval(() => {
+  const tick = () => {
     conn.pollReplies?.(); // a reply waiting in the kernel is read in this wake-up's poll phase
     if (ticking) return;
     if (asked === 0) {
       if (Atomics.load(ctrl, P_DIRTY) !== 0) ask();
+      else if (!collector.pending && !collector.busy && wantPoll === 0) { park(); return; }
       if (collector.pending) collector.kick(); // what a flush in flight made wait
       return;
     }
@@ -102,13 +104,35 @@ try {
       collector.kick();
       if (Atomics.load(ctrl, P_DIRTY) !== 0) ask();
     }).catch(() => {}).finally(() => { ticking = false; });
-  }, config.flushMs);
+  };
+  let timer: NodeJS.Timeout | null = setInterval(tick, config.flushMs);
+  // Nothing changed, nothing to send, no reply awaited: sleep until the packet side's next change
+  // (its poll wakes this thread) instead of waking every flushMs for nothing. PARK_MS bounds the
+  // sleep should a wake-up ever be missed (the packet side's DIRTY is a plain store).
+  const PARK_MS = 100;
+  const park = () => {
+    Atomics.store(ctrl, P_PARK, 1);
+    if (Atomics.load(ctrl, P_DIRTY) !== 0) { Atomics.store(ctrl, P_PARK, 0); return; }
+    clearInterval(timer!);
+    timer = null;
+    const r = waitAsync(ctrl, P_PARK, 1, PARK_MS);
+    if (r.async) void (r.value as Promise<string>).then(unpark);
+    else unpark();
+  };
+  /** ticking again (the packet side woke us, the bound ran out, or a message came) */
+  const unpark = () => {
+    Atomics.store(ctrl, P_PARK, 0);
+    if (timer !== null || closing) return;
+    timer = setInterval(tick, config.flushMs);
+    tick();
+  };
 
   parent.on('message', async (m: { t: string; id: number }) => {
     try {
-      if (m.t === 'tick') { void collector.tick(); return; }
+      if (m.t === 'tick') { unpark(); void collector.tick(); return; }
       if (m.t === 'stats') { parent.postMessage({ t: 'reply', id: m.id, ok: true, value: { ...collector.stats, busyMs: performance.eventLoopUtilization(elu0).active, ...usage() } }); return; }
       if (wantPoll++ === 0) lazy(false);
+      if (m.t !== 'close') unpark(); // (an awaited flush does not park: wantPoll)
       try {
         if (m.t === 'flush') {
           await collector.flushAll();
@@ -117,7 +141,10 @@ try {
           await collector.flushAll();
           parent.postMessage({ t: 'reply', id: m.id, ok: true, value: await conn.loadPartition(p) });
         } else if (m.t === 'close') {
-          clearInterval(timer);
+          closing = true;
+          if (timer !== null) clearInterval(timer);
+          timer = null;
+          Atomics.store(ctrl, P_PARK, 0);
           try {
             await collector.close(config.closeTimeoutMs);
             parent.postMessage({ t: 'reply', id: m.id, ok: true });
