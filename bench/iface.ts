@@ -1,15 +1,23 @@
-// Interface port vs DPDK: on one veth pair between two namespaces, dpdk-testpmd replays the same pcap
-// (net_pcap, infinite) into the generator side through net_af_packet and counts what comes back.
-// On the other side, in turn: dpdk-testpmd MAC swap on net_af_packet (the baseline), flexbench
-// macswap and nat (async, hashmap store) on the interface port, AF_XDP and AF_PACKET.
-// Pinning (2 cores here): the generator's two lcores share CPU 0 (`--lcores (0,1)@0`), every DUT
-// gets CPU 1 alone (testpmd `--lcores (0,1)@1`; flexbench under `taskset -c 1`, all its threads).
-// The yardstick is the generator's view for every DUT: packets/s sent (offered) and returned.
-// Env: FLEXBENCH_BENCH_SECONDS (default 8) per DUT, FLEXBENCH_BENCH_FLOWS (default 10000),
-// FLEXBENCH_BENCH_DUTS (ids: testpmd, testpmd-xdp, macswap-xdp, macswap-packet, nat-xdp, nat-packet;
-// the baseline always runs), FLEXBENCH_BENCH_GEN=xdp (the generator on net_af_xdp instead of
-// net_af_packet), FLEXBENCH_BENCH_ROUNDS (default 3): DUTs run interleaved, round after round,
-// so that the load others put on this shared machine falls on all of them alike; medians reported.
+// Interface port vs DPDK on one veth pair between two namespaces. The generator is flexbench's own
+// round-trip generator (`flexbench gen`, AF_XDP; AF_PACKET with FLEXBENCH_BENCH_GEN=packet) on the
+// generator side: it paces a pcap out and counts what comes back. On the other side, in turn: DPDK's
+// own AF_XDP driver (dpdk-testpmd MAC swap on `net_af_xdp`, the anchor), flexbench macswap and nat
+// (async, hashmap store) on AF_XDP; on request also testpmd on `net_af_packet` (the AF_PACKET DUTs'
+// anchor) and flexbench on AF_PACKET. Each DUT gets the generator's top (unpaced) rate first, which
+// shows whether the generator outruns it (loss at that rate), then the no-drop-rate search of
+// `flexbench run` (harness/search/mlr.ts, RFC 9971 MLRsearch; one goal: loss 0, or
+// FLEXBENCH_BENCH_LOSS), started at what the DUT forwarded at the top rate: the highest paced rate
+// at which what the generator sent came back.
+// Pinning (2 cores here): the generator on CPU 0, every DUT on CPU 1 (testpmd `--lcores (0,1)@1`;
+// flexbench under `taskset -c 1`, all its threads). On a veth the receive work of a side runs on the
+// CPU that sends to it (veth's NAPI is scheduled there), so the kernel's share is split alike for all DUTs.
+// Env: FLEXBENCH_BENCH_SECONDS (default 2) of a final trial (the search's first ones are shorter),
+// FLEXBENCH_BENCH_ROUNDS (default 2), FLEXBENCH_BENCH_TRIALS (default 10) search trials at most per
+// DUT and round, FLEXBENCH_BENCH_WIDTH (default 5) the search's resolution in %, FLEXBENCH_BENCH_LOSS
+// (accepted loss in %, default 0), FLEXBENCH_BENCH_FLOWS (default 10000), FLEXBENCH_BENCH_DUTS (ids: testpmd-xdp,
+// macswap-xdp, nat-xdp, testpmd, macswap-packet, nat-packet; default the three AF_XDP ones; the anchors
+// of the named ones always run), FLEXBENCH_BENCH_GEN (xdp or packet, the generator's port). DUTs run
+// interleaved, round after round, so that the load others put on this shared machine falls on all alike.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,9 +25,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createVethPair, ensureBpffs, netnsUnavailable } from './lib/veth-pair.js';
 import { generatePcaps } from '../runtime/packet/generate.js';
-import { TestpmdStatsParser, steadyRate, afPacketVdev } from '../harness/tools/testpmd.js';
+import { TestpmdStatsParser, afPacketVdev } from '../harness/tools/testpmd.js';
 import { nativeUnavailable } from '../runtime/packet/iface/native.js';
+import { XDP_DEFAULTS } from '../runtime/packet/iface/xdp-port.js';
+import { parseRoundTripOutput, type RoundTripResult } from '../runtime/packet/roundtrip-result.js';
 import { median as med } from '../harness/results/stats.js';
+import { mlrSearch } from '../harness/search/mlr.js';
 import { parseNfRunOutput } from '../runtime/nf-process/result.js';
 
 const cli = fileURLToPath(new URL('../../bin/flexbench.js', import.meta.url));
@@ -30,13 +41,19 @@ interface Dut {
   name: string;
   argv: string[];
   ready: RegExp;
+  /** the id of the DUT it is compared with (itself for an anchor) */
+  anchor: string;
 }
 interface Row {
-  name: string;
-  offeredPps: number;
-  returnedPps: number;
-  samples: number;
-  dutSays: string;
+  id: string;
+  /** the generator's top rate against this DUT, and what came back then */
+  topSent: number;
+  topReturned: number;
+  topLoss: number;
+  /** the search's lower bound (null: no rate passed), upper bound (null: the top rate passed) */
+  ndr: number | null;
+  upper: number | null;
+  irregular: string | null;
 }
 
 function start(argv: string[]): { p: ChildProcess; out: () => string } {
@@ -59,10 +76,20 @@ function stop(p: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   });
 }
 
-const testpmd = (ns: string, cpu: number, prefix: string, vdevs: string[], mode: string) => [
-  'ip', 'netns', 'exec', ns, 'dpdk-testpmd', '--lcores', `(0,1)@${cpu}`, '--file-prefix', prefix, '--no-huge', '-m', '512', '--no-pci',
-  ...vdevs.flatMap((v) => ['--vdev', v]), '--', '--nb-cores=1', `--forward-mode=${mode}`, '--stats-period=1', '--total-num-mbufs=16384',
+const testpmd = (ns: string, cpu: number, prefix: string, vdevs: string[], mode: string, extra: string[] = ['--total-num-mbufs=16384']) => [
+  'nsenter', `--net=/run/netns/${ns}`, 'dpdk-testpmd', '--lcores', `(0,1)@${cpu}`, '--file-prefix', prefix, '--no-huge', '-m', '512', '--no-pci',
+  ...vdevs.flatMap((v) => ['--vdev', v]), '--', '--nb-cores=1', `--forward-mode=${mode}`, '--stats-period=1', ...extra,
 ];
+// DPDK's AF_XDP rings as deep as flexbench's (XDP_DEFAULTS.ringSize; its default is 2048), so that both
+// ride out the same scheduling stall without loss; its UMEM, the mbuf pool, holds both rings' frames
+const xdpRings = [`--rxd=${XDP_DEFAULTS.ringSize}`, `--txd=${XDP_DEFAULTS.ringSize}`, `--total-num-mbufs=${4 * XDP_DEFAULTS.ringSize}`];
+
+function env(name: string, dflt: number, ok: (v: number) => boolean, what: string): number {
+  const raw = process.env[name];
+  const v = raw === undefined || raw === '' ? dflt : Number(raw);
+  if (!ok(v)) throw new Error(`${name}=${raw}: want ${what}`);
+  return v;
+}
 
 export async function run(): Promise<void> {
   const why = netnsUnavailable() ?? nativeUnavailable() ?? (spawnSync('sh', ['-c', 'command -v dpdk-testpmd']).status === 0 ? null : 'dpdk-testpmd is not installed');
@@ -70,9 +97,15 @@ export async function run(): Promise<void> {
     console.log(`iface bench skipped: ${why}`);
     return;
   }
-  const seconds = Number(process.env.FLEXBENCH_BENCH_SECONDS ?? 5);
-  const rounds = Number(process.env.FLEXBENCH_BENCH_ROUNDS ?? 3);
-  const flows = Number(process.env.FLEXBENCH_BENCH_FLOWS ?? 10000);
+  const seconds = env('FLEXBENCH_BENCH_SECONDS', 2, (v) => v > 0, 'seconds > 0');
+  const rounds = env('FLEXBENCH_BENCH_ROUNDS', 2, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
+  const maxTrials = env('FLEXBENCH_BENCH_TRIALS', 10, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
+  const width = env('FLEXBENCH_BENCH_WIDTH', 5, (v) => v > 0 && v < 100, 'a width in % (0 < x < 100)') / 100;
+  const lossPct = env('FLEXBENCH_BENCH_LOSS', 0, (v) => v >= 0 && v < 100, 'a loss in % (0 <= x < 100)');
+  const flows = env('FLEXBENCH_BENCH_FLOWS', 10000, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
+  const genMode = process.env.FLEXBENCH_BENCH_GEN || 'xdp';
+  if (genMode !== 'xdp' && genMode !== 'packet') throw new Error(`FLEXBENCH_BENCH_GEN=${genMode}: want xdp or packet`);
+  const warmup = 0.5;
   ensureBpffs();
   const pair = createVethPair('bn', 1);
   const dir = mkdtempSync(join(tmpdir(), 'fbx-iface-bench-'));
@@ -80,20 +113,43 @@ export async function run(): Promise<void> {
   try {
     const [pcap] = generatePcaps({ out: dir, flows, files: 1, frameSize: 64, srcMac: pair.genMac, dstMac: pair.nfMac, prefix: 'bench' });
     const inNf = ['nsenter', `--net=/run/netns/${pair.nfNs}`, 'taskset', '-c', '1', process.execPath, cli, 'nf', 'run', '--cores', '1', '--duration', '3600', '--progress', '1', '--json'];
-    const duts: Dut[] = [
-      { id: 'testpmd', name: 'dpdk-testpmd macswap, net_af_packet', argv: testpmd(pair.nfNs, 1, 'fbx-bn-dut', [afPacketVdev(0, pair.nfIf)], 'macswap'), ready: /Port statistics/ },
-      // DPDK's own AF_XDP driver: the anchor for flexbench's AF_XDP port on the same veth
-      { id: 'testpmd-xdp', name: 'dpdk-testpmd macswap, net_af_xdp', argv: testpmd(pair.nfNs, 1, 'fbx-bn-dutx', [`net_af_xdp0,iface=${pair.nfIf},start_queue=0,queue_count=1`], 'macswap'), ready: /Port statistics/ },
-      { id: 'macswap-xdp', name: 'flexbench macswap, AF_XDP', argv: [...inNf, '--nf', 'macswap', '--port', `xdp:${pair.nfIf}`], ready: /t=\d/ },
-      { id: 'macswap-packet', name: 'flexbench macswap, AF_PACKET', argv: [...inNf, '--nf', 'macswap', '--port', `packet:${pair.nfIf}`], ready: /t=\d/ },
-      { id: 'nat-xdp', name: 'flexbench nat async hashmap, AF_XDP', argv: [...inNf, '--nf', 'nat', '--store', 'hashmap:', '--mode', 'async', '--port', `xdp:${pair.nfIf}`], ready: /t=\d/ },
-      { id: 'nat-packet', name: 'flexbench nat async hashmap, AF_PACKET', argv: [...inNf, '--nf', 'nat', '--store', 'hashmap:', '--mode', 'async', '--port', `packet:${pair.nfIf}`], ready: /t=\d/ },
+    const all: Dut[] = [
+      // DPDK's own AF_XDP driver: the anchor of flexbench's AF_XDP port on the same veth
+      { id: 'testpmd-xdp', name: 'dpdk-testpmd macswap, net_af_xdp', argv: testpmd(pair.nfNs, 1, 'fbx-bn-dutx', [`net_af_xdp0,iface=${pair.nfIf},start_queue=0,queue_count=1`], 'macswap', xdpRings), ready: /Port statistics/, anchor: 'testpmd-xdp' },
+      { id: 'macswap-xdp', name: 'flexbench macswap, AF_XDP', argv: [...inNf, '--nf', 'macswap', '--port', `xdp:${pair.nfIf}`], ready: /t=\d/, anchor: 'testpmd-xdp' },
+      { id: 'nat-xdp', name: 'flexbench nat async hashmap, AF_XDP', argv: [...inNf, '--nf', 'nat', '--store', 'hashmap:', '--mode', 'async', '--port', `xdp:${pair.nfIf}`], ready: /t=\d/, anchor: 'testpmd-xdp' },
+      { id: 'testpmd', name: 'dpdk-testpmd macswap, net_af_packet', argv: testpmd(pair.nfNs, 1, 'fbx-bn-dut', [afPacketVdev(0, pair.nfIf)], 'macswap'), ready: /Port statistics/, anchor: 'testpmd' },
+      { id: 'macswap-packet', name: 'flexbench macswap, AF_PACKET', argv: [...inNf, '--nf', 'macswap', '--port', `packet:${pair.nfIf}`], ready: /t=\d/, anchor: 'testpmd' },
+      { id: 'nat-packet', name: 'flexbench nat async hashmap, AF_PACKET', argv: [...inNf, '--nf', 'nat', '--store', 'hashmap:', '--mode', 'async', '--port', `packet:${pair.nfIf}`], ready: /t=\d/, anchor: 'testpmd' },
     ];
-    const only = (process.env.FLEXBENCH_BENCH_DUTS ?? '').split(',').map((x) => x.trim()).filter(Boolean);
-    const unknown = only.filter((o) => !duts.some((d) => d.id === o));
-    if (unknown.length) throw new Error(`FLEXBENCH_BENCH_DUTS: unknown ${unknown.join(', ')} (known: ${duts.map((d) => d.id).join(', ')})`);
-    if (only.length) duts.splice(0, duts.length, ...duts.filter((d) => d.id === 'testpmd' || only.includes(d.id)));
-    console.log(`veth ${pair.genIf} <-> ${pair.nfIf} (1 queue), ${flows} flows of 64 B from ${pcap}, ${seconds} s per DUT x ${rounds} rounds; generator on CPU 0, DUT on CPU 1`);
+    const named = (process.env.FLEXBENCH_BENCH_DUTS ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+    const unknown = named.filter((o) => !all.some((d) => d.id === o));
+    if (unknown.length) throw new Error(`FLEXBENCH_BENCH_DUTS: unknown ${unknown.join(', ')} (known: ${all.map((d) => d.id).join(', ')})`);
+    const wanted = named.length ? named : ['testpmd-xdp', 'macswap-xdp', 'nat-xdp'];
+    const anchors = new Set(all.filter((d) => wanted.includes(d.id)).map((d) => d.anchor));
+    const duts = all.filter((d) => wanted.includes(d.id) || anchors.has(d.id));
+
+    const genArgv = (rate: string, duration: number) => [
+      'nsenter', `--net=/run/netns/${pair.genNs}`, 'taskset', '-c', '0', process.execPath, cli, 'gen', '--port', `${genMode}:${pair.genIf}`, '--input', pcap,
+      '--rate', rate, '--warmup', String(warmup), '--duration', String(duration), '--drain-ms', '200', '--json',
+    ];
+    const genTrialFor = async (rate: string, duration: number): Promise<RoundTripResult | string> => {
+      const g = start(genArgv(rate, duration));
+      running.push(g.p);
+      const killer = setTimeout(() => g.p.kill('SIGKILL'), (warmup + duration) * 1000 + 30_000);
+      await new Promise((r) => (g.p.exitCode !== null ? r(null) : g.p.once('exit', r)));
+      clearTimeout(killer);
+      try {
+        return parseRoundTripOutput(g.out());
+      } catch {
+        return g.out().trim().split('\n').slice(-2).join(' | ');
+      }
+    };
+
+    console.log(
+      `veth ${pair.genIf} <-> ${pair.nfIf} (1 queue), ${flows} flows of 64 B from ${pcap}; generator: flexbench gen on ${genMode === 'xdp' ? 'AF_XDP' : 'AF_PACKET'}, CPU 0; DUT on CPU 1; ` +
+        `per DUT and round: the generator's top rate, then the no-drop rate (loss <= ${lossPct} %) searched to ${width * 100} % in at most ${maxTrials} trials of ${Math.min(1, seconds)}-${seconds} s, each after ${warmup} s warm-up`,
+    );
     const rows: Row[] = [];
     for (let round = 1; round <= rounds; round++) for (const dut of duts) {
       const d = start(dut.argv);
@@ -101,53 +157,77 @@ export async function run(): Promise<void> {
       const t0 = Date.now();
       while (!dut.ready.test(d.out()) && d.p.exitCode === null && Date.now() - t0 < 30_000) await sleep(100);
       if (!dut.ready.test(d.out())) {
-        console.log(`${dut.name}: did not start: ${d.out().trim().split('\n').slice(-3).join(' | ')}`);
+        console.log(`[${round}] ${dut.name}: did not start: ${d.out().trim().split('\n').slice(-3).join(' | ')}`);
         await stop(d.p, 'SIGKILL');
         continue;
       }
-      const parser = new TestpmdStatsParser();
-      // FLEXBENCH_BENCH_GEN=xdp: the generator sends through DPDK's AF_XDP driver (faster than af_packet)
-      const genPort = process.env.FLEXBENCH_BENCH_GEN === 'xdp' ? `net_af_xdp1,iface=${pair.genIf},start_queue=0,queue_count=1` : afPacketVdev(1, pair.genIf);
-      const gen = start(testpmd(pair.genNs, 0, 'fbx-bn-gen', [`net_pcap0,rx_pcap=${pcap},infinite_rx=1,tx_pcap=/dev/null`, genPort], 'io'));
-      running.push(gen.p);
-      gen.p.stdout!.on('data', (c) => parser.push(String(c)));
-      const g0 = Date.now();
-      while (parser.snapshots.length === 0 && gen.p.exitCode === null && Date.now() - g0 < 30_000) await sleep(100);
-      await sleep(seconds * 1000);
-      await stop(gen.p, 'SIGINT');
-      await stop(d.p, dut.name.startsWith('dpdk') ? 'SIGINT' : 'SIGTERM');
-      const parsed = parser.end();
-      // port 1 is the af_packet port on the veth: Tx = offered to the DUT, Rx = returned by it
-      const r = steadyRate(parsed.snapshots, 1, 1);
-      let dutSays = '';
-      const last = d.out().trim().split('\n').pop() ?? '';
-      if (last.startsWith('{')) {
-        const j = parseNfRunOutput(d.out());
-        dutSays = `rx ${j.rx_packets} tx ${j.tx_packets} missed ${j.missed} nf_dropped ${j.nf_dropped}`;
-      } else {
-        const fin = parseTestpmdFinal(d.out());
-        if (fin) dutSays = fin;
+      const top = await genTrialFor('max', seconds);
+      if (typeof top === 'string' || !(top.sent_pps > 0)) {
+        console.log(`[${round}] ${dut.name}: the generator sent nothing: ${typeof top === 'string' ? top : JSON.stringify(top)}`);
+        await stop(d.p, dut.id.startsWith('testpmd') ? 'SIGINT' : 'SIGTERM');
+        continue;
       }
-      rows.push({ name: dut.name, offeredPps: r.txPps, returnedPps: r.rxPps, samples: r.samples, dutSays });
-      console.log(`[${round}] ${dut.name.padEnd(40)} offered ${fmt(r.txPps)}  returned ${fmt(r.rxPps)}  (${r.samples} s)  DUT: ${dutSays}`);
+      const topLoss = top.intended_packets > 0 ? Math.max(0, top.intended_packets - top.received_packets) / top.intended_packets : 0;
+      let genMissed = top.rx_missed;
+      let failed: string | null = null;
+      const marks: string[] = [];
+      const res = await mlrSearch({
+        goals: [{ name: 'ndr', loss_ratio: lossPct / 100, exceed_ratio: 0, final_trial_duration: seconds, initial_trial_duration: Math.min(1, seconds), duration_sum: seconds, width }],
+        // the top of the search is what the generator sent unpaced; its first guess what came back then
+        min_load_pps: top.sent_pps / 50,
+        max_load_pps: top.sent_pps,
+        start_load_pps: top.received_pps * (1 - width / 4),
+        max_trials: maxTrials,
+        measure: async (load, duration) => {
+          if (failed) throw new Error(failed);
+          const t = await genTrialFor(String(Math.round(load)), duration);
+          if (typeof t === 'string') throw new Error((failed = `a trial at ${fmt(load)} failed: ${t}`));
+          genMissed += t.rx_missed;
+          const loss = t.intended_packets > 0 ? (t.intended_packets - t.received_packets) / t.intended_packets : 0;
+          // '!': the generator itself fell behind (sent less than asked): that loss is not the DUT's
+          marks.push(`${(load / 1e6).toFixed(3)}${loss <= lossPct / 100 ? '+' : '-'}${t.sent_packets < t.intended_packets * 0.999 ? '!' : ''}`);
+          return { intended_packets: t.intended_packets, forwarded_packets: t.received_packets };
+        },
+      }).catch((e: Error) => e);
+      await stop(d.p, dut.id.startsWith('testpmd') ? 'SIGINT' : 'SIGTERM');
+      if (res instanceof Error) {
+        console.log(`[${round}] ${dut.name}: the search stopped: ${res.message}`);
+        continue;
+      }
+      const g = res.goals[0];
+      const row: Row = { id: dut.id, topSent: top.sent_pps, topReturned: top.received_pps, topLoss, ndr: g.lower_bound_pps, upper: g.upper_bound_pps, irregular: g.irregular_reason };
+      rows.push(row);
+      console.log(
+        `[${round}] ${dut.name.padEnd(40)} top: offered ${fmt(top.sent_pps)} returned ${fmt(top.received_pps)} (loss ${pct(topLoss)})  ` +
+          `NDR ${ndrText(row)}  [${marks.join(' ')}]  generator rx ring drops ${genMissed}  DUT: ${dutSays(d.out())}`,
+      );
     }
-    console.log(`\nmedian over ${rounds} round(s), packets/s as the generator counts them:`);
+
+    console.log(`\nmedian over ${rounds} round(s), packets/s as the generator counts them (top: its unpaced rate; NDR: the highest rate with loss <= ${lossPct} %):`);
     const summary = duts.map((d) => {
-      const mine = rows.filter((r) => r.name === d.name);
-      return { d, offered: med(mine.map((r) => r.offeredPps)), returned: med(mine.map((r) => r.returnedPps)), n: mine.length };
+      const mine = rows.filter((r) => r.id === d.id);
+      return {
+        d,
+        n: mine.length,
+        topSent: med(mine.map((r) => r.topSent)),
+        topReturned: med(mine.map((r) => r.topReturned)),
+        topLoss: med(mine.map((r) => r.topLoss)),
+        ndr: med(mine.map((r) => r.ndr ?? 0)),
+        ndrs: mine.map((r) => r.ndr ?? 0),
+        genBound: mine.filter((r) => r.upper === null && r.ndr !== null).length,
+      };
     });
-    // a generator whose packets come back from no DUT measured the veth, not the DUTs: say so
-    if (summary.every((x) => !(x.returned > 0)) && summary.some((x) => x.offered > 0)) {
-      console.log(`  no DUT returned a packet (testpmd on af_packet included): the generator's frames${process.env.FLEXBENCH_BENCH_GEN === 'xdp' ? ' (net_af_xdp, FLEXBENCH_BENCH_GEN=xdp)' : ''} do not reach the DUT's end of the veth; these rows are no measurement`);
-    }
-    const packetBase = summary.find((x) => x.d.id === 'testpmd');
-    const xdpBase = summary.find((x) => x.d.id === 'testpmd-xdp');
     for (const x of summary) {
-      // AF_XDP DUTs beside DPDK's AF_XDP driver when it ran, the rest beside testpmd on af_packet
-      const base = x.d.id.endsWith('-xdp') && xdpBase && xdpBase.returned > 0 ? xdpBase : packetBase;
-      const ratio = base && base.returned > 0 && x !== base ? `  ${(x.returned / base.returned).toFixed(2)}x ${base.d.name}` : '';
-      console.log(`  ${x.d.name.padEnd(40)} offered ${fmt(x.offered)}  returned ${fmt(x.returned)}  (${x.n} run(s))${ratio}`);
+      const base = summary.find((s) => s.d.id === x.d.anchor);
+      const ratio = base && base !== x && base.ndr > 0 ? `  ${(x.ndr / base.ndr).toFixed(2)}x ${base.d.name}` : base === x ? '  (anchor)' : '';
+      const range = x.ndrs.length > 1 ? ` [${fmt(Math.min(...x.ndrs))}-${fmt(Math.max(...x.ndrs))}]` : '';
+      const bound = x.genBound ? `  (in ${x.genBound} of ${x.n} run(s) the generator's top rate passed: the NDR is the generator's, not the DUT's)` : '';
+      console.log(
+        `  ${x.d.name.padEnd(40)} top: offered ${fmt(x.topSent)} returned ${fmt(x.topReturned)} loss ${pct(x.topLoss)}   NDR ${fmt(x.ndr)}${range}  (${x.n} run(s))${ratio}${bound}`,
+      );
     }
+    const outran = rows.filter((r) => r.topLoss > lossPct / 100).length;
+    console.log(`  the generator outran the DUT (loss at its top rate) in ${outran} of ${rows.length} DUT run(s)`);
   } finally {
     for (const p of running) await stop(p, 'SIGKILL');
     pair.destroy();
@@ -155,13 +235,22 @@ export async function run(): Promise<void> {
   }
 }
 
-const fmt = (pps: number) => `${(pps / 1e6).toFixed(4)} Mpps`;
+const fmt = (pps: number) => `${(pps / 1e6).toFixed(3)} Mpps`;
+const pct = (ratio: number) => `${(ratio * 100).toFixed(2)} %`;
+/** the lower bound, '>=' when the top rate passed (the generator bounds it), and why the search is irregular */
+const ndrText = (r: Row) => `${r.upper === null && r.ndr !== null ? '>=' : ''}${r.ndr === null ? 'none' : fmt(r.ndr)}${r.upper !== null ? ` (fails at ${fmt(r.upper)})` : ''}${r.irregular ? ` (${r.irregular})` : ''}`;
 
-function parseTestpmdFinal(text: string): string | null {
+/** what the DUT counted itself over all its trials: flexbench's --json result or testpmd's final statistics */
+function dutSays(text: string): string {
+  const last = text.trim().split('\n').pop() ?? '';
+  if (last.startsWith('{')) {
+    const j = parseNfRunOutput(text);
+    return `rx ${j.rx_packets} tx ${j.tx_packets} missed ${j.missed} nf_dropped ${j.nf_dropped}`;
+  }
   const p = new TestpmdStatsParser();
   p.push(text);
   const f = p.end().final;
-  if (!f || f.ports.length === 0) return null;
+  if (!f || f.ports.length === 0) return '';
   const port = f.ports[0];
   return `rx ${port.rxPackets} tx ${port.txPackets} rx_dropped ${port.rxDropped} tx_dropped ${port.txDropped}`;
 }

@@ -21,7 +21,7 @@ export const roundTripResultSchema = z.looseObject({
   intended_packets: count,
   /** what it put on the wire */
   sent_packets: count,
-  /** packets it could not send (TX ring full: it fell behind), part of intended - sent */
+  /** packets due that it could not send (TX ring full: it fell behind), part of intended - sent; 0 unpaced (nothing is due) */
   tx_ring_full: count,
   /** IPv4 frames that came back in the phase and its drain */
   received_packets: count,

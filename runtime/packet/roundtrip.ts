@@ -139,8 +139,9 @@ export function runRoundTrip(port: SenderPort, o: RoundTripOptions, capture: Rou
         for (let k = 0; k < due; k++) {
           const at = port.txReserve();
           if (at < 0) {
-            // the TX ring is full: the generator fell behind; counted as intended but never sent (lost)
-            txFull += due - k;
+            // the TX ring is full: paced, the generator fell behind (intended but never sent: lost);
+            // unpaced, nothing was due, the port just takes no more for now
+            if (perMs !== Infinity) txFull += due - k;
             break;
           }
           const len = lens[j];
