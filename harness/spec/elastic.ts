@@ -24,9 +24,11 @@ const killWhen = z.strictObject({
   /** SIGKILL a node of the store's cluster (store redis-cluster or cassandra-cluster) */
   store_node: storeNode.optional(),
   at_s: z.number().nonnegative().max(3600),
+  /** who takes a killed instance's flows over: a standby started for it (its id, its partitions), or the survivors (they adopt its partitions, as in a scale-in) */
+  takeover: z.enum(['standby', 'survivors']).optional(),
 });
 
-/** `kill` (SIGKILL; a standby takes the instance's id and recovers its partitions; or a store node), `add` (scale-out), `remove` (scale-in). */
+/** `kill` (SIGKILL; a standby takes the instance's id and recovers its partitions, or the survivors adopt them; or a store node), `add` (scale-out), `remove` (scale-in). */
 export const eventSchema = z.union([
   z.strictObject({ kill: killWhen }),
   z.strictObject({ add: when }),
@@ -38,10 +40,13 @@ export const instancesSchema = z.array(instanceId).min(1).max(16).refine((xs) =>
 export const eventsSchema = z.array(eventSchema).max(32);
 
 export type ElasticEventKind = 'kill' | 'add' | 'remove';
+export type Takeover = 'standby' | 'survivors';
 export interface ElasticEvent {
   kind: ElasticEventKind;
   instance: string;
   at_s: number;
+  /** a kill's: who takes the instance's flows over (absent: a standby) */
+  takeover?: Takeover;
 }
 
 /** A store node killed mid-run (SIGKILL), by its name in the spec. */
@@ -53,16 +58,16 @@ export interface StoreNodeEvent {
 type RawEvent = z.output<typeof eventSchema>;
 
 /** One event of the spec's list in one shape: what it does, the instance it names, the store node a kill names (null: none). */
-function specEvent(raw: RawEvent): { kind: ElasticEventKind; instance: string | undefined; node: string | null; at_s: number } {
+function specEvent(raw: RawEvent): { kind: ElasticEventKind; instance: string | undefined; node: string | null; at_s: number; takeover: Takeover | undefined } {
   const kind = Object.keys(raw)[0] as ElasticEventKind;
-  const w = (raw as Record<string, { instance?: string; store_node?: string; at_s: number }>)[kind]!;
-  return { kind, instance: w.instance, node: w.store_node ?? null, at_s: w.at_s };
+  const w = (raw as Record<string, { instance?: string; store_node?: string; at_s: number; takeover?: Takeover }>)[kind]!;
+  return { kind, instance: w.instance, node: w.store_node ?? null, at_s: w.at_s, takeover: w.takeover };
 }
 
 /** The instances' events as one shape, in spec order (store node kills are storeNodeEvents'). */
 export function elasticEvents(events: readonly RawEvent[] | undefined): ElasticEvent[] {
   // validation refuses a kill that names neither an instance nor a store node
-  return (events ?? []).map(specEvent).filter((e) => e.node === null).map((e) => ({ kind: e.kind, instance: e.instance!, at_s: e.at_s }));
+  return (events ?? []).map(specEvent).filter((e) => e.node === null).map((e) => ({ kind: e.kind, instance: e.instance!, at_s: e.at_s, ...(e.takeover ? { takeover: e.takeover } : {}) }));
 }
 
 /** The store node kills, in spec order. */
@@ -134,6 +139,7 @@ export function elasticIssues(spec: ElasticSpecPart, issue: (at: PathSeg[], mess
         issue(at, 'a kill names an instance or a store node, not both (two events kill both)', true);
         continue;
       }
+      if (e.takeover !== undefined) issue([...at, 'takeover'], 'takeover is for an instance kill: a store node\'s work is taken over by its cluster (a replica, the ring)', true);
       storeNodeIssues(spec, e.node, live, cluster, ++storeKills, [...at, 'store_node'], issue);
       continue;
     }
@@ -156,8 +162,11 @@ export function elasticIssues(spec: ElasticSpecPart, issue: (at: PathSeg[], mess
     if (e.kind === 'remove') {
       if (live.size === 1) issue([...at, 'instance'], `removing "${e.instance}" would leave no instance: scale-in keeps at least one (add one first, or kill it to fail over to a standby)`);
       live.delete(e.instance);
+    } else if (e.takeover === 'survivors') {
+      if (live.size === 1) issue([...at, 'takeover'], `killing "${e.instance}" with takeover: survivors leaves no instance to take its flows over (give takeover: standby, or add one first)`);
+      live.delete(e.instance);
     }
-    // a kill keeps the id live: a standby takes it over
+    // a kill with a standby keeps the id live: the standby takes it over
   }
 }
 

@@ -78,7 +78,8 @@ export function instanceArgv(o: Pick<ElasticTrialOptions, 'nf' | 'cores' | 'stor
 
 export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: TrialMeasurement; elastic: ElasticRecord }> {
   const all = allInstances(o.instances, o.events);
-  const standbys = o.events.filter((e) => e.kind === 'kill' || e.kind === 'add').length;
+  // a standby per add and per kill a standby takes over (survivors adopt a killed instance's partitions themselves)
+  const standbys = o.events.filter((e) => (e.kind === 'kill' && e.takeover !== 'survivors') || e.kind === 'add').length;
   // a Unix socket path must stay under 108 bytes: it lives in the temp directory, not the run's
   const dir = join(os.tmpdir(), `flexbench-elastic-${process.pid}-${Date.now().toString(36)}`);
   mkdirSync(dir, { recursive: true });
@@ -116,7 +117,7 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
     initial: o.instances,
     cores: o.cores,
     standbys,
-    events: o.events.map((e) => ({ kind: e.kind, instance: e.instance, atMs: e.at_s * 1000 })),
+    events: o.events.map((e) => ({ kind: e.kind, instance: e.instance, atMs: e.at_s * 1000, ...(e.takeover ? { takeover: e.takeover } : {}) })),
     ringPackets: 4096,
     drainMs: 1000,
     kill: (instance, pids) => {

@@ -34,7 +34,8 @@ export interface FrontendOptions {
   cores: number;
   /** standby processes expected to connect (they are assigned an id on a kill or an add) */
   standbys: number;
-  events: { kind: ElasticEventKind; instance: string; atMs: number }[];
+  /** takeover (a kill's): a standby takes the dead id (default), or the survivors adopt its partitions as in a scale-in */
+  events: { kind: ElasticEventKind; instance: string; atMs: number; takeover?: 'standby' | 'survivors' }[];
   /** most packets in flight per instance core before the front-end counts the rest as missed (a NIC's ring) */
   ringPackets: number;
   /** how long to wait for packets in flight after the last one was sent */
@@ -162,9 +163,12 @@ export class Frontend {
   private readonly eventAt: number[] = [];
   private readonly perInstance = new Map<string, { returned: number; pids: Set<number> }>();
   private readonly waiters: (() => void)[] = [];
-  private pendingRemove: { ev: number; instance: string; waitingAdopt: Set<number> } | null = null;
-  /** removes that fired while another was draining: carried out one after another (a survivor adopts one instance at a time) */
+  /** the instance whose partitions the survivors are adopting (a remove's, or a kill's without a standby) */
+  private pendingAdopt: { ev: number; instance: string; waitingAdopt: Set<number> } | null = null;
+  /** removes that fired while another adoption ran: carried out one after another (a survivor adopts one instance at a time) */
   private readonly deferredRemoves: number[] = [];
+  /** kills taken over by the survivors whose instance died while another adoption ran: adopted next, before deferred removes */
+  private readonly deferredKills: number[] = [];
   private standbyAssigned = new Map<number, number>();
 
   constructor(o: FrontendOptions) {
@@ -251,11 +255,11 @@ export class Frontend {
         this.notify();
       } else if (r.type === LINK.ADOPTED) {
         const info = r.json<Record<string, unknown>>();
-        const pr = this.pendingRemove;
+        const pr = this.pendingAdopt;
         if (pr) {
           this.outcomes[pr.ev].loaded.push({ instance: c.instance, core: c.core, ...info });
           pr.waitingAdopt.delete(c.id);
-          if (pr.waitingAdopt.size === 0) this.finishRemove();
+          if (pr.waitingAdopt.size === 0) this.finishAdopt();
         }
       }
     }
@@ -346,11 +350,20 @@ export class Frontend {
         break;
       }
     }
-    if (this.pendingRemove && this.pendingRemove.instance === inst) {
+    if (this.pendingAdopt && this.pendingAdopt.instance === inst) {
       this.startAdopt();
       return;
     }
     if (!this.sending || idx < 0 || !this.live[idx]) return;
+    const kill = this.lastEventOf(inst, 'kill');
+    if (kill >= 0 && this.o.events[kill].takeover === 'survivors') {
+      // no standby: its flows wait (lost) until the survivors loaded what it had flushed, then go to them by the hash
+      for (let f = 0; f < this.nflows; f++) if (this.ownerOf[f] === idx) this.ownerOf[f] = -2;
+      this.live[idx] = false;
+      if (this.pendingAdopt === null) this.adoptKilled(kill);
+      else this.deferredKills.push(kill);
+      return;
+    }
     // died: a standby takes its id and recovers its partitions from the store
     const standbyPid = this.freeStandby();
     if (standbyPid === null) {
@@ -445,10 +458,10 @@ export class Frontend {
 
   private fire(k: number): void {
     const e = this.o.events[k];
-    if (e.kind === 'remove' && this.pendingRemove !== null) {
+    if (e.kind === 'remove' && this.pendingAdopt !== null) {
       // a second remove before the first one's flows found their survivors would drop the first's adoption
       this.deferredRemoves.push(k);
-      this.o.log(`front-end: remove ${e.instance} waits until remove ${this.pendingRemove.instance} is adopted`);
+      this.o.log(`front-end: remove ${e.instance} waits until the survivors adopted ${this.pendingAdopt.instance}`);
       return;
     }
     const idx = this.o.instances.indexOf(e.instance);
@@ -472,28 +485,35 @@ export class Frontend {
       const moved: number[] = [];
       for (let f = 0; f < this.nflows; f++) if (this.ownerOf[f] === idx) { this.markMoved(f, k, idx); this.ownerOf[f] = -2; moved.push(f); }
       this.live[idx] = false;
-      this.pendingRemove = { ev: k, instance: e.instance, waitingAdopt: new Set() };
+      this.pendingAdopt = { ev: k, instance: e.instance, waitingAdopt: new Set() };
       this.flushAll();
       for (const c of this.conns) if (c.instance === e.instance && !c.closed) c.sock.end(); // it drains, flushes its state and ends
     }
   }
 
+  private adoptKilled(ev: number): void {
+    this.pendingAdopt = { ev, instance: this.o.events[ev].instance, waitingAdopt: new Set() };
+    this.startAdopt();
+  }
+
   private startAdopt(): void {
-    const pr = this.pendingRemove!;
+    const pr = this.pendingAdopt!;
     for (const c of this.conns) {
       if (c.closed || c.instance === null || !c.ready) continue;
       pr.waitingAdopt.add(c.id);
       c.sock.write(controlFrame(LINK.ADOPT, { adopt: [pr.instance] } satisfies LinkAdopt));
     }
-    if (pr.waitingAdopt.size === 0) this.finishRemove();
+    if (pr.waitingAdopt.size === 0) this.finishAdopt();
   }
 
-  private finishRemove(): void {
-    const pr = this.pendingRemove!;
-    this.pendingRemove = null;
+  private finishAdopt(): void {
+    const pr = this.pendingAdopt!;
+    this.pendingAdopt = null;
     const o = this.outcomes[pr.ev];
     o.ready_ms = round3(performance.now() - this.eventAt[pr.ev]);
     for (let f = 0; f < this.nflows; f++) if (this.ownerOf[f] === -2) this.ownerOf[f] = rendezvousOwner(this.fhash[f], this.idHashes, this.live);
+    const kill = this.deferredKills.shift();
+    if (kill !== undefined) return this.adoptKilled(kill);
     const next = this.deferredRemoves.shift();
     if (next !== undefined) this.fire(next);
   }

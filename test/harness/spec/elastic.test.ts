@@ -23,6 +23,18 @@ test('a kill, an add and a remove in the window are accepted, normalised in spec
   ]);
 });
 
+test('a kill the survivors take over reads back with its takeover; without a standby, the killed id is gone for later events', async () => {
+  const text = `${BASE}events:\n  - kill: { instance: ins1, at_s: 2, takeover: survivors }\n  - add: { instance: ins3, at_s: 2.5 }\n`;
+  assert.deepEqual(await problems(text), []);
+  const spec = await parseSpec(text, 'spec.yaml', { baseDir: ROOT });
+  assert.deepEqual(elasticEvents(spec.spec.events), [
+    { kind: 'kill', instance: 'ins1', at_s: 2, takeover: 'survivors' },
+    { kind: 'add', instance: 'ins3', at_s: 2.5 },
+  ]);
+  const standby = `${BASE}events:\n  - kill: { instance: ins1, at_s: 2, takeover: standby }\n`;
+  assert.deepEqual(elasticEvents((await parseSpec(standby, 'spec.yaml', { baseDir: ROOT })).spec.events), [{ kind: 'kill', instance: 'ins1', at_s: 2, takeover: 'standby' }]);
+});
+
 const TABLE: { name: string; events: string; base?: string; expect: RegExp[] }[] = [
   { name: 'unknown instance, with a suggestion', events: '  - kill: { instance: ins9, at_s: 2 }\n', expect: [/^6:23 events\[0\]\.kill\.instance: no instance "ins9" is running when this kill fires \(running: ins1, ins2\); did you mean "ins1"\?/] },
   { name: 'a kill before the run starts', events: '  - kill: { instance: ins1, at_s: 0 }\n', expect: [/^6:35 events\[0\]\.kill\.at_s: a kill at 0 s is before the run starts/] },
@@ -34,6 +46,13 @@ const TABLE: { name: string; events: string; base?: string; expect: RegExp[] }[]
     expect: [/^7:25 events\[1\]\.remove\.instance: removing "ins1" would leave no instance/],
   },
   { name: 'a removed instance cannot be killed later', events: '  - remove: { instance: ins2, at_s: 2 }\n  - kill: { instance: ins2, at_s: 3 }\n', expect: [/events\[1\]\.kill\.instance: no instance "ins2" is running when this kill fires \(running: ins1\)/] },
+  {
+    name: 'a kill taken over by the survivors of the last instance',
+    events: '  - remove: { instance: ins2, at_s: 2 }\n  - kill: { instance: ins1, at_s: 3, takeover: survivors }\n',
+    expect: [/^7:48 events\[1\]\.kill\.takeover: killing "ins1" with takeover: survivors leaves no instance to take its flows over/],
+  },
+  { name: 'an instance the survivors took over cannot be removed later', events: '  - kill: { instance: ins1, at_s: 2, takeover: survivors }\n  - remove: { instance: ins1, at_s: 3 }\n', expect: [/events\[1\]\.remove\.instance: no instance "ins1" is running when this remove fires \(running: ins2\)/] },
+  { name: 'takeover is not for a store node', events: '  - kill: { store_node: master1, at_s: 2, takeover: survivors }\n', base: BASE.replace('[redis]', '[redis-cluster]'), expect: [/events\[0\]\.kill\.takeover: takeover is for an instance kill/] },
   { name: 'adding a running instance', events: '  - add: { instance: ins2, at_s: 2 }\n', expect: [/events\[0\]\.add\.instance: instance "ins2" is already running/] },
   { name: 'two kinds in one event', events: '  - { kill: { instance: ins1, at_s: 2 }, add: { instance: ins3, at_s: 2 } }\n', expect: [/events\[0\]/] },
   { name: 'hashmap cannot be shared', events: '  - kill: { instance: ins1, at_s: 2 }\n', base: BASE.replace('[redis]', '[redis, hashmap]'), expect: [/matrix\.stores\[1\]: instances share one store; hashmap lives inside one process/] },

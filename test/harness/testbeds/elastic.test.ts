@@ -136,6 +136,23 @@ test('remove one of two NAT instances on Redis: it drains and flushes, the survi
     assert.equal(ev.loaded.reduce((a, l) => a + Number(l.adopted ?? 0), 0), ev.moved_flows, JSON.stringify(ev.loaded));
   }));
 
+test('kill one of two NAT instances on Redis with no standby: the survivor adopts what it flushed and takes its flows, every translation kept', { timeout: 120_000 }, () =>
+  natTrial('fb-elastic-sv-', [{ kind: 'kill', instance: 'ins1', at_s: 1, takeover: 'survivors' }], ({ elastic }) => {
+    const ev = elastic.events[0]!;
+    assert.equal(ev.kind, 'kill');
+    assert.ok(ev.moved_flows > 100 && ev.moved_flows < 400, `moved ${ev.moved_flows} of 500 flows`);
+    assert.equal(ev.checked_flows, ev.moved_flows, 'every moved flow was seen before and after the kill');
+    // every flow had been seen for 0.5 s before the kill, so its mapping was flushed long before it
+    assert.equal(ev.kept_flows, ev.checked_flows, 'the survivor translates every moved flow as the dead instance did');
+    assert.equal(ev.changed_packets, 0);
+    assert.ok(ev.detected_ms !== null && ev.ready_ms !== null && ev.recovery_ms !== null && ev.recovery_ms >= ev.ready_ms, JSON.stringify(ev));
+    assert.equal(ev.loaded.reduce((a, l) => a + Number(l.adopted ?? 0), 0), ev.moved_flows, `the survivor adopted exactly the dead instance's mappings: ${JSON.stringify(ev.loaded)}`);
+    assert.equal(elastic.per_instance.ins1?.exit, 'SIGKILL');
+    // no standby was started: ins1's id was served by one process only, and ins2 by its own
+    assert.equal(elastic.per_instance.ins1?.pids.length, 1);
+    assert.deepEqual(Object.keys(elastic.per_instance).sort(), ['ins1', 'ins2']);
+  }));
+
 test('two removes 10 ms apart: the second waits until the first is adopted; both instances\' flows keep their translations', { timeout: 120_000 }, () =>
   natTrial('fb-elastic-rm2-', [{ kind: 'remove', instance: 'ins1', at_s: 1 }, { kind: 'remove', instance: 'ins2', at_s: 1.01 }], ({ elastic }) => {
     const [a, b] = elastic.events;
