@@ -28,6 +28,10 @@ import { betterOf, METRIC_INFO, type LatencyStat, type Metric } from '../compare
 import type { LoadRequest } from '../testbeds/testbed.js';
 import { sideStats } from '../compare/verdict.js';
 import { Schedule, lookRounds, type Slot } from './schedule.js';
+import type { LocalTestbed } from '../testbeds/local.js';
+import { windowBetween, type ResidentNf } from '../testbeds/resident.js';
+import { sleep } from '../../common/processes.js';
+import { HostLoadSampler } from '../orchestrate/host-load.js';
 import type { Build, Role } from './revision.js';
 
 interface AbOptions {
@@ -48,6 +52,11 @@ interface AbOptions {
   confidence: number;
   strict: boolean;
   metric: Metric;
+  /**
+   * max-load cells: one resident nf run per build and unit, alternated in windows of window_s (null: the spec's
+   * traffic.duration_s) after settle_s resumed; null: a fresh nf run per trial (--per-trial)
+   */
+  windows: { window_s: number | null; settle_s: number } | null;
   signal: AbortSignal;
   log: (line: string) => void;
   command: string;
@@ -150,6 +159,21 @@ export function abMetric(metric: Metric, spec: Pick<Spec, 'traffic'>): { load: L
   };
 }
 
+/** Why the spec's cells cannot be measured in windows of resident processes (null: they can). */
+export function windowsProblem(spec: Pick<Spec, 'traffic' | 'instances'>, units: readonly Pick<PlanTrial, 'nf'>[], load: LoadRequest | null): string | null {
+  if (load) return 'a latency metric is measured at a paced load, a fresh nf run per trial';
+  if (spec.traffic.rate !== 'max') return `the spec's traffic.rate is ${spec.traffic.rate} packets/s (windows measure max load)`;
+  if (spec.instances !== undefined) return 'the spec runs several instances behind a front-end';
+  if (units.some((u) => u.nf === 'testpmd')) return 'testpmd is not a flexbench NF process';
+  return null;
+}
+
+/** Whether a build's nf run answers samples on stdin (builds before it cannot be measured in windows). */
+async function samplesSupported(b: Build, signal: AbortSignal): Promise<boolean> {
+  const r = await execa(process.execPath, [join(b.dir, 'bin', 'flexbench.js'), 'nf', 'run', '--help'], { reject: false, stdin: 'ignore', cancelSignal: signal, forceKillAfterDelay: 3000, timeout: 60_000 });
+  return String(r.stdout).includes('--samples-on-stdin');
+}
+
 export async function runAb(o: AbOptions): Promise<AbOutcome> {
   const spec0 = o.loaded.spec;
   if (spec0.testbed !== 'local') {
@@ -163,6 +187,22 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
   for (const r of ROLES) tbs[r] = await createTestbed('local', { spec, inventory: spec.inventory, root: (r === 'base' ? o.base : o.head).dir });
   const units = expandPlan(spec, { skipReason: (t) => tbs.head.skipReason(t) ?? tbs.base.skipReason(t) }).filter((t) => !t.skip);
   if (units.length === 0) throw new FlexbenchError(`the spec ${o.loaded.file} has no trial this machine can run`, EXIT.usage);
+  // how samples are taken: windows of resident processes where the cells and both builds allow it
+  let why = o.windows === null ? 'asked with --per-trial' : windowsProblem(spec, units, load);
+  if (why === null) {
+    const ok = await Promise.all([o.base, o.head].map((b) => samplesSupported(b, o.signal)));
+    const old = ROLES.filter((_, i) => !ok[i]);
+    if (old.length > 0) why = `the ${old.join(' and ')} build's nf run cannot be sampled while it runs (it has no --samples-on-stdin)`;
+  }
+  const windowS = why === null ? (o.windows!.window_s ?? spec.traffic.duration_s) : null;
+  const settleS = o.windows?.settle_s ?? 0;
+  const measured = windowS !== null
+    ? { mode: 'windows' as const, window_s: windowS, settle_s: settleS, warmup_s: spec.traffic.warmup_s }
+    : { mode: 'trials' as const, why };
+  const measuredText = windowS !== null
+    ? `measured in windows: one resident nf run per build and unit (warmed up ${spec.traffic.warmup_s} s), each window ${windowS} s after ${settleS} s resumed`
+    : `measured by a fresh nf run per trial (${why})`;
+  o.log(`ab: ${measuredText}`);
   const cellIds = [...new Set(units.map((u) => cellIdOf(u)))];
   const keys = new Map<string, CellKey>(units.map((u) => [cellIdOf(u), cellKeyOf(u)]));
   const dirs = { base: join(o.outDir, 'base'), head: join(o.outDir, 'head') } as Record<Role, string>;
@@ -185,6 +225,8 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
   let stoppedBy: AbStop = 'rounds';
   let longestRoundMs = 0;
   const warnings: string[] = [];
+  // windows: each build's resident process per unit, and the windows each has measured
+  const residents: Record<Role, { nf: ResidentNf; command: string; windows: number; died: number | null }[]> = { base: [], head: [] };
   try {
     for (const r of ROLES) await tbs[r].preflight(spec);
     const pcaps = await ensurePcaps(spec, o.pcapCache, o.log);
@@ -204,9 +246,47 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
       // one server per store for both builds: started through the base testbed, whose teardown stops it
       stores.set(g, await tbs.base.startStore(u.store, u.location, o.signal));
     }
+    if (windowS !== null) {
+      // one after the other, so neither warms up beside the other; each store emptied once, before both
+      for (const h of stores.values()) await h?.reset();
+      for (let i = 0; i < units.length; i++) {
+        const u = units[i];
+        for (const r of ROLES) {
+          if (o.signal.aborted) break;
+          const trial: PlanTrial = { ...u, repetition: 0, index: i, trial_id: trialId({ ...u, repetition: 0 }, spec.matrix.frame_sizes !== undefined) };
+          o.log(`starting the resident nf run of ${r} for ${trial.trial_id}`);
+          const s = await (tbs[r] as LocalTestbed).startResident({ trial, pcap: pcapOf(spec, pcaps, u), store: stores.get(`${u.store}@${u.location}`) ?? null, runDir: dirs[r], instance: r, signal: o.signal });
+          residents[r].push({ ...s, windows: 0, died: null });
+        }
+      }
+    }
     const save = (r: Role) => {
       writeTrials(dirs[r], records[r]);
       writeRunJson(dirs[r], { ...runs[r], plan: plans[r], counts: { planned: plans[r].length, ok: records[r].filter((x) => x.status === 'ok').length, failed: records[r].filter((x) => x.status === 'failed').length, skipped: 0, missing: 0 } });
+    };
+    /** One window of a resident process: resumed, settled, measured between two samples of its own, paused again. */
+    const measureWindow = async (res: (typeof residents)[Role][number], rec: TrialRecord, handle: StoreHandle | null) => {
+      if (res.nf.exited) throw new Error(res.nf.exited);
+      res.nf.resume();
+      let a, b, host;
+      try {
+        await sleep(settleS * 1000, o.signal);
+        const sampler = new HostLoadSampler(() => [res.nf.pid, ...(handle?.pids ?? [])]);
+        a = await res.nf.sample(undefined, o.signal);
+        await sleep(windowS! * 1000, o.signal);
+        b = await res.nf.sample(undefined, o.signal);
+        host = sampler.stop();
+      } finally {
+        res.nf.pause();
+      }
+      res.windows += 1;
+      const m = windowBetween(a, b);
+      const j = judgeTrial(m, { duration_s: windowS! });
+      Object.assign(rec, {
+        status: j.status, reason: j.reason, rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped, duration_s: m.duration_s,
+        per_core: m.per_core, commands: [res.command], flags: j.flags, host_busy_cores: host?.busy_cores ?? null, host_steal: host?.steal ?? null, ...ownFields(m.own),
+        ab_window: { process: 'resident' as const, pid: res.nf.pid, window: res.windows, settle_s: settleS },
+      });
     };
     rounds: while (round < o.rounds) {
       if (o.signal.aborted) break;
@@ -231,7 +311,23 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
           const rec = baseRecord(trial, pcap, spec);
           rec.started_at = new Date().toISOString();
           const handle = stores.get(`${u.store}@${u.location}`) ?? null;
-          try {
+          if (windowS !== null) {
+            const res = residents[r][slot.unit];
+            try {
+              await measureWindow(res, rec, handle);
+            } catch (e) {
+              if (o.signal.aborted) {
+                plans[r].pop();
+                break rounds;
+              }
+              rec.status = 'failed';
+              rec.reason = (e as Error).message;
+              if (res.died === null && res.nf.exited) {
+                res.died = round + 1;
+                warnings.push(`${res.nf.exited}, in round ${round + 1} (${res.windows} windows measured): its cell fails`);
+              }
+            }
+          } else try {
             if (handle) await handle.reset();
             const m = await tbs[r].runTrial({ trial, pcap, traffic: spec.traffic, flush_ms: spec.state.flush_ms, store: handle, signal: o.signal, runDir: dirs[r], ...(load ? { load } : {}) });
             const j = judgeTrial(m, { duration_s: spec.traffic.duration_s });
@@ -284,6 +380,7 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
     }
     if (o.signal.aborted) stoppedBy = 'interrupted';
   } finally {
+    for (const r of ROLES) for (const x of residents[r]) await x.nf.stop();
     for (const r of ROLES) await tbs[r].teardown();
     for (const r of ROLES) {
       if (!runs[r]) continue;
@@ -309,9 +406,17 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
     const current = side('head');
     const { rounds, ratios: rs, detectable, ...d } = decidePaired(ratios.get(id)!, decisionOpts);
     // a head that makes every trial of a cell fail is the worst regression there is, not noise (as compare rules)
+    // windows: a resident process that died mid-run fails its cell (head: a crash is a regression; base: nothing to compare with)
+    const died = (r: Role) => residents[r].filter((x, i) => x.died !== null && cellIdOf(units[i]) === id)[0];
+    const dh = died('head');
+    const db = died('base');
     const decision = current.n === 0 && current.failed > 0 && baseline.n > 0
       ? { ...d, verdict: 'regressed' as const, change: -1, medianChange: -1, changeCi: null, more: null, reason: `every head trial failed (${current.failed}); the base had ${baseline.n} successful` }
-      : d;
+      : dh
+        ? { ...d, verdict: 'regressed' as const, more: null, reason: `${dh.nf.exited} in round ${dh.died}` }
+        : db
+          ? { ...d, verdict: 'inconclusive' as const, more: null, reason: `${db.nf.exited} in round ${db.died}: nothing to compare the head with from then on` }
+          : d;
     cells.push({ key, label: cellLabel(key), baseline, current, ...decision, paired: { rounds, ratios: rs, detectable } });
   }
   const tally = tallyCells(cells, [], [], o.strict);
@@ -331,10 +436,10 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
     added: [],
     ...tally,
     exitCode: interrupted ? EXIT.interrupted : tally.exitCode,
-    ab: { seed: o.seed, rounds: round, until: o.until, stopped_by: stoppedBy, results: o.outDir },
+    ab: { seed: o.seed, rounds: round, until: o.until, stopped_by: stoppedBy, results: o.outDir, measured: measuredText },
   };
   const builds = Object.fromEntries([o.base, o.head].map((b) => [b.role, { rev: b.rev, commit: b.commit, dirty: b.dirty, dir: b.dir, source: b.source, cached: b.cached }]));
-  writeAtomic(join(o.outDir, 'ab.json'), `${JSON.stringify({ flexbench_ab: 1, seed: o.seed, rounds: round, until: o.until, stopped_by: stoppedBy, max_time: o.deadline?.label ?? null, builds, units: units.map((u) => ({ cell: cellIdOf(u), pcap_index: u.pcap_index })), order: slotsLog, ratios: Object.fromEntries(ratios), comparison }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+  writeAtomic(join(o.outDir, 'ab.json'), `${JSON.stringify({ flexbench_ab: 1, seed: o.seed, rounds: round, until: o.until, stopped_by: stoppedBy, max_time: o.deadline?.label ?? null, measured, builds, units: units.map((u) => ({ cell: cellIdOf(u), pcap_index: u.pcap_index })), order: slotsLog, ratios: Object.fromEntries(ratios), comparison }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
   writeFileSync(join(o.outDir, 'README'), `flexbench ab: ${o.command}\nbase/ and head/ are ordinary run directories; ab.json holds the seed, the order and the per-round ratios.\n`);
   return { comparison, outDir: o.outDir, interrupted };
 }

@@ -32,6 +32,9 @@ interface Args {
   format: ReportFormat;
   metric: Metric;
   strict: boolean;
+  window?: number;
+  settle: number;
+  'per-trial': boolean;
 }
 
 /** The reports ab writes into its results directory, one per format. */
@@ -72,6 +75,9 @@ export const command: CommandModule<object, Args> = {
       .option('format', { choices: REPORT_FORMATS, default: 'text' as ReportFormat, describe: 'report format' })
       .option('metric', { choices: METRICS, default: 'tx_mpps_own' as Metric, describe: 'metric to gate on: tx/rx at max load (tx_mpps_own, the default: forwarded over the time the NF\'s cores held a CPU, so other work on the machine divides out), or latency_* at the spec\'s traffic.rate (an increase is the regression)' })
       .option('strict', { type: 'boolean', default: false, describe: 'inconclusive cells fail the gate (exit 4)' })
+      .option('window', { type: 'number', describe: 'max-load cells: seconds of each window of a resident nf run (default: the spec\'s traffic.duration_s); each build runs one process per cell and pcap for the whole A/B, paused between its windows' })
+      .option('settle', { type: 'number', default: 0.1, describe: 'seconds a resident nf run runs after it is resumed before its window is measured' })
+      .option('per-trial', { type: 'boolean', default: false, describe: 'measure every trial with a fresh nf run (warm-up + duration, as flexbench run does) instead of windows of resident processes' })
       .example('$0 ab --base origin/main --head HEAD experiments/regression.yaml', 'a branch against main')
       .example('$0 ab --base v0.1.0 --head . experiments/regression.yaml --until decided --rounds 30', 'this built checkout against a tag, until every cell is decided')
       .epilogue('Exit codes: 0 no regression, 3 a cell regressed, 4 inconclusive with --strict, 2 invalid input (unknown revision, a revision that does not build, cells that differ, a dirty --head), 5 environment, 130 interrupted.') as never,
@@ -81,6 +87,9 @@ export const command: CommandModule<object, Args> = {
     if (!Number.isInteger(a.rounds) || a.rounds < 2) throw new FlexbenchError(`--rounds ${a.rounds}: at least 2 whole rounds are needed to estimate noise`, EXIT.usage);
     if (a.until && (!Number.isInteger(a['min-rounds']) || a['min-rounds'] < 2 || a['min-rounds'] > a.rounds)) throw new FlexbenchError(`--min-rounds ${a['min-rounds']} must be a whole number from 2 to --rounds (${a.rounds})`, EXIT.usage);
     if (a.seed !== undefined && !(Number.isInteger(a.seed) && a.seed >= 0 && a.seed < 2 ** 32)) throw new FlexbenchError(`--seed ${a.seed} must be a whole number from 0 to 2^32 − 1`, EXIT.usage);
+    if (a.window !== undefined && !(a.window > 0 && a.window <= 3600)) throw new FlexbenchError(`--window ${a.window} must be seconds above 0 and at most 3600`, EXIT.usage);
+    if (!(a.settle >= 0 && a.settle <= 3600)) throw new FlexbenchError(`--settle ${a.settle} must be seconds from 0 to 3600`, EXIT.usage);
+    if (a['per-trial'] && a.window !== undefined) throw new FlexbenchError('--window measures resident processes, --per-trial a fresh process per trial: give one of them', EXIT.usage);
     const started = Date.now();
     const maxTimeS = a['max-time'] === undefined ? null : parseMaxTime(a['max-time']);
     const loaded = await loadSpec(resolve(a.spec), { profile: a.profile ?? null });
@@ -123,6 +132,7 @@ export const command: CommandModule<object, Args> = {
         loaded, base, head, rounds: a.rounds, until: a.until === 'decided' ? 'decided' : 'rounds', minRounds: a['min-rounds'], seed, outDir,
         deadline: maxTimeS === null ? null : { at: started + maxTimeS * 1000, label: a['max-time']! },
         pcapCache: resolve('pcaps'), tolerance, confidence, strict: a.strict, metric: a.metric, signal: ac.signal, log,
+        windows: a['per-trial'] ? null : { window_s: a.window ?? null, settle_s: a.settle },
         command: `flexbench ${process.argv.slice(2).join(' ')}`,
       });
       // every format next to the results, so a CI job publishes all of them from one measurement

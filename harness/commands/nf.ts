@@ -35,6 +35,7 @@ const run: CommandModule<object, NfRunArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON object on the last stdout line' })
       .option('burst', { type: 'number', default: 32, describe: 'packets per burst' })
       .option('progress', { type: 'number', default: 1, describe: 'seconds between rate lines on stderr (0: none)' })
+      .option('samples-on-stdin', { type: 'boolean', default: false, describe: 'answer each line on stdin with one JSON line on stdout: every core\'s cumulative packets and its thread\'s CPU and wait time at one instant of a monotonic clock (what flexbench ab\'s windows read from a paused and resumed process); stdin\'s end stops the run' })
       .option('nat-ips', { type: 'string', default: '198.19.0.0/28', describe: 'NAT pool addresses (A.B.C.D/N)' })
       .option('nat-ports', { type: 'string', default: '1024-65535', describe: 'NAT pool ports (LO-HI)' })
       .option('nat-inside', { type: 'string', describe: 'NAT inside prefix (A.B.C.D/N): packets from it leave translated, replies to the pool come back; without it every packet not sent to the pool is from the inside' })

@@ -55,7 +55,8 @@ export interface Comparison {
   /** one line: what the gate concluded */
   headline: string;
   /** `flexbench ab` only: the interleaved A/B run the verdicts come from */
-  ab?: { seed: number; rounds: number; until: 'rounds' | 'decided'; stopped_by?: AbStop; results: string };
+  /** measured: how each sample was taken (a window of a resident process per build, or a fresh process per trial), in words */
+  ab?: { seed: number; rounds: number; until: 'rounds' | 'decided'; stopped_by?: AbStop; results: string; measured?: string };
 }
 
 function info(s: SampleSet): SideInfo {

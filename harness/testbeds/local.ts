@@ -21,6 +21,10 @@ import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHand
 import { linkedController, type LinkedController } from '../../common/abort.js';
 import { needsServer } from '../../runtime/stores/server.js';
 import { parseNfRunOutput } from '../../runtime/nf-process/result.js';
+import { ResidentNf } from './resident.js';
+
+/** A resident nf run's --duration: a bound it never reaches (it is stopped), far below setTimeout's 24.8-day limit. */
+const RESIDENT_BOUND_S = 1_000_000;
 
 /** Grace between SIGTERM and SIGKILL for every child. */
 const KILL_GRACE_MS = 3000;
@@ -43,12 +47,13 @@ export function createTestbed(opts: TestbedOptions): Testbed {
 
 
 
-class LocalTestbed implements Testbed {
+export class LocalTestbed implements Testbed {
   readonly kind = 'local';
   private readonly cores = os.availableParallelism();
   private readonly cli: string;
   private readonly stores: StoreHandle[] = [];
   private readonly trialControllers = new Set<LinkedController>();
+  private readonly residents = new Set<ResidentNf>();
 
   constructor(private readonly opts: TestbedOptions) {
     this.cli = join(opts.root, 'bin', 'flexbench.js');
@@ -210,7 +215,7 @@ class LocalTestbed implements Testbed {
     }
   }
 
-  private logStream(req: TrialRequest) {
+  private logStream(req: Pick<TrialRequest, 'runDir' | 'trial' | 'logSuffix'>) {
     const dir = join(req.runDir, 'logs');
     mkdirSync(dir, { recursive: true });
     const stream = createWriteStream(join(dir, `${String(req.trial.index).padStart(4, '0')}-${req.trial.trial_id.replace(/\//g, '_')}${req.logSuffix ? `-${req.logSuffix}` : ''}.log`));
@@ -346,8 +351,36 @@ class LocalTestbed implements Testbed {
     };
   }
 
+  /**
+   * A resident `nf run` of a max-load replay trial (flexbench ab's windows): the trial's own command line, but running
+   * until stopped and answering samples on stdin (harness/testbeds/resident.ts), warmed up for traffic.warmup_s and
+   * left paused. `instance` names its partition of the store, so two builds' processes on one store keep apart.
+   * Its output goes to the run's logs/; teardown stops it if the caller did not.
+   */
+  async startResident(req: { trial: PlanTrial; pcap: PcapInfo; store: StoreHandle | null; runDir: string; instance: string; signal: AbortSignal }): Promise<{ nf: ResidentNf; command: string }> {
+    const spec = this.opts.spec;
+    if (spec.traffic.rate !== 'max' || spec.instances !== undefined || req.trial.nf === 'testpmd') {
+      throw new FlexbenchError(`a resident nf run measures one flexbench NF at max load (${req.trial.trial_id} is not one)`, EXIT.usage);
+    }
+    const a = this.nfArgs(req.trial, req.pcap.path, spec, req.store?.url ?? null);
+    a.splice(a.indexOf('--warmup'));
+    const i = a.indexOf('--instance');
+    if (i >= 0) a[i + 1] = req.instance;
+    // runs until stopped: the duration is only a bound (about 11 days), no rate lines, samples on request
+    a.push('--duration', String(RESIDENT_BOUND_S), '--progress', '0', '--samples-on-stdin', '--json');
+    const log = this.logStream({ runDir: req.runDir, trial: req.trial, logSuffix: 'resident' });
+    const command = redactSecrets(shellJoin(['flexbench', ...a]));
+    log.write(`$ ${command}\n`);
+    // the log stays open while the process lives: its stderr goes on arriving
+    const nf = await ResidentNf.start({ argv: [process.execPath, this.cli, ...a], cwd: this.opts.root, name: req.trial.trial_id, warmupS: spec.traffic.warmup_s, log: (l) => log.write(`${l}\n`), onExit: () => log.end(), signal: req.signal });
+    this.residents.add(nf);
+    return { nf, command };
+  }
+
   async teardown(): Promise<void> {
     for (const ac of this.trialControllers) ac.abort(new Error('teardown'));
+    for (const r of this.residents) await r.stop();
+    this.residents.clear();
     // stores stop in reverse start order
     for (const s of [...this.stores].reverse()) {
       try {

@@ -4,6 +4,8 @@ import { Worker } from 'node:worker_threads';
 import v8 from 'node:v8';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
+import { createInterface, type Interface } from 'node:readline';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
 import { MAX_TIMER_MS, setLongTimeout, type LongTimer } from '../../common/timers.js';
 import type { StateConfig, StateLoss } from '../state/api.js';
@@ -20,7 +22,7 @@ import type { CoreMessage, CoreWorkerData, PortSpec } from './worker.js';
 import type { IfaceModule, IfacePrepared } from '../packet/port.js';
 import { BURST_SIZE } from '../packet/burst.js';
 import { CONTROL, CONTROL_WORDS, MAX_SHARED_BUDGET, STATS_WORDS } from '../packet/shared.js';
-import { stateEventLine, type NfRunResult } from './result.js';
+import { stateEventLine, type NfRunResult, type NfSample } from './result.js';
 import { redactSecrets } from '../../common/secrets.js';
 
 export type { NfRunResult };
@@ -52,11 +54,35 @@ interface NfRunOptions {
   instance?: string;
   /** link port: wait for the front-end to assign an instance id (a standby) */
   standby?: boolean;
+  /** answer each stdin line with a sample of every core's counters and thread times (result.ts, nfSampleSchema); stdin's end stops the run */
+  samplesOnStdin?: boolean;
   log?: (line: string) => void;
 }
 
 
 const isRingPort = (p: string) => p === 'replay' || p === 'offered';
+
+/** A thread's time on a CPU and waiting runnable for one (s), read from outside it; null where there is none. */
+function taskTimes(tid: number | null): { cpu: number; wait: number } | null {
+  if (tid === null) return null;
+  try {
+    const f = readFileSync(`/proc/self/task/${tid}/schedstat`, 'latin1').split(' ');
+    return { cpu: Number(f[0]) / 1e9, wait: Number(f[1]) / 1e9 };
+  } catch {
+    return null;
+  }
+}
+
+/** Every core's cumulative counters and thread times now (--samples-on-stdin; the contract is result.ts's nfSampleSchema). */
+function sampleCores(id: string, cores: number, stats: Float64Array, tids: readonly (number | null)[]): NfSample {
+  const t = performance.now();
+  const out: NfSample['cores'] = [];
+  for (let c = 0; c < cores; c++) {
+    const times = taskTimes(tids[c]);
+    out.push({ core: c, rx_packets: stats[c * STATS_WORDS], tx_packets: stats[c * STATS_WORDS + 1], cpu_s: times?.cpu ?? null, wait_s: times?.wait ?? null });
+  }
+  return { nf_sample: id, t_s: t / 1000, cores: out };
+}
 
 export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   // lines name the store (its URL may carry a password: masked)
@@ -151,6 +177,8 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   const nfBytes = (await NF_REGISTRY[o.nf].load()).sharedBytes?.({ ...o.nfOptions, cores: o.cores }) ?? 0;
   const nfShared = nfBytes > 0 ? new SharedArrayBuffer(nfBytes) : undefined;
   const workers: Worker[] = [];
+  // each core thread's kernel id, from its ready message: its CPU and wait times are read from the main thread for a sample
+  const tids: (number | null)[] = new Array<number | null>(o.cores).fill(null);
   let generator: Worker | null = null;
   let generatorExit: Promise<void> = Promise.resolve();
   const genReport = new Float64Array(new SharedArrayBuffer(32));
@@ -168,6 +196,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   let timer: LongTimer | null = null;
   let warmTimer: LongTimer | null = null;
   let ticker: NodeJS.Timeout | null = null;
+  let samples: Interface | null = null;
 
   const exits: Promise<void>[] = [];
   const readies: Promise<void>[] = [];
@@ -185,7 +214,10 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
       exits.push(
         new Promise<void>((resolve) => {
           w.on('message', (m: CoreMessage) => {
-            if (m.type === 'ready') readyResolve();
+            if (m.type === 'ready') {
+              tids[c] = m.tid;
+              readyResolve();
+            }
             else if (m.type === 'done') done[m.core] = m;
             else if (m.type === 'state-loss') {
               losses.push({ core: m.core, ...m.loss });
@@ -253,6 +285,12 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     // the warm-up ends for every core at once: a control word each checks per burst
     // (offered load: the generator marks the boundary itself, packet-exactly, per queue)
     if (o.warmup && !offered) warmTimer = setLongTimeout(() => Atomics.store(ctl, CONTROL.warm, 1), o.warmup * 1000);
+    if (o.samplesOnStdin) {
+      samples = createInterface({ input: process.stdin });
+      samples.on('line', (l) => process.stdout.write(`${JSON.stringify(sampleCores(l.trim(), o.cores, statsView, tids))}\n`));
+      // stdin's end: whoever asked for samples is done, or gone
+      samples.on('close', onSignal);
+    }
     if ((o.progressEvery ?? 1) > 0) {
       let lastT = t0;
       let lastRx = 0;
@@ -280,6 +318,11 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     timer?.clear();
     warmTimer?.clear();
     if (ticker) clearInterval(ticker);
+    if (samples) {
+      samples.off('close', onSignal);
+      samples.close();
+      process.stdin.destroy();
+    }
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await Promise.all(workers.map((w) => w.terminate().catch(() => undefined)));

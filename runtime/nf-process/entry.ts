@@ -46,6 +46,7 @@ export interface NfRunArgs {
   'lb-backends': string;
   'latency-every'?: number;
   standby?: boolean;
+  'samples-on-stdin'?: boolean;
   'nat-share'?: string;
   'nat-block'?: number;
   'limit-pps'?: number;
@@ -178,6 +179,7 @@ export async function nfRunMain(a: NfRunArgs): Promise<NfRunResult> {
     latencyEvery: a['latency-every'],
     instance: state?.instance ?? a.instance,
     standby: a.standby,
+    samplesOnStdin: a['samples-on-stdin'],
   });
   // the writer holds itself to the contract its readers parse with
   // the store URL may carry a password: shown masked

@@ -145,3 +145,35 @@ export function parseStateEvents(text: string): NfRunStateEvent[] {
   }
   return out;
 }
+
+/**
+ * `nf run --samples-on-stdin`: each line on stdin is answered with one stdout line, the cumulative counters of every
+ * core and its thread's CPU and wait times at one instant of a monotonic clock. The difference of two samples is
+ * exactly what ran between them, so a caller that pauses and resumes the process (flexbench ab's windows) measures a
+ * window of any length without the process starting or stopping. `nf_sample` echoes the line asked with.
+ */
+export const nfSampleSchema = z.object({
+  nf_sample: z.string(),
+  /** seconds on the process's monotonic clock (performance.now): only differences mean anything */
+  t_s: z.number(),
+  cores: z.array(z.object({
+    core: z.number().int(),
+    rx_packets: z.number(),
+    tx_packets: z.number(),
+    /** the core thread's time on a CPU and waiting runnable for one (s, /proc schedstat); null where there is none */
+    cpu_s: z.number().nullable(),
+    wait_s: z.number().nullable(),
+  })),
+});
+export type NfSample = z.infer<typeof nfSampleSchema>;
+
+/** One sample line, or null when the line is not one (the final --json result, anything else). */
+export function parseNfSample(line: string): NfSample | null {
+  if (!line.startsWith('{"nf_sample"')) return null;
+  try {
+    const r = nfSampleSchema.safeParse(JSON.parse(line));
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,6 +1,6 @@
 // One core: open its state partition, its port and its NF, then loop rx -> NF -> tx in bursts until told to stop.
 import { parentPort, workerData } from 'node:worker_threads';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { StateConfig, StateContext, StateLoss, StoreOutage, WarmState } from '../state/api.js';
 import { NF_REGISTRY, type NfName } from '../../nfs/registry.js';
@@ -45,7 +45,8 @@ export interface CoreWorkerData {
 }
 
 export type CoreMessage =
-  | { type: 'ready' }
+  /** tid: this thread's kernel id, so the engine can read its CPU and wait times while it runs (nf run --samples-on-stdin) */
+  | { type: 'ready'; tid: number | null }
   | { type: 'done'; core: number; rx: number; tx: number; txDropped: number; missed: number; seconds: number; nfStats: Record<string, number>; nfMessages: string[];
       /** async mode: the state flusher's figures (flushes, entries, bytes, round trips, retries) before the final flush */
       state?: { flushes: number; entries: number; bytes: number; round_trips: number; retries: number; merge_ms: number; encode_ms: number; writes: number | null; reads: number | null; state_thread_busy_ms: number | null; state_thread_cpu_ms: number | null; state_thread_wakeups: number | null; outages?: StoreOutage[] };
@@ -71,6 +72,16 @@ function threadTimes(): ThreadTimes | null {
   try {
     const f = readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ');
     return { cpu: Number(f[0]) / 1e9, wait: Number(f[1]) / 1e9 };
+  } catch {
+    return null;
+  }
+}
+
+/** This thread's kernel id (/proc/thread-self is "PID/task/TID"); null where there is none. */
+function threadId(): number | null {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    return Number.isInteger(tid) && tid > 0 ? tid : null;
   } catch {
     return null;
   }
@@ -117,7 +128,7 @@ async function main(d: CoreWorkerData): Promise<void> {
       port = link as Port;
       // a warm standby: its state thread started and connected now, so a takeover costs the store's round trips
       if (d.state) warmState = await (await import('../state/api.js')).prewarmState(d.state);
-      parentPort!.postMessage({ type: 'ready' } satisfies CoreMessage);
+      parentPort!.postMessage({ type: 'ready', tid: threadId() } satisfies CoreMessage);
       const a = await link.assignment();
       if (a === null) {
         if (warmState) await (await import('../state/api.js')).discardWarmState(warmState);
@@ -156,7 +167,7 @@ async function main(d: CoreWorkerData): Promise<void> {
     const lat = ringPort !== null && d.port.kind === 'ring' && d.port.offered?.stamps !== undefined ? new LatencyRecorder() : null;
     if (lat !== null) ringPort!.onLatency = (ms) => lat.record(ms);
     if (ringPort !== null && d.warmup) ringPort.watchBoundary = true;
-    if (!standby) parentPort!.postMessage({ type: 'ready' } satisfies CoreMessage);
+    if (!standby) parentPort!.postMessage({ type: 'ready', tid: threadId() } satisfies CoreMessage);
     while (Atomics.load(control, CONTROL.go) === 0 && Atomics.load(control, CONTROL.stop) === 0) {
       Atomics.wait(control, CONTROL.go, 0, 20);
     }

@@ -72,5 +72,5 @@ export function pairedText(c: Comparison['cells'][number]): string {
 
 /** `flexbench ab`: seed and rounds, to replay the run order; '' for compare. */
 export function abText(c: Comparison): string {
-  return c.ab ? `interleaved A/B: ${c.ab.rounds} round${c.ab.rounds === 1 ? '' : 's'} (${c.ab.until === 'decided' ? 'until decided' : 'fixed'}${c.ab.stopped_by === 'time' ? ', stopped by --max-time' : ''}), seed ${c.ab.seed}, results ${c.ab.results}` : '';
+  return c.ab ? `interleaved A/B: ${c.ab.rounds} round${c.ab.rounds === 1 ? '' : 's'} (${c.ab.until === 'decided' ? 'until decided' : 'fixed'}${c.ab.stopped_by === 'time' ? ', stopped by --max-time' : ''}), seed ${c.ab.seed}, results ${c.ab.results}${c.ab.measured ? `; ${c.ab.measured}` : ''}` : '';
 }

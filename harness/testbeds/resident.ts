@@ -1,0 +1,151 @@
+// A long-lived `nf run --samples-on-stdin` that a caller pauses (SIGSTOP) and resumes (SIGCONT) and measures in
+// windows: each window is the difference of two samples the process takes of its own counters and threads' times
+// (runtime/nf-process/result.ts, nfSampleSchema), so it is exact over the time between them, whatever the process
+// start, the pause or the resume cost. flexbench ab alternates two of them, one per build (docs/regression-gate.md).
+// Owned from its first instant (ownedExeca: own group, parent-death signal, killed on exit); stop() resumes it
+// before SIGTERM, so a paused process is never left waiting for a signal it cannot take.
+import { createInterface } from 'node:readline';
+import { parseNfSample, type NfSample } from '../../runtime/nf-process/result.js';
+import { settlesWithin, signalGroup, sleep, terminate, DEFAULT_KILL_GRACE_MS } from '../../common/processes.js';
+import { EXIT, FlexbenchError } from '../exit-codes.js';
+import { ownRates, type OwnRates } from '../results/own-time.js';
+import { ownedExeca } from './owned.js';
+
+/** What one window measured: packets and rates over exactly its length, per core, and the own-time rates. */
+export interface WindowMeasurement {
+  rx_packets: number;
+  tx_packets: number;
+  dropped: number;
+  duration_s: number;
+  rx_pps: number;
+  tx_pps: number;
+  per_core: { core: number; rx_packets: number; tx_packets: number }[];
+  own: OwnRates | null;
+}
+
+/** The window between two samples of one process (pure: the arithmetic ab records). */
+export function windowBetween(a: NfSample, b: NfSample): WindowMeasurement {
+  const dt = b.t_s - a.t_s;
+  const per = b.cores.map((c, i) => {
+    const p = a.cores[i];
+    const wait = c.wait_s !== null && p?.wait_s !== null && p !== undefined ? c.wait_s - p.wait_s! : null;
+    return { core: c.core, rx_packets: c.rx_packets - (p?.rx_packets ?? 0), tx_packets: c.tx_packets - (p?.tx_packets ?? 0), duration_s: dt, wait_s: wait };
+  });
+  const rx = per.reduce((s, c) => s + c.rx_packets, 0);
+  const tx = per.reduce((s, c) => s + c.tx_packets, 0);
+  return {
+    rx_packets: rx,
+    tx_packets: tx,
+    dropped: rx - tx,
+    duration_s: dt,
+    rx_pps: dt > 0 ? rx / dt : 0,
+    tx_pps: dt > 0 ? tx / dt : 0,
+    per_core: per.map((c) => ({ core: c.core, rx_packets: c.rx_packets, tx_packets: c.tx_packets })),
+    own: ownRates(per),
+  };
+}
+
+/** How long a process may take to answer a sample: a paused-and-resumed NF's main thread answers within milliseconds. */
+const SAMPLE_TIMEOUT_MS = 10_000;
+/** How long a starting process may take to read its pcap and start its cores before its first sample. */
+const START_TIMEOUT_MS = 120_000;
+
+export class ResidentNf {
+  private readonly child: ReturnType<typeof ownedExeca>;
+  private readonly waiting = new Map<string, { resolve: (s: NfSample) => void; reject: (e: Error) => void }>();
+  private readonly stderrTail: string[] = [];
+  private seq = 0;
+  private paused = false;
+  /** why it is gone, once it is (null while it runs) */
+  exited: string | null = null;
+  readonly pid: number;
+
+  private constructor(argv: string[], cwd: string, private readonly name: string, log: (s: string) => void, onExit?: () => void) {
+    this.child = ownedExeca(argv, { reject: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false, cwd });
+    this.pid = this.child.pid ?? -1;
+    createInterface({ input: this.child.stdout! }).on('line', (l) => {
+      const s = parseNfSample(l);
+      const w = s ? this.waiting.get(s.nf_sample) : undefined;
+      if (s && w) {
+        this.waiting.delete(s.nf_sample);
+        w.resolve(s);
+      } else if (l.trim()) log(l);
+    });
+    createInterface({ input: this.child.stderr! }).on('line', (l) => {
+      log(l);
+      this.stderrTail.push(l);
+      if (this.stderrTail.length > 3) this.stderrTail.shift();
+    });
+    this.child.stdin?.on('error', () => undefined); // a write after it died: its exit says why
+    void this.child.then((r: { exitCode?: number; signal?: string }) => {
+      this.exited = `the resident nf run (${this.name}, pid ${this.pid}) ${r.signal ? `was killed by ${r.signal}` : `exited with ${r.exitCode}`}${this.stderrTail.length ? `: ${this.stderrTail.join(' | ')}` : ''}`;
+      for (const w of this.waiting.values()) w.reject(new FlexbenchError(this.exited, EXIT.trialsFailed));
+      this.waiting.clear();
+      onExit?.();
+    });
+  }
+
+  /**
+   * Start `argv` (an `nf run … --samples-on-stdin`), wait until its cores run (its first sample), let it run
+   * `warmupS`, and pause it. A process that dies or does not answer in time is ended and the error names why.
+   */
+  static async start(o: { argv: string[]; cwd: string; name: string; warmupS: number; log: (s: string) => void; onExit?: () => void; signal: AbortSignal }): Promise<ResidentNf> {
+    const p = new ResidentNf(o.argv, o.cwd, o.name, o.log, o.onExit);
+    try {
+      await p.sample(START_TIMEOUT_MS, o.signal);
+      await sleep(o.warmupS * 1000, o.signal);
+      if (o.signal.aborted) throw new FlexbenchError('interrupted', EXIT.interrupted);
+      p.pause();
+      return p;
+    } catch (e) {
+      await p.stop();
+      throw e;
+    }
+  }
+
+  /** The process's counters now; it must be running (a paused process answers only once resumed). */
+  sample(timeoutMs = SAMPLE_TIMEOUT_MS, signal?: AbortSignal): Promise<NfSample> {
+    if (this.exited) return Promise.reject(new FlexbenchError(this.exited, EXIT.trialsFailed));
+    const id = `s${++this.seq}`;
+    return new Promise<NfSample>((resolve, reject) => {
+      const fail = (e: Error) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.waiting.delete(id);
+        reject(e);
+      };
+      const timer = setTimeout(() => fail(new FlexbenchError(`the resident nf run (${this.name}, pid ${this.pid}) did not answer a sample within ${timeoutMs / 1000} s`, EXIT.trialsFailed)), timeoutMs);
+      const onAbort = () => fail(new FlexbenchError('interrupted', EXIT.interrupted));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.set(id, {
+        resolve: (s) => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          resolve(s);
+        },
+        reject: fail,
+      });
+      this.child.stdin!.write(`${id}\n`);
+    });
+  }
+
+  pause(): void {
+    if (this.exited) return;
+    signalGroup(this.pid, 'SIGSTOP');
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (this.exited) return;
+    signalGroup(this.pid, 'SIGCONT');
+    this.paused = false;
+  }
+
+  /** Resumed first (a stopped process cannot act on SIGTERM), then SIGTERM, SIGKILL after the grace; idempotent. */
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    if (this.paused) this.resume();
+    this.child.stdin?.end(); // its end alone stops nf run; the escalation is for one that does not
+    await terminate({ signal: (s) => signalGroup(this.pid, s), waitExit: (ms) => settlesWithin(this.child, ms) }, { graceMs: DEFAULT_KILL_GRACE_MS });
+  }
+}
