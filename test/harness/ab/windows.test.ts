@@ -1,0 +1,145 @@
+// `flexbench ab` in windows (one resident nf run per build, paused between its windows), in a throwaway clone of this
+// repository: a commit that slows NAT by an extra loop per burst is called regressed, main against itself is not; a
+// head whose nf run dies mid-run fails its cell; --per-trial still measures a fresh process per trial; and no process
+// outlives ab. ab.test.ts covers the rest of ab (bad input, --max-time, reports).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EXIT } from '../../../harness/exit-codes.js';
+import { makeTmp } from '../compare/fixtures.js';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const BIN = join(ROOT, 'bin', 'flexbench.js');
+const tmp = makeTmp('ab-windows');
+const repo = join(tmp.dir, 'repo');
+const cache = join(tmp.dir, 'cache');
+const spec = join(tmp.dir, 'nat.yaml');
+const WARMUP_S = 0.5;
+const WINDOW_S = 0.5;
+const SETTLE_S = 0.1;
+/** As ab.test.ts: 16 extra iterations per packet (about −45 to −54 % here), far from the tolerance for any noise seen. */
+const EXTRA_PER_PACKET = 16;
+const CAP = 30;
+/** The dying head's NAT throws after this many packets: past the warm-up at any rate above ~3 Mpps, long before the cap's windows end. */
+const DIE_AFTER = 20_000_000;
+// the spawn's safety net, derived from the plan: builds, two process starts, every window at four times its length
+const AB_TIMEOUT_MS = Math.round((240 + 2 * CAP * (WINDOW_S + SETTLE_S) * 4) * 1000);
+
+function git(args: string[], cwd = repo) {
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
+  assert.equal(r.status, 0, `git ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+function ab(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, 'ab', '--cache', cache, '--seed', '19', ...args], { cwd: repo, encoding: 'utf8', timeout: AB_TIMEOUT_MS });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function commitChange(branch: string, file: string, edit: (s: string) => string): string {
+  git(['checkout', '-q', '-b', branch, 'main']);
+  const p = join(repo, file);
+  const before = readFileSync(p, 'utf8');
+  const after = edit(before);
+  assert.notEqual(after, before, `${file}: the edit found nothing to change`);
+  writeFileSync(p, after);
+  git(['commit', '-q', '-am', `test: ${branch}`]);
+  const c = git(['rev-parse', 'HEAD']);
+  git(['checkout', '-q', 'main']);
+  return c;
+}
+
+let slow = '';
+let dies = '';
+before(() => {
+  git(['clone', '-q', '--no-hardlinks', ROOT, repo], tmp.dir);
+  git(['checkout', '-q', '-B', 'main']);
+  git(['config', 'user.email', 'test@flexbench.invalid']);
+  git(['config', 'user.name', 'flexbench test']);
+  slow = commitChange('slow-nat', 'nfs/nat.ts', (s) =>
+    s.replace('    this.sink = touched;\n', `    for (let k = 0, m = b.count * ${EXTRA_PER_PACKET}; k < m; k++) touched = (touched * 31 + k) | 0; // test: slower NAT\n    this.sink = touched;\n`));
+  dies = commitChange('dying-nat', 'nfs/nat.ts', (s) =>
+    s.replace('    this.sink = touched;\n', `    this.sink = touched;\n    if ((this.dieCount = (this.dieCount ?? 0) + b.count) > ${DIE_AFTER}) throw new Error('test: the NAT dies');\n`)
+      .replace(/(\n  process\(b: Burst\): number \{)/, '\n  dieCount: number | undefined;$1'));
+  writeFileSync(spec, [
+    'name: ab-nat', 'description: flexbench ab windows test (test/harness/ab/windows.test.ts)', 'testbed: local',
+    `traffic: { frame_size: 64, flows: 500, files: 1, duration_s: ${WINDOW_S}, warmup_s: ${WARMUP_S} }`,
+    'matrix: { nfs: [nat], stores: [hashmap], locations: [local], modes: [async], cores: [1], repetitions: 1 }', '',
+  ].join('\n'));
+});
+after(() => tmp.cleanup());
+
+function assertNoProcess() {
+  const ps = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => (l.includes(cache) || l.includes(tmp.dir)) && !l.includes(' ps '));
+  assert.deepEqual(ps, [], 'processes outlived ab');
+}
+
+interface Rec { status: string; reason: string | null; started_at: string; ended_at: string; duration_s: number; ab_window?: { process: string; pid: number; window: number; settle_s: number } }
+interface AbJson { rounds: number; measured: { mode: string; window_s?: number; settle_s?: number }; comparison: { cells: { verdict: string; change: number; reason?: string; changeCi: { low: number; high: number } | null; paired: { rounds: number; detectable: number | null } }[] } }
+const records = (dir: string, side: string) => readFileSync(join(dir, side, 'trials.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Rec);
+
+test('ab windows: main against itself is not regressed; every round is a window of one resident process per build', () => {
+  const out = join(tmp.dir, 'self');
+  const r = ab(['--base', 'main', '--head', 'main', spec, '--rounds', String(CAP), '--confidence', '0.99', '--settle', String(SETTLE_S), '--out', out, '--format', 'json']);
+  assert.equal(r.code, EXIT.ok, `self: exit ${r.code}: ${r.stderr}`);
+  const j = JSON.parse(readFileSync(join(out, 'ab.json'), 'utf8')) as AbJson;
+  assert.deepEqual({ mode: j.measured.mode, window_s: j.measured.window_s, settle_s: j.measured.settle_s }, { mode: 'windows', window_s: WINDOW_S, settle_s: SETTLE_S });
+  assert.match(r.stdout, /measured in windows: one resident nf run per build and unit/);
+  assert.equal(j.rounds, CAP);
+  assert.notEqual(j.comparison.cells[0].verdict, 'regressed');
+  for (const side of ['base', 'head']) {
+    const rs = records(out, side);
+    assert.equal(rs.length, CAP);
+    assert.ok(rs.every((x) => x.status === 'ok'), JSON.stringify(rs.find((x) => x.status !== 'ok')));
+    // one process for the whole run, its windows counted in order, each window measured over at least what was asked
+    assert.equal(new Set(rs.map((x) => x.ab_window?.pid)).size, 1);
+    assert.deepEqual(rs.map((x) => x.ab_window?.window), Array.from({ length: CAP }, (_, i) => i + 1));
+    assert.ok(rs.every((x) => x.ab_window?.process === 'resident' && x.duration_s >= WINDOW_S), JSON.stringify(rs[0]));
+  }
+  const c = j.comparison.cells[0];
+  process.stderr.write(`ab windows self: change ${(c.change * 100).toFixed(2)}% CI [${(c.changeCi!.low * 100).toFixed(2)}, ${(c.changeCi!.high * 100).toFixed(2)}]%, detectable ${((c.paired.detectable ?? NaN) * 100).toFixed(2)}%\n`);
+  assertNoProcess();
+});
+
+test(`ab windows: NAT slowed by ${EXTRA_PER_PACKET} loop iterations per packet is regressed`, () => {
+  const out = join(tmp.dir, 'slow');
+  const r = ab(['--base', 'main', '--head', slow, spec, '--until', 'decided', '--min-rounds', '5', '--rounds', String(CAP), '--out', out, '--format', 'markdown']);
+  assert.equal(r.code, EXIT.regression, `slow: exit ${r.code}: ${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /🔴 regressed \| nat\/hashmap\/local\/async cores=1/);
+  const j = JSON.parse(readFileSync(join(out, 'ab.json'), 'utf8')) as AbJson;
+  assert.equal(j.measured.mode, 'windows');
+  const c = j.comparison.cells[0];
+  assert.equal(c.verdict, 'regressed');
+  assert.ok(c.change < -0.05, String(c.change));
+  process.stderr.write(`ab windows: slow NAT decided after ${j.rounds} rounds, change ${(c.change * 100).toFixed(2)}% CI [${(c.changeCi!.low * 100).toFixed(2)}, ${(c.changeCi!.high * 100).toFixed(2)}]%\n`);
+  assertNoProcess();
+});
+
+test('ab windows: a head whose resident nf run dies mid-run fails its cell (regressed, saying why); nothing is left', () => {
+  const out = join(tmp.dir, 'dies');
+  const r = ab(['--base', 'main', '--head', dies, spec, '--rounds', String(CAP), '--out', out, '--format', 'text']);
+  assert.equal(r.code, EXIT.regression, `dies: exit ${r.code}: ${r.stdout}\n${r.stderr}`);
+  const j = JSON.parse(readFileSync(join(out, 'ab.json'), 'utf8')) as AbJson;
+  const c = j.comparison.cells[0];
+  assert.equal(c.verdict, 'regressed');
+  assert.match(c.reason ?? '', /the resident nf run \(nat\/hashmap\/local\/async\/c1\/p0\/r0, pid \d+\) exited with \d+.*the NAT dies.* in round \d+/);
+  assert.match(r.stderr, /warning: the resident nf run .* in round \d+ \(\d+ windows measured\): its cell fails/);
+  const head = records(out, 'head');
+  const first = head.findIndex((x) => x.status === 'failed');
+  assert.ok(first >= 0 && head.slice(first).every((x) => x.status === 'failed'), 'every window from its death on is failed');
+  assertNoProcess();
+});
+
+test('ab --per-trial: a fresh nf run per trial, said in ab.json and the report', () => {
+  const out = join(tmp.dir, 'trials');
+  const r = ab(['--base', 'main', '--head', 'main', spec, '--rounds', '2', '--per-trial', '--out', out, '--format', 'text']);
+  assert.equal(r.code, EXIT.ok, `per-trial: exit ${r.code}: ${r.stderr}`);
+  const j = JSON.parse(readFileSync(join(out, 'ab.json'), 'utf8')) as AbJson;
+  assert.equal(j.measured.mode, 'trials');
+  assert.match(r.stdout, /measured by a fresh nf run per trial \(asked with --per-trial\)/);
+  assert.ok(records(out, 'base').every((x) => x.ab_window === undefined));
+  assertNoProcess();
+});
