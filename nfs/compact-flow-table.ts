@@ -60,9 +60,18 @@ export class CompactFlowTable {
 
   /** find() with the hash already computed (a burst hashes and touches first, so misses overlap). */
   findFrom(h: number, a: number, b: number, c: number, d: number): number {
+    return this.findAt((((h >>> 0) * this.scale) | 0) << 2, a, b, c, d);
+  }
+
+  /** the word index of hash h's bucket, where findAt starts (valid until the table grows) */
+  at(h: number): number {
+    return (((h >>> 0) * this.scale) | 0) << 2;
+  }
+
+  /** find() from the bucket at(h) gave: a burst computes every packet's bucket, touches them all, then looks up. */
+  findAt(e: number, a: number, b: number, c: number, d: number): number {
     const data = this.data;
     const end = data.length;
-    let e = (((h >>> 0) * this.scale) | 0) << 2;
     for (;;) {
       const t = data[e + 3];
       if (t === 0) return -1;

@@ -1,25 +1,30 @@
-// NAT's mappings and its pool, one core's share. A mapping has a dense id m and a 32-byte record;
-// the forward table (the inside flow's 5-tuple as the inside host sends it) and the reverse table
-// (the reply's 5-tuple as the outside host sends it) both lead to m, so either direction costs one
-// hash probe and one record. The pool's pairs are handed out by nfs/nat-pool.ts.
+// NAT's mappings, one core's share. A mapping has a dense id m and two small records: a hot one the
+// outbound packet reads (last use, the pool address and port: 12 B, five to a cache line) and a cold
+// one (the inside flow's words and the FlexState slot: 16 B) that inbound packets, expiry and the
+// store read. The checksum deltas are not kept: they are a few additions of what the packet and the
+// hot record hold (RFC 1624), cheaper than the cache line a kept delta would cost. The forward table
+// (the inside flow's 5-tuple as the inside host sends it) and the reverse table (the reply's 5-tuple
+// as the outside host sends it) both lead to m. The pool's pairs are handed out by nfs/nat-pool.ts.
 import { CompactFlowTable, COMPACT_MAX_VALUE } from './compact-flow-table.js';
-import { PROTO_ICMP, fold16, ipToLe, word32Delta, wordDelta } from './packet.js';
+import { PROTO_ICMP, ipToLe } from './packet.js';
 
-/** words per mapping record */
-export const REC_WORDS = 8;
-/** record fields: the forward 5-tuple (as read through int32 views), last use, the pool pair, the checksum deltas */
-export const R_SRC = 0;
-export const R_DST = 1;
-export const R_PORTS = 2;
+/** words per hot record: last use, pool address, pool port | protocol << 16 */
+export const HOT_WORDS = 3;
 /** last packet, in ms ticks of the NAT's clock; -1 = the id is free */
-export const R_LAST = 3;
-export const R_POOL_IP = 4;
+export const H_LAST = 0;
+/** the pool address as the frame holds it (little-endian int32 read) */
+export const H_POOL_IP = 1;
 /** pool port (little-endian u16 as the frame holds it) | protocol << 16 */
-export const R_POOL_PORT_PROTO = 5;
-/** outbound RFC 1624 deltas: IPv4 header (low 16) | TCP/UDP (high 16) */
-export const R_OUT_D = 6;
-/** inbound deltas, the same packing */
-export const R_IN_D = 7;
+export const H_POOL_PORT_PROTO = 2;
+/** words per cold record: the forward 5-tuple's words (as read through int32 views) and the FlexState slot */
+export const COLD_WORDS = 4;
+/** inside address; on a free id, the next free id (-1: none) */
+export const C_SRC = 0;
+export const C_DST = 1;
+/** the forward ports word (TCP/UDP: both ports as read; ICMP echo: the identifier) */
+export const C_PORTS = 2;
+/** the FlexState map slot of the mapping's key (-1: none) */
+export const C_SLOT = 3;
 
 /** Byte-swapped u16 (a port as the frame holds it <-> its value). */
 export const swap16 = (p: number): number => ((p & 255) << 8) | ((p >>> 8) & 255);
@@ -59,17 +64,20 @@ function revPorts(ports: number, poolPort: number, proto: number): number {
   return proto === PROTO_ICMP ? poolPort : (ports >>> 16) | (poolPort << 16);
 }
 
+/** an address as a number (a.b.c.d = a << 24 | …) from its little-endian int32 word */
+const leToIp = (le: number): number => ipToLe(le) >>> 0;
+
 export class NatMappings {
   readonly fwd: CompactFlowTable;
   readonly rev: CompactFlowTable;
-  /** REC_WORDS per id */
-  rec: Int32Array;
-  /** the FlexState map slot of each id's key (-1: none) */
-  slot: Int32Array;
-  /** the pool pair of each id */
-  pair: Float64Array;
-  private freeIds: Int32Array;
-  private nFree = 0;
+  /** HOT_WORDS per id; re-created when the ids grow (read it again after add) */
+  hot: Int32Array;
+  /** COLD_WORDS per id; re-created when the ids grow */
+  cold: Int32Array;
+  /** ids the records have room for */
+  private cap: number;
+  /** first free id below `high` (-1: none); the next one is in its record's C_SRC */
+  private freeHead = -1;
   /** ids handed out so far (ids below it are live or free) */
   high = 0;
   live = 0;
@@ -77,69 +85,73 @@ export class NatMappings {
   constructor(expected: number, private readonly shape: PoolShape) {
     this.fwd = new CompactFlowTable(expected);
     this.rev = new CompactFlowTable(expected);
-    const cap = Math.max(64, expected);
-    this.rec = new Int32Array(cap * REC_WORDS);
-    this.slot = new Int32Array(cap);
-    this.pair = new Float64Array(cap);
-    this.freeIds = new Int32Array(cap);
+    this.cap = Math.max(64, expected);
+    this.hot = new Int32Array(this.cap * HOT_WORDS);
+    this.cold = new Int32Array(this.cap * COLD_WORDS);
   }
 
+  /** memory the mappings hold: both tables and both records of every id there is room for */
   get bytes(): number {
-    return this.fwd.bytes + this.rev.bytes + this.rec.byteLength + this.slot.byteLength + this.pair.byteLength + this.freeIds.byteLength;
+    return this.fwd.bytes + this.rev.bytes + this.hot.byteLength + this.cold.byteLength;
   }
 
+  /** grown by 1.5x, as the tables are (a doubling leaves half the records unused after it) */
   private grow(): void {
-    const cap = this.slot.length * 2;
-    const rec = new Int32Array(cap * REC_WORDS);
-    rec.set(this.rec);
-    this.rec = rec;
-    const slot = new Int32Array(cap);
-    slot.set(this.slot);
-    this.slot = slot;
-    const pair = new Float64Array(cap);
-    pair.set(this.pair);
-    this.pair = pair;
-    const f = new Int32Array(cap);
-    f.set(this.freeIds.subarray(0, this.nFree));
-    this.freeIds = f;
+    this.cap = Math.ceil(this.cap * 1.5);
+    const hot = new Int32Array(this.cap * HOT_WORDS);
+    hot.set(this.hot);
+    this.hot = hot;
+    const cold = new Int32Array(this.cap * COLD_WORDS);
+    cold.set(this.cold);
+    this.cold = cold;
+  }
+
+  /** the FlexState slot of mapping m's key (-1: none) */
+  slotOf(m: number): number {
+    return this.cold[m * COLD_WORDS + C_SLOT]!;
+  }
+
+  setSlot(m: number, s: number): void {
+    this.cold[m * COLD_WORDS + C_SLOT] = s;
+  }
+
+  /** the pool pair of mapping m (from its pool address and port) */
+  pairOf(m: number): number {
+    const o = m * HOT_WORDS;
+    const s = this.shape;
+    const a = leToIp(this.hot[o + H_POOL_IP]!) - s.firstIp;
+    return a * s.nports + swap16(this.hot[o + H_POOL_PORT_PROTO]! & 0xffff) - s.loPort;
   }
 
   /**
    * Adds a mapping of the forward 5-tuple (int32 words as read from the frame) to pool pair k; returns
-   * its id, or -1 when the id space (16,777,215 live mappings per core) is full. Re-read `rec` after.
+   * its id, or -1 when the id space (16,777,215 live mappings per core) is full. Re-read `hot` after.
    */
   add(src: number, dst: number, ports: number, proto: number, k: number, now: number): number {
     let m: number;
-    if (this.nFree > 0) m = this.freeIds[--this.nFree]!;
-    else {
+    if (this.freeHead >= 0) {
+      m = this.freeHead;
+      this.freeHead = this.cold[m * COLD_WORDS + C_SRC]!;
+    } else {
       if (this.high > COMPACT_MAX_VALUE) return -1;
-      if (this.high === this.slot.length) this.grow();
+      if (this.high === this.cap) this.grow();
       m = this.high++;
     }
     const s = this.shape;
     const a = Math.floor(k / s.nports);
     const poolIp = ipToLe(s.firstIp + a);
     const poolPort = swap16(s.loPort + (k - a * s.nports));
-    const insidePort = ports & 0xffff;
-    // outbound: source address and port become the pool's; inbound: destination goes back
-    const dOutIp = fold16(word32Delta(src, poolIp));
-    const dInIp = fold16(word32Delta(poolIp, src));
-    // ICMP's checksum has no pseudo header: the identifier alone changes it
-    const icmp = proto === PROTO_ICMP;
-    const dOutL4 = fold16((icmp ? 0 : dOutIp) + wordDelta(insidePort, poolPort));
-    const dInL4 = fold16((icmp ? 0 : dInIp) + wordDelta(poolPort, insidePort));
-    const r = this.rec;
-    const o = m * REC_WORDS;
-    r[o + R_SRC] = src;
-    r[o + R_DST] = dst;
-    r[o + R_PORTS] = ports;
-    r[o + R_LAST] = now;
-    r[o + R_POOL_IP] = poolIp;
-    r[o + R_POOL_PORT_PROTO] = poolPort | (proto << 16);
-    r[o + R_OUT_D] = dOutIp | (dOutL4 << 16);
-    r[o + R_IN_D] = dInIp | (dInL4 << 16);
-    this.pair[m] = k;
-    this.slot[m] = -1;
+    const h = this.hot;
+    const o = m * HOT_WORDS;
+    h[o + H_LAST] = now;
+    h[o + H_POOL_IP] = poolIp;
+    h[o + H_POOL_PORT_PROTO] = poolPort | (proto << 16);
+    const c = this.cold;
+    const q = m * COLD_WORDS;
+    c[q + C_SRC] = src;
+    c[q + C_DST] = dst;
+    c[q + C_PORTS] = ports;
+    c[q + C_SLOT] = -1;
     this.fwd.insert(src, dst, ports, proto, m);
     this.rev.insert(dst, poolIp, revPorts(ports, poolPort, proto), proto, m);
     this.live++;
@@ -148,21 +160,25 @@ export class NatMappings {
 
   /** Removes mapping m from both tables; returns its pool pair (the caller releases it). */
   remove(m: number): number {
-    const r = this.rec;
-    const o = m * REC_WORDS;
-    const src = r[o + R_SRC]!;
-    const dst = r[o + R_DST]!;
-    const ports = r[o + R_PORTS]!;
-    const pp = r[o + R_POOL_PORT_PROTO]!;
+    const h = this.hot;
+    const o = m * HOT_WORDS;
+    const c = this.cold;
+    const q = m * COLD_WORDS;
+    const k = this.pairOf(m);
+    const src = c[q + C_SRC]!;
+    const dst = c[q + C_DST]!;
+    const ports = c[q + C_PORTS]!;
+    const pp = h[o + H_POOL_PORT_PROTO]!;
     const proto = pp >>> 16;
     const poolPort = pp & 0xffff;
     const f = this.fwd.find(src, dst, ports, proto);
     if (f >= 0) this.fwd.remove(f);
-    const b = this.rev.find(dst, r[o + R_POOL_IP]!, revPorts(ports, poolPort, proto), proto);
+    const b = this.rev.find(dst, h[o + H_POOL_IP]!, revPorts(ports, poolPort, proto), proto);
     if (b >= 0) this.rev.remove(b);
-    r[o + R_LAST] = -1;
-    this.freeIds[this.nFree++] = m;
+    h[o + H_LAST] = -1;
+    c[q + C_SRC] = this.freeHead;
+    this.freeHead = m;
     this.live--;
-    return this.pair[m]!;
+    return k;
   }
 }

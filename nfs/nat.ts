@@ -20,8 +20,8 @@
 import { parseFlowKey, type MapHandle, type StateContext } from '../runtime/state/api.js';
 import type { Burst, NetworkFunction, NfModule, NfOptions } from './types.js';
 import { hash4 } from '../common/flow-hash.js';
-import { Int32Words, PROTO_ICMP, PROTO_TCP, csumAdjust, ipToLe, ipv4IcmpEchoOffset, ipv4L4Offset, misaligned } from './packet.js';
-import { NatMappings, REC_WORDS, R_IN_D, R_LAST, R_OUT_D, R_POOL_IP, R_POOL_PORT_PROTO, R_PORTS, R_SRC, pairOfValue, pairValue, type PoolShape } from './nat-table.js';
+import { Int32Words, PROTO_ICMP, PROTO_TCP, csumAdjust, fold16, ipToLe, ipv4IcmpEchoOffset, ipv4L4Offset, misaligned, word32Delta, wordDelta } from './packet.js';
+import { COLD_WORDS, C_PORTS, C_SRC, HOT_WORDS, H_LAST, H_POOL_IP, H_POOL_PORT_PROTO, NatMappings, pairOfValue, pairValue, type PoolShape } from './nat-table.js';
 import { NAT_BLOCK_DEFAULT, PairPool, PoolBlocks, blockSizeFor, poolSharedBytes } from './nat-pool.js';
 
 const NAT_MAP_ID = 'natMap';
@@ -168,6 +168,10 @@ export class Nat implements NetworkFunction {
   private readonly hashes = new Int32Array(1024);
   /** per-burst scratch: the key's ports word (TCP/UDP: both ports as read; ICMP echo: the identifier) */
   private readonly ports = new Int32Array(1024);
+  /** per-burst scratch: the word index of each packet's bucket in its table */
+  private readonly at = new Int32Array(1024);
+  /** per-burst scratch: the mapping id pass 2 found (-1: none yet) */
+  private readonly found = new Int32Array(1024);
   /** keeps pass 1's bucket reads observable so they are not optimised away */
   sink = 0;
   /** set in the store modes whose packets may wait (cache, stateless-async, sync): the worker awaits it per burst */
@@ -237,7 +241,7 @@ export class Nat implements NetworkFunction {
         this.recoverSkipped++;
         continue;
       }
-      this.maps.slot[m] = this.map.slot(keys[i]!);
+      this.maps.setSlot(m, this.map.slot(keys[i]!));
       n++;
     }
     this.recovered = n;
@@ -261,7 +265,7 @@ export class Nat implements NetworkFunction {
       if (m < 0) break;
       if (this.map !== null) {
         const s = this.map.slot(keys[i]!);
-        this.maps.slot[m] = s;
+        this.maps.setSlot(m, s);
         this.map.setSlotNoWait(s, vals[i]!);
         this.storeWrites++;
       }
@@ -297,8 +301,8 @@ export class Nat implements NetworkFunction {
     const m = this.create(src, dst, ports, proto, now);
     if (m >= 0 && this.map !== null) {
       const s = this.map.slotOfFlow(src, dst, ports, proto); // by the flow's words: no string on the packet thread
-      this.maps.slot[m] = s;
-      this.map.setSlotNoWait(s, pairValue(this.shape, this.maps.pair[m]!));
+      this.maps.setSlot(m, s);
+      this.map.setSlotNoWait(s, pairValue(this.shape, this.maps.pairOf(m)));
       this.storeWrites++;
     }
     return m;
@@ -309,12 +313,12 @@ export class Nat implements NetworkFunction {
     const maps = this.maps;
     const high = maps.high;
     if (high === 0) return;
-    const rec = maps.rec;
+    const hot = maps.hot;
     let c = this.cursor;
     const n = budget < high ? budget : high;
     for (let j = 0; j < n; j++) {
       if (c >= high) c = 0;
-      const last = rec[c * REC_WORDS + R_LAST]!;
+      const last = hot[c * HOT_WORDS + H_LAST]!;
       if (last >= 0 && now - last > this.timeoutMs) this.expire(c);
       c++;
     }
@@ -322,7 +326,7 @@ export class Nat implements NetworkFunction {
   }
 
   private expire(m: number): void {
-    const s = this.maps.slot[m]!;
+    const s = this.maps.slotOf(m);
     if (s >= 0 && this.map !== null) {
       this.map.eraseSlotNoWait(s);
       this.storeWrites++;
@@ -331,12 +335,17 @@ export class Nat implements NetworkFunction {
     this.expired++;
   }
 
-  /** Pass 1: parse, classify and hash every packet, touching its bucket so the burst's cache misses overlap. */
+  /**
+   * Pass 1: parse, classify and hash every packet and note its bucket; then, in a loop of a few
+   * instructions per packet, read every bucket: the burst's cache misses are in flight together
+   * (touched while hashing, the CPU's window held only a few packets' worth of them).
+   */
   private classify(b: Burst, i32: Int32Array): void {
     const u8 = b.u8;
     const ipOff = this.ipOff;
     const dir = this.dir;
     const hashes = this.hashes;
+    const at = this.at;
     const fwd = this.maps.fwd;
     const rev = this.maps.rev;
     let touched = 0;
@@ -366,11 +375,18 @@ export class Nat implements NetworkFunction {
       hashes[i] = h;
       if ((dst & this.poolMask) === this.poolNet) {
         dir[i] = D_IN;
-        touched |= rev.touch(h);
+        at[i] = rev.at(h);
       } else if (this.insideAll || (src & this.inMask) === this.inNet) {
         dir[i] = D_OUT;
-        touched |= fwd.touch(h);
+        at[i] = fwd.at(h);
       } else dir[i] = D_NOT_INSIDE;
+    }
+    const fd = fwd.data;
+    const rd = rev.data;
+    for (let i = 0, n = b.count; i < n; i++) {
+      const d = dir[i]!;
+      if (d === D_OUT) touched |= fd[at[i]! + 3]!;
+      else if (d === D_IN) touched |= rd[at[i]! + 3]!;
     }
     this.sink = touched;
   }
@@ -387,18 +403,25 @@ export class Nat implements NetworkFunction {
     return 0;
   }
 
-  /** Rewrites frame i's source to mapping m's pool pair. */
+  /** Rewrites frame i's source to mapping m's pool pair (the checksum deltas from what it replaces: RFC 1624). */
   private rewriteOut(b: Burst, i32: Int32Array, i: number, ip: number, l4: number, proto: number, m: number, now: number): void {
     const u16 = b.u16;
-    const rec = this.maps.rec;
-    const o = m * REC_WORDS;
-    if (now - rec[o + R_LAST]! >= LAST_STEP_MS) rec[o + R_LAST] = now; // a record read, not dirtied, by most packets
-    const d = rec[o + R_OUT_D]!;
-    i32[(ip >> 2) + 3] = rec[o + R_POOL_IP]!;
+    const hot = this.maps.hot;
+    const o = m * HOT_WORDS;
+    if (now - hot[o + H_LAST]! >= LAST_STEP_MS) hot[o + H_LAST] = now; // a record read, not dirtied, by most packets
+    const poolIp = hot[o + H_POOL_IP]!;
+    const poolPort = hot[o + H_POOL_PORT_PROTO]! & 0xffff;
+    const sw = (ip >> 2) + 3;
+    const dIp = fold16(word32Delta(i32[sw]!, poolIp));
+    i32[sw] = poolIp;
     const hc = (ip + 10) >> 1;
-    u16[hc] = csumAdjust(u16[hc]!, d & 0xffff);
-    u16[(proto === PROTO_ICMP ? l4 + 4 : l4) >> 1] = rec[o + R_POOL_PORT_PROTO]! & 0xffff;
-    l4Adjust(b, i, ip, l4, proto, d >>> 16);
+    u16[hc] = csumAdjust(u16[hc]!, dIp);
+    const icmp = proto === PROTO_ICMP;
+    const pw = (icmp ? l4 + 4 : l4) >> 1;
+    // ICMP's checksum has no pseudo header: the identifier alone changes it
+    const dL4 = fold16((icmp ? 0 : dIp) + wordDelta(u16[pw]!, poolPort));
+    u16[pw] = poolPort;
+    l4Adjust(b, i, ip, l4, proto, dL4);
     setMacs(u16, b.off[i]!, this.outMac);
     this.outPackets++;
   }
@@ -406,15 +429,23 @@ export class Nat implements NetworkFunction {
   /** Rewrites frame i's destination back to mapping m's inside address and port. */
   private rewriteIn(b: Burst, i32: Int32Array, i: number, ip: number, l4: number, proto: number, m: number, now: number): void {
     const u16 = b.u16;
-    const rec = this.maps.rec;
-    const o = m * REC_WORDS;
-    if (now - rec[o + R_LAST]! >= LAST_STEP_MS) rec[o + R_LAST] = now; // a record read, not dirtied, by most packets
-    const d = rec[o + R_IN_D]!;
-    i32[(ip >> 2) + 4] = rec[o + R_SRC]!;
+    const hot = this.maps.hot;
+    const o = m * HOT_WORDS;
+    if (now - hot[o + H_LAST]! >= LAST_STEP_MS) hot[o + H_LAST] = now; // a record read, not dirtied, by most packets
+    const cold = this.maps.cold;
+    const q = m * COLD_WORDS;
+    const src = cold[q + C_SRC]!;
+    const insidePort = cold[q + C_PORTS]! & 0xffff;
+    const dw = (ip >> 2) + 4;
+    const dIp = fold16(word32Delta(i32[dw]!, src));
+    i32[dw] = src;
     const hc = (ip + 10) >> 1;
-    u16[hc] = csumAdjust(u16[hc]!, d & 0xffff);
-    u16[(proto === PROTO_ICMP ? l4 + 4 : l4 + 2) >> 1] = rec[o + R_PORTS]! & 0xffff;
-    l4Adjust(b, i, ip, l4, proto, d >>> 16);
+    u16[hc] = csumAdjust(u16[hc]!, dIp);
+    const icmp = proto === PROTO_ICMP;
+    const pw = (icmp ? l4 + 4 : l4 + 2) >> 1;
+    const dL4 = fold16((icmp ? 0 : dIp) + wordDelta(u16[pw]!, insidePort));
+    u16[pw] = insidePort;
+    l4Adjust(b, i, ip, l4, proto, dL4);
     setMacs(u16, b.off[i]!, this.inMac);
     this.inPackets++;
   }
@@ -433,8 +464,31 @@ export class Nat implements NetworkFunction {
     const portsOf = this.ports;
     const fwd = this.maps.fwd;
     const rev = this.maps.rev;
-    // Pass 2: look up and rewrite (a third pass touching the records first measured slower: the
-    // records of a burst are few lines, the bucket reads of pass 1 were what overlapped)
+    // Pass 2: look up every packet (its bucket is in cache since pass 1), then touch every mapping's
+    // hot record in a loop of its own, as pass 1 did the buckets
+    const found = this.found;
+    const at = this.at;
+    for (let i = 0; i < n; i++) {
+      const d = dir[i]!;
+      if (d !== D_OUT && d !== D_IN) {
+        found[i] = -1;
+        continue;
+      }
+      const w = ipOff[i]! >> 2;
+      const t = d === D_OUT ? fwd : rev;
+      const e = t.findAt(at[i]!, i32[w + 3]!, i32[w + 4]!, portsOf[i]!, u8[(w << 2) + 9]!);
+      found[i] = e >= 0 ? t.value(e) : -1;
+    }
+    const hot = this.maps.hot;
+    let touched = 0;
+    for (let i = 0; i < n; i++) {
+      const m = found[i]!;
+      if (m >= 0) touched |= hot[m * HOT_WORDS]!;
+    }
+    this.sink = touched;
+    // Pass 3: new flows get a mapping, every packet is rewritten. A mapping found in pass 2 stays
+    // valid unless one expired since (a new flow that found the pool dry sweeps): then look again.
+    const expired0 = this.expired;
     let sent = 0;
     for (let i = 0; i < n; i++) {
       const d = dir[i]!;
@@ -443,29 +497,26 @@ export class Nat implements NetworkFunction {
         continue;
       }
       const ip = ipOff[i]!;
-      const w = ip >> 2;
       const proto = u8[ip + 9]!;
-      const src = i32[w + 3]!;
-      const dst = i32[w + 4]!;
-      const ports = portsOf[i]!;
       const l4 = ip + ((u8[ip]! & 15) << 2);
-      if (d === D_OUT) {
-        const e = fwd.findFrom(hashes[i]!, src, dst, ports, proto);
-        const m = e >= 0 ? fwd.value(e) : this.createLocal(src, dst, ports, proto, now);
+      let m = found[i]!;
+      if (m < 0 || this.expired !== expired0) {
+        // new in this burst (an earlier packet of it may have made its mapping), or ids moved
+        const w = ip >> 2;
+        const src = i32[w + 3]!;
+        const dst = i32[w + 4]!;
+        const ports = portsOf[i]!;
+        const t = d === D_OUT ? fwd : rev;
+        const e = t.findFrom(hashes[i]!, src, dst, ports, proto);
+        m = e >= 0 ? t.value(e) : d === D_OUT ? this.createLocal(src, dst, ports, proto, now) : -1;
         if (m < 0) {
+          if (d === D_IN) this.inNoMapping++; // to the pool without a live mapping from this outside host: dropped, as a NAT filters
           len[i] = 0;
           continue;
         }
-        this.rewriteOut(b, i32, i, ip, l4, proto, m, now);
-      } else {
-        const e = rev.findFrom(hashes[i]!, src, dst, ports, proto);
-        if (e < 0) {
-          this.inNoMapping++; // to the pool without a live mapping from this outside host: dropped, as a NAT filters
-          len[i] = 0;
-          continue;
-        }
-        this.rewriteIn(b, i32, i, ip, l4, proto, rev.value(e), now);
       }
+      if (d === D_OUT) this.rewriteOut(b, i32, i, ip, l4, proto, m, now);
+      else this.rewriteIn(b, i32, i, ip, l4, proto, m, now);
       sent++;
     }
     return sent;
@@ -528,7 +579,7 @@ export class Nat implements NetworkFunction {
         }
         m = rev.value(e);
       }
-      const s = this.maps.slot[m]!;
+      const s = this.maps.slotOf(m);
       if (sync && s >= 0) {
         await this.read(map, s); // every packet waits for its mapping from the store
         now = this.clock();
@@ -556,9 +607,9 @@ export class Nat implements NetworkFunction {
     else k = -1;
     const m = this.create(src, dst, ports, proto, now, k);
     if (m < 0) return -1;
-    this.maps.slot[m] = s;
+    this.maps.setSlot(m, s);
     if (k < 0) {
-      const value = pairValue(this.shape, this.maps.pair[m]!);
+      const value = pairValue(this.shape, this.maps.pairOf(m));
       this.storeWrites++;
       if (wait) await map.set(key, value);
       else map.setSlotNoWait(s, value);
