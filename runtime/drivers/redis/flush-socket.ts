@@ -2,8 +2,10 @@
 // into one reusable Buffer as a RESP EVALSHA of the flush script (no string or array per entry),
 // written with one call, and the reply read through a fixed buffer (net's `onread`). With lazy
 // replies (the state thread's periodic flushes) the socket is not read between flushes: the reply
-// waits in the kernel until the state thread's next tick asks for it, so a flush costs that thread
-// one wake-up (its tick) instead of two (tick + reply), and the next batch goes out from that same wake.
+// waits in the kernel until the state thread's next tick reads it (one read call, the socket kept out
+// of the event loop's poll set), so a flush costs that thread one wake-up (its tick) instead of two
+// (tick + reply), and the next batch goes out from that same wake.
+import { readSync } from 'node:fs';
 import net from 'node:net';
 import type { Change, FlushBatch } from '../driver.js';
 import { flushKeys, writeFlushArgs, type FlushSink } from './flush-encode.js';
@@ -182,12 +184,28 @@ export class FlushSocket {
   /** lazy: between the periodic flushes the reply is read only when poll() asks for it */
   setLazy(on: boolean): void {
     this.lazy = on;
-    if (!on) this.poll();
+    if (!on && this.readOff) this.readOn(); // a reply now wakes the thread, as an awaited flush wants
   }
 
-  /** read a reply waiting in the kernel (the state thread's tick calls this) */
+  /**
+   * read a reply waiting in the kernel (the state thread's tick calls this): straight from the socket,
+   * so the socket never joins the event loop's poll set between flushes (resuming the stream put it
+   * back, and the reply, arriving after the tick had gone back to sleep, woke the thread a second time
+   * per flush); a reply not in yet is read at a later tick, within the command timeout
+   */
   poll(): void {
-    if (this.waiting !== null && this.readOff) this.readOn();
+    if (this.waiting === null || !this.readOff) return;
+    const fd = (this.sock as unknown as { _handle?: { fd?: number } } | null)?._handle?.fd;
+    if (typeof fd !== 'number' || fd < 0) { this.readOn(); return; } // no descriptor to read (not Linux): through the stream
+    let n: number;
+    try {
+      n = readSync(fd, this.rbuf, 0, this.rbuf.length, null);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') this.fail(err as Error);
+      return;
+    }
+    if (n === 0) this.fail(new Error('connection closed'));
+    else this.onData(n, this.rbuf);
   }
 
   private readOn(): void {
