@@ -86,11 +86,6 @@ export class CompactFlowTable {
     return (this.data[e + 3] & 0xffffff) - 1;
   }
 
-  /** Reads the tag word of hash h's bucket: an independent load the CPU can overlap with others. */
-  touch(h: number): number {
-    return this.data[((((h >>> 0) * this.scale) | 0) << 2) + 3];
-  }
-
   /** Adds a key known to be absent (new flows only) with its value (0..COMPACT_MAX_VALUE); returns its entry. */
   insert(a: number, b: number, c: number, d: number, value: number): number {
     if (this.size + 1 > this.limit) this.grow();
