@@ -198,8 +198,8 @@ export async function run(): Promise<void> {
     const redisCpu: Record<string, number[]> = {};
     /** per-flush figures of async cases */
     const flushes: Record<string, FlushFigures[]> = {};
-    /** flow-table bytes per flow of the NFs that have one */
-    const perFlow: Record<string, number> = {};
+    /** bytes per flow of the NFs that keep flows: their own tables (and pool), what FlexState keeps per key */
+    const perFlow: Record<string, { nf: number; state: number }> = {};
     const errors: Record<string, string> = {};
     /** seconds the first pass over a 1M-flow capture took (every packet a new flow) */
     const firstPass: Record<string, number[]> = {};
@@ -229,10 +229,11 @@ export async function run(): Promise<void> {
           (rates[c.label] ??= []).push(r.steady_mpps ?? r.rx_mpps);
           // as it goes, on stderr: a run cut short still shows what it measured
           console.error(`round ${round + 1}: ${c.label}: ${(r.steady_mpps ?? r.rx_mpps).toFixed(3)} Mpps${ff ? `, ${ff.perS.toFixed(0)} flushes/s` : ''}`);
-          const nfs = r.per_core as { nf: { flows?: number; table_bytes?: number } }[];
+          const nfs = r.per_core as { nf: { flows?: number; table_bytes?: number; pool_bytes?: number; state_bytes?: number } }[];
           const flows = nfs.reduce((a, x) => a + (x.nf.flows ?? 0), 0);
-          const bytes = nfs.reduce((a, x) => a + (x.nf.table_bytes ?? 0), 0);
-          if (flows > 0 && bytes > 0) perFlow[c.label] = bytes / flows;
+          const bytes = nfs.reduce((a, x) => a + (x.nf.table_bytes ?? 0) + (x.nf.pool_bytes ?? 0), 0);
+          const state = nfs.reduce((a, x) => a + (x.nf.state_bytes ?? 0), 0);
+          if (flows > 0 && bytes > 0) perFlow[c.label] = { nf: bytes / flows, state: state / flows };
           if (c.pcap === 'p1m' && r.first_pass_s !== null) (firstPass[c.label] ??= []).push(r.first_pass_s as number);
         } catch (err) {
           errors[c.label] = (err as Error).message.split('\n')[0]!;
@@ -241,17 +242,19 @@ export async function run(): Promise<void> {
     }
     const tp = median(rates.testpmd!);
     const tp1m = median(rates['testpmd 1M']!);
-    console.log(`${'case'.padEnd(38)} ${'Mpps: median [min-max]'.padEnd(26)} ${'vs testpmd'.padEnd(11)} table B/flow  store server CPU`);
+    console.log(`${'case'.padEnd(38)} ${'Mpps: median [min-max]'.padEnd(26)} ${'vs testpmd'.padEnd(11)} ${'B/flow: NF + FlexState'.padEnd(23)} store server CPU`);
     for (const label of ['testpmd', ...(run.some((c) => c.pcap === 'p1m') ? ['testpmd 1M'] : []), ...run.map((c) => c.label)]) {
       const v = rates[label] ?? [];
       const name = label.startsWith('testpmd') ? `dpdk-testpmd macswap${label.endsWith('1M') ? ', 1M flows (256 B mbufs)' : ''}` : `flexbench ${label}`;
       if (v.length === 0) { console.log(`${name.padEnd(38)} failed: ${errors[label] ?? 'no rate'}`); continue; }
       const anchor = label.endsWith('1M flows') ? tp1m : tp;
       const vs = label.startsWith('testpmd') || label.includes('2 workers') || !(anchor > 0) ? '' : `${(median(v) / anchor).toFixed(2)}x`;
-      const bpf = perFlow[label] ? perFlow[label]!.toFixed(1) : '';
+      const pf = perFlow[label];
+      const bpf = pf ? `${pf.nf.toFixed(1)} + ${pf.state.toFixed(1)} = ${(pf.nf + pf.state).toFixed(1)}` : '';
       const rc = redisCpu[label] ? `${(100 * median(redisCpu[label]!)).toFixed(1)} % of a core` : '';
-      console.log(`${name.padEnd(38)} ${medianRange(v).padEnd(26)} ${vs.padEnd(11)} ${bpf.padEnd(13)} ${rc}`);
+      console.log(`${name.padEnd(38)} ${medianRange(v).padEnd(26)} ${vs.padEnd(11)} ${bpf.padEnd(23)} ${rc}`);
     }
+    if (Object.keys(perFlow).length > 0) console.log('B/flow: NF = its flow tables and records (NAT: and its pool); FlexState = the local cache\'s slots and key index and the state thread\'s copy per key (the store\'s own memory, in-process for hashmap, is not counted)');
     console.log('\nflushes (async, median of the rounds): flushes per second x per flush: entries, bytes sent, round trips, merge and encode time, socket writes + reads; the state thread\'s busy share of the run, its CPU share (what it took from the packet thread on the one CPU) and wake-ups per second');
     for (const c of run) if (flushes[c.label]) console.log(`${`flexbench ${c.label}`.padEnd(38)} ${flushCell(flushes[c.label]!)}`);
     const ratio = (a: string, b: string, what: string) => {

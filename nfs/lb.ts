@@ -135,6 +135,7 @@ class Lb implements NetworkFunction {
 
   stats(): Record<string, number> {
     const s: Record<string, number> = { flows: this.table.size, table_bytes: this.table.bytes };
+    if (this.map?.bytes) s.state_bytes = this.map.bytes() + (this.loads?.bytes?.() ?? 0);
     this.load.forEach((v, j) => (s[`backend_${j}`] = v));
     return s;
   }

@@ -85,6 +85,11 @@ export class PoolBlocks {
     this.queue = this.state + this.capacity;
   }
 
+  /** memory of the table, the cores' shared one counted a 1/cores share per core */
+  get bytes(): number {
+    return this.starts.byteLength + this.first.byteLength + this.w.byteLength / this.cores;
+  }
+
   /** the block holding pair k, or -1 when k is not in this instance's share */
   blockOf(k: number): number {
     const s = this.starts;
@@ -293,6 +298,11 @@ export class PairPool {
   /** A pool of its own, no other core to share with: [start, end) in blocks of `block` (the paper's static partition). */
   static alone(start: number, end: number, block = NAT_BLOCK_DEFAULT): PairPool {
     return new PairPool(new PoolBlocks([start, end], blockSizeFor(end - start, 1, block)), 0);
+  }
+
+  /** memory this core's pool takes: its released-pairs queue, per-block counts, its share of the block table */
+  get bytes(): number {
+    return this.ring.byteLength + this.live.byteLength + this.blocks.bytes;
   }
 
   /** pairs this core can still hand out without borrowing: its current block, released ones, its chunk's untouched blocks */

@@ -663,6 +663,8 @@ export class Nat implements NetworkFunction {
       not_nat: this.notNat,
       not_inside: this.notInside,
       table_bytes: this.maps.bytes,
+      pool_bytes: this.pool.bytes,
+      ...(this.map?.bytes ? { state_bytes: this.map.bytes() } : {}),
       ...(this.idDrops ? { id_drops: this.idDrops } : {}),
       ...(this.recovered ? { recovered: this.recovered } : {}),
       ...(this.recoverSkipped ? { recover_skipped: this.recoverSkipped } : {}),

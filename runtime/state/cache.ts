@@ -243,6 +243,21 @@ class LocalTable {
     }
   }
 
+  /**
+   * Bytes the table's keys cost: its shared buffers (value, present, and per epoch delta, abs, flag,
+   * list: 51 B a slot), the word keys and their index, a pointer per slot and each string key with
+   * its Map entry here; and on the state thread, per slot, its accumulator (flag, abs, delta: 17 B)
+   * and the key's words (16 B), counted by slot (its arrays grow as these do).
+   */
+  bytes(): number {
+    const i = this.init;
+    let n = i.value.byteLength + i.present.byteLength + i.ctrl.byteLength;
+    for (const b of i.bufs) n += b.delta.byteLength + b.abs.byteLength + b.flag.byteLength + b.list.byteLength;
+    n += (this.words?.byteLength ?? 0) + (this.flowIdx?.byteLength ?? 0) + 8 * this.keys.length;
+    for (const k of this.index.keys()) n += 48 + k.length; // a Map entry, a string's header and its one-byte characters
+    return n + (17 + 16) * this.keys.length;
+  }
+
   size(): number {
     let n = 0;
     const p = this.present;
@@ -541,6 +556,7 @@ class AsyncMap implements MapHandle {
   entries() { return Promise.resolve(this.t.entries()); }
   clear() { this.t.clear(); return resolved; }
   clearNoWait() { this.t.clear(); }
+  bytes() { return this.t.bytes(); }
 }
 
 class AsyncCounterMap extends AsyncMap implements CounterMapHandle {

@@ -102,6 +102,11 @@ interface KeyedHandle extends Handle {
   hasSlot(slot: number): boolean;
   /** async mode only: the slot's cached value (0 when absent), synchronously */
   peekSlot(slot: number): number;
+  /**
+   * async mode only: bytes this structure's keys cost FlexState on this core (the local cache's
+   * slots and key index, and the state thread's copy of each slot); the store's own memory is not in it
+   */
+  bytes?(): number;
 }
 
 /** Map from string keys to numbers (encode richer values, e.g. ip<<16|port, into one number). */
