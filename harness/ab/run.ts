@@ -28,10 +28,8 @@ import { betterOf, METRIC_INFO, type LatencyStat, type Metric } from '../compare
 import type { LoadRequest } from '../testbeds/testbed.js';
 import { sideStats } from '../compare/verdict.js';
 import { Schedule, lookRounds, type Slot } from './schedule.js';
-import type { LocalTestbed } from '../testbeds/local.js';
-import { windowBetween, type ResidentNf } from '../testbeds/resident.js';
-import { sleep } from '../../common/processes.js';
-import { HostLoadSampler } from '../orchestrate/host-load.js';
+import { residentCpus, type LocalTestbed } from '../testbeds/local.js';
+import { measureWindow, samplesSupported, startResidents, windowsProblem, type Resident } from './windows.js';
 import type { Build, Role } from './revision.js';
 
 interface AbOptions {
@@ -159,21 +157,6 @@ export function abMetric(metric: Metric, spec: Pick<Spec, 'traffic'>): { load: L
   };
 }
 
-/** Why the spec's cells cannot be measured in windows of resident processes (null: they can). */
-export function windowsProblem(spec: Pick<Spec, 'traffic' | 'instances'>, units: readonly Pick<PlanTrial, 'nf'>[], load: LoadRequest | null): string | null {
-  if (load) return 'a latency metric is measured at a paced load, a fresh nf run per trial';
-  if (spec.traffic.rate !== 'max') return `the spec's traffic.rate is ${spec.traffic.rate} packets/s (windows measure max load)`;
-  if (spec.instances !== undefined) return 'the spec runs several instances behind a front-end';
-  if (units.some((u) => u.nf === 'testpmd')) return 'testpmd is not a flexbench NF process';
-  return null;
-}
-
-/** Whether a build's nf run answers samples on stdin (builds before it cannot be measured in windows). */
-async function samplesSupported(b: Build, signal: AbortSignal): Promise<boolean> {
-  const r = await execa(process.execPath, [join(b.dir, 'bin', 'flexbench.js'), 'nf', 'run', '--help'], { reject: false, stdin: 'ignore', cancelSignal: signal, forceKillAfterDelay: 3000, timeout: 60_000 });
-  return String(r.stdout).includes('--samples-on-stdin');
-}
-
 export async function runAb(o: AbOptions): Promise<AbOutcome> {
   const spec0 = o.loaded.spec;
   if (spec0.testbed !== 'local') {
@@ -197,10 +180,10 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
   const windowS = why === null ? (o.windows!.window_s ?? spec.traffic.duration_s) : null;
   const settleS = o.windows?.settle_s ?? 0;
   const measured = windowS !== null
-    ? { mode: 'windows' as const, window_s: windowS, settle_s: settleS, warmup_s: spec.traffic.warmup_s }
+    ? { mode: 'windows' as const, window_s: windowS, settle_s: settleS, warmup_s: spec.traffic.warmup_s, cpus: Object.fromEntries(units.map((u) => [cellIdOf(u), residentCpus(u.cores)])) }
     : { mode: 'trials' as const, why };
   const measuredText = windowS !== null
-    ? `measured in windows: one resident nf run per build and unit (warmed up ${spec.traffic.warmup_s} s), each window ${windowS} s after ${settleS} s resumed`
+    ? `measured in windows: one resident nf run per build and unit (warmed up ${spec.traffic.warmup_s} s), each window ${windowS} s after ${settleS} s resumed, ${residentCpus(1) ? 'both builds\' processes of a unit pinned to the same CPUs' : 'not pinned (no taskset)'}`
     : `measured by a fresh nf run per trial (${why})`;
   o.log(`ab: ${measuredText}`);
   const cellIds = [...new Set(units.map((u) => cellIdOf(u)))];
@@ -226,7 +209,7 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
   let longestRoundMs = 0;
   const warnings: string[] = [];
   // windows: each build's resident process per unit, and the windows each has measured
-  const residents: Record<Role, { nf: ResidentNf; command: string; windows: number; died: number | null }[]> = { base: [], head: [] };
+  const residents: Record<Role, Resident[]> = { base: [], head: [] };
   try {
     for (const r of ROLES) await tbs[r].preflight(spec);
     const pcaps = await ensurePcaps(spec, o.pcapCache, o.log);
@@ -246,47 +229,10 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
       // one server per store for both builds: started through the base testbed, whose teardown stops it
       stores.set(g, await tbs.base.startStore(u.store, u.location, o.signal));
     }
-    if (windowS !== null) {
-      // one after the other, so neither warms up beside the other; each store emptied once, before both
-      for (const h of stores.values()) await h?.reset();
-      for (let i = 0; i < units.length; i++) {
-        const u = units[i];
-        for (const r of ROLES) {
-          if (o.signal.aborted) break;
-          const trial: PlanTrial = { ...u, repetition: 0, index: i, trial_id: trialId({ ...u, repetition: 0 }, spec.matrix.frame_sizes !== undefined) };
-          o.log(`starting the resident nf run of ${r} for ${trial.trial_id}`);
-          const s = await (tbs[r] as LocalTestbed).startResident({ trial, pcap: pcapOf(spec, pcaps, u), store: stores.get(`${u.store}@${u.location}`) ?? null, runDir: dirs[r], instance: r, signal: o.signal });
-          residents[r].push({ ...s, windows: 0, died: null });
-        }
-      }
-    }
+    if (windowS !== null) await startResidents({ units, spec, pcaps, stores, dirs, testbeds: tbs as Record<Role, LocalTestbed>, residents, signal: o.signal, log: o.log });
     const save = (r: Role) => {
       writeTrials(dirs[r], records[r]);
       writeRunJson(dirs[r], { ...runs[r], plan: plans[r], counts: { planned: plans[r].length, ok: records[r].filter((x) => x.status === 'ok').length, failed: records[r].filter((x) => x.status === 'failed').length, skipped: 0, missing: 0 } });
-    };
-    /** One window of a resident process: resumed, settled, measured between two samples of its own, paused again. */
-    const measureWindow = async (res: (typeof residents)[Role][number], rec: TrialRecord, handle: StoreHandle | null) => {
-      if (res.nf.exited) throw new Error(res.nf.exited);
-      res.nf.resume();
-      let a, b, host;
-      try {
-        await sleep(settleS * 1000, o.signal);
-        const sampler = new HostLoadSampler(() => [res.nf.pid, ...(handle?.pids ?? [])]);
-        a = await res.nf.sample(undefined, o.signal);
-        await sleep(windowS! * 1000, o.signal);
-        b = await res.nf.sample(undefined, o.signal);
-        host = sampler.stop();
-      } finally {
-        res.nf.pause();
-      }
-      res.windows += 1;
-      const m = windowBetween(a, b);
-      const j = judgeTrial(m, { duration_s: windowS! });
-      Object.assign(rec, {
-        status: j.status, reason: j.reason, rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped, duration_s: m.duration_s,
-        per_core: m.per_core, commands: [res.command], flags: j.flags, host_busy_cores: host?.busy_cores ?? null, host_steal: host?.steal ?? null, ...ownFields(m.own),
-        ab_window: { process: 'resident' as const, pid: res.nf.pid, window: res.windows, settle_s: settleS },
-      });
     };
     rounds: while (round < o.rounds) {
       if (o.signal.aborted) break;
@@ -314,7 +260,7 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
           if (windowS !== null) {
             const res = residents[r][slot.unit];
             try {
-              await measureWindow(res, rec, handle);
+              Object.assign(rec, await measureWindow(res, { settle_s: settleS, window_s: windowS, pids: handle?.pids ?? [], signal: o.signal }));
             } catch (e) {
               if (o.signal.aborted) {
                 plans[r].pop();

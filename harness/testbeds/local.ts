@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { execa } from 'execa';
 import { ownedExeca } from './owned.js';
 import { runElasticTrial, instanceArgv, allInstances } from './elastic.js';
@@ -10,7 +11,7 @@ import { elasticEvents, storeNodeEvents } from '../spec/elastic.js';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import type { Spec } from '../spec/schema.js';
 import type { Fingerprint, PcapInfo, PlanTrial } from '../results/format.js';
-import { localFingerprint } from '../provenance.js';
+import { allowedCpus, localFingerprint } from '../provenance.js';
 import { shellJoin } from '../hosts/host.js';
 import { testpmdArgv, pcapReplayVdev, TestpmdStatsParser, type TestpmdSnapshot } from '../tools/testpmd.js';
 import { HostLoadSampler } from '../orchestrate/host-load.js';
@@ -25,6 +26,19 @@ import { ResidentNf } from './resident.js';
 
 /** A resident nf run's --duration: a bound it never reaches (it is stopped), far below setTimeout's 24.8-day limit. */
 const RESIDENT_BOUND_S = 1_000_000;
+
+/** The CPUs a resident nf run of `cores` cores is pinned to: the last ones this process may use (null: taskset is missing). */
+export function residentCpus(cores: number): number[] | null {
+  if (!hasTaskset()) return null;
+  const all = allowedCpus();
+  return all.slice(Math.max(0, all.length - cores));
+}
+
+let tasksetFound: boolean | undefined;
+function hasTaskset(): boolean {
+  tasksetFound ??= spawnSync('sh', ['-c', 'command -v taskset'], { encoding: 'utf8' }).status === 0;
+  return tasksetFound;
+}
 
 /** Grace between SIGTERM and SIGKILL for every child. */
 const KILL_GRACE_MS = 3000;
@@ -368,11 +382,15 @@ export class LocalTestbed implements Testbed {
     if (i >= 0) a[i + 1] = req.instance;
     // runs until stopped: the duration is only a bound (about 11 days), no rate lines, samples on request
     a.push('--duration', String(RESIDENT_BOUND_S), '--progress', '0', '--samples-on-stdin', '--json');
+    // every build's process of a unit on the same CPUs (the last `cores` this process may use): a process that stays on
+    // one virtual CPU for the whole run would otherwise keep that CPU's speed, and its pair another's
+    const cpus = residentCpus(req.trial.cores);
+    const pin = cpus ? ['taskset', '-c', cpus.join(',')] : [];
     const log = this.logStream({ runDir: req.runDir, trial: req.trial, logSuffix: 'resident' });
-    const command = redactSecrets(shellJoin(['flexbench', ...a]));
+    const command = redactSecrets(shellJoin([...pin, 'flexbench', ...a]));
     log.write(`$ ${command}\n`);
     // the log stays open while the process lives: its stderr goes on arriving
-    const nf = await ResidentNf.start({ argv: [process.execPath, this.cli, ...a], cwd: this.opts.root, name: req.trial.trial_id, warmupS: spec.traffic.warmup_s, log: (l) => log.write(`${l}\n`), onExit: () => log.end(), signal: req.signal });
+    const nf = await ResidentNf.start({ argv: [...pin, process.execPath, this.cli, ...a], cwd: this.opts.root, name: req.trial.trial_id, warmupS: spec.traffic.warmup_s, log: (l) => log.write(`${l}\n`), onExit: () => log.end(), signal: req.signal });
     this.residents.add(nf);
     return { nf, command };
   }

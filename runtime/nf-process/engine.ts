@@ -4,7 +4,6 @@ import { Worker } from 'node:worker_threads';
 import v8 from 'node:v8';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { readFileSync } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
 import { MAX_TIMER_MS, setLongTimeout, type LongTimer } from '../../common/timers.js';
@@ -22,7 +21,8 @@ import type { CoreMessage, CoreWorkerData, PortSpec } from './worker.js';
 import type { IfaceModule, IfacePrepared } from '../packet/port.js';
 import { BURST_SIZE } from '../packet/burst.js';
 import { CONTROL, CONTROL_WORDS, MAX_SHARED_BUDGET, STATS_WORDS } from '../packet/shared.js';
-import { stateEventLine, type NfRunResult, type NfSample } from './result.js';
+import { stateEventLine, type NfRunResult } from './result.js';
+import { sampleCores } from './samples.js';
 import { redactSecrets } from '../../common/secrets.js';
 
 export type { NfRunResult };
@@ -61,28 +61,6 @@ interface NfRunOptions {
 
 
 const isRingPort = (p: string) => p === 'replay' || p === 'offered';
-
-/** A thread's time on a CPU and waiting runnable for one (s), read from outside it; null where there is none. */
-function taskTimes(tid: number | null): { cpu: number; wait: number } | null {
-  if (tid === null) return null;
-  try {
-    const f = readFileSync(`/proc/self/task/${tid}/schedstat`, 'latin1').split(' ');
-    return { cpu: Number(f[0]) / 1e9, wait: Number(f[1]) / 1e9 };
-  } catch {
-    return null;
-  }
-}
-
-/** Every core's cumulative counters and thread times now (--samples-on-stdin; the contract is result.ts's nfSampleSchema). */
-function sampleCores(id: string, cores: number, stats: Float64Array, tids: readonly (number | null)[]): NfSample {
-  const t = performance.now();
-  const out: NfSample['cores'] = [];
-  for (let c = 0; c < cores; c++) {
-    const times = taskTimes(tids[c]);
-    out.push({ core: c, rx_packets: stats[c * STATS_WORDS], tx_packets: stats[c * STATS_WORDS + 1], cpu_s: times?.cpu ?? null, wait_s: times?.wait ?? null });
-  }
-  return { nf_sample: id, t_s: t / 1000, cores: out };
-}
 
 export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   // lines name the store (its URL may carry a password: masked)
