@@ -12,6 +12,7 @@ interface GenArgs {
   duration: number;
   'latency-every': number;
   'drain-ms': number;
+  burst: number;
   json: boolean;
 }
 
@@ -27,6 +28,7 @@ export const command: CommandModule<object, GenArgs> = {
       .option('warmup', { type: 'number', default: 0, describe: 'seconds sent before the measured phase (counted apart)' })
       .option('duration', { type: 'number', demandOption: true, describe: 'seconds of the measured phase' })
       .option('latency-every', { type: 'number', default: 0, describe: 'stamp every Nth packet of the measured phase and report its round-trip latency (0: off)' })
+      .option('burst', { type: 'number', default: 1, describe: 'paced: send once this many packets are due, back to back (1: each when due)' })
       .option('drain-ms', { type: 'number', default: 200, describe: 'after each phase, ms to keep receiving what is still on its way back' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON object on the last stdout line' }),
   handler: async (a) => {
@@ -34,7 +36,7 @@ export const command: CommandModule<object, GenArgs> = {
     if (rate !== 'max' && !(rate > 0 && Number.isFinite(rate))) throw new FlexbenchError(`--rate must be positive packets per second or "max" (got ${a.rate})`, EXIT.usage);
     if (!(a['drain-ms'] >= 0 && a['drain-ms'] <= 60_000)) throw new FlexbenchError(`--drain-ms must be between 0 and 60000 (got ${a['drain-ms']})`, EXIT.usage);
     const { runRoundTrip, loadRoundTripCapture } = await import('../../runtime/packet/roundtrip.js');
-    const o = { input: a.input, rate, warmupS: a.warmup, durationS: a.duration, latencyEvery: a['latency-every'], drainMs: a['drain-ms'] } as const;
+    const o = { input: a.input, rate, warmupS: a.warmup, durationS: a.duration, latencyEvery: a['latency-every'], drainMs: a['drain-ms'], burst: a.burst } as const;
     // the capture and the options first: a bad one is exit 2 before any socket or XDP program exists
     const capture = loadRoundTripCapture(o);
     const iface = await import('../../runtime/packet/iface/index.js');

@@ -6,7 +6,9 @@
 // flow table, a store connecting) is not the measured phase's loss (FD.io CSIT's separate warm-up trial).
 //
 // One thread, busy-polling: it sends what is due (rate x elapsed - sent, at least one packet: evenly
-// spaced at low rates, not bursts of 32) and then takes whatever came back. No allocation per packet:
+// spaced at low rates, not bursts of 32; or, with `burst`, only once that many are due, as a NIC's
+// generator sends back to back, so that a kernel port pays its per-call cost once a burst) and then
+// takes whatever came back. No allocation per packet:
 // the capture's frames are views made once, stamps are typed-array writes.
 import { performance } from 'node:perf_hooks';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
@@ -28,6 +30,8 @@ export interface RoundTripOptions {
   latencyEvery: number;
   /** after each phase, how long to keep receiving before counting it done, ms */
   drainMs: number;
+  /** paced: wait until this many packets are due and send them together (1: each as soon as it is due) */
+  burst?: number;
 }
 
 interface PhaseCounts {
@@ -45,11 +49,21 @@ export interface RoundTripCapture {
   frames: PcapFrames;
 }
 
+/**
+ * Packets a paced phase sends now, `elapsedMs` into it: packet k is due at k / rate, so those due and
+ * not yet released, once at least `burstOf` are (the phase's last burst goes out as it is); 0 to wait.
+ */
+export function pacedDue(elapsedMs: number, perMs: number, total: number, released: number, burstOf: number): number {
+  const due = Math.min(total, Math.floor(elapsedMs * perMs) + 1) - released;
+  return due >= burstOf || (due > 0 && released + due >= total) ? due : 0;
+}
+
 export function loadRoundTripCapture(o: RoundTripOptions): RoundTripCapture {
   if (o.rate !== 'max' && !(o.rate > 0 && Number.isFinite(o.rate))) throw new FlexbenchError(`--rate must be positive packets per second or "max" (got ${o.rate})`, EXIT.usage);
   if (!(o.durationS > 0 && Number.isFinite(o.durationS))) throw new FlexbenchError(`--duration must be positive seconds (got ${o.durationS})`, EXIT.usage);
   if (!(o.warmupS >= 0 && Number.isFinite(o.warmupS))) throw new FlexbenchError(`--warmup must be seconds >= 0 (got ${o.warmupS})`, EXIT.usage);
   if (!(Number.isInteger(o.latencyEvery) && o.latencyEvery >= 0)) throw new FlexbenchError(`--latency-every must be an integer >= 0 (got ${o.latencyEvery})`, EXIT.usage);
+  if (o.burst !== undefined && !(Number.isInteger(o.burst) && o.burst >= 1 && o.burst <= 1024)) throw new FlexbenchError(`--burst must be an integer from 1 to 1024 (got ${o.burst})`, EXIT.usage);
   let frames: PcapFrames;
   try {
     frames = readPcap(o.input);
@@ -128,12 +142,13 @@ export function runRoundTrip(port: SenderPort, o: RoundTripOptions, capture: Rou
     const endMs = seconds * 1000;
     // packet k is due at k / rate: ceil(rate x D) of them fall in the phase
     const total = perMs === Infinity ? Infinity : Math.ceil(endMs * perMs);
+    const burstOf = o.burst ?? 1;
     let now = t0;
     for (;;) {
       now = performance.now();
       const el = now - t0;
       if (el >= endMs) break;
-      let due = perMs === Infinity ? burst.capacity : Math.min(total, Math.floor(el * perMs) + 1) - released;
+      let due = perMs === Infinity ? burst.capacity : pacedDue(el, perMs, total, released, burstOf);
       if (due > 0) {
         if (due > 1024) due = 1024; // at most this many between two receive passes
         for (let k = 0; k < due; k++) {

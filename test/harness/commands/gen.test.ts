@@ -31,6 +31,15 @@ test('gen: bad rate, duration, capture and a stamp that does not fit are exit 2 
   }
 });
 
+test('gen: a burst outside 1..1024 is an exit 2 sentence before any port opens', async () => {
+  for (const b of ['0', '1.5', '2000']) {
+    const p = await flexbench(['gen', '--port', 'fbx-no-such-if', '--input', tcp64!, '--rate', '1000', '--duration', '1', '--burst', b, '--json']);
+    assert.equal(p.code, 2, p.stderr);
+    assert.match(p.stderr, new RegExp(`--burst must be an integer from 1 to 1024 \\(got ${b.replace('.', '\\.')}\\)`));
+    assert.doesNotMatch(p.stderr, /fbx-no-such-if/);
+  }
+});
+
 test('gen --json: its reader takes a result line and refuses a broken one with a sentence', () => {
   const line = JSON.stringify({ tool: 'flexbench gen', port: 'af_xdp:port1', rate_pps: 1000, paced: true, warmup_s: 0, duration_s: 1, drain_ms: 200, intended_packets: 1000, sent_packets: 1000, tx_ring_full: 0, received_packets: 998, lost_packets: 2, loss_ratio: 0.002, seconds: 1, sent_pps: 1000, received_pps: 998, rx_other: 0, latency_every: 0, latency: null });
   assert.equal(parseRoundTripOutput(`noise\n${line}\n`).lost_packets, 2);

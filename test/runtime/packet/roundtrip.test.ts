@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pacedDue } from '../../../runtime/packet/roundtrip.js';
+
+test('pacedDue: one at a time, packet k due at k / rate (the first at once)', () => {
+  // 100 pps = 0.1 per ms, 10 packets in the phase
+  assert.equal(pacedDue(0, 0.1, 10, 0, 1), 1);
+  assert.equal(pacedDue(5, 0.1, 10, 1, 1), 0);
+  assert.equal(pacedDue(10, 0.1, 10, 1, 1), 1);
+  assert.equal(pacedDue(35, 0.1, 10, 2, 1), 2);
+  assert.equal(pacedDue(10_000, 0.1, 10, 9, 1), 1); // never past the phase's total
+});
+
+test('pacedDue: with a burst, waits until that many are due, then sends them all', () => {
+  // 1000 pps = 1 per ms, bursts of 32, 100 packets in the phase
+  assert.equal(pacedDue(0, 1, 100, 0, 32), 0);
+  assert.equal(pacedDue(30, 1, 100, 0, 32), 0); // 31 due
+  assert.equal(pacedDue(31, 1, 100, 0, 32), 32);
+  assert.equal(pacedDue(40, 1, 100, 0, 32), 41); // late: what is due goes, not only one burst
+  assert.equal(pacedDue(70, 1, 100, 41, 32), 0); // 30 due
+});
+
+test("pacedDue: the phase's last burst goes out short", () => {
+  assert.equal(pacedDue(99, 1, 100, 96, 32), 4);
+  assert.equal(pacedDue(500, 1, 100, 100, 32), 0);
+});
