@@ -189,7 +189,9 @@ export class Nat implements NetworkFunction {
     this.pool = block > 0 && o.shared !== undefined && o.cores > 1
       ? new PairPool(new PoolBlocks(chunks, block, o.shared), o.core)
       : PairPool.alone(chunks[o.core]!, chunks[o.core + 1]!, block || NAT_BLOCK_DEFAULT);
-    this.maps = new NatMappings(Math.min(1 << 15, Math.max(16, this.pool.end - this.pool.start)), this.shape);
+    // sized for 65,536 mappings (or the chunk), grown by 1.5x: 50,000 flows fill the tables to 61 %
+    // and the ids to 76 % (from 32,768: 54 % and 68 %), 1,000,000 flows 71 % and 89 % (64 % and 79 %)
+    this.maps = new NatMappings(Math.min(1 << 16, Math.max(16, this.pool.end - this.pool.start)), this.shape);
     [this.poolNet, this.poolMask] = prefixLe(o.natIps, '--nat-ips');
     this.insideAll = !o.natInside;
     [this.inNet, this.inMask] = o.natInside ? prefixLe(o.natInside, '--nat-inside') : [0, 0];
