@@ -257,30 +257,20 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
           const rec = baseRecord(trial, pcap, spec);
           rec.started_at = new Date().toISOString();
           const handle = stores.get(`${u.store}@${u.location}`) ?? null;
-          if (windowS !== null) {
-            const res = residents[r][slot.unit];
-            try {
-              Object.assign(rec, await measureWindow(res, { settle_s: settleS, window_s: windowS, pids: handle?.pids ?? [], signal: o.signal }));
-            } catch (e) {
-              if (o.signal.aborted) {
-                plans[r].pop();
-                break rounds;
+          // windows of a resident process, or a trial of its own
+          const res = windowS !== null ? residents[r][slot.unit] : null;
+          try {
+            if (res) {
+              Object.assign(rec, await measureWindow(res, { settle_s: settleS, window_s: windowS!, pids: handle?.pids ?? [], signal: o.signal }));
+            } else {
+              if (handle) await handle.reset();
+              const m = await tbs[r].runTrial({ trial, pcap, traffic: spec.traffic, flush_ms: spec.state.flush_ms, store: handle, signal: o.signal, runDir: dirs[r], ...(load ? { load } : {}) });
+              const j = judgeTrial(m, { duration_s: spec.traffic.duration_s });
+              Object.assign(rec, { status: j.status, reason: j.reason, rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped, duration_s: m.duration_s, per_core: m.per_core, commands: m.commands, flags: [...(m.flags ?? []), ...j.flags], host_busy_cores: m.host?.busy_cores ?? null, host_steal: m.host?.steal ?? null, ...ownFields(m.own) });
+              if (load) {
+                Object.assign(rec, { measure: 'latency', load_pps: load.rate_pps, latency_every: load.latency_every, latency: m.latency ?? null });
+                if (rec.status === 'ok' && !(m.latency && m.latency.samples > 0)) Object.assign(rec, { status: 'failed', reason: `no latency measured at ${load.rate_pps} pps (the testbed returned no stamped packets)` });
               }
-              rec.status = 'failed';
-              rec.reason = (e as Error).message;
-              if (res.died === null && res.nf.exited) {
-                res.died = round + 1;
-                warnings.push(`${res.nf.exited}, in round ${round + 1} (${res.windows} windows measured): its cell fails`);
-              }
-            }
-          } else try {
-            if (handle) await handle.reset();
-            const m = await tbs[r].runTrial({ trial, pcap, traffic: spec.traffic, flush_ms: spec.state.flush_ms, store: handle, signal: o.signal, runDir: dirs[r], ...(load ? { load } : {}) });
-            const j = judgeTrial(m, { duration_s: spec.traffic.duration_s });
-            Object.assign(rec, { status: j.status, reason: j.reason, rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped, duration_s: m.duration_s, per_core: m.per_core, commands: m.commands, flags: [...(m.flags ?? []), ...j.flags], host_busy_cores: m.host?.busy_cores ?? null, host_steal: m.host?.steal ?? null, ...ownFields(m.own) });
-            if (load) {
-              Object.assign(rec, { measure: 'latency', load_pps: load.rate_pps, latency_every: load.latency_every, latency: m.latency ?? null });
-              if (rec.status === 'ok' && !(m.latency && m.latency.samples > 0)) Object.assign(rec, { status: 'failed', reason: `no latency measured at ${load.rate_pps} pps (the testbed returned no stamped packets)` });
             }
           } catch (e) {
             if (o.signal.aborted) {
@@ -289,6 +279,10 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
             }
             rec.status = 'failed';
             rec.reason = (e as Error).message;
+            if (res && res.died === null && res.nf.exited) {
+              res.died = round + 1;
+              warnings.push(`${res.nf.exited}, in round ${round + 1} (${res.windows} windows measured): its cell fails`);
+            }
           }
           rec.ended_at = new Date().toISOString();
           records[r].push(rec);

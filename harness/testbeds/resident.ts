@@ -10,18 +10,10 @@ import { settlesWithin, signalGroup, sleep, terminate, DEFAULT_KILL_GRACE_MS } f
 import { EXIT, FlexbenchError } from '../exit-codes.js';
 import { ownRates, type OwnRates } from '../results/own-time.js';
 import { ownedExeca } from './owned.js';
+import type { TrialMeasurement } from './testbed.js';
 
 /** What one window measured: packets and rates over exactly its length, per core, and the own-time rates. */
-export interface WindowMeasurement {
-  rx_packets: number;
-  tx_packets: number;
-  dropped: number;
-  duration_s: number;
-  rx_pps: number;
-  tx_pps: number;
-  per_core: { core: number; rx_packets: number; tx_packets: number }[];
-  own: OwnRates | null;
-}
+export type WindowMeasurement = Pick<TrialMeasurement, 'rx_packets' | 'tx_packets' | 'dropped' | 'duration_s' | 'rx_pps' | 'tx_pps' | 'per_core'> & { own: OwnRates | null };
 
 /** The window between two samples of one process (pure: the arithmetic ab records). */
 export function windowBetween(a: NfSample, b: NfSample): WindowMeasurement {
