@@ -7,16 +7,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EXIT } from '../../../harness/exit-codes.js';
-import { makeTmp } from '../compare/fixtures.js';
+import { abClone, slowerNat } from './clone.js';
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'flexbench.js');
-const tmp = makeTmp('ab');
-const repo = join(tmp.dir, 'repo');
-const cache = join(tmp.dir, 'cache');
-const spec = join(tmp.dir, 'nat.yaml');
 // one cell, one pcap: a round is two trials of warm-up + window + about a second of process start each
 const WARMUP_S = 0.3;
 const WINDOW_S = 1;
@@ -31,50 +24,18 @@ const EXTRA_PER_PACKET = 16;
 const TRIAL_S = WARMUP_S + WINDOW_S + 1;
 const AB_TIMEOUT_MS = Math.round((2 * ROUNDS * 2 * TRIAL_S * 4 + 180) * 1000);
 
-function git(args: string[], cwd = repo) {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
-  assert.equal(r.status, 0, `git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-function ab(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, 'ab', '--cache', cache, '--seed', '11', ...args], { cwd: repo, encoding: 'utf8', timeout: AB_TIMEOUT_MS });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Commit a change of one file on a branch off the clone's main line; returns the commit. */
-function commitChange(branch: string, file: string, edit: (s: string) => string): string {
-  git(['checkout', '-q', '-b', branch, 'main']);
-  const p = join(repo, file);
-  const before = readFileSync(p, 'utf8');
-  const after = edit(before);
-  assert.notEqual(after, before, `${file}: the edit found nothing to change`);
-  writeFileSync(p, after);
-  git(['commit', '-q', '-am', `test: ${branch}`]);
-  const c = git(['rev-parse', 'HEAD']);
-  git(['checkout', '-q', 'main']);
-  return c;
-}
+const { tmp, repo, cache, spec, git, ab, commitChange, create } = abClone('ab', { seed: 11, timeoutMs: AB_TIMEOUT_MS });
 
 let slow = '';
 let broken = '';
 let cells = '';
 
 before(() => {
-  git(['clone', '-q', '--no-hardlinks', ROOT, repo], tmp.dir);
-  git(['checkout', '-q', '-B', 'main']);
-  git(['config', 'user.email', 'test@flexbench.invalid']);
-  git(['config', 'user.name', 'flexbench test']);
-  slow = commitChange('slow-nat', 'nfs/nat.ts', (s) =>
-    s.replace('    this.sink = touched;\n', `    for (let k = 0, m = b.count * ${EXTRA_PER_PACKET}; k < m; k++) touched = (touched * 31 + k) | 0; // test: slower NAT\n    this.sink = touched;\n`));
+  create({ description: 'flexbench ab test (test/harness/ab/ab.test.ts)', windowS: WINDOW_S, warmupS: WARMUP_S });
+  slow = commitChange('slow-nat', 'nfs/nat.ts', slowerNat(EXTRA_PER_PACKET));
   broken = commitChange('broken', 'harness/cli.ts', (s) => `${s}\nconst broken: number = 'not a number';\n`);
   // NAT without FlexState: its cells become nat/none/local/none
   cells = commitChange('cells', 'nfs/registry.ts', (s) => s.replace(/(\n  nat: \{\n[^}]*?stateful: )true,/, '$1false,'));
-  writeFileSync(spec, [
-    'name: ab-nat', 'description: flexbench ab test (test/harness/ab/ab.test.ts)', 'testbed: local',
-    `traffic: { frame_size: 64, flows: 500, files: 1, duration_s: ${WINDOW_S}, warmup_s: ${WARMUP_S} }`,
-    'matrix: { nfs: [nat], stores: [hashmap], locations: [local], modes: [async], cores: [1], repetitions: 1 }', '',
-  ].join('\n'));
 });
 after(() => tmp.cleanup());
 

@@ -5,18 +5,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EXIT } from '../../../harness/exit-codes.js';
-import { makeTmp } from '../compare/fixtures.js';
+import { abClone, slowerNat } from './clone.js';
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'flexbench.js');
-const tmp = makeTmp('ab-windows');
-const repo = join(tmp.dir, 'repo');
-const cache = join(tmp.dir, 'cache');
-const spec = join(tmp.dir, 'nat.yaml');
 const WARMUP_S = 0.5;
 const WINDOW_S = 0.5;
 const SETTLE_S = 0.1;
@@ -28,47 +21,16 @@ const DIE_AFTER = 20_000_000;
 // the spawn's safety net, derived from the plan: builds, two process starts, every window at four times its length
 const AB_TIMEOUT_MS = Math.round((240 + 2 * CAP * (WINDOW_S + SETTLE_S) * 4) * 1000);
 
-function git(args: string[], cwd = repo) {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
-  assert.equal(r.status, 0, `git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-function ab(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, 'ab', '--cache', cache, '--seed', '19', ...args], { cwd: repo, encoding: 'utf8', timeout: AB_TIMEOUT_MS });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function commitChange(branch: string, file: string, edit: (s: string) => string): string {
-  git(['checkout', '-q', '-b', branch, 'main']);
-  const p = join(repo, file);
-  const before = readFileSync(p, 'utf8');
-  const after = edit(before);
-  assert.notEqual(after, before, `${file}: the edit found nothing to change`);
-  writeFileSync(p, after);
-  git(['commit', '-q', '-am', `test: ${branch}`]);
-  const c = git(['rev-parse', 'HEAD']);
-  git(['checkout', '-q', 'main']);
-  return c;
-}
+const { tmp, cache, spec, ab, commitChange, create } = abClone('ab-windows', { seed: 19, timeoutMs: AB_TIMEOUT_MS });
 
 let slow = '';
 let dies = '';
 before(() => {
-  git(['clone', '-q', '--no-hardlinks', ROOT, repo], tmp.dir);
-  git(['checkout', '-q', '-B', 'main']);
-  git(['config', 'user.email', 'test@flexbench.invalid']);
-  git(['config', 'user.name', 'flexbench test']);
-  slow = commitChange('slow-nat', 'nfs/nat.ts', (s) =>
-    s.replace('    this.sink = touched;\n', `    for (let k = 0, m = b.count * ${EXTRA_PER_PACKET}; k < m; k++) touched = (touched * 31 + k) | 0; // test: slower NAT\n    this.sink = touched;\n`));
+  create({ description: 'flexbench ab windows test (test/harness/ab/windows.test.ts)', windowS: WINDOW_S, warmupS: WARMUP_S });
+  slow = commitChange('slow-nat', 'nfs/nat.ts', slowerNat(EXTRA_PER_PACKET));
   dies = commitChange('dying-nat', 'nfs/nat.ts', (s) =>
     s.replace('    this.sink = touched;\n', `    this.sink = touched;\n    if ((this.dieCount = (this.dieCount ?? 0) + b.count) > ${DIE_AFTER}) throw new Error('test: the NAT dies');\n`)
       .replace(/(\n  process\(b: Burst\): number \{)/, '\n  dieCount: number | undefined;$1'));
-  writeFileSync(spec, [
-    'name: ab-nat', 'description: flexbench ab windows test (test/harness/ab/windows.test.ts)', 'testbed: local',
-    `traffic: { frame_size: 64, flows: 500, files: 1, duration_s: ${WINDOW_S}, warmup_s: ${WARMUP_S} }`,
-    'matrix: { nfs: [nat], stores: [hashmap], locations: [local], modes: [async], cores: [1], repetitions: 1 }', '',
-  ].join('\n'));
 });
 after(() => tmp.cleanup());
 
