@@ -106,14 +106,19 @@ async function natTrial(prefix: string, events: ElasticEvent[], check: (r: Await
   }
 }
 
+/** One event of two instances' 500 flows: about half of them moved, each seen before and after, every packet after the move translated as before. */
+function assertMovedKept(ev: Awaited<ReturnType<typeof runElasticTrial>>['elastic']['events'][number], kind: ElasticEvent['kind']): void {
+  assert.equal(ev.kind, kind);
+  assert.ok(ev.moved_flows > 100 && ev.moved_flows < 400, `moved ${ev.moved_flows} of 500 flows`);
+  assert.equal(ev.checked_flows, ev.moved_flows, `every moved flow was seen before and after the ${kind}`);
+  assert.equal(ev.kept_flows, ev.checked_flows, 'the new owner translates every moved flow as the old one did');
+  assert.equal(ev.changed_packets, 0);
+}
+
 test('kill one of two NAT instances on Redis: the standby recovers its flows, every translation kept', { timeout: 120_000 }, () =>
   natTrial('fb-elastic-', [{ kind: 'kill', instance: 'ins1', at_s: 1 }], ({ elastic }, dir) => {
     const ev = elastic.events[0]!;
-    assert.equal(ev.kind, 'kill');
-    assert.ok(ev.moved_flows > 100 && ev.moved_flows < 400, `moved ${ev.moved_flows} of 500 flows`);
-    assert.equal(ev.checked_flows, ev.moved_flows, 'every moved flow was seen before and after the kill');
-    assert.equal(ev.kept_flows, ev.checked_flows);
-    assert.equal(ev.changed_packets, 0);
+    assertMovedKept(ev, 'kill');
     assert.equal(elastic.changed_flows, 0);
     assert.ok(ev.recovery_ms !== null && ev.recovery_ms > 0 && ev.ready_ms !== null && ev.recovery_ms >= ev.ready_ms, JSON.stringify(ev));
     assert.equal(elastic.per_instance.ins1?.exit, 'SIGKILL');
@@ -126,11 +131,7 @@ test('kill one of two NAT instances on Redis: the standby recovers its flows, ev
 test('remove one of two NAT instances on Redis: it drains and flushes, the survivor adopts its flows with their translations', { timeout: 120_000 }, () =>
   natTrial('fb-elastic-rm-', [{ kind: 'remove', instance: 'ins1', at_s: 1 }], ({ elastic }) => {
     const ev = elastic.events[0]!;
-    assert.equal(ev.kind, 'remove');
-    assert.ok(ev.moved_flows > 100 && ev.moved_flows < 400, `moved ${ev.moved_flows} of 500 flows`);
-    assert.equal(ev.checked_flows, ev.moved_flows, 'every moved flow was seen before and after the remove');
-    assert.equal(ev.kept_flows, ev.checked_flows, 'the survivor translates every moved flow as the removed instance did');
-    assert.equal(ev.changed_packets, 0);
+    assertMovedKept(ev, 'remove');
     assert.ok(ev.ready_ms !== null && ev.recovery_ms !== null && ev.recovery_ms >= ev.ready_ms, JSON.stringify(ev));
     // the survivor's ADOPTED names what it loaded: the removed instance's mappings, every one of them
     assert.equal(ev.loaded.reduce((a, l) => a + Number(l.adopted ?? 0), 0), ev.moved_flows, JSON.stringify(ev.loaded));
@@ -139,12 +140,8 @@ test('remove one of two NAT instances on Redis: it drains and flushes, the survi
 test('kill one of two NAT instances on Redis with no standby: the survivor adopts what it flushed and takes its flows, every translation kept', { timeout: 120_000 }, () =>
   natTrial('fb-elastic-sv-', [{ kind: 'kill', instance: 'ins1', at_s: 1, takeover: 'survivors' }], ({ elastic }) => {
     const ev = elastic.events[0]!;
-    assert.equal(ev.kind, 'kill');
-    assert.ok(ev.moved_flows > 100 && ev.moved_flows < 400, `moved ${ev.moved_flows} of 500 flows`);
-    assert.equal(ev.checked_flows, ev.moved_flows, 'every moved flow was seen before and after the kill');
     // every flow had been seen for 0.5 s before the kill, so its mapping was flushed long before it
-    assert.equal(ev.kept_flows, ev.checked_flows, 'the survivor translates every moved flow as the dead instance did');
-    assert.equal(ev.changed_packets, 0);
+    assertMovedKept(ev, 'kill');
     assert.ok(ev.detected_ms !== null && ev.ready_ms !== null && ev.recovery_ms !== null && ev.recovery_ms >= ev.ready_ms, JSON.stringify(ev));
     assert.equal(ev.loaded.reduce((a, l) => a + Number(l.adopted ?? 0), 0), ev.moved_flows, `the survivor adopted exactly the dead instance's mappings: ${JSON.stringify(ev.loaded)}`);
     assert.equal(elastic.per_instance.ins1?.exit, 'SIGKILL');
