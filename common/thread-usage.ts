@@ -1,6 +1,6 @@
 // A thread's own use of a CPU, from Linux's /proc/thread-self: time on a CPU and waiting runnable for
 // one (schedstat) and how often it slept and was woken (voluntary context switches, status).
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 
 export interface ThreadUsage {
   /** time on a CPU (ms) */
@@ -21,10 +21,21 @@ export function parseThreadUsage(schedstat: string, status: string): ThreadUsage
   return { cpuMs: cpu / 1e6, waitMs: wait / 1e6, wakeups: Number(m[1]) };
 }
 
-/** the calling thread's usage so far; null where /proc has none (not Linux, no schedstat) */
-export function threadUsage(): ThreadUsage | null {
+/** The calling thread's usage so far, or thread `tid`'s of this process (read from outside it); null where /proc has none (not Linux, no schedstat). */
+export function threadUsage(tid?: number | null): ThreadUsage | null {
+  const dir = tid === undefined || tid === null ? '/proc/thread-self' : `/proc/self/task/${tid}`;
   try {
-    return parseThreadUsage(readFileSync('/proc/thread-self/schedstat', 'latin1'), readFileSync('/proc/thread-self/status', 'latin1'));
+    return parseThreadUsage(readFileSync(`${dir}/schedstat`, 'latin1'), readFileSync(`${dir}/status`, 'latin1'));
+  } catch {
+    return null;
+  }
+}
+
+/** The calling thread's kernel id (/proc/thread-self is "PID/task/TID"), for another thread to read its usage; null where there is none. */
+export function threadId(): number | null {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    return Number.isInteger(tid) && tid > 0 ? tid : null;
   } catch {
     return null;
   }

@@ -1,6 +1,7 @@
 // One core: open its state partition, its port and its NF, then loop rx -> NF -> tx in bursts until told to stop.
 import { parentPort, workerData } from 'node:worker_threads';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { threadId, threadUsage } from '../../common/thread-usage.js';
 import { performance } from 'node:perf_hooks';
 import type { StateConfig, StateContext, StateLoss, StoreOutage, WarmState } from '../state/api.js';
 import { NF_REGISTRY, type NfName } from '../../nfs/registry.js';
@@ -69,22 +70,8 @@ const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 /** This thread's time on a CPU and waiting runnable for one (s), from /proc/thread-self/schedstat; null where there is none. */
 export interface ThreadTimes { cpu: number; wait: number }
 function threadTimes(): ThreadTimes | null {
-  try {
-    const f = readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ');
-    return { cpu: Number(f[0]) / 1e9, wait: Number(f[1]) / 1e9 };
-  } catch {
-    return null;
-  }
-}
-
-/** This thread's kernel id (/proc/thread-self is "PID/task/TID"); null where there is none. */
-function threadId(): number | null {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    return Number.isInteger(tid) && tid > 0 ? tid : null;
-  } catch {
-    return null;
-  }
+  const u = threadUsage();
+  return u && { cpu: u.cpuMs / 1e3, wait: u.waitMs / 1e3 };
 }
 
 /** A core's counters when the warm-up ended; `missed` without what still waits in the ring (received later). */
