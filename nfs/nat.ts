@@ -23,6 +23,7 @@ import { hash4 } from '../common/flow-hash.js';
 import { Int32Words, PROTO_ICMP, PROTO_TCP, csumAdjust, fold16, ipToLe, ipv4IcmpEchoOffset, ipv4L4Offset, misaligned, word32Delta, wordDelta } from './packet.js';
 import { COLD_WORDS, C_PORTS, C_SRC, HOT_WORDS, H_LAST, H_POOL_IP, H_POOL_PORT_PROTO, NatMappings, pairOfValue, pairValue, type PoolShape } from './nat-table.js';
 import { NAT_BLOCK_DEFAULT, PairPool, PoolBlocks, blockSizeFor, poolSharedBytes } from './nat-pool.js';
+import { LeasedPairPool, contextLocks, partitionOwner, type BlockLocks } from './nat-lease-pool.js';
 
 const NAT_MAP_ID = 'natMap';
 /** default idle timeout (s): RFC 4787 REQ-5 asks at least 2 min for UDP and recommends 5 */
@@ -126,7 +127,10 @@ type StoreMode = 'none' | 'async' | 'cache' | 'stateless-async' | 'sync';
 
 export class Nat implements NetworkFunction {
   readonly maps: NatMappings;
-  readonly pool: PairPool;
+  /** one instance's pool (its share, per-core chunks lent in blocks), or, instances sharing a store, blocks taken through the store's locks */
+  readonly pool: PairPool | LeasedPairPool;
+  private readonly leased: LeasedPairPool | null;
+  private lockError = '';
   private readonly shape: PoolShape;
   private readonly words = new Int32Words();
   private readonly poolNet: number;
@@ -177,7 +181,8 @@ export class Nat implements NetworkFunction {
   /** set in the store modes whose packets may wait (cache, stateless-async, sync): the worker awaits it per burst */
   processAsync?: (b: Burst) => Promise<number>;
 
-  constructor(o: NfOptions, private readonly map: MapHandle | null, mode: StoreMode = map === null ? 'none' : 'async') {
+  /** `locks`: the store's block locks and this partition's owner id (instances sharing a store: nat.ts's createNf gives them with --nat-share) */
+  constructor(o: NfOptions, private readonly map: MapHandle | null, mode: StoreMode = map === null ? 'none' : 'async', locks: { locks: BlockLocks; owner: string } | null = null) {
     this.mode = mode;
     const nports = o.natPorts.hi - o.natPorts.lo + 1;
     this.shape = { firstIp: o.natIps.first, ips: o.natIps.count, loPort: o.natPorts.lo, nports };
@@ -185,10 +190,14 @@ export class Nat implements NetworkFunction {
     const share = o.natShare ?? { index: 0, of: 1 };
     const { total, block } = poolGeometry(o);
     const chunks = poolChunks(total, share, o.cores);
-    // the cores of this instance share their blocks through o.shared (rebalancing); else each keeps its chunk
-    this.pool = block > 0 && o.shared !== undefined && o.cores > 1
+    // instances sharing a store: every block through its store lock, the search from this core's share;
+    // else the cores of this instance share their blocks through o.shared (rebalancing), or each keeps its chunk
+    this.leased = locks !== null && map !== null && block > 0
+      ? new LeasedPairPool(locks.locks, { total, block, owner: locks.owner, preferred: chunks[o.core]!, onError: (what, e) => { this.lockError ||= `${what}: ${e.message}`; } })
+      : null;
+    this.pool = this.leased ?? (block > 0 && o.shared !== undefined && o.cores > 1
       ? new PairPool(new PoolBlocks(chunks, block, o.shared), o.core)
-      : PairPool.alone(chunks[o.core]!, chunks[o.core + 1]!, block || NAT_BLOCK_DEFAULT);
+      : PairPool.alone(chunks[o.core]!, chunks[o.core + 1]!, block || NAT_BLOCK_DEFAULT));
     // sized for 65,536 mappings (or the chunk), grown by 1.5x: 50,000 flows fill the tables to 61 %
     // and the ids to 76 % (from 32,768: 54 % and 68 %), 1,000,000 flows 71 % and 89 % (64 % and 79 %)
     this.maps = new NatMappings(Math.min(1 << 16, Math.max(16, this.pool.end - this.pool.start)), this.shape);
@@ -226,7 +235,7 @@ export class Nat implements NetworkFunction {
       } else this.recoverSkipped++;
     }
     // the pairs are taken with their blocks first: one held by another core (or listed twice) is refused
-    const ok = this.pool.claim(pairs);
+    const ok = this.leased !== null ? this.leased.claimAll(pairs) : (this.pool as PairPool).claim(pairs);
     const now = this.clock();
     let n = 0;
     for (let j = 0; j < at.length; j++) {
@@ -251,6 +260,17 @@ export class Nat implements NetworkFunction {
   }
 
   /**
+   * Leased pool: its first block before the first packet. A takeover (mappings recovered) does not
+   * wait: its recovered pairs are safe under the dead partition's lease and the block comes meanwhile.
+   */
+  async start(): Promise<void> {
+    if (this.leased === null) return;
+    const first = this.leased.init();
+    if (this.recovered === 0) await first;
+    else first.catch(() => undefined);
+  }
+
+  /**
    * Scale-out/in: the mappings another instance made (its partition of this core, read from the store)
    * are kept here with their pairs, which stay out of this pool (they are the other instance's share),
    * and written to this instance's map too, so a later failover of this instance recovers them.
@@ -258,13 +278,19 @@ export class Nat implements NetworkFunction {
   async adopt(from: StateContext): Promise<number> {
     const [keys, vals] = await from.map(NAT_MAP_ID).entries();
     const now = this.clock();
+    const owner = partitionOwner(from.partition.instance, from.partition.core);
     let n = 0;
     for (let i = 0; i < keys.length; i++) {
       const t = parseFlowKey(keys[i]!);
       const k = t === null ? -1 : pairOfValue(this.shape, vals[i]!);
       if (t === null || k < 0 || this.maps.fwd.find(t[0], t[1], t[2], t[3]) >= 0) continue;
+      // leased pool: the pair's block is kept under its owner's lease while this mapping lives (refused: a block handed out here)
+      if (this.leased !== null && !this.leased.adoptPair(k, owner)) continue;
       const m = this.maps.add(t[0], t[1], t[2], t[3], k, now);
-      if (m < 0) break;
+      if (m < 0) {
+        this.leased?.release(k);
+        break;
+      }
       if (this.map !== null) {
         const s = this.map.slot(keys[i]!);
         this.maps.setSlot(m, s);
@@ -274,6 +300,7 @@ export class Nat implements NetworkFunction {
       n++;
     }
     this.adopted += n;
+    if (this.leased !== null && n > 0) await this.leased.renew(); // the adopted blocks' leases, at once: their owner may be gone
     return n;
   }
 
@@ -649,6 +676,7 @@ export class Nat implements NetworkFunction {
   async close(): Promise<void> {
     while (this.inflight > 0) await new Promise<void>((r) => { this.drained = r; });
     this.sweep(this.clock(), this.maps.high); // what went idle while no packet came is expired and counted
+    await this.leased?.close(); // a scale-in's free blocks go back to the store; those with live mappings keep a fresh lease
   }
 
   stats(): Record<string, number> {
@@ -658,7 +686,7 @@ export class Nat implements NetworkFunction {
       mappings_expired: this.expired,
       pool_left: this.pool.left,
       pool_drops: this.poolDrops,
-      ...(this.pool.blocks.cores > 1 ? this.blockStats() : {}),
+      ...(this.leased !== null ? this.leaseStats(this.leased) : this.pool instanceof PairPool && this.pool.blocks.cores > 1 ? this.blockStats(this.pool) : {}),
       out_packets: this.outPackets,
       in_packets: this.inPackets,
       in_no_mapping: this.inNoMapping,
@@ -679,21 +707,41 @@ export class Nat implements NetworkFunction {
    * rebalancing: blocks this core borrowed (from the reserve or another core) and gave back, the block
    * size. What it lent is left out: another core may still borrow after this one reported.
    */
-  private blockStats(): Record<string, number> {
-    const c = this.pool.counts();
-    return { pool_blocks_borrowed: c.borrowed, pool_blocks_returned: c.returned, pool_block: this.pool.blocks.block };
+  private blockStats(pool: PairPool): Record<string, number> {
+    const c = pool.counts();
+    return { pool_blocks_borrowed: c.borrowed, pool_blocks_returned: c.returned, pool_block: pool.blocks.block };
+  }
+
+  /**
+   * Leased pool: blocks whose lock this core took and gave back, held at the end (its own and adopted
+   * ones), searches that found every block held, and what should stay 0 (leases lost, conflicts, errors).
+   */
+  private leaseStats(pool: LeasedPairPool): Record<string, number> {
+    const c = pool.counts();
+    return {
+      pool_blocks_taken: c.taken, pool_blocks_released: c.released, pool_blocks_held: c.held, pool_blocks_adopted: c.adopted,
+      pool_exhausted: c.exhausted, pool_block: pool.block,
+      ...(c.lost ? { pool_leases_lost: c.lost } : {}), ...(c.conflicts ? { pool_block_conflicts: c.conflicts } : {}), ...(c.errors ? { pool_lock_errors: c.errors } : {}),
+    };
   }
 
   /** Sentences for the run's result: what went wrong that the counters alone do not say. */
   messages(): string[] {
     const out: string[] = [];
-    if (this.poolDrops > 0) {
+    if (this.poolDrops > 0 && this.leased !== null) {
+      const c = this.leased.counts();
+      out.push(`NAT pool exhausted on this instance core: ${this.poolDrops} packet(s) of new flows dropped (the pool's ${this.leased.total} pairs in ${this.leased.nb} blocks of ${this.leased.block}, ` +
+        `shared by every instance through the store's locks; this core took ${c.taken} and found none free ${c.exhausted} time(s); ` +
+        'widen --nat-ips or --nat-ports, or shorten --nat-timeout); existing mappings were kept');
+    } else if (this.poolDrops > 0 && this.pool instanceof PairPool) {
       const shared = this.pool.blocks.cores > 1
         ? ` and it borrowed ${this.pool.counts().borrowed} block(s) of ${this.pool.blocks.block}; no core had one to spare`
         : '';
       out.push(`NAT pool exhausted on this core: ${this.poolDrops} packet(s) of new flows dropped (this core's chunk holds ${this.pool.end - this.pool.start} pairs${shared}; ` +
         'widen --nat-ips or --nat-ports, or shorten --nat-timeout); existing mappings were kept');
     }
+    if (this.lockError) out.push(`NAT pool: ${this.leased!.counts().errors} block lock request(s) failed, first: ${this.lockError}`);
+    if (this.leased !== null && this.leased.counts().lost > 0) out.push(`NAT pool: ${this.leased.counts().lost} block lease(s) were found lost when renewed (the store was away longer than the ${this.leased.leaseMs} ms lease)`);
     if (this.readFailures > 0) out.push(`NAT: ${this.readFailures} store read(s) failed, last: ${this.lastReadError}`);
     return out;
   }
@@ -705,8 +753,11 @@ export const nf: NfModule = {
     return poolSharedBytes(total, o.cores, block);
   },
   async createNf(ctx: StateContext | null, opts) {
-    const nat = new Nat(opts, ctx ? ctx.map(NAT_MAP_ID) : null, ctx ? ctx.mode : 'none');
+    // instances sharing a store (--nat-share) take the pool's blocks through its locks, owned per partition
+    const locks = ctx && opts.natShare ? { locks: contextLocks(ctx), owner: partitionOwner(ctx.partition.instance, ctx.partition.core) } : null;
+    const nat = new Nat(opts, ctx ? ctx.map(NAT_MAP_ID) : null, ctx ? ctx.mode : 'none', locks);
     await nat.recover();
+    await nat.start();
     return nat;
   },
 };

@@ -168,7 +168,17 @@ export const elasticRecordSchema = z.object({
   changed_flows: z.number().int(),
   reference_failover_ms: z.number(),
   events: z.array(elasticEventSchema),
-  per_instance: z.record(z.string(), z.object({ returned: z.number(), pids: z.array(z.number()), recovered: z.number().optional(), adopted: z.number().optional(), exit: z.string().optional() })),
+  per_instance: z.record(z.string(), z.object({
+    returned: z.number(), pids: z.array(z.number()), recovered: z.number().optional(), adopted: z.number().optional(), exit: z.string().optional(),
+    /**
+     * a NAT's pool blocks through the store's locks, summed over the processes that served the instance and
+     * ended (a killed one says nothing): blocks taken and given back, held at its end, searches that found
+     * every block held, new flows dropped for want of a pair
+     */
+    pool: z.object({ blocks_taken: z.number(), blocks_released: z.number(), blocks_held: z.number(), exhausted: z.number(), drops: z.number() }).optional(),
+  })),
+  /** a NAT: distinct translated (address, port) pairs the front-end saw, and times a flow left with a pair another flow had (must be 0) */
+  pairs: z.object({ used: z.number(), shared: z.number(), first: z.object({ pair: z.string(), flows: z.tuple([z.number(), z.number()]) }).nullable() }).optional(),
   /** store node kills (store redis-cluster, cassandra-cluster) */
   store_events: z.array(storeEventSchema).optional(),
   /** counter NFs: the store's total over every instance and core minus the packets the instances counted as forwarded */

@@ -55,6 +55,8 @@ export interface ElasticTrialOptions {
   storeNodes?: StoreNodes;
   /** what an instance does when the store lost acknowledged flushes (`nf run --on-state-loss`) */
   onStateLoss?: string;
+  /** a NAT's pool, the same for every instance (`nf run --nat-ips`, `--nat-ports`, `--nat-block`); unset: nf run's defaults */
+  natPool?: { ips?: string; ports?: string; block?: number };
 }
 
 /** Every instance id the run names, in order: the initial ones, then the added ones (a NAT pool's shares follow it). */
@@ -65,13 +67,19 @@ export function allInstances(initial: readonly string[], events: readonly Elasti
 }
 
 /** The argv of one instance process (`instance` null: a standby). */
-export function instanceArgv(o: Pick<ElasticTrialOptions, 'nf' | 'cores' | 'storeUrl' | 'mode' | 'flushMs' | 'onStateLoss'>, socket: string, instance: string | null, share: { index: number; of: number } | null): string[] {
+export function instanceArgv(o: Pick<ElasticTrialOptions, 'nf' | 'cores' | 'storeUrl' | 'mode' | 'flushMs' | 'onStateLoss' | 'natPool'>, socket: string, instance: string | null, share: { index: number; of: number } | null): string[] {
   const a = ['nf', 'run', '--nf', o.nf, '--cores', String(o.cores), '--port', `link:${socket}`];
   if (o.storeUrl !== null) a.push('--store', o.storeUrl, '--nf-id', o.nf, '--mode', o.mode, '--flush-ms', String(o.flushMs));
   if (o.storeUrl !== null && o.onStateLoss !== undefined && o.onStateLoss !== 'fail') a.push('--on-state-loss', o.onStateLoss);
   if (instance === null) a.push('--standby');
   else a.push('--instance', instance);
   if (o.nf === 'nat' && share !== null) a.push('--nat-share', `${share.index + 1}/${share.of}`);
+  if (o.nf === 'nat' && o.natPool) {
+    const p = o.natPool;
+    if (p.ips !== undefined) a.push('--nat-ips', p.ips);
+    if (p.ports !== undefined) a.push('--nat-ports', p.ports);
+    if (p.block !== undefined) a.push('--nat-block', String(p.block));
+  }
   a.push('--progress', '0', '--json');
   return a;
 }
@@ -126,6 +134,7 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
     },
     timed: storeKills.map((k) => ({ atMs: k.e.at_s * 1000, fire: (t: number) => fireStoreKill(k, t) })),
     log: o.log,
+    checkPairs: o.nf === 'nat',
   });
   const abort = () => {
     for (const c of children) if (c.child.pid) signalGroup(c.child.pid, 'SIGKILL');
@@ -191,6 +200,16 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
       if (killed) per[inst].exit = 'SIGKILL';
       if (sumStat('recovered')) per[inst].recovered = (per[inst].recovered ?? 0) + sumStat('recovered');
       if (sumStat('adopted')) per[inst].adopted = (per[inst].adopted ?? 0) + sumStat('adopted');
+      // a NAT's blocks through the store's locks (a standby's process adds to the id it took)
+      if (j && j.per_core.some((pc) => pc.nf?.pool_blocks_taken !== undefined)) {
+        const p = per[inst].pool ?? { blocks_taken: 0, blocks_released: 0, blocks_held: 0, exhausted: 0, drops: 0 };
+        p.blocks_taken += sumStat('pool_blocks_taken');
+        p.blocks_released += sumStat('pool_blocks_released');
+        p.blocks_held += sumStat('pool_blocks_held');
+        p.exhausted += sumStat('pool_exhausted');
+        p.drops += sumStat('pool_drops');
+        per[inst].pool = p;
+      }
     }
     const counter = await counterTotal(o, r);
     const seriesRel = join('series', `${o.name}.csv`);
@@ -208,12 +227,12 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
       per_core: [],
       commands: children.map((c) => redactSecrets(shellJoin(['flexbench', ...c.argv]))),
       host: load,
-      flags: [...eventFlags(r, w.seconds), ...storeEventFlags(storeEvents, o.events)],
+      flags: [...eventFlags(r, w.seconds), ...storeEventFlags(storeEvents, o.events), ...pairFlags(r)],
     };
     const elastic: ElasticRecord = {
       instances: all, series_file: seriesRel, bucket_ms: r.bucket_ms, sent: r.sent, returned: r.returned, lost: r.lost, missed: r.missed,
       nf_dropped: r.nf_dropped, unanswered: r.unanswered, lost_in_flight: r.lost_in_flight, changed_flows: r.changed_flows, reference_failover_ms: REINFORCE_FAILOVER_MS,
-      events: r.events, per_instance: per, counter,
+      events: r.events, per_instance: per, counter, ...(r.pairs ? { pairs: r.pairs } : {}),
       ...(storeEvents.length ? { store_events: storeEvents } : {}),
     };
     return { m, elastic };
@@ -258,6 +277,13 @@ export function eventFlags(r: Pick<FrontendResult, 'events'>, seconds: number): 
     else if (e.moved_flows > 0 && e.recovery_ms === null) out.push(`elastic_incomplete: ${e.kind} ${e.instance}: none of its ${e.moved_flows} moved flows came back before the traffic ended`);
   }
   return out;
+}
+
+/** A NAT whose instances handed one (address, port) to two flows is flagged: the pool's one rule broken. */
+export function pairFlags(r: Pick<FrontendResult, 'pairs'>): string[] {
+  const p = r.pairs;
+  if (!p || p.shared === 0) return [];
+  return [`nat_pair_shared: ${p.shared} time(s) a flow left with a translated (address, port) another flow had left with (first ${p.first!.pair}, flows ${p.first!.flows.join(' and ')})`];
 }
 
 /** The time series: one row per bucket, ms after traffic started. */

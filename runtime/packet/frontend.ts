@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { FrameReader, LINK, LINK_HEADER, controlFrame, writeDataHeader, type LinkAdopt, type LinkAssign, type LinkHello } from './link.js';
 import { flowHash, idHash, owner as rendezvousOwner } from './rendezvous.js';
 import type { PcapFrames } from './pcap.js';
+import { PairOwners } from './pair-owners.js';
 
 export type ElasticEventKind = 'kill' | 'add' | 'remove';
 
@@ -45,6 +46,8 @@ export interface FrontendOptions {
   /** what the owner does itself at a time on this clock (a store node's kill): called with the ms after traffic started */
   timed?: { atMs: number; fire(tMs: number): void }[];
   log(line: string): void;
+  /** a NAT: check that no translated source (address, port) leaves on two flows (instances sharing one pool) */
+  checkPairs?: boolean;
 }
 
 /** What happened around one event. */
@@ -89,6 +92,8 @@ export interface FrontendResult {
   events: EventOutcome[];
   /** flows whose translation ever changed (any time, any cause) */
   changed_flows: number;
+  /** with checkPairs: distinct translated (address, port) pairs seen, and times a flow left with a pair another flow had (0: never handed out twice) */
+  pairs?: { used: number; shared: number; first: { pair: string; flows: [number, number] } | null };
   /** packets still unanswered when the run ended (counted lost) */
   unanswered: number;
   /** packets in flight to an instance when its links closed mid-run (it may have counted them) */
@@ -136,6 +141,7 @@ export class Frontend {
   private readonly xPort: Int32Array;
   private readonly xSeen: Uint8Array;
   private readonly xChanged: Uint8Array;
+  private readonly pairOwners: PairOwners | null;
   /** per flow: index of the last event that moved it (-1 none), the connection it left, translation seen before the move */
   private readonly movedBy: Int32Array;
   private readonly movedFrom: Int32Array;
@@ -184,6 +190,7 @@ export class Frontend {
     this.xPort = new Int32Array(f.count);
     this.xSeen = new Uint8Array(f.count);
     this.xChanged = new Uint8Array(f.count);
+    this.pairOwners = o.checkPairs ? new PairOwners(f.count) : null;
     this.movedBy = new Int32Array(f.count).fill(-1);
     this.movedFrom = new Int32Array(f.count);
     this.seenBefore = new Uint8Array(f.count);
@@ -298,8 +305,10 @@ export class Frontend {
           this.xSeen[f] = 1;
           this.xIp[f] = src;
           this.xPort[f] = port;
+          this.pairOwners?.note(src, port, f);
         } else if (this.xIp[f] !== src || this.xPort[f] !== port) {
           this.xChanged[f] = 1;
+          this.pairOwners?.note(src, port, f); // a pair it had not left with: another flow's?
           if (this.movedBy[f] >= 0 && c.id !== this.movedFrom[f]) {
             this.changedAfter[f] = 1;
             this.outcomes[this.movedBy[f]].changed_packets++;
@@ -672,6 +681,7 @@ export class Frontend {
       window: { sent: sum(this.bSent), returned: sum(this.bRet), lost: sum(this.bLost), missed: sum(this.bMissed), seconds: o.durationMs / 1000 },
       events: this.outcomes,
       changed_flows: changed,
+      ...(this.pairOwners ? { pairs: pairsOf(this.pairOwners) } : {}),
       unanswered,
       lost_in_flight: this.lostInDead,
       per_instance: Object.fromEntries([...this.perInstance].map(([k, v]) => [k, { returned: v.returned, pids: [...v.pids] }])),
@@ -680,3 +690,10 @@ export class Frontend {
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+const dotted = (ip: number) => [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.');
+
+function pairsOf(p: PairOwners): NonNullable<FrontendResult['pairs']> {
+  const f = p.first;
+  return { used: p.used, shared: p.shared, first: f ? { pair: `${dotted(f.ip)}:${f.port}`, flows: [f.other, f.flow] } : null };
+}

@@ -99,6 +99,8 @@ async function natTrial(prefix: string, events: ElasticEvent[], check: (r: Await
     // every packet is accounted for: returned, lost (no instance / in the dead one), missed or dropped
     assert.equal(elastic.sent, elastic.returned + elastic.lost + elastic.missed + elastic.nf_dropped);
     assert.ok(m.tx_packets > 0 && m.tx_packets <= m.rx_packets);
+    // instances sharing one pool through the store's block locks: no translated pair ever left on two flows
+    assert.equal(elastic.pairs?.shared, 0, JSON.stringify(elastic.pairs));
     for (const pids of Object.values(elastic.per_instance).map((p) => p.pids)) for (const pid of pids) assert.equal(pidAlive(pid), false, `pid ${pid} outlived the trial`);
   } finally {
     await redis.stop();

@@ -1,0 +1,506 @@
+// The NAT pool of several instances sharing one store (issue 18, Section VI-A between instances): the
+// whole pool is cut in blocks of `block` pairs, and a block is handed out only by the partition
+// (instance@core) holding its store lock `natBlock-B` (the state API's Section VI-B lock: owner and
+// lease, `SET NX PX` / a lightweight transaction). No static share: a partition starts with one block,
+// searched from its share of the pool (so instances do not collide at first), and takes the next one
+// when its current block runs low, one block ahead and off the packet path (a lock request the packet
+// never waits for); when every block is held, new flows are dropped and the search is retried every
+// RETRY_MS for a block someone released or whose lease ran out.
+//
+// The rule that keeps every (address, port) pair on one live mapping: a pair is handed out only from a
+// block whose lock this partition holds; a block is held while a mapping anywhere uses one of its pairs:
+//   - its holder renews its lease every lease/3 while it holds it, and releases it once all its pairs
+//     are free again and it keeps a block's worth of other free pairs (or at close: a scale-in's free
+//     blocks), after its own writes are flushed;
+//   - a standby taking over a dead partition has its owner id: it renews the blocks of the mappings it
+//     recovers (the lease outlives a failover);
+//   - an instance that adopts another's mappings (scale-in, survivors' takeover, scale-out) keeps
+//     their blocks' leases alive under the old owner's id while it has a mapping in them, and hands out
+//     none of their pairs: the block moves with its mappings and frees itself only when none is left
+//     anywhere (its lease runs out);
+//   - a dead partition's other blocks free themselves when their lease runs out.
+import type { StateContext } from '../runtime/state/api.js';
+
+/** lease of a block lock (ms): longer than a failover's recovery, renewed every third of it */
+export const NAT_LEASE_DEFAULT_MS = 10_000;
+/** a search that found every block held is retried after this long (a new flow meanwhile is dropped) */
+const RETRY_MS = 50;
+/** blocks tried per search before waiting RETRY_MS (each try is one store round trip) */
+const SCAN_MAX = 64;
+
+/** What the pool asks of the store: one leased lock per block, by owner (a partition, `instance@core`). */
+export interface BlockLocks {
+  acquire(block: number, owner: string, leaseMs: number): Promise<boolean>;
+  renew(block: number, owner: string, leaseMs: number): Promise<boolean>;
+  release(block: number, owner: string): Promise<boolean>;
+  /** the owner holding it now, null when free */
+  holder(block: number): Promise<string | null>;
+}
+
+/** lock name of block b */
+export const blockLockName = (b: number): string => `natBlock-${b}`;
+
+/** The state API's locks of one context as block locks. */
+export function contextLocks(ctx: StateContext): BlockLocks {
+  return {
+    acquire: (b, owner, lease) => ctx.lock(blockLockName(b), { owner }).acquire(lease),
+    renew: (b, owner, lease) => ctx.lock(blockLockName(b), { owner }).renew(lease),
+    release: (b, owner) => ctx.lock(blockLockName(b), { owner }).release(),
+    holder: async (b) => (await ctx.lock(blockLockName(b)).holder())?.owner ?? null,
+  };
+}
+
+/** the owner id of a partition's blocks: a standby taking over the same instance and core renews them */
+export const partitionOwner = (instance: string, core: number): string => `${instance}@${core}`;
+
+// block states, this partition's view
+const FREE = 0; // not held by this partition (held by another, or by nobody)
+const OWN = 1; // its lock is ours: its pairs are handed out here
+const ADOPTED = 2; // held under another owner for mappings adopted here: none of its pairs handed out here
+const RELEASING = 3; // our release is in flight: not tried again until it is done
+const PENDING = 4; // recovered: its lock asked for, its free pairs not handed out until it is ours
+
+export interface LeasedPoolOptions {
+  /** pairs in the whole pool */
+  total: number;
+  block: number;
+  /** this partition's owner id (partitionOwner) */
+  owner: string;
+  /** the pair the search for blocks starts at (this partition's share of the pool) */
+  preferred: number;
+  leaseMs?: number;
+  /** a timer renewing the leases (false in tests that drive renew() themselves) */
+  renewTimer?: boolean;
+  /** a lock request failed (the store down): said once per kind */
+  onError?: (what: string, e: Error) => void;
+}
+
+export interface LeasedPoolCounts {
+  /** blocks whose lock this partition took (a standby's renewals of its predecessor's blocks included) */
+  taken: number;
+  /** blocks it gave back (all their pairs free) */
+  released: number;
+  /** blocks held now */
+  held: number;
+  /** blocks held for mappings adopted from another owner */
+  adopted: number;
+  /** searches that found no free block */
+  exhausted: number;
+  /** renewals refused: a lock this partition thought it held was not (its lease ran out: the store was away longer) */
+  lost: number;
+  /** adopted or recovered mappings in a block another partition hands out (should stay 0) */
+  conflicts: number;
+  /** lock requests that failed (store errors) */
+  errors: number;
+}
+
+export class LeasedPairPool {
+  readonly block: number;
+  readonly nb: number;
+  readonly total: number;
+  readonly owner: string;
+  readonly leaseMs: number;
+  /** this partition's share [start, end): where its search begins (the pool itself is shared) */
+  readonly start: number;
+  readonly end: number;
+  private readonly state: Uint8Array;
+  /** per block: live mappings here with a pair in it */
+  private readonly live: Int32Array;
+  /** ADOPTED blocks: the owner whose lease is kept */
+  private readonly foreign = new Map<number, string>();
+  /** PENDING blocks: the recovered pairs still live in them */
+  private readonly pending = new Map<number, Set<number>>();
+  private confirming: Promise<void> | null = null;
+  private cur = -1;
+  private next = 0;
+  private curEnd = 0;
+  private spare = -1;
+  private cursor: number;
+  private searching: Promise<void> | null = null;
+  private retryAt = 0;
+  private ring = new Float64Array(1024);
+  private head = 0;
+  private count = 0;
+  private renewing = false;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private closed = false;
+  private readonly c: LeasedPoolCounts = { taken: 0, released: 0, held: 0, adopted: 0, exhausted: 0, lost: 0, conflicts: 0, errors: 0 };
+  private readonly errorsSaid = new Set<string>();
+
+  constructor(private readonly locks: BlockLocks, private readonly o: LeasedPoolOptions) {
+    if (!Number.isInteger(o.block) || o.block < 1) throw new Error(`NAT pool block must be a whole number of pairs >= 1 (got ${o.block})`);
+    this.block = o.block;
+    this.total = o.total;
+    this.nb = Math.ceil(o.total / o.block);
+    this.owner = o.owner;
+    this.leaseMs = o.leaseMs ?? NAT_LEASE_DEFAULT_MS;
+    this.state = new Uint8Array(this.nb);
+    this.live = new Int32Array(this.nb);
+    this.start = Math.max(0, Math.min(o.total - 1, o.preferred));
+    this.end = o.total;
+    this.cursor = Math.floor(this.start / this.block);
+  }
+
+  /** block of pair k */
+  blockOf(k: number): number {
+    return Math.floor(k / this.block);
+  }
+
+  private first(b: number): number {
+    return b * this.block;
+  }
+
+  private last(b: number): number {
+    return Math.min(this.total, (b + 1) * this.block);
+  }
+
+  /** Takes the first block (recovery's blocks first, when a standby) and starts the lease timer; before any packet. */
+  async init(): Promise<void> {
+    await this.confirming; // a standby's recovered blocks first: their free pairs are handed out before a new block is taken
+    if (this.cur < 0 && this.spare < 0 && this.count === 0) await this.search();
+    if (this.cur < 0 && this.spare >= 0) {
+      this.use(this.spare);
+      this.spare = -1;
+    }
+    if (this.o.renewTimer !== false && this.timer === null) {
+      this.timer = setInterval(() => void this.renew(), Math.max(10, Math.floor(this.leaseMs / 3)));
+      this.timer.unref?.();
+    }
+  }
+
+  /** memory the pool takes: per block a state byte and a count, the released-pairs queue */
+  get bytes(): number {
+    return this.state.byteLength + this.live.byteLength + this.ring.byteLength;
+  }
+
+  /** pairs this partition can hand out without taking another block */
+  get left(): number {
+    return this.curEnd - this.next + this.count + (this.spare >= 0 ? this.last(this.spare) - this.first(this.spare) : 0);
+  }
+
+  /** a pair index, or -1 when this partition holds none free now (a block is being searched for) */
+  take(): number {
+    if (this.next < this.curEnd) {
+      this.live[this.cur]!++;
+      const k = this.next++;
+      if (this.spare < 0 && this.searching === null && this.curEnd - this.next + this.count <= this.block >> 2) this.startSearch();
+      return k;
+    }
+    if (this.count > 0) {
+      const k = this.ring[this.head]!;
+      this.head = (this.head + 1) % this.ring.length;
+      this.count--;
+      this.live[this.blockOf(k)]!++;
+      if (this.spare < 0 && this.searching === null && this.count <= this.block >> 2) this.startSearch();
+      return k;
+    }
+    if (this.spare >= 0) {
+      this.use(this.spare);
+      this.spare = -1;
+      return this.take();
+    }
+    this.startSearch();
+    return -1;
+  }
+
+  private use(b: number): void {
+    this.cur = b;
+    this.next = this.first(b);
+    this.curEnd = this.last(b);
+  }
+
+  private startSearch(): void {
+    if (this.searching !== null || this.closed || performance.now() < this.retryAt) return;
+    this.searching = this.search().finally(() => { this.searching = null; });
+  }
+
+  /** Tries blocks from the cursor on until one's lock is taken (the spare), at most SCAN_MAX of them. */
+  private async search(): Promise<void> {
+    const tries = Math.min(this.nb, SCAN_MAX);
+    for (let i = 0; i < tries && !this.closed; i++) {
+      const b = this.cursor;
+      this.cursor = b + 1 === this.nb ? 0 : b + 1;
+      if (this.state[b] !== FREE) continue;
+      let ok = false;
+      try {
+        ok = await this.locks.acquire(b, this.owner, this.leaseMs);
+      } catch (e) {
+        this.failed('acquire', e as Error);
+        break;
+      }
+      if (!ok) continue;
+      const now = this.state[b] as number; // it may have changed while the lock was asked for
+      if (now !== FREE || this.closed) {
+        // adopted meanwhile (its old owner's lease had run out) or closing: give back what we will not hand out
+        if (now === ADOPTED || now === FREE) void this.locks.release(b, this.owner).catch(() => undefined);
+        continue;
+      }
+      this.state[b] = OWN;
+      this.c.taken++;
+      this.c.held++;
+      this.spare = b;
+      return;
+    }
+    this.c.exhausted++;
+    this.retryAt = performance.now() + RETRY_MS;
+  }
+
+  /** waits for a block search in flight (tests) */
+  async settle(): Promise<void> {
+    await this.confirming;
+    while (this.searching !== null) await this.searching;
+  }
+
+  private push(k: number): void {
+    if (this.count === this.ring.length) {
+      const r = new Float64Array(this.ring.length * 2);
+      for (let i = 0; i < this.count; i++) r[i] = this.ring[(this.head + i) % this.ring.length]!;
+      this.ring = r;
+      this.head = 0;
+    }
+    this.ring[(this.head + this.count) % this.ring.length] = k;
+    this.count++;
+  }
+
+  /** whether pair k lies in a block this partition hands out */
+  owns(k: number): boolean {
+    const b = this.blockOf(k);
+    return b >= 0 && b < this.nb && this.state[b] === OWN;
+  }
+
+  /**
+   * A mapping with pair k is gone. Ours: the pair is free again (false when not ours). An adopted
+   * block with no mapping left here is no longer renewed: its lease runs out unless another adopter keeps it.
+   */
+  release(k: number): boolean {
+    const b = this.blockOf(k);
+    if (!(b >= 0 && b < this.nb)) return false;
+    if (this.state[b] === PENDING) {
+      if (this.pending.get(b)!.delete(k)) this.live[b]!--;
+      return false;
+    }
+    if (this.state[b] === ADOPTED) {
+      if (k < 0) this.live[b]!++; // the sentinel: counts as the mapping that leaves
+
+      if (--this.live[b]! === 0) {
+        this.state[b] = FREE;
+        this.foreign.delete(b);
+        this.c.held--;
+        this.c.adopted--;
+      }
+      return false;
+    }
+    if (this.state[b] !== OWN) return false;
+    this.push(k);
+    if (--this.live[b]! === 0) this.maybeGiveBack(b);
+    return true;
+  }
+
+  /** A block all free again goes back to the store when this partition keeps a block's worth of other free pairs. */
+  private maybeGiveBack(b: number): void {
+    if (b === this.cur || b === this.spare) return;
+    const size = this.last(b) - this.first(b);
+    if (this.count - size < this.block) return;
+    this.giveBack(b);
+  }
+
+  private giveBack(b: number): void {
+    const lo = this.first(b);
+    const hi = this.last(b);
+    const r = this.ring;
+    const L = r.length;
+    let kept = 0;
+    for (let i = 0; i < this.count; i++) {
+      const k = r[(this.head + i) % L]!;
+      if (k >= lo && k < hi) continue;
+      r[(this.head + kept) % L] = k;
+      kept++;
+    }
+    this.count = kept;
+    this.state[b] = RELEASING;
+    this.c.held--;
+    this.c.released++;
+    this.locks.release(b, this.owner).then(
+      () => { if (this.state[b] === RELEASING) this.state[b] = FREE; },
+      (e: Error) => { this.failed('release', e); if (this.state[b] === RELEASING) this.state[b] = FREE; },
+    );
+  }
+
+  /** Takes pair k if it is ahead in the current block (never handed out); false otherwise. */
+  claimOne(k: number): boolean {
+    if (this.cur >= 0 && k >= this.next && k < this.curEnd) {
+      for (let j = this.next; j < k; j++) this.push(j);
+      this.next = k + 1;
+      this.live[this.cur]!++;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Recovery (a standby with the dead partition's owner id): the pairs its mappings held are kept at
+   * once (the dead partition's lease still holds their blocks: nobody else hands them out), and their
+   * blocks' locks are asked for in the background (a takeover does not wait for them): a block whose
+   * lock is ours (renewed) or free (taken) becomes ours and its other pairs free; a block another owner
+   * holds (mappings the dead partition had adopted) is kept under that owner's lease, none of its pairs
+   * handed out. Returns per pair whether the mapping may be kept (a pair listed twice: only the first).
+   */
+  claimAll(used: readonly number[]): Uint8Array {
+    const ok = new Uint8Array(used.length);
+    const blocks: number[] = [];
+    for (let i = 0; i < used.length; i++) {
+      const k = used[i]!;
+      const b = this.blockOf(k);
+      if (!(b >= 0 && b < this.nb)) continue;
+      let set = this.pending.get(b);
+      if (set === undefined) {
+        if (this.state[b] !== FREE) continue; // held here already
+        this.pending.set(b, (set = new Set()));
+        this.state[b] = PENDING;
+        this.c.held++;
+        blocks.push(b);
+      }
+      if (set.has(k)) continue;
+      set.add(k);
+      this.live[b]!++;
+      ok[i] = 1;
+    }
+    if (blocks.length) this.confirming = Promise.all(blocks.map((b) => this.confirm(b))).then(() => undefined);
+    return ok;
+  }
+
+  /** A recovered block's lock: ours (its free pairs handed out from now on) or another's (kept under its lease). */
+  private async confirm(b: number): Promise<void> {
+    let holder: string | null = null;
+    try {
+      if (!(await this.locks.acquire(b, this.owner, this.leaseMs))) holder = await this.locks.holder(b);
+      else holder = this.owner;
+    } catch (e) {
+      this.failed('acquire', e as Error);
+    }
+    const set = this.pending.get(b)!;
+    this.pending.delete(b);
+    if (holder === this.owner) {
+      this.state[b] = OWN;
+      this.c.taken++;
+      for (let j = this.first(b); j < this.last(b); j++) if (!set.has(j)) this.push(j);
+      return;
+    }
+    // another owner's (or unknown: the store did not answer): its pairs stay out of this pool
+    this.state[b] = ADOPTED;
+    this.foreign.set(b, holder ?? this.owner);
+    this.c.adopted++;
+    if (holder === null) this.c.lost++;
+    if (this.live[b] === 0) this.dropAdopted(b); // every recovered mapping of it already gone
+  }
+
+  /** no mapping here uses adopted block b any more: its lease is no longer kept from here */
+  private dropAdopted(b: number): void {
+    this.state[b] = FREE;
+    this.foreign.delete(b);
+    this.c.held--;
+    this.c.adopted--;
+  }
+
+  private adoptBlock(b: number, owner: string, n: number): void {
+    this.state[b] = ADOPTED;
+    this.foreign.set(b, owner);
+    this.live[b] = n;
+    this.c.held++;
+    this.c.adopted++;
+  }
+
+  /**
+   * Scale-in, a survivors' takeover, scale-out: mappings adopted from partition `from` keep their pairs;
+   * their blocks are kept under `from`'s lease while a mapping here uses one (renewed at once: the
+   * removed instance is gone). False: the pair lies in a block this partition hands out (a conflict).
+   */
+  adoptPair(k: number, from: string): boolean {
+    const b = this.blockOf(k);
+    if (!(b >= 0 && b < this.nb)) return false;
+    const s = this.state[b];
+    if (s === OWN || s === RELEASING) {
+      this.c.conflicts++;
+      return false;
+    }
+    if (s === ADOPTED) this.live[b]!++;
+    else this.adoptBlock(b, from, 1);
+    return true;
+  }
+
+  /** Renews every lease this partition keeps (its blocks, and adopted ones under their owner's id). */
+  async renew(): Promise<void> {
+    if (this.renewing || this.closed) return;
+    this.renewing = true;
+    try {
+      const jobs: Promise<void>[] = [];
+      for (let b = 0; b < this.nb; b++) {
+        const s = this.state[b];
+        if (s === OWN) {
+          jobs.push(this.locks.renew(b, this.owner, this.leaseMs).then((ok) => { if (!ok && this.state[b] === OWN) this.c.lost++; }, (e: Error) => this.failed('renew', e)));
+        } else if (s === ADOPTED) {
+          const owner = this.foreign.get(b)!;
+          // the old owner's lease, kept; held under another name (adopted through an instance that had
+          // adopted it), that name's lease is kept from now on; if it ran out, taken again under the old name
+          jobs.push(this.locks.renew(b, owner, this.leaseMs).then(async (ok) => {
+            if (ok || this.state[b] !== ADOPTED) return;
+            const h = await this.locks.holder(b);
+            if (h !== null && h !== this.owner) {
+              this.foreign.set(b, h);
+              if (await this.locks.renew(b, h, this.leaseMs)) return;
+            }
+            if (!(await this.locks.acquire(b, owner, this.leaseMs))) this.c.lost++;
+          }).catch((e: Error) => this.failed('renew', e)));
+        }
+      }
+      await Promise.all(jobs);
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  /**
+   * Scale-in or the end: the blocks with no mapping left go back to the store; those with live
+   * mappings get a fresh lease, kept by whoever adopts the mappings.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.settle();
+    this.closed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    const jobs: Promise<unknown>[] = [];
+    for (let b = 0; b < this.nb; b++) {
+      if (this.state[b] !== OWN) continue;
+      if (this.live[b] === 0) {
+        this.state[b] = RELEASING;
+        this.c.held--;
+        this.c.released++;
+        jobs.push(this.locks.release(b, this.owner).catch((e: Error) => this.failed('release', e)));
+      } else jobs.push(this.locks.renew(b, this.owner, this.leaseMs).catch((e: Error) => this.failed('renew', e)));
+    }
+    await Promise.all(jobs);
+  }
+
+  private failed(what: string, e: Error): void {
+    this.c.errors++;
+    if (this.errorsSaid.has(what)) return;
+    this.errorsSaid.add(what);
+    this.o.onError?.(what, e);
+  }
+
+  counts(): LeasedPoolCounts {
+    return { ...this.c };
+  }
+
+  /** blocks this partition holds now (ours, then adopted), for tests and messages */
+  heldBlocks(): { own: number[]; adopted: number[] } {
+    const own: number[] = [];
+    const adopted: number[] = [];
+    for (let b = 0; b < this.nb; b++) {
+      if (this.state[b] === OWN) own.push(b);
+      else if (this.state[b] === ADOPTED) adopted.push(b);
+    }
+    return { own, adopted };
+  }
+}
