@@ -43,9 +43,10 @@ export const blockLockName = (b: number): string => `natBlock-${b}`;
 /** The state API's locks of one context as block locks. */
 export function contextLocks(ctx: StateContext): BlockLocks {
   return {
-    acquire: (b, owner, lease) => ctx.lock(blockLockName(b), { owner }).acquire(lease),
-    renew: (b, owner, lease) => ctx.lock(blockLockName(b), { owner }).renew(lease),
-    release: (b, owner) => ctx.lock(blockLockName(b), { owner }).release(),
+    // async: a closed context's throw becomes a rejection the pool counts, never an uncaught error in a timer
+    acquire: async (b, owner, lease) => ctx.lock(blockLockName(b), { owner }).acquire(lease),
+    renew: async (b, owner, lease) => ctx.lock(blockLockName(b), { owner }).renew(lease),
+    release: async (b, owner) => ctx.lock(blockLockName(b), { owner }).release(),
     holder: async (b) => (await ctx.lock(blockLockName(b)).holder())?.owner ?? null,
   };
 }
@@ -157,13 +158,16 @@ export class LeasedPairPool {
   /** Takes the first block (recovery's blocks first, when a standby) and starts the lease timer; before any packet. */
   async init(): Promise<void> {
     await this.confirming; // a standby's recovered blocks first: their free pairs are handed out before a new block is taken
-    if (this.cur < 0 && this.spare < 0 && this.count === 0) await this.search();
+    if (this.cur < 0 && this.spare < 0 && this.count === 0) {
+      this.startSearch(); // one search at a time: a take() of a standby's first new flow may have started it
+      await this.searching;
+    }
     if (this.cur < 0 && this.spare >= 0) {
       this.use(this.spare);
       this.spare = -1;
     }
     if (this.o.renewTimer !== false && this.timer === null) {
-      this.timer = setInterval(() => void this.renew(), Math.max(10, Math.floor(this.leaseMs / 3)));
+      this.timer = setInterval(() => void this.renew().catch((e: Error) => this.failed('renew', e)), Math.max(10, Math.floor(this.leaseMs / 3)));
       this.timer.unref?.();
     }
   }

@@ -211,6 +211,9 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
         per[inst].pool = p;
       }
     }
+    // the NAT pool's blocks per instance and the pair check, said as the trial ends (trials.jsonl keeps them)
+    const pools = Object.entries(per).filter(([, v]) => v.pool).map(([id, v]) => `${id} took ${v.pool!.blocks_taken} released ${v.pool!.blocks_released} held ${v.pool!.blocks_held}${v.pool!.drops ? `, dropped ${v.pool!.drops} packet(s) of new flows (${v.pool!.exhausted} searches found every block held)` : ''}`);
+    if (pools.length) o.log(`NAT pool blocks: ${pools.join('; ')}${r.pairs ? `; ${r.pairs.used} translated pairs seen, ${r.pairs.shared === 0 ? 'none on two flows' : `${r.pairs.shared} time(s) on two flows`}` : ''}`);
     const counter = await counterTotal(o, r);
     const seriesRel = join('series', `${o.name}.csv`);
     mkdirSync(join(o.runDir, 'series'), { recursive: true });

@@ -34,6 +34,7 @@ export class PairOwners {
 
   /** Flow f left with (ip, port): false when another flow left with it before (the pair was handed out twice). */
   note(ip: number, port: number, f: number): boolean {
+    ip |= 0; // kept as int32 words: an address above 127.255.255.255 read either signed or not is one pair
     const i = this.slot(ip, port);
     if (this.ports[i] === 0) {
       this.ips[i] = ip;
@@ -45,7 +46,7 @@ export class PairOwners {
     const other = this.flows[i]!;
     if (other === f) return true;
     this.shared++;
-    this.first ??= { ip, port, flow: f, other };
+    this.first ??= { ip: ip >>> 0, port, flow: f, other };
     return false;
   }
 
