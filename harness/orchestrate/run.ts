@@ -223,7 +223,7 @@ function record(s: RunState, status: RunJson['status'], ended = false): void {
     const portModes = [...new Set(s.records.map((r) => r.port_mode).filter((m): m is string => typeof m === 'string'))];
     writeAtomic(join(s.runDir, 'endpoints.md'), endpointsReport({
       runId: s.run.run_id, rows: summary, endpoints: s.spec.endpoints, flushMs: s.spec.state.flush_ms, fingerprint: s.run.provenance.fingerprint,
-      portModes, seconds: s.spec.traffic.duration_s, warmup: s.spec.traffic.warmup_s,
+      portModes, seconds: s.spec.traffic.duration_s, warmup: s.spec.traffic.warmup_s, profiles: s.spec.profiles,
     }));
   }
   const ratios = specRatios(s.spec, s.records);

@@ -50,7 +50,7 @@ function ordering(cells: Cell[], metric: string, lowerIsBetter: boolean, label: 
   return withMean.map((x) => `${label(x.c)} ${fmt(x.m, d)}`).join(lowerIsBetter ? ' < ' : ' > ');
 }
 
-export function endpointsReport(o: { runId: string; rows: readonly SummaryRow[]; endpoints: EndpointsSpec; flushMs: number; fingerprint: Fingerprint; portModes: string[]; seconds: number; warmup: number }): string {
+export function endpointsReport(o: { runId: string; rows: readonly SummaryRow[]; endpoints: EndpointsSpec; flushMs: number; fingerprint: Fingerprint; portModes: string[]; seconds: number; warmup: number; profiles?: Readonly<Record<string, ProfileNote>> }): string {
   const e = o.endpoints;
   const cells = cellsOf(o.rows);
   const ref = e.reference;
@@ -99,6 +99,8 @@ export function endpointsReport(o: { runId: string; rows: readonly SummaryRow[];
   }
   out.push(...(lines.length ? lines : ['- fewer than two modes measured: no order to show']));
   out.push(...figure3Section(o.rows, (c) => modeLabel(c.store, c.mode, o.flushMs), ref?.figure_3));
+  out.push(...paperOrderSection(o.rows));
+  out.push(...unmeasuredSection(o.rows, o.profiles ?? {}));
   out.push('', 'Absolute numbers do not carry over: the paper\'s are Click on 1 Gbit/s NICs with RAMCloud over SDR InfiniBand (reads ~30 µs); ours are veths on one host with Redis over a veth. docs/statelessnf.md says what does.', '');
   return out.join('\n');
 }
@@ -143,4 +145,94 @@ export function figure3Section(rows: readonly SummaryRow[], label: (c: Pick<Cell
   }
   out.push('', `**Paper's Figure 3**: ${paper ?? '(not given in the spec: endpoints.reference.figure_3)'}`, '');
   return out;
+}
+
+/** StatelessNF's modes in the paper's order, best first (throughput; RTT the reverse), by referenceKey. */
+export const PAPER_ORDER = ['native', 'cache', 'stateless-async', 'sync'] as const;
+const SHORT: Record<(typeof PAPER_ORDER)[number], string> = { native: 'Native', cache: 'Cache', 'stateless-async': 'Async', sync: 'Sync' };
+
+/** One mode's value of a metric: its mean and the spread it was measured with (min-max of the repetitions, or a search's bounds). */
+export interface OrderPoint {
+  key: (typeof PAPER_ORDER)[number];
+  mean: number;
+  low: number | null;
+  high: number | null;
+}
+
+/**
+ * Whether the paper's order holds in ours: each pair of neighbours in the paper's order (the modes
+ * measured, Native first) the same way round (>= in throughput, <= in RTT), or else inverted within the
+ * spread (their ranges overlap: these trials do not tell the two apart) or beyond it (ours differs).
+ */
+export function orderVerdict(points: readonly OrderPoint[], lowerIsBetter: boolean, d = 0): string {
+  const ps = [...points].sort((a, b) => PAPER_ORDER.indexOf(a.key) - PAPER_ORDER.indexOf(b.key));
+  const claim = ps.map((p) => SHORT[p.key]).join(lowerIsBetter ? ' ≤ ' : ' ≥ ');
+  if (ps.length < 2) return `${claim}: one mode measured, no order to check`;
+  const out: string[] = [];
+  for (let i = 1; i < ps.length; i++) {
+    const a = ps[i - 1]!;
+    const b = ps[i]!;
+    if (lowerIsBetter ? b.mean >= a.mean : b.mean <= a.mean) continue;
+    const pct = ((b.mean - a.mean) / a.mean) * 100;
+    const range = (p: OrderPoint) => `${fmt(p.low ?? p.mean, d)}-${fmt(p.high ?? p.mean, d)}`;
+    const overlap = (b.low ?? b.mean) <= (a.high ?? a.mean) && (a.low ?? a.mean) <= (b.high ?? b.mean);
+    out.push(`${SHORT[b.key]} ${lowerIsBetter ? 'below' : 'above'} ${SHORT[a.key]} (${fmt(b.mean, d)} vs ${fmt(a.mean, d)}, ${pct > 0 ? '+' : ''}${pct.toFixed(1)} %), ${overlap ? `within the spread (${range(b)} and ${range(a)} overlap): these trials do not tell them apart` : `beyond the spread (${range(b)} and ${range(a)} apart): ours differs`}`);
+  }
+  return out.length ? `${claim}: holds except ${out.join('; ')}` : `${claim}: holds`;
+}
+
+const paperKey = (r: Pick<SummaryRow, 'store' | 'mode'>) => referenceKey(r.store, r.mode) as (typeof PAPER_ORDER)[number];
+const inPaper = (r: Pick<SummaryRow, 'store' | 'mode'>) => (PAPER_ORDER as readonly string[]).includes(referenceKey(r.store, r.mode));
+
+/**
+ * The paper's order checked in every result of the run, per store location (Native beside each): Table 2's
+ * TCP and UDP, Table 3's RTT (spread: min-max of the repetitions), Figure 3 at each frame size (spread: the
+ * searches' lowest lower to highest upper bound).
+ */
+export function paperOrderSection(rows: readonly SummaryRow[]): string[] {
+  const measured = rows.filter((r) => inPaper(r) && r.mean !== null && r.n > 0);
+  const locations = [...new Set(measured.filter((r) => r.store !== 'none').map((r) => `${r.store} (${r.location})`))];
+  const lines: string[] = [];
+  for (const loc of locations.length ? locations : ['—']) {
+    const mine = measured.filter((r) => r.store === 'none' || `${r.store} (${r.location})` === loc);
+    const check = (metric: string, name: string, lower: boolean, spread: (r: SummaryRow) => [number | null, number | null], d: number, f = (x: number) => x) => {
+      const pts = mine.filter((r) => r.metric === metric).map((r) => ({ key: paperKey(r), mean: f(r.mean!), low: spread(r)[0] === null ? null : f(spread(r)[0]!), high: spread(r)[1] === null ? null : f(spread(r)[1]!) }));
+      if (pts.length > 1) lines.push(`- ${loc}, ${name}: ${orderVerdict(pts, lower, d)}`);
+    };
+    const minMax = (r: SummaryRow): [number | null, number | null] => [r.min, r.max];
+    check('tcp_mbps', 'TCP Mbit/s', false, minMax, 0);
+    check('udp_mbps', 'UDP Mbit/s', false, minMax, 0);
+    check('rtt_avg_us', 'RTT avg µs', true, minMax, 0);
+    // the least a round trip took, and ping's: a stall of the shared host moves the average, hardly these
+    check('rtt_min_us', 'RTT min µs', true, minMax, 0);
+    check('ping_avg_us', 'ping avg µs', true, minMax, 0);
+    for (const f of [...new Set(mine.filter((r) => r.metric === 'ndr_mpps').map((r) => r.frame_size))].sort((a, b) => a - b)) {
+      const pts = mine.filter((r) => r.metric === 'ndr_mpps' && r.frame_size === f).map((r) => ({ key: paperKey(r), mean: r.mean! * 1e3, low: r.bound_low == null ? null : r.bound_low * 1e3, high: r.bound_high == null ? null : r.bound_high * 1e3 }));
+      if (pts.length > 1) lines.push(`- ${loc}, Figure 3 NDR kpps at ${f} B: ${orderVerdict(pts, false, 1)}`);
+    }
+  }
+  if (lines.length === 0) return [];
+  return ['', '## The paper\'s order, checked', '', 'Throughput Native ≥ Cache ≥ Async ≥ Sync, RTT the reverse (the issue\'s reading of the paper\'s claims). Spread: min-max of the repetitions (Tables 2 and 3), the searches\' bounds (Figure 3). Where ours differs beyond the spread, docs/statelessnf.md says why from measurement.', '', ...lines];
+}
+
+/** What endpoints.md needs of a spec's profile: its words and the store locations it runs. */
+export interface ProfileNote {
+  description?: string | undefined;
+  matrix?: Record<string, unknown> | undefined;
+}
+
+/**
+ * Store locations a profile of the spec runs that this run did not (the default's 5 minutes keep the
+ * store local): one line each, naming the profile and its own description, so a reader of the run sees
+ * what it left out and how to get it.
+ */
+export function unmeasuredSection(rows: readonly SummaryRow[], profiles: Readonly<Record<string, ProfileNote>>): string[] {
+  const measured = new Set(rows.filter((r) => r.store !== 'none' && (r.n > 0 || r.n_failed > 0)).map((r) => r.location));
+  if (measured.size === 0) return [];
+  const lines: string[] = [];
+  for (const [name, p] of Object.entries(profiles)) {
+    const locs = Array.isArray(p.matrix?.locations) ? (p.matrix!.locations as unknown[]).filter((l): l is string => typeof l === 'string' && !measured.has(l)) : [];
+    if (locs.length) lines.push(`- store location ${locs.join(', ')}: \`--profile ${name}\`${p.description ? `: ${p.description}` : ''}`);
+  }
+  return lines.length ? ['', '## Not measured in this run', '', ...lines] : [];
 }
