@@ -1,6 +1,7 @@
 // experiments/statelessnf.yaml's Table 2 trials in every mode (issue 17's "iperf3 TCP and UDP with 10
 // streams through the flexbench NAT on the netns testbed in every mode"): one `flexbench run` of the
-// shipped spec cut to its iperf3 tests, one repetition of 1 s, over a local and a remote Redis. Every
+// shipped spec cut to its iperf3 tests, one repetition of 1 s, over a local and a remote Redis, with
+// FlexState's flushed async beside StatelessNF's three. Every
 // trial carries all 10 streams and reports a throughput; the NAT made one mapping per connection (the
 // control connection and the 10 streams) and never made one again mid-connection, dropped nothing for
 // want of a pair and found every reply's mapping.
@@ -15,13 +16,13 @@ import { runCli, ROOT } from './cli.js';
 
 const skip = process.getuid?.() === 0 ? false : 'needs root (network namespaces): run the tests as root';
 
-test('statelessnf.yaml: iperf3 TCP and UDP with 10 streams through the NAT in Native, Cache, Async and Sync over a local and a remote Redis, one mapping per connection', { skip, timeout: 300_000 }, async () => {
+test('statelessnf.yaml: iperf3 TCP and UDP with 10 streams through the NAT in Native, Cache, Async, Sync (and FlexState\'s async) over a local and a remote Redis, one mapping per connection', { skip, timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fb-snfm-'));
   try {
     const s = parse(readFileSync(join(ROOT, 'experiments/statelessnf.yaml'), 'utf8')) as Record<string, any>;
     s.inventory = { ...s.inventory, suffix: 'snfm', slot: 46 };
     s.traffic = { ...s.traffic, duration_s: 1 };
-    s.matrix = { ...s.matrix, locations: ['local', 'remote'], repetitions: 1 };
+    s.matrix = { ...s.matrix, locations: ['local', 'remote'], modes: ['cache', 'stateless-async', 'sync', 'async'], repetitions: 1 };
     delete s.matrix.frame_sizes;
     delete s.measure;
     s.endpoints = { ...s.endpoints, tests: ['tcp', 'udp'] };
@@ -30,7 +31,7 @@ test('statelessnf.yaml: iperf3 TCP and UDP with 10 streams through the NAT in Na
     const r = await runCli(['run', 'snf.yaml', '--out', 'out', '--seed', '3'], dir, undefined, { ms: 280_000, signal: 'SIGINT' });
     assert.equal(r.code, 0, r.stderr.slice(-3000));
     const trials = readTrials(join(dir, 'out'));
-    const cells = ['nat/none/local/none', ...['local', 'remote'].flatMap((l) => ['cache', 'stateless-async', 'sync'].map((m) => `nat/redis/${l}/${m}`))];
+    const cells = ['nat/none/local/none', ...['local', 'remote'].flatMap((l) => ['cache', 'stateless-async', 'sync', 'async'].map((m) => `nat/redis/${l}/${m}`))];
     assert.deepEqual(trials.map((t) => t.trial_id).sort(), cells.flatMap((c) => ['iperf_tcp', 'iperf_udp'].map((m) => `${c}/c1/p0/r0/${m}`)).sort());
     for (const t of trials) {
       assert.equal(t.status, 'ok', `${t.trial_id}: ${t.reason}`);
