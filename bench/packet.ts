@@ -164,6 +164,7 @@ export async function run(): Promise<void> {
       { label: 'macswap', nf: 'macswap', extra: [], pcap: 'p50k' },
       { label: 'counter-async hashmap', nf: 'counter-async', extra: ['--store', 'hashmap:'], pcap: 'p50k' },
       { label: 'counter-async redis', nf: 'counter-async', extra: ['--store', redis.url], pcap: 'p50k' },
+      { label: 'counter-async redis, state thread', nf: 'counter-async', extra: ['--store', redis.url, '--flusher', 'worker'], pcap: 'p50k' }, // auto (the case above) flushes on the packet thread here
       { label: 'nat hashmap', nf: 'nat', extra: ['--store', 'hashmap:'], pcap: 'p50k' },
       { label: 'nat redis', nf: 'nat', extra: ['--store', redis.url], pcap: 'p50k' },
       { label: 'lb hashmap', nf: 'lb', extra: ['--store', 'hashmap:'], pcap: 'p50k' },

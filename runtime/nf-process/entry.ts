@@ -1,13 +1,14 @@
 // The `nf run` process from its flags to its result: the NF's state configuration (from the registry's
 // facts), the NF's own options, the engine, and the result on stdout (the --json contract of
 // result.ts). harness/commands/nf.ts only declares the flags.
+import { availableParallelism } from 'node:os';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
 import { NF_NAMES, NF_REGISTRY, allowedModes, type NfEntry, type NfName } from '../../nfs/registry.js';
 import { runNf } from './engine.js';
 import { nfRunResultSchema, type NfRunResult } from './result.js';
 import { parseIPv4, parseMac } from '../packet/inet.js';
 import { prefixesOverlap } from '../../nfs/nat.js';
-import { stateConfigFromFlags } from '../state/config.js';
+import { resolveFlusher, stateConfigFromFlags } from '../state/config.js';
 import { stateLossMessage } from '../state/collector.js';
 import type { StateConfig } from '../state/api.js';
 import { redactDeep, redactSecrets } from '../../common/secrets.js';
@@ -146,6 +147,8 @@ export async function nfRunMain(a: NfRunArgs): Promise<NfRunResult> {
     if (entry.fixedMode && state.mode !== entry.fixedMode) {
       throw new FlexbenchError(`--nf ${a.nf} runs in ${entry.fixedMode} mode (got --mode ${state.mode})`);
     }
+    // with its packet core count: one state thread per core only where a CPU is free for it
+    state = { ...state, flusher: resolveFlusher(state.flusher, a.cores, availableParallelism()) };
     const modes = allowedModes(entry);
     if (!modes.includes(state.mode)) throw new FlexbenchError(`--nf ${a.nf} runs in mode ${modes.join(' or ')} (got --mode ${state.mode})`);
   }

@@ -6,6 +6,20 @@ import { z } from 'zod';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
 import { parseStoreUrl } from '../drivers/registry.js';
 
+export const FLUSHERS = ['auto', 'worker', 'thread'] as const;
+
+/**
+ * `auto`: a state thread where the process may run on more CPUs than it has packet cores; where it
+ * may not (pinned to as many CPUs as packet cores, or fewer) the state thread would share a
+ * packet core and cost it a wake-up and two context switches per flush, more than the flush itself
+ * (docs/performance.md), so the packet thread flushes between bursts. `cpus`: the CPUs this process
+ * may run on (os.availableParallelism() reads the affinity mask).
+ */
+export function resolveFlusher(flusher: (typeof FLUSHERS)[number], packetCores: number, cpus: number): 'worker' | 'thread' {
+  if (flusher !== 'auto') return flusher;
+  return cpus > packetCores ? 'worker' : 'thread';
+}
+
 // '@' separates key fields and '{}' are Redis Cluster hash tags: ids must not contain them.
 const idPart = z.string().min(1).regex(/^[^@{}\s]+$/, 'must be non-empty without "@", "{", "}" or spaces');
 
@@ -31,8 +45,12 @@ const stateConfigSchema = z
     mode: z.enum(STATE_MODES).default('async'),
     /** async flush period in ms (the paper uses 1) */
     flushMs: z.number().positive().max(60_000).default(1),
-    /** async: `worker` = a dedicated state thread per core (the paper's design); `thread` = flush on the packet thread between bursts */
-    flusher: z.enum(['worker', 'thread']).default('worker'),
+    /**
+     * async: `worker` = a dedicated state thread per core (the paper's design); `thread` = flush on
+     * the packet thread between bursts; `auto` = a state thread only where a CPU is free for it
+     * (resolveFlusher)
+     */
+    flusher: z.enum(FLUSHERS).default('auto'),
     /** most keys one map/countermap may hold per core (shared-memory reservation) */
     maxSlots: z.number().int().positive().max(1 << 26).default(1 << 21),
     /**
@@ -101,7 +119,7 @@ export const stateFlagOptions = {
   instance: { type: 'string', describe: 'NF instance id' },
   mode: { type: 'string', choices: STATE_MODES, describe: 'state mode: sync (FlexState: every call awaited), async (FlexState: local cache flushed every --flush-ms), cache (StatelessNF: local reads, writes sent at once, not awaited), stateless-async (StatelessNF: a store request per packet, not awaited)' },
   'flush-ms': { type: 'number', describe: 'async flush period in ms (default 1)' },
-  flusher: { type: 'string', choices: ['worker', 'thread'], describe: 'async flusher: dedicated state thread (default) or same thread' },
+  flusher: { type: 'string', choices: FLUSHERS, describe: 'async flusher: a dedicated state thread per core (worker), the packet thread between bursts (thread), or worker only where the process may use more CPUs than it has packet cores (auto, default)' },
   'on-state-loss': { type: 'string', choices: ['fail', 'warn', 'reload'], describe: 'a store that came back without acknowledged state: stop (fail, default), report and continue (warn), write it back (reload)' },
 } as const;
 

@@ -2,13 +2,14 @@
 // async with a dedicated state worker thread (default), or async flushed on the calling thread;
 // StatelessNF's cache (a local copy in front of a write-through link) and stateless-async (the sync
 // link with reads pipelined) share the sync context.
+import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Partition, Snapshot, StoreConnection } from '../drivers/driver.js';
 import { resolveDriver } from '../drivers/registry.js';
 import { FlexbenchError, EXIT, type ExitCode } from '../../common/errors.js';
 import type { CounterHandle, CounterMapHandle, ListHandle, LockHandle, MapHandle, MergedReads, SetHandle, StateContext, StateLoss, StateStats, StoreOutage, TimerHandle, ValueHandle } from './types.js';
 import { Lock, Merged, checkExtId, type StoreAccess } from './extensions.js';
-import { parseStateConfig, type StateConfig, type StateConfigInput } from './config.js';
+import { parseStateConfig, resolveFlusher, type StateConfig, type StateConfigInput } from './config.js';
 import { PartitionCache, P_DIRTY, P_REQ, type SwapMessage } from './cache.js';
 import { Collector, lossMirror, type LossPolicy } from './collector.js';
 import { SyncHandles, SyncLink } from './sync.js';
@@ -42,10 +43,13 @@ function workerSignal(worker: Worker, signal: 'warm' | 'ready', store: string): 
   });
 }
 
+/** flush on the calling thread? (`auto` resolved for one packet core: nf run resolves it with its own count first) */
+const onCallingThread = (config: StateConfig): boolean => resolveFlusher(config.flusher, 1, availableParallelism()) === 'thread';
+
 export async function prewarmStateContext(input: StateConfig | StateConfigInput): Promise<WarmState> {
   const config = parseStateConfig(input);
   const driver = await resolveDriver(config.store);
-  if (config.mode !== 'async' || driver.inProcess || config.flusher === 'thread') return { config, worker: null, ready: Promise.resolve() };
+  if (config.mode !== 'async' || driver.inProcess || onCallingThread(config)) return { config, worker: null, ready: Promise.resolve() };
   const worker = new Worker(new URL('./state-worker.js', import.meta.url), { workerData: { config, partition: null } });
   const ready = workerSignal(worker, 'warm', config.store);
   ready.catch(() => undefined); // reported when the warm state is used
@@ -64,7 +68,7 @@ export async function openStateContext(input: StateConfig | StateConfigInput, co
   const p: Partition = { nf: config.nf, instance: config.instance, core };
   const driver = await resolveDriver(config.store);
   if (config.mode !== 'async') return new SyncContext(config, p, await driver.connect(config.store, config.driver));
-  if (driver.inProcess || config.flusher === 'thread') {
+  if (driver.inProcess || onCallingThread(config)) {
     const conn = await driver.connect(config.store, config.driver);
     try {
       const x = new ThreadContext(config, p, conn, await conn.lastSeq(p), await lossMirror(config, p));
@@ -186,6 +190,9 @@ class ThreadContext extends AsyncContext implements StateContext {
       },
       dirty: () => cache.ctrl[P_DIRTY] !== 0,
     }, undefined, policy);
+    // the reply is read when the packet loop yields (its poll phase): send what the timer merged from
+    // that same yield, or every flush would take two yields of the loop and keep half the period
+    this.collector.chain = true;
     this.flushTimer = setInterval(() => {
       if (this.ticking || this.collector.idle) return; // flush nothing when nothing changed
       this.ticking = true;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadStateConfig, parseStateConfig, stateConfigFromFlags } from '../../../runtime/state/config.js';
+import { loadStateConfig, parseStateConfig, resolveFlusher, stateConfigFromFlags } from '../../../runtime/state/config.js';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'flexbench-h1-cfg-'));
 
@@ -16,7 +16,7 @@ test('the YAML file and the equivalent flags give the same config, defaults fill
     const fromFlags = stateConfigFromFlags({ store: 'redis://127.0.0.1:6379', nfId: 'nf1', instance: 'ins1', mode: 'async' });
     assert.deepEqual(fromFile, fromFlags);
     assert.equal(fromFile.flushMs, 1);
-    assert.equal(fromFile.flusher, 'worker');
+    assert.equal(fromFile.flusher, 'auto');
     // flags override the file: switching store is one line
     const over = stateConfigFromFlags({ stateConfig: f, store: 'hashmap:', flushMs: 5, mode: 'sync' });
     assert.equal(over.store, 'hashmap:');
@@ -44,4 +44,14 @@ test('bad configs name the file and the field, exit code 2', () => {
   } finally {
     rmSync(d, { recursive: true, force: true });
   }
+});
+
+test('flusher auto: a state thread only where the process may use a CPU beyond its packet cores', () => {
+  assert.equal(resolveFlusher('auto', 1, 2), 'worker');
+  assert.equal(resolveFlusher('auto', 1, 1), 'thread'); // taskset -c 1: the state thread would share the packet core
+  assert.equal(resolveFlusher('auto', 2, 2), 'thread');
+  assert.equal(resolveFlusher('auto', 4, 2), 'thread');
+  assert.equal(resolveFlusher('auto', 2, 8), 'worker');
+  assert.equal(resolveFlusher('worker', 2, 2), 'worker'); // asked for: kept
+  assert.equal(resolveFlusher('thread', 1, 8), 'thread');
 });
