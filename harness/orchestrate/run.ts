@@ -22,7 +22,7 @@ import type { PcapInfo, PlanTrial, RunJson, TrialRecord } from '../results/forma
 import { RESULTS_FORMAT_VERSION, cellIdOf, isCellTrial } from '../results/format.js';
 import { readRunJson, readTrials, writeRunJson, writeTrials, writeSummary, writeRatios, writeAtomic } from '../results/files.js';
 import { elasticRows, elasticCsv, elasticTable } from '../results/elastic.js';
-import { endpointsReport } from '../results/endpoints-report.js';
+import { endpointsReport, unmeasuredSection } from '../results/endpoints-report.js';
 import { summarizeTrials, type Baseline } from '../results/summary.js';
 import { specRatios, unreachedCells } from './auto.js';
 import { judgeTrial } from '../results/judge.js';
@@ -478,6 +478,10 @@ async function finish(s: RunState): Promise<RunOutcome> {
     } catch (e) {
       progress.log(`figures not drawn: ${(e as Error).message}`);
     }
+  }
+  if (s.spec.endpoints && s.run && existsSync(join(s.runDir, 'endpoints.md'))) {
+    progress.log(`tables: ${join(s.runDir, 'endpoints.md')} (Tables 2 and 3, Figure 3 beside the paper's numbers; the paper's order of the modes checked)`);
+    for (const l of unmeasuredSection(summarizeTrials(s.records, { baseline: s.spec.baseline as Baseline | undefined }), s.spec.profiles).filter((x) => x.startsWith('- '))) progress.log(`not measured in this run: ${l.slice(2)}`);
   }
   const elastic = elasticRows(s.records);
   if (elastic.length) for (const line of elasticTable(elastic)) progress.log(line);

@@ -21,7 +21,8 @@ test('statelessnf.yaml yields Figure 3 (NDR per mode and frame size, searched th
     s.inventory = { ...s.inventory, suffix: 'snfe', slot: 41 };
     s.matrix = { ...s.matrix, stores: ['none', 'redis'], locations: ['local'], modes: ['sync'], frame_sizes: [1500], repetitions: 1 };
     s.endpoints = { ...s.endpoints, tests: ['rtt'], rtt_packets: 200, ping_packets: 5 };
-    delete s.profiles;
+    // the remote profile kept: the run names the store location it left out and the profile that runs it
+    s.profiles = { remote: s.profiles.remote };
     writeFileSync(join(dir, 'snf.yaml'), stringify(s));
     const r = await runCli(['run', 'snf.yaml', '--out', 'out', '--seed', '1'], dir, undefined, { ms: 280_000, signal: 'SIGINT' });
     assert.equal(r.code, 0, r.stderr.slice(-3000));
@@ -57,6 +58,11 @@ test('statelessnf.yaml yields Figure 3 (NDR per mode and frame size, searched th
     assert.match(md, /\| Sync \| redis \(local\) \| \d+\.\d \[/);
     assert.match(md, /\*\*Paper's Figure 3\*\*: UDP max transmission rate before loss/);
     for (const f of ['rate-by-frame-size-nat.png', 'table3-rtt.png']) assert.ok(existsSync(join(out, 'plots', f)), `plots/${f}`);
+    // the paper's order checked where two modes were measured; the location left out named, in the file and on stderr
+    assert.match(md, /## The paper's order, checked\n[^]*- redis \(local\), Figure 3 NDR kpps at 1500 B: Native ≥ Sync: holds/);
+    assert.match(md, /## Not measured in this run\n\n- store location remote: `--profile remote`: /);
+    assert.match(r.stderr, /tables: .*endpoints\.md \(Tables 2 and 3/);
+    assert.match(r.stderr, /not measured in this run: store location remote: `--profile remote`/);
     // only the echo ran: no Table 2 figure drawn from nothing
     assert.ok(!existsSync(join(out, 'plots', 'table2-throughput.png')));
   } finally {
