@@ -195,3 +195,8 @@ export async function resolveRevision(role: Role, rev: string, o: PrepareOptions
 export async function prepareBuild(r: Resolved, o: PrepareOptions): Promise<Build> {
   return r.build ?? gitBuild(r.role, r.rev, r.commit, o);
 }
+
+/** A build as reports name it: role, revision and commit. */
+export function buildLabel(b: Build): string {
+  return `${b.role} ${b.rev}${b.commit ? ` (${b.commit.slice(0, 12)}${b.dirty ? '-dirty' : ''})` : ''}`;
+}

@@ -23,21 +23,22 @@ import { mean } from '../results/stats.js';
 import { flexbenchVersion, hostBusyCores } from '../provenance.js';
 import { cellLabel, compareCellKeys } from '../compare/cell.js';
 import { tallyCells, type AbStop, type CellComparison, type Comparison } from '../compare/compare.js';
-import { decidePaired } from '../compare/paired.js';
+import { decideEpochs, decidePaired, epochSamples } from '../compare/paired.js';
 import { betterOf, METRIC_INFO, type LatencyStat, type Metric } from '../compare/samples.js';
 import type { LoadRequest } from '../testbeds/testbed.js';
 import { sideStats } from '../compare/verdict.js';
-import { Schedule, lookRounds, type Slot } from './schedule.js';
+import { checkCells } from './cells.js';
+import { Schedule, epochLookRounds, lookRounds, type Slot } from './schedule.js';
 import { residentCpus, type LocalTestbed } from '../testbeds/local.js';
-import { measureWindow, samplesSupported, startResidents, windowsProblem, type Resident } from './windows.js';
-import type { Build, Role } from './revision.js';
+import { Epochs, measureWindow, samplesSupported, windowsProblem } from './windows.js';
+import { buildLabel as label, type Build, type Role } from './revision.js';
 
 interface AbOptions {
   loaded: LoadedSpec;
   base: Build;
   head: Build;
-  /** fixed rounds, or the cap with until = 'decided' */
-  rounds: number;
+  /** fixed rounds, or the cap with until = 'decided'; null: 10 per trial, 10 epochs in windows */
+  rounds: number | null;
   until: 'rounds' | 'decided';
   /** with until = 'decided': the first round after which the verdicts are looked at */
   minRounds: number;
@@ -55,6 +56,8 @@ interface AbOptions {
    * traffic.duration_s) after settle_s resumed; null: a fresh nf run per trial (--per-trial)
    */
   windows: { window_s: number | null; settle_s: number } | null;
+  /** windows: rounds per epoch, after which every resident process is ended and a new one started (--epoch-rounds) */
+  epochRounds: number;
   signal: AbortSignal;
   log: (line: string) => void;
   command: string;
@@ -67,39 +70,6 @@ interface AbOutcome {
 }
 
 const ROLES: readonly Role[] = ['base', 'head'];
-const label = (b: Build) => `${b.role} ${b.rev}${b.commit ? ` (${b.commit.slice(0, 12)}${b.dirty ? '-dirty' : ''})` : ''}`;
-
-/** The cells a build makes of the spec, asked of the build itself (`validate --json`); null from a build that does not list them. */
-async function buildCells(b: Build, o: AbOptions): Promise<{ cells: string[] | null; runnable: number }> {
-  const args = [join(b.dir, 'bin', 'flexbench.js'), 'validate', o.loaded.file, '--json', ...(o.loaded.profile ? ['--profile', o.loaded.profile] : [])];
-  const r = await execa(process.execPath, args, { reject: false, stdin: 'ignore', cancelSignal: o.signal, forceKillAfterDelay: 3000, timeout: 60_000 });
-  if (r.exitCode !== 0) {
-    const why = String(r.stderr || r.stdout).trim().split('\n').slice(0, 6).join('\n    ');
-    throw new FlexbenchError(`the spec ${o.loaded.file} is not valid for the ${label(b)} build:\n    ${why}`, EXIT.usage);
-  }
-  const j = JSON.parse(String(r.stdout).trim().split('\n').pop() ?? '{}') as { cells?: string[]; runnable?: number };
-  return { cells: Array.isArray(j.cells) ? j.cells : null, runnable: j.runnable ?? -1 };
-}
-
-function diffCells(a: readonly string[], b: readonly string[]): string {
-  const sa = new Set(a);
-  const sb = new Set(b);
-  const only = (x: readonly string[], other: Set<string>) => x.filter((c) => !other.has(c)).map((c) => c.replace(/\|/g, '/'));
-  const oa = only(a, sb);
-  const ob = only(b, sa);
-  return [oa.length ? `only with base: ${oa.join(', ')}` : '', ob.length ? `only with head: ${ob.join(', ')}` : ''].filter(Boolean).join('; ');
-}
-
-/** Refuse a spec the two builds turn into different cells: there would be nothing to pair. */
-async function checkCells(o: AbOptions): Promise<void> {
-  const [b, h] = await Promise.all([buildCells(o.base, o), buildCells(o.head, o)]);
-  if (b.cells && h.cells) {
-    const d = diffCells(b.cells, h.cells);
-    if (d) throw new FlexbenchError(`the spec's cells differ between the builds (${d}): an A/B run pairs the same cells`, EXIT.usage);
-  } else if (b.runnable !== h.runnable) {
-    throw new FlexbenchError(`the spec's plan differs between the builds (${b.runnable} vs ${h.runnable} runnable trials): an A/B run pairs the same cells`, EXIT.usage);
-  }
-}
 
 function runJson(o: AbOptions, b: Build, spec: Spec, plan: PlanTrial[], fingerprint: RunJson['provenance']['fingerprint'], pcaps: RunJson['provenance']['pcaps'], started: string, busy: number | null): RunJson {
   return {
@@ -126,6 +96,10 @@ function runJson(o: AbOptions, b: Build, spec: Spec, plan: PlanTrial[], fingerpr
     counts: { planned: plan.length, ok: 0, failed: 0, skipped: 0, missing: 0 },
   };
 }
+
+/** --rounds when not given: rounds of a fresh process per trial, or epochs of windows (each --epoch-rounds rounds). */
+export const DEFAULT_ROUNDS = 10;
+export const DEFAULT_EPOCHS = 10;
 
 /** Samples in a latency A/B at one load: ~10,000 stamped packets per second of trial, never every packet at high rates. */
 const LATENCY_SAMPLES_PER_S = 10_000;
@@ -165,7 +139,7 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
   // every round measures each cell once per pcap: rounds take the place of repetitions
   const spec: Spec = { ...spec0, matrix: { ...spec0.matrix, repetitions: 1 } };
   const { load, valueOf } = abMetric(o.metric, spec);
-  await checkCells(o);
+  await checkCells(o.base, o.head, o.loaded, o.signal);
   const tbs = {} as Record<Role, Testbed>;
   for (const r of ROLES) tbs[r] = await createTestbed('local', { spec, inventory: spec.inventory, root: (r === 'base' ? o.base : o.head).dir });
   const units = expandPlan(spec, { skipReason: (t) => tbs.head.skipReason(t) ?? tbs.base.skipReason(t) }).filter((t) => !t.skip);
@@ -179,11 +153,14 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
   }
   const windowS = why === null ? (o.windows!.window_s ?? spec.traffic.duration_s) : null;
   const settleS = o.windows?.settle_s ?? 0;
+  // windows: rounds per epoch (a new pair of processes each); null: every round is a fresh pair anyway (per trial)
+  const epochK = windowS !== null ? o.epochRounds : null;
+  const cap = o.rounds ?? (epochK !== null ? DEFAULT_EPOCHS * epochK : DEFAULT_ROUNDS);
   const measured = windowS !== null
-    ? { mode: 'windows' as const, window_s: windowS, settle_s: settleS, warmup_s: spec.traffic.warmup_s, cpus: Object.fromEntries(units.map((u) => [cellIdOf(u), residentCpus(u.cores)])) }
+    ? { mode: 'windows' as const, window_s: windowS, settle_s: settleS, warmup_s: spec.traffic.warmup_s, epoch_rounds: epochK, cpus: Object.fromEntries(units.map((u) => [cellIdOf(u), residentCpus(u.cores)])) }
     : { mode: 'trials' as const, why };
   const measuredText = windowS !== null
-    ? `measured in windows: one resident nf run per build and unit (warmed up ${spec.traffic.warmup_s} s), each window ${windowS} s after ${settleS} s resumed, ${residentCpus(1) ? 'both builds\' processes of a unit pinned to the same CPUs' : 'not pinned (no taskset)'}`
+    ? `measured in windows: one resident nf run per build and unit (warmed up ${spec.traffic.warmup_s} s), each window ${windowS} s after ${settleS} s resumed, ${residentCpus(1) ? 'both builds\' processes of a unit pinned to the same CPUs' : 'not pinned (no taskset)'}; every ${epochK} round${epochK === 1 ? '' : 's'} (an epoch) both are ended and new ones started, and the verdict's samples are the epochs`
     : `measured by a fresh nf run per trial (${why})`;
   o.log(`ab: ${measuredText}`);
   const cellIds = [...new Set(units.map((u) => cellIdOf(u)))];
@@ -194,22 +171,33 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
   const records: Record<Role, TrialRecord[]> = { base: [], head: [] };
   const plans: Record<Role, PlanTrial[]> = { base: [], head: [] };
   const ratios = new Map<string, number[]>(cellIds.map((c) => [c, []]));
+  // windows: each round's ratio with its epoch, per cell (the epochs' samples are made of them)
+  const epochOf = new Map<string, { epoch: number; ratio: number }[]>(cellIds.map((c) => [c, []]));
   const slotsLog: { round: number; slots: Slot[] }[] = [];
   const schedule = new Schedule(o.seed, units.length);
   const stores = new Map<string, StoreHandle | null>();
   const runs = {} as Record<Role, RunJson>;
-  const lookAt = new Set(o.until === 'decided' ? lookRounds(o.minRounds, o.rounds) : []);
+  // --until decided looks at the verdicts at planned rounds; with epochs only at an epoch's end (the epoch is the sample)
+  const lookAt = new Set(o.until !== 'decided' ? [] : epochK === null ? lookRounds(o.minRounds, cap) : epochLookRounds(o.minRounds, cap, epochK));
   const looks = Math.max(1, lookAt.size);
   // Every look at the verdicts under --until decided is another chance of a false alarm: split the error over the looks (Bonferroni).
   const confidence = 1 - (1 - o.confidence) / looks;
   const decisionOpts = { tolerance: o.tolerance, confidence, better: betterOf(o.metric) };
+  // a cell's decision: on the rounds' ratios, or with epochs on the epochs' (an epoch with fewer than half its rounds left out)
+  const decideCell = (id: string): { decision: ReturnType<typeof decideEpochs>['decision']; paired: NonNullable<CellComparison['paired']> } => {
+    if (epochK !== null) return decideEpochs(epochOf.get(id)!, epochK, decisionOpts);
+    const { rounds: n, ratios: rs, detectable, ...decision } = decidePaired(ratios.get(id)!, decisionOpts);
+    return { decision, paired: { rounds: n, ratios: rs, detectable } };
+  };
   let round = 0;
   let fallbacks = 0;
   let stoppedBy: AbStop = 'rounds';
   let longestRoundMs = 0;
+  // with --max-time: what did not fit (a round, or an epoch's start and rounds)
+  let stopNext = '';
   const warnings: string[] = [];
-  // windows: each build's resident process per unit, and the windows each has measured
-  const residents: Record<Role, Resident[]> = { base: [], head: [] };
+  // windows: the epochs, each with a resident process per build and unit (set once the stores are up)
+  let epochs: Epochs | null = null;
   try {
     for (const r of ROLES) await tbs[r].preflight(spec);
     const pcaps = await ensurePcaps(spec, o.pcapCache, o.log);
@@ -229,13 +217,28 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
       // one server per store for both builds: started through the base testbed, whose teardown stops it
       stores.set(g, await tbs.base.startStore(u.store, u.location, o.signal));
     }
-    if (windowS !== null) await startResidents({ units, spec, pcaps, stores, dirs, testbeds: tbs as Record<Role, LocalTestbed>, residents, signal: o.signal, log: o.log });
+    if (epochK !== null) {
+      if (cap < 2 * epochK) warnings.push(`--rounds ${cap} holds fewer than 2 epochs of ${epochK} rounds (--epoch-rounds): no cell can be decided; give more rounds or smaller epochs`);
+      epochs = new Epochs(epochK, { units, spec, pcaps, stores, dirs, testbeds: tbs as Record<Role, LocalTestbed>, signal: o.signal, log: o.log, warn: (w) => warnings.push(w) });
+      await epochs.next(0);
+    }
     const save = (r: Role) => {
       writeTrials(dirs[r], records[r]);
       writeRunJson(dirs[r], { ...runs[r], plan: plans[r], counts: { planned: plans[r].length, ok: records[r].filter((x) => x.status === 'ok').length, failed: records[r].filter((x) => x.status === 'failed').length, skipped: 0, missing: 0 } });
     };
-    rounds: while (round < o.rounds) {
+    rounds: while (round < cap) {
       if (o.signal.aborted) break;
+      // a new epoch starts only if its processes' start and all its rounds, as long as the longest so far, end within the budget
+      if (epochs && round > 0 && round % epochs.size === 0) {
+        const need = epochs.longestStartMs + Math.min(epochs.size, cap - round) * longestRoundMs;
+        if (o.deadline && Date.now() + need > o.deadline.at) {
+          stoppedBy = 'time';
+          o.log(`--max-time ${o.deadline.label}: no time for epoch ${epochs.records.length + 1} (about ${(need / 1000).toFixed(1)} s); stopping after ${round} rounds`);
+          stopNext = `another epoch of about ${(need / 1000).toFixed(1)} s`;
+          break;
+        }
+        await epochs.next(round);
+      }
       // the next round is as long as the longest so far: start it only if that still ends within the budget
       if (o.deadline && round > 0 && Date.now() + longestRoundMs > o.deadline.at) {
         stoppedBy = 'time';
@@ -258,7 +261,7 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
           rec.started_at = new Date().toISOString();
           const handle = stores.get(`${u.store}@${u.location}`) ?? null;
           // windows of a resident process, or a trial of its own
-          const res = windowS !== null ? residents[r][slot.unit] : null;
+          const res = epochs ? epochs.current[r][slot.unit] : null;
           try {
             if (res) {
               Object.assign(rec, await measureWindow(res, { settle_s: settleS, window_s: windowS!, pids: handle?.pids ?? [], signal: o.signal }));
@@ -279,8 +282,9 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
             }
             rec.status = 'failed';
             rec.reason = (e as Error).message;
-            if (res && res.died === null && res.nf.exited) {
+            if (res && res.died === null && res.nf?.exited) {
               res.died = round + 1;
+              res.why = res.nf.exited;
               warnings.push(`${res.nf.exited}, in round ${round + 1} (${res.windows} windows measured): its cell fails`);
             }
           }
@@ -305,12 +309,13 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
         if (pairs.length === mine.length) {
           const ratio = Math.exp(mean(pairs.map((p) => Math.log(p.head / p.base))));
           ratios.get(id)!.push(ratio);
+          epochOf.get(id)!.push({ epoch: epochs ? epochs.records.length - 1 : round - 1, ratio });
           line.push(`${cellLabel(keys.get(id)!).split(' ')[0]} ${ratio.toFixed(4)}`);
         }
       }
-      o.log(`round ${round}/${o.rounds}: head/base ${line.join(', ') || '(no cell measured by both)'}`);
+      o.log(`round ${round}/${cap}: head/base ${line.join(', ') || '(no cell measured by both)'}`);
       if (lookAt.has(round)) {
-        const open = cellIds.filter((id) => decidePaired(ratios.get(id)!, decisionOpts).verdict === 'inconclusive');
+        const open = cellIds.filter((id) => decideCell(id).decision.verdict === 'inconclusive');
         if (open.length === 0) {
           o.log(`every cell decided after ${round} rounds`);
           stoppedBy = 'decided';
@@ -320,7 +325,7 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
     }
     if (o.signal.aborted) stoppedBy = 'interrupted';
   } finally {
-    for (const r of ROLES) for (const x of residents[r]) await x.nf.stop();
+    await epochs?.stop();
     for (const r of ROLES) await tbs[r].teardown();
     for (const r of ROLES) {
       if (!runs[r]) continue;
@@ -333,7 +338,7 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
   const interrupted = stoppedBy === 'interrupted';
   if (interrupted) warnings.push(`interrupted after ${round} round(s): the verdicts use the rounds completed`);
   // stopping on time makes the look at that round the last one, in place of a later planned look: no extra look
-  if (stoppedBy === 'time') warnings.push(`--max-time ${o.deadline!.label} reached: stopped after ${round} of ${o.rounds} rounds (another round of up to ${(longestRoundMs / 1000).toFixed(1)} s would have passed it); the verdicts use the rounds done`);
+  if (stoppedBy === 'time') warnings.push(`--max-time ${o.deadline!.label} reached: stopped after ${round} of ${cap} rounds (${stopNext || `another round of up to ${(longestRoundMs / 1000).toFixed(1)} s`} would have passed it); the verdicts use the rounds done`);
   if (looks > 1) warnings.push(`--until decided could look at the verdicts ${looks} times (after rounds ${[...lookAt].join(', ')}): each look used ${(confidence * 100).toFixed(2)}% confidence so all of them together keep ${(o.confidence * 100).toFixed(1)}%`);
   const cells: CellComparison[] = [];
   for (const id of [...cellIds].sort((a, b) => compareCellKeys(keys.get(a)!, keys.get(b)!))) {
@@ -344,20 +349,22 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
     };
     const baseline = side('base');
     const current = side('head');
-    const { rounds, ratios: rs, detectable, ...d } = decidePaired(ratios.get(id)!, decisionOpts);
+    const { decision: d, paired } = decideCell(id);
     // a head that makes every trial of a cell fail is the worst regression there is, not noise (as compare rules)
     // windows: a resident process that died mid-run fails its cell (head: a crash is a regression; base: nothing to compare with)
-    const died = (r: Role) => residents[r].filter((x, i) => x.died !== null && cellIdOf(units[i]) === id)[0];
+    const died = (r: Role) => epochs?.died(r, (i) => cellIdOf(units[i]) === id);
     const dh = died('head');
     const db = died('base');
     const decision = current.n === 0 && current.failed > 0 && baseline.n > 0
       ? { ...d, verdict: 'regressed' as const, change: -1, medianChange: -1, changeCi: null, more: null, reason: `every head trial failed (${current.failed}); the base had ${baseline.n} successful` }
       : dh
-        ? { ...d, verdict: 'regressed' as const, more: null, reason: `${dh.nf.exited} in round ${dh.died}` }
+        ? { ...d, verdict: 'regressed' as const, more: null, reason: `${dh.why} in round ${dh.died}` }
         : db
-          ? { ...d, verdict: 'inconclusive' as const, more: null, reason: `${db.nf.exited} in round ${db.died}: nothing to compare the head with from then on` }
+          ? { ...d, verdict: 'inconclusive' as const, more: null, reason: `${db.why} in round ${db.died}: nothing to compare the head with from then on` }
           : d;
-    cells.push({ key, label: cellLabel(key), baseline, current, ...decision, paired: { rounds, ratios: rs, detectable } });
+    cells.push({ key, label: cellLabel(key), baseline, current, ...decision, paired });
+    const short = paired.epochs?.short ?? 0;
+    if (short > 0) warnings.push(`${cellLabel(key)}: ${short} epoch${short === 1 ? '' : 's'} with fewer than half of ${epochK} rounds left out of the verdict`);
   }
   const tally = tallyCells(cells, [], [], o.strict);
   const info = (b: Build, r: Role) => ({ kind: 'run' as const, path: dirs[r], name: label(b), spec: spec.name, commit: b.commit ? `${b.commit}${b.dirty ? '-dirty' : ''}` : null });
@@ -376,10 +383,10 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
     added: [],
     ...tally,
     exitCode: interrupted ? EXIT.interrupted : tally.exitCode,
-    ab: { seed: o.seed, rounds: round, until: o.until, stopped_by: stoppedBy, results: o.outDir, measured: measuredText },
+    ab: { seed: o.seed, rounds: round, until: o.until, stopped_by: stoppedBy, results: o.outDir, measured: measuredText, ...(epochs ? { epochs: epochs.records.length } : {}) },
   };
   const builds = Object.fromEntries([o.base, o.head].map((b) => [b.role, { rev: b.rev, commit: b.commit, dirty: b.dirty, dir: b.dir, source: b.source, cached: b.cached }]));
-  writeAtomic(join(o.outDir, 'ab.json'), `${JSON.stringify({ flexbench_ab: 1, seed: o.seed, rounds: round, until: o.until, stopped_by: stoppedBy, max_time: o.deadline?.label ?? null, measured, builds, units: units.map((u) => ({ cell: cellIdOf(u), pcap_index: u.pcap_index })), order: slotsLog, ratios: Object.fromEntries(ratios), comparison }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+  writeAtomic(join(o.outDir, 'ab.json'), `${JSON.stringify({ flexbench_ab: 1, seed: o.seed, rounds: round, until: o.until, stopped_by: stoppedBy, max_time: o.deadline?.label ?? null, measured, builds, units: units.map((u) => ({ cell: cellIdOf(u), pcap_index: u.pcap_index })), order: slotsLog, ratios: Object.fromEntries(ratios), ...(epochs ? { epoch_rounds: epochs.size, epochs: epochs.records, epoch_ratios: Object.fromEntries(cellIds.map((id) => [id, epochSamples(epochOf.get(id)!, 1).samples])) } : {}), comparison }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
   writeFileSync(join(o.outDir, 'README'), `flexbench ab: ${o.command}\nbase/ and head/ are ordinary run directories; ab.json holds the seed, the order and the per-round ratios.\n`);
   return { comparison, outDir: o.outDir, interrupted };
 }

@@ -49,3 +49,12 @@ export function lookRounds(min: number, cap: number, growth = LOOK_GROWTH): numb
   out.push(cap);
   return out;
 }
+
+/**
+ * With epochs of `k` rounds (windows of resident processes), the looks come at epochs' ends only, the epoch being the
+ * sample: lookRounds over epochs (the first at the epoch holding --min-rounds, at least the second), in rounds; the
+ * cap's epoch may be short.
+ */
+export function epochLookRounds(minRounds: number, cap: number, k: number, growth = LOOK_GROWTH): number[] {
+  return lookRounds(Math.max(2, Math.ceil(minRounds / k)), Math.ceil(cap / k), growth).map((e) => Math.min(e * k, cap));
+}

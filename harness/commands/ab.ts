@@ -11,13 +11,16 @@ import { loadSpec } from '../spec/load.js';
 import { writeAtomic } from '../results/files.js';
 import { prepareBuild, repoOf, resolveRevision } from '../ab/revision.js';
 import { newSeed } from '../ab/schedule.js';
-import { runAb } from '../ab/run.js';
+import { DEFAULT_EPOCHS, DEFAULT_ROUNDS, runAb } from '../ab/run.js';
+
+/** Rounds per epoch of windows: a new pair of resident processes every so many rounds (docs/regression-gate.md, "Epochs"). */
+export const DEFAULT_EPOCH_ROUNDS = 6;
 
 interface Args {
   spec: string;
   base: string;
   head: string;
-  rounds: number;
+  rounds?: number;
   until?: string;
   'min-rounds': number;
   'max-time'?: string;
@@ -35,6 +38,7 @@ interface Args {
   window?: number;
   settle: number;
   'per-trial': boolean;
+  'epoch-rounds'?: number;
 }
 
 /** The reports ab writes into its results directory, one per format. */
@@ -60,7 +64,7 @@ export const command: CommandModule<object, Args> = {
       .positional('spec', { type: 'string', demandOption: true, describe: 'experiment spec (YAML) on the local testbed' })
       .option('base', { type: 'string', demandOption: true, describe: 'git revision (or a directory holding a built flexbench) to compare against' })
       .option('head', { type: 'string', demandOption: true, describe: 'git revision (or directory) under test; its work tree must be clean' })
-      .option('rounds', { type: 'number', default: 10, describe: 'rounds (each: every cell and pcap with both builds, back to back); with --until decided the cap' })
+      .option('rounds', { type: 'number', describe: `rounds (each: every cell and pcap with both builds, back to back); with --until decided the cap (default: ${DEFAULT_ROUNDS} with a process per trial, ${DEFAULT_EPOCHS} epochs in windows)` })
       .option('until', { type: 'string', choices: ['decided'], describe: 'stop once every cell is decided (looked at after each round from --min-rounds on; at most --rounds)' })
       .option('min-rounds', { type: 'number', default: 5, describe: 'with --until decided: the first round after which verdicts are looked at (then about every 1.25x as many rounds, and at the cap)' })
       .option('max-time', { type: 'string', describe: 'wall-clock budget of the whole run, builds included (e.g. 600, 90s, 10m): no round starts that would likely end past it; the verdicts use the rounds done' })
@@ -77,6 +81,7 @@ export const command: CommandModule<object, Args> = {
       .option('strict', { type: 'boolean', default: false, describe: 'inconclusive cells fail the gate (exit 4)' })
       .option('window', { type: 'number', describe: 'max-load cells: seconds of each window of a resident nf run (default: the spec\'s traffic.duration_s); each build runs one process per cell and pcap for the whole A/B, paused between its windows' })
       .option('settle', { type: 'number', default: 0.1, describe: 'seconds a resident nf run runs after it is resumed before its window is measured' })
+      .option('epoch-rounds', { type: 'number', describe: `windows: rounds per epoch (default ${DEFAULT_EPOCH_ROUNDS}); every epoch each build\'s resident processes are ended and new ones started, and the verdict\'s samples are the epochs (a pair of processes\' own offset is then in the interval)` })
       .option('per-trial', { type: 'boolean', default: false, describe: 'measure every trial with a fresh nf run (warm-up + duration, as flexbench run does) instead of windows of resident processes' })
       .example('$0 ab --base origin/main --head HEAD experiments/regression.yaml', 'a branch against main')
       .example('$0 ab --base v0.1.0 --head . experiments/regression.yaml --until decided --rounds 30', 'this built checkout against a tag, until every cell is decided')
@@ -84,8 +89,11 @@ export const command: CommandModule<object, Args> = {
   handler: async (a) => {
     const tolerance = parseTolerance(a.tolerance);
     const confidence = parseConfidence(a.confidence);
-    if (!Number.isInteger(a.rounds) || a.rounds < 2) throw new FlexbenchError(`--rounds ${a.rounds}: at least 2 whole rounds are needed to estimate noise`, EXIT.usage);
-    if (a.until && (!Number.isInteger(a['min-rounds']) || a['min-rounds'] < 2 || a['min-rounds'] > a.rounds)) throw new FlexbenchError(`--min-rounds ${a['min-rounds']} must be a whole number from 2 to --rounds (${a.rounds})`, EXIT.usage);
+    if (a.rounds !== undefined && (!Number.isInteger(a.rounds) || a.rounds < 2)) throw new FlexbenchError(`--rounds ${a.rounds}: at least 2 whole rounds are needed to estimate noise`, EXIT.usage);
+    if (a.until && (!Number.isInteger(a['min-rounds']) || a['min-rounds'] < 2 || (a.rounds !== undefined && a['min-rounds'] > a.rounds))) throw new FlexbenchError(`--min-rounds ${a['min-rounds']} must be a whole number from 2 to --rounds (${a.rounds})`, EXIT.usage);
+    const epochRounds = a['epoch-rounds'] ?? DEFAULT_EPOCH_ROUNDS;
+    if (!(Number.isInteger(epochRounds) && epochRounds >= 1 && epochRounds <= 10_000)) throw new FlexbenchError(`--epoch-rounds ${epochRounds} must be a whole number of rounds from 1 to 10000`, EXIT.usage);
+    if (a['per-trial'] && a['epoch-rounds'] !== undefined) throw new FlexbenchError('--epoch-rounds restarts resident processes, --per-trial starts a fresh process per trial: give one of them', EXIT.usage);
     if (a.seed !== undefined && !(Number.isInteger(a.seed) && a.seed >= 0 && a.seed < 2 ** 32)) throw new FlexbenchError(`--seed ${a.seed} must be a whole number from 0 to 2^32 − 1`, EXIT.usage);
     if (a.window !== undefined && !(a.window > 0 && a.window <= 3600)) throw new FlexbenchError(`--window ${a.window} must be seconds above 0 and at most 3600`, EXIT.usage);
     if (!(a.settle >= 0 && a.settle <= 3600)) throw new FlexbenchError(`--settle ${a.settle} must be seconds from 0 to 3600`, EXIT.usage);
@@ -127,9 +135,9 @@ export const command: CommandModule<object, Args> = {
       const seed = a.seed ?? newSeed();
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
       const outDir = resolve(a.out ?? join('results', `${stamp}-ab-${loaded.spec.name}`));
-      log(`ab: ${loaded.spec.name}, ${a.until ? `until decided (rounds ${a['min-rounds']}–${a.rounds})` : `${a.rounds} rounds`}, seed ${seed} -> ${outDir}`);
+      log(`ab: ${loaded.spec.name}, ${a.until ? `until decided (rounds ${a['min-rounds']}–${a.rounds ?? 'default'})` : `${a.rounds ?? 'default'} rounds`}, seed ${seed} -> ${outDir}`);
       const r = await runAb({
-        loaded, base, head, rounds: a.rounds, until: a.until === 'decided' ? 'decided' : 'rounds', minRounds: a['min-rounds'], seed, outDir,
+        loaded, base, head, rounds: a.rounds ?? null, epochRounds, until: a.until === 'decided' ? 'decided' : 'rounds', minRounds: a['min-rounds'], seed, outDir,
         deadline: maxTimeS === null ? null : { at: started + maxTimeS * 1000, label: a['max-time']! },
         pcapCache: resolve('pcaps'), tolerance, confidence, strict: a.strict, metric: a.metric, signal: ac.signal, log,
         windows: a['per-trial'] ? null : { window_s: a.window ?? null, settle_s: a.settle },

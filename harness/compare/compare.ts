@@ -18,8 +18,24 @@ export interface CellComparison extends Decision {
   label: string;
   baseline: SideStats;
   current: SideStats;
-  /** `flexbench ab` only: the decision came from per-round paired ratios head/base */
-  paired?: { rounds: number; ratios: number[]; detectable: number | null };
+  /**
+   * `flexbench ab` only: the decision came from paired ratios head/base, one per round, or (windows of resident
+   * processes) one per epoch: `epochs` then says how many, their size, the rounds of an epoch cut too short to count,
+   * and the spread of a round's ln ratio within an epoch and of an epoch's own offset (paired.ts, epochSpread)
+   */
+  paired?: { rounds: number; ratios: number[]; detectable: number | null; epochs?: PairedEpochs };
+}
+
+export interface PairedEpochs {
+  /** epochs whose ratios are the samples */
+  n: number;
+  /** rounds per epoch (--epoch-rounds) */
+  size: number;
+  /** epochs left out: fewer than half an epoch's rounds */
+  short: number;
+  /** sd of a round's ln ratio around its epoch's mean; sd of an epoch's own offset (null: not estimable) */
+  within: number | null;
+  between: number | null;
 }
 
 interface SideInfo {
@@ -56,7 +72,7 @@ export interface Comparison {
   headline: string;
   /** `flexbench ab` only: the interleaved A/B run the verdicts come from */
   /** measured: how each sample was taken (a window of a resident process per build, or a fresh process per trial), in words */
-  ab?: { seed: number; rounds: number; until: 'rounds' | 'decided'; stopped_by?: AbStop; results: string; measured?: string };
+  ab?: { seed: number; rounds: number; until: 'rounds' | 'decided'; stopped_by?: AbStop; results: string; measured?: string; epochs?: number };
 }
 
 function info(s: SampleSet): SideInfo {

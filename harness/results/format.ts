@@ -314,10 +314,11 @@ export const trialRecordSchema = z.object({
   /** what the NF said beyond its counts (NAT: flows, expired mappings, pool drops…) */
   nf_stats: z.record(z.string(), z.number()).optional(),
   /**
-   * flexbench ab's windows: the record is one window of a resident `nf run` (pid) that ran the whole A/B, resumed for
-   * settle_s and then measured for duration_s between two samples of its own counters; window: its 1-based count
+   * flexbench ab's windows: the record is one window of a resident `nf run` (pid) that ran the whole epoch (0-based)
+   * of the A/B, resumed for settle_s and then measured for duration_s between two samples of its own counters;
+   * window: its 1-based count in that process
    */
-  ab_window: z.object({ process: z.literal('resident'), pid: z.number().int(), window: z.number().int(), settle_s: z.number() }).optional(),
+  ab_window: z.object({ process: z.literal('resident'), pid: z.number().int(), window: z.number().int(), settle_s: z.number(), epoch: z.number().int().optional() }).optional(),
 });
 export type TrialRecord = z.infer<typeof trialRecordSchema>;
 

@@ -64,7 +64,7 @@ export const markdownReporter: Reporter = {
       for (const k of c.added) out.push(`- ${esc(cellLabel(k))}`);
     }
     out.push('');
-    if (c.ab) out.push('<sub>Verdict rule: both builds measured in every round, in a seeded random order; t-interval of the mean per-round log ratio head/base, converted back to a relative change; regressed iff the whole interval is below −tolerance, improved iff above +tolerance, unchanged iff inside ±tolerance, else inconclusive. See docs/regression-gate.md.</sub>');
+    if (c.ab) out.push(`<sub>Verdict rule: both builds measured in every round, in a seeded random order; t-interval of the mean per-round log ratio head/base${c.cells.some((x) => x.paired?.epochs) ? ' over epochs (one sample per epoch, its rounds\' mean; each epoch a new pair of resident processes)' : ''}, converted back to a relative change; regressed iff the whole interval is below −tolerance, improved iff above +tolerance, unchanged iff inside ±tolerance, else inconclusive. See docs/regression-gate.md.</sub>`);
     else out.push('<sub>Verdict rule: Welch t-interval of (current − baseline) / baseline mean; regressed iff the whole interval is below −tolerance, improved iff above +tolerance, unchanged iff inside ±tolerance, else inconclusive. See docs/regression-gate.md.</sub>');
     return out.join('\n') + '\n';
   },

@@ -54,7 +54,7 @@ export function changeInterval(c: { changeCi: { low: number; high: number } | nu
 
 export function moreText(c: Comparison['cells'][number]): string {
   if (!c.more) return '';
-  if (c.paired) return c.more.perSide === null || !c.more.estimated ? c.more.note : `+${c.more.current} rounds (${c.more.perSide} in all) would likely decide it`;
+  if (c.paired) return c.more.perSide === null || !c.more.estimated ? c.more.note : `+${c.more.current} ${c.paired.epochs ? 'epochs' : 'rounds'} (${c.more.perSide} in all) would likely decide it`;
   if (c.more.perSide === null || !c.more.estimated) return c.more.note;
   return `+${c.more.baseline} baseline / +${c.more.current} current repetitions (${c.more.perSide} per side) would likely decide it`;
 }
@@ -66,11 +66,16 @@ export function confidenceText(c: Comparison): string {
 /** `flexbench ab`: the rounds and the smallest drop they could have told from noise; '' for compare. */
 export function pairedText(c: Comparison['cells'][number]): string {
   if (!c.paired) return '';
-  const d = c.paired.detectable === null ? 'unknown (fewer than 2 rounds)' : `${(c.paired.detectable * 100).toFixed(2)}%`;
-  return `paired over ${c.paired.rounds} round${c.paired.rounds === 1 ? '' : 's'}; smallest drop it would call regressed 4 times in 5: ${d}`;
+  const e = c.paired.epochs;
+  const d = c.paired.detectable === null ? `unknown (fewer than 2 ${e ? 'epochs' : 'rounds'})` : `${(c.paired.detectable * 100).toFixed(2)}%`;
+  const sd = (x: number | null) => (x === null ? '–' : x.toFixed(3));
+  const over = e
+    ? `${e.n} epoch${e.n === 1 ? '' : 's'} of ${e.size} round${e.size === 1 ? '' : 's'} (${c.paired.rounds} rounds${e.short ? `, ${e.short} short epoch${e.short === 1 ? '' : 's'} left out` : ''}; a new pair of processes each epoch; sd of a round's ln ratio within an epoch ${sd(e.within)}, of an epoch's own offset ${sd(e.between)})`
+    : `${c.paired.rounds} round${c.paired.rounds === 1 ? '' : 's'}`;
+  return `paired over ${over}; smallest drop it would call regressed 4 times in 5: ${d}`;
 }
 
 /** `flexbench ab`: seed and rounds, to replay the run order; '' for compare. */
 export function abText(c: Comparison): string {
-  return c.ab ? `interleaved A/B: ${c.ab.rounds} round${c.ab.rounds === 1 ? '' : 's'} (${c.ab.until === 'decided' ? 'until decided' : 'fixed'}${c.ab.stopped_by === 'time' ? ', stopped by --max-time' : ''}), seed ${c.ab.seed}, results ${c.ab.results}${c.ab.measured ? `; ${c.ab.measured}` : ''}` : '';
+  return c.ab ? `interleaved A/B: ${c.ab.rounds} round${c.ab.rounds === 1 ? '' : 's'}${c.ab.epochs !== undefined ? ` in ${c.ab.epochs} epoch${c.ab.epochs === 1 ? '' : 's'}` : ''} (${c.ab.until === 'decided' ? 'until decided' : 'fixed'}${c.ab.stopped_by === 'time' ? ', stopped by --max-time' : ''}), seed ${c.ab.seed}, results ${c.ab.results}${c.ab.measured ? `; ${c.ab.measured}` : ''}` : '';
 }

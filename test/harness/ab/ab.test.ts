@@ -25,6 +25,8 @@ const TRIAL_S = WARMUP_S + WINDOW_S + 1;
 const AB_TIMEOUT_MS = Math.round((2 * ROUNDS * 2 * TRIAL_S * 4 + 180) * 1000);
 
 const { tmp, repo, cache, spec, git, ab, commitChange, create } = abClone('ab', { seed: 11, timeoutMs: AB_TIMEOUT_MS });
+// epochs of one round: a new pair of processes every round, so the rounds are the samples (windows.test.ts tests longer epochs)
+const EPOCH = ['--epoch-rounds', '1'];
 
 let slow = '';
 let broken = '';
@@ -92,7 +94,7 @@ interface AbJson { flexbench_ab: number; seed: number; rounds: number; order: un
 test(`ab: NAT slowed by ${EXTRA_PER_PACKET} loop iterations per packet is regressed; main against itself is not`, () => {
   const outSelf = join(tmp.dir, 'self');
   // at 99 %: a false 'regressed' of a build against itself is then a 1-in-200 event, not 1 in 40, on any host
-  const self = ab(['--base', 'main', '--head', 'main', spec, '--rounds', String(ROUNDS), '--confidence', '0.99', '--out', outSelf, '--format', 'json']);
+  const self = ab(['--base', 'main', '--head', 'main', spec, ...EPOCH, '--rounds', String(ROUNDS), '--confidence', '0.99', '--out', outSelf, '--format', 'json']);
   assert.ok(self.code === EXIT.ok, `self: exit ${self.code}: ${self.stderr}`);
   const js = JSON.parse(readFileSync(join(outSelf, 'ab.json'), 'utf8')) as AbJson;
   assert.equal(js.seed, 11);
@@ -109,7 +111,7 @@ test(`ab: NAT slowed by ${EXTRA_PER_PACKET} loop iterations per packet is regres
   const budgetS = Math.ceil((3.5 * roundMs) / 1000);
   const outTime = join(tmp.dir, 'time');
   const t1 = Date.now();
-  const timed = ab(['--base', 'main', '--head', 'main', spec, '--rounds', '50', '--max-time', `${budgetS}s`, '--confidence', '0.99', '--out', outTime, '--format', 'json']);
+  const timed = ab(['--base', 'main', '--head', 'main', spec, ...EPOCH, '--rounds', '50', '--max-time', `${budgetS}s`, '--confidence', '0.99', '--out', outTime, '--format', 'json']);
   const wallMs = Date.now() - t1;
   assert.equal(timed.code, EXIT.ok, `timed: exit ${timed.code}: ${timed.stderr}`);
   const jt = JSON.parse(readFileSync(join(outTime, 'ab.json'), 'utf8')) as AbJson & { stopped_by: string; max_time: string };
@@ -122,7 +124,7 @@ test(`ab: NAT slowed by ${EXTRA_PER_PACKET} loop iterations per packet is regres
 
   // --until decided: looks at rounds 3, 4, 5, 7, 9, 12 (the cap) and stops at the first where the cell is decided
   const outSlow = join(tmp.dir, 'slow');
-  const r = ab(['--base', 'main', '--head', slow, spec, '--until', 'decided', '--min-rounds', '3', '--rounds', String(2 * ROUNDS), '--out', outSlow, '--format', 'markdown']);
+  const r = ab(['--base', 'main', '--head', slow, spec, ...EPOCH, '--until', 'decided', '--min-rounds', '3', '--rounds', String(2 * ROUNDS), '--out', outSlow, '--format', 'markdown']);
   assert.equal(r.code, EXIT.regression, `slow: exit ${r.code}: ${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /### flexbench regression gate: REGRESSION/);
   assert.match(r.stdout, /🔴 regressed \| nat\/hashmap\/local\/async cores=1/);

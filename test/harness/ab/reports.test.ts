@@ -58,3 +58,13 @@ test('ab reports: an undecided cell says how many rounds would decide it; --stri
   assert.equal(c.exitCode, EXIT.inconclusive);
   assert.match(REPORTERS.text.render(c), /\+\d+ rounds \(\d+ in all\) would likely decide it/);
 });
+
+test('ab reports: with epochs the samples are said to be epochs, their size, the short ones and the two spreads', () => {
+  const c = comparison([cell('nat', [0.9, 0.91, 0.89])]);
+  c.cells[0].paired = { ...c.cells[0].paired!, rounds: 26, epochs: { n: 3, size: 8, short: 1, within: 0.1234, between: 0.0211 } };
+  c.ab = { ...c.ab!, rounds: 26, epochs: 4 };
+  const text = REPORTERS.text.render(c);
+  assert.match(text, /interleaved A\/B: 26 rounds in 4 epochs \(fixed\), seed 42/);
+  assert.match(text, /paired over 3 epochs of 8 rounds \(26 rounds, 1 short epoch left out; a new pair of processes each epoch; sd of a round's ln ratio within an epoch 0\.123, of an epoch's own offset 0\.021\); smallest drop/);
+  assert.match(REPORTERS.markdown.render(c), /per-round log ratio head\/base over epochs/);
+});

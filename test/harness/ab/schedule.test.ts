@@ -25,3 +25,17 @@ test('lookRounds: --until decided looks at min, then about 1.25x further each ti
   assert.deepEqual(lookRounds(5, 5), [5]);
   assert.deepEqual(lookRounds(3, 40, 2), [3, 6, 12, 24, 40]);
 });
+
+test('epochLookRounds: with epochs the looks are at epochs\' ends (from the second), the cap\'s short epoch included', async () => {
+  const { epochLookRounds } = await import('../../../harness/ab/schedule.js');
+  // --min-rounds 5, 80 rounds in epochs of 8: epochs 2, 3, 4, 5, 7, 9, 10
+  assert.deepEqual(epochLookRounds(5, 80, 8), [16, 24, 32, 40, 56, 72, 80]);
+  // the default: 10 epochs of 6
+  assert.deepEqual(epochLookRounds(5, 60, 6), [12, 18, 24, 30, 42, 54, 60]);
+  // a cap that is not whole epochs: 30 rounds of 8 are epochs 8, 16, 24 and a short one to 30
+  assert.deepEqual(epochLookRounds(5, 30, 8), [16, 24, 30]);
+  // --min-rounds past the second epoch: the first look at the epoch holding it
+  assert.deepEqual(epochLookRounds(20, 80, 8), [24, 32, 40, 56, 72, 80]);
+  // epochs of one round are the rounds
+  assert.deepEqual(epochLookRounds(3, 12, 1), [3, 4, 5, 7, 9, 12]);
+});

@@ -45,7 +45,8 @@ const records = (dir: string, side: string) => readFileSync(join(dir, side, 'tri
 
 test('ab windows: main against itself is not regressed; every round is a window of one resident process per build', () => {
   const out = join(tmp.dir, 'self');
-  const r = ab(['--base', 'main', '--head', 'main', spec, '--rounds', String(CAP), '--confidence', '0.99', '--settle', String(SETTLE_S), '--out', out, '--format', 'json']);
+  // one epoch as long as the run: one process per build throughout (the epochs test below restarts them)
+  const r = ab(['--base', 'main', '--head', 'main', spec, '--epoch-rounds', String(CAP), '--rounds', String(CAP), '--confidence', '0.99', '--settle', String(SETTLE_S), '--out', out, '--format', 'json']);
   assert.equal(r.code, EXIT.ok, `self: exit ${r.code}: ${r.stderr}`);
   const j = JSON.parse(readFileSync(join(out, 'ab.json'), 'utf8')) as AbJson;
   assert.deepEqual({ mode: j.measured.mode, window_s: j.measured.window_s, settle_s: j.measured.settle_s }, { mode: 'windows', window_s: WINDOW_S, settle_s: SETTLE_S });
@@ -63,6 +64,41 @@ test('ab windows: main against itself is not regressed; every round is a window 
   }
   const c = j.comparison.cells[0];
   process.stderr.write(`ab windows self: change ${(c.change * 100).toFixed(2)}% CI [${(c.changeCi!.low * 100).toFixed(2)}, ${(c.changeCi!.high * 100).toFixed(2)}]%, detectable ${((c.paired.detectable ?? NaN) * 100).toFixed(2)}%\n`);
+  assertNoProcess();
+});
+
+test('ab windows: every --epoch-rounds rounds both builds get new processes, and the verdict\'s samples are the epochs', () => {
+  const out = join(tmp.dir, 'epochs');
+  const K = 4;
+  const E = 3;
+  const r = ab(['--base', 'main', '--head', 'main', spec, '--epoch-rounds', String(K), '--rounds', String(K * E), '--confidence', '0.99', '--settle', String(SETTLE_S), '--out', out, '--format', 'text']);
+  assert.equal(r.code, EXIT.ok, `epochs: exit ${r.code}: ${r.stderr}`);
+  assert.match(r.stdout, new RegExp(`interleaved A/B: ${K * E} rounds in ${E} epochs`));
+  assert.match(r.stdout, new RegExp(`paired over ${E} epochs of ${K} rounds \\(${K * E} rounds; a new pair of processes each epoch`));
+  const j = JSON.parse(readFileSync(join(out, 'ab.json'), 'utf8')) as AbJson & {
+    epoch_rounds: number; ratios: Record<string, number[]>; epoch_ratios: Record<string, { epoch: number; rounds: number; ratio: number }[]>;
+    epochs: { epoch: number; first_round: number; start_s: number; pids: Record<string, number[]> }[];
+  };
+  assert.equal(j.epoch_rounds, K);
+  assert.deepEqual(j.epochs.map((e) => [e.epoch, e.first_round]), Array.from({ length: E }, (_, e) => [e, e * K + 1]));
+  for (const side of ['base', 'head']) {
+    const rs = records(out, side) as (Rec & { ab_window: { epoch?: number } })[];
+    assert.equal(rs.length, K * E);
+    // round i is window i % K + 1 of epoch ⌊i / K⌋'s process, a process of its own per epoch
+    assert.deepEqual(rs.map((x) => [x.ab_window.epoch, x.ab_window.window]), rs.map((_, i) => [Math.floor(i / K), (i % K) + 1]));
+    assert.deepEqual(rs.map((x) => x.ab_window.pid), rs.map((_, i) => j.epochs[Math.floor(i / K)].pids[side][0]));
+    assert.equal(new Set(rs.map((x) => x.ab_window.pid)).size, E);
+  }
+  // each epoch's sample is the geometric mean of its rounds' ratios; the cell is decided on those
+  const [cell] = Object.keys(j.ratios);
+  const byRound = j.ratios[cell];
+  const want = Array.from({ length: E }, (_, e) => Math.exp(byRound.slice(e * K, (e + 1) * K).reduce((a, x) => a + Math.log(x), 0) / K));
+  j.epoch_ratios[cell].forEach((e, i) => assert.ok(Math.abs(e.ratio - want[i]) < 1e-12, `epoch ${i}: ${e.ratio} vs ${want[i]}`));
+  const c = j.comparison.cells[0] as AbJson['comparison']['cells'][number] & { paired: { ratios: number[]; epochs: { n: number; size: number } } };
+  assert.deepEqual(c.paired.ratios, j.epoch_ratios[cell].map((e) => e.ratio));
+  assert.deepEqual([c.paired.epochs.n, c.paired.epochs.size, c.paired.rounds], [E, K, K * E]);
+  assert.notEqual(c.verdict, 'regressed');
+  process.stderr.write(`ab windows epochs: starts ${j.epochs.map((e) => e.start_s.toFixed(2)).join(', ')} s; change ${(c.change * 100).toFixed(2)}%\n`);
   assertNoProcess();
 });
 

@@ -65,3 +65,39 @@ test('roundsToDecide: the smallest n whose half-width falls below the margin; nu
   assert.ok(half(n) < margin && half(n - 1) >= margin, String(n));
   assert.equal(roundsToDecide(Math.log(0.95), s, 3, opts), null);
 });
+
+test('epochSamples: one ratio per epoch, exp of its rounds\' mean ln ratio, in epoch order; short epochs apart', async () => {
+  const { epochSamples } = await import('../../../harness/compare/paired.js');
+  const rounds = [{ epoch: 1, ratio: 1.0 }, { epoch: 0, ratio: 0.9 }, { epoch: 0, ratio: 0.8 }, { epoch: 1, ratio: 0.95 }, { epoch: 2, ratio: 0.7 }, { epoch: 1, ratio: 0.85 }];
+  const { samples, short } = epochSamples(rounds, 2);
+  assert.deepEqual(samples.map((e) => [e.epoch, e.rounds]), [[0, 2], [1, 3]]);
+  close(samples[0].ratio, Math.sqrt(0.9 * 0.8));
+  close(samples[1].ratio, Math.cbrt(1.0 * 0.95 * 0.85));
+  assert.deepEqual(short, [{ epoch: 2, rounds: 1, ratio: 0.7 }]);
+  assert.throws(() => epochSamples([{ epoch: 0, ratio: 0 }], 1), RangeError);
+});
+
+test('epochSpread: within = √MSW, between = √((MSB − MSW)/n₀) of the ln ratios, exactly; 0 when MSB ≤ MSW', async () => {
+  const { epochSpread } = await import('../../../harness/compare/paired.js');
+  const r = (epoch: number, logs: number[]) => logs.map((l) => ({ epoch, ratio: Math.exp(l) }));
+  // SSW = 0.02 + 0.02 + 0.08 over 7 − 3 df: MSW 0.03; grand mean 1.9/7, MSB = 15.4/49 / 2, n₀ = (7 − 17/7)/2 = 16/7
+  const s = epochSpread([...r(0, [0.1, 0.3]), ...r(1, [-0.1, 0.1]), ...r(2, [0.3, 0.5, 0.7])]);
+  close(s.within!, Math.sqrt(0.03), 1e-9);
+  close(s.between!, Math.sqrt(((7.7 / 49 - 0.03) * 7) / 16), 1e-9);
+  close(s.between! ** 2, 0.055625, 1e-9);
+  // the third epoch at the others' level: MSB (1.4/49) is below MSW, no offset beyond the rounds' noise
+  const flat = epochSpread([...r(0, [0.1, 0.3]), ...r(1, [-0.1, 0.1]), ...r(2, [0.0, 0.2, 0.4])]);
+  close(flat.within!, Math.sqrt(0.03), 1e-9);
+  assert.equal(flat.between, 0);
+  // one epoch: no between; epochs of one round each: no within
+  assert.deepEqual(epochSpread(r(0, [0.1, 0.2])).between, null);
+  assert.deepEqual(epochSpread([...r(0, [0.1]), ...r(1, [0.2])]), { within: null, between: null });
+});
+
+test('decidePaired on epochs: the same interval, worded in epochs', () => {
+  const d = decidePaired([0.8, 0.82, 0.78, 0.81], { ...opts, unit: 'epoch' });
+  assert.match(d.reason, /over 4 epochs .* below -5\.00%/);
+  assert.match(decidePaired([0.5], { ...opts, unit: 'epoch' }).reason, /too few epochs/);
+  const inc = decidePaired([0.9, 1.05, 0.97], { ...opts, unit: 'epoch' });
+  assert.match(inc.more!.note, /epochs would decide it/);
+});
