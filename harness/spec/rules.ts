@@ -89,6 +89,9 @@ export async function semanticIssues(spec: Spec, locate: Locate, remap: (p: read
 
   // Several instances and their events (kill, add, remove).
   elasticIssues(spec, issue);
+  // the NAT's pool reaches nf run on the local testbed; a two-node testbed's NAT has the emulation's pool
+  if (spec.nf_options.nat_pool !== undefined && spec.testbed !== 'local') issue(['nf_options', 'nat_pool'], `the NAT pool options are given to nf run on the local testbed; on testbed ${spec.testbed} the NAT's pool is the one its nodes' addresses make`, true);
+  if (spec.nf_options.nat_pool !== undefined && !m.nfs.includes('nat')) issue(['nf_options', 'nat_pool'], 'nat_pool is for the NAT: matrix.nfs has no nat', true);
 
   measureIssues(spec, issue);
   if (needsPacing(spec)) {

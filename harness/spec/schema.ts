@@ -111,6 +111,18 @@ const nfOptionsSchema = z.strictObject({
   limit_noise: z.number().min(0).max(1).optional(),
   /** ratelimit: seed of the noise */
   seed: z.number().int().nonnegative().max(2 ** 31).optional(),
+  /**
+   * NAT: its pool, passed to nf run on the local testbed (one instance or several): addresses (a
+   * prefix), ports (LO-HI) and the block size its cores (and, sharing a store, its instances: taken
+   * through the store's locks) hand each other (0: static shares). Unset: nf run's defaults.
+   */
+  nat_pool: z.strictObject({
+    ips: z.string().refine((r) => /^(\d{1,3})(\.\d{1,3}){3}\/(\d|[12]\d|3[0-2])$/.test(r) && r.split(/[./]/).slice(0, 4).every((x) => Number(x) <= 255),
+      'expected an IPv4 prefix A.B.C.D/N, e.g. 198.19.0.0/28').optional(),
+    ports: z.string().refine((r) => /^\d{1,5}-\d{1,5}$/.test(r) && ((lo, hi) => lo >= 1 && lo <= hi && hi <= 65535)(...(r.split('-').map(Number) as [number, number])),
+      'expected a port range LO-HI with 1 <= LO <= HI <= 65535, e.g. 1024-65535').optional(),
+    block: z.number().int().min(0).max(1 << 24).optional(),
+  }).optional(),
 });
 
 /** What each plan trial measures (combinable); absent: throughput only, as before. */

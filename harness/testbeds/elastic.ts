@@ -66,6 +66,15 @@ export function allInstances(initial: readonly string[], events: readonly Elasti
   return out;
 }
 
+/** nf run's flags for a NAT pool (the spec's nf_options.nat_pool): what is unset keeps nf run's default. */
+export function natPoolArgv(p: ElasticTrialOptions['natPool']): string[] {
+  const a: string[] = [];
+  if (p?.ips !== undefined) a.push('--nat-ips', p.ips);
+  if (p?.ports !== undefined) a.push('--nat-ports', p.ports);
+  if (p?.block !== undefined) a.push('--nat-block', String(p.block));
+  return a;
+}
+
 /** The argv of one instance process (`instance` null: a standby). */
 export function instanceArgv(o: Pick<ElasticTrialOptions, 'nf' | 'cores' | 'storeUrl' | 'mode' | 'flushMs' | 'onStateLoss' | 'natPool'>, socket: string, instance: string | null, share: { index: number; of: number } | null): string[] {
   const a = ['nf', 'run', '--nf', o.nf, '--cores', String(o.cores), '--port', `link:${socket}`];
@@ -74,12 +83,7 @@ export function instanceArgv(o: Pick<ElasticTrialOptions, 'nf' | 'cores' | 'stor
   if (instance === null) a.push('--standby');
   else a.push('--instance', instance);
   if (o.nf === 'nat' && share !== null) a.push('--nat-share', `${share.index + 1}/${share.of}`);
-  if (o.nf === 'nat' && o.natPool) {
-    const p = o.natPool;
-    if (p.ips !== undefined) a.push('--nat-ips', p.ips);
-    if (p.ports !== undefined) a.push('--nat-ports', p.ports);
-    if (p.block !== undefined) a.push('--nat-block', String(p.block));
-  }
+  if (o.nf === 'nat') a.push(...natPoolArgv(o.natPool));
   a.push('--progress', '0', '--json');
   return a;
 }

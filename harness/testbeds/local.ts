@@ -6,7 +6,7 @@ import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { execa } from 'execa';
 import { ownedExeca } from './owned.js';
-import { runElasticTrial, instanceArgv, allInstances } from './elastic.js';
+import { natPoolArgv, runElasticTrial, instanceArgv, allInstances } from './elastic.js';
 import { elasticEvents, storeNodeEvents } from '../spec/elastic.js';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import type { Spec } from '../spec/schema.js';
@@ -102,6 +102,7 @@ export class LocalTestbed implements Testbed {
       if (spec.state.on_state_loss !== 'fail') a.push('--on-state-loss', spec.state.on_state_loss);
     }
     const o = spec.nf_options;
+    if (nf === 'nat') a.push(...natPoolArgv(o.nat_pool));
     if (nf === 'ratelimit') {
       if (o.limit_pps !== undefined) a.push('--limit-pps', String(o.limit_pps));
       if (o.limit_noise !== undefined) a.push('--limit-noise', String(o.limit_noise));
@@ -291,6 +292,7 @@ export class LocalTestbed implements Testbed {
         warmupS: req.traffic.warmup_s, durationS: req.traffic.duration_s, instances: spec.instances!, events: elasticEvents(spec.events),
         runDir: req.runDir, name: `${String(t.index).padStart(4, '0')}-${t.trial_id.replace(/\//g, '_')}`, signal, log: (s) => log.write(`${s}\n`),
         storeEvents: storeNodeEvents(spec.events), ...(req.store?.nodes ? { storeNodes: req.store.nodes } : {}), onStateLoss: spec.state.on_state_loss,
+        ...(spec.nf_options.nat_pool ? { natPool: spec.nf_options.nat_pool } : {}),
       });
       return { ...m, elastic };
     } finally {

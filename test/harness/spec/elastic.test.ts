@@ -111,3 +111,26 @@ for (const t of TABLE) {
     for (const re of t.expect) assert.ok(got.some((g) => re.test(g)), `${re} not in:\n${got.join('\n')}`);
   });
 }
+
+// nf_options.nat_pool: the NAT's pool for every instance (blocks taken through the store's locks)
+test('a NAT pool for the instances is accepted and reaches each instance\'s nf run flags', async () => {
+  const spec = `${BASE}nf_options: { nat_pool: { ips: 198.19.0.0/32, ports: 1024-1791, block: 64 } }\nevents:\n  - remove: { instance: ins2, at_s: 2 }\n`;
+  assert.deepEqual(await problems(spec), []);
+  const { natPoolArgv } = await import('../../../harness/testbeds/elastic.js');
+  const p = (await parseSpec(spec, 'spec.yaml', { baseDir: ROOT })).spec.nf_options.nat_pool;
+  assert.deepEqual(natPoolArgv(p), ['--nat-ips', '198.19.0.0/32', '--nat-ports', '1024-1791', '--nat-block', '64']);
+  assert.deepEqual(natPoolArgv({ block: 0 }), ['--nat-block', '0']);
+  assert.deepEqual(natPoolArgv(undefined), []);
+});
+
+for (const t of [
+  { name: 'a NAT pool whose ports are backwards', pool: '{ ports: 2000-1024 }', expect: /^5:\d+ nf_options\.nat_pool\.ports: expected a port range LO-HI with 1 <= LO <= HI <= 65535/ },
+  { name: 'a NAT pool address that is no prefix', pool: '{ ips: 198.19.0.0 }', expect: /^5:\d+ nf_options\.nat_pool\.ips: expected an IPv4 prefix A\.B\.C\.D\/N/ },
+  { name: 'a NAT pool on a two-node testbed', pool: '{ block: 64 }', base: `testbed: netns\n${BASE.replace('instances: [ins1, ins2]\n', '')}`, expect: /nf_options\.nat_pool: the NAT pool options are given to nf run on the local testbed; on testbed netns/ },
+  { name: 'a NAT pool without the NAT', pool: '{ block: 64 }', base: BASE.replace('[nat]', '[counter-async]'), expect: /nf_options\.nat_pool: nat_pool is for the NAT: matrix\.nfs has no nat/ },
+]) {
+  test(`refused: ${t.name}`, async () => {
+    const got = await problems(`${t.base ?? BASE}nf_options: { nat_pool: ${t.pool} }\n`);
+    assert.ok(got.some((g) => t.expect.test(g)), `${t.expect} not in:\n${got.join('\n')}`);
+  });
+}
