@@ -753,8 +753,9 @@ export const nf: NfModule = {
     return poolSharedBytes(total, o.cores, block);
   },
   async createNf(ctx: StateContext | null, opts) {
-    // instances sharing a store (--nat-share) take the pool's blocks through its locks, owned per partition
-    const locks = ctx && opts.natShare ? { locks: contextLocks(ctx), owner: partitionOwner(ctx.partition.instance, ctx.partition.core) } : null;
+    // instances sharing a store (--nat-share) take the pool's blocks through its locks, owned per partition;
+    // not on hashmap: it lives in each thread of one process, its locks are not shared by the cores
+    const locks = ctx && opts.natShare && !ctx.config.store.startsWith('hashmap') ? { locks: contextLocks(ctx), owner: partitionOwner(ctx.partition.instance, ctx.partition.core) } : null;
     const nat = new Nat(opts, ctx ? ctx.map(NAT_MAP_ID) : null, ctx ? ctx.mode : 'none', locks);
     await nat.recover();
     await nat.start();
