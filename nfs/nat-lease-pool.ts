@@ -27,6 +27,8 @@ export const NAT_LEASE_DEFAULT_MS = 10_000;
 const RETRY_MS = 50;
 /** blocks tried per search before waiting RETRY_MS (each try is one store round trip) */
 const SCAN_MAX = 64;
+/** most blocks held ahead, unused: as many as the store's answer takes to come at the rate pairs are taken, plus one */
+const MAX_AHEAD = 4;
 
 /** What the pool asks of the store: one leased lock per block, by owner (a partition, `instance@core`). */
 export interface BlockLocks {
@@ -115,7 +117,15 @@ export class LeasedPairPool {
   private cur = -1;
   private next = 0;
   private curEnd = 0;
-  private spare = -1;
+  /** blocks held ahead, not yet used (oldest first) */
+  private readonly spares: number[] = [];
+  /** blocks to hold ahead: 1 + the store's lock answer time over the time a block lasts (at most MAX_AHEAD) */
+  private want = 1;
+  /** when the current block was started, and the last lock answer's time (ms) */
+  private usedAt = 0;
+  private answerMs = 0;
+  /** the last search found no free block (cleared by the next one that finds one): a new flow dropped now finds the pool exhausted, not a block on its way */
+  dry = false;
   private cursor: number;
   private searching: Promise<void> | null = null;
   private retryAt = 0;
@@ -158,14 +168,12 @@ export class LeasedPairPool {
   /** Takes the first block (recovery's blocks first, when a standby) and starts the lease timer; before any packet. */
   async init(): Promise<void> {
     await this.confirming; // a standby's recovered blocks first: their free pairs are handed out before a new block is taken
-    if (this.cur < 0 && this.spare < 0 && this.count === 0) {
+    if (this.cur < 0 && this.spares.length === 0 && this.count === 0) {
       this.startSearch(); // one search at a time: a take() of a standby's first new flow may have started it
       await this.searching;
     }
-    if (this.cur < 0 && this.spare >= 0) {
-      this.use(this.spare);
-      this.spare = -1;
-    }
+    if (this.cur < 0 && this.spares.length > 0) this.use(this.spares.shift()!);
+    this.ahead();
     if (this.o.renewTimer !== false && this.timer === null) {
       this.timer = setInterval(() => void this.renew().catch((e: Error) => this.failed('renew', e)), Math.max(10, Math.floor(this.leaseMs / 3)));
       this.timer.unref?.();
@@ -179,73 +187,105 @@ export class LeasedPairPool {
 
   /** pairs this partition can hand out without taking another block */
   get left(): number {
-    return this.curEnd - this.next + this.count + (this.spare >= 0 ? this.last(this.spare) - this.first(this.spare) : 0);
+    let n = this.curEnd - this.next + this.count;
+    for (const b of this.spares) n += this.last(b) - this.first(b);
+    return n;
   }
 
   /** a pair index, or -1 when this partition holds none free now (a block is being searched for) */
   take(): number {
     if (this.next < this.curEnd) {
       this.live[this.cur]!++;
-      const k = this.next++;
-      if (this.spare < 0 && this.searching === null && this.curEnd - this.next + this.count <= this.block >> 2) this.startSearch();
-      return k;
+      return this.next++;
     }
     if (this.count > 0) {
       const k = this.ring[this.head]!;
       this.head = (this.head + 1) % this.ring.length;
       this.count--;
       this.live[this.blockOf(k)]!++;
-      if (this.spare < 0 && this.searching === null && this.count <= this.block >> 2) this.startSearch();
       return k;
     }
-    if (this.spare >= 0) {
-      this.use(this.spare);
-      this.spare = -1;
+    if (this.spares.length > 0) {
+      this.use(this.spares.shift()!);
+      this.ahead();
       return this.take();
     }
     this.startSearch();
     return -1;
   }
 
+  /**
+   * A new current block (once per block): how long the last one lasted sets how many to hold ahead,
+   * so the next arrives before this one is used up (one block ahead; more when the store answers slowly).
+   */
   private use(b: number): void {
+    const now = performance.now();
+    if (this.cur >= 0 && now > this.usedAt) this.want = Math.min(MAX_AHEAD, 1 + Math.ceil(this.answerMs / (now - this.usedAt)));
+    this.usedAt = now;
     this.cur = b;
     this.next = this.first(b);
     this.curEnd = this.last(b);
   }
 
-  private startSearch(): void {
-    if (this.searching !== null || this.closed || performance.now() < this.retryAt) return;
-    this.searching = this.search().finally(() => { this.searching = null; });
+  /** asks for blocks until `want` are held ahead (off the packet path) */
+  private ahead(): void {
+    if (this.spares.length < this.want) this.startSearch();
   }
 
-  /** Tries blocks from the cursor on until one's lock is taken (the spare), at most SCAN_MAX of them. */
+  private startSearch(): void {
+    if (this.searching !== null || this.closed || performance.now() < this.retryAt) return;
+    this.searching = this.search().finally(() => {
+      this.searching = null;
+      if (!this.dry && !this.closed) this.ahead(); // wanted more than it found this time, and there were some
+    });
+  }
+
+  /**
+   * Tries blocks from the cursor on until the blocks wanted ahead are held (at least one), at most
+   * SCAN_MAX tried; as many asked at once as are missing (one round trip for them all).
+   */
   private async search(): Promise<void> {
+    let tried = 0;
+    let got = 0;
     const tries = Math.min(this.nb, SCAN_MAX);
-    for (let i = 0; i < tries && !this.closed; i++) {
-      const b = this.cursor;
-      this.cursor = b + 1 === this.nb ? 0 : b + 1;
-      if (this.state[b] !== FREE) continue;
-      let ok = false;
+    while (tried < tries && !this.closed) {
+      const need = Math.max(1, this.want - this.spares.length);
+      const batch: number[] = [];
+      while (batch.length < need && tried < tries) {
+        const b = this.cursor;
+        this.cursor = b + 1 === this.nb ? 0 : b + 1;
+        tried++;
+        if (this.state[b] === FREE) batch.push(b);
+      }
+      if (batch.length === 0) break;
+      const t0 = performance.now();
+      let oks: boolean[];
       try {
-        ok = await this.locks.acquire(b, this.owner, this.leaseMs);
+        oks = await Promise.all(batch.map((b) => this.locks.acquire(b, this.owner, this.leaseMs)));
       } catch (e) {
         this.failed('acquire', e as Error);
         break;
       }
-      if (!ok) continue;
-      const now = this.state[b] as number; // it may have changed while the lock was asked for
-      if (now !== FREE || this.closed) {
-        // adopted meanwhile (its old owner's lease had run out) or closing: give back what we will not hand out
-        if (now === ADOPTED || now === FREE) void this.locks.release(b, this.owner).catch(() => undefined);
-        continue;
-      }
-      this.state[b] = OWN;
-      this.c.taken++;
-      this.c.held++;
-      this.spare = b;
-      return;
+      this.answerMs = performance.now() - t0;
+      batch.forEach((b, i) => {
+        if (!oks[i]) return;
+        const now = this.state[b] as number; // it may have changed while the lock was asked for
+        if (now !== FREE || this.closed) {
+          // adopted meanwhile (its old owner's lease had run out) or closing: give back what we will not hand out
+          if (now === ADOPTED || now === FREE) void this.locks.release(b, this.owner).catch(() => undefined);
+          return;
+        }
+        this.state[b] = OWN;
+        this.c.taken++;
+        this.c.held++;
+        this.spares.push(b);
+        got++;
+      });
+      if (this.spares.length >= this.want) break;
     }
-    this.c.exhausted++;
+    this.dry = got === 0;
+    if (!this.dry) return;
+    if (this.spares.length === 0) this.c.exhausted++;
     this.retryAt = performance.now() + RETRY_MS;
   }
 
@@ -302,7 +342,7 @@ export class LeasedPairPool {
 
   /** A block all free again goes back to the store when this partition keeps a block's worth of other free pairs. */
   private maybeGiveBack(b: number): void {
-    if (b === this.cur || b === this.spare) return;
+    if (b === this.cur) return;
     const size = this.last(b) - this.first(b);
     if (this.count - size < this.block) return;
     this.giveBack(b);

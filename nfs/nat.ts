@@ -150,6 +150,8 @@ export class Nat implements NetworkFunction {
   private created = 0;
   private expired = 0;
   private poolDrops = 0;
+  /** leased pool: of poolDrops, those dropped while a block was on its way (the pool not exhausted) */
+  private poolWaitDrops = 0;
   private idDrops = 0;
   private outPackets = 0;
   private inPackets = 0;
@@ -312,6 +314,7 @@ export class Nat implements NetworkFunction {
       k = this.pool.take();
       if (k < 0) {
         this.poolDrops++;
+        if (this.leased !== null && !this.leased.dry) this.poolWaitDrops++;
         return -1;
       }
     }
@@ -720,7 +723,7 @@ export class Nat implements NetworkFunction {
     const c = pool.counts();
     return {
       pool_blocks_taken: c.taken, pool_blocks_released: c.released, pool_blocks_held: c.held, pool_blocks_adopted: c.adopted,
-      pool_exhausted: c.exhausted, pool_block: pool.block,
+      pool_exhausted: c.exhausted, pool_block: pool.block, pool_drops_waiting: this.poolWaitDrops,
       ...(c.lost ? { pool_leases_lost: c.lost } : {}), ...(c.conflicts ? { pool_block_conflicts: c.conflicts } : {}), ...(c.errors ? { pool_lock_errors: c.errors } : {}),
     };
   }
@@ -728,11 +731,16 @@ export class Nat implements NetworkFunction {
   /** Sentences for the run's result: what went wrong that the counters alone do not say. */
   messages(): string[] {
     const out: string[] = [];
-    if (this.poolDrops > 0 && this.leased !== null) {
+    const dry = this.poolDrops - this.poolWaitDrops;
+    if (dry > 0 && this.leased !== null) {
       const c = this.leased.counts();
-      out.push(`NAT pool exhausted on this instance core: ${this.poolDrops} packet(s) of new flows dropped (the pool's ${this.leased.total} pairs in ${this.leased.nb} blocks of ${this.leased.block}, ` +
+      out.push(`NAT pool exhausted on this instance core: ${dry} packet(s) of new flows dropped (the pool's ${this.leased.total} pairs in ${this.leased.nb} blocks of ${this.leased.block}, ` +
         `shared by every instance through the store's locks; this core took ${c.taken} and found none free ${c.exhausted} time(s); ` +
         'widen --nat-ips or --nat-ports, or shorten --nat-timeout); existing mappings were kept');
+    }
+    if (this.poolWaitDrops > 0) {
+      out.push(`NAT pool: ${this.poolWaitDrops} packet(s) of new flows dropped while this core's next block was on its way from the store (new flows came faster than its block locks were answered; ` +
+        'a larger --nat-block asks less often)');
     } else if (this.poolDrops > 0 && this.pool instanceof PairPool) {
       const shared = this.pool.blocks.cores > 1
         ? ` and it borrowed ${this.pool.counts().borrowed} block(s) of ${this.pool.blocks.block}; no core had one to spare`

@@ -173,9 +173,9 @@ export const elasticRecordSchema = z.object({
     /**
      * a NAT's pool blocks through the store's locks, summed over the processes that served the instance and
      * ended (a killed one says nothing): blocks taken and given back, held at its end, searches that found
-     * every block held, new flows dropped for want of a pair
+     * every block held, new flows dropped for want of a pair (of them, while a block was on its way from the store)
      */
-    pool: z.object({ blocks_taken: z.number(), blocks_released: z.number(), blocks_held: z.number(), exhausted: z.number(), drops: z.number() }).optional(),
+    pool: z.object({ blocks_taken: z.number(), blocks_released: z.number(), blocks_held: z.number(), exhausted: z.number(), drops: z.number(), drops_waiting: z.number().optional() }).optional(),
   })),
   /** a NAT: distinct translated (address, port) pairs the front-end saw, and times a flow left with a pair another flow had (must be 0) */
   pairs: z.object({ used: z.number(), shared: z.number(), first: z.object({ pair: z.string(), flows: z.tuple([z.number(), z.number()]) }).nullable() }).optional(),

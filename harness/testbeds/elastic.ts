@@ -206,17 +206,18 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
       if (sumStat('adopted')) per[inst].adopted = (per[inst].adopted ?? 0) + sumStat('adopted');
       // a NAT's blocks through the store's locks (a standby's process adds to the id it took)
       if (j && j.per_core.some((pc) => pc.nf?.pool_blocks_taken !== undefined)) {
-        const p = per[inst].pool ?? { blocks_taken: 0, blocks_released: 0, blocks_held: 0, exhausted: 0, drops: 0 };
+        const p = per[inst].pool ?? { blocks_taken: 0, blocks_released: 0, blocks_held: 0, exhausted: 0, drops: 0, drops_waiting: 0 };
         p.blocks_taken += sumStat('pool_blocks_taken');
         p.blocks_released += sumStat('pool_blocks_released');
         p.blocks_held += sumStat('pool_blocks_held');
         p.exhausted += sumStat('pool_exhausted');
         p.drops += sumStat('pool_drops');
+        p.drops_waiting = (p.drops_waiting ?? 0) + sumStat('pool_drops_waiting');
         per[inst].pool = p;
       }
     }
     // the NAT pool's blocks per instance and the pair check, said as the trial ends (trials.jsonl keeps them)
-    const pools = Object.entries(per).filter(([, v]) => v.pool).map(([id, v]) => `${id} took ${v.pool!.blocks_taken} released ${v.pool!.blocks_released} held ${v.pool!.blocks_held}${v.pool!.drops ? `, dropped ${v.pool!.drops} packet(s) of new flows (${v.pool!.exhausted} searches found every block held)` : ''}`);
+    const pools = Object.entries(per).filter(([, v]) => v.pool).map(([id, v]) => `${id} took ${v.pool!.blocks_taken} released ${v.pool!.blocks_released} held ${v.pool!.blocks_held}${v.pool!.drops ? `, dropped ${v.pool!.drops} packet(s) of new flows (${v.pool!.drops_waiting ?? 0} while a block was on its way; ${v.pool!.exhausted} searches found every block held)` : ''}`);
     if (pools.length) o.log(`NAT pool blocks: ${pools.join('; ')}${r.pairs ? `; ${r.pairs.used} translated pairs seen, ${r.pairs.shared === 0 ? 'none on two flows' : `${r.pairs.shared} time(s) on two flows`}` : ''}`);
     const counter = await counterTotal(o, r);
     const seriesRel = join('series', `${o.name}.csv`);
