@@ -28,7 +28,7 @@ const RETRY_MS = 50;
 /** blocks tried per search before waiting RETRY_MS (each try is one store round trip) */
 const SCAN_MAX = 64;
 /** most blocks held ahead, unused: as many as the store's answer takes to come at the rate pairs are taken, plus one */
-const MAX_AHEAD = 4;
+const MAX_AHEAD = 8;
 
 /** What the pool asks of the store: one leased lock per block, by owner (a partition, `instance@core`). */
 export interface BlockLocks {
