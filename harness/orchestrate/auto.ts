@@ -5,9 +5,10 @@ import { cellIdOf, isCellTrial, type RatioRow, type TrialRecord } from '../resul
 import type { Spec } from '../spec/schema.js';
 
 /** ratios.csv's rows: every cell paired with the spec's baseline cell and with each figure's, round by round. */
-export function specRatios(spec: Pick<Spec, 'baseline' | 'figures'>, records: readonly TrialRecord[]): RatioRow[] {
+export function specRatios(spec: Pick<Spec, 'baseline' | 'figures' | 'matrix'>, records: readonly TrialRecord[]): RatioRow[] {
   const base = spec.baseline as Baseline | undefined;
-  return [...(base ? ratioRows(records, base) : []), ...spec.figures.filter((f) => f.baseline).flatMap((f) => ratioRows(records, f.baseline as Baseline, f.id))];
+  const interval = spec.matrix.ratio_interval ?? 'mean';
+  return [...(base ? ratioRows(records, base, '', undefined, interval) : []), ...spec.figures.filter((f) => f.baseline).flatMap((f) => ratioRows(records, f.baseline as Baseline, f.id, undefined, interval))];
 }
 
 const cellName = (id: string) => id.split('|').slice(0, 5).join('/');

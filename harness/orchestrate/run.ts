@@ -25,6 +25,7 @@ import { elasticRows, elasticCsv, elasticTable } from '../results/elastic.js';
 import { endpointsReport, unmeasuredSection } from '../results/endpoints-report.js';
 import { summarizeTrials, type Baseline } from '../results/summary.js';
 import { specRatios, unreachedCells } from './auto.js';
+import { orderings } from '../results/ordering.js';
 import { judgeTrial } from '../results/judge.js';
 import { ensurePcaps, plannedPcaps, checkReplayable, pcapOf } from './pcaps.js';
 import { measureBeyond } from './measure.js';
@@ -216,7 +217,7 @@ function record(s: RunState, status: RunJson['status'], ended = false): void {
   s.records.sort((a, b) => a.index - b.index || Number(!isCellTrial(a)) - Number(!isCellTrial(b)));
   writeTrials(s.runDir, s.records);
   const base = s.spec.baseline as Baseline | undefined;
-  const summary = summarizeTrials(s.records, { baseline: base });
+  const summary = summarizeTrials(s.records, { baseline: base, interval: s.spec.matrix.ratio_interval });
   writeSummary(s.runDir, summary);
   if (s.spec.endpoints) {
     // Tables 2 and 3 beside the paper's numbers (StatelessNF)
@@ -238,7 +239,7 @@ function record(s: RunState, status: RunJson['status'], ended = false): void {
     wall_s: ended ? Math.round((Date.now() - s.wallStart) / 100) / 10 : s.run.provenance.wall_s ?? null,
     ended_at: ended ? new Date().toISOString() : s.run.provenance.ended_at,
   };
-  s.run = { ...s.run, status, counts: countsOf(s.plan, s.records), provenance, order: s.order, auto: s.auto };
+  s.run = { ...s.run, status, counts: countsOf(s.plan, s.records), provenance, order: s.order, auto: s.auto, ...(ratios.length ? { orderings: orderings(ratios) } : {}) };
   writeRunJson(s.runDir, s.run);
 }
 
@@ -486,6 +487,7 @@ async function finish(s: RunState): Promise<RunOutcome> {
   const elastic = elasticRows(s.records);
   if (elastic.length) for (const line of elasticTable(elastic)) progress.log(line);
   if (s.auto?.unreached.length) progress.log(`repetitions auto: ${s.auto.unreached.length} cell(s) did not reach ±${(s.auto.target_ci * 100).toFixed(1)}% within ${s.order.rounds} rounds: ${s.auto.unreached.join('; ')}`);
+  for (const x of s.run?.orderings ?? []) progress.log(`paired ratios${x.figure ? ` (${x.figure})` : ''} ${x.metric} over ${x.baseline}, ${x.group}: ${x.order}`);
   const wall = s.run?.provenance.wall_s;
   if (wall != null && s.etaSeconds !== null) progress.log(`wall time ${formatDuration(wall)} (estimated ${formatDuration(s.etaSeconds)})`);
   progress.log(`${complete ? 'complete' : 'INCOMPLETE'}: ${counts.ok} ok, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.missing} missing of ${counts.planned} -> ${s.runDir}`);

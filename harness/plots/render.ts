@@ -97,8 +97,8 @@ export async function renderRunPlots(runDir: string, opts: { copyTo?: string | n
   const written: string[] = [];
   for (const fig of spec.figures) {
     const baseline = (fig.baseline ?? spec.baseline) as Baseline | undefined;
-    const ratios = fig.metric === 'ratio' && baseline ? ratioRows(trials, baseline, fig.id, ['tx_mpps']) : [];
-    const vl = fig.kind === 'timeseries' ? timeseriesSpec(fig, trials, runDir, [subtitle[0]!, ...figureNotes(fig, trials)]) : figureSpec(fig, rows, fig.metric === 'ratio' ? [subtitle[0]!, 'points: geometric mean of per-round ratios; bars: 95% CI (log scale)'] : subtitle, { ratios, notes: figureNotes(fig, trials) });
+    const ratios = fig.metric === 'ratio' && baseline ? ratioRows(trials, baseline, fig.id, ['tx_mpps'], spec.matrix.ratio_interval) : [];
+    const vl = fig.kind === 'timeseries' ? timeseriesSpec(fig, trials, runDir, [subtitle[0]!, ...figureNotes(fig, trials)]) : figureSpec(fig, rows, fig.metric === 'ratio' ? [subtitle[0]!, spec.matrix.ratio_interval === 'median' ? 'points: median of per-round ratios; bars: 95% order-statistic interval' : 'points: geometric mean of per-round ratios; bars: 95% CI (log scale)'] : subtitle, { ratios, notes: figureNotes(fig, trials) });
     if (!vl) {
       opts.log?.(`figure ${fig.id}: no successful trials to draw`);
       continue;

@@ -477,6 +477,10 @@ export const runJsonSchema = z.object({
   }).optional(),
   /** repetitions auto: rounds run, and the cells that did not reach the target interval ("cell: ±x%") */
   auto: z.object({ target_ci: z.number(), rounds_run: z.number().int(), unreached: z.array(z.string()) }).nullable().optional(),
+  /** with a baseline: per comparison group, its cells ordered by paired ratio, ties (≈) where intervals overlap (results/ordering.ts) */
+  orderings: z.array(z.object({
+    figure: z.string(), baseline: z.string(), metric: z.enum(['tx_mpps', 'tx_mpps_own']), group: z.string(), order: z.string(),
+  })).optional(),
   counts: z.object({ planned: z.number().int(), ok: z.number().int(), failed: z.number().int(), skipped: z.number().int(), missing: z.number().int() }),
 });
 export type RunJson = z.infer<typeof runJsonSchema>;

@@ -237,3 +237,41 @@ export function minDetectableEffect(cvValue: number, n: number, level = 0.95, po
 export function relativeHalfWidth(ci: LogCI): number {
   return Math.max(ci.high - ci.center, ci.center - ci.low) / ci.center;
 }
+
+/** How a distribution-free interval of a ratio is computed (named in ratios.csv). */
+export const MEDIAN_CI_METHOD = 'median, order-statistic (sign-test) interval';
+
+/**
+ * Distribution-free confidence interval of the median: [x(k), x(n+1-k)] of the sorted values, k the largest with
+ * coverage 1 - 2·P(Bin(n, 1/2) <= k-1) >= level (Le Boudec, Performance Evaluation of Computer and Communication
+ * Systems, 2010, Thm 2.1; Hollander & Wolfe's sign-test interval). It assumes only independent values of one
+ * distribution: a single slow trial moves one order statistic, not the bounds, once n >= 9 (k >= 2). The center is
+ * the median (for even n the geometric mean of the two middle values, so a ratio and its inverse agree); null below
+ * 6 values (n = 5 covers at most 93.75 %) or for x <= 0. `coverage` is the interval's exact confidence.
+ */
+export function medianCi(xs: readonly number[], level = 0.95): (LogCI & { coverage: number }) | null {
+  if (!(level > 0 && level < 1)) throw new RangeError(`medianCi: level must be within (0, 1), got ${level}`);
+  if (xs.some((x) => !(x > 0))) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  // cdf[j] = P(Bin(n, 1/2) <= j), exact for the n of a run (binomial coefficients as floats are exact below 2^53)
+  let c = 1;
+  let acc = 0;
+  const cdf: number[] = [];
+  for (let j = 0; j <= n; j++) {
+    acc += c;
+    cdf.push(acc / 2 ** n);
+    c = (c * (n - j)) / (j + 1);
+  }
+  let k = 0;
+  while (k + 1 <= Math.floor(n / 2) && 1 - 2 * cdf[k]! >= level) k++;
+  if (k === 0) return null;
+  return { n, center: logMedian(s), low: s[k - 1]!, high: s[n - k]!, coverage: 1 - 2 * cdf[k - 1]! };
+}
+
+/** Median of positive values, for even n the geometric mean of the two middle ones (a ratio's and its inverse's agree). */
+export function logMedian(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n === 0 ? Number.NaN : n % 2 ? s[(n - 1) / 2]! : Math.sqrt(s[n / 2 - 1]! * s[n / 2]!);
+}

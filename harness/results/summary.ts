@@ -1,6 +1,6 @@
 // Trials -> summary rows: per cell and metric, the statistics of the successful repetitions (Mpps), their noise
 // (CV, minimum detectable effect), and the paired ratio to a reference cell, round by round.
-import { summarize, logCi, cv, minDetectableEffect, LOG_CI_METHOD } from './stats.js';
+import { summarize, logCi, medianCi, logMedian, cv, minDetectableEffect, LOG_CI_METHOD, MEDIAN_CI_METHOD } from './stats.js';
 import { flagName } from './judge.js';
 import { cellIdOf, cellKeyOf, isCellTrial, isEndpointMeasure, ENDPOINT_METRICS, LATENCY_METRICS, type EndpointMeasure, type LatencyRecord, type SummaryMetric, type TrialRecord, type SummaryRow, type CellKey, type RatioRow } from './format.js';
 
@@ -14,6 +14,13 @@ const METRICS = [
 const RATIO_METRICS = [['tx_mpps', 'tx_pps'], ['tx_mpps_own', 'tx_pps_own']] as const satisfies readonly (readonly [RatioRow['metric'], RateField])[];
 
 const num = (x: number) => (Number.isFinite(x) ? x : null);
+
+/**
+ * How a cell's per-round ratios are summarised: `mean`, their geometric mean with a Student-t interval on ln(ratio);
+ * `median`, their median with the distribution-free order-statistic interval (from 6 pairs; one slow trial of a shared
+ * host among 9 or more moves neither bound, where it widens the t interval by its whole distance).
+ */
+export type RatioInterval = 'mean' | 'median';
 
 /** A reference: a cell is paired with the cell that has these field values instead. */
 export type Baseline = Partial<Record<'nf' | 'store' | 'location' | 'mode', string>>;
@@ -63,11 +70,27 @@ function pairedRatios(cell: readonly TrialRecord[], reference: readonly TrialRec
   return out;
 }
 
+/** The estimate, interval and method text of a cell's per-round ratios. */
+function ratioEstimate(xs: readonly number[], interval: RatioInterval): Pick<RatioRow, 'ratio' | 'ratio_low' | 'ratio_high' | 'method'> {
+  if (interval === 'median') {
+    const ci = medianCi(xs);
+    return {
+      ratio: ci ? ci.center : logMedian(xs), ratio_low: ci?.low ?? null, ratio_high: ci?.high ?? null,
+      method: `per-round ratio; ${MEDIAN_CI_METHOD}; ${ci ? `${(ci.coverage * 100).toFixed(1)} %` : '95 % needs 6 pairs'}`,
+    };
+  }
+  const ci = logCi(xs);
+  return {
+    ratio: ci ? ci.center : Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length),
+    ratio_low: ci?.low ?? null, ratio_high: ci?.high ?? null, method: `per-round ratio; ${LOG_CI_METHOD}; 95 %`,
+  };
+}
+
 /**
  * ratios.csv rows: every cell with a reference under the baseline (the reference itself gives 1), for the
  * forwarded rate and, where the trials measured it, the own-time rate (a figure draws the first).
  */
-export function ratioRows(records: readonly TrialRecord[], baseline: Baseline, figure = '', metrics: readonly RatioRow['metric'][] = ['tx_mpps', 'tx_mpps_own']): RatioRow[] {
+export function ratioRows(records: readonly TrialRecord[], baseline: Baseline, figure = '', metrics: readonly RatioRow['metric'][] = ['tx_mpps', 'tx_mpps_own'], interval: RatioInterval = 'mean'): RatioRow[] {
   const cells = cellsOf(records.filter(isCellTrial));
   const rows: RatioRow[] = [];
   for (const [metric, field] of RATIO_METRICS.filter(([m]) => metrics.includes(m))) for (const c of cells.values()) {
@@ -75,12 +98,9 @@ export function ratioRows(records: readonly TrialRecord[], baseline: Baseline, f
     if (!ref) continue;
     const xs = pairedRatios(c.trials, ref.trials, field);
     if (xs.length === 0) continue;
-    const ci = logCi(xs);
-    rows.push({
-      ...c.key, figure, baseline: baselineLabel(baseline), metric, n_pairs: xs.length,
-      ratio: ci ? ci.center : Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length),
-      ratio_low: ci?.low ?? null, ratio_high: ci?.high ?? null, method: `per-round ratio; ${LOG_CI_METHOD}; 95 %`,
-    });
+    // the reference over itself is 1 by construction: [1, 1] from two pairs, as the t interval gives it
+    const est = ref === c && xs.length >= 2 ? { ...ratioEstimate(xs, interval), ratio: 1, ratio_low: 1, ratio_high: 1 } : ratioEstimate(xs, interval);
+    rows.push({ ...c.key, figure, baseline: baselineLabel(baseline), metric, n_pairs: xs.length, ...est });
   }
   return rows;
 }
@@ -213,11 +233,11 @@ function latencyRows(key: CellKey, subs: readonly TrialRecord[], base: RowBase):
  * Summary rows: per cell, the rates at max load (the plan trials' records), the NDR/PDR of its searches
  * and its latency per load; sub-records (search, latency, calibration trials) are never samples of a rate.
  */
-export function summarizeTrials(records: readonly TrialRecord[], opts: { baseline?: Baseline } = {}): SummaryRow[] {
+export function summarizeTrials(records: readonly TrialRecord[], opts: { baseline?: Baseline; interval?: RatioInterval } = {}): SummaryRow[] {
   const cellRecords = records.filter(isCellTrial);
   const cells = cellsOf(cellRecords);
   const subsOf = cellsOf(records.filter((r) => !isCellTrial(r)));
-  const ratios = opts.baseline ? new Map(ratioRows(cellRecords, opts.baseline).map((r) => [`${r.metric}|${cellIdOf(r)}`, r])) : new Map<string, RatioRow>();
+  const ratios = opts.baseline ? new Map(ratioRows(cellRecords, opts.baseline, '', undefined, opts.interval).map((r) => [`${r.metric}|${cellIdOf(r)}`, r])) : new Map<string, RatioRow>();
   const rows: SummaryRow[] = [];
   for (const { key, trials: all } of cells.values()) {
     // trials between end hosts (iperf, RTT) have rows of their own; the packet rates are the generator's trials'

@@ -141,6 +141,9 @@ const measureSchema = z.strictObject({
   repetitions: posInt.max(1000).optional(),
 });
 
+/** how paired ratios are summarised (harness/results/summary.ts) */
+export const RATIO_INTERVALS = ['mean', 'median'] as const;
+
 const matrixSchema = z.strictObject({
   nfs: nonEmptyUnique(z.enum(NFS)),
   /** Ethernet frame sizes as an axis (pcaps are generated per size); absent: traffic.frame_size */
@@ -157,6 +160,11 @@ const matrixSchema = z.strictObject({
     .default(0.03),
   /** with repetitions auto: the cap on repetitions per pcap file */
   max_repetitions: posInt.max(1000).default(10),
+  /**
+   * the paired ratios' estimate and interval (ratios.csv, summary.csv's ratio columns, repetitions auto, figures):
+   * mean: geometric mean, Student-t on ln(ratio); median: median, distribution-free order-statistic interval (6+ pairs)
+   */
+  ratio_interval: z.enum(RATIO_INTERVALS).default('mean'),
   /** interleaved: round by round, every cell once per round in a seeded random order; sequential: cell by cell */
   order: z.enum(ORDERS).default('interleaved'),
 });

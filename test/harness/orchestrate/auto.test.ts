@@ -43,3 +43,19 @@ test('unreachedCells: a ratio from one pair has no interval and is named so', ()
     'nat/hashmap/local/async/1 / store=hashmap: no interval (1 pair(s))', 'nat/redis/local/async/1 / store=hashmap: no interval (1 pair(s))',
   ]);
 });
+
+test('unreachedCells: with ratio_interval median, the ratio\'s order-statistic interval decides (no interval below 6 pairs)', () => {
+  const ratios = [0.99, 1.0, 1.01, 0.98, 0.5, 1.02, 1.0, 0.99, 1.01];
+  const recs = ratios.flatMap((x, k) => [
+    rec({ trial_id: `h/${k}`, repetition: k, store: 'hashmap', tx_pps: 10e6 }),
+    rec({ trial_id: `r/${k}`, repetition: k, store: 'redis', tx_pps: 10e6 * x }),
+  ]);
+  const median = (target: number) => ({ baseline: { store: 'hashmap' }, figures: [], matrix: { target_ci: target, ratio_interval: 'median' } }) as unknown as Parameters<typeof unreachedCells>[0];
+  // [0.98, 1.01] around 1.00: ±2.0 %; the cells alone (hashmap steady, redis with its slow round) are left to a wide target
+  const ratioOnly = (xs: string[]) => xs.filter((s) => s.includes(' / '));
+  assert.deepEqual(ratioOnly(unreachedCells(median(0.0201), recs)), []);
+  assert.deepEqual(ratioOnly(unreachedCells(median(0.0199), recs)), ['nat/redis/local/async/1 / store=hashmap: ±2.0%']);
+  // the mean's t interval of the same rounds is far wider
+  assert.deepEqual(ratioOnly(unreachedCells(spec(0.0201, { store: 'hashmap' }), recs)).length, 1);
+  assert.deepEqual(ratioOnly(unreachedCells(median(0.5), recs.filter((r) => r.repetition < 5))), ['nat/redis/local/async/1 / store=hashmap: no interval (5 pair(s))']);
+});

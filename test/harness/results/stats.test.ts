@@ -134,3 +134,20 @@ test('coefficient of variation and minimum detectable effect (t(0.975, 2) + t(0.
   close(minDetectableEffect(0.05, 8), (tQuantile(0.975, 14) + tQuantile(0.8, 14)) * 0.05 * 0.5);
   assert.ok(Number.isNaN(minDetectableEffect(0.1, 1)));
 });
+
+test('median interval: the order statistics of Le Boudec\'s table (n 6: 1st-6th, 9: 2nd-8th, 12: 3rd-10th) with their exact coverage', async () => {
+  const { medianCi } = await import('../../../harness/results/stats.js');
+  const seq = (n: number) => Array.from({ length: n }, (_, i) => i + 1).reverse();
+  assert.equal(medianCi(seq(5)), null, '5 values cover at most 93.75 %');
+  assert.deepEqual(medianCi(seq(6)), { n: 6, center: Math.sqrt(12), low: 1, high: 6, coverage: 62 / 64 });
+  assert.deepEqual(medianCi(seq(9)), { n: 9, center: 5, low: 2, high: 8, coverage: 1 - 20 / 512 });
+  assert.deepEqual(medianCi(seq(12)), { n: 12, center: Math.sqrt(42), low: 3, high: 10, coverage: 1 - 158 / 4096 });
+  assert.deepEqual(medianCi(seq(20)), { n: 20, center: Math.sqrt(110), low: 6, high: 15, coverage: 1 - 2 * 21700 / 2 ** 20 });
+  // at 90 % five values give the 1st-5th (93.75 %)
+  assert.deepEqual(medianCi(seq(5), 0.9), { n: 5, center: 3, low: 1, high: 5, coverage: 30 / 32 });
+  // one trial at half speed among nine moves neither bound; the t interval of the same values widens to ±19 %
+  const ratios = [0.99, 1.0, 1.01, 0.98, 1.02, 1.0, 0.99, 1.01, 0.5];
+  assert.deepEqual(medianCi(ratios), { n: 9, center: 1.0, low: 0.98, high: 1.01, coverage: 1 - 20 / 512 });
+  assert.equal(medianCi([1, 2, 3, 4, 5, 0]), null, 'a zero has no ratio');
+  assert.throws(() => medianCi([1], 1), /level/);
+});

@@ -80,3 +80,28 @@ test('end-host trials: throughput in Mbit/s and round trips in µs per cell, nev
   assert.deepEqual([by('rtt_avg_us').unit, by('rtt_avg_us').mean, by('rtt_p99_us').mean, by('rtt_min_us').mean], ['us', 200, 600, 100]);
   assert.deepEqual([by('ping_avg_us').n, by('ping_avg_us').mean], [1, 80]);
 });
+
+test('ratios, interval median: the median of the per-round ratios and its order-statistic interval, one slow trial moving neither bound', () => {
+  // nine rounds; in round 4 the redis trial ran at half speed (a slow spell of the host)
+  const redis = [0.99, 1.0, 1.01, 0.98, 0.5, 1.02, 1.0, 0.99, 1.01];
+  const records = redis.flatMap((x, k) => [
+    rec({ trial_id: `h/${k}`, repetition: k, store: 'hashmap', tx_pps: 10e6, tx_pps_own: 10e6 }),
+    rec({ trial_id: `r/${k}`, repetition: k, store: 'redis', tx_pps: 10e6 * x, tx_pps_own: 10e6 * x }),
+  ]);
+  const rows = ratioRows(records, { store: 'hashmap' }, '', ['tx_mpps_own'], 'median');
+  const r = rows.find((x) => x.store === 'redis')!;
+  assert.equal(r.n_pairs, 9);
+  assert.deepEqual([r.ratio, r.ratio_low, r.ratio_high], [1.0, 0.98, 1.01].map((x) => (10e6 * x) / 10e6));
+  assert.equal(r.method, 'per-round ratio; median, order-statistic (sign-test) interval; 96.1 %');
+  assert.deepEqual([rows.find((x) => x.store === 'hashmap')!.ratio, rows.find((x) => x.store === 'hashmap')!.ratio_low], [1, 1]);
+  // the default (mean) keeps the slow round in the geometric mean and its t interval
+  const mean = ratioRows(records, { store: 'hashmap' }, '', ['tx_mpps_own']).find((x) => x.store === 'redis')!;
+  assert.ok(mean.ratio! < 0.93 && mean.ratio_low! < 0.8, `${mean.ratio} [${mean.ratio_low}]`);
+  // five pairs: the median, no interval (five values cover at most 93.75 %), said in the method
+  const five = ratioRows(records.filter((t) => t.repetition < 5), { store: 'hashmap' }, '', ['tx_mpps'], 'median').find((x) => x.store === 'redis')!;
+  assert.deepEqual([five.ratio, five.ratio_low, five.ratio_high], [0.99, null, null]);
+  assert.equal(five.method, 'per-round ratio; median, order-statistic (sign-test) interval; 95 % needs 6 pairs');
+  // summary.csv's ratio columns read the same
+  const s = summarizeTrials(records, { baseline: { store: 'hashmap' }, interval: 'median' }).find((x) => x.store === 'redis' && x.metric === 'tx_mpps_own')!;
+  assert.deepEqual([s.ratio, s.ratio_low, s.ratio_high], [r.ratio, r.ratio_low, r.ratio_high]);
+});

@@ -1,0 +1,46 @@
+// The orderings of paired ratios: neighbours apart only where their intervals are disjoint, ties in name order, by exact value.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { orderingText, orderings } from '../../../harness/results/ordering.js';
+import type { RatioRow } from '../../../harness/results/format.js';
+
+test('orderingText: sorted by ratio, ">" where intervals are disjoint, "≈" where they overlap or one has none', () => {
+  assert.equal(orderingText([
+    { label: 'cassandra', ratio: 0.8, low: 0.75, high: 0.85 },
+    { label: 'hashmap', ratio: 1, low: 1, high: 1 },
+    { label: 'redis', ratio: 0.97, low: 0.93, high: 1.01 },
+  ]), 'hashmap ≈ redis > cassandra');
+  // touching bounds overlap (a value fits both)
+  assert.equal(orderingText([{ label: 'a', ratio: 1, low: 1, high: 1 }, { label: 'b', ratio: 0.9, low: 0.8, high: 1 }]), 'a ≈ b');
+  assert.equal(orderingText([{ label: 'a', ratio: 1, low: 1, high: 1 }, { label: 'b', ratio: 0.9, low: 0.8, high: 0.999 }]), 'a > b');
+  // a ratio from one pair has no interval: a tie with its neighbours
+  assert.equal(orderingText([{ label: 'a', ratio: 1, low: 1, high: 1 }, { label: 'b', ratio: 0.5, low: null, high: null }]), 'a ≈ b');
+  // ties between neighbours only: a and c are apart, yet each touches b
+  assert.equal(orderingText([{ label: 'c', ratio: 0.8, low: 0.7, high: 0.9 }, { label: 'a', ratio: 1, low: 0.95, high: 1.05 }, { label: 'b', ratio: 0.9, low: 0.85, high: 0.96 }]), 'a ≈ b ≈ c');
+  // a tie is written in name order, whatever the centers inside it (and whatever the rows' order)
+  assert.equal(orderingText([{ label: 'z', ratio: 1, low: 1, high: 1 }, { label: 'm', ratio: 1, low: 0.9, high: 1.1 }]), 'm ≈ z');
+  assert.equal(orderingText([{ label: 'x', ratio: 1, low: 1, high: 1 }, { label: 'b', ratio: 1.02, low: 0.99, high: 1.05 }, { label: 'a', ratio: 0.5, low: 0.45, high: 0.55 }]), 'b ≈ x > a');
+  assert.equal(orderingText([]), '');
+});
+
+const row = (over: Partial<RatioRow>): RatioRow => ({
+  nf: 'nat', store: 'hashmap', location: 'local', mode: 'async', cores: 1, frame_size: 64, testbed: 'local',
+  figure: '', baseline: 'store=hashmap,location=local', metric: 'tx_mpps_own', n_pairs: 6, ratio: 1, ratio_low: 1, ratio_high: 1, method: 'm', ...over,
+});
+
+test('orderings: one per group (the baseline fields left out), on the own-time rate where every cell has it', () => {
+  const rows = [
+    row({}), row({ store: 'redis', ratio: 0.98, ratio_low: 0.95, ratio_high: 1.01 }), row({ store: 'cassandra', ratio: 0.9, ratio_low: 0.85, ratio_high: 0.94 }),
+    row({ metric: 'tx_mpps' }), row({ metric: 'tx_mpps', store: 'redis', ratio: 1.2, ratio_low: 1.1, ratio_high: 1.3 }), row({ metric: 'tx_mpps', store: 'cassandra', ratio: 0.5, ratio_low: 0.4, ratio_high: 0.6 }),
+    // 2 cores: one cell without the own-time rate, so the group orders by the forwarded rate
+    row({ cores: 2, metric: 'tx_mpps' }), row({ cores: 2, metric: 'tx_mpps', store: 'redis', ratio: 0.7, ratio_low: 0.6, ratio_high: 0.8 }),
+    row({ cores: 2 }),
+  ];
+  assert.deepEqual(orderings(rows), [
+    { figure: '', baseline: 'store=hashmap,location=local', metric: 'tx_mpps_own', group: 'nat/async/1', order: 'hashmap ≈ redis > cassandra' },
+    { figure: '', baseline: 'store=hashmap,location=local', metric: 'tx_mpps', group: 'nat/async/2', order: 'hashmap > redis' },
+  ]);
+  // a cell is named by the baseline's fields that vary in its group: both where stores and locations differ
+  assert.equal(orderings([row({}), row({ location: 'remote', ratio: 0.5, ratio_low: 0.45, ratio_high: 0.55 })])[0]!.order, 'local > remote');
+  assert.equal(orderings([row({}), row({ store: 'redis', location: 'remote', ratio: 0.5, ratio_low: 0.45, ratio_high: 0.55 })])[0]!.order, 'hashmap/local > redis/remote');
+});
