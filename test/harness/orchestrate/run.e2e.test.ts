@@ -258,6 +258,44 @@ matrix: { nfs: [lb], stores: [hashmap], cores: [1], repetitions: auto, target_ci
   }
 });
 
+test('paired ratios with ratio_interval median: ratios.csv names the order-statistic interval, run.json and the last lines carry the orderings', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'h3-median-'));
+  try {
+    // 6 rounds (2 pcaps x 3 repetitions): the fewest pairs the median's 95 % interval needs
+    writeFileSync(join(dir, 'm.yaml'), `name: median
+traffic: { flows: 100, files: 2, duration_s: 0.3, warmup_s: 0.3 }
+matrix: { nfs: [nat], stores: [hashmap, redis], cores: [1], repetitions: 3, ratio_interval: median }
+baseline: { store: hashmap }
+`);
+    const r = await runCli(['run', 'm.yaml', '--out', 'out', '--no-plots'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const out = join(dir, 'out');
+    const run = readRunJson(out);
+    const trials = readTrials(out).filter((t) => t.status === 'ok');
+    assert.equal(trials.length, 12);
+    const ratios = readFileSync(join(out, 'ratios.csv'), 'utf8').trim().split('\n');
+    const redis = ratios.filter((l) => l.startsWith('nat,redis,') && l.includes(',tx_mpps_own,'));
+    assert.equal(redis.length, 1, ratios.join('\n'));
+    assert.match(redis[0]!, /,6,[0-9.]+,[0-9.]+,[0-9.]+,"per-round ratio; median, order-statistic \(sign-test\) interval; 96\.9 %"$/);
+    // the recorded interval is the 1st and 6th of the six per-round own-time ratios
+    const own = (store: string, round: number) => trials.find((t) => t.store === store && t.round === round)!.tx_pps_own!;
+    const xs = [0, 1, 2, 3, 4, 5].map((k) => own('redis', k) / own('hashmap', k)).sort((a, b) => a - b);
+    const [low, high] = redis[0]!.split(',').slice(12, 14).map(Number);
+    assert.ok(Math.abs(low! - xs[0]!) < 1e-9 && Math.abs(high! - xs[5]!) < 1e-9, `${low} ${high} vs ${xs.join(' ')}`);
+    // the ordering of the group, in run.json and said at the end of the run
+    assert.equal(run.orderings?.length, 1);
+    const o = run.orderings![0]!;
+    // the baseline names the store only: the group keeps the location
+    assert.deepEqual([o.group, o.metric, o.baseline], ['nat/local/async/1', 'tx_mpps_own', 'store=hashmap']);
+    assert.ok(['hashmap ≈ redis', 'hashmap > redis', 'redis > hashmap'].includes(o.order), o.order);
+    const apart = xs[0]! > 1 || xs[5]! < 1;
+    assert.equal(o.order.includes('≈'), !apart, `${o.order}: the interval [${xs[0]}, ${xs[5]}] ${apart ? 'leaves out' : 'holds'} 1`);
+    assert.ok(r.stderr.includes(`paired ratios tx_mpps_own over store=hashmap, nat/local/async/1: ${o.order}`), r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('validate exits 2 with positions; run of an invalid spec starts nothing', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'h3-invalid-'));
   try {
