@@ -1,5 +1,5 @@
 // The ordering of paired ratios within a comparison group (the cells a baseline pairs: same NF, mode, cores, …):
-// cells sorted by ratio, neighbours whose 95 % intervals overlap written as a tie, "hashmap ≈ redis > cassandra",
+// cells in tiers by ratio, cells whose 95 % intervals all overlap written as a tie, "hashmap ≈ redis > cassandra",
 // so two runs are compared by what their intervals can tell apart, not by the noise inside them.
 import { CELL_FIELDS, cellIdOf, type RatioRow } from './format.js';
 
@@ -17,22 +17,22 @@ export interface Ordering {
 const baselineFields = (label: string): string[] => label.split(',').map((kv) => kv.split('=')[0]!).filter((f) => f !== '');
 
 /**
- * Two neighbours (by ratio) are a tie (≈) when their intervals overlap: a conservative test, cells are called
- * different only when no value fits both intervals; a row without an interval (one pair) ties with its neighbours.
- * A run of cells joined by ≈ is written in name order: its intervals do not order it (in "a ≈ b ≈ c", a and c may
- * still be apart), and so two runs whose centers moved only within a tie write the same text.
+ * Tiers, from the highest ratio down: a cell joins the tier above it when its 95 % interval overlaps the interval of
+ * every cell already in that tier (a tie, ≈: the run cannot tell them apart), else it opens the next tier (>: it is
+ * apart from at least one cell of the tier above). Overlap is a conservative test: cells are called different only
+ * when no value fits both intervals; a row without an interval (one pair) overlaps everything. A tier is written in
+ * name order, so two runs whose centers moved only within a tie write the same text.
  */
 export function orderingText(items: readonly { label: string; ratio: number; low: number | null; high: number | null }[]): string {
-  const xs = [...items].sort((a, b) => b.ratio - a.ratio);
-  const chains: string[][] = [];
-  for (let i = 0; i < xs.length; i++) {
-    const a = xs[i - 1];
-    const b = xs[i]!;
-    const apart = a !== undefined && a.low !== null && b.high !== null && a.low > b.high;
-    if (i === 0 || apart) chains.push([b.label]);
-    else chains.at(-1)!.push(b.label);
+  type Item = (typeof items)[number];
+  const overlap = (a: Item, b: Item) => a.low === null || a.high === null || b.low === null || b.high === null || (a.low <= b.high && b.low <= a.high);
+  const tiers: Item[][] = [];
+  for (const x of [...items].sort((a, b) => b.ratio - a.ratio)) {
+    const top = tiers.at(-1);
+    if (top && top.every((y) => overlap(x, y))) top.push(x);
+    else tiers.push([x]);
   }
-  return chains.map((c) => c.sort().join(' ≈ ')).join(' > ');
+  return tiers.map((t) => t.map((x) => x.label).sort().join(' ≈ ')).join(' > ');
 }
 
 /**

@@ -1,10 +1,10 @@
-// The orderings of paired ratios: neighbours apart only where their intervals are disjoint, ties in name order, by exact value.
+// The orderings of paired ratios: tiers of cells whose intervals all overlap, ties in name order, by exact value.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { orderingText, orderings } from '../../../harness/results/ordering.js';
 import type { RatioRow } from '../../../harness/results/format.js';
 
-test('orderingText: sorted by ratio, ">" where intervals are disjoint, "≈" where they overlap or one has none', () => {
+test('orderingText: tiers from the top, a cell joining a tier only when it overlaps every cell in it; ties in name order', () => {
   assert.equal(orderingText([
     { label: 'cassandra', ratio: 0.8, low: 0.75, high: 0.85 },
     { label: 'hashmap', ratio: 1, low: 1, high: 1 },
@@ -13,11 +13,15 @@ test('orderingText: sorted by ratio, ">" where intervals are disjoint, "≈" whe
   // touching bounds overlap (a value fits both)
   assert.equal(orderingText([{ label: 'a', ratio: 1, low: 1, high: 1 }, { label: 'b', ratio: 0.9, low: 0.8, high: 1 }]), 'a ≈ b');
   assert.equal(orderingText([{ label: 'a', ratio: 1, low: 1, high: 1 }, { label: 'b', ratio: 0.9, low: 0.8, high: 0.999 }]), 'a > b');
-  // a ratio from one pair has no interval: a tie with its neighbours
+  // a ratio from one pair has no interval: a tie with the tier it meets
   assert.equal(orderingText([{ label: 'a', ratio: 1, low: 1, high: 1 }, { label: 'b', ratio: 0.5, low: null, high: null }]), 'a ≈ b');
-  // ties between neighbours only: a and c are apart, yet each touches b
-  assert.equal(orderingText([{ label: 'c', ratio: 0.8, low: 0.7, high: 0.9 }, { label: 'a', ratio: 1, low: 0.95, high: 1.05 }, { label: 'b', ratio: 0.9, low: 0.85, high: 0.96 }]), 'a ≈ b ≈ c');
-  // a tie is written in name order, whatever the centers inside it (and whatever the rows' order)
+  // c overlaps b but not a: a and c are apart, so c opens the next tier (the 1-core counter-async of 2026-12-06)
+  assert.equal(orderingText([
+    { label: 'cassandra', ratio: 0.832, low: 0.766, high: 0.905 }, { label: 'hashmap', ratio: 1, low: 1, high: 1 }, { label: 'redis', ratio: 0.956, low: 0.888, high: 1.029 },
+  ]), 'hashmap ≈ redis > cassandra');
+  // every two overlap: one tier
+  assert.equal(orderingText([{ label: 'c', ratio: 0.9, low: 0.86, high: 0.99 }, { label: 'a', ratio: 1, low: 0.95, high: 1.05 }, { label: 'b', ratio: 0.92, low: 0.85, high: 0.96 }]), 'a ≈ b ≈ c');
+  // a tier is written in name order, whatever the centers inside it (and whatever the rows' order)
   assert.equal(orderingText([{ label: 'z', ratio: 1, low: 1, high: 1 }, { label: 'm', ratio: 1, low: 0.9, high: 1.1 }]), 'm ≈ z');
   assert.equal(orderingText([{ label: 'x', ratio: 1, low: 1, high: 1 }, { label: 'b', ratio: 1.02, low: 0.99, high: 1.05 }, { label: 'a', ratio: 0.5, low: 0.45, high: 0.55 }]), 'b ≈ x > a');
   assert.equal(orderingText([]), '');
