@@ -21,9 +21,9 @@ events:
 `;
 
 for (const t of [
-  { name: 'an event naming an unknown instance', events: '  - kill: { instance: ins9, at_s: 2 }\n', want: /e\.yaml:6:23 events\[0\]\.kill\.instance: no instance "ins9" is running when this kill fires/ },
-  { name: 'a kill before the run starts', events: '  - kill: { instance: ins1, at_s: 0 }\n', want: /e\.yaml:6:35 events\[0\]\.kill\.at_s: a kill at 0 s is before the run starts/ },
-  { name: 'a scale-in of the last instance', events: '  - remove: { instance: ins2, at_s: 2 }\n  - remove: { instance: ins1, at_s: 3 }\n', want: /e\.yaml:7:25 events\[1\]\.remove\.instance: removing "ins1" would leave no instance/ },
+  { name: 'an event naming an unknown instance', events: '  - kill: { instance: ins9, at_s: 2 }\n', want: /e\.yaml:6:23: events\[0\]\.kill\.instance: no instance "ins9" is running when this kill fires/ },
+  { name: 'a kill before the run starts', events: '  - kill: { instance: ins1, at_s: 0 }\n', want: /e\.yaml:6:35: events\[0\]\.kill\.at_s: a kill at 0 s is before the run starts/ },
+  { name: 'a scale-in of the last instance', events: '  - remove: { instance: ins2, at_s: 2 }\n  - remove: { instance: ins1, at_s: 3 }\n', want: /e\.yaml:7:25: events\[1\]\.remove\.instance: removing "ins1" would leave no instance/ },
 ]) {
   test(`run refuses ${t.name}: exit 2 at its line and field, nothing started`, async () => {
     const spec = join(tmp.dir, 'e.yaml');
