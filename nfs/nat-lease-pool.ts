@@ -20,6 +20,7 @@
 //     anywhere (its lease runs out);
 //   - a dead partition's other blocks free themselves when their lease runs out.
 import type { StateContext } from '../runtime/state/api.js';
+import { PairQueue } from './pair-queue.js';
 
 /** lease of a block lock (ms): longer than a failover's recovery, renewed every third of it */
 export const NAT_LEASE_DEFAULT_MS = 10_000;
@@ -129,9 +130,7 @@ export class LeasedPairPool {
   private cursor: number;
   private searching: Promise<void> | null = null;
   private retryAt = 0;
-  private ring = new Float64Array(1024);
-  private head = 0;
-  private count = 0;
+  private readonly freed = new PairQueue();
   private renewing = false;
   private timer: ReturnType<typeof setInterval> | null = null;
   private closed = false;
@@ -168,7 +167,7 @@ export class LeasedPairPool {
   /** Takes the first block (recovery's blocks first, when a standby) and starts the lease timer; before any packet. */
   async init(): Promise<void> {
     await this.confirming; // a standby's recovered blocks first: their free pairs are handed out before a new block is taken
-    if (this.cur < 0 && this.spares.length === 0 && this.count === 0) {
+    if (this.cur < 0 && this.spares.length === 0 && this.freed.count === 0) {
       this.startSearch(); // one search at a time: a take() of a standby's first new flow may have started it
       await this.searching;
     }
@@ -182,12 +181,12 @@ export class LeasedPairPool {
 
   /** memory the pool takes: per block a state byte and a count, the released-pairs queue */
   get bytes(): number {
-    return this.state.byteLength + this.live.byteLength + this.ring.byteLength;
+    return this.state.byteLength + this.live.byteLength + this.freed.bytes;
   }
 
   /** pairs this partition can hand out without taking another block */
   get left(): number {
-    let n = this.curEnd - this.next + this.count;
+    let n = this.curEnd - this.next + this.freed.count;
     for (const b of this.spares) n += this.last(b) - this.first(b);
     return n;
   }
@@ -198,10 +197,8 @@ export class LeasedPairPool {
       this.live[this.cur]!++;
       return this.next++;
     }
-    if (this.count > 0) {
-      const k = this.ring[this.head]!;
-      this.head = (this.head + 1) % this.ring.length;
-      this.count--;
+    if (this.freed.count > 0) {
+      const k = this.freed.shift();
       this.live[this.blockOf(k)]!++;
       return k;
     }
@@ -295,17 +292,6 @@ export class LeasedPairPool {
     while (this.searching !== null) await this.searching;
   }
 
-  private push(k: number): void {
-    if (this.count === this.ring.length) {
-      const r = new Float64Array(this.ring.length * 2);
-      for (let i = 0; i < this.count; i++) r[i] = this.ring[(this.head + i) % this.ring.length]!;
-      this.ring = r;
-      this.head = 0;
-    }
-    this.ring[(this.head + this.count) % this.ring.length] = k;
-    this.count++;
-  }
-
   /** whether pair k lies in a block this partition hands out */
   owns(k: number): boolean {
     const b = this.blockOf(k);
@@ -335,7 +321,7 @@ export class LeasedPairPool {
       return false;
     }
     if (this.state[b] !== OWN) return false;
-    this.push(k);
+    this.freed.push(k);
     if (--this.live[b]! === 0) this.maybeGiveBack(b);
     return true;
   }
@@ -344,23 +330,14 @@ export class LeasedPairPool {
   private maybeGiveBack(b: number): void {
     if (b === this.cur) return;
     const size = this.last(b) - this.first(b);
-    if (this.count - size < this.block) return;
+    if (this.freed.count - size < this.block) return;
     this.giveBack(b);
   }
 
   private giveBack(b: number): void {
     const lo = this.first(b);
     const hi = this.last(b);
-    const r = this.ring;
-    const L = r.length;
-    let kept = 0;
-    for (let i = 0; i < this.count; i++) {
-      const k = r[(this.head + i) % L]!;
-      if (k >= lo && k < hi) continue;
-      r[(this.head + kept) % L] = k;
-      kept++;
-    }
-    this.count = kept;
+    this.freed.dropRange(lo, hi);
     this.state[b] = RELEASING;
     this.c.held--;
     this.c.released++;
@@ -373,7 +350,7 @@ export class LeasedPairPool {
   /** Takes pair k if it is ahead in the current block (never handed out); false otherwise. */
   claimOne(k: number): boolean {
     if (this.cur >= 0 && k >= this.next && k < this.curEnd) {
-      for (let j = this.next; j < k; j++) this.push(j);
+      for (let j = this.next; j < k; j++) this.freed.push(j);
       this.next = k + 1;
       this.live[this.cur]!++;
       return true;
@@ -427,7 +404,7 @@ export class LeasedPairPool {
     if (holder === this.owner) {
       this.state[b] = OWN;
       this.c.taken++;
-      for (let j = this.first(b); j < this.last(b); j++) if (!set.has(j)) this.push(j);
+      for (let j = this.first(b); j < this.last(b); j++) if (!set.has(j)) this.freed.push(j);
       return;
     }
     // another owner's (or unknown: the store did not answer): its pairs stay out of this pool

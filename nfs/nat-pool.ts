@@ -11,6 +11,7 @@
 // only under a spin lock: taking or giving a block costs a lock per `block` pairs, never per packet.
 // Correctness rests on one rule: a block is held by at most one core, and a core hands out only pairs
 // of blocks it holds, so no pair is handed to two live mappings.
+import { PairQueue } from './pair-queue.js';
 
 /** pairs per block by default */
 export const NAT_BLOCK_DEFAULT = 256;
@@ -282,9 +283,7 @@ export class PairPool {
   private curEnd = 0;
   private cur = -1;
   private homeNext: number;
-  private ring = new Float64Array(1024);
-  private head = 0;
-  private count = 0;
+  private readonly freed = new PairQueue();
   /** per block: pairs of it that live mappings of this core hold */
   private readonly live: Int32Array;
 
@@ -302,12 +301,12 @@ export class PairPool {
 
   /** memory this core's pool takes: its released-pairs queue, per-block counts, its share of the block table */
   get bytes(): number {
-    return this.ring.byteLength + this.live.byteLength + this.blocks.bytes;
+    return this.freed.bytes + this.live.byteLength + this.blocks.bytes;
   }
 
   /** pairs this core can still hand out without borrowing: its current block, released ones, its chunk's untouched blocks */
   get left(): number {
-    return this.curEnd - this.next + this.count + this.blocks.untouchedPairs(this.core);
+    return this.curEnd - this.next + this.freed.count + this.blocks.untouchedPairs(this.core);
   }
 
   /** a pair index, or -1 when neither this core nor another has one */
@@ -326,10 +325,8 @@ export class PairPool {
       this.use(home);
       return this.take();
     }
-    if (this.count > 0) {
-      const k = this.ring[this.head]!;
-      this.head = (this.head + 1) % this.ring.length;
-      this.count--;
+    if (this.freed.count > 0) {
+      const k = this.freed.shift();
       this.live[this.blocks.blockOf(k)]!++;
       return k;
     }
@@ -351,22 +348,11 @@ export class PairPool {
     return b >= 0 && this.blocks.holds(this.core, b);
   }
 
-  private push(k: number): void {
-    if (this.count === this.ring.length) {
-      const r = new Float64Array(this.ring.length * 2);
-      for (let i = 0; i < this.count; i++) r[i] = this.ring[(this.head + i) % this.ring.length]!;
-      this.ring = r;
-      this.head = 0;
-    }
-    this.ring[(this.head + this.count) % this.ring.length] = k;
-    this.count++;
-  }
-
   /** Pair k, handed out by this core, is free again; false (nothing done) when it is not this core's. */
   release(k: number): boolean {
     const b = this.blocks.blockOf(k);
     if (b < 0 || !this.blocks.holds(this.core, b)) return false;
-    this.push(k);
+    this.freed.push(k);
     if (--this.live[b]! === 0) this.maybeGiveBack(b);
     return true;
   }
@@ -376,34 +362,25 @@ export class PairPool {
     const bl = this.blocks;
     if (b === this.cur || bl.cores === 1) return;
     const size = bl.size(b);
-    if (this.count - size < bl.block) return;
+    if (this.freed.count - size < bl.block) return;
     // its pairs leave the released queue (rare: once per block), the others keep their order
     const lo = bl.starts[b]!;
     const hi = bl.starts[b + 1]!;
-    const r = this.ring;
-    const L = r.length;
-    let kept = 0;
-    for (let i = 0; i < this.count; i++) {
-      const k = r[(this.head + i) % L]!;
-      if (k >= lo && k < hi) continue;
-      r[(this.head + kept) % L] = k;
-      kept++;
-    }
-    this.count = kept;
+    this.freed.dropRange(lo, hi);
     bl.giveBack(this.core, b);
   }
 
   /** Takes pair k if it was never handed out (of its current block, or of a block nobody touched); false when it may be in use. */
   claimOne(k: number): boolean {
     if (this.cur >= 0 && k >= this.next && k < this.curEnd) {
-      for (let j = this.next; j < k; j++) this.push(j);
+      for (let j = this.next; j < k; j++) this.freed.push(j);
       this.next = k + 1;
       this.live[this.cur]!++;
       return true;
     }
     const b = this.blocks.blockOf(k);
     if (b < 0 || !this.blocks.takeUntouched(this.core, b)) return false;
-    for (let j = this.blocks.starts[b]!; j < this.blocks.starts[b + 1]!; j++) if (j !== k) this.push(j);
+    for (let j = this.blocks.starts[b]!; j < this.blocks.starts[b + 1]!; j++) if (j !== k) this.freed.push(j);
     this.live[b] = 1;
     return true;
   }
@@ -431,7 +408,7 @@ export class PairPool {
         taken.add(used[i]!);
         ok[i] = 1;
       }
-      for (let j = this.blocks.starts[b]!; j < this.blocks.starts[b + 1]!; j++) if (!taken.has(j)) this.push(j);
+      for (let j = this.blocks.starts[b]!; j < this.blocks.starts[b + 1]!; j++) if (!taken.has(j)) this.freed.push(j);
       this.live[b] = taken.size;
     }
     return ok;
