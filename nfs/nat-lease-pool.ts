@@ -20,7 +20,7 @@
 //     anywhere (its lease runs out);
 //   - a dead partition's other blocks free themselves when their lease runs out.
 import type { StateContext } from '../runtime/state/api.js';
-import { PairQueue } from './pair-queue.js';
+import { BlockCursor, PairQueue } from './pair-queue.js';
 
 /** lease of a block lock (ms): longer than a failover's recovery, renewed every third of it */
 export const NAT_LEASE_DEFAULT_MS = 10_000;
@@ -115,9 +115,7 @@ export class LeasedPairPool {
   /** PENDING blocks: the recovered pairs still live in them */
   private readonly pending = new Map<number, Set<number>>();
   private confirming: Promise<void> | null = null;
-  private cur = -1;
-  private next = 0;
-  private curEnd = 0;
+  private readonly at = new BlockCursor();
   /** blocks held ahead, not yet used (oldest first) */
   private readonly spares: number[] = [];
   /** blocks to hold ahead: 1 + the store's lock answer time over the time a block lasts (at most MAX_AHEAD) */
@@ -167,11 +165,11 @@ export class LeasedPairPool {
   /** Takes the first block (recovery's blocks first, when a standby) and starts the lease timer; before any packet. */
   async init(): Promise<void> {
     await this.confirming; // a standby's recovered blocks first: their free pairs are handed out before a new block is taken
-    if (this.cur < 0 && this.spares.length === 0 && this.freed.count === 0) {
+    if (this.at.cur < 0 && this.spares.length === 0 && this.freed.count === 0) {
       this.startSearch(); // one search at a time: a take() of a standby's first new flow may have started it
       await this.searching;
     }
-    if (this.cur < 0 && this.spares.length > 0) this.use(this.spares.shift()!);
+    if (this.at.cur < 0 && this.spares.length > 0) this.use(this.spares.shift()!);
     this.ahead();
     if (this.o.renewTimer !== false && this.timer === null) {
       this.timer = setInterval(() => void this.renew().catch((e: Error) => this.failed('renew', e)), Math.max(10, Math.floor(this.leaseMs / 3)));
@@ -186,16 +184,17 @@ export class LeasedPairPool {
 
   /** pairs this partition can hand out without taking another block */
   get left(): number {
-    let n = this.curEnd - this.next + this.freed.count;
+    let n = this.at.left + this.freed.count;
     for (const b of this.spares) n += this.last(b) - this.first(b);
     return n;
   }
 
   /** a pair index, or -1 when this partition holds none free now (a block is being searched for) */
   take(): number {
-    if (this.next < this.curEnd) {
-      this.live[this.cur]!++;
-      return this.next++;
+    const fresh = this.at.take();
+    if (fresh >= 0) {
+      this.live[this.at.cur]!++;
+      return fresh;
     }
     if (this.freed.count > 0) {
       const k = this.freed.shift();
@@ -217,11 +216,9 @@ export class LeasedPairPool {
    */
   private use(b: number): void {
     const now = performance.now();
-    if (this.cur >= 0 && now > this.usedAt) this.want = Math.min(MAX_AHEAD, 1 + Math.ceil(this.answerMs / (now - this.usedAt)));
+    if (this.at.cur >= 0 && now > this.usedAt) this.want = Math.min(MAX_AHEAD, 1 + Math.ceil(this.answerMs / (now - this.usedAt)));
     this.usedAt = now;
-    this.cur = b;
-    this.next = this.first(b);
-    this.curEnd = this.last(b);
+    this.at.use(b, this.first(b), this.last(b));
   }
 
   /** asks for blocks until `want` are held ahead (off the packet path) */
@@ -328,7 +325,7 @@ export class LeasedPairPool {
 
   /** A block all free again goes back to the store when this partition keeps a block's worth of other free pairs. */
   private maybeGiveBack(b: number): void {
-    if (b === this.cur) return;
+    if (b === this.at.cur) return;
     const size = this.last(b) - this.first(b);
     if (this.freed.count - size < this.block) return;
     this.giveBack(b);
@@ -349,10 +346,8 @@ export class LeasedPairPool {
 
   /** Takes pair k if it is ahead in the current block (never handed out); false otherwise. */
   claimOne(k: number): boolean {
-    if (this.cur >= 0 && k >= this.next && k < this.curEnd) {
-      for (let j = this.next; j < k; j++) this.freed.push(j);
-      this.next = k + 1;
-      this.live[this.cur]!++;
+    if (this.at.claim(k, this.freed)) {
+      this.live[this.at.cur]!++;
       return true;
     }
     return false;

@@ -11,7 +11,7 @@
 // only under a spin lock: taking or giving a block costs a lock per `block` pairs, never per packet.
 // Correctness rests on one rule: a block is held by at most one core, and a core hands out only pairs
 // of blocks it holds, so no pair is handed to two live mappings.
-import { PairQueue } from './pair-queue.js';
+import { BlockCursor, PairQueue } from './pair-queue.js';
 
 /** pairs per block by default */
 export const NAT_BLOCK_DEFAULT = 256;
@@ -279,9 +279,7 @@ export class PairPool {
   /** this core's own chunk [start, end) */
   readonly start: number;
   readonly end: number;
-  private next = 0;
-  private curEnd = 0;
-  private cur = -1;
+  private readonly at = new BlockCursor();
   private homeNext: number;
   private readonly freed = new PairQueue();
   /** per block: pairs of it that live mappings of this core hold */
@@ -306,14 +304,15 @@ export class PairPool {
 
   /** pairs this core can still hand out without borrowing: its current block, released ones, its chunk's untouched blocks */
   get left(): number {
-    return this.curEnd - this.next + this.freed.count + this.blocks.untouchedPairs(this.core);
+    return this.at.left + this.freed.count + this.blocks.untouchedPairs(this.core);
   }
 
   /** a pair index, or -1 when neither this core nor another has one */
   take(): number {
-    if (this.next < this.curEnd) {
-      this.live[this.cur]!++;
-      return this.next++;
+    const fresh = this.at.take();
+    if (fresh >= 0) {
+      this.live[this.at.cur]!++;
+      return fresh;
     }
     return this.refill();
   }
@@ -337,9 +336,7 @@ export class PairPool {
   }
 
   private use(b: number): void {
-    this.cur = b;
-    this.next = this.blocks.starts[b]!;
-    this.curEnd = this.blocks.starts[b + 1]!;
+    this.at.use(b, this.blocks.starts[b]!, this.blocks.starts[b + 1]!);
   }
 
   /** whether pair k is in a block this core holds (a pair it may have handed out) */
@@ -360,7 +357,7 @@ export class PairPool {
   /** A block all free again (its own or borrowed) goes to the reserve when this core keeps a block's worth of other free pairs. */
   private maybeGiveBack(b: number): void {
     const bl = this.blocks;
-    if (b === this.cur || bl.cores === 1) return;
+    if (b === this.at.cur || bl.cores === 1) return;
     const size = bl.size(b);
     if (this.freed.count - size < bl.block) return;
     // its pairs leave the released queue (rare: once per block), the others keep their order
@@ -372,10 +369,8 @@ export class PairPool {
 
   /** Takes pair k if it was never handed out (of its current block, or of a block nobody touched); false when it may be in use. */
   claimOne(k: number): boolean {
-    if (this.cur >= 0 && k >= this.next && k < this.curEnd) {
-      for (let j = this.next; j < k; j++) this.freed.push(j);
-      this.next = k + 1;
-      this.live[this.cur]!++;
+    if (this.at.claim(k, this.freed)) {
+      this.live[this.at.cur]!++;
       return true;
     }
     const b = this.blocks.blockOf(k);

@@ -1,5 +1,6 @@
-// A NAT pool's released pairs, oldest first (RFC 4787 asks not to reuse a pair soon): a growable ring
-// of pair indexes. The per-core pool (nat-pool.ts) and the store-leased pool (nat-lease-pool.ts) keep one.
+// What the NAT pools hand pairs out of: the current block (its pairs never handed out yet) and the released
+// pairs, oldest first (RFC 4787 asks not to reuse a pair soon). The per-core pool (nat-pool.ts) and the
+// store-leased pool (nat-lease-pool.ts) each keep one of both.
 
 export class PairQueue {
   private ring = new Float64Array(1024);
@@ -43,5 +44,37 @@ export class PairQueue {
 
   get bytes(): number {
     return this.ring.byteLength;
+  }
+}
+
+/** The block a pool hands out from: its pairs never handed out yet lie in [next, end). */
+export class BlockCursor {
+  /** the block, -1 before the first */
+  cur = -1;
+  next = 0;
+  end = 0;
+
+  use(b: number, lo: number, hi: number): void {
+    this.cur = b;
+    this.next = lo;
+    this.end = hi;
+  }
+
+  /** pairs of the current block never handed out */
+  get left(): number {
+    return this.end - this.next;
+  }
+
+  /** the next pair never handed out, -1 when the block is used up */
+  take(): number {
+    return this.next < this.end ? this.next++ : -1;
+  }
+
+  /** takes pair k when it lies ahead in the current block; the pairs skipped over go to `freed` */
+  claim(k: number, freed: PairQueue): boolean {
+    if (this.cur < 0 || k < this.next || k >= this.end) return false;
+    for (let j = this.next; j < k; j++) freed.push(j);
+    this.next = k + 1;
+    return true;
   }
 }
