@@ -15,6 +15,7 @@ import { FrameReader, LINK, LINK_HEADER, controlFrame, writeDataHeader, type Lin
 import { flowHash, idHash, owner as rendezvousOwner } from './rendezvous.js';
 import type { PcapFrames } from './pcap.js';
 import { PairOwners } from './pair-owners.js';
+import { formatIPv4 } from './inet.js';
 
 export type ElasticEventKind = 'kill' | 'add' | 'remove';
 
@@ -691,9 +692,7 @@ export class Frontend {
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
-const dotted = (ip: number) => [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.');
-
 function pairsOf(p: PairOwners): NonNullable<FrontendResult['pairs']> {
   const f = p.first;
-  return { used: p.used, shared: p.shared, first: f ? { pair: `${dotted(f.ip)}:${f.port}`, flows: [f.other, f.flow] } : null };
+  return { used: p.used, shared: p.shared, first: f ? { pair: `${formatIPv4(f.ip)}:${f.port}`, flows: [f.other, f.flow] } : null };
 }

@@ -21,6 +21,11 @@ export function parseIPv4(s: string): number {
   return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
 }
 
+/** An unsigned 32-bit IPv4 address as a dotted quad (parseIPv4's inverse). */
+export function formatIPv4(ip: number): string {
+  return `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
+}
+
 /** One's-complement sum of big-endian 16-bit words of bytes[off .. off+len) added to `sum` (not folded). */
 export function onesSum(bytes: Uint8Array, off: number, len: number, sum = 0): number {
   let i = 0;
