@@ -104,9 +104,6 @@ export class LeasedPairPool {
   readonly total: number;
   readonly owner: string;
   readonly leaseMs: number;
-  /** this partition's share [start, end): where its search begins (the pool itself is shared) */
-  readonly start: number;
-  readonly end: number;
   private readonly state: Uint8Array;
   /** per block: live mappings here with a pair in it */
   private readonly live: Int32Array;
@@ -144,9 +141,8 @@ export class LeasedPairPool {
     this.leaseMs = o.leaseMs ?? NAT_LEASE_DEFAULT_MS;
     this.state = new Uint8Array(this.nb);
     this.live = new Int32Array(this.nb);
-    this.start = Math.max(0, Math.min(o.total - 1, o.preferred));
-    this.end = o.total;
-    this.cursor = Math.floor(this.start / this.block);
+    // the search begins at this partition's share (the pool itself is shared)
+    this.cursor = Math.floor(Math.max(0, Math.min(o.total - 1, o.preferred)) / this.block);
   }
 
   /** block of pair k */
@@ -289,12 +285,6 @@ export class LeasedPairPool {
     while (this.searching !== null) await this.searching;
   }
 
-  /** whether pair k lies in a block this partition hands out */
-  owns(k: number): boolean {
-    const b = this.blockOf(k);
-    return b >= 0 && b < this.nb && this.state[b] === OWN;
-  }
-
   /**
    * A mapping with pair k is gone. Ours: the pair is free again (false when not ours). An adopted
    * block with no mapping left here is no longer renewed: its lease runs out unless another adopter keeps it.
@@ -307,14 +297,7 @@ export class LeasedPairPool {
       return false;
     }
     if (this.state[b] === ADOPTED) {
-      if (k < 0) this.live[b]!++; // the sentinel: counts as the mapping that leaves
-
-      if (--this.live[b]! === 0) {
-        this.state[b] = FREE;
-        this.foreign.delete(b);
-        this.c.held--;
-        this.c.adopted--;
-      }
+      if (--this.live[b]! === 0) this.dropAdopted(b);
       return false;
     }
     if (this.state[b] !== OWN) return false;
@@ -361,7 +344,7 @@ export class LeasedPairPool {
    * holds (mappings the dead partition had adopted) is kept under that owner's lease, none of its pairs
    * handed out. Returns per pair whether the mapping may be kept (a pair listed twice: only the first).
    */
-  claimAll(used: readonly number[]): Uint8Array {
+  claim(used: readonly number[]): Uint8Array {
     const ok = new Uint8Array(used.length);
     const blocks: number[] = [];
     for (let i = 0; i < used.length; i++) {
@@ -418,10 +401,11 @@ export class LeasedPairPool {
     this.c.adopted--;
   }
 
-  private adoptBlock(b: number, owner: string, n: number): void {
+  /** block b, held by `owner`, now has its first mapping here (adopted): its lease is kept from here */
+  private adoptBlock(b: number, owner: string): void {
     this.state[b] = ADOPTED;
     this.foreign.set(b, owner);
-    this.live[b] = n;
+    this.live[b] = 1;
     this.c.held++;
     this.c.adopted++;
   }
@@ -440,7 +424,7 @@ export class LeasedPairPool {
       return false;
     }
     if (s === ADOPTED) this.live[b]!++;
-    else this.adoptBlock(b, from, 1);
+    else this.adoptBlock(b, from);
     return true;
   }
 

@@ -202,7 +202,7 @@ export class Nat implements NetworkFunction {
       : PairPool.alone(chunks[o.core]!, chunks[o.core + 1]!, block || NAT_BLOCK_DEFAULT));
     // sized for 65,536 mappings (or the chunk), grown by 1.5x: 50,000 flows fill the tables to 61 %
     // and the ids to 76 % (from 32,768: 54 % and 68 %), 1,000,000 flows 71 % and 89 % (64 % and 79 %)
-    this.maps = new NatMappings(Math.min(1 << 16, Math.max(16, this.pool.end - this.pool.start)), this.shape);
+    this.maps = new NatMappings(Math.min(1 << 16, Math.max(16, chunks[o.core + 1]! - chunks[o.core]!)), this.shape);
     [this.poolNet, this.poolMask] = prefixLe(o.natIps, '--nat-ips');
     this.insideAll = !o.natInside;
     [this.inNet, this.inMask] = o.natInside ? prefixLe(o.natInside, '--nat-inside') : [0, 0];
@@ -237,7 +237,7 @@ export class Nat implements NetworkFunction {
       } else this.recoverSkipped++;
     }
     // the pairs are taken with their blocks first: one held by another core (or listed twice) is refused
-    const ok = this.leased !== null ? this.leased.claimAll(pairs) : (this.pool as PairPool).claim(pairs);
+    const ok = this.pool.claim(pairs);
     const now = this.clock();
     let n = 0;
     for (let j = 0; j < at.length; j++) {
@@ -748,8 +748,9 @@ export class Nat implements NetworkFunction {
       out.push(`NAT pool exhausted on this core: ${this.poolDrops} packet(s) of new flows dropped (this core's chunk holds ${this.pool.end - this.pool.start} pairs${shared}; ` +
         'widen --nat-ips or --nat-ports, or shorten --nat-timeout); existing mappings were kept');
     }
-    if (this.lockError) out.push(`NAT pool: ${this.leased!.counts().errors} block lock request(s) failed, first: ${this.lockError}`);
-    if (this.leased !== null && this.leased.counts().lost > 0) out.push(`NAT pool: ${this.leased.counts().lost} block lease(s) were found lost when renewed (the store was away longer than the ${this.leased.leaseMs} ms lease)`);
+    const lc = this.leased?.counts();
+    if (this.lockError) out.push(`NAT pool: ${lc?.errors ?? 0} block lock request(s) failed, first: ${this.lockError}`);
+    if (lc !== undefined && lc.lost > 0) out.push(`NAT pool: ${lc.lost} block lease(s) were found lost when renewed (the store was away longer than the ${this.leased!.leaseMs} ms lease)`);
     if (this.readFailures > 0) out.push(`NAT: ${this.readFailures} store read(s) failed, last: ${this.lastReadError}`);
     return out;
   }

@@ -121,7 +121,7 @@ test('leased pool: a standby with the dead partition\'s id keeps its recovered p
   // adopted from ins2 (kept under ins2's lease, none of that block's pairs handed out)
   const standbyCtx = await ctxOf(store, 'ins1');
   const s = new LeasedPairPool(contextLocks(standbyCtx), { total: 32, block: 8, owner: 'ins1@0', preferred: 0, renewTimer: false });
-  const ok = s.claimAll([2, 4, 4, 17]);
+  const ok = s.claim([2, 4, 4, 17]);
   assert.deepEqual([...ok], [1, 1, 0, 1], 'a pair listed twice: only the first');
   await s.settle();
   assert.deepEqual(s.heldBlocks(), { own: [0], adopted: [2] });
