@@ -22,8 +22,9 @@ export function parseThreadUsage(schedstat: string, status: string): ThreadUsage
 }
 
 /** The calling thread's usage so far, or thread `tid`'s of this process (read from outside it); null where /proc has none (not Linux, no schedstat). */
-export function threadUsage(tid?: number | null): ThreadUsage | null {
-  const dir = tid === undefined || tid === null ? '/proc/thread-self' : `/proc/self/task/${tid}`;
+// (tid is no `null`: a thread whose id is unknown must not read as the calling thread's usage)
+export function threadUsage(tid?: number): ThreadUsage | null {
+  const dir = tid === undefined ? '/proc/thread-self' : `/proc/self/task/${tid}`;
   try {
     return parseThreadUsage(readFileSync(`${dir}/schedstat`, 'latin1'), readFileSync(`${dir}/status`, 'latin1'));
   } catch {

@@ -1,6 +1,5 @@
 // One core: open its state partition, its port and its NF, then loop rx -> NF -> tx in bursts until told to stop.
 import { parentPort, workerData } from 'node:worker_threads';
-import { readFileSync } from 'node:fs';
 import { threadId, threadUsage } from '../../common/thread-usage.js';
 import { performance } from 'node:perf_hooks';
 import type { StateConfig, StateContext, StateLoss, StoreOutage, WarmState } from '../state/api.js';
