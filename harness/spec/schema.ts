@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { NF_NAMES } from '../../nfs/registry.js';
 import { ORDERS } from '../plan/order.js';
 import { MAX_FLOWS, MAX_FILES, MAX_SEED } from '../../runtime/packet/generate.js';
+import { parseIpRange, parsePortRange } from '../../runtime/packet/inet.js';
 import { eventsSchema, instancesSchema } from './elastic.js';
 import { PRESETS } from '../search/goal.js';
 import { CONSISTENCY_LEVELS } from '../../runtime/stores/cassandra/ring-shape.js';
@@ -14,6 +15,16 @@ export const LOCATIONS = ['local', 'remote'] as const;
 /** state modes (runtime/state/config.ts STATE_MODES): FlexState's sync and async, StatelessNF's cache and stateless-async */
 export const MODES = ['sync', 'async', 'cache', 'stateless-async'] as const;
 /** trial modes: none for NFs without FlexState */
+
+/** a zod refinement: the value as `parse` reads it, its error as the issue */
+const parsedBy = (parse: (s: string) => unknown, expected: string) => (v: string, ctx: z.RefinementCtx) => {
+  try {
+    parse(v);
+  } catch (err) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected ${expected}: ${(err as Error).message}` });
+  }
+};
+
 const TRIAL_MODES = [...MODES, 'none'] as const;
 export const TESTBEDS = ['local', 'netns', 'lab'] as const;
 const SERIES_FIELDS = ['nf', 'store', 'location', 'mode'] as const;
@@ -117,10 +128,9 @@ const nfOptionsSchema = z.strictObject({
    * through the store's locks) hand each other (0: static shares). Unset: nf run's defaults.
    */
   nat_pool: z.strictObject({
-    ips: z.string().refine((r) => /^(\d{1,3})(\.\d{1,3}){3}\/(\d|[12]\d|3[0-2])$/.test(r) && r.split(/[./]/).slice(0, 4).every((x) => Number(x) <= 255),
-      'expected an IPv4 prefix A.B.C.D/N, e.g. 198.19.0.0/28').optional(),
-    ports: z.string().refine((r) => /^\d{1,5}-\d{1,5}$/.test(r) && ((lo, hi) => lo >= 1 && lo <= hi && hi <= 65535)(...(r.split('-').map(Number) as [number, number])),
-      'expected a port range LO-HI with 1 <= LO <= HI <= 65535, e.g. 1024-65535').optional(),
+    // parsed as nf run parses --nat-ips / --nat-ports (inet.ts), so a spec that validates runs
+    ips: z.string().superRefine(parsedBy((r) => { if (!r.includes('/')) throw new Error('no /N'); return parseIpRange(r); }, 'an IPv4 prefix A.B.C.D/N, e.g. 198.19.0.0/28')).optional(),
+    ports: z.string().superRefine(parsedBy(parsePortRange, 'a port range LO-HI with 1 <= LO <= HI <= 65535, e.g. 1024-65535')).optional(),
     block: z.number().int().min(0).max(1 << 24).optional(),
   }).optional(),
 });

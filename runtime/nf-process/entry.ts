@@ -6,7 +6,7 @@ import { FlexbenchError, EXIT } from '../../common/errors.js';
 import { NF_NAMES, NF_REGISTRY, allowedModes, type NfEntry, type NfName } from '../../nfs/registry.js';
 import { runNf } from './engine.js';
 import { nfRunResultSchema, type NfRunResult } from './result.js';
-import { parseIPv4, parseMac } from '../packet/inet.js';
+import { parseIPv4, parseIpRange as inetIpRange, parseMac, parsePortRange as inetPortRange } from '../packet/inet.js';
 import { prefixesOverlap } from '../../nfs/nat.js';
 import { resolveFlusher, stateConfigFromFlags } from '../state/config.js';
 import { stateLossMessage } from '../state/collector.js';
@@ -55,20 +55,18 @@ export interface NfRunArgs {
   seed?: number;
 }
 
-/** "A.B.C.D/N" or "A.B.C.D" -> first address and count. */
-export function parseIpRange(s: string, flag: string): { first: number; count: number } {
-  const [ip, bits] = s.split('/');
-  let first: number;
+/** a flag's value through inet.ts's parser: its message, prefixed by the flag, as a usage error */
+function flagValue<T>(flag: string, parse: () => T): T {
   try {
-    first = parseIPv4(ip);
+    return parse();
   } catch (err) {
     throw new FlexbenchError(`${flag}: ${(err as Error).message}`);
   }
-  if (bits === undefined) return { first, count: 1 };
-  const n = Number(bits);
-  if (!Number.isInteger(n) || n < 8 || n > 32) throw new FlexbenchError(`${flag}: prefix length must be 8..32 (got "${bits}")`);
-  const count = 2 ** (32 - n);
-  return { first: first - (first % count), count };
+}
+
+/** "A.B.C.D/N" or "A.B.C.D" -> first address and count. */
+export function parseIpRange(s: string, flag: string): { first: number; count: number } {
+  return flagValue(flag, () => inetIpRange(s));
 }
 
 function parseMacFlag(s: string | undefined, flag: string): number[] | null {
@@ -92,11 +90,7 @@ function natOptions(a: NfRunArgs, pool: { first: number; count: number }) {
 }
 
 function parsePortRange(s: string, flag: string): { lo: number; hi: number } {
-  const m = /^(\d+)-(\d+)$/.exec(s);
-  const lo = m ? Number(m[1]) : NaN;
-  const hi = m ? Number(m[2]) : NaN;
-  if (!m || lo < 1 || hi > 65535 || lo > hi) throw new FlexbenchError(`${flag}: want LO-HI within 1-65535 (got "${s}")`);
-  return { lo, hi };
+  return flagValue(flag, () => inetPortRange(s));
 }
 
 /** "I/N": share I (1-based) of N, as several NAT instances split one pool */

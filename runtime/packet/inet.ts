@@ -21,6 +21,26 @@ export function parseIPv4(s: string): number {
   return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
 }
 
+/** "A.B.C.D/N" (N 8..32) or "A.B.C.D" -> its first address and how many; throws a message naming what is wrong. */
+export function parseIpRange(s: string): { first: number; count: number } {
+  const [ip, bits] = s.split('/');
+  const first = parseIPv4(ip ?? '');
+  if (bits === undefined) return { first, count: 1 };
+  const n = Number(bits);
+  if (!Number.isInteger(n) || n < 8 || n > 32) throw new Error(`prefix length must be 8..32 (got "${bits}")`);
+  const count = 2 ** (32 - n);
+  return { first: first - (first % count), count };
+}
+
+/** "LO-HI" within 1-65535 -> the ports; throws a message naming the bad value. */
+export function parsePortRange(s: string): { lo: number; hi: number } {
+  const m = /^(\d+)-(\d+)$/.exec(s);
+  const lo = m ? Number(m[1]) : NaN;
+  const hi = m ? Number(m[2]) : NaN;
+  if (!m || lo < 1 || hi > 65535 || lo > hi) throw new Error(`want LO-HI within 1-65535 (got "${s}")`);
+  return { lo, hi };
+}
+
 /** An unsigned 32-bit IPv4 address as a dotted quad (parseIPv4's inverse). */
 export function formatIPv4(ip: number): string {
   return `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;

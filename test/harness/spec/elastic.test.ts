@@ -126,6 +126,8 @@ test('a NAT pool for the instances is accepted and reaches each instance\'s nf r
 for (const t of [
   { name: 'a NAT pool whose ports are backwards', pool: '{ ports: 2000-1024 }', expect: /^5:\d+ nf_options\.nat_pool\.ports: expected a port range LO-HI with 1 <= LO <= HI <= 65535/ },
   { name: 'a NAT pool address that is no prefix', pool: '{ ips: 198.19.0.0 }', expect: /^5:\d+ nf_options\.nat_pool\.ips: expected an IPv4 prefix A\.B\.C\.D\/N/ },
+  // the spec reads the pool as nf run does: a prefix nf run refuses is refused here, not in every trial
+  { name: 'a NAT pool prefix shorter than nf run takes', pool: '{ ips: 10.0.0.0/4 }', expect: /^5:\d+ nf_options\.nat_pool\.ips: expected an IPv4 prefix .*prefix length must be 8\.\.32/ },
   { name: 'a NAT pool on a two-node testbed', pool: '{ block: 64 }', base: `testbed: netns\n${BASE.replace('instances: [ins1, ins2]\n', '')}`, expect: /nf_options\.nat_pool: the NAT pool options are given to nf run on the local testbed; on testbed netns/ },
   { name: 'a NAT pool without the NAT', pool: '{ block: 64 }', base: BASE.replace('[nat]', '[counter-async]'), expect: /nf_options\.nat_pool: nat_pool is for the NAT: matrix\.nfs has no nat/ },
 ]) {
