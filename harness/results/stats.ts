@@ -254,14 +254,26 @@ export function medianCi(xs: readonly number[], level = 0.95): (LogCI & { covera
   if (xs.some((x) => !(x > 0))) return null;
   const s = [...xs].sort((a, b) => a - b);
   const n = s.length;
-  // cdf[j] = P(Bin(n, 1/2) <= j), exact for the n of a run (binomial coefficients as floats are exact below 2^53)
-  let c = 1;
-  let acc = 0;
+  // cdf[j] = P(Bin(n, 1/2) <= j): the coefficients summed as floats (exact below 2^53) over 2^n while 2^n is a
+  // float; from n = 1024 on (2^n is Infinity, every cdf would read 0 and the interval shrink to the middle pair)
+  // each term is exp of its logarithm, terms too small for a float adding 0
   const cdf: number[] = [];
-  for (let j = 0; j <= n; j++) {
-    acc += c;
-    cdf.push(acc / 2 ** n);
-    c = (c * (n - j)) / (j + 1);
+  if (n < 1024) {
+    let c = 1;
+    let acc = 0;
+    for (let j = 0; j <= n; j++) {
+      acc += c;
+      cdf.push(acc / 2 ** n);
+      c = (c * (n - j)) / (j + 1);
+    }
+  } else {
+    let lt = -n * Math.LN2;
+    let acc = 0;
+    for (let j = 0; j <= n; j++) {
+      acc += Math.exp(lt);
+      cdf.push(Math.min(1, acc));
+      lt += Math.log((n - j) / (j + 1));
+    }
   }
   let k = 0;
   while (k + 1 <= Math.floor(n / 2) && 1 - 2 * cdf[k]! >= level) k++;

@@ -151,3 +151,17 @@ test('median interval: the order statistics of Le Boudec\'s table (n 6: 1st-6th,
   assert.equal(medianCi([1, 2, 3, 4, 5, 0]), null, 'a zero has no ratio');
   assert.throws(() => medianCi([1], 1), /level/);
 });
+
+test('median interval of a thousand and more values: 2^n past a float no longer narrows it to the middle pair', async () => {
+  const { medianCi } = await import('../../../harness/results/stats.js');
+  const seq = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+  // the sign-test bounds sit near n/2 ± 0.98·√n (the normal approximation), on either side of the switch at 1024
+  for (const n of [1023, 1024, 2000, 5000]) {
+    const ci = medianCi(seq(n))!;
+    const k = ci.low; // seq: the k-th value is k
+    const approx = n / 2 - 0.98 * Math.sqrt(n);
+    assert.ok(Math.abs(k - approx) <= 2, `n ${n}: k ${k}, normal approximation ${approx.toFixed(1)}`);
+    assert.equal(ci.high, n + 1 - k);
+    assert.ok(ci.coverage >= 0.95 && ci.coverage < 0.96, `n ${n}: coverage ${ci.coverage}`);
+  }
+});
