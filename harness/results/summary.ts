@@ -75,7 +75,7 @@ function ratioEstimate(xs: readonly number[], interval: RatioInterval): Pick<Rat
   if (interval === 'median') {
     const ci = medianCi(xs);
     return {
-      ratio: ci ? ci.center : logMedian(xs), ratio_low: ci?.low ?? null, ratio_high: ci?.high ?? null,
+      ratio: logMedian(xs), ratio_low: ci?.low ?? null, ratio_high: ci?.high ?? null,
       method: `per-round ratio; ${MEDIAN_CI_METHOD}; ${ci ? `${(ci.coverage * 100).toFixed(1)} %` : '95 % needs 6 pairs'}`,
     };
   }
