@@ -12,6 +12,7 @@ import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { readPcap } from '../../runtime/packet/pcap.js';
 import { Frontend, type FrontendResult } from '../../runtime/packet/frontend.js';
 import { parseNfRunOutput, parseStateEvents, type NfRunResult, type NfRunStateEvent } from '../../runtime/nf-process/result.js';
+import { nfRunStats } from '../tools/nf-run.js';
 import { signalGroup } from '../../common/processes.js';
 import { redactSecrets } from '../../common/secrets.js';
 import { shellJoin } from '../hosts/host.js';
@@ -200,7 +201,8 @@ export async function runElasticTrial(o: ElasticTrialOptions): Promise<{ m: Tria
       const pid = c.child.pid ?? 0;
       const inst = Object.entries(per).find(([, v]) => v.pids.includes(pid))?.[0];
       if (inst === undefined) continue;
-      const sumStat = (k: string) => (j ? j.per_core.reduce((s, pc) => s + (pc.nf?.[k] ?? 0), 0) : 0);
+      const totals = j ? nfRunStats(j) : {};
+      const sumStat = (k: string) => totals[k] ?? 0;
       if (killed) per[inst].exit = 'SIGKILL';
       if (sumStat('recovered')) per[inst].recovered = (per[inst].recovered ?? 0) + sumStat('recovered');
       if (sumStat('adopted')) per[inst].adopted = (per[inst].adopted ?? 0) + sumStat('adopted');
