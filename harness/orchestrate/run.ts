@@ -22,7 +22,7 @@ import type { PcapInfo, PlanTrial, RunJson, TrialRecord } from '../results/forma
 import { RESULTS_FORMAT_VERSION, cellIdOf, isCellTrial } from '../results/format.js';
 import { readRunJson, readTrials, writeRunJson, writeTrials, writeSummary, writeRatios, writeAtomic } from '../results/files.js';
 import { elasticRows, elasticCsv, elasticTable } from '../results/elastic.js';
-import { endpointsReport, unmeasuredSection } from '../results/endpoints-report.js';
+import { endpointsReport, unmeasuredLocations } from '../results/endpoints-report.js';
 import { summarizeTrials, type Baseline } from '../results/summary.js';
 import { specRatios, unreachedCells } from './auto.js';
 import { orderings } from '../results/ordering.js';
@@ -158,6 +158,8 @@ interface RunState {
   storeVersions: Record<string, string | null>;
   auto: RunJson['auto'];
   etaSeconds: number | null;
+  /** store locations a profile runs that this run did not (StatelessNF's endpoints), from the last summary written */
+  unmeasured?: string[];
   wallStart: number;
   /** set once the trials ended without an interrupt or an error */
   finished: boolean;
@@ -222,6 +224,7 @@ function record(s: RunState, status: RunJson['status'], ended = false): void {
   if (s.spec.endpoints) {
     // Tables 2 and 3 beside the paper's numbers (StatelessNF)
     const portModes = [...new Set(s.records.map((r) => r.port_mode).filter((m): m is string => typeof m === 'string'))];
+    s.unmeasured = unmeasuredLocations(summary, s.spec.profiles);
     writeAtomic(join(s.runDir, 'endpoints.md'), endpointsReport({
       runId: s.run.run_id, rows: summary, endpoints: s.spec.endpoints, flushMs: s.spec.state.flush_ms, fingerprint: s.run.provenance.fingerprint,
       portModes, seconds: s.spec.traffic.duration_s, warmup: s.spec.traffic.warmup_s, profiles: s.spec.profiles,
@@ -482,7 +485,7 @@ async function finish(s: RunState): Promise<RunOutcome> {
   }
   if (s.spec.endpoints && s.run && existsSync(join(s.runDir, 'endpoints.md'))) {
     progress.log(`tables: ${join(s.runDir, 'endpoints.md')} (Tables 2 and 3, Figure 3 beside the paper's numbers; the paper's order of the modes checked)`);
-    for (const l of unmeasuredSection(summarizeTrials(s.records, { baseline: s.spec.baseline as Baseline | undefined }), s.spec.profiles).filter((x) => x.startsWith('- '))) progress.log(`not measured in this run: ${l.slice(2)}`);
+    for (const l of s.unmeasured ?? []) progress.log(`not measured in this run: ${l}`);
   }
   const elastic = elasticRows(s.records);
   if (elastic.length) for (const line of elasticTable(elastic)) progress.log(line);

@@ -227,12 +227,18 @@ export interface ProfileNote {
  * what it left out and how to get it.
  */
 export function unmeasuredSection(rows: readonly SummaryRow[], profiles: Readonly<Record<string, ProfileNote>>): string[] {
+  const items = unmeasuredLocations(rows, profiles);
+  return items.length ? ['', '## Not measured in this run', '', ...items.map((i) => `- ${i}`)] : [];
+}
+
+/** What unmeasuredSection lists, one item per profile (the run's console says them too) */
+export function unmeasuredLocations(rows: readonly SummaryRow[], profiles: Readonly<Record<string, ProfileNote>>): string[] {
   const measured = new Set(rows.filter((r) => r.store !== 'none' && (r.n > 0 || r.n_failed > 0)).map((r) => r.location));
   if (measured.size === 0) return [];
-  const lines: string[] = [];
+  const items: string[] = [];
   for (const [name, p] of Object.entries(profiles)) {
     const locs = Array.isArray(p.matrix?.locations) ? (p.matrix!.locations as unknown[]).filter((l): l is string => typeof l === 'string' && !measured.has(l)) : [];
-    if (locs.length) lines.push(`- store location ${locs.join(', ')}: \`--profile ${name}\`${p.description ? `: ${p.description}` : ''}`);
+    if (locs.length) items.push(`store location ${locs.join(', ')}: \`--profile ${name}\`${p.description ? `: ${p.description}` : ''}`);
   }
-  return lines.length ? ['', '## Not measured in this run', '', ...lines] : [];
+  return items;
 }
