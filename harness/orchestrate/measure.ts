@@ -4,7 +4,7 @@
 // as it ends; the plan trial's own record gets the search's result.
 import type { Spec } from '../spec/schema.js';
 import { measurePlan, loadLabel, stampEvery, type NdrPdrPlan, type LatencyPlan } from '../spec/measure.js';
-import type { Testbed, StoreHandle, TrialMeasurement, LoadRequest } from '../testbeds/testbed.js';
+import type { Testbed, StoreHandle, TrialMeasurement, LoadRequest, PacedSession } from '../testbeds/testbed.js';
 
 /** A paced trial's load as measure: asks it (every field given). */
 type PacedLoad = Required<Pick<LoadRequest, 'rate_pps' | 'duration_s' | 'warmup_s' | 'latency_every'>> & Pick<LoadRequest, 'nf'>;
@@ -86,19 +86,34 @@ async function paced(ctx: MeasureContext, load: PacedLoad, suffix: string): Prom
 
 class Interrupted extends Error {}
 
+/**
+ * The search's NF and generator kept up across its trials where the testbed can (Testbed.openPaced): the store
+ * emptied once, before them, so the trials share the state the first warm-up built. Null: each trial is its own.
+ */
+async function openSession(ctx: MeasureContext): Promise<PacedSession | null> {
+  if (!ctx.tb.openPaced) return null;
+  if (ctx.store) await ctx.store.reset();
+  return ctx.tb.openPaced({ trial: ctx.trial, pcap: ctx.pcap, traffic: ctx.spec.traffic, flush_ms: ctx.spec.state.flush_ms, store: ctx.store, signal: ctx.signal, runDir: ctx.runDir });
+}
+
 async function runSearch(ctx: MeasureContext, p: NdrPdrPlan, maxLoadRate: number): Promise<{ result: SearchRecord; flags: string[] } | Error> {
   const { min, max, start } = searchLoads(p, maxLoadRate);
   ctx.log(`  search (${p.preset}: ${p.goals.map((g) => `${g.name} ${g.loss_ratio * 100}%`).join(', ')}) from ${formatRate(start / 1e6)} between ${formatRate(min / 1e6)} and ${formatRate(max / 1e6)}`);
   let last: TrialRecord | null = null;
+  let session: PacedSession | null = null;
+  let pids: { nf: number | null; gen: number | null } = { nf: null, gen: null };
   try {
+    session = await openSession(ctx);
+    if (session) ctx.log('  one NF and one generator kept up across the search (each trial sets its load and reads the counters)');
     const res = await mlrSearch({
       goals: p.goals, min_load_pps: min, max_load_pps: max, start_load_pps: start, max_trials: p.max_trials,
       measure: async (rate, d) => {
         const load: PacedLoad = { rate_pps: rate, duration_s: d, warmup_s: p.warmup_s, latency_every: 0 };
         const t0 = Date.now();
         const startedAt = new Date().toISOString();
-        const m = await paced(ctx, load, 'search');
+        const m = session ? await session.run(load).catch((e: Error) => e) : await paced(ctx, load, 'search');
         if (ctx.signal.aborted) throw new Interrupted('interrupted');
+        if (!(m instanceof Error) && m.resident) pids = { nf: m.resident.nf_pid, gen: m.resident.gen_pid };
         last = subRecord(ctx, 'search', 'search', load, m, startedAt);
         if (last.status === 'failed') {
           ctx.emit({ ...last, trial_id: `${ctx.trial.trial_id}/search/failed` });
@@ -117,9 +132,20 @@ async function runSearch(ctx: MeasureContext, p: NdrPdrPlan, maxLoadRate: number
       return { ...g, loss_ratio: goal.loss_ratio, exceed_ratio: goal.exceed_ratio, width: goal.width };
     });
     const flags = goals.filter((g) => !g.regular).map((g) => `irregular: ${g.goal}: ${g.irregular_reason}`);
-    return { result: { goals, trials: res.trials.length, seconds: Math.round(res.seconds * 10) / 10, min_load_pps: res.min_load_pps, max_load_pps: res.max_load_pps, start_load_pps: res.start_load_pps, stopped: res.stopped }, flags };
+    let resident: SearchRecord['resident'];
+    if (session) {
+      const end = await session.close();
+      session = null;
+      flags.push(...end.flags);
+      // every trial was measured between two answers of a live NF; one that died after them is still said
+      if (end.died) flags.push(`resident_nf_died: after the search's last trial: ${end.died}`);
+      resident = { nf_pid: pids.nf, gen_pid: pids.gen, nf_stats: end.nf_stats };
+    }
+    return { result: { goals, trials: res.trials.length, seconds: Math.round(res.seconds * 10) / 10, min_load_pps: res.min_load_pps, max_load_pps: res.max_load_pps, start_load_pps: res.start_load_pps, stopped: res.stopped, ...(resident ? { resident } : {}) }, flags };
   } catch (e) {
     return e as Error;
+  } finally {
+    await session?.close().catch(() => undefined);
   }
 }
 

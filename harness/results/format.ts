@@ -101,6 +101,12 @@ export const searchResultSchema = z.object({
   start_load_pps: z.number(),
   /** why it stopped early (trial budget), or null */
   stopped: z.string().nullable(),
+  /**
+   * the search's trials ran in one NF and one generator kept up across them (two-node testbeds): their pids, and the
+   * NF's own statistics at its end, over every trial of the search (NAT: mappings created, pool drops…); absent: each
+   * trial started its own
+   */
+  resident: z.object({ nf_pid: z.number().int().nullable(), gen_pid: z.number().int().nullable(), nf_stats: z.record(z.string(), z.number()).nullable() }).optional(),
 });
 export type SearchRecord = z.infer<typeof searchResultSchema>;
 /** One event of an elastic trial as measured by the front-end (times in ms; null: did not happen). */
@@ -319,6 +325,11 @@ export const trialRecordSchema = z.object({
    * window: its 1-based count in that process
    */
   ab_window: z.object({ process: z.literal('resident'), pid: z.number().int(), window: z.number().int(), settle_s: z.number(), epoch: z.number().int().optional() }).optional(),
+  /**
+   * search trials of a paced session (two-node testbeds): the NF (pid on node2, as it reported itself) and the
+   * generator (pid on node1) that stayed up across the search, and this trial's 1-based count in them
+   */
+  resident: z.object({ nf_pid: z.number().int(), gen_pid: z.number().int().nullable(), trial: z.number().int() }).optional(),
 });
 export type TrialRecord = z.infer<typeof trialRecordSchema>;
 

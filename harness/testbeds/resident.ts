@@ -38,30 +38,85 @@ export function windowBetween(a: NfSample, b: NfSample): WindowMeasurement {
 }
 
 /** How long a process may take to answer a sample: a paused-and-resumed NF's main thread answers within milliseconds. */
-const SAMPLE_TIMEOUT_MS = 10_000;
+export const SAMPLE_TIMEOUT_MS = 10_000;
 /** How long a starting process may take to read its pcap and start its cores before its first sample. */
-const START_TIMEOUT_MS = 120_000;
+export const START_TIMEOUT_MS = 120_000;
+
+/**
+ * The sample protocol of `nf run --samples-on-stdin` over any pipe (this machine's child, or one on a node over SSH):
+ * a line asked with an id is answered with one sample line carrying it; once the process is gone every wait ends with
+ * why. What carries the lines is the owner's: it hands each stdout line to `take` and says `gone(why)` at the exit.
+ */
+export class NfSampleChannel {
+  private readonly waiting = new Map<string, { resolve: (s: NfSample) => void; reject: (e: Error) => void }>();
+  private seq = 0;
+  /** why it is gone, once it is (null while it runs) */
+  exited: string | null = null;
+
+  constructor(private readonly write: (line: string) => void, private readonly what: () => string) {}
+
+  /** A stdout line: true when it answered a sample (the owner logs the others). */
+  take(line: string): boolean {
+    const s = parseNfSample(line);
+    const w = s ? this.waiting.get(s.nf_sample) : undefined;
+    if (!s || !w) return false;
+    this.waiting.delete(s.nf_sample);
+    w.resolve(s);
+    return true;
+  }
+
+  /** The process is gone: every wait, and every later sample, fails with `why`. */
+  gone(why: string): void {
+    this.exited ??= why;
+    for (const w of this.waiting.values()) w.reject(new FlexbenchError(this.exited, EXIT.trialsFailed));
+    this.waiting.clear();
+  }
+
+  /** The process's counters now; it must be running (a paused process answers only once resumed). */
+  sample(timeoutMs = SAMPLE_TIMEOUT_MS, signal?: AbortSignal): Promise<NfSample> {
+    if (this.exited) return Promise.reject(new FlexbenchError(this.exited, EXIT.trialsFailed));
+    const id = `s${++this.seq}`;
+    return new Promise<NfSample>((resolve, reject) => {
+      const fail = (e: Error) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.waiting.delete(id);
+        reject(e);
+      };
+      const timer = setTimeout(() => fail(new FlexbenchError(`${this.what()} did not answer a sample within ${timeoutMs / 1000} s`, EXIT.trialsFailed)), timeoutMs);
+      const onAbort = () => fail(new FlexbenchError('interrupted', EXIT.interrupted));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.set(id, {
+        resolve: (s) => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          resolve(s);
+        },
+        reject: fail,
+      });
+      this.write(`${id}\n`);
+    });
+  }
+}
 
 export class ResidentNf {
   private readonly child: ReturnType<typeof ownedExeca>;
-  private readonly waiting = new Map<string, { resolve: (s: NfSample) => void; reject: (e: Error) => void }>();
+  private readonly channel: NfSampleChannel;
   private readonly stderrTail: string[] = [];
-  private seq = 0;
   private paused = false;
-  /** why it is gone, once it is (null while it runs) */
-  exited: string | null = null;
   readonly pid: number;
+
+  /** why it is gone, once it is (null while it runs) */
+  get exited(): string | null {
+    return this.channel.exited;
+  }
 
   private constructor(argv: string[], cwd: string, private readonly name: string, log: (s: string) => void, onExit?: () => void) {
     this.child = ownedExeca(argv, { reject: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false, cwd });
     this.pid = this.child.pid ?? -1;
+    this.channel = new NfSampleChannel((l) => void this.child.stdin!.write(l), () => `the resident nf run (${this.name}, pid ${this.pid})`);
     createInterface({ input: this.child.stdout! }).on('line', (l) => {
-      const s = parseNfSample(l);
-      const w = s ? this.waiting.get(s.nf_sample) : undefined;
-      if (s && w) {
-        this.waiting.delete(s.nf_sample);
-        w.resolve(s);
-      } else if (l.trim()) log(l);
+      if (!this.channel.take(l) && l.trim()) log(l);
     });
     createInterface({ input: this.child.stderr! }).on('line', (l) => {
       log(l);
@@ -70,9 +125,7 @@ export class ResidentNf {
     });
     this.child.stdin?.on('error', () => undefined); // a write after it died: its exit says why
     void this.child.then((r: { exitCode?: number; signal?: string }) => {
-      this.exited = `the resident nf run (${this.name}, pid ${this.pid}) ${r.signal ? `was killed by ${r.signal}` : `exited with ${r.exitCode}`}${this.stderrTail.length ? `: ${this.stderrTail.join(' | ')}` : ''}`;
-      for (const w of this.waiting.values()) w.reject(new FlexbenchError(this.exited, EXIT.trialsFailed));
-      this.waiting.clear();
+      this.channel.gone(`the resident nf run (${this.name}, pid ${this.pid}) ${r.signal ? `was killed by ${r.signal}` : `exited with ${r.exitCode}`}${this.stderrTail.length ? `: ${this.stderrTail.join(' | ')}` : ''}`);
       onExit?.();
     });
   }
@@ -97,28 +150,7 @@ export class ResidentNf {
 
   /** The process's counters now; it must be running (a paused process answers only once resumed). */
   sample(timeoutMs = SAMPLE_TIMEOUT_MS, signal?: AbortSignal): Promise<NfSample> {
-    if (this.exited) return Promise.reject(new FlexbenchError(this.exited, EXIT.trialsFailed));
-    const id = `s${++this.seq}`;
-    return new Promise<NfSample>((resolve, reject) => {
-      const fail = (e: Error) => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.waiting.delete(id);
-        reject(e);
-      };
-      const timer = setTimeout(() => fail(new FlexbenchError(`the resident nf run (${this.name}, pid ${this.pid}) did not answer a sample within ${timeoutMs / 1000} s`, EXIT.trialsFailed)), timeoutMs);
-      const onAbort = () => fail(new FlexbenchError('interrupted', EXIT.interrupted));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiting.set(id, {
-        resolve: (s) => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          resolve(s);
-        },
-        reject: fail,
-      });
-      this.child.stdin!.write(`${id}\n`);
-    });
+    return this.channel.sample(timeoutMs, signal);
   }
 
   pause(): void {

@@ -94,6 +94,27 @@ export interface TrialMeasurement {
   endpoint?: EndpointMeasurement;
   /** the NF's own statistics beyond its counts, summed over cores (NAT: flows, expired, pool drops) */
   nf_stats?: Record<string, number>;
+  /** a trial of a paced session (Testbed.openPaced): the resident processes it ran in and its 1-based count there */
+  resident?: { nf_pid: number; gen_pid: number | null; trial: number };
+}
+
+/**
+ * The NF and the generator of one plan trial kept up across its paced trials (a search): each `run` only sets the
+ * load, lets the NF settle, sends and reads the counters (FD.io CSIT's and TRex's way), instead of starting both
+ * processes per trial. A process that died fails the run it was in, and every later one, with its reason.
+ */
+export interface PacedSession {
+  run(load: LoadRequest & { duration_s: number; warmup_s: number }): Promise<TrialMeasurement>;
+  /** both processes ended; idempotent */
+  close(): Promise<PacedSessionEnd>;
+}
+
+/** What a paced session's NF said at its end (its --json): its statistics and flags, or why it has none. */
+export interface PacedSessionEnd {
+  nf_stats: Record<string, number> | null;
+  flags: string[];
+  /** the NF died by itself (its exit and last lines) */
+  died: string | null;
 }
 
 /** A running store server as the NF must address it. */
@@ -151,6 +172,12 @@ export interface Testbed {
    * with this sentence (exit 2); absent = the testbed paces.
    */
   unpaced?(latency: boolean): string | null;
+  /**
+   * Start the trial's NF and generator for a run of paced trials (a search) and keep them up until closed; null where
+   * this testbed (or this trial's NF or generator) cannot, and the caller runs each trial with runTrial. The caller
+   * empties the store before, once: the trials share the NF's state, as a search's warm-ups build it.
+   */
+  openPaced?(req: Omit<TrialRequest, 'load' | 'logSuffix'>): Promise<PacedSession | null>;
   /** Run one trial to completion; throws on failure (the orchestrator records it as failed with the message). */
   runTrial(req: TrialRequest): Promise<TrialMeasurement>;
   /** Stop everything this testbed started, in reverse order; idempotent, never throws. */

@@ -154,6 +154,8 @@ export function parseStateEvents(text: string): NfRunStateEvent[] {
  */
 export const nfSampleSchema = z.object({
   nf_sample: z.string(),
+  /** the answering process's pid (a caller that keeps one process up across trials records it per trial) */
+  pid: z.number().int().optional(),
   /** seconds on the process's monotonic clock (performance.now): only differences mean anything */
   t_s: z.number(),
   cores: z.array(z.object({

@@ -14,5 +14,5 @@ export function sampleCores(id: string, cores: number, stats: Float64Array, tids
     const u = tid === null || tid === undefined ? null : threadUsage(tid);
     out.push({ core: c, rx_packets: stats[c * STATS_WORDS], tx_packets: stats[c * STATS_WORDS + 1], cpu_s: u ? u.cpuMs / 1e3 : null, wait_s: u ? u.waitMs / 1e3 : null });
   }
-  return { nf_sample: id, t_s: t / 1000, cores: out };
+  return { nf_sample: id, pid: process.pid, t_s: t / 1000, cores: out };
 }

@@ -54,3 +54,35 @@ export function parseRoundTripOutput(stdout: string): RoundTripResult {
   if (!r.success) throw new FlexbenchError(`flexbench gen's result does not match its schema: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, EXIT.trialsFailed);
   return r.data;
 }
+
+/**
+ * `flexbench gen --trials-on-stdin`: the generator stays up with its port open and runs one trial per stdin line
+ * (FD.io CSIT's and TRex's way: the generator is not started per trial). It says it is ready with one line
+ * `{"gen_ready": PORT, "pid": PID}`; each request line is answered by one line carrying its id: the trial's result as above, or
+ * `error` (a bad request, nothing sent). A line `end`, or stdin's end, ends it (its port closed, its XDP program gone).
+ */
+export const genTrialRequestSchema = z.strictObject({
+  gen_trial: z.string().min(1),
+  rate: z.union([z.literal('max'), z.number().positive()]),
+  warmup_s: nonneg,
+  duration_s: z.number().positive(),
+  latency_every: count,
+});
+export type GenTrialRequest = z.infer<typeof genTrialRequestSchema>;
+
+/** One answer line of a resident generator: its ready line, a trial's result, or a refused request; null for any other line. */
+export function parseGenLine(line: string): { ready: string; pid: number | null } | { id: string; result: RoundTripResult } | { id: string; error: string } | null {
+  if (!line.startsWith('{"gen_')) return null;
+  let j: Record<string, unknown>;
+  try {
+    j = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  if (typeof j.gen_ready === 'string') return { ready: j.gen_ready, pid: typeof j.pid === 'number' ? j.pid : null };
+  if (typeof j.gen_trial !== 'string') return null;
+  if (typeof j.error === 'string') return { id: j.gen_trial, error: j.error };
+  const r = roundTripResultSchema.safeParse(j);
+  if (!r.success) return { id: j.gen_trial, error: `flexbench gen's result does not match its schema: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+  return { id: j.gen_trial, result: r.data };
+}

@@ -58,23 +58,45 @@ export function pacedDue(elapsedMs: number, perMs: number, total: number, releas
   return due >= burstOf || (due > 0 && released + due >= total) ? due : 0;
 }
 
-export function loadRoundTripCapture(o: RoundTripOptions): RoundTripCapture {
+/** The options a trial runs with, checked (exit 2 with a sentence); a capture already read is checked for stamps too. */
+export function checkRoundTripOptions(o: RoundTripOptions, frames?: PcapFrames): void {
   if (o.rate !== 'max' && !(o.rate > 0 && Number.isFinite(o.rate))) throw new FlexbenchError(`--rate must be positive packets per second or "max" (got ${o.rate})`, EXIT.usage);
   if (!(o.durationS > 0 && Number.isFinite(o.durationS))) throw new FlexbenchError(`--duration must be positive seconds (got ${o.durationS})`, EXIT.usage);
   if (!(o.warmupS >= 0 && Number.isFinite(o.warmupS))) throw new FlexbenchError(`--warmup must be seconds >= 0 (got ${o.warmupS})`, EXIT.usage);
   if (!(Number.isInteger(o.latencyEvery) && o.latencyEvery >= 0)) throw new FlexbenchError(`--latency-every must be an integer >= 0 (got ${o.latencyEvery})`, EXIT.usage);
   if (o.burst !== undefined && !(Number.isInteger(o.burst) && o.burst >= 1 && o.burst <= 1024)) throw new FlexbenchError(`--burst must be an integer from 1 to 1024 (got ${o.burst})`, EXIT.usage);
+  if (frames && o.latencyEvery > 0) {
+    const why = stampProblem(frames, o.input);
+    if (why) throw new FlexbenchError(why, EXIT.usage);
+  }
+}
+
+export function loadRoundTripCapture(o: RoundTripOptions): RoundTripCapture {
+  checkRoundTripOptions(o);
   let frames: PcapFrames;
   try {
     frames = readPcap(o.input);
   } catch (e) {
     throw new FlexbenchError((e as Error).message, EXIT.usage);
   }
-  if (o.latencyEvery > 0) {
-    const why = stampProblem(frames, o.input);
-    if (why) throw new FlexbenchError(why, EXIT.usage);
-  }
+  checkRoundTripOptions(o, frames);
   return { frames };
+}
+
+/**
+ * Throws away what waits in the port's receive ring (returns of an earlier trial of a resident generator that came
+ * back after its drain), so a trial counts only its own packets; gives up after `maxMs`. Returns how many.
+ */
+export function discardReceived(port: SenderPort, maxMs: number): number {
+  const until = performance.now() + maxMs;
+  let n = 0;
+  for (;;) {
+    const k = port.rx(port.burst.capacity);
+    port.burst.count = 0;
+    if (k <= 0) return n;
+    n += k;
+    if (performance.now() >= until) return n;
+  }
 }
 
 export function runRoundTrip(port: SenderPort, o: RoundTripOptions, capture: RoundTripCapture = loadRoundTripCapture(o)): RoundTripResult {

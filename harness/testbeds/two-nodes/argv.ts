@@ -217,6 +217,14 @@ export function flexbenchGenArgv(c: ArgvContext, remotePcap: string, load: GenLo
   ];
 }
 
+/** The round-trip generator kept up across a search's trials (`gen --trials-on-stdin`): the load comes per trial on its stdin. */
+export function flexbenchResidentGenArgv(c: ArgvContext, remotePcap: string): string[] {
+  const a = flexbenchGenArgv(c, remotePcap, { rate: 'max', warmup_s: 0, duration_s: 1, latency_every: 0 });
+  const i = a.indexOf('--rate');
+  // --rate … --latency-every N --json: the per-trial flags go; the input and the port stay
+  return [...a.slice(0, i), '--trials-on-stdin'];
+}
+
 /** The CPUs each process of a trial gets, by role, as recorded in the trial (issue: lcores stated, not implied). */
 export function placement(c: ArgvContext, t: PlanTrial): Record<string, Lcores> {
   const kind = nfKind(c.commands, t.nf);

@@ -15,11 +15,12 @@ import { shellJoin, type HostProcess } from '../../hosts/host.js';
 import type { Inventory } from '../../inventory/schema.js';
 import { preflightNode, assertPreflight, formatPreflight, type NodeReport, type PreflightNeeds } from '../../inventory/preflight.js';
 import type { CommandTarget } from '../../tools/command.js';
-import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext } from '../testbed.js';
-import { type ArgvContext, type NodeName, nfKind, placement, portModeOf, testpmdNfArgv, testpmdGenArgv, pktgenGenArgv, flexbenchNfArgv, commandNfArgv, flexbenchGenArgv, filePrefix } from './argv.js';
+import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext, PacedSession, PacedSessionEnd } from '../testbed.js';
+import { type ArgvContext, type NodeName, nfKind, placement, portModeOf, testpmdNfArgv, testpmdGenArgv, pktgenGenArgv, flexbenchNfArgv, commandNfArgv, flexbenchGenArgv, flexbenchResidentGenArgv, filePrefix } from './argv.js';
 import { TwoNodeStores } from './stores.js';
 import { twoNodeFingerprint } from './fingerprint.js';
-import { runTwoNodeTrial, unpacedReason, KILL_GRACE_MS } from './trial.js';
+import { runTwoNodeTrial, unpacedReason, writeStateConfig, KILL_GRACE_MS } from './trial.js';
+import { ResidentPair } from './resident-trial.js';
 import { runEndpointTrial, describeEndpointTrial, type EndpointTrialEnv } from './endpoint-trial.js';
 import { needsServer } from '../../../runtime/stores/server.js';
 import { linkedController } from '../../../common/abort.js';
@@ -290,6 +291,58 @@ export class TwoNodeTestbed implements Testbed {
       }
       log.end();
     }
+  }
+
+  /**
+   * A search's NF and generator kept up across its trials (flexbench NF, generator flexbench, the data port): the port
+   * checked once before, the NF's program detached once after. Null for every other pairing (runTrial per trial).
+   */
+  async openPaced(req: Omit<TrialRequest, 'load' | 'logSuffix'>): Promise<PacedSession | null> {
+    const t = req.trial;
+    const iface = this.inv.nodes.node2.data_ports[0].iface;
+    if (t.measure || this.inv.generator !== 'flexbench' || nfKind(this.commands, t.nf) !== 'flexbench' || !iface || !this.portFacts) return null;
+    const ac = linkedController(req.signal);
+    const log = this.logStream({ ...req, trial: { ...t, trial_id: `${t.trial_id}/resident` } });
+    const own = this.ownTicks();
+    let pair: ResidentPair | null = null;
+    const cleanup = async () => {
+      ac.dispose();
+      const left = this.hosts.node2 ? await detachXdp(this.hosts.node2, iface).catch(() => []) : [];
+      if (left.length) {
+        const msg = `after trial ${t.index}'s search: XDP program(s) ${left.join(', ')} were still attached to node2's ${iface} and were removed`;
+        this.xdpRemoved.push(msg);
+        log.write(`# ${new Date().toISOString()} ${msg}\n`);
+      }
+      await new Promise<void>((r) => log.end(r));
+    };
+    try {
+      await this.portBeforeTrial(t, iface, log, true);
+      const stateConfig = await writeStateConfig(this.host('node2'), `${this.remoteDir}/secrets`, t, req.store);
+      // bounded as a search is: its trials and their settling, past any search this spec can ask for
+      const bound = 3600;
+      const nfArgv = [...flexbenchNfArgv(this.argv, t, req.store?.url ?? null, bound, stateConfig), '--samples-on-stdin'];
+      const genArgv = flexbenchResidentGenArgv(this.argv, this.remotePcapPath(req.pcap));
+      pair = await ResidentPair.open({ inv: this.inv, node1: this.host('node1'), node2: this.host('node2'), nfArgv, genArgv, log, signal: ac.signal, link: this.kind === 'netns' ? 'veth' : 'link' });
+    } catch (e) {
+      await cleanup();
+      throw e;
+    }
+    const p = pair;
+    const lcores = placement(this.argv, t);
+    const portMode = portModeOf(this.argv, t);
+    let closed: Promise<PacedSessionEnd> | null = null;
+    return {
+      run: async (load) => {
+        const sampler = own ? new HostLoadSampler(() => [], own) : null;
+        try {
+          const m = await p.run(load);
+          return { ...m, host: sampler?.stop() ?? null, port_mode: portMode, lcores };
+        } finally {
+          sampler?.stop();
+        }
+      },
+      close: () => (closed ??= p.close().finally(cleanup)),
+    };
   }
 
   /** CPU ticks of the trial's own processes where they run on this machine (netns); null on lab nodes, whose load is not read. */

@@ -1,0 +1,221 @@
+// A paced session on a two-node testbed: one `nf run --samples-on-stdin` on node2 and one `flexbench gen
+// --trials-on-stdin` on node1, both started once and kept up across the trials of a search (FD.io CSIT keeps its
+// DUT and TRex up the same way); each trial lets the NF settle (its counters stop moving), samples it, asks the
+// generator for one trial (warm-up, measured phase and drains, counted per phase), and samples the NF again: the NF's
+// counts are the difference of two samples. A process that dies fails the trial it was in (and every later one)
+// with its exit and the last lines it wrote, never an ok that measured nothing.
+import type { WriteStream } from 'node:fs';
+import { FlexbenchError, EXIT } from '../../exit-codes.js';
+import { shellJoin, type Host, type HostProcess, type ExecResult } from '../../hosts/host.js';
+import type { Inventory } from '../../inventory/schema.js';
+import { nfRunFlags, nfRunStats, parseNfRunOn } from '../../tools/nf-run.js';
+import { NfSampleChannel, windowBetween } from '../resident.js';
+import type { LoadRequest, PacedSession, PacedSessionEnd, TrialMeasurement } from '../testbed.js';
+import { parseGenLine, type RoundTripResult } from '../../../runtime/packet/roundtrip-result.js';
+import type { NfSample } from '../../../runtime/nf-process/result.js';
+import { generatorFlags } from './window.js';
+import { KILL_GRACE_MS, nodeLog } from './trial.js';
+import { sleep } from '../../../common/processes.js';
+
+/** How long the NF may keep forwarding a backlog after a trial before the next one starts anyway. */
+const SETTLE_MAX_MS = 2000;
+/** Two samples this far apart with the same counts: the NF is idle. */
+const SETTLE_STEP_MS = 30;
+
+export interface ResidentEnv {
+  inv: Inventory;
+  node1: Host;
+  node2: Host;
+  nfArgv: string[];
+  genArgv: string[];
+  log: WriteStream;
+  signal: AbortSignal;
+  /** what the trial's path is called in latency_path ("veth" on netns) */
+  link: string;
+}
+
+/** Lines of a chunked stream, each handed over once complete. */
+function lines(each: (l: string) => void): (c: string) => void {
+  let tail = '';
+  return (c) => {
+    const parts = (tail + c).split('\n');
+    tail = parts.pop() ?? '';
+    for (const l of parts) each(l);
+  };
+}
+
+/** A process's exit in words, with the last lines it wrote. */
+function exitWords(who: string, r: ExecResult, tail: readonly string[]): string {
+  const how = r.signal ? `was killed by ${r.signal.startsWith('SIG') ? r.signal : `SIG${r.signal}`}` : `exited with code ${r.code}`;
+  return `${who} ${how}${tail.length ? `: ${tail.join(' | ')}` : ''}`;
+}
+
+export class ResidentPair implements PacedSession {
+  private readonly nf: HostProcess;
+  private readonly gen: HostProcess;
+  private readonly channel: NfSampleChannel;
+  private readonly answers = new Map<string, (a: { result: RoundTripResult } | { error: string }) => void>();
+  private genGone: string | null = null;
+  private genReady: { port: string; pid: number | null } | null = null;
+  private readonly nfTail: string[] = [];
+  private readonly genTail: string[] = [];
+  private n = 0;
+  /** close() began: an exit from here on is the stop, not a death */
+  private stopping = false;
+  private died: string | null = null;
+  nfPid: number | null = null;
+
+  private constructor(private readonly env: ResidentEnv) {
+    const write = nodeLog(env.log);
+    const keep = (tail: string[], l: string) => {
+      if (!l.trim()) return;
+      tail.push(l);
+      if (tail.length > 3) tail.shift();
+    };
+    env.log.write(`# ${new Date().toISOString()} node2$ ${shellJoin(env.nfArgv)}\n`);
+    this.nf = env.node2.spawn(env.nfArgv, {
+      signal: env.signal, stdin: 'pipe',
+      onStdout: lines((l) => {
+        if (!this.channel.take(l) && l.trim()) write('node2')(`${l}\n`);
+      }),
+      onStderr: (c) => {
+        write('node2')(c);
+        for (const l of c.split('\n')) if (!/^\[\w+\] t=/.test(l)) keep(this.nfTail, l);
+      },
+    });
+    this.channel = new NfSampleChannel((l) => void this.nf.write(l), () => `the resident nf run on node2${this.nfPid ? ` (pid ${this.nfPid})` : ''}`);
+    void this.nf.done.then((r) => {
+      const why = exitWords(`the resident nf run on node2${this.nfPid ? ` (pid ${this.nfPid})` : ''}`, r, this.nfTail);
+      if (!this.stopping) this.died = why;
+      this.channel.gone(why);
+    });
+    env.log.write(`# ${new Date().toISOString()} node1$ ${shellJoin(env.genArgv)}\n`);
+    this.gen = env.node1.spawn(env.genArgv, {
+      signal: env.signal, stdin: 'pipe', buffer: false,
+      onStdout: lines((l) => {
+        const a = parseGenLine(l);
+        if (a && 'ready' in a) this.genReady = { port: a.ready, pid: a.pid };
+        else if (a) {
+          this.answers.get(a.id)?.(a);
+          this.answers.delete(a.id);
+        } else if (l.trim()) write('node1')(`${l}\n`);
+      }),
+      onStderr: (c) => {
+        write('node1')(c);
+        for (const l of c.split('\n')) keep(this.genTail, l);
+      },
+    });
+    void this.gen.done.then((r) => {
+      this.genGone = exitWords(`the resident flexbench gen on node1${this.genReady?.pid ? ` (pid ${this.genReady.pid})` : ''}`, r, this.genTail);
+      for (const w of this.answers.values()) w({ error: this.genGone });
+      this.answers.clear();
+    });
+  }
+
+  /** Both processes up: the NF answering samples, the generator's port open. A failure ends both and says why. */
+  static async open(env: ResidentEnv): Promise<ResidentPair> {
+    const p = new ResidentPair(env);
+    try {
+      // a line written before the session's channel is open is lost: its process group reported first
+      await Promise.race([p.nf.pgid.catch(() => undefined), p.nf.done]);
+      const first = await p.channel.sample(env.inv.start_timeout_s * 1000, env.signal);
+      p.nfPid = first.pid ?? null;
+      const by = Date.now() + env.inv.start_timeout_s * 1000;
+      while (!p.genReady) {
+        if (env.signal.aborted) throw new FlexbenchError('interrupted', EXIT.interrupted);
+        if (p.genGone) throw new FlexbenchError(p.genGone, EXIT.trialsFailed);
+        if (p.channel.exited) throw new FlexbenchError(p.channel.exited, EXIT.trialsFailed);
+        if (Date.now() > by) throw new FlexbenchError(`the resident flexbench gen on node1 did not open its port within ${env.inv.start_timeout_s} s`, EXIT.trialsFailed);
+        await sleep(20, env.signal);
+      }
+      env.log.write(`# ${new Date().toISOString()} resident NF (pid ${p.nfPid}) and generator (pid ${p.genReady.pid}, ${p.genReady.port}) up\n`);
+      return p;
+    } catch (e) {
+      await p.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private alive(): void {
+    if (this.channel.exited) throw new FlexbenchError(this.channel.exited, EXIT.trialsFailed);
+    if (this.genGone) throw new FlexbenchError(this.genGone, EXIT.trialsFailed);
+  }
+
+  /** The NF once its counters stopped moving (a backlog of the last trial forwarded), or after SETTLE_MAX_MS. */
+  private async settled(): Promise<NfSample> {
+    let a = await this.channel.sample(undefined, this.env.signal);
+    const by = Date.now() + SETTLE_MAX_MS;
+    for (;;) {
+      await sleep(SETTLE_STEP_MS, this.env.signal);
+      const b = await this.channel.sample(undefined, this.env.signal);
+      const moved = b.cores.some((c, i) => c.rx_packets !== a.cores[i]?.rx_packets || c.tx_packets !== a.cores[i]?.tx_packets);
+      if (!moved || Date.now() > by) return b;
+      a = b;
+    }
+  }
+
+  async run(load: LoadRequest & { duration_s: number; warmup_s: number }): Promise<TrialMeasurement> {
+    this.alive();
+    const id = `t${++this.n}`;
+    const a = await this.settled();
+    const req = { gen_trial: id, rate: load.rate_pps, warmup_s: load.warmup_s, duration_s: load.duration_s, latency_every: load.latency_every ?? 0 };
+    this.env.log.write(`# ${new Date().toISOString()} trial ${this.n}: node1 < ${JSON.stringify(req)}\n`);
+    const limitMs = (this.env.inv.start_timeout_s + load.warmup_s + load.duration_s + 10) * 1000;
+    let timer: NodeJS.Timeout | undefined;
+    const answer = await new Promise<{ result: RoundTripResult } | { error: string }>((resolve) => {
+      this.answers.set(id, resolve);
+      timer = setTimeout(() => resolve({ error: `the resident flexbench gen on node1 did not answer trial ${this.n} within ${Math.round(limitMs / 1000)} s` }), limitMs);
+      // the NF dying mid-trial ends the wait at once, with its reason
+      void this.nf.done.then(() => resolve({ error: this.channel.exited ?? 'the resident nf run on node2 exited' }));
+      if (this.genGone) resolve({ error: this.genGone });
+      else this.gen.write(`${JSON.stringify(req)}\n`);
+    });
+    clearTimeout(timer);
+    this.answers.delete(id);
+    if (this.env.signal.aborted) throw new FlexbenchError('interrupted', EXIT.interrupted);
+    // a dead NF is the reason, whatever the generator then saw
+    const b = await this.channel.sample(undefined, this.env.signal);
+    if ('error' in answer) throw new FlexbenchError(answer.error, EXIT.trialsFailed);
+    const g = answer.result;
+    this.env.log.write(`[node1] ${JSON.stringify({ ...g, latency: g.latency ? { ...g.latency, hdr: '…' } : null })}\n`);
+    if (g.sent_packets > 0 && g.received_packets === 0) throw new FlexbenchError(`nothing came back: flexbench gen sent ${g.sent_packets} packets in ${g.seconds.toFixed(1)} s and node1 received none (the resident NF, pid ${this.nfPid}, forwarded ${windowBetween(a, b).tx_packets} in the trial)`, EXIT.trialsFailed);
+    const flags = generatorFlags(g.sent_pps, g.paced ? g.rate_pps : null, this.env.inv.shortfall_tolerance);
+    if (g.tx_ring_full > 0) flags.push(`generator_tx_ring_full: ${g.tx_ring_full} packets could not be sent (counted as lost)`);
+    if (g.rx_missed > 0) flags.push(`generator_rx_missed: node1's port dropped ${g.rx_missed} returned packets (counted as lost: the generator fell behind receiving)`);
+    if (g.latency && g.latency.bad_stamps > 0) flags.push(`latency_bad_stamps: ${g.latency.bad_stamps}`);
+    const w = windowBetween(a, b);
+    return {
+      rx_packets: g.sent_packets,
+      tx_packets: g.received_packets,
+      dropped: Math.max(0, g.sent_packets - g.received_packets),
+      duration_s: g.seconds,
+      rx_pps: g.sent_pps,
+      tx_pps: g.received_pps,
+      // the NF's own counts over the whole trial (warm-up and drains included), as the difference of two samples
+      per_core: w.per_core,
+      commands: [`node2$ ${shellJoin(this.env.nfArgv)}`, `node1$ ${shellJoin(this.env.genArgv)} < ${JSON.stringify(req)}`],
+      flags,
+      offered: { intended_packets: g.intended_packets, offered_packets: g.sent_packets, forwarded_packets: g.received_packets },
+      latency: g.latency,
+      latency_path: g.latency ? `round trip node1 -> ${this.env.link} -> NF on node2 -> back to node1 (generator port ${g.port.split(':')[0]}, one clock on node1)` : undefined,
+      resident: { nf_pid: this.nfPid ?? -1, gen_pid: this.genReady?.pid ?? null, trial: this.n },
+    };
+  }
+
+  /** The generator told to end (its port closed and its program detached), then the NF stopped: its totals and flags. Idempotent. */
+  async close(): Promise<PacedSessionEnd> {
+    this.stopping = true;
+    this.gen.write('end\n');
+    const g = (await Promise.race([this.gen.done, sleep(3000).then(() => null)])) ?? (await this.gen.kill(KILL_GRACE_MS));
+    this.env.log.write(`# ${new Date().toISOString()} generator stopped (${g.signal ?? `code ${g.code}`})\n`);
+    const r = await this.nf.kill(KILL_GRACE_MS * 2, 'TERM');
+    this.env.log.write(`# ${new Date().toISOString()} resident NF stopped (${r.signal ?? `code ${r.code}`}) after ${this.n} trial(s)\n`);
+    if (this.died) return { nf_stats: null, flags: [], died: this.died };
+    try {
+      const j = parseNfRunOn('node2', r);
+      return { nf_stats: nfRunStats(j), flags: nfRunFlags(j), died: null };
+    } catch (e) {
+      return { nf_stats: null, flags: [], died: (e as Error).message };
+    }
+  }
+}

@@ -1,0 +1,72 @@
+// A paced session on the netns testbed (Testbed.openPaced, harness/testbeds/two-nodes/resident-trial.ts): one NF
+// and one generator kept up across a search's trials. Each trial's counts are its own (exact per phase on node1), the
+// NF is the same process in every trial (its pid as it reports itself), and an NF killed between trials fails the
+// next trial with the kill as its reason, never an ok. Needs root; leaves no namespace or process.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { specSchema } from '../../../harness/spec/schema.js';
+import { createTestbed } from '../../../harness/testbeds/netns.js';
+import { leftovers } from '../../../harness/netns/emulation.js';
+import { generatePcaps } from '../../../runtime/packet/generate.js';
+import type { PlanTrial } from '../../../harness/results/format.js';
+import { LocalHost } from '../../../harness/hosts/local.js';
+import { pidRunning } from '../../../common/processes.js';
+
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+const skip = process.getuid?.() === 0 ? false : 'needs root (network namespaces, veths, sshd): run the tests as root';
+
+test('netns paced session: trials reuse one NF and one generator, each counted on its own; an NF killed mid-search fails the next trial with its reason; nothing left behind', { skip, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fbn-res-'));
+  const spec = specSchema.parse({ name: 'res', testbed: 'netns', traffic: { frame_size: 64, flows: 100, files: 1, duration_s: 1, warmup_s: 0.2 }, matrix: { nfs: ['nat'], stores: ['none'], cores: [1] } });
+  const tb = createTestbed({ spec, inventory: { suffix: 'res', slot: 33, generator: 'flexbench' }, root });
+  const ac = new AbortController();
+  try {
+    const [pcapPath] = generatePcaps({ out: join(dir, 'pcaps'), flows: 100, files: 1, seed: 5 });
+    const pcap = { name: 'flows-0.pcap', path: pcapPath!, sha256: 'x', seed: 5, flows: 100, frame_size: 64 };
+    const trial: PlanTrial = { trial_id: 'nat/none/local/none/c1/r0', index: 0, nf: 'nat', store: 'none', location: 'local', mode: 'none', cores: 1, frame_size: 64, testbed: 'netns', pcap_index: 0, repetition: 0, skip: null };
+    await tb.preflight(spec);
+    await tb.prepare({ spec, plan: [], pcaps: [pcap], runDir: dir, signal: ac.signal, log: () => {} });
+    const session = await tb.openPaced!({ trial, pcap, traffic: spec.traffic, flush_ms: 1, store: null, signal: ac.signal, runDir: dir });
+    assert.ok(session, 'a flexbench NF with generator flexbench runs a paced session');
+    const log0 = () => readFileSync(join(dir, 'logs', readdirSync(join(dir, 'logs')).find((f) => f.includes('resident'))!), 'utf8');
+    const pids: number[] = [];
+    for (const [i, rate] of [[1, 20_000], [2, 30_000], [3, 10_000]] as const) {
+      const m = await session.run({ rate_pps: rate, duration_s: 0.5, warmup_s: 0.2, latency_every: 0 });
+      // exact per phase: rate x 0.5 s intended and put on the wire by the generator, whatever the trials before sent
+      assert.equal(m.offered!.intended_packets, rate / 2);
+      assert.equal(m.offered!.offered_packets, rate / 2, JSON.stringify(m.flags));
+      assert.ok(m.offered!.forwarded_packets > 0 && m.offered!.forwarded_packets <= rate / 2, JSON.stringify(m.offered));
+      assert.equal(m.resident!.trial, i);
+      assert.ok(m.resident!.nf_pid > 0 && m.resident!.gen_pid! > 0, JSON.stringify(m.resident));
+      // the NF's own counts are the difference of two of its samples around the trial: warm-up, phase and drains
+      const nfRx = m.per_core.reduce((s, c) => s + c.rx_packets, 0);
+      assert.ok(nfRx >= m.offered!.forwarded_packets && nfRx <= rate * 0.7 + 100, `NF rx ${nfRx} in trial ${i} (offered ${rate} pps for 0.2 + 0.5 s)`);
+      assert.match(m.commands[0]!, /nf run --nf nat .*--samples-on-stdin/);
+      assert.match(m.commands[1]!, / gen --port port1 --input \S+ --trials-on-stdin < \{"gen_trial":"t\d+","rate":\d+/);
+      pids.push(m.resident!.nf_pid);
+    }
+    assert.equal(new Set(pids).size, 1, `one NF process for every trial: ${pids.join(', ')}`);
+    const nfPid = pids[0]!;
+    assert.ok(pidRunning(nfPid), 'the NF runs between trials');
+    // an NF that dies mid-search: the next trial fails with the kill as its reason
+    process.kill(nfPid, 'SIGKILL');
+    await assert.rejects(session.run({ rate_pps: 20_000, duration_s: 0.5, warmup_s: 0.2, latency_every: 0 }), (e: Error) => /the resident nf run on node2 \(pid \d+\) was killed by SIGKILL/.test(e.message));
+    const end = await session.close();
+    assert.match(end.died ?? '', /killed by SIGKILL/);
+    assert.equal(end.nf_stats, null);
+    assert.match(log0(), /generator stopped \(code 0\)/, 'the generator ended on its own when told (its port closed, its program detached)');
+    // the log names both processes and every trial's request
+    assert.match(log0(), /resident NF \(pid \d+\) and generator \(pid \d+, af_(xdp|packet):port1\) up/);
+  } finally {
+    await tb.teardown();
+    ac.abort();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(await leftovers('fbnres'), []);
+  const procs = await new LocalHost().exec(['pgrep', '-af', 'flexbench\\.js (gen|nf run)'], { allowFailure: true });
+  assert.equal(procs.stdout.split('\n').filter((l) => l && !/pgrep/.test(l) && /flexbench-netns-|port1/.test(l)).join('\n'), '');
+});
