@@ -72,8 +72,8 @@ export class NfSampleChannel {
     this.waiting.clear();
   }
 
-  /** The process's counters now; it must be running (a paused process answers only once resumed). */
-  sample(timeoutMs = SAMPLE_TIMEOUT_MS, signal?: AbortSignal): Promise<NfSample> {
+  /** The process's counters now (`nf`: and the NF's statistics); it must be running (a paused process answers only once resumed). */
+  sample(timeoutMs = SAMPLE_TIMEOUT_MS, signal?: AbortSignal, nf = false): Promise<NfSample> {
     if (this.exited) return Promise.reject(new FlexbenchError(this.exited, EXIT.trialsFailed));
     const id = `s${++this.seq}`;
     return new Promise<NfSample>((resolve, reject) => {
@@ -94,7 +94,7 @@ export class NfSampleChannel {
         },
         reject: fail,
       });
-      this.write(`${id}\n`);
+      this.write(nf ? `${id} nf\n` : `${id}\n`);
     });
   }
 }
@@ -149,8 +149,8 @@ export class ResidentNf {
   }
 
   /** The process's counters now; it must be running (a paused process answers only once resumed). */
-  sample(timeoutMs = SAMPLE_TIMEOUT_MS, signal?: AbortSignal): Promise<NfSample> {
-    return this.channel.sample(timeoutMs, signal);
+  sample(timeoutMs = SAMPLE_TIMEOUT_MS, signal?: AbortSignal, nf = false): Promise<NfSample> {
+    return this.channel.sample(timeoutMs, signal, nf);
   }
 
   pause(): void {

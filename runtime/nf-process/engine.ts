@@ -61,6 +61,8 @@ interface NfRunOptions {
 
 
 const isRingPort = (p: string) => p === 'replay' || p === 'offered';
+/** How long a sample asking for the NF's statistics waits for every core's answer (a core yields every millisecond between chunks). */
+const NF_STATS_WAIT_MS = 2000;
 
 export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   // lines name the store (its URL may carry a password: masked)
@@ -175,6 +177,28 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   let warmTimer: LongTimer | null = null;
   let ticker: NodeJS.Timeout | null = null;
   let samples: Interface | null = null;
+  // asks for the NF's statistics in flight (--samples-on-stdin, a line `ID nf`): each core's answer by ask id
+  const statsAsked = new Map<string, (stats: Record<string, number>) => void>();
+  let asks = 0;
+  /** Every core's NF statistics summed, or null when a core did not answer within NF_STATS_WAIT_MS (a store-bound chunk). */
+  const nfStatsNow = (id: string): Promise<Record<string, number> | null> =>
+    new Promise((resolve) => {
+      const key = `${id}#${++asks}`;
+      const sum: Record<string, number> = {};
+      let left = workers.length;
+      const timer = setTimeout(() => finish(null), NF_STATS_WAIT_MS);
+      const finish = (r: Record<string, number> | null) => {
+        clearTimeout(timer);
+        statsAsked.delete(key);
+        resolve(r);
+      };
+      statsAsked.set(key, (st) => {
+        for (const [k, v] of Object.entries(st)) sum[k] = (sum[k] ?? 0) + v;
+        if (--left === 0) finish(sum);
+      });
+      if (left === 0) finish(sum);
+      for (const w of workers) w.postMessage({ type: 'nf-stats', id: key });
+    });
 
   const exits: Promise<void>[] = [];
   const readies: Promise<void>[] = [];
@@ -184,6 +208,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
         core: c, cores: o.cores, nf: o.nf, nfOptions: o.nfOptions, state, port: portSpecs[c], burstSize,
         quota: quotas[c], sharedBudget, total: o.packets ?? 0, warmup: (o.warmup ?? 0) > 0, control, stats, capture: Boolean(o.output),
         ...(nfShared ? { nfShared } : {}),
+        ...(o.samplesOnStdin ? { samples: true } : {}),
       };
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: data, resourceLimits });
       workers.push(w);
@@ -197,6 +222,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
               readyResolve();
             }
             else if (m.type === 'done') done[m.core] = m;
+            else if (m.type === 'nf-stats') statsAsked.get(m.id)?.(m.stats);
             else if (m.type === 'state-loss') {
               losses.push({ core: m.core, ...m.loss });
               log(`nf run: core ${m.core}: ${stateLossMessage(m.loss)}`);
@@ -265,7 +291,13 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
     if (o.warmup && !offered) warmTimer = setLongTimeout(() => Atomics.store(ctl, CONTROL.warm, 1), o.warmup * 1000);
     if (o.samplesOnStdin) {
       samples = createInterface({ input: process.stdin });
-      samples.on('line', (l) => process.stdout.write(`${JSON.stringify(sampleCores(l.trim(), o.cores, statsView, tids))}\n`));
+      samples.on('line', (l) => {
+        // `ID nf`: the NF's statistics too, asked of every core after the counters were read
+        const m = /^(.*) nf$/.exec(l.trim());
+        const s = sampleCores(m ? m[1]! : l.trim(), o.cores, statsView, tids);
+        if (!m) process.stdout.write(`${JSON.stringify(s)}\n`);
+        else void nfStatsNow(s.nf_sample).then((nf) => process.stdout.write(`${JSON.stringify({ ...s, nf })}\n`));
+      });
       // stdin's end: whoever asked for samples is done, or gone
       samples.on('close', onSignal);
     }

@@ -166,6 +166,11 @@ export const nfSampleSchema = z.object({
     cpu_s: z.number().nullable(),
     wait_s: z.number().nullable(),
   })),
+  /**
+   * asked with a line `ID nf`: the NF's own statistics (NAT: mappings created, pool drops…) summed over its cores,
+   * read right after the counters; null when a core did not answer within 2 s
+   */
+  nf: z.record(z.string(), z.number()).nullable().optional(),
 });
 export type NfSample = z.infer<typeof nfSampleSchema>;
 

@@ -42,11 +42,15 @@ export interface CoreWorkerData {
   capture: boolean;
   /** what the NF's cores share (NfModule.sharedBytes), if it asked for any */
   nfShared?: SharedArrayBuffer;
+  /** nf run --samples-on-stdin: answer the engine's asks for the NF's statistics while running */
+  samples?: boolean;
 }
 
 export type CoreMessage =
   /** tid: this thread's kernel id, so the engine can read its CPU and wait times while it runs (nf run --samples-on-stdin) */
   | { type: 'ready'; tid: number | null }
+  /** the NF's statistics now, asked by the engine for a sample line (nf run --samples-on-stdin) */
+  | { type: 'nf-stats'; core: number; id: string; stats: Record<string, number> }
   | { type: 'done'; core: number; rx: number; tx: number; txDropped: number; missed: number; seconds: number; nfStats: Record<string, number>; nfMessages: string[];
       /** async mode: the state flusher's figures (flushes, entries, bytes, round trips, retries) before the final flush */
       state?: { flushes: number; entries: number; bytes: number; round_trips: number; retries: number; merge_ms: number; encode_ms: number; writes: number | null; reads: number | null; state_thread_busy_ms: number | null; state_thread_cpu_ms: number | null; state_thread_wakeups: number | null; outages?: StoreOutage[] };
@@ -100,6 +104,12 @@ async function main(d: CoreWorkerData): Promise<void> {
   const mod = await NF_REGISTRY[d.nf].load();
   let ctx: StateContext | null = null;
   let port: Port | null = null;
+  let answerStats: ((m: unknown) => void) | null = null;
+  // a listener on parentPort keeps the worker up: gone before its last message
+  const stopAnswering = () => {
+    if (answerStats) parentPort!.off('message', answerStats);
+    answerStats = null;
+  };
   try {
     let stateCfg = d.state;
     let adopt: string[] = [];
@@ -138,6 +148,14 @@ async function main(d: CoreWorkerData): Promise<void> {
     if (ctx !== null && ctx.mode === 'async') await ctx.load();
     const tLoaded = performance.now();
     const nf = await mod.createNf(ctx, { ...nfOptions, core: d.core, cores: d.cores, ...(d.nfShared ? { shared: d.nfShared } : {}) });
+    if (d.samples) {
+      // answered between chunks of bursts (the loop yields to the event loop every millisecond), off the packet path
+      answerStats = (m: unknown) => {
+        const q = m as { type?: string; id?: string } | null;
+        if (q?.type === 'nf-stats') parentPort!.postMessage({ type: 'nf-stats', core: d.core, id: q.id ?? '', stats: nf.stats?.() ?? {} } satisfies CoreMessage);
+      };
+      parentPort!.on('message', answerStats);
+    }
     let adopted = 0;
     for (const other of adopt) adopted += await adoptFrom(nf, stateCfg, other, d.core);
     const opened: Port = port ?? (await openPort(d));
@@ -285,11 +303,13 @@ async function main(d: CoreWorkerData): Promise<void> {
     await port.close();
     port = null;
     const cap = capture?.take();
+    stopAnswering();
     parentPort!.postMessage(
       { type: 'done', core: d.core, rx, tx, txDropped, missed, seconds: (tEnd - t0) / 1000, nfStats, nfMessages, state, capture: cap, warm, latency, times: { start: times0, end: times1 } } satisfies CoreMessage,
       cap ? [cap.bytes.buffer as ArrayBuffer, cap.lens.buffer as ArrayBuffer] : [],
     );
   } catch (err) {
+    stopAnswering();
     const e = err as Error & { exitCode?: number };
     try {
       await port?.close();

@@ -147,7 +147,7 @@ export class ResidentPair implements PacedSession {
     const by = Date.now() + SETTLE_MAX_MS;
     for (;;) {
       await sleep(SETTLE_STEP_MS, this.env.signal);
-      const b = await this.channel.sample(undefined, this.env.signal);
+      const b = await this.channel.sample(undefined, this.env.signal, true);
       const moved = b.cores.some((c, i) => c.rx_packets !== a.cores[i]?.rx_packets || c.tx_packets !== a.cores[i]?.tx_packets);
       if (!moved || Date.now() > by) return b;
       a = b;
@@ -174,7 +174,7 @@ export class ResidentPair implements PacedSession {
     this.answers.delete(id);
     if (this.env.signal.aborted) throw new FlexbenchError('interrupted', EXIT.interrupted);
     // a dead NF is the reason, whatever the generator then saw
-    const b = await this.channel.sample(undefined, this.env.signal);
+    const b = await this.channel.sample(undefined, this.env.signal, true);
     if ('error' in answer) throw new FlexbenchError(answer.error, EXIT.trialsFailed);
     const g = answer.result;
     this.env.log.write(`[node1] ${JSON.stringify({ ...g, latency: g.latency ? { ...g.latency, hdr: '…' } : null })}\n`);
@@ -198,6 +198,8 @@ export class ResidentPair implements PacedSession {
       offered: { intended_packets: g.intended_packets, offered_packets: g.sent_packets, forwarded_packets: g.received_packets },
       latency: g.latency,
       latency_path: g.latency ? `round trip node1 -> ${this.env.link} -> NF on node2 -> back to node1 (generator port ${g.port.split(':')[0]}, one clock on node1)` : undefined,
+      // the NF's own statistics at the trial's end, over its life so far (the search's trials before this one too)
+      ...(b.nf ? { nf_stats: b.nf } : {}),
       resident: { nf_pid: this.nfPid ?? -1, gen_pid: this.genReady?.pid ?? null, trial: this.n },
     };
   }

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generatePcaps } from '../../../runtime/packet/generate.js';
-import { parseRoundTripOutput } from '../../../runtime/packet/roundtrip-result.js';
+import { parseRoundTripOutput, parseGenLine, genTrialRequestSchema } from '../../../runtime/packet/roundtrip-result.js';
 import { flexbench, tempDir } from '../../runtime/packet/helpers.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -45,4 +45,20 @@ test('gen --json: its reader takes a result line and refuses a broken one with a
   assert.equal(parseRoundTripOutput(`noise\n${line}\n`).lost_packets, 2);
   assert.throws(() => parseRoundTripOutput('no json'), /flexbench gen printed no JSON result/);
   assert.throws(() => parseRoundTripOutput(JSON.stringify({ tool: 'flexbench gen' })), /flexbench gen's result does not match its schema: port:/);
+});
+
+test('gen --trials-on-stdin: its lines read back exactly (ready with pid, a result by id, a refused request), anything else is not one; requests are checked', () => {
+  const result = { tool: 'flexbench gen', port: 'af_xdp:port1', rate_pps: 1000, paced: true, warmup_s: 0.2, duration_s: 0.5, drain_ms: 200, intended_packets: 500, sent_packets: 500, tx_ring_full: 0, received_packets: 499, lost_packets: 1, loss_ratio: 0.002, seconds: 0.5, sent_pps: 1000, received_pps: 998, rx_other: 0, latency_every: 0, latency: null };
+  assert.deepEqual(parseGenLine('{"gen_ready":"af_xdp:port1","pid":4242}'), { ready: 'af_xdp:port1', pid: 4242 });
+  assert.deepEqual(parseGenLine('{"gen_ready":"af_packet:port1"}'), { ready: 'af_packet:port1', pid: null });
+  const r = parseGenLine(JSON.stringify({ gen_trial: 't7', ...result }));
+  assert.ok(r && 'result' in r && r.id === 't7' && r.result.received_packets === 499 && r.result.intended_packets === 500);
+  assert.deepEqual(parseGenLine('{"gen_trial":"t8","error":"--duration must be positive seconds (got 0)"}'), { id: 't8', error: '--duration must be positive seconds (got 0)' });
+  const broken = parseGenLine('{"gen_trial":"t9","tool":"flexbench gen"}');
+  assert.ok(broken && 'error' in broken && broken.id === 't9' && /does not match its schema: port:/.test(broken.error));
+  for (const l of ['', 'flexbench: port port1: AF_XDP copy', '{"nf_sample":"s1"}', '{"gen_x', JSON.stringify(result)]) assert.equal(parseGenLine(l), null, l);
+  assert.equal(genTrialRequestSchema.safeParse({ gen_trial: 't1', rate: 'max', warmup_s: 0, duration_s: 1, latency_every: 0 }).success, true);
+  for (const bad of [{ gen_trial: 't1', rate: 0, warmup_s: 0, duration_s: 1, latency_every: 0 }, { gen_trial: 't1', rate: 10, warmup_s: 0, duration_s: 0, latency_every: 0 }, { gen_trial: 't1', rate: 10, warmup_s: 0, duration_s: 1, latency_every: 1.5 }, { gen_trial: 't1', rate: 10, warmup_s: 0, duration_s: 1, latency_every: 0, extra: 1 }]) {
+    assert.equal(genTrialRequestSchema.safeParse(bad).success, false, JSON.stringify(bad));
+  }
 });

@@ -47,6 +47,9 @@ test('netns paced session: trials reuse one NF and one generator, each counted o
       assert.ok(nfRx >= m.offered!.forwarded_packets && nfRx <= rate * 0.7 + 100, `NF rx ${nfRx} in trial ${i} (offered ${rate} pps for 0.2 + 0.5 s)`);
       assert.match(m.commands[0]!, /nf run --nf nat .*--samples-on-stdin/);
       assert.match(m.commands[1]!, / gen --port port1 --input \S+ --trials-on-stdin < \{"gen_trial":"t\d+","rate":\d+/);
+      // the NAT's own statistics read from the running process: every flow mapped once, in the first trial's warm-up
+      assert.equal(m.nf_stats?.mappings_created, 100, JSON.stringify(m.nf_stats));
+      assert.equal(m.nf_stats?.in_no_mapping, 0);
       pids.push(m.resident!.nf_pid);
     }
     assert.equal(new Set(pids).size, 1, `one NF process for every trial: ${pids.join(', ')}`);

@@ -77,3 +77,20 @@ test('a resident nf run that dies: the sample waiting on it fails with why, and 
   }
   assert.equal(pidRunning(p.pid), false);
 });
+
+test('a sample asked with `ID nf` carries the NF\'s own statistics, read from the running process, and its pid', async () => {
+  const p = await start();
+  try {
+    p.resume();
+    const a = await p.sample(undefined, undefined, true);
+    assert.equal(a.pid, p.pid);
+    // the NAT of a 500-flow pcap, looped: every flow mapped once by now, none a reply without a mapping
+    assert.equal(a.nf?.mappings_created, 500, JSON.stringify(a.nf));
+    assert.equal(a.nf?.in_no_mapping, 0);
+    const b = await p.sample();
+    assert.equal(b.nf, undefined, 'a plain sample stays as it was');
+  } finally {
+    await p.stop();
+  }
+  assert.match(p.exited ?? '', /exited with 0/);
+});
