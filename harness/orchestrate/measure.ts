@@ -4,7 +4,7 @@
 // as it ends; the plan trial's own record gets the search's result.
 import type { Spec } from '../spec/schema.js';
 import { measurePlan, loadLabel, stampEvery, type NdrPdrPlan, type LatencyPlan } from '../spec/measure.js';
-import type { Testbed, StoreHandle, TrialMeasurement, LoadRequest, PacedSession } from '../testbeds/testbed.js';
+import type { Testbed, StoreHandle, TrialMeasurement, TrialRequest, LoadRequest, PacedSession } from '../testbeds/testbed.js';
 
 /** A paced trial's load as measure: asks it (every field given). */
 type PacedLoad = Required<Pick<LoadRequest, 'rate_pps' | 'duration_s' | 'warmup_s' | 'latency_every'>> & Pick<LoadRequest, 'nf'>;
@@ -28,6 +28,8 @@ export interface MeasureContext {
   log(line: string): void;
   /** a sub-record is done: keep it and write trials.jsonl */
   emit(rec: TrialRecord): void;
+  /** the NF and generator the plan trial's max-load trial ran in (openCellSession): the search goes on in them, then closes them */
+  session?: PacedSession | null;
 }
 
 /** What the plan trial's own record gains. */
@@ -87,10 +89,18 @@ async function paced(ctx: MeasureContext, load: PacedLoad, suffix: string): Prom
 class Interrupted extends Error {}
 
 /**
- * The search's NF and generator kept up across its trials where the testbed can (Testbed.openPaced): the store
- * emptied once, before them, so the trials share the state the first warm-up built. Null: each trial is its own.
+ * A plan trial's NF and generator kept up from its max-load trial across its search, where the testbed can
+ * (Testbed.openPaced) and the spec searches (latency trials start their own: a calibration runs another NF). The
+ * caller emptied the store before: the trials share the state the max-load trial built. Null: each trial is its own.
  */
+export async function openCellSession(tb: Testbed, spec: Spec, req: Omit<TrialRequest, 'load' | 'logSuffix'>): Promise<PacedSession | null> {
+  if (!tb.openPaced || !measurePlan(spec).ndr_pdr || req.trial.measure) return null;
+  return tb.openPaced(req);
+}
+
+/** The search's session: the plan trial's (its max-load trial ran in it), else one opened for the search with the store emptied first. */
 async function openSession(ctx: MeasureContext): Promise<PacedSession | null> {
+  if (ctx.session) return ctx.session;
   if (!ctx.tb.openPaced) return null;
   if (ctx.store) await ctx.store.reset();
   return ctx.tb.openPaced({ trial: ctx.trial, pcap: ctx.pcap, traffic: ctx.spec.traffic, flush_ms: ctx.spec.state.flush_ms, store: ctx.store, signal: ctx.signal, runDir: ctx.runDir });

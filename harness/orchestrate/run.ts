@@ -16,7 +16,7 @@ import type { LoadedSpec } from '../spec/load.js';
 import { expandPlan, estimateSeconds, formatDuration, pcapCount, trialSeconds, storeStartSeconds, TRIAL_OVERHEAD_S, STORE_RESET_S, STORE_START_S } from '../plan/plan.js';
 import { schedule, serversNeeded, serverKey, blockBy, type Scheduled, type Order } from '../plan/order.js';
 import { createTestbed } from '../testbeds/index.js';
-import type { Testbed, StoreHandle } from '../testbeds/testbed.js';
+import type { Testbed, StoreHandle, PacedSession } from '../testbeds/testbed.js';
 import type { EndpointMeasurement } from '../tools/endpoint-tests.js';
 import type { PcapInfo, PlanTrial, RunJson, TrialRecord } from '../results/format.js';
 import { RESULTS_FORMAT_VERSION, cellIdOf, isCellTrial } from '../results/format.js';
@@ -28,7 +28,7 @@ import { specRatios, unreachedCells } from './auto.js';
 import { orderings } from '../results/ordering.js';
 import { judgeTrial } from '../results/judge.js';
 import { ensurePcaps, plannedPcaps, checkReplayable, pcapOf } from './pcaps.js';
-import { measureBeyond } from './measure.js';
+import { measureBeyond, openCellSession } from './measure.js';
 import { measuredFields } from './measured.js';
 import { needsPacing, frameSizesOf, measurePlan, loadLabel } from '../spec/measure.js';
 import { Shutdown } from './shutdown.js';
@@ -354,10 +354,15 @@ async function runOne(s: RunState, { trial: t, round }: Scheduled): Promise<Tria
   const key = serverKey(t);
   const store = key ? s.stores.get(key) ?? null : null;
   const subs: TrialRecord[] = [];
+  let session: PacedSession | null = null;
   try {
     if (store instanceof Error) throw store;
     if (store) await store.reset();
-    const m = await s.tb.runTrial({ trial: t, pcap, traffic: s.spec.traffic, flush_ms: s.spec.state.flush_ms, store, signal: s.signal, runDir: s.runDir });
+    const req = { trial: t, pcap, traffic: s.spec.traffic, flush_ms: s.spec.state.flush_ms, store, signal: s.signal, runDir: s.runDir };
+    // a cell that searches keeps its NF and generator up from this trial across its search, where the testbed can
+    session = await openCellSession(s.tb, s.spec, req);
+    const tr = s.spec.traffic;
+    const m = session ? await session.run({ rate_pps: tr.rate, duration_s: tr.duration_s, warmup_s: tr.warmup_s, latency_every: 0 }) : await s.tb.runTrial(req);
     // a trial between end hosts has no generator window: the NF's counts are over its own run (iperf3 and the echo judged themselves)
     const j = judgeTrial(m, { duration_s: m.endpoint ? m.duration_s : s.spec.traffic.duration_s });
     Object.assign(rec, {
@@ -372,7 +377,7 @@ async function runOne(s: RunState, { trial: t, round }: Scheduled): Promise<Tria
     if (rec.status === 'ok' && needsPacing(s.spec) && !t.measure) {
       rec.measure = 'throughput';
       const out = await measureBeyond({
-        spec: s.spec, tb: s.tb, trial: t, pcap, store, signal: s.signal, runDir: s.runDir, base: rec, log: (l) => s.progress.log(l),
+        spec: s.spec, tb: s.tb, trial: t, pcap, store, signal: s.signal, runDir: s.runDir, base: rec, log: (l) => s.progress.log(l), session,
         emit: (sub) => {
           subs.push(sub);
           s.records.push(sub);
@@ -391,6 +396,9 @@ async function runOne(s: RunState, { trial: t, round }: Scheduled): Promise<Tria
     }
     rec.status = 'failed';
     rec.reason = (e as Error).message;
+  } finally {
+    // the search closed it; a max-load trial that failed (or an interrupt) did not
+    await session?.close().catch(() => undefined);
   }
   rec.ended_at = new Date().toISOString();
   return rec;

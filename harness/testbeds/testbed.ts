@@ -104,7 +104,8 @@ export interface TrialMeasurement {
  * processes per trial. A process that died fails the run it was in, and every later one, with its reason.
  */
 export interface PacedSession {
-  run(load: LoadRequest & { duration_s: number; warmup_s: number }): Promise<TrialMeasurement>;
+  /** one trial at this load (`rate_pps` 'max': the plan trial's own, unpaced, the search starts from) */
+  run(load: Omit<LoadRequest, 'rate_pps'> & { rate_pps: number | 'max'; duration_s: number; warmup_s: number }): Promise<TrialMeasurement>;
   /** both processes ended; idempotent */
   close(): Promise<PacedSessionEnd>;
 }

@@ -10,7 +10,7 @@ import { shellJoin, type Host, type HostProcess, type ExecResult } from '../../h
 import type { Inventory } from '../../inventory/schema.js';
 import { nfRunFlags, nfRunStats, parseNfRunOn } from '../../tools/nf-run.js';
 import { NfSampleChannel, windowBetween } from '../resident.js';
-import type { LoadRequest, PacedSession, PacedSessionEnd, TrialMeasurement } from '../testbed.js';
+import type { PacedSession, PacedSessionEnd, TrialMeasurement } from '../testbed.js';
 import { parseGenLine, type RoundTripResult } from '../../../runtime/packet/roundtrip-result.js';
 import type { NfSample } from '../../../runtime/nf-process/result.js';
 import { generatorFlags } from './window.js';
@@ -154,7 +154,7 @@ export class ResidentPair implements PacedSession {
     }
   }
 
-  async run(load: LoadRequest & { duration_s: number; warmup_s: number }): Promise<TrialMeasurement> {
+  async run(load: Parameters<PacedSession['run']>[0]): Promise<TrialMeasurement> {
     this.alive();
     const id = `t${++this.n}`;
     const a = await this.settled();
