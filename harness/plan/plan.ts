@@ -151,6 +151,18 @@ export const STORE_START_S: Record<string, number> = { redis: 1, 'redis-cluster'
  */
 export const SEARCH_TRIALS_PER_GOAL = 8;
 
+/**
+ * Seconds a search trial takes beyond its warm-up and phase when the cell's NF and generator stay up (two-node
+ * testbeds with generator flexbench, Testbed.openPaced): the generator's two drains and the NF's settling; no store
+ * reset (once per cell). Measured on netns: 1.15 s a trial for 0.2 + 0.5 s of traffic.
+ */
+export const RESIDENT_TRIAL_OVERHEAD_S = 0.45;
+
+/** Whether a spec's searches run in a session kept up per cell (what the estimate can know from the spec alone). */
+function residentSearch(spec: Spec): boolean {
+  return (spec.testbed === 'netns' || spec.testbed === 'lab') && (spec.inventory as { generator?: unknown } | undefined)?.generator === 'flexbench';
+}
+
 /** Estimated seconds of a plan trial (warm-up, window, overhead, the reset of its store before it), its search and latency trials included. */
 export function trialSeconds(spec: Spec, t: Pick<PlanTrial, 'store'> & { measure?: PlanTrial['measure'] }): number {
   const reset = STORE_RESET_S[t.store] ?? 0;
@@ -161,7 +173,10 @@ export function trialSeconds(spec: Spec, t: Pick<PlanTrial, 'store'> & { measure
   let s = spec.traffic.warmup_s + spec.traffic.duration_s + TRIAL_OVERHEAD_S + reset;
   const m = measurePlan(spec);
   if (m.ndr_pdr) {
-    const perTrial = m.ndr_pdr.warmup_s + TRIAL_OVERHEAD_S + reset;
+    // a session: its processes start and stop once a cell (one trial's overhead), each trial then only sends and reads
+    const resident = residentSearch(spec);
+    if (resident) s += TRIAL_OVERHEAD_S;
+    const perTrial = m.ndr_pdr.warmup_s + (resident ? RESIDENT_TRIAL_OVERHEAD_S : TRIAL_OVERHEAD_S + reset);
     for (const g of m.ndr_pdr.goals) s += SEARCH_TRIALS_PER_GOAL * perTrial + (SEARCH_TRIALS_PER_GOAL / 2) * (g.initial_trial_duration + g.final_trial_duration) + Math.max(0, g.duration_sum - g.final_trial_duration);
   }
   if (m.latency) s += m.latency.loads.length * (m.latency.calibrate ? 2 : 1) * (m.latency.warmup_s + m.latency.duration_s + TRIAL_OVERHEAD_S + reset);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSpec } from '../../../harness/spec/load.js';
-import { expandPlan, countTrials, estimateSeconds, formatDuration, trialId, TRIAL_OVERHEAD_S, STORE_RESET_S, STORE_START_S } from '../../../harness/plan/plan.js';
+import { expandPlan, countTrials, estimateSeconds, formatDuration, trialId, trialSeconds, TRIAL_OVERHEAD_S, RESIDENT_TRIAL_OVERHEAD_S, STORE_RESET_S, STORE_START_S } from '../../../harness/plan/plan.js';
 import type { PlanTrial } from '../../../harness/results/format.js';
 
 const spec = async (text: string) => (await parseSpec(text, 'plan.yaml')).spec;
@@ -133,4 +133,23 @@ test('the shipped statelessnf.yaml plans Figure 3 (every mode at every frame siz
     for (const f of s.matrix.frame_sizes!) assert.ok(plan.some((t) => t.trial_id.startsWith(`${c}/c1/f${f}/`) && !t.measure), `${c} searched at ${f} B`);
     for (const m of ['iperf_tcp', 'iperf_udp', 'rtt']) assert.ok(plan.some((t) => t.trial_id.startsWith(`${c}/c1/`) && t.measure === m), `${c} ${m}`);
   }
+});
+
+test('trialSeconds: a search on a two-node testbed with generator flexbench runs in one session a cell (no store reset per trial, the drains and settling instead)', async () => {
+  const text = (inventory: string) => `name: s
+testbed: netns
+inventory: ${inventory}
+traffic: { flows: 100, files: 1, duration_s: 2, warmup_s: 0 }
+matrix: { nfs: [nat], stores: [redis], modes: [sync], cores: [1] }
+measure:
+  ndr_pdr:
+    goals: [{ name: ndr, loss_ratio: 0, final_trial_duration: 0.5, initial_trial_duration: 0.5, width: 0.2 }]
+    warmup_s: 0.2
+`;
+  const t = { store: 'redis' };
+  const search = 4 * (0.5 + 0.5);
+  // the max-load trial (2 s, its overhead, the store's reset), the session's start and stop, 8 trials of 0.2 s warm-up + 0.45 s
+  assert.equal(trialSeconds(await spec(text('{ suffix: e, generator: flexbench }')), t), 2 + TRIAL_OVERHEAD_S + STORE_RESET_S.redis! + TRIAL_OVERHEAD_S + 8 * (0.2 + RESIDENT_TRIAL_OVERHEAD_S) + search);
+  // testpmd or Pktgen as generator: every search trial its own processes and its store emptied
+  assert.equal(trialSeconds(await spec(text('{ suffix: e, generator: pktgen }')), t), 2 + TRIAL_OVERHEAD_S + STORE_RESET_S.redis! + 8 * (0.2 + TRIAL_OVERHEAD_S + STORE_RESET_S.redis!) + search);
 });
