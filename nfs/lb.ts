@@ -5,7 +5,6 @@ import { parseFlowKey, type CounterMapHandle, type MapHandle } from '../runtime/
 import type { Burst, NetworkFunction, NfModule, NfOptions } from './types.js';
 import { hash4 } from '../common/flow-hash.js';
 import { CompactFlowTable } from './compact-flow-table.js';
-import { swapMacs } from './macswap.js';
 import { Int32Words, PROTO_TCP, csumAdjust, misaligned, fold16, ipToLe, ipv4L4Offset, word32Delta } from './packet.js';
 
 const LB_LOAD_ID = 'serverLoad';
@@ -72,6 +71,8 @@ class Lb implements NetworkFunction {
     const u8 = b.u8;
     const u16 = b.u16;
     const i32 = this.words.of(b);
+    const offs = b.off;
+    const lens = b.len;
     const table = this.table;
     const n = b.count;
     const ipOff = this.ipOff;
@@ -80,57 +81,74 @@ class Lb implements NetworkFunction {
     // Pass 1: parse and hash every packet and note its bucket; then read every bucket in a loop of a
     // few instructions per packet, so the burst's cache misses are in flight together.
     for (let i = 0; i < n; i++) {
-      const ip = ipv4L4Offset(b, i);
-      ipOff[i] = ip;
-      if (ip < 0) continue;
-      if ((ip & 3) !== 0) throw misaligned(b, i); // word reads below need the IPv4 header 32-bit aligned
+      const off = offs[i]!;
+      // the common frame (IPv4, a 20-byte header, TCP/UDP, not a fragment) from three header words; others the general way
+      let ip = off + 14;
       const w = ip >> 2;
-      const h = hash4(i32[w + 3], i32[w + 4], i32[(ip + ((u8[ip] & 15) << 2)) >> 2], u8[ip + 9]);
+      const p = (i32[w + 2]! >>> 8) & 255;
+      if (lens[i]! < 42 || u16[(off + 12) >> 1] !== 0x0008 || (i32[w]! & 255) !== 0x45 || (p !== PROTO_TCP && p !== 17) || (i32[w + 1]! & 0xff3f0000) !== 0) {
+        ip = ipv4L4Offset(b, i);
+        ipOff[i] = ip;
+        if (ip < 0) continue;
+        if ((ip & 3) !== 0) throw misaligned(b, i); // word reads below need the IPv4 header 32-bit aligned
+      } else if ((ip & 3) !== 0) throw misaligned(b, i);
+      ipOff[i] = ip;
+      const v = ip >> 2;
+      const h = hash4(i32[v + 3]!, i32[v + 4]!, i32[(ip + ((u8[ip]! & 15) << 2)) >> 2]!, u8[ip + 9]!);
       hashes[i] = h;
       at[i] = table.at(h);
     }
     let touched = 0;
     const d0 = table.data;
-    for (let i = 0; i < n; i++) if (ipOff[i] >= 0) touched |= d0[at[i] + 3];
+    for (let i = 0; i < n; i++) if (ipOff[i]! >= 0) touched |= d0[at[i]! + 3]!;
     this.sink = touched;
-    // Pass 2: look up (new flows pick a backend) and rewrite.
+    // Pass 2: look up (new flows pick a backend), rewrite and swap the MACs.
     let data = table.data;
     const backendLe = this.backendLe;
     for (let i = 0; i < n; i++) {
-      const ip = ipOff[i];
+      const o = offs[i]!;
+      if ((o & 1) !== 0) throw misaligned(b, i);
+      const mw = o >> 1;
+      const a0 = u16[mw]!, a1 = u16[mw + 1]!, a2 = u16[mw + 2]!;
+      u16[mw] = u16[mw + 3]!;
+      u16[mw + 1] = u16[mw + 4]!;
+      u16[mw + 2] = u16[mw + 5]!;
+      u16[mw + 3] = a0;
+      u16[mw + 4] = a1;
+      u16[mw + 5] = a2;
+      const ip = ipOff[i]!;
       if (ip < 0) continue; // not balanced: forwarded untouched
       const w = ip >> 2;
-      const l4 = ip + ((u8[ip] & 15) << 2);
-      const proto = u8[ip + 9];
-      const src = i32[w + 3];
-      const dst = i32[w + 4];
-      const ports = i32[l4 >> 2];
+      const l4 = ip + ((u8[ip]! & 15) << 2);
+      const proto = u8[ip + 9]!;
+      const src = i32[w + 3]!;
+      const dst = i32[w + 4]!;
+      const ports = i32[l4 >> 2]!;
       // the bucket of pass 1, unless a new flow of this burst grew the table
-      let e = data === d0 ? table.findAt(at[i], src, dst, ports, proto) : table.findFrom(hashes[i], src, dst, ports, proto);
+      let e = data === d0 ? table.findAt(at[i]!, src, dst, ports, proto) : table.findFrom(hashes[i]!, src, dst, ports, proto);
       if (e < 0) {
         this.newFlow(src, dst, ports, proto);
         data = table.data; // may have grown
-        e = table.findFrom(hashes[i], src, dst, ports, proto);
+        e = table.findFrom(hashes[i]!, src, dst, ports, proto);
       }
-      const newDst = backendLe[(data[e + 3] & 0xffffff) - 1];
+      const newDst = backendLe[(data[e + 3]! & 0xffffff) - 1]!;
       const d = fold16(word32Delta(dst, newDst)); // IP header and pseudo header alike
       i32[w + 4] = newDst;
       const hc = (ip + 10) >> 1;
-      u16[hc] = csumAdjust(u16[hc], d);
+      u16[hc] = csumAdjust(u16[hc]!, d);
       if (proto === PROTO_TCP) {
         const c = (l4 + 16) >> 1;
-        u16[c] = csumAdjust(u16[c], d); // the destination address is part of the pseudo header
+        u16[c] = csumAdjust(u16[c]!, d); // the destination address is part of the pseudo header
       } else {
         const c = (l4 + 6) >> 1;
-        const old = u16[c];
+        const old = u16[c]!;
         if (old !== 0) {
           const nc = csumAdjust(old, d);
           u16[c] = nc === 0 ? 0xffff : nc;
         }
       }
     }
-    swapMacs(b);
-    return b.count;
+    return n;
   }
 
   stats(): Record<string, number> {

@@ -383,10 +383,18 @@ export class Nat implements NetworkFunction {
     let touched = 0;
     const u16 = b.u16;
     const portsOf = this.ports;
+    const offs = b.off;
+    const lens = b.len;
     for (let i = 0, n = b.count; i < n; i++) {
-      let ip = ipv4L4Offset(b, i);
+      // the common frame (IPv4 with a 20-byte header, TCP/UDP, not a fragment) from three header words; others the general way
+      const off = offs[i]!;
+      let ip = off + 14;
+      const hw = ip >> 2;
+      const p = (i32[hw + 2]! >>> 8) & 255;
       let ports: number;
-      if (ip >= 0) {
+      if (lens[i]! >= 42 && u16[(off + 12) >> 1] === 0x0008 && (i32[hw]! & 255) === 0x45 && (p === PROTO_TCP || p === 17) && (i32[hw + 1]! & 0xff3f0000) === 0 && (ip & 3) === 0) {
+        ports = i32[hw + 5]!;
+      } else if ((ip = ipv4L4Offset(b, i)) >= 0) {
         if ((ip & 3) !== 0) throw misaligned(b, i); // word reads below need the IPv4 header 32-bit aligned
         ports = i32[(ip + ((u8[ip]! & 15) << 2)) >> 2]!;
       } else {
@@ -511,17 +519,22 @@ export class Nat implements NetworkFunction {
       const e = t.findAt(at[i]!, i32[w + 3]!, i32[w + 4]!, portsOf[i]!, u8[(w << 2) + 9]!);
       found[i] = e >= 0 ? t.value(e) : -1;
     }
-    const hot = this.maps.hot;
+    let hot = this.maps.hot;
+    const cold = this.maps.cold;
     let touched = 0;
     for (let i = 0; i < n; i++) {
       const m = found[i]!;
-      if (m >= 0) touched |= hot[m * HOT_WORDS]!;
+      if (m >= 0) touched |= dir[i] === D_IN ? hot[m * HOT_WORDS]! ^ cold[m * COLD_WORDS]! : hot[m * HOT_WORDS]!; // a reply reads both records
     }
     this.sink = touched;
     // Pass 3: new flows get a mapping, every packet is rewritten. A mapping found in pass 2 stays
     // valid unless one expired since (a new flow that found the pool dry sweeps): then look again.
     const expired0 = this.expired;
+    const u16 = b.u16;
+    const offs = b.off;
+    const outMac = this.outMac;
     let sent = 0;
+    let fastOut = 0;
     for (let i = 0; i < n; i++) {
       const d = dir[i]!;
       if (d !== D_OUT && d !== D_IN) {
@@ -529,18 +542,60 @@ export class Nat implements NetworkFunction {
         continue;
       }
       const ip = ipOff[i]!;
+      const w = ip >> 2;
       const proto = u8[ip + 9]!;
       const l4 = ip + ((u8[ip]! & 15) << 2);
       let m = found[i]!;
+      if (m >= 0 && d === D_OUT && proto !== PROTO_ICMP && this.expired === expired0) {
+        // an outbound TCP/UDP packet of a known flow, written out here (rewriteOut's work, RFC 1624)
+        const o = m * HOT_WORDS;
+        if (now - hot[o + H_LAST]! >= LAST_STEP_MS) hot[o + H_LAST] = now; // a record read, not dirtied, by most packets
+        const poolIp = hot[o + H_POOL_IP]!;
+        const poolPort = hot[o + H_POOL_PORT_PROTO]! & 0xffff;
+        const dIp = fold16(word32Delta(i32[w + 3]!, poolIp));
+        i32[w + 3] = poolIp;
+        const hc = (ip + 10) >> 1;
+        u16[hc] = csumAdjust(u16[hc]!, dIp);
+        const pw = l4 >> 1;
+        const dL4 = fold16(dIp + wordDelta(u16[pw]!, poolPort));
+        u16[pw] = poolPort;
+        if (proto === PROTO_TCP) {
+          const c = (l4 + 16) >> 1;
+          u16[c] = csumAdjust(u16[c]!, dL4);
+        } else {
+          const c = (l4 + 6) >> 1;
+          const old = u16[c]!;
+          if (old !== 0) {
+            const nc = csumAdjust(old, dL4);
+            u16[c] = nc === 0 ? 0xffff : nc; // 0 means "no checksum" in UDP
+          }
+        }
+        const mw = offs[i]! >> 1;
+        const a0 = u16[mw]!, a1 = u16[mw + 1]!, a2 = u16[mw + 2]!;
+        if (outMac === null) {
+          u16[mw] = u16[mw + 3]!;
+          u16[mw + 1] = u16[mw + 4]!;
+          u16[mw + 2] = u16[mw + 5]!;
+        } else {
+          u16[mw] = outMac[0]!;
+          u16[mw + 1] = outMac[1]!;
+          u16[mw + 2] = outMac[2]!;
+        }
+        u16[mw + 3] = a0;
+        u16[mw + 4] = a1;
+        u16[mw + 5] = a2;
+        fastOut++;
+        continue;
+      }
       if (m < 0 || this.expired !== expired0) {
         // new in this burst (an earlier packet of it may have made its mapping), or ids moved
-        const w = ip >> 2;
         const src = i32[w + 3]!;
         const dst = i32[w + 4]!;
         const ports = portsOf[i]!;
         const t = d === D_OUT ? fwd : rev;
         const e = t.findFrom(hashes[i]!, src, dst, ports, proto);
         m = e >= 0 ? t.value(e) : d === D_OUT ? this.createLocal(src, dst, ports, proto, now) : -1;
+        hot = this.maps.hot; // a new mapping may have grown the records
         if (m < 0) {
           if (d === D_IN) this.inNoMapping++; // to the pool without a live mapping from this outside host: dropped, as a NAT filters
           len[i] = 0;
@@ -551,7 +606,8 @@ export class Nat implements NetworkFunction {
       else this.rewriteIn(b, i32, i, ip, l4, proto, m, now);
       sent++;
     }
-    return sent;
+    this.outPackets += fastOut;
+    return sent + fastOut;
   }
 
   /** cache, stateless-async, sync: the same rewrite, with the store requests (and waits) of the mode. */
