@@ -4,7 +4,8 @@
 // next trial with the kill as its reason, never an ok. Needs root; leaves no namespace or process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,4 +73,40 @@ test('netns paced session: trials reuse one NF and one generator, each counted o
   assert.deepEqual(await leftovers('fbnres'), []);
   const procs = await new LocalHost().exec(['pgrep', '-af', 'flexbench\\.js (gen|nf run)'], { allowFailure: true });
   assert.equal(procs.stdout.split('\n').filter((l) => l && !/pgrep/.test(l) && /flexbench-netns-|port1/.test(l)).join('\n'), '');
+});
+
+test('flexbench run on netns: a cell\'s max-load trial and every trial of its search ran in one NF (the pid each record names), gone after the run', { skip, timeout: 240_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fbn-resr-'));
+  try {
+    writeFileSync(join(dir, 'r.yaml'), `name: r
+testbed: netns
+inventory: { suffix: resr, slot: 34, generator: flexbench }
+traffic: { flows: 100, files: 1, duration_s: 1, warmup_s: 0 }
+matrix: { nfs: [nat], stores: [none], cores: [1] }
+measure:
+  ndr_pdr:
+    goals: [{ name: ndr, loss_ratio: 0, final_trial_duration: 0.5, initial_trial_duration: 0.5, width: 0.3 }]
+    warmup_s: 0.2
+    max_trials: 5
+`);
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'flexbench.js'), 'run', 'r.yaml', '--out', 'out', '--seed', '1'], { cwd: dir, encoding: 'utf8', timeout: 200_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const trials = readFileSync(join(dir, 'out', 'trials.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const plan = trials.find((t) => t.measure === 'throughput')!;
+    const search = trials.filter((t) => t.measure === 'search');
+    assert.equal(plan.status, 'ok', plan.reason);
+    assert.ok(search.length >= 2 && search.every((t) => t.status === 'ok'), JSON.stringify(search.map((t) => [t.status, t.reason])));
+    const pid = plan.resident.nf_pid as number;
+    assert.ok(pid > 0);
+    // one process: the max-load trial is the session's first, the search's trials follow it in order
+    assert.deepEqual(search.map((t) => t.resident.nf_pid), search.map(() => pid));
+    assert.deepEqual(search.map((t) => t.resident.trial), search.map((_, i) => i + 2));
+    assert.equal(plan.search.resident.nf_pid, pid);
+    assert.equal(plan.search.resident.nf_stats.mappings_created, 100, JSON.stringify(plan.search.resident));
+    assert.ok(search.every((t) => t.nf_stats.mappings_created === 100), 'each trial\'s NAT statistics, read from the running NF');
+    assert.equal(pidRunning(pid), false, 'the NF ended with its search');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(await leftovers('fbnresr'), []);
 });
