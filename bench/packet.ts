@@ -32,6 +32,12 @@ const ONLY = ((re) => {
 })(process.env.FLEXBENCH_BENCH_CASES);
 /** 0: leave Cassandra out (its JVM takes a minute to start and a few GB) */
 const WITH_CASSANDRA = process.env.FLEXBENCH_BENCH_CASSANDRA !== '0';
+/**
+ * seconds of counter-async flushes to a freshly started Cassandra before the rounds: its JVM compiles
+ * the write path meanwhile (C2 took 30-40 % of its CPU in the first minute), which would otherwise
+ * run in the first cases' windows; 0: none
+ */
+const CASSANDRA_WARMUP = Number(process.env.FLEXBENCH_BENCH_CASSANDRA_WARMUP ?? 20);
 
 /** Rx-pps readings of port 0 (net_pcap receives) from testpmd's periodic statistics blocks. */
 function port0Rates(out: string): number[] {
@@ -192,6 +198,17 @@ export async function run(): Promise<void> {
       }
     }
     const casUrl = cas?.url ?? null;
+    if (cas !== null && CASSANDRA_WARMUP > 0) {
+      const c0 = cpuSeconds(cas.pid);
+      const t = performance.now();
+      try {
+        await nfRun(pcaps.p50k, { label: 'cassandra warm-up', nf: 'counter-async', extra: ['--store', cas.url, '--nf-id', 'bench-warm-up', '--instance', `w${Date.now()}`], pcap: 'p50k' }, Math.max(0, CASSANDRA_WARMUP - SECONDS));
+        const c1 = cpuSeconds(cas.pid);
+        console.log(`cassandra warm-up: ${CASSANDRA_WARMUP} s of counter-async flushes, not measured${c0 !== null && c1 !== null ? ` (the JVM at ${((100 * (c1 - c0)) / ((performance.now() - t) / 1000)).toFixed(0)} % of a core meanwhile)` : ''}`);
+      } catch (err) {
+        console.log(`cassandra warm-up failed: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
     const run = cases.filter((c) => c.store !== 'cassandra' || casUrl !== null).map((c) => (c.store === 'cassandra' ? { ...c, extra: ['--store', casUrl!] } : c));
     if (casUrl === null && casWhy !== null && cases.some((c) => c.store === 'cassandra')) console.log(`cassandra cases skipped: ${casWhy}`);
     const rates: Record<string, number[]> = { testpmd: [], 'testpmd 1M': [] };
