@@ -2,6 +2,7 @@
 // -> start the stores (up for the whole run) -> trials in the run's order (interleaved rounds by default) ->
 // one ordered shutdown -> summary, ratios, figures. Results are written as they come; Ctrl-C stops cleanly
 // and the run resumes in the same order.
+import { NF_V8_FLAGS } from '../../runtime/nf-process/result.js';
 import { ownFields } from '../results/own-time.js';
 import os from 'node:os';
 import { randomInt } from 'node:crypto';
@@ -302,6 +303,7 @@ async function openRun(s: RunState, shutdown: Shutdown): Promise<void> {
         ended_at: null,
         resumed_at: [],
         host_busy_cores: busy,
+        nf_v8_flags: [...NF_V8_FLAGS],
       },
       counts: countsOf(s.plan, []),
     };

@@ -479,6 +479,8 @@ export const runJsonSchema = z.object({
     /** the ETA printed at the start and the wall time the trials took, seconds (to check the estimate) */
     eta_s: z.number().nullable().optional(),
     wall_s: z.number().nullable().optional(),
+    /** the V8 flags each `nf run` of this build set on itself (runtime/nf-process/result.ts NF_V8_FLAGS); absent in older runs */
+    nf_v8_flags: z.array(z.string()).optional(),
   }),
   /** the order trials ran in: interleaved rounds from this seed (replay with --seed), or sequential */
   order: z.object({

@@ -21,7 +21,7 @@ import type { CoreMessage, CoreWorkerData, PortSpec } from './worker.js';
 import type { IfaceModule, IfacePrepared } from '../packet/port.js';
 import { BURST_SIZE } from '../packet/burst.js';
 import { CONTROL, CONTROL_WORDS, MAX_SHARED_BUDGET, STATS_WORDS } from '../packet/shared.js';
-import { stateEventLine, type NfRunResult } from './result.js';
+import { NF_V8_FLAGS, stateEventLine, type NfRunResult } from './result.js';
 import { sampleCores } from './samples.js';
 import { redactSecrets } from '../../common/secrets.js';
 
@@ -147,7 +147,7 @@ export async function runNf(o: NfRunOptions): Promise<NfRunResult> {
   // packet loop: with it in the background, when the optimised code arrived and which type feedback it saw differed
   // from process to process, and so did the rate (NAT, 1 core, idle host: CV 12 % between runs; 1.5 % without).
   // Set before the workers' isolates exist, so each of them compiles this way.
-  v8.setFlagsFromString('--no-concurrent-recompilation');
+  for (const f of NF_V8_FLAGS) v8.setFlagsFromString(f);
   const control = new SharedArrayBuffer(4 * CONTROL_WORDS);
   const ctl = new Int32Array(control);
   if (sharedBudget) Atomics.store(ctl, CONTROL.budget, o.packets!);

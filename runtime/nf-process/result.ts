@@ -64,6 +64,16 @@ const nfRunStateLossSchema = z.object({
   reloaded_entries: count.optional(),
 });
 
+/**
+ * V8 flags `nf run` sets on itself before its cores' workers start (engine.ts), so every process compiles its packet
+ * path the same way: on the measured core, not racing it on a background thread (--no-concurrent-recompilation), and
+ * with an inlining budget every hot callee fits in. With V8's default budget (920 bytes of bytecode), which of NAT's
+ * callees were inlined depended on the call counts at the moment its burst loop was re-optimised, a moment that
+ * differs between processes: one process ran with one set inlined, the next with another, for life (docs/regression-gate.md,
+ * "Where the per-process spread comes from"). run.json's provenance records them (`nf_v8_flags`).
+ */
+export const NF_V8_FLAGS: readonly string[] = ['--no-concurrent-recompilation', '--max-inlined-bytecode-size-cumulative=4000'];
+
 export const nfRunResultSchema = z.looseObject({
   nf: z.string(),
   store: z.string().nullable(),

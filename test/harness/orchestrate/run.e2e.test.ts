@@ -1,5 +1,6 @@
 // End to end through the real CLI: real NF processes, a real redis-server started and stopped by the harness,
 // a real SIGINT in the middle of a run and a resume. Trials are 1 s so the file stays quick.
+import { NF_V8_FLAGS } from '../../../runtime/nf-process/result.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
@@ -78,6 +79,7 @@ figures:
     assert.match(run.provenance.git_commit ?? '', /^[0-9a-f]{40}$/);
     assert.ok(run.provenance.ended_at);
     assert.equal(typeof run.provenance.host_busy_cores, 'number', 'how busy the host was is recorded');
+    assert.deepEqual(run.provenance.nf_v8_flags, [...NF_V8_FLAGS], 'the V8 flags every nf run of the build set on itself');
 
     const trials = readTrials(outDir);
     assert.equal(trials.length, 16);
