@@ -34,12 +34,15 @@ const CPU = Number(env.FLEXBENCH_SPREAD_CPU ?? Math.max(0, os.availableParalleli
 /** comma-separated names of SPREAD_VARIANTS (bench/lib/spread.ts), NAME#2 for a second copy; default: two copies of today's start, whose ratio is what a self A/B sees */
 const VARIANTS = (env.FLEXBENCH_SPREAD_VARIANTS ?? 'base,base#2').split(',').map((s) => s.trim()).filter(Boolean);
 const SEED = Number(env.FLEXBENCH_SPREAD_SEED ?? 1);
+/** the variant `other`: another build's bin/flexbench.js (a before/after of a change) */
+const OTHER_CLI = env.FLEXBENCH_SPREAD_OTHER_CLI;
 /** print each process's windows */
 const VERBOSE = env.FLEXBENCH_SPREAD_VERBOSE === '1';
 
 function startProcess(v: SpreadVariant, pcap: string, signal: AbortSignal): Promise<ResidentNf> {
   const nfArgs = ['nf', 'run', '--nf', NF, '--cores', '1', '--input', pcap, ...(STORE === 'none' ? ['--store', 'none'] : ['--store', STORE, '--nf-id', NF, '--instance', 'ins1', '--mode', 'async', '--flush-ms', '1']), '--duration', '100000', '--progress', '0', '--samples-on-stdin', '--json'];
-  const argv = ['taskset', '-c', String(CPU), ...v.prefix, process.execPath, ...v.node, CLI, ...nfArgs];
+  if (v.other && !OTHER_CLI) throw new Error('FLEXBENCH_SPREAD_OTHER_CLI: the variant other needs another build\'s bin/flexbench.js');
+  const argv = ['taskset', '-c', String(CPU), ...v.prefix, process.execPath, ...v.node, v.other ? OTHER_CLI! : CLI, ...nfArgs];
   return ResidentNf.start({ argv, cwd: process.cwd(), name: v.name, warmupS: WARMUP_S, log: (l) => VERBOSE && !l.startsWith('{') && console.log(`  [${v.name}] ${l}`), signal });
 }
 

@@ -7,6 +7,8 @@ export interface SpreadVariant {
   name: string;
   prefix: string[];
   node: string[];
+  /** run another build's CLI (FLEXBENCH_SPREAD_OTHER_CLI) instead of this one's */
+  other?: boolean;
 }
 
 const v = (name: string, node: string[], prefix: string[] = []): [string, SpreadVariant] => [name, { name, prefix, node }];
@@ -27,10 +29,13 @@ export const SPREAD_VARIANTS: Record<string, SpreadVariant> = Object.fromEntries
   v('no-lazy-feedback', ['--no-lazy-feedback-allocation']),
   // TurboFan's inlining budget: which callees fit in it depends on the call counts at the moment the caller is
   // (re)optimised, a moment that differs between processes; a budget every hot callee fits in decides the same way
+  // (nf run sets 4000 on itself since: NF_V8_FLAGS, which a node flag no longer overrides)
   v('inline-4000', ['--max-inlined-bytecode-size-cumulative=4000']),
   v('stress-inline', ['--stress-inline']),
   v('no-inline', ['--no-turbo-inlining']),
   v('seeds-aslr', ['--hash-seed=1', '--random-seed=1'], ['setarch', '-R']),
+  // another build of flexbench started the same way (its bin/flexbench.js in FLEXBENCH_SPREAD_OTHER_CLI): before/after
+  ['other', { name: 'other', prefix: [], node: [], other: true }],
 ]);
 
 /** A variant by name; `NAME#k` is NAME again (a second process of it in each batch: its pairs' ratios). */
