@@ -13,7 +13,7 @@ import { NfSampleChannel, windowBetween } from '../resident.js';
 import type { PacedSession, PacedSessionEnd, TrialMeasurement } from '../testbed.js';
 import { parseGenLine, type RoundTripResult } from '../../../runtime/packet/roundtrip-result.js';
 import type { NfSample } from '../../../runtime/nf-process/result.js';
-import { generatorFlags } from './window.js';
+import { roundTripCounts, roundTripFlags } from './window.js';
 import { KILL_GRACE_MS, nodeLog } from './trial.js';
 import { sleep } from '../../../common/processes.js';
 
@@ -179,25 +179,14 @@ export class ResidentPair implements PacedSession {
     const g = answer.result;
     this.env.log.write(`[node1] ${JSON.stringify({ ...g, latency: g.latency ? { ...g.latency, hdr: '…' } : null })}\n`);
     if (g.sent_packets > 0 && g.received_packets === 0) throw new FlexbenchError(`nothing came back: flexbench gen sent ${g.sent_packets} packets in ${g.seconds.toFixed(1)} s and node1 received none (the resident NF, pid ${this.nfPid}, forwarded ${windowBetween(a, b).tx_packets} in the trial)`, EXIT.trialsFailed);
-    const flags = generatorFlags(g.sent_pps, g.paced ? g.rate_pps : null, this.env.inv.shortfall_tolerance);
-    if (g.tx_ring_full > 0) flags.push(`generator_tx_ring_full: ${g.tx_ring_full} packets could not be sent (counted as lost)`);
-    if (g.rx_missed > 0) flags.push(`generator_rx_missed: node1's port dropped ${g.rx_missed} returned packets (counted as lost: the generator fell behind receiving)`);
-    if (g.latency && g.latency.bad_stamps > 0) flags.push(`latency_bad_stamps: ${g.latency.bad_stamps}`);
+    const flags = roundTripFlags(g, this.env.inv.shortfall_tolerance);
     const w = windowBetween(a, b);
     return {
-      rx_packets: g.sent_packets,
-      tx_packets: g.received_packets,
-      dropped: Math.max(0, g.sent_packets - g.received_packets),
-      duration_s: g.seconds,
-      rx_pps: g.sent_pps,
-      tx_pps: g.received_pps,
+      ...roundTripCounts(g, this.env.link),
       // the NF's own counts over the whole trial (warm-up and drains included), as the difference of two samples
       per_core: w.per_core,
       commands: [`node2$ ${shellJoin(this.env.nfArgv)}`, `node1$ ${shellJoin(this.env.genArgv)} < ${JSON.stringify(req)}`],
       flags,
-      offered: { intended_packets: g.intended_packets, offered_packets: g.sent_packets, forwarded_packets: g.received_packets },
-      latency: g.latency,
-      latency_path: g.latency ? `round trip node1 -> ${this.env.link} -> NF on node2 -> back to node1 (generator port ${g.port.split(':')[0]}, one clock on node1)` : undefined,
       // the NF's own statistics at the trial's end, over its life so far (the search's trials before this one too)
       ...(b.nf ? { nf_stats: b.nf } : {}),
       resident: { nf_pid: this.nfPid ?? -1, gen_pid: this.genReady?.pid ?? null, trial: this.n },

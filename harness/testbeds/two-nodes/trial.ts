@@ -14,7 +14,7 @@ import { parseNfProgress, nfRunFlags, parseNfRunOn, nfRunPerCore, nfRunStats } f
 import type { TrialMeasurement, TrialRequest } from '../testbed.js';
 import { type ArgvContext, type NfKind, type GenLoad, nfKind, lineBuffered, filePrefix, testpmdNfArgv, testpmdGenArgv, pktgenGenArgv, flexbenchNfArgv, commandNfArgv, flexbenchGenArgv } from './argv.js';
 import { parseRoundTripOutput, type RoundTripResult } from '../../../runtime/packet/roundtrip-result.js';
-import { type Sample, clockOffset, alignedWindow, windowOf, askedPps, generatorFlags } from './window.js';
+import { type Sample, clockOffset, alignedWindow, windowOf, askedPps, generatorFlags, roundTripCounts, roundTripFlags } from './window.js';
 import { sleep } from '../../../common/processes.js';
 
 export const KILL_GRACE_MS = 5000;
@@ -398,10 +398,7 @@ function measureRoundTrip(run: Run, nf: RunningNf, gen: { argv: string[]; result
     nf.parser?.end();
     nfFinal = nf.parser?.final ?? null;
   }
-  const flags = generatorFlags(g.sent_pps, g.paced ? g.rate_pps : null, env.inv.shortfall_tolerance);
-  if (g.tx_ring_full > 0) flags.push(`generator_tx_ring_full: ${g.tx_ring_full} packets could not be sent (counted as lost)`);
-  if (g.rx_missed > 0) flags.push(`generator_rx_missed: node1's port dropped ${g.rx_missed} returned packets (counted as lost: the generator fell behind receiving)`);
-  if (g.latency && g.latency.bad_stamps > 0) flags.push(`latency_bad_stamps: ${g.latency.bad_stamps}`);
+  const flags = roundTripFlags(g, env.inv.shortfall_tolerance);
   flags.push(...nfFlags);
   const extras: TwoNodeExtras = {
     generator: { tool: 'flexbench gen', tx_packets: g.sent_packets, rx_packets: g.received_packets, tx_pps: g.sent_pps, rx_pps: g.received_pps, asked_pps: g.rate_pps },
@@ -412,23 +409,13 @@ function measureRoundTrip(run: Run, nf: RunningNf, gen: { argv: string[]; result
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${String(t.index).padStart(4, '0')}.json`), JSON.stringify({ trial_id: t.trial_id, window_s: g.seconds, round_trip: { ...g, latency: g.latency ? { ...g.latency, hdr: undefined } : null }, ...extras }, null, 2) + '\n');
   for (const f of flags) log.write(`FLAG ${f}\n`);
-  const mode = g.port.split(':')[0];
   return Object.assign(
     {
-      // rx: what the generator offered the NF; tx: what came back to node1 (the paper's measurement point)
-      rx_packets: g.sent_packets,
-      tx_packets: g.received_packets,
-      dropped: Math.max(0, g.sent_packets - g.received_packets),
-      duration_s: g.seconds,
-      rx_pps: g.sent_pps,
-      tx_pps: g.received_pps,
+      ...roundTripCounts(g, env.argv.kind === 'netns' ? 'veth' : 'link'),
       per_core: perCore,
       commands: [`node2$ ${shellJoin(nf.argv)}`, `node1$ ${shellJoin(gen.argv)}`],
       flags,
-      offered: { intended_packets: g.intended_packets, offered_packets: g.sent_packets, forwarded_packets: g.received_packets },
-      latency: g.latency,
       ...(nfStats ? { nf_stats: nfStats } : {}),
-      latency_path: g.latency ? `round trip node1 -> ${env.argv.kind === 'netns' ? 'veth' : 'link'} -> NF on node2 -> back to node1 (generator port ${mode}, one clock on node1)` : undefined,
     },
     { two_nodes: extras },
   );

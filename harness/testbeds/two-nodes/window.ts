@@ -2,6 +2,7 @@
 // placed on the generator's, the NF's counters mapped onto it; what the generator was asked and whether
 // it delivered. Pure functions, pinned by exact-value tests.
 import { linePps } from '../../spec/schema.js';
+import type { RoundTripResult } from '../../../runtime/packet/roundtrip-result.js';
 
 /**
  * One sample of a counter pair. `at` is on the tool's own clock where it has one (testpmd: TSC time from
@@ -89,4 +90,28 @@ export function generatorFlags(sentPps: number, askedPps: number | null, toleran
     flags.push(`generator_shortfall: sent ${Math.round(sentPps)} pps of ${askedPps} asked (${((sentPps / askedPps) * 100).toFixed(1)}%)`);
   }
   return flags;
+}
+
+/** A flexbench gen round trip's flags: a generator that fell short, its full TX ring, its port's missed receives, bad latency stamps. */
+export function roundTripFlags(g: RoundTripResult, tolerance: number): string[] {
+  const flags = generatorFlags(g.sent_pps, g.paced ? g.rate_pps : null, tolerance);
+  if (g.tx_ring_full > 0) flags.push(`generator_tx_ring_full: ${g.tx_ring_full} packets could not be sent (counted as lost)`);
+  if (g.rx_missed > 0) flags.push(`generator_rx_missed: node1's port dropped ${g.rx_missed} returned packets (counted as lost: the generator fell behind receiving)`);
+  if (g.latency && g.latency.bad_stamps > 0) flags.push(`latency_bad_stamps: ${g.latency.bad_stamps}`);
+  return flags;
+}
+
+/** A round trip's counts as a trial measures them: rx what the generator offered the NF, tx what came back to node1 (the paper's measurement point). */
+export function roundTripCounts(g: RoundTripResult, link: string) {
+  return {
+    rx_packets: g.sent_packets,
+    tx_packets: g.received_packets,
+    dropped: Math.max(0, g.sent_packets - g.received_packets),
+    duration_s: g.seconds,
+    rx_pps: g.sent_pps,
+    tx_pps: g.received_pps,
+    offered: { intended_packets: g.intended_packets, offered_packets: g.sent_packets, forwarded_packets: g.received_packets },
+    latency: g.latency,
+    latency_path: g.latency ? `round trip node1 -> ${link} -> NF on node2 -> back to node1 (generator port ${g.port.split(':')[0]}, one clock on node1)` : undefined,
+  };
 }

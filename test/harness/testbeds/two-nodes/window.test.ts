@@ -1,7 +1,8 @@
 // Window arithmetic on the tools' own clocks, and the generator flags: exact values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { windowOf, alignedWindow, clockOffset, counterAt, askedPps, generatorFlags } from '../../../../harness/testbeds/two-nodes/window.js';
+import { windowOf, alignedWindow, clockOffset, counterAt, askedPps, generatorFlags, roundTripCounts, roundTripFlags } from '../../../../harness/testbeds/two-nodes/window.js';
+import type { RoundTripResult } from '../../../../runtime/packet/roundtrip-result.js';
 
 test('windows on the tools own clocks; generator flags', () => {
   const s = [0, 1, 2, 3, 4].map((k) => ({ at: k, arr: 100 + k * 1.3, rx: k * 10, tx: k * 20 }));
@@ -35,4 +36,23 @@ test('windows on the tools own clocks; generator flags', () => {
   assert.deepEqual(generatorFlags(9.6e6, 10e6, 0.05), []);
   assert.deepEqual(generatorFlags(0, null, 0.05), ['generator_sent_nothing']);
   assert.deepEqual(generatorFlags(5e6, null, 0.05), []);
+});
+
+test('a round trip as a trial: its flags and counts, written once for a trial with its own processes and a resident one', () => {
+  const g: RoundTripResult = {
+    tool: 'flexbench gen', port: 'af_xdp:fbn1', rate_pps: 100_000, paced: true, warmup_s: 0.2, duration_s: 1, drain_ms: 50,
+    intended_packets: 100_000, sent_packets: 90_000, tx_ring_full: 10_000, received_packets: 89_000, rx_missed: 500,
+    lost_packets: 11_000, loss_ratio: 0.11, seconds: 1, sent_pps: 90_000, received_pps: 89_000, rx_other: 0, latency_every: 0, latency: null,
+  } as RoundTripResult;
+  assert.deepEqual(roundTripFlags(g, 0.05), [
+    'generator_shortfall: sent 90000 pps of 100000 asked (90.0%)',
+    'generator_tx_ring_full: 10000 packets could not be sent (counted as lost)',
+    "generator_rx_missed: node1's port dropped 500 returned packets (counted as lost: the generator fell behind receiving)",
+  ]);
+  // unpaced: nothing asked, so no shortfall; nothing full, nothing missed
+  assert.deepEqual(roundTripFlags({ ...g, paced: false, tx_ring_full: 0, rx_missed: 0 }, 0.05), []);
+  assert.deepEqual(roundTripCounts(g, 'veth'), {
+    rx_packets: 90_000, tx_packets: 89_000, dropped: 1_000, duration_s: 1, rx_pps: 90_000, tx_pps: 89_000,
+    offered: { intended_packets: 100_000, offered_packets: 90_000, forwarded_packets: 89_000 }, latency: null, latency_path: undefined,
+  });
 });
