@@ -11,6 +11,9 @@ import { type Host, type HostProcess, type SpawnOptions, type ExecResult, type S
 import { DEFAULT_KILL_GRACE_MS, settlesWithin, terminate } from '../../common/processes.js';
 import { checkHostKey } from './known-hosts.js';
 
+/** How long a `kill` sent over a session of its own may take to open and end. */
+const SIGNAL_SESSION_MS = 5000;
+
 const sshTargetSchema = z.object({
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535).default(22),
@@ -207,13 +210,22 @@ export class SshHost implements Host {
     // the group lives on the node: `kill` there, over a session of its own
     const signalGroup = async (sig: NodeJS.Signals): Promise<void> => {
       if (knownPgid === undefined || this.closed) return;
-      const ch = await this.channel(`kill -${sig.replace(/^SIG/, '')} -- -${knownPgid} 2>/dev/null; true`).catch(() => null);
-      if (ch) await new Promise<void>((r) => { ch.on('close', () => r()); ch.resume(); ch.stderr.resume(); });
+      const sent = (async () => {
+        const ch = await this.channel(`kill -${sig.replace(/^SIG/, '')} -- -${knownPgid} 2>/dev/null; true`).catch(() => null);
+        if (ch) await new Promise<void>((r) => { ch.on('close', () => r()); ch.resume(); ch.stderr.resume(); });
+      })();
+      // a kill session that does not open or end is given up on (seen once beside a busy loop): kill() then closes the channel
+      await settlesWithin(sent, SIGNAL_SESSION_MS);
     };
     const kill = async (graceMs = DEFAULT_KILL_GRACE_MS, first: StopSignal = 'TERM'): Promise<ExecResult> => {
       if (!exited) {
         if (knownPgid === undefined) await Promise.race([pgid.catch(() => undefined), done]);
-        await terminate({ signal: signalGroup, waitExit: (ms) => settlesWithin(done, ms) }, { first: `SIG${first}`, graceMs });
+        const gone = await terminate({ signal: signalGroup, waitExit: (ms) => settlesWithin(done, ms) }, { first: `SIG${first}`, graceMs, killWaitMs: Math.max(graceMs, SIGNAL_SESSION_MS) });
+        // the signals did not end it: close its session, so its stdin ends (nf run --samples-on-stdin stops then) and the wait with it
+        if (!gone && !exited) {
+          opts.onStderr?.(`flexbench: ${argv[0]} on ${this.name} (process group ${knownPgid}) did not end on SIG${first} and SIGKILL; its session is closed\n`);
+          chRef?.close();
+        }
       }
       return done;
     };
