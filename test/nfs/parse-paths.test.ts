@@ -15,6 +15,16 @@ const opts: NfOptions = {
   natInside: { first: parseIPv4('10.0.0.0'), count: 256 }, natTimeoutS: 300, natOther: 'pass',
 };
 
+/** The IPv4 header checksum of a frame written anew after its header was changed. */
+function resealIpv4(f: Uint8Array): Uint8Array {
+  f[24] = 0;
+  f[25] = 0;
+  const c = ipv4HeaderChecksum(f, 14);
+  f[24] = c >> 8;
+  f[25] = c & 255;
+  return f;
+}
+
 /** frame p with 4 bytes of IP options (four NOPs): IHL 6, its header checksum recomputed */
 function withOptions(p: Pkt): Uint8Array {
   const f = frame(p);
@@ -26,24 +36,14 @@ function withOptions(p: Pkt): Uint8Array {
   const total = ((out[16]! << 8) | out[17]!) + 4;
   out[16] = total >> 8;
   out[17] = total & 255;
-  out[24] = 0;
-  out[25] = 0;
-  const c = ipv4HeaderChecksum(out, 14);
-  out[24] = c >> 8;
-  out[25] = c & 255;
-  return out;
+  return resealIpv4(out);
 }
 
 /** frame p as a first fragment (MF set) */
 function fragment(p: Pkt): Uint8Array {
   const f = frame(p);
   f[20] = 0x20;
-  f[24] = 0;
-  f[25] = 0;
-  const c = ipv4HeaderChecksum(f, 14);
-  f[24] = c >> 8;
-  f[25] = c & 255;
-  return f;
+  return resealIpv4(f);
 }
 
 function burstOfFrames(frames: Uint8Array[]): Burst {
