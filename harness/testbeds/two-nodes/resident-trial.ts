@@ -88,6 +88,9 @@ export class ResidentPair implements PacedSession {
       const why = exitWords(`the resident nf run on node2${this.nfPid ? ` (pid ${this.nfPid})` : ''}`, r, this.nfTail);
       if (!this.stopping) this.died = why;
       this.channel.gone(why);
+      // the NF dying mid-trial ends the trial's wait at once, with its reason
+      for (const w of this.answers.values()) w({ error: why });
+      this.answers.clear();
     });
     env.log.write(`# ${new Date().toISOString()} node1$ ${shellJoin(env.genArgv)}\n`);
     this.gen = env.node1.spawn(env.genArgv, {
@@ -165,9 +168,8 @@ export class ResidentPair implements PacedSession {
     const answer = await new Promise<{ result: RoundTripResult } | { error: string }>((resolve) => {
       this.answers.set(id, resolve);
       timer = setTimeout(() => resolve({ error: `the resident flexbench gen on node1 did not answer trial ${this.n} within ${Math.round(limitMs / 1000)} s` }), limitMs);
-      // the NF dying mid-trial ends the wait at once, with its reason
-      void this.nf.done.then(() => resolve({ error: this.channel.exited ?? 'the resident nf run on node2 exited' }));
-      if (this.genGone) resolve({ error: this.genGone });
+      if (this.channel.exited) resolve({ error: this.channel.exited });
+      else if (this.genGone) resolve({ error: this.genGone });
       else this.gen.write(`${JSON.stringify(req)}\n`);
     });
     clearTimeout(timer);
@@ -178,9 +180,9 @@ export class ResidentPair implements PacedSession {
     if ('error' in answer) throw new FlexbenchError(answer.error, EXIT.trialsFailed);
     const g = answer.result;
     this.env.log.write(`[node1] ${JSON.stringify({ ...g, latency: g.latency ? { ...g.latency, hdr: '…' } : null })}\n`);
-    if (g.sent_packets > 0 && g.received_packets === 0) throw new FlexbenchError(`nothing came back: flexbench gen sent ${g.sent_packets} packets in ${g.seconds.toFixed(1)} s and node1 received none (the resident NF, pid ${this.nfPid}, forwarded ${windowBetween(a, b).tx_packets} in the trial)`, EXIT.trialsFailed);
-    const flags = roundTripFlags(g, this.env.inv.shortfall_tolerance);
     const w = windowBetween(a, b);
+    if (g.sent_packets > 0 && g.received_packets === 0) throw new FlexbenchError(`nothing came back: flexbench gen sent ${g.sent_packets} packets in ${g.seconds.toFixed(1)} s and node1 received none (the resident NF, pid ${this.nfPid}, forwarded ${w.tx_packets} in the trial)`, EXIT.trialsFailed);
+    const flags = roundTripFlags(g, this.env.inv.shortfall_tolerance);
     return {
       ...roundTripCounts(g, this.env.link),
       // the NF's own counts over the whole trial (warm-up and drains included), as the difference of two samples
