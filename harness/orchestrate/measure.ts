@@ -98,14 +98,6 @@ export async function openCellSession(tb: Testbed, spec: Spec, req: Omit<TrialRe
   return tb.openPaced(req);
 }
 
-/** The search's session: the plan trial's (its max-load trial ran in it), else one opened for the search with the store emptied first. */
-async function openSession(ctx: MeasureContext): Promise<PacedSession | null> {
-  if (ctx.session) return ctx.session;
-  if (!ctx.tb.openPaced) return null;
-  if (ctx.store) await ctx.store.reset();
-  return ctx.tb.openPaced({ trial: ctx.trial, pcap: ctx.pcap, traffic: ctx.spec.traffic, flush_ms: ctx.spec.state.flush_ms, store: ctx.store, signal: ctx.signal, runDir: ctx.runDir });
-}
-
 async function runSearch(ctx: MeasureContext, p: NdrPdrPlan, maxLoadRate: number): Promise<{ result: SearchRecord; flags: string[] } | Error> {
   const { min, max, start } = searchLoads(p, maxLoadRate);
   ctx.log(`  search (${p.preset}: ${p.goals.map((g) => `${g.name} ${g.loss_ratio * 100}%`).join(', ')}) from ${formatRate(start / 1e6)} between ${formatRate(min / 1e6)} and ${formatRate(max / 1e6)}`);
@@ -113,7 +105,8 @@ async function runSearch(ctx: MeasureContext, p: NdrPdrPlan, maxLoadRate: number
   let session: PacedSession | null = null;
   let pids: { nf: number | null; gen: number | null } = { nf: null, gen: null };
   try {
-    session = await openSession(ctx);
+    // the plan trial's session (its max-load trial ran in it; run.ts opened it where the testbed can): null, a process per trial
+    session = ctx.session ?? null;
     if (session) ctx.log('  one NF and one generator kept up across the search (each trial sets its load and reads the counters)');
     const res = await mlrSearch({
       goals: p.goals, min_load_pps: min, max_load_pps: max, start_load_pps: start, max_trials: p.max_trials,
