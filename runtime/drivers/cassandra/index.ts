@@ -9,9 +9,6 @@
 //    countermap) to a target above every value it held, in the same single-partition batch (one
 //    mutation: all or nothing), so after an unknown outcome the driver reads the marker and resends
 //    only if the unit did not apply: counters stay exact, never replayed blindly.
-// The flush's meta row (its seq: applied whole) is sent in the same tick as the units when they fit
-// in one wave, pipelined on the connection: one wait per flush, not two (resend.ts: a meta row ahead
-// of a failed unit).
 // Over 400 lines as one cohesive thing: the connection that compiles, runs and resumes these plans.
 import cassandra from 'cassandra-driver';
 import type { Change, FlushBatch, FlushCost, FlushOutcome, LockHolder, Partition, Query, QueryResult, Snapshot, StoreConnection, StoreDriver, StructType } from '../driver.js';
@@ -22,7 +19,6 @@ import { keyspaceName, sharedKeyspaceName } from './names.js';
 import { parseCassandraUrl, type CassandraUrl } from './url.js';
 import { schemaStatements, sharedSchemaStatements, sharedStatements, statements, SHARED_TABLE_COUNT, TABLE_COUNT, TABLES, type SharedStatements, type Statements } from './schema.js';
 import { allRefused, connectProblem } from './connect-errors.js';
-import { flushStep } from './resend.js';
 
 const Long = cassandra.types.Long;
 type Row = cassandra.types.Row;
@@ -498,18 +494,11 @@ class CassandraConnection implements StoreConnection {
     return { seq: seq ?? 0, units, ts: ts0 };
   }
 
-  /**
-   * Run the plan's pending units with bounded concurrency; returns how many are still pending. `meta`
-   * (a flush's meta row) goes out in the same tick as the units when they all fit in one wave and none
-   * must first ask its marker, so the driver pipelines them (one wait for the replies; its write queue
-   * joins what is queued in one tick): `metaSent` then says it was applied; it is idempotent (fixed timestamp) and flush()
-   * never trusts it while a unit of its plan is pending.
-   */
-  private async run(s: Part, plan: Plan, cost: FlushCost, meta?: Stmt): Promise<{ pending: number; error: unknown; metaSent: boolean }> {
+  /** Run the plan's pending units with bounded concurrency; returns how many are still pending. */
+  private async run(s: Part, plan: Plan, cost: FlushCost): Promise<{ pending: number; error: unknown }> {
     const todo = plan.units.filter((x) => !x.done);
     let next = 0;
     let error: unknown = null;
-    const withMeta = meta !== undefined && todo.length <= this.u.concurrency && !todo.some((x) => x.unknown);
     const worker = async () => {
       while (next < todo.length) {
         const unit = todo[next++]!;
@@ -539,11 +528,8 @@ class CassandraConnection implements StoreConnection {
         }
       }
     };
-    const wave = Promise.all(Array.from({ length: Math.min(this.u.concurrency, todo.length) }, worker));
-    const metaDone = withMeta ? this.exec(meta.query, meta.params).then(() => true, (err: unknown) => { error ??= err; return false; }) : null;
-    await wave;
-    const metaSent = metaDone !== null && (await metaDone);
-    return { pending: plan.units.filter((x) => !x.done).length, error, metaSent };
+    await Promise.all(Array.from({ length: Math.min(this.u.concurrency, todo.length) }, worker));
+    return { pending: plan.units.filter((x) => !x.done).length, error };
   }
 
   async apply(p: Partition, change: Change): Promise<void> {
@@ -567,31 +553,29 @@ class CassandraConnection implements StoreConnection {
         // The last flush is read again after a failure or a node coming back (see connect): a
         // Cassandra restarted empty or from an older copy is found at the next flush, not trusted.
         const last = s.lastSeq ?? (await this.readMeta(s));
-        const step = flushStep(last, batch.seq, s.plan && { seq: s.plan.seq, pending: s.plan.units.some((x) => !x.done) }, batch.resync === true);
-        if (step === 'duplicate') {
-          // the store holds this flush whole: a plan left by an attempt whose reply was lost is
-          // finished, not pending
+        if (batch.seq <= last) {
+          // the store holds this flush whole (its meta row is written last): a plan left by an attempt
+          // whose reply was lost is finished, not pending
           if (s.plan && s.plan.seq <= last) s.plan = null;
           return 'duplicate';
         }
-        if (step === 'behind') {
+        if (last < batch.seq - 1 && !batch.resync) {
           // what the markers and an unfinished plan assumed of the store no longer holds
           s.markers.clear();
           s.markersRead.clear();
           s.plan = null;
           return 'behind';
         }
-        if (step === 'out-of-order') {
-          throw new FlexbenchError(`store ${this.url}: flush ${batch.seq} of ${s.ks} arrived while flush ${s.plan!.seq} is unfinished (a failed flush must be resent unchanged)`, EXIT.usage);
+        if (s.plan && s.plan.seq !== batch.seq) {
+          throw new FlexbenchError(`store ${this.url}: flush ${batch.seq} of ${s.ks} arrived while flush ${s.plan.seq} is unfinished (a failed flush must be resent unchanged)`, EXIT.usage);
         }
         const cost: FlushCost = { entries: 0, bytes: 0, roundTrips: 0 };
         // reads the plan needs (lists, counts, markers) count as round trips of the flush that compiles it
         if (!s.plan) s.plan = await this.compile(s, batch.changes, batch.seq, cost);
         const plan = s.plan;
-        const meta: Stmt = { query: s.st.metaSet, params: [long(batch.seq), long(plan.ts)] };
-        const { pending, error, metaSent } = await this.run(s, plan, cost, meta);
+        const { pending, error } = await this.run(s, plan, cost);
         if (pending) throw new FlexbenchError(`store ${this.url}: flush ${batch.seq} of ${s.ks}: ${pending} of ${plan.units.length} parts not applied yet (resend to finish): ${(error as Error)?.message ?? error}`, EXIT.environment, { cause: error });
-        if (!metaSent) await this.exec(meta.query, meta.params);
+        await this.exec(s.st.metaSet, [long(batch.seq), long(plan.ts)]);
         cost.roundTrips++;
         s.lastSeq = batch.seq;
         s.plan = null;
