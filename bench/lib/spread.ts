@@ -1,6 +1,7 @@
 // What bench/spread.ts shares with its test: the variants (how a node process is started) and the split of the
 // processes' windows' rates into the host's share (the batch), a process's own offset and a window's noise.
 import { epochSpread } from '../../harness/compare/paired.js';
+import { mean, sd } from '../../harness/results/stats.js';
 
 /** One way of starting `nf run`: a command before node (setarch -R: no ASLR) and node's own flags (V8's). */
 export interface SpreadVariant {
@@ -63,11 +64,6 @@ export function spreadOf(procs: readonly (readonly number[])[]): { mean: number;
  * ln(X/X#2), what an A/B of a build against itself sees per pair of processes.
  */
 export function batchedSpread(rows: readonly { batch: number; variant: string; rates: readonly number[] }[]) {
-  const mean = (xs: readonly number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
-  const sdOf = (xs: readonly number[]) => {
-    const m = mean(xs);
-    return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
-  };
   const variants = [...new Set(rows.map((r) => r.variant))];
   const batches = [...new Set(rows.map((r) => r.batch))].filter((b) => variants.every((v) => rows.some((r) => r.batch === b && r.variant === v)));
   const pm = new Map<string, number>();
@@ -104,8 +100,8 @@ export function batchedSpread(rows: readonly { batch: number; variant: string; r
       const v1 = v2.replace(/#.*$/, '');
       if (!variants.includes(v1) || n < 2) return null;
       const d = batches.map((b) => at(b, v2) - at(b, v1));
-      return { variants: [v1, v2] as [string, string], sd: sdOf(d), ratio: Math.exp(mean(d)) };
+      return { variants: [v1, v2] as [string, string], sd: sd(d), ratio: Math.exp(mean(d)) };
     })
     .filter((x) => x !== null);
-  return { within, windows: w, batches: n, batch: n >= 2 ? sdOf(batches.map((b) => bm.get(b)!)) : null, variants: perVariant, pairs };
+  return { within, windows: w, batches: n, batch: n >= 2 ? sd(batches.map((b) => bm.get(b)!)) : null, variants: perVariant, pairs };
 }
