@@ -38,9 +38,9 @@ export function windowBetween(a: NfSample, b: NfSample): WindowMeasurement {
 }
 
 /** How long a process may take to answer a sample: a paused-and-resumed NF's main thread answers within milliseconds. */
-export const SAMPLE_TIMEOUT_MS = 10_000;
+const SAMPLE_TIMEOUT_MS = 10_000;
 /** How long a starting process may take to read its pcap and start its cores before its first sample. */
-export const START_TIMEOUT_MS = 120_000;
+const START_TIMEOUT_MS = 120_000;
 
 /**
  * The sample protocol of `nf run --samples-on-stdin` over any pipe (this machine's child, or one on a node over SSH):

@@ -11,7 +11,7 @@ import type { Inventory } from '../../inventory/schema.js';
 import { nfRunFlags, nfRunStats, parseNfRunOn } from '../../tools/nf-run.js';
 import { NfSampleChannel, windowBetween } from '../resident.js';
 import type { PacedSession, PacedSessionEnd, TrialMeasurement } from '../testbed.js';
-import { parseGenLine, type RoundTripResult } from '../../../runtime/packet/roundtrip-result.js';
+import { parseGenLine, type GenTrialRequest, type RoundTripResult } from '../../../runtime/packet/roundtrip-result.js';
 import type { NfSample } from '../../../runtime/nf-process/result.js';
 import { roundTripCounts, roundTripFlags } from './window.js';
 import { KILL_GRACE_MS, nodeLog } from './trial.js';
@@ -161,7 +161,7 @@ export class ResidentPair implements PacedSession {
     this.alive();
     const id = `t${++this.n}`;
     const a = await this.settled();
-    const req = { gen_trial: id, rate: load.rate_pps, warmup_s: load.warmup_s, duration_s: load.duration_s, latency_every: load.latency_every ?? 0 };
+    const req: GenTrialRequest = { gen_trial: id, rate: load.rate_pps, warmup_s: load.warmup_s, duration_s: load.duration_s, latency_every: load.latency_every ?? 0 };
     this.env.log.write(`# ${new Date().toISOString()} trial ${this.n}: node1 < ${JSON.stringify(req)}\n`);
     const limitMs = (this.env.inv.start_timeout_s + load.warmup_s + load.duration_s + 10) * 1000;
     let timer: NodeJS.Timeout | undefined;
