@@ -103,7 +103,6 @@ async function runSearch(ctx: MeasureContext, p: NdrPdrPlan, maxLoadRate: number
   ctx.log(`  search (${p.preset}: ${p.goals.map((g) => `${g.name} ${g.loss_ratio * 100}%`).join(', ')}) from ${formatRate(start / 1e6)} between ${formatRate(min / 1e6)} and ${formatRate(max / 1e6)}`);
   let last: TrialRecord | null = null;
   let session: PacedSession | null = null;
-  let pids: { nf: number | null; gen: number | null } = { nf: null, gen: null };
   try {
     // the plan trial's session (its max-load trial ran in it; run.ts opened it where the testbed can): null, a process per trial
     session = ctx.session ?? null;
@@ -116,7 +115,6 @@ async function runSearch(ctx: MeasureContext, p: NdrPdrPlan, maxLoadRate: number
         const startedAt = new Date().toISOString();
         const m = session ? await session.run(load).catch((e: Error) => e) : await paced(ctx, load, 'search');
         if (ctx.signal.aborted) throw new Interrupted('interrupted');
-        if (!(m instanceof Error) && m.resident) pids = { nf: m.resident.nf_pid, gen: m.resident.gen_pid };
         last = subRecord(ctx, 'search', 'search', load, m, startedAt);
         if (last.status === 'failed') {
           ctx.emit({ ...last, trial_id: `${ctx.trial.trial_id}/search/failed` });
@@ -142,7 +140,7 @@ async function runSearch(ctx: MeasureContext, p: NdrPdrPlan, maxLoadRate: number
       flags.push(...end.flags);
       // every trial was measured between two answers of a live NF; one that died after them is still said
       if (end.died) flags.push(`resident_nf_died: after the search's last trial: ${end.died}`);
-      resident = { nf_pid: pids.nf, gen_pid: pids.gen, nf_stats: end.nf_stats };
+      resident = { nf_pid: end.nf_pid, gen_pid: end.gen_pid, nf_stats: end.nf_stats };
     }
     return { result: { goals, trials: res.trials.length, seconds: Math.round(res.seconds * 10) / 10, min_load_pps: res.min_load_pps, max_load_pps: res.max_load_pps, start_load_pps: res.start_load_pps, stopped: res.stopped, ...(resident ? { resident } : {}) }, flags };
   } catch (e) {

@@ -116,6 +116,9 @@ export interface PacedSessionEnd {
   flags: string[];
   /** the NF died by itself (its exit and last lines) */
   died: string | null;
+  /** the session's NF and generator processes (as they reported themselves; null: never learnt) */
+  nf_pid: number | null;
+  gen_pid: number | null;
 }
 
 /** A running store server as the NF must address it. */

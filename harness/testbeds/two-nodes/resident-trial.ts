@@ -203,12 +203,13 @@ export class ResidentPair implements PacedSession {
     this.env.log.write(`# ${new Date().toISOString()} generator stopped (${g.signal ?? `code ${g.code}`})\n`);
     const r = await this.nf.kill(KILL_GRACE_MS * 2, 'TERM');
     this.env.log.write(`# ${new Date().toISOString()} resident NF stopped (${r.signal ?? `code ${r.code}`}) after ${this.n} trial(s)\n`);
-    if (this.died) return { nf_stats: null, flags: [], died: this.died };
+    const pids = { nf_pid: this.nfPid, gen_pid: this.genReady?.pid ?? null };
+    if (this.died) return { nf_stats: null, flags: [], died: this.died, ...pids };
     try {
       const j = parseNfRunOn('node2', r);
-      return { nf_stats: nfRunStats(j), flags: nfRunFlags(j), died: null };
+      return { nf_stats: nfRunStats(j), flags: nfRunFlags(j), died: null, ...pids };
     } catch (e) {
-      return { nf_stats: null, flags: [], died: (e as Error).message };
+      return { nf_stats: null, flags: [], died: (e as Error).message, ...pids };
     }
   }
 }
