@@ -280,15 +280,7 @@ export class TwoNodeTestbed implements Testbed {
         this.hosts.node1?.exec(['rm', '-rf', ...dirs(['n1', 'pg'])], { allowFailure: true }).catch(() => undefined),
         this.hosts.node2?.exec(['rm', '-rf', ...dirs(['n2'])], { allowFailure: true }).catch(() => undefined),
       ]);
-      if (flexbench && this.hosts.node2) {
-        // the NF's own program goes with its sockets; one that stays would turn the next trial into AF_PACKET
-        const left = await detachXdp(this.hosts.node2, iface!).catch(() => []);
-        if (left.length) {
-          const msg = `after trial ${req.trial.index}: XDP program(s) ${left.join(', ')} were still attached to node2's ${iface} and were removed`;
-          this.xdpRemoved.push(msg);
-          log.write(`# ${new Date().toISOString()} ${msg}\n`);
-        }
-      }
+      if (flexbench) await this.detachAfter(iface!, `trial ${req.trial.index}`, log);
       log.end();
     }
   }
@@ -307,12 +299,7 @@ export class TwoNodeTestbed implements Testbed {
     let pair: ResidentPair | null = null;
     const cleanup = async () => {
       ac.dispose();
-      const left = this.hosts.node2 ? await detachXdp(this.hosts.node2, iface).catch(() => []) : [];
-      if (left.length) {
-        const msg = `after trial ${t.index}'s search: XDP program(s) ${left.join(', ')} were still attached to node2's ${iface} and were removed`;
-        this.xdpRemoved.push(msg);
-        log.write(`# ${new Date().toISOString()} ${msg}\n`);
-      }
+      await this.detachAfter(iface, `trial ${t.index}'s search`, log);
       await new Promise<void>((r) => log.end(r));
     };
     try {
@@ -353,6 +340,20 @@ export class TwoNodeTestbed implements Testbed {
   /** The end hosts a trial with a measure runs between (netns builds them); null where there are none. */
   protected endpointEnv(_req: TrialRequest, _secretsDir: string): EndpointTrialEnv | null {
     return null;
+  }
+
+  /**
+   * After a flexbench NF (`what` ended: a trial, a search): the NF's own program goes with its sockets; one that stays
+   * would turn the next trial into AF_PACKET, so it is removed and said. Never throws (a trial's or a session's cleanup).
+   */
+  private async detachAfter(iface: string, what: string, log: WriteStream): Promise<void> {
+    const h2 = this.hosts.node2;
+    if (!h2) return;
+    const left = await detachXdp(h2, iface).catch(() => []);
+    if (!left.length) return;
+    const msg = `after ${what}: XDP program(s) ${left.join(', ')} were still attached to node2's ${iface} and were removed`;
+    this.xdpRemoved.push(msg);
+    log.write(`# ${new Date().toISOString()} ${msg}\n`);
   }
 
   /** Before a flexbench NF starts: no program left on its port, and (`queues`) as many queues as it has cores where AF_XDP is the rule. */
