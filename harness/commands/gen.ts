@@ -3,6 +3,7 @@
 // (inventory generator: flexbench); the flags only, the loop lives in the runtime.
 import type { CommandModule, Argv } from 'yargs';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
+import type { SenderPort } from '../../runtime/packet/port.js';
 
 interface GenArgs {
   port: string;
@@ -39,16 +40,14 @@ export const command: CommandModule<object, GenArgs> = {
     if (a.duration === undefined) throw new FlexbenchError('gen needs --duration (seconds of the measured phase), or --trials-on-stdin', EXIT.usage);
     const rate = a.rate === 'max' ? 'max' : Number(a.rate);
     if (rate !== 'max' && !(rate > 0 && Number.isFinite(rate))) throw new FlexbenchError(`--rate must be positive packets per second or "max" (got ${a.rate})`, EXIT.usage);
-    if (!(a['drain-ms'] >= 0 && a['drain-ms'] <= 60_000)) throw new FlexbenchError(`--drain-ms must be between 0 and 60000 (got ${a['drain-ms']})`, EXIT.usage);
+    checkDrain(a);
     const { runRoundTrip, loadRoundTripCapture } = await import('../../runtime/packet/roundtrip.js');
     const o = { input: a.input, rate, warmupS: a.warmup, durationS: a.duration, latencyEvery: a['latency-every'], drainMs: a['drain-ms'], burst: a.burst } as const;
     // the capture and the options first: a bad one is exit 2 before any socket or XDP program exists
     const capture = loadRoundTripCapture(o);
-    const iface = await import('../../runtime/packet/iface/index.js');
-    const p = await iface.prepareIface({ iface: a.port, queues: 1, packet: { retireMs: 1 } });
-    const port = await iface.openIfacePort({ iface: a.port, queue: 0, queues: 1, burstSize: 64, shared: p.shared });
+    const { port, close } = await openPort(a);
     try {
-      const r = runRoundTrip(port as import('../../runtime/packet/port.js').SenderPort, o, capture);
+      const r = runRoundTrip(port, o, capture);
       if (a.json) process.stdout.write(JSON.stringify(r) + '\n');
       else {
         const l = r.latency;
@@ -58,23 +57,39 @@ export const command: CommandModule<object, GenArgs> = {
         );
       }
     } finally {
-      await port.close();
-      await p.cleanup();
+      await close();
     }
   },
 };
 
+/** --drain-ms in its range (both ways gen runs check it before anything opens). */
+function checkDrain(a: GenArgs): void {
+  if (!(a['drain-ms'] >= 0 && a['drain-ms'] <= 60_000)) throw new FlexbenchError(`--drain-ms must be between 0 and 60000 (got ${a['drain-ms']})`, EXIT.usage);
+}
+
+/** --port opened on one queue, as both ways gen runs use it; `close` closes the port, then the interface's preparation. */
+async function openPort(a: GenArgs): Promise<{ port: SenderPort; close(): Promise<void> }> {
+  const iface = await import('../../runtime/packet/iface/index.js');
+  const p = await iface.prepareIface({ iface: a.port, queues: 1, packet: { retireMs: 1 } });
+  const port = (await iface.openIfacePort({ iface: a.port, queue: 0, queues: 1, burstSize: 64, shared: p.shared })) as SenderPort;
+  return {
+    port,
+    close: async () => {
+      await port.close();
+      await p.cleanup();
+    },
+  };
+}
+
 /** --trials-on-stdin: the port opened once, a trial per request line, each answered on one line with its id. */
 async function resident(a: GenArgs): Promise<void> {
-  if (!(a['drain-ms'] >= 0 && a['drain-ms'] <= 60_000)) throw new FlexbenchError(`--drain-ms must be between 0 and 60000 (got ${a['drain-ms']})`, EXIT.usage);
+  checkDrain(a);
   const { runRoundTrip, loadRoundTripCapture, checkRoundTripOptions, discardReceived } = await import('../../runtime/packet/roundtrip.js');
   const { genTrialRequestSchema } = await import('../../runtime/packet/roundtrip-result.js');
   const { createInterface } = await import('node:readline');
   const base = { input: a.input, rate: 'max', warmupS: 0, durationS: 1, latencyEvery: 0, drainMs: a['drain-ms'], burst: a.burst } as const;
   const capture = loadRoundTripCapture(base);
-  const iface = await import('../../runtime/packet/iface/index.js');
-  const p = await iface.prepareIface({ iface: a.port, queues: 1, packet: { retireMs: 1 } });
-  const port = (await iface.openIfacePort({ iface: a.port, queue: 0, queues: 1, burstSize: 64, shared: p.shared })) as import('../../runtime/packet/port.js').SenderPort;
+  const { port, close } = await openPort(a);
   const say = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
   // SIGTERM (the harness ending it early) ends the loop, so the port is closed and its program detached
   const onTerm = () => process.stdin.destroy();
@@ -104,7 +119,6 @@ async function resident(a: GenArgs): Promise<void> {
     process.off('SIGTERM', onTerm);
     // an open stdin would keep the process up after the loop
     process.stdin.destroy();
-    await port.close();
-    await p.cleanup();
+    await close();
   }
 }
