@@ -203,15 +203,19 @@ export interface GenLoad {
   latency_every: number;
 }
 
-/** The round-trip generator on node1's data port (AF_XDP where it loads, AF_PACKET otherwise), pinned to one CPU. */
-export function flexbenchGenArgv(c: ArgvContext, remotePcap: string, load: GenLoad): string[] {
+/** `flexbench gen` on node1's data port (AF_XDP where it loads, AF_PACKET otherwise), pinned to one CPU, sending the pcap: what both ways it runs share. */
+function flexbenchGenCommon(c: ArgvContext, remotePcap: string): string[] {
   const n1 = c.inv.nodes.node1;
   const iface = n1.data_ports[0].iface;
   if (!iface) throw new FlexbenchError(`generator flexbench needs a kernel interface on node1's data port (AF_XDP/AF_PACKET); the inventory gives only PCI ${n1.data_ports[0].pci}`, EXIT.usage);
   const cpu = genCpu(c);
+  return [...(cpu !== null ? ['taskset', '-c', String(cpu)] : []), n1.tools.node, n1.tools.flexbench ?? '<node1.tools.flexbench>', 'gen', '--port', iface, '--input', remotePcap];
+}
+
+/** The round-trip generator for one trial: its load in its flags, its result as JSON. */
+export function flexbenchGenArgv(c: ArgvContext, remotePcap: string, load: GenLoad): string[] {
   return [
-    ...(cpu !== null ? ['taskset', '-c', String(cpu)] : []),
-    n1.tools.node, n1.tools.flexbench ?? '<node1.tools.flexbench>', 'gen', '--port', iface, '--input', remotePcap,
+    ...flexbenchGenCommon(c, remotePcap),
     '--rate', String(load.rate), '--warmup', String(load.warmup_s), '--duration', String(load.duration_s),
     '--latency-every', String(load.latency_every), '--json',
   ];
@@ -219,10 +223,7 @@ export function flexbenchGenArgv(c: ArgvContext, remotePcap: string, load: GenLo
 
 /** The round-trip generator kept up across a search's trials (`gen --trials-on-stdin`): the load comes per trial on its stdin. */
 export function flexbenchResidentGenArgv(c: ArgvContext, remotePcap: string): string[] {
-  const a = flexbenchGenArgv(c, remotePcap, { rate: 'max', warmup_s: 0, duration_s: 1, latency_every: 0 });
-  const i = a.indexOf('--rate');
-  // --rate … --latency-every N --json: the per-trial flags go; the input and the port stay
-  return [...a.slice(0, i), '--trials-on-stdin'];
+  return [...flexbenchGenCommon(c, remotePcap), '--trials-on-stdin'];
 }
 
 /** The CPUs each process of a trial gets, by role, as recorded in the trial (issue: lcores stated, not implied). */
