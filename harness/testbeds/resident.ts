@@ -37,6 +37,15 @@ export function windowBetween(a: NfSample, b: NfSample): WindowMeasurement {
   };
 }
 
+/**
+ * A resident process's exit in words, with the last lines it wrote, the same wherever it ran (here or on a node):
+ * "was killed by SIGKILL" (a signal SIG-prefixed whatever the carrier reports) or "exited with N".
+ */
+export function exitWords(who: string, exit: { code?: number | null; signal?: string | null }, tail: readonly string[]): string {
+  const how = exit.signal ? `was killed by ${exit.signal.startsWith('SIG') ? exit.signal : `SIG${exit.signal}`}` : `exited with ${exit.code}`;
+  return `${who} ${how}${tail.length ? `: ${tail.join(' | ')}` : ''}`;
+}
+
 /** How long a process may take to answer a sample: a paused-and-resumed NF's main thread answers within milliseconds. */
 const SAMPLE_TIMEOUT_MS = 10_000;
 /** How long a starting process may take to read its pcap and start its cores before its first sample. */
@@ -125,7 +134,7 @@ export class ResidentNf {
     });
     this.child.stdin?.on('error', () => undefined); // a write after it died: its exit says why
     void this.child.then((r: { exitCode?: number; signal?: string }) => {
-      this.channel.gone(`the resident nf run (${this.name}, pid ${this.pid}) ${r.signal ? `was killed by ${r.signal}` : `exited with ${r.exitCode}`}${this.stderrTail.length ? `: ${this.stderrTail.join(' | ')}` : ''}`);
+      this.channel.gone(exitWords(`the resident nf run (${this.name}, pid ${this.pid})`, { code: r.exitCode, signal: r.signal }, this.stderrTail));
       onExit?.();
     });
   }

@@ -6,10 +6,10 @@
 // with its exit and the last lines it wrote, never an ok that measured nothing.
 import type { WriteStream } from 'node:fs';
 import { FlexbenchError, EXIT } from '../../exit-codes.js';
-import { shellJoin, type Host, type HostProcess, type ExecResult } from '../../hosts/host.js';
+import { shellJoin, type Host, type HostProcess } from '../../hosts/host.js';
 import type { Inventory } from '../../inventory/schema.js';
 import { nfRunFlags, nfRunStats, parseNfRunOn } from '../../tools/nf-run.js';
-import { NfSampleChannel, windowBetween } from '../resident.js';
+import { NfSampleChannel, exitWords, windowBetween } from '../resident.js';
 import type { PacedSession, PacedSessionEnd, TrialMeasurement } from '../testbed.js';
 import { parseGenLine, type GenTrialRequest, type RoundTripResult } from '../../../runtime/packet/roundtrip-result.js';
 import type { NfSample } from '../../../runtime/nf-process/result.js';
@@ -42,12 +42,6 @@ function lines(each: (l: string) => void): (c: string) => void {
     tail = parts.pop() ?? '';
     for (const l of parts) each(l);
   };
-}
-
-/** A process's exit in words, with the last lines it wrote. */
-function exitWords(who: string, r: ExecResult, tail: readonly string[]): string {
-  const how = r.signal ? `was killed by ${r.signal.startsWith('SIG') ? r.signal : `SIG${r.signal}`}` : `exited with code ${r.code}`;
-  return `${who} ${how}${tail.length ? `: ${tail.join(' | ')}` : ''}`;
 }
 
 export class ResidentPair implements PacedSession {
