@@ -65,13 +65,17 @@ export function checkRoundTripOptions(o: RoundTripOptions, frames?: PcapFrames):
   if (!(o.warmupS >= 0 && Number.isFinite(o.warmupS))) throw new FlexbenchError(`--warmup must be seconds >= 0 (got ${o.warmupS})`, EXIT.usage);
   if (!(Number.isInteger(o.latencyEvery) && o.latencyEvery >= 0)) throw new FlexbenchError(`--latency-every must be an integer >= 0 (got ${o.latencyEvery})`, EXIT.usage);
   if (o.burst !== undefined && !(Number.isInteger(o.burst) && o.burst >= 1 && o.burst <= 1024)) throw new FlexbenchError(`--burst must be an integer from 1 to 1024 (got ${o.burst})`, EXIT.usage);
-  if (frames && o.latencyEvery > 0) {
-    const why = stampProblem(frames, o.input);
-    if (why) throw new FlexbenchError(why, EXIT.usage);
-  }
+  if (frames) checkStamps(o, frames);
+}
+
+/** Options that stamp: every frame of the capture has room for the stamp (exit 2 with a sentence). */
+function checkStamps(o: RoundTripOptions, frames: PcapFrames): void {
+  const why = o.latencyEvery > 0 ? stampProblem(frames, o.input) : null;
+  if (why) throw new FlexbenchError(why, EXIT.usage);
 }
 
 export function loadRoundTripCapture(o: RoundTripOptions): RoundTripCapture {
+  // the options once, before the file is read; the stamps once it is
   checkRoundTripOptions(o);
   let frames: PcapFrames;
   try {
@@ -79,7 +83,7 @@ export function loadRoundTripCapture(o: RoundTripOptions): RoundTripCapture {
   } catch (e) {
     throw new FlexbenchError((e as Error).message, EXIT.usage);
   }
-  checkRoundTripOptions(o, frames);
+  checkStamps(o, frames);
   return { frames };
 }
 
