@@ -3,7 +3,8 @@
 // DUT and TRex up the same way); each trial lets the NF settle (its counters stop moving), samples it, asks the
 // generator for one trial (warm-up, measured phase and drains, counted per phase), and samples the NF again: the NF's
 // counts are the difference of two samples. A process that dies fails the trial it was in (and every later one)
-// with its exit and the last lines it wrote, never an ok that measured nothing.
+// with its exit and the last lines it wrote, never an ok that measured nothing. The NF half (NodeResidentNf) also
+// stands alone: a cell's end-host tests run on one (endpoint-trial.ts's EndpointNfSession).
 import type { WriteStream } from 'node:fs';
 import { FlexbenchError, EXIT } from '../../exit-codes.js';
 import { shellJoin, type Host, type HostProcess } from '../../hosts/host.js';
@@ -44,44 +45,108 @@ function lines(each: (l: string) => void): (c: string) => void {
   };
 }
 
-export class ResidentPair implements PacedSession {
-  private readonly nf: HostProcess;
-  private readonly gen: HostProcess;
-  private readonly channel: NfSampleChannel;
-  private readonly answers = new Map<string, (a: { result: RoundTripResult } | { error: string }) => void>();
-  private genGone: string | null = null;
-  private genReady: { port: string; pid: number | null } | null = null;
-  private readonly nfTail: string[] = [];
-  private readonly genTail: string[] = [];
-  private n = 0;
-  /** close() began: an exit from here on is the stop, not a death */
+/** The resident `nf run --samples-on-stdin` on node2: its samples, its pid as it reports itself, and its exit in words. */
+export class NodeResidentNf {
+  private readonly proc: HostProcess;
+  readonly channel: NfSampleChannel;
+  private readonly tail: string[] = [];
+  /** stop() began: an exit from here on is the stop, not a death */
   private stopping = false;
-  private died: string | null = null;
-  nfPid: number | null = null;
+  /** it died by itself: its exit and last lines */
+  died: string | null = null;
+  pid: number | null = null;
 
-  private constructor(private readonly env: ResidentEnv) {
+  constructor(private readonly env: Pick<ResidentEnv, 'node2' | 'nfArgv' | 'log' | 'signal'>, onExit: (why: string) => void = () => undefined) {
     const write = nodeLog(env.log);
-    const keep = (tail: string[], l: string) => {
-      if (!l.trim()) return;
-      tail.push(l);
-      if (tail.length > 3) tail.shift();
-    };
     env.log.write(`# ${new Date().toISOString()} node2$ ${shellJoin(env.nfArgv)}\n`);
-    this.nf = env.node2.spawn(env.nfArgv, {
+    this.proc = env.node2.spawn(env.nfArgv, {
       signal: env.signal, stdin: 'pipe',
       onStdout: lines((l) => {
         if (!this.channel.take(l) && l.trim()) write('node2')(`${l}\n`);
       }),
       onStderr: (c) => {
         write('node2')(c);
-        for (const l of c.split('\n')) if (!/^\[\w+\] t=/.test(l)) keep(this.nfTail, l);
+        for (const l of c.split('\n')) if (!/^\[\w+\] t=/.test(l)) keepTail(this.tail, l);
       },
     });
-    this.channel = new NfSampleChannel((l) => void this.nf.write(l), () => `the resident nf run on node2${this.nfPid ? ` (pid ${this.nfPid})` : ''}`);
-    void this.nf.done.then((r) => {
-      const why = exitWords(`the resident nf run on node2${this.nfPid ? ` (pid ${this.nfPid})` : ''}`, r, this.nfTail);
+    this.channel = new NfSampleChannel((l) => void this.proc.write(l), () => this.who());
+    void this.proc.done.then((r) => {
+      const why = exitWords(this.who(), r, this.tail);
       if (!this.stopping) this.died = why;
       this.channel.gone(why);
+      onExit(why);
+    });
+  }
+
+  private who(): string {
+    return `the resident nf run on node2${this.pid ? ` (pid ${this.pid})` : ''}`;
+  }
+
+  /** Up: its first sample answered (its cores run), within the start timeout; its pid from it. */
+  async up(startTimeoutS: number): Promise<void> {
+    // a line written before the session's channel is open is lost: its process group reported first
+    await Promise.race([this.proc.pgid.catch(() => undefined), this.proc.done]);
+    const first = await this.channel.sample(startTimeoutS * 1000, this.env.signal);
+    this.pid = first.pid ?? null;
+  }
+
+  /** Why it is gone, once it is (null while it runs). */
+  get exited(): string | null {
+    return this.channel.exited;
+  }
+
+  /** The NF once its counters stopped moving (a backlog of the last trial forwarded), or after SETTLE_MAX_MS. */
+  async settled(): Promise<NfSample> {
+    let a = await this.channel.sample(undefined, this.env.signal);
+    const by = Date.now() + SETTLE_MAX_MS;
+    for (;;) {
+      await sleep(SETTLE_STEP_MS, this.env.signal);
+      const b = await this.channel.sample(undefined, this.env.signal, true);
+      const moved = b.cores.some((c, i) => c.rx_packets !== a.cores[i]?.rx_packets || c.tx_packets !== a.cores[i]?.tx_packets);
+      if (!moved || Date.now() > by) return b;
+      a = b;
+    }
+  }
+
+  /** Stopped with SIGTERM: its --json's statistics and flags, or why it has none (it died by itself, or said nothing). */
+  async stop(trials: number): Promise<PacedSessionEnd> {
+    this.stopping = true;
+    const r = await this.proc.kill(KILL_GRACE_MS * 2, 'TERM');
+    this.env.log.write(`# ${new Date().toISOString()} resident NF stopped (${r.signal ?? `code ${r.code}`}) after ${trials} trial(s)\n`);
+    const pids = { nf_pid: this.pid, gen_pid: null };
+    if (this.died) return { nf_stats: null, flags: [], died: this.died, ...pids };
+    try {
+      const j = parseNfRunOn('node2', r);
+      return { nf_stats: nfRunStats(j), flags: nfRunFlags(j), died: null, ...pids };
+    } catch (e) {
+      return { nf_stats: null, flags: [], died: (e as Error).message, ...pids };
+    }
+  }
+}
+
+/** Keeps the last three non-empty lines of a process's output. */
+function keepTail(tail: string[], l: string): void {
+  if (!l.trim()) return;
+  tail.push(l);
+  if (tail.length > 3) tail.shift();
+}
+
+export class ResidentPair implements PacedSession {
+  private readonly nf: NodeResidentNf;
+  private readonly gen: HostProcess;
+  private readonly answers = new Map<string, (a: { result: RoundTripResult } | { error: string }) => void>();
+  private genGone: string | null = null;
+  private genReady: { port: string; pid: number | null } | null = null;
+  private readonly genTail: string[] = [];
+  private n = 0;
+
+  get nfPid(): number | null {
+    return this.nf.pid;
+  }
+
+  private constructor(private readonly env: ResidentEnv) {
+    const write = nodeLog(env.log);
+    this.nf = new NodeResidentNf(env, (why) => {
       // the NF dying mid-trial ends the trial's wait at once, with its reason
       for (const w of this.answers.values()) w({ error: why });
       this.answers.clear();
@@ -99,7 +164,7 @@ export class ResidentPair implements PacedSession {
       }),
       onStderr: (c) => {
         write('node1')(c);
-        for (const l of c.split('\n')) keep(this.genTail, l);
+        for (const l of c.split('\n')) keepTail(this.genTail, l);
       },
     });
     void this.gen.done.then((r) => {
@@ -113,15 +178,12 @@ export class ResidentPair implements PacedSession {
   static async open(env: ResidentEnv): Promise<ResidentPair> {
     const p = new ResidentPair(env);
     try {
-      // a line written before the session's channel is open is lost: its process group reported first
-      await Promise.race([p.nf.pgid.catch(() => undefined), p.nf.done]);
-      const first = await p.channel.sample(env.inv.start_timeout_s * 1000, env.signal);
-      p.nfPid = first.pid ?? null;
+      await p.nf.up(env.inv.start_timeout_s);
       const by = Date.now() + env.inv.start_timeout_s * 1000;
       while (!p.genReady) {
         if (env.signal.aborted) throw new FlexbenchError('interrupted', EXIT.interrupted);
         if (p.genGone) throw new FlexbenchError(p.genGone, EXIT.trialsFailed);
-        if (p.channel.exited) throw new FlexbenchError(p.channel.exited, EXIT.trialsFailed);
+        if (p.nf.exited) throw new FlexbenchError(p.nf.exited, EXIT.trialsFailed);
         if (Date.now() > by) throw new FlexbenchError(`the resident flexbench gen on node1 did not open its port within ${env.inv.start_timeout_s} s`, EXIT.trialsFailed);
         await sleep(20, env.signal);
       }
@@ -134,27 +196,14 @@ export class ResidentPair implements PacedSession {
   }
 
   private alive(): void {
-    if (this.channel.exited) throw new FlexbenchError(this.channel.exited, EXIT.trialsFailed);
+    if (this.nf.exited) throw new FlexbenchError(this.nf.exited, EXIT.trialsFailed);
     if (this.genGone) throw new FlexbenchError(this.genGone, EXIT.trialsFailed);
-  }
-
-  /** The NF once its counters stopped moving (a backlog of the last trial forwarded), or after SETTLE_MAX_MS. */
-  private async settled(): Promise<NfSample> {
-    let a = await this.channel.sample(undefined, this.env.signal);
-    const by = Date.now() + SETTLE_MAX_MS;
-    for (;;) {
-      await sleep(SETTLE_STEP_MS, this.env.signal);
-      const b = await this.channel.sample(undefined, this.env.signal, true);
-      const moved = b.cores.some((c, i) => c.rx_packets !== a.cores[i]?.rx_packets || c.tx_packets !== a.cores[i]?.tx_packets);
-      if (!moved || Date.now() > by) return b;
-      a = b;
-    }
   }
 
   async run(load: Parameters<PacedSession['run']>[0]): Promise<TrialMeasurement> {
     this.alive();
     const id = `t${++this.n}`;
-    const a = await this.settled();
+    const a = await this.nf.settled();
     const req: GenTrialRequest = { gen_trial: id, rate: load.rate_pps, warmup_s: load.warmup_s, duration_s: load.duration_s, latency_every: load.latency_every ?? 0 };
     this.env.log.write(`# ${new Date().toISOString()} trial ${this.n}: node1 < ${JSON.stringify(req)}\n`);
     const limitMs = (this.env.inv.start_timeout_s + load.warmup_s + load.duration_s + 10) * 1000;
@@ -162,7 +211,7 @@ export class ResidentPair implements PacedSession {
     const answer = await new Promise<{ result: RoundTripResult } | { error: string }>((resolve) => {
       this.answers.set(id, resolve);
       timer = setTimeout(() => resolve({ error: `the resident flexbench gen on node1 did not answer trial ${this.n} within ${Math.round(limitMs / 1000)} s` }), limitMs);
-      if (this.channel.exited) resolve({ error: this.channel.exited });
+      if (this.nf.exited) resolve({ error: this.nf.exited });
       else if (this.genGone) resolve({ error: this.genGone });
       else this.gen.write(`${JSON.stringify(req)}\n`);
     });
@@ -170,7 +219,7 @@ export class ResidentPair implements PacedSession {
     this.answers.delete(id);
     if (this.env.signal.aborted) throw new FlexbenchError('interrupted', EXIT.interrupted);
     // a dead NF is the reason, whatever the generator then saw
-    const b = await this.channel.sample(undefined, this.env.signal, true);
+    const b = await this.nf.channel.sample(undefined, this.env.signal, true);
     if ('error' in answer) throw new FlexbenchError(answer.error, EXIT.trialsFailed);
     const g = answer.result;
     this.env.log.write(`[node1] ${JSON.stringify({ ...g, latency: g.latency ? { ...g.latency, hdr: '…' } : null })}\n`);
@@ -191,19 +240,9 @@ export class ResidentPair implements PacedSession {
 
   /** The generator told to end (its port closed and its program detached), then the NF stopped: its totals and flags. Idempotent. */
   async close(): Promise<PacedSessionEnd> {
-    this.stopping = true;
     this.gen.write('end\n');
     const g = (await Promise.race([this.gen.done, sleep(3000).then(() => null)])) ?? (await this.gen.kill(KILL_GRACE_MS));
     this.env.log.write(`# ${new Date().toISOString()} generator stopped (${g.signal ?? `code ${g.code}`})\n`);
-    const r = await this.nf.kill(KILL_GRACE_MS * 2, 'TERM');
-    this.env.log.write(`# ${new Date().toISOString()} resident NF stopped (${r.signal ?? `code ${r.code}`}) after ${this.n} trial(s)\n`);
-    const pids = { nf_pid: this.nfPid, gen_pid: this.genReady?.pid ?? null };
-    if (this.died) return { nf_stats: null, flags: [], died: this.died, ...pids };
-    try {
-      const j = parseNfRunOn('node2', r);
-      return { nf_stats: nfRunStats(j), flags: nfRunFlags(j), died: null, ...pids };
-    } catch (e) {
-      return { nf_stats: null, flags: [], died: (e as Error).message, ...pids };
-    }
+    return { ...(await this.nf.stop(this.n)), gen_pid: this.genReady?.pid ?? null };
   }
 }
