@@ -15,9 +15,9 @@ import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { specSchema, plannedRepetitions, type Spec } from '../spec/schema.js';
 import type { LoadedSpec } from '../spec/load.js';
 import { expandPlan, estimateSeconds, formatDuration, pcapCount, trialSeconds, storeStartSeconds, TRIAL_OVERHEAD_S, STORE_RESET_S, STORE_START_S } from '../plan/plan.js';
-import { schedule, serversNeeded, serverKey, blockBy, type Scheduled, type Order } from '../plan/order.js';
+import { schedule, serversNeeded, serverKey, blockBy, endpointGroup, type Scheduled, type Order } from '../plan/order.js';
 import { createTestbed } from '../testbeds/index.js';
-import type { Testbed, StoreHandle, PacedSession } from '../testbeds/testbed.js';
+import type { Testbed, StoreHandle, PacedSession, EndpointSession, TrialRequest, TrialMeasurement } from '../testbeds/testbed.js';
 import type { EndpointMeasurement } from '../tools/endpoint-tests.js';
 import type { PcapInfo, PlanTrial, RunJson, TrialRecord } from '../results/format.js';
 import { RESULTS_FORMAT_VERSION, cellIdOf, isCellTrial } from '../results/format.js';
@@ -109,13 +109,14 @@ export function baseRecord(t: PlanTrial, pcap: PcapInfo, spec: Spec): TrialRecor
 function orderOf(spec: Spec, recorded: RunJson['order'] | undefined, seed: number | undefined): NonNullable<RunJson['order']> {
   if (recorded) return recorded;
   const kind: Order = spec.matrix.order;
-  return { kind, seed: seed ?? randomInt(0, 2 ** 31 - 1), rounds: pcapCount(spec) * plannedRepetitions(spec.matrix), blocked: true };
+  // grouped only where there are end-host tests: every other run's order (and run.json) is as before
+  return { kind, seed: seed ?? randomInt(0, 2 ** 31 - 1), rounds: pcapCount(spec) * plannedRepetitions(spec.matrix), blocked: true, ...(spec.endpoints ? { grouped: true } : {}) };
 }
 
 /** The run's order; with a baseline, a cell and its reference run back to back within each round. */
 function scheduleOf(spec: Spec, plan: readonly PlanTrial[], order: NonNullable<RunJson['order']>): Scheduled[] {
   const baseline = spec.baseline ?? spec.figures.find((f) => f.baseline)?.baseline;
-  return schedule(plan, { order: order.kind, seed: order.seed, files: pcapCount(spec), block: order.blocked && baseline ? blockBy(baseline) : undefined });
+  return schedule(plan, { order: order.kind, seed: order.seed, files: pcapCount(spec), block: order.blocked && baseline ? blockBy(baseline) : undefined, group: order.grouped ? endpointGroup : undefined });
 }
 
 /** Print the plan in the order it runs: every trial, the exact argv it will run, and an ETA. */
@@ -164,6 +165,8 @@ interface RunState {
   wallStart: number;
   /** set once the trials ended without an interrupt or an error */
   finished: boolean;
+  /** the NF of the end-host tests' group running now (its key: endpointGroup), or why it did not start */
+  group?: { key: string; nf: EndpointSession | Error } | null;
 }
 
 /** Phase 1: the spec, plan and order, from the spec or, on resume, exactly as run.json recorded them. */
@@ -348,8 +351,42 @@ async function startStores(s: RunState, todo: readonly Scheduled[], shutdown: Sh
   }
 }
 
-/** One trial: reset its store, run it, judge the measurement (nothing measured => not ok), note the host's load. */
-async function runOne(s: RunState, { trial: t, round }: Scheduled): Promise<TrialRecord | null> {
+/**
+ * An end-host test on its group's NF (Testbed.openEndpoints): the NF started, after the store was emptied, at the
+ * group's first test and kept up for the next ones. An NF that did not start fails every test of its group with why.
+ */
+async function onGroupNf(s: RunState, req: Omit<TrialRequest, 'load' | 'logSuffix'>, key: string): Promise<TrialMeasurement> {
+  if (s.group?.key !== key) {
+    await closeGroupNf(s);
+    let nf: EndpointSession | Error;
+    try {
+      if (req.store) await req.store.reset();
+      nf = await s.tb.openEndpoints!(req, s.spec.endpoints?.tests.length ?? 1);
+    } catch (e) {
+      if (s.signal.aborted) throw e;
+      nf = e as Error;
+    }
+    s.group = { key, nf };
+  }
+  const nf = s.group!.nf;
+  if (nf instanceof Error) throw nf;
+  return nf.run(req);
+}
+
+/** The group's NF stopped: the flags of its end (state lost, its warnings, a death after its last test). */
+async function closeGroupNf(s: RunState): Promise<{ flags: string[]; died: string | null }> {
+  const g = s.group;
+  s.group = null;
+  if (!g || g.nf instanceof Error) return { flags: [], died: null };
+  const end = await g.nf.close().catch((e: Error) => ({ flags: [], died: e.message }));
+  return { flags: end.flags, died: end.died };
+}
+
+/**
+ * One trial: reset its store, run it, judge the measurement (nothing measured => not ok), note the host's load. An
+ * end-host test runs on its group's NF (`lastOfGroup`: stopped after it, its end's flags on this record).
+ */
+async function runOne(s: RunState, { trial: t, round }: Scheduled, lastOfGroup = true): Promise<TrialRecord | null> {
   const pcap = pcapOf(s.spec, s.pcaps, t);
   const rec: TrialRecord = { ...baseRecord(t, pcap, s.spec), round };
   rec.started_at = new Date().toISOString();
@@ -357,14 +394,17 @@ async function runOne(s: RunState, { trial: t, round }: Scheduled): Promise<Tria
   const store = key ? s.stores.get(key) ?? null : null;
   const subs: TrialRecord[] = [];
   let session: PacedSession | null = null;
+  const group = t.measure && s.tb.openEndpoints ? endpointGroup(t) : null;
   try {
     if (store instanceof Error) throw store;
-    if (store) await store.reset();
     const req = { trial: t, pcap, traffic: s.spec.traffic, flush_ms: s.spec.state.flush_ms, store, signal: s.signal, runDir: s.runDir };
+    // an end-host test's group empties the store once, before its first test
+    if (store && group === null) await store.reset();
     // a cell that searches keeps its NF and generator up from this trial across its search, where the testbed can
-    session = await openCellSession(s.tb, s.spec, req);
+    session = group === null ? await openCellSession(s.tb, s.spec, req) : null;
     const tr = s.spec.traffic;
-    const m = session ? await session.run({ rate_pps: tr.rate, duration_s: tr.duration_s, warmup_s: tr.warmup_s, latency_every: 0 }) : await s.tb.runTrial(req);
+    const m = group !== null ? await onGroupNf(s, req, group)
+      : session ? await session.run({ rate_pps: tr.rate, duration_s: tr.duration_s, warmup_s: tr.warmup_s, latency_every: 0 }) : await s.tb.runTrial(req);
     // a trial between end hosts has no generator window: the NF's counts are over its own run (iperf3 and the echo judged themselves)
     const j = judgeTrial(m, { duration_s: m.endpoint ? m.duration_s : s.spec.traffic.duration_s });
     Object.assign(rec, {
@@ -401,6 +441,11 @@ async function runOne(s: RunState, { trial: t, round }: Scheduled): Promise<Tria
   } finally {
     // the search closed it; a max-load trial that failed (or an interrupt) did not
     await session?.close().catch(() => undefined);
+    if (group !== null && (lastOfGroup || s.signal.aborted)) {
+      const end = await closeGroupNf(s);
+      // a death the group's tests did not see (after its last one) is said on the last; a failed test already says its own
+      rec.flags = [...rec.flags, ...end.flags, ...(end.died && rec.status === 'ok' ? [`resident_nf_died: after the group's last test: ${end.died}`] : [])];
+    }
   }
   rec.ended_at = new Date().toISOString();
   return rec;
@@ -452,7 +497,9 @@ async function runTrials(s: RunState, todo: readonly Scheduled[]): Promise<void>
     const scale = spentEstimate > 0 ? spent / spentEstimate : 1;
     progress.update({ i: i + 1, total: todo.length, round: cur.round + 1, rounds: s.order.rounds, cell: cellLabel(cur.trial), etaSeconds: estimated * scale, lastMpps });
     const t0 = Date.now();
-    const rec = await runOne(s, cur);
+    // an end-host test's group ends where the next trial is not of it: its NF stops after this one
+    const next = todo[i + 1];
+    const rec = await runOne(s, cur, !next || endpointGroup(next.trial) !== endpointGroup(cur.trial));
     if (!rec) return;
     const est = trialSeconds(spec, cur.trial);
     estimated -= est;
@@ -537,6 +584,8 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   } catch (e) {
     failure = e;
   } finally {
+    // an end-host group's NF that a failure left up (its tests' records say what happened)
+    await closeGroupNf(s).catch(() => undefined);
     s.progress.done();
     // one ordered shutdown, on every path: stores, testbed, record, lock, signal wiring
     await shutdown.close();

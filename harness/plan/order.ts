@@ -24,26 +24,54 @@ export interface Scheduled {
  * The runnable trials of a plan in the order they run (skipped ones are not scheduled). With a `block` key
  * (the cell with its baseline fields taken out: a cell and its reference share it), a round runs its blocks
  * in a random order and the trials of a block back to back, also shuffled: a ratio then divides two rates
- * measured seconds apart, not a round apart (a randomized block design).
+ * measured seconds apart, not a round apart (a randomized block design). With a `group` key, the trials that
+ * share one (a cell's end-host tests of one repetition: endpointGroup) are one unit of the shuffle, run back to
+ * back in a seeded order of their own; trials without one (null) are units alone, drawn as before.
  */
-export function schedule(plan: readonly PlanTrial[], o: { order: Order; seed: number; files: number; block?: (t: PlanTrial) => string }): Scheduled[] {
+export function schedule(plan: readonly PlanTrial[], o: { order: Order; seed: number; files: number; block?: (t: PlanTrial) => string; group?: (t: PlanTrial) => string | null }): Scheduled[] {
   const run = plan.filter((t) => !t.skip).map((trial) => ({ trial, round: roundOf(trial, o.files) }));
   if (o.order === 'sequential') return run;
   const rounds = new Map<number, Scheduled[]>();
   for (const s of run) rounds.set(s.round, [...(rounds.get(s.round) ?? []), s]);
   const rnd = seededRandom(o.seed);
+  // a unit of one trial draws nothing more: without groups the order is the one drawn before groups existed
+  const flat = (units: readonly Scheduled[][]) => units.flatMap((u) => (u.length > 1 ? shuffled(u, rnd) : u));
   const out: Scheduled[] = [];
   for (const r of [...rounds.keys()].sort((a, b) => a - b)) {
-    const xs = rounds.get(r)!;
+    const units = unitsOf(rounds.get(r)!, o.group);
     if (!o.block) {
-      out.push(...shuffled(xs, rnd));
+      out.push(...flat(shuffled(units, rnd)));
       continue;
     }
-    const blocks = new Map<string, Scheduled[]>();
-    for (const s of xs) blocks.set(o.block(s.trial), [...(blocks.get(o.block(s.trial)) ?? []), s]);
-    for (const b of shuffled([...blocks.values()], rnd)) out.push(...shuffled(b, rnd));
+    const blocks = new Map<string, Scheduled[][]>();
+    for (const u of units) blocks.set(o.block(u[0]!.trial), [...(blocks.get(o.block(u[0]!.trial)) ?? []), u]);
+    for (const b of shuffled([...blocks.values()], rnd)) out.push(...flat(shuffled(b, rnd)));
   }
   return out;
+}
+
+/** A round's trials as units of the shuffle: those of one group together (where the first came), the others alone. */
+function unitsOf(xs: readonly Scheduled[], group: ((t: PlanTrial) => string | null) | undefined): Scheduled[][] {
+  const units: Scheduled[][] = [];
+  const byKey = new Map<string, Scheduled[]>();
+  for (const s of xs) {
+    const k = group?.(s.trial) ?? null;
+    const u = k === null ? undefined : byKey.get(k);
+    if (u) u.push(s);
+    else {
+      units.push([s]);
+      if (k !== null) byKey.set(k, units[units.length - 1]!);
+    }
+  }
+  return units;
+}
+
+/**
+ * The group of an end-host trial (PlanTrial.measure): its cell, pcap file and repetition, which its other tests
+ * share; they run back to back on one NF kept up across them (Testbed.openEndpoints). Null for any other trial.
+ */
+export function endpointGroup(t: PlanTrial): string | null {
+  return t.measure ? t.trial_id.slice(0, t.trial_id.length - t.measure.length - 1) : null;
 }
 
 export { needsServer };

@@ -134,8 +134,13 @@ export function expandPlan(spec: Spec, opts: PlanOptions = {}): PlanTrial[] {
 // Cassandra took 10-20 s to answer CQL once its jars were cached.
 /** Seconds a trial occupies beyond its warm-up and measured window (process start, stats, stop). */
 export const TRIAL_OVERHEAD_S = 1;
-/** Seconds an end-host trial takes beyond its traffic: the NF up, the server end listening, iperf3's handshakes, the stop. */
-export const ENDPOINT_OVERHEAD_S = 2.5;
+/** Seconds an end-host test takes beyond its traffic on an NF already up: the server end listening, iperf3's handshakes, two samples. */
+export const ENDPOINT_OVERHEAD_S = 1;
+/**
+ * Seconds to start and stop the NF of a group of end-host tests (a cell's, of one repetition: Testbed.openEndpoints),
+ * paid once a group: started over SSH until it answers a sample, stopped for its totals.
+ */
+export const ENDPOINT_NF_S = 1.5;
 /**
  * Seconds to empty a store between trials, by label (redis-cluster: a node the last trial killed started again and
  * resynced first; cassandra-cluster: the killed node healed, then the instances creating their keyspaces on the ring
@@ -167,9 +172,11 @@ function residentSearch(spec: Spec): boolean {
 export function trialSeconds(spec: Spec, t: Pick<PlanTrial, 'store'> & { measure?: PlanTrial['measure'] }): number {
   const reset = STORE_RESET_S[t.store] ?? 0;
   const e = spec.endpoints;
-  // end-host trials: the NF and the server end start first; an RTT trial is its stream and its pings
-  if (e && t.measure === 'rtt') return e.rtt_packets / e.rtt_rate + e.ping_packets * 0.002 + ENDPOINT_OVERHEAD_S + reset;
-  if (e && t.measure) return spec.traffic.warmup_s + spec.traffic.duration_s + ENDPOINT_OVERHEAD_S + reset;
+  // end-host trials: a group's NF starts and stops once and its store is emptied once (its share here, each of the
+  // group's tests the same); the server end starts per test; an RTT trial is its stream and its pings
+  const group = e ? (ENDPOINT_NF_S + reset) / e.tests.length : 0;
+  if (e && t.measure === 'rtt') return e.rtt_packets / e.rtt_rate + e.ping_packets * 0.002 + ENDPOINT_OVERHEAD_S + group;
+  if (e && t.measure) return spec.traffic.warmup_s + spec.traffic.duration_s + ENDPOINT_OVERHEAD_S + group;
   let s = spec.traffic.warmup_s + spec.traffic.duration_s + TRIAL_OVERHEAD_S + reset;
   const m = measurePlan(spec);
   if (m.ndr_pdr) {

@@ -327,7 +327,8 @@ export const trialRecordSchema = z.object({
   ab_window: z.object({ process: z.literal('resident'), pid: z.number().int(), window: z.number().int(), settle_s: z.number(), epoch: z.number().int().optional() }).optional(),
   /**
    * search trials of a paced session (two-node testbeds): the NF (pid on node2, as it reported itself) and the
-   * generator (pid on node1) that stayed up across the search, and this trial's 1-based count in them
+   * generator (pid on node1) that stayed up across the search, and this trial's 1-based count in them; end-host
+   * trials: the NF kept up across the cell's tests of one repetition (gen_pid null: their traffic is iperf3's or the echo's)
    */
   resident: z.object({ nf_pid: z.number().int(), gen_pid: z.number().int().nullable(), trial: z.number().int() }).optional(),
 });
@@ -487,6 +488,8 @@ export const runJsonSchema = z.object({
     kind: z.enum(['interleaved', 'sequential']), seed: z.number().int(), rounds: z.number().int(),
     /** within a round, a cell and its baseline cell run back to back (absent in runs before blocks: false) */
     blocked: z.boolean().optional(),
+    /** a cell's end-host tests of one repetition run back to back, one unit of the shuffle (absent in runs before: false) */
+    grouped: z.boolean().optional(),
   }).optional(),
   /** repetitions auto: rounds run, and the cells that did not reach the target interval ("cell: ±x%") */
   auto: z.object({ target_ci: z.number(), rounds_run: z.number().int(), unreached: z.array(z.string()) }).nullable().optional(),

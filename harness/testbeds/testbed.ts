@@ -110,6 +110,17 @@ export interface PacedSession {
   close(): Promise<PacedSessionEnd>;
 }
 
+/**
+ * The NF of a group of end-host tests kept up across them (Testbed.openEndpoints): each `run` is one test through it,
+ * its record's counts the NF's over the test and `resident` the NF it ran on. An NF that died fails the test it was in
+ * and every later one with its reason.
+ */
+export interface EndpointSession {
+  run(req: Omit<TrialRequest, 'load' | 'logSuffix'>): Promise<TrialMeasurement>;
+  /** the NF ended; idempotent */
+  close(): Promise<PacedSessionEnd>;
+}
+
 /** What a paced session's NF said at its end (its --json): its statistics and flags, or why it has none. */
 export interface PacedSessionEnd {
   nf_stats: Record<string, number> | null;
@@ -182,6 +193,12 @@ export interface Testbed {
    * empties the store before, once: the trials share the NF's state, as a search's warm-ups build it.
    */
   openPaced?(req: Omit<TrialRequest, 'load' | 'logSuffix'>): Promise<PacedSession | null>;
+  /**
+   * Start one NF for a group of trials between end hosts (PlanTrial.measure: a cell's tests of one repetition, at most
+   * `tests`) and keep it up until closed; each `run` is one test through it. The caller empties the store before,
+   * once. Absent: each such trial is a runTrial of its own.
+   */
+  openEndpoints?(req: Omit<TrialRequest, 'load' | 'logSuffix'>, tests: number): Promise<EndpointSession>;
   /** Run one trial to completion; throws on failure (the orchestrator records it as failed with the message). */
   runTrial(req: TrialRequest): Promise<TrialMeasurement>;
   /** Stop everything this testbed started, in reverse order; idempotent, never throws. */

@@ -15,13 +15,13 @@ import { shellJoin, type HostProcess } from '../../hosts/host.js';
 import type { Inventory } from '../../inventory/schema.js';
 import { preflightNode, assertPreflight, formatPreflight, type NodeReport, type PreflightNeeds } from '../../inventory/preflight.js';
 import type { CommandTarget } from '../../tools/command.js';
-import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext, PacedSession, PacedSessionEnd } from '../testbed.js';
+import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext, PacedSession, PacedSessionEnd, EndpointSession } from '../testbed.js';
 import { type ArgvContext, type NodeName, nfKind, placement, portModeOf, testpmdNfArgv, testpmdGenArgv, pktgenGenArgv, flexbenchNfArgv, commandNfArgv, flexbenchGenArgv, flexbenchResidentGenArgv, filePrefix } from './argv.js';
 import { TwoNodeStores } from './stores.js';
 import { twoNodeFingerprint } from './fingerprint.js';
 import { runTwoNodeTrial, unpacedReason, writeStateConfig, KILL_GRACE_MS } from './trial.js';
 import { ResidentPair } from './resident-trial.js';
-import { runEndpointTrial, describeEndpointTrial, type EndpointTrialEnv } from './endpoint-trial.js';
+import { EndpointNfSession, describeEndpointTrial, type EndpointTrialEnv } from './endpoint-trial.js';
 import { needsServer } from '../../../runtime/stores/server.js';
 import { linkedController } from '../../../common/abort.js';
 import { choosePortMode, readChannels, detachXdp, setChannels, type Channels, type PortChoice } from './port.js';
@@ -244,6 +244,8 @@ export class TwoNodeTestbed implements Testbed {
   }
 
   async runTrial(given: TrialRequest): Promise<TrialMeasurement> {
+    // a trial between end hosts alone: a group of one test
+    if (given.trial.measure) return this.endpointAlone(given);
     // the back-to-back calibration (load.nf: wire) runs that NF store-less in the trial's place
     const req: TrialRequest = given.load?.nf ? { ...given, trial: { ...given.trial, nf: given.load.nf, store: 'none' }, store: null } : given;
     if (given.load?.nf && nfKind(this.commands, given.load.nf) !== 'flexbench') throw new FlexbenchError(`load.nf ${given.load.nf}: a two-node calibration runs a flexbench NF (wire)`, EXIT.usage);
@@ -254,17 +256,10 @@ export class TwoNodeTestbed implements Testbed {
     const own = this.ownTicks();
     const sampler = own ? new HostLoadSampler(() => [], own) : null;
     const host = () => ({ host: sampler?.stop() ?? null });
-    // a trial between end hosts runs the NF on their port instead of the data port (netns: endpointEnv)
-    const ends = req.trial.measure ? this.endpointEnv(req, `${this.remoteDir}/secrets`) : null;
-    const iface = ends ? ends.nfIface : this.inv.nodes.node2.data_ports[0].iface;
+    const iface = this.inv.nodes.node2.data_ports[0].iface;
     const flexbench = nfKind(this.commands, req.trial.nf) === 'flexbench' && iface !== undefined && this.portFacts !== null;
     try {
-      if (req.trial.measure && !ends) throw new FlexbenchError(`${req.trial.measure} trials run between the end hosts of testbed netns; this ${this.kind} testbed has none`, EXIT.trialsFailed);
-      if (flexbench) await this.portBeforeTrial(req.trial, iface!, log, !ends);
-      if (ends) {
-        const m = await runEndpointTrial(ends, req, ac.signal, log, started);
-        return { ...m, ...host(), port_mode: portModeOf(this.argv, req.trial), lcores: { nf: placement(this.argv, req.trial).nf } };
-      }
+      if (flexbench) await this.portBeforeTrial(req.trial, iface!, log);
       const env = { argv: this.argv, inv: this.inv, commands: this.commands, node1: this.host('node1'), node2: this.host('node2'), remotePcap: this.remotePcapPath(req.pcap), maxSeconds: this.maxSeconds(req.load?.duration_s), secretsDir: `${this.remoteDir}/secrets` };
       const m = await runTwoNodeTrial(env, req, ac.signal, log, started);
       return { ...m, ...host(), port_mode: portModeOf(this.argv, req.trial), lcores: placement(this.argv, req.trial) };
@@ -330,6 +325,65 @@ export class TwoNodeTestbed implements Testbed {
       },
       close: () => (closed ??= p.close().finally(cleanup)),
     };
+  }
+
+  /**
+   * One NF on the end hosts' port (netns: endpointEnv) kept up across a group of end-host tests: the port checked once
+   * before, the NF's program detached once after; each test's own log beside the NF's (`…/resident`).
+   */
+  async openEndpoints(req: Omit<TrialRequest, 'load' | 'logSuffix'>, tests: number): Promise<EndpointSession> {
+    const t = req.trial;
+    const ends = t.measure ? this.endpointEnv({ ...req }, `${this.remoteDir}/secrets`) : null;
+    if (!ends) throw new FlexbenchError(`${t.measure} trials run between the end hosts of testbed netns; this ${this.kind} testbed has none`, EXIT.trialsFailed);
+    const iface = ends.nfIface;
+    const ac = linkedController(req.signal);
+    const log = this.logStream({ ...req, trial: { ...t, trial_id: `${t.trial_id.slice(0, t.trial_id.lastIndexOf('/'))}/resident` } });
+    const own = this.ownTicks();
+    const cleanup = async () => {
+      ac.dispose();
+      const left = this.hosts.node2 && this.portFacts ? await detachXdp(this.hosts.node2, iface).catch(() => []) : [];
+      if (left.length) {
+        const msg = `after trial ${t.index}'s end-host tests: XDP program(s) ${left.join(', ')} were still attached to node2's ${iface} and were removed`;
+        this.xdpRemoved.push(msg);
+        log.write(`# ${new Date().toISOString()} ${msg}\n`);
+      }
+      await new Promise<void>((r) => log.end(r));
+    };
+    let session: EndpointNfSession;
+    try {
+      if (this.portFacts) await this.portBeforeTrial(t, iface, log, false);
+      session = await EndpointNfSession.open(ends, t, req.store, tests, ac.signal, log);
+    } catch (e) {
+      await cleanup();
+      throw e;
+    }
+    let closed: Promise<PacedSessionEnd> | null = null;
+    return {
+      run: async (r) => {
+        const tlog = this.logStream(r);
+        // how busy the host was outside the trial's processes, where the nodes share this machine (netns)
+        const sampler = own ? new HostLoadSampler(() => [], own) : null;
+        try {
+          const m = await session.run(r.trial, tlog);
+          return { ...m, host: sampler?.stop() ?? null, port_mode: portModeOf(this.argv, r.trial), lcores: { nf: placement(this.argv, r.trial).nf } };
+        } finally {
+          sampler?.stop();
+          tlog.end();
+        }
+      },
+      close: () => (closed ??= session.close().finally(cleanup)),
+    };
+  }
+
+  /** A trial between end hosts run alone (through runTrial): its own NF, started and stopped around it; the NF's end flags are its. */
+  private async endpointAlone(req: TrialRequest): Promise<TrialMeasurement> {
+    const s = await this.openEndpoints(req, 1);
+    const m = await s.run(req).catch(async (e: unknown) => {
+      await s.close().catch(() => undefined);
+      throw e;
+    });
+    const end = await s.close();
+    return { ...m, flags: [...(m.flags ?? []), ...end.flags, ...(end.died ? [`resident_nf_died: after the test: ${end.died}`] : [])] };
   }
 
   /** CPU ticks of the trial's own processes where they run on this machine (netns); null on lab nodes, whose load is not read. */

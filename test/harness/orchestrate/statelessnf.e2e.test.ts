@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { readTrials, readSummary } from '../../../harness/results/files.js';
 import { runCli, ROOT } from './cli.js';
+import { pidRunning } from '../../../common/processes.js';
 
 const skip = process.getuid?.() === 0 ? false : 'needs root (network namespaces): run the tests as root';
 
@@ -49,6 +50,10 @@ test('statelessnf.yaml yields Figure 3 (NDR per mode and frame size, searched th
       }
       const rtt = plan.find((x) => x.trial_id === `${cell}/c1/p0/r0/rtt`);
       assert.equal(rtt?.status, 'ok', `${cell}: the echo through the NAT (${rtt?.reason})`);
+      // the echo ran on its own group's NF (on the end hosts' port), not the search's; neither is left after the run
+      assert.ok(rtt.resident && rtt.resident.nf_pid > 0 && rtt.resident.trial === 1, JSON.stringify(rtt.resident));
+      assert.notEqual(rtt.resident.nf_pid, t.resident!.nf_pid);
+      assert.deepEqual([rtt.resident.nf_pid, t.resident!.nf_pid].filter((p) => pidRunning(p)), [], `${cell}: no NF left`);
     }
     const ndr = readSummary(out).filter((x) => x.metric === 'ndr_mpps');
     assert.deepEqual(ndr.map((x) => `${x.store}/${x.mode}/${x.frame_size}`).sort(), ['none/none/1500', 'redis/sync/1500']);

@@ -1,7 +1,9 @@
 // A paced session on the netns testbed (Testbed.openPaced, harness/testbeds/two-nodes/resident-trial.ts): one NF
 // and one generator kept up across a search's trials. Each trial's counts are its own (exact per phase on node1), the
 // NF is the same process in every trial (its pid as it reports itself), and an NF killed between trials fails the
-// next trial with the kill as its reason, never an ok. Needs root; leaves no namespace or process.
+// next trial with the kill as its reason, never an ok. The end-host tests' NF (Testbed.openEndpoints) the same way:
+// one NF across a group of tests, each counted between two of its samples, a kill failing the rest of the group with
+// its reason. Needs root; leaves no namespace or process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -109,4 +111,57 @@ measure:
     rmSync(dir, { recursive: true, force: true });
   }
   assert.deepEqual(await leftovers('fbnresr'), []);
+});
+
+test('netns end-host tests on one NF: a group\'s tests run on it one after the other, each counted on its own; an NF killed mid-group fails the next test with its reason; a test alone has its own NF; nothing left behind', { skip, timeout: 240_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fbn-rese-'));
+  const spec = specSchema.parse({ name: 'rese', testbed: 'netns', traffic: { files: 1, duration_s: 1, warmup_s: 0 }, matrix: { nfs: ['nat'], stores: ['none'], cores: [1] }, endpoints: { tests: ['rtt', 'udp', 'tcp'], rtt_packets: 200, ping_packets: 2, streams: 2 } });
+  const tb = createTestbed({ spec, inventory: { suffix: 'rese', slot: 35 }, root });
+  const ac = new AbortController();
+  const pids: number[] = [];
+  try {
+    await tb.preflight(spec);
+    await tb.prepare({ spec, plan: [], pcaps: [], runDir: dir, signal: ac.signal, log: () => {} });
+    const pcap = { name: 'none', path: '/dev/null', sha256: '', seed: null, flows: null, frame_size: 64 };
+    const req = (measure: 'rtt' | 'iperf_udp' | 'iperf_tcp', index: number) => ({
+      trial: { trial_id: `nat/none/local/none/c1/p0/r0/${measure}`, index, nf: 'nat', store: 'none', location: 'local', mode: 'none', cores: 1, frame_size: 64, testbed: 'netns', pcap_index: 0, repetition: 0, skip: null, measure } satisfies PlanTrial,
+      pcap, traffic: spec.traffic, flush_ms: 1, store: null, signal: ac.signal, runDir: dir,
+    });
+    const group = await tb.openEndpoints!(req('rtt', 0), 3);
+    const rtt = await group.run(req('rtt', 0));
+    assert.ok(rtt.endpoint!.rtt!.received > 0, JSON.stringify(rtt.endpoint));
+    assert.equal(rtt.resident!.trial, 1);
+    assert.equal(rtt.resident!.gen_pid, null);
+    // the NF's counts over the test: the echo's 200 requests and their replies (and the pings) went through it
+    assert.ok(rtt.rx_packets >= 400 && rtt.rx_packets < 2000, `NF rx ${rtt.rx_packets}`);
+    assert.match(rtt.commands[0]!, /nf run --nf nat .*--samples-on-stdin/);
+    const udp = await group.run(req('iperf_udp', 1));
+    assert.ok(udp.endpoint!.iperf!.received_bps > 0, JSON.stringify(udp.endpoint));
+    assert.equal(udp.resident!.trial, 2);
+    assert.equal(udp.resident!.nf_pid, rtt.resident!.nf_pid, 'one NF for the group');
+    // its statistics over its life so far: the echo's mapping and then iperf3's control connection and 2 streams
+    assert.equal(udp.nf_stats!.mappings_created - rtt.nf_stats!.mappings_created, 3, JSON.stringify([rtt.nf_stats, udp.nf_stats]));
+    assert.ok(udp.rx_packets > rtt.rx_packets, 'the NF\'s counts are the test\'s own, not its life\'s');
+    const pid = udp.resident!.nf_pid;
+    pids.push(pid);
+    assert.ok(pidRunning(pid), 'the NF runs between the tests');
+    process.kill(pid, 'SIGKILL');
+    await assert.rejects(group.run(req('iperf_tcp', 2)), (e: Error) => /^the resident nf run on node2 \(pid \d+\) was killed by SIGKILL/.test(e.message));
+    await assert.rejects(group.run(req('iperf_tcp', 2)), /killed by SIGKILL/, 'and every later test of the group');
+    const end = await group.close();
+    assert.match(end.died ?? '', /killed by SIGKILL/);
+    // a test alone (runTrial, e.g. a testbed caller without groups): its own NF, up for it only
+    const alone = await tb.runTrial(req('rtt', 3));
+    assert.equal(alone.resident!.trial, 1);
+    assert.notEqual(alone.resident!.nf_pid, pid);
+    pids.push(alone.resident!.nf_pid);
+    assert.equal(pidRunning(alone.resident!.nf_pid), false, 'stopped after its test');
+    assert.ok(readdirSync(join(dir, 'logs')).some((f) => f.endsWith('_resident.log')), 'the NF\'s log beside each test\'s own');
+  } finally {
+    await tb.teardown();
+    ac.abort();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(pids.filter((p) => pidRunning(p)), []);
+  assert.deepEqual(await leftovers('fbnrese'), []);
 });
