@@ -134,11 +134,15 @@ export function expandPlan(spec: Spec, opts: PlanOptions = {}): PlanTrial[] {
 // Cassandra took 10-20 s to answer CQL once its jars were cached.
 /** Seconds a trial occupies beyond its warm-up and measured window (process start, stats, stop). */
 export const TRIAL_OVERHEAD_S = 1;
-/** Seconds an end-host test takes beyond its traffic on an NF already up: the server end listening, iperf3's handshakes, two samples. */
-export const ENDPOINT_OVERHEAD_S = 1;
+/**
+ * Seconds an end-host test takes beyond its traffic on an NF already up: the server end listening, iperf3's handshakes,
+ * two samples (statelessnf's default, 2026-12-06: 2 s iperf3 tests 2.03-2.15 s, the echo's 1 s and 50 pings 1.45 s).
+ */
+export const ENDPOINT_OVERHEAD_S = 0.25;
 /**
  * Seconds to start and stop the NF of a group of end-host tests (a cell's, of one repetition: Testbed.openEndpoints),
- * paid once a group: started over SSH until it answers a sample, stopped for its totals.
+ * paid once a group: started over SSH until it answers a sample, stopped for its totals (the same run: a group's first
+ * test 1.0-1.4 s longer than one in its middle, Redis's reset included; its last 0.4-0.5 s).
  */
 export const ENDPOINT_NF_S = 1.5;
 /**

@@ -85,11 +85,11 @@ endpoints: { tests: [tcp, rtt], rtt_packets: 3000, rtt_rate: 1000, ping_packets:
   assert.equal(plan.length, 2 * 2 * 2);
   assert.deepEqual(plan.slice(0, 4).map((t) => t.trial_id), ['nat/hashmap/local/sync/c1/p0/r0/iperf_tcp', 'nat/hashmap/local/sync/c1/p0/r0/rtt', 'nat/hashmap/local/sync/c1/p0/r1/iperf_tcp', 'nat/hashmap/local/sync/c1/p0/r1/rtt']);
   assert.ok(plan.every((t) => t.skip === null));
-  // 2 s + 1 s of iperf3, or 3000 datagrams at 1000/s, each with the end hosts' overhead (1 s), and one NF start and
+  // 2 s + 1 s of iperf3, or 3000 datagrams at 1000/s, each with the end hosts' overhead (0.25 s), and one NF start and
   // stop (1.5 s) per group of a cell's two tests of one repetition (4 groups)
-  assert.equal(ENDPOINT_OVERHEAD_S, 1);
+  assert.equal(ENDPOINT_OVERHEAD_S, 0.25);
   assert.equal(ENDPOINT_NF_S, 1.5);
-  assert.equal(estimateSeconds(s, plan), 4 * (3 + 1) + 4 * (3 + 1) + 4 * 1.5);
+  assert.equal(estimateSeconds(s, plan), 4 * (3 + 0.25) + 4 * (3 + 0.25) + 4 * 1.5);
   await assert.rejects(parseSpec(text('local'), 'plan.yaml'), /endpoints: iperf and RTT trials run between the end hosts of testbed netns/);
 });
 
