@@ -405,7 +405,7 @@ async function runOne(s: RunState, { trial: t, round }: Scheduled, lastOfGroup =
     const tr = s.spec.traffic;
     const m = group !== null ? await onGroupNf(s, req, group)
       : session ? await session.run({ rate_pps: tr.rate, duration_s: tr.duration_s, warmup_s: tr.warmup_s, latency_every: 0 }) : await s.tb.runTrial(req);
-    // a trial between end hosts has no generator window: the NF's counts are over its own run (iperf3 and the echo judged themselves)
+    // a trial between end hosts has no generator window: the NF's counts are over the test (iperf3 and the echo judged themselves)
     const j = judgeTrial(m, { duration_s: m.endpoint ? m.duration_s : s.spec.traffic.duration_s });
     Object.assign(rec, {
       status: j.status, reason: j.reason, ...measuredFields(m, j.flags),

@@ -333,7 +333,7 @@ export class TwoNodeTestbed implements Testbed {
    */
   async openEndpoints(req: Omit<TrialRequest, 'load' | 'logSuffix'>, tests: number): Promise<EndpointSession> {
     const t = req.trial;
-    const ends = t.measure ? this.endpointEnv({ ...req }, `${this.remoteDir}/secrets`) : null;
+    const ends = t.measure ? this.endpointEnv(req, `${this.remoteDir}/secrets`) : null;
     if (!ends) throw new FlexbenchError(`${t.measure} trials run between the end hosts of testbed netns; this ${this.kind} testbed has none`, EXIT.trialsFailed);
     const iface = ends.nfIface;
     const ac = linkedController(req.signal);
