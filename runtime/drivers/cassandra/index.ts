@@ -9,6 +9,9 @@
 //    countermap) to a target above every value it held, in the same single-partition batch (one
 //    mutation: all or nothing), so after an unknown outcome the driver reads the marker and resends
 //    only if the unit did not apply: counters stay exact, never replayed blindly.
+// An async flush's writes (its units, then the meta row) go on a connection of its own
+// (flush-socket.ts: pre-encoded protocol frames, none of the driver's per-request work) when the URL
+// names one node and no credentials; everything else (schema, reads, locks, timers) on the driver.
 // Over 400 lines as one cohesive thing: the connection that compiles, runs and resumes these plans.
 import cassandra from 'cassandra-driver';
 import type { Change, FlushBatch, FlushCost, FlushOutcome, LockHolder, Partition, Query, QueryResult, Snapshot, StoreConnection, StoreDriver, StructType } from '../driver.js';
@@ -19,6 +22,7 @@ import { keyspaceName, sharedKeyspaceName } from './names.js';
 import { parseCassandraUrl, type CassandraUrl } from './url.js';
 import { schemaStatements, sharedSchemaStatements, sharedStatements, statements, SHARED_TABLE_COUNT, TABLE_COUNT, TABLES, type SharedStatements, type Statements } from './schema.js';
 import { allRefused, connectProblem } from './connect-errors.js';
+import { CqlFlushSocket, FlushSocketUnusable, type FlushStmt } from './flush-socket.js';
 
 const Long = cassandra.types.Long;
 type Row = cassandra.types.Row;
@@ -87,7 +91,7 @@ class CassandraConnection implements StoreConnection {
   private lastTs = 0;
   private readonly cl: number;
 
-  constructor(readonly url: string, private readonly u: CassandraUrl, private readonly client: cassandra.Client) {
+  constructor(readonly url: string, private readonly u: CassandraUrl, private readonly client: cassandra.Client, private readonly own: CqlFlushSocket | null = null) {
     this.cl = consistencyCode(u.consistency);
     // a node that comes back may have come back empty: every partition's schema and last flush are
     // checked again before its next flush
@@ -494,8 +498,32 @@ class CassandraConnection implements StoreConnection {
     return { seq: seq ?? 0, units, ts: ts0 };
   }
 
+  /** The flush's own connection while it serves: one node only (no routing to do), nothing it cannot speak. */
+  private ownPath(): CqlFlushSocket | null {
+    const o = this.own;
+    return o !== null && o.unusable === null && this.client.hosts.length <= 1 ? o : null;
+  }
+
+  /**
+   * A unit's statements as one request: on the flush's own connection when `own` (an async flush),
+   * else through the driver (also when the own connection finds it cannot serve the node).
+   */
+  private async send(stmts: readonly Stmt[], counter: boolean, own: boolean): Promise<void> {
+    const o = own ? this.ownPath() : null;
+    if (o !== null) {
+      try {
+        return await o.run(stmts as unknown as readonly FlushStmt[], counter, this.cl);
+      } catch (err) {
+        if (!(err instanceof FlushSocketUnusable)) throw err;
+        if (DEBUG) console.error(`cassandra driver: the flush's own connection is not used: ${err.message}`);
+      }
+    }
+    if (stmts.length === 1) await this.exec(stmts[0]!.query, stmts[0]!.params, !counter);
+    else await this.client.batch(stmts as Stmt[], { prepare: true, logged: false, counter, consistency: this.cl, isIdempotent: !counter });
+  }
+
   /** Run the plan's pending units with bounded concurrency; returns how many are still pending. */
-  private async run(s: Part, plan: Plan, cost: FlushCost): Promise<{ pending: number; error: unknown }> {
+  private async run(s: Part, plan: Plan, cost: FlushCost, own = false): Promise<{ pending: number; error: unknown }> {
     const todo = plan.units.filter((x) => !x.done);
     let next = 0;
     let error: unknown = null;
@@ -517,8 +545,7 @@ class CassandraConnection implements StoreConnection {
           }
           cost.roundTrips++;
           for (const q of unit.stmts) cost.bytes += 2 + 16 + 2 + q.params.reduce((a: number, v) => a + paramBytes(v), 0);
-          if (unit.stmts.length === 1) await this.exec(unit.stmts[0]!.query, unit.stmts[0]!.params, !unit.counter);
-          else await this.client.batch(unit.stmts, { prepare: true, logged: false, counter: unit.counter, consistency: this.cl, isIdempotent: !unit.counter });
+          await this.send(unit.stmts, unit.counter, own);
           unit.done = true;
           if (marker) s.markers.set(markerKey(marker), marker.target);
         } catch (err) {
@@ -570,18 +597,22 @@ class CassandraConnection implements StoreConnection {
           throw new FlexbenchError(`store ${this.url}: flush ${batch.seq} of ${s.ks} arrived while flush ${s.plan.seq} is unfinished (a failed flush must be resent unchanged)`, EXIT.usage);
         }
         const cost: FlushCost = { entries: 0, bytes: 0, roundTrips: 0 };
+        const io0 = this.own ? { writes: this.own.io.writes, reads: this.own.io.reads } : null;
         // reads the plan needs (lists, counts, markers) count as round trips of the flush that compiles it
         if (!s.plan) s.plan = await this.compile(s, batch.changes, batch.seq, cost);
         const plan = s.plan;
-        const { pending, error } = await this.run(s, plan, cost);
+        const { pending, error } = await this.run(s, plan, cost, true);
         if (pending) throw new FlexbenchError(`store ${this.url}: flush ${batch.seq} of ${s.ks}: ${pending} of ${plan.units.length} parts not applied yet (resend to finish): ${(error as Error)?.message ?? error}`, EXIT.environment, { cause: error });
-        await this.exec(s.st.metaSet, [long(batch.seq), long(plan.ts)]);
+        // only after every unit's reply: the meta row says the flush is applied whole (see 0eed0a7)
+        await this.send([{ query: s.st.metaSet, params: [long(batch.seq), long(plan.ts)] }], false, true);
         cost.roundTrips++;
         s.lastSeq = batch.seq;
         s.plan = null;
         cost.entries = plan.units.reduce((a, x) => a + x.entries, 0);
         // beyond FlushCost: CQL statements sent (markers and the meta row included), for the bench
         this.cost = Object.assign(cost, { statements: plan.units.reduce((a, x) => a + x.stmts.length, 0) + 1 });
+        // the own connection's socket calls, when it carried the flush
+        if (io0 && this.own!.io.writes > io0.writes) Object.assign(cost, { writes: this.own!.io.writes - io0.writes, reads: this.own!.io.reads - io0.reads });
         return 'applied';
       } catch (err) {
         // the node may come back empty: schema and last flush are checked again before the resend
@@ -724,6 +755,7 @@ class CassandraConnection implements StoreConnection {
   }
 
   async close(): Promise<void> {
+    this.own?.close();
     await this.client.shutdown();
     // cassandra-driver 4.10 can leave a host's pool timers running after shutdown when the node was
     // restarted while connected (seen in the kill test: the process never exited); close every host it ever had.
@@ -749,6 +781,17 @@ export function consistencyCode(name: string): number {
 
 /** How long connection refusals (nothing listens) are retried before connect() gives up. */
 const REFUSED_GIVE_UP_MS = 2000;
+
+/**
+ * The async flush's own connection (flush-socket.ts) for a single-node URL without credentials;
+ * FLEXBENCH_CASSANDRA_FLUSH_SOCKET=0 keeps every flush on the driver (to compare the two paths).
+ */
+function ownFlushSocket(u: CassandraUrl, options: Record<string, unknown>): CqlFlushSocket | null {
+  if (process.env.FLEXBENCH_CASSANDRA_FLUSH_SOCKET === '0' || u.contactPoints.length !== 1 || options.password !== undefined) return null;
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(u.contactPoints[0]!);
+  if (!m) return null;
+  return new CqlFlushSocket({ host: m[1]!, port: Number(m[2]), connectTimeoutMs: Math.min(5000, u.timeoutMs), requestTimeoutMs: 12_000 });
+}
 
 interface HostLike { shutdown(waitForPending: boolean): Promise<void> }
 const seenHosts = new WeakMap<cassandra.Client, Set<HostLike>>();
@@ -782,7 +825,7 @@ export const driver: StoreDriver = {
       try {
         await client.connect();
         for (const h of client.hosts.values()) see(h);
-        return new CassandraConnection(url.trim(), u, client);
+        return new CassandraConnection(url.trim(), u, client, ownFlushSocket(u, options));
       } catch (err) {
         last = err;
       }
