@@ -1,7 +1,8 @@
 // A throwaway clone of this repository for `flexbench ab` tests (never the real one): git in it, ab run in it with
-// its own build cache, commits of one file's change on a branch, a slower NAT, and the one-cell NAT spec.
+// its own build cache (waited on, or run beside the test to act on its progress mid-run), commits of one file's change on
+// a branch, a slower NAT, and the one-cell NAT spec.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,9 +23,31 @@ export function abClone(name: string, o: { seed: number; timeoutMs: number }) {
     return r.stdout.trim();
   }
 
+  const abArgv = (args: string[]) => [BIN, 'ab', '--cache', cache, '--seed', String(o.seed), ...args];
+
   function ab(args: string[]) {
-    const r = spawnSync(process.execPath, [BIN, 'ab', '--cache', cache, '--seed', String(o.seed), ...args], { cwd: repo, encoding: 'utf8', timeout: o.timeoutMs });
+    const r = spawnSync(process.execPath, abArgv(args), { cwd: repo, encoding: 'utf8', timeout: o.timeoutMs });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** ab not waited on: `onLine` gets each stderr line as it comes (its progress, to act on mid-run); resolves as ab() returns once it exits. */
+  function abAsync(args: string[], onLine: (line: string) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      // stdin as spawnSync leaves it: nothing to read
+      const child = spawn(process.execPath, abArgv(args), { cwd: repo, timeout: o.timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      let partial = '';
+      child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
+      child.stderr.setEncoding('utf8').on('data', (s: string) => {
+        stderr += s;
+        const lines = (partial + s).split('\n');
+        partial = lines.pop()!;
+        for (const l of lines) onLine(l);
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
   }
 
   /** Commit a change of one file on a branch off the clone's main line; returns the commit. */
@@ -54,7 +77,7 @@ export function abClone(name: string, o: { seed: number; timeoutMs: number }) {
     ].join('\n'));
   }
 
-  return { tmp, repo, cache, spec, git, ab, commitChange, create };
+  return { tmp, repo, cache, spec, git, ab, abAsync, commitChange, create };
 }
 
 /** nfs/nat.ts with `extra` more loop iterations per packet of every burst (a known slowdown). */

@@ -1,11 +1,11 @@
 // `flexbench ab` in windows (one resident nf run per build, paused between its windows), in a throwaway clone of this
 // repository: a commit that slows NAT by an extra loop per burst is called regressed, main against itself is not; a
-// head whose nf run dies mid-run fails its cell; --per-trial still measures a fresh process per trial; and no process
-// outlives ab. ab.test.ts covers the rest of ab (bad input, --max-time, reports).
+// head whose nf run dies mid-run (told to once a few rounds are done) fails its cell; --per-trial still measures a fresh
+// process per trial; and no process outlives ab. ab.test.ts covers the rest of ab (bad input, --max-time, reports).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT } from '../../../harness/exit-codes.js';
 import { abClone, slowerNat } from './clone.js';
@@ -16,21 +16,29 @@ const SETTLE_S = 0.1;
 /** As ab.test.ts: 16 extra iterations per packet (about −45 to −54 % here), far from the tolerance for any noise seen. */
 const EXTRA_PER_PACKET = 16;
 const CAP = 30;
-/** The dying head's NAT throws after this many packets: past the warm-up at any rate above ~3 Mpps, long before the cap's windows end. */
-const DIE_AFTER = 20_000_000;
+/**
+ * The dying head's NAT throws once the test has seen this many rounds done (it then creates the trigger file the NAT
+ * looks for): a death mid-run on any host, where a packet count was one at one rate only (20 M packets ended every
+ * head window at 21 Mpps). Before the default epoch's end (6 rounds), so the one that dies is the first epoch's (r0).
+ */
+const DIE_AFTER_ROUNDS = 3;
+/** bursts between the dying NAT's looks for the trigger file (a stat each; the NAT is throwaway, only its death matters) */
+const DIE_CHECK_BURSTS = 1024;
 // the spawn's safety net, derived from the plan: builds, two process starts, every window at four times its length
 const AB_TIMEOUT_MS = Math.round((240 + 2 * CAP * (WINDOW_S + SETTLE_S) * 4) * 1000);
 
-const { tmp, cache, spec, ab, commitChange, create } = abClone('ab-windows', { seed: 19, timeoutMs: AB_TIMEOUT_MS });
+const { tmp, cache, spec, ab, abAsync, commitChange, create } = abClone('ab-windows', { seed: 19, timeoutMs: AB_TIMEOUT_MS });
 
 let slow = '';
 let dies = '';
+const dieNow = join(tmp.dir, 'die-now');
 before(() => {
   create({ description: 'flexbench ab windows test (test/harness/ab/windows.test.ts)', windowS: WINDOW_S, warmupS: WARMUP_S });
   slow = commitChange('slow-nat', 'nfs/nat.ts', slowerNat(EXTRA_PER_PACKET));
+  // once per burst (classify), every DIE_CHECK_BURSTS bursts: does the trigger file exist (node:fs without an import nfs/ may not have)
   dies = commitChange('dying-nat', 'nfs/nat.ts', (s) =>
-    s.replace('    this.sink = touched;\n', `    this.sink = touched;\n    if ((this.dieCount = (this.dieCount ?? 0) + b.count) > ${DIE_AFTER}) throw new Error('test: the NAT dies');\n`)
-      .replace(/(\n  process\(b: Burst\): number \{)/, '\n  dieCount: number | undefined;$1'));
+    s.replace('    this.sink = touched;\n', `    this.sink = touched;\n    if ((this.dieBursts = (this.dieBursts ?? 0) + 1) % ${DIE_CHECK_BURSTS} === 0 && process.getBuiltinModule('node:fs').existsSync(${JSON.stringify(dieNow)})) throw new Error('test: the NAT dies');\n`)
+      .replace(/(\n  process\(b: Burst\): number \{)/, '\n  dieBursts: number | undefined;$1'));
 });
 after(() => tmp.cleanup());
 
@@ -117,18 +125,30 @@ test(`ab windows: NAT slowed by ${EXTRA_PER_PACKET} loop iterations per packet i
   assertNoProcess();
 });
 
-test('ab windows: a head whose resident nf run dies mid-run fails its cell (regressed, saying why); nothing is left', () => {
+test('ab windows: a head whose resident nf run dies mid-run fails its cell (regressed, saying why); nothing is left', async () => {
   const out = join(tmp.dir, 'dies');
-  const r = ab(['--base', 'main', '--head', dies, spec, '--rounds', String(CAP), '--out', out, '--format', 'text']);
+  // the head's NAT dies once DIE_AFTER_ROUNDS rounds are done, whatever this host's packet rate
+  const done = new RegExp(`^round ${DIE_AFTER_ROUNDS}/${CAP}: `);
+  let armed = false;
+  const r = await abAsync(['--base', 'main', '--head', dies, spec, '--rounds', String(CAP), '--out', out, '--format', 'text'], (line) => {
+    if (armed || !done.test(line)) return;
+    writeFileSync(dieNow, '');
+    armed = true;
+  });
+  assert.ok(armed, `dies: ab never said round ${DIE_AFTER_ROUNDS} was done: ${r.stderr}`);
   assert.equal(r.code, EXIT.regression, `dies: exit ${r.code}: ${r.stdout}\n${r.stderr}`);
   const j = JSON.parse(readFileSync(join(out, 'ab.json'), 'utf8')) as AbJson;
   const c = j.comparison.cells[0];
   assert.equal(c.verdict, 'regressed');
   assert.match(c.reason ?? '', /the resident nf run \(nat\/hashmap\/local\/async\/c1\/p0\/r0, pid \d+\) exited with \d+.*the NAT dies.* in round \d+/);
   assert.match(r.stderr, /warning: the resident nf run .* in round \d+ \(\d+ windows measured\): its cell fails/);
+  // it died after the rounds it was let live, not before
+  const diedIn = Number(/ in round (\d+)$/.exec(c.reason ?? '')?.[1]);
+  assert.ok(diedIn > DIE_AFTER_ROUNDS, c.reason);
   const head = records(out, 'head');
   const first = head.findIndex((x) => x.status === 'failed');
-  assert.ok(first >= 0 && head.slice(first).every((x) => x.status === 'failed'), 'every window from its death on is failed');
+  assert.ok(first >= DIE_AFTER_ROUNDS && head.slice(first).every((x) => x.status === 'failed'), 'every window from its death on is failed');
+  process.stderr.write(`ab windows dies: told to after round ${DIE_AFTER_ROUNDS}, died in round ${diedIn}, its first failed window ${first + 1}\n`);
   assertNoProcess();
 });
 
