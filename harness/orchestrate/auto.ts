@@ -1,6 +1,7 @@
 // Repetitions auto's stopping rule: which cells (and paired ratios) have not yet reached the spec's target interval.
 import { logCi, relativeHalfWidth } from '../results/stats.js';
-import { ratioRows, type Baseline } from '../results/summary.js';
+import { pairedCellInterval, ratioRows, type Baseline } from '../results/summary.js';
+import { orderings, type Ordering } from '../results/ordering.js';
 import { cellIdOf, isCellTrial, type RatioRow, type TrialRecord } from '../results/format.js';
 import type { Spec } from '../spec/schema.js';
 
@@ -9,6 +10,15 @@ export function specRatios(spec: Pick<Spec, 'baseline' | 'figures' | 'matrix'>, 
   const base = spec.baseline as Baseline | undefined;
   const interval = spec.matrix.ratio_interval ?? 'mean';
   return [...(base ? ratioRows(records, base, '', undefined, interval) : []), ...spec.figures.filter((f) => f.baseline).flatMap((f) => ratioRows(records, f.baseline as Baseline, f.id, undefined, interval))];
+}
+
+/**
+ * run.json's orderings of those rows: differences at or below the spec's target_ci are ties (what the run was designed
+ * to resolve), and two cells are told apart by their own paired interval (the rounds that measured both).
+ */
+export function specOrderings(spec: Pick<Spec, 'matrix'>, records: readonly TrialRecord[], rows: readonly RatioRow[]): Ordering[] {
+  const interval = spec.matrix.ratio_interval ?? 'mean';
+  return orderings(rows, { margin: spec.matrix.target_ci, paired: (hi, lo) => pairedCellInterval(records, hi, lo, hi.metric, interval) });
 }
 
 const cellName = (id: string) => id.split('|').slice(0, 5).join('/');

@@ -25,8 +25,7 @@ import { readRunJson, readTrials, writeRunJson, writeTrials, writeSummary, write
 import { elasticRows, elasticCsv, elasticTable } from '../results/elastic.js';
 import { endpointsReport, unmeasuredLocations } from '../results/endpoints-report.js';
 import { summarizeTrials, type Baseline } from '../results/summary.js';
-import { specRatios, unreachedCells } from './auto.js';
-import { orderings } from '../results/ordering.js';
+import { specOrderings, specRatios, unreachedCells } from './auto.js';
 import { judgeTrial } from '../results/judge.js';
 import { ensurePcaps, plannedPcaps, checkReplayable, pcapOf } from './pcaps.js';
 import { measureBeyond, openCellSession } from './measure.js';
@@ -246,7 +245,7 @@ function record(s: RunState, status: RunJson['status'], ended = false): void {
     wall_s: ended ? Math.round((Date.now() - s.wallStart) / 100) / 10 : s.run.provenance.wall_s ?? null,
     ended_at: ended ? new Date().toISOString() : s.run.provenance.ended_at,
   };
-  s.run = { ...s.run, status, counts: countsOf(s.plan, s.records), provenance, order: s.order, auto: s.auto, ...(ratios.length ? { orderings: orderings(ratios) } : {}) };
+  s.run = { ...s.run, status, counts: countsOf(s.plan, s.records), provenance, order: s.order, auto: s.auto, ...(ratios.length ? { orderings: specOrderings(s.spec, s.records, ratios) } : {}) };
   writeRunJson(s.runDir, s.run);
 }
 

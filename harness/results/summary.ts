@@ -105,6 +105,20 @@ export function ratioRows(records: readonly TrialRecord[], baseline: Baseline, f
   return rows;
 }
 
+/**
+ * The interval of one cell's rate over another's from the rounds both were measured in (each round's a/b, the
+ * ratios' own estimate and interval): what tells two cells apart that share a baseline, where the overlap of their
+ * two intervals against it would not. Null when fewer than two rounds pair them.
+ */
+export function pairedCellInterval(records: readonly TrialRecord[], a: CellKey, b: CellKey, metric: RatioRow['metric'], interval: RatioInterval = 'mean'): { low: number; high: number } | null {
+  const field = RATIO_METRICS.find(([m]) => m === metric)![1];
+  const of = (k: CellKey) => records.filter((r) => isCellTrial(r) && cellIdOf(r) === cellIdOf(k));
+  const xs = pairedRatios(of(a), of(b), field);
+  if (xs.length < 2) return null;
+  const e = ratioEstimate(xs, interval);
+  return e.ratio_low !== null && e.ratio_high !== null ? { low: e.ratio_low, high: e.ratio_high } : null;
+}
+
 /** The statistics columns of one row from its samples (rates and latency alike: positive, spread multiplicatively). */
 function statColumns(values: number[]) {
   const s = summarize(values);

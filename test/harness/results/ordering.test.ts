@@ -48,3 +48,23 @@ test('orderings: one per group (the baseline fields left out), on the own-time r
   assert.equal(orderings([row({}), row({ location: 'remote', ratio: 0.5, ratio_low: 0.45, ratio_high: 0.55 })])[0]!.order, 'local > remote');
   assert.equal(orderings([row({}), row({ store: 'redis', location: 'remote', ratio: 0.5, ratio_low: 0.45, ratio_high: 0.55 })])[0]!.order, 'hashmap/local > redis/remote');
 });
+
+test('orderingText with a margin: a difference at or below it is a tie whatever the intervals; above it, a paired interval decides over the overlap', () => {
+  const a = { label: 'a', ratio: 1, low: 1, high: 1 };
+  const b = { label: 'b', ratio: 0.97, low: 0.96, high: 0.98 };
+  assert.equal(orderingText([a, b]), 'a > b');
+  assert.equal(orderingText([a, b], { margin: 0.05 }), 'a ≈ b');
+  assert.equal(orderingText([a, b], { margin: 0.02 }), 'a > b');
+  // 0.90 / 0.84 = 1.071, beyond a 5 % margin; their intervals against the baseline overlap
+  const c = { label: 'c', ratio: 0.9, low: 0.85, high: 0.95 };
+  const d = { label: 'd', ratio: 0.84, low: 0.8, high: 0.91 };
+  assert.equal(orderingText([c, d], { margin: 0.05 }), 'c ≈ d');
+  assert.equal(orderingText([c, d], { margin: 0.05, paired: () => ({ low: 1.03, high: 1.11 }) }), 'c > d');
+  assert.equal(orderingText([c, d], { margin: 0.05, paired: () => ({ low: 0.99, high: 1.15 }) }), 'c ≈ d');
+  // the paired interval is asked for the higher over the lower
+  const asked: string[] = [];
+  orderingText([d, c], { paired: (hi, lo) => (asked.push(`${hi.label}/${lo.label}`), null) });
+  assert.deepEqual(asked, ['c/d']);
+  // no paired interval (fewer than two rounds): the overlap decides, as without a rule
+  assert.equal(orderingText([a, { ...d, high: 0.9 }], { margin: 0.05, paired: () => null }), 'a > d');
+});

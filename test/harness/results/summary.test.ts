@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTrials, readTrials, writeSummary, readSummary } from '../../../harness/results/files.js';
-import { summarizeTrials, ratioRows } from '../../../harness/results/summary.js';
+import { summarizeTrials, ratioRows, pairedCellInterval } from '../../../harness/results/summary.js';
 import type { TrialRecord, LatencyRecord, SearchRecord } from '../../../harness/results/format.js';
 import { trialRecord as rec } from './record.js';
 
@@ -104,4 +104,21 @@ test('ratios, interval median: the median of the per-round ratios and its order-
   // summary.csv's ratio columns read the same
   const s = summarizeTrials(records, { baseline: { store: 'hashmap' }, interval: 'median' }).find((x) => x.store === 'redis' && x.metric === 'tx_mpps_own')!;
   assert.deepEqual([s.ratio, s.ratio_low, s.ratio_high], [r.ratio, r.ratio_low, r.ratio_high]);
+});
+
+test('pairedCellInterval: one cell over another from the rounds both were ok in, by exact value; null below two rounds', () => {
+  const records = [0, 1, 2].flatMap((k) => [
+    rec({ trial_id: `h/${k}`, repetition: k, store: 'hashmap', tx_pps: 10e6, tx_pps_own: 10e6 }),
+    rec({ trial_id: `r/${k}`, repetition: k, store: 'redis', tx_pps: 9e6, tx_pps_own: 9e6 }),
+    rec({ trial_id: `c/${k}`, repetition: k, store: 'cassandra', tx_pps: 8e6, tx_pps_own: k === 2 ? 4e6 : 8e6, status: k === 1 ? 'failed' : 'ok' }),
+  ]);
+  // a cell's key: any of its records
+  const key = (store: string) => records.find((x) => x.store === store)!;
+  // three rounds of 9/10 each: the interval is that ratio exactly
+  assert.deepEqual(pairedCellInterval(records, key('redis'), key('hashmap'), 'tx_mpps'), { low: 0.9, high: 0.9 });
+  // cassandra failed in round 1: rounds 0 and 2 pair it, 9/8 both on the forwarded rate
+  assert.deepEqual(pairedCellInterval(records, key('redis'), key('cassandra'), 'tx_mpps'), { low: 9 / 8, high: 9 / 8 });
+  const own = pairedCellInterval(records, key('redis'), key('cassandra'), 'tx_mpps_own')!;
+  assert.ok(own.low < 9 / 8 && own.high > 9 / 4, `${own.low} … ${own.high}: rounds 9/8 and 9/4`);
+  assert.equal(pairedCellInterval(records.filter((x) => x.repetition !== 2), key('redis'), key('cassandra'), 'tx_mpps'), null);
 });
