@@ -4,6 +4,8 @@
 // Values are written by the bind types the server gave at PREPARE, for the types the driver's
 // statements bind (schema.ts): bigint/counter, int, double, text, list<text>.
 
+import { grown } from '../../../common/grow-buffer.js';
+
 export const PROTOCOL_VERSION = 4;
 export const HEADER = 9;
 
@@ -67,12 +69,7 @@ export class FrameWriter {
   }
 
   private room(n: number): void {
-    if (this.off + n <= this.buf.length) return;
-    let m = this.buf.length * 2;
-    while (m < this.off + n) m *= 2;
-    const b = Buffer.allocUnsafe(m);
-    this.buf.copy(b, 0, 0, this.off);
-    this.buf = b;
+    this.buf = grown(this.buf, this.off, this.off + n);
   }
 
   private begin(stream: number, opcode: number): void {

@@ -5,7 +5,9 @@
 // thread: query plan, token-aware routing, its frame writer, a timer per request, result sets.
 // Statements are prepared once on this connection (the server's ids are per node, the same the
 // driver got) and again when the node answers Unprepared (restarted since).
-import net from 'node:net';
+import type net from 'node:net';
+import { grown } from '../../../common/grow-buffer.js';
+import { connectReading } from '../../../common/tcp-connect.js';
 import { ERR, FrameWriter, OP, encodable, frameAt, parseResponse, type CqlValue, type Prepared, type Response } from './cql-frame.js';
 
 export interface FlushSocketOptions {
@@ -83,11 +85,7 @@ export class CqlFlushSocket {
 
   private onData(n: number, buf: Buffer): void {
     this.io.reads++;
-    if (this.accLen + n > this.acc.length) {
-      const b = Buffer.allocUnsafe(Math.max(this.acc.length * 2, this.accLen + n));
-      this.acc.copy(b, 0, 0, this.accLen);
-      this.acc = b;
-    }
+    this.acc = grown(this.acc, this.accLen, this.accLen + n);
     buf.copy(this.acc, this.accLen, 0, n);
     this.accLen += n;
     let at = 0;
@@ -138,12 +136,11 @@ export class CqlFlushSocket {
   }
 
   private connect(): Promise<void> {
-    this.connecting ??= new Promise<void>((resolve, reject) => {
-      const s = net.connect({ host: this.o.host, port: this.o.port, noDelay: true, onread: { buffer: this.rbuf, callback: (n: number, b: Buffer) => { this.onData(n, b); return true; } } });
-      const t = setTimeout(() => { s.destroy(); reject(new Error(`${this.address}: no connection within ${this.o.connectTimeoutMs} ms`)); }, this.o.connectTimeoutMs);
-      s.once('connect', () => { clearTimeout(t); this.sock = s; resolve(); });
-      s.on('error', (e) => { clearTimeout(t); if (this.sock === s) this.fail(e); else reject(e); });
-      s.on('close', () => { if (this.sock === s) this.fail(new Error(`${this.address}: connection closed`)); });
+    this.connecting ??= connectReading({
+      host: this.o.host, port: this.o.port, connectTimeoutMs: this.o.connectTimeoutMs, prefix: `${this.address}: `,
+      buffer: this.rbuf, onRead: (n, b) => { this.onData(n, b); return true; },
+      up: (s) => { this.sock = s; },
+      lost: (s, e) => { if (this.sock === s) this.fail(e); },
     }).then(async () => {
       const r = await this.send((stream) => this.w.startup(stream));
       if (r.kind === 'ready') return;

@@ -6,7 +6,9 @@
 // of the event loop's poll set), so a flush costs that thread one wake-up (its tick) instead of two
 // (tick + reply), and the next batch goes out from that same wake.
 import { readSync } from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
+import { grown } from '../../../common/grow-buffer.js';
+import { connectReading } from '../../../common/tcp-connect.js';
 import type { Change, FlushBatch } from '../driver.js';
 import { flushKeys, writeFlushArgs, type FlushSink } from './flush-encode.js';
 
@@ -22,12 +24,7 @@ export class RespWriter implements FlushSink {
   args = 0;
 
   private room(n: number): void {
-    if (this.off + n <= this.buf.length) return;
-    let m = this.buf.length * 2;
-    while (m < this.off + n) m *= 2;
-    const b = Buffer.allocUnsafe(m);
-    this.buf.copy(b, 0, 0, this.off);
-    this.buf = b;
+    this.buf = grown(this.buf, this.off, this.off + n);
   }
 
   private digits(v: number): number {
@@ -226,11 +223,7 @@ export class FlushSocket {
 
   private onData(n: number, buf: Buffer): boolean {
     this.io.reads++;
-    if (this.accLen + n > this.acc.length) {
-      const b = Buffer.allocUnsafe(Math.max(this.acc.length * 2, this.accLen + n));
-      this.acc.copy(b, 0, 0, this.accLen);
-      this.acc = b;
-    }
+    this.acc = grown(this.acc, this.accLen, this.accLen + n);
     buf.copy(this.acc, this.accLen, 0, n);
     this.accLen += n;
     const r = parseReply(this.acc, this.accLen);
@@ -246,12 +239,11 @@ export class FlushSocket {
   }
 
   private connect(): Promise<void> {
-    this.connecting ??= new Promise<void>((resolve, reject) => {
-      const s = net.connect({ host: this.o.host, port: this.o.port, noDelay: true, onread: { buffer: this.rbuf, callback: (n: number, b: Buffer) => this.onData(n, b) } });
-      const t = setTimeout(() => { s.destroy(); reject(new Error(`no connection within ${this.o.connectTimeoutMs} ms`)); }, this.o.connectTimeoutMs);
-      s.once('connect', () => { clearTimeout(t); this.sock = s; resolve(); });
-      s.on('error', (e) => { clearTimeout(t); if (this.sock === s) this.fail(e); else reject(e); });
-      s.on('close', () => { if (this.sock === s) this.fail(new Error('connection closed')); });
+    this.connecting ??= connectReading({
+      host: this.o.host, port: this.o.port, connectTimeoutMs: this.o.connectTimeoutMs, prefix: '',
+      buffer: this.rbuf, onRead: (n, b) => this.onData(n, b),
+      up: (s) => { this.sock = s; },
+      lost: (s, e) => { if (this.sock === s) this.fail(e); },
     }).then(async () => {
       if (this.o.password !== undefined) {
         this.w.begin();
