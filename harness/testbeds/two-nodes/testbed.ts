@@ -341,12 +341,7 @@ export class TwoNodeTestbed implements Testbed {
     const own = this.ownTicks();
     const cleanup = async () => {
       ac.dispose();
-      const left = this.hosts.node2 && this.portFacts ? await detachXdp(this.hosts.node2, iface).catch(() => []) : [];
-      if (left.length) {
-        const msg = `after trial ${t.index}'s end-host tests: XDP program(s) ${left.join(', ')} were still attached to node2's ${iface} and were removed`;
-        this.xdpRemoved.push(msg);
-        log.write(`# ${new Date().toISOString()} ${msg}\n`);
-      }
+      if (this.portFacts) await this.detachAfter(iface, `trial ${t.index}'s end-host tests`, log);
       await new Promise<void>((r) => log.end(r));
     };
     let session: EndpointNfSession;
