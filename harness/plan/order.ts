@@ -37,17 +37,16 @@ export function schedule(plan: readonly PlanTrial[], o: { order: Order; seed: nu
   for (const s of run) rounds.set(s.round, [...(rounds.get(s.round) ?? []), s]);
   const rnd = seededRandom(o.seed);
   // units draw nothing more than their shuffle: without groups the order is the one drawn before groups existed
-  const flat = (units: readonly Scheduled[][]) => units.flat();
   const out: Scheduled[] = [];
   for (const r of [...rounds.keys()].sort((a, b) => a - b)) {
     const units = unitsOf(rounds.get(r)!, o.group);
     if (!o.block) {
-      out.push(...flat(shuffled(units, rnd)));
+      out.push(...shuffled(units, rnd).flat());
       continue;
     }
     const blocks = new Map<string, Scheduled[][]>();
     for (const u of units) blocks.set(o.block(u[0]!.trial), [...(blocks.get(o.block(u[0]!.trial)) ?? []), u]);
-    for (const b of shuffled([...blocks.values()], rnd)) out.push(...flat(shuffled(b, rnd)));
+    for (const b of shuffled([...blocks.values()], rnd)) out.push(...shuffled(b, rnd).flat());
   }
   return out;
 }

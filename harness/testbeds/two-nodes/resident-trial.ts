@@ -53,7 +53,7 @@ export class NodeResidentNf {
   /** stop() began: an exit from here on is the stop, not a death */
   private stopping = false;
   /** it died by itself: its exit and last lines */
-  died: string | null = null;
+  private died: string | null = null;
   pid: number | null = null;
 
   constructor(private readonly env: Pick<ResidentEnv, 'node2' | 'nfArgv' | 'log' | 'signal'>, onExit: (why: string) => void = () => undefined) {
