@@ -112,7 +112,10 @@ export function ratioRows(records: readonly TrialRecord[], baseline: Baseline, f
  */
 export function pairedCellInterval(records: readonly TrialRecord[], a: CellKey, b: CellKey, metric: RatioRow['metric'], interval: RatioInterval = 'mean'): { low: number; high: number } | null {
   const field = RATIO_METRICS.find(([m]) => m === metric)![1];
-  const of = (k: CellKey) => records.filter((r) => isCellTrial(r) && cellIdOf(r) === cellIdOf(k));
+  const of = (k: CellKey) => {
+    const id = cellIdOf(k);
+    return records.filter((r) => isCellTrial(r) && cellIdOf(r) === id);
+  };
   const xs = pairedRatios(of(a), of(b), field);
   if (xs.length < 2) return null;
   const e = ratioEstimate(xs, interval);
