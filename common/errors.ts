@@ -12,6 +12,8 @@ export const EXIT = {
   inconclusive: 4,
   /** a required tool, host or store is missing or unreachable */
   environment: 5,
+  /** `flexbench orderings` found two runs ordering a pair of cells the opposite way (or apart against within the margin) */
+  contradiction: 6,
   /** interrupted by SIGINT/SIGTERM (128 + SIGINT) */
   interrupted: 130,
 } as const;

@@ -5,7 +5,7 @@ import { FlexbenchError } from './exit-codes.js';
 import { debugRequested, reportError } from './error-report.js';
 
 const commandModules = [
-  'run', 'validate', 'plot', 'pcap', 'nf', 'gen', 'store', 'compare', 'baseline', 'history', 'ab', 'echo',
+  'run', 'validate', 'plot', 'pcap', 'nf', 'gen', 'store', 'compare', 'baseline', 'history', 'ab', 'echo', 'orderings',
 ] as const;
 
 // Only the command being run is loaded: startup stays fast, and a broken module elsewhere cannot

@@ -493,9 +493,12 @@ export const runJsonSchema = z.object({
   }).optional(),
   /** repetitions auto: rounds run, and the cells that did not reach the target interval ("cell: ±x%") */
   auto: z.object({ target_ci: z.number(), rounds_run: z.number().int(), unreached: z.array(z.string()) }).nullable().optional(),
-  /** with a baseline: per comparison group, its cells ordered by paired ratio, ties (≈) where intervals overlap (results/ordering.ts) */
+  /** with a baseline: per comparison group, its cells ordered by paired ratio (>, ≈ within the margin, ~ unresolved) and every pair's relation (results/ordering.ts) */
   orderings: z.array(z.object({
     figure: z.string(), baseline: z.string(), metric: z.enum(['tx_mpps', 'tx_mpps_own']), group: z.string(), order: z.string(),
+    pairs: z.array(z.object({
+      hi: z.string(), lo: z.string(), relation: z.enum(['apart', 'within', 'unresolved']), ratio: z.number(), low: z.number().nullable(), high: z.number().nullable(),
+    })).optional(),
   })).optional(),
   counts: z.object({ planned: z.number().int(), ok: z.number().int(), failed: z.number().int(), skipped: z.number().int(), missing: z.number().int() }),
 });

@@ -289,9 +289,15 @@ baseline: { store: hashmap }
     const o = run.orderings![0]!;
     // the baseline names the store only: the group keeps the location
     assert.deepEqual([o.group, o.metric, o.baseline], ['nat/local/async/1', 'tx_mpps_own', 'store=hashmap']);
-    assert.ok(['hashmap ≈ redis', 'hashmap > redis', 'redis > hashmap'].includes(o.order), o.order);
-    const apart = xs[0]! > 1 || xs[5]! < 1;
-    assert.equal(o.order.includes('≈'), !apart, `${o.order}: the interval [${xs[0]}, ${xs[5]}] ${apart ? 'leaves out' : 'holds'} 1`);
+    assert.ok(['hashmap ≈ redis', 'hashmap ~ redis', 'hashmap > redis', 'redis > hashmap'].includes(o.order), o.order);
+    // the one pair, on the paired interval of the six rounds, against the default margin (target_ci 3 %)
+    const p = o.pairs![0]!;
+    const symbol = { apart: '>', within: '≈', unresolved: '~' }[p.relation];
+    assert.ok(o.order.includes(` ${symbol} `), `${o.order} for ${JSON.stringify(p)}`);
+    const [lo, hi] = p.hi === 'hashmap' ? [1 / xs[5]!, 1 / xs[0]!] : [xs[0]!, xs[5]!];
+    assert.ok(Math.abs(p.low! - lo) < 1e-9 && Math.abs(p.high! - hi) < 1e-9, `${JSON.stringify(p)} vs ${xs.join(' ')}`);
+    const expected = p.ratio > 1.03 && lo > 1 ? 'apart' : lo >= 1 / 1.03 && hi <= 1.03 ? 'within' : 'unresolved';
+    assert.equal(p.relation, expected, `${o.order}: [${lo}, ${hi}]`);
     assert.ok(r.stderr.includes(`paired ratios tx_mpps_own over store=hashmap, nat/local/async/1: ${o.order}`), r.stderr);
   } finally {
     rmSync(dir, { recursive: true, force: true });

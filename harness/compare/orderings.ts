@@ -1,0 +1,35 @@
+// Orderings of paired ratios across runs: each run's re-derived from its spec and trials (as the run derives them at
+// its end, by this flexbench's rule), and their agreement written for people (`flexbench orderings`).
+import { EXIT, FlexbenchError } from '../exit-codes.js';
+import { readRunJson, readTrials } from '../results/files.js';
+import type { GroupAgreement, Ordering, PairRelation } from '../results/ordering.js';
+import { specOrderings, specRatios } from '../orchestrate/auto.js';
+import { specSchema } from '../spec/schema.js';
+
+/** A run's orderings from its spec and trials (as the run itself derives them at its end). */
+export function runOrderings(dir: string): Ordering[] {
+  const run = readRunJson(dir);
+  const parsed = specSchema.safeParse(run.spec_resolved);
+  if (!parsed.success) throw new FlexbenchError(`${dir}: its run.json's spec does not parse with this flexbench (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`, EXIT.usage);
+  const records = readTrials(dir);
+  return specOrderings(parsed.data, records, specRatios(parsed.data, records));
+}
+
+const num = (x: number | null) => (x === null ? '?' : x.toFixed(3));
+const pairText = (p: PairRelation | null) => (p ? `${p.relation === 'apart' ? `${p.hi} > ${p.lo}` : p.relation} (${p.hi}/${p.lo} ${num(p.ratio)} [${num(p.low)}, ${num(p.high)}])` : 'absent');
+const groupName = (g: Pick<Ordering, 'figure' | 'baseline' | 'metric' | 'group'>) => `${g.figure ? `${g.figure}, ` : ''}${g.group} (${g.metric === 'tx_mpps_own' ? 'own-time' : 'forwarded'} rate over ${g.baseline})`;
+
+export function agreementText(names: readonly string[], groups: readonly GroupAgreement[]): string {
+  const lines: string[] = [];
+  for (const g of groups) {
+    lines.push(`${groupName(g)}: ${g.agreement}`);
+    names.forEach((n, i) => lines.push(`  ${n}: ${g.orders[i] ?? '(no such group)'}`));
+    for (const d of g.differing) {
+      lines.push(`  ${d.pair}${d.contradicts ? ' CONTRADICTS' : ''}: ${names.map((n, i) => `${n} ${pairText(d.of[i]!)}`).join('; ')}`);
+    }
+  }
+  const count = (a: GroupAgreement['agreement']) => groups.filter((g) => g.agreement === a).length;
+  lines.push(`${groups.length} group(s): ${count('same')} the same, ${count('consistent')} differing only where a run left a pair unresolved, ${count('contradicts')} contradicting, ${count('missing')} not in every run`);
+  return `${lines.join('\n')}\n`;
+}
+
