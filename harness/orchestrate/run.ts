@@ -546,6 +546,7 @@ async function finish(s: RunState): Promise<RunOutcome> {
   const elastic = elasticRows(s.records);
   if (elastic.length) for (const line of elasticTable(elastic)) progress.log(line);
   if (s.auto?.unreached.length) progress.log(`repetitions auto: ${s.auto.unreached.length} cell(s) did not reach ±${(s.auto.target_ci * 100).toFixed(1)}% within ${s.order.rounds} rounds: ${s.auto.unreached.join('; ')}`);
+  if (s.run?.orderings?.length) progress.log(`orderings: > apart beyond target_ci ${((s.spec.matrix.target_ci) * 100).toFixed(1)}%, ≈ within it, ~ unresolved (flexbench orderings RUN_A RUN_B compares two runs)`);
   for (const x of s.run?.orderings ?? []) progress.log(`paired ratios${x.figure ? ` (${x.figure})` : ''} ${x.metric} over ${x.baseline}, ${x.group}: ${x.order}`);
   const wall = s.run?.provenance.wall_s;
   if (wall != null && s.etaSeconds !== null) progress.log(`wall time ${formatDuration(wall)} (estimated ${formatDuration(s.etaSeconds)})`);

@@ -299,6 +299,7 @@ baseline: { store: hashmap }
     const expected = p.ratio > 1.03 && lo > 1 ? 'apart' : lo >= 1 / 1.03 && hi <= 1.03 ? 'within' : 'unresolved';
     assert.equal(p.relation, expected, `${o.order}: [${lo}, ${hi}]`);
     assert.ok(r.stderr.includes(`paired ratios tx_mpps_own over store=hashmap, nat/local/async/1: ${o.order}`), r.stderr);
+    assert.match(r.stderr, /orderings: > apart beyond target_ci 3\.0%, ≈ within it, ~ unresolved/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
