@@ -24,3 +24,9 @@ test("pacedDue: the phase's last burst goes out short", () => {
   assert.equal(pacedDue(99, 1, 100, 96, 32), 4);
   assert.equal(pacedDue(500, 1, 100, 100, 32), 0);
 });
+
+test("pacedDue: once the phase's time is up, every packet of it not yet released goes", () => {
+  // the loop first looked 0.5 ms after packet 99 was due (and after the end): the short tail still goes
+  assert.equal(pacedDue(100.2, 1, 100, 90, 32, true), 10);
+  assert.equal(pacedDue(100.2, 1, 100, 100, 32, true), 0);
+});
