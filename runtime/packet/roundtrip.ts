@@ -52,11 +52,11 @@ export interface RoundTripCapture {
 /**
  * Packets a paced phase sends now, `elapsedMs` into it: packet k is due at k / rate, so those due and
  * not yet released, once at least `burstOf` are (the phase's last burst goes out as it is); 0 to wait.
- * `ended` (the phase's time is up): every packet of the phase was due before its end, so all not yet
- * released go now; the loop may first look only after the end (the last packet is due 1 / rate before it).
+ * `ended` (the phase's time is up): its last short burst (fewer than `burstOf`, never due as a whole) goes
+ * now, as the loop may first look only after the end; a generator behind by a burst or more sends no more.
  */
 export function pacedDue(elapsedMs: number, perMs: number, total: number, released: number, burstOf: number, ended = false): number {
-  if (ended) return total > released ? total - released : 0;
+  if (ended) return total - released < burstOf ? total - released : 0;
   const due = Math.min(total, Math.floor(elapsedMs * perMs) + 1) - released;
   return due >= burstOf || (due > 0 && released + due >= total) ? due : 0;
 }
@@ -177,9 +177,10 @@ export function runRoundTrip(port: SenderPort, o: RoundTripOptions, capture: Rou
       now = performance.now();
       const el = now - t0;
       const ended = el >= endMs;
-      // paced, the phase's last packets still go out after its end: left unsent they counted as the DUT's loss
-      if (ended && (perMs === Infinity || released >= total)) break;
+      if (ended && perMs === Infinity) break;
       let due = perMs === Infinity ? burst.capacity : pacedDue(el, perMs, total, released, burstOf, ended);
+      // paced, the phase's last short burst still goes out after its end (left unsent it counted as the DUT's loss)
+      if (ended && due === 0) break;
       if (due > 0) {
         if (due > 1024) due = 1024; // at most this many between two receive passes
         for (let k = 0; k < due; k++) {

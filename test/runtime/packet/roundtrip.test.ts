@@ -25,8 +25,11 @@ test("pacedDue: the phase's last burst goes out short", () => {
   assert.equal(pacedDue(500, 1, 100, 100, 32), 0);
 });
 
-test("pacedDue: once the phase's time is up, every packet of it not yet released goes", () => {
+test("pacedDue: once the phase's time is up, its last short burst goes", () => {
   // the loop first looked 0.5 ms after packet 99 was due (and after the end): the short tail still goes
   assert.equal(pacedDue(100.2, 1, 100, 90, 32, true), 10);
   assert.equal(pacedDue(100.2, 1, 100, 100, 32, true), 0);
+  // a generator behind by a burst or more sends no more after the end (its shortfall is its own, not made up late)
+  assert.equal(pacedDue(100.2, 1, 100, 68, 32, true), 0);
+  assert.equal(pacedDue(100.2, 1, 100, 69, 32, true), 31);
 });
