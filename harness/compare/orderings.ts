@@ -1,18 +1,15 @@
 // Orderings of paired ratios across runs: each run's re-derived from its spec and trials (as the run derives them at
 // its end, by this flexbench's rule), and their agreement written for people (`flexbench orderings`).
-import { EXIT, FlexbenchError } from '../exit-codes.js';
 import { readRunJson, readTrials } from '../results/files.js';
 import type { GroupAgreement, Ordering, PairRelation } from '../results/ordering.js';
 import { specOrderings, specRatios } from '../orchestrate/auto.js';
-import { specSchema } from '../spec/schema.js';
+import { specOfRun } from '../spec/load.js';
 
 /** A run's orderings from its spec and trials (as the run itself derives them at its end). */
 export function runOrderings(dir: string): Ordering[] {
-  const run = readRunJson(dir);
-  const parsed = specSchema.safeParse(run.spec_resolved);
-  if (!parsed.success) throw new FlexbenchError(`${dir}: its run.json's spec does not parse with this flexbench (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`, EXIT.usage);
+  const spec = specOfRun(readRunJson(dir).spec_resolved, dir);
   const records = readTrials(dir);
-  return specOrderings(parsed.data, records, specRatios(parsed.data, records));
+  return specOrderings(spec, records, specRatios(spec, records));
 }
 
 const num = (x: number | null) => (x === null ? '?' : x.toFixed(3));

@@ -12,8 +12,8 @@ import { existsSync } from 'node:fs';
 import { ensureOutputDir } from '../../common/output-dir.js';
 import { join, resolve, sep } from 'node:path';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
-import { specSchema, plannedRepetitions, type Spec } from '../spec/schema.js';
-import type { LoadedSpec } from '../spec/load.js';
+import { plannedRepetitions, type Spec } from '../spec/schema.js';
+import { specOfRun, type LoadedSpec } from '../spec/load.js';
 import { expandPlan, estimateSeconds, formatDuration, pcapCount, trialSeconds, storeStartSeconds, TRIAL_OVERHEAD_S, STORE_RESET_S, STORE_START_S } from '../plan/plan.js';
 import { schedule, serversNeeded, serverKey, blockBy, endpointGroup, type Scheduled, type Order } from '../plan/order.js';
 import { createTestbed } from '../testbeds/index.js';
@@ -181,9 +181,7 @@ async function resolveRun(o: RunOptions, signal: AbortSignal): Promise<RunState>
   if (o.resumeDir) {
     runDir = resolve(o.resumeDir);
     run = readRunJson(runDir);
-    const parsed = specSchema.safeParse(run.spec_resolved);
-    if (!parsed.success) throw new FlexbenchError(`${runDir}/run.json: its resolved spec no longer validates: ${parsed.error.issues[0]?.message}`, EXIT.usage);
-    spec = parsed.data;
+    spec = specOfRun(run.spec_resolved, runDir);
     plan = run.plan;
     specFile = run.spec_file;
     profile = run.profile;

@@ -5,7 +5,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { parse, View } from 'vega';
 import { Resvg } from '@resvg/resvg-js';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
-import { specSchema } from '../spec/schema.js';
+import { specOfRun } from '../spec/load.js';
 import { readRunJson, readSummary, readTrials, writeAtomic } from '../results/files.js';
 import { ratioRows, type Baseline } from '../results/summary.js';
 import { flagName, FLAG_HOST_BUSY, FLAG_LOW_COUNT } from '../results/judge.js';
@@ -86,7 +86,7 @@ async function writeFigure(outDir: string, id: string, vl: TopLevelSpec, copyTo?
 /** Draw every figure of a run's spec from its summary.csv, and those its measure: asks for; returns the PNG paths written in the run. */
 export async function renderRunPlots(runDir: string, opts: { copyTo?: string | null; log?: (s: string) => void } = {}): Promise<string[]> {
   const run = readRunJson(runDir);
-  const spec = specSchema.parse(run.spec_resolved);
+  const spec = specOfRun(run.spec_resolved, runDir);
   const rows = readSummary(runDir);
   const trials = readTrials(runDir);
   const outDir = join(runDir, 'plots');

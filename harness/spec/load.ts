@@ -282,3 +282,13 @@ const MAX_SPEC_BYTES = 2 ** 20;
 export async function loadSpec(file: string, opts: SpecOptions = {}): Promise<LoadedSpec> {
   return parseSpec(readInputFile(file, MAX_SPEC_BYTES, 'spec').toString('utf8'), file, opts);
 }
+
+/** The spec a run recorded (run.json's `spec_resolved`) as this flexbench reads it; a sentence, exit 2, when it no longer validates. */
+export function specOfRun(spec_resolved: unknown, runDir: string): Spec {
+  const parsed = specSchema.safeParse(spec_resolved);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new FlexbenchError(`${runDir}/run.json: its resolved spec no longer validates with this flexbench: ${i ? `${i.path.join('.') || '(top)'}: ${i.message}` : 'unknown'}`, EXIT.usage);
+  }
+  return parsed.data;
+}
