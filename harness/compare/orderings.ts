@@ -13,7 +13,8 @@ export function runOrderings(dir: string): Ordering[] {
 }
 
 const num = (x: number | null) => (x === null ? '?' : x.toFixed(3));
-const pairText = (p: PairRelation | null) => (p ? `${p.relation === 'apart' ? `${p.hi} > ${p.lo}` : p.relation} (${p.hi}/${p.lo} ${num(p.ratio)} [${num(p.low)}, ${num(p.high)}])` : 'absent');
+/** what a run said of a pair (compareOrderings' stance) and the interval it said it on */
+const pairText = (says: string | null, p: PairRelation | null) => (p ? `${says} (${p.hi}/${p.lo} ${num(p.ratio)} [${num(p.low)}, ${num(p.high)}])` : 'absent');
 const groupName = (g: Pick<Ordering, 'figure' | 'baseline' | 'metric' | 'group'>) => `${g.figure ? `${g.figure}, ` : ''}${g.group} (${g.metric === 'tx_mpps_own' ? 'own-time' : 'forwarded'} rate over ${g.baseline})`;
 
 export function agreementText(names: readonly string[], groups: readonly GroupAgreement[]): string {
@@ -22,7 +23,7 @@ export function agreementText(names: readonly string[], groups: readonly GroupAg
     lines.push(`${groupName(g)}: ${g.agreement}`);
     names.forEach((n, i) => lines.push(`  ${n}: ${g.orders[i] ?? '(no such group)'}`));
     for (const d of g.differing) {
-      lines.push(`  ${d.pair}${d.contradicts ? ' CONTRADICTS' : ''}: ${names.map((n, i) => `${n} ${pairText(d.of[i]!)}`).join('; ')}`);
+      lines.push(`  ${d.pair}${d.contradicts ? ' CONTRADICTS' : ''}: ${names.map((n, i) => `${n} ${pairText(d.says[i]!, d.of[i]!)}`).join('; ')}`);
     }
   }
   const count = (a: GroupAgreement['agreement']) => groups.filter((g) => g.agreement === a).length;
