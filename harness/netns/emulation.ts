@@ -156,6 +156,9 @@ export async function createEmulation(opts: EmulationOptions = {}): Promise<Emul
     const known: string[] = [];
     for (const [i, n] of [[1, node1], [2, node2]] as const) {
       await sh(['ip', 'netns', 'add', n.ns]);
+      // no IPv6 on the nodes' links: a kernel's own IPv6 frames (DAD, MLD reports, router solicitations, sent
+      // again when a veth's channels change) reach the generator's port and count as returned packets
+      await sh(['ip', 'netns', 'exec', n.ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
       await sh(['ip', '-n', n.ns, 'link', 'set', 'lo', 'up']);
       await sh(['ip', 'link', 'add', n.rootIface, 'type', 'veth', 'peer', 'name', 'mgmt', 'netns', n.ns]);
       const rootAddr = `198.18.${m}.${i === 1 ? 1 : 5}/30`;

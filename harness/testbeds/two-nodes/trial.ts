@@ -484,6 +484,8 @@ function measure(run: Run, nf: RunningNf, gen: RunningGen, win: { from: number; 
     nfFinal = { rate_pps: nfRx };
   }
 
+  // frames came back but the NF says it forwarded none: they are the nodes' own (IPv6 neighbour discovery, LLDP)
+  if (nfTx === 0) throw new FlexbenchError(`nothing the NF forwarded came back: the generator sent ${Math.round(gw.tx)} packets in the ${gw.seconds.toFixed(1)} s window; node1 received ${Math.round(gw.rx)} frames, but the NF's own counters say it sent none (frames of the nodes' own, such as IPv6 neighbour discovery)`, EXIT.trialsFailed);
   const flags = generatorFlags(sentPps, gen.asked, env.inv.shortfall_tolerance);
   flags.push(...nfFlags);
   const extras: TwoNodeExtras = {
