@@ -272,7 +272,7 @@ export async function run(): Promise<void> {
       const rc = redisCpu[label] ? `${(100 * median(redisCpu[label]!)).toFixed(1)} % of a core` : '';
       console.log(`${name.padEnd(38)} ${medianRange(v).padEnd(26)} ${vs.padEnd(11)} ${bpf.padEnd(23)} ${rc}`);
     }
-    if (Object.keys(perFlow).length > 0) console.log('B/flow: NF = its flow tables and records (NAT: and its pool); FlexState = the local cache\'s slots and key index and the state thread\'s copy per key (the store\'s own memory, in-process for hashmap, is not counted)');
+    if (Object.keys(perFlow).length > 0) console.log('B/flow: NF = its flow tables and records (NAT: and its pool); FlexState = the slot buffers both threads share, the local key index and the state thread\'s accumulator (the store\'s own memory, in-process for hashmap, is not counted)');
     console.log('\nflushes (async, median of the rounds): flushes per second x per flush: entries, bytes sent, round trips, merge and encode time, socket writes + reads; the state thread\'s busy share of the run, its CPU share (what it took from the packet thread on the one CPU) and wake-ups per second');
     for (const c of run) if (flushes[c.label]) console.log(`${`flexbench ${c.label}`.padEnd(38)} ${flushCell(flushes[c.label]!)}`);
     const ratio = (a: string, b: string, what: string) => {

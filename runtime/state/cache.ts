@@ -8,8 +8,8 @@ import { FlexbenchError, EXIT } from '../../common/errors.js';
 import type { CounterHandle, CounterMapHandle, ListHandle, MapHandle, SetHandle, TimerHandle, ValueHandle } from './types.js';
 import { TimerWheel } from '../../common/timer-wheel.js';
 import { hash4 } from '../../common/flow-hash.js';
-import { flowKeyOfWords, WORD_KEY_INTS } from './flow-key.js';
-import { C_CLEARED0, C_COUNT0, C_SLOTS, F_DIRTY, F_DIRTY_ADD, F_ERASE, F_SET, SlotViews, createSlotTable, type SlotTableInit } from './slots.js';
+import { flowKeyOfWords } from './flow-key.js';
+import { C_ACC, C_CLEARED0, C_COUNT0, C_SLOTS, F_DIRTY, F_DIRTY_ADD, F_ERASE, F_SET, SlotViews, addsDeltas, createSlotTable, slotTableBytes, type SlotTableInit } from './slots.js';
 
 /**
  * partition control words: REQ = epoch the state thread asks for, ACK = epoch the packet side switched
@@ -30,14 +30,16 @@ export const P_PARK = 4;
 /** Everything the state thread needs after a swap, besides the shared buffers. */
 export interface SwapMessage {
   tables: SlotTableInit[];
-  /** flat triples: table index, slot, key */
+  /** flat triples: table index, slot, key (keys given as a flow's words are read from the table's shared words) */
   keys: (number | string)[];
-  /** keys given as a flow's words (slotOfFlow): flat groups of WORD_KEY_INTS (table, slot, four words) */
-  words: Int32Array | null;
   ops: Change[];
 }
 
 const resolved = Promise.resolve();
+/** the word keys' index: filled up to this load before it grows */
+const FLOW_LOAD = 0.75;
+/** its capacities are multiples of this many entries (whole cache lines) */
+const FLOW_CAP_STEP = 64;
 
 /** One slotted structure, packet side: current-buffer views swapped at each epoch. */
 class LocalTable {
@@ -50,21 +52,37 @@ class LocalTable {
   list: Int32Array;
   n = 0;
   b = 0;
-  /** a slot's string key; null for a key given as words until someone asks for its string */
-  readonly keys: (string | null)[] = [];
+  /** slots in use */
+  slots = 0;
+  /**
+   * a slot's string key, null for a key given as words until someone asks for its string; the array
+   * itself is made at the first string key (a table keyed by words alone keeps no pointer per slot)
+   */
+  private keys: (string | null)[] | null = null;
   readonly index = new Map<string, number>();
-  /** four int32 words per slot for keys given as a flow's words (null until the first) */
-  private words: Int32Array | null = null;
+  /** the shared words of keys given as a flow's words (empty until the first) */
+  private words: Int32Array;
   /** slots keyed by words whose string is not in `index` yet (made at the first string lookup) */
   private unindexed = 0;
-  /** words -> slot + 1 (0 = empty), at most half full; flowN entries */
+  /**
+   * words -> slot + 1 (0 = empty): open addressing with linear probing, filled up to FLOW_LOAD; its
+   * capacity is not a power of two (a hash's bucket is h * cap / 2^32, as in the NFs' CompactFlowTable)
+   * and grows by 1.5x; flowN entries
+   */
   private flowIdx: Int32Array | null = null;
   private flowN = 0;
+  private flowLimit = 0;
+  /** flowIdx's length / 2^32 */
+  private flowScale = 0;
+  /** does this type write deltas (Counter, CounterMap)? Map and Timer have no delta buffers */
+  private readonly adds: boolean;
   /** the partition's control words: [P_DIRTY] is set on the first change of a slot in an epoch */
   readonly pctrl: Int32Array;
   constructor(readonly cache: PartitionCache, readonly init: SlotTableInit) {
     this.pctrl = cache.ctrl;
+    this.adds = addsDeltas(init.type);
     this.v = new SlotViews(init);
+    this.words = this.v.words;
     this.value = this.v.value;
     this.present = this.v.present;
     this.delta = this.v.delta[0];
@@ -88,36 +106,49 @@ class LocalTable {
     this.abs = this.v.abs[b];
     this.flag = this.v.flag[b];
     this.list = this.v.list[b];
+    this.words = this.v.words;
   }
 
   /** the slot of a string key, or undefined (keys given as words included) */
   lookup(key: string): number | undefined {
     const s = this.index.get(key);
     if (s !== undefined || this.unindexed === 0) return s;
-    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] === null) this.keyAt(i);
+    const keys = this.keys;
+    for (let i = 0; i < this.slots; i++) if (keys === null || keys[i] === null) this.keyAt(i);
     this.unindexed = 0;
     return this.index.get(key);
   }
 
   /** a slot's string key (made, once, for a key given as words) */
   keyAt(s: number): string {
-    const k = this.keys[s];
-    if (k !== null) return k as string; // (undefined past the last slot, as before)
-    const w = this.words!;
+    if (s >= this.slots) return undefined as unknown as string; // (past the last slot, as before)
+    const keys = this.keys ?? this.keyArray();
+    const k = keys[s];
+    if (k !== null) return k as string;
+    const w = this.words;
     const f = flowKeyOfWords(w[4 * s]!, w[4 * s + 1]!, w[4 * s + 2]!, w[4 * s + 3]!);
-    this.keys[s] = f;
+    keys[s] = f;
     this.index.set(f, s);
     this.unindexed--;
     return f;
   }
 
+  /** the per-slot string keys, made at the first string key (every slot so far keyed by words) */
+  private keyArray(): (string | null)[] {
+    const keys: (string | null)[] = new Array(this.slots).fill(null);
+    this.keys = keys;
+    return keys;
+  }
+
   private newSlot(key: string | null): number {
-    const n = this.keys.length;
+    const n = this.slots;
     if (n >= this.v.capacity && !this.v.grow(n + 1)) {
       throw new FlexbenchError(`${this.init.type} ${this.init.id}: more than maxSlots=${this.v.capacity} keys on this core (raise maxSlots in the state config)`, EXIT.usage);
     }
     if (n >= this.value.length) this.views();
-    this.keys.push(key);
+    if (key !== null) (this.keys ?? this.keyArray()).push(key);
+    else if (this.keys !== null) this.keys.push(null);
+    this.slots = n + 1;
     this.v.ctrl[C_SLOTS] = n + 1;
     this.pctrl[P_DIRTY] = 1;
     return n;
@@ -139,55 +170,47 @@ class LocalTable {
    */
   slotOfFlow(a: number, b: number, c: number, d: number): number {
     let idx = this.flowIdx;
-    if (idx === null || 2 * (this.flowN + 1) > idx.length) idx = this.growFlowIdx();
-    const mask = idx.length - 1;
-    let i = hash4(a, b, c, d) & mask;
-    const w0 = this.words!;
+    if (idx === null || this.flowN >= this.flowLimit) idx = this.growFlowIdx();
+    const end = idx.length;
+    let i = ((hash4(a, b, c, d) >>> 0) * this.flowScale) | 0;
+    const w0 = this.words;
     for (let e = idx[i]!; e !== 0; e = idx[i]!) {
       const q = 4 * (e - 1);
       if (w0[q] === a && w0[q + 1] === b && w0[q + 2] === c && w0[q + 3] === d) return e - 1;
-      i = (i + 1) & mask;
+      if (++i === end) i = 0;
     }
     let s = this.index.size > 0 ? this.lookup(flowKeyOfWords(a, b, c, d)) : undefined;
     const fresh = s === undefined;
     if (fresh) s = this.newSlot(null);
-    const w = this.wordsFor(s!);
+    // written before the slot is first marked dirty: the state thread reads them after the swap that carries it
+    const w = this.words;
     w[4 * s!] = a; w[4 * s! + 1] = b; w[4 * s! + 2] = c; w[4 * s! + 3] = d;
     idx[i] = s! + 1;
     this.flowN++;
-    if (fresh) {
-      this.unindexed++;
-      this.cache.newWordKey(this.init.index, s!, a, b, c, d);
-    }
+    if (fresh) this.unindexed++;
     return s!;
   }
 
-  private wordsFor(s: number): Int32Array {
-    let w = this.words;
-    if (w === null || w.length < 4 * (s + 1)) {
-      const m = new Int32Array(Math.max(1024, 4 * (s + 1), w === null ? 0 : 2 * w.length));
-      if (w !== null) m.set(w);
-      this.words = w = m;
-    }
-    return w;
-  }
-
   private growFlowIdx(): Int32Array {
+    if (this.words.length === 0) this.words = this.v.useWords();
     const old = this.flowIdx;
-    const idx = new Int32Array(old === null ? 1024 : 2 * old.length);
-    const mask = idx.length - 1;
-    const w = this.wordsFor(0);
+    const cap = old === null ? FLOW_CAP_STEP * 16 : Math.ceil((1.5 * old.length) / FLOW_CAP_STEP) * FLOW_CAP_STEP;
+    const idx = new Int32Array(cap);
+    const scale = cap / 4294967296;
+    const w = this.words;
     if (old !== null) {
       for (let j = 0; j < old.length; j++) {
         const e = old[j]!;
         if (e === 0) continue;
         const q = 4 * (e - 1);
-        let i = hash4(w[q]!, w[q + 1]!, w[q + 2]!, w[q + 3]!) & mask;
-        while (idx[i] !== 0) i = (i + 1) & mask;
+        let i = ((hash4(w[q]!, w[q + 1]!, w[q + 2]!, w[q + 3]!) >>> 0) * scale) | 0;
+        while (idx[i] !== 0) if (++i === cap) i = 0;
         idx[i] = e;
       }
     }
     this.flowIdx = idx;
+    this.flowScale = scale;
+    this.flowLimit = Math.floor(cap * FLOW_LOAD);
     return idx;
   }
 
@@ -206,7 +229,7 @@ class LocalTable {
     this.value[s] = x;
     this.present[s] = 1;
     this.abs[s] = x;
-    this.delta[s] = 0;
+    if (this.adds) this.delta[s] = 0;
     if (this.flag[s] === 0) { this.list[this.n++] = s; this.pctrl[P_DIRTY] = 1; }
     this.flag[s] = F_DIRTY | F_SET;
   }
@@ -214,7 +237,7 @@ class LocalTable {
   erase(s: number): void {
     this.value[s] = 0;
     this.present[s] = 0;
-    this.delta[s] = 0;
+    if (this.adds) this.delta[s] = 0;
     if (this.flag[s] === 0) { this.list[this.n++] = s; this.pctrl[P_DIRTY] = 1; }
     this.flag[s] = F_DIRTY | F_ERASE;
   }
@@ -223,7 +246,7 @@ class LocalTable {
     for (let i = 0; i < this.n; i++) {
       const s = this.list[i];
       this.flag[s] = 0;
-      this.delta[s] = 0;
+      if (this.adds) this.delta[s] = 0;
     }
     this.n = 0;
     this.value.fill(0);
@@ -244,31 +267,32 @@ class LocalTable {
   }
 
   /**
-   * Bytes the table's keys cost: its shared buffers (value, present, and per epoch delta, abs, flag,
-   * list: 51 B a slot), the word keys and their index, a pointer per slot and each string key with
-   * its Map entry here; and on the state thread, per slot, its accumulator (flag, abs, delta: 17 B)
-   * and the key's words (16 B), counted by slot (its arrays grow as these do).
+   * Bytes the table's keys cost, as held (capacities, not slots in use): its shared buffers, which
+   * both threads read (value 8, present 1, and per epoch abs 8, flag 1, list 4, and delta 8 for the
+   * types that add: 35 B a slot for a Map, 51 B for a CounterMap; the words of keys given as a
+   * flow's, 16 B, once there is one), the word keys' index, a pointer per slot once there is a string
+   * key, and each string key with its Map entry here; and on the state thread its accumulator: the
+   * position of each slot's pending change (4 B a slot, grown with the capacity) and the pending
+   * changes themselves (slot, flag, abs, delta: 21 B each, as many as it held room for at once).
    */
   bytes(): number {
-    const i = this.init;
-    let n = i.value.byteLength + i.present.byteLength + i.ctrl.byteLength;
-    for (const b of i.bufs) n += b.delta.byteLength + b.abs.byteLength + b.flag.byteLength + b.list.byteLength;
-    n += (this.words?.byteLength ?? 0) + (this.flowIdx?.byteLength ?? 0) + 8 * this.keys.length;
+    let n = slotTableBytes(this.init);
+    n += (this.flowIdx?.byteLength ?? 0) + (this.keys === null ? 0 : 8 * this.keys.length);
     for (const k of this.index.keys()) n += 48 + k.length; // a Map entry, a string's header and its one-byte characters
-    return n + (17 + 16) * this.keys.length;
+    return n + 4 * this.v.capacity + 21 * Atomics.load(this.v.ctrl, C_ACC);
   }
 
   size(): number {
     let n = 0;
     const p = this.present;
-    for (let i = 0; i < this.keys.length; i++) n += p[i]!;
+    for (let i = 0; i < this.slots; i++) n += p[i]!;
     return n;
   }
 
   entries(): [string[], number[]] {
     const ks: string[] = [];
     const vs: number[] = [];
-    for (let i = 0; i < this.keys.length; i++) {
+    for (let i = 0; i < this.slots; i++) {
       if (this.present[i]) {
         ks.push(this.keyAt(i));
         vs.push(this.value[i]!);
@@ -284,9 +308,6 @@ export class PartitionCache {
   readonly tables: LocalTable[] = [];
   newTables: SlotTableInit[] = [];
   newKeys: (number | string)[] = [];
-  /** keys given as words since the last swap: WORD_KEY_INTS ints each */
-  private newWords = new Int32Array(WORD_KEY_INTS * 1024);
-  private newWordsN = 0;
   ops: Change[] = [];
   snapshot: Snapshot | null = null;
   private readonly handles = new Map<string, unknown>();
@@ -312,30 +333,15 @@ export class PartitionCache {
     this.ctrl[P_DIRTY] = 0; // what changes from here on lands in the new buffer and marks it again
     for (const t of this.tables) t.use(b);
     this.epoch = req;
-    if (this.newTables.length || this.newKeys.length || this.ops.length || this.newWordsN > 0) {
-      // one copy of the swap's word keys (not one object per key)
-      const words = this.newWordsN > 0 ? this.newWords.slice(0, this.newWordsN) : null;
-      this.ship({ tables: this.newTables, keys: this.newKeys, words, ops: this.ops });
+    if (this.newTables.length || this.newKeys.length || this.ops.length) {
+      this.ship({ tables: this.newTables, keys: this.newKeys, ops: this.ops });
       this.newTables = [];
       this.newKeys = [];
-      this.newWordsN = 0;
       this.ops = [];
     }
     Atomics.store(this.ctrl, P_ACK, req);
     // a periodic flush finds the acknowledgement at its next tick: no wake-up per flush
     if (Atomics.load(this.ctrl, P_WAIT) !== 0) Atomics.notify(this.ctrl, P_ACK);
-  }
-
-  newWordKey(table: number, slot: number, a: number, b: number, c: number, d: number): void {
-    let w = this.newWords;
-    const i = this.newWordsN;
-    if (i + WORD_KEY_INTS > w.length) {
-      const m = new Int32Array(2 * w.length);
-      m.set(w);
-      this.newWords = w = m;
-    }
-    w[i] = table; w[i + 1] = slot; w[i + 2] = a; w[i + 3] = b; w[i + 4] = c; w[i + 5] = d;
-    this.newWordsN = i + WORD_KEY_INTS;
   }
 
   private table(type: 'Counter' | 'Map' | 'CounterMap' | 'Timer', id: string): LocalTable {
@@ -596,7 +602,7 @@ class AsyncTimer implements TimerHandle {
     // recovery: the records still in the store arm the local wheel again (the paper's re-arm)
     this.wheel.clear();
     const t = this.t;
-    for (let i = 0; i < t.keys.length; i++) if (t.present[i]) this.wheel.arm(i, t.value[i]!);
+    for (let i = 0; i < t.slots; i++) if (t.present[i]) this.wheel.arm(i, t.value[i]!);
   }
   private now(): number {
     const n = Date.now();
@@ -633,13 +639,13 @@ class AsyncTimer implements TimerHandle {
   size() {
     const now = this.now();
     let n = 0;
-    for (let i = 0; i < this.t.keys.length; i++) if (this.live(i, now)) n++;
+    for (let i = 0; i < this.t.slots; i++) if (this.live(i, now)) n++;
     return Promise.resolve(n);
   }
   entries() {
     const now = this.now();
     const ks: string[] = [], vs: number[] = [];
-    for (let i = 0; i < this.t.keys.length; i++) if (this.live(i, now)) { ks.push(this.t.keyAt(i)); vs.push(this.t.value[i]!); }
+    for (let i = 0; i < this.t.slots; i++) if (this.live(i, now)) { ks.push(this.t.keyAt(i)); vs.push(this.t.value[i]!); }
     return Promise.resolve<[string[], number[]]>([ks, vs]);
   }
   clear() { this.clearNoWait(); return resolved; }

@@ -6,47 +6,92 @@ import type { Change, FlushBatch, FlushCost, Partition, Snapshot, StoreConnectio
 import { FlexbenchError, EXIT } from '../../common/errors.js';
 import { resolveDriver } from '../drivers/registry.js';
 import type { StateConfig } from './config.js';
-import { C_CLEARED0, C_COUNT0, C_SLOTS, F_ADD, F_ERASE, F_SET, SlotViews, type SlotTableInit } from './slots.js';
+import { C_ACC, C_CLEARED0, C_COUNT0, C_SLOTS, F_ADD, F_ERASE, F_SET, SlotViews, addsDeltas, type SlotTableInit } from './slots.js';
 import type { SwapMessage } from './cache.js';
-import { flowKeyOfWords, WORD_KEY_INTS } from './flow-key.js';
+import { flowKeyOfWords } from './flow-key.js';
 import type { OnStateLoss, StateLoss, StateStats, StoreOutage } from './types.js';
 
 class RemoteTable {
   readonly v: SlotViews;
   /** string keys by slot; a key given as words has none here: its string is made when a flush carries it */
   readonly keys: string[] = [];
-  private words: Int32Array | null = null;
-  wordKey(s: number, a: number, b: number, c: number, d: number): void {
-    let w = this.words;
-    if (w === null || w.length < 4 * (s + 1)) {
-      const m = new Int32Array(Math.max(256, 4 * (s + 1), w === null ? 0 : 2 * w.length));
-      if (w !== null) m.set(w);
-      this.words = w = m;
-    }
-    w[4 * s] = a; w[4 * s + 1] = b; w[4 * s + 2] = c; w[4 * s + 3] = d;
-  }
+  /** the packet side's shared words (read, not copied: written before the slot's first change) */
+  private words: Int32Array = new Int32Array(0);
   /** a slot's store key (a word key's string is short-lived: the flush's, not kept per slot) */
   keyAt(s: number): string {
     const k = this.keys[s];
     if (k !== undefined) return k;
-    const w = this.words!;
+    let w = this.words;
+    if (4 * s + 3 >= w.length) {
+      // grown since (its length is published before the words the swap carries were written)
+      const b = this.v.init.words;
+      this.words = w = new Int32Array(b, 0, b.byteLength >>> 2);
+    }
     return flowKeyOfWords(w[4 * s]!, w[4 * s + 1]!, w[4 * s + 2]!, w[4 * s + 3]!);
   }
+  /**
+   * The accumulator, sparse: slot -> 1 + its pending entry (0: none), grown with the table's
+   * capacity; the entries (slot, flag, abs, delta) in first-change order, an of them.
+   */
+  apos = new Int32Array(64);
+  aslot = new Int32Array(64);
   aflag = new Uint8Array(64);
   aabs = new Float64Array(64);
   adelta = new Float64Array(64);
-  alist: number[] = [];
+  an = 0;
   acleared = false;
+  private readonly adds: boolean;
   constructor(init: SlotTableInit) {
     this.v = new SlotViews(init);
+    this.adds = addsDeltas(init.type);
+    Atomics.store(this.v.ctrl, C_ACC, this.aslot.length);
   }
 
   private ensure(n: number): void {
-    if (n <= this.aflag.length) return;
-    const m = Math.max(n, this.aflag.length * 2);
-    const f = new Uint8Array(m); f.set(this.aflag); this.aflag = f;
-    const a = new Float64Array(m); a.set(this.aabs); this.aabs = a;
-    const d = new Float64Array(m); d.set(this.adelta); this.adelta = d;
+    if (n <= this.apos.length) return;
+    // the packet side's capacity (which bytes() counts 4 B a slot of), or what the slots in use need
+    const p = new Int32Array(Math.max(n, this.v.capacity)); p.set(this.apos); this.apos = p;
+  }
+
+  /** one more pending entry, for slot s (its index) */
+  private entry(s: number): number {
+    const e = this.an++;
+    if (e === this.aslot.length) {
+      const m = 2 * e;
+      const sl = new Int32Array(m); sl.set(this.aslot); this.aslot = sl;
+      const f = new Uint8Array(m); f.set(this.aflag); this.aflag = f;
+      const a = new Float64Array(m); a.set(this.aabs); this.aabs = a;
+      const d = new Float64Array(m); d.set(this.adelta); this.adelta = d;
+      Atomics.store(this.v.ctrl, C_ACC, m);
+    }
+    this.aslot[e] = s;
+    this.aflag[e] = 0;
+    this.aabs[e] = 0;
+    this.adelta[e] = 0;
+    this.apos[s] = e + 1;
+    return e;
+  }
+
+  /**
+   * after a drain: entries held for a burst of new keys (a first pass over new flows) are given back
+   * once a flush carries under a quarter of them (halving and doubling: amortised over the merges)
+   */
+  private trim(drained: number): void {
+    const cap = this.aslot.length;
+    if (cap <= 64 || 4 * drained >= cap) return;
+    let m = 64;
+    while (m < 2 * drained) m *= 2;
+    this.aslot = new Int32Array(m);
+    this.aflag = new Uint8Array(m);
+    this.aabs = new Float64Array(m);
+    this.adelta = new Float64Array(m);
+    Atomics.store(this.v.ctrl, C_ACC, m);
+  }
+
+  /** forget every pending entry */
+  private reset(): void {
+    for (let e = 0; e < this.an; e++) this.apos[this.aslot[e]!] = 0;
+    this.an = 0;
   }
 
   /** fold buffer b (no longer written by the packet side) into the accumulator, then zero it */
@@ -56,27 +101,29 @@ class RemoteTable {
     if (ctrl[C_SLOTS]! > v.capacity) v.refresh();
     this.ensure(ctrl[C_SLOTS]!);
     if (ctrl[C_CLEARED0 + b]) {
-      for (const s of this.alist) { this.aflag[s] = 0; this.adelta[s] = 0; }
-      this.alist.length = 0;
+      this.reset();
       this.acleared = true;
       ctrl[C_CLEARED0 + b] = 0;
     }
     const n = ctrl[C_COUNT0 + b]!;
     const list = v.list[b], flag = v.flag[b], delta = v.delta[b], abs = v.abs[b];
+    const adds = this.adds;
     for (let i = 0; i < n; i++) {
       const s = list[i]!;
       const f = flag[s]!;
-      if (this.aflag[s] === 0) this.alist.push(s);
+      const p = this.apos[s]!;
+      const e = p === 0 ? this.entry(s) : p - 1;
+      const d = adds ? delta[s]! : 0;
       if (f & (F_SET | F_ERASE)) {
-        this.aflag[s] = f;
-        this.aabs[s] = abs[s]!;
-        this.adelta[s] = delta[s]!;
+        this.aflag[e] = f;
+        this.aabs[e] = abs[s]!;
+        this.adelta[e] = d;
       } else {
-        this.aflag[s] |= f;
-        this.adelta[s] += delta[s]!;
+        this.aflag[e] |= f;
+        this.adelta[e] += d;
       }
       flag[s] = 0;
-      delta[s] = 0;
+      if (adds) delta[s] = 0;
       abs[s] = 0;
     }
     ctrl[C_COUNT0 + b] = 0;
@@ -84,7 +131,7 @@ class RemoteTable {
   }
 
   get pending(): boolean {
-    return this.acleared || this.alist.length > 0;
+    return this.acleared || this.an > 0;
   }
 
   /** the accumulator as changes (clear, erases, sets, adds), then reset; returns the sum of the adds */
@@ -93,16 +140,17 @@ class RemoteTable {
     if (this.acleared) out.push({ type, id, op: 'delete' });
     const ek: string[] = [], sk: string[] = [], sv: number[] = [], ak: string[] = [], av: number[] = [];
     let counts = 0;
-    for (const s of this.alist) {
-      const f = this.aflag[s]!;
-      const k = this.keyAt(s);
+    for (let e = 0; e < this.an; e++) {
+      const f = this.aflag[e]!;
+      const k = this.keyAt(this.aslot[e]!);
       if (f & F_ERASE) ek.push(k);
-      else if (f & F_SET) { sk.push(k); sv.push(this.aabs[s]!); }
-      if (f & F_ADD) { ak.push(k); av.push(this.adelta[s]!); counts += this.adelta[s]!; }
-      this.aflag[s] = 0; this.adelta[s] = 0; this.aabs[s] = 0;
+      else if (f & F_SET) { sk.push(k); sv.push(this.aabs[e]!); }
+      if (f & F_ADD) { ak.push(k); av.push(this.adelta[e]!); counts += this.adelta[e]!; }
     }
-    this.alist.length = 0;
+    const drained = this.an;
+    this.reset();
     this.acleared = false;
+    this.trim(drained);
     if (type === 'Counter') {
       if (ek.length) out.push({ type, id, op: 'delete' });
       if (sk.length) out.push({ type, id, op: 'set', value: sv[0]! });
@@ -190,8 +238,6 @@ export class Collector {
   receive(m: SwapMessage): void {
     for (const t of m.tables) this.tables[t.index] = new RemoteTable(t);
     for (let i = 0; i < m.keys.length; i += 3) this.tables[m.keys[i] as number]!.keys[m.keys[i + 1] as number] = m.keys[i + 2] as string;
-    const w = m.words;
-    if (w) for (let i = 0; i < w.length; i += WORD_KEY_INTS) this.tables[w[i]!]!.wordKey(w[i + 1]!, w[i + 2]!, w[i + 3]!, w[i + 4]!, w[i + 5]!);
     for (const c of m.ops) this.ops.push(c);
   }
 

@@ -19,6 +19,3 @@ export function parseFlowKey(k: string): [number, number, number, number] | null
   const le = (a: number, b: number, c: number, d: number) => a | (b << 8) | (c << 16) | (d << 24);
   return [le(n[0]!, n[1]!, n[2]!, n[3]!), le(n[5]!, n[6]!, n[7]!, n[8]!), port(n[4]!) | (port(n[9]!) << 16), n[10]!];
 }
-
-/** flat groups of six int32s: table index, slot, then the four words of its key */
-export const WORD_KEY_INTS = 6;

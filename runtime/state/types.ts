@@ -103,8 +103,8 @@ interface KeyedHandle extends Handle {
   /** async mode only: the slot's cached value (0 when absent), synchronously */
   peekSlot(slot: number): number;
   /**
-   * async mode only: bytes this structure's keys cost FlexState on this core (the local cache's
-   * slots and key index, and the state thread's copy of each slot); the store's own memory is not in it
+   * async mode only: bytes this structure's keys cost FlexState on this core (the slot buffers both
+   * threads share, the local key index, and the state thread's accumulator); the store's own memory is not in it
    */
   bytes?(): number;
 }

@@ -81,3 +81,22 @@ test('redis, async (state thread and same-thread flusher): flows given as words 
     await r.stop();
   }
 });
+
+test('a map keyed by words holds at most 80 B per key at 50,000 keys, and bytes() counts what its buffers hold', async () => {
+  const ctx = await openState({ nf: 'fkb', instance: `b${process.pid}`, store: `hashmap:fkb${process.pid}`, flusher: 'thread' }, 0);
+  try {
+    const m = ctx.map('flows');
+    const N = 50_000;
+    for (let i = 0; i < N; i++) {
+      m.setSlotNoWait(m.slotOfFlow(i, ~i, i * 7, 6), 1);
+      if (i % 1000 === 999) await ctx.flush(); // as periodic flushes would: the state thread holds a flush's changes, not every key's
+    }
+    await ctx.flush();
+    const b = m.bytes!();
+    // shared buffers 35 B + words 16 B a slot, the index, the state thread's 4 B a slot: all by capacity
+    assert.ok(b >= N * (35 + 16 + 4 / 0.75 + 4), `${b} B is less than the keys need`);
+    assert.ok(b / N <= 80, `${(b / N).toFixed(1)} B per key`);
+  } finally {
+    await ctx.close();
+  }
+});
