@@ -11,6 +11,9 @@ import type { SwapMessage } from './cache.js';
 import { flowKeyOfWords } from './flow-key.js';
 import type { OnStateLoss, StateLoss, StateStats, StoreOutage } from './types.js';
 
+/** pending entries a table's accumulator keeps room for between flushes */
+const ACC_KEEP = 1024;
+
 class RemoteTable {
   readonly v: SlotViews;
   /** string keys by slot; a key given as words has none here: its string is made when a flush carries it */
@@ -73,19 +76,17 @@ class RemoteTable {
   }
 
   /**
-   * after a drain: entries held for a burst of new keys (a first pass over new flows) are given back
-   * once a flush carries under a quarter of them (halving and doubling: amortised over the merges)
+   * after a drain: room for a flush's changes is given back beyond ACC_KEEP entries (a burst of new
+   * keys, a first pass over new flows, would otherwise keep it for good; regrowing by doubling copies
+   * under twice the entries a flush carries, small beside making their keys)
    */
-  private trim(drained: number): void {
-    const cap = this.aslot.length;
-    if (cap <= 64 || 4 * drained >= cap) return;
-    let m = 64;
-    while (m < 2 * drained) m *= 2;
-    this.aslot = new Int32Array(m);
-    this.aflag = new Uint8Array(m);
-    this.aabs = new Float64Array(m);
-    this.adelta = new Float64Array(m);
-    Atomics.store(this.v.ctrl, C_ACC, m);
+  private trim(): void {
+    if (this.aslot.length <= ACC_KEEP) return;
+    this.aslot = new Int32Array(ACC_KEEP);
+    this.aflag = new Uint8Array(ACC_KEEP);
+    this.aabs = new Float64Array(ACC_KEEP);
+    this.adelta = new Float64Array(ACC_KEEP);
+    Atomics.store(this.v.ctrl, C_ACC, ACC_KEEP);
   }
 
   /** forget every pending entry */
@@ -147,10 +148,9 @@ class RemoteTable {
       else if (f & F_SET) { sk.push(k); sv.push(this.aabs[e]!); }
       if (f & F_ADD) { ak.push(k); av.push(this.adelta[e]!); counts += this.adelta[e]!; }
     }
-    const drained = this.an;
     this.reset();
     this.acleared = false;
-    this.trim(drained);
+    this.trim();
     if (type === 'Counter') {
       if (ek.length) out.push({ type, id, op: 'delete' });
       if (sk.length) out.push({ type, id, op: 'set', value: sv[0]! });
