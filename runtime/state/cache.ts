@@ -40,6 +40,12 @@ const resolved = Promise.resolve();
 const FLOW_LOAD = 0.75;
 /** its capacities are multiples of this many entries (whole cache lines) */
 const FLOW_CAP_STEP = 64;
+/**
+ * an index entry: slot + 1 in its low 27 bits (maxSlots is at most 2^26), five bits of the key's hash
+ * above them, so a probe reads another slot's words (a cache miss) for 1 in 32 of the keys it passes
+ */
+const FLOW_SLOT_BITS = 27;
+const FLOW_SLOT_MASK = (1 << FLOW_SLOT_BITS) - 1;
 
 /** One slotted structure, packet side: current-buffer views swapped at each epoch. */
 class LocalTable {
@@ -65,7 +71,7 @@ class LocalTable {
   /** slots keyed by words whose string is not in `index` yet (made at the first string lookup) */
   private unindexed = 0;
   /**
-   * words -> slot + 1 (0 = empty): open addressing with linear probing, filled up to FLOW_LOAD; its
+   * words -> tag | slot + 1 (0 = empty): open addressing with linear probing, filled up to FLOW_LOAD; its
    * capacity is not a power of two (a hash's bucket is h * cap / 2^32, as in the NFs' CompactFlowTable)
    * and grows by 1.5x; flowN entries
    */
@@ -172,11 +178,15 @@ class LocalTable {
     let idx = this.flowIdx;
     if (idx === null || this.flowN >= this.flowLimit) idx = this.growFlowIdx();
     const end = idx.length;
-    let i = ((hash4(a, b, c, d) >>> 0) * this.flowScale) | 0;
+    const h = hash4(a, b, c, d);
+    let i = ((h >>> 0) * this.flowScale) | 0;
+    const tag = (h & 31) << FLOW_SLOT_BITS; // (the bucket is of the hash's high bits, the tag its low ones)
     const w0 = this.words;
     for (let e = idx[i]!; e !== 0; e = idx[i]!) {
-      const q = 4 * (e - 1);
-      if (w0[q] === a && w0[q + 1] === b && w0[q + 2] === c && w0[q + 3] === d) return e - 1;
+      if ((e & ~FLOW_SLOT_MASK) === tag) {
+        const q = 4 * ((e & FLOW_SLOT_MASK) - 1);
+        if (w0[q] === a && w0[q + 1] === b && w0[q + 2] === c && w0[q + 3] === d) return (e & FLOW_SLOT_MASK) - 1;
+      }
       if (++i === end) i = 0;
     }
     let s = this.index.size > 0 ? this.lookup(flowKeyOfWords(a, b, c, d)) : undefined;
@@ -185,7 +195,7 @@ class LocalTable {
     // written before the slot is first marked dirty: the state thread reads them after the swap that carries it
     const w = this.words;
     w[4 * s!] = a; w[4 * s! + 1] = b; w[4 * s! + 2] = c; w[4 * s! + 3] = d;
-    idx[i] = s! + 1;
+    idx[i] = tag | (s! + 1);
     this.flowN++;
     if (fresh) this.unindexed++;
     return s!;
@@ -202,7 +212,7 @@ class LocalTable {
       for (let j = 0; j < old.length; j++) {
         const e = old[j]!;
         if (e === 0) continue;
-        const q = 4 * (e - 1);
+        const q = 4 * ((e & FLOW_SLOT_MASK) - 1);
         let i = ((hash4(w[q]!, w[q + 1]!, w[q + 2]!, w[q + 3]!) >>> 0) * scale) | 0;
         while (idx[i] !== 0) if (++i === cap) i = 0;
         idx[i] = e;
@@ -273,7 +283,8 @@ class LocalTable {
    * flow's, 16 B, once there is one), the word keys' index, a pointer per slot once there is a string
    * key, and each string key with its Map entry here; and on the state thread its accumulator: the
    * position of each slot's pending change (4 B a slot, grown with the capacity) and the pending
-   * changes themselves (slot, flag, abs, delta: 21 B each, as many as it held room for at once).
+   * changes themselves (slot, flag, abs, delta: 21 B each, room for 1,024 between flushes and for
+   * all of a larger flush's while it is made, as the state thread publishes it).
    */
   bytes(): number {
     let n = slotTableBytes(this.init);
