@@ -70,6 +70,8 @@ class LocalTable {
   private words: Int32Array;
   /** slots keyed by words whose string is not in `index` yet (made at the first string lookup) */
   private unindexed = 0;
+  /** slots below this all have their string key (lookup's last sweep reached it) */
+  private swept = 0;
   /**
    * words -> tag | slot + 1 (0 = empty): open addressing with linear probing, filled up to FLOW_LOAD; its
    * capacity is not a power of two (a hash's bucket is h * cap / 2^32, as in the NFs' CompactFlowTable)
@@ -119,8 +121,10 @@ class LocalTable {
   lookup(key: string): number | undefined {
     const s = this.index.get(key);
     if (s !== undefined || this.unindexed === 0) return s;
-    const keys = this.keys;
-    for (let i = 0; i < this.slots; i++) if (keys === null || keys[i] === null) this.keyAt(i);
+    // only the slots made since the last sweep: every one below `swept` has its string (rescanning them all
+    // made each new flow of a table that also has string keys cost a pass over every slot)
+    for (let i = this.swept; i < this.slots; i++) if (this.keys === null || this.keys[i] === null) this.keyAt(i);
+    this.swept = this.slots;
     this.unindexed = 0;
     return this.index.get(key);
   }

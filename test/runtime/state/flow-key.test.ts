@@ -100,3 +100,26 @@ test('a map keyed by words holds at most 80 B per key at 50,000 keys, and bytes(
     await ctx.close();
   }
 });
+
+test('a map keyed by words and by strings: every key found either way, whichever came first, as keys keep coming', async () => {
+  const ctx = await openState({ nf: 'fkm', instance: `m${process.pid}`, store: `hashmap:fkm${process.pid}`, flusher: 'thread' }, 0);
+  try {
+    const m = ctx.map('flows');
+    const w = (i: number): [number, number, number, number] => [i, ~i, i * 7, 17];
+    const first = m.slot('a string key');
+    const slots: number[] = [];
+    // word keys after a string key: each new one is looked up by its string first (the table has strings)
+    for (let i = 0; i < 3000; i++) {
+      slots.push(m.slotOfFlow(...w(i)));
+      if (i % 500 === 499) for (let j = i - 499; j <= i; j += 37) assert.equal(m.slot(flowKey(...w(j))), slots[j], `key ${j} by its string`);
+    }
+    assert.equal(new Set(slots).size, 3000, 'a slot per key');
+    // a key given first as a string, then as words: one slot
+    const s = m.slot(flowKey(...w(5000)));
+    assert.equal(m.slotOfFlow(...w(5000)), s);
+    assert.equal(m.slot('a string key'), first);
+    for (let j = 0; j < 3000; j += 101) assert.equal(m.slotOfFlow(...w(j)), slots[j]);
+  } finally {
+    await ctx.close();
+  }
+});
