@@ -18,6 +18,14 @@ async function ipQuiet(args: string[]): Promise<string> {
   }
 }
 
+/**
+ * The command that turns IPv6 off in namespace `ns`, for the links made in it from then on too: a kernel's own
+ * IPv6 frames (DAD, MLD reports, router solicitations) would otherwise cross a test's links among its packets.
+ */
+export function ipv6OffArgv(ns: string): string[] {
+  return ['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'];
+}
+
 /** The network namespaces' names. */
 export async function listNetns(): Promise<string[]> {
   return (await ipQuiet(['-o', 'netns', 'list'])).split('\n').map((l) => l.trim().split(/\s+/)[0]!).filter(Boolean);

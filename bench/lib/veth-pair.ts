@@ -2,6 +2,7 @@
 // and the bench. Everything created here is removed by destroy(), which never throws.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { ipv6OffArgv } from '../../common/netns.js';
 
 export interface VethPair {
   /** sender side: namespace and interface */
@@ -52,8 +53,7 @@ export function createVethPair(tag: string, queues: number): VethPair {
     const octet = 1 + (Math.abs([...tag].reduce((h, c) => h * 31 + c.charCodeAt(0), 7)) % 250);
     for (const [ns, ifc, host] of [[genNs, genIf, 1], [nfNs, nfIf, 2]] as const) {
       // no IPv6 and no ARP: the only frames on the wire are the ones the test sends
-      sh(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
-      sh(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1']);
+      sh(ipv6OffArgv(ns));
       sh(['ip', '-n', ns, 'link', 'set', ifc, 'arp', 'off']);
       sh(['ip', '-n', ns, 'link', 'set', ifc, 'up']);
       sh(['ip', '-n', ns, 'addr', 'add', `198.18.${octet}.${host}/24`, 'dev', ifc]);

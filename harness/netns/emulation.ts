@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { LocalHost } from '../hosts/local.js';
 import { pidAlive, sleep } from '../../common/processes.js';
-import { deleteLink, linkNames, listNetns, netnsPids, removeNetns } from '../../common/netns.js';
+import { deleteLink, ipv6OffArgv, linkNames, listNetns, netnsPids, removeNetns } from '../../common/netns.js';
 
 const NETNS_PREFIX = 'fbn';
 /** last-resort bound on a living sshd's start; a dead one fails at once */
@@ -156,9 +156,9 @@ export async function createEmulation(opts: EmulationOptions = {}): Promise<Emul
     const known: string[] = [];
     for (const [i, n] of [[1, node1], [2, node2]] as const) {
       await sh(['ip', 'netns', 'add', n.ns]);
-      // no IPv6 on the nodes' links: a kernel's own IPv6 frames (DAD, MLD reports, router solicitations, sent
-      // again when a veth's channels change) reach the generator's port and count as returned packets
-      await sh(['ip', 'netns', 'exec', n.ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+      // no IPv6 on the nodes' links: its frames (sent again when a veth's channels change) would reach the
+      // generator's port and count as returned packets
+      await sh(ipv6OffArgv(n.ns));
       await sh(['ip', '-n', n.ns, 'link', 'set', 'lo', 'up']);
       await sh(['ip', 'link', 'add', n.rootIface, 'type', 'veth', 'peer', 'name', 'mgmt', 'netns', n.ns]);
       const rootAddr = `198.18.${m}.${i === 1 ? 1 : 5}/30`;

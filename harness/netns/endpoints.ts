@@ -8,7 +8,7 @@
 // fits an MTU (an NF port sees what the wire carries).
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { LocalHost } from '../hosts/local.js';
-import { removeNetns } from '../../common/netns.js';
+import { ipv6OffArgv, removeNetns } from '../../common/netns.js';
 
 /** The one MAC every interface of the path carries (locally administered). */
 export const PATH_MAC = '02:fb:00:00:00:01';
@@ -47,7 +47,6 @@ export function endpointsCommands(p: EndpointsPlan): string[][] {
   const { client: c, server: s, nfNs: n } = p;
   const inNf = (...a: string[]) => ['ip', 'netns', 'exec', n, ...a];
   const off = (ns: string, ifc: string) => ['ip', 'netns', 'exec', ns, 'ethtool', '-K', ifc, 'tx', 'off', 'rx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off'];
-  const v6off = (ns: string) => ['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'];
   const tc = (...a: string[]) => inNf('tc', ...a);
   const redirect = (dev: string) => ['action', 'mirred', 'egress', 'redirect', 'dev', dev];
   return [
@@ -55,8 +54,8 @@ export function endpointsCommands(p: EndpointsPlan): string[][] {
     ['ip', 'netns', 'add', s.ns],
     ['ip', '-n', c.ns, 'link', 'set', 'lo', 'up'],
     ['ip', '-n', s.ns, 'link', 'set', 'lo', 'up'],
-    v6off(c.ns),
-    v6off(s.ns),
+    ipv6OffArgv(c.ns),
+    ipv6OffArgv(s.ns),
     // created with IPv6 off in the end hosts; the NF's own namespace keeps its settings (its other ports)
     ['ip', 'link', 'add', c.iface, 'netns', c.ns, 'address', PATH_MAC, 'type', 'veth', 'peer', 'name', 'cl0', 'netns', n, 'address', PATH_MAC],
     ['ip', 'link', 'add', s.iface, 'netns', s.ns, 'address', PATH_MAC, 'type', 'veth', 'peer', 'name', 'sv0', 'netns', n, 'address', PATH_MAC],
