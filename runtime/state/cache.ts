@@ -68,9 +68,10 @@ class LocalTable {
   readonly index = new Map<string, number>();
   /** the shared words of keys given as a flow's words (empty until the first) */
   private words: Int32Array;
-  /** slots keyed by words whose string is not in `index` yet (made at the first string lookup) */
-  private unindexed = 0;
-  /** slots below this all have their string key (lookup's last sweep reached it) */
+  /**
+   * slots below this all have their string key in `index` (lookup's last sweep reached it); a slot keyed by
+   * words above it may have none yet: its string is made at the first string lookup that misses
+   */
   private swept = 0;
   /**
    * words -> tag | slot + 1 (0 = empty): open addressing with linear probing, filled up to FLOW_LOAD; its
@@ -120,12 +121,11 @@ class LocalTable {
   /** the slot of a string key, or undefined (keys given as words included) */
   lookup(key: string): number | undefined {
     const s = this.index.get(key);
-    if (s !== undefined || this.unindexed === 0) return s;
-    // only the slots made since the last sweep: every one below `swept` has its string (rescanning them all
-    // made each new flow of a table that also has string keys cost a pass over every slot)
+    if (s !== undefined || this.swept === this.slots) return s;
+    // only the slots made since the last sweep (rescanning them all made each new flow of a table that also
+    // has string keys cost a pass over every slot)
     for (let i = this.swept; i < this.slots; i++) if (this.keys === null || this.keys[i] === null) this.keyAt(i);
     this.swept = this.slots;
-    this.unindexed = 0;
     return this.index.get(key);
   }
 
@@ -139,7 +139,6 @@ class LocalTable {
     const f = flowKeyOfWords(w[4 * s]!, w[4 * s + 1]!, w[4 * s + 2]!, w[4 * s + 3]!);
     keys[s] = f;
     this.index.set(f, s);
-    this.unindexed--;
     return f;
   }
 
@@ -194,15 +193,13 @@ class LocalTable {
       if (++i === end) i = 0;
     }
     let s = this.index.size > 0 ? this.lookup(flowKeyOfWords(a, b, c, d)) : undefined;
-    const fresh = s === undefined;
-    if (fresh) s = this.newSlot(null);
+    if (s === undefined) s = this.newSlot(null);
     // written before the slot is first marked dirty: the state thread reads them after the swap that carries it
     const w = this.words;
-    w[4 * s!] = a; w[4 * s! + 1] = b; w[4 * s! + 2] = c; w[4 * s! + 3] = d;
-    idx[i] = tag | (s! + 1);
+    w[4 * s] = a; w[4 * s + 1] = b; w[4 * s + 2] = c; w[4 * s + 3] = d;
+    idx[i] = tag | (s + 1);
     this.flowN++;
-    if (fresh) this.unindexed++;
-    return s!;
+    return s;
   }
 
   private growFlowIdx(): Int32Array {
