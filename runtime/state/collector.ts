@@ -18,18 +18,16 @@ class RemoteTable {
   readonly v: SlotViews;
   /** string keys by slot; a key given as words has none here: its string is made when a flush carries it */
   readonly keys: string[] = [];
-  /** the packet side's shared words (read, not copied: written before the slot's first change) */
-  private words: Int32Array = new Int32Array(0);
-  /** a slot's store key (a word key's string is short-lived: the flush's, not kept per slot) */
+  /**
+   * a slot's store key (a word key's string is short-lived: the flush's, not kept per slot); the words are
+   * the packet side's, read in the shared buffer (written before the slot's first change)
+   */
   keyAt(s: number): string {
     const k = this.keys[s];
     if (k !== undefined) return k;
-    let w = this.words;
-    if (4 * s + 3 >= w.length) {
-      // grown since (its length is published before the words the swap carries were written)
-      const b = this.v.init.words;
-      this.words = w = new Int32Array(b, 0, b.byteLength >>> 2);
-    }
+    // the words buffer is made at the table's first word key, after the views may have been: view it again
+    if (4 * s + 3 >= this.v.words.length) this.v.refresh();
+    const w = this.v.words;
     return flowKeyOfWords(w[4 * s]!, w[4 * s + 1]!, w[4 * s + 2]!, w[4 * s + 3]!);
   }
   /**
