@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { flowKeyOfWords as flowKey, parseFlowKey } from '../../../runtime/state/flow-key.js';
 import { openState } from '../../../runtime/state/api.js';
 import { startRedis } from '../../../runtime/stores/redis.js';
+import type { MapHandle } from '../../../runtime/state/types.js';
 
 const word = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
 
@@ -82,10 +83,18 @@ test('redis, async (state thread and same-thread flusher): flows given as words 
   }
 });
 
-test('a map keyed by words holds at most 80 B per key at 50,000 keys, and bytes() counts what its buffers hold', async () => {
-  const ctx = await openState({ nf: 'fkb', instance: `b${process.pid}`, store: `hashmap:fkb${process.pid}`, flusher: 'thread' }, 0);
+/** A map 'flows' of a fresh async context on the in-process store; the context closed after `body`. */
+async function onHashmap(nf: string, body: (m: MapHandle, ctx: Awaited<ReturnType<typeof openState>>) => Promise<void>) {
+  const ctx = await openState({ nf, instance: `${nf}${process.pid}`, store: `hashmap:${nf}${process.pid}`, flusher: 'thread' }, 0);
   try {
-    const m = ctx.map('flows');
+    await body(ctx.map('flows'), ctx);
+  } finally {
+    await ctx.close();
+  }
+}
+
+test('a map keyed by words holds at most 80 B per key at 50,000 keys, and bytes() counts what its buffers hold', () =>
+  onHashmap('fkb', async (m, ctx) => {
     const N = 50_000;
     for (let i = 0; i < N; i++) {
       m.setSlotNoWait(m.slotOfFlow(i, ~i, i * 7, 6), 1);
@@ -96,15 +105,10 @@ test('a map keyed by words holds at most 80 B per key at 50,000 keys, and bytes(
     // shared buffers 35 B + words 16 B a slot, the index, the state thread's 4 B a slot: all by capacity
     assert.ok(b >= N * (35 + 16 + 4 / 0.75 + 4), `${b} B is less than the keys need`);
     assert.ok(b / N <= 80, `${(b / N).toFixed(1)} B per key`);
-  } finally {
-    await ctx.close();
-  }
-});
+  }));
 
-test('a map keyed by words and by strings: every key found either way, whichever came first, as keys keep coming', async () => {
-  const ctx = await openState({ nf: 'fkm', instance: `m${process.pid}`, store: `hashmap:fkm${process.pid}`, flusher: 'thread' }, 0);
-  try {
-    const m = ctx.map('flows');
+test('a map keyed by words and by strings: every key found either way, whichever came first, as keys keep coming', () =>
+  onHashmap('fkm', async (m) => {
     const w = (i: number): [number, number, number, number] => [i, ~i, i * 7, 17];
     const first = m.slot('a string key');
     const slots: number[] = [];
@@ -119,7 +123,4 @@ test('a map keyed by words and by strings: every key found either way, whichever
     assert.equal(m.slotOfFlow(...w(5000)), s);
     assert.equal(m.slot('a string key'), first);
     for (let j = 0; j < 3000; j += 101) assert.equal(m.slotOfFlow(...w(j)), slots[j]);
-  } finally {
-    await ctx.close();
-  }
-});
+  }));
