@@ -49,14 +49,22 @@ export interface RoundTripCapture {
   frames: PcapFrames;
 }
 
+/** a paced phase's packets due this close to its end still go out when the loop first looks after the end */
+const END_SLACK_MS = 2;
+
 /**
  * Packets a paced phase sends now, `elapsedMs` into it: packet k is due at k / rate, so those due and
  * not yet released, once at least `burstOf` are (the phase's last burst goes out as it is); 0 to wait.
  * `ended` (the phase's time is up): its last short burst (fewer than `burstOf`, never due as a whole) goes
- * now, as the loop may first look only after the end; a generator behind by a burst or more sends no more.
+ * now, as the loop may first look only after the end, and so do the packets of the phase's last
+ * END_SLACK_MS (a loop descheduled just before the end, as on a busy CPU, is late, not behind); a generator
+ * behind by more than both sends no more (its shortfall is its own, not made up late).
  */
 export function pacedDue(elapsedMs: number, perMs: number, total: number, released: number, burstOf: number, ended = false): number {
-  if (ended) return total - released < burstOf ? total - released : 0;
+  if (ended) {
+    const left = total - released;
+    return left < burstOf || left <= perMs * END_SLACK_MS ? left : 0;
+  }
   const due = Math.min(total, Math.floor(elapsedMs * perMs) + 1) - released;
   return due >= burstOf || (due > 0 && released + due >= total) ? due : 0;
 }

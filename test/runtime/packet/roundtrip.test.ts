@@ -33,3 +33,10 @@ test("pacedDue: once the phase's time is up, its last short burst goes", () => {
   assert.equal(pacedDue(100.2, 1, 100, 68, 32, true), 0);
   assert.equal(pacedDue(100.2, 1, 100, 69, 32, true), 31);
 });
+
+test("pacedDue: a loop that first looks after the end sends what fell due in the phase's last 2 ms, no more", () => {
+  // 30,000 pps for 500 ms, one at a time: descheduled 0.1 ms before the end, 3 were still due (netns-resident saw 14,997 of 15,000)
+  assert.equal(pacedDue(500.3, 30, 15_000, 14_997, 1, true), 3);
+  assert.equal(pacedDue(502, 30, 15_000, 14_940, 1, true), 60); // 2 ms' worth
+  assert.equal(pacedDue(510, 30, 15_000, 14_939, 1, true), 0); // behind by more: its own shortfall
+});
