@@ -1,5 +1,6 @@
 // A TCP connection read through one fixed buffer (net's `onread`: no Buffer per read), as the drivers' own flush
 // connections use it: connected within a time limit, and every later error or close said once through `lost`.
+import { writeSync } from 'node:fs';
 import net from 'node:net';
 
 export interface ReadingConnection {
@@ -26,4 +27,24 @@ export function connectReading(o: ReadingConnection): Promise<net.Socket> {
     s.on('error', (e) => { clearTimeout(t); if (isUp) o.lost(s, e); else reject(e); });
     s.on('close', () => { if (isUp) o.lost(s, new Error(`${o.prefix}connection closed`)); });
   });
+}
+
+/**
+ * Writes `bytes` with one `write` call on the socket's descriptor when nothing waits in its stream
+ * (what the kernel did not take, or all of it on a platform without a descriptor, goes through the
+ * stream as before): the flushes' small requests skip the stream's per-write objects and callbacks.
+ */
+export function writeNow(s: net.Socket, bytes: Buffer): void {
+  const fd = (s as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd === 'number' && fd >= 0 && s.writableLength === 0 && !s.destroyed) {
+    let n = 0;
+    try {
+      n = writeSync(fd, bytes, 0, bytes.length);
+    } catch {
+      n = 0; // EAGAIN, or an error the stream's own write reports as it always did
+    }
+    if (n === bytes.length) return;
+    bytes = bytes.subarray(n);
+  }
+  s.write(bytes);
 }

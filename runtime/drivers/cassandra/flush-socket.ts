@@ -7,7 +7,7 @@
 // driver got) and again when the node answers Unprepared (restarted since).
 import type net from 'node:net';
 import { grown } from '../../../common/grow-buffer.js';
-import { connectReading } from '../../../common/tcp-connect.js';
+import { connectReading, writeNow } from '../../../common/tcp-connect.js';
 import { ERR, FrameWriter, OP, encodable, frameAt, parseResponse, type CqlValue, type Prepared, type Response } from './cql-frame.js';
 
 export interface FlushSocketOptions {
@@ -44,13 +44,16 @@ export class CqlFlushSocket {
   private readonly sentAt = new Float64Array(MAX_STREAMS);
   private readonly free: number[] = Array.from({ length: MAX_STREAMS }, (_, i) => MAX_STREAMS - 1 - i);
   private readonly prepared = new Map<string, Prepared>();
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout;
+  /** the timer is scheduled (it fires within the request timeout of now) */
+  private armed = true;
   /** set once the node asked for something this connection does not do */
   unusable: Error | null = null;
   readonly io = { bytes: 0, writes: 0, reads: 0 };
 
   constructor(private readonly o: FlushSocketOptions) {
-    // one timer for every request, re-armed per request (no timer object per flush)
+    // one timer, not armed per request: a request sent while it runs is checked when it fires, and
+    // the oldest one not due yet then gets a timer for the time it has left (it fails on time)
     this.timer = setTimeout(() => this.checkTimeouts(), o.requestTimeoutMs);
     this.timer.unref();
   }
@@ -60,12 +63,16 @@ export class CqlFlushSocket {
   }
 
   private checkTimeouts(): void {
+    this.armed = false;
     const now = performance.now();
     let oldest = Infinity;
     for (let i = 0; i < MAX_STREAMS; i++) if (this.waiting[i] !== null && this.sentAt[i]! < oldest) oldest = this.sentAt[i]!;
     if (oldest === Infinity) return;
-    if (now - oldest >= this.o.requestTimeoutMs - 1) this.fail(new Error(`${this.address}: no reply within ${this.o.requestTimeoutMs} ms`));
-    else { this.timer.refresh(); }
+    const left = this.o.requestTimeoutMs - (now - oldest);
+    if (left <= 1) { this.fail(new Error(`${this.address}: no reply within ${this.o.requestTimeoutMs} ms`)); return; }
+    this.timer = setTimeout(() => this.checkTimeouts(), left);
+    this.timer.unref();
+    this.armed = true;
   }
 
   /** the connection is gone: every request in flight fails (its outcome unknown to the caller) */
@@ -126,10 +133,10 @@ export class CqlFlushSocket {
     return new Promise<Response>((resolve, reject) => {
       this.waiting[stream] = { resolve, reject };
       this.sentAt[stream] = performance.now();
-      this.timer.refresh();
+      if (!this.armed) { this.timer.refresh(); this.armed = true; }
       this.io.bytes += bytes.length;
       this.io.writes++;
-      s.write(bytes);
+      writeNow(s, bytes);
       // a write the kernel did not take whole keeps a view of the buffer: the next frame gets another
       if (s.writableLength > 0) this.w.detach();
     });

@@ -8,7 +8,7 @@
 import { readSync } from 'node:fs';
 import type net from 'node:net';
 import { grown } from '../../../common/grow-buffer.js';
-import { connectReading } from '../../../common/tcp-connect.js';
+import { connectReading, writeNow } from '../../../common/tcp-connect.js';
 import type { Change, FlushBatch } from '../driver.js';
 import { flushKeys, writeFlushArgs, type FlushSink } from './flush-encode.js';
 
@@ -48,6 +48,28 @@ export class RespWriter implements FlushSink {
 
   /** a bulk string */
   str(s: string): void {
+    const n = s.length;
+    if (n <= 64) {
+      // short ASCII (op names, flags, most keys) byte by byte: no call into the Buffer binding
+      this.room(n + 24);
+      const b = this.buf;
+      let at = this.off + 1 + (n < 10 ? 1 : 2) + 2;
+      let i = 0;
+      for (; i < n; i++) {
+        const ch = s.charCodeAt(i);
+        if (ch > 127) break;
+        b[at + i] = ch;
+      }
+      if (i === n) {
+        b[this.off++] = 36; // $
+        this.uint(n);
+        this.crlf();
+        this.off += n;
+        this.crlf();
+        this.args++;
+        return;
+      }
+    }
     const len = Buffer.byteLength(s, 'utf8');
     this.room(len + 24);
     this.buf[this.off++] = 36; // $
@@ -72,6 +94,13 @@ export class RespWriter implements FlushSink {
     this.uint(a);
     this.crlf();
     this.args++;
+  }
+
+  /** bytes already RESP-encoded (`args` arguments of them) */
+  raw(b: Buffer, args: number): void {
+    this.room(b.length);
+    this.off += b.copy(this.buf, this.off);
+    this.args += args;
   }
 
   /** starts a command; its argument count is written in front by end() */
@@ -132,14 +161,65 @@ export function parseReply(b: Buffer, end: number): { reply: FlushReply; used: n
  * EVALSHA (or EVAL with the script when `script` is given) of a batch, in the flush script's
  * layout (flush-encode.ts). Returns the command's bytes and how many entries the batch held.
  */
-export function encodeFlush(w: RespWriter, sha: string, script: string | null, seqKey: string, keyOf: (c: Change) => string, batch: FlushBatch, now = Date.now()): { bytes: Buffer; entries: number } {
-  const { keys, kidx } = flushKeys(seqKey, keyOf, batch.changes);
+export function encodeFlush(w: RespWriter, sha: string, script: string | null, seqKey: string, keyOf: (c: Change) => string, batch: FlushBatch, now = Date.now(), head?: FlushHead): { bytes: Buffer; entries: number } {
   w.begin();
-  if (script === null) { w.str('EVALSHA'); w.str(sha); } else { w.str('EVAL'); w.str(script); }
-  w.num(keys.length);
-  for (const k of keys) w.str(k);
+  let keys: readonly string[], kidx: readonly number[];
+  if (head !== undefined && script === null && head.fits(sha, seqKey, batch.changes)) {
+    // the same structures as the last flush (a counter's every flush): its command head as it was
+    w.raw(head.bytes, head.args);
+    ({ keys, kidx } = head);
+  } else {
+    ({ keys, kidx } = flushKeys(seqKey, keyOf, batch.changes));
+    if (script === null) { w.str('EVALSHA'); w.str(sha); } else { w.str('EVAL'); w.str(script); }
+    w.num(keys.length);
+    for (const k of keys) w.str(k);
+    if (head !== undefined && script === null) head.keep(sha, seqKey, batch.changes, keys, kidx, w);
+  }
   const entries = writeFlushArgs(w, keys, kidx, batch, now);
   return { bytes: w.end(), entries };
+}
+
+/**
+ * The last EVALSHA's head (command, script id, KEYS) and the structures it was made for: a flush of
+ * the same structures in the same order (the type and id of each change, compared by identity first)
+ * copies its bytes instead of making the keys' strings and writing them again.
+ */
+export class FlushHead {
+  bytes = Buffer.alloc(0);
+  args = 0;
+  keys: readonly string[] = [];
+  kidx: readonly number[] = [];
+  private sha = '';
+  private seqKey = '';
+  private types: Change['type'][] = [];
+  private ids: string[] = [];
+
+  fits(sha: string, seqKey: string, changes: readonly Change[]): boolean {
+    const n = changes.length;
+    if (n === 0 || n !== this.ids.length || sha !== this.sha || seqKey !== this.seqKey) return false;
+    for (let i = 0; i < n; i++) {
+      const c = changes[i]!;
+      if (c.type !== this.types[i] || c.id !== this.ids[i]) return false;
+    }
+    return true;
+  }
+
+  /** what `w` holds from the command's start: the head just written for these changes */
+  keep(sha: string, seqKey: string, changes: readonly Change[], keys: readonly string[], kidx: readonly number[], w: RespWriter): void {
+    // a batch of many structures (a first pass over new flows) is not worth keeping
+    if (changes.length > 16) { this.ids = []; return; }
+    const len = w.off - 32;
+    if (this.bytes.length < len) this.bytes = Buffer.allocUnsafe(Math.max(256, len));
+    w.buf.copy(this.bytes, 0, 32, w.off);
+    this.bytes = this.bytes.subarray(0, len);
+    this.args = w.args;
+    this.keys = keys;
+    this.kidx = kidx;
+    this.sha = sha;
+    this.seqKey = seqKey;
+    this.types = changes.map((c) => c.type);
+    this.ids = changes.map((c) => c.id);
+  }
 }
 
 export interface FlushSocketOptions {
@@ -158,11 +238,14 @@ export class FlushSocket {
   private sock: net.Socket | null = null;
   private connecting: Promise<void> | null = null;
   private readonly w = new RespWriter();
+  private readonly head = new FlushHead();
   private readonly rbuf = Buffer.allocUnsafe(1 << 16);
   private acc = Buffer.allocUnsafe(1 << 12);
   private accLen = 0;
   private waiting: { resolve: (r: FlushReply) => void; reject: (e: Error) => void } | null = null;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout;
+  /** the timer is scheduled (it fires within the command timeout of now) */
+  private armed = true;
   private sentAt = 0;
   private lazy = false;
   /** reading stopped (lazy): the socket is out of the event loop's poll set */
@@ -170,13 +253,22 @@ export class FlushSocket {
   readonly io: FlushIo = { bytes: 0, writes: 0, reads: 0 };
 
   constructor(private readonly o: FlushSocketOptions) {
-    // one timer for every command, re-armed per command (no timer object per flush); a reply that
-    // came in time leaves it to fire for nothing
-    this.timer = setTimeout(() => {
-      if (this.waiting !== null && performance.now() - this.sentAt >= o.commandTimeoutMs - 1) this.fail(new Error(`no reply within ${o.commandTimeoutMs} ms`));
-    }, o.commandTimeoutMs);
+    // one timer, not armed per command: a command sent while it runs is checked when it fires, and a
+    // command not due yet then gets a timer for the time it has left (so it fails on time); a flush
+    // every millisecond touches no timer list
+    this.timer = setTimeout(this.expire, o.commandTimeoutMs);
     this.timer.unref();
   }
+
+  private readonly expire = (): void => {
+    this.armed = false;
+    if (this.waiting === null) return;
+    const left = this.o.commandTimeoutMs - (performance.now() - this.sentAt);
+    if (left <= 1) { this.fail(new Error(`no reply within ${this.o.commandTimeoutMs} ms`)); return; }
+    this.timer = setTimeout(this.expire, left);
+    this.timer.unref();
+    this.armed = true;
+  };
 
   /** lazy: between the periodic flushes the reply is read only when poll() asks for it */
   setLazy(on: boolean): void {
@@ -263,10 +355,10 @@ export class FlushSocket {
     return new Promise<FlushReply>((resolve, reject) => {
       this.waiting = { resolve, reject };
       this.sentAt = performance.now();
-      this.timer.refresh();
+      if (!this.armed) { this.timer.refresh(); this.armed = true; }
       this.io.bytes += bytes.length;
       this.io.writes++;
-      s.write(bytes);
+      writeNow(s, bytes);
       if (this.lazy && !eager) {
         if (!this.readOff) { this.readOff = true; s.pause(); }
       } else if (this.readOff) this.readOn();
@@ -277,7 +369,7 @@ export class FlushSocket {
   async flush(sha: string, script: string | null, seqKey: string, keyOf: (c: Change) => string, batch: FlushBatch): Promise<{ reply: FlushReply; entries: number; encodeMs: number }> {
     if (this.sock === null) await this.connect();
     const t0 = performance.now();
-    const { bytes, entries } = encodeFlush(this.w, sha, script, seqKey, keyOf, batch);
+    const { bytes, entries } = encodeFlush(this.w, sha, script, seqKey, keyOf, batch, Date.now(), this.head);
     const encodeMs = performance.now() - t0;
     return { reply: await this.send(bytes), entries, encodeMs };
   }

@@ -102,6 +102,16 @@ class RedisConnection implements StoreConnection {
   private seqKey(p: Partition): string {
     return `${this.part(p)}@FlushSeq`;
   }
+  /** a flush's seq key and key maker, made once per partition (the same partition flushes every period) */
+  private flushP: Partition | null = null;
+  private flushSeqKey = '';
+  private flushKeyOf: (c: Change) => string = () => '';
+  private forFlush(p: Partition): void {
+    if (this.flushP === p) return;
+    this.flushP = p;
+    this.flushSeqKey = this.seqKey(p);
+    this.flushKeyOf = (c: Change) => this.key(p, c.type, c.id);
+  }
   /** a timer entry is a key of its own: `nf@ins@core@Timer@id@entry` (Redis 7.0 has no per-field TTL in a hash) */
   private timerKey(p: Partition, id: string, name: string): string {
     return `${this.key(p, 'Timer', id)}@${name}`;
@@ -285,13 +295,14 @@ class RedisConnection implements StoreConnection {
     let encodeMs = 0;
     let roundTrips = 1;
     try {
-      const keyOf = (c: Change) => this.key(p, c.type, c.id);
-      ({ reply, entries, encodeMs } = await fs.flush(FLUSH_SHA, this.scriptKnown ? null : FLUSH_LUA, this.seqKey(p), keyOf, batch));
+      this.forFlush(p);
+      const keyOf = this.flushKeyOf;
+      ({ reply, entries, encodeMs } = await fs.flush(FLUSH_SHA, this.scriptKnown ? null : FLUSH_LUA, this.flushSeqKey, keyOf, batch));
       if (reply.kind === 'error' && reply.message.startsWith('NOSCRIPT')) {
         // the server was restarted since the script was loaded: send its body once
         roundTrips++;
         this.scriptKnown = false;
-        ({ reply, entries, encodeMs } = await fs.flush(FLUSH_SHA, FLUSH_LUA, this.seqKey(p), keyOf, batch));
+        ({ reply, entries, encodeMs } = await fs.flush(FLUSH_SHA, FLUSH_LUA, this.flushSeqKey, keyOf, batch));
       }
     } catch (err) {
       throw this.wrap(`flush seq ${batch.seq} (${batch.changes.length} changes)`, err);

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RespWriter, encodeFlush, parseReply } from '../../../runtime/drivers/redis/flush-socket.js';
+import { FlushHead, RespWriter, encodeFlush, parseReply } from '../../../runtime/drivers/redis/flush-socket.js';
 import { ArraySink, flushKeys, writeFlushArgs } from '../../../runtime/drivers/redis/flush-encode.js';
 import type { Change, FlushBatch } from '../../../runtime/drivers/driver.js';
 
@@ -85,6 +85,45 @@ test('EVAL with the script body when asked; the writer is reused across flushes 
   assert.equal(a.at(-1), '19999');
   const b = respArgs(encodeFlush(w, 'SHA', 'return 1', 'q', keyOf, { seq: 2, changes: [] }).bytes);
   assert.deepEqual(b, ['EVAL', 'return 1', '1', 'q', '2', '-']);
+});
+
+test('a flush of the structures the last one had reuses its head: the same bytes as encoded afresh, and any other batch encoded afresh', () => {
+  const w = new RespWriter();
+  const head = new FlushHead();
+  let made = 0;
+  const counting = (c: Change) => { made++; return keyOf(c); };
+  const counter = (seq: number, value: number): FlushBatch => ({ seq, changes: [{ type: 'Counter', id: 'pkts', op: 'add', value }] });
+  const fresh = (b: FlushBatch, script: string | null = null) => respArgs(encodeFlush(new RespWriter(), 'SHA', script, 'nf@i@0@FlushSeq', keyOf, b).bytes);
+  for (let seq = 1; seq <= 5; seq++) {
+    const b = counter(seq, seq * 1000 + 7);
+    assert.deepEqual(respArgs(encodeFlush(w, 'SHA', null, 'nf@i@0@FlushSeq', counting, b, Date.now(), head).bytes), fresh(b));
+  }
+  assert.equal(made, 1, 'the key made once, at the first flush');
+  const others: [FlushBatch, string | null, string][] = [
+    [{ seq: 6, changes: [{ type: 'Counter', id: 'other', op: 'add', value: 1 }] }, null, 'SHA'],
+    [{ seq: 7, changes: [{ type: 'Counter', id: 'pkts', op: 'add', value: 1 }, { type: 'Value', id: 'v', op: 'set', value: 'x' }] }, null, 'SHA'],
+    [{ seq: 8, changes: [{ type: 'CounterMap', id: 'pkts', op: 'add', keys: ['a'], values: [1] }] }, null, 'SHA'],
+    [{ seq: 9, changes: [{ type: 'CounterMap', id: 'pkts', op: 'add', keys: ['a'], values: [1] }] }, 'return 1', 'SHA'],
+    [{ seq: 10, changes: [{ type: 'CounterMap', id: 'pkts', op: 'add', keys: ['a'], values: [1] }] }, null, 'SHA2'],
+    [{ seq: 11, changes: [] }, null, 'SHA'],
+    [counter(12, -5), null, 'SHA'],
+  ];
+  for (const [b, script, sha] of others) {
+    const got = respArgs(encodeFlush(w, sha, script, 'nf@i@0@FlushSeq', keyOf, b, Date.now(), head).bytes);
+    assert.deepEqual(got, respArgs(encodeFlush(new RespWriter(), sha, script, 'nf@i@0@FlushSeq', keyOf, b).bytes));
+  }
+  // another partition's seq key: not the last head
+  const b = counter(13, 1);
+  assert.deepEqual(respArgs(encodeFlush(w, 'SHA', null, 'nf@j@0@FlushSeq', keyOf, b, Date.now(), head).bytes), respArgs(encodeFlush(new RespWriter(), 'SHA', null, 'nf@j@0@FlushSeq', keyOf, b).bytes));
+});
+
+test('bulk strings of any length and characters read back as written (short ASCII written byte by byte)', () => {
+  fc.assert(fc.property(fc.array(fc.oneof(fc.string({ maxLength: 70 }), fc.string({ unit: 'binary', maxLength: 70 }), fc.string({ unit: 'binary-ascii', minLength: 60, maxLength: 70 })), { maxLength: 8 }), (xs) => {
+    const w = new RespWriter();
+    w.begin();
+    for (const x of xs) w.str(x);
+    assert.deepEqual(respArgs(w.end()), xs);
+  }), { numRuns: 1000 });
 });
 
 test('numbers read back as the store gets them from JavaScript (integers digit by digit, others as printed)', () => {
