@@ -35,8 +35,8 @@ export function connectReading(o: ReadingConnection): Promise<net.Socket> {
  * stream as before): the flushes' small requests skip the stream's per-write objects and callbacks.
  */
 export function writeNow(s: net.Socket, bytes: Buffer): void {
-  const fd = (s as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  if (typeof fd === 'number' && fd >= 0 && s.writableLength === 0 && !s.destroyed) {
+  const fd = socketFd(s);
+  if (fd >= 0 && s.writableLength === 0 && !s.destroyed) {
     let n = 0;
     try {
       n = writeSync(fd, bytes, 0, bytes.length);
@@ -47,4 +47,10 @@ export function writeNow(s: net.Socket, bytes: Buffer): void {
     bytes = bytes.subarray(n);
   }
   s.write(bytes);
+}
+
+/** The socket's file descriptor (Linux: net keeps it on its private handle), or -1 where there is none. */
+export function socketFd(s: net.Socket | null): number {
+  const fd = (s as unknown as { _handle?: { fd?: number } } | null)?._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : -1;
 }

@@ -8,7 +8,7 @@
 import { readSync } from 'node:fs';
 import type net from 'node:net';
 import { grown } from '../../../common/grow-buffer.js';
-import { connectReading, writeNow } from '../../../common/tcp-connect.js';
+import { connectReading, socketFd, writeNow } from '../../../common/tcp-connect.js';
 import type { Change, FlushBatch } from '../driver.js';
 import { flushKeys, writeFlushArgs, type FlushSink } from './flush-encode.js';
 
@@ -284,8 +284,8 @@ export class FlushSocket {
    */
   poll(): void {
     if (this.waiting === null || !this.readOff) return;
-    const fd = (this.sock as unknown as { _handle?: { fd?: number } } | null)?._handle?.fd;
-    if (typeof fd !== 'number' || fd < 0) { this.readOn(); return; } // no descriptor to read (not Linux): through the stream
+    const fd = socketFd(this.sock);
+    if (fd < 0) { this.readOn(); return; } // no descriptor to read (not Linux): through the stream
     let n: number;
     try {
       n = readSync(fd, this.rbuf, 0, this.rbuf.length, null);
