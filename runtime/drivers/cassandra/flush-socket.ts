@@ -8,6 +8,7 @@
 import type net from 'node:net';
 import { grown } from '../../../common/grow-buffer.js';
 import { connectReading, writeNow } from '../../../common/tcp-connect.js';
+import { RequestTimer } from '../../../common/request-timer.js';
 import { ERR, FrameWriter, OP, encodable, frameAt, parseResponse, type CqlValue, type Prepared, type Response } from './cql-frame.js';
 
 export interface FlushSocketOptions {
@@ -44,35 +45,24 @@ export class CqlFlushSocket {
   private readonly sentAt = new Float64Array(MAX_STREAMS);
   private readonly free: number[] = Array.from({ length: MAX_STREAMS }, (_, i) => MAX_STREAMS - 1 - i);
   private readonly prepared = new Map<string, Prepared>();
-  private timer: NodeJS.Timeout;
-  /** the timer is scheduled (it fires within the request timeout of now) */
-  private armed = true;
+  private readonly timer: RequestTimer;
   /** set once the node asked for something this connection does not do */
   unusable: Error | null = null;
   readonly io = { bytes: 0, writes: 0, reads: 0 };
 
   constructor(private readonly o: FlushSocketOptions) {
-    // one timer, not armed per request: a request sent while it runs is checked when it fires, and
-    // the oldest one not due yet then gets a timer for the time it has left (it fails on time)
-    this.timer = setTimeout(() => this.checkTimeouts(), o.requestTimeoutMs);
-    this.timer.unref();
+    this.timer = new RequestTimer(o.requestTimeoutMs, () => this.oldestSent(), () => this.fail(new Error(`${this.address}: no reply within ${o.requestTimeoutMs} ms`)));
   }
 
   get address(): string {
     return `${this.o.host}:${this.o.port}`;
   }
 
-  private checkTimeouts(): void {
-    this.armed = false;
-    const now = performance.now();
+  /** when the oldest request still waiting was sent; Infinity when none is */
+  private oldestSent(): number {
     let oldest = Infinity;
     for (let i = 0; i < MAX_STREAMS; i++) if (this.waiting[i] !== null && this.sentAt[i]! < oldest) oldest = this.sentAt[i]!;
-    if (oldest === Infinity) return;
-    const left = this.o.requestTimeoutMs - (now - oldest);
-    if (left <= 1) { this.fail(new Error(`${this.address}: no reply within ${this.o.requestTimeoutMs} ms`)); return; }
-    this.timer = setTimeout(() => this.checkTimeouts(), left);
-    this.timer.unref();
-    this.armed = true;
+    return oldest;
   }
 
   /** the connection is gone: every request in flight fails (its outcome unknown to the caller) */
@@ -133,7 +123,7 @@ export class CqlFlushSocket {
     return new Promise<Response>((resolve, reject) => {
       this.waiting[stream] = { resolve, reject };
       this.sentAt[stream] = performance.now();
-      if (!this.armed) { this.timer.refresh(); this.armed = true; }
+      this.timer.sent();
       this.io.bytes += bytes.length;
       this.io.writes++;
       writeNow(s, bytes);
@@ -200,7 +190,7 @@ export class CqlFlushSocket {
   }
 
   close(): void {
-    clearTimeout(this.timer);
+    this.timer.close();
     this.fail(new Error(`${this.address}: connection closed`));
   }
 }

@@ -9,6 +9,7 @@ import { readSync } from 'node:fs';
 import type net from 'node:net';
 import { grown } from '../../../common/grow-buffer.js';
 import { connectReading, socketFd, writeNow } from '../../../common/tcp-connect.js';
+import { RequestTimer } from '../../../common/request-timer.js';
 import type { Change, FlushBatch } from '../driver.js';
 import { flushKeys, writeFlushArgs, type FlushSink } from './flush-encode.js';
 
@@ -243,9 +244,7 @@ export class FlushSocket {
   private acc = Buffer.allocUnsafe(1 << 12);
   private accLen = 0;
   private waiting: { resolve: (r: FlushReply) => void; reject: (e: Error) => void } | null = null;
-  private timer: NodeJS.Timeout;
-  /** the timer is scheduled (it fires within the command timeout of now) */
-  private armed = true;
+  private readonly timer: RequestTimer;
   private sentAt = 0;
   private lazy = false;
   /** reading stopped (lazy): the socket is out of the event loop's poll set */
@@ -253,22 +252,8 @@ export class FlushSocket {
   readonly io: FlushIo = { bytes: 0, writes: 0, reads: 0 };
 
   constructor(private readonly o: FlushSocketOptions) {
-    // one timer, not armed per command: a command sent while it runs is checked when it fires, and a
-    // command not due yet then gets a timer for the time it has left (so it fails on time); a flush
-    // every millisecond touches no timer list
-    this.timer = setTimeout(this.expire, o.commandTimeoutMs);
-    this.timer.unref();
+    this.timer = new RequestTimer(o.commandTimeoutMs, () => (this.waiting === null ? Infinity : this.sentAt), () => this.fail(new Error(`no reply within ${o.commandTimeoutMs} ms`)));
   }
-
-  private readonly expire = (): void => {
-    this.armed = false;
-    if (this.waiting === null) return;
-    const left = this.o.commandTimeoutMs - (performance.now() - this.sentAt);
-    if (left <= 1) { this.fail(new Error(`no reply within ${this.o.commandTimeoutMs} ms`)); return; }
-    this.timer = setTimeout(this.expire, left);
-    this.timer.unref();
-    this.armed = true;
-  };
 
   /** lazy: between the periodic flushes the reply is read only when poll() asks for it */
   setLazy(on: boolean): void {
@@ -355,7 +340,7 @@ export class FlushSocket {
     return new Promise<FlushReply>((resolve, reject) => {
       this.waiting = { resolve, reject };
       this.sentAt = performance.now();
-      if (!this.armed) { this.timer.refresh(); this.armed = true; }
+      this.timer.sent();
       this.io.bytes += bytes.length;
       this.io.writes++;
       writeNow(s, bytes);
@@ -375,7 +360,7 @@ export class FlushSocket {
   }
 
   close(): void {
-    clearTimeout(this.timer);
+    this.timer.close();
     this.readOff = false;
     const s = this.sock;
     this.sock = null;
