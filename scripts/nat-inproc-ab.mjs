@@ -6,27 +6,24 @@ const pairs = Number(pairsArg), sliceMs = Number(sliceArg);
 const mods = [];
 for (const b of builds) {
   const nat = await import(`${b}/dist/nfs/nat.js`);
-  const burst = await import(`${b}/dist/runtime/packet/burst.js`);
+  const layout = await import(`${b}/dist/runtime/packet/layout.js`);
+  const replay = await import(`${b}/dist/runtime/packet/replay-port.js`);
   const pcap = await import(`${b}/dist/runtime/packet/pcap.js`);
-  mods.push({ b, nat, burst, pcap });
+  mods.push({ b, nat, layout, replay, pcap });
 }
 const { parseIPv4 } = await import(`${builds[0]}/dist/runtime/packet/inet.js`);
 const frames = mods[0].pcap.readPcap(pcapPath);
-const N = frames.count, STRIDE = 64, ringBytes = N * STRIDE;
-const sab = new SharedArrayBuffer(ringBytes + 32 * STRIDE);
-const u8 = new Uint8Array(sab);
-const lens = new Int32Array(N);
-for (let i = 0; i < N; i++) { u8.set(frames.bytes.subarray(frames.offsets[i], frames.offsets[i] + frames.lengths[i]), i * STRIDE + 2); lens[i] = frames.lengths[i]; }
+const N = frames.count;
 const opts = { core: 0, cores: 1, natIps: { first: parseIPv4('198.19.0.0'), count: 16 }, natPorts: { lo: 1024, hi: 65535 }, lbBackends: [], natTimeoutS: 300, natOther: 'pass' };
+// each build's own replay port over its own ring: the packet path of `nf run --input` (rx, process, tx), no store
 const runs = mods.map((m) => {
   const nat = new m.nat.Nat(opts, null, 'none');
-  const b = m.burst.burstOver(sab, ringBytes, STRIDE);
-  let pos = 0;
+  const port = new m.replay.RingPort(m.layout.layoutRings(frames, 1, 32).rings[0], 32);
   const step = () => {
-    let k = 0;
-    while (k < 32) { const run = Math.min(32 - k, N - pos); u8.copyWithin(ringBytes + k * STRIDE, pos * STRIDE, (pos + run) * STRIDE); for (let i = 0; i < run; i++) b.len[k + i] = lens[pos + i]; k += run; pos += run; if (pos === N) pos = 0; }
-    b.count = 32;
-    return nat.process(b);
+    port.rx(32);
+    const r = nat.process(port.burst);
+    port.tx();
+    return r;
   };
   return { name: m.b, nat, step };
 });
