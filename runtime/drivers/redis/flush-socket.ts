@@ -47,24 +47,33 @@ export class RespWriter implements FlushSink {
     this.off += 2;
   }
 
+  /** a bulk string's header: `$len` CRLF */
+  private head(len: number): void {
+    this.buf[this.off++] = 36; // $
+    this.uint(len);
+    this.crlf();
+  }
+
+  /** writes s's chars as bytes at `at`; false (what was written is then garbage) at the first that is not ASCII */
+  private asciiAt(s: string, at: number): boolean {
+    const b = this.buf;
+    for (let i = 0; i < s.length; i++) {
+      const ch = s.charCodeAt(i);
+      if (ch > 127) return false;
+      b[at + i] = ch;
+    }
+    return true;
+  }
+
   /** a bulk string */
   str(s: string): void {
     const n = s.length;
+    // short ASCII (op names, flags, most keys) byte by byte, written where they go after the header
+    // ($, 1-2 digits, CRLF): no call into the Buffer binding
     if (n <= 64) {
-      // short ASCII (op names, flags, most keys) byte by byte: no call into the Buffer binding
       this.room(n + 24);
-      const b = this.buf;
-      let at = this.off + 1 + (n < 10 ? 1 : 2) + 2;
-      let i = 0;
-      for (; i < n; i++) {
-        const ch = s.charCodeAt(i);
-        if (ch > 127) break;
-        b[at + i] = ch;
-      }
-      if (i === n) {
-        b[this.off++] = 36; // $
-        this.uint(n);
-        this.crlf();
+      if (this.asciiAt(s, this.off + (n < 10 ? 4 : 5))) {
+        this.head(n);
         this.off += n;
         this.crlf();
         this.args++;
@@ -73,9 +82,7 @@ export class RespWriter implements FlushSink {
     }
     const len = Buffer.byteLength(s, 'utf8');
     this.room(len + 24);
-    this.buf[this.off++] = 36; // $
-    this.uint(len);
-    this.crlf();
+    this.head(len);
     this.off += this.buf.write(s, this.off, len, 'utf8');
     this.crlf();
     this.args++;
@@ -88,9 +95,7 @@ export class RespWriter implements FlushSink {
     const a = neg ? -v : v;
     const len = this.digits(a) + (neg ? 1 : 0);
     this.room(len + 24);
-    this.buf[this.off++] = 36;
-    this.uint(len);
-    this.crlf();
+    this.head(len);
     if (neg) this.buf[this.off++] = 45; // -
     this.uint(a);
     this.crlf();
