@@ -15,7 +15,8 @@ import type { PacedSession, PacedSessionEnd, TrialMeasurement } from '../testbed
 import { parseGenLine, type GenTrialRequest, type RoundTripResult } from '../../../runtime/packet/roundtrip-result.js';
 import type { NfSample } from '../../../runtime/nf-process/result.js';
 import { roundTripCounts, roundTripFlags } from './window.js';
-import { KILL_GRACE_MS, nodeLog } from './trial.js';
+import { KILL_GRACE_MS } from './trial.js';
+import { nodeLog } from './trial-log.js';
 import { sleep } from '../../../common/processes.js';
 
 /** How long the NF may keep forwarding a backlog after a trial before the next one starts anyway. */

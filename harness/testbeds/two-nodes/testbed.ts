@@ -3,8 +3,7 @@
 // inventory; `netns` (../netns.ts) builds two emulated nodes and then runs exactly this code.
 // This file holds the lifecycle; the jobs live beside it: argv.ts (command lines), window.ts (window
 // arithmetic), stores.ts (store servers over a Host), fingerprint.ts, trial.ts (a trial's phases).
-import { mkdirSync, createWriteStream, type WriteStream } from 'node:fs';
-import { redactSecrets } from '../../../common/secrets.js';
+import { mkdirSync, type WriteStream } from 'node:fs';
 import { join, basename } from 'node:path';
 import { FlexbenchError, EXIT } from '../../exit-codes.js';
 import { HostLoadSampler } from '../../orchestrate/host-load.js';
@@ -18,6 +17,7 @@ import type { CommandTarget } from '../../tools/command.js';
 import type { Testbed, TestbedOptions, TrialMeasurement, TrialRequest, StoreHandle, PrepareContext, PacedSession, PacedSessionEnd, EndpointSession } from '../testbed.js';
 import { type ArgvContext, type NodeName, nfKind, placement, portModeOf, testpmdNfArgv, testpmdGenArgv, pktgenGenArgv, flexbenchNfArgv, commandNfArgv, flexbenchGenArgv, flexbenchResidentGenArgv, filePrefix } from './argv.js';
 import { TwoNodeStores } from './stores.js';
+import { openTrialLog } from './trial-log.js';
 import { twoNodeFingerprint } from './fingerprint.js';
 import { runTwoNodeTrial, unpacedReason, writeStateConfig, KILL_GRACE_MS } from './trial.js';
 import { ResidentPair } from './resident-trial.js';
@@ -236,11 +236,7 @@ export class TwoNodeTestbed implements Testbed {
   protected logStream(req: TrialRequest): WriteStream {
     const dir = join(req.runDir, 'logs');
     mkdirSync(dir, { recursive: true });
-    const stream = createWriteStream(join(dir, `${String(req.trial.index).padStart(4, '0')}-${req.trial.trial_id.replace(/\//g, '_')}.log`));
-    // passwords in store URLs and redis-server options never reach a log file
-    const write = stream.write.bind(stream) as (c: unknown, ...rest: unknown[]) => boolean;
-    stream.write = ((c: unknown, ...rest: unknown[]) => write(typeof c === 'string' ? redactSecrets(c) : c, ...rest)) as typeof stream.write;
-    return stream;
+    return openTrialLog(join(dir, `${String(req.trial.index).padStart(4, '0')}-${req.trial.trial_id.replace(/\//g, '_')}.log`));
   }
 
   async runTrial(given: TrialRequest): Promise<TrialMeasurement> {

@@ -8,7 +8,8 @@ import { shellJoin, type Host, type HostProcess, type ExecResult } from '../../h
 import type { Inventory } from '../../inventory/schema.js';
 import { TestpmdStatsParser, TestpmdClock, type TestpmdSnapshot } from '../../tools/testpmd.js';
 import { PktgenLua, pktgenConsoleArgv, ratePercent } from '../../tools/pktgen.js';
-import { PktgenProcess, consoleTextStream } from '../../tools/pktgen-process.js';
+import { PktgenProcess } from '../../tools/pktgen-process.js';
+import { nodeLog } from './trial-log.js';
 import { readRate, type CommandTarget } from '../../tools/command.js';
 import { parseNfProgress, nfRunFlags, parseNfRunOn, nfRunPerCore, nfRunStats } from '../../tools/nf-run.js';
 import type { TrialMeasurement, TrialRequest } from '../testbed.js';
@@ -19,8 +20,6 @@ import { sleep } from '../../../common/processes.js';
 
 export const KILL_GRACE_MS = 5000;
 
-/** A writer of a node's output into the trial log, each line tagged `[who] `. */
-export const nodeLog = (log: WriteStream) => (who: string) => (c: string) => log.write(c.split('\n').map((l, i, a) => (i === a.length - 1 && l === '' ? '' : `[${who}] ${l}`)).join('\n'));
 
 /**
  * The NF's state config with the store's credentials, written on node2 in a file only its owner reads
@@ -218,16 +217,14 @@ async function startGenerator(run: Run, nf: RunningNf): Promise<RunningGen> {
   let poller: Promise<void> = Promise.resolve();
   if (inv.generator === 'pktgen') {
     argv = pktgenGenArgv(env.argv, t, env.remotePcap);
-    // under a pty (Pktgen needs a terminal); its full-screen console goes to the log as text
+    // under a pty (Pktgen needs a terminal); its full-screen console goes to the log as text (nodeLog)
     log.write(`# ${new Date().toISOString()} node1$ ${shellJoin(pktgenConsoleArgv(argv))}\n`);
-    const toLog = run.write('node1');
-    const text = consoleTextStream();
     pktgen = await PktgenProcess.start(env.node1, {
       argv,
       filePrefix: filePrefix(env.argv, 'pg', t.index),
       startTimeoutMs: Math.max(1, nf.readyBy + inv.start_timeout_s - now()) * 1000,
       signal,
-      onOutput: (c) => toLog(text(c)),
+      onOutput: run.write('node1'),
       graceMs: KILL_GRACE_MS,
     });
     proc = pktgen.proc;
