@@ -3,7 +3,7 @@
 // a parent-death signal from the first instant, and a last-resort kill of owned children on exit.
 // A leaf: node built-ins only, so runtime/ and harness/ can both use it.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 /** Grace between the first signal and SIGKILL when a caller names none. */
 export const DEFAULT_KILL_GRACE_MS = 3000;
@@ -140,21 +140,63 @@ export function dieWithParent(argv: string[]): string[] {
 }
 
 // Process groups this process owns: SIGKILLed on exit (a forced second Ctrl-C, process.exit, an
-// uncaught error), where no teardown runs. SIGKILL of us is the parent-death signal's case.
+// uncaught error), where no teardown runs; then the scratch directories still held are removed.
+// SIGKILL of us is the parent-death signal's case (the next run's records prune those files).
 const owned = new Set<number>();
+/** scratch directory -> the process that writes into it */
+const scratch = new Map<string, number>();
 let exitHook = false;
+
+/** Blocks the thread (an exit hook cannot await). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** How long the exit hook waits for the writers of scratch directories before it removes them. */
+const EXIT_REMOVE_WAIT_MS = 2000;
+
+function onExit(): void {
+  for (const p of owned) signalGroup(p, 'SIGKILL');
+  if (scratch.size === 0) return;
+  // a dying server (killed above, or mid-stop and already disowned) may still write into its directory
+  const end = Date.now() + EXIT_REMOVE_WAIT_MS;
+  while ([...scratch.values()].some(pidRunning) && Date.now() < end) sleepSync(5);
+  for (const dir of scratch.keys()) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
+    } catch {
+      /* the exit goes on; the next run's records prune it */
+    }
+  }
+}
+
+function hookExit(): void {
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', onExit);
+  }
+}
 
 /** Kill group `pid` when this process exits; returns the release to call once it was stopped. */
 export function ownUntilExit(pid: number): () => void {
   if (!(pid > 0)) return () => undefined;
-  if (!exitHook) {
-    exitHook = true;
-    process.on('exit', () => {
-      for (const p of owned) signalGroup(p, 'SIGKILL');
-    });
-  }
+  hookExit();
   owned.add(pid);
   return () => disown(pid);
+}
+
+/**
+ * Remove `dir` (made for process `pid` alone, e.g. a store server's temp dir) when this process
+ * exits without its teardown, until releaseScratch(dir): the teardown removed it, or keeps it.
+ */
+export function scratchUntilExit(dir: string, pid: number): void {
+  if (!(pid > 0)) return;
+  hookExit();
+  scratch.set(dir, pid);
+}
+
+export function releaseScratch(dir: string): void {
+  scratch.delete(dir);
 }
 
 /** It was stopped (or handed over): no longer killed on exit. */

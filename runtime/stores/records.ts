@@ -1,7 +1,8 @@
 // Store servers are recorded the moment they are spawned, before they can answer, so that
 // `flexbench store stop` finds one still starting and the next run's start-up check finds one whose
 // owner died (kill -9, a forced Ctrl-C) and ends it. One JSON file per server under
-// $TMPDIR/flexbench-stores/<label>/<port>.json; records of processes that are gone are pruned on read.
+// $TMPDIR/flexbench-stores/<label>/<port>.json; records of processes that are gone are pruned on read,
+// with the scratch directory of a server whose owner died (kill -9: no exit hook removed it).
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,8 @@ export interface ServerRecord {
   detached: boolean;
   /** `starting` until it answered */
   state: 'starting' | 'ready';
+  /** a directory made for this server alone (its temp dir): removed once it and its owner are gone */
+  scratch?: string;
   /** the record's file name when the port is not unique on this machine (a ring's nodes, each in a namespace of its own) */
   key?: string;
 }
@@ -49,6 +52,8 @@ export function readRecords<R extends ServerRecord>(label: string): R[] {
       return [];
     }
     if (!(r.pid > 0) || !pidRunning(r.pid)) {
+      // an owner still alive may bring the server back on these files (a crash test)
+      if (r.scratch && !r.detached && !pidAlive(r.ownerPid)) rmSync(r.scratch, { recursive: true, force: true });
       rmSync(path.join(dir, f), { force: true });
       return [];
     }

@@ -174,7 +174,7 @@ export async function startRedisCluster(opts: ClusterOptions = {}): Promise<Runn
   try {
     for (let i = 0; i < masters * (1 + replicas); i++) {
       mkdirSync(dirOf(i));
-      nodes.push(await startRedis({ dataDir: dirOf(i), extra: { cluster: true, nodeTimeoutMs } }));
+      nodes.push(await startRedis({ dataDir: dirOf(i), extra: { cluster: true, nodeTimeoutMs, scratch: root } }));
     }
     const addrs = nodes.map((n) => `127.0.0.1:${n.port}`);
     // redis-cli makes the first `masters` addresses masters, in order, and assigns the rest as replicas
@@ -235,7 +235,7 @@ export async function startRedisCluster(opts: ClusterOptions = {}): Promise<Runn
         const i = nodes.findIndex((x) => x.port === port);
         const old = nodes[i]!;
         await old.stop(); // its record (the process is gone); the directory is ours, so its nodes.conf stays
-        nodes[i] = await startRedis({ port, dataDir: old.dataDir, extra: { cluster: true, nodeTimeoutMs } });
+        nodes[i] = await startRedis({ port, dataDir: old.dataDir, extra: { cluster: true, nodeTimeoutMs, scratch: root } });
         killed.delete(port);
       }
       await waitHealthy(timeoutMs, 'after a node came back');

@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { RunningStore, StartOptions, StoreServer } from './server.js';
 import type { StoreHost } from './host.js';
 import { freePort, freePortWithBus, portFree } from './ports.js';
-import { dieWithParent, ownUntilExit, signalGroup, sleep, terminatePid, waitGone } from '../../common/processes.js';
+import { dieWithParent, ownUntilExit, releaseScratch, scratchUntilExit, signalGroup, sleep, terminatePid, waitGone } from '../../common/processes.js';
 import { orphans, removeRecord, writeRecord, type ServerRecord } from './records.js';
 
 interface RedisStartExtra {
@@ -22,6 +22,8 @@ interface RedisStartExtra {
   cluster?: boolean;
   /** a cluster node's cluster-node-timeout (ms): how long a master may be unreachable before its replica is promoted */
   nodeTimeoutMs?: number;
+  /** the directory to remove with it if its owner dies first (a cluster's root); default: its own temp dir */
+  scratch?: string;
 }
 
 export interface RunningRedis extends RunningStore {
@@ -120,8 +122,10 @@ export async function startRedis(opts: StartOptions = {}): Promise<RunningRedis>
   const argv = opts.detached ? [bin, ...args] : dieWithParent([bin, ...args]);
   const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: 'ignore' });
   const pid = child.pid!;
+  const scratch = extra.scratch ?? (ownDir ? dir : undefined);
   const release = opts.detached ? () => undefined : ownUntilExit(pid);
-  const rec: ServerRecord = { label: 'redis', url: `redis://127.0.0.1:${port}`, pid, port, dataDir: dir, ownerPid: process.pid, detached: !!opts.detached, state: 'starting' };
+  if (scratch && !opts.detached) scratchUntilExit(scratch, pid);
+  const rec: ServerRecord = { label: 'redis', url: `redis://127.0.0.1:${port}`, pid, port, dataDir: dir, ownerPid: process.pid, detached: !!opts.detached, state: 'starting', ...(scratch ? { scratch } : {}) };
   writeRecord(rec);
   let exited = false;
   const reaped = new Promise<void>((r) => child.once('exit', () => { exited = true; r(); }));
@@ -134,6 +138,7 @@ export async function startRedis(opts: StartOptions = {}): Promise<RunningRedis>
       release();
       removeRecord('redis', port);
       if (ownDir) rmSync(dir, { recursive: true, force: true });
+      if (scratch) releaseScratch(scratch);
       throw new FlexbenchError(`redis-server on ${url} did not come up${exited ? ' (exited)' : ''}\n${tail}`, EXIT.environment);
     }
     await sleep(25);
@@ -144,6 +149,7 @@ export async function startRedis(opts: StartOptions = {}): Promise<RunningRedis>
     url, pid, port, dataDir: dir,
     async kill() {
       release();
+      if (scratch) releaseScratch(scratch); // a crash: its files stay for a restart
       signalGroup(pid, 'SIGKILL');
       await waitGone(pid, 2000);
       await Promise.race([reaped, sleep(2000)]);
@@ -156,6 +162,7 @@ export async function startRedis(opts: StartOptions = {}): Promise<RunningRedis>
       // our own child: wait until it is reaped, so its pid is really gone when stop() returns
       if (!opts.detached) await Promise.race([reaped, sleep(2000)]);
       if (ownDir) rmSync(dir, { recursive: true, force: true });
+      if (scratch) releaseScratch(scratch);
     },
   };
   if (opts.detached) child.unref();

@@ -8,7 +8,7 @@ import cassandra from 'cassandra-driver';
 import { FlexbenchError, EXIT } from '../../../common/errors.js';
 import { ensureCassandra } from './fetch.js';
 import { cassandraYaml, dirsOf, javaArgs, logbackXml, type NodeLayout } from './config.js';
-import { dieWithParent, ownUntilExit, pidAlive as alive, signalGroup, terminatePid } from '../../../common/processes.js';
+import { dieWithParent, ownUntilExit, pidAlive as alive, releaseScratch, scratchUntilExit, signalGroup, terminatePid } from '../../../common/processes.js';
 import { readRecords, removeRecord, writeRecord, type ServerRecord } from '../records.js';
 
 interface NodeOptions {
@@ -110,7 +110,8 @@ async function waitForCql(contactPoint: string, timeoutMs: number, stillAlive: (
 type Recorded = NodeRecord & ServerRecord;
 
 function record(r: NodeRecord, o: { detached: boolean; state: ServerRecord['state'] }): void {
-  writeRecord<Recorded>({ ...r, label: r.label ?? 'cassandra', dataDir: r.nodeDir, ownerPid: process.pid, detached: o.detached, state: o.state });
+  // stopNode removes a node's files: they go too when its owner died without stopping it
+  writeRecord<Recorded>({ ...r, label: r.label ?? 'cassandra', dataDir: r.nodeDir, scratch: r.nodeDir, ownerPid: process.pid, detached: o.detached, state: o.state });
 }
 
 function unrecord(r: Pick<NodeRecord, 'port' | 'key' | 'label'>): void {
@@ -157,6 +158,7 @@ export async function startNode(o: NodeOptions = {}): Promise<NodeRecord> {
   const child = spawn(full[0], full.slice(1), { cwd: nodeDir, detached: true, stdio: ['ignore', out, out] });
   closeSync(out);
   const release = o.detached ? () => undefined : ownUntilExit(child.pid ?? -1);
+  if (!o.detached) scratchUntilExit(nodeDir, child.pid ?? -1);
   const starting: NodeRecord = { url: `cassandra://${host}:${port}`, pid: child.pid ?? -1, host, port, storagePort, nodeDir, version: '', startSeconds: 0, fetchSeconds: art.fetchSeconds, ...(o.ring ? { key: o.ring.key, label: o.ring.label } : {}) };
   if (child.pid) record(starting, { detached: !!o.detached, state: 'starting' });
   let exited = false;
@@ -190,6 +192,7 @@ export async function startNode(o: NodeOptions = {}): Promise<NodeRecord> {
 export async function killNode(r: NodeRecord): Promise<void> {
   await terminatePid(r.pid, { first: 'SIGKILL', killWaitMs: 10_000, reaped: true });
   unrecord(r);
+  releaseScratch(r.nodeDir);
 }
 
 /** Stops the node and removes its files: SIGKILL at once, since a graceful drain would only flush files about to be deleted. */
@@ -199,4 +202,5 @@ export async function stopNode(r: NodeRecord): Promise<void> {
   }
   unrecord(r);
   rmSync(r.nodeDir, { recursive: true, force: true });
+  releaseScratch(r.nodeDir);
 }

@@ -1,6 +1,7 @@
 // Nothing flexbench starts outlives it: a run killed with SIGKILL, or forced with a second Ctrl-C while
 // Cassandra is still starting, mid-trial or while the run tears down, leaves no JVM, redis-server or NF behind; `store stop cassandra` finds a
 // node that has not answered yet; the next run's start-up check ends what a dead run left running.
+// Nor do their files: a forced exit removes them itself, after kill -9 the next run's records do.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { pidAlive, waitGone } from '../../../common/processes.js';
-import { recordsDir, writeRecord, type ServerRecord } from '../../../runtime/stores/records.js';
+import { readRecords, recordsDir, writeRecord, type ServerRecord } from '../../../runtime/stores/records.js';
 import { CLI } from './cli.js';
 
 
@@ -89,12 +90,24 @@ async function untilNfStarted(dir: string, end: number, everyMs: number): Promis
   }
 }
 
-/** The run's redis-server and every process of the run are gone. */
-async function assertNothingLeft(dir: string, redis: ServerRecord): Promise<void> {
+/**
+ * The server's files are gone: removed by the run's own exit, or (`kill -9`: the run had no exit)
+ * by the next flexbench process that reads the records, as the next run's start-up check does.
+ */
+function assertFilesGone(server: ServerRecord, by: 'exit' | 'next run'): void {
+  assert.ok(server.scratch, `the ${server.label} record names its scratch dir`);
+  // (another test's flexbench may read the records first: then it removed them)
+  if (by === 'next run') readRecords(server.label);
+  assert.ok(!existsSync(server.scratch), `${server.label}'s files ${server.scratch} outlived the harness (${by})`);
+}
+
+/** The run's redis-server, its files and every process of the run are gone. */
+async function assertNothingLeft(dir: string, redis: ServerRecord, filesBy: 'exit' | 'next run'): Promise<void> {
   assert.ok(await waitGone(redis.pid, 10_000), `redis-server pid ${redis.pid} outlived the harness`);
   const deadline = Date.now() + 10_000;
   while (processesWith(dir).length > 0 && Date.now() < deadline) await delay(100);
   assert.deepEqual(processesWith(dir), []);
+  assertFilesGone(redis, filesBy);
 }
 
 test('kill -9 of `flexbench run` while Cassandra starts: the JVM dies with it', () =>
@@ -106,6 +119,7 @@ test('kill -9 of `flexbench run` while Cassandra starts: the JVM dies with it', 
     run.child.kill('SIGKILL');
     await run.exited;
     assert.ok(await waitGone(rec.pid, 15_000, { reaped: true }), `Cassandra pid ${rec.pid} outlived the harness`);
+    assertFilesGone(rec, 'next run');
   }));
 
 test('a second Ctrl-C while Cassandra starts: exit 130 and no JVM left', () =>
@@ -119,6 +133,7 @@ test('a second Ctrl-C while Cassandra starts: exit 130 and no JVM left', () =>
     const r = await run.exited;
     assert.equal(r.code, 130, r.stderr);
     assert.ok(await waitGone(rec.pid, 15_000, { reaped: true }), `Cassandra pid ${rec.pid} outlived the harness`);
+    assertFilesGone(rec, 'exit');
   }));
 
 test('`flexbench store stop cassandra` stops a node that is still starting', () =>
@@ -141,7 +156,7 @@ test('kill -9 of `flexbench run` mid-trial: no redis-server and no NF process le
     await untilNfStarted(dir, Date.now() + 60_000, 50);
     run.child.kill('SIGKILL');
     await run.exited;
-    await assertNothingLeft(dir, rec);
+    await assertNothingLeft(dir, rec, 'next run');
   }));
 
 test('a second Ctrl-C mid-trial: exit 130, no redis-server and no NF process left', () =>
@@ -157,7 +172,7 @@ test('a second Ctrl-C mid-trial: exit 130, no redis-server and no NF process lef
     // 130 when the second Ctrl-C forced the exit; a first one that already finished the shutdown
     // leaves the default action to the second (killed by SIGINT): either way nothing may be left
     assert.ok(r.code === 130 || r.signal === 'SIGINT', `exit ${r.code ?? r.signal}: ${r.stderr}`);
-    await assertNothingLeft(dir, rec);
+    await assertNothingLeft(dir, rec, 'exit');
   }));
 
 test('a second Ctrl-C as the run tears down (its only trial just ended): no redis-server and no NF process left', () =>
@@ -178,7 +193,7 @@ test('a second Ctrl-C as the run tears down (its only trial just ended): no redi
     const r = await run.exited;
     // the shutdown may finish before either signal lands (exit 0) or be forced (130, or the default action of a late second one)
     assert.ok(r.code === 0 || r.code === 130 || r.signal === 'SIGINT', `exit ${r.code ?? r.signal}: ${r.stderr}`);
-    await assertNothingLeft(dir, rec);
+    await assertNothingLeft(dir, rec, 'exit');
   }));
 
 test("the next run's start-up check ends a store server a dead run left behind", async () => {
