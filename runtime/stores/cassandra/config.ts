@@ -22,6 +22,9 @@ export const dirsOf = (dir: string) => ({
   cdcRaw: path.join(dir, 'cdc_raw'),
   logs: path.join(dir, 'logs'),
   conf: path.join(dir, 'conf'),
+  // the JVM's temp files (snappy's and lz4's native libraries, unpacked at every start): a node is
+  // stopped with SIGKILL, so no delete-on-exit runs; here they go with the node's directory
+  tmp: path.join(dir, 'tmp'),
 });
 
 export function cassandraYaml(n: NodeLayout): string {
@@ -125,6 +128,9 @@ export function javaArgs(n: NodeLayout, o: JvmOptions): string[] {
     `-Xms${o.heap}`, `-Xmx${o.heap}`,
     '-XX:+UseG1GC', '-XX:+ParallelRefProcEnabled', '-XX:MaxTenuringThreshold=1', '-XX:MaxGCPauseMillis=300',
     '-XX:+ExitOnOutOfMemoryError', '-Xss256k', '-XX:TieredStopAtLevel=4',
+    // no /tmp/hsperfdata_<user>/<pid> file, which a SIGKILLed JVM leaves behind
+    '-XX:+PerfDisableSharedMem',
+    `-Djava.io.tmpdir=${d.tmp}`,
     `-javaagent:${o.jamm}`,
     '-Djdk.attach.allowAttachSelf=true',
     ...JAVA17_MODULE_FLAGS,

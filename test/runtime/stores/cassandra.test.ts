@@ -1,12 +1,14 @@
 // A real Cassandra node: start (CQL answers), reset drops only the project's keyspaces, a busy port
-// is a clear error, stop removes process and files. One node for the whole file (start-up is slow).
+// is a clear error, stop removes process and files (the JVM's temp files too). One node for the whole file (start-up is slow).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import net from 'node:net';
 import cassandra from 'cassandra-driver';
 import { server, type RunningCassandra } from '../../../runtime/stores/cassandra.js';
 import { recordedNodes } from '../../../runtime/stores/cassandra/node.js';
+import { dirsOf } from '../../../runtime/stores/cassandra/config.js';
 import { pidAlive as alive } from '../../../common/processes.js';
 import { FlexbenchError } from '../../../harness/exit-codes.js';
 import { EXIT } from '../../../harness/exit-codes.js';
@@ -77,10 +79,13 @@ describe('cassandra store server', () => {
     });
   });
 
-  it('stop kills the process and removes its files', async () => {
+  it('stop kills the process and removes its files, the JVM\'s temp files among them (none in the machine\'s temp dir)', async () => {
     const second = await server.start();
     const { pid, dataDir } = second;
     assert.ok(existsSync(dataDir));
+    // the native libraries the JVM unpacks at start (lz4's at least) land in the node's directory
+    assert.ok(readdirSync(dirsOf(dataDir).tmp).some((f) => /^liblz4-java-.*\.so$/.test(f)), readdirSync(dirsOf(dataDir).tmp).join(' '));
+    assert.ok(!existsSync(`${tmpdir()}/hsperfdata_${userInfo().username}/${pid}`), 'no JVM perf-data file in the temp dir');
     await second.stop();
     assert.ok(!alive(pid));
     assert.ok(!existsSync(dataDir));
