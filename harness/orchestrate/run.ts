@@ -7,6 +7,7 @@ import { ownFields } from '../results/own-time.js';
 import os from 'node:os';
 import { randomInt } from 'node:crypto';
 import { diffFingerprints, formatDifferences } from '../compare/fingerprint.js';
+import { etaCalibration } from './eta.js';
 import { lockRunDir } from '../results/lock.js';
 import { existsSync } from 'node:fs';
 import { ensureOutputDir } from '../../common/output-dir.js';
@@ -159,6 +160,10 @@ interface RunState {
   storeVersions: Record<string, string | null>;
   auto: RunJson['auto'];
   etaSeconds: number | null;
+  /** the estimate before the scale (what the next run's calibration compares the wall time with) */
+  etaModelSeconds: number | null;
+  /** how the estimate held on this machine before (orchestrate/eta.ts); 1 without history */
+  etaScale: number;
   /** store locations a profile runs that this run did not (StatelessNF's endpoints), from the last summary written */
   unmeasured?: string[];
   wallStart: number;
@@ -209,7 +214,7 @@ async function resolveRun(o: RunOptions, signal: AbortSignal): Promise<RunState>
   const order = orderOf(spec, run ? (run.order ?? { kind: 'sequential', seed: 0, rounds: pcapCount(spec) * plannedRepetitions(spec.matrix) }) : undefined, o.seed);
   return {
     o, spec, plan, order, tb, profile, specFile, run, records, runDir, pcaps: [], signal, progress,
-    stores: new Map(), storeVersions: {}, auto: run?.auto ?? null, etaSeconds: null, wallStart: Date.now(), finished: false,
+    stores: new Map(), storeVersions: {}, auto: run?.auto ?? null, etaSeconds: null, etaModelSeconds: null, etaScale: 1, wallStart: Date.now(), finished: false,
   };
 }
 
@@ -240,6 +245,7 @@ function record(s: RunState, status: RunJson['status'], ended = false): void {
     ...s.run.provenance,
     store_started: { ...(s.run.provenance.store_started ?? {}), ...s.storeVersions },
     eta_s: s.run.provenance.eta_s ?? s.etaSeconds,
+    eta_model_s: s.run.provenance.eta_model_s ?? s.etaModelSeconds,
     wall_s: ended ? Math.round((Date.now() - s.wallStart) / 100) / 10 : s.run.provenance.wall_s ?? null,
     ended_at: ended ? new Date().toISOString() : s.run.provenance.ended_at,
   };
@@ -311,7 +317,10 @@ async function openRun(s: RunState, shutdown: Shutdown): Promise<void> {
   const done = new Set(s.records.map((r) => r.trial_id));
   for (const t of s.plan.filter((x) => x.skip && !done.has(x.trial_id))) s.records.push({ ...baseRecord(t, pcapOf(spec, s.pcaps, t), spec), status: 'skipped', reason: t.skip });
   const todo = s.plan.filter((t) => !t.skip && !done.has(t.trial_id));
-  s.etaSeconds = todo.reduce((a, t) => a + trialSeconds(spec, t), 0) + storeStartSeconds(todo);
+  s.etaModelSeconds = todo.reduce((a, t) => a + trialSeconds(spec, t), 0) + storeStartSeconds(todo);
+  const cal = etaCalibration(resolve(o.resultsRoot ?? 'results'), fingerprint, s.runDir);
+  s.etaScale = cal?.scale ?? 1;
+  s.etaSeconds = s.etaModelSeconds * s.etaScale;
   record(s, 'running');
   // the record step of the shutdown: whatever happened, run.json does not stay "running"
   shutdown.on('record', () => record(s, s.finished && !s.signal.aborted && countsOf(s.plan, s.records).missing === 0 ? 'complete' : 'incomplete', true));
@@ -321,7 +330,8 @@ async function openRun(s: RunState, shutdown: Shutdown): Promise<void> {
   };
   process.on('exit', onExit);
   shutdown.on('signals', () => process.off('exit', onExit));
-  progress.log(`run ${s.run.run_id}: results in ${s.runDir} (order ${s.order.kind}${s.order.kind === 'interleaved' ? `, seed ${s.order.seed}` : ''}; ETA ${formatDuration(s.etaSeconds)})`);
+  const scaled = cal ? `, ×${cal.scale.toFixed(2)} as the estimate held in ${cal.runs.length === 1 ? 'the last run' : `the last ${cal.runs.length} runs`} here` : '';
+  progress.log(`run ${s.run.run_id}: results in ${s.runDir} (order ${s.order.kind}${s.order.kind === 'interleaved' ? `, seed ${s.order.seed}` : ''}; ETA ${formatDuration(s.etaSeconds)}${scaled})`);
   await s.tb.prepare({ spec, plan: s.plan, pcaps: s.pcaps, runDir: s.runDir, signal: s.signal, log: (l) => progress.log(l) });
 }
 
@@ -491,7 +501,7 @@ async function runTrials(s: RunState, todo: readonly Scheduled[]): Promise<void>
       }
     }
     // ETA: what remains, scaled by how the estimate has held so far
-    const scale = spentEstimate > 0 ? spent / spentEstimate : 1;
+    const scale = spentEstimate > 0 ? spent / spentEstimate : s.etaScale;
     progress.update({ i: i + 1, total: todo.length, round: cur.round + 1, rounds: s.order.rounds, cell: cellLabel(cur.trial), etaSeconds: estimated * scale, lastMpps });
     const t0 = Date.now();
     // an end-host test's group ends where the next trial is not of it: its NF stops after this one

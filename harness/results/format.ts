@@ -479,6 +479,8 @@ export const runJsonSchema = z.object({
     store_started: z.record(z.string(), z.string().nullable()).optional(),
     /** the ETA printed at the start and the wall time the trials took, seconds (to check the estimate) */
     eta_s: z.number().nullable().optional(),
+    /** the estimate before it was scaled by how it held in earlier runs here (absent in older runs: eta_s was that) */
+    eta_model_s: z.number().nullable().optional(),
     wall_s: z.number().nullable().optional(),
     /** the V8 flags each `nf run` of this build set on itself (runtime/nf-process/result.ts NF_V8_FLAGS); absent in older runs */
     nf_v8_flags: z.array(z.string()).optional(),

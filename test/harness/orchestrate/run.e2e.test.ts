@@ -101,6 +101,8 @@ figures:
     assert.deepEqual(run.order, { kind: 'interleaved', seed: 7, rounds: 2, blocked: true });
     for (const t of ok) assert.equal(typeof t.host_busy_cores, 'number', 'how busy the host was during the trial');
     assert.ok(typeof run.provenance.eta_s === 'number' && typeof run.provenance.wall_s === 'number', 'ETA and wall time recorded side by side');
+    assert.equal(run.provenance.eta_model_s, run.provenance.eta_s, 'no earlier run here: the estimate is not scaled');
+    assert.doesNotMatch(r.stderr, /as the estimate held/);
     const reasons = new Set(trials.filter((t) => t.status === 'skipped').map((t) => t.reason));
     assert.ok([...reasons].some((x) => /remote store needs a second node/.test(x!)), [...reasons].join('\n'));
     assert.ok([...reasons].some((x) => /needs 1024 cores/.test(x!)));
