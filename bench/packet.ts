@@ -1,6 +1,7 @@
 // Packet-path benchmark: DPDK testpmd (macswap, net_pcap infinite_rx -> net_null) versus `flexbench nf run`
 // in replay mode, same pcap, both pinned to the same one CPU (taskset / --lcores), in interleaved rounds.
-// Measures and prints rates (median and range of the rounds) and ratios of medians; asserts nothing.
+// Measures and prints rates (median and range of the rounds) and issue 20's goals judged on paired
+// rounds (bench/lib/goal.ts); asserts nothing.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { startRedis } from '../runtime/stores/redis.js';
 import { server as cassandraServer, type RunningCassandra } from '../runtime/stores/cassandra.js';
 import { median } from '../harness/results/stats.js';
 import { medianRange, steadyMpps } from './lib/measure.js';
+import { formatGoal, pairedGoal } from './lib/goal.js';
 import { parseNfProgress } from '../harness/tools/nf-run.js';
 import { parseNfRunOutput } from '../runtime/nf-process/result.js';
 
@@ -166,19 +168,21 @@ export async function run(): Promise<void> {
     const pcaps = { p50k: p50k!, p1m: p1m! };
     console.log(`pcap generate: 50,000 flows in ${((t1 - t0) / 1000).toFixed(2)} s, 1,000,000 flows in ${((t2 - t1) / 1000).toFixed(2)} s`);
     console.log(`${SECONDS} s per run after a ${WARMUP} s warm-up (1M flows: ${WARMUP_1M} s), 1 core (CPU ${CPU} for testpmd and for every nf run thread), burst 32, ${ROUNDS} rounds interleaved; redis-server pinned to CPU ${other}`);
+    // a store's case right beside its hashmap case, so each round's ratio compares runs a few
+    // seconds apart (and the round's order is reversed every other round: drift cancels in the pairs)
     const cases: Case[] = ([
       { label: 'macswap', nf: 'macswap', extra: [], pcap: 'p50k' },
       { label: 'counter-async hashmap', nf: 'counter-async', extra: ['--store', 'hashmap:'], pcap: 'p50k' },
       { label: 'counter-async redis', nf: 'counter-async', extra: ['--store', redis.url], pcap: 'p50k' },
+      { label: 'counter-async cassandra', nf: 'counter-async', extra: [], pcap: 'p50k', store: 'cassandra' },
       { label: 'counter-async redis, state thread', nf: 'counter-async', extra: ['--store', redis.url, '--flusher', 'worker'], pcap: 'p50k' }, // auto (the case above) flushes on the packet thread here
+      { label: 'counter-sync redis', nf: 'counter-sync', extra: ['--store', redis.url], pcap: 'p50k' },
       { label: 'nat hashmap', nf: 'nat', extra: ['--store', 'hashmap:'], pcap: 'p50k' },
       { label: 'nat redis', nf: 'nat', extra: ['--store', redis.url], pcap: 'p50k' },
+      { label: 'nat cassandra', nf: 'nat', extra: [], pcap: 'p50k', store: 'cassandra' },
       { label: 'lb hashmap', nf: 'lb', extra: ['--store', 'hashmap:'], pcap: 'p50k' },
       { label: 'lb redis', nf: 'lb', extra: ['--store', redis.url], pcap: 'p50k' },
-      { label: 'counter-async cassandra', nf: 'counter-async', extra: [], pcap: 'p50k', store: 'cassandra' },
-      { label: 'nat cassandra', nf: 'nat', extra: [], pcap: 'p50k', store: 'cassandra' },
       { label: 'lb cassandra', nf: 'lb', extra: [], pcap: 'p50k', store: 'cassandra' },
-      { label: 'counter-sync redis', nf: 'counter-sync', extra: ['--store', redis.url], pcap: 'p50k' },
       { label: 'nat hashmap, 1M flows', nf: 'nat', extra: ['--store', 'hashmap:'], pcap: 'p1m' },
       { label: 'lb hashmap, 1M flows', nf: 'lb', extra: ['--store', 'hashmap:'], pcap: 'p1m' },
       { label: 'nat hashmap, 2 workers', nf: 'nat', extra: ['--store', 'hashmap:'], pcap: 'p50k', cores: 2 },
@@ -212,6 +216,8 @@ export async function run(): Promise<void> {
     const run = cases.filter((c) => c.store !== 'cassandra' || casUrl !== null).map((c) => (c.store === 'cassandra' ? { ...c, extra: ['--store', casUrl!] } : c));
     if (casUrl === null && casWhy !== null && cases.some((c) => c.store === 'cassandra')) console.log(`cassandra cases skipped: ${casWhy}`);
     const rates: Record<string, number[]> = { testpmd: [], 'testpmd 1M': [] };
+    /** the same rates by round (a failed run leaves its round empty): the goals are judged on each round's pair */
+    const byRound: Record<string, (number | undefined)[]> = {};
     /** store server CPU seconds per second of nf run, per redis/cassandra case */
     const redisCpu: Record<string, number[]> = {};
     /** per-flush figures of async cases */
@@ -227,12 +233,13 @@ export async function run(): Promise<void> {
         if (label === 'testpmd 1M' && !run.some((c) => c.pcap === 'p1m')) continue; // its anchor only where a 1M case runs
         try {
           rates[label]!.push(await testpmd(pcap, n));
+          (byRound[label] ??= [])[round] = rates[label]!.at(-1);
           console.error(`round ${round + 1}: ${label}: ${rates[label]!.at(-1)!.toFixed(3)} Mpps`);
         } catch (err) {
           errors[label] = (err as Error).message.split('\n')[0]!;
         }
       }
-      for (const c of run) {
+      for (const c of round % 2 === 0 ? run : [...run].reverse()) {
         try {
           const serverPid = c.store === 'redis' ? redis.pid : c.store === 'cassandra' ? cas!.pid : null;
           const cpu0 = serverPid !== null ? cpuSeconds(serverPid) : null;
@@ -245,6 +252,7 @@ export async function run(): Promise<void> {
           if (ff !== null) (flushes[c.label] ??= []).push(ff);
           if (cpu0 !== null && cpu1 !== null) (redisCpu[c.label] ??= []).push((cpu1 - cpu0) / ((performance.now() - w0) / 1000));
           (rates[c.label] ??= []).push(r.steady_mpps ?? r.rx_mpps);
+          (byRound[c.label] ??= [])[round] = r.steady_mpps ?? r.rx_mpps;
           // as it goes, on stderr: a run cut short still shows what it measured
           console.error(`round ${round + 1}: ${c.label}: ${(r.steady_mpps ?? r.rx_mpps).toFixed(3)} Mpps${ff ? `, ${ff.perS.toFixed(0)} flushes/s` : ''}`);
           const nfs = r.per_core as { nf: { flows?: number; table_bytes?: number; pool_bytes?: number; state_bytes?: number } }[];
@@ -280,16 +288,27 @@ export async function run(): Promise<void> {
       const y = median(rates[b] ?? []);
       if (x > 0 && y > 0) console.log(`${what.padEnd(44)} ${(x / y).toFixed(2)}x`);
     };
+    // issue 20's goals, each judged on its rounds' pairs
+    const goal = (a: string, b: string, what: string, want: number) => {
+      const v = pairedGoal(byRound[a] ?? [], byRound[b] ?? [], want);
+      if (v) console.log(`${what.padEnd(44)} ${formatGoal(v, want)}`);
+    };
+    console.log(`\nratios of paired rounds (geometric mean, each round's ratio, 95 % interval) against issue 20's goals: met = the interval above the goal, not met = below it, undecided = across it`);
+    goal('counter-async redis', 'counter-async hashmap', 'redis / hashmap, counter-async', 0.95);
+    goal('nat redis', 'nat hashmap', 'redis / hashmap, nat', 0.95);
+    goal('lb redis', 'lb hashmap', 'redis / hashmap, lb', 0.95);
+    goal('counter-async cassandra', 'counter-async hashmap', 'cassandra / hashmap, counter-async', 0.9);
+    goal('nat cassandra', 'nat hashmap', 'cassandra / hashmap, nat', 0.9);
+    goal('lb cassandra', 'lb hashmap', 'cassandra / hashmap, lb', 0.9);
+    goal('nat hashmap', 'testpmd', 'nat hashmap / testpmd', 1);
+    goal('lb hashmap', 'testpmd', 'lb hashmap / testpmd', 1);
+    goal('nat hashmap, 1M flows', 'testpmd 1M', 'nat hashmap / testpmd, 1M flows', 0.7);
+    goal('lb hashmap, 1M flows', 'testpmd 1M', 'lb hashmap / testpmd, 1M flows', 0.7);
+    goal('nat hashmap, 2 workers', 'nat hashmap', 'nat hashmap, 2 workers / 1', 1.8);
     console.log('');
     ratio('counter-async redis', 'counter-sync redis', 'counter-async / counter-sync (redis)');
-    ratio('counter-async redis', 'counter-async hashmap', 'redis / hashmap, counter-async');
-    ratio('nat redis', 'nat hashmap', 'redis / hashmap, nat');
-    ratio('lb redis', 'lb hashmap', 'redis / hashmap, lb');
-    ratio('counter-async cassandra', 'counter-async hashmap', 'cassandra / hashmap, counter-async');
-    ratio('nat cassandra', 'nat hashmap', 'cassandra / hashmap, nat');
-    ratio('lb cassandra', 'lb hashmap', 'cassandra / hashmap, lb');
+    ratio('counter-async redis, state thread', 'counter-async redis', 'redis counter-async, state thread / packet thread');
     for (const [label, v] of Object.entries(firstPass)) console.log(`${`${label}: first pass (1,000,000 new flows)`.padEnd(44)} ${median(v).toFixed(1)} s = ${(1 / median(v)).toFixed(2)} M new flows/s (rate lines every 0.5 s)`);
-    ratio('nat hashmap, 2 workers', 'nat hashmap', 'nat hashmap, 2 workers / 1');
     ratio('macswap, 2 workers', 'macswap', 'macswap, 2 workers / 1');
   } finally {
     await cas?.stop();
