@@ -15,18 +15,37 @@ export interface GoalVerdict {
   verdict: 'met' | 'not met' | 'undecided';
 }
 
-/** a[r] / b[r] for every round r both measured, judged against `goal` (a ratio at least that is wanted). */
-export function pairedGoal(a: readonly (number | undefined)[], b: readonly (number | undefined)[], goal: number): GoalVerdict | null {
+/**
+ * Rounds where a side's value is only a lower bound of what it can do (an NDR search whose top load
+ * passed: the generator's limit): a's makes that round's ratio a lower bound, b's an upper bound.
+ */
+export interface AtLeast {
+  a?: readonly boolean[];
+  b?: readonly boolean[];
+}
+
+/**
+ * a[r] / b[r] for every round r both measured, judged against `goal` (a ratio at least that is
+ * wanted). A bound cannot say the ratio is below the goal (a's) or above it (b's): such rounds turn
+ * that verdict into undecided.
+ */
+export function pairedGoal(a: readonly (number | undefined)[], b: readonly (number | undefined)[], goal: number, atLeast: AtLeast = {}): GoalVerdict | null {
   const rounds: number[] = [];
+  let aBound = false;
+  let bBound = false;
   for (let r = 0; r < Math.min(a.length, b.length); r++) {
     const x = a[r];
     const y = b[r];
-    if (x !== undefined && y !== undefined && x > 0 && y > 0) rounds.push(x / y);
+    if (x === undefined || y === undefined || !(x > 0 && y > 0)) continue;
+    rounds.push(x / y);
+    aBound ||= atLeast.a?.[r] === true;
+    bBound ||= atLeast.b?.[r] === true;
   }
   if (rounds.length === 0) return null;
   const ci = logCi(rounds);
   const ratio = ci ? ci.center : rounds[0]!;
-  const verdict = ci === null ? 'undecided' : ci.low >= goal ? 'met' : ci.high < goal ? 'not met' : 'undecided';
+  let verdict: GoalVerdict['verdict'] = ci === null ? 'undecided' : ci.low >= goal ? 'met' : ci.high < goal ? 'not met' : 'undecided';
+  if ((verdict === 'met' && bBound) || (verdict === 'not met' && aBound)) verdict = 'undecided';
   return { ratio, rounds, low: ci?.low ?? null, high: ci?.high ?? null, verdict };
 }
 

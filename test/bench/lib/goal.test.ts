@@ -29,3 +29,14 @@ test('the printed line', () => {
   assert.equal(formatGoal(pairedGoal([2, 4, 6], [2, 4, 6], 0.95)!, 0.95), '1.00x (rounds 1.00 1.00 1.00; 95 % 1.00-1.00) goal >= 0.95: met');
   assert.equal(formatGoal(pairedGoal([1.5], [2], 0.7)!, 0.7), '0.75x (rounds 0.75) goal >= 0.70: undecided');
 });
+
+test("a round whose side is only a lower bound (the generator's limit) cannot decide against that side", () => {
+  // a's NDR was the generator's top rate in round 2: a ratio below the goal may be the generator's
+  assert.equal(pairedGoal([1.8, 3.6], [2, 4], 0.95, { a: [false, true] })!.verdict, 'undecided');
+  assert.equal(pairedGoal([2.2, 4.4], [2, 4], 0.95, { a: [false, true] })!.verdict, 'met');
+  // b (the anchor) was bounded: a ratio above the goal may be the anchor's generator
+  assert.equal(pairedGoal([2.2, 4.4], [2, 4], 0.95, { b: [true, false] })!.verdict, 'undecided');
+  assert.equal(pairedGoal([1.8, 3.6], [2, 4], 0.95, { b: [true, false] })!.verdict, 'not met');
+  // a bound in a round left out (the other side failed) does not count
+  assert.equal(pairedGoal([1.8, 3.6, 5], [2, 4, undefined], 0.95, { a: [false, false, true] })!.verdict, 'not met');
+});
