@@ -25,7 +25,7 @@ import { RESULTS_FORMAT_VERSION, cellIdOf, isCellTrial } from '../results/format
 import { readRunJson, readTrials, writeRunJson, writeTrials, writeSummary, writeRatios, writeAtomic } from '../results/files.js';
 import { elasticRows, elasticCsv, elasticTable } from '../results/elastic.js';
 import { endpointsReport, unmeasuredLocations } from '../results/endpoints-report.js';
-import { summarizeTrials, type Baseline } from '../results/summary.js';
+import { outlierTrials, summarizeTrials, type Baseline } from '../results/summary.js';
 import { specOrderings, specRatios, unreachedCells } from './auto.js';
 import { judgeTrial } from '../results/judge.js';
 import { ensurePcaps, plannedPcaps, checkReplayable, pcapOf } from './pcaps.js';
@@ -556,6 +556,12 @@ async function finish(s: RunState): Promise<RunOutcome> {
   if (s.auto?.unreached.length) progress.log(`repetitions auto: ${s.auto.unreached.length} cell(s) did not reach ±${(s.auto.target_ci * 100).toFixed(1)}% within ${s.order.rounds} rounds: ${s.auto.unreached.join('; ')}`);
   if (s.run?.orderings?.length) progress.log(`orderings: > apart beyond target_ci ${((s.spec.matrix.target_ci) * 100).toFixed(1)}%, ≈ within it, ~ unresolved (flexbench orderings RUN_A RUN_B compares two runs)`);
   for (const x of s.run?.orderings ?? []) progress.log(`paired ratios${x.figure ? ` (${x.figure})` : ''} ${x.metric} over ${x.baseline}, ${x.group}: ${x.order}`);
+  // a trial far from its cell's others (a stall, a store's hiccup) stays in the summary; the reader is told which
+  for (const x of outlierTrials(s.records)) {
+    const t = s.plan.find((p) => p.trial_id === x.trial_id);
+    const log = t ? ` (log: logs/${String(t.index).padStart(4, '0')}-${t.trial_id.replace(/\//g, '_')}.log)` : '';
+    progress.log(`outlier: ${t ? cellLabel(t) : x.trial_id} forwarded ${formatRate(x.tx_mpps)}, its cell's median ${formatRate(x.median_mpps)}: kept in the summary (n_outliers)${log}`);
+  }
   const wall = s.run?.provenance.wall_s;
   if (wall != null && s.etaSeconds !== null) progress.log(`wall time ${formatDuration(wall)} (estimated ${formatDuration(s.etaSeconds)})`);
   progress.log(`${complete ? 'complete' : 'INCOMPLETE'}: ${counts.ok} ok, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.missing} missing of ${counts.planned} -> ${s.runDir}`);

@@ -368,7 +368,7 @@ export type SummaryMetric = (typeof SUMMARY_METRICS)[number];
 export const SUMMARY_COLUMNS = [
   ...CELL_FIELDS, 'metric', 'unit', 'n', 'mean', 'sd', 'median', 'ci95_low', 'ci95_high', 'min', 'max', 'n_failed', 'n_skipped',
   'cv', 'mde_pct', 'n_flagged', 'flags', 'ci_method', 'baseline', 'ratio', 'ratio_low', 'ratio_high',
-  'load', 'load_pps', 'bound_low', 'bound_high', 'conditional', 'n_irregular', 'search_trials', 'bias', 'bias_n',
+  'load', 'load_pps', 'bound_low', 'bound_high', 'conditional', 'n_irregular', 'search_trials', 'bias', 'bias_n', 'n_outliers',
 ] as const;
 const optNum = z.coerce.number().nullable().optional();
 export const summaryRowSchema = z.object({
@@ -428,6 +428,8 @@ export const summaryRowSchema = z.object({
   /** latency rows: the same statistic through the wire (the method's bias) at the same load, µs, and its samples */
   bias: optNum,
   bias_n: z.coerce.number().int().nullable().optional(),
+  /** samples far from the others on the log scale (modified z-score above 3.5, results/stats.ts logOutliers); empty below 4 samples */
+  n_outliers: z.coerce.number().int().nullable().optional(),
 });
 export type SummaryRow = z.infer<typeof summaryRowSchema>;
 

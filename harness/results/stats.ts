@@ -287,3 +287,23 @@ export function logMedian(xs: readonly number[]): number {
   const n = s.length;
   return n === 0 ? Number.NaN : n % 2 ? s[(n - 1) / 2]! : Math.sqrt(s[n / 2 - 1]! * s[n / 2]!);
 }
+
+/** How far from the rest a sample must lie to be called an outlier (Iglewicz and Hoaglin's modified z-score bound). */
+export const OUTLIER_Z = 3.5;
+
+/**
+ * Indices of the samples that lie far from the others on the log scale: modified z-score
+ * 0.6745 · |ln x − median(ln x)| / MAD(ln x) above `z` (a rate or latency spreads multiplicatively).
+ * Robust: the median and the median absolute deviation are not pulled by the outlier itself. None
+ * below 4 samples, for a MAD of 0 (half the samples equal: no spread to judge by), or for x <= 0.
+ */
+export function logOutliers(xs: readonly number[], z = OUTLIER_Z): number[] {
+  if (xs.length < 4 || xs.some((x) => !(x > 0))) return [];
+  const logs = xs.map(Math.log);
+  const m = median(logs);
+  const mad = median(logs.map((l) => Math.abs(l - m)));
+  if (!(mad > 0)) return [];
+  const out: number[] = [];
+  for (let i = 0; i < logs.length; i++) if ((0.6745 * Math.abs(logs[i]! - m)) / mad > z) out.push(i);
+  return out;
+}

@@ -1,6 +1,6 @@
 // Trials -> summary rows: per cell and metric, the statistics of the successful repetitions (Mpps), their noise
 // (CV, minimum detectable effect), and the paired ratio to a reference cell, round by round.
-import { summarize, logCi, medianCi, logMedian, cv, minDetectableEffect, LOG_CI_METHOD, MEDIAN_CI_METHOD } from './stats.js';
+import { summarize, logCi, medianCi, logMedian, logOutliers, cv, minDetectableEffect, LOG_CI_METHOD, MEDIAN_CI_METHOD } from './stats.js';
 import { flagName } from './judge.js';
 import { cellIdOf, cellKeyOf, isCellTrial, isEndpointMeasure, ENDPOINT_METRICS, LATENCY_METRICS, type EndpointMeasure, type LatencyRecord, type SummaryMetric, type TrialRecord, type SummaryRow, type CellKey, type RatioRow } from './format.js';
 
@@ -131,6 +131,7 @@ function statColumns(values: number[]) {
   return {
     n: s.n, mean: num(s.mean), sd: num(s.sd), median: num(s.median), ci95_low: ci ? ci.low : null, ci95_high: ci ? ci.high : null,
     min: num(s.min), max: num(s.max), cv: num(c), mde_pct: num(minDetectableEffect(c, s.n) * 100), ci_method: LOG_CI_METHOD,
+    n_outliers: values.length >= 4 ? logOutliers(values).length : null,
   };
 }
 
@@ -191,7 +192,7 @@ function endpointRows(key: CellKey, trials: readonly TrialRecord[]): SummaryRow[
 /** Mean, sd, median, min, max of values that may be 0 (no interval). */
 function plainColumns(values: number[]) {
   const s = summarize(values);
-  return { n: s.n, mean: num(s.mean), sd: num(s.sd), median: num(s.median), min: num(s.min), max: num(s.max), ci95_low: null, ci95_high: null, cv: null, mde_pct: null, ci_method: null };
+  return { n: s.n, mean: num(s.mean), sd: num(s.sd), median: num(s.median), min: num(s.min), max: num(s.max), ci95_low: null, ci95_high: null, cv: null, mde_pct: null, ci_method: null, n_outliers: null };
 }
 
 /** The measure: columns, empty unless a row fills them (so a row reads back from summary.csv as written). */
@@ -285,4 +286,28 @@ export function summarizeTrials(records: readonly TrialRecord[], opts: { baselin
     rows.push(...latencyRows(key, subsOf.get(cellIdOf(key))?.trials ?? [], base));
   }
   return rows;
+}
+
+/** A cell's trial whose forwarded rate lies far from the cell's others (stats.ts logOutliers). */
+export interface OutlierTrial {
+  cell: CellKey;
+  trial_id: string;
+  /** its tx rate and the cell's median, Mpps */
+  tx_mpps: number;
+  median_mpps: number;
+}
+
+/**
+ * The plan trials whose forwarded rate is an outlier within their cell: the summary keeps them (a
+ * stall is part of what the machine did), the run names them so a reader can look at their logs.
+ */
+export function outlierTrials(records: readonly TrialRecord[]): OutlierTrial[] {
+  const out: OutlierTrial[] = [];
+  for (const { key, trials } of cellsOf(records.filter(isCellTrial)).values()) {
+    const ok = trials.filter((t) => t.status === 'ok' && !isEndpointMeasure(t.measure) && typeof t.tx_pps === 'number' && t.tx_pps > 0);
+    const values = ok.map((t) => t.tx_pps! / 1e6);
+    const m = logMedian(values);
+    for (const i of logOutliers(values)) out.push({ cell: key, trial_id: ok[i]!.trial_id, tx_mpps: values[i]!, median_mpps: m });
+  }
+  return out;
 }

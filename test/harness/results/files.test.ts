@@ -54,7 +54,7 @@ test('summary.csv and trials.jsonl round-trip, written atomically (no temp files
     writeSummary(dir, rows);
     assert.deepEqual(readSummary(dir), rows);
     const text = readFileSync(join(dir, 'summary.csv'), 'utf8');
-    assert.match(text.split('\n')[0], /^nf,store,location,mode,cores,frame_size,testbed,metric,unit,n,mean,sd,median,ci95_low,ci95_high,min,max,n_failed,n_skipped,cv,mde_pct,n_flagged,flags,ci_method,baseline,ratio,ratio_low,ratio_high,load,load_pps,bound_low,bound_high,conditional,n_irregular,search_trials,bias,bias_n$/);
+    assert.match(text.split('\n')[0], /^nf,store,location,mode,cores,frame_size,testbed,metric,unit,n,mean,sd,median,ci95_low,ci95_high,min,max,n_failed,n_skipped,cv,mde_pct,n_flagged,flags,ci_method,baseline,ratio,ratio_low,ratio_high,load,load_pps,bound_low,bound_high,conditional,n_irregular,search_trials,bias,bias_n,n_outliers$/);
     assert.deepEqual(readdirSync(dir).sort(), ['summary.csv', 'trials.jsonl']);
     assert.deepEqual(parseSummaryCsv(formatSummaryCsv(rows)), rows);
   } finally {

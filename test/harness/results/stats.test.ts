@@ -165,3 +165,21 @@ test('median interval of a thousand and more values: 2^n past a float no longer 
     assert.ok(ci.coverage >= 0.95 && ci.coverage < 0.96, `n ${n}: coverage ${ci.coverage}`);
   }
 });
+
+test('logOutliers: the modified z-score on ln x, robust to the outlier itself; none below 4 samples or without spread', async () => {
+  const { logOutliers } = await import('../../../harness/results/stats.js');
+  // ln spread of the four steady trials: 0.02-0.05; the stalled one sits at half the rate
+  assert.deepEqual(logOutliers([10, 10.2, 9.9, 10.4, 5]), [4]);
+  // both sides: a rate twice the others' is as far on the log scale as half of it
+  assert.deepEqual(logOutliers([20, 10, 10.2, 9.9, 10.4]), [0]);
+  // 12 beside three within 3 % is far (modified z 7.8); beside three spread as widely it is not
+  assert.deepEqual(logOutliers([10, 10.2, 9.9, 12]), [3]);
+  assert.deepEqual(logOutliers([10, 11, 9, 12]), []);
+  assert.deepEqual(logOutliers([10, 10, 5]), [], 'three samples: no judgement');
+  assert.deepEqual(logOutliers([10, 10, 10, 5]), [], 'MAD 0: no spread to judge by');
+  assert.deepEqual(logOutliers([10, 10, 0, 5]), [], 'a zero rate is not on the log scale (a failed trial is not a sample)');
+  // exactly at the bound: a sample whose score is 3.5 is kept, above it is not
+  const m = Math.log(10), mad = 0.02;
+  const at = Math.exp(m + (3.5 * mad) / 0.6745);
+  assert.deepEqual(logOutliers([Math.exp(m - mad), 10, 10, Math.exp(m + mad), at * 1.0001]), [4]);
+});

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTrials, readTrials, writeSummary, readSummary } from '../../../harness/results/files.js';
-import { summarizeTrials, ratioRows, pairedCellInterval } from '../../../harness/results/summary.js';
+import { summarizeTrials, ratioRows, pairedCellInterval, outlierTrials } from '../../../harness/results/summary.js';
 import type { TrialRecord, LatencyRecord, SearchRecord } from '../../../harness/results/format.js';
 import { trialRecord as rec } from './record.js';
 
@@ -121,4 +121,25 @@ test('pairedCellInterval: one cell over another from the rounds both were ok in,
   const own = pairedCellInterval(records, key('redis'), key('cassandra'), 'tx_mpps_own')!;
   assert.ok(own.low < 9 / 8 && own.high > 9 / 4, `${own.low} … ${own.high}: rounds 9/8 and 9/4`);
   assert.equal(pairedCellInterval(records.filter((x) => x.repetition !== 2), key('redis'), key('cassandra'), 'tx_mpps'), null);
+});
+
+test('a trial far from its cell\'s others is counted (n_outliers) and named, and kept among the samples', () => {
+  const cell = [10.2, 9.9, 10.4, 10, 5].map((m, i) => rec({ trial_id: `o/r${i}`, repetition: i, tx_pps: m * 1e6, rx_pps: m * 1e6 }));
+  // another cell, steady, and a failed trial (no rate) in the first: neither is an outlier
+  const other = [4, 4.1, 3.9, 4.05].map((m, i) => rec({ trial_id: `p/r${i}`, store: 'redis', repetition: i, tx_pps: m * 1e6, rx_pps: m * 1e6 }));
+  const failed = rec({ trial_id: 'o/r5', repetition: 5, status: 'failed', tx_pps: null, rx_pps: null });
+  const rows = summarizeTrials([...cell, ...other, failed]);
+  const tx = rows.find((r) => r.metric === 'tx_mpps' && r.store === 'hashmap')!;
+  assert.deepEqual([tx.n, tx.n_outliers, tx.min], [5, 1, 5], 'counted, and still a sample');
+  assert.equal(rows.find((r) => r.metric === 'tx_mpps' && r.store === 'redis')!.n_outliers, 0);
+  assert.deepEqual(outlierTrials([...cell, ...other, failed]).map((o) => [o.trial_id, o.tx_mpps, o.median_mpps]), [['o/r4', 5, 10]]);
+  // below 4 samples nothing is judged: the column is empty
+  assert.equal(summarizeTrials(cell.slice(0, 3)).find((r) => r.metric === 'tx_mpps')!.n_outliers, null);
+  const dir = mkdtempSync(join(tmpdir(), 'fb-outl-'));
+  try {
+    writeSummary(dir, rows);
+    assert.deepEqual(readSummary(dir).map((r) => r.n_outliers), rows.map((r) => r.n_outliers), 'the column reads back as written');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
