@@ -47,20 +47,27 @@ export function runScale(r: RunTiming, fp: Pick<Fingerprint, 'cpu_model' | 'core
   return scale >= SCALE_MIN && scale <= SCALE_MAX ? scale : null;
 }
 
-/** The median of the newest finished runs' scales under `resultsRoot`, or null when none ran here. */
-export function etaCalibration(resultsRoot: string, fp: Pick<Fingerprint, 'cpu_model' | 'cores' | 'testbed'>, skip?: string): EtaCalibration | null {
-  let dirs: { dir: string; mtime: number }[];
+/** Run directories (holding a run.json) directly under `root`, with their run.json's mtime. */
+function runDirsIn(root: string): { dir: string; mtime: number }[] {
   try {
-    dirs = readdirSync(resultsRoot, { withFileTypes: true }).filter((d) => d.isDirectory()).flatMap((d) => {
+    return readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).flatMap((d) => {
       try {
-        return [{ dir: join(resultsRoot, d.name), mtime: statSync(join(resultsRoot, d.name, 'run.json')).mtimeMs }];
+        return [{ dir: join(root, d.name), mtime: statSync(join(root, d.name, 'run.json')).mtimeMs }];
       } catch {
         return [];
       }
     });
   } catch {
-    return null;
+    return [];
   }
+}
+
+/**
+ * The median of the newest finished runs' scales under `roots` (the results directory, and the
+ * folder an `--out` run was put in), or null when none ran here.
+ */
+export function etaCalibration(roots: string | readonly string[], fp: Pick<Fingerprint, 'cpu_model' | 'cores' | 'testbed'>, skip?: string): EtaCalibration | null {
+  const dirs = [...new Set(typeof roots === 'string' ? [roots] : roots)].flatMap(runDirsIn);
   dirs.sort((a, b) => b.mtime - a.mtime);
   const found: { scale: number; run: string }[] = [];
   for (const { dir } of dirs.slice(0, LOOK_AT)) {

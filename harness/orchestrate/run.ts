@@ -11,7 +11,7 @@ import { etaCalibration } from './eta.js';
 import { lockRunDir } from '../results/lock.js';
 import { existsSync } from 'node:fs';
 import { ensureOutputDir } from '../../common/output-dir.js';
-import { join, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { plannedRepetitions, type Spec } from '../spec/schema.js';
 import { specOfRun, type LoadedSpec } from '../spec/load.js';
@@ -318,7 +318,7 @@ async function openRun(s: RunState, shutdown: Shutdown): Promise<void> {
   for (const t of s.plan.filter((x) => x.skip && !done.has(x.trial_id))) s.records.push({ ...baseRecord(t, pcapOf(spec, s.pcaps, t), spec), status: 'skipped', reason: t.skip });
   const todo = s.plan.filter((t) => !t.skip && !done.has(t.trial_id));
   s.etaModelSeconds = todo.reduce((a, t) => a + trialSeconds(spec, t), 0) + storeStartSeconds(todo);
-  const cal = etaCalibration(resolve(o.resultsRoot ?? 'results'), fingerprint, s.runDir);
+  const cal = etaCalibration([resolve(o.resultsRoot ?? 'results'), dirname(s.runDir)], fingerprint, s.runDir);
   s.etaScale = cal?.scale ?? 1;
   s.etaSeconds = s.etaModelSeconds * s.etaScale;
   record(s, 'running');

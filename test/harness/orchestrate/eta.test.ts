@@ -55,6 +55,15 @@ test('the median of the newest three usable runs; the run itself and other machi
     rmSync(join(root, 'r3'), { recursive: true });
     rmSync(join(root, 'oldest'), { recursive: true });
     assert.deepEqual(etaCalibration(root, here), { scale: 0.875, runs: ['r2', 'r1'] });
+    // an --out run's folder is looked in too, newest first across both
+    const outs = mkdtempSync(join(tmpdir(), 'fb-eta-out-'));
+    try {
+      mkdirSync(join(outs, 'mine'));
+      writeFileSync(join(outs, 'mine', 'run.json'), JSON.stringify(run('mine', { wall: 120, eta: 100 })));
+      assert.deepEqual(etaCalibration([root, outs, root], here), { scale: 1, runs: ['mine', 'r2', 'r1'] });
+    } finally {
+      rmSync(outs, { recursive: true, force: true });
+    }
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
