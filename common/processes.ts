@@ -143,8 +143,8 @@ export function dieWithParent(argv: string[]): string[] {
 // uncaught error), where no teardown runs; then the scratch directories still held are removed.
 // SIGKILL of us is the parent-death signal's case (the next run's records prune those files).
 const owned = new Set<number>();
-/** scratch directory -> the process that writes into it */
-const scratch = new Map<string, number>();
+/** scratch directory -> the processes that may still write into it (a cluster's root has several) */
+const scratch = new Map<string, Set<number>>();
 let exitHook = false;
 
 /** Blocks the thread (an exit hook cannot await). */
@@ -159,8 +159,9 @@ function onExit(): void {
   for (const p of owned) signalGroup(p, 'SIGKILL');
   if (scratch.size === 0) return;
   // a dying server (killed above, or mid-stop and already disowned) may still write into its directory
+  const writers = [...scratch.values()].flatMap((w) => [...w]);
   const end = Date.now() + EXIT_REMOVE_WAIT_MS;
-  while ([...scratch.values()].some(pidRunning) && Date.now() < end) sleepSync(5);
+  while (writers.some(pidRunning) && Date.now() < end) sleepSync(5);
   for (const dir of scratch.keys()) {
     try {
       rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
@@ -186,13 +187,24 @@ export function ownUntilExit(pid: number): () => void {
 }
 
 /**
- * Remove `dir` (made for process `pid` alone, e.g. a store server's temp dir) when this process
- * exits without its teardown, until releaseScratch(dir): the teardown removed it, or keeps it.
+ * Remove `dir` (a directory made for this process's servers, e.g. a store server's temp dir, written
+ * by `pid`) when this process exits, until releaseScratch(dir): its teardown removed it or handed it on.
  */
 export function scratchUntilExit(dir: string, pid: number): void {
-  if (!(pid > 0)) return;
   hookExit();
-  scratch.set(dir, pid);
+  const w = scratch.get(dir) ?? new Set<number>();
+  if (pid > 0) w.add(pid);
+  scratch.set(dir, w);
+}
+
+/** `pid` no longer writes into `dir` (it was stopped or killed); the directory stays held. */
+export function scratchWriterGone(dir: string, pid: number): void {
+  scratch.get(dir)?.delete(pid);
+}
+
+/** Whether this process holds `dir` as scratch (a restart on it keeps holding it). */
+export function holdsScratch(dir: string): boolean {
+  return scratch.has(dir);
 }
 
 export function releaseScratch(dir: string): void {

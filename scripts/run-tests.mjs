@@ -20,7 +20,9 @@ if (files.length === 0) {
   console.error('no test files found under dist/test (did the build run?)');
   process.exit(1);
 }
-// What the temp dir held before: anything new afterwards outlived the test that made it.
+// What the temp dir held before: anything new afterwards outlived the test that made it. The temp dir
+// is the machine's (tests share caches there), so run the suite alone, as CI does: another flexbench
+// or JVM working meanwhile would have its files counted here.
 const tmpBefore = new Set(readdirSync(tmpdir()));
 // One file at a time: tests start real servers and measure; the machine has 2 cores.
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit' });

@@ -559,7 +559,8 @@ async function finish(s: RunState): Promise<RunOutcome> {
   // a trial far from its cell's others (a stall, a store's hiccup) stays in the summary; the reader is told which
   for (const x of outlierTrials(s.records)) {
     const t = s.plan.find((p) => p.trial_id === x.trial_id);
-    const log = t ? ` (log: logs/${String(t.index).padStart(4, '0')}-${t.trial_id.replace(/\//g, '_')}.log)` : '';
+    // its trial log, and those of its measure: sub-trials (-search, -resident …)
+    const log = t ? ` (logs: logs/${String(t.index).padStart(4, '0')}-${t.trial_id.replace(/\//g, '_')}*.log)` : '';
     progress.log(`outlier: ${t ? cellLabel(t) : x.trial_id} forwarded ${formatRate(x.tx_mpps)}, its cell's median ${formatRate(x.median_mpps)}: kept in the summary (n_outliers)${log}`);
   }
   const wall = s.run?.provenance.wall_s;

@@ -131,7 +131,8 @@ function statColumns(values: number[]) {
   return {
     n: s.n, mean: num(s.mean), sd: num(s.sd), median: num(s.median), ci95_low: ci ? ci.low : null, ci95_high: ci ? ci.high : null,
     min: num(s.min), max: num(s.max), cv: num(c), mde_pct: num(minDetectableEffect(c, s.n) * 100), ci_method: LOG_CI_METHOD,
-    n_outliers: values.length >= 4 ? logOutliers(values).length : null,
+    // judged on the log scale: not below 4 samples, nor where a sample is 0
+    n_outliers: values.length >= 4 && values.every((v) => v > 0) ? logOutliers(values).length : null,
   };
 }
 
@@ -304,7 +305,8 @@ export interface OutlierTrial {
 export function outlierTrials(records: readonly TrialRecord[]): OutlierTrial[] {
   const out: OutlierTrial[] = [];
   for (const { key, trials } of cellsOf(records.filter(isCellTrial)).values()) {
-    const ok = trials.filter((t) => t.status === 'ok' && !isEndpointMeasure(t.measure) && typeof t.tx_pps === 'number' && t.tx_pps > 0);
+    // the samples of the cell's tx_mpps row, as summarizeTrials takes them: its n_outliers counts these
+    const ok = trials.filter((t) => t.status === 'ok' && !isEndpointMeasure(t.measure) && typeof t.tx_pps === 'number');
     const values = ok.map((t) => t.tx_pps! / 1e6);
     const m = logMedian(values);
     for (const i of logOutliers(values)) out.push({ cell: key, trial_id: ok[i]!.trial_id, tx_mpps: values[i]!, median_mpps: m });

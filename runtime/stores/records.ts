@@ -2,7 +2,8 @@
 // `flexbench store stop` finds one still starting and the next run's start-up check finds one whose
 // owner died (kill -9, a forced Ctrl-C) and ends it. One JSON file per server under
 // $TMPDIR/flexbench-stores/<label>/<port>.json; records of processes that are gone are pruned on read,
-// with the scratch directory of a server whose owner died (kill -9: no exit hook removed it).
+// with the scratch directory of a server whose owner died (kill -9: no exit hook removed it); while
+// that owner lives, such a record stays (pid -1) so the files are found once it is gone.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,8 +53,15 @@ export function readRecords<R extends ServerRecord>(label: string): R[] {
       return [];
     }
     if (!(r.pid > 0) || !pidRunning(r.pid)) {
-      // an owner still alive may bring the server back on these files (a crash test)
-      if (r.scratch && !r.detached && !pidAlive(r.ownerPid)) rmSync(r.scratch, { recursive: true, force: true });
+      if (r.scratch && !r.detached) {
+        if (pidAlive(r.ownerPid)) {
+          // the owner may bring the server back on these files (a crash test), or die before it removed
+          // them: the record stays for that, without the pid (which the system may give another process)
+          if (r.pid > 0) writeFileSync(path.join(dir, f), JSON.stringify({ ...r, pid: -1 }));
+          return [];
+        }
+        rmSync(r.scratch, { recursive: true, force: true });
+      }
       rmSync(path.join(dir, f), { force: true });
       return [];
     }

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { FlexbenchError, EXIT } from '../../common/errors.js';
-import { sleep } from '../../common/processes.js';
+import { releaseScratch, scratchUntilExit, sleep } from '../../common/processes.js';
 import { redisBinary, startRedis, resetRedis, type RunningRedis } from './redis.js';
 import type { ClusteredStore, StoreServer, StartOptions } from './server.js';
 
@@ -130,10 +130,12 @@ export async function startRedisCluster(opts: ClusterOptions = {}): Promise<Runn
   const killed = new Set<number>();
   // every node's directory under one: a killed node comes back with its nodes.conf (and rejoins), stop() removes them all
   const root = mkdtempSync(path.join(os.tmpdir(), 'flexbench-redis-cluster-'));
+  scratchUntilExit(root, 0); // held from now: a forced exit while the nodes start removes it too
   const dirOf = (i: number) => path.join(root, `node${i + 1}`);
   const stop = async () => {
     await Promise.all(nodes.map((n) => n.stop()));
     rmSync(root, { recursive: true, force: true });
+    releaseScratch(root);
   };
   const ranges: [number, number][] = [];
   for (let k = 0; k < masters; k++) ranges.push([Math.round((k * 16384) / masters), Math.round(((k + 1) * 16384) / masters) - 1]);

@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { RunningStore, StartOptions, StoreServer } from './server.js';
 import type { StoreHost } from './host.js';
 import { freePort, freePortWithBus, portFree } from './ports.js';
-import { dieWithParent, ownUntilExit, releaseScratch, scratchUntilExit, signalGroup, sleep, terminatePid, waitGone } from '../../common/processes.js';
+import { dieWithParent, holdsScratch, ownUntilExit, releaseScratch, scratchUntilExit, scratchWriterGone, signalGroup, sleep, terminatePid, waitGone } from '../../common/processes.js';
 import { orphans, removeRecord, writeRecord, type ServerRecord } from './records.js';
 
 interface RedisStartExtra {
@@ -122,9 +122,17 @@ export async function startRedis(opts: StartOptions = {}): Promise<RunningRedis>
   const argv = opts.detached ? [bin, ...args] : dieWithParent([bin, ...args]);
   const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: 'ignore' });
   const pid = child.pid!;
-  const scratch = extra.scratch ?? (ownDir ? dir : undefined);
+  // a restart on files this process made (a crash test) keeps them its scratch: its record says so too
+  const scratch = opts.detached ? undefined : extra.scratch ?? (ownDir || holdsScratch(dir) ? dir : undefined);
   const release = opts.detached ? () => undefined : ownUntilExit(pid);
-  if (scratch && !opts.detached) scratchUntilExit(scratch, pid);
+  if (scratch) scratchUntilExit(scratch, pid);
+  /** it is gone: its own temp dir goes with it, a dir it shares (a cluster's) stays held for its owner */
+  const filesDone = () => {
+    if (ownDir) {
+      rmSync(dir, { recursive: true, force: true });
+      releaseScratch(dir);
+    } else if (scratch) scratchWriterGone(scratch, pid);
+  };
   const rec: ServerRecord = { label: 'redis', url: `redis://127.0.0.1:${port}`, pid, port, dataDir: dir, ownerPid: process.pid, detached: !!opts.detached, state: 'starting', ...(scratch ? { scratch } : {}) };
   writeRecord(rec);
   let exited = false;
@@ -137,8 +145,7 @@ export async function startRedis(opts: StartOptions = {}): Promise<RunningRedis>
       await stopPid(pid);
       release();
       removeRecord('redis', port);
-      if (ownDir) rmSync(dir, { recursive: true, force: true });
-      if (scratch) releaseScratch(scratch);
+      filesDone();
       throw new FlexbenchError(`redis-server on ${url} did not come up${exited ? ' (exited)' : ''}\n${tail}`, EXIT.environment);
     }
     await sleep(25);
@@ -149,7 +156,7 @@ export async function startRedis(opts: StartOptions = {}): Promise<RunningRedis>
     url, pid, port, dataDir: dir,
     async kill() {
       release();
-      if (scratch) releaseScratch(scratch); // a crash: its files stay for a restart
+      if (scratch) scratchWriterGone(scratch, pid); // a crash: its files stay (for a restart), held until stop or exit
       signalGroup(pid, 'SIGKILL');
       await waitGone(pid, 2000);
       await Promise.race([reaped, sleep(2000)]);
@@ -161,8 +168,7 @@ export async function startRedis(opts: StartOptions = {}): Promise<RunningRedis>
       removeRecord('redis', port);
       // our own child: wait until it is reaped, so its pid is really gone when stop() returns
       if (!opts.detached) await Promise.race([reaped, sleep(2000)]);
-      if (ownDir) rmSync(dir, { recursive: true, force: true });
-      if (scratch) releaseScratch(scratch);
+      filesDone();
     },
   };
   if (opts.detached) child.unref();
@@ -274,6 +280,7 @@ export const server: StoreServer = {
       await stopPid(r.pid);
       removeRecord('redis', r.port);
       if (r.dataDir.startsWith(path.join(os.tmpdir(), 'flexbench-redis-'))) rmSync(r.dataDir, { recursive: true, force: true });
+      if (r.scratch) rmSync(r.scratch, { recursive: true, force: true }); // a cluster's root
     }
     return left.map((r) => `redis ${r.url} (pid ${r.pid}, left by pid ${r.ownerPid})`);
   },

@@ -24,37 +24,46 @@ test('an exit without teardown (process.exit) SIGKILLs the groups it owns, then 
   const { mkdtempSync, writeFileSync, existsSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
-  const scratch = mkdtempSync(join(tmpdir(), 'fb-own-exit-'));
+  const { waitGone } = await import('../../common/processes.js');
+  const mk = (name: string) => mkdtempSync(join(tmpdir(), `fb-own-${name}-`));
+  const scratch = mk('exit');
   writeFileSync(join(scratch, 'server.log'), 'a server wrote here\n');
-  const kept = mkdtempSync(join(tmpdir(), 'fb-own-kept-'));
+  const crashed = mk('crashed');
+  const shared = mk('shared');
+  const released = mk('released');
   const lib = new URL('../../common/processes.js', import.meta.url).href;
-  // a server with a scratch dir, one without, and one released (stopped, its files kept) before the exit
+  // a: an owned server with a scratch dir; b: one without; c: one a crash test killed (its files held);
+  // d and e: two servers sharing one dir (a cluster's root), d stopped before the exit; f: stopped and its dir released
   const script = `
     import { spawn } from 'node:child_process';
-    const { ownUntilExit, scratchUntilExit, releaseScratch } = await import(${JSON.stringify(lib)});
+    const { ownUntilExit, scratchUntilExit, scratchWriterGone, releaseScratch } = await import(${JSON.stringify(lib)});
     const start = () => spawn('sleep', ['300'], { detached: true, stdio: 'ignore' }).pid;
-    const a = start(), b = start(), c = start();
-    ownUntilExit(a);
-    scratchUntilExit(${JSON.stringify(scratch)}, a);
+    const [a, b, c, d, e, f] = [start(), start(), start(), start(), start(), start()];
+    ownUntilExit(a); scratchUntilExit(${JSON.stringify(scratch)}, a);
     ownUntilExit(b);
-    ownUntilExit(c)();
-    scratchUntilExit(${JSON.stringify(kept)}, c);
-    releaseScratch(${JSON.stringify(kept)});
-    process.stdout.write(JSON.stringify([a, b, c]));
+    ownUntilExit(c)(); process.kill(-c, 'SIGKILL'); scratchUntilExit(${JSON.stringify(crashed)}, c); scratchWriterGone(${JSON.stringify(crashed)}, c);
+    ownUntilExit(d)(); scratchUntilExit(${JSON.stringify(shared)}, d); scratchUntilExit(${JSON.stringify(shared)}, e); ownUntilExit(e); scratchWriterGone(${JSON.stringify(shared)}, d);
+    ownUntilExit(f)(); scratchUntilExit(${JSON.stringify(released)}, f); releaseScratch(${JSON.stringify(released)});
+    process.stdout.write(JSON.stringify([a, b, c, d, e, f]));
     process.exit(130);
   `;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-  const [a, b, c] = JSON.parse(r.stdout) as number[];
+  let pids: number[] = [];
   try {
     assert.equal(r.status, 130, r.stderr);
-    assert.equal(pidRunning(a!), false, 'the owned server with a scratch dir was killed');
-    assert.equal(pidRunning(b!), false, 'the owned server without one was killed');
+    pids = JSON.parse(r.stdout) as number[];
+    const [a, b, , d, e, f] = pids as [number, number, number, number, number, number];
+    for (const [p, who] of [[a, 'the owned server with a scratch dir'], [b, 'the owned server without one'], [e, 'the shared dir\'s owned writer']] as const) {
+      assert.ok(await waitGone(p, 10_000), `${who} was killed`);
+    }
     assert.equal(existsSync(scratch), false, 'its scratch dir was removed');
-    assert.equal(pidRunning(c!), true, 'a released server is not ours to end');
-    assert.equal(existsSync(kept), true, "nor are a released scratch dir's files");
+    assert.equal(existsSync(crashed), false, 'a killed server\'s files stay held until the exit, then go');
+    assert.equal(existsSync(shared), false, 'a dir shared by two servers goes although one of them was stopped before');
+    assert.equal(pidRunning(d), true, 'a released server is not ours to end');
+    assert.equal(pidRunning(f), true);
+    assert.equal(existsSync(released), true, "nor are a released scratch dir's files");
   } finally {
-    for (const p of [a, b, c]) try { process.kill(-p!, 'SIGKILL'); } catch { /* gone */ }
-    rmSync(scratch, { recursive: true, force: true });
-    rmSync(kept, { recursive: true, force: true });
+    for (const p of pids) try { process.kill(-p, 'SIGKILL'); } catch { /* gone */ }
+    for (const d of [scratch, crashed, shared, released]) rmSync(d, { recursive: true, force: true });
   }
 });

@@ -8,7 +8,7 @@ import cassandra from 'cassandra-driver';
 import { FlexbenchError, EXIT } from '../../../common/errors.js';
 import { ensureCassandra } from './fetch.js';
 import { cassandraYaml, dirsOf, javaArgs, logbackXml, type NodeLayout } from './config.js';
-import { dieWithParent, ownUntilExit, pidAlive as alive, releaseScratch, scratchUntilExit, signalGroup, terminatePid } from '../../../common/processes.js';
+import { dieWithParent, ownUntilExit, pidAlive as alive, releaseScratch, scratchUntilExit, scratchWriterGone, signalGroup, terminatePid } from '../../../common/processes.js';
 import { readRecords, removeRecord, writeRecord, type ServerRecord } from '../records.js';
 
 interface NodeOptions {
@@ -180,6 +180,7 @@ export async function startNode(o: NodeOptions = {}): Promise<NodeRecord> {
     if (pid > 0 && alive(pid)) signalGroup(pid, 'SIGKILL');
     release();
     unrecord(starting);
+    scratchWriterGone(nodeDir, pid); // its logs stay for the message, removed at our exit
     if (err instanceof FlexbenchError) throw err;
     throw new FlexbenchError(`Cassandra ${art.version} on ${host}:${port}${o.ring ? ` (netns ${o.ring.netns})` : ''} did not become ready: ${(err as Error).message}\n${logTail(nodeDir)}`, EXIT.environment);
   }
@@ -192,7 +193,7 @@ export async function startNode(o: NodeOptions = {}): Promise<NodeRecord> {
 export async function killNode(r: NodeRecord): Promise<void> {
   await terminatePid(r.pid, { first: 'SIGKILL', killWaitMs: 10_000, reaped: true });
   unrecord(r);
-  releaseScratch(r.nodeDir);
+  scratchWriterGone(r.nodeDir, r.pid); // its files stay for a restart, held until stopNode or our exit
 }
 
 /** Stops the node and removes its files: SIGKILL at once, since a graceful drain would only flush files about to be deleted. */

@@ -60,6 +60,8 @@ test('the median of the newest three usable runs; the run itself and other machi
     try {
       mkdirSync(join(outs, 'mine'));
       writeFileSync(join(outs, 'mine', 'run.json'), JSON.stringify(run('mine', { wall: 120, eta: 100 })));
+      const newest = new Date(Date.UTC(2026, 11, 7, 10, 0, 10));
+      utimesSync(join(outs, 'mine', 'run.json'), newest, newest);
       assert.deepEqual(etaCalibration([root, outs, root], here), { scale: 1, runs: ['mine', 'r2', 'r1'] });
     } finally {
       rmSync(outs, { recursive: true, force: true });

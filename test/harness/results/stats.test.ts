@@ -178,7 +178,7 @@ test('logOutliers: the modified z-score on ln x, robust to the outlier itself; n
   assert.deepEqual(logOutliers([10, 10, 5]), [], 'three samples: no judgement');
   assert.deepEqual(logOutliers([10, 10, 10, 5]), [], 'MAD 0: no spread to judge by');
   assert.deepEqual(logOutliers([10, 10, 0, 5]), [], 'a zero rate is not on the log scale (a failed trial is not a sample)');
-  // exactly at the bound: a sample whose score is 3.5 is kept, above it is not
+  // just above the bound (modified z 3.5): an outlier
   const m = Math.log(10), mad = 0.02;
   const at = Math.exp(m + (3.5 * mad) / 0.6745);
   assert.deepEqual(logOutliers([Math.exp(m - mad), 10, 10, Math.exp(m + mad), at * 1.0001]), [4]);

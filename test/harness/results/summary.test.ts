@@ -133,8 +133,12 @@ test('a trial far from its cell\'s others is counted (n_outliers) and named, and
   assert.deepEqual([tx.n, tx.n_outliers, tx.min], [5, 1, 5], 'counted, and still a sample');
   assert.equal(rows.find((r) => r.metric === 'tx_mpps' && r.store === 'redis')!.n_outliers, 0);
   assert.deepEqual(outlierTrials([...cell, ...other, failed]).map((o) => [o.trial_id, o.tx_mpps, o.median_mpps]), [['o/r4', 5, 10]]);
-  // below 4 samples nothing is judged: the column is empty
+  // below 4 samples nothing is judged: the column is empty; so it is with a rate of 0 among them (not on the log
+  // scale), and no trial is named then either
   assert.equal(summarizeTrials(cell.slice(0, 3)).find((r) => r.metric === 'tx_mpps')!.n_outliers, null);
+  const zero = [...cell, rec({ trial_id: 'o/r6', repetition: 6, tx_pps: 0, rx_pps: 0 })];
+  assert.equal(summarizeTrials(zero).find((r) => r.metric === 'tx_mpps')!.n_outliers, null);
+  assert.deepEqual(outlierTrials(zero), []);
   const dir = mkdtempSync(join(tmpdir(), 'fb-outl-'));
   try {
     writeSummary(dir, rows);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRecords, recordsDir, writeRecord, type ServerRecord } from '../../../runtime/stores/records.js';
@@ -11,7 +11,7 @@ import { readRecords, recordsDir, writeRecord, type ServerRecord } from '../../.
 /** the pid of a process that has exited */
 const gonePid = (): number => Number(spawnSync('sh', ['-c', 'echo $$']).stdout.toString());
 
-test("a gone server's record is pruned with its scratch dir when its owner is gone, and kept files when the owner may restart it", () => {
+test("a gone server's record is pruned with its scratch dir when its owner is gone; while the owner lives both stay", () => {
   const label = `test-records-${process.pid}`;
   const orphaned = mkdtempSync(join(tmpdir(), 'fb-rec-orphan-'));
   const crashed = mkdtempSync(join(tmpdir(), 'fb-rec-crash-'));
@@ -23,7 +23,7 @@ test("a gone server's record is pruned with its scratch dir when its owner is go
     { ...base, port: 2, pid: gonePid(), ownerPid: process.pid, scratch: crashed },
     // `store start`: its log stays to say why it went
     { ...base, port: 3, pid: gonePid(), ownerPid: gonePid(), scratch: detached, detached: true },
-    { ...base, port: 4, pid: process.pid, ownerPid: gonePid(), scratch: crashed },
+    { ...base, port: 4, pid: process.pid, ownerPid: gonePid() },
   ];
   try {
     for (const r of recs) writeRecord(r);
@@ -31,6 +31,15 @@ test("a gone server's record is pruned with its scratch dir when its owner is go
     assert.equal(existsSync(orphaned), false, 'the orphan’s scratch dir went with its record');
     assert.equal(existsSync(crashed), true);
     assert.equal(existsSync(detached), true);
+    // the crashed server's record stays while its owner lives, its pid forgotten (the system may reuse it)
+    const kept = JSON.parse(readFileSync(join(recordsDir(label), '2.json'), 'utf8')) as ServerRecord;
+    assert.deepEqual([kept.pid, kept.scratch], [-1, crashed]);
+    assert.deepEqual(readdirSync(recordsDir(label)).sort(), ['2.json', '4.json']);
+    // ... and once the owner is gone too, the next read takes the files with the record
+    writeRecord({ ...kept, ownerPid: gonePid() });
+    assert.deepEqual(readRecords(label).map((r) => r.port), [4]);
+    assert.equal(existsSync(crashed), false);
+    assert.deepEqual(readdirSync(recordsDir(label)), ['4.json']);
   } finally {
     rmSync(recordsDir(label), { recursive: true, force: true });
     for (const d of [orphaned, crashed, detached]) rmSync(d, { recursive: true, force: true });
