@@ -290,20 +290,30 @@ export function logMedian(xs: readonly number[]): number {
 
 /** How far from the rest a sample must lie to be called an outlier (Iglewicz and Hoaglin's modified z-score bound). */
 export const OUTLIER_Z = 3.5;
+/**
+ * ... and how far from the median, at least (10 %): among 4 samples three within 0.5 % make a 2 %
+ * trial "far" by z alone, and the host's own hour moves rates that much (the bench's batch-to-batch
+ * sd(ln) 0.03-0.15 here); a reader wants the trial that a stall cut by a tenth or more.
+ */
+export const OUTLIER_MIN_DEVIATION = Math.log(1.1);
 
 /**
  * Indices of the samples that lie far from the others on the log scale: modified z-score
- * 0.6745 · |ln x − median(ln x)| / MAD(ln x) above `z` (a rate or latency spreads multiplicatively).
- * Robust: the median and the median absolute deviation are not pulled by the outlier itself. None
- * below 4 samples, for a MAD of 0 (half the samples equal: no spread to judge by), or for x <= 0.
+ * 0.6745 · |ln x − median(ln x)| / MAD(ln x) above `z` (a rate or latency spreads multiplicatively),
+ * and at least `minDev` from the median in ln (10 % by default). Robust: the median and the median
+ * absolute deviation are not pulled by the outlier itself. None below 4 samples, for a MAD of 0 (half
+ * the samples equal: no spread to judge by), or for x <= 0.
  */
-export function logOutliers(xs: readonly number[], z = OUTLIER_Z): number[] {
+export function logOutliers(xs: readonly number[], z = OUTLIER_Z, minDev = OUTLIER_MIN_DEVIATION): number[] {
   if (xs.length < 4 || xs.some((x) => !(x > 0))) return [];
   const logs = xs.map(Math.log);
   const m = median(logs);
   const mad = median(logs.map((l) => Math.abs(l - m)));
   if (!(mad > 0)) return [];
   const out: number[] = [];
-  for (let i = 0; i < logs.length; i++) if ((0.6745 * Math.abs(logs[i]! - m)) / mad > z) out.push(i);
+  for (let i = 0; i < logs.length; i++) {
+    const d = Math.abs(logs[i]! - m);
+    if ((0.6745 * d) / mad > z && d >= minDev) out.push(i);
+  }
   return out;
 }

@@ -172,14 +172,20 @@ test('logOutliers: the modified z-score on ln x, robust to the outlier itself; n
   assert.deepEqual(logOutliers([10, 10.2, 9.9, 10.4, 5]), [4]);
   // both sides: a rate twice the others' is as far on the log scale as half of it
   assert.deepEqual(logOutliers([20, 10, 10.2, 9.9, 10.4]), [0]);
-  // 12 beside three within 3 % is far (modified z 7.8); beside three spread as widely it is not
+  // 12 beside three within 3 % is far (modified z 7.8, 18 % off); beside three spread as widely it is not
   assert.deepEqual(logOutliers([10, 10.2, 9.9, 12]), [3]);
   assert.deepEqual(logOutliers([10, 11, 9, 12]), []);
+  // core-sweep's nat/redis cell of 2026-12-07: 16.15 beside 16.40-16.45 has z 4.4 but is 1.7 % off the
+  // median: not worth a reader's look (10 % at least); without that floor it would be named
+  const sweep = [16.152, 16.42, 16.43, 16.45];
+  assert.deepEqual(logOutliers(sweep), []);
+  assert.deepEqual(logOutliers(sweep, 3.5, 0), [0]);
   assert.deepEqual(logOutliers([10, 10, 5]), [], 'three samples: no judgement');
   assert.deepEqual(logOutliers([10, 10, 10, 5]), [], 'MAD 0: no spread to judge by');
   assert.deepEqual(logOutliers([10, 10, 0, 5]), [], 'a zero rate is not on the log scale (a failed trial is not a sample)');
-  // just above the bound (modified z 3.5): an outlier
+  // just above the z bound (modified z 3.5): 10.9 % off the median, over the floor too: an outlier
   const m = Math.log(10), mad = 0.02;
   const at = Math.exp(m + (3.5 * mad) / 0.6745);
   assert.deepEqual(logOutliers([Math.exp(m - mad), 10, 10, Math.exp(m + mad), at * 1.0001]), [4]);
+  assert.deepEqual(logOutliers([Math.exp(m - mad), 10, 10, Math.exp(m + mad), at * 0.9999]), [], 'just below the z bound');
 });
