@@ -11,7 +11,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function connection() {
   let sentAt = Infinity;
   let failed: ((at: number) => void) | null = null;
-  const timer = new RequestTimer(MS, () => sentAt, () => { const f = failed; sentAt = Infinity; failed = null; f?.(performance.now()); });
+  // the RequestTimer's timer is unref'd (it must not keep a process alive): while a request waits, this
+  // one keeps the test's event loop up, or a late timeout on a busy machine would find it exited
+  let waiting: NodeJS.Timeout | undefined;
+  const timer = new RequestTimer(MS, () => sentAt, () => { const f = failed; sentAt = Infinity; failed = null; clearTimeout(waiting); f?.(performance.now()); });
   return {
     timer,
     /** sends a request nobody answers: resolves with how long after it went out it failed, and how late a plain timer of MS started beside it fired */
@@ -20,9 +23,14 @@ function connection() {
       const plain = sleep(MS).then(() => performance.now() - t0);
       sentAt = t0;
       timer.sent();
-      return new Promise((resolve) => { failed = async (at) => resolve({ took: at - t0, plain: await plain }); });
+      return new Promise((resolve) => {
+        failed = async (at) => resolve({ took: at - t0, plain: await plain });
+        clearTimeout(waiting);
+        // never failing at all is reported as a timeout that never came (onTime names it)
+        waiting = setTimeout(() => { failed = null; void plain.then((p) => resolve({ took: Infinity, plain: p })); }, MS * 100);
+      });
     },
-    answer(): void { sentAt = Infinity; failed = null; },
+    answer(): void { sentAt = Infinity; failed = null; clearTimeout(waiting); },
   };
 }
 
