@@ -82,6 +82,11 @@ export const command: CommandModule<object, Args> = {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      // the run is over and the process is on its way out: a signal now (the second of a Ctrl-C pair
+      // whose first already finished the shutdown) exits as interrupted, never by the default action
+      const late = () => process.exit(EXIT.interrupted);
+      process.once('SIGINT', late);
+      process.once('SIGTERM', late);
     }
   },
 };
