@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Fingerprint } from '../results/format.js';
+import { median } from '../results/stats.js';
 
 /** finished runs whose wall / estimate the scale is the median of */
 const HISTORY_RUNS = 3;
@@ -83,8 +84,5 @@ export function etaCalibration(roots: string | readonly string[], fp: Pick<Finge
     if (found.length === HISTORY_RUNS) break;
   }
   if (found.length === 0) return null;
-  const sorted = found.map((x) => x.scale).sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const scale = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { scale, runs: found.map((x) => x.run) };
+  return { scale: median(found.map((x) => x.scale)), runs: found.map((x) => x.run) };
 }
