@@ -21,7 +21,7 @@ import { createTestbed } from '../testbeds/index.js';
 import type { Testbed, StoreHandle, PacedSession, EndpointSession, TrialRequest, TrialMeasurement } from '../testbeds/testbed.js';
 import type { EndpointMeasurement } from '../tools/endpoint-tests.js';
 import type { PcapInfo, PlanTrial, RunJson, TrialRecord } from '../results/format.js';
-import { RESULTS_FORMAT_VERSION, cellIdOf, isCellTrial } from '../results/format.js';
+import { RESULTS_FORMAT_VERSION, cellIdOf, isCellTrial, trialStem } from '../results/format.js';
 import { readRunJson, readTrials, writeRunJson, writeTrials, writeSummary, writeRatios, writeAtomic } from '../results/files.js';
 import { elasticRows, elasticCsv, elasticTable } from '../results/elastic.js';
 import { endpointsReport, unmeasuredLocations } from '../results/endpoints-report.js';
@@ -560,7 +560,7 @@ async function finish(s: RunState): Promise<RunOutcome> {
   for (const x of outlierTrials(s.records)) {
     const t = s.plan.find((p) => p.trial_id === x.trial_id);
     // its trial log, and those of its measure: sub-trials (-search, -resident …)
-    const log = t ? ` (logs: logs/${String(t.index).padStart(4, '0')}-${t.trial_id.replace(/\//g, '_')}*.log)` : '';
+    const log = t ? ` (logs: logs/${trialStem(t)}*.log)` : '';
     progress.log(`outlier: ${t ? cellLabel(t) : x.trial_id} forwarded ${formatRate(x.tx_mpps)}, its cell's median ${formatRate(x.median_mpps)}: kept in the summary (n_outliers)${log}`);
   }
   const wall = s.run?.provenance.wall_s;

@@ -452,6 +452,11 @@ const planTrialSchema = z.object({
 });
 export type PlanTrial = z.infer<typeof planTrialSchema>;
 
+/** A trial's file name stem in its run directory (its log under logs/, its window's files): "0012-nat_redis_local_async_c1_p0_r1". */
+export function trialStem(t: Pick<PlanTrial, 'index' | 'trial_id'>): string {
+  return `${String(t.index).padStart(4, '0')}-${t.trial_id.replace(/\//g, '_')}`;
+}
+
 export const runJsonSchema = z.object({
   format_version: z.literal(RESULTS_FORMAT_VERSION),
   run_id: z.string(),

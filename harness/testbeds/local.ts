@@ -10,7 +10,7 @@ import { natPoolArgv, runElasticTrial, instanceArgv, allInstances } from './elas
 import { elasticEvents, storeNodeEvents } from '../spec/elastic.js';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import type { Spec } from '../spec/schema.js';
-import type { Fingerprint, PcapInfo, PlanTrial } from '../results/format.js';
+import { trialStem, type Fingerprint, type PcapInfo, type PlanTrial } from '../results/format.js';
 import { allowedCpus, localFingerprint } from '../provenance.js';
 import { shellJoin } from '../hosts/host.js';
 import { testpmdArgv, pcapReplayVdev, TestpmdStatsParser, type TestpmdSnapshot } from '../tools/testpmd.js';
@@ -233,7 +233,7 @@ export class LocalTestbed implements Testbed {
   private logStream(req: Pick<TrialRequest, 'runDir' | 'trial' | 'logSuffix'>) {
     const dir = join(req.runDir, 'logs');
     mkdirSync(dir, { recursive: true });
-    const stream = createWriteStream(join(dir, `${String(req.trial.index).padStart(4, '0')}-${req.trial.trial_id.replace(/\//g, '_')}${req.logSuffix ? `-${req.logSuffix}` : ''}.log`));
+    const stream = createWriteStream(join(dir, `${trialStem(req.trial)}${req.logSuffix ? `-${req.logSuffix}` : ''}.log`));
     // passwords in store URLs never reach a log file
     return { write: (s: string | Buffer) => stream.write(redactSecrets(String(s))), end: () => stream.end() };
   }
@@ -290,7 +290,7 @@ export class LocalTestbed implements Testbed {
         cli: this.cli, cwd: this.opts.root, nf: t.nf, cores: t.cores, storeUrl: t.store === 'none' ? null : req.store?.url ?? null,
         mode: t.mode, flushMs: req.flush_ms, pcapPath: req.pcap.path, rate: spec.traffic.rate as number,
         warmupS: req.traffic.warmup_s, durationS: req.traffic.duration_s, instances: spec.instances!, events: elasticEvents(spec.events),
-        runDir: req.runDir, name: `${String(t.index).padStart(4, '0')}-${t.trial_id.replace(/\//g, '_')}`, signal, log: (s) => log.write(`${s}\n`),
+        runDir: req.runDir, name: trialStem(t), signal, log: (s) => log.write(`${s}\n`),
         storeEvents: storeNodeEvents(spec.events), ...(req.store?.nodes ? { storeNodes: req.store.nodes } : {}), onStateLoss: spec.state.on_state_loss,
         ...(spec.nf_options.nat_pool ? { natPool: spec.nf_options.nat_pool } : {}),
       });

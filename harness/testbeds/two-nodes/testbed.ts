@@ -8,7 +8,7 @@ import { join, basename } from 'node:path';
 import { FlexbenchError, EXIT } from '../../exit-codes.js';
 import { HostLoadSampler } from '../../orchestrate/host-load.js';
 import type { Spec } from '../../spec/schema.js';
-import type { Fingerprint, PcapInfo, PlanTrial } from '../../results/format.js';
+import { trialStem, type Fingerprint, type PcapInfo, type PlanTrial } from '../../results/format.js';
 import { SshHost } from '../../hosts/ssh.js';
 import { shellJoin, type HostProcess } from '../../hosts/host.js';
 import type { Inventory } from '../../inventory/schema.js';
@@ -236,7 +236,7 @@ export class TwoNodeTestbed implements Testbed {
   protected logStream(req: TrialRequest): WriteStream {
     const dir = join(req.runDir, 'logs');
     mkdirSync(dir, { recursive: true });
-    return openTrialLog(join(dir, `${String(req.trial.index).padStart(4, '0')}-${req.trial.trial_id.replace(/\//g, '_')}.log`));
+    return openTrialLog(join(dir, `${trialStem(req.trial)}.log`));
   }
 
   async runTrial(given: TrialRequest): Promise<TrialMeasurement> {

@@ -97,3 +97,9 @@ test('paired ratios: each rate over the reference rate of the same round; log-sc
   assert.equal(s.n_flagged, 1);
   assert.equal(s.flags, 'host_busy');
 });
+
+test('a trial file stem: its 0-padded index, its id with slashes as underscores', async () => {
+  const { trialStem } = await import('../../../harness/results/format.js');
+  assert.equal(trialStem({ index: 12, trial_id: 'nat/redis/local/async/c1/p0/r1' }), '0012-nat_redis_local_async_c1_p0_r1');
+  assert.equal(trialStem({ index: 1234, trial_id: 'x' }), '1234-x');
+});
