@@ -1,7 +1,8 @@
 // Packet-path benchmark: DPDK testpmd (macswap, net_pcap infinite_rx -> net_null) versus `flexbench nf run`
 // in replay mode, same pcap, both pinned to the same one CPU (taskset / --lcores), in interleaved rounds.
 // Measures and prints rates (median and range of the rounds) and issue 20's goals judged on paired
-// rounds (bench/lib/goal.ts); asserts nothing.
+// rounds (bench/lib/goal.ts); where a 1M-flow case runs, also the host's price of a cache line no
+// cache holds (bench/lib/line-reads.ts) and the rate it leaves each 1M-flow case; asserts nothing.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
@@ -12,10 +13,20 @@ import { server as cassandraServer, type RunningCassandra } from '../runtime/sto
 import { median } from '../harness/results/stats.js';
 import { medianRange, steadyMpps } from './lib/measure.js';
 import { formatGoal, pairedGoal } from './lib/goal.js';
+import { rateWithLines, type LineReads } from './lib/line-reads.js';
 import { parseNfProgress } from '../harness/tools/nf-run.js';
 import { parseNfRunOutput } from '../runtime/nf-process/result.js';
 
 const CLI = new URL('../../bin/flexbench.js', import.meta.url).pathname;
+const LINE_READS = new URL('./lib/line-reads.js', import.meta.url).pathname;
+/**
+ * the cache lines a packet of a known flow reads at random in each 1M-flow case (the same NF's
+ * 50,000-flow case beside it): LB its bucket; NAT, outbound, its forward bucket and the mapping's hot record
+ */
+const RANDOM_LINES: Record<string, [small: string, lines: number]> = {
+  'nat hashmap, 1M flows': ['nat hashmap', 2],
+  'lb hashmap, 1M flows': ['lb hashmap', 1],
+};
 const SECONDS = Number(process.env.FLEXBENCH_BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.FLEXBENCH_BENCH_ROUNDS ?? 3);
 const WARMUP = Number(process.env.FLEXBENCH_BENCH_WARMUP ?? 1);
@@ -109,6 +120,14 @@ function cpuSeconds(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** random line reads over `bytes`, in a child on the DUT's CPU (the bench's own process is not pinned) */
+async function lineReads(bytes: number): Promise<LineReads> {
+  const r = await collect('taskset', ['-c', String(CPU), process.execPath, LINE_READS, String(Math.round(bytes))], 120_000);
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.code !== 0 || !last.startsWith('{')) throw new Error(`line reads failed (exit ${r.code}): ${r.stderr.slice(-500)}`);
+  return JSON.parse(last) as LineReads;
 }
 
 interface Case { label: string; nf: string; extra: string[]; pcap: 'p50k' | 'p1m'; cores?: number; store?: 'redis' | 'cassandra' }
@@ -227,6 +246,9 @@ export async function run(): Promise<void> {
     const errors: Record<string, string> = {};
     /** seconds the first pass over a 1M-flow capture took (every packet a new flow) */
     const firstPass: Record<string, number[]> = {};
+    /** each round's random line reads over an array the size of the 1M-flow NFs' tables */
+    const lineNs: number[] = [];
+    let lineBytes = 0;
     // round-robin: a slow spell of the shared machine hits every case alike
     for (let round = 0; round < ROUNDS; round++) {
       for (const [label, pcap, n] of [['testpmd', p50k!, 50_000], ['testpmd 1M', p1m!, 1_000_000]] as const) {
@@ -263,6 +285,18 @@ export async function run(): Promise<void> {
           if (c.pcap === 'p1m' && r.first_pass_s !== null) (firstPass[c.label] ??= []).push(r.first_pass_s as number);
         } catch (err) {
           errors[c.label] = (err as Error).message.split('\n')[0]!;
+        }
+      }
+      // the host's price of a line no cache holds, once a round where a 1M case runs (on a shared host it drifts as the rates do)
+      const big = run.filter((c) => c.pcap === 'p1m' && perFlow[c.label]).map((c) => perFlow[c.label]!.nf * 1e6);
+      if (run.some((c) => c.pcap === 'p1m')) {
+        try {
+          const lr = await lineReads(big.length > 0 ? Math.min(...big) : 32 * 1024 * 1024);
+          lineNs.push(lr.extraNs);
+          lineBytes = lr.bytes;
+          console.error(`round ${round + 1}: random line reads over ${(lr.bytes / 1048576).toFixed(1)} MB: ${lr.extraNs.toFixed(1)} ns each`);
+        } catch (err) {
+          errors['line reads'] = (err as Error).message.split('\n')[0]!;
         }
       }
     }
@@ -305,6 +339,16 @@ export async function run(): Promise<void> {
     goal('nat hashmap, 1M flows', 'testpmd 1M', 'nat hashmap / testpmd, 1M flows', 0.7);
     goal('lb hashmap, 1M flows', 'testpmd 1M', 'lb hashmap / testpmd, 1M flows', 0.7);
     goal('nat hashmap, 2 workers', 'nat hashmap', 'nat hashmap, 2 workers / 1', 1.8);
+    if (lineNs.length > 0) {
+      const ns = median(lineNs);
+      console.log(`\nthe host's price of a cache line no cache holds: ${ns.toFixed(1)} ns a read (median of the rounds, ${lineNs.map((x) => x.toFixed(1)).join(' ')}), independent random reads over ${(lineBytes / 1048576).toFixed(1)} MB on CPU ${CPU} beyond the same loop in L1`);
+      for (const [label, [small, lines]] of Object.entries(RANDOM_LINES)) {
+        const s = median(rates[small] ?? []);
+        if (!(s > 0) || !(rates[label]?.length)) continue;
+        const est = rateWithLines(s, lines, ns);
+        console.log(`${label}: the host leaves about ${est.toFixed(2)} Mpps = ${tp1m > 0 ? `${(est / tp1m).toFixed(2)}x testpmd 1M` : '-'} (${small} at 50,000 flows, ${s.toFixed(2)} Mpps, + ${lines} line${lines > 1 ? 's' : ''} a packet at that price); measured ${median(rates[label]!).toFixed(2)}`);
+      }
+    } else if (errors['line reads']) console.log(`line reads: ${errors['line reads']}`);
     console.log('');
     ratio('counter-async redis', 'counter-sync redis', 'counter-async / counter-sync (redis)');
     ratio('counter-async redis, state thread', 'counter-async redis', 'redis counter-async, state thread / packet thread');
