@@ -55,6 +55,8 @@ interface FigurePoint {
   low: number | null;
   high: number | null;
   n: number;
+  /** samples of the cell's tx_mpps row far off its others (kept in the mean; the figure rings the point) */
+  outliers: number;
 }
 
 const matches = (want: string | readonly string[] | undefined, v: string) => want === undefined || (Array.isArray(want) ? want.includes(v) : want === v);
@@ -95,7 +97,7 @@ export function figurePoints(fig: Figure, rows: readonly SummaryRow[]): FigurePo
   return rows
     .filter((r) => r.metric === (fig.metric === 'ratio' ? 'tx_mpps' : fig.metric) && r.mean !== null && r.n > 0)
     .filter((r) => inFilter(fig, r))
-    .map((r) => ({ series: seriesLabel(fig, r), nf: r.nf, cores: r.cores, mean: r.mean!, low: r.ci95_low === null ? null : Math.max(0, r.ci95_low), high: r.ci95_high, n: r.n }))
+    .map((r) => ({ series: seriesLabel(fig, r), nf: r.nf, cores: r.cores, mean: r.mean!, low: r.ci95_low === null ? null : Math.max(0, r.ci95_low), high: r.ci95_high, n: r.n, outliers: r.metric === 'tx_mpps' ? (r.n_outliers ?? 0) : 0 }))
     .sort((a, b) => a.series.localeCompare(b.series) || a.cores - b.cores);
 }
 
@@ -114,7 +116,7 @@ export function bestPoints(points: readonly FigurePoint[]): FigurePoint[] {
 function ratioPoints(fig: Figure, ratios: readonly RatioRow[]): FigurePoint[] {
   return ratios
     .filter((r) => r.ratio !== null && inFilter(fig, r))
-    .map((r) => ({ series: seriesLabel(fig, r), nf: r.nf, cores: r.cores, mean: r.ratio!, low: r.ratio_low, high: r.ratio_high, n: r.n_pairs }))
+    .map((r) => ({ series: seriesLabel(fig, r), nf: r.nf, cores: r.cores, mean: r.ratio!, low: r.ratio_low, high: r.ratio_high, n: r.n_pairs, outliers: 0 }))
     .sort((a, b) => a.series.localeCompare(b.series) || a.cores - b.cores);
 }
 
@@ -214,8 +216,10 @@ export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: 
   return {
     ...common,
     layer: [
-      { data: { values: shifted }, mark: { type: 'line', point: { filled: true, size: 50 } }, encoding: { x, y, color, tooltip } },
+      { data: { values: shifted }, mark: { type: 'line', point: { filled: true, size: 50 } }, encoding: { x, y, color, tooltip: [...tooltip, { field: 'outliers' }] } },
       ...barLayers({ x, color }, {}, shifted),
+      // a ring round a point whose cell holds an outlier trial (the notes name the cells)
+      ...(shifted.some((p) => p.outliers > 0) ? [{ data: { values: shifted.filter((p) => p.outliers > 0) }, mark: { type: 'point', shape: 'circle', filled: false, size: 260, strokeWidth: 1.5, color: '#222' }, encoding: { x, y } }] : []),
       ...refLayer,
     ],
   } as unknown as TopLevelSpec;

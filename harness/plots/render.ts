@@ -7,7 +7,7 @@ import { Resvg } from '@resvg/resvg-js';
 import { FlexbenchError, EXIT } from '../exit-codes.js';
 import { specOfRun } from '../spec/load.js';
 import { readRunJson, readSummary, readTrials, writeAtomic } from '../results/files.js';
-import { ratioRows, type Baseline } from '../results/summary.js';
+import { outlierTrials, ratioRows, type Baseline } from '../results/summary.js';
 import { flagName, FLAG_HOST_BUSY, FLAG_LOW_COUNT } from '../results/judge.js';
 import type { TrialRecord } from '../results/format.js';
 import type { Figure } from '../spec/schema.js';
@@ -34,6 +34,12 @@ export function figureNotes(fig: Figure, trials: readonly TrialRecord[]): string
   if (busy) notes.push(`host busy: other work took CPU during ${busy} of ${ok.length} trials: rates lower and noisier`);
   const low = ok.filter((t) => t.flags.some((f) => flagName(f) === FLAG_LOW_COUNT)).length;
   if (low) notes.push(`${low} trial(s) forwarded fewer than 1,000 packets in the window: their rates are coarse`);
+  const outliers = outlierTrials(mine);
+  if (outliers.length) {
+    const cells = [...new Set(outliers.map((o) => `${o.cell.nf}/${o.cell.store}/${o.cell.location}/c${o.cell.cores}`))];
+    const ringed = fig.kind === 'lines' && fig.metric !== 'ratio' ? ', ringed' : '';
+    notes.push(`${outliers.length} outlier trial(s) kept in the means (forwarded ≥ 10 % off their cell's median; the run's last lines name their logs)${ringed}: ${cells.join(', ')}`);
+  }
   if (fig.series.includes('location') && ok.length && new Set(ok.map((t) => t.location)).size === 1) {
     notes.push(`only one store location (${ok[0]!.location}) was measured here: this figure cannot show location (remote needs testbed netns or lab)`);
   }

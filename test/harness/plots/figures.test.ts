@@ -124,3 +124,20 @@ test('subtitleLines: a testbed\'s long description breaks after its "; " and ", 
   assert.deepEqual(subtitleLines(['aaaa, bbbb; cccc dddd, eeee'], 12), ['aaaa, bbbb;', '  cccc dddd,', '  eeee']);
   assert.deepEqual(subtitleLines(['short']), ['short']);
 });
+
+test('outliers: a point whose cell holds one is ringed (line figures), and the notes name the cell', async () => {
+  const { figureNotes } = await import('../../../harness/plots/render.js');
+  const fig = figureSchema.parse({ id: 'o', title: 'o', filter: { nf: 'nat' } });
+  const spec = figureSpec(fig, [row({ cores: 1, mean: 5, n_outliers: 1 }), row({ cores: 2, mean: 6, n_outliers: 0 }), row({ cores: 4, mean: 7 })]) as any;
+  const ring = spec.layer.find((l: any) => l.mark?.type === 'point' && l.mark.filled === false);
+  assert.deepEqual(ring.data.values.map((p: any) => p.cores), [1]);
+  assert.equal(figurePoints(figureSchema.parse({ id: 'r', title: 'r', metric: 'rx_mpps' }), [row({ metric: 'rx_mpps', n_outliers: 2 })])[0]!.outliers, 0); // counted on tx_mpps only
+  assert.equal((figureSpec(fig, [row({ cores: 1 })]) as any).layer.some((l: any) => l.mark?.type === 'point'), false);
+  // five trials of one cell at 10 Mpps and one at 6: that one is named by its cell
+  const trials = [10, 10.1, 9.9, 10, 6].map((m, i) => trialRecord({ trial_id: `t${i}`, repetition: i, store: 'redis', tx_pps: m * 1e6, rx_pps: m * 1e6 }));
+  trials.push(trialRecord({ trial_id: 'u', nf: 'lb', tx_pps: 1e6 }));
+  const notes = figureNotes(fig, trials);
+  assert.ok(notes.includes("1 outlier trial(s) kept in the means (forwarded ≥ 10 % off their cell's median; the run's last lines name their logs), ringed: nat/redis/local/c1"), notes.join('\n'));
+  assert.ok(figureNotes(figureSchema.parse({ id: 'b', title: 'b', kind: 'best' }), trials).some((n) => /^1 outlier trial\(s\) .*logs\): nat\/redis\/local\/c1$/.test(n)));
+  assert.equal(figureNotes(fig, trials.slice(0, 4)).filter((n) => /outlier/.test(n)).length, 0);
+});
