@@ -11,6 +11,7 @@ import { resolveStoreServer, type StoreServer } from '../../runtime/stores/serve
 import { stopPid } from '../../runtime/stores/redis.js';
 import { parseStoreUrl } from '../../runtime/drivers/registry.js';
 import { pidAlive } from '../../common/processes.js';
+import { readRecords } from '../../runtime/stores/records.js';
 
 interface Record_ {
   label: string;
@@ -41,6 +42,7 @@ async function stopRecord(file: string, rec: Record_, server: StoreServer | null
   // only a temp dir this command created is removed; a --data-dir the user gave stays
   if (rec.tempDir && rec.dataDir.startsWith(os.tmpdir())) rmSync(rec.dataDir, { recursive: true, force: true });
   rmSync(file, { force: true });
+  readRecords(rec.label); // the runtime's own record of the server (runtime/stores/records.ts): pruned now that its process is gone
 }
 
 const label = (y: Argv) => y.positional('label', { type: 'string', describe: 'store server: redis or cassandra', demandOption: true });

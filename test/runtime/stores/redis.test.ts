@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { startRedis, resetRedis } from '../../../runtime/stores/redis.js';
 import { resolveStoreServer } from '../../../runtime/stores/server.js';
 import { freePort } from '../../../runtime/stores/ports.js';
+import { recordsDir } from '../../../runtime/stores/records.js';
 
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 const cli = new URL('../../../../bin/flexbench.js', import.meta.url).pathname;
@@ -61,6 +62,8 @@ test('flexbench store start prints the URL last and leaves it running; stop stop
     assert.match(again.stderr, /already running/);
     const stop = spawnSync(process.execPath, [cli, 'store', 'stop', 'redis'], { env, encoding: 'utf8', timeout: 20000 });
     assert.equal(stop.status, 0, stop.stderr);
+    // the runtime's record of the detached server goes with it, not at the next reader
+    assert.equal(existsSync(path.join(recordsDir('redis'), `${port}.json`)), false);
     const r2 = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     r2.on('error', () => {});
     await assert.rejects(r2.connect());
