@@ -36,9 +36,10 @@ export function figureNotes(fig: Figure, trials: readonly TrialRecord[]): string
   if (low) notes.push(`${low} trial(s) forwarded fewer than 1,000 packets in the window: their rates are coarse`);
   const outliers = outlierTrials(mine);
   if (outliers.length) {
-    const cells = [...new Set(outliers.map((o) => `${o.cell.nf}/${o.cell.store}/${o.cell.location}/c${o.cell.cores}`))];
-    const ringed = fig.kind === 'lines' && fig.metric !== 'ratio' ? ', ringed' : '';
-    notes.push(`${outliers.length} outlier trial(s) kept in the means (forwarded ≥ 10 % off their cell's median; the run's last lines name their logs)${ringed}: ${cells.join(', ')}`);
+    const cells = [...new Set(outliers.map((o) => `${o.cell.nf}/${o.cell.store}/${o.cell.location}/${o.cell.mode}/c${o.cell.cores}`))];
+    // figures.ts rings the points of tx_mpps line figures (the rate the outliers are judged on)
+    const ringed = fig.kind === 'lines' && fig.metric === 'tx_mpps' ? ', ringed' : '';
+    notes.push(`${outliers.length} outlier trial(s) in the cells behind this figure, kept in summary.csv (forwarded ≥ 10 % off their cell's median; the run's last lines name their logs)${ringed}: ${cells.join(', ')}`);
   }
   if (fig.series.includes('location') && ok.length && new Set(ok.map((t) => t.location)).size === 1) {
     notes.push(`only one store location (${ok[0]!.location}) was measured here: this figure cannot show location (remote needs testbed netns or lab)`);

@@ -137,7 +137,10 @@ test('outliers: a point whose cell holds one is ringed (line figures), and the n
   const trials = [10, 10.1, 9.9, 10, 6].map((m, i) => trialRecord({ trial_id: `t${i}`, repetition: i, store: 'redis', tx_pps: m * 1e6, rx_pps: m * 1e6 }));
   trials.push(trialRecord({ trial_id: 'u', nf: 'lb', tx_pps: 1e6 }));
   const notes = figureNotes(fig, trials);
-  assert.ok(notes.includes("1 outlier trial(s) kept in the means (forwarded ≥ 10 % off their cell's median; the run's last lines name their logs), ringed: nat/redis/local/c1"), notes.join('\n'));
-  assert.ok(figureNotes(figureSchema.parse({ id: 'b', title: 'b', kind: 'best' }), trials).some((n) => /^1 outlier trial\(s\) .*logs\): nat\/redis\/local\/c1$/.test(n)));
+  assert.ok(notes.includes("1 outlier trial(s) in the cells behind this figure, kept in summary.csv (forwarded ≥ 10 % off their cell's median; the run's last lines name their logs), ringed: nat/redis/local/async/c1"), notes.join('\n'));
+  // no ring where none is drawn: bars, and line figures of another rate
+  for (const other of [{ kind: 'best' }, { metric: 'rx_mpps' }]) {
+    assert.ok(figureNotes(figureSchema.parse({ id: 'b', title: 'b', ...other }), trials).some((n) => /^1 outlier trial\(s\) .*logs\): nat\/redis\/local\/async\/c1$/.test(n)), JSON.stringify(other));
+  }
   assert.equal(figureNotes(fig, trials.slice(0, 4)).filter((n) => /outlier/.test(n)).length, 0);
 });
