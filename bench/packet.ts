@@ -172,8 +172,9 @@ async function nfRun(pcap: string, c: Case, warmup: number): Promise<Record<stri
   const j: Record<string, any> = parseNfRunOutput(r.stdout);
   // the first pass over the capture is where every flow is new: when it ended, from the rate lines
   const pass = r.stderr.split('\n').map(parseNfProgress).find((p) => p !== null && p.rx_total >= (j.packets_in_capture as number));
-  // a first pass that outlasted the warm-up (a busy host) moves the window's start past its ramp, leaving it a second at least
-  const from = c.pcap === 'p1m' && pass ? Math.min(SECONDS + warmup - 1, Math.max(warmup, pass.t + RAMP_AFTER_FIRST_PASS_S)) : warmup;
+  // a first pass that ended less than RAMP_AFTER_FIRST_PASS_S before the warm-up's end (a busy host) moves
+  // the window's start past its ramp; the window keeps 1.5 s at least (three of the 0.5-s rate lines)
+  const from = c.pcap === 'p1m' && pass ? Math.min(SECONDS + warmup - 1.5, Math.max(warmup, pass.t + RAMP_AFTER_FIRST_PASS_S)) : warmup;
   return { ...j, steady_mpps: steadyMpps(r.stderr, from), first_pass_s: pass?.t ?? null, window_from_s: from };
 }
 
@@ -193,7 +194,7 @@ export async function run(): Promise<void> {
     const t2 = performance.now();
     const pcaps = { p50k: p50k!, p1m: p1m! };
     console.log(`pcap generate: 50,000 flows in ${((t1 - t0) / 1000).toFixed(2)} s, 1,000,000 flows in ${((t2 - t1) / 1000).toFixed(2)} s`);
-    console.log(`${SECONDS} s per run after a ${WARMUP} s warm-up (1M flows: ${WARMUP_1M} s), 1 core (CPU ${CPU} for testpmd and for every nf run thread), burst 32, ${ROUNDS} rounds interleaved; redis-server pinned to CPU ${other}`);
+    console.log(`${SECONDS} s per run after a ${WARMUP} s warm-up (1M flows: ${WARMUP_1M} s, and ${RAMP_AFTER_FIRST_PASS_S} s after the first pass at least), 1 core (CPU ${CPU} for testpmd and for every nf run thread), burst 32, ${ROUNDS} rounds interleaved; redis-server pinned to CPU ${other}`);
     // a store's case right beside its hashmap case, so each round's ratio compares runs a few
     // seconds apart (and the round's order is reversed every other round: drift cancels in the pairs)
     const cases: Case[] = ([
@@ -255,7 +256,7 @@ export async function run(): Promise<void> {
     const firstPass: Record<string, number[]> = {};
     /** each round's random line reads over an array the size of the 1M-flow NFs' tables */
     const lineNs: number[] = [];
-    let lineBytes = 0;
+    const lineBytes = new Set<number>();
     // round-robin: a slow spell of the shared machine hits every case alike
     for (let round = 0; round < ROUNDS; round++) {
       for (const [label, pcap, n] of [['testpmd', p50k!, 50_000], ['testpmd 1M', p1m!, 1_000_000]] as const) {
@@ -280,10 +281,12 @@ export async function run(): Promise<void> {
           const ff = flushFigures(r);
           if (ff !== null) (flushes[c.label] ??= []).push(ff);
           if (cpu0 !== null && cpu1 !== null) (redisCpu[c.label] ??= []).push((cpu1 - cpu0) / ((performance.now() - w0) / 1000));
-          (rates[c.label] ??= []).push(r.steady_mpps ?? r.rx_mpps);
-          (byRound[c.label] ??= [])[round] = r.steady_mpps ?? r.rx_mpps;
+          // no two rate lines in the window: the whole run's rate (its warm-up in it), said on the round's line
+          const mpps = (r.steady_mpps ?? r.rx_mpps) as number;
+          (rates[c.label] ??= []).push(mpps);
+          (byRound[c.label] ??= [])[round] = mpps;
           // as it goes, on stderr: a run cut short still shows what it measured
-          console.error(`round ${round + 1}: ${c.label}: ${(r.steady_mpps ?? r.rx_mpps).toFixed(3)} Mpps${ff ? `, ${ff.perS.toFixed(0)} flushes/s` : ''}`);
+          console.error(`round ${round + 1}: ${c.label}: ${mpps.toFixed(3)} Mpps${r.steady_mpps === null ? ' (the whole run: no steady window in its rate lines)' : r.window_from_s !== warm ? ` (from ${r.window_from_s.toFixed(1)} s: the first pass ended at ${r.first_pass_s.toFixed(1)} s)` : ''}${ff ? `, ${ff.perS.toFixed(0)} flushes/s` : ''}`);
           const nfs = r.per_core as { nf: { flows?: number; table_bytes?: number; pool_bytes?: number; state_bytes?: number } }[];
           const flows = nfs.reduce((a, x) => a + (x.nf.flows ?? 0), 0);
           const bytes = nfs.reduce((a, x) => a + (x.nf.table_bytes ?? 0) + (x.nf.pool_bytes ?? 0), 0);
@@ -300,8 +303,8 @@ export async function run(): Promise<void> {
         try {
           const lr = await lineReads(big.length > 0 ? Math.min(...big) : 32 * 1024 * 1024);
           lineNs.push(lr.extraNs);
-          lineBytes = lr.bytes;
-          console.error(`round ${round + 1}: random line reads over ${(lr.bytes / 1048576).toFixed(1)} MB: ${lr.extraNs.toFixed(1)} ns each`);
+          lineBytes.add(lr.bytes);
+          console.error(`round ${round + 1}: random line reads over ${(lr.bytes / 1048576).toFixed(1)} MiB: ${lr.extraNs.toFixed(1)} ns each`);
         } catch (err) {
           errors['line reads'] = (err as Error).message.split('\n')[0]!;
         }
@@ -348,7 +351,7 @@ export async function run(): Promise<void> {
     goal('nat hashmap, 2 workers', 'nat hashmap', 'nat hashmap, 2 workers / 1', 1.8);
     if (lineNs.length > 0) {
       const ns = median(lineNs);
-      console.log(`\nthe host's price of a cache line no cache holds: ${ns.toFixed(1)} ns a read (median of the rounds, ${lineNs.map((x) => x.toFixed(1)).join(' ')}), independent random reads over ${(lineBytes / 1048576).toFixed(1)} MB on CPU ${CPU} beyond the same loop in L1`);
+      console.log(`\nthe host's price of a cache line no cache holds: ${ns.toFixed(1)} ns a read (median of the rounds, ${lineNs.map((x) => x.toFixed(1)).join(' ')}), independent random reads over ${[...lineBytes].map((b) => (b / 1048576).toFixed(1)).join(' / ')} MiB on CPU ${CPU} beyond the same loop in L1`);
       for (const [label, [small, lines]] of Object.entries(RANDOM_LINES)) {
         const s = median(rates[small] ?? []);
         if (!(s > 0) || !(rates[label]?.length)) continue;
