@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { server, type RunningCassandra } from '../../../runtime/stores/cassandra.js';
-import { driver } from '../../../runtime/drivers/cassandra/index.js';
+import { driver, SCHEMA_NOT_YET } from '../../../runtime/drivers/cassandra/index.js';
 import { driver as hashmap } from '../../../runtime/drivers/hashmap/index.js';
 import type { Change, Partition, Query, Snapshot, StoreConnection } from '../../../runtime/drivers/driver.js';
 import { FlexbenchError, EXIT } from '../../../harness/exit-codes.js';
@@ -56,6 +56,12 @@ function randomChanges(rnd: () => number, n: number): Change[] {
   // Counting maps in the reference must never hold a zero that Cassandra reads as absent (see docs).
   return out;
 }
+
+it('what Cassandra says of a schema a node does not serve yet is retried; other errors are not', () => {
+  // Cassandra 5.0's own words: a table created on another node, a keyspace created on another ring node
+  for (const m of ['unconfigured table counter_t', 'table fb_x.counter_t does not exist', "Keyspace 'fb_counter_2dasync_zins1_z0' doesn't exist"]) assert.ok(SCHEMA_NOT_YET.test(m), m);
+  for (const m of ['Cannot achieve consistency level QUORUM', 'Operation timed out - received only 1 responses.']) assert.equal(SCHEMA_NOT_YET.test(m), false, m);
+});
 
 describe('cassandra driver on a real Cassandra', () => {
   let node: RunningCassandra;
