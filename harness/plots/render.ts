@@ -16,6 +16,9 @@ import { measureFigures } from './measure-figures.js';
 import { endpointFigures } from './endpoint-figures.js';
 import { timeseriesSpec } from './timeseries.js';
 
+/** A cell as the notes name it (the plan's trial ids start so): "nat/redis/local/async/c1". */
+const cellName = (c: Pick<TrialRecord, 'nf' | 'store' | 'location' | 'mode' | 'cores'>) => `${c.nf}/${c.store}/${c.location}/${c.mode}/c${c.cores}`;
+
 /** What a figure should say about the trials behind it: cells skipped and why, a busy host, coarse counts, one location. */
 export function figureNotes(fig: Figure, trials: readonly TrialRecord[]): string[] {
   const mine = trials.filter((t) => inFilter(fig, t));
@@ -23,11 +26,10 @@ export function figureNotes(fig: Figure, trials: readonly TrialRecord[]): string
   const skipped = new Map<string, Set<string>>();
   for (const t of mine.filter((x) => x.status === 'skipped' && !/^not needed/.test(x.reason ?? ''))) {
     const why = (t.reason ?? 'no reason').replace(/needs \d+ cores; this host has (\d+).*/, 'more cores than this host has ($1)').split(' (use ')[0]!;
-    const cell = `${t.nf}/${t.store}/${t.location}/c${t.cores}`;
-    skipped.set(why, (skipped.get(why) ?? new Set()).add(cell));
+    skipped.set(why, (skipped.get(why) ?? new Set()).add(cellName(t)));
   }
   for (const [why, cells] of skipped) notes.push(`not drawn: ${cells.size} cell(s) skipped: ${why}`);
-  const failed = new Set(mine.filter((t) => t.status === 'failed').map((t) => `${t.nf}/${t.store}/c${t.cores}`));
+  const failed = new Set(mine.filter((t) => t.status === 'failed').map(cellName));
   if (failed.size) notes.push(`${failed.size} cell(s) with failed trials (see trials.jsonl reasons)`);
   const ok = mine.filter((t) => t.status === 'ok');
   const busy = ok.filter((t) => t.flags.some((f) => flagName(f) === FLAG_HOST_BUSY)).length;
@@ -36,7 +38,7 @@ export function figureNotes(fig: Figure, trials: readonly TrialRecord[]): string
   if (low) notes.push(`${low} trial(s) forwarded fewer than 1,000 packets in the window: their rates are coarse`);
   const outliers = outlierTrials(mine);
   if (outliers.length) {
-    const cells = [...new Set(outliers.map((o) => `${o.cell.nf}/${o.cell.store}/${o.cell.location}/${o.cell.mode}/c${o.cell.cores}`))];
+    const cells = [...new Set(outliers.map((o) => cellName(o.cell)))];
     // figures.ts rings the points of tx_mpps line figures (the rate the outliers are judged on)
     const ringed = fig.kind === 'lines' && fig.metric === 'tx_mpps' ? ', ringed' : '';
     notes.push(`${outliers.length} outlier trial(s) in the cells behind this figure, kept in summary.csv (forwarded ≥ 10 % off their cell's median; the run's last lines name their logs)${ringed}: ${cells.join(', ')}`);
