@@ -133,7 +133,7 @@ test('outliers: a point whose cell holds one is ringed (line figures), and the n
   assert.deepEqual(ring.data.values.map((p: any) => p.cores), [1]);
   assert.equal(figurePoints(figureSchema.parse({ id: 'r', title: 'r', metric: 'rx_mpps' }), [row({ metric: 'rx_mpps', n_outliers: 2 })])[0]!.outliers, 0); // counted on tx_mpps only
   assert.equal((figureSpec(fig, [row({ cores: 1 })]) as any).layer.some((l: any) => l.mark?.type === 'point'), false);
-  // five trials of one cell at 10 Mpps and one at 6: that one is named by its cell
+  // five trials of one cell, four near 10 Mpps and one at 6: that one is named by its cell
   const trials = [10, 10.1, 9.9, 10, 6].map((m, i) => trialRecord({ trial_id: `t${i}`, repetition: i, store: 'redis', tx_pps: m * 1e6, rx_pps: m * 1e6 }));
   trials.push(trialRecord({ trial_id: 'u', nf: 'lb', tx_pps: 1e6 }));
   const notes = figureNotes(fig, trials);
