@@ -14,6 +14,7 @@ import { median } from '../harness/results/stats.js';
 import { medianRange, steadyMpps } from './lib/measure.js';
 import { formatGoal, pairedGoal } from './lib/goal.js';
 import { rateWithLines, type LineReads } from './lib/line-reads.js';
+import { jvmSettled } from './lib/jvm-warmup.js';
 import { parseNfProgress } from '../harness/tools/nf-run.js';
 import { parseNfRunOutput } from '../runtime/nf-process/result.js';
 
@@ -51,11 +52,13 @@ const ONLY = ((re) => {
 /** 0: leave Cassandra out (its JVM takes a minute to start and a few GB) */
 const WITH_CASSANDRA = process.env.FLEXBENCH_BENCH_CASSANDRA !== '0';
 /**
- * seconds of counter-async flushes to a freshly started Cassandra before the rounds: its JVM compiles
- * the write path meanwhile (C2 took 30-40 % of its CPU in the first minute), which would otherwise
- * run in the first cases' windows; 0: none
+ * most seconds of counter-async flushes to a freshly started Cassandra before the rounds, in slices
+ * of WARMUP_SLICE_S until its JVM's CPU per flush stops falling (bench/lib/jvm-warmup.ts): it
+ * compiles the write path meanwhile (CPU per flush fell 5x over the first ~60 s here), which would
+ * otherwise run in the first cases' windows as a co-tenant twice as busy; 0: none
  */
-const CASSANDRA_WARMUP = Number(process.env.FLEXBENCH_BENCH_CASSANDRA_WARMUP ?? 20);
+const CASSANDRA_WARMUP = Number(process.env.FLEXBENCH_BENCH_CASSANDRA_WARMUP ?? 120);
+const WARMUP_SLICE_S = 10;
 
 /** Rx-pps readings of port 0 (net_pcap receives) from testpmd's periodic statistics blocks. */
 function port0Rates(out: string): number[] {
@@ -230,12 +233,25 @@ export async function run(): Promise<void> {
     }
     const casUrl = cas?.url ?? null;
     if (cas !== null && CASSANDRA_WARMUP > 0) {
-      const c0 = cpuSeconds(cas.pid);
+      // one instance for every slice: its keyspace is made once, the later slices carry on from it
+      const instance = `w${Date.now()}`;
+      const perFlush: number[] = [];
+      const jvmPct: number[] = [];
       const t = performance.now();
       try {
-        await nfRun(pcaps.p50k, { label: 'cassandra warm-up', nf: 'counter-async', extra: ['--store', cas.url, '--nf-id', 'bench-warm-up', '--instance', `w${Date.now()}`], pcap: 'p50k' }, Math.max(0, CASSANDRA_WARMUP - SECONDS));
-        const c1 = cpuSeconds(cas.pid);
-        console.log(`cassandra warm-up: ${CASSANDRA_WARMUP} s of counter-async flushes, not measured${c0 !== null && c1 !== null ? ` (the JVM at ${((100 * (c1 - c0)) / ((performance.now() - t) / 1000)).toFixed(0)} % of a core meanwhile)` : ''}`);
+        while (!jvmSettled(perFlush) && (performance.now() - t) / 1000 + WARMUP_SLICE_S <= CASSANDRA_WARMUP) {
+          const c0 = cpuSeconds(cas.pid);
+          const w0 = performance.now();
+          const r = await nfRun(pcaps.p50k, { label: 'cassandra warm-up', nf: 'counter-async', extra: ['--store', cas.url, '--nf-id', 'bench-warm-up', '--instance', instance], pcap: 'p50k' }, Math.max(0, WARMUP_SLICE_S - SECONDS));
+          const c1 = cpuSeconds(cas.pid);
+          const flushes = (r.per_core?.[0]?.state?.flushes ?? 0) as number;
+          if (c0 === null || c1 === null || !(flushes > 0)) break; // nothing to judge it by: one slice, as before
+          perFlush.push((1000 * (c1 - c0)) / flushes);
+          jvmPct.push((100 * (c1 - c0)) / ((performance.now() - w0) / 1000));
+        }
+        const s = ((performance.now() - t) / 1000).toFixed(0);
+        const slices = perFlush.map((ms, i) => `${ms.toFixed(2)} (${jvmPct[i]!.toFixed(0)} %)`).join(', ');
+        console.log(`cassandra warm-up: ${s} s of counter-async flushes, not measured; the JVM's CPU ms a flush (% of a core) by ${WARMUP_SLICE_S}-s slice: ${slices || 'not known'}${perFlush.length === 0 ? '' : jvmSettled(perFlush) ? ': settled' : `: still falling at the ${CASSANDRA_WARMUP}-s limit (FLEXBENCH_BENCH_CASSANDRA_WARMUP): its first cases run beside a JVM still compiling`}`);
       } catch (err) {
         console.log(`cassandra warm-up failed: ${(err as Error).message.split('\n')[0]}`);
       }
@@ -280,13 +296,14 @@ export async function run(): Promise<void> {
           const cpu1 = serverPid !== null ? cpuSeconds(serverPid) : null;
           const ff = flushFigures(r);
           if (ff !== null) (flushes[c.label] ??= []).push(ff);
-          if (cpu0 !== null && cpu1 !== null) (redisCpu[c.label] ??= []).push((cpu1 - cpu0) / ((performance.now() - w0) / 1000));
+          const srv = cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / ((performance.now() - w0) / 1000) : null;
+          if (srv !== null) (redisCpu[c.label] ??= []).push(srv);
           // no two rate lines in the window: the whole run's rate (its warm-up in it), said on the round's line
           const mpps = (r.steady_mpps ?? r.rx_mpps) as number;
           (rates[c.label] ??= []).push(mpps);
           (byRound[c.label] ??= [])[round] = mpps;
           // as it goes, on stderr: a run cut short still shows what it measured
-          console.error(`round ${round + 1}: ${c.label}: ${mpps.toFixed(3)} Mpps${r.steady_mpps === null ? ' (the whole run: no steady window in its rate lines)' : r.window_from_s !== warm ? ` (from ${r.window_from_s.toFixed(1)} s: the first pass ended at ${r.first_pass_s.toFixed(1)} s)` : ''}${ff ? `, ${ff.perS.toFixed(0)} flushes/s` : ''}`);
+          console.error(`round ${round + 1}: ${c.label}: ${mpps.toFixed(3)} Mpps${r.steady_mpps === null ? ' (the whole run: no steady window in its rate lines)' : r.window_from_s !== warm ? ` (from ${r.window_from_s.toFixed(1)} s: the first pass ended at ${r.first_pass_s.toFixed(1)} s)` : ''}${ff ? `, ${ff.perS.toFixed(0)} flushes/s` : ''}${srv === null ? '' : `, the store server ${(100 * srv).toFixed(0)} % of a core${ff ? ` (${((1000 * srv) / ff.perS).toFixed(2)} ms a flush)` : ''}`}`);
           const nfs = r.per_core as { nf: { flows?: number; table_bytes?: number; pool_bytes?: number; state_bytes?: number } }[];
           const flows = nfs.reduce((a, x) => a + (x.nf.flows ?? 0), 0);
           const bytes = nfs.reduce((a, x) => a + (x.nf.table_bytes ?? 0) + (x.nf.pool_bytes ?? 0), 0);
@@ -321,7 +338,9 @@ export async function run(): Promise<void> {
       const vs = label.startsWith('testpmd') || label.includes('2 workers') || !(anchor > 0) ? '' : `${(median(v) / anchor).toFixed(2)}x`;
       const pf = perFlow[label];
       const bpf = pf ? `${pf.nf.toFixed(1)} + ${pf.state.toFixed(1)} = ${(pf.nf + pf.state).toFixed(1)}` : '';
-      const rc = redisCpu[label] ? `${(100 * median(redisCpu[label]!)).toFixed(1)} % of a core` : '';
+      const fl = flushes[label] ? median(flushes[label]!.map((f) => f.perS)) : 0;
+      // per flush: what a store whose server warms up (a JVM) or falls behind costs for the same work
+      const rc = redisCpu[label] ? `${(100 * median(redisCpu[label]!)).toFixed(1)} % of a core${fl > 0 ? `, ${((1000 * median(redisCpu[label]!)) / fl).toFixed(2)} ms a flush` : ''}` : '';
       console.log(`${name.padEnd(38)} ${medianRange(v).padEnd(26)} ${vs.padEnd(11)} ${bpf.padEnd(23)} ${rc}`);
     }
     if (Object.keys(perFlow).length > 0) console.log('B/flow: NF = its flow tables and records (NAT: and its pool); FlexState = the slot buffers both threads share, the local key index and the state thread\'s accumulator (the store\'s own memory, in-process for hashmap, is not counted)');
