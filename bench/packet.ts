@@ -15,6 +15,7 @@ import { medianRange, steadyMpps } from './lib/measure.js';
 import { formatGoal, pairedGoal } from './lib/goal.js';
 import { rateWithLines, type LineReads } from './lib/line-reads.js';
 import { jvmSettled } from './lib/jvm-warmup.js';
+import { deviceInterrupts, quieterCpu, readInterrupts } from './lib/interrupts.js';
 import { parseNfProgress } from '../harness/tools/nf-run.js';
 import { parseNfRunOutput } from '../runtime/nf-process/result.js';
 
@@ -38,8 +39,12 @@ const WARMUP_1M = Number(process.env.FLEXBENCH_BENCH_WARMUP_1M ?? 10);
  * `nf run --nf lb` over the 1M capture reached its steady 8.4-9.5 Mpps ~3 s after its first pass ended
  */
 const RAMP_AFTER_FIRST_PASS_S = 3;
-/** the CPU every measured program runs on (the other one keeps the harness, redis-server and the OS) */
-const CPU = Number(process.env.FLEXBENCH_BENCH_CPU ?? 1);
+/**
+ * the CPU every measured program runs on (the other one keeps the harness, redis-server and the OS);
+ * not given, the bench moves it off the CPU the store's disk interrupts land on (bench/lib/interrupts.ts)
+ */
+const CPU_GIVEN = process.env.FLEXBENCH_BENCH_CPU !== undefined;
+let CPU = Number(process.env.FLEXBENCH_BENCH_CPU ?? 1);
 /** a regular expression: only the cases whose label it matches (testpmd, the anchor, always runs) */
 const ONLY = ((re) => {
   if (!re) return null;
@@ -187,7 +192,7 @@ export async function run(): Promise<void> {
   let cas: RunningCassandra | null = null;
   // redis-server on the other CPU, all its threads: on the DUT's CPU it would compete with the NF
   // unseen (its own CPU time is printed beside each redis case instead)
-  const other = os.availableParallelism() > 1 ? (CPU === 0 ? 1 : 0) : CPU;
+  let other = os.availableParallelism() > 1 ? (CPU === 0 ? 1 : 0) : CPU;
   spawnSync('taskset', ['-a', '-p', '-c', String(other), String(redis.pid)], { stdio: 'ignore' });
   try {
     const t0 = performance.now();
@@ -240,6 +245,7 @@ export async function run(): Promise<void> {
       const perFlush: number[] = [];
       const jvmPct: number[] = [];
       const t = performance.now();
+      const irq0 = readInterrupts();
       try {
         while (!jvmSettled(perFlush) && (performance.now() - t) / 1000 + WARMUP_SLICE_S <= CASSANDRA_WARMUP) {
           const c0 = cpuSeconds(cas.pid);
@@ -257,6 +263,21 @@ export async function run(): Promise<void> {
         console.log(`cassandra warm-up: ${s} s of counter-async flushes, not measured; the JVM's CPU ms a flush (% of a core) by ${WARMUP_SLICE_S}-s slice: ${slices || 'not known'}${perFlush.length === 0 ? '' : jvmSettled(perFlush) ? ': settled' : `: still falling at the ${CASSANDRA_WARMUP}-s limit (FLEXBENCH_BENCH_CASSANDRA_WARMUP): its first cases run beside a JVM still compiling`}`);
       } catch (err) {
         console.log(`cassandra warm-up failed: ${(err as Error).message.split('\n')[0]}`);
+      }
+      // the store's disk interrupts (Cassandra syncs its commit log every flush) land where the host sends
+      // them, not where the JVM is pinned: measured during the warm-up, the DUT moves off their CPU
+      const irq1 = readInterrupts();
+      if (irq0 !== null && irq1 !== null && other !== CPU) {
+        const secs = (performance.now() - t) / 1000;
+        const { perCpu, top } = deviceInterrupts(irq0, irq1);
+        const perS = perCpu.map((n) => n / secs);
+        const pick = CPU_GIVEN ? CPU : quieterCpu(perS, CPU, other);
+        const seen = `device interrupts during the warm-up: ${perS.map((n, c) => `CPU ${c} ${n.toFixed(0)}/s`).join(', ')}${top ? ` (most: ${top.name}, ${(top.count / secs).toFixed(0)}/s)` : ''}`;
+        if (pick !== CPU) {
+          [CPU, other] = [pick, CPU];
+          for (const pid of [redis.pid, cas.pid]) spawnSync('taskset', ['-a', '-p', '-c', String(other), String(pid)], { stdio: 'ignore' });
+          console.log(`${seen}: every measured program runs on CPU ${CPU} from here, redis-server and the JVM on CPU ${other} (FLEXBENCH_BENCH_CPU fixes it)`);
+        } else console.log(`${seen}: the measured programs stay on CPU ${CPU}${CPU_GIVEN ? ' (FLEXBENCH_BENCH_CPU)' : ''}`);
       }
     }
     const run = cases.filter((c) => c.store !== 'cassandra' || casUrl !== null).map((c) => (c.store === 'cassandra' ? { ...c, extra: ['--store', casUrl!] } : c));
@@ -293,6 +314,7 @@ export async function run(): Promise<void> {
           const serverPid = c.store === 'redis' ? redis.pid : c.store === 'cassandra' ? cas!.pid : null;
           const cpu0 = serverPid !== null ? cpuSeconds(serverPid) : null;
           const w0 = performance.now();
+          const irqA = readInterrupts();
           // Cassandra's first flush of 50,000 new flows takes over a second: its cases warm up 2 s at least
           const warm = c.pcap === 'p1m' ? WARMUP_1M : c.store === 'cassandra' ? Math.max(WARMUP, 2) : WARMUP;
           // a fresh partition per run (NAT and LB learn their flows as on hashmap), but counter-async on
@@ -303,6 +325,8 @@ export async function run(): Promise<void> {
           const cpu1 = serverPid !== null ? cpuSeconds(serverPid) : null;
           const ff = flushFigures(r);
           if (ff !== null) (flushes[c.label] ??= []).push(ff);
+          const irqB = readInterrupts();
+          const onCpu = irqA !== null && irqB !== null ? deviceInterrupts(irqA, irqB).perCpu[CPU]! / ((performance.now() - w0) / 1000) : 0;
           const srv = cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / ((performance.now() - w0) / 1000) : null;
           if (srv !== null) (redisCpu[c.label] ??= []).push(srv);
           // no two rate lines in the window: the whole run's rate (its warm-up in it), said on the round's line
@@ -310,7 +334,7 @@ export async function run(): Promise<void> {
           (rates[c.label] ??= []).push(mpps);
           (byRound[c.label] ??= [])[round] = mpps;
           // as it goes, on stderr: a run cut short still shows what it measured
-          console.error(`round ${round + 1}: ${c.label}: ${mpps.toFixed(3)} Mpps${r.steady_mpps === null ? ' (the whole run: no steady window in its rate lines)' : r.window_from_s !== warm ? ` (from ${r.window_from_s.toFixed(1)} s: the first pass ended at ${r.first_pass_s.toFixed(1)} s)` : ''}${ff ? `, ${ff.perS.toFixed(0)} flushes/s` : ''}${srv === null ? '' : `, the store server ${(100 * srv).toFixed(0)} % of a core${ff ? ` (${((1000 * srv) / ff.perS).toFixed(2)} ms a flush)` : ''}`}`);
+          console.error(`round ${round + 1}: ${c.label}: ${mpps.toFixed(3)} Mpps${r.steady_mpps === null ? ' (the whole run: no steady window in its rate lines)' : r.window_from_s !== warm ? ` (from ${r.window_from_s.toFixed(1)} s: the first pass ended at ${r.first_pass_s.toFixed(1)} s)` : ''}${ff ? `, ${ff.perS.toFixed(0)} flushes/s` : ''}${srv === null ? '' : `, the store server ${(100 * srv).toFixed(0)} % of a core${ff ? ` (${((1000 * srv) / ff.perS).toFixed(2)} ms a flush)` : ''}`}${onCpu >= 1 ? `, ${onCpu.toFixed(0)} device interrupts/s on CPU ${CPU}` : ''}`);
           const nfs = r.per_core as { nf: { flows?: number; table_bytes?: number; pool_bytes?: number; state_bytes?: number } }[];
           const flows = nfs.reduce((a, x) => a + (x.nf.flows ?? 0), 0);
           const bytes = nfs.reduce((a, x) => a + (x.nf.table_bytes ?? 0) + (x.nf.pool_bytes ?? 0), 0);
