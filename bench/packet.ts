@@ -59,7 +59,7 @@ const WITH_CASSANDRA = process.env.FLEXBENCH_BENCH_CASSANDRA !== '0';
 /**
  * most seconds of counter-async flushes to a freshly started Cassandra before the rounds, in slices
  * of WARMUP_SLICE_S until its JVM's CPU per flush stops falling (bench/lib/jvm-warmup.ts): it
- * compiles the write path meanwhile (CPU per flush fell 5x over the first ~60 s here), which would
+ * compiles the write path meanwhile (CPU per flush fell 5x over the first 50-60 s here), which would
  * otherwise run in the first cases' windows as a co-tenant twice as busy; 0: none
  */
 const CASSANDRA_WARMUP = Number(process.env.FLEXBENCH_BENCH_CASSANDRA_WARMUP ?? 120);
@@ -202,7 +202,6 @@ export async function run(): Promise<void> {
     const t2 = performance.now();
     const pcaps = { p50k: p50k!, p1m: p1m! };
     console.log(`pcap generate: 50,000 flows in ${((t1 - t0) / 1000).toFixed(2)} s, 1,000,000 flows in ${((t2 - t1) / 1000).toFixed(2)} s`);
-    console.log(`${SECONDS} s per run after a ${WARMUP} s warm-up (1M flows: ${WARMUP_1M} s, and ${RAMP_AFTER_FIRST_PASS_S} s after the first pass at least), 1 core (CPU ${CPU} for testpmd and for every nf run thread), burst 32, ${ROUNDS} rounds interleaved; redis-server pinned to CPU ${other}`);
     // a store's case right beside its hashmap case, so each round's ratio compares runs a few
     // seconds apart (and the round's order is reversed every other round: drift cancels in the pairs)
     const cases: Case[] = ([
@@ -246,33 +245,45 @@ export async function run(): Promise<void> {
       const jvmPct: number[] = [];
       const t = performance.now();
       const irq0 = readInterrupts();
+      // a slice lasts what nf run takes (SECONDS at least, and its start); a limit below one slice still gets one
+      const slice = Math.min(WARMUP_SLICE_S, CASSANDRA_WARMUP);
+      let lastWall = slice;
+      let stopped = '';
       try {
-        while (!jvmSettled(perFlush) && (performance.now() - t) / 1000 + WARMUP_SLICE_S <= CASSANDRA_WARMUP) {
+        for (;;) {
+          if (jvmSettled(perFlush)) { stopped = 'settled'; break; }
+          if (perFlush.length > 0 && (performance.now() - t) / 1000 + lastWall > CASSANDRA_WARMUP) {
+            stopped = `still falling at the ${CASSANDRA_WARMUP}-s limit (FLEXBENCH_BENCH_CASSANDRA_WARMUP): its first cases run beside a JVM still compiling`;
+            break;
+          }
           const c0 = cpuSeconds(cas.pid);
           const w0 = performance.now();
-          const r = await nfRun(pcaps.p50k, { label: 'cassandra warm-up', nf: 'counter-async', extra: ['--store', cas.url, '--nf-id', 'bench-warm-up', '--instance', instance], pcap: 'p50k' }, Math.max(0, WARMUP_SLICE_S - SECONDS));
+          const r = await nfRun(pcaps.p50k, { label: 'cassandra warm-up', nf: 'counter-async', extra: ['--store', cas.url, '--nf-id', 'bench-warm-up', '--instance', instance], pcap: 'p50k' }, Math.max(0, slice - SECONDS));
           const c1 = cpuSeconds(cas.pid);
+          lastWall = (performance.now() - w0) / 1000;
           const flushes = (r.per_core?.[0]?.state?.flushes ?? 0) as number;
-          if (c0 === null || c1 === null || !(flushes > 0)) break; // nothing to judge it by: one slice, as before
           warmPartition = ['--nf-id', 'bench-warm-up', '--instance', instance];
+          if (c0 === null || c1 === null || !(flushes > 0)) {
+            stopped = `the JVM's CPU a flush not known (${c0 === null || c1 === null ? 'its CPU time unreadable' : 'no flush acknowledged'}): one slice`;
+            break;
+          }
           perFlush.push((1000 * (c1 - c0)) / flushes);
-          jvmPct.push((100 * (c1 - c0)) / ((performance.now() - w0) / 1000));
+          jvmPct.push((100 * (c1 - c0)) / lastWall);
         }
-        const s = ((performance.now() - t) / 1000).toFixed(0);
         const slices = perFlush.map((ms, i) => `${ms.toFixed(2)} (${jvmPct[i]!.toFixed(0)} %)`).join(', ');
-        console.log(`cassandra warm-up: ${s} s of counter-async flushes, not measured; the JVM's CPU ms a flush (% of a core) by ${WARMUP_SLICE_S}-s slice: ${slices || 'not known'}${perFlush.length === 0 ? '' : jvmSettled(perFlush) ? ': settled' : `: still falling at the ${CASSANDRA_WARMUP}-s limit (FLEXBENCH_BENCH_CASSANDRA_WARMUP): its first cases run beside a JVM still compiling`}`);
+        console.log(`cassandra warm-up: ${((performance.now() - t) / 1000).toFixed(0)} s of counter-async flushes, not measured; the JVM's CPU ms a flush (% of a core) by slice of ~${Math.max(slice, SECONDS)} s: ${slices || 'none'}: ${stopped}`);
       } catch (err) {
         console.log(`cassandra warm-up failed: ${(err as Error).message.split('\n')[0]}`);
       }
       // the store's disk interrupts (Cassandra syncs its commit log every flush) land where the host sends
-      // them, not where the JVM is pinned: measured during the warm-up, the DUT moves off their CPU
+      // them, not where the JVM is pinned: counted during the warm-up (5 s of it at least), the DUT moves off their CPU
       const irq1 = readInterrupts();
-      if (irq0 !== null && irq1 !== null && other !== CPU) {
-        const secs = (performance.now() - t) / 1000;
+      const secs = (performance.now() - t) / 1000;
+      if (irq0 !== null && irq1 !== null && other !== CPU && perFlush.length > 0 && secs >= 5) {
         const { perCpu, top } = deviceInterrupts(irq0, irq1);
-        const perS = perCpu.map((n) => n / secs);
+        const perS = new Map([...perCpu].map(([c, n]) => [c, n / secs]));
         const pick = CPU_GIVEN ? CPU : quieterCpu(perS, CPU, other);
-        const seen = `device interrupts during the warm-up: ${perS.map((n, c) => `CPU ${c} ${n.toFixed(0)}/s`).join(', ')}${top ? ` (most: ${top.name}, ${(top.count / secs).toFixed(0)}/s)` : ''}`;
+        const seen = `device interrupts during the warm-up: ${[...perS].map(([c, n]) => `CPU ${c} ${n.toFixed(0)}/s`).join(', ')}${top ? ` (most: ${top.name}, ${(top.count / secs).toFixed(0)}/s)` : ''}`;
         if (pick !== CPU) {
           [CPU, other] = [pick, CPU];
           for (const pid of [redis.pid, cas.pid]) spawnSync('taskset', ['-a', '-p', '-c', String(other), String(pid)], { stdio: 'ignore' });
@@ -280,6 +291,7 @@ export async function run(): Promise<void> {
         } else console.log(`${seen}: the measured programs stay on CPU ${CPU}${CPU_GIVEN ? ' (FLEXBENCH_BENCH_CPU)' : ''}`);
       }
     }
+    console.log(`${SECONDS} s per run after a ${WARMUP} s warm-up (1M flows: ${WARMUP_1M} s, and ${RAMP_AFTER_FIRST_PASS_S} s after the first pass at least), 1 core (CPU ${CPU} for testpmd and for every nf run thread), burst 32, ${ROUNDS} rounds interleaved; redis-server${casUrl !== null ? ' and the JVM' : ''} pinned to CPU ${other}`);
     const run = cases.filter((c) => c.store !== 'cassandra' || casUrl !== null).map((c) => (c.store === 'cassandra' ? { ...c, extra: ['--store', casUrl!] } : c));
     if (casUrl === null && casWhy !== null && cases.some((c) => c.store === 'cassandra')) console.log(`cassandra cases skipped: ${casWhy}`);
     const rates: Record<string, number[]> = { testpmd: [], 'testpmd 1M': [] };
@@ -326,7 +338,7 @@ export async function run(): Promise<void> {
           const ff = flushFigures(r);
           if (ff !== null) (flushes[c.label] ??= []).push(ff);
           const irqB = readInterrupts();
-          const onCpu = irqA !== null && irqB !== null ? deviceInterrupts(irqA, irqB).perCpu[CPU]! / ((performance.now() - w0) / 1000) : 0;
+          const onCpu = irqA !== null && irqB !== null ? (deviceInterrupts(irqA, irqB).perCpu.get(CPU) ?? 0) / ((performance.now() - w0) / 1000) : 0;
           const srv = cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / ((performance.now() - w0) / 1000) : null;
           if (srv !== null) (redisCpu[c.label] ??= []).push(srv);
           // no two rate lines in the window: the whole run's rate (its warm-up in it), said on the round's line

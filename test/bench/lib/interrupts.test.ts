@@ -18,21 +18,32 @@ const after = before
 
 test('only numbered (device) lines are read, with their names', () => {
   const p = parseInterrupts(before);
-  assert.equal(p.cpus, 2);
+  assert.deepEqual(p.cpus, [0, 1]);
   assert.deepEqual([...p.lines.keys()], ['26', '36', '39']);
   assert.deepEqual(p.lines.get('36'), { counts: [0, 13308957], name: 'virtio1-req.0' });
 });
 
 test('the deltas per CPU leave out the timer rows; the busiest line is named', () => {
   const d = deviceInterrupts(parseInterrupts(before), parseInterrupts(after));
-  assert.deepEqual(d.perCpu, [40, 10000]);
+  assert.deepEqual([...d.perCpu], [[0, 40], [1, 10000]]);
   assert.deepEqual(d.top, { name: 'virtio1-req.0', count: 10000 });
 });
 
+test('CPUs are named by the header, not by column: an offline CPU has none', () => {
+  const t0 = '           CPU0       CPU2\n 36:          5         7   PCI-MSIX   1-edge      virtio1-req.0\n 40:          1      2   PCI-MSIX   1-edge\n';
+  const t1 = '           CPU0       CPU2\n 36:          5       107   PCI-MSIX   1-edge      virtio1-req.0\n 40:          1\n';
+  const p = parseInterrupts(t1);
+  assert.deepEqual(p.cpus, [0, 2]);
+  assert.deepEqual([...p.lines.keys()], ['36']); // 40 is short of a column: left out, not misread
+  assert.deepEqual([...deviceInterrupts(parseInterrupts(t0), p).perCpu], [[0, 0], [2, 100]]);
+});
+
 test('the DUT moves only off a CPU with at least 100/s and more than twice the other', () => {
-  assert.equal(quieterCpu([0, 1650], 1, 0), 0);
-  assert.equal(quieterCpu([10, 99], 1, 0), 1);
-  assert.equal(quieterCpu([600, 1200], 1, 0), 1);
-  assert.equal(quieterCpu([599, 1200], 1, 0), 0);
-  assert.equal(quieterCpu([1650, 0], 0, 1), 1);
+  const at = (c0: number, c1: number) => new Map([[0, c0], [1, c1]]);
+  assert.equal(quieterCpu(at(0, 1650), 1, 0), 0);
+  assert.equal(quieterCpu(at(0, 100), 1, 0), 0); // exactly the floor
+  assert.equal(quieterCpu(at(10, 99), 1, 0), 1);
+  assert.equal(quieterCpu(at(600, 1200), 1, 0), 1);
+  assert.equal(quieterCpu(at(599, 1200), 1, 0), 0);
+  assert.equal(quieterCpu(at(1650, 0), 0, 1), 1);
 });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jvmSettled } from '../../../bench/lib/jvm-warmup.js';
 
-test("the fall measured on this host settles at the sixth slice's second flat slice, not before", () => {
+test('the fall measured on this host settles at its seventh slice (the second flat one in a row), not before', () => {
   const ms = [5.95, 3.27, 2.52, 2.09, 1.18, 1.27, 1.30];
   const settledAt = ms.findIndex((_, i) => jvmSettled(ms.slice(0, i + 1)));
   assert.equal(settledAt, 6); // slices 6 and 7 (1.27 >= 0.9 x 1.18, 1.30 >= 0.9 x 1.27)
