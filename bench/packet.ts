@@ -253,7 +253,9 @@ export async function run(): Promise<void> {
         for (;;) {
           if (jvmSettled(perFlush)) { stopped = 'settled'; break; }
           if (perFlush.length > 0 && (performance.now() - t) / 1000 + lastWall > CASSANDRA_WARMUP) {
-            stopped = `still falling at the ${CASSANDRA_WARMUP}-s limit (FLEXBENCH_BENCH_CASSANDRA_WARMUP): its first cases run beside a JVM still compiling`;
+            stopped = perFlush.length < 3
+              ? `the ${CASSANDRA_WARMUP}-s limit (FLEXBENCH_BENCH_CASSANDRA_WARMUP) came before three slices could tell whether the JVM is still compiling`
+              : `still falling at the ${CASSANDRA_WARMUP}-s limit (FLEXBENCH_BENCH_CASSANDRA_WARMUP): its first cases run beside a JVM still compiling`;
             break;
           }
           const c0 = cpuSeconds(cas.pid);
