@@ -4,7 +4,7 @@
 // rounds (bench/lib/goal.ts); where a 1M-flow case runs, also the host's price of a cache line no
 // cache holds (bench/lib/line-reads.ts) and the rate it leaves each 1M-flow case; asserts nothing.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generatePcaps } from '../runtime/packet/generate.js';
@@ -17,6 +17,7 @@ import { rateWithLines, type LineReads } from './lib/line-reads.js';
 import { jvmSettled } from './lib/jvm-warmup.js';
 import { deviceInterrupts, quieterCpu, readInterrupts } from './lib/interrupts.js';
 import { parseNfProgress } from '../harness/tools/nf-run.js';
+import { processTicks } from '../harness/orchestrate/host-load.js';
 import { parseNfRunOutput } from '../runtime/nf-process/result.js';
 
 const CLI = new URL('../../bin/flexbench.js', import.meta.url).pathname;
@@ -125,14 +126,10 @@ async function testpmd(pcap: string, packets: number): Promise<number> {
   return steady.reduce((a, b) => a + b, 0) / steady.length / 1e6;
 }
 
-/** user + system CPU seconds a process has used so far (/proc/PID/stat), null when unreadable */
+/** user + system CPU seconds a process has used so far, null when it is gone (clock ticks of USER_HZ 100) */
 function cpuSeconds(pid: number): number | null {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return null;
-  }
+  const t = processTicks(pid);
+  return t === null ? null : t / 100;
 }
 
 /** random line reads over `bytes`, in a child on the DUT's CPU (the bench's own process is not pinned) */
