@@ -140,7 +140,11 @@ async function lineReads(bytes: number): Promise<LineReads> {
   return JSON.parse(last) as LineReads;
 }
 
-interface Case { label: string; nf: string; extra: string[]; pcap: 'p50k' | 'p1m'; cores?: number; store?: 'redis' | 'cassandra' }
+interface Case {
+  label: string; nf: string; extra: string[]; pcap: 'p50k' | 'p1m'; cores?: number; store?: 'redis' | 'cassandra';
+  /** runs in the Cassandra warm-up's partition (its keyspace made before the rounds), not a fresh one per run */
+  warmPartition?: true;
+}
 
 /** what one run's flushes cost, per second of run and per flush (async mode, core 0) */
 interface FlushFigures { perS: number; entries: number; bytes: number; rtt: number; mergeUs: number; encodeUs: number; syscalls: number | null; threadPct: number | null; cpuPct: number | null; wakeS: number | null }
@@ -205,7 +209,9 @@ export async function run(): Promise<void> {
       { label: 'macswap', nf: 'macswap', extra: [], pcap: 'p50k' },
       { label: 'counter-async hashmap', nf: 'counter-async', extra: ['--store', 'hashmap:'], pcap: 'p50k' },
       { label: 'counter-async redis', nf: 'counter-async', extra: ['--store', redis.url], pcap: 'p50k' },
-      { label: 'counter-async cassandra', nf: 'counter-async', extra: [], pcap: 'p50k', store: 'cassandra' },
+      // in the warm-up's partition: a fresh one's keyspace DDL kept the JVM busy into the window (1.60 ms of
+      // its CPU a flush against 0.92-0.99 warm), and one counter carried over changes nothing a packet does
+      { label: 'counter-async cassandra', nf: 'counter-async', extra: [], pcap: 'p50k', store: 'cassandra', warmPartition: true },
       { label: 'counter-async redis, state thread', nf: 'counter-async', extra: ['--store', redis.url, '--flusher', 'worker'], pcap: 'p50k' }, // auto (the case above) flushes on the packet thread here
       { label: 'counter-sync redis', nf: 'counter-sync', extra: ['--store', redis.url], pcap: 'p50k' },
       { label: 'nat hashmap', nf: 'nat', extra: ['--store', 'hashmap:'], pcap: 'p50k' },
@@ -296,8 +302,8 @@ export async function run(): Promise<void> {
     const rates: Record<string, number[]> = { testpmd: [], 'testpmd 1M': [] };
     /** the same rates by round (a failed run leaves its round empty): the goals are judged on each round's pair */
     const byRound: Record<string, (number | undefined)[]> = {};
-    /** store server CPU seconds per second of nf run, per redis/cassandra case */
-    const redisCpu: Record<string, number[]> = {};
+    /** per redis/cassandra case and run: the store server's CPU seconds per second of nf run, and per flush (ms) */
+    const serverCpu: Record<string, { share: number; msPerFlush: number | null }[]> = {};
     /** per-flush figures of async cases */
     const flushes: Record<string, FlushFigures[]> = {};
     /** bytes per flow of the NFs that keep flows: their own tables (and pool), what FlexState keeps per key */
@@ -328,24 +334,23 @@ export async function run(): Promise<void> {
           const irqA = readInterrupts();
           // Cassandra's first flush of 50,000 new flows takes over a second: its cases warm up 2 s at least
           const warm = c.pcap === 'p1m' ? WARMUP_1M : c.store === 'cassandra' ? Math.max(WARMUP, 2) : WARMUP;
-          // a fresh partition per run (NAT and LB learn their flows as on hashmap), but counter-async on
-          // Cassandra in the warm-up's: a fresh one's keyspace DDL kept the JVM busy into the window
-          // (1.60 ms of its CPU a flush against 0.92-0.99 warm), and one counter carried over changes nothing a packet does
-          const partition = c.store === 'cassandra' && c.nf === 'counter-async' && warmPartition !== null ? warmPartition : ['--nf-id', `bench-${c.nf}`, '--instance', `i${Date.now()}`];
+          // a fresh partition per run (NAT and LB learn their flows as on hashmap) unless the case says otherwise
+          const partition = c.warmPartition && warmPartition !== null ? warmPartition : ['--nf-id', `bench-${c.nf}`, '--instance', `i${Date.now()}`];
           const r = await nfRun(pcaps[c.pcap], { ...c, extra: [...c.extra, ...partition] }, warm);
           const cpu1 = serverPid !== null ? cpuSeconds(serverPid) : null;
           const ff = flushFigures(r);
           if (ff !== null) (flushes[c.label] ??= []).push(ff);
           const irqB = readInterrupts();
           const onCpu = irqA !== null && irqB !== null ? (deviceInterrupts(irqA, irqB).perCpu.get(CPU) ?? 0) / ((performance.now() - w0) / 1000) : 0;
-          const srv = cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / ((performance.now() - w0) / 1000) : null;
-          if (srv !== null) (redisCpu[c.label] ??= []).push(srv);
+          const share = cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / ((performance.now() - w0) / 1000) : null;
+          const srv = share === null ? null : { share, msPerFlush: ff ? (1000 * share) / ff.perS : null };
+          if (srv !== null) (serverCpu[c.label] ??= []).push(srv);
           // no two rate lines in the window: the whole run's rate (its warm-up in it), said on the round's line
           const mpps = (r.steady_mpps ?? r.rx_mpps) as number;
           (rates[c.label] ??= []).push(mpps);
           (byRound[c.label] ??= [])[round] = mpps;
           // as it goes, on stderr: a run cut short still shows what it measured
-          console.error(`round ${round + 1}: ${c.label}: ${mpps.toFixed(3)} Mpps${r.steady_mpps === null ? ' (the whole run: no steady window in its rate lines)' : r.window_from_s !== warm ? ` (from ${r.window_from_s.toFixed(1)} s: the first pass ended at ${r.first_pass_s.toFixed(1)} s)` : ''}${ff ? `, ${ff.perS.toFixed(0)} flushes/s` : ''}${srv === null ? '' : `, the store server ${(100 * srv).toFixed(0)} % of a core${ff ? ` (${((1000 * srv) / ff.perS).toFixed(2)} ms a flush)` : ''}`}${onCpu >= 1 ? `, ${onCpu.toFixed(0)} device interrupts/s on CPU ${CPU}` : ''}`);
+          console.error(`round ${round + 1}: ${c.label}: ${mpps.toFixed(3)} Mpps${r.steady_mpps === null ? ' (the whole run: no steady window in its rate lines)' : r.window_from_s !== warm ? ` (from ${r.window_from_s.toFixed(1)} s: the first pass ended at ${r.first_pass_s.toFixed(1)} s)` : ''}${ff ? `, ${ff.perS.toFixed(0)} flushes/s` : ''}${srv === null ? '' : `, the store server ${(100 * srv.share).toFixed(0)} % of a core${srv.msPerFlush !== null ? ` (${srv.msPerFlush.toFixed(2)} ms a flush)` : ''}`}${onCpu >= 1 ? `, ${onCpu.toFixed(0)} device interrupts/s on CPU ${CPU}` : ''}`);
           const nfs = r.per_core as { nf: { flows?: number; table_bytes?: number; pool_bytes?: number; state_bytes?: number } }[];
           const flows = nfs.reduce((a, x) => a + (x.nf.flows ?? 0), 0);
           const bytes = nfs.reduce((a, x) => a + (x.nf.table_bytes ?? 0) + (x.nf.pool_bytes ?? 0), 0);
@@ -380,9 +385,10 @@ export async function run(): Promise<void> {
       const vs = label.startsWith('testpmd') || label.includes('2 workers') || !(anchor > 0) ? '' : `${(median(v) / anchor).toFixed(2)}x`;
       const pf = perFlow[label];
       const bpf = pf ? `${pf.nf.toFixed(1)} + ${pf.state.toFixed(1)} = ${(pf.nf + pf.state).toFixed(1)}` : '';
-      const fl = flushes[label] ? median(flushes[label]!.map((f) => f.perS)) : 0;
       // per flush: what a store whose server warms up (a JVM) or falls behind costs for the same work
-      const rc = redisCpu[label] ? `${(100 * median(redisCpu[label]!)).toFixed(1)} % of a core${fl > 0 ? `, ${((1000 * median(redisCpu[label]!)) / fl).toFixed(2)} ms a flush` : ''}` : '';
+      const sc = serverCpu[label];
+      const perFlush = sc?.map((x) => x.msPerFlush).filter((x): x is number => x !== null) ?? [];
+      const rc = sc ? `${(100 * median(sc.map((x) => x.share))).toFixed(1)} % of a core${perFlush.length ? `, ${median(perFlush).toFixed(2)} ms a flush` : ''}` : '';
       console.log(`${name.padEnd(38)} ${medianRange(v).padEnd(26)} ${vs.padEnd(11)} ${bpf.padEnd(23)} ${rc}`);
     }
     if (Object.keys(perFlow).length > 0) console.log('B/flow: NF = its flow tables and records (NAT: and its pool); FlexState = the slot buffers both threads share, the local key index and the state thread\'s accumulator (the store\'s own memory, in-process for hashmap, is not counted)');
