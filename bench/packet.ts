@@ -243,7 +243,7 @@ export async function run(): Promise<void> {
     let warmPartition: string[] | null = null;
     if (cas !== null && CASSANDRA_WARMUP > 0) {
       // one instance for every slice: its keyspace is made once, the later slices carry on from it
-      const instance = `w${Date.now()}`;
+      const partition = ['--nf-id', 'bench-warm-up', '--instance', `w${Date.now()}`];
       const perFlush: number[] = [];
       const jvmPct: number[] = [];
       const t = performance.now();
@@ -263,11 +263,11 @@ export async function run(): Promise<void> {
           }
           const c0 = cpuSeconds(cas.pid);
           const w0 = performance.now();
-          const r = await nfRun(pcaps.p50k, { label: 'cassandra warm-up', nf: 'counter-async', extra: ['--store', cas.url, '--nf-id', 'bench-warm-up', '--instance', instance], pcap: 'p50k' }, Math.max(0, slice - SECONDS));
+          const r = await nfRun(pcaps.p50k, { label: 'cassandra warm-up', nf: 'counter-async', extra: ['--store', cas.url, ...partition], pcap: 'p50k' }, Math.max(0, slice - SECONDS));
           const c1 = cpuSeconds(cas.pid);
           lastWall = (performance.now() - w0) / 1000;
           const flushes = (r.per_core?.[0]?.state?.flushes ?? 0) as number;
-          warmPartition = ['--nf-id', 'bench-warm-up', '--instance', instance];
+          warmPartition = partition; // its keyspace exists from the first slice on
           if (c0 === null || c1 === null || !(flushes > 0)) {
             stopped = `the JVM's CPU a flush not known (${c0 === null || c1 === null ? 'its CPU time unreadable' : 'no flush acknowledged'}): one slice`;
             break;
