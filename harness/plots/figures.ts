@@ -151,6 +151,13 @@ interface FigureExtras {
   notes?: readonly string[];
 }
 
+/** x rounded up to a multiple of half its decade (41.04 -> 45, 54.2 -> 55, 0.83 -> 0.85): an axis end with round ticks */
+export function niceCeil(x: number): number {
+  if (!(x > 0)) return x;
+  const step = 10 ** Math.floor(Math.log10(x)) / 2;
+  return Number((Math.ceil(x / step - 1e-9) * step).toPrecision(12));
+}
+
 export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: string | string[], extras: FigureExtras = {}): TopLevelSpec | null {
   const ratio = fig.metric === 'ratio';
   const raw = ratio ? ratioPoints(fig, extras.ratios ?? []) : figurePoints(fig, rows);
@@ -165,7 +172,9 @@ export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: 
   const rate = ratio ? 1 : unit === 'Mpps' ? lineRate(fig, rows) : null;
   // n = 2 on a busy machine gives CIs wider than the data (t = 12.7): the axis follows the means and
   // the bars are cut at the top (and said so) rather than squashing every line to the floor
-  const top = log ? Math.max(meanTop * 3, (rate ?? 0) * 1.5) : Math.max(meanTop * 1.5, (rate ?? 0) * 1.15, Math.min(Math.max(...points.map((p) => p.high ?? p.mean)), meanTop * 1.5));
+  // linear: rounded up here, not by the renderer's `nice` (that axis ran past the top the bars were cut at:
+  // a cut bar ended short of the edge the note named)
+  const top = log ? Math.max(meanTop * 3, (rate ?? 0) * 1.5) : niceCeil(Math.max(meanTop * 1.5, (rate ?? 0) * 1.15, Math.min(Math.max(...points.map((p) => p.high ?? p.mean)), meanTop * 1.5)));
   const bottom = log ? Math.min(meanLow / 3, rate !== null ? rate / 1.5 : Infinity) : 0;
   const clipped = points.some((p) => (p.high ?? 0) > top || (log && (p.low ?? Infinity) < bottom));
   // error bars: a rule from low to high (cut at the axis) with ticks at the ends it shows
@@ -187,7 +196,7 @@ export function figureSpec(fig: Figure, rows: readonly SummaryRow[], subtitle?: 
     ...(log ? ['log y-axis: series differ by more than 10x'] : []),
     ...(clipped ? ['CI bars cut at the edge of the axis'] : []),
   ];
-  const y = { field: 'mean', type: 'quantitative', title: yTitle, scale: log ? { type: 'log', domain: [bottom, top] } : { domain: [0, top], nice: true }, axis: log ? { format: '~g' } : {} } as const;
+  const y = { field: 'mean', type: 'quantitative', title: yTitle, scale: log ? { type: 'log', domain: [bottom, top] } : { domain: [0, top], nice: false }, axis: log ? { format: '~g' } : {} } as const;
   const common = { ...figureFrame(fig.title, sub), width: 520, height: 320 };
   const tooltip = [{ field: 'series' }, { field: 'cores' }, { field: 'mean', format: '.4~g' }, { field: 'n' }];
   const refLayer = ratio ? lineRateLayer(1, () => 'baseline = 1.0') : lineRateLayer(rate);

@@ -144,3 +144,20 @@ test('outliers: a point whose cell holds one is ringed (line figures), and the n
   }
   assert.equal(figureNotes(fig, trials.slice(0, 4)).filter((n) => /outlier/.test(n)).length, 0);
 });
+
+test('a linear axis ends on a round value it chose, and a bar cut there reaches that edge', async () => {
+  const { niceCeil } = await import('../../../harness/plots/figures.js');
+  assert.equal(niceCeil(41.03828176570035), 45);
+  assert.equal(niceCeil(54.2), 55);
+  assert.equal(niceCeil(45), 45);
+  assert.equal(niceCeil(0.83), 0.85);
+  assert.equal(niceCeil(7.1), 7.5);
+  // this run's Fig. 5: means near 27, one cell's interval up to ~60 (n = 3 on a busy host)
+  const fig = figureSchema.parse({ id: 'c', title: 'cut', filter: { nf: 'nat' }, line_rate_mpps: 14.88 });
+  const vl = figureSpec(fig, [row({ cores: 1, mean: 16, ci95_low: 13, ci95_high: 18 }), row({ cores: 2, mean: 27.36, ci95_low: 8.4, ci95_high: 60 })], 'sub') as any;
+  const y = vl.layer[0].encoding.y.scale;
+  assert.deepEqual(y, { domain: [0, 45], nice: false });
+  const highs = vl.layer.flatMap((l: any) => (l.data?.values ?? []).map((p: any) => p.barHigh)).filter((v: unknown) => typeof v === 'number');
+  assert.equal(Math.max(...highs), 45);
+  assert.ok(JSON.stringify(vl.title).includes('CI bars cut at the edge of the axis'));
+});
