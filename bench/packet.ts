@@ -15,7 +15,7 @@ import { medianRange, steadyMpps } from './lib/measure.js';
 import { formatGoal, pairedGoal } from './lib/goal.js';
 import { rateWithLines, type LineReads } from './lib/line-reads.js';
 import { jvmSettled } from './lib/jvm-warmup.js';
-import { deviceInterrupts, quieterCpu, readInterrupts } from './lib/interrupts.js';
+import { deviceInterrupts, quieterCpu, readInterrupts } from '../harness/inventory/interrupts.js';
 import { parseNfProgress } from '../harness/tools/nf-run.js';
 import { processTicks } from '../harness/orchestrate/host-load.js';
 import { parseNfRunOutput } from '../runtime/nf-process/result.js';
@@ -42,7 +42,7 @@ const WARMUP_1M = Number(process.env.FLEXBENCH_BENCH_WARMUP_1M ?? 10);
 const RAMP_AFTER_FIRST_PASS_S = 3;
 /**
  * the CPU every measured program runs on (the other one keeps the harness, redis-server and the OS);
- * not given, the bench moves it off the CPU the store's disk interrupts land on (bench/lib/interrupts.ts)
+ * not given, the bench moves it off the CPU the store's disk interrupts land on (harness/inventory/interrupts.ts)
  */
 const CPU_GIVEN = process.env.FLEXBENCH_BENCH_CPU !== undefined;
 let CPU = Number(process.env.FLEXBENCH_BENCH_CPU ?? 1);

@@ -4,6 +4,7 @@ import { FlexbenchError, EXIT } from '../exit-codes.js';
 import type { Host } from '../hosts/host.js';
 import type { NodeInventory } from './schema.js';
 import { parseLscpu, orderCores } from './cores.js';
+import { parseInterrupts, interruptHotspot, hotspotWarning, HOTSPOT_PER_SECOND, HOTSPOT_SINCE_BOOT } from './interrupts.js';
 
 export interface PreflightNeeds {
   testpmd: boolean;
@@ -26,6 +27,8 @@ export interface NodeReport {
   cores: number[];
   kernel: string;
   cpuModel: string;
+  /** what does not stop a run but makes its numbers worth less (a trial CPU the devices interrupt) */
+  warnings: string[];
   /** flexbench NFs: what `nf check-port` found for the data port (mode xdp|packet and why) */
   portCheck?: { mode: string; reason: string };
 }
@@ -40,7 +43,7 @@ async function run(h: Host, argv: string[]): Promise<{ ok: boolean; out: string 
 }
 
 export async function preflightNode(name: string, h: Host, inv: NodeInventory, needs: PreflightNeeds): Promise<NodeReport> {
-  const rep: NodeReport = { node: name, ok: [], missing: [], versions: {}, cores: [], kernel: '', cpuModel: '' };
+  const rep: NodeReport = { node: name, ok: [], missing: [], warnings: [], versions: {}, cores: [], kernel: '', cpuModel: '' };
   const uname = await run(h, ['uname', '-r']);
   rep.kernel = uname.out;
   const lscpu = await run(h, ['lscpu', '-p=CPU,CORE,SOCKET,NODE']);
@@ -58,6 +61,8 @@ export async function preflightNode(name: string, h: Host, inv: NodeInventory, n
   else rep.missing.push(`cannot list CPUs (lscpu -p failed: ${lscpu.out.split('\n').pop()}); give cores: in the inventory`);
   if (rep.cores.length < needs.cores) rep.missing.push(`needs ${needs.cores} CPUs for the largest trial, has ${rep.cores.length} usable (${rep.cores.join(',')})`);
   else rep.ok.push(`${rep.cores.length} CPUs in trial order ${rep.cores.join(',')}`);
+  const irq = await interruptWarning(h, name, inv, rep.cores.slice(0, Math.max(1, needs.cores)));
+  if (irq !== null) rep.warnings.push(irq);
 
   if (needs.testpmd) {
     const v = await run(h, [inv.tools.testpmd, '-v', '--no-huge', '-m', '64', '--no-pci', '--file-prefix', `fbpf${process.pid}`, '--', '--help']);
@@ -137,6 +142,29 @@ export async function preflightNode(name: string, h: Host, inv: NodeInventory, n
   return rep;
 }
 
+const IRQ_SAMPLE_S = 1;
+const escapeRe = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Whether one of the trial CPUs takes most of the node's device interrupts, since boot or in a second's sample (a
+ * device that interrupts only under load, as a disk a store syncs, shows since boot); its data ports' own lines left out.
+ */
+async function interruptWarning(h: Host, name: string, inv: NodeInventory, cpus: number[]): Promise<string | null> {
+  if (cpus.length === 0) return null;
+  const r = await run(h, ['sh', '-c', `cat /proc/interrupts && sleep ${IRQ_SAMPLE_S} && echo @@ && cat /proc/interrupts`]);
+  const [a, b] = r.out.split('\n@@\n');
+  if (!r.ok || b === undefined) return null; // no /proc/interrupts (not Linux): nothing to say
+  const own = inv.data_ports.flatMap((p) => [p.iface, p.pci]).filter((x): x is string => !!x);
+  const exclude = own.length ? new RegExp(own.map(escapeRe).join('|')) : null;
+  const before = parseInterrupts(a!);
+  const after = parseInterrupts(b);
+  const keepOff = `leave it out of this node's trials (inventory nodes.${name}.exclude_cores)`;
+  const now = interruptHotspot(before, after, cpus, HOTSPOT_PER_SECOND * IRQ_SAMPLE_S, exclude);
+  if (now !== null) return hotspotWarning(now, IRQ_SAMPLE_S, keepOff);
+  const boot = interruptHotspot(null, after, cpus, HOTSPOT_SINCE_BOOT, exclude);
+  return boot !== null ? hotspotWarning(boot, null, keepOff) : null;
+}
+
 /** Throws one FlexbenchError (EXIT.environment) listing every problem of every node. */
 export function assertPreflight(reports: NodeReport[]): void {
   const bad = reports.filter((r) => r.missing.length > 0);
@@ -146,5 +174,5 @@ export function assertPreflight(reports: NodeReport[]): void {
 }
 
 export function formatPreflight(reports: NodeReport[]): string {
-  return reports.map((r) => [`${r.node}: ${r.missing.length ? 'MISSING' : 'ok'}`, ...r.ok.map((o) => `  ok  ${o}`), ...r.missing.map((m) => `  !!  ${m}`)].join('\n')).join('\n');
+  return reports.map((r) => [`${r.node}: ${r.missing.length ? 'MISSING' : 'ok'}`, ...r.ok.map((o) => `  ok  ${o}`), ...r.warnings.map((w) => `  ~~  ${w}`), ...r.missing.map((m) => `  !!  ${m}`)].join('\n')).join('\n');
 }

@@ -23,6 +23,7 @@ import { linkedController, type LinkedController } from '../../common/abort.js';
 import { needsServer } from '../../runtime/stores/server.js';
 import { parseNfRunOutput } from '../../runtime/nf-process/result.js';
 import { ResidentNf } from './resident.js';
+import { readInterrupts, interruptHotspot, hotspotWarning, HOTSPOT_SINCE_BOOT } from '../inventory/interrupts.js';
 
 /** A resident nf run's --duration: a bound it never reaches (it is stopped), far below setTimeout's 24.8-day limit. */
 const RESIDENT_BOUND_S = 1_000_000;
@@ -161,6 +162,11 @@ export class LocalTestbed implements Testbed {
     if (spec.matrix.nfs.some((n) => n !== 'testpmd')) {
       if (!existsSync(this.cli)) throw new FlexbenchError(`${this.cli} is missing: build flexbench first (npm run build)`, EXIT.environment);
     }
+    // trials here run on any CPU this process may use: one that the devices interrupt (the disk a store syncs) is said
+    const irq = readInterrupts();
+    const cpus = allowedCpus();
+    const hot = irq && interruptHotspot(null, irq, cpus, HOTSPOT_SINCE_BOOT);
+    if (hot) process.stderr.write(`flexbench: warning: ${hotspotWarning(hot, null, `keep flexbench's trials off it (taskset -c ${cpus.filter((c) => c !== hot.cpu).join(',')} flexbench run …)`)}\n`);
   }
 
   fingerprint(): Promise<Fingerprint> {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inventorySchema } from '../../../harness/inventory/schema.js';
 import { preflightNode, assertPreflight, formatPreflight } from '../../../harness/inventory/preflight.js';
+import { interruptHotspot, readInterrupts, HOTSPOT_SINCE_BOOT } from '../../../harness/inventory/interrupts.js';
 import { createEmulation } from '../../../harness/netns/emulation.js';
 import { SshHost } from '../../../harness/hosts/ssh.js';
 
@@ -55,6 +56,12 @@ test('preflight on a real node: what is there is listed, every missing piece is 
     assert.deepEqual(ok.missing, []);
     assert.match(ok.versions.dpdk, /^DPDK \d+\.\d+/);
     assert.match(ok.versions.redis, /^\d+\.\d+/);
+    // the node is this machine: where its devices have interrupted since boot is read here too, and a trial CPU
+    // that takes most of them is named (a warning: the run goes on)
+    const boot = interruptHotspot(null, readInterrupts()!, ok.cores.slice(0, 2), HOTSPOT_SINCE_BOOT);
+    for (const w of ok.warnings) assert.match(w, /^CPU \d+, where trials run, takes most of the device interrupts \(\d+ %, [\d,]+ (since boot|a second); most: \S+, IRQ \d+\): .* or leave it out of this node's trials \(inventory nodes\.node1\.exclude_cores\)$/);
+    if (boot !== null) assert.ok(ok.warnings.some((w) => w.startsWith(`CPU ${boot.cpu}, `)), ok.warnings.join('\n'));
+    if (ok.warnings.length) assert.match(formatPreflight([ok]), /\n  ~~  CPU \d+, where trials run/);
     assertPreflight([ok]);
     // flexbench NFs: the node opens the data port itself (nf check-port), as the largest trial would
     const cli = { node: process.execPath, flexbench: fileURLToPath(new URL('../../../../bin/flexbench.js', import.meta.url)) };

@@ -1,0 +1,127 @@
+// Device interrupts per CPU from /proc/interrupts: which CPU the host's devices interrupt. On this host
+// every completion of the disk (virtio_blk) lands on CPU 1, ~1,650 a second while Cassandra syncs its
+// commit log for ~400 flushes a second: on the packet core they cost counter-async on Cassandra ~20 %
+// (docs/performance.md). Preflight names a trial CPU that takes most of a node's device interrupts (as a
+// lab keeps them off the cores it measures); the packet bench moves its DUT off it.
+import { readFileSync } from 'node:fs';
+
+/** One snapshot: per numbered interrupt line (a device's), its count in each CPU's column and its name (the line's last field). */
+export interface Interrupts {
+  /** the CPU of each count column (only online CPUs have one: CPU2 may follow CPU0) */
+  cpus: number[];
+  lines: Map<string, { counts: number[]; name: string }>;
+}
+
+/** Parses /proc/interrupts' text; only numbered lines (devices), not the per-CPU system rows (LOC, RES, CAL…). */
+export function parseInterrupts(text: string): Interrupts {
+  const rows = text.split('\n');
+  const cpus = (rows[0] ?? '').trim().split(/\s+/).filter((c) => /^CPU\d+$/.test(c)).map((c) => Number(c.slice(3)));
+  const lines = new Map<string, { counts: number[]; name: string }>();
+  for (const row of rows.slice(1)) {
+    const m = /^\s*(\d+):(.*)$/.exec(row);
+    if (m === null) continue;
+    const fields = m[2]!.trim().split(/\s+/);
+    const counts = fields.slice(0, cpus.length).map(Number);
+    if (counts.length !== cpus.length || counts.some((c) => !Number.isFinite(c))) continue; // a row short of a column is not guessed at
+    lines.set(m[1]!, { counts, name: fields.slice(cpus.length).at(-1) ?? '' });
+  }
+  return { cpus, lines };
+}
+
+export function readInterrupts(): Interrupts | null {
+  try {
+    return parseInterrupts(readFileSync('/proc/interrupts', 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** Device interrupts each CPU (by number) took between two snapshots, and the line that took the most (its name and count). */
+export function deviceInterrupts(before: Interrupts, after: Interrupts): { perCpu: Map<number, number>; top: { name: string; count: number } | null } {
+  const perCpu = new Map<number, number>(after.cpus.map((c) => [c, 0]));
+  const col = new Map(before.cpus.map((c, i) => [c, i]));
+  let top: { name: string; count: number } | null = null;
+  for (const [irq, a] of after.lines) {
+    const b = before.lines.get(irq);
+    let sum = 0;
+    for (let i = 0; i < after.cpus.length; i++) {
+      const cpu = after.cpus[i]!;
+      const j = col.get(cpu);
+      const d = a.counts[i]! - (b !== undefined && j !== undefined ? b.counts[j]! : 0);
+      if (d > 0) {
+        perCpu.set(cpu, perCpu.get(cpu)! + d);
+        sum += d;
+      }
+    }
+    if (sum > 0 && (top === null || sum > top.count)) top = { name: a.name, count: sum };
+  }
+  return { perCpu, top };
+}
+
+/**
+ * The CPU the DUT should run on, of `dut` and `other`: `other` when `dut` took at least `floor`
+ * device interrupts a second and more than twice as many as `other` (else `dut`: a swap must buy something clear).
+ */
+export function quieterCpu(perSecond: ReadonlyMap<number, number>, dut: number, other: number, floor = 100): number {
+  const d = perSecond.get(dut) ?? 0;
+  const o = perSecond.get(other) ?? 0;
+  return d >= floor && d > 2 * o ? other : dut;
+}
+
+/** A CPU that takes most of a node's device interrupts. */
+export interface InterruptHotspot {
+  cpu: number;
+  /** device interrupts it took (between the snapshots, or since boot) */
+  count: number;
+  /** its share of every CPU's */
+  share: number;
+  /** the line that took most of them on that CPU */
+  top: { irq: string; name: string; count: number };
+}
+
+/**
+ * The CPU of `cpus` (those trials run on) that took most of the device interrupts between two snapshots (since
+ * boot when `before` is null), if it took `floor` at least and more than twice as many as any other CPU of the node;
+ * lines whose name `exclude` matches (the trial's own data port: its queues interrupt where they are meant to) left out.
+ * null on a node of one CPU: there is nowhere else for them to go.
+ */
+export function interruptHotspot(before: Interrupts | null, after: Interrupts, cpus: readonly number[], floor: number, exclude: RegExp | null = null): InterruptHotspot | null {
+  if (after.cpus.length < 2) return null;
+  const col = new Map((before?.cpus ?? []).map((c, i) => [c, i]));
+  const per = after.cpus.map(() => 0);
+  const top = after.cpus.map(() => ({ irq: '', name: '', count: 0 }));
+  for (const [irq, a] of after.lines) {
+    if (exclude?.test(a.name)) continue;
+    const b = before?.lines.get(irq);
+    for (let i = 0; i < after.cpus.length; i++) {
+      const j = col.get(after.cpus[i]!);
+      const d = a.counts[i]! - (b !== undefined && j !== undefined ? b.counts[j]! : 0);
+      if (d <= 0) continue;
+      per[i] += d;
+      if (d > top[i]!.count) top[i] = { irq, name: a.name, count: d };
+    }
+  }
+  let hi = 0;
+  for (let i = 1; i < per.length; i++) if (per[i]! > per[hi]!) hi = i;
+  const next = Math.max(...per.filter((_, i) => i !== hi));
+  const total = per.reduce((x, y) => x + y, 0);
+  const cpu = after.cpus[hi]!;
+  if (!cpus.includes(cpu) || per[hi]! < floor || per[hi]! <= 2 * next) return null;
+  return { cpu, count: per[hi]!, share: per[hi]! / total, top: top[hi]! };
+}
+
+/** Since boot, a CPU must have taken this many to be named: a few thousand are any host's start-up. */
+export const HOTSPOT_SINCE_BOOT = 100_000;
+/** Between two snapshots, a CPU must have taken this many a second to be named (as the bench moves its DUT at). */
+export const HOTSPOT_PER_SECOND = 100;
+
+/**
+ * The warning for a hotspot counted since boot (`seconds` null) or over `seconds`: what it costs a trial there and
+ * the ways out (`keepOff`: how this testbed leaves a CPU out).
+ */
+export function hotspotWarning(h: InterruptHotspot, seconds: number | null, keepOff: string): string {
+  const n = seconds !== null ? `${Math.round(h.count / seconds)} a second` : `${h.count.toLocaleString('en-US')} since boot`;
+  return `CPU ${h.cpu}, where trials run, takes most of the device interrupts (${(100 * h.share).toFixed(0)} %, ${n}; most: ${h.top.name}, IRQ ${h.top.irq}): ` +
+    `a process measured there pays for each (a Cassandra-backed NF ~20 % on this project's test host, for the disk's: docs/performance.md). ` +
+    `Move them (/proc/irq/${h.top.irq}/smp_affinity_list, or irqbalance) or ${keepOff}`;
+}
