@@ -269,7 +269,7 @@ export async function runAb(o: AbOptions): Promise<AbOutcome> {
               if (handle) await handle.reset();
               const m = await tbs[r].runTrial({ trial, pcap, traffic: spec.traffic, flush_ms: spec.state.flush_ms, store: handle, signal: o.signal, runDir: dirs[r], ...(load ? { load } : {}) });
               const j = judgeTrial(m, { duration_s: spec.traffic.duration_s });
-              Object.assign(rec, { status: j.status, reason: j.reason, rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped, duration_s: m.duration_s, per_core: m.per_core, commands: m.commands, flags: [...(m.flags ?? []), ...j.flags], host_busy_cores: m.host?.busy_cores ?? null, host_steal: m.host?.steal ?? null, ...ownFields(m.own) });
+              Object.assign(rec, { status: j.status, reason: j.reason, rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped, duration_s: m.duration_s, per_core: m.per_core, commands: m.commands, flags: [...(m.flags ?? []), ...j.flags], host_busy_cores: m.host?.busy_cores ?? null, host_steal: m.host?.steal ?? null, host_device_irq_per_s: m.host?.device_irq_per_s ?? null, ...ownFields(m.own) });
               if (load) {
                 Object.assign(rec, { measure: 'latency', load_pps: load.rate_pps, latency_every: load.latency_every, latency: m.latency ?? null });
                 if (rec.status === 'ok' && !(m.latency && m.latency.samples > 0)) Object.assign(rec, { status: 'failed', reason: `no latency measured at ${load.rate_pps} pps (the testbed returned no stamped packets)` });

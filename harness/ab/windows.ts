@@ -72,7 +72,7 @@ export async function measureWindow(res: Resident, o: { settle_s: number; window
   const j = judgeTrial(m, { duration_s: o.window_s });
   return {
     status: j.status, reason: j.reason, rx_packets: m.rx_packets, tx_packets: m.tx_packets, rx_pps: m.rx_pps, tx_pps: m.tx_pps, dropped: m.dropped, duration_s: m.duration_s,
-    per_core: m.per_core, commands: [res.command], flags: j.flags, host_busy_cores: host?.busy_cores ?? null, host_steal: host?.steal ?? null, ...ownFields(m.own),
+    per_core: m.per_core, commands: [res.command], flags: j.flags, host_busy_cores: host?.busy_cores ?? null, host_steal: host?.steal ?? null, host_device_irq_per_s: host?.device_irq_per_s ?? null, ...ownFields(m.own),
     ab_window: { process: 'resident', pid: nf.pid, window: res.windows, settle_s: o.settle_s, epoch: res.epoch },
   };
 }

@@ -1,8 +1,10 @@
 // How busy the host was during a trial outside the trial's own processes: /proc/stat's busy time over the
 // CPUs this process may use, minus the CPU time of the trial's processes (the NF or testpmd, its store
-// server, this harness), sampled while they run; and the share the hypervisor stole.
+// server, this harness), sampled while they run; the share the hypervisor stole; and the device interrupts
+// each of those CPUs took (a store's disk interrupts one CPU: docs/performance.md).
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { allowedCpus } from '../provenance.js';
+import { readInterrupts, deviceInterrupts, type Interrupts } from '../inventory/interrupts.js';
 
 /** From this many cores kept busy by other work a trial is flagged host_busy (and the run warns). */
 export const HOST_BUSY_CORES = 0.25;
@@ -90,11 +92,22 @@ export interface HostLoad {
   busy_cores: number;
   /** stolen share of CPU time, 0..1 */
   steal: number;
+  /** device interrupts a second on each CPU this process may use (keys: CPU numbers); null: /proc/interrupts unread */
+  device_irq_per_s: Record<string, number> | null;
 }
 
 interface Sample {
   cpu: CpuSample;
   own: number;
+  irq: Interrupts | null;
+  /** performance.now() of the sample */
+  at: number;
+}
+
+/** Device interrupts a second on each of `cpus` between two snapshots `seconds` apart (rounded to whole ones). */
+export function irqRates(a: Interrupts, b: Interrupts, seconds: number, cpus: readonly number[]): Record<string, number> {
+  const per = deviceInterrupts(a, b).perCpu;
+  return Object.fromEntries(cpus.filter((c) => per.has(c)).map((c) => [String(c), Math.round(per.get(c)! / seconds)]));
 }
 
 /** Samples the host while a trial runs; stop() gives the load over the span where every trial process lived. */
@@ -126,7 +139,7 @@ export class HostLoadSampler {
       own += t;
     }
     own += this.more?.() ?? 0;
-    const s = { cpu, own };
+    const s = { cpu, own, irq: readInterrupts(), at: performance.now() };
     if (!this.first) this.first = s;
     else this.last = s;
   }
@@ -138,6 +151,10 @@ export class HostLoadSampler {
     if (!a || !b || b.cpu.total <= a.cpu.total) return null;
     const perCpu = (b.cpu.total - a.cpu.total) / this.cpus.length;
     const other = Math.max(0, b.cpu.busy - a.cpu.busy - (b.own - a.own));
-    return { busy_cores: Math.round((other / perCpu) * 100) / 100, steal: Math.round(((b.cpu.steal - a.cpu.steal) / (b.cpu.total - a.cpu.total)) * 1000) / 1000 };
+    return {
+      busy_cores: Math.round((other / perCpu) * 100) / 100,
+      steal: Math.round(((b.cpu.steal - a.cpu.steal) / (b.cpu.total - a.cpu.total)) * 1000) / 1000,
+      device_irq_per_s: a.irq && b.irq ? irqRates(a.irq, b.irq, (b.at - a.at) / 1000, this.cpus) : null,
+    };
   }
 }

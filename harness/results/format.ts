@@ -246,6 +246,11 @@ export const trialRecordSchema = z.object({
   /** share of CPU time the hypervisor stole during the trial (0..1; null: not measured) */
   host_steal: z.number().nullable().optional(),
   /**
+   * device interrupts a second on each CPU the harness may use during the trial (keys: CPU numbers; null: not
+   * measured): a CPU the devices interrupt (a store's disk) costs what runs there (docs/performance.md)
+   */
+  host_device_irq_per_s: z.record(z.string(), z.number()).nullable().optional(),
+  /**
    * rates over the time the NF's cores were not kept waiting for a CPU by other work (results/own-time.ts): what the
    * NF does on cores of its own; null where the NF did not report its threads' wait (testpmd, older nf run)
    */

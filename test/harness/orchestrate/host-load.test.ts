@@ -3,7 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { parseCpuSample, processTicks, HostLoadSampler, namespaceTicks } from '../../../harness/orchestrate/host-load.js';
+import { parseCpuSample, processTicks, HostLoadSampler, namespaceTicks, irqRates } from '../../../harness/orchestrate/host-load.js';
+import { parseInterrupts } from '../../../harness/inventory/interrupts.js';
+import { allowedCpus } from '../../../harness/provenance.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +41,21 @@ test('a spinner outside the trial counts as other work; the same spinner as the 
   } finally {
     spinner.kill('SIGKILL');
   }
+});
+
+test('device interrupts a second per CPU: the deltas of the device lines over the span, for the CPUs given', () => {
+  const a = parseInterrupts('           CPU0       CPU1       CPU2\n 36:   0   1000   0   PCI-MSIX   1-edge   virtio1-req.0\n 39:  50   0   7   PCI-MSIX   2-edge   virtio2-output.0\nLOC:  9  9  9  Local timer interrupts\n');
+  const b = parseInterrupts('           CPU0       CPU1       CPU2\n 36:   0   4301   0   PCI-MSIX   1-edge   virtio1-req.0\n 39:  53   0   7   PCI-MSIX   2-edge   virtio2-output.0\nLOC: 99 99 99  Local timer interrupts\n');
+  assert.deepEqual(irqRates(a, b, 2, [0, 1]), { 0: 2, 1: 1651 }); // 1.5 rounds to 2; CPU 2 not asked for; the timer row not a device
+  assert.deepEqual(irqRates(a, b, 1, [5]), {}); // a CPU /proc/interrupts has no column for
+});
+
+test('the sampler gives each CPU this process may use its device interrupts a second', async () => {
+  const s = new HostLoadSampler(() => []);
+  await sleep(700);
+  const h = s.stop()!;
+  assert.deepEqual(Object.keys(h.device_irq_per_s!).map(Number), allowedCpus());
+  for (const v of Object.values(h.device_irq_per_s!)) assert.ok(Number.isInteger(v) && v >= 0, String(v));
 });
 
 // a spinner that stops once it has used 300 ms of CPU, however busy the host is
