@@ -28,11 +28,26 @@ import { readInterrupts, interruptHotspot, hotspotWarning, HOTSPOT_SINCE_BOOT } 
 /** A resident nf run's --duration: a bound it never reaches (it is stopped), far below setTimeout's 24.8-day limit. */
 const RESIDENT_BOUND_S = 1_000_000;
 
-/** The CPUs a resident nf run of `cores` cores is pinned to: the last ones this process may use (null: taskset is missing). */
+/**
+ * The CPUs a resident nf run of `cores` cores is pinned to: the last ones this process may use, less the one that
+ * takes most of the device interrupts when enough others remain (null: taskset is missing).
+ */
 export function residentCpus(cores: number): number[] | null {
   if (!hasTaskset()) return null;
   const all = allowedCpus();
-  return all.slice(Math.max(0, all.length - cores));
+  const hot = interruptCpu(all);
+  const pool = hot !== null && all.length > cores ? all.filter((c) => c !== hot) : all;
+  return pool.slice(Math.max(0, pool.length - cores));
+}
+
+let hotCpu: number | null | undefined;
+/** The CPU of `cpus` that has taken most of the device interrupts since boot (read once: both builds of an ab unit get the same CPUs). */
+function interruptCpu(cpus: number[]): number | null {
+  if (hotCpu === undefined) {
+    const irq = readInterrupts();
+    hotCpu = irq ? interruptHotspot(null, irq, cpus, HOTSPOT_SINCE_BOOT)?.cpu ?? null : null;
+  }
+  return hotCpu;
 }
 
 let tasksetFound: boolean | undefined;
@@ -390,7 +405,7 @@ export class LocalTestbed implements Testbed {
     if (i >= 0) a[i + 1] = req.instance;
     // runs until stopped: the duration is only a bound (about 11 days), no rate lines, samples on request
     a.push('--duration', String(RESIDENT_BOUND_S), '--progress', '0', '--samples-on-stdin', '--json');
-    // every build's process of a unit on the same CPUs (the last `cores` this process may use): a process that stays on
+    // every build's process of a unit on the same CPUs (residentCpus): a process that stays on
     // one virtual CPU for the whole run would otherwise keep that CPU's speed, and its pair another's
     const cpus = residentCpus(req.trial.cores);
     const pin = cpus ? ['taskset', '-c', cpus.join(',')] : [];
