@@ -1,29 +1,30 @@
 // Device interrupts per CPU from /proc/interrupts: which CPU the host's devices interrupt. On this host
 // every completion of the disk (virtio_blk) lands on CPU 1, ~1,650 a second while Cassandra syncs its
 // commit log for ~400 flushes a second: on the packet core they cost counter-async on Cassandra ~20 %
-// (docs/performance.md). Preflight names a trial CPU that takes most of a node's device interrupts (as a
-// lab keeps them off the cores it measures); the packet bench moves its DUT off it.
+// (docs/performance.md). Preflight and the local testbed name a trial CPU that takes far more of them than
+// any other (a lab keeps them off the cores it measures); ab's resident NFs and the packet bench keep off it.
 import { readFileSync } from 'node:fs';
 
-/** One snapshot: per numbered interrupt line (a device's), its count in each CPU's column and its name (the line's last field). */
+/** One snapshot: per numbered interrupt line (a device's), its count in each CPU's column, its name (the line's last field) and all it says after the counts. */
 export interface Interrupts {
   /** the CPU of each count column (only online CPUs have one: CPU2 may follow CPU0) */
   cpus: number[];
-  lines: Map<string, { counts: number[]; name: string }>;
+  lines: Map<string, { counts: number[]; name: string; desc: string }>;
 }
 
 /** Parses /proc/interrupts' text; only numbered lines (devices), not the per-CPU system rows (LOC, RES, CAL…). */
 export function parseInterrupts(text: string): Interrupts {
   const rows = text.split('\n');
   const cpus = (rows[0] ?? '').trim().split(/\s+/).filter((c) => /^CPU\d+$/.test(c)).map((c) => Number(c.slice(3)));
-  const lines = new Map<string, { counts: number[]; name: string }>();
+  const lines = new Map<string, { counts: number[]; name: string; desc: string }>();
   for (const row of rows.slice(1)) {
     const m = /^\s*(\d+):(.*)$/.exec(row);
     if (m === null) continue;
     const fields = m[2]!.trim().split(/\s+/);
     const counts = fields.slice(0, cpus.length).map(Number);
     if (counts.length !== cpus.length || counts.some((c) => !Number.isFinite(c))) continue; // a row short of a column is not guessed at
-    lines.set(m[1]!, { counts, name: fields.slice(cpus.length).at(-1) ?? '' });
+    const rest = fields.slice(cpus.length);
+    lines.set(m[1]!, { counts, name: rest.at(-1) ?? '', desc: rest.join(' ') });
   }
   return { cpus, lines };
 }
@@ -47,7 +48,8 @@ export function deviceInterrupts(before: Interrupts, after: Interrupts): { perCp
     for (let i = 0; i < after.cpus.length; i++) {
       const cpu = after.cpus[i]!;
       const j = col.get(cpu);
-      const d = a.counts[i]! - (b !== undefined && j !== undefined ? b.counts[j]! : 0);
+      if (j === undefined) continue; // online since the first snapshot: its count is since boot, not since then
+      const d = a.counts[i]! - (b !== undefined ? b.counts[j]! : 0);
       if (d > 0) {
         perCpu.set(cpu, perCpu.get(cpu)! + d);
         sum += d;
@@ -68,7 +70,7 @@ export function quieterCpu(perSecond: ReadonlyMap<number, number>, dut: number, 
   return d >= floor && d > 2 * o ? other : dut;
 }
 
-/** A CPU that takes most of a node's device interrupts. */
+/** A CPU that takes far more of a node's device interrupts than any other. */
 export interface InterruptHotspot {
   cpu: number;
   /** device interrupts it took (between the snapshots, or since boot) */
@@ -79,11 +81,20 @@ export interface InterruptHotspot {
   top: { irq: string; name: string; count: number };
 }
 
+/** per-CPU timers that some platforms number like devices (arm64's arch_timer, Xen's timerN virqs): not a device's */
+const PER_CPU_TIMER = /timer|percpu/i;
+
+/** A pattern for a data port's own lines (its interface names and PCI addresses, as whole words), null for none. */
+export function ownLines(names: readonly string[]): RegExp | null {
+  const esc = names.filter((n) => n.length > 0).map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return esc.length ? new RegExp(`(^|[^\\w.:])(${esc.join('|')})($|[^\\w.:])`) : null;
+}
+
 /**
- * The CPU of `cpus` (those trials run on) that took most of the device interrupts between two snapshots (since
+ * The CPU of `cpus` (those trials may run on) that took the most device interrupts between two snapshots (since
  * boot when `before` is null), if it took `floor` at least and more than twice as many as any other CPU of the node;
- * lines whose name `exclude` matches (the trial's own data port: its queues interrupt where they are meant to) left out.
- * null on a node of one CPU: there is nowhere else for them to go.
+ * lines that `exclude` finds in (the trial's own data port: its queues interrupt where they are meant to) and
+ * per-CPU timers left out. null on a node of one CPU: there is nowhere else for them to go.
  */
 export function interruptHotspot(before: Interrupts | null, after: Interrupts, cpus: readonly number[], floor: number, exclude: RegExp | null = null): InterruptHotspot | null {
   if (after.cpus.length < 2) return null;
@@ -91,10 +102,11 @@ export function interruptHotspot(before: Interrupts | null, after: Interrupts, c
   const per = after.cpus.map(() => 0);
   const top = after.cpus.map(() => ({ irq: '', name: '', count: 0 }));
   for (const [irq, a] of after.lines) {
-    if (exclude?.test(a.name)) continue;
+    if (PER_CPU_TIMER.test(a.desc) || exclude?.test(a.desc)) continue;
     const b = before?.lines.get(irq);
     for (let i = 0; i < after.cpus.length; i++) {
       const j = col.get(after.cpus[i]!);
+      if (before !== null && j === undefined) continue; // online since the first snapshot: its count is since boot
       const d = a.counts[i]! - (b !== undefined && j !== undefined ? b.counts[j]! : 0);
       if (d <= 0) continue;
       per[i] += d;
@@ -117,11 +129,13 @@ export const HOTSPOT_PER_SECOND = 100;
 
 /**
  * The warning for a hotspot counted since boot (`seconds` null) or over `seconds`: what it costs a trial there and
- * the ways out (`keepOff`: how this testbed leaves a CPU out).
+ * the ways out (`keepOff`: how this testbed leaves a CPU out, said first: the kernel keeps some queues' interrupts
+ * where it put them).
  */
 export function hotspotWarning(h: InterruptHotspot, seconds: number | null, keepOff: string): string {
   const n = seconds !== null ? `${Math.round(h.count / seconds)} a second` : `${h.count.toLocaleString('en-US')} since boot`;
-  return `CPU ${h.cpu}, where trials run, takes most of the device interrupts (${(100 * h.share).toFixed(0)} %, ${n}; most: ${h.top.name}, IRQ ${h.top.irq}): ` +
+  const line = `IRQ ${h.top.irq}${h.top.name ? ` ${h.top.name}` : ''}`;
+  return `CPU ${h.cpu}, where trials may run, takes more than twice the device interrupts of any other CPU (${(100 * h.share).toFixed(0)} % of them, ${n}; most: ${line}): ` +
     `a process measured there pays for each (a Cassandra-backed NF ~20 % on this project's test host, for the disk's: docs/performance.md). ` +
-    `Move them (/proc/irq/${h.top.irq}/smp_affinity_list, or irqbalance) or ${keepOff}`;
+    `${keepOff}, or move them where the kernel lets you (/proc/irq/${h.top.irq}/smp_affinity_list; not a managed queue's, as virtio-blk's or NVMe's)`;
 }

@@ -4,7 +4,7 @@ import { FlexbenchError, EXIT } from '../exit-codes.js';
 import type { Host } from '../hosts/host.js';
 import type { NodeInventory } from './schema.js';
 import { parseLscpu, orderCores } from './cores.js';
-import { parseInterrupts, interruptHotspot, hotspotWarning, HOTSPOT_PER_SECOND, HOTSPOT_SINCE_BOOT } from './interrupts.js';
+import { parseInterrupts, interruptHotspot, hotspotWarning, ownLines, HOTSPOT_PER_SECOND, HOTSPOT_SINCE_BOOT } from './interrupts.js';
 
 export interface PreflightNeeds {
   testpmd: boolean;
@@ -61,7 +61,8 @@ export async function preflightNode(name: string, h: Host, inv: NodeInventory, n
   else rep.missing.push(`cannot list CPUs (lscpu -p failed: ${lscpu.out.split('\n').pop()}); give cores: in the inventory`);
   if (rep.cores.length < needs.cores) rep.missing.push(`needs ${needs.cores} CPUs for the largest trial, has ${rep.cores.length} usable (${rep.cores.join(',')})`);
   else rep.ok.push(`${rep.cores.length} CPUs in trial order ${rep.cores.join(',')}`);
-  const irq = await interruptWarning(h, name, inv, rep.cores.slice(0, Math.max(1, needs.cores)));
+  // every CPU in trial order: trials of more cores, a DPDK main lcore, a generator pinned to the last one use them all
+  const irq = await interruptWarning(h, name, inv, rep.cores);
   if (irq !== null) rep.warnings.push(irq);
 
   if (needs.testpmd) {
@@ -143,7 +144,6 @@ export async function preflightNode(name: string, h: Host, inv: NodeInventory, n
 }
 
 const IRQ_SAMPLE_S = 1;
-const escapeRe = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * Whether one of the trial CPUs takes most of the node's device interrupts, since boot or in a second's sample (a
@@ -154,11 +154,10 @@ async function interruptWarning(h: Host, name: string, inv: NodeInventory, cpus:
   const r = await run(h, ['sh', '-c', `cat /proc/interrupts && sleep ${IRQ_SAMPLE_S} && echo @@ && cat /proc/interrupts`]);
   const [a, b] = r.out.split('\n@@\n');
   if (!r.ok || b === undefined) return null; // no /proc/interrupts (not Linux): nothing to say
-  const own = inv.data_ports.flatMap((p) => [p.iface, p.pci]).filter((x): x is string => !!x);
-  const exclude = own.length ? new RegExp(own.map(escapeRe).join('|')) : null;
+  const exclude = ownLines(inv.data_ports.flatMap((p) => [p.iface ?? '', p.pci ?? '']));
   const before = parseInterrupts(a!);
   const after = parseInterrupts(b);
-  const keepOff = `leave it out of this node's trials (inventory nodes.${name}.exclude_cores)`;
+  const keepOff = `Leave it out of this node's trials (inventory nodes.${name}.exclude_cores)`;
   const now = interruptHotspot(before, after, cpus, HOTSPOT_PER_SECOND * IRQ_SAMPLE_S, exclude);
   if (now !== null) return hotspotWarning(now, IRQ_SAMPLE_S, keepOff);
   const boot = interruptHotspot(null, after, cpus, HOTSPOT_SINCE_BOOT, exclude);

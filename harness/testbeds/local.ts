@@ -40,14 +40,27 @@ export function residentCpus(cores: number): number[] | null {
   return pool.slice(Math.max(0, pool.length - cores));
 }
 
-let hotCpu: number | null | undefined;
-/** The CPU of `cpus` that has taken most of the device interrupts since boot (read once: both builds of an ab unit get the same CPUs). */
+const hotCpus = new Map<string, number | null>();
+/** The CPU of `cpus` that has taken far the most device interrupts since boot (read once per set: both builds of an ab unit get the same CPUs). */
 function interruptCpu(cpus: number[]): number | null {
-  if (hotCpu === undefined) {
+  const key = cpus.join(',');
+  if (!hotCpus.has(key)) {
     const irq = readInterrupts();
-    hotCpu = irq ? interruptHotspot(null, irq, cpus, HOTSPOT_SINCE_BOOT)?.cpu ?? null : null;
+    hotCpus.set(key, irq ? interruptHotspot(null, irq, cpus, HOTSPOT_SINCE_BOOT)?.cpu ?? null : null);
   }
-  return hotCpu;
+  return hotCpus.get(key)!;
+}
+
+let interruptsWarned = false;
+/** Trials here run on any CPU this process may use: one that the devices interrupt (the disk a store syncs) is said, once a process (ab prepares two builds). */
+function warnInterruptedCpu(): void {
+  if (interruptsWarned) return;
+  interruptsWarned = true;
+  const irq = readInterrupts();
+  const hot = irq && interruptHotspot(null, irq, allowedCpus(), HOTSPOT_SINCE_BOOT);
+  if (!hot) return;
+  const others = irq.cpus.filter((c) => c !== hot.cpu);
+  process.stderr.write(`flexbench: warning: ${hotspotWarning(hot, null, `Keep flexbench off it (taskset -c ${others.join(',')} flexbench …)`)}\n`);
 }
 
 let tasksetFound: boolean | undefined;
@@ -177,11 +190,7 @@ export class LocalTestbed implements Testbed {
     if (spec.matrix.nfs.some((n) => n !== 'testpmd')) {
       if (!existsSync(this.cli)) throw new FlexbenchError(`${this.cli} is missing: build flexbench first (npm run build)`, EXIT.environment);
     }
-    // trials here run on any CPU this process may use: one that the devices interrupt (the disk a store syncs) is said
-    const irq = readInterrupts();
-    const cpus = allowedCpus();
-    const hot = irq && interruptHotspot(null, irq, cpus, HOTSPOT_SINCE_BOOT);
-    if (hot) process.stderr.write(`flexbench: warning: ${hotspotWarning(hot, null, `keep flexbench's trials off it (taskset -c ${cpus.filter((c) => c !== hot.cpu).join(',')} flexbench run …)`)}\n`);
+    warnInterruptedCpu();
   }
 
   fingerprint(): Promise<Fingerprint> {
