@@ -37,37 +37,54 @@ export function readInterrupts(): Interrupts | null {
   }
 }
 
-/** Device interrupts each CPU (by number) took between two snapshots, and the line that took the most (its name and count). */
-export function deviceInterrupts(before: Interrupts, after: Interrupts): { perCpu: Map<number, number>; top: { name: string; count: number } | null } {
+/** per-CPU timers that some platforms number like devices (arm64's arch_timer, Xen's timerN virqs, x86's IRQ 0): not a device's */
+const PER_CPU_TIMER = /timer|percpu/i;
+
+/** The line that took the most on one CPU. */
+export interface TopLine {
+  irq: string;
+  name: string;
+  count: number;
+}
+
+/**
+ * Device interrupts each CPU (by number) took between two snapshots (since boot when `before` is null), the line
+ * that took the most on each CPU and over all of them; lines that `exclude` finds in and per-CPU timers left out.
+ * A CPU online only in the second snapshot has no count since the first: it gets 0.
+ */
+export function deviceInterrupts(before: Interrupts | null, after: Interrupts, exclude: RegExp | null = null): { perCpu: Map<number, number>; topOn: Map<number, TopLine>; top: { name: string; count: number } | null } {
   const perCpu = new Map<number, number>(after.cpus.map((c) => [c, 0]));
-  const col = new Map(before.cpus.map((c, i) => [c, i]));
+  const topOn = new Map<number, TopLine>();
+  const col = new Map((before?.cpus ?? []).map((c, i) => [c, i]));
   let top: { name: string; count: number } | null = null;
   for (const [irq, a] of after.lines) {
-    const b = before.lines.get(irq);
+    if (PER_CPU_TIMER.test(a.desc) || exclude?.test(a.desc)) continue;
+    const b = before?.lines.get(irq);
     let sum = 0;
     for (let i = 0; i < after.cpus.length; i++) {
       const cpu = after.cpus[i]!;
       const j = col.get(cpu);
-      if (j === undefined) continue; // online since the first snapshot: its count is since boot, not since then
-      const d = a.counts[i]! - (b !== undefined ? b.counts[j]! : 0);
-      if (d > 0) {
-        perCpu.set(cpu, perCpu.get(cpu)! + d);
-        sum += d;
-      }
+      if (before !== null && j === undefined) continue; // online since the first snapshot: its count is since boot, not since then
+      const d = a.counts[i]! - (b !== undefined && j !== undefined ? b.counts[j]! : 0);
+      if (d <= 0) continue;
+      perCpu.set(cpu, perCpu.get(cpu)! + d);
+      if (d > (topOn.get(cpu)?.count ?? 0)) topOn.set(cpu, { irq, name: a.name, count: d });
+      sum += d;
     }
     if (sum > 0 && (top === null || sum > top.count)) top = { name: a.name, count: sum };
   }
-  return { perCpu, top };
+  return { perCpu, topOn, top };
 }
+
+/** The one rule for a CPU the devices interrupt: `floor` at least and more than twice the busiest other CPU's. */
+const standsOut = (count: number, other: number, floor: number): boolean => count >= floor && count > 2 * other;
 
 /**
  * The CPU the DUT should run on, of `dut` and `other`: `other` when `dut` took at least `floor`
  * device interrupts a second and more than twice as many as `other` (else `dut`: a swap must buy something clear).
  */
 export function quieterCpu(perSecond: ReadonlyMap<number, number>, dut: number, other: number, floor = 100): number {
-  const d = perSecond.get(dut) ?? 0;
-  const o = perSecond.get(other) ?? 0;
-  return d >= floor && d > 2 * o ? other : dut;
+  return standsOut(perSecond.get(dut) ?? 0, perSecond.get(other) ?? 0, floor) ? other : dut;
 }
 
 /** A CPU that takes far more of a node's device interrupts than any other. */
@@ -78,11 +95,8 @@ export interface InterruptHotspot {
   /** its share of every CPU's */
   share: number;
   /** the line that took most of them on that CPU */
-  top: { irq: string; name: string; count: number };
+  top: TopLine;
 }
-
-/** per-CPU timers that some platforms number like devices (arm64's arch_timer, Xen's timerN virqs): not a device's */
-const PER_CPU_TIMER = /timer|percpu/i;
 
 /** A pattern for a data port's own lines (its interface names and PCI addresses, as whole words), null for none. */
 export function ownLines(names: readonly string[]): RegExp | null {
@@ -98,28 +112,12 @@ export function ownLines(names: readonly string[]): RegExp | null {
  */
 export function interruptHotspot(before: Interrupts | null, after: Interrupts, cpus: readonly number[], floor: number, exclude: RegExp | null = null): InterruptHotspot | null {
   if (after.cpus.length < 2) return null;
-  const col = new Map((before?.cpus ?? []).map((c, i) => [c, i]));
-  const per = after.cpus.map(() => 0);
-  const top = after.cpus.map(() => ({ irq: '', name: '', count: 0 }));
-  for (const [irq, a] of after.lines) {
-    if (PER_CPU_TIMER.test(a.desc) || exclude?.test(a.desc)) continue;
-    const b = before?.lines.get(irq);
-    for (let i = 0; i < after.cpus.length; i++) {
-      const j = col.get(after.cpus[i]!);
-      if (before !== null && j === undefined) continue; // online since the first snapshot: its count is since boot
-      const d = a.counts[i]! - (b !== undefined && j !== undefined ? b.counts[j]! : 0);
-      if (d <= 0) continue;
-      per[i] += d;
-      if (d > top[i]!.count) top[i] = { irq, name: a.name, count: d };
-    }
-  }
-  let hi = 0;
-  for (let i = 1; i < per.length; i++) if (per[i]! > per[hi]!) hi = i;
-  const next = Math.max(...per.filter((_, i) => i !== hi));
-  const total = per.reduce((x, y) => x + y, 0);
-  const cpu = after.cpus[hi]!;
-  if (!cpus.includes(cpu) || per[hi]! < floor || per[hi]! <= 2 * next) return null;
-  return { cpu, count: per[hi]!, share: per[hi]! / total, top: top[hi]! };
+  const { perCpu, topOn } = deviceInterrupts(before, after, exclude);
+  const [cpu, count] = [...perCpu].reduce((x, y) => (y[1] > x[1] ? y : x));
+  const next = Math.max(...[...perCpu].filter(([c]) => c !== cpu).map(([, n]) => n));
+  if (!cpus.includes(cpu) || !standsOut(count, next, floor)) return null;
+  const total = [...perCpu.values()].reduce((x, y) => x + y, 0);
+  return { cpu, count, share: count / total, top: topOn.get(cpu)! };
 }
 
 /** Since boot, a CPU must have taken this many to be named: a few thousand are any host's start-up. */

@@ -23,7 +23,7 @@ import { linkedController, type LinkedController } from '../../common/abort.js';
 import { needsServer } from '../../runtime/stores/server.js';
 import { parseNfRunOutput } from '../../runtime/nf-process/result.js';
 import { ResidentNf } from './resident.js';
-import { readInterrupts, interruptHotspot, hotspotWarning, HOTSPOT_SINCE_BOOT } from '../inventory/interrupts.js';
+import { readInterrupts, interruptHotspot, hotspotWarning, HOTSPOT_SINCE_BOOT, type InterruptHotspot } from '../inventory/interrupts.js';
 
 /** A resident nf run's --duration: a bound it never reaches (it is stopped), far below setTimeout's 24.8-day limit. */
 const RESIDENT_BOUND_S = 1_000_000;
@@ -35,20 +35,24 @@ const RESIDENT_BOUND_S = 1_000_000;
 export function residentCpus(cores: number): number[] | null {
   if (!hasTaskset()) return null;
   const all = allowedCpus();
-  const hot = interruptCpu(all);
-  const pool = hot !== null && all.length > cores ? all.filter((c) => c !== hot) : all;
+  const hot = bootHotspot(all)?.hot.cpu;
+  const pool = hot !== undefined && all.length > cores ? all.filter((c) => c !== hot) : all;
   return pool.slice(Math.max(0, pool.length - cores));
 }
 
-const hotCpus = new Map<string, number | null>();
-/** The CPU of `cpus` that has taken far the most device interrupts since boot (read once per set: both builds of an ab unit get the same CPUs). */
-function interruptCpu(cpus: number[]): number | null {
+const hotspots = new Map<string, { hot: InterruptHotspot; online: number[] } | null>();
+/**
+ * The CPU of `cpus` that has taken far the most device interrupts since boot, and the CPUs online (read once per set:
+ * both builds of an ab unit get the same CPUs, and the warning names the CPU they keep off).
+ */
+function bootHotspot(cpus: number[]): { hot: InterruptHotspot; online: number[] } | null {
   const key = cpus.join(',');
-  if (!hotCpus.has(key)) {
+  if (!hotspots.has(key)) {
     const irq = readInterrupts();
-    hotCpus.set(key, irq ? interruptHotspot(null, irq, cpus, HOTSPOT_SINCE_BOOT)?.cpu ?? null : null);
+    const hot = irq && interruptHotspot(null, irq, cpus, HOTSPOT_SINCE_BOOT);
+    hotspots.set(key, hot ? { hot, online: irq.cpus } : null);
   }
-  return hotCpus.get(key)!;
+  return hotspots.get(key)!;
 }
 
 let interruptsWarned = false;
@@ -56,11 +60,10 @@ let interruptsWarned = false;
 function warnInterruptedCpu(): void {
   if (interruptsWarned) return;
   interruptsWarned = true;
-  const irq = readInterrupts();
-  const hot = irq && interruptHotspot(null, irq, allowedCpus(), HOTSPOT_SINCE_BOOT);
-  if (!hot) return;
-  const others = irq.cpus.filter((c) => c !== hot.cpu);
-  process.stderr.write(`flexbench: warning: ${hotspotWarning(hot, null, `Keep flexbench off it (taskset -c ${others.join(',')} flexbench …)`)}\n`);
+  const b = bootHotspot(allowedCpus());
+  if (b === null) return;
+  const others = b.online.filter((c) => c !== b.hot.cpu);
+  process.stderr.write(`flexbench: warning: ${hotspotWarning(b.hot, null, `Keep flexbench off it (taskset -c ${others.join(',')} flexbench …)`)}\n`);
 }
 
 let tasksetFound: boolean | undefined;
