@@ -76,6 +76,11 @@ export function deviceInterrupts(before: Interrupts | null, after: Interrupts, e
   return { perCpu, topOn, top };
 }
 
+/** Since boot, a CPU must have taken this many to be named: a few thousand are any host's start-up. */
+export const HOTSPOT_SINCE_BOOT = 100_000;
+/** Between two snapshots, a CPU must have taken this many a second to be named (as the bench moves its DUT at). */
+export const HOTSPOT_PER_SECOND = 100;
+
 /** The one rule for a CPU the devices interrupt: `floor` at least and more than twice the busiest other CPU's. */
 const standsOut = (count: number, other: number, floor: number): boolean => count >= floor && count > 2 * other;
 
@@ -83,7 +88,7 @@ const standsOut = (count: number, other: number, floor: number): boolean => coun
  * The CPU the DUT should run on, of `dut` and `other`: `other` when `dut` took at least `floor`
  * device interrupts a second and more than twice as many as `other` (else `dut`: a swap must buy something clear).
  */
-export function quieterCpu(perSecond: ReadonlyMap<number, number>, dut: number, other: number, floor = 100): number {
+export function quieterCpu(perSecond: ReadonlyMap<number, number>, dut: number, other: number, floor = HOTSPOT_PER_SECOND): number {
   return standsOut(perSecond.get(dut) ?? 0, perSecond.get(other) ?? 0, floor) ? other : dut;
 }
 
@@ -119,11 +124,6 @@ export function interruptHotspot(before: Interrupts | null, after: Interrupts, c
   const total = [...perCpu.values()].reduce((x, y) => x + y, 0);
   return { cpu, count, share: count / total, top: topOn.get(cpu)! };
 }
-
-/** Since boot, a CPU must have taken this many to be named: a few thousand are any host's start-up. */
-export const HOTSPOT_SINCE_BOOT = 100_000;
-/** Between two snapshots, a CPU must have taken this many a second to be named (as the bench moves its DUT at). */
-export const HOTSPOT_PER_SECOND = 100;
 
 /**
  * The warning for a hotspot counted since boot (`seconds` null) or over `seconds`: what it costs a trial there and
