@@ -3,8 +3,11 @@
 // one (the inside flow's words and the FlexState slot: 16 B) that inbound packets, expiry and the
 // store read. The checksum deltas are not kept: they are a few additions of what the packet and the
 // hot record hold (RFC 1624), cheaper than the cache line a kept delta would cost. The forward table
-// (the inside flow's 5-tuple as the inside host sends it) and the reverse table (the reply's 5-tuple
-// as the outside host sends it) both lead to m. The pool's pairs are handed out by nfs/nat-pool.ts.
+// (the inside flow's 5-tuple as the inside host sends it) leads to m. A reply needs no table: a live
+// mapping holds its pool pair alone (one pair per 5-tuple), so the pair the reply is sent to leads to m
+// through a pair-indexed array (`byPair`, in pages of pairs allocated as the core's pairs reach them:
+// about 4 B a mapping) and the mapping's records confirm the reply's outside host, port and protocol.
+// The pool's pairs are handed out by nfs/nat-pool.ts.
 import { CompactFlowTable, COMPACT_MAX_VALUE } from './compact-flow-table.js';
 import { PROTO_ICMP, ipToLe } from './packet.js';
 
@@ -56,20 +59,24 @@ export function pairOfValue(s: PoolShape, v: number): number {
   return a * s.nports + p;
 }
 
-/**
- * The reply's ports word as read from the frame: the outside port then the pool port; for ICMP echo
- * the identifier alone (the key's "ports" of a ping are its identifier, the sequence left out).
- */
-function revPorts(ports: number, poolPort: number, proto: number): number {
-  return proto === PROTO_ICMP ? poolPort : (ports >>> 16) | (poolPort << 16);
-}
+/** pairs per page of `byPair` at least (a page is 1 KB); a huge pool gets larger pages, at most 65,536 of them */
+const PAGE_SHIFT_MIN = 8;
+const MAX_PAGES_LOG2 = 16;
+
 
 /** an address as a number (a.b.c.d = a << 24 | …) from its little-endian int32 word */
 const leToIp = (le: number): number => ipToLe(le) >>> 0;
 
 export class NatMappings {
   readonly fwd: CompactFlowTable;
-  readonly rev: CompactFlowTable;
+  /** per page of pairs: its first word in byPair, or -1 (no pair of it was mapped yet) */
+  private readonly pages: Int32Array;
+  private readonly pageShift: number;
+  private readonly pageMask: number;
+  /** per pair of the allocated pages: its live mapping id + 1 (0: none); re-created when it grows (read it again after add) */
+  byPair: Int32Array;
+  /** words of byPair in use (whole pages) */
+  private pageWords = 0;
   /** HOT_WORDS per id; re-created when the ids grow (read it again after add) */
   hot: Int32Array;
   /** COLD_WORDS per id; re-created when the ids grow */
@@ -84,15 +91,74 @@ export class NatMappings {
 
   constructor(expected: number, private readonly shape: PoolShape) {
     this.fwd = new CompactFlowTable(expected);
-    this.rev = new CompactFlowTable(expected);
+    const pairs = shape.ips * shape.nports;
+    this.pageShift = Math.max(PAGE_SHIFT_MIN, Math.ceil(Math.log2(Math.max(1, pairs))) - MAX_PAGES_LOG2);
+    this.pageMask = (1 << this.pageShift) - 1;
+    this.pages = new Int32Array(Math.ceil(pairs / 2 ** this.pageShift)).fill(-1);
+    this.byPair = new Int32Array(0);
     this.cap = Math.max(64, expected);
     this.hot = new Int32Array(this.cap * HOT_WORDS);
     this.cold = new Int32Array(this.cap * COLD_WORDS);
   }
 
-  /** memory the mappings hold: both tables and both records of every id there is room for */
+  /** memory the mappings hold: the forward table, the pair index and both records of every id there is room for */
   get bytes(): number {
-    return this.fwd.bytes + this.rev.bytes + this.hot.byteLength + this.cold.byteLength;
+    return this.fwd.bytes + this.pages.byteLength + this.byPair.byteLength + this.hot.byteLength + this.cold.byteLength;
+  }
+
+  /** the word of byPair for pool pair k, its page allocated when `make` (else -1 when the page has none) */
+  private pairWord(k: number, make: boolean): number {
+    const pg = k >>> this.pageShift;
+    let base = this.pages[pg]!;
+    if (base < 0) {
+      if (!make) return -1;
+      const size = this.pageMask + 1;
+      if (this.pageWords + size > this.byPair.length) {
+        // grown by 1.5x in whole pages, as the records are
+        const next = new Int32Array(Math.max(this.pageWords + size, Math.ceil((this.byPair.length * 1.5) / size) * size));
+        next.set(this.byPair);
+        this.byPair = next;
+      }
+      base = this.pageWords;
+      this.pageWords += size;
+      this.pages[pg] = base;
+    }
+    return base + (k & this.pageMask);
+  }
+
+  /**
+   * The byPair word of the pool pair a reply is sent to (its destination address and port word as read
+   * from the frame; for ICMP echo the identifier), or -1 when no mapping ever held a pair of its page or
+   * it is not a pool pair. A burst computes these first and touches them, as it does the forward buckets.
+   */
+  replyWord(dst: number, ports: number, proto: number): number {
+    const s = this.shape;
+    const a = leToIp(dst) - s.firstIp;
+    const p = swap16(proto === PROTO_ICMP ? ports & 0xffff : ports >>> 16) - s.loPort;
+    if (a < 0 || a >= s.ips || p < 0 || p >= s.nports) return -1;
+    return this.pairWord(a * s.nports + p, false);
+  }
+
+  /**
+   * The mapping a reply from `src` with `ports` (as read) at byPair word w (from replyWord) belongs to, or
+   * -1: the pair's mapping must be of that protocol, to that outside host and (TCP/UDP) from that port.
+   */
+  replyAt(w: number, src: number, ports: number, proto: number): number {
+    const m = w < 0 ? -1 : this.byPair[w]! - 1;
+    return m >= 0 && this.replyIs(m, src, ports, proto) ? m : -1;
+  }
+
+  /** Whether a reply from `src` with `ports` (as read) is mapping m's: its protocol, outside host and (TCP/UDP) port. */
+  replyIs(m: number, src: number, ports: number, proto: number): boolean {
+    if (this.hot[m * HOT_WORDS + H_POOL_PORT_PROTO]! >>> 16 !== proto) return false;
+    const q = m * COLD_WORDS;
+    const c = this.cold;
+    return c[q + C_DST] === src && (proto === PROTO_ICMP || c[q + C_PORTS]! >>> 16 === (ports & 0xffff));
+  }
+
+  /** The mapping a reply (its 5-tuple words as read) belongs to, or -1. */
+  reply(src: number, dst: number, ports: number, proto: number): number {
+    return this.replyAt(this.replyWord(dst, ports, proto), src, ports, proto);
   }
 
   /** grown by 1.5x, as the tables are (a doubling leaves half the records unused after it) */
@@ -125,9 +191,12 @@ export class NatMappings {
 
   /**
    * Adds a mapping of the forward 5-tuple (int32 words as read from the frame) to pool pair k; returns
-   * its id, or -1 when the id space (16,777,215 live mappings per core) is full. Re-read `hot` after.
+   * its id, or -1 when the id space (16,777,215 live mappings per core) is full or a live mapping holds
+   * k already (never, while the pool hands a pair to one mapping at a time). Re-read `hot` after.
    */
   add(src: number, dst: number, ports: number, proto: number, k: number, now: number): number {
+    const pw = this.pairWord(k, true);
+    if (this.byPair[pw] !== 0) return -1;
     let m: number;
     if (this.freeHead >= 0) {
       m = this.freeHead;
@@ -153,12 +222,12 @@ export class NatMappings {
     c[q + C_PORTS] = ports;
     c[q + C_SLOT] = -1;
     this.fwd.insert(src, dst, ports, proto, m);
-    this.rev.insert(dst, poolIp, revPorts(ports, poolPort, proto), proto, m);
+    this.byPair[pw] = m + 1;
     this.live++;
     return m;
   }
 
-  /** Removes mapping m from both tables; returns its pool pair (the caller releases it). */
+  /** Removes mapping m from the forward table and the pair index; returns its pool pair (the caller releases it). */
   remove(m: number): number {
     const h = this.hot;
     const o = m * HOT_WORDS;
@@ -168,13 +237,10 @@ export class NatMappings {
     const src = c[q + C_SRC]!;
     const dst = c[q + C_DST]!;
     const ports = c[q + C_PORTS]!;
-    const pp = h[o + H_POOL_PORT_PROTO]!;
-    const proto = pp >>> 16;
-    const poolPort = pp & 0xffff;
+    const proto = h[o + H_POOL_PORT_PROTO]! >>> 16;
     const f = this.fwd.find(src, dst, ports, proto);
     if (f >= 0) this.fwd.remove(f);
-    const b = this.rev.find(dst, h[o + H_POOL_IP]!, revPorts(ports, poolPort, proto), proto);
-    if (b >= 0) this.rev.remove(b);
+    this.byPair[this.pairWord(k, true)] = 0;
     h[o + H_LAST] = -1;
     c[q + C_SRC] = this.freeHead;
     this.freeHead = m;

@@ -291,7 +291,7 @@ export class Nat implements NetworkFunction {
       const m = this.maps.add(t[0], t[1], t[2], t[3], k, now);
       if (m < 0) {
         this.leased?.release(k);
-        break;
+        continue; // no id left, or the pair held here already: the flow gets a new pair when seen
       }
       if (this.map !== null) {
         const s = this.map.slot(keys[i]!);
@@ -378,8 +378,8 @@ export class Nat implements NetworkFunction {
     const dir = this.dir;
     const hashes = this.hashes;
     const at = this.at;
-    const fwd = this.maps.fwd;
-    const rev = this.maps.rev;
+    const maps = this.maps;
+    const fwd = maps.fwd;
     let touched = 0;
     const u16 = b.u16;
     const portsOf = this.ports;
@@ -411,22 +411,23 @@ export class Nat implements NetworkFunction {
       const w = ip >> 2;
       const src = i32[w + 3]!;
       const dst = i32[w + 4]!;
-      const h = hash4(src, dst, ports, u8[ip + 9]!);
-      hashes[i] = h;
       if ((dst & this.poolMask) === this.poolNet) {
+        // a reply: the pool pair it is sent to leads to its mapping (no hash)
         dir[i] = D_IN;
-        at[i] = rev.at(h);
+        at[i] = maps.replyWord(dst, ports, u8[ip + 9]!);
       } else if (this.insideAll || (src & this.inMask) === this.inNet) {
+        const h = hash4(src, dst, ports, u8[ip + 9]!);
+        hashes[i] = h;
         dir[i] = D_OUT;
         at[i] = fwd.at(h);
       } else dir[i] = D_NOT_INSIDE;
     }
     const fd = fwd.data;
-    const rd = rev.data;
+    const bp = maps.byPair;
     for (let i = 0, n = b.count; i < n; i++) {
       const d = dir[i]!;
       if (d === D_OUT) touched |= fd[at[i]! + 3]!;
-      else if (d === D_IN) touched |= rd[at[i]! + 3]!;
+      else if (d === D_IN && at[i]! >= 0) touched |= bp[at[i]!]!;
     }
     this.sink = touched;
   }
@@ -502,22 +503,23 @@ export class Nat implements NetworkFunction {
     const dir = this.dir;
     const hashes = this.hashes;
     const portsOf = this.ports;
-    const fwd = this.maps.fwd;
-    const rev = this.maps.rev;
-    // Pass 2: look up every packet (its bucket is in cache since pass 1), then touch every mapping's
-    // hot record in a loop of its own, as pass 1 did the buckets
+    const maps = this.maps;
+    const fwd = maps.fwd;
+    // Pass 2: look up every packet (its bucket, or a reply's pair word, is in cache since pass 1), then
+    // touch every mapping's hot record in a loop of its own, as pass 1 did the buckets
     const found = this.found;
     const at = this.at;
     for (let i = 0; i < n; i++) {
       const d = dir[i]!;
-      if (d !== D_OUT && d !== D_IN) {
-        found[i] = -1;
-        continue;
-      }
-      const w = ipOff[i]! >> 2;
-      const t = d === D_OUT ? fwd : rev;
-      const e = t.findAt(at[i]!, i32[w + 3]!, i32[w + 4]!, portsOf[i]!, u8[(w << 2) + 9]!);
-      found[i] = e >= 0 ? t.value(e) : -1;
+      if (d === D_OUT) {
+        const w = ipOff[i]! >> 2;
+        const e = fwd.findAt(at[i]!, i32[w + 3]!, i32[w + 4]!, portsOf[i]!, u8[(w << 2) + 9]!);
+        found[i] = e >= 0 ? fwd.value(e) : -1;
+      } else if (d === D_IN) {
+        // the pair's mapping, if any: whether the reply is its is checked in pass 3, its records touched first
+        const a = at[i]!;
+        found[i] = a >= 0 ? maps.byPair[a]! - 1 : -1;
+      } else found[i] = -1;
     }
     let hot = this.maps.hot;
     const cold = this.maps.cold;
@@ -546,6 +548,7 @@ export class Nat implements NetworkFunction {
       const proto = u8[ip + 9]!;
       const l4 = ip + ((u8[ip]! & 15) << 2);
       let m = found[i]!;
+      if (m >= 0 && d === D_IN && !maps.replyIs(m, i32[w + 3]!, portsOf[i]!, proto)) m = -1; // another host's, port's or protocol's pair
       if (m >= 0 && d === D_OUT && proto !== PROTO_ICMP && this.expired === expired0) {
         // an outbound TCP/UDP packet of a known flow, written out here (rewriteOut's work, RFC 1624)
         const o = m * HOT_WORDS;
@@ -592,10 +595,11 @@ export class Nat implements NetworkFunction {
         const src = i32[w + 3]!;
         const dst = i32[w + 4]!;
         const ports = portsOf[i]!;
-        const t = d === D_OUT ? fwd : rev;
-        const e = t.findFrom(hashes[i]!, src, dst, ports, proto);
-        m = e >= 0 ? t.value(e) : d === D_OUT ? this.createLocal(src, dst, ports, proto, now) : -1;
-        hot = this.maps.hot; // a new mapping may have grown the records
+        if (d === D_OUT) {
+          const e = fwd.findFrom(hashes[i]!, src, dst, ports, proto);
+          m = e >= 0 ? fwd.value(e) : this.createLocal(src, dst, ports, proto, now);
+        } else m = maps.reply(src, dst, ports, proto);
+        hot = maps.hot; // a new mapping may have grown the records
         if (m < 0) {
           if (d === D_IN) this.inNoMapping++; // to the pool without a live mapping from this outside host: dropped, as a NAT filters
           len[i] = 0;
@@ -624,7 +628,6 @@ export class Nat implements NetworkFunction {
     const dir = this.dir;
     const hashes = this.hashes;
     const fwd = this.maps.fwd;
-    const rev = this.maps.rev;
     const portsOf = this.ports;
     const sync = this.mode === 'sync';
     const perPacket = this.mode === 'stateless-async';
@@ -659,13 +662,12 @@ export class Nat implements NetworkFunction {
           continue; // its read was the one just made
         }
       } else {
-        const e = rev.findFrom(hashes[i]!, src, dst, ports, proto);
-        if (e < 0) {
+        m = this.maps.reply(src, dst, ports, proto);
+        if (m < 0) {
           this.inNoMapping++;
           len[i] = 0;
           continue;
         }
-        m = rev.value(e);
       }
       const s = this.maps.slotOf(m);
       if (sync && s >= 0) {

@@ -25,8 +25,9 @@ test('nat mappings: a 12 B hot record (last use, pool address and port as the fr
   assert.equal(maps.fwd.find(0x0200000a, 0x090071cb, 0x5000 | (7 << 24), 17), -1);
   assert.equal(maps.add(0x0400000a, 1, 2, 17, 9, 6), m, 'the freed id comes back first');
   assert.deepEqual([maps.live, maps.high], [2, 2]);
-  // 64 ids at least: 12 + 16 B each, and both tables
-  assert.equal(maps.bytes, maps.fwd.bytes + maps.rev.bytes + 64 * (12 + 16));
+  // 64 ids at least: 12 + 16 B each, the forward table, a word per page of 256 pairs and the three pages
+  // the pairs above fall in (1 KB each); no reverse table
+  assert.equal(maps.bytes, maps.fwd.bytes + 4 * Math.ceil((4 * 64512) / 256) + 3 * 1024 + 64 * (12 + 16));
 });
 
 test('compact flow table: findAt from at(h) finds what findFrom finds', () => {
@@ -42,3 +43,41 @@ test('compact flow table: findAt from at(h) finds what findFrom finds', () => {
 });
 
 
+
+test('nat mappings: a reply finds its mapping by the pool pair it is sent to, only from the outside host, port and protocol of the flow', () => {
+  const maps = new NatMappings(16, shape);
+  const inside = 0x0200000a, outside = 0x090071cb;
+  const fwdPorts = swap16(40000) | (swap16(443) << 16); // source port 40000 -> 443, as a frame's word reads
+  const k = 64512 + 77; // 198.19.0.1, port 1101
+  const m = maps.add(inside, outside, fwdPorts, 6, k, 1);
+  const poolIp = ipToLe(parseIPv4('198.19.0.1'));
+  const replyPorts = swap16(443) | (swap16(1101) << 16);
+  assert.equal(maps.reply(outside, poolIp, replyPorts, 6), m);
+  assert.equal(maps.reply(outside + 1, poolIp, replyPorts, 6), -1, 'another outside host');
+  assert.equal(maps.reply(outside, poolIp, swap16(444) | (swap16(1101) << 16), 6), -1, 'another outside port');
+  assert.equal(maps.reply(outside, poolIp, replyPorts, 17), -1, 'another protocol');
+  assert.equal(maps.reply(outside, poolIp, swap16(443) | (swap16(1102) << 16), 6), -1, 'a pair of the same page never handed out');
+  assert.equal(maps.reply(outside, ipToLe(parseIPv4('198.19.0.3')), replyPorts, 6), -1, 'a pair of a page never used');
+  assert.equal(maps.reply(outside, ipToLe(parseIPv4('198.19.0.9')), replyPorts, 6), -1, 'an address beyond the pool');
+  assert.equal(maps.reply(outside, poolIp, swap16(443) | (swap16(80) << 16), 6), -1, 'a port below the pool');
+  // a ping: its identifier is its port both ways (the reply's identifier is the pool port)
+  const mi = maps.add(inside, outside, swap16(7), 1, 5, 1);
+  assert.equal(maps.reply(outside, ipToLe(parseIPv4('198.19.0.0')), swap16(1029), 1), mi);
+  // one live mapping per pair: a second add of a held pair is refused and changes nothing
+  const live = maps.live;
+  assert.equal(maps.add(0x0300000a, outside, fwdPorts, 6, k, 2), -1);
+  assert.equal(maps.live, live);
+  assert.equal(maps.reply(outside, poolIp, replyPorts, 6), m);
+  maps.remove(m);
+  assert.equal(maps.reply(outside, poolIp, replyPorts, 6), -1, 'gone with its mapping');
+  assert.equal(maps.add(0x0300000a, outside, fwdPorts, 6, k, 2) >= 0, true, 'the pair is free again');
+});
+
+test('nat mappings: a huge pool gets larger pages, never more than 65,536 of them', () => {
+  // 2^12 addresses x 64,512 ports: 2^28 pairs at most, pages of 2^12 pairs
+  const big = new NatMappings(16, { firstIp: parseIPv4('10.0.0.0'), ips: 4096, loPort: 1024, nports: 64512 });
+  const m = big.add(0x0200000a, 0x090071cb, 0x5000 | (7 << 24), 17, 4095 * 64512 + 64511, 1);
+  assert.equal(big.byPair.length, 4096, 'one page of 4,096 pairs');
+  assert.ok(big.bytes - big.fwd.bytes - big.byPair.byteLength - 64 * 28 <= 65536 * 4);
+  assert.equal(big.reply(0x090071cb, ipToLe(parseIPv4('10.0.15.255')), 0x0700 | (swap16(65535) << 16), 17), m); // the outside port: the forward word's high half
+});
