@@ -5,8 +5,9 @@
 // hot record hold (RFC 1624), cheaper than the cache line a kept delta would cost. The forward table
 // (the inside flow's 5-tuple as the inside host sends it) leads to m. A reply needs no table: a live
 // mapping holds its pool pair alone (one pair per 5-tuple), so the pair the reply is sent to leads to m
-// through a pair-indexed array (`byPair`, in pages of pairs allocated as the core's pairs reach them:
-// about 4 B a mapping) and the mapping's records confirm the reply's outside host, port and protocol.
+// through a pair-indexed array (`byPair`, in pages of pairs the core holds a live mapping in, given
+// back when their last one goes: about 4 B a mapping) and the mapping's records confirm the reply's
+// outside host, port and protocol.
 // The pool's pairs are handed out by nfs/nat-pool.ts.
 import { CompactFlowTable, COMPACT_MAX_VALUE } from './compact-flow-table.js';
 import { PROTO_ICMP, ipToLe } from './packet.js';
@@ -59,24 +60,30 @@ export function pairOfValue(s: PoolShape, v: number): number {
   return a * s.nports + p;
 }
 
-/** pairs per page of `byPair` at least (a page is 1 KB); a huge pool gets larger pages, at most 65,536 of them */
+/** pairs per page of `byPair` at least (a page is 1 KB); a pool of more than 2^28 pairs gets larger pages, at most 2^20 of them (as nat-pool.ts's blocks) */
 const PAGE_SHIFT_MIN = 8;
-const MAX_PAGES_LOG2 = 16;
-
+const MAX_PAGES_LOG2 = 20;
+/** add's answer when a live mapping holds the pair already (-1: no id left) */
+export const PAIR_HELD = -2;
 
 /** an address as a number (a.b.c.d = a << 24 | …) from its little-endian int32 word */
 const leToIp = (le: number): number => ipToLe(le) >>> 0;
 
 export class NatMappings {
   readonly fwd: CompactFlowTable;
-  /** per page of pairs: its first word in byPair, or -1 (no pair of it was mapped yet) */
+  /** per page of pairs: the word of byPair its live count is in (its pairs' words follow), or -1 (no live mapping in it) */
   private readonly pages: Int32Array;
-  private readonly pageShift: number;
-  private readonly pageMask: number;
-  /** per pair of the allocated pages: its live mapping id + 1 (0: none); re-created when it grows (read it again after add) */
+  /** pairs per page (a power of two) */
+  private readonly pageSize: number;
+  /**
+   * the pages in use: per page its live mappings, then per pair its live mapping id + 1 (0: none); re-created when it
+   * grows (read it again after add)
+   */
   byPair: Int32Array;
-  /** words of byPair in use (whole pages) */
+  /** words of byPair handed to pages so far */
   private pageWords = 0;
+  /** pages given back (their words all 0 again), reused first */
+  private readonly freePages: number[] = [];
   /** HOT_WORDS per id; re-created when the ids grow (read it again after add) */
   hot: Int32Array;
   /** COLD_WORDS per id; re-created when the ids grow */
@@ -92,9 +99,8 @@ export class NatMappings {
   constructor(expected: number, private readonly shape: PoolShape) {
     this.fwd = new CompactFlowTable(expected);
     const pairs = shape.ips * shape.nports;
-    this.pageShift = Math.max(PAGE_SHIFT_MIN, Math.ceil(Math.log2(Math.max(1, pairs))) - MAX_PAGES_LOG2);
-    this.pageMask = (1 << this.pageShift) - 1;
-    this.pages = new Int32Array(Math.ceil(pairs / 2 ** this.pageShift)).fill(-1);
+    this.pageSize = 2 ** Math.max(PAGE_SHIFT_MIN, Math.ceil(Math.log2(Math.max(1, pairs))) - MAX_PAGES_LOG2);
+    this.pages = new Int32Array(Math.ceil(pairs / this.pageSize)).fill(-1);
     this.byPair = new Int32Array(0);
     this.cap = Math.max(64, expected);
     this.hot = new Int32Array(this.cap * HOT_WORDS);
@@ -106,24 +112,32 @@ export class NatMappings {
     return this.fwd.bytes + this.pages.byteLength + this.byPair.byteLength + this.hot.byteLength + this.cold.byteLength;
   }
 
-  /** the word of byPair for pool pair k, its page allocated when `make` (else -1 when the page has none) */
-  private pairWord(k: number, make: boolean): number {
-    const pg = k >>> this.pageShift;
-    let base = this.pages[pg]!;
-    if (base < 0) {
-      if (!make) return -1;
-      const size = this.pageMask + 1;
-      if (this.pageWords + size > this.byPair.length) {
-        // grown by 1.5x in whole pages, as the records are
-        const next = new Int32Array(Math.max(this.pageWords + size, Math.ceil((this.byPair.length * 1.5) / size) * size));
-        next.set(this.byPair);
-        this.byPair = next;
+  /** the word of byPair for pool pair k (a pool may hold more than 2^32 pairs: no bit operations on k), or -1 when its page has no live mapping */
+  private pairWord(k: number): number {
+    const pg = Math.floor(k / this.pageSize);
+    const base = this.pages[pg]!;
+    return base < 0 ? -1 : base + 1 + (k - pg * this.pageSize);
+  }
+
+  /** pool pair k's word, its page taken (a given-back one first) when it has none; the page's live count is not moved */
+  private pairWordFor(k: number): number {
+    const pg = Math.floor(k / this.pageSize);
+    if (this.pages[pg]! < 0) {
+      let base = this.freePages.pop();
+      if (base === undefined) {
+        const words = this.pageSize + 1;
+        if (this.pageWords + words > this.byPair.length) {
+          // grown by 1.5x in whole pages, as the records are
+          const next = new Int32Array(Math.max(this.pageWords + words, Math.ceil((this.byPair.length * 1.5) / words) * words));
+          next.set(this.byPair);
+          this.byPair = next;
+        }
+        base = this.pageWords;
+        this.pageWords += words;
       }
-      base = this.pageWords;
-      this.pageWords += size;
       this.pages[pg] = base;
     }
-    return base + (k & this.pageMask);
+    return this.pairWord(k);
   }
 
   /**
@@ -136,7 +150,7 @@ export class NatMappings {
     const a = leToIp(dst) - s.firstIp;
     const p = swap16(proto === PROTO_ICMP ? ports & 0xffff : ports >>> 16) - s.loPort;
     if (a < 0 || a >= s.ips || p < 0 || p >= s.nports) return -1;
-    return this.pairWord(a * s.nports + p, false);
+    return this.pairWord(a * s.nports + p);
   }
 
   /**
@@ -191,12 +205,12 @@ export class NatMappings {
 
   /**
    * Adds a mapping of the forward 5-tuple (int32 words as read from the frame) to pool pair k; returns
-   * its id, or -1 when the id space (16,777,215 live mappings per core) is full or a live mapping holds
-   * k already (never, while the pool hands a pair to one mapping at a time). Re-read `hot` after.
+   * its id, -1 when the id space (16,777,215 live mappings per core) is full, or PAIR_HELD when a live
+   * mapping holds k already (never, while the pool hands a pair to one mapping at a time). Re-read `hot` after.
    */
   add(src: number, dst: number, ports: number, proto: number, k: number, now: number): number {
-    const pw = this.pairWord(k, true);
-    if (this.byPair[pw] !== 0) return -1;
+    const held = this.pairWord(k);
+    if (held >= 0 && this.byPair[held] !== 0) return PAIR_HELD;
     let m: number;
     if (this.freeHead >= 0) {
       m = this.freeHead;
@@ -222,7 +236,9 @@ export class NatMappings {
     c[q + C_PORTS] = ports;
     c[q + C_SLOT] = -1;
     this.fwd.insert(src, dst, ports, proto, m);
+    const pw = this.pairWordFor(k);
     this.byPair[pw] = m + 1;
+    this.byPair[this.pages[Math.floor(k / this.pageSize)]!]++; // the page's live count
     this.live++;
     return m;
   }
@@ -240,7 +256,14 @@ export class NatMappings {
     const proto = h[o + H_POOL_PORT_PROTO]! >>> 16;
     const f = this.fwd.find(src, dst, ports, proto);
     if (f >= 0) this.fwd.remove(f);
-    this.byPair[this.pairWord(k, true)] = 0;
+    const pg = Math.floor(k / this.pageSize);
+    const base = this.pages[pg]!;
+    this.byPair[base + 1 + (k - pg * this.pageSize)] = 0;
+    if (--this.byPair[base] === 0) {
+      // its last mapping gone: the page (all 0 again) goes back, so the index follows the live mappings, not the pairs ever used
+      this.pages[pg] = -1;
+      this.freePages.push(base);
+    }
     h[o + H_LAST] = -1;
     c[q + C_SRC] = this.freeHead;
     this.freeHead = m;

@@ -21,7 +21,7 @@ import { parseFlowKey, type MapHandle, type StateContext } from '../runtime/stat
 import type { Burst, NetworkFunction, NfModule, NfOptions } from './types.js';
 import { hash4 } from '../common/flow-hash.js';
 import { Int32Words, PROTO_ICMP, PROTO_TCP, csumAdjust, fold16, ipToLe, ipv4IcmpEchoOffset, ipv4L4Offset, misaligned, word32Delta, wordDelta } from './packet.js';
-import { COLD_WORDS, C_PORTS, C_SRC, HOT_WORDS, H_LAST, H_POOL_IP, H_POOL_PORT_PROTO, NatMappings, pairOfValue, pairValue, type PoolShape } from './nat-table.js';
+import { COLD_WORDS, C_PORTS, C_SRC, HOT_WORDS, H_LAST, H_POOL_IP, H_POOL_PORT_PROTO, NatMappings, PAIR_HELD, pairOfValue, pairValue, type PoolShape } from './nat-table.js';
 import { NAT_BLOCK_DEFAULT, PairPool, PoolBlocks, blockSizeFor, poolSharedBytes } from './nat-pool.js';
 import { LeasedPairPool, contextLocks, partitionOwner, type BlockLocks } from './nat-lease-pool.js';
 
@@ -153,6 +153,10 @@ export class Nat implements NetworkFunction {
   /** leased pool: of poolDrops, those dropped while a block was on its way (the pool not exhausted) */
   private poolWaitDrops = 0;
   private idDrops = 0;
+  /** new flows dropped because the pool handed out a pair a live mapping holds (never, by the pool's rule) */
+  private pairConflicts = 0;
+  /** scale-in: mappings not adopted because a live mapping here holds their pair (never, by the pools' rule) */
+  private adoptSkipped = 0;
   private outPackets = 0;
   private inPackets = 0;
   private inNoMapping = 0;
@@ -250,7 +254,7 @@ export class Nat implements NetworkFunction {
       }
       const m = this.maps.add(t[0], t[1], t[2], t[3], pairs[j]!, now);
       if (m < 0) {
-        this.pool.release(pairs[j]!);
+        if (m !== PAIR_HELD) this.pool.release(pairs[j]!); // a held pair is its live mapping's
         this.recoverSkipped++;
         continue;
       }
@@ -290,8 +294,10 @@ export class Nat implements NetworkFunction {
       if (this.leased !== null && !this.leased.adoptPair(k, owner)) continue;
       const m = this.maps.add(t[0], t[1], t[2], t[3], k, now);
       if (m < 0) {
-        this.leased?.release(k);
-        continue; // no id left, or the pair held here already: the flow gets a new pair when seen
+        this.leased?.release(k); // undoes adoptPair's hold
+        if (m !== PAIR_HELD) break; // no id left
+        this.adoptSkipped++; // the pair held here already: the flow gets a new pair when seen
+        continue;
       }
       if (this.map !== null) {
         const s = this.map.slot(keys[i]!);
@@ -320,8 +326,12 @@ export class Nat implements NetworkFunction {
     }
     const m = this.maps.add(src, dst, ports, proto, k, now);
     if (m < 0) {
-      this.pool.release(k);
-      this.idDrops++;
+      // a pair a live mapping holds stays out of the pool (it comes back when that mapping goes)
+      if (m === PAIR_HELD) this.pairConflicts++;
+      else {
+        this.pool.release(k);
+        this.idDrops++;
+      }
       return -1;
     }
     this.created++;
@@ -757,6 +767,8 @@ export class Nat implements NetworkFunction {
       pool_bytes: this.pool.bytes,
       ...(this.map?.bytes ? { state_bytes: this.map.bytes() } : {}),
       ...(this.idDrops ? { id_drops: this.idDrops } : {}),
+      ...(this.pairConflicts ? { pair_conflicts: this.pairConflicts } : {}),
+      ...(this.adoptSkipped ? { adopt_skipped: this.adoptSkipped } : {}),
       ...(this.recovered ? { recovered: this.recovered } : {}),
       ...(this.recoverSkipped ? { recover_skipped: this.recoverSkipped } : {}),
       ...(this.adopted ? { adopted: this.adopted } : {}),
@@ -810,6 +822,8 @@ export class Nat implements NetworkFunction {
     if (this.lockError) out.push(`NAT pool: ${lc?.errors ?? 0} block lock request(s) failed, first: ${this.lockError}`);
     if (lc !== undefined && lc.lost > 0) out.push(`NAT pool: ${lc.lost} block lease(s) were found lost when renewed (the store was away longer than the ${this.leased!.leaseMs} ms lease)`);
     if (this.readFailures > 0) out.push(`NAT: ${this.readFailures} store read(s) failed, last: ${this.lastReadError}`);
+    if (this.pairConflicts > 0) out.push(`NAT: ${this.pairConflicts} new flow(s) dropped: the pool handed out a pair a live mapping holds (a flexbench bug: please report it with this run's spec)`);
+    if (this.adoptSkipped > 0) out.push(`NAT: ${this.adoptSkipped} mapping(s) not adopted: a live mapping here holds their pool pair (those flows get a new pair when seen)`);
     return out;
   }
 }

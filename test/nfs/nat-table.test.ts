@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COLD_WORDS, C_SLOT, HOT_WORDS, H_LAST, H_POOL_IP, H_POOL_PORT_PROTO, NatMappings, swap16 } from '../../nfs/nat-table.js';
+import { COLD_WORDS, C_SLOT, HOT_WORDS, H_LAST, H_POOL_IP, H_POOL_PORT_PROTO, NatMappings, PAIR_HELD, swap16 } from '../../nfs/nat-table.js';
 import { CompactFlowTable } from '../../nfs/compact-flow-table.js';
 import { ipToLe } from '../../nfs/packet.js';
 import { parseIPv4 } from '../../runtime/packet/inet.js';
@@ -25,9 +25,9 @@ test('nat mappings: a 12 B hot record (last use, pool address and port as the fr
   assert.equal(maps.fwd.find(0x0200000a, 0x090071cb, 0x5000 | (7 << 24), 17), -1);
   assert.equal(maps.add(0x0400000a, 1, 2, 17, 9, 6), m, 'the freed id comes back first');
   assert.deepEqual([maps.live, maps.high], [2, 2]);
-  // 64 ids at least: 12 + 16 B each, the forward table, a word per page of 256 pairs and the three pages
-  // the pairs above fall in (1 KB each); no reverse table
-  assert.equal(maps.bytes, maps.fwd.bytes + 4 * Math.ceil((4 * 64512) / 256) + 3 * 1024 + 64 * (12 + 16));
+  // 64 ids at least: 12 + 16 B each, the forward table, a word per page of 256 pairs and two pages (a live
+  // count and 256 pairs each): the first mapping's page was given back with it and taken again by pair 9's
+  assert.equal(maps.bytes, maps.fwd.bytes + 4 * Math.ceil((4 * 64512) / 256) + 2 * 257 * 4 + 64 * (12 + 16));
 });
 
 test('compact flow table: findAt from at(h) finds what findFrom finds', () => {
@@ -65,19 +65,54 @@ test('nat mappings: a reply finds its mapping by the pool pair it is sent to, on
   assert.equal(maps.reply(outside, ipToLe(parseIPv4('198.19.0.0')), swap16(1029), 1), mi);
   // one live mapping per pair: a second add of a held pair is refused and changes nothing
   const live = maps.live;
-  assert.equal(maps.add(0x0300000a, outside, fwdPorts, 6, k, 2), -1);
+  assert.equal(maps.add(0x0300000a, outside, fwdPorts, 6, k, 2), PAIR_HELD);
   assert.equal(maps.live, live);
+  assert.equal(maps.fwd.find(0x0300000a, outside, fwdPorts, 6), -1, 'nothing of it added');
   assert.equal(maps.reply(outside, poolIp, replyPorts, 6), m);
   maps.remove(m);
   assert.equal(maps.reply(outside, poolIp, replyPorts, 6), -1, 'gone with its mapping');
   assert.equal(maps.add(0x0300000a, outside, fwdPorts, 6, k, 2) >= 0, true, 'the pair is free again');
 });
 
-test('nat mappings: a huge pool gets larger pages, never more than 65,536 of them', () => {
-  // 2^12 addresses x 64,512 ports: 2^28 pairs at most, pages of 2^12 pairs
-  const big = new NatMappings(16, { firstIp: parseIPv4('10.0.0.0'), ips: 4096, loPort: 1024, nports: 64512 });
-  const m = big.add(0x0200000a, 0x090071cb, 0x5000 | (7 << 24), 17, 4095 * 64512 + 64511, 1);
-  assert.equal(big.byPair.length, 4096, 'one page of 4,096 pairs');
-  assert.ok(big.bytes - big.fwd.bytes - big.byPair.byteLength - 64 * 28 <= 65536 * 4);
-  assert.equal(big.reply(0x090071cb, ipToLe(parseIPv4('10.0.15.255')), 0x0700 | (swap16(65535) << 16), 17), m); // the outside port: the forward word's high half
+test('nat mappings: a pool of 2^28 pairs keeps pages of 256; a larger one gets larger pages, never more than 2^20 of them, and pairs past 2^32 do not alias', () => {
+  // 2^12 addresses x 64,512 ports: just under 2^28 pairs, pages of 256
+  const mid = new NatMappings(16, { firstIp: parseIPv4('10.0.0.0'), ips: 4096, loPort: 1024, nports: 64512 });
+  const m = mid.add(0x0200000a, 0x090071cb, 0x5000 | (7 << 24), 17, 4095 * 64512 + 64511, 1);
+  assert.equal(mid.byPair.length, 257, 'one page: its live count and 256 pairs');
+  assert.equal(mid.reply(0x090071cb, ipToLe(parseIPv4('10.0.15.255')), 0x0700 | (swap16(65535) << 16), 17), m); // the outside port: the forward word's high half
+  // a /15 with every port: 2^17 x 64,512 = 8.46e9 pairs, pages of 2^13, 1,032,192 of them
+  const huge = new NatMappings(16, { firstIp: parseIPv4('10.0.0.0'), ips: 1 << 17, loPort: 1024, nports: 64512 });
+  assert.ok(huge.bytes - huge.fwd.bytes - 64 * 28 <= (1 << 20) * 4);
+  const k2 = 2 ** 32 + 5; // pair 5 and this one fall in different pages
+  const m1 = huge.add(0x0200000a, 0x090071cb, 0x5000 | (7 << 24), 17, 5, 1);
+  const m2 = huge.add(0x0300000a, 0x0a0071cb, 0x5000 | (7 << 24), 17, k2, 1);
+  assert.ok(m1 >= 0 && m2 >= 0 && m1 !== m2, 'both pairs free');
+  assert.equal(huge.byPair.length, 2 * ((1 << 13) + 1));
+  assert.equal(huge.pairOf(m2), k2);
+  const a2 = Math.floor(k2 / 64512);
+  const ip2 = ipToLe(parseIPv4('10.0.0.0') + a2);
+  const port2 = swap16(1024 + (k2 - a2 * 64512));
+  assert.equal(huge.reply(0x0a0071cb, ip2, 0x0700 | (port2 << 16), 17), m2);
+  assert.equal(huge.reply(0x090071cb, ip2, 0x0700 | (port2 << 16), 17), -1, "m1's outside host at m2's pair");
+  huge.remove(m1);
+  assert.equal(huge.reply(0x0a0071cb, ip2, 0x0700 | (port2 << 16), 17), m2, "m1's removal leaves m2's word");
+});
+
+test('nat mappings: pages follow the live mappings, not every pair ever used (churn through the pool)', () => {
+  const maps = new NatMappings(16, shape);
+  let next = 0;
+  const live: number[] = [];
+  for (let round = 0; round < 50; round++) {
+    // 1,000 new mappings on fresh pairs, as the pool hands out its chunk's blocks in turn, then the oldest 1,000 go
+    for (let j = 0; j < 1000; j++, next++) live.push(maps.add(0x0a000000 + next, 0x090071cb, next & 0xffff, 17, next, round));
+    while (live.length > 1000) maps.remove(live.shift()!);
+  }
+  assert.equal(maps.live, 1000);
+  // at most 2,000 live at once (9 pages of 256), room grown by 1.5x: never near the 196 pages 50,000 pairs span
+  assert.ok(maps.byPair.length <= 14 * 257, `byPair ${maps.byPair.length} words for 1,000 live mappings over ${next} pairs`);
+  for (let j = next - 1000; j < next; j++) {
+    const a = Math.floor(j / 64512);
+    // the forward ports word's high half (the outside port) is 0 here, the reply's low half too
+    assert.equal(maps.reply(0x090071cb, ipToLe(parseIPv4('198.19.0.0') + a), swap16(1024 + j - a * 64512) << 16, 17) >= 0, true);
+  }
 });
