@@ -4,7 +4,7 @@
 // rounds (bench/lib/goal.ts); where a 1M-flow case runs, also the host's price of a cache line no
 // cache holds (bench/lib/line-reads.ts) and the rate it leaves each 1M-flow case; asserts nothing.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generatePcaps } from '../runtime/packet/generate.js';
@@ -19,6 +19,8 @@ import { deviceInterrupts, quieterCpu, readInterrupts } from '../harness/invento
 import { parseNfProgress } from '../harness/tools/nf-run.js';
 import { processTicks } from '../harness/orchestrate/host-load.js';
 import { parseNfRunOutput } from '../runtime/nf-process/result.js';
+import { encodePcap, readPcap } from '../runtime/packet/pcap.js';
+import { bothWays } from './lib/nat-both-ways.js';
 
 const CLI = new URL('../../bin/flexbench.js', import.meta.url).pathname;
 const LINE_READS = new URL('./lib/line-reads.js', import.meta.url).pathname;
@@ -141,7 +143,8 @@ async function lineReads(bytes: number): Promise<LineReads> {
 }
 
 interface Case {
-  label: string; nf: string; extra: string[]; pcap: 'p50k' | 'p1m'; cores?: number; store?: 'redis' | 'cassandra';
+  /** p50k2: the 50,000 flows each followed by its reply (NAT only, bench/lib/nat-both-ways.ts) */
+  label: string; nf: string; extra: string[]; pcap: 'p50k' | 'p1m' | 'p50k2'; cores?: number; store?: 'redis' | 'cassandra';
   /** runs in the Cassandra warm-up's partition (its keyspace made before the rounds), not a fresh one per run */
   warmPartition?: true;
 }
@@ -201,7 +204,7 @@ export async function run(): Promise<void> {
     const t1 = performance.now();
     const [p1m] = generatePcaps({ out: dir, flows: 1_000_000, files: 1, seed: 1, prefix: 'f1m' });
     const t2 = performance.now();
-    const pcaps = { p50k: p50k!, p1m: p1m! };
+    const pcaps = { p50k: p50k!, p1m: p1m!, p50k2: '' };
     console.log(`pcap generate: 50,000 flows in ${((t1 - t0) / 1000).toFixed(2)} s, 1,000,000 flows in ${((t2 - t1) / 1000).toFixed(2)} s`);
     // a store's case right beside its hashmap case, so each round's ratio compares runs a few
     // seconds apart (and the round's order is reversed every other round: drift cancels in the pairs)
@@ -217,6 +220,7 @@ export async function run(): Promise<void> {
       { label: 'nat hashmap', nf: 'nat', extra: ['--store', 'hashmap:'], pcap: 'p50k' },
       { label: 'nat redis', nf: 'nat', extra: ['--store', redis.url], pcap: 'p50k' },
       { label: 'nat cassandra', nf: 'nat', extra: [], pcap: 'p50k', store: 'cassandra' },
+      { label: 'nat hashmap, both ways', nf: 'nat', extra: ['--store', 'hashmap:'], pcap: 'p50k2' },
       { label: 'lb hashmap', nf: 'lb', extra: ['--store', 'hashmap:'], pcap: 'p50k' },
       { label: 'lb redis', nf: 'lb', extra: ['--store', redis.url], pcap: 'p50k' },
       { label: 'lb cassandra', nf: 'lb', extra: [], pcap: 'p50k', store: 'cassandra' },
@@ -226,6 +230,15 @@ export async function run(): Promise<void> {
       { label: 'macswap, 2 workers', nf: 'macswap', extra: [], pcap: 'p50k', cores: 2 },
     ] satisfies Case[] as Case[]).filter((c) => ONLY === null || ONLY.test(c.label));
     for (const c of cases) if (c.extra.includes(redis.url)) c.store = 'redis';
+    if (cases.some((c) => c.pcap === 'p50k2')) {
+      // the replies to what the NAT sends for the 50,000 flows, each right after its flow's packet
+      const out = join(dir, 'f50k-nat-out.pcap');
+      const r = await collect(process.execPath, [CLI, 'nf', 'run', '--nf', 'nat', '--input', pcaps.p50k, '--packets', '50000', '--output', out, '--progress', '0', '--json']);
+      if (r.code !== 0) throw new Error(`nf run --nf nat --output (the both-ways capture) failed (exit ${r.code}): ${r.stderr.slice(-800)}`);
+      pcaps.p50k2 = join(dir, 'f50k-both.pcap');
+      writeFileSync(pcaps.p50k2, encodePcap(bothWays(readPcap(pcaps.p50k), readPcap(out))));
+      console.log('nat both ways: the 50,000 flows, each packet followed by the reply its outside host sends to the pool pair the NAT gave it (100,000 packets; from nf run --nf nat --output)');
+    }
     const casWhy = !WITH_CASSANDRA ? 'FLEXBENCH_BENCH_CASSANDRA=0' : null;
     if (cases.some((c) => c.store === 'cassandra') && casWhy === null) {
       try {
@@ -309,6 +322,8 @@ export async function run(): Promise<void> {
     /** bytes per flow of the NFs that keep flows: their own tables (and pool), what FlexState keeps per key */
     const perFlow: Record<string, { nf: number; state: number }> = {};
     const errors: Record<string, string> = {};
+    /** both ways: the most replies a run found no mapping for (0 when the capture's pairs are the NAT's) */
+    const unmapped: Record<string, number> = {};
     /** seconds the first pass over a 1M-flow capture took (every packet a new flow) */
     const firstPass: Record<string, number[]> = {};
     /** each round's random line reads over an array the size of the 1M-flow NFs' tables */
@@ -351,7 +366,13 @@ export async function run(): Promise<void> {
           (byRound[c.label] ??= [])[round] = mpps;
           // as it goes, on stderr: a run cut short still shows what it measured
           console.error(`round ${round + 1}: ${c.label}: ${mpps.toFixed(3)} Mpps${r.steady_mpps === null ? ' (the whole run: no steady window in its rate lines)' : r.window_from_s !== warm ? ` (from ${r.window_from_s.toFixed(1)} s: the first pass ended at ${r.first_pass_s.toFixed(1)} s)` : ''}${ff ? `, ${ff.perS.toFixed(0)} flushes/s` : ''}${srv === null ? '' : `, the store server ${(100 * srv.share).toFixed(0)} % of a core${srv.msPerFlush !== null ? ` (${srv.msPerFlush.toFixed(2)} ms a flush)` : ''}`}${onCpu >= 1 ? `, ${onCpu.toFixed(0)} device interrupts/s on CPU ${CPU}` : ''}`);
-          const nfs = r.per_core as { nf: { flows?: number; table_bytes?: number; pool_bytes?: number; state_bytes?: number } }[];
+          const nfs = r.per_core as { nf: { flows?: number; table_bytes?: number; pool_bytes?: number; state_bytes?: number; in_no_mapping?: number } }[];
+          const lost = nfs.reduce((a, x) => a + (x.nf.in_no_mapping ?? 0), 0);
+          // a reply the NAT could not map (the pool handed out other pairs than when the capture was made): the rate is not of both ways
+          if (c.pcap === 'p50k2' && lost > 0) {
+            console.error(`round ${round + 1}: ${c.label}: ${lost} replies found no mapping: not the both-ways rate`);
+            unmapped[c.label] = Math.max(unmapped[c.label] ?? 0, lost);
+          }
           const flows = nfs.reduce((a, x) => a + (x.nf.flows ?? 0), 0);
           const bytes = nfs.reduce((a, x) => a + (x.nf.table_bytes ?? 0) + (x.nf.pool_bytes ?? 0), 0);
           const state = nfs.reduce((a, x) => a + (x.nf.state_bytes ?? 0), 0);
@@ -389,8 +410,10 @@ export async function run(): Promise<void> {
       const sc = serverCpu[label];
       const perFlush = sc?.map((x) => x.msPerFlush).filter((x): x is number => x !== null) ?? [];
       const rc = sc ? `${(100 * median(sc.map((x) => x.share))).toFixed(1)} % of a core${perFlush.length ? `, ${median(perFlush).toFixed(2)} ms a flush` : ''}` : '';
-      console.log(`${name.padEnd(38)} ${medianRange(v).padEnd(26)} ${vs.padEnd(11)} ${bpf.padEnd(23)} ${rc}`);
+      const um = unmapped[label] ? `; ${unmapped[label]} replies found no mapping: not the both-ways rate` : '';
+      console.log(`${name.padEnd(38)} ${medianRange(v).padEnd(26)} ${vs.padEnd(11)} ${bpf.padEnd(23)} ${rc}${um}`);
     }
+    if (run.some((c) => c.pcap === 'p50k2')) console.log('both ways: 100,000 packets (each flow\'s, then its reply), against testpmd over the 50,000 (frames of the same size)');
     if (Object.keys(perFlow).length > 0) console.log('B/flow: NF = its flow tables and records (NAT: and its pool); FlexState = the slot buffers both threads share, the local key index and the state thread\'s accumulator (the store\'s own memory, in-process for hashmap, is not counted)');
     console.log('\nflushes (async, median of the rounds): flushes per second x per flush: entries, bytes sent, round trips, merge and encode time, socket writes + reads; the state thread\'s busy share of the run, its CPU share (what it took from the packet thread on the one CPU) and wake-ups per second');
     for (const c of run) if (flushes[c.label]) console.log(`${`flexbench ${c.label}`.padEnd(38)} ${flushCell(flushes[c.label]!)}`);
