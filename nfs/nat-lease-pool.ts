@@ -413,13 +413,14 @@ export class LeasedPairPool {
   /**
    * Scale-in, a survivors' takeover, scale-out: mappings adopted from partition `from` keep their pairs;
    * their blocks are kept under `from`'s lease while a mapping here uses one (renewed at once: the
-   * removed instance is gone). False: the pair lies in a block this partition hands out (a conflict).
+   * removed instance is gone). False: the pair lies in a block this partition hands out or recovered (a conflict).
    */
   adoptPair(k: number, from: string): boolean {
     const b = this.blockOf(k);
     if (!(b >= 0 && b < this.nb)) return false;
     const s = this.state[b];
-    if (s === OWN || s === RELEASING) {
+    // a recovered block waiting for its lock is this partition's too: adopting into it would wipe its recovered count
+    if (s === OWN || s === RELEASING || s === PENDING) {
       this.c.conflicts++;
       return false;
     }

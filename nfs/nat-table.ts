@@ -142,8 +142,8 @@ export class NatMappings {
 
   /**
    * The byPair word of the pool pair a reply is sent to (its destination address and port word as read
-   * from the frame; for ICMP echo the identifier), or -1 when no mapping ever held a pair of its page or
-   * it is not a pool pair. A burst computes these first and touches them, as it does the forward buckets.
+   * from the frame; for ICMP echo the identifier), or -1 when its page has no live mapping or it is not a
+   * pool pair. A burst computes these first and touches them, as it does the forward buckets.
    */
   replyWord(dst: number, ports: number, proto: number): number {
     const s = this.shape;
@@ -258,8 +258,8 @@ export class NatMappings {
     if (f >= 0) this.fwd.remove(f);
     const pg = Math.floor(k / this.pageSize);
     const base = this.pages[pg]!;
-    this.byPair[base + 1 + (k - pg * this.pageSize)] = 0;
-    if (--this.byPair[base] === 0) {
+    if (base >= 0) this.byPair[base + 1 + (k - pg * this.pageSize)] = 0; // (a live mapping's page is there: a guard, not a case)
+    if (base >= 0 && --this.byPair[base] === 0) {
       // its last mapping gone: the page (all 0 again) goes back, so the index follows the live mappings, not the pairs ever used
       this.pages[pg] = -1;
       this.freePages.push(base);

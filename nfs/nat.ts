@@ -326,7 +326,8 @@ export class Nat implements NetworkFunction {
     }
     const m = this.maps.add(src, dst, ports, proto, k, now);
     if (m < 0) {
-      // a pair a live mapping holds stays out of the pool (it comes back when that mapping goes)
+      // a pair a live mapping holds stays out of the pool (it comes back when that mapping goes; the pool's
+      // count of its block keeps the one take too much: unreachable while the pool hands a pair out once)
       if (m === PAIR_HELD) this.pairConflicts++;
       else {
         this.pool.release(k);
@@ -703,10 +704,10 @@ export class Nat implements NetworkFunction {
     const had = this.maps.fwd.find(src, dst, ports, proto);
     if (had >= 0) return this.maps.fwd.value(had); // made while this one waited
     let k = v === null ? -1 : pairOfValue(this.shape, v);
-    if (k >= 0 && this.pool.claimOne(k)) this.storeAdopted++;
-    else k = -1;
+    if (k >= 0 && !this.pool.claimOne(k)) k = -1;
     const m = this.create(src, dst, ports, proto, now, k);
     if (m < 0) return -1;
+    if (k >= 0) this.storeAdopted++; // counted once its mapping is made
     this.maps.setSlot(m, s);
     if (k < 0) {
       const value = pairValue(this.shape, this.maps.pairOf(m));

@@ -132,6 +132,20 @@ test('leased pool: a standby with the dead partition\'s id keeps its recovered p
   for (const x of [c1, c2, standbyCtx]) await x.close();
 });
 
+test('leased pool: a recovered block still waiting for its lock refuses an adopted pair, and keeps its recovered pairs out', async () => {
+  const store = `hashmap:lease${seq++}`;
+  const c1 = await ctxOf(store, 'ins1');
+  const s = new LeasedPairPool(contextLocks(c1), { total: 32, block: 8, owner: 'ins1@0', preferred: 0, renewTimer: false });
+  assert.deepEqual([...s.claim([2])], [1]); // block 0 recovered, its lock asked for
+  assert.equal(s.adoptPair(3, 'ins2@0'), false, 'a pair of the pending block');
+  assert.equal(s.counts().conflicts, 1);
+  await s.settle();
+  assert.deepEqual(s.heldBlocks(), { own: [0], adopted: [] });
+  await s.init();
+  assert.deepEqual(takeN(s, 7), [0, 1, 3, 4, 5, 6, 7], 'the recovered pair 2 stays out; 3 was never adopted');
+  await c1.close();
+});
+
 test('leased pool: under random takes, releases and searches of three partitions, no pair is held by two of them at once', async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 9 })), { minLength: 1, maxLength: 120 }), async (ops) => {

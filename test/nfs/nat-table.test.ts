@@ -64,9 +64,9 @@ test('nat mappings: a reply finds its mapping by the pool pair it is sent to, on
   const mi = maps.add(inside, outside, swap16(7), 1, 5, 1);
   assert.equal(maps.reply(outside, ipToLe(parseIPv4('198.19.0.0')), swap16(1029), 1), mi);
   // one live mapping per pair: a second add of a held pair is refused and changes nothing
-  const live = maps.live;
+  const [live, high] = [maps.live, maps.high];
   assert.equal(maps.add(0x0300000a, outside, fwdPorts, 6, k, 2), PAIR_HELD);
-  assert.equal(maps.live, live);
+  assert.deepEqual([maps.live, maps.high], [live, high], 'no id taken');
   assert.equal(maps.fwd.find(0x0300000a, outside, fwdPorts, 6), -1, 'nothing of it added');
   assert.equal(maps.reply(outside, poolIp, replyPorts, 6), m);
   maps.remove(m);
@@ -110,9 +110,13 @@ test('nat mappings: pages follow the live mappings, not every pair ever used (ch
   assert.equal(maps.live, 1000);
   // at most 2,000 live at once (9 pages of 256), room grown by 1.5x: never near the 196 pages 50,000 pairs span
   assert.ok(maps.byPair.length <= 14 * 257, `byPair ${maps.byPair.length} words for 1,000 live mappings over ${next} pairs`);
-  for (let j = next - 1000; j < next; j++) {
+  // every pair replies with its own live mapping (all share outside host, port and protocol: only the word tells them
+  // apart), and the pairs whose mappings went reply with none
+  const replyOf = (j: number) => {
     const a = Math.floor(j / 64512);
     // the forward ports word's high half (the outside port) is 0 here, the reply's low half too
-    assert.equal(maps.reply(0x090071cb, ipToLe(parseIPv4('198.19.0.0') + a), swap16(1024 + j - a * 64512) << 16, 17) >= 0, true);
-  }
+    return maps.reply(0x090071cb, ipToLe(parseIPv4('198.19.0.0') + a), swap16(1024 + j - a * 64512) << 16, 17);
+  };
+  for (let j = next - 1000; j < next; j++) assert.equal(replyOf(j), live[j - (next - 1000)]);
+  for (const j of [0, 255, 256, 30_000, next - 1001]) assert.equal(replyOf(j), -1, `pair ${j}: its mapping went`);
 });
