@@ -153,15 +153,6 @@ export class NatMappings {
     return this.pairWord(a * s.nports + p);
   }
 
-  /**
-   * The mapping a reply from `src` with `ports` (as read) at byPair word w (from replyWord) belongs to, or
-   * -1: the pair's mapping must be of that protocol, to that outside host and (TCP/UDP) from that port.
-   */
-  replyAt(w: number, src: number, ports: number, proto: number): number {
-    const m = w < 0 ? -1 : this.byPair[w]! - 1;
-    return m >= 0 && this.replyIs(m, src, ports, proto) ? m : -1;
-  }
-
   /** Whether a reply from `src` with `ports` (as read) is mapping m's: its protocol, outside host and (TCP/UDP) port. */
   replyIs(m: number, src: number, ports: number, proto: number): boolean {
     if (this.hot[m * HOT_WORDS + H_POOL_PORT_PROTO]! >>> 16 !== proto) return false;
@@ -172,7 +163,9 @@ export class NatMappings {
 
   /** The mapping a reply (its 5-tuple words as read) belongs to, or -1. */
   reply(src: number, dst: number, ports: number, proto: number): number {
-    return this.replyAt(this.replyWord(dst, ports, proto), src, ports, proto);
+    const w = this.replyWord(dst, ports, proto);
+    const m = w < 0 ? -1 : this.byPair[w]! - 1;
+    return m >= 0 && this.replyIs(m, src, ports, proto) ? m : -1;
   }
 
   /** grown by 1.5x, as the tables are (a doubling leaves half the records unused after it) */
